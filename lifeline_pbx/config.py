@@ -1,0 +1,122 @@
+"""Typed settings: defaults, then an optional TOML file, then LIFELINE_* environment variables.
+
+A bad or missing value stops start-up with a ConfigError that names the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lifeline_pbx.errors import ConfigError
+
+ENV_PREFIX = "LIFELINE_"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    ari_url: str
+    ari_user: str
+    ari_password: str
+    ari_app: str = "lifeline"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    log_level: str = "INFO"
+    # Fallback language for prompts when a line names none.
+    default_language: str = "en"
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:
+    def check(name: str, raw: str) -> str:
+        parts = urlsplit(raw)
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ConfigError(name, f"expected a {'/'.join(schemes)} URL, got {raw!r}")
+        return raw.rstrip("/")
+
+    return check
+
+
+def _port(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a port number, got {raw!r}") from None
+    if not 0 < value < 65536:
+        raise ConfigError(name, f"port must be 1-65535, got {value}")
+    return value
+
+
+def _text(name: str, raw: str) -> str:
+    if not raw.strip():
+        raise ConfigError(name, "must not be empty")
+    return raw
+
+
+def _app_name(name: str, raw: str) -> str:
+    if not raw or not all(c.isalnum() or c in "-_" for c in raw):
+        raise ConfigError(name, f"letters, digits, '-' and '_' only, got {raw!r}")
+    return raw
+
+
+def _log_level(name: str, raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(name, f"one of DEBUG, INFO, WARNING, ERROR, got {raw!r}")
+    return level
+
+
+_CHECKS: dict[str, Callable[[str, str], Any]] = {
+    "database_url": _url(("postgres", "postgresql")),
+    "ari_url": _url(("http", "https")),
+    "ari_user": _text,
+    "ari_password": _text,
+    "ari_app": _app_name,
+    "web_host": _text,
+    "web_port": _port,
+    "log_level": _log_level,
+    "default_language": _text,
+}
+
+
+def load(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Merge the sources and validate every value; raise ConfigError on the first bad one."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for field in dataclasses.fields(Config):
+        if field.default is not dataclasses.MISSING:
+            raw[field.name] = str(field.default)
+    file_path = path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
+    if file_path is not None:
+        raw.update(_read_file(file_path))
+    for name in _CHECKS:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            raw[name] = env[key]
+    values: dict[str, Any] = {}
+    for name, check in _CHECKS.items():
+        if name not in raw:
+            raise ConfigError(name, f"missing: set {ENV_PREFIX}{name.upper()} or '{name}' in the file")
+        values[name] = check(name, raw[name])
+    return Config(**values)
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError("config file", f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config file", f"{path} is not valid TOML: {exc}") from None
+    unknown = set(data) - set(_CHECKS)
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], f"unknown setting in {path}")
+    return {key: str(value) for key, value in data.items()}

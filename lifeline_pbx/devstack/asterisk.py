@@ -1,0 +1,244 @@
+"""Find or build an Asterisk 22, and run instances of it with the repo's own configuration.
+
+Used by `lifeline up` (the demo stack) and by the tests. A system `asterisk` is used when
+one is installed; otherwise a Debian-unstable root built once with debootstrap and cached
+outside the repo, whose binary runs under chroot (it shares the host's network).
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lifeline_pbx import asterisk_config
+
+CACHE_DIR = Path(os.environ.get("LIFELINE_CACHE", "/var/cache/lifeline-pbx"))
+DEBIAN_MIRROR = os.environ.get("LIFELINE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+PROMPTS_DIR = "/var/lib/lifeline-pbx/prompts"
+_READY_MARK = ".lifeline-ready"
+
+
+class AsteriskStartError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where an asterisk binary lives: root is "/" for a system install, else a chroot."""
+
+    root: Path
+    moddir: str
+
+    @property
+    def chrooted(self) -> bool:
+        return self.root != Path("/")
+
+    def command(self, *args: str) -> list[str]:
+        if self.chrooted:
+            return ["chroot", str(self.root), "/usr/sbin/asterisk", *args]
+        return ["asterisk", *args]
+
+    def host_path(self, inside: str) -> Path:
+        return self.root / inside.lstrip("/")
+
+
+def _moddir(root: Path) -> str:
+    for candidate in sorted(root.glob("usr/lib/*/asterisk/modules")) + [
+        root / "usr/lib/asterisk/modules"
+    ]:
+        if (candidate / "chan_pjsip.so").exists():
+            return "/" + str(candidate.relative_to(root))
+    raise AsteriskStartError(f"no Asterisk modules directory with chan_pjsip.so under {root}")
+
+
+def runtime() -> Runtime:
+    """A system Asterisk if installed (and LIFELINE_ASTERISK_ROOT unset), else the cached root."""
+    forced = os.environ.get("LIFELINE_ASTERISK_ROOT")
+    if not forced and shutil.which("asterisk"):
+        return Runtime(Path("/"), _moddir(Path("/")))
+    root = Path(forced) if forced else CACHE_DIR / "asterisk-root"
+    ensure_root(root)
+    return Runtime(root, _moddir(root))
+
+
+def ensure_root(root: Path) -> None:
+    """Build the Debian-unstable root once (about a minute, ~500 MB); later calls reuse it."""
+    if (root / _READY_MARK).exists():
+        return
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / ".asterisk-root.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / _READY_MARK).exists():
+            return
+        if not shutil.which("debootstrap"):
+            raise AsteriskStartError("no asterisk and no debootstrap: apt-get install debootstrap")
+        building = root.with_name(root.name + ".building")
+        shutil.rmtree(building, ignore_errors=True)
+        subprocess.run(
+            [
+                "debootstrap", "--variant=minbase", "--include=asterisk,asterisk-modules",
+                "sid", str(building), DEBIAN_MIRROR,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+        building.rename(root)
+        (root / _READY_MARK).write_text("built by lifeline_pbx.devstack.asterisk\n")
+
+
+def free_port(host: str = "127.0.0.1", kind: int = 1) -> int:
+    """A port nobody listens on now (kind 1 = TCP, 2 = UDP)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Instance:
+    """One running Asterisk with its own directories, ports and log."""
+
+    runtime: Runtime
+    name: str
+    sources: Sequence[Path]
+    values: Mapping[str, str]
+    ari_url: str
+    ari_user: str
+    ari_password: str
+    base: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def host_base(self) -> Path:
+        return self.runtime.host_path(self.base)
+
+    @property
+    def conf(self) -> str:
+        return f"{self.base}/etc/asterisk.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.host_base / "log" / "messages.log"
+
+    def start(self, timeout: float = 60.0) -> None:
+        for sub in ("etc", "lib", "spool", "run", "log"):
+            (self.host_base / sub).mkdir(parents=True, exist_ok=True)
+        asterisk_config.render_tree(self.sources, self.host_base / "etc", self.values)
+        console = open(self.host_base / "log" / "console.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.runtime.command("-f", "-n", "-C", self.conf),
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        console.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AsteriskStartError(f"{self.name} exited at start:\n{self.log_tail()}")
+            if self._ari_answers():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise AsteriskStartError(f"{self.name}: ARI did not answer in {timeout}s\n{self.log_tail()}")
+
+    def _ari_answers(self) -> bool:
+        token = base64.b64encode(f"{self.ari_user}:{self.ari_password}".encode()).decode()
+        request = urllib.request.Request(
+            f"{self.ari_url}/ari/asterisk/info", headers={"Authorization": f"Basic {token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=1) as response:  # noqa: S310
+                json.load(response)
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            return False
+
+    def cli(self, command: str) -> str:
+        """Run an Asterisk CLI command against this instance and return its output."""
+        result = subprocess.run(
+            self.runtime.command("-C", self.conf, "-rx", command),
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        return result.stdout + result.stderr
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+
+    def log_tail(self, lines: int = 60) -> str:
+        path = self.log_path if self.log_path.exists() else self.host_base / "log" / "console.log"
+        if not path.exists():
+            return ""
+        return f"--- {path}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def make_instance(
+    rt: Runtime,
+    name: str,
+    sources: Sequence[Path],
+    *,
+    sip_bind: str,
+    sip_port: int,
+    http_port: int,
+    rtp_start: int,
+    extra: Mapping[str, str] | None = None,
+    base: str | None = None,
+) -> Instance:
+    """An Instance whose files live in a fresh private directory (inside the root if chrooted)."""
+    base = base or f"/srv/lifeline-asterisk/{name}-{uuid.uuid4().hex[:8]}"
+    ari_user, ari_password = "lifeline", uuid.uuid4().hex
+    values = {
+        **asterisk_config.directories(base),
+        "astmoddir": rt.moddir,
+        "astdatadir": "/usr/share/asterisk",
+        "sip_bind": sip_bind,
+        "sip_port": str(sip_port),
+        "http_bind": "127.0.0.1",
+        "http_port": str(http_port),
+        "ari_user": ari_user,
+        "ari_password": ari_password,
+        "ari_app": "lifeline",
+        "rtp_start": str(rtp_start),
+        "rtp_end": str(rtp_start + 998),
+        "prompts_dir": PROMPTS_DIR,
+        "moh_dir": f"{PROMPTS_DIR}/moh",
+        "default_language": "en",
+        "carrier_host": "127.0.0.2:5060",
+        "carrier_match": "127.0.0.2",
+        **(extra or {}),
+    }
+    return Instance(
+        runtime=rt,
+        name=name,
+        sources=sources,
+        values=values,
+        ari_url=f"http://127.0.0.1:{http_port}",
+        ari_user=ari_user,
+        ari_password=ari_password,
+        base=base,
+    )
