@@ -31,6 +31,8 @@ class Config:
     log_level: str = "INFO"
     # Fallback language for prompts when a line names none.
     default_language: str = "en"
+    # Where the prompts are, as Asterisk sees the filesystem (played by absolute path).
+    prompts_dir: str = "/var/lib/lifeline-pbx/prompts"
 
 
 def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:
@@ -72,6 +74,12 @@ def _log_level(name: str, raw: str) -> str:
     return level
 
 
+def _absolute_path(name: str, raw: str) -> str:
+    if not raw.startswith("/"):
+        raise ConfigError(name, f"expected an absolute path, got {raw!r}")
+    return raw.rstrip("/")
+
+
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "database_url": _url(("postgres", "postgresql")),
     "ari_url": _url(("http", "https")),
@@ -82,6 +90,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "web_port": _port,
     "log_level": _log_level,
     "default_language": _text,
+    "prompts_dir": _absolute_path,
 }
 
 
@@ -104,7 +113,8 @@ def load(
     values: dict[str, Any] = {}
     for name, check in _CHECKS.items():
         if name not in raw:
-            raise ConfigError(name, f"missing: set {ENV_PREFIX}{name.upper()} or '{name}' in the file")
+            env_name = ENV_PREFIX + name.upper()
+            raise ConfigError(name, f"missing: set {env_name} or '{name}' in the file")
         values[name] = check(name, raw[name])
     return Config(**values)
 

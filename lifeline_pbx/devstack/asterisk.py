@@ -55,9 +55,8 @@ class Runtime:
 
 
 def _moddir(root: Path) -> str:
-    for candidate in sorted(root.glob("usr/lib/*/asterisk/modules")) + [
-        root / "usr/lib/asterisk/modules"
-    ]:
+    for candidate in [*sorted(root.glob("usr/lib/*/asterisk/modules")),
+                      root / "usr/lib/asterisk/modules"]:
         if (candidate / "chan_pjsip.so").exists():
             return "/" + str(candidate.relative_to(root))
     raise AsteriskStartError(f"no Asterisk modules directory with chan_pjsip.so under {root}")
@@ -135,7 +134,7 @@ class Instance:
         return self.host_base / "log" / "messages.log"
 
     def start(self, timeout: float = 60.0) -> None:
-        for sub in ("etc", "lib", "spool", "run", "log"):
+        for sub in ("etc", "lib", "spool/recording", "run", "log"):
             (self.host_base / sub).mkdir(parents=True, exist_ok=True)
         asterisk_config.render_tree(self.sources, self.host_base / "etc", self.values)
         console = open(self.host_base / "log" / "console.log", "wb")  # noqa: SIM115
@@ -155,11 +154,13 @@ class Instance:
                 return
             time.sleep(0.1)
         self.stop()
-        raise AsteriskStartError(f"{self.name}: ARI did not answer in {timeout}s\n{self.log_tail()}")
+        raise AsteriskStartError(
+            f"{self.name}: ARI did not answer in {timeout}s\n{self.log_tail()}"
+        )
 
     def _ari_answers(self) -> bool:
         token = base64.b64encode(f"{self.ari_user}:{self.ari_password}".encode()).decode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - our own http:// URL
             f"{self.ari_url}/ari/asterisk/info", headers={"Authorization": f"Basic {token}"}
         )
         try:

@@ -1,0 +1,209 @@
+"""A small typed asyncio client for Asterisk's REST Interface (ARI), on aiohttp.
+
+Only the calls the app uses are here. Every failure raises AriError carrying the HTTP
+status and Asterisk's message; 404 means the object is gone (often a hang-up racing us).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from lifeline_pbx.errors import AriError
+
+Json = dict[str, Any]
+Params = Mapping[str, str | int | bool | None]
+
+
+def _clean(params: Params) -> dict[str, str]:
+    out = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+class AriClient:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        app: str,
+        session: aiohttp.ClientSession,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        self._headers = {"Authorization": f"Basic {token}"}
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    @property
+    def events_url(self) -> str:
+        ws_base = self.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+        return f"{ws_base}/ari/events"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return dict(self._headers)
+
+    async def request(
+        self, method: str, path: str, params: Params | None = None, body: Json | None = None
+    ) -> Any:
+        url = f"{self.base_url}/ari{path}"
+        try:
+            async with self._session.request(
+                method,
+                url,
+                params=_clean(params or {}),
+                json=body,
+                headers=self._headers,
+                timeout=self._timeout,
+            ) as response:
+                text = await response.text()
+                if response.status >= 400:
+                    raise AriError(response.status, _message(text), method, path)
+                return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+
+    # Asterisk
+    async def info(self) -> Json:
+        result: Json = await self.request("GET", "/asterisk/info")
+        return result
+
+    async def set_dynamic_object(
+        self, config_class: str, object_type: str, object_id: str, fields: Mapping[str, str]
+    ) -> None:
+        body = {"fields": [{"attribute": k, "value": v} for k, v in fields.items()]}
+        await self.request(
+            "PUT", f"/asterisk/config/dynamic/{config_class}/{object_type}/{object_id}", body=body
+        )
+
+    async def delete_dynamic_object(
+        self, config_class: str, object_type: str, object_id: str
+    ) -> None:
+        await self.request(
+            "DELETE", f"/asterisk/config/dynamic/{config_class}/{object_type}/{object_id}"
+        )
+
+    # Channels
+    async def channels(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/channels")
+        return result
+
+    async def channel(self, channel_id: str) -> Json:
+        result: Json = await self.request("GET", f"/channels/{channel_id}")
+        return result
+
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{channel_id}", {"reason": reason})
+
+    async def play(
+        self, channel_id: str, media: str, playback_id: str, lang: str | None = None
+    ) -> Json:
+        result: Json = await self.request(
+            "POST",
+            f"/channels/{channel_id}/play/{playback_id}",
+            {"media": media, "lang": lang},
+        )
+        return result
+
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}")
+
+    async def send_dtmf(self, channel_id: str, digits: str, between_ms: int = 100) -> None:
+        await self.request(
+            "POST", f"/channels/{channel_id}/dtmf", {"dtmf": digits, "between": between_ms}
+        )
+
+    async def originate(
+        self,
+        endpoint: str,
+        *,
+        channel_id: str | None = None,
+        caller_id: str | None = None,
+        app_args: str | None = None,
+        timeout: int = 30,
+        variables: Mapping[str, str] | None = None,
+    ) -> Json:
+        result: Json = await self.request(
+            "POST",
+            "/channels",
+            {
+                "endpoint": endpoint,
+                "app": self.app,
+                "appArgs": app_args,
+                "callerId": caller_id,
+                "timeout": timeout,
+                "channelId": channel_id,
+            },
+            body={"variables": dict(variables)} if variables else None,
+        )
+        return result
+
+    async def record(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        max_seconds: int = 0,
+        max_silence_seconds: int = 0,
+        beep: bool = False,
+        terminate_on: str = "none",
+        fmt: str = "wav",
+    ) -> Json:
+        result: Json = await self.request(
+            "POST",
+            f"/channels/{channel_id}/record",
+            {
+                "name": name,
+                "format": fmt,
+                "maxDurationSeconds": max_seconds,
+                "maxSilenceSeconds": max_silence_seconds,
+                "ifExists": "overwrite",
+                "beep": beep,
+                "terminateOn": terminate_on,
+            },
+        )
+        return result
+
+    async def stop_recording(self, name: str) -> None:
+        await self.request("POST", f"/recordings/live/{name}/stop")
+
+    # Bridges
+    async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> Json:
+        result: Json = await self.request(
+            "POST", f"/bridges/{bridge_id}", {"type": kind, "name": name or None}
+        )
+        return result
+
+    async def bridges(self) -> list[Json]:
+        result: list[Json] = await self.request("GET", "/bridges")
+        return result
+
+    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", {"channel": channel_id})
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{bridge_id}")
+
+
+def _message(text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:200]
+    if isinstance(data, dict) and "message" in data:
+        return str(data["message"])
+    return text.strip()[:200]

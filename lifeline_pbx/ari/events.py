@@ -1,0 +1,153 @@
+"""ARI events as frozen dataclasses: the rest of the app never touches raw JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+    state: str
+    caller_number: str
+    caller_name: str
+    exten: str
+    context: str
+
+
+@dataclass(frozen=True)
+class StasisStart:
+    channel: Channel
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StasisEnd:
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class DtmfReceived:
+    channel: Channel
+    digit: str
+
+
+@dataclass(frozen=True)
+class HangupRequest:
+    channel: Channel
+    cause: int
+
+
+@dataclass(frozen=True)
+class ChannelDestroyed:
+    channel: Channel
+    cause: int
+    cause_text: str
+
+
+@dataclass(frozen=True)
+class ChannelStateChange:
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class PlaybackStarted:
+    playback_id: str
+    channel_id: str | None
+
+
+@dataclass(frozen=True)
+class PlaybackFinished:
+    playback_id: str
+    channel_id: str | None
+    state: str  # "done" when played to the end, "failed" when the file could not play
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    name: str
+    channel_id: str | None
+    duration: int
+
+
+@dataclass(frozen=True)
+class OtherEvent:
+    type: str
+    channel_id: str | None
+
+
+Event = (
+    StasisStart
+    | StasisEnd
+    | DtmfReceived
+    | HangupRequest
+    | ChannelDestroyed
+    | ChannelStateChange
+    | PlaybackStarted
+    | PlaybackFinished
+    | RecordingFinished
+    | OtherEvent
+)
+
+
+def parse_channel(data: dict[str, Any]) -> Channel:
+    caller = data.get("caller") or {}
+    dialplan = data.get("dialplan") or {}
+    return Channel(
+        id=str(data.get("id", "")),
+        name=str(data.get("name", "")),
+        state=str(data.get("state", "")),
+        caller_number=str(caller.get("number", "")),
+        caller_name=str(caller.get("name", "")),
+        exten=str(dialplan.get("exten", "")),
+        context=str(dialplan.get("context", "")),
+    )
+
+
+def _target_channel(target_uri: str) -> str | None:
+    kind, _, ident = target_uri.partition(":")
+    return ident if kind == "channel" and ident else None
+
+
+def parse_event(data: dict[str, Any]) -> Event:
+    kind = str(data.get("type", ""))
+    raw_channel = data.get("channel")
+    channel = parse_channel(raw_channel) if isinstance(raw_channel, dict) else None
+    if channel is not None:
+        if kind == "StasisStart":
+            return StasisStart(channel, tuple(str(a) for a in data.get("args", [])))
+        if kind == "StasisEnd":
+            return StasisEnd(channel)
+        if kind == "ChannelDtmfReceived":
+            return DtmfReceived(channel, str(data.get("digit", "")))
+        if kind == "ChannelHangupRequest":
+            return HangupRequest(channel, int(data.get("cause", 0) or 0))
+        if kind == "ChannelDestroyed":
+            return ChannelDestroyed(
+                channel, int(data.get("cause", 0) or 0), str(data.get("cause_txt", ""))
+            )
+        if kind == "ChannelStateChange":
+            return ChannelStateChange(channel)
+    if kind in ("PlaybackStarted", "PlaybackFinished"):
+        playback = data.get("playback") or {}
+        target = _target_channel(str(playback.get("target_uri", "")))
+        if kind == "PlaybackStarted":
+            return PlaybackStarted(str(playback.get("id", "")), target)
+        return PlaybackFinished(str(playback.get("id", "")), target, str(playback.get("state", "")))
+    if kind == "RecordingFinished":
+        recording = data.get("recording") or {}
+        return RecordingFinished(
+            str(recording.get("name", "")),
+            _target_channel(str(recording.get("target_uri", ""))),
+            int(recording.get("duration", 0) or 0),
+        )
+    return OtherEvent(kind, channel.id if channel else None)
+
+
+def channel_id_of(event: Event) -> str | None:
+    """The channel an event belongs to, which is how it is routed to its call."""
+    if isinstance(event, PlaybackStarted | PlaybackFinished | RecordingFinished | OtherEvent):
+        return event.channel_id
+    return event.channel.id

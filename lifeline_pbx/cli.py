@@ -1,0 +1,114 @@
+"""The `lifeline` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from lifeline_pbx import config as config_module
+from lifeline_pbx import demo
+from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+
+
+def _config(args: argparse.Namespace) -> config_module.Config:
+    return config_module.load(args.config)
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    applied = asyncio.run(migrate(_config(args).database_url, MIGRATIONS_DIR))
+    print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+def cmd_demo_data(args: argparse.Namespace) -> None:
+    async def run() -> None:
+        con = await asyncpg.connect(_config(args).database_url)
+        try:
+            await demo.load(con)
+        finally:
+            await con.close()
+
+    asyncio.run(run())
+    print("demo data loaded")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from lifeline_pbx.service import serve
+
+    cfg = _config(args)
+    logging.getLogger().setLevel(cfg.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(cfg))
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from lifeline_pbx.devstack.stack import run_stack
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port)
+
+
+def cmd_asterisk_config(args: argparse.Namespace) -> None:
+    from lifeline_pbx.asterisk_config import SHIPPED_SOURCES, render_tree
+
+    values = dict(item.split("=", 1) for item in args.set)
+    for path in render_tree(SHIPPED_SOURCES, Path(args.out), values):
+        print(path)
+
+
+def cmd_prompts(args: argparse.Namespace) -> None:
+    from lifeline_pbx.prompt_gen import generate
+
+    count = generate(Path(args.out), args.languages or None)
+    print(f"generated {count} prompt file(s) in {args.out}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="lifeline", description="Lifeline PBX")
+    top.add_argument("--config", type=Path, default=None, help="a TOML settings file")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("demo-data", help="load demo facilities, lines and an operator").set_defaults(
+        func=cmd_demo_data
+    )
+    sub.add_parser("serve", help="run the ARI app and the web server").set_defaults(
+        func=cmd_serve
+    )
+    up = sub.add_parser("up", help="dev/demo: provision and run everything on this machine")
+    up.add_argument("--sip-bind", default="0.0.0.0")  # noqa: S104 - softphones must reach it
+    up.add_argument("--sip-port", type=int, default=5060)
+    up.add_argument("--web-port", type=int, default=8080)
+    up.set_defaults(func=cmd_up)
+    conf = sub.add_parser("asterisk-config", help="render asterisk-conf/ and dialplan/")
+    conf.add_argument("--out", required=True)
+    conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    conf.set_defaults(func=cmd_asterisk_config)
+    prompts = sub.add_parser("prompts", help="generate the voice prompts")
+    prompts.add_argument("--out", default="/var/lib/lifeline-pbx/prompts")
+    prompts.add_argument("languages", nargs="*")
+    prompts.set_defaults(func=cmd_prompts)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except LifelineError as exc:
+        print(f"lifeline: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

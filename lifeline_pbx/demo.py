@@ -1,0 +1,47 @@
+"""Demo data: two facilities with their lines and one operator. Loading it twice is harmless.
+
+The facility names are made up; the DIDs are in the 555 range reserved for fiction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import asyncpg
+
+SIP_REALM = "lifeline"
+DEMO_OPERATOR = ("Demo Operator", "operator1", "lifeline-demo-1", ["en", "es"])
+DEMO_FACILITIES = (
+    # facility, city, state, contractor, [(did, line name, default language)]
+    ("Demo County Processing Center", "Lumpkin", "GA", "Demo Corrections Inc.",
+     [("15550100101", "Demo County general line", "en")]),
+    ("Example Valley ICE Processing Center", "Otay Mesa", "CA", "Example Detention LLC",
+     [("15550100201", "Example Valley Spanish line", "es")]),
+)
+
+
+def sip_md5_cred(username: str, password: str, realm: str = SIP_REALM) -> str:
+    """The HA1 digest Asterisk checks a REGISTER against; the password itself is not kept."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+async def load(con: asyncpg.Connection) -> None:
+    async with con.transaction():
+        for name, city, state, contractor, lines in DEMO_FACILITIES:
+            facility_id = await con.fetchval(
+                """INSERT INTO facilities (name, city, state, contractor) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (name) DO UPDATE SET city = excluded.city RETURNING id""",
+                name, city, state, contractor,
+            )
+            for did, line_name, language in lines:
+                await con.execute(
+                    """INSERT INTO lines (did, facility_id, name, default_language)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT (did) DO NOTHING""",
+                    did, facility_id, line_name, language,
+                )
+        display, username, password, languages = DEMO_OPERATOR
+        await con.execute(
+            """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (sip_username) DO NOTHING""",
+            display, username, sip_md5_cred(username, password), languages,
+        )

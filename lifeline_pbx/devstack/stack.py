@@ -1,0 +1,92 @@
+"""`lifeline up`: the whole hotline on this machine, with demo data, until Ctrl-C.
+
+PostgreSQL: LIFELINE_DATABASE_URL if set, else a private throwaway cluster, deleted at
+Ctrl-C (point LIFELINE_DATABASE_URL at a real server to keep data). Asterisk: the system one or
+the cached root (see devstack/asterisk.py), running the repo's own configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+
+import asyncpg
+
+from lifeline_pbx import asterisk_config, demo, prompt_gen
+from lifeline_pbx.config import Config
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.devstack.postgres import Cluster
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.service import serve
+
+
+def _address_for_phones(bind: str) -> str:
+    if bind not in ("0.0.0.0", ""):  # noqa: S104
+        return bind
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+async def _prepare_database(dsn: str) -> None:
+    await migrate(dsn, MIGRATIONS_DIR)
+    con = await asyncpg.connect(dsn)
+    try:
+        await demo.load(con)
+    finally:
+        await con.close()
+
+
+def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
+    cluster = None
+    dsn = os.environ.get("LIFELINE_DATABASE_URL")
+    if not dsn:
+        cluster = Cluster(durable=True)
+        cluster.start()
+        dsn = cluster.dsn()
+    rt = asterisk.runtime()
+    print("generating voice prompts (first run only takes a while) ...", flush=True)
+    prompt_gen.generate(rt.host_path(asterisk.PROMPTS_DIR))
+    instance = asterisk.make_instance(
+        rt,
+        "pbx",
+        asterisk_config.SHIPPED_SOURCES,
+        sip_bind=sip_bind,
+        sip_port=sip_port,
+        http_port=asterisk.free_port(),
+        rtp_start=10000,
+    )
+    try:
+        asyncio.run(_prepare_database(dsn))
+        instance.start()
+        config = Config(
+            database_url=dsn,
+            ari_url=instance.ari_url,
+            ari_user=instance.ari_user,
+            ari_password=instance.ari_password,
+            web_host="0.0.0.0",  # noqa: S104 - the demo is meant to be reached from a laptop
+            web_port=web_port,
+        )
+        host = _address_for_phones(sip_bind)
+        name, _, password, _ = demo.DEMO_OPERATOR
+        print(
+            f"""
+Lifeline PBX is running. Ctrl-C stops everything.
+  Browser:   http://{host}:{web_port}/
+  Carrier trunk (facility phones): SIP to {host}:{sip_port}, from 127.0.0.2, DIDs:
+             {", ".join(d for _, _, _, _, lines in demo.DEMO_FACILITIES for d, _, _ in lines)}
+  Softphone (demo operator): server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
+             password {password}  ({name})
+  Asterisk log: {instance.log_path}
+""",
+            flush=True,
+        )
+        asyncio.run(serve(config))
+    finally:
+        instance.stop()
+        if cluster is not None:
+            cluster.stop()

@@ -1,0 +1,99 @@
+"""The Lifeline process: one ARI application and the web server, for one Asterisk.
+
+Both live in one asyncio process because they share the database pool and the live call
+state (the operator console will show calls as the engine moves them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from lifeline_pbx import db, prompts
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.stream import run_event_stream
+from lifeline_pbx.calls import records
+from lifeline_pbx.calls.dispatch import CallDispatcher
+from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.session import CallContext
+from lifeline_pbx.config import Config
+from lifeline_pbx.web.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+async def open_calls(pool: asyncpg.Pool) -> dict[str, uuid.UUID]:
+    async with pool.acquire() as con:
+        rows = await con.fetch("SELECT channel_id, id FROM calls WHERE ended_at IS NULL")
+    return {row["channel_id"]: row["id"] for row in rows}
+
+
+class Lifeline:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.connected = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, *, web_enabled: bool = True) -> None:
+        cfg = self.config
+        self.pool = await db.create_pool(cfg.database_url)
+        self.http = aiohttp.ClientSession()
+        self.ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password, cfg.ari_app, self.http)
+        self.writer = records.RecordWriter(self.pool)
+        self.lines = LineDirectory(self.pool)
+        await self.lines.refresh()
+        ctx = CallContext(
+            ari=self.ari,
+            lines=self.lines,
+            writer=self.writer,
+            media_uri=lambda language, name: prompts.media_uri(cfg.prompts_dir, language, name),
+            default_language=cfg.default_language,
+        )
+        self.dispatcher = CallDispatcher(ctx)
+        self._tasks = [
+            asyncio.create_task(self.writer.run(), name="record-writer"),
+            asyncio.create_task(
+                run_event_stream(
+                    self.ari, self.http, self.dispatcher.on_event, self._on_connect, self.connected
+                ),
+                name="ari-events",
+            ),
+        ]
+        if web_enabled:
+            self._runner = web.AppRunner(create_app(self))
+            await self._runner.setup()
+            await web.TCPSite(self._runner, cfg.web_host, cfg.web_port).start()
+            log.info("web listening host=%s port=%d", cfg.web_host, cfg.web_port)
+
+    async def _on_connect(self) -> None:
+        await self.dispatcher.adopt(await open_calls(self.pool))
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.writer.drained(), 5)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.dispatcher.close()
+        await self.http.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.pool.close(), 5)
+
+
+async def serve(config: Config) -> None:
+    """Run until cancelled (Ctrl-C or SIGTERM)."""
+    app = Lifeline(config)
+    await app.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await app.stop()

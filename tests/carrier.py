@@ -1,0 +1,107 @@
+"""Drive the carrier Asterisk (the facility's phone contractor) over its own ARI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.stream import run_event_stream
+from lifeline_pbx.devstack.asterisk import Instance
+from lifeline_pbx.errors import AriError
+from tests.waiting import wait_for
+
+
+@dataclass
+class CarrierCall:
+    channel_id: str
+    events: list[ari.Event] = field(default_factory=list)
+
+    @property
+    def answered(self) -> bool:
+        return any(isinstance(e, ari.StasisStart) for e in self.events)
+
+    @property
+    def ended(self) -> bool:
+        return any(isinstance(e, ari.ChannelDestroyed) for e in self.events)
+
+    def recording(self) -> ari.RecordingFinished | None:
+        return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
+
+
+class Carrier:
+    """Places SIP calls from the carrier instance to the PBX and watches what happens."""
+
+    def __init__(self, instance: Instance, pbx_sip: str) -> None:
+        self.instance = instance
+        self.pbx_sip = pbx_sip
+        self.calls: dict[str, CarrierCall] = {}
+        self._recordings: dict[str, str] = {}
+
+    async def __aenter__(self) -> Carrier:
+        self.http = aiohttp.ClientSession()
+        inst = self.instance
+        self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, "carrier", self.http)
+        self.connected = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_event_stream(self.ari, self.http, self._on_event, self._nothing, self.connected)
+        )
+        await asyncio.wait_for(self.connected.wait(), 10)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for call in self.calls.values():
+            if not call.ended:
+                with contextlib.suppress(AriError):  # already gone is fine
+                    await self.ari.hangup(call.channel_id)
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.http.close()
+
+    async def _nothing(self) -> None:
+        return None
+
+    def _on_event(self, event: ari.Event) -> None:
+        channel_id = ari.channel_id_of(event)
+        if isinstance(event, ari.RecordingFinished):
+            channel_id = self._recordings.get(event.name)
+        if channel_id in self.calls:
+            self.calls[channel_id].events.append(event)
+
+    async def call(
+        self, did: str, caller_id: str = '"Facility Phone" <5550100>', *, record: bool = True,
+        uri: str | None = None,
+    ) -> CarrierCall:
+        channel_id = f"carrier-{uuid.uuid4().hex[:12]}"
+        call = CarrierCall(channel_id)
+        self.calls[channel_id] = call
+        endpoint = f"PJSIP/pbx/{uri}" if uri else f"PJSIP/{did}@pbx"
+        await self.ari.originate(endpoint, channel_id=channel_id, caller_id=caller_id,
+                                 app_args="test", timeout=15)
+        if record:
+            await wait_for(lambda: call.answered or call.ended, what="carrier call answered")
+            if call.answered and not call.ended:
+                self._recordings[channel_id] = channel_id
+                try:
+                    await self.ari.record(channel_id, channel_id, max_seconds=120)
+                except AriError:  # the PBX may hang up first
+                    self._recordings.pop(channel_id)
+        return call
+
+    def recording_path(self, call: CarrierCall) -> str:
+        return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
+
+    async def send_dtmf(self, call: CarrierCall, digits: str) -> None:
+        await self.ari.send_dtmf(call.channel_id, digits)
+
+    async def hang_up(self, call: CarrierCall) -> None:
+        await self.ari.hangup(call.channel_id)
+
+    async def ended(self, call: CarrierCall, timeout: float = 30) -> CarrierCall:
+        await wait_for(lambda: call.ended, timeout=timeout, what="carrier call ended")
+        return call

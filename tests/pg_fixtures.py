@@ -1,0 +1,82 @@
+"""PostgreSQL fixtures: a server for the session, a fresh empty database per test.
+
+Set LIFELINE_TEST_DSN (e.g. postgresql://me:pw@localhost/postgres) to use an existing server,
+on which the tests create and drop their own databases; otherwise a throwaway Cluster is
+started for the session. Load with `pytest_plugins = ["tests.pg_fixtures"]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from lifeline_pbx.devstack.postgres import Cluster, quote_ident
+
+
+class PgServer(Protocol):
+    def dsn(self, dbname: str = "postgres") -> str: ...
+    def create_database(self, name: str, template: str | None = None) -> None: ...
+    def drop_database(self, name: str) -> None: ...
+
+
+@dataclass
+class ExternalServer:
+    """A server someone else runs, reached through an admin DSN that may create databases."""
+
+    admin_dsn: str
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        parts = urlsplit(self.admin_dsn)
+        return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+    def _execute(self, sql: str) -> None:
+        async def run() -> None:
+            conn = await asyncpg.connect(self.admin_dsn)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def create_database(self, name: str, template: str | None = None) -> None:
+        sql = f"CREATE DATABASE {quote_ident(name)}"
+        if template is not None:
+            sql += f" TEMPLATE {quote_ident(template)}"
+        self._execute(sql)
+
+    def drop_database(self, name: str) -> None:
+        self._execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgServer]:
+    external = os.environ.get("LIFELINE_TEST_DSN")
+    if external:
+        yield ExternalServer(external)
+        return
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def empty_dsn(pg_cluster: PgServer) -> Iterator[str]:
+    """A DSN to a brand-new empty database, dropped after the test."""
+    name = f"lifeline_test_{uuid.uuid4().hex[:12]}"
+    pg_cluster.create_database(name)
+    try:
+        yield pg_cluster.dsn(name)
+    finally:
+        pg_cluster.drop_database(name)
