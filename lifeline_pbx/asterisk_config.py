@@ -15,14 +15,14 @@ from lifeline_pbx.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_SOURCES = (REPO_ROOT / "asterisk-conf", REPO_ROOT / "dialplan")
-_PLACEHOLDER = re.compile(r"@([a-z_]+)@")
+PLACEHOLDER = re.compile(r"@([a-z_]+)@")
 
 
 def render_text(text: str, values: Mapping[str, str], source: str = "<text>") -> str:
-    missing = sorted({m for m in _PLACEHOLDER.findall(text) if m not in values})
+    missing = sorted({m for m in PLACEHOLDER.findall(text) if m not in values})
     if missing:
         raise ConfigError(missing[0], f"no value to render {source}")
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+    return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 def render_tree(

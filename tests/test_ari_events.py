@@ -1,0 +1,82 @@
+"""ARI JSON to typed events, and the reconnect back-off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.stream import MAX_BACKOFF, MIN_BACKOFF, next_backoff
+
+CHANNEL = {
+    "id": "1700.1",
+    "name": "PJSIP/carrier-00000001",
+    "state": "Ring",
+    "caller": {"name": "Facility", "number": "7065550100"},
+    "dialplan": {"context": "from-carrier", "exten": "15550100101", "priority": 1},
+}
+
+CASES: dict[str, tuple[dict[str, Any], object]] = {
+    "stasis start with args": (
+        {"type": "StasisStart", "args": ["inbound", "15550100101"], "channel": CHANNEL},
+        ari.StasisStart(ari.parse_channel(CHANNEL), ("inbound", "15550100101")),
+    ),
+    "dtmf": (
+        {"type": "ChannelDtmfReceived", "digit": "9", "channel": CHANNEL},
+        ari.DtmfReceived(ari.parse_channel(CHANNEL), "9"),
+    ),
+    "hangup request": (
+        {"type": "ChannelHangupRequest", "cause": 16, "channel": CHANNEL},
+        ari.HangupRequest(ari.parse_channel(CHANNEL), 16),
+    ),
+    "destroyed": (
+        {"type": "ChannelDestroyed", "cause": 17, "cause_txt": "User busy", "channel": CHANNEL},
+        ari.ChannelDestroyed(ari.parse_channel(CHANNEL), 17, "User busy"),
+    ),
+    "playback finished on a channel": (
+        {"type": "PlaybackFinished",
+         "playback": {"id": "abc.p1", "target_uri": "channel:1700.1", "state": "done"}},
+        ari.PlaybackFinished("abc.p1", "1700.1", "done"),
+    ),
+    "playback on a bridge has no channel": (
+        {"type": "PlaybackStarted", "playback": {"id": "x", "target_uri": "bridge:b1"}},
+        ari.PlaybackStarted("x", None),
+    ),
+    "recording finished": (
+        {"type": "RecordingFinished",
+         "recording": {"name": "r1", "target_uri": "channel:1700.1", "duration": 4}},
+        ari.RecordingFinished("r1", "1700.1", 4),
+    ),
+    "unknown type keeps its channel": (
+        {"type": "ChannelVarset", "channel": CHANNEL},
+        ari.OtherEvent("ChannelVarset", "1700.1"),
+    ),
+    "missing fields do not crash": (
+        {"type": "StasisStart", "channel": {}},
+        ari.StasisStart(ari.Channel("", "", "", "", "", "", ""), ()),
+    ),
+    "no type at all": ({}, ari.OtherEvent("", None)),
+}
+
+
+@pytest.mark.parametrize("raw,expected", CASES.values(), ids=CASES.keys())
+def test_parse(raw: dict[str, Any], expected: object) -> None:
+    assert ari.parse_event(raw) == expected
+
+
+def test_channel_id_routing() -> None:
+    event = ari.parse_event({"type": "PlaybackFinished",
+                             "playback": {"id": "p", "target_uri": "channel:9.9"}})
+    assert ari.channel_id_of(event) == "9.9"
+    assert ari.channel_id_of(ari.parse_event(CASES["dtmf"][0])) == "1700.1"
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    waits, wait = [], 0.0
+    for _ in range(12):
+        wait = next_backoff(wait)
+        waits.append(wait)
+    assert waits[0] == MIN_BACKOFF
+    assert waits == sorted(waits)
+    assert waits[-1] == MAX_BACKOFF

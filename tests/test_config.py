@@ -1,0 +1,77 @@
+"""Settings: defaults, then a file, then the environment; bad values name the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lifeline_pbx import config
+from lifeline_pbx.errors import ConfigError
+
+GOOD = {
+    "LIFELINE_DATABASE_URL": "postgresql://lifeline@db/lifeline",
+    "LIFELINE_ARI_URL": "http://127.0.0.1:8088/",
+    "LIFELINE_ARI_USER": "lifeline",
+    "LIFELINE_ARI_PASSWORD": "secret",
+}
+
+
+def test_environment_with_defaults() -> None:
+    cfg = config.load(environ=GOOD)
+    assert cfg.ari_url == "http://127.0.0.1:8088"
+    assert cfg.web_port == 8080 and cfg.ari_app == "lifeline"
+    assert cfg.prompts_dir == "/var/lib/lifeline-pbx/prompts"
+
+
+def test_file_then_environment_wins(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.toml"
+    path.write_text('web_port = 9000\nari_app = "from-file"\n')
+    cfg = config.load(path, environ={**GOOD, "LIFELINE_ARI_APP": "from-env"})
+    assert cfg.web_port == 9000
+    assert cfg.ari_app == "from-env"
+
+
+def test_config_file_named_by_environment(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.toml"
+    path.write_text("web_port = 9001\n")
+    assert config.load(environ={**GOOD, "LIFELINE_CONFIG": str(path)}).web_port == 9001
+
+
+BAD = {
+    "missing DSN": (
+        {k: v for k, v in GOOD.items() if k != "LIFELINE_DATABASE_URL"}, "database_url"
+    ),
+    "DSN not postgres": ({**GOOD, "LIFELINE_DATABASE_URL": "mysql://x/y"}, "database_url"),
+    "ARI URL without host": ({**GOOD, "LIFELINE_ARI_URL": "http://"}, "ari_url"),
+    "port not a number": ({**GOOD, "LIFELINE_WEB_PORT": "eighty"}, "web_port"),
+    "port out of range": ({**GOOD, "LIFELINE_WEB_PORT": "70000"}, "web_port"),
+    "empty password": ({**GOOD, "LIFELINE_ARI_PASSWORD": "  "}, "ari_password"),
+    "app name with a comma": ({**GOOD, "LIFELINE_ARI_APP": "a,b"}, "ari_app"),
+    "log level unknown": ({**GOOD, "LIFELINE_LOG_LEVEL": "LOUD"}, "log_level"),
+    "relative prompts dir": ({**GOOD, "LIFELINE_PROMPTS_DIR": "prompts"}, "prompts_dir"),
+}
+
+
+@pytest.mark.parametrize("environ,setting", BAD.values(), ids=BAD.keys())
+def test_bad_values_name_the_setting(environ: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.load(environ=environ)
+    assert caught.value.setting == setting
+    assert setting in str(caught.value)
+
+
+def test_unknown_setting_in_file(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.toml"
+    path.write_text("web_prot = 1\n")
+    with pytest.raises(ConfigError, match="web_prot"):
+        config.load(path, environ=GOOD)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "lifeline.toml"
+    path.write_text("web_port = = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(path, environ=GOOD)
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.load(tmp_path / "nope.toml", environ=GOOD)
