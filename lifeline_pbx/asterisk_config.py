@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from lifeline_pbx.errors import ConfigError
+from lifeline_pbx.paths import HOME
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_SOURCES = (REPO_ROOT / "asterisk-conf", REPO_ROOT / "dialplan")
+SHIPPED_SOURCES = (HOME / "asterisk-conf", HOME / "dialplan")
 PLACEHOLDER = re.compile(r"@([a-z_]+)@")
 
 

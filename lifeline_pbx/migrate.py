@@ -17,8 +17,9 @@ from pathlib import Path
 import asyncpg
 
 from lifeline_pbx.errors import MigrationError
+from lifeline_pbx.paths import HOME
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = HOME / "migrations"
 LOCK_KEY = 0x4C49_4645_4C49_4E45  # "LIFELINE": the advisory lock all runners take turns on
 _FILE_NAME = re.compile(r"(?P<version>[0-9]{4})_[a-z0-9_]+\.sql")
 

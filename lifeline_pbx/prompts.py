@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.paths import HOME
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "ht", "pt", "cmn")
 FALLBACK_LANGUAGE = "en"
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = HOME / "prompts"
 
 PROMPT_NAMES: tuple[str, ...] = (
     "greeting",

@@ -18,6 +18,7 @@ from lifeline_pbx import asterisk_config, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.waiting import wait_for
@@ -95,7 +96,7 @@ def carrier_instance(
     instance = asterisk.make_instance(
         asterisk_runtime,
         "carrier",
-        [asterisk_config.REPO_ROOT / "asterisk-conf", CARRIER_CONF],
+        [HOME / "asterisk-conf", CARRIER_CONF],
         sip_bind="127.0.0.2",
         sip_port=sip_net.carrier_port,
         http_port=asterisk.free_port(),

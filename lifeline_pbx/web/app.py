@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 import jinja2
 from aiohttp import web
 
-from lifeline_pbx.asterisk_config import REPO_ROOT
+from lifeline_pbx.paths import HOME
 
 if TYPE_CHECKING:
     from lifeline_pbx.service import Lifeline
 
 LIFELINE: web.AppKey[Lifeline] = web.AppKey("lifeline")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
-WEB_DIR = REPO_ROOT / "web"
+WEB_DIR = HOME / "web"
 
 
 async def health(request: web.Request) -> web.Response:

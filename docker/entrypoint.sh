@@ -1,0 +1,27 @@
+#!/bin/bash
+# Render the shipped Asterisk configuration, generate prompts, migrate, then run
+# Asterisk and the Lifeline app together; if either stops, the container stops.
+set -eu
+: "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL}"
+: "${LIFELINE_ARI_PASSWORD:?set LIFELINE_ARI_PASSWORD}"
+: "${CARRIER_IP:?set CARRIER_IP (the facility phone contractor's SIP address)}"
+moddir=$(dirname "$(find /usr/lib -name chan_pjsip.so | head -n 1)")
+lifeline asterisk-config --out /etc/asterisk \
+  --set astetcdir=/etc/asterisk --set astvarlibdir=/var/lib/asterisk \
+  --set astspooldir=/var/spool/asterisk --set astrundir=/var/run/asterisk \
+  --set astlogdir=/var/log/asterisk --set astmoddir="$moddir" --set astdatadir=/usr/share/asterisk \
+  --set sip_bind=0.0.0.0 --set sip_port="${SIP_PORT:-5060}" \
+  --set http_bind=127.0.0.1 --set http_port=8088 \
+  --set ari_user="$LIFELINE_ARI_USER" --set ari_password="$LIFELINE_ARI_PASSWORD" --set ari_app=lifeline \
+  --set rtp_start=10000 --set rtp_end=10999 \
+  --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
+  --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" >/dev/null
+lifeline prompts --out /var/lib/lifeline-pbx/prompts
+lifeline migrate
+asterisk -f -n &
+asterisk_pid=$!
+lifeline serve &
+app_pid=$!
+trap 'kill $asterisk_pid $app_pid 2>/dev/null' INT TERM
+wait -n 2>/dev/null || wait $app_pid
+kill $asterisk_pid $app_pid 2>/dev/null || true
