@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import uuid
 
 import aiohttp
@@ -90,10 +91,15 @@ class Lifeline:
 
 
 async def serve(config: Config) -> None:
-    """Run until cancelled (Ctrl-C or SIGTERM)."""
+    """Run until Ctrl-C or SIGTERM, then stop cleanly (pending call records are flushed)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     app = Lifeline(config)
     await app.start()
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping")
     finally:
         await app.stop()

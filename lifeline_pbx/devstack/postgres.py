@@ -206,6 +206,17 @@ class Cluster:
 
     def stop(self, timeout: float = 30.0) -> None:
         """Shut the server down (fast mode) and delete its directory, log included."""
+        self.halt(timeout)
+        if self.base is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def resume(self, timeout: float = 60.0) -> None:
+        """Start a halted server again on the same port, with its data."""
+        if not self._launch(timeout):
+            raise PostgresStartError(f"port {self.port} was taken while the server was down")
+
+    def halt(self, timeout: float = 30.0) -> None:
+        """Shut the server down but keep its data: a database outage, for tests."""
         if self.process is not None and self.process.poll() is None:
             try:
                 self._tool(
@@ -216,8 +227,6 @@ class Cluster:
             except (PostgresStartError, subprocess.TimeoutExpired):
                 _kill(self.process)
         self.process = None
-        if self.base is not None:
-            shutil.rmtree(self.base, ignore_errors=True)
 
     def log_tail(self, lines: int = 60) -> str:
         if self.base is None or not self.log_path.exists():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 
 import asyncpg
@@ -81,12 +82,13 @@ Lifeline PBX is running. Ctrl-C stops everything.
              {", ".join(d for _, _, _, _, lines in demo.DEMO_FACILITIES for d, _, _ in lines)}
   Softphone (demo operator): server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
              password {password}  ({name})
-  Asterisk log: {instance.log_path}
+  Asterisk log: {instance.log_path} (deleted at Ctrl-C)
 """,
             flush=True,
         )
         asyncio.run(serve(config))
     finally:
         instance.stop()
+        shutil.rmtree(instance.host_base, ignore_errors=True)
         if cluster is not None:
             cluster.stop()

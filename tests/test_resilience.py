@@ -1,0 +1,68 @@
+"""Faults the real parts can be made to produce: the database goes away, Asterisk restarts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import asyncpg
+import pytest
+
+from lifeline_pbx import demo
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.devstack.postgres import Cluster
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.service import Lifeline
+from tests.carrier import Carrier
+from tests.conftest import app_config
+from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds
+from tests.waiting import wait_for
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
+    own_cluster: Cluster, pbx: asterisk.Instance, prompts_dir: str, carrier: Carrier,
+    asterisk_runtime: asterisk.Runtime,
+) -> None:
+    dsn = own_cluster.dsn()
+    await migrate(dsn, MIGRATIONS_DIR)
+    con = await asyncpg.connect(dsn)
+    await demo.load(con)
+    await con.close()
+    app = Lifeline(app_config(pbx, dsn, prompts_dir))
+    await app.start(web_enabled=False)
+    try:
+        await wait_for(app.connected.is_set, what="ARI connected")
+        own_cluster.halt()
+        call = await carrier.call(DEMO_DID, '"Outage" <333>')
+        await carrier.ended(call)
+        # The line came from the app's copy: the caller heard the greeting, not an apology.
+        greeting = prompt_seconds(asterisk_runtime, "en", "greeting")
+        assert await heard(carrier, call) >= greeting - 0.5
+        own_cluster.resume()
+        row = await ended_call(dsn, caller_name="Outage")
+        assert row["disposition"] == "completed"
+        assert row["facility_id"] is not None
+    finally:
+        await app.stop()
+
+
+async def test_asterisk_restart_the_app_reconnects_and_takes_calls(
+    lifeline: Lifeline, pbx: asterisk.Instance, carrier: Carrier
+) -> None:
+    pbx.stop()
+    await wait_for(lambda: not lifeline.connected.is_set(), what="app notices Asterisk is gone")
+    pbx.start()
+    await wait_for(lifeline.connected.is_set, timeout=40, what="app reconnected")
+    call = await carrier.call(DEMO_DID, '"After Asterisk restart" <444>')
+    await carrier.ended(call)
+    row = await ended_call(lifeline.config.database_url, caller_name="After Asterisk restart")
+    assert row["disposition"] == "completed"
