@@ -15,6 +15,7 @@ from lifeline_pbx import config as config_module
 from lifeline_pbx import demo
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.operators import commands as operator_commands
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
@@ -95,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
     prompts.add_argument("--out", default="/var/lib/lifeline-pbx/prompts")
     prompts.add_argument("languages", nargs="*")
     prompts.set_defaults(func=cmd_prompts)
+    operator_commands.add_subcommands(sub, lambda args: _config(args).database_url)
     return top
 
 

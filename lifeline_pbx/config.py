@@ -33,6 +33,8 @@ class Config:
     default_language: str = "en"
     # Where the prompts are, as Asterisk sees the filesystem (played by absolute path).
     prompts_dir: str = "/var/lib/lifeline-pbx/prompts"
+    # The same folder as this process sees it, to check which prompts exist ("" = prompts_dir).
+    prompts_local_dir: str = ""
 
 
 def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:
@@ -80,6 +82,10 @@ def _absolute_path(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _optional_path(name: str, raw: str) -> str:
+    return _absolute_path(name, raw) if raw else ""
+
+
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "database_url": _url(("postgres", "postgresql")),
     "ari_url": _url(("http", "https")),
@@ -91,6 +97,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "log_level": _log_level,
     "default_language": _text,
     "prompts_dir": _absolute_path,
+    "prompts_local_dir": _optional_path,
 }
 
 

@@ -11,12 +11,13 @@ import asyncpg
 
 SIP_REALM = "lifeline"
 DEMO_OPERATOR = ("Demo Operator", "operator1", "lifeline-demo-1", ["en", "es"])
+DEMO_QUEUE = "Hotline"
 DEMO_FACILITIES = (
-    # facility, city, state, contractor, [(did, line name, default language)]
+    # facility, city, state, contractor, [(did, line name, default language, menu)]
     ("Demo County Processing Center", "Lumpkin", "GA", "Demo Corrections Inc.",
-     [("15550100101", "Demo County general line", "en")]),
+     [("15550100101", "Demo County general line", "en", ("en", "es", "ht", "fr"))]),
     ("Example Valley ICE Processing Center", "Otay Mesa", "CA", "Example Detention LLC",
-     [("15550100201", "Example Valley Spanish line", "es")]),
+     [("15550100201", "Example Valley Spanish line", "es", ("es", "en", "pt", "cmn"))]),
 )
 
 
@@ -27,21 +28,39 @@ def sip_md5_cred(username: str, password: str, realm: str = SIP_REALM) -> str:
 
 async def load(con: asyncpg.Connection) -> None:
     async with con.transaction():
+        queue_id = await con.fetchval(
+            """INSERT INTO queues (name) VALUES ($1)
+               ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id""",
+            DEMO_QUEUE,
+        )
         for name, city, state, contractor, lines in DEMO_FACILITIES:
             facility_id = await con.fetchval(
                 """INSERT INTO facilities (name, city, state, contractor) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (name) DO UPDATE SET city = excluded.city RETURNING id""",
                 name, city, state, contractor,
             )
-            for did, line_name, language in lines:
-                await con.execute(
-                    """INSERT INTO lines (did, facility_id, name, default_language)
-                       VALUES ($1, $2, $3, $4) ON CONFLICT (did) DO NOTHING""",
-                    did, facility_id, line_name, language,
+            for did, line_name, language, menu in lines:
+                line_id = await con.fetchval(
+                    """INSERT INTO lines (did, facility_id, name, default_language, queue_id)
+                       VALUES ($1, $2, $3, $4, $5)
+                       ON CONFLICT (did) DO UPDATE SET queue_id = excluded.queue_id
+                       RETURNING id""",
+                    did, facility_id, line_name, language, queue_id,
+                )
+                await con.executemany(
+                    """INSERT INTO line_languages (line_id, position, language, digit)
+                       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+                    [(line_id, i, lang, str(i)) for i, lang in enumerate(menu, 1)],
                 )
         display, username, password, languages = DEMO_OPERATOR
-        await con.execute(
+        operator_id = await con.fetchval(
             """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
-               VALUES ($1, $2, $3, $4) ON CONFLICT (sip_username) DO NOTHING""",
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (sip_username) DO UPDATE SET display_name = excluded.display_name
+               RETURNING id""",
             display, username, sip_md5_cred(username, password), languages,
+        )
+        await con.execute(
+            "INSERT INTO operator_queues VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            operator_id, queue_id,
         )

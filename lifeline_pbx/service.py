@@ -11,12 +11,13 @@ import contextlib
 import logging
 import signal
 import uuid
+from pathlib import Path
 
 import aiohttp
 import asyncpg
 from aiohttp import web
 
-from lifeline_pbx import db, prompts
+from lifeline_pbx import db
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
@@ -24,15 +25,21 @@ from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
+from lifeline_pbx.prompt_library import PromptLibrary
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.web.app import create_app
 
 log = logging.getLogger(__name__)
 
 
-async def open_calls(pool: asyncpg.Pool) -> dict[str, uuid.UUID]:
+async def open_calls(pool: asyncpg.Pool) -> dict[str, tuple[uuid.UUID, asyncpg.Record]]:
     async with pool.acquire() as con:
-        rows = await con.fetch("SELECT channel_id, id FROM calls WHERE ended_at IS NULL")
-    return {row["channel_id"]: row["id"] for row in rows}
+        rows = await con.fetch(
+            """SELECT channel_id, id, did, language, priority, queue_id, queued_at
+               FROM calls WHERE ended_at IS NULL"""
+        )
+    return {row["channel_id"]: (row["id"], row) for row in rows}
 
 
 class Lifeline:
@@ -50,16 +57,24 @@ class Lifeline:
         self.writer = records.RecordWriter(self.pool)
         self.lines = LineDirectory(self.pool)
         await self.lines.refresh()
+        library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
+        self.acd = Acd(
+            self.ari, Store(self.pool), self.writer,
+            lambda language, name: library.uri(language, name, cfg.default_language),
+        )
+        await self.acd.reload()
         ctx = CallContext(
             ari=self.ari,
             lines=self.lines,
             writer=self.writer,
-            media_uri=lambda language, name: prompts.media_uri(cfg.prompts_dir, language, name),
+            media_uri=library.uri,
             default_language=cfg.default_language,
+            queues=self.acd,
         )
-        self.dispatcher = CallDispatcher(ctx)
+        self.dispatcher = CallDispatcher(ctx, self.acd)
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="record-writer"),
+            asyncio.create_task(self.acd.run(), name="queues"),
             asyncio.create_task(
                 run_event_stream(
                     self.ari, self.http, self.dispatcher.on_event, self._on_connect, self.connected
@@ -74,6 +89,8 @@ class Lifeline:
             log.info("web listening host=%s port=%d", cfg.web_host, cfg.web_port)
 
     async def _on_connect(self) -> None:
+        await self.ari.subscribe("endpoint:PJSIP")
+        await self.acd.refresh_endpoints()
         await self.dispatcher.adopt(await open_calls(self.pool))
 
     async def stop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import wave
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,32 @@ async def ended_call(dsn: str, **where: str) -> dict[str, Any]:
 async def timeline(dsn: str, call_id: object) -> list[tuple[str, dict[str, str]]]:
     con = await asyncpg.connect(dsn)
     try:
-        await con.set_type_codec("jsonb", encoder=str, decoder=__import__("json").loads,
-                                 schema="pg_catalog")
+        await con.set_type_codec("jsonb", encoder=str, decoder=json.loads, schema="pg_catalog")
         rows = await con.fetch(
             "SELECT kind, detail FROM call_events WHERE call_id = $1 ORDER BY id", call_id
         )
     finally:
         await con.close()
     return [(r["kind"], r["detail"]) for r in rows]
+
+
+async def reached(dsn: str, kind: str, caller_name: str, detail: dict[str, str] | None = None
+                  ) -> None:
+    """Wait until the call from caller_name has a timeline entry of this kind."""
+
+    async def probe() -> bool:
+        con = await asyncpg.connect(dsn)
+        try:
+            found = await con.fetchval(
+                """SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_id
+                   WHERE c.caller_name = $1 AND e.kind = $2 AND e.detail @> $3::jsonb""",
+                caller_name, kind, json.dumps(detail or {}),
+            )
+        finally:
+            await con.close()
+        return bool(found)
+
+    await wait_for(probe, timeout=30, what=f"{kind} {detail or ''} for {caller_name}")
 
 
 def seconds(path: Path) -> float:
@@ -68,6 +87,8 @@ async def test_greeting_plays_to_the_end_and_the_call_is_recorded(
 ) -> None:
     dsn = lifeline.config.database_url
     call = await carrier.call(DEMO_DID, '"Facility Phone" <7065550100>')
+    await reached(dsn, "prompt_finished", "Facility Phone", {"ok": "yes"})
+    await carrier.hang_up(call)
     await carrier.ended(call)
 
     row = await ended_call(dsn, did=DEMO_DID)
@@ -82,15 +103,15 @@ async def test_greeting_plays_to_the_end_and_the_call_is_recorded(
     assert row["caller_number"] == "7065550100"
     assert row["caller_name"] == "Facility Phone"
     assert row["started_at"] <= row["answered_at"] <= row["ended_at"]
-    assert row["disposition"] == "completed"
-    assert row["hangup_by"] == "system"
+    assert row["disposition"] == "abandoned"
+    assert row["hangup_by"] == "caller"
     assert row["hangup_cause"] == 16  # normal clearing
 
     kinds = await timeline(dsn, row["id"])
-    assert ("prompt", {"name": "greeting"}) in kinds
-    assert ("prompt_finished", {"ok": "yes"}) in kinds
-    assert kinds[-1] == ("ended", {"by": "system"})
-    # What crossed the wire: the carrier heard (nearly) the whole greeting.
+    assert kinds[:3] == [("answered", {}), ("prompt", {"name": "greeting"}),
+                         ("prompt_finished", {"ok": "yes"})]
+    assert kinds[-1] == ("ended", {"by": "caller"})
+    # What crossed the wire: the carrier heard (at least) the whole greeting.
     greeting = prompt_seconds(asterisk_runtime, "en", "greeting")
     assert await heard(carrier, call) >= greeting - 0.5
 
@@ -98,10 +119,11 @@ async def test_greeting_plays_to_the_end_and_the_call_is_recorded(
 async def test_the_line_language_chooses_the_greeting(
     lifeline: Lifeline, carrier: Carrier, asterisk_runtime: asterisk.Runtime
 ) -> None:
-    call = await carrier.call(SPANISH_DID)
+    dsn = lifeline.config.database_url
+    call = await carrier.call(SPANISH_DID, '"Spanish line" <1>')
+    await reached(dsn, "prompt_finished", "Spanish line")
+    await carrier.hang_up(call)
     await carrier.ended(call)
-    row = await ended_call(lifeline.config.database_url, did=SPANISH_DID)
-    assert row["disposition"] == "completed"
     greeting = prompt_seconds(asterisk_runtime, "es", "greeting")
     assert await heard(carrier, call) >= greeting - 0.5
 
@@ -151,9 +173,10 @@ async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
     try:
         await wait_for(restarted.connected.is_set, what="ARI reconnected")
         call = await carrier.call(DEMO_DID, '"After restart" <222>')
-        await carrier.ended(call)
+        await reached(dsn, "prompt_finished", "After restart")
+        await carrier.hang_up(call)
         row = await ended_call(dsn, caller_name="After restart")
-        assert row["disposition"] == "completed"
+        assert row["line_id"] is not None
     finally:
         await restarted.stop()
 

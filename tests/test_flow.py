@@ -1,131 +1,267 @@
-"""The call flow as a table: events in, the commands and the final record out."""
+"""The call flow and IVR as tables: events in, commands out. No Asterisk, no database."""
 
 from __future__ import annotations
 
 import pytest
 
 from lifeline_pbx.calls import flow
-from lifeline_pbx.calls.flow import (
+from lifeline_pbx.calls.model import (
     Answer,
     Close,
+    Command,
+    Connected,
+    Digit,
     Failed,
+    FlowEvent,
     Hangup,
     HangupRequested,
     Left,
+    Line,
     Note,
+    OperatorLeft,
+    Phase,
     Play,
     PromptFinished,
+    QueueLeft,
+    RecordingFinished,
+    Resumed,
+    SaveVoicemail,
     Started,
+    StartTimer,
+    StartVoicemail,
+    State,
+    TimerFired,
 )
 
-LINE = flow.Line(
-    id=1, did="15550100101", facility_id=7, facility_name="Demo", default_language="es"
+LINE = Line(
+    id=1, did="15550100101", facility_id=7, facility_name="Demo", default_language="es",
+    languages=(("1", "es"), ("2", "en")), queue_id=3, call_limit=900, limit_warning=120,
 )
+ONE_LANGUAGE = Line(id=2, did="2", facility_id=7, facility_name="Demo", default_language="fr",
+                    queue_id=3)
+RECORDED = Line(id=3, did="3", facility_id=7, facility_name="Demo", default_language="en",
+                languages=(("1", "en"), ("2", "es")), record_calls=True, queue_id=3)
+NO_QUEUE = Line(id=4, did="4", facility_id=7, facility_name="Demo", default_language="en")
 
 
-def run(events: list[flow.FlowEvent]) -> tuple[flow.State, list[flow.Command]]:
-    state, out = flow.State(), []
+def run(events: list[FlowEvent], state: State | None = None) -> tuple[State, list[Command]]:
+    state, out = state or State(), []
     for event in events:
         state, commands = flow.step(state, event)
         out.extend(commands)
     return state, out
 
 
-def kinds(commands: list[flow.Command]) -> list[str]:
-    """Commands as short words: Play:greeting, Note:answered, Close:completed/system/16."""
-    words = []
+def words(commands: list[Command]) -> list[str]:
+    """Commands as short words; notes only by kind."""
+    out = []
     for c in commands:
         if isinstance(c, Play):
-            words.append(f"Play:{c.prompt}:{c.language}")
+            out.append("Play:" + "+".join(f"{name}/{lang}" for lang, name in c.prompts))
         elif isinstance(c, Note):
-            words.append(f"Note:{c.kind}")
+            out.append(f"Note:{c.kind}")
         elif isinstance(c, Close):
-            words.append(f"Close:{c.disposition}/{c.hangup_by}/{c.cause}")
+            out.append(f"Close:{c.disposition}/{c.hangup_by}/{c.cause}")
+        elif isinstance(c, StartTimer):
+            out.append(f"Timer:{c.name}")
         else:
-            words.append(type(c).__name__)
-    return words
+            out.append(type(c).__name__)
+    return out
 
 
-CASES = {
-    "greeting to the end, then we hang up": (
-        [Started(LINE, "en"), PromptFinished("p1", ok=True), HangupRequested(16), Left(0)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es",
-         "Note:prompt_finished", "Hangup", "Note:ended", "Close:completed/system/16"],
+def played(commands: list[Command]) -> list[str]:
+    return [w for w in words(commands) if w.startswith("Play:")]
+
+
+MENU = "Play:language-choice-1/es+language-choice-2/en"
+GREETED = [Started(LINE, "en"), PromptFinished("p1", True)]  # greeting done, menu playing (p2)
+
+IVR_CASES = {
+    "greeting then the language menu in each language": (
+        GREETED, ["Play:greeting/es", MENU],
     ),
-    "caller hangs up mid-greeting": (
-        [Started(LINE, "en"), HangupRequested(16), Left(0)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es",
-         "Note:caller_hangup", "Note:ended", "Close:abandoned/caller/16"],
+    "a digit picks the language; notices and triage follow in it": (
+        [*GREETED, Digit("2"), PromptFinished("p3", True)],
+        ["Play:greeting/es", MENU, "Play:confidentiality/en", "Play:triage-9/en"],
     ),
-    "a late playback event after the caller left changes nothing": (
-        [Started(LINE, "en"), HangupRequested(16), PromptFinished("p1", ok=True), Left(0)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es",
-         "Note:caller_hangup", "Note:ended", "Close:abandoned/caller/16"],
+    "no input: the menu twice, then the line's default language": (
+        [*GREETED, PromptFinished("p2", True), TimerFired("menu"), PromptFinished("p3", True),
+         TimerFired("menu")],
+        ["Play:greeting/es", MENU, MENU, "Play:confidentiality/es"],
     ),
-    "unknown number hears not-in-service in the default language": (
-        [Started(None, "en"), PromptFinished("p1", ok=True), Left(0)],
-        ["Answer", "Note:unknown_did", "Note:prompt", "Play:not-in-service:en",
-         "Note:prompt_finished", "Hangup", "Note:ended", "Close:not_in_service/system/16"],
+    "invalid digit is explained and the menu asked again": (
+        [*GREETED, Digit("7")],
+        ["Play:greeting/es", MENU,
+         "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en"],
     ),
-    "caller hangs up on not-in-service keeps the disposition": (
-        [Started(None, "en"), HangupRequested(16), Left(0)],
-        ["Answer", "Note:unknown_did", "Note:prompt", "Play:not-in-service:en",
-         "Note:caller_hangup", "Note:ended", "Close:not_in_service/caller/16"],
+    "three invalid digits fall back to the default language": (
+        [*GREETED, Digit("7"), Digit("8"), Digit("#")],
+        ["Play:greeting/es", MENU,
+         "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en",
+         "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en",
+         "Play:confidentiality/es"],
     ),
-    "greeting fails to play: apology, not silence": (
-        [Started(LINE, "en"), PromptFinished("p1", ok=False), PromptFinished("p2", ok=True)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es", "Answer", "Note:error",
-         "Note:prompt", "Play:technical-difficulty:es", "Note:prompt_finished", "Hangup"],
+    "one language: no menu": (
+        [Started(ONE_LANGUAGE, "en"), PromptFinished("p1", True)],
+        ["Play:greeting/fr", "Play:confidentiality/fr"],
     ),
-    "a handler error before anything: apology": (
-        [Failed("KeyError"), PromptFinished("p1", ok=True), Left(0)],
-        ["Answer", "Note:error", "Note:prompt", "Play:technical-difficulty:en",
-         "Note:prompt_finished", "Hangup", "Note:ended", "Close:failed/system/16"],
+    "recording line announces it": (
+        [Started(RECORDED, "en"), PromptFinished("p1", True), Digit("1")],
+        ["Play:greeting/en", "Play:language-choice-1/en+language-choice-2/es",
+         "Play:confidentiality/en+recording-notice/en"],
     ),
-    "the apology itself fails: hang up": (
-        [Started(LINE, "en"), Failed("X"), Failed("Y")],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es", "Answer", "Note:error",
-         "Note:prompt", "Play:technical-difficulty:es", "Note:error", "Hangup"],
-    ),
-    "stale playback id is ignored": (
-        [Started(LINE, "en"), PromptFinished("p9", ok=True)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es"],
-    ),
-    "busy cause from the network is kept": (
-        [Started(LINE, "en"), HangupRequested(17), Left(0)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es",
-         "Note:caller_hangup", "Note:ended", "Close:abandoned/caller/17"],
-    ),
-    "destroyed cause wins over none": (
-        [Started(LINE, "en"), Left(34)],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es",
-         "Note:ended", "Close:abandoned/caller/34"],
-    ),
-    "second start is ignored": (
-        [Started(LINE, "en"), Started(None, "en")],
-        ["Answer", "Note:answered", "Note:prompt", "Play:greeting:es"],
+    "a failed greeting does not leave silence: straight to the queue": (
+        [Started(LINE, "en"), PromptFinished("p1", False)],
+        ["Play:greeting/es"],
     ),
 }
 
 
-@pytest.mark.parametrize("events,expected", CASES.values(), ids=CASES.keys())
-def test_flow(events: list[flow.FlowEvent], expected: list[str]) -> None:
-    assert kinds(run(events)[1]) == expected
+@pytest.mark.parametrize("events,expected", IVR_CASES.values(), ids=IVR_CASES.keys())
+def test_ivr(events: list[FlowEvent], expected: list[str]) -> None:
+    assert played(run(events)[1]) == expected
+
+
+def to_triage(line: Line = LINE) -> State:
+    state, _ = run([Started(line, "en"), PromptFinished("p1", True), Digit("1"),
+                    PromptFinished("p3", True), PromptFinished("p4", True)])
+    assert state.phase is Phase.TRIAGE
+    return state
+
+
+ROUTE_CASES = {
+    "emergency digit raises the priority": (
+        [Digit("9")], "EnterQueue", 1,
+    ),
+    "another digit: ordinary call": ([Digit("5")], "EnterQueue", 0),
+    "no answer to triage: ordinary call": ([TimerFired("triage")], "EnterQueue", 0),
+}
+
+
+@pytest.mark.parametrize("events,command,priority", ROUTE_CASES.values(), ids=ROUTE_CASES.keys())
+def test_triage_routes_to_the_queue(events: list[FlowEvent], command: str, priority: int) -> None:
+    state, commands = run(events, to_triage())
+    assert command in words(commands)
+    assert state.phase is Phase.QUEUED and state.priority == priority
+
+
+def test_closed_line_goes_to_voicemail_after_the_ivr() -> None:
+    state, _ = run([Started(LINE, "en", open=False), PromptFinished("p1", True), Digit("1"),
+                    PromptFinished("p3", True), PromptFinished("p4", True)])
+    state, commands = run([TimerFired("triage")], state)
+    assert played(commands) == ["Play:voicemail-closed/es"]
+    assert state.voicemail_reason == "closed"
+
+
+def test_line_without_queue_goes_to_voicemail() -> None:
+    state, _ = run([Started(NO_QUEUE, "en"), PromptFinished("p1", True),
+                    PromptFinished("p2", True), PromptFinished("p3", True)])
+    state, commands = run([TimerFired("triage")], state)
+    assert played(commands) == ["Play:voicemail-busy/en"]
+
+
+def queued(line: Line = LINE) -> State:
+    state, _ = run([Digit("5")], to_triage(line))
+    return state
+
+
+VOICEMAIL_CASES = {
+    "no operators: message, recorded, thanks, hang up, saved": (
+        [QueueLeft("no_operators"), PromptFinished("p5", True), RecordingFinished(12),
+         PromptFinished("p6", True), HangupRequested(16), Left(0)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+         "StartVoicemail", "SaveVoicemail", "Note:prompt", "Play:voicemail-thanks/es",
+         "Note:prompt_finished", "Hangup", "Note:ended", "Close:voicemail/system/16"],
+    ),
+    "caller hangs up while recording: the message is still saved": (
+        [QueueLeft("max_wait"), PromptFinished("p5", True), HangupRequested(16), Left(0),
+         RecordingFinished(8)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+         "StartVoicemail", "Note:caller_hangup", "Timer:recording-grace", "SaveVoicemail",
+         "Note:ended", "Close:voicemail/caller/16"],
+    ),
+    "recording never reported: saved when the grace time ends": (
+        [QueueLeft("max_wait"), PromptFinished("p5", True), Left(16),
+         TimerFired("recording-grace")],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+         "StartVoicemail", "Timer:recording-grace", "SaveVoicemail", "Note:ended",
+         "Close:voicemail/caller/16"],
+    ),
+    "abandon while waiting leaves the queue": (
+        [HangupRequested(16), Left(0)],
+        ["Note:caller_hangup", "LeaveQueue", "Note:ended", "Close:abandoned/caller/16"],
+    ),
+    "connected, warned before the cut-off, operator hangs up": (
+        [Connected("op-a"), TimerFired("limit-warning"), OperatorLeft(), Left(16)],
+        ["Note:connected", "Timer:limit-warning", "Note:limit_warning", "WarnOperator",
+         "Note:operator_hangup", "Hangup", "Note:ended", "Close:answered/operator/16"],
+    ),
+    "connected, caller hangs up: the operator's leg is released": (
+        [Connected("op-a"), HangupRequested(16), Left(0)],
+        ["Note:connected", "Timer:limit-warning", "Note:caller_hangup", "LeaveQueue",
+         "Note:ended", "Close:answered/caller/16"],
+    ),
+    "an error while waiting: voicemail, not silence": (
+        [Failed("KeyError")],
+        ["LeaveQueue", "Note:error", "Note:voicemail", "Play:voicemail-busy/es"],
+    ),
+}
+
+
+@pytest.mark.parametrize("events,expected", VOICEMAIL_CASES.values(), ids=VOICEMAIL_CASES.keys())
+def test_queue_connection_and_voicemail(events: list[FlowEvent], expected: list[str]) -> None:
+    assert words(run(events, queued())[1]) == expected
+
+
+def test_recording_policy_records_the_bridge() -> None:
+    state = queued(RECORDED)
+    assert "RecordBridge" in words(run([Connected("op-a")], state)[1])
+    assert "RecordBridge" not in words(run([Connected("op-a")], queued())[1])
+
+
+def test_unknown_number_hears_not_in_service() -> None:
+    _, commands = run([Started(None, "en"), PromptFinished("p1", True), Left(16)])
+    assert words(commands) == [
+        "Answer", "Note:unknown_did", "Note:prompt", "Play:not-in-service/en",
+        "Note:prompt_finished", "Hangup", "Note:ended", "Close:not_in_service/system/16",
+    ]
+
+
+def test_an_error_before_the_line_is_known_ends_in_an_apology() -> None:
+    _, commands = run([Failed("KeyError"), PromptFinished("p1", True), Left(0)])
+    assert "Play:technical-difficulty/en" in words(commands)
+    assert words(commands)[-1] == "Close:failed/system/16"
+
+
+def test_an_error_in_the_ivr_goes_to_the_queue() -> None:
+    state, commands = run([Failed("KeyError")], run(GREETED)[0])
+    assert "EnterQueue" in words(commands) and state.phase is Phase.QUEUED
+
+
+def test_resumed_after_restart_keeps_the_place() -> None:
+    state, _ = run([Resumed(LINE, Phase.QUEUED, "en", 1)])
+    assert (state.phase, state.language, state.priority) == (Phase.QUEUED, "en", 1)
+    _, commands = run([Connected("op-b")], state)
+    assert "Note:connected" in words(commands)
 
 
 def test_nothing_happens_after_the_end() -> None:
     state, _ = run([Started(LINE, "en"), Left(16)])
-    assert state.phase is flow.Phase.ENDED
+    assert state.phase is Phase.ENDED
     for event in (Started(LINE, "en"), PromptFinished("p1", True), Failed("x"), Left(1)):
         assert flow.step(state, event) == (state, [])
 
 
-def test_every_path_that_ends_says_something_first() -> None:
-    """Whatever the caller did, a prompt was asked for before any hang-up of ours."""
-    for events, _ in CASES.values():
+def test_every_answered_call_hears_something_before_we_hang_up() -> None:
+    tables = [*IVR_CASES.values()]
+    for events, _ in tables:
         commands = run(events)[1]
         if Hangup() in commands:
-            first_hangup = commands.index(Hangup())
-            assert any(isinstance(c, Play) for c in commands[:first_hangup])
+            assert any(isinstance(c, Play) for c in commands[: commands.index(Hangup())])
         if Answer() in commands:
             assert any(isinstance(c, Play) for c in commands)
+    for events, _ in VOICEMAIL_CASES.values():
+        commands = run(events, queued())[1]
+        if StartVoicemail(180) in commands:
+            assert any(isinstance(c, Play) for c in commands[: commands.index(StartVoicemail(180))])
+        assert all(c.reason for c in commands if isinstance(c, SaveVoicemail))

@@ -14,7 +14,7 @@ from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.conftest import app_config
-from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds
+from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds, reached
 from tests.waiting import wait_for
 
 
@@ -43,13 +43,17 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
         await wait_for(app.connected.is_set, what="ARI connected")
         own_cluster.halt()
         call = await carrier.call(DEMO_DID, '"Outage" <333>')
-        await carrier.ended(call)
-        # The line came from the app's copy: the caller heard the greeting, not an apology.
+        # The line came from the app's copy: the greeting plays, then the language menu.
+        await wait_for(
+            lambda: any(s.state.plays >= 2 for s in app.dispatcher.sessions.values()),
+            what="greeting played, menu started",
+        )
+        await carrier.hang_up(call)
         greeting = prompt_seconds(asterisk_runtime, "en", "greeting")
         assert await heard(carrier, call) >= greeting - 0.5
         own_cluster.resume()
         row = await ended_call(dsn, caller_name="Outage")
-        assert row["disposition"] == "completed"
+        assert row["disposition"] == "abandoned"
         assert row["facility_id"] is not None
     finally:
         await app.stop()
@@ -63,6 +67,7 @@ async def test_asterisk_restart_the_app_reconnects_and_takes_calls(
     pbx.start()
     await wait_for(lifeline.connected.is_set, timeout=40, what="app reconnected")
     call = await carrier.call(DEMO_DID, '"After Asterisk restart" <444>')
-    await carrier.ended(call)
+    await reached(lifeline.config.database_url, "prompt_finished", "After Asterisk restart")
+    await carrier.hang_up(call)
     row = await ended_call(lifeline.config.database_url, caller_name="After Asterisk restart")
-    assert row["disposition"] == "completed"
+    assert row["line_id"] is not None

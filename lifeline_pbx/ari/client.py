@@ -19,12 +19,14 @@ Json = dict[str, Any]
 Params = Mapping[str, str | int | bool | None]
 
 
-def _clean(params: Params) -> dict[str, str]:
-    out = {}
-    for key, value in params.items():
+def _clean(params: Params | list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Query parameters without the unset ones; a list keeps repeated keys (several media)."""
+    items = params if isinstance(params, list) else list(params.items())
+    out = []
+    for key, value in items:
         if value is None:
             continue
-        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out.append((key, ("true" if value else "false") if isinstance(value, bool) else str(value)))
     return out
 
 
@@ -55,7 +57,11 @@ class AriClient:
         return dict(self._headers)
 
     async def request(
-        self, method: str, path: str, params: Params | None = None, body: Json | None = None
+        self,
+        method: str,
+        path: str,
+        params: Params | list[tuple[str, str]] | None = None,
+        body: Json | None = None,
     ) -> Any:
         url = f"{self.base_url}/ari{path}"
         try:
@@ -109,15 +115,44 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{channel_id}", {"reason": reason})
 
-    async def play(
-        self, channel_id: str, media: str, playback_id: str, lang: str | None = None
-    ) -> Json:
+    async def play(self, channel_id: str, media: list[str], playback_id: str) -> Json:
+        """Play the media one after the other; one PlaybackFinished when all are done."""
         result: Json = await self.request(
             "POST",
             f"/channels/{channel_id}/play/{playback_id}",
-            {"media": media, "lang": lang},
+            [("media", m) for m in media],
         )
         return result
+
+    async def start_moh(self, channel_id: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/channels/{channel_id}/moh", {"mohClass": moh_class})
+
+    async def ring(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/ring")
+
+    async def bridge_moh(self, bridge_id: str, moh_class: str = "default") -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/moh", {"mohClass": moh_class})
+
+    async def remove_from_bridge(self, bridge_id: str, channel_id: str) -> None:
+        await self.request(
+            "POST", f"/bridges/{bridge_id}/removeChannel", {"channel": channel_id}
+        )
+
+    async def record_bridge(self, bridge_id: str, name: str) -> None:
+        await self.request(
+            "POST",
+            f"/bridges/{bridge_id}/record",
+            {"name": name, "format": "wav", "ifExists": "overwrite"},
+        )
+
+    async def endpoints(self, technology: str = "PJSIP") -> list[Json]:
+        result: list[Json] = await self.request("GET", f"/endpoints/{technology}")
+        return result
+
+    async def subscribe(self, event_source: str) -> None:
+        await self.request(
+            "POST", f"/applications/{self.app}/subscription", {"eventSource": event_source}
+        )
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}")

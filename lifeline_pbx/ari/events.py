@@ -73,6 +73,13 @@ class RecordingFinished:
 
 
 @dataclass(frozen=True)
+class EndpointState:
+    technology: str
+    resource: str
+    online: bool
+
+
+@dataclass(frozen=True)
 class OtherEvent:
     type: str
     channel_id: str | None
@@ -88,6 +95,7 @@ Event = (
     | PlaybackStarted
     | PlaybackFinished
     | RecordingFinished
+    | EndpointState
     | OtherEvent
 )
 
@@ -103,6 +111,14 @@ def parse_channel(data: dict[str, Any]) -> Channel:
         caller_name=str(caller.get("name", "")),
         exten=str(dialplan.get("exten", "")),
         context=str(dialplan.get("context", "")),
+    )
+
+
+def parse_endpoint(data: dict[str, Any]) -> EndpointState:
+    return EndpointState(
+        technology=str(data.get("technology", "")),
+        resource=str(data.get("resource", "")),
+        online=str(data.get("state", "")) == "online",
     )
 
 
@@ -136,13 +152,15 @@ def parse_event(data: dict[str, Any]) -> Event:
         if kind == "PlaybackStarted":
             return PlaybackStarted(str(playback.get("id", "")), target)
         return PlaybackFinished(str(playback.get("id", "")), target, str(playback.get("state", "")))
-    if kind == "RecordingFinished":
+    if kind in ("RecordingFinished", "RecordingFailed"):
         recording = data.get("recording") or {}
         return RecordingFinished(
             str(recording.get("name", "")),
             _target_channel(str(recording.get("target_uri", ""))),
             int(recording.get("duration", 0) or 0),
         )
+    if kind == "EndpointStateChange":
+        return parse_endpoint(data.get("endpoint") or {})
     return OtherEvent(kind, channel.id if channel else None)
 
 
@@ -150,4 +168,6 @@ def channel_id_of(event: Event) -> str | None:
     """The channel an event belongs to, which is how it is routed to its call."""
     if isinstance(event, PlaybackStarted | PlaybackFinished | RecordingFinished | OtherEvent):
         return event.channel_id
+    if isinstance(event, EndpointState):
+        return None
     return event.channel.id

@@ -1,202 +1,240 @@
 """What happens in a call, decided without I/O: step(state, event) -> (state, commands).
 
-The shell (calls/session.py) turns ARI events into the events below and carries out the
-commands. Every path ends in a hang-up after something was said: nobody is left in silence.
+greeting -> IVR (calls/ivr.py) -> queue -> operator; or voicemail when the line is closed,
+nobody is logged in, or the wait is too long. Every failure ends in a queue, a voicemail
+or a spoken apology: nobody is left in silence.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from lifeline_pbx.calls import ivr
+from lifeline_pbx.calls.model import (
+    Answer,
+    Close,
+    Command,
+    Connected,
+    Digit,
+    EnterQueue,
+    Failed,
+    FlowEvent,
+    Hangup,
+    HangupRequested,
+    LeaveQueue,
+    Left,
+    Note,
+    OperatorLeft,
+    Phase,
+    PromptFinished,
+    QueueLeft,
+    RecordBridge,
+    RecordingFinished,
+    Resumed,
+    SaveVoicemail,
+    Started,
+    StartTimer,
+    StartVoicemail,
+    State,
+    Step,
+    TimerFired,
+    WarnOperator,
+)
+
+IVR_PHASES = (Phase.LANGUAGE, Phase.NOTICES, Phase.TRIAGE)
+LIMIT_TIMER = "limit-warning"
+RECORDING_GRACE = "recording-grace"
 
 
-@dataclass(frozen=True)
-class Line:
-    id: int
-    did: str
-    facility_id: int
-    facility_name: str
-    default_language: str
-
-
-class Phase(enum.Enum):
-    NEW = "new"
-    GREETING = "greeting"
-    CLOSING = "closing"  # the last prompt before we hang up
-    HANGING_UP = "hanging_up"
-    ENDED = "ended"
-
-
-@dataclass(frozen=True)
-class State:
-    phase: Phase = Phase.NEW
-    line: Line | None = None
-    language: str = "en"
-    playing: str | None = None  # the playback we wait for
-    plays: int = 0
-    hangup_by: str | None = None
-    disposition: str | None = None
-    cause: int = 0
-
-
-# Events
-@dataclass(frozen=True)
-class Started:
-    line: Line | None
-    default_language: str
-
-
-@dataclass(frozen=True)
-class PromptFinished:
-    playback_id: str
-    ok: bool
-
-
-@dataclass(frozen=True)
-class HangupRequested:
-    """Someone asked for the channel to hang up: the caller, unless we already did."""
-
-    cause: int
-
-
-@dataclass(frozen=True)
-class Left:
-    """The channel left the app (hung up); cause 0 means: use the one already known."""
-
-    cause: int
-
-
-@dataclass(frozen=True)
-class Failed:
-    """A handler raised: the call must still end with something said."""
-
-    reason: str
-
-
-FlowEvent = Started | PromptFinished | HangupRequested | Left | Failed
-
-
-# Commands
-@dataclass(frozen=True)
-class Answer:
-    pass
-
-
-@dataclass(frozen=True)
-class Play:
-    prompt: str
-    language: str
-    playback_id: str
-
-
-@dataclass(frozen=True)
-class Hangup:
-    pass
-
-
-@dataclass(frozen=True)
-class Note:
-    """A line in the call's timeline."""
-
-    kind: str
-    detail: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Close:
-    disposition: str
-    hangup_by: str
-    cause: int
-
-
-Command = Answer | Play | Hangup | Note | Close
-
-
-def _play(state: State, prompt: str) -> tuple[State, Play]:
-    playback_id = f"p{state.plays + 1}"
-    return (
-        replace(state, playing=playback_id, plays=state.plays + 1),
-        Play(prompt, state.language, playback_id),
-    )
-
-
-def _closing(state: State, prompt: str, disposition: str) -> tuple[State, list[Command]]:
-    state, play = _play(replace(state, phase=Phase.CLOSING, disposition=disposition), prompt)
+def _closing(state: State, prompt: str, disposition: str) -> Step:
+    state, play = ivr.play(replace(state, phase=Phase.CLOSING, disposition=disposition),
+                           (state.language, prompt))
     return state, [Note("prompt", (("name", prompt),)), play]
 
 
-def step(state: State, event: FlowEvent) -> tuple[State, list[Command]]:
+def _hang_up(state: State, before: list[Command]) -> Step:
+    state = replace(
+        state, phase=Phase.HANGING_UP, hangup_by=state.hangup_by or "system", playing=None,
+        cause=state.cause or 16,
+    )
+    return state, [*before, Hangup()]
+
+
+def step(state: State, event: FlowEvent) -> Step:
     if state.phase is Phase.ENDED:
         return state, []
     if isinstance(event, Left):
         return _left(state, event)
     if isinstance(event, HangupRequested):
-        state = replace(state, cause=state.cause or event.cause)
-        if state.hangup_by is not None:
-            return state, []
-        disposition = state.disposition if state.phase is Phase.CLOSING else "abandoned"
-        return (
-            replace(state, hangup_by="caller", disposition=disposition, playing=None),
-            [Note("caller_hangup", (("cause", str(event.cause)),))],
-        )
+        return _hangup_requested(state, event)
+    if isinstance(event, RecordingFinished):
+        return _recording_finished(state, event)
+    if isinstance(event, TimerFired) and event.name == RECORDING_GRACE and state.left:
+        return _close(state, 0, [SaveVoicemail(state.voicemail_reason, 0)])
     if state.hangup_by is not None:
         return state, []
     if isinstance(event, Started):
         return _started(state, event)
+    if isinstance(event, Resumed):
+        return _resumed(state, event)
+    if isinstance(event, Failed):
+        return _failed(state, event)
+    return _in_call(state, event)
+
+
+def _in_call(state: State, event: FlowEvent) -> Step:
     if isinstance(event, PromptFinished):
         return _prompt_finished(state, event)
-    return _failed(state, event)
+    if isinstance(event, Digit) and state.phase in IVR_PHASES:
+        new, commands, done = ivr.on_digit(state, event)
+        return _route(new, commands) if done else (new, commands)
+    if isinstance(event, TimerFired):
+        return _timer(state, event)
+    if isinstance(event, Connected) and state.phase is Phase.QUEUED:
+        return _connected(state, event)
+    if isinstance(event, QueueLeft) and state.phase is Phase.QUEUED:
+        return _voicemail(state, event.reason, [Note("queue_left", (("reason", event.reason),))])
+    if isinstance(event, OperatorLeft) and state.phase is Phase.CONNECTED:
+        state = replace(state, hangup_by="operator", disposition="answered")
+        return _hang_up(state, [Note("operator_hangup")])
+    return state, []
 
 
-def _started(state: State, event: Started) -> tuple[State, list[Command]]:
+def _started(state: State, event: Started) -> Step:
     if state.phase is not Phase.NEW:
         return state, []
     if event.line is None:
         state = replace(state, language=event.default_language)
         state, commands = _closing(state, "not-in-service", "not_in_service")
         return state, [Answer(), Note("unknown_did"), *commands]
-    state = replace(
-        state, phase=Phase.GREETING, line=event.line, language=event.line.default_language
-    )
-    state, play = _play(state, "greeting")
+    line = event.line
+    state = replace(state, phase=Phase.GREETING, line=line, language=line.default_language,
+                    open=event.open)
+    state, play = ivr.play(state, (state.language, "greeting"))
     return state, [Answer(), Note("answered"), Note("prompt", (("name", "greeting"),)), play]
 
 
-def _prompt_finished(state: State, event: PromptFinished) -> tuple[State, list[Command]]:
+def _resumed(state: State, event: Resumed) -> Step:
+    state = replace(state, phase=event.phase, line=event.line, language=event.language,
+                    priority=event.priority)
+    return state, [Note("resumed", (("phase", event.phase.value),))]
+
+
+def _prompt_finished(state: State, event: PromptFinished) -> Step:
     if event.playback_id != state.playing:
         return state, []
-    finished = Note("prompt_finished", (("ok", "yes" if event.ok else "no"),))
     if not event.ok and state.phase is not Phase.CLOSING:
         return _failed(state, Failed("prompt did not play"))
+    finished = Note("prompt_finished", (("ok", "yes" if event.ok else "no"),))
     if state.phase is Phase.GREETING:
-        # The IVR and queues come next; for now the greeting is the whole call.
-        return _hang_up(replace(state, disposition="completed"), [finished])
+        new, commands = ivr.begin(state)
+        return new, [finished, *commands]
+    if state.phase in IVR_PHASES:
+        new, commands, done = ivr.on_prompt_finished(state)
+        return _route(new, commands) if done else (new, commands)
+    if state.phase is Phase.VOICEMAIL:
+        max_seconds = state.line.voicemail_max if state.line else 180
+        state = replace(state, phase=Phase.RECORDING, playing=None)
+        return state, [finished, StartVoicemail(max_seconds)]
     if state.phase is Phase.CLOSING:
         return _hang_up(state, [finished])
     return state, []
 
 
-def _hang_up(state: State, before: list[Command]) -> tuple[State, list[Command]]:
-    state = replace(
-        state, phase=Phase.HANGING_UP, hangup_by="system", playing=None, cause=state.cause or 16
-    )
-    return state, [*before, Hangup()]
+def _timer(state: State, event: TimerFired) -> Step:
+    if state.phase in IVR_PHASES:
+        new, commands, done = ivr.on_timer(state, event)
+        return _route(new, commands) if done else (new, commands)
+    if state.phase is Phase.CONNECTED and event.name == LIMIT_TIMER:
+        return state, [Note("limit_warning"), WarnOperator()]
+    return state, []
 
 
-def _failed(state: State, event: Failed) -> tuple[State, list[Command]]:
+def _route(state: State, before: list[Command]) -> Step:
+    """The IVR is over: the queue when open and staffed, otherwise voicemail."""
+    line = state.line
+    assert line is not None
+    if not state.open:
+        return _voicemail(state, "closed", before)
+    if line.queue_id is None:
+        return _voicemail(state, "no_operators", before)
+    state = replace(state, phase=Phase.QUEUED, playing=None)
+    return state, [*before, EnterQueue(line.queue_id, state.language, state.priority)]
+
+
+def _connected(state: State, event: Connected) -> Step:
+    line = state.line
+    assert line is not None
+    state = replace(state, phase=Phase.CONNECTED, disposition="answered")
+    commands: list[Command] = [Note("connected", (("operator", event.operator),))]
+    if line.record_calls:
+        commands.append(RecordBridge())
+    warn_at = line.call_limit - line.limit_warning
+    if line.limit_warning > 0 and warn_at > 0:
+        commands.append(StartTimer(LIMIT_TIMER, warn_at))
+    return state, commands
+
+
+def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
+    prompt = "voicemail-closed" if reason == "closed" else "voicemail-busy"
+    state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason=reason, disposition="voicemail")
+    state, play = ivr.play(state, (state.language, prompt))
+    return state, [*before, Note("voicemail", (("reason", reason),)), play]
+
+
+def _recording_finished(state: State, event: RecordingFinished) -> Step:
+    if state.phase is not Phase.RECORDING:
+        return state, []
+    save = SaveVoicemail(state.voicemail_reason, event.seconds)
+    if state.left:
+        return _close(replace(state, phase=Phase.HANGING_UP), 0, [save])
+    if state.hangup_by is not None:
+        return replace(state, phase=Phase.HANGING_UP), [save]
+    state, commands = _closing(state, "voicemail-thanks", "voicemail")
+    return state, [save, *commands]
+
+
+def _failed(state: State, event: Failed) -> Step:
     note = Note("error", (("reason", event.reason[:200]),))
-    if state.phase is Phase.CLOSING:
-        # Already saying goodbye (perhaps the apology itself failed): hang up.
+    if state.phase in (Phase.CLOSING, Phase.RECORDING, Phase.HANGING_UP):
         return _hang_up(replace(state, disposition=state.disposition or "failed"), [note])
+    if state.phase is Phase.CONNECTED:
+        return state, [note]  # they are talking: leave them be
+    if state.line is not None and state.phase in (Phase.GREETING, *IVR_PHASES):
+        return _route(state, [Answer(), note])
+    if state.line is not None and state.phase is Phase.QUEUED:
+        return _voicemail(state, "error", [LeaveQueue(), note])
     state, commands = _closing(state, "technical-difficulty", "failed")
     return state, [Answer(), note, *commands]
 
 
-def _left(state: State, event: Left) -> tuple[State, list[Command]]:
+def _hangup_requested(state: State, event: HangupRequested) -> Step:
+    state = replace(state, cause=state.cause or event.cause)
+    if state.hangup_by is not None:
+        return state, []
+    commands: list[Command] = [Note("caller_hangup", (("cause", str(event.cause)),))]
+    if state.phase in (Phase.QUEUED, Phase.CONNECTED):
+        commands.append(LeaveQueue())
+    keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL)
+    disposition = state.disposition if keep else "abandoned"
+    return replace(state, hangup_by="caller", disposition=disposition, playing=None), commands
+
+
+def _left(state: State, event: Left) -> Step:
+    if state.phase is Phase.RECORDING and not state.left:
+        # Asterisk finishes writing the message after the hang-up; wait for it, not forever.
+        state = replace(state, left=True, cause=state.cause or event.cause,
+                        hangup_by=state.hangup_by or "caller")
+        return state, [StartTimer(RECORDING_GRACE, 10)]
+    return _close(state, event.cause, [])
+
+
+def _close(state: State, cause: int, before: list[Command]) -> Step:
     hangup_by = state.hangup_by or "caller"
     disposition = state.disposition or ("abandoned" if hangup_by == "caller" else "completed")
     state = replace(state, phase=Phase.ENDED, hangup_by=hangup_by, disposition=disposition)
     return state, [
+        *before,
         Note("ended", (("by", hangup_by),)),
-        Close(disposition, hangup_by, event.cause or state.cause),
+        Close(disposition, hangup_by, cause or state.cause),
     ]

@@ -1,30 +1,61 @@
-"""Which facility and line a dialled number (DID) is, with a copy kept for database outages."""
+"""Which facility and line a dialled number (DID) is, with its IVR, policy and opening hours.
+
+A copy of every line is kept so that calls are still routed while the database is away.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 import asyncpg
 
-from lifeline_pbx.calls.flow import Line
+from lifeline_pbx.calls.model import Line
+from lifeline_pbx.hours import Hours, Span
 
 log = logging.getLogger(__name__)
+LineInfo = tuple[Line, Hours]
 
 _LINES_SQL = """
-    SELECT l.id, l.did, l.facility_id, f.name AS facility_name, l.default_language
+    SELECT l.*, f.name AS facility_name,
+        coalesce((SELECT array_agg(ll.digit || ':' || ll.language ORDER BY ll.position)
+                  FROM line_languages ll WHERE ll.line_id = l.id), '{}') AS menu,
+        coalesce((SELECT array_agg(ARRAY[h.weekday::text, h.opens::text, h.closes::text])
+                  FROM line_hours h WHERE h.line_id = l.id), '{}') AS spans,
+        coalesce((SELECT array_agg(d.day) FROM line_holidays d WHERE d.line_id = l.id),
+                 '{}') AS holidays
     FROM lines l JOIN facilities f ON f.id = l.facility_id
     WHERE l.enabled
 """
 
 
-def _line(row: asyncpg.Record) -> Line:
-    return Line(
+def line_info(row: asyncpg.Record) -> LineInfo:
+    line = Line(
         id=row["id"],
         did=row["did"],
         facility_id=row["facility_id"],
         facility_name=row["facility_name"],
         default_language=row["default_language"],
+        languages=tuple(tuple(item.split(":", 1)) for item in row["menu"]),
+        triage_digit=row["triage_digit"],
+        menu_timeout=float(row["menu_timeout_seconds"]),
+        record_calls=row["record_calls"],
+        queue_id=row["queue_id"],
+        call_limit=row["call_limit_seconds"],
+        limit_warning=row["limit_warning_seconds"],
+        voicemail_max=row["voicemail_max_seconds"],
     )
+    spans = tuple(
+        Span(int(day), time.fromisoformat(opens), time.fromisoformat(closes))
+        for day, opens, closes in row["spans"]
+    )
+    opening = Hours(
+        timezone=row["timezone"],
+        spans=spans,
+        holidays=frozenset(row["holidays"]),
+        always_open=row["always_open"],
+    )
+    return line, opening
 
 
 class LineDirectory:
@@ -32,14 +63,18 @@ class LineDirectory:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._known: dict[str, Line] = {}
+        self._known: dict[str, LineInfo] = {}
 
     async def refresh(self) -> None:
         async with self._pool.acquire() as con:
             rows = await con.fetch(_LINES_SQL)
-        self._known = {row["did"]: _line(row) for row in rows}
+        known = {}
+        for row in rows:
+            if (found := _checked(row)) is not None:
+                known[row["did"]] = found
+        self._known = known
 
-    async def find(self, did: str) -> Line | None:
+    async def find(self, did: str) -> LineInfo | None:
         try:
             async with self._pool.acquire() as con:
                 row = await con.fetchrow(_LINES_SQL + " AND l.did = $1", did)
@@ -49,6 +84,16 @@ class LineDirectory:
         if row is None:
             self._known.pop(did, None)
             return None
-        line = _line(row)
-        self._known[did] = line
-        return line
+        found = _checked(row)
+        if found is not None:
+            self._known[did] = found
+        return found
+
+
+def _checked(row: asyncpg.Record) -> LineInfo | None:
+    """A line whose settings cannot be used (e.g. an unknown time zone) is left out, loudly."""
+    try:
+        return line_info(row)
+    except ValueError as exc:
+        log.error("line %s has unusable settings: %s", row["id"], exc)
+        return None

@@ -8,6 +8,7 @@ database is away. Nothing is dropped unless the queue overflows (then it is logg
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import uuid
@@ -57,34 +58,88 @@ class CallClosed:
     cause: int
 
 
-Write = CallOpened | CallAnswered | CallEvent | CallClosed
+@dataclass(frozen=True)
+class CallQueued:
+    call_id: uuid.UUID
+    at: datetime
+    queue_id: int
+    language: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class CallConnected:
+    call_id: uuid.UUID
+    at: datetime
+    operator_id: int
+
+
+@dataclass(frozen=True)
+class CallRecorded:
+    call_id: uuid.UUID
+    recording: str
+
+
+@dataclass(frozen=True)
+class VoicemailSaved:
+    voicemail_id: uuid.UUID
+    call_id: uuid.UUID
+    at: datetime
+    line_id: int | None
+    facility_id: int | None
+    language: str
+    priority: int
+    reason: str
+    recording: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class QueueEvent:
+    at: datetime
+    kind: str
+    queue_id: int | None
+    call_id: uuid.UUID | None = None
+    operator_id: int | None = None
+    wait_seconds: float | None = None
+    detail: str = ""
+
+
+Write = (
+    CallOpened | CallAnswered | CallEvent | CallClosed | CallQueued | CallConnected
+    | CallRecorded | VoicemailSaved | QueueEvent
+)
+
+
+_SQL: dict[type, str] = {
+    CallOpened: """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
+                                      caller_number, caller_name, started_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING""",
+    CallAnswered: "UPDATE calls SET answered_at = coalesce(answered_at, $2) WHERE id = $1",
+    CallClosed: """UPDATE calls SET ended_at = $2, disposition = $3, hangup_by = $4,
+                          hangup_cause = $5 WHERE id = $1 AND ended_at IS NULL""",
+    CallQueued: """UPDATE calls SET queued_at = coalesce(queued_at, $2), queue_id = $3,
+                          language = $4, priority = $5 WHERE id = $1""",
+    CallConnected: "UPDATE calls SET connected_at = $2, operator_id = $3 WHERE id = $1",
+    CallRecorded: "UPDATE calls SET recording = $2 WHERE id = $1",
+    VoicemailSaved: """INSERT INTO voicemails (id, call_id, created_at, line_id, facility_id,
+                           language, priority, reason, recording, duration_seconds)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                       ON CONFLICT (id) DO NOTHING""",
+    QueueEvent: """INSERT INTO queue_events (at, kind, queue_id, call_id, operator_id,
+                       wait_seconds, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+}
 
 
 async def apply(con: Conn, write: Write) -> None:
-    if isinstance(write, CallOpened):
-        await con.execute(
-            """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
-                                  caller_number, caller_name, started_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING""",
-            write.call_id, write.channel_id, write.channel_name, write.did, write.line_id,
-            write.facility_id, write.caller_number, write.caller_name, write.at,
-        )
-    elif isinstance(write, CallAnswered):
-        await con.execute(
-            "UPDATE calls SET answered_at = coalesce(answered_at, $2) WHERE id = $1",
-            write.call_id, write.at,
-        )
-    elif isinstance(write, CallEvent):
+    """One write; each dataclass's fields are its statement's parameters, in order."""
+    if isinstance(write, CallEvent):
         await con.execute(
             "INSERT INTO call_events (call_id, at, kind, detail) VALUES ($1, $2, $3, $4::jsonb)",
             write.call_id, write.at, write.kind, json.dumps(write.detail),
         )
     else:
-        await con.execute(
-            """UPDATE calls SET ended_at = $2, disposition = $3, hangup_by = $4, hangup_cause = $5
-               WHERE id = $1 AND ended_at IS NULL""",
-            write.call_id, write.at, write.disposition, write.hangup_by, write.cause,
-        )
+        await con.execute(_SQL[type(write)], *dataclasses.astuple(write))
 
 
 class RecordWriter:

@@ -13,14 +13,26 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
+from lifeline_pbx import hours
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.calls import flow, records
+from lifeline_pbx.calls import flow, model, records
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
 
 log = logging.getLogger(__name__)
+SessionEvent = ari.Event | model.FlowEvent
+
+
+class QueuePort(Protocol):
+    """What a call asks of the queues (queues/acd.py)."""
+
+    def enter(self, session: CallSession, queue_id: int, language: str, priority: int) -> None: ...
+    def leave(self, call_id: uuid.UUID) -> None: ...
+    async def record(self, call_id: uuid.UUID) -> None: ...
+    async def warn_operator(self, call_id: uuid.UUID) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -30,11 +42,12 @@ class CallContext:
     ari: AriClient
     lines: LineDirectory
     writer: records.RecordWriter
-    media_uri: Callable[[str, str], str]  # (language, prompt) -> ARI media URI
+    media_uri: Callable[[str, str, str], str]  # (language, prompt, default language) -> URI
     default_language: str
+    queues: QueuePort
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -43,109 +56,173 @@ class CallSession:
         self.ctx = ctx
         self.channel_id = channel_id
         self.call_id = call_id or uuid.uuid4()
-        self.state = flow.State()
-        self.queue: asyncio.Queue[ari.Event] = asyncio.Queue()
+        self.state = model.State()
+        self.queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._prefix = f"{self.call_id.hex}."
+        self._timers: dict[str, asyncio.TimerHandle] = {}
 
     @property
     def ended(self) -> bool:
-        return self.state.phase is flow.Phase.ENDED
+        return self.state.phase is model.Phase.ENDED
 
     async def run(self) -> None:
-        while not self.ended:
-            event = await self.queue.get()
-            try:
-                await self._handle(event)
-            except Exception as exc:  # the catch-all that keeps callers safe
-                log.exception("call handler failed call=%s", self.call_id)
-                await self._recover(exc)
+        try:
+            while not self.ended:
+                event = await self.queue.get()
+                try:
+                    await self._handle(event)
+                except Exception as exc:  # the catch-all that keeps callers safe
+                    log.exception("call handler failed call=%s", self.call_id)
+                    await self._recover(exc)
+        finally:
+            for timer in self._timers.values():
+                timer.cancel()
 
     async def _recover(self, exc: Exception) -> None:
         try:
-            await self._decide(flow.Failed(exc.__class__.__name__))
+            await self._decide(model.Failed(exc.__class__.__name__))
         except Exception:
             log.exception("call recovery failed call=%s; hanging up", self.call_id)
             with contextlib.suppress(AriError):
                 await self.ctx.ari.hangup(self.channel_id)
 
-    async def _handle(self, event: ari.Event) -> None:
+    async def _handle(self, event: SessionEvent) -> None:
         translated = await self._translate(event)
         if translated is not None:
             await self._decide(translated)
 
-    async def _translate(self, event: ari.Event) -> flow.FlowEvent | None:
+    async def _translate(self, event: SessionEvent) -> model.FlowEvent | None:
+        if not isinstance(event, ari.Event):
+            return event
         if isinstance(event, ari.StasisStart):
             return await self._started(event.channel)
         if isinstance(event, ari.PlaybackFinished) and event.playback_id.startswith(self._prefix):
-            return flow.PromptFinished(
+            return model.PromptFinished(
                 event.playback_id.removeprefix(self._prefix), event.state == "done"
             )
+        if isinstance(event, ari.DtmfReceived):
+            return model.Digit(event.digit)
+        if isinstance(event, ari.RecordingFinished):
+            return model.RecordingFinished(event.duration)
         if isinstance(event, ari.HangupRequest):
-            return flow.HangupRequested(event.cause)
+            return model.HangupRequested(event.cause)
         if isinstance(event, ari.StasisEnd):
-            return flow.Left(0)
+            return model.Left(0)
         if isinstance(event, ari.ChannelDestroyed):
-            return flow.Left(event.cause)
+            return model.Left(event.cause)
         return None
 
-    async def _started(self, channel: ari.Channel) -> flow.Started:
-        did = channel.exten
-        line = await self.ctx.lines.find(did)
+    async def _started(self, channel: ari.Channel) -> model.Started:
+        found = await self.ctx.lines.find(channel.exten)
+        line = found[0] if found else None
         self.ctx.writer.put(
             records.CallOpened(
                 call_id=self.call_id,
                 channel_id=channel.id,
                 channel_name=channel.name,
-                did=did,
+                did=channel.exten,
                 line_id=line.id if line else None,
                 facility_id=line.facility_id if line else None,
                 caller_number=channel.caller_number,
                 caller_name=channel.caller_name,
-                at=_now(),
+                at=now(),
             )
         )
+        is_open = hours.is_open(found[1], now()) if found else True
         log.info(
-            "call started call=%s channel=%s line=%s",
-            self.call_id, channel.id, line.id if line else "unknown",
+            "call started call=%s channel=%s line=%s open=%s",
+            self.call_id, channel.id, line.id if line else "unknown", is_open,
         )
-        return flow.Started(line, self.ctx.default_language)
+        return model.Started(line, self.ctx.default_language, is_open)
 
-    async def _decide(self, event: flow.FlowEvent) -> None:
+    async def _decide(self, event: model.FlowEvent) -> None:
         self.state, commands = flow.step(self.state, event)
         for command in commands:
             await self._execute(command)
 
-    async def _execute(self, command: flow.Command) -> None:
-        ctx = self.ctx
+    async def _execute(self, command: model.Command) -> None:
         try:
-            if isinstance(command, flow.Answer):
-                await ctx.ari.answer(self.channel_id)
-                ctx.writer.put(records.CallAnswered(self.call_id, _now()))
-            elif isinstance(command, flow.Play):
-                await ctx.ari.play(
-                    self.channel_id,
-                    ctx.media_uri(command.language, command.prompt),
-                    self._prefix + command.playback_id,
-                )
-            elif isinstance(command, flow.Hangup):
-                await ctx.ari.hangup(self.channel_id)
-            elif isinstance(command, flow.Note):
-                ctx.writer.put(
-                    records.CallEvent(self.call_id, _now(), command.kind, dict(command.detail))
-                )
-            else:
-                ctx.writer.put(
-                    records.CallClosed(
-                        self.call_id, _now(), command.disposition, command.hangup_by,
-                        command.cause,
-                    )
-                )
-                log.info(
-                    "call ended call=%s disposition=%s by=%s cause=%d",
-                    self.call_id, command.disposition, command.hangup_by, command.cause,
-                )
+            await self._carry_out(command)
         except AriError as exc:
             if not exc.gone:
                 raise
             # The channel went away under us; its StasisEnd event closes the call.
             log.info("call channel gone call=%s during=%s", self.call_id, type(command).__name__)
+
+    async def _carry_out(self, command: model.Command) -> None:
+        ctx, state = self.ctx, self.state
+        if isinstance(command, model.Answer):
+            await ctx.ari.answer(self.channel_id)
+            ctx.writer.put(records.CallAnswered(self.call_id, now()))
+        elif isinstance(command, model.Play):
+            default = state.line.default_language if state.line else ctx.default_language
+            media = [ctx.media_uri(lang, name, default) for lang, name in command.prompts]
+            await ctx.ari.play(self.channel_id, media, self._prefix + command.playback_id)
+        elif isinstance(command, model.StopPlayback):
+            with contextlib.suppress(AriError):
+                await ctx.ari.stop_playback(self._prefix + command.playback_id)
+        elif isinstance(command, model.StartTimer):
+            self._start_timer(command.name, command.seconds)
+        elif isinstance(command, model.CancelTimer):
+            if timer := self._timers.pop(command.name, None):
+                timer.cancel()
+        elif isinstance(command, model.EnterQueue):
+            ctx.writer.put(records.CallQueued(self.call_id, now(), command.queue_id,
+                                              command.language, command.priority))
+            ctx.queues.enter(self, command.queue_id, command.language, command.priority)
+        elif isinstance(command, model.LeaveQueue):
+            ctx.queues.leave(self.call_id)
+        elif isinstance(command, model.RecordBridge):
+            await ctx.queues.record(self.call_id)
+        elif isinstance(command, model.WarnOperator):
+            await ctx.queues.warn_operator(self.call_id)
+        elif isinstance(command, model.StartVoicemail):
+            await ctx.ari.record(self.channel_id, self.voicemail_name, beep=True,
+                                 max_seconds=command.max_seconds, max_silence_seconds=20,
+                                 terminate_on="#")
+        elif isinstance(command, model.SaveVoicemail):
+            self._save_voicemail(command)
+        elif isinstance(command, model.Hangup):
+            await ctx.ari.hangup(self.channel_id)
+        elif isinstance(command, model.Note):
+            ctx.writer.put(
+                records.CallEvent(self.call_id, now(), command.kind, dict(command.detail))
+            )
+        else:
+            self._close(command)
+
+    @property
+    def voicemail_name(self) -> str:
+        return f"voicemail-{self.call_id}"
+
+    def _start_timer(self, name: str, seconds: float) -> None:
+        if old := self._timers.pop(name, None):
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[name] = loop.call_later(
+            seconds, self.queue.put_nowait, model.TimerFired(name)
+        )
+
+    def _save_voicemail(self, command: model.SaveVoicemail) -> None:
+        line = self.state.line
+        self.ctx.writer.put(
+            records.VoicemailSaved(
+                voicemail_id=uuid.uuid4(), call_id=self.call_id, at=now(),
+                line_id=line.id if line else None,
+                facility_id=line.facility_id if line else None,
+                language=self.state.language, priority=self.state.priority,
+                reason=command.reason, recording=self.voicemail_name, seconds=command.seconds,
+            )
+        )
+        log.info("voicemail saved call=%s seconds=%d", self.call_id, command.seconds)
+
+    def _close(self, command: model.Close) -> None:
+        self.ctx.writer.put(
+            records.CallClosed(
+                self.call_id, now(), command.disposition, command.hangup_by, command.cause
+            )
+        )
+        log.info(
+            "call ended call=%s disposition=%s by=%s cause=%d",
+            self.call_id, command.disposition, command.hangup_by, command.cause,
+        )

@@ -79,7 +79,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
 Lifeline PBX is running. Ctrl-C stops everything.
   Browser:   http://{host}:{web_port}/
   Carrier trunk (facility phones): SIP to {host}:{sip_port}, from 127.0.0.2, DIDs:
-             {", ".join(d for _, _, _, _, lines in demo.DEMO_FACILITIES for d, _, _ in lines)}
+             {", ".join(line[0] for *_, lines in demo.DEMO_FACILITIES for line in lines)}
   Softphone (demo operator): server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
              password {password}  ({name})
   Asterisk log: {instance.log_path} (deleted at Ctrl-C)

@@ -1,0 +1,229 @@
+"""The vocabulary of a call: its line, its state, the events that move it, the commands it gives.
+
+All frozen dataclasses; calls/flow.py and calls/ivr.py decide, calls/session.py does.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    did: str
+    facility_id: int
+    facility_name: str
+    default_language: str
+    languages: tuple[tuple[str, str], ...] = ()  # (digit, language), in menu order
+    triage_digit: str = "9"
+    menu_timeout: float = 5.0
+    record_calls: bool = False
+    queue_id: int | None = None
+    call_limit: int = 900
+    limit_warning: int = 120
+    voicemail_max: int = 180
+
+
+class Phase(enum.Enum):
+    NEW = "new"
+    GREETING = "greeting"
+    LANGUAGE = "language"
+    NOTICES = "notices"
+    TRIAGE = "triage"
+    QUEUED = "queued"
+    CONNECTED = "connected"
+    VOICEMAIL = "voicemail"  # the invitation to leave a message
+    RECORDING = "recording"
+    CLOSING = "closing"  # the last prompt before we hang up
+    HANGING_UP = "hanging_up"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class State:
+    phase: Phase = Phase.NEW
+    line: Line | None = None
+    language: str = "en"
+    open: bool = True
+    priority: int = 0
+    playing: str | None = None  # the playback we wait for
+    plays: int = 0
+    menu_tries: int = 0
+    voicemail_reason: str = ""
+    hangup_by: str | None = None
+    disposition: str | None = None
+    cause: int = 0
+    left: bool = False  # the channel is gone but a recording is still being finished
+
+
+# Events
+@dataclass(frozen=True)
+class Started:
+    line: Line | None
+    default_language: str
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The app restarted: the call was waiting or talking, and Asterisk kept it there."""
+
+    line: Line | None
+    phase: Phase
+    language: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class PromptFinished:
+    playback_id: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Digit:
+    digit: str
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    name: str
+
+
+@dataclass(frozen=True)
+class Connected:
+    operator: str
+
+
+@dataclass(frozen=True)
+class QueueLeft:
+    """The queue gave the caller back: 'no_operators' or 'max_wait'."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class OperatorLeft:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordingFinished:
+    seconds: int
+
+
+@dataclass(frozen=True)
+class HangupRequested:
+    """Someone asked for the channel to hang up: the caller, unless we already did."""
+
+    cause: int
+
+
+@dataclass(frozen=True)
+class Left:
+    """The channel left the app (hung up); cause 0 means: use the one already known."""
+
+    cause: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A handler raised: the call must still end in a queue, a voicemail or an apology."""
+
+    reason: str
+
+
+FlowEvent = (
+    Started | Resumed | PromptFinished | Digit | TimerFired | Connected | QueueLeft
+    | OperatorLeft | RecordingFinished | HangupRequested | Left | Failed
+)
+
+
+# Commands
+@dataclass(frozen=True)
+class Answer:
+    pass
+
+
+@dataclass(frozen=True)
+class Play:
+    prompts: tuple[tuple[str, str], ...]  # (language, prompt name), played in order
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True)
+class EnterQueue:
+    queue_id: int
+    language: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class LeaveQueue:
+    pass
+
+
+@dataclass(frozen=True)
+class RecordBridge:
+    pass
+
+
+@dataclass(frozen=True)
+class WarnOperator:
+    pass
+
+
+@dataclass(frozen=True)
+class StartVoicemail:
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class SaveVoicemail:
+    reason: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line in the call's timeline."""
+
+    kind: str
+    detail: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Close:
+    disposition: str
+    hangup_by: str
+    cause: int
+
+
+Command = (
+    Answer | Play | StopPlayback | StartTimer | CancelTimer | EnterQueue | LeaveQueue
+    | RecordBridge | WarnOperator | StartVoicemail | SaveVoicemail | Hangup | Note | Close
+)
+Step = tuple[State, list[Command]]

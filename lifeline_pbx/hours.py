@@ -1,0 +1,178 @@
+"""Opening hours of a line, decided without I/O or clocks: the time is always passed in.
+
+Spans are local wall-clock times in the line's timezone. A span whose end is not after its
+start runs past midnight into the next day ("fri 20:00-02:00" covers Saturday 01:00); an
+end equal to the start means 24 hours. Each span is turned into one interval of real time
+[first moment the local clock shows `start`, first moment it shows `end`), so that:
+
+- on the spring-forward day a start in the missing hour opens when the clocks jump
+  ("sun 02:30-04:00" in New York opens at 03:00 EDT), and a span entirely inside the
+  missing hour does not happen that day;
+- on the fall-back day a span is one continuous interval: "sun 01:00-02:00" stays open
+  through both 01:xx hours, and a span ending in the repeated hour closes at its first
+  occurrence and does not open again in the second.
+
+Holidays are local dates. A holiday closes the spans that START on that date, including
+their part after midnight; an overnight span that started the day before runs to its end.
+`always_open` means open at every moment, holidays included.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LOOKAHEAD = timedelta(days=14)
+_DAY = timedelta(days=1)
+_SPAN_RE = re.compile(
+    r"\s*(?P<day>[a-z]+)\s+(?P<start>[0-9]{1,2}:[0-9]{2})\s*-\s*(?P<end>[0-9]{1,2}:[0-9]{2})\s*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Open from `start` to `end` (local wall-clock times) on `weekday` (0=Monday..6)."""
+
+    weekday: int
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.weekday not in range(7):
+            raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), got {self.weekday!r}")
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("span times are local wall-clock times: give them no tzinfo")
+
+
+@dataclass(frozen=True)
+class Hours:
+    timezone: str  # IANA name, e.g. "America/New_York"
+    spans: tuple[Span, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    always_open: bool = False
+
+    def __post_init__(self) -> None:
+        _zone(self.timezone)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"unknown timezone {name!r}: use an IANA name such as 'America/New_York'"
+        ) from exc
+
+
+def _require_aware(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got naive {now.isoformat()}")
+    return now.astimezone(UTC)
+
+
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The first moment (UTC) at which the local clock shows `wall` or later."""
+    guess = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if _wall(guess, zone) == wall:
+        return guess  # exists; fold=0 is the first of two occurrences on fall-back
+    # In a spring-forward gap: fold=1 lands before the jump, fold=0 after it.
+    # Bisect on whole seconds (tz transitions fall on whole seconds).
+    lo = math.floor(wall.replace(tzinfo=zone, fold=1).timestamp())
+    hi = math.ceil(guess.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _wall(datetime.fromtimestamp(mid, UTC), zone) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
+def _interval(span: Span, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    end_day = day if span.end > span.start else day + _DAY
+    start = datetime.combine(day, span.start.replace(fold=0))
+    end = datetime.combine(end_day, span.end.replace(fold=0))
+    return _first_instant(start, zone), _first_instant(end, zone)
+
+
+def _intervals(hours: Hours, first: date, last: date) -> Iterator[tuple[datetime, datetime]]:
+    """Non-empty [start, end) intervals (UTC) of spans starting on local dates first..last."""
+    zone = _zone(hours.timezone)
+    day = first
+    while day <= last:
+        if day not in hours.holidays:
+            for span in hours.spans:
+                if span.weekday == day.weekday():
+                    start, end = _interval(span, day, zone)
+                    if start < end:
+                        yield start, end
+        day += _DAY
+
+
+def is_open(hours: Hours, now: datetime) -> bool:
+    """Whether the line is open at `now` (timezone-aware, any zone).
+
+    See the module docstring for overnight spans, DST days and holidays.
+    """
+    now_utc = _require_aware(now)
+    if hours.always_open:
+        return True
+    today = _wall(now_utc, _zone(hours.timezone)).date()
+    # A span lasts at most until the next day: only spans from yesterday and today matter.
+    return any(start <= now_utc < end for start, end in _intervals(hours, today - _DAY, today))
+
+
+def next_opening(hours: Hours, now: datetime) -> datetime | None:
+    """The next moment the line opens, within LOOKAHEAD (14 days) of `now`, else None.
+
+    If the line is open at `now`, that is `now`. The result is in the line's timezone
+    (aware, so it converts to UTC for statistics with `.astimezone(UTC)`).
+    """
+    now_utc = _require_aware(now)
+    zone = _zone(hours.timezone)
+    if is_open(hours, now_utc):
+        return now_utc.astimezone(zone)
+    today = _wall(now_utc, zone).date()
+    horizon = now_utc + LOOKAHEAD
+    # One extra day: 14 days of real time may end on the 15th local date across a DST change.
+    starts = [
+        start
+        for start, _ in _intervals(hours, today, today + LOOKAHEAD + _DAY)
+        if now_utc < start <= horizon
+    ]
+    return min(starts).astimezone(zone) if starts else None
+
+
+def parse_span(text: str) -> Span:
+    """Parse "mon 09:00-17:00" (weekday: mon..sun, any case; 24:00 allowed as an end)."""
+    match = _SPAN_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"opening span {text!r} is not like 'mon 09:00-17:00'")
+    day = match["day"].lower()
+    if day not in WEEKDAYS:
+        raise ValueError(
+            f"opening span {text!r}: unknown weekday {match['day']!r}, use one of "
+            + ", ".join(WEEKDAYS)
+        )
+    start = _parse_time(text, match["start"], end=False)
+    return Span(WEEKDAYS.index(day), start, _parse_time(text, match["end"], end=True))
+
+
+def _parse_time(text: str, value: str, *, end: bool) -> time:
+    hour, minute = (int(part) for part in value.split(":"))
+    if end and (hour, minute) == (24, 0):
+        return time(0, 0)  # midnight at the end of the day: the span runs to the next day
+    if hour > 23 or minute > 59:
+        allowed = "00:00 to 24:00" if end else "00:00 to 23:59"
+        raise ValueError(f"opening span {text!r}: time {value!r} is not in {allowed}")
+    return time(hour, minute)

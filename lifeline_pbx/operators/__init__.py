@@ -1,0 +1,1 @@
+"""Operators' SIP accounts: rows in PostgreSQL (store), pushed into Asterisk (sip_sync)."""

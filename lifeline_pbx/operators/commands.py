@@ -1,0 +1,109 @@
+"""`lifeline operator add|disable|enable|list`: operators' SIP accounts, from the shell.
+
+The commands write PostgreSQL only; the running app is notified by the table's trigger
+and updates Asterisk within seconds (operators/sip_sync.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO, TypeAlias
+
+import asyncpg
+
+from lifeline_pbx.demo import SIP_REALM
+from lifeline_pbx.operators import store
+
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
+DatabaseUrl = Callable[[argparse.Namespace], str]
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _run(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> None:
+    async def main() -> None:
+        con = await asyncpg.connect(dsn)
+        try:
+            await work(con)
+        finally:
+            await con.close()
+
+    asyncio.run(main())
+
+
+def read_password(stdin: TextIO) -> str:
+    """The first line of stdin, without its line ending."""
+    return stdin.readline().rstrip("\r\n")
+
+
+def cmd_add(args: argparse.Namespace, dsn: str) -> None:
+    password = read_password(sys.stdin) if args.password_stdin else store.generate_password()
+    new = store.validate(args.name, args.username, password, store.parse_languages(args.languages))
+
+    async def work(con: Connection) -> None:
+        op = await store.add(con, new)
+        print(f"added operator {op.sip_username} ({op.display_name}), "
+              f"languages {', '.join(op.languages)}")
+
+    _run(dsn, work)
+    print(f"SIP account: user {new.sip_username}, realm {SIP_REALM}")
+    if not args.password_stdin:
+        print(f"password: {password}")
+        print("The password is shown only this once: give it to the operator now.")
+
+
+def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
+    async def work(con: Connection) -> None:
+        op = await store.set_enabled(con, args.username, enabled)
+        state = "enabled" if op.enabled else "disabled"
+        print(f"operator {op.sip_username} ({op.display_name}) {state}")
+
+    _run(dsn, work)
+
+
+def format_table(operators: list[store.Operator]) -> str:
+    rows = [("USERNAME", "STATE", "LANGUAGES", "NAME")] + [
+        (op.sip_username, "enabled" if op.enabled else "disabled",
+         ",".join(op.languages), op.display_name)
+        for op in operators
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
+                   row[3]])
+        for row in rows
+    )
+
+
+def cmd_list(args: argparse.Namespace, dsn: str) -> None:
+    async def work(con: Connection) -> None:
+        operators = await store.list_all(con)
+        print(format_table(operators) if operators else "no operators")
+
+    _run(dsn, work)
+
+
+def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
+    """Add `operator ...` to the `lifeline` command's subparsers."""
+    top = sub.add_parser("operator", help="operators' SIP accounts")
+    ops = top.add_subparsers(dest="operator_command", required=True)
+
+    add = ops.add_parser("add", help="add an operator (prints a new password once)")
+    add.add_argument("--name", required=True, help="display name, e.g. 'Ana Pérez'")
+    add.add_argument("--username", required=True, help="SIP user name, e.g. ana.perez")
+    add.add_argument("--languages", required=True, help="languages spoken, e.g. es,en")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the SIP password from the first line of stdin")
+    add.set_defaults(func=lambda args: cmd_add(args, database_url(args)))
+
+    for name, enabled in (("disable", False), ("enable", True)):
+        cmd = ops.add_parser(name, help=f"{name} an operator's SIP account")
+        cmd.add_argument("username")
+        cmd.set_defaults(func=lambda args, on=enabled: cmd_set_enabled(
+            args, database_url(args), on))
+
+    ops.add_parser("list", help="list operators").set_defaults(
+        func=lambda args: cmd_list(args, database_url(args))
+    )

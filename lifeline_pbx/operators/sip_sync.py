@@ -1,0 +1,299 @@
+"""Operators' SIP accounts in Asterisk follow the operators table, without a restart.
+
+For every enabled operator the app writes three PJSIP objects through ARI's dynamic
+configuration (`PUT /asterisk/config/dynamic/res_pjsip/{auth,aor,endpoint}/<username>`),
+kept by Asterisk in its astdb (asterisk-conf/sorcery.conf), so a softphone registers as
+user `<username>`, realm `lifeline`. `sync` makes Asterisk match the table: it creates or
+updates the objects of enabled operators (only when a field differs: a sync with nothing
+to do writes nothing), and deletes those of disabled or removed operators.
+
+Which objects are ours: operator endpoints, and nothing else, have `context=operators`.
+ARI cannot list dynamic objects but lists endpoints (`GET /endpoints/PJSIP`): one there
+with that context that is not an enabled operator is deleted, auth and aor first, so a
+half-finished delete leaves the endpoint listed for the next sync to finish. No table of
+pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this cannot.
+
+Wiring (service.py, `Lifeline`):
+
+    from lifeline_pbx.operators.sip_sync import OperatorSync
+
+    # in start(), after self.pool and self.ari exist:
+    self.operator_sync = OperatorSync(self.pool)
+    self._tasks.append(asyncio.create_task(
+        self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"))
+
+    # in _on_connect(), on every ARI (re)connection (returns at once, never raises):
+    self.operator_sync.request()
+
+`run` LISTENs on 'lifeline_operators' (reconnecting with a growing back-off, and syncing
+after each reconnection: notifications may have been missed) and syncs after each
+notification; requests made during a sync are merged into one more. A failed sync is
+retried with a growing back-off, or at once on the next request. Cancel the task to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.stream import next_backoff
+from lifeline_pbx.demo import SIP_REALM
+from lifeline_pbx.errors import AriError
+from lifeline_pbx.operators import store
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "lifeline_operators"
+OPERATOR_CONTEXT = "operators"
+CONFIG_CLASS = "res_pjsip"
+LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
+KEEPALIVE = 30.0  # seconds between checks that the LISTEN connection is still alive
+
+PjsipObject: TypeAlias = tuple[str, str, dict[str, str]]
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+_TRUE = {"yes", "true", "on", "1"}
+_FALSE = {"no", "false", "off", "0"}
+
+
+def pjsip_objects(op: store.Operator) -> list[PjsipObject]:
+    """(object type, id, fields) for one operator, in the order they must be created."""
+    user = op.sip_username
+    auth = {"auth_type": "digest", "username": user, "realm": SIP_REALM,
+            "md5_cred": op.sip_md5_cred}
+    aor = {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "30"}
+    endpoint = {
+        "context": OPERATOR_CONTEXT, "identify_by": "username", "auth": user, "aors": user,
+        "disallow": "all", "allow": "ulaw,alaw", "dtmf_mode": "rfc4733",
+        "direct_media": "no", "rtp_symmetric": "yes", "force_rport": "yes",
+        "rewrite_contact": "yes",
+        # Transfers go through the app: a phone's REFER would send the caller into
+        # [operators] behind the app's back.
+        "allow_transfer": "no",
+        # Name only: Asterisk would strip '-' and '.' from a number (op-b -> opb).
+        "callerid": f'"{op.display_name}"',
+        "language": op.languages[0] if op.languages else "en",
+    }
+    return [("auth", user, auth), ("aor", user, aor), ("endpoint", user, endpoint)]
+
+
+def _norm(value: str) -> str:
+    """Asterisk echoes fields in its own spelling: yes -> true, ulaw,alaw -> (ulaw|alaw),
+    "Name" -> Name."""
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    if text.lower() in _TRUE:
+        return "true"
+    if text.lower() in _FALSE:
+        return "false"
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].replace("|", ",")
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text
+
+
+def same_fields(wanted: Mapping[str, str], current: Mapping[str, str]) -> bool:
+    """Whether Asterisk's object has our fields (write-only ones, like disallow, are not
+    echoed and so not compared)."""
+    return all(
+        key not in current or _norm(value) == _norm(current[key]) for key, value in wanted.items()
+    )
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deleted)
+
+
+def _raise_if_unreachable(exc: AriError) -> None:
+    if exc.status == 0:
+        raise exc
+
+
+async def _get(ari: AriClient, object_type: str, object_id: str) -> dict[str, str] | None:
+    try:
+        fields: list[dict[str, Any]] = await ari.request(
+            "GET", f"/asterisk/config/dynamic/{CONFIG_CLASS}/{object_type}/{object_id}"
+        )
+    except AriError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return {str(f["attribute"]): str(f["value"]) for f in fields}
+
+
+async def _push(ari: AriClient, op: store.Operator, report: SyncReport) -> None:
+    user = op.sip_username
+    try:
+        endpoint = await _get(ari, "endpoint", user)
+        if endpoint is not None and endpoint.get("context") != OPERATOR_CONTEXT:
+            report.failed[user] = "an endpoint of that name exists outside Lifeline (pjsip.conf)"
+            return
+        written = False
+        for object_type, object_id, fields in pjsip_objects(op):
+            current = endpoint if object_type == "endpoint" else await _get(
+                ari, object_type, object_id)
+            if current is None or not same_fields(fields, current):
+                await ari.set_dynamic_object(CONFIG_CLASS, object_type, object_id, fields)
+                written = True
+    except AriError as exc:
+        _raise_if_unreachable(exc)
+        report.failed[user] = str(exc)
+        return
+    target = report.created if endpoint is None else (
+        report.updated if written else report.unchanged)
+    target.append(user)
+
+
+async def _stale(ari: AriClient, wanted: set[str]) -> list[str]:
+    """Endpoints Asterisk has with context=operators that are not enabled operators."""
+    listed: list[dict[str, Any]] = await ari.request("GET", "/endpoints/PJSIP")
+    stale = []
+    for resource in sorted(str(e["resource"]) for e in listed):
+        if resource in wanted:
+            continue
+        endpoint = await _get(ari, "endpoint", resource)
+        if endpoint is not None and endpoint.get("context") == OPERATOR_CONTEXT:
+            stale.append(resource)
+    return stale
+
+
+async def _delete(ari: AriClient, object_type: str, user: str) -> None:
+    try:
+        await ari.delete_dynamic_object(CONFIG_CLASS, object_type, user)
+    except AriError as exc:
+        if exc.status != 404:  # already gone is what we want
+            raise
+
+
+async def _remove(ari: AriClient, user: str, report: SyncReport) -> None:
+    try:
+        for object_type in ("auth", "aor", "endpoint"):
+            await _delete(ari, object_type, user)
+    except AriError as exc:
+        _raise_if_unreachable(exc)
+        report.failed[user] = str(exc)
+        return
+    report.deleted.append(user)
+
+
+async def sync(pool: Pool, ari: AriClient) -> SyncReport:
+    """Make Asterisk's operator accounts match the enabled operators in PostgreSQL.
+
+    Per-operator refusals are collected in report.failed; AriError with status 0 (Asterisk
+    unreachable) and database errors are raised.
+    """
+    async with pool.acquire() as con:
+        operators = await store.list_enabled(con)
+    report = SyncReport()
+    for op in operators:
+        await _push(ari, op, report)
+    for user in await _stale(ari, {op.sip_username for op in operators}):
+        await _remove(ari, user, report)
+    return report
+
+
+class OperatorSync:
+    """Keeps Asterisk's operator accounts in step with PostgreSQL for the app's lifetime."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._wanted = asyncio.Event()
+        self.listening = asyncio.Event()  # set while the LISTEN connection is up
+        self.last_report: SyncReport | None = None
+        self.syncs = 0  # syncs completed without an error
+
+    def request(self) -> None:
+        """Ask for a sync soon (merged with any already asked for). Never blocks."""
+        self._wanted.set()
+
+    async def run(self, dsn: str, ari: AriClient) -> None:
+        """Listen and sync until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._listen(dsn), name="operator-sync-listen")
+            group.create_task(self._apply(ari), name="operator-sync-apply")
+
+    async def _apply(self, ari: AriClient) -> None:
+        backoff = 0.0
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            if await self._sync_once(ari):
+                backoff = 0.0
+                continue
+            backoff = next_backoff(backoff)
+            log.warning("operator sync failed; retrying in %.1fs", backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted.wait(), backoff)
+            self._wanted.set()
+
+    async def _sync_once(self, ari: AriClient) -> bool:
+        try:
+            report = await sync(self._pool, ari)
+        except (AriError, OSError, TimeoutError, asyncpg.PostgresError,
+                asyncpg.InterfaceError) as exc:
+            log.warning("operator sync: %s", exc)
+            return False
+        self.last_report = report
+        if report.changed or report.failed:
+            log.info(
+                "operator sync created=%s updated=%s deleted=%s failed=%s",
+                report.created, report.updated, report.deleted, report.failed,
+            )
+        self.syncs += 1
+        return not report.failed
+
+    async def _listen(self, dsn: str) -> None:
+        backoff = 0.0
+        while True:
+            try:
+                await self._listen_once(dsn)
+            except (OSError, TimeoutError, asyncpg.PostgresError,
+                    asyncpg.InterfaceError) as exc:
+                log.warning("operator changes: database connection failed: %s", exc)
+            if self.listening.is_set():
+                backoff = 0.0
+                self.listening.clear()
+            backoff = next_backoff(backoff)
+            log.warning("operator changes: reconnecting in %.1fs", backoff)
+            await asyncio.sleep(backoff)
+
+    async def _listen_once(self, dsn: str) -> None:
+        """LISTEN on one connection; return when it is lost."""
+        con = await asyncpg.connect(
+            dsn, timeout=10, server_settings={"application_name": LISTENER_NAME})
+        try:
+            lost = asyncio.Event()
+            con.add_termination_listener(lambda _con: lost.set())
+            await con.add_listener(CHANNEL, self._notified)
+            self.listening.set()
+            self.request()  # changes made while nobody listened
+            log.info("operator changes: listening")
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), KEEPALIVE)
+                    return
+                await con.execute("SELECT 1", timeout=5)
+        finally:
+            con.terminate()
+
+    def _notified(self, _con: object, _pid: int, _channel: str, payload: object) -> None:
+        log.debug("operator changed: %r", payload)
+        self.request()

@@ -1,0 +1,185 @@
+"""The SQL for operators' SIP accounts, and the rules a new account must follow.
+
+PostgreSQL is the truth: these functions only write the operators table. Its triggers
+(migrations/0002_operator_changes.sql) NOTIFY 'lifeline_operators', and the app then
+rewrites the accounts in Asterisk (operators/sip_sync.py). Only the digest hash
+md5(username:realm:password) is stored; the password itself is never kept.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.demo import sip_md5_cred
+from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.prompts import LANGUAGES
+
+USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,39}")  # the same rule as the table's CHECK
+# Names of objects in pjsip.conf, or that SIP scanners try first.
+RESERVED_USERNAMES = frozenset({"carrier", "anonymous", "asterisk", "default", "admin", "root"})
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+MAX_DISPLAY_NAME = 200
+_DISPLAY_FORBIDDEN = set('"<>\\')
+# Letters and digits without look-alikes (l/1, o/0, i).
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - not a password
+
+_COLUMNS = "id, display_name, sip_username, sip_md5_cred, languages, enabled"
+
+
+class OperatorError(LifelineError):
+    """An operator account was refused or not found; the message says why."""
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    display_name: str
+    sip_username: str
+    sip_md5_cred: str
+    languages: tuple[str, ...]
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class NewOperator:
+    display_name: str
+    sip_username: str
+    sip_md5_cred: str
+    languages: tuple[str, ...]
+
+
+def parse_languages(text: str) -> tuple[str, ...]:
+    """`"es, EN,es"` -> `("es", "en")`: trimmed, lower-cased, first occurrence kept."""
+    codes = (part.strip().lower() for part in text.split(","))
+    return tuple(dict.fromkeys(code for code in codes if code))
+
+
+def generate_password() -> str:
+    """Four groups of four letters and digits (about 79 bits), easy to type on a phone."""
+    groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
+    return "-".join(groups)
+
+
+def username_problems(username: str) -> list[str]:
+    if not USERNAME.fullmatch(username):
+        return [
+            f"username {username!r}: use 3 to 40 lowercase letters, digits, '.', '_' or '-',"
+            " starting with a letter or digit"
+        ]
+    if username in RESERVED_USERNAMES:
+        return [f"username {username!r} is reserved; choose another"]
+    return []
+
+
+def display_name_problems(display_name: str) -> list[str]:
+    if not display_name:
+        return ["display name is empty"]
+    if len(display_name) > MAX_DISPLAY_NAME:
+        return [f"display name is longer than {MAX_DISPLAY_NAME} characters"]
+    if not display_name.isprintable() or _DISPLAY_FORBIDDEN & set(display_name):
+        return ["display name must not contain quotes, <, >, backslashes or control characters"]
+    return []
+
+
+def language_problems(languages: Iterable[str]) -> list[str]:
+    codes = list(languages)
+    if not codes:
+        return [f"give at least one language the operator speaks ({', '.join(LANGUAGES)})"]
+    unknown = [code for code in codes if code not in LANGUAGES]
+    if unknown:
+        return [f"unknown language {', '.join(map(repr, unknown))} (known: {', '.join(LANGUAGES)})"]
+    return []
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    if len(password) < MIN_PASSWORD:
+        return [f"password is too short: at least {MIN_PASSWORD} characters"]
+    if len(password) > MAX_PASSWORD:
+        return [f"password is longer than {MAX_PASSWORD} characters"]
+    if not password.isprintable():
+        return ["password must not contain control characters"]
+    if username and username in password.lower():
+        return ["password must not contain the username"]
+    if len(set(password)) < 5:
+        return ["password is too simple: use at least 5 different characters"]
+    return []
+
+
+def validate(
+    display_name: str, username: str, password: str, languages: Iterable[str]
+) -> NewOperator:
+    """The account to store, or OperatorError listing every problem found."""
+    display_name = display_name.strip()
+    codes = tuple(languages)
+    problems = [
+        *username_problems(username),
+        *display_name_problems(display_name),
+        *language_problems(codes),
+        *password_problems(password, username),
+    ]
+    if problems:
+        raise OperatorError("; ".join(problems))
+    return NewOperator(display_name, username, sip_md5_cred(username, password), codes)
+
+
+def _operator(row: asyncpg.Record) -> Operator:
+    return Operator(
+        id=row["id"],
+        display_name=row["display_name"],
+        sip_username=row["sip_username"],
+        sip_md5_cred=row["sip_md5_cred"],
+        languages=tuple(row["languages"]),
+        enabled=row["enabled"],
+    )
+
+
+async def add(con: Conn, new: NewOperator) -> Operator:
+    try:
+        row = await con.fetchrow(
+            f"""INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
+                VALUES ($1, $2, $3, $4) RETURNING {_COLUMNS}""",
+            new.display_name, new.sip_username, new.sip_md5_cred, list(new.languages),
+        )
+    except asyncpg.UniqueViolationError:
+        raise OperatorError(
+            f"an operator with username {new.sip_username!r} already exists"
+        ) from None
+    assert row is not None
+    return _operator(row)
+
+
+async def set_enabled(con: Conn, username: str, enabled: bool) -> Operator:
+    row = await con.fetchrow(
+        f"UPDATE operators SET enabled = $2 WHERE sip_username = $1 RETURNING {_COLUMNS}",
+        username, enabled,
+    )
+    if row is None:
+        raise OperatorError(f"no operator with username {username!r}")
+    return _operator(row)
+
+
+async def disable(con: Conn, username: str) -> Operator:
+    return await set_enabled(con, username, False)
+
+
+async def enable(con: Conn, username: str) -> Operator:
+    return await set_enabled(con, username, True)
+
+
+async def list_enabled(con: Conn) -> list[Operator]:
+    rows = await con.fetch(
+        f"SELECT {_COLUMNS} FROM operators WHERE enabled ORDER BY sip_username"
+    )
+    return [_operator(row) for row in rows]
+
+
+async def list_all(con: Conn) -> list[Operator]:
+    rows = await con.fetch(f"SELECT {_COLUMNS} FROM operators ORDER BY sip_username")
+    return [_operator(row) for row in rows]

@@ -1,0 +1,175 @@
+"""Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c) at 127.0.0.3.
+
+Each phone keeps trying to REGISTER to the PBX as its operator (tests/asterisk/phones/).
+Calls the PBX places to a phone reach this instance's ARI app "phones", where the test
+decides: answer, reject, let it ring, send DTMF, hang up. Answered calls are recorded, so
+a test can check what the operator heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.stream import run_event_stream
+from lifeline_pbx.devstack.asterisk import Instance
+from lifeline_pbx.errors import AriError
+from tests.waiting import wait_for
+
+# The SIP passwords the phones are configured with (rendered into their pjsip.conf).
+PHONE_PASSWORDS = {
+    "op-a": "phone-a-Secret-2024",
+    "op-b": "phone-b-Secret-2024",
+    "op-c": "phone-c-Secret-2024",
+}
+
+
+def config_values() -> dict[str, str]:
+    """Placeholders for tests/asterisk/phones/pjsip.conf: op_a_password, ..."""
+    return {f"{name.replace('-', '_')}_password": pw for name, pw in PHONE_PASSWORDS.items()}
+
+
+@dataclass
+class PhoneCall:
+    channel_id: str
+    operator: str
+    outgoing: bool
+    caller_number: str = ""
+    caller_name: str = ""
+    events: list[ari.Event] = field(default_factory=list)
+    taken: bool = False  # handed to a test by Phones.offer
+
+    @property
+    def answered(self) -> bool:
+        return any(isinstance(e, ari.ChannelStateChange) and e.channel.state == "Up"
+                   for e in self.events) or (self.outgoing and self.started)
+
+    @property
+    def started(self) -> bool:
+        return any(isinstance(e, ari.StasisStart) for e in self.events)
+
+    @property
+    def ended(self) -> bool:
+        return any(isinstance(e, ari.ChannelDestroyed) for e in self.events)
+
+    @property
+    def digits(self) -> str:
+        """The DTMF digits the phone received."""
+        return "".join(e.digit for e in self.events if isinstance(e, ari.DtmfReceived))
+
+    def recording(self) -> ari.RecordingFinished | None:
+        return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
+
+
+class Phones:
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.calls: dict[str, PhoneCall] = {}
+
+    async def __aenter__(self) -> Phones:
+        self.http = aiohttp.ClientSession()
+        inst = self.instance
+        self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, "phones", self.http)
+        self.connected = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_event_stream(self.ari, self.http, self._on_event, self._nothing, self.connected)
+        )
+        await asyncio.wait_for(self.connected.wait(), 10)
+        # A phone whose account was removed on the PBX still believes it is registered
+        # until its next refresh (a minute): start every test from a fresh REGISTER.
+        for operator in PHONE_PASSWORDS:
+            self.register_now(operator)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for call in self.calls.values():
+            if not call.ended:
+                with contextlib.suppress(AriError):  # already gone is fine
+                    await self.ari.hangup(call.channel_id)
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.http.close()
+
+    async def _nothing(self) -> None:
+        return None
+
+    def _on_event(self, event: ari.Event) -> None:
+        channel_id = ari.channel_id_of(event)
+        if isinstance(event, ari.RecordingFinished):
+            channel_id = event.name
+        if isinstance(event, ari.StasisStart) and channel_id not in self.calls:
+            channel = event.channel
+            operator = event.args[0] if event.args else channel.exten
+            self.calls[channel.id] = PhoneCall(
+                channel.id, operator, False, channel.caller_number, channel.caller_name
+            )
+            asyncio.create_task(self._ring(channel.id))  # noqa: RUF006 - best effort
+        if channel_id in self.calls:
+            self.calls[channel_id].events.append(event)
+
+    async def _ring(self, channel_id: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.ari.request("POST", f"/channels/{channel_id}/ring")
+
+    # Registration, as the phone sees it
+    def registration_status(self, operator: str) -> str:
+        """`Registered`, `Rejected`, `Unregistered`, ... from `pjsip show registrations`."""
+        for line in self.instance.cli("pjsip show registrations").splitlines():
+            words = line.split()
+            if words and words[0].startswith(f"{operator}/"):
+                return words[2]
+        return ""
+
+    def register_now(self, operator: str) -> None:
+        """Send a fresh REGISTER at once instead of waiting for the refresh."""
+        self.instance.cli(f"pjsip send register {operator}")
+
+    # Calls to the phones
+    async def offer(self, operator: str, timeout: float = 15) -> PhoneCall:
+        """The next call ringing on this operator's phone not yet handed out."""
+
+        def probe() -> PhoneCall | None:
+            return next((c for c in self.calls.values() if c.operator == operator
+                         and not c.outgoing and not c.taken), None)
+
+        call = await wait_for(probe, timeout=timeout, what=f"a call ringing on {operator}")
+        call.taken = True
+        return call
+
+    async def answer(self, call: PhoneCall, *, record: bool = True) -> None:
+        await self.ari.answer(call.channel_id)
+        if record:
+            await self.ari.record(call.channel_id, call.channel_id, max_seconds=300)
+
+    async def reject(self, call: PhoneCall, reason: str = "busy") -> None:
+        await self.ari.hangup(call.channel_id, reason)
+
+    async def send_dtmf(self, call: PhoneCall, digits: str) -> None:
+        await self.ari.send_dtmf(call.channel_id, digits)
+
+    async def hang_up(self, call: PhoneCall) -> None:
+        await self.ari.hangup(call.channel_id)
+
+    async def ended(self, call: PhoneCall, timeout: float = 30) -> PhoneCall:
+        await wait_for(lambda: call.ended, timeout=timeout, what=f"{call.operator} call ended")
+        return call
+
+    def recording_path(self, call: PhoneCall) -> str:
+        return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
+
+    # Calls from the phones
+    async def dial(self, operator: str, exten: str, timeout: int = 15) -> PhoneCall:
+        """Place a call from this operator's phone to `exten` on the PBX."""
+        channel_id = f"phone-{operator}-{uuid.uuid4().hex[:8]}"
+        call = PhoneCall(channel_id, operator, True)
+        self.calls[channel_id] = call
+        await self.ari.originate(
+            f"PJSIP/{exten}@{operator}", channel_id=channel_id, app_args="dial", timeout=timeout
+        )
+        return call

@@ -1,0 +1,271 @@
+"""The call distributor's decisions as tables: callers and operators in, offers out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from lifeline_pbx.queues.routing import (
+    Caller,
+    Operator,
+    Policy,
+    after_offer,
+    announcement_due,
+    assign,
+    available,
+    estimated_wait_minutes,
+    position,
+    queue_order,
+    timed_out,
+)
+
+NOW = 10_000.0
+POLICY = Policy()
+
+
+def caller(
+    call_id: str,
+    waited: float = 60.0,
+    language: str = "en",
+    priority: int = 0,
+    queue: str = "q",
+    ringing: bool = False,
+    declined: tuple[str, ...] = (),
+) -> Caller:
+    """A caller who has waited `waited` seconds at NOW."""
+    return Caller(call_id, queue, language, priority, NOW - waited, ringing, frozenset(declined))
+
+
+def op(op_id: str, languages: str = "en", idle: float = 100.0, **changes: Any) -> Operator:
+    """A ready operator serving queue "q", idle for `idle` seconds at NOW."""
+    ready = Operator(
+        id=op_id,
+        languages=frozenset(languages.split(",")),
+        queues=frozenset({"q"}),
+        logged_in=True,
+        paused=False,
+        registered=True,
+        on_call=False,
+        ringing=False,
+        wrapup_until=0.0,
+        idle_since=NOW - idle,
+        missed_in_row=0,
+    )
+    return replace(ready, **changes)
+
+
+ASSIGN = {
+    "no operators": ([caller("c1")], [], []),
+    "no callers": ([], [op("A")], []),
+    "one caller, one operator": ([caller("c1")], [op("A")], [("c1", "A")]),
+    "each operator once per round": ([caller("c1"), caller("c2", 30)], [op("A")], [("c1", "A")]),
+    "several offers in queue order": (
+        [caller("c3", 10), caller("c1", 90), caller("c2", 50)],
+        [op("A", idle=10), op("B", idle=20)],
+        [("c1", "B"), ("c2", "A")],
+    ),
+    "longest waiting first": ([caller("c1", 50), caller("c2", 100)], [op("A")], [("c2", "A")]),
+    "equal wait: by call id": ([caller("b", 50), caller("a", 50)], [op("A")], [("a", "A")]),
+    "emergency overtakes a caller waiting longer": (
+        [caller("c1", 300), caller("c2", 5, priority=1)], [op("A")], [("c2", "A")],
+    ),
+    "language match preferred over longest idle": (
+        [caller("c1", language="es")],
+        [op("E", "en", idle=900), op("S", "es,en", idle=10)],
+        [("c1", "S")],
+    ),
+    "no speaker, before language wait: nobody": (
+        [caller("c1", 29.9, language="es")], [op("E", "en")], [],
+    ),
+    "no speaker, language wait over: anyone": (
+        [caller("c1", 30, language="es")], [op("E", "en")], [("c1", "E")],
+    ),
+    "emergency skips the language wait": (
+        [caller("c1", 0, language="es", priority=1)], [op("E", "en")], [("c1", "E")],
+    ),
+    "emergency still prefers a speaker": (
+        [caller("c1", 0, language="es", priority=1)],
+        [op("E", "en", idle=900), op("S", "es", idle=10)],
+        [("c1", "S")],
+    ),
+    "idle longest chosen": (
+        [caller("c1")], [op("A", idle=100), op("B", idle=300), op("C", idle=200)], [("c1", "B")],
+    ),
+    "equal idle: by id": ([caller("c1")], [op("B"), op("A")], [("c1", "A")]),
+    "caller already ringing is skipped": (
+        [caller("c1", 300, ringing=True), caller("c2", 10)], [op("A")], [("c2", "A")],
+    ),
+    "other queues' operators are not offered": (
+        [caller("c1", 300, queue="a"), caller("c2", 10, queue="b")],
+        [op("A", queues=frozenset({"b"}))],
+        [("c2", "A")],
+    ),
+    "head of line waiting for a language does not block others": (
+        [caller("c1", 20, language="es"), caller("c2", 10, language="en")],
+        [op("E", "en")],
+        [("c2", "E")],
+    ),
+    "head of line picks first among the operators it can use": (
+        [caller("c1", 20, language="es"), caller("c2", 10, language="en")],
+        [op("S", "es,en", idle=900), op("E", "en", idle=10)],
+        [("c1", "S"), ("c2", "E")],
+    ),
+    "head of line past the language wait takes the only operator": (
+        [caller("c1", 40, language="es"), caller("c2", 10, language="en")],
+        [op("E", "en")],
+        [("c1", "E")],
+    ),
+    "first pick is strict: the bilingual idle-longest goes to the head": (
+        [caller("c1", 100, language="en"), caller("c2", 10, language="es")],
+        [op("B", "en,es", idle=900), op("E", "en", idle=10)],
+        [("c1", "B")],
+    ),
+    "declined operator avoided when another is free": (
+        [caller("c1", declined=("A",))], [op("A", idle=900), op("B", idle=10)], [("c1", "B")],
+    ),
+    "declined operator re-offered when nobody else is eligible": (
+        [caller("c1", declined=("A",))], [op("A")], [("c1", "A")],
+    ),
+    "declined speaker: a non-speaker once the language wait is over": (
+        [caller("c1", 60, language="es", declined=("S",))],
+        [op("S", "es"), op("E", "en")],
+        [("c1", "E")],
+    ),
+    "declined speaker: re-offered during the language wait": (
+        [caller("c1", 10, language="es", declined=("S",))],
+        [op("S", "es"), op("E", "en")],
+        [("c1", "S")],
+    ),
+    "wrap-up just over": ([caller("c1")], [op("A", wrapup_until=NOW)], [("c1", "A")]),
+}
+UNAVAILABLE: dict[str, dict[str, Any]] = {
+    "in wrap-up": {"wrapup_until": NOW + 1},
+    "paused": {"paused": True},
+    "unregistered": {"registered": False},
+    "on a call": {"on_call": True},
+    "ringing": {"ringing": True},
+    "not logged in": {"logged_in": False},
+    "not serving the queue": {"queues": frozenset({"other"})},
+}
+for _name, _changes in UNAVAILABLE.items():
+    ASSIGN[f"never offered: {_name}"] = (
+        [caller("c1", 300, priority=1)], [op("X", idle=900, **_changes), op("A")], [("c1", "A")],
+    )
+
+
+@pytest.mark.parametrize("callers,operators,expected", ASSIGN.values(), ids=ASSIGN.keys())
+def test_assign(
+    callers: list[Caller], operators: list[Operator], expected: list[tuple[str, str]]
+) -> None:
+    offers = assign(callers, operators, NOW, POLICY)
+    assert offers == expected
+    by_id = {o.id: o for o in operators}
+    assert len({o for _, o in offers}) == len(offers)
+    assert all(available(by_id[o], NOW) for _, o in offers)
+
+
+@pytest.mark.parametrize("changes", UNAVAILABLE.values(), ids=UNAVAILABLE.keys())
+def test_unavailable_operator_alone_gets_nothing(changes: dict[str, Any]) -> None:
+    assert assign([caller("c1", 300, priority=1)], [op("X", **changes)], NOW, POLICY) == []
+
+
+def test_queue_order() -> None:
+    callers = [caller("d", 10), caller("c", 50), caller("b", 5, priority=1), caller("a", 50)]
+    assert [c.call_id for c in queue_order(callers)] == ["b", "a", "c", "d"]
+
+
+AFTER_OFFER = {
+    "answered resets": (2, True, (0, False)),
+    "first miss": (0, False, (1, False)),
+    "second miss": (1, False, (2, False)),
+    "third miss pauses": (2, False, (3, True)),
+    "further misses keep pausing": (5, False, (6, True)),
+}
+
+
+@pytest.mark.parametrize("missed,answered,expected", AFTER_OFFER.values(), ids=AFTER_OFFER.keys())
+def test_after_offer(missed: int, answered: bool, expected: tuple[int, bool]) -> None:
+    assert after_offer(op("A", missed_in_row=missed), answered, POLICY) == expected
+
+
+TIMED_OUT = {
+    "fresh": (caller("c1", 0), False),
+    "just under": (caller("c1", 599.9), False),
+    "at max_wait": (caller("c1", 600), True),
+    "emergency too": (caller("c1", 700, priority=1), True),
+    "ringing: left to ring": (caller("c1", 700, ringing=True), False),
+}
+
+
+@pytest.mark.parametrize("who,expected", TIMED_OUT.values(), ids=TIMED_OUT.keys())
+def test_timed_out(who: Caller, expected: bool) -> None:
+    assert timed_out(who, NOW, POLICY) is expected
+
+
+WAITING = [
+    caller("a", 100), caller("b", 50), caller("e", 5, priority=1), caller("x", 500, queue="other"),
+]
+POSITION = {"emergency first": ("e", 1), "longest": ("a", 2), "last": ("b", 3),
+            "own queue only": ("x", 1)}
+
+
+@pytest.mark.parametrize("call_id,expected", POSITION.values(), ids=POSITION.keys())
+def test_position(call_id: str, expected: int) -> None:
+    assert position(call_id, WAITING) == expected
+
+
+def test_position_of_unknown_caller() -> None:
+    with pytest.raises(ValueError, match="'nobody' is not waiting"):
+        position("nobody", WAITING)
+
+
+ESTIMATE = {
+    "no history: 5 min": (1, 1, [], 5),
+    "average of history": (1, 1, [60, 120, 180], 2),
+    "rounds up to whole minutes": (1, 1, [61], 2),
+    "at least one minute": (1, 5, [10], 1),
+    "position over operators, rounded up": (3, 2, [120], 4),
+    "exact rounds": (4, 2, [120], 4),
+    "no ready operators counts as one": (2, 0, [120], 4),
+    "at most an hour": (30, 1, [600], 60),
+    "position 0 counts as first": (0, 1, [120], 2),
+    "bad handle times ignored": (1, 1, [0, -5, float("nan"), float("inf"), 120], 2),
+    "only bad handle times: default": (1, 1, [0.0], 5),
+}
+
+
+@pytest.mark.parametrize(
+    "place,ready,handled,expected", ESTIMATE.values(), ids=ESTIMATE.keys()
+)
+def test_estimated_wait_minutes(
+    place: int, ready: int, handled: list[float], expected: int
+) -> None:
+    assert estimated_wait_minutes(place, ready, handled) == expected
+
+
+ANNOUNCE = {
+    "too early for the first": (None, 0.0, 44.9, False),
+    "first after announce_every": (None, 0.0, 45.0, True),
+    "too early after the last": (45.0, 0.0, 89.0, False),
+    "again after announce_every": (45.0, 0.0, 90.0, True),
+    "late tick still due": (45.0, 0.0, 200.0, True),
+}
+
+
+@pytest.mark.parametrize("last_at,entered_at,now,expected", ANNOUNCE.values(), ids=ANNOUNCE.keys())
+def test_announcement_due(
+    last_at: float | None, entered_at: float, now: float, expected: bool
+) -> None:
+    assert announcement_due(last_at, entered_at, now, POLICY) is expected
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"language_wait": -1}, {"ring_timeout": 0}, {"max_missed": 0}, {"wrapup": -0.1},
+     {"max_wait": 0}, {"announce_every": 0}],
+)
+def test_policy_refuses_bad_values(changes: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="queue policy: " + next(iter(changes))):
+        Policy(**changes)  # type: ignore[arg-type]
