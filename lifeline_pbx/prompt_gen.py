@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from lifeline_pbx import prompts
+from lifeline_pbx import prompts, tones
 from lifeline_pbx.errors import LifelineError
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,10 @@ def generate(
         kept = [job.path for job, action in planned if action is Action.ADMIN]
         if kept:
             log.info("kept %d admin recordings: %s", len(kept), ", ".join(kept))
-        return _run(
+        made = _run(
             [job for job, action in planned if action is Action.GENERATE], out_dir, manifest, jobs
         )
+        return made + tones.write(out_dir)
 
 
 def check_tools() -> None:

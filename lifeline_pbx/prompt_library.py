@@ -29,8 +29,6 @@ class PromptLibrary:
             log.info("prompts found count=%d", len(self.available))
 
     def uri(self, language: str, name: str, default_language: str) -> str:
-        if name.startswith("tone:"):
-            return name
         if self.available is None:
             return prompts.media_uri(self.asterisk_dir, language, name)
         chosen = prompts.choose_prompt(name, language, default_language, self.available)

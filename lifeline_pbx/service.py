@@ -25,6 +25,7 @@ from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
+from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompt_library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
@@ -72,8 +73,12 @@ class Lifeline:
             queues=self.acd,
         )
         self.dispatcher = CallDispatcher(ctx, self.acd)
+        self.operator_sync = OperatorSync(self.pool, after_sync=self.acd.reload)
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="record-writer"),
+            asyncio.create_task(
+                self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"
+            ),
             asyncio.create_task(self.acd.run(), name="queues"),
             asyncio.create_task(
                 run_event_stream(
@@ -89,6 +94,7 @@ class Lifeline:
             log.info("web listening host=%s port=%d", cfg.web_host, cfg.web_port)
 
     async def _on_connect(self) -> None:
+        self.operator_sync.request()
         await self.ari.subscribe("endpoint:PJSIP")
         await self.acd.refresh_endpoints()
         await self.dispatcher.adopt(await open_calls(self.pool))

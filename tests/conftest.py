@@ -23,7 +23,7 @@ from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.waiting import wait_for
 
-pytest_plugins = ["tests.pg_fixtures"]
+pytest_plugins = ["tests.pg_fixtures", "tests.engine"]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"

@@ -56,7 +56,8 @@ class PhoneCall:
 
     @property
     def ended(self) -> bool:
-        return any(isinstance(e, ari.ChannelDestroyed) for e in self.events)
+        # A channel that came in through the dialplan is followed only until StasisEnd.
+        return any(isinstance(e, ari.ChannelDestroyed | ari.StasisEnd) for e in self.events)
 
     @property
     def digits(self) -> str:
@@ -144,8 +145,9 @@ class Phones:
 
     async def answer(self, call: PhoneCall, *, record: bool = True) -> None:
         await self.ari.answer(call.channel_id)
-        if record:
-            await self.ari.record(call.channel_id, call.channel_id, max_seconds=300)
+        if record:  # a snoop, so the phone's channel stays free for DTMF
+            await self.ari.snoop(call.channel_id, f"snoop-{call.channel_id}")
+            await self.ari.record(f"snoop-{call.channel_id}", call.channel_id, max_seconds=300)
 
     async def reject(self, call: PhoneCall, reason: str = "busy") -> None:
         await self.ari.hangup(call.channel_id, reason)

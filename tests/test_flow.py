@@ -149,7 +149,7 @@ def test_closed_line_goes_to_voicemail_after_the_ivr() -> None:
     state, _ = run([Started(LINE, "en", open=False), PromptFinished("p1", True), Digit("1"),
                     PromptFinished("p3", True), PromptFinished("p4", True)])
     state, commands = run([TimerFired("triage")], state)
-    assert played(commands) == ["Play:voicemail-closed/es"]
+    assert played(commands) == ["Play:voicemail-closed/es+beep/tones"]
     assert state.voicemail_reason == "closed"
 
 
@@ -157,7 +157,7 @@ def test_line_without_queue_goes_to_voicemail() -> None:
     state, _ = run([Started(NO_QUEUE, "en"), PromptFinished("p1", True),
                     PromptFinished("p2", True), PromptFinished("p3", True)])
     state, commands = run([TimerFired("triage")], state)
-    assert played(commands) == ["Play:voicemail-busy/en"]
+    assert played(commands) == ["Play:voicemail-busy/en+beep/tones"]
 
 
 def queued(line: Line = LINE) -> State:
@@ -169,21 +169,24 @@ VOICEMAIL_CASES = {
     "no operators: message, recorded, thanks, hang up, saved": (
         [QueueLeft("no_operators"), PromptFinished("p5", True), RecordingFinished(12),
          PromptFinished("p6", True), HangupRequested(16), Left(0)],
-        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished",
          "StartVoicemail", "SaveVoicemail", "Note:prompt", "Play:voicemail-thanks/es",
          "Note:prompt_finished", "Hangup", "Note:ended", "Close:voicemail/system/16"],
     ),
     "caller hangs up while recording: the message is still saved": (
         [QueueLeft("max_wait"), PromptFinished("p5", True), HangupRequested(16), Left(0),
          RecordingFinished(8)],
-        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished",
          "StartVoicemail", "Note:caller_hangup", "Timer:recording-grace", "SaveVoicemail",
          "Note:ended", "Close:voicemail/caller/16"],
     ),
     "recording never reported: saved when the grace time ends": (
         [QueueLeft("max_wait"), PromptFinished("p5", True), Left(16),
          TimerFired("recording-grace")],
-        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es", "Note:prompt_finished",
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished",
          "StartVoicemail", "Timer:recording-grace", "SaveVoicemail", "Note:ended",
          "Close:voicemail/caller/16"],
     ),
@@ -203,7 +206,7 @@ VOICEMAIL_CASES = {
     ),
     "an error while waiting: voicemail, not silence": (
         [Failed("KeyError")],
-        ["LeaveQueue", "Note:error", "Note:voicemail", "Play:voicemail-busy/es"],
+        ["LeaveQueue", "Note:error", "Note:voicemail", "Play:voicemail-busy/es+beep/tones"],
     ),
 }
 

@@ -213,6 +213,13 @@ class AriClient:
         )
         return result
 
+    async def snoop(self, channel_id: str, snoop_id: str, spy: str = "in") -> Json:
+        """A channel that hears what channel_id hears (spy=in), without blocking it."""
+        result: Json = await self.request(
+            "POST", f"/channels/{channel_id}/snoop/{snoop_id}", {"spy": spy, "app": self.app}
+        )
+        return result
+
     async def stop_recording(self, name: str) -> None:
         await self.request("POST", f"/recordings/live/{name}/stop")
 

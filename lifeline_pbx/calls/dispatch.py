@@ -12,6 +12,7 @@ import logging
 import uuid
 from typing import Any
 
+from lifeline_pbx import tones
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.calls import model
 from lifeline_pbx.calls.session import CallContext, CallSession
@@ -21,8 +22,6 @@ from lifeline_pbx.queues.operator_state import feature_action
 from lifeline_pbx.queues.routing import Caller
 
 log = logging.getLogger(__name__)
-CONFIRM_TONE = "tone:!880/200,!0/100,!1320/300"
-REFUSE_TONE = "tone:!480+620/500,!0/500,!480+620/500"
 
 
 def endpoint_of(channel_name: str) -> str:
@@ -87,7 +86,7 @@ class CallDispatcher:
             await ari_client.answer(channel.id)
             done = action is not None and await self.acd.operator_action(username, action)
             log.info("feature code operator=%s action=%s done=%s", username, action, done)
-            tone = CONFIRM_TONE if done else REFUSE_TONE
+            tone = self.ctx.media_uri(tones.LANGUAGE, "confirm" if done else "refuse", "en")
             await ari_client.play(channel.id, [tone], f"fc-{channel.id}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(played.wait(), 5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lifeline_pbx import tones
 from lifeline_pbx.calls import ivr
 from lifeline_pbx.calls.model import (
     Answer,
@@ -131,7 +132,7 @@ def _prompt_finished(state: State, event: PromptFinished) -> Step:
         return new, [finished, *commands]
     if state.phase in IVR_PHASES:
         new, commands, done = ivr.on_prompt_finished(state)
-        return _route(new, commands) if done else (new, commands)
+        return _route(new, [finished, *commands]) if done else (new, [finished, *commands])
     if state.phase is Phase.VOICEMAIL:
         max_seconds = state.line.voicemail_max if state.line else 180
         state = replace(state, phase=Phase.RECORDING, playing=None)
@@ -159,7 +160,8 @@ def _route(state: State, before: list[Command]) -> Step:
     if line.queue_id is None:
         return _voicemail(state, "no_operators", before)
     state = replace(state, phase=Phase.QUEUED, playing=None)
-    return state, [*before, EnterQueue(line.queue_id, state.language, state.priority)]
+    queued = Note("queued", (("priority", str(state.priority)),))
+    return state, [*before, queued, EnterQueue(line.queue_id, state.language, state.priority)]
 
 
 def _connected(state: State, event: Connected) -> Step:
@@ -178,7 +180,7 @@ def _connected(state: State, event: Connected) -> Step:
 def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
     prompt = "voicemail-closed" if reason == "closed" else "voicemail-busy"
     state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason=reason, disposition="voicemail")
-    state, play = ivr.play(state, (state.language, prompt))
+    state, play = ivr.play(state, (state.language, prompt), (tones.LANGUAGE, "beep"))
     return state, [*before, Note("voicemail", (("reason", reason),)), play]
 
 
@@ -213,8 +215,6 @@ def _hangup_requested(state: State, event: HangupRequested) -> Step:
     if state.hangup_by is not None:
         return state, []
     commands: list[Command] = [Note("caller_hangup", (("cause", str(event.cause)),))]
-    if state.phase in (Phase.QUEUED, Phase.CONNECTED):
-        commands.append(LeaveQueue())
     keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL)
     disposition = state.disposition if keep else "abandoned"
     return replace(state, hangup_by="caller", disposition=disposition, playing=None), commands
@@ -230,6 +230,8 @@ def _left(state: State, event: Left) -> Step:
 
 
 def _close(state: State, cause: int, before: list[Command]) -> Step:
+    if state.phase in (Phase.QUEUED, Phase.CONNECTED):
+        before = [*before, LeaveQueue()]  # releases the queue place or the operator's leg
     hangup_by = state.hangup_by or "caller"
     disposition = state.disposition or ("abandoned" if hangup_by == "caller" else "completed")
     state = replace(state, phase=Phase.ENDED, hangup_by=hangup_by, disposition=disposition)

@@ -73,7 +73,7 @@ def triage(state: State) -> Step:
     state, command = play(
         replace(state, phase=Phase.TRIAGE), (state.language, f"triage-{_line(state).triage_digit}")
     )
-    return state, [command]
+    return state, [Note("triage_asked"), command]
 
 
 # Each handler returns (state, commands, done): done means the IVR is over, route the caller.

@@ -177,7 +177,7 @@ class CallSession:
         elif isinstance(command, model.WarnOperator):
             await ctx.queues.warn_operator(self.call_id)
         elif isinstance(command, model.StartVoicemail):
-            await ctx.ari.record(self.channel_id, self.voicemail_name, beep=True,
+            await ctx.ari.record(self.channel_id, self.voicemail_name, beep=False,
                                  max_seconds=command.max_seconds, max_silence_seconds=20,
                                  terminate_on="#")
         elif isinstance(command, model.SaveVoicemail):

@@ -15,10 +15,9 @@ pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this
 
 Wiring (service.py, `Lifeline`):
 
-    from lifeline_pbx.operators.sip_sync import OperatorSync
-
-    # in start(), after self.pool and self.ari exist:
-    self.operator_sync = OperatorSync(self.pool)
+    # in start(), after self.pool and self.ari exist (after_sync is optional: a coroutine
+    # function run after every completed sync, e.g. the queues re-reading the operators):
+    self.operator_sync = OperatorSync(self.pool, after_sync=self.acd.reload)
     self._tasks.append(asyncio.create_task(
         self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"))
 
@@ -36,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -44,69 +43,18 @@ import asyncpg
 
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import next_backoff
-from lifeline_pbx.demo import SIP_REALM
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import store
+from lifeline_pbx.operators.pjsip import OPERATOR_CONTEXT, pjsip_objects, same_fields
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_operators"
-OPERATOR_CONTEXT = "operators"
 CONFIG_CLASS = "res_pjsip"
 LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
 KEEPALIVE = 30.0  # seconds between checks that the LISTEN connection is still alive
 
-PjsipObject: TypeAlias = tuple[str, str, dict[str, str]]
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
-_TRUE = {"yes", "true", "on", "1"}
-_FALSE = {"no", "false", "off", "0"}
-
-
-def pjsip_objects(op: store.Operator) -> list[PjsipObject]:
-    """(object type, id, fields) for one operator, in the order they must be created."""
-    user = op.sip_username
-    auth = {"auth_type": "digest", "username": user, "realm": SIP_REALM,
-            "md5_cred": op.sip_md5_cred}
-    aor = {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "30"}
-    endpoint = {
-        "context": OPERATOR_CONTEXT, "identify_by": "username", "auth": user, "aors": user,
-        "disallow": "all", "allow": "ulaw,alaw", "dtmf_mode": "rfc4733",
-        "direct_media": "no", "rtp_symmetric": "yes", "force_rport": "yes",
-        "rewrite_contact": "yes",
-        # Transfers go through the app: a phone's REFER would send the caller into
-        # [operators] behind the app's back.
-        "allow_transfer": "no",
-        # Name only: Asterisk would strip '-' and '.' from a number (op-b -> opb).
-        "callerid": f'"{op.display_name}"',
-        "language": op.languages[0] if op.languages else "en",
-    }
-    return [("auth", user, auth), ("aor", user, aor), ("endpoint", user, endpoint)]
-
-
-def _norm(value: str) -> str:
-    """Asterisk echoes fields in its own spelling: yes -> true, ulaw,alaw -> (ulaw|alaw),
-    "Name" -> Name."""
-    text = value.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1]
-    if text.lower() in _TRUE:
-        return "true"
-    if text.lower() in _FALSE:
-        return "false"
-    if text.startswith("(") and text.endswith(")"):
-        text = text[1:-1].replace("|", ",")
-    try:
-        return repr(float(text))
-    except ValueError:
-        return text
-
-
-def same_fields(wanted: Mapping[str, str], current: Mapping[str, str]) -> bool:
-    """Whether Asterisk's object has our fields (write-only ones, like disallow, are not
-    echoed and so not compared)."""
-    return all(
-        key not in current or _norm(value) == _norm(current[key]) for key, value in wanted.items()
-    )
 
 
 @dataclass
@@ -213,8 +161,11 @@ async def sync(pool: Pool, ari: AriClient) -> SyncReport:
 class OperatorSync:
     """Keeps Asterisk's operator accounts in step with PostgreSQL for the app's lifetime."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(
+        self, pool: Pool, after_sync: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self._pool = pool
+        self._after_sync = after_sync  # e.g. the queues re-reading who the operators are
         self._wanted = asyncio.Event()
         self.listening = asyncio.Event()  # set while the LISTEN connection is up
         self.last_report: SyncReport | None = None
@@ -235,7 +186,12 @@ class OperatorSync:
         while True:
             await self._wanted.wait()
             self._wanted.clear()
-            if await self._sync_once(ari):
+            try:
+                ok = await self._sync_once(ari)
+            except Exception:  # the loop must outlive any one bad sync
+                log.exception("operator sync failed")
+                ok = False
+            if ok:
                 backoff = 0.0
                 continue
             backoff = next_backoff(backoff)
@@ -258,6 +214,12 @@ class OperatorSync:
                 report.created, report.updated, report.deleted, report.failed,
             )
         self.syncs += 1
+        if self._after_sync is not None:
+            try:
+                await self._after_sync()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("after operator sync: %s", exc)
+                return False
         return not report.failed
 
     async def _listen(self, dsn: str) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from lifeline_pbx import tones
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
@@ -102,7 +103,8 @@ class Acd:
     async def warn_operator(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)
         if talk is not None:
-            await self.ari.play(talk.operator_channel, [WARNING_TONE], f"warn-{call_id.hex}")
+            media = [self.media_uri(tones.LANGUAGE, "warning")]
+            await self.ari.play(talk.operator_channel, media, f"warn-{call_id.hex}")
 
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:
@@ -167,13 +169,21 @@ class Acd:
             return
         bridge = holding_bridge(queue_id)
         try:
-            await self.ari.create_bridge(bridge, "holding", bridge)
+            await self.ensure_bridge(bridge, "holding")
             await self.ari.add_to_bridge(bridge, session.channel_id)
             await self.ari.bridge_moh(bridge)
         except AriError as exc:
             if not exc.gone:
                 log.exception("could not hold call=%s", session.call_id)
                 self._give_back(session.call_id, "error")
+
+    async def ensure_bridge(self, bridge_id: str, kind: str) -> None:
+        """Queue bridges outlive the app (that is how waiting callers survive a restart)."""
+        try:
+            await self.ari.create_bridge(bridge_id, kind, bridge_id)
+        except AriError as exc:
+            if exc.status != 409:  # 409: it exists already
+                raise
 
     async def _unhold(self, waiter: Waiter) -> None:
         with contextlib.suppress(AriError):
@@ -201,7 +211,7 @@ class Acd:
         if waiter is None:
             return False
         bridge_id = f"call-{offer.call_id}"
-        await self.ari.create_bridge(bridge_id, "mixing", bridge_id)
+        await self.ensure_bridge(bridge_id, "mixing")
         await self._unhold(waiter)
         await self.ari.add_to_bridge(bridge_id, waiter.session.channel_id)
         await self.ari.add_to_bridge(bridge_id, offer.channel_id)
@@ -306,9 +316,6 @@ class Acd:
         operator_id = self.picture.operator_ids.get(operator) if operator else None
         self.writer.put(records.QueueEvent(_at(time.time()), kind, queue_id, call_id,
                                            operator_id, wait, detail))
-
-
-WARNING_TONE = "tone:!1400/250,!0/150,!1400/250,!0/150,!1400/250"
 
 
 def _at(epoch: float) -> datetime:

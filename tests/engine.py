@@ -1,0 +1,172 @@
+"""A staffed hotline for the call-engine tests: the app, three operators' phones, helpers.
+
+Prompts are the real set re-cut as 0.2 s tones (same names, same languages), so the real
+IVR runs in seconds; the prompt tests and the walking-skeleton tests use the real audio.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import pytest
+
+from lifeline_pbx import tones
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.operators import store
+from lifeline_pbx.service import Lifeline
+from tests.carrier import Carrier, CarrierCall
+from tests.conftest import app_config
+from tests.phones import PHONE_PASSWORDS, Phones
+from tests.waiting import wait_for
+
+DID = "15550100101"  # menu: 1 English, 2 Spanish, 3 Haitian Creole, 4 French
+OPERATORS = {"op-a": ("en",), "op-b": ("es",), "op-c": ("en", "es")}
+
+
+SHORT = tones.samples(((660, 0.2),))
+
+
+@pytest.fixture(scope="session")
+def short_prompts_dir(asterisk_runtime: asterisk.Runtime, prompts_dir: str) -> str:
+    short = f"{prompts_dir}-short"
+    source = asterisk_runtime.host_path(prompts_dir)
+    target = asterisk_runtime.host_path(short)
+    for wav in source.glob("*/*.wav"):
+        out = target / wav.parent.name / wav.name
+        if not out.exists():
+            if wav.parent.name in ("moh", tones.LANGUAGE):
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(wav.read_bytes())
+            else:
+                tones.write_wav(out, SHORT)
+    return short
+
+
+@dataclass
+class Hotline:
+    app: Lifeline
+    dsn: str
+    carrier: Carrier
+    phones: Phones
+    pbx: asterisk.Instance
+
+    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        con = await asyncpg.connect(self.dsn)
+        try:
+            return list(await con.fetch(query, *args))
+        finally:
+            await con.close()
+
+    async def value(self, query: str, *args: Any) -> Any:
+        rows = await self.sql(query, *args)
+        return rows[0][0] if rows else None
+
+    async def reached(self, caller: str, kind: str, detail: dict[str, str] | None = None,
+                      timeout: float = 30) -> None:
+        async def probe() -> bool:
+            found = await self.value(
+                """SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_id
+                   WHERE c.caller_name = $1 AND e.kind = $2 AND e.detail @> $3::jsonb""",
+                caller, kind, json.dumps(detail or {}))
+            return bool(found)
+
+        await wait_for(probe, timeout=timeout, what=f"{kind} {detail or ''} for {caller}")
+
+    async def call(self, caller: str, did: str = DID) -> CarrierCall:
+        return await self.carrier.call(did, f'"{caller}" <{abs(hash(caller)) % 10**7}>')
+
+    async def to_queue(self, caller: str, language_digit: str = "1", triage: str = "5",
+                       did: str = DID) -> CarrierCall:
+        """Call in and go through the IVR like a caller: language, then the triage answer."""
+        call = await self.call(caller, did)
+        await self.reached(caller, "prompt_finished")
+        await self.carrier.send_dtmf(call, language_digit)
+        await self.reached(caller, "triage_asked")
+        await self.carrier.send_dtmf(call, triage)
+        await self.reached(caller, "queued")
+        return call
+
+    async def call_row(self, caller: str) -> asyncpg.Record:
+        rows = await self.sql("SELECT * FROM calls WHERE caller_name = $1", caller)
+        assert len(rows) == 1, rows
+        return rows[0]
+
+    async def closed(self, caller: str, timeout: float = 30) -> asyncpg.Record:
+        async def probe() -> asyncpg.Record | None:
+            rows = await self.sql(
+                "SELECT * FROM calls WHERE caller_name = $1 AND ended_at IS NOT NULL", caller)
+            return rows[0] if rows else None
+
+        row: asyncpg.Record = await wait_for(probe, timeout=timeout, what=f"{caller} closed")
+        return row
+
+    async def login(self, *operators: str) -> None:
+        for operator in operators:
+            assert await self.app.acd.operator_action(operator, "login")
+
+    async def queue_events(self, kind: str) -> list[asyncpg.Record]:
+        return await self.sql(
+            """SELECT q.*, o.sip_username, c.caller_name FROM queue_events q
+               LEFT JOIN operators o ON o.id = q.operator_id
+               LEFT JOIN calls c ON c.id = q.call_id WHERE q.kind = $1 ORDER BY q.id""", kind)
+
+    def session_of(self, call_id: uuid.UUID) -> Any:
+        return next(s for s in self.app.dispatcher.sessions.values() if s.call_id == call_id)
+
+
+async def staff(dsn: str, **line: Any) -> None:
+    """The demo data plus op-a/b/c in the demo queue, with quick test timings."""
+    con = await asyncpg.connect(dsn)
+    try:
+        await con.execute(
+            """UPDATE queues SET language_wait_seconds = 3, ring_timeout_seconds = 5,
+                   wrapup_seconds = 2, max_wait_seconds = 120, announce_every_seconds = 600""")
+        settings = {"menu_timeout_seconds": 2, **line}
+        assignments = ", ".join(f"{k} = ${i}" for i, k in enumerate(settings, 2))
+        await con.execute(f"UPDATE lines SET {assignments} WHERE did = $1", DID,
+                          *settings.values())
+        for username, languages in OPERATORS.items():
+            op = await store.add(con, store.validate(
+                f"Operator {username}", username, PHONE_PASSWORDS[username], languages))
+            await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
+    finally:
+        await con.close()
+
+
+@pytest.fixture
+async def hotline_factory(
+    pbx: asterisk.Instance, app_dsn: str, short_prompts_dir: str, carrier: Carrier,
+    phones: Phones,
+) -> AsyncIterator[Any]:
+    apps: list[Lifeline] = []
+
+    async def make(**line: Any) -> Hotline:
+        await staff(app_dsn, **line)
+        app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir))
+        apps.append(app)
+        await app.start(web_enabled=False)
+        await wait_for(app.connected.is_set, what="ARI connected")
+        for operator in OPERATORS:
+            phones.register_now(operator)
+        await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
+                       what="operators' phones registered")
+        await wait_for(lambda: set(OPERATORS) <= set(app.acd.picture.operators),
+                       what="operators loaded")
+        return Hotline(app, app_dsn, carrier, phones, pbx)
+
+    try:
+        yield make
+    finally:
+        for app in apps:
+            await app.stop()
+
+
+@pytest.fixture
+async def hotline(hotline_factory: Any) -> Hotline:
+    made: Hotline = await hotline_factory()
+    return made

@@ -1,0 +1,192 @@
+"""The call engine over real SIP: IVR, queues, operators' phones, voicemail, policies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.engine import Hotline
+from tests.waiting import wait_for
+
+
+async def test_language_by_digit_then_queue_then_operator(hotline: Hotline) -> None:
+    await hotline.login("op-b")
+    call = await hotline.to_queue("Ana", language_digit="2")
+    offer = await hotline.phones.offer("op-b")
+    assert "[ES]" in offer.caller_name and "Demo County" in offer.caller_name
+    await hotline.phones.answer(offer)
+    await hotline.reached("Ana", "connected", {"operator": "op-b"})
+    await hotline.carrier.hang_up(call)
+    row = await hotline.closed("Ana")
+    assert (row["language"], row["disposition"], row["hangup_by"]) == ("es", "answered", "caller")
+    assert row["connected_at"] is not None and row["operator_id"] is not None
+    await hotline.phones.ended(offer)  # the operator's leg is released too
+    kinds = [r["kind"] for r in await hotline.sql(
+        "SELECT kind FROM queue_events WHERE call_id = $1 ORDER BY id", row["id"])]
+    assert kinds == ["entered", "connected"]
+
+
+async def test_no_input_hears_the_menu_twice_then_default_language(hotline: Hotline) -> None:
+    await hotline.call("Silent")
+    await hotline.reached("Silent", "language_default", {"reason": "no_input"})
+    await hotline.reached("Silent", "language", {"language": "en"})
+    menus = await hotline.value(
+        """SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_id
+           WHERE c.caller_name = 'Silent' AND e.kind = 'prompt_finished'""")
+    assert menus >= 3  # greeting and the menu twice
+
+
+async def test_invalid_digit_is_explained_and_asked_again(hotline: Hotline) -> None:
+    call = await hotline.call("Odd keys")
+    await hotline.reached("Odd keys", "prompt_finished")
+    await hotline.carrier.send_dtmf(call, "8")
+    await hotline.reached("Odd keys", "invalid_choice", {"digit": "8"})
+    await hotline.carrier.send_dtmf(call, "4")
+    await hotline.reached("Odd keys", "language", {"language": "fr"})
+
+
+async def test_emergency_overtakes_a_caller_who_waited_longer(hotline: Hotline) -> None:
+    await hotline.login("op-a")
+    await hotline.app.acd.operator_action("op-a", "pause", "meeting")
+    await hotline.to_queue("Waited first")
+    await hotline.to_queue("Emergency", triage="9")
+    await hotline.app.acd.operator_action("op-a", "resume")
+    offer = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(offer, record=False)
+    await hotline.reached("Emergency", "connected")
+    assert (await hotline.call_row("Emergency"))["priority"] == 1
+    assert (await hotline.call_row("Waited first"))["connected_at"] is None
+
+
+async def test_language_match_first_then_any_operator_after_the_wait(hotline: Hotline) -> None:
+    await hotline.login("op-a", "op-b")
+    await hotline.to_queue("Spanish speaker", language_digit="2")
+    offer = await hotline.phones.offer("op-b")  # op-a (English) is idle too, but not chosen
+    await hotline.phones.answer(offer, record=False)
+    await hotline.reached("Spanish speaker", "connected", {"operator": "op-b"})
+    # op-b is busy now: the next Spanish caller falls back to op-a after the language wait.
+    await hotline.to_queue("Second Spanish", language_digit="2")
+    fallback = await hotline.phones.offer("op-a", timeout=20)
+    await hotline.phones.answer(fallback, record=False)
+    await hotline.reached("Second Spanish", "connected", {"operator": "op-a"})
+    row = await hotline.call_row("Second Spanish")
+    assert (row["connected_at"] - row["queued_at"]).total_seconds() >= 3  # language_wait
+
+
+async def test_ring_timeout_moves_on_and_missed_offers_pause(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory()
+    await hotline.sql("UPDATE queues SET max_missed = 1")
+    await hotline.app.acd.reload()
+    await hotline.login("op-a")
+    await hotline.to_queue("Rings out")
+    first = await hotline.phones.offer("op-a")  # op-a lets it ring
+    await hotline.login("op-c")
+    second = await hotline.phones.offer("op-c", timeout=20)
+    assert first.ended or await hotline.phones.ended(first)
+    await hotline.phones.answer(second, record=False)
+    await hotline.reached("Rings out", "connected", {"operator": "op-c"})
+    paused = await hotline.sql(
+        """SELECT s.paused, s.pause_reason FROM operator_status s
+           JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = 'op-a'""")
+    assert (paused[0]["paused"], paused[0]["pause_reason"]) == (True, "missed calls")
+    missed = await hotline.queue_events("ring_no_answer")
+    assert [(m["sip_username"], m["caller_name"]) for m in missed] == [("op-a", "Rings out")]
+
+
+async def test_press_one_to_accept_keeps_voicemail_from_taking_the_call(
+    hotline: Hotline,
+) -> None:
+    await hotline.sql("UPDATE operators SET accept_by_key = true WHERE sip_username = 'op-a'")
+    await hotline.app.acd.reload()
+    await hotline.login("op-a")
+    await hotline.to_queue("Screened")
+    offer = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(offer, record=False)  # a voicemail box would answer, too
+    await hotline.reached("Screened", "queued")
+    assert (await hotline.call_row("Screened"))["connected_at"] is None
+    await hotline.phones.send_dtmf(offer, "1")
+    await hotline.reached("Screened", "connected", {"operator": "op-a"})
+
+
+async def test_wrap_up_is_respected(hotline: Hotline) -> None:
+    await hotline.login("op-a")
+    first = await hotline.to_queue("Before wrap-up")
+    offer = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(offer, record=False)
+    await hotline.reached("Before wrap-up", "connected")
+    await hotline.carrier.hang_up(first)
+    await hotline.closed("Before wrap-up")
+    ended_at = (await hotline.call_row("Before wrap-up"))["ended_at"]
+    await hotline.to_queue("After wrap-up")
+    await hotline.phones.answer(await hotline.phones.offer("op-a"), record=False)
+    await hotline.reached("After wrap-up", "connected")
+    connected = (await hotline.call_row("After wrap-up"))["connected_at"]
+    assert (connected - ended_at).total_seconds() >= 2  # wrapup_seconds
+
+
+async def test_abandon_while_waiting_is_counted(hotline: Hotline) -> None:
+    await hotline.login("op-a")
+    await hotline.app.acd.operator_action("op-a", "pause", "break")
+    call = await hotline.to_queue("Gave up")
+    await hotline.carrier.hang_up(call)
+    row = await hotline.closed("Gave up")
+    assert (row["disposition"], row["hangup_by"]) == ("abandoned", "caller")
+    abandoned = await hotline.queue_events("abandoned")
+    assert abandoned[-1]["caller_name"] == "Gave up" and abandoned[-1]["wait_seconds"] > 0
+
+
+async def voicemail_left(hotline: Hotline, caller: str, reason: str) -> dict[str, Any]:
+    await hotline.reached(caller, "voicemail", {"reason": reason})
+    await hotline.reached(caller, "prompt_finished", timeout=30)
+    call_id = (await hotline.call_row(caller))["id"]
+
+    def recording() -> bool:
+        session = hotline.session_of(call_id)
+        return bool(session.state.phase.value == "recording")
+
+    await wait_for(recording, what="voicemail recording")
+    return {"call_id": call_id}
+
+
+async def test_no_operator_logged_in_ends_in_a_stored_voicemail(hotline: Hotline) -> None:
+    call = await hotline.to_queue("Nobody there")
+    found = await voicemail_left(hotline, "Nobody there", "no_operators")
+    await hotline.carrier.hang_up(call)
+    rows = await hotline.sql("SELECT * FROM voicemails WHERE call_id = $1", found["call_id"])
+    await wait_for(lambda: True)
+    row = await wait_for(lambda: hotline.sql(
+        "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail row")
+    assert rows is not None
+    vm = row[0]
+    assert (vm["reason"], vm["language"]) == ("no_operators", "en")
+    assert vm["facility_id"] is not None and vm["line_id"] is not None
+    path = hotline.pbx.host_base / "spool" / "recording" / f"{vm['recording']}.wav"
+    await wait_for(path.exists, what=f"voicemail file {path} among "
+                   f"{list(path.parent.parent.rglob('*'))}")
+
+
+async def test_closed_hours_end_in_voicemail(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory(always_open=False)
+    await hotline.login("op-a")  # logged in, but the line is closed
+    call = await hotline.call("After hours")
+    await hotline.reached("After hours", "prompt_finished")
+    await hotline.carrier.send_dtmf(call, "1")
+    await hotline.reached("After hours", "triage_asked")
+    await hotline.carrier.send_dtmf(call, "5")
+    await voicemail_left(hotline, "After hours", "closed")
+    await hotline.carrier.hang_up(call)
+    await wait_for(lambda: hotline.sql(
+        "SELECT 1 FROM voicemails v JOIN calls c ON c.id = v.call_id "
+        "WHERE c.caller_name = 'After hours' AND v.reason = 'closed'"), what="voicemail row")
+
+
+async def test_max_wait_ends_in_voicemail(hotline: Hotline) -> None:
+    await hotline.sql("UPDATE queues SET max_wait_seconds = 3")
+    await hotline.app.acd.reload()
+    await hotline.login("op-a")
+    await hotline.app.acd.operator_action("op-a", "pause", "break")
+    call = await hotline.to_queue("Waited too long")
+    await voicemail_left(hotline, "Waited too long", "max_wait")
+    await hotline.carrier.hang_up(call)
+    timeouts = await hotline.queue_events("timeout")
+    assert timeouts[-1]["caller_name"] == "Waited too long"
+
