@@ -103,6 +103,9 @@ class Carrier:
         await self.ari.send_dtmf(call.channel_id, digits)
 
     async def hang_up(self, call: CarrierCall) -> None:
+        if call.channel_id in self._recordings and call.recording() is None:
+            with contextlib.suppress(AriError):  # closes the file before the channel goes
+                await self.ari.stop_recording(call.channel_id)
         await self.ari.hangup(call.channel_id)
 
     async def ended(self, call: CarrierCall, timeout: float = 30) -> CarrierCall:

@@ -38,18 +38,18 @@ def free_udp_and_tcp_port(host: str = SIP_HOST) -> int:
     raise SoftphoneError("no free port for baresip")
 
 
-def write_tone(path: Path, seconds: float = 5.0, hz: float = 440.0) -> None:
-    """An 8 kHz mono 16-bit WAV: a quiet sine, the softphone's microphone."""
-    rate = 8000
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * hz * n / rate)))
-        for n in range(int(seconds * rate))
-    )
+def write_tone(path: Path, seconds: int = 600) -> None:
+    """An 8 kHz mono 16-bit WAV of a quiet 400 Hz sine: the softphone's microphone.
+
+    Long on purpose: baresip 1.0.0 hangs up a call when its aufile source reaches the end.
+    """
+    period = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * n / 20)))
+                      for n in range(20))  # 400 Hz = 20 samples at 8 kHz
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(frames)
+        out.setframerate(8000)
+        out.writeframes(period * (400 * seconds))
 
 
 def config_text(directory: Path, sip_port: int, rtp_start: int) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from tests.audio import tone_level
 from tests.engine import Hotline
 from tests.waiting import wait_for
 
@@ -190,3 +192,52 @@ async def test_max_wait_ends_in_voicemail(hotline: Hotline) -> None:
     timeouts = await hotline.queue_events("timeout")
     assert timeouts[-1]["caller_name"] == "Waited too long"
 
+
+
+async def test_recording_only_where_the_line_records(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory(record_calls=True)
+    await hotline.login("op-a")
+    call = await hotline.to_queue("Recorded")
+    await hotline.reached("Recorded", "language")
+    kinds = await hotline.sql(
+        """SELECT e.detail FROM call_events e JOIN calls c ON c.id = e.call_id
+           WHERE c.caller_name = 'Recorded' AND e.kind = 'prompt_finished'""")
+    assert kinds  # the notices (with the recording notice) were played before the queue
+    await hotline.phones.answer(await hotline.phones.offer("op-a"), record=False)
+    await hotline.reached("Recorded", "connected")
+    await wait_for(lambda: hotline.value(
+        "SELECT recording FROM calls WHERE caller_name = 'Recorded'"), what="recording named")
+    name = (await hotline.call_row("Recorded"))["recording"]
+    await hotline.carrier.hang_up(call)
+    await hotline.closed("Recorded")
+    path = hotline.pbx.host_base / "spool" / "recording" / f"{name}.wav"
+    await wait_for(path.exists, what="call recording file")
+
+    await hotline.sql("UPDATE lines SET record_calls = false")
+    await hotline.app.lines.refresh()
+    other = await hotline.to_queue("Not recorded")
+    await hotline.phones.answer(await hotline.phones.offer("op-a", timeout=20), record=False)
+    await hotline.reached("Not recorded", "connected")
+    await hotline.carrier.hang_up(other)
+    row = await hotline.closed("Not recorded")
+    assert row["recording"] is None
+
+
+async def test_cut_off_warning_reaches_the_operator_only(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory(call_limit_seconds=60, limit_warning_seconds=57)
+    await hotline.login("op-a")
+    call = await hotline.to_queue("Long call")
+    offer = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(offer, record=True)
+    await hotline.reached("Long call", "connected")
+    await hotline.reached("Long call", "limit_warning", timeout=10)
+    heard_by_operator = Path(hotline.phones.recording_path(offer))
+    await wait_for(lambda: tone_level(heard_by_operator, 1400) > 0.5,
+                   what="the operator hears the warning tone")
+    await hotline.carrier.hang_up(call)
+    await hotline.phones.ended(offer)
+    await wait_for(call.recording, what="caller's recording")
+    operator_heard = tone_level(heard_by_operator, 1400)
+    caller_heard = tone_level(Path(hotline.carrier.recording_path(call)), 1400)
+    assert operator_heard > 0.5, operator_heard
+    assert caller_heard < 0.1, caller_heard
