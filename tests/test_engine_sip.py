@@ -5,7 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from lifeline_pbx.calls.model import EnterQueue
+from lifeline_pbx.calls.session import CallSession
+from lifeline_pbx.service import Lifeline
 from tests.audio import tone_level
+from tests.conftest import app_config
 from tests.engine import Hotline
 from tests.waiting import wait_for
 
@@ -241,3 +245,79 @@ async def test_cut_off_warning_reaches_the_operator_only(hotline_factory: Any) -
     caller_heard = tone_level(Path(hotline.carrier.recording_path(call)), 1400)
     assert operator_heard > 0.5, operator_heard
     assert caller_heard < 0.1, caller_heard
+
+
+async def test_feature_codes_from_the_operator_phone(hotline: Hotline) -> None:
+    async def status() -> tuple[bool, bool, str]:
+        rows = await hotline.sql(
+            """SELECT s.logged_in, s.paused, s.pause_reason FROM operator_status s
+               JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = 'op-a'""")
+        return (rows[0]["logged_in"], rows[0]["paused"], rows[0]["pause_reason"]) if rows else (
+            False, False, "")
+
+    for code, expected in (("*1", (True, False, "")), ("*2", (True, True, "break")),
+                           ("*3", (True, False, "")), ("*0", (False, False, ""))):
+        call = await hotline.phones.dial("op-a", code)
+        await hotline.phones.ended(call)
+        await wait_for(lambda e=expected: _eq(status(), e), what=f"{code} applied")  # type: ignore[misc]
+    unknown = await hotline.phones.dial("op-a", "*7")
+    await hotline.phones.ended(unknown)  # refused with a tone, then hung up; nothing changes
+    assert await status() == (False, False, "")
+
+
+async def _eq(value: Any, expected: Any) -> bool:
+    return bool(await value == expected)
+
+
+async def test_app_restart_keeps_the_waiting_and_the_talking(
+    hotline_factory: Any, pbx: Any, short_prompts_dir: str
+) -> None:
+    hotline: Hotline = await hotline_factory()
+    await hotline.login("op-a")
+    talking = await hotline.to_queue("Talking")
+    operator_leg = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(operator_leg, record=False)
+    await hotline.reached("Talking", "connected")
+    await hotline.to_queue("Waiting")  # op-a is busy; nobody else is logged in
+    await hotline.app.stop()
+
+    restarted = Lifeline(app_config(pbx, hotline.dsn, short_prompts_dir))
+    await restarted.start(web_enabled=False)
+    try:
+        await wait_for(restarted.connected.is_set, what="ARI reconnected")
+        await hotline.reached("Waiting", "resumed", {"phase": "queued"})
+        await hotline.reached("Talking", "resumed", {"phase": "connected"})
+        assert not talking.ended
+        # The waiting caller kept the place and reaches the next operator.
+        await wait_for(lambda: "op-c" in restarted.acd.picture.online, what="op-c online")
+        assert await restarted.acd.operator_action("op-c", "login")
+        await hotline.phones.answer(await hotline.phones.offer("op-c"), record=False)
+        await hotline.reached("Waiting", "connected", {"operator": "op-c"})
+        # The bridged call kept talking; when the operator hangs up, the caller is released.
+        await hotline.phones.hang_up(operator_leg)
+        row = await hotline.closed("Talking")
+        assert (row["disposition"], row["hangup_by"]) == ("answered", "operator")
+    finally:
+        await restarted.stop()
+
+
+async def test_a_failing_handler_still_ends_in_voicemail(
+    hotline: Hotline, monkeypatch: Any
+) -> None:
+    """Fault injection: no real part can make our own handler raise, so a patch does."""
+    original = CallSession._carry_out
+
+    async def broken(self: CallSession, command: Any) -> None:
+        if isinstance(command, EnterQueue):
+            raise RuntimeError("injected fault")
+        await original(self, command)
+
+    monkeypatch.setattr(CallSession, "_carry_out", broken)
+    call = await hotline.to_queue("Unlucky")
+    await hotline.reached("Unlucky", "error", {"reason": "RuntimeError"})
+    await voicemail_left(hotline, "Unlucky", "error")
+    await hotline.carrier.hang_up(call)
+    rows = await wait_for(lambda: hotline.sql(
+        "SELECT v.reason FROM voicemails v JOIN calls c ON c.id = v.call_id "
+        "WHERE c.caller_name = 'Unlucky'"), what="voicemail saved")
+    assert rows[0]["reason"] == "error"
