@@ -19,6 +19,7 @@ install_system_packages() {
         || command -v debootstrap >/dev/null || missing+=(debootstrap)
     command -v espeak-ng >/dev/null || missing+=(espeak-ng)
     command -v sox >/dev/null || missing+=(sox)
+    command -v baresip >/dev/null || missing+=(baresip-core)  # the test softphone
     command -v runuser >/dev/null || missing+=(util-linux)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing Debian packages: ${missing[*]}"

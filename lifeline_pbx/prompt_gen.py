@@ -116,10 +116,10 @@ def generate(
         kept = [job.path for job, action in planned if action is Action.ADMIN]
         if kept:
             log.info("kept %d admin recordings: %s", len(kept), ", ".join(kept))
-        made = _run(
+        tones.write(out_dir)  # signal tones: not speech, not in the manifest, not counted
+        return _run(
             [job for job, action in planned if action is Action.GENERATE], out_dir, manifest, jobs
         )
-        return made + tones.write(out_dir)
 
 
 def check_tools() -> None:

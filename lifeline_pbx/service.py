@@ -103,10 +103,13 @@ class Lifeline:
         if self._runner is not None:
             await self._runner.cleanup()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.writer.drained(), 5)
+            async with asyncio.timeout(5):
+                await self.writer.drained()
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(self._tasks, timeout=10)
+        if pending:
+            log.error("tasks did not stop: %s", ", ".join(t.get_name() for t in pending))
         await self.dispatcher.close()
         await self.http.close()
         with contextlib.suppress(Exception):

@@ -6,6 +6,7 @@ dialplan/; each test gets a fresh database and its own run of the Lifeline app.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from tests.waiting import wait_for
 
 pytest_plugins = ["tests.pg_fixtures", "tests.engine"]
 
+# RTP port ranges: 200 ports per instance, from a base chosen per run so that two test runs
+# on one machine (a developer's and a helper's) do not send media into each other's calls.
+RTP_BASE = 20000 + (os.getpid() % 40) * 1000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
@@ -77,7 +81,7 @@ def pbx(
         sip_bind="127.0.0.1",
         sip_port=sip_net.pbx_port,
         http_port=asterisk.free_port(),
-        rtp_start=30000,
+        rtp_start=RTP_BASE,
         extra={
             "carrier_host": f"127.0.0.2:{sip_net.carrier_port}",
             "carrier_match": "127.0.0.2",
@@ -98,7 +102,7 @@ def carrier_instance(
         sip_bind="127.0.0.2",
         sip_port=sip_net.carrier_port,
         http_port=asterisk.free_port(),
-        rtp_start=32000,
+        rtp_start=RTP_BASE + 200,
         extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", "pbx_match": "127.0.0.1"},
     )
     yield from _run(instance)
@@ -168,7 +172,7 @@ def phones_instance(
         sip_bind="127.0.0.3",
         sip_port=asterisk.free_port("127.0.0.3", kind=2),
         http_port=asterisk.free_port(),
-        rtp_start=34000,
+        rtp_start=RTP_BASE + 400,
         extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", **config_values()},
     )
     yield from _run(instance)
@@ -187,7 +191,8 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[[str, str], 
 
     def start(username: str, password: str) -> Softphone:
         phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password,
-                          f"127.0.0.1:{sip_net.pbx_port}", rtp_start=36000 + 100 * len(started))
+                          f"127.0.0.1:{sip_net.pbx_port}",
+                          rtp_start=RTP_BASE + 600 + 100 * len(started))
         started.append(phone)
         phone.start()
         return phone

@@ -16,6 +16,8 @@ import subprocess
 import wave
 from pathlib import Path
 
+from lifeline_pbx.devstack.asterisk import die_with_parent
+
 SIP_HOST = "127.0.0.1"
 
 
@@ -113,7 +115,7 @@ class Softphone:
             self.process = subprocess.Popen(
                 [binary, "-f", str(self.directory)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=die_with_parent,
             )
 
     def running(self) -> bool:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
+from lifeline_pbx.operators import store
 from lifeline_pbx.service import Lifeline
 from tests.audio import tone_level
 from tests.conftest import app_config
@@ -321,3 +324,30 @@ async def test_a_failing_handler_still_ends_in_voicemail(
         "SELECT v.reason FROM voicemails v JOIN calls c ON c.id = v.call_id "
         "WHERE c.caller_name = 'Unlucky'"), what="voicemail saved")
     assert rows[0]["reason"] == "error"
+
+
+async def test_a_genuine_softphone_answers_a_hotline_call(
+    hotline: Hotline, softphone: Any
+) -> None:
+    """Debian's baresip registers as a new operator (added while everything runs) and
+    answers; the caller hears the softphone's microphone (a 400 Hz tone)."""
+    password = "softphone-Secret-2024"
+    con = await asyncpg.connect(hotline.dsn)
+    try:
+        op = await store.add(con, store.validate("Softphone operator", "op-d", password, ["en"]))
+        await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
+    finally:
+        await con.close()
+    await wait_for(lambda: "op-d" in hotline.app.acd.picture.operators, what="op-d loaded")
+    phone = softphone("op-d", password)
+    await wait_for(lambda: "op-d" in hotline.app.acd.picture.online, timeout=20,
+                   what="baresip registered")
+    await hotline.login("op-d")
+    call = await hotline.to_queue("Softphone caller")
+    await hotline.reached("Softphone caller", "connected", {"operator": "op-d"})
+    heard = Path(hotline.carrier.recording_path(call))
+    await wait_for(lambda: tone_level(heard, 400) > 0.5, what="the caller hears the operator")
+    await hotline.carrier.hang_up(call)
+    row = await hotline.closed("Softphone caller")
+    assert (row["disposition"], row["hangup_by"]) == ("answered", "caller")
+    assert phone.running()

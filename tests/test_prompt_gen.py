@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx import prompt_gen, prompts
+from lifeline_pbx import prompt_gen, prompts, tones
 from lifeline_pbx.prompt_gen import PromptGenerationError, generate
 
 pytestmark = pytest.mark.skipif(
@@ -47,7 +47,7 @@ def _files(out: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(out)): path.read_bytes()
         for path in out.glob("*/*.wav")
-        if not path.parent.name.startswith(".")
+        if not path.parent.name.startswith(".") and path.parent.name != tones.LANGUAGE
     }
 
 
@@ -151,3 +151,13 @@ def test_main_generates_and_reports(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "2 files written" in capsys.readouterr().out
     assert prompt_gen.main([str(tmp_path), "en", "--only", "goodbye"]) == 0
     assert "0 files written" in capsys.readouterr().out
+
+
+def test_signal_tones_are_written_once_and_kept(tmp_path: Path) -> None:
+    assert tones.write(tmp_path) == len(tones.TONES)
+    beep = tmp_path / tones.LANGUAGE / "beep.wav"
+    with wave.open(str(beep)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+    beep.write_bytes(b"an admin's own recording")
+    assert tones.write(tmp_path) == 0
+    assert beep.read_bytes() == b"an admin's own recording"

@@ -89,7 +89,8 @@ class CallDispatcher:
             tone = self.ctx.media_uri(tones.LANGUAGE, "confirm" if done else "refuse", "en")
             await ari_client.play(channel.id, [tone], f"fc-{channel.id}")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(played.wait(), 5)
+                async with asyncio.timeout(5):
+                    await played.wait()
         except AriError:
             log.warning("feature code channel gone operator=%s", username)
         finally:

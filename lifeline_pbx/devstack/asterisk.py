@@ -8,6 +8,7 @@ outside the repo, whose binary runs under chroot (it shares the host's network).
 from __future__ import annotations
 
 import base64
+import ctypes
 import fcntl
 import json
 import os
@@ -32,6 +33,16 @@ _READY_MARK = ".lifeline-ready"
 
 class AsteriskStartError(RuntimeError):
     pass
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """For Popen(preexec_fn=...): the child gets SIGTERM when the process that started it
+    dies, so an interrupted test run leaves no Asterisk behind (Linux only)."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,7 @@ class Instance:
             stdout=console,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         console.close()
         deadline = time.monotonic() + timeout
@@ -225,7 +237,7 @@ def make_instance(
         "ari_password": ari_password,
         "ari_app": "lifeline",
         "rtp_start": str(rtp_start),
-        "rtp_end": str(rtp_start + 998),
+        "rtp_end": str(rtp_start + 198),
         "prompts_dir": PROMPTS_DIR,
         "moh_dir": f"{PROMPTS_DIR}/moh",
         "default_language": "en",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from lifeline_pbx.devstack.asterisk import free_port
+from lifeline_pbx.devstack.asterisk import die_with_parent, free_port
 
 SUPERUSER = "postgres"
 _TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
@@ -159,6 +159,7 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 cwd=self.base,
+                preexec_fn=None if self.durable else die_with_parent,
                 **self._run_as(),
             )
         deadline = time.monotonic() + timeout

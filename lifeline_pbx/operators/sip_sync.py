@@ -57,6 +57,15 @@ KEEPALIVE = 30.0  # seconds between checks that the LISTEN connection is still a
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Whether event was set within seconds. Not asyncio.wait_for: on Python 3.11 it can
+    swallow a cancellation that arrives as the event is set, and the task never stops."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
+
+
 @dataclass
 class SyncReport:
     created: list[str] = field(default_factory=list)
@@ -196,8 +205,7 @@ class OperatorSync:
                 continue
             backoff = next_backoff(backoff)
             log.warning("operator sync failed; retrying in %.1fs", backoff)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wanted.wait(), backoff)
+            await _wait(self._wanted, backoff)
             self._wanted.set()
 
     async def _sync_once(self, ari: AriClient) -> bool:
@@ -249,8 +257,7 @@ class OperatorSync:
             self.request()  # changes made while nobody listened
             log.info("operator changes: listening")
             while not lost.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), KEEPALIVE)
+                if await _wait(lost, KEEPALIVE):
                     return
                 await con.execute("SELECT 1", timeout=5)
         finally:

@@ -112,8 +112,10 @@ class Acd:
 
     async def run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), TICK)
+                async with asyncio.timeout(TICK):
+                    await self._kick.wait()
             self._kick.clear()
             try:
                 await self._round(time.time())

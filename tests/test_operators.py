@@ -1,0 +1,439 @@
+"""Operators' SIP accounts: the rules, the table, and Asterisk following it without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from lifeline_pbx import cli, db, demo
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.errors import AriError
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.operators import sip_sync, store
+from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
+from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.service import Lifeline
+from tests.phones import PHONE_PASSWORDS, Phones
+from tests.softphone import Softphone
+from tests.waiting import wait_for
+
+OP = store.Operator(7, "Ana Pérez", "ana.perez", "0123456789abcdef0123456789abcdef",
+                    ("es", "en"), True)
+
+
+def test_pjsip_objects_of_an_operator() -> None:
+    assert pjsip_objects(OP) == [
+        ("auth", "ana.perez", {
+            "auth_type": "digest", "username": "ana.perez", "realm": "lifeline",
+            "md5_cred": "0123456789abcdef0123456789abcdef",
+        }),
+        ("aor", "ana.perez", {"max_contacts": "1", "remove_existing": "yes",
+                              "qualify_frequency": "30"}),
+        ("endpoint", "ana.perez", {
+            "context": "operators", "identify_by": "username", "auth": "ana.perez",
+            "aors": "ana.perez", "disallow": "all", "allow": "ulaw,alaw",
+            "dtmf_mode": "rfc4733", "direct_media": "no", "rtp_symmetric": "yes",
+            "force_rport": "yes", "rewrite_contact": "yes", "allow_transfer": "no",
+            "callerid": '"Ana Pérez"', "language": "es",
+        }),
+    ]
+
+
+def test_demo_operator_objects() -> None:
+    display, username, password, languages = demo.DEMO_OPERATOR
+    op = store.validate(display, username, password, languages)
+    objects = {kind: fields for kind, _, fields in pjsip_objects(
+        store.Operator(1, op.display_name, op.sip_username, op.sip_md5_cred, op.languages, True))}
+    assert objects["auth"]["username"] == "operator1"
+    assert objects["auth"]["md5_cred"] == demo.sip_md5_cred("operator1", "lifeline-demo-1")
+    assert objects["endpoint"]["auth"] == objects["endpoint"]["aors"] == "operator1"
+    assert objects["endpoint"]["context"] == "operators"
+    assert objects["endpoint"]["callerid"] == '"Demo Operator"'
+    assert objects["endpoint"]["language"] == "en"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "echoed", "same"),
+    [
+        ({"remove_existing": "yes"}, {"remove_existing": "true"}, True),
+        ({"direct_media": "no"}, {"direct_media": "false"}, True),
+        ({"allow": "ulaw,alaw"}, {"allow": "(ulaw|alaw)"}, True),
+        ({"allow": "ulaw,alaw"}, {"allow": "(ulaw)"}, False),
+        ({"qualify_frequency": "30"}, {"qualify_frequency": "30"}, True),
+        ({"qualify_timeout": "3"}, {"qualify_timeout": "3.000000"}, True),
+        ({"disallow": "all"}, {}, True),  # write-only: Asterisk does not echo it
+        ({"md5_cred": "aa"}, {"md5_cred": "bb"}, False),
+        ({"context": "operators"}, {"context": "from-carrier"}, False),
+        ({"callerid": '"Ana Pérez"'}, {"callerid": "Ana Pérez"}, True),
+    ],
+)
+def test_same_fields_reads_asterisks_spelling(
+    wanted: dict[str, str], echoed: dict[str, str], same: bool
+) -> None:
+    assert same_fields(wanted, echoed) is same
+
+
+GOOD: dict[str, Any] = {"display_name": "Ana Pérez", "username": "ana.perez",
+        "password": "correct-horse-77", "languages": ("es", "en")}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"username": "Ana Perez"}, "username 'Ana Perez': use 3 to 40 lowercase letters"),
+        ({"username": "ab"}, "username 'ab': use 3 to 40"),
+        ({"username": "-ana"}, "starting with a letter or digit"),
+        ({"username": "carrier"}, "username 'carrier' is reserved"),
+        ({"password": "short-pw-1"}, "password is too short: at least 12 characters"),
+        ({"password": "aaaaaaaaaaaaaaaa"}, "password is too simple"),
+        ({"password": "my-ana.perez-pw"}, "password must not contain the username"),
+        ({"languages": ("es", "xx")}, "unknown language 'xx' (known: en, es"),
+        ({"languages": ()}, "give at least one language"),
+        ({"display_name": "  "}, "display name is empty"),
+        ({"display_name": 'Ana "the boss"'}, "display name must not contain quotes"),
+    ],
+)
+def test_store_refuses_bad_accounts_with_clear_messages(
+    change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(store.OperatorError, match=re.escape(message)):
+        store.validate(**{**GOOD, **change})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(store.OperatorError) as caught:
+        store.validate("Ana", "A", "short", ["zz"])
+    problems = str(caught.value).split("; ")
+    assert [p.split()[0] for p in problems] == ["username", "unknown", "password"]
+
+
+def test_generated_passwords_pass_the_rules() -> None:
+    for _ in range(20):
+        password = store.generate_password()
+        assert store.validate("Ana", "ana", password, ["en"]).sip_username == "ana"
+    assert store.parse_languages(" es, EN,es,,") == ("es", "en")
+
+
+async def test_store_writes_the_table_and_notifies(app_dsn: str) -> None:
+    con = await asyncpg.connect(app_dsn)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await con.add_listener(sip_sync.CHANNEL, lambda *args: heard.put_nowait(args[3]))
+    try:
+        op = await store.add(con, store.validate(**GOOD))
+        assert (op.sip_username, op.languages, op.enabled) == ("ana.perez", ("es", "en"), True)
+        assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
+        with pytest.raises(store.OperatorError, match=r"'ana\.perez' already exists"):
+            await store.add(con, store.validate(**GOOD))
+        assert not (await store.disable(con, "ana.perez")).enabled
+        assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
+        assert [o.sip_username for o in await store.list_enabled(con)] == ["operator1"]
+        await con.execute("UPDATE operators SET enabled = enabled")  # nothing Asterisk sees
+        assert (await store.enable(con, "ana.perez")).enabled
+        assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
+        assert heard.empty()
+        with pytest.raises(store.OperatorError, match="no operator with username 'nobody'"):
+            await store.disable(con, "nobody")
+    finally:
+        await con.close()
+
+
+# --- Asterisk follows the table --------------------------------------------------------
+
+
+async def endpoint_state(lifeline: Lifeline, name: str) -> str | None:
+    """The PBX's view of an endpoint: "online", "offline", or None if it does not exist."""
+    try:
+        data: dict[str, Any] = await lifeline.ari.request("GET", f"/endpoints/PJSIP/{name}")
+    except AriError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return str(data["state"])
+
+
+def has_contact(pbx: asterisk.Instance, name: str) -> bool:
+    return f"{name}/sip:" in pbx.cli("pjsip show contacts")
+
+
+async def add_operator(lifeline: Lifeline, username: str, password: str) -> store.Operator:
+    """What `lifeline operator add` does: write the table, nothing else."""
+    async with lifeline.pool.acquire() as con:
+        return await store.add(con, store.validate(f"Test {username}", username, password, ["en"]))
+
+
+async def set_enabled(lifeline: Lifeline, username: str, enabled: bool) -> None:
+    async with lifeline.pool.acquire() as con:
+        await store.set_enabled(con, username, enabled)
+
+
+@pytest.fixture
+async def operator_sync(lifeline: Lifeline) -> AsyncIterator[OperatorSync]:
+    """The app's own operator sync, listening; the PBX is left with no operators after."""
+    await wait_for(lifeline.operator_sync.listening.is_set, what="LISTEN on operator changes")
+    try:
+        yield lifeline.operator_sync
+    finally:
+        before = lifeline.operator_sync.syncs
+        async with lifeline.pool.acquire() as con:
+            await con.execute("UPDATE operators SET enabled = false")
+        # Let the app finish its own sync of this change before the app is stopped.
+        await wait_for(lambda: lifeline.operator_sync.syncs > before, what="the app's sync")
+        await sip_sync.sync(lifeline.pool, lifeline.ari)
+
+
+async def state_is(lifeline: Lifeline, name: str, wanted: str | None) -> bool:
+    return await endpoint_state(lifeline, name) == wanted
+
+
+async def test_a_new_operator_registers_without_restarting_asterisk(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+    await wait_for(lambda: state_is(lifeline, "op-a", "online"), what="op-a online")
+    await wait_for(lambda: phones.registration_status("op-a") == "Registered",
+                   what="the phone sees its registration accepted")
+
+
+async def test_a_disabled_operator_is_removed_and_cannot_register(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+
+    await set_enabled(lifeline, "op-a", False)
+    await wait_for(lambda: state_is(lifeline, "op-a", None), what="op-a removed")
+    assert not has_contact(pbx, "op-a")
+    phones.register_now("op-a")
+    await wait_for(lambda: phones.registration_status("op-a") == "Rejected",
+                   what="the phone's next REGISTER refused")
+    assert not has_contact(pbx, "op-a")
+
+    await set_enabled(lifeline, "op-a", True)  # and back, still without a restart
+    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered again")
+
+
+async def test_a_wrong_password_never_registers(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    await add_operator(lifeline, "op-c", "not-what-the-phone-has-1")
+    await wait_for(lambda: state_is(lifeline, "op-c", "offline"), what="op-c endpoint exists")
+    for _ in range(2):  # two fresh attempts, both after the account exists
+        phones.register_now("op-c")
+        await wait_for(lambda: phones.registration_status("op-c") == "Rejected",
+                       what="op-c refused")
+    assert not has_contact(pbx, "op-c")
+    assert await endpoint_state(lifeline, "op-c") == "offline"
+
+
+@dataclass
+class Bare:
+    """The database and the PBX's ARI with no app running: nobody else syncs."""
+
+    pool: sip_sync.Pool
+    ari: AriClient
+
+    async def state(self, name: str) -> str | None:
+        try:
+            data: dict[str, Any] = await self.ari.request("GET", f"/endpoints/PJSIP/{name}")
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(data["state"])
+
+    async def fields(self, kind: str, name: str) -> dict[str, str]:
+        items = await self.ari.request("GET", f"/asterisk/config/dynamic/res_pjsip/{kind}/{name}")
+        return {item["attribute"]: item["value"] for item in items}
+
+
+@pytest.fixture
+async def bare(pbx: asterisk.Instance, app_dsn: str) -> AsyncIterator[Bare]:
+    async with aiohttp.ClientSession() as http:
+        pool = await db.create_pool(app_dsn)
+        it = Bare(pool, AriClient(pbx.ari_url, pbx.ari_user, pbx.ari_password, "test", http))
+        try:
+            yield it
+        finally:
+            async with pool.acquire() as con:
+                await con.execute("UPDATE operators SET enabled = false")
+            await sip_sync.sync(pool, it.ari)
+            await pool.close()
+
+
+async def test_sync_is_idempotent_and_removes_what_the_table_no_longer_has(bare: Bare) -> None:
+    async with bare.pool.acquire() as con:
+        await store.add(con, store.validate("Test op-b", "op-b", PHONE_PASSWORDS["op-b"], ["en"]))
+    first = await sip_sync.sync(bare.pool, bare.ari)
+    assert sorted(first.created + first.unchanged) == ["op-b", "operator1"]
+    assert first.failed == {}
+    second = await sip_sync.sync(bare.pool, bare.ari)
+    assert (second.created, second.updated, second.deleted, second.failed) == ([], [], [], {})
+    assert second.unchanged == ["op-b", "operator1"]
+
+    async with bare.pool.acquire() as con:  # a change, and a row deleted outright
+        await con.execute("UPDATE operators SET languages = '{es}' WHERE sip_username = 'op-b'")
+        await con.execute("DELETE FROM operators WHERE sip_username = 'operator1'")
+    third = await sip_sync.sync(bare.pool, bare.ari)
+    assert (third.updated, third.deleted) == (["op-b"], ["operator1"])
+    assert (await bare.fields("endpoint", "op-b"))["language"] == "es"
+    assert await bare.state("operator1") is None
+    for kind in ("auth", "aor", "endpoint"):
+        with pytest.raises(AriError) as gone:
+            await bare.fields(kind, "operator1")
+        assert gone.value.status == 404
+    assert await bare.state("carrier") is not None  # pjsip.conf is not touched
+
+    async with bare.pool.acquire() as con:
+        await store.disable(con, "op-b")
+    assert (await sip_sync.sync(bare.pool, bare.ari)).deleted == ["op-b"]
+
+
+async def test_a_name_taken_in_pjsip_conf_is_refused(bare: Bare) -> None:
+    async with bare.pool.acquire() as con:  # the store refuses it; a raw INSERT does not
+        await con.execute(
+            "INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)"
+            " VALUES ('Impostor', 'carrier', $1, '{en}')", "0" * 32)
+    report = await sip_sync.sync(bare.pool, bare.ari)
+    assert "outside Lifeline" in report.failed["carrier"]
+    assert (await bare.fields("endpoint", "carrier"))["context"] == "from-carrier"
+
+
+async def test_the_demo_operator_in_asterisk(bare: Bare) -> None:
+    report = await sip_sync.sync(bare.pool, bare.ari)
+    assert "operator1" in report.created + report.unchanged
+    auth = await bare.fields("auth", "operator1")
+    aor = await bare.fields("aor", "operator1")
+    endpoint = await bare.fields("endpoint", "operator1")
+    assert auth["md5_cred"] == demo.sip_md5_cred("operator1", "lifeline-demo-1")
+    assert (auth["auth_type"], auth["realm"], auth["username"]) == (
+        "digest", "lifeline", "operator1")
+    assert (aor["max_contacts"], aor["remove_existing"]) == ("1", "true")
+    assert endpoint["context"] == "operators"
+    assert (endpoint["auth"], endpoint["aors"]) == ("operator1", "operator1")
+    assert (endpoint["allow"], endpoint["dtmf_mode"]) == ("(ulaw|alaw)", "rfc4733")
+    assert (endpoint["direct_media"], endpoint["rtp_symmetric"]) == ("false", "true")
+    assert endpoint["callerid"] == "Demo Operator"
+
+
+async def listener_pids(lifeline: Lifeline) -> list[int]:
+    async with lifeline.pool.acquire() as con:
+        rows = await con.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
+            sip_sync.LISTENER_NAME)
+    return [row["pid"] for row in rows]
+
+
+async def test_changes_still_arrive_after_the_database_connection_is_lost(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    [old] = await listener_pids(lifeline)
+    async with lifeline.pool.acquire() as con:
+        await con.execute("SELECT pg_terminate_backend($1)", old)
+
+    async def reconnected() -> bool:
+        pids = await listener_pids(lifeline)
+        return bool(pids) and old not in pids and operator_sync.listening.is_set()
+
+    await wait_for(reconnected, what="LISTEN connection back")
+    await add_operator(lifeline, "op-b", PHONE_PASSWORDS["op-b"])
+    await wait_for(lambda: has_contact(pbx, "op-b"), what="op-b registered")
+
+
+async def test_what_operators_dial_goes_to_the_app_and_nowhere_else(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+    for dialled in ("*1", "15550100101"):
+        call = await phones.dial("op-a", dialled)
+        channel: dict[str, Any] = await wait_for(lambda: operator_channel(lifeline, "op-a"),
+                                 what=f"op-a's call to {dialled} in the app")
+        assert channel["dialplan"]["context"] == "operators"
+        assert channel["dialplan"]["app_data"] == f"lifeline,operator,{dialled}"
+        await phones.hang_up(call)
+        await phones.ended(call)
+        await wait_for(lambda: _no_channel(lifeline, "op-a"), what="op-a's call gone")
+
+
+async def operator_channel(lifeline: Lifeline, operator: str) -> dict[str, Any] | None:
+    channels = await lifeline.ari.channels()
+    return next((c for c in channels if c["name"].startswith(f"PJSIP/{operator}-")
+                 and c["dialplan"].get("app_name") == "Stasis"), None)
+
+
+async def _no_channel(lifeline: Lifeline, operator: str) -> bool:
+    return await operator_channel(lifeline, operator) is None
+
+
+async def test_baresip_registers_as_a_new_operator(
+    lifeline: Lifeline, operator_sync: OperatorSync, pbx: asterisk.Instance,
+    softphone: Callable[[str, str], Softphone],
+) -> None:
+    await add_operator(lifeline, "soft-1", "baresip-Secret-99")
+    await wait_for(lambda: state_is(lifeline, "soft-1", "offline"), what="soft-1 endpoint")
+    phone = softphone("soft-1", "baresip-Secret-99")
+    await wait_for(lambda: has_contact(pbx, "soft-1"), timeout=20, what="baresip registered")
+    await wait_for(lambda: state_is(lifeline, "soft-1", "online"), what="soft-1 online")
+    assert phone.running(), phone.log_text()
+    assert "200 OK" in phone.log_text()
+
+    # It answers by itself, and what it hears is written down.
+    await lifeline.ari.originate("PJSIP/soft-1", channel_id="to-softphone", app_args="test")
+    await wait_for(lambda: _channel_up(lifeline, "to-softphone"), what="baresip answered")
+    await lifeline.ari.play("to-softphone", ["tone:440/1000"], "tone-to-softphone")
+    await wait_for(lambda: any(f.stat().st_size > 8000 for f in phone.heard_files()),
+                   what="baresip recording what it hears")
+    await lifeline.ari.hangup("to-softphone")
+
+
+async def _channel_up(lifeline: Lifeline, channel_id: str) -> bool:
+    return bool((await lifeline.ari.channel(channel_id))["state"] == "Up")
+
+
+def test_the_cli_writes_the_table_only(
+    empty_dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(migrate(empty_dsn, MIGRATIONS_DIR))
+    monkeypatch.setenv("LIFELINE_DATABASE_URL", empty_dsn)
+    for name in ("ARI_URL", "ARI_USER", "ARI_PASSWORD"):  # required settings, unused here
+        monkeypatch.setenv(f"LIFELINE_{name}", "http://127.0.0.1:9" if name == "ARI_URL" else "x")
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct-horse-77\n"))
+    cli.main(["operator", "add", "--name", "Ana Pérez", "--username", "ana",
+              "--languages", "es,en", "--password-stdin"])
+    cli.main(["operator", "add", "--name", "Bo", "--username", "bob", "--languages", "en"])
+    out = capsys.readouterr().out
+    generated = next(line.split()[1] for line in out.splitlines() if line.startswith("password:"))
+    assert "correct-horse-77" not in out
+    assert "added operator ana (Ana Pérez), languages es, en" in out
+
+    cli.main(["operator", "disable", "ana"])
+    cli.main(["operator", "list"])
+    out = capsys.readouterr().out
+    assert "operator ana (Ana Pérez) disabled" in out
+    assert out.splitlines()[-2:] == ["ana       disabled  es,en      Ana Pérez",
+                                     "bob       enabled   en         Bo"]
+
+    async def stored() -> list[tuple[str, str]]:
+        con = await asyncpg.connect(empty_dsn)
+        try:
+            rows = await con.fetch("SELECT sip_username, sip_md5_cred FROM operators ORDER BY 1")
+        finally:
+            await con.close()
+        return [(r[0], r[1]) for r in rows]
+
+    assert asyncio.run(stored()) == [("ana", demo.sip_md5_cred("ana", "correct-horse-77")),
+                                     ("bob", demo.sip_md5_cred("bob", generated))]
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["operator", "add", "--name", "X", "--username", "Bad Name", "--languages", "en"])
+    assert refused.value.code == 2
+    assert "username 'Bad Name'" in capsys.readouterr().err
