@@ -26,9 +26,9 @@ from tests.waiting import wait_for
 
 pytest_plugins = ["tests.pg_fixtures", "tests.engine"]
 
-# RTP port ranges: 200 ports per instance, from a base chosen per run so that two test runs
+# RTP port ranges: 1000 ports per instance, from a base chosen per run so that two test runs
 # on one machine (a developer's and a helper's) do not send media into each other's calls.
-RTP_BASE = 20000 + (os.getpid() % 40) * 1000
+RTP_BASE = 20000 + (os.getpid() % 10) * 4000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
@@ -63,6 +63,9 @@ def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
     try:
         yield instance
     finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"asterisk-{instance.name}-channels-at-end.txt").write_text(
+            instance.cli("core show channels"))
         instance.stop()
         ARTIFACTS.mkdir(exist_ok=True)
         if instance.log_path.exists():
@@ -102,7 +105,7 @@ def carrier_instance(
         sip_bind="127.0.0.2",
         sip_port=sip_net.carrier_port,
         http_port=asterisk.free_port(),
-        rtp_start=RTP_BASE + 200,
+        rtp_start=RTP_BASE + 1000,
         extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", "pbx_match": "127.0.0.1"},
     )
     yield from _run(instance)
@@ -172,7 +175,7 @@ def phones_instance(
         sip_bind="127.0.0.3",
         sip_port=asterisk.free_port("127.0.0.3", kind=2),
         http_port=asterisk.free_port(),
-        rtp_start=RTP_BASE + 400,
+        rtp_start=RTP_BASE + 2000,
         extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", **config_values()},
     )
     yield from _run(instance)
@@ -192,7 +195,7 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[[str, str], 
     def start(username: str, password: str) -> Softphone:
         phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password,
                           f"127.0.0.1:{sip_net.pbx_port}",
-                          rtp_start=RTP_BASE + 600 + 100 * len(started))
+                          rtp_start=RTP_BASE + 3000 + 100 * len(started))
         started.append(phone)
         phone.start()
         return phone

@@ -237,7 +237,7 @@ def make_instance(
         "ari_password": ari_password,
         "ari_app": "lifeline",
         "rtp_start": str(rtp_start),
-        "rtp_end": str(rtp_start + 198),
+        "rtp_end": str(rtp_start + 998),
         "prompts_dir": PROMPTS_DIR,
         "moh_dir": f"{PROMPTS_DIR}/moh",
         "default_language": "en",

@@ -213,7 +213,9 @@ class Acd:
         if waiter is None:
             return False
         bridge_id = f"call-{offer.call_id}"
-        await self.ensure_bridge(bridge_id, "mixing")
+        # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so the
+        # cut-off warning played to the operator's leg and the call recording always work.
+        await self.ensure_bridge(bridge_id, "mixing,proxy_media")
         await self._unhold(waiter)
         await self.ari.add_to_bridge(bridge_id, waiter.session.channel_id)
         await self.ari.add_to_bridge(bridge_id, offer.channel_id)
