@@ -23,13 +23,13 @@ def _config(args: argparse.Namespace) -> config_module.Config:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    applied = asyncio.run(migrate(_config(args).database_url, MIGRATIONS_DIR))
+    applied = asyncio.run(migrate(config_module.database_url(args.config), MIGRATIONS_DIR))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
     async def run() -> None:
-        con = await asyncpg.connect(_config(args).database_url)
+        con = await asyncpg.connect(config_module.database_url(args.config))
         try:
             await demo.load(con)
         finally:
@@ -96,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
     prompts.add_argument("--out", default="/var/lib/lifeline-pbx/prompts")
     prompts.add_argument("languages", nargs="*")
     prompts.set_defaults(func=cmd_prompts)
-    operator_commands.add_subcommands(sub, lambda args: _config(args).database_url)
+    operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     return top
 
 

@@ -105,6 +105,16 @@ def load(
     path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
     """Merge the sources and validate every value; raise ConfigError on the first bad one."""
+    raw = _merged(path, environ)
+    return Config(**{name: _checked(raw, name) for name in _CHECKS})
+
+
+def database_url(path: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Only the database setting, for commands that need nothing else (migrate, operator)."""
+    return str(_checked(_merged(path, environ), "database_url"))
+
+
+def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, str]:
     env = os.environ if environ is None else environ
     raw: dict[str, str] = {}
     for field in dataclasses.fields(Config):
@@ -117,13 +127,14 @@ def load(
         key = ENV_PREFIX + name.upper()
         if key in env:
             raw[name] = env[key]
-    values: dict[str, Any] = {}
-    for name, check in _CHECKS.items():
-        if name not in raw:
-            env_name = ENV_PREFIX + name.upper()
-            raise ConfigError(name, f"missing: set {env_name} or '{name}' in the file")
-        values[name] = check(name, raw[name])
-    return Config(**values)
+    return raw
+
+
+def _checked(raw: Mapping[str, str], name: str) -> Any:
+    if name not in raw:
+        env_name = ENV_PREFIX + name.upper()
+        raise ConfigError(name, f"missing: set {env_name} or '{name}' in the file")
+    return _CHECKS[name](name, raw[name])
 
 
 def _read_file(path: Path) -> dict[str, str]:

@@ -64,3 +64,9 @@ async def load(con: asyncpg.Connection) -> None:
             "INSERT INTO operator_queues VALUES ($1, $2) ON CONFLICT DO NOTHING",
             operator_id, queue_id,
         )
+        # The demo operator starts logged in and ready, so a first call reaches them.
+        await con.execute(
+            """INSERT INTO operator_status (operator_id, logged_in) VALUES ($1, true)
+               ON CONFLICT (operator_id) DO NOTHING""",
+            operator_id,
+        )

@@ -18,6 +18,7 @@ import pytest
 from lifeline_pbx import asterisk_config, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import Lifeline
@@ -80,7 +81,7 @@ def pbx(
     instance = asterisk.make_instance(
         asterisk_runtime,
         "pbx",
-        asterisk_config.SHIPPED_SOURCES,
+        [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
         sip_bind="127.0.0.1",
         sip_port=sip_net.pbx_port,
         http_port=asterisk.free_port(),
@@ -89,6 +90,7 @@ def pbx(
             "carrier_host": f"127.0.0.2:{sip_net.carrier_port}",
             "carrier_match": "127.0.0.2",
             "prompts_dir": prompts_dir,
+            "demo_caller_password": DEMO_CALLER_PASSWORD,
         },
     )
     yield from _run(instance)
@@ -188,14 +190,14 @@ async def phones(phones_instance: asterisk.Instance) -> AsyncIterator[Phones]:
 
 
 @pytest.fixture
-def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[[str, str], Softphone]]:
-    """Start baresip softphones: softphone(username, password) -> a running Softphone."""
+def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softphone]]:
+    """Start baresip softphones: softphone(username, password, *commands) -> a Softphone."""
     started: list[Softphone] = []
 
-    def start(username: str, password: str) -> Softphone:
+    def start(username: str, password: str, *commands: str) -> Softphone:
         phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password,
                           f"127.0.0.1:{sip_net.pbx_port}",
-                          rtp_start=RTP_BASE + 3000 + 100 * len(started))
+                          rtp_start=RTP_BASE + 3000 + 100 * len(started), commands=commands)
         started.append(phone)
         phone.start()
         return phone

@@ -86,8 +86,10 @@ class Softphone:
     """One baresip process with one account, registering to pbx_sip ("host:port")."""
 
     def __init__(
-        self, directory: Path, username: str, password: str, pbx_sip: str, rtp_start: int = 36000
+        self, directory: Path, username: str, password: str, pbx_sip: str, rtp_start: int = 36000,
+        commands: tuple[str, ...] = (),
     ) -> None:
+        self.commands = commands  # baresip commands run at start, e.g. "/dial 15550100101"
         self.directory = directory
         self.username = username
         self.password = password
@@ -113,7 +115,7 @@ class Softphone:
             account_line(self.username, self.password, self.pbx_sip))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [binary, "-f", str(self.directory)],
+                [binary, "-f", str(self.directory), *(a for c in self.commands for a in ("-e", c))],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=die_with_parent,
             )

@@ -75,3 +75,10 @@ def test_unreadable_file(tmp_path: Path) -> None:
         config.load(path, environ=GOOD)
     with pytest.raises(ConfigError, match="does not exist"):
         config.load(tmp_path / "nope.toml", environ=GOOD)
+
+
+def test_database_only_commands_need_only_the_database() -> None:
+    assert config.database_url(environ={"LIFELINE_DATABASE_URL": "postgresql://h/db"}) == (
+        "postgresql://h/db")
+    with pytest.raises(ConfigError, match="database_url"):
+        config.database_url(environ={})

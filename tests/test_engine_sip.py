@@ -7,8 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from lifeline_pbx import demo
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
+from lifeline_pbx.devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx.operators import store
 from lifeline_pbx.service import Lifeline
 from tests.audio import tone_level
@@ -351,3 +353,43 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     row = await hotline.closed("Softphone caller")
     assert (row["disposition"], row["hangup_by"]) == ("answered", "caller")
     assert phone.running()
+
+
+async def test_the_readme_demo_softphone_to_softphone(
+    pbx: Any, app_dsn: str, short_prompts_dir: str, softphone: Any
+) -> None:
+    """As the README's demo: one softphone is the demo operator (logged in by the demo
+    data), another registers as the demo caller and dials a demo DID; pressing nothing,
+    the caller goes through the IVR in the line's language and reaches the operator."""
+    app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir))
+    await app.start(web_enabled=False)
+    try:
+        await wait_for(app.connected.is_set, what="ARI connected")
+        _, username, password, _ = demo.DEMO_OPERATOR
+        softphone(username, password)
+        await wait_for(lambda: username in app.acd.picture.online, timeout=20,
+                       what="the operator softphone registered")
+        softphone("caller", DEMO_CALLER_PASSWORD, "/dial 15550100101")
+
+        async def connected() -> bool:
+            con = await asyncpg.connect(app_dsn)
+            try:
+                return bool(await con.fetchval(
+                    "SELECT count(*) FROM calls WHERE connected_at IS NOT NULL"))
+            finally:
+                await con.close()
+
+        await wait_for(connected, timeout=60, what="the caller reached the demo operator")
+    finally:
+        await app.stop()
+
+
+async def test_waiting_callers_hear_their_place_and_the_expected_wait(hotline: Hotline) -> None:
+    await hotline.sql("UPDATE queues SET announce_every_seconds = 10")
+    await hotline.app.acd.reload()
+    await hotline.login("op-a")
+    await hotline.app.acd.operator_action("op-a", "pause", "training")
+    await hotline.to_queue("First in line")
+    await hotline.to_queue("Second in line")
+    await hotline.reached("Second in line", "announced", {"position": "2"}, timeout=20)
+    await hotline.reached("First in line", "announced", {"position": "1"}, timeout=20)

@@ -19,7 +19,10 @@ from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import serve
+
+DEMO_CALLER_PASSWORD = "lifeline-demo-caller"  # noqa: S105 - the demo's, printed at start
 
 
 def _address_for_phones(bind: str) -> str:
@@ -55,11 +58,12 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
     instance = asterisk.make_instance(
         rt,
         "pbx",
-        asterisk_config.SHIPPED_SOURCES,
+        [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
         sip_bind=sip_bind,
         sip_port=sip_port,
         http_port=asterisk.free_port(),
         rtp_start=10000,
+        extra={"demo_caller_password": DEMO_CALLER_PASSWORD},
     )
     try:
         asyncio.run(_prepare_database(dsn))
@@ -80,8 +84,12 @@ Lifeline PBX is running. Ctrl-C stops everything.
   Browser:   http://{host}:{web_port}/
   Carrier trunk (facility phones): SIP to {host}:{sip_port}, from 127.0.0.2, DIDs:
              {", ".join(line[0] for *_, lines in demo.DEMO_FACILITIES for line in lines)}
-  Softphone (demo operator): server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
-             password {password}  ({name})
+  Operator softphone: server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
+             password {password} ({name}; logged in and ready; *2 pause, *3 resume,
+             *0 log out, *1 log in again)
+  Caller softphone (plays a detained person): server {host}:{sip_port}, user caller,
+             password {DEMO_CALLER_PASSWORD}; dial 15550100101 (English menu) or
+             15550100201 (Spanish menu)
   Asterisk log: {instance.log_path} (deleted at Ctrl-C)
 """,
             flush=True,

@@ -43,9 +43,13 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
     new = store.validate(args.name, args.username, password, store.parse_languages(args.languages))
 
     async def work(con: Connection) -> None:
-        op = await store.add(con, new)
+        async with con.transaction():
+            op = await store.add(con, new)
+            # Until queues can be chosen in the web UI, a new operator serves every queue.
+            queues = await con.fetch(
+                "INSERT INTO operator_queues SELECT $1, id FROM queues RETURNING queue_id", op.id)
         print(f"added operator {op.sip_username} ({op.display_name}), "
-              f"languages {', '.join(op.languages)}")
+              f"languages {', '.join(op.languages)}, serving {len(queues)} queue(s)")
 
     _run(dsn, work)
     print(f"SIP account: user {new.sip_username}, realm {SIP_REALM}")

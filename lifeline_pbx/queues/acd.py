@@ -202,6 +202,9 @@ class Acd:
         lang = waiter.caller.language
         media = [self.media_uri(lang, f"queue-position-{min(position, 20)}"),
                  self.media_uri(lang, f"queue-wait-{minutes}")]
+        self.writer.put(records.CallEvent(
+            waiter.session.call_id, _at(now), "announced",
+            {"position": str(position), "minutes": str(minutes)}))
         with contextlib.suppress(AriError):
             await self.ari.play(waiter.session.channel_id, media, f"ann-{uuid.uuid4().hex}")
 
