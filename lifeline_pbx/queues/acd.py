@@ -165,7 +165,8 @@ class Acd:
         waiter.session.queue.put_nowait(model.QueueLeft(reason))
 
     async def _hold(self, session: CallSession, queue_id: int) -> None:
-        if not any(o.logged_in and str(queue_id) in o.queues
+        # Nobody logged in with a phone that can ring: a message beats waiting for no one.
+        if not any(o.logged_in and str(queue_id) in o.queues and o.id in self.picture.online
                    for o in self.picture.operators.values()):
             self._give_back(session.call_id, "no_operators")
             return
