@@ -26,6 +26,18 @@ def sip_md5_cred(username: str, password: str, realm: str = SIP_REALM) -> str:
     return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
+async def install(dsn: str) -> None:
+    """Bring the schema up to date, then load the demo data (the demo stack, the tests)."""
+    from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+
+    await migrate(dsn, MIGRATIONS_DIR)
+    con = await asyncpg.connect(dsn)
+    try:
+        await load(con)
+    finally:
+        await con.close()
+
+
 async def load(con: asyncpg.Connection) -> None:
     async with con.transaction():
         queue_id = await con.fetchval(

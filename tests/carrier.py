@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
+from tests.ari_peer import AriPeer, PeerCall
 from tests.waiting import wait_for
 
 
@@ -34,37 +30,26 @@ class CarrierCall:
         return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
 
 
-class Carrier:
+class Carrier(AriPeer):
     """Places SIP calls from the carrier instance to the PBX and watches what happens."""
 
+    app = "carrier"
+
     def __init__(self, instance: Instance, pbx_sip: str) -> None:
-        self.instance = instance
+        super().__init__(instance)
         self.pbx_sip = pbx_sip
         self.calls: dict[str, CarrierCall] = {}
         self._recordings: dict[str, str] = {}
 
     async def __aenter__(self) -> Carrier:
-        self.http = aiohttp.ClientSession()
-        inst = self.instance
-        self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, "carrier", self.http)
-        self.connected = asyncio.Event()
-        self._task = asyncio.create_task(
-            run_event_stream(self.ari, self.http, self._on_event, self._nothing, self.connected)
-        )
-        await asyncio.wait_for(self.connected.wait(), 10)
+        await self.connect()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for call in self.calls.values():
-            if not call.ended:
-                with contextlib.suppress(AriError):  # already gone is fine
-                    await self.ari.hangup(call.channel_id)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        await self.http.close()
+        await self.close()
 
-    async def _nothing(self) -> None:
-        return None
+    def _live_calls(self) -> list[PeerCall]:
+        return list(self.calls.values())
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

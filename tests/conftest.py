@@ -12,14 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from lifeline_pbx import asterisk_config, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.stack import DEMO_CALLER_PASSWORD
-from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
@@ -122,12 +120,7 @@ async def carrier(carrier_instance: asterisk.Instance, sip_net: SipNet) -> Async
 @pytest.fixture
 async def app_dsn(empty_dsn: str) -> str:
     """A migrated database holding the demo facilities, lines and operator."""
-    await migrate(empty_dsn, MIGRATIONS_DIR)
-    con = await asyncpg.connect(empty_dsn)
-    try:
-        await demo.load(con)
-    finally:
-        await con.close()
+    await demo.install(empty_dsn)
     return empty_dsn
 
 

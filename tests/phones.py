@@ -13,13 +13,10 @@ import contextlib
 import uuid
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
+from tests.ari_peer import AriPeer, PeerCall
 from tests.waiting import wait_for
 
 # The SIP passwords the phones are configured with (rendered into their pjsip.conf).
@@ -68,20 +65,15 @@ class PhoneCall:
         return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
 
 
-class Phones:
+class Phones(AriPeer):
+    app = "phones"
+
     def __init__(self, instance: Instance) -> None:
-        self.instance = instance
+        super().__init__(instance)
         self.calls: dict[str, PhoneCall] = {}
 
     async def __aenter__(self) -> Phones:
-        self.http = aiohttp.ClientSession()
-        inst = self.instance
-        self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, "phones", self.http)
-        self.connected = asyncio.Event()
-        self._task = asyncio.create_task(
-            run_event_stream(self.ari, self.http, self._on_event, self._nothing, self.connected)
-        )
-        await asyncio.wait_for(self.connected.wait(), 10)
+        await self.connect()
         # A phone whose account was removed on the PBX still believes it is registered
         # until its next refresh (a minute): start every test from a fresh REGISTER.
         for operator in PHONE_PASSWORDS:
@@ -89,16 +81,10 @@ class Phones:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for call in self.calls.values():
-            if not call.ended:
-                with contextlib.suppress(AriError):  # already gone is fine
-                    await self.ari.hangup(call.channel_id)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        await self.http.close()
+        await self.close()
 
-    async def _nothing(self) -> None:
-        return None
+    def _live_calls(self) -> list[PeerCall]:
+        return list(self.calls.values())
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

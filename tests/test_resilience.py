@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import asyncpg
 import pytest
 
 from lifeline_pbx import demo
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
-from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.conftest import app_config
@@ -33,10 +31,7 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
     dsn = own_cluster.dsn()
-    await migrate(dsn, MIGRATIONS_DIR)
-    con = await asyncpg.connect(dsn)
-    await demo.load(con)
-    await con.close()
+    await demo.install(dsn)
     app = Lifeline(app_config(pbx, dsn, prompts_dir))
     await app.start(web_enabled=False)
     try:

@@ -12,13 +12,10 @@ import os
 import shutil
 import socket
 
-import asyncpg
-
 from lifeline_pbx import asterisk_config, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
-from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import serve
 
@@ -34,15 +31,6 @@ def _address_for_phones(bind: str) -> str:
             return str(probe.getsockname()[0])
         except OSError:
             return "127.0.0.1"
-
-
-async def _prepare_database(dsn: str) -> None:
-    await migrate(dsn, MIGRATIONS_DIR)
-    con = await asyncpg.connect(dsn)
-    try:
-        await demo.load(con)
-    finally:
-        await con.close()
 
 
 def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
@@ -66,7 +54,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
         extra={"demo_caller_password": DEMO_CALLER_PASSWORD},
     )
     try:
-        asyncio.run(_prepare_database(dsn))
+        asyncio.run(demo.install(dsn))
         instance.start()
         config = Config(
             database_url=dsn,

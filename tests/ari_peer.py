@@ -1,0 +1,60 @@
+"""The part every simulated SIP peer shares: its own Asterisk's ARI, events, clean-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import aiohttp
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.stream import run_event_stream
+from lifeline_pbx.devstack.asterisk import Instance
+from lifeline_pbx.errors import AriError
+
+
+class PeerCall(Protocol):
+    channel_id: str
+
+    @property
+    def ended(self) -> bool: ...
+
+
+class AriPeer:
+    """Connects to `instance` as ARI app `app`; subclasses keep `calls` and `_on_event`."""
+
+    app = ""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+
+    def _live_calls(self) -> list[PeerCall]:
+        raise NotImplementedError
+
+    def _on_event(self, event: ari.Event) -> None:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        self.http = aiohttp.ClientSession()
+        inst = self.instance
+        self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, self.app, self.http)
+        self.connected = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_event_stream(self.ari, self.http, self._on_event, self._nothing, self.connected)
+        )
+        async with asyncio.timeout(10):
+            await self.connected.wait()
+
+    async def close(self) -> None:
+        for call in self._live_calls():
+            if not call.ended:
+                with contextlib.suppress(AriError):  # already gone is fine
+                    await self.ari.hangup(call.channel_id)
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self.http.close()
+
+    async def _nothing(self) -> None:
+        return None
