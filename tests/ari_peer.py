@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Protocol
+from typing import Any, Protocol, Self
 
 import aiohttp
 
@@ -29,9 +29,14 @@ class AriPeer:
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
+        self.calls: dict[str, Any] = {}  # channel id -> the subclass's call record
 
-    def _live_calls(self) -> list[PeerCall]:
-        raise NotImplementedError
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     def _on_event(self, event: ari.Event) -> None:
         raise NotImplementedError
@@ -48,7 +53,8 @@ class AriPeer:
             await self.connected.wait()
 
     async def close(self) -> None:
-        for call in self._live_calls():
+        call: PeerCall
+        for call in self.calls.values():
             if not call.ended:
                 with contextlib.suppress(AriError):  # already gone is fine
                     await self.ari.hangup(call.channel_id)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
-from tests.ari_peer import AriPeer, PeerCall
+from tests.ari_peer import AriPeer
 from tests.waiting import wait_for
 
 
@@ -40,16 +40,6 @@ class Carrier(AriPeer):
         self.pbx_sip = pbx_sip
         self.calls: dict[str, CarrierCall] = {}
         self._recordings: dict[str, str] = {}
-
-    async def __aenter__(self) -> Carrier:
-        await self.connect()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _live_calls(self) -> list[PeerCall]:
-        return list(self.calls.values())
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

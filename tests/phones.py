@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
-from tests.ari_peer import AriPeer, PeerCall
+from tests.ari_peer import AriPeer
 from tests.waiting import wait_for
 
 # The SIP passwords the phones are configured with (rendered into their pjsip.conf).
@@ -72,19 +72,12 @@ class Phones(AriPeer):
         super().__init__(instance)
         self.calls: dict[str, PhoneCall] = {}
 
-    async def __aenter__(self) -> Phones:
-        await self.connect()
+    async def connect(self) -> None:
+        await super().connect()
         # A phone whose account was removed on the PBX still believes it is registered
         # until its next refresh (a minute): start every test from a fresh REGISTER.
         for operator in PHONE_PASSWORDS:
             self.register_now(operator)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _live_calls(self) -> list[PeerCall]:
-        return list(self.calls.values())
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

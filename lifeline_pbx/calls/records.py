@@ -71,7 +71,7 @@ class CallQueued:
 class CallConnected:
     call_id: uuid.UUID
     at: datetime
-    operator_id: int
+    operator_id: int | None
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ class Acd:
                                           offer.channel_id, waiter.queue_id)
         now = time.time()
         operator_id = pic.operator_ids.get(offer.operator)
-        self.writer.put(records.CallConnected(offer.call_id, _at(now), operator_id or 0))
+        self.writer.put(records.CallConnected(offer.call_id, _at(now), operator_id))
         self.queue_event("connected", waiter.queue_id, offer.call_id, operator=offer.operator,
                           wait=now - waiter.caller.entered_at)
         await self.missed_or_answered(offer.operator, answered=True, queue_id=waiter.queue_id)
