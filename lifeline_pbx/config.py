@@ -9,11 +9,12 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
 
 ENV_PREFIX = "LIFELINE_"
@@ -24,7 +25,11 @@ class Config:
     database_url: str
     ari_url: str
     ari_user: str
-    ari_password: str
+    ari_password: str = field(repr=False)
+    # Keys that seal names, A-numbers and narratives (crypto.py): "id:base64,...", first seals.
+    data_keys: tuple[tuple[str, bytes], ...] = field(repr=False)
+    # Key of the keyed hash that finds a person by A-number (base64, 32 bytes).
+    lookup_key: bytes = field(repr=False)
     ari_app: str = "lifeline"
     web_host: str = "127.0.0.1"
     web_port: int = 8080
@@ -35,6 +40,12 @@ class Config:
     prompts_dir: str = "/var/lib/lifeline-pbx/prompts"
     # The same folder as this process sees it, to check which prompts exist ("" = prompts_dir).
     prompts_local_dir: str = ""
+    # Web sessions end after this long without a request, and this long after login at most.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    # Mark cookies Secure; set when a TLS proxy serves the web UI (requests over https are
+    # marked Secure anyway).
+    secure_cookies: bool = False
 
 
 def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:
@@ -82,6 +93,25 @@ def _absolute_path(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _minutes(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+    if not 1 <= value <= 24 * 60:
+        raise ConfigError(name, f"must be 1-1440, got {value}")
+    return value
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
 def _optional_path(name: str, raw: str) -> str:
     return _absolute_path(name, raw) if raw else ""
 
@@ -91,6 +121,8 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "ari_url": _url(("http", "https")),
     "ari_user": _text,
     "ari_password": _text,
+    "data_keys": crypto.parse_data_keys,
+    "lookup_key": crypto.parse_key,
     "ari_app": _app_name,
     "web_host": _text,
     "web_port": _port,
@@ -98,6 +130,9 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "default_language": _text,
     "prompts_dir": _absolute_path,
     "prompts_local_dir": _optional_path,
+    "session_idle_minutes": _minutes,
+    "session_max_hours": _minutes,
+    "secure_cookies": _boolean,
 }
 
 
@@ -109,6 +144,10 @@ def load(
     return Config(**{name: _checked(raw, name) for name in _CHECKS})
 
 
+def key_ring(cfg: Config) -> crypto.KeyRing:
+    return crypto.key_ring(cfg.data_keys, cfg.lookup_key)
+
+
 def database_url(path: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
     """Only the database setting, for commands that need nothing else (migrate, operator)."""
     return str(_checked(_merged(path, environ), "database_url"))
@@ -117,9 +156,9 @@ def database_url(path: Path | None = None, environ: Mapping[str, str] | None = N
 def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, str]:
     env = os.environ if environ is None else environ
     raw: dict[str, str] = {}
-    for field in dataclasses.fields(Config):
-        if field.default is not dataclasses.MISSING:
-            raw[field.name] = str(field.default)
+    for item in dataclasses.fields(Config):
+        if item.default is not dataclasses.MISSING:
+            raw[item.name] = str(item.default)
     file_path = path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
     if file_path is not None:
         raw.update(_read_file(file_path))

@@ -124,14 +124,22 @@ async def app_dsn(empty_dsn: str) -> str:
     return empty_dsn
 
 
-def app_config(pbx: asterisk.Instance, dsn: str, prompts_dir: str) -> Config:
+# Keys for one test run: real keys, made fresh, so nothing sealed outlives the run.
+TEST_DATA_KEYS = (("t1", os.urandom(32)),)
+TEST_LOOKUP_KEY = os.urandom(32)
+
+
+def app_config(pbx: asterisk.Instance, dsn: str, prompts_dir: str, **extra: object) -> Config:
     return Config(
         database_url=dsn,
+        data_keys=TEST_DATA_KEYS,
+        lookup_key=TEST_LOOKUP_KEY,
         ari_url=pbx.ari_url,
         ari_user=pbx.ari_user,
         ari_password=pbx.ari_password,
         prompts_dir=prompts_dir,
         prompts_local_dir=str(pbx.runtime.host_path(prompts_dir)),
+        **extra,  # type: ignore[arg-type]
     )
 
 

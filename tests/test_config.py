@@ -14,6 +14,8 @@ GOOD = {
     "LIFELINE_ARI_URL": "http://127.0.0.1:8088/",
     "LIFELINE_ARI_USER": "lifeline",
     "LIFELINE_ARI_PASSWORD": "secret",
+    "LIFELINE_DATA_KEYS": "k1:" + "A" * 43 + "=",
+    "LIFELINE_LOOKUP_KEY": "B" * 43 + "=",
 }
 
 

@@ -1,0 +1,25 @@
+"""The append-only audit log: who viewed or changed which record, and which fields.
+
+Never the values. The table refuses UPDATE, DELETE and TRUNCATE (migrations/0004).
+Write the entry in the same transaction as the change it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from lifeline_pbx.db import Conn
+
+Action = Literal["view", "create", "update", "merge", "export", "delete"]
+
+
+async def record(
+    con: Conn, user_id: int | None, action: Action, entity: str, entity_id: object,
+    fields: Iterable[str] = (),
+) -> None:
+    await con.execute(
+        """INSERT INTO audit_log (user_id, action, entity, entity_id, fields)
+           VALUES ($1, $2, $3, $4, $5)""",
+        user_id, action, entity, str(entity_id), sorted(set(fields)),
+    )
