@@ -1,0 +1,199 @@
+"""The SQL for persons and their transfer history; names, birth date and A-number sealed.
+
+A person is found by the keyed hash of their normalised A-number (crypto.KeyRing.lookup),
+never by the sealed value. A merged person keeps their row, marked `merged_into` the kept
+one; finding them leads to the kept person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, fields, replace
+
+import asyncpg
+
+from lifeline_pbx.cases.forms import PersonForm
+from lifeline_pbx.crypto import KeyRing, place
+from lifeline_pbx.db import Conn
+
+_COLUMNS = """p.id, p.a_number, p.names, p.date_of_birth, p.country, p.languages,
+              p.facility_id, f.name AS facility, p.merged_into, p.created_at"""
+_FROM = "persons p LEFT JOIN facilities f ON f.id = p.facility_id"
+MAX_MERGE_HOPS = 5
+
+
+@dataclass(frozen=True)
+class Person:
+    id: uuid.UUID
+    a_number: str  # normalised, 9 digits
+    names: tuple[str, ...]
+    date_of_birth: dt.date | None
+    country: str
+    languages: tuple[str, ...]
+    facility_id: int | None
+    facility: str
+    merged_into: uuid.UUID | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Transfer:
+    facility_id: int
+    facility: str
+    noted_at: dt.datetime
+
+
+def _seal_fields(keys: KeyRing, person_id: uuid.UUID, a_number: str, names: tuple[str, ...],
+                 dob: dt.date | None) -> tuple[bytes, bytes, bytes | None]:
+    return (
+        keys.seal(a_number, place("persons", "a_number", person_id)),
+        keys.seal_json(list(names), place("persons", "names", person_id)),
+        None if dob is None else keys.seal(dob.isoformat(),
+                                            place("persons", "date_of_birth", person_id)),
+    )
+
+
+def _person(row: asyncpg.Record, keys: KeyRing) -> Person:
+    pid = row["id"]
+    dob = row["date_of_birth"]
+    return Person(
+        id=pid,
+        a_number=keys.open(row["a_number"], place("persons", "a_number", pid)),
+        names=tuple(keys.open_json(row["names"], place("persons", "names", pid))),
+        date_of_birth=None if dob is None else dt.date.fromisoformat(
+            keys.open(dob, place("persons", "date_of_birth", pid))),
+        country=row["country"],
+        languages=tuple(row["languages"]),
+        facility_id=row["facility_id"],
+        facility=row["facility"] or "",
+        merged_into=row["merged_into"],
+        created_at=row["created_at"],
+    )
+
+
+async def get(con: Conn, keys: KeyRing, person_id: uuid.UUID, *,
+              follow: bool = True) -> Person | None:
+    """The person, or the person they were merged into (when follow is true)."""
+    for _ in range(MAX_MERGE_HOPS):
+        row = await con.fetchrow(f"SELECT {_COLUMNS} FROM {_FROM} WHERE p.id = $1", person_id)
+        if row is None:
+            return None
+        if not follow or row["merged_into"] is None:
+            return _person(row, keys)
+        person_id = row["merged_into"]
+    return None
+
+
+async def find_by_a_number(con: Conn, keys: KeyRing, normalised: str) -> Person | None:
+    pid = await con.fetchval("SELECT id FROM persons WHERE a_number_key = $1",
+                             keys.lookup(normalised))
+    return None if pid is None else await get(con, keys, pid)
+
+
+async def create(con: Conn, keys: KeyRing, form: PersonForm, user_id: int) -> uuid.UUID:
+    pid = uuid.uuid4()
+    a_number, names, dob = _seal_fields(keys, pid, form.a_number, form.names,
+                                        form.date_of_birth)
+    await con.execute(
+        """INSERT INTO persons (id, a_number_key, a_number, names, date_of_birth, country,
+                                languages, facility_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        pid, keys.lookup(form.a_number), a_number, names, dob, form.country,
+        list(form.languages), form.facility_id,
+    )
+    if form.facility_id is not None:
+        await note_facility(con, pid, form.facility_id, user_id)
+    return pid
+
+
+def updated(person: Person, form: PersonForm) -> Person:
+    """The person with what the form adds or changes; empty fields change nothing."""
+    return replace(
+        person,
+        names=tuple(dict.fromkeys((*person.names, *form.names))),
+        date_of_birth=form.date_of_birth or person.date_of_birth,
+        country=form.country or person.country,
+        languages=tuple(dict.fromkeys((*person.languages, *form.languages))),
+        facility_id=person.facility_id if form.facility_id is None else form.facility_id,
+    )
+
+
+def changed_fields(old: Person, new: Person) -> list[str]:
+    return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
+
+
+async def update(con: Conn, keys: KeyRing, person: Person, form: PersonForm,
+                 user_id: int) -> list[str]:
+    """Apply the form to the person; return the names of the fields that changed."""
+    new = updated(person, form)
+    changed = changed_fields(person, new)
+    if not changed:
+        return []
+    _, names, dob = _seal_fields(keys, new.id, new.a_number, new.names, new.date_of_birth)
+    await con.execute(
+        """UPDATE persons SET names = $2, date_of_birth = $3, country = $4, languages = $5,
+                              facility_id = $6, updated_at = now()
+           WHERE id = $1""",
+        new.id, names, dob, new.country, list(new.languages), new.facility_id,
+    )
+    if "facility_id" in changed and new.facility_id is not None:
+        await note_facility(con, new.id, new.facility_id, user_id)
+    return changed
+
+
+async def note_facility(con: Conn, person_id: uuid.UUID, facility_id: int,
+                        user_id: int) -> None:
+    await con.execute(
+        "INSERT INTO person_facilities (person_id, facility_id, noted_by) VALUES ($1, $2, $3)",
+        person_id, facility_id, user_id,
+    )
+
+
+async def transfers(con: Conn, person_ids: list[uuid.UUID]) -> list[Transfer]:
+    rows = await con.fetch(
+        """SELECT pf.facility_id, f.name, pf.noted_at
+           FROM person_facilities pf JOIN facilities f ON f.id = pf.facility_id
+           WHERE pf.person_id = ANY($1::uuid[]) ORDER BY pf.noted_at, pf.id""",
+        person_ids,
+    )
+    return [Transfer(r["facility_id"], r["name"], r["noted_at"]) for r in rows]
+
+
+async def merged_ids(con: Conn, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """The person and everyone merged into them (directly or through another)."""
+    rows = await con.fetch(
+        """WITH RECURSIVE tree(id) AS (
+               SELECT $1::uuid
+               UNION SELECT p.id FROM persons p JOIN tree t ON p.merged_into = t.id)
+           SELECT id FROM tree""",
+        person_id,
+    )
+    return [r["id"] for r in rows]
+
+
+async def merge(con: Conn, keys: KeyRing, keep: Person, other: Person) -> list[str]:
+    """Move other's intakes, reports, follow-ups and history onto keep; mark other merged.
+
+    Returns the names of what was moved (for the audit entry). Run in a transaction.
+    """
+    moved: list[str] = []
+    for table in ("intakes", "reports", "follow_ups", "person_facilities"):
+        status = await con.execute(
+            f"UPDATE {table} SET person_id = $1 WHERE person_id = $2", keep.id, other.id)
+        if not status.endswith(" 0"):
+            moved.append(table)
+    await con.execute("UPDATE persons SET merged_into = $1 WHERE merged_into = $2",
+                      keep.id, other.id)
+    names = tuple(dict.fromkeys((*keep.names, *other.names)))
+    dob = keep.date_of_birth or other.date_of_birth
+    _, sealed_names, sealed_dob = _seal_fields(keys, keep.id, keep.a_number, names, dob)
+    await con.execute(
+        """UPDATE persons SET names = $2, date_of_birth = $3, country = $4,
+                              languages = $5, updated_at = now() WHERE id = $1""",
+        keep.id, sealed_names, sealed_dob, keep.country or other.country,
+        list(dict.fromkeys((*keep.languages, *other.languages))),
+    )
+    await con.execute("UPDATE persons SET merged_into = $1, updated_at = now() WHERE id = $2",
+                      keep.id, other.id)
+    return [*moved, "names", "merged_into"]

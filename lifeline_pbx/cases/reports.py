@@ -1,0 +1,135 @@
+"""The SQL for reports of conditions and abuse, and the partners they may be shared with.
+
+Only the narrative is sealed: facility, category, severity, dates, who is affected and
+the housing unit stay plain so that reports can be counted and exported without names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.cases.forms import ReportForm
+from lifeline_pbx.crypto import KeyRing, place
+from lifeline_pbx.db import Conn
+
+_COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
+              c.label AS category_label, r.severity, r.occurred_from, r.occurred_to,
+              r.affected, r.housing_unit, r.person_id"""
+_FROM = """reports r JOIN facilities f ON f.id = r.facility_id
+           JOIN report_categories c ON c.code = r.category"""
+MAX_LIST = 500
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    id: uuid.UUID
+    created_at: dt.datetime
+    facility_id: int
+    facility: str
+    category: str
+    category_label: str
+    severity: str
+    occurred_from: dt.date | None
+    occurred_to: dt.date | None
+    affected: str
+    housing_unit: str
+    person_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Report:
+    summary: ReportSummary
+    narrative: str
+    partners: tuple[str, ...]  # names of partners the caller consented to share with
+    created_by: str
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    facility_id: int | None = None
+    category: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def _summary(r: asyncpg.Record) -> ReportSummary:
+    return ReportSummary(
+        r["id"], r["created_at"], r["facility_id"], r["facility"], r["category"],
+        r["category_label"], r["severity"], r["occurred_from"], r["occurred_to"],
+        r["affected"], r["housing_unit"], r["person_id"])
+
+
+async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm, *,
+                 facility_id: int, person_id: uuid.UUID | None, intake_id: uuid.UUID | None,
+                 user_id: int) -> None:
+    await con.execute(
+        """INSERT INTO reports (id, intake_id, person_id, facility_id, category, severity,
+                                occurred_from, occurred_to, affected, housing_unit, narrative,
+                                created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+        report_id, intake_id, person_id, facility_id, form.category, form.severity,
+        form.occurred_from, form.occurred_to, form.affected, form.housing_unit,
+        keys.seal(form.narrative, place("reports", "narrative", report_id)), user_id,
+    )
+    await con.executemany(
+        "INSERT INTO report_consents (report_id, partner_id) VALUES ($1, $2)",
+        [(report_id, partner) for partner in form.partner_ids],
+    )
+
+
+async def get(con: Conn, keys: KeyRing, report_id: uuid.UUID) -> Report | None:
+    row = await con.fetchrow(
+        f"""SELECT {_COLUMNS}, r.narrative, u.display_name AS created_by
+            FROM {_FROM} JOIN users u ON u.id = r.created_by WHERE r.id = $1""",
+        report_id,
+    )
+    if row is None:
+        return None
+    partners = await con.fetch(
+        """SELECT p.name FROM report_consents rc JOIN partners p ON p.id = rc.partner_id
+           WHERE rc.report_id = $1 ORDER BY p.name""",
+        report_id,
+    )
+    narrative = keys.open(row["narrative"], place("reports", "narrative", report_id))
+    return Report(_summary(row), narrative, tuple(p["name"] for p in partners),
+                  row["created_by"])
+
+
+async def search(con: Conn, filters: ReportFilter, limit: int = MAX_LIST) -> list[ReportSummary]:
+    rows = await con.fetch(
+        f"""SELECT {_COLUMNS} FROM {_FROM}
+            WHERE ($1::bigint IS NULL OR r.facility_id = $1)
+              AND ($2::text IS NULL OR r.category = $2)
+              AND ($3::date IS NULL OR r.created_at >= $3::date)
+              AND ($4::date IS NULL OR r.created_at < $4::date + 1)
+            ORDER BY r.created_at DESC LIMIT $5""",
+        filters.facility_id, filters.category, filters.since, filters.until, limit,
+    )
+    return [_summary(r) for r in rows]
+
+
+async def for_persons(con: Conn, person_ids: list[uuid.UUID]) -> list[ReportSummary]:
+    rows = await con.fetch(
+        f"""SELECT {_COLUMNS} FROM {_FROM} WHERE r.person_id = ANY($1::uuid[])
+            ORDER BY r.created_at DESC LIMIT {MAX_LIST}""",
+        person_ids,
+    )
+    return [_summary(r) for r in rows]
+
+
+async def categories(con: Conn, *, enabled_only: bool = True) -> list[tuple[str, str]]:
+    rows = await con.fetch(
+        """SELECT code, label FROM report_categories WHERE enabled OR NOT $1
+           ORDER BY position, label""",
+        enabled_only,
+    )
+    return [(r["code"], r["label"]) for r in rows]
+
+
+async def partners(con: Conn) -> list[tuple[int, str, str]]:
+    rows = await con.fetch("SELECT id, name, kind FROM partners WHERE enabled ORDER BY name")
+    return [(r["id"], r["name"], r["kind"]) for r in rows]

@@ -1,0 +1,196 @@
+"""Pure tables: A-numbers and the case forms, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from multidict import MultiDict
+
+from lifeline_pbx.cases import anumber
+from lifeline_pbx.cases.forms import (
+    Choices,
+    FormInvalid,
+    IntakeForm,
+    parse_follow_up,
+    parse_intake,
+    parse_outcome,
+    parse_report,
+)
+
+TODAY = dt.date(2026, 3, 10)
+CHOICES = Choices(
+    categories=frozenset({"medical_neglect", "use_of_force"}),
+    partners=frozenset({1, 2}),
+    facilities=frozenset({10, 11}),
+    users=frozenset({5, 6}),
+)
+
+
+@pytest.mark.parametrize(("typed", "normal"), [
+    ("A012345678", "012345678"),
+    ("a012345678", "012345678"),
+    ("012345678", "012345678"),
+    ("12345678", "012345678"),
+    ("A12345678", "012345678"),
+    ("A-012-345-678", "012345678"),
+    ("A 012 345 678", "012345678"),
+    ("  A12-345-678  ", "012345678"),
+    ("A- 2 0 8 - 1 2 3 - 4 5 6", "208123456"),
+    ("208123456", "208123456"),
+])
+def test_a_numbers_normalise_to_nine_digits(typed: str, normal: str) -> None:
+    assert anumber.normalise(typed) == normal
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("", "Enter the A-number"),
+    ("   ", "Enter the A-number"),
+    ("A", "has 0"),
+    ("A1234567", "8 or 9 digits; this one has 7"),
+    ("A1234567890", "8 or 9 digits; this one has 10"),
+    ("B12345678", "only digits"),
+    ("A1234S678", "only digits"),
+    ("A12.345.678", "only digits"),
+    ("A12345678<script>", "only digits"),
+    ("A" + "".join(chr(0x661 + i) for i in range(8)), "only digits"),  # Arabic-Indic
+    ("AA12345678", "only digits"),
+    ("A000000000", "all zeros"),
+    ("A" + "1" * 40, "too long"),
+])
+def test_malformed_a_numbers_are_refused_with_a_reason(typed: str, message: str) -> None:
+    with pytest.raises(anumber.ANumberError, match=message):
+        anumber.normalise(typed)
+
+
+def test_display_form() -> None:
+    assert anumber.display("012345678") == "A012-345-678"
+
+
+FULL = {
+    "call_id": "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a11",
+    "facility_id": "10", "language": "es", "triage": "2",
+    "a_number": "A 12-345-678", "person_names": "Ana Pérez\nANA PÉREZ\n\nAna Peres",
+    "person_dob": "1990-05-01", "person_country": "Honduras", "person_facility": "11",
+    "needs_medical": "on", "needs_note": "needs insulin",
+    "family_name": "Rosa", "family_phone": "+1 (555) 010-2000", "family_message": "I am ok",
+    "family_consent": "on",
+    "report_category": "medical_neglect", "report_severity": "high",
+    "report_from": "2026-03-01", "report_to": "2026-03-09", "report_affected": "person",
+    "report_housing_unit": "B-2", "report_narrative": "Denied insulin for 3 days.",
+    "followup_what": "Call the legal partner", "followup_due": "2026-03-11",
+    "followup_assignee": "5",
+}
+
+
+def form(**changes: str) -> MultiDict[str]:
+    data = MultiDict({k: v for k, v in FULL.items() if k not in changes})
+    for key, value in changes.items():
+        if value != "<absent>":
+            data[key] = value
+    return data
+
+
+def parse(**changes: str) -> IntakeForm:
+    return parse_intake(form(**changes), CHOICES, TODAY)
+
+
+def test_a_full_intake_parses() -> None:
+    data = form()
+    data.add("report_consent", "1")
+    data.add("report_consent", "2")
+    intake = parse_intake(data, CHOICES, TODAY)
+    assert intake.person is not None and intake.report is not None
+    assert intake.person.a_number == "012345678"
+    assert intake.person.names == ("Ana Pérez", "Ana Peres")
+    assert intake.person.date_of_birth == dt.date(1990, 5, 1)
+    assert intake.person.languages == ("es",)
+    assert intake.needs == ("medical", "family")  # family contact implies the need
+    assert intake.report.partner_ids == (1, 2)
+    assert intake.follow_up is not None and intake.follow_up.assignee_id == 5
+    assert intake.triage == 2
+
+
+def test_an_empty_intake_has_no_person_report_or_follow_up() -> None:
+    intake = parse_intake(MultiDict(), CHOICES, TODAY)
+    assert (intake.person, intake.report, intake.follow_up, intake.family) == (
+        None, None, None, None)
+
+
+LONG = "x" * 20_001
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"a_number": "A123"}, "a_number", "8 or 9 digits"),
+    ({"a_number": ""}, "a_number", "Enter the A-number to save"),
+    ({"person_names": "n" * 201}, "person_names", "each line at most 200"),
+    ({"person_names": "\n".join(f"n{i}" for i in range(21))}, "person_names", "at most 20"),
+    ({"person_dob": "01/05/1990"}, "person_dob", "YYYY-MM-DD"),
+    ({"person_dob": "2027-01-01"}, "person_dob", "future"),
+    ({"person_dob": "1800-01-01"}, "person_dob", "out of range"),
+    ({"person_country": "c" * 201}, "person_country", "too long"),
+    ({"person_country": "Hon\x00duras"}, "person_country", "cannot be stored"),
+    ({"person_facility": "99"}, "person_facility", "from the list"),
+    ({"person_facility": "ten"}, "person_facility", "from the list"),
+    ({"call_id": "not-a-uuid"}, "call_id", "not valid"),
+    ({"language": "xx"}, "language", "Choose language"),
+    ({"triage": "9"}, "triage", "Choose triage"),
+    ({"needs_note": "n" * 2001}, "needs_note", "too long"),
+    ({"family_phone": "call me maybe"}, "family_phone", "digits"),
+    ({"family_consent": "<absent>"}, "family_consent", "consent"),
+    ({"report_category": "made_up"}, "report_category", "category from the list"),
+    ({"report_severity": "extreme"}, "report_severity", "Choose severity"),
+    ({"report_from": "2026-03-09", "report_to": "2026-03-01"}, "report_to", "before the start"),
+    ({"report_from": "2026-13-01"}, "report_from", "YYYY-MM-DD"),
+    ({"report_affected": "everyone"}, "report_affected", "Choose who"),
+    ({"report_housing_unit": "u" * 101}, "report_housing_unit", "too long"),
+    ({"report_narrative": ""}, "report_narrative", "Enter what happened"),
+    ({"report_narrative": LONG}, "report_narrative", "at most 20,000"),
+    ({"person_facility": "", "facility_id": ""}, "person_facility", "facility the report"),
+    ({"followup_what": "", "followup_due": "2026-03-11"}, "followup_what", "clear the due"),
+    ({"followup_due": "2026-03-01"}, "followup_due", "in the past"),
+    ({"followup_assignee": "7"}, "followup_assignee", "from the list"),
+    ({"followup_what": "w" * 2001}, "followup_what", "too long"),
+])
+def test_bad_intake_fields_are_refused_by_name(
+    changes: dict[str, str], field: str, message: str
+) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        parse(**changes)
+    assert field in refused.value.errors, refused.value.errors
+    assert message in refused.value.errors[field]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(FormInvalid) as refused:
+        parse(a_number="A1", report_severity="", followup_assignee="99")
+    assert set(refused.value.errors) == {"a_number", "report_severity", "followup_assignee"}
+
+
+def test_unknown_partner_consent_is_refused() -> None:
+    data = form()
+    data.add("report_consent", "3")
+    with pytest.raises(FormInvalid) as refused:
+        parse_intake(data, CHOICES, TODAY)
+    assert "report_consent" in refused.value.errors
+
+
+def test_script_in_text_is_kept_as_text() -> None:
+    """Escaping happens where it is shown; the form keeps what was typed."""
+    intake = parse(report_narrative="<script>alert(1)</script>")
+    assert intake.report is not None
+    assert intake.report.narrative == "<script>alert(1)</script>"
+
+
+def test_report_follow_up_and_outcome_forms() -> None:
+    report = parse_report(MultiDict({"report_category": "use_of_force", "report_severity": "low",
+                                     "report_affected": "group",
+                                     "report_narrative": "x"}), CHOICES, TODAY)
+    assert report.affected == "group"
+    with pytest.raises(FormInvalid):
+        parse_report(MultiDict(), CHOICES, TODAY)
+    with pytest.raises(FormInvalid):
+        parse_follow_up(MultiDict({"followup_what": " "}), CHOICES, TODAY)
+    assert parse_outcome(MultiDict({"outcome": "silent"})) == (None, "silent")
+    with pytest.raises(FormInvalid):
+        parse_outcome(MultiDict({"outcome": "intake"}))
