@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from lifeline_pbx import tones
@@ -24,38 +24,12 @@ from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.queues import operator_state, routing
 from lifeline_pbx.queues.offers import Offer, OfferDesk
+from lifeline_pbx.queues.picture import Picture, Talk, Waiter
+from lifeline_pbx.queues.watch import Watchers
 from lifeline_pbx.tasks import spawn
 
 log = logging.getLogger(__name__)
 TICK = 1.0
-
-
-@dataclass
-class Waiter:
-    session: CallSession
-    caller: routing.Caller
-    queue_id: int
-    last_announced: float | None = None
-
-
-@dataclass
-class Talk:
-    session: CallSession
-    operator: str
-    bridge_id: str
-    operator_channel: str
-    queue_id: int
-
-
-@dataclass
-class Picture:
-    waiting: dict[uuid.UUID, Waiter] = field(default_factory=dict)
-    talking: dict[uuid.UUID, Talk] = field(default_factory=dict)
-    operators: dict[str, routing.Operator] = field(default_factory=dict)
-    operator_ids: dict[str, int] = field(default_factory=dict)
-    accept_by_key: set[str] = field(default_factory=set)
-    online: set[str] = field(default_factory=set)
-    policies: dict[int, routing.Policy] = field(default_factory=dict)
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -71,6 +45,7 @@ class Acd:
         self.media_uri = media_uri
         self.picture = Picture()
         self.desk = OfferDesk(self)
+        self.watch = Watchers()  # the operator console and other live views
         self._kick = asyncio.Event()
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
@@ -223,9 +198,11 @@ class Acd:
         await self._unhold(waiter)
         await self.ari.add_to_bridge(bridge_id, waiter.session.channel_id)
         await self.ari.add_to_bridge(bridge_id, offer.channel_id)
-        pic.talking[offer.call_id] = Talk(waiter.session, offer.operator, bridge_id,
-                                          offer.channel_id, waiter.queue_id)
         now = time.time()
+        talk = Talk(waiter.session, offer.operator, bridge_id, offer.channel_id,
+                    waiter.queue_id, now, now - waiter.caller.entered_at)
+        pic.talking[offer.call_id] = talk
+        self.watch.talk_started(talk)
         operator_id = pic.operator_ids.get(offer.operator)
         self.writer.put(records.CallConnected(offer.call_id, _at(now), operator_id))
         self.queue_event("connected", waiter.queue_id, offer.call_id, operator=offer.operator,
@@ -248,6 +225,7 @@ class Acd:
                 spawn(self._finish_talk(talk, hang_up_operator=False))
 
     async def _finish_talk(self, talk: Talk, *, hang_up_operator: bool) -> None:
+        self.watch.talk_ended(talk, self.policy(talk.queue_id).wrapup)
         if hang_up_operator:
             with contextlib.suppress(AriError):
                 await self.ari.hangup(talk.operator_channel)
@@ -263,7 +241,21 @@ class Acd:
         op = replace(op, wrapup_until=now + self.policy(queue_id).wrapup, idle_since=now)
         self.picture.operators[username] = op
         await self.store.save(self.picture.operator_ids[username], op)
+        self.watch.operator_changed(username, None)
         self.kick()
+
+    async def ready(self, username: str) -> bool:
+        """End wrap-up early (the operator saved the intake); False for an unknown operator."""
+        op = self.picture.operators.get(username)
+        if op is None:
+            return False
+        now = time.time()
+        if op.wrapup_until > now:
+            self.picture.operators[username] = op = replace(op, wrapup_until=now)
+            await self.store.save(self.picture.operator_ids[username], op)
+        self.watch.operator_changed(username, None)
+        self.kick()
+        return True
 
     async def missed_or_answered(self, username: str, *, answered: bool, queue_id: int) -> None:
         op = self.picture.operators.get(username)
@@ -274,6 +266,7 @@ class Acd:
         self.picture.operators[username] = op
         operator_id = self.picture.operator_ids[username]
         await self.store.save(operator_id, op, "missed calls" if pause else None)
+        self.watch.operator_changed(username, "missed calls" if pause else None)
         if pause:
             self.queue_event("pause", queue_id, None, operator=username, detail="missed calls")
         self.kick()
@@ -288,6 +281,7 @@ class Acd:
         self.picture.operators[username] = op
         pause_reason = (reason or "break") if action == "pause" else ("" if op.logged_in else None)
         await self.store.save(self.picture.operator_ids[username], op, pause_reason)
+        self.watch.operator_changed(username, pause_reason)
         kind = {"login": "login", "logout": "logout", "pause": "pause", "resume": "unpause"}
         for queue in op.queues:
             self.queue_event(kind[action], int(queue), None, operator=username,

@@ -19,7 +19,8 @@ from lifeline_pbx.queues import routing
 from lifeline_pbx.tasks import spawn
 
 if TYPE_CHECKING:
-    from lifeline_pbx.queues.acd import Acd, Waiter
+    from lifeline_pbx.queues.acd import Acd
+    from lifeline_pbx.queues.picture import Waiter
 
 log = logging.getLogger(__name__)
 ACCEPT_DIGIT = "1"
