@@ -13,6 +13,7 @@ import asyncpg
 
 from lifeline_pbx import config as config_module
 from lifeline_pbx import demo
+from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
@@ -97,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
     prompts.add_argument("languages", nargs="*")
     prompts.set_defaults(func=cmd_prompts)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+    user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     return top
 
 

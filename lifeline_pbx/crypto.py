@@ -90,7 +90,7 @@ def parse_key(name: str, raw: str) -> bytes:
     try:
         key = base64.b64decode(raw.strip(), validate=True)
     except (binascii.Error, ValueError):
-        raise ConfigError(name, "a key must be base64 (make one with `lifeline keys new`)") from None
+        raise ConfigError(name, "a key must be base64 (`lifeline keys new` makes one)") from None
     if len(key) != KEY_BYTES:
         raise ConfigError(name, f"a key must be {KEY_BYTES} bytes, got {len(key)}")
     return key

@@ -5,13 +5,24 @@ The facility names are made up; the DIDs are in the 555 range reserved for ficti
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import asyncpg
 
+from lifeline_pbx.accounts import passwords
+
 SIP_REALM = "lifeline"
 DEMO_OPERATOR = ("Demo Operator", "operator1", "lifeline-demo-1", ["en", "es"])
 DEMO_QUEUE = "Hotline"
+# Web accounts: (username, display name, role, password, SIP account). The admin sets up an
+# authenticator app at first sign-in, as every admin must.
+DEMO_USERS = (
+    ("operator1", "Demo Operator", "operator", "lifeline-demo-operator", "operator1"),
+    ("supervisor1", "Demo Supervisor", "supervisor", "lifeline-demo-supervisor", None),
+    ("admin1", "Demo Admin", "admin", "lifeline-demo-admin", None),
+)
+DEMO_PARTNERS = (("Demo Legal Aid", "legal"), ("Demo Medical Network", "medical"))
 DEMO_FACILITIES = (
     # facility, city, state, contractor, [(did, line name, default language, menu)]
     ("Demo County Processing Center", "Lumpkin", "GA", "Demo Corrections Inc.",
@@ -76,9 +87,29 @@ async def load(con: asyncpg.Connection) -> None:
             "INSERT INTO operator_queues VALUES ($1, $2) ON CONFLICT DO NOTHING",
             operator_id, queue_id,
         )
+        await _load_users(con)
         # The demo operator starts logged in and ready, so a first call reaches them.
         await con.execute(
             """INSERT INTO operator_status (operator_id, logged_in) VALUES ($1, true)
                ON CONFLICT (operator_id) DO NOTHING""",
             operator_id,
         )
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return passwords.hash_password(password)
+
+
+async def _load_users(con: asyncpg.Connection) -> None:
+    for username, display, role, password, operator in DEMO_USERS:
+        await con.execute(
+            """INSERT INTO users (username, display_name, role, password_hash, operator_id)
+               VALUES ($1, $2, $3, $4, (SELECT id FROM operators WHERE sip_username = $5))
+               ON CONFLICT (username) DO NOTHING""",
+            username, display, role, _password_hash(password), operator,
+        )
+    await con.executemany(
+        "INSERT INTO partners (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        DEMO_PARTNERS,
+    )

@@ -11,14 +11,16 @@ import asyncio
 import os
 import shutil
 import socket
+from pathlib import Path
 
-from lifeline_pbx import asterisk_config, demo, prompt_gen
+from lifeline_pbx import asterisk_config, crypto, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import serve
 
+DEMO_KEYS = Path("/var/lib/lifeline-pbx/demo-keys")
 DEMO_CALLER_PASSWORD = "lifeline-demo-caller"  # noqa: S105 - the demo's, printed at start
 
 
@@ -31,6 +33,21 @@ def _address_for_phones(bind: str) -> str:
             return str(probe.getsockname()[0])
         except OSError:
             return "127.0.0.1"
+
+
+def demo_keys() -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+    """The demo's sealing keys: LIFELINE_DATA_KEYS/LIFELINE_LOOKUP_KEY, else a key file kept
+    beside the demo's data (mode 0600), made at first start."""
+    if "LIFELINE_DATA_KEYS" in os.environ and "LIFELINE_LOOKUP_KEY" in os.environ:
+        return (crypto.parse_data_keys("data_keys", os.environ["LIFELINE_DATA_KEYS"]),
+                crypto.parse_key("lookup_key", os.environ["LIFELINE_LOOKUP_KEY"]))
+    DEMO_KEYS.parent.mkdir(parents=True, exist_ok=True)
+    if not DEMO_KEYS.exists():
+        fd = os.open(DEMO_KEYS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"demo1:{crypto.new_key()}\n{crypto.new_key()}\n")
+    data, lookup = DEMO_KEYS.read_text().split()
+    return crypto.parse_data_keys("data_keys", data), crypto.parse_key("lookup_key", lookup)
 
 
 def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
@@ -56,8 +73,11 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
     try:
         asyncio.run(demo.install(dsn))
         instance.start()
+        data_keys, lookup_key = demo_keys()
         config = Config(
             database_url=dsn,
+            data_keys=data_keys,
+            lookup_key=lookup_key,
             ari_url=instance.ari_url,
             ari_user=instance.ari_user,
             ari_password=instance.ari_password,

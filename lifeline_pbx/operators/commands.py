@@ -22,7 +22,7 @@ DatabaseUrl = Callable[[argparse.Namespace], str]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _run(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> None:
+def with_connection(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> None:
     async def main() -> None:
         con = await asyncpg.connect(dsn)
         try:
@@ -51,7 +51,7 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
         print(f"added operator {op.sip_username} ({op.display_name}), "
               f"languages {', '.join(op.languages)}, serving {len(queues)} queue(s)")
 
-    _run(dsn, work)
+    with_connection(dsn, work)
     print(f"SIP account: user {new.sip_username}, realm {SIP_REALM}")
     if not args.password_stdin:
         print(f"password: {password}")
@@ -64,7 +64,7 @@ def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
         state = "enabled" if op.enabled else "disabled"
         print(f"operator {op.sip_username} ({op.display_name}) {state}")
 
-    _run(dsn, work)
+    with_connection(dsn, work)
 
 
 def format_table(operators: list[store.Operator]) -> str:
@@ -86,7 +86,7 @@ def cmd_list(args: argparse.Namespace, dsn: str) -> None:
         operators = await store.list_all(con)
         print(format_table(operators) if operators else "no operators")
 
-    _run(dsn, work)
+    with_connection(dsn, work)
 
 
 def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:

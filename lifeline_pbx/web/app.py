@@ -1,4 +1,4 @@
-"""The web server: an app factory, its routes, and the error pages."""
+"""The web server: an app factory, its middlewares, and the routes of each feature."""
 
 from __future__ import annotations
 
@@ -8,16 +8,21 @@ from typing import TYPE_CHECKING
 import jinja2
 from aiohttp import web
 
+from lifeline_pbx import config as config_module
 from lifeline_pbx.paths import HOME
+from lifeline_pbx.web import auth, errors, login
+from lifeline_pbx.web.keys import KEYS, LIFELINE, TEMPLATES
 
 if TYPE_CHECKING:
     from lifeline_pbx.service import Lifeline
 
-LIFELINE: web.AppKey[Lifeline] = web.AppKey("lifeline")
-TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
+__all__ = ["KEYS", "LIFELINE", "TEMPLATES", "create_app"]
+
 WEB_DIR = HOME / "web"
+MAX_BODY = 256 * 1024  # forms and drafts; nothing larger is accepted
 
 
+@auth.public
 async def health(request: web.Request) -> web.Response:
     lifeline = request.app[LIFELINE]
     database = "ok"
@@ -34,16 +39,6 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
-async def index(request: web.Request) -> web.Response:
-    template = request.app[TEMPLATES].get_template("index.html")
-    lifeline = request.app[LIFELINE]
-    html = template.render(
-        asterisk_connected=lifeline.connected.is_set(),
-        live_calls=len(lifeline.dispatcher.sessions),
-    )
-    return web.Response(text=html, content_type="text/html")
-
-
 @web.middleware
 async def security_headers(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -51,22 +46,28 @@ async def security_headers(
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault(
-        "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"
+        "Content-Security-Policy",
+        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")  # case data stays off disk
     return response
 
 
 def create_app(lifeline: Lifeline) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=1024**2)
+    app = web.Application(
+        middlewares=[security_headers, errors.error_pages, auth.access], client_max_size=MAX_BODY
+    )
     app[LIFELINE] = lifeline
+    app[KEYS] = config_module.key_ring(lifeline.config)
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    app.router.add_get("/", index, name="index")
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", WEB_DIR / "static", name="static")
+    login.routes(app)
     return app

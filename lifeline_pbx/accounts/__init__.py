@@ -1,0 +1,1 @@
+"""Web accounts: users and roles, passwords, sessions, login throttling, second factor."""

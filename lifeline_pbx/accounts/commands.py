@@ -1,0 +1,132 @@
+"""`lifeline user add|list|disable|enable|reset-password|reset-second-factor`.
+
+The first admin is made here; later users can be made in the web UI by an admin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable
+from typing import TypeAlias
+
+import asyncpg
+
+from lifeline_pbx.accounts import passwords, users
+from lifeline_pbx.operators.commands import (
+    DatabaseUrl,
+    Subparsers,
+    read_password,
+    with_connection,
+)
+
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
+Command = Callable[[argparse.Namespace, str], None]
+
+
+def _new_password(args: argparse.Namespace) -> tuple[str, bool]:
+    """The password from stdin, or a generated one (then shown once)."""
+    if args.password_stdin:
+        return read_password(sys.stdin), False
+    return secrets.token_urlsafe(12), True
+
+
+def cmd_add(args: argparse.Namespace, dsn: str) -> None:
+    password, generated = _new_password(args)
+    problem = passwords.problem(password, args.username)
+    if problem:
+        raise users.UserError(problem)
+    hashed = passwords.hash_password(password)
+
+    async def work(con: Connection) -> None:
+        await users.create(con, args.username, args.name or args.username, args.role, hashed,
+                           args.operator)
+
+    with_connection(dsn, work)
+    print(f"user {args.username} ({args.role}) added")
+    if generated:
+        print(f"password: {password}  (shown once)")
+    if args.role == "admin":
+        print("admins set up an authenticator app at their first sign-in")
+
+
+def cmd_list(args: argparse.Namespace, dsn: str) -> None:
+    async def work(con: Connection) -> None:
+        for u in await users.all_users(con):
+            print(f"{u.username:20} {u.role:10} {'enabled' if u.enabled else 'disabled':8} "
+                  f"{'2FA' if u.totp_secret else '   '} {u.operator_username or '-'}")
+
+    with_connection(dsn, work)
+
+
+def _set_enabled(enabled: bool) -> Command:
+    def cmd(args: argparse.Namespace, dsn: str) -> None:
+        async def work(con: Connection) -> None:
+            if not await users.set_enabled(con, args.username, enabled):
+                raise users.UserError(f"no user {args.username!r}")
+
+        with_connection(dsn, work)
+        print(f"user {args.username} {'enabled' if enabled else 'disabled'}")
+
+    return cmd
+
+
+def cmd_reset_password(args: argparse.Namespace, dsn: str) -> None:
+    password, generated = _new_password(args)
+    problem = passwords.problem(password, args.username)
+    if problem:
+        raise users.UserError(problem)
+    hashed = passwords.hash_password(password)
+
+    async def work(con: Connection) -> None:
+        user = await users.by_username(con, args.username)
+        if user is None:
+            raise users.UserError(f"no user {args.username!r}")
+        async with con.transaction():
+            await users.set_password(con, user.id, hashed)
+            await con.execute("DELETE FROM web_sessions WHERE user_id = $1", user.id)
+
+    with_connection(dsn, work)
+    print(f"password of {args.username} changed; their sessions ended")
+    if generated:
+        print(f"password: {password}  (shown once)")
+
+
+def cmd_reset_second_factor(args: argparse.Namespace, dsn: str) -> None:
+    async def work(con: Connection) -> None:
+        user = await users.by_username(con, args.username)
+        if user is None:
+            raise users.UserError(f"no user {args.username!r}")
+        await users.set_totp(con, user.id, None)
+
+    with_connection(dsn, work)
+    print(f"second factor of {args.username} removed; they set a new one at next sign-in")
+
+
+def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
+    top = sub.add_parser("user", help="web accounts: operators, supervisors, admins")
+    cmds = top.add_subparsers(dest="user_command", required=True)
+
+    def bind(parser: argparse.ArgumentParser, func: Command) -> None:
+        parser.set_defaults(func=lambda args: func(args, database_url(args)))
+
+    add = cmds.add_parser("add", help="add a user (prints a generated password)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=users.ROLES, required=True)
+    add.add_argument("--name", default="", help="display name")
+    add.add_argument("--operator", default=None, help="their SIP account (operator username)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    bind(add, cmd_add)
+    bind(cmds.add_parser("list", help="list users"), cmd_list)
+    for name, enabled in (("disable", False), ("enable", True)):
+        p = cmds.add_parser(name, help=f"{name} a user (disabling ends their sessions)")
+        p.add_argument("username")
+        bind(p, _set_enabled(enabled))
+    reset = cmds.add_parser("reset-password", help="set a new password, end their sessions")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+    bind(reset, cmd_reset_password)
+    second = cmds.add_parser("reset-second-factor", help="remove a lost authenticator")
+    second.add_argument("username")
+    bind(second, cmd_reset_second_factor)

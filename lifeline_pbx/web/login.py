@@ -1,0 +1,166 @@
+"""Sign-in pages: password, second factor, enrolment of a second factor, sign-out."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiohttp import web
+
+from lifeline_pbx import crypto
+from lifeline_pbx.accounts import sessions, signin, totp
+from lifeline_pbx.web.auth import (
+    COOKIE,
+    LOGIN_COOKIE,
+    cookie_options,
+    public,
+    require,
+    set_session_cookie,
+)
+from lifeline_pbx.web.keys import KEYS, LIFELINE, SESSION, USER
+from lifeline_pbx.web.render import render
+
+
+def _next(raw: str | None) -> str:
+    """Only a path on this site: never '//host' or 'https://...' (an open redirect)."""
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/"
+
+
+def _address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+@public
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request.get(USER) is not None:
+        raise web.HTTPSeeOther(_next(request.query.get("next")))
+    return _login_form(request, "", 200, request.query.get("next", "/"))
+
+
+def _login_form(request: web.Request, error: str, status: int, next_path: str) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status=status, error=error,
+                      login_token=token, next_path=_next(next_path))
+    response.set_cookie(LOGIN_COOKIE, token, **cookie_options(request))
+    return response
+
+
+@public
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+    next_path = _next(str(form.get("next", "/")))
+    lifeline = request.app[LIFELINE]
+    outcome = await signin.with_password(lifeline.pool, username, password, _address(request))
+    if outcome.token is None:
+        status = 429 if outcome.retry_after else 401
+        response = _login_form(request, outcome.error, status, next_path)
+        if outcome.retry_after:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    await _end_old_session(request)
+    target = {"second_factor": "/login/code", "enrol": "/account/second-factor"}.get(
+        outcome.stage or "", next_path)
+    response = web.HTTPSeeOther(target)
+    set_session_cookie(request, response, outcome.token)
+    response.del_cookie(LOGIN_COOKIE, path="/")
+    raise response
+
+
+async def _end_old_session(request: web.Request) -> None:
+    session = request.get(SESSION)
+    if session is not None:
+        async with request.app[LIFELINE].pool.acquire() as con:
+            await sessions.delete(con, session.token_hash)
+
+
+@public
+async def code_page(request: web.Request) -> web.StreamResponse:
+    session = request.get(SESSION)
+    if session is None or session.stage != "second_factor":
+        raise web.HTTPSeeOther("/login")
+    return render(request, "login_code.html", error="")
+
+
+@public
+async def code(request: web.Request) -> web.StreamResponse:
+    session = request.get(SESSION)
+    if session is None or session.stage != "second_factor":
+        raise web.HTTPSeeOther("/login")
+    form = await request.post()
+    outcome = await signin.with_code(request.app[LIFELINE].pool, request.app[KEYS], session,
+                                     str(form.get("code", ""))[:16], _address(request))
+    if outcome.token is None:
+        return render(request, "login_code.html", status=429 if outcome.retry_after else 401,
+                      error=outcome.error)
+    response = web.HTTPSeeOther("/")
+    set_session_cookie(request, response, outcome.token)
+    raise response
+
+
+def _enrol_place(session: sessions.Session) -> str:
+    return crypto.place("enrolment", "secret", session.token_hash.hex())
+
+
+def _enrol_form(request: web.Request, session: sessions.Session, secret: str,
+                error: str = "", status: int = 200) -> web.Response:
+    sealed = request.app[KEYS].seal(secret, _enrol_place(session)).hex()
+    username = request[USER].username if USER in request else ""
+    return render(request, "enrol.html", status=status, error=error, secret=secret,
+                  sealed=sealed, otpauth=totp.uri(secret, username or "lifeline"))
+
+
+@public
+async def enrol_page(request: web.Request) -> web.StreamResponse:
+    """Admins must set up a second factor before anything else; others may choose to."""
+    session = request.get(SESSION)
+    if session is None or session.stage not in ("enrol", "full"):
+        raise web.HTTPSeeOther("/login")
+    return _enrol_form(request, session, totp.new_secret())
+
+
+@public
+async def enrol(request: web.Request) -> web.StreamResponse:
+    session = request.get(SESSION)
+    if session is None or session.stage not in ("enrol", "full"):
+        raise web.HTTPSeeOther("/login")
+    form = await request.post()
+    keys = request.app[KEYS]
+    try:
+        secret = keys.open(bytes.fromhex(str(form.get("sealed", ""))), _enrol_place(session))
+    except (ValueError, crypto.SealError):
+        raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
+    outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
+                                 str(form.get("code", ""))[:16])
+    if outcome.token is None:
+        return _enrol_form(request, session, secret, outcome.error, 422)
+    response = web.HTTPSeeOther("/")
+    set_session_cookie(request, response, outcome.token)
+    raise response
+
+
+@public
+async def logout(request: web.Request) -> web.StreamResponse:
+    await _end_old_session(request)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response
+
+
+@require("operator")
+async def home(request: web.Request) -> web.StreamResponse:
+    lifeline = request.app[LIFELINE]
+    return render(request, "index.html", asterisk_connected=lifeline.connected.is_set(),
+                  live_calls=len(lifeline.dispatcher.sessions))
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/", home, name="index")
+    app.router.add_get("/login", login_page, name="login")
+    app.router.add_post("/login", login)
+    app.router.add_get("/login/code", code_page, name="login-code")
+    app.router.add_post("/login/code", code)
+    app.router.add_get("/account/second-factor", enrol_page, name="enrol")
+    app.router.add_post("/account/second-factor", enrol)
+    app.router.add_post("/logout", logout, name="logout")

@@ -1,0 +1,22 @@
+"""Rendering a page: the template, the signed-in user and the CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from lifeline_pbx.web.keys import SESSION, TEMPLATES, USER
+
+
+def render(
+    request: web.Request, template: str, *, status: int = 200, **context: Any
+) -> web.Response:
+    session = request.get(SESSION)
+    html = request.app[TEMPLATES].get_template(template).render(
+        user=request.get(USER),
+        csrf_token=session.csrf_token if session else "",
+        path=request.path,
+        **context,
+    )
+    return web.Response(text=html, content_type="text/html", status=status)

@@ -1,0 +1,149 @@
+"""The web tier: the app with its web server on a free port, and signed-in HTTP clients.
+
+Clients speak HTTP to the real server (aiohttp's client, a cookie jar per user), fetch
+the CSRF token from the page like a browser would, and post it back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pyotp
+import pytest
+
+from lifeline_pbx import demo
+from lifeline_pbx.accounts import passwords
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.service import Lifeline
+from tests.conftest import app_config
+from tests.waiting import wait_for
+
+PASSWORDS = {username: password for username, _, _, password, _ in demo.DEMO_USERS}
+_META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+_LOGIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
+_SEALED = re.compile(r'name="sealed" value="([0-9a-f]+)"')
+_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+
+
+@dataclass
+class Client:
+    """One person's browser, as far as HTTP goes."""
+
+    base_url: str
+    http: aiohttp.ClientSession
+    csrf: str = ""
+    totp_secret: str = ""
+    last: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, str]:
+        async with self.http.get(self.url(path), allow_redirects=False, **kw) as r:
+            text = await r.text()
+            if m := _META.search(text):
+                self.csrf = m.group(1) or self.csrf
+            return r.status, text
+
+    async def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: str | None = None,
+                   **kw: Any) -> tuple[int, str]:
+        form = {"csrf_token": self.csrf if csrf is None else csrf, **(data or {})}
+        async with self.http.post(self.url(path), data=form, allow_redirects=False, **kw) as r:
+            self.last = {"location": r.headers.get("Location", "")}
+            return r.status, await r.text()
+
+    async def post_json(self, path: str, body: Any, *, csrf: str | None = None) -> tuple[int, Any]:
+        headers = {"X-CSRF-Token": self.csrf if csrf is None else csrf,
+                   "Accept": "application/json"}
+        async with self.http.post(self.url(path), json=body, headers=headers,
+                                  allow_redirects=False) as r:
+            return r.status, await r.json(content_type=None)
+
+    def session_cookie(self) -> str:
+        for cookie in self.http.cookie_jar:
+            if cookie.key == "lifeline_session":
+                return cookie.value
+        return ""
+
+    async def sign_in(self, username: str, password: str | None = None) -> int:
+        """Password (and the second factor for admins, enrolling it the first time)."""
+        status, page = await self.get("/login")
+        token = _LOGIN_TOKEN.search(page)
+        assert token, "no login token on the sign-in page"
+        status, _ = await self.post("/login", {
+            "username": username, "password": password or PASSWORDS[username], "next": "/",
+        }, csrf=token.group(1))
+        where = self.last["location"]
+        if status == 303 and where == "/account/second-factor":
+            _, page = await self.get(where)
+            self.totp_secret = _SECRET.search(page).group(1)  # type: ignore[union-attr]
+            sealed = _SEALED.search(page).group(1)  # type: ignore[union-attr]
+            code = pyotp.TOTP(self.totp_secret).now()
+            status, _ = await self.post(where, {"sealed": sealed, "code": code})
+        elif status == 303 and where == "/login/code":
+            await self.get(where)
+            status, _ = await self.post(where, {"code": pyotp.TOTP(self.totp_secret).now()})
+        if status == 303:
+            await self.get("/")  # picks up the session's CSRF token
+        return status
+
+
+@dataclass
+class WebApp:
+    app: Lifeline
+    dsn: str
+    base_url: str
+    _clients: list[aiohttp.ClientSession] = field(default_factory=list)
+
+    async def client(self) -> Client:
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        self._clients.append(http)
+        return Client(self.base_url, http)
+
+    async def signed_in(self, username: str) -> Client:
+        client = await self.client()
+        assert await client.sign_in(username) == 303, f"{username} could not sign in"
+        return client
+
+    async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        con = await asyncpg.connect(self.dsn)
+        try:
+            return await con.fetch(query, *args)
+        finally:
+            await con.close()
+
+    async def close(self) -> None:
+        for http in self._clients:
+            await http.close()
+
+
+async def add_user(dsn: str, username: str, role: str, password: str,
+                   operator: str | None = None) -> None:
+    con = await asyncpg.connect(dsn)
+    try:
+        await con.execute(
+            """INSERT INTO users (username, display_name, role, password_hash, operator_id)
+               VALUES ($1, $1, $2, $3, (SELECT id FROM operators WHERE sip_username = $4))""",
+            username, role, passwords.hash_password(password), operator,
+        )
+    finally:
+        await con.close()
+
+
+@pytest.fixture
+async def web(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
+    port = asterisk.free_port()
+    app = Lifeline(app_config(pbx, app_dsn, prompts_dir, web_port=port))
+    await app.start()
+    await wait_for(app.connected.is_set, what="ARI connected")
+    web_app = WebApp(app, app_dsn, f"http://127.0.0.1:{port}")
+    try:
+        yield web_app
+    finally:
+        await web_app.close()
+        await app.stop()
