@@ -1,0 +1,231 @@
+"""The case record against a real PostgreSQL: sealing, lookup, one transaction, drafts,
+merge, audit and follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from multidict import MultiDict
+
+from lifeline_pbx import crypto
+from lifeline_pbx.cases import anumber, drafts, followups, people, service
+from lifeline_pbx.cases.forms import FormInvalid, parse_intake
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
+NAME = "Zyxwer Quompton"
+NARRATIVE = "Guards denied insulin to the caller for nine days straight"
+A_NUMBER = "A098765432"
+DOB = "1987-02-13"
+
+
+@dataclass
+class World:
+    con: asyncpg.Connection
+    operator: int
+    other: int
+    supervisor: int
+    facility: int
+    facility2: int
+    call: uuid.UUID
+
+
+async def add_user(con: asyncpg.Connection, username: str, role: str) -> int:
+    user_id: int = await con.fetchval(
+        """INSERT INTO users (username, display_name, role, password_hash)
+           VALUES ($1, $1, $2, 'x') RETURNING id""", username, role)
+    return user_id
+
+
+async def add_call(con: asyncpg.Connection, facility: int) -> uuid.UUID:
+    call_id = uuid.uuid4()
+    await con.execute(
+        """INSERT INTO calls (id, channel_id, channel_name, did, facility_id, caller_number,
+                              caller_name, started_at)
+           VALUES ($1, 'c', 'PJSIP/c', '100', $2, '', '', now())""", call_id, facility)
+    return call_id
+
+
+@pytest.fixture
+async def world(app_dsn: str) -> AsyncIterator[World]:
+    con = await asyncpg.connect(app_dsn)
+    try:
+        facilities = [r["id"] for r in await con.fetch("SELECT id FROM facilities ORDER BY id")]
+        await con.execute("INSERT INTO partners (name, kind) VALUES ('Legal Aid', 'legal')")
+        yield World(con, await add_user(con, "op1", "operator"),
+                    await add_user(con, "op2", "operator"),
+                    await add_user(con, "sup", "supervisor"),
+                    facilities[0], facilities[1], await add_call(con, facilities[0]))
+    finally:
+        await con.close()
+
+
+def intake_form(w: World, **changes: str) -> MultiDict[str]:
+    data = MultiDict({
+        "call_id": str(w.call), "facility_id": str(w.facility), "language": "es",
+        "a_number": A_NUMBER, "person_names": NAME, "person_dob": DOB,
+        "person_country": "Honduras", "person_facility": str(w.facility),
+        "needs_medical": "on", "report_category": "medical_neglect",
+        "report_severity": "high", "report_affected": "person", "report_narrative": NARRATIVE,
+        "followup_what": "Phone the medical partner", "followup_due": "2099-01-01",
+        "followup_assignee": str(w.operator),
+    })
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+async def save(w: World, user: int | None = None, **changes: str) -> service.Saved:
+    choices = await service.choices(w.con)
+    form = parse_intake(intake_form(w, **changes), choices)
+    return await service.save_intake(w.con, KEYS, user or w.operator, form)
+
+
+async def count(con: asyncpg.Connection, table: str) -> int:
+    value: int = await con.fetchval(f"SELECT count(*) FROM {table}")
+    return value
+
+
+async def test_raw_rows_hold_no_plaintext(world: World) -> None:
+    await drafts.save(world.con, KEYS, world.operator, world.call, {"narrative": NARRATIVE})
+    await save(world, call_id=str(await add_call(world.con, world.facility)))
+    secrets = [NAME, NARRATIVE, "098765432", "98765432", DOB, "Phone the medical"]
+    for table in ("persons", "intakes", "reports", "follow_ups", "drafts", "audit_log",
+                  "person_facilities"):
+        for row in await world.con.fetch(f"SELECT * FROM {table}"):
+            raw = b"".join(v if isinstance(v, bytes) else str(v).encode() for v in row.values())
+            for secret in secrets:
+                assert secret.encode() not in raw, (table, secret)
+
+
+async def test_lookup_finds_the_person_across_formats(world: World) -> None:
+    saved = await save(world)
+    for typed in ("A098765432", "98765432", "A-098-765-432", "a 98 765 432"):
+        found = await people.find_by_a_number(world.con, KEYS, anumber.normalise(typed))
+        assert found is not None and found.id == saved.person_id
+        assert found.names == (NAME,) and found.date_of_birth == dt.date(1987, 2, 13)
+    assert await people.find_by_a_number(world.con, KEYS, "012345678") is None
+
+
+async def test_a_repeat_call_updates_the_person_and_notes_the_transfer(world: World) -> None:
+    first = await save(world)
+    call2 = await add_call(world.con, world.facility2)
+    second = await save(world, call_id=str(call2), person_names="Zyxwer Quompten",
+                        person_facility=str(world.facility2), report_category="",
+                        followup_what="", followup_due="")
+    assert second.person_id == first.person_id and second.report_id is None
+    person = await people.get(world.con, KEYS, first.person_id)  # type: ignore[arg-type]
+    assert person is not None
+    assert person.names == (NAME, "Zyxwer Quompten") and person.facility_id == world.facility2
+    history = await service.history(world.con, KEYS, person, world.supervisor)
+    assert [t.facility_id for t in history.transfers] == [world.facility, world.facility2]
+    assert len(history.intakes) == 2 and len(history.reports) == 1
+    assert [f.what for f in history.follow_ups] == ["Phone the medical partner"]
+    audit = await world.con.fetch("SELECT action, entity, fields FROM audit_log ORDER BY id")
+    assert ("update", "person", ["facility_id", "names"]) in [tuple(r) for r in audit]
+    assert audit[-1]["action"] == "view" and "narrative" not in audit[-1]["fields"]
+
+
+async def test_an_invalid_report_saves_nothing(world: World) -> None:
+    with pytest.raises(FormInvalid):
+        await save(world, report_narrative="")
+    # and a database refusal half-way (a call that does not exist) rolls everything back
+    with pytest.raises(service.NotFound):
+        await save(world, call_id=str(uuid.uuid4()))
+    for table in ("persons", "intakes", "reports", "follow_ups", "audit_log"):
+        assert await count(world.con, table) == 0, table
+
+
+async def test_saving_deletes_the_draft_and_twice_is_a_conflict(world: World) -> None:
+    await drafts.save(world.con, KEYS, world.operator, world.call, {"a_number": "A1"})
+    await save(world)
+    assert await drafts.get(world.con, KEYS, world.operator, world.call) is None
+    with pytest.raises(service.Conflict):
+        await save(world)
+    assert await count(world.con, "intakes") == 1
+
+
+async def test_drafts_are_per_user(world: World) -> None:
+    await drafts.save(world.con, KEYS, world.operator, world.call, {"note": "one"})
+    await drafts.save(world.con, KEYS, world.operator, world.call, {"note": "two"})
+    mine = await drafts.get(world.con, KEYS, world.operator, world.call)
+    assert mine is not None and mine.body == {"note": "two"}
+    assert await drafts.get(world.con, KEYS, world.other, world.call) is None
+    assert await drafts.latest(world.con, KEYS, world.other) is None
+    await drafts.delete(world.con, world.other, world.call)  # not theirs: nothing happens
+    assert await drafts.latest(world.con, KEYS, world.operator) is not None
+    assert await count(world.con, "drafts") == 1
+
+
+async def test_outcome_only_intake(world: World) -> None:
+    intake_id = await service.save_outcome(world.con, world.operator, world.call, "silent")
+    row = await world.con.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
+    assert row["outcome"] == "silent" and row["person_id"] is None
+    assert row["facility_id"] == world.facility
+    with pytest.raises(service.Conflict):
+        await service.save_outcome(world.con, world.operator, world.call, "hung_up")
+
+
+async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
+    kept = await save(world)
+    call2 = await add_call(world.con, world.facility)
+    dup = await save(world, call_id=str(call2), a_number="A098765433",
+                     person_names="Z. Quompton")
+    assert kept.person_id and dup.person_id and kept.person_id != dup.person_id
+    await service.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+    found = await people.find_by_a_number(world.con, KEYS, "098765433")
+    assert found is not None and found.id == kept.person_id
+    assert found.names == (NAME, "Z. Quompton")
+    history = await service.history(world.con, KEYS, found, world.supervisor)
+    assert len(history.intakes) == 2 and len(history.reports) == 2
+    assert len(history.follow_ups) == 2
+    merges = await world.con.fetch(
+        "SELECT entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
+    assert [r["entity_id"] for r in merges] == [str(kept.person_id), str(dup.person_id)]
+    assert "intakes" in merges[0]["fields"]
+    with pytest.raises(service.Conflict):
+        await service.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+
+
+async def test_audit_names_fields_never_values(world: World) -> None:
+    saved = await save(world)
+    assert saved.report_id is not None
+    await service.open_report(world.con, KEYS, saved.report_id, world.supervisor)
+    rows = await world.con.fetch("SELECT user_id, action, entity, fields FROM audit_log")
+    seen = {(r["action"], r["entity"]) for r in rows}
+    assert seen == {("create", "person"), ("create", "intake"), ("create", "report"),
+                    ("create", "follow_up"), ("view", "report")}
+    person = next(r for r in rows if r["entity"] == "person")
+    assert person["fields"] == ["a_number", "country", "date_of_birth", "facility_id",
+                                "languages", "names"]
+    view = next(r for r in rows if r["action"] == "view")
+    assert view["user_id"] == world.supervisor and "narrative" in view["fields"]
+    with pytest.raises(asyncpg.RaiseError, match="append-only"):
+        await world.con.execute("DELETE FROM audit_log")
+
+
+async def test_follow_ups_mine_and_overdue(world: World) -> None:
+    saved = await save(world)
+    late = uuid.uuid4()
+    await world.con.execute(
+        """INSERT INTO follow_ups (id, what, assignee_id, due_on, created_by)
+           VALUES ($1, $2, $3, $4, $3)""",
+        late, KEYS.seal("Visit", crypto.place("follow_ups", "what", late)), world.other,
+        dt.date.today() - dt.timedelta(days=1))
+    today = dt.date.today()
+    mine = await followups.mine(world.con, KEYS, world.operator)
+    assert [f.id for f in mine] == [saved.follow_up_id]
+    overdue = await followups.overdue(world.con, KEYS, today)
+    assert [f.id for f in overdue] == [late] and overdue[0].overdue(today)
+    assert await followups.overdue(world.con, KEYS, today, world.operator) == []
+    await service.set_follow_up(world.con, late, world.supervisor, status="done",
+                                assignee_id=world.operator)
+    assert await followups.overdue(world.con, KEYS, today) == []
+    with pytest.raises(service.NotFound):
+        await service.set_follow_up(world.con, uuid.uuid4(), world.supervisor, status="done",
+                                    assignee_id=None)
