@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from lifeline_pbx import config as config_module
+from lifeline_pbx.console import views as console_views
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.web import auth, errors, login
 from lifeline_pbx.web.keys import KEYS, LIFELINE, TEMPLATES
@@ -70,4 +71,5 @@ def create_app(lifeline: Lifeline) -> web.Application:
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     login.routes(app)
+    console_views.routes(app)
     return app

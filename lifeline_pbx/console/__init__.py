@@ -1,0 +1,1 @@
+"""The operator console: availability, the live screen pop and the intake form."""

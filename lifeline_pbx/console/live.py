@@ -1,0 +1,226 @@
+"""The live hub: what the call distributor does, published to each operator's open consoles.
+
+In-process publish/subscribe keyed by the operator's SIP username. The distributor calls
+the hub's hooks (queues/watch.Watcher) synchronously; the hub queues them and one worker
+turns them into messages in order (a screen pop that needs the line's name from the
+database is never overtaken by the call's end). Each open console is a Subscription with
+a bounded queue: a console that cannot keep up is closed and reconnects to a fresh
+snapshot rather than holding memory.
+
+One process per Asterisk owns its operators' calls, so an in-process hub is enough; with
+several nodes each node's hub serves the consoles of the calls it bridges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from lifeline_pbx.console import messages
+from lifeline_pbx.console.messages import Message, PopInfo
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.picture import Talk
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 64
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+@dataclass(eq=False)
+class Subscription:
+    username: str
+    queue: asyncio.Queue[Message | None] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    closed: bool = False
+    signed_out: bool = False  # closed because the session ended (the console stops trying)
+
+    def put(self, message: Message) -> bool:
+        """Queue a message; False when the console fell too far behind."""
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)  # wakes a consumer waiting on an empty queue
+
+    async def messages(self) -> AsyncIterator[Message]:
+        while not self.closed:
+            message = await self.queue.get()
+            if message is None:
+                return
+            yield message
+
+
+@dataclass(frozen=True)
+class _Started:
+    talk: Talk
+
+
+@dataclass(frozen=True)
+class _Ended:
+    talk: Talk
+    wrapup: float
+
+
+@dataclass(frozen=True)
+class _Changed:
+    username: str
+    pause_reason: str | None
+
+
+_Hook = _Started | _Ended | _Changed
+
+
+class LiveHub:
+    acd: Acd
+    pool: asyncpg.Pool
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = {}
+        self._hooks: asyncio.Queue[_Hook] = asyncio.Queue()
+        self._reasons: dict[str, str] = {}
+        self._line_names: dict[int, str] = {}
+
+    def bind(self, acd: Acd, pool: asyncpg.Pool) -> None:
+        """Attach to the running distributor (at web app start-up)."""
+        self.acd = acd
+        self.pool = pool
+        acd.watch.add(self)
+
+    # --- the distributor's hooks (queues/watch.Watcher) --------------------------------
+    def talk_started(self, talk: Talk) -> None:
+        self._hooks.put_nowait(_Started(talk))
+
+    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        self._hooks.put_nowait(_Ended(talk, wrapup))
+
+    def operator_changed(self, username: str, pause_reason: str | None) -> None:
+        self._hooks.put_nowait(_Changed(username, pause_reason))
+
+    async def run(self) -> None:
+        while True:
+            hook = await self._hooks.get()
+            try:
+                await self._handle(hook)
+            except Exception:
+                log.exception("console hub hook failed kind=%s", type(hook).__name__)
+
+    async def _handle(self, hook: _Hook) -> None:
+        if isinstance(hook, _Started):
+            pop = await self._pop(hook.talk)
+            self.publish(hook.talk.operator, messages.call(pop, time.time()))
+        elif isinstance(hook, _Ended):
+            self.publish(hook.talk.operator, messages.call_ended(
+                str(hook.talk.session.call_id), hook.wrapup, time.time()))
+        else:
+            if hook.pause_reason is not None:
+                self._reasons[hook.username] = hook.pause_reason
+            self.publish(hook.username, await self.state(hook.username))
+
+    # --- consoles ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def subscribe(self, username: str) -> Iterator[Subscription]:
+        sub = Subscription(username)
+        self._subs.setdefault(username, set()).add(sub)
+        try:
+            yield sub
+        finally:
+            subs = self._subs.get(username, set())
+            subs.discard(sub)
+            if not subs:
+                self._subs.pop(username, None)
+
+    def publish(self, username: str, message: Message) -> None:
+        for sub in list(self._subs.get(username, ())):
+            if not sub.put(message):
+                log.warning("console too slow, closing it operator=%s", username)
+                self._subs[username].discard(sub)
+                sub.close()
+
+    def close_all(self) -> None:
+        """The server is stopping: every console is told to go (and will reconnect)."""
+        for subs in list(self._subs.values()):
+            for sub in list(subs):
+                sub.close()
+
+    async def snapshot(self, username: str) -> list[Message]:
+        """What a console that just (re)connected needs: the state, and the call if talking."""
+        found: list[Message] = [await self.state(username)]
+        for talk in list(self.acd.picture.talking.values()):
+            if talk.operator == username:
+                found.append(messages.call(await self._pop(talk), time.time()))
+        return found
+
+    async def state(self, username: str) -> Message:
+        op = self.acd.picture.operators.get(username)
+        on_call = any(t.operator == username for t in self.acd.picture.talking.values())
+        reason = ""
+        if op is not None and op.paused:
+            reason = self._reasons.get(username) or await self._stored_reason(username)
+        return messages.state(op, reason, on_call, time.time())
+
+    # --- reading what the picture lacks --------------------------------------------------
+    async def _pop(self, talk: Talk) -> PopInfo:
+        state = talk.session.state
+        line = state.line
+        connected_at, waited = talk.connected_at, talk.waited
+        if not connected_at:  # adopted after a restart: the call record knows
+            connected_at, waited = await self._times(talk.session.call_id)
+        return PopInfo(
+            call_id=str(talk.session.call_id),
+            facility_id=line.facility_id if line else None,
+            facility=line.facility_name if line else "",
+            line=await self._line_name(line.id) if line else "",
+            did=line.did if line else "",
+            language=state.language,
+            triage=state.priority,
+            waited=waited,
+            connected_at=connected_at,
+            call_limit=line.call_limit if line else 0,
+            limit_warning=line.limit_warning if line else 0,
+        )
+
+    async def _line_name(self, line_id: int) -> str:
+        if line_id not in self._line_names:
+            try:
+                async with self.pool.acquire() as con:
+                    name = await con.fetchval("SELECT name FROM lines WHERE id = $1", line_id)
+            except DB_ERRORS:
+                return ""
+            self._line_names[line_id] = str(name or "")
+        return self._line_names[line_id]
+
+    async def _times(self, call_id: uuid.UUID) -> tuple[float, float]:
+        try:
+            async with self.pool.acquire() as con:
+                row = await con.fetchrow(
+                    """SELECT extract(epoch FROM connected_at)::float8 AS connected,
+                           extract(epoch FROM connected_at - queued_at)::float8 AS waited
+                       FROM calls WHERE id = $1""", call_id)
+        except DB_ERRORS:
+            row = None
+        if row is None or row["connected"] is None:
+            return time.time(), 0.0
+        return row["connected"], row["waited"] or 0.0
+
+    async def _stored_reason(self, username: str) -> str:
+        try:
+            async with self.pool.acquire() as con:
+                reason = await con.fetchval(
+                    """SELECT s.pause_reason FROM operator_status s
+                       JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = $1""",
+                    username)
+        except DB_ERRORS:
+            return ""
+        return str(reason or "")

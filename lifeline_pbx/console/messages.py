@@ -1,0 +1,77 @@
+"""What the operator console is told, as JSON-ready dicts: built by pure functions.
+
+Nothing here identifies a caller: the facility, the line, the language and the triage are
+what the screen pop needs; the person is only known once the operator types the A-number.
+Times are epoch seconds on the server's clock; `server_time` lets the browser work out its
+own clock's offset, so the call timer does not depend on the volunteer's laptop clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lifeline_pbx.queues import routing
+
+Message = dict[str, Any]
+PAUSE_REASONS = ("break", "meal", "training", "meeting", "technical problem", "other")
+NOTE_MAX = 100
+
+
+@dataclass(frozen=True)
+class PopInfo:
+    """One bridged call, as the operator's screen pop shows it."""
+
+    call_id: str
+    facility_id: int | None
+    facility: str
+    line: str
+    did: str
+    language: str
+    triage: int  # 0 normal, 1 emergency (from the IVR)
+    waited: float  # seconds in the queue
+    connected_at: float
+    call_limit: int  # seconds until the facility cuts the line, from connected_at
+    limit_warning: int  # warn this many seconds before the cut
+
+
+def call(pop: PopInfo, now: float) -> Message:
+    return {
+        "type": "call", "call_id": pop.call_id, "facility_id": pop.facility_id,
+        "facility": pop.facility, "line": pop.line, "did": pop.did, "language": pop.language,
+        "triage": pop.triage, "waited": round(pop.waited), "connected_at": pop.connected_at,
+        "call_limit": pop.call_limit, "limit_warning": pop.limit_warning, "server_time": now,
+    }
+
+
+def call_ended(call_id: str, wrapup: float, now: float) -> Message:
+    return {"type": "call_ended", "call_id": call_id, "wrapup": round(wrapup),
+            "server_time": now}
+
+
+def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: float) -> Message:
+    """The operator's availability; `known` is false for a disabled or unknown SIP account."""
+    if op is None:
+        return {"type": "state", "known": False, "logged_in": False, "paused": False,
+                "pause_reason": "", "wrapup_until": None, "on_call": False, "server_time": now}
+    wrapping = op.logged_in and not on_call and op.wrapup_until > now
+    return {
+        "type": "state", "known": True, "logged_in": op.logged_in,
+        "paused": op.logged_in and op.paused,
+        "pause_reason": pause_reason if op.logged_in and op.paused else "",
+        "wrapup_until": op.wrapup_until if wrapping else None,
+        "on_call": on_call, "server_time": now,
+    }
+
+
+def pause_reason(reason: str, note: str) -> str:
+    """The stored reason: one of PAUSE_REASONS, with the operator's note if any.
+
+    Raises ValueError with a message for the operator.
+    """
+    if reason not in PAUSE_REASONS:
+        raise ValueError("Choose a pause reason from the list.")
+    note = " ".join(note.split())
+    if len(note) > NOTE_MAX:
+        raise ValueError(f"The note is limited to {NOTE_MAX} characters.")
+    return f"{reason}: {note}" if note else reason

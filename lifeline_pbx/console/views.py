@@ -1,0 +1,186 @@
+"""The operator console's routes: the page, its WebSocket, availability and ready-after-wrap-up.
+
+Every route needs a signed-in operator (or higher role) and acts only on the SIP account
+linked to that user: nobody can drive another operator's state. The WebSocket is refused
+to a foreign Origin (a page on another site cannot read an operator's screen pops) and
+closes when the session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSCloseCode, web
+
+from lifeline_pbx.accounts import sessions
+from lifeline_pbx.console import messages
+from lifeline_pbx.console.live import DB_ERRORS, LiveHub, Subscription
+from lifeline_pbx.tasks import spawn
+from lifeline_pbx.web.auth import COOKIE, current_user, require
+from lifeline_pbx.web.keys import LIFELINE, CurrentUser
+from lifeline_pbx.web.render import render
+
+log = logging.getLogger(__name__)
+HUB: web.AppKey[LiveHub] = web.AppKey("console_hub", LiveHub)
+SESSION_CHECK_SECONDS = 30.0
+WS_SIGNED_OUT = 4401  # the console shows "signed out" and stops reconnecting
+UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot take calls "
+            "here. Ask an admin to link one.")
+ACTIONS = ("login", "pause", "resume", "logout")
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/console", console_page, name="console")
+    app.router.add_get("/console/ws", console_ws, name="console_ws")
+    app.router.add_post("/console/state", console_state, name="console_state")
+    app.router.add_post("/console/ready", console_ready, name="console_ready")
+    app[HUB] = LiveHub()
+    app.cleanup_ctx.append(_live_hub)
+    app.on_shutdown.append(_close_consoles)
+
+
+async def _live_hub(app: web.Application) -> AsyncIterator[None]:
+    lifeline, hub = app[LIFELINE], app[HUB]
+    hub.bind(lifeline.acd, lifeline.pool)
+    worker = spawn(hub.run(), "console-hub")
+    try:
+        yield
+    finally:
+        lifeline.acd.watch.remove(hub)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
+async def _close_consoles(app: web.Application) -> None:
+    app[HUB].close_all()
+
+
+def _operator(user: CurrentUser) -> str:
+    if user.operator_username is None:
+        raise web.HTTPConflict(text=UNLINKED)
+    return user.operator_username
+
+
+@require("operator")
+async def console_page(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    context: dict[str, Any] = {}
+    if user.operator_username is not None:
+        context = await _intake_context(request)
+    return render(request, "console/console.html", unlinked=UNLINKED,
+                  linked=user.operator_username is not None,
+                  pause_reasons=messages.PAUSE_REASONS, note_max=messages.NOTE_MAX, **context)
+
+
+async def _intake_context(request: web.Request) -> dict[str, Any]:
+    # TODO(console): merge lifeline_pbx.cases.views.intake_context(con) once it exists.
+    return {}
+
+
+def _same_origin_strict(request: web.Request) -> bool:
+    """A WebSocket must carry an Origin naming this host (browsers always send one)."""
+    origin = request.headers.get("Origin", "")
+    return bool(origin) and urlsplit(origin).netloc == request.host
+
+
+@require("operator")
+async def console_ws(request: web.Request) -> web.StreamResponse:
+    if not _same_origin_strict(request):
+        log.warning("console websocket refused: foreign origin user_id=%d",
+                    current_user(request).id)
+        raise web.HTTPForbidden(text="Refused: the request came from another site.")
+    username = _operator(current_user(request))
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
+    await ws.prepare(request)
+    with hub.subscribe(username) as sub:
+        sender = spawn(_send(ws, sub, hub, request), f"console-ws-{username}")
+        try:
+            async for _ in ws:  # the console sends nothing we act on; this notices a close
+                pass
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+    return ws
+
+
+async def _send(ws: web.WebSocketResponse, sub: Subscription, hub: LiveHub,
+                request: web.Request) -> None:
+    for message in await hub.snapshot(sub.username):
+        await ws.send_json(message)
+    checker = spawn(_watch_session(sub, request))
+    try:
+        async for message in sub.messages():
+            await ws.send_json(message)
+    finally:
+        checker.cancel()
+    code = WS_SIGNED_OUT if sub.signed_out else WSCloseCode.GOING_AWAY
+    await ws.close(code=code, message=b"signed out" if sub.signed_out else b"going away")
+
+
+async def _watch_session(sub: Subscription, request: web.Request) -> None:
+    """Close the console when its session is signed out or has expired."""
+    lifeline = request.app[LIFELINE]
+    cfg = lifeline.config
+    idle = timedelta(minutes=cfg.session_idle_minutes)
+    lifetime = timedelta(hours=cfg.session_max_hours)
+    token = request.cookies.get(COOKIE, "")
+    while True:
+        await asyncio.sleep(SESSION_CHECK_SECONDS)
+        try:
+            async with lifeline.pool.acquire() as con:
+                session = await sessions.find(con, token)
+        except DB_ERRORS:
+            continue  # the database is away: keep the console, check again later
+        if session is None or not sessions.alive(session, datetime.now(UTC), idle, lifetime):
+            sub.signed_out = True
+            sub.close()
+            return
+
+
+async def _form(request: web.Request) -> dict[str, str]:
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="Expected a JSON object.") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="Expected a JSON object.")
+        return {str(k): str(v) for k, v in body.items() if isinstance(v, str)}
+    return {k: str(v) for k, v in (await request.post()).items()}
+
+
+@require("operator")
+async def console_state(request: web.Request) -> web.StreamResponse:
+    username = _operator(current_user(request))
+    form = await _form(request)
+    action = form.get("action", "")
+    if action not in ACTIONS:
+        raise web.HTTPBadRequest(text="Unknown action.")
+    reason = ""
+    if action == "pause":
+        try:
+            reason = messages.pause_reason(form.get("reason", ""), form.get("note", ""))
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+    acd = request.app[LIFELINE].acd
+    if not await acd.operator_action(username, action, reason):
+        raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
+    log.info("console action operator=%s action=%s", username, action)
+    return web.json_response(await request.app[HUB].state(username))
+
+
+@require("operator")
+async def console_ready(request: web.Request) -> web.StreamResponse:
+    username = _operator(current_user(request))
+    if not await request.app[LIFELINE].acd.ready(username):
+        raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
+    return web.json_response(await request.app[HUB].state(username))

@@ -1,0 +1,193 @@
+// The operator console: availability buttons, the live screen pop over a WebSocket, the
+// call timer against the line's cut-off, and the hand-off to the intake form by DOM events:
+//   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
+//   language, triage, waited), lifeline:call-ended (detail: call_id);
+//   listened for: lifeline:intake-saved (then the operator is made ready again).
+"use strict";
+(function () {
+  const root = document.getElementById("console");
+  if (!root) { return; }
+  const $ = (id) => document.getElementById(id);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const SIGNED_OUT = 4401;
+  let offset = 0;          // server clock minus this browser's clock, in seconds
+  let state = null;        // the last "state" message
+  let call = null;         // the call on screen (a "call" message), ended or not
+  let ended = false;
+  const popped = new Set();
+  let retry = 0;
+  let socket = null;
+
+  const serverNow = () => Date.now() / 1000 + offset;
+  const clock = (seconds) => {
+    const s = Math.max(0, Math.floor(seconds));
+    return String(Math.floor(s / 60)).padStart(2, "0") + ":" + String(s % 60).padStart(2, "0");
+  };
+  const short = (seconds) => {
+    const s = Math.max(0, Math.ceil(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  };
+  const languageName = (code) => {
+    try {
+      return new Intl.DisplayNames(["en"], { type: "language" }).of(code) || code;
+    } catch (e) {
+      return code;
+    }
+  };
+
+  function showError(text) {
+    const el = $("console-error");
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  function renderState() {
+    const label = $("operator-state");
+    let text = "Connecting…";
+    let wrapping = false;
+    if (state) {
+      wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
+      if (!state.known) {
+        text = "Your phone account is disabled or not set up yet.";
+      } else if (!state.logged_in) {
+        text = "Logged out of the queues";
+      } else if (state.on_call) {
+        text = "On a call";
+      } else if (state.paused) {
+        text = "Paused" + (state.pause_reason ? " (" + state.pause_reason + ")" : "");
+      } else if (wrapping) {
+        text = "Wrap-up: " + short(state.wrapup_until - serverNow()) + " left";
+      } else {
+        text = "Ready: waiting for calls";
+      }
+    }
+    label.textContent = text;
+    const known = state && state.known;
+    const loggedIn = known && state.logged_in;
+    $("state-login").disabled = !known || loggedIn;
+    $("state-ready").disabled = !loggedIn || !(state.paused || wrapping);
+    $("state-pause").disabled = !loggedIn || state.paused;
+    $("state-logout").disabled = !loggedIn;
+  }
+
+  function renderCall() {
+    const panel = $("call-panel");
+    if (!call) { panel.hidden = true; return; }
+    panel.hidden = false;
+    $("call-facility").textContent = call.facility || "Unknown facility";
+    $("call-line").textContent = (call.line || "") + (call.did ? " (" + call.did + ")" : "");
+    $("call-language").textContent = languageName(call.language);
+    $("call-triage").textContent = call.triage > 0 ? "Emergency" : "Not urgent";
+    $("call-waited").textContent = short(call.waited) + " in the queue";
+    $("call-ended").hidden = !ended;
+    tick();
+  }
+
+  function tick() {
+    if (call && !ended) {
+      const elapsed = serverNow() - call.connected_at;
+      $("call-timer").textContent = clock(elapsed);
+      const remaining = call.call_limit - elapsed;
+      const warn = call.call_limit > 0 && call.limit_warning > 0 && remaining <= call.limit_warning;
+      const warning = $("call-warning");
+      warning.hidden = !warn;
+      warning.textContent = remaining > 0 ? "Line cuts off in " + short(remaining)
+        : "The facility may cut the line at any moment";
+      $("call-panel").classList.toggle("urgent", warn);
+    } else if (call) {
+      $("call-warning").hidden = true;
+      $("call-panel").classList.remove("urgent");
+    }
+    if (state && state.wrapup_until !== null) { renderState(); }
+  }
+
+  function onCall(message) {
+    call = message;
+    ended = false;
+    renderCall();
+    if (!popped.has(message.call_id)) {
+      popped.add(message.call_id);
+      document.dispatchEvent(new CustomEvent("lifeline:call", { detail: {
+        call_id: message.call_id, facility_id: message.facility_id, facility: message.facility,
+        line: message.line, language: message.language, triage: message.triage,
+        waited: message.waited,
+      } }));
+    }
+  }
+
+  function onCallEnded(message) {
+    if (!call || call.call_id !== message.call_id || ended) { return; }
+    ended = true;
+    $("call-timer").textContent = clock(serverNow() - call.connected_at);
+    renderCall();
+    document.dispatchEvent(new CustomEvent("lifeline:call-ended",
+      { detail: { call_id: message.call_id } }));
+  }
+
+  function onMessage(event) {
+    let message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (typeof message.server_time === "number") {
+      offset = message.server_time - Date.now() / 1000;
+    }
+    if (message.type === "state") { state = message; renderState(); }
+    else if (message.type === "call") { onCall(message); }
+    else if (message.type === "call_ended") { onCallEnded(message); }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(scheme + "//" + location.host + root.dataset.ws);
+    socket.addEventListener("open", () => { retry = 0; $("connection").textContent = ""; });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", (event) => {
+      if (event.code === SIGNED_OUT) {
+        $("connection").textContent = "Signed out: sign in again to take calls.";
+        return;
+      }
+      const wait = Math.min(30, 2 ** retry) * 1000;
+      retry += 1;
+      $("connection").textContent = "Reconnecting…";
+      setTimeout(connect, wait);
+    });
+  }
+
+  async function post(url, body) {
+    showError("");
+    try {
+      const response = await fetch(url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify(body || {}),
+      });
+      if (!response.ok) {
+        showError((await response.text()) || "The server refused (" + response.status + ").");
+        return;
+      }
+      const message = await response.json();
+      offset = message.server_time - Date.now() / 1000;
+      state = message;
+      renderState();
+    } catch (e) {
+      showError("Could not reach the server; try again.");
+    }
+  }
+
+  $("state-login").addEventListener("click", () => post("/console/state", { action: "login" }));
+  $("state-logout").addEventListener("click", () => post("/console/state", { action: "logout" }));
+  $("state-pause").addEventListener("click", () => post("/console/state", {
+    action: "pause", reason: $("pause-reason").value, note: $("pause-note").value,
+  }));
+  $("state-ready").addEventListener("click", () => {
+    if (state && state.paused) { post("/console/state", { action: "resume" }); }
+    else { post("/console/ready"); }
+  });
+  document.addEventListener("lifeline:intake-saved", () => {
+    if (call && ended) { call = null; renderCall(); }
+    post("/console/ready");
+  });
+
+  renderState();
+  setInterval(tick, 250);
+  connect();
+})();
