@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pyotp
+import pytest
+from aiohttp import web as aioweb
+from aiohttp.test_utils import TestClient, TestServer
+from yarl import URL
 
-from tests.web_fixtures import WebApp
+from lifeline_pbx.accounts import sessions
+from lifeline_pbx.web.app import create_app
+from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 
 async def test_operator_signs_in_and_out(web: WebApp) -> None:
@@ -18,3 +24,172 @@ async def test_operator_signs_in_and_out(web: WebApp) -> None:
     assert status == 303
     status, _ = await client.get("/")
     assert status == 303
+    assert await web.sql("SELECT 1 FROM web_sessions") == []
+
+
+async def test_session_id_changes_at_login_and_the_old_one_is_dead(web: WebApp) -> None:
+    planted = await web.client()
+    planted.http.cookie_jar.update_cookies({"lifeline_session": "chosen-by-an-attacker"},
+                                       URL(web.base_url))
+    assert await planted.sign_in("operator1") == 303
+    assert planted.session_cookie() not in ("", "chosen-by-an-attacker")
+    # A half-done sign-in (password, no code yet) holds a session; signing in again replaces it.
+    admin = await web.signed_in("admin1")
+    client = await web.client()
+    client.totp_secret = admin.totp_secret
+    await client.get("/login")
+    await client.post("/login", {"username": "admin1", "password": PASSWORDS["admin1"]},
+                      csrf=_login_token(client))
+    half = client.session_cookie()
+    await web.sql("UPDATE users SET totp_last_step = 0")  # the enrolment's code may be reused
+    assert await client.sign_in("admin1") == 303
+    full = client.session_cookie()
+    assert half and full and half != full
+    thief = await web.client()
+    thief.http.cookie_jar.update_cookies({"lifeline_session": half}, URL(web.base_url))
+    assert (await thief.get("/"))[0] == 303
+    # Only a hash of each token is stored.
+    rows = await web.sql("SELECT token_hash FROM web_sessions")
+    assert sessions.digest(full) in [bytes(r["token_hash"]) for r in rows]
+    assert sessions.digest(half) not in [bytes(r["token_hash"]) for r in rows]
+
+
+async def test_session_cookie_flags(web: WebApp) -> None:
+    client = await web.client()
+    await client.get("/login")
+    async with client.http.post(client.url("/login"), data={
+        "username": "operator1", "password": PASSWORDS["operator1"],
+        "csrf_token": next(c.value for c in client.http.cookie_jar if c.key == "lifeline_login"),
+    }, allow_redirects=False) as r:
+        cookie = r.cookies["lifeline_session"]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/"
+    assert not cookie["secure"]  # plain HTTP here; secure_cookies or HTTPS turns it on
+
+
+@pytest.mark.parametrize("column, age", [
+    ("last_seen_at", "31 minutes"),  # idle timeout (30 minutes by default)
+    ("created_at", "13 hours"),  # absolute lifetime (12 hours by default)
+])
+async def test_sessions_expire(web: WebApp, column: str, age: str) -> None:
+    client = await web.signed_in("operator1")
+    assert (await client.get("/"))[0] == 200
+    await web.sql(f"UPDATE web_sessions SET {column} = now() - interval '{age}'")
+    status, _ = await client.get("/")
+    assert status == 303
+    assert await web.sql("SELECT 1 FROM web_sessions") == []  # removed, not just refused
+
+
+async def test_csrf_missing_forged_or_cross_site_is_refused(web: WebApp) -> None:
+    client = await web.signed_in("operator1")
+    for token in ("", "forged-token"):
+        status, page = await client.post("/logout", csrf=token)
+        assert status == 403 and "Reload the page" in page
+    status, _ = await client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert status == 403
+    assert (await client.get("/"))[0] == 200  # still signed in: nothing happened
+    status, _ = await client.post("/logout")
+    assert status == 303
+
+
+async def test_login_form_needs_its_token(web: WebApp) -> None:
+    client = await web.client()
+    await client.get("/login")
+    status, _ = await client.post("/login", {"username": "operator1",
+                                             "password": PASSWORDS["operator1"]}, csrf="x")
+    assert status == 403
+
+
+async def test_password_guessing_is_held(web: WebApp) -> None:
+    client = await web.client()
+    statuses = []
+    for attempt in range(8):
+        statuses.append(await client.sign_in("operator1", f"guess-{attempt}"))
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429] * 3
+    # The right password is held too, until the window passes.
+    assert await client.sign_in("operator1") == 429
+    await web.sql("UPDATE login_attempts SET at = at - interval '16 minutes'")
+    assert await client.sign_in("operator1") == 303
+
+
+async def test_one_address_guessing_many_accounts_is_held(web: WebApp) -> None:
+    client = await web.client()
+    for n in range(20):
+        assert await client.sign_in(f"nobody{n}", "guess-password") == 401
+    assert await client.sign_in("supervisor1") == 429
+
+
+async def test_roles_are_checked_on_the_server(web: WebApp) -> None:
+    operator = await web.signed_in("operator1")
+    for path in ("/admin/users", "/reports", "/people"):
+        status, _ = await operator.get(path)
+        assert status == 403, path
+    supervisor = await web.signed_in("supervisor1")
+    assert (await supervisor.get("/admin/users"))[0] == 403
+    assert (await supervisor.get("/reports"))[0] == 200
+
+
+async def test_admins_must_set_up_a_second_factor(web: WebApp) -> None:
+    admin = await web.client()
+    await admin.get("/login")
+    status, _ = await admin.post("/login", {"username": "admin1", "password": PASSWORDS["admin1"]},
+                                 csrf=_login_token(admin))
+    assert status == 303 and admin.last["location"] == "/account/second-factor"
+    # Until enrolled, nothing else opens.
+    for path in ("/", "/follow-ups", "/console"):
+        status, _ = await admin.get(path)
+        assert status == 303 and admin.last.get("location", "") != "/", path
+    enrolled = await web.signed_in("admin1")  # enrols with a fresh client
+    assert enrolled.totp_secret
+    assert (await enrolled.get("/admin/users"))[0] == 200
+
+
+async def test_second_factor_code_is_checked_and_not_reusable(web: WebApp) -> None:
+    first = await web.signed_in("admin1")
+    totp = pyotp.TOTP(first.totp_secret)
+    second = await web.client()
+    second.totp_secret = first.totp_secret
+    await second.get("/login")
+    await second.post("/login", {"username": "admin1", "password": PASSWORDS["admin1"]},
+                      csrf=_login_token(second))
+    assert second.last["location"] == "/login/code"
+    before = second.session_cookie()
+    await second.get("/login/code")
+    wrong = "000000" if totp.now() != "000000" else "111111"
+    assert (await second.post("/login/code", {"code": wrong}))[0] == 401
+    # The code used at enrolment (same 30 s step) is spent: a replay fails.
+    assert (await second.post("/login/code", {"code": totp.now()}))[0] == 401
+    await web.sql("UPDATE users SET totp_last_step = totp_last_step - 3")
+    assert (await second.post("/login/code", {"code": totp.now()}))[0] == 303
+    assert second.session_cookie() != before  # a new session id after the second factor
+
+
+async def test_disabled_user_loses_their_session(web: WebApp) -> None:
+    client = await web.signed_in("operator1")
+    await web.sql("UPDATE users SET enabled = false WHERE username = 'operator1'")
+    assert (await client.get("/"))[0] == 303
+    assert await client.sign_in("operator1") == 401
+
+
+async def test_a_route_without_an_access_rule_is_refused(web: WebApp) -> None:
+    app = create_app(web.app)
+
+    async def forgotten(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(text="secret")
+
+    app.router.add_get("/forgotten", forgotten)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/forgotten")
+        assert response.status == 403
+        assert "secret" not in await response.text()
+
+
+async def test_open_redirects_are_refused(web: WebApp) -> None:
+    client = await web.client()
+    await client.get("/login")
+    await client.post("/login", {"username": "operator1", "password": PASSWORDS["operator1"],
+                                 "next": "//evil.example/"}, csrf=_login_token(client))
+    assert client.last["location"] == "/"
+
+
+def _login_token(client: Client) -> str:
+    return next(c.value for c in client.http.cookie_jar if c.key == "lifeline_login")

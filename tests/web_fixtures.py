@@ -46,6 +46,7 @@ class Client:
     async def get(self, path: str, **kw: Any) -> tuple[int, str]:
         async with self.http.get(self.url(path), allow_redirects=False, **kw) as r:
             text = await r.text()
+            self.last = {"location": r.headers.get("Location", "")}
             if m := _META.search(text):
                 self.csrf = m.group(1) or self.csrf
             return r.status, text
