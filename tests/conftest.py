@@ -23,7 +23,8 @@ from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.waiting import wait_for
 
-pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures"]
+pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "tests.browser",
+                  "tests.privacy"]
 
 # RTP port ranges: 1000 ports per instance, from a base chosen per run so that two test runs
 # on one machine (a developer's and a helper's) do not send media into each other's calls.

@@ -54,6 +54,7 @@ class Hotline:
     carrier: Carrier
     phones: Phones
     pbx: asterisk.Instance
+    base_url: str = ""  # the web UI, when made with web_port
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         con = await asyncpg.connect(self.dsn)
@@ -145,11 +146,13 @@ async def hotline_factory(
 ) -> AsyncIterator[Any]:
     apps: list[Lifeline] = []
 
-    async def make(**line: Any) -> Hotline:
+    async def make(web_port: int | None = None, **line: Any) -> Hotline:
+        """The staffed hotline; with web_port, its web UI too (on 127.0.0.1)."""
         await staff(app_dsn, **line)
-        app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir))
+        extra = {} if web_port is None else {"web_port": web_port}
+        app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir, **extra))
         apps.append(app)
-        await app.start(web_enabled=False)
+        await app.start(web_enabled=web_port is not None)
         await wait_for(app.connected.is_set, what="ARI connected")
         for operator in OPERATORS:
             phones.register_now(operator)
@@ -157,7 +160,8 @@ async def hotline_factory(
                        what="operators' phones registered")
         await wait_for(lambda: set(OPERATORS) <= set(app.acd.picture.operators),
                        what="operators loaded")
-        return Hotline(app, app_dsn, carrier, phones, pbx)
+        base_url = f"http://127.0.0.1:{web_port}" if web_port else ""
+        return Hotline(app, app_dsn, carrier, phones, pbx, base_url)
 
     try:
         yield make

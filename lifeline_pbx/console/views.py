@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, web
 
 from lifeline_pbx.accounts import sessions
+from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import messages
 from lifeline_pbx.console.live import DB_ERRORS, LiveHub, Subscription
 from lifeline_pbx.tasks import spawn
@@ -80,8 +81,8 @@ async def console_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _intake_context(request: web.Request) -> dict[str, Any]:
-    # TODO(console): merge lifeline_pbx.cases.views.intake_context(con) once it exists.
-    return {}
+    async with request.app[LIFELINE].pool.acquire() as con:
+        return await intake_context(con)
 
 
 def _same_origin_strict(request: web.Request) -> bool:

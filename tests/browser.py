@@ -1,0 +1,79 @@
+"""A real browser for the web tests: Playwright driving Debian's Chromium, headless.
+
+Playwright's own browser download cannot work here, so the fixture launches the chromium
+package's binary. Each page records script errors, Content-Security-Policy refusals and
+failed requests (but the favicon); `Browsing.check_clean()` fails a test whose pages had
+any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from lifeline_pbx.devstack import asterisk
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass
+class Browsing:
+    browser: Browser
+    problems: list[str] = field(default_factory=list)
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    async def page(self) -> Page:
+        """A page in a new context: its own cookies, as a second person's browser."""
+        context = await self.browser.new_context(viewport={"width": 1280, "height": 1000})
+        context.set_default_timeout(15_000)
+        self.contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        page.on("console", lambda msg: self.problems.append(f"console: {msg.text}")
+                if msg.type == "error" and "Failed to load resource" not in msg.text else None)
+        page.on("response", lambda r: self.problems.append(f"HTTP {r.status} {r.url}")
+                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+        return page
+
+    async def signed_in(self, base_url: str, username: str, password: str,
+                        path: str = "/") -> Page:
+        page = await self.page()
+        await page.goto(f"{base_url}/login?next={path}")
+        await page.fill("#username", username)
+        await page.fill("#password", password)
+        await page.click("#sign-in")
+        await expect(page.locator("#sign-out")).to_be_visible()
+        return page
+
+    def check_clean(self) -> None:
+        assert not self.problems, self.problems
+
+    @staticmethod
+    async def screenshot(page: Page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        await page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+async def browsing() -> AsyncIterator[Browsing]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield Browsing(browser)
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+def web_port() -> int:
+    return asterisk.free_port()

@@ -1,0 +1,91 @@
+"""The console in a real browser against real Asterisk calls: the cut-off warning, wrap-up."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from tests.browser import Browsing
+from tests.engine import Hotline
+from tests.web_fixtures import add_user
+
+PASSWORD = "console-Test-password-1"
+
+
+async def operator_console(hotline: Hotline, browsing: Browsing, operator: str) -> Page:
+    """A web user linked to the operator's SIP account, signed in, logged in and ready."""
+    username = f"web-{operator}"
+    await add_user(hotline.dsn, username, "operator", PASSWORD, operator=operator)
+    page = await browsing.signed_in(hotline.base_url, username, PASSWORD, "/console")
+    await page.goto(f"{hotline.base_url}/console")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Logged out"))
+    await page.click("#state-login")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    return page
+
+
+async def test_cut_off_warning_shows_before_the_line_is_cut(
+    hotline_factory: Any, browsing: Browsing, web_port: int
+) -> None:
+    # The facility cuts after 60 s; warn 57 s before, i.e. 3 s into the call.
+    hotline: Hotline = await hotline_factory(
+        web_port=web_port, call_limit_seconds=60, limit_warning_seconds=57)
+    page = await operator_console(hotline, browsing, "op-b")
+    call = await hotline.to_queue("Cut soon", language_digit="2")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await expect(page.locator("#call-panel")).to_be_visible()
+    await expect(page.locator("#call-language")).to_have_text("Spanish")
+    await expect(page.locator("#call-warning")).to_be_hidden()
+    warning = page.locator("#call-warning")
+    await expect(warning).to_be_visible(timeout=10_000)
+    await expect(warning).to_have_text(re.compile(r"Line cuts off in 0:5\d"))
+    await expect(page.locator("#call-panel")).to_have_class(re.compile("urgent"))
+    await expect(page.locator("#call-timer")).to_have_text(re.compile(r"00:0[3-9]"))
+    await hotline.carrier.hang_up(call)
+    await expect(page.locator("#call-ended")).to_be_visible()
+    await expect(warning).to_be_hidden()
+    browsing.check_clean()
+
+
+async def test_wrap_up_keeps_the_form_and_holds_calls_until_saved(
+    hotline_factory: Any, browsing: Browsing, web_port: int
+) -> None:
+    hotline: Hotline = await hotline_factory(web_port=web_port)
+    await hotline.sql("UPDATE queues SET wrapup_seconds = 300")
+    await hotline.app.acd.reload()
+    page = await operator_console(hotline, browsing, "op-b")
+    first = await hotline.to_queue("First caller", language_digit="2")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await expect(page.locator("#call-panel")).to_be_visible()
+    await expect(page.locator("#operator-state")).to_have_text("On a call")
+    await hotline.carrier.hang_up(first)
+    await expect(page.locator("#call-ended")).to_be_visible()
+    await expect(page.locator("#call-panel")).to_be_visible()  # the form stays
+    await expect(page.locator("#intake")).to_be_attached()
+    await expect(page.locator("#operator-state")).to_have_text(re.compile(r"Wrap-up: 4:5\d left"))
+
+    # A reload in wrap-up still says so (the state comes from the server).
+    await page.reload()
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
+
+    # The next caller waits: op-b is the only operator and is in wrap-up.
+    await hotline.to_queue("Second caller", language_digit="2")
+    await hotline.reached("Second caller", "queued")
+    op = hotline.app.acd.picture.operators["op-b"]
+    assert op.wrapup_until > time.time() + 200
+    assert not any(c.operator == "op-b" and not c.taken for c in hotline.phones.calls.values())
+    assert not hotline.app.acd.desk.ringing_operator("op-b")
+
+    # Saving the intake (its form's script announces it) makes the operator ready again.
+    saved_at = time.time()
+    await page.evaluate(
+        "document.dispatchEvent(new CustomEvent('lifeline:intake-saved', {detail: {}}))")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await hotline.reached("Second caller", "connected", {"operator": "op-b"})
+    connected = (await hotline.call_row("Second caller"))["connected_at"].timestamp()
+    assert connected >= saved_at
+    await expect(page.locator("#operator-state")).to_have_text("On a call")
+    browsing.check_clean()
