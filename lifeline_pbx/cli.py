@@ -71,6 +71,30 @@ def cmd_prompts(args: argparse.Namespace) -> None:
     print(f"generated {count} prompt file(s) in {args.out}")
 
 
+def cmd_keys_new(args: argparse.Namespace) -> None:
+    from lifeline_pbx.crypto import new_key
+
+    print(new_key())
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> None:
+    from lifeline_pbx.rotation import rotate
+
+    dsn, keys = config_module.sealing(args.config)
+
+    async def run() -> None:
+        con = await asyncpg.connect(dsn)
+        try:
+            for table, counts in (await rotate(con, keys)).items():
+                print(f"{table:12} {counts.rows:7d} rows, {counts.resealed:7d} resealed"
+                      + (f", {counts.rehashed} lookup hashes" if table == "persons" else ""))
+        finally:
+            await con.close()
+
+    asyncio.run(run())
+    print(f"every sealed field is now under key {keys.primary!r}; older keys can be removed")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="lifeline", description="Lifeline PBX")
     top.add_argument("--config", type=Path, default=None, help="a TOML settings file")
@@ -97,6 +121,12 @@ def parser() -> argparse.ArgumentParser:
     prompts.add_argument("--out", default="/var/lib/lifeline-pbx/prompts")
     prompts.add_argument("languages", nargs="*")
     prompts.set_defaults(func=cmd_prompts)
+    keys = sub.add_parser("keys", help="keys that seal case data (docs/operations.md)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("new", help="print a new random key").set_defaults(func=cmd_keys_new)
+    keys_sub.add_parser(
+        "rotate", help="reseal everything under the first data key, rehash A-numbers"
+    ).set_defaults(func=cmd_keys_rotate)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     return top

@@ -153,6 +153,15 @@ def database_url(path: Path | None = None, environ: Mapping[str, str] | None = N
     return str(_checked(_merged(path, environ), "database_url"))
 
 
+def sealing(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[str, crypto.KeyRing]:
+    """The database and the keys, for `lifeline keys rotate`."""
+    raw = _merged(path, environ)
+    keys = crypto.key_ring(_checked(raw, "data_keys"), _checked(raw, "lookup_key"))
+    return str(_checked(raw, "database_url")), keys
+
+
 def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, str]:
     env = os.environ if environ is None else environ
     raw: dict[str, str] = {}

@@ -29,7 +29,7 @@ from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompt_library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
-from lifeline_pbx.web.app import create_app
+from lifeline_pbx.web.app import AccessLog, create_app
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Lifeline:
             ),
         ]
         if web_enabled:
-            self._runner = web.AppRunner(create_app(self))
+            self._runner = web.AppRunner(create_app(self), access_log_class=AccessLog)
             await self._runner.setup()
             await web.TCPSite(self._runner, cfg.web_host, cfg.web_port).start()
             log.info("web listening host=%s port=%d", cfg.web_host, cfg.web_port)

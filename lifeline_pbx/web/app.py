@@ -7,8 +7,12 @@ from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
 
 from lifeline_pbx import config as config_module
+from lifeline_pbx.admin import views as admin_views
+from lifeline_pbx.cases import views as cases_views
 from lifeline_pbx.console import views as console_views
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.web import auth, errors, login
@@ -17,7 +21,7 @@ from lifeline_pbx.web.keys import KEYS, LIFELINE, TEMPLATES
 if TYPE_CHECKING:
     from lifeline_pbx.service import Lifeline
 
-__all__ = ["KEYS", "LIFELINE", "TEMPLATES", "create_app"]
+__all__ = ["KEYS", "LIFELINE", "TEMPLATES", "AccessLog", "create_app"]
 
 WEB_DIR = HOME / "web"
 MAX_BODY = 256 * 1024  # forms and drafts; nothing larger is accepted
@@ -71,5 +75,16 @@ def create_app(lifeline: Lifeline) -> web.Application:
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", WEB_DIR / "static", name="static")
     login.routes(app)
+    admin_views.routes(app)
     console_views.routes(app)
+    cases_views.routes(app)
     return app
+
+
+class AccessLog(AbstractAccessLogger):
+    """One line per request: method, path without its query string (a search can hold an
+    A-number), status, size and time. No user agent, no referrer."""
+
+    def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info("%s %s %d %d %.3fs", request.method, request.path,
+                         response.status, response.body_length, time)

@@ -1,0 +1,82 @@
+"""`lifeline keys rotate`: reseal every sealed field under the first data key, and recompute
+the A-number lookup hashes under the current lookup key.
+
+Runs in batches, one transaction each, while the hotline keeps running: a row is readable
+under the old or the new key at every moment, as long as both keys are configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx import crypto
+from lifeline_pbx.db import Conn
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+# table -> sealed columns. Row ids are the `id` column; places are crypto.place(table, col, id).
+SEALED: dict[str, tuple[str, ...]] = {
+    "users": ("totp_secret",),
+    "persons": ("a_number", "names", "date_of_birth"),
+    "intakes": ("needs_note", "family_contact"),
+    "reports": ("narrative",),
+    "follow_ups": ("what",),
+    "drafts": ("body",),
+}
+
+
+@dataclass
+class Counts:
+    rows: int = 0
+    resealed: int = 0
+    rehashed: int = 0
+
+
+async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
+    return {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
+
+
+async def _table(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str, ...]) -> Counts:
+    counts = Counts()
+    last: object = uuid.UUID(int=0) if table != "users" else 0
+    while True:
+        async with con.transaction():
+            rows = await con.fetch(
+                f"""SELECT id, {", ".join(columns)} FROM {table} WHERE id > $1
+                    ORDER BY id LIMIT {BATCH} FOR UPDATE""",
+                last,
+            )
+            for row in rows:
+                await _row(con, keys, table, columns, row, counts)
+        if not rows:
+            return counts
+        last = rows[-1]["id"]
+        counts.rows += len(rows)
+
+
+async def _row(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str, ...],
+               row: asyncpg.Record, counts: Counts) -> None:
+    rid = row["id"]
+    changes: dict[str, bytes] = {}
+    for col in columns:
+        sealed = row[col]
+        if sealed is None:
+            continue
+        place = crypto.place(table, col, rid)
+        plain = keys.open(bytes(sealed), place)
+        if keys.key_id(bytes(sealed)) != keys.primary:
+            changes[col] = keys.seal(plain, place)
+        if table == "persons" and col == "a_number":
+            lookup = keys.lookup(plain)
+            await con.execute("UPDATE persons SET a_number_key = $2 WHERE id = $1 "
+                              "AND a_number_key IS DISTINCT FROM $2", rid, lookup)
+            counts.rehashed += 1
+    if changes:
+        sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(changes, 2))
+        await con.execute(f"UPDATE {table} SET {sets} WHERE id = $1", rid, *changes.values())
+        counts.resealed += 1

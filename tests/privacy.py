@@ -1,0 +1,61 @@
+"""Every log record of the whole test run is kept, and searched for the identifiers of the
+test people at the end: a name, A-number, date of birth or narrative in a log line fails
+the run, whichever test caused it.
+
+Tests that type such data call `sensitive(...)` with it; `leaks()` searches what was
+logged so far (the browser test checks it at its end as well).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+_SENSITIVE: set[str] = set()
+ARTIFACT = Path(__file__).resolve().parent.parent / "test-artifacts" / "suite.log"
+
+
+class _Keeper(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a broken record must not break the test run
+            self.handleError(record)
+
+
+_KEEPER = _Keeper()
+
+
+def sensitive(*values: str) -> None:
+    _SENSITIVE.update(v for v in values if len(v) >= 4)
+
+
+def leaks(extra_text: str = "") -> list[str]:
+    """Lines of the log (and of extra_text, e.g. an Asterisk log) that hold an identifier."""
+    lines = _KEEPER.lines + extra_text.splitlines()
+    return [line for line in lines if any(value in line for value in _SENSITIVE)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    root = logging.getLogger()
+    root.addHandler(_KEEPER)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("asyncio").setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    ARTIFACT.write_text("\n".join(_KEEPER.lines) + "\n")
+    found = leaks()
+    if found:
+        print(f"\nPRIVACY: {len(found)} log line(s) hold a test person's identifiers:")
+        for line in found[:20]:
+            print("  " + line[:300])
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,80 @@
+"""Key rotation against a real PostgreSQL: every sealed field moves to the new key, A-number
+lookups move to the new lookup key, and nothing is readable with the old keys alone."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import asyncpg
+import pytest
+
+from lifeline_pbx import crypto, rotation
+from tests.privacy import sensitive
+
+OLD = crypto.key_ring((("old", os.urandom(32)),), os.urandom(32))
+NEW_DATA = os.urandom(32)
+NEW = crypto.key_ring((("new", NEW_DATA), ("old", OLD.keys["old"])), os.urandom(32))
+NEW_ONLY = crypto.key_ring((("new", NEW_DATA),), NEW.lookup_key)
+
+
+async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) -> None:
+    sensitive("A099887766", "Rotation Testperson", "narrative for rotation")
+    con = await asyncpg.connect(app_dsn)
+    try:
+        person, report = uuid.uuid4(), uuid.uuid4()
+        await con.execute(
+            """INSERT INTO persons (id, a_number_key, a_number, names)
+               VALUES ($1, $2, $3, $4)""",
+            person, OLD.lookup("099887766"),
+            OLD.seal("099887766", crypto.place("persons", "a_number", person)),
+            OLD.seal_json(["Rotation Testperson"], crypto.place("persons", "names", person)),
+        )
+        user_id = await con.fetchval("SELECT id FROM users WHERE username = 'operator1'")
+        facility = await con.fetchval("SELECT min(id) FROM facilities")
+        await con.execute(
+            """INSERT INTO reports (id, person_id, facility_id, category, severity, affected,
+                                    narrative, created_by)
+               VALUES ($1, $2, $3, 'medical_neglect', 'high', 'person', $4, $5)""",
+            report, person, facility,
+            OLD.seal("narrative for rotation", crypto.place("reports", "narrative", report)),
+            user_id,
+        )
+        await con.execute("UPDATE users SET totp_secret = $2 WHERE id = $1", user_id,
+                          OLD.seal("JBSWY3DPEHPK3PXP", crypto.place("users", "totp_secret",
+                                                                     user_id)))
+
+        counts = await rotation.rotate(con, NEW)
+        assert counts["persons"].resealed == 1 and counts["persons"].rehashed == 1
+        assert counts["reports"].resealed == 1 and counts["users"].resealed == 1
+
+        row = await con.fetchrow("SELECT * FROM persons WHERE id = $1", person)
+        assert bytes(row["a_number_key"]) == NEW_ONLY.lookup("099887766")
+        assert NEW_ONLY.open(bytes(row["a_number"]),
+                             crypto.place("persons", "a_number", person)) == "099887766"
+        narrative = await con.fetchval("SELECT narrative FROM reports WHERE id = $1", report)
+        assert NEW_ONLY.key_id(bytes(narrative)) == "new"
+        with pytest.raises(crypto.SealError):
+            OLD.open(bytes(narrative), crypto.place("reports", "narrative", report))
+        # A second run finds nothing left to do.
+        again = await rotation.rotate(con, NEW)
+        assert sum(c.resealed for c in again.values()) == 0
+    finally:
+        await con.close()
+
+
+@pytest.mark.parametrize("tamper", ["other row", "other column", "flipped byte", "unknown key"])
+def test_sealed_values_only_open_in_their_place(tamper: str) -> None:
+    sealed = OLD.seal("secret", "reports.narrative.1")
+    place = "reports.narrative.1"
+    if tamper == "other row":
+        place = "reports.narrative.2"
+    elif tamper == "other column":
+        place = "persons.names.1"
+    elif tamper == "flipped byte":
+        sealed = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    else:
+        sealed = NEW_ONLY.seal("secret", place)
+    with pytest.raises(crypto.SealError):
+        OLD.open(sealed, place)
+    assert OLD.open(OLD.seal("secret", "x"), "x") == "secret"
