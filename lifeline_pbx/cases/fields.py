@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Sequence
-from typing import Protocol
+from typing import TypeAlias
+
+from multidict import MultiMapping
 
 # Limits on text fields, in characters.
 SHORT = 200  # names, country, family name, relation
@@ -21,11 +23,8 @@ EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
 
 
-class FormData(Protocol):
-    """What aiohttp's MultiDictProxy (and multidict.MultiDict in tests) offers."""
-
-    def get(self, key: str, default: str = ..., /) -> str: ...
-    def getall(self, key: str, default: list[str] = ..., /) -> list[str]: ...
+# What aiohttp's forms (as strings) and multidict.MultiDict in tests offer.
+FormData: TypeAlias = MultiMapping[str]
 
 
 def _printable(text: str) -> bool:

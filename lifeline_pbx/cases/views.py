@@ -1,0 +1,195 @@
+"""Web views for taking an intake during a call: the form's context, saving it (or a
+one-click outcome), drafts as the operator types, and the repeat-caller lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from lifeline_pbx.cases import anumber, drafts, forms, pages, reports, service
+from lifeline_pbx.cases.webutil import case_error, form_data, invalid, keys, ok, pool, query
+from lifeline_pbx.db import Conn
+from lifeline_pbx.web.auth import current_user, require, wants_json
+from lifeline_pbx.web.keys import CurrentUser
+from lifeline_pbx.web.render import render
+
+log = logging.getLogger(__name__)
+
+MAX_DRAFT_FIELDS = 100
+MAX_DRAFT_CHARS = 64_000
+LOOKUP_WINDOW = dt.timedelta(hours=6)  # an operator looks people up only around a call
+OUTCOME_LABELS = (("silent", "Silent"), ("hung_up", "Hung up"),
+                  ("wrong_number", "Wrong number"), ("test_call", "Test call"))
+
+
+async def intake_context(con: Conn) -> dict[str, Any]:
+    """What web/templates/cases/intake_form.html needs (the console page includes it)."""
+    facilities = await con.fetch("SELECT id, name FROM facilities ORDER BY name")
+    assignees = await con.fetch(
+        "SELECT id, display_name FROM users WHERE enabled ORDER BY display_name")
+    return {
+        "categories": await reports.categories(con),
+        "partners": await reports.partners(con),
+        "facilities": [(r["id"], r["name"]) for r in facilities],
+        "assignees": [(r["id"], r["display_name"]) for r in assignees],
+        "caller_languages": forms.CALLER_LANGUAGES,
+        "severities": forms.SEVERITIES,
+        "outcomes": OUTCOME_LABELS,
+        "intake_values": {},
+        "intake_consents": [],
+        "intake_errors": {},
+    }
+
+
+@require("operator")
+async def intake_page(request: web.Request) -> web.StreamResponse:
+    """The intake form on its own page (without the console), e.g. after a call."""
+    async with pool(request).acquire() as con:
+        return render(request, "cases/intake_page.html", **await intake_context(con))
+
+
+@require("operator")
+async def save_intake(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    data = await form_data(request)
+    async with pool(request).acquire() as con:
+        try:
+            form = forms.parse_intake(data, await service.choices(con))
+            saved = await service.save_intake(con, keys(request), user.id, form)
+        except forms.FormInvalid as e:
+            context = await intake_context(con)
+            context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
+                           intake_consents=data.getall("report_consent", []),
+                           intake_errors=e.errors)
+            return invalid(request, e.errors, "cases/intake_page.html", **context)
+        except service.CaseError as e:
+            if wants_json(request):
+                status = 404 if isinstance(e, service.NotFound) else 409
+                return web.json_response({"ok": False, "errors": {"_form": str(e)}},
+                                         status=status)
+            raise case_error(e) from None
+    log.info("intake saved intake_id=%s user_id=%d report=%s follow_up=%s", saved.intake_id,
+             user.id, saved.report_id is not None, saved.follow_up_id is not None)
+    return ok(request, {"intake_id": str(saved.intake_id)}, "/console")
+
+
+@require("operator")
+async def save_outcome(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    try:
+        call_id, outcome = forms.parse_outcome(await form_data(request))
+        async with pool(request).acquire() as con:
+            intake_id = await service.save_outcome(con, user.id, call_id, outcome)
+    except forms.FormInvalid as e:
+        return web.json_response({"ok": False, "errors": e.errors}, status=422)
+    except service.CaseError as e:
+        raise case_error(e) from None
+    log.info("call outcome saved intake_id=%s outcome=%s user_id=%d", intake_id, outcome,
+             user.id)
+    return ok(request, {"intake_id": str(intake_id)}, "/console")
+
+
+def _draft_fields(raw: object) -> dict[str, str | list[str]]:
+    if not isinstance(raw, dict) or len(raw) > MAX_DRAFT_FIELDS:
+        raise web.HTTPUnprocessableEntity(text="A draft is an object of at most "
+                                               f"{MAX_DRAFT_FIELDS} fields.")
+    fields: dict[str, str | list[str]] = {}
+    for name, value in raw.items():
+        ok_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not isinstance(name, str) or len(name) > 64 or not (isinstance(value, str)
+                                                                 or ok_list):
+            raise web.HTTPUnprocessableEntity(text="A draft field must be text.")
+        if name != "csrf_token":
+            fields[name] = value
+    if len(json.dumps(fields)) > MAX_DRAFT_CHARS:
+        raise web.HTTPRequestEntityTooLarge(max_size=MAX_DRAFT_CHARS, actual_size=0)
+    return fields
+
+
+def _call_id(value: object) -> uuid.UUID | None:
+    if value in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise web.HTTPUnprocessableEntity(text="The call id is not valid.") from None
+
+
+@require("operator")
+async def save_draft(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="Expected a JSON object.")
+    call_id = _call_id(body.get("call_id"))
+    fields = _draft_fields(body.get("fields"))
+    async with pool(request).acquire() as con:
+        try:
+            await drafts.save(con, keys(request), user.id, call_id, fields)
+        except asyncpg.ForeignKeyViolationError:
+            raise web.HTTPNotFound(text="That call is not known.") from None
+    return web.json_response({"ok": True})
+
+
+@require("operator")
+async def get_draft(request: web.Request) -> web.StreamResponse:
+    """The signed-in user's own draft for a call (or their latest); never anyone else's."""
+    user = current_user(request)
+    async with pool(request).acquire() as con:
+        if "call_id" in request.query:
+            draft = await drafts.get(con, keys(request), user.id,
+                                     _call_id(query(request, "call_id")))
+        else:
+            draft = await drafts.latest(con, keys(request), user.id)
+    if draft is None:
+        return web.json_response({"draft": None})
+    return web.json_response({"draft": {
+        "call_id": str(draft.call_id) if draft.call_id else None, "fields": draft.body,
+        "updated_at": draft.updated_at.isoformat()}})
+
+
+async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
+    if user.role in ("supervisor", "admin"):
+        return True
+    if call_id is None:
+        return False
+    started = await con.fetchval("SELECT started_at FROM calls WHERE id = $1", call_id)
+    return started is not None and dt.datetime.now(dt.UTC) - started < LOOKUP_WINDOW
+
+
+@require("operator")
+async def lookup(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    try:
+        normal = anumber.normalise(query(request, "a_number"))
+    except anumber.ANumberError as e:
+        if wants_json(request):
+            return web.json_response({"error": str(e)}, status=422)
+        return web.Response(text=str(e), status=422)
+    async with pool(request).acquire() as con:
+        if not await _may_look_up(con, user, _call_id(query(request, "call_id"))):
+            raise web.HTTPForbidden(text="Look a person up while taking their call.")
+        history = await service.lookup(con, keys(request), normal, user.id)
+    if wants_json(request):
+        return web.json_response(pages.history_json(history, normal))
+    return render(request, "cases/history_panel.html", history=history,
+                  a_number=anumber.display(normal), today=dt.date.today())
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/intake", intake_page, name="intake")
+    app.router.add_post("/intakes", save_intake, name="intake-save")
+    app.router.add_post("/intakes/outcome", save_outcome, name="intake-outcome")
+    app.router.add_get("/drafts", get_draft, name="drafts")
+    app.router.add_post("/drafts", save_draft, name="draft-save")
+    app.router.add_get("/people/lookup", lookup, name="people-lookup")
+    pages.routes(app)
