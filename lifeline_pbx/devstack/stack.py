@@ -85,11 +85,17 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
             web_port=web_port,
         )
         host = _address_for_phones(sip_bind)
+        users = "\n".join(
+            f"             {u} / {pw} ({role}{', takes calls on ' + op if op else ''}"
+            f"{'; set up an authenticator app at first sign-in' if role == 'admin' else ''})"
+            for u, _, role, pw, op in demo.DEMO_USERS
+        )
         name, _, password, _ = demo.DEMO_OPERATOR
         print(
             f"""
 Lifeline PBX is running. Ctrl-C stops everything.
-  Browser:   http://{host}:{web_port}/
+  Browser:   http://{host}:{web_port}/  sign in as
+{users}
   Carrier trunk (facility phones): SIP to {host}:{sip_port}, from 127.0.0.2, DIDs:
              {", ".join(line[0] for *_, lines in demo.DEMO_FACILITIES for line in lines)}
   Operator softphone: server {host}:{sip_port} (UDP), user {demo.DEMO_OPERATOR[1]},
