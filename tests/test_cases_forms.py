@@ -194,3 +194,14 @@ def test_report_follow_up_and_outcome_forms() -> None:
     assert parse_outcome(MultiDict({"outcome": "silent"})) == (None, "silent")
     with pytest.raises(FormInvalid):
         parse_outcome(MultiDict({"outcome": "intake"}))
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+    ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("B-2", "B-2"), ("", ""),
+])
+def test_csv_cells_are_made_inert(cell: str, written: str) -> None:
+    from lifeline_pbx.cases.export import inert
+
+    assert inert(cell) == written
