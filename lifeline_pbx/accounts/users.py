@@ -113,3 +113,24 @@ async def set_enabled(con: Conn, username: str, enabled: bool) -> bool:
     if done is not None and not enabled:
         await con.execute("DELETE FROM web_sessions WHERE user_id = $1", done)
     return done is not None
+
+
+async def set_role(con: Conn, user_id: int, role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    await con.execute("UPDATE users SET role = $2 WHERE id = $1", user_id, role)
+
+
+async def end_sessions(con: Conn, user_id: int) -> int:
+    """Sign the user out everywhere; returns how many sessions ended."""
+    status = await con.execute("DELETE FROM web_sessions WHERE user_id = $1", user_id)
+    return int(status.split()[-1])
+
+
+async def unlinked_operators(con: Conn) -> list[tuple[str, str]]:
+    """(SIP username, display name) of enabled operator SIP accounts no user is linked to."""
+    rows = await con.fetch(
+        """SELECT o.sip_username, o.display_name FROM operators o
+           WHERE o.enabled AND NOT EXISTS (SELECT 1 FROM users u WHERE u.operator_id = o.id)
+           ORDER BY o.sip_username""")
+    return [(r["sip_username"], r["display_name"]) for r in rows]

@@ -1,0 +1,160 @@
+"""Admin pages for reference data: the report categories and the partners.
+
+Neither is ever deleted (reports and consents reference them): they are disabled, which
+takes them off the intake form. A refused change re-renders the page with status 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from aiohttp import web
+
+from lifeline_pbx.admin import categories, forms, partners, service
+from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.keys import LIFELINE
+from lifeline_pbx.web.render import render
+
+CODE = r"{code:[a-z][a-z0-9_]{1,39}}"
+PARTNER_ID = r"{partner_id:\d{1,18}}"
+NOTICES = {"added": "Added.", "renamed": "Label changed.", "enabled": "Enabled.",
+           "disabled": "Disabled: it no longer appears on the intake form."}
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/admin/categories", categories_page, name="admin_categories")
+    app.router.add_post("/admin/categories", category_add, name="admin_category_add")
+    app.router.add_post(f"/admin/categories/{CODE}/label", category_label)
+    app.router.add_post(f"/admin/categories/{CODE}/disable", category_disable)
+    app.router.add_post(f"/admin/categories/{CODE}/enable", category_enable)
+    app.router.add_get("/admin/partners", partners_page, name="admin_partners")
+    app.router.add_post("/admin/partners", partner_add, name="admin_partner_add")
+    app.router.add_post(f"/admin/partners/{PARTNER_ID}/disable", partner_disable)
+    app.router.add_post(f"/admin/partners/{PARTNER_ID}/enable", partner_enable)
+
+
+def _notice(request: web.Request) -> str:
+    return NOTICES.get(request.query.get("done", ""), "")
+
+
+async def _run(work: Awaitable[object], what: str) -> None:
+    try:
+        await work
+    except service.NotFound:
+        raise web.HTTPNotFound(text=f"There is no such {what}.") from None
+
+
+# Report categories
+
+
+async def _categories_page(
+    request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
+    values: dict[str, str] | None = None, label_errors: dict[str, str] | None = None,
+) -> web.Response:
+    async with request.app[LIFELINE].pool.acquire() as con:
+        listed = await categories.all_categories(con)
+    return render(request, "admin/categories.html", status=status, categories=listed,
+                  errors=errors or {}, values=values or {}, label_errors=label_errors or {},
+                  notice=_notice(request))
+
+
+@require("admin")
+async def categories_page(request: web.Request) -> web.StreamResponse:
+    return await _categories_page(request)
+
+
+@require("admin")
+async def category_add(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    values = {"code": forms.text(form, "code"), "label": forms.text(form, "label")}
+    parsed = forms.parse_category(form)
+    if not isinstance(parsed, forms.NewCategory):
+        return await _categories_page(request, status=422, errors=parsed, values=values)
+    try:
+        await service.add_category(request.app[LIFELINE].pool, current_user(request).id, parsed)
+    except service.AdminError as exc:
+        return await _categories_page(request, status=422, values=values,
+                                      errors={exc.field or "form": exc.message})
+    raise web.HTTPSeeOther("/admin/categories?done=added")
+
+
+@require("admin")
+async def category_label(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    label = forms.text(await request.post(), "label")
+    if problem := forms.name_problem(label, "label"):
+        async with request.app[LIFELINE].pool.acquire() as con:
+            if await categories.by_code(con, code) is None:
+                raise web.HTTPNotFound(text="There is no such category.")
+        return await _categories_page(request, status=422, label_errors={code: problem})
+    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    await _run(service.rename_category(pool, actor, code, label), "category")
+    raise web.HTTPSeeOther("/admin/categories?done=renamed")
+
+
+async def _category_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
+    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    code = request.match_info["code"]
+    await _run(service.set_category_enabled(pool, actor, code, enabled), "category")
+    raise web.HTTPSeeOther(f"/admin/categories?done={'enabled' if enabled else 'disabled'}")
+
+
+@require("admin")
+async def category_disable(request: web.Request) -> web.StreamResponse:
+    return await _category_enabled(request, False)
+
+
+@require("admin")
+async def category_enable(request: web.Request) -> web.StreamResponse:
+    return await _category_enabled(request, True)
+
+
+# Partners
+
+
+async def _partners_page(
+    request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
+    values: dict[str, str] | None = None,
+) -> web.Response:
+    async with request.app[LIFELINE].pool.acquire() as con:
+        listed = await partners.all_partners(con)
+    return render(request, "admin/partners.html", status=status, partners=listed,
+                  kinds=forms.PARTNER_KINDS, errors=errors or {}, values=values or {},
+                  notice=_notice(request))
+
+
+@require("admin")
+async def partners_page(request: web.Request) -> web.StreamResponse:
+    return await _partners_page(request)
+
+
+@require("admin")
+async def partner_add(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    values = {"name": forms.text(form, "name"), "kind": forms.text(form, "kind")}
+    parsed = forms.parse_partner(form)
+    if not isinstance(parsed, forms.NewPartner):
+        return await _partners_page(request, status=422, errors=parsed, values=values)
+    try:
+        await service.add_partner(request.app[LIFELINE].pool, current_user(request).id, parsed)
+    except service.AdminError as exc:
+        return await _partners_page(request, status=422, values=values,
+                                    errors={exc.field or "form": exc.message})
+    raise web.HTTPSeeOther("/admin/partners?done=added")
+
+
+async def _partner_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
+    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    partner_id = int(request.match_info["partner_id"])
+    await _run(service.set_partner_enabled(pool, actor, partner_id, enabled), "partner")
+    raise web.HTTPSeeOther(f"/admin/partners?done={'enabled' if enabled else 'disabled'}")
+
+
+@require("admin")
+async def partner_disable(request: web.Request) -> web.StreamResponse:
+    return await _partner_enabled(request, False)
+
+
+@require("admin")
+async def partner_enable(request: web.Request) -> web.StreamResponse:
+    return await _partner_enabled(request, True)
