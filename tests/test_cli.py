@@ -8,7 +8,10 @@ import signal
 import sys
 
 import aiohttp
+import asyncpg
 
+from lifeline_pbx import crypto
+from lifeline_pbx.accounts import signin
 from lifeline_pbx.devstack import asterisk
 from tests.waiting import wait_for
 
@@ -29,7 +32,8 @@ async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
 async def test_a_bad_setting_stops_start_up_and_names_it() -> None:
     code, out = await run(
         {"LIFELINE_DATABASE_URL": "postgresql://x@127.0.0.1/y", "LIFELINE_ARI_URL": "http://h",
-         "LIFELINE_ARI_USER": "u", "LIFELINE_ARI_PASSWORD": "p", "LIFELINE_WEB_PORT": "99999"},
+         "LIFELINE_ARI_USER": "u", "LIFELINE_ARI_PASSWORD": "p", "LIFELINE_WEB_PORT": "99999",
+         "LIFELINE_DATA_KEYS": f"k1:{crypto.new_key()}", "LIFELINE_LOOKUP_KEY": crypto.new_key()},
         "serve",
     )
     assert code == 2
@@ -55,6 +59,7 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
         "LIFELINE_DATABASE_URL": empty_dsn, "LIFELINE_ARI_URL": pbx.ari_url,
         "LIFELINE_ARI_USER": pbx.ari_user, "LIFELINE_ARI_PASSWORD": pbx.ari_password,
         "LIFELINE_WEB_PORT": str(port), "LIFELINE_PROMPTS_DIR": prompts_dir,
+        "LIFELINE_DATA_KEYS": f"k1:{crypto.new_key()}", "LIFELINE_LOOKUP_KEY": crypto.new_key(),
     }
     code, out = await run(env, "migrate")
     assert code == 0 and "0001_calls" in out
@@ -79,3 +84,43 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 15)
     assert code == 0
+
+
+async def _run_with_stdin(env: dict[str, str], stdin: str, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        *lifeline_cmd(*args), env={**os.environ, **env}, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate(stdin.encode())
+    return process.returncode or 0, out.decode()
+
+
+async def test_first_admin_is_made_from_the_shell(app_dsn: str) -> None:
+    env = {"LIFELINE_DATABASE_URL": app_dsn}
+    code, out = await _run_with_stdin(env, "short\n", "user", "add", "coord", "--role", "admin",
+                                      "--password-stdin")
+    assert code == 2 and "at least 12 characters" in out
+    code, out = await _run_with_stdin(env, "a long enough passphrase\n", "user", "add", "coord",
+                                      "--role", "admin", "--name", "Coordinator",
+                                      "--password-stdin")
+    assert code == 0, out
+    code, out = await run(env, "user", "add", "coord", "--role", "operator")
+    assert code == 2 and "exists" in out
+    code, out = await run(env, "user", "list")
+    assert "coord" in out and "admin" in out
+    pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
+    try:
+        outcome = await signin.with_password(pool, "coord", "a long enough passphrase", "cli")
+        assert outcome.stage == "enrol"  # an admin sets up a second factor first
+        code, out = await run(env, "user", "disable", "coord")
+        assert code == 0
+        outcome = await signin.with_password(pool, "coord", "a long enough passphrase", "cli")
+        assert outcome.token is None
+    finally:
+        await pool.close()
+
+
+async def test_keys_new_prints_a_usable_key() -> None:
+    code, out = await run({}, "keys", "new")
+    assert code == 0
+    assert len(crypto.parse_key("k", out.strip())) == 32
