@@ -19,6 +19,12 @@ GOOD = {
 }
 
 
+def test_keys_are_never_in_the_repr() -> None:
+    cfg = config.load(environ=GOOD)
+    assert "AAAA" not in repr(cfg) and "BBBB" not in repr(cfg) and "secret" not in repr(cfg)
+    assert config.key_ring(cfg).primary == "k1"
+
+
 def test_environment_with_defaults() -> None:
     cfg = config.load(environ=GOOD)
     assert cfg.ari_url == "http://127.0.0.1:8088"
@@ -52,6 +58,15 @@ BAD = {
     "app name with a comma": ({**GOOD, "LIFELINE_ARI_APP": "a,b"}, "ari_app"),
     "log level unknown": ({**GOOD, "LIFELINE_LOG_LEVEL": "LOUD"}, "log_level"),
     "relative prompts dir": ({**GOOD, "LIFELINE_PROMPTS_DIR": "prompts"}, "prompts_dir"),
+    "no data keys": ({k: v for k, v in GOOD.items() if k != "LIFELINE_DATA_KEYS"}, "data_keys"),
+    "data key without id": ({**GOOD, "LIFELINE_DATA_KEYS": "A" * 43 + "="}, "data_keys"),
+    "data key too short": ({**GOOD, "LIFELINE_DATA_KEYS": "k1:AAAA"}, "data_keys"),
+    "data key id twice": (
+        {**GOOD, "LIFELINE_DATA_KEYS": "k1:" + "A" * 43 + "=,k1:" + "B" * 43 + "="}, "data_keys"
+    ),
+    "lookup key not base64": ({**GOOD, "LIFELINE_LOOKUP_KEY": "not base64!"}, "lookup_key"),
+    "idle minutes zero": ({**GOOD, "LIFELINE_SESSION_IDLE_MINUTES": "0"}, "session_idle_minutes"),
+    "secure cookies maybe": ({**GOOD, "LIFELINE_SECURE_COOKIES": "maybe"}, "secure_cookies"),
 }
 
 
