@@ -7,6 +7,9 @@ removed, or a new role (a new admin must then enrol a second factor).
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+
 import asyncpg
 
 from lifeline_pbx import audit
@@ -16,6 +19,7 @@ from lifeline_pbx.admin.forms import NewCategory, NewPartner, NewUser
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import LifelineError
 
+log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
 
 
@@ -30,6 +34,14 @@ class AdminError(LifelineError):
 
 class NotFound(LifelineError):
     """No such user, category or partner."""
+
+
+async def _audit(con: Conn, actor: int, action: audit.Action, entity: str, entity_id: object,
+                 fields: Sequence[str]) -> None:
+    """The audit entry, and one log line for whoever runs the system (ids and names only)."""
+    await audit.record(con, actor, action, entity, entity_id, fields)
+    log.info("admin %s by user_id=%d entity=%s id=%s fields=%s", action, actor, entity,
+             entity_id, ",".join(sorted(fields)))
 
 
 # Users
@@ -51,7 +63,7 @@ async def create_user(pool: Pool, actor: int, new: NewUser, password_hash: str) 
         except users.UserError as exc:  # a race with another admin: same checks, in SQL
             raise AdminError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
         fields = ["username", "display_name", "role", "password"]
-        await audit.record(con, actor, "create", "user", user_id,
+        await _audit(con, actor, "create", "user", user_id,
                            fields + (["operator"] if new.operator else []))
     return user_id
 
@@ -70,7 +82,7 @@ async def set_enabled(pool: Pool, actor: int, user_id: int, enabled: bool) -> us
             raise AdminError("You cannot disable your own account. Ask another admin.")
         if user.enabled != enabled:
             await users.set_enabled(con, user.username, enabled)  # disabling ends sessions
-            await audit.record(con, actor, "update", "user", user_id, ["enabled"])
+            await _audit(con, actor, "update", "user", user_id, ["enabled"])
     return user
 
 
@@ -79,7 +91,7 @@ async def set_password(pool: Pool, actor: int, user_id: int, password_hash: str)
         await _target(con, user_id)
         await users.set_password(con, user_id, password_hash)
         await users.end_sessions(con, user_id)
-        await audit.record(con, actor, "update", "user", user_id, ["password"])
+        await _audit(con, actor, "update", "user", user_id, ["password"])
 
 
 async def remove_second_factor(pool: Pool, actor: int, user_id: int) -> users.User:
@@ -88,7 +100,7 @@ async def remove_second_factor(pool: Pool, actor: int, user_id: int) -> users.Us
         if user.totp_secret is not None:
             await users.set_totp(con, user_id, None)
             await users.end_sessions(con, user_id)
-            await audit.record(con, actor, "update", "user", user_id, ["second_factor"])
+            await _audit(con, actor, "update", "user", user_id, ["second_factor"])
     return user
 
 
@@ -101,7 +113,7 @@ async def set_role(pool: Pool, actor: int, user_id: int, role: str) -> users.Use
         if user.role != role:
             await users.set_role(con, user_id, role)
             await users.end_sessions(con, user_id)
-            await audit.record(con, actor, "update", "user", user_id, ["role"])
+            await _audit(con, actor, "update", "user", user_id, ["role"])
     return user
 
 
@@ -113,7 +125,7 @@ async def add_category(pool: Pool, actor: int, new: NewCategory) -> None:
         if await categories.by_code(con, new.code) is not None or not await categories.add(
                 con, new.code, new.label):
             raise AdminError(f"A category with the code '{new.code}' exists.", "code")
-        await audit.record(con, actor, "create", "report_category", new.code,
+        await _audit(con, actor, "create", "report_category", new.code,
                            ["code", "label", "position"])
 
 
@@ -124,7 +136,7 @@ async def rename_category(pool: Pool, actor: int, code: str, label: str) -> None
             raise NotFound("category")
         if category.label != label:
             await categories.set_label(con, code, label)
-            await audit.record(con, actor, "update", "report_category", code, ["label"])
+            await _audit(con, actor, "update", "report_category", code, ["label"])
 
 
 async def set_category_enabled(pool: Pool, actor: int, code: str, enabled: bool) -> None:
@@ -134,7 +146,7 @@ async def set_category_enabled(pool: Pool, actor: int, code: str, enabled: bool)
             raise NotFound("category")
         if category.enabled != enabled:
             await categories.set_enabled(con, code, enabled)
-            await audit.record(con, actor, "update", "report_category", code, ["enabled"])
+            await _audit(con, actor, "update", "report_category", code, ["enabled"])
 
 
 # Partners
@@ -145,7 +157,7 @@ async def add_partner(pool: Pool, actor: int, new: NewPartner) -> int:
         partner_id = await partners.add(con, new.name, new.kind)
         if partner_id is None:
             raise AdminError("A partner of that name exists.", "name")
-        await audit.record(con, actor, "create", "partner", partner_id, ["name", "kind"])
+        await _audit(con, actor, "create", "partner", partner_id, ["name", "kind"])
     return partner_id
 
 
@@ -156,4 +168,4 @@ async def set_partner_enabled(pool: Pool, actor: int, partner_id: int, enabled: 
             raise NotFound("partner")
         if partner.enabled != enabled:
             await partners.set_enabled(con, partner_id, enabled)
-            await audit.record(con, actor, "update", "partner", partner_id, ["enabled"])
+            await _audit(con, actor, "update", "partner", partner_id, ["enabled"])
