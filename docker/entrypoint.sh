@@ -5,6 +5,8 @@ set -eu
 : "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL}"
 : "${LIFELINE_ARI_PASSWORD:?set LIFELINE_ARI_PASSWORD}"
 : "${CARRIER_IP:?set CARRIER_IP (the facility phone contractor's SIP address)}"
+: "${LIFELINE_DATA_KEYS:?set LIFELINE_DATA_KEYS (id:key; make a key with: lifeline keys new)}"
+: "${LIFELINE_LOOKUP_KEY:?set LIFELINE_LOOKUP_KEY (make one with: lifeline keys new)}"
 moddir=$(dirname "$(find /usr/lib -name chan_pjsip.so | head -n 1)")
 lifeline asterisk-config --out /etc/asterisk \
   --set astetcdir=/etc/asterisk --set astvarlibdir=/var/lib/asterisk \
