@@ -1,0 +1,80 @@
+"""The console's messages and the hub's subscriptions, without Asterisk or PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifeline_pbx.console import live, messages
+from lifeline_pbx.queues import routing
+
+NOW = 1_000_000.0
+
+
+def operator(**changes: object) -> routing.Operator:
+    base: dict[str, object] = {
+        "id": "op-b", "languages": frozenset({"es"}), "queues": frozenset({"1"}),
+        "logged_in": True, "paused": False, "registered": True, "on_call": False,
+        "ringing": False, "wrapup_until": 0.0, "idle_since": 0.0, "missed_in_row": 0}
+    return routing.Operator(**{**base, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("op", "on_call", "expected"), [
+    (None, False, {"known": False, "logged_in": False, "wrapup_until": None}),
+    (operator(logged_in=False, paused=True), False,
+     {"logged_in": False, "paused": False, "pause_reason": ""}),
+    (operator(paused=True), False, {"paused": True, "pause_reason": "meal"}),
+    (operator(wrapup_until=NOW + 30), False, {"wrapup_until": NOW + 30, "paused": False}),
+    (operator(wrapup_until=NOW - 1), False, {"wrapup_until": None}),
+    (operator(wrapup_until=NOW + 30), True, {"wrapup_until": None, "on_call": True}),
+])
+def test_state(op: routing.Operator | None, on_call: bool, expected: dict[str, object]) -> None:
+    message = messages.state(op, "meal", on_call, NOW)
+    assert message["type"] == "state" and message["server_time"] == NOW
+    assert {k: message[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize(("reason", "note", "stored"), [
+    ("break", "", "break"),
+    ("other", "  doctor's\n appointment ", "other: doctor's appointment"),
+    ("meal", "x" * 100, "meal: " + "x" * 100),
+])
+def test_pause_reason(reason: str, note: str, stored: str) -> None:
+    assert messages.pause_reason(reason, note) == stored
+
+
+@pytest.mark.parametrize(("reason", "note"), [("nap", ""), ("", ""), ("other", "x" * 101)])
+def test_pause_reason_refused(reason: str, note: str) -> None:
+    with pytest.raises(ValueError):
+        messages.pause_reason(reason, note)
+
+
+def test_call_pop_names_no_caller() -> None:
+    pop = messages.PopInfo("c1", 3, "Demo County", "General", "15550100101", "es", 1, 12.4,
+                           NOW, 900, 120)
+    message = messages.call(pop, NOW + 5)
+    assert message == {
+        "type": "call", "call_id": "c1", "facility_id": 3, "facility": "Demo County",
+        "line": "General", "did": "15550100101", "language": "es", "triage": 1, "waited": 12,
+        "connected_at": NOW, "call_limit": 900, "limit_warning": 120, "server_time": NOW + 5}
+
+
+async def test_hub_delivers_to_each_console_of_the_operator_only() -> None:
+    hub = live.LiveHub()
+    with hub.subscribe("op-b") as first, hub.subscribe("op-b") as second, \
+            hub.subscribe("op-a") as other:
+        hub.publish("op-b", {"type": "state", "n": 1})
+        assert first.queue.get_nowait() == second.queue.get_nowait() == {"type": "state", "n": 1}
+        assert other.queue.empty()
+    assert not hub._subs  # unsubscribed on leaving
+
+
+async def test_a_console_that_falls_behind_is_closed_not_buffered() -> None:
+    hub = live.LiveHub()
+    with hub.subscribe("op-b") as sub:
+        for n in range(live.QUEUE_SIZE + 1):
+            hub.publish("op-b", {"type": "state", "n": n})
+        assert sub.closed
+        received = [m async for m in sub.messages()]
+        assert received == []  # closed: the console reconnects to a fresh snapshot
+        hub.publish("op-b", {"type": "state"})  # no longer subscribed; nothing queued
+        assert sub.queue.full()
