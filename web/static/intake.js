@@ -13,6 +13,7 @@
   let draftTimer = null;
   let lookupTimer = null;
   let lastLookup = "";
+  let draftInFlight = Promise.resolve();
 
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -99,7 +100,13 @@
 
   function draftSoon() {
     if (draftTimer) clearTimeout(draftTimer);
-    draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
+    draftTimer = setTimeout(() => { draftInFlight = saveDraft(); }, DRAFT_DELAY_MS);
+  }
+
+  // Before saving: no draft may land after the save (it would outlive the intake).
+  async function settleDrafts() {
+    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
+    await draftInFlight;
   }
 
   async function loadDraft(id) {
@@ -171,6 +178,7 @@
   async function submit(event) {
     event.preventDefault();
     setStatus("Saving…", "");
+    await settleDrafts();
     let response;
     try {
       response = await send("POST", "/intakes", new FormData(form), false);
@@ -187,6 +195,7 @@
   async function outcome(event) {
     const code = event.currentTarget.dataset.outcome;
     setStatus("Saving…", "");
+    await settleDrafts();
     try {
       const response = await send("POST", "/intakes/outcome", { call_id: callId(), outcome: code }, true);
       const data = await response.json().catch(() => ({}));
