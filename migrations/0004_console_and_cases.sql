@@ -14,7 +14,7 @@ CREATE TABLE users (
     password_hash        text NOT NULL,                 -- Argon2id, PHC string
     totp_secret          bytea,                         -- sealed; NULL = no second factor
     totp_last_step       bigint NOT NULL DEFAULT 0,     -- a code is accepted once
-    operator_id          bigint UNIQUE REFERENCES operators (id),  -- their SIP account
+    operator_id          bigint UNIQUE REFERENCES operators (id) ON DELETE SET NULL,  -- SIP account
     enabled              boolean NOT NULL DEFAULT true,
     created_at           timestamptz NOT NULL DEFAULT now(),
     password_changed_at  timestamptz NOT NULL DEFAULT now()

@@ -16,6 +16,7 @@ from playwright.async_api import expect
 
 from tests.browser import Browsing
 from tests.engine import Hotline
+from tests.privacy import leaks, sensitive
 from tests.web_fixtures import PASSWORDS, add_user
 
 OPERATOR_PASSWORD = "main-path-Operator-1"
@@ -24,14 +25,23 @@ A_NUMBER = "A012345678"
 A_NUMBER_SHOWN = "A012-345-678"
 NARRATIVE = "Asked for insulin three days running; the clinic said to wait. Feels faint."
 FOLLOW_UP = "Call the facility's medical unit and the legal partner about insulin."
+NAMES = "María Ejemplo Tzoc\nMaria Tzok"
+DOB = "1990-04-17"
+SENSITIVE = ("012345678", "12345678", "María Ejemplo", "Maria Tzok", DOB, NARRATIVE, FOLLOW_UP)
+CASE_TABLES = ("persons", "intakes", "reports", "follow_ups", "drafts", "audit_log",
+               "call_events", "calls")
 
 
 async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     hotline_factory: Any, browsing: Browsing, web_port: int
 ) -> None:
+    sensitive(*SENSITIVE)
     hotline: Hotline = await hotline_factory(web_port=web_port)
     base = hotline.base_url
     await add_user(hotline.dsn, "volunteer-b", "operator", OPERATOR_PASSWORD, operator="op-b")
+    # A long wrap-up: saving during the call must make the operator ready at hang-up anyway.
+    await hotline.sql("UPDATE queues SET wrapup_seconds = 120")
+    await hotline.app.acd.reload()
 
     # The operator signs in and goes ready.
     console = await browsing.signed_in(base, "volunteer-b", OPERATOR_PASSWORD, "/console")
@@ -61,6 +71,8 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
 
     # The intake: A-number, a medical-neglect report with a narrative, a follow-up.
     await console.fill("#a-number", A_NUMBER_TYPED)
+    await console.fill("#person-names", NAMES)
+    await console.fill("#person-dob", DOB)
     await console.fill("#person-country", "Guatemala")
     await console.check("#needs-medical")
     await console.select_option("#report-category", "medical_neglect")
@@ -76,6 +88,7 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     await hotline.carrier.hang_up(call)
     await expect(console.locator("#call-ended")).to_be_visible()
     await hotline.closed("Main path caller")
+    await expect(console.locator("#operator-state")).to_have_text(re.compile("Ready"))
 
     # A supervisor, in their own browser, finds the report and the person.
     supervisor = await browsing.signed_in(
@@ -103,3 +116,11 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     intake = await hotline.sql("SELECT call_id, facility_id, language FROM intakes")
     assert [(str(i["call_id"]), i["language"]) for i in intake] == [(call_id, "es")]
     browsing.check_clean()
+
+    # At rest: no identifier in any raw row of the case tables (sealed bytes only); and no
+    # identifier in anything logged so far, by the app or by the PBX's Asterisk.
+    for table in CASE_TABLES:
+        for row in await hotline.sql(f"SELECT * FROM {table}"):
+            raw = repr(tuple(row.values()))
+            assert not [v for v in SENSITIVE if v in raw], table
+    assert leaks(hotline.pbx.log_path.read_text(errors="replace")) == []

@@ -14,13 +14,16 @@ A_NUMBER = "A-208-555-019"
 JSON = {"Accept": "application/json"}
 
 
-async def new_call(web: WebApp) -> tuple[str, int]:
+async def new_call(web: WebApp, operator: str = "operator1") -> tuple[str, int]:
+    """A call put through to that operator's phone (calls.operator_id)."""
     facility = (await web.sql("SELECT id FROM facilities ORDER BY id LIMIT 1"))[0]["id"]
     call_id = uuid.uuid4()
     await web.sql(
         """INSERT INTO calls (id, channel_id, channel_name, did, facility_id, caller_number,
-                              caller_name, started_at)
-           VALUES ($1, 'c', 'PJSIP/c', '100', $2, '', '', now())""", call_id, facility)
+                              caller_name, started_at, operator_id)
+           VALUES ($1, 'c', 'PJSIP/c', '100', $2, '', '', now(),
+                   (SELECT id FROM operators WHERE sip_username = $3))""",
+        call_id, facility, operator)
     return str(call_id), facility
 
 
@@ -113,6 +116,15 @@ async def test_roles_drafts_and_bad_urls(web: WebApp) -> None:
         assert status == 403, path
     status, _ = await operator.get(f"/people/lookup?a_number={A_NUMBER}")
     assert status == 403  # operators look people up only with a call
+    await add_user(web.dsn, "operator3", "operator", "a-third-long-passw0rd")
+    await web.sql("INSERT INTO operators (display_name, sip_username, sip_md5_cred) "
+                  "VALUES ('Three', 'operator3', repeat('0', 32))")
+    await web.sql("UPDATE users SET operator_id = (SELECT id FROM operators "
+                  "WHERE sip_username = 'operator3') WHERE username = 'operator3'")
+    third = await web.client()
+    assert await third.sign_in("operator3", "a-third-long-passw0rd") == 303
+    status, _ = await third.get(f"/people/lookup?a_number={A_NUMBER}&call_id={call_id}")
+    assert status == 403  # not with another operator's call
     status, text = await operator.get(f"/people/lookup?a_number=A12&call_id={call_id}")
     assert status == 422 and "8 or 9 digits" in text
     supervisor = await web.signed_in("supervisor1")

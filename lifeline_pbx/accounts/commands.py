@@ -25,19 +25,23 @@ Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
 Command = Callable[[argparse.Namespace, str], None]
 
 
-def _new_password(args: argparse.Namespace) -> tuple[str, bool]:
-    """The password from stdin, or a generated one (then shown once)."""
-    if args.password_stdin:
-        return read_password(sys.stdin), False
-    return secrets.token_urlsafe(12), True
-
-
-def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    password, generated = _new_password(args)
+def _new_password(args: argparse.Namespace) -> tuple[str, str]:
+    """(hash, the password to show once) from stdin or generated; refuses a weak one."""
+    generated = not args.password_stdin
+    password = secrets.token_urlsafe(12) if generated else read_password(sys.stdin)
     problem = passwords.problem(password, args.username)
     if problem:
         raise users.UserError(problem)
-    hashed = passwords.hash_password(password)
+    return passwords.hash_password(password), password if generated else ""
+
+
+def _show_once(password: str) -> None:
+    if password:
+        print(f"password: {password}  (shown once)")
+
+
+def cmd_add(args: argparse.Namespace, dsn: str) -> None:
+    hashed, shown = _new_password(args)
 
     async def work(con: Connection) -> None:
         await users.create(con, args.username, args.name or args.username, args.role, hashed,
@@ -45,8 +49,7 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
 
     with_connection(dsn, work)
     print(f"user {args.username} ({args.role}) added")
-    if generated:
-        print(f"password: {password}  (shown once)")
+    _show_once(shown)
     if args.role == "admin":
         print("admins set up an authenticator app at their first sign-in")
 
@@ -73,11 +76,7 @@ def _set_enabled(enabled: bool) -> Command:
 
 
 def cmd_reset_password(args: argparse.Namespace, dsn: str) -> None:
-    password, generated = _new_password(args)
-    problem = passwords.problem(password, args.username)
-    if problem:
-        raise users.UserError(problem)
-    hashed = passwords.hash_password(password)
+    hashed, shown = _new_password(args)
 
     async def work(con: Connection) -> None:
         user = await users.by_username(con, args.username)
@@ -89,8 +88,7 @@ def cmd_reset_password(args: argparse.Namespace, dsn: str) -> None:
 
     with_connection(dsn, work)
     print(f"password of {args.username} changed; their sessions ended")
-    if generated:
-        print(f"password: {password}  (shown once)")
+    _show_once(shown)
 
 
 def cmd_reset_second_factor(args: argparse.Namespace, dsn: str) -> None:

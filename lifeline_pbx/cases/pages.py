@@ -11,8 +11,9 @@ from aiohttp import web
 from lifeline_pbx import audit
 from lifeline_pbx.cases import anumber, export, followups, people, reports, service
 from lifeline_pbx.cases.forms import FormInvalid, parse_status
-from lifeline_pbx.cases.webutil import case_error, form_data, keys, path_uuid, pool, query
+from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.render import render
 
 

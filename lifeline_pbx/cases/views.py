@@ -13,9 +13,10 @@ import asyncpg
 from aiohttp import web
 
 from lifeline_pbx.cases import anumber, drafts, forms, pages, reports, service
-from lifeline_pbx.cases.webutil import case_error, form_data, invalid, keys, ok, pool, query
+from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require, wants_json
+from lifeline_pbx.web.bodies import form_data, json_object
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_DRAFT_FIELDS = 100
 MAX_DRAFT_CHARS = 64_000
-LOOKUP_WINDOW = dt.timedelta(hours=6)  # an operator looks people up only around a call
+LOOKUP_WINDOW = dt.timedelta(hours=6)  # an operator looks people up only around their call
 OUTCOME_LABELS = (("silent", "Silent"), ("hung_up", "Hung up"),
                   ("wrong_number", "Wrong number"), ("test_call", "Test call"))
 
@@ -124,12 +125,7 @@ def _call_id(value: object) -> uuid.UUID | None:
 @require("operator")
 async def save_draft(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="Expected a JSON object.")
+    body = await json_object(request)
     call_id = _call_id(body.get("call_id"))
     fields = _draft_fields(body.get("fields"))
     async with pool(request).acquire() as con:
@@ -160,9 +156,14 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
 async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
     if user.role in ("supervisor", "admin"):
         return True
-    if call_id is None:
+    if call_id is None or user.operator_username is None:
         return False
-    started = await con.fetchval("SELECT started_at FROM calls WHERE id = $1", call_id)
+    # Only a call that was put through to this operator's own phone, and recently.
+    started = await con.fetchval(
+        """SELECT c.started_at FROM calls c JOIN operators o ON o.id = c.operator_id
+           WHERE c.id = $1 AND o.sip_username = $2""",
+        call_id, user.operator_username,
+    )
     return started is not None and dt.datetime.now(dt.UTC) - started < LOOKUP_WINDOW
 
 

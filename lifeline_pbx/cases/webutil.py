@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiDict
 
 from lifeline_pbx.cases.service import CaseError, Conflict, NotFound
 from lifeline_pbx.crypto import KeyRing
@@ -60,17 +59,3 @@ def ok(request: web.Request, body: dict[str, Any], redirect: str) -> web.StreamR
     if wants_json(request):
         return web.json_response({"ok": True, **body})
     raise web.HTTPSeeOther(redirect)
-
-
-async def form_data(request: web.Request) -> MultiDict[str]:
-    """A posted form, or a JSON object of strings, as one multidict of strings."""
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise web.HTTPBadRequest(text="The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="Expected a JSON object.")
-        return MultiDict((str(k), v) for k, v in body.items() if isinstance(v, str))
-    posted = await request.post()
-    return MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))

@@ -24,6 +24,7 @@ from lifeline_pbx.console import messages
 from lifeline_pbx.console.live import DB_ERRORS, LiveHub, Subscription
 from lifeline_pbx.tasks import spawn
 from lifeline_pbx.web.auth import COOKIE, current_user, require
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import LIFELINE, CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -145,24 +146,19 @@ async def _watch_session(sub: Subscription, request: web.Request) -> None:
             sub.signed_out = True
             sub.close()
             return
-
-
-async def _form(request: web.Request) -> dict[str, str]:
-    if request.content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise web.HTTPBadRequest(text="Expected a JSON object.") from None
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(text="Expected a JSON object.")
-        return {str(k): str(v) for k, v in body.items() if isinstance(v, str)}
-    return {k: str(v) for k, v in (await request.post()).items()}
+        operator = lifeline.acd.picture.operators.get(sub.username)
+        if operator is not None and operator.logged_in:
+            # On duty, waiting for calls: an open console is activity (the absolute
+            # lifetime still ends the session). Logged out of the queues, idle time counts.
+            with contextlib.suppress(*DB_ERRORS):
+                async with lifeline.pool.acquire() as con:
+                    await sessions.touch(con, session)
 
 
 @require("operator")
 async def console_state(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
-    form = await _form(request)
+    form = dict(await form_data(request))
     action = form.get("action", "")
     if action not in ACTIONS:
         raise web.HTTPBadRequest(text="Unknown action.")

@@ -130,7 +130,7 @@
     if (typeof message.server_time === "number") {
       offset = message.server_time - Date.now() / 1000;
     }
-    if (message.type === "state") { state = message; renderState(); }
+    if (message.type === "state") { state = message; renderState(); readyIfSavedDuringCall(); }
     else if (message.type === "call") { onCall(message); }
     else if (message.type === "call_ended") { onCallEnded(message); }
   }
@@ -182,10 +182,22 @@
     if (state && state.paused) { post("/console/state", { action: "resume" }); }
     else { post("/console/ready"); }
   });
-  document.addEventListener("lifeline:intake-saved", () => {
+  // Saved while still talking: when the caller hangs up there is nothing left to write,
+  // so the wrap-up the engine starts then is ended at once (see onMessage).
+  let savedDuringCall = null;
+  document.addEventListener("lifeline:intake-saved", (event) => {
+    const saved = event.detail && event.detail.call_id;
+    if (call && !ended && saved === call.call_id) { savedDuringCall = saved; return; }
     if (call && ended) { call = null; renderCall(); }
     post("/console/ready");
   });
+  function readyIfSavedDuringCall() {
+    const wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
+    if (wrapping && ended && call && call.call_id === savedDuringCall) {
+      savedDuringCall = null;
+      post("/console/ready");
+    }
+  }
 
   renderState();
   setInterval(tick, 250);
