@@ -193,3 +193,15 @@ async def test_open_redirects_are_refused(web: WebApp) -> None:
 
 def _login_token(client: Client) -> str:
     return next(c.value for c in client.http.cookie_jar if c.key == "lifeline_login")
+
+
+async def test_pages_forbid_framing_inline_script_and_caching(web: WebApp) -> None:
+    client = await web.signed_in("supervisor1")
+    async with client.http.get(client.url("/reports")) as r:
+        assert r.status == 200
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert r.headers["Cache-Control"] == "no-store"  # case data stays out of disk caches
+        assert r.headers["X-Frame-Options"] == "DENY"
+        assert "<script>" not in await r.text()  # scripts only from /static files
