@@ -96,3 +96,37 @@ async def test_console_refuses_a_forged_token_and_an_unlinked_user(web: WebApp) 
     assert refused.value.status == 409
     code, page = await operator.get("/console")
     assert code == 200 and 'id="call-panel"' in page and "/static/console.js" in page
+
+
+async def test_an_open_console_on_duty_keeps_the_session_but_not_off_duty(
+    web: WebApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lifeline_pbx.console import views
+    from tests.waiting import wait_for
+
+    monkeypatch.setattr(views, "SESSION_CHECK_SECONDS", 0.2)
+    operator = await web.signed_in(OPERATOR)
+    await operator.post_json("/console/state", {"action": "login"})
+    socket = await ws(operator)
+    await web.sql("UPDATE web_sessions SET last_seen_at = now() - interval '29 minutes'")
+
+    async def refreshed() -> bool:
+        rows = await web.sql("SELECT now() - last_seen_at < interval '1 minute' AS fresh "
+                             "FROM web_sessions")
+        return bool(rows and rows[0]["fresh"])
+
+    await wait_for(refreshed, timeout=10, what="the console's session refreshed while on duty")
+    # Logged out of the queues, an open console no longer counts: idle time runs out.
+    await operator.post_json("/console/state", {"action": "logout"})
+
+    async def signed_out() -> bool:
+        await web.sql("UPDATE web_sessions SET last_seen_at = now() - interval '31 minutes'")
+        try:
+            message = await socket.receive(timeout=0.5)
+        except TimeoutError:
+            return False
+        return message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+    await wait_for(signed_out, timeout=10, what="the console closed as signed out")
+    assert socket.close_code == views.WS_SIGNED_OUT
+    assert (await operator.get("/console"))[0] == 303
