@@ -6,6 +6,7 @@ import logging
 import traceback
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiohttp import web
 
 from lifeline_pbx.web.auth import wants_json
@@ -13,10 +14,14 @@ from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 
+# The database is down or restarting: a retry later will work, so say so (503, not 500).
+DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError)
+
 TITLES = {
     400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
     405: "Not allowed", 413: "Too large", 422: "Please check the form",
-    429: "Too many attempts", 500: "Something went wrong",
+    429: "Too many attempts", 500: "Something went wrong", 503: "Try again in a minute",
 }
 
 
@@ -33,6 +38,10 @@ async def error_pages(
         if exc.status == 413:
             message = "What you sent is too large. Shorten it and try again."
         return _page(request, exc.status, message or TITLES.get(exc.status, exc.reason))
+    except DATABASE_AWAY:
+        log.warning("database unavailable path=%s", request.path)
+        return _page(request, 503, "The database cannot be reached just now. Nothing was "
+                     "saved, and what you typed is still on your screen: try again in a minute.")
     except Exception as exc:
         # Frames only: an exception's message can quote what a user typed.
         frames = "".join(traceback.format_tb(exc.__traceback__))
