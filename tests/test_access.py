@@ -10,7 +10,7 @@ from yarl import URL
 
 from lifeline_pbx.accounts import sessions
 from lifeline_pbx.web.app import create_app
-from tests.web_fixtures import PASSWORDS, Client, WebApp
+from tests.web_fixtures import PASSWORDS, SEALED_FIELD, SECRET_SHOWN, Client, WebApp
 
 
 async def test_operator_signs_in_and_out(web: WebApp) -> None:
@@ -205,3 +205,25 @@ async def test_pages_forbid_framing_inline_script_and_caching(web: WebApp) -> No
         assert r.headers["Cache-Control"] == "no-store"  # case data stays out of disk caches
         assert r.headers["X-Frame-Options"] == "DENY"
         assert "<script>" not in await r.text()  # scripts only from /static files
+
+
+async def test_replacing_a_second_factor_needs_the_current_one(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    old = admin.totp_secret
+    status, page = await admin.get("/account/second-factor")
+    assert status == 200 and 'id="current-code"' in page
+    new_secret = SECRET_SHOWN.search(page).group(1)  # type: ignore[union-attr]
+    sealed = SEALED_FIELD.search(page).group(1)  # type: ignore[union-attr]
+    new_code = pyotp.TOTP(new_secret).now()
+    await web.sql("UPDATE users SET totp_last_step = 0")
+    status, page = await admin.post("/account/second-factor",
+                                     {"sealed": sealed, "code": new_code, "current_code": ""})
+    assert status == 422 and "authenticator you use now" in page
+    status, _ = await admin.post("/account/second-factor", {
+        "sealed": sealed, "code": new_code, "current_code": pyotp.TOTP(old).now()})
+    assert status == 303
+    # Now only the new app's codes work.
+    again = await web.client()
+    again.totp_secret = new_secret
+    await web.sql("UPDATE users SET totp_last_step = 0")
+    assert await again.sign_in("admin1") == 303

@@ -26,8 +26,8 @@ from tests.waiting import wait_for
 PASSWORDS = {username: password for username, _, _, password, _ in demo.DEMO_USERS}
 _META = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
 _LOGIN_TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
-_SEALED = re.compile(r'name="sealed" value="([0-9a-f]+)"')
-_SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+SEALED_FIELD = re.compile(r'name="sealed" value="([0-9a-f]+)"')
+SECRET_SHOWN = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 
 
 @dataclass
@@ -82,8 +82,8 @@ class Client:
         where = self.last["location"]
         if status == 303 and where == "/account/second-factor":
             _, page = await self.get(where)
-            self.totp_secret = _SECRET.search(page).group(1)  # type: ignore[union-attr]
-            sealed = _SEALED.search(page).group(1)  # type: ignore[union-attr]
+            self.totp_secret = SECRET_SHOWN.search(page).group(1)  # type: ignore[union-attr]
+            sealed = SEALED_FIELD.search(page).group(1)  # type: ignore[union-attr]
             code = pyotp.TOTP(self.totp_secret).now()
             status, _ = await self.post(where, {"sealed": sealed, "code": code})
         elif status == 303 and where == "/login/code":

@@ -87,13 +87,22 @@ async def with_code(
 
 
 async def enrol(
-    pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, secret: str, code: str
+    pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, secret: str, code: str,
+    current_code: str = "",
 ) -> Outcome:
-    """Turn the second factor on with a secret the user has put in their app."""
+    """Turn the second factor on with a secret the user has put in their app. Replacing one
+    needs a code from the current app too: a borrowed session cannot swap it."""
     step = totp.matching_step(secret, code)
     if step is None:
         return Outcome(error="That code is not right: check the time on your phone and retry.")
     async with pool.acquire() as con, con.transaction():
+        user = await users.by_id(con, session.user_id)
+        if user is not None and user.totp_secret is not None:
+            current = keys.open(user.totp_secret, totp_place(user.id))
+            old_step = totp.matching_step(current, current_code)
+            if old_step is None or not await users.use_totp_step(con, user.id, old_step):
+                return Outcome(error="Enter a code from the authenticator you use now, "
+                               "to replace it.")
         await users.set_totp(con, session.user_id, keys.seal(secret, totp_place(session.user_id)))
         await users.use_totp_step(con, session.user_id, step)
         token = await sessions.create(con, session.user_id, "full")

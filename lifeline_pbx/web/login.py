@@ -7,7 +7,7 @@ import secrets
 from aiohttp import web
 
 from lifeline_pbx import crypto
-from lifeline_pbx.accounts import sessions, signin, totp
+from lifeline_pbx.accounts import sessions, signin, totp, users
 from lifeline_pbx.web.auth import (
     COOKIE,
     LOGIN_COOKIE,
@@ -104,11 +104,19 @@ def _enrol_place(session: sessions.Session) -> str:
 
 
 def _enrol_form(request: web.Request, session: sessions.Session, secret: str,
-                error: str = "", status: int = 200) -> web.Response:
+                error: str = "", status: int = 200, has_second_factor: bool = False
+                ) -> web.Response:
     sealed = request.app[KEYS].seal(secret, _enrol_place(session)).hex()
     username = request[USER].username if USER in request else ""
     return render(request, "enrol.html", status=status, error=error, secret=secret,
-                  sealed=sealed, otpauth=totp.uri(secret, username or "lifeline"))
+                  sealed=sealed, otpauth=totp.uri(secret, username or "lifeline"),
+                  replacing=session.stage == "full" and has_second_factor)
+
+
+async def _has_second_factor(request: web.Request, session: sessions.Session) -> bool:
+    async with request.app[LIFELINE].pool.acquire() as con:
+        user = await users.by_id(con, session.user_id)
+    return user is not None and user.totp_secret is not None
 
 
 @public
@@ -117,7 +125,8 @@ async def enrol_page(request: web.Request) -> web.StreamResponse:
     session = request.get(SESSION)
     if session is None or session.stage not in ("enrol", "full"):
         raise web.HTTPSeeOther("/login")
-    return _enrol_form(request, session, totp.new_secret())
+    return _enrol_form(request, session, totp.new_secret(),
+                       has_second_factor=await _has_second_factor(request, session))
 
 
 @public
@@ -132,9 +141,11 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     except (ValueError, crypto.SealError):
         raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
     outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
-                                 str(form.get("code", ""))[:16])
+                                 str(form.get("code", ""))[:16],
+                                 str(form.get("current_code", ""))[:16])
     if outcome.token is None:
-        return _enrol_form(request, session, secret, outcome.error, 422)
+        return _enrol_form(request, session, secret, outcome.error, 422,
+                           await _has_second_factor(request, session))
     response = web.HTTPSeeOther("/")
     set_session_cookie(request, response, outcome.token)
     raise response
