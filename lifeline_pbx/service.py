@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -18,6 +19,7 @@ import asyncpg
 from aiohttp import web
 
 from lifeline_pbx import db
+from lifeline_pbx.accounts import housekeeping
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
@@ -80,6 +82,9 @@ class Lifeline:
                 self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"
             ),
             asyncio.create_task(self.acd.run(), name="queues"),
+            asyncio.create_task(housekeeping.run(
+                self.pool, timedelta(minutes=cfg.session_idle_minutes),
+                timedelta(hours=cfg.session_max_hours)), name="housekeeping"),
             asyncio.create_task(
                 run_event_stream(
                     self.ari, self.http, self.dispatcher.on_event, self._on_connect, self.connected

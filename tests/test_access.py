@@ -227,3 +227,21 @@ async def test_replacing_a_second_factor_needs_the_current_one(web: WebApp) -> N
     again.totp_secret = new_secret
     await web.sql("UPDATE users SET totp_last_step = 0")
     assert await again.sign_in("admin1") == 303
+
+
+async def test_housekeeping_drops_expired_sessions_and_old_attempts(web: WebApp) -> None:
+    from datetime import timedelta
+
+    from lifeline_pbx.accounts import housekeeping
+
+    live = await web.signed_in("operator1")
+    stale = await web.signed_in("supervisor1")
+    await web.sql("UPDATE web_sessions SET last_seen_at = now() - interval '2 hours' "
+                  "WHERE user_id = (SELECT id FROM users WHERE username = 'supervisor1')")
+    await web.sql("INSERT INTO login_attempts (at, username, address, succeeded) "
+                  "VALUES (now() - interval '31 days', 'x', 'y', false)")
+    expired, attempts = await housekeeping.sweep(web.app.pool, timedelta(minutes=30),
+                                                 timedelta(hours=12))
+    assert (expired, attempts) == (1, 1)
+    assert (await live.get("/"))[0] == 200
+    assert (await stale.get("/"))[0] == 303

@@ -54,3 +54,11 @@ async def note(con: Conn, username: str, address: str, succeeded: bool) -> None:
     if succeeded:  # a success clears the account's count, not the address's
         await con.execute(
             "DELETE FROM login_attempts WHERE username = $1 AND NOT succeeded", username)
+
+
+KEEP = timedelta(days=30)  # sign-in history kept for review, then dropped
+
+
+async def delete_old(con: Conn) -> int:
+    status = await con.execute("DELETE FROM login_attempts WHERE at < now() - $1::interval", KEEP)
+    return int(status.split()[-1])

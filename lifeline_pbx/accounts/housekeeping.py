@@ -1,0 +1,32 @@
+"""Dropping what has expired: web sessions past their idle time or lifetime, and sign-in
+attempts older than throttle.KEEP. Runs in the app every few minutes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import asyncpg
+
+from lifeline_pbx.accounts import sessions, throttle
+
+log = logging.getLogger(__name__)
+EVERY = 300.0
+
+
+async def sweep(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> tuple[int, int]:
+    async with pool.acquire() as con:
+        return (await sessions.delete_expired(con, idle, lifetime),
+                await throttle.delete_old(con))
+
+
+async def run(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> None:
+    while True:
+        try:
+            expired, attempts = await sweep(pool, idle, lifetime)
+            if expired or attempts:
+                log.info("housekeeping sessions=%d login_attempts=%d", expired, attempts)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            log.warning("housekeeping skipped: database error %s", type(exc).__name__)
+        await asyncio.sleep(EVERY)
