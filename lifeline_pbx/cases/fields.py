@@ -121,6 +121,14 @@ class Reader:
             chosen.append(int(value))
         return tuple(dict.fromkeys(chosen))
 
+    def several(self, name: str, label: str, allowed: Collection[str]) -> tuple[str, ...]:
+        """Ticked boxes (or a multiple select): each value from allowed, each once."""
+        chosen = [v for v in self.data.getall(name, []) if isinstance(v, str)]
+        if any(value not in allowed for value in chosen):
+            self.fail(name, f"{label}: unknown choice.")
+            return ()
+        return tuple(dict.fromkeys(chosen))
+
     def flag(self, name: str) -> bool:
         return self.raw(name) in ("on", "true", "1", "yes")
 

@@ -110,11 +110,17 @@ def _a_number(reader: Reader, name: str = "a_number") -> str:
         return ""
 
 
-def read_person(reader: Reader, choices: Choices, *, required: bool) -> PersonForm | None:
+def _person_details(reader: Reader, choices: Choices
+                    ) -> tuple[tuple[str, ...], dt.date | None, str, int | None]:
     names = reader.lines("person_names", "Names", SHORT, MAX_NAMES)
     dob = reader.date("person_dob", "Date of birth", not_after_today=True)
     country = reader.text("person_country", "Country", SHORT)
     facility_id = reader.ident("person_facility", "Facility", choices.facilities)
+    return names, dob, country, facility_id
+
+
+def read_person(reader: Reader, choices: Choices, *, required: bool) -> PersonForm | None:
+    names, dob, country, facility_id = _person_details(reader, choices)
     typed = reader.raw("a_number").strip()
     if not typed and not required and not (names or dob or country):
         return None
@@ -196,13 +202,20 @@ def parse_intake(data: FormData, choices: Choices, today: dt.date | None = None)
                       needs_note, family, report, follow_up)
 
 
-def parse_person(data: FormData, choices: Choices, today: dt.date | None = None) -> PersonForm:
-    """The person form on the person page (a supervisor correcting the record)."""
+def parse_person(data: FormData, choices: Choices, today: dt.date | None = None, *,
+                 a_number: str) -> PersonForm:
+    """The person's edit page (a supervisor correcting the record): what it says is the
+    whole of the new record, so an emptied field is cleared.
+
+    The A-number is the record's own, never read from the form: a wrong A-number is fixed
+    by merging. Languages are several ticked boxes (person_languages).
+    """
     reader = Reader(data, today)
-    person = read_person(reader, choices, required=True)
+    names, dob, country, facility_id = _person_details(reader, choices)
+    spoken = [code for code, _ in CALLER_LANGUAGES if code != "other"]
+    languages = reader.several("person_languages", "Languages", spoken)
     _finish(reader)
-    assert person is not None
-    return person
+    return PersonForm(a_number, names, dob, country, facility_id, languages)
 
 
 def parse_report(data: FormData, choices: Choices, today: dt.date | None = None) -> ReportForm:

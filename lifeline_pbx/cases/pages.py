@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import anumber, export, followups, people, reports, service
+from lifeline_pbx.cases import anumber, export, followups, people, person_edit, reports, service
 from lifeline_pbx.cases.forms import FormInvalid, parse_status
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.web.auth import current_user, require
@@ -44,7 +44,8 @@ async def person_page(request: web.Request) -> web.StreamResponse:
         history = await service.history(con, keys(request), person, current_user(request).id)
     return render(request, "cases/person.html", history=history, today=dt.date.today(),
                   a_number=anumber.display(person.a_number),
-                  merged=request.query.get("merged") == "1", error="")
+                  merged=request.query.get("merged") == "1",
+                  edited=request.query.get("edited", ""), error="")
 
 
 @require("supervisor")
@@ -181,6 +182,7 @@ async def follow_up_update(request: web.Request) -> web.StreamResponse:
 
 
 def routes(app: web.Application) -> None:
+    person_edit.routes(app)
     app.router.add_get("/people", people_search, name="people")
     app.router.add_get("/people/{id}", person_page, name="person")
     app.router.add_post("/people/{id}/merge", merge, name="person-merge")

@@ -119,14 +119,31 @@ def updated(person: Person, form: PersonForm) -> Person:
     )
 
 
+def edited(person: Person, form: PersonForm) -> Person:
+    """The person as the edit form says (every field replaced; the A-number stays)."""
+    return replace(person, names=form.names, date_of_birth=form.date_of_birth,
+                   country=form.country, languages=form.languages,
+                   facility_id=form.facility_id)
+
+
 def changed_fields(old: Person, new: Person) -> list[str]:
     return [f.name for f in fields(Person) if getattr(old, f.name) != getattr(new, f.name)]
 
 
+async def lock(con: Conn, person_id: uuid.UUID) -> None:
+    """Hold the person's row until the transaction ends (against a merge meanwhile)."""
+    await con.execute("SELECT 1 FROM persons WHERE id = $1 FOR UPDATE", person_id)
+
+
 async def update(con: Conn, keys: KeyRing, person: Person, form: PersonForm,
                  user_id: int) -> list[str]:
-    """Apply the form to the person; return the names of the fields that changed."""
-    new = updated(person, form)
+    """Add what the intake form adds to the person; return the names of changed fields."""
+    return await save(con, keys, person, updated(person, form), user_id)
+
+
+async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
+               user_id: int) -> list[str]:
+    """Write new over person; a new facility is noted as a transfer. Returns what changed."""
     changed = changed_fields(person, new)
     if not changed:
         return []

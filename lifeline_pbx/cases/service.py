@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -21,6 +22,7 @@ from lifeline_pbx.errors import LifelineError
 
 HISTORY_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility",
                   "transfers", "intakes", "reports", "follow_ups")
+EDIT_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility_id")
 REPORT_FIELDS = ("facility", "category", "severity", "occurred_from", "occurred_to",
                  "affected", "housing_unit", "narrative", "consents")
 
@@ -171,6 +173,38 @@ async def open_report(con: Conn, keys: KeyRing, report_id: uuid.UUID,
             raise NotFound("No such report.")
         await audit.record(con, user_id, "view", "report", report_id, REPORT_FIELDS)
     return report
+
+
+async def person_to_edit(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+                         shown: Sequence[str] = EDIT_FIELDS) -> people.Person:
+    """The person's own record (not the one it was merged into) for the edit form; audited
+    as a view of the fields shown."""
+    async with con.transaction():
+        person = await editable(con, keys, person_id)
+        await audit.record(con, user_id, "view", "person", person.id, shown)
+    return person
+
+
+async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: PersonForm,
+                      user_id: int) -> list[str]:
+    """Replace the person's details with the form's; audit the names of what changed."""
+    async with con.transaction():
+        await people.lock(con, person_id)
+        person = await editable(con, keys, person_id)
+        changed = await people.save(con, keys, person, people.edited(person, form), user_id)
+        if changed:
+            await audit.record(con, user_id, "update", "person", person.id, changed)
+    return changed
+
+
+async def editable(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Person:
+    person = await people.get(con, keys, person_id, follow=False)
+    if person is None:
+        raise NotFound("No such person.")
+    if person.merged_into is not None:
+        raise Conflict("This record was merged into another person's record and cannot be "
+                       "edited: edit the record it was merged into.")
+    return person
 
 
 async def merge(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.UUID,

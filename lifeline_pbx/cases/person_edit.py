@@ -1,0 +1,85 @@
+"""A supervisor corrects a person's record: names and spellings, date of birth, country,
+languages and current facility. The A-number is not edited here (merging fixes a wrong
+one), and a record merged into another cannot be edited (its kept record can)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from lifeline_pbx.cases import anumber, forms, people, service
+from lifeline_pbx.cases.webutil import case_error, invalid, keys, path_uuid, pool
+from lifeline_pbx.db import Conn
+from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.render import render
+
+log = logging.getLogger(__name__)
+TEMPLATE = "cases/person_edit.html"
+
+
+async def _context(con: Conn, person: people.Person) -> dict[str, Any]:
+    facilities = await con.fetch("SELECT id, name FROM facilities ORDER BY name")
+    return {
+        "person_id": person.id, "a_number": anumber.display(person.a_number),
+        "facilities": [(r["id"], r["name"]) for r in facilities],
+        "caller_languages": [(c, n) for c, n in forms.CALLER_LANGUAGES if c != "other"],
+    }
+
+
+def _values(person: people.Person) -> dict[str, Any]:
+    """The record as the form's fields hold it."""
+    dob = person.date_of_birth
+    return {
+        "person_names": "\n".join(person.names),
+        "person_dob": dob.isoformat() if dob else "",
+        "person_country": person.country,
+        "person_facility": "" if person.facility_id is None else str(person.facility_id),
+        "person_languages": list(person.languages),
+    }
+
+
+@require("supervisor")
+async def edit_page(request: web.Request) -> web.StreamResponse:
+    person_id = path_uuid(request)
+    async with pool(request).acquire() as con:
+        try:
+            person = await service.person_to_edit(con, keys(request), person_id,
+                                                  current_user(request).id)
+        except service.CaseError as e:
+            raise case_error(e) from None
+        context = await _context(con, person)
+    return render(request, TEMPLATE, values=_values(person), errors={}, **context)
+
+
+@require("supervisor")
+async def edit_save(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    person_id = path_uuid(request)
+    data = await form_data(request)
+    async with pool(request).acquire() as con:
+        try:
+            person = await service.editable(con, keys(request), person_id)
+            form = forms.parse_person(data, await service.choices(con),
+                                      a_number=person.a_number)
+            changed = await service.edit_person(con, keys(request), person_id, form, user.id)
+        except forms.FormInvalid as e:
+            # The page again with what was typed; it shows the A-number, so that is a view.
+            person = await service.person_to_edit(con, keys(request), person_id, user.id,
+                                                  shown=("a_number",))
+            typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
+            typed["person_languages"] = list(data.getall("person_languages", ()))
+            return invalid(request, e.errors, TEMPLATE, values=typed,
+                           **await _context(con, person))
+        except service.CaseError as e:
+            raise case_error(e) from None
+    log.info("person edited person_id=%s user_id=%d fields=%s", person_id, user.id,
+             ",".join(changed) or "-")
+    raise web.HTTPSeeOther(f"/people/{person_id}?edited={'1' if changed else '0'}")
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/people/{id}/edit", edit_page, name="person-edit")
+    app.router.add_post("/people/{id}/edit", edit_save, name="person-edit-save")

@@ -1,0 +1,158 @@
+"""A supervisor edits a person's record over HTTP against the running app: saved in one
+transaction with an audit entry naming only the changed fields, a transfer noted on a new
+facility, bad input refused whole, script inert, operators and merged records refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from multidict import MultiDict
+
+from lifeline_pbx.cases import forms
+from tests.test_cases_web import XSS, intake, save
+from tests.web_fixtures import Client, WebApp
+
+EDIT = {"person_names": "Maria Lopez\nMaría López", "person_dob": "1990-02-03",
+        "person_country": "Guatemala"}
+
+
+CHOICES = forms.Choices(frozenset(), frozenset(), frozenset({1, 2}), frozenset())
+
+
+def test_the_edit_form_is_the_whole_record_and_keeps_the_a_number() -> None:
+    data = MultiDict([("a_number", "A999999999"), ("person_names", " Ana \n\nana\nAnna "),
+                      ("person_languages", "es"), ("person_languages", "mam"),
+                      ("person_languages", "es"), ("person_facility", "2")])
+    form = forms.parse_person(data, CHOICES, dt.date(2024, 1, 1), a_number="208555019")
+    assert form == forms.PersonForm("208555019", ("Ana", "Anna"), None, "", 2, ("es", "mam"))
+    empty = forms.parse_person(MultiDict(), CHOICES, a_number="208555019")
+    assert empty == forms.PersonForm("208555019", (), None, "", None, ())
+
+
+@pytest.mark.parametrize("field, value", [
+    ("person_dob", "1990-02-30"), ("person_dob", "2024-01-02"), ("person_languages", "other"),
+    ("person_facility", "3"), ("person_country", "a\nb"), ("person_names", "n\n" * 21)])
+def test_the_edit_form_refuses(field: str, value: str) -> None:
+    with pytest.raises(forms.FormInvalid) as refused:
+        forms.parse_person(MultiDict({field: value}), CHOICES, dt.date(2024, 1, 1),
+                           a_number="208555019")
+    assert set(refused.value.errors) == {field}
+
+
+async def _person(web: WebApp, a_number: str = "A-208-555-019") -> str:
+    operator = await web.signed_in("operator1")
+    status, body = await save(operator, await intake(web, a_number=a_number))
+    assert status == 200, body
+    rows = await web.sql("SELECT id FROM persons ORDER BY created_at DESC LIMIT 1")
+    return str(rows[0]["id"])
+
+
+async def _other_facility(web: WebApp) -> int:
+    rows = await web.sql("SELECT id FROM facilities ORDER BY id DESC LIMIT 1")
+    return int(rows[0]["id"])
+
+
+async def _edit(client: Client, person_id: str, **fields: object) -> tuple[int, str]:
+    return await client.post(f"/people/{person_id}/edit", fields)
+
+
+async def test_a_supervisor_edits_a_person_and_it_is_audited_by_field_name(web: WebApp) -> None:
+    person_id = await _person(web)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{person_id}")
+    assert status == 200 and f'href="/people/{person_id}/edit"' in page
+    status, page = await supervisor.get(f"/people/{person_id}/edit")
+    assert status == 200 and "Name Denied insulin" in page and "A-number cannot" in page
+    facility = await _other_facility(web)
+    status, _ = await _edit(supervisor, person_id, **EDIT, person_facility=str(facility),
+                            person_languages=["es", "quc"])
+    assert status == 303 and supervisor.last["location"] == f"/people/{person_id}?edited=1"
+    status, page = await supervisor.get(f"/people/{person_id}")
+    assert status == 200 and "Maria Lopez · María López" in page and "Guatemala" in page
+    assert "1990-02-03" in page and "Name Denied insulin" not in page
+    transfers = await web.sql("SELECT facility_id FROM person_facilities WHERE person_id = $1"
+                              " ORDER BY id", person_id)
+    assert [r["facility_id"] for r in transfers][-1] == facility and len(transfers) == 2
+    updates = await web.sql("SELECT fields FROM audit_log WHERE action = 'update' "
+                            "AND entity = 'person' AND entity_id = $1", person_id)
+    assert [r["fields"] for r in updates] == [
+        ["country", "date_of_birth", "facility_id", "languages", "names"]]
+    views = await web.sql("SELECT fields FROM audit_log WHERE action = 'view' "
+                          "AND entity = 'person' AND entity_id = $1", person_id)
+    assert views  # the edit page showing the record is a view
+    everything = repr([dict(r) for r in await web.sql("SELECT * FROM audit_log")])
+    assert "Maria" not in everything and "Guatemala" not in everything
+    raw = repr([dict(r) for r in await web.sql("SELECT names, date_of_birth FROM persons")])
+    assert "Maria" not in raw and "1990" not in raw
+
+    # Only what changed is named; saving the same again changes nothing and logs nothing.
+    status, _ = await _edit(supervisor, person_id, **{**EDIT, "person_country": "Honduras"},
+                            person_facility=str(facility), person_languages=["es", "quc"])
+    assert status == 303
+    status, _ = await _edit(supervisor, person_id, **{**EDIT, "person_country": "Honduras"},
+                            person_facility=str(facility), person_languages=["es", "quc"])
+    assert status == 303 and supervisor.last["location"].endswith("?edited=0")
+    updates = await web.sql("SELECT fields FROM audit_log WHERE action = 'update' "
+                            "AND entity = 'person' ORDER BY id")
+    assert [r["fields"] for r in updates][-1] == ["country"] and len(updates) == 2
+    assert len(await web.sql("SELECT id FROM person_facilities")) == 2  # no new transfer
+
+
+async def test_operators_cannot_edit_a_person(web: WebApp) -> None:
+    person_id = await _person(web)
+    operator = await web.signed_in("operator1")
+    status, _ = await operator.get(f"/people/{person_id}/edit")
+    assert status == 403
+    before = await web.sql("SELECT names, country FROM persons")
+    status, _ = await _edit(operator, person_id, **EDIT)
+    assert status == 403
+    assert await web.sql("SELECT names, country FROM persons") == before
+    assert not await web.sql("SELECT id FROM audit_log WHERE action = 'update'")
+
+
+async def test_bad_input_is_refused_whole_and_script_comes_back_inert(web: WebApp) -> None:
+    person_id = await _person(web)
+    supervisor = await web.signed_in("supervisor1")
+    before = await web.sql("SELECT names, date_of_birth, country, languages, facility_id "
+                           "FROM persons")
+    for dob, message in (("1990-13-45", "give a date as YYYY-MM-DD"),
+                         ("03/02/1990", "give a date as YYYY-MM-DD"),
+                         ("2099-01-01", "cannot be in the future")):
+        status, page = await _edit(supervisor, person_id, person_names=XSS, person_dob=dob,
+                                   person_country=XSS, person_languages=["es"])
+        assert status == 422 and message in page, dob
+        assert XSS not in page and page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+        assert f'value="{dob}"' in page  # what was typed is still there
+    status, page = await _edit(supervisor, person_id, person_names="x", person_languages="xx",
+                               person_facility="999999")
+    assert status == 422 and "Languages: unknown choice" in page
+    assert "Choose facility from the list" in page
+    assert await web.sql("SELECT names, date_of_birth, country, languages, facility_id "
+                         "FROM persons") == before
+    assert not await web.sql("SELECT id FROM audit_log WHERE action = 'update'")
+
+    status, _ = await _edit(supervisor, person_id, person_names=XSS, person_country=XSS)
+    assert status == 303
+    for path in (f"/people/{person_id}", f"/people/{person_id}/edit"):
+        status, page = await supervisor.get(path)
+        assert status == 200 and XSS not in page and "&lt;script&gt;" in page, path
+
+
+async def test_a_merged_record_cannot_be_edited(web: WebApp) -> None:
+    kept = await _person(web, "A-208-555-019")
+    merged = await _person(web, "A-301-222-333")
+    supervisor = await web.signed_in("supervisor1")
+    status, _ = await supervisor.post(f"/people/{kept}/merge",
+                                      {"other_a_number": "A301222333"})
+    assert status == 303
+    before = await web.sql("SELECT names, country FROM persons WHERE id = $1", merged)
+    status, page = await supervisor.get(f"/people/{merged}/edit")
+    assert status == 409 and "merged into another person" in page
+    status, page = await _edit(supervisor, merged, **EDIT)
+    assert status == 409 and "merged into another person" in page
+    status, page = await _edit(supervisor, merged, person_dob="bad")
+    assert status == 409  # refused as merged before the form is even read
+    assert await web.sql("SELECT names, country FROM persons WHERE id = $1", merged) == before
+    status, _ = await _edit(supervisor, kept, **EDIT)
+    assert status == 303  # the kept record is edited instead
