@@ -1,0 +1,52 @@
+"""The supervisors' live view of the queues: a page, and the snapshot it refreshes from.
+
+Both routes need the supervisor role (admins too). The snapshot is taken from the running
+distributor's picture (queues/snapshot.py); queue names and pause reasons come from the
+database, and while it is away the view still shows the calls, without those labels.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+
+import asyncpg
+from aiohttp import web
+
+from lifeline_pbx.queues.snapshot import QueueSnapshot, snapshot
+from lifeline_pbx.supervision import store
+from lifeline_pbx.web.auth import require
+from lifeline_pbx.web.keys import LIFELINE
+from lifeline_pbx.web.render import render
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 2
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/supervisor/queues", queues_page, name="supervisor_queues")
+    app.router.add_get("/supervisor/queues.json", queues_json, name="supervisor_queues_json")
+
+
+@require("supervisor")
+async def queues_page(request: web.Request) -> web.StreamResponse:
+    return render(request, "supervision/queues.html", refresh_seconds=REFRESH_SECONDS)
+
+
+@require("supervisor")
+async def queues_json(request: web.Request) -> web.StreamResponse:
+    return web.json_response(asdict(await current(request.app)))
+
+
+async def current(app: web.Application) -> QueueSnapshot:
+    lifeline = app[LIFELINE]
+    try:
+        async with lifeline.pool.acquire() as con:
+            labels = await store.labels(con)
+    except DB_ERRORS as exc:
+        log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
+        labels = store.Labels({}, {})
+    return snapshot(lifeline.acd.picture, time.time(), queue_names=labels.queue_names,
+                    pause_reasons=labels.pause_reasons)

@@ -1,0 +1,113 @@
+"""The supervisors' live queue view over HTTP: who may see it, and a real caller moving through."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.engine import DID, Hotline
+from tests.waiting import wait_for
+from tests.web_fixtures import Client, WebApp
+
+JSON = {"Accept": "application/json"}
+ROUTES = ("/supervisor/queues", "/supervisor/queues.json")
+
+
+@pytest.mark.parametrize("path", ROUTES)
+async def test_operators_are_refused_supervisors_and_admins_see_the_queues(
+    web: WebApp, path: str
+) -> None:
+    operator = await web.signed_in("operator1")
+    assert (await operator.get(path, headers=JSON))[0] == 403
+    anonymous = await web.client()
+    assert (await anonymous.get(path, headers=JSON))[0] == 401
+    for username in ("supervisor1", "admin1"):
+        client = await web.signed_in(username)
+        status, _ = await client.get(path, headers=JSON)
+        assert status == 200, username
+
+
+async def test_the_page_loads_its_script_and_the_nav_links_to_it(web: WebApp) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/supervisor/queues")
+    assert status == 200
+    assert '<script src="/static/queues.js"></script>' in page
+    assert "<script>" not in page and "onclick" not in page
+    assert 'href="/supervisor/queues" aria-current="page">Queues</a>' in page
+    _, reports = await supervisor.get("/reports")
+    assert 'href="/supervisor/queues">Queues</a>' in reports
+    _, console = await (await web.signed_in("operator1")).get("/console")
+    assert "/supervisor/queues" not in console
+    async with supervisor.http.get(supervisor.url("/static/queues.js")) as r:
+        script = await r.text()
+    assert r.status == 200 and "innerHTML" not in script
+
+
+async def test_the_snapshot_names_the_queues_and_their_operators(web: WebApp) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    status, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
+    assert status == 200
+    snap = json.loads(text)
+    names = {r["id"]: r["name"] for r in await web.sql("SELECT id, name FROM queues")}
+    assert {q["queue_id"]: q["name"] for q in snap["queues"]} == names
+    operators = [o["username"] for q in snap["queues"] for o in q["operators"]]
+    assert "operator1" in operators
+
+
+async def snapshot(client: Client) -> dict[str, Any]:
+    status, text = await client.get("/supervisor/queues.json", headers=JSON)
+    assert status == 200, text
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+async def test_a_waiting_caller_shows_then_moves_to_in_progress_under_the_operator(
+    hotline_factory: Any, web_port: int
+) -> None:
+    hotline: Hotline = await hotline_factory(web_port=web_port)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        supervisor = Client(hotline.base_url, http)
+        assert await supervisor.sign_in("supervisor1") == 303
+        await hotline.login("op-b")
+        await hotline.app.acd.operator_action("op-b", "pause", "meeting")
+        call = await hotline.to_queue("Rosa Waiting", language_digit="2")
+
+        async def waiting() -> dict[str, Any] | None:
+            queues = (await snapshot(supervisor))["queues"]
+            rows = [w for q in queues for w in q["waiting"]]
+            return rows[0] if len(rows) == 1 else None
+
+        first: dict[str, Any] = await wait_for(waiting, what="the caller in the waiting table")
+        assert (first["facility"], first["did"], first["language"], first["position"],
+                first["emergency"]) == ("Demo County Processing Center", DID, "es", 1, False)
+
+        async def grown() -> dict[str, Any] | None:
+            row = await waiting()
+            return row if row and row["waited"] > first["waited"] else None
+
+        await wait_for(grown, interval=0.25, what="the wait growing")
+        snap = await snapshot(supervisor)
+        op_b = next(o for q in snap["queues"] for o in q["operators"] if o["username"] == "op-b")
+        assert (op_b["status"], op_b["pause_reason"], op_b["registered"]) == (
+            "paused", "meeting", True)
+        text = json.dumps(snap)
+        assert "Rosa" not in text and str(abs(hash("Rosa Waiting")) % 10**7) not in text
+
+        await hotline.app.acd.operator_action("op-b", "resume")
+        await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+
+        async def talking() -> dict[str, Any] | None:
+            queues = (await snapshot(supervisor))["queues"]
+            return next((q for q in queues if q["in_progress"] and not q["waiting"]), None)
+
+        queue: dict[str, Any] = await wait_for(talking, what="the call in progress")
+        [talk] = queue["in_progress"]
+        assert (talk["call_id"], talk["operator"], talk["facility"], talk["language"]) == (
+            first["call_id"], "op-b", "Demo County Processing Center", "es")
+        assert talk["talking"] is not None and talk["waited"] >= first["waited"] + 1
+        op_b = next(o for o in queue["operators"] if o["username"] == "op-b")
+        assert (op_b["status"], op_b["on_call"]) == ("on a call", True)
+        await hotline.carrier.hang_up(call)

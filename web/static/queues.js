@@ -1,0 +1,153 @@
+// The supervisors' live queue view: fetches the snapshot (/supervisor/queues.json) every
+// few seconds and rebuilds the tables with textContent only. A failed fetch keeps the last
+// tables on screen, dimmed, under "Connection lost".
+"use strict";
+(function () {
+  const root = document.getElementById("queues");
+  if (!root) { return; }
+  const status = document.getElementById("queues-status");
+  const template = document.getElementById("queue-template");
+  const source = root.dataset.source;
+  const every = Number(root.dataset.refresh || "2") * 1000;
+  let names = null;
+
+  const clock = (seconds) => {
+    if (seconds === null || seconds === undefined) { return "–"; }
+    const s = Math.max(0, Math.floor(seconds));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  };
+  const languageName = (code) => {
+    try {
+      names = names || new Intl.DisplayNames(["en"], { type: "language" });
+      return names.of(code) || code;
+    } catch (e) {
+      return code;
+    }
+  };
+  const triage = (emergency) => (emergency ? "Emergency" : "Normal");
+
+  function row(cells, classes) {
+    const tr = document.createElement("tr");
+    for (const [text, cls] of cells) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      if (cls) { td.className = cls; }
+      tr.appendChild(td);
+    }
+    for (const cls of classes || []) { tr.classList.add(cls); }
+    return tr;
+  }
+
+  function fill(tbody, items, toRow, columns, emptyText) {
+    const rows = items.map(toRow);
+    if (rows.length === 0) {
+      const tr = row([[emptyText, ""]], ["empty"]);
+      tr.firstChild.colSpan = columns;
+      rows.push(tr);
+    }
+    tbody.replaceChildren(...rows);
+  }
+
+  function waitingRow(w) {
+    const tr = row([
+      [String(w.position), "position"], [triage(w.emergency), "triage"],
+      [w.facility || "Unknown facility", "facility"], [w.did, "did"],
+      [languageName(w.language), "language"], [clock(w.waited), "waited"],
+    ], [w.emergency ? "emergency" : "", w.long_wait ? "long-wait" : ""].filter(Boolean));
+    tr.dataset.callId = w.call_id;
+    return tr;
+  }
+
+  function talkingRow(c) {
+    const tr = row([
+      [c.operator, "operator"], [triage(c.emergency), "triage"],
+      [c.facility || "Unknown facility", "facility"], [languageName(c.language), "language"],
+      [clock(c.talking), "talking"],
+    ], c.emergency ? ["emergency"] : []);
+    tr.dataset.callId = c.call_id;
+    return tr;
+  }
+
+  function operatorRow(o) {
+    let text = o.status;
+    if (o.paused && o.pause_reason) { text += " (" + o.pause_reason + ")"; }
+    if (o.status === "wrap-up") { text += " " + clock(o.wrapup_left) + " left"; }
+    const tr = row([
+      [o.username, "operator"], [text, "status-" + o.status.replace(/ /g, "-")],
+      [o.registered ? "registered" : "offline", o.registered ? "phone" : "phone-offline"],
+    ]);
+    tr.dataset.operator = o.username;
+    return tr;
+  }
+
+  function counts(c) {
+    const parts = [c.waiting + " waiting"];
+    if (c.emergencies_waiting) { parts[0] += " (" + c.emergencies_waiting + " emergency)"; }
+    if (c.waiting) { parts.push("longest wait " + clock(c.longest_wait)); }
+    parts.push(c.in_progress + " in progress");
+    parts.push(c.ready + " ready of " + c.logged_in + " logged in");
+    return parts.join(" · ");
+  }
+
+  function section(queue) {
+    const id = "queue-" + queue.queue_id;
+    let el = document.getElementById(id);
+    if (!el) {
+      el = template.content.firstElementChild.cloneNode(true);
+      el.id = id;
+    }
+    return el;
+  }
+
+  function render(snapshot) {
+    const sections = snapshot.queues.map((queue) => {
+      const el = section(queue);
+      el.querySelector(".queue-name").textContent = queue.name;
+      el.querySelector(".queue-counts").textContent = counts(queue.counts);
+      fill(el.querySelector(".queue-waiting tbody"), queue.waiting, waitingRow, 6,
+        "Nobody is waiting.");
+      fill(el.querySelector(".queue-talking tbody"), queue.in_progress, talkingRow, 5,
+        "No calls in progress.");
+      fill(el.querySelector(".queue-operators tbody"), queue.operators, operatorRow, 3,
+        "No operators serve this queue.");
+      return el;
+    });
+    if (sections.length === 0) {
+      const p = document.createElement("p");
+      p.textContent = "No queues are set up yet.";
+      sections.push(p);
+    }
+    root.replaceChildren(...sections);
+  }
+
+  function showStatus(text, lost) {
+    status.textContent = text;
+    status.classList.toggle("lost", lost);
+    root.classList.toggle("lost", lost);
+  }
+
+  async function refresh() {
+    let signedOut = false;
+    try {
+      const response = await fetch(source, {
+        headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin",
+        signal: AbortSignal.timeout(every * 2),
+      });
+      if (response.status === 401 || response.status === 403) {
+        signedOut = true;
+        throw new Error("signed out");
+      }
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      render(await response.json());
+      showStatus("Live · updated " + new Date().toLocaleTimeString(), false);
+    } catch (e) {
+      showStatus(signedOut
+        ? "Connection lost: your session has ended. Reload the page to sign in again."
+        : "Connection lost: retrying…", true);
+      if (signedOut) { return; }
+    }
+    window.setTimeout(refresh, every);
+  }
+
+  refresh();
+})();
