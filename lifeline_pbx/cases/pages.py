@@ -9,7 +9,16 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import anumber, export, followups, people, person_edit, reports, service
+from lifeline_pbx.cases import (
+    anumber,
+    export,
+    followups,
+    people,
+    person_edit,
+    printout,
+    reports,
+    service,
+)
 from lifeline_pbx.cases.forms import FormInvalid, parse_status
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.web.auth import current_user, require
@@ -183,6 +192,7 @@ async def follow_up_update(request: web.Request) -> web.StreamResponse:
 
 def routes(app: web.Application) -> None:
     person_edit.routes(app)
+    printout.routes(app)
     app.router.add_get("/people", people_search, name="people")
     app.router.add_get("/people/{id}", person_page, name="person")
     app.router.add_post("/people/{id}/merge", merge, name="person-merge")
