@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+import time
+import uuid
+from typing import Any, cast
 
 import aiohttp
 import pytest
+from playwright.async_api import expect
 
+from lifeline_pbx.calls import model
+from lifeline_pbx.calls.session import CallContext, CallSession
+from lifeline_pbx.queues import routing
+from lifeline_pbx.queues.picture import Waiter
+from tests.browser import Browsing
 from tests.engine import DID, Hotline
 from tests.waiting import wait_for
-from tests.web_fixtures import Client, WebApp
+from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 JSON = {"Accept": "application/json"}
 ROUTES = ("/supervisor/queues", "/supervisor/queues.json")
@@ -55,6 +64,56 @@ async def test_the_snapshot_names_the_queues_and_their_operators(web: WebApp) ->
     assert {q["queue_id"]: q["name"] for q in snap["queues"]} == names
     operators = [o["username"] for q in snap["queues"] for o in q["operators"]]
     assert "operator1" in operators
+
+
+def held(queue_id: int, language: str, priority: int, waited: float) -> Waiter:
+    """A caller in the distributor's picture, as if held in the queue bridge."""
+    line = model.Line(1, DID, 1, "Demo County Processing Center", "en")
+    session = CallSession(cast(CallContext, None), f"fake-{uuid.uuid4()}")
+    session.state = model.State(model.Phase.QUEUED, line, language, priority=priority)
+    caller = routing.Caller(str(session.call_id), str(queue_id), language, priority,
+                            time.time() - waited, False, frozenset())
+    return Waiter(session, caller, queue_id)
+
+
+async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_off(
+    web: WebApp, browsing: Browsing
+) -> None:
+    queue_id = (await web.sql("SELECT id FROM queues ORDER BY id LIMIT 1"))[0]["id"]
+    picture = web.app.acd.picture
+    waiters = [held(queue_id, "en", 0, 400), held(queue_id, "es", 1, 5),
+               held(queue_id, "ht", 0, 10)]
+    try:
+        for waiter in waiters:
+            picture.waiting[waiter.session.call_id] = waiter
+        page = await browsing.signed_in(web.base_url, "supervisor1",
+                                        PASSWORDS["supervisor1"], "/supervisor/queues")
+        await page.goto(f"{web.base_url}/supervisor/queues")
+        rows = page.locator(f"#queue-{queue_id} .queue-waiting tbody tr")
+        await expect(rows).to_have_count(3)
+        await expect(page.locator("#queues-status")).to_have_text(re.compile("Live"))
+        emergency, long_wait, normal = rows.nth(0), rows.nth(1), rows.nth(2)
+        await expect(emergency).to_have_class(re.compile(r"\bemergency\b"))
+        await expect(emergency.locator(".triage")).to_have_text("Emergency")
+        await expect(emergency.locator(".language")).to_have_text("Spanish")
+        await expect(long_wait).to_have_class(re.compile(r"\blong-wait\b"))
+        await expect(long_wait.locator(".waited")).to_have_text(re.compile(r"^6:[45]\d$"))
+        await expect(normal).not_to_have_class(re.compile("emergency|long-wait"))
+        await expect(normal.locator(".facility")).to_have_text("Demo County Processing Center")
+        # The tables follow the picture: a caller who is served leaves them.
+        del picture.waiting[waiters[2].session.call_id]
+        await expect(rows).to_have_count(2)
+        browsing.check_clean()
+
+        await page.route("**/supervisor/queues.json", lambda route: route.abort())
+        status = page.locator("#queues-status")
+        await expect(status).to_have_text(re.compile("Connection lost"))
+        await expect(status).to_have_class(re.compile("lost"))
+        await page.unroute("**/supervisor/queues.json")
+        await expect(status).to_have_text(re.compile("Live"))
+    finally:
+        for waiter in waiters:
+            picture.waiting.pop(waiter.session.call_id, None)
 
 
 async def snapshot(client: Client) -> dict[str, Any]:
