@@ -134,3 +134,27 @@ async def unlinked_operators(con: Conn) -> list[tuple[str, str]]:
            WHERE o.enabled AND NOT EXISTS (SELECT 1 FROM users u WHERE u.operator_id = o.id)
            ORDER BY o.sip_username""")
     return [(r["sip_username"], r["display_name"]) for r in rows]
+
+
+async def set_operator(con: Conn, user_id: int, operator: str | None) -> None:
+    """Link the user to that enabled SIP account, or unlink them (None).
+
+    UserError if the account is unknown, disabled or linked to another user."""
+    operator_id = None
+    if operator is not None:
+        row = await con.fetchrow(
+            """SELECT o.id, o.enabled, u.id AS holder FROM operators o
+               LEFT JOIN users u ON u.operator_id = o.id WHERE o.sip_username = $1""",
+            operator)
+        if row is None:
+            raise UserError(f"there is no SIP account {operator!r}")
+        if not row["enabled"]:
+            raise UserError(f"the SIP account {operator!r} is disabled")
+        if row["holder"] not in (None, user_id):
+            raise UserError(f"the SIP account {operator!r} is linked to another user")
+        operator_id = row["id"]
+    try:
+        await con.execute("UPDATE users SET operator_id = $2 WHERE id = $1", user_id,
+                          operator_id)
+    except asyncpg.UniqueViolationError:  # linked by someone else meanwhile
+        raise UserError(f"the SIP account {operator!r} is linked to another user") from None

@@ -95,19 +95,26 @@ def password_choice(form: Form, username: str) -> tuple[str, bool, str | None]:
     return password, False, problem and problem[0].upper() + problem[1:] + "."
 
 
+def parse_operator(form: Form) -> tuple[str | None, str | None]:
+    """(SIP username or None to unlink, problem): the operator field of a user's link."""
+    operator = text(form, "operator") or None
+    if operator is not None and not users.USERNAME.fullmatch(operator):
+        return None, "Choose a SIP account from the list."
+    return operator, None
+
+
 def parse_new_user(form: Form) -> NewUser | Errors:
     username, role = text(form, "username").lower(), text(form, "role")
     display_name = text(form, "display_name")
     password, generated, password_problem = password_choice(form, username)
-    operator = text(form, "operator") or None
+    operator, operator_problem = parse_operator(form)
     problems = {
         "username": username_problem(username),
         "display_name": name_problem(display_name, "display name"),
         "role": role_problem(role),
         "password": password_problem,
+        "operator": operator_problem,
     }
-    if operator is not None and not users.USERNAME.fullmatch(operator):
-        problems["operator"] = "Choose a SIP account from the list."
     errors = {field: message for field, message in problems.items() if message}
     if errors:
         return errors

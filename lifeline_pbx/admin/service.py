@@ -117,6 +117,21 @@ async def set_role(pool: Pool, actor: int, user_id: int, role: str) -> users.Use
     return user
 
 
+async def set_operator(pool: Pool, actor: int, user_id: int, operator: str | None) -> users.User:
+    """Link the user to a SIP account no other user has, or unlink (None). Their sessions
+    end: an open console is bound to the phone account it started with."""
+    async with pool.acquire() as con, con.transaction():
+        user = await _target(con, user_id)
+        if user.operator_username != operator:
+            try:
+                await users.set_operator(con, user_id, operator)
+            except users.UserError as exc:
+                raise AdminError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "operator") from None
+            await users.end_sessions(con, user_id)
+            await _audit(con, actor, "update", "user", user_id, ["operator"])
+    return user
+
+
 # Report categories
 
 

@@ -26,6 +26,7 @@ NOTICES = {
     "password": "Password changed; the user was signed out.",
     "second_factor": "Second factor removed; the user sets up a new one at next sign-in.",
     "role": "Role changed; the user was signed out.",
+    "operator": "SIP account link changed; the user was signed out.",
 }
 
 
@@ -38,6 +39,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post(f"/admin/users/{USER_ID}/password", user_password)
     app.router.add_post(f"/admin/users/{USER_ID}/second-factor/remove", user_second_factor)
     app.router.add_post(f"/admin/users/{USER_ID}/role", user_role)
+    app.router.add_post(f"/admin/users/{USER_ID}/operator", user_operator)
     reference_views.routes(app)
 
 
@@ -137,6 +139,17 @@ async def user_role(request: web.Request) -> web.StreamResponse:
         return await _users_page(request, status=422, problem=problem)
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
     return await _act(request, service.set_role(pool, actor, _user_id(request), role), "role")
+
+
+@require("admin")
+async def user_operator(request: web.Request) -> web.StreamResponse:
+    """Link the user to an operator SIP account (by its username), or unlink (empty)."""
+    operator, problem = forms.parse_operator(await request.post())
+    if problem:
+        return await _users_page(request, status=422, problem=problem)
+    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    return await _act(request, service.set_operator(pool, actor, _user_id(request), operator),
+                      "operator")
 
 
 @require("admin")
