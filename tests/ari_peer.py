@@ -13,6 +13,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
+from tests.waiting import wait_for
 
 
 class PeerCall(Protocol):
@@ -64,3 +65,21 @@ class AriPeer:
 
     async def _nothing(self) -> None:
         return None
+
+    async def record_snoop(self, channel_id: str, name: str) -> None:
+        """Record what channel_id hears, through a snoop channel (the channel itself stays
+        free for DTMF: ARI runs one operation at a time per channel). The snoop joins the
+        app a moment after the request returns; until then recording it answers 409."""
+        snoop_id = f"snoop-{channel_id}"
+        await self.ari.snoop(channel_id, snoop_id)
+
+        async def started() -> bool:
+            try:
+                await self.ari.record(snoop_id, name, max_seconds=300)
+            except AriError as exc:
+                if exc.status != 409 or "Stasis" not in exc.message:
+                    raise
+                return False
+            return True
+
+        await wait_for(started, timeout=5, what=f"recording of {channel_id} started")

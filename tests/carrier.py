@@ -61,12 +61,9 @@ class Carrier(AriPeer):
         if record:
             await wait_for(lambda: call.answered or call.ended, what="carrier call answered")
             if call.answered and not call.ended:
-                # Recording a snoop of the channel, not the channel itself, leaves the
-                # channel free for DTMF (ARI runs a channel's operations one at a time).
                 self._recordings[channel_id] = channel_id
                 try:
-                    await self.ari.snoop(channel_id, f"snoop-{channel_id}")
-                    await self.ari.record(f"snoop-{channel_id}", channel_id, max_seconds=300)
+                    await self.record_snoop(channel_id, channel_id)
                 except AriError:  # the PBX may hang up first
                     self._recordings.pop(channel_id)
         return call

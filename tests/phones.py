@@ -124,9 +124,8 @@ class Phones(AriPeer):
 
     async def answer(self, call: PhoneCall, *, record: bool = True) -> None:
         await self.ari.answer(call.channel_id)
-        if record:  # a snoop, so the phone's channel stays free for DTMF
-            await self.ari.snoop(call.channel_id, f"snoop-{call.channel_id}")
-            await self.ari.record(f"snoop-{call.channel_id}", call.channel_id, max_seconds=300)
+        if record:
+            await self.record_snoop(call.channel_id, call.channel_id)
 
     async def reject(self, call: PhoneCall, reason: str = "busy") -> None:
         await self.ari.hangup(call.channel_id, reason)
