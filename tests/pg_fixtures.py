@@ -57,18 +57,28 @@ class ExternalServer:
         self._execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgServer]:
-    external = os.environ.get("LIFELINE_TEST_DSN")
-    if external:
-        yield ExternalServer(external)
-        return
+def _own_cluster() -> Iterator[Cluster]:
     cluster = Cluster()
     cluster.start()
     try:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgServer]:
+    external = os.environ.get("LIFELINE_TEST_DSN")
+    if external:
+        yield ExternalServer(external)
+        return
+    yield from _own_cluster()
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL server for one test alone, which the test may shut down (an outage)."""
+    yield from _own_cluster()
 
 
 @pytest.fixture

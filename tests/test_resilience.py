@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from lifeline_pbx import demo
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
@@ -14,16 +10,6 @@ from tests.carrier import Carrier
 from tests.conftest import app_config
 from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds, reached
 from tests.waiting import wait_for
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[Cluster]:
-    cluster = Cluster()
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(

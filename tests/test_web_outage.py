@@ -4,44 +4,24 @@ intake saves once the database is back (and only once)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from lifeline_pbx import demo
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
-from lifeline_pbx.service import Lifeline
-from tests.conftest import app_config
 from tests.waiting import wait_for
-from tests.web_fixtures import WebApp
-
-
-@pytest.fixture
-def own_cluster() -> Iterator[Cluster]:
-    cluster = Cluster()
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+from tests.web_fixtures import WebApp, running_web
 
 
 @pytest.fixture
 async def web_on_own_cluster(
     own_cluster: Cluster, pbx: asterisk.Instance, prompts_dir: str
 ) -> AsyncIterator[WebApp]:
-    dsn = own_cluster.dsn()
-    await demo.install(dsn)
-    port = asterisk.free_port()
-    app = Lifeline(app_config(pbx, dsn, prompts_dir, web_port=port))
-    await app.start()
-    web = WebApp(app, dsn, f"http://127.0.0.1:{port}")
-    try:
+    await demo.install(own_cluster.dsn())
+    async with running_web(pbx, own_cluster.dsn(), prompts_dir) as web:
         yield web
-    finally:
-        await web.close()
-        await app.stop()
 
 
 async def test_saving_during_a_database_outage_loses_nothing(

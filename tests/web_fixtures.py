@@ -6,6 +6,7 @@ the CSRF token from the page like a browser would, and post it back.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -136,15 +137,22 @@ async def add_user(dsn: str, username: str, role: str, password: str,
         await con.close()
 
 
-@pytest.fixture
-async def web(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
+@contextlib.asynccontextmanager
+async def running_web(pbx: asterisk.Instance, dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
+    """The app with its web server on a free port, on the database at dsn."""
     port = asterisk.free_port()
-    app = Lifeline(app_config(pbx, app_dsn, prompts_dir, web_port=port))
+    app = Lifeline(app_config(pbx, dsn, prompts_dir, web_port=port))
     await app.start()
-    await wait_for(app.connected.is_set, what="ARI connected")
-    web_app = WebApp(app, app_dsn, f"http://127.0.0.1:{port}")
+    web_app = WebApp(app, dsn, f"http://127.0.0.1:{port}")
     try:
         yield web_app
     finally:
         await web_app.close()
         await app.stop()
+
+
+@pytest.fixture
+async def web(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
+    async with running_web(pbx, app_dsn, prompts_dir) as web_app:
+        await wait_for(web_app.app.connected.is_set, what="ARI connected")
+        yield web_app
