@@ -45,12 +45,18 @@ class KeyRing:
     lookup_key: bytes
 
     def seal(self, plaintext: str, place: str) -> bytes:
-        kid = self.primary.encode()
-        nonce = os.urandom(NONCE_BYTES)
-        body = AESGCM(self.keys[self.primary]).encrypt(nonce, plaintext.encode(), place.encode())
-        return bytes([FORMAT, len(kid)]) + kid + nonce + body
+        return self.seal_bytes(plaintext.encode(), place)
 
     def open(self, sealed: bytes, place: str) -> str:
+        return self.open_bytes(sealed, place).decode()
+
+    def seal_bytes(self, plaintext: bytes, place: str) -> bytes:
+        kid = self.primary.encode()
+        nonce = os.urandom(NONCE_BYTES)
+        body = AESGCM(self.keys[self.primary]).encrypt(nonce, plaintext, place.encode())
+        return bytes([FORMAT, len(kid)]) + kid + nonce + body
+
+    def open_bytes(self, sealed: bytes, place: str) -> bytes:
         if len(sealed) < 2 or sealed[0] != FORMAT:
             raise SealError("unknown sealed format")
         end = 2 + sealed[1]
@@ -60,7 +66,7 @@ class KeyRing:
             raise SealError(f"sealed with key {kid!r}, which is not configured")
         nonce, body = sealed[end:end + NONCE_BYTES], sealed[end + NONCE_BYTES:]
         try:
-            return AESGCM(key).decrypt(nonce, body, place.encode()).decode()
+            return AESGCM(key).decrypt(nonce, body, place.encode())
         except InvalidTag:
             raise SealError("sealed value does not open here (tampered or moved)") from None
 

@@ -18,6 +18,7 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from lifeline_pbx import config as config_module
 from lifeline_pbx import db
 from lifeline_pbx.accounts import housekeeping
 from lifeline_pbx.ari.client import AriClient
@@ -31,6 +32,7 @@ from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompt_library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.voicemail.vault import Vault
 from lifeline_pbx.web.app import AccessLog, create_app
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,10 @@ class Lifeline:
         )
         self.dispatcher = CallDispatcher(ctx, self.acd)
         self.operator_sync = OperatorSync(self.pool, after_sync=self.acd.reload)
+        self.vault = Vault(self.pool, self.ari, config_module.key_ring(cfg))
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="record-writer"),
+            asyncio.create_task(self.vault.run(), name="voicemail-vault"),
             asyncio.create_task(
                 self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"
             ),

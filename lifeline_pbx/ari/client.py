@@ -10,6 +10,7 @@ import base64
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -77,6 +78,19 @@ class AriClient:
                 if response.status >= 400:
                     raise AriError(response.status, _message(text), method, path)
                 return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+
+    async def request_bytes(self, method: str, path: str) -> bytes:
+        """Like request, for an answer that is a file (a recording), not JSON."""
+        url = f"{self.base_url}/ari{path}"
+        try:
+            async with self._session.request(
+                method, url, headers=self._headers, timeout=self._timeout
+            ) as response:
+                if response.status >= 400:
+                    raise AriError(response.status, _message(await response.text()), method, path)
+                return await response.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
 
@@ -222,6 +236,17 @@ class AriClient:
 
     async def stop_recording(self, name: str) -> None:
         await self.request("POST", f"/recordings/live/{name}/stop")
+
+    async def stored_recording_file(self, name: str) -> bytes:
+        """The audio of a finished recording (Asterisk 14+); AriError 404 when it has none."""
+        return await self.request_bytes("GET", f"/recordings/stored/{quote(name, safe='')}/file")
+
+    async def live_recording(self, name: str) -> Json:
+        result: Json = await self.request("GET", f"/recordings/live/{quote(name, safe='')}")
+        return result
+
+    async def delete_stored_recording(self, name: str) -> None:
+        await self.request("DELETE", f"/recordings/stored/{quote(name, safe='')}")
 
     # Bridges
     async def create_bridge(self, bridge_id: str, kind: str, name: str = "") -> Json:

@@ -1,0 +1,130 @@
+"""SQL for voicemails after the call: the sealed audio (voicemail_audio) and the review list.
+
+Functions take a connection and return dataclasses; the vault and the views own the
+transactions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from lifeline_pbx.db import Conn
+
+Show = Literal["unreviewed", "reviewed", "all"]
+LIST_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A voicemail whose recording is (or was) on the PBX, not yet in the vault."""
+
+    id: uuid.UUID
+    recording: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Voicemail:
+    id: uuid.UUID
+    facility_id: int | None
+    facility: str
+    line: str
+    language: str
+    priority: int
+    reason: str
+    duration_seconds: int
+    created_at: datetime
+    reviewed_at: datetime | None
+    audio_bytes: int | None  # None: not in the vault yet; 0: Asterisk did not have it
+
+    @property
+    def emergency(self) -> bool:
+        return self.priority > 0
+
+
+async def pending(con: Conn, limit: int = 20) -> list[Pending]:
+    rows = await con.fetch(
+        """SELECT v.id, v.recording, v.created_at FROM voicemails v
+           WHERE NOT EXISTS (SELECT 1 FROM voicemail_audio a WHERE a.voicemail_id = v.id)
+           ORDER BY v.created_at LIMIT $1""",
+        limit,
+    )
+    return [Pending(r["id"], r["recording"], r["created_at"]) for r in rows]
+
+
+async def still_on_pbx(con: Conn, limit: int = 20) -> list[Pending]:
+    """Sealed, but the DELETE on Asterisk has not been confirmed yet."""
+    rows = await con.fetch(
+        """SELECT v.id, v.recording, v.created_at FROM voicemail_audio a
+           JOIN voicemails v ON v.id = a.voicemail_id
+           WHERE a.removed_at IS NULL ORDER BY a.stored_at LIMIT $1""",
+        limit,
+    )
+    return [Pending(r["id"], r["recording"], r["created_at"]) for r in rows]
+
+
+async def store_audio(con: Conn, voicemail_id: uuid.UUID, sealed: bytes, size: int) -> None:
+    await con.execute(
+        """INSERT INTO voicemail_audio (voicemail_id, audio, bytes) VALUES ($1, $2, $3)
+           ON CONFLICT (voicemail_id) DO NOTHING""",
+        voicemail_id, sealed, size,
+    )
+
+
+async def mark_missing(con: Conn, voicemail_id: uuid.UUID) -> None:
+    """Asterisk has no recording for it: a row with no audio, so it is not asked again."""
+    await con.execute(
+        """INSERT INTO voicemail_audio (voicemail_id, audio, bytes, removed_at)
+           VALUES ($1, '', 0, now()) ON CONFLICT (voicemail_id) DO NOTHING""",
+        voicemail_id,
+    )
+
+
+async def mark_removed(con: Conn, voicemail_id: uuid.UUID) -> None:
+    await con.execute(
+        "UPDATE voicemail_audio SET removed_at = now() WHERE voicemail_id = $1", voicemail_id
+    )
+
+
+async def sealed_audio(con: Conn, voicemail_id: uuid.UUID) -> bytes | None:
+    value = await con.fetchval(
+        "SELECT audio FROM voicemail_audio WHERE voicemail_id = $1 AND bytes > 0", voicemail_id
+    )
+    return bytes(value) if value is not None else None
+
+
+async def exists(con: Conn, voicemail_id: uuid.UUID) -> bool:
+    return bool(await con.fetchval("SELECT 1 FROM voicemails WHERE id = $1", voicemail_id))
+
+
+async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
+    """Whether the voicemail exists; reviewed_at is set once and then kept."""
+    found = await con.fetchval(
+        """UPDATE voicemails SET reviewed_at = coalesce(reviewed_at, now())
+           WHERE id = $1 RETURNING id""",
+        voicemail_id,
+    )
+    return found is not None
+
+
+async def listing(con: Conn, show: Show = "all", limit: int = LIST_LIMIT) -> list[Voicemail]:
+    """Unreviewed first, emergencies first within each, then the newest."""
+    where = {"unreviewed": "v.reviewed_at IS NULL", "reviewed": "v.reviewed_at IS NOT NULL",
+             "all": "true"}[show]
+    rows = await con.fetch(
+        f"""SELECT v.id, v.facility_id, coalesce(f.name, '') AS facility,
+                   coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
+                   v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
+            FROM voicemails v
+            LEFT JOIN facilities f ON f.id = v.facility_id
+            LEFT JOIN lines l ON l.id = v.line_id
+            LEFT JOIN voicemail_audio a ON a.voicemail_id = v.id
+            WHERE {where}
+            ORDER BY v.reviewed_at IS NOT NULL, v.priority DESC, v.created_at DESC
+            LIMIT $1""",
+        limit,
+    )
+    return [Voicemail(**dict(r)) for r in rows]

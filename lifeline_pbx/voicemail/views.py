@@ -1,0 +1,78 @@
+"""Supervisors review voicemail: the list, each message's audio, and marking it reviewed.
+
+Every route needs the supervisor role (admins too). Listening is audited as a 'view' of the
+voicemail's 'audio'; marking reviewed as an 'update' of 'reviewed_at'. The audio is opened
+from the vault only for the response, never cached (Cache-Control: no-store).
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from lifeline_pbx import audit
+from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail.vault import open_audio
+from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.keys import KEYS, LIFELINE
+from lifeline_pbx.web.render import render
+
+SHOWS: tuple[store.Show, ...] = ("all", "unreviewed", "reviewed")
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/voicemail", voicemail_list, name="voicemail_list")
+    app.router.add_get("/voicemail/{id}/audio", voicemail_audio, name="voicemail_audio")
+    app.router.add_post("/voicemail/{id}/reviewed", voicemail_reviewed,
+                        name="voicemail_reviewed")
+
+
+def _id(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound(text="No such voicemail.") from None
+
+
+def intake_link(vm: store.Voicemail) -> str:
+    """The intake page, with hints it may use (facility, language); it may ignore them."""
+    hints = {"language": vm.language, "voicemail": str(vm.id)}
+    if vm.facility_id is not None:
+        hints["facility_id"] = str(vm.facility_id)
+    return "/intake?" + urlencode(hints)
+
+
+@require("supervisor")
+async def voicemail_list(request: web.Request) -> web.StreamResponse:
+    raw = request.query.get("show", "all")
+    show: store.Show = next((s for s in SHOWS if s == raw), "all")
+    async with request.app[LIFELINE].pool.acquire() as con:
+        voicemails = await store.listing(con, show)
+    return render(request, "voicemail/list.html", voicemails=voicemails, show=show,
+                  shows=SHOWS, intake_link=intake_link)
+
+
+@require("supervisor")
+async def voicemail_audio(request: web.Request) -> web.StreamResponse:
+    voicemail_id = _id(request)
+    user = current_user(request)
+    async with request.app[LIFELINE].pool.acquire() as con, con.transaction():
+        audio = await open_audio(con, request.app[KEYS], voicemail_id)
+        if audio is None:
+            raise web.HTTPNotFound(text="No audio for this voicemail (yet).")
+        await audit.record(con, user.id, "view", "voicemail", voicemail_id, ["audio"])
+    return web.Response(body=audio, content_type="audio/wav",
+                        headers={"Cache-Control": "no-store"})
+
+
+@require("supervisor")
+async def voicemail_reviewed(request: web.Request) -> web.StreamResponse:
+    voicemail_id = _id(request)
+    user = current_user(request)
+    async with request.app[LIFELINE].pool.acquire() as con, con.transaction():
+        if not await store.mark_reviewed(con, voicemail_id):
+            raise web.HTTPNotFound(text="No such voicemail.")
+        await audit.record(con, user.id, "update", "voicemail", voicemail_id, ["reviewed_at"])
+    raise web.HTTPSeeOther("/voicemail")
