@@ -37,8 +37,39 @@ class Counts:
     rehashed: int = 0
 
 
+AUDIO_BATCH = 10  # voicemail audio is megabytes a row
+
+
 async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
-    return {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
+    counts = {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
+    counts["voicemail_audio"] = await _voicemail_audio(con, keys)
+    return counts
+
+
+async def _voicemail_audio(con: Conn, keys: crypto.KeyRing) -> Counts:
+    """Sealed bytes, keyed by voicemail_id; rows with bytes = 0 hold no audio."""
+    counts = Counts()
+    last = uuid.UUID(int=0)
+    while True:
+        async with con.transaction():
+            rows = await con.fetch(
+                f"""SELECT voicemail_id, audio FROM voicemail_audio
+                    WHERE voicemail_id > $1 AND bytes > 0
+                    ORDER BY voicemail_id LIMIT {AUDIO_BATCH} FOR UPDATE""",
+                last,
+            )
+            for row in rows:
+                sealed, vid = bytes(row["audio"]), row["voicemail_id"]
+                if keys.key_id(sealed) == keys.primary:
+                    continue
+                where = crypto.place("voicemail_audio", "audio", vid)
+                await con.execute("UPDATE voicemail_audio SET audio = $2 WHERE voicemail_id = $1",
+                                  vid, keys.seal_bytes(keys.open_bytes(sealed, where), where))
+                counts.resealed += 1
+        if not rows:
+            return counts
+        last = rows[-1]["voicemail_id"]
+        counts.rows += len(rows)
 
 
 async def _table(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str, ...]) -> Counts:

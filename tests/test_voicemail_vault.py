@@ -1,0 +1,162 @@
+"""Voicemail audio: sealed at rest (KeyRing bytes), moved off Asterisk by the vault, and
+reviewed by supervisors over the web (audited; operators refused)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from lifeline_pbx import crypto, rotation
+from lifeline_pbx.errors import AriError
+from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail.vault import audio_place
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.engine import Hotline
+from tests.test_engine_sip import voicemail_left
+from tests.waiting import wait_for
+from tests.web_fixtures import WebApp
+
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
+
+
+def test_bytes_round_trip_and_str_still_opens() -> None:
+    audio = b"RIFF\x00\x01\x02\xff" * 100
+    where = audio_place(uuid.uuid4())
+    sealed = KEYS.seal_bytes(audio, where)
+    assert b"RIFF" not in sealed and KEYS.open_bytes(sealed, where) == audio
+    assert KEYS.open(KEYS.seal("José", "t.c.1"), "t.c.1") == "José"
+    assert KEYS.open_bytes(KEYS.seal("José", "t.c.1"), "t.c.1") == "José".encode()
+
+
+def test_tampered_or_moved_bytes_do_not_open() -> None:
+    where = audio_place(uuid.uuid4())
+    sealed = bytearray(KEYS.seal_bytes(b"RIFF audio", where))
+    sealed[-1] ^= 1
+    with pytest.raises(crypto.SealError):
+        KEYS.open_bytes(bytes(sealed), where)
+    with pytest.raises(crypto.SealError):
+        KEYS.open_bytes(KEYS.seal_bytes(b"RIFF audio", where), audio_place(uuid.uuid4()))
+
+
+async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
+    hotline_factory: Any, web_port: int
+) -> None:
+    hotline: Hotline = await hotline_factory(web_port=web_port)
+    seen: dict[uuid.UUID, bytes] = {}
+    hotline.app.vault.fetched = lambda vid, audio: seen.__setitem__(vid, audio)
+    call = await hotline.to_queue("Night message")
+    found = await voicemail_left(hotline, "Night message", "no_operators")
+    await hotline.carrier.hang_up(call)
+    vm = (await wait_for(lambda: hotline.sql(
+        "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail"))[0]
+    hotline.app.vault.wake()
+    stored = (await wait_for(lambda: hotline.sql(
+        "SELECT * FROM voicemail_audio WHERE voicemail_id = $1 AND removed_at IS NOT NULL",
+        vm["id"]), what="voicemail audio in the vault"))[0]
+    original = seen[vm["id"]]
+    assert original.startswith(b"RIFF") and stored["bytes"] == len(original)
+    assert b"RIFF" not in bytes(stored["audio"]) and b"WAVE" not in bytes(stored["audio"])
+    with pytest.raises(AriError) as gone:
+        await hotline.app.ari.stored_recording_file(vm["recording"])
+    assert gone.value.status == 404
+    path = hotline.pbx.host_base / "spool" / "recording" / f"{vm['recording']}.wav"
+    assert not path.exists()
+
+    web = WebApp(hotline.app, hotline.dsn, hotline.base_url)
+    try:
+        await _review(web, vm["id"], original)
+    finally:
+        await web.close()
+
+
+async def _review(web: WebApp, vid: uuid.UUID, original: bytes) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/voicemail")
+    assert status == 200 and f'src="/voicemail/{vid}/audio"' in page
+    assert "Write an intake" in page and "/intake?" in page
+    async with supervisor.http.get(supervisor.url(f"/voicemail/{vid}/audio")) as r:
+        assert r.status == 200 and r.headers["Cache-Control"] == "no-store"
+        assert r.content_type == "audio/wav"
+        assert await r.read() == original
+    status, _ = await supervisor.post(f"/voicemail/{vid}/reviewed")
+    assert status == 303
+    assert (await web.sql("SELECT reviewed_at FROM voicemails WHERE id = $1", vid))[0][0]
+    audits = await web.sql(
+        """SELECT a.action, a.fields FROM audit_log a JOIN users u ON u.id = a.user_id
+           WHERE u.username = 'supervisor1' AND a.entity = 'voicemail' AND a.entity_id = $1
+           ORDER BY a.id""", str(vid))
+    assert [(r["action"], list(r["fields"])) for r in audits] == [
+        ("view", ["audio"]), ("update", ["reviewed_at"])]
+    _, unreviewed = await supervisor.get("/voicemail?show=unreviewed")
+    assert str(vid) not in unreviewed
+    _, reviewed = await supervisor.get("/voicemail?show=reviewed")
+    assert str(vid) in reviewed
+
+    status, _ = await supervisor.post(f"/voicemail/{vid}/reviewed", csrf="wrong")
+    assert status == 403
+    for bad in (str(uuid.uuid4()), "not-a-uuid"):
+        assert (await supervisor.get(f"/voicemail/{bad}/audio"))[0] == 404
+        assert (await supervisor.post(f"/voicemail/{bad}/reviewed"))[0] == 404
+
+    operator = await web.signed_in("operator1")
+    assert (await operator.get("/voicemail"))[0] == 403
+    assert (await operator.get(f"/voicemail/{vid}/audio"))[0] == 403
+    assert (await operator.post(f"/voicemail/{vid}/reviewed"))[0] == 403
+
+
+async def test_a_recording_asterisk_lacks_is_marked_once_and_not_retried(web: WebApp) -> None:
+    vault = web.app.vault
+    call_id, vid = uuid.uuid4(), uuid.uuid4()
+    await web.sql(
+        """INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,
+               started_at) VALUES ($1, 'x', 'x', '1', '1', 'Lost', now() - interval '1 hour')""",
+        call_id)
+    await web.sql(
+        """INSERT INTO voicemails (id, call_id, language, priority, reason, recording,
+               duration_seconds, created_at)
+           VALUES ($1, $2, 'en', 1, 'closed', $3, 12, now())""",
+        vid, call_id, f"voicemail-{call_id}")
+    vault.grace = timedelta(hours=1)
+    assert await vault.sweep() == 0  # too soon to give up: left for the next pass
+    assert not await web.sql("SELECT 1 FROM voicemail_audio WHERE voicemail_id = $1", vid)
+    vault.grace = timedelta(0)
+    await vault.sweep()
+    row = (await web.sql("SELECT * FROM voicemail_audio WHERE voicemail_id = $1", vid))[0]
+    assert row["bytes"] == 0 and row["removed_at"] is not None
+    async with web.app.pool.acquire() as con:
+        assert vid not in [p.id for p in await store.pending(con)]  # not asked for again
+    supervisor = await web.signed_in("supervisor1")
+    _, page = await supervisor.get("/voicemail?show=unreviewed")
+    assert "not found on the PBX" in page and "emergency" in page
+    assert (await supervisor.get(f"/voicemail/{vid}/audio"))[0] == 404
+
+
+async def test_key_rotation_reseals_voicemail_audio(app_dsn: str) -> None:
+    old = crypto.key_ring((("old", os.urandom(32)),), TEST_LOOKUP_KEY)
+    new = crypto.key_ring((("new", os.urandom(32)), ("old", old.keys["old"])), TEST_LOOKUP_KEY)
+    call_id, vid = uuid.uuid4(), uuid.uuid4()
+    con = await asyncpg.connect(app_dsn)
+    try:
+        await con.execute(
+            """INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,
+                   started_at) VALUES ($1, 'x', 'x', '1', '1', 'Rotated', now())""", call_id)
+        await con.execute(
+            """INSERT INTO voicemails (id, call_id, language, reason, recording,
+                   duration_seconds, created_at) VALUES ($1, $2, 'en', 'closed', 'r', 3, now())""",
+            vid, call_id)
+        async with con.transaction():
+            await store.store_audio(con, vid, old.seal_bytes(b"RIFFwav", audio_place(vid)), 7)
+        counts = await rotation.rotate(con, new)
+        assert counts["voicemail_audio"].resealed == 1
+        sealed = bytes(await con.fetchval(
+            "SELECT audio FROM voicemail_audio WHERE voicemail_id = $1", vid))
+        assert new.key_id(sealed) == "new"
+        assert new.open_bytes(sealed, audio_place(vid)) == b"RIFFwav"
+        assert (await rotation.rotate(con, new))["voicemail_audio"].resealed == 0
+    finally:
+        await con.close()
