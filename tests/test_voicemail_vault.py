@@ -3,6 +3,7 @@ reviewed by supervisors over the web (audited; operators refused)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from datetime import timedelta
@@ -12,9 +13,12 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import crypto, rotation
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.voicemail import store
-from lifeline_pbx.voicemail.vault import audio_place
+from lifeline_pbx.voicemail.vault import Vault, audio_place
+from tests.carrier import CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import Hotline
 from tests.test_engine_sip import voicemail_left
@@ -51,6 +55,7 @@ async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
     hotline.app.vault.fetched = lambda vid, audio: seen.__setitem__(vid, audio)
     call = await hotline.to_queue("Night message")
     found = await voicemail_left(hotline, "Night message", "no_operators")
+    await spoken_for(hotline, call, found["call_id"], seconds=1)
     await hotline.carrier.hang_up(call)
     vm = (await wait_for(lambda: hotline.sql(
         "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail"))[0]
@@ -59,7 +64,7 @@ async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
         "SELECT * FROM voicemail_audio WHERE voicemail_id = $1 AND removed_at IS NOT NULL",
         vm["id"]), what="voicemail audio in the vault"))[0]
     original = seen[vm["id"]]
-    assert original.startswith(b"RIFF") and stored["bytes"] == len(original)
+    assert original.startswith(b"RIFF") and stored["bytes"] == len(original) > 8000
     assert b"RIFF" not in bytes(stored["audio"]) and b"WAVE" not in bytes(stored["audio"])
     with pytest.raises(AriError) as gone:
         await hotline.app.ari.stored_recording_file(vm["recording"])
@@ -72,6 +77,16 @@ async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
         await _review(web, vm["id"], original)
     finally:
         await web.close()
+
+
+async def spoken_for(hotline: Hotline, call: CarrierCall, call_id: uuid.UUID,
+                     seconds: int) -> None:
+    """The caller speaks (a tone from the carrier's side) until Asterisk has recorded at
+    least this long: the file it writes is 8 kHz, 16-bit WAV."""
+    await hotline.carrier.ari.play(call.channel_id, ["tone:440"], f"speak-{call_id}")
+    path = hotline.pbx.host_base / "spool" / "recording" / f"voicemail-{call_id}.wav"
+    await wait_for(lambda: path.exists() and path.stat().st_size >= 16000 * seconds,
+                   what=f"{seconds} s of voicemail")
 
 
 async def _review(web: WebApp, vid: uuid.UUID, original: bytes) -> None:
@@ -160,3 +175,27 @@ async def test_key_rotation_reseals_voicemail_audio(app_dsn: str) -> None:
         assert (await rotation.rotate(con, new))["voicemail_audio"].resealed == 0
     finally:
         await con.close()
+
+
+async def test_an_unreachable_asterisk_is_retried_not_raised(
+    web: WebApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The vault outlives Asterisk going away: it logs, waits longer, and tries again."""
+    call_id = uuid.uuid4()
+    await web.sql(
+        """INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,
+               started_at) VALUES ($1, 'x', 'x', '1', '1', 'Unreachable', now())""", call_id)
+    await web.sql(
+        """INSERT INTO voicemails (id, call_id, language, reason, recording,
+               duration_seconds, created_at) VALUES ($1, $2, 'en', 'closed', 'r', 3, now())""",
+        uuid.uuid4(), call_id)
+    app = web.app
+    dead = AriClient(f"http://127.0.0.1:{asterisk.free_port()}", "u", "p", "x", app.http)
+    vault = Vault(app.pool, dead, app.vault.keys, every=0.01)
+    task = asyncio.create_task(vault.run())
+    try:
+        await wait_for(lambda: caplog.text.count("voicemail vault pass failed") >= 3,
+                       what="retries")
+        assert not task.done()
+    finally:
+        task.cancel()
