@@ -205,3 +205,19 @@ def test_csv_cells_are_made_inert(cell: str, written: str) -> None:
     from lifeline_pbx.cases.export import inert
 
     assert inert(cell) == written
+
+
+PREFILL_CONTEXT = {"facilities": [(1, "A"), (2, "B")], "caller_languages": [("es", "Spanish")]}
+
+
+@pytest.mark.parametrize("params, values", [
+    ({}, {}),
+    ({"facility_id": "2", "language": "es"},
+     {"facility_id": "2", "person_facility": "2", "language": "es"}),
+    ({"facility_id": "9", "language": "xx"}, {}),  # unknown: ignored, not an error
+    ({"facility_id": "<script>", "language": "es"}, {"language": "es"}),
+])
+def test_intake_prefill_from_the_address(params: dict[str, str], values: dict[str, str]) -> None:
+    from lifeline_pbx.cases.views import prefill
+
+    assert prefill(params, PREFILL_CONTEXT) == values

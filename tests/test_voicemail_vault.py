@@ -4,8 +4,10 @@ reviewed by supervisors over the web (audited; operators refused)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import uuid
+import wave
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail import store, vault
 from lifeline_pbx.voicemail.vault import Vault, audio_place
 from tests.carrier import CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
@@ -66,6 +68,10 @@ async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
     original = seen[vm["id"]]
     assert original.startswith(b"RIFF") and stored["bytes"] == len(original) > 8000
     assert b"RIFF" not in bytes(stored["audio"]) and b"WAVE" not in bytes(stored["audio"])
+    # Cut by the hang-up, the message still has its length (from the WAV, not from Asterisk).
+    seconds = await hotline.value("SELECT duration_seconds FROM voicemails WHERE id = $1",
+                                  vm["id"])
+    assert seconds == vault.wav_seconds(original) >= 1
     with pytest.raises(AriError) as gone:
         await hotline.app.ari.stored_recording_file(vm["recording"])
     assert gone.value.status == 404
@@ -199,3 +205,21 @@ async def test_an_unreachable_asterisk_is_retried_not_raised(
         assert not task.done()
     finally:
         task.cancel()
+
+
+def _wav(frames: int, rate: int = 8000) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(b"\0\0" * frames)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("audio, seconds", [
+    (_wav(8000 * 12), 12), (_wav(8000 * 2 + 3999), 2), (_wav(8000 * 2 + 4001), 3),
+    (_wav(0), 0), (b"not a wav", 0), (b"", 0), (_wav(16000 * 5, 16000), 5),
+])
+def test_wav_seconds(audio: bytes, seconds: int) -> None:
+    assert vault.wav_seconds(audio) == seconds

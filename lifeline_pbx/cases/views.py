@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -52,7 +53,19 @@ async def intake_context(con: Conn) -> dict[str, Any]:
 async def intake_page(request: web.Request) -> web.StreamResponse:
     """The intake form on its own page (without the console), e.g. after a call."""
     async with pool(request).acquire() as con:
-        return render(request, "cases/intake_page.html", **await intake_context(con))
+        context = await intake_context(con)
+    context["intake_values"] = prefill(request.query, context)
+    return render(request, "cases/intake_page.html", **context)
+
+
+def prefill(params: Mapping[str, str], context: dict[str, Any]) -> dict[str, str]:
+    """Facility and language from the address (e.g. the link from a voicemail), if valid."""
+    values: dict[str, str] = {}
+    if params.get("facility_id", "") in {str(i) for i, _ in context["facilities"]}:
+        values["facility_id"] = values["person_facility"] = params["facility_id"]
+    if params.get("language", "") in {code for code, _ in context["caller_languages"]}:
+        values["language"] = params["language"]
+    return values
 
 
 @require("operator")

@@ -66,12 +66,20 @@ async def still_on_pbx(con: Conn, limit: int = 20) -> list[Pending]:
     return [Pending(r["id"], r["recording"], r["created_at"]) for r in rows]
 
 
-async def store_audio(con: Conn, voicemail_id: uuid.UUID, sealed: bytes, size: int) -> None:
-    await con.execute(
-        """INSERT INTO voicemail_audio (voicemail_id, audio, bytes) VALUES ($1, $2, $3)
-           ON CONFLICT (voicemail_id) DO NOTHING""",
-        voicemail_id, sealed, size,
-    )
+async def store_audio(con: Conn, voicemail_id: uuid.UUID, sealed: bytes, size: int,
+                      seconds: int = 0) -> None:
+    """The sealed audio; and its length where Asterisk reported none (a hang-up ended it)."""
+    async with con.transaction():
+        await con.execute(
+            """INSERT INTO voicemail_audio (voicemail_id, audio, bytes) VALUES ($1, $2, $3)
+               ON CONFLICT (voicemail_id) DO NOTHING""",
+            voicemail_id, sealed, size,
+        )
+        await con.execute(
+            """UPDATE voicemails SET duration_seconds = $2
+               WHERE id = $1 AND duration_seconds = 0 AND $2 > 0""",
+            voicemail_id, seconds,
+        )
 
 
 async def mark_missing(con: Conn, voicemail_id: uuid.UUID) -> None:

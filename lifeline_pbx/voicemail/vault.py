@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import uuid
+import wave
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -32,6 +34,18 @@ EVERY = 3.0  # seconds between passes when all is well
 MAX_WAIT = 60.0  # the longest wait after repeated failures
 GRACE = timedelta(minutes=2)  # a 404 this soon after the voicemail may be a slow file
 RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, AriError)
+
+
+def wav_seconds(audio: bytes) -> int:
+    """How long a WAV file plays, rounded; 0 if it is not one. Asterisk reports 0 s for a
+    message cut by the caller's hang-up, which is how most messages end."""
+    try:
+        with wave.open(io.BytesIO(audio)) as wav:
+            frames: int = wav.getnframes()
+            rate: int = wav.getframerate()
+            return round(frames / rate)
+    except (wave.Error, EOFError, ZeroDivisionError):
+        return 0
 
 
 def audio_place(voicemail_id: uuid.UUID) -> str:
@@ -89,7 +103,7 @@ class Vault:
             self.fetched(vm.id, audio)
         sealed = self.keys.seal_bytes(audio, audio_place(vm.id))
         async with self.pool.acquire() as con:
-            await store.store_audio(con, vm.id, sealed, len(audio))
+            await store.store_audio(con, vm.id, sealed, len(audio), wav_seconds(audio))
         await self._remove(vm)
         return 1
 
