@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,14 @@ class Config:
     # Mark cookies Secure; set when a TLS proxy serves the web UI (requests over https are
     # marked Secure anyway).
     secure_cookies: bool = False
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_max_hours)
 
 
 def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:

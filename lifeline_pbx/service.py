@@ -11,7 +11,6 @@ import contextlib
 import logging
 import signal
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -87,8 +86,7 @@ class Lifeline:
             ),
             asyncio.create_task(self.acd.run(), name="queues"),
             asyncio.create_task(housekeeping.run(
-                self.pool, timedelta(minutes=cfg.session_idle_minutes),
-                timedelta(hours=cfg.session_max_hours)), name="housekeeping"),
+                self.pool, cfg.session_idle, cfg.session_lifetime), name="housekeeping"),
             asyncio.create_task(
                 run_event_stream(
                     self.ari, self.http, self.dispatcher.on_event, self._on_connect, self.connected

@@ -10,6 +10,7 @@ from datetime import timedelta
 import asyncpg
 
 from lifeline_pbx.accounts import sessions, throttle
+from lifeline_pbx.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 EVERY = 300.0
@@ -27,6 +28,6 @@ async def run(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> None:
             expired, attempts = await sweep(pool, idle, lifetime)
             if expired or attempts:
                 log.info("housekeeping sessions=%d login_attempts=%d", expired, attempts)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("housekeeping skipped: database error %s", type(exc).__name__)
         await asyncio.sleep(EVERY)

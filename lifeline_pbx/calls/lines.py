@@ -11,6 +11,7 @@ from datetime import time
 import asyncpg
 
 from lifeline_pbx.calls.model import Line
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.hours import Hours, Span
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class LineDirectory:
         try:
             async with self._pool.acquire() as con:
                 row = await con.fetchrow(_LINES_SQL + " AND l.did = $1", did)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("line lookup from copy: database error %s", exc.__class__.__name__)
             return self._known.get(did)
         if row is None:

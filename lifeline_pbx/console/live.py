@@ -25,12 +25,12 @@ import asyncpg
 
 from lifeline_pbx.console import messages
 from lifeline_pbx.console.messages import Message, PopInfo
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.picture import Talk
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 @dataclass(eq=False)
@@ -196,7 +196,7 @@ class LiveHub:
             try:
                 async with self.pool.acquire() as con:
                     name = await con.fetchval("SELECT name FROM lines WHERE id = $1", line_id)
-            except DB_ERRORS:
+            except DATABASE_ERRORS:
                 return ""
             self._line_names[line_id] = str(name or "")
         return self._line_names[line_id]
@@ -208,7 +208,7 @@ class LiveHub:
                     """SELECT extract(epoch FROM connected_at)::float8 AS connected,
                            extract(epoch FROM connected_at - queued_at)::float8 AS waited
                        FROM calls WHERE id = $1""", call_id)
-        except DB_ERRORS:
+        except DATABASE_ERRORS:
             row = None
         if row is None or row["connected"] is None:
             return time.time(), 0.0
@@ -221,6 +221,6 @@ class LiveHub:
                     """SELECT s.pause_reason FROM operator_status s
                        JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = $1""",
                     username)
-        except DB_ERRORS:
+        except DATABASE_ERRORS:
             return ""
         return str(reason or "")

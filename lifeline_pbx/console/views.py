@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +21,8 @@ from aiohttp import WSCloseCode, web
 from lifeline_pbx.accounts import sessions
 from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import messages
-from lifeline_pbx.console.live import DB_ERRORS, LiveHub, Subscription
+from lifeline_pbx.console.live import LiveHub, Subscription
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.tasks import spawn
 from lifeline_pbx.web.auth import COOKIE, current_user, require
 from lifeline_pbx.web.bodies import form_data
@@ -132,17 +133,16 @@ async def _watch_session(sub: Subscription, request: web.Request) -> None:
     """Close the console when its session is signed out or has expired."""
     lifeline = request.app[LIFELINE]
     cfg = lifeline.config
-    idle = timedelta(minutes=cfg.session_idle_minutes)
-    lifetime = timedelta(hours=cfg.session_max_hours)
     token = request.cookies.get(COOKIE, "")
     while True:
         await asyncio.sleep(SESSION_CHECK_SECONDS)
         try:
             async with lifeline.pool.acquire() as con:
                 session = await sessions.find(con, token)
-        except DB_ERRORS:
+        except DATABASE_ERRORS:
             continue  # the database is away: keep the console, check again later
-        if session is None or not sessions.alive(session, datetime.now(UTC), idle, lifetime):
+        if session is None or not sessions.alive(
+                session, datetime.now(UTC), cfg.session_idle, cfg.session_lifetime):
             sub.signed_out = True
             sub.close()
             return
@@ -150,7 +150,7 @@ async def _watch_session(sub: Subscription, request: web.Request) -> None:
         if operator is not None and operator.logged_in:
             # On duty, waiting for calls: an open console is activity (the absolute
             # lifetime still ends the session). Logged out of the queues, idle time counts.
-            with contextlib.suppress(*DB_ERRORS):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 async with lifeline.pool.acquire() as con:
                     await sessions.touch(con, session)
 

@@ -43,6 +43,7 @@ import asyncpg
 
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import next_backoff
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import store
 from lifeline_pbx.operators.pjsip import OPERATOR_CONTEXT, pjsip_objects, same_fields
@@ -225,7 +226,7 @@ class OperatorSync:
         if self._after_sync is not None:
             try:
                 await self._after_sync()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("after operator sync: %s", exc)
                 return False
         return not report.failed

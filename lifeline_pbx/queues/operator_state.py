@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import asyncpg
 
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues import routing
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,6 @@ class Store:
                     _SAVE_SQL, operator_id, op.logged_in, op.paused, pause_reason,
                     op.wrapup_until, op.idle_since, op.missed_in_row,
                 )
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("operator state not saved operator_id=%d error=%s",
                         operator_id, exc.__class__.__name__)

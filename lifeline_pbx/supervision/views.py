@@ -11,9 +11,9 @@ import logging
 import time
 from dataclasses import asdict
 
-import asyncpg
 from aiohttp import web
 
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import QueueSnapshot, snapshot
 from lifeline_pbx.supervision import store
 from lifeline_pbx.web.auth import require
@@ -22,7 +22,6 @@ from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 2
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 def routes(app: web.Application) -> None:
@@ -45,7 +44,7 @@ async def current(app: web.Application) -> QueueSnapshot:
     try:
         async with lifeline.pool.acquire() as con:
             labels = await store.labels(con)
-    except DB_ERRORS as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
         labels = store.Labels({}, {})
     return snapshot(lifeline.acd.picture, time.time(), queue_names=labels.queue_names,

@@ -25,7 +25,7 @@ import asyncpg
 
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.crypto import KeyRing, place
-from lifeline_pbx.db import Conn
+from lifeline_pbx.db import DATABASE_ERRORS, Conn
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.voicemail import store
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 EVERY = 3.0  # seconds between passes when all is well
 MAX_WAIT = 60.0  # the longest wait after repeated failures
 GRACE = timedelta(minutes=2)  # a 404 this soon after the voicemail may be a slow file
-RETRYABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, AriError)
+RETRYABLE = (*DATABASE_ERRORS, AriError)
 
 
 def wav_seconds(audio: bytes) -> int:

@@ -114,15 +114,14 @@ async def _load_session(request: web.Request) -> None:
         return
     lifeline = request.app[LIFELINE]
     cfg = lifeline.config
-    idle = timedelta(minutes=cfg.session_idle_minutes)
-    lifetime = timedelta(hours=cfg.session_max_hours)
     async with lifeline.pool.acquire() as con:
         session = await sessions.find(con, token)
         if session is None:
             return
         now = datetime.now(UTC)
         user = await users.by_id(con, session.user_id)
-        if user is None or not user.enabled or not sessions.alive(session, now, idle, lifetime):
+        if user is None or not user.enabled or not sessions.alive(
+                session, now, cfg.session_idle, cfg.session_lifetime):
             await sessions.delete(con, session.token_hash)
             return
         if now - session.last_seen_at > TOUCH_EVERY:
