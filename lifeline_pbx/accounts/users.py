@@ -8,6 +8,7 @@ from typing import Literal
 
 import asyncpg
 
+from lifeline_pbx.accounts.sessions import Session
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import LifelineError
 
@@ -37,13 +38,30 @@ class User:
     enabled: bool
 
 
-_SELECT = """SELECT u.id, u.username, u.display_name, u.role, u.password_hash, u.totp_secret,
-                    u.totp_last_step, o.sip_username AS operator_username, u.enabled
-             FROM users u LEFT JOIN operators o ON o.id = u.operator_id"""
+_COLUMNS = """u.id, u.username, u.display_name, u.role, u.password_hash, u.totp_secret,
+              u.totp_last_step, o.sip_username AS operator_username, u.enabled"""
+_FROM = "users u LEFT JOIN operators o ON o.id = u.operator_id"
+_SELECT = f"SELECT {_COLUMNS} FROM {_FROM}"
 
 
 def _user(row: asyncpg.Record | None) -> User | None:
     return None if row is None else User(**dict(row))
+
+
+async def by_session(con: Conn, token_hash: bytes) -> tuple[Session, User] | None:
+    """A session and its user in one query: every web request asks this."""
+    row = await con.fetchrow(
+        f"""SELECT s.token_hash, s.stage, s.csrf_token, s.created_at, s.last_seen_at, {_COLUMNS}
+            FROM {_FROM} JOIN web_sessions s ON s.user_id = u.id WHERE s.token_hash = $1""",
+        token_hash,
+    )
+    if row is None:
+        return None
+    values = dict(row)
+    session = Session(values.pop("token_hash"), values["id"], values.pop("stage"),
+                      values.pop("csrf_token"), values.pop("created_at"),
+                      values.pop("last_seen_at"))
+    return session, User(**values)
 
 
 async def by_username(con: Conn, username: str) -> User | None:

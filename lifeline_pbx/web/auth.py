@@ -115,12 +115,12 @@ async def _load_session(request: web.Request) -> None:
     lifeline = request.app[LIFELINE]
     cfg = lifeline.config
     async with lifeline.pool.acquire() as con:
-        session = await sessions.find(con, token)
-        if session is None:
+        found = await users.by_session(con, sessions.digest(token))
+        if found is None:
             return
+        session, user = found
         now = datetime.now(UTC)
-        user = await users.by_id(con, session.user_id)
-        if user is None or not user.enabled or not sessions.alive(
+        if not user.enabled or not sessions.alive(
                 session, now, cfg.session_idle, cfg.session_lifetime):
             await sessions.delete(con, session.token_hash)
             return
