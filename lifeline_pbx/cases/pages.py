@@ -149,7 +149,7 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
 @require("operator")
 async def follow_ups_page(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    supervisor = user.role in ("supervisor", "admin")
+    supervisor = user.at_least("supervisor")
     today = dt.date.today()
     async with pool(request).acquire() as con, con.transaction():
         mine = await followups.mine(con, keys(request), user.id)
@@ -173,7 +173,7 @@ async def follow_up_update(request: web.Request) -> web.StreamResponse:
         current = await followups.get(con, keys(request), follow_up_id)
         if current is None:
             raise web.HTTPNotFound(text="No such follow-up.")
-        supervisor = user.role in ("supervisor", "admin")
+        supervisor = user.at_least("supervisor")
         if not supervisor and current.assignee_id != user.id:
             raise web.HTTPForbidden(text="Only the assignee or a supervisor can change this.")
         try:

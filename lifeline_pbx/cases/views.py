@@ -167,7 +167,7 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
 
 
 async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
-    if user.role in ("supervisor", "admin"):
+    if user.at_least("supervisor"):
         return True
     if call_id is None or user.operator_username is None:
         return False

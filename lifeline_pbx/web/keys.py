@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from lifeline_pbx import crypto
+from lifeline_pbx.accounts import users
 from lifeline_pbx.accounts.sessions import Session
 
 if TYPE_CHECKING:
@@ -22,6 +23,10 @@ class CurrentUser:
     display_name: str
     role: str
     operator_username: str | None  # their SIP account, if they take calls
+
+    def at_least(self, role: str) -> bool:
+        """Roles are ranked: operator < supervisor < admin."""
+        return users.rank(self.role) >= users.rank(role)
 
 
 LIFELINE: web.AppKey[Lifeline] = web.AppKey("lifeline")
