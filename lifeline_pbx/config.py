@@ -6,6 +6,7 @@ A bad or missing value stops start-up with a ConfigError that names the setting.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -47,6 +48,17 @@ class Config:
     # Mark cookies Secure; set when a TLS proxy serves the web UI (requests over https are
     # marked Secure anyway).
     secure_cookies: bool = False
+    # AMI (loopback only), read for SIP security events; no secret = the SIP guard is off.
+    ami_port: int = 5038
+    ami_user: str = "lifeline-security"
+    ami_secret: str = field(default="", repr=False)
+    # The SIP guard: this many failed SIP authentications from one address within the
+    # window refuse that address for sip_ban_seconds. Never banned: sip_ban_exempt
+    # (comma-separated addresses or networks) and the carrier trunk's address.
+    sip_ban_failures: int = 10
+    sip_ban_window_seconds: int = 60
+    sip_ban_seconds: int = 900
+    sip_ban_exempt: str = "127.0.0.1"
 
     @property
     def session_idle(self) -> timedelta:
@@ -121,6 +133,32 @@ def _boolean(name: str, raw: str) -> bool:
     raise ConfigError(name, f"expected true or false, got {raw!r}")
 
 
+def _optional_text(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def _whole(low: int, high: int) -> Callable[[str, str], int]:
+    def check(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(name, f"expected a whole number, got {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(name, f"must be {low}-{high}, got {value}")
+        return value
+
+    return check
+
+
+def _networks(name: str, raw: str) -> str:
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ConfigError(name, f"expected addresses or networks, got {part!r}") from None
+    return raw
+
+
 def _optional_path(name: str, raw: str) -> str:
     return _absolute_path(name, raw) if raw else ""
 
@@ -142,6 +180,13 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "session_idle_minutes": _minutes,
     "session_max_hours": _minutes,
     "secure_cookies": _boolean,
+    "ami_port": _port,
+    "ami_user": _text,
+    "ami_secret": _optional_text,
+    "sip_ban_failures": _whole(1, 1000),
+    "sip_ban_window_seconds": _whole(1, 24 * 3600),
+    "sip_ban_seconds": _whole(1, 7 * 24 * 3600),
+    "sip_ban_exempt": _networks,
 }
 
 

@@ -31,6 +31,9 @@ from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompt_library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.sipguard import bans
+from lifeline_pbx.sipguard.guard import Settings as GuardSettings
+from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.voicemail.vault import Vault
 from lifeline_pbx.web.app import AccessLog, create_app
 
@@ -44,6 +47,15 @@ async def open_calls(pool: asyncpg.Pool) -> dict[str, tuple[uuid.UUID, asyncpg.R
                FROM calls WHERE ended_at IS NULL"""
         )
     return {row["channel_id"]: (row["id"], row) for row in rows}
+
+
+def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
+    if not cfg.ami_secret:
+        log.warning("sip guard off: no ami_secret set; SIP password guessing is not limited")
+        return None
+    policy = bans.Policy(cfg.sip_ban_failures, cfg.sip_ban_window_seconds, cfg.sip_ban_seconds,
+                         bans.networks(cfg.sip_ban_exempt))
+    return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy))
 
 
 class Lifeline:
@@ -78,6 +90,7 @@ class Lifeline:
         self.dispatcher = CallDispatcher(ctx, self.acd)
         self.operator_sync = OperatorSync(self.pool, after_sync=self.acd.reload)
         self.vault = Vault(self.pool, self.ari, config_module.key_ring(cfg))
+        self.sip_guard = sip_guard(cfg, self.ari)
         self._tasks = [
             asyncio.create_task(self.writer.run(), name="record-writer"),
             asyncio.create_task(self.vault.run(), name="voicemail-vault"),
@@ -94,6 +107,8 @@ class Lifeline:
                 name="ari-events",
             ),
         ]
+        if self.sip_guard is not None:
+            self._tasks.append(asyncio.create_task(self.sip_guard.run(), name="sip-guard"))
         if web_enabled:
             self._runner = web.AppRunner(create_app(self), access_log_class=AccessLog)
             await self._runner.setup()
@@ -102,6 +117,8 @@ class Lifeline:
 
     async def _on_connect(self) -> None:
         self.operator_sync.request()
+        if self.sip_guard is not None:
+            self.sip_guard.resync()
         await self.ari.subscribe("endpoint:PJSIP")
         await self.acd.refresh_endpoints()
         await self.dispatcher.adopt(await open_calls(self.pool))

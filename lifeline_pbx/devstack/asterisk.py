@@ -243,6 +243,10 @@ def make_instance(
         "default_language": "en",
         "carrier_host": "127.0.0.2:5060",
         "carrier_match": "127.0.0.2",
+        # AMI, for the SIP guard's security events (asterisk-conf/manager.conf)
+        "ami_port": str(free_port()),
+        "ami_user": "lifeline-security",
+        "ami_secret": uuid.uuid4().hex,
         **(extra or {}),
     }
     return Instance(

@@ -1,14 +1,14 @@
-"""`lifeline operator add|disable|enable|list`: operators' SIP accounts, from the shell.
+"""`lifeline operator add|rotate-secret|disable|enable|list`: operators' SIP accounts.
 
 The commands write PostgreSQL only; the running app is notified by the table's trigger
-and updates Asterisk within seconds (operators/sip_sync.py).
+and updates Asterisk within seconds (operators/sip_sync.py). SIP secrets are generated,
+shown once, and never chosen by a person (a chosen one falls to a dictionary attack).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO, TypeAlias
 
@@ -34,12 +34,21 @@ def with_connection(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> 
 
 
 def read_password(stdin: TextIO) -> str:
-    """The first line of stdin, without its line ending."""
+    """The first line of stdin, without its line ending (web accounts' chosen passwords)."""
     return stdin.readline().rstrip("\r\n")
 
 
+def print_secret(username: str, password: str) -> None:
+    print(f"""SIP account for the operator's softphone:
+  user:     {username}
+  password: {password}
+  realm:    {SIP_REALM} (most softphones find it by themselves)
+  server:   this hotline's SIP address, UDP port 5060 unless set otherwise
+The password is shown only this once: give it to the operator now.""")
+
+
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    password = read_password(sys.stdin) if args.password_stdin else store.generate_password()
+    password = store.generate_password()
     new = store.validate(args.name, args.username, password, store.parse_languages(args.languages))
 
     async def work(con: Connection) -> None:
@@ -52,10 +61,19 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
               f"languages {', '.join(op.languages)}, serving {len(queues)} queue(s)")
 
     with_connection(dsn, work)
-    print(f"SIP account: user {new.sip_username}, realm {SIP_REALM}")
-    if not args.password_stdin:
-        print(f"password: {password}")
-        print("The password is shown only this once: give it to the operator now.")
+    print_secret(new.sip_username, password)
+
+
+def cmd_rotate_secret(args: argparse.Namespace, dsn: str) -> None:
+    password = store.generate_password()
+
+    async def work(con: Connection) -> None:
+        op = await store.set_secret(con, args.username, password)
+        print(f"new SIP secret for operator {op.sip_username} ({op.display_name}); "
+              "the old one stops working within seconds")
+
+    with_connection(dsn, work)
+    print_secret(args.username, password)
 
 
 def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
@@ -94,13 +112,16 @@ def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
     top = sub.add_parser("operator", help="operators' SIP accounts")
     ops = top.add_subparsers(dest="operator_command", required=True)
 
-    add = ops.add_parser("add", help="add an operator (prints a new password once)")
+    add = ops.add_parser("add", help="add an operator (prints a generated SIP secret once)")
     add.add_argument("--name", required=True, help="display name, e.g. 'Ana Pérez'")
     add.add_argument("--username", required=True, help="SIP user name, e.g. ana.perez")
     add.add_argument("--languages", required=True, help="languages spoken, e.g. es,en")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the SIP password from the first line of stdin")
     add.set_defaults(func=lambda args: cmd_add(args, database_url(args)))
+
+    rotate = ops.add_parser(
+        "rotate-secret", help="give an operator a new generated SIP secret (printed once)")
+    rotate.add_argument("username")
+    rotate.set_defaults(func=lambda args: cmd_rotate_secret(args, database_url(args)))
 
     for name, enabled in (("disable", False), ("enable", True)):
         cmd = ops.add_parser(name, help=f"{name} an operator's SIP account")

@@ -62,8 +62,9 @@ def parse_languages(text: str) -> tuple[str, ...]:
 
 
 def generate_password() -> str:
-    """Four groups of four letters and digits (about 79 bits), easy to type on a phone."""
-    groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
+    """Six groups of four letters and digits (24 of them, about 119 bits), easy to type on
+    a phone. SIP secrets are always made here, never chosen: a chosen one is guessable."""
+    groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(6))
     return "-".join(groups)
 
 
@@ -152,6 +153,19 @@ async def add(con: Conn, new: NewOperator) -> Operator:
             f"an operator with username {new.sip_username!r} already exists"
         ) from None
     assert row is not None
+    return _operator(row)
+
+
+async def set_secret(con: Conn, username: str, password: str) -> Operator:
+    """Store the digest of a new SIP secret; the trigger makes the app push it to Asterisk."""
+    if problems := password_problems(password, username):
+        raise OperatorError("; ".join(problems))
+    row = await con.fetchrow(
+        f"UPDATE operators SET sip_md5_cred = $2 WHERE sip_username = $1 RETURNING {_COLUMNS}",
+        username, sip_md5_cred(username, password),
+    )
+    if row is None:
+        raise OperatorError(f"no operator with username {username!r}")
     return _operator(row)
 
 
