@@ -117,6 +117,6 @@ def deny_list(addresses: Iterable[str]) -> str:
     Only parsed addresses get here: a value Asterisk could not parse would make it refuse
     every SIP packet (res_pjsip_acl blocks all traffic on a bad ACL).
     """
-    nets = sorted((ipaddress.ip_network(a) for a in addresses),
+    nets = sorted((ipaddress.ip_network(ipaddress.ip_address(a)) for a in addresses),
                   key=lambda n: (n.version, n.network_address))
     return ",".join(str(n) for n in nets)

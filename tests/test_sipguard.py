@@ -1,0 +1,155 @@
+"""The SIP guard against a real password-guessing tool (sipvicious svcrack) and the real PBX."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from lifeline_pbx.devstack import asterisk
+from lifeline_pbx.errors import AriError
+from lifeline_pbx.operators import sip_sync, store
+from lifeline_pbx.service import Lifeline
+from lifeline_pbx.sipguard.acl import SLOTS
+from lifeline_pbx.sipguard.guard import SipGuard
+from tests.conftest import app_config
+from tests.phones import PHONE_PASSWORDS, Phones
+from tests.waiting import wait_for
+
+SCANNER = "127.0.0.9"  # not used by the PBX, the carrier (.2) or the phones (.3)
+FAILURES = 10
+BAN_SECONDS = 6
+# sipvicious 0.3.8's svcrack parses -b/--bindingip but never hands it to its scanner, which
+# then sends from 127.0.0.1. This runs the same tool with the binding put back.
+SVCRACK = """
+import sys
+import sipvicious.svcrack as svcrack
+bind = sys.argv.pop(1)
+class Bound(svcrack.ASipOfRedWine):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, bindingip=bind, **kwargs)
+svcrack.ASipOfRedWine = Bound
+sys.argv[0] = "sipvicious_svcrack"
+svcrack.main()
+"""
+
+
+@pytest.fixture
+async def guarded(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[Lifeline]:
+    """The app with its SIP guard on, a short ban; the shared PBX keeps no ban after."""
+    app = Lifeline(app_config(
+        pbx, app_dsn, prompts_dir, ami_port=int(pbx.values["ami_port"]),
+        ami_user=pbx.values["ami_user"], ami_secret=pbx.values["ami_secret"],
+        sip_ban_failures=FAILURES, sip_ban_window_seconds=60, sip_ban_seconds=BAN_SECONDS))
+    await app.start(web_enabled=False)
+    await wait_for(app.connected.is_set, what="ARI connected")
+    assert app.sip_guard is not None
+    await wait_for(app.sip_guard.ami_connected.is_set, what="AMI logged in")
+    try:
+        yield app
+    finally:
+        for slot in SLOTS:
+            try:
+                await app.ari.delete_dynamic_object("res_pjsip", "acl", slot)
+            except AriError as exc:
+                assert exc.status == 404
+        async with app.pool.acquire() as con:
+            await con.execute("UPDATE operators SET enabled = false")
+        await sip_sync.sync(app.pool, app.ari)
+        await app.stop()
+
+
+def register_status(source: str, pbx_port: int, user: str) -> int:
+    """Send one REGISTER without credentials from source; the PBX's answer: 401 (a
+    challenge: go on) or 403 (refused)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((source, 0))
+        sock.settimeout(3)
+        port, tag = sock.getsockname()[1], uuid.uuid4().hex
+        sock.sendto((
+            f"REGISTER sip:127.0.0.1:{pbx_port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP {source}:{port};rport;branch=z9hG4bK{tag}\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag={tag}\r\n"
+            f"To: <sip:{user}@127.0.0.1>\r\nCall-ID: {tag}\r\nCSeq: 1 REGISTER\r\n"
+            f"Contact: <sip:{user}@{source}:{port}>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n"
+        ).encode(), ("127.0.0.1", pbx_port))
+        return int(sock.recv(4096).split()[1])
+
+
+async def status_is(source: str, pbx: asterisk.Instance, user: str, wanted: int) -> bool:
+    port = int(pbx.values["sip_port"])
+    return await asyncio.to_thread(register_status, source, port, user) == wanted
+
+
+async def svcrack(pbx: asterisk.Instance, user: str, words: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SVCRACK, SCANNER, "-u", user, "-d", str(words),
+        "-p", pbx.values["sip_port"], "127.0.0.1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+
+
+def failed_auth_lines(pbx: asterisk.Instance, offset: int) -> int:
+    """How many failed authentications from the scanner Asterisk logged after offset."""
+    with open(pbx.log_path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return sum(1 for line in text.splitlines()
+               if f"failed for '{SCANNER}:" in line and "Failed to authenticate" in line)
+
+
+async def add_operator(app: Lifeline, username: str, password: str) -> None:
+    async with app.pool.acquire() as con:
+        await store.add(con, store.validate(f"Test {username}", username, password, ["en"]))
+
+    async def exists() -> bool:
+        return any(e["resource"] == username for e in await app.ari.endpoints())
+
+    await wait_for(exists, what=f"{username} in Asterisk")
+
+
+async def test_a_password_guesser_is_stopped_refused_and_let_back_after_the_ban(
+    guarded: Lifeline, pbx: asterisk.Instance, phones: Phones, tmp_path: Path
+) -> None:
+    guard = guarded.sip_guard
+    assert isinstance(guard, SipGuard)
+    secret = store.generate_password()
+    await add_operator(guarded, "scan-target", secret)
+    words = tmp_path / "words.txt"
+    words.write_text("".join(f"guess-{n:04d}\n" for n in range(1000)) + f"{secret}\n")
+    offset = pbx.log_path.stat().st_size
+
+    scan = await svcrack(pbx, "scan-target", words)
+    try:
+        await wait_for(lambda: SCANNER in guard.banned(), timeout=30, what="the scanner banned")
+        await wait_for(lambda: status_is(SCANNER, pbx, "scan-target", 403),
+                       what="the scanner's address refused")
+    finally:
+        scan.send_signal(signal.SIGINT)  # svcrack goes on sending into the 403s until told
+        output = (await asyncio.wait_for(scan.communicate(), 15))[0].decode(errors="replace")
+    assert secret not in output
+    assert "found nothing" in output, output[-2000:]
+    tried = failed_auth_lines(pbx, offset)
+    print(f"failed authentications Asterisk saw from the scanner: {tried}")
+    assert FAILURES <= tried <= 2 * FAILURES, tried
+
+    # Another address is not refused: an operator's phone registers.
+    await add_operator(guarded, "op-a", PHONE_PASSWORDS["op-a"])
+    phones.register_now("op-a")
+    await wait_for(lambda: phones.registration_status("op-a") == "Registered",
+                   what="op-a registered from 127.0.0.3")
+
+    # The ban ends by itself, and the address is heard again.
+    await wait_for(lambda: status_is(SCANNER, pbx, "scan-target", 401),
+                   timeout=BAN_SECONDS + 10, what="the ban lifted")
+    assert guard.banned() == []
+    # The scan was stopped by the ban, not by its word list: three words find the secret.
+    words.write_text(f"guess-a\nguess-b\n{secret}\n")
+    again = await svcrack(pbx, "scan-target", words)
+    output = (await asyncio.wait_for(again.communicate(), 30))[0].decode(errors="replace")
+    assert secret in output, output[-2000:]
