@@ -41,7 +41,9 @@ svcrack.main()
 
 
 @pytest.fixture
-async def guarded(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[Lifeline]:
+async def guarded(
+    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
+) -> AsyncIterator[Lifeline]:
     """The app with its SIP guard on, a short ban; the shared PBX keeps no ban after."""
     app = Lifeline(app_config(
         pbx, app_dsn, prompts_dir, ami_port=int(pbx.values["ami_port"]),
