@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -120,6 +119,7 @@ def test_generated_passwords_pass_the_rules() -> None:
     for _ in range(20):
         password = store.generate_password()
         assert store.validate("Ana", "ana", password, ["en"]).sip_username == "ana"
+        assert len(password.replace("-", "")) == 24
     assert store.parse_languages(" es, EN,es,,") == ("es", "en")
 
 
@@ -400,21 +400,38 @@ async def _channel_up(lifeline: Lifeline, channel_id: str) -> bool:
     return bool((await lifeline.ari.channel(channel_id))["state"] == "Up")
 
 
-def test_the_cli_writes_the_table_only(
+def secret_in(out: str) -> str:
+    """The secret a command printed once (`  password: ...`)."""
+    return next(line.split()[1] for line in out.splitlines()
+                if line.strip().startswith("password:"))
+
+
+def test_the_cli_writes_the_table_only_and_makes_every_secret(
     empty_dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asyncio.run(migrate(empty_dsn, MIGRATIONS_DIR))
     monkeypatch.setenv("LIFELINE_DATABASE_URL", empty_dsn)
     for name in ("ARI_URL", "ARI_USER", "ARI_PASSWORD"):  # required settings, unused here
         monkeypatch.setenv(f"LIFELINE_{name}", "http://127.0.0.1:9" if name == "ARI_URL" else "x")
-    monkeypatch.setattr("sys.stdin", io.StringIO("correct-horse-77\n"))
+    with pytest.raises(SystemExit) as refused:  # a secret cannot be chosen
+        cli.main(["operator", "add", "--name", "Ana", "--username", "ana", "--languages", "es",
+                  "--password-stdin"])
+    assert refused.value.code == 2
+    capsys.readouterr()
     cli.main(["operator", "add", "--name", "Ana Pérez", "--username", "ana",
-              "--languages", "es,en", "--password-stdin"])
-    cli.main(["operator", "add", "--name", "Bo", "--username", "bob", "--languages", "en"])
+              "--languages", "es,en"])
     out = capsys.readouterr().out
-    generated = next(line.split()[1] for line in out.splitlines() if line.startswith("password:"))
-    assert "correct-horse-77" not in out
+    ana_first = secret_in(out)
     assert "added operator ana (Ana Pérez), languages es, en" in out
+    assert "user:     ana" in out and "shown only this once" in out
+    cli.main(["operator", "add", "--name", "Bo", "--username", "bob", "--languages", "en"])
+    bob = secret_in(capsys.readouterr().out)
+    cli.main(["operator", "rotate-secret", "ana"])
+    out = capsys.readouterr().out
+    ana = secret_in(out)
+    assert "new SIP secret for operator ana (Ana Pérez)" in out
+    assert len({ana_first, ana, bob}) == 3
+    assert all(len(s.replace("-", "")) >= 24 for s in (ana_first, ana, bob))
 
     cli.main(["operator", "disable", "ana"])
     cli.main(["operator", "list"])
@@ -431,9 +448,44 @@ def test_the_cli_writes_the_table_only(
             await con.close()
         return [(r[0], r[1]) for r in rows]
 
-    assert asyncio.run(stored()) == [("ana", demo.sip_md5_cred("ana", "correct-horse-77")),
-                                     ("bob", demo.sip_md5_cred("bob", generated))]
+    assert asyncio.run(stored()) == [("ana", demo.sip_md5_cred("ana", ana)),
+                                     ("bob", demo.sip_md5_cred("bob", bob))]
     with pytest.raises(SystemExit) as refused:
         cli.main(["operator", "add", "--name", "X", "--username", "Bad Name", "--languages", "en"])
     assert refused.value.code == 2
     assert "username 'Bad Name'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["operator", "rotate-secret", "nobody"])
+    assert refused.value.code == 2
+    assert "no operator with username 'nobody'" in capsys.readouterr().err
+
+
+async def test_a_rotated_secret_ends_the_old_one_and_the_new_one_registers(
+    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance,
+    softphone: Callable[[str, str], Softphone], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await wait_for(lambda: phones.registration_status("op-a") == "Registered",
+                   what="op-a registered with its first secret")
+    monkeypatch.setenv("LIFELINE_DATABASE_URL", lifeline.config.database_url)
+    await asyncio.to_thread(cli.main, ["operator", "rotate-secret", "op-a"])
+    new = secret_in(capsys.readouterr().out)
+
+    async def pushed() -> bool:
+        auth = await lifeline.ari.request("GET", "/asterisk/config/dynamic/res_pjsip/auth/op-a")
+        return {"attribute": "md5_cred", "value": demo.sip_md5_cred("op-a", new)} in auth
+
+    await wait_for(pushed, what="the new secret in Asterisk")
+    phones.register_now("op-a")  # the desk phone still has the old secret
+    await wait_for(lambda: phones.registration_status("op-a") == "Rejected",
+                   what="the old secret refused")
+    phone = softphone("op-a", new)
+
+    def softphone_contact() -> bool:  # the desk phone is at 127.0.0.3, baresip at .1
+        return any("op-a/sip:" in line and "@127.0.0.1:" in line
+                   for line in pbx.cli("pjsip show contacts").splitlines())
+
+    await wait_for(softphone_contact, timeout=20, what="baresip registered with the new secret")
+    assert "200 OK" in phone.log_text()
+    assert phone.running(), phone.log_text()
