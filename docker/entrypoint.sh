@@ -4,9 +4,14 @@
 set -eu
 : "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL}"
 : "${LIFELINE_ARI_PASSWORD:?set LIFELINE_ARI_PASSWORD}"
-: "${CARRIER_IP:?set CARRIER_IP (the facility phone contractor's SIP address)}"
+: "${CARRIER_IP:?set CARRIER_IP (the SIP address of the facility phone contractor)}"
 : "${LIFELINE_DATA_KEYS:?set LIFELINE_DATA_KEYS (id:key; make a key with: lifeline keys new)}"
 : "${LIFELINE_LOOKUP_KEY:?set LIFELINE_LOOKUP_KEY (make one with: lifeline keys new)}"
+# The AMI secret is made at each start unless given: only this container's app uses it.
+if [ -z "${LIFELINE_AMI_SECRET:-}" ]; then
+  LIFELINE_AMI_SECRET=$(python3 -c "import secrets; print(secrets.token_hex(24))")
+fi
+export LIFELINE_AMI_SECRET LIFELINE_AMI_USER=${LIFELINE_AMI_USER:-lifeline-security}
 moddir=$(dirname "$(find /usr/lib -name chan_pjsip.so | head -n 1)")
 lifeline asterisk-config --out /etc/asterisk \
   --set astetcdir=/etc/asterisk --set astvarlibdir=/var/lib/asterisk \
@@ -17,7 +22,9 @@ lifeline asterisk-config --out /etc/asterisk \
   --set ari_user="$LIFELINE_ARI_USER" --set ari_password="$LIFELINE_ARI_PASSWORD" --set ari_app=lifeline \
   --set rtp_start=10000 --set rtp_end=10999 \
   --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
-  --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" >/dev/null
+  --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" \
+  --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
+  --set ami_secret="$LIFELINE_AMI_SECRET" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
 lifeline migrate
 asterisk -f -n &

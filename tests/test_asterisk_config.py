@@ -19,6 +19,7 @@ def values() -> dict[str, str]:
         "rtp_start": "10000", "rtp_end": "20000", "prompts_dir": "/var/lib/lifeline-pbx/prompts",
         "moh_dir": "/var/lib/lifeline-pbx/prompts/moh", "default_language": "en",
         "carrier_host": "192.0.2.10", "carrier_match": "192.0.2.10",
+        "ami_port": "5038", "ami_user": "lifeline-security", "ami_secret": "s3cret",
     }
 
 
@@ -28,6 +29,8 @@ def test_shipped_config_renders_without_leftover_placeholders(tmp_path: Path) ->
     assert {"asterisk.conf", "pjsip.conf", "extensions.conf", "ari.conf", "http.conf"} <= names
     for path in written:
         assert not asterisk_config.PLACEHOLDER.search(path.read_text()), path.name
+    manager = (tmp_path / "manager.conf").read_text()
+    assert "bindaddr = 127.0.0.1" in manager and "read = security" in manager
     dialplan = (tmp_path / "extensions.conf").read_text()
     assert "Stasis(lifeline,inbound,${EXTEN})" in dialplan
 
