@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from lifeline_pbx.sipguard import ami, bans
 from lifeline_pbx.sipguard.bans import Ban, Failure, Policy, State
+from tests.waiting import wait_for
 
 POLICY = Policy(failures=3, window=60, ban_for=600, never=bans.networks("127.0.0.1, 10.0.0.0/8"))
 
@@ -127,3 +130,38 @@ def test_an_ami_login_cannot_carry_extra_lines() -> None:
     assert ami.login_action("u", "s").endswith(b"Events: security\r\n\r\n")
     with pytest.raises(ami.AmiError):
         ami.login_action("u", "s\r\nAction: Originate")
+
+
+async def test_ami_reader_survives_a_bad_event_and_reconnects_after_a_drop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fake AMI server: Asterisk cannot be made to drop one AMI session on demand."""
+    sessions: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/11.0.0\r\n")
+        sessions.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"Response: Success\r\nMessage: Authentication accepted\r\n\r\n")
+        for n in (1, 2):
+            writer.write(f"Event: Test\r\nN: {len(sessions)}.{n}\r\n\r\n".encode())
+        await writer.drain()
+        writer.close()  # the drop
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    seen: list[str] = []
+
+    def on_event(message: ami.Message) -> None:
+        if message["N"] == "1.1":
+            raise RuntimeError("a handler bug")
+        seen.append(message["N"])
+
+    task = asyncio.create_task(ami.run("127.0.0.1", port, "u", "s", on_event))
+    try:
+        await wait_for(lambda: "2.2" in seen, what="events after a reconnection")
+    finally:
+        task.cancel()
+        server.close()
+    assert seen[:3] == ["1.2", "2.1", "2.2"]
+    assert sessions[0] == b"Action: Login\r\nUsername: u\r\nSecret: s\r\nEvents: security\r\n\r\n"
+    assert "ami event handler failed event=Test" in caplog.text
