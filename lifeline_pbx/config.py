@@ -6,6 +6,7 @@ A bad or missing value stops start-up with a ConfigError that names the setting.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
 
 ENV_PREFIX = "LIFELINE_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Config:
     # Mark cookies Secure; set when a TLS proxy serves the web UI (requests over https are
     # marked Secure anyway).
     secure_cookies: bool = False
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For tells the client's
+    # address; any other peer's header is ignored (web/client_address.py).
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def session_idle(self) -> timedelta:
@@ -121,6 +126,22 @@ def _boolean(name: str, raw: str) -> bool:
     raise ConfigError(name, f"expected true or false, got {raw!r}")
 
 
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(name, f"expected IP addresses or networks (CIDR) separated by "
+                              f"commas; {item!r} is neither") from None
+        if network.prefixlen == 0:
+            raise ConfigError(name, f"{item!r} would trust every address")
+        found.append(network)
+    return tuple(found)
+
+
 def _optional_path(name: str, raw: str) -> str:
     return _absolute_path(name, raw) if raw else ""
 
@@ -142,6 +163,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "session_idle_minutes": _minutes,
     "session_max_hours": _minutes,
     "secure_cookies": _boolean,
+    "trusted_proxies": _networks,
 }
 
 
@@ -176,7 +198,7 @@ def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, s
     raw: dict[str, str] = {}
     for item in dataclasses.fields(Config):
         if item.default is not dataclasses.MISSING:
-            raw[item.name] = str(item.default)
+            raw[item.name] = _as_text(item.default)
     file_path = path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
     if file_path is not None:
         raw.update(_read_file(file_path))
@@ -204,4 +226,11 @@ def _read_file(path: Path) -> dict[str, str]:
     unknown = set(data) - set(_CHECKS)
     if unknown:
         raise ConfigError(sorted(unknown)[0], f"unknown setting in {path}")
-    return {key: str(value) for key, value in data.items()}
+    return {key: _as_text(value) for key, value in data.items()}
+
+
+def _as_text(value: object) -> str:
+    """Settings are checked as text, as the environment gives them: lists comma-separated."""
+    if isinstance(value, list | tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)
