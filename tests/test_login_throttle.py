@@ -16,7 +16,14 @@ import pytest
 from lifeline_pbx.accounts import housekeeping, signin, throttle
 from lifeline_pbx.devstack import asterisk
 from tests.test_cli import run
-from tests.web_fixtures import PASSWORDS, Client, WebApp, running_web
+from tests.web_fixtures import (
+    PASSWORDS,
+    SEALED_FIELD,
+    SECRET_SHOWN,
+    Client,
+    WebApp,
+    running_web,
+)
 
 PROXY = "127.0.0.2"  # plays the reverse proxy; the web server listens on 127.0.0.1
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]*)"')
@@ -80,6 +87,11 @@ async def _lock(web: WebApp, guesser: Guesser, username: str) -> None:
             return
         await _wait_out(web)
     raise AssertionError(f"{username} was never locked")
+
+
+def _wrong_code(secret: str) -> str:
+    totp = pyotp.TOTP(secret)
+    return next(c for c in ("000000", "111111", "222222") if not totp.verify(c, valid_window=2))
 
 
 async def test_300_simultaneous_guesses_at_one_account(web: WebApp) -> None:
@@ -178,8 +190,7 @@ async def test_simultaneous_wrong_codes_are_checked_at_most_five_times(web: WebA
     assert half.last["location"] == "/login/code"
     await half.get("/login/code")
     totp = pyotp.TOTP(admin.totp_secret)
-    wrong = next(c for c in ("000000", "111111", "222222", "333333")
-                 if not totp.verify(c, valid_window=2))
+    wrong = _wrong_code(admin.totp_secret)
     since = await _mark(web)
     results = await asyncio.gather(*(half.post("/login/code", {"code": wrong})
                                      for _ in range(50)))
@@ -189,6 +200,20 @@ async def test_simultaneous_wrong_codes_are_checked_at_most_five_times(web: WebA
     assert (await half.post("/login/code", {"code": totp.now()}))[0] == 429  # held too
     await _wait_out(web)
     assert (await half.post("/login/code", {"code": totp.now()}))[0] == 303
+
+
+async def test_replacing_a_second_factor_throttles_the_current_code(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    _, page = await admin.get("/account/second-factor")
+    new_secret = SECRET_SHOWN.search(page).group(1)  # type: ignore[union-attr]
+    sealed = SEALED_FIELD.search(page).group(1)  # type: ignore[union-attr]
+    statuses = []
+    for _ in range(throttle.ACCOUNT.free + 1):
+        await web.sql("UPDATE users SET totp_last_step = 0")
+        statuses.append((await admin.post("/account/second-factor", {
+            "sealed": sealed, "code": pyotp.TOTP(new_secret).now(),
+            "current_code": _wrong_code(admin.totp_secret)}))[0])
+    assert statuses == [422] * throttle.ACCOUNT.free + [429]
 
 
 async def test_an_admin_unlocks_in_the_web_ui_audited(web: WebApp) -> None:

@@ -13,6 +13,7 @@ import asyncpg
 
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import attempts, devices, passwords, sessions, throttle, totp, users
+from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
 
@@ -106,25 +107,41 @@ async def with_code(
 
 async def enrol(
     pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, secret: str, code: str,
-    current_code: str = "", device_token: str = "",
+    current_code: str = "", device_token: str = "", address: str = "unknown",
 ) -> Outcome:
     """Turn the second factor on with a secret the user has put in their app. Replacing one
-    needs a code from the current app too: a borrowed session cannot swap it."""
+    needs a code from the current app too, throttled like any code: a borrowed session
+    cannot swap it."""
     step = totp.matching_step(secret, code)
     if step is None:
         return Outcome(error="That code is not right: check the time on your phone and retry.")
-    async with pool.acquire() as con, con.transaction():
+    async with pool.acquire() as con:
         user = await users.by_id(con, session.user_id)
+        ticket = None
         if user is not None and user.totp_secret is not None:
-            current = keys.open(user.totp_secret, totp_place(user.id))
-            old_step = totp.matching_step(current, current_code)
-            if old_step is None or not await users.use_totp_step(con, user.id, old_step):
-                return Outcome(error="Enter a code from the authenticator you use now, "
-                               "to replace it.")
-        await users.set_totp(con, session.user_id, keys.seal(secret, totp_place(session.user_id)))
-        await users.use_totp_step(con, session.user_id, step)
-        token = await sessions.create(con, session.user_id, "full")
-        await sessions.delete(con, session.token_hash)
-        device_cookie = await devices.remember(con, session.user_id, device_token)
+            device = await devices.recognise(con, device_token, user.id)
+            ticket = await attempts.reserve(con, user.username, address, device, "code")
+            if not ticket.verdict.allowed:
+                return _held(ticket.verdict, "codes", address)
+        async with con.transaction():
+            if ticket is not None and user is not None:
+                if not await _current_code(con, keys, user, current_code):
+                    await attempts.settle(con, ticket, "failed")
+                    return Outcome(error="Enter a code from the authenticator you use now, "
+                                   "to replace it.")
+                await attempts.settle(con, ticket, "passed")
+            await users.set_totp(con, session.user_id,
+                                 keys.seal(secret, totp_place(session.user_id)))
+            await users.use_totp_step(con, session.user_id, step)
+            token = await sessions.create(con, session.user_id, "full")
+            await sessions.delete(con, session.token_hash)
+            device_cookie = await devices.remember(con, session.user_id, device_token)
     log.info("second factor enrolled user_id=%d", session.user_id)
     return Outcome(token=token, stage="full", device=device_cookie)
+
+
+async def _current_code(con: Conn, keys: crypto.KeyRing, user: users.User, code: str) -> bool:
+    assert user.totp_secret is not None
+    current = keys.open(user.totp_secret, totp_place(user.id))
+    old_step = totp.matching_step(current, code)
+    return old_step is not None and await users.use_totp_step(con, user.id, old_step)

@@ -162,10 +162,15 @@ async def enrol(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
     outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
                                  str(form.get("code", ""))[:16],
-                                 str(form.get("current_code", ""))[:16], _device(request))
+                                 str(form.get("current_code", ""))[:16], _device(request),
+                                 _address(request))
     if outcome.token is None:
-        return _enrol_form(request, session, secret, outcome.error, 422,
-                           await _has_second_factor(request, session))
+        response = _enrol_form(request, session, secret, outcome.error,
+                               429 if outcome.retry_after else 422,
+                               await _has_second_factor(request, session))
+        if outcome.retry_after:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
     raise _signed_in(request, outcome, "/")
 
 
