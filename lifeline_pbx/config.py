@@ -20,6 +20,7 @@ from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
 
 ENV_PREFIX = "LIFELINE_"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,10 @@ class Config:
     sip_ban_failures: int = 10
     sip_ban_window_seconds: int = 60
     sip_ban_seconds: int = 900
-    sip_ban_exempt: str = "127.0.0.1"
+    sip_ban_exempt: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"),)
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For tells the client's
+    # address; any other peer's header is ignored (web/client_address.py).
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def session_idle(self) -> timedelta:
@@ -150,13 +154,20 @@ def _whole(low: int, high: int) -> Callable[[str, str], int]:
     return check
 
 
-def _networks(name: str, raw: str) -> str:
-    for part in filter(None, (p.strip() for p in raw.split(","))):
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
         try:
-            ipaddress.ip_network(part, strict=False)
+            network = ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ConfigError(name, f"expected addresses or networks, got {part!r}") from None
-    return raw
+            raise ConfigError(name, f"expected IP addresses or networks (CIDR) separated by "
+                              f"commas; {item!r} is neither") from None
+        if network.prefixlen == 0:
+            raise ConfigError(name, f"{item!r} would trust every address")
+        found.append(network)
+    return tuple(found)
 
 
 def _optional_path(name: str, raw: str) -> str:
@@ -187,6 +198,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "sip_ban_window_seconds": _whole(1, 24 * 3600),
     "sip_ban_seconds": _whole(1, 7 * 24 * 3600),
     "sip_ban_exempt": _networks,
+    "trusted_proxies": _networks,
 }
 
 
@@ -221,7 +233,7 @@ def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, s
     raw: dict[str, str] = {}
     for item in dataclasses.fields(Config):
         if item.default is not dataclasses.MISSING:
-            raw[item.name] = str(item.default)
+            raw[item.name] = _as_text(item.default)
     file_path = path or (Path(env[f"{ENV_PREFIX}CONFIG"]) if f"{ENV_PREFIX}CONFIG" in env else None)
     if file_path is not None:
         raw.update(_read_file(file_path))
@@ -249,4 +261,11 @@ def _read_file(path: Path) -> dict[str, str]:
     unknown = set(data) - set(_CHECKS)
     if unknown:
         raise ConfigError(sorted(unknown)[0], f"unknown setting in {path}")
-    return {key: str(value) for key, value in data.items()}
+    return {key: _as_text(value) for key, value in data.items()}
+
+
+def _as_text(value: object) -> str:
+    """Settings are checked as text, as the environment gives them: lists comma-separated."""
+    if isinstance(value, list | tuple):
+        return ",".join(str(item) for item in value)
+    return str(value)

@@ -54,7 +54,7 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
         log.warning("sip guard off: no ami_secret set; SIP password guessing is not limited")
         return None
     policy = bans.Policy(cfg.sip_ban_failures, cfg.sip_ban_window_seconds, cfg.sip_ban_seconds,
-                         bans.networks(cfg.sip_ban_exempt))
+                         cfg.sip_ban_exempt)
     return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy))
 
 

@@ -105,10 +105,16 @@ async def test_password_guessing_is_held(web: WebApp) -> None:
     for attempt in range(8):
         statuses.append(await client.sign_in("operator1", f"guess-{attempt}"))
     assert statuses[:5] == [401] * 5 and statuses[5:] == [429] * 3
-    # The right password is held too, until the window passes.
+    # The right password is held too, until the wait (30 s after five failures) is over.
     assert await client.sign_in("operator1") == 429
-    await web.sql("UPDATE login_attempts SET at = at - interval '16 minutes'")
+    await web.sql("UPDATE login_counters SET last_attempt_at = last_attempt_at - interval '31 s'")
     assert await client.sign_in("operator1") == 303
+    # The failures stay on record; the success only clears the count.
+    outcomes = [r["outcome"] for r in await web.sql(
+        "SELECT outcome FROM login_attempts WHERE username = 'operator1' ORDER BY id")]
+    assert outcomes == ["failed"] * 5 + ["held"] * 4 + ["succeeded"]
+    assert await web.sql("SELECT failures FROM login_counters WHERE kind = 'account' "
+                         "AND key = 'operator1'") == [(0,)]
 
 
 async def test_one_address_guessing_many_accounts_is_held(web: WebApp) -> None:
@@ -238,10 +244,11 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts(web: WebApp)
     stale = await web.signed_in("supervisor1")
     await web.sql("UPDATE web_sessions SET last_seen_at = now() - interval '2 hours' "
                   "WHERE user_id = (SELECT id FROM users WHERE username = 'supervisor1')")
-    await web.sql("INSERT INTO login_attempts (at, username, address, succeeded) "
-                  "VALUES (now() - interval '31 days', 'x', 'y', false)")
-    expired, attempts = await housekeeping.sweep(web.app.pool, timedelta(minutes=30),
-                                                 timedelta(hours=12))
-    assert (expired, attempts) == (1, 1)
+    await web.sql("INSERT INTO login_attempts (at, username, address, step, outcome) "
+                  "VALUES (now() - interval '31 days', 'x', 'y', 'password', 'failed')")
+    await web.sql("UPDATE known_devices SET last_used_at = now() - interval '181 days' "
+                  "WHERE user_id = (SELECT id FROM users WHERE username = 'supervisor1')")
+    swept = await housekeeping.sweep(web.app.pool, timedelta(minutes=30), timedelta(hours=12))
+    assert swept == (1, 1, 1)  # sessions, attempts, known devices
     assert (await live.get("/"))[0] == 200
     assert (await stale.get("/"))[0] == 303

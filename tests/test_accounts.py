@@ -11,21 +11,88 @@ from lifeline_pbx.accounts import passwords, sessions, throttle, totp
 from lifeline_pbx.web.login import _next
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-NONE = throttle.Failures(0, None)
+S = timedelta(seconds=1)
+M = timedelta(minutes=1)
 
 
-@pytest.mark.parametrize("account, address, wait", [
-    (NONE, NONE, 0),
-    (throttle.Failures(4, NOW - timedelta(minutes=1)), NONE, 0),
-    (throttle.Failures(5, NOW - timedelta(minutes=1)), NONE, 14 * 60 + 1),
-    (throttle.Failures(5, NOW - timedelta(minutes=14, seconds=59)), NONE, 2),
-    (NONE, throttle.Failures(19, NOW), 0),
-    (NONE, throttle.Failures(20, NOW - timedelta(minutes=5)), 10 * 60 + 1),
-    (throttle.Failures(9, NOW - timedelta(minutes=10)),
-     throttle.Failures(30, NOW - timedelta(minutes=2)), 13 * 60 + 1),  # the longer wait
+def _at(failures: int, ago: timedelta | None) -> throttle.Counter:
+    return throttle.Counter(failures, None if ago is None else NOW - ago)
+
+
+@pytest.mark.parametrize("kind, failures, ago, wait, locked", [
+    ("account", 0, None, 0, False),
+    ("account", 4, 0 * S, 0, False),  # the first five tries never wait
+    ("account", 5, 0 * S, 30, False),  # then 30 s after the last try...
+    ("account", 5, 29 * S, 1, False),
+    ("account", 5, 30 * S, 0, False),
+    ("account", 6, 10 * S, 50, False),  # ...doubling: 60 s
+    ("account", 8, 0 * S, 240, False),
+    ("account", 9, 0 * S, 480, False),
+    ("account", 9, 8 * M, 0, False),
+    ("account", 10, 0 * S, 900, True),  # locked at ten...
+    ("account", 12, timedelta(days=40), 900, True),  # ...until lifted, however long ago
+    ("device", 4, 0 * S, 0, False),  # a known device is counted like an account
+    ("device", 10, M, 900, True),
+    ("address", 19, 0 * S, 0, False),  # twenty from one address, with no wait before
+    ("address", 20, 0 * S, 900, False),  # then held until 15 quiet minutes have passed
+    ("address", 20, 14 * M, 60, False),
+    ("address", 25, 15 * M, 0, False),  # forgotten
 ])
-def test_throttle_wait(account: throttle.Failures, address: throttle.Failures, wait: int) -> None:
-    assert throttle.wait_seconds(account, address, NOW) == wait
+def test_throttle_verdict(kind: throttle.Kind, failures: int, ago: timedelta | None, wait: int,
+                          locked: bool) -> None:
+    found = throttle.verdict(throttle.POLICIES[kind], _at(failures, ago), NOW)
+    assert (found.wait, found.locked, found.allowed) == (wait, locked, wait == 0 and not locked)
+
+
+@pytest.mark.parametrize("account, address, wait, locked", [
+    (_at(0, None), _at(0, None), 0, False),
+    (_at(6, 10 * S), _at(20, 5 * M), 600, False),  # the longer wait
+    (_at(6, 70 * S), _at(3, S), 0, False),
+    (_at(10, M), _at(0, None), 900, True),  # a locked account is locked from anywhere
+])
+def test_throttle_decides_on_every_counter(account: throttle.Counter, address: throttle.Counter,
+                                           wait: int, locked: bool) -> None:
+    found = throttle.decide([("account", account), ("address", address)], NOW)
+    assert (found.wait, found.locked) == (wait, locked)
+
+
+@pytest.mark.parametrize("kind, before, after", [
+    ("account", _at(0, None), 1),
+    ("account", _at(7, timedelta(days=3)), 8),  # an account's failures are not forgotten
+    ("address", _at(7, 5 * M), 8),
+    ("address", _at(19, 15 * M), 1),  # an address's are, after 15 quiet minutes
+])
+def test_throttle_reserving_counts_the_attempt_first(
+    kind: throttle.Kind, before: throttle.Counter, after: int
+) -> None:
+    assert throttle.reserved(kind, before, NOW) == throttle.Counter(after, NOW)
+
+
+BOTH: list[tuple[throttle.Kind, str]] = [("account", "op"), ("address", "192.0.2.1")]
+DEVICE: list[tuple[throttle.Kind, str]] = [("device", "7")]
+
+
+@pytest.mark.parametrize("counted, result, expected", [
+    (BOTH, "failed", [("account", "op", "keep"), ("address", "192.0.2.1", "keep")]),
+    (BOTH, "passed", [("account", "op", "undo"), ("address", "192.0.2.1", "undo")]),
+    (BOTH, "succeeded", [("account", "op", "reset"), ("address", "192.0.2.1", "undo")]),
+    (DEVICE, "failed", [("device", "7", "keep")]),
+    (DEVICE, "passed", [("device", "7", "undo")]),  # the code decides whether the lock lifts
+    (DEVICE, "succeeded", [("device", "7", "reset"), ("account", "op", "reset")]),
+])
+def test_throttle_settling(counted: list[tuple[throttle.Kind, str]], result: throttle.Result,
+                           expected: list[tuple[str, str, str]]) -> None:
+    assert throttle.changes(counted, "op", result) == expected
+
+
+@pytest.mark.parametrize("address, key", [
+    ("192.0.2.7", "192.0.2.7"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),  # one /64 is one household or server
+    ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+    ("unknown", "unknown"),
+])
+def test_throttle_address_key(address: str, key: str) -> None:
+    assert throttle.address_key(address) == key
 
 
 def _session(created_ago: timedelta, seen_ago: timedelta) -> sessions.Session:

@@ -67,6 +67,11 @@ BAD = {
     "lookup key not base64": ({**GOOD, "LIFELINE_LOOKUP_KEY": "not base64!"}, "lookup_key"),
     "idle minutes zero": ({**GOOD, "LIFELINE_SESSION_IDLE_MINUTES": "0"}, "session_idle_minutes"),
     "secure cookies maybe": ({**GOOD, "LIFELINE_SECURE_COOKIES": "maybe"}, "secure_cookies"),
+    "trusted proxy a name": ({**GOOD, "LIFELINE_TRUSTED_PROXIES": "proxy.local"},
+                             "trusted_proxies"),
+    "trusted proxy bad mask": ({**GOOD, "LIFELINE_TRUSTED_PROXIES": "10.0.0.0/33"},
+                               "trusted_proxies"),
+    "trusting everyone": ({**GOOD, "LIFELINE_TRUSTED_PROXIES": "0.0.0.0/0"}, "trusted_proxies"),
 }
 
 
@@ -76,6 +81,17 @@ def test_bad_values_name_the_setting(environ: dict[str, str], setting: str) -> N
         config.load(environ=environ)
     assert caught.value.setting == setting
     assert setting in str(caught.value)
+
+
+def test_trusted_proxies_from_environment_or_file(tmp_path: Path) -> None:
+    assert config.load(environ=GOOD).trusted_proxies == ()
+    listed = " 127.0.0.1, 10.1.0.0/16,fd00::/8"
+    cfg = config.load(environ={**GOOD, "LIFELINE_TRUSTED_PROXIES": listed})
+    assert [str(n) for n in cfg.trusted_proxies] == ["127.0.0.1/32", "10.1.0.0/16", "fd00::/8"]
+    path = tmp_path / "lifeline.toml"
+    path.write_text('trusted_proxies = ["192.0.2.10", "192.0.2.11"]\n')
+    cfg = config.load(path, environ=GOOD)
+    assert [str(n) for n in cfg.trusted_proxies] == ["192.0.2.10/32", "192.0.2.11/32"]
 
 
 def test_unknown_setting_in_file(tmp_path: Path) -> None:

@@ -102,8 +102,11 @@ class WebApp:
     base_url: str
     _clients: list[aiohttp.ClientSession] = field(default_factory=list)
 
-    async def client(self) -> Client:
-        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async def client(self, source: str | None = None) -> Client:
+        """A browser; `source` binds its connections to that loopback address."""
+        connector = aiohttp.TCPConnector(limit=0, local_addr=(source, 0) if source else None)
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                     connector=connector)
         self._clients.append(http)
         return Client(self.base_url, http)
 
@@ -138,10 +141,11 @@ async def add_user(dsn: str, username: str, role: str, password: str,
 
 
 @contextlib.asynccontextmanager
-async def running_web(pbx: asterisk.Instance, dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
+async def running_web(pbx: asterisk.Instance, dsn: str, prompts_dir: str,
+                      **settings: object) -> AsyncIterator[WebApp]:
     """The app with its web server on a free port, on the database at dsn."""
     port = asterisk.free_port()
-    app = Lifeline(app_config(pbx, dsn, prompts_dir, web_port=port))
+    app = Lifeline(app_config(pbx, dsn, prompts_dir, web_port=port, **settings))
     await app.start()
     web_app = WebApp(app, dsn, f"http://127.0.0.1:{port}")
     try:

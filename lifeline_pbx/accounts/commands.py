@@ -1,4 +1,4 @@
-"""`lifeline user add|list|disable|enable|reset-password|reset-second-factor`.
+"""`lifeline user add|list|disable|enable|reset-password|reset-second-factor|unlock`.
 
 The first admin is made here; later users can be made in the web UI by an admin.
 """
@@ -13,7 +13,8 @@ from typing import TypeAlias
 
 import asyncpg
 
-from lifeline_pbx.accounts import passwords, users
+from lifeline_pbx import audit
+from lifeline_pbx.accounts import attempts, passwords, users
 from lifeline_pbx.operators.commands import (
     DatabaseUrl,
     Subparsers,
@@ -102,6 +103,23 @@ def cmd_reset_second_factor(args: argparse.Namespace, dsn: str) -> None:
     print(f"second factor of {args.username} removed; they set a new one at next sign-in")
 
 
+def cmd_unlock(args: argparse.Namespace, dsn: str) -> None:
+    lifted: list[bool] = []
+
+    async def work(con: Connection) -> None:
+        user = await users.by_username(con, args.username)
+        if user is None:
+            raise users.UserError(f"no user {args.username!r}")
+        async with con.transaction():
+            if await attempts.unlock(con, user.username):
+                await audit.record(con, None, "update", "user", user.id, ["sign_in_lock"])
+                lifted.append(True)
+
+    with_connection(dsn, work)
+    print(f"sign-in of {args.username} unlocked" if lifted
+          else f"{args.username} had no failed sign-ins to clear")
+
+
 def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
     top = sub.add_parser("user", help="web accounts: operators, supervisors, admins")
     cmds = top.add_subparsers(dest="user_command", required=True)
@@ -128,3 +146,6 @@ def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
     second = cmds.add_parser("reset-second-factor", help="remove a lost authenticator")
     second.add_argument("username")
     bind(second, cmd_reset_second_factor)
+    unlock = cmds.add_parser("unlock", help="lift a sign-in lock after failed attempts")
+    unlock.add_argument("username")
+    bind(unlock, cmd_unlock)

@@ -1,5 +1,6 @@
-"""Dropping what has expired: web sessions past their idle time or lifetime, and sign-in
-attempts older than throttle.KEEP. Runs in the app every few minutes."""
+"""Dropping what has expired: web sessions past their idle time or lifetime, sign-in
+attempts older than attempts.KEEP (with idle throttling counters) and known devices unused
+for devices.LIFETIME. Runs in the app every few minutes."""
 
 from __future__ import annotations
 
@@ -9,25 +10,28 @@ from datetime import timedelta
 
 import asyncpg
 
-from lifeline_pbx.accounts import sessions, throttle
+from lifeline_pbx.accounts import attempts, devices, sessions
 from lifeline_pbx.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 EVERY = 300.0
 
 
-async def sweep(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> tuple[int, int]:
+async def sweep(
+    pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta
+) -> tuple[int, int, int]:
     async with pool.acquire() as con:
         return (await sessions.delete_expired(con, idle, lifetime),
-                await throttle.delete_old(con))
+                await attempts.delete_old(con), await devices.delete_old(con))
 
 
 async def run(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> None:
     while True:
         try:
-            expired, attempts = await sweep(pool, idle, lifetime)
-            if expired or attempts:
-                log.info("housekeeping sessions=%d login_attempts=%d", expired, attempts)
+            expired, old_attempts, old_devices = await sweep(pool, idle, lifetime)
+            if expired or old_attempts or old_devices:
+                log.info("housekeeping sessions=%d login_attempts=%d known_devices=%d",
+                         expired, old_attempts, old_devices)
         except DATABASE_ERRORS as exc:
             log.warning("housekeeping skipped: database error %s", type(exc).__name__)
         await asyncio.sleep(EVERY)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import asyncpg
 
 from lifeline_pbx import crypto
-from lifeline_pbx.accounts import passwords, sessions, throttle, totp, users
+from lifeline_pbx.accounts import attempts, devices, passwords, sessions, throttle, totp, users
+from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
 
@@ -24,29 +24,41 @@ class Outcome:
     stage: sessions.Stage | None = None
     error: str = ""
     retry_after: int = 0
+    device: str = ""  # after a full sign-in: the known-device cookie's value
+
+
+LOCKED = ("This account is locked after too many failed attempts. Sign in from a browser "
+          "you have signed in with before, or ask an admin to unlock it.")
 
 
 def totp_place(user_id: int) -> str:
     return crypto.place("users", "totp_secret", user_id)
 
 
+def _held(verdict: throttle.Verdict, what: str, address: str) -> Outcome:
+    """Refused before anything was checked: it says nothing about the password or code."""
+    log.warning("login held address=%s wait=%d locked=%s", address, verdict.wait, verdict.locked)
+    if verdict.locked:
+        return Outcome(error=LOCKED, retry_after=verdict.wait)
+    return Outcome(error=f"Too many failed {what}. Try again in "
+                   f"{(verdict.wait + 59) // 60} minute(s).", retry_after=verdict.wait)
+
+
 async def with_password(
-    pool: asyncpg.Pool, username: str, password: str, address: str
+    pool: asyncpg.Pool, username: str, password: str, address: str, device_token: str = ""
 ) -> Outcome:
     username = username.strip().lower()[:64]
     async with pool.acquire() as con:
-        account, from_address = await throttle.failures(con, username, address)
-        wait = throttle.wait_seconds(account, from_address, datetime.now(UTC))
-        if wait:
-            log.warning("login held address=%s wait=%d", address, wait)
-            return Outcome(error="Too many failed sign-ins. Try again in "
-                           f"{(wait + 59) // 60} minute(s).", retry_after=wait)
         user = await users.by_username(con, username)
+        device = await devices.recognise(con, device_token, user.id) if user else None
+        ticket = await attempts.reserve(con, username, address, device, "password")
+    if not ticket.verdict.allowed:
+        return _held(ticket.verdict, "sign-ins", address)
     stored = user.password_hash if user and user.enabled else None
     ok = await asyncio.to_thread(passwords.verify, stored, password[: passwords.MAX_LENGTH])
     async with pool.acquire() as con, con.transaction():
-        await throttle.note(con, username, address, ok)
         if not ok or user is None:
+            await attempts.settle(con, ticket, "failed")
             log.info("login failed address=%s", address)
             return Outcome(error="Wrong username or password.")
         if passwords.needs_rehash(user.password_hash):
@@ -56,56 +68,80 @@ async def with_password(
             "second_factor" if user.totp_secret is not None
             else "enrol" if user.role == "admin" else "full"
         )
+        await attempts.settle(con, ticket, "succeeded" if stage == "full" else "passed")
         token = await sessions.create(con, user.id, stage)
-    log.info("login user_id=%d stage=%s", user.id, stage)
-    return Outcome(token=token, stage=stage)
+        device_cookie = ""
+        if stage == "full":
+            device_cookie = await devices.remember(con, user.id, device_token)
+    log.info("login user_id=%d stage=%s known_device=%s", user.id, stage, device is not None)
+    return Outcome(token=token, stage=stage, device=device_cookie)
 
 
 async def with_code(
-    pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, code: str, address: str
+    pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, code: str, address: str,
+    device_token: str = "",
 ) -> Outcome:
     """The second step: a TOTP code for a session waiting for it. Throttled like passwords."""
     async with pool.acquire() as con:
         user = await users.by_id(con, session.user_id)
         if user is None or user.totp_secret is None:
             return Outcome(error="This account has no second factor.")
-        account, from_address = await throttle.failures(con, user.username, address)
-        wait = throttle.wait_seconds(account, from_address, datetime.now(UTC))
-        if wait:
-            return Outcome(error="Too many failed codes. Try again in "
-                           f"{(wait + 59) // 60} minute(s).", retry_after=wait)
+        device = await devices.recognise(con, device_token, user.id)
+        ticket = await attempts.reserve(con, user.username, address, device, "code")
+        if not ticket.verdict.allowed:
+            return _held(ticket.verdict, "codes", address)
         secret = keys.open(user.totp_secret, totp_place(user.id))
         step = totp.matching_step(secret, code)
         async with con.transaction():
             ok = step is not None and await users.use_totp_step(con, user.id, step)
-            await throttle.note(con, user.username, address, ok)
             if not ok:
+                await attempts.settle(con, ticket, "failed")
                 return Outcome(error="That code is not right (or was already used).")
+            await attempts.settle(con, ticket, "succeeded")
             token = await sessions.create(con, user.id, "full")
             await sessions.delete(con, session.token_hash)
-    return Outcome(token=token, stage="full")
+            device_cookie = await devices.remember(con, user.id, device_token)
+    log.info("login user_id=%d stage=full known_device=%s", user.id, device is not None)
+    return Outcome(token=token, stage="full", device=device_cookie)
 
 
 async def enrol(
     pool: asyncpg.Pool, keys: crypto.KeyRing, session: sessions.Session, secret: str, code: str,
-    current_code: str = "",
+    current_code: str = "", device_token: str = "", address: str = "unknown",
 ) -> Outcome:
     """Turn the second factor on with a secret the user has put in their app. Replacing one
-    needs a code from the current app too: a borrowed session cannot swap it."""
+    needs a code from the current app too, throttled like any code: a borrowed session
+    cannot swap it."""
     step = totp.matching_step(secret, code)
     if step is None:
         return Outcome(error="That code is not right: check the time on your phone and retry.")
-    async with pool.acquire() as con, con.transaction():
+    async with pool.acquire() as con:
         user = await users.by_id(con, session.user_id)
+        ticket = None
         if user is not None and user.totp_secret is not None:
-            current = keys.open(user.totp_secret, totp_place(user.id))
-            old_step = totp.matching_step(current, current_code)
-            if old_step is None or not await users.use_totp_step(con, user.id, old_step):
-                return Outcome(error="Enter a code from the authenticator you use now, "
-                               "to replace it.")
-        await users.set_totp(con, session.user_id, keys.seal(secret, totp_place(session.user_id)))
-        await users.use_totp_step(con, session.user_id, step)
-        token = await sessions.create(con, session.user_id, "full")
-        await sessions.delete(con, session.token_hash)
+            device = await devices.recognise(con, device_token, user.id)
+            ticket = await attempts.reserve(con, user.username, address, device, "code")
+            if not ticket.verdict.allowed:
+                return _held(ticket.verdict, "codes", address)
+        async with con.transaction():
+            if ticket is not None and user is not None:
+                if not await _current_code(con, keys, user, current_code):
+                    await attempts.settle(con, ticket, "failed")
+                    return Outcome(error="Enter a code from the authenticator you use now, "
+                                   "to replace it.")
+                await attempts.settle(con, ticket, "passed")
+            await users.set_totp(con, session.user_id,
+                                 keys.seal(secret, totp_place(session.user_id)))
+            await users.use_totp_step(con, session.user_id, step)
+            token = await sessions.create(con, session.user_id, "full")
+            await sessions.delete(con, session.token_hash)
+            device_cookie = await devices.remember(con, session.user_id, device_token)
     log.info("second factor enrolled user_id=%d", session.user_id)
-    return Outcome(token=token, stage="full")
+    return Outcome(token=token, stage="full", device=device_cookie)
+
+
+async def _current_code(con: Conn, keys: crypto.KeyRing, user: users.User, code: str) -> bool:
+    assert user.totp_secret is not None
+    current = keys.open(user.totp_secret, totp_place(user.id))
+    old_step = totp.matching_step(current, code)
+    return old_step is not None and await users.use_totp_step(con, user.id, old_step)

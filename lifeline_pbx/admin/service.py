@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from lifeline_pbx import audit
-from lifeline_pbx.accounts import users
+from lifeline_pbx.accounts import attempts, users
 from lifeline_pbx.admin import categories, partners
 from lifeline_pbx.admin.forms import NewCategory, NewPartner, NewUser
 from lifeline_pbx.db import Conn
@@ -129,6 +129,16 @@ async def set_operator(pool: Pool, actor: int, user_id: int, operator: str | Non
                 raise AdminError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "operator") from None
             await users.end_sessions(con, user_id)
             await _audit(con, actor, "update", "user", user_id, ["operator"])
+    return user
+
+
+async def unlock_sign_in(pool: Pool, actor: int, user_id: int) -> users.User:
+    """Clear the user's failed sign-ins (their account's and their known devices'), which
+    lifts a lock; the attempts themselves stay on record."""
+    async with pool.acquire() as con, con.transaction():
+        user = await _target(con, user_id)
+        if await attempts.unlock(con, user.username):
+            await _audit(con, actor, "update", "user", user_id, ["sign_in_lock"])
     return user
 
 

@@ -1,4 +1,5 @@
-"""Admin routes, and the users page: create, disable/enable, new password, second factor, role.
+"""Admin routes, and the users page: create, disable/enable, new password, second factor, role,
+SIP account, sign-in unlock.
 
 Every route needs the admin role. A refused change re-renders the page with status 422
 and a message, having saved nothing; a change that worked redirects back (303) with a
@@ -13,7 +14,7 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from lifeline_pbx.accounts import passwords, users
+from lifeline_pbx.accounts import attempts, passwords, throttle, users
 from lifeline_pbx.admin import forms, reference_views, service
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.keys import LIFELINE
@@ -27,6 +28,7 @@ NOTICES = {
     "second_factor": "Second factor removed; the user sets up a new one at next sign-in.",
     "role": "Role changed; the user was signed out.",
     "operator": "SIP account link changed; the user was signed out.",
+    "unlocked": "Sign-in unlocked: the user's failed attempts no longer hold them.",
 }
 
 
@@ -40,6 +42,7 @@ def routes(app: web.Application) -> None:
     app.router.add_post(f"/admin/users/{USER_ID}/second-factor/remove", user_second_factor)
     app.router.add_post(f"/admin/users/{USER_ID}/role", user_role)
     app.router.add_post(f"/admin/users/{USER_ID}/operator", user_operator)
+    app.router.add_post(f"/admin/users/{USER_ID}/unlock", user_unlock)
     reference_views.routes(app)
 
 
@@ -56,8 +59,10 @@ async def _users_page(
     async with request.app[LIFELINE].pool.acquire() as con:
         listed = await users.all_users(con)
         operators = await users.unlinked_operators(con)
+        failures = await attempts.account_failures(con)
     return render(
         request, "admin/users.html", status=status, users=listed, operators=operators,
+        failures=failures, lock_at=throttle.ACCOUNT.lock_at,
         roles=users.ROLES, errors=errors or {}, values=values or {}, problem=problem,
         notice=NOTICES.get(request.query.get("done", ""), ""), shown=shown,
     )
@@ -150,6 +155,13 @@ async def user_operator(request: web.Request) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
     return await _act(request, service.set_operator(pool, actor, _user_id(request), operator),
                       "operator")
+
+
+@require("admin")
+async def user_unlock(request: web.Request) -> web.StreamResponse:
+    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    return await _act(request, service.unlock_sign_in(pool, actor, _user_id(request)),
+                      "unlocked")
 
 
 @require("admin")

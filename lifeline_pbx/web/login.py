@@ -7,7 +7,8 @@ import secrets
 from aiohttp import web
 
 from lifeline_pbx import crypto
-from lifeline_pbx.accounts import sessions, signin, totp, users
+from lifeline_pbx.accounts import devices, sessions, signin, totp, users
+from lifeline_pbx.web import client_address
 from lifeline_pbx.web.auth import (
     COOKIE,
     LOGIN_COOKIE,
@@ -28,7 +29,24 @@ def _next(raw: str | None) -> str:
 
 
 def _address(request: web.Request) -> str:
-    return request.remote or "unknown"
+    return client_address.of(request)
+
+
+def _device(request: web.Request) -> str:
+    return request.cookies.get(devices.COOKIE, "")
+
+
+def _signed_in(request: web.Request, outcome: signin.Outcome, target: str) -> web.HTTPSeeOther:
+    """The redirect that carries the new session's cookie, and after a full sign-in the
+    known-device cookie (it outlives the session: it lets this browser past a lock)."""
+    assert outcome.token is not None
+    response = web.HTTPSeeOther(target)
+    set_session_cookie(request, response, outcome.token)
+    if outcome.device:
+        response.set_cookie(devices.COOKIE, outcome.device,
+                            max_age=int(devices.LIFETIME.total_seconds()),
+                            **cookie_options(request))
+    return response
 
 
 @public
@@ -52,7 +70,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = _next(str(form.get("next", "/")))
     lifeline = request.app[LIFELINE]
-    outcome = await signin.with_password(lifeline.pool, username, password, _address(request))
+    outcome = await signin.with_password(lifeline.pool, username, password, _address(request),
+                                         _device(request))
     if outcome.token is None:
         status = 429 if outcome.retry_after else 401
         response = _login_form(request, outcome.error, status, next_path)
@@ -62,8 +81,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     await _end_old_session(request)
     target = {"second_factor": "/login/code", "enrol": "/account/second-factor"}.get(
         outcome.stage or "", next_path)
-    response = web.HTTPSeeOther(target)
-    set_session_cookie(request, response, outcome.token)
+    response = _signed_in(request, outcome, target)
     response.del_cookie(LOGIN_COOKIE, path="/")
     raise response
 
@@ -90,13 +108,15 @@ async def code(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther("/login")
     form = await request.post()
     outcome = await signin.with_code(request.app[LIFELINE].pool, request.app[KEYS], session,
-                                     str(form.get("code", ""))[:16], _address(request))
+                                     str(form.get("code", ""))[:16], _address(request),
+                                     _device(request))
     if outcome.token is None:
-        return render(request, "login_code.html", status=429 if outcome.retry_after else 401,
-                      error=outcome.error)
-    response = web.HTTPSeeOther("/")
-    set_session_cookie(request, response, outcome.token)
-    raise response
+        response = render(request, "login_code.html",
+                          status=429 if outcome.retry_after else 401, error=outcome.error)
+        if outcome.retry_after:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    raise _signed_in(request, outcome, "/")
 
 
 def _enrol_place(session: sessions.Session) -> str:
@@ -142,13 +162,16 @@ async def enrol(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
     outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
                                  str(form.get("code", ""))[:16],
-                                 str(form.get("current_code", ""))[:16])
+                                 str(form.get("current_code", ""))[:16], _device(request),
+                                 _address(request))
     if outcome.token is None:
-        return _enrol_form(request, session, secret, outcome.error, 422,
-                           await _has_second_factor(request, session))
-    response = web.HTTPSeeOther("/")
-    set_session_cookie(request, response, outcome.token)
-    raise response
+        response = _enrol_form(request, session, secret, outcome.error,
+                               429 if outcome.retry_after else 422,
+                               await _has_second_factor(request, session))
+        if outcome.retry_after:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    raise _signed_in(request, outcome, "/")
 
 
 @public
