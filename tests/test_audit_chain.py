@@ -64,7 +64,7 @@ CASES = {
     "the first deleted": (GOOD[1:], (2, "entry 1 before it is missing")),
     "the first re-rooted": (altered(GOOD, 0, prev_hash=b"\x01" * 32),
                             (1, "does not start the chain")),
-    "a number repeated": (GOOD[:3] + [dataclasses.replace(GOOD[3], seq=3)],
+    "a number repeated": ([*GOOD[:3], dataclasses.replace(GOOD[3], seq=3)],
                           (3, "repeats or goes back")),
 }
 
