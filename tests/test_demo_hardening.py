@@ -24,7 +24,9 @@ OTHER_USER = "nobody"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs commands as another user")
 
 
-def as_other_user(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def as_other_user(
+    *command: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     pwd.getpwnam(OTHER_USER)  # KeyError names the missing user
     clean = {"PATH": os.environ["PATH"], **(env or {})}  # no PGPASSWORD of ours
     return subprocess.run(["runuser", "-u", OTHER_USER, "--", *command], capture_output=True,
