@@ -1,10 +1,10 @@
 #!/bin/bash
-# Render the shipped Asterisk configuration, generate prompts, migrate, then run
-# Asterisk and the Lifeline app together; if either stops, the container stops.
+# Render the shipped Asterisk configuration, generate prompts, migrate (when given the admin
+# login), then run Asterisk and the Lifeline app together; if either stops, the container stops.
 set -eu
-: "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL}"
+: "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL (the app role lifeline_app: lifeline db app-role prints it)}"
 : "${LIFELINE_ARI_PASSWORD:?set LIFELINE_ARI_PASSWORD}"
-: "${CARRIER_IP:?set CARRIER_IP (the facility phone contractor's SIP address)}"
+: "${CARRIER_IP:?set CARRIER_IP (the SIP address of the facility phone contractor)}"
 : "${LIFELINE_DATA_KEYS:?set LIFELINE_DATA_KEYS (id:key; make a key with: lifeline keys new)}"
 : "${LIFELINE_LOOKUP_KEY:?set LIFELINE_LOOKUP_KEY (make one with: lifeline keys new)}"
 moddir=$(dirname "$(find /usr/lib -name chan_pjsip.so | head -n 1)")
@@ -19,7 +19,12 @@ lifeline asterisk-config --out /etc/asterisk \
   --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
   --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
-lifeline migrate
+if [ -n "${LIFELINE_ADMIN_DATABASE_URL:-}" ]; then
+  lifeline migrate
+else
+  echo "LIFELINE_ADMIN_DATABASE_URL is not set: not migrating (set it to upgrade the schema)" >&2
+fi
+unset LIFELINE_ADMIN_DATABASE_URL  # the app runs without the admin login
 asterisk -f -n &
 asterisk_pid=$!
 lifeline serve &
