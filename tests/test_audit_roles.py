@@ -146,6 +146,15 @@ async def test_verify_names_the_first_tampered_entry(
     assert f"audit log: {entry}" in out and reason in out, out
 
 
+async def holders_of_chain_lock(dsn: str, granted: bool) -> int:
+    """How many sessions hold (granted) or wait for (not granted) the chain's lock."""
+    async with connect(dsn) as con:
+        return int(await con.fetchval(
+            """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $2
+               AND (classid::bigint << 32) | objid::bigint = $1""",
+            chain.CHAIN_LOCK_KEY, granted))
+
+
 async def test_concurrent_transactions_leave_one_unbroken_chain(
     app_dsn: str, empty_dsn: str
 ) -> None:
@@ -169,11 +178,7 @@ async def test_concurrent_transactions_leave_one_unbroken_chain(
                         raise Rollback
 
     async def chain_lock(granted: bool) -> int:
-        async with connect(empty_dsn) as con:
-            return int(await con.fetchval(
-                """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $2
-                   AND (classid::bigint << 32) | objid::bigint = $1""",
-                chain.CHAIN_LOCK_KEY, granted))
+        return await holders_of_chain_lock(empty_dsn, granted)
 
     try:
         first = asyncio.create_task(transaction(0))
@@ -196,6 +201,32 @@ async def test_concurrent_transactions_leave_one_unbroken_chain(
     committed = 2 * sum(1 for i in range(50) if i % 4 != 3)
     assert seqs == list(range(1, committed + 1))
     assert (verdict.verified, verdict.broken) == (committed, None)
+
+
+async def test_a_repeatable_read_transaction_that_waited_is_refused_not_forked(
+    app_dsn: str, empty_dsn: str
+) -> None:
+    """Its snapshot predates the entry it waited for, so it would reuse that chain number:
+    the unique chain number refuses it."""
+    async with connect(app_dsn) as first, connect(app_dsn) as second:
+        holding = first.transaction()
+        await holding.start()
+        await audit.record(first, None, "view", "person", "p1")
+        late = second.transaction(isolation="repeatable_read")
+        await late.start()
+        await second.fetchval("SELECT 1")  # takes its snapshot now
+        waiting = asyncio.create_task(audit.record(second, None, "view", "person", "p2"))
+
+        async def queued() -> bool:
+            return await holders_of_chain_lock(empty_dsn, False) == 1
+
+        await wait_for(queued, what="the second transaction waiting on the chain's lock")
+        await holding.commit()
+        with pytest.raises(asyncpg.UniqueViolationError, match="audit_log_chain_seq"):
+            await waiting
+        await late.rollback()
+        verdict = await chain.verify(first)
+    assert (verdict.verified, verdict.broken) == (1, None)
 
 
 async def test_doctor_passes_as_the_app_and_fails_as_a_superuser(
