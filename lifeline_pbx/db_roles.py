@@ -16,6 +16,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from lifeline_pbx.errors import MigrationError
+
 APP_ROLE = "lifeline_app"
 AUDIT_ROLE = "lifeline_audit"
 _SCRAM_ITERATIONS = 4096
@@ -81,6 +83,8 @@ async def set_app_password(admin_dsn: str, password: str | None = None) -> str:
     try:
         # ALTER ROLE takes no parameters; the verifier is base64, '$' and ':' only.
         await con.execute(f"ALTER ROLE {APP_ROLE} PASSWORD '{verifier}'")
+    except asyncpg.UndefinedObjectError:
+        raise MigrationError(f"there is no role {APP_ROLE} yet: run lifeline migrate") from None
     finally:
         await con.close()
     return with_login(admin_dsn, APP_ROLE, password)
