@@ -1,8 +1,9 @@
 # Lifeline PBX: Asterisk 22 and the Lifeline app (ARI + web) in one image.
 # Asterisk 22 comes from Debian unstable's packages, as in the tests (Debian 12 lacks it).
-# PostgreSQL runs outside the image: pass LIFELINE_DATABASE_URL.
+# PostgreSQL runs outside the image: pass LIFELINE_DATABASE_URL (the app role lifeline_app),
+# and LIFELINE_ADMIN_DATABASE_URL when migrations are to be applied (docs/operations.md).
 #   docker build -t lifeline-pbx .
-#   docker run --network host -e LIFELINE_DATABASE_URL=postgresql://... \
+#   docker run --network host -e LIFELINE_DATABASE_URL=postgresql://lifeline_app:... \
 #     -e LIFELINE_ARI_PASSWORD=... -e CARRIER_IP=203.0.113.7 -v lifeline-data:/var/lib/lifeline-pbx lifeline-pbx
 FROM debian:sid-slim
 

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Render the shipped Asterisk configuration, generate prompts, migrate, then run
-# Asterisk and the Lifeline app together; if either stops, the container stops.
+# Render the shipped Asterisk configuration, generate prompts, migrate (when given the admin
+# login), then run Asterisk and the Lifeline app together; if either stops, the container stops.
 set -eu
-: "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL}"
+: "${LIFELINE_DATABASE_URL:?set LIFELINE_DATABASE_URL (the app role lifeline_app: lifeline db app-role prints it)}"
 : "${LIFELINE_ARI_PASSWORD:?set LIFELINE_ARI_PASSWORD}"
 : "${CARRIER_IP:?set CARRIER_IP (the SIP address of the facility phone contractor)}"
 : "${LIFELINE_DATA_KEYS:?set LIFELINE_DATA_KEYS (id:key; make a key with: lifeline keys new)}"
@@ -26,7 +26,12 @@ lifeline asterisk-config --out /etc/asterisk \
   --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
   --set ami_secret="$LIFELINE_AMI_SECRET" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
-lifeline migrate
+if [ -n "${LIFELINE_ADMIN_DATABASE_URL:-}" ]; then
+  lifeline migrate
+else
+  echo "LIFELINE_ADMIN_DATABASE_URL is not set: not migrating (set it to upgrade the schema)" >&2
+fi
+unset LIFELINE_ADMIN_DATABASE_URL  # the app runs without the admin login
 asterisk -f -n &
 asterisk_pid=$!
 lifeline serve &

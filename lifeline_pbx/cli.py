@@ -14,6 +14,7 @@ import asyncpg
 from lifeline_pbx import config as config_module
 from lifeline_pbx import demo
 from lifeline_pbx.accounts import commands as user_commands
+from lifeline_pbx.audit import commands as audit_commands
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
@@ -24,7 +25,7 @@ def _config(args: argparse.Namespace) -> config_module.Config:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    applied = asyncio.run(migrate(config_module.database_url(args.config), MIGRATIONS_DIR))
+    applied = asyncio.run(migrate(config_module.admin_database_url(args.config), MIGRATIONS_DIR))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
 
 
@@ -53,7 +54,8 @@ def cmd_up(args: argparse.Namespace) -> None:
     from lifeline_pbx.devstack.stack import run_stack
 
     with contextlib.suppress(KeyboardInterrupt):
-        run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port)
+        run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port,
+                  web_bind=args.web_bind)
 
 
 def cmd_asterisk_config(args: argparse.Namespace) -> None:
@@ -112,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--sip-bind", default="0.0.0.0")  # noqa: S104 - softphones must reach it
     up.add_argument("--sip-port", type=int, default=5060)
     up.add_argument("--web-port", type=int, default=8080)
+    up.add_argument("--web-bind", default="127.0.0.1",
+                    help="address the web UI listens on (plain HTTP: keep it on loopback)")
     up.set_defaults(func=cmd_up)
     conf = sub.add_parser("asterisk-config", help="render asterisk-conf/ and dialplan/")
     conf.add_argument("--out", required=True)
@@ -129,6 +133,9 @@ def parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_keys_rotate)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+    audit_commands.add_subcommands(
+        sub, lambda args: config_module.database_url(args.config),
+        lambda args: config_module.admin_database_url(args.config, fallback=False))
     return top
 
 

@@ -25,7 +25,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 @dataclass(frozen=True)
 class Config:
-    database_url: str
+    # The application's login (the lifeline_app role: docs/operations.md), password included.
+    database_url: str = field(repr=False)
     ari_url: str
     ari_user: str
     ari_password: str = field(repr=False)
@@ -63,6 +64,9 @@ class Config:
     # Reverse proxies (addresses or networks) whose X-Forwarded-For tells the client's
     # address; any other peer's header is ignored (web/client_address.py).
     trusted_proxies: tuple[Network, ...] = ()
+    # An owner's or superuser's DSN for `lifeline migrate` and `lifeline db app-role` only;
+    # "" = migrate with database_url. Never needed by `lifeline serve`.
+    admin_database_url: str = field(default="", repr=False)
 
     @property
     def session_idle(self) -> timedelta:
@@ -81,6 +85,19 @@ def _url(schemes: tuple[str, ...]) -> Callable[[str, str], str]:
         return raw.rstrip("/")
 
     return check
+
+
+def _database_url(name: str, raw: str) -> str:
+    """A postgres URL naming a host, or a unix socket directory as ?host=/path."""
+    parts = urlsplit(raw)
+    socket = any(q.startswith("host=/") for q in parts.query.split("&"))
+    if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or socket):
+        raise ConfigError(name, f"expected a postgresql:// URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _optional_database_url(name: str, raw: str) -> str:
+    return _database_url(name, raw) if raw else ""
 
 
 def _port(name: str, raw: str) -> int:
@@ -175,7 +192,7 @@ def _optional_path(name: str, raw: str) -> str:
 
 
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
-    "database_url": _url(("postgres", "postgresql")),
+    "database_url": _database_url,
     "ari_url": _url(("http", "https")),
     "ari_user": _text,
     "ari_password": _text,
@@ -199,6 +216,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "sip_ban_seconds": _whole(1, 7 * 24 * 3600),
     "sip_ban_exempt": _networks,
     "trusted_proxies": _networks,
+    "admin_database_url": _optional_database_url,
 }
 
 
@@ -217,6 +235,20 @@ def key_ring(cfg: Config) -> crypto.KeyRing:
 def database_url(path: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
     """Only the database setting, for commands that need nothing else (migrate, operator)."""
     return str(_checked(_merged(path, environ), "database_url"))
+
+
+def admin_database_url(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, *, fallback: bool = True
+) -> str:
+    """The admin DSN (migrations, roles); database_url when unset, if fallback allows."""
+    raw = _merged(path, environ)
+    admin = str(_checked(raw, "admin_database_url"))
+    if admin:
+        return admin
+    if not fallback:
+        raise ConfigError("admin_database_url", "missing: set LIFELINE_ADMIN_DATABASE_URL or "
+                          "'admin_database_url' in the file (a superuser's or the owner's DSN)")
+    return str(_checked(raw, "database_url"))
 
 
 def sealing(

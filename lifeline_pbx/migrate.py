@@ -4,7 +4,8 @@ Migrations are files named NNNN_some_name.sql, applied in number order, each in 
 transaction together with its row in schema_migrations. A session-level advisory lock makes
 concurrent runners take turns, and files that were applied are never applied again: one whose
 contents changed since (sha256 checksum), or that disappeared, stops the runner before it
-applies anything.
+applies anything. After every run the application role gets its DML on every table again
+(db_roles.GRANTS), so tables added by new migrations are covered.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from lifeline_pbx.db_roles import GRANTS
 from lifeline_pbx.errors import MigrationError
 from lifeline_pbx.paths import HOME
 
@@ -116,7 +118,14 @@ async def migrate(
             raise MigrationError(
                 f"another migration runner held the lock for more than {lock_wait:g}s"
             ) from None
-        await conn.execute(_CREATE_TABLE)
+        try:
+            await conn.execute(_CREATE_TABLE)
+        except asyncpg.InsufficientPrivilegeError:
+            raise MigrationError(
+                f"the role {await conn.fetchval('SELECT current_user')} may not change the "
+                "schema: run lifeline migrate with admin_database_url "
+                "(LIFELINE_ADMIN_DATABASE_URL) set to a superuser's or the tables' owner's DSN"
+            ) from None
         rows = await conn.fetch(
             "SELECT version, name, checksum FROM public.schema_migrations ORDER BY version"
         )
@@ -125,6 +134,7 @@ async def migrate(
         for migration in pending(migrations, applied):
             await _apply(conn, migration)
             names.append(migration.name)
+        await conn.execute(GRANTS)
         return names
     finally:
         await conn.close()  # ends the session, which releases the advisory lock

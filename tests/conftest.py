@@ -120,9 +120,12 @@ async def carrier(carrier_instance: asterisk.Instance, sip_net: SipNet) -> Async
 
 @pytest.fixture
 async def app_dsn(empty_dsn: str) -> str:
-    """A migrated database holding the demo facilities, lines and operator."""
+    """A migrated database holding the demo facilities, lines and operator, as the app's
+    role sees it (empty_dsn is the admin's login to the same database)."""
+    from tests.pg_fixtures import as_app_role  # a plugin: imported here, after pytest loads it
+
     await demo.install(empty_dsn)
-    return empty_dsn
+    return await as_app_role(empty_dsn)
 
 
 # Keys for one test run: real keys, made fresh, so nothing sealed outlives the run.

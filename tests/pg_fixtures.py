@@ -3,12 +3,17 @@
 Set LIFELINE_TEST_DSN (e.g. postgresql://me:pw@localhost/postgres) to use an existing server,
 on which the tests create and drop their own databases; otherwise a throwaway Cluster is
 started for the session. Load with `pytest_plugins = ["tests.pg_fixtures"]`.
+
+empty_dsn is the admin's (a superuser's) login; as_app_role() gives the application's
+(lifeline_app, migrations/0008) on the same database, which is what the app must run as in
+every test, so that a missing grant fails the suite.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +23,16 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from lifeline_pbx import db_roles
 from lifeline_pbx.devstack.postgres import Cluster, quote_ident
+
+# lifeline_app's password for this run (the role is one per server, shared by its databases).
+TEST_APP_PASSWORD = secrets.token_urlsafe(24)
+
+
+async def as_app_role(admin_dsn: str) -> str:
+    """The application role's DSN for admin_dsn's database (migrated already)."""
+    return await db_roles.set_app_password(admin_dsn, TEST_APP_PASSWORD)
 
 
 class PgServer(Protocol):

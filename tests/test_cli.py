@@ -56,15 +56,23 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
 ) -> None:
     port = asterisk.free_port()
     env = {
-        "LIFELINE_DATABASE_URL": empty_dsn, "LIFELINE_ARI_URL": pbx.ari_url,
+        "LIFELINE_ADMIN_DATABASE_URL": empty_dsn, "LIFELINE_ARI_URL": pbx.ari_url,
         "LIFELINE_ARI_USER": pbx.ari_user, "LIFELINE_ARI_PASSWORD": pbx.ari_password,
         "LIFELINE_WEB_PORT": str(port), "LIFELINE_PROMPTS_DIR": prompts_dir,
         "LIFELINE_DATA_KEYS": f"k1:{crypto.new_key()}", "LIFELINE_LOOKUP_KEY": crypto.new_key(),
     }
     code, out = await run(env, "migrate")
     assert code == 0 and "0001_calls" in out
+    code, out = await run(env, "db", "app-role")
+    assert code == 0, out
+    app_dsn = out.splitlines()[-1]
+    assert app_dsn.startswith("postgresql://lifeline_app:")
+    # The app's own login from here on; the admin's is not in its environment.
+    env = {**env, "LIFELINE_DATABASE_URL": app_dsn, "LIFELINE_ADMIN_DATABASE_URL": ""}
     code, out = await run(env, "demo-data")
     assert code == 0
+    code, out = await run(env, "migrate")
+    assert code == 2 and "lifeline_app may not change the schema" in out
     process = await asyncio.create_subprocess_exec(
         *lifeline_cmd("serve"), env={**os.environ, **env},
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,

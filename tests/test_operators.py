@@ -21,6 +21,7 @@ from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.service import Lifeline
+from tests.pg_fixtures import as_app_role
 from tests.phones import PHONE_PASSWORDS, Phones
 from tests.softphone import Softphone
 from tests.waiting import wait_for
@@ -410,7 +411,7 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
     empty_dsn: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asyncio.run(migrate(empty_dsn, MIGRATIONS_DIR))
-    monkeypatch.setenv("LIFELINE_DATABASE_URL", empty_dsn)
+    monkeypatch.setenv("LIFELINE_DATABASE_URL", asyncio.run(as_app_role(empty_dsn)))
     for name in ("ARI_URL", "ARI_USER", "ARI_PASSWORD"):  # required settings, unused here
         monkeypatch.setenv(f"LIFELINE_{name}", "http://127.0.0.1:9" if name == "ARI_URL" else "x")
     with pytest.raises(SystemExit) as refused:  # a secret cannot be chosen

@@ -8,6 +8,7 @@ from lifeline_pbx.devstack.postgres import Cluster
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.conftest import app_config
+from tests.pg_fixtures import as_app_role
 from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds, reached
 from tests.waiting import wait_for
 
@@ -16,8 +17,8 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
     own_cluster: Cluster, pbx: asterisk.Instance, prompts_dir: str, carrier: Carrier,
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
-    dsn = own_cluster.dsn()
-    await demo.install(dsn)
+    await demo.install(own_cluster.dsn())
+    dsn = await as_app_role(own_cluster.dsn())
     app = Lifeline(app_config(pbx, dsn, prompts_dir))
     await app.start(web_enabled=False)
     try:

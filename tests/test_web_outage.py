@@ -11,6 +11,7 @@ import pytest
 from lifeline_pbx import demo
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
+from tests.pg_fixtures import as_app_role
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp, running_web
 
@@ -20,7 +21,7 @@ async def web_on_own_cluster(
     own_cluster: Cluster, pbx: asterisk.Instance, prompts_dir: str
 ) -> AsyncIterator[WebApp]:
     await demo.install(own_cluster.dsn())
-    async with running_web(pbx, own_cluster.dsn(), prompts_dir) as web:
+    async with running_web(pbx, await as_app_role(own_cluster.dsn()), prompts_dir) as web:
         yield web
 
 

@@ -145,6 +145,10 @@ class Instance:
         return self.host_base / "log" / "messages.log"
 
     def start(self, timeout: float = 60.0) -> None:
+        # Private to the service: the rendered ari.conf holds ARI's password, and astdb,
+        # the logs and the recordings are nobody else's business on a shared machine.
+        self.host_base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.host_base.chmod(0o700)
         for sub in ("etc", "lib", "spool/recording", "run", "log"):
             (self.host_base / sub).mkdir(parents=True, exist_ok=True)
         asterisk_config.render_tree(self.sources, self.host_base / "etc", self.values)

@@ -1,15 +1,19 @@
 """Throwaway PostgreSQL clusters for the tests and the demo stack.
 
-A Cluster is initdb'd into a fresh directory under /var/tmp, listens only on 127.0.0.1 (on a
-free port) and on a unix socket inside its data directory, trusts every local connection, and
-is deleted again by stop(). PostgreSQL refuses to run as root, so when we are root the server
-runs as the `postgres` OS user.
+A Cluster is initdb'd into a fresh private directory (0700) under /var/tmp and deleted again
+by stop(). Nothing is trusted: every connection, over TCP or the unix socket, must give the
+superuser's password (SCRAM-SHA-256), generated per cluster and kept in a 0600 file beside
+the data. The demo's (durable) cluster listens on its unix socket only, inside the data
+directory, which only the server's OS user and root can enter; the tests' cluster also
+listens on 127.0.0.1 (a free port). PostgreSQL refuses to run as root, so when we are root
+the server runs as the `postgres` OS user.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
@@ -18,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
+from urllib.parse import quote
 
 from lifeline_pbx.devstack.asterisk import die_with_parent, free_port
 
@@ -68,11 +73,13 @@ def _locale_args() -> list[str]:
 class Cluster:
     """One private PostgreSQL server; start() it, use dsn(), stop() it to delete everything."""
 
-    durable: bool = False  # True keeps fsync & co. on (demo stack); False is fast (tests)
+    # True: the demo stack (fsync & co. on, unix socket only); False: tests (fast, and TCP).
+    durable: bool = False
     bin: Path = field(default_factory=bin_dir)
     port: int = 0
     base: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     @property
     def data_dir(self) -> Path:
@@ -81,6 +88,15 @@ class Cluster:
     @property
     def log_path(self) -> Path:
         return self._base() / "server.log"
+
+    @property
+    def password_file(self) -> Path:
+        return self._base() / "superuser-password"
+
+    @property
+    def host(self) -> str:
+        """Where clients connect: the socket's directory (demo) or 127.0.0.1 (tests)."""
+        return str(self.data_dir) if self.durable else "127.0.0.1"
 
     def _base(self) -> Path:
         if self.base is None:
@@ -107,6 +123,8 @@ class Cluster:
             timeout=timeout,
             check=False,
             cwd=self.base,
+            # In the environment, not on the command line, where every local user can read it.
+            env={**os.environ, "PGPASSWORD": self.password},
             **self._run_as(),
         )
         if result.returncode != 0:
@@ -119,9 +137,14 @@ class Cluster:
     def start(self, timeout: float = 60.0) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="lifeline-pg-", dir="/var/tmp"))
         run_as = self._run_as()
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(self.password + "\n")
         if run_as:
-            os.chown(self.base, run_as["user"], run_as["group"])
-        initdb = ["-D", str(self.data_dir), "--auth=trust", f"--username={SUPERUSER}"]
+            for path in (self.base, self.password_file):
+                os.chown(path, run_as["user"], run_as["group"])
+        initdb = ["-D", str(self.data_dir), "--auth=scram-sha-256", f"--username={SUPERUSER}",
+                  f"--pwfile={self.password_file}"]
         initdb += ["--encoding=UTF8", *_locale_args()]
         if not self.durable:
             initdb.append("--no-sync")
@@ -138,9 +161,11 @@ class Cluster:
 
     def _write_settings(self) -> None:
         settings = {
-            "listen_addresses": "'127.0.0.1'",
+            "listen_addresses": "''" if self.durable else "'127.0.0.1'",
             "port": str(self.port),
             "unix_socket_directories": f"'{self.data_dir}'",
+            "unix_socket_permissions": "0700",
+            "password_encryption": "'scram-sha-256'",
             "max_connections": "200",
         }
         if not self.durable:
@@ -179,21 +204,25 @@ class Cluster:
 
     def _ready(self) -> bool:
         result = subprocess.run(
-            [str(self.bin / "pg_isready"), "-q", "-t", "1", "-h", "127.0.0.1",
+            [str(self.bin / "pg_isready"), "-q", "-t", "1", "-h", self.host,
              "-p", str(self.port), "-U", SUPERUSER, "-d", "postgres"],
             check=False,
             timeout=10,
         )
         return result.returncode == 0
 
-    def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+    def dsn(self, dbname: str = "postgres", *, with_password: bool = True) -> str:
+        """The superuser's DSN, password included unless with_password is False."""
+        login = f"{SUPERUSER}:{quote(self.password, safe='')}" if with_password else SUPERUSER
+        if self.durable:
+            return f"postgresql://{login}@/{dbname}?host={quote(self.host)}&port={self.port}"
+        return f"postgresql://{login}@127.0.0.1:{self.port}/{dbname}"
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL (outside any transaction) through psql and return its unaligned output."""
         return self._tool(
             "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-            "-d", self.dsn(dbname), "-c", sql,
+            "-d", self.dsn(dbname, with_password=False), "-c", sql,
         )
 
     def create_database(self, name: str, template: str | None = None) -> None:

@@ -1,8 +1,11 @@
 """`lifeline up`: the whole hotline on this machine, with demo data, until Ctrl-C.
 
-PostgreSQL: LIFELINE_DATABASE_URL if set, else a private throwaway cluster, deleted at
-Ctrl-C (point LIFELINE_DATABASE_URL at a real server to keep data). Asterisk: the system one or
-the cached root (see devstack/asterisk.py), running the repo's own configuration.
+PostgreSQL: LIFELINE_DATABASE_URL if set (migrated with LIFELINE_ADMIN_DATABASE_URL, else
+with it), else a private throwaway cluster reached only through its unix socket with a
+password, deleted at Ctrl-C (point LIFELINE_DATABASE_URL at a real server to keep data); the
+app connects as the lifeline_app role either way. Asterisk: the system one or the cached root
+(see devstack/asterisk.py), running the repo's own configuration. The web UI is plain HTTP on
+127.0.0.1 unless --web-bind says otherwise.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import shutil
 import socket
 from pathlib import Path
 
-from lifeline_pbx import asterisk_config, crypto, demo, prompt_gen
+from lifeline_pbx import asterisk_config, crypto, db_roles, demo, prompt_gen
 from lifeline_pbx.config import Config
 from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.devstack.postgres import Cluster
+from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.service import serve
 
@@ -35,28 +39,75 @@ def _address_for_phones(bind: str) -> str:
             return "127.0.0.1"
 
 
-def demo_keys() -> tuple[tuple[tuple[str, bytes], ...], bytes]:
+class UnsafeKeyFile(LifelineError):
+    pass
+
+
+def _check_private(path: Path) -> None:
+    """Refuse a key file, or its folder, that someone other than us could read or replace."""
+    info = path.lstat()
+    if info.st_uid != os.geteuid():
+        raise UnsafeKeyFile(f"{path} belongs to uid {info.st_uid}, not to us: remove it")
+    writable_by_others = 0o022 if path.is_dir() else 0o077
+    if info.st_mode & writable_by_others:
+        raise UnsafeKeyFile(f"{path} has mode {info.st_mode & 0o777:o}: "
+                            f"chmod {'755' if path.is_dir() else '600'} {path}")
+
+
+def demo_keys(path: Path = DEMO_KEYS) -> tuple[tuple[tuple[str, bytes], ...], bytes]:
     """The demo's sealing keys: LIFELINE_DATA_KEYS/LIFELINE_LOOKUP_KEY, else a key file kept
-    beside the demo's data (mode 0600), made at first start."""
+    beside the demo's data (mode 0600, in a folder only we may write), made at first start."""
     if "LIFELINE_DATA_KEYS" in os.environ and "LIFELINE_LOOKUP_KEY" in os.environ:
         return (crypto.parse_data_keys("data_keys", os.environ["LIFELINE_DATA_KEYS"]),
                 crypto.parse_key("lookup_key", os.environ["LIFELINE_LOOKUP_KEY"]))
-    DEMO_KEYS.parent.mkdir(parents=True, exist_ok=True)
-    if not DEMO_KEYS.exists():
-        fd = os.open(DEMO_KEYS, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _check_private(path.parent)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(f"demo1:{crypto.new_key()}\n{crypto.new_key()}\n")
-    data, lookup = DEMO_KEYS.read_text().split()
+    _check_private(path)
+    data, lookup = path.read_text().split()
     return crypto.parse_data_keys("data_keys", data), crypto.parse_key("lookup_key", lookup)
 
 
-def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
+def app_config(database_url: str, instance: asterisk.Instance, web_bind: str, web_port: int,
+               keys: tuple[tuple[tuple[str, bytes], ...], bytes]) -> Config:
+    """The demo app's settings: the app role's DSN, the demo's keys, the instance's ARI."""
+    return Config(
+        database_url=database_url,
+        data_keys=keys[0],
+        lookup_key=keys[1],
+        ari_url=instance.ari_url,
+        ari_user=instance.ari_user,
+        ari_password=instance.ari_password,
+        web_host=web_bind,
+        web_port=web_port,
+    )
+
+
+def _browser_address(web_bind: str, sip_bind: str) -> str:
+    if web_bind in ("0.0.0.0", ""):  # noqa: S104
+        return _address_for_phones(sip_bind)
+    return web_bind
+
+
+async def _database(admin_dsn: str, app_dsn: str | None) -> str:
+    """Migrate and load the demo data as admin; return the app role's DSN (app_dsn if given,
+    else lifeline_app's with a new password)."""
+    await demo.install(admin_dsn)
+    return app_dsn or await db_roles.set_app_password(admin_dsn)
+
+
+def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.0.0.1") -> None:
     cluster = None
+    given_admin = os.environ.get("LIFELINE_ADMIN_DATABASE_URL")
     dsn = os.environ.get("LIFELINE_DATABASE_URL")
-    if not dsn:
+    admin_dsn = given_admin or dsn
+    if not admin_dsn:
         cluster = Cluster(durable=True)
         cluster.start()
-        dsn = cluster.dsn()
+        admin_dsn = cluster.dsn()
     rt = asterisk.runtime()
     print("generating voice prompts (first run only takes a while) ...", flush=True)
     prompt_gen.generate(rt.host_path(asterisk.PROMPTS_DIR))
@@ -71,20 +122,15 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
         extra={"demo_caller_password": DEMO_CALLER_PASSWORD},
     )
     try:
-        asyncio.run(demo.install(dsn))
+        app_dsn = asyncio.run(_database(admin_dsn, dsn if given_admin else None))
         instance.start()
-        data_keys, lookup_key = demo_keys()
-        config = Config(
-            database_url=dsn,
-            data_keys=data_keys,
-            lookup_key=lookup_key,
-            ari_url=instance.ari_url,
-            ari_user=instance.ari_user,
-            ari_password=instance.ari_password,
-            web_host="0.0.0.0",  # noqa: S104 - the demo is meant to be reached from a laptop
-            web_port=web_port,
-        )
+        config = app_config(app_dsn, instance, web_bind, web_port, demo_keys())
         host = _address_for_phones(sip_bind)
+        browser = _browser_address(web_bind, sip_bind)
+        if web_bind not in ("127.0.0.1", "localhost", "::1"):
+            print(f"WARNING: the web UI is plain HTTP on {web_bind}: anyone on that network "
+                  "can read what is typed into it. Prefer an SSH tunnel or a TLS proxy "
+                  "(docs/operations.md).", flush=True)
         users = "\n".join(
             f"             {u} / {pw} ({role}{', takes calls on ' + op if op else ''}"
             f"{'; set up an authenticator app at first sign-in' if role == 'admin' else ''})"
@@ -94,7 +140,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int) -> None:
         print(
             f"""
 Lifeline PBX is running. Ctrl-C stops everything.
-  Browser:   http://{host}:{web_port}/  sign in as
+  Browser:   http://{browser}:{web_port}/  sign in as
 {users}
   Carrier trunk (facility phones): SIP to {host}:{sip_port}, from 127.0.0.2, DIDs:
              {", ".join(line[0] for *_, lines in demo.DEMO_FACILITIES for line in lines)}

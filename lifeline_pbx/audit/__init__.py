@@ -1,7 +1,9 @@
 """The append-only audit log: who viewed or changed which record, and which fields.
 
-Never the values. The table refuses UPDATE, DELETE and TRUNCATE (migrations/0004).
-Write the entry in the same transaction as the change it describes.
+Never the values. The table refuses UPDATE, DELETE and TRUNCATE (migrations/0004); it
+belongs to a role the application does not log in as, and each entry carries the hash of
+the one before (migrations/0008, chain.py). Write the entry in the same transaction as the
+change it describes.
 """
 
 from __future__ import annotations

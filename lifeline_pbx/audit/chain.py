@@ -1,0 +1,121 @@
+"""The audit log's hash chain, recomputed here rather than trusted from the database.
+
+The encoding is migrations/0008's audit_entry_hash: a version line, then every value as
+"<UTF-8 length>:<value>" (chain number, id, time in microseconds since 1970, user id or
+nothing, action, entity, entity id, the number of fields, each field); the entry's hash is
+SHA-256 of the previous entry's hash followed by that encoding. The first entry follows 32
+zero bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from lifeline_pbx.db import Conn
+
+GENESIS = bytes(32)
+_VERSION = b"lifeline-audit-v1\n"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CHAIN_LOCK_KEY = int.from_bytes(b"LIFEAUDT", "big")  # the advisory lock the trigger takes
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    id: int
+    at: datetime
+    user_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    fields: tuple[str, ...]
+    prev_hash: bytes
+    entry_hash: bytes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How far the chain held: `verified` entries in order, then `broken` (None if none)."""
+
+    verified: int
+    last_good: Entry | None
+    broken: Entry | None = None
+    reason: str = ""
+
+
+def _value(text: str) -> bytes:
+    data = text.encode()
+    return str(len(data)).encode() + b":" + data
+
+
+def entry_hash(prev_hash: bytes, entry: Entry) -> bytes:
+    micros = (entry.at - _EPOCH) // timedelta(microseconds=1)
+    values = [
+        str(entry.seq), str(entry.id), str(micros),
+        "" if entry.user_id is None else str(entry.user_id),
+        entry.action, entry.entity, entry.entity_id, str(len(entry.fields)), *entry.fields,
+    ]
+    return hashlib.sha256(prev_hash + _VERSION + b"".join(map(_value, values))).digest()
+
+
+def problem(before: Entry | None, entry: Entry) -> str:
+    """What is wrong with entry, given the entry before it in the chain (None: it is the
+    first); "" when nothing is."""
+    expected = 1 if before is None else before.seq + 1
+    if entry.seq > expected:
+        missing = str(expected) if entry.seq == expected + 1 else f"{expected}-{entry.seq - 1}"
+        return f"entry {missing} before it is missing (deleted)"
+    if entry.seq < expected:
+        return f"its chain number repeats or goes back (expected {expected})"
+    if entry.prev_hash != (GENESIS if before is None else before.entry_hash):
+        if before is None:
+            return "it is the first entry but does not start the chain"
+        return f"entry {before.seq} before it was changed or replaced"
+    if entry.entry_hash != entry_hash(entry.prev_hash, entry):
+        return "its contents do not match its hash (changed after it was written)"
+    return ""
+
+
+_ENTRIES = """
+SELECT chain_seq, id, at, user_id, action, entity, entity_id, fields, prev_hash, entry_hash
+  FROM audit_log ORDER BY chain_seq
+"""
+
+
+def _entry(row: asyncpg.Record) -> Entry:
+    return Entry(row["chain_seq"], row["id"], row["at"], row["user_id"], row["action"],
+                 row["entity"], row["entity_id"], tuple(row["fields"]), bytes(row["prev_hash"]),
+                 bytes(row["entry_hash"]))
+
+
+async def verify(con: Conn) -> Verdict:
+    """Walk the whole chain in one snapshot; stop at the first broken entry."""
+    before: Entry | None = None
+    verified = 0
+    async with con.transaction(isolation="repeatable_read", readonly=True):
+        async for row in con.cursor(_ENTRIES, prefetch=1000):
+            entry = _entry(row)
+            reason = problem(before, entry)
+            if reason:
+                return Verdict(verified, before, entry, reason)
+            before, verified = entry, verified + 1
+    return Verdict(verified, before)
+
+
+def describe(verdict: Verdict) -> str:
+    """One line for the operator; an intact chain ends with the last hash, worth writing
+    down elsewhere now and then: only such a copy shows that the newest entries were cut."""
+    if verdict.broken is not None:
+        entry = verdict.broken
+        return (f"audit log: entry {entry.seq} (id {entry.id}, written "
+                f"{entry.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC) is broken: {verdict.reason}; "
+                f"{verdict.verified} entries before it verified")
+    if verdict.last_good is None:
+        return "audit log: empty, nothing to verify"
+    last = verdict.last_good
+    return (f"audit log: {verdict.verified} entries verified; the last is entry {last.seq}, "
+            f"hash {last.entry_hash.hex()}")

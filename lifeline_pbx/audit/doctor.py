@@ -1,0 +1,94 @@
+"""`lifeline doctor`: is the audit log out of reach of the role the application runs as?
+
+Facts are read from the database as the configured application role; checks() decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifeline_pbx.audit import chain
+from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import LifelineError
+
+APPEND_ONLY_TRIGGERS = ("audit_log_no_update", "audit_log_no_truncate", "audit_log_chain")
+FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE")
+
+
+@dataclass(frozen=True)
+class Facts:
+    role: str
+    superuser: bool
+    member_of_superuser: bool  # could SET ROLE to a superuser
+    createrole: bool  # could grant itself the owner's role
+    owner: str  # of audit_log
+    owns_table_or_functions: bool  # audit_log, or a function its triggers run
+    member_of_owner: bool
+    forbidden_held: tuple[str, ...]  # which of FORBIDDEN it holds on audit_log
+    triggers: dict[str, str]  # name -> pg_trigger.tgenabled
+    chain: chain.Verdict
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+def checks(f: Facts) -> list[Check]:
+    disabled = [t for t in APPEND_ONLY_TRIGGERS if f.triggers.get(t) not in ("O", "A")]
+    return [
+        Check(f"the app role {f.role} is not a superuser",
+              not (f.superuser or f.member_of_superuser),
+              "it is a superuser" if f.superuser else "it can SET ROLE to a superuser"),
+        Check(f"{f.role} cannot create roles", not f.createrole, "it has CREATEROLE"),
+        Check(f"{f.role} does not own the audit log", not f.owns_table_or_functions,
+              f"it owns audit_log or its trigger functions (owner: {f.owner})"),
+        Check(f"{f.role} is not a member of the audit log's owner ({f.owner})",
+              not f.member_of_owner, "it is (directly or through another role)"),
+        Check(f"{f.role} has no UPDATE, DELETE or TRUNCATE on the audit log",
+              not f.forbidden_held, "it has " + ", ".join(f.forbidden_held)),
+        Check("the audit log's append-only triggers are enabled", not disabled,
+              "missing or disabled: " + ", ".join(disabled)),
+        Check("the audit log's hash chain verifies", f.chain.broken is None,
+              chain.describe(f.chain)),
+    ]
+
+
+_ROLE_FACTS = """
+SELECT r.rolname, r.rolsuper, r.rolcreaterole,
+       EXISTS (SELECT FROM pg_roles s WHERE s.rolsuper AND s.oid <> r.oid
+                                        AND pg_has_role(r.oid, s.oid, 'MEMBER')) AS super_member,
+       pg_get_userbyid(c.relowner) AS owner,
+       c.relowner = r.oid OR EXISTS (
+           SELECT FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+            WHERE t.tgrelid = c.oid AND NOT t.tgisinternal AND p.proowner = r.oid) AS owns,
+       pg_has_role(r.oid, c.relowner, 'MEMBER') AS owner_member,
+       ARRAY(SELECT p FROM unnest($1::text[]) p
+              WHERE has_table_privilege(r.oid, c.oid, p)) AS forbidden
+  FROM pg_roles r, pg_class c
+ WHERE r.rolname = current_user AND c.oid = to_regclass('public.audit_log')
+"""
+
+
+async def gather(con: Conn) -> Facts:
+    row = await con.fetchrow(_ROLE_FACTS, list(FORBIDDEN))
+    if row is None:
+        raise LifelineError("the database has no audit_log table: run lifeline migrate")
+    triggers = await con.fetch(
+        "SELECT tgname, tgenabled::text AS tgenabled FROM pg_trigger"
+        " WHERE tgrelid = 'public.audit_log'::regclass AND NOT tgisinternal")
+    return Facts(
+        role=row["rolname"], superuser=row["rolsuper"], member_of_superuser=row["super_member"],
+        createrole=row["rolcreaterole"], owner=row["owner"],
+        owns_table_or_functions=row["owns"], member_of_owner=row["owner_member"],
+        forbidden_held=tuple(row["forbidden"]),
+        triggers={t["tgname"]: t["tgenabled"] for t in triggers},
+        chain=await chain.verify(con),
+    )
+
+
+def report(results: list[Check]) -> str:
+    return "\n".join(
+        f"ok    {c.name}" if c.ok else f"FAIL  {c.name}: {c.detail}" for c in results)

@@ -1,0 +1,306 @@
+"""The audit log against the application's own role, on a real PostgreSQL (migrations/0008).
+
+empty_dsn is the admin's (superuser's) login and app_dsn the application's (lifeline_app)
+to the same database; the `lifeline` commands run as a separate process, as a user runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from lifeline_pbx import audit, db_roles
+from lifeline_pbx.audit import chain
+from lifeline_pbx.devstack.postgres import quote_ident
+from lifeline_pbx.errors import MigrationError
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from tests.pg_fixtures import PgServer, as_app_role
+from tests.waiting import wait_for
+
+
+@contextlib.asynccontextmanager
+async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    con = await asyncpg.connect(dsn)
+    try:
+        yield con
+    finally:
+        await con.close()
+
+
+async def lifeline(dsn: str, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lifeline_pbx.cli", *args,
+        env={**os.environ, "LIFELINE_DATABASE_URL": dsn},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def write_entries(dsn: str, count: int) -> None:
+    async with connect(dsn) as con:
+        for i in range(count):
+            await audit.record(con, None, "view", "person", uuid.uuid4(), ["names", f"f{i}"])
+
+
+async def entries(dsn: str) -> list[tuple[int, list[str]]]:
+    async with connect(dsn) as con:
+        rows = await con.fetch("SELECT chain_seq, fields FROM audit_log ORDER BY chain_seq")
+    return [(r["chain_seq"], r["fields"]) for r in rows]
+
+
+# Each must be refused to the app role: it would rewrite the log, or lift its protection.
+REFUSED = {
+    "update": "UPDATE audit_log SET fields = '{}'",
+    "delete": "DELETE FROM audit_log",
+    "truncate": "TRUNCATE audit_log",
+    "disable a trigger": "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+    "disable all triggers": "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+    "drop a trigger": "DROP TRIGGER audit_log_no_update ON audit_log",
+    "drop the chain": "DROP TRIGGER audit_log_chain ON audit_log",
+    "take the table": "ALTER TABLE audit_log OWNER TO lifeline_app",
+    "replace a trigger's function": "CREATE OR REPLACE FUNCTION audit_log_is_append_only()"
+                                    " RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN OLD; END'",
+    "skip triggers": "SET session_replication_role = replica",
+    "become the owner": "SET ROLE lifeline_audit",
+    "join the owner": "GRANT lifeline_audit TO lifeline_app",
+    "forge a chain link": "INSERT INTO audit_log (action, entity, entity_id, chain_seq,"
+                          " prev_hash, entry_hash) VALUES ('view', 'x', '1', 99, '', '')",
+    "drop the table": "DROP TABLE audit_log",
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+async def test_the_app_role_cannot_touch_the_written_log(
+    app_dsn: str, empty_dsn: str, name: str
+) -> None:
+    await write_entries(app_dsn, 2)
+    before = await entries(empty_dsn)
+
+    async with connect(app_dsn) as con:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute(REFUSED[name])
+
+    assert await entries(empty_dsn) == before
+    async with connect(app_dsn) as con:
+        verdict = await chain.verify(con)
+    assert (verdict.verified, verdict.broken) == (2, None)
+
+
+async def test_the_refused_statements_are_valid_sql(empty_dsn: str, app_dsn: str) -> None:
+    """The refusals above are about privilege, not a typo: the superuser may run each (the
+    append-only triggers stop even it from rewriting entries)."""
+    await write_entries(app_dsn, 1)
+    async with connect(empty_dsn) as con:
+        for name, sql in REFUSED.items():
+            transaction = con.transaction()
+            await transaction.start()
+            try:
+                if name in ("update", "delete", "truncate"):
+                    with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                        await con.execute(sql)
+                else:
+                    await con.execute(sql)
+            finally:
+                await transaction.rollback()
+
+
+TAMPERING = {
+    "a field changed": ("UPDATE audit_log SET fields = '{names}' WHERE chain_seq = 3",
+                        "entry 3 (id 3", "its contents do not match its hash"),
+    "a middle entry deleted": ("DELETE FROM audit_log WHERE chain_seq = 3",
+                               "entry 4 (id 4", "entry 3 before it is missing"),
+    "changed and rehashed": (
+        """UPDATE audit_log SET action = 'export', entry_hash = audit_entry_hash(prev_hash,
+               chain_seq, id, at, user_id, 'export', entity, entity_id, fields)
+           WHERE chain_seq = 3""",
+        "entry 4 (id 4", "entry 3 before it was changed or replaced"),
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+async def test_verify_names_the_first_tampered_entry(
+    app_dsn: str, empty_dsn: str, name: str
+) -> None:
+    await write_entries(app_dsn, 5)
+    code, out = await lifeline(app_dsn, "audit", "verify")
+    assert (code, out.split(";")[0]) == (0, "audit log: 5 entries verified"), out
+
+    sql, entry, reason = TAMPERING[name]
+    async with connect(empty_dsn) as con, con.transaction():  # the superuser, as an attacker
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await con.execute(sql)
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+
+    code, out = await lifeline(app_dsn, "audit", "verify")
+    assert code == 1, out
+    assert f"audit log: {entry}" in out and reason in out, out
+
+
+async def holders_of_chain_lock(dsn: str, granted: bool) -> int:
+    """How many sessions hold (granted) or wait for (not granted) the chain's lock."""
+    async with connect(dsn) as con:
+        return int(await con.fetchval(
+            """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted = $2
+               AND (classid::bigint << 32) | objid::bigint = $1""",
+            chain.CHAIN_LOCK_KEY, granted))
+
+
+async def test_concurrent_transactions_leave_one_unbroken_chain(
+    app_dsn: str, empty_dsn: str
+) -> None:
+    """50 transactions at once, two entries each, every fourth rolled back: the entries of
+    the committed ones are chained 1..N with no gap and no fork."""
+    pool = await asyncpg.create_pool(app_dsn, min_size=50, max_size=50)
+    release = asyncio.Event()
+
+    class Rollback(Exception):
+        pass
+
+    async def transaction(i: int) -> None:
+        async with pool.acquire() as con:
+            with contextlib.suppress(Rollback):
+                async with con.transaction():
+                    await audit.record(con, None, "view", "person", f"p{i}", ["names"])
+                    if i == 0:
+                        await release.wait()  # holds the chain's lock while the others queue
+                    await audit.record(con, None, "update", "person", f"p{i}", ["names"])
+                    if i % 4 == 3:
+                        raise Rollback
+
+    async def chain_lock(granted: bool) -> int:
+        return await holders_of_chain_lock(empty_dsn, granted)
+
+    try:
+        first = asyncio.create_task(transaction(0))
+        await wait_for(lambda: chain_lock(True), what="the first transaction holding the lock")
+        others = [asyncio.create_task(transaction(i)) for i in range(1, 50)]
+
+        async def all_waiting() -> bool:
+            return await chain_lock(False) == 49
+
+        await wait_for(all_waiting, what="49 transactions waiting on the chain's lock")
+        release.set()
+        await asyncio.gather(first, *others)
+        async with pool.acquire() as con:
+            verdict = await chain.verify(con)
+            seqs = [r[0] for r in await con.fetch("SELECT chain_seq FROM audit_log ORDER BY 1")]
+    finally:
+        release.set()
+        await pool.close()
+
+    committed = 2 * sum(1 for i in range(50) if i % 4 != 3)
+    assert seqs == list(range(1, committed + 1))
+    assert (verdict.verified, verdict.broken) == (committed, None)
+
+
+async def test_a_repeatable_read_transaction_that_waited_is_refused_not_forked(
+    app_dsn: str, empty_dsn: str
+) -> None:
+    """Its snapshot predates the entry it waited for, so it would reuse that chain number:
+    the unique chain number refuses it."""
+    async with connect(app_dsn) as first, connect(app_dsn) as second:
+        holding = first.transaction()
+        await holding.start()
+        await audit.record(first, None, "view", "person", "p1")
+        late = second.transaction(isolation="repeatable_read")
+        await late.start()
+        await second.fetchval("SELECT 1")  # takes its snapshot now
+        waiting = asyncio.create_task(audit.record(second, None, "view", "person", "p2"))
+
+        async def queued() -> bool:
+            return await holders_of_chain_lock(empty_dsn, False) == 1
+
+        await wait_for(queued, what="the second transaction waiting on the chain's lock")
+        await holding.commit()
+        with pytest.raises(asyncpg.UniqueViolationError, match="audit_log_chain_seq"):
+            await waiting
+        await late.rollback()
+        verdict = await chain.verify(first)
+    assert (verdict.verified, verdict.broken) == (1, None)
+
+
+async def test_doctor_passes_as_the_app_and_fails_as_a_superuser(
+    app_dsn: str, empty_dsn: str
+) -> None:
+    await write_entries(app_dsn, 3)
+
+    code, out = await lifeline(app_dsn, "doctor")
+    assert code == 0, out
+    assert len(out.splitlines()) == 7 and all(line.startswith("ok ") for line in out.splitlines())
+
+    code, out = await lifeline(empty_dsn, "doctor")
+    assert code == 1, out
+    assert "FAIL  the app role postgres is not a superuser: it is a superuser" in out
+    assert "ok    the audit log's hash chain verifies" in out
+
+
+async def test_doctor_fails_when_a_trigger_is_disabled(app_dsn: str, empty_dsn: str) -> None:
+    async with connect(empty_dsn) as con:
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate")
+
+    code, out = await lifeline(app_dsn, "doctor")
+
+    assert code == 1
+    assert ("FAIL  the audit log's append-only triggers are enabled: missing or disabled: "
+            "audit_log_no_truncate") in out
+
+
+async def test_tables_of_later_migrations_are_granted_to_the_app(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    (directory / "0999_later.sql").write_text(
+        "CREATE TABLE later (id serial PRIMARY KEY, note text);\n")
+    await migrate(empty_dsn, directory)
+    app = await as_app_role(empty_dsn)
+
+    async with connect(app) as con:
+        await con.execute("INSERT INTO later (note) VALUES ('a')")
+        await con.execute("UPDATE later SET note = 'b'")
+        assert await con.fetchval("DELETE FROM later RETURNING note") == "b"
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute("TRUNCATE later")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await con.execute("DELETE FROM audit_log")
+
+
+async def test_a_migrating_role_that_cannot_create_roles_is_told_the_command(
+    pg_cluster: PgServer,
+) -> None:
+    """The tables' owner, not a superuser: 0008 stops with the one command that lets it on."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, database, password = f"owner_{suffix}", f"lifeline_test_{suffix}", uuid.uuid4().hex
+    pg_cluster.create_database(database)
+    admin = pg_cluster.dsn(database)
+    try:
+        async with connect(admin) as con:
+            await con.execute(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'")
+            await con.execute(f"ALTER DATABASE {quote_ident(database)} OWNER TO {owner}")
+        owner_dsn = db_roles.with_login(admin, owner, password)
+
+        with pytest.raises(MigrationError) as refused:
+            await migrate(owner_dsn, MIGRATIONS_DIR)
+        assert "0008_audit_roles_and_chain.sql failed" in str(refused.value)
+        assert f"run: ALTER ROLE {owner} CREATEROLE;" in str(refused.value)
+
+        async with connect(admin) as con:
+            await con.execute(f"ALTER ROLE {owner} CREATEROLE")
+        assert "0008_audit_roles_and_chain.sql" in await migrate(owner_dsn, MIGRATIONS_DIR)
+        code, out = await lifeline(await as_app_role(admin), "doctor")
+        assert code == 0, out
+    finally:
+        pg_cluster.drop_database(database)
+        async with connect(pg_cluster.dsn()) as con:
+            await con.execute(f"DROP OWNED BY {owner}")
+            await con.execute(f"DROP ROLE {owner}")

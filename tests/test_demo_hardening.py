@@ -1,0 +1,169 @@
+"""The demo stack on a shared machine: another local user (`nobody`) gets nothing from it.
+
+Each refusal is paired with the same access succeeding for whoever should have it, so a
+refusal for some other reason (a wrong path, a server that is down) cannot pass for one.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lifeline_pbx import cli
+from lifeline_pbx.devstack import asterisk, stack
+from lifeline_pbx.devstack.postgres import Cluster
+
+OTHER_USER = "nobody"
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs commands as another user")
+
+
+def as_other_user(
+    *command: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    pwd.getpwnam(OTHER_USER)  # KeyError names the missing user
+    clean = {"PATH": os.environ["PATH"], **(env or {})}  # no PGPASSWORD of ours
+    return subprocess.run(["runuser", "-u", OTHER_USER, "--", *command], capture_output=True,
+                          text=True, timeout=30, check=False, cwd="/", env=clean)
+
+
+def psql(cluster: Cluster, host: str, *, password: str | None = None,
+         other_user: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [str(cluster.bin / "psql"), "-X", "-w", "-A", "-t", "-h", host, "-p",
+               str(cluster.port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 7"]
+    env = {} if password is None else {"PGPASSWORD": password}
+    if other_user:
+        return as_other_user(*command, env=env)
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False,
+                          env={"PATH": os.environ["PATH"], **env})
+
+
+@pytest.fixture
+def demo_cluster() -> Iterator[Cluster]:
+    cluster = Cluster(durable=True)  # as `lifeline up` starts it
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def test_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def test_the_demo_database_has_no_tcp_and_wants_the_password_on_its_socket(
+    demo_cluster: Cluster,
+) -> None:
+    socket_dir = str(demo_cluster.data_dir)
+
+    over_tcp = psql(demo_cluster, "127.0.0.1", password=demo_cluster.password)
+    assert over_tcp.returncode != 0 and "Connection refused" in over_tcp.stderr, over_tcp
+    by_socket = psql(demo_cluster, socket_dir, password=demo_cluster.password)
+    assert by_socket.returncode != 0 and "Permission denied" in by_socket.stderr, by_socket
+    # The server's owner (root here reaches the socket) still needs the password...
+    no_password = psql(demo_cluster, socket_dir, other_user=False)
+    assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
+    wrong = psql(demo_cluster, socket_dir, password="guess", other_user=False)
+    assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
+    # ...which works.
+    right = psql(demo_cluster, socket_dir, password=demo_cluster.password, other_user=False)
+    assert (right.returncode, right.stdout.strip()) == (0, "7"), right.stderr
+
+    assert demo_cluster.password_file.stat().st_mode & 0o777 == 0o600
+    assert as_other_user("cat", str(demo_cluster.password_file)).returncode != 0
+    assert "trust" not in _active_hba_lines(demo_cluster)
+
+
+def test_the_test_database_wants_the_password_over_tcp(test_cluster: Cluster) -> None:
+    no_password = psql(test_cluster, "127.0.0.1")
+    assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
+    wrong = psql(test_cluster, "127.0.0.1", password="postgres")
+    assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
+    right = psql(test_cluster, "127.0.0.1", password=test_cluster.password)
+    assert (right.returncode, right.stdout.strip()) == (0, "7"), right.stderr
+    assert "trust" not in _active_hba_lines(test_cluster)
+
+
+def _active_hba_lines(cluster: Cluster) -> str:
+    lines = (cluster.data_dir / "pg_hba.conf").read_text().splitlines()
+    return "\n".join(line for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_the_asterisk_instance_files_are_private(pbx: asterisk.Instance) -> None:
+    base = pbx.host_base
+    secrets = {
+        base / "etc" / "ari.conf": pbx.ari_password,
+        base / "lib" / "astdb.sqlite3": "",
+        pbx.log_path: "",
+    }
+    for path, content in secrets.items():
+        assert content in path.read_text(errors="replace")  # there, and root reads it
+        refused = as_other_user("cat", str(path))
+        assert refused.returncode != 0 and "Permission denied" in refused.stderr, path
+    assert base.stat().st_mode & 0o777 == 0o700
+    assert as_other_user("ls", str(base)).returncode != 0
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder every local user may enter, as /var/lib/lifeline-pbx is."""
+    path = Path(tempfile.mkdtemp(prefix="lifeline-keys-", dir="/var/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def test_the_demo_keys_file_is_private(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LIFELINE_DATA_KEYS", raising=False)
+    monkeypatch.delenv("LIFELINE_LOOKUP_KEY", raising=False)
+    keys_file = shared_dir / "demo" / "demo-keys"
+
+    first = stack.demo_keys(keys_file)
+
+    assert stack.demo_keys(keys_file) == first  # kept, not remade
+    assert keys_file.stat().st_mode & 0o777 == 0o600
+    assert as_other_user("ls", str(keys_file.parent)).returncode == 0  # the folder is open...
+    refused = as_other_user("cat", str(keys_file))  # ...the file is not
+    assert refused.returncode != 0 and "Permission denied" in refused.stderr
+
+    keys_file.chmod(0o644)
+    with pytest.raises(stack.UnsafeKeyFile, match="chmod 600"):
+        stack.demo_keys(keys_file)
+    keys_file.chmod(0o600)
+    keys_file.parent.chmod(0o777)
+    with pytest.raises(stack.UnsafeKeyFile, match="chmod 755"):
+        stack.demo_keys(keys_file)
+
+
+@pytest.mark.parametrize(("argv", "host"), [
+    (["up"], "127.0.0.1"),
+    (["up", "--web-bind", "0.0.0.0"], "0.0.0.0"),  # noqa: S104 - chosen, and warned about
+])
+def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str) -> None:
+    args = cli.parser().parse_args(argv)
+    instance = asterisk.make_instance(
+        asterisk.Runtime(Path("/"), "/modules"), "pbx", [], sip_bind=args.sip_bind,
+        sip_port=args.sip_port, http_port=8088, rtp_start=10000)
+    keys = ((("k", bytes(32)),), bytes(32))
+
+    config = stack.app_config("postgresql://lifeline_app@/x?host=/tmp", instance,
+                              args.web_bind, args.web_port, keys)
+
+    assert (config.web_host, config.web_port) == (host, 8080)
