@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web as aioweb
+from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import lifeline_pbx
 from lifeline_pbx.web import inputs
 from lifeline_pbx.web.app import create_app
+from lifeline_pbx.web.auth import public
+from lifeline_pbx.web.keys import LIFELINE
 from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 # Tables a malformed request must leave as they were (web_sessions is touched by any
@@ -269,3 +273,27 @@ def test_only_the_body_module_reads_a_request_body() -> None:
         if "request" in line and reads.search(line)
     ]
     assert offenders == []
+
+
+async def test_a_number_too_large_for_the_database_is_refused(web: WebApp) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    for path in ("/reports?facility=99999999999999999999", "/reports.csv?facility=1" + "0" * 19):
+        status, page = await supervisor.get(path)
+        assert status == 422 and "Choose a facility" in page, path
+
+
+@public
+async def _out_of_range(request: aioweb.Request) -> aioweb.StreamResponse:
+    # A value a view forgot to check, refused by the real database.
+    async with request.app[LIFELINE].pool.acquire() as con:
+        await con.fetchval("SELECT $1::text::int", "99999999999")
+    return aioweb.Response(text="not reached")
+
+
+async def test_a_value_the_database_refuses_is_a_400_not_a_500(web: WebApp) -> None:
+    app = create_app(web.app)
+    app.router.add_get("/injected", _out_of_range)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/injected")
+        text = await response.text()
+        assert response.status == 400 and "out of range" in text and not TRACE.search(text)

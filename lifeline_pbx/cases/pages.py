@@ -104,7 +104,7 @@ def _filters(request: web.Request) -> reports.ReportFilter:
             raise web.HTTPUnprocessableEntity(text=f"{name}: give a date as YYYY-MM-DD.") from None
 
     facility = query(request, "facility")
-    if facility and not (facility.isascii() and facility.isdigit()):
+    if facility and not (facility.isascii() and facility.isdigit() and len(facility) <= 18):
         raise web.HTTPUnprocessableEntity(text="Choose a facility from the list.")
     return reports.ReportFilter(int(facility) if facility else None,
                                 query(request, "category") or None, day("since"), day("until"))
