@@ -87,13 +87,16 @@ async def _text(request: web.Request, what: str) -> str:
 
 
 async def _read_json(request: web.Request) -> object:
+    too_deep = f"The JSON body nests more than {inputs.MAX_JSON_DEPTH} levels deep."
     text = await _text(request, "The JSON body")
-    if inputs.json_depth(text) > inputs.MAX_JSON_DEPTH:
-        raise _refuse(f"The JSON body nests more than {inputs.MAX_JSON_DEPTH} levels deep.")
     try:
         value = json.loads(text)
+    except RecursionError:  # the parser's own limit (about 1,000 levels); nothing kept
+        raise _refuse(too_deep) from None
     except ValueError:
         raise _refuse("The request body is not valid JSON.") from None
+    if inputs.json_depth(value) > inputs.MAX_JSON_DEPTH:
+        raise _refuse(too_deep)
     if problem := inputs.json_problem(value):
         raise _refuse(problem)
     return value
