@@ -26,8 +26,11 @@ async def test_intake_form_drafts_lookup_and_save(web: WebApp, browsing: Browsin
     await page.fill("#a-number", "A 208-555-777")
     await expect(page.locator("#person-history")).to_contain_text("No earlier record")
     await page.select_option("#report-category", "medical_neglect")
+    typed_at = (await web.sql("SELECT clock_timestamp() AS t"))[0]["t"]
     await page.fill("#report-narrative", "<b>Denied</b> insulin")
-    await wait_for(lambda: web.sql("SELECT 1 FROM drafts"), what="a draft saved")
+    # A draft from after the narrative was typed (one may have been kept before it).
+    await wait_for(lambda: web.sql("SELECT 1 FROM drafts WHERE updated_at > $1", typed_at),
+                   what="a draft with the narrative saved")
     await page.reload()
     await expect(page.locator("#report-narrative")).to_have_value("<b>Denied</b> insulin")
     await expect(page.locator("#intake-call-id")).to_have_value(call_id)

@@ -161,3 +161,37 @@ async def test_one_click_outcome_and_follow_up_status(web: WebApp) -> None:
     assert (await web.sql("SELECT status FROM follow_ups"))[0]["status"] == "done"
     status, _ = await operator.post(f"/follow-ups/{follow_up}", {"assignee": str(me)})
     assert status == 403  # only supervisors reassign
+
+
+async def test_every_search_for_a_person_is_audited(web: WebApp) -> None:
+    """Found or not, by the people page, the lookup or a merge: one entry per search,
+    naming the person found (or none), never the A-number searched for."""
+    operator = await web.signed_in("operator1")
+    assert (await save(operator, await intake(web)))[0] == 200
+    person_id = str((await web.sql("SELECT id FROM persons"))[0]["id"])
+    supervisor = await web.signed_in("supervisor1")
+    searches = [
+        (supervisor.get, "/people?a_number=208555019", person_id),
+        (supervisor.get, "/people?a_number=A-999-888-777", "not_found"),
+        (supervisor.get, "/people/lookup?a_number=208555019", person_id),
+        (supervisor.get, "/people/lookup?a_number=999888777", "not_found"),
+    ]
+    for search, path, found in searches:
+        before = await web.sql("SELECT id FROM audit_log")
+        status, _ = await search(path)
+        assert status in (200, 303, 404), path
+        rows = await web.sql(
+            """SELECT u.username, a.action, a.entity_id, a.fields FROM audit_log a
+               JOIN users u ON u.id = a.user_id
+               WHERE a.entity = 'person_search' AND a.id > $1""",
+            max((r["id"] for r in before), default=0))
+        assert [tuple(r) for r in rows] == [("supervisor1", "view", found, ["a_number"])], path
+    status, _ = await supervisor.post(f"/people/{person_id}/merge",
+                                      {"other_a_number": "A-999-888-776"})
+    assert status == 404
+    merges = await web.sql(
+        "SELECT entity_id FROM audit_log WHERE entity = 'person_search' ORDER BY id")
+    assert len(merges) == len(searches) + 1 and merges[-1]["entity_id"] == "not_found"
+    everything = repr([dict(r) for r in await web.sql("SELECT * FROM audit_log")])
+    for digits in ("208555019", "999888777", "999888776"):
+        assert digits not in everything

@@ -42,7 +42,10 @@ def test_pause_reason(reason: str, note: str, stored: str) -> None:
     assert messages.pause_reason(reason, note) == stored
 
 
-@pytest.mark.parametrize(("reason", "note"), [("nap", ""), ("", ""), ("other", "x" * 101)])
+@pytest.mark.parametrize(("reason", "note"), [
+    ("nap", ""), ("", ""), ("other", "x" * 101),
+    ("other", "back\x00soon"), ("other", "back\x1bsoon"), ("break", "\u202eevil"),
+])
 def test_pause_reason_refused(reason: str, note: str) -> None:
     with pytest.raises(ValueError):
         messages.pause_reason(reason, note)

@@ -13,6 +13,9 @@ _DUMMY = _HASHER.hash("lifeline: no such user")
 
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+MIN_DISTINCT = 5  # different characters, spaces not counted: refuses '            ', 'aaaa...'
+RULE = (f"At least {MIN_LENGTH} characters, of which at least {MIN_DISTINCT} different "
+        "(spaces not counted), and not containing the username.")
 
 
 def hash_password(password: str) -> str:
@@ -36,6 +39,12 @@ def problem(password: str, username: str) -> str | None:
         return f"a password needs at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
         return f"a password can have at most {MAX_LENGTH} characters"
+    distinct = {ch for ch in password if not ch.isspace()}
+    if not distinct:
+        return "a password cannot be only spaces"
+    if len(distinct) < MIN_DISTINCT:
+        return (f"a password needs at least {MIN_DISTINCT} different characters, "
+                "not counting spaces")
     if username.lower() in password.lower():
         return "a password must not contain the username"
     return None

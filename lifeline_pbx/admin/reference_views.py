@@ -12,6 +12,7 @@ from aiohttp import web
 
 from lifeline_pbx.admin import categories, forms, partners, service
 from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import LIFELINE
 from lifeline_pbx.web.render import render
 
@@ -65,7 +66,7 @@ async def categories_page(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def category_add(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_data(request)
     values = {"code": forms.text(form, "code"), "label": forms.text(form, "label")}
     parsed = forms.parse_category(form)
     if not isinstance(parsed, forms.NewCategory):
@@ -81,7 +82,7 @@ async def category_add(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def category_label(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
-    label = forms.text(await request.post(), "label")
+    label = forms.text(await form_data(request), "label")
     if problem := forms.name_problem(label, "label"):
         async with request.app[LIFELINE].pool.acquire() as con:
             if await categories.by_code(con, code) is None:
@@ -130,7 +131,7 @@ async def partners_page(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def partner_add(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_data(request)
     values = {"name": forms.text(form, "name"), "kind": forms.text(form, "kind")}
     parsed = forms.parse_partner(form)
     if not isinstance(parsed, forms.NewPartner):

@@ -17,6 +17,7 @@ from aiohttp import web
 from lifeline_pbx.accounts import attempts, passwords, throttle, users
 from lifeline_pbx.admin import forms, reference_views, service
 from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import LIFELINE
 from lifeline_pbx.web.render import render
 
@@ -64,6 +65,7 @@ async def _users_page(
         request, "admin/users.html", status=status, users=listed, operators=operators,
         failures=failures, lock_at=throttle.ACCOUNT.lock_at,
         roles=users.ROLES, errors=errors or {}, values=values or {}, problem=problem,
+        password_rule=passwords.RULE,
         notice=NOTICES.get(request.query.get("done", ""), ""), shown=shown,
     )
 
@@ -87,7 +89,7 @@ async def _hash(password: str) -> str:
 
 @require("admin")
 async def user_create(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_data(request)
     values = {name: forms.text(form, name)
               for name in ("username", "display_name", "role", "operator")}
     parsed = forms.parse_new_user(form)
@@ -138,7 +140,7 @@ async def user_second_factor(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def user_role(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_data(request)
     role = forms.text(form, "role")
     if problem := forms.role_problem(role):
         return await _users_page(request, status=422, problem=problem)
@@ -149,7 +151,7 @@ async def user_role(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def user_operator(request: web.Request) -> web.StreamResponse:
     """Link the user to an operator SIP account (by its username), or unlink (empty)."""
-    operator, problem = forms.parse_operator(await request.post())
+    operator, problem = forms.parse_operator(await form_data(request))
     if problem:
         return await _users_page(request, status=422, problem=problem)
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
@@ -171,7 +173,7 @@ async def user_password(request: web.Request) -> web.StreamResponse:
         user = await users.by_id(con, user_id)
     if user is None:
         raise web.HTTPNotFound(text="There is no such user.")
-    password, generated, problem = forms.password_choice(await request.post(), user.username)
+    password, generated, problem = forms.password_choice(await form_data(request), user.username)
     if problem:
         return await _users_page(request, status=422, problem=f"{user.username}: {problem}")
     try:

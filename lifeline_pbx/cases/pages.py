@@ -67,7 +67,7 @@ async def people_search(request: web.Request) -> web.StreamResponse:
     except anumber.ANumberError as e:
         return render(request, "cases/people.html", typed=typed, error=str(e), status=422)
     async with pool(request).acquire() as con:
-        person = await people.find_by_a_number(con, keys(request), normal)
+        person = await service.find_person(con, keys(request), normal, current_user(request).id)
     if person is None:
         return render(request, "cases/people.html", typed=typed, status=404,
                       error=f"No person with A-number {anumber.display(normal)}.")
@@ -78,18 +78,18 @@ async def people_search(request: web.Request) -> web.StreamResponse:
 async def merge(request: web.Request) -> web.StreamResponse:
     """Merge the record with the A-number typed into this person's record."""
     keep_id = path_uuid(request)
-    posted = await request.post()
-    typed = posted.get("other_a_number", "")
+    user_id = current_user(request).id
+    posted = await form_data(request)
     try:
-        normal = anumber.normalise(typed if isinstance(typed, str) else "")
+        normal = anumber.normalise(posted.get("other_a_number", ""))
     except anumber.ANumberError as e:
         raise web.HTTPUnprocessableEntity(text=str(e)) from None
     async with pool(request).acquire() as con:
-        other = await people.find_by_a_number(con, keys(request), normal)
+        other = await service.find_person(con, keys(request), normal, user_id)
         if other is None:
             raise web.HTTPNotFound(text=f"No person with A-number {anumber.display(normal)}.")
         try:
-            await service.merge(con, keys(request), keep_id, other.id, current_user(request).id)
+            await service.merge(con, keys(request), keep_id, other.id, user_id)
         except service.CaseError as e:
             raise case_error(e) from None
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
@@ -104,7 +104,7 @@ def _filters(request: web.Request) -> reports.ReportFilter:
             raise web.HTTPUnprocessableEntity(text=f"{name}: give a date as YYYY-MM-DD.") from None
 
     facility = query(request, "facility")
-    if facility and not (facility.isascii() and facility.isdigit()):
+    if facility and not (facility.isascii() and facility.isdigit() and len(facility) <= 18):
         raise web.HTTPUnprocessableEntity(text="Choose a facility from the list.")
     return reports.ReportFilter(int(facility) if facility else None,
                                 query(request, "category") or None, day("since"), day("until"))

@@ -23,6 +23,8 @@ from lifeline_pbx.errors import LifelineError
 HISTORY_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility",
                   "transfers", "intakes", "reports", "follow_ups")
 EDIT_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility_id")
+SEARCH_ENTITY = "person_search"  # audit entity of a search by A-number
+NOT_FOUND = "not_found"  # its entity_id when nobody has that A-number
 REPORT_FIELDS = ("facility", "category", "severity", "occurred_from", "occurred_to",
                  "affected", "housing_unit", "narrative", "consents")
 
@@ -160,8 +162,19 @@ async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int)
     return found
 
 
+async def find_person(con: Conn, keys: KeyRing, normalised: str,
+                      user_id: int) -> people.Person | None:
+    """A person by A-number, for a user. Every search is audited, found or not (searching
+    tells whether someone called): the entry names the person found, never the A-number."""
+    async with con.transaction():
+        person = await people.find_by_a_number(con, keys, normalised)
+        await audit.record(con, user_id, "view", SEARCH_ENTITY,
+                           person.id if person else NOT_FOUND, ("a_number",))
+    return person
+
+
 async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int) -> History | None:
-    person = await people.find_by_a_number(con, keys, normalised)
+    person = await find_person(con, keys, normalised, user_id)
     return None if person is None else await history(con, keys, person, user_id)
 
 

@@ -71,7 +71,9 @@ def pause_reason(reason: str, note: str) -> str:
     """
     if reason not in PAUSE_REASONS:
         raise ValueError("Choose a pause reason from the list.")
-    note = " ".join(note.split())
+    note = " ".join(note.split())  # line breaks and tabs become single spaces
+    if not note.isprintable():
+        raise ValueError("The note cannot contain control characters.")
     if len(note) > NOTE_MAX:
         raise ValueError(f"The note is limited to {NOTE_MAX} characters.")
     return f"{reason}: {note}" if note else reason

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import jinja2
@@ -17,7 +16,8 @@ from lifeline_pbx.console import views as console_views
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.supervision import views as supervision_views
 from lifeline_pbx.voicemail import views as voicemail_views
-from lifeline_pbx.web import auth, errors, login
+from lifeline_pbx.web import auth, bodies, errors, headers, login
+from lifeline_pbx.web.health import health
 from lifeline_pbx.web.keys import KEYS, LIFELINE, TEMPLATES
 
 if TYPE_CHECKING:
@@ -29,44 +29,11 @@ WEB_DIR = HOME / "web"
 MAX_BODY = 256 * 1024  # forms and drafts; nothing larger is accepted
 
 
-@auth.public
-async def health(request: web.Request) -> web.Response:
-    lifeline = request.app[LIFELINE]
-    database = "ok"
-    try:
-        async with lifeline.pool.acquire() as con:
-            await con.fetchval("SELECT 1")
-    except Exception:  # any failure means the database is not usable
-        database = "unavailable"
-    asterisk = "connected" if lifeline.connected.is_set() else "disconnected"
-    healthy = database == "ok" and asterisk == "connected"
-    return web.json_response(
-        {"database": database, "asterisk": asterisk, "calls": len(lifeline.dispatcher.sessions)},
-        status=200 if healthy else 503,
-    )
-
-
-@web.middleware
-async def security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    response = await handler(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    )
-    if not request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")  # case data stays off disk
-    return response
-
-
 def create_app(lifeline: Lifeline) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, errors.error_pages, auth.access], client_max_size=MAX_BODY
+        middlewares=[errors.error_pages, bodies.guard, auth.access], client_max_size=MAX_BODY
     )
+    app.on_response_prepare.append(headers.on_prepare)
     app[LIFELINE] = lifeline
     app[KEYS] = config_module.key_ring(lifeline.config)
     app[TEMPLATES] = jinja2.Environment(

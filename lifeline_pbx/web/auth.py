@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from lifeline_pbx.accounts import sessions, users
+from lifeline_pbx.web.bodies import MULTIPART, SAFE_METHODS, URLENCODED, form_data
 from lifeline_pbx.web.keys import LIFELINE, SESSION, USER, CurrentUser
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,6 @@ COOKIE = "lifeline_session"
 LOGIN_COOKIE = "lifeline_login"  # double-submit token for the login form (no session yet)
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _MARK = "__lifeline_access__"
 TOUCH_EVERY = timedelta(seconds=15)
 
@@ -86,7 +87,9 @@ def _sign_in_first(request: web.Request) -> web.HTTPException:
         return web.HTTPSeeOther("/account/second-factor")
     if wants_json(request) or request.method not in SAFE_METHODS:
         return web.HTTPUnauthorized(text="Your session has ended: sign in again.")
-    return web.HTTPSeeOther(f"/login?next={request.path_qs}" if request.path != "/" else "/login")
+    if request.path == "/":
+        return web.HTTPSeeOther("/login")
+    return web.HTTPSeeOther("/login?" + urlencode({"next": request.path_qs}))
 
 
 def _access_mark(request: web.Request) -> str | None:
@@ -141,12 +144,13 @@ async def _check_csrf(request: web.Request) -> None:
     else:
         expected = session.csrf_token if session else ""
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.content_type in (
-        "application/x-www-form-urlencoded", "multipart/form-data"
-    ):
-        form = await request.post()
-        sent = str(form.get(CSRF_FIELD, ""))
-    if not expected or not sent or not hmac.compare_digest(expected, sent):
+    if sent is None:
+        form = await form_data(request) if request.content_type in (URLENCODED, MULTIPART) else {}
+        sent = form.get(CSRF_FIELD, "")
+    # Tokens are ASCII (a cookie or header need not be); compare_digest raises TypeError
+    # on non-ASCII text.
+    if not (expected and sent and expected.isascii() and sent.isascii()
+            and hmac.compare_digest(expected, sent)):
         raise web.HTTPForbidden(
             text="Refused: the form had expired or was not ours. Reload the page and try again.")
 

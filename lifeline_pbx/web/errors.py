@@ -38,6 +38,13 @@ async def error_pages(
         if exc.status == 413:
             message = "What you sent is too large. Shorten it and try again."
         return _page(request, exc.status, message or TITLES.get(exc.status, exc.reason))
+    except asyncpg.DataError as exc:
+        # SQLSTATE class 22: a value the database cannot take (out of range, too long); a
+        # view should have refused it first, so log which kind for a fix.
+        log.warning("value refused by the database path=%s error=%s", request.path,
+                    type(exc).__name__)
+        return _page(request, 400, "A value sent is out of range or not valid: check what "
+                     "you typed and try again.")
     except DATABASE_AWAY:
         log.warning("database unavailable path=%s", request.path)
         return _page(request, 503, "The database cannot be reached just now. Nothing was "

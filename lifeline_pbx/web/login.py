@@ -17,15 +17,10 @@ from lifeline_pbx.web.auth import (
     require,
     set_session_cookie,
 )
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import KEYS, LIFELINE, SESSION, USER
+from lifeline_pbx.web.redirects import local_target
 from lifeline_pbx.web.render import render
-
-
-def _next(raw: str | None) -> str:
-    """Only a path on this site: never '//host' or 'https://...' (an open redirect)."""
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
-        return raw
-    return "/"
 
 
 def _address(request: web.Request) -> str:
@@ -52,23 +47,23 @@ def _signed_in(request: web.Request, outcome: signin.Outcome, target: str) -> we
 @public
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request.get(USER) is not None:
-        raise web.HTTPSeeOther(_next(request.query.get("next")))
+        raise web.HTTPSeeOther(local_target(request.query.get("next")))
     return _login_form(request, "", 200, request.query.get("next", "/"))
 
 
 def _login_form(request: web.Request, error: str, status: int, next_path: str) -> web.Response:
     token = secrets.token_urlsafe(24)
     response = render(request, "login.html", status=status, error=error,
-                      login_token=token, next_path=_next(next_path))
+                      login_token=token, next_path=local_target(next_path))
     response.set_cookie(LOGIN_COOKIE, token, **cookie_options(request))
     return response
 
 
 @public
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await form_data(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
-    next_path = _next(str(form.get("next", "/")))
+    next_path = local_target(str(form.get("next", "/")))
     lifeline = request.app[LIFELINE]
     outcome = await signin.with_password(lifeline.pool, username, password, _address(request),
                                          _device(request))
@@ -106,7 +101,7 @@ async def code(request: web.Request) -> web.StreamResponse:
     session = request.get(SESSION)
     if session is None or session.stage != "second_factor":
         raise web.HTTPSeeOther("/login")
-    form = await request.post()
+    form = await form_data(request)
     outcome = await signin.with_code(request.app[LIFELINE].pool, request.app[KEYS], session,
                                      str(form.get("code", ""))[:16], _address(request),
                                      _device(request))
@@ -154,7 +149,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     session = request.get(SESSION)
     if session is None or session.stage not in ("enrol", "full"):
         raise web.HTTPSeeOther("/login")
-    form = await request.post()
+    form = await form_data(request)
     keys = request.app[KEYS]
     try:
         secret = keys.open(bytes.fromhex(str(form.get("sealed", ""))), _enrol_place(session))

@@ -1,0 +1,31 @@
+"""/healthz: ok or not, for a container's health check or a monitor.
+
+Anyone may ask, so the public answer is only the status; a signed-in supervisor also
+sees what is wrong (the database, Asterisk) and how many calls are live.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from lifeline_pbx.web.auth import public
+from lifeline_pbx.web.keys import LIFELINE, USER
+
+
+@public
+async def health(request: web.Request) -> web.Response:
+    lifeline = request.app[LIFELINE]
+    database = "ok"
+    try:
+        async with lifeline.pool.acquire() as con:
+            await con.fetchval("SELECT 1")
+    except Exception:  # any failure means the database is not usable
+        database = "unavailable"
+    asterisk = "connected" if lifeline.connected.is_set() else "disconnected"
+    healthy = database == "ok" and asterisk == "connected"
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    user = request.get(USER)
+    if user is not None and user.at_least("supervisor"):
+        body.update(database=database, asterisk=asterisk,
+                    calls=len(lifeline.dispatcher.sessions))
+    return web.json_response(body, status=200 if healthy else 503)
