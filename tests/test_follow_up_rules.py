@@ -4,7 +4,6 @@ which page, which family contact may be shown, and how the forms and filters par
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 from multidict import MultiDict
@@ -21,7 +20,7 @@ from lifeline_pbx.cases.followup_rules import (
     may_work,
 )
 from lifeline_pbx.cases.followups import Filter
-from lifeline_pbx.cases.forms import Choices, FormInvalid
+from lifeline_pbx.cases.forms import FormInvalid
 
 TODAY = dt.date(2025, 3, 10)
 YESTERDAY, TOMORROW = dt.date(2025, 3, 9), dt.date(2025, 3, 11)
@@ -227,16 +226,3 @@ def test_parse_note(note: str, error: str) -> None:
         assert error in refused.value.errors["note"]
     else:
         assert followup_forms.parse_note(MultiDict({"note": note})) == note
-
-
-def test_parse_contact_family() -> None:
-    choices = Choices(frozenset(), frozenset(), frozenset(FACILITIES), frozenset(USERS))
-    intake = uuid.uuid4()
-    intake_id, form = followup_forms.parse_contact_family(MultiDict({
-        "intake_id": str(intake), "followup_what": "Call", "followup_assignee": str(ME),
-        "followup_due": "2099-01-01"}), choices)
-    assert intake_id == intake and (form.what, form.assignee_id) == ("Call", ME)
-    with pytest.raises(FormInvalid) as refused:
-        followup_forms.parse_contact_family(MultiDict({
-            "intake_id": "nope", "followup_what": "", "followup_assignee": "99"}), choices)
-    assert {"intake_id", "followup_what", "followup_assignee"} <= set(refused.value.errors)

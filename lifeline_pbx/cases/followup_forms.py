@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 
 from lifeline_pbx.cases.fields import NOTE, FormData, Reader
 from lifeline_pbx.cases.followup_rules import STATUSES, Change
 from lifeline_pbx.cases.followups import Filter
-from lifeline_pbx.cases.forms import Choices, FollowUpForm, FormInvalid, read_follow_up
+from lifeline_pbx.cases.forms import FormInvalid
 
 ANY = "any"
 NOBODY = "none"
@@ -64,15 +63,3 @@ def parse_note(data: FormData) -> str:
     body = reader.text("note", "The note", NOTE, required=True, multiline=True)
     _finish(reader)
     return body
-
-
-def parse_contact_family(data: FormData, choices: Choices) -> tuple[uuid.UUID, FollowUpForm]:
-    """Which intake's family contact, and the follow-up to make of it."""
-    reader = Reader(data)
-    intake_id = reader.uuid("intake_id", "The intake", required=True)
-    follow_up = read_follow_up(reader, choices)
-    if follow_up is None:
-        reader.fail("followup_what", "Say what is to be done.")
-    _finish(reader)
-    assert intake_id is not None and follow_up is not None
-    return intake_id, follow_up

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, service
+from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, forms, service
 from lifeline_pbx.cases.forms import FormInvalid
 from lifeline_pbx.cases.paging import PageInvalid, parse_page
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
@@ -171,14 +171,11 @@ async def contact_family_page(request: web.Request) -> web.StreamResponse:
 @require("supervisor")
 async def contact_family(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    person_id = path_uuid(request)
+    person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
     posted = await form_data(request)
-    data = posted.copy()
-    data["intake_id"] = request.match_info["intake"]
     async with pool(request).acquire() as con:
         try:
-            intake_id, form = followup_forms.parse_contact_family(
-                data, await service.choices(con))
+            form = forms.parse_follow_up(posted, await service.choices(con))
             follow_up_id = await followup_work.contact_family(
                 con, keys(request), person_id, intake_id, form, user.id)
         except FormInvalid as e:
