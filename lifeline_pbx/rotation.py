@@ -24,6 +24,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "users": ("totp_secret",),
     "persons": ("a_number", "names", "date_of_birth"),
     "intakes": ("needs_note", "family_contact"),
+    "follow_up_notes": ("body",),
     "reports": ("narrative",),
     "follow_ups": ("what",),
     "drafts": ("body",),

@@ -13,7 +13,16 @@ import pytest
 from multidict import MultiDict
 
 from lifeline_pbx import crypto
-from lifeline_pbx.cases import anumber, drafts, followups, people, service
+from lifeline_pbx.cases import (
+    anumber,
+    drafts,
+    followup_thread,
+    followup_work,
+    followups,
+    people,
+    service,
+)
+from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import FormInvalid, parse_intake
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 
@@ -209,7 +218,7 @@ async def test_audit_names_fields_never_values(world: World) -> None:
         await world.con.execute("DELETE FROM audit_log")
 
 
-async def test_follow_ups_mine_and_overdue(world: World) -> None:
+async def test_follow_ups_filtered_and_changed(world: World) -> None:
     saved = await save(world)
     late = uuid.uuid4()
     await world.con.execute(
@@ -218,14 +227,28 @@ async def test_follow_ups_mine_and_overdue(world: World) -> None:
         late, KEYS.seal("Visit", crypto.place("follow_ups", "what", late)), world.other,
         dt.date.today() - dt.timedelta(days=1))
     today = dt.date.today()
-    mine = await followups.mine(world.con, KEYS, world.operator)
+
+    async def found(where: followups.Filter) -> list[uuid.UUID]:
+        rows = await followups.search(world.con, KEYS, where, today, offset=0, limit=25)
+        assert len(rows) == await followups.count(world.con, where, today)
+        return [f.id for f in rows]
+
+    mine = await followups.search(world.con, KEYS, followups.Filter(assignee_id=world.operator),
+                                  today, offset=0, limit=25)
     assert [f.id for f in mine] == [saved.follow_up_id]
-    overdue = await followups.overdue(world.con, KEYS, today)
-    assert [f.id for f in overdue] == [late] and overdue[0].overdue(today)
-    assert await followups.overdue(world.con, KEYS, today, world.operator) == []
-    await service.set_follow_up(world.con, late, world.supervisor, status="done",
-                                assignee_id=world.operator)
-    assert await followups.overdue(world.con, KEYS, today) == []
+    assert mine[0].person is not None and mine[0].person.names == (NAME,)
+    assert mine[0].person.a_number == anumber.display("098765432")
+    assert await found(followups.Filter(overdue=True)) == [late]
+    assert await found(followups.Filter(assignee_id=world.operator, overdue=True)) == []
+    assert await found(followups.Filter(facility_id=world.facility)) == [saved.follow_up_id]
+    await followup_work.change(world.con, late, world.supervisor, True,
+                               Change(status="done", set_assignee=True,
+                                      assignee_id=world.operator), today)
+    assert await found(followups.Filter(overdue=True)) == []
+    assert await found(followups.Filter(status="done", assignee_id=world.operator)) == [late]
+    changes = await followup_thread.history(world.con, late)
+    assert [(c.field, c.old, c.new) for c in changes] == [("status", "open", "done"),
+                                                          ("assignee", "op2", "op1")]
     with pytest.raises(service.NotFound):
-        await service.set_follow_up(world.con, uuid.uuid4(), world.supervisor, status="done",
-                                    assignee_id=None)
+        await followup_work.change(world.con, uuid.uuid4(), world.supervisor, True,
+                                   Change(status="done"), today)

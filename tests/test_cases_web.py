@@ -159,7 +159,8 @@ async def test_one_click_outcome_and_follow_up_status(web: WebApp) -> None:
     status, _ = await operator.post(f"/follow-ups/{follow_up}", {"status": "done"})
     assert status == 303
     assert (await web.sql("SELECT status FROM follow_ups"))[0]["status"] == "done"
-    status, _ = await operator.post(f"/follow-ups/{follow_up}", {"assignee": str(me)})
+    boss = (await web.sql("SELECT id FROM users WHERE username = 'supervisor1'"))[0]["id"]
+    status, _ = await operator.post(f"/follow-ups/{follow_up}", {"assignee": str(boss)})
     assert status == 403  # only supervisors reassign
 
 

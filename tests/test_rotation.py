@@ -40,6 +40,14 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
             OLD.seal("narrative for rotation", crypto.place("reports", "narrative", report)),
             user_id,
         )
+        follow_up, note = uuid.uuid4(), uuid.uuid4()
+        await con.execute(
+            "INSERT INTO follow_ups (id, what, created_by) VALUES ($1, $2, $3)", follow_up,
+            OLD.seal("call the sister", crypto.place("follow_ups", "what", follow_up)), user_id)
+        await con.execute(
+            """INSERT INTO follow_up_notes (id, follow_up_id, author_id, body)
+               VALUES ($1, $2, $3, $4)""", note, follow_up, user_id,
+            OLD.seal("sister reached", crypto.place("follow_up_notes", "body", note)))
         await con.execute("UPDATE users SET totp_secret = $2 WHERE id = $1", user_id,
                           OLD.seal("JBSWY3DPEHPK3PXP", crypto.place("users", "totp_secret",
                                                                      user_id)))
@@ -47,6 +55,10 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
         counts = await rotation.rotate(con, NEW)
         assert counts["persons"].resealed == 1 and counts["persons"].rehashed == 1
         assert counts["reports"].resealed == 1 and counts["users"].resealed == 1
+        assert counts["follow_ups"].resealed == 1 and counts["follow_up_notes"].resealed == 1
+        body = await con.fetchval("SELECT body FROM follow_up_notes WHERE id = $1", note)
+        assert NEW_ONLY.open(bytes(body), crypto.place("follow_up_notes", "body",
+                                                       note)) == "sister reached"
 
         row = await con.fetchrow("SELECT * FROM persons WHERE id = $1", person)
         assert bytes(row["a_number_key"]) == NEW_ONLY.lookup("099887766")

@@ -245,12 +245,3 @@ def parse_outcome(data: FormData) -> tuple[uuid.UUID | None, str]:
     outcome = reader.choice("outcome", "Outcome", OUTCOMES)
     _finish(reader)
     return call_id, outcome
-
-
-def parse_status(data: FormData, choices: Choices) -> tuple[str | None, int | None]:
-    """A follow-up's new status and/or assignee (either may be absent)."""
-    reader = Reader(data)
-    status = reader.choice("status", "Status", FOLLOW_UP_STATUSES, required=False) or None
-    assignee = reader.ident("assignee", "Assignee", choices.users)
-    _finish(reader)
-    return status, assignee

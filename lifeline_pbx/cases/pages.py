@@ -12,17 +12,15 @@ from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     anumber,
     export,
-    followups,
+    followup_views,
     people,
     person_edit,
     printout,
     reports,
     service,
 )
-from lifeline_pbx.cases.forms import FormInvalid, parse_status
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.web.auth import current_user, require
-from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.render import render
 
 
@@ -51,7 +49,9 @@ async def person_page(request: web.Request) -> web.StreamResponse:
         if person is None:
             raise web.HTTPNotFound(text="No such person.")
         history = await service.history(con, keys(request), person, current_user(request).id)
+        family = await followup_views.family_context(con, request, person.id)
     return render(request, "cases/person.html", history=history, today=dt.date.today(),
+                  **family,
                   a_number=anumber.display(person.a_number),
                   merged=request.query.get("merged") == "1",
                   edited=request.query.get("edited", ""), error="")
@@ -146,50 +146,6 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
         headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
 
 
-@require("operator")
-async def follow_ups_page(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    supervisor = user.at_least("supervisor")
-    today = dt.date.today()
-    async with pool(request).acquire() as con, con.transaction():
-        mine = await followups.mine(con, keys(request), user.id)
-        overdue = await followups.overdue(con, keys(request), today,
-                                          None if supervisor else user.id)
-        everyone = await followups.all_open(con, keys(request)) if supervisor else []
-        assignees = await con.fetch(
-            "SELECT id, display_name FROM users WHERE enabled ORDER BY display_name")
-        await audit.record(con, user.id, "view", "follow_ups", "list", ("what", "due_on"))
-    return render(request, "cases/follow_ups.html", mine=mine, overdue=overdue,
-                  everyone=everyone, supervisor=supervisor, today=today,
-                  assignees=[(r["id"], r["display_name"]) for r in assignees])
-
-
-@require("operator")
-async def follow_up_update(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
-    follow_up_id = path_uuid(request)
-    posted = await form_data(request)
-    async with pool(request).acquire() as con:
-        current = await followups.get(con, keys(request), follow_up_id)
-        if current is None:
-            raise web.HTTPNotFound(text="No such follow-up.")
-        supervisor = user.at_least("supervisor")
-        if not supervisor and current.assignee_id != user.id:
-            raise web.HTTPForbidden(text="Only the assignee or a supervisor can change this.")
-        try:
-            status, assignee = parse_status(posted, await service.choices(con))
-        except FormInvalid as e:
-            raise web.HTTPUnprocessableEntity(text=" ".join(e.errors.values())) from None
-        if assignee is not None and not supervisor:
-            raise web.HTTPForbidden(text="Only a supervisor can reassign a follow-up.")
-        try:
-            await service.set_follow_up(con, follow_up_id, user.id, status=status,
-                                        assignee_id=assignee)
-        except service.CaseError as e:
-            raise case_error(e) from None
-    raise web.HTTPSeeOther("/follow-ups")
-
-
 def routes(app: web.Application) -> None:
     person_edit.routes(app)
     printout.routes(app)
@@ -199,5 +155,4 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/reports", reports_list, name="reports")
     app.router.add_get("/reports.csv", reports_csv, name="reports-csv")
     app.router.add_get("/reports/{id}", report_page, name="report")
-    app.router.add_get("/follow-ups", follow_ups_page, name="follow-ups")
-    app.router.add_post("/follow-ups/{id}", follow_up_update, name="follow-up-update")
+    followup_views.routes(app)

@@ -41,6 +41,14 @@ class Conflict(CaseError):
     pass
 
 
+class Forbidden(CaseError):
+    """Not for this user (their role, or not assigned to them)."""
+
+
+class Refused(CaseError):
+    """What was asked cannot be done (e.g. nothing would change); the message says why."""
+
+
 @dataclass(frozen=True)
 class History:
     person: people.Person
@@ -232,20 +240,6 @@ async def merge(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.UUI
         moved = await people.merge(con, keys, keep, other)
         await audit.record(con, user_id, "merge", "person", keep.id, moved)
         await audit.record(con, user_id, "merge", "person", other.id, ["merged_into"])
-
-
-async def set_follow_up(con: Conn, follow_up_id: uuid.UUID, user_id: int, *,
-                        status: str | None, assignee_id: int | None) -> None:
-    async with con.transaction():
-        changed = []
-        if status is not None and await followups.set_status(con, follow_up_id, status):
-            changed.append("status")
-        if assignee_id is not None and await followups.reassign(con, follow_up_id,
-                                                                assignee_id):
-            changed.append("assignee_id")
-        if not changed:
-            raise NotFound("No such follow-up, or nothing to change.")
-        await audit.record(con, user_id, "update", "follow_up", follow_up_id, changed)
 
 
 def today() -> dt.date:

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases.service import CaseError, Conflict, NotFound
+from lifeline_pbx.cases.service import CaseError, Conflict, Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.web.auth import wants_json
 from lifeline_pbx.web.keys import KEYS, LIFELINE
@@ -44,6 +44,10 @@ def case_error(error: CaseError) -> web.HTTPException:
         return web.HTTPNotFound(text=str(error))
     if isinstance(error, Conflict):
         return web.HTTPConflict(text=str(error))
+    if isinstance(error, Forbidden):
+        return web.HTTPForbidden(text=str(error))
+    if isinstance(error, Refused):
+        return web.HTTPUnprocessableEntity(text=str(error))
     return web.HTTPBadRequest(text=str(error))
 
 

@@ -1,0 +1,166 @@
+"""Units of work on follow-ups: list, open, add a note, change, and "contact family".
+
+Each one transaction with its audit entries (field names, never values). Who may do what
+is decided by followup_rules on the row as locked here, not as a page showed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from lifeline_pbx import audit
+from lifeline_pbx.cases import family, followup_rules, followup_thread, followups, people
+from lifeline_pbx.cases.followup_rules import Change
+from lifeline_pbx.cases.forms import FollowUpForm
+from lifeline_pbx.cases.paging import Page, page_of
+from lifeline_pbx.cases.service import Forbidden, NotFound, Refused
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.db import Conn
+
+LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_number",
+          "facility")
+OPENED = (*LISTED, "notes", "history")
+PERSON_SHOWN = ("a_number", "names", "facility")
+CREATED = ("what", "due_on", "assignee_id", "person_id", "intake_id")
+
+
+@dataclass(frozen=True)
+class Listing:
+    follow_ups: list[followups.FollowUp]
+    page: Page
+
+
+@dataclass(frozen=True)
+class Opened:
+    follow_up: followups.FollowUp
+    notes: list[followup_thread.Note]
+    history: list[followup_thread.Change]
+    needs: family.IntakeNeeds | None  # what its intake recorded, as this user may see it
+
+
+async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filter,
+                  page_number: int, today: dt.date) -> Listing:
+    """One page of follow-ups and the total; every follow-up shown is audited as viewed."""
+    async with con.transaction():
+        page = page_of(page_number, await followups.count(con, where, today))
+        found = await followups.search(con, keys, where, today, offset=page.offset,
+                                       limit=page.size)
+        for follow_up in found:
+            await audit.record(con, user_id, "view", "follow_up", follow_up.id, LISTED)
+    return Listing(found, page)
+
+
+async def open_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                         supervisor: bool) -> Opened:
+    async with con.transaction():
+        follow_up = await followups.get(con, keys, follow_up_id)
+        if follow_up is None:
+            raise NotFound("No such follow-up.")
+        if not followup_rules.may_work(user_id, supervisor, follow_up.assignee_id):
+            raise Forbidden("This follow-up is assigned to someone else.")
+        opened = Opened(
+            follow_up,
+            await followup_thread.notes(con, keys, follow_up_id),
+            await followup_thread.history(con, follow_up_id),
+            None if follow_up.intake_id is None else await family.for_intake(
+                con, keys, follow_up.intake_id, supervisor=supervisor),
+        )
+        await audit.record(con, user_id, "view", "follow_up", follow_up_id, OPENED)
+        if follow_up.person is not None:
+            await audit.record(con, user_id, "view", "person", follow_up.person.id,
+                               PERSON_SHOWN)
+        if opened.needs is not None:
+            await audit.record(con, user_id, "view", "intake", opened.needs.intake_id,
+                               opened.needs.fields())
+    return opened
+
+
+async def _locked(con: Conn, follow_up_id: uuid.UUID, user_id: int,
+                  supervisor: bool) -> followup_rules.Current:
+    current = await followups.lock(con, follow_up_id)
+    if current is None:
+        raise NotFound("No such follow-up.")
+    if not followup_rules.may_work(user_id, supervisor, current.assignee_id):
+        raise Forbidden("Only the assignee or a supervisor can work this follow-up.")
+    return current
+
+
+async def add_note(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                   supervisor: bool, body: str) -> uuid.UUID:
+    note_id = uuid.uuid4()
+    async with con.transaction():
+        await _locked(con, follow_up_id, user_id, supervisor)
+        await followup_thread.add_note(con, keys, note_id, follow_up_id, user_id, body)
+        await audit.record(con, user_id, "create", "follow_up_note", note_id,
+                           ("body", "follow_up_id"))
+    return note_id
+
+
+async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: bool,
+                 asked: Change, today: dt.date) -> list[str]:
+    """Make the changes asked for, or none; returns the names of the fields changed."""
+    async with con.transaction():
+        current = await _locked(con, follow_up_id, user_id, supervisor)
+        assignable = frozenset(r["id"] for r in await con.fetch(
+            "SELECT id FROM users WHERE enabled"))
+        decision = followup_rules.decide(current, asked, user_id=user_id,
+                                         supervisor=supervisor, today=today,
+                                         assignable=assignable)
+        if decision.refused:
+            raise (Forbidden if decision.forbidden else Refused)(decision.refused)
+        await followups.save(con, follow_up_id, current,
+                             followup_rules.after(current, decision))
+        await followup_thread.record(con, follow_up_id, user_id, decision.changes)
+        changed = [{"assignee": "assignee_id"}.get(c.field, c.field)
+                   for c in decision.changes]
+        await audit.record(con, user_id, "update", "follow_up", follow_up_id, changed)
+    return changed
+
+
+async def person_needs(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+                       supervisor: bool) -> list[family.IntakeNeeds]:
+    """The needs and family contacts recorded about a person (and those merged into
+    them), each intake shown audited as viewed."""
+    async with con.transaction():
+        ids = await people.merged_ids(con, person_id)
+        found = await family.for_persons(con, keys, ids, supervisor=supervisor)
+        for needs in found:
+            await audit.record(con, user_id, "view", "intake", needs.intake_id, needs.fields())
+    return found
+
+
+async def _family_intake(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                         intake_id: uuid.UUID) -> people.Person:
+    person = await people.get(con, keys, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    if not await family.family_intake_of(con, intake_id,
+                                         await people.merged_ids(con, person.id)):
+        raise NotFound("That intake recorded no family contact for this person.")
+    return person
+
+
+async def family_of_intake(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                           intake_id: uuid.UUID, user_id: int) -> family.IntakeNeeds:
+    """One intake's needs and family contact, for a supervisor about to contact them."""
+    async with con.transaction():
+        await _family_intake(con, keys, person_id, intake_id)
+        needs = await family.for_intake(con, keys, intake_id, supervisor=True)
+        assert needs is not None  # it has a family contact
+        await audit.record(con, user_id, "view", "intake", intake_id, needs.fields())
+    return needs
+
+
+async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                         intake_id: uuid.UUID, form: FollowUpForm, user_id: int) -> uuid.UUID:
+    """A follow-up about the person, carrying the intake whose family contact is to be
+    contacted (its assignee sees that contact, consent permitting)."""
+    follow_up_id = uuid.uuid4()
+    async with con.transaction():
+        person = await _family_intake(con, keys, person_id, intake_id)
+        await followups.create(con, keys, follow_up_id, form, person_id=person.id,
+                               report_id=None, intake_id=intake_id, user_id=user_id)
+        await audit.record(con, user_id, "create", "follow_up", follow_up_id, CREATED)
+    return follow_up_id
