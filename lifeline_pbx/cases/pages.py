@@ -21,6 +21,7 @@ from lifeline_pbx.cases import (
 )
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.render import render
 
 
