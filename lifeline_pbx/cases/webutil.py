@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases.service import CaseError, Conflict, NotFound
+from lifeline_pbx.cases.service import CaseError, Conflict, NotAllowed, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.web.auth import wants_json
 from lifeline_pbx.web.keys import KEYS, LIFELINE
@@ -44,7 +44,13 @@ def case_error(error: CaseError) -> web.HTTPException:
         return web.HTTPNotFound(text=str(error))
     if isinstance(error, Conflict):
         return web.HTTPConflict(text=str(error))
+    if isinstance(error, NotAllowed):
+        return web.HTTPForbidden(text=str(error))
     return web.HTTPBadRequest(text=str(error))
+
+
+def status_of(error: CaseError) -> int:
+    return case_error(error).status
 
 
 def invalid(request: web.Request, errors: dict[str, str], template: str,
