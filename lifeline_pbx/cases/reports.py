@@ -66,11 +66,14 @@ def _summary(r: asyncpg.Record) -> ReportSummary:
 async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm, *,
                  facility_id: int, person_id: uuid.UUID | None, intake_id: uuid.UUID | None,
                  user_id: int) -> None:
+    """A new report; one from an intake goes after the intake's other reports."""
     await con.execute(
         """INSERT INTO reports (id, intake_id, person_id, facility_id, category, severity,
                                 occurred_from, occurred_to, affected, housing_unit, narrative,
-                                created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+                                created_by, intake_position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                   CASE WHEN $2::uuid IS NOT NULL THEN 1 + (SELECT count(*) FROM reports
+                                                           WHERE intake_id = $2) END)""",
         report_id, intake_id, person_id, facility_id, form.category, form.severity,
         form.occurred_from, form.occurred_to, form.affected, form.housing_unit,
         keys.seal(form.narrative, place("reports", "narrative", report_id)), user_id,
@@ -95,7 +98,7 @@ async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> dict[uuid
         """SELECT r.*, coalesce(array_agg(rc.partner_id ORDER BY rc.partner_id)
                                 FILTER (WHERE rc.partner_id IS NOT NULL), '{}') AS partners
            FROM reports r LEFT JOIN report_consents rc ON rc.report_id = r.id
-           WHERE r.intake_id = $1 GROUP BY r.id ORDER BY r.created_at, r.id""",
+           WHERE r.intake_id = $1 GROUP BY r.id ORDER BY r.intake_position, r.created_at""",
         intake_id,
     )
     return {r["id"]: Stored(ReportForm(
