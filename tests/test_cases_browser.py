@@ -11,7 +11,6 @@ from tests.test_cases_web import new_call
 from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, WebApp
 
-
 # The narrative as the server holds it in this operator's draft for the call.
 DRAFTED = """async (callId) => {
   const r = await fetch("/drafts?call_id=" + callId, {headers: {Accept: "application/json"}});
