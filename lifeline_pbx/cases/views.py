@@ -185,8 +185,7 @@ async def save_outcome(request: web.Request) -> web.StreamResponse:
 async def undo_outcome(request: web.Request) -> web.StreamResponse:
     """Undo a one-click outcome (wrap-up): the intake it made goes; the audit log keeps both."""
     user = current_user(request)
-    body = await form_data(request)
-    intake_id = _uuid(body.get("intake_id", ""), "The outcome") if "intake_id" in body else None
+    intake_id = _uuid((await form_data(request)).get("intake_id"), "The outcome")
     if intake_id is None:
         return web.json_response({"ok": False, "errors": {"intake_id": "Which outcome?"}},
                                  status=422)
