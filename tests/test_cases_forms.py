@@ -100,21 +100,21 @@ def test_a_full_intake_parses() -> None:
     data.add("report_consent", "1")
     data.add("report_consent", "2")
     intake = parse_intake(data, CHOICES, TODAY)
-    assert intake.person is not None and intake.report is not None
+    assert intake.person is not None and len(intake.reports) == 1
     assert intake.person.a_number == "012345678"
     assert intake.person.names == ("Ana Pérez", "Ana Peres")
     assert intake.person.date_of_birth == dt.date(1990, 5, 1)
     assert intake.person.languages == ("es",)
     assert intake.needs == ("medical", "family")  # family contact implies the need
-    assert intake.report.partner_ids == (1, 2)
+    assert intake.reports[0].partner_ids == (1, 2)
     assert intake.follow_up is not None and intake.follow_up.assignee_id == 5
     assert intake.triage == 2
 
 
 def test_an_empty_intake_has_no_person_report_or_follow_up() -> None:
     intake = parse_intake(MultiDict(), CHOICES, TODAY)
-    assert (intake.person, intake.report, intake.follow_up, intake.family) == (
-        None, None, None, None)
+    assert (intake.person, intake.reports, intake.follow_up, intake.family) == (
+        None, (), None, None)
 
 
 LONG = "x" * 20_001
@@ -178,8 +178,7 @@ def test_unknown_partner_consent_is_refused() -> None:
 def test_script_in_text_is_kept_as_text() -> None:
     """Escaping happens where it is shown; the form keeps what was typed."""
     intake = parse(report_narrative="<script>alert(1)</script>")
-    assert intake.report is not None
-    assert intake.report.narrative == "<script>alert(1)</script>"
+    assert intake.reports[0].narrative == "<script>alert(1)</script>"
 
 
 def test_report_follow_up_and_outcome_forms() -> None:
@@ -191,7 +190,9 @@ def test_report_follow_up_and_outcome_forms() -> None:
         parse_report(MultiDict(), CHOICES, TODAY)
     with pytest.raises(FormInvalid):
         parse_follow_up(MultiDict({"followup_what": " "}), CHOICES, TODAY)
-    assert parse_outcome(MultiDict({"outcome": "silent"})) == (None, "silent")
+    key = "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a12"
+    outcome = parse_outcome(MultiDict({"outcome": "silent", "intake_id": key}))
+    assert (str(outcome.key), outcome.call_id, outcome.outcome) == (key, None, "silent")
     with pytest.raises(FormInvalid):
         parse_outcome(MultiDict({"outcome": "intake"}))
 
@@ -221,3 +222,65 @@ def test_intake_prefill_from_the_address(params: dict[str, str], values: dict[st
     from lifeline_pbx.cases.views import prefill
 
     assert prefill(params, PREFILL_CONTEXT) == values
+
+
+R1 = "0b0e4e36-5f0a-4a8e-9d61-6c1b0a000001"
+R2 = "0b0e4e36-5f0a-4a8e-9d61-6c1b0a000002"
+SECOND = {"report_id_2": R2, "report_category_2": "use_of_force", "report_severity_2": "high",
+          "report_affected_2": "group", "report_housing_unit_2": "C-1",
+          "report_narrative_2": "Pushed to the floor in unit C."}
+
+
+@pytest.mark.parametrize(("typed", "field", "message"), [
+    # Anything typed in a report block without a category is refused, never dropped.
+    ({"report_category": "", "report_narrative": "Beaten"}, "report_category",
+     "Choose a category for this report"),
+    ({"report_category": "", "report_narrative": "", "report_housing_unit": "B-2"},
+     "report_category", "Choose a category"),
+    ({"report_category": "", "report_narrative": "", "report_from": "2026-03-01"},
+     "report_category", "Choose a category"),
+    ({"report_category": "", "report_narrative": "", "report_consent": "1"},
+     "report_category", "Choose a category"),
+    ({**SECOND, "report_category_2": ""}, "report_category_2", "Report 2: Choose a category"),
+    ({**SECOND, "report_narrative_2": ""}, "report_narrative_2", "Report 2: Enter what happened"),
+    ({**SECOND, "report_to_2": "2026-03-01", "report_from_2": "2026-03-05"}, "report_to_2",
+     "Report 2: The end date is before"),
+    ({**SECOND, "report_consent_2": "9"}, "report_consent_2", "unknown choice"),
+    ({"report_category_11": "use_of_force"}, "report_category", "At most 10 reports"),
+    ({"report_narrative_1": "x"}, "report_category", "At most 10 reports"),
+    ({"report_id": R2, **SECOND}, "report_category", "same key"),
+    ({"report_id": "not-a-key"}, "report_id", "not valid"),
+    ({"intake_id": "not-a-key"}, "intake_id", "not valid"),
+    ({"voicemail_id": "nope"}, "voicemail_id", "not valid"),
+])
+def test_report_blocks_and_keys_are_refused_by_name(
+    typed: dict[str, str], field: str, message: str
+) -> None:
+    with pytest.raises(FormInvalid) as refused:
+        parse(**typed)
+    assert message in refused.value.errors.get(field, ""), refused.value.errors
+
+
+def test_several_reports_keep_their_blocks_and_keys() -> None:
+    data = form(report_id=R1, intake_id="6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a99", **SECOND)
+    data.add("report_consent_2", "2")
+    intake = parse_intake(data, CHOICES, TODAY)
+    assert [(str(r.id), r.category, r.housing_unit) for r in intake.reports] == [
+        (R1, "medical_neglect", "B-2"), (R2, "use_of_force", "C-1")]
+    assert intake.reports[1].partner_ids == (2,) and intake.reports[0].partner_ids == ()
+    assert str(intake.key) == "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a99"
+    assert intake.blank_reports == ()
+
+
+def test_an_empty_block_is_no_report_but_its_key_is_noted() -> None:
+    """A saved report's block sent back empty: the save decides (a saved report is kept)."""
+    intake = parse(report_id=R1, report_category="", report_narrative="", report_from="",
+                   report_to="", report_housing_unit="", report_severity="high",
+                   report_affected="group")
+    assert intake.reports == ()
+    assert [(str(key), name) for key, name in intake.blank_reports] == [
+        (R1, "report_narrative")]
+
+
+def test_a_form_without_a_key_gets_a_fresh_one() -> None:
+    assert parse().key != parse().key

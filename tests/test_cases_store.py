@@ -19,11 +19,12 @@ from lifeline_pbx.cases import (
     followup_thread,
     followup_work,
     followups,
+    intake_save,
     people,
     service,
 )
 from lifeline_pbx.cases.followup_rules import Change
-from lifeline_pbx.cases.forms import FormInvalid, parse_intake
+from lifeline_pbx.cases.forms import FormInvalid, OutcomeForm, parse_intake
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
@@ -89,10 +90,10 @@ def intake_form(w: World, **changes: str) -> MultiDict[str]:
     return data
 
 
-async def save(w: World, user: int | None = None, **changes: str) -> service.Saved:
+async def save(w: World, user: int | None = None, **changes: str) -> intake_save.Saved:
     choices = await service.choices(w.con)
     form = parse_intake(intake_form(w, **changes), choices)
-    return await service.save_intake(w.con, KEYS, user or w.operator, form)
+    return await intake_save.save_intake(w.con, KEYS, user or w.operator, form)
 
 
 async def count(con: asyncpg.Connection, table: str) -> int:
@@ -126,8 +127,8 @@ async def test_a_repeat_call_updates_the_person_and_notes_the_transfer(world: Wo
     call2 = await add_call(world.con, world.facility2)
     second = await save(world, call_id=str(call2), person_names="Zyxwer Quompten",
                         person_facility=str(world.facility2), report_category="",
-                        followup_what="", followup_due="")
-    assert second.person_id == first.person_id and second.report_id is None
+                        report_narrative="", followup_what="", followup_due="")
+    assert second.person_id == first.person_id and second.report_ids == ()
     person = await people.get(world.con, KEYS, first.person_id)  # type: ignore[arg-type]
     assert person is not None
     assert person.names == (NAME, "Zyxwer Quompten") and person.facility_id == world.facility2
@@ -165,19 +166,21 @@ async def test_drafts_are_per_user(world: World) -> None:
     mine = await drafts.get(world.con, KEYS, world.operator, world.call)
     assert mine is not None and mine.body == {"note": "two"}
     assert await drafts.get(world.con, KEYS, world.other, world.call) is None
-    assert await drafts.latest(world.con, KEYS, world.other) is None
     await drafts.delete(world.con, world.other, world.call)  # not theirs: nothing happens
-    assert await drafts.latest(world.con, KEYS, world.operator) is not None
+    assert await drafts.get(world.con, KEYS, world.operator, world.call) is not None
     assert await count(world.con, "drafts") == 1
 
 
 async def test_outcome_only_intake(world: World) -> None:
-    intake_id = await service.save_outcome(world.con, world.operator, world.call, "silent")
+    intake_id = uuid.uuid4()
+    assert await intake_save.save_outcome(world.con, KEYS, world.operator,
+                                          OutcomeForm(intake_id, world.call, "silent"))
     row = await world.con.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
     assert row["outcome"] == "silent" and row["person_id"] is None
     assert row["facility_id"] == world.facility
     with pytest.raises(service.Conflict):
-        await service.save_outcome(world.con, world.operator, world.call, "hung_up")
+        await intake_save.save_outcome(world.con, KEYS, world.operator,
+                                       OutcomeForm(uuid.uuid4(), world.call, "hung_up"))
 
 
 async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
@@ -203,8 +206,7 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
 
 async def test_audit_names_fields_never_values(world: World) -> None:
     saved = await save(world)
-    assert saved.report_id is not None
-    await service.open_report(world.con, KEYS, saved.report_id, world.supervisor)
+    await service.open_report(world.con, KEYS, saved.report_ids[0], world.supervisor)
     rows = await world.con.fetch("SELECT user_id, action, entity, fields FROM audit_log")
     seen = {(r["action"], r["entity"]) for r in rows}
     assert seen == {("create", "person"), ("create", "intake"), ("create", "report"),

@@ -55,13 +55,19 @@ async def get(con: Conn, keys: KeyRing, user_id: int, call_id: uuid.UUID | None)
     return None if row is None else _draft(row, keys)
 
 
-async def latest(con: Conn, keys: KeyRing, user_id: int) -> Draft | None:
-    row = await con.fetchrow(
-        """SELECT id, call_id, body, updated_at FROM drafts WHERE user_id = $1
-           ORDER BY updated_at DESC LIMIT 1""",
-        user_id,
+async def claim(con: Conn, keys: KeyRing, user_id: int, call_id: uuid.UUID | None,
+                body: dict[str, Any]) -> Draft:
+    """The user's draft for that call; one with body is made first if there is none (two
+    tabs opening at once both get the same one)."""
+    draft_id = uuid.uuid4()
+    await con.execute(
+        """INSERT INTO drafts (id, user_id, call_id, body) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, call_id) DO NOTHING""",
+        draft_id, user_id, call_id, keys.seal_json(body, place("drafts", "body", draft_id)),
     )
-    return None if row is None else _draft(row, keys)
+    draft = await get(con, keys, user_id, call_id)
+    assert draft is not None
+    return draft
 
 
 async def delete(con: Conn, user_id: int, call_id: uuid.UUID | None) -> None:

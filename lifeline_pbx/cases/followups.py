@@ -111,6 +111,32 @@ async def create(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, form: Follow
     )
 
 
+async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> FollowUp | None:
+    """The follow-up an intake form created (at most one)."""
+    row = await con.fetchrow(f"{_SELECT} WHERE fu.intake_id = $1 ORDER BY fu.created_at LIMIT 1",
+                             intake_id)
+    return None if row is None else _follow_up(row, keys)
+
+
+def changes(old: FollowUp, form: FollowUpForm, person_id: uuid.UUID | None,
+            report_id: uuid.UUID | None) -> list[str]:
+    pairs = {"what": (old.what, form.what), "due_on": (old.due_on, form.due_on),
+             "assignee_id": (old.assignee_id, form.assignee_id),
+             "person_id": (old.person_id, person_id), "report_id": (old.report_id, report_id)}
+    return [name for name, (before, after) in pairs.items() if before != after]
+
+
+async def update(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, form: FollowUpForm, *,
+                 person_id: uuid.UUID | None, report_id: uuid.UUID | None) -> None:
+    await con.execute(
+        """UPDATE follow_ups SET what = $2, due_on = $3, assignee_id = $4, person_id = $5,
+                  report_id = $6
+           WHERE id = $1""",
+        follow_up_id, keys.seal(form.what, place("follow_ups", "what", follow_up_id)),
+        form.due_on, form.assignee_id, person_id, report_id,
+    )
+
+
 async def get(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID) -> FollowUp | None:
     row = await con.fetchrow(f"{_SELECT} WHERE fu.id = $1", follow_up_id)
     return None if row is None else _follow_up(row, keys)

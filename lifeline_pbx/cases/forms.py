@@ -7,9 +7,11 @@ FormInvalid carrying one message per bad field, keyed by the field's name.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lifeline_pbx.cases import anumber
 from lifeline_pbx.cases.fields import NARRATIVE, NOTE, PHONE, SHORT, FormData, Reader
@@ -28,6 +30,8 @@ AFFECTED = ("person", "group")
 OUTCOMES = ("silent", "hung_up", "wrong_number", "test_call")
 FOLLOW_UP_STATUSES = ("open", "done", "cancelled")
 MAX_NAMES = 20
+MAX_REPORTS = 10  # report blocks in one intake
+_NUMBERED_REPORT_FIELD = re.compile(r"report_[a-z_]+_([0-9]+)")
 
 
 class FormInvalid(LifelineError):
@@ -74,6 +78,8 @@ class ReportForm:
     housing_unit: str
     narrative: str
     partner_ids: tuple[int, ...] = ()
+    # The report block's key: the report's id, so that saving the form again updates it.
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,14 @@ class IntakeForm:
     needs: tuple[str, ...]
     needs_note: str
     family: FamilyContact | None
-    report: ReportForm | None
+    reports: tuple[ReportForm, ...]
     follow_up: FollowUpForm | None
+    # The form's key, given when it was opened: the intake's id. Saving the same form again
+    # updates that intake; repeating a submission changes nothing.
+    key: uuid.UUID = field(default_factory=uuid.uuid4)
+    voicemail_id: uuid.UUID | None = None
+    # Report blocks sent with their key but nothing typed: (report id, field to name).
+    blank_reports: tuple[tuple[uuid.UUID, str], ...] = ()
 
 
 def _finish(reader: Reader) -> None:
@@ -148,23 +160,70 @@ def read_family(reader: Reader) -> FamilyContact | None:
     return FamilyContact(name, phone, message, consent)
 
 
-def read_report(reader: Reader, choices: Choices) -> ReportForm | None:
-    category = reader.raw("report_category").strip()
-    if not category:
-        return None
-    if category not in choices.categories:
-        reader.fail("report_category", "Choose a report category from the list.")
-    severity = reader.choice("report_severity", "Severity", SEVERITIES)
-    start = reader.date("report_from", "Date (from)", not_after_today=True)
-    end = reader.date("report_to", "Date (to)", not_after_today=True)
+def report_suffix(number: int) -> str:
+    """Field names of report block n: report_category, report_category_2, ..."""
+    return "" if number == 1 else f"_{number}"
+
+
+def _report_typed(reader: Reader, choices: Choices, suffix: str, label: str
+                  ) -> tuple[str, dt.date | None, dt.date | None, str, str, tuple[int, ...]]:
+    start = reader.date(f"report_from{suffix}", f"{label}Date (from)", not_after_today=True)
+    end = reader.date(f"report_to{suffix}", f"{label}Date (to)", not_after_today=True)
     if start and end and end < start:
-        reader.fail("report_to", "The end date is before the start date.")
-    affected = reader.choice("report_affected", "Who is affected", AFFECTED, default="person")
-    unit = reader.text("report_housing_unit", "Housing unit", 100)
-    narrative = reader.text("report_narrative", "What happened", NARRATIVE, required=True,
+        reader.fail(f"report_to{suffix}", f"{label}The end date is before the start date.")
+    unit = reader.text(f"report_housing_unit{suffix}", f"{label}Housing unit", 100)
+    narrative = reader.text(f"report_narrative{suffix}", f"{label}What happened", NARRATIVE,
                             multiline=True)
-    partners = reader.idents("report_consent", "Consent to share", choices.partners)
-    return ReportForm(category, severity, start, end, affected, unit, narrative, partners)
+    partners = reader.idents(f"report_consent{suffix}", f"{label}Consent to share",
+                             choices.partners)
+    return reader.raw(f"report_category{suffix}").strip(), start, end, unit, narrative, partners
+
+
+def read_report(reader: Reader, choices: Choices, number: int = 1) -> ReportForm | None:
+    """Report block n, or None when nothing was typed in it (severity and who is affected
+    have defaults, so they alone do not make a report). A block with anything typed needs
+    a category and a narrative: it is refused rather than dropped or saved half-way."""
+    suffix = report_suffix(number)
+    label = "" if number == 1 else f"Report {number}: "
+    category, start, end, unit, narrative, partners = _report_typed(reader, choices, suffix,
+                                                                    label)
+    if not (category or start or end or unit or narrative or partners):
+        return None
+    if not category:
+        reader.fail(f"report_category{suffix}", f"{label}Choose a category for this report: "
+                    "what you typed in it is kept, and saved once it has one.")
+    elif category not in choices.categories:
+        reader.fail(f"report_category{suffix}", f"{label}Choose a report category from the "
+                                                "list.")
+    severity = reader.choice(f"report_severity{suffix}", f"{label}Severity", SEVERITIES)
+    affected = reader.choice(f"report_affected{suffix}", f"{label}Who is affected", AFFECTED,
+                             default="person")
+    if not narrative:
+        reader.fail(f"report_narrative{suffix}", f"{label}Enter what happened.")
+    key = reader.uuid(f"report_id{suffix}", f"{label}The report's key") or uuid.uuid4()
+    return ReportForm(category, severity, start, end, affected, unit, narrative, partners, key)
+
+
+def read_reports(reader: Reader, choices: Choices
+                 ) -> tuple[tuple[ReportForm, ...], tuple[tuple[uuid.UUID, str], ...]]:
+    """Every report block; and the keys of blocks sent empty (a saved report emptied)."""
+    numbers = {int(m[1]) for name in reader.data
+               if (m := _NUMBERED_REPORT_FIELD.fullmatch(name))}
+    if any(n > MAX_REPORTS or n < 2 for n in numbers):
+        reader.fail("report_category", f"At most {MAX_REPORTS} reports in one intake.")
+    found: list[ReportForm] = []
+    blank: list[tuple[uuid.UUID, str]] = []
+    for number in range(1, MAX_REPORTS + 1):
+        report = read_report(reader, choices, number)
+        key = reader.raw(f"report_id{report_suffix(number)}").strip()
+        if report is not None:
+            found.append(report)
+        elif key:
+            with contextlib.suppress(ValueError):
+                blank.append((uuid.UUID(key), f"report_narrative{report_suffix(number)}"))
+    if len({r.id for r in found}) < len(found):
+        reader.fail("report_category", "Two report blocks have the same key: reload the page.")
+    return tuple(found), tuple(blank)
 
 
 def read_follow_up(reader: Reader, choices: Choices) -> FollowUpForm | None:
@@ -193,13 +252,15 @@ def parse_intake(data: FormData, choices: Choices, today: dt.date | None = None)
     family = read_family(reader)
     if family and "family" not in needs:
         needs = (*needs, "family")
-    report = read_report(reader, choices)
-    if report and not (person and person.facility_id) and facility_id is None:
+    reports, blank = read_reports(reader, choices)
+    if reports and not (person and person.facility_id) and facility_id is None:
         reader.fail("person_facility", "Choose the facility the report is about.")
     follow_up = read_follow_up(reader, choices)
+    key = reader.uuid("intake_id", "The form's key") or uuid.uuid4()
+    voicemail_id = reader.uuid("voicemail_id", "The voicemail")
     _finish(reader)
     return IntakeForm(call_id, facility_id, language, int(triage or 0), person, needs,
-                      needs_note, family, report, follow_up)
+                      needs_note, family, reports, follow_up, key, voicemail_id, blank)
 
 
 def parse_person(data: FormData, choices: Choices, today: dt.date | None = None, *,
@@ -239,9 +300,19 @@ def parse_follow_up(data: FormData, choices: Choices,
     return follow_up
 
 
-def parse_outcome(data: FormData) -> tuple[uuid.UUID | None, str]:
+@dataclass(frozen=True)
+class OutcomeForm:
+    key: uuid.UUID  # the form's key: the outcome is saved as that intake
+    call_id: uuid.UUID | None
+    outcome: str
+    voicemail_id: uuid.UUID | None = None
+
+
+def parse_outcome(data: FormData) -> OutcomeForm:
     reader = Reader(data)
     call_id = reader.uuid("call_id", "The call")
+    voicemail_id = reader.uuid("voicemail_id", "The voicemail")
     outcome = reader.choice("outcome", "Outcome", OUTCOMES)
+    key = reader.uuid("intake_id", "The form's key") or uuid.uuid4()
     _finish(reader)
-    return call_id, outcome
+    return OutcomeForm(key, call_id, outcome, voicemail_id)

@@ -28,15 +28,105 @@ class IntakeSummary:
     operator: str
 
 
-async def insert(con: Conn, keys: KeyRing, intake_id: uuid.UUID, form: IntakeForm,
-                 person_id: uuid.UUID | None, facility_id: int | None, user_id: int) -> None:
+@dataclass(frozen=True)
+class Stored:
+    """A saved intake as its form last left it (sealed fields opened), to compare a new
+    submission of the same form against."""
+
+    id: uuid.UUID
+    call_id: uuid.UUID | None
+    user_id: int
+    person_id: uuid.UUID | None
+    facility_id: int | None
+    language: str
+    triage: int
+    outcome: str
+    needs: tuple[str, ...]
+    needs_note: str
+    family: dict[str, str] | None
+    family_consent: bool
+    created_at: dt.datetime
+
+
+def _contact(form: IntakeForm) -> dict[str, str] | None:
+    if form.family is None:
+        return None
+    return {"name": form.family.name, "phone": form.family.phone,
+            "message": form.family.message}
+
+
+def _sealed(keys: KeyRing, intake_id: uuid.UUID, form: IntakeForm
+            ) -> tuple[bytes | None, bytes | None]:
     note = (keys.seal(form.needs_note, place("intakes", "needs_note", intake_id))
             if form.needs_note else None)
-    family = None
-    if form.family is not None:
-        contact = {"name": form.family.name, "phone": form.family.phone,
-                   "message": form.family.message}
-        family = keys.seal_json(contact, place("intakes", "family_contact", intake_id))
+    contact = _contact(form)
+    family = (None if contact is None
+              else keys.seal_json(contact, place("intakes", "family_contact", intake_id)))
+    return note, family
+
+
+async def get(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> Stored | None:
+    row = await con.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
+    if row is None:
+        return None
+    note = (keys.open(row["needs_note"], place("intakes", "needs_note", intake_id))
+            if row["needs_note"] is not None else "")
+    family = (keys.open_json(row["family_contact"],
+                             place("intakes", "family_contact", intake_id))
+              if row["family_contact"] is not None else None)
+    return Stored(row["id"], row["call_id"], row["user_id"], row["person_id"],
+                  row["facility_id"], row["language"], row["triage"], row["outcome"],
+                  tuple(row["needs"]), note, family, row["family_consent"], row["created_at"])
+
+
+async def for_call(con: Conn, call_id: uuid.UUID, user_id: int) -> uuid.UUID | None:
+    """The intake this user saved for that call, if any (one per call and user)."""
+    found: uuid.UUID | None = await con.fetchval(
+        "SELECT id FROM intakes WHERE call_id = $1 AND user_id = $2", call_id, user_id)
+    return found
+
+
+def changes(old: Stored, form: IntakeForm, person_id: uuid.UUID | None,
+            facility_id: int | None) -> list[str]:
+    """The names of the intake's fields that the form changes."""
+    new = {"person_id": person_id, "facility_id": facility_id, "language": form.language,
+           "triage": form.triage, "outcome": "intake", "needs": form.needs,
+           "needs_note": form.needs_note, "family_contact": _contact(form),
+           "family_consent": form.family is not None and form.family.consent}
+    was = {"person_id": old.person_id, "facility_id": old.facility_id,
+           "language": old.language, "triage": old.triage, "outcome": old.outcome,
+           "needs": old.needs, "needs_note": old.needs_note, "family_contact": old.family,
+           "family_consent": old.family_consent}
+    return [name for name, value in new.items() if was[name] != value]
+
+
+async def update(con: Conn, keys: KeyRing, intake_id: uuid.UUID, form: IntakeForm,
+                 person_id: uuid.UUID | None, facility_id: int | None) -> None:
+    note, family = _sealed(keys, intake_id, form)
+    await con.execute(
+        """UPDATE intakes SET person_id = $2, facility_id = $3, language = $4, triage = $5,
+                  outcome = 'intake', needs = $6, needs_note = $7, family_contact = $8,
+                  family_consent = $9, updated_at = now()
+           WHERE id = $1""",
+        intake_id, person_id, facility_id, form.language, form.triage, list(form.needs),
+        note, family, form.family is not None and form.family.consent,
+    )
+
+
+async def delete_outcome(con: Conn, intake_id: uuid.UUID, user_id: int,
+                         within: dt.timedelta) -> bool:
+    """Remove a one-click outcome this user recorded recently; whether there was one."""
+    done = await con.execute(
+        """DELETE FROM intakes WHERE id = $1 AND user_id = $2 AND outcome <> 'intake'
+             AND created_at > now() - $3::interval""",
+        intake_id, user_id, within,
+    )
+    return bool(done == "DELETE 1")
+
+
+async def insert(con: Conn, keys: KeyRing, intake_id: uuid.UUID, form: IntakeForm,
+                 person_id: uuid.UUID | None, facility_id: int | None, user_id: int) -> None:
+    note, family = _sealed(keys, intake_id, form)
     await con.execute(
         """INSERT INTO intakes (id, call_id, person_id, user_id, facility_id, language, triage,
                                 outcome, needs, needs_note, family_contact, family_consent)

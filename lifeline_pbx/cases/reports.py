@@ -66,11 +66,14 @@ def _summary(r: asyncpg.Record) -> ReportSummary:
 async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm, *,
                  facility_id: int, person_id: uuid.UUID | None, intake_id: uuid.UUID | None,
                  user_id: int) -> None:
+    """A new report; one from an intake goes after the intake's other reports."""
     await con.execute(
         """INSERT INTO reports (id, intake_id, person_id, facility_id, category, severity,
                                 occurred_from, occurred_to, affected, housing_unit, narrative,
-                                created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+                                created_by, intake_position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                   CASE WHEN $2::uuid IS NOT NULL THEN 1 + (SELECT count(*) FROM reports
+                                                           WHERE intake_id = $2) END)""",
         report_id, intake_id, person_id, facility_id, form.category, form.severity,
         form.occurred_from, form.occurred_to, form.affected, form.housing_unit,
         keys.seal(form.narrative, place("reports", "narrative", report_id)), user_id,
@@ -78,6 +81,62 @@ async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportFor
     await con.executemany(
         "INSERT INTO report_consents (report_id, partner_id) VALUES ($1, $2)",
         [(report_id, partner) for partner in form.partner_ids],
+    )
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A report saved from an intake form, as that form would say it."""
+
+    form: ReportForm
+    facility_id: int
+    person_id: uuid.UUID | None
+
+
+async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> dict[uuid.UUID, Stored]:
+    rows = await con.fetch(
+        """SELECT r.*, coalesce(array_agg(rc.partner_id ORDER BY rc.partner_id)
+                                FILTER (WHERE rc.partner_id IS NOT NULL), '{}') AS partners
+           FROM reports r LEFT JOIN report_consents rc ON rc.report_id = r.id
+           WHERE r.intake_id = $1 GROUP BY r.id ORDER BY r.intake_position, r.created_at""",
+        intake_id,
+    )
+    return {r["id"]: Stored(ReportForm(
+        r["category"], r["severity"], r["occurred_from"], r["occurred_to"], r["affected"],
+        r["housing_unit"], keys.open(r["narrative"], place("reports", "narrative", r["id"])),
+        tuple(r["partners"]), r["id"]), r["facility_id"], r["person_id"]) for r in rows}
+
+
+def changes(old: Stored, new: ReportForm, facility_id: int,
+            person_id: uuid.UUID | None) -> list[str]:
+    """The names of the report's fields that the form changes (consents as a set)."""
+    was, now = old.form, new
+    pairs = {"facility": (old.facility_id, facility_id), "person_id": (old.person_id, person_id),
+             "category": (was.category, now.category), "severity": (was.severity, now.severity),
+             "occurred_from": (was.occurred_from, now.occurred_from),
+             "occurred_to": (was.occurred_to, now.occurred_to),
+             "affected": (was.affected, now.affected),
+             "housing_unit": (was.housing_unit, now.housing_unit),
+             "narrative": (was.narrative, now.narrative),
+             "consents": (set(was.partner_ids), set(now.partner_ids))}
+    return [name for name, (before, after) in pairs.items() if before != after]
+
+
+async def update(con: Conn, keys: KeyRing, form: ReportForm, *, facility_id: int,
+                 person_id: uuid.UUID | None) -> None:
+    await con.execute(
+        """UPDATE reports SET person_id = $2, facility_id = $3, category = $4, severity = $5,
+                  occurred_from = $6, occurred_to = $7, affected = $8, housing_unit = $9,
+                  narrative = $10
+           WHERE id = $1""",
+        form.id, person_id, facility_id, form.category, form.severity, form.occurred_from,
+        form.occurred_to, form.affected, form.housing_unit,
+        keys.seal(form.narrative, place("reports", "narrative", form.id)),
+    )
+    await con.execute("DELETE FROM report_consents WHERE report_id = $1", form.id)
+    await con.executemany(
+        "INSERT INTO report_consents (report_id, partner_id) VALUES ($1, $2)",
+        [(form.id, partner) for partner in form.partner_ids],
     )
 
 

@@ -11,11 +11,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import asyncpg
-
 from lifeline_pbx import audit
-from lifeline_pbx.cases import drafts, followups, intakes, people, reports
-from lifeline_pbx.cases.forms import Choices, IntakeForm, PersonForm
+from lifeline_pbx.cases import followups, intakes, people, reports
+from lifeline_pbx.cases.forms import Choices, PersonForm
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import LifelineError
@@ -58,14 +56,6 @@ class History:
     follow_ups: list[followups.FollowUp]
 
 
-@dataclass(frozen=True)
-class Saved:
-    intake_id: uuid.UUID
-    person_id: uuid.UUID | None
-    report_id: uuid.UUID | None
-    follow_up_id: uuid.UUID | None
-
-
 async def choices(con: Conn) -> Choices:
     return Choices(
         categories=frozenset(c for c, _ in await reports.categories(con)),
@@ -73,86 +63,6 @@ async def choices(con: Conn) -> Choices:
         facilities=frozenset(r["id"] for r in await con.fetch("SELECT id FROM facilities")),
         users=frozenset(r["id"] for r in await con.fetch("SELECT id FROM users WHERE enabled")),
     )
-
-
-def _filled(form: PersonForm) -> list[str]:
-    values = {"a_number": form.a_number, "names": form.names, "country": form.country,
-              "date_of_birth": form.date_of_birth, "languages": form.languages,
-              "facility_id": form.facility_id}
-    return [name for name, value in values.items() if value]
-
-
-async def _save_person(con: Conn, keys: KeyRing, form: PersonForm, user_id: int) -> uuid.UUID:
-    person = await people.find_by_a_number(con, keys, form.a_number)
-    if person is None:
-        pid = await people.create(con, keys, form, user_id)
-        await audit.record(con, user_id, "create", "person", pid, _filled(form))
-        return pid
-    changed = await people.update(con, keys, person, form, user_id)
-    if changed:
-        await audit.record(con, user_id, "update", "person", person.id, changed)
-    return person.id
-
-
-def _intake_fields(form: IntakeForm) -> list[str]:
-    values = {"call_id": form.call_id, "facility_id": form.facility_id,
-              "language": form.language, "triage": form.triage, "needs": form.needs,
-              "needs_note": form.needs_note, "family_contact": form.family,
-              "person_id": form.person}
-    return ["outcome", *(name for name, value in values.items() if value)]
-
-
-async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
-    """Person, intake, report, follow-up and audit in one transaction; the draft goes."""
-    try:
-        async with con.transaction():
-            return await _save_intake(con, keys, user_id, form)
-    except asyncpg.UniqueViolationError:
-        raise Conflict("An intake for this call is already saved.") from None
-    except asyncpg.ForeignKeyViolationError:
-        raise NotFound("The call or a chosen item no longer exists; reload the page.") from None
-
-
-async def _save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
-    person_id = None
-    if form.person is not None:
-        person_id = await _save_person(con, keys, form.person, user_id)
-    facility_id = form.facility_id or (form.person.facility_id if form.person else None)
-    intake_id = uuid.uuid4()
-    await intakes.insert(con, keys, intake_id, form, person_id, facility_id, user_id)
-    await audit.record(con, user_id, "create", "intake", intake_id, _intake_fields(form))
-    report_id = follow_up_id = None
-    if form.report is not None:
-        report_facility = (form.person.facility_id if form.person else None) or facility_id
-        assert report_facility is not None  # forms.parse_intake requires one
-        report_id = uuid.uuid4()
-        await reports.insert(con, keys, report_id, form.report, facility_id=report_facility,
-                             person_id=person_id, intake_id=intake_id, user_id=user_id)
-        await audit.record(con, user_id, "create", "report", report_id, REPORT_FIELDS)
-    if form.follow_up is not None:
-        follow_up_id = uuid.uuid4()
-        await followups.create(con, keys, follow_up_id, form.follow_up, person_id=person_id,
-                               report_id=report_id, intake_id=intake_id, user_id=user_id)
-        await audit.record(con, user_id, "create", "follow_up", follow_up_id,
-                           ("what", "due_on", "assignee_id"))
-    await drafts.delete(con, user_id, form.call_id)
-    return Saved(intake_id, person_id, report_id, follow_up_id)
-
-
-async def save_outcome(con: Conn, user_id: int, call_id: uuid.UUID | None,
-                       outcome: str) -> uuid.UUID:
-    intake_id = uuid.uuid4()
-    try:
-        async with con.transaction():
-            await intakes.insert_outcome(con, intake_id, call_id, outcome, user_id)
-            await audit.record(con, user_id, "create", "intake", intake_id,
-                               ("call_id", "outcome"))
-            await drafts.delete(con, user_id, call_id)
-    except asyncpg.UniqueViolationError:
-        raise Conflict("An intake for this call is already saved.") from None
-    except asyncpg.ForeignKeyViolationError:
-        raise NotFound("That call is not known.") from None
-    return intake_id
 
 
 async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int) -> History:

@@ -8,13 +8,23 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, drafts, forms, pages, reports, service
-from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query
+from lifeline_pbx.cases import (
+    anumber,
+    binding,
+    drafts,
+    forms,
+    intake_save,
+    pages,
+    reports,
+    service,
+)
+from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query, status_of
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require, wants_json
 from lifeline_pbx.web.bodies import form_data, json_object
@@ -44,18 +54,41 @@ async def intake_context(con: Conn) -> dict[str, Any]:
         "severities": forms.SEVERITIES,
         "outcomes": OUTCOME_LABELS,
         "intake_values": {},
-        "intake_consents": [],
+        "intake_consents": {},
         "intake_errors": {},
+        "intake_binding": binding_text(binding.STANDALONE),
+        "max_reports": forms.MAX_REPORTS,
     }
 
 
 @require("operator")
 async def intake_page(request: web.Request) -> web.StreamResponse:
-    """The intake form on its own page (without the console), e.g. after a call."""
+    """The intake form on its own page (without the console): standalone, or for the
+    voicemail named in the address. Never bound to an earlier call."""
+    user = current_user(request)
+    voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with pool(request).acquire() as con:
+        try:
+            bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
+                                          voicemail_id)
+        except service.CaseError as e:
+            raise case_error(e) from None
         context = await intake_context(con)
-    context["intake_values"] = prefill(request.query, context)
+    values = prefill(request.query, context)
+    if bound.voicemail_id is not None:
+        values.update(prefill({"facility_id": str(bound.facility_id or ""),
+                               "language": bound.language}, context),
+                      voicemail_id=str(bound.voicemail_id), call_id=str(bound.call_id))
+    context.update(intake_values={**values, "intake_id": str(uuid.uuid4())},
+                   intake_binding=binding_text(bound))
     return render(request, "cases/intake_page.html", **context)
+
+
+def binding_text(bound: binding.Binding) -> str:
+    when = f" at {bound.at:%Y-%m-%d %H:%M} UTC" if bound.at else ""
+    return {"call": f"Intake for your call{when}.",
+            "voicemail": f"Intake for the voicemail left{when}.",
+            "standalone": "Standalone intake: not linked to any call."}[bound.kind]
 
 
 def prefill(params: Mapping[str, str], context: dict[str, Any]) -> dict[str, str]:
@@ -69,44 +102,100 @@ def prefill(params: Mapping[str, str], context: dict[str, Any]) -> dict[str, str
 
 
 @require("operator")
+async def open_intake(request: web.Request) -> web.StreamResponse:
+    """Bind a form: ?call_id= (a call put through to you), ?voicemail=, or neither
+    (standalone). Answers the form's key and the fields to show."""
+    user = current_user(request)
+    call_id = _uuid(query(request, "call_id"), "The call")
+    voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
+    async with pool(request).acquire() as con:
+        try:
+            bound = await binding.resolve(con, user.id, user.at_least("supervisor"), call_id,
+                                          voicemail_id)
+            key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
+        except service.CaseError as e:
+            return _refused(e)
+    return web.json_response({
+        "intake_id": str(key), "kind": bound.kind, "saved": saved, "fields": fields,
+        "call_id": str(bound.call_id or ""), "voicemail_id": str(bound.voicemail_id or ""),
+        "facility_id": bound.facility_id, "language": bound.language,
+        "binding": binding_text(bound)})
+
+
+def _refused(error: service.CaseError) -> web.Response:
+    return web.json_response({"ok": False, "error": str(error),
+                              "errors": {"_form": str(error)}}, status=status_of(error))
+
+
+async def _bound(con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
+                 voicemail_id: uuid.UUID | None) -> uuid.UUID | None:
+    bound = await binding.resolve(con, user.id, user.at_least("supervisor"), call_id,
+                                  voicemail_id)
+    return bound.call_id
+
+
+@require("operator")
 async def save_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     data = await form_data(request)
     async with pool(request).acquire() as con:
         try:
             form = forms.parse_intake(data, await service.choices(con))
-            saved = await service.save_intake(con, keys(request), user.id, form)
+            form = replace(form, call_id=await _bound(con, user, form.call_id,
+                                                      form.voicemail_id))
+            saved = await intake_save.save_intake(con, keys(request), user.id, form)
         except forms.FormInvalid as e:
             context = await intake_context(con)
+            consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
             context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
-                           intake_consents=data.getall("report_consent", []),
-                           intake_errors=e.errors)
+                           intake_consents=consents, intake_errors=e.errors)
             return invalid(request, e.errors, "cases/intake_page.html", **context)
         except service.CaseError as e:
             if wants_json(request):
-                status = 404 if isinstance(e, service.NotFound) else 409
-                return web.json_response({"ok": False, "errors": {"_form": str(e)}},
-                                         status=status)
+                return _refused(e)
             raise case_error(e) from None
-    log.info("intake saved intake_id=%s user_id=%d report=%s follow_up=%s", saved.intake_id,
-             user.id, saved.report_id is not None, saved.follow_up_id is not None)
-    return ok(request, {"intake_id": str(saved.intake_id)}, "/console")
+    log.info("intake saved intake_id=%s user_id=%d reports=%d follow_up=%s changed=%s",
+             saved.intake_id, user.id, len(saved.report_ids), saved.follow_up_id is not None,
+             saved.changed)
+    return ok(request, {"intake_id": str(saved.intake_id), "changed": saved.changed},
+              "/console")
 
 
 @require("operator")
 async def save_outcome(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     try:
-        call_id, outcome = forms.parse_outcome(await form_data(request))
+        form = forms.parse_outcome(await form_data(request))
         async with pool(request).acquire() as con:
-            intake_id = await service.save_outcome(con, user.id, call_id, outcome)
+            form = replace(form, call_id=await _bound(con, user, form.call_id,
+                                                      form.voicemail_id))
+            changed = await intake_save.save_outcome(con, keys(request), user.id, form)
     except forms.FormInvalid as e:
         return web.json_response({"ok": False, "errors": e.errors}, status=422)
     except service.CaseError as e:
+        if wants_json(request):
+            return _refused(e)
         raise case_error(e) from None
-    log.info("call outcome saved intake_id=%s outcome=%s user_id=%d", intake_id, outcome,
-             user.id)
-    return ok(request, {"intake_id": str(intake_id)}, "/console")
+    log.info("call outcome saved intake_id=%s outcome=%s user_id=%d changed=%s", form.key,
+             form.outcome, user.id, changed)
+    return ok(request, {"intake_id": str(form.key), "changed": changed}, "/console")
+
+
+@require("operator")
+async def undo_outcome(request: web.Request) -> web.StreamResponse:
+    """Undo a one-click outcome (wrap-up): the intake it made goes; the audit log keeps both."""
+    user = current_user(request)
+    intake_id = _uuid((await form_data(request)).get("intake_id"), "The outcome")
+    if intake_id is None:
+        return web.json_response({"ok": False, "errors": {"intake_id": "Which outcome?"}},
+                                 status=422)
+    async with pool(request).acquire() as con:
+        try:
+            await intake_save.undo_outcome(con, user.id, intake_id)
+        except service.CaseError as e:
+            return _refused(e)
+    log.info("call outcome undone intake_id=%s user_id=%d", intake_id, user.id)
+    return web.json_response({"ok": True, "intake_id": str(intake_id)})
 
 
 def _draft_fields(raw: object) -> dict[str, str | list[str]]:
@@ -126,13 +215,17 @@ def _draft_fields(raw: object) -> dict[str, str | list[str]]:
     return fields
 
 
-def _call_id(value: object) -> uuid.UUID | None:
+def _uuid(value: object, label: str) -> uuid.UUID | None:
     if value in (None, ""):
         return None
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise web.HTTPUnprocessableEntity(text="The call id is not valid.") from None
+        raise web.HTTPUnprocessableEntity(text=f"{label} is not valid.") from None
+
+
+def _call_id(value: object) -> uuid.UUID | None:
+    return _uuid(value, "The call id")
 
 
 @require("operator")
@@ -151,14 +244,12 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
 
 @require("operator")
 async def get_draft(request: web.Request) -> web.StreamResponse:
-    """The signed-in user's own draft for a call (or their latest); never anyone else's."""
+    """The signed-in user's own draft for a call (none named: their standalone draft);
+    never anyone else's, and never another call's."""
     user = current_user(request)
     async with pool(request).acquire() as con:
-        if "call_id" in request.query:
-            draft = await drafts.get(con, keys(request), user.id,
-                                     _call_id(query(request, "call_id")))
-        else:
-            draft = await drafts.latest(con, keys(request), user.id)
+        draft = await drafts.get(con, keys(request), user.id,
+                                 _call_id(query(request, "call_id")))
     if draft is None:
         return web.json_response({"draft": None})
     return web.json_response({"draft": {
@@ -202,7 +293,9 @@ async def lookup(request: web.Request) -> web.StreamResponse:
 def routes(app: web.Application) -> None:
     app.router.add_get("/intake", intake_page, name="intake")
     app.router.add_post("/intakes", save_intake, name="intake-save")
+    app.router.add_get("/intakes/open", open_intake, name="intake-open")
     app.router.add_post("/intakes/outcome", save_outcome, name="intake-outcome")
+    app.router.add_post("/intakes/undo", undo_outcome, name="intake-undo")
     app.router.add_get("/drafts", get_draft, name="drafts")
     app.router.add_post("/drafts", save_draft, name="draft-save")
     app.router.add_get("/people/lookup", lookup, name="people-lookup")

@@ -51,6 +51,10 @@ def case_error(error: CaseError) -> web.HTTPException:
     return web.HTTPBadRequest(text=str(error))
 
 
+def status_of(error: CaseError) -> int:
+    return case_error(error).status
+
+
 def invalid(request: web.Request, errors: dict[str, str], template: str,
             **context: Any) -> web.Response:
     """422: as JSON for scripts, else the page again with the messages and typed values."""

@@ -185,7 +185,9 @@
   // Saved while still talking: when the caller hangs up there is nothing left to write,
   // so the wrap-up the engine starts then is ended at once (see onMessage).
   let savedDuringCall = null;
+  // A one-click outcome leaves the wrap-up running: it can be undone until then.
   document.addEventListener("lifeline:intake-saved", (event) => {
+    if (event.detail && event.detail.outcome) { return; }
     const saved = event.detail && event.detail.call_id;
     if (call && !ended && saved === call.call_id) { savedDuringCall = saved; return; }
     if (call && ended) { call = null; renderCall(); }

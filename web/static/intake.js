@@ -1,19 +1,37 @@
-// The intake form: filled from the screen pop, saved as a draft as the operator types,
-// the repeat caller's history on a valid A-number, and saving (or a one-click outcome).
+// The intake form. It is bound when opened (GET /intakes/open): to the call the console
+// announces, to the voicemail named on the page, or to nothing (a standalone intake); the
+// server answers the form's key (the intake's id) and what to show (a draft, or the saved
+// intake). Drafts are kept as the operator types; saving keeps the form, so a later save
+// updates the same intake. Report blocks can be added. One-click outcomes ask before
+// setting typed work aside, and can be undone.
 // Listens on document for `lifeline:call` and `lifeline:call-ended` (console.js);
-// dispatches `lifeline:intake-saved` after a save. No inline scripts (CSP).
+// dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome). No inline
+// scripts (CSP).
 (function () {
   "use strict";
   const form = document.getElementById("intake-form");
   if (!form) return;
-  const statusEl = document.getElementById("intake-status");
-  const historyEl = document.getElementById("person-history");
-  const aNumber = document.getElementById("a-number");
+  const $ = (id) => document.getElementById(id);
+  const statusEl = $("intake-status");
+  const bindingEl = $("intake-binding");
+  const historyEl = $("person-history");
+  const aNumber = $("a-number");
+  const blocks = $("report-blocks");
+  const template = $("report-template");
+  const addButton = $("report-add");
+  const saveButton = $("intake-save");
+  const MAX_REPORTS = Number(addButton.dataset.max);
+  const NUMBERED = /^report_[a-z_]+_([0-9]+)$/;
   const DRAFT_DELAY_MS = 1000;
   let draftTimer = null;
   let lookupTimer = null;
   let lastLookup = "";
   let draftInFlight = Promise.resolve();
+  let baseline = {};        // the form as bound, before anything was typed
+  let opening = 0;          // the latest bind; an older answer is ignored
+  let saving = false;
+  let pendingOutcome = null;
+  let lastOutcome = null;   // {key, label, snapshot} until undone or the form is rebound
 
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -22,19 +40,32 @@
 
   function callId() { return form.elements.call_id.value; }
 
+  // A random (version 4) id; crypto.randomUUID needs a secure context, this does not.
+  function newKey() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
   function setStatus(text, kind) {
     statusEl.textContent = text;
     statusEl.className = "intake-status" + (kind ? " " + kind : "");
   }
 
+  function isField(el) {
+    return el.name && el.name !== "csrf_token" && el.type !== "button" && el.type !== "submit";
+  }
+
   function fields() {
     const out = {};
     for (const el of form.elements) {
-      if (!el.name || el.name === "csrf_token" || el.type === "button" || el.type === "submit") continue;
+      if (!isField(el)) continue;
       if (el.type === "checkbox") {
-        if (el.name === "report_consent") {
-          out.report_consent = out.report_consent || [];
-          if (el.checked) out.report_consent.push(el.value);
+        if (el.name.startsWith("report_consent")) {
+          out[el.name] = out[el.name] || [];
+          if (el.checked) out[el.name].push(el.value);
         } else if (el.checked) {
           out[el.name] = "on";
         }
@@ -46,8 +77,14 @@
   }
 
   function fill(values) {
+    let wanted = 1;
+    for (const name of Object.keys(values)) {
+      const m = NUMBERED.exec(name);
+      if (m) wanted = Math.max(wanted, Math.min(Number(m[1]), MAX_REPORTS));
+    }
+    while (blockCount() < wanted) addBlock();
     for (const el of form.elements) {
-      if (!el.name || el.name === "csrf_token" || el.type === "button" || el.type === "submit") continue;
+      if (!isField(el)) continue;
       const value = values[el.name];
       if (el.type === "checkbox") {
         el.checked = Array.isArray(value) ? value.includes(el.value) : Boolean(value);
@@ -55,6 +92,30 @@
         el.value = value;
       }
     }
+  }
+
+  // What the operator typed since the form was bound (a new report block's key is not typing).
+  function typed() {
+    const now = fields();
+    return Object.keys(now).filter((name) => !name.startsWith("report_id") &&
+      JSON.stringify(now[name]) !== JSON.stringify(baseline[name] === undefined ? "" : baseline[name]) &&
+      !(Array.isArray(now[name]) && now[name].length === 0 && baseline[name] === undefined));
+  }
+
+  function blockCount() { return blocks.querySelectorAll(".report-block").length; }
+
+  function addBlock() {
+    const n = blockCount() + 1;
+    if (n > MAX_REPORTS) return null;
+    // The template is the server's own markup (no typed text in it).
+    blocks.insertAdjacentHTML("beforeend", template.innerHTML.replaceAll("__N__", String(n)));
+    const block = blocks.lastElementChild;
+    block.querySelector('input[type="hidden"]').value = newKey();
+    for (const el of block.querySelectorAll("[name]")) {
+      if (!(el.name in baseline)) baseline[el.name] = el.type === "checkbox" ? [] : el.value;
+    }
+    addButton.disabled = n >= MAX_REPORTS;
+    return block;
   }
 
   function clearErrors() {
@@ -103,36 +164,20 @@
     draftTimer = setTimeout(() => { draftInFlight = saveDraft(); }, DRAFT_DELAY_MS);
   }
 
-  // Before saving: no draft may land after the save (it would outlive the intake).
+  // Before saving or rebinding: no draft may land after it (it would outlive the intake,
+  // or be filed under the next call).
   async function settleDrafts() {
-    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
+    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; draftInFlight = saveDraft(); }
     await draftInFlight;
-  }
-
-  async function loadDraft(id) {
-    const url = id ? "/drafts?call_id=" + encodeURIComponent(id) : "/drafts";
-    try {
-      const response = await fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" });
-      if (!response.ok) return false;
-      const data = await response.json();
-      if (!data.draft) return false;
-      fill(data.draft.fields || {});
-      if (data.draft.call_id) form.elements.call_id.value = data.draft.call_id;
-      setStatus("Draft restored", "");
-      lookupSoon();
-      return true;
-    } catch (e) {
-      return false;
-    }
   }
 
   async function lookup() {
     lookupTimer = null;
-    const typed = aNumber.value.trim();
-    if (typed === lastLookup) return;
-    lastLookup = typed;
-    if ((typed.match(/[0-9]/g) || []).length < 8) { historyEl.textContent = ""; return; }
-    const url = "/people/lookup?a_number=" + encodeURIComponent(typed) +
+    const typedNumber = aNumber.value.trim();
+    if (typedNumber === lastLookup) return;
+    lastLookup = typedNumber;
+    if ((typedNumber.match(/[0-9]/g) || []).length < 8) { historyEl.textContent = ""; return; }
+    const url = "/people/lookup?a_number=" + encodeURIComponent(typedNumber) +
       "&call_id=" + encodeURIComponent(callId());
     try {
       const response = await fetch(url, { credentials: "same-origin" });
@@ -154,10 +199,18 @@
 
   function resetForm() {
     form.reset();
+    for (const block of blocks.querySelectorAll(".report-block")) {
+      if (block.dataset.report !== "1") block.remove();
+    }
+    addButton.disabled = false;
     for (const el of form.querySelectorAll('input[type="hidden"]:not([name="csrf_token"])')) el.value = "";
     clearErrors();
     historyEl.textContent = "";
     lastLookup = "";
+    $("outcome-confirm").hidden = true;
+    $("outcome-done").hidden = true;
+    pendingOutcome = null;
+    lastOutcome = null;
   }
 
   function selectIfPresent(select, value) {
@@ -166,63 +219,161 @@
     if ([...select.options].some((o) => o.value === v)) select.value = v;
   }
 
-  function saved(data) {
+  // Bind the form: query is "call_id=…", "voicemail=…" or "" (standalone); hints are what
+  // the screen pop knows (triage).
+  async function bind(query, hints) {
+    const mine = ++opening;
+    await settleDrafts();
+    if (mine !== opening) return;
+    resetForm();
+    setStatus("Opening…", "");
+    let data;
+    try {
+      const response = await fetch("/intakes/open?" + query,
+        { headers: { "Accept": "application/json" }, credentials: "same-origin" });
+      data = await response.json();
+      if (!response.ok) throw new Error(data.error || response.statusText);
+    } catch (e) {
+      if (mine !== opening) return;
+      form.elements.intake_id.value = newKey();
+      setStatus("Could not open the form (" + e.message + "). What you type is kept on this page; reload to try again.", "error");
+      return;
+    }
+    if (mine !== opening) return;
+    form.elements.intake_id.value = data.intake_id;
+    form.elements.call_id.value = data.call_id;
+    form.elements.voicemail_id.value = data.voicemail_id;
+    const facility = data.facility_id || (hints && hints.facility_id) || "";
+    form.elements.facility_id.value = facility;
+    if (hints && /^[0-3]$/.test(String(hints.triage))) form.elements.triage.value = String(hints.triage);
+    selectIfPresent(form.elements.person_facility, facility);
+    selectIfPresent(form.elements.language, data.language || (hints && hints.language));
+    form.elements.report_id.value = newKey();
+    baseline = fields();
+    fill(data.fields || {});
+    bindingEl.textContent = data.binding + (data.saved ? " Saved: saving again updates it." : "");
+    const restored = Object.keys(data.fields || {}).length > 1;
+    setStatus(restored ? (data.saved ? "Saved intake opened" : "Draft restored") : "", "");
+    if (restored) lookupSoon();
+  }
+
+  function saved(data, outcome) {
     if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
     const id = callId();
-    resetForm();
-    setStatus("Saved", "saved");
     document.dispatchEvent(new CustomEvent("lifeline:intake-saved",
-      { detail: { intake_id: data.intake_id, call_id: id } }));
+      { detail: { intake_id: data.intake_id, call_id: id, outcome: outcome || null } }));
   }
 
   async function submit(event) {
     event.preventDefault();
+    if (saving) return;  // one save at a time; a repeat would change nothing anyway
+    saving = true;
+    saveButton.disabled = true;
     setStatus("Saving…", "");
-    await settleDrafts();
-    let response;
     try {
-      response = await send("POST", "/intakes", new FormData(form), false);
-    } catch (e) {
-      setStatus("Not saved: connection lost. Your draft is kept; try again.", "error");
-      return;
+      await settleDrafts();
+      let response;
+      try {
+        response = await send("POST", "/intakes", new FormData(form), false);
+      } catch (e) {
+        setStatus("Not saved: connection lost. Your draft is kept; save again (it will not be saved twice).", "error");
+        return;
+      }
+      const data = await response.json().catch(() => ({}));
+      if (response.ok && data.ok) {
+        clearErrors();
+        $("outcome-done").hidden = true;
+        lastOutcome = null;
+        setStatus("Saved", "saved");
+        const when = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
+          " Saved at " + when + ": saving again updates it.";
+        saved(data, null);
+        return;
+      }
+      if (data.errors) { showErrors(data.errors); return; }
+      setStatus("Not saved: " + (data.error || response.statusText), "error");
+    } finally {
+      saving = false;
+      saveButton.disabled = false;
     }
-    const data = await response.json().catch(() => ({}));
-    if (response.ok && data.ok) { saved(data); return; }
-    if (data.errors) { showErrors(data.errors); return; }
-    setStatus("Not saved: " + (data.error || response.statusText), "error");
   }
 
-  async function outcome(event) {
-    const code = event.currentTarget.dataset.outcome;
+  function outcome(event) {
+    const button = event.currentTarget;
+    const changed = typed();
+    if (changed.length === 0) { recordOutcome(button.dataset.outcome, button.dataset.label); return; }
+    pendingOutcome = { code: button.dataset.outcome, label: button.dataset.label };
+    $("outcome-confirm-text").textContent = "You have typed in this form (" + changed.length +
+      " field" + (changed.length === 1 ? "" : "s") + "). Record \u201c" + button.dataset.label +
+      "\u201d instead? The form is set aside, and you can undo.";
+    $("outcome-confirm").hidden = false;
+    $("outcome-confirm-no").focus();
+  }
+
+  async function recordOutcome(code, label) {
+    $("outcome-confirm").hidden = true;
     setStatus("Saving…", "");
     await settleDrafts();
+    const key = form.elements.intake_id.value;
+    const snapshot = fields();
     try {
-      const response = await send("POST", "/intakes/outcome", { call_id: callId(), outcome: code }, true);
+      const response = await send("POST", "/intakes/outcome", { intake_id: key, call_id: callId(),
+        voicemail_id: form.elements.voicemail_id.value, outcome: code }, true);
       const data = await response.json().catch(() => ({}));
-      if (response.ok && data.ok) { saved(data); return; }
-      setStatus("Not saved: " + (data.error || Object.values(data.errors || {}).join(" ") || response.statusText), "error");
+      if (!(response.ok && data.ok)) {
+        setStatus("Not saved: " + (data.error || Object.values(data.errors || {}).join(" ") || response.statusText), "error");
+        return;
+      }
+      clearErrors();
+      fill(baseline);
+      for (const block of blocks.querySelectorAll(".report-block")) {
+        if (block.dataset.report !== "1") block.remove();
+      }
+      addButton.disabled = false;
+      historyEl.textContent = "";
+      lastLookup = "";
+      lastOutcome = { key: key, label: label, snapshot: snapshot };
+      $("outcome-done-text").textContent = "Recorded: " + label + ".";
+      $("outcome-done").hidden = false;
+      setStatus("Saved", "saved");
+      saved(data, code);
     } catch (e) {
       setStatus("Not saved: connection lost. Try again.", "error");
     }
   }
 
+  async function undoOutcome() {
+    if (!lastOutcome) return;
+    const undone = lastOutcome;
+    try {
+      const response = await send("POST", "/intakes/undo", { intake_id: undone.key }, true);
+      const data = await response.json().catch(() => ({}));
+      if (!(response.ok && data.ok)) {
+        setStatus("Not undone: " + (data.error || response.statusText), "error");
+        return;
+      }
+    } catch (e) {
+      setStatus("Not undone: connection lost. Try again.", "error");
+      return;
+    }
+    lastOutcome = null;
+    $("outcome-done").hidden = true;
+    fill(undone.snapshot);
+    setStatus("Undone: " + undone.label + " is not recorded; the form is back as you left it.", "");
+    lookupSoon();
+    draftSoon();
+  }
+
   async function onCall(event) {
     const d = event.detail || {};
     if (d.call_id && d.call_id === callId()) return;  // the same call again
-    if (draftTimer) { clearTimeout(draftTimer); await saveDraft(); }
-    resetForm();
-    setStatus("", "");
-    form.elements.call_id.value = d.call_id || "";
-    form.elements.facility_id.value = d.facility_id || "";
-    if (/^[0-3]$/.test(String(d.triage))) form.elements.triage.value = String(d.triage);
-    selectIfPresent(form.elements.person_facility, d.facility_id);
-    selectIfPresent(form.elements.language, d.language);
-    if (d.call_id) await loadDraft(d.call_id);
+    await bind("call_id=" + encodeURIComponent(d.call_id || ""), d);
   }
 
   function onCallEnded() {
     if (draftTimer) { clearTimeout(draftTimer); }
-    saveDraft();  // wrap-up: the form stays; what is typed is kept
+    draftInFlight = saveDraft();  // wrap-up: the form stays; what is typed is kept
   }
 
   form.addEventListener("input", draftSoon);
@@ -230,10 +381,30 @@
   form.addEventListener("submit", submit);
   aNumber.addEventListener("input", lookupSoon);
   aNumber.addEventListener("change", lookupSoon);
+  addButton.addEventListener("click", () => {
+    const block = addBlock();
+    if (block) block.querySelector("select").focus();
+  });
   for (const button of form.querySelectorAll("button[data-outcome]")) {
     button.addEventListener("click", outcome);
   }
+  $("outcome-confirm-yes").addEventListener("click", () => {
+    if (pendingOutcome) recordOutcome(pendingOutcome.code, pendingOutcome.label);
+    pendingOutcome = null;
+  });
+  $("outcome-confirm-no").addEventListener("click", () => {
+    pendingOutcome = null;
+    $("outcome-confirm").hidden = true;
+    setStatus("Nothing recorded; the form is kept.", "");
+  });
+  $("outcome-undo").addEventListener("click", undoOutcome);
   document.addEventListener("lifeline:call", onCall);
   document.addEventListener("lifeline:call-ended", onCallEnded);
-  if (!statusEl.textContent.trim()) loadDraft(callId());  // work survives a reload
+  if (statusEl.textContent.trim()) {
+    baseline = {};  // the server sent the form back refused: keep it exactly as typed
+  } else if (form.elements.voicemail_id.value) {
+    bind("voicemail=" + encodeURIComponent(form.elements.voicemail_id.value), null);
+  } else {  // standalone; the address may hint the facility and language
+    bind("", { facility_id: form.elements.facility_id.value, language: form.elements.language.value });
+  }
 }());

@@ -1,0 +1,94 @@
+"""What an intake form is bound to, decided when it is opened: the call put through to this
+operator's phone, a voicemail, or nothing (a standalone intake). Never whatever draft
+was open last. A save is checked against the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lifeline_pbx import audit
+from lifeline_pbx.cases import drafts, intakes, reopen
+from lifeline_pbx.cases.service import Forbidden, NotFound
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.db import Conn
+
+Kind = Literal["call", "voicemail", "standalone"]
+NOT_YOUR_CALL = ("This call was not put through to your phone: an intake can be written "
+                 "only for your own calls. Start a standalone intake instead.")
+
+
+@dataclass(frozen=True)
+class Binding:
+    kind: Kind
+    call_id: uuid.UUID | None = None
+    voicemail_id: uuid.UUID | None = None
+    facility_id: int | None = None
+    language: str = ""
+    at: dt.datetime | None = None  # when the call came in or the voicemail was left
+
+
+STANDALONE = Binding("standalone")
+
+
+async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID | None,
+                  voicemail_id: uuid.UUID | None) -> Binding:
+    if voicemail_id is not None:
+        if not supervisor:
+            raise Forbidden("Intakes from voicemails are written by supervisors.")
+        vm = await con.fetchrow(
+            "SELECT call_id, facility_id, language, created_at FROM voicemails WHERE id = $1",
+            voicemail_id)
+        if vm is None:
+            raise NotFound("No such voicemail.")
+        if call_id is not None and call_id != vm["call_id"]:
+            raise Forbidden("This form was opened for another call: reload the page.")
+        return Binding("voicemail", vm["call_id"], voicemail_id, vm["facility_id"],
+                       vm["language"], vm["created_at"])
+    if call_id is None:
+        return STANDALONE
+    call = await con.fetchrow(
+        """SELECT c.facility_id, coalesce(c.language, '') AS language, c.started_at
+           FROM calls c JOIN users u ON u.operator_id = c.operator_id
+           WHERE c.id = $1 AND u.id = $2""",
+        call_id, user_id)
+    if call is None:
+        raise Forbidden(NOT_YOUR_CALL)
+    return Binding("call", call_id, None, call["facility_id"], call["language"],
+                   call["started_at"])
+
+
+def _typed(body: dict[str, Any]) -> bool:
+    return any(value for name, value in body.items() if name != "intake_id")
+
+
+async def open_form(con: Conn, keys: KeyRing, user_id: int,
+                    bound: Binding) -> tuple[uuid.UUID, bool, dict[str, Any]]:
+    """The form's key, whether an intake is saved under it, and the fields to show: the
+    operator's draft if they typed since, else what was saved, else nothing. The key is
+    kept in the draft so that a second tab on the same call gets the same one."""
+    async with con.transaction():
+        saved = (await intakes.for_call(con, bound.call_id, user_id)
+                 if bound.call_id is not None else None)
+        draft = await drafts.claim(con, keys, user_id, bound.call_id,
+                                   {"intake_id": str(saved or uuid.uuid4())})
+        key = saved or _key(draft.body) or uuid.uuid4()
+        fields: dict[str, Any] = {}
+        if _typed(draft.body):
+            fields = draft.body
+        elif saved is not None:
+            fields, shown = await reopen.form_values(con, keys, saved)
+            for entity, entity_id, names in shown:
+                await audit.record(con, user_id, "view", entity, entity_id, names)
+        is_saved = saved is not None or await intakes.get(con, keys, key) is not None
+    return key, is_saved, {**fields, "intake_id": str(key)}
+
+
+def _key(body: dict[str, Any]) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(body.get("intake_id", "")))
+    except ValueError:
+        return None

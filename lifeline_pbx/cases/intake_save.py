@@ -1,0 +1,229 @@
+"""Saving an intake form, each save one transaction with its audit entries.
+
+The form's key (given when it was opened) is the intake's id. The first save creates the
+intake; a later save of the same form (during the call, then after it) updates it and
+audits only what changed; the same submission repeated (double click, retry, a second
+tab) changes nothing and answers as the first did. A different form for a call that
+already has this user's intake is refused. A saved report, follow-up or A-number is never
+emptied by a later save: that is refused with the field named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx import audit
+from lifeline_pbx.cases import drafts, followups, intakes, people, reports
+from lifeline_pbx.cases.forms import FormInvalid, IntakeForm, OutcomeForm, PersonForm
+from lifeline_pbx.cases.service import REPORT_FIELDS, Conflict, NotFound
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.db import Conn
+
+UNDO_WINDOW = dt.timedelta(minutes=30)  # a one-click outcome can be undone this long
+SECOND_FORM = ("This call already has an intake, saved from another form (another tab or "
+               "window, or a one-click outcome). Nothing was saved from this form and what you "
+               "typed is still here: copy what is missing, reload the page (it opens the saved "
+               "intake) and add it there.")
+OTHER_INTAKE = "This form belongs to another intake or call: reload the page to start again."
+KEEP_A_NUMBER = ("This intake was saved with an A-number: type it again (or the right one) "
+                 "rather than clearing it.")
+KEEP_REPORT = ("This report is already saved and is not removed by clearing it: type it "
+               "again, or ask a supervisor to correct it.")
+KEEP_FOLLOW_UP = ("The follow-up is already saved: type it again, or mark it done or "
+                  "cancelled on the Follow-ups page.")
+
+
+@dataclass(frozen=True)
+class Saved:
+    intake_id: uuid.UUID
+    person_id: uuid.UUID | None
+    report_ids: tuple[uuid.UUID, ...]
+    follow_up_id: uuid.UUID | None
+    changed: bool  # False: the same submission again, nothing written
+
+
+async def _lock(con: Conn, key: uuid.UUID) -> None:
+    """Saves of one form take turns (a double click sends two at once)."""
+    await con.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", str(key))
+
+
+def _conflict(error: asyncpg.UniqueViolationError) -> Conflict:
+    if error.constraint_name == "intakes_one_per_call":
+        return Conflict(SECOND_FORM)
+    return Conflict(OTHER_INTAKE)
+
+
+async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
+    try:
+        async with con.transaction():
+            await _lock(con, form.key)
+            old = await intakes.get(con, keys, form.key)
+            if old is None:
+                return await _create(con, keys, user_id, form)
+            if old.user_id != user_id or old.call_id != form.call_id:
+                raise Conflict(OTHER_INTAKE)
+            return await _update(con, keys, user_id, form, old)
+    except asyncpg.UniqueViolationError as e:
+        raise _conflict(e) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("The call or a chosen item no longer exists; reload the page.") from None
+
+
+def _filled(form: PersonForm) -> list[str]:
+    values = {"a_number": form.a_number, "names": form.names, "country": form.country,
+              "date_of_birth": form.date_of_birth, "languages": form.languages,
+              "facility_id": form.facility_id}
+    return [name for name, value in values.items() if value]
+
+
+async def _save_person(con: Conn, keys: KeyRing, form: PersonForm | None,
+                       user_id: int) -> uuid.UUID | None:
+    if form is None:
+        return None
+    person = await people.find_by_a_number(con, keys, form.a_number)
+    if person is None:
+        pid = await people.create(con, keys, form, user_id)
+        await audit.record(con, user_id, "create", "person", pid, _filled(form))
+        return pid
+    changed = await people.update(con, keys, person, form, user_id)
+    if changed:
+        await audit.record(con, user_id, "update", "person", person.id, changed)
+    return person.id
+
+
+def _facilities(form: IntakeForm) -> tuple[int | None, int | None]:
+    """The intake's facility, and the one its reports are about."""
+    facility_id = form.facility_id or (form.person.facility_id if form.person else None)
+    return facility_id, (form.person.facility_id if form.person else None) or facility_id
+
+
+def _intake_fields(form: IntakeForm) -> list[str]:
+    values = {"call_id": form.call_id, "facility_id": form.facility_id,
+              "language": form.language, "triage": form.triage, "needs": form.needs,
+              "needs_note": form.needs_note, "family_contact": form.family,
+              "person_id": form.person}
+    return ["outcome", *(name for name, value in values.items() if value)]
+
+
+async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
+    if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
+        raise Conflict(SECOND_FORM)
+    person_id = await _save_person(con, keys, form.person, user_id)
+    facility_id, report_facility = _facilities(form)
+    await intakes.insert(con, keys, form.key, form, person_id, facility_id, user_id)
+    await audit.record(con, user_id, "create", "intake", form.key, _intake_fields(form))
+    for report in form.reports:
+        assert report_facility is not None  # forms.parse_intake requires one
+        await reports.insert(con, keys, report.id, report, facility_id=report_facility,
+                             person_id=person_id, intake_id=form.key, user_id=user_id)
+        await audit.record(con, user_id, "create", "report", report.id, REPORT_FIELDS)
+    report_ids = tuple(r.id for r in form.reports)
+    follow_up_id = None
+    if form.follow_up is not None:
+        follow_up_id = uuid.uuid4()
+        await followups.create(con, keys, follow_up_id, form.follow_up, person_id=person_id,
+                               report_id=report_ids[0] if report_ids else None,
+                               intake_id=form.key, user_id=user_id)
+        await audit.record(con, user_id, "create", "follow_up", follow_up_id,
+                           ("what", "due_on", "assignee_id"))
+    await drafts.delete(con, user_id, form.call_id)
+    return Saved(form.key, person_id, report_ids, follow_up_id, True)
+
+
+async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
+                  old: intakes.Stored) -> Saved:
+    saved_reports = await reports.of_intake(con, keys, old.id)
+    follow_up = await followups.of_intake(con, keys, old.id)
+    errors = {field: KEEP_REPORT for rid, field in form.blank_reports if rid in saved_reports}
+    if form.person is None and old.person_id is not None:
+        errors["a_number"] = KEEP_A_NUMBER
+    if form.follow_up is None and follow_up is not None:
+        errors["followup_what"] = KEEP_FOLLOW_UP
+    if errors:
+        raise FormInvalid(errors)
+    writes = 0
+    person_id = await _save_person(con, keys, form.person, user_id)
+    facility_id, report_facility = _facilities(form)
+    changed = intakes.changes(old, form, person_id, facility_id)
+    if changed:
+        await intakes.update(con, keys, old.id, form, person_id, facility_id)
+        await audit.record(con, user_id, "update", "intake", old.id, changed)
+        writes += 1
+    for report in form.reports:
+        assert report_facility is not None  # forms.parse_intake requires one
+        before = saved_reports.get(report.id)
+        if before is None:
+            await reports.insert(con, keys, report.id, report, facility_id=report_facility,
+                                 person_id=person_id, intake_id=old.id, user_id=user_id)
+            await audit.record(con, user_id, "create", "report", report.id, REPORT_FIELDS)
+            writes += 1
+        elif changed := reports.changes(before, report, report_facility, person_id):
+            await reports.update(con, keys, report, facility_id=report_facility,
+                                 person_id=person_id)
+            await audit.record(con, user_id, "update", "report", report.id, changed)
+            writes += 1
+    report_ids = (*saved_reports, *(r.id for r in form.reports if r.id not in saved_reports))
+    writes += await _save_follow_up(con, keys, user_id, form, old.id, follow_up, person_id,
+                                    report_ids[0] if report_ids else None)
+    if writes:
+        await drafts.delete(con, user_id, form.call_id)
+    return Saved(old.id, person_id, tuple(report_ids),
+                 follow_up.id if follow_up else None, writes > 0)
+
+
+async def _save_follow_up(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
+                          intake_id: uuid.UUID, old: followups.FollowUp | None,
+                          person_id: uuid.UUID | None, report_id: uuid.UUID | None) -> int:
+    if form.follow_up is None:
+        return 0
+    if old is None:
+        follow_up_id = uuid.uuid4()
+        await followups.create(con, keys, follow_up_id, form.follow_up, person_id=person_id,
+                               report_id=report_id, intake_id=intake_id, user_id=user_id)
+        await audit.record(con, user_id, "create", "follow_up", follow_up_id,
+                           ("what", "due_on", "assignee_id"))
+        return 1
+    changed = followups.changes(old, form.follow_up, person_id, report_id)
+    if not changed:
+        return 0
+    await followups.update(con, keys, old.id, form.follow_up, person_id=person_id,
+                           report_id=report_id)
+    await audit.record(con, user_id, "update", "follow_up", old.id, changed)
+    return 1
+
+
+async def save_outcome(con: Conn, keys: KeyRing, user_id: int, form: OutcomeForm) -> bool:
+    """A call with nothing to record, saved under the form's key; False if it already was
+    (the same click again)."""
+    try:
+        async with con.transaction():
+            await _lock(con, form.key)
+            old = await intakes.get(con, keys, form.key)
+            if old is not None:
+                if (old.user_id, old.call_id, old.outcome) == (user_id, form.call_id,
+                                                               form.outcome):
+                    return False
+                raise Conflict("This form is already saved (as an intake, or as another "
+                               "outcome): undo that outcome first to change it.")
+            if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
+                raise Conflict(SECOND_FORM)
+            await intakes.insert_outcome(con, form.key, form.call_id, form.outcome, user_id)
+            await audit.record(con, user_id, "create", "intake", form.key,
+                               ("call_id", "outcome"))
+            await drafts.delete(con, user_id, form.call_id)
+    except asyncpg.UniqueViolationError as e:
+        raise _conflict(e) from None
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("That call is not known.") from None
+    return True
+
+
+async def undo_outcome(con: Conn, user_id: int, intake_id: uuid.UUID) -> None:
+    async with con.transaction():
+        if not await intakes.delete_outcome(con, intake_id, user_id, UNDO_WINDOW):
+            raise NotFound("There is no recent one-click outcome of yours to undo.")
+        await audit.record(con, user_id, "delete", "intake", intake_id, ("call_id", "outcome"))
