@@ -15,6 +15,7 @@ LOCAL = [
     "/", "/console", "/people?a_number=A123456789",
     "/reports?facility=1&category=medical_neglect&since=2026-01-01",
     "/x?a=b+c", "/people/0b0c6f36-3c5e-4a43-9df2-52d8f1f5e7b1/edit",
+    "/follow-ups/0b0c6f36-3c5e-4a43-9df2-52d8f1f5e7b1#follow-up-notes",
 ]
 OFF_SITE = [
     # the audit's payloads: a browser drops TAB, LF and CR inside a URL
@@ -31,7 +32,7 @@ OFF_SITE = [
     # whitespace and unicode lookalikes
     " //evil.example", "/\u3000/evil.example", "\u3000//evil.example",
     "/\u200b/evil.example", "/\u2028/evil.example", "\uff0f\uff0fevil.example",
-    "/\u2215evil.example", "/\u00e9vil",
+    "/\u2215evil.example", "/\u00e9vil", "/x#\u00e9",
     # not a path at all
     "console", "evil.example", "", "?next=/", "#/",
     # too long to be ours

@@ -22,7 +22,7 @@ def _without_controls(raw: str) -> str:
 
 
 def local_target(raw: str | None, fallback: str = "/") -> str:
-    """`raw` if it is a path (and query) on this site, else `fallback`."""
+    """`raw` if it is a path (with its query and fragment) on this site, else `fallback`."""
     if not raw or len(raw) > MAX_TARGET:
         return fallback
     cleaned = _without_controls(raw).strip()
@@ -40,7 +40,7 @@ def local_target(raw: str | None, fallback: str = "/") -> str:
     decoded = unquote(parts.path)
     if decoded.startswith("//") or "\\" in decoded or _without_controls(decoded) != decoded:
         return fallback
-    target = urlunsplit(("", "", parts.path, parts.query, ""))
+    target = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
     # aiohttp re-encodes a Location through yarl: what leaves must be what was checked.
     try:
         return target if str(URL(target)) == target else fallback
