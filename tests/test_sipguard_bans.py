@@ -91,6 +91,16 @@ def test_a_ban_expires_and_the_address_starts_from_zero() -> None:
     assert ban is None and len(state.recent["203.0.113.7"]) == 1
 
 
+def test_a_flood_from_many_addresses_is_counted_within_a_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bans, "MAX_TRACKED", 3)
+    state, _ = run([(0, "203.0.113.1", "a"), (1, "203.0.113.2", "a"), (2, "203.0.113.3", "a"),
+                    (3, "203.0.113.1", "a"), (4, "203.0.113.4", "a")])
+    # .2 was heard from least recently, so it is the one forgotten
+    assert sorted(state.recent) == ["203.0.113.1", "203.0.113.3", "203.0.113.4"]
+    assert len(state.recent["203.0.113.1"]) == 2
+
+
 @pytest.mark.parametrize(
     ("addresses", "deny"),
     [

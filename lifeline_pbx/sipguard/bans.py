@@ -16,6 +16,7 @@ Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Asterisk's security events that mean "someone sent credentials that did not fit".
 # InvalidPassword comes from older channel drivers; PJSIP reports the other two.
 FAILURE_EVENTS = frozenset({"InvalidAccountID", "ChallengeResponseFailed", "InvalidPassword"})
+MAX_TRACKED = 10_000  # addresses whose recent failures are counted at once
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,13 @@ def on_failure(
     kept = tuple(f for f in state.recent.get(address, ()) if f[0] > since)
     kept += ((now, failure.account),)
     if len(kept) < policy.failures:
-        return replace(state, recent={**state.recent, address: kept}), None
+        recent = dict(state.recent)
+        if address not in recent and len(recent) >= MAX_TRACKED:
+            # A flood from many (possibly spoofed) addresses: forget the one heard from least
+            # recently rather than grow without bound.
+            del recent[min(recent, key=lambda a: recent[a][-1][0])]
+        recent[address] = kept
+        return replace(state, recent=recent), None
     ban = Ban(address, now + policy.ban_for, len(kept), len({account for _, account in kept}))
     recent = {a: f for a, f in state.recent.items() if a != address}
     return State(recent, {**state.bans, address: ban.until}), ban
