@@ -28,7 +28,7 @@ from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, quer
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require, wants_json
 from lifeline_pbx.web.bodies import form_data, json_object
-from lifeline_pbx.web.keys import CurrentUser
+from lifeline_pbx.web.keys import LIFELINE, CurrentUser
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,9 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with pool(request).acquire() as con:
         try:
-            bound = await binding.resolve(con, user.id, user.at_least("supervisor"), call_id,
-                                          voicemail_id)
+            bound = await binding.resolve(
+                con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
+                bridged_here=bridged_here(request, user, call_id))
             key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
         except service.CaseError as e:
             return _refused(e)
@@ -127,10 +128,18 @@ def _refused(error: service.CaseError) -> web.Response:
                               "errors": {"_form": str(error)}}, status=status_of(error))
 
 
-async def _bound(con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
+def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
+    """The call is bridged to this user's phone now, by the distributor's live picture."""
+    if call_id is None or user.operator_username is None:
+        return False
+    talk = request.app[LIFELINE].acd.picture.talking.get(call_id)
+    return talk is not None and talk.operator == user.operator_username
+
+
+async def _bound(request: web.Request, con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
                  voicemail_id: uuid.UUID | None) -> uuid.UUID | None:
     bound = await binding.resolve(con, user.id, user.at_least("supervisor"), call_id,
-                                  voicemail_id)
+                                  voicemail_id, bridged_here=bridged_here(request, user, call_id))
     return bound.call_id
 
 
@@ -141,7 +150,7 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
     async with pool(request).acquire() as con:
         try:
             form = forms.parse_intake(data, await service.choices(con))
-            form = replace(form, call_id=await _bound(con, user, form.call_id,
+            form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
             saved = await intake_save.save_intake(con, keys(request), user.id, form)
         except forms.FormInvalid as e:
@@ -167,7 +176,7 @@ async def save_outcome(request: web.Request) -> web.StreamResponse:
     try:
         form = forms.parse_outcome(await form_data(request))
         async with pool(request).acquire() as con:
-            form = replace(form, call_id=await _bound(con, user, form.call_id,
+            form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
             changed = await intake_save.save_outcome(con, keys(request), user.id, form)
     except forms.FormInvalid as e:
@@ -257,8 +266,9 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
         "updated_at": draft.updated_at.isoformat()}})
 
 
-async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
-    if user.at_least("supervisor"):
+async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
+                       bridged: bool) -> bool:
+    if user.at_least("supervisor") or bridged:
         return True
     if call_id is None or user.operator_username is None:
         return False
@@ -281,7 +291,8 @@ async def lookup(request: web.Request) -> web.StreamResponse:
             return web.json_response({"error": str(e)}, status=422)
         return web.Response(text=str(e), status=422)
     async with pool(request).acquire() as con:
-        if not await _may_look_up(con, user, _call_id(query(request, "call_id"))):
+        call_id = _call_id(query(request, "call_id"))
+        if not await _may_look_up(con, user, call_id, bridged_here(request, user, call_id)):
             raise web.HTTPForbidden(text="Look a person up while taking their call.")
         history = await service.lookup(con, keys(request), normal, user.id)
     if wants_json(request):
