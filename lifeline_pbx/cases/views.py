@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, drafts, forms, pages, reports, service
+from lifeline_pbx.cases import anumber, drafts, forms, pages, reports, search_pages, service
 from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require, wants_json
@@ -206,4 +206,5 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/drafts", get_draft, name="drafts")
     app.router.add_post("/drafts", save_draft, name="draft-save")
     app.router.add_get("/people/lookup", lookup, name="people-lookup")
+    search_pages.routes(app)
     pages.routes(app)
