@@ -82,7 +82,7 @@ class Page(Generic[T]):
 
     @property
     def last_row(self) -> int:
-        return self.window.offset + len(self.rows)
+        return self.window.offset + len(self.rows) if self.rows else 0
 
     @property
     def previous(self) -> int | None:
