@@ -26,3 +26,6 @@ CREATE INDEX report_consents_partner ON report_consents (partner_id, report_id);
 -- The call history's filters, newest first.
 CREATE INDEX calls_facility ON calls (facility_id, started_at);
 CREATE INDEX calls_operator ON calls (operator_id, started_at) WHERE operator_id IS NOT NULL;
+
+-- Everyone's open follow-ups, soonest due first.
+CREATE INDEX follow_ups_open_due ON follow_ups (due_on, created_at) WHERE status = 'open';

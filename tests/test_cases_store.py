@@ -15,6 +15,7 @@ from multidict import MultiDict
 from lifeline_pbx import crypto
 from lifeline_pbx.cases import anumber, drafts, followups, people, service
 from lifeline_pbx.cases.forms import FormInvalid, parse_intake
+from lifeline_pbx.web.paging import Window
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
@@ -218,14 +219,15 @@ async def test_follow_ups_mine_and_overdue(world: World) -> None:
         late, KEYS.seal("Visit", crypto.place("follow_ups", "what", late)), world.other,
         dt.date.today() - dt.timedelta(days=1))
     today = dt.date.today()
-    mine = await followups.mine(world.con, KEYS, world.operator)
-    assert [f.id for f in mine] == [saved.follow_up_id]
-    overdue = await followups.overdue(world.con, KEYS, today)
-    assert [f.id for f in overdue] == [late] and overdue[0].overdue(today)
-    assert await followups.overdue(world.con, KEYS, today, world.operator) == []
+    total, mine = await followups.mine(world.con, KEYS, world.operator)
+    assert total == 1 and [f.id for f in mine] == [saved.follow_up_id]
+    total, overdue = await followups.overdue(world.con, KEYS, today)
+    assert total == 1 and [f.id for f in overdue] == [late] and overdue[0].overdue(today)
+    assert await followups.overdue(world.con, KEYS, today, world.operator) == (0, [])
+    assert (await followups.all_open(world.con, KEYS, Window(2, 1)))[0] == 2
     await service.set_follow_up(world.con, late, world.supervisor, status="done",
                                 assignee_id=world.operator)
-    assert await followups.overdue(world.con, KEYS, today) == []
+    assert await followups.overdue(world.con, KEYS, today) == (0, [])
     with pytest.raises(service.NotFound):
         await service.set_follow_up(world.con, uuid.uuid4(), world.supervisor, status="done",
                                     assignee_id=None)

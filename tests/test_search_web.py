@@ -222,3 +222,28 @@ async def test_call_history_and_a_persons_calls(web: WebApp) -> None:
     assert status == 200 and rows(page, "person-calls") == 2 and "<td>fr</td>" not in page
     status, _ = await supervisor.get(f"/people/{person}?calls_page=zero")
     assert status == 400
+
+
+async def test_follow_up_lists_are_paged_with_their_totals(web: WebApp) -> None:
+    con = await asyncpg.connect(web.dsn)
+    try:
+        user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
+        for n in range(30):
+            fid = uuid.uuid4()
+            await con.execute(
+                """INSERT INTO follow_ups (id, what, assignee_id, due_on, created_by)
+                   VALUES ($1, $2, $3, current_date - $4::int, $3)""",
+                fid, KEYS.seal(f"Task {n}", crypto.place("follow_ups", "what", fid)), user, n)
+    finally:
+        await con.close()
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/follow-ups")
+    assert status == 200 and rows(page, "follow-ups-all") == 25
+    assert rows(page, "follow-ups-overdue") == 25 and rows(page, "follow-ups-mine") == 25
+    assert page.count('class="pager-total">30<') == 2  # all open, mine; 29 overdue
+    assert 'class="pager-total">29<' in page
+    status, page = await supervisor.get("/follow-ups?page=2&mine_page=2")
+    assert status == 200 and rows(page, "follow-ups-all") == 5
+    assert rows(page, "follow-ups-mine") == 5 and rows(page, "follow-ups-overdue") == 25
+    status, _ = await supervisor.get("/follow-ups?overdue_page=0")
+    assert status == 400

@@ -11,12 +11,14 @@ import asyncpg
 from lifeline_pbx.cases.forms import FollowUpForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
+from lifeline_pbx.web.paging import Window
 
 _SELECT = """SELECT fu.id, fu.what, fu.due_on, fu.status, fu.assignee_id,
                     coalesce(a.display_name, '') AS assignee, fu.person_id, fu.report_id,
                     fu.created_at
              FROM follow_ups fu LEFT JOIN users a ON a.id = fu.assignee_id"""
 _ORDER = "ORDER BY fu.due_on NULLS LAST, fu.created_at LIMIT 500"
+FIRST = Window(1, 25)
 
 
 @dataclass(frozen=True)
@@ -75,26 +77,32 @@ async def reassign(con: Conn, follow_up_id: uuid.UUID, assignee_id: int) -> bool
     return done == "UPDATE 1"
 
 
-async def mine(con: Conn, keys: KeyRing, user_id: int) -> list[FollowUp]:
+async def _paged(con: Conn, keys: KeyRing, where: str, args: list[object],
+                 at: Window) -> tuple[int, list[FollowUp]]:
+    total: int = await con.fetchval(f"SELECT count(*) FROM follow_ups fu WHERE {where}", *args)
+    n = len(args)
     rows = await con.fetch(
-        f"{_SELECT} WHERE fu.status = 'open' AND fu.assignee_id = $1 {_ORDER}", user_id)
-    return [_follow_up(r, keys) for r in rows]
+        f"""{_SELECT} WHERE {where} ORDER BY fu.due_on NULLS LAST, fu.created_at, fu.id
+            LIMIT ${n + 1} OFFSET ${n + 2}""", *args, at.per_page, at.offset)
+    return total, [_follow_up(r, keys) for r in rows]
 
 
-async def overdue(con: Conn, keys: KeyRing, today: dt.date,
-                  assignee_id: int | None = None) -> list[FollowUp]:
+async def mine(con: Conn, keys: KeyRing, user_id: int,
+               at: Window = FIRST) -> tuple[int, list[FollowUp]]:
+    return await _paged(con, keys, "fu.status = 'open' AND fu.assignee_id = $1", [user_id], at)
+
+
+async def overdue(con: Conn, keys: KeyRing, today: dt.date, assignee_id: int | None = None,
+                  at: Window = FIRST) -> tuple[int, list[FollowUp]]:
     """Open follow-ups due before today; everyone's, or one assignee's."""
-    rows = await con.fetch(
-        f"""{_SELECT} WHERE fu.status = 'open' AND fu.due_on < $1
-              AND ($2::bigint IS NULL OR fu.assignee_id = $2) {_ORDER}""",
-        today, assignee_id,
-    )
-    return [_follow_up(r, keys) for r in rows]
+    where = "fu.status = 'open' AND fu.due_on < $1"
+    if assignee_id is None:
+        return await _paged(con, keys, where, [today], at)
+    return await _paged(con, keys, where + " AND fu.assignee_id = $2", [today, assignee_id], at)
 
 
-async def all_open(con: Conn, keys: KeyRing) -> list[FollowUp]:
-    rows = await con.fetch(f"{_SELECT} WHERE fu.status = 'open' {_ORDER}")
-    return [_follow_up(r, keys) for r in rows]
+async def all_open(con: Conn, keys: KeyRing, at: Window = FIRST) -> tuple[int, list[FollowUp]]:
+    return await _paged(con, keys, "fu.status = 'open'", [], at)
 
 
 async def open_for_persons(con: Conn, keys: KeyRing,

@@ -31,6 +31,7 @@ from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.filters import FilterInvalid
 from lifeline_pbx.web.render import render
 
+PER_FOLLOW_UPS = 25
 EXPORT_MAX = 100_000  # reports in one CSV; more is refused with the count, never cut
 
 
@@ -182,16 +183,23 @@ async def follow_ups_page(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     supervisor = user.at_least("supervisor")
     today = dt.date.today()
+    at = {name: paging.requested(request, param=name, default_per_page=PER_FOLLOW_UPS)
+          for name in ("overdue_page", "mine_page", "page")}
     async with pool(request).acquire() as con, con.transaction():
-        mine = await followups.mine(con, keys(request), user.id)
+        mine = await followups.mine(con, keys(request), user.id, at["mine_page"])
         overdue = await followups.overdue(con, keys(request), today,
-                                          None if supervisor else user.id)
-        everyone = await followups.all_open(con, keys(request)) if supervisor else []
+                                          None if supervisor else user.id, at["overdue_page"])
+        everyone = (await followups.all_open(con, keys(request), at["page"]) if supervisor
+                    else (0, []))
         assignees = await con.fetch(
             "SELECT id, display_name FROM users WHERE enabled ORDER BY display_name")
         await audit.record(con, user.id, "view", "follow_ups", "list", ("what", "due_on"))
-    return render(request, "cases/follow_ups.html", mine=mine, overdue=overdue,
-                  everyone=everyone, supervisor=supervisor, today=today,
+    lists = {name: paging.page(rows, total, at[name], request, param=name)
+             for name, (total, rows) in (("mine_page", mine), ("overdue_page", overdue),
+                                         ("page", everyone))}
+    return render(request, "cases/follow_ups.html", mine=lists["mine_page"],
+                  overdue=lists["overdue_page"], everyone=lists["page"],
+                  supervisor=supervisor, today=today,
                   assignees=[(r["id"], r["display_name"]) for r in assignees])
 
 
