@@ -12,20 +12,20 @@ CREATE TABLE person_search_tokens (
 );
 CREATE INDEX person_search_tokens_person ON person_search_tokens (person_id);
 
--- People at a facility, most recently changed first.
-CREATE INDEX persons_facility ON persons (facility_id, updated_at) WHERE merged_into IS NULL;
-CREATE INDEX persons_recent ON persons (updated_at) WHERE merged_into IS NULL;
+-- People at a facility, in the order a search lists them.
+CREATE INDEX persons_facility ON persons (facility_id, id) WHERE merged_into IS NULL;
 
--- The report list's filters, newest first.
-CREATE INDEX reports_created ON reports (created_at);
-CREATE INDEX reports_category ON reports (category, created_at);
-CREATE INDEX reports_severity ON reports (severity, created_at);
+-- The report list's filters, newest first (id breaks ties, so pages never overlap).
+CREATE INDEX reports_created ON reports (created_at, id);
+CREATE INDEX reports_category ON reports (category, created_at, id);
+CREATE INDEX reports_severity ON reports (severity, created_at, id);
 CREATE INDEX reports_intake ON reports (intake_id) WHERE intake_id IS NOT NULL;
 CREATE INDEX report_consents_partner ON report_consents (partner_id, report_id);
 
 -- The call history's filters, newest first.
-CREATE INDEX calls_facility ON calls (facility_id, started_at);
-CREATE INDEX calls_operator ON calls (operator_id, started_at) WHERE operator_id IS NOT NULL;
+CREATE INDEX calls_started ON calls (started_at, id);
+CREATE INDEX calls_facility ON calls (facility_id, started_at, id);
+CREATE INDEX calls_operator ON calls (operator_id, started_at, id) WHERE operator_id IS NOT NULL;
 
 -- Everyone's open follow-ups, soonest due first.
-CREATE INDEX follow_ups_open_due ON follow_ups (due_on, created_at) WHERE status = 'open';
+CREATE INDEX follow_ups_open_due ON follow_ups (due_on, created_at, id) WHERE status = 'open';

@@ -143,7 +143,7 @@ async def search(con: Conn, filters: ReportFilter, limit: int, offset: int = 0,
     n = len(args)
     rows = await con.fetch(
         f"""SELECT {_COLUMNS} FROM {_FROM} WHERE {clause}
-            ORDER BY r.created_at DESC, r.id LIMIT ${n + 1} OFFSET ${n + 2}""",
+            ORDER BY r.created_at DESC, r.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, limit, offset,
     )
     return [_summary(r) for r in rows]

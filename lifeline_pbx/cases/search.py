@@ -5,6 +5,7 @@ A-number, date of birth and facility that opens only the records on the page sho
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx.cases import people, search_tokens
@@ -27,17 +28,24 @@ class Criteria:
         return [name for name, value in given.items() if value]
 
 
-def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
-    """The WHERE clause (over persons p) and its arguments for these criteria."""
-    clauses, args = ["p.merged_into IS NULL"], []
+def _tokens(keys: KeyRing, criteria: Criteria) -> list[bytes]:
     tokens = search_tokens.name_query_tokens(keys, criteria.name)
     if criteria.date_of_birth is not None:
         tokens.append(search_tokens.dob_query_token(keys, criteria.date_of_birth))
+    return tokens
+
+
+_MATCHING = """SELECT person_id FROM person_search_tokens WHERE token = ANY($1::bytea[])
+               GROUP BY person_id HAVING count(*) = $2"""
+
+
+def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
+    """The WHERE clause (over persons p) and its arguments for these criteria."""
+    clauses, args = ["p.merged_into IS NULL"], []
+    tokens = _tokens(keys, criteria)
     if tokens:
         args += [tokens, len(tokens)]
-        clauses.append(f"""p.id IN (SELECT person_id FROM person_search_tokens
-                                    WHERE token = ANY(${len(args) - 1}::bytea[])
-                                    GROUP BY person_id HAVING count(*) = ${len(args)})""")
+        clauses.append(f"p.id IN ({_MATCHING})")
     if criteria.a_number is not None:
         args.append(keys.lookup(criteria.a_number))
         clauses.append(f"p.a_number_key = ${len(args)}")
@@ -47,17 +55,31 @@ def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
     return " AND ".join(clauses), args
 
 
-async def find(con: Conn, keys: KeyRing, criteria: Criteria,
-               at: Window) -> tuple[int, list[people.Person]]:
-    """How many people match, and those on the page asked for (newest changes first)."""
+async def _matching_ids(con: Conn, keys: KeyRing, criteria: Criteria,
+                        at: Window) -> tuple[int, list[uuid.UUID]]:
+    if criteria.a_number is None and criteria.facility_id is None:
+        # Tokens alone: merged records have none, so persons need not be read at all.
+        tokens = _tokens(keys, criteria)
+        total = await con.fetchval(f"SELECT count(*) FROM ({_MATCHING}) m", tokens,
+                                   len(tokens))
+        rows = await con.fetch(f"{_MATCHING} ORDER BY person_id LIMIT $3 OFFSET $4",
+                               tokens, len(tokens), at.per_page, at.offset)
+        return total, [r["person_id"] for r in rows]
     clause, args = where(keys, criteria)
     total = await con.fetchval(f"SELECT count(*) FROM persons p WHERE {clause}", *args)
     n = len(args)
-    ids = await con.fetch(
+    rows = await con.fetch(
         f"""SELECT p.id FROM persons p WHERE {clause}
-            ORDER BY p.updated_at DESC, p.id LIMIT ${n + 1} OFFSET ${n + 2}""",
-        *args, at.per_page, at.offset)
-    return total, await people.get_many(con, keys, [r["id"] for r in ids])
+            ORDER BY p.id LIMIT ${n + 1} OFFSET ${n + 2}""", *args, at.per_page, at.offset)
+    return total, [r["id"] for r in rows]
+
+
+async def find(con: Conn, keys: KeyRing, criteria: Criteria,
+               at: Window) -> tuple[int, list[people.Person]]:
+    """How many people match, and those on the page asked for (in a fixed order: names
+    are sealed, so there is no alphabetical one)."""
+    total, ids = await _matching_ids(con, keys, criteria, at)
+    return total, await people.get_many(con, keys, ids)
 
 
 def name_given(text: str) -> bool:

@@ -102,7 +102,8 @@ async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[Ca
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
                  LEFT JOIN lines l ON l.id = c.line_id
                  LEFT JOIN operators o ON o.id = c.operator_id
-            WHERE {clause} ORDER BY c.started_at DESC, c.id LIMIT ${n + 1} OFFSET ${n + 2}""",
+            WHERE {clause}
+            ORDER BY c.started_at DESC, c.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, at.per_page, at.offset)
     return total, [_row(r) for r in rows]
 
