@@ -50,3 +50,13 @@ def test_links_keep_the_other_filters_and_replace_the_page() -> None:
     assert p.href(3) == "?category=a%26b&page=3"
     calls = Page([1], 30, Window(1, 10), (("page", "4"),), param="calls_page")
     assert calls.href(2) == "?page=4&calls_page=2"
+
+
+def test_past_the_count_cap_the_page_says_more_and_still_goes_on() -> None:
+    more = paging.COUNT_CAP + 1
+    full = Page(list(range(10)), more, Window(1500, 10))
+    assert not full.exact and full.next == 1501 and full.previous == 1499
+    assert Page(list(range(3)), more, Window(1501, 10)).next is None
+    assert Page(list(range(10)), paging.COUNT_CAP, Window(1000, 10)).next is None
+    assert paging.capped_count("SELECT 1 FROM calls") == (
+        f"SELECT count(*) FROM (SELECT 1 FROM calls LIMIT {more}) AS counted")

@@ -11,7 +11,7 @@ import asyncpg
 from lifeline_pbx.cases.forms import FollowUpForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
-from lifeline_pbx.web.paging import Window
+from lifeline_pbx.web.paging import Window, capped_count
 
 _SELECT = """SELECT fu.id, fu.what, fu.due_on, fu.status, fu.assignee_id,
                     coalesce(a.display_name, '') AS assignee, fu.person_id, fu.report_id,
@@ -79,7 +79,8 @@ async def reassign(con: Conn, follow_up_id: uuid.UUID, assignee_id: int) -> bool
 
 async def _paged(con: Conn, keys: KeyRing, where: str, args: list[object],
                  at: Window) -> tuple[int, list[FollowUp]]:
-    total: int = await con.fetchval(f"SELECT count(*) FROM follow_ups fu WHERE {where}", *args)
+    total: int = await con.fetchval(
+        capped_count(f"SELECT 1 FROM follow_ups fu WHERE {where}"), *args)
     n = len(args)
     rows = await con.fetch(
         f"""{_SELECT} WHERE {where} ORDER BY fu.due_on NULLS LAST, fu.created_at, fu.id

@@ -164,7 +164,7 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
     async with pool(request).acquire() as con:
         filters = await _filters(request, con)
         async with con.transaction():
-            total = await reports.count(con, filters)
+            total = await reports.count(con, filters, exact=True)
             if total > EXPORT_MAX:
                 raise web.HTTPRequestEntityTooLarge(
                     max_size=EXPORT_MAX, actual_size=total,

@@ -15,6 +15,7 @@ import asyncpg
 from lifeline_pbx.cases.forms import ReportForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
+from lifeline_pbx.web.paging import capped_count
 
 _COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
               c.label AS category_label, r.severity, r.occurred_from, r.occurred_to,
@@ -149,9 +150,12 @@ async def search(con: Conn, filters: ReportFilter, limit: int, offset: int = 0,
     return [_summary(r) for r in rows]
 
 
-async def count(con: Conn, filters: ReportFilter) -> int:
+async def count(con: Conn, filters: ReportFilter, *, exact: bool = False) -> int:
+    """How many reports match; past paging.COUNT_CAP only that there are more, unless exact."""
     clause, args = where(filters)
-    total: int = await con.fetchval(f"SELECT count(*) FROM reports r WHERE {clause}", *args)
+    select = f"SELECT 1 FROM reports r WHERE {clause}"
+    total: int = await con.fetchval(
+        f"SELECT count(*) FROM ({select}) AS counted" if exact else capped_count(select), *args)
     return total
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lifeline_pbx.cases import people, search_tokens
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.web.paging import Window
+from lifeline_pbx.web.paging import Window, capped_count
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,12 @@ async def _matching_ids(con: Conn, keys: KeyRing, criteria: Criteria,
     if criteria.a_number is None and criteria.facility_id is None:
         # Tokens alone: merged records have none, so persons need not be read at all.
         tokens = _tokens(keys, criteria)
-        total = await con.fetchval(f"SELECT count(*) FROM ({_MATCHING}) m", tokens,
-                                   len(tokens))
+        total = await con.fetchval(capped_count(_MATCHING), tokens, len(tokens))
         rows = await con.fetch(f"{_MATCHING} ORDER BY person_id LIMIT $3 OFFSET $4",
                                tokens, len(tokens), at.per_page, at.offset)
         return total, [r["person_id"] for r in rows]
     clause, args = where(keys, criteria)
-    total = await con.fetchval(f"SELECT count(*) FROM persons p WHERE {clause}", *args)
+    total = await con.fetchval(capped_count(f"SELECT 1 FROM persons p WHERE {clause}"), *args)
     n = len(args)
     rows = await con.fetch(
         f"""SELECT p.id FROM persons p WHERE {clause}

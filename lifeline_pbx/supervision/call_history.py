@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx.db import Conn
-from lifeline_pbx.web.paging import Window
+from lifeline_pbx.web.paging import Window, capped_count
 
 TRIAGES = ("normal", "urgent")
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
@@ -93,7 +93,7 @@ def _row(r: asyncpg.Record) -> CallRow:
 async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[CallRow]]:
     """How many calls match, and those on the page asked for (newest first)."""
     clause, args = where(filters)
-    total = await con.fetchval(f"SELECT count(*) FROM calls c WHERE {clause}", *args)
+    total = await con.fetchval(capped_count(f"SELECT 1 FROM calls c WHERE {clause}"), *args)
     n = len(args)
     rows = await con.fetch(
         f"""SELECT {_CALL_COLUMNS},
@@ -112,7 +112,7 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
                       at: Window) -> tuple[int, list[CallRow]]:
     """A person's calls (through their intakes, with or without a call record), newest first."""
     total = await con.fetchval(
-        "SELECT count(*) FROM intakes WHERE person_id = ANY($1::uuid[])", person_ids)
+        capped_count("SELECT 1 FROM intakes WHERE person_id = ANY($1::uuid[])"), person_ids)
     rows = await con.fetch(
         """SELECT c.id AS call_id, coalesce(c.started_at, i.created_at) AS at,
                   coalesce(f.name, '') AS facility, coalesce(l.name, '') AS line,

@@ -1,7 +1,9 @@
 """Pages of a long list: which rows the address asks for, and the links to the others.
 
-Every list page shows its total count, so nothing is ever cut off without saying so. A
-malformed page number is a 400; a page size above the maximum is brought down to it.
+Every list page shows its total count, so nothing is ever cut off without saying so; past
+COUNT_CAP matches it says "more than 10,000" instead of counting a million rows on every
+page view (the pages still go on). A malformed page number is a 400; a page size above the
+maximum is brought down to it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ T = TypeVar("T")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
+COUNT_CAP = 10_000
+
+
+def capped_count(select: str) -> str:
+    """SQL counting the rows of select, but no further than one past COUNT_CAP."""
+    return f"SELECT count(*) FROM ({select} LIMIT {COUNT_CAP + 1}) AS counted"
 
 
 class PageError(ValueError):
@@ -73,7 +81,16 @@ class Page(Generic[T]):
         return self.window.number
 
     @property
+    def exact(self) -> bool:
+        return self.total <= COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
+
+    @property
     def pages(self) -> int:
+        """How many pages there are (when not exact: at least this many)."""
         return max(1, math.ceil(self.total / self.window.per_page))
 
     @property
@@ -86,11 +103,15 @@ class Page(Generic[T]):
 
     @property
     def previous(self) -> int | None:
-        return min(self.number - 1, self.pages) if self.number > 1 else None
+        if self.number == 1:
+            return None
+        return min(self.number - 1, self.pages) if self.exact else self.number - 1
 
     @property
     def next(self) -> int | None:
-        return self.number + 1 if self.number < self.pages else None
+        more = (self.number < self.pages if self.exact
+                else len(self.rows) == self.window.per_page)
+        return self.number + 1 if more else None
 
     def href(self, number: int) -> str:
         kept = [(k, v) for k, v in self.query if k != self.param]
