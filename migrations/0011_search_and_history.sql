@@ -19,7 +19,7 @@ CREATE INDEX persons_facility ON persons (facility_id, id) WHERE merged_into IS 
 CREATE INDEX reports_created ON reports (created_at, id);
 CREATE INDEX reports_category ON reports (category, created_at, id);
 CREATE INDEX reports_severity ON reports (severity, created_at, id);
-CREATE INDEX reports_intake ON reports (intake_id) WHERE intake_id IS NOT NULL;
+-- Reports by intake: 0012's reports_intake (intake_id, intake_position) serves that.
 CREATE INDEX report_consents_partner ON report_consents (partner_id, report_id);
 
 -- The call history's filters, newest first.
