@@ -60,3 +60,12 @@ def test_past_the_count_cap_the_page_says_more_and_still_goes_on() -> None:
     assert Page(list(range(10)), paging.COUNT_CAP, Window(1000, 10)).next is None
     assert paging.capped_count("SELECT 1 FROM calls") == (
         f"SELECT count(*) FROM (SELECT 1 FROM calls LIMIT {more}) AS counted")
+
+
+@pytest.mark.parametrize("number, total, shown", [
+    (1, 0, 1), (3, 25, 3), (9, 25, 3),  # past the end of an exact count: the last page
+    (9, 0, 1), (2, 11, 2),
+    (2000, paging.COUNT_CAP + 1, 2000),  # past the cap the end is not known: as asked
+])
+def test_a_page_past_the_end_is_the_last(number: int, total: int, shown: int) -> None:
+    assert paging.clamped(Window(number, 10), total) == Window(shown, 10)

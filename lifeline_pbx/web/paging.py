@@ -68,6 +68,13 @@ def requested(request: web.Request, *, param: str = "page",
         raise web.HTTPBadRequest(text=str(e)) from None
 
 
+def clamped(at: Window, total: int) -> Window:
+    """A page past the end of an exactly counted list shows its last page instead."""
+    if total > COUNT_CAP:
+        return at
+    return Window(min(at.number, max(1, math.ceil(total / at.per_page))), at.per_page)
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     rows: Sequence[T]
