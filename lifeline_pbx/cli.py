@@ -88,6 +88,9 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
         con = await asyncpg.connect(dsn)
         try:
             for table, counts in (await rotate(con, keys)).items():
+                if table == "person_search_tokens":
+                    print(f"search tokens: {counts.rows} people, {counts.rehashed} rebuilt")
+                    continue
                 print(f"{table:12} {counts.rows:7d} rows, {counts.resealed:7d} resealed"
                       + (f", {counts.rehashed} lookup hashes" if table == "persons" else ""))
         finally:
@@ -129,7 +132,8 @@ def parser() -> argparse.ArgumentParser:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     keys_sub.add_parser("new", help="print a new random key").set_defaults(func=cmd_keys_new)
     keys_sub.add_parser(
-        "rotate", help="reseal everything under the first data key, rehash A-numbers"
+        "rotate", help="reseal everything under the first data key, rehash A-numbers and "
+        "rebuild the search tokens"
     ).set_defaults(func=cmd_keys_rotate)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))

@@ -1,5 +1,5 @@
 """`lifeline keys rotate`: reseal every sealed field under the first data key, and recompute
-the A-number lookup hashes under the current lookup key.
+the A-number lookup hashes and the people's search tokens under the current lookup key.
 
 Runs in batches, one transaction each, while the hotline keeps running: a row is readable
 under the old or the new key at every moment, as long as both keys are configured.
@@ -7,6 +7,7 @@ under the old or the new key at every moment, as long as both keys are configure
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx import crypto
+from lifeline_pbx.cases import search_tokens, token_store
 from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,41 @@ AUDIO_BATCH = 10  # voicemail audio is megabytes a row
 async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
     counts = {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
     counts["voicemail_audio"] = await _voicemail_audio(con, keys)
+    counts["person_search_tokens"] = await _search_tokens(con, keys)
     return counts
+
+
+async def _search_tokens(con: Conn, keys: crypto.KeyRing) -> Counts:
+    """Each unmerged person's tokens made again under the current key (old ones removed);
+    merged records keep none. `rehashed` counts the people whose tokens changed."""
+    counts = Counts()
+    await con.execute("""DELETE FROM person_search_tokens t USING persons p
+                         WHERE p.id = t.person_id AND p.merged_into IS NOT NULL""")
+    last = uuid.UUID(int=0)
+    while True:
+        async with con.transaction():
+            rows = await con.fetch(
+                f"""SELECT p.id, p.names, p.date_of_birth,
+                           coalesce((SELECT array_agg(t.token) FROM person_search_tokens t
+                                     WHERE t.person_id = p.id), '{{}}') AS tokens
+                    FROM persons p WHERE p.id > $1 AND p.merged_into IS NULL
+                    ORDER BY p.id LIMIT {BATCH} FOR UPDATE OF p""",
+                last,
+            )
+            for row in rows:
+                pid = row["id"]
+                names = keys.open_json(row["names"], crypto.place("persons", "names", pid))
+                dob = None if row["date_of_birth"] is None else dt.date.fromisoformat(
+                    keys.open(row["date_of_birth"], crypto.place("persons", "date_of_birth",
+                                                                 pid)))
+                if search_tokens.person_tokens(keys, names, dob) != set(map(bytes,
+                                                                           row["tokens"])):
+                    await token_store.set_tokens(con, keys, pid, names, dob)
+                    counts.rehashed += 1
+        if not rows:
+            return counts
+        last = rows[-1]["id"]
+        counts.rows += len(rows)
 
 
 async def _voicemail_audio(con: Conn, keys: crypto.KeyRing) -> Counts:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from multidict import MultiDict
 
-from lifeline_pbx.cases import family, followup_forms, paging
+from lifeline_pbx.cases import family, followup_forms
 from lifeline_pbx.cases.followup_rules import (
     Change,
     Current,
@@ -117,33 +117,6 @@ def test_decide(current: Current, change: Change, supervisor: bool,
 ])
 def test_after(changes: tuple[FieldChange, ...], result: Current) -> None:
     assert after(OPEN_OTHERS, Decision(changes)) == result
-
-
-@pytest.mark.parametrize(("requested", "total", "number", "offset", "last", "span"), [
-    (1, 0, 1, 0, 1, (0, 0)),
-    (1, 10, 1, 0, 1, (1, 10)),
-    (1, 25, 1, 0, 1, (1, 25)),
-    (2, 26, 2, 25, 2, (26, 26)),
-    (3, 60, 3, 50, 3, (51, 60)),
-    (9, 60, 3, 50, 3, (51, 60)),  # past the end: the last page
-    (0, 60, 1, 0, 3, (1, 25)),
-])
-def test_page_of(requested: int, total: int, number: int, offset: int, last: int,
-                 span: tuple[int, int]) -> None:
-    page = paging.page_of(requested, total, 25)
-    assert (page.number, page.offset, page.last) == (number, offset, last)
-    assert (page.first_item, page.last_item) == span
-
-
-@pytest.mark.parametrize(("raw", "number"), [("", 1), ("1", 1), (" 4 ", 4),
-                                             ("0", None), ("-1", None), ("x", None),
-                                             ("\u0661", None), ("99999999999", None)])
-def test_parse_page(raw: str, number: int | None) -> None:
-    if number is None:
-        with pytest.raises(paging.PageInvalid):
-            paging.parse_page(raw)
-    else:
-        assert paging.parse_page(raw) == number
 
 
 @pytest.mark.parametrize(("value", "names"), [

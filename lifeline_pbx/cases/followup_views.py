@@ -6,18 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
 from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, forms, service
 from lifeline_pbx.cases.forms import FormInvalid
-from lifeline_pbx.cases.paging import PageInvalid, parse_page
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.db import Conn
+from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.render import render
+
+PER_PAGE = 25  # follow-ups on one page
 
 FILTERS = ("status", "overdue", "assignee", "facility")
 
@@ -49,21 +50,21 @@ async def _list(request: web.Request, *, everyone: bool) -> web.StreamResponse:
             "everyone": everyone, "supervisor": _supervisor(request), "today": today,
             "users": users, "facilities": facilities, "shown": shown, "errors": {},
             "listing": None,
-            "filter_query": urlencode([(k, v) for k, v in shown.items() if v]),
         }
         try:
             where = followup_forms.parse_filter(
                 request.query, users={i for i, _ in users}, facilities={i for i, _ in facilities},
                 supervisor=everyone, user_id=user.id)
-            number = parse_page(query(request, "page"))
+            at = paging.window(request.query, default_per_page=PER_PAGE)
         except FormInvalid as e:
             return render(request, "cases/follow_ups.html", status=422,
                           **{**context, "errors": e.errors})
-        except PageInvalid as e:
+        except paging.PageError as e:
             return render(request, "cases/follow_ups.html", status=422,
                           **{**context, "errors": {"page": str(e)}})
-        context["listing"] = await followup_work.listing(con, keys(request), user.id, where,
-                                                         number, today)
+        total, at, found = await followup_work.listing(con, keys(request), user.id, where,
+                                                       at, today)
+        context["listing"] = paging.page(found, total, at, request)
     return render(request, "cases/follow_ups.html", **context)
 
 

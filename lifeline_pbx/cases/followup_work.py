@@ -14,22 +14,16 @@ from lifeline_pbx import audit
 from lifeline_pbx.cases import family, followup_rules, followup_thread, followups, people
 from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import FollowUpForm
-from lifeline_pbx.cases.paging import Page, page_of
 from lifeline_pbx.cases.service import Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.web import paging
 
 LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_number",
           "facility")
 OPENED = (*LISTED, "notes", "history")
 PERSON_SHOWN = ("a_number", "names", "facility")
 CREATED = ("what", "due_on", "assignee_id", "person_id", "intake_id")
-
-
-@dataclass(frozen=True)
-class Listing:
-    follow_ups: list[followups.FollowUp]
-    page: Page
 
 
 @dataclass(frozen=True)
@@ -41,15 +35,18 @@ class Opened:
 
 
 async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filter,
-                  page_number: int, today: dt.date) -> Listing:
-    """One page of follow-ups and the total; every follow-up shown is audited as viewed."""
+                  at: paging.Window, today: dt.date) -> tuple[int, paging.Window,
+                                                              list[followups.FollowUp]]:
+    """One page of follow-ups (a page past the end is the last one), the total, and the
+    page shown; every follow-up shown is audited as viewed."""
     async with con.transaction():
-        page = page_of(page_number, await followups.count(con, where, today))
-        found = await followups.search(con, keys, where, today, offset=page.offset,
-                                       limit=page.size)
+        total = await followups.count(con, where, today)
+        at = paging.clamped(at, total)
+        found = await followups.search(con, keys, where, today, offset=at.offset,
+                                       limit=at.per_page)
         for follow_up in found:
             await audit.record(con, user_id, "view", "follow_up", follow_up.id, LISTED)
-    return Listing(found, page)
+    return total, at, found
 
 
 async def open_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,

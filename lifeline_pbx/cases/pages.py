@@ -4,6 +4,7 @@ and follow-ups for everyone. Each view of a person or a report is audited."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -16,13 +17,21 @@ from lifeline_pbx.cases import (
     people,
     person_edit,
     printout,
+    report_query,
     reports,
     service,
 )
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
+from lifeline_pbx.db import Conn
+from lifeline_pbx.supervision import call_history
+from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.filters import FilterInvalid
 from lifeline_pbx.web.render import render
+
+EXPORT_MAX = 100_000  # reports in one CSV; more is refused with the count, never cut
 
 
 def history_json(history: service.History | None, normal: str) -> dict[str, Any]:
@@ -45,14 +54,20 @@ def history_json(history: service.History | None, normal: str) -> dict[str, Any]
 @require("supervisor")
 async def person_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
+    at = paging.requested(request, param="calls_page")
     async with pool(request).acquire() as con:
         person = await people.get(con, keys(request), person_id)
         if person is None:
             raise web.HTTPNotFound(text="No such person.")
         history = await service.history(con, keys(request), person, current_user(request).id)
         family = await followup_views.family_context(con, request, person.id)
+        ids = await people.merged_ids(con, person.id)
+        calls_total, calls = await call_history.for_persons(con, ids, at)
+        reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return render(request, "cases/person.html", history=history, today=dt.date.today(),
                   **family,
+                  calls=paging.page(calls, calls_total, at, request, param="calls_page"),
+                  reports_total=reports_total,
                   a_number=anumber.display(person.a_number),
                   merged=request.query.get("merged") == "1",
                   edited=request.query.get("edited", ""), error="")
@@ -96,31 +111,41 @@ async def merge(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
 
 
-def _filters(request: web.Request) -> reports.ReportFilter:
-    def day(name: str) -> dt.date | None:
-        value = query(request, name)
-        try:
-            return dt.date.fromisoformat(value) if value else None
-        except ValueError:
-            raise web.HTTPUnprocessableEntity(text=f"{name}: give a date as YYYY-MM-DD.") from None
+async def _filters(request: web.Request, con: Conn) -> reports.ReportFilter:
+    """The filters in the address; a person stands for their record and those merged in."""
+    try:
+        filters = report_query.parse(request.query)
+    except FilterInvalid as e:
+        raise web.HTTPUnprocessableEntity(text=str(e)) from None
+    if filters.person_ids:
+        ids = await people.merged_ids(con, filters.person_ids[0])
+        filters = replace(filters, person_ids=tuple(ids))
+    return filters
 
-    facility = query(request, "facility")
-    if facility and not (facility.isascii() and facility.isdigit() and len(facility) <= 18):
-        raise web.HTTPUnprocessableEntity(text="Choose a facility from the list.")
-    return reports.ReportFilter(int(facility) if facility else None,
-                                query(request, "category") or None, day("since"), day("until"))
+
+async def _audit_person_filter(con: Conn, request: web.Request,
+                               filters: reports.ReportFilter, fields: tuple[str, ...]) -> None:
+    if filters.person_ids:
+        await audit.record(con, current_user(request).id, "view", "person",
+                           filters.person_ids[0], fields)
 
 
 @require("supervisor")
 async def reports_list(request: web.Request) -> web.StreamResponse:
-    filters = _filters(request)
+    at = paging.requested(request)
     async with pool(request).acquire() as con:
-        found = await reports.search(con, filters)
+        filters = await _filters(request, con)
+        async with con.transaction():
+            total = await reports.count(con, filters)
+            found = await reports.search(con, filters, at.per_page, at.offset)
+            await _audit_person_filter(con, request, filters, ("reports",))
         facilities = await con.fetch("SELECT id, name FROM facilities ORDER BY name")
         categories = await reports.categories(con, enabled_only=False)
-    return render(request, "cases/reports.html", reports=found, filters=filters,
-                  facilities=[(r["id"], r["name"]) for r in facilities],
-                  categories=categories, query_string=request.query_string)
+        partners = await reports.partners(con)
+    return render(request, "cases/reports.html", reports=paging.page(found, total, at, request),
+                  filters=filters, facilities=[(r["id"], r["name"]) for r in facilities],
+                  categories=categories, partners=partners, severities=SEVERITIES,
+                  languages=CALLER_LANGUAGES, query_string=request.query_string)
 
 
 @require("supervisor")
@@ -137,11 +162,18 @@ async def report_page(request: web.Request) -> web.StreamResponse:
 
 @require("supervisor")
 async def reports_csv(request: web.Request) -> web.StreamResponse:
-    filters = _filters(request)
-    async with pool(request).acquire() as con, con.transaction():
-        found = await reports.search(con, filters, limit=100_000)
-        await audit.record(con, current_user(request).id, "export", "reports", "csv",
-                           export.COLUMNS)
+    async with pool(request).acquire() as con:
+        filters = await _filters(request, con)
+        async with con.transaction():
+            total = await reports.count(con, filters, exact=True)
+            if total > EXPORT_MAX:
+                raise web.HTTPRequestEntityTooLarge(
+                    max_size=EXPORT_MAX, actual_size=total,
+                    text=f"{total} reports match; narrow the filters to at most {EXPORT_MAX}.")
+            found = await reports.search(con, filters, EXPORT_MAX)
+            await audit.record(con, current_user(request).id, "export", "reports", "csv",
+                               export.COLUMNS)
+            await _audit_person_filter(con, request, filters, ("reports",))
     return web.Response(
         text=export.to_csv(found), content_type="text/csv", charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="reports.csv"'})

@@ -1,8 +1,9 @@
 """The SQL for persons and their transfer history; names, birth date and A-number sealed.
 
 A person is found by the keyed hash of their normalised A-number (crypto.KeyRing.lookup),
-never by the sealed value. A merged person keeps their row, marked `merged_into` the kept
-one; finding them leads to the kept person.
+never by the sealed value, and by blind-index tokens of their names and date of birth
+(token_store.py), which every write here keeps in step. A merged person keeps their row,
+marked `merged_into` the kept one; finding them leads to the kept person.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 
 import asyncpg
 
+from lifeline_pbx.cases import token_store
 from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
@@ -85,6 +87,14 @@ async def get(con: Conn, keys: KeyRing, person_id: uuid.UUID, *,
     return None
 
 
+async def get_many(con: Conn, keys: KeyRing, person_ids: list[uuid.UUID]) -> list[Person]:
+    """These people (not following merges), in the order given."""
+    rows = await con.fetch(f"SELECT {_COLUMNS} FROM {_FROM} WHERE p.id = ANY($1::uuid[])",
+                           person_ids)
+    found = {r["id"]: _person(r, keys) for r in rows}
+    return [found[pid] for pid in person_ids if pid in found]
+
+
 async def find_by_a_number(con: Conn, keys: KeyRing, normalised: str) -> Person | None:
     pid = await con.fetchval("SELECT id FROM persons WHERE a_number_key = $1",
                              keys.lookup(normalised))
@@ -102,6 +112,7 @@ async def create(con: Conn, keys: KeyRing, form: PersonForm, user_id: int) -> uu
         pid, keys.lookup(form.a_number), a_number, names, dob, form.country,
         list(form.languages), form.facility_id,
     )
+    await token_store.set_tokens(con, keys, pid, form.names, form.date_of_birth)
     if form.facility_id is not None:
         await note_facility(con, pid, form.facility_id, user_id)
     return pid
@@ -154,6 +165,8 @@ async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
            WHERE id = $1""",
         new.id, names, dob, new.country, list(new.languages), new.facility_id,
     )
+    if {"names", "date_of_birth"} & set(changed):
+        await token_store.set_tokens(con, keys, new.id, new.names, new.date_of_birth)
     if "facility_id" in changed and new.facility_id is not None:
         await note_facility(con, new.id, new.facility_id, user_id)
     return changed
@@ -213,4 +226,6 @@ async def merge(con: Conn, keys: KeyRing, keep: Person, other: Person) -> list[s
     )
     await con.execute("UPDATE persons SET merged_into = $1, updated_at = now() WHERE id = $2",
                       keep.id, other.id)
+    await token_store.set_tokens(con, keys, keep.id, names, dob)
+    await token_store.drop_tokens(con, other.id)
     return [*moved, "names", "merged_into"]

@@ -15,6 +15,7 @@ import asyncpg
 from lifeline_pbx.cases.forms import ReportForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
+from lifeline_pbx.web.paging import capped_count
 
 _COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
               c.label AS category_label, r.severity, r.occurred_from, r.occurred_to,
@@ -54,6 +55,44 @@ class ReportFilter:
     category: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    severity: str | None = None
+    language: str | None = None  # of the intake the report came from
+    housing_unit: str | None = None  # compared without regard to case
+    partner_id: int | None = None  # the caller consented to share with this partner
+    person_ids: tuple[uuid.UUID, ...] = ()  # a person and the records merged into theirs
+
+
+def where(filters: ReportFilter) -> tuple[str, list[object]]:
+    """The WHERE clause (over reports r) and its arguments: only the filters given, so
+    that the planner sees plain conditions it can use an index for."""
+    clauses: list[str] = []
+    args: list[object] = []
+
+    def add(sql: str, value: object) -> None:
+        args.append(value)
+        clauses.append(sql.replace("$?", f"${len(args)}"))
+
+    if filters.facility_id is not None:
+        add("r.facility_id = $?", filters.facility_id)
+    if filters.category:
+        add("r.category = $?", filters.category)
+    if filters.severity:
+        add("r.severity = $?", filters.severity)
+    if filters.since is not None:
+        add("r.created_at >= $?::date", filters.since)
+    if filters.until is not None:
+        add("r.created_at < $?::date + 1", filters.until)
+    if filters.language:
+        add("EXISTS (SELECT 1 FROM intakes i WHERE i.id = r.intake_id AND i.language = $?)",
+            filters.language)
+    if filters.housing_unit:
+        add("lower(r.housing_unit) = lower($?)", filters.housing_unit)
+    if filters.partner_id is not None:
+        add("""EXISTS (SELECT 1 FROM report_consents rc
+                       WHERE rc.report_id = r.id AND rc.partner_id = $?)""", filters.partner_id)
+    if filters.person_ids:
+        add("r.person_id = ANY($?::uuid[])", list(filters.person_ids))
+    return " AND ".join(clauses) or "true", args
 
 
 def _summary(r: asyncpg.Record) -> ReportSummary:
@@ -158,17 +197,25 @@ async def get(con: Conn, keys: KeyRing, report_id: uuid.UUID) -> Report | None:
                   row["created_by"])
 
 
-async def search(con: Conn, filters: ReportFilter, limit: int = MAX_LIST) -> list[ReportSummary]:
+async def search(con: Conn, filters: ReportFilter, limit: int, offset: int = 0,
+                 ) -> list[ReportSummary]:
+    clause, args = where(filters)
+    n = len(args)
     rows = await con.fetch(
-        f"""SELECT {_COLUMNS} FROM {_FROM}
-            WHERE ($1::bigint IS NULL OR r.facility_id = $1)
-              AND ($2::text IS NULL OR r.category = $2)
-              AND ($3::date IS NULL OR r.created_at >= $3::date)
-              AND ($4::date IS NULL OR r.created_at < $4::date + 1)
-            ORDER BY r.created_at DESC LIMIT $5""",
-        filters.facility_id, filters.category, filters.since, filters.until, limit,
+        f"""SELECT {_COLUMNS} FROM {_FROM} WHERE {clause}
+            ORDER BY r.created_at DESC, r.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
+        *args, limit, offset,
     )
     return [_summary(r) for r in rows]
+
+
+async def count(con: Conn, filters: ReportFilter, *, exact: bool = False) -> int:
+    """How many reports match; past paging.COUNT_CAP only that there are more, unless exact."""
+    clause, args = where(filters)
+    select = f"SELECT 1 FROM reports r WHERE {clause}"
+    total: int = await con.fetchval(
+        f"SELECT count(*) FROM ({select}) AS counted" if exact else capped_count(select), *args)
+    return total
 
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID]) -> list[ReportSummary]:

@@ -22,6 +22,7 @@ from lifeline_pbx.cases import (
     intake_save,
     pages,
     reports,
+    search_pages,
     service,
 )
 from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query, status_of
@@ -310,4 +311,5 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/drafts", get_draft, name="drafts")
     app.router.add_post("/drafts", save_draft, name="draft-save")
     app.router.add_get("/people/lookup", lookup, name="people-lookup")
+    search_pages.routes(app)
     pages.routes(app)

@@ -14,6 +14,7 @@ from lifeline_pbx.admin import views as admin_views
 from lifeline_pbx.cases import views as cases_views
 from lifeline_pbx.console import views as console_views
 from lifeline_pbx.paths import HOME
+from lifeline_pbx.supervision import call_pages
 from lifeline_pbx.supervision import views as supervision_views
 from lifeline_pbx.voicemail import views as voicemail_views
 from lifeline_pbx.web import auth, bodies, errors, headers, login
@@ -48,6 +49,7 @@ def create_app(lifeline: Lifeline) -> web.Application:
     console_views.routes(app)
     cases_views.routes(app)
     supervision_views.routes(app)
+    call_pages.routes(app)
     voicemail_views.routes(app)
     return app
 

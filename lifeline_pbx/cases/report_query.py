@@ -1,0 +1,35 @@
+"""The report list's filters as the address gives them (web/filters.py checks each)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
+from lifeline_pbx.cases.reports import ReportFilter
+from lifeline_pbx.web.filters import FilterInvalid, checked, choice, number, period, text
+
+
+def person(query: Mapping[str, str]) -> uuid.UUID | None:
+    value = query.get("person", "").strip()
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        raise FilterInvalid("person: not a person's id.") from None
+
+
+def parse(query: Mapping[str, str]) -> ReportFilter:
+    """The filter; a category unknown here simply matches nothing."""
+    checked(query)
+    since, until = period(query)
+    who = person(query)
+    return ReportFilter(
+        facility_id=number(query, "facility"),
+        category=text(query, "category"),
+        since=since, until=until,
+        severity=choice(query, "severity", SEVERITIES),
+        language=choice(query, "language", dict(CALLER_LANGUAGES)),
+        housing_unit=text(query, "housing_unit"),
+        partner_id=number(query, "partner"),
+        person_ids=() if who is None else (who,),
+    )

@@ -1,0 +1,146 @@
+"""The SQL for the call history: every call with its facility, line, language, triage, wait,
+outcome, operator and length, filtered and paged; and one person's calls.
+
+Nothing here is sealed or identifies a caller: the caller's number is not shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.web.paging import Window, capped_count
+
+TRIAGES = ("normal", "urgent")
+OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
+
+
+@dataclass(frozen=True)
+class CallRow:
+    call_id: uuid.UUID | None  # None: an intake written without a call (e.g. from voicemail)
+    at: dt.datetime
+    facility: str
+    line: str
+    language: str
+    urgent: bool
+    wait_seconds: int | None  # queue entry to operator (or to the end, if none answered)
+    outcome: str  # how the call ended (disposition), or the intake's outcome
+    intake_outcome: str
+    operator: str
+    duration_seconds: int | None
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    since: dt.date | None = None
+    until: dt.date | None = None
+    facility_id: int | None = None
+    line_id: int | None = None
+    language: str | None = None
+    triage: str | None = None  # one of TRIAGES
+    outcome: str | None = None  # one of OUTCOMES
+    operator_id: int | None = None
+
+
+def where(filters: CallFilter) -> tuple[str, list[object]]:
+    """The WHERE clause over calls c, with only the filters given."""
+    clauses: list[str] = []
+    args: list[object] = []
+
+    def add(sql: str, value: object) -> None:
+        args.append(value)
+        clauses.append(sql.replace("$?", f"${len(args)}"))
+
+    if filters.since is not None:
+        add("c.started_at >= $?::date", filters.since)
+    if filters.until is not None:
+        add("c.started_at < $?::date + 1", filters.until)
+    if filters.facility_id is not None:
+        add("c.facility_id = $?", filters.facility_id)
+    if filters.line_id is not None:
+        add("c.line_id = $?", filters.line_id)
+    if filters.language:
+        add("c.language = $?", filters.language)
+    if filters.triage:
+        add("(c.priority > 0) = $?", filters.triage == "urgent")
+    if filters.outcome:
+        add("c.disposition = $?", filters.outcome)
+    if filters.operator_id is not None:
+        add("c.operator_id = $?", filters.operator_id)
+    return " AND ".join(clauses) or "true", args
+
+
+_CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS facility,
+    coalesce(l.name, '') AS line, coalesce(c.language, '') AS language,
+    c.priority > 0 AS urgent,
+    extract(epoch FROM coalesce(c.connected_at, c.ended_at) - c.queued_at)::int AS wait_seconds,
+    coalesce(c.disposition, CASE WHEN c.ended_at IS NULL THEN 'in progress' ELSE '' END)
+        AS outcome,
+    coalesce(o.display_name, '') AS operator,
+    extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds"""
+
+
+def _row(r: asyncpg.Record) -> CallRow:
+    return CallRow(r["call_id"], r["at"], r["facility"], r["line"], r["language"], r["urgent"],
+                   r["wait_seconds"], r["outcome"], r["intake_outcome"] or "", r["operator"],
+                   r["duration_seconds"])
+
+
+async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[CallRow]]:
+    """How many calls match, and those on the page asked for (newest first)."""
+    clause, args = where(filters)
+    total = await con.fetchval(capped_count(f"SELECT 1 FROM calls c WHERE {clause}"), *args)
+    n = len(args)
+    rows = await con.fetch(
+        f"""SELECT {_CALL_COLUMNS},
+                   (SELECT i.outcome FROM intakes i WHERE i.call_id = c.id
+                    ORDER BY i.created_at LIMIT 1) AS intake_outcome
+            FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
+                 LEFT JOIN lines l ON l.id = c.line_id
+                 LEFT JOIN operators o ON o.id = c.operator_id
+            WHERE {clause}
+            ORDER BY c.started_at DESC, c.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
+        *args, at.per_page, at.offset)
+    return total, [_row(r) for r in rows]
+
+
+async def for_persons(con: Conn, person_ids: list[uuid.UUID],
+                      at: Window) -> tuple[int, list[CallRow]]:
+    """A person's calls (through their intakes, with or without a call record), newest first."""
+    total = await con.fetchval(
+        capped_count("SELECT 1 FROM intakes WHERE person_id = ANY($1::uuid[])"), person_ids)
+    rows = await con.fetch(
+        """SELECT c.id AS call_id, coalesce(c.started_at, i.created_at) AS at,
+                  coalesce(f.name, '') AS facility, coalesce(l.name, '') AS line,
+                  coalesce(nullif(i.language, ''), c.language, '') AS language,
+                  coalesce(c.priority, 0) > 0 OR i.triage > 0 AS urgent,
+                  extract(epoch FROM coalesce(c.connected_at, c.ended_at) - c.queued_at)::int
+                      AS wait_seconds,
+                  coalesce(c.disposition, '') AS outcome, i.outcome AS intake_outcome,
+                  coalesce(o.display_name, u.display_name) AS operator,
+                  extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds
+           FROM intakes i LEFT JOIN calls c ON c.id = i.call_id
+                LEFT JOIN facilities f ON f.id = coalesce(c.facility_id, i.facility_id)
+                LEFT JOIN lines l ON l.id = c.line_id
+                LEFT JOIN operators o ON o.id = c.operator_id
+                JOIN users u ON u.id = i.user_id
+           WHERE i.person_id = ANY($1::uuid[])
+           ORDER BY i.created_at DESC, i.id LIMIT $2 OFFSET $3""",
+        person_ids, at.per_page, at.offset)
+    return total, [_row(r) for r in rows]
+
+
+async def choices(con: Conn) -> dict[str, list[tuple[int, str]]]:
+    """Facilities, lines and operators to filter by."""
+    return {
+        "facilities": [(r["id"], r["name"]) for r in
+                       await con.fetch("SELECT id, name FROM facilities ORDER BY name")],
+        "lines": [(r["id"], r["name"]) for r in
+                  await con.fetch("SELECT id, name FROM lines ORDER BY name")],
+        "operators": [(r["id"], r["display_name"]) for r in await con.fetch(
+            "SELECT id, display_name FROM operators ORDER BY display_name")],
+    }

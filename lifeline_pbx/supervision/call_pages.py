@@ -1,0 +1,50 @@
+"""The call history for supervisors: every call, filtered by date, facility, line,
+language, triage, outcome and operator, a page at a time with the total count."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES
+from lifeline_pbx.supervision import call_history
+from lifeline_pbx.web import paging
+from lifeline_pbx.web.auth import require
+from lifeline_pbx.web.filters import FilterInvalid, checked, choice, number, period
+from lifeline_pbx.web.keys import LIFELINE
+from lifeline_pbx.web.render import render
+
+
+def parse(query: Mapping[str, str]) -> call_history.CallFilter:
+    checked(query)
+    since, until = period(query)
+    return call_history.CallFilter(
+        since=since, until=until, facility_id=number(query, "facility"),
+        line_id=number(query, "line"),
+        language=choice(query, "language", dict(CALLER_LANGUAGES)),
+        triage=choice(query, "triage", call_history.TRIAGES),
+        outcome=choice(query, "outcome", call_history.OUTCOMES),
+        operator_id=number(query, "operator"),
+    )
+
+
+@require("supervisor")
+async def calls_page(request: web.Request) -> web.StreamResponse:
+    try:
+        filters = parse(request.query)
+    except FilterInvalid as e:
+        raise web.HTTPUnprocessableEntity(text=str(e)) from None
+    at = paging.requested(request)
+    async with request.app[LIFELINE].pool.acquire() as con:
+        total, rows = await call_history.page(con, filters, at)
+        options = await call_history.choices(con)
+    return render(request, "supervision/calls.html", filters=filters,
+                  calls=paging.page(rows, total, at, request), languages=CALLER_LANGUAGES,
+                  triages=call_history.TRIAGES, outcomes=call_history.OUTCOMES,
+                  facilities=options["facilities"], lines=options["lines"],
+                  operators=options["operators"])
+
+
+def routes(app: web.Application) -> None:
+    app.router.add_get("/calls", calls_page, name="calls")
