@@ -1,5 +1,6 @@
 """Supervisors' pages for corrections: a record's revisions, one old revision, and the
-correction of a report or of a follow-up's text. Authors correct their own intake (with
+correction of a report (a follow-up's text is corrected on its page, followup_views.py).
+Authors correct their own intake (with
 its reports and follow-up) during wrap-up by saving its form again (intake_save.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx.cases import (
-    followup_forms,
     forms,
     reports,
     revision_content,
@@ -147,30 +147,9 @@ async def correct_report(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/reports/{report_id}?corrected=1#report-history")
 
 
-@require("supervisor")
-async def correct_follow_up(request: web.Request) -> web.StreamResponse:
-    follow_up_id = path_uuid(request)
-    user = current_user(request)
-    data = await form_data(request)
-    base = base_of(data)
-    try:
-        what = followup_forms.parse_what(data)
-        async with pool(request).acquire() as con:
-            await revision_work.correct_follow_up(con, keys(request), follow_up_id, what,
-                                                  base, user.id)
-    except forms.FormInvalid as e:
-        raise web.HTTPUnprocessableEntity(text=" ".join(e.errors.values())) from None
-    except service.CaseError as e:
-        raise case_error(e) from None
-    log.info("follow-up corrected follow_up_id=%s user_id=%d", follow_up_id, user.id)
-    raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}#follow-up-history")
-
-
 def routes(app: web.Application) -> None:
     for path in PATHS.values():
         app.router.add_get(path + "/{id}/revisions", history_page)
         app.router.add_get(path + "/{id}/revisions/{number}", revision_page)
     app.router.add_get("/reports/{id}/correct", correct_report_page, name="report-correct")
     app.router.add_post("/reports/{id}/correct", correct_report, name="report-correct-save")
-    app.router.add_post("/follow-ups/{id}/correct", correct_follow_up,
-                        name="follow-up-correct")
