@@ -124,8 +124,9 @@ def test_a_revision_is_shown_with_names_for_ids() -> None:
                "family_contact": {"name": "Rosa", "phone": "", "message": "ok"}}
     names = {"facilities": {1: "Stewart"}, "partners": {2: "Legal Aid"}, "users": {5: "Sam"}}
     assert revision_content.shown(content, names) == [
-        ("facility", "Facility", "Stewart"), ("narrative", "What happened", "Cold cell"),
-        ("consents", "Consent to share with", "Legal Aid, #9"), ("occurred_to", "To", "—"),
+        ("facility", "Facility", "Stewart"),
+        ("family_contact", "Family contact", "message: ok · name: Rosa"),
         ("family_consent", "Consent to share the family contact", "no"),
-        ("assignee_id", "Assignee", "Sam"),
-        ("family_contact", "Family contact", "message: ok · name: Rosa")]
+        ("occurred_to", "To", "—"), ("narrative", "What happened", "Cold cell"),
+        ("consents", "Consent to share with", "Legal Aid, #9"),
+        ("assignee_id", "Assignee", "Sam")]

@@ -71,7 +71,8 @@ def _text(name: str, value: Any, names: Mapping[str, Mapping[int, str]]) -> str:
 
 def shown(content: Mapping[str, Any],
           names: Mapping[str, Mapping[int, str]]) -> list[tuple[str, str, str]]:
-    """(field, label, text) for each field of a revision's content; ids as names where
-    `names` ("facilities", "partners", "users": id -> name) has them."""
-    return [(name, LABELS.get(name, name), _text(name, value, names))
-            for name, value in content.items()]
+    """(field, label, text) for each field of a revision's content, in the order of LABELS;
+    ids as names where `names` ("facilities", "partners", "users": id -> name) has them."""
+    order = {name: i for i, name in enumerate(LABELS)}
+    return [(name, LABELS.get(name, name), _text(name, content[name], names))
+            for name in sorted(content, key=lambda n: (order.get(n, len(order)), n))]
