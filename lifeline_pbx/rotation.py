@@ -30,6 +30,8 @@ SEALED: dict[str, tuple[str, ...]] = {
     "reports": ("narrative",),
     "follow_ups": ("what",),
     "drafts": ("body",),
+    "record_revisions": ("content",),
+    "person_proposals": ("content",),
 }
 
 

@@ -21,6 +21,7 @@ from lifeline_pbx.cases import (
     followups,
     intake_save,
     people,
+    proposal_work,
     service,
 )
 from lifeline_pbx.cases.followup_rules import Change
@@ -122,13 +123,20 @@ async def test_lookup_finds_the_person_across_formats(world: World) -> None:
     assert await people.find_by_a_number(world.con, KEYS, "012345678") is None
 
 
-async def test_a_repeat_call_updates_the_person_and_notes_the_transfer(world: World) -> None:
+async def test_a_repeat_call_proposes_changes_and_the_accepted_transfer_is_noted(
+    world: World
+) -> None:
     first = await save(world)
     call2 = await add_call(world.con, world.facility2)
     second = await save(world, call_id=str(call2), person_names="Zyxwer Quompten",
                         person_facility=str(world.facility2), report_category="",
                         report_narrative="", followup_what="", followup_due="")
     assert second.person_id == first.person_id and second.report_ids == ()
+    person = await people.get(world.con, KEYS, first.person_id)  # type: ignore[arg-type]
+    assert person is not None  # an operator's intake proposes; the record is unchanged
+    assert person.names == (NAME,) and person.facility_id == world.facility
+    proposal = await world.con.fetchval("SELECT id FROM person_proposals")
+    await proposal_work.decide(world.con, KEYS, proposal, "accept", world.supervisor)
     person = await people.get(world.con, KEYS, first.person_id)  # type: ignore[arg-type]
     assert person is not None
     assert person.names == (NAME, "Zyxwer Quompten") and person.facility_id == world.facility2

@@ -1,5 +1,6 @@
-"""An intake opens on the call bridged to the operator's phone the moment the console shows
-it, before the queued call-record writer has put the operator on the call's row."""
+"""An intake opens, and a lookup answers, on the call bridged to the operator's phone the
+moment the console shows it, before the queued call-record writer has put the operator on
+the call's row."""
 
 from __future__ import annotations
 
@@ -50,4 +51,10 @@ async def test_a_call_bridged_now_opens_its_intake_for_that_operator_only(
         assert status == 200 and '"kind": "call"' in body, body
         status, body = await op_a.get(path, headers={"Accept": "application/json"})
         assert status == 403 and "not put through to your phone" in body, body
+        # A lookup of the A-number typed for the call: the same rule.
+        lookup = f"/people/lookup?a_number=A012345678&call_id={call_id}"
+        status, body = await op_b.get(lookup, headers={"Accept": "application/json"})
+        assert status == 200 and '"found": false' in body, body
+        status, _ = await op_a.get(lookup, headers={"Accept": "application/json"})
+        assert status == 403
     await hotline.carrier.hang_up(call)

@@ -52,8 +52,30 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
                           OLD.seal("JBSWY3DPEHPK3PXP", crypto.place("users", "totp_secret",
                                                                      user_id)))
 
+        revision, proposal = uuid.uuid4(), uuid.uuid4()
+        await con.execute(
+            """INSERT INTO record_revisions (id, entity, entity_id, number, author_id, content)
+               VALUES ($1, 'report', $2, 1, $3, $4)""", revision, report, user_id,
+            OLD.seal_json({"narrative": "the first words"},
+                          crypto.place("record_revisions", "content", revision)))
+        await con.execute(
+            """INSERT INTO person_proposals (id, person_id, proposed_by, fields, content)
+               VALUES ($1, $2, $3, '{names}', $4)""", proposal, person, user_id,
+            OLD.seal_json({"names": ["Rotation Other"]},
+                          crypto.place("person_proposals", "content", proposal)))
+
         counts = await rotation.rotate(con, NEW)
         assert counts["persons"].resealed == 1 and counts["persons"].rehashed == 1
+        assert counts["record_revisions"].resealed == 1
+        assert counts["person_proposals"].resealed == 1
+        content = await con.fetchval("SELECT content FROM record_revisions WHERE id = $1",
+                                     revision)
+        assert NEW_ONLY.open_json(bytes(content), crypto.place(
+            "record_revisions", "content", revision)) == {"narrative": "the first words"}
+        content = await con.fetchval("SELECT content FROM person_proposals WHERE id = $1",
+                                     proposal)
+        assert NEW_ONLY.open_json(bytes(content), crypto.place(
+            "person_proposals", "content", proposal)) == {"names": ["Rotation Other"]}
         assert counts["reports"].resealed == 1 and counts["users"].resealed == 1
         assert counts["follow_ups"].resealed == 1 and counts["follow_up_notes"].resealed == 1
         body = await con.fetchval("SELECT body FROM follow_up_notes WHERE id = $1", note)

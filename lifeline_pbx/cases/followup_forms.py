@@ -63,3 +63,11 @@ def parse_note(data: FormData) -> str:
     body = reader.text("note", "The note", NOTE, required=True, multiline=True)
     _finish(reader)
     return body
+
+
+def parse_what(data: FormData) -> str:
+    """A supervisor's correction of what is to be done."""
+    reader = Reader(data)
+    what = reader.text("what", "What is to be done", NOTE, required=True, multiline=True)
+    _finish(reader)
+    return what

@@ -9,7 +9,15 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, forms, service
+from lifeline_pbx.cases import (
+    followup_forms,
+    followup_rules,
+    followup_work,
+    forms,
+    revision_views,
+    revision_work,
+    service,
+)
 from lifeline_pbx.cases.forms import FormInvalid
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
 from lifeline_pbx.db import Conn
@@ -79,7 +87,8 @@ async def all_follow_ups(request: web.Request) -> web.StreamResponse:
 
 
 async def _page(request: web.Request, follow_up_id: uuid.UUID, *, status: int = 200,
-                errors: dict[str, str] | None = None, typed: str = "") -> web.Response:
+                errors: dict[str, str] | None = None, typed: str = "",
+                typed_what: str | None = None) -> web.Response:
     user = current_user(request)
     supervisor = _supervisor(request)
     async with pool(request).acquire() as con:
@@ -94,7 +103,8 @@ async def _page(request: web.Request, follow_up_id: uuid.UUID, *, status: int = 
     return render(request, "cases/follow_up.html", status=status, opened=opened, f=f,
                   today=today, due=followup_rules.due_state(f.status, f.due_on, today),
                   supervisor=supervisor, assignees=assignees, errors=errors or {},
-                  typed_note=typed, statuses=followup_rules.STATUSES)
+                  typed_note=typed, statuses=followup_rules.STATUSES,
+                  typed_what=f.what if typed_what is None else typed_what)
 
 
 @require("operator")
@@ -137,6 +147,29 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     except service.CaseError as e:
         raise case_error(e) from None
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}#follow-up-notes")
+
+
+@require("supervisor")
+async def correct(request: web.Request) -> web.StreamResponse:
+    """What is to be done, corrected: a new revision (revision_work.correct_follow_up)."""
+    follow_up_id = path_uuid(request)
+    posted = await form_data(request)
+    base = revision_views.base_of(posted)
+    try:
+        what = followup_forms.parse_what(posted)
+        async with pool(request).acquire() as con:
+            await revision_work.correct_follow_up(con, keys(request), follow_up_id, what,
+                                                  base, current_user(request).id)
+    except FormInvalid as e:
+        return await _page(request, follow_up_id, status=422, errors=e.errors,
+                           typed_what=posted.get("what", ""))
+    except (service.Refused, service.Conflict) as e:
+        return await _page(request, follow_up_id, errors={"what": str(e)},
+                           status=422 if isinstance(e, service.Refused) else 409,
+                           typed_what=posted.get("what", ""))
+    except service.CaseError as e:
+        raise case_error(e) from None
+    raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}#follow-up-history")
 
 
 async def family_context(con: Conn, request: web.Request,
@@ -193,6 +226,7 @@ def routes(app: web.Application) -> None:
     app.router.add_get("/follow-ups/{id}", follow_up_page, name="follow-up")
     app.router.add_post("/follow-ups/{id}", change, name="follow-up-change")
     app.router.add_post("/follow-ups/{id}/notes", add_note, name="follow-up-note")
+    app.router.add_post("/follow-ups/{id}/correct", correct, name="follow-up-correct")
     app.router.add_get("/people/{id}/contact-family/{intake}", contact_family_page,
                        name="contact-family")
     app.router.add_post("/people/{id}/contact-family/{intake}", contact_family,

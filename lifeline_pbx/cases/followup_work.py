@@ -11,7 +11,14 @@ import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import family, followup_rules, followup_thread, followups, people
+from lifeline_pbx.cases import (
+    family,
+    followup_rules,
+    followup_thread,
+    followups,
+    people,
+    revisions,
+)
 from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import FollowUpForm
 from lifeline_pbx.cases.service import Forbidden, NotFound, Refused
@@ -32,6 +39,12 @@ class Opened:
     notes: list[followup_thread.Note]
     history: list[followup_thread.Change]
     needs: family.IntakeNeeds | None  # what its intake recorded, as this user may see it
+    revisions: list[revisions.Revision]  # corrections of what is to be done
+
+    @property
+    def revision(self) -> int:
+        """The latest revision's number (0: never corrected)."""
+        return self.revisions[-1].number if self.revisions else 0
 
 
 async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filter,
@@ -63,6 +76,7 @@ async def open_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user
             await followup_thread.history(con, follow_up_id),
             None if follow_up.intake_id is None else await family.for_intake(
                 con, keys, follow_up.intake_id, supervisor=supervisor),
+            await revisions.listing(con, "follow_up", follow_up_id),
         )
         await audit.record(con, user_id, "view", "follow_up", follow_up_id, OPENED)
         if follow_up.person is not None:

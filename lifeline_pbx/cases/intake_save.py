@@ -6,6 +6,11 @@ audits only what changed; the same submission repeated (double click, retry, a s
 tab) changes nothing and answers as the first did. A different form for a call that
 already has this user's intake is refused. A saved report, follow-up or A-number is never
 emptied by a later save: that is refused with the field named.
+
+A later save that changes something is a correction: allowed to the author during the call
+and its wrap-up (correction_rules.py), kept as a new revision of each record it changes
+(revisions.py). A person already on record is changed only as identity_rules.py allows an
+operator; the rest of what the intake says about them becomes a proposal for a supervisor.
 """
 
 from __future__ import annotations
@@ -17,9 +22,21 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import drafts, followups, intakes, people, reports
+from lifeline_pbx.cases import (
+    correction_rules,
+    drafts,
+    followups,
+    identity_rules,
+    intakes,
+    people,
+    proposals,
+    reports,
+    revision_content,
+    revisions,
+)
 from lifeline_pbx.cases.forms import FormInvalid, IntakeForm, OutcomeForm, PersonForm
-from lifeline_pbx.cases.service import REPORT_FIELDS, Conflict, NotFound
+from lifeline_pbx.cases.identity_rules import NOTHING, Proposal
+from lifeline_pbx.cases.service import REPORT_FIELDS, Conflict, Forbidden, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 
@@ -57,16 +74,20 @@ def _conflict(error: asyncpg.UniqueViolationError) -> Conflict:
     return Conflict(OTHER_INTAKE)
 
 
-async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
+async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm, *,
+                      supervisor: bool = False) -> Saved:
     try:
         async with con.transaction():
             await _lock(con, form.key)
             old = await intakes.get(con, keys, form.key)
             if old is None:
-                return await _create(con, keys, user_id, form)
+                return await _create(con, keys, user_id, form, supervisor)
             if old.user_id != user_id or old.call_id != form.call_id:
                 raise Conflict(OTHER_INTAKE)
-            return await _update(con, keys, user_id, form, old)
+            saved = await _update(con, keys, user_id, form, old, supervisor)
+            if saved.changed and (reason := await _too_late(con, old, user_id, supervisor)):
+                raise Forbidden(reason)  # and the transaction, with every write, rolls back
+            return saved
     except asyncpg.UniqueViolationError as e:
         raise _conflict(e) from None
     except asyncpg.ForeignKeyViolationError:
@@ -80,19 +101,48 @@ def _filled(form: PersonForm) -> list[str]:
     return [name for name, value in values.items() if value]
 
 
-async def _save_person(con: Conn, keys: KeyRing, form: PersonForm | None,
-                       user_id: int) -> uuid.UUID | None:
-    if form is None:
-        return None
-    person = await people.find_by_a_number(con, keys, form.a_number)
+async def _save_person(con: Conn, keys: KeyRing, form: IntakeForm, user_id: int,
+                       supervisor: bool) -> tuple[uuid.UUID | None, Proposal, bool]:
+    """The person the intake is about (created if new), what it proposes to change in
+    their record, and whether the record was written."""
+    if form.person is None:
+        return None, NOTHING, False
+    person = await people.find_by_a_number(con, keys, form.person.a_number)
     if person is None:
-        pid = await people.create(con, keys, form, user_id)
-        await audit.record(con, user_id, "create", "person", pid, _filled(form))
-        return pid
-    changed = await people.update(con, keys, person, form, user_id)
+        pid = await people.create(con, keys, form.person, user_id)
+        await audit.record(con, user_id, "create", "person", pid, _filled(form.person))
+        return pid, NOTHING, True
+    await people.lock(con, person.id)
+    if supervisor:
+        new, proposal = people.updated(person, form.person), NOTHING
+    else:
+        new, proposal = identity_rules.split(person, form.person,
+                                             may_fill=form.call_id is not None)
+    changed = await people.save(con, keys, person, new, user_id)
     if changed:
         await audit.record(con, user_id, "update", "person", person.id, changed)
-    return person.id
+    return person.id, proposal, bool(changed)
+
+
+async def _propose(con: Conn, keys: KeyRing, user_id: int, intake_id: uuid.UUID,
+                   person_id: uuid.UUID | None, proposal: Proposal) -> int:
+    """Keep what the intake proposes for the person, once; how many rows were written."""
+    if person_id is None or not proposal.fields():
+        return 0
+    if proposal in await proposals.open_of_intake(con, keys, intake_id):
+        return 0
+    proposal_id = await proposals.insert(con, keys, person_id, intake_id, user_id, proposal)
+    await audit.record(con, user_id, "create", "person_proposal", proposal_id,
+                       proposal.fields())
+    return 1
+
+
+async def _too_late(con: Conn, old: intakes.Stored, user_id: int, supervisor: bool) -> str:
+    ended = (None if old.call_id is None else
+             await con.fetchval("SELECT ended_at FROM calls WHERE id = $1", old.call_id))
+    written = correction_rules.Written(old.user_id, old.created_at, ended)
+    return correction_rules.refusal(written, user_id=user_id, supervisor=supervisor,
+                                    now=dt.datetime.now(dt.UTC))
 
 
 def _facilities(form: IntakeForm) -> tuple[int | None, int | None]:
@@ -109,13 +159,15 @@ def _intake_fields(form: IntakeForm) -> list[str]:
     return ["outcome", *(name for name, value in values.items() if value)]
 
 
-async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> Saved:
+async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
+                  supervisor: bool) -> Saved:
     if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
         raise Conflict(SECOND_FORM)
-    person_id = await _save_person(con, keys, form.person, user_id)
+    person_id, proposal, _ = await _save_person(con, keys, form, user_id, supervisor)
     facility_id, report_facility = _facilities(form)
     await intakes.insert(con, keys, form.key, form, person_id, facility_id, user_id)
     await audit.record(con, user_id, "create", "intake", form.key, _intake_fields(form))
+    await _propose(con, keys, user_id, form.key, person_id, proposal)
     for report in form.reports:
         assert report_facility is not None  # forms.parse_intake requires one
         await reports.insert(con, keys, report.id, report, facility_id=report_facility,
@@ -135,7 +187,7 @@ async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm) -> S
 
 
 async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
-                  old: intakes.Stored) -> Saved:
+                  old: intakes.Stored, supervisor: bool) -> Saved:
     saved_reports = await reports.of_intake(con, keys, old.id)
     follow_up = await followups.of_intake(con, keys, old.id)
     errors = {field: KEEP_REPORT for rid, field in form.blank_reports if rid in saved_reports}
@@ -145,14 +197,21 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
         errors["followup_what"] = KEEP_FOLLOW_UP
     if errors:
         raise FormInvalid(errors)
-    writes = 0
-    person_id = await _save_person(con, keys, form.person, user_id)
+    person_id, proposal, wrote = await _save_person(con, keys, form, user_id, supervisor)
+    writes = int(wrote)
     facility_id, report_facility = _facilities(form)
     changed = intakes.changes(old, form, person_id, facility_id)
     if changed:
+        await revisions.lock(con, "intake", old.id)
         await intakes.update(con, keys, old.id, form, person_id, facility_id)
+        now = await intakes.get(con, keys, old.id)
+        assert now is not None
+        await revisions.record(con, keys, "intake", old.id, fields=changed, user_id=user_id,
+                               before=revision_content.intake(old),
+                               after=revision_content.intake(now))
         await audit.record(con, user_id, "update", "intake", old.id, changed)
         writes += 1
+    writes += await _propose(con, keys, user_id, old.id, person_id, proposal)
     for report in form.reports:
         assert report_facility is not None  # forms.parse_intake requires one
         before = saved_reports.get(report.id)
@@ -162,8 +221,13 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
             await audit.record(con, user_id, "create", "report", report.id, REPORT_FIELDS)
             writes += 1
         elif changed := reports.changes(before, report, report_facility, person_id):
+            await revisions.lock(con, "report", report.id)
             await reports.update(con, keys, report, facility_id=report_facility,
                                  person_id=person_id)
+            after = reports.Stored(report, report_facility, person_id)
+            await revisions.record(con, keys, "report", report.id, fields=changed,
+                                   user_id=user_id, before=revision_content.report(before),
+                                   after=revision_content.report(after))
             await audit.record(con, user_id, "update", "report", report.id, changed)
             writes += 1
     report_ids = (*saved_reports, *(r.id for r in form.reports if r.id not in saved_reports))
@@ -190,8 +254,14 @@ async def _save_follow_up(con: Conn, keys: KeyRing, user_id: int, form: IntakeFo
     changed = followups.changes(old, form.follow_up, person_id, report_id)
     if not changed:
         return 0
+    await revisions.lock(con, "follow_up", old.id)
     await followups.update(con, keys, old.id, form.follow_up, person_id=person_id,
                            report_id=report_id)
+    now = await followups.get(con, keys, old.id)
+    assert now is not None
+    await revisions.record(con, keys, "follow_up", old.id, fields=changed, user_id=user_id,
+                           before=revision_content.follow_up(old),
+                           after=revision_content.follow_up(now))
     await audit.record(con, user_id, "update", "follow_up", old.id, changed)
     return 1
 

@@ -17,8 +17,11 @@ from lifeline_pbx.cases import (
     people,
     person_edit,
     printout,
+    proposal_views,
     report_query,
     reports,
+    revision_views,
+    revision_work,
     service,
 )
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
@@ -61,11 +64,14 @@ async def person_page(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(text="No such person.")
         history = await service.history(con, keys(request), person, current_user(request).id)
         family = await followup_views.family_context(con, request, person.id)
+        proposed = await proposal_views.person_context(con, request, person)
         ids = await people.merged_ids(con, person.id)
         calls_total, calls = await call_history.for_persons(con, ids, at)
         reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return render(request, "cases/person.html", history=history, today=dt.date.today(),
-                  **family,
+                  **family, **proposed,
+                  proposal_done=request.query.get("proposal", "")
+                  if request.query.get("proposal") in ("accepted", "rejected") else "",
                   calls=paging.page(calls, calls_total, at, request, param="calls_page"),
                   reports_total=reports_total,
                   a_number=anumber.display(person.a_number),
@@ -155,9 +161,12 @@ async def report_page(request: web.Request) -> web.StreamResponse:
         try:
             report = await service.open_report(con, keys(request), report_id,
                                                current_user(request).id)
+            revisions = await revision_work.history(con, "report", report_id,
+                                                    current_user(request).id)
         except service.CaseError as e:
             raise case_error(e) from None
-    return render(request, "cases/report.html", report=report)
+    return render(request, "cases/report.html", report=report, revisions=revisions,
+                  corrected=request.query.get("corrected") == "1")
 
 
 @require("supervisor")
@@ -182,6 +191,8 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
 def routes(app: web.Application) -> None:
     person_edit.routes(app)
     printout.routes(app)
+    proposal_views.routes(app)
+    revision_views.routes(app)
     app.router.add_get("/people", people_search, name="people")
     app.router.add_get("/people/{id}", person_page, name="person")
     app.router.add_post("/people/{id}/merge", merge, name="person-merge")

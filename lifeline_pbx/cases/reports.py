@@ -132,18 +132,30 @@ class Stored:
     person_id: uuid.UUID | None
 
 
-async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> dict[uuid.UUID, Stored]:
-    rows = await con.fetch(
-        """SELECT r.*, coalesce(array_agg(rc.partner_id ORDER BY rc.partner_id)
-                                FILTER (WHERE rc.partner_id IS NOT NULL), '{}') AS partners
-           FROM reports r LEFT JOIN report_consents rc ON rc.report_id = r.id
-           WHERE r.intake_id = $1 GROUP BY r.id ORDER BY r.intake_position, r.created_at""",
-        intake_id,
-    )
-    return {r["id"]: Stored(ReportForm(
+_STORED = """SELECT r.*, coalesce(array_agg(rc.partner_id ORDER BY rc.partner_id)
+                                 FILTER (WHERE rc.partner_id IS NOT NULL), '{}') AS partners
+              FROM reports r LEFT JOIN report_consents rc ON rc.report_id = r.id"""
+
+
+def _stored(r: asyncpg.Record, keys: KeyRing) -> Stored:
+    return Stored(ReportForm(
         r["category"], r["severity"], r["occurred_from"], r["occurred_to"], r["affected"],
         r["housing_unit"], keys.open(r["narrative"], place("reports", "narrative", r["id"])),
-        tuple(r["partners"]), r["id"]), r["facility_id"], r["person_id"]) for r in rows}
+        tuple(r["partners"]), r["id"]), r["facility_id"], r["person_id"])
+
+
+async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> dict[uuid.UUID, Stored]:
+    rows = await con.fetch(
+        f"""{_STORED} WHERE r.intake_id = $1 GROUP BY r.id
+            ORDER BY r.intake_position, r.created_at""",
+        intake_id,
+    )
+    return {r["id"]: _stored(r, keys) for r in rows}
+
+
+async def stored(con: Conn, keys: KeyRing, report_id: uuid.UUID) -> Stored | None:
+    row = await con.fetchrow(f"{_STORED} WHERE r.id = $1 GROUP BY r.id", report_id)
+    return None if row is None else _stored(row, keys)
 
 
 def changes(old: Stored, new: ReportForm, facility_id: int,

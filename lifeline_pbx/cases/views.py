@@ -17,7 +17,9 @@ from aiohttp import web
 from lifeline_pbx.cases import (
     anumber,
     binding,
+    call_lookup,
     drafts,
+    followup_work,
     forms,
     intake_save,
     pages,
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_DRAFT_FIELDS = 100
 MAX_DRAFT_CHARS = 64_000
-LOOKUP_WINDOW = dt.timedelta(hours=6)  # an operator looks people up only around their call
 OUTCOME_LABELS = (("silent", "Silent"), ("hung_up", "Hung up"),
                   ("wrong_number", "Wrong number"), ("test_call", "Test call"))
 
@@ -153,7 +154,8 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
             form = forms.parse_intake(data, await service.choices(con))
             form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
-            saved = await intake_save.save_intake(con, keys(request), user.id, form)
+            saved = await intake_save.save_intake(con, keys(request), user.id, form,
+                                                  supervisor=user.at_least("supervisor"))
         except forms.FormInvalid as e:
             context = await intake_context(con)
             consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
@@ -246,9 +248,13 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
     fields = _draft_fields(body.get("fields"))
     async with pool(request).acquire() as con:
         try:
+            if call_id is not None and not user.at_least("supervisor"):
+                await binding.resolve(con, user.id, False, call_id, None)  # their own call
             await drafts.save(con, keys(request), user.id, call_id, fields)
         except asyncpg.ForeignKeyViolationError:
             raise web.HTTPNotFound(text="That call is not known.") from None
+        except service.CaseError as e:
+            return _refused(e)
     return web.json_response({"ok": True})
 
 
@@ -267,39 +273,38 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
         "updated_at": draft.updated_at.isoformat()}})
 
 
-async def _may_look_up(con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
-                       bridged: bool) -> bool:
-    if user.at_least("supervisor") or bridged:
-        return True
-    if call_id is None or user.operator_username is None:
-        return False
-    # Only a call that was put through to this operator's own phone, and recently.
-    started = await con.fetchval(
-        """SELECT c.started_at FROM calls c JOIN operators o ON o.id = c.operator_id
-           WHERE c.id = $1 AND o.sip_username = $2""",
-        call_id, user.operator_username,
-    )
-    return started is not None and dt.datetime.now(dt.UTC) - started < LOOKUP_WINDOW
-
-
 @require("operator")
 async def lookup(request: web.Request) -> web.StreamResponse:
+    """The earlier record of the A-number typed: for a supervisor, anyone's; for an
+    operator, only as call_lookup.py allows for their call."""
     user = current_user(request)
+    supervisor = user.at_least("supervisor")
     try:
         normal = anumber.normalise(query(request, "a_number"))
     except anumber.ANumberError as e:
         if wants_json(request):
             return web.json_response({"error": str(e)}, status=422)
         return web.Response(text=str(e), status=422)
+    call_id = _call_id(query(request, "call_id"))
     async with pool(request).acquire() as con:
-        call_id = _call_id(query(request, "call_id"))
-        if not await _may_look_up(con, user, call_id, bridged_here(request, user, call_id)):
-            raise web.HTTPForbidden(text="Look a person up while taking their call.")
-        history = await service.lookup(con, keys(request), normal, user.id)
+        try:
+            history = (await service.lookup(con, keys(request), normal, user.id) if supervisor
+                       else await call_lookup.lookup(
+                           con, keys(request), normal, user.id, call_id,
+                           bridged_here=bridged_here(request, user, call_id)))
+        except service.CaseError as e:
+            if wants_json(request):
+                return _refused(e)
+            raise case_error(e) from None
+        needs = []
+        if history is not None and not wants_json(request):
+            needs = await followup_work.person_needs(con, keys(request), history.person.id,
+                                                     user.id, supervisor)
     if wants_json(request):
         return web.json_response(pages.history_json(history, normal))
-    return render(request, "cases/history_panel.html", history=history,
-                  a_number=anumber.display(normal), today=dt.date.today())
+    return render(request, "cases/history_panel.html", history=history, family_needs=needs,
+                  supervisor=supervisor, a_number=anumber.display(normal),
+                  today=dt.date.today())
 
 
 def routes(app: web.Application) -> None:
