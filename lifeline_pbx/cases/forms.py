@@ -263,6 +263,36 @@ def parse_intake(data: FormData, choices: Choices, today: dt.date | None = None)
                       needs_note, family, reports, follow_up, key, voicemail_id, blank)
 
 
+@dataclass(frozen=True)
+class IntakeFields:
+    """An intake's own fields as a supervisor corrects them (the person it is about, its
+    call and its reports are not among them: those change on their own pages)."""
+
+    facility_id: int | None
+    language: str
+    triage: int
+    needs: tuple[str, ...]
+    needs_note: str
+    family: FamilyContact | None
+
+
+def parse_intake_fields(data: FormData, choices: Choices) -> IntakeFields:
+    """What the intake's correction page says is the whole of the new intake: an emptied
+    field is cleared, and a family contact needs the caller's consent as at the call."""
+    reader = Reader(data)
+    facility_id = reader.ident("facility_id", "Facility of the call", choices.facilities)
+    language = reader.choice("language", "Language", [c for c, _ in CALLER_LANGUAGES],
+                             required=False)
+    triage = reader.choice("triage", "Triage", ("0", "1", "2", "3"), default="0")
+    needs = tuple(n for n in NEEDS if reader.flag(f"needs_{n}"))
+    needs_note = reader.text("needs_note", "Needs note", NOTE, multiline=True)
+    family = read_family(reader)
+    if family and "family" not in needs:
+        needs = (*needs, "family")
+    _finish(reader)
+    return IntakeFields(facility_id, language, int(triage or 0), needs, needs_note, family)
+
+
 def parse_person(data: FormData, choices: Choices, today: dt.date | None = None, *,
                  a_number: str) -> PersonForm:
     """The person's edit page (a supervisor correcting the record): what it says is the

@@ -14,6 +14,7 @@ from lifeline_pbx.cases import (
     anumber,
     export,
     followup_views,
+    intake_correct_views,
     people,
     person_edit,
     printout,
@@ -190,6 +191,7 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
 
 def routes(app: web.Application) -> None:
     person_edit.routes(app)
+    intake_correct_views.routes(app)
     printout.routes(app)
     proposal_views.routes(app)
     revision_views.routes(app)

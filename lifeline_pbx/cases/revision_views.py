@@ -1,5 +1,6 @@
 """Supervisors' pages for corrections: a record's revisions, one old revision, and the
-correction of a report (a follow-up's text is corrected on its page, followup_views.py).
+correction of a report (a follow-up's text is corrected on its page, followup_views.py,
+an intake's own fields on intake_correct_views.py's page).
 Authors correct their own intake (with
 its reports and follow-up) during wrap-up by saving its form again (intake_save.py)."""
 
@@ -72,7 +73,7 @@ async def history_page(request: web.Request) -> web.StreamResponse:
             raise case_error(e) from None
     return render(request, "cases/revisions.html", revisions=found, entity=entity,
                   entity_id=entity_id, base=f"{PATHS[entity]}/{entity_id}",
-                  title=TITLES[entity])
+                  title=TITLES[entity], corrected=request.query.get("corrected") == "1")
 
 
 @require("supervisor")

@@ -1,6 +1,7 @@
 """Units of work on corrections: a record's revisions (who, when, which fields), one old
-revision opened, and a supervisor's correction of a report or a follow-up's text. Each
-one transaction; every list and every old revision opened is audited as a view."""
+revision opened, and a supervisor's correction of an intake's own fields, a report or a
+follow-up's text. Each one transaction; every list, every old revision opened and every
+intake opened for correction is audited as a view."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import uuid
 from dataclasses import replace
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import followups, reports, revision_content, revisions
-from lifeline_pbx.cases.forms import FollowUpForm, ReportForm
+from lifeline_pbx.cases import followups, intakes, reports, revision_content, revisions
+from lifeline_pbx.cases.forms import FollowUpForm, IntakeFields, IntakeForm, ReportForm
 from lifeline_pbx.cases.revisions import Entity
 from lifeline_pbx.cases.service import Conflict, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
@@ -18,6 +19,11 @@ from lifeline_pbx.db import Conn
 _TABLES: dict[Entity, str] = {"intake": "intakes", "report": "reports",
                               "follow_up": "follow_ups"}
 NOTHING = "Nothing to correct: the record already says that."
+ONE_CLICK = ("This call was closed with a one-click outcome: it has no intake fields to "
+             "correct.")
+# An intake's fields as its correction page shows them (for the audit entry of that view).
+INTAKE_FIELDS = ("facility_id", "language", "triage", "needs", "needs_note",
+                 "family_contact", "family_consent")
 MEANWHILE = ("Someone corrected this record while you were typing: nothing was saved. Open "
              "it again to see their correction, then make yours.")
 
@@ -98,3 +104,46 @@ async def correct_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, w
                                user_id=user_id, before=revision_content.follow_up(before),
                                after=revision_content.follow_up(after))
         await audit.record(con, user_id, "update", "follow_up", follow_up_id, ("what",))
+
+
+async def intake_to_correct(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
+                            user_id: int) -> tuple[intakes.Stored, list[revisions.Revision]]:
+    """The intake as it is now (sealed fields opened) and its revisions, audited as viewed."""
+    async with con.transaction():
+        stored = await intakes.get(con, keys, intake_id)
+        if stored is None:
+            raise NotFound("No such intake.")
+        if stored.outcome != "intake":
+            raise Refused(ONE_CLICK)
+        found = await revisions.listing(con, "intake", intake_id)
+        await audit.record(con, user_id, "view", "intake", intake_id,
+                           (*INTAKE_FIELDS, "history"))
+    return stored, found
+
+
+async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID, fields: IntakeFields,
+                         base: int, user_id: int) -> list[str]:
+    """The intake's own fields as the form says (its call and person kept); returns what
+    changed."""
+    async with con.transaction():
+        await revisions.lock(con, "intake", intake_id)
+        before = await intakes.get(con, keys, intake_id)
+        if before is None:
+            raise NotFound("No such intake.")
+        if before.outcome != "intake":
+            raise Refused(ONE_CLICK)
+        await _base(con, "intake", intake_id, base)
+        form = IntakeForm(before.call_id, fields.facility_id, fields.language, fields.triage,
+                          None, fields.needs, fields.needs_note, fields.family, (), None,
+                          intake_id)
+        changed = intakes.changes(before, form, before.person_id, fields.facility_id)
+        if not changed:
+            raise Refused(NOTHING)
+        await intakes.update(con, keys, intake_id, form, before.person_id, fields.facility_id)
+        after = await intakes.get(con, keys, intake_id)
+        assert after is not None
+        await revisions.record(con, keys, "intake", intake_id, fields=changed, user_id=user_id,
+                               before=revision_content.intake(before),
+                               after=revision_content.intake(after))
+        await audit.record(con, user_id, "update", "intake", intake_id, changed)
+    return changed
