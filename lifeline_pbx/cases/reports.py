@@ -56,7 +56,7 @@ class ReportFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     severity: str | None = None
-    language: str | None = None  # of the intake the report came from
+    language: str | None = None  # of the intake the report came from (migration 0016)
     housing_unit: str | None = None  # compared without regard to case
     partner_id: int | None = None  # the caller consented to share with this partner
     person_ids: tuple[uuid.UUID, ...] = ()  # a person and the records merged into theirs
@@ -83,8 +83,7 @@ def where(filters: ReportFilter) -> tuple[str, list[object]]:
     if filters.until is not None:
         add("r.created_at < $?::date + 1", filters.until)
     if filters.language:
-        add("EXISTS (SELECT 1 FROM intakes i WHERE i.id = r.intake_id AND i.language = $?)",
-            filters.language)
+        add("r.language = $?", filters.language)
     if filters.housing_unit:
         add("lower(r.housing_unit) = lower($?)", filters.housing_unit)
     if filters.partner_id is not None:
