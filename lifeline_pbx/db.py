@@ -16,6 +16,22 @@ Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyn
 DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
+class Conditions:
+    """A WHERE clause made of the filters that were given: each condition names its one
+    argument `$?`, numbered as it is added, so the planner sees plain conditions."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[object] = []
+
+    def add(self, sql: str, value: object) -> None:
+        self.args.append(value)
+        self.clauses.append(sql.replace("$?", f"${len(self.args)}"))
+
+    def where(self) -> tuple[str, list[object]]:
+        return " AND ".join(self.clauses) or "true", self.args
+
+
 async def create_pool(dsn: str) -> asyncpg.Pool[asyncpg.Record]:
     """Short timeouts: a call must not wait long on a database that is away."""
     return await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=10)

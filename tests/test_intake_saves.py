@@ -1,6 +1,7 @@
 """Saving one intake form again and again, against a real PostgreSQL: the same submission
-writes nothing, a later one updates the same intake, concurrent ones make one intake,
-saved parts are never emptied, a second form for a call is refused, outcomes undo."""
+writes nothing, a later one updates the same intake (and a corrected language reaches its
+reports), concurrent ones make one intake, saved parts are never emptied, a second form for
+a call is refused, outcomes undo."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import uuid
 import asyncpg
 import pytest
 
-from lifeline_pbx.cases import binding, drafts, intake_save, reopen, service
+from lifeline_pbx.cases import binding, drafts, intake_save, reopen, reports, service
 from lifeline_pbx.cases.forms import FormInvalid, OutcomeForm, parse_intake
 from tests.test_cases_store import KEYS, NARRATIVE, World, add_call, intake_form, world
 
@@ -68,6 +69,21 @@ async def test_a_later_save_updates_the_same_intake(world: World) -> None:
                      ("update", "report", ("narrative",)),
                      ("update", "follow_up", ("due_on",))}
     assert await drafts.get(world.con, KEYS, world.operator, world.call) is None
+
+
+async def test_a_corrected_language_moves_the_intakes_reports_in_the_filter(
+        world: World) -> None:
+    key = uuid.uuid4()
+    await save(world, key, report_id=R1, **SECOND)
+
+    async def found(language: str) -> int:
+        return await reports.count(world.con, reports.ReportFilter(language=language))
+
+    assert (await found("es"), await found("ht")) == (2, 0)
+    await save(world, key, report_id=R1, language="ht", **SECOND)
+    assert (await found("es"), await found("ht")) == (0, 2)
+    await world.con.execute("UPDATE reports SET language = 'es'")  # a repair by hand
+    assert (await found("es"), await found("ht")) == (0, 2)
 
 
 async def test_concurrent_saves_of_one_form_make_one_intake(world: World, app_dsn: str) -> None:

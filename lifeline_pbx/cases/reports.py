@@ -14,7 +14,7 @@ import asyncpg
 
 from lifeline_pbx.cases.forms import ReportForm
 from lifeline_pbx.crypto import KeyRing, place
-from lifeline_pbx.db import Conn
+from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.web.paging import capped_count
 
 _COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
@@ -56,7 +56,7 @@ class ReportFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     severity: str | None = None
-    language: str | None = None  # of the intake the report came from
+    language: str | None = None  # of the intake the report came from (migration 0016)
     housing_unit: str | None = None  # compared without regard to case
     partner_id: int | None = None  # the caller consented to share with this partner
     person_ids: tuple[uuid.UUID, ...] = ()  # a person and the records merged into theirs
@@ -65,13 +65,8 @@ class ReportFilter:
 def where(filters: ReportFilter) -> tuple[str, list[object]]:
     """The WHERE clause (over reports r) and its arguments: only the filters given, so
     that the planner sees plain conditions it can use an index for."""
-    clauses: list[str] = []
-    args: list[object] = []
-
-    def add(sql: str, value: object) -> None:
-        args.append(value)
-        clauses.append(sql.replace("$?", f"${len(args)}"))
-
+    found = Conditions()
+    add = found.add
     if filters.facility_id is not None:
         add("r.facility_id = $?", filters.facility_id)
     if filters.category:
@@ -83,8 +78,7 @@ def where(filters: ReportFilter) -> tuple[str, list[object]]:
     if filters.until is not None:
         add("r.created_at < $?::date + 1", filters.until)
     if filters.language:
-        add("EXISTS (SELECT 1 FROM intakes i WHERE i.id = r.intake_id AND i.language = $?)",
-            filters.language)
+        add("r.language = $?", filters.language)
     if filters.housing_unit:
         add("lower(r.housing_unit) = lower($?)", filters.housing_unit)
     if filters.partner_id is not None:
@@ -92,7 +86,7 @@ def where(filters: ReportFilter) -> tuple[str, list[object]]:
                        WHERE rc.report_id = r.id AND rc.partner_id = $?)""", filters.partner_id)
     if filters.person_ids:
         add("r.person_id = ANY($?::uuid[])", list(filters.person_ids))
-    return " AND ".join(clauses) or "true", args
+    return found.where()
 
 
 def _summary(r: asyncpg.Record) -> ReportSummary:

@@ -35,17 +35,24 @@ def _tokens(keys: KeyRing, criteria: Criteria) -> list[bytes]:
     return tokens
 
 
-_MATCHING = """SELECT person_id FROM person_search_tokens WHERE token = ANY($1::bytea[])
-               GROUP BY person_id HAVING count(*) = $2"""
+def _matching(n_tokens: int) -> str:
+    """The people holding every one of the tokens $1..$n, in person_id order. Each token's
+    rows come out of the primary key (token, person_id) already in that order, so the
+    planner merge-joins them and stops as soon as the page or the count's cap is reached,
+    where grouping all the rows of two common names took ~70 ms each time."""
+    joins = "".join(f"""
+        JOIN person_search_tokens t{i} ON t{i}.person_id = t1.person_id AND t{i}.token = ${i}"""
+                    for i in range(2, n_tokens + 1))
+    return f"SELECT t1.person_id FROM person_search_tokens t1{joins} WHERE t1.token = $1"
 
 
 def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
     """The WHERE clause (over persons p) and its arguments for these criteria."""
-    clauses, args = ["p.merged_into IS NULL"], []
+    clauses = ["p.merged_into IS NULL"]
     tokens = _tokens(keys, criteria)
+    args: list[object] = list(tokens)  # $1..$n, as _matching numbers them
     if tokens:
-        args += [tokens, len(tokens)]
-        clauses.append(f"p.id IN ({_MATCHING})")
+        clauses.append(f"p.id IN ({_matching(len(tokens))})")
     if criteria.a_number is not None:
         args.append(keys.lookup(criteria.a_number))
         clauses.append(f"p.a_number_key = ${len(args)}")
@@ -60,9 +67,13 @@ async def _matching_ids(con: Conn, keys: KeyRing, criteria: Criteria,
     if criteria.a_number is None and criteria.facility_id is None:
         # Tokens alone: merged records have none, so persons need not be read at all.
         tokens = _tokens(keys, criteria)
-        total = await con.fetchval(capped_count(_MATCHING), tokens, len(tokens))
-        rows = await con.fetch(f"{_MATCHING} ORDER BY person_id LIMIT $3 OFFSET $4",
-                               tokens, len(tokens), at.per_page, at.offset)
+        if not tokens:
+            return 0, []
+        n = len(tokens)
+        total = await con.fetchval(capped_count(_matching(n)), *tokens)
+        rows = await con.fetch(
+            f"{_matching(n)} ORDER BY t1.person_id LIMIT ${n + 1} OFFSET ${n + 2}",
+            *tokens, at.per_page, at.offset)
         return total, [r["person_id"] for r in rows]
     clause, args = where(keys, criteria)
     total = await con.fetchval(capped_count(f"SELECT 1 FROM persons p WHERE {clause}"), *args)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from lifeline_pbx.db import Conn
+from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.web.paging import Window, capped_count
 
 TRIAGES = ("normal", "urgent")
@@ -48,13 +48,8 @@ class CallFilter:
 
 def where(filters: CallFilter) -> tuple[str, list[object]]:
     """The WHERE clause over calls c, with only the filters given."""
-    clauses: list[str] = []
-    args: list[object] = []
-
-    def add(sql: str, value: object) -> None:
-        args.append(value)
-        clauses.append(sql.replace("$?", f"${len(args)}"))
-
+    found = Conditions()
+    add = found.add
     if filters.since is not None:
         add("c.started_at >= $?::date", filters.since)
     if filters.until is not None:
@@ -71,7 +66,7 @@ def where(filters: CallFilter) -> tuple[str, list[object]]:
         add("c.disposition = $?", filters.outcome)
     if filters.operator_id is not None:
         add("c.operator_id = $?", filters.operator_id)
-    return " AND ".join(clauses) or "true", args
+    return found.where()
 
 
 _CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS facility,
