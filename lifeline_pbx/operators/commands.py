@@ -48,7 +48,7 @@ The password is shown only this once: give it to the operator now.""")
 
 
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    password = store.generate_password()
+    password = store.generate_password(args.username)
     new = store.validate(args.name, args.username, password, store.parse_languages(args.languages))
 
     async def work(con: Connection) -> None:
@@ -65,7 +65,7 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
 
 
 def cmd_rotate_secret(args: argparse.Namespace, dsn: str) -> None:
-    password = store.generate_password()
+    password = store.generate_password(args.username)
 
     async def work(con: Connection) -> None:
         op = await store.set_secret(con, args.username, password)

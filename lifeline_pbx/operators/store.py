@@ -61,11 +61,16 @@ def parse_languages(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code for code in codes if code))
 
 
-def generate_password() -> str:
+def generate_password(username: str = "") -> str:
     """Six groups of four letters and digits (24 of them, about 119 bits), easy to type on
-    a phone. SIP secrets are always made here, never chosen: a chosen one is guessable."""
-    groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4)) for _ in range(6))
-    return "-".join(groups)
+    a phone. SIP secrets are always made here, never chosen: a chosen one is guessable.
+    Drawn again in the rare case it holds the username, which `validate` refuses."""
+    while True:
+        groups = ("".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(4))
+                  for _ in range(6))
+        password = "-".join(groups)
+        if not username or username not in password:
+            return password
 
 
 def username_problems(username: str) -> list[str]:
