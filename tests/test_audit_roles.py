@@ -74,7 +74,8 @@ REFUSED = {
     "become the owner": "SET ROLE lifeline_audit",
     "join the owner": "GRANT lifeline_audit TO lifeline_app",
     "forge a chain link": "INSERT INTO audit_log (action, entity, entity_id, chain_seq,"
-                          " prev_hash, entry_hash) VALUES ('view', 'x', '1', 99, '', '')",
+                          " prev_hash, entry_hash) VALUES ('view', 'x', '1', 99,"
+                          " sha256(''), sha256(''))",
     "drop the table": "DROP TABLE audit_log",
 }
 
@@ -124,6 +125,12 @@ TAMPERING = {
                chain_seq, id, at, user_id, 'export', entity, entity_id, fields)
            WHERE chain_seq = 3""",
         "entry 4 (id 4", "entry 3 before it was changed or replaced"),
+    "an entry slipped in unlinked": (
+        """ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain;
+           INSERT INTO audit_log (user_id, action, entity, entity_id, fields)
+           VALUES (NULL, 'view', 'person', 'p9', '{}');
+           ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain""",
+        "unlinked entry (id 6", "never linked into the chain"),
 }
 
 
@@ -158,10 +165,10 @@ async def holders_of_chain_lock(dsn: str, granted: bool) -> int:
 async def test_concurrent_transactions_leave_one_unbroken_chain(
     app_dsn: str, empty_dsn: str
 ) -> None:
-    """50 transactions at once, two entries each, every fourth rolled back: the entries of
-    the committed ones are chained 1..N with no gap and no fork."""
+    """50 transactions at once, two entries each, every fourth rolled back, all queued at
+    commit on the chain's lock: the entries of the committed ones are chained 1..N with no
+    gap and no fork."""
     pool = await asyncpg.create_pool(app_dsn, min_size=50, max_size=50)
-    release = asyncio.Event()
 
     class Rollback(Exception):
         pass
@@ -171,8 +178,6 @@ async def test_concurrent_transactions_leave_one_unbroken_chain(
             with contextlib.suppress(Rollback):
                 async with con.transaction():
                     await audit.record(con, None, "view", "person", f"p{i}", ["names"])
-                    if i == 0:
-                        await release.wait()  # holds the chain's lock while the others queue
                     await audit.record(con, None, "update", "person", f"p{i}", ["names"])
                     if i % 4 == 3:
                         raise Rollback
@@ -180,51 +185,66 @@ async def test_concurrent_transactions_leave_one_unbroken_chain(
     async def chain_lock(granted: bool) -> int:
         return await holders_of_chain_lock(empty_dsn, granted)
 
+    committed = sum(1 for i in range(50) if i % 4 != 3)
+    async with connect(empty_dsn) as holder:
+        await holder.execute("SELECT pg_advisory_lock($1)", chain.CHAIN_LOCK_KEY)
+        try:
+            tasks = [asyncio.create_task(transaction(i)) for i in range(50)]
+
+            async def all_waiting() -> bool:
+                return await chain_lock(False) == committed
+
+            await wait_for(all_waiting, what="the committing transactions queued on the lock")
+        finally:
+            await holder.execute("SELECT pg_advisory_unlock($1)", chain.CHAIN_LOCK_KEY)
+        await asyncio.gather(*tasks)
     try:
-        first = asyncio.create_task(transaction(0))
-        await wait_for(lambda: chain_lock(True), what="the first transaction holding the lock")
-        others = [asyncio.create_task(transaction(i)) for i in range(1, 50)]
-
-        async def all_waiting() -> bool:
-            return await chain_lock(False) == 49
-
-        await wait_for(all_waiting, what="49 transactions waiting on the chain's lock")
-        release.set()
-        await asyncio.gather(first, *others)
         async with pool.acquire() as con:
             verdict = await chain.verify(con)
             seqs = [r[0] for r in await con.fetch("SELECT chain_seq FROM audit_log ORDER BY 1")]
     finally:
-        release.set()
         await pool.close()
 
-    committed = 2 * sum(1 for i in range(50) if i % 4 != 3)
-    assert seqs == list(range(1, committed + 1))
-    assert (verdict.verified, verdict.broken) == (committed, None)
+    assert seqs == list(range(1, 2 * committed + 1))
+    assert (verdict.verified, verdict.broken) == (2 * committed, None)
 
 
-async def test_a_repeatable_read_transaction_that_waited_is_refused_not_forked(
-    app_dsn: str, empty_dsn: str
-) -> None:
-    """Its snapshot predates the entry it waited for, so it would reuse that chain number:
-    the unique chain number refuses it."""
+async def test_auditing_between_other_locks_does_not_deadlock(app_dsn: str) -> None:
+    """One transaction audits, then waits for a lock another holds; that other audits and
+    commits. Chaining at insert deadlocked here (two saves of one intake did); chaining at
+    commit lets both through."""
+    row = 4242  # stands for a row both transactions lock
     async with connect(app_dsn) as first, connect(app_dsn) as second:
-        holding = first.transaction()
+        holding = second.transaction()
         await holding.start()
+        await second.execute("SELECT pg_advisory_xact_lock($1)", row)
+        waiting = first.transaction()
+        await waiting.start()
         await audit.record(first, None, "view", "person", "p1")
+        blocked = asyncio.create_task(first.execute("SELECT pg_advisory_xact_lock($1)", row))
+        await audit.record(second, None, "update", "person", "p2")
+        await holding.commit()
+        await blocked
+        await waiting.commit()
+        verdict = await chain.verify(first)
+        order = [r["entity_id"] for r in await first.fetch(
+            "SELECT entity_id FROM audit_log ORDER BY chain_seq")]
+    assert (verdict.verified, verdict.broken) == (2, None)
+    assert order == ["p2", "p1"]  # the chain follows commit order
+
+
+async def test_a_repeatable_read_transaction_is_refused_not_forked(app_dsn: str) -> None:
+    """Its snapshot predates an entry committed meanwhile, so it would reuse that chain
+    number at its own commit: the unique chain number refuses it."""
+    async with connect(app_dsn) as first, connect(app_dsn) as second:
         late = second.transaction(isolation="repeatable_read")
         await late.start()
         await second.fetchval("SELECT 1")  # takes its snapshot now
-        waiting = asyncio.create_task(audit.record(second, None, "view", "person", "p2"))
-
-        async def queued() -> bool:
-            return await holders_of_chain_lock(empty_dsn, False) == 1
-
-        await wait_for(queued, what="the second transaction waiting on the chain's lock")
-        await holding.commit()
+        await audit.record(second, None, "view", "person", "p2")
+        async with first.transaction():
+            await audit.record(first, None, "view", "person", "p1")
         with pytest.raises(asyncpg.UniqueViolationError, match="audit_log_chain_seq"):
-            await waiting
-        await late.rollback()
+            await late.commit()
         verdict = await chain.verify(first)
     assert (verdict.verified, verdict.broken) == (1, None)
 

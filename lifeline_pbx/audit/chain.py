@@ -18,6 +18,7 @@ import asyncpg
 from lifeline_pbx.db import Conn
 
 GENESIS = bytes(32)
+UNCHAINED = 0  # the chain number shown for an entry never linked into the chain
 _VERSION = b"lifeline-audit-v1\n"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHAIN_LOCK_KEY = int.from_bytes(b"LIFEAUDT", "big")  # the advisory lock the trigger takes
@@ -65,6 +66,8 @@ def entry_hash(prev_hash: bytes, entry: Entry) -> bytes:
 def problem(before: Entry | None, entry: Entry) -> str:
     """What is wrong with entry, given the entry before it in the chain (None: it is the
     first); "" when nothing is."""
+    if entry.seq == UNCHAINED:
+        return "it was never linked into the chain (written with the chain's trigger off)"
     expected = 1 if before is None else before.seq + 1
     if entry.seq > expected:
         missing = str(expected) if entry.seq == expected + 1 else f"{expected}-{entry.seq - 1}"
@@ -80,9 +83,13 @@ def problem(before: Entry | None, entry: Entry) -> str:
     return ""
 
 
-_ENTRIES = """
-SELECT chain_seq, id, at, user_id, action, entity, entity_id, fields, prev_hash, entry_hash
-  FROM audit_log ORDER BY chain_seq
+# Entries are linked as their transaction commits (migrations/0017); one that a committed
+# transaction left without a link comes last, and is named.
+_ENTRIES = f"""
+SELECT coalesce(chain_seq, {UNCHAINED}) AS chain_seq, id, at, user_id, action, entity,
+       entity_id, fields, coalesce(prev_hash, ''::bytea) AS prev_hash,
+       coalesce(entry_hash, ''::bytea) AS entry_hash
+  FROM audit_log ORDER BY audit_log.chain_seq NULLS LAST, id
 """
 
 
@@ -111,7 +118,8 @@ def describe(verdict: Verdict) -> str:
     down elsewhere now and then: only such a copy shows that the newest entries were cut."""
     if verdict.broken is not None:
         entry = verdict.broken
-        return (f"audit log: entry {entry.seq} (id {entry.id}, written "
+        name = "unlinked entry" if entry.seq == UNCHAINED else f"entry {entry.seq}"
+        return (f"audit log: {name} (id {entry.id}, written "
                 f"{entry.at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC) is broken: {verdict.reason}; "
                 f"{verdict.verified} entries before it verified")
     if verdict.last_good is None:
