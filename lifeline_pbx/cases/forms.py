@@ -28,7 +28,6 @@ NEEDS = ("legal", "medical", "family", "other")
 SEVERITIES = ("low", "medium", "high", "critical")
 AFFECTED = ("person", "group")
 OUTCOMES = ("silent", "hung_up", "wrong_number", "test_call")
-FOLLOW_UP_STATUSES = ("open", "done", "cancelled")
 MAX_NAMES = 20
 MAX_REPORTS = 10  # report blocks in one intake
 _NUMBERED_REPORT_FIELD = re.compile(r"report_[a-z_]+_([0-9]+)")

@@ -158,13 +158,3 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
     )
     return [IntakeSummary(r["id"], r["created_at"], r["facility"], r["language"],
                           r["outcome"], tuple(r["needs"]), r["operator"]) for r in rows]
-
-
-async def family_contact(con: Conn, keys: KeyRing,
-                         intake_id: uuid.UUID) -> dict[str, str] | None:
-    sealed = await con.fetchval("SELECT family_contact FROM intakes WHERE id = $1", intake_id)
-    if sealed is None:
-        return None
-    value: dict[str, str] = keys.open_json(sealed, place("intakes", "family_contact",
-                                                         intake_id))
-    return value

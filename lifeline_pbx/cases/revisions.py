@@ -17,7 +17,6 @@ from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
 
 Entity = Literal["intake", "report", "follow_up"]
-ENTITIES: tuple[Entity, ...] = ("intake", "report", "follow_up")
 # Who wrote a record first, and when, as its own table says.
 _ORIGIN: dict[Entity, str] = {
     "intake": "SELECT user_id, coalesce(updated_at, created_at) FROM intakes WHERE id = $1",

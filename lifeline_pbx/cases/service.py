@@ -6,7 +6,6 @@ entries name the fields shown or changed, never their values.
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,7 +149,3 @@ async def merge(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.UUI
         moved = await people.merge(con, keys, keep, other)
         await audit.record(con, user_id, "merge", "person", keep.id, moved)
         await audit.record(con, user_id, "merge", "person", other.id, ["merged_into"])
-
-
-def today() -> dt.date:
-    return dt.date.today()

@@ -64,7 +64,6 @@ class SipGuard:
         self._written: frozenset[str] | None = None
         self.state = bans.State()
         self.ami_connected = asyncio.Event()
-        self.failures_seen = 0  # failed authentications reported by Asterisk, for tests
 
     @property
     def policy(self) -> bans.Policy:
@@ -84,7 +83,6 @@ class SipGuard:
         failure = bans.failure_of(message)
         if failure is None:
             return
-        self.failures_seen += 1
         self.state, ban = bans.on_failure(self.state, self.policy, failure, time.monotonic())
         if ban is not None:
             log.warning(
