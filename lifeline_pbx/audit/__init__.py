@@ -2,8 +2,8 @@
 
 Never the values. The table refuses UPDATE, DELETE and TRUNCATE (migrations/0004); it
 belongs to a role the application does not log in as, and each entry carries the hash of
-the one before (migrations/0008, chain.py). Write the entry in the same transaction as the
-change it describes.
+the one before, linked as the transaction commits (migrations/0008 and 0017, chain.py).
+Write the entry in the same transaction as the change it describes.
 """
 
 from __future__ import annotations
@@ -16,12 +16,20 @@ from lifeline_pbx.db import Conn
 Action = Literal["view", "create", "update", "merge", "export", "delete"]
 
 
+_INSERT = """INSERT INTO audit_log (user_id, action, entity, entity_id, fields)
+              VALUES ($1, $2, $3, $4, $5)"""
+
+
 async def record(
     con: Conn, user_id: int | None, action: Action, entity: str, entity_id: object,
     fields: Iterable[str] = (),
 ) -> None:
-    await con.execute(
-        """INSERT INTO audit_log (user_id, action, entity, entity_id, fields)
-           VALUES ($1, $2, $3, $4, $5)""",
-        user_id, action, entity, str(entity_id), sorted(set(fields)),
-    )
+    await con.execute(_INSERT, user_id, action, entity, str(entity_id), sorted(set(fields)))
+
+
+async def record_views(
+    con: Conn, user_id: int, shown: Iterable[tuple[str, object, Iterable[str]]],
+) -> None:
+    """One "view" entry for each (entity, id, fields) a page shows, in one round trip."""
+    await con.executemany(_INSERT, [(user_id, "view", entity, str(entity_id),
+                                     sorted(set(fields))) for entity, entity_id, fields in shown])

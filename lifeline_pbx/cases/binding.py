@@ -85,8 +85,7 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int,
             fields = draft.body
         elif saved is not None:
             fields, shown = await reopen.form_values(con, keys, saved)
-            for entity, entity_id, names in shown:
-                await audit.record(con, user_id, "view", entity, entity_id, names)
+            await audit.record_views(con, user_id, shown)
         is_saved = saved is not None or await intakes.get(con, keys, key) is not None
     return key, is_saved, {**fields, "intake_id": str(key)}
 

@@ -57,8 +57,8 @@ async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filte
         at = paging.clamped(at, total)
         found = await followups.search(con, keys, where, today, offset=at.offset,
                                        limit=at.per_page)
-        for follow_up in found:
-            await audit.record(con, user_id, "view", "follow_up", follow_up.id, LISTED)
+        await audit.record_views(con, user_id,
+                                 (("follow_up", f.id, LISTED) for f in found))
     return total, at, found
 
 
@@ -137,8 +137,8 @@ async def person_needs(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: 
     async with con.transaction():
         ids = await people.merged_ids(con, person_id)
         found = await family.for_persons(con, keys, ids, supervisor=supervisor)
-        for needs in found:
-            await audit.record(con, user_id, "view", "intake", needs.intake_id, needs.fields())
+        await audit.record_views(con, user_id, (
+            ("intake", needs.intake_id, needs.fields()) for needs in found))
     return found
 
 

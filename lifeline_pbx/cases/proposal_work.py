@@ -28,9 +28,8 @@ async def for_person(con: Conn, keys: KeyRing, person: people.Person,
     async with con.transaction():
         ids = await people.merged_ids(con, person.id)
         found = await proposals.open_for_persons(con, keys, ids)
-        for item in found:
-            await audit.record(con, user_id, "view", "person_proposal", item.proposed.id,
-                               item.proposed.fields)
+        await audit.record_views(con, user_id, (
+            ("person_proposal", item.proposed.id, item.proposed.fields) for item in found))
     return found
 
 

@@ -57,8 +57,8 @@ async def search_page(request: web.Request) -> web.StreamResponse:
         async with con.transaction():
             total, found = await search.find(con, keys(request), criteria, at)
             await audit.record(con, user.id, "view", "people", "search", criteria.fields())
-            for person in found:
-                await audit.record(con, user.id, "view", "person", person.id, SHOWN)
+            await audit.record_views(con, user.id,
+                                     (("person", person.id, SHOWN) for person in found))
     context["found"] = paging.page(found, total, at, request)
     return render(request, "cases/people_search.html", error="", display=anumber.display,
                   **context)
