@@ -12,10 +12,11 @@ every test, so that a missing grant fails the suite.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -34,6 +35,16 @@ async def as_app_role(admin_dsn: str) -> str:
     """The application role's DSN for admin_dsn's database (migrated already)."""
     return await db_roles.set_app_password(admin_dsn, TEST_APP_PASSWORD)
 
+
+
+@contextlib.asynccontextmanager
+async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """One connection for a test's own statements, closed after."""
+    con = await asyncpg.connect(dsn)
+    try:
+        yield con
+    finally:
+        await con.close()
 
 class PgServer(Protocol):
     def dsn(self, dbname: str = "postgres") -> str: ...

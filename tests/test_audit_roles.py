@@ -12,7 +12,6 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -23,17 +22,8 @@ from lifeline_pbx.audit import chain
 from lifeline_pbx.devstack.postgres import quote_ident
 from lifeline_pbx.errors import MigrationError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
-from tests.pg_fixtures import PgServer, as_app_role
+from tests.pg_fixtures import PgServer, as_app_role, connect
 from tests.waiting import wait_for
-
-
-@contextlib.asynccontextmanager
-async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    con = await asyncpg.connect(dsn)
-    try:
-        yield con
-    finally:
-        await con.close()
 
 
 async def lifeline(dsn: str, *args: str) -> tuple[int, str]:

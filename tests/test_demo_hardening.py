@@ -54,16 +54,6 @@ def demo_cluster() -> Iterator[Cluster]:
         cluster.stop()
 
 
-@pytest.fixture
-def test_cluster() -> Iterator[Cluster]:
-    cluster = Cluster()
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-
-
 def test_the_demo_database_has_no_tcp_and_wants_the_password_on_its_socket(
     demo_cluster: Cluster,
 ) -> None:
@@ -87,14 +77,14 @@ def test_the_demo_database_has_no_tcp_and_wants_the_password_on_its_socket(
     assert "trust" not in _active_hba_lines(demo_cluster)
 
 
-def test_the_test_database_wants_the_password_over_tcp(test_cluster: Cluster) -> None:
-    no_password = psql(test_cluster, "127.0.0.1")
+def test_the_test_database_wants_the_password_over_tcp(own_cluster: Cluster) -> None:
+    no_password = psql(own_cluster, "127.0.0.1")
     assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
-    wrong = psql(test_cluster, "127.0.0.1", password="postgres")
+    wrong = psql(own_cluster, "127.0.0.1", password="postgres")
     assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
-    right = psql(test_cluster, "127.0.0.1", password=test_cluster.password)
+    right = psql(own_cluster, "127.0.0.1", password=own_cluster.password)
     assert (right.returncode, right.stdout.strip()) == (0, "7"), right.stderr
-    assert "trust" not in _active_hba_lines(test_cluster)
+    assert "trust" not in _active_hba_lines(own_cluster)
 
 
 def _active_hba_lines(cluster: Cluster) -> str:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from lifeline_pbx.errors import MigrationError
 from lifeline_pbx.migrate import LOCK_KEY, MIGRATIONS_DIR, migrate
+from tests.pg_fixtures import connect
 from tests.waiting import wait_for
 
 
@@ -22,14 +20,6 @@ def write(directory: Path, files: dict[str, str]) -> Path:
         (directory / name).write_text(sql)
     return directory
 
-
-@asynccontextmanager
-async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        yield conn
-    finally:
-        await conn.close()
 
 
 async def recorded(dsn: str) -> list[tuple[int, str, str]]:
