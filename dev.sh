@@ -53,7 +53,7 @@ install_python_packages
 case "${1:-}" in
     up)
         shift
-        exec "$VENV/bin/lifeline" up "$@"
+        exec "$VENV/bin/python" -m devstack up "$@"
         ;;
     test)
         shift

@@ -18,10 +18,10 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from multidict import MultiDict
 
+from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.accounts import passwords
-from lifeline_pbx.cases import anumber, forms, service
-from lifeline_pbx.devstack.postgres import Cluster
+from lifeline_pbx.cases import anumber, forms, person_work
 
 KEYS = crypto.key_ring((("b1", os.urandom(32)),), os.urandom(32))
 NARRATIVE = "The caller reports being denied insulin for several days. " * 30  # ~1.8 KB
@@ -69,7 +69,7 @@ async def database_figures(dsn: str, saves: int) -> None:
     try:
         user_id = await con.fetchval("SELECT id FROM users WHERE username = 'operator1'")
         facility = await con.fetchval("SELECT min(id) FROM facilities")
-        choices = await service.choices(con)
+        choices = await person_work.choices(con)
         calls = [uuid.uuid4() for _ in range(saves)]
         await con.executemany(
             """INSERT INTO calls (id, channel_id, channel_name, did, facility_id, caller_number,
@@ -79,13 +79,13 @@ async def database_figures(dsn: str, saves: int) -> None:
 
         async def save(i: int) -> None:
             form = intake_form(i, calls[i], choices, facility)
-            await service.save_intake(con, KEYS, user_id, form)  # type: ignore[arg-type]
+            await person_work.save_intake(con, KEYS, user_id, form)  # type: ignore[arg-type]
 
         show(f"save intake: person+report+follow-up+audit ({saves})", await atimed(saves, save))
 
         async def find(i: int) -> None:
             normal = anumber.normalise(f"{100_000_000 + (i * 7919) % saves:09d}")
-            assert await service.lookup(con, KEYS, normal, user_id) is not None
+            assert await person_work.lookup(con, KEYS, normal, user_id) is not None
 
         show(f"find by A-number + history, {saves} people in table", await atimed(saves, find))
     finally:

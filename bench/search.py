@@ -28,10 +28,10 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
+from devstack.asterisk import free_port
+from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.cases import anumber, search_tokens
-from lifeline_pbx.devstack.asterisk import free_port
-from lifeline_pbx.devstack.postgres import Cluster
 
 KEYS = crypto.key_ring((("b1", os.urandom(32)),), os.urandom(32))
 FIRST = ("María", "José", "Juan", "Ana", "Luis", "Carlos", "Rosa", "Jean", "Marie", "Pierre",

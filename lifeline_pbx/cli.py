@@ -50,14 +50,6 @@ def cmd_serve(args: argparse.Namespace) -> None:
         asyncio.run(serve(cfg))
 
 
-def cmd_up(args: argparse.Namespace) -> None:
-    from lifeline_pbx.devstack.stack import run_stack
-
-    with contextlib.suppress(KeyboardInterrupt):
-        run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port,
-                  web_bind=args.web_bind)
-
-
 def cmd_asterisk_config(args: argparse.Namespace) -> None:
     from lifeline_pbx.asterisk_config import SHIPPED_SOURCES, render_tree
 
@@ -67,7 +59,7 @@ def cmd_asterisk_config(args: argparse.Namespace) -> None:
 
 
 def cmd_prompts(args: argparse.Namespace) -> None:
-    from lifeline_pbx.prompt_gen import generate
+    from lifeline_pbx.prompts.synthesis import generate
 
     count = generate(Path(args.out), args.languages or None)
     print(f"generated {count} prompt file(s) in {args.out}")
@@ -113,13 +105,6 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the ARI app and the web server").set_defaults(
         func=cmd_serve
     )
-    up = sub.add_parser("up", help="dev/demo: provision and run everything on this machine")
-    up.add_argument("--sip-bind", default="0.0.0.0")  # noqa: S104 - softphones must reach it
-    up.add_argument("--sip-port", type=int, default=5060)
-    up.add_argument("--web-port", type=int, default=8080)
-    up.add_argument("--web-bind", default="127.0.0.1",
-                    help="address the web UI listens on (plain HTTP: keep it on loopback)")
-    up.set_defaults(func=cmd_up)
     conf = sub.add_parser("asterisk-config", help="render asterisk-conf/ and dialplan/")
     conf.add_argument("--out", required=True)
     conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")

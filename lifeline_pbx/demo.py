@@ -6,13 +6,12 @@ The facility names are made up; the DIDs are in the 555 range reserved for ficti
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import asyncpg
 
 from lifeline_pbx.accounts import passwords
+from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 
-SIP_REALM = "lifeline"
 DEMO_OPERATOR = ("Demo Operator", "operator1", "lifeline-demo-1", ["en", "es"])
 DEMO_QUEUE = "Hotline"
 # Web accounts: (username, display name, role, password, SIP account). The admin sets up an
@@ -30,11 +29,6 @@ DEMO_FACILITIES = (
     ("Example Valley ICE Processing Center", "Otay Mesa", "CA", "Example Detention LLC",
      [("15550100201", "Example Valley Spanish line", "es", ("es", "en", "pt", "cmn"))]),
 )
-
-
-def sip_md5_cred(username: str, password: str, realm: str = SIP_REALM) -> str:
-    """The HA1 digest Asterisk checks a REGISTER against; the password itself is not kept."""
-    return hashlib.md5(f"{username}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
 async def install(dsn: str) -> None:

@@ -28,7 +28,7 @@ from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
 from lifeline_pbx.operators.sip_sync import OperatorSync
-from lifeline_pbx.prompt_library import PromptLibrary
+from lifeline_pbx.prompts.library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.sipguard import bans

@@ -8,10 +8,10 @@ from typing import Any, Protocol, Self
 
 import aiohttp
 
+from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.stream import run_event_stream
-from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
 from tests.waiting import wait_for
 

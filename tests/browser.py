@@ -22,7 +22,7 @@ from playwright.async_api import (
     expect,
 )
 
-from lifeline_pbx.devstack import asterisk
+from devstack import asterisk
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx import asterisk_config, demo, prompt_gen
+from devstack import asterisk
+from devstack.stack import DEMO_CALLER_PASSWORD
+from lifeline_pbx import asterisk_config, demo
 from lifeline_pbx.config import Config
-from lifeline_pbx.devstack import asterisk
-from lifeline_pbx.devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx.paths import HOME
+from lifeline_pbx.prompts import synthesis
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.waiting import wait_for
@@ -46,7 +47,7 @@ def asterisk_runtime() -> asterisk.Runtime:
 
 @pytest.fixture(scope="session")
 def prompts_dir(asterisk_runtime: asterisk.Runtime) -> str:
-    prompt_gen.generate(asterisk_runtime.host_path(asterisk.PROMPTS_DIR))
+    synthesis.generate(asterisk_runtime.host_path(asterisk.PROMPTS_DIR))
     return asterisk.PROMPTS_DIR
 
 

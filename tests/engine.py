@@ -15,9 +15,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from lifeline_pbx import tones
-from lifeline_pbx.devstack import asterisk
+from devstack import asterisk
 from lifeline_pbx.operators import store
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config

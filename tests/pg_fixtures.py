@@ -24,8 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from devstack.postgres import Cluster, quote_ident
 from lifeline_pbx import db_roles
-from lifeline_pbx.devstack.postgres import Cluster, quote_ident
 
 # lifeline_app's password for this run (the role is one per server, shared by its databases).
 TEST_APP_PASSWORD = secrets.token_urlsafe(24)

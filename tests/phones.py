@@ -13,8 +13,8 @@ import contextlib
 import uuid
 from dataclasses import dataclass, field
 
+from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.devstack.asterisk import Instance
 from lifeline_pbx.errors import AriError
 from tests.ari_peer import AriPeer
 from tests.waiting import wait_for

@@ -16,7 +16,7 @@ import subprocess
 import wave
 from pathlib import Path
 
-from lifeline_pbx.devstack.asterisk import die_with_parent
+from devstack.asterisk import die_with_parent
 
 SIP_HOST = "127.0.0.1"
 

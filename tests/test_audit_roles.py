@@ -17,9 +17,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from devstack.postgres import quote_ident
 from lifeline_pbx import audit, db_roles
 from lifeline_pbx.audit import chain
-from lifeline_pbx.devstack.postgres import quote_ident
 from lifeline_pbx.errors import MigrationError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from tests.pg_fixtures import PgServer, as_app_role, connect

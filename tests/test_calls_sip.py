@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from lifeline_pbx.devstack import asterisk
+from devstack import asterisk
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config

@@ -21,8 +21,8 @@ from lifeline_pbx.cases import (
     followups,
     intake_save,
     people,
+    person_work,
     proposal_work,
-    service,
 )
 from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import FormInvalid, OutcomeForm, parse_intake
@@ -92,7 +92,7 @@ def intake_form(w: World, **changes: str) -> MultiDict[str]:
 
 
 async def save(w: World, user: int | None = None, **changes: str) -> intake_save.Saved:
-    choices = await service.choices(w.con)
+    choices = await person_work.choices(w.con)
     form = parse_intake(intake_form(w, **changes), choices)
     return await intake_save.save_intake(w.con, KEYS, user or w.operator, form)
 
@@ -140,7 +140,7 @@ async def test_a_repeat_call_proposes_changes_and_the_accepted_transfer_is_noted
     person = await people.get(world.con, KEYS, first.person_id)  # type: ignore[arg-type]
     assert person is not None
     assert person.names == (NAME, "Zyxwer Quompten") and person.facility_id == world.facility2
-    history = await service.history(world.con, KEYS, person, world.supervisor)
+    history = await person_work.history(world.con, KEYS, person, world.supervisor)
     assert [t.facility_id for t in history.transfers] == [world.facility, world.facility2]
     assert len(history.intakes) == 2 and len(history.reports) == 1
     assert [f.what for f in history.follow_ups] == ["Phone the medical partner"]
@@ -153,7 +153,7 @@ async def test_an_invalid_report_saves_nothing(world: World) -> None:
     with pytest.raises(FormInvalid):
         await save(world, report_narrative="")
     # and a database refusal half-way (a call that does not exist) rolls everything back
-    with pytest.raises(service.NotFound):
+    with pytest.raises(person_work.NotFound):
         await save(world, call_id=str(uuid.uuid4()))
     for table in ("persons", "intakes", "reports", "follow_ups", "audit_log"):
         assert await count(world.con, table) == 0, table
@@ -163,7 +163,7 @@ async def test_saving_deletes_the_draft_and_twice_is_a_conflict(world: World) ->
     await drafts.save(world.con, KEYS, world.operator, world.call, {"a_number": "A1"})
     await save(world)
     assert await drafts.get(world.con, KEYS, world.operator, world.call) is None
-    with pytest.raises(service.Conflict):
+    with pytest.raises(person_work.Conflict):
         await save(world)
     assert await count(world.con, "intakes") == 1
 
@@ -186,7 +186,7 @@ async def test_outcome_only_intake(world: World) -> None:
     row = await world.con.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
     assert row["outcome"] == "silent" and row["person_id"] is None
     assert row["facility_id"] == world.facility
-    with pytest.raises(service.Conflict):
+    with pytest.raises(person_work.Conflict):
         await intake_save.save_outcome(world.con, KEYS, world.operator,
                                        OutcomeForm(uuid.uuid4(), world.call, "hung_up"))
 
@@ -197,24 +197,24 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
     dup = await save(world, call_id=str(call2), a_number="A098765433",
                      person_names="Z. Quompton")
     assert kept.person_id and dup.person_id and kept.person_id != dup.person_id
-    await service.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+    await person_work.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
     found = await people.find_by_a_number(world.con, KEYS, "098765433")
     assert found is not None and found.id == kept.person_id
     assert found.names == (NAME, "Z. Quompton")
-    history = await service.history(world.con, KEYS, found, world.supervisor)
+    history = await person_work.history(world.con, KEYS, found, world.supervisor)
     assert len(history.intakes) == 2 and len(history.reports) == 2
     assert len(history.follow_ups) == 2
     merges = await world.con.fetch(
         "SELECT entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
     assert [r["entity_id"] for r in merges] == [str(kept.person_id), str(dup.person_id)]
     assert "intakes" in merges[0]["fields"]
-    with pytest.raises(service.Conflict):
-        await service.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+    with pytest.raises(person_work.Conflict):
+        await person_work.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
 
 
 async def test_audit_names_fields_never_values(world: World) -> None:
     saved = await save(world)
-    await service.open_report(world.con, KEYS, saved.report_ids[0], world.supervisor)
+    await person_work.open_report(world.con, KEYS, saved.report_ids[0], world.supervisor)
     rows = await world.con.fetch("SELECT user_id, action, entity, fields FROM audit_log")
     seen = {(r["action"], r["entity"]) for r in rows}
     assert seen == {("create", "person"), ("create", "intake"), ("create", "report"),
@@ -259,6 +259,6 @@ async def test_follow_ups_filtered_and_changed(world: World) -> None:
     changes = await followup_thread.history(world.con, late)
     assert [(c.field, c.old, c.new) for c in changes] == [("status", "open", "done"),
                                                           ("assignee", "op2", "op1")]
-    with pytest.raises(service.NotFound):
+    with pytest.raises(person_work.NotFound):
         await followup_work.change(world.con, uuid.uuid4(), world.supervisor, True,
                                    Change(status="done"), today)

@@ -10,9 +10,9 @@ import sys
 import aiohttp
 import asyncpg
 
+from devstack import asterisk
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import signin
-from lifeline_pbx.devstack import asterisk
 from tests.waiting import wait_for
 
 

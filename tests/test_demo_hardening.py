@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx import cli
-from lifeline_pbx.devstack import asterisk, stack
-from lifeline_pbx.devstack.postgres import Cluster
+from devstack import __main__ as devstack_main
+from devstack import asterisk, stack
+from devstack.postgres import Cluster
 
 OTHER_USER = "nobody"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs commands as another user")
@@ -46,7 +46,7 @@ def psql(cluster: Cluster, host: str, *, password: str | None = None,
 
 @pytest.fixture
 def demo_cluster() -> Iterator[Cluster]:
-    cluster = Cluster(durable=True)  # as `lifeline up` starts it
+    cluster = Cluster(durable=True)  # as `./dev.sh up` starts it
     cluster.start()
     try:
         yield cluster
@@ -147,7 +147,7 @@ def test_the_demo_keys_file_is_private(
     (["up", "--web-bind", "0.0.0.0"], "0.0.0.0"),  # noqa: S104 - chosen, and warned about
 ])
 def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str) -> None:
-    args = cli.parser().parse_args(argv)
+    args = devstack_main.parser().parse_args(argv)
     instance = asterisk.make_instance(
         asterisk.Runtime(Path("/"), "/modules"), "pbx", [], sip_bind=args.sip_bind,
         sip_port=args.sip_port, http_port=8088, rtp_start=10000)

@@ -7,10 +7,10 @@ from typing import Any
 
 import asyncpg
 
+from devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx import demo
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
-from lifeline_pbx.devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx.operators import store
 from lifeline_pbx.service import Lifeline
 from tests.audio import tone_level

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lifeline_pbx.hours import Hours, Span, is_open, next_opening, parse_span
+from lifeline_pbx.calls.hours import Hours, Span, is_open, next_opening, parse_span
 
 NY = ZoneInfo("America/New_York")
 

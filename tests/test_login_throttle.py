@@ -13,8 +13,8 @@ from datetime import timedelta
 import pyotp
 import pytest
 
+from devstack import asterisk
 from lifeline_pbx.accounts import housekeeping, signin, throttle
-from lifeline_pbx.devstack import asterisk
 from tests.test_cli import run
 from tests.web_fixtures import (
     PASSWORDS,

@@ -12,13 +12,14 @@ import aiohttp
 import asyncpg
 import pytest
 
+from devstack import asterisk
 from lifeline_pbx import cli, db, demo
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
+from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.service import Lifeline
 from tests.pg_fixtures import as_app_role
@@ -54,7 +55,7 @@ def test_demo_operator_objects() -> None:
     objects = {kind: fields for kind, _, fields in pjsip_objects(
         store.Operator(1, op.display_name, op.sip_username, op.sip_md5_cred, op.languages, True))}
     assert objects["auth"]["username"] == "operator1"
-    assert objects["auth"]["md5_cred"] == demo.sip_md5_cred("operator1", "lifeline-demo-1")
+    assert objects["auth"]["md5_cred"] == sip_md5_cred("operator1", "lifeline-demo-1")
     assert objects["endpoint"]["auth"] == objects["endpoint"]["aors"] == "operator1"
     assert objects["endpoint"]["context"] == "operators"
     assert objects["endpoint"]["callerid"] == '"Demo Operator"'
@@ -320,7 +321,7 @@ async def test_the_demo_operator_in_asterisk(bare: Bare) -> None:
     auth = await bare.fields("auth", "operator1")
     aor = await bare.fields("aor", "operator1")
     endpoint = await bare.fields("endpoint", "operator1")
-    assert auth["md5_cred"] == demo.sip_md5_cred("operator1", "lifeline-demo-1")
+    assert auth["md5_cred"] == sip_md5_cred("operator1", "lifeline-demo-1")
     assert (auth["auth_type"], auth["realm"], auth["username"]) == (
         "digest", "lifeline", "operator1")
     assert (aor["max_contacts"], aor["remove_existing"]) == ("1", "true")
@@ -454,8 +455,8 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
             await con.close()
         return [(r[0], r[1]) for r in rows]
 
-    assert asyncio.run(stored()) == [("ana", demo.sip_md5_cred("ana", ana)),
-                                     ("bob", demo.sip_md5_cred("bob", bob))]
+    assert asyncio.run(stored()) == [("ana", sip_md5_cred("ana", ana)),
+                                     ("bob", sip_md5_cred("bob", bob))]
     with pytest.raises(SystemExit) as refused:
         cli.main(["operator", "add", "--name", "X", "--username", "Bad Name", "--languages", "en"])
     assert refused.value.code == 2
@@ -480,7 +481,7 @@ async def test_a_rotated_secret_ends_the_old_one_and_the_new_one_registers(
 
     async def pushed() -> bool:
         auth = await lifeline.ari.request("GET", "/asterisk/config/dynamic/res_pjsip/auth/op-a")
-        return {"attribute": "md5_cred", "value": demo.sip_md5_cred("op-a", new)} in auth
+        return {"attribute": "md5_cred", "value": sip_md5_cred("op-a", new)} in auth
 
     await wait_for(pushed, what="the new secret in Asterisk")
     phones.register_now("op-a")  # the desk phone still has the old secret

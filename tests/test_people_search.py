@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import crypto, rotation
-from lifeline_pbx.cases import people, search, search_tokens, service
+from lifeline_pbx.cases import people, person_work, search, search_tokens
 from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.web.paging import Window
 from tests.privacy import sensitive
@@ -110,11 +110,11 @@ async def test_edits_and_merges_keep_the_tokens_in_step(con: asyncpg.Connection)
     ids = await _people(con)
     user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
     form = PersonForm("208000002", ("Sean Obrian Walsh",), dt.date(1970, 1, 1), "", None)
-    await service.edit_person(con, KEYS, ids["208000002"], form, user)
+    await person_work.edit_person(con, KEYS, ids["208000002"], form, user)
     assert await _found(con, name="walsh") == {"208000002"}
     assert await _found(con, name="o'brien") == set()  # the old spelling is gone
     assert await _found(con, date_of_birth=dt.date(1970, 1, 1)) == {"208000002"}
-    await service.merge(con, KEYS, ids["208000004"], ids["208000001"], user)
+    await person_work.merge(con, KEYS, ids["208000004"], ids["208000001"], user)
     # the kept record is found by the names it took over; the merged one is not listed
     assert await _found(con, name="lopez") == {"208000004"}
     assert await _found(con, name="maria") == {"208000004"}

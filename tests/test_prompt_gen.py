@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx import prompt_gen, prompts, tones
-from lifeline_pbx.prompt_gen import PromptGenerationError, generate
+from lifeline_pbx import prompts
+from lifeline_pbx.prompts import synthesis as prompt_gen
+from lifeline_pbx.prompts import tones
+from lifeline_pbx.prompts.synthesis import PromptGenerationError, generate
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(tool) for tool in prompt_gen.TOOLS), reason="needs espeak-ng and sox"

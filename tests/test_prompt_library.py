@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx.prompt_library import PromptLibrary
+from lifeline_pbx.prompts.library import PromptLibrary
 
 FILES = ("es/greeting", "en/greeting", "en/goodbye", "ht/greeting", "tones/beep")
 CASES = {

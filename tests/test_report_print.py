@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from lifeline_pbx.cases import service
+from lifeline_pbx.cases import person_work
 from tests.test_cases_web import XSS, intake, save
 from tests.web_fixtures import WebApp
 
@@ -42,13 +42,13 @@ async def test_the_printout_has_no_name_unless_asked(web: WebApp) -> None:
         assert hidden not in page, hidden
     assert "<nav" not in page and "sign-out" not in page and "print-person-names" not in page
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/print.js">']
-    assert await _exports(web) == [("report", sorted(service.REPORT_FIELDS))]
+    assert await _exports(web) == [("report", sorted(person_work.REPORT_FIELDS))]
 
     status, page = await supervisor.get(f"/reports/{report_id}/print?include_names=1")
     assert status == 200 and "Name Denied insulin" in page and "A208-555-019" in page
     person_id = str((await web.sql("SELECT id FROM persons"))[0]["id"])
     exports = await _exports(web)
-    assert exports[1:] == [("report", sorted((*service.REPORT_FIELDS, "a_number", "names"))),
+    assert exports[1:] == [("report", sorted((*person_work.REPORT_FIELDS, "a_number", "names"))),
                            ("person", ["a_number", "names"])]
     entry = await web.sql("SELECT entity_id FROM audit_log WHERE entity = 'person' "
                           "AND action = 'export'")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from devstack import asterisk
+from devstack.postgres import Cluster
 from lifeline_pbx import demo
-from lifeline_pbx.devstack import asterisk
-from lifeline_pbx.devstack.postgres import Cluster
 from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.conftest import app_config

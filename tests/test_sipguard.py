@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lifeline_pbx.devstack import asterisk
+from devstack import asterisk
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.service import Lifeline

@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from devstack import asterisk
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.voicemail import store, vault
 from lifeline_pbx.voicemail.vault import Vault, audio_place

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from devstack import asterisk
+from devstack.postgres import Cluster
 from lifeline_pbx import demo
-from lifeline_pbx.devstack import asterisk
-from lifeline_pbx.devstack.postgres import Cluster
 from tests.pg_fixtures import as_app_role
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp, running_web

@@ -17,9 +17,9 @@ import asyncpg
 import pyotp
 import pytest
 
+from devstack import asterisk
 from lifeline_pbx import demo
 from lifeline_pbx.accounts import passwords
-from lifeline_pbx.devstack import asterisk
 from lifeline_pbx.service import Lifeline
 from tests.conftest import app_config
 from tests.waiting import wait_for

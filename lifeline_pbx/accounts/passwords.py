@@ -6,7 +6,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 # OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane). Hashing runs in a worker thread
-# (see accounts/service.py) so a login never stalls the event loop that carries the calls.
+# (accounts/signin.py) so a login never stalls the event loop that carries the calls.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1, type=Type.ID)
 # Verified against when the username is unknown, so both cases take the same time.
 _DUMMY = _HASHER.hash("lifeline: no such user")

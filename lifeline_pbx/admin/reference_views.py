@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 
 from aiohttp import web
 
-from lifeline_pbx.admin import categories, forms, partners, service
+from lifeline_pbx.admin import categories, changes, forms, partners
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import LIFELINE
@@ -41,7 +41,7 @@ def _notice(request: web.Request) -> str:
 async def _run(work: Awaitable[object], what: str) -> None:
     try:
         await work
-    except service.NotFound:
+    except changes.NotFound:
         raise web.HTTPNotFound(text=f"There is no such {what}.") from None
 
 
@@ -72,8 +72,8 @@ async def category_add(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewCategory):
         return await _categories_page(request, status=422, errors=parsed, values=values)
     try:
-        await service.add_category(request.app[LIFELINE].pool, current_user(request).id, parsed)
-    except service.AdminError as exc:
+        await changes.add_category(request.app[LIFELINE].pool, current_user(request).id, parsed)
+    except changes.AdminError as exc:
         return await _categories_page(request, status=422, values=values,
                                       errors={exc.field or "form": exc.message})
     raise web.HTTPSeeOther("/admin/categories?done=added")
@@ -89,14 +89,14 @@ async def category_label(request: web.Request) -> web.StreamResponse:
                 raise web.HTTPNotFound(text="There is no such category.")
         return await _categories_page(request, status=422, label_errors={code: problem})
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    await _run(service.rename_category(pool, actor, code, label), "category")
+    await _run(changes.rename_category(pool, actor, code, label), "category")
     raise web.HTTPSeeOther("/admin/categories?done=renamed")
 
 
 async def _category_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
     code = request.match_info["code"]
-    await _run(service.set_category_enabled(pool, actor, code, enabled), "category")
+    await _run(changes.set_category_enabled(pool, actor, code, enabled), "category")
     raise web.HTTPSeeOther(f"/admin/categories?done={'enabled' if enabled else 'disabled'}")
 
 
@@ -137,8 +137,8 @@ async def partner_add(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewPartner):
         return await _partners_page(request, status=422, errors=parsed, values=values)
     try:
-        await service.add_partner(request.app[LIFELINE].pool, current_user(request).id, parsed)
-    except service.AdminError as exc:
+        await changes.add_partner(request.app[LIFELINE].pool, current_user(request).id, parsed)
+    except changes.AdminError as exc:
         return await _partners_page(request, status=422, values=values,
                                     errors={exc.field or "form": exc.message})
     raise web.HTTPSeeOther("/admin/partners?done=added")
@@ -147,7 +147,7 @@ async def partner_add(request: web.Request) -> web.StreamResponse:
 async def _partner_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
     partner_id = int(request.match_info["partner_id"])
-    await _run(service.set_partner_enabled(pool, actor, partner_id, enabled), "partner")
+    await _run(changes.set_partner_enabled(pool, actor, partner_id, enabled), "partner")
     raise web.HTTPSeeOther(f"/admin/partners?done={'enabled' if enabled else 'disabled'}")
 
 

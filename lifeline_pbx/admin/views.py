@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from aiohttp import web
 
 from lifeline_pbx.accounts import attempts, passwords, throttle, users
-from lifeline_pbx.admin import forms, reference_views, service
+from lifeline_pbx.admin import changes, forms, reference_views
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.keys import LIFELINE
@@ -96,9 +96,9 @@ async def user_create(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewUser):
         return await _users_page(request, status=422, errors=parsed, values=values)
     try:
-        await service.create_user(request.app[LIFELINE].pool, current_user(request).id, parsed,
+        await changes.create_user(request.app[LIFELINE].pool, current_user(request).id, parsed,
                                   await _hash(parsed.password))
-    except service.AdminError as exc:
+    except changes.AdminError as exc:
         return await _users_page(request, status=422, values=values,
                                  errors={exc.field or "form": exc.message})
     if parsed.generated:
@@ -110,9 +110,9 @@ async def _act(request: web.Request, work: Awaitable[object], done: str) -> web.
     """Run one change on the user in the path; a refusal re-renders the page (422)."""
     try:
         await work
-    except service.NotFound:
+    except changes.NotFound:
         raise web.HTTPNotFound(text="There is no such user.") from None
-    except service.AdminError as exc:
+    except changes.AdminError as exc:
         return await _users_page(request, status=422, problem=exc.message)
     raise _done(done)
 
@@ -120,21 +120,21 @@ async def _act(request: web.Request, work: Awaitable[object], done: str) -> web.
 @require("admin")
 async def user_disable(request: web.Request) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.set_enabled(pool, actor, _user_id(request), False),
+    return await _act(request, changes.set_enabled(pool, actor, _user_id(request), False),
                       "disabled")
 
 
 @require("admin")
 async def user_enable(request: web.Request) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.set_enabled(pool, actor, _user_id(request), True),
+    return await _act(request, changes.set_enabled(pool, actor, _user_id(request), True),
                       "enabled")
 
 
 @require("admin")
 async def user_second_factor(request: web.Request) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.remove_second_factor(pool, actor, _user_id(request)),
+    return await _act(request, changes.remove_second_factor(pool, actor, _user_id(request)),
                       "second_factor")
 
 
@@ -145,7 +145,7 @@ async def user_role(request: web.Request) -> web.StreamResponse:
     if problem := forms.role_problem(role):
         return await _users_page(request, status=422, problem=problem)
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.set_role(pool, actor, _user_id(request), role), "role")
+    return await _act(request, changes.set_role(pool, actor, _user_id(request), role), "role")
 
 
 @require("admin")
@@ -155,14 +155,14 @@ async def user_operator(request: web.Request) -> web.StreamResponse:
     if problem:
         return await _users_page(request, status=422, problem=problem)
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.set_operator(pool, actor, _user_id(request), operator),
+    return await _act(request, changes.set_operator(pool, actor, _user_id(request), operator),
                       "operator")
 
 
 @require("admin")
 async def user_unlock(request: web.Request) -> web.StreamResponse:
     pool, actor = request.app[LIFELINE].pool, current_user(request).id
-    return await _act(request, service.unlock_sign_in(pool, actor, _user_id(request)),
+    return await _act(request, changes.unlock_sign_in(pool, actor, _user_id(request)),
                       "unlocked")
 
 
@@ -177,9 +177,9 @@ async def user_password(request: web.Request) -> web.StreamResponse:
     if problem:
         return await _users_page(request, status=422, problem=f"{user.username}: {problem}")
     try:
-        await service.set_password(pool, current_user(request).id, user_id,
+        await changes.set_password(pool, current_user(request).id, user_id,
                                    await _hash(password))
-    except service.NotFound:  # removed meanwhile (users are never deleted here, but still)
+    except changes.NotFound:  # removed meanwhile (users are never deleted here, but still)
         raise web.HTTPNotFound(text="There is no such user.") from None
     if generated:
         return await _users_page(request, shown=(user.username, password))

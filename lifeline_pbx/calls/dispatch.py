@@ -12,11 +12,11 @@ import logging
 import uuid
 from typing import Any
 
-from lifeline_pbx import tones
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.calls import model
 from lifeline_pbx.calls.session import CallContext, CallSession
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
 from lifeline_pbx.queues.picture import Talk, Waiter

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lifeline_pbx import tones
 from lifeline_pbx.calls import ivr
 from lifeline_pbx.calls.model import (
     Answer,
@@ -41,6 +40,7 @@ from lifeline_pbx.calls.model import (
     TimerFired,
     WarnOperator,
 )
+from lifeline_pbx.prompts import tones
 
 IVR_PHASES = (Phase.LANGUAGE, Phase.NOTICES, Phase.TRIAGE)
 LIMIT_TIMER = "limit-warning"

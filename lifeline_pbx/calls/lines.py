@@ -10,9 +10,9 @@ from datetime import time
 
 import asyncpg
 
+from lifeline_pbx.calls.hours import Hours, Span
 from lifeline_pbx.calls.model import Line
 from lifeline_pbx.db import DATABASE_ERRORS
-from lifeline_pbx.hours import Hours, Span
 
 log = logging.getLogger(__name__)
 LineInfo = tuple[Line, Hours]

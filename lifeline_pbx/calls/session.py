@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from lifeline_pbx import hours
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.calls import flow, model, records
+from lifeline_pbx.calls import flow, hours, model, records
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
 

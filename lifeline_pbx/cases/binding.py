@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import drafts, intakes, reopen
-from lifeline_pbx.cases.service import Forbidden, NotFound
+from lifeline_pbx.cases.person_work import Forbidden, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 

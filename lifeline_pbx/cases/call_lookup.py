@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from lifeline_pbx.cases import lookup_rules, service
-from lifeline_pbx.cases.service import Forbidden
+from lifeline_pbx.cases import lookup_rules, person_work
+from lifeline_pbx.cases.person_work import Forbidden
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 
@@ -32,7 +32,7 @@ async def _seen(con: Conn, call_id: uuid.UUID, user_id: int) -> list[tuple[bytes
 
 async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int,
                  call_id: uuid.UUID | None, *, bridged_here: bool = False
-                 ) -> service.History | None:
+                 ) -> person_work.History | None:
     """bridged_here: the call is bridged to the user's phone now (see binding.resolve)."""
     if call_id is None:
         raise Forbidden(lookup_rules.NOT_DURING)
@@ -51,7 +51,7 @@ async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int,
         key = keys.lookup(normalised)
         if reason := lookup_rules.refusal(await _seen(con, call_id, user_id), key):
             raise Forbidden(reason)
-        history = await service.lookup(con, keys, normalised, user_id)
+        history = await person_work.lookup(con, keys, normalised, user_id)
         await con.execute(
             """INSERT INTO call_lookups (call_id, user_id, a_number_key, person_id)
                VALUES ($1, $2, $3, $4)

@@ -14,9 +14,9 @@ from lifeline_pbx.cases import (
     followup_rules,
     followup_work,
     forms,
+    person_work,
     revision_views,
     revision_work,
-    service,
 )
 from lifeline_pbx.cases.forms import FormInvalid
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
@@ -95,7 +95,7 @@ async def _page(request: web.Request, follow_up_id: uuid.UUID, *, status: int = 
         try:
             opened = await followup_work.open_follow_up(con, keys(request), follow_up_id,
                                                         user.id, supervisor)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         assignees = await _users(con, enabled_only=True) if supervisor else []
     today = dt.date.today()
@@ -124,9 +124,9 @@ async def change(request: web.Request) -> web.StreamResponse:
                                        dt.date.today())
     except FormInvalid as e:
         return await _page(request, follow_up_id, status=422, errors=e.errors)
-    except service.Refused as e:
+    except person_work.Refused as e:
         return await _page(request, follow_up_id, status=422, errors={"change": str(e)})
-    except service.CaseError as e:
+    except person_work.CaseError as e:
         raise case_error(e) from None
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}")
 
@@ -144,7 +144,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     except FormInvalid as e:
         return await _page(request, follow_up_id, status=422, errors=e.errors,
                            typed=posted.get("note", ""))
-    except service.CaseError as e:
+    except person_work.CaseError as e:
         raise case_error(e) from None
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}#follow-up-notes")
 
@@ -163,11 +163,11 @@ async def correct(request: web.Request) -> web.StreamResponse:
     except FormInvalid as e:
         return await _page(request, follow_up_id, status=422, errors=e.errors,
                            typed_what=posted.get("what", ""))
-    except (service.Refused, service.Conflict) as e:
+    except (person_work.Refused, person_work.Conflict) as e:
         return await _page(request, follow_up_id, errors={"what": str(e)},
-                           status=422 if isinstance(e, service.Refused) else 409,
+                           status=422 if isinstance(e, person_work.Refused) else 409,
                            typed_what=posted.get("what", ""))
-    except service.CaseError as e:
+    except person_work.CaseError as e:
         raise case_error(e) from None
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}#follow-up-history")
 
@@ -189,7 +189,7 @@ async def _contact_form(request: web.Request, *, status: int = 200,
         try:
             needs = await followup_work.family_of_intake(con, keys(request), person_id,
                                                          intake_id, user.id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         assignees = await _users(con, enabled_only=True)
     return render(request, "cases/contact_family.html", status=status, needs=needs,
@@ -209,13 +209,13 @@ async def contact_family(request: web.Request) -> web.StreamResponse:
     posted = await form_data(request)
     async with pool(request).acquire() as con:
         try:
-            form = forms.parse_follow_up(posted, await service.choices(con))
+            form = forms.parse_follow_up(posted, await person_work.choices(con))
             follow_up_id = await followup_work.contact_family(
                 con, keys(request), person_id, intake_id, form, user.id)
         except FormInvalid as e:
             values = {k: v for k, v in posted.items() if k != "csrf_token"}
             return await _contact_form(request, status=422, errors=e.errors, values=values)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}")
 

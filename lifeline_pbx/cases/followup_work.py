@@ -21,7 +21,7 @@ from lifeline_pbx.cases import (
 )
 from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import FollowUpForm
-from lifeline_pbx.cases.service import Forbidden, NotFound, Refused
+from lifeline_pbx.cases.person_work import Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web import paging

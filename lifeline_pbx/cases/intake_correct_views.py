@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from lifeline_pbx.cases import forms, intakes, revision_views, revision_work, revisions, service
+from lifeline_pbx.cases import forms, intakes, person_work, revision_views, revision_work, revisions
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require
@@ -58,7 +58,7 @@ async def correct_intake_page(request: web.Request) -> web.StreamResponse:
         try:
             stored, found = await revision_work.intake_to_correct(
                 con, keys(request), intake_id, current_user(request).id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         return await _form(request, con, intake_id, values=values_of(stored),
                            base=found[-1].number if found else 0, found=found, errors={})
@@ -72,16 +72,16 @@ async def correct_intake(request: web.Request) -> web.StreamResponse:
     base = revision_views.base_of(data)
     async with pool(request).acquire() as con:
         try:
-            fields = forms.parse_intake_fields(data, await service.choices(con))
+            fields = forms.parse_intake_fields(data, await person_work.choices(con))
             changed = await revision_work.correct_intake(con, keys(request), intake_id,
                                                          fields, base, user.id)
-        except (forms.FormInvalid, service.Refused, service.Conflict) as e:
+        except (forms.FormInvalid, person_work.Refused, person_work.Conflict) as e:
             errors = e.errors if isinstance(e, forms.FormInvalid) else {"_form": str(e)}
             return await _form(
                 request, con, intake_id, values=typed_values(data), base=base, errors=errors,
                 found=await revisions.listing(con, "intake", intake_id),
-                status=409 if isinstance(e, service.Conflict) else 422)
-        except service.CaseError as e:
+                status=409 if isinstance(e, person_work.Conflict) else 422)
+        except person_work.CaseError as e:
             raise case_error(e) from None
     log.info("intake corrected intake_id=%s user_id=%d fields=%s", intake_id, user.id,
              ",".join(changed))

@@ -36,7 +36,7 @@ from lifeline_pbx.cases import (
 )
 from lifeline_pbx.cases.forms import FormInvalid, IntakeForm, OutcomeForm, PersonForm
 from lifeline_pbx.cases.identity_rules import NOTHING, Proposal
-from lifeline_pbx.cases.service import REPORT_FIELDS, Conflict, Forbidden, NotFound
+from lifeline_pbx.cases.person_work import REPORT_FIELDS, Conflict, Forbidden, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 

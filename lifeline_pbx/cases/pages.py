@@ -17,13 +17,13 @@ from lifeline_pbx.cases import (
     intake_correct_views,
     people,
     person_edit,
+    person_work,
     printout,
     proposal_views,
     report_query,
     reports,
     revision_views,
     revision_work,
-    service,
 )
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool, query
@@ -38,7 +38,7 @@ from lifeline_pbx.web.render import render
 EXPORT_MAX = 100_000  # reports in one CSV; more is refused with the count, never cut
 
 
-def history_json(history: service.History | None, normal: str) -> dict[str, Any]:
+def history_json(history: person_work.History | None, normal: str) -> dict[str, Any]:
     if history is None:
         return {"found": False, "a_number": anumber.display(normal)}
     return {
@@ -63,7 +63,7 @@ async def person_page(request: web.Request) -> web.StreamResponse:
         person = await people.get(con, keys(request), person_id)
         if person is None:
             raise web.HTTPNotFound(text="No such person.")
-        history = await service.history(con, keys(request), person, current_user(request).id)
+        history = await person_work.history(con, keys(request), person, current_user(request).id)
         family = await followup_views.family_context(con, request, person.id)
         proposed = await proposal_views.person_context(con, request, person)
         ids = await people.merged_ids(con, person.id)
@@ -90,7 +90,7 @@ async def people_search(request: web.Request) -> web.StreamResponse:
     except anumber.ANumberError as e:
         return render(request, "cases/people.html", typed=typed, error=str(e), status=422)
     async with pool(request).acquire() as con:
-        person = await service.find_person(con, keys(request), normal, current_user(request).id)
+        person = await person_work.find_person(con, keys(request), normal, current_user(request).id)
     if person is None:
         return render(request, "cases/people.html", typed=typed, status=404,
                       error=f"No person with A-number {anumber.display(normal)}.")
@@ -108,12 +108,12 @@ async def merge(request: web.Request) -> web.StreamResponse:
     except anumber.ANumberError as e:
         raise web.HTTPUnprocessableEntity(text=str(e)) from None
     async with pool(request).acquire() as con:
-        other = await service.find_person(con, keys(request), normal, user_id)
+        other = await person_work.find_person(con, keys(request), normal, user_id)
         if other is None:
             raise web.HTTPNotFound(text=f"No person with A-number {anumber.display(normal)}.")
         try:
-            await service.merge(con, keys(request), keep_id, other.id, user_id)
-        except service.CaseError as e:
+            await person_work.merge(con, keys(request), keep_id, other.id, user_id)
+        except person_work.CaseError as e:
             raise case_error(e) from None
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
 
@@ -160,11 +160,11 @@ async def report_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
     async with pool(request).acquire() as con:
         try:
-            report = await service.open_report(con, keys(request), report_id,
+            report = await person_work.open_report(con, keys(request), report_id,
                                                current_user(request).id)
             revisions = await revision_work.history(con, "report", report_id,
                                                     current_user(request).id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     return render(request, "cases/report.html", report=report, revisions=revisions,
                   corrected=request.query.get("corrected") == "1")

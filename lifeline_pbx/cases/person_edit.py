@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, forms, people, service
+from lifeline_pbx.cases import anumber, forms, people, person_work
 from lifeline_pbx.cases.webutil import case_error, invalid, keys, path_uuid, pool
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require
@@ -46,9 +46,9 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
     async with pool(request).acquire() as con:
         try:
-            person = await service.person_to_edit(con, keys(request), person_id,
+            person = await person_work.person_to_edit(con, keys(request), person_id,
                                                   current_user(request).id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         context = await _context(con, person)
     return render(request, TEMPLATE, values=_values(person), errors={}, **context)
@@ -61,19 +61,19 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     async with pool(request).acquire() as con:
         try:
-            person = await service.editable(con, keys(request), person_id)
-            form = forms.parse_person(data, await service.choices(con),
+            person = await person_work.editable(con, keys(request), person_id)
+            form = forms.parse_person(data, await person_work.choices(con),
                                       a_number=person.a_number)
-            changed = await service.edit_person(con, keys(request), person_id, form, user.id)
+            changed = await person_work.edit_person(con, keys(request), person_id, form, user.id)
         except forms.FormInvalid as e:
             # The page again with what was typed; it shows the A-number, so that is a view.
-            person = await service.person_to_edit(con, keys(request), person_id, user.id,
+            person = await person_work.person_to_edit(con, keys(request), person_id, user.id,
                                                   shown=("a_number",))
             typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
             typed["person_languages"] = list(data.getall("person_languages", ()))
             return invalid(request, e.errors, TEMPLATE, values=typed,
                            **await _context(con, person))
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     log.info("person edited person_id=%s user_id=%d fields=%s", person_id, user.id,
              ",".join(changed) or "-")

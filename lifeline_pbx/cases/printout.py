@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import anumber, people, reports, service
+from lifeline_pbx.cases import anumber, people, person_work, reports
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
@@ -38,12 +38,12 @@ async def export_report(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id:
     async with con.transaction():
         report = await reports.get(con, keys, report_id)
         if report is None:
-            raise service.NotFound("No such report.")
+            raise person_work.NotFound("No such report.")
         person_id = report.summary.person_id
         person = None
         if with_names and person_id is not None:
             person = await people.get(con, keys, person_id)
-        fields = [*service.REPORT_FIELDS, *(NAME_FIELDS if person else ())]
+        fields = [*person_work.REPORT_FIELDS, *(NAME_FIELDS if person else ())]
         await audit.record(con, user_id, "export", "report", report_id, fields)
         if person is not None:
             await audit.record(con, user_id, "export", "person", person.id, NAME_FIELDS)
@@ -58,7 +58,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         try:
             printout = await export_report(con, keys(request), report_id,
                                            current_user(request).id, with_names=with_names)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     person = printout.person
     return render(request, "cases/report_print.html", printout=printout,

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import people, proposal_work, service
+from lifeline_pbx.cases import people, person_work, proposal_work
 from lifeline_pbx.cases.webutil import case_error, keys, path_uuid, pool
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require
@@ -45,7 +45,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         try:
             person_id, changed = await proposal_work.decide(con, keys(request), proposal_id,
                                                             decision, user.id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     log.info("person correction %s proposal_id=%s user_id=%d fields=%s", decision,
              proposal_id, user.id, ",".join(changed) or "-")

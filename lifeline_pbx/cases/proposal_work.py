@@ -8,7 +8,7 @@ import uuid
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import identity_rules, people, proposals
-from lifeline_pbx.cases.service import Conflict, NotFound
+from lifeline_pbx.cases.person_work import Conflict, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 

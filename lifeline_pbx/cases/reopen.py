@@ -8,7 +8,7 @@ from typing import Any
 
 from lifeline_pbx.cases import anumber, followups, intakes, people, reports
 from lifeline_pbx.cases.forms import report_suffix
-from lifeline_pbx.cases.service import REPORT_FIELDS
+from lifeline_pbx.cases.person_work import REPORT_FIELDS
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 

@@ -14,11 +14,11 @@ from aiohttp import web
 
 from lifeline_pbx.cases import (
     forms,
+    person_work,
     reports,
     revision_content,
     revision_work,
     revisions,
-    service,
 )
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.revisions import Entity
@@ -69,7 +69,7 @@ async def history_page(request: web.Request) -> web.StreamResponse:
         try:
             found = await revision_work.history(con, entity, entity_id,
                                                 current_user(request).id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
     return render(request, "cases/revisions.html", revisions=found, entity=entity,
                   entity_id=entity_id, base=f"{PATHS[entity]}/{entity_id}",
@@ -83,7 +83,7 @@ async def revision_page(request: web.Request) -> web.StreamResponse:
         try:
             opened = await revision_work.open_revision(con, keys(request), entity, entity_id,
                                                        number, current_user(request).id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         shown = revision_content.shown(opened.content, await names(con))
     return render(request, "cases/revision.html", opened=opened, shown=shown,
@@ -106,8 +106,8 @@ async def correct_report_page(request: web.Request) -> web.StreamResponse:
     user_id = current_user(request).id
     async with pool(request).acquire() as con:
         try:
-            report = await service.open_report(con, keys(request), report_id, user_id)
-        except service.CaseError as e:
+            report = await person_work.open_report(con, keys(request), report_id, user_id)
+        except person_work.CaseError as e:
             raise case_error(e) from None
         stored = await reports.stored(con, keys(request), report_id)
         assert stored is not None
@@ -131,17 +131,17 @@ async def correct_report(request: web.Request) -> web.StreamResponse:
     base = base_of(data)
     async with pool(request).acquire() as con:
         try:
-            form = forms.parse_report(data, await service.choices(con))
+            form = forms.parse_report(data, await person_work.choices(con))
             changed = await revision_work.correct_report(con, keys(request), report_id, form,
                                                          base, user.id)
-        except (forms.FormInvalid, service.Refused, service.Conflict) as e:
+        except (forms.FormInvalid, person_work.Refused, person_work.Conflict) as e:
             errors = e.errors if isinstance(e, forms.FormInvalid) else {"_form": str(e)}
             typed = {k: v for k, v in data.items() if k.startswith("report_")}
             return await _report_form(
                 request, con, report_id, values=typed, base=base, errors=errors,
                 consents=list(data.getall("report_consent", [])),
-                status=409 if isinstance(e, service.Conflict) else 422)
-        except service.CaseError as e:
+                status=409 if isinstance(e, person_work.Conflict) else 422)
+        except person_work.CaseError as e:
             raise case_error(e) from None
     log.info("report corrected report_id=%s user_id=%d fields=%s", report_id, user.id,
              ",".join(changed))

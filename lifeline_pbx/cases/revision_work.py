@@ -11,8 +11,8 @@ from dataclasses import replace
 from lifeline_pbx import audit
 from lifeline_pbx.cases import followups, intakes, reports, revision_content, revisions
 from lifeline_pbx.cases.forms import FollowUpForm, IntakeFields, IntakeForm, ReportForm
+from lifeline_pbx.cases.person_work import Conflict, NotFound, Refused
 from lifeline_pbx.cases.revisions import Entity
-from lifeline_pbx.cases.service import Conflict, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 

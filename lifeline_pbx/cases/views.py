@@ -23,9 +23,9 @@ from lifeline_pbx.cases import (
     forms,
     intake_save,
     pages,
+    person_work,
     reports,
     search_pages,
-    service,
 )
 from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query, status_of
 from lifeline_pbx.db import Conn
@@ -73,7 +73,7 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
         try:
             bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
                                           voicemail_id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             raise case_error(e) from None
         context = await intake_context(con)
     values = prefill(request.query, context)
@@ -116,7 +116,7 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
                 con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
                 bridged_here=bridged_here(request, user, call_id))
             key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             return _refused(e)
     return web.json_response({
         "intake_id": str(key), "kind": bound.kind, "saved": saved, "fields": fields,
@@ -125,7 +125,7 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         "binding": binding_text(bound)})
 
 
-def _refused(error: service.CaseError) -> web.Response:
+def _refused(error: person_work.CaseError) -> web.Response:
     return web.json_response({"ok": False, "error": str(error),
                               "errors": {"_form": str(error)}}, status=status_of(error))
 
@@ -151,7 +151,7 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     async with pool(request).acquire() as con:
         try:
-            form = forms.parse_intake(data, await service.choices(con))
+            form = forms.parse_intake(data, await person_work.choices(con))
             form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
             saved = await intake_save.save_intake(con, keys(request), user.id, form,
@@ -162,7 +162,7 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
             context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
                            intake_consents=consents, intake_errors=e.errors)
             return invalid(request, e.errors, "cases/intake_page.html", **context)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             if wants_json(request):
                 return _refused(e)
             raise case_error(e) from None
@@ -184,7 +184,7 @@ async def save_outcome(request: web.Request) -> web.StreamResponse:
             changed = await intake_save.save_outcome(con, keys(request), user.id, form)
     except forms.FormInvalid as e:
         return web.json_response({"ok": False, "errors": e.errors}, status=422)
-    except service.CaseError as e:
+    except person_work.CaseError as e:
         if wants_json(request):
             return _refused(e)
         raise case_error(e) from None
@@ -204,7 +204,7 @@ async def undo_outcome(request: web.Request) -> web.StreamResponse:
     async with pool(request).acquire() as con:
         try:
             await intake_save.undo_outcome(con, user.id, intake_id)
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             return _refused(e)
     log.info("call outcome undone intake_id=%s user_id=%d", intake_id, user.id)
     return web.json_response({"ok": True, "intake_id": str(intake_id)})
@@ -253,7 +253,7 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
             await drafts.save(con, keys(request), user.id, call_id, fields)
         except asyncpg.ForeignKeyViolationError:
             raise web.HTTPNotFound(text="That call is not known.") from None
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             return _refused(e)
     return web.json_response({"ok": True})
 
@@ -288,11 +288,11 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     call_id = _call_id(query(request, "call_id"))
     async with pool(request).acquire() as con:
         try:
-            history = (await service.lookup(con, keys(request), normal, user.id) if supervisor
+            history = (await person_work.lookup(con, keys(request), normal, user.id) if supervisor
                        else await call_lookup.lookup(
                            con, keys(request), normal, user.id, call_id,
                            bridged_here=bridged_here(request, user, call_id)))
-        except service.CaseError as e:
+        except person_work.CaseError as e:
             if wants_json(request):
                 return _refused(e)
             raise case_error(e) from None

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases.service import CaseError, Conflict, Forbidden, NotFound, Refused
+from lifeline_pbx.cases.person_work import CaseError, Conflict, Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.web.auth import wants_json
 from lifeline_pbx.web.keys import KEYS, LIFELINE

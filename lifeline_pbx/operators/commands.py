@@ -14,8 +14,8 @@ from typing import TextIO, TypeAlias
 
 import asyncpg
 
-from lifeline_pbx.demo import SIP_REALM
 from lifeline_pbx.operators import store
+from lifeline_pbx.operators.sip_credentials import SIP_REALM
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
 DatabaseUrl = Callable[[argparse.Namespace], str]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TypeAlias
 
-from lifeline_pbx.demo import SIP_REALM
+from lifeline_pbx.operators.sip_credentials import SIP_REALM
 from lifeline_pbx.operators.store import Operator
 
 OPERATOR_CONTEXT = "operators"  # the dialplan context of operator phones, and our marker

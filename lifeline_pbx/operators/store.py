@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx.db import Conn
-from lifeline_pbx.demo import sip_md5_cred
 from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.prompts import LANGUAGES
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,39}")  # the same rule as the table's CHECK

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from lifeline_pbx import tones
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues import operator_state, routing
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypedDict
 from urllib.parse import quote
 
-from lifeline_pbx.devstack.asterisk import die_with_parent, free_port
+from devstack.asterisk import die_with_parent, free_port
 
 SUPERUSER = "postgres"
 _TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}

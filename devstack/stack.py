@@ -1,4 +1,4 @@
-"""`lifeline up`: the whole hotline on this machine, with demo data, until Ctrl-C.
+"""`./dev.sh up`: the whole hotline on this machine, with demo data, until Ctrl-C.
 
 PostgreSQL: LIFELINE_DATABASE_URL if set (migrated with LIFELINE_ADMIN_DATABASE_URL, else
 with it), else a private throwaway cluster reached only through its unix socket with a
@@ -16,12 +16,13 @@ import shutil
 import socket
 from pathlib import Path
 
-from lifeline_pbx import asterisk_config, crypto, db_roles, demo, prompt_gen
+from devstack import asterisk
+from devstack.postgres import Cluster
+from lifeline_pbx import asterisk_config, crypto, db_roles, demo
 from lifeline_pbx.config import Config
-from lifeline_pbx.devstack import asterisk
-from lifeline_pbx.devstack.postgres import Cluster
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.paths import HOME
+from lifeline_pbx.prompts import synthesis
 from lifeline_pbx.service import serve
 
 DEMO_KEYS = Path("/var/lib/lifeline-pbx/demo-keys")
@@ -113,7 +114,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.
         admin_dsn = cluster.dsn()
     rt = asterisk.runtime()
     print("generating voice prompts (first run only takes a while) ...", flush=True)
-    prompt_gen.generate(rt.host_path(asterisk.PROMPTS_DIR))
+    synthesis.generate(rt.host_path(asterisk.PROMPTS_DIR))
     instance = asterisk.make_instance(
         rt,
         "pbx",

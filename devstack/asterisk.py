@@ -1,6 +1,6 @@
 """Find or build an Asterisk 22, and run instances of it with the repo's own configuration.
 
-Used by `lifeline up` (the demo stack) and by the tests. A system `asterisk` is used when
+Used by `./dev.sh up` (the demo stack) and by the tests. A system `asterisk` is used when
 one is installed; otherwise a Debian-unstable root built once with debootstrap and cached
 outside the repo, whose binary runs under chroot (it shares the host's network).
 """
@@ -106,7 +106,7 @@ def ensure_root(root: Path) -> None:
         )
         shutil.rmtree(root, ignore_errors=True)
         building.rename(root)
-        (root / _READY_MARK).write_text("built by lifeline_pbx.devstack.asterisk\n")
+        (root / _READY_MARK).write_text("built by devstack.asterisk\n")
 
 
 def free_port(host: str = "127.0.0.1", kind: int = 1) -> int:

@@ -15,7 +15,7 @@ The texts live in `prompts/<language>.toml` at the repo root, one file per langu
 
 Prompts with a placeholder ({digit}, {position}, {minutes}) are rendered once per value
 (see VARIANTS), as `<name>-<value>`: `triage-3`, `queue-wait-12`. Nothing here touches the
-disk except `load_catalogue`; `prompt_gen` turns the texts into audio files.
+disk except `load_catalogue`; `synthesis` turns the texts into audio files.
 """
 
 from __future__ import annotations

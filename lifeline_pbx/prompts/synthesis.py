@@ -1,6 +1,6 @@
 """Turn the prompt catalogue into the WAV files Asterisk plays, and make the music on hold.
 
-    python -m lifeline_pbx.prompt_gen OUT_DIR [LANG...] [--only NAME] [--force]
+    python -m lifeline_pbx.prompts.synthesis OUT_DIR [LANG...] [--only NAME] [--force]
 
 writes `OUT_DIR/<language>/<name>.wav` for every rendered prompt (espeak-ng, then sox to
 8 kHz mono 16-bit signed PCM) and `OUT_DIR/moh/calm.wav`, ~30 s of slow sine tones.
@@ -41,8 +41,9 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from lifeline_pbx import prompts, tones
+from lifeline_pbx import prompts
 from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.prompts import tones
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ def _sha256(data: bytes) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m lifeline_pbx.prompt_gen", description=__doc__.split("\n\n")[0]
+        prog="python -m lifeline_pbx.prompts.synthesis", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("out_dir", type=Path, help="e.g. /var/lib/lifeline-pbx/prompts")
     parser.add_argument("languages", nargs="*", help=f"default: all of {prompts.LANGUAGES}")

@@ -1,0 +1,35 @@
+"""`python -m devstack up`: the whole hotline on this machine with demo data (`./dev.sh up`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m devstack", description="Lifeline PBX demo stack")
+    sub = top.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="provision and run everything on this machine")
+    up.add_argument("--sip-bind", default="0.0.0.0")  # noqa: S104 - softphones must reach it
+    up.add_argument("--sip-port", type=int, default=5060)
+    up.add_argument("--web-port", type=int, default=8080)
+    up.add_argument("--web-bind", default="127.0.0.1",
+                    help="address the web UI listens on (plain HTTP: keep it on loopback)")
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    from devstack.stack import run_stack
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    args = parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port,
+                  web_bind=args.web_bind)
+
+
+if __name__ == "__main__":
+    main()
