@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 T = TypeVar("T")
 
 
+@overload
+async def wait_for(probe: Callable[[], Awaitable[T | None]], timeout: float = ...,
+                   interval: float = ..., what: str = ...) -> T: ...
+
+
+@overload
+async def wait_for(probe: Callable[[], T | None], timeout: float = ...,
+                   interval: float = ..., what: str = ...) -> T: ...
+
+
 async def wait_for(
-    probe: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
+    probe: Callable[[], object],
     timeout: float = 15.0,
     interval: float = 0.05,
     what: str = "condition",
-) -> T:
+) -> object:
     """Poll probe until it returns something truthy; fail after timeout seconds."""
     deadline = time.monotonic() + timeout
-    last: T | None = None
     while True:
-        result = probe()
-        last = await result if asyncio.iscoroutine(result) else result  # type: ignore[assignment]
+        last = probe()
+        if inspect.isawaitable(last):
+            last = await last
         if last:
             return last
         if time.monotonic() > deadline:
