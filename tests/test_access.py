@@ -113,8 +113,8 @@ async def test_password_guessing_is_held(web: WebApp) -> None:
     outcomes = [r["outcome"] for r in await web.sql(
         "SELECT outcome FROM login_attempts WHERE username = 'operator1' ORDER BY id")]
     assert outcomes == ["failed"] * 5 + ["held"] * 4 + ["succeeded"]
-    assert await web.sql("SELECT failures FROM login_counters WHERE kind = 'account' "
-                         "AND key = 'operator1'") == [(0,)]
+    assert [tuple(r) for r in await web.sql("SELECT failures FROM login_counters WHERE "
+                                            "kind = 'account' AND key = 'operator1'")] == [(0,)]
 
 
 async def test_one_address_guessing_many_accounts_is_held(web: WebApp) -> None:

@@ -120,7 +120,7 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     # At rest: no identifier in any raw row of the case tables (sealed bytes only); and no
     # identifier in anything logged so far, by the app or by the PBX's Asterisk.
     for table in CASE_TABLES:
-        for row in await hotline.sql(f"SELECT * FROM {table}"):
-            raw = repr(tuple(row.values()))
+        for record in await hotline.sql(f"SELECT * FROM {table}"):
+            raw = repr(tuple(record.values()))
             assert not [v for v in SENSITIVE if v in raw], table
     assert leaks(hotline.pbx.log_path.read_text(errors="replace")) == []

@@ -69,7 +69,9 @@ async def reached(dsn: str, kind: str, caller_name: str, detail: dict[str, str] 
 
 def seconds(path: Path) -> float:
     with wave.open(str(path)) as w:
-        return w.getnframes() / w.getframerate()
+        frames: int = w.getnframes()
+        rate: int = w.getframerate()
+        return frames / rate
 
 
 async def heard(carrier: Carrier, call: CarrierCall) -> float:

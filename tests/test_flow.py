@@ -74,9 +74,10 @@ def played(commands: list[Command]) -> list[str]:
 
 
 MENU = "Play:language-choice-1/es+language-choice-2/en"
-GREETED = [Started(LINE, "en"), PromptFinished("p1", True)]  # greeting done, menu playing (p2)
+# greeting done, menu playing (p2)
+GREETED: list[FlowEvent] = [Started(LINE, "en"), PromptFinished("p1", True)]
 
-IVR_CASES = {
+IVR_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
     "greeting then the language menu in each language": (
         GREETED, ["Play:greeting/es", MENU],
     ),
@@ -165,7 +166,7 @@ def queued(line: Line = LINE) -> State:
     return state
 
 
-VOICEMAIL_CASES = {
+VOICEMAIL_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
     "no operators: message, recorded, thanks, hang up, saved": (
         [QueueLeft("no_operators"), PromptFinished("p5", True), RecordingFinished(12),
          PromptFinished("p6", True), HangupRequested(16), Left(0)],

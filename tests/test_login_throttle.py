@@ -178,7 +178,8 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(proxied: WebApp
                                      for n in range(throttle.ADDRESS.lock_at)))
     assert {status for status, _, _ in results} == {401}
     assert (await direct.guess("operator1", PASSWORDS["operator1"], "192.0.2.99"))[0] == 429
-    assert await web.sql("SELECT DISTINCT address FROM login_attempts") == [("127.0.0.1",)]
+    assert [tuple(r) for r in await web.sql("SELECT DISTINCT address FROM login_attempts")] == [
+        ("127.0.0.1",)]
 
 
 async def test_simultaneous_wrong_codes_are_checked_at_most_five_times(web: WebApp) -> None:

@@ -83,6 +83,7 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
                                                        note)) == "sister reached"
 
         row = await con.fetchrow("SELECT * FROM persons WHERE id = $1", person)
+        assert row is not None
         assert bytes(row["a_number_key"]) == NEW_ONLY.lookup("099887766")
         assert NEW_ONLY.open(bytes(row["a_number"]),
                              crypto.place("persons", "a_number", person)) == "099887766"
