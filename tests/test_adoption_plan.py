@@ -46,10 +46,11 @@ MARKS = {
 
 
 def steps(held: tuple[str, ...] = (), marks: dict[str, Mark] | None = None,
-          bridges: list[dict[str, Any]] | None = None) -> dict[str, adoption.Step]:
+          bridges: list[dict[str, Any]] | None = None,
+          newer: tuple[str, ...] = ()) -> dict[str, adoption.Step]:
     survey = Survey(CHANNELS, BRIDGES if bridges is None else bridges,
                     MARKS if marks is None else marks)
-    found = plan(survey, APP, held)
+    found = plan(survey, APP, held, newer)
     by_channel = {}
     for step in found:
         key = step.channel_id if isinstance(step, Gone | HangUp) else step.channel.id
@@ -76,6 +77,13 @@ def test_after_a_blip_calls_still_held_are_left_alone_and_lost_ones_are_ended() 
     assert found == {"c-ivr": Restart(found["c-ivr"].channel, IVR),  # type: ignore[union-attr]
                      "offer-stray": HangUp("offer-stray"),
                      "c-gone": Gone("c-gone"), "offer-gone": Gone("offer-gone")}
+
+
+def test_an_offer_placed_while_asterisk_was_surveyed_is_neither_gone_nor_hung_up() -> None:
+    # offer-stray was placed after the survey listed it; offer-new after the listing.
+    found = steps(held=("c-talk", "offer-1", "c-wait", "c-ivr"),
+                  newer=("offer-stray", "offer-new"))
+    assert found == {}
 
 
 @pytest.mark.parametrize(("marks", "expected"), [

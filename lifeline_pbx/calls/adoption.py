@@ -106,8 +106,12 @@ def callers(channels: Iterable[Json], app: str, held: Iterable[str]) -> list[str
             if _role(c, app) == "inbound" and str(c.get("id", "")) not in taken]
 
 
-def plan(survey: Survey, app: str, held: Iterable[str]) -> list[Step]:
-    """What to do with each channel in our app; `held`: channels we already have a task for."""
+def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = ()) -> list[Step]:
+    """What to do with each channel in our app.
+
+    held: channels we had a task for when the survey began (absent from it: gone);
+    newer: channels taken on since (an offer placed meanwhile), left alone too.
+    """
     taken = set(held)
     by_id = {str(c.get("id", "")): c for c in survey.channels}
     bridge_of: dict[str, tuple[str, list[str]]] = {}
@@ -116,6 +120,7 @@ def plan(survey: Survey, app: str, held: Iterable[str]) -> list[Step]:
         for member in members:
             bridge_of[member] = (str(bridge.get("id", "")), members)
     steps: list[Step] = [Gone(c) for c in sorted(taken - set(by_id))]
+    taken.update(newer)
     bridged_legs: set[str] = set()
     for channel_id in callers(survey.channels, app, taken):
         channel = ari.parse_channel(by_id[channel_id])

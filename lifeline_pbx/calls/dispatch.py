@@ -105,7 +105,8 @@ class CallDispatcher:
         held = [*self.sessions, *self.acd.legs()]
         survey = await adoption.survey(self.ctx.ari, held, pool)
         adopted = 0
-        for step in adoption.plan(survey, self.ctx.ari.app, held):
+        newer = [*self.sessions, *self.acd.legs()]
+        for step in adoption.plan(survey, self.ctx.ari.app, held, newer):
             if isinstance(step, adoption.Gone):
                 self._gone(step.channel_id)
             elif isinstance(step, adoption.HangUp):
