@@ -10,11 +10,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-import uuid
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from lifeline_pbx import config as config_module
@@ -38,15 +36,6 @@ from lifeline_pbx.voicemail.vault import Vault
 from lifeline_pbx.web.app import AccessLog, create_app
 
 log = logging.getLogger(__name__)
-
-
-async def open_calls(pool: asyncpg.Pool) -> dict[str, tuple[uuid.UUID, asyncpg.Record]]:
-    async with pool.acquire() as con:
-        rows = await con.fetch(
-            """SELECT channel_id, id, did, language, priority, queue_id, queued_at
-               FROM calls WHERE ended_at IS NULL"""
-        )
-    return {row["channel_id"]: (row["id"], row) for row in rows}
 
 
 def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
@@ -121,7 +110,7 @@ class Lifeline:
             self.sip_guard.resync()
         await self.ari.subscribe("endpoint:PJSIP")
         await self.acd.refresh_endpoints()
-        await self.dispatcher.adopt(await open_calls(self.pool))
+        await self.dispatcher.adopt(self.pool)
 
     async def stop(self) -> None:
         if self._runner is not None:

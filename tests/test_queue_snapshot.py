@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
-from typing import Any, cast
+from dataclasses import asdict, replace
+from typing import Any
 
 import pytest
 
 from lifeline_pbx.calls import model
-from lifeline_pbx.calls.session import CallContext, CallSession
-from lifeline_pbx.queues import routing
+from lifeline_pbx.queues import routing, staff
+from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 from lifeline_pbx.queues.snapshot import QueueSnapshot, QueueView, snapshot
 
@@ -26,11 +26,9 @@ def call_id(name: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, name)
 
 
-def session(name: str, line: str, language: str, priority: int) -> CallSession:
-    # The snapshot reads only call_id and state; the shell's context is never touched.
-    s = CallSession(cast(CallContext, None), f"channel-{name}", call_id(name))
-    s.state = model.State(model.Phase.QUEUED, LINES[line], language, priority=priority)
-    return s
+def handle(name: str, line: str, language: str, priority: int) -> CallHandle:
+    return CallHandle(call_id(name), f"channel-{name}", LINES[line], language, priority,
+                      lambda outcome: None)
 
 
 def table(text: str) -> list[dict[str, str]]:
@@ -41,15 +39,17 @@ def table(text: str) -> list[dict[str, str]]:
 
 def picture(waiting: str = "", talking: str = "", operators: str = "",
             policies: dict[int, routing.Policy] | None = None) -> Picture:
-    pic = Picture(policies=policies or {})
+    pic = Picture()
+    operators_now: dict[str, routing.Operator] = {}
+    online: set[str] = set()
     for row in table(waiting) if waiting else ():
-        s = session(row["call"], row["line"], row["language"], int(row["priority"]))
+        s = handle(row["call"], row["line"], row["language"], int(row["priority"]))
         caller = routing.Caller(str(s.call_id), row["queue"], row["language"],
                                 int(row["priority"]), NOW - float(row["waited"]), False,
                                 frozenset())
         pic.waiting[s.call_id] = Waiter(s, caller, int(row["queue"]))
     for row in table(talking) if talking else ():
-        s = session(row["call"], row["line"], row["language"], int(row["priority"]))
+        s = handle(row["call"], row["line"], row["language"], int(row["priority"]))
         talked = float(row["talked"])
         connected = NOW - talked if talked >= 0 else 0.0  # -1: adopted after a restart
         pic.talking[s.call_id] = Talk(s, row["operator"], f"call-{s.call_id}", "op-chan",
@@ -57,13 +57,14 @@ def picture(waiting: str = "", talking: str = "", operators: str = "",
     for row in table(operators) if operators else ():
         flags = set(row["flags"].split(","))
         username = row["operator"]
-        pic.operators[username] = routing.Operator(
+        operators_now[username] = routing.Operator(
             id=username, languages=frozenset({"en"}), queues=frozenset(row["queues"].split(",")),
             logged_in="in" in flags, paused="paused" in flags, registered=False,
             on_call=False, ringing=False, wrapup_until=NOW + float(row["wrapup"]),
             idle_since=0.0, missed_in_row=0)
         if "online" in flags:
-            pic.online.add(username)
+            online.add(username)
+    pic.staff = staff.Staff(operators_now, frozenset(online), policies=policies or {})
     return pic
 
 
@@ -216,7 +217,7 @@ def test_a_caller_without_a_known_line_still_shows() -> None:
         a     1      stewart  es        0         10
     """)
     waiter = next(iter(pic.waiting.values()))
-    waiter.session.state = model.State(model.Phase.QUEUED, None, "es")
+    waiter.call = replace(waiter.call, line=None)
     row = queue(snapshot(pic, NOW), 1).waiting[0]
     assert (row.facility, row.did, row.language) == ("", "", "es")
 

@@ -6,15 +6,15 @@ import json
 import re
 import time
 import uuid
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import pytest
 from playwright.async_api import expect
 
 from lifeline_pbx.calls import model
-from lifeline_pbx.calls.session import CallContext, CallSession
 from lifeline_pbx.queues import routing
+from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.picture import Waiter
 from tests.browser import Browsing
 from tests.engine import DID, Hotline
@@ -69,11 +69,11 @@ async def test_the_snapshot_names_the_queues_and_their_operators(web: WebApp) ->
 def held(queue_id: int, language: str, priority: int, waited: float) -> Waiter:
     """A caller in the distributor's picture, as if held in the queue bridge."""
     line = model.Line(1, DID, 1, "Demo County Processing Center", "en")
-    session = CallSession(cast(CallContext, None), f"fake-{uuid.uuid4()}")
-    session.state = model.State(model.Phase.QUEUED, line, language, priority=priority)
-    caller = routing.Caller(str(session.call_id), str(queue_id), language, priority,
+    call = CallHandle(uuid.uuid4(), f"fake-{uuid.uuid4()}", line, language, priority,
+                      lambda outcome: None)
+    caller = routing.Caller(str(call.call_id), str(queue_id), language, priority,
                             time.time() - waited, False, frozenset())
-    return Waiter(session, caller, queue_id)
+    return Waiter(call, caller, queue_id)
 
 
 async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_off(
@@ -85,7 +85,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
                held(queue_id, "ht", 0, 10)]
     try:
         for waiter in waiters:
-            picture.waiting[waiter.session.call_id] = waiter
+            picture.waiting[waiter.call.call_id] = waiter
         page = await browsing.signed_in(web.base_url, "supervisor1",
                                         PASSWORDS["supervisor1"], "/supervisor/queues")
         await page.goto(f"{web.base_url}/supervisor/queues")
@@ -101,7 +101,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
         await expect(normal).not_to_have_class(re.compile("emergency|long-wait"))
         await expect(normal.locator(".facility")).to_have_text("Demo County Processing Center")
         # The tables follow the picture: a caller who is served leaves them.
-        del picture.waiting[waiters[2].session.call_id]
+        del picture.waiting[waiters[2].call.call_id]
         await expect(rows).to_have_count(2)
         browsing.check_clean()
 
@@ -113,7 +113,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
         await expect(status).to_have_text(re.compile("Live"))
     finally:
         for waiter in waiters:
-            picture.waiting.pop(waiter.session.call_id, None)
+            picture.waiting.pop(waiter.call.call_id, None)
 
 
 async def snapshot(client: Client) -> dict[str, Any]:

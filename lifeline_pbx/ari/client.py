@@ -123,6 +123,23 @@ class AriClient:
         result: Json = await self.request("GET", f"/channels/{channel_id}")
         return result
 
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self.request(
+            "POST", f"/channels/{channel_id}/variable", {"variable": name, "value": value}
+        )
+
+    async def variable(self, channel_id: str, name: str) -> str:
+        """The channel variable's value; "" when unset. AriError 404 when the channel is gone."""
+        try:
+            result: Json = await self.request(
+                "GET", f"/channels/{channel_id}/variable", {"variable": name}
+            )
+        except AriError as exc:
+            if exc.status == 404 and "variable" in exc.message.lower():
+                return ""
+            raise
+        return str(result.get("value", ""))
+
     async def answer(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/answer")
 

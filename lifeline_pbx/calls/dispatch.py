@@ -1,6 +1,6 @@
-"""Routes each ARI event to whoever owns its channel; takes calls back after a restart.
+"""Routes each ARI event to whoever owns its channel; takes calls back after a reconnect.
 
-Owners: a caller's CallSession (inbound legs), the OfferDesk (operators' legs), a short
+Owners: a caller's CallSession (inbound legs), the distributor (operators' legs), a short
 task for an operator's feature code, the distributor for endpoint (phone) states.
 """
 
@@ -9,26 +9,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
+import asyncpg
+
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.calls import model
+from lifeline_pbx.calls import adoption, model
+from lifeline_pbx.calls.adoption import endpoint_of
 from lifeline_pbx.calls.session import CallContext, CallSession
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
-from lifeline_pbx.queues.picture import Talk, Waiter
-from lifeline_pbx.queues.routing import Caller
 
 log = logging.getLogger(__name__)
-
-
-def endpoint_of(channel_name: str) -> str:
-    """'PJSIP/op-a-0000001f' -> 'op-a'."""
-    resource = channel_name.split("/", 1)[-1]
-    return resource.rsplit("-", 1)[0]
 
 
 class CallDispatcher:
@@ -46,8 +42,8 @@ class CallDispatcher:
         channel_id = ari.channel_id_of(event)
         if channel_id is None:
             return
-        if self.acd.desk.owns(channel_id):
-            self.acd.desk.on_event(event)
+        if self.acd.owns_channel(channel_id):
+            self.acd.on_channel_event(event)
             return
         session = self.sessions.get(channel_id)
         if session is not None:
@@ -99,78 +95,60 @@ class CallDispatcher:
             with contextlib.suppress(AriError):
                 await ari_client.hangup(channel.id)
 
-    async def adopt(self, open_calls: dict[str, tuple[uuid.UUID, Any]]) -> int:
-        """After a (re)connection: take back the calls Asterisk kept while we were away.
+    # --- after a (re)connection ----------------------------------------------------------
+    async def adopt(self, pool: asyncpg.Pool | None = None) -> int:
+        """Take back the calls Asterisk kept while we were away; how many were taken.
 
-        open_calls maps caller channel ids to (call id, call row) of still-open calls.
-        Callers in a queue bridge wait on in their place; bridged calls keep talking;
-        callers caught in the IVR start it again; nobody is dropped.
+        Read from Asterisk alone (calls/adoption.py); `pool` only enriches channels that
+        carry no mark, and a database that does not answer drops nobody.
         """
-        bridged = await self._adopt_bridges(open_calls)
-        adopted = len(bridged)
-        for data in await self.ctx.ari.channels():
-            dialplan = data.get("dialplan") or {}
-            app_data = str(dialplan.get("app_data", ""))
-            channel = ari.parse_channel(data)
-            if (channel.id in bridged or channel.id in self.sessions
-                    or dialplan.get("app_name") != "Stasis"
-                    or not app_data.startswith(f"{self.ctx.ari.app},inbound")):
-                continue
-            call_id = open_calls[channel.id][0] if channel.id in open_calls else None
-            self.start(channel.id, call_id).queue.put_nowait(
-                ari.StasisStart(channel, ("inbound", channel.exten))
-            )
-            adopted += 1
+        held = [*self.sessions, *self.acd.legs()]
+        survey = await adoption.survey(self.ctx.ari, held, pool)
+        adopted = 0
+        newer = [*self.sessions, *self.acd.legs()]
+        for step in adoption.plan(survey, self.ctx.ari.app, held, newer):
+            if isinstance(step, adoption.Gone):
+                self._gone(step.channel_id)
+            elif isinstance(step, adoption.HangUp):
+                with contextlib.suppress(AriError):
+                    await self.ctx.ari.hangup(step.channel_id)
+            else:
+                await self._take(step)
+                adopted += 1
         if adopted:
             log.info("adopted calls after reconnect count=%d", adopted)
         return adopted
 
-    async def _adopt_bridges(self, open_calls: dict[str, tuple[uuid.UUID, Any]]) -> set[str]:
-        taken: set[str] = set()
-        for bridge in await self.ctx.ari.bridges():
-            bridge_id = str(bridge.get("id", ""))
-            channels = [str(c) for c in bridge.get("channels", [])]
-            callers = [c for c in channels if c in open_calls and c not in self.sessions]
-            for channel_id in callers:
-                call_id, row = open_calls[channel_id]
-                if bridge_id.startswith("queue-"):
-                    await self._resume_waiting(channel_id, call_id, row)
-                elif bridge_id == f"call-{call_id}":
-                    operator = [c for c in channels if c != channel_id]
-                    await self._resume_talking(channel_id, call_id, row, bridge_id, operator)
-                else:
-                    continue
-                taken.add(channel_id)
-        return taken
+    def _gone(self, channel_id: str) -> None:
+        session = self.sessions.get(channel_id)
+        if session is None:
+            self.acd.channel_gone(channel_id)
+        elif not session.state.left:  # a voicemail still being written knows already
+            session.queue.put_nowait(model.Left(0))
 
-    async def _resumed_session(self, channel_id: str, call_id: uuid.UUID, row: Any,
-                               phase: model.Phase) -> CallSession:
-        found = await self.ctx.lines.find(row["did"])
-        session = self.start(channel_id, call_id)
-        session.queue.put_nowait(model.Resumed(
-            found[0] if found else None, phase, row["language"] or self.ctx.default_language,
-            row["priority"]))
-        return session
-
-    async def _resume_waiting(self, channel_id: str, call_id: uuid.UUID, row: Any) -> None:
-        session = await self._resumed_session(channel_id, call_id, row, model.Phase.QUEUED)
-        queue_id = int(row["queue_id"])
-        entered = row["queued_at"].timestamp()
-        caller = Caller(str(call_id), str(queue_id), row["language"], row["priority"], entered,
-                        False, frozenset())
-        self.acd.picture.waiting[call_id] = Waiter(session, caller, queue_id)
-        log.info("queue place kept call=%s queue=%s", call_id, holding_bridge(queue_id))
-
-    async def _resume_talking(self, channel_id: str, call_id: uuid.UUID, row: Any,
-                              bridge_id: str, others: list[str]) -> None:
-        session = await self._resumed_session(channel_id, call_id, row, model.Phase.CONNECTED)
-        if not others:
+    async def _take(self, step: adoption.Waiting | adoption.Talking | adoption.Restart) -> None:
+        if isinstance(step, adoption.Restart):
+            session = self.start(step.channel.id, step.call_id)
+            session.queue.put_nowait(ari.StasisStart(step.channel, ("inbound", step.channel.exten)))
             return
-        data = await self.ctx.ari.channel(others[0])
-        operator = endpoint_of(str(data.get("name", "")))
-        self.acd.picture.talking[call_id] = Talk(session, operator, bridge_id, others[0],
-                                                 int(row["queue_id"]))
-        self.acd.desk.adopt_talking(call_id, operator, others[0])
+        found = await self.ctx.lines.find(step.channel.exten)
+        line = found[0] if found else None
+        mark = step.mark
+        language = mark.language or (line.default_language if line else self.ctx.default_language)
+        queue_id = mark.queue_id or (line.queue_id if line else None) or 0
+        phase = model.Phase.QUEUED if isinstance(step, adoption.Waiting) else model.Phase.CONNECTED
+        session = self.start(step.channel.id, mark.call_id)
+        session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority))
+        call = session.handle(language, mark.priority)
+        if isinstance(step, adoption.Waiting):
+            self.acd.adopt_waiting(call, step.queue_id, mark.queued_at or time.time())
+            log.info("queue place kept call=%s queue=%s", mark.call_id,
+                     holding_bridge(step.queue_id))
+        elif step.operator:
+            self.acd.adopt_talking(call, step.operator, step.bridge_id, step.operator_channel,
+                                   queue_id)
+        else:
+            session.queue.put_nowait(model.OperatorLeft())  # the operator left while we were away
 
     async def close(self) -> None:
         for task in list(self._tasks):

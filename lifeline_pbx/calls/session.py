@@ -17,18 +17,19 @@ from typing import Protocol
 
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.calls import flow, hours, model, records
+from lifeline_pbx.calls import flow, hours, marks, model, records
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.queues.handle import CallHandle
 
 log = logging.getLogger(__name__)
 SessionEvent = ari.Event | model.FlowEvent
 
 
 class QueuePort(Protocol):
-    """What a call asks of the queues (queues/acd.py)."""
+    """What a call asks of the queues (queues/acd.py); they answer through the handle."""
 
-    def enter(self, session: CallSession, queue_id: int, language: str, priority: int) -> None: ...
+    def enter(self, call: CallHandle, queue_id: int) -> None: ...
     def leave(self, call_id: uuid.UUID) -> None: ...
     async def record(self, call_id: uuid.UUID) -> None: ...
     async def warn_operator(self, call_id: uuid.UUID) -> None: ...
@@ -63,6 +64,11 @@ class CallSession:
     @property
     def ended(self) -> bool:
         return self.state.phase is model.Phase.ENDED
+
+    def handle(self, language: str, priority: int) -> CallHandle:
+        """What the queues see of this call; their outcomes come back as events."""
+        return CallHandle(self.call_id, self.channel_id, self.state.line, language, priority,
+                          self.queue.put_nowait)
 
     async def run(self) -> None:
         try:
@@ -127,6 +133,7 @@ class CallSession:
                 at=now(),
             )
         )
+        await self._mark(marks.Mark(self.call_id))
         is_open = hours.is_open(found[1], now()) if found else True
         log.info(
             "call started call=%s channel=%s line=%s open=%s",
@@ -168,7 +175,9 @@ class CallSession:
         elif isinstance(command, model.EnterQueue):
             ctx.writer.put(records.CallQueued(self.call_id, now(), command.queue_id,
                                               command.language, command.priority))
-            ctx.queues.enter(self, command.queue_id, command.language, command.priority)
+            await self._mark(marks.Mark(self.call_id, command.queue_id, command.language,
+                                        command.priority, now().timestamp()))
+            ctx.queues.enter(self.handle(command.language, command.priority), command.queue_id)
         elif isinstance(command, model.LeaveQueue):
             ctx.queues.leave(self.call_id)
         elif isinstance(command, model.RecordBridge):
@@ -189,6 +198,13 @@ class CallSession:
             )
         else:
             self._close(command)
+
+    async def _mark(self, mark: marks.Mark) -> None:
+        """Written on the channel so a reconnect can take the call back without the database."""
+        try:
+            await self.ctx.ari.set_variable(self.channel_id, marks.VARIABLE, marks.mark_text(mark))
+        except AriError as exc:
+            log.warning("call mark not set call=%s status=%d", self.call_id, exc.status)
 
     @property
     def voicemail_name(self) -> str:

@@ -122,7 +122,7 @@ class LiveHub:
             self.publish(hook.talk.operator, messages.call(pop, time.time()))
         elif isinstance(hook, _Ended):
             self.publish(hook.talk.operator, messages.call_ended(
-                str(hook.talk.session.call_id), hook.wrapup, time.time()))
+                str(hook.talk.call.call_id), hook.wrapup, time.time()))
         else:
             if hook.pause_reason is not None:
                 self._reasons[hook.username] = hook.pause_reason
@@ -172,19 +172,19 @@ class LiveHub:
 
     # --- reading what the picture lacks --------------------------------------------------
     async def _pop(self, talk: Talk) -> PopInfo:
-        state = talk.session.state
-        line = state.line
+        call = talk.call
+        line = call.line
         connected_at, waited = talk.connected_at, talk.waited
         if not connected_at:  # adopted after a restart: the call record knows
-            connected_at, waited = await self._times(talk.session.call_id)
+            connected_at, waited = await self._times(call.call_id)
         return PopInfo(
-            call_id=str(talk.session.call_id),
+            call_id=str(call.call_id),
             facility_id=line.facility_id if line else None,
             facility=line.facility_name if line else "",
             line=await self._line_name(line.id) if line else "",
             did=line.did if line else "",
-            language=state.language,
-            triage=state.priority,
+            language=call.language,
+            triage=call.priority,
             waited=waited,
             connected_at=connected_at,
             call_limit=line.call_limit if line else 0,

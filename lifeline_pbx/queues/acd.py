@@ -1,8 +1,10 @@
 """The call distributor: holds callers in queue bridges and rings operators' phones.
 
-Decisions come from queues/routing.py (pure); this module keeps the live picture (who
-waits, who rings, who talks), turns decisions into ARI requests, and records queue events.
-Operators' state lives in PostgreSQL (queues/operator_state.py) so a restart keeps it.
+Decisions come from queues/routing.py (who is offered which caller) and queues/staff.py
+(how an operator's state changes), both pure; this module keeps the live picture, turns
+decisions into ARI requests, and records queue events. Calls are seen only through their
+handles (queues/handle.py). Operators' state is saved in PostgreSQL
+(queues/operator_state.py) so a restart keeps it.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from datetime import UTC, datetime
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
-from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues import operator_state, routing
+from lifeline_pbx.queues import offers, operator_state, routing, staff
+from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 from lifeline_pbx.queues.watch import Watchers
@@ -30,6 +32,8 @@ from lifeline_pbx.tasks import spawn
 
 log = logging.getLogger(__name__)
 TICK = 1.0
+# How an offer's end reads in the queue log and what it means for the operator.
+_MISSES = {offers.RING_NO_ANSWER: "ring_no_answer", offers.DECLINED: "declined"}
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -44,18 +48,16 @@ class Acd:
         self.writer = writer
         self.media_uri = media_uri
         self.picture = Picture()
-        self.desk = OfferDesk(self)
+        self.desk = OfferDesk(ari_client, lambda: media_uri("en", "accept-call"), self)
         self.watch = Watchers()  # the operator console and other live views
         self._kick = asyncio.Event()
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
-    def enter(self, session: CallSession, queue_id: int, language: str, priority: int) -> None:
+    def enter(self, call: CallHandle, queue_id: int) -> None:
         now = time.time()
-        caller = routing.Caller(str(session.call_id), str(queue_id), language, priority, now,
-                                False, frozenset())
-        self.picture.waiting[session.call_id] = Waiter(session, caller, queue_id)
-        self.queue_event("entered", queue_id, session.call_id)
-        spawn(self._hold(session, queue_id))
+        self._wait(call, queue_id, now)
+        self.queue_event("entered", queue_id, call.call_id)
+        spawn(self._hold(call, queue_id))
         self.kick()
 
     def leave(self, call_id: uuid.UUID) -> None:
@@ -81,6 +83,40 @@ class Acd:
             media = [self.media_uri(tones.LANGUAGE, "warning")]
             await self.ari.play(talk.operator_channel, media, f"warn-{call_id.hex}")
 
+    # --- what the dispatcher asks ------------------------------------------------------
+    def owns_channel(self, channel_id: str) -> bool:
+        """An operator's leg (an offer, or a bridged call's operator side)."""
+        return self.desk.owns(channel_id)
+
+    def legs(self) -> list[str]:
+        """The operators' legs held now (offers ringing, and calls' operator sides)."""
+        return list(self.desk.offers)
+
+    def on_channel_event(self, event: ari.Event) -> None:
+        self.desk.on_event(event)
+
+    def adopt_waiting(self, call: CallHandle, queue_id: int, entered_at: float) -> None:
+        """After a restart: Asterisk kept this caller in the queue's holding bridge."""
+        self._wait(call, queue_id, entered_at)
+        self.kick()
+
+    def adopt_talking(self, call: CallHandle, operator: str, bridge_id: str,
+                      operator_channel: str, queue_id: int) -> None:
+        """After a restart: Asterisk still bridges this caller with the operator."""
+        self.picture.talking[call.call_id] = Talk(call, operator, bridge_id, operator_channel,
+                                                  queue_id)
+        self._step(staff.TalkAdopted(operator, call.call_id))
+        self.desk.adopt_talking(call.call_id, operator, operator_channel)
+
+    def channel_gone(self, channel_id: str) -> None:
+        """Asterisk no longer has this operator leg (its end was missed)."""
+        self.desk.gone(channel_id)
+
+    def _wait(self, call: CallHandle, queue_id: int, entered_at: float) -> None:
+        caller = routing.Caller(str(call.call_id), str(queue_id), call.language, call.priority,
+                                entered_at, False, frozenset())
+        self.picture.waiting[call.call_id] = Waiter(call, caller, queue_id)
+
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:
         self._kick.set()
@@ -93,40 +129,43 @@ class Acd:
                     await self._kick.wait()
             self._kick.clear()
             try:
-                await self._round(time.time())
+                self._round(time.time())
             except Exception:
                 log.exception("queue round failed")
 
-    async def _round(self, now: float) -> None:
+    def _round(self, now: float) -> None:
         pic = self.picture
         callers = {c: replace(w.caller, ringing=self.desk.ringing_for(c))
                    for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
             held = pic.waiting[waiting_id]
-            policy = self.policy(held.queue_id)
+            policy = pic.policy(held.queue_id)
             if routing.timed_out(caller, now, policy):
                 self._give_back(waiting_id, "max_wait")
             elif routing.announcement_due(held.last_announced, caller.entered_at, now, policy):
                 held.last_announced = now
                 spawn(self._announce(held, now))
-        operators = [self._operator_view(op) for op in pic.operators.values()]
         for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
             in_queue = [c for c_id, c in callers.items()
                         if c_id in pic.waiting and pic.waiting[c_id].queue_id == queue_id]
-            for call_id, username in routing.assign(in_queue, operators, now,
-                                                    self.policy(queue_id)):
-                operators = [o for o in operators if o.id != username]
+            policy = pic.policy(queue_id)
+            for call_id, username in routing.assign(in_queue, pic.staff.views(), now, policy):
                 waiter = pic.waiting.get(uuid.UUID(call_id))
                 if waiter is not None:
-                    await self.desk.offer(waiter, username, self.policy(queue_id))
+                    self._offer(waiter, username, policy, now)
 
-    def _operator_view(self, op: routing.Operator) -> routing.Operator:
-        return replace(op, registered=op.id in self.picture.online,
-                       ringing=self.desk.ringing_operator(op.id),
-                       on_call=any(t.operator == op.id for t in self.picture.talking.values()))
-
-    def policy(self, queue_id: int) -> routing.Policy:
-        return self.picture.policies.get(queue_id, routing.Policy())
+    def _offer(self, waiter: Waiter, username: str, policy: routing.Policy, now: float) -> None:
+        """Each offer rings in its own task: the round never waits for an originate."""
+        self.picture.staff, decisions = staff.step(
+            self.picture.staff, staff.OfferPlaced(username, waiter.call.call_id), now)
+        if not any(isinstance(d, staff.Ring) for d in decisions):
+            return
+        line = waiter.call.line
+        dial = offers.Dial(
+            offers.caller_id(line.facility_name if line else "", waiter.caller.language,
+                             line.did if line else ""),
+            policy.ring_timeout)
+        self.desk.place(waiter.call.call_id, username, dial)
 
     def _give_back(self, call_id: uuid.UUID, reason: str) -> None:
         waiter = self.picture.waiting.pop(call_id, None)
@@ -137,23 +176,24 @@ class Acd:
         self.queue_event(kind, waiter.queue_id, call_id,
                           wait=time.time() - waiter.caller.entered_at, detail=reason)
         spawn(self._unhold(waiter))
-        waiter.session.queue.put_nowait(model.QueueLeft(reason))
+        waiter.call.deliver(model.QueueLeft(reason))
 
-    async def _hold(self, session: CallSession, queue_id: int) -> None:
+    async def _hold(self, call: CallHandle, queue_id: int) -> None:
         # Nobody logged in with a phone that can ring: a message beats waiting for no one.
-        if not any(o.logged_in and str(queue_id) in o.queues and o.id in self.picture.online
-                   for o in self.picture.operators.values()):
-            self._give_back(session.call_id, "no_operators")
+        pic = self.picture
+        if not any(o.logged_in and str(queue_id) in o.queues and o.id in pic.online
+                   for o in pic.operators.values()):
+            self._give_back(call.call_id, "no_operators")
             return
         bridge = holding_bridge(queue_id)
         try:
             await self.ensure_bridge(bridge, "holding")
-            await self.ari.add_to_bridge(bridge, session.channel_id)
+            await self.ari.add_to_bridge(bridge, call.channel_id)
             await self.ari.bridge_moh(bridge)
         except AriError as exc:
             if not exc.gone:
-                log.exception("could not hold call=%s", session.call_id)
-                self._give_back(session.call_id, "error")
+                log.exception("could not hold call=%s", call.call_id)
+                self._give_back(call.call_id, "error")
 
     async def ensure_bridge(self, bridge_id: str, kind: str) -> None:
         """Queue bridges outlive the app (that is how waiting callers survive a restart)."""
@@ -166,27 +206,29 @@ class Acd:
     async def _unhold(self, waiter: Waiter) -> None:
         with contextlib.suppress(AriError):
             await self.ari.remove_from_bridge(holding_bridge(waiter.queue_id),
-                                              waiter.session.channel_id)
+                                              waiter.call.channel_id)
 
     async def _announce(self, waiter: Waiter, now: float) -> None:
-        callers = [w.caller for w in self.picture.waiting.values()
-                   if w.queue_id == waiter.queue_id]
+        pic = self.picture
+        callers = [w.caller for w in pic.waiting.values() if w.queue_id == waiter.queue_id]
         position = routing.position(waiter.caller.call_id, callers)
-        ready = sum(1 for o in self.picture.operators.values()
-                    if routing.available(self._operator_view(o), now))
+        ready = sum(1 for o in pic.staff.views() if routing.available(o, now))
         minutes = routing.estimated_wait_minutes(position, ready, ())
         lang = waiter.caller.language
         media = [self.media_uri(lang, f"queue-position-{min(position, 20)}"),
                  self.media_uri(lang, f"queue-wait-{minutes}")]
         self.writer.put(records.CallEvent(
-            waiter.session.call_id, _at(now), "announced",
+            waiter.call.call_id, _at(now), "announced",
             {"position": str(position), "minutes": str(minutes)}))
         with contextlib.suppress(AriError):
-            await self.ari.play(waiter.session.channel_id, media, f"ann-{uuid.uuid4().hex}")
+            await self.ari.play(waiter.call.channel_id, media, f"ann-{uuid.uuid4().hex}")
 
-    # --- connecting and ending --------------------------------------------------------
-    async def connect(self, offer: Offer) -> bool:
-        """The operator took the call: bridge them with the caller."""
+    # --- offers' outcomes (queues/offers.Outcomes) -------------------------------------
+    def asks_to_accept(self, operator: str) -> bool:
+        return operator in self.picture.accept_by_key
+
+    async def answered(self, offer: Offer) -> bool:
+        """The operator took the call: bridge them with the caller, once."""
         pic = self.picture
         waiter = pic.waiting.pop(offer.call_id, None)
         if waiter is None:
@@ -196,10 +238,10 @@ class Acd:
         # cut-off warning played to the operator's leg and the call recording always work.
         await self.ensure_bridge(bridge_id, "mixing,proxy_media")
         await self._unhold(waiter)
-        await self.ari.add_to_bridge(bridge_id, waiter.session.channel_id)
+        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id)
         await self.ari.add_to_bridge(bridge_id, offer.channel_id)
         now = time.time()
-        talk = Talk(waiter.session, offer.operator, bridge_id, offer.channel_id,
+        talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
                     waiter.queue_id, now, now - waiter.caller.entered_at)
         pic.talking[offer.call_id] = talk
         self.watch.talk_started(talk)
@@ -207,110 +249,99 @@ class Acd:
         self.writer.put(records.CallConnected(offer.call_id, _at(now), operator_id))
         self.queue_event("connected", waiter.queue_id, offer.call_id, operator=offer.operator,
                           wait=now - waiter.caller.entered_at)
-        await self.missed_or_answered(offer.operator, answered=True, queue_id=waiter.queue_id)
-        waiter.session.queue.put_nowait(model.Connected(offer.operator))
+        await self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
+        waiter.call.deliver(model.Connected(offer.operator))
         return True
 
-    def declined(self, offer: Offer) -> None:
+    async def ended(self, offer: Offer, outcome: str) -> None:
+        if outcome == offers.LEFT and self._operator_left(offer.channel_id):
+            return
+        if outcome in (offers.WITHDRAWN, offers.LEFT):
+            await self._apply(staff.OfferWithdrawn(offer.operator, offer.call_id))
+            return
         waiter = self.picture.waiting.get(offer.call_id)
+        queue_id = waiter.queue_id if waiter else None
         if waiter is not None:
             waiter.caller = replace(waiter.caller,
                                     declined_by=waiter.caller.declined_by | {offer.operator})
+        if outcome == offers.FAILED:
+            self.queue_event("ring_no_answer", queue_id, offer.call_id, operator=offer.operator,
+                             detail="unreachable")
+            await self._apply(staff.OfferFailed(offer.operator, offer.call_id, queue_id))
+        else:
+            self.queue_event(_MISSES[outcome], queue_id, offer.call_id, operator=offer.operator)
+            await self._apply(staff.OfferMissed(offer.operator, offer.call_id, queue_id))
 
-    def operator_left(self, channel_id: str) -> None:
+    def _operator_left(self, channel_id: str) -> bool:
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
                 del self.picture.talking[call_id]
-                talk.session.queue.put_nowait(model.OperatorLeft())
+                talk.call.deliver(model.OperatorLeft())
                 spawn(self._finish_talk(talk, hang_up_operator=False))
+                return True
+        return False
 
     async def _finish_talk(self, talk: Talk, *, hang_up_operator: bool) -> None:
-        self.watch.talk_ended(talk, self.policy(talk.queue_id).wrapup)
+        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup)
         if hang_up_operator:
             with contextlib.suppress(AriError):
                 await self.ari.hangup(talk.operator_channel)
         with contextlib.suppress(AriError):
             await self.ari.destroy_bridge(talk.bridge_id)
-        await self.wrap_up(talk.operator, talk.queue_id)
-
-    async def wrap_up(self, username: str, queue_id: int) -> None:
-        op = self.picture.operators.get(username)
-        if op is None:
-            return
-        now = time.time()
-        op = replace(op, wrapup_until=now + self.policy(queue_id).wrapup, idle_since=now)
-        self.picture.operators[username] = op
-        await self.store.save(self.picture.operator_ids[username], op)
-        self.watch.operator_changed(username, None)
-        self.kick()
-
-    async def ready(self, username: str) -> bool:
-        """End wrap-up early (the operator saved the intake); False for an unknown operator."""
-        op = self.picture.operators.get(username)
-        if op is None:
-            return False
-        now = time.time()
-        if op.wrapup_until > now:
-            self.picture.operators[username] = op = replace(op, wrapup_until=now)
-            await self.store.save(self.picture.operator_ids[username], op)
-        self.watch.operator_changed(username, None)
-        self.kick()
-        return True
-
-    async def missed_or_answered(self, username: str, *, answered: bool, queue_id: int) -> None:
-        op = self.picture.operators.get(username)
-        if op is None:
-            return
-        missed, pause = routing.after_offer(op, answered, self.policy(queue_id))
-        op = replace(op, missed_in_row=missed, paused=op.paused or pause)
-        self.picture.operators[username] = op
-        operator_id = self.picture.operator_ids[username]
-        await self.store.save(operator_id, op, "missed calls" if pause else None)
-        self.watch.operator_changed(username, "missed calls" if pause else None)
-        if pause:
-            self.queue_event("pause", queue_id, None, operator=username, detail="missed calls")
-        self.kick()
+        await self._apply(staff.CallEnded(talk.operator, talk.call.call_id, talk.queue_id))
 
     # --- operators and endpoints ------------------------------------------------------
     async def operator_action(self, username: str, action: str, reason: str = "") -> bool:
         """Log in, pause (with a reason), resume or log out; False for an unknown operator."""
-        op = self.picture.operators.get(username)
-        if op is None:
+        if username not in self.picture.operators:
             return False
-        op = operator_state.apply_action(op, action, time.time())
-        self.picture.operators[username] = op
-        pause_reason = (reason or "break") if action == "pause" else ("" if op.logged_in else None)
-        await self.store.save(self.picture.operator_ids[username], op, pause_reason)
-        self.watch.operator_changed(username, pause_reason)
-        kind = {"login": "login", "logout": "logout", "pause": "pause", "resume": "unpause"}
-        for queue in op.queues:
-            self.queue_event(kind[action], int(queue), None, operator=username,
-                             detail=reason if action == "pause" else "")
-        self.kick()
+        await self._apply(staff.Action(username, action, reason))
+        return True
+
+    async def ready(self, username: str) -> bool:
+        """End wrap-up early (the operator saved the intake); False for an unknown operator."""
+        if username not in self.picture.operators:
+            return False
+        await self._apply(staff.WrapUpOver(username))
         return True
 
     async def reload(self) -> None:
         """Operators, their queues and state, and queue policies, from PostgreSQL."""
         loaded = await self.store.load()
-        self.picture.operators = {o.id: o for o in loaded.operators}
+        self._step(staff.Loaded({o.id: o for o in loaded.operators}, loaded.policies))
         self.picture.operator_ids = loaded.ids
         self.picture.accept_by_key = loaded.accept_by_key
-        self.picture.policies = loaded.policies
-        self.kick()
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
-        if event.technology != "PJSIP":
-            return
-        if event.online:
-            self.picture.online.add(event.resource)
-        else:
-            self.picture.online.discard(event.resource)
-        self.kick()
+        if event.technology == "PJSIP":
+            self._step(staff.Registration(event.resource, event.online))
 
     async def refresh_endpoints(self) -> None:
         states = [ari.parse_endpoint(e) for e in await self.ari.endpoints("PJSIP")]
-        self.picture.online = {s.resource for s in states if s.online}
+        self._step(staff.Registrations(frozenset(s.resource for s in states if s.online)))
+
+    def _step(self, event: staff.Event) -> list[staff.Save]:
+        """Apply an operator event to the picture; what needs saving is returned."""
+        self.picture.staff, decisions = staff.step(self.picture.staff, event, time.time())
+        saves = []
+        for decision in decisions:
+            if isinstance(decision, staff.Changed):
+                self.watch.operator_changed(decision.username, decision.pause_reason)
+            elif isinstance(decision, staff.Logged):
+                for queue_id in decision.queue_ids:
+                    self.queue_event(decision.kind, queue_id, None, operator=decision.username,
+                                     detail=decision.detail)
+            elif isinstance(decision, staff.Save):
+                saves.append(decision)
         self.kick()
+        return saves
+
+    async def _apply(self, event: staff.Event) -> None:
+        for save in self._step(event):
+            operator_id = self.picture.operator_ids.get(save.username)
+            op = self.picture.operators.get(save.username)
+            if operator_id is not None and op is not None:
+                await self.store.save(operator_id, op, save.pause_reason)
 
     def queue_event(self, kind: str, queue_id: int | None, call_id: uuid.UUID | None, *,
                      operator: str | None = None, wait: float | None = None,

@@ -1,7 +1,10 @@
 """Ringing an operator for one waiting call: originate, optional press-1-to-accept, outcome.
 
-Each offer is the operator's leg; its events are handled in order by the offer's own task.
-A leg that rings out, is rejected, or is not accepted in time counts as a missed offer.
+Each offer is the operator's leg and runs as its own task: it places the originate, then
+handles the leg's events in order. Offers to several operators ring at once, so one slow
+originate never holds the next. What an outcome means for the caller and the operator is
+the distributor's (queues/acd.py), told through the Outcomes port: this module does not
+know the distributor.
 """
 
 from __future__ import annotations
@@ -10,20 +13,24 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.queues import routing
 from lifeline_pbx.tasks import spawn
-
-if TYPE_CHECKING:
-    from lifeline_pbx.queues.acd import Acd
-    from lifeline_pbx.queues.picture import Waiter
 
 log = logging.getLogger(__name__)
 ACCEPT_DIGIT = "1"
+
+# How an offer ended.
+RING_NO_ANSWER = "ring_no_answer"
+DECLINED = "declined"  # answered, but not accepted (press-1) or hung up at once
+FAILED = "failed"  # the originate was refused: Asterisk or the network, not the operator
+WITHDRAWN = "withdrawn"  # the caller left or was served: not the operator's miss
+LEFT = "left"  # the operator's leg of a bridged call hung up
 
 
 @dataclass
@@ -38,6 +45,25 @@ class Offer:
     events: asyncio.Queue[ari.Event] = field(default_factory=asyncio.Queue)
 
 
+@dataclass(frozen=True)
+class Dial:
+    """What the operator's phone is rung with."""
+
+    caller_id: str
+    ring_timeout: float
+
+
+class Outcomes(Protocol):
+    def asks_to_accept(self, operator: str) -> bool:
+        """Whether the operator presses 1 to take a call (a voicemail box cannot)."""
+
+    async def answered(self, offer: Offer) -> bool:
+        """The operator took the call: bridge it; False when the caller is gone."""
+
+    async def ended(self, offer: Offer, outcome: str) -> None:
+        """The operator's leg is over (one of the outcomes above)."""
+
+
 def caller_id(facility: str, language: str, did: str) -> str:
     """What the operator's phone shows: facility and language, never the caller."""
     name = f"{facility} [{language.upper()}]".replace('"', "'")[:60]
@@ -45,8 +71,11 @@ def caller_id(facility: str, language: str, did: str) -> str:
 
 
 class OfferDesk:
-    def __init__(self, acd: Acd) -> None:
-        self.acd = acd
+    def __init__(self, ari_client: AriClient, accept_prompt: Callable[[], str],
+                 outcomes: Outcomes) -> None:
+        self.ari = ari_client
+        self.accept_prompt = accept_prompt
+        self.outcomes = outcomes
         self.offers: dict[str, Offer] = {}
 
     def owns(self, channel_id: str) -> bool:
@@ -55,50 +84,67 @@ class OfferDesk:
     def ringing_for(self, call_id: uuid.UUID) -> bool:
         return any(o.call_id == call_id and not o.accepted for o in self.offers.values())
 
-    def ringing_operator(self, username: str) -> bool:
-        return any(o.operator == username and not o.accepted for o in self.offers.values())
-
     def on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)
         offer = self.offers.get(channel_id or "")
         if offer is not None:
             offer.events.put_nowait(event)
 
-    async def offer(self, waiter: Waiter, username: str, policy: routing.Policy) -> None:
-        session = waiter.session
-        line = session.state.line
-        offer = Offer(session.call_id, username, f"offer-{uuid.uuid4().hex[:16]}",
-                      policy.ring_timeout)
+    def place(self, call_id: uuid.UUID, username: str, dial: Dial) -> Offer:
+        """Ring the operator in a task of its own; returns at once."""
+        offer = Offer(call_id, username, f"offer-{uuid.uuid4().hex[:16]}", dial.ring_timeout)
         self.offers[offer.channel_id] = offer
-        task = spawn(self._run(offer))
+        spawn(self._run(offer, dial), name=f"offer-{username}")
+        return offer
+
+    def adopt_talking(self, call_id: uuid.UUID, operator: str, channel_id: str) -> None:
+        """After a restart: an operator's leg already bridged with its caller."""
+        offer = Offer(call_id, operator, channel_id, 0.0, answered=True, accepted=True)
+        self.offers[channel_id] = offer
+        spawn(self._events(offer), name=f"offer-{operator}")
+
+    def cancel_for(self, call_id: uuid.UUID) -> None:
+        for offer in list(self.offers.values()):
+            if offer.call_id == call_id and not offer.accepted:
+                offer.cancelled = True
+                spawn(self._hang_up(offer))
+
+    def gone(self, channel_id: str) -> None:
+        """Asterisk no longer has this leg (its end was missed while disconnected)."""
+        if channel_id in self.offers:
+            self.on_event(ari.StasisEnd(ari.Channel(channel_id, "", "", "", "", "", "")))
+
+    async def _run(self, offer: Offer, dial: Dial) -> None:
         try:
-            await self.acd.ari.originate(
-                f"PJSIP/{username}",
+            await self.ari.originate(
+                f"PJSIP/{offer.operator}",
                 channel_id=offer.channel_id,
-                caller_id=caller_id(line.facility_name if line else "", waiter.caller.language,
-                                    line.did if line else ""),
-                app_args=f"offer,{session.call_id}",
-                timeout=int(policy.ring_timeout),
+                caller_id=dial.caller_id,
+                app_args=f"offer,{offer.call_id}",
+                timeout=int(dial.ring_timeout),
             )
         except AriError as exc:
-            log.warning("offer not placed operator=%s status=%s", username, exc.status)
-            task.cancel()
-            await self._missed(offer, "unreachable")
+            log.warning("offer not placed operator=%s status=%s", offer.operator, exc.status)
+            self.offers.pop(offer.channel_id, None)
+            await self.outcomes.ended(offer, WITHDRAWN if offer.cancelled else FAILED)
+            return
+        if offer.cancelled:  # the caller left while the originate was on its way
+            await self._hang_up(offer)
+        await self._events(offer)
 
-    async def _run(self, offer: Offer) -> None:
+    async def _events(self, offer: Offer) -> None:
         while offer.channel_id in self.offers:
             event = await offer.events.get()
             try:
                 await self._handle(offer, event)
             except Exception:
                 log.exception("offer handler failed operator=%s", offer.operator)
-                with contextlib.suppress(AriError):
-                    await self.acd.ari.hangup(offer.channel_id)
+                await self._hang_up(offer)
 
     async def _handle(self, offer: Offer, event: ari.Event) -> None:
         if isinstance(event, ari.StasisStart):
             offer.answered = True
-            if offer.operator in self.acd.picture.accept_by_key:
+            if self.outcomes.asks_to_accept(offer.operator):
                 await self._ask_to_accept(offer)
             else:
                 await self._accept(offer)
@@ -108,15 +154,15 @@ class OfferDesk:
         elif isinstance(event, ari.StasisEnd | ari.ChannelDestroyed):
             del self.offers[offer.channel_id]
             if offer.cancelled:
-                self.acd.kick()
+                outcome = WITHDRAWN
             elif offer.accepted:
-                self.acd.operator_left(offer.channel_id)
+                outcome = LEFT
             else:
-                await self._missed(offer, "declined" if offer.answered else "ring_no_answer")
+                outcome = DECLINED if offer.answered else RING_NO_ANSWER
+            await self.outcomes.ended(offer, outcome)
 
     async def _ask_to_accept(self, offer: Offer) -> None:
-        media = [self.acd.media_uri("en", "accept-call")]
-        await self.acd.ari.play(offer.channel_id, media, f"accept-{offer.channel_id}")
+        await self.ari.play(offer.channel_id, [self.accept_prompt()], f"accept-{offer.channel_id}")
         loop = asyncio.get_running_loop()
         loop.call_later(offer.accept_seconds, self._accept_timeout, offer)
 
@@ -126,33 +172,11 @@ class OfferDesk:
 
     async def _hang_up(self, offer: Offer) -> None:
         with contextlib.suppress(AriError):
-            await self.acd.ari.hangup(offer.channel_id)
+            await self.ari.hangup(offer.channel_id)
 
     async def _accept(self, offer: Offer) -> None:
         offer.accepted = True
-        if not await self.acd.connect(offer):
+        if not await self.outcomes.answered(offer):
             # The caller left (or someone else took the call) while this phone rang.
+            offer.cancelled = True
             await self._hang_up(offer)
-
-    async def _missed(self, offer: Offer, outcome: str) -> None:
-        self.offers.pop(offer.channel_id, None)
-        waiter = self.acd.picture.waiting.get(offer.call_id)
-        queue_id = waiter.queue_id if waiter else None
-        self.acd.declined(offer)
-        self.acd.queue_event(outcome if outcome != "unreachable" else "ring_no_answer",
-                             queue_id, offer.call_id, operator=offer.operator)
-        if queue_id is not None:
-            await self.acd.missed_or_answered(offer.operator, answered=False, queue_id=queue_id)
-        self.acd.kick()
-
-    def adopt_talking(self, call_id: uuid.UUID, operator: str, channel_id: str) -> None:
-        """After a restart: an operator's leg already bridged with its caller."""
-        offer = Offer(call_id, operator, channel_id, 0.0, answered=True, accepted=True)
-        self.offers[channel_id] = offer
-        spawn(self._run(offer))
-
-    def cancel_for(self, call_id: uuid.UUID) -> None:
-        for offer in list(self.offers.values()):
-            if offer.call_id == call_id and not offer.accepted:
-                offer.cancelled = True
-                spawn(self._hang_up(offer))

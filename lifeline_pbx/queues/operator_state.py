@@ -7,7 +7,7 @@ the database rather than in one process, so a restart (or a second node) keeps i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -53,19 +53,6 @@ class Loaded:
 def feature_action(exten: str) -> str | None:
     """What an operator's phone asks by dialling a feature code."""
     return {"*1": "login", "*2": "pause", "*3": "resume", "*0": "logout"}.get(exten)
-
-
-def apply_action(op: routing.Operator, action: str, now: float) -> routing.Operator:
-    """The operator's state after a feature code (or the same action from the web)."""
-    if action == "login":
-        return replace(op, logged_in=True, paused=False, missed_in_row=0, idle_since=now)
-    if action == "pause":
-        return replace(op, paused=True)
-    if action == "resume":
-        return replace(op, paused=False, missed_in_row=0, idle_since=now)
-    if action == "logout":
-        return replace(op, logged_in=False, paused=False)
-    raise ValueError(f"unknown operator action {action!r}")
 
 
 def _operator(row: asyncpg.Record) -> routing.Operator:

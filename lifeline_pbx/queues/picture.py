@@ -1,20 +1,24 @@
 """The call distributor's live picture: who waits, who talks, which operators, which policies.
 
-Plain data, held by queues/acd.py and read by the live views (the operator console).
+Plain data, held by queues/acd.py and read by the live views (the operator console, the
+supervisors' tables). Calls appear through their handles (queues/handle.py); the operators'
+side is the frozen Staff that queues/staff.step changes.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.queues import routing
+from lifeline_pbx.queues.handle import CallHandle
+from lifeline_pbx.queues.staff import Staff
 
 
 @dataclass
 class Waiter:
-    session: CallSession
+    call: CallHandle
     caller: routing.Caller
     queue_id: int
     last_announced: float | None = None
@@ -22,7 +26,7 @@ class Waiter:
 
 @dataclass
 class Talk:
-    session: CallSession
+    call: CallHandle
     operator: str
     bridge_id: str
     operator_channel: str
@@ -35,8 +39,21 @@ class Talk:
 class Picture:
     waiting: dict[uuid.UUID, Waiter] = field(default_factory=dict)
     talking: dict[uuid.UUID, Talk] = field(default_factory=dict)
-    operators: dict[str, routing.Operator] = field(default_factory=dict)
+    staff: Staff = field(default_factory=Staff)
     operator_ids: dict[str, int] = field(default_factory=dict)
     accept_by_key: set[str] = field(default_factory=set)
-    online: set[str] = field(default_factory=set)
-    policies: dict[int, routing.Policy] = field(default_factory=dict)
+
+    @property
+    def operators(self) -> Mapping[str, routing.Operator]:
+        return self.staff.operators
+
+    @property
+    def online(self) -> frozenset[str]:
+        return self.staff.online
+
+    @property
+    def policies(self) -> Mapping[int, routing.Policy]:
+        return self.staff.policies
+
+    def policy(self, queue_id: int) -> routing.Policy:
+        return self.staff.policy(queue_id)

@@ -144,7 +144,7 @@ def _waiting(held: list[Waiter], now: float, policy: routing.Policy) -> tuple[Wa
     ordered = routing.queue_order(w.caller for w in held)
     calls = []
     for position, caller in enumerate(ordered, start=1):
-        facility, did = _where(by_id[caller.call_id].session.state.line)
+        facility, did = _where(by_id[caller.call_id].call.line)
         waited = _seconds(now - caller.entered_at)
         calls.append(WaitingCall(
             call_id=caller.call_id,
@@ -161,16 +161,16 @@ def _waiting(held: list[Waiter], now: float, policy: routing.Policy) -> tuple[Wa
 
 
 def _in_progress(talk: Talk, now: float) -> CallInProgress:
-    state = talk.session.state
-    facility, did = _where(state.line)
+    call = talk.call
+    facility, did = _where(call.line)
     return CallInProgress(
-        call_id=str(talk.session.call_id),
+        call_id=str(call.call_id),
         operator=talk.operator,
         facility=facility,
         did=did,
-        language=state.language,
-        triage=state.priority,
-        emergency=state.priority >= EMERGENCY,
+        language=call.language,
+        triage=call.priority,
+        emergency=call.priority >= EMERGENCY,
         talking=_seconds(now - talk.connected_at) if talk.connected_at else None,
         waited=_seconds(talk.waited),
     )

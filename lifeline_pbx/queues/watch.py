@@ -44,14 +44,14 @@ class Watchers:
             try:
                 watcher.talk_started(talk)
             except Exception:
-                log.exception("watcher failed hook=talk_started call=%s", talk.session.call_id)
+                log.exception("watcher failed hook=talk_started call=%s", talk.call.call_id)
 
     def talk_ended(self, talk: Talk, wrapup: float) -> None:
         for watcher in list(self._watchers):
             try:
                 watcher.talk_ended(talk, wrapup)
             except Exception:
-                log.exception("watcher failed hook=talk_ended call=%s", talk.session.call_id)
+                log.exception("watcher failed hook=talk_ended call=%s", talk.call.call_id)
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         for watcher in list(self._watchers):

@@ -1,0 +1,197 @@
+"""Taking calls back after a (re)connection to Asterisk, from what Asterisk holds.
+
+Asterisk is the truth about where a channel is: a caller in a queue's holding bridge waits
+on in their place, a caller in a call bridge keeps talking, a caller anywhere else in our
+app (the IVR, a voicemail) starts the IVR again under the same call id. What a call needs
+for that the app wrote on the caller's channel (calls/marks.py), so no database is needed:
+PostgreSQL only enriches a channel that carries no mark, and only when it answers.
+
+`plan` decides, without I/O, from Asterisk's lists of channels and bridges; `survey` reads
+those lists (and the marks); calls/dispatch.py carries the plan out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
+from lifeline_pbx.db import DATABASE_ERRORS
+from lifeline_pbx.errors import AriError
+
+log = logging.getLogger(__name__)
+Json = dict[str, Any]
+ENRICH_TIMEOUT = 3.0  # seconds the database may take before adoption goes on without it
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A caller in a queue's holding bridge."""
+
+    channel: ari.Channel
+    mark: Mark
+    queue_id: int
+
+
+@dataclass(frozen=True)
+class Talking:
+    """A caller bridged with an operator (operator "" when the operator's leg is gone)."""
+
+    channel: ari.Channel
+    mark: Mark
+    bridge_id: str
+    operator: str
+    operator_channel: str
+
+
+@dataclass(frozen=True)
+class Restart:
+    """A caller in our app but in no queue or call: the IVR starts again."""
+
+    channel: ari.Channel
+    call_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A channel we hold (a call or an operator's leg) that Asterisk no longer has."""
+
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class HangUp:
+    """An operator's leg of an offer nobody holds any more (it would ring into silence)."""
+
+    channel_id: str
+
+
+Step = Waiting | Talking | Restart | Gone | HangUp
+
+
+@dataclass(frozen=True)
+class Survey:
+    channels: list[Json]
+    bridges: list[Json]
+    marks: Mapping[str, Mark]  # caller channel id -> its mark (read or from the database)
+
+
+def endpoint_of(channel_name: str) -> str:
+    """'PJSIP/op-a-0000001f' -> 'op-a'."""
+    resource = channel_name.split("/", 1)[-1]
+    return resource.rsplit("-", 1)[0]
+
+
+def _role(data: Json, app: str) -> str:
+    """'inbound' for a caller's leg in our app, 'offer' for an operator's leg, else ''."""
+    dialplan = data.get("dialplan") or {}
+    if dialplan.get("app_name") != "Stasis":
+        return ""
+    args = str(dialplan.get("app_data", "")).split(",")
+    return args[1] if len(args) > 1 and args[0] == app else ""
+
+
+def callers(channels: Iterable[Json], app: str, held: Iterable[str]) -> list[str]:
+    """Ids of the callers' channels in our app that nobody here holds yet."""
+    taken = set(held)
+    return [str(c.get("id", "")) for c in channels
+            if _role(c, app) == "inbound" and str(c.get("id", "")) not in taken]
+
+
+def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = ()) -> list[Step]:
+    """What to do with each channel in our app.
+
+    held: channels we had a task for when the survey began (absent from it: gone);
+    newer: channels taken on since (an offer placed meanwhile), left alone too.
+    """
+    taken = set(held)
+    by_id = {str(c.get("id", "")): c for c in survey.channels}
+    bridge_of: dict[str, tuple[str, list[str]]] = {}
+    for bridge in survey.bridges:
+        members = [str(c) for c in bridge.get("channels", [])]
+        for member in members:
+            bridge_of[member] = (str(bridge.get("id", "")), members)
+    steps: list[Step] = [Gone(c) for c in sorted(taken - set(by_id))]
+    taken.update(newer)
+    bridged_legs: set[str] = set()
+    for channel_id in callers(survey.channels, app, taken):
+        channel = ari.parse_channel(by_id[channel_id])
+        mark = survey.marks.get(channel_id)
+        bridge_id, members = bridge_of.get(channel_id, ("", []))
+        others = [m for m in members if m != channel_id]
+        bridged_legs.update(others)
+        steps.append(_caller_step(channel, mark, bridge_id, others, by_id))
+    for channel_id, data in by_id.items():
+        if (_role(data, app) == "offer" and channel_id not in taken
+                and channel_id not in bridged_legs):
+            steps.append(HangUp(channel_id))
+    return steps
+
+
+def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str, others: list[str],
+                 by_id: Mapping[str, Json]) -> Step:
+    if bridge_id.startswith("queue-") and bridge_id[6:].isdigit() and mark is not None:
+        return Waiting(channel, mark, int(bridge_id[6:]))
+    call_bridge = _call_id_of_bridge(bridge_id)
+    if call_bridge is not None and (mark is None or mark.call_id == call_bridge):
+        operator_channel = others[0] if others else ""
+        name = str(by_id.get(operator_channel, {}).get("name", ""))
+        return Talking(channel, mark or Mark(call_bridge), bridge_id,
+                       endpoint_of(name) if name else "", operator_channel)
+    return Restart(channel, mark.call_id if mark else None)
+
+
+def _call_id_of_bridge(bridge_id: str) -> uuid.UUID | None:
+    if not bridge_id.startswith("call-"):
+        return None
+    try:
+        return uuid.UUID(bridge_id[5:])
+    except ValueError:
+        return None
+
+
+async def survey(client: AriClient, held: Iterable[str],
+                 pool: asyncpg.Pool | None = None) -> Survey:
+    """Asterisk's channels and bridges, and the mark of each caller not yet held."""
+    channels, bridges = await asyncio.gather(client.channels(), client.bridges())
+    ids = callers(channels, client.app, held)
+    values = await asyncio.gather(*(_mark_of(client, c) for c in ids))
+    marks = {c: m for c, m in zip(ids, values, strict=True) if m is not None}
+    unmarked = [c for c in ids if c not in marks]
+    if unmarked and pool is not None:
+        marks.update(await _from_database(pool, unmarked))
+    return Survey(channels, bridges, marks)
+
+
+async def _mark_of(client: AriClient, channel_id: str) -> Mark | None:
+    try:
+        return read_mark(await client.variable(channel_id, VARIABLE))
+    except AriError:
+        return None  # hung up meanwhile, or Asterisk did not answer: treated as unmarked
+
+
+_OPEN_CALLS_SQL = """
+    SELECT channel_id, id, language, priority, queue_id,
+        coalesce(extract(epoch FROM queued_at), 0)::float8 AS queued_at
+    FROM calls WHERE ended_at IS NULL AND channel_id = ANY($1::text[])
+"""
+
+
+async def _from_database(pool: asyncpg.Pool, channel_ids: list[str]) -> dict[str, Mark]:
+    """Calls started before their channel carried a mark; nothing when the database is away."""
+    try:
+        async with asyncio.timeout(ENRICH_TIMEOUT), pool.acquire() as con:
+            rows = await con.fetch(_OPEN_CALLS_SQL, channel_ids)
+    except DATABASE_ERRORS as exc:
+        log.warning("adoption without the database: %s", exc.__class__.__name__)
+        return {}
+    return {row["channel_id"]: Mark(row["id"], row["queue_id"], row["language"] or "",
+                                    row["priority"] or 0, row["queued_at"]) for row in rows}

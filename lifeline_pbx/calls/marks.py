@@ -1,0 +1,48 @@
+"""What the app writes on a caller's channel, so that Asterisk itself carries what taking
+the call back after a reconnect needs (calls/adoption.py): the call id from the start, the
+queue, language, triage and queue entry time once the caller is queued.
+
+One channel variable, `LIFELINE_CALL`, as `key=value` pairs joined by `;`. It holds no
+caller identifier (no number, no name).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+VARIABLE = "LIFELINE_CALL"
+
+
+@dataclass(frozen=True)
+class Mark:
+    call_id: uuid.UUID
+    queue_id: int | None = None
+    language: str = ""
+    priority: int = 0
+    queued_at: float = 0.0  # epoch seconds; 0 until queued
+
+
+def mark_text(mark: Mark) -> str:
+    parts = [f"call={mark.call_id}"]
+    if mark.queue_id is not None:
+        parts += [f"queue={mark.queue_id}", f"language={mark.language}",
+                  f"priority={mark.priority}", f"queued_at={mark.queued_at:.3f}"]
+    return ";".join(parts)
+
+
+def read_mark(text: str) -> Mark | None:
+    """The mark in a channel variable's value; None when absent or unreadable."""
+    fields = dict(part.partition("=")[::2] for part in text.split(";") if "=" in part)
+    try:
+        call_id = uuid.UUID(fields["call"])
+        queue = fields.get("queue")
+        return Mark(
+            call_id=call_id,
+            queue_id=int(queue) if queue else None,
+            language=fields.get("language", ""),
+            priority=int(fields.get("priority") or 0),
+            queued_at=float(fields.get("queued_at") or 0.0),
+        )
+    except (KeyError, ValueError):
+        return None

@@ -1,0 +1,304 @@
+"""The operators' side of the distributor's picture, and how it changes: a pure step.
+
+`step(staff, event, now) -> (staff, decisions)`: an operator logs in, pauses, is offered a
+call, answers or misses it, finishes a call, ends wrap-up, or their phone comes and goes.
+No I/O: the shell (queues/acd.py) saves the state, tells the live views, writes the queue
+log and places the offers the decisions ask for.
+
+Invariants held here: an operator has at most one offer ringing and one call bridged, and
+is offered a call only when routing.available says so.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from lifeline_pbx.queues import routing
+from lifeline_pbx.queues.routing import Operator, Policy
+
+MISSED_CALLS = "missed calls"  # the pause reason after max_missed offers in a row
+DEFAULT_PAUSE = "break"
+ACTION_KINDS = {"login": "login", "logout": "logout", "pause": "pause", "resume": "unpause"}
+
+
+@dataclass(frozen=True)
+class Staff:
+    operators: Mapping[str, Operator] = field(default_factory=dict)  # by SIP username
+    online: frozenset[str] = frozenset()  # SIP endpoints registered now
+    ringing: Mapping[str, uuid.UUID] = field(default_factory=dict)  # operator -> call offered
+    talking: Mapping[str, uuid.UUID] = field(default_factory=dict)  # operator -> call bridged
+    policies: Mapping[int, Policy] = field(default_factory=dict)
+
+    def view(self, username: str) -> Operator:
+        """The operator as routing sees them: phone, ringing and call flags filled in."""
+        return replace(self.operators[username], registered=username in self.online,
+                       ringing=username in self.ringing, on_call=username in self.talking)
+
+    def views(self) -> list[Operator]:
+        return [self.view(u) for u in self.operators]
+
+    def policy(self, queue_id: int) -> Policy:
+        return self.policies.get(queue_id, Policy())
+
+
+# --- events ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Action:
+    """login, pause (with a reason), resume or logout: a feature code or the console."""
+
+    username: str
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A SIP endpoint came online or went offline (any endpoint, operator or not)."""
+
+    username: str
+    online: bool
+
+
+@dataclass(frozen=True)
+class Registrations:
+    """Every endpoint online now (asked of Asterisk after a reconnect)."""
+
+    online: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Operators and policies read again from PostgreSQL; calls in flight are kept."""
+
+    operators: Mapping[str, Operator]
+    policies: Mapping[int, Policy]
+
+
+@dataclass(frozen=True)
+class OfferPlaced:
+    username: str
+    call_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class OfferAnswered:
+    username: str
+    call_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class OfferMissed:
+    """Rang out, rejected, or answered but not accepted in time: the operator's miss.
+
+    queue_id None: the caller was no longer waiting, so nobody counts it.
+    """
+
+    username: str
+    call_id: uuid.UUID
+    queue_id: int | None
+
+
+@dataclass(frozen=True)
+class OfferFailed:
+    """The offer could not be placed (Asterisk refused the originate)."""
+
+    username: str
+    call_id: uuid.UUID
+    queue_id: int | None
+
+
+@dataclass(frozen=True)
+class OfferWithdrawn:
+    """The caller left or was served while this phone rang: not the operator's miss."""
+
+    username: str
+    call_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    username: str
+    call_id: uuid.UUID
+    queue_id: int
+
+
+@dataclass(frozen=True)
+class TalkAdopted:
+    """After a restart: Asterisk still bridges this operator with a caller."""
+
+    username: str
+    call_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class WrapUpOver:
+    """The operator is ready before wrap-up ends (they saved the intake)."""
+
+    username: str
+
+
+Event = (
+    Action | Registration | Registrations | Loaded | OfferPlaced | OfferAnswered | OfferMissed
+    | OfferFailed | OfferWithdrawn | CallEnded | TalkAdopted | WrapUpOver
+)
+
+
+# --- decisions ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Save:
+    """Store the operator's state; pause_reason None keeps the stored reason."""
+
+    username: str
+    pause_reason: str | None
+
+
+@dataclass(frozen=True)
+class Changed:
+    """Tell the live views (pause_reason None: unchanged)."""
+
+    username: str
+    pause_reason: str | None
+
+
+@dataclass(frozen=True)
+class Logged:
+    """A line in the queue log for each queue."""
+
+    kind: str
+    username: str
+    queue_ids: tuple[int, ...]
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Ring:
+    """Place the offer: ring the operator's phone for this call."""
+
+    username: str
+    call_id: uuid.UUID
+
+
+Decision = Save | Changed | Logged | Ring
+Step = tuple[Staff, list[Decision]]
+
+
+def apply_action(op: Operator, action: str, now: float) -> Operator:
+    """The operator's state after a feature code (or the same action from the web)."""
+    if action == "login":
+        return replace(op, logged_in=True, paused=False, missed_in_row=0, idle_since=now)
+    if action == "pause":
+        return replace(op, paused=True)
+    if action == "resume":
+        return replace(op, paused=False, missed_in_row=0, idle_since=now)
+    if action == "logout":
+        return replace(op, logged_in=False, paused=False)
+    raise ValueError(f"unknown operator action {action!r}")
+
+
+def step(staff: Staff, event: Event, now: float) -> Step:
+    if isinstance(event, Registration):
+        online = staff.online | {event.username} if event.online else \
+            staff.online - {event.username}
+        return replace(staff, online=online), []
+    if isinstance(event, Registrations):
+        return replace(staff, online=event.online), []
+    if isinstance(event, Loaded):
+        return replace(staff, operators=dict(event.operators),
+                       policies=dict(event.policies)), []
+    if isinstance(event, OfferPlaced):
+        return _placed(staff, event, now)
+    if isinstance(event, OfferAnswered):
+        return _answered(staff, event)
+    if isinstance(event, OfferMissed | OfferFailed):
+        return _missed(staff, event)
+    if isinstance(event, OfferWithdrawn):
+        return _release(staff, event.username, event.call_id), []
+    if isinstance(event, TalkAdopted):
+        return replace(staff, talking={**staff.talking, event.username: event.call_id}), []
+    if isinstance(event, CallEnded):
+        return _call_ended(staff, event, now)
+    if event.username not in staff.operators:
+        return staff, []
+    if isinstance(event, Action):
+        return _action(staff, event, now)
+    return _wrap_up_over(staff, event, now)
+
+
+def _with(staff: Staff, op: Operator) -> Staff:
+    return replace(staff, operators={**staff.operators, op.id: op})
+
+
+def _release(staff: Staff, username: str, call_id: uuid.UUID) -> Staff:
+    if staff.ringing.get(username) != call_id:
+        return staff
+    return replace(staff, ringing={u: c for u, c in staff.ringing.items() if u != username})
+
+
+def _action(staff: Staff, event: Action, now: float) -> Step:
+    op = apply_action(staff.operators[event.username], event.action, now)
+    if event.action == "pause":
+        reason: str | None = event.reason or DEFAULT_PAUSE
+    else:
+        reason = "" if op.logged_in else None  # logging out keeps the last reason on file
+    queues = tuple(sorted(int(q) for q in op.queues if q.isdigit()))
+    detail = event.reason if event.action == "pause" else ""
+    return _with(staff, op), [
+        Save(op.id, reason), Changed(op.id, reason),
+        Logged(ACTION_KINDS[event.action], op.id, queues, detail),
+    ]
+
+
+def _placed(staff: Staff, event: OfferPlaced, now: float) -> Step:
+    if event.username not in staff.operators or not routing.available(
+            staff.view(event.username), now):
+        return staff, []  # ringing already, talking, paused, offline, in wrap-up...
+    ringing = {**staff.ringing, event.username: event.call_id}
+    return replace(staff, ringing=ringing), [Ring(event.username, event.call_id)]
+
+
+def _answered(staff: Staff, event: OfferAnswered) -> Step:
+    staff = _release(staff, event.username, event.call_id)
+    staff = replace(staff, talking={**staff.talking, event.username: event.call_id})
+    op = staff.operators.get(event.username)
+    if op is None:
+        return staff, []
+    staff = _with(staff, replace(op, missed_in_row=0))
+    return staff, [Save(op.id, None), Changed(op.id, None)]
+
+
+def _missed(staff: Staff, event: OfferMissed | OfferFailed) -> Step:
+    # A failed originate still counts as a miss, as it always has: an unreachable phone
+    # then gets paused instead of being offered every round. (Telling a PBX fault from
+    # an operator's miss is issue 11.)
+    staff = _release(staff, event.username, event.call_id)
+    op = staff.operators.get(event.username)
+    if op is None or event.queue_id is None:
+        return staff, []
+    missed, pause = routing.after_offer(op, False, staff.policy(event.queue_id))
+    staff = _with(staff, replace(op, missed_in_row=missed, paused=op.paused or pause))
+    reason = MISSED_CALLS if pause else None
+    decisions: list[Decision] = [Save(op.id, reason), Changed(op.id, reason)]
+    if pause:
+        decisions.append(Logged("pause", op.id, (event.queue_id,), MISSED_CALLS))
+    return staff, decisions
+
+
+def _call_ended(staff: Staff, event: CallEnded, now: float) -> Step:
+    if staff.talking.get(event.username) == event.call_id:
+        staff = replace(staff, talking={
+            u: c for u, c in staff.talking.items() if u != event.username})
+    op = staff.operators.get(event.username)
+    if op is None:
+        return staff, []
+    wrapup = staff.policy(event.queue_id).wrapup
+    staff = _with(staff, replace(op, wrapup_until=now + wrapup, idle_since=now))
+    return staff, [Save(op.id, None), Changed(op.id, None)]
+
+
+def _wrap_up_over(staff: Staff, event: WrapUpOver, now: float) -> Step:
+    op = staff.operators[event.username]
+    if op.wrapup_until <= now:
+        return staff, [Changed(op.id, None)]
+    return _with(staff, replace(op, wrapup_until=now)), [Save(op.id, None), Changed(op.id, None)]

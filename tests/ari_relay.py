@@ -1,0 +1,112 @@
+"""A TCP relay between the app and Asterisk's HTTP port, for network faults on demand.
+
+Asterisk cannot be told to drop one client's WebSocket (restarting its HTTP server keeps
+established connections), nor to answer one request slowly: the relay can. cut() closes
+every open connection (new ones still pass); hold(marker) keeps any request whose bytes
+contain marker from reaching Asterisk until release().
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from devstack import asterisk
+from lifeline_pbx.service import Lifeline
+from tests.carrier import Carrier
+from tests.conftest import app_config
+from tests.engine import OPERATORS, Hotline, staff
+from tests.phones import Phones
+from tests.waiting import wait_for
+
+
+@dataclass
+class Relay:
+    target: tuple[str, int]
+    port: int = 0
+    websockets: int = 0  # event WebSockets opened through the relay so far
+    held: int = 0  # requests being held now
+    _markers: tuple[bytes, ...] = ()
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+    _open: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def hold(self, *markers: bytes) -> None:
+        self._markers = markers
+        self._released.clear()
+
+    def release(self) -> None:
+        self._markers = ()
+        self._released.set()
+
+    def cut(self) -> None:
+        for writer in list(self._open):
+            writer.transport.abort()
+        self._open.clear()
+
+    async def _upstream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                if data.startswith(b"GET /ari/events"):
+                    self.websockets += 1
+                if any(m in data for m in self._markers):
+                    self.held += 1
+                    await self._released.wait()
+                    self.held -= 1
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _downstream(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._open |= {writer, up_writer}
+        await asyncio.gather(self._upstream(reader, up_writer),
+                             self._downstream(up_reader, writer))
+        self._open -= {writer, up_writer}
+
+
+@contextlib.asynccontextmanager
+async def relay_to(url: str) -> AsyncIterator[Relay]:
+    parts = urlsplit(url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 80))
+    server = await asyncio.start_server(relay._client, "127.0.0.1", 0)
+    relay.port = server.sockets[0].getsockname()[1]
+    try:
+        yield relay
+    finally:
+        relay.release()
+        relay.cut()
+        server.close()
+
+
+@contextlib.asynccontextmanager
+async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, carrier: Carrier,
+                          phones: Phones) -> AsyncIterator[tuple[Hotline, Relay]]:
+    """The staffed hotline (tests/engine.py), its ARI traffic through a relay."""
+    await staff(dsn)
+    async with relay_to(pbx.ari_url) as relay:
+        app = Lifeline(replace(app_config(pbx, dsn, prompts_dir), ari_url=relay.url))
+        await app.start(web_enabled=False)
+        try:
+            await wait_for(app.connected.is_set, what="ARI connected")
+            for operator in OPERATORS:
+                phones.register_now(operator)
+            await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
+                           what="operators' phones registered")
+            yield Hotline(app, dsn, carrier, phones, pbx), relay
+        finally:
+            await app.stop()

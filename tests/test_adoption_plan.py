@@ -1,0 +1,129 @@
+"""Taking calls back after a reconnect, decided from Asterisk's channels and bridges alone."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from lifeline_pbx.calls import adoption
+from lifeline_pbx.calls.adoption import Gone, HangUp, Restart, Survey, Talking, Waiting, plan
+from lifeline_pbx.calls.marks import Mark, mark_text, read_mark
+
+APP = "lifeline"
+TALK = uuid.uuid5(uuid.NAMESPACE_URL, "talk")
+WAIT = uuid.uuid5(uuid.NAMESPACE_URL, "wait")
+IVR = uuid.uuid5(uuid.NAMESPACE_URL, "ivr")
+
+
+def channel(channel_id: str, name: str, app_data: str, app_name: str = "Stasis") -> dict[str, Any]:
+    return {"id": channel_id, "name": name, "state": "Up",
+            "caller": {"number": "5550100", "name": "Facility"},
+            "dialplan": {"context": "from-carrier", "exten": "15550100101",
+                         "app_name": app_name, "app_data": app_data}}
+
+
+CHANNELS = [
+    channel("c-talk", "PJSIP/carrier-0001", "lifeline,inbound,15550100101"),
+    channel("offer-1", "PJSIP/op-a-0002", f"lifeline,offer,{TALK}"),
+    channel("c-wait", "PJSIP/carrier-0003", "lifeline,inbound,15550100101"),
+    channel("c-ivr", "PJSIP/carrier-0004", "lifeline,inbound,15550100101"),
+    channel("offer-stray", "PJSIP/op-b-0005", f"lifeline,offer,{WAIT}"),
+    channel("other-app", "PJSIP/carrier-0006", "someone-else,inbound,1"),
+    channel("feature", "PJSIP/op-c-0007", "lifeline,operator,*1"),
+    channel("dialplan", "PJSIP/carrier-0008", "", app_name="Playback"),
+]
+BRIDGES = [
+    {"id": f"call-{TALK}", "channels": ["c-talk", "offer-1"]},
+    {"id": "queue-3", "channels": ["c-wait"]},
+]
+MARKS = {
+    "c-talk": Mark(TALK, 3, "es", 0, 1000.0),
+    "c-wait": Mark(WAIT, 3, "en", 1, 1200.0),
+    "c-ivr": Mark(IVR),
+}
+
+
+def steps(held: tuple[str, ...] = (), marks: dict[str, Mark] | None = None,
+          bridges: list[dict[str, Any]] | None = None,
+          newer: tuple[str, ...] = ()) -> dict[str, adoption.Step]:
+    survey = Survey(CHANNELS, BRIDGES if bridges is None else bridges,
+                    MARKS if marks is None else marks)
+    found = plan(survey, APP, held, newer)
+    by_channel = {}
+    for step in found:
+        key = step.channel_id if isinstance(step, Gone | HangUp) else step.channel.id
+        by_channel[key] = step
+    assert len(by_channel) == len(found)
+    return by_channel
+
+
+def test_after_a_restart_every_caller_is_taken_back_where_asterisk_holds_them() -> None:
+    found = steps()
+    assert set(found) == {"c-talk", "c-wait", "c-ivr", "offer-stray"}
+    talk = found["c-talk"]
+    assert isinstance(talk, Talking)
+    assert (talk.mark.call_id, talk.bridge_id, talk.operator, talk.operator_channel) == (
+        TALK, f"call-{TALK}", "op-a", "offer-1")
+    wait = found["c-wait"]
+    assert isinstance(wait, Waiting) and (wait.queue_id, wait.mark) == (3, MARKS["c-wait"])
+    assert found["c-ivr"] == Restart(found["c-ivr"].channel, IVR)  # type: ignore[union-attr]
+    assert found["offer-stray"] == HangUp("offer-stray")  # rang for a call nobody holds
+
+
+def test_after_a_blip_calls_still_held_are_left_alone_and_lost_ones_are_ended() -> None:
+    found = steps(held=("c-talk", "offer-1", "c-wait", "c-gone", "offer-gone"))
+    assert found == {"c-ivr": Restart(found["c-ivr"].channel, IVR),  # type: ignore[union-attr]
+                     "offer-stray": HangUp("offer-stray"),
+                     "c-gone": Gone("c-gone"), "offer-gone": Gone("offer-gone")}
+
+
+def test_an_offer_placed_while_asterisk_was_surveyed_is_neither_gone_nor_hung_up() -> None:
+    # offer-stray was placed after the survey listed it; offer-new after the listing.
+    found = steps(held=("c-talk", "offer-1", "c-wait", "c-ivr"),
+                  newer=("offer-stray", "offer-new"))
+    assert found == {}
+
+
+@pytest.mark.parametrize(("marks", "expected"), [
+    # Without a mark a waiting caller cannot be told from a new one: the IVR starts again.
+    ({}, {"c-wait": Restart, "c-talk": Talking, "c-ivr": Restart}),
+    # The call bridge names the call: a caller there keeps talking even without a mark.
+    ({"c-wait": MARKS["c-wait"]}, {"c-wait": Waiting, "c-talk": Talking, "c-ivr": Restart}),
+])
+def test_unmarked_channels(marks: dict[str, Mark], expected: dict[str, type]) -> None:
+    found = steps(marks=marks)
+    assert {c: type(found[c]) for c in expected} == expected
+    talk = found["c-talk"]
+    assert isinstance(talk, Talking) and talk.mark.call_id == TALK
+
+
+def test_a_caller_whose_operator_left_is_talking_to_nobody() -> None:
+    found = steps(bridges=[{"id": f"call-{TALK}", "channels": ["c-talk"]}])
+    talk = found["c-talk"]
+    assert isinstance(talk, Talking) and (talk.operator, talk.operator_channel) == ("", "")
+    assert found["offer-1"] == HangUp("offer-1")  # no longer in the call's bridge
+
+
+def test_a_mark_of_another_call_in_a_call_bridge_restarts_the_ivr() -> None:
+    found = steps(marks={**MARKS, "c-talk": Mark(IVR)})
+    assert isinstance(found["c-talk"], Restart)
+
+
+@pytest.mark.parametrize("mark", [
+    Mark(TALK), Mark(WAIT, 7, "ht", 1, 1712345678.125), Mark(IVR, 0, "", 0, 0.0),
+])
+def test_a_mark_reads_back_as_written(mark: Mark) -> None:
+    assert read_mark(mark_text(mark)) == mark
+
+
+@pytest.mark.parametrize("text", [
+    "", "call=", "call=not-a-uuid", f"queue=1;call={TALK};priority=high", "garbage;;=",
+])
+def test_an_unreadable_mark_is_no_mark(text: str) -> None:
+    assert read_mark(text) is None
+
+
+def test_operator_from_channel_name() -> None:
+    assert adoption.endpoint_of("PJSIP/op-a-0000001f") == "op-a"

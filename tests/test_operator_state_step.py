@@ -1,0 +1,170 @@
+"""Operators' state changes as a pure step: staff + event -> new staff + decisions.
+
+Each row: the operator "ana" (serving queues 1 and 2) as she is before, the event, what
+changes about her afterwards, and what the shell is told to do.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from lifeline_pbx.queues import staff
+from lifeline_pbx.queues.routing import Operator, Policy
+from lifeline_pbx.queues.staff import (
+    Action,
+    CallEnded,
+    Changed,
+    Decision,
+    Event,
+    Loaded,
+    Logged,
+    OfferAnswered,
+    OfferFailed,
+    OfferMissed,
+    OfferPlaced,
+    OfferWithdrawn,
+    Registration,
+    Registrations,
+    Ring,
+    Save,
+    Staff,
+    TalkAdopted,
+    WrapUpOver,
+)
+
+NOW = 10_000.0
+CALL = uuid.uuid5(uuid.NAMESPACE_URL, "call")
+OTHER = uuid.uuid5(uuid.NAMESPACE_URL, "other")
+POLICIES = {1: Policy(max_missed=2, wrapup=30.0), 2: Policy(max_missed=3, wrapup=60.0)}
+READY = Operator(id="ana", languages=frozenset({"en"}), queues=frozenset({"1", "2"}),
+                 logged_in=True, paused=False, registered=False, on_call=False, ringing=False,
+                 wrapup_until=0.0, idle_since=100.0, missed_in_row=0)
+
+
+def ana(online: bool = True, ringing: uuid.UUID | None = None,
+        talking: uuid.UUID | None = None, **fields: Any) -> Staff:
+    """The staff with ana alone, as described; bob is a logged-out colleague."""
+    bob = replace(READY, id="bob", logged_in=False)
+    return Staff(
+        operators={"ana": replace(READY, **fields), "bob": bob},
+        online=frozenset({"ana"} if online else set()),
+        ringing={"ana": ringing} if ringing else {},
+        talking={"ana": talking} if talking else {},
+        policies=POLICIES,
+    )
+
+
+LOGIN_SAVE: list[Decision] = [Save("ana", ""), Changed("ana", "")]
+NO_CHANGE: dict[str, Any] = {}
+
+ROWS: list[tuple[str, Staff, Event, dict[str, Any], list[Decision]]] = [
+    # --- log in, pause, resume, log out --------------------------------------------------
+    ("login from logged out", ana(logged_in=False, missed_in_row=2), Action("ana", "login"),
+     {"logged_in": True, "paused": False, "missed_in_row": 0, "idle_since": NOW},
+     [*LOGIN_SAVE, Logged("login", "ana", (1, 2))]),
+    ("login while paused resumes", ana(paused=True), Action("ana", "login"),
+     {"paused": False, "idle_since": NOW}, [*LOGIN_SAVE, Logged("login", "ana", (1, 2))]),
+    ("pause with a reason", ana(), Action("ana", "pause", "meeting"), {"paused": True},
+     [Save("ana", "meeting"), Changed("ana", "meeting"),
+      Logged("pause", "ana", (1, 2), "meeting")]),
+    ("pause without a reason is a break", ana(), Action("ana", "pause"), {"paused": True},
+     [Save("ana", "break"), Changed("ana", "break"), Logged("pause", "ana", (1, 2))]),
+    ("resume clears the missed count", ana(paused=True, missed_in_row=3),
+     Action("ana", "resume"), {"paused": False, "missed_in_row": 0, "idle_since": NOW},
+     [*LOGIN_SAVE, Logged("unpause", "ana", (1, 2))]),
+    ("logout keeps the stored pause reason", ana(paused=True), Action("ana", "logout"),
+     {"logged_in": False, "paused": False},
+     [Save("ana", None), Changed("ana", None), Logged("logout", "ana", (1, 2))]),
+    ("an unknown operator changes nothing", ana(), Action("zed", "login"), NO_CHANGE, []),
+    # --- offers --------------------------------------------------------------------------
+    ("offer placed to a ready operator rings", ana(), OfferPlaced("ana", CALL),
+     {"ringing": CALL}, [Ring("ana", CALL)]),
+    ("at most one offer at a time", ana(ringing=OTHER), OfferPlaced("ana", CALL),
+     {"ringing": OTHER}, []),
+    ("no offer while talking", ana(talking=OTHER), OfferPlaced("ana", CALL), NO_CHANGE, []),
+    ("no offer while paused", ana(paused=True), OfferPlaced("ana", CALL), NO_CHANGE, []),
+    ("no offer when logged out", ana(logged_in=False), OfferPlaced("ana", CALL), NO_CHANGE, []),
+    ("no offer with the phone offline", ana(online=False), OfferPlaced("ana", CALL),
+     NO_CHANGE, []),
+    ("no offer in wrap-up", ana(wrapup_until=NOW + 5), OfferPlaced("ana", CALL),
+     NO_CHANGE, []),
+    ("no offer to an unknown operator", ana(), OfferPlaced("zed", CALL), NO_CHANGE, []),
+    ("offer answered: talking, misses forgiven", ana(ringing=CALL, missed_in_row=1),
+     OfferAnswered("ana", CALL), {"ringing": None, "talking": CALL, "missed_in_row": 0},
+     [Save("ana", None), Changed("ana", None)]),
+    ("offer missed once counts", ana(ringing=CALL), OfferMissed("ana", CALL, 1),
+     {"ringing": None, "missed_in_row": 1}, [Save("ana", None), Changed("ana", None)]),
+    ("offer missed max_missed times pauses", ana(ringing=CALL, missed_in_row=1),
+     OfferMissed("ana", CALL, 1), {"ringing": None, "missed_in_row": 2, "paused": True},
+     [Save("ana", "missed calls"), Changed("ana", "missed calls"),
+      Logged("pause", "ana", (1,), "missed calls")]),
+    ("the queue's own max_missed applies", ana(ringing=CALL, missed_in_row=1),
+     OfferMissed("ana", CALL, 2), {"ringing": None, "missed_in_row": 2, "paused": False},
+     [Save("ana", None), Changed("ana", None)]),
+    ("missed after the caller left: not counted", ana(ringing=CALL),
+     OfferMissed("ana", CALL, None), {"ringing": None, "missed_in_row": 0}, []),
+    # A failed originate counts as a miss today (issue 11 will tell it apart).
+    ("offer failed counts like a miss", ana(ringing=CALL, missed_in_row=1),
+     OfferFailed("ana", CALL, 1), {"ringing": None, "missed_in_row": 2, "paused": True},
+     [Save("ana", "missed calls"), Changed("ana", "missed calls"),
+      Logged("pause", "ana", (1,), "missed calls")]),
+    ("offer withdrawn (caller left): no miss", ana(ringing=CALL, missed_in_row=1),
+     OfferWithdrawn("ana", CALL), {"ringing": None, "missed_in_row": 1}, []),
+    ("a late end of an older offer leaves the new one", ana(ringing=CALL),
+     OfferWithdrawn("ana", OTHER), {"ringing": CALL}, []),
+    # --- calls and wrap-up ---------------------------------------------------------------
+    ("call ended: wrap-up of the call's queue", ana(talking=CALL), CallEnded("ana", CALL, 2),
+     {"talking": None, "wrapup_until": NOW + 60, "idle_since": NOW},
+     [Save("ana", None), Changed("ana", None)]),
+    ("call ended for a removed operator", Staff(talking={"zed": CALL}),
+     CallEnded("zed", CALL, 1), NO_CHANGE, []),
+    ("talk adopted after a restart", ana(), TalkAdopted("ana", CALL), {"talking": CALL}, []),
+    ("wrap-up over early", ana(wrapup_until=NOW + 20), WrapUpOver("ana"),
+     {"wrapup_until": NOW}, [Save("ana", None), Changed("ana", None)]),
+    ("wrap-up already over: nothing to save", ana(wrapup_until=NOW - 1), WrapUpOver("ana"),
+     {"wrapup_until": NOW - 1}, [Changed("ana", None)]),
+    # --- phones and reloads --------------------------------------------------------------
+    ("registration lost", ana(), Registration("ana", False), {"online": False}, []),
+    ("registration regained", ana(online=False), Registration("ana", True),
+     {"online": True}, []),
+    ("all registrations after a reconnect", ana(), Registrations(frozenset({"bob"})),
+     {"online": False}, []),
+    ("reloaded from the database keeps the ringing",
+     ana(ringing=CALL), Loaded({"ana": replace(READY, paused=True)}, POLICIES),
+     {"paused": True, "ringing": CALL}, []),
+]
+
+
+@pytest.mark.parametrize(("before", "event", "changes", "decisions"),
+                         [row[1:] for row in ROWS], ids=[row[0] for row in ROWS])
+def test_step(before: Staff, event: Event, changes: dict[str, Any],
+              decisions: list[Decision]) -> None:
+    after, told = staff.step(before, event, NOW)
+    assert told == decisions
+    assert _ana(after) == {**_ana(before), **changes}
+
+
+def _ana(s: Staff) -> dict[str, Any]:
+    found: dict[str, Any] = {"ringing": s.ringing.get("ana"), "talking": s.talking.get("ana"),
+                             "online": "ana" in s.online}
+    if "ana" in s.operators:
+        op = s.operators["ana"]
+        found |= {k: getattr(op, k) for k in (
+            "logged_in", "paused", "missed_in_row", "wrapup_until", "idle_since")}
+    return found
+
+
+def test_the_view_fills_in_phone_ringing_and_call() -> None:
+    view = ana(ringing=CALL).view("ana")
+    assert (view.registered, view.ringing, view.on_call) == (True, True, False)
+    view = ana(online=False, talking=CALL).view("ana")
+    assert (view.registered, view.ringing, view.on_call) == (False, False, True)
+
+
+def test_an_unknown_action_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown operator action"):
+        staff.step(ana(), Action("ana", "dance"), NOW)
