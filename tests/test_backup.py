@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,8 @@ from devstack.postgres import Cluster
 from lifeline_pbx import crypto, migrate
 from lifeline_pbx.audit import chain
 from lifeline_pbx.backup import manifest
-from lifeline_pbx.cases import anumber, followups, people, reports
-from lifeline_pbx.voicemail import vault
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.fixtures.read_back import read_back
 from tests.fixtures.seed import seed
 from tests.pg_fixtures import as_app_role, connect
 
@@ -43,24 +40,9 @@ async def lifeline(admin_dsn: str, *args: str) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
-async def read_back(app_dsn: str, expected: dict[str, Any]) -> chain.Verdict:
-    """Everything the seed wrote, through the app's reading code, as the app's role."""
-    async with connect(app_dsn) as con:
-        for person in expected["people"]:
-            found = await people.find_by_a_number(con, KEYS, anumber.normalise(person["a_number"]))
-            assert found is not None and str(found.id) == person["id"]
-            assert list(found.names) == person["names"]
-            assert str(found.date_of_birth) == person["date_of_birth"]
-        for report_id, narrative in expected["reports"].items():
-            report = await reports.get(con, KEYS, uuid.UUID(report_id))
-            assert report is not None and report.narrative == narrative
-        for follow_up_id, what in expected["follow_ups"].items():
-            follow_up = await followups.get(con, KEYS, uuid.UUID(follow_up_id))
-            assert follow_up is not None and follow_up.what == what
-        voicemail = expected["voicemail"]
-        audio = await vault.open_audio(con, KEYS, uuid.UUID(voicemail["id"]))
-        assert audio is not None and hashlib.sha256(audio).hexdigest() == voicemail["sha256"]
-        return await chain.verify(con)
+async def read_as_app(admin_dsn: str, expected: dict[str, Any]) -> chain.Verdict:
+    async with connect(await as_app_role(admin_dsn)) as con:
+        return await read_back(con, KEYS, expected)
 
 
 @pytest.fixture
@@ -103,7 +85,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
     assert code == 0, said
     assert f"the row counts of {len(made.row_counts)} tables match" in said
 
-    restored_chain = await read_back(await as_app_role(target), expected)
+    restored_chain = await read_as_app(target, expected)
     assert restored_chain.broken is None
     assert restored_chain.verified == source_chain.verified
     assert restored_chain.last_good == source_chain.last_good
@@ -116,7 +98,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
     assert code == 2 and "the target database is not empty" in said, said
     code, said = await lifeline(target, "restore", "--clean", str(out))
     assert code == 0, said
-    assert (await read_back(await as_app_role(target), expected)).broken is None
+    assert (await read_as_app(target, expected)).broken is None
 
 
 def damaged(source: Path, into: Path, how: str) -> Path:

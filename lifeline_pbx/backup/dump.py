@@ -30,7 +30,7 @@ from lifeline_pbx.backup.manifest import (
 )
 from lifeline_pbx.db import Conn
 
-_OWNED = """
+OWNED = """
 SELECT 'table' AS kind, format('%I.%I', n.nspname, c.relname) AS name, r.rolname AS owner
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_roles r ON r.oid = c.relowner
@@ -101,7 +101,7 @@ async def backup(admin_dsn: str, out_dir: Path) -> Manifest:
             keys = await sealed_keys.in_use(con)
             counts = await row_counts(con)
             owned = [Owned(r["kind"], r["name"], r["owner"]) for r in await con.fetch(
-                _OWNED, [db_roles.AUDIT_ROLE, db_roles.APP_ROLE])]
+                OWNED, [db_roles.AUDIT_ROLE, db_roles.APP_ROLE])]
             server = str(await con.fetchval("SHOW server_version"))
             created = datetime.now(UTC)
             await pg_tools.dump(admin_dsn, snapshot, out_dir / DUMP)
