@@ -7,6 +7,9 @@ format byte, id length, id), so this reads no key and opens nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from lifeline_pbx.crypto import place
 from lifeline_pbx.db import Conn
 from lifeline_pbx.rotation import SEALED
 
@@ -30,3 +33,40 @@ def _query(columns: tuple[tuple[str, str], ...]) -> str:
 async def in_use(con: Conn) -> dict[str, int]:
     """Key id -> how many sealed values name it."""
     return {row["key_id"]: row["values"] for row in await con.fetch(_query(COLUMNS))}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sealed value under a key id, with its place (to try opening it)."""
+
+    key_id: str
+    place: str
+    value: bytes
+
+
+async def samples(con: Conn) -> list[Sample]:
+    """A sealed value for each key id in each sealed column (not the audio: megabytes)."""
+    found = []
+    for table, column in COLUMNS:
+        if table == "voicemail_audio":
+            continue
+        rows = await con.fetch(
+            f"""SELECT DISTINCT ON (key_id) key_id, id::text AS row_id, value FROM (
+                    SELECT convert_from(substring({column} FROM 3 FOR get_byte({column}, 1)),
+                                        'UTF8') AS key_id, id, {column} AS value
+                      FROM {table} WHERE octet_length({column}) > 2) sealed
+                ORDER BY key_id""")
+        found += [Sample(r["key_id"], place(table, column, r["row_id"]), bytes(r["value"]))
+                  for r in rows]
+    return found
+
+
+async def a_person(con: Conn) -> tuple[str, bytes, bytes] | None:
+    """A person's place, sealed A-number and lookup hash: does the lookup key find them?"""
+    row = await con.fetchrow(
+        "SELECT id::text AS id, a_number, a_number_key FROM persons "
+        "WHERE merged_into IS NULL LIMIT 1")
+    if row is None:
+        return None
+    return (place("persons", "a_number", row["id"]), bytes(row["a_number"]),
+            bytes(row["a_number_key"]))
