@@ -15,6 +15,8 @@ from lifeline_pbx import config as config_module
 from lifeline_pbx import demo
 from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.audit import commands as audit_commands
+from lifeline_pbx.backup import commands as backup_commands
+from lifeline_pbx.doctor import commands as doctor_commands
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
@@ -125,6 +127,9 @@ def parser() -> argparse.ArgumentParser:
     audit_commands.add_subcommands(
         sub, lambda args: config_module.database_url(args.config),
         lambda args: config_module.admin_database_url(args.config, fallback=False))
+    doctor_commands.add_subcommands(sub)
+    backup_commands.add_subcommands(
+        sub, lambda args: config_module.admin_database_url(args.config, fallback=False))
     return top
 
 

@@ -51,6 +51,25 @@ $$
 """
 
 
+# The two roles as migrations/0008 makes them, for a restore into a cluster where the
+# migrations never ran (roles belong to the cluster: a database's dump holds none). An
+# admin that is not a superuser joins lifeline_audit, to give the audit log back to it.
+ENSURE_ROLES = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AUDIT_ROLE}') THEN
+        CREATE ROLE {AUDIT_ROLE} NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        EXECUTE format('GRANT {AUDIT_ROLE} TO %I', current_user);
+    END IF;
+END
+$$
+"""
+
 def scram_verifier(password: str, salt: bytes | None = None) -> str:
     """What PostgreSQL stores for a SCRAM-SHA-256 password (as psql's \\password sends it),
     so the password itself never reaches the server or its statement log."""

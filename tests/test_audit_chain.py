@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lifeline_pbx.audit import chain, doctor
+from lifeline_pbx.audit import chain
 from lifeline_pbx.audit.chain import GENESIS, Entry
+from lifeline_pbx.doctor import audit_roles as doctor
+from lifeline_pbx.doctor.report import report
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -126,7 +128,7 @@ DOCTOR_CASES = {
 def test_the_doctor_names_the_failing_check(name: str) -> None:
     change, failing = DOCTOR_CASES[name]
     results = doctor.checks(dataclasses.replace(HEALTHY, **change))  # type: ignore[arg-type]
-    failed = [line for line in doctor.report(results).splitlines() if line.startswith("FAIL")]
+    failed = [line for line in report(results).splitlines() if line.startswith("FAIL")]
     if failing is None:
         assert failed == []
     else:

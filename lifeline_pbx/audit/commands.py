@@ -1,4 +1,4 @@
-"""`lifeline audit verify`, `lifeline doctor` and `lifeline db app-role`."""
+"""`lifeline audit verify` and `lifeline db app-role`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TypeAlias
 import asyncpg
 
 from lifeline_pbx import db_roles
-from lifeline_pbx.audit import chain, doctor
+from lifeline_pbx.audit import chain
 
 DatabaseUrl = Callable[[argparse.Namespace], str]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -31,20 +31,6 @@ def cmd_verify(dsn: str) -> None:
         sys.exit(1)
 
 
-def cmd_doctor(dsn: str) -> None:
-    async def run() -> doctor.Facts:
-        con = await asyncpg.connect(dsn)
-        try:
-            return await doctor.gather(con)
-        finally:
-            await con.close()
-
-    results = doctor.checks(asyncio.run(run()))
-    print(doctor.report(results))
-    if not all(c.ok for c in results):
-        sys.exit(1)
-
-
 def cmd_app_role(admin_dsn: str) -> None:
     app_dsn = asyncio.run(db_roles.set_app_password(admin_dsn))
     print(f"{db_roles.APP_ROLE} has a new password; the app connects with (database_url):")
@@ -57,9 +43,6 @@ def add_subcommands(sub: Subparsers, app_url: DatabaseUrl, admin_url: DatabaseUr
     audit_sub.add_parser(
         "verify", help="recompute the audit log's hash chain; name the first broken entry"
     ).set_defaults(func=lambda args: cmd_verify(app_url(args)))
-    sub.add_parser(
-        "doctor", help="check that the app's database role cannot rewrite the audit log"
-    ).set_defaults(func=lambda args: cmd_doctor(app_url(args)))
     database = sub.add_parser("db", help="database roles (with admin_database_url)")
     db_sub = database.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser(

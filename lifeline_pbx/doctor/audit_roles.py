@@ -1,4 +1,4 @@
-"""`lifeline doctor`: is the audit log out of reach of the role the application runs as?
+"""Is the audit log out of reach of the role the application runs as?
 
 Facts are read from the database as the configured application role; checks() decides.
 """
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx.audit import chain
 from lifeline_pbx.db import Conn
+from lifeline_pbx.doctor.report import Check
 from lifeline_pbx.errors import LifelineError
 
 APPEND_ONLY_TRIGGERS = ("audit_log_no_update", "audit_log_no_truncate", "audit_log_chain")
@@ -29,30 +30,34 @@ class Facts:
     chain: chain.Verdict
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-
-
 def checks(f: Facts) -> list[Check]:
     disabled = [t for t in APPEND_ONLY_TRIGGERS if f.triggers.get(t) not in ("O", "A")]
     return [
         Check(f"the app role {f.role} is not a superuser",
               not (f.superuser or f.member_of_superuser),
-              "it is a superuser" if f.superuser else "it can SET ROLE to a superuser"),
-        Check(f"{f.role} cannot create roles", not f.createrole, "it has CREATEROLE"),
+              "it is a superuser" if f.superuser else "it can SET ROLE to a superuser",
+              "let the app log in as lifeline_app: `lifeline db app-role` prints the DSN "
+              "for database_url"),
+        Check(f"{f.role} cannot create roles", not f.createrole, "it has CREATEROLE",
+              f"as the superuser: ALTER ROLE {f.role} NOCREATEROLE;"),
         Check(f"{f.role} does not own the audit log", not f.owns_table_or_functions,
-              f"it owns audit_log or its trigger functions (owner: {f.owner})"),
+              f"it owns audit_log or its trigger functions (owner: {f.owner})",
+              "let the app log in as lifeline_app (`lifeline db app-role`), not as the "
+              "tables' owner"),
         Check(f"{f.role} is not a member of the audit log's owner ({f.owner})",
-              not f.member_of_owner, "it is (directly or through another role)"),
+              not f.member_of_owner, "it is (directly or through another role)",
+              f"as the superuser: REVOKE {f.owner} FROM {f.role};"),
         Check(f"{f.role} has no UPDATE, DELETE or TRUNCATE on the audit log",
-              not f.forbidden_held, "it has " + ", ".join(f.forbidden_held)),
+              not f.forbidden_held, "it has " + ", ".join(f.forbidden_held),
+              f"as the admin: REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {f.role};"),
         Check("the audit log's append-only triggers are enabled", not disabled,
-              "missing or disabled: " + ", ".join(disabled)),
+              "missing or disabled: " + ", ".join(disabled),
+              "as the admin: ALTER TABLE audit_log ENABLE TRIGGER <name>; and find out who "
+              "turned it off (a dropped trigger: restore from a backup)"),
         Check("the audit log's hash chain verifies", f.chain.broken is None,
-              chain.describe(f.chain)),
+              chain.describe(f.chain),
+              "keep a copy of the database as it is now (`lifeline backup`), then find out "
+              "who had the admin or superuser login (docs/operations.md)"),
     ]
 
 
@@ -87,8 +92,3 @@ async def gather(con: Conn) -> Facts:
         triggers={t["tgname"]: t["tgenabled"] for t in triggers},
         chain=await chain.verify(con),
     )
-
-
-def report(results: list[Check]) -> str:
-    return "\n".join(
-        f"ok    {c.name}" if c.ok else f"FAIL  {c.name}: {c.detail}" for c in results)

@@ -1,0 +1,78 @@
+"""`lifeline doctor [--only PART]`: every part's checks, one line each; exit 1 if any fails."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import TypeAlias
+
+import asyncpg
+
+from lifeline_pbx import config
+from lifeline_pbx.doctor import asterisk, audit_roles, database, settings
+from lifeline_pbx.doctor.report import Check, report
+from lifeline_pbx.errors import ConfigError, LifelineError
+from lifeline_pbx.migrate import MIGRATIONS_DIR, load
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+PARTS = ("settings", "database", "schema", "keys", "asterisk")
+UNCHECKED = "not checked: the settings do not load (see above)"
+
+
+async def run(path: Path | None, parts: frozenset[str]) -> list[Check]:
+    facts, cfg = settings.gather(path)
+    results = settings.checks(facts) if "settings" in parts else []
+    if parts & {"database", "schema", "keys"}:
+        results += await _database(path, cfg, parts)
+    if "asterisk" in parts:
+        results += (asterisk.checks(await asterisk.gather(cfg)) if cfg is not None else
+                    [Check("Asterisk's ARI answers", False, UNCHECKED)])
+    return results
+
+
+async def _database(path: Path | None, cfg: config.Config | None,
+                    parts: frozenset[str]) -> list[Check]:
+    name = "the database answers the app's login (database_url)"
+    try:
+        dsn = cfg.database_url if cfg is not None else config.database_url(path)
+        con = await asyncpg.connect(dsn, timeout=10)
+    except ConfigError as exc:
+        return [Check(name, False, str(exc))]
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        return [Check(name, False, f"{type(exc).__name__}: {exc}",
+                      "is PostgreSQL running? `lifeline db app-role` prints the DSN")]
+    results = []
+    try:
+        if "database" in parts:
+            try:
+                results += audit_roles.checks(await audit_roles.gather(con))
+            except LifelineError as exc:
+                results.append(Check("the audit log is out of the app's reach", False,
+                                     str(exc)))
+        if "schema" in parts:
+            results += database.schema_checks(
+                await database.gather_schema(con, load(MIGRATIONS_DIR)))
+        if "keys" in parts:
+            results += (database.key_checks(
+                await database.gather_keys(con, config.key_ring(cfg))) if cfg is not None
+                else [Check("the data keys open the sealed values", False, UNCHECKED)])
+    finally:
+        await con.close()
+    return results
+
+
+def cmd_doctor(args: argparse.Namespace) -> None:
+    results = asyncio.run(run(args.config, frozenset(args.only or PARTS)))
+    print(report(results))
+    if not all(c.ok for c in results):
+        sys.exit(1)
+
+
+def add_subcommands(sub: Subparsers) -> None:
+    doctor = sub.add_parser("doctor", help="check the settings, keys, database roles, schema "
+                            "and Asterisk; name what is wrong and how to fix it")
+    doctor.add_argument("--only", action="append", choices=PARTS,
+                        help="check only this part (repeatable)")
+    doctor.set_defaults(func=cmd_doctor)

@@ -1,0 +1,72 @@
+"""Which data keys the sealed values in the database were sealed with: ids and counts only.
+
+A backup's manifest names them (the keys to keep beside it) and `lifeline doctor` checks
+that every one is configured. The key id sits in clear in each sealed value (crypto.py:
+format byte, id length, id), so this reads no key and opens nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifeline_pbx.crypto import place
+from lifeline_pbx.db import Conn
+from lifeline_pbx.rotation import SEALED
+
+# Every sealed column, voicemail audio included (empty audio: Asterisk had none).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    *((table, column) for table, columns in SEALED.items() for column in columns),
+    ("voicemail_audio", "audio"),
+)
+
+
+def _query(columns: tuple[tuple[str, str], ...]) -> str:
+    parts = [
+        f"""SELECT convert_from(substring({column} FROM 3 FOR get_byte({column}, 1)), 'UTF8')
+                   AS key_id FROM {table} WHERE octet_length({column}) > 2"""
+        for table, column in columns
+    ]
+    return ("SELECT key_id, count(*) AS values FROM (" + " UNION ALL ".join(parts)
+            + ") sealed GROUP BY key_id ORDER BY key_id")
+
+
+async def in_use(con: Conn) -> dict[str, int]:
+    """Key id -> how many sealed values name it."""
+    return {row["key_id"]: row["values"] for row in await con.fetch(_query(COLUMNS))}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sealed value under a key id, with its place (to try opening it)."""
+
+    key_id: str
+    place: str
+    value: bytes
+
+
+async def samples(con: Conn) -> list[Sample]:
+    """A sealed value for each key id in each sealed column (not the audio: megabytes)."""
+    found = []
+    for table, column in COLUMNS:
+        if table == "voicemail_audio":
+            continue
+        rows = await con.fetch(
+            f"""SELECT DISTINCT ON (key_id) key_id, id::text AS row_id, value FROM (
+                    SELECT convert_from(substring({column} FROM 3 FOR get_byte({column}, 1)),
+                                        'UTF8') AS key_id, id, {column} AS value
+                      FROM {table} WHERE octet_length({column}) > 2) sealed
+                ORDER BY key_id""")
+        found += [Sample(r["key_id"], place(table, column, r["row_id"]), bytes(r["value"]))
+                  for r in rows]
+    return found
+
+
+async def a_person(con: Conn) -> tuple[str, bytes, bytes] | None:
+    """A person's place, sealed A-number and lookup hash: does the lookup key find them?"""
+    row = await con.fetchrow(
+        "SELECT id::text AS id, a_number, a_number_key FROM persons "
+        "WHERE merged_into IS NULL LIMIT 1")
+    if row is None:
+        return None
+    return (place("persons", "a_number", row["id"]), bytes(row["a_number"]),
+            bytes(row["a_number_key"]))

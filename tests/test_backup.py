@@ -1,0 +1,157 @@
+"""`lifeline backup` and `lifeline restore` as a user runs them: a case record (calls,
+people, reports, follow-ups, a voicemail with its sealed audio, audit entries) backed up
+from one PostgreSQL server, restored into a brand-new one, and read back through the
+app's own reading code with the same keys. Then: a damaged backup is refused whole."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.postgres import Cluster
+from lifeline_pbx import crypto, migrate
+from lifeline_pbx.audit import chain
+from lifeline_pbx.backup import manifest
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.fixtures.read_back import read_back
+from tests.fixtures.seed import seed
+from tests.pg_fixtures import as_app_role, connect
+
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
+RELATIONS = """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public'"""
+
+
+async def lifeline(admin_dsn: str, *args: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lifeline_pbx.cli", *args,
+        env={**env, "LIFELINE_ADMIN_DATABASE_URL": admin_dsn},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def read_as_app(admin_dsn: str, expected: dict[str, Any]) -> chain.Verdict:
+    async with connect(await as_app_role(admin_dsn)) as con:
+        return await read_back(con, KEYS, expected)
+
+
+@pytest.fixture
+def other_server() -> Any:
+    """Another PostgreSQL server, as on another machine: its own roles, none of ours."""
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+async def test_a_backup_restores_on_another_server_and_reads_back(
+    app_dsn: str, empty_dsn: str, other_server: Cluster, tmp_path: Path
+) -> None:
+    async with connect(app_dsn) as con:
+        expected = await seed(con, KEYS)
+        source_chain = await chain.verify(con)
+    assert source_chain.verified >= 5 and source_chain.broken is None
+
+    out = tmp_path / "backup"
+    code, said = await lifeline(empty_dsn, "backup", str(out))
+    assert code == 0, said
+    assert "need the data keys t1" in said
+    assert {p.name for p in out.iterdir()} == {manifest.MANIFEST, manifest.DUMP}
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in out.iterdir())
+    made = manifest.from_json((out / manifest.MANIFEST).read_text())
+    assert made.data_key_ids == ("t1",)
+    assert made.schema_version == migrate.load(migrate.MIGRATIONS_DIR)[-1].version
+    assert made.row_counts["voicemail_audio"] == 1 and made.row_counts["persons"] == 2
+    assert manifest.Owned("table", "public.audit_log", "lifeline_audit") in made.owned_by_roles
+    key = base64.b64encode(TEST_DATA_KEYS[0][1]).decode()
+    assert key not in (out / manifest.MANIFEST).read_text()  # ids only, never a key
+
+    other_server.create_database("restored")
+    target = other_server.dsn("restored")
+    code, said = await lifeline(target, "restore", str(out))
+    assert code == 0, said
+    assert f"the row counts of {len(made.row_counts)} tables match" in said
+
+    restored_chain = await read_as_app(target, expected)
+    assert restored_chain.broken is None
+    assert restored_chain.verified == source_chain.verified
+    assert restored_chain.last_good == source_chain.last_good
+    async with connect(target) as con:
+        assert await con.fetchval(
+            "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit_log'"
+        ) == "lifeline_audit"
+
+    code, said = await lifeline(target, "restore", str(out))
+    assert code == 2 and "the target database is not empty" in said, said
+    code, said = await lifeline(target, "restore", "--clean", str(out))
+    assert code == 0, said
+    assert (await read_as_app(target, expected)).broken is None
+
+
+def damaged(source: Path, into: Path, how: str) -> Path:
+    shutil.copytree(source, into)
+    dump = into / manifest.DUMP
+    data = bytearray(dump.read_bytes())
+    if how == "a flipped byte":
+        data[len(data) // 2] ^= 0x01
+        dump.write_bytes(bytes(data))
+    elif how == "truncated":
+        dump.write_bytes(bytes(data[: len(data) - 100]))
+    elif how == "no dump":
+        dump.unlink()
+    elif how == "no manifest":
+        (into / manifest.MANIFEST).unlink()
+    elif how == "a manifest cut short":
+        text = (into / manifest.MANIFEST).read_text()
+        (into / manifest.MANIFEST).write_text(text[: len(text) // 2])
+    return into
+
+
+DAMAGE = {
+    "a flipped byte": "database.dump is damaged: its SHA-256 differs",
+    "truncated": "database.dump is truncated",
+    "no dump": "database.dump is missing",
+    "no manifest": "has no manifest.json",
+    "a manifest cut short": "manifest.json is not valid JSON",
+}
+
+
+async def test_a_damaged_backup_is_refused_and_nothing_is_written(
+    app_dsn: str, empty_dsn: str, other_server: Cluster, tmp_path: Path
+) -> None:
+    async with connect(app_dsn) as con:
+        await seed(con, KEYS)
+    code, said = await lifeline(empty_dsn, "backup", str(tmp_path / "good"))
+    assert code == 0, said
+    other_server.create_database("target")
+    target = other_server.dsn("target")
+    for how, message in DAMAGE.items():
+        bad = damaged(tmp_path / "good", tmp_path / how.replace(" ", "-"), how)
+        code, said = await lifeline(target, "restore", str(bad))
+        assert code == 2 and message in said, (how, said)
+        assert "Traceback" not in said
+        async with connect(target) as con:
+            assert await con.fetchval(RELATIONS) == 0, how
+    code, said = await lifeline(target, "restore", str(tmp_path / "good"))
+    assert code == 0, said
+
+
+async def test_a_backup_is_not_written_over_another(empty_dsn: str, tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "manifest.json").write_text("{}")
+    code, said = await lifeline(empty_dsn, "backup", str(tmp_path / "old"))
+    assert code == 2 and "is not an empty directory" in said
+    assert json.loads((tmp_path / "old" / "manifest.json").read_text()) == {}
