@@ -74,6 +74,15 @@ export LIFELINE_ARI_USER=${LIFELINE_ARI_USER:-lifeline}
 # The app's settings, checked as `lifeline serve` will read them, before anything starts.
 lifeline config check
 
+# With a command, run only it, as the app with the app's login and secrets, e.g.
+#   docker compose exec pbx lifeline-entrypoint lifeline user add coordinator --role admin
+if [ $# -gt 0 ]; then
+  unset LIFELINE_ADMIN_DATABASE_URL LIFELINE_ADMIN_DATABASE_PASSWORD
+  if [ -n "${LIFELINE_DATABASE_PASSWORD:-}" ]; then export PGPASSWORD=$LIFELINE_DATABASE_PASSWORD; fi
+  unset LIFELINE_DATABASE_PASSWORD
+  exec "$@"
+fi
+
 moddir=${ASTERISK_MODDIR:-}
 if [ -z "$moddir" ]; then
   pjsip=$(find /usr/lib -name chan_pjsip.so -print -quit)

@@ -106,8 +106,8 @@ def base_env(stubs: Path) -> dict[str, str]:
     }
 
 
-def run(stubs: Path, env: dict[str, str]) -> Run:
-    result = subprocess.run(["/bin/bash", str(ENTRYPOINT)], env=env, capture_output=True,
+def run(stubs: Path, env: dict[str, str], *command: str) -> Run:
+    result = subprocess.run(["/bin/bash", str(ENTRYPOINT), *command], env=env, capture_output=True,
                             text=True, timeout=60, check=False)
     log = stubs.parent / "calls.jsonl"
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -239,6 +239,17 @@ def test_without_the_admin_login_nothing_is_migrated(stubs: Path) -> None:
     assert "LIFELINE_ADMIN_DATABASE_URL is not set: not migrating" in result.stderr
     assert "lifeline migrate" not in result.commands()
     assert "PGPASSWORD" not in result.call("lifeline serve")["env"]  # the URL holds it
+
+
+def test_a_command_runs_alone_with_the_apps_login(stubs: Path, tmp_path: Path) -> None:
+    """`docker compose exec pbx lifeline-entrypoint lifeline user add ...`: the secrets
+    files are read as for the app, and nothing else starts."""
+    result = run(stubs, compose_env(stubs, tmp_path), "lifeline", "user", "add", "ana")
+    assert result.returncode == 0, result.stderr
+    assert result.commands() == ["lifeline config check", "lifeline user add"]
+    env = result.call("lifeline user add")["env"]
+    assert (env["PGPASSWORD"], env["LIFELINE_DATA_KEYS"]) == ("app-pw-1", DATA_KEYS)
+    assert not {k for k in env if k.startswith("LIFELINE_ADMIN") or k.endswith("_FILE")}
 
 
 def test_entrypoint_scripts_are_executable() -> None:
