@@ -1,16 +1,21 @@
 # Lifeline PBX: Asterisk 22 and the Lifeline app (ARI + web) in one image.
 # Asterisk 22 comes from Debian unstable's packages, as in the tests (Debian 12 lacks it).
-# PostgreSQL runs outside the image: pass LIFELINE_DATABASE_URL (the app role lifeline_app),
-# and LIFELINE_ADMIN_DATABASE_URL when migrations are to be applied (docs/operations.md).
+# PostgreSQL runs outside the image (compose.yaml runs one beside it): pass the app role's
+# login in LIFELINE_DATABASE_URL, and LIFELINE_ADMIN_DATABASE_URL when migrations are to be
+# applied (docs/operations.md). Secrets may come from files: LIFELINE_X_FILE=/run/secrets/x.
 #   docker build -t lifeline-pbx .
-#   docker run --network host -e LIFELINE_DATABASE_URL=postgresql://lifeline_app:... \
-#     -e LIFELINE_ARI_PASSWORD=... -e CARRIER_IP=203.0.113.7 -v lifeline-data:/var/lib/lifeline-pbx lifeline-pbx
+#   docker run --network host -e CARRIER_IP=203.0.113.7 \
+#     -e LIFELINE_DATABASE_URL=postgresql://lifeline_app:...@127.0.0.1/lifeline \
+#     -e LIFELINE_DATA_KEYS=k1:... -e LIFELINE_LOOKUP_KEY=... \
+#     -v lifeline-prompts:/var/lib/lifeline-pbx lifeline-pbx
+# The ARI password and the AMI secret are made at each start (only the app inside uses them).
 FROM debian:sid-slim
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends asterisk asterisk-modules \
       python3 python3-venv espeak-ng sox tini ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lifeline
 
 WORKDIR /opt/lifeline
 COPY pyproject.toml README.md ./
@@ -22,11 +27,18 @@ COPY migrations ./migrations
 COPY prompts ./prompts
 COPY web ./web
 COPY docker/entrypoint.sh /usr/local/bin/lifeline-entrypoint
-# The package is installed non-editable; point it at the shipped data folders.
+COPY docker/healthcheck.sh /usr/local/bin/lifeline-healthcheck
+# The package is installed non-editable; point it at the shipped data folders. The web UI
+# listens on loopback: put a TLS proxy in front of it (docs/operations.md), or set
+# LIFELINE_WEB_HOST=0.0.0.0 on a trusted network only.
 ENV PATH=/opt/venv/bin:$PATH \
     LIFELINE_HOME=/opt/lifeline \
     LIFELINE_ARI_URL=http://127.0.0.1:8088 \
     LIFELINE_ARI_USER=lifeline \
-    LIFELINE_WEB_HOST=0.0.0.0
-EXPOSE 5060/udp 8080/tcp 10000-10999/udp
+    LIFELINE_WEB_HOST=127.0.0.1
+# Prompts, recordings waiting to be sealed into the database, Asterisk's own database.
+VOLUME ["/var/lib/lifeline-pbx", "/var/spool/asterisk", "/var/lib/asterisk"]
+EXPOSE 5060/udp 8080/tcp 10000-19999/udp
+HEALTHCHECK --interval=30s --timeout=10s --start-period=5m --retries=3 \
+  CMD ["lifeline-healthcheck"]
 ENTRYPOINT ["tini", "--", "lifeline-entrypoint"]

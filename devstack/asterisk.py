@@ -80,7 +80,29 @@ def runtime() -> Runtime:
         return Runtime(Path("/"), _moddir(Path("/")))
     root = Path(forced) if forced else CACHE_DIR / "asterisk-root"
     ensure_root(root)
+    give_hosts_file(root)
     return Runtime(root, _moddir(root))
+
+
+def hosts_text(hostname: str) -> str:
+    return (f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            f"127.0.1.1\t{hostname}\n")
+
+
+def give_hosts_file(root: Path) -> None:
+    """The root shares the host's network and host name but has no /etc/hosts: without one,
+    Asterisk's lookups of localhost and of its own name go to DNS, and a slow resolver
+    stalls SIP for seconds. Rewritten when the host name changes (atomically: the root is
+    shared by concurrent runs)."""
+    import socket
+
+    target, text = root / "etc" / "hosts", hosts_text(socket.gethostname())
+    if target.exists() and target.read_text() == text:
+        return
+    staged = target.with_name(f".hosts.{os.getpid()}")
+    staged.write_text(text)
+    staged.chmod(0o644)
+    os.replace(staged, target)
 
 
 def ensure_root(root: Path) -> None:

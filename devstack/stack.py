@@ -122,8 +122,9 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.
         sip_bind=sip_bind,
         sip_port=sip_port,
         http_port=asterisk.free_port(),
-        rtp_start=10000,
-        extra={"demo_caller_password": DEMO_CALLER_PASSWORD},
+        rtp_start=asterisk_config.RTP_RANGE[0],
+        extra={"demo_caller_password": DEMO_CALLER_PASSWORD,
+               "rtp_end": str(asterisk_config.RTP_RANGE[1])},
     )
     try:
         app_dsn = asyncio.run(_database(admin_dsn, dsn if given_admin else None))

@@ -16,12 +16,29 @@ from lifeline_pbx.paths import HOME
 
 SHIPPED_SOURCES = (HOME / "asterisk-conf", HOME / "dialplan")
 PLACEHOLDER = re.compile(r"@([a-z_]+)@")
+# Each call through the PBX holds two RTP sessions (the caller's leg and the operator's), each
+# an even RTP port and the odd RTCP port above it. The shipped range (the image's, `lifeline
+# up`'s) carries 2,500 calls: over twice what 2 cores can carry (docs/decisions.md), so the
+# processor runs out before the ports do.
+RTP_PORTS_PER_CALL = 4
+RTP_RANGE = (10000, 19999)
+
+
+def rtp_calls(start: int, end: int) -> int:
+    """How many calls through the PBX the RTP port range start-end (inclusive) carries."""
+    return (end - start + 1) // RTP_PORTS_PER_CALL
 
 
 def render_text(text: str, values: Mapping[str, str], source: str = "<text>") -> str:
-    missing = sorted({m for m in PLACEHOLDER.findall(text) if m not in values})
+    used = set(PLACEHOLDER.findall(text))
+    missing = sorted(used - set(values))
     if missing:
         raise ConfigError(missing[0], f"no value to render {source}")
+    # In Asterisk's configuration a newline starts a new setting and ';' a comment that cuts
+    # the value short (a password would silently lose its end).
+    unsafe = sorted(name for name in used if any(c in values[name] for c in "\n\r;"))
+    if unsafe:
+        raise ConfigError(unsafe[0], f"a newline or ';' cannot go into {source}")
     return PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 

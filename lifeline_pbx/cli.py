@@ -52,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         asyncio.run(serve(cfg))
 
 
+def cmd_config_check(args: argparse.Namespace) -> None:
+    _config(args)
+    print("settings ok")
+
+
 def cmd_asterisk_config(args: argparse.Namespace) -> None:
     from lifeline_pbx.asterisk_config import SHIPPED_SOURCES, render_tree
 
@@ -107,6 +112,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the ARI app and the web server").set_defaults(
         func=cmd_serve
     )
+    settings = sub.add_parser("config", help="the app's settings")
+    settings.add_subparsers(dest="config_command", required=True).add_parser(
+        "check", help="read the settings as `lifeline serve` does; name the first bad one"
+    ).set_defaults(func=cmd_config_check)
     conf = sub.add_parser("asterisk-config", help="render asterisk-conf/ and dialplan/")
     conf.add_argument("--out", required=True)
     conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")

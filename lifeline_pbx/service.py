@@ -12,13 +12,12 @@ import logging
 import signal
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 
 from lifeline_pbx import config as config_module
 from lifeline_pbx import db
 from lifeline_pbx.accounts import housekeeping
-from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.client import AriClient, ari_http_session
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.dispatch import CallDispatcher
@@ -57,7 +56,7 @@ class Lifeline:
     async def start(self, *, web_enabled: bool = True) -> None:
         cfg = self.config
         self.pool = await db.create_pool(cfg.database_url)
-        self.http = aiohttp.ClientSession()
+        self.http = ari_http_session()
         self.ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password, cfg.ari_app, self.http)
         self.writer = records.RecordWriter(self.pool)
         self.lines = LineDirectory(self.pool)

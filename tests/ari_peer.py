@@ -6,11 +6,9 @@ import asyncio
 import contextlib
 from typing import Any, Protocol, Self
 
-import aiohttp
-
 from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.client import AriClient, ari_http_session
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.errors import AriError
 from tests.waiting import wait_for
@@ -43,7 +41,7 @@ class AriPeer:
         raise NotImplementedError
 
     async def connect(self) -> None:
-        self.http = aiohttp.ClientSession()
+        self.http = ari_http_session()
         inst = self.instance
         self.ari = AriClient(inst.ari_url, inst.ari_user, inst.ari_password, self.app, self.http)
         self.connected = asyncio.Event()

@@ -8,6 +8,9 @@ import pytest
 
 from lifeline_pbx import asterisk_config
 from lifeline_pbx.errors import ConfigError
+from lifeline_pbx.operators import store
+from lifeline_pbx.operators.pjsip import TRANSPORT, pjsip_objects
+from lifeline_pbx.paths import HOME
 
 
 def values() -> dict[str, str]:
@@ -53,3 +56,62 @@ def test_later_sources_override_earlier(tmp_path: Path) -> None:
     asterisk_config.render_tree([first, second], out, {"v": "1"})
     assert (out / "x.conf").read_text() == "second 1"
     assert (out / "y.conf").read_text() == "only first"
+
+
+@pytest.mark.parametrize("bad", ["pw;more", "pw\n[evil]\ntype = endpoint", "pw\r"])
+def test_a_value_that_would_change_the_config_is_refused(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="setting 'ari_password': a newline or ';'"):
+        asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path,
+                                    {**values(), "ari_password": bad})
+
+
+def sections(text: str) -> list[tuple[str, dict[str, str]]]:
+    """The [name] sections of an Asterisk .conf with their settings (templates included)."""
+    found: list[tuple[str, dict[str, str]]] = []
+    for raw in text.splitlines():
+        line = raw.split(";", 1)[0].strip()
+        if line.startswith("["):
+            found.append((line[1:line.index("]")], {}))
+        elif "=" in line and found:
+            key, _, value = line.partition("=")
+            found[-1][1][key.strip()] = value.strip()
+    return found
+
+
+def test_every_endpoint_names_a_transport_that_exists(tmp_path: Path) -> None:
+    """Without one, Asterisk works out its media address per call by resolving its own
+    host name (issue 11: a slow resolver stalled SIP)."""
+    asterisk_config.render_tree([*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
+                                tmp_path, {**values(), "demo_caller_password": "pw"})
+    pjsip = sections((tmp_path / "pjsip.conf").read_text())
+    pjsip += sections((tmp_path / "pjsip_local.conf").read_text())
+    transports = {name for name, fields in pjsip if fields.get("type") == "transport"}
+    endpoints = {name: fields for name, fields in pjsip if fields.get("type") == "endpoint"}
+    assert set(endpoints) == {"carrier", "caller"}
+    assert {name: fields.get("transport") for name, fields in endpoints.items()} == {
+        "carrier": "transport-udp", "caller": "transport-udp"}
+    assert transports == {"transport-udp"}
+    operator_endpoint = pjsip_objects(store.Operator(1, "A", "op-a", "0" * 32, ("en",), True))[2]
+    assert operator_endpoint[2]["transport"] == TRANSPORT
+    assert TRANSPORT in transports
+
+
+# The hardest case of issue 11 on this 2-core box: 40 calls per second, each about 14 s in
+# the PBX (3 s menu, ringing, 10 s talk), so about 560 calls at once.
+PEAK_CALLS = 40 * 14
+
+
+@pytest.mark.parametrize(("start", "end", "calls"), [
+    (10000, 19999, 2500), (10000, 10999, 250), (10000, 10002, 0), (10000, 10003, 1),
+])
+def test_rtp_calls_counts_four_ports_per_call(start: int, end: int, calls: int) -> None:
+    assert asterisk_config.rtp_calls(start, end) == calls
+
+
+def test_the_shipped_rtp_range_outlasts_the_processor(tmp_path: Path) -> None:
+    start, end = asterisk_config.RTP_RANGE
+    assert asterisk_config.rtp_calls(start, end) >= 2 * PEAK_CALLS
+    asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path,
+                                {**values(), "rtp_start": str(start), "rtp_end": str(end)})
+    rtp = dict(sections((tmp_path / "rtp.conf").read_text()))["general"]
+    assert (int(rtp["rtpstart"]), int(rtp["rtpend"])) == asterisk_config.RTP_RANGE

@@ -40,7 +40,8 @@ def test_pjsip_objects_of_an_operator() -> None:
         ("aor", "ana.perez", {"max_contacts": "1", "remove_existing": "yes",
                               "qualify_frequency": "30"}),
         ("endpoint", "ana.perez", {
-            "context": "operators", "identify_by": "username", "auth": "ana.perez",
+            "transport": "transport-udp", "context": "operators", "identify_by": "username",
+            "auth": "ana.perez",
             "aors": "ana.perez", "disallow": "all", "allow": "ulaw,alaw",
             "dtmf_mode": "rfc4733", "direct_media": "no", "rtp_symmetric": "yes",
             "force_rport": "yes", "rewrite_contact": "yes", "allow_transfer": "no",

@@ -19,6 +19,23 @@ from lifeline_pbx.errors import AriError
 Json = dict[str, Any]
 Params = Mapping[str, str | int | bool | None]
 
+# Asterisk's HTTP server takes at most `sessionlimit` connections (asterisk-conf/http.conf:
+# 100) from everyone: this pool (REST calls and the event WebSocket, which holds one of its
+# connections), a second WebSocket while one reconnects, and tools such as curl or a
+# monitoring probe. The pool keeps ASTERISK_HTTP_SESSIONS_LEFT of them free; past its limit
+# a request waits for a connection instead of being refused by Asterisk.
+ARI_POOL_LIMIT = 64
+ASTERISK_HTTP_SESSIONS_LEFT = 32
+# Idle connections are given up before Asterisk closes them (session_keep_alive, 15 s), so
+# no request goes down a connection Asterisk is closing (ServerDisconnectedError).
+ARI_KEEPALIVE_SECONDS = 10.0
+
+
+def ari_http_session() -> aiohttp.ClientSession:
+    """The HTTP session the app talks to Asterisk through, sized under Asterisk's limit."""
+    connector = aiohttp.TCPConnector(limit=ARI_POOL_LIMIT, keepalive_timeout=ARI_KEEPALIVE_SECONDS)
+    return aiohttp.ClientSession(connector=connector)
+
 
 def _clean(params: Params | list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Query parameters without the unset ones; a list keeps repeated keys (several media)."""

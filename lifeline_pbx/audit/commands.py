@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeAlias
 
 import asyncpg
 
 from lifeline_pbx import db_roles
 from lifeline_pbx.audit import chain
+from lifeline_pbx.errors import MigrationError
 
 DatabaseUrl = Callable[[argparse.Namespace], str]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -31,8 +33,11 @@ def cmd_verify(dsn: str) -> None:
         sys.exit(1)
 
 
-def cmd_app_role(admin_dsn: str) -> None:
-    app_dsn = asyncio.run(db_roles.set_app_password(admin_dsn))
+def cmd_app_role(admin_dsn: str, password_file: Path | None) -> None:
+    password = password_file.read_text().strip() if password_file else None
+    if password_file and not password:
+        raise MigrationError(f"{password_file} is empty")
+    app_dsn = asyncio.run(db_roles.set_app_password(admin_dsn, password))
     print(f"{db_roles.APP_ROLE} has a new password; the app connects with (database_url):")
     print(app_dsn)
 
@@ -45,6 +50,8 @@ def add_subcommands(sub: Subparsers, app_url: DatabaseUrl, admin_url: DatabaseUr
     ).set_defaults(func=lambda args: cmd_verify(app_url(args)))
     database = sub.add_parser("db", help="database roles (with admin_database_url)")
     db_sub = database.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser(
-        "app-role", help=f"give {db_roles.APP_ROLE} a new password and print its DSN"
-    ).set_defaults(func=lambda args: cmd_app_role(admin_url(args)))
+    app_role = db_sub.add_parser(
+        "app-role", help=f"give {db_roles.APP_ROLE} a new password and print its DSN")
+    app_role.add_argument("--password-file", type=Path, default=None,
+                          help="set this password (the file's content) instead of a random one")
+    app_role.set_defaults(func=lambda args: cmd_app_role(admin_url(args), args.password_file))

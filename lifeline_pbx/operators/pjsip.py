@@ -12,6 +12,9 @@ from lifeline_pbx.operators.sip_credentials import SIP_REALM
 from lifeline_pbx.operators.store import Operator
 
 OPERATOR_CONTEXT = "operators"  # the dialplan context of operator phones, and our marker
+# The transport of asterisk-conf/pjsip.conf; named so that Asterisk takes the media address
+# from it instead of resolving its own host name for every call (docs/decisions.md).
+TRANSPORT = "transport-udp"
 PjsipObject: TypeAlias = tuple[str, str, dict[str, str]]
 _TRUE = {"yes", "true", "on", "1"}
 _FALSE = {"no", "false", "off", "0"}
@@ -24,7 +27,8 @@ def pjsip_objects(op: Operator) -> list[PjsipObject]:
             "md5_cred": op.sip_md5_cred}
     aor = {"max_contacts": "1", "remove_existing": "yes", "qualify_frequency": "30"}
     endpoint = {
-        "context": OPERATOR_CONTEXT, "identify_by": "username", "auth": user, "aors": user,
+        "transport": TRANSPORT, "context": OPERATOR_CONTEXT, "identify_by": "username",
+        "auth": user, "aors": user,
         "disallow": "all", "allow": "ulaw,alaw", "dtmf_mode": "rfc4733",
         "direct_media": "no", "rtp_symmetric": "yes", "force_rport": "yes",
         "rewrite_contact": "yes",
