@@ -16,10 +16,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import lifeline_pbx
+from lifeline_pbx.app import create_app
+from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web import inputs
-from lifeline_pbx.web.app import create_app
 from lifeline_pbx.web.auth import public
-from lifeline_pbx.web.keys import LIFELINE
 from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 # Tables a malformed request must leave as they were (web_sessions is touched by any
@@ -229,7 +229,7 @@ def _routes(web: WebApp) -> list[tuple[str, str]]:
     ids = {"user_id": "1", "partner_id": "1", "code": "medical_neglect",
            "filename": "lifeline.css"}
     found = []
-    for route in create_app(web.app).router.routes():
+    for route in create_app(web.app[CONFIG], calls=False).router.routes():
         if route.method not in ("GET", "POST") or route.resource is None:
             continue
         path = re.sub(r"\{(\w+)[^}]*\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())),
@@ -286,13 +286,13 @@ async def test_a_number_too_large_for_the_database_is_refused(web: WebApp) -> No
 @public
 async def _out_of_range(request: aioweb.Request) -> aioweb.StreamResponse:
     # A value a view forgot to check, refused by the real database.
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         await con.fetchval("SELECT $1::text::int", "99999999999")
     return aioweb.Response(text="not reached")
 
 
 async def test_a_value_the_database_refuses_is_a_400_not_a_500(web: WebApp) -> None:
-    app = create_app(web.app)
+    app = create_app(web.app[CONFIG], calls=False)
     app.router.add_get("/injected", _out_of_range)
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/injected")

@@ -26,7 +26,7 @@ from lifeline_pbx.queues import operator_state, routing
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 from lifeline_pbx.queues.watch import Watchers
-from lifeline_pbx.tasks import spawn
+from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 TICK = 1.0
@@ -38,8 +38,10 @@ def holding_bridge(queue_id: int) -> str:
 
 class Acd:
     def __init__(self, ari_client: AriClient, store: operator_state.Store,
-                 writer: records.RecordWriter, media_uri: Callable[[str, str], str]) -> None:
+                 writer: records.RecordWriter, media_uri: Callable[[str, str], str],
+                 tasks: TaskRegistry) -> None:
         self.ari = ari_client
+        self.tasks = tasks
         self.store = store
         self.writer = writer
         self.media_uri = media_uri
@@ -55,7 +57,7 @@ class Acd:
                                 False, frozenset())
         self.picture.waiting[session.call_id] = Waiter(session, caller, queue_id)
         self.queue_event("entered", queue_id, session.call_id)
-        spawn(self._hold(session, queue_id))
+        self.tasks.spawn(self._hold(session, queue_id))
         self.kick()
 
     def leave(self, call_id: uuid.UUID) -> None:
@@ -66,7 +68,7 @@ class Acd:
             self.desk.cancel_for(call_id)
         talk = self.picture.talking.pop(call_id, None)
         if talk is not None:
-            spawn(self._finish_talk(talk, hang_up_operator=True))
+            self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
 
     async def record(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)
@@ -108,7 +110,7 @@ class Acd:
                 self._give_back(waiting_id, "max_wait")
             elif routing.announcement_due(held.last_announced, caller.entered_at, now, policy):
                 held.last_announced = now
-                spawn(self._announce(held, now))
+                self.tasks.spawn(self._announce(held, now))
         operators = [self._operator_view(op) for op in pic.operators.values()]
         for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
             in_queue = [c for c_id, c in callers.items()
@@ -136,7 +138,7 @@ class Acd:
         kind = "timeout" if reason == "max_wait" else "voicemail"
         self.queue_event(kind, waiter.queue_id, call_id,
                           wait=time.time() - waiter.caller.entered_at, detail=reason)
-        spawn(self._unhold(waiter))
+        self.tasks.spawn(self._unhold(waiter))
         waiter.session.queue.put_nowait(model.QueueLeft(reason))
 
     async def _hold(self, session: CallSession, queue_id: int) -> None:
@@ -222,7 +224,7 @@ class Acd:
             if talk.operator_channel == channel_id:
                 del self.picture.talking[call_id]
                 talk.session.queue.put_nowait(model.OperatorLeft())
-                spawn(self._finish_talk(talk, hang_up_operator=False))
+                self.tasks.spawn(self._finish_talk(talk, hang_up_operator=False))
 
     async def _finish_talk(self, talk: Talk, *, hang_up_operator: bool) -> None:
         self.watch.talk_ended(talk, self.policy(talk.queue_id).wrapup)

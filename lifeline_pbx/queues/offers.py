@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.queues import routing
-from lifeline_pbx.tasks import spawn
 
 if TYPE_CHECKING:
     from lifeline_pbx.queues.acd import Acd
@@ -70,7 +69,7 @@ class OfferDesk:
         offer = Offer(session.call_id, username, f"offer-{uuid.uuid4().hex[:16]}",
                       policy.ring_timeout)
         self.offers[offer.channel_id] = offer
-        task = spawn(self._run(offer))
+        task = self.acd.tasks.spawn(self._run(offer))
         try:
             await self.acd.ari.originate(
                 f"PJSIP/{username}",
@@ -122,7 +121,7 @@ class OfferDesk:
 
     def _accept_timeout(self, offer: Offer) -> None:
         if offer.channel_id in self.offers and not offer.accepted:
-            spawn(self._hang_up(offer))
+            self.acd.tasks.spawn(self._hang_up(offer))
 
     async def _hang_up(self, offer: Offer) -> None:
         with contextlib.suppress(AriError):
@@ -149,10 +148,10 @@ class OfferDesk:
         """After a restart: an operator's leg already bridged with its caller."""
         offer = Offer(call_id, operator, channel_id, 0.0, answered=True, accepted=True)
         self.offers[channel_id] = offer
-        spawn(self._run(offer))
+        self.acd.tasks.spawn(self._run(offer))
 
     def cancel_for(self, call_id: uuid.UUID) -> None:
         for offer in list(self.offers.values()):
             if offer.call_id == call_id and not offer.accepted:
                 offer.cancelled = True
-                spawn(self._hang_up(offer))
+                self.acd.tasks.spawn(self._hang_up(offer))
