@@ -159,7 +159,8 @@ async def _operator_logged_in(web: WebApp) -> Client:
 
 @pytest.mark.parametrize("signed_in", [False, True])
 async def test_malformed_requests_are_refused_and_change_nothing(
-        web: WebApp, signed_in: bool) -> None:
+        web_with_calls: WebApp, signed_in: bool) -> None:
+    web = web_with_calls  # the operator logs in to the queues first
     operator = await _operator_logged_in(web)
     supervisor = await web.signed_in("supervisor1")
     anonymous = await web.client()
@@ -196,7 +197,10 @@ async def test_malformed_requests_are_refused_and_change_nothing(
         assert (await supervisor.get("/reports"))[0] == 200
 
 
-async def test_a_nul_in_the_pause_note_is_refused_and_the_state_kept(web: WebApp) -> None:
+async def test_a_nul_in_the_pause_note_is_refused_and_the_state_kept(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
     operator = await _operator_logged_in(web)
     before = await web.sql("SELECT logged_in, paused, pause_reason FROM operator_status")
     status, body = await operator.post_json(
@@ -238,7 +242,8 @@ def _routes(web: WebApp) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-async def test_fuzz_every_route(web: WebApp) -> None:
+async def test_fuzz_every_route(web_with_calls: WebApp) -> None:
+    web = web_with_calls  # every route, those of the call engine too
     routes = _routes(web)
     assert ("POST", "/intakes") in routes and ("GET", "/healthz") in routes
     assert len(routes) >= 40

@@ -50,7 +50,9 @@ async def test_every_kind_of_answer_carries_the_headers(web: WebApp) -> None:
         (anonymous, "GET", "/no-such-page", {}, 404),
         (anonymous, "GET", "/logout", {}, 405),
         (anonymous, "POST", "/logout", {}, 403),  # no CSRF token
-        (anonymous, "GET", "/healthz", {}, 200),
+        (anonymous, "GET", "/healthz", {}, 503),  # the web UI alone: no telephone system
+        (supervisor, "GET", "/console/state", {}, 405),
+        (supervisor, "GET", "/supervisor/queues.json", {}, 503),  # needs the call engine
         (anonymous, "GET", "/static/lifeline.css", {}, 200),
         (anonymous, "GET", "/static/no-such.css", {}, 404),
         (anonymous, "POST", "/login", {"data": b"x", "headers": {
