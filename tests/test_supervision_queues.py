@@ -28,8 +28,9 @@ ROUTES = ("/supervisor/queues", "/supervisor/queues.json")
 
 @pytest.mark.parametrize("path", ROUTES)
 async def test_operators_are_refused_supervisors_and_admins_see_the_queues(
-    web: WebApp, path: str
+    web_with_calls: WebApp, path: str
 ) -> None:
+    web = web_with_calls
     operator = await web.signed_in("operator1")
     assert (await operator.get(path, headers=JSON))[0] == 403
     anonymous = await web.client()
@@ -56,7 +57,10 @@ async def test_the_page_loads_its_script_and_the_nav_links_to_it(web: WebApp) ->
     assert r.status == 200 and "innerHTML" not in script
 
 
-async def test_the_snapshot_names_the_queues_and_their_operators(web: WebApp) -> None:
+async def test_the_snapshot_names_the_queues_and_their_operators(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
     supervisor = await web.signed_in("supervisor1")
     status, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
     assert status == 200
