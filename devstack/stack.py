@@ -19,11 +19,11 @@ from pathlib import Path
 from devstack import asterisk
 from devstack.postgres import Cluster
 from lifeline_pbx import asterisk_config, crypto, db_roles, demo
+from lifeline_pbx.app import serve
 from lifeline_pbx.config import Config
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
-from lifeline_pbx.service import serve
 
 DEMO_KEYS = Path("/var/lib/lifeline-pbx/demo-keys")
 DEMO_CALLER_PASSWORD = "lifeline-demo-caller"  # noqa: S105 - the demo's, printed at start

@@ -44,7 +44,7 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from lifeline_pbx.service import serve
+    from lifeline_pbx.app import serve
 
     cfg = _config(args)
     logging.getLogger().setLevel(cfg.log_level)

@@ -22,8 +22,6 @@ from playwright.async_api import (
     expect,
 )
 
-from devstack import asterisk
-
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -85,8 +83,3 @@ async def browsing() -> AsyncIterator[Browsing]:
             yield Browsing(browser)
         finally:
             await browser.close()
-
-
-@pytest.fixture
-def web_port() -> int:
-    return asterisk.free_port()

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from devstack import asterisk
 from devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx import asterisk_config, demo
+from lifeline_pbx.app import create_app, running
 from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import CONNECTED
 from tests.carrier import Carrier
 from tests.waiting import wait_for
 
@@ -134,16 +136,19 @@ TEST_DATA_KEYS = (("t1", os.urandom(32)),)
 TEST_LOOKUP_KEY = os.urandom(32)
 
 
-def app_config(pbx: asterisk.Instance, dsn: str, prompts_dir: str, **extra: object) -> Config:
+def app_config(pbx: asterisk.Instance | None, dsn: str, prompts_dir: str = "",
+               **extra: object) -> Config:
+    """Settings for the app on this run's PBX; without one, for the web UI alone (calls=False:
+    the ARI settings are then never used)."""
     return Config(
         database_url=dsn,
         data_keys=TEST_DATA_KEYS,
         lookup_key=TEST_LOOKUP_KEY,
-        ari_url=pbx.ari_url,
-        ari_user=pbx.ari_user,
-        ari_password=pbx.ari_password,
+        ari_url=pbx.ari_url if pbx else "http://127.0.0.1:9",
+        ari_user=pbx.ari_user if pbx else "none",
+        ari_password=pbx.ari_password if pbx else "none",
         prompts_dir=prompts_dir,
-        prompts_local_dir=str(pbx.runtime.host_path(prompts_dir)),
+        prompts_local_dir=str(pbx.runtime.host_path(prompts_dir)) if pbx else "",
         **extra,  # type: ignore[arg-type]
     )
 
@@ -151,14 +156,11 @@ def app_config(pbx: asterisk.Instance, dsn: str, prompts_dir: str, **extra: obje
 @pytest.fixture
 async def lifeline(
     pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
-) -> AsyncIterator[Lifeline]:
-    app = Lifeline(app_config(pbx, app_dsn, prompts_dir))
-    await app.start(web_enabled=False)
-    await wait_for(app.connected.is_set, what="ARI connected")
-    try:
-        yield app
-    finally:
-        await app.stop()
+) -> AsyncIterator[web.Application]:
+    """The app with its call engine (no web server)."""
+    async with running(create_app(app_config(pbx, app_dsn, prompts_dir))) as started:
+        await wait_for(started.app[CONNECTED].is_set, what="ARI connected")
+        yield started.app
 
 
 # --- Operators' phones: a third Asterisk playing three desk phones, and a real softphone.

@@ -14,11 +14,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import web
 
 from devstack import asterisk
+from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.phones import PHONE_PASSWORDS, Phones
@@ -49,12 +51,13 @@ def short_prompts_dir(asterisk_runtime: asterisk.Runtime, prompts_dir: str) -> s
 
 @dataclass
 class Hotline:
-    app: Lifeline
+    app: web.Application
     dsn: str
     carrier: Carrier
     phones: Phones
     pbx: asterisk.Instance
-    base_url: str = ""  # the web UI, when made with web_port
+    base_url: str = ""  # the web UI, when made with web=True
+    running: Running | None = None  # to stop the app before the test ends
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         con = await asyncpg.connect(self.dsn)
@@ -108,7 +111,7 @@ class Hotline:
 
     async def login(self, *operators: str) -> None:
         for operator in operators:
-            assert await self.app.acd.operator_action(operator, "login")
+            assert await self.app[ACD].operator_action(operator, "login")
 
     async def queue_events(self, kind: str) -> list[asyncpg.Record]:
         return await self.sql(
@@ -117,7 +120,7 @@ class Hotline:
                LEFT JOIN calls c ON c.id = q.call_id WHERE q.kind = $1 ORDER BY q.id""", kind)
 
     def session_of(self, call_id: uuid.UUID) -> Any:
-        return next(s for s in self.app.dispatcher.sessions.values() if s.call_id == call_id)
+        return next(s for s in self.app[DISPATCHER].sessions.values() if s.call_id == call_id)
 
 
 async def staff(dsn: str, **line: Any) -> None:
@@ -144,24 +147,24 @@ async def hotline_factory(
     pbx: asterisk.Instance, app_dsn: str, short_prompts_dir: str, carrier: Carrier,
     phones: Phones,
 ) -> AsyncIterator[Any]:
-    apps: list[Lifeline] = []
+    apps: list[Running] = []
 
-    async def make(web_port: int | None = None, **line: Any) -> Hotline:
-        """The staffed hotline; with web_port, its web UI too (on 127.0.0.1)."""
+    async def make(web: bool = False, **line: Any) -> Hotline:
+        """The staffed hotline; with web, its web UI too (on 127.0.0.1, a port of its own)."""
         await staff(app_dsn, **line)
-        extra = {} if web_port is None else {"web_port": web_port}
-        app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir, **extra))
-        apps.append(app)
-        await app.start(web_enabled=web_port is not None)
-        await wait_for(app.connected.is_set, what="ARI connected")
+        started = Running(create_app(app_config(pbx, app_dsn, short_prompts_dir)))
+        apps.append(started)
+        await started.start("127.0.0.1" if web else None)
+        app = started.app
+        await wait_for(app[CONNECTED].is_set, what="ARI connected")
         for operator in OPERATORS:
             phones.register_now(operator)
-        await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
+        await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                        what="operators' phones registered")
-        await wait_for(lambda: set(OPERATORS) <= set(app.acd.picture.operators),
+        await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),
                        what="operators loaded")
-        base_url = f"http://127.0.0.1:{web_port}" if web_port else ""
-        return Hotline(app, app_dsn, carrier, phones, pbx, base_url)
+        base_url = f"http://127.0.0.1:{started.port}" if web else ""
+        return Hotline(app, app_dsn, carrier, phones, pbx, base_url, started)
 
     try:
         yield make

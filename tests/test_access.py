@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 from lifeline_pbx.accounts import sessions
-from lifeline_pbx.web.app import create_app
+from lifeline_pbx.app import create_app
+from lifeline_pbx.resources import CONFIG, POOL
 from tests.web_fixtures import PASSWORDS, SEALED_FIELD, SECRET_SHOWN, Client, WebApp
 
 
@@ -177,7 +178,7 @@ async def test_disabled_user_loses_their_session(web: WebApp) -> None:
 
 
 async def test_a_route_without_an_access_rule_is_refused(web: WebApp) -> None:
-    app = create_app(web.app)
+    app = create_app(web.app[CONFIG], calls=False)
 
     async def forgotten(request: aioweb.Request) -> aioweb.Response:
         return aioweb.Response(text="secret")
@@ -248,7 +249,7 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts(web: WebApp)
                   "VALUES (now() - interval '31 days', 'x', 'y', 'password', 'failed')")
     await web.sql("UPDATE known_devices SET last_used_at = now() - interval '181 days' "
                   "WHERE user_id = (SELECT id FROM users WHERE username = 'supervisor1')")
-    swept = await housekeeping.sweep(web.app.pool, timedelta(minutes=30), timedelta(hours=12))
+    swept = await housekeeping.sweep(web.app[POOL], timedelta(minutes=30), timedelta(hours=12))
     assert swept == (1, 1, 1)  # sessions, attempts, known devices
     assert (await live.get("/"))[0] == 200
     assert (await stale.get("/"))[0] == 303

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.ari.stream import MAX_BACKOFF, MIN_BACKOFF, next_backoff
 
 CHANNEL = {
     "id": "1700.1",
@@ -70,13 +69,3 @@ def test_channel_id_routing() -> None:
                              "playback": {"id": "p", "target_uri": "channel:9.9"}})
     assert ari.channel_id_of(event) == "9.9"
     assert ari.channel_id_of(ari.parse_event(CASES["dtmf"][0])) == "1700.1"
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    waits, wait = [], 0.0
-    for _ in range(12):
-        wait = next_backoff(wait)
-        waits.append(wait)
-    assert waits[0] == MIN_BACKOFF
-    assert waits == sorted(waits)
-    assert waits[-1] == MAX_BACKOFF

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from aiohttp import web
+
 from devstack import asterisk
 from lifeline_pbx import asterisk_config
 from lifeline_pbx.ari.client import (
@@ -15,7 +17,7 @@ from lifeline_pbx.ari.client import (
     ASTERISK_HTTP_SESSIONS_LEFT,
     ari_http_session,
 )
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import ARI
 from tests.test_asterisk_config import sections, values
 
 
@@ -42,12 +44,12 @@ async def test_the_session_is_built_with_the_pool_limit() -> None:
 
 
 async def test_a_burst_of_requests_waits_for_a_connection_instead_of_failing(
-    lifeline: Lifeline, pbx: asterisk.Instance
+    lifeline: web.Application, pbx: asterisk.Instance
 ) -> None:
     """Three times the pool at once, with the event WebSocket open: every request is
     answered, and Asterisk refused no session."""
     log_start = pbx.log_path.stat().st_size
-    answers = await asyncio.gather(*(lifeline.ari.info() for _ in range(3 * ARI_POOL_LIMIT)))
+    answers = await asyncio.gather(*(lifeline[ARI].info() for _ in range(3 * ARI_POOL_LIMIT)))
     assert all("system" in answer for answer in answers)
     with pbx.log_path.open(errors="replace") as log:
         log.seek(log_start)

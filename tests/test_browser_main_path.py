@@ -14,6 +14,7 @@ from typing import Any
 
 from playwright.async_api import expect
 
+from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.engine import Hotline
 from tests.privacy import leaks, sensitive
@@ -33,15 +34,15 @@ CASE_TABLES = ("persons", "intakes", "reports", "follow_ups", "drafts", "audit_l
 
 
 async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
-    hotline_factory: Any, browsing: Browsing, web_port: int
+    hotline_factory: Any, browsing: Browsing
 ) -> None:
     sensitive(*SENSITIVE)
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     base = hotline.base_url
     await add_user(hotline.dsn, "volunteer-b", "operator", OPERATOR_PASSWORD, operator="op-b")
     # A long wrap-up: saving during the call must make the operator ready at hang-up anyway.
     await hotline.sql("UPDATE queues SET wrapup_seconds = 120")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
 
     # The operator signs in and goes ready.
     console = await browsing.signed_in(base, "volunteer-b", OPERATOR_PASSWORD, "/console")

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from aiohttp import web
 
 from devstack import asterisk
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.app import create_app, running
+from lifeline_pbx.resources import CONFIG, CONNECTED
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.waiting import wait_for
@@ -85,9 +87,9 @@ def prompt_seconds(rt: asterisk.Runtime, language: str, name: str) -> float:
 
 
 async def test_greeting_plays_to_the_end_and_the_call_is_recorded(
-    lifeline: Lifeline, carrier: Carrier, asterisk_runtime: asterisk.Runtime
+    lifeline: web.Application, carrier: Carrier, asterisk_runtime: asterisk.Runtime
 ) -> None:
-    dsn = lifeline.config.database_url
+    dsn = lifeline[CONFIG].database_url
     call = await carrier.call(DEMO_DID, '"Facility Phone" <7065550100>')
     await reached(dsn, "prompt_finished", "Facility Phone", {"ok": "yes"})
     await carrier.hang_up(call)
@@ -119,9 +121,9 @@ async def test_greeting_plays_to_the_end_and_the_call_is_recorded(
 
 
 async def test_the_line_language_chooses_the_greeting(
-    lifeline: Lifeline, carrier: Carrier, asterisk_runtime: asterisk.Runtime
+    lifeline: web.Application, carrier: Carrier, asterisk_runtime: asterisk.Runtime
 ) -> None:
-    dsn = lifeline.config.database_url
+    dsn = lifeline[CONFIG].database_url
     call = await carrier.call(SPANISH_DID, '"Spanish line" <1>')
     await reached(dsn, "prompt_finished", "Spanish line")
     await carrier.hang_up(call)
@@ -130,8 +132,8 @@ async def test_the_line_language_chooses_the_greeting(
     assert await heard(carrier, call) >= greeting - 0.5
 
 
-async def test_caller_hangs_up_mid_greeting(lifeline: Lifeline, carrier: Carrier) -> None:
-    dsn = lifeline.config.database_url
+async def test_caller_hangs_up_mid_greeting(lifeline: web.Application, carrier: Carrier) -> None:
+    dsn = lifeline[CONFIG].database_url
     call = await carrier.call(DEMO_DID, record=False)
     await wait_for(lambda: call.answered, what="answered")
     await carrier.hang_up(call)
@@ -145,11 +147,11 @@ async def test_caller_hangs_up_mid_greeting(lifeline: Lifeline, carrier: Carrier
 
 
 async def test_unknown_did_hears_not_in_service(
-    lifeline: Lifeline, carrier: Carrier, asterisk_runtime: asterisk.Runtime
+    lifeline: web.Application, carrier: Carrier, asterisk_runtime: asterisk.Runtime
 ) -> None:
     call = await carrier.call("15559990000")
     await carrier.ended(call)
-    row = await ended_call(lifeline.config.database_url, did="15559990000")
+    row = await ended_call(lifeline[CONFIG].database_url, did="15559990000")
     assert row["line_id"] is None and row["facility_id"] is None
     assert row["disposition"] == "not_in_service"
     assert row["hangup_by"] == "system"
@@ -158,11 +160,12 @@ async def test_unknown_did_hears_not_in_service(
 
 
 async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
-    lifeline: Lifeline, carrier: Carrier, pbx: asterisk.Instance, prompts_dir: str,
+    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str, carrier: Carrier,
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
-    dsn = lifeline.config.database_url
-    await lifeline.stop()
+    dsn = app_dsn
+    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as first:
+        await wait_for(first.app[CONNECTED].is_set, what="ARI connected")
 
     # While the app is away, the dialplan apologises: nobody is left in silence.
     during = await carrier.call(DEMO_DID, '"During restart" <111>')
@@ -170,23 +173,19 @@ async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
     apology = prompt_seconds(asterisk_runtime, "en", "technical-difficulty")
     assert await heard(carrier, during) >= apology - 0.5
 
-    restarted = Lifeline(app_config(pbx, dsn, prompts_dir))
-    await restarted.start(web_enabled=False)
-    try:
-        await wait_for(restarted.connected.is_set, what="ARI reconnected")
+    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as restarted:
+        await wait_for(restarted.app[CONNECTED].is_set, what="ARI reconnected")
         call = await carrier.call(DEMO_DID, '"After restart" <222>')
         await reached(dsn, "prompt_finished", "After restart")
         await carrier.hang_up(call)
         row = await ended_call(dsn, caller_name="After restart")
         assert row["line_id"] is not None
-    finally:
-        await restarted.stop()
 
 
 async def test_odd_did_and_hostile_caller_id_are_stored_as_received(
-    lifeline: Lifeline, carrier: Carrier, sip_net: Any
+    lifeline: web.Application, carrier: Carrier, sip_net: Any
 ) -> None:
-    dsn = lifeline.config.database_url
+    dsn = lifeline[CONFIG].database_url
     hostile = "Robert'); DROP TABLE calls;-- " + "x" * 270
     odd_did = "12%2A3ab-_.!~"
     call = await carrier.call(

@@ -8,6 +8,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.engine import Hotline
 from tests.web_fixtures import add_user
@@ -28,11 +29,11 @@ async def operator_console(hotline: Hotline, browsing: Browsing, operator: str) 
 
 
 async def test_cut_off_warning_shows_before_the_line_is_cut(
-    hotline_factory: Any, browsing: Browsing, web_port: int
+    hotline_factory: Any, browsing: Browsing
 ) -> None:
     # The facility cuts after 60 s; warn 57 s before, i.e. 3 s into the call.
     hotline: Hotline = await hotline_factory(
-        web_port=web_port, call_limit_seconds=60, limit_warning_seconds=57)
+        web=True, call_limit_seconds=60, limit_warning_seconds=57)
     page = await operator_console(hotline, browsing, "op-b")
     call = await hotline.to_queue("Cut soon", language_digit="2")
     await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
@@ -51,11 +52,11 @@ async def test_cut_off_warning_shows_before_the_line_is_cut(
 
 
 async def test_wrap_up_keeps_the_form_and_holds_calls_until_saved(
-    hotline_factory: Any, browsing: Browsing, web_port: int
+    hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     await hotline.sql("UPDATE queues SET wrapup_seconds = 300")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
     page = await operator_console(hotline, browsing, "op-b")
     first = await hotline.to_queue("First caller", language_digit="2")
     await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
@@ -74,10 +75,10 @@ async def test_wrap_up_keeps_the_form_and_holds_calls_until_saved(
     # The next caller waits: op-b is the only operator and is in wrap-up.
     await hotline.to_queue("Second caller", language_digit="2")
     await hotline.reached("Second caller", "queued")
-    op = hotline.app.acd.picture.operators["op-b"]
+    op = hotline.app[ACD].picture.operators["op-b"]
     assert op.wrapup_until > time.time() + 200
     assert not any(c.operator == "op-b" and not c.taken for c in hotline.phones.calls.values())
-    assert "op-b" not in hotline.app.acd.picture.staff.ringing
+    assert "op-b" not in hotline.app[ACD].picture.staff.ringing
 
     # Saving the intake (its form's script announces it) makes the operator ready again.
     saved_at = time.time()

@@ -34,7 +34,8 @@ async def status(web: WebApp, username: str) -> tuple[bool, bool, str]:
     return (rows[0]["logged_in"], rows[0]["paused"], rows[0]["pause_reason"])
 
 
-async def test_websocket_refuses_anonymous_and_foreign_origins(web: WebApp) -> None:
+async def test_websocket_refuses_anonymous_and_foreign_origins(web_with_calls: WebApp) -> None:
+    web = web_with_calls
     anonymous = await web.client()
     with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
         await ws(anonymous)
@@ -50,7 +51,8 @@ async def test_websocket_refuses_anonymous_and_foreign_origins(web: WebApp) -> N
     await socket.close()
 
 
-async def test_buttons_drive_the_engine_and_every_console_hears(web: WebApp) -> None:
+async def test_buttons_drive_the_engine_and_every_console_hears(web_with_calls: WebApp) -> None:
+    web = web_with_calls
     operator = await web.signed_in(OPERATOR)
     socket = await ws(operator)
     await next_state(socket)
@@ -83,7 +85,10 @@ async def test_buttons_drive_the_engine_and_every_console_hears(web: WebApp) -> 
     await socket.close()
 
 
-async def test_console_refuses_a_forged_token_and_an_unlinked_user(web: WebApp) -> None:
+async def test_console_refuses_a_forged_token_and_an_unlinked_user(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
     operator = await web.signed_in(OPERATOR)
     code, _ = await operator.post_json("/console/state", {"action": "login"}, csrf="forged")
     assert code == 403
@@ -100,8 +105,9 @@ async def test_console_refuses_a_forged_token_and_an_unlinked_user(web: WebApp) 
 
 
 async def test_an_open_console_on_duty_keeps_the_session_but_not_off_duty(
-    web: WebApp, monkeypatch: pytest.MonkeyPatch
+    web_with_calls: WebApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    web = web_with_calls
     from lifeline_pbx.console import views
     from tests.waiting import wait_for
 

@@ -9,10 +9,11 @@ import asyncpg
 
 from devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx import demo
+from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import ACD, CONNECTED, LINES
 from tests.audio import tone_level
 from tests.conftest import app_config
 from tests.engine import Hotline
@@ -57,10 +58,10 @@ async def test_invalid_digit_is_explained_and_asked_again(hotline: Hotline) -> N
 
 async def test_emergency_overtakes_a_caller_who_waited_longer(hotline: Hotline) -> None:
     await hotline.login("op-a")
-    await hotline.app.acd.operator_action("op-a", "pause", "meeting")
+    await hotline.app[ACD].operator_action("op-a", "pause", "meeting")
     await hotline.to_queue("Waited first")
     await hotline.to_queue("Emergency", triage="9")
-    await hotline.app.acd.operator_action("op-a", "resume")
+    await hotline.app[ACD].operator_action("op-a", "resume")
     offer = await hotline.phones.offer("op-a")
     await hotline.phones.answer(offer, record=False)
     await hotline.reached("Emergency", "connected")
@@ -86,7 +87,7 @@ async def test_language_match_first_then_any_operator_after_the_wait(hotline: Ho
 async def test_ring_timeout_moves_on_and_missed_offers_pause(hotline_factory: Any) -> None:
     hotline: Hotline = await hotline_factory()
     await hotline.sql("UPDATE queues SET max_missed = 1")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
     await hotline.login("op-a")
     await hotline.to_queue("Rings out")
     first = await hotline.phones.offer("op-a")  # op-a lets it ring
@@ -107,7 +108,7 @@ async def test_press_one_to_accept_keeps_voicemail_from_taking_the_call(
     hotline: Hotline,
 ) -> None:
     await hotline.sql("UPDATE operators SET accept_by_key = true WHERE sip_username = 'op-a'")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
     await hotline.login("op-a")
     await hotline.to_queue("Screened")
     offer = await hotline.phones.offer("op-a")
@@ -136,7 +137,7 @@ async def test_wrap_up_is_respected(hotline: Hotline) -> None:
 
 async def test_abandon_while_waiting_is_counted(hotline: Hotline) -> None:
     await hotline.login("op-a")
-    await hotline.app.acd.operator_action("op-a", "pause", "break")
+    await hotline.app[ACD].operator_action("op-a", "pause", "break")
     call = await hotline.to_queue("Gave up")
     await hotline.carrier.hang_up(call)
     row = await hotline.closed("Gave up")
@@ -190,9 +191,9 @@ async def test_closed_hours_end_in_voicemail(hotline_factory: Any) -> None:
 
 async def test_max_wait_ends_in_voicemail(hotline: Hotline) -> None:
     await hotline.sql("UPDATE queues SET max_wait_seconds = 3")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
     await hotline.login("op-a")
-    await hotline.app.acd.operator_action("op-a", "pause", "break")
+    await hotline.app[ACD].operator_action("op-a", "pause", "break")
     call = await hotline.to_queue("Waited too long")
     await voicemail_left(hotline, "Waited too long", "max_wait")
     await hotline.carrier.hang_up(call)
@@ -221,7 +222,7 @@ async def test_recording_only_where_the_line_records(hotline_factory: Any) -> No
     await wait_for(path.exists, what="call recording file")
 
     await hotline.sql("UPDATE lines SET record_calls = false")
-    await hotline.app.lines.refresh()
+    await hotline.app[LINES].refresh()
     other = await hotline.to_queue("Not recorded")
     await hotline.phones.answer(await hotline.phones.offer("op-a", timeout=20), record=False)
     await hotline.reached("Not recorded", "connected")
@@ -282,18 +283,18 @@ async def test_app_restart_keeps_the_waiting_and_the_talking(
     await hotline.phones.answer(operator_leg, record=False)
     await hotline.reached("Talking", "connected")
     await hotline.to_queue("Waiting")  # op-a is busy; nobody else is logged in
-    await hotline.app.stop()
+    assert hotline.running is not None
+    await hotline.running.stop()
 
-    restarted = Lifeline(app_config(pbx, hotline.dsn, short_prompts_dir))
-    await restarted.start(web_enabled=False)
+    restarted = await Running(create_app(app_config(pbx, hotline.dsn, short_prompts_dir))).start()
     try:
-        await wait_for(restarted.connected.is_set, what="ARI reconnected")
+        await wait_for(restarted.app[CONNECTED].is_set, what="ARI reconnected")
         await hotline.reached("Waiting", "resumed", {"phase": "queued"})
         await hotline.reached("Talking", "resumed", {"phase": "connected"})
         assert not talking.ended
         # The waiting caller kept the place and reaches the next operator.
-        await wait_for(lambda: "op-c" in restarted.acd.picture.online, what="op-c online")
-        assert await restarted.acd.operator_action("op-c", "login")
+        await wait_for(lambda: "op-c" in restarted.app[ACD].picture.online, what="op-c online")
+        assert await restarted.app[ACD].operator_action("op-c", "login")
         await hotline.phones.answer(await hotline.phones.offer("op-c"), record=False)
         await hotline.reached("Waiting", "connected", {"operator": "op-c"})
         # The bridged call kept talking; when the operator hangs up, the caller is released.
@@ -338,9 +339,9 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
         await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
     finally:
         await con.close()
-    await wait_for(lambda: "op-d" in hotline.app.acd.picture.operators, what="op-d loaded")
+    await wait_for(lambda: "op-d" in hotline.app[ACD].picture.operators, what="op-d loaded")
     phone = softphone("op-d", password)
-    await wait_for(lambda: "op-d" in hotline.app.acd.picture.online, timeout=20,
+    await wait_for(lambda: "op-d" in hotline.app[ACD].picture.online, timeout=20,
                    what="baresip registered")
     await hotline.login("op-d")
     call = await hotline.to_queue("Softphone caller")
@@ -359,13 +360,13 @@ async def test_the_readme_demo_softphone_to_softphone(
     """As the README's demo: one softphone is the demo operator (logged in by the demo
     data), another registers as the demo caller and dials a demo DID; pressing nothing,
     the caller goes through the IVR in the line's language and reaches the operator."""
-    app = Lifeline(app_config(pbx, app_dsn, short_prompts_dir))
-    await app.start(web_enabled=False)
+    started = await Running(create_app(app_config(pbx, app_dsn, short_prompts_dir))).start()
+    app = started.app
     try:
-        await wait_for(app.connected.is_set, what="ARI connected")
+        await wait_for(app[CONNECTED].is_set, what="ARI connected")
         _, username, password, _ = demo.DEMO_OPERATOR
         softphone(username, password)
-        await wait_for(lambda: username in app.acd.picture.online, timeout=20,
+        await wait_for(lambda: username in app[ACD].picture.online, timeout=20,
                        what="the operator softphone registered")
         softphone("caller", DEMO_CALLER_PASSWORD, "/dial 15550100101")
 
@@ -379,14 +380,14 @@ async def test_the_readme_demo_softphone_to_softphone(
 
         await wait_for(connected, timeout=60, what="the caller reached the demo operator")
     finally:
-        await app.stop()
+        await started.stop()
 
 
 async def test_waiting_callers_hear_their_place_and_the_expected_wait(hotline: Hotline) -> None:
     await hotline.sql("UPDATE queues SET announce_every_seconds = 10")
-    await hotline.app.acd.reload()
+    await hotline.app[ACD].reload()
     await hotline.login("op-a")
-    await hotline.app.acd.operator_action("op-a", "pause", "training")
+    await hotline.app[ACD].operator_action("op-a", "pause", "training")
     await hotline.to_queue("First in line")
     await hotline.to_queue("Second in line")
     await hotline.reached("Second in line", "announced", {"position": "2"}, timeout=20)

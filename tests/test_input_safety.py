@@ -16,10 +16,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
 import lifeline_pbx
+from lifeline_pbx.app import create_app
+from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web import inputs
-from lifeline_pbx.web.app import create_app
 from lifeline_pbx.web.auth import public
-from lifeline_pbx.web.keys import LIFELINE
 from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 # Tables a malformed request must leave as they were (web_sessions is touched by any
@@ -159,7 +159,8 @@ async def _operator_logged_in(web: WebApp) -> Client:
 
 @pytest.mark.parametrize("signed_in", [False, True])
 async def test_malformed_requests_are_refused_and_change_nothing(
-        web: WebApp, signed_in: bool) -> None:
+        web_with_calls: WebApp, signed_in: bool) -> None:
+    web = web_with_calls  # the operator logs in to the queues first
     operator = await _operator_logged_in(web)
     supervisor = await web.signed_in("supervisor1")
     anonymous = await web.client()
@@ -196,7 +197,10 @@ async def test_malformed_requests_are_refused_and_change_nothing(
         assert (await supervisor.get("/reports"))[0] == 200
 
 
-async def test_a_nul_in_the_pause_note_is_refused_and_the_state_kept(web: WebApp) -> None:
+async def test_a_nul_in_the_pause_note_is_refused_and_the_state_kept(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
     operator = await _operator_logged_in(web)
     before = await web.sql("SELECT logged_in, paused, pause_reason FROM operator_status")
     status, body = await operator.post_json(
@@ -229,7 +233,7 @@ def _routes(web: WebApp) -> list[tuple[str, str]]:
     ids = {"user_id": "1", "partner_id": "1", "code": "medical_neglect",
            "filename": "lifeline.css"}
     found = []
-    for route in create_app(web.app).router.routes():
+    for route in create_app(web.app[CONFIG], calls=False).router.routes():
         if route.method not in ("GET", "POST") or route.resource is None:
             continue
         path = re.sub(r"\{(\w+)[^}]*\}", lambda m: ids.get(m.group(1), str(uuid.uuid4())),
@@ -238,7 +242,8 @@ def _routes(web: WebApp) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-async def test_fuzz_every_route(web: WebApp) -> None:
+async def test_fuzz_every_route(web_with_calls: WebApp) -> None:
+    web = web_with_calls  # every route, those of the call engine too
     routes = _routes(web)
     assert ("POST", "/intakes") in routes and ("GET", "/healthz") in routes
     assert len(routes) >= 40
@@ -286,13 +291,13 @@ async def test_a_number_too_large_for_the_database_is_refused(web: WebApp) -> No
 @public
 async def _out_of_range(request: aioweb.Request) -> aioweb.StreamResponse:
     # A value a view forgot to check, refused by the real database.
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         await con.fetchval("SELECT $1::text::int", "99999999999")
     return aioweb.Response(text="not reached")
 
 
 async def test_a_value_the_database_refuses_is_a_400_not_a_500(web: WebApp) -> None:
-    app = create_app(web.app)
+    app = create_app(web.app[CONFIG], calls=False)
     app.router.add_get("/injected", _out_of_range)
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/injected")

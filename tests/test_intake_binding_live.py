@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 
+from lifeline_pbx.resources import ACD
 from tests.engine import Hotline
 from tests.waiting import wait_for
 from tests.web_fixtures import Client, add_user
@@ -17,9 +18,9 @@ PASSWORD = "binding-Test-password-1"
 
 
 async def test_a_call_bridged_now_opens_its_intake_for_that_operator_only(
-    hotline_factory: Any, web_port: int
+    hotline_factory: Any
 ) -> None:
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     await add_user(hotline.dsn, "web-op-b", "operator", PASSWORD, operator="op-b")
     await add_user(hotline.dsn, "web-op-a", "operator", PASSWORD, operator="op-a")
     await hotline.login("op-b")
@@ -27,7 +28,7 @@ async def test_a_call_bridged_now_opens_its_intake_for_that_operator_only(
     await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
 
     def bridged() -> uuid.UUID | None:
-        talking = hotline.app.acd.picture.talking
+        talking = hotline.app[ACD].picture.talking
         return next((cid for cid, t in talking.items() if t.operator == "op-b"), None)
 
     call_id: uuid.UUID = await wait_for(bridged, what="the call bridged to op-b")

@@ -13,8 +13,8 @@ from datetime import timedelta
 import pyotp
 import pytest
 
-from devstack import asterisk
 from lifeline_pbx.accounts import housekeeping, signin, throttle
+from lifeline_pbx.resources import POOL
 from tests.test_cli import run
 from tests.web_fixtures import (
     PASSWORDS,
@@ -32,11 +32,9 @@ Guess = tuple[int, str, str]  # status, the error shown, Retry-After
 
 
 @pytest.fixture
-async def proxied(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
-                  ) -> AsyncIterator[WebApp]:
+async def proxied(app_dsn: str) -> AsyncIterator[WebApp]:
     """The app told to trust X-Forwarded-For from PROXY only."""
-    async with running_web(pbx, app_dsn, prompts_dir,
-                           trusted_proxies=(ipaddress.ip_network(PROXY),)) as web_app:
+    async with running_web(app_dsn, trusted_proxies=(ipaddress.ip_network(PROXY),)) as web_app:
         yield web_app
 
 
@@ -260,6 +258,6 @@ async def test_housekeeping_keeps_a_users_lock_and_drops_idle_counters(web: WebA
            ('account', 'no-such-user', 10, now() - interval '40 days'),
            ('address', '192.0.2.1', 20, now() - interval '40 days'),
            ('address', '192.0.2.2', 20, now() - interval '1 day')""")
-    await housekeeping.sweep(web.app.pool, timedelta(minutes=30), timedelta(hours=12))
+    await housekeeping.sweep(web.app[POOL], timedelta(minutes=30), timedelta(hours=12))
     left = await web.sql("SELECT kind, key FROM login_counters ORDER BY kind, key")
     assert [tuple(r) for r in left] == [("account", "operator1"), ("address", "192.0.2.2")]

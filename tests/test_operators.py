@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiohttp import web
 
 from devstack import asterisk
 from lifeline_pbx import cli, db, demo
@@ -21,7 +22,7 @@ from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.operators.sip_sync import OperatorSync
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import ARI, CONFIG, OPERATOR_SYNC, POOL
 from tests.pg_fixtures import as_app_role
 from tests.phones import PHONE_PASSWORDS, Phones
 from tests.softphone import Softphone
@@ -157,10 +158,10 @@ async def test_store_writes_the_table_and_notifies(app_dsn: str) -> None:
 # --- Asterisk follows the table --------------------------------------------------------
 
 
-async def endpoint_state(lifeline: Lifeline, name: str) -> str | None:
+async def endpoint_state(lifeline: web.Application, name: str) -> str | None:
     """The PBX's view of an endpoint: "online", "offline", or None if it does not exist."""
     try:
-        data: dict[str, Any] = await lifeline.ari.request("GET", f"/endpoints/PJSIP/{name}")
+        data: dict[str, Any] = await lifeline[ARI].request("GET", f"/endpoints/PJSIP/{name}")
     except AriError as exc:
         if exc.status == 404:
             return None
@@ -172,38 +173,38 @@ def has_contact(pbx: asterisk.Instance, name: str) -> bool:
     return f"{name}/sip:" in pbx.cli("pjsip show contacts")
 
 
-async def add_operator(lifeline: Lifeline, username: str, password: str) -> store.Operator:
+async def add_operator(lifeline: web.Application, username: str, password: str) -> store.Operator:
     """What `lifeline operator add` does: write the table, nothing else."""
-    async with lifeline.pool.acquire() as con:
+    async with lifeline[POOL].acquire() as con:
         return await store.add(con, store.validate(f"Test {username}", username, password, ["en"]))
 
 
-async def set_enabled(lifeline: Lifeline, username: str, enabled: bool) -> None:
-    async with lifeline.pool.acquire() as con:
+async def set_enabled(lifeline: web.Application, username: str, enabled: bool) -> None:
+    async with lifeline[POOL].acquire() as con:
         await store.set_enabled(con, username, enabled)
 
 
 @pytest.fixture
-async def operator_sync(lifeline: Lifeline) -> AsyncIterator[OperatorSync]:
+async def operator_sync(lifeline: web.Application) -> AsyncIterator[OperatorSync]:
     """The app's own operator sync, listening; the PBX is left with no operators after."""
-    await wait_for(lifeline.operator_sync.listening.is_set, what="LISTEN on operator changes")
+    await wait_for(lifeline[OPERATOR_SYNC].listening.is_set, what="LISTEN on operator changes")
     try:
-        yield lifeline.operator_sync
+        yield lifeline[OPERATOR_SYNC]
     finally:
-        before = lifeline.operator_sync.syncs
-        async with lifeline.pool.acquire() as con:
+        before = lifeline[OPERATOR_SYNC].syncs
+        async with lifeline[POOL].acquire() as con:
             await con.execute("UPDATE operators SET enabled = false")
         # Let the app finish its own sync of this change before the app is stopped.
-        await wait_for(lambda: lifeline.operator_sync.syncs > before, what="the app's sync")
-        await sip_sync.sync(lifeline.pool, lifeline.ari)
+        await wait_for(lambda: lifeline[OPERATOR_SYNC].syncs > before, what="the app's sync")
+        await sip_sync.sync(lifeline[POOL], lifeline[ARI])
 
 
-async def state_is(lifeline: Lifeline, name: str, wanted: str | None) -> bool:
+async def state_is(lifeline: web.Application, name: str, wanted: str | None) -> bool:
     return await endpoint_state(lifeline, name) == wanted
 
 
 async def test_a_new_operator_registers_without_restarting_asterisk(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
@@ -213,7 +214,7 @@ async def test_a_new_operator_registers_without_restarting_asterisk(
 
 
 async def test_a_disabled_operator_is_removed_and_cannot_register(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
@@ -231,7 +232,7 @@ async def test_a_disabled_operator_is_removed_and_cannot_register(
 
 
 async def test_a_wrong_password_never_registers(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-c", "not-what-the-phone-has-1")
     await wait_for(lambda: state_is(lifeline, "op-c", "offline"), what="op-c endpoint exists")
@@ -333,8 +334,8 @@ async def test_the_demo_operator_in_asterisk(bare: Bare) -> None:
     assert endpoint["callerid"] == "Demo Operator"
 
 
-async def listener_pids(lifeline: Lifeline) -> list[int]:
-    async with lifeline.pool.acquire() as con:
+async def listener_pids(lifeline: web.Application) -> list[int]:
+    async with lifeline[POOL].acquire() as con:
         rows = await con.fetch(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
             sip_sync.LISTENER_NAME)
@@ -342,10 +343,10 @@ async def listener_pids(lifeline: Lifeline) -> list[int]:
 
 
 async def test_changes_still_arrive_after_the_database_connection_is_lost(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     [old] = await listener_pids(lifeline)
-    async with lifeline.pool.acquire() as con:
+    async with lifeline[POOL].acquire() as con:
         await con.execute("SELECT pg_terminate_backend($1)", old)
 
     async def reconnected() -> bool:
@@ -358,7 +359,7 @@ async def test_changes_still_arrive_after_the_database_connection_is_lost(
 
 
 async def test_what_operators_dial_goes_to_the_app_and_nowhere_else(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
@@ -373,18 +374,18 @@ async def test_what_operators_dial_goes_to_the_app_and_nowhere_else(
         await wait_for(lambda: _no_channel(lifeline, "op-a"), what="op-a's call gone")
 
 
-async def operator_channel(lifeline: Lifeline, operator: str) -> dict[str, Any] | None:
-    channels = await lifeline.ari.channels()
+async def operator_channel(lifeline: web.Application, operator: str) -> dict[str, Any] | None:
+    channels = await lifeline[ARI].channels()
     return next((c for c in channels if c["name"].startswith(f"PJSIP/{operator}-")
                  and c["dialplan"].get("app_name") == "Stasis"), None)
 
 
-async def _no_channel(lifeline: Lifeline, operator: str) -> bool:
+async def _no_channel(lifeline: web.Application, operator: str) -> bool:
     return await operator_channel(lifeline, operator) is None
 
 
 async def test_baresip_registers_as_a_new_operator(
-    lifeline: Lifeline, operator_sync: OperatorSync, pbx: asterisk.Instance,
+    lifeline: web.Application, operator_sync: OperatorSync, pbx: asterisk.Instance,
     softphone: Callable[[str, str], Softphone],
 ) -> None:
     await add_operator(lifeline, "soft-1", "baresip-Secret-99")
@@ -396,16 +397,16 @@ async def test_baresip_registers_as_a_new_operator(
     assert "200 OK" in phone.log_text()
 
     # It answers by itself, and what it hears is written down.
-    await lifeline.ari.originate("PJSIP/soft-1", channel_id="to-softphone", app_args="test")
+    await lifeline[ARI].originate("PJSIP/soft-1", channel_id="to-softphone", app_args="test")
     await wait_for(lambda: _channel_up(lifeline, "to-softphone"), what="baresip answered")
-    await lifeline.ari.play("to-softphone", ["tone:440/1000"], "tone-to-softphone")
+    await lifeline[ARI].play("to-softphone", ["tone:440/1000"], "tone-to-softphone")
     await wait_for(lambda: any(f.stat().st_size > 8000 for f in phone.heard_files()),
                    what="baresip recording what it hears")
-    await lifeline.ari.hangup("to-softphone")
+    await lifeline[ARI].hangup("to-softphone")
 
 
-async def _channel_up(lifeline: Lifeline, channel_id: str) -> bool:
-    return bool((await lifeline.ari.channel(channel_id))["state"] == "Up")
+async def _channel_up(lifeline: web.Application, channel_id: str) -> bool:
+    return bool((await lifeline[ARI].channel(channel_id))["state"] == "Up")
 
 
 def secret_in(out: str) -> str:
@@ -469,19 +470,19 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
 
 
 async def test_a_rotated_secret_ends_the_old_one_and_the_new_one_registers(
-    lifeline: Lifeline, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance,
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance,
     softphone: Callable[[str, str], Softphone], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await wait_for(lambda: phones.registration_status("op-a") == "Registered",
                    what="op-a registered with its first secret")
-    monkeypatch.setenv("LIFELINE_DATABASE_URL", lifeline.config.database_url)
+    monkeypatch.setenv("LIFELINE_DATABASE_URL", lifeline[CONFIG].database_url)
     await asyncio.to_thread(cli.main, ["operator", "rotate-secret", "op-a"])
     new = secret_in(capsys.readouterr().out)
 
     async def pushed() -> bool:
-        auth = await lifeline.ari.request("GET", "/asterisk/config/dynamic/res_pjsip/auth/op-a")
+        auth = await lifeline[ARI].request("GET", "/asterisk/config/dynamic/res_pjsip/auth/op-a")
         return {"attribute": "md5_cred", "value": sip_md5_cred("op-a", new)} in auth
 
     await wait_for(pushed, what="the new secret in Asterisk")

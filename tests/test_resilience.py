@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from devstack import asterisk
 from devstack.postgres import Cluster
 from lifeline_pbx import demo
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.app import create_app, running
+from lifeline_pbx.resources import CONFIG, CONNECTED, DISPATCHER
 from tests.carrier import Carrier
 from tests.conftest import app_config
 from tests.pg_fixtures import as_app_role
@@ -19,15 +22,14 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
 ) -> None:
     await demo.install(own_cluster.dsn())
     dsn = await as_app_role(own_cluster.dsn())
-    app = Lifeline(app_config(pbx, dsn, prompts_dir))
-    await app.start(web_enabled=False)
-    try:
-        await wait_for(app.connected.is_set, what="ARI connected")
+    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as started:
+        app = started.app
+        await wait_for(app[CONNECTED].is_set, what="ARI connected")
         own_cluster.halt()
         call = await carrier.call(DEMO_DID, '"Outage" <333>')
         # The line came from the app's copy: the greeting plays, then the language menu.
         await wait_for(
-            lambda: any(s.state.plays >= 2 for s in app.dispatcher.sessions.values()),
+            lambda: any(s.state.plays >= 2 for s in app[DISPATCHER].sessions.values()),
             what="greeting played, menu started",
         )
         await carrier.hang_up(call)
@@ -37,19 +39,17 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
         row = await ended_call(dsn, caller_name="Outage")
         assert row["disposition"] == "abandoned"
         assert row["facility_id"] is not None
-    finally:
-        await app.stop()
 
 
 async def test_asterisk_restart_the_app_reconnects_and_takes_calls(
-    lifeline: Lifeline, pbx: asterisk.Instance, carrier: Carrier
+    lifeline: web.Application, pbx: asterisk.Instance, carrier: Carrier
 ) -> None:
     pbx.stop()
-    await wait_for(lambda: not lifeline.connected.is_set(), what="app notices Asterisk is gone")
+    await wait_for(lambda: not lifeline[CONNECTED].is_set(), what="app notices Asterisk is gone")
     pbx.start()
-    await wait_for(lifeline.connected.is_set, timeout=40, what="app reconnected")
+    await wait_for(lifeline[CONNECTED].is_set, timeout=40, what="app reconnected")
     call = await carrier.call(DEMO_DID, '"After Asterisk restart" <444>')
-    await reached(lifeline.config.database_url, "prompt_finished", "After Asterisk restart")
+    await reached(lifeline[CONFIG].database_url, "prompt_finished", "After Asterisk restart")
     await carrier.hang_up(call)
-    row = await ended_call(lifeline.config.database_url, caller_name="After Asterisk restart")
+    row = await ended_call(lifeline[CONFIG].database_url, caller_name="After Asterisk restart")
     assert row["line_id"] is not None

@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web as aioweb
 from aiohttp.test_utils import TestClient, TestServer
 
-from lifeline_pbx.web.app import create_app
+from lifeline_pbx.app import create_app
+from lifeline_pbx.resources import CONFIG
 from lifeline_pbx.web.auth import public
 from tests.web_fixtures import Client, WebApp
 
@@ -49,7 +50,9 @@ async def test_every_kind_of_answer_carries_the_headers(web: WebApp) -> None:
         (anonymous, "GET", "/no-such-page", {}, 404),
         (anonymous, "GET", "/logout", {}, 405),
         (anonymous, "POST", "/logout", {}, 403),  # no CSRF token
-        (anonymous, "GET", "/healthz", {}, 200),
+        (anonymous, "GET", "/healthz", {}, 503),  # the web UI alone: no telephone system
+        (supervisor, "GET", "/console/state", {}, 405),
+        (supervisor, "GET", "/supervisor/queues.json", {}, 503),  # needs the call engine
         (anonymous, "GET", "/static/lifeline.css", {}, 200),
         (anonymous, "GET", "/static/no-such.css", {}, 404),
         (anonymous, "POST", "/login", {"data": b"x", "headers": {
@@ -90,7 +93,7 @@ async def _off_site_returned(request: aioweb.Request) -> aioweb.StreamResponse:
 ])
 async def test_errors_and_redirects_from_any_view(web: WebApp, route: Route, status: int,
                                                   location: str | None) -> None:
-    app = create_app(web.app)
+    app = create_app(web.app[CONFIG], calls=False)
     app.router.add_get("/injected", route)
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/injected", allow_redirects=False)
@@ -100,7 +103,8 @@ async def test_errors_and_redirects_from_any_view(web: WebApp, route: Route, sta
         assert "Traceback" not in await response.text()
 
 
-async def test_health_is_only_ok_or_not_for_the_public(web: WebApp) -> None:
+async def test_health_is_only_ok_or_not_for_the_public(web_with_calls: WebApp) -> None:
+    web = web_with_calls
     anonymous, operator = await web.client(), await web.signed_in("operator1")
     for client in (anonymous, operator):
         status, text = await client.get("/healthz")

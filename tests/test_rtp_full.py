@@ -10,10 +10,10 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from aiohttp import web
 
 from devstack import asterisk
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.service import Lifeline
 from tests.carrier import Carrier
 from tests.waiting import wait_for
 
@@ -56,7 +56,7 @@ def rtp_ports(pbx: asterisk.Instance) -> Iterator[RtpPorts]:
 
 
 async def test_no_rtp_port_left_is_a_clean_refusal_then_calls_resume(
-    lifeline: Lifeline, carrier: Carrier, pbx: asterisk.Instance, rtp_ports: RtpPorts
+    lifeline: web.Application, carrier: Carrier, pbx: asterisk.Instance, rtp_ports: RtpPorts
 ) -> None:
     assert rtp_ports.take() > 900  # the test range is 999 ports
     log_start = pbx.log_path.stat().st_size

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from devstack import asterisk
+from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import sip_sync, store
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.resources import ARI, CONNECTED, POOL, SIP_GUARD
 from lifeline_pbx.sipguard.acl import SLOTS
 from lifeline_pbx.sipguard.guard import SipGuard
 from tests.conftest import app_config
@@ -44,9 +46,9 @@ svcrack.main()
 @pytest.fixture
 async def guarded(
     pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
-) -> AsyncIterator[Lifeline]:
+) -> AsyncIterator[web.Application]:
     """The app with its SIP guard on, a short ban; the shared PBX keeps no ban after."""
-    app = Lifeline(app_config(
+    started = Running(create_app(app_config(
         pbx, app_dsn, prompts_dir, ami_port=int(pbx.values["ami_port"]),
         ami_user=pbx.values["ami_user"], ami_secret=pbx.values["ami_secret"],
         sip_ban_failures=FAILURES, sip_ban_window_seconds=60, sip_ban_seconds=BAN_SECONDS,
@@ -54,23 +56,23 @@ async def guarded(
         # those whose accounts this test's database lacks keep failing to register, as a
         # misconfigured office phone would: exempt them, as docs/operations.md advises.
         sip_ban_exempt=(ipaddress.ip_network("127.0.0.1/32"),
-                        ipaddress.ip_network("127.0.0.3/32"))))
-    await app.start(web_enabled=False)
-    await wait_for(app.connected.is_set, what="ARI connected")
-    assert app.sip_guard is not None
-    await wait_for(app.sip_guard.ami_connected.is_set, what="AMI logged in")
+                        ipaddress.ip_network("127.0.0.3/32")))))
+    app = (await started.start()).app
+    await wait_for(app[CONNECTED].is_set, what="ARI connected")
+    assert SIP_GUARD in app
+    await wait_for(app[SIP_GUARD].ami_connected.is_set, what="AMI logged in")
     try:
         yield app
     finally:
         for slot in SLOTS:
             try:
-                await app.ari.delete_dynamic_object("res_pjsip", "acl", slot)
+                await app[ARI].delete_dynamic_object("res_pjsip", "acl", slot)
             except AriError as exc:
                 assert exc.status == 404
-        async with app.pool.acquire() as con:
+        async with app[POOL].acquire() as con:
             await con.execute("UPDATE operators SET enabled = false")
-        await sip_sync.sync(app.pool, app.ari)
-        await app.stop()
+        await sip_sync.sync(app[POOL], app[ARI])
+        await started.stop()
 
 
 def register_status(source: str, pbx_port: int, user: str) -> int:
@@ -111,20 +113,20 @@ def failed_auth_lines(pbx: asterisk.Instance, offset: int) -> int:
                if f"failed for '{SCANNER}:" in line and "Failed to authenticate" in line)
 
 
-async def add_operator(app: Lifeline, username: str, password: str) -> None:
-    async with app.pool.acquire() as con:
+async def add_operator(app: web.Application, username: str, password: str) -> None:
+    async with app[POOL].acquire() as con:
         await store.add(con, store.validate(f"Test {username}", username, password, ["en"]))
 
     async def exists() -> bool:
-        return any(e["resource"] == username for e in await app.ari.endpoints())
+        return any(e["resource"] == username for e in await app[ARI].endpoints())
 
     await wait_for(exists, what=f"{username} in Asterisk")
 
 
 async def test_a_password_guesser_is_stopped_refused_and_let_back_after_the_ban(
-    guarded: Lifeline, pbx: asterisk.Instance, phones: Phones, tmp_path: Path
+    guarded: web.Application, pbx: asterisk.Instance, phones: Phones, tmp_path: Path
 ) -> None:
-    guard = guarded.sip_guard
+    guard = guarded[SIP_GUARD]
     assert isinstance(guard, SipGuard)
     secret = store.generate_password()
     await add_operator(guarded, "scan-target", secret)

@@ -16,6 +16,7 @@ from lifeline_pbx.calls import model
 from lifeline_pbx.queues import routing
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.picture import Waiter
+from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.engine import DID, Hotline
 from tests.waiting import wait_for
@@ -27,8 +28,9 @@ ROUTES = ("/supervisor/queues", "/supervisor/queues.json")
 
 @pytest.mark.parametrize("path", ROUTES)
 async def test_operators_are_refused_supervisors_and_admins_see_the_queues(
-    web: WebApp, path: str
+    web_with_calls: WebApp, path: str
 ) -> None:
+    web = web_with_calls
     operator = await web.signed_in("operator1")
     assert (await operator.get(path, headers=JSON))[0] == 403
     anonymous = await web.client()
@@ -55,7 +57,10 @@ async def test_the_page_loads_its_script_and_the_nav_links_to_it(web: WebApp) ->
     assert r.status == 200 and "innerHTML" not in script
 
 
-async def test_the_snapshot_names_the_queues_and_their_operators(web: WebApp) -> None:
+async def test_the_snapshot_names_the_queues_and_their_operators(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
     supervisor = await web.signed_in("supervisor1")
     status, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
     assert status == 200
@@ -77,10 +82,11 @@ def held(queue_id: int, language: str, priority: int, waited: float) -> Waiter:
 
 
 async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_off(
-    web: WebApp, browsing: Browsing
+    web_with_calls: WebApp, browsing: Browsing
 ) -> None:
+    web = web_with_calls
     queue_id = (await web.sql("SELECT id FROM queues ORDER BY id LIMIT 1"))[0]["id"]
-    picture = web.app.acd.picture
+    picture = web.app[ACD].picture
     waiters = [held(queue_id, "en", 0, 400), held(queue_id, "es", 1, 5),
                held(queue_id, "ht", 0, 10)]
     try:
@@ -124,14 +130,14 @@ async def snapshot(client: Client) -> dict[str, Any]:
 
 
 async def test_a_waiting_caller_shows_then_moves_to_in_progress_under_the_operator(
-    hotline_factory: Any, web_port: int
+    hotline_factory: Any
 ) -> None:
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         supervisor = Client(hotline.base_url, http)
         assert await supervisor.sign_in("supervisor1") == 303
         await hotline.login("op-b")
-        await hotline.app.acd.operator_action("op-b", "pause", "meeting")
+        await hotline.app[ACD].operator_action("op-b", "pause", "meeting")
         call = await hotline.to_queue("Rosa Waiting", language_digit="2")
 
         async def waiting() -> dict[str, Any] | None:
@@ -155,7 +161,7 @@ async def test_a_waiting_caller_shows_then_moves_to_in_progress_under_the_operat
         text = json.dumps(snap)
         assert "Rosa" not in text and str(abs(hash("Rosa Waiting")) % 10**7) not in text
 
-        await hotline.app.acd.operator_action("op-b", "resume")
+        await hotline.app[ACD].operator_action("op-b", "resume")
         await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
 
         async def talking() -> dict[str, Any] | None:

@@ -16,9 +16,9 @@ from tests.web_fixtures import PASSWORDS
 
 
 async def test_supervisor_plays_and_reviews_a_voicemail(
-    hotline_factory: Any, browsing: Browsing, web_port: int
+    hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     call = await hotline.to_queue("Browser message", triage="9")
     found = await voicemail_left(hotline, "Browser message", "no_operators")
     await spoken_for(hotline, call, found["call_id"], seconds=2)

@@ -11,6 +11,7 @@ import wave
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -18,6 +19,7 @@ from devstack import asterisk
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.resources import ARI, KEY_RING, POOL, VAULT
 from lifeline_pbx.voicemail import store, vault
 from lifeline_pbx.voicemail.vault import Vault, audio_place
 from tests.carrier import CarrierCall
@@ -50,18 +52,18 @@ def test_tampered_or_moved_bytes_do_not_open() -> None:
 
 
 async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
-    hotline_factory: Any, web_port: int
+    hotline_factory: Any
 ) -> None:
-    hotline: Hotline = await hotline_factory(web_port=web_port)
+    hotline: Hotline = await hotline_factory(web=True)
     seen: dict[uuid.UUID, bytes] = {}
-    hotline.app.vault.fetched = lambda vid, audio: seen.__setitem__(vid, audio)
+    hotline.app[VAULT].fetched = lambda vid, audio: seen.__setitem__(vid, audio)
     call = await hotline.to_queue("Night message")
     found = await voicemail_left(hotline, "Night message", "no_operators")
     await spoken_for(hotline, call, found["call_id"], seconds=1)
     await hotline.carrier.hang_up(call)
     vm = (await wait_for(lambda: hotline.sql(
         "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail"))[0]
-    hotline.app.vault.wake()
+    hotline.app[VAULT].wake()
     stored = (await wait_for(lambda: hotline.sql(
         "SELECT * FROM voicemail_audio WHERE voicemail_id = $1 AND removed_at IS NOT NULL",
         vm["id"]), what="voicemail audio in the vault"))[0]
@@ -73,7 +75,7 @@ async def test_voicemail_is_sealed_moved_off_asterisk_and_reviewed(
                                   vm["id"])
     assert seconds == vault.wav_seconds(original) >= 1
     with pytest.raises(AriError) as gone:
-        await hotline.app.ari.stored_recording_file(vm["recording"])
+        await hotline.app[ARI].stored_recording_file(vm["recording"])
     assert gone.value.status == 404
     path = hotline.pbx.host_base / "spool" / "recording" / f"{vm['recording']}.wav"
     assert not path.exists()
@@ -130,8 +132,11 @@ async def _review(web: WebApp, vid: uuid.UUID, original: bytes) -> None:
     assert (await operator.post(f"/voicemail/{vid}/reviewed"))[0] == 403
 
 
-async def test_a_recording_asterisk_lacks_is_marked_once_and_not_retried(web: WebApp) -> None:
-    vault = web.app.vault
+async def test_a_recording_asterisk_lacks_is_marked_once_and_not_retried(
+    web_with_calls: WebApp,
+) -> None:
+    web = web_with_calls
+    vault = web.app[VAULT]
     call_id, vid = uuid.uuid4(), uuid.uuid4()
     await web.sql(
         """INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,
@@ -149,7 +154,7 @@ async def test_a_recording_asterisk_lacks_is_marked_once_and_not_retried(web: We
     await vault.sweep()
     row = (await web.sql("SELECT * FROM voicemail_audio WHERE voicemail_id = $1", vid))[0]
     assert row["bytes"] == 0 and row["removed_at"] is not None
-    async with web.app.pool.acquire() as con:
+    async with web.app[POOL].acquire() as con:
         assert vid not in [p.id for p in await store.pending(con)]  # not asked for again
     supervisor = await web.signed_in("supervisor1")
     _, page = await supervisor.get("/voicemail?show=unreviewed")
@@ -195,16 +200,16 @@ async def test_an_unreachable_asterisk_is_retried_not_raised(
         """INSERT INTO voicemails (id, call_id, language, reason, recording,
                duration_seconds, created_at) VALUES ($1, $2, 'en', 'closed', 'r', 3, now())""",
         uuid.uuid4(), call_id)
-    app = web.app
-    dead = AriClient(f"http://127.0.0.1:{asterisk.free_port()}", "u", "p", "x", app.http)
-    vault = Vault(app.pool, dead, app.vault.keys, every=0.01)
-    task = asyncio.create_task(vault.run())
-    try:
-        await wait_for(lambda: caplog.text.count("voicemail vault pass failed") >= 3,
-                       what="retries")
-        assert not task.done()
-    finally:
-        task.cancel()
+    async with aiohttp.ClientSession() as http:
+        dead = AriClient(f"http://127.0.0.1:{asterisk.free_port()}", "u", "p", "x", http)
+        vault = Vault(web.app[POOL], dead, web.app[KEY_RING], every=0.01)
+        task = asyncio.create_task(vault.run())
+        try:
+            await wait_for(lambda: caplog.text.count("voicemail vault pass failed") >= 3,
+                           what="retries")
+            assert not task.done()
+        finally:
+            task.cancel()
 
 
 def _wav(frames: int, rate: int = 8000) -> bytes:

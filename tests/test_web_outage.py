@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from devstack import asterisk
 from devstack.postgres import Cluster
 from lifeline_pbx import demo
 from tests.pg_fixtures import as_app_role
@@ -17,11 +16,9 @@ from tests.web_fixtures import WebApp, running_web
 
 
 @pytest.fixture
-async def web_on_own_cluster(
-    own_cluster: Cluster, pbx: asterisk.Instance, prompts_dir: str
-) -> AsyncIterator[WebApp]:
+async def web_on_own_cluster(own_cluster: Cluster) -> AsyncIterator[WebApp]:
     await demo.install(own_cluster.dsn())
-    async with running_web(pbx, await as_app_role(own_cluster.dsn()), prompts_dir) as web:
+    async with running_web(await as_app_role(own_cluster.dsn())) as web:
         yield web
 
 

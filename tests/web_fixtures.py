@@ -1,4 +1,7 @@
-"""The web tier: the app with its web server on a free port, and signed-in HTTP clients.
+"""The web tier: the app with its web server on a port of its own, and signed-in HTTP clients.
+
+`web` is the web UI alone (no Asterisk: what needs the call engine answers 503);
+`web_with_calls` adds the engine on this run's PBX, for what needs live calls.
 
 Clients speak HTTP to the real server (aiohttp's client, a cookie jar per user), fetch
 the CSRF token from the page like a browser would, and post it back.
@@ -16,11 +19,13 @@ import aiohttp
 import asyncpg
 import pyotp
 import pytest
+from aiohttp import web as aioweb
 
 from devstack import asterisk
 from lifeline_pbx import demo
 from lifeline_pbx.accounts import passwords
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.app import create_app, running
+from lifeline_pbx.resources import CONNECTED
 from tests.conftest import app_config
 from tests.waiting import wait_for
 
@@ -97,7 +102,7 @@ class Client:
 
 @dataclass
 class WebApp:
-    app: Lifeline
+    app: aioweb.Application
     dsn: str
     base_url: str
     _clients: list[aiohttp.ClientSession] = field(default_factory=list)
@@ -141,22 +146,30 @@ async def add_user(dsn: str, username: str, role: str, password: str,
 
 
 @contextlib.asynccontextmanager
-async def running_web(pbx: asterisk.Instance, dsn: str, prompts_dir: str,
+async def running_web(dsn: str, pbx: asterisk.Instance | None = None, prompts_dir: str = "",
                       **settings: object) -> AsyncIterator[WebApp]:
-    """The app with its web server on a free port, on the database at dsn."""
-    port = asterisk.free_port()
-    app = Lifeline(app_config(pbx, dsn, prompts_dir, web_port=port, **settings))
-    await app.start()
-    web_app = WebApp(app, dsn, f"http://127.0.0.1:{port}")
-    try:
-        yield web_app
-    finally:
-        await web_app.close()
-        await app.stop()
+    """The app on the database at dsn, its web server on a port the system gave it; with a
+    PBX, its call engine too (connected before this returns)."""
+    app = create_app(app_config(pbx, dsn, prompts_dir, **settings), calls=pbx is not None)
+    async with running(app, "127.0.0.1") as started:
+        if pbx is not None:
+            await wait_for(app[CONNECTED].is_set, what="ARI connected")
+        web_app = WebApp(app, dsn, f"http://127.0.0.1:{started.port}")
+        try:
+            yield web_app
+        finally:
+            await web_app.close()
 
 
 @pytest.fixture
-async def web(pbx: asterisk.Instance, app_dsn: str, prompts_dir: str) -> AsyncIterator[WebApp]:
-    async with running_web(pbx, app_dsn, prompts_dir) as web_app:
-        await wait_for(web_app.app.connected.is_set, what="ARI connected")
+async def web(app_dsn: str) -> AsyncIterator[WebApp]:
+    async with running_web(app_dsn) as web_app:
+        yield web_app
+
+
+@pytest.fixture
+async def web_with_calls(
+    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
+) -> AsyncIterator[WebApp]:
+    async with running_web(app_dsn, pbx, prompts_dir) as web_app:
         yield web_app

@@ -11,9 +11,9 @@ from collections.abc import Awaitable
 from aiohttp import web
 
 from lifeline_pbx.admin import categories, changes, forms, partners
+from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.keys import LIFELINE
 from lifeline_pbx.web.render import render
 
 CODE = r"{code:[a-z][a-z0-9_]{1,39}}"
@@ -22,16 +22,18 @@ NOTICES = {"added": "Added.", "renamed": "Label changed.", "enabled": "Enabled."
            "disabled": "Disabled: it no longer appears on the intake form."}
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/admin/categories", categories_page, name="admin_categories")
-    app.router.add_post("/admin/categories", category_add, name="admin_category_add")
-    app.router.add_post(f"/admin/categories/{CODE}/label", category_label)
-    app.router.add_post(f"/admin/categories/{CODE}/disable", category_disable)
-    app.router.add_post(f"/admin/categories/{CODE}/enable", category_enable)
-    app.router.add_get("/admin/partners", partners_page, name="admin_partners")
-    app.router.add_post("/admin/partners", partner_add, name="admin_partner_add")
-    app.router.add_post(f"/admin/partners/{PARTNER_ID}/disable", partner_disable)
-    app.router.add_post(f"/admin/partners/{PARTNER_ID}/enable", partner_enable)
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/admin/categories", categories_page, name="admin_categories"),
+        web.post("/admin/categories", category_add, name="admin_category_add"),
+        web.post(f"/admin/categories/{CODE}/label", category_label),
+        web.post(f"/admin/categories/{CODE}/disable", category_disable),
+        web.post(f"/admin/categories/{CODE}/enable", category_enable),
+        web.get("/admin/partners", partners_page, name="admin_partners"),
+        web.post("/admin/partners", partner_add, name="admin_partner_add"),
+        web.post(f"/admin/partners/{PARTNER_ID}/disable", partner_disable),
+        web.post(f"/admin/partners/{PARTNER_ID}/enable", partner_enable),
+    ]
 
 
 def _notice(request: web.Request) -> str:
@@ -52,7 +54,7 @@ async def _categories_page(
     request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
     values: dict[str, str] | None = None, label_errors: dict[str, str] | None = None,
 ) -> web.Response:
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         listed = await categories.all_categories(con)
     return render(request, "admin/categories.html", status=status, categories=listed,
                   errors=errors or {}, values=values or {}, label_errors=label_errors or {},
@@ -72,7 +74,7 @@ async def category_add(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewCategory):
         return await _categories_page(request, status=422, errors=parsed, values=values)
     try:
-        await changes.add_category(request.app[LIFELINE].pool, current_user(request).id, parsed)
+        await changes.add_category(request.app[POOL], current_user(request).id, parsed)
     except changes.AdminError as exc:
         return await _categories_page(request, status=422, values=values,
                                       errors={exc.field or "form": exc.message})
@@ -84,17 +86,17 @@ async def category_label(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     label = forms.text(await form_data(request), "label")
     if problem := forms.name_problem(label, "label"):
-        async with request.app[LIFELINE].pool.acquire() as con:
+        async with request.app[POOL].acquire() as con:
             if await categories.by_code(con, code) is None:
                 raise web.HTTPNotFound(text="There is no such category.")
         return await _categories_page(request, status=422, label_errors={code: problem})
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     await _run(changes.rename_category(pool, actor, code, label), "category")
     raise web.HTTPSeeOther("/admin/categories?done=renamed")
 
 
 async def _category_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     code = request.match_info["code"]
     await _run(changes.set_category_enabled(pool, actor, code, enabled), "category")
     raise web.HTTPSeeOther(f"/admin/categories?done={'enabled' if enabled else 'disabled'}")
@@ -117,7 +119,7 @@ async def _partners_page(
     request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
     values: dict[str, str] | None = None,
 ) -> web.Response:
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         listed = await partners.all_partners(con)
     return render(request, "admin/partners.html", status=status, partners=listed,
                   kinds=forms.PARTNER_KINDS, errors=errors or {}, values=values or {},
@@ -137,7 +139,7 @@ async def partner_add(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewPartner):
         return await _partners_page(request, status=422, errors=parsed, values=values)
     try:
-        await changes.add_partner(request.app[LIFELINE].pool, current_user(request).id, parsed)
+        await changes.add_partner(request.app[POOL], current_user(request).id, parsed)
     except changes.AdminError as exc:
         return await _partners_page(request, status=422, values=values,
                                     errors={exc.field or "form": exc.message})
@@ -145,7 +147,7 @@ async def partner_add(request: web.Request) -> web.StreamResponse:
 
 
 async def _partner_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     partner_id = int(request.match_info["partner_id"])
     await _run(changes.set_partner_enabled(pool, actor, partner_id, enabled), "partner")
     raise web.HTTPSeeOther(f"/admin/partners?done={'enabled' if enabled else 'disabled'}")

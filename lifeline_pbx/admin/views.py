@@ -15,10 +15,10 @@ from collections.abc import Awaitable
 from aiohttp import web
 
 from lifeline_pbx.accounts import attempts, passwords, throttle, users
-from lifeline_pbx.admin import changes, forms, reference_views
+from lifeline_pbx.admin import changes, forms
+from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.keys import LIFELINE
 from lifeline_pbx.web.render import render
 
 USER_ID = r"{user_id:\d{1,18}}"
@@ -33,18 +33,19 @@ NOTICES = {
 }
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/admin", admin_home, name="admin")
-    app.router.add_get("/admin/users", users_page, name="admin_users")
-    app.router.add_post("/admin/users", user_create, name="admin_user_create")
-    app.router.add_post(f"/admin/users/{USER_ID}/disable", user_disable)
-    app.router.add_post(f"/admin/users/{USER_ID}/enable", user_enable)
-    app.router.add_post(f"/admin/users/{USER_ID}/password", user_password)
-    app.router.add_post(f"/admin/users/{USER_ID}/second-factor/remove", user_second_factor)
-    app.router.add_post(f"/admin/users/{USER_ID}/role", user_role)
-    app.router.add_post(f"/admin/users/{USER_ID}/operator", user_operator)
-    app.router.add_post(f"/admin/users/{USER_ID}/unlock", user_unlock)
-    reference_views.routes(app)
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/admin", admin_home, name="admin"),
+        web.get("/admin/users", users_page, name="admin_users"),
+        web.post("/admin/users", user_create, name="admin_user_create"),
+        web.post(f"/admin/users/{USER_ID}/disable", user_disable),
+        web.post(f"/admin/users/{USER_ID}/enable", user_enable),
+        web.post(f"/admin/users/{USER_ID}/password", user_password),
+        web.post(f"/admin/users/{USER_ID}/second-factor/remove", user_second_factor),
+        web.post(f"/admin/users/{USER_ID}/role", user_role),
+        web.post(f"/admin/users/{USER_ID}/operator", user_operator),
+        web.post(f"/admin/users/{USER_ID}/unlock", user_unlock),
+    ]
 
 
 @require("admin")
@@ -57,7 +58,7 @@ async def _users_page(
     values: dict[str, str] | None = None, problem: str = "",
     shown: tuple[str, str] | None = None,
 ) -> web.Response:
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         listed = await users.all_users(con)
         operators = await users.unlinked_operators(con)
         failures = await attempts.account_failures(con)
@@ -96,7 +97,7 @@ async def user_create(request: web.Request) -> web.StreamResponse:
     if not isinstance(parsed, forms.NewUser):
         return await _users_page(request, status=422, errors=parsed, values=values)
     try:
-        await changes.create_user(request.app[LIFELINE].pool, current_user(request).id, parsed,
+        await changes.create_user(request.app[POOL], current_user(request).id, parsed,
                                   await _hash(parsed.password))
     except changes.AdminError as exc:
         return await _users_page(request, status=422, values=values,
@@ -119,21 +120,21 @@ async def _act(request: web.Request, work: Awaitable[object], done: str) -> web.
 
 @require("admin")
 async def user_disable(request: web.Request) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_enabled(pool, actor, _user_id(request), False),
                       "disabled")
 
 
 @require("admin")
 async def user_enable(request: web.Request) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_enabled(pool, actor, _user_id(request), True),
                       "enabled")
 
 
 @require("admin")
 async def user_second_factor(request: web.Request) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.remove_second_factor(pool, actor, _user_id(request)),
                       "second_factor")
 
@@ -144,7 +145,7 @@ async def user_role(request: web.Request) -> web.StreamResponse:
     role = forms.text(form, "role")
     if problem := forms.role_problem(role):
         return await _users_page(request, status=422, problem=problem)
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_role(pool, actor, _user_id(request), role), "role")
 
 
@@ -154,21 +155,21 @@ async def user_operator(request: web.Request) -> web.StreamResponse:
     operator, problem = forms.parse_operator(await form_data(request))
     if problem:
         return await _users_page(request, status=422, problem=problem)
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_operator(pool, actor, _user_id(request), operator),
                       "operator")
 
 
 @require("admin")
 async def user_unlock(request: web.Request) -> web.StreamResponse:
-    pool, actor = request.app[LIFELINE].pool, current_user(request).id
+    pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.unlock_sign_in(pool, actor, _user_id(request)),
                       "unlocked")
 
 
 @require("admin")
 async def user_password(request: web.Request) -> web.StreamResponse:
-    pool, user_id = request.app[LIFELINE].pool, _user_id(request)
+    pool, user_id = request.app[POOL], _user_id(request)
     async with pool.acquire() as con:
         user = await users.by_id(con, user_id)
     if user is None:

@@ -1,4 +1,4 @@
-"""The one reader of ARI's event WebSocket: connect, read, reconnect with growing back-off."""
+"""The one reader of ARI's event WebSocket: connect, read, reconnect with a growing wait."""
 
 from __future__ import annotations
 
@@ -6,20 +6,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 import aiohttp
 
+from lifeline_pbx import backoff
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.events import Event, parse_event
 
 log = logging.getLogger(__name__)
-
-MIN_BACKOFF = 0.2
-MAX_BACKOFF = 30.0
-
-
-def next_backoff(current: float) -> float:
-    return min(MAX_BACKOFF, max(MIN_BACKOFF, current * 2))
 
 
 async def run_event_stream(
@@ -28,21 +23,21 @@ async def run_event_stream(
     on_event: Callable[[Event], None],
     on_connect: Callable[[], Awaitable[None]],
     connected: asyncio.Event | None = None,
-) -> None:
+) -> NoReturn:
     """Run until cancelled. on_event must not block: it hands events to their call's worker.
 
     on_connect runs after every (re)connection, before events are read, so the app can
     rebuild its view of live channels from Asterisk.
     """
-    backoff = 0.0
     params = {"app": client.app, "subscribeAll": "false"}
-    while True:
+
+    async def read(up: Callable[[], None]) -> None:
         try:
             async with session.ws_connect(
                 client.events_url, params=params, headers=client.auth_headers, heartbeat=20
             ) as ws:
                 log.info("ari connected app=%s", client.app)
-                backoff = 0.0
+                up()
                 await on_connect()
                 if connected is not None:
                     connected.set()
@@ -55,12 +50,10 @@ async def run_event_stream(
                         log.warning("ari event unreadable, skipped")
                         continue
                     on_event(event)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("ari connection failed: %s", exc.__class__.__name__)
-        except Exception:
-            log.exception("ari on_connect failed")
-        if connected is not None:
-            connected.clear()
-        backoff = next_backoff(backoff)
-        log.warning("ari disconnected; reconnecting in %.1fs", backoff)
-        await asyncio.sleep(backoff)
+        finally:
+            if connected is not None:
+                connected.clear()
+        log.warning("ari disconnected")
+
+    await backoff.keep_running(read, what="ari event stream",
+                               expected=(aiohttp.ClientError, OSError, TimeoutError))

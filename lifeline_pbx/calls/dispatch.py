@@ -11,7 +11,6 @@ import contextlib
 import logging
 import time
 import uuid
-from typing import Any
 
 import asyncpg
 
@@ -23,17 +22,18 @@ from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
+from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 
 
 class CallDispatcher:
-    def __init__(self, ctx: CallContext, acd: Acd) -> None:
+    def __init__(self, ctx: CallContext, acd: Acd, tasks: TaskRegistry) -> None:
         self.ctx = ctx
         self.acd = acd
+        self.tasks = tasks  # the app's: cancelled when it stops
         self.sessions: dict[str, CallSession] = {}
         self._confirmations: dict[str, asyncio.Event] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def on_event(self, event: ari.Event) -> None:
         if isinstance(event, ari.EndpointState):
@@ -59,20 +59,14 @@ class CallDispatcher:
         if kind == "inbound":
             self.start(event.channel.id).queue.put_nowait(event)
         elif kind == "operator":
-            self._spawn(self._feature_code(event.channel))
+            self.tasks.spawn(self._feature_code(event.channel), "feature-code")
 
     def start(self, channel_id: str, call_id: uuid.UUID | None = None) -> CallSession:
         session = CallSession(self.ctx, channel_id, call_id)
         self.sessions[channel_id] = session
-        task = self._spawn(session.run())
+        task = self.tasks.spawn(session.run(), f"call-{channel_id}")
         task.add_done_callback(lambda _: self.sessions.pop(channel_id, None))
         return session
-
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     async def _feature_code(self, channel: ari.Channel) -> None:
         ari_client = self.ctx.ari
@@ -149,8 +143,3 @@ class CallDispatcher:
                                    queue_id)
         else:
             session.queue.put_nowait(model.OperatorLeft())  # the operator left while we were away
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -17,9 +17,11 @@ from datetime import datetime
 
 import asyncpg
 
+from lifeline_pbx import backoff
 from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
+RETRY_CAP = 10.0  # seconds: a call record should reach the database soon after it is back
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ class RecordWriter:
         await self._idle.wait()
 
     async def run(self) -> None:
-        wait = 0.0
+        failures = 0
         pending: list[Write] = []
         while True:
             if not pending:
@@ -177,7 +179,8 @@ class RecordWriter:
                         await apply(con, write)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                     asyncpg.CannotConnectNowError, TimeoutError) as exc:
-                wait = min(10.0, max(0.2, wait * 2))
+                failures += 1
+                wait = backoff.delay(failures, cap=RETRY_CAP)
                 log.warning("database unavailable (%s); %d writes held, retry in %.1fs",
                             exc.__class__.__name__, len(pending) + self._queue.qsize(), wait)
                 await asyncio.sleep(wait)
@@ -185,7 +188,7 @@ class RecordWriter:
             except asyncpg.PostgresError:
                 log.exception("call record write refused; writing one by one")
                 await self._apply_singly(pending)
-            wait = 0.0
+            failures = 0
             pending = []
 
     async def _apply_singly(self, writes: list[Write]) -> None:

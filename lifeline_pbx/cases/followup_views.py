@@ -220,15 +220,17 @@ async def contact_family(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/follow-ups", my_follow_ups, name="follow-ups")
-    app.router.add_get("/follow-ups/all", all_follow_ups, name="follow-ups-all")
-    app.router.add_get("/follow-ups/{id}", follow_up_page, name="follow-up")
-    app.router.add_post("/follow-ups/{id}", change, name="follow-up-change")
-    app.router.add_post("/follow-ups/{id}/notes", add_note, name="follow-up-note")
-    app.router.add_post("/follow-ups/{id}/correct", correct, name="follow-up-correct")
-    app.router.add_get("/people/{id}/contact-family/{intake}", contact_family_page,
-                       name="contact-family")
-    app.router.add_post("/people/{id}/contact-family/{intake}", contact_family,
-                        name="contact-family-save")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/follow-ups", my_follow_ups, name="follow-ups"),
+        web.get("/follow-ups/all", all_follow_ups, name="follow-ups-all"),
+        web.get("/follow-ups/{id}", follow_up_page, name="follow-up"),
+        web.post("/follow-ups/{id}", change, name="follow-up-change"),
+        web.post("/follow-ups/{id}/notes", add_note, name="follow-up-note"),
+        web.post("/follow-ups/{id}/correct", correct, name="follow-up-correct"),
+        web.get("/people/{id}/contact-family/{intake}", contact_family_page,
+                name="contact-family"),
+        web.post("/people/{id}/contact-family/{intake}", contact_family,
+                name="contact-family-save"),
+    ]
 

@@ -88,6 +88,8 @@ async def correct_intake(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/intakes/{intake_id}/revisions?corrected=1")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/intakes/{id}/correct", correct_intake_page, name="intake-correct")
-    app.router.add_post("/intakes/{id}/correct", correct_intake, name="intake-correct-save")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/intakes/{id}/correct", correct_intake_page, name="intake-correct"),
+        web.post("/intakes/{id}/correct", correct_intake, name="intake-correct-save"),
+    ]

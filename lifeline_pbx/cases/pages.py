@@ -14,15 +14,11 @@ from lifeline_pbx.cases import (
     anumber,
     export,
     followup_views,
-    intake_correct_views,
     people,
-    person_edit,
     person_work,
-    printout,
     proposal_views,
     report_query,
     reports,
-    revision_views,
     revision_work,
 )
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
@@ -189,16 +185,12 @@ async def reports_csv(request: web.Request) -> web.StreamResponse:
         headers={"Content-Disposition": 'attachment; filename="reports.csv"'})
 
 
-def routes(app: web.Application) -> None:
-    person_edit.routes(app)
-    intake_correct_views.routes(app)
-    printout.routes(app)
-    proposal_views.routes(app)
-    revision_views.routes(app)
-    app.router.add_get("/people", people_search, name="people")
-    app.router.add_get("/people/{id}", person_page, name="person")
-    app.router.add_post("/people/{id}/merge", merge, name="person-merge")
-    app.router.add_get("/reports", reports_list, name="reports")
-    app.router.add_get("/reports.csv", reports_csv, name="reports-csv")
-    app.router.add_get("/reports/{id}", report_page, name="report")
-    followup_views.routes(app)
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/people", people_search, name="people"),
+        web.get("/people/{id}", person_page, name="person"),
+        web.post("/people/{id}/merge", merge, name="person-merge"),
+        web.get("/reports", reports_list, name="reports"),
+        web.get("/reports.csv", reports_csv, name="reports-csv"),
+        web.get("/reports/{id}", report_page, name="report"),
+    ]

@@ -80,6 +80,8 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/people/{person_id}?edited={'1' if changed else '0'}")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/people/{id}/edit", edit_page, name="person-edit")
-    app.router.add_post("/people/{id}/edit", edit_save, name="person-edit-save")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/people/{id}/edit", edit_page, name="person-edit"),
+        web.post("/people/{id}/edit", edit_save, name="person-edit-save"),
+    ]

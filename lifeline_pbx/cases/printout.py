@@ -66,5 +66,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
                   a_number=anumber.display(person.a_number) if person else "")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/reports/{id}/print", print_page, name="report-print")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/reports/{id}/print", print_page, name="report-print"),
+    ]

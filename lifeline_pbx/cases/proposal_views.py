@@ -56,9 +56,11 @@ def _word(decision: str) -> str:
     return proposal_work.DECISIONS.get(decision, "")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/proposals", proposals_page, name="proposals")
-    app.router.add_post("/proposals/{id}", decide, name="proposal-decide")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/proposals", proposals_page, name="proposals"),
+        web.post("/proposals/{id}", decide, name="proposal-decide"),
+    ]
 
 
 

@@ -148,9 +148,10 @@ async def correct_report(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/reports/{report_id}?corrected=1#report-history")
 
 
-def routes(app: web.Application) -> None:
-    for path in PATHS.values():
-        app.router.add_get(path + "/{id}/revisions", history_page)
-        app.router.add_get(path + "/{id}/revisions/{number}", revision_page)
-    app.router.add_get("/reports/{id}/correct", correct_report_page, name="report-correct")
-    app.router.add_post("/reports/{id}/correct", correct_report, name="report-correct-save")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        *(web.get(path + "/{id}/revisions", history_page) for path in PATHS.values()),
+        *(web.get(path + "/{id}/revisions/{number}", revision_page) for path in PATHS.values()),
+        web.get("/reports/{id}/correct", correct_report_page, name="report-correct"),
+        web.post("/reports/{id}/correct", correct_report, name="report-correct-save"),
+    ]

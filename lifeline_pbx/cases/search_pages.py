@@ -64,5 +64,7 @@ async def search_page(request: web.Request) -> web.StreamResponse:
                   **context)
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/people/search", search_page, name="people-find")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/people/search", search_page, name="people-find"),
+    ]

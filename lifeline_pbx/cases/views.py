@@ -25,13 +25,13 @@ from lifeline_pbx.cases import (
     pages,
     person_work,
     reports,
-    search_pages,
 )
 from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query, status_of
 from lifeline_pbx.db import Conn
 from lifeline_pbx.web.auth import current_user, require, wants_json
 from lifeline_pbx.web.bodies import form_data, json_object
-from lifeline_pbx.web.keys import LIFELINE, CurrentUser
+from lifeline_pbx.web.calls import bridged_operator
+from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | N
     """The call is bridged to this user's phone now, by the distributor's live picture."""
     if call_id is None or user.operator_username is None:
         return False
-    talk = request.app[LIFELINE].acd.picture.talking.get(call_id)
-    return talk is not None and talk.operator == user.operator_username
+    return bridged_operator(request.app, call_id) == user.operator_username
 
 
 async def _bound(request: web.Request, con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
@@ -307,14 +306,14 @@ async def lookup(request: web.Request) -> web.StreamResponse:
                   today=dt.date.today())
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/intake", intake_page, name="intake")
-    app.router.add_post("/intakes", save_intake, name="intake-save")
-    app.router.add_get("/intakes/open", open_intake, name="intake-open")
-    app.router.add_post("/intakes/outcome", save_outcome, name="intake-outcome")
-    app.router.add_post("/intakes/undo", undo_outcome, name="intake-undo")
-    app.router.add_get("/drafts", get_draft, name="drafts")
-    app.router.add_post("/drafts", save_draft, name="draft-save")
-    app.router.add_get("/people/lookup", lookup, name="people-lookup")
-    search_pages.routes(app)
-    pages.routes(app)
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/intake", intake_page, name="intake"),
+        web.post("/intakes", save_intake, name="intake-save"),
+        web.get("/intakes/open", open_intake, name="intake-open"),
+        web.post("/intakes/outcome", save_outcome, name="intake-outcome"),
+        web.post("/intakes/undo", undo_outcome, name="intake-undo"),
+        web.get("/drafts", get_draft, name="drafts"),
+        web.post("/drafts", save_draft, name="draft-save"),
+        web.get("/people/lookup", lookup, name="people-lookup"),
+    ]

@@ -9,19 +9,19 @@ from aiohttp import web
 
 from lifeline_pbx.cases.person_work import CaseError, Conflict, Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import wants_json
-from lifeline_pbx.web.keys import KEYS, LIFELINE
 from lifeline_pbx.web.render import render
 
 MAX_QUERY = 200  # characters in one query-string value
 
 
 def keys(request: web.Request) -> KeyRing:
-    return request.app[KEYS]
+    return request.app[KEY_RING]
 
 
 def pool(request: web.Request) -> Any:
-    return request.app[LIFELINE].pool
+    return request.app[POOL]
 
 
 def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:

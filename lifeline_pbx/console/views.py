@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,14 +22,14 @@ from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import messages
 from lifeline_pbx.console.live import LiveHub, Subscription
 from lifeline_pbx.db import DATABASE_ERRORS
-from lifeline_pbx.tasks import spawn
+from lifeline_pbx.resources import CONFIG, POOL, TASKS
 from lifeline_pbx.web.auth import COOKIE, current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.keys import LIFELINE, CurrentUser
+from lifeline_pbx.web.calls import acd, hub
+from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
-HUB: web.AppKey[LiveHub] = web.AppKey("console_hub", LiveHub)
 SESSION_CHECK_SECONDS = 30.0
 WS_SIGNED_OUT = 4401  # the console shows "signed out" and stops reconnecting
 UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot take calls "
@@ -38,31 +37,13 @@ UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot 
 ACTIONS = ("login", "pause", "resume", "logout")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/console", console_page, name="console")
-    app.router.add_get("/console/ws", console_ws, name="console_ws")
-    app.router.add_post("/console/state", console_state, name="console_state")
-    app.router.add_post("/console/ready", console_ready, name="console_ready")
-    app[HUB] = LiveHub()
-    app.cleanup_ctx.append(_live_hub)
-    app.on_shutdown.append(_close_consoles)
-
-
-async def _live_hub(app: web.Application) -> AsyncIterator[None]:
-    lifeline, hub = app[LIFELINE], app[HUB]
-    hub.bind(lifeline.acd, lifeline.pool)
-    worker = spawn(hub.run(), "console-hub")
-    try:
-        yield
-    finally:
-        lifeline.acd.watch.remove(hub)
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-
-
-async def _close_consoles(app: web.Application) -> None:
-    app[HUB].close_all()
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/console", console_page, name="console"),
+        web.get("/console/ws", console_ws, name="console_ws"),
+        web.post("/console/state", console_state, name="console_state"),
+        web.post("/console/ready", console_ready, name="console_ready"),
+    ]
 
 
 def _operator(user: CurrentUser) -> str:
@@ -83,7 +64,7 @@ async def console_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _intake_context(request: web.Request) -> dict[str, Any]:
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         return await intake_context(con)
 
 
@@ -100,11 +81,12 @@ async def console_ws(request: web.Request) -> web.StreamResponse:
                     current_user(request).id)
         raise web.HTTPForbidden(text="Refused: the request came from another site.")
     username = _operator(current_user(request))
-    hub = request.app[HUB]
+    live = hub(request)
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
     await ws.prepare(request)
-    with hub.subscribe(username) as sub:
-        sender = spawn(_send(ws, sub, hub, request), f"console-ws-{username}")
+    with live.subscribe(username) as sub:
+        sender = request.app[TASKS].spawn(_send(ws, sub, live, request),
+                                          f"console-ws-{username}")
         try:
             async for _ in ws:  # the console sends nothing we act on; this notices a close
                 pass
@@ -119,7 +101,7 @@ async def _send(ws: web.WebSocketResponse, sub: Subscription, hub: LiveHub,
                 request: web.Request) -> None:
     for message in await hub.snapshot(sub.username):
         await ws.send_json(message)
-    checker = spawn(_watch_session(sub, request))
+    checker = request.app[TASKS].spawn(_watch_session(sub, request), "console-session")
     try:
         async for message in sub.messages():
             await ws.send_json(message)
@@ -131,13 +113,12 @@ async def _send(ws: web.WebSocketResponse, sub: Subscription, hub: LiveHub,
 
 async def _watch_session(sub: Subscription, request: web.Request) -> None:
     """Close the console when its session is signed out or has expired."""
-    lifeline = request.app[LIFELINE]
-    cfg = lifeline.config
+    cfg, pool, distributor = request.app[CONFIG], request.app[POOL], acd(request)
     token = request.cookies.get(COOKIE, "")
     while True:
         await asyncio.sleep(SESSION_CHECK_SECONDS)
         try:
-            async with lifeline.pool.acquire() as con:
+            async with pool.acquire() as con:
                 session = await sessions.find(con, token)
         except DATABASE_ERRORS:
             continue  # the database is away: keep the console, check again later
@@ -146,12 +127,12 @@ async def _watch_session(sub: Subscription, request: web.Request) -> None:
             sub.signed_out = True
             sub.close()
             return
-        operator = lifeline.acd.picture.operators.get(sub.username)
+        operator = distributor.picture.operators.get(sub.username)
         if operator is not None and operator.logged_in:
             # On duty, waiting for calls: an open console is activity (the absolute
             # lifetime still ends the session). Logged out of the queues, idle time counts.
             with contextlib.suppress(*DATABASE_ERRORS):
-                async with lifeline.pool.acquire() as con:
+                async with pool.acquire() as con:
                     await sessions.touch(con, session)
 
 
@@ -168,16 +149,15 @@ async def console_state(request: web.Request) -> web.StreamResponse:
             reason = messages.pause_reason(form.get("reason", ""), form.get("note", ""))
         except ValueError as exc:
             raise web.HTTPBadRequest(text=str(exc)) from None
-    acd = request.app[LIFELINE].acd
-    if not await acd.operator_action(username, action, reason):
+    if not await acd(request).operator_action(username, action, reason):
         raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
     log.info("console action operator=%s action=%s", username, action)
-    return web.json_response(await request.app[HUB].state(username))
+    return web.json_response(await hub(request).state(username))
 
 
 @require("operator")
 async def console_ready(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
-    if not await request.app[LIFELINE].acd.ready(username):
+    if not await acd(request).ready(username):
         raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
-    return web.json_response(await request.app[HUB].state(username))
+    return web.json_response(await hub(request).state(username))

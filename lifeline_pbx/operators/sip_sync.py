@@ -13,21 +13,14 @@ with that context that is not an enabled operator is deleted, auth and aor first
 half-finished delete leaves the endpoint listed for the next sync to finish. No table of
 pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this cannot.
 
-Wiring (service.py, `Lifeline`):
+Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, dsn, after_sync=acd.reload)`, a task
+running `run(ari)`, and `request()` on every ARI (re)connection (returns at once, never
+raises).
 
-    # in start(), after self.pool and self.ari exist (after_sync is optional: a coroutine
-    # function run after every completed sync, e.g. the queues re-reading the operators):
-    self.operator_sync = OperatorSync(self.pool, after_sync=self.acd.reload)
-    self._tasks.append(asyncio.create_task(
-        self.operator_sync.run(cfg.database_url, self.ari), name="operator-sync"))
-
-    # in _on_connect(), on every ARI (re)connection (returns at once, never raises):
-    self.operator_sync.request()
-
-`run` LISTENs on 'lifeline_operators' (reconnecting with a growing back-off, and syncing
-after each reconnection: notifications may have been missed) and syncs after each
-notification; requests made during a sync are merged into one more. A failed sync is
-retried with a growing back-off, or at once on the next request. Cancel the task to stop.
+`run` LISTENs on 'lifeline_operators' (pg_listen.Listener: reconnecting with a growing
+wait, and syncing after each reconnection: notifications may have been missed) and syncs
+after each notification; requests made during a sync are merged into one more. A failed
+sync is retried with a growing wait, or at once on the next request. Cancel the task to stop.
 """
 
 from __future__ import annotations
@@ -41,19 +34,19 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from lifeline_pbx import backoff
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.ari.stream import next_backoff
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import store
 from lifeline_pbx.operators.pjsip import OPERATOR_CONTEXT, pjsip_objects, same_fields
+from lifeline_pbx.pg_listen import Listener
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_operators"
 CONFIG_CLASS = "res_pjsip"
 LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
-KEEPALIVE = 30.0  # seconds between checks that the LISTEN connection is still alive
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
@@ -172,12 +165,14 @@ class OperatorSync:
     """Keeps Asterisk's operator accounts in step with PostgreSQL for the app's lifetime."""
 
     def __init__(
-        self, pool: Pool, after_sync: Callable[[], Awaitable[None]] | None = None
+        self, pool: Pool, dsn: str, after_sync: Callable[[], Awaitable[None]] | None = None
     ) -> None:
         self._pool = pool
         self._after_sync = after_sync  # e.g. the queues re-reading who the operators are
         self._wanted = asyncio.Event()
-        self.listening = asyncio.Event()  # set while the LISTEN connection is up
+        self._listener = Listener(dsn, CHANNEL, self._notified, on_listen=self.request,
+                                  application_name=LISTENER_NAME)
+        self.listening = self._listener.listening  # set while the LISTEN connection is up
         self.last_report: SyncReport | None = None
         self.syncs = 0  # syncs completed without an error
 
@@ -185,14 +180,14 @@ class OperatorSync:
         """Ask for a sync soon (merged with any already asked for). Never blocks."""
         self._wanted.set()
 
-    async def run(self, dsn: str, ari: AriClient) -> None:
+    async def run(self, ari: AriClient) -> None:
         """Listen and sync until cancelled."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._listen(dsn), name="operator-sync-listen")
+            group.create_task(self._listener.run(), name="operator-sync-listen")
             group.create_task(self._apply(ari), name="operator-sync-apply")
 
     async def _apply(self, ari: AriClient) -> None:
-        backoff = 0.0
+        failures = 0
         while True:
             await self._wanted.wait()
             self._wanted.clear()
@@ -202,11 +197,12 @@ class OperatorSync:
                 log.exception("operator sync failed")
                 ok = False
             if ok:
-                backoff = 0.0
+                failures = 0
                 continue
-            backoff = next_backoff(backoff)
-            log.warning("operator sync failed; retrying in %.1fs", backoff)
-            await _wait(self._wanted, backoff)
+            failures += 1
+            wait = backoff.delay(failures)
+            log.warning("operator sync failed; retrying in %.1fs", wait)
+            await _wait(self._wanted, wait)
             self._wanted.set()
 
     async def _sync_once(self, ari: AriClient) -> bool:
@@ -231,39 +227,6 @@ class OperatorSync:
                 return False
         return not report.failed
 
-    async def _listen(self, dsn: str) -> None:
-        backoff = 0.0
-        while True:
-            try:
-                await self._listen_once(dsn)
-            except (OSError, TimeoutError, asyncpg.PostgresError,
-                    asyncpg.InterfaceError) as exc:
-                log.warning("operator changes: database connection failed: %s", exc)
-            if self.listening.is_set():
-                backoff = 0.0
-                self.listening.clear()
-            backoff = next_backoff(backoff)
-            log.warning("operator changes: reconnecting in %.1fs", backoff)
-            await asyncio.sleep(backoff)
-
-    async def _listen_once(self, dsn: str) -> None:
-        """LISTEN on one connection; return when it is lost."""
-        con = await asyncpg.connect(
-            dsn, timeout=10, server_settings={"application_name": LISTENER_NAME})
-        try:
-            lost = asyncio.Event()
-            con.add_termination_listener(lambda _con: lost.set())
-            await con.add_listener(CHANNEL, self._notified)
-            self.listening.set()
-            self.request()  # changes made while nobody listened
-            log.info("operator changes: listening")
-            while not lost.is_set():
-                if await _wait(lost, KEEPALIVE):
-                    return
-                await con.execute("SELECT 1", timeout=5)
-        finally:
-            con.terminate()
-
-    def _notified(self, _con: object, _pid: int, _channel: str, payload: object) -> None:
+    def _notified(self, payload: str) -> None:
         log.debug("operator changed: %r", payload)
         self.request()

@@ -28,7 +28,7 @@ from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 from lifeline_pbx.queues.watch import Watchers
-from lifeline_pbx.tasks import spawn
+from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 TICK = 1.0
@@ -42,13 +42,15 @@ def holding_bridge(queue_id: int) -> str:
 
 class Acd:
     def __init__(self, ari_client: AriClient, store: operator_state.Store,
-                 writer: records.RecordWriter, media_uri: Callable[[str, str], str]) -> None:
+                 writer: records.RecordWriter, media_uri: Callable[[str, str], str],
+                 tasks: TaskRegistry) -> None:
         self.ari = ari_client
+        self.tasks = tasks
         self.store = store
         self.writer = writer
         self.media_uri = media_uri
         self.picture = Picture()
-        self.desk = OfferDesk(ari_client, lambda: media_uri("en", "accept-call"), self)
+        self.desk = OfferDesk(ari_client, lambda: media_uri("en", "accept-call"), self, tasks)
         self.watch = Watchers()  # the operator console and other live views
         self._kick = asyncio.Event()
 
@@ -57,7 +59,7 @@ class Acd:
         now = time.time()
         self._wait(call, queue_id, now)
         self.queue_event("entered", queue_id, call.call_id)
-        spawn(self._hold(call, queue_id))
+        self.tasks.spawn(self._hold(call, queue_id))
         self.kick()
 
     def leave(self, call_id: uuid.UUID) -> None:
@@ -68,7 +70,7 @@ class Acd:
             self.desk.cancel_for(call_id)
         talk = self.picture.talking.pop(call_id, None)
         if talk is not None:
-            spawn(self._finish_talk(talk, hang_up_operator=True))
+            self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
 
     async def record(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)
@@ -144,7 +146,7 @@ class Acd:
                 self._give_back(waiting_id, "max_wait")
             elif routing.announcement_due(held.last_announced, caller.entered_at, now, policy):
                 held.last_announced = now
-                spawn(self._announce(held, now))
+                self.tasks.spawn(self._announce(held, now))
         for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
             in_queue = [c for c_id, c in callers.items()
                         if c_id in pic.waiting and pic.waiting[c_id].queue_id == queue_id]
@@ -175,7 +177,7 @@ class Acd:
         kind = "timeout" if reason == "max_wait" else "voicemail"
         self.queue_event(kind, waiter.queue_id, call_id,
                           wait=time.time() - waiter.caller.entered_at, detail=reason)
-        spawn(self._unhold(waiter))
+        self.tasks.spawn(self._unhold(waiter))
         waiter.call.deliver(model.QueueLeft(reason))
 
     async def _hold(self, call: CallHandle, queue_id: int) -> None:
@@ -277,7 +279,7 @@ class Acd:
             if talk.operator_channel == channel_id:
                 del self.picture.talking[call_id]
                 talk.call.deliver(model.OperatorLeft())
-                spawn(self._finish_talk(talk, hang_up_operator=False))
+                self.tasks.spawn(self._finish_talk(talk, hang_up_operator=False))
                 return True
         return False
 

@@ -20,7 +20,7 @@ from typing import Protocol
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.tasks import spawn
+from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 ACCEPT_DIGIT = "1"
@@ -72,8 +72,9 @@ def caller_id(facility: str, language: str, did: str) -> str:
 
 class OfferDesk:
     def __init__(self, ari_client: AriClient, accept_prompt: Callable[[], str],
-                 outcomes: Outcomes) -> None:
+                 outcomes: Outcomes, tasks: TaskRegistry) -> None:
         self.ari = ari_client
+        self.tasks = tasks
         self.accept_prompt = accept_prompt
         self.outcomes = outcomes
         self.offers: dict[str, Offer] = {}
@@ -94,20 +95,20 @@ class OfferDesk:
         """Ring the operator in a task of its own; returns at once."""
         offer = Offer(call_id, username, f"offer-{uuid.uuid4().hex[:16]}", dial.ring_timeout)
         self.offers[offer.channel_id] = offer
-        spawn(self._run(offer, dial), name=f"offer-{username}")
+        self.tasks.spawn(self._run(offer, dial), name=f"offer-{username}")
         return offer
 
     def adopt_talking(self, call_id: uuid.UUID, operator: str, channel_id: str) -> None:
         """After a restart: an operator's leg already bridged with its caller."""
         offer = Offer(call_id, operator, channel_id, 0.0, answered=True, accepted=True)
         self.offers[channel_id] = offer
-        spawn(self._events(offer), name=f"offer-{operator}")
+        self.tasks.spawn(self._events(offer), name=f"offer-{operator}")
 
     def cancel_for(self, call_id: uuid.UUID) -> None:
         for offer in list(self.offers.values()):
             if offer.call_id == call_id and not offer.accepted:
                 offer.cancelled = True
-                spawn(self._hang_up(offer))
+                self.tasks.spawn(self._hang_up(offer))
 
     def gone(self, channel_id: str) -> None:
         """Asterisk no longer has this leg (its end was missed while disconnected)."""
@@ -168,7 +169,7 @@ class OfferDesk:
 
     def _accept_timeout(self, offer: Offer) -> None:
         if offer.channel_id in self.offers and not offer.accepted:
-            spawn(self._hang_up(offer))
+            self.tasks.spawn(self._hang_up(offer))
 
     async def _hang_up(self, offer: Offer) -> None:
         with contextlib.suppress(AriError):

@@ -11,8 +11,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import NoReturn
 
-from lifeline_pbx.ari.stream import next_backoff
+from lifeline_pbx import backoff
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def login_action(user: str, secret: str) -> bytes:
 
 async def read_events(
     host: str, port: int, user: str, secret: str, on_event: Callable[[Message], None],
-    connected: asyncio.Event | None = None,
+    connected: asyncio.Event | None = None, up: Callable[[], None] | None = None,
 ) -> None:
     """One connection: log in, then pass events on until Asterisk closes it (returns)."""
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 10)
@@ -59,6 +60,8 @@ async def read_events(
             raise AmiError(f"login refused: {reply.get('Message', 'no message')}")
         if connected is not None:
             connected.set()
+        if up is not None:
+            up()
         log.info("ami connected host=%s port=%d", host, port)
         while True:
             try:
@@ -83,17 +86,14 @@ async def read_events(
 async def run(
     host: str, port: int, user: str, secret: str, on_event: Callable[[Message], None],
     connected: asyncio.Event | None = None,
-) -> None:
+) -> NoReturn:
     """Stay connected until cancelled, waiting longer after each failed attempt."""
-    backoff = 0.0
-    while True:
-        try:
-            await read_events(host, port, user, secret, on_event, connected)
-            backoff = 0.0
-            log.warning("ami connection closed by Asterisk")
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                AmiError) as exc:
-            log.warning("ami: %s", exc or type(exc).__name__)
-        backoff = next_backoff(backoff)
-        log.info("ami: reconnecting in %.1fs", backoff)
-        await asyncio.sleep(backoff)
+
+    async def connection(up: Callable[[], None]) -> None:
+        await read_events(host, port, user, secret, on_event, connected, up)
+        log.warning("ami connection closed by Asterisk")
+
+    await backoff.keep_running(
+        connection, what="ami",
+        expected=(OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                  AmiError))

@@ -1,9 +1,10 @@
 """The SIP guard: Asterisk's security events in (AMI), bans out (a PJSIP acl through ARI).
 
-Wiring (service.py): `guard = SipGuard(ari, settings)`, a task running `guard.run()`, and
-`guard.resync()` on every ARI (re)connection (Asterisk may have restarted and lost the
-acl, which lives in its memory). Nothing here touches a call: a failure to read events or
-to write the acl is logged and retried with a growing wait, never raised.
+Wiring (lifeline_pbx/engine.py): `guard = SipGuard(ari, settings)`, a task running
+`guard.run()`, and `guard.resync()` on every ARI (re)connection (Asterisk may have
+restarted and lost the acl, which lives in its memory). Nothing here touches a call: a
+failure to read events or to write the acl is logged and retried with a growing wait,
+never raised.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from lifeline_pbx import backoff
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.ari.stream import next_backoff
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.sipguard import ami, bans
 from lifeline_pbx.sipguard.acl import AclWriter
@@ -99,20 +100,21 @@ class SipGuard:
             group.create_task(self._apply(), name="sip-guard-acl")
 
     async def _apply(self) -> None:
-        backoff = 0.0
+        failures = 0
         while True:
             due = bans.next_change(self.state, self.policy)
             await _wait(self._changed, None if due is None else max(0.0, due - time.monotonic()))
             self._changed.clear()
             try:
                 await self._apply_once()
-                backoff = 0.0
+                failures = 0
             except Exception as exc:  # the guard must outlive any one failure
                 if not isinstance(exc, AriError | OSError | TimeoutError):
                     log.exception("sip guard failed")
-                backoff = next_backoff(backoff)
-                log.warning("sip guard: %s; retrying in %.1fs", exc, backoff)
-                await _wait(self._changed, backoff)
+                failures += 1
+                wait = backoff.delay(failures)
+                log.warning("sip guard: %s; retrying in %.1fs", exc, wait)
+                await _wait(self._changed, wait)
                 self._changed.set()
 
     async def _apply_once(self) -> None:

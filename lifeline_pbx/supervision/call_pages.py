@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES
+from lifeline_pbx.resources import POOL
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import require
 from lifeline_pbx.web.filters import FilterInvalid, checked, choice, number, period
-from lifeline_pbx.web.keys import LIFELINE
 from lifeline_pbx.web.render import render
 
 
@@ -36,7 +36,7 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     except FilterInvalid as e:
         raise web.HTTPUnprocessableEntity(text=str(e)) from None
     at = paging.requested(request)
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         total, rows = await call_history.page(con, filters, at)
         options = await call_history.choices(con)
     return render(request, "supervision/calls.html", filters=filters,
@@ -46,5 +46,7 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
                   operators=options["operators"])
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/calls", calls_page, name="calls")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/calls", calls_page, name="calls"),
+    ]

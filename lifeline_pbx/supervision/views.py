@@ -15,18 +15,21 @@ from aiohttp import web
 
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import QueueSnapshot, snapshot
+from lifeline_pbx.resources import ACD, POOL
 from lifeline_pbx.supervision import store
 from lifeline_pbx.web.auth import require
-from lifeline_pbx.web.keys import LIFELINE
+from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 2
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/supervisor/queues", queues_page, name="supervisor_queues")
-    app.router.add_get("/supervisor/queues.json", queues_json, name="supervisor_queues_json")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/supervisor/queues", queues_page, name="supervisor_queues"),
+        web.get("/supervisor/queues.json", queues_json, name="supervisor_queues_json"),
+    ]
 
 
 @require("supervisor")
@@ -40,12 +43,13 @@ async def queues_json(request: web.Request) -> web.StreamResponse:
 
 
 async def current(app: web.Application) -> QueueSnapshot:
-    lifeline = app[LIFELINE]
+    if ACD not in app:
+        raise web.HTTPServiceUnavailable(text=NO_ENGINE)
     try:
-        async with lifeline.pool.acquire() as con:
+        async with app[POOL].acquire() as con:
             labels = await store.labels(con)
     except DATABASE_ERRORS as exc:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
         labels = store.Labels({}, {})
-    return snapshot(lifeline.acd.picture, time.time(), queue_names=labels.queue_names,
+    return snapshot(app[ACD].picture, time.time(), queue_names=labels.queue_names,
                     pause_reasons=labels.pause_reasons)

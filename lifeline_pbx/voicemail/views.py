@@ -13,20 +13,22 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from lifeline_pbx import audit
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.voicemail import store
 from lifeline_pbx.voicemail.vault import open_audio
 from lifeline_pbx.web.auth import current_user, require
-from lifeline_pbx.web.keys import KEYS, LIFELINE
 from lifeline_pbx.web.render import render
 
 SHOWS: tuple[store.Show, ...] = ("all", "unreviewed", "reviewed")
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/voicemail", voicemail_list, name="voicemail_list")
-    app.router.add_get("/voicemail/{id}/audio", voicemail_audio, name="voicemail_audio")
-    app.router.add_post("/voicemail/{id}/reviewed", voicemail_reviewed,
-                        name="voicemail_reviewed")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/voicemail", voicemail_list, name="voicemail_list"),
+        web.get("/voicemail/{id}/audio", voicemail_audio, name="voicemail_audio"),
+        web.post("/voicemail/{id}/reviewed", voicemail_reviewed,
+                name="voicemail_reviewed"),
+    ]
 
 
 def _id(request: web.Request) -> uuid.UUID:
@@ -48,7 +50,7 @@ def intake_link(vm: store.Voicemail) -> str:
 async def voicemail_list(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("show", "all")
     show: store.Show = next((s for s in SHOWS if s == raw), "all")
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         voicemails = await store.listing(con, show)
     return render(request, "voicemail/list.html", voicemails=voicemails, show=show,
                   shows=SHOWS, intake_link=intake_link)
@@ -58,8 +60,8 @@ async def voicemail_list(request: web.Request) -> web.StreamResponse:
 async def voicemail_audio(request: web.Request) -> web.StreamResponse:
     voicemail_id = _id(request)
     user = current_user(request)
-    async with request.app[LIFELINE].pool.acquire() as con, con.transaction():
-        audio = await open_audio(con, request.app[KEYS], voicemail_id)
+    async with request.app[POOL].acquire() as con, con.transaction():
+        audio = await open_audio(con, request.app[KEY_RING], voicemail_id)
         if audio is None:
             raise web.HTTPNotFound(text="No audio for this voicemail (yet).")
         await audit.record(con, user.id, "view", "voicemail", voicemail_id, ["audio"])
@@ -71,7 +73,7 @@ async def voicemail_audio(request: web.Request) -> web.StreamResponse:
 async def voicemail_reviewed(request: web.Request) -> web.StreamResponse:
     voicemail_id = _id(request)
     user = current_user(request)
-    async with request.app[LIFELINE].pool.acquire() as con, con.transaction():
+    async with request.app[POOL].acquire() as con, con.transaction():
         if not await store.mark_reviewed(con, voicemail_id):
             raise web.HTTPNotFound(text="No such voicemail.")
         await audit.record(con, user.id, "update", "voicemail", voicemail_id, ["reviewed_at"])

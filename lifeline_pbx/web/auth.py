@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from lifeline_pbx.accounts import sessions, users
+from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.bodies import MULTIPART, SAFE_METHODS, URLENCODED, form_data
-from lifeline_pbx.web.keys import LIFELINE, SESSION, USER, CurrentUser
+from lifeline_pbx.web.keys import SESSION, USER, CurrentUser
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +116,8 @@ async def _load_session(request: web.Request) -> None:
     token = request.cookies.get(COOKIE)
     if not token:
         return
-    lifeline = request.app[LIFELINE]
-    cfg = lifeline.config
-    async with lifeline.pool.acquire() as con:
+    cfg = request.app[CONFIG]
+    async with request.app[POOL].acquire() as con:
         found = await users.by_session(con, sessions.digest(token))
         if found is None:
             return
@@ -160,5 +160,5 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, token
 
 
 def cookie_options(request: web.Request) -> dict[str, Any]:
-    secure = request.secure or request.app[LIFELINE].config.secure_cookies
+    secure = request.secure or request.app[CONFIG].secure_cookies
     return {"httponly": True, "secure": secure, "samesite": "Strict", "path": "/"}

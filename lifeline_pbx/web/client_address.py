@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from lifeline_pbx.web.keys import LIFELINE
+from lifeline_pbx.resources import CONFIG
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -53,4 +53,4 @@ def client_address(peer: str | None, forwarded_for: Sequence[str],
 
 def of(request: web.Request) -> str:
     return client_address(request.remote, request.headers.getall(HEADER, []),
-                          request.app[LIFELINE].config.trusted_proxies)
+                          request.app[CONFIG].trusted_proxies)

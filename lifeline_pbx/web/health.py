@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import public
-from lifeline_pbx.web.keys import LIFELINE, USER
+from lifeline_pbx.web.calls import asterisk_connected, live_calls
+from lifeline_pbx.web.keys import USER
 
 
 @public
 async def health(request: web.Request) -> web.Response:
-    lifeline = request.app[LIFELINE]
     database = "ok"
     try:
-        async with lifeline.pool.acquire() as con:
+        async with request.app[POOL].acquire() as con:
             await con.fetchval("SELECT 1")
     except Exception:  # any failure means the database is not usable
         database = "unavailable"
-    asterisk = "connected" if lifeline.connected.is_set() else "disconnected"
+    asterisk = "connected" if asterisk_connected(request.app) else "disconnected"
     healthy = database == "ok" and asterisk == "connected"
     body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
     user = request.get(USER)
     if user is not None and user.at_least("supervisor"):
         body.update(database=database, asterisk=asterisk,
-                    calls=len(lifeline.dispatcher.sessions))
+                    calls=live_calls(request.app))
     return web.json_response(body, status=200 if healthy else 503)

@@ -1,19 +1,15 @@
-"""Typed keys for what the app and each request carry."""
+"""Typed keys of the web server's own: its templates, and what each request carries.
+The app's resources (pool, config, the call engine) are in lifeline_pbx/resources.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import jinja2
 from aiohttp import web
 
-from lifeline_pbx import crypto
 from lifeline_pbx.accounts import users
 from lifeline_pbx.accounts.sessions import Session
-
-if TYPE_CHECKING:
-    from lifeline_pbx.service import Lifeline
 
 
 @dataclass(frozen=True)
@@ -29,9 +25,7 @@ class CurrentUser:
         return users.rank(self.role) >= users.rank(role)
 
 
-LIFELINE: web.AppKey[Lifeline] = web.AppKey("lifeline")
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates")
-KEYS: web.AppKey[crypto.KeyRing] = web.AppKey("keys")
 # Per request, set by the session middleware: the session (any stage) and, once fully
 # signed in, the user.
 SESSION: web.RequestKey[Session] = web.RequestKey("session", Session)

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import devices, sessions, signin, totp, users
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import client_address
 from lifeline_pbx.web.auth import (
     COOKIE,
@@ -18,7 +19,8 @@ from lifeline_pbx.web.auth import (
     set_session_cookie,
 )
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.keys import KEYS, LIFELINE, SESSION, USER
+from lifeline_pbx.web.calls import asterisk_connected, live_calls
+from lifeline_pbx.web.keys import SESSION, USER
 from lifeline_pbx.web.redirects import local_target
 from lifeline_pbx.web.render import render
 
@@ -64,8 +66,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = local_target(str(form.get("next", "/")))
-    lifeline = request.app[LIFELINE]
-    outcome = await signin.with_password(lifeline.pool, username, password, _address(request),
+    outcome = await signin.with_password(request.app[POOL], username, password, _address(request),
                                          _device(request))
     if outcome.token is None:
         status = 429 if outcome.retry_after else 401
@@ -84,7 +85,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def _end_old_session(request: web.Request) -> None:
     session = request.get(SESSION)
     if session is not None:
-        async with request.app[LIFELINE].pool.acquire() as con:
+        async with request.app[POOL].acquire() as con:
             await sessions.delete(con, session.token_hash)
 
 
@@ -102,7 +103,7 @@ async def code(request: web.Request) -> web.StreamResponse:
     if session is None or session.stage != "second_factor":
         raise web.HTTPSeeOther("/login")
     form = await form_data(request)
-    outcome = await signin.with_code(request.app[LIFELINE].pool, request.app[KEYS], session,
+    outcome = await signin.with_code(request.app[POOL], request.app[KEY_RING], session,
                                      str(form.get("code", ""))[:16], _address(request),
                                      _device(request))
     if outcome.token is None:
@@ -121,7 +122,7 @@ def _enrol_place(session: sessions.Session) -> str:
 def _enrol_form(request: web.Request, session: sessions.Session, secret: str,
                 error: str = "", status: int = 200, has_second_factor: bool = False
                 ) -> web.Response:
-    sealed = request.app[KEYS].seal(secret, _enrol_place(session)).hex()
+    sealed = request.app[KEY_RING].seal(secret, _enrol_place(session)).hex()
     username = request[USER].username if USER in request else ""
     return render(request, "enrol.html", status=status, error=error, secret=secret,
                   sealed=sealed, otpauth=totp.uri(secret, username or "lifeline"),
@@ -129,7 +130,7 @@ def _enrol_form(request: web.Request, session: sessions.Session, secret: str,
 
 
 async def _has_second_factor(request: web.Request, session: sessions.Session) -> bool:
-    async with request.app[LIFELINE].pool.acquire() as con:
+    async with request.app[POOL].acquire() as con:
         user = await users.by_id(con, session.user_id)
     return user is not None and user.totp_secret is not None
 
@@ -150,12 +151,12 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     if session is None or session.stage not in ("enrol", "full"):
         raise web.HTTPSeeOther("/login")
     form = await form_data(request)
-    keys = request.app[KEYS]
+    keys = request.app[KEY_RING]
     try:
         secret = keys.open(bytes.fromhex(str(form.get("sealed", ""))), _enrol_place(session))
     except (ValueError, crypto.SealError):
         raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
-    outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
+    outcome = await signin.enrol(request.app[POOL], keys, session, secret,
                                  str(form.get("code", ""))[:16],
                                  str(form.get("current_code", ""))[:16], _device(request),
                                  _address(request))
@@ -179,17 +180,18 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 @require("operator")
 async def home(request: web.Request) -> web.StreamResponse:
-    lifeline = request.app[LIFELINE]
-    return render(request, "index.html", asterisk_connected=lifeline.connected.is_set(),
-                  live_calls=len(lifeline.dispatcher.sessions))
+    return render(request, "index.html", asterisk_connected=asterisk_connected(request.app),
+                  live_calls=live_calls(request.app))
 
 
-def routes(app: web.Application) -> None:
-    app.router.add_get("/", home, name="index")
-    app.router.add_get("/login", login_page, name="login")
-    app.router.add_post("/login", login)
-    app.router.add_get("/login/code", code_page, name="login-code")
-    app.router.add_post("/login/code", code)
-    app.router.add_get("/account/second-factor", enrol_page, name="enrol")
-    app.router.add_post("/account/second-factor", enrol)
-    app.router.add_post("/logout", logout, name="logout")
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/", home, name="index"),
+        web.get("/login", login_page, name="login"),
+        web.post("/login", login),
+        web.get("/login/code", code_page, name="login-code"),
+        web.post("/login/code", code),
+        web.get("/account/second-factor", enrol_page, name="enrol"),
+        web.post("/account/second-factor", enrol),
+        web.post("/logout", logout, name="logout"),
+    ]

@@ -1,0 +1,135 @@
+"""The composition root: `create_app(config)` builds the whole app, `serve` runs it.
+
+Each long-lived resource is opened and closed in the app's cleanup_ctx, under its own key
+(lifeline_pbx/resources.py), in this order; they close in the reverse order, so the
+background tasks stop before the connections they use close:
+
+    database pool -> ARI's HTTP session -> task registry -> call engine -> console hub
+                     (these three only with calls=True)      housekeeping
+
+`calls=False` builds the web UI alone (no Asterisk): views that need the call engine
+answer 503 (lifeline_pbx/web/calls.py). `lifeline serve` always runs with calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from lifeline_pbx import config as config_module
+from lifeline_pbx import db, engine
+from lifeline_pbx.accounts import housekeeping
+from lifeline_pbx.config import Config
+from lifeline_pbx.console.live import LiveHub
+from lifeline_pbx.resources import ACD, CONFIG, HUB, KEY_RING, POOL, TASKS
+from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.web import routes
+from lifeline_pbx.web.app import MAX_BODY, MIDDLEWARES, AccessLog, on_response_prepare, templates
+from lifeline_pbx.web.keys import TEMPLATES
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config, *, calls: bool = True) -> web.Application:
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app.on_response_prepare.append(on_response_prepare)
+    app[CONFIG] = config
+    app[KEY_RING] = config_module.key_ring(config)
+    app[TEMPLATES] = templates()
+    app.cleanup_ctx.append(database)
+    if calls:
+        app.cleanup_ctx.append(engine.ari_http)
+    app.cleanup_ctx.append(background_tasks)
+    app.cleanup_ctx.append(session_housekeeping)
+    if calls:
+        app.cleanup_ctx.append(engine.call_engine)
+        app.cleanup_ctx.append(console_hub)
+        app.on_shutdown.append(_close_consoles)
+    routes.register(app)
+    return app
+
+
+async def database(app: web.Application) -> AsyncIterator[None]:
+    pool = app[POOL] = await db.create_pool(app[CONFIG].database_url)
+    yield
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(pool.close(), 5)
+
+
+async def background_tasks(app: web.Application) -> AsyncIterator[None]:
+    tasks = app[TASKS] = TaskRegistry()
+    yield
+    await tasks.close()
+
+
+async def session_housekeeping(app: web.Application) -> AsyncIterator[None]:
+    cfg = app[CONFIG]
+    app[TASKS].spawn(housekeeping.run(app[POOL], cfg.session_idle, cfg.session_lifetime),
+                     "housekeeping")
+    yield
+
+
+async def console_hub(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB] = LiveHub()
+    hub.bind(app[ACD], app[POOL])
+    app[TASKS].spawn(hub.run(), "console-hub")
+    yield
+    app[ACD].watch.remove(hub)
+
+
+async def _close_consoles(app: web.Application) -> None:
+    app[HUB].close_all()
+
+
+@dataclass
+class Running:
+    """An app with its resources open and, when given a host, serving HTTP there."""
+
+    app: web.Application
+    port: int = 0  # the port it listens on, read back (ask for 0 to get a free one)
+    _runner: web.AppRunner | None = None
+
+    async def start(self, host: str | None = None, port: int = 0) -> Running:
+        self._runner = web.AppRunner(self.app, access_log_class=AccessLog)
+        try:
+            await self._runner.setup()
+            if host is not None:
+                await web.TCPSite(self._runner, host, port).start()
+                self.port = int(self._runner.addresses[0][1])
+                log.info("web listening host=%s port=%d", host, self.port)
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def running(app: web.Application, host: str | None = None,
+                  port: int = 0) -> AsyncIterator[Running]:
+    started = await Running(app).start(host, port)
+    try:
+        yield started
+    finally:
+        await started.stop()
+
+
+async def serve(config: Config) -> None:
+    """Run until Ctrl-C or SIGTERM, then stop cleanly (pending call records are flushed)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(create_app(config), config.web_host, config.web_port):
+        await stop.wait()
+        log.info("stopping")

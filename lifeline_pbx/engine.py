@@ -1,0 +1,119 @@
+"""The call engine, opened and closed with the app: the ARI client and everything that
+handles calls (dispatcher, distributor, line directory, call-record writer, voicemail
+vault, operators' SIP accounts, SIP guard).
+
+`ari_http` and `call_engine` are cleanup_ctx entries of the app (lifeline_pbx/app.py);
+each part goes under its own key (lifeline_pbx/resources.py), its loops into the app's
+task registry, which cancels them when the app stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from lifeline_pbx.ari.client import AriClient, ari_http_session
+from lifeline_pbx.ari.stream import run_event_stream
+from lifeline_pbx.calls import records
+from lifeline_pbx.calls.dispatch import CallDispatcher
+from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.session import CallContext
+from lifeline_pbx.config import Config
+from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.prompts.library import PromptLibrary
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.resources import (
+    ACD,
+    ARI,
+    CONFIG,
+    CONNECTED,
+    DISPATCHER,
+    HTTP,
+    KEY_RING,
+    LINES,
+    OPERATOR_SYNC,
+    POOL,
+    SIP_GUARD,
+    TASKS,
+    VAULT,
+    WRITER,
+)
+from lifeline_pbx.sipguard import bans
+from lifeline_pbx.sipguard.guard import Settings as GuardSettings
+from lifeline_pbx.sipguard.guard import SipGuard
+from lifeline_pbx.voicemail.vault import Vault
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 5.0  # at stop, how long queued call records may take to reach the database
+
+
+def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
+    if not cfg.ami_secret:
+        log.warning("sip guard off: no ami_secret set; SIP password guessing is not limited")
+        return None
+    policy = bans.Policy(cfg.sip_ban_failures, cfg.sip_ban_window_seconds, cfg.sip_ban_seconds,
+                         cfg.sip_ban_exempt)
+    return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy))
+
+
+async def ari_http(app: web.Application) -> AsyncIterator[None]:
+    """The HTTP session the ARI client's requests and its event WebSocket go through."""
+    async with ari_http_session() as http:
+        app[HTTP] = http
+        yield
+
+
+async def on_connect(app: web.Application) -> None:
+    """After every ARI (re)connection: Asterisk may have restarted and forgotten what we
+    told it, and calls may have waited for us; rebuild from what it has now."""
+    app[OPERATOR_SYNC].request()
+    if SIP_GUARD in app:
+        app[SIP_GUARD].resync()
+    ari = app[ARI]
+    await ari.subscribe("endpoint:PJSIP")
+    await app[ACD].refresh_endpoints()
+    await app[DISPATCHER].adopt(app[POOL])
+
+
+async def call_engine(app: web.Application) -> AsyncIterator[None]:
+    cfg, pool, tasks = app[CONFIG], app[POOL], app[TASKS]
+    ari = app[ARI] = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password, cfg.ari_app,
+                               app[HTTP])
+    writer = app[WRITER] = records.RecordWriter(pool)
+    lines = app[LINES] = LineDirectory(pool)
+    await lines.refresh()
+    library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
+    acd = app[ACD] = Acd(
+        ari, Store(pool), writer,
+        lambda language, name: library.uri(language, name, cfg.default_language), tasks,
+    )
+    await acd.reload()
+    ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
+                      default_language=cfg.default_language, queues=acd)
+    dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
+    operator_sync = app[OPERATOR_SYNC] = OperatorSync(pool, cfg.database_url,
+                                                      after_sync=acd.reload)
+    vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
+    connected = app[CONNECTED] = asyncio.Event()
+    tasks.spawn(writer.run(), "record-writer")
+    tasks.spawn(vault.run(), "voicemail-vault")
+    tasks.spawn(operator_sync.run(ari), "operator-sync")
+    tasks.spawn(acd.run(), "queues")
+    guard = sip_guard(cfg, ari)
+    if guard is not None:
+        app[SIP_GUARD] = guard
+        tasks.spawn(guard.run(), "sip-guard")
+    tasks.spawn(run_event_stream(ari, app[HTTP], dispatcher.on_event,
+                                 lambda: on_connect(app), connected), "ari-events")
+    yield
+    # The tasks stop after this (the registry is closed next); the call records queued
+    # so far reach the database first, if it is there.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            await writer.drained()

@@ -1,0 +1,45 @@
+"""The app's long-lived resources, each under its own typed key.
+
+lifeline_pbx/app.py (create_app) puts them in the app and opens and closes each in its
+cleanup_ctx; views and the engine read the one they need, e.g. `request.app[POOL]`. The
+call engine's parts (ARI .. SIP_GUARD, HUB) are there only when the app runs with calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import asyncpg
+from aiohttp import web
+
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.calls.dispatch import CallDispatcher
+from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.records import RecordWriter
+from lifeline_pbx.config import Config
+from lifeline_pbx.console.live import LiveHub
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.sipguard.guard import SipGuard
+from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.voicemail.vault import Vault
+
+CONFIG = web.AppKey("config", Config)
+KEY_RING = web.AppKey("key_ring", KeyRing)
+TASKS = web.AppKey("tasks", TaskRegistry)
+POOL: web.AppKey[asyncpg.Pool[asyncpg.Record]] = web.AppKey("pool")
+
+# The call engine (lifeline_pbx/engine.py).
+HTTP = web.AppKey("ari_http", aiohttp.ClientSession)  # the ARI client's HTTP session
+ARI = web.AppKey("ari", AriClient)
+CONNECTED = web.AppKey("ari_connected", asyncio.Event)  # set while ARI's events flow
+LINES = web.AppKey("lines", LineDirectory)
+WRITER = web.AppKey("record_writer", RecordWriter)
+ACD = web.AppKey("acd", Acd)
+DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
+VAULT = web.AppKey("voicemail_vault", Vault)
+OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
+SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
+HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed
