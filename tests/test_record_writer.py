@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 
@@ -69,7 +69,7 @@ async def pool(app_dsn: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def written(writer: records.RecordWriter, events: list[CallFact]) -> None:
+async def written(writer: records.RecordWriter, events: Sequence[records.Write]) -> None:
     task = asyncio.create_task(writer.run())
     try:
         for event in events:
@@ -94,6 +94,21 @@ async def test_one_event_a_batch_gives_the_same_row(app_dsn: str, pool: asyncpg.
     writer = records.RecordWriter(pool, batch=1)
     await written(writer, events)
     assert (await stored(app_dsn, call))[0] == call_record.build(events)
+
+
+async def test_a_refused_write_costs_only_itself(app_dsn: str, pool: asyncpg.Pool) -> None:
+    """The batch fails on a queue event of a queue that does not exist; written one by one,
+    the call's row still gets every event of the failed batch."""
+    call, events = a_call(await demo_ids(app_dsn))
+    refused = records.QueueEvent(T0, "entered", 999_999, call)
+    writer = records.RecordWriter(pool)
+    await written(writer, [*events[:4], refused])  # the call still open after this batch
+    await written(writer, events[4:])
+    row, kinds = await stored(app_dsn, call)
+    assert row == call_record.build(events)
+    assert kinds == ["prompt", "queued", "caller_hangup"]
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM queue_events") == 0
 
 
 async def test_a_restarted_writer_continues_the_stored_row(

@@ -3,6 +3,8 @@
 Call handling never waits for the database: each write is queued and a single writer
 applies queued writes in order, in batches, retrying with a growing wait while the
 database is away. Nothing is dropped unless the queue overflows (then it is logged).
+The `calls` row is not written piece by piece: call_record.py derives it from the call's
+events, and each batch writes the rows it changed once.
 """
 
 from __future__ import annotations
@@ -141,21 +143,20 @@ class RecordWriter:
             if isinstance(write, CallFact) and call_record.changes_row(write):
                 facts.setdefault(write.call_id, []).append(write)
         await self._load(con, [call_id for call_id in facts if call_id not in self._open])
-        changed: list[CallRow] = []
+        rows: list[CallRow] = []
         for call_id, events in facts.items():
-            before = self._open.pop(call_id, None)
-            row = call_record.build(events, before)
+            row = call_record.build(events, self._open.pop(call_id, None))
             if row is None:
                 log.error("call events without an opened call; row not written call=%s", call_id)
                 continue
-            if row != before:
-                changed.append(row)
+            rows.append(row)
             if row.ended_at is None:
                 self._open[call_id] = row
-        # The rows are derived before the transaction commits: if it does not, the retry
-        # derives the same rows again (call_record: the same events twice change nothing).
-        if changed:
-            await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in changed])
+        # The rows are kept before the transaction commits. If it does not, the retry (or
+        # the write-one-by-one) derives the same rows again, since the same events twice
+        # change nothing, and writes them again: every row a batch touches is written.
+        if rows:
+            await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in rows])
         await _insert(con, _TIMELINE, [
             (w.call_id, w.at, w.kind, json.dumps(w.detail))
             for w in writes if isinstance(w, CallEvent)])
