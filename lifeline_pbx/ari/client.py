@@ -112,10 +112,6 @@ class AriClient:
             raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
 
     # Asterisk
-    async def info(self) -> Json:
-        result: Json = await self.request("GET", "/asterisk/info")
-        return result
-
     async def set_dynamic_object(
         self, config_class: str, object_type: str, object_id: str, fields: Mapping[str, str]
     ) -> None:
@@ -171,12 +167,6 @@ class AriClient:
             [("media", m) for m in media],
         )
         return result
-
-    async def start_moh(self, channel_id: str, moh_class: str = "default") -> None:
-        await self.request("POST", f"/channels/{channel_id}/moh", {"mohClass": moh_class})
-
-    async def ring(self, channel_id: str) -> None:
-        await self.request("POST", f"/channels/{channel_id}/ring")
 
     async def bridge_moh(self, bridge_id: str, moh_class: str = "default") -> None:
         await self.request("POST", f"/bridges/{bridge_id}/moh", {"mohClass": moh_class})

@@ -20,19 +20,12 @@ their part after midnight; an overnight span that started the day before runs to
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-LOOKAHEAD = timedelta(days=14)
 _DAY = timedelta(days=1)
-_SPAN_RE = re.compile(
-    r"\s*(?P<day>[a-z]+)\s+(?P<start>[0-9]{1,2}:[0-9]{2})\s*-\s*(?P<end>[0-9]{1,2}:[0-9]{2})\s*",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -130,49 +123,3 @@ def is_open(hours: Hours, now: datetime) -> bool:
     today = _wall(now_utc, _zone(hours.timezone)).date()
     # A span lasts at most until the next day: only spans from yesterday and today matter.
     return any(start <= now_utc < end for start, end in _intervals(hours, today - _DAY, today))
-
-
-def next_opening(hours: Hours, now: datetime) -> datetime | None:
-    """The next moment the line opens, within LOOKAHEAD (14 days) of `now`, else None.
-
-    If the line is open at `now`, that is `now`. The result is in the line's timezone
-    (aware, so it converts to UTC for statistics with `.astimezone(UTC)`).
-    """
-    now_utc = _require_aware(now)
-    zone = _zone(hours.timezone)
-    if is_open(hours, now_utc):
-        return now_utc.astimezone(zone)
-    today = _wall(now_utc, zone).date()
-    horizon = now_utc + LOOKAHEAD
-    # One extra day: 14 days of real time may end on the 15th local date across a DST change.
-    starts = [
-        start
-        for start, _ in _intervals(hours, today, today + LOOKAHEAD + _DAY)
-        if now_utc < start <= horizon
-    ]
-    return min(starts).astimezone(zone) if starts else None
-
-
-def parse_span(text: str) -> Span:
-    """Parse "mon 09:00-17:00" (weekday: mon..sun, any case; 24:00 allowed as an end)."""
-    match = _SPAN_RE.fullmatch(text)
-    if match is None:
-        raise ValueError(f"opening span {text!r} is not like 'mon 09:00-17:00'")
-    day = match["day"].lower()
-    if day not in WEEKDAYS:
-        raise ValueError(
-            f"opening span {text!r}: unknown weekday {match['day']!r}, use one of "
-            + ", ".join(WEEKDAYS)
-        )
-    start = _parse_time(text, match["start"], end=False)
-    return Span(WEEKDAYS.index(day), start, _parse_time(text, match["end"], end=True))
-
-
-def _parse_time(text: str, value: str, *, end: bool) -> time:
-    hour, minute = (int(part) for part in value.split(":"))
-    if end and (hour, minute) == (24, 0):
-        return time(0, 0)  # midnight at the end of the day: the span runs to the next day
-    if hour > 23 or minute > 59:
-        allowed = "00:00 to 24:00" if end else "00:00 to 23:59"
-        raise ValueError(f"opening span {text!r}: time {value!r} is not in {allowed}")
-    return time(hour, minute)

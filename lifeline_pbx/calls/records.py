@@ -3,6 +3,8 @@
 Call handling never waits for the database: each write is queued and a single writer
 applies queued writes in order, in batches, retrying with a growing wait while the
 database is away. Nothing is dropped unless the queue overflows (then it is logged).
+The `calls` row is not written piece by piece: call_record.py derives it from the call's
+events, and each batch writes the rows it changed once.
 """
 
 from __future__ import annotations
@@ -18,68 +20,22 @@ from datetime import datetime
 import asyncpg
 
 from lifeline_pbx import backoff
+from lifeline_pbx.calls import call_record
+
+# The call's events are defined with the rules that build its row (call_record.py); the
+# engine names them records.CallOpened and so on.
+from lifeline_pbx.calls.call_record import CallAnswered as CallAnswered
+from lifeline_pbx.calls.call_record import CallClosed as CallClosed
+from lifeline_pbx.calls.call_record import CallConnected as CallConnected
+from lifeline_pbx.calls.call_record import CallEvent as CallEvent
+from lifeline_pbx.calls.call_record import CallFact, CallRow
+from lifeline_pbx.calls.call_record import CallOpened as CallOpened
+from lifeline_pbx.calls.call_record import CallQueued as CallQueued
+from lifeline_pbx.calls.call_record import CallRecorded as CallRecorded
 from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
 RETRY_CAP = 10.0  # seconds: a call record should reach the database soon after it is back
-
-
-@dataclass(frozen=True)
-class CallOpened:
-    call_id: uuid.UUID
-    channel_id: str
-    channel_name: str
-    did: str
-    line_id: int | None
-    facility_id: int | None
-    caller_number: str
-    caller_name: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class CallAnswered:
-    call_id: uuid.UUID
-    at: datetime
-
-
-@dataclass(frozen=True)
-class CallEvent:
-    call_id: uuid.UUID
-    at: datetime
-    kind: str
-    detail: dict[str, str]
-
-
-@dataclass(frozen=True)
-class CallClosed:
-    call_id: uuid.UUID
-    at: datetime
-    disposition: str
-    hangup_by: str
-    cause: int
-
-
-@dataclass(frozen=True)
-class CallQueued:
-    call_id: uuid.UUID
-    at: datetime
-    queue_id: int
-    language: str
-    priority: int
-
-
-@dataclass(frozen=True)
-class CallConnected:
-    call_id: uuid.UUID
-    at: datetime
-    operator_id: int | None
-
-
-@dataclass(frozen=True)
-class CallRecorded:
-    call_id: uuid.UUID
-    recording: str
 
 
 @dataclass(frozen=True)
@@ -107,41 +63,23 @@ class QueueEvent:
     detail: str = ""
 
 
-Write = (
-    CallOpened | CallAnswered | CallEvent | CallClosed | CallQueued | CallConnected
-    | CallRecorded | VoicemailSaved | QueueEvent
+Write = CallFact | VoicemailSaved | QueueEvent
+
+_COLUMNS = [field.name for field in dataclasses.fields(CallRow)]
+_ROW_UPSERT = (
+    f"INSERT INTO calls ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{column} = EXCLUDED.{column}" for column in _COLUMNS[1:])
 )
-
-
-_SQL: dict[type, str] = {
-    CallOpened: """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
-                                      caller_number, caller_name, started_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING""",
-    CallAnswered: "UPDATE calls SET answered_at = coalesce(answered_at, $2) WHERE id = $1",
-    CallClosed: """UPDATE calls SET ended_at = $2, disposition = $3, hangup_by = $4,
-                          hangup_cause = $5 WHERE id = $1 AND ended_at IS NULL""",
-    CallQueued: """UPDATE calls SET queued_at = coalesce(queued_at, $2), queue_id = $3,
-                          language = $4, priority = $5 WHERE id = $1""",
-    CallConnected: "UPDATE calls SET connected_at = $2, operator_id = $3 WHERE id = $1",
-    CallRecorded: "UPDATE calls SET recording = $2 WHERE id = $1",
-    VoicemailSaved: """INSERT INTO voicemails (id, call_id, created_at, line_id, facility_id,
-                           language, priority, reason, recording, duration_seconds)
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                       ON CONFLICT (id) DO NOTHING""",
-    QueueEvent: """INSERT INTO queue_events (at, kind, queue_id, call_id, operator_id,
-                       wait_seconds, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)""",
-}
-
-
-async def apply(con: Conn, write: Write) -> None:
-    """One write; each dataclass's fields are its statement's parameters, in order."""
-    if isinstance(write, CallEvent):
-        await con.execute(
-            "INSERT INTO call_events (call_id, at, kind, detail) VALUES ($1, $2, $3, $4::jsonb)",
-            write.call_id, write.at, write.kind, json.dumps(write.detail),
-        )
-    else:
-        await con.execute(_SQL[type(write)], *dataclasses.astuple(write))
+_ROWS = f"SELECT {', '.join(_COLUMNS)} FROM calls WHERE id = ANY($1::uuid[])"
+_TIMELINE = """INSERT INTO call_events (call_id, at, kind, detail)
+               VALUES ($1, $2, $3, $4::jsonb)"""
+_VOICEMAIL = """INSERT INTO voicemails (id, call_id, created_at, line_id, facility_id,
+                    language, priority, reason, recording, duration_seconds)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING"""
+_QUEUE_EVENT = """INSERT INTO queue_events (at, kind, queue_id, call_id, operator_id,
+                      wait_seconds, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)"""
 
 
 class RecordWriter:
@@ -151,6 +89,7 @@ class RecordWriter:
         self._batch = batch
         self._idle = asyncio.Event()
         self._idle.set()
+        self._open: dict[uuid.UUID, CallRow] = {}  # open calls' rows, as last derived
 
     def put(self, write: Write) -> None:
         try:
@@ -175,8 +114,7 @@ class RecordWriter:
                 pending.append(self._queue.get_nowait())
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    for write in pending:
-                        await apply(con, write)
+                    await self._write(con, pending)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                     asyncpg.CannotConnectNowError, TimeoutError) as exc:
                 failures += 1
@@ -194,8 +132,49 @@ class RecordWriter:
     async def _apply_singly(self, writes: list[Write]) -> None:
         for write in writes:
             try:
-                async with self._pool.acquire() as con:
-                    await apply(con, write)
+                async with self._pool.acquire() as con, con.transaction():
+                    await self._write(con, [write])
             except asyncpg.PostgresError as exc:
                 log.error("call record write dropped kind=%s error=%s",
                           type(write).__name__, exc.__class__.__name__)
+
+    async def _write(self, con: Conn, writes: list[Write]) -> None:
+        """A batch in order: each changed call row once, then the timelines, voicemails and
+        queue events (they refer to the rows)."""
+        facts: dict[uuid.UUID, list[CallFact]] = {}
+        for write in writes:
+            if isinstance(write, CallFact) and call_record.changes_row(write):
+                facts.setdefault(write.call_id, []).append(write)
+        await self._load(con, [call_id for call_id in facts if call_id not in self._open])
+        rows: list[CallRow] = []
+        for call_id, events in facts.items():
+            row = call_record.build(events, self._open.pop(call_id, None))
+            if row is None:
+                log.error("call events without an opened call; row not written call=%s", call_id)
+                continue
+            rows.append(row)
+            if row.ended_at is None:
+                self._open[call_id] = row
+        # The rows are kept before the transaction commits. If it does not, the retry (or
+        # the write-one-by-one) derives the same rows again, since the same events twice
+        # change nothing, and writes them again: every row a batch touches is written.
+        if rows:
+            await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in rows])
+        await _insert(con, _TIMELINE, [
+            (w.call_id, w.at, w.kind, json.dumps(w.detail))
+            for w in writes if isinstance(w, CallEvent)])
+        await _insert(con, _VOICEMAIL, [
+            dataclasses.astuple(w) for w in writes if isinstance(w, VoicemailSaved)])
+        await _insert(con, _QUEUE_EVENT, [
+            dataclasses.astuple(w) for w in writes if isinstance(w, QueueEvent)])
+
+    async def _load(self, con: Conn, call_ids: list[uuid.UUID]) -> None:
+        """Rows this writer has not derived (written before a restart, or closed)."""
+        if call_ids:
+            for record in await con.fetch(_ROWS, call_ids):
+                self._open[record["id"]] = CallRow(**dict(record))
+
+
+async def _insert(con: Conn, sql: str, rows: list[tuple[object, ...]]) -> None:
+    if rows:
+        await con.executemany(sql, rows)

@@ -17,7 +17,7 @@ from lifeline_pbx.cases import anumber
 from lifeline_pbx.cases.fields import NARRATIVE, NOTE, PHONE, SHORT, FormData, Reader
 from lifeline_pbx.errors import LifelineError
 
-# Languages callers speak (DOMAIN.md); codes as in the IVR where it has them.
+# Languages callers speak (the domain brief); codes as in the IVR where it has them.
 CALLER_LANGUAGES: tuple[tuple[str, str], ...] = (
     ("es", "Spanish"), ("en", "English"), ("ht", "Haitian Creole"), ("fr", "French"),
     ("pt", "Portuguese"), ("cmn", "Mandarin"), ("pa", "Punjabi"), ("hi", "Hindi"),

@@ -146,12 +146,6 @@ async def lock(con: Conn, person_id: uuid.UUID) -> None:
     await con.execute("SELECT 1 FROM persons WHERE id = $1 FOR UPDATE", person_id)
 
 
-async def update(con: Conn, keys: KeyRing, person: Person, form: PersonForm,
-                 user_id: int) -> list[str]:
-    """Add what the intake form adds to the person; return the names of changed fields."""
-    return await save(con, keys, person, updated(person, form), user_id)
-
-
 async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
                user_id: int) -> list[str]:
     """Write new over person; a new facility is noted as a transfer. Returns what changed."""

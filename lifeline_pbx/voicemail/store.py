@@ -104,10 +104,6 @@ async def sealed_audio(con: Conn, voicemail_id: uuid.UUID) -> bytes | None:
     return bytes(value) if value is not None else None
 
 
-async def exists(con: Conn, voicemail_id: uuid.UUID) -> bool:
-    return bool(await con.fetchval("SELECT 1 FROM voicemails WHERE id = $1", voicemail_id))
-
-
 async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
     """Whether the voicemail exists; reviewed_at is set once and then kept."""
     found = await con.fetchval(
