@@ -114,7 +114,7 @@ class RecordWriter:
                 pending.append(self._queue.get_nowait())
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    await self._write(con, pending)
+                    await self.write(con, pending)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                     asyncpg.CannotConnectNowError, TimeoutError) as exc:
                 failures += 1
@@ -133,12 +133,12 @@ class RecordWriter:
         for write in writes:
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    await self._write(con, [write])
+                    await self.write(con, [write])
             except asyncpg.PostgresError as exc:
                 log.error("call record write dropped kind=%s error=%s",
                           type(write).__name__, exc.__class__.__name__)
 
-    async def _write(self, con: Conn, writes: list[Write]) -> None:
+    async def write(self, con: Conn, writes: list[Write]) -> None:
         """A batch in order: each changed call row once, then the timelines, voicemails and
         queue events (they refer to the rows)."""
         facts: dict[uuid.UUID, list[CallFact]] = {}
