@@ -11,8 +11,16 @@ import uuid
 import asyncpg
 import pytest
 
-from lifeline_pbx.cases import binding, drafts, intake_save, person_work, reopen, reports
-from lifeline_pbx.cases.forms import FormInvalid, OutcomeForm, parse_intake
+from lifeline_pbx.cases import (
+    binding,
+    drafts,
+    intake_save,
+    pick_lists,
+    reopen,
+    reports,
+)
+from lifeline_pbx.cases.forms import OutcomeForm, parse_intake
+from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.test_cases_store import KEYS, NARRATIVE, World, add_call, intake_form, world
 
 __all__ = ["world"]
@@ -30,7 +38,7 @@ async def save(w: World, key: uuid.UUID, con: asyncpg.Connection | None = None,
                user: int | None = None, **changes: str) -> intake_save.Saved:
     con = con or w.con
     form = parse_intake(intake_form(w, intake_id=str(key), **changes),
-                        await person_work.choices(con))
+                        await pick_lists.choices(con))
     return await intake_save.save_intake(con, KEYS, user or w.operator, form)
 
 
@@ -112,7 +120,7 @@ async def test_a_saved_part_is_not_emptied_by_a_later_save(
     key = uuid.uuid4()
     await save(world, key, report_id=R1)
     before = await rows(world.con)
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         await save(world, key, report_id=R1, **emptied)
     assert "already saved" in refused.value.errors[field] or "saved with" in \
         refused.value.errors[field]
@@ -123,13 +131,13 @@ async def test_a_second_form_for_a_call_and_a_foreign_key_are_refused(world: Wor
     key = uuid.uuid4()
     await save(world, key)
     before = await rows(world.con)
-    with pytest.raises(person_work.Conflict, match=r"already has an intake.*reload the page"):
+    with pytest.raises(Conflict, match=r"already has an intake.*reload the page"):
         await save(world, uuid.uuid4())
-    with pytest.raises(person_work.Conflict, match="another intake or call"):
+    with pytest.raises(Conflict, match="another intake or call"):
         await save(world, key, user=world.other)
-    with pytest.raises(person_work.Conflict, match="another intake or call"):
+    with pytest.raises(Conflict, match="another intake or call"):
         await save(world, key, call_id=str(await add_call(world.con, world.facility)))
-    with pytest.raises(person_work.Conflict, match="already has an intake"):
+    with pytest.raises(Conflict, match="already has an intake"):
         await intake_save.save_outcome(world.con, KEYS, world.operator,
                                        OutcomeForm(uuid.uuid4(), world.call, "silent"))
     after = await rows(world.con)
@@ -143,11 +151,11 @@ async def test_an_outcome_is_repeated_once_undone_and_then_the_form_saves(world:
     before = await rows(world.con)
     assert not await intake_save.save_outcome(world.con, KEYS, world.operator, outcome)
     assert await rows(world.con) == before
-    with pytest.raises(person_work.NotFound):
+    with pytest.raises(NotFound):
         await intake_save.undo_outcome(world.con, world.other, key)  # not theirs
     await intake_save.undo_outcome(world.con, world.operator, key)
     assert await world.con.fetch("SELECT 1 FROM intakes") == []
-    with pytest.raises(person_work.NotFound):
+    with pytest.raises(NotFound):
         await intake_save.undo_outcome(world.con, world.operator, key)
     saved = await save(world, key)
     assert saved.intake_id == key
@@ -167,7 +175,7 @@ async def test_opening_a_form_gives_the_same_key_until_saved_and_then_the_saved_
     await world.con.execute("UPDATE calls SET operator_id = $1", phone)
     bound = await binding.resolve(world.con, world.operator, False, world.call, None)
     assert (bound.kind, bound.facility_id) == ("call", world.facility)
-    with pytest.raises(person_work.Forbidden, match="not put through to your phone"):
+    with pytest.raises(Forbidden, match="not put through to your phone"):
         await binding.resolve(world.con, world.other, False, world.call, None)
     first, saved, _ = await binding.open_form(world.con, KEYS, world.operator, bound)
     second, _, _ = await binding.open_form(world.con, KEYS, world.operator, bound)

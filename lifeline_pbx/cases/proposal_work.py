@@ -8,9 +8,9 @@ import uuid
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import identity_rules, people, proposals
-from lifeline_pbx.cases.person_work import Conflict, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Conflict, NotFound
 
 MAX_LISTED = 200
 DECISIONS = {"accept": "accepted", "reject": "rejected"}

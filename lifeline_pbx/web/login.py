@@ -8,6 +8,7 @@ from aiohttp import web
 
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import devices, sessions, signin, totp, users
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.web import client_address
 from lifeline_pbx.web.auth import (
     COOKIE,
@@ -154,7 +155,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     try:
         secret = keys.open(bytes.fromhex(str(form.get("sealed", ""))), _enrol_place(session))
     except (ValueError, crypto.SealError):
-        raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
+        raise Invalid("The enrolment form had expired: reload it.") from None
     outcome = await signin.enrol(request.app[LIFELINE].pool, keys, session, secret,
                                  str(form.get("code", ""))[:16],
                                  str(form.get("current_code", ""))[:16], _device(request),
