@@ -121,17 +121,17 @@ async def _post(request: web.Request, work: Callable[[Conn, FormData], Awaitable
 async def change(request: web.Request) -> web.StreamResponse:
     """Status, assignee or due date (followup_rules decides who may change what)."""
     user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: followup_work.change(
-        con, follow_up_id, user.id, _supervisor(request),
-        followup_forms.parse_change(posted), dt.date.today()), whole="change")
+    return await _post(request, lambda con, posted: followup_work.change_form(
+        con, follow_up_id, user.id, _supervisor(request), posted, dt.date.today()),
+        whole="change")
 
 
 @require("operator")
 async def add_note(request: web.Request) -> web.StreamResponse:
     user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: followup_work.add_note(
-        con, keys(request), follow_up_id, user.id, _supervisor(request),
-        followup_forms.parse_note(posted)), anchor="#follow-up-notes", whole="note",
+    return await _post(request, lambda con, posted: followup_work.note_form(
+        con, keys(request), follow_up_id, user.id, _supervisor(request), posted),
+        anchor="#follow-up-notes", whole="note",
         typed=lambda posted: {"typed": str(posted.get("note", ""))})
 
 
@@ -139,9 +139,9 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 async def correct(request: web.Request) -> web.StreamResponse:
     """What is to be done, corrected: a new revision (revision_work.correct_follow_up)."""
     user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: revision_work.correct_follow_up(
-        con, keys(request), follow_up_id, followup_forms.parse_what(posted),
-        revision_views.base_of(posted), user.id), anchor="#follow-up-history", whole="what",
+    return await _post(request, lambda con, posted: revision_work.correct_follow_up_form(
+        con, keys(request), follow_up_id, posted, revision_views.base_of(posted), user.id),
+        anchor="#follow-up-history", whole="what",
         typed=lambda posted: {"typed_what": str(posted.get("what", ""))})
 
 

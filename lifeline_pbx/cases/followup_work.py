@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     family,
+    followup_forms,
     followup_rules,
     followup_thread,
     followups,
@@ -133,6 +134,26 @@ async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: b
     return changed
 
 
+async def change_form(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: bool,
+                      posted: FormData, today: dt.date) -> list[str]:
+    """The status/assignee/due form; a missing follow-up is NotFound before it is read."""
+    await _exists(con, follow_up_id)
+    return await change(con, follow_up_id, user_id, supervisor,
+                        followup_forms.parse_change(posted), today)
+
+
+async def note_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                    supervisor: bool, posted: FormData) -> uuid.UUID:
+    await _exists(con, follow_up_id)
+    return await add_note(con, keys, follow_up_id, user_id, supervisor,
+                          followup_forms.parse_note(posted))
+
+
+async def _exists(con: Conn, follow_up_id: uuid.UUID) -> None:
+    if not await revisions.exists(con, "follow_up", follow_up_id):
+        raise NotFound("No such follow-up.")
+
+
 async def person_needs(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
                        supervisor: bool) -> list[family.IntakeNeeds]:
     """The needs and family contacts recorded about a person (and those merged into
@@ -172,10 +193,10 @@ async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
     """A follow-up about the person, carrying the intake whose family contact is to be
     contacted (its assignee sees that contact, consent permitting). Invalid names each
     bad field of the form posted."""
-    form = parse_follow_up(posted, await pick_lists.choices(con))
     follow_up_id = uuid.uuid4()
     async with con.transaction():
         person = await _family_intake(con, keys, person_id, intake_id)
+        form = parse_follow_up(posted, await pick_lists.choices(con))
         await followups.create(con, keys, follow_up_id, form, person_id=person.id,
                                report_id=None, intake_id=intake_id, user_id=user_id)
         await audit.record(con, user_id, "create", "follow_up", follow_up_id, CREATED)

@@ -19,6 +19,7 @@ from lifeline_pbx.cases import (
     revisions,
 )
 from lifeline_pbx.cases.fields import FormData
+from lifeline_pbx.cases.followup_forms import parse_what
 from lifeline_pbx.cases.forms import (
     FollowUpForm,
     IntakeFields,
@@ -32,28 +33,29 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound
 
-_TABLES: dict[Entity, str] = {"intake": "intakes", "report": "reports",
-                              "follow_up": "follow_ups"}
 NOTHING = "Nothing to correct: the record already says that."
 ONE_CLICK = ("This call was closed with a one-click outcome: it has no intake fields to "
              "correct.")
 # An intake's fields as its correction page shows them (for the audit entry of that view).
 INTAKE_FIELDS = ("facility_id", "language", "triage", "needs", "needs_note",
                  "family_contact", "family_consent")
+MISSING: dict[Entity, str] = {"intake": "No such intake.", "report": "No such report.",
+                              "follow_up": "No such follow-up."}
 MEANWHILE = ("Someone corrected this record while you were typing: nothing was saved. Open "
              "it again to see their correction, then make yours.")
 
 
-async def _exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> None:
-    found = await con.fetchval(f"SELECT 1 FROM {_TABLES[entity]} WHERE id = $1", entity_id)
-    if found is None:
-        raise NotFound("No such record.")
+async def exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> None:
+    """NotFound unless the record exists (checked before a form about it is read, so a
+    missing record is a 404 whatever was posted)."""
+    if not await revisions.exists(con, entity, entity_id):
+        raise NotFound(MISSING[entity])
 
 
 async def history(con: Conn, entity: Entity, entity_id: uuid.UUID,
                   user_id: int) -> list[revisions.Revision]:
     async with con.transaction():
-        await _exists(con, entity, entity_id)
+        await exists(con, entity, entity_id)
         found = await revisions.listing(con, entity, entity_id)
         await audit.record(con, user_id, "view", entity, entity_id, ("history",))
     return found
@@ -89,14 +91,22 @@ async def report_to_correct(con: Conn, keys: KeyRing, report_id: uuid.UUID, user
 
 async def correct_report_form(con: Conn, keys: KeyRing, report_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
+    await exists(con, "report", report_id)
     form = parse_report(data, await pick_lists.choices(con))
     return await correct_report(con, keys, report_id, form, base, user_id)
 
 
 async def correct_intake_form(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
+    await exists(con, "intake", intake_id)
     fields = parse_intake_fields(data, await pick_lists.choices(con))
     return await correct_intake(con, keys, intake_id, fields, base, user_id)
+
+
+async def correct_follow_up_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID,
+                                 data: FormData, base: int, user_id: int) -> None:
+    await exists(con, "follow_up", follow_up_id)
+    await correct_follow_up(con, keys, follow_up_id, parse_what(data), base, user_id)
 
 
 async def _base(con: Conn, entity: Entity, entity_id: uuid.UUID, base: int) -> None:

@@ -19,7 +19,8 @@ async def listen(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int
     async with con.transaction():
         audio = await open_audio(con, keys, voicemail_id)
         if audio is None:
-            raise NotFound("No audio for this voicemail (yet).")
+            raise NotFound("No audio for this voicemail (yet)."
+                           if await store.exists(con, voicemail_id) else "No such voicemail.")
         await audit.record(con, user_id, "view", "voicemail", voicemail_id, ["audio"])
     return audio
 
