@@ -1,10 +1,54 @@
-"""The project's error classes. Their mapping to HTTP statuses lives in web/errors.py."""
+"""The project's error classes. Their mapping to HTTP statuses lives in web/errors.py.
+
+Features raise NotFound, Conflict, Invalid, Forbidden or Unavailable (or a subclass): the
+message of each is written for the person at the screen (it may repeat what they typed
+back to them, never anyone else's data), and web/errors.py turns it into the answer.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class LifelineError(Exception):
     """Base of every error this package raises on purpose."""
+
+
+class RequestError(LifelineError):
+    """A request that cannot be done as asked; nothing was saved. `message` is for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(RequestError):
+    """No such record (or not one this user may know exists)."""
+
+
+class Conflict(RequestError):
+    """The record's state does not allow it now: changed meanwhile, merged, already done."""
+
+
+class Forbidden(RequestError):
+    """Not for this user: their role, or a record or call that is not theirs."""
+
+
+class Unavailable(RequestError):
+    """A part the request needs is away (the database, the PBX): a retry later may work."""
+
+
+FORM = "_form"  # the key of a problem that concerns the whole form, not one field
+
+
+class Invalid(RequestError):
+    """What was sent cannot be taken as it is. `errors` holds one message per field named
+    (FORM for the form as a whole), so a form can be shown again with each problem beside
+    its field."""
+
+    def __init__(self, errors: str | Mapping[str, str], field: str = FORM) -> None:
+        self.errors = {field: errors} if isinstance(errors, str) else dict(errors)
+        super().__init__(" ".join(self.errors.values()))
 
 
 class ConfigError(LifelineError):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from devstack import asterisk
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.app import create_app, running
+from lifeline_pbx.resources import ACD, CONNECTED
 from tests.carrier import Carrier
 from tests.conftest import app_config
 from tests.engine import OPERATORS, Hotline, staff
@@ -99,14 +100,12 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
     """The staffed hotline (tests/engine.py), its ARI traffic through a relay."""
     await staff(dsn)
     async with relay_to(pbx.ari_url) as relay:
-        app = Lifeline(replace(app_config(pbx, dsn, prompts_dir), ari_url=relay.url))
-        await app.start(web_enabled=False)
-        try:
-            await wait_for(app.connected.is_set, what="ARI connected")
+        config = replace(app_config(pbx, dsn, prompts_dir), ari_url=relay.url)
+        async with running(create_app(config)) as started:
+            app = started.app
+            await wait_for(app[CONNECTED].is_set, what="ARI connected")
             for operator in OPERATORS:
                 phones.register_now(operator)
-            await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
+            await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                            what="operators' phones registered")
-            yield Hotline(app, dsn, carrier, phones, pbx), relay
-        finally:
-            await app.stop()
+            yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay

@@ -40,7 +40,7 @@ async def test_the_loop_waits_longer_after_each_failure_and_starts_again_once_up
     async def no_wait(seconds: float) -> None:  # the schedule is what is tested, not time
         waits.append(seconds)
 
-    monkeypatch.setattr(backoff.asyncio, "sleep", no_wait)
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
 
     async def attempt(up: Callable[[], None]) -> None:
         if not script:

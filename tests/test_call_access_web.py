@@ -104,7 +104,7 @@ async def test_each_refusal_of_point_10_answers_and_changes_nothing(web: WebApp)
         (operator, f"POST /reports/{rid}/correct", {"revision": "2"}, 403, "supervisor"),
         (operator, f"POST /follow-ups/{fid}/correct", {"revision": "0", "what": "x"}, 403,
          "supervisor"),
-        (supervisor, f"POST /proposals/{proposal}", {"decision": "maybe"}, 404,
+        (supervisor, f"POST /proposals/{proposal}", {"decision": "maybe"}, 422,
          "Accept or reject"),
         (supervisor, f"POST /proposals/{uuid.uuid4()}", {"decision": "accept"}, 404,
          "No such"),

@@ -10,13 +10,13 @@ from multidict import MultiDict
 from lifeline_pbx.cases import anumber
 from lifeline_pbx.cases.forms import (
     Choices,
-    FormInvalid,
     IntakeForm,
     parse_follow_up,
     parse_intake,
     parse_outcome,
     parse_report,
 )
+from lifeline_pbx.errors import Invalid
 
 TODAY = dt.date(2026, 3, 10)
 CHOICES = Choices(
@@ -155,14 +155,14 @@ LONG = "x" * 20_001
 def test_bad_intake_fields_are_refused_by_name(
     changes: dict[str, str], field: str, message: str
 ) -> None:
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         parse(**changes)
     assert field in refused.value.errors, refused.value.errors
     assert message in refused.value.errors[field]
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         parse(a_number="A1", report_severity="", followup_assignee="99")
     assert set(refused.value.errors) == {"a_number", "report_severity", "followup_assignee"}
 
@@ -170,7 +170,7 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_unknown_partner_consent_is_refused() -> None:
     data = form()
     data.add("report_consent", "3")
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         parse_intake(data, CHOICES, TODAY)
     assert "report_consent" in refused.value.errors
 
@@ -186,14 +186,14 @@ def test_report_follow_up_and_outcome_forms() -> None:
                                      "report_affected": "group",
                                      "report_narrative": "x"}), CHOICES, TODAY)
     assert report.affected == "group"
-    with pytest.raises(FormInvalid):
+    with pytest.raises(Invalid):
         parse_report(MultiDict(), CHOICES, TODAY)
-    with pytest.raises(FormInvalid):
+    with pytest.raises(Invalid):
         parse_follow_up(MultiDict({"followup_what": " "}), CHOICES, TODAY)
     key = "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a12"
     outcome = parse_outcome(MultiDict({"outcome": "silent", "intake_id": key}))
     assert (str(outcome.key), outcome.call_id, outcome.outcome) == (key, None, "silent")
-    with pytest.raises(FormInvalid):
+    with pytest.raises(Invalid):
         parse_outcome(MultiDict({"outcome": "intake"}))
 
 
@@ -256,7 +256,7 @@ SECOND = {"report_id_2": R2, "report_category_2": "use_of_force", "report_severi
 def test_report_blocks_and_keys_are_refused_by_name(
     typed: dict[str, str], field: str, message: str
 ) -> None:
-    with pytest.raises(FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         parse(**typed)
     assert message in refused.value.errors.get(field, ""), refused.value.errors
 

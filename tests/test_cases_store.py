@@ -22,10 +22,12 @@ from lifeline_pbx.cases import (
     intake_save,
     people,
     person_work,
+    pick_lists,
     proposal_work,
 )
 from lifeline_pbx.cases.followup_rules import Change
-from lifeline_pbx.cases.forms import FormInvalid, OutcomeForm, parse_intake
+from lifeline_pbx.cases.forms import OutcomeForm, parse_intake
+from lifeline_pbx.errors import Conflict, Invalid, NotFound
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
@@ -92,7 +94,7 @@ def intake_form(w: World, **changes: str) -> MultiDict[str]:
 
 
 async def save(w: World, user: int | None = None, **changes: str) -> intake_save.Saved:
-    choices = await person_work.choices(w.con)
+    choices = await pick_lists.choices(w.con)
     form = parse_intake(intake_form(w, **changes), choices)
     return await intake_save.save_intake(w.con, KEYS, user or w.operator, form)
 
@@ -150,10 +152,10 @@ async def test_a_repeat_call_proposes_changes_and_the_accepted_transfer_is_noted
 
 
 async def test_an_invalid_report_saves_nothing(world: World) -> None:
-    with pytest.raises(FormInvalid):
+    with pytest.raises(Invalid):
         await save(world, report_narrative="")
     # and a database refusal half-way (a call that does not exist) rolls everything back
-    with pytest.raises(person_work.NotFound):
+    with pytest.raises(NotFound):
         await save(world, call_id=str(uuid.uuid4()))
     for table in ("persons", "intakes", "reports", "follow_ups", "audit_log"):
         assert await count(world.con, table) == 0, table
@@ -163,7 +165,7 @@ async def test_saving_deletes_the_draft_and_twice_is_a_conflict(world: World) ->
     await drafts.save(world.con, KEYS, world.operator, world.call, {"a_number": "A1"})
     await save(world)
     assert await drafts.get(world.con, KEYS, world.operator, world.call) is None
-    with pytest.raises(person_work.Conflict):
+    with pytest.raises(Conflict):
         await save(world)
     assert await count(world.con, "intakes") == 1
 
@@ -184,9 +186,10 @@ async def test_outcome_only_intake(world: World) -> None:
     assert await intake_save.save_outcome(world.con, KEYS, world.operator,
                                           OutcomeForm(intake_id, world.call, "silent"))
     row = await world.con.fetchrow("SELECT * FROM intakes WHERE id = $1", intake_id)
+    assert row is not None
     assert row["outcome"] == "silent" and row["person_id"] is None
     assert row["facility_id"] == world.facility
-    with pytest.raises(person_work.Conflict):
+    with pytest.raises(Conflict):
         await intake_save.save_outcome(world.con, KEYS, world.operator,
                                        OutcomeForm(uuid.uuid4(), world.call, "hung_up"))
 
@@ -208,7 +211,7 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
         "SELECT entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
     assert [r["entity_id"] for r in merges] == [str(kept.person_id), str(dup.person_id)]
     assert "intakes" in merges[0]["fields"]
-    with pytest.raises(person_work.Conflict):
+    with pytest.raises(Conflict):
         await person_work.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
 
 
@@ -259,6 +262,6 @@ async def test_follow_ups_filtered_and_changed(world: World) -> None:
     changes = await followup_thread.history(world.con, late)
     assert [(c.field, c.old, c.new) for c in changes] == [("status", "open", "done"),
                                                           ("assignee", "op2", "op1")]
-    with pytest.raises(person_work.NotFound):
+    with pytest.raises(NotFound):
         await followup_work.change(world.con, uuid.uuid4(), world.supervisor, True,
                                    Change(status="done"), today)

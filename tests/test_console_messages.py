@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lifeline_pbx.console import live, messages
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.queues import routing
 
 NOW = 1_000_000.0
@@ -47,7 +48,7 @@ def test_pause_reason(reason: str, note: str, stored: str) -> None:
     ("other", "back\x00soon"), ("other", "back\x1bsoon"), ("break", "\u202eevil"),
 ])
 def test_pause_reason_refused(reason: str, note: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(Invalid):
         messages.pause_reason(reason, note)
 
 

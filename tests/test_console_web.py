@@ -72,8 +72,8 @@ async def test_buttons_drive_the_engine_and_every_console_hears(web_with_calls: 
     for bad in ({"action": "pause", "reason": "nap"},
                 {"action": "pause", "reason": "other", "note": "x" * 101},
                 {"action": "sleep"}):
-        code, _ = await operator.post_json("/console/state", bad)
-        assert code == 400, bad
+        code, refused = await operator.post_json("/console/state", bad)
+        assert code == 422 and refused["ok"] is False and refused["error"], bad
     code, body = await operator.post_json("/console/state", {"action": "resume"})
     assert (code, body["paused"]) == (200, False)
     code, body = await operator.post_json("/console/ready", {})

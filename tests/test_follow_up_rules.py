@@ -20,7 +20,7 @@ from lifeline_pbx.cases.followup_rules import (
     may_work,
 )
 from lifeline_pbx.cases.followups import Filter
-from lifeline_pbx.cases.forms import FormInvalid
+from lifeline_pbx.errors import Invalid
 
 TODAY = dt.date(2025, 3, 10)
 YESTERDAY, TOMORROW = dt.date(2025, 3, 9), dt.date(2025, 3, 11)
@@ -161,7 +161,7 @@ def test_parse_filter(query: dict[str, str], supervisor: bool,
                                            facilities=FACILITIES, supervisor=supervisor,
                                            user_id=ME)
     if isinstance(expected, str):
-        with pytest.raises(FormInvalid) as refused:
+        with pytest.raises(Invalid) as refused:
             parse()
         assert expected in refused.value.errors
     else:
@@ -179,7 +179,7 @@ def test_parse_filter(query: dict[str, str], supervisor: bool,
 ])
 def test_parse_change(form: dict[str, str], expected: Change | str) -> None:
     if isinstance(expected, str):
-        with pytest.raises(FormInvalid) as refused:
+        with pytest.raises(Invalid) as refused:
             followup_forms.parse_change(MultiDict(form))
         assert expected in refused.value.errors
     else:
@@ -194,7 +194,7 @@ def test_parse_change(form: dict[str, str], expected: Change | str) -> None:
 ])
 def test_parse_note(note: str, error: str) -> None:
     if error:
-        with pytest.raises(FormInvalid) as refused:
+        with pytest.raises(Invalid) as refused:
             followup_forms.parse_note(MultiDict({"note": note}))
         assert error in refused.value.errors["note"]
     else:

@@ -230,12 +230,12 @@ async def test_supervisors_filter_and_page_all_follow_ups(web: WebApp) -> None:
     made: dict[uuid.UUID, tuple[int | None, str, int, bool]] = {}
     for n in range(40):
         assignee = (op1, op2, None)[n % 3]
-        status = "done" if n % 7 == 0 else "open"
+        state = "done" if n % 7 == 0 else "open"
         person, facility = (here, first) if n % 2 else (there, second)
         late = n % 5 == 0
         fid = await add_follow_up(web, f"Task {n:02d}", boss, assignee=assignee, person=person,
-                                  status=status, due=YESTERDAY if late else TOMORROW)
-        made[fid] = (assignee, status, facility, late and status == "open")
+                                  status=state, due=YESTERDAY if late else TOMORROW)
+        made[fid] = (assignee, state, facility, late and state == "open")
     supervisor = await web.signed_in("supervisor1")
 
     async def listed(query: str) -> tuple[set[uuid.UUID], int, str]:

@@ -208,7 +208,7 @@ async def test_a_nul_in_the_pause_note_is_refused_and_the_state_kept(
     assert status == 400 and "NUL" in body["error"]
     status, body = await operator.post_json(
         "/console/state", {"action": "pause", "reason": "other", "note": "back\x1bsoon"})
-    assert status == 400 and "control characters" in body["error"]
+    assert status == 422 and "control characters" in body["error"]  # read, then refused
     assert await web.sql("SELECT logged_in, paused, pause_reason FROM operator_status") == before
     status, body = await operator.post_json(
         "/console/state", {"action": "pause", "reason": "other", "note": "back soon"})

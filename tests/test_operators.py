@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,7 @@ def test_generated_passwords_pass_the_rules(monkeypatch: pytest.MonkeyPatch) -> 
     # A draw that happens to hold the username (about 1 in 2,500 for a 3-letter name) is
     # drawn again rather than refused by validate.
     drawn = iter("ana2" + "b" * 20 + "c" * 24)
-    monkeypatch.setattr(store.secrets, "choice", lambda _: next(drawn))
+    monkeypatch.setattr(secrets, "choice", lambda _: next(drawn))
     assert store.generate_password("ana") == "-".join(["cccc"] * 6)
 
 

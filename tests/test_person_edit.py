@@ -10,6 +10,7 @@ import pytest
 from multidict import MultiDict
 
 from lifeline_pbx.cases import forms
+from lifeline_pbx.errors import Invalid
 from tests.test_cases_web import XSS, intake, save
 from tests.web_fixtures import Client, WebApp
 
@@ -34,7 +35,7 @@ def test_the_edit_form_is_the_whole_record_and_keeps_the_a_number() -> None:
     ("person_dob", "1990-02-30"), ("person_dob", "2024-01-02"), ("person_languages", "other"),
     ("person_facility", "3"), ("person_country", "a\nb"), ("person_names", "n\n" * 21)])
 def test_the_edit_form_refuses(field: str, value: str) -> None:
-    with pytest.raises(forms.FormInvalid) as refused:
+    with pytest.raises(Invalid) as refused:
         forms.parse_person(MultiDict({field: value}), CHOICES, dt.date(2024, 1, 1),
                            a_number="208555019")
     assert set(refused.value.errors) == {field}

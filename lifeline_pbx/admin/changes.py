@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
 from lifeline_pbx import audit
 from lifeline_pbx.accounts import attempts, users
-from lifeline_pbx.admin import categories, partners
+from lifeline_pbx.admin import categories, forms, partners
 from lifeline_pbx.admin.forms import NewCategory, NewPartner, NewUser
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.errors import Invalid, NotFound
 
 log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
-
-
-class AdminError(LifelineError):
-    """The change cannot be made as asked; the message is for the admin's screen."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field  # the form field it concerns, if any
-
-
-class NotFound(LifelineError):
-    """No such user, category or partner."""
 
 
 async def _audit(con: Conn, actor: int, action: audit.Action, entity: str, entity_id: object,
@@ -47,21 +35,41 @@ async def _audit(con: Conn, actor: int, action: audit.Action, entity: str, entit
 # Users
 
 
+@dataclass(frozen=True)
+class Users:
+    """What the users page lists."""
+
+    listed: list[users.User]
+    operators: list[tuple[str, str]]  # SIP accounts no user has yet
+    failures: dict[str, int]  # failed sign-ins counted against each account
+
+
+async def listing(pool: Pool) -> Users:
+    async with pool.acquire() as con:
+        return Users(await users.all_users(con), await users.unlinked_operators(con),
+                     await attempts.account_failures(con))
+
+
+async def user(pool: Pool, user_id: int) -> users.User:
+    async with pool.acquire() as con:
+        return await _target(con, user_id)
+
+
 async def create_user(pool: Pool, actor: int, new: NewUser, password_hash: str) -> int:
     async with pool.acquire() as con, con.transaction():
         if await users.by_username(con, new.username) is not None:
-            raise AdminError(f"The username '{new.username}' is taken; choose another.",
+            raise Invalid(f"The username '{new.username}' is taken; choose another.",
                              "username")
         if new.operator is not None:
             free = {sip for sip, _ in await users.unlinked_operators(con)}
             if new.operator not in free:
-                raise AdminError("That SIP account does not exist or already has a user.",
+                raise Invalid("That SIP account does not exist or already has a user.",
                                  "operator")
         try:
             user_id = await users.create(con, new.username, new.display_name, new.role,
                                          password_hash, new.operator)
         except users.UserError as exc:  # a race with another admin: same checks, in SQL
-            raise AdminError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
+            raise Invalid(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
         fields = ["username", "display_name", "role", "password"]
         await _audit(con, actor, "create", "user", user_id,
                            fields + (["operator"] if new.operator else []))
@@ -71,7 +79,7 @@ async def create_user(pool: Pool, actor: int, new: NewUser, password_hash: str) 
 async def _target(con: Conn, user_id: int) -> users.User:
     user = await users.by_id(con, user_id)
     if user is None:
-        raise NotFound("user")
+        raise NotFound("There is no such user.")
     return user
 
 
@@ -79,7 +87,7 @@ async def set_enabled(pool: Pool, actor: int, user_id: int, enabled: bool) -> us
     async with pool.acquire() as con, con.transaction():
         user = await _target(con, user_id)
         if not enabled and user_id == actor:
-            raise AdminError("You cannot disable your own account. Ask another admin.")
+            raise Invalid("You cannot disable your own account. Ask another admin.")
         if user.enabled != enabled:
             await users.set_enabled(con, user.username, enabled)  # disabling ends sessions
             await _audit(con, actor, "update", "user", user_id, ["enabled"])
@@ -108,7 +116,7 @@ async def set_role(pool: Pool, actor: int, user_id: int, role: str) -> users.Use
     async with pool.acquire() as con, con.transaction():
         user = await _target(con, user_id)
         if user_id == actor and role != "admin":
-            raise AdminError("You cannot remove your own admin role. Ask another admin.",
+            raise Invalid("You cannot remove your own admin role. Ask another admin.",
                              "role")
         if user.role != role:
             await users.set_role(con, user_id, role)
@@ -126,7 +134,7 @@ async def set_operator(pool: Pool, actor: int, user_id: int, operator: str | Non
             try:
                 await users.set_operator(con, user_id, operator)
             except users.UserError as exc:
-                raise AdminError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "operator") from None
+                raise Invalid(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "operator") from None
             await users.end_sessions(con, user_id)
             await _audit(con, actor, "update", "user", user_id, ["operator"])
     return user
@@ -149,16 +157,23 @@ async def add_category(pool: Pool, actor: int, new: NewCategory) -> None:
     async with pool.acquire() as con, con.transaction():
         if await categories.by_code(con, new.code) is not None or not await categories.add(
                 con, new.code, new.label):
-            raise AdminError(f"A category with the code '{new.code}' exists.", "code")
+            raise Invalid(f"A category with the code '{new.code}' exists.", "code")
         await _audit(con, actor, "create", "report_category", new.code,
                            ["code", "label", "position"])
+
+
+async def all_categories(pool: Pool) -> list[categories.Category]:
+    async with pool.acquire() as con:
+        return await categories.all_categories(con)
 
 
 async def rename_category(pool: Pool, actor: int, code: str, label: str) -> None:
     async with pool.acquire() as con, con.transaction():
         category = await categories.by_code(con, code)
         if category is None:
-            raise NotFound("category")
+            raise NotFound("There is no such category.")
+        if problem := forms.name_problem(label, "label"):
+            raise Invalid(problem, label_field(code))
         if category.label != label:
             await categories.set_label(con, code, label)
             await _audit(con, actor, "update", "report_category", code, ["label"])
@@ -168,20 +183,30 @@ async def set_category_enabled(pool: Pool, actor: int, code: str, enabled: bool)
     async with pool.acquire() as con, con.transaction():
         category = await categories.by_code(con, code)
         if category is None:
-            raise NotFound("category")
+            raise NotFound("There is no such category.")
         if category.enabled != enabled:
             await categories.set_enabled(con, code, enabled)
             await _audit(con, actor, "update", "report_category", code, ["enabled"])
 
 
+def label_field(code: str) -> str:
+    """The field of a category's label on the categories page (one form per category)."""
+    return f"label:{code}"
+
+
 # Partners
+
+
+async def all_partners(pool: Pool) -> list[partners.Partner]:
+    async with pool.acquire() as con:
+        return await partners.all_partners(con)
 
 
 async def add_partner(pool: Pool, actor: int, new: NewPartner) -> int:
     async with pool.acquire() as con, con.transaction():
         partner_id = await partners.add(con, new.name, new.kind)
         if partner_id is None:
-            raise AdminError("A partner of that name exists.", "name")
+            raise Invalid("A partner of that name exists.", "name")
         await _audit(con, actor, "create", "partner", partner_id, ["name", "kind"])
     return partner_id
 
@@ -190,7 +215,7 @@ async def set_partner_enabled(pool: Pool, actor: int, partner_id: int, enabled: 
     async with pool.acquire() as con, con.transaction():
         partner = await partners.by_id(con, partner_id)
         if partner is None:
-            raise NotFound("partner")
+            raise NotFound("There is no such partner.")
         if partner.enabled != enabled:
             await partners.set_enabled(con, partner_id, enabled)
             await _audit(con, actor, "update", "partner", partner_id, ["enabled"])

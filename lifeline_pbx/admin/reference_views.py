@@ -1,19 +1,21 @@
 """Admin pages for reference data: the report categories and the partners.
 
 Neither is ever deleted (reports and consents reference them): they are disabled, which
-takes them off the intake form. A refused change re-renders the page with status 422.
+takes them off the intake form. A refused change shows the page again with the problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.admin import categories, changes, forms, partners
+from lifeline_pbx.admin import changes, forms
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.errors import form_again
 from lifeline_pbx.web.render import render
 
 CODE = r"{code:[a-z][a-z0-9_]{1,39}}"
@@ -40,25 +42,17 @@ def _notice(request: web.Request) -> str:
     return NOTICES.get(request.query.get("done", ""), "")
 
 
-async def _run(work: Awaitable[object], what: str) -> None:
-    try:
-        await work
-    except changes.NotFound:
-        raise web.HTTPNotFound(text=f"There is no such {what}.") from None
-
-
 # Report categories
 
 
-async def _categories_page(
-    request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
-    values: dict[str, str] | None = None, label_errors: dict[str, str] | None = None,
-) -> web.Response:
-    async with request.app[POOL].acquire() as con:
-        listed = await categories.all_categories(con)
-    return render(request, "admin/categories.html", status=status, categories=listed,
-                  errors=errors or {}, values=values or {}, label_errors=label_errors or {},
-                  notice=_notice(request))
+async def _categories_page(request: web.Request, *, error: Invalid | None = None,
+                           values: dict[str, str] | None = None) -> web.Response:
+    context: dict[str, Any] = dict(
+        categories=await changes.all_categories(request.app[POOL]),
+        values=values or {}, notice=_notice(request))
+    if error is not None:
+        return form_again(request, error, "admin/categories.html", whole="form", **context)
+    return render(request, "admin/categories.html", errors={}, **context)
 
 
 @require("admin")
@@ -70,14 +64,13 @@ async def categories_page(request: web.Request) -> web.StreamResponse:
 async def category_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     values = {"code": forms.text(form, "code"), "label": forms.text(form, "label")}
-    parsed = forms.parse_category(form)
-    if not isinstance(parsed, forms.NewCategory):
-        return await _categories_page(request, status=422, errors=parsed, values=values)
     try:
+        parsed = forms.parse_category(form)
+        if not isinstance(parsed, forms.NewCategory):
+            raise Invalid(parsed)
         await changes.add_category(request.app[POOL], current_user(request).id, parsed)
-    except changes.AdminError as exc:
-        return await _categories_page(request, status=422, values=values,
-                                      errors={exc.field or "form": exc.message})
+    except Invalid as e:
+        return await _categories_page(request, error=e, values=values)
     raise web.HTTPSeeOther("/admin/categories?done=added")
 
 
@@ -85,20 +78,18 @@ async def category_add(request: web.Request) -> web.StreamResponse:
 async def category_label(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     label = forms.text(await form_data(request), "label")
-    if problem := forms.name_problem(label, "label"):
-        async with request.app[POOL].acquire() as con:
-            if await categories.by_code(con, code) is None:
-                raise web.HTTPNotFound(text="There is no such category.")
-        return await _categories_page(request, status=422, label_errors={code: problem})
-    pool, actor = request.app[POOL], current_user(request).id
-    await _run(changes.rename_category(pool, actor, code, label), "category")
+    try:
+        await changes.rename_category(request.app[POOL], current_user(request).id,
+                                      code, label)
+    except Invalid as e:
+        return await _categories_page(request, error=e)
     raise web.HTTPSeeOther("/admin/categories?done=renamed")
 
 
 async def _category_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
     pool, actor = request.app[POOL], current_user(request).id
     code = request.match_info["code"]
-    await _run(changes.set_category_enabled(pool, actor, code, enabled), "category")
+    await changes.set_category_enabled(pool, actor, code, enabled)
     raise web.HTTPSeeOther(f"/admin/categories?done={'enabled' if enabled else 'disabled'}")
 
 
@@ -115,15 +106,14 @@ async def category_enable(request: web.Request) -> web.StreamResponse:
 # Partners
 
 
-async def _partners_page(
-    request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
-    values: dict[str, str] | None = None,
-) -> web.Response:
-    async with request.app[POOL].acquire() as con:
-        listed = await partners.all_partners(con)
-    return render(request, "admin/partners.html", status=status, partners=listed,
-                  kinds=forms.PARTNER_KINDS, errors=errors or {}, values=values or {},
-                  notice=_notice(request))
+async def _partners_page(request: web.Request, *, error: Invalid | None = None,
+                         values: dict[str, str] | None = None) -> web.Response:
+    context: dict[str, Any] = dict(
+        partners=await changes.all_partners(request.app[POOL]),
+        kinds=forms.PARTNER_KINDS, values=values or {}, notice=_notice(request))
+    if error is not None:
+        return form_again(request, error, "admin/partners.html", whole="form", **context)
+    return render(request, "admin/partners.html", errors={}, **context)
 
 
 @require("admin")
@@ -135,21 +125,20 @@ async def partners_page(request: web.Request) -> web.StreamResponse:
 async def partner_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     values = {"name": forms.text(form, "name"), "kind": forms.text(form, "kind")}
-    parsed = forms.parse_partner(form)
-    if not isinstance(parsed, forms.NewPartner):
-        return await _partners_page(request, status=422, errors=parsed, values=values)
     try:
+        parsed = forms.parse_partner(form)
+        if not isinstance(parsed, forms.NewPartner):
+            raise Invalid(parsed)
         await changes.add_partner(request.app[POOL], current_user(request).id, parsed)
-    except changes.AdminError as exc:
-        return await _partners_page(request, status=422, values=values,
-                                    errors={exc.field or "form": exc.message})
+    except Invalid as e:
+        return await _partners_page(request, error=e, values=values)
     raise web.HTTPSeeOther("/admin/partners?done=added")
 
 
 async def _partner_enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
     pool, actor = request.app[POOL], current_user(request).id
     partner_id = int(request.match_info["partner_id"])
-    await _run(changes.set_partner_enabled(pool, actor, partner_id, enabled), "partner")
+    await changes.set_partner_enabled(pool, actor, partner_id, enabled)
     raise web.HTTPSeeOther(f"/admin/partners?done={'enabled' if enabled else 'disabled'}")
 
 

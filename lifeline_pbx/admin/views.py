@@ -1,27 +1,32 @@
 """Admin routes, and the users page: create, disable/enable, new password, second factor, role,
 SIP account, sign-in unlock.
 
-Every route needs the admin role. A refused change re-renders the page with status 422
-and a message, having saved nothing; a change that worked redirects back (303) with a
-fixed notice, except a generated password, which is shown once in the response and
-stored nowhere but as its hash.
+Every route needs the admin role. A refused change shows the page again with the problem
+(web/errors.py gives the status), having saved nothing; a change that worked redirects
+back (303) with a fixed notice, except a generated password, which is shown once in the
+response and stored nowhere but as its hash.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.accounts import attempts, passwords, throttle, users
+from lifeline_pbx.accounts import passwords, throttle, users
 from lifeline_pbx.admin import changes, forms
+from lifeline_pbx.errors import Invalid, RequestError
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.errors import form_again
 from lifeline_pbx.web.render import render
 
 USER_ID = r"{user_id:\d{1,18}}"
+TEMPLATE = "admin/users.html"
+PROBLEM = "problem"  # the field of a refused change of one user (shown above the table)
 NOTICES = {
     "created": "User created.", "enabled": "User enabled.",
     "disabled": "User disabled and signed out.",
@@ -53,22 +58,20 @@ async def admin_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin/users")
 
 
-async def _users_page(
-    request: web.Request, *, status: int = 200, errors: forms.Errors | None = None,
-    values: dict[str, str] | None = None, problem: str = "",
-    shown: tuple[str, str] | None = None,
-) -> web.Response:
-    async with request.app[POOL].acquire() as con:
-        listed = await users.all_users(con)
-        operators = await users.unlinked_operators(con)
-        failures = await attempts.account_failures(con)
-    return render(
-        request, "admin/users.html", status=status, users=listed, operators=operators,
-        failures=failures, lock_at=throttle.ACCOUNT.lock_at,
-        roles=users.ROLES, errors=errors or {}, values=values or {}, problem=problem,
+async def _users_page(request: web.Request, *, error: RequestError | None = None,
+                      values: dict[str, str] | None = None,
+                      shown: tuple[str, str] | None = None) -> web.Response:
+    """The page; with an error, again with the problem beside its field (PROBLEM: above
+    the table, for a refused change of one user) and what was typed."""
+    found = await changes.listing(request.app[POOL])
+    context: dict[str, Any] = dict(
+        users=found.listed, operators=found.operators, failures=found.failures,
+        lock_at=throttle.ACCOUNT.lock_at, roles=users.ROLES, values=values or {},
         password_rule=passwords.RULE,
-        notice=NOTICES.get(request.query.get("done", ""), ""), shown=shown,
-    )
+        notice=NOTICES.get(request.query.get("done", ""), ""), shown=shown)
+    if error is not None:
+        return form_again(request, error, TEMPLATE, whole="form", **context)
+    return render(request, TEMPLATE, errors={}, **context)
 
 
 @require("admin")
@@ -93,28 +96,25 @@ async def user_create(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     values = {name: forms.text(form, name)
               for name in ("username", "display_name", "role", "operator")}
-    parsed = forms.parse_new_user(form)
-    if not isinstance(parsed, forms.NewUser):
-        return await _users_page(request, status=422, errors=parsed, values=values)
     try:
+        parsed = forms.parse_new_user(form)
+        if not isinstance(parsed, forms.NewUser):
+            raise Invalid(parsed)
         await changes.create_user(request.app[POOL], current_user(request).id, parsed,
                                   await _hash(parsed.password))
-    except changes.AdminError as exc:
-        return await _users_page(request, status=422, values=values,
-                                 errors={exc.field or "form": exc.message})
+    except Invalid as e:
+        return await _users_page(request, error=e, values=values)
     if parsed.generated:
         return await _users_page(request, shown=(parsed.username, parsed.password))
     raise _done("created")
 
 
 async def _act(request: web.Request, work: Awaitable[object], done: str) -> web.StreamResponse:
-    """Run one change on the user in the path; a refusal re-renders the page (422)."""
+    """Run one change on the user in the path; a refusal shows the page again with why."""
     try:
         await work
-    except changes.NotFound:
-        raise web.HTTPNotFound(text="There is no such user.") from None
-    except changes.AdminError as exc:
-        return await _users_page(request, status=422, problem=exc.message)
+    except Invalid as e:
+        return await _users_page(request, error=Invalid(e.message, PROBLEM))
     raise _done(done)
 
 
@@ -144,7 +144,7 @@ async def user_role(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     role = forms.text(form, "role")
     if problem := forms.role_problem(role):
-        return await _users_page(request, status=422, problem=problem)
+        return await _users_page(request, error=Invalid(problem, PROBLEM))
     pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_role(pool, actor, _user_id(request), role), "role")
 
@@ -154,7 +154,7 @@ async def user_operator(request: web.Request) -> web.StreamResponse:
     """Link the user to an operator SIP account (by its username), or unlink (empty)."""
     operator, problem = forms.parse_operator(await form_data(request))
     if problem:
-        return await _users_page(request, status=422, problem=problem)
+        return await _users_page(request, error=Invalid(problem, PROBLEM))
     pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_operator(pool, actor, _user_id(request), operator),
                       "operator")
@@ -170,18 +170,11 @@ async def user_unlock(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def user_password(request: web.Request) -> web.StreamResponse:
     pool, user_id = request.app[POOL], _user_id(request)
-    async with pool.acquire() as con:
-        user = await users.by_id(con, user_id)
-    if user is None:
-        raise web.HTTPNotFound(text="There is no such user.")
+    user = await changes.user(pool, user_id)
     password, generated, problem = forms.password_choice(await form_data(request), user.username)
     if problem:
-        return await _users_page(request, status=422, problem=f"{user.username}: {problem}")
-    try:
-        await changes.set_password(pool, current_user(request).id, user_id,
-                                   await _hash(password))
-    except changes.NotFound:  # removed meanwhile (users are never deleted here, but still)
-        raise web.HTTPNotFound(text="There is no such user.") from None
+        return await _users_page(request, error=Invalid(f"{user.username}: {problem}", PROBLEM))
+    await changes.set_password(pool, current_user(request).id, user_id, await _hash(password))
     if generated:
         return await _users_page(request, shown=(user.username, password))
     raise _done("password")

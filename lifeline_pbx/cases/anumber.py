@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 
-from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.errors import Invalid
 
 MAX_TYPED = 30  # longer than any A-number written with separators
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
-class ANumberError(LifelineError):
+class ANumberError(Invalid):
     """What the operator typed is not an A-number; the message says why, for the screen."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "a_number")
 
 
 def normalise(typed: str) -> str:

@@ -10,11 +10,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import asyncpg
+
 from lifeline_pbx import audit
-from lifeline_pbx.cases import drafts, intakes, reopen
-from lifeline_pbx.cases.person_work import Forbidden, NotFound
+from lifeline_pbx.cases import drafts, intakes, reopen, their_calls
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Forbidden, NotFound
+from lifeline_pbx.voicemail import store as voicemails
 
 Kind = Literal["call", "voicemail", "standalone"]
 NOT_YOUR_CALL = ("This call was not put through to your phone: an intake can be written "
@@ -42,27 +45,30 @@ async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID 
     if voicemail_id is not None:
         if not supervisor:
             raise Forbidden("Intakes from voicemails are written by supervisors.")
-        vm = await con.fetchrow(
-            "SELECT call_id, facility_id, language, created_at FROM voicemails WHERE id = $1",
-            voicemail_id)
+        vm = await voicemails.origin(con, voicemail_id)
         if vm is None:
             raise NotFound("No such voicemail.")
-        if call_id is not None and call_id != vm["call_id"]:
+        if call_id is not None and call_id != vm.call_id:
             raise Forbidden("This form was opened for another call: reload the page.")
-        return Binding("voicemail", vm["call_id"], voicemail_id, vm["facility_id"],
-                       vm["language"], vm["created_at"])
+        return Binding("voicemail", vm.call_id, voicemail_id, vm.facility_id, vm.language,
+                       vm.created_at)
     if call_id is None:
         return STANDALONE
-    call = await con.fetchrow(
-        """SELECT c.facility_id, coalesce(c.language, '') AS language, c.started_at,
-                  EXISTS (SELECT 1 FROM users u
-                          WHERE u.id = $2 AND u.operator_id = c.operator_id) AS theirs
-           FROM calls c WHERE c.id = $1""",
-        call_id, user_id)
-    if call is None or not (call["theirs"] or bridged_here):
+    call = await their_calls.get(con, call_id, user_id)
+    if call is None or not (call.theirs or bridged_here):
         raise Forbidden(NOT_YOUR_CALL)
-    return Binding("call", call_id, None, call["facility_id"], call["language"],
-                   call["started_at"])
+    return Binding("call", call_id, None, call.facility_id, call.language, call.started_at)
+
+
+async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
+                     call_id: uuid.UUID | None, fields: dict[str, Any]) -> None:
+    """The user's draft for a call of theirs (a supervisor's for any call), or standalone."""
+    if call_id is not None and not supervisor:
+        await resolve(con, user_id, False, call_id, None)
+    try:
+        await drafts.save(con, keys, user_id, call_id, fields)
+    except asyncpg.ForeignKeyViolationError:
+        raise NotFound("That call is not known.") from None
 
 
 def _typed(body: dict[str, Any]) -> bool:

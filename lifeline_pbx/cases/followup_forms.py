@@ -1,4 +1,4 @@
-"""The follow-up forms and list filters, parsed into clean values or FormInvalid; no I/O."""
+"""The follow-up forms and list filters, parsed into clean values or Invalid; no I/O."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Collection
 from lifeline_pbx.cases.fields import NOTE, FormData, Reader
 from lifeline_pbx.cases.followup_rules import STATUSES, Change
 from lifeline_pbx.cases.followups import Filter
-from lifeline_pbx.cases.forms import FormInvalid
+from lifeline_pbx.errors import Invalid
 
 ANY = "any"
 NOBODY = "none"
@@ -16,7 +16,7 @@ CONTACT_FAMILY = "Contact the family: relay the caller's message and note the an
 
 def _finish(reader: Reader) -> None:
     if reader.errors:
-        raise FormInvalid(reader.errors)
+        raise Invalid(reader.errors)
 
 
 def parse_filter(query: FormData, *, users: Collection[int], facilities: Collection[int],

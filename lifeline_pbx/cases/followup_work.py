@@ -13,17 +13,20 @@ from dataclasses import dataclass
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     family,
+    followup_forms,
     followup_rules,
     followup_thread,
     followups,
     people,
+    pick_lists,
     revisions,
 )
+from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.followup_rules import Change
-from lifeline_pbx.cases.forms import FollowUpForm
-from lifeline_pbx.cases.person_work import Forbidden, NotFound, Refused
+from lifeline_pbx.cases.forms import parse_follow_up
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Forbidden, Invalid, NotFound
 from lifeline_pbx.web import paging
 
 LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_number",
@@ -114,13 +117,14 @@ async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: b
     """Make the changes asked for, or none; returns the names of the fields changed."""
     async with con.transaction():
         current = await _locked(con, follow_up_id, user_id, supervisor)
-        assignable = frozenset(r["id"] for r in await con.fetch(
-            "SELECT id FROM users WHERE enabled"))
+        assignable = await pick_lists.enabled_user_ids(con)
         decision = followup_rules.decide(current, asked, user_id=user_id,
                                          supervisor=supervisor, today=today,
                                          assignable=assignable)
         if decision.refused:
-            raise (Forbidden if decision.forbidden else Refused)(decision.refused)
+            if decision.forbidden:
+                raise Forbidden(decision.refused)
+            raise Invalid(decision.refused, "change")
         await followups.save(con, follow_up_id, current,
                              followup_rules.after(current, decision))
         await followup_thread.record(con, follow_up_id, user_id, decision.changes)
@@ -128,6 +132,26 @@ async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: b
                    for c in decision.changes]
         await audit.record(con, user_id, "update", "follow_up", follow_up_id, changed)
     return changed
+
+
+async def change_form(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: bool,
+                      posted: FormData, today: dt.date) -> list[str]:
+    """The status/assignee/due form; a missing follow-up is NotFound before it is read."""
+    await _exists(con, follow_up_id)
+    return await change(con, follow_up_id, user_id, supervisor,
+                        followup_forms.parse_change(posted), today)
+
+
+async def note_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                    supervisor: bool, posted: FormData) -> uuid.UUID:
+    await _exists(con, follow_up_id)
+    return await add_note(con, keys, follow_up_id, user_id, supervisor,
+                          followup_forms.parse_note(posted))
+
+
+async def _exists(con: Conn, follow_up_id: uuid.UUID) -> None:
+    if not await revisions.exists(con, "follow_up", follow_up_id):
+        raise NotFound("No such follow-up.")
 
 
 async def person_needs(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
@@ -165,12 +189,14 @@ async def family_of_intake(con: Conn, keys: KeyRing, person_id: uuid.UUID,
 
 
 async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
-                         intake_id: uuid.UUID, form: FollowUpForm, user_id: int) -> uuid.UUID:
+                         intake_id: uuid.UUID, posted: FormData, user_id: int) -> uuid.UUID:
     """A follow-up about the person, carrying the intake whose family contact is to be
-    contacted (its assignee sees that contact, consent permitting)."""
+    contacted (its assignee sees that contact, consent permitting). Invalid names each
+    bad field of the form posted."""
     follow_up_id = uuid.uuid4()
     async with con.transaction():
         person = await _family_intake(con, keys, person_id, intake_id)
+        form = parse_follow_up(posted, await pick_lists.choices(con))
         await followups.create(con, keys, follow_up_id, form, person_id=person.id,
                                report_id=None, intake_id=intake_id, user_id=user_id)
         await audit.record(con, user_id, "create", "follow_up", follow_up_id, CREATED)

@@ -2,7 +2,7 @@
 
 Each parse function takes the submitted multidict and the Choices the database allows
 (enabled categories, partners, facilities, users), and returns the clean form or raises
-FormInvalid carrying one message per bad field, keyed by the field's name.
+Invalid carrying one message per bad field, keyed by the field's name.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lifeline_pbx.cases import anumber
 from lifeline_pbx.cases.fields import NARRATIVE, NOTE, PHONE, SHORT, FormData, Reader
-from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.errors import Invalid
 
 # Languages callers speak (the domain brief); codes as in the IVR where it has them.
 CALLER_LANGUAGES: tuple[tuple[str, str], ...] = (
@@ -31,12 +31,6 @@ OUTCOMES = ("silent", "hung_up", "wrong_number", "test_call")
 MAX_NAMES = 20
 MAX_REPORTS = 10  # report blocks in one intake
 _NUMBERED_REPORT_FIELD = re.compile(r"report_[a-z_]+_([0-9]+)")
-
-
-class FormInvalid(LifelineError):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(f"{len(errors)} field(s) refused: {', '.join(sorted(errors))}")
-        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,7 @@ class IntakeForm:
 
 def _finish(reader: Reader) -> None:
     if reader.errors:
-        raise FormInvalid(reader.errors)
+        raise Invalid(reader.errors)
 
 
 def _a_number(reader: Reader, name: str = "a_number") -> str:

@@ -34,11 +34,12 @@ from lifeline_pbx.cases import (
     revision_content,
     revisions,
 )
-from lifeline_pbx.cases.forms import FormInvalid, IntakeForm, OutcomeForm, PersonForm
+from lifeline_pbx.cases.forms import IntakeForm, OutcomeForm, PersonForm
 from lifeline_pbx.cases.identity_rules import NOTHING, Proposal
-from lifeline_pbx.cases.person_work import REPORT_FIELDS, Conflict, Forbidden, NotFound
+from lifeline_pbx.cases.person_work import REPORT_FIELDS
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
 
 UNDO_WINDOW = dt.timedelta(minutes=30)  # a one-click outcome can be undone this long
 SECOND_FORM = ("This call already has an intake, saved from another form (another tab or "
@@ -196,7 +197,7 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
     if form.follow_up is None and follow_up is not None:
         errors["followup_what"] = KEEP_FOLLOW_UP
     if errors:
-        raise FormInvalid(errors)
+        raise Invalid(errors)
     person_id, proposal, wrote = await _save_person(con, keys, form, user_id, supervisor)
     writes = int(wrote)
     facility_id, report_facility = _facilities(form)

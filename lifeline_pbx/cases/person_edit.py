@@ -9,11 +9,13 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, forms, people, person_work
-from lifeline_pbx.cases.webutil import case_error, invalid, keys, path_uuid, pool
+from lifeline_pbx.cases import anumber, forms, people, person_work, pick_lists
+from lifeline_pbx.cases.webutil import keys, path_uuid, pool
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.errors import form_again
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
@@ -21,10 +23,9 @@ TEMPLATE = "cases/person_edit.html"
 
 
 async def _context(con: Conn, person: people.Person) -> dict[str, Any]:
-    facilities = await con.fetch("SELECT id, name FROM facilities ORDER BY name")
     return {
         "person_id": person.id, "a_number": anumber.display(person.a_number),
-        "facilities": [(r["id"], r["name"]) for r in facilities],
+        "facilities": await pick_lists.facilities(con),
         "caller_languages": [(c, n) for c, n in forms.CALLER_LANGUAGES if c != "other"],
     }
 
@@ -45,11 +46,8 @@ def _values(person: people.Person) -> dict[str, Any]:
 async def edit_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
     async with pool(request).acquire() as con:
-        try:
-            person = await person_work.person_to_edit(con, keys(request), person_id,
+        person = await person_work.person_to_edit(con, keys(request), person_id,
                                                   current_user(request).id)
-        except person_work.CaseError as e:
-            raise case_error(e) from None
         context = await _context(con, person)
     return render(request, TEMPLATE, values=_values(person), errors={}, **context)
 
@@ -61,20 +59,16 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     async with pool(request).acquire() as con:
         try:
-            person = await person_work.editable(con, keys(request), person_id)
-            form = forms.parse_person(data, await person_work.choices(con),
-                                      a_number=person.a_number)
-            changed = await person_work.edit_person(con, keys(request), person_id, form, user.id)
-        except forms.FormInvalid as e:
+            changed = await person_work.save_person_form(con, keys(request), person_id, data,
+                                                         user.id)
+        except Invalid as e:
             # The page again with what was typed; it shows the A-number, so that is a view.
             person = await person_work.person_to_edit(con, keys(request), person_id, user.id,
                                                   shown=("a_number",))
             typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
             typed["person_languages"] = list(data.getall("person_languages", ()))
-            return invalid(request, e.errors, TEMPLATE, values=typed,
-                           **await _context(con, person))
-        except person_work.CaseError as e:
-            raise case_error(e) from None
+            return form_again(request, e, TEMPLATE, values=typed,
+                              **await _context(con, person))
     log.info("person edited person_id=%s user_id=%d fields=%s", person_id, user.id,
              ",".join(changed) or "-")
     raise web.HTTPSeeOther(f"/people/{person_id}?edited={'1' if changed else '0'}")

@@ -11,39 +11,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import followups, intakes, people, reports
-from lifeline_pbx.cases.forms import Choices, PersonForm
+from lifeline_pbx.cases import (
+    anumber,
+    family,
+    followup_work,
+    followups,
+    intakes,
+    people,
+    pick_lists,
+    proposal_work,
+    proposals,
+    reports,
+)
+from lifeline_pbx.cases import search as search_store
+from lifeline_pbx.cases.fields import FormData
+from lifeline_pbx.cases.forms import PersonForm, parse_person
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.errors import Conflict, NotFound
+from lifeline_pbx.supervision import call_history
+from lifeline_pbx.web import paging
 
 HISTORY_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility",
                   "transfers", "intakes", "reports", "follow_ups")
 EDIT_FIELDS = ("a_number", "names", "date_of_birth", "country", "languages", "facility_id")
+SEARCH_SHOWN = ("a_number", "names", "date_of_birth", "facility")
 SEARCH_ENTITY = "person_search"  # audit entity of a search by A-number
 NOT_FOUND = "not_found"  # its entity_id when nobody has that A-number
 REPORT_FIELDS = ("facility", "category", "severity", "occurred_from", "occurred_to",
                  "affected", "housing_unit", "narrative", "consents")
-
-
-class CaseError(LifelineError):
-    """A request on the case record that cannot be done; the message is for the screen."""
-
-
-class NotFound(CaseError):
-    pass
-
-
-class Conflict(CaseError):
-    pass
-
-
-class Forbidden(CaseError):
-    """Not for this user (their role, or not assigned to them)."""
-
-
-class Refused(CaseError):
-    """What was asked cannot be done (e.g. nothing would change); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -55,13 +51,17 @@ class History:
     follow_ups: list[followups.FollowUp]
 
 
-async def choices(con: Conn) -> Choices:
-    return Choices(
-        categories=frozenset(c for c, _ in await reports.categories(con)),
-        partners=frozenset(p for p, _, _ in await reports.partners(con)),
-        facilities=frozenset(r["id"] for r in await con.fetch("SELECT id FROM facilities")),
-        users=frozenset(r["id"] for r in await con.fetch("SELECT id FROM users WHERE enabled")),
-    )
+@dataclass(frozen=True)
+class PersonPage:
+    """Everything a supervisor's page of one person shows."""
+
+    history: History
+    family_needs: list[family.IntakeNeeds]
+    proposals: list[proposals.Opened]
+    facility_names: dict[int, str]
+    calls_total: int
+    calls: list[call_history.CallRow]
+    reports_total: int
 
 
 async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int) -> History:
@@ -77,6 +77,34 @@ async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int)
         )
         await audit.record(con, user_id, "view", "person", person.id, HISTORY_FIELDS)
     return found
+
+
+async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+               calls_at: paging.Window) -> PersonPage:
+    """The person's page for a supervisor: each part audited as viewed, as it is read."""
+    person = await people.get(con, keys, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    found = await history(con, keys, person, user_id)
+    needs = await followup_work.person_needs(con, keys, person.id, user_id, True)
+    proposed = await proposal_work.for_person(con, keys, person, user_id)
+    facilities = dict(await pick_lists.facilities(con))
+    ids = await people.merged_ids(con, person.id)
+    calls_total, calls = await call_history.for_persons(con, ids, calls_at)
+    reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
+    return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total)
+
+
+async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,
+                 at: paging.Window, user_id: int) -> tuple[int, list[people.Person]]:
+    """People by name, A-number, date of birth and facility: the search audited by what it
+    searched by (never the values typed), each person shown by the fields shown."""
+    async with con.transaction():
+        total, found = await search_store.find(con, keys, criteria, at)
+        await audit.record(con, user_id, "view", "people", "search", criteria.fields())
+        await audit.record_views(con, user_id,
+                                 (("person", person.id, SEARCH_SHOWN) for person in found))
+    return total, found
 
 
 async def find_person(con: Conn, keys: KeyRing, normalised: str,
@@ -95,12 +123,17 @@ async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int) -> His
     return None if person is None else await history(con, keys, person, user_id)
 
 
+async def get_report(con: Conn, keys: KeyRing, report_id: uuid.UUID) -> reports.Report:
+    found = await reports.get(con, keys, report_id)
+    if found is None:
+        raise NotFound("No such report.")
+    return found
+
+
 async def open_report(con: Conn, keys: KeyRing, report_id: uuid.UUID,
                       user_id: int) -> reports.Report:
     async with con.transaction():
-        report = await reports.get(con, keys, report_id)
-        if report is None:
-            raise NotFound("No such report.")
+        report = await get_report(con, keys, report_id)
         await audit.record(con, user_id, "view", "report", report_id, REPORT_FIELDS)
     return report
 
@@ -127,6 +160,15 @@ async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: Pers
     return changed
 
 
+async def save_person_form(con: Conn, keys: KeyRing, person_id: uuid.UUID, data: FormData,
+                           user_id: int) -> list[str]:
+    """The edit form, refused before it is read if the record cannot be edited; Invalid
+    names each bad field."""
+    person = await editable(con, keys, person_id)
+    form = parse_person(data, await pick_lists.choices(con), a_number=person.a_number)
+    return await edit_person(con, keys, person_id, form, user_id)
+
+
 async def editable(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Person:
     person = await people.get(con, keys, person_id, follow=False)
     if person is None:
@@ -135,6 +177,15 @@ async def editable(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Per
         raise Conflict("This record was merged into another person's record and cannot be "
                        "edited: edit the record it was merged into.")
     return person
+
+
+async def merge_a_number(con: Conn, keys: KeyRing, keep_id: uuid.UUID, normalised: str,
+                         user_id: int) -> None:
+    """Merge the record of the A-number typed (the search audited) into keep_id's."""
+    other = await find_person(con, keys, normalised, user_id)
+    if other is None:
+        raise NotFound(f"No person with A-number {anumber.display(normalised)}.")
+    await merge(con, keys, keep_id, other.id, user_id)
 
 
 async def merge(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.UUID,

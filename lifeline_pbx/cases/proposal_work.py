@@ -8,9 +8,9 @@ import uuid
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import identity_rules, people, proposals
-from lifeline_pbx.cases.person_work import Conflict, NotFound
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Conflict, Invalid, NotFound
 
 MAX_LISTED = 200
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
@@ -38,7 +38,7 @@ async def decide(con: Conn, keys: KeyRing, proposal_id: uuid.UUID, decision: str
     """Accept or reject; returns the person (the kept record, if theirs was merged) and the
     fields of their record that changed."""
     if decision not in DECISIONS:
-        raise NotFound("Accept or reject?")
+        raise Invalid("Accept or reject?", "decision")
     async with con.transaction():
         item = await proposals.lock(con, keys, proposal_id)
         if item is None:

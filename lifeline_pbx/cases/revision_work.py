@@ -9,35 +9,53 @@ import uuid
 from dataclasses import replace
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import followups, intakes, reports, revision_content, revisions
-from lifeline_pbx.cases.forms import FollowUpForm, IntakeFields, IntakeForm, ReportForm
-from lifeline_pbx.cases.person_work import Conflict, NotFound, Refused
+from lifeline_pbx.cases import (
+    followups,
+    intakes,
+    person_work,
+    pick_lists,
+    reports,
+    revision_content,
+    revisions,
+)
+from lifeline_pbx.cases.fields import FormData
+from lifeline_pbx.cases.followup_forms import parse_what
+from lifeline_pbx.cases.forms import (
+    FollowUpForm,
+    IntakeFields,
+    IntakeForm,
+    ReportForm,
+    parse_intake_fields,
+    parse_report,
+)
 from lifeline_pbx.cases.revisions import Entity
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Conflict, Invalid, NotFound
 
-_TABLES: dict[Entity, str] = {"intake": "intakes", "report": "reports",
-                              "follow_up": "follow_ups"}
 NOTHING = "Nothing to correct: the record already says that."
 ONE_CLICK = ("This call was closed with a one-click outcome: it has no intake fields to "
              "correct.")
 # An intake's fields as its correction page shows them (for the audit entry of that view).
 INTAKE_FIELDS = ("facility_id", "language", "triage", "needs", "needs_note",
                  "family_contact", "family_consent")
+MISSING: dict[Entity, str] = {"intake": "No such intake.", "report": "No such report.",
+                              "follow_up": "No such follow-up."}
 MEANWHILE = ("Someone corrected this record while you were typing: nothing was saved. Open "
              "it again to see their correction, then make yours.")
 
 
-async def _exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> None:
-    found = await con.fetchval(f"SELECT 1 FROM {_TABLES[entity]} WHERE id = $1", entity_id)
-    if found is None:
-        raise NotFound("No such record.")
+async def exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> None:
+    """NotFound unless the record exists (checked before a form about it is read, so a
+    missing record is a 404 whatever was posted)."""
+    if not await revisions.exists(con, entity, entity_id):
+        raise NotFound(MISSING[entity])
 
 
 async def history(con: Conn, entity: Entity, entity_id: uuid.UUID,
                   user_id: int) -> list[revisions.Revision]:
     async with con.transaction():
-        await _exists(con, entity, entity_id)
+        await exists(con, entity, entity_id)
         found = await revisions.listing(con, entity, entity_id)
         await audit.record(con, user_id, "view", entity, entity_id, ("history",))
     return found
@@ -52,6 +70,43 @@ async def open_revision(con: Conn, keys: KeyRing, entity: Entity, entity_id: uui
         await audit.record(con, user_id, "view", f"{entity}_revision",
                            f"{entity_id}/{number}", opened.content)
     return opened
+
+
+async def open_revision_named(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID,
+                              number: int, user_id: int
+                              ) -> tuple[revisions.Opened, dict[str, dict[int, str]]]:
+    """An old revision (audited as viewed), and the names of the ids it holds."""
+    opened = await open_revision(con, keys, entity, entity_id, number, user_id)
+    return opened, await pick_lists.names(con)
+
+
+async def report_to_correct(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id: int
+                            ) -> tuple[reports.Report, reports.Stored, int]:
+    """The report (audited as viewed), as stored, and its latest revision's number."""
+    report = await person_work.open_report(con, keys, report_id, user_id)
+    stored = await reports.stored(con, keys, report_id)
+    assert stored is not None
+    return report, stored, await revisions.latest(con, "report", report_id)
+
+
+async def correct_report_form(con: Conn, keys: KeyRing, report_id: uuid.UUID,
+                              data: FormData, base: int, user_id: int) -> list[str]:
+    await exists(con, "report", report_id)
+    form = parse_report(data, await pick_lists.choices(con))
+    return await correct_report(con, keys, report_id, form, base, user_id)
+
+
+async def correct_intake_form(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
+                              data: FormData, base: int, user_id: int) -> list[str]:
+    await exists(con, "intake", intake_id)
+    fields = parse_intake_fields(data, await pick_lists.choices(con))
+    return await correct_intake(con, keys, intake_id, fields, base, user_id)
+
+
+async def correct_follow_up_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID,
+                                 data: FormData, base: int, user_id: int) -> None:
+    await exists(con, "follow_up", follow_up_id)
+    await correct_follow_up(con, keys, follow_up_id, parse_what(data), base, user_id)
 
 
 async def _base(con: Conn, entity: Entity, entity_id: uuid.UUID, base: int) -> None:
@@ -72,7 +127,7 @@ async def correct_report(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: R
         form = replace(form, id=report_id)
         changed = reports.changes(before, form, before.facility_id, before.person_id)
         if not changed:
-            raise Refused(NOTHING)
+            raise Invalid(NOTHING)
         await reports.update(con, keys, form, facility_id=before.facility_id,
                              person_id=before.person_id)
         after = reports.Stored(form, before.facility_id, before.person_id)
@@ -94,7 +149,7 @@ async def correct_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, w
             raise NotFound("No such follow-up.")
         await _base(con, "follow_up", follow_up_id, base)
         if what == before.what:
-            raise Refused(NOTHING)
+            raise Invalid(NOTHING)
         await followups.update(con, keys, follow_up_id,
                                FollowUpForm(what, before.due_on, before.assignee_id),
                                person_id=before.person_id, report_id=before.report_id)
@@ -114,7 +169,7 @@ async def intake_to_correct(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
         if stored is None:
             raise NotFound("No such intake.")
         if stored.outcome != "intake":
-            raise Refused(ONE_CLICK)
+            raise Invalid(ONE_CLICK)
         found = await revisions.listing(con, "intake", intake_id)
         await audit.record(con, user_id, "view", "intake", intake_id,
                            (*INTAKE_FIELDS, "history"))
@@ -131,14 +186,14 @@ async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID, fields:
         if before is None:
             raise NotFound("No such intake.")
         if before.outcome != "intake":
-            raise Refused(ONE_CLICK)
+            raise Invalid(ONE_CLICK)
         await _base(con, "intake", intake_id, base)
         form = IntakeForm(before.call_id, fields.facility_id, fields.language, fields.triage,
                           None, fields.needs, fields.needs_note, fields.family, (), None,
                           intake_id)
         changed = intakes.changes(before, form, before.person_id, fields.facility_id)
         if not changed:
-            raise Refused(NOTHING)
+            raise Invalid(NOTHING)
         await intakes.update(con, keys, intake_id, form, before.person_id, fields.facility_id)
         after = await intakes.get(con, keys, intake_id)
         assert after is not None

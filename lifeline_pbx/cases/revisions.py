@@ -25,6 +25,16 @@ _ORIGIN: dict[Entity, str] = {
 }
 
 
+_TABLES: dict[Entity, str] = {"intake": "intakes", "report": "reports",
+                              "follow_up": "follow_ups"}
+
+
+async def exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> bool:
+    """The record itself (not its revisions) exists."""
+    sql = f"SELECT 1 FROM {_TABLES[entity]} WHERE id = $1"
+    return await con.fetchval(sql, entity_id) is not None
+
+
 @dataclass(frozen=True)
 class Revision:
     id: uuid.UUID

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from lifeline_pbx.cases import (
@@ -24,13 +23,16 @@ from lifeline_pbx.cases import (
     intake_save,
     pages,
     person_work,
+    pick_lists,
     reports,
 )
-from lifeline_pbx.cases.webutil import case_error, invalid, keys, ok, pool, query, status_of
+from lifeline_pbx.cases.webutil import keys, ok, pool, query
 from lifeline_pbx.db import Conn
-from lifeline_pbx.web.auth import current_user, require, wants_json
+from lifeline_pbx.errors import Invalid
+from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, json_object
 from lifeline_pbx.web.calls import bridged_operator
+from lifeline_pbx.web.errors import answers_json, form_again, json_wanted
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -44,14 +46,11 @@ OUTCOME_LABELS = (("silent", "Silent"), ("hung_up", "Hung up"),
 
 async def intake_context(con: Conn) -> dict[str, Any]:
     """What web/templates/cases/intake_form.html needs (the console page includes it)."""
-    facilities = await con.fetch("SELECT id, name FROM facilities ORDER BY name")
-    assignees = await con.fetch(
-        "SELECT id, display_name FROM users WHERE enabled ORDER BY display_name")
     return {
         "categories": await reports.categories(con),
         "partners": await reports.partners(con),
-        "facilities": [(r["id"], r["name"]) for r in facilities],
-        "assignees": [(r["id"], r["display_name"]) for r in assignees],
+        "facilities": await pick_lists.facilities(con),
+        "assignees": await pick_lists.users(con),
         "caller_languages": forms.CALLER_LANGUAGES,
         "severities": forms.SEVERITIES,
         "outcomes": OUTCOME_LABELS,
@@ -70,11 +69,8 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with pool(request).acquire() as con:
-        try:
-            bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
-                                          voicemail_id)
-        except person_work.CaseError as e:
-            raise case_error(e) from None
+        bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
+                                      voicemail_id)
         context = await intake_context(con)
     values = prefill(request.query, context)
     if bound.voicemail_id is not None:
@@ -104,6 +100,7 @@ def prefill(params: Mapping[str, str], context: dict[str, Any]) -> dict[str, str
 
 
 @require("operator")
+@answers_json
 async def open_intake(request: web.Request) -> web.StreamResponse:
     """Bind a form: ?call_id= (a call put through to you), ?voicemail=, or neither
     (standalone). Answers the form's key and the fields to show."""
@@ -111,23 +108,15 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     call_id = _uuid(query(request, "call_id"), "The call")
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with pool(request).acquire() as con:
-        try:
-            bound = await binding.resolve(
-                con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
-                bridged_here=bridged_here(request, user, call_id))
-            key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
-        except person_work.CaseError as e:
-            return _refused(e)
+        bound = await binding.resolve(
+            con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
+            bridged_here=bridged_here(request, user, call_id))
+        key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
     return web.json_response({
         "intake_id": str(key), "kind": bound.kind, "saved": saved, "fields": fields,
         "call_id": str(bound.call_id or ""), "voicemail_id": str(bound.voicemail_id or ""),
         "facility_id": bound.facility_id, "language": bound.language,
         "binding": binding_text(bound)})
-
-
-def _refused(error: person_work.CaseError) -> web.Response:
-    return web.json_response({"ok": False, "error": str(error),
-                              "errors": {"_form": str(error)}}, status=status_of(error))
 
 
 def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
@@ -150,21 +139,17 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
     data = await form_data(request)
     async with pool(request).acquire() as con:
         try:
-            form = forms.parse_intake(data, await person_work.choices(con))
+            form = forms.parse_intake(data, await pick_lists.choices(con))
             form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
             saved = await intake_save.save_intake(con, keys(request), user.id, form,
                                                   supervisor=user.at_least("supervisor"))
-        except forms.FormInvalid as e:
+        except Invalid as e:
             context = await intake_context(con)
             consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
             context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
                            intake_consents=consents, intake_errors=e.errors)
-            return invalid(request, e.errors, "cases/intake_page.html", **context)
-        except person_work.CaseError as e:
-            if wants_json(request):
-                return _refused(e)
-            raise case_error(e) from None
+            return form_again(request, e, "cases/intake_page.html", **context)
     log.info("intake saved intake_id=%s user_id=%d reports=%d follow_up=%s changed=%s",
              saved.intake_id, user.id, len(saved.report_ids), saved.follow_up_id is not None,
              saved.changed)
@@ -173,52 +158,42 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
 
 
 @require("operator")
+@answers_json
 async def save_outcome(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    try:
-        form = forms.parse_outcome(await form_data(request))
-        async with pool(request).acquire() as con:
-            form = replace(form, call_id=await _bound(request, con, user, form.call_id,
-                                                      form.voicemail_id))
-            changed = await intake_save.save_outcome(con, keys(request), user.id, form)
-    except forms.FormInvalid as e:
-        return web.json_response({"ok": False, "errors": e.errors}, status=422)
-    except person_work.CaseError as e:
-        if wants_json(request):
-            return _refused(e)
-        raise case_error(e) from None
+    form = forms.parse_outcome(await form_data(request))
+    async with pool(request).acquire() as con:
+        form = replace(form, call_id=await _bound(request, con, user, form.call_id,
+                                                  form.voicemail_id))
+        changed = await intake_save.save_outcome(con, keys(request), user.id, form)
     log.info("call outcome saved intake_id=%s outcome=%s user_id=%d changed=%s", form.key,
              form.outcome, user.id, changed)
     return ok(request, {"intake_id": str(form.key), "changed": changed}, "/console")
 
 
 @require("operator")
+@answers_json
 async def undo_outcome(request: web.Request) -> web.StreamResponse:
     """Undo a one-click outcome (wrap-up): the intake it made goes; the audit log keeps both."""
     user = current_user(request)
     intake_id = _uuid((await form_data(request)).get("intake_id"), "The outcome")
     if intake_id is None:
-        return web.json_response({"ok": False, "errors": {"intake_id": "Which outcome?"}},
-                                 status=422)
+        raise Invalid("Which outcome?", "intake_id")
     async with pool(request).acquire() as con:
-        try:
-            await intake_save.undo_outcome(con, user.id, intake_id)
-        except person_work.CaseError as e:
-            return _refused(e)
+        await intake_save.undo_outcome(con, user.id, intake_id)
     log.info("call outcome undone intake_id=%s user_id=%d", intake_id, user.id)
     return web.json_response({"ok": True, "intake_id": str(intake_id)})
 
 
 def _draft_fields(raw: object) -> dict[str, str | list[str]]:
     if not isinstance(raw, dict) or len(raw) > MAX_DRAFT_FIELDS:
-        raise web.HTTPUnprocessableEntity(text="A draft is an object of at most "
-                                               f"{MAX_DRAFT_FIELDS} fields.")
+        raise Invalid(f"A draft is an object of at most {MAX_DRAFT_FIELDS} fields.")
     fields: dict[str, str | list[str]] = {}
     for name, value in raw.items():
         ok_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
         if not isinstance(name, str) or len(name) > 64 or not (isinstance(value, str)
                                                                  or ok_list):
-            raise web.HTTPUnprocessableEntity(text="A draft field must be text.")
+            raise Invalid("A draft field must be text.")
         if name != "csrf_token":
             fields[name] = value
     if len(json.dumps(fields)) > MAX_DRAFT_CHARS:
@@ -232,7 +207,7 @@ def _uuid(value: object, label: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise web.HTTPUnprocessableEntity(text=f"{label} is not valid.") from None
+        raise Invalid(f"{label} is not valid.") from None
 
 
 def _call_id(value: object) -> uuid.UUID | None:
@@ -240,24 +215,20 @@ def _call_id(value: object) -> uuid.UUID | None:
 
 
 @require("operator")
+@answers_json
 async def save_draft(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     body = await json_object(request)
     call_id = _call_id(body.get("call_id"))
     fields = _draft_fields(body.get("fields"))
     async with pool(request).acquire() as con:
-        try:
-            if call_id is not None and not user.at_least("supervisor"):
-                await binding.resolve(con, user.id, False, call_id, None)  # their own call
-            await drafts.save(con, keys(request), user.id, call_id, fields)
-        except asyncpg.ForeignKeyViolationError:
-            raise web.HTTPNotFound(text="That call is not known.") from None
-        except person_work.CaseError as e:
-            return _refused(e)
+        await binding.save_draft(con, keys(request), user.id, user.at_least("supervisor"),
+                                 call_id, fields)
     return web.json_response({"ok": True})
 
 
 @require("operator")
+@answers_json
 async def get_draft(request: web.Request) -> web.StreamResponse:
     """The signed-in user's own draft for a call (none named: their standalone draft);
     never anyone else's, and never another call's."""
@@ -278,28 +249,18 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     operator, only as call_lookup.py allows for their call."""
     user = current_user(request)
     supervisor = user.at_least("supervisor")
-    try:
-        normal = anumber.normalise(query(request, "a_number"))
-    except anumber.ANumberError as e:
-        if wants_json(request):
-            return web.json_response({"error": str(e)}, status=422)
-        return web.Response(text=str(e), status=422)
+    normal = anumber.normalise(query(request, "a_number"))
     call_id = _call_id(query(request, "call_id"))
     async with pool(request).acquire() as con:
-        try:
-            history = (await person_work.lookup(con, keys(request), normal, user.id) if supervisor
-                       else await call_lookup.lookup(
-                           con, keys(request), normal, user.id, call_id,
-                           bridged_here=bridged_here(request, user, call_id)))
-        except person_work.CaseError as e:
-            if wants_json(request):
-                return _refused(e)
-            raise case_error(e) from None
+        history = (await person_work.lookup(con, keys(request), normal, user.id) if supervisor
+                   else await call_lookup.lookup(
+                       con, keys(request), normal, user.id, call_id,
+                       bridged_here=bridged_here(request, user, call_id)))
         needs = []
-        if history is not None and not wants_json(request):
+        if history is not None and not json_wanted(request):
             needs = await followup_work.person_needs(con, keys(request), history.person.id,
                                                      user.id, supervisor)
-    if wants_json(request):
+    if json_wanted(request):
         return web.json_response(pages.history_json(history, normal))
     return render(request, "cases/history_panel.html", history=history, family_needs=needs,
                   supervisor=supervisor, a_number=anumber.display(normal),

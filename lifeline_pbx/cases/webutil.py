@@ -1,4 +1,4 @@
-"""Small helpers the case views share: the pool and keys, ids from URLs, JSON or page."""
+"""Small helpers the case views share: the pool and keys, ids from URLs, JSON or a redirect."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases.person_work import CaseError, Conflict, Forbidden, NotFound, Refused
 from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.errors import NotFound
 from lifeline_pbx.resources import KEY_RING, POOL
-from lifeline_pbx.web.auth import wants_json
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import json_wanted
 
 MAX_QUERY = 200  # characters in one query-string value
 
@@ -29,7 +28,7 @@ def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
     try:
         return uuid.UUID(request.match_info[name])
     except ValueError:
-        raise web.HTTPNotFound(text="No such record.") from None
+        raise NotFound("No such record.") from None
 
 
 def query(request: web.Request, name: str) -> str:
@@ -39,31 +38,7 @@ def query(request: web.Request, name: str) -> str:
     return value
 
 
-def case_error(error: CaseError) -> web.HTTPException:
-    if isinstance(error, NotFound):
-        return web.HTTPNotFound(text=str(error))
-    if isinstance(error, Conflict):
-        return web.HTTPConflict(text=str(error))
-    if isinstance(error, Forbidden):
-        return web.HTTPForbidden(text=str(error))
-    if isinstance(error, Refused):
-        return web.HTTPUnprocessableEntity(text=str(error))
-    return web.HTTPBadRequest(text=str(error))
-
-
-def status_of(error: CaseError) -> int:
-    return case_error(error).status
-
-
-def invalid(request: web.Request, errors: dict[str, str], template: str,
-            **context: Any) -> web.Response:
-    """422: as JSON for scripts, else the page again with the messages and typed values."""
-    if wants_json(request):
-        return web.json_response({"ok": False, "errors": errors}, status=422)
-    return render(request, template, status=422, errors=errors, **context)
-
-
 def ok(request: web.Request, body: dict[str, Any], redirect: str) -> web.StreamResponse:
-    if wants_json(request):
+    if json_wanted(request):
         return web.json_response({"ok": True, **body})
     raise web.HTTPSeeOther(redirect)

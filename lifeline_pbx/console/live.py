@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from lifeline_pbx.console import messages
+from lifeline_pbx.console import messages, store
 from lifeline_pbx.console.messages import Message, PopInfo
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.acd import Acd
@@ -195,32 +195,23 @@ class LiveHub:
         if line_id not in self._line_names:
             try:
                 async with self.pool.acquire() as con:
-                    name = await con.fetchval("SELECT name FROM lines WHERE id = $1", line_id)
+                    name = await store.line_name(con, line_id)
             except DATABASE_ERRORS:
                 return ""
-            self._line_names[line_id] = str(name or "")
+            self._line_names[line_id] = name
         return self._line_names[line_id]
 
     async def _times(self, call_id: uuid.UUID) -> tuple[float, float]:
         try:
             async with self.pool.acquire() as con:
-                row = await con.fetchrow(
-                    """SELECT extract(epoch FROM connected_at)::float8 AS connected,
-                           extract(epoch FROM connected_at - queued_at)::float8 AS waited
-                       FROM calls WHERE id = $1""", call_id)
+                times = await store.call_times(con, call_id)
         except DATABASE_ERRORS:
-            row = None
-        if row is None or row["connected"] is None:
-            return time.time(), 0.0
-        return row["connected"], row["waited"] or 0.0
+            times = None
+        return times or (time.time(), 0.0)
 
     async def _stored_reason(self, username: str) -> str:
         try:
             async with self.pool.acquire() as con:
-                reason = await con.fetchval(
-                    """SELECT s.pause_reason FROM operator_status s
-                       JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = $1""",
-                    username)
+                return await store.pause_reason(con, username)
         except DATABASE_ERRORS:
             return ""
-        return str(reason or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.queues import routing
 
 Message = dict[str, Any]
@@ -67,13 +68,13 @@ def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: fl
 def pause_reason(reason: str, note: str) -> str:
     """The stored reason: one of PAUSE_REASONS, with the operator's note if any.
 
-    Raises ValueError with a message for the operator.
+    Raises Invalid with a message for the operator.
     """
     if reason not in PAUSE_REASONS:
-        raise ValueError("Choose a pause reason from the list.")
+        raise Invalid("Choose a pause reason from the list.", "reason")
     note = " ".join(note.split())  # line breaks and tabs become single spaces
     if not note.isprintable():
-        raise ValueError("The note cannot contain control characters.")
+        raise Invalid("The note cannot contain control characters.", "note")
     if len(note) > NOTE_MAX:
-        raise ValueError(f"The note is limited to {NOTE_MAX} characters.")
+        raise Invalid(f"The note is limited to {NOTE_MAX} characters.", "note")
     return f"{reason}: {note}" if note else reason

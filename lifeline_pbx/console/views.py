@@ -22,10 +22,12 @@ from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import messages
 from lifeline_pbx.console.live import LiveHub, Subscription
 from lifeline_pbx.db import DATABASE_ERRORS
+from lifeline_pbx.errors import Conflict, Forbidden, Invalid
 from lifeline_pbx.resources import CONFIG, POOL, TASKS
 from lifeline_pbx.web.auth import COOKIE, current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.calls import acd, hub
+from lifeline_pbx.web.errors import answers_json
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -34,6 +36,7 @@ SESSION_CHECK_SECONDS = 30.0
 WS_SIGNED_OUT = 4401  # the console shows "signed out" and stops reconnecting
 UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot take calls "
             "here. Ask an admin to link one.")
+NO_PHONE = "Your phone account is disabled or not set up yet."
 ACTIONS = ("login", "pause", "resume", "logout")
 
 
@@ -48,7 +51,7 @@ def routes() -> list[web.AbstractRouteDef]:
 
 def _operator(user: CurrentUser) -> str:
     if user.operator_username is None:
-        raise web.HTTPConflict(text=UNLINKED)
+        raise Conflict(UNLINKED)
     return user.operator_username
 
 
@@ -79,7 +82,7 @@ async def console_ws(request: web.Request) -> web.StreamResponse:
     if not _same_origin_strict(request):
         log.warning("console websocket refused: foreign origin user_id=%d",
                     current_user(request).id)
-        raise web.HTTPForbidden(text="Refused: the request came from another site.")
+        raise Forbidden("Refused: the request came from another site.")
     username = _operator(current_user(request))
     live = hub(request)
     ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
@@ -137,27 +140,27 @@ async def _watch_session(sub: Subscription, request: web.Request) -> None:
 
 
 @require("operator")
+@answers_json
 async def console_state(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
     form = dict(await form_data(request))
     action = form.get("action", "")
     if action not in ACTIONS:
-        raise web.HTTPBadRequest(text="Unknown action.")
+        raise Invalid("Unknown action.", "action")
     reason = ""
     if action == "pause":
-        try:
-            reason = messages.pause_reason(form.get("reason", ""), form.get("note", ""))
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=str(exc)) from None
-    if not await acd(request).operator_action(username, action, reason):
-        raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
+        reason = messages.pause_reason(form.get("reason", ""), form.get("note", ""))
+    distributor = acd(request)
+    if not await distributor.operator_action(username, action, reason):
+        raise Conflict(NO_PHONE)
     log.info("console action operator=%s action=%s", username, action)
     return web.json_response(await hub(request).state(username))
 
 
 @require("operator")
+@answers_json
 async def console_ready(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
     if not await acd(request).ready(username):
-        raise web.HTTPConflict(text="Your phone account is disabled or not set up yet.")
+        raise Conflict(NO_PHONE)
     return web.json_response(await hub(request).state(username))

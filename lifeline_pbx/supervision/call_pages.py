@@ -12,7 +12,7 @@ from lifeline_pbx.resources import POOL
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import require
-from lifeline_pbx.web.filters import FilterInvalid, checked, choice, number, period
+from lifeline_pbx.web.filters import checked, choice, number, period
 from lifeline_pbx.web.render import render
 
 
@@ -31,10 +31,7 @@ def parse(query: Mapping[str, str]) -> call_history.CallFilter:
 
 @require("supervisor")
 async def calls_page(request: web.Request) -> web.StreamResponse:
-    try:
-        filters = parse(request.query)
-    except FilterInvalid as e:
-        raise web.HTTPUnprocessableEntity(text=str(e)) from None
+    filters = parse(request.query)
     at = paging.requested(request)
     async with request.app[POOL].acquire() as con:
         total, rows = await call_history.page(con, filters, at)

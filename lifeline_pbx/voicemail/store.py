@@ -1,6 +1,6 @@
 """SQL for voicemails after the call: the sealed audio (voicemail_audio) and the review list.
 
-Functions take a connection and return dataclasses; the vault and the views own the
+Functions take a connection and return dataclasses; the vault and review.py own the
 transactions.
 """
 
@@ -43,6 +43,23 @@ class Voicemail:
     @property
     def emergency(self) -> bool:
         return self.priority > 0
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a voicemail came from, for the intake written from it."""
+
+    call_id: uuid.UUID
+    facility_id: int | None
+    language: str
+    created_at: datetime
+
+
+async def origin(con: Conn, voicemail_id: uuid.UUID) -> Origin | None:
+    row = await con.fetchrow(
+        "SELECT call_id, facility_id, language, created_at FROM voicemails WHERE id = $1",
+        voicemail_id)
+    return None if row is None else Origin(**dict(row))
 
 
 async def pending(con: Conn, limit: int = 20) -> list[Pending]:
@@ -102,6 +119,10 @@ async def sealed_audio(con: Conn, voicemail_id: uuid.UUID) -> bytes | None:
         "SELECT audio FROM voicemail_audio WHERE voicemail_id = $1 AND bytes > 0", voicemail_id
     )
     return bytes(value) if value is not None else None
+
+
+async def exists(con: Conn, voicemail_id: uuid.UUID) -> bool:
+    return bool(await con.fetchval("SELECT 1 FROM voicemails WHERE id = $1", voicemail_id))
 
 
 async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:

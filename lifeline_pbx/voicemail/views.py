@@ -1,8 +1,8 @@
 """Supervisors review voicemail: the list, each message's audio, and marking it reviewed.
 
-Every route needs the supervisor role (admins too). Listening is audited as a 'view' of the
-voicemail's 'audio'; marking reviewed as an 'update' of 'reviewed_at'. The audio is opened
-from the vault only for the response, never cached (Cache-Control: no-store).
+Every route needs the supervisor role (admins too). Listening and marking reviewed are
+audited (review.py). The audio is opened from the vault only for the response, never
+cached (Cache-Control: no-store).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from lifeline_pbx import audit
+from lifeline_pbx.errors import NotFound
 from lifeline_pbx.resources import KEY_RING, POOL
-from lifeline_pbx.voicemail import store
-from lifeline_pbx.voicemail.vault import open_audio
+from lifeline_pbx.voicemail import review, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.render import render
 
@@ -35,7 +34,7 @@ def _id(request: web.Request) -> uuid.UUID:
     try:
         return uuid.UUID(request.match_info["id"])
     except ValueError:
-        raise web.HTTPNotFound(text="No such voicemail.") from None
+        raise NotFound("No such voicemail.") from None
 
 
 def intake_link(vm: store.Voicemail) -> str:
@@ -60,11 +59,8 @@ async def voicemail_list(request: web.Request) -> web.StreamResponse:
 async def voicemail_audio(request: web.Request) -> web.StreamResponse:
     voicemail_id = _id(request)
     user = current_user(request)
-    async with request.app[POOL].acquire() as con, con.transaction():
-        audio = await open_audio(con, request.app[KEY_RING], voicemail_id)
-        if audio is None:
-            raise web.HTTPNotFound(text="No audio for this voicemail (yet).")
-        await audit.record(con, user.id, "view", "voicemail", voicemail_id, ["audio"])
+    async with request.app[POOL].acquire() as con:
+        audio = await review.listen(con, request.app[KEY_RING], voicemail_id, user.id)
     return web.Response(body=audio, content_type="audio/wav",
                         headers={"Cache-Control": "no-store"})
 
@@ -73,8 +69,6 @@ async def voicemail_audio(request: web.Request) -> web.StreamResponse:
 async def voicemail_reviewed(request: web.Request) -> web.StreamResponse:
     voicemail_id = _id(request)
     user = current_user(request)
-    async with request.app[POOL].acquire() as con, con.transaction():
-        if not await store.mark_reviewed(con, voicemail_id):
-            raise web.HTTPNotFound(text="No such voicemail.")
-        await audit.record(con, user.id, "update", "voicemail", voicemail_id, ["reviewed_at"])
+    async with request.app[POOL].acquire() as con:
+        await review.mark_reviewed(con, voicemail_id, user.id)
     raise web.HTTPSeeOther("/voicemail")

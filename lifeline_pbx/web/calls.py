@@ -8,6 +8,7 @@ import uuid
 from aiohttp import web
 
 from lifeline_pbx.console.live import LiveHub
+from lifeline_pbx.errors import Unavailable
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, HUB
 
@@ -16,13 +17,13 @@ NO_ENGINE = "The telephone system is not running here."
 
 def acd(request: web.Request) -> Acd:
     if ACD not in request.app:
-        raise web.HTTPServiceUnavailable(text=NO_ENGINE)
+        raise Unavailable(NO_ENGINE)
     return request.app[ACD]
 
 
 def hub(request: web.Request) -> LiveHub:
     if HUB not in request.app:
-        raise web.HTTPServiceUnavailable(text=NO_ENGINE)
+        raise Unavailable(NO_ENGINE)
     return request.app[HUB]
 
 

@@ -1,65 +1,133 @@
-"""Errors as pages (or JSON for scripts): one place maps them to what the user sees."""
+"""Errors as answers: the one place that maps an error to its HTTP status and body.
+
+Features raise the classes of lifeline_pbx/errors.py; views do not translate them. A view
+that shows its own form again with the problems beside the fields (an Invalid, or a
+Conflict over what was typed) catches the error and calls form_again, which takes the
+status from the same map. Scripts and the pages' own JavaScript get JSON: a request that
+accepts it, or a route marked @answers_json.
+"""
 
 from __future__ import annotations
 
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 from aiohttp import web
 
+from lifeline_pbx.errors import (
+    FORM,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RequestError,
+    Unavailable,
+)
 from lifeline_pbx.web.auth import wants_json
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
 # The database is down or restarting: a retry later will work, so say so (503, not 500).
 DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                  asyncpg.CannotConnectNowError)
+DATABASE_AWAY_MESSAGE = ("The database cannot be reached just now. Nothing was saved, and what "
+                         "you typed is still on your screen: try again in a minute.")
 
+STATUS: dict[type[RequestError], int] = {
+    NotFound: 404, Conflict: 409, Invalid: 422, Forbidden: 403, Unavailable: 503,
+}
 TITLES = {
     400: "Bad request", 401: "Please sign in", 403: "Not allowed", 404: "Not found",
-    405: "Not allowed", 413: "Too large", 422: "Please check the form",
-    429: "Too many attempts", 500: "Something went wrong", 503: "Try again in a minute",
+    405: "Not allowed", 409: "Changed meanwhile", 413: "Too large",
+    422: "Please check the form", 429: "Too many attempts", 500: "Something went wrong",
+    503: "Try again in a minute",
 }
+_JSON = "__lifeline_json__"
+
+
+def status_of(error: RequestError) -> int:
+    """The HTTP status of an error class (a subclass answers as its base)."""
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400
+
+
+def problems(error: RequestError, whole: str = FORM) -> dict[str, str]:
+    """The error's messages by form field; one about the whole form goes under `whole`."""
+    found = dict(error.errors) if isinstance(error, Invalid) else {FORM: error.message}
+    if whole != FORM and FORM in found:
+        found[whole] = found.pop(FORM)
+    return found
+
+
+def answers_json(view: Handler) -> Handler:
+    """Mark a route whose callers are scripts (the pages' JavaScript): errors as JSON."""
+    setattr(view, _JSON, True)
+    return view
+
+
+def json_wanted(request: web.Request) -> bool:
+    return wants_json(request) or getattr(request.match_info.handler, _JSON, False)
+
+
+def form_again(request: web.Request, error: RequestError, template: str, /, *,
+               whole: str = FORM, **context: Any) -> web.Response:
+    """The form's page again with each problem beside its field (the context carries what
+    was typed), with the error's status; JSON for scripts."""
+    if json_wanted(request):
+        return _json(error.message, problems(error), status_of(error))
+    return render(request, template, status=status_of(error),
+                  errors=problems(error, whole), **context)
 
 
 @web.middleware
-async def error_pages(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except RequestError as error:
+        return _answer(request, status_of(error), error.message, problems(error))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else ""
         if exc.status == 413:
             message = "What you sent is too large. Shorten it and try again."
-        return _page(request, exc.status, message or TITLES.get(exc.status, exc.reason))
+        return _answer(request, exc.status, message or TITLES.get(exc.status, exc.reason))
     except asyncpg.DataError as exc:
         # SQLSTATE class 22: a value the database cannot take (out of range, too long); a
         # view should have refused it first, so log which kind for a fix.
         log.warning("value refused by the database path=%s error=%s", request.path,
                     type(exc).__name__)
-        return _page(request, 400, "A value sent is out of range or not valid: check what "
-                     "you typed and try again.")
+        return _answer(request, 400, "A value sent is out of range or not valid: check what "
+                       "you typed and try again.")
     except DATABASE_AWAY:
         log.warning("database unavailable path=%s", request.path)
-        return _page(request, 503, "The database cannot be reached just now. Nothing was "
-                     "saved, and what you typed is still on your screen: try again in a minute.")
+        away = Unavailable(DATABASE_AWAY_MESSAGE)
+        return _answer(request, status_of(away), away.message)
     except Exception as exc:
         # Frames only: an exception's message can quote what a user typed.
         frames = "".join(traceback.format_tb(exc.__traceback__))
         log.error("error in web view path=%s error=%s\n%s", request.path,
                   type(exc).__name__, frames)
-        return _page(request, 500, "The server could not do that. Nothing was half-saved; "
-                     "try again, and tell the coordinator if it keeps happening.")
+        return _answer(request, 500, "The server could not do that. Nothing was half-saved; "
+                       "try again, and tell the coordinator if it keeps happening.")
 
 
-def _page(request: web.Request, status: int, message: str) -> web.StreamResponse:
-    if wants_json(request):
-        return web.json_response({"error": message}, status=status)
+def _answer(request: web.Request, status: int, message: str,
+            errors: dict[str, str] | None = None) -> web.StreamResponse:
+    if json_wanted(request):
+        return _json(message, errors or {FORM: message}, status)
     return render(request, "error.html", status=status,
                   title=TITLES.get(status, "Error"), message=message)
+
+
+def _json(message: str, errors: dict[str, str], status: int) -> web.Response:
+    """One shape for every refusal: `error` for a line of text, `errors` by field."""
+    return web.json_response({"ok": False, "error": message, "errors": errors}, status=status)

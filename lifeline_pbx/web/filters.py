@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping
 
-from lifeline_pbx.errors import LifelineError
+from lifeline_pbx.errors import Invalid
 
 MAX_VALUE = 200
 
 
-class FilterInvalid(LifelineError):
+class FilterInvalid(Invalid):
     """A filter value that cannot be meant; the message is for the screen."""
 
 

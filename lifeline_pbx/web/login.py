@@ -8,6 +8,7 @@ from aiohttp import web
 
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import devices, sessions, signin, totp, users
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import client_address
 from lifeline_pbx.web.auth import (
@@ -155,7 +156,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
     try:
         secret = keys.open(bytes.fromhex(str(form.get("sealed", ""))), _enrol_place(session))
     except (ValueError, crypto.SealError):
-        raise web.HTTPBadRequest(text="The enrolment form had expired: reload it.") from None
+        raise Invalid("The enrolment form had expired: reload it.") from None
     outcome = await signin.enrol(request.app[POOL], keys, session, secret,
                                  str(form.get("code", ""))[:16],
                                  str(form.get("current_code", ""))[:16], _device(request),

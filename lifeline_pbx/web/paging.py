@@ -2,8 +2,8 @@
 
 Every list page shows its total count, so nothing is ever cut off without saying so; past
 COUNT_CAP matches it says "more than 10,000" instead of counting a million rows on every
-page view (the pages still go on). A malformed page number is a 400; a page size above the
-maximum is brought down to it.
+page view (the pages still go on). A malformed page number is refused (an Invalid: 422);
+a page size above the maximum is brought down to it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from lifeline_pbx.errors import Invalid
 
 T = TypeVar("T")
 DEFAULT_PER_PAGE = 50
@@ -28,7 +30,7 @@ def capped_count(select: str) -> str:
     return f"SELECT count(*) FROM ({select} LIMIT {COUNT_CAP + 1}) AS counted"
 
 
-class PageError(ValueError):
+class PageError(Invalid):
     """The address asks for a page that cannot exist; the message is for the screen."""
 
 
@@ -46,7 +48,7 @@ def _whole(raw: str, name: str, default: int) -> int:
     if raw == "":
         return default
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 7:
-        raise PageError(f"{name}: give a whole number from 1.")
+        raise PageError(f"{name}: give a whole number from 1.", name)
     return int(raw)
 
 
@@ -56,16 +58,13 @@ def window(query: Mapping[str, str], *, param: str = "page",
     number = _whole(query.get(param, "").strip(), param, 1)
     per_page = _whole(query.get("per_page", "").strip(), "per_page", default_per_page)
     if number < 1 or number > MAX_PAGE or per_page < 1:
-        raise PageError(f"{param}: give a whole number from 1.")
+        raise PageError(f"{param}: give a whole number from 1.", param)
     return Window(number, min(per_page, MAX_PER_PAGE))
 
 
 def requested(request: web.Request, *, param: str = "page",
               default_per_page: int = DEFAULT_PER_PAGE) -> Window:
-    try:
-        return window(request.query, param=param, default_per_page=default_per_page)
-    except PageError as e:
-        raise web.HTTPBadRequest(text=str(e)) from None
+    return window(request.query, param=param, default_per_page=default_per_page)
 
 
 def clamped(at: Window, total: int) -> Window:

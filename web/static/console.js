@@ -161,7 +161,8 @@
         body: JSON.stringify(body || {}),
       });
       if (!response.ok) {
-        showError((await response.text()) || "The server refused (" + response.status + ").");
+        const refusal = await response.json().catch(() => ({}));
+        showError(refusal.error || "The server refused (" + response.status + ").");
         return;
       }
       const message = await response.json();

@@ -185,7 +185,10 @@
       if (response.ok) {
         historyEl.innerHTML = text;  // server-rendered, autoescaped fragment
       } else {
-        historyEl.textContent = text;  // the reason, as plain text
+        // the reason, as plain text: the error page's message
+        const page = new DOMParser().parseFromString(text, "text/html");
+        const reason = page.getElementById("error-message");
+        historyEl.textContent = reason ? reason.textContent : text;
       }
     } catch (e) {
       historyEl.textContent = "Could not look up the A-number (connection lost).";

@@ -1,0 +1,31 @@
+"""What the console's screen pop and state read from PostgreSQL that the distributor's
+picture lacks: a line's name, an adopted call's times, a stored pause reason."""
+
+from __future__ import annotations
+
+import uuid
+
+from lifeline_pbx.db import Conn
+
+
+async def line_name(con: Conn, line_id: int) -> str:
+    return str(await con.fetchval("SELECT name FROM lines WHERE id = $1", line_id) or "")
+
+
+async def call_times(con: Conn, call_id: uuid.UUID) -> tuple[float, float] | None:
+    """When the call was connected (epoch seconds) and how long it waited; None if unknown."""
+    row = await con.fetchrow(
+        """SELECT extract(epoch FROM connected_at)::float8 AS connected,
+               extract(epoch FROM connected_at - queued_at)::float8 AS waited
+           FROM calls WHERE id = $1""", call_id)
+    if row is None or row["connected"] is None:
+        return None
+    return row["connected"], row["waited"] or 0.0
+
+
+async def pause_reason(con: Conn, username: str) -> str:
+    reason = await con.fetchval(
+        """SELECT s.pause_reason FROM operator_status s
+           JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = $1""",
+        username)
+    return str(reason or "")

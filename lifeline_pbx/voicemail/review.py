@@ -1,0 +1,32 @@
+"""Units of work behind the supervisors' voicemail review: listening (audited as a 'view' of
+the voicemail's 'audio') and marking reviewed (an 'update' of 'reviewed_at'), each one
+transaction with its audit entry."""
+
+from __future__ import annotations
+
+import uuid
+
+from lifeline_pbx import audit
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import NotFound
+from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail.vault import open_audio
+
+
+async def listen(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int) -> bytes:
+    """The WAV in clear, for one response."""
+    async with con.transaction():
+        audio = await open_audio(con, keys, voicemail_id)
+        if audio is None:
+            raise NotFound("No audio for this voicemail (yet)."
+                           if await store.exists(con, voicemail_id) else "No such voicemail.")
+        await audit.record(con, user_id, "view", "voicemail", voicemail_id, ["audio"])
+    return audio
+
+
+async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID, user_id: int) -> None:
+    async with con.transaction():
+        if not await store.mark_reviewed(con, voicemail_id):
+            raise NotFound("No such voicemail.")
+        await audit.record(con, user_id, "update", "voicemail", voicemail_id, ["reviewed_at"])
