@@ -35,3 +35,13 @@ class Conditions:
 async def create_pool(dsn: str) -> asyncpg.Pool[asyncpg.Record]:
     """Short timeouts: a call must not wait long on a database that is away."""
     return await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=10)
+
+
+async def reachable(pool: asyncpg.Pool[asyncpg.Record]) -> bool:
+    """Whether the database answers a trivial query now."""
+    try:
+        async with pool.acquire() as con:
+            await con.fetchval("SELECT 1")
+    except Exception:  # any failure means the database is not usable
+        return False
+    return True

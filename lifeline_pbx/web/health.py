@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from lifeline_pbx import db
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import public
 from lifeline_pbx.web.calls import asterisk_connected, live_calls
@@ -16,12 +17,7 @@ from lifeline_pbx.web.keys import USER
 
 @public
 async def health(request: web.Request) -> web.Response:
-    database = "ok"
-    try:
-        async with request.app[POOL].acquire() as con:
-            await con.fetchval("SELECT 1")
-    except Exception:  # any failure means the database is not usable
-        database = "unavailable"
+    database = "ok" if await db.reachable(request.app[POOL]) else "unavailable"
     asterisk = "connected" if asterisk_connected(request.app) else "disconnected"
     healthy = database == "ok" and asterisk == "connected"
     body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
