@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from lifeline_pbx import backoff
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import DATABASE_ERRORS, Conn
@@ -68,20 +69,25 @@ class Vault:
         self._wake.set()
 
     async def run(self) -> None:
-        wait = self.every
+        failures = 0
         while True:
             try:
                 moved = await self.sweep()
                 if moved:
                     log.info("voicemail vault moved=%d", moved)
-                wait = self.every
+                failures = 0
             except RETRYABLE as exc:
+                failures += 1
                 log.warning("voicemail vault pass failed error=%s retry_in=%.0fs",
-                            type(exc).__name__, wait)
-                wait = min(wait * 2, MAX_WAIT)
+                            type(exc).__name__, self._wait(failures))
+            wait = self._wait(failures)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
+
+    def _wait(self, failures: int) -> float:
+        """The sweep interval, or longer after failures (doubling, up to MAX_WAIT)."""
+        return max(self.every, backoff.delay(failures, first=self.every, cap=MAX_WAIT))
 
     async def sweep(self) -> int:
         """One pass: move what waits, finish deletes that did not go through; how many moved."""
