@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 TEXT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-_PAIR = re.compile(r"(?<!\S)([a-z][a-z0-9_]*)=(\S+)")
+_PAIR = re.compile(r"(?<!\S)([a-z][a-z0-9_]*)=([^\s=]\S*)")
 _OWN = frozenset({"time", "level", "logger", "message", "exception"})
 
 

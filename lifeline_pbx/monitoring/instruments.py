@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -92,9 +92,9 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-@dataclass
 class _LiveFamilies(Collector):
-    live: Live = field(default_factory=lambda: Live(background_tasks=0))
+    def __init__(self) -> None:
+        self.live = Live(background_tasks=0)
 
     def collect(self) -> Iterator[Metric]:
         live = self.live
