@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from devstack import asterisk
-from lifeline_pbx.app import Running, create_app
+from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import ACD, CONNECTED
 from tests.carrier import Carrier
 from tests.conftest import app_config
@@ -96,22 +96,18 @@ async def relay_to(url: str) -> AsyncIterator[Relay]:
 
 @contextlib.asynccontextmanager
 async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, carrier: Carrier,
-                          phones: Phones, *, web: bool = False,
+                          phones: Phones,
                           **settings: object) -> AsyncIterator[tuple[Hotline, Relay]]:
-    """The staffed hotline (tests/engine.py), its ARI traffic through a relay; with web, its
-    web UI on 127.0.0.1 too. settings: more of the app's settings (lifeline_pbx/config.py)."""
+    """The staffed hotline (tests/engine.py), its ARI traffic through a relay; settings: more
+    of the app's settings (lifeline_pbx/config.py)."""
     await staff(dsn)
     async with relay_to(pbx.ari_url) as relay:
         config = replace(app_config(pbx, dsn, prompts_dir, **settings), ari_url=relay.url)
-        started = await Running(create_app(config)).start("127.0.0.1" if web else None)
-        app = started.app
-        try:
+        async with running(create_app(config)) as started:
+            app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")
             for operator in OPERATORS:
                 phones.register_now(operator)
             await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                            what="operators' phones registered")
-            base_url = f"http://127.0.0.1:{started.port}" if web else ""
-            yield Hotline(app, dsn, carrier, phones, pbx, base_url, started), relay
-        finally:
-            await started.stop()
+            yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay
