@@ -6,6 +6,7 @@ background tasks stop before the connections they use close:
 
     database pool -> ARI's HTTP session -> task registry -> call engine -> console hub
                      (these three only with calls=True)      housekeeping
+    -> metrics endpoint (its own port, when metrics_port is set: monitoring/endpoint.py)
 
 `calls=False` builds the web UI alone (no Asterisk): views that need the call engine
 answer 503 (lifeline_pbx/web/calls.py). `lifeline serve` always runs with calls.
@@ -27,7 +28,10 @@ from lifeline_pbx import db, engine
 from lifeline_pbx.accounts import housekeeping
 from lifeline_pbx.config import Config
 from lifeline_pbx.console.live import LiveHub
-from lifeline_pbx.resources import ACD, CONFIG, HUB, KEY_RING, POOL, TASKS
+from lifeline_pbx.monitoring.endpoint import metrics_endpoint
+from lifeline_pbx.monitoring.instruments import Metrics
+from lifeline_pbx.monitoring.web_timing import timing
+from lifeline_pbx.resources import ACD, CONFIG, HUB, KEY_RING, METRICS, POOL, TASKS
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.web import routes
 from lifeline_pbx.web.app import MAX_BODY, MIDDLEWARES, AccessLog, on_response_prepare, templates
@@ -37,9 +41,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: Config, *, calls: bool = True) -> web.Application:
-    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY)
+    app = web.Application(middlewares=(timing, *MIDDLEWARES), client_max_size=MAX_BODY)
     app.on_response_prepare.append(on_response_prepare)
     app[CONFIG] = config
+    app[METRICS] = Metrics()
     app[KEY_RING] = config_module.key_ring(config)
     app[TEMPLATES] = templates()
     app.cleanup_ctx.append(database)
@@ -51,6 +56,7 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
         app.cleanup_ctx.append(engine.call_engine)
         app.cleanup_ctx.append(console_hub)
         app.on_shutdown.append(_close_consoles)
+    app.cleanup_ctx.append(metrics_endpoint)
     routes.register(app)
     return app
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import logging
+import os
 import sys
 from pathlib import Path
 
 import asyncpg
 
 from lifeline_pbx import config as config_module
-from lifeline_pbx import demo
+from lifeline_pbx import demo, logs
 from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.audit import commands as audit_commands
 from lifeline_pbx.backup import commands as backup_commands
@@ -47,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from lifeline_pbx.app import serve
 
     cfg = _config(args)
-    logging.getLogger().setLevel(cfg.log_level)
+    logs.use(cfg.log_format, cfg.log_level)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(cfg))
 
@@ -143,9 +143,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    # JSON from the first line when the environment asks (a bad value: text, until `serve`
+    # reads the settings and names it).
+    logs.install(os.environ.get(f"{config_module.ENV_PREFIX}LOG_FORMAT", "text").strip().lower())
     args = parser().parse_args(argv)
     try:
         args.func(args)

@@ -20,6 +20,7 @@ from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
 
 ENV_PREFIX = "LIFELINE_"
+LOG_FORMATS = ("text", "json")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -38,6 +39,12 @@ class Config:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     log_level: str = "INFO"
+    # "text", or "json": every log line one JSON object, for a log shipper (lifeline_pbx/logs.py).
+    log_format: str = "text"
+    # Prometheus metrics, on a bind of their own with no login (docs/operations.md,
+    # "Monitoring"): off while metrics_port is 0; on loopback unless metrics_host says otherwise.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
     # Fallback language for prompts when a line names none.
     default_language: str = "en"
     # Where the prompts are, as Asterisk sees the filesystem (played by absolute path).
@@ -110,6 +117,10 @@ def _port(name: str, raw: str) -> int:
     return value
 
 
+def _port_or_off(name: str, raw: str) -> int:
+    return 0 if raw.strip() in ("", "0") else _port(name, raw)
+
+
 def _text(name: str, raw: str) -> str:
     if not raw.strip():
         raise ConfigError(name, "must not be empty")
@@ -127,6 +138,13 @@ def _log_level(name: str, raw: str) -> str:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(name, f"one of DEBUG, INFO, WARNING, ERROR, got {raw!r}")
     return level
+
+
+def _log_format(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in LOG_FORMATS:
+        raise ConfigError(name, f"one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return value
 
 
 def _absolute_path(name: str, raw: str) -> str:
@@ -202,6 +220,9 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "web_host": _text,
     "web_port": _port,
     "log_level": _log_level,
+    "log_format": _log_format,
+    "metrics_host": _text,
+    "metrics_port": _port_or_off,
     "default_language": _text,
     "prompts_dir": _absolute_path,
     "prompts_local_dir": _optional_path,

@@ -37,6 +37,7 @@ from lifeline_pbx.resources import (
     HTTP,
     KEY_RING,
     LINES,
+    METRICS,
     OPERATOR_SYNC,
     POOL,
     SIP_GUARD,
@@ -72,6 +73,7 @@ async def ari_http(app: web.Application) -> AsyncIterator[None]:
 async def on_connect(app: web.Application) -> None:
     """After every ARI (re)connection: Asterisk may have restarted and forgotten what we
     told it, and calls may have waited for us; rebuild from what it has now."""
+    app[METRICS].ari_connected()
     app[OPERATOR_SYNC].request()
     if SIP_GUARD in app:
         app[SIP_GUARD].resync()
@@ -93,6 +95,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
         ari, Store(pool), writer,
         lambda language, name: library.uri(language, name, cfg.default_language), tasks,
     )
+    acd.waited = app[METRICS].queue_waited
     await acd.reload()
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
                       default_language=cfg.default_language, queues=acd)

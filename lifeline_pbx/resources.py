@@ -20,6 +20,7 @@ from lifeline_pbx.calls.records import RecordWriter
 from lifeline_pbx.config import Config
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
@@ -30,6 +31,7 @@ CONFIG = web.AppKey("config", Config)
 KEY_RING = web.AppKey("key_ring", KeyRing)
 TASKS = web.AppKey("tasks", TaskRegistry)
 POOL: web.AppKey[asyncpg.Pool[asyncpg.Record]] = web.AppKey("pool")
+METRICS = web.AppKey("metrics", Metrics)  # served by monitoring/endpoint.py
 
 # The call engine (lifeline_pbx/engine.py).
 HTTP = web.AppKey("ari_http", aiohttp.ClientSession)  # the ARI client's HTTP session

@@ -96,11 +96,13 @@ async def relay_to(url: str) -> AsyncIterator[Relay]:
 
 @contextlib.asynccontextmanager
 async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, carrier: Carrier,
-                          phones: Phones) -> AsyncIterator[tuple[Hotline, Relay]]:
-    """The staffed hotline (tests/engine.py), its ARI traffic through a relay."""
+                          phones: Phones,
+                          **settings: object) -> AsyncIterator[tuple[Hotline, Relay]]:
+    """The staffed hotline (tests/engine.py), its ARI traffic through a relay; settings: more
+    of the app's settings (lifeline_pbx/config.py)."""
     await staff(dsn)
     async with relay_to(pbx.ari_url) as relay:
-        config = replace(app_config(pbx, dsn, prompts_dir), ari_url=relay.url)
+        config = replace(app_config(pbx, dsn, prompts_dir, **settings), ari_url=relay.url)
         async with running(create_app(config)) as started:
             app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")

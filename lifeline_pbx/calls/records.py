@@ -98,6 +98,11 @@ class RecordWriter:
         except asyncio.QueueFull:
             log.error("call record queue full; write dropped kind=%s", type(write).__name__)
 
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the database (for the metrics; the batch being written aside)."""
+        return self._queue.qsize()
+
     async def drained(self) -> None:
         """Wait until every queued write reached the database."""
         await self._idle.wait()

@@ -53,6 +53,7 @@ class Acd:
         self.desk = OfferDesk(ari_client, lambda: media_uri("en", "accept-call"), self, tasks)
         self.watch = Watchers()  # the operator console and other live views
         self._kick = asyncio.Event()
+        self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -67,6 +68,7 @@ class Acd:
         if waiter is not None:
             self.queue_event("abandoned", waiter.queue_id, call_id,
                               wait=time.time() - waiter.caller.entered_at)
+            self.waited(waiter, "abandoned")
             self.desk.cancel_for(call_id)
         talk = self.picture.talking.pop(call_id, None)
         if talk is not None:
@@ -177,6 +179,7 @@ class Acd:
         kind = "timeout" if reason == "max_wait" else "voicemail"
         self.queue_event(kind, waiter.queue_id, call_id,
                           wait=time.time() - waiter.caller.entered_at, detail=reason)
+        self.waited(waiter, kind)
         self.tasks.spawn(self._unhold(waiter))
         waiter.call.deliver(model.QueueLeft(reason))
 
@@ -251,6 +254,7 @@ class Acd:
         self.writer.put(records.CallConnected(offer.call_id, _at(now), operator_id))
         self.queue_event("connected", waiter.queue_id, offer.call_id, operator=offer.operator,
                           wait=now - waiter.caller.entered_at)
+        self.waited(waiter, "answered")
         await self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
         waiter.call.deliver(model.Connected(offer.operator))
         return True
