@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from devstack import asterisk
-from lifeline_pbx.service import Lifeline
+from lifeline_pbx.app import Running, create_app
+from lifeline_pbx.resources import ACD, CONNECTED
 from tests.carrier import Carrier
 from tests.conftest import app_config
 from tests.engine import OPERATORS, Hotline, staff
@@ -99,14 +100,16 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
     """The staffed hotline (tests/engine.py), its ARI traffic through a relay."""
     await staff(dsn)
     async with relay_to(pbx.ari_url) as relay:
-        app = Lifeline(replace(app_config(pbx, dsn, prompts_dir), ari_url=relay.url))
-        await app.start(web_enabled=False)
+        started = Running(create_app(replace(app_config(pbx, dsn, prompts_dir),
+                                             ari_url=relay.url)))
+        await started.start()
         try:
-            await wait_for(app.connected.is_set, what="ARI connected")
+            app = started.app
+            await wait_for(app[CONNECTED].is_set, what="ARI connected")
             for operator in OPERATORS:
                 phones.register_now(operator)
-            await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
+            await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                            what="operators' phones registered")
-            yield Hotline(app, dsn, carrier, phones, pbx), relay
+            yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay
         finally:
-            await app.stop()
+            await started.stop()

@@ -4,6 +4,7 @@ the offer to the next operator (the relay of tests/ari_relay.py holds one reques
 from __future__ import annotations
 
 from devstack import asterisk
+from lifeline_pbx.resources import ACD
 from tests.ari_relay import relayed_hotline
 from tests.carrier import Carrier
 from tests.phones import Phones
@@ -25,7 +26,7 @@ async def test_a_slow_originate_does_not_hold_the_next_offer(
         offer = await hotline.phones.offer("op-b")
         # op-b rang while op-a's originate was still on its way (not failed, not timed out).
         assert relay.held == 1
-        assert any(o.operator == "op-a" for o in hotline.app.acd.desk.offers.values())
+        assert any(o.operator == "op-a" for o in hotline.app[ACD].desk.offers.values())
         relay.release()
         await hotline.phones.answer(offer, record=False)
         await hotline.reached("Spanish caller", "connected", {"operator": "op-b"})

@@ -12,6 +12,7 @@ import pytest
 from devstack import asterisk
 from devstack.postgres import Cluster
 from lifeline_pbx import demo
+from lifeline_pbx.resources import ACD, ARI, CONNECTED
 from tests.ari_relay import relayed_hotline
 from tests.carrier import Carrier
 from tests.pg_fixtures import as_app_role
@@ -47,20 +48,20 @@ async def test_a_websocket_blip_during_a_database_outage_drops_nobody(
         relay.cut()
         await wait_for(lambda: relay.websockets > before, timeout=30,
                        what="the app opens a new WebSocket")
-        await wait_for(app.connected.is_set, timeout=30,
+        await wait_for(app[CONNECTED].is_set, timeout=30,
                        what="reconnected while the database is down")
 
         # Nobody went to the dialplan's apology: both callers are on the line, still in
         # our app, one still queued, one still bridged with op-a.
-        picture = app.acd.picture
+        picture = app[ACD].picture
         assert not talking.ended and not waiting.ended
-        in_app = {c["id"]: c["dialplan"] for c in await app.ari.channels()}
+        in_app = {c["id"]: c["dialplan"] for c in await app[ARI].channels()}
         for row in rows:
-            assert in_app[row["channel_id"]]["app_data"].startswith(f"{app.ari.app},inbound")
+            assert in_app[row["channel_id"]]["app_data"].startswith(f"{app[ARI].app},inbound")
         assert waiting_id in picture.waiting
         assert picture.talking[talking_id].operator == "op-a"
         # The waiting caller gets the next free operator, with the database still down.
-        assert await app.acd.operator_action("op-c", "login")
+        assert await app[ACD].operator_action("op-c", "login")
         await phones.answer(await phones.offer("op-c", timeout=20), record=False)
         await wait_for(lambda: waiting_id in picture.talking, what="Waiting connected")
         assert picture.talking[waiting_id].operator == "op-c"
