@@ -32,6 +32,10 @@ FAILED = "failed"  # the originate was refused: Asterisk or the network, not the
 WITHDRAWN = "withdrawn"  # the caller left or was served: not the operator's miss
 LEFT = "left"  # the operator's leg of a bridged call hung up
 
+# Operators' legs are named so: a leg still ringing is known as ours by its id alone
+# (Asterisk shows nothing else of ours on it until it is answered: calls/adoption.py).
+CHANNEL_PREFIX = "offer-"
+
 
 @dataclass
 class Offer:
@@ -93,7 +97,7 @@ class OfferDesk:
 
     def place(self, call_id: uuid.UUID, username: str, dial: Dial) -> Offer:
         """Ring the operator in a task of its own; returns at once."""
-        offer = Offer(call_id, username, f"offer-{uuid.uuid4().hex[:16]}", dial.ring_timeout)
+        offer = Offer(call_id, username, f"{CHANNEL_PREFIX}{uuid.uuid4().hex[:16]}", dial.ring_timeout)
         self.offers[offer.channel_id] = offer
         self.tasks.spawn(self._run(offer, dial), name=f"offer-{username}")
         return offer

@@ -1,0 +1,177 @@
+"""Faults under load: twenty live calls (tests/crowd.py) when the app is killed, Asterisk
+restarts, PostgreSQL stops, or the ARI WebSocket is cut.
+
+After each: nobody is left in silence (each caller is still on the line and served, or
+ended with a record that says why), waiting callers keep their place, talking calls keep
+talking (app faults), every call has one complete record, no operator is left stuck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from devstack import asterisk
+from tests.carrier import Carrier
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.crowd import IN_IVR, RINGING, TALKING, WAITING, Crowd, pbx_ari, prepare
+from tests.engine import OPERATORS, staff
+from tests.phones import Phones
+from tests.test_cli import lifeline_cmd
+from tests.waiting import wait_for
+
+
+@contextlib.asynccontextmanager
+async def crowd_on(dsn: str, pbx: asterisk.Instance, carrier: Carrier,
+                   phones: Phones) -> AsyncIterator[Crowd]:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+    try:
+        async with pbx_ari(pbx) as ari:
+            crowd = Crowd(pool, carrier, phones, ari)
+            try:
+                yield crowd
+            finally:
+                with contextlib.suppress(Exception):
+                    await crowd.finish()
+    finally:
+        await pool.close()
+
+
+async def phones_online(crowd: Crowd) -> None:
+    for operator in OPERATORS:
+        crowd.phones.register_now(operator)
+
+    async def probe() -> bool:
+        online = {e["resource"] for e in await crowd.ari.endpoints("PJSIP")
+                  if e.get("state") == "online"}
+        return set(OPERATORS) <= online
+
+    await wait_for(probe, timeout=20, what="operators' phones registered")
+
+
+# --- the app as `lifeline serve`, a process of its own -----------------------------------
+def settings_file(path: Path, dsn: str, pbx: asterisk.Instance, prompts_dir: str,
+                  port: int) -> Path:
+    keys = ",".join(f"{kid}:{base64.b64encode(key).decode()}" for kid, key in TEST_DATA_KEYS)
+    values = {
+        "database_url": dsn, "ari_url": pbx.ari_url, "ari_user": pbx.ari_user,
+        "ari_password": pbx.ari_password, "data_keys": keys,
+        "lookup_key": base64.b64encode(TEST_LOOKUP_KEY).decode(), "prompts_dir": prompts_dir,
+        "prompts_local_dir": str(pbx.runtime.host_path(prompts_dir)),
+        "web_host": "127.0.0.1", "web_port": port,
+    }
+    text = "".join(f"{k} = {v}\n" if isinstance(v, int) else f'{k} = "{v}"\n'
+                   for k, v in values.items())
+    path.touch(mode=0o600)
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class Served:
+    """`lifeline --config FILE serve`, started, killed (SIGKILL) and started again."""
+
+    settings: Path
+    port: int
+    log: Path
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                *lifeline_cmd("--config", str(self.settings), "serve"), env=env,
+                stdout=log, stderr=asyncio.subprocess.STDOUT)
+        async with aiohttp.ClientSession() as http:
+
+            async def healthy() -> bool:  # the database answers and ARI is connected
+                try:
+                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientError:
+                    return False
+
+            await wait_for(healthy, timeout=30, what="lifeline serve healthy")
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        assert await self.process.wait() == -signal.SIGKILL
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 15)
+
+
+# --- the faults ----------------------------------------------------------------------------
+async def test_the_app_killed_and_restarted_drops_nobody(
+    app_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str, carrier: Carrier,
+    phones: Phones, tmp_path: Path,
+) -> None:
+    await staff(app_dsn)
+    await prepare(app_dsn)
+    port = asterisk.free_port()
+    served = Served(settings_file(tmp_path / "lifeline.toml", app_dsn, pbx, short_prompts_dir,
+                                  port), port, tmp_path / "serve.log")
+    await served.start()
+    try:
+        async with crowd_on(app_dsn, pbx, carrier, phones) as crowd:
+            await phones_online(crowd)
+            await crowd.fill()
+            rows = await crowd.rows()
+            order = await crowd.queue_order([RINGING, *WAITING])
+            await served.kill()
+            killed = time.monotonic()
+            restarted_at = time.time()
+            await served.start()
+            back = time.monotonic() - killed
+            # Asterisk kept every caller in our app, where the dead process left them; the
+            # new one took each back there.
+            places = await crowd.where()
+            assert set(places) == set(crowd.calls), "a caller left our app"
+            for name in TALKING:
+                assert places[name] == f"call-{rows[name]['id']}"
+                assert await crowd.bridge_members(places[name]) == 2
+            for name in WAITING:
+                assert places[name] == f"queue-{rows[name]['queue_id']}"
+            assert all(places[name] == "" for name in IN_IVR)
+            # The callers in the IVR hear it again from the greeting, and go through it.
+            await crowd.reached(IN_IVR, "prompt_finished", since=restarted_at)
+            since = time.time()
+            await crowd.dtmf(IN_IVR, "1")
+            await crowd.reached(IN_IVR, "triage_asked", since)
+            # The offer that rang through the restart was the dead process's: it stops, and
+            # its caller, first in the queue, is offered again at once.
+            await crowd.phones.ended(crowd.legs[RINGING])
+            try:
+                await crowd.connect(RINGING)
+            except AssertionError:
+                for c in await crowd.ari.channels():
+                    if "op-" in c["name"]:
+                        print("PBX", c["id"], c["name"], c["state"], c["dialplan"])
+                for c in crowd.phones.calls.values():
+                    print("PHONE", c.channel_id, c.operator, c.taken, c.ended, c.answered)
+                raise
+            # The others keep their place: one operator takes them one by one.
+            assert await crowd.serve_in_order(crowd.legs[TALKING[0]], len(WAITING)) == order[1:]
+            await crowd.finish()
+            records = await crowd.closed_rows()
+            assert (records[TALKING[1]]["disposition"], records[TALKING[1]]["hangup_by"]) == (
+                "answered", "operator")
+            await crowd.no_duplicates()
+            await crowd.operators_idle()
+            await crowd.pbx_empty()
+            print(f"app killed: back and serving in {back:.1f}s")
+    finally:
+        await served.stop()
