@@ -177,25 +177,28 @@ class Crowd:
         served: list[str] = []
         await self.phones.hang_up(operator_leg)
         for _ in range(count):
-            since = time.time() - 0.5
-            leg = await self.next_offer()
-            await self.phones.answer(leg, record=False)
-
-            async def connected() -> str | None:
-                names = await self.with_event("connected", self.calls, since) - set(served)
-                names -= set(self.legs)
-                return next(iter(names), None) if len(names) == 1 else None
-
-            name = await wait_for(connected, interval=0.1, what="the offer connected")
-            served.append(name)
-            self.legs[name] = leg
-            await self.phones.hang_up(leg)
-            await wait_for(lambda n=name: self.calls[n].ended, what=f"{name} released")  # type: ignore[misc]
+            served.append(await self._take_one())
         return served
+
+    async def _take_one(self) -> str:
+        since = time.time() - 0.5
+        leg = await self.next_offer()
+        await self.phones.answer(leg, record=False)
+        name: str = await wait_for(lambda: self._newly_connected(since), interval=0.1,
+                                   what="the offer connected")
+        self.legs[name] = leg
+        await self.phones.hang_up(leg)
+        await wait_for(lambda: self.calls[name].ended, what=f"{name} released")
+        return name
+
+    async def _newly_connected(self, since: float) -> str | None:
+        """The one caller connected since then whom no operator's leg here took yet."""
+        names = await self.with_event("connected", self.calls, since) - set(self.legs)
+        return next(iter(names)) if len(names) == 1 else None
 
     async def finish(self) -> None:
         """Everyone still on the line hangs up: operators end their calls, callers leave."""
-        for name, leg in self.legs.items():
+        for leg in self.legs.values():
             if not leg.ended and leg.answered:
                 with contextlib.suppress(Exception):
                     await self.phones.hang_up(leg)

@@ -154,15 +154,7 @@ async def test_the_app_killed_and_restarted_drops_nobody(
             # The offer that rang through the restart was the dead process's: it stops, and
             # its caller, first in the queue, is offered again at once.
             await crowd.phones.ended(crowd.legs[RINGING])
-            try:
-                await crowd.connect(RINGING)
-            except AssertionError:
-                for c in await crowd.ari.channels():
-                    if "op-" in c["name"]:
-                        print("PBX", c["id"], c["name"], c["state"], c["dialplan"])
-                for c in crowd.phones.calls.values():
-                    print("PHONE", c.channel_id, c.operator, c.taken, c.ended, c.answered)
-                raise
+            await crowd.connect(RINGING)
             # The others keep their place: one operator takes them one by one.
             assert await crowd.serve_in_order(crowd.legs[TALKING[0]], len(WAITING)) == order[1:]
             await crowd.finish()

@@ -7,8 +7,8 @@ task for an operator's feature code, the distributor for endpoint (phone) states
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid

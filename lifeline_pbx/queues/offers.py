@@ -97,7 +97,8 @@ class OfferDesk:
 
     def place(self, call_id: uuid.UUID, username: str, dial: Dial) -> Offer:
         """Ring the operator in a task of its own; returns at once."""
-        offer = Offer(call_id, username, f"{CHANNEL_PREFIX}{uuid.uuid4().hex[:16]}", dial.ring_timeout)
+        channel_id = f"{CHANNEL_PREFIX}{uuid.uuid4().hex[:16]}"
+        offer = Offer(call_id, username, channel_id, dial.ring_timeout)
         self.offers[offer.channel_id] = offer
         self.tasks.spawn(self._run(offer, dial), name=f"offer-{username}")
         return offer
