@@ -12,13 +12,14 @@ import dataclasses
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.calls import adoption, model
+from lifeline_pbx.calls import adoption, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
-from lifeline_pbx.calls.session import CallContext, CallSession
+from lifeline_pbx.calls.session import CallContext, CallSession, Resync
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
@@ -115,6 +116,7 @@ class CallDispatcher:
         survey = await adoption.survey(self.ctx.ari, held, pool)
         newer = [*self.sessions, *self.acd.legs()]
         steps = adoption.plan(survey, self.ctx.ari.app, held, newer)
+        self._resync(survey, held)
         for step in steps:
             if isinstance(step, adoption.HangUp):
                 with contextlib.suppress(AriError):
@@ -134,11 +136,23 @@ class CallDispatcher:
             log.info("adopted calls after reconnect count=%d", adopted)
         return adopted
 
+    def _resync(self, survey: adoption.Survey, held: list[str]) -> None:
+        """Calls and operators' legs we held, still there: tell each that events were lost."""
+        for channel_id, channel in adoption.still_held(survey, held).items():
+            session = self.sessions.get(channel_id)
+            if session is not None:
+                session.queue.put_nowait(Resync())
+            elif adoption.in_stasis(channel):
+                self.acd.leg_answered_unseen(ari.parse_channel(channel))
+
     def _gone(self, channel_id: str) -> None:
         session = self.sessions.get(channel_id)
         if session is None:
             self.acd.channel_gone(channel_id)
         elif not session.state.left:  # a voicemail still being written knows already
+            # Its end was not heard: how it ended (who, the cause) is unknown; say so.
+            self.ctx.writer.put(records.CallEvent(session.call_id, datetime.now(UTC),
+                                                  "ended_unseen", {}))
             session.queue.put_nowait(model.Left(0))
 
     def _take(self, step: adoption.Waiting | adoption.Talking | adoption.Restart,

@@ -115,9 +115,21 @@ class OfferDesk:
                 offer.cancelled = True
                 self.tasks.spawn(self._hang_up(offer))
 
+    def answered_unseen(self, channel: ari.Channel) -> None:
+        """After a reconnect: Asterisk has this leg in our app, answered, while we still
+        think it rings (its StasisStart was lost): handle it as if we had heard it."""
+        offer = self.offers.get(channel.id)
+        if offer is not None and not offer.answered:
+            offer.events.put_nowait(ari.StasisStart(channel, ("offer", str(offer.call_id))))
+
     def gone(self, channel_id: str) -> None:
-        """Asterisk no longer has this leg (its end was missed while disconnected)."""
-        if channel_id in self.offers:
+        """Asterisk no longer has this leg (its end was missed while disconnected).
+
+        How it ended is unknown (rung out, or answered while our app was away, which
+        Asterisk then hangs up): not counted as the operator's miss."""
+        offer = self.offers.get(channel_id)
+        if offer is not None:
+            offer.cancelled = not offer.accepted
             self.on_event(ari.StasisEnd(ari.Channel(channel_id, "", "", "", "", "", "")))
 
     async def _run(self, offer: Offer, dial: Dial) -> None:
@@ -165,6 +177,9 @@ class OfferDesk:
                 outcome = LEFT
             else:
                 outcome = DECLINED if offer.answered else RING_NO_ANSWER
+            cause = event.cause if isinstance(event, ari.ChannelDestroyed) else 0
+            log.info("offer ended operator=%s outcome=%s cause=%d", offer.operator, outcome,
+                     cause)
             await self.outcomes.ended(offer, outcome)
 
     async def _ask_to_accept(self, offer: Offer) -> None:
