@@ -106,14 +106,10 @@ def _role(data: Json, app: str) -> str:
     return args[1] if len(args) > 1 and args[0] == app else ""
 
 
-def in_stasis(data: Json) -> bool:
-    return (data.get("dialplan") or {}).get("app_name") == "Stasis"
-
-
-def still_held(survey: Survey, held: Iterable[str]) -> dict[str, Json]:
-    """The channels we held before the survey that Asterisk still has, by id."""
-    by_id = {str(c.get("id", "")): c for c in survey.channels}
-    return {c: by_id[c] for c in held if c in by_id}
+def still_held(survey: Survey, held: Iterable[str]) -> list[str]:
+    """The channels we held before the survey that Asterisk still has."""
+    present = {str(c.get("id", "")) for c in survey.channels}
+    return [c for c in held if c in present]
 
 
 def callers(channels: Iterable[Json], app: str, held: Iterable[str]) -> list[str]:

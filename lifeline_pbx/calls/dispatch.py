@@ -137,13 +137,13 @@ class CallDispatcher:
         return adopted
 
     def _resync(self, survey: adoption.Survey, held: list[str]) -> None:
-        """Calls and operators' legs we held, still there: tell each that events were lost."""
-        for channel_id, channel in adoption.still_held(survey, held).items():
+        """Calls we held that are still there: tell each that events were lost. (An
+        operator's leg answered while we were away is hung up by Asterisk itself: the
+        app's Stasis is not there to enter.)"""
+        for channel_id in adoption.still_held(survey, held):
             session = self.sessions.get(channel_id)
             if session is not None:
                 session.queue.put_nowait(Resync())
-            elif adoption.in_stasis(channel):
-                self.acd.leg_answered_unseen(ari.parse_channel(channel))
 
     def _gone(self, channel_id: str) -> None:
         session = self.sessions.get(channel_id)

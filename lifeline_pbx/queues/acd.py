@@ -110,9 +110,6 @@ class Acd:
         self._step(staff.TalkAdopted(operator, call.call_id))
         self.desk.adopt_talking(call.call_id, operator, operator_channel)
 
-    def leg_answered_unseen(self, channel: ari.Channel) -> None:
-        self.desk.answered_unseen(channel)
-
     def channel_gone(self, channel_id: str) -> None:
         """Asterisk no longer has this operator leg (its end was missed)."""
         self.desk.gone(channel_id)

@@ -115,13 +115,6 @@ class OfferDesk:
                 offer.cancelled = True
                 self.tasks.spawn(self._hang_up(offer))
 
-    def answered_unseen(self, channel: ari.Channel) -> None:
-        """After a reconnect: Asterisk has this leg in our app, answered, while we still
-        think it rings (its StasisStart was lost): handle it as if we had heard it."""
-        offer = self.offers.get(channel.id)
-        if offer is not None and not offer.answered:
-            offer.events.put_nowait(ari.StasisStart(channel, ("offer", str(offer.call_id))))
-
     def gone(self, channel_id: str) -> None:
         """Asterisk no longer has this leg (its end was missed while disconnected).
 
