@@ -30,9 +30,11 @@ class Relay:
     port: int = 0
     websockets: int = 0  # event WebSockets opened through the relay so far
     held: int = 0  # requests being held now
+    refusing: bool = False  # event WebSockets are closed as they open (cut_events)
     _markers: tuple[bytes, ...] = ()
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _open: set[asyncio.StreamWriter] = field(default_factory=set)
+    _events: set[asyncio.StreamWriter] = field(default_factory=set)  # toward Asterisk
 
     @property
     def url(self) -> str:
@@ -46,6 +48,15 @@ class Relay:
         self._markers = ()
         self._released.set()
 
+    def cut_events(self) -> None:
+        """Cut the event WebSocket and refuse new ones until restore_events(); REST passes."""
+        self.refusing = True
+        for writer in list(self._events):
+            writer.transport.abort()
+
+    def restore_events(self) -> None:
+        self.refusing = False
+
     def cut(self) -> None:
         for writer in list(self._open):
             writer.transport.abort()
@@ -55,13 +66,17 @@ class Relay:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
                 if data.startswith(b"GET /ari/events"):
+                    if self.refusing:
+                        break
                     self.websockets += 1
+                    self._events.add(writer)
                 if any(m in data for m in self._markers):
                     self.held += 1
                     await self._released.wait()
                     self.held -= 1
                 writer.write(data)
                 await writer.drain()
+        self._events.discard(writer)
         writer.close()
 
     async def _downstream(self, reader: asyncio.StreamReader,

@@ -33,6 +33,8 @@ CHANNELS = [
     channel("other-app", "PJSIP/carrier-0006", "someone-else,inbound,1"),
     channel("feature", "PJSIP/op-c-0007", "lifeline,operator,*1"),
     channel("dialplan", "PJSIP/carrier-0008", "", app_name="Playback"),
+    # An offer still ringing: not in Stasis yet, known as ours by its id alone.
+    channel("offer-ringing", "PJSIP/op-b-0009", "(Outgoing Line)", app_name="AppDial2"),
 ]
 BRIDGES = [
     {"id": f"call-{TALK}", "channels": ["c-talk", "offer-1"]},
@@ -61,7 +63,7 @@ def steps(held: tuple[str, ...] = (), marks: dict[str, Mark] | None = None,
 
 def test_after_a_restart_every_caller_is_taken_back_where_asterisk_holds_them() -> None:
     found = steps()
-    assert set(found) == {"c-talk", "c-wait", "c-ivr", "offer-stray"}
+    assert set(found) == {"c-talk", "c-wait", "c-ivr", "offer-stray", "offer-ringing"}
     talk = found["c-talk"]
     assert isinstance(talk, Talking)
     assert (talk.mark.call_id, talk.bridge_id, talk.operator, talk.operator_channel) == (
@@ -70,19 +72,22 @@ def test_after_a_restart_every_caller_is_taken_back_where_asterisk_holds_them() 
     assert isinstance(wait, Waiting) and (wait.queue_id, wait.mark) == (3, MARKS["c-wait"])
     assert found["c-ivr"] == Restart(found["c-ivr"].channel, IVR)  # type: ignore[union-attr]
     assert found["offer-stray"] == HangUp("offer-stray")  # rang for a call nobody holds
+    # Placed by the app that died: this one places the caller's offer again.
+    assert found["offer-ringing"] == HangUp("offer-ringing")
 
 
 def test_after_a_blip_calls_still_held_are_left_alone_and_lost_ones_are_ended() -> None:
     found = steps(held=("c-talk", "offer-1", "c-wait", "c-gone", "offer-gone"))
     assert found == {"c-ivr": Restart(found["c-ivr"].channel, IVR),  # type: ignore[union-attr]
                      "offer-stray": HangUp("offer-stray"),
+                     "offer-ringing": HangUp("offer-ringing"),
                      "c-gone": Gone("c-gone"), "offer-gone": Gone("offer-gone")}
 
 
 def test_an_offer_placed_while_asterisk_was_surveyed_is_neither_gone_nor_hung_up() -> None:
     # offer-stray was placed after the survey listed it; offer-new after the listing.
     found = steps(held=("c-talk", "offer-1", "c-wait", "c-ivr"),
-                  newer=("offer-stray", "offer-new"))
+                  newer=("offer-stray", "offer-ringing", "offer-new"))
     assert found == {}
 
 

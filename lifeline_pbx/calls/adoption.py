@@ -26,6 +26,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -69,7 +70,11 @@ class Gone:
 
 @dataclass(frozen=True)
 class HangUp:
-    """An operator's leg of an offer nobody holds any more (it would ring into silence)."""
+    """An operator's leg of an offer nobody holds any more: answered, it would be silence.
+
+    A leg still ringing when the app that placed it died is hung up too: the caller waits
+    on in the queue and is offered again at once, by this process, which then knows the
+    offer (and counts no miss for the one it never placed)."""
 
     channel_id: str
 
@@ -91,12 +96,20 @@ def endpoint_of(channel_name: str) -> str:
 
 
 def _role(data: Json, app: str) -> str:
-    """'inbound' for a caller's leg in our app, 'offer' for an operator's leg, else ''."""
+    """'inbound' for a caller's leg in our app, 'offer' for an operator's leg (answered or
+    still ringing), else ''."""
     dialplan = data.get("dialplan") or {}
     if dialplan.get("app_name") != "Stasis":
-        return ""
+        # Ringing: the originate has not reached Stasis yet; only its id says it is ours.
+        return "offer" if str(data.get("id", "")).startswith(OFFER_PREFIX) else ""
     args = str(dialplan.get("app_data", "")).split(",")
     return args[1] if len(args) > 1 and args[0] == app else ""
+
+
+def still_held(survey: Survey, held: Iterable[str]) -> list[str]:
+    """The channels we held before the survey that Asterisk still has."""
+    present = {str(c.get("id", "")) for c in survey.channels}
+    return [c for c in held if c in present]
 
 
 def callers(channels: Iterable[Json], app: str, held: Iterable[str]) -> list[str]:

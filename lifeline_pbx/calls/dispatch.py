@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.calls import adoption, model
+from lifeline_pbx.calls import adoption, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
-from lifeline_pbx.calls.session import CallContext, CallSession
+from lifeline_pbx.calls.session import CallContext, CallSession, Resync
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
@@ -60,6 +62,11 @@ class CallDispatcher:
             self.start(event.channel.id).queue.put_nowait(event)
         elif kind == "operator":
             self.tasks.spawn(self._feature_code(event.channel), "feature-code")
+        elif kind == "offer":
+            # Answered, but no offer here rings it (placed before a restart, hung up by the
+            # adoption as it was answered): the operator must not sit in silence.
+            log.info("stray offer answered channel=%s; hanging up", event.channel.id)
+            self.tasks.spawn(self._hang_up(event.channel.id), "stray-offer")
 
     def start(self, channel_id: str, call_id: uuid.UUID | None = None) -> CallSession:
         session = CallSession(self.ctx, channel_id, call_id)
@@ -67,6 +74,10 @@ class CallDispatcher:
         task = self.tasks.spawn(session.run(), f"call-{channel_id}")
         task.add_done_callback(lambda _: self.sessions.pop(channel_id, None))
         return session
+
+    async def _hang_up(self, channel_id: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.ctx.ari.hangup(channel_id)
 
     async def _feature_code(self, channel: ari.Channel) -> None:
         ari_client = self.ctx.ari
@@ -95,45 +106,70 @@ class CallDispatcher:
 
         Read from Asterisk alone (calls/adoption.py); `pool` only enriches channels that
         carry no mark, and a database that does not answer drops nobody.
+
+        Every wait comes first (the survey, hanging up stray operators' legs, the lines);
+        then the picture is rebuilt in one go, with no wait in between: the distributor runs
+        its rounds meanwhile, and must never see a waiting caller before the operators who
+        are talking (it would ring them), nor ring a phone still ringing for the dead app.
         """
         held = [*self.sessions, *self.acd.legs()]
         survey = await adoption.survey(self.ctx.ari, held, pool)
-        adopted = 0
         newer = [*self.sessions, *self.acd.legs()]
-        for step in adoption.plan(survey, self.ctx.ari.app, held, newer):
-            if isinstance(step, adoption.Gone):
-                self._gone(step.channel_id)
-            elif isinstance(step, adoption.HangUp):
+        steps = adoption.plan(survey, self.ctx.ari.app, held, newer)
+        self._resync(survey, held)
+        for step in steps:
+            if isinstance(step, adoption.HangUp):
                 with contextlib.suppress(AriError):
                     await self.ctx.ari.hangup(step.channel_id)
-            else:
-                await self._take(step)
+        lines = {did: await self.ctx.lines.find(did) for did in {
+            s.channel.exten for s in steps if isinstance(s, adoption.Waiting | adoption.Talking)}}
+        adopted = 0
+        for step in steps:
+            if isinstance(step, adoption.Gone):
+                self._gone(step.channel_id)
+            elif not isinstance(step, adoption.HangUp):
+                found = lines.get(step.channel.exten) if not isinstance(
+                    step, adoption.Restart) else None
+                self._take(step, found[0] if found else None)
                 adopted += 1
         if adopted:
             log.info("adopted calls after reconnect count=%d", adopted)
         return adopted
+
+    def _resync(self, survey: adoption.Survey, held: list[str]) -> None:
+        """Calls we held that are still there: tell each that events were lost. (An
+        operator's leg answered while we were away is hung up by Asterisk itself: the
+        app's Stasis is not there to enter.)"""
+        for channel_id in adoption.still_held(survey, held):
+            session = self.sessions.get(channel_id)
+            if session is not None:
+                session.queue.put_nowait(Resync())
 
     def _gone(self, channel_id: str) -> None:
         session = self.sessions.get(channel_id)
         if session is None:
             self.acd.channel_gone(channel_id)
         elif not session.state.left:  # a voicemail still being written knows already
+            # Its end was not heard: how it ended (who, the cause) is unknown; say so.
+            self.ctx.writer.put(records.CallEvent(session.call_id, datetime.now(UTC),
+                                                  "ended_unseen", {}))
             session.queue.put_nowait(model.Left(0))
 
-    async def _take(self, step: adoption.Waiting | adoption.Talking | adoption.Restart) -> None:
+    def _take(self, step: adoption.Waiting | adoption.Talking | adoption.Restart,
+              line: model.Line | None) -> None:
         if isinstance(step, adoption.Restart):
             session = self.start(step.channel.id, step.call_id)
             session.queue.put_nowait(ari.StasisStart(step.channel, ("inbound", step.channel.exten)))
             return
-        found = await self.ctx.lines.find(step.channel.exten)
-        line = found[0] if found else None
         mark = step.mark
         language = mark.language or (line.default_language if line else self.ctx.default_language)
         queue_id = mark.queue_id or (line.queue_id if line else None) or 0
         phase = model.Phase.QUEUED if isinstance(step, adoption.Waiting) else model.Phase.CONNECTED
         session = self.start(step.channel.id, mark.call_id)
         session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority))
-        call = session.handle(language, mark.priority)
+        # The session learns its line from Resumed, later: the handle needs it now (the
+        # operator's phone shows the facility).
+        call = dataclasses.replace(session.handle(language, mark.priority), line=line)
         if isinstance(step, adoption.Waiting):
             self.acd.adopt_waiting(call, step.queue_id, mark.queued_at or time.time())
             log.info("queue place kept call=%s queue=%s", mark.call_id,

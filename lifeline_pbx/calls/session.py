@@ -23,7 +23,15 @@ from lifeline_pbx.errors import AriError
 from lifeline_pbx.queues.handle import CallHandle
 
 log = logging.getLogger(__name__)
-SessionEvent = ari.Event | model.FlowEvent
+
+
+@dataclass(frozen=True)
+class Resync:
+    """Events were lost (the ARI connection dropped) and the call is still there: what it
+    waited for may have happened meanwhile (calls/dispatch.py sends this on reconnect)."""
+
+
+SessionEvent = ari.Event | model.FlowEvent | Resync
 
 
 class QueuePort(Protocol):
@@ -97,6 +105,8 @@ class CallSession:
             await self._decide(translated)
 
     async def _translate(self, event: SessionEvent) -> model.FlowEvent | None:
+        if isinstance(event, Resync):
+            return await self._resynced()
         if not isinstance(event, ari.Event):
             return event
         if isinstance(event, ari.StasisStart):
@@ -115,6 +125,21 @@ class CallSession:
             return model.Left(0)
         if isinstance(event, ari.ChannelDestroyed):
             return model.Left(event.cause)
+        return None
+
+    async def _resynced(self) -> model.FlowEvent | None:
+        """A prompt that ended while we heard nothing: the IVR goes on as if we had heard
+        (without this the caller would wait in silence for an event that never comes)."""
+        playing = self.state.playing
+        if playing is None:
+            return None
+        try:
+            await self.ctx.ari.request("GET", f"/playbacks/{self._prefix}{playing}")
+        except AriError as exc:
+            if exc.status == 404:
+                log.info("prompt ended unseen call=%s", self.call_id)
+                return model.PromptFinished(playing, True)
+            raise
         return None
 
     async def _started(self, channel: ari.Channel) -> model.Started:

@@ -32,6 +32,10 @@ FAILED = "failed"  # the originate was refused: Asterisk or the network, not the
 WITHDRAWN = "withdrawn"  # the caller left or was served: not the operator's miss
 LEFT = "left"  # the operator's leg of a bridged call hung up
 
+# Operators' legs are named so: a leg still ringing is known as ours by its id alone
+# (Asterisk shows nothing else of ours on it until it is answered: calls/adoption.py).
+CHANNEL_PREFIX = "offer-"
+
 
 @dataclass
 class Offer:
@@ -93,7 +97,8 @@ class OfferDesk:
 
     def place(self, call_id: uuid.UUID, username: str, dial: Dial) -> Offer:
         """Ring the operator in a task of its own; returns at once."""
-        offer = Offer(call_id, username, f"offer-{uuid.uuid4().hex[:16]}", dial.ring_timeout)
+        channel_id = f"{CHANNEL_PREFIX}{uuid.uuid4().hex[:16]}"
+        offer = Offer(call_id, username, channel_id, dial.ring_timeout)
         self.offers[offer.channel_id] = offer
         self.tasks.spawn(self._run(offer, dial), name=f"offer-{username}")
         return offer
@@ -111,8 +116,13 @@ class OfferDesk:
                 self.tasks.spawn(self._hang_up(offer))
 
     def gone(self, channel_id: str) -> None:
-        """Asterisk no longer has this leg (its end was missed while disconnected)."""
-        if channel_id in self.offers:
+        """Asterisk no longer has this leg (its end was missed while disconnected).
+
+        How it ended is unknown (rung out, or answered while our app was away, which
+        Asterisk then hangs up): not counted as the operator's miss."""
+        offer = self.offers.get(channel_id)
+        if offer is not None:
+            offer.cancelled = not offer.accepted
             self.on_event(ari.StasisEnd(ari.Channel(channel_id, "", "", "", "", "", "")))
 
     async def _run(self, offer: Offer, dial: Dial) -> None:
@@ -160,6 +170,9 @@ class OfferDesk:
                 outcome = LEFT
             else:
                 outcome = DECLINED if offer.answered else RING_NO_ANSWER
+            cause = event.cause if isinstance(event, ari.ChannelDestroyed) else 0
+            log.info("offer ended operator=%s outcome=%s cause=%d", offer.operator, outcome,
+                     cause)
             await self.outcomes.ended(offer, outcome)
 
     async def _ask_to_accept(self, offer: Offer) -> None:
