@@ -20,7 +20,9 @@ import base64
 import contextlib
 import json
 import os
+import signal
 import statistics
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -143,6 +145,7 @@ class Figures:
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
 
     def per_call(self, part: str) -> float:
+        """Per call answered by the PBX (a call refused at once costs next to nothing)."""
         return self.cpu_ms.get(part, 0.0) / max(1, self.placed)
 
     @property
@@ -279,7 +282,11 @@ async def run(args: argparse.Namespace) -> list[Figures]:
         assert stack.app is not None
         roots = {"asterisk": stack.asterisk_pid(), "app": stack.app.pid,
                  "postgresql": stack.postgres_pid()}
+        profiler = profile(stack.app.pid, args.profile) if args.profile else None
         ours, phones = await drive(stack, DID, args, roots, "lifeline")
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
         await lifeline_timings(stack.app_dsn, phones, ours)
         results.append(ours)
         stack.stop_app()
@@ -301,6 +308,14 @@ async def run(args: argparse.Namespace) -> list[Figures]:
     return results
 
 
+def profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy (pip install py-spy, for measuring only) sampling the app: collapsed stacks."""
+    return subprocess.Popen(
+        ["py-spy", "record", "--nonblocking", "--rate", "50", "--format", "raw",
+         "--output", str(out), "--pid", str(pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def show(results: list[Figures], args: argparse.Namespace) -> None:
     print(f"\n{args.calls} calls at {args.rate}/s, {args.operators} operators, "
           f"IVR {args.ivr:g} s, talk {args.talk:g} s, reference media: {args.reference_media}; "
@@ -310,8 +325,8 @@ def show(results: list[Figures], args: argparse.Namespace) -> None:
         waits = f.queue_to_ring or [0.0, 0.0]
         cuts, median = statistics.quantiles(waits, n=100), statistics.median(waits)
         print(f"\n[{f.name}]  load average before: {f.load_before}")
-        print(f"  calls placed {f.placed}, bridged {f.bridged} "
-              f"({100 * f.bridged / max(1, f.placed):.1f}%), answered at phones "
+        print(f"  calls placed {args.calls}, answered by the PBX {f.placed}, bridged "
+              f"{f.bridged} ({100 * f.bridged / args.calls:.1f}%), answered at phones "
               f"{f.answered_at_phones}, run {f.seconds:.0f} s")
         print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms "
               f"(n={len(f.queue_to_ring)})")
@@ -340,6 +355,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         "ours do; native: Asterisk's native RTP bridging")
     p.add_argument("--quick", action="store_true",
                    help="20 operators, 5 calls/s, 40 calls (for development)")
+    p.add_argument("--profile", type=Path,
+                   help="sample the app with py-spy during our flow; collapsed stacks here")
     p.add_argument("--keep", type=Path, help="keep logs and configuration in this folder")
     args = p.parse_args(argv)
     if args.quick:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lifeline_pbx.queues import staff
-from lifeline_pbx.queues.routing import Operator, Policy
+from lifeline_pbx.queues.routing import Operator, Policy, available
 from lifeline_pbx.queues.staff import (
     Action,
     CallEnded,
@@ -199,3 +199,10 @@ def test_the_view_fills_in_phone_ringing_and_call() -> None:
 def test_an_unknown_action_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown operator action"):
         staff.step(ana(), Action("ana", "dance"), NOW)
+
+
+@pytest.mark.parametrize("before", [row[1] for row in ROWS], ids=[row[0] for row in ROWS])
+def test_free_is_every_operator_routing_may_offer_now(before: Staff) -> None:
+    expected = {u for u in before.operators if available(before.view(u), NOW)}
+    assert {op.id for op in before.free(NOW)} == expected
+    assert all(op == before.view(op.id) for op in before.free(NOW))

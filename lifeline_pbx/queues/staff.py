@@ -53,8 +53,15 @@ class Staff:
                        ringing=username in self.ringing, on_call=username in self.talking,
                        unreachable_until=failed.until if failed else 0.0)
 
-    def views(self) -> list[Operator]:
-        return [self.view(u) for u in self.operators]
+    def free(self, now: float) -> list[Operator]:
+        """The operators routing.available lets be offered a call now, as views.
+
+        Under load most operators are talking or ringing: they are passed over without
+        building a view of each, every round.
+        """
+        busy = self.ringing.keys() | self.talking.keys()
+        return [view for u in self.online - busy if u in self.operators
+                and routing.available(view := self.view(u), now)]
 
     def policy(self, queue_id: int) -> Policy:
         return self.policies.get(queue_id, Policy())
