@@ -151,6 +151,8 @@ class Acd:
         for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
             in_queue = [c for c_id, c in callers.items()
                         if c_id in pic.waiting and pic.waiting[c_id].queue_id == queue_id]
+            if all(c.ringing for c in in_queue):
+                continue  # every caller's phone offer is ringing: nobody to assign
             policy = pic.policy(queue_id)
             free = pic.staff.free(now)  # again for each queue: the last one's offers ring
             for call_id, username in routing.assign(in_queue, free, now, policy):
