@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from lifeline_pbx.ari.client import AriClient, ari_http_session
+from lifeline_pbx.ari.events import HANDLED_TYPES
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.dispatch import CallDispatcher
@@ -78,6 +79,7 @@ async def on_connect(app: web.Application) -> None:
     if SIP_GUARD in app:
         app[SIP_GUARD].resync()
     ari = app[ARI]
+    await ari.allow_events(HANDLED_TYPES)
     await ari.subscribe("endpoint:PJSIP")
     await app[ACD].refresh_endpoints()
     await app[DISPATCHER].adopt(app[POOL])

@@ -102,9 +102,13 @@ IVR_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
          "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en",
          "Play:confidentiality/es"],
     ),
-    "one language: no menu": (
-        [Started(ONE_LANGUAGE, "en"), PromptFinished("p1", True)],
-        ["Play:greeting/fr", "Play:confidentiality/fr"],
+    "one language: no menu, the greeting and the notices in one playback": (
+        [Started(ONE_LANGUAGE, "en")],
+        ["Play:greeting/fr+confidentiality/fr"],
+    ),
+    "one language: keys during the greeting and notices are ignored, then triage": (
+        [Started(ONE_LANGUAGE, "en"), Digit("1"), PromptFinished("p1", True)],
+        ["Play:greeting/fr+confidentiality/fr", "Play:triage-9/fr"],
     ),
     "recording line announces it": (
         [Started(RECORDED, "en"), PromptFinished("p1", True), Digit("1")],

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from lifeline_pbx.queues import staff
-from lifeline_pbx.queues.routing import Operator, Policy
+from lifeline_pbx.queues.routing import Operator, Policy, available
 from lifeline_pbx.queues.staff import (
     Action,
     CallEnded,
@@ -33,6 +33,7 @@ from lifeline_pbx.queues.staff import (
     Save,
     Staff,
     TalkAdopted,
+    Unreachable,
     WrapUpOver,
 )
 
@@ -46,7 +47,8 @@ READY = Operator(id="ana", languages=frozenset({"en"}), queues=frozenset({"1", "
 
 
 def ana(online: bool = True, ringing: uuid.UUID | None = None,
-        talking: uuid.UUID | None = None, **fields: Any) -> Staff:
+        talking: uuid.UUID | None = None, unreachable: Unreachable | None = None,
+        **fields: Any) -> Staff:
     """The staff with ana alone, as described; bob is a logged-out colleague."""
     bob = replace(READY, id="bob", logged_in=False)
     return Staff(
@@ -55,6 +57,7 @@ def ana(online: bool = True, ringing: uuid.UUID | None = None,
         ringing={"ana": ringing} if ringing else {},
         talking={"ana": talking} if talking else {},
         policies=POLICIES,
+        unreachable={"ana": unreachable} if unreachable else {},
     )
 
 
@@ -107,11 +110,31 @@ ROWS: list[tuple[str, Staff, Event, dict[str, Any], list[Decision]]] = [
      [Save("ana", None), Changed("ana", None)]),
     ("missed after the caller left: not counted", ana(ringing=CALL),
      OfferMissed("ana", CALL, None), {"ringing": None, "missed_in_row": 0}, []),
-    # A failed originate counts as a miss today (issue 11 will tell it apart).
-    ("offer failed counts like a miss", ana(ringing=CALL, missed_in_row=1),
-     OfferFailed("ana", CALL, 1), {"ringing": None, "missed_in_row": 2, "paused": True},
-     [Save("ana", "missed calls"), Changed("ana", "missed calls"),
-      Logged("pause", "ana", (1,), "missed calls")]),
+    # A failed originate is a fault of the PBX or the network: never the operator's miss.
+    ("offer failed: no miss, the phone backs off", ana(ringing=CALL, missed_in_row=2),
+     OfferFailed("ana", CALL, 1),
+     {"ringing": None, "missed_in_row": 2, "paused": False, "unreachable": (1, NOW + 2)}, []),
+    ("offer failed again: the back-off doubles",
+     ana(ringing=CALL, unreachable=Unreachable(1, NOW - 1)), OfferFailed("ana", CALL, 1),
+     {"ringing": None, "unreachable": (2, NOW + 4)}, []),
+    ("offer failed many times: the back-off is capped",
+     ana(ringing=CALL, unreachable=Unreachable(9, NOW - 1)), OfferFailed("ana", CALL, 1),
+     {"ringing": None, "unreachable": (10, NOW + 60)}, []),
+    ("offer failed after the caller left: backs off all the same", ana(ringing=CALL),
+     OfferFailed("ana", CALL, None), {"ringing": None, "unreachable": (1, NOW + 2)}, []),
+    ("a late failure of an older offer leaves the new one", ana(ringing=CALL),
+     OfferFailed("ana", OTHER, 1), {"ringing": CALL}, []),
+    ("no offer while the phone backs off", ana(unreachable=Unreachable(1, NOW + 1)),
+     OfferPlaced("ana", CALL), NO_CHANGE, []),
+    ("offered again once the back-off is over", ana(unreachable=Unreachable(1, NOW)),
+     OfferPlaced("ana", CALL), {"ringing": CALL}, [Ring("ana", CALL)]),
+    ("answered: the back-off ends", ana(ringing=CALL, unreachable=Unreachable(2, NOW - 1)),
+     OfferAnswered("ana", CALL), {"ringing": None, "talking": CALL, "unreachable": None},
+     [Save("ana", None), Changed("ana", None)]),
+    ("missed (it rang): the back-off ends",
+     ana(ringing=CALL, unreachable=Unreachable(2, NOW - 1)), OfferMissed("ana", CALL, 2),
+     {"ringing": None, "missed_in_row": 1, "unreachable": None},
+     [Save("ana", None), Changed("ana", None)]),
     ("offer withdrawn (caller left): no miss", ana(ringing=CALL, missed_in_row=1),
      OfferWithdrawn("ana", CALL), {"ringing": None, "missed_in_row": 1}, []),
     ("a late end of an older offer leaves the new one", ana(ringing=CALL),
@@ -131,6 +154,11 @@ ROWS: list[tuple[str, Staff, Event, dict[str, Any], list[Decision]]] = [
     ("registration lost", ana(), Registration("ana", False), {"online": False}, []),
     ("registration regained", ana(online=False), Registration("ana", True),
      {"online": True}, []),
+    ("registered again: offered at once",
+     ana(online=False, unreachable=Unreachable(3, NOW + 10)), Registration("ana", True),
+     {"online": True, "unreachable": None}, []),
+    ("still online (its channels changed): the back-off stays",
+     ana(unreachable=Unreachable(3, NOW + 10)), Registration("ana", True), NO_CHANGE, []),
     ("all registrations after a reconnect", ana(), Registrations(frozenset({"bob"})),
      {"online": False}, []),
     ("reloaded from the database keeps the ringing",
@@ -149,8 +177,10 @@ def test_step(before: Staff, event: Event, changes: dict[str, Any],
 
 
 def _ana(s: Staff) -> dict[str, Any]:
+    failed = s.unreachable.get("ana")
     found: dict[str, Any] = {"ringing": s.ringing.get("ana"), "talking": s.talking.get("ana"),
-                             "online": "ana" in s.online}
+                             "online": "ana" in s.online,
+                             "unreachable": (failed.failures, failed.until) if failed else None}
     if "ana" in s.operators:
         op = s.operators["ana"]
         found |= {k: getattr(op, k) for k in (
@@ -163,8 +193,16 @@ def test_the_view_fills_in_phone_ringing_and_call() -> None:
     assert (view.registered, view.ringing, view.on_call) == (True, True, False)
     view = ana(online=False, talking=CALL).view("ana")
     assert (view.registered, view.ringing, view.on_call) == (False, False, True)
+    assert ana(unreachable=Unreachable(1, NOW + 2)).view("ana").unreachable_until == NOW + 2
 
 
 def test_an_unknown_action_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown operator action"):
         staff.step(ana(), Action("ana", "dance"), NOW)
+
+
+@pytest.mark.parametrize("before", [row[1] for row in ROWS], ids=[row[0] for row in ROWS])
+def test_free_is_every_operator_routing_may_offer_now(before: Staff) -> None:
+    expected = {u for u in before.operators if available(before.view(u), NOW)}
+    assert {op.id for op in before.free(NOW)} == expected
+    assert all(op == before.view(op.id) for op in before.free(NOW))

@@ -139,9 +139,12 @@ ASSIGN = {
         [("c1", "S")],
     ),
     "wrap-up just over": ([caller("c1")], [op("A", wrapup_until=NOW)], [("c1", "A")]),
+    "back-off after a failed offer just over": (
+        [caller("c1")], [op("A", unreachable_until=NOW)], [("c1", "A")]),
 }
 UNAVAILABLE: dict[str, dict[str, Any]] = {
     "in wrap-up": {"wrapup_until": NOW + 1},
+    "unreachable (its last offer failed)": {"unreachable_until": NOW + 1},
     "paused": {"paused": True},
     "unregistered": {"registered": False},
     "on a call": {"on_call": True},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -191,6 +191,11 @@ class AriClient:
         await self.request(
             "POST", f"/applications/{self.app}/subscription", {"eventSource": event_source}
         )
+
+    async def allow_events(self, types: Iterable[str]) -> None:
+        """Send this app only events of these types (Asterisk 16.3+ eventFilter)."""
+        body = {"allowed": [{"type": t} for t in types], "disallowed": []}
+        await self.request("PUT", f"/applications/{self.app}/eventFilter", body=body)
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.request("DELETE", f"/playbacks/{playback_id}")

@@ -127,6 +127,16 @@ def _target_channel(target_uri: str) -> str | None:
     return ident if kind == "channel" and ident else None
 
 
+# The event types the app acts on; it asks Asterisk for these alone (eventFilter). The
+# rest (variables set, bridges entered, dials, state changes, ...) would cost Asterisk a
+# WebSocket write and the app a parse each, for nothing.
+HANDLED_TYPES = (
+    "StasisStart", "StasisEnd", "ChannelDtmfReceived", "ChannelHangupRequest",
+    "ChannelDestroyed", "PlaybackFinished", "RecordingFinished", "RecordingFailed",
+    "EndpointStateChange",
+)
+
+
 def parse_event(data: dict[str, Any]) -> Event:
     kind = str(data.get("type", ""))
     raw_channel = data.get("channel")

@@ -111,8 +111,13 @@ def _started(state: State, event: Started) -> Step:
     line = event.line
     state = replace(state, phase=Phase.GREETING, line=line, language=line.default_language,
                     open=event.open)
+    greeted: list[Command] = [Answer(), Note("answered"), Note("prompt", (("name", "greeting"),))]
+    language = ivr.only_language(line)
+    if language is not None:
+        state, commands = ivr.greeting_and_notices(state, language)
+        return state, [*greeted, *commands]
     state, play = ivr.play(state, (state.language, "greeting"))
-    return state, [Answer(), Note("answered"), Note("prompt", (("name", "greeting"),)), play]
+    return state, [*greeted, play]
 
 
 def _resumed(state: State, event: Resumed) -> Step:

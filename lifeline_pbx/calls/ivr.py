@@ -47,11 +47,24 @@ def _line(state: State) -> Line:
 
 def begin(state: State) -> Step:
     """After the greeting: the language menu when the line offers a choice, else the notices."""
-    line = _line(state)
-    if len(line.languages) < 2:
-        language = line.languages[0][1] if line.languages else line.default_language
+    language = only_language(_line(state))
+    if language is not None:
         return notices(replace(state, language=language))
     return _menu(replace(state, phase=Phase.LANGUAGE, menu_tries=0))
+
+
+def only_language(line: Line) -> str | None:
+    """The line's one language, when it offers no choice (so no menu); else None."""
+    if len(line.languages) >= 2:
+        return None
+    return line.languages[0][1] if line.languages else line.default_language
+
+
+def greeting_and_notices(state: State, language: str) -> Step:
+    """No menu to wait for: the greeting and the notices play as one playback (one request
+    and one event instead of two of each). Keys are ignored during both, as before."""
+    greeting = (state.language, "greeting")
+    return notices(replace(state, language=language), (greeting,))
 
 
 def _menu(state: State, before: tuple[tuple[str, str], ...] = ()) -> Step:
@@ -60,9 +73,9 @@ def _menu(state: State, before: tuple[tuple[str, str], ...] = ()) -> Step:
     return state, [command]
 
 
-def notices(state: State) -> Step:
+def notices(state: State, before: tuple[tuple[str, str], ...] = ()) -> Step:
     line = _line(state)
-    prompts = [(state.language, "confidentiality")]
+    prompts = [*before, (state.language, "confidentiality")]
     if line.record_calls:
         prompts.append((state.language, "recording-notice"))
     state, command = play(replace(state, phase=Phase.NOTICES), *prompts)

@@ -33,9 +33,10 @@ async def read(app: web.Application) -> Live:
     acd = app[ACD]
     picture = acd.picture
     phases = [session.state.phase for session in app[DISPATCHER].sessions.values()]
-    calls = states.call_states(phases, [acd.desk.ringing_for(c) for c in picture.waiting],
+    ringing = acd.desk.ringing_calls()
+    calls = states.call_states(phases, [c in ringing for c in picture.waiting],
                                len(picture.talking))
-    operators = picture.staff.views()
+    operators = [picture.staff.view(u) for u in picture.staff.operators]
     paused = any(states.operator_state(op, now) == "paused" for op in operators)
     reasons = await _pause_reasons(app[POOL]) if paused else {}
     return Live(

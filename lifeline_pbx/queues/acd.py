@@ -54,6 +54,7 @@ class Acd:
         self.watch = Watchers()  # the operator console and other live views
         self._kick = asyncio.Event()
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
+        self._held: set[str] = set()  # holding bridges made, their music on
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -139,8 +140,8 @@ class Acd:
 
     def _round(self, now: float) -> None:
         pic = self.picture
-        callers = {c: replace(w.caller, ringing=self.desk.ringing_for(c))
-                   for c, w in pic.waiting.items()}
+        ringing = self.desk.ringing_calls()
+        callers = {c: replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
             held = pic.waiting[waiting_id]
             policy = pic.policy(held.queue_id)
@@ -152,8 +153,11 @@ class Acd:
         for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
             in_queue = [c for c_id, c in callers.items()
                         if c_id in pic.waiting and pic.waiting[c_id].queue_id == queue_id]
+            if all(c.ringing for c in in_queue):
+                continue  # every caller's phone offer is ringing: nobody to assign
             policy = pic.policy(queue_id)
-            for call_id, username in routing.assign(in_queue, pic.staff.views(), now, policy):
+            free = pic.staff.free(now)  # again for each queue: the last one's offers ring
+            for call_id, username in routing.assign(in_queue, free, now, policy):
                 waiter = pic.waiting.get(uuid.UUID(call_id))
                 if waiter is not None:
                     self._offer(waiter, username, policy, now)
@@ -192,13 +196,26 @@ class Acd:
             return
         bridge = holding_bridge(queue_id)
         try:
-            await self.ensure_bridge(bridge, "holding")
-            await self.ari.add_to_bridge(bridge, call.channel_id)
-            await self.ari.bridge_moh(bridge)
+            await self._holding(bridge)
+            try:
+                await self.ari.add_to_bridge(bridge, call.channel_id)
+            except AriError as exc:
+                if exc.status != 404:  # 404: the bridge is gone (Asterisk restarted)
+                    raise
+                self._held.discard(bridge)
+                await self._holding(bridge)
+                await self.ari.add_to_bridge(bridge, call.channel_id)
         except AriError as exc:
             if not exc.gone:
                 log.exception("could not hold call=%s", call.call_id)
                 self._give_back(call.call_id, "error")
+
+    async def _holding(self, bridge_id: str) -> None:
+        """The queue's holding bridge, with its music, made once (not once per caller)."""
+        if bridge_id not in self._held:
+            await self.ensure_bridge(bridge_id, "holding")
+            await self.ari.bridge_moh(bridge_id)
+            self._held.add(bridge_id)
 
     async def ensure_bridge(self, bridge_id: str, kind: str) -> None:
         """Queue bridges outlive the app (that is how waiting callers survive a restart)."""
@@ -217,7 +234,7 @@ class Acd:
         pic = self.picture
         callers = [w.caller for w in pic.waiting.values() if w.queue_id == waiter.queue_id]
         position = routing.position(waiter.caller.call_id, callers)
-        ready = sum(1 for o in pic.staff.views() if routing.available(o, now))
+        ready = len(pic.staff.free(now))
         minutes = routing.estimated_wait_minutes(position, ready, ())
         lang = waiter.caller.language
         media = [self.media_uri(lang, f"queue-position-{min(position, 20)}"),
@@ -242,7 +259,7 @@ class Acd:
         # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so the
         # cut-off warning played to the operator's leg and the call recording always work.
         await self.ensure_bridge(bridge_id, "mixing,proxy_media")
-        await self._unhold(waiter)
+        # Asterisk moves the caller out of the holding bridge itself (no removeChannel).
         await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id)
         await self.ari.add_to_bridge(bridge_id, offer.channel_id)
         now = time.time()

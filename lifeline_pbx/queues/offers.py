@@ -86,8 +86,9 @@ class OfferDesk:
     def owns(self, channel_id: str) -> bool:
         return channel_id in self.offers
 
-    def ringing_for(self, call_id: uuid.UUID) -> bool:
-        return any(o.call_id == call_id and not o.accepted for o in self.offers.values())
+    def ringing_calls(self) -> set[uuid.UUID]:
+        """The calls with an offer ringing (placed, not yet accepted)."""
+        return {o.call_id for o in self.offers.values() if not o.accepted}
 
     def on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

@@ -53,6 +53,7 @@ class Operator:
     wrapup_until: float  # not offered a call before this time
     idle_since: float  # when the last call ended (or when they became ready)
     missed_in_row: int
+    unreachable_until: float = 0.0  # the last offer could not be placed: not before this
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def available(op: Operator, now: float) -> bool:
         and not op.on_call
         and not op.ringing
         and now >= op.wrapup_until
+        and now >= op.unreachable_until
     )
 
 

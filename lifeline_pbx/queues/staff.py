@@ -15,12 +15,26 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from lifeline_pbx import backoff
 from lifeline_pbx.queues import routing
 from lifeline_pbx.queues.routing import Operator, Policy
 
 MISSED_CALLS = "missed calls"  # the pause reason after max_missed offers in a row
+# After an offer that could not be placed, the phone is not offered a call again for a
+# while, doubling with each failure in a row: a PBX or network fault is not retried in a
+# tight loop, and not counted against the operator either.
+RETRY_FIRST = 2.0
+RETRY_CAP = 60.0
 DEFAULT_PAUSE = "break"
 ACTION_KINDS = {"login": "login", "logout": "logout", "pause": "pause", "resume": "unpause"}
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Offers to this phone failed `failures` times in a row; the next not before `until`."""
+
+    failures: int
+    until: float
 
 
 @dataclass(frozen=True)
@@ -30,14 +44,24 @@ class Staff:
     ringing: Mapping[str, uuid.UUID] = field(default_factory=dict)  # operator -> call offered
     talking: Mapping[str, uuid.UUID] = field(default_factory=dict)  # operator -> call bridged
     policies: Mapping[int, Policy] = field(default_factory=dict)
+    unreachable: Mapping[str, Unreachable] = field(default_factory=dict)  # failed offers
 
     def view(self, username: str) -> Operator:
-        """The operator as routing sees them: phone, ringing and call flags filled in."""
+        """The operator as routing sees them: phone, ringing, call and back-off filled in."""
+        failed = self.unreachable.get(username)
         return replace(self.operators[username], registered=username in self.online,
-                       ringing=username in self.ringing, on_call=username in self.talking)
+                       ringing=username in self.ringing, on_call=username in self.talking,
+                       unreachable_until=failed.until if failed else 0.0)
 
-    def views(self) -> list[Operator]:
-        return [self.view(u) for u in self.operators]
+    def free(self, now: float) -> list[Operator]:
+        """The operators routing.available lets be offered a call now, as views.
+
+        Under load most operators are talking or ringing: they are passed over without
+        building a view of each, every round.
+        """
+        busy = self.ringing.keys() | self.talking.keys()
+        return [view for u in self.online - busy if u in self.operators
+                and routing.available(view := self.view(u), now)]
 
     def policy(self, queue_id: int) -> Policy:
         return self.policies.get(queue_id, Policy())
@@ -102,7 +126,11 @@ class OfferMissed:
 
 @dataclass(frozen=True)
 class OfferFailed:
-    """The offer could not be placed (Asterisk refused the originate)."""
+    """The offer could not be placed (Asterisk refused or did not answer the originate).
+
+    A fault of the PBX or the network, not the operator's miss: it never counts toward
+    the pause for missed calls; the phone is left alone for a while instead.
+    """
 
     username: str
     call_id: uuid.UUID
@@ -199,9 +227,7 @@ def apply_action(op: Operator, action: str, now: float) -> Operator:
 
 def step(staff: Staff, event: Event, now: float) -> Step:
     if isinstance(event, Registration):
-        online = staff.online | {event.username} if event.online else \
-            staff.online - {event.username}
-        return replace(staff, online=online), []
+        return _registration(staff, event), []
     if isinstance(event, Registrations):
         return replace(staff, online=event.online), []
     if isinstance(event, Loaded):
@@ -211,8 +237,10 @@ def step(staff: Staff, event: Event, now: float) -> Step:
         return _placed(staff, event, now)
     if isinstance(event, OfferAnswered):
         return _answered(staff, event)
-    if isinstance(event, OfferMissed | OfferFailed):
+    if isinstance(event, OfferMissed):
         return _missed(staff, event)
+    if isinstance(event, OfferFailed):
+        return _failed(staff, event, now), []
     if isinstance(event, OfferWithdrawn):
         return _release(staff, event.username, event.call_id), []
     if isinstance(event, TalkAdopted):
@@ -228,6 +256,22 @@ def step(staff: Staff, event: Event, now: float) -> Step:
 
 def _with(staff: Staff, op: Operator) -> Staff:
     return replace(staff, operators={**staff.operators, op.id: op})
+
+
+def _reachable(staff: Staff, username: str) -> Staff:
+    if username not in staff.unreachable:
+        return staff
+    return replace(staff, unreachable={
+        u: f for u, f in staff.unreachable.items() if u != username})
+
+
+def _registration(staff: Staff, event: Registration) -> Staff:
+    if not event.online:
+        return replace(staff, online=staff.online - {event.username})
+    if event.username in staff.online:
+        return staff  # still online (the endpoint's channels changed)
+    # The phone registered again: worth an offer at once.
+    return _reachable(replace(staff, online=staff.online | {event.username}), event.username)
 
 
 def _release(staff: Staff, username: str, call_id: uuid.UUID) -> Staff:
@@ -259,7 +303,7 @@ def _placed(staff: Staff, event: OfferPlaced, now: float) -> Step:
 
 
 def _answered(staff: Staff, event: OfferAnswered) -> Step:
-    staff = _release(staff, event.username, event.call_id)
+    staff = _reachable(_release(staff, event.username, event.call_id), event.username)
     staff = replace(staff, talking={**staff.talking, event.username: event.call_id})
     op = staff.operators.get(event.username)
     if op is None:
@@ -268,11 +312,20 @@ def _answered(staff: Staff, event: OfferAnswered) -> Step:
     return staff, [Save(op.id, None), Changed(op.id, None)]
 
 
-def _missed(staff: Staff, event: OfferMissed | OfferFailed) -> Step:
-    # A failed originate still counts as a miss, as it always has: an unreachable phone
-    # then gets paused instead of being offered every round. (Telling a PBX fault from
-    # an operator's miss is issue 11.)
+def _failed(staff: Staff, event: OfferFailed, now: float) -> Staff:
+    if staff.ringing.get(event.username) != event.call_id:
+        return staff  # an older offer's late end
     staff = _release(staff, event.username, event.call_id)
+    before = staff.unreachable.get(event.username)
+    failures = (before.failures if before else 0) + 1
+    until = now + backoff.delay(failures, first=RETRY_FIRST, cap=RETRY_CAP)
+    return replace(staff, unreachable={**staff.unreachable,
+                                       event.username: Unreachable(failures, until)})
+
+
+def _missed(staff: Staff, event: OfferMissed) -> Step:
+    # The phone rang, so it is reachable: a back-off from earlier failures ends.
+    staff = _reachable(_release(staff, event.username, event.call_id), event.username)
     op = staff.operators.get(event.username)
     if op is None or event.queue_id is None:
         return staff, []

@@ -1,0 +1,373 @@
+"""How many calls the hotline carries, against Asterisk's own app_queue: prints figures.
+
+Three Asterisk instances as the suite runs them (carrier, the PBX with the repo's config,
+operators' phones), PostgreSQL, and `lifeline serve` in its own process. N operators
+registered and ready; calls placed at R per second through the same short IVR (the same
+prompts and wait in both flows) into a queue; each phone answers at once and hangs up T
+seconds later. The same load runs twice: through our engine, then through a dialplan
+Queue() (strategy leastrecent, the same members, media kept in the PBX as ours is).
+
+Run:  .venv/bin/python -m bench.capacity --quick
+      .venv/bin/python -m bench.capacity --rate 20 --operators 220 --calls 400
+      .venv/bin/python -m bench.capacity --rate 40 --operators 500 --calls 800
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from bench import capacity_stack
+from bench.capacity_stack import DID, REFERENCE_DID, Stack, tree_cpu_ms, wait_until
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.errors import AriError
+from tests.ari_peer import AriPeer
+
+QUEUED_HEADER = "PJSIP_HEADER(read,X-Bench-Queued)"
+
+
+# --- the load: carrier calls in, phones answer ---------------------------------------------
+@dataclass
+class Placed:
+    channel_id: str
+    placed_at: float
+    answered: bool = False
+    ended: bool = False
+
+
+class Callers(AriPeer):
+    app = "carrier"
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.calls: dict[str, Placed] = {}
+
+    def _on_event(self, event: ari.Event) -> None:
+        call = self.calls.get(ari.channel_id_of(event) or "")
+        if call is None:
+            return
+        if isinstance(event, ari.StasisStart):
+            call.answered = True
+        elif isinstance(event, ari.ChannelDestroyed):
+            call.ended = True
+
+    async def place(self, did: str, number: int) -> None:
+        channel_id = f"bench-{uuid.uuid4().hex[:12]}"
+        self.calls[channel_id] = Placed(channel_id, time.time())
+        try:
+            await self.ari.originate(f"PJSIP/{did}@pbx", channel_id=channel_id,
+                                     caller_id=f'"Bench" <{5550000 + number}>',
+                                     app_args="bench", timeout=30)
+        except AriError:
+            self.calls[channel_id].ended = True
+
+    async def hang_up_all(self) -> None:
+        for channel_id, call in self.calls.items():
+            if not call.ended:
+                try:
+                    await self.ari.hangup(channel_id)
+                except AriError:
+                    call.ended = True
+
+
+@dataclass
+class Ring:
+    channel_id: str
+    operator: str
+    at: float
+    queued_at: float | None  # from the reference flow's SIP header
+    answered: bool = False
+    ended: bool = False
+
+
+class Operators(AriPeer):
+    app = "phones"
+
+    def __init__(self, instance: object, talk_seconds: float) -> None:
+        super().__init__(instance)  # type: ignore[arg-type]
+        self.talk_seconds = talk_seconds
+        self.rings: list[Ring] = []
+        self.calls: dict[str, Ring] = {}
+        self._jobs: set[asyncio.Task[None]] = set()
+
+    def _on_event(self, event: ari.Event) -> None:
+        if isinstance(event, ari.StasisStart) and event.channel.id not in self.calls:
+            operator = event.args[0] if event.args else event.channel.exten
+            ring = Ring(event.channel.id, operator, time.time(), None)
+            self.calls[event.channel.id] = ring
+            self.rings.append(ring)
+            job = asyncio.create_task(self._take(event.channel.id, ring))
+            self._jobs.add(job)
+            job.add_done_callback(self._jobs.discard)
+        elif isinstance(event, ari.StasisEnd | ari.ChannelDestroyed) and (
+                gone := self.calls.get(ari.channel_id_of(event) or "")) is not None:
+            gone.ended = True
+
+    async def _take(self, channel_id: str, ring: Ring) -> None:
+        with contextlib.suppress(AriError):  # no such header: our engine's calls
+            value = await self.ari.variable(channel_id, QUEUED_HEADER)
+            ring.queued_at = float(value) if value else None
+        try:
+            await self.ari.answer(channel_id)
+            ring.answered = True
+            await asyncio.sleep(self.talk_seconds)  # the conversation itself
+            await self.ari.hangup(channel_id)
+        except AriError:
+            return
+
+
+# --- one flow ------------------------------------------------------------------------------
+@dataclass
+class Figures:
+    name: str
+    placed: int = 0
+    bridged: int = 0
+    answered_at_phones: int = 0
+    queue_to_ring: list[float] = field(default_factory=list)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    load_before: str = ""
+    notes: str = ""  # what the calls' timelines hold, to explain a shortfall
+
+    def per_call(self, part: str) -> float:
+        """Per call answered by the PBX (a call refused at once costs next to nothing)."""
+        return self.cpu_ms.get(part, 0.0) / max(1, self.placed)
+
+    @property
+    def whole_per_call(self) -> float:
+        return sum(self.cpu_ms.values()) / max(1, self.placed)
+
+
+def load_average() -> str:
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
+class CpuMeter:
+    def __init__(self, roots: dict[str, int]) -> None:
+        self.roots = roots
+        self.start = {name: tree_cpu_ms(pid) for name, pid in roots.items()}
+
+    def used(self) -> dict[str, float]:
+        return {name: tree_cpu_ms(pid) - self.start[name] for name, pid in self.roots.items()}
+
+
+async def drive(stack: Stack, did: str, args: argparse.Namespace,
+                roots: dict[str, int], name: str) -> tuple[Figures, Operators]:
+    figures = Figures(name, load_before=load_average())
+    async with Callers(stack.carrier) as callers, \
+            Operators(stack.phones, args.talk) as phones:
+        meter = CpuMeter(roots)
+        began = time.monotonic()
+        placing = []
+        for number in range(args.calls):
+            due = began + number / args.rate
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            placing.append(asyncio.create_task(callers.place(did, number)))
+        await asyncio.gather(*placing)
+        deadline = time.monotonic() + args.talk + args.max_wait
+        while not all(c.ended for c in callers.calls.values()):
+            if time.monotonic() > deadline:
+                await callers.hang_up_all()
+                break
+            await asyncio.sleep(0.5)
+        figures.seconds = time.monotonic() - began
+        if name == "lifeline":
+            await records_written(stack.app_dsn, args.calls)
+        figures.cpu_ms = meter.used()
+        figures.placed = sum(1 for c in callers.calls.values() if c.answered)
+        figures.answered_at_phones = sum(1 for r in phones.rings if r.answered)
+        return figures, phones
+
+
+async def records_written(dsn: str, calls: int, timeout: float = 60) -> None:
+    """The call records reach PostgreSQL after the calls end; their cost is the call's."""
+    con = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            closed = await con.fetchval("SELECT count(*) FROM calls WHERE ended_at IS NOT NULL")
+            if closed >= calls:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await con.close()
+
+
+async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> None:
+    """Bridged calls and queue-to-ring from the app's queue log and the phones' rings."""
+    con = await asyncpg.connect(dsn)
+    try:
+        rows = await con.fetch(
+            """SELECT extract(epoch FROM e.at)::float8 AS entered,
+                      extract(epoch FROM c.at)::float8 AS connected, o.sip_username
+               FROM queue_events c JOIN operators o ON o.id = c.operator_id
+               JOIN queue_events e ON e.call_id = c.call_id AND e.kind = 'entered'
+               WHERE c.kind = 'connected'""")
+        kinds = await con.fetch(
+            "SELECT kind, count(*) AS n FROM call_events GROUP BY kind ORDER BY kind")
+        figures.notes = ", ".join(f"{k['kind']} {k['n']}" for k in kinds)
+    finally:
+        await con.close()
+    rings: dict[str, list[float]] = {}
+    for ring in phones.rings:
+        rings.setdefault(ring.operator, []).append(ring.at)
+    figures.bridged = len(rows)
+    for row in rows:
+        # The ring that led to this connection: the operator's last before it.
+        before = [t for t in rings.get(row["sip_username"], []) if t <= row["connected"]]
+        if before:
+            figures.queue_to_ring.append(max(before) - row["entered"])
+
+
+def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
+    queue_log = stack.pbx.host_base / "log" / "queue_log"
+    lines = queue_log.read_text().splitlines() if queue_log.exists() else []
+    figures.bridged = sum(1 for line in lines if line.split("|")[4:5] == ["CONNECT"])
+    figures.queue_to_ring = [r.at - r.queued_at for r in phones.rings
+                             if r.answered and r.queued_at is not None]
+
+
+# --- the run -------------------------------------------------------------------------------
+def ari_get(stack: Stack, path: str) -> object:
+    """A GET on the PBX's ARI (before and after the measured run only)."""
+    pbx = stack.pbx
+    token = base64.b64encode(f"{pbx.ari_user}:{pbx.ari_password}".encode()).decode()
+    request = urllib.request.Request(  # noqa: S310 - our own http:// URL
+        f"{pbx.ari_url}/ari{path}", headers={"Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return json.load(response)
+    except urllib.error.HTTPError:
+        return None
+
+
+def operators_online(stack: Stack) -> int:
+    endpoints = ari_get(stack, "/endpoints/PJSIP")
+    assert isinstance(endpoints, list)
+    return sum(1 for e in endpoints
+               if e["resource"].startswith("op-") and e["state"] == "online")
+
+
+def app_ready(stack: Stack) -> bool:
+    """The app is connected and subscribed to the phones' states (its on_connect ran)."""
+    app = ari_get(stack, "/applications/lifeline")
+    return isinstance(app, dict) and bool(app.get("endpoint_ids"))
+
+
+async def run(args: argparse.Namespace) -> list[Figures]:
+    stack = await capacity_stack.build(args.operators, args.menu_timeout, args.ring_timeout,
+                                 args.ivr / 3 - args.menu_timeout / 3, args.keep)
+    results = []
+    try:
+        stack.start_app()
+        wait_until(lambda: app_ready(stack), 120, "the app connected to ARI")
+        wait_until(lambda: operators_online(stack) >= args.operators, 300,
+                   f"{args.operators} phones registered")
+        assert stack.app is not None
+        roots = {"asterisk": stack.asterisk_pid(), "app": stack.app.pid,
+                 "postgresql": stack.postgres_pid()}
+        profiler = profile(stack.app.pid, args.profile) if args.profile else None
+        ours, phones = await drive(stack, DID, args, roots, "lifeline")
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
+        await lifeline_timings(stack.app_dsn, phones, ours)
+        results.append(ours)
+        stack.stop_app()
+        if args.reference_media == "core":
+            # Our bridges keep media in Asterisk's core (proxy_media); so does the reference.
+            stack.pbx.cli("module unload bridge_native_rtp.so")
+        del roots["app"]
+        reference, phones = await drive(stack, REFERENCE_DID, args, roots, "app_queue")
+        reference_timings(stack, phones, reference)
+        results.append(reference)
+    finally:
+        if args.keep is None:
+            stack.close()
+        else:
+            stack.stop_app()
+            for instance in stack.instances:
+                instance.stop()
+            stack.cluster.stop()
+    return results
+
+
+def profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy (pip install py-spy, for measuring only) sampling the app: collapsed stacks."""
+    return subprocess.Popen(
+        ["py-spy", "record", "--nonblocking", "--rate", "50", "--format", "raw",
+         "--output", str(out), "--pid", str(pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def show(results: list[Figures], args: argparse.Namespace) -> None:
+    print(f"\n{args.calls} calls at {args.rate}/s, {args.operators} operators, "
+          f"IVR {args.ivr:g} s, talk {args.talk:g} s, reference media: {args.reference_media}; "
+          f"{os.cpu_count()} cores")
+    reference = results[-1]
+    for f in results:
+        waits = f.queue_to_ring or [0.0, 0.0]
+        cuts, median = statistics.quantiles(waits, n=100), statistics.median(waits)
+        print(f"\n[{f.name}]  load average before: {f.load_before}")
+        print(f"  calls placed {args.calls}, answered by the PBX {f.placed}, bridged "
+              f"{f.bridged} ({100 * f.bridged / args.calls:.1f}%), answered at phones "
+              f"{f.answered_at_phones}, run {f.seconds:.0f} s")
+        print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms "
+              f"(n={len(f.queue_to_ring)})")
+        if f.notes and f.bridged < f.placed:
+            print(f"  timeline events: {f.notes}")
+        parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",
+                                                                        "postgresql"))
+        print(f"  CPU ms per call: {parts}; whole {f.whole_per_call:.1f} "
+              f"(x{f.whole_per_call / max(0.001, reference.whole_per_call):.2f} app_queue)")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rate", type=float, default=20.0, help="calls placed per second")
+    p.add_argument("--operators", type=int, default=220)
+    p.add_argument("--calls", type=int, default=400)
+    p.add_argument("--talk", type=float, default=10.0, help="seconds each call is held")
+    p.add_argument("--ivr", type=float, default=3.0,
+                   help="seconds of IVR: three prompts, then the triage wait (menu timeout)")
+    p.add_argument("--menu-timeout", type=int, default=1)
+    p.add_argument("--ring-timeout", type=int, default=20)
+    p.add_argument("--max-wait", type=float, default=120.0,
+                   help="after the last call is placed, give up on calls not over by then")
+    p.add_argument("--reference-media", choices=("core", "native"), default="core",
+                   help="core: app_queue's bridges pass media through Asterisk's core as "
+                        "ours do; native: Asterisk's native RTP bridging")
+    p.add_argument("--quick", action="store_true",
+                   help="20 operators, 5 calls/s, 40 calls (for development)")
+    p.add_argument("--profile", type=Path,
+                   help="sample the app with py-spy during our flow; collapsed stacks here")
+    p.add_argument("--keep", type=Path, help="keep logs and configuration in this folder")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.operators, args.rate, args.calls, args.talk = 20, 5.0, 40, 2.0
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
+    show(asyncio.run(run(args)), args)
+
+
+if __name__ == "__main__":
+    main()
