@@ -82,20 +82,11 @@ _QUEUE_EVENT = """INSERT INTO queue_events (at, kind, queue_id, call_id, operato
                       wait_seconds, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)"""
 
 
-# After the first write of a batch, wait this long for more: a call's facts come a few at
-# a time, and each batch costs a transaction (and a pool round trip) whatever its size.
-# Under load (issue 11) batches of one or two writes cost the app and PostgreSQL more per
-# call than the writes themselves.
-LINGER = 0.25
-
-
 class RecordWriter:
-    def __init__(self, pool: asyncpg.Pool, max_queued: int = 100_000, batch: int = 200,
-                 linger: float = LINGER) -> None:
+    def __init__(self, pool: asyncpg.Pool, max_queued: int = 100_000, batch: int = 200) -> None:
         self._pool = pool
         self._queue: asyncio.Queue[Write] = asyncio.Queue(max_queued)
         self._batch = batch
-        self._linger = linger
         self._idle = asyncio.Event()
         self._idle.set()
         self._open: dict[uuid.UUID, CallRow] = {}  # open calls' rows, as last derived
@@ -124,8 +115,6 @@ class RecordWriter:
                 if self._queue.empty():
                     self._idle.set()
                 pending.append(await self._queue.get())
-                if self._queue.qsize() < self._batch:
-                    await asyncio.sleep(self._linger)  # let the batch fill
             while len(pending) < self._batch and not self._queue.empty():
                 pending.append(self._queue.get_nowait())
             try:
