@@ -29,6 +29,10 @@ CASES: dict[str, tuple[dict[str, Any], object]] = {
         {"type": "ChannelHangupRequest", "cause": 16, "channel": CHANNEL},
         ari.HangupRequest(ari.parse_channel(CHANNEL), 16),
     ),
+    "hang-up request, Asterisk shutting down": (
+        {"type": "ChannelHangupRequest", "cause": 4, "soft": True, "channel": CHANNEL},
+        ari.HangupRequest(ari.parse_channel(CHANNEL), 4, soft=True),
+    ),
     "destroyed": (
         {"type": "ChannelDestroyed", "cause": 17, "cause_txt": "User busy", "channel": CHANNEL},
         ari.ChannelDestroyed(ari.parse_channel(CHANNEL), 17, "User busy"),
@@ -69,3 +73,10 @@ def test_channel_id_routing() -> None:
                              "playback": {"id": "p", "target_uri": "channel:9.9"}})
     assert ari.channel_id_of(event) == "9.9"
     assert ari.channel_id_of(ari.parse_event(CASES["dtmf"][0])) == "1700.1"
+
+
+def test_only_a_soft_hang_up_for_shutdown_is_the_pbx_stopping() -> None:
+    channel = ari.parse_channel(CHANNEL)
+    assert ari.HangupRequest(channel, 4, soft=True).pbx_shutdown
+    assert not ari.HangupRequest(channel, 4).pbx_shutdown  # Q.850 4 from the far end
+    assert not ari.HangupRequest(channel, 32, soft=True).pbx_shutdown  # an explicit hang-up

@@ -273,3 +273,48 @@ def test_every_answered_call_hears_something_before_we_hang_up() -> None:
         if StartVoicemail(180) in commands:
             assert any(isinstance(c, Play) for c in commands[: commands.index(StartVoicemail(180))])
         assert all(c.reason for c in commands if isinstance(c, SaveVoicemail))
+
+
+# Asterisk shutting down ends every call with a soft hang-up (reason flag 4, not Q.850).
+SHUTDOWN = HangupRequested(4, pbx_shutdown=True)
+PBX_SHUTDOWN_CASES: dict[str, tuple[list[FlowEvent], str]] = {
+    # the phase the call was in: (events from a fresh call, then the shutdown) -> Close
+    "greeting: failed": ([Started(LINE, "en")], "Close:failed/system/41"),
+    "language menu: failed": (GREETED, "Close:failed/system/41"),
+    "waiting in the queue: failed, not abandoned": (
+        [*GREETED, Digit("1"), PromptFinished("p3", True), Digit("5")],
+        "Close:failed/system/41"),
+    "talking: answered": (
+        [*GREETED, Digit("1"), PromptFinished("p3", True), Digit("5"), Connected("op-a")],
+        "Close:answered/system/41"),
+    "invited to leave a message: voicemail": (
+        [*GREETED, Digit("1"), PromptFinished("p3", True), Digit("5"),
+         QueueLeft("no_operators")],
+        "Close:voicemail/system/41"),
+    "unknown number's apology: not in service": (
+        [Started(None, "en")], "Close:not_in_service/system/41"),
+    "we were hanging up already: ours, with the cause we gave": (
+        [Started(None, "en"), PromptFinished("p1", True)], "Close:not_in_service/system/16"),
+}
+
+
+@pytest.mark.parametrize("before,closed", PBX_SHUTDOWN_CASES.values(),
+                         ids=PBX_SHUTDOWN_CASES.keys())
+def test_a_pbx_shutdown_is_the_systems_hang_up_not_the_callers(
+        before: list[FlowEvent], closed: str) -> None:
+    state, _ = run(before)
+    _, commands = run([SHUTDOWN, Left(0)], state)
+    assert words(commands)[-1] == closed
+    assert ("Note:pbx_shutdown" in words(commands)) == closed.endswith("/41")
+
+
+def test_a_pbx_shutdown_takes_a_waiting_caller_out_of_the_queue_at_once() -> None:
+    _, commands = run([SHUTDOWN], queued())
+    assert words(commands) == ["Note:pbx_shutdown", "LeaveQueue"]
+
+
+def test_a_pbx_shutdown_while_recording_keeps_the_message() -> None:
+    state, _ = run([QueueLeft("no_operators"), PromptFinished("p5", True)], queued())
+    _, commands = run([SHUTDOWN, Left(0), TimerFired("recording-grace")], state)
+    assert words(commands) == ["Note:pbx_shutdown", "Timer:recording-grace", "SaveVoicemail",
+                               "Note:ended", "Close:voicemail/system/41"]

@@ -34,10 +34,21 @@ class DtmfReceived:
     digit: str
 
 
+# A soft hang-up's "cause" is Asterisk's reason flag, not a Q.850 cause: this one is
+# Asterisk shutting down (AST_SOFTHANGUP_SHUTDOWN), which ends every channel it holds.
+SOFTHANGUP_SHUTDOWN = 4
+
+
 @dataclass(frozen=True)
 class HangupRequest:
     channel: Channel
     cause: int
+    soft: bool = False
+
+    @property
+    def pbx_shutdown(self) -> bool:
+        """Asterisk is stopping (restart, crash-less stop): nobody chose to end the call."""
+        return self.soft and self.cause == SOFTHANGUP_SHUTDOWN
 
 
 @dataclass(frozen=True)
@@ -149,7 +160,8 @@ def parse_event(data: dict[str, Any]) -> Event:
         if kind == "ChannelDtmfReceived":
             return DtmfReceived(channel, str(data.get("digit", "")))
         if kind == "ChannelHangupRequest":
-            return HangupRequest(channel, int(data.get("cause", 0) or 0))
+            return HangupRequest(channel, int(data.get("cause", 0) or 0),
+                                 bool(data.get("soft", False)))
         if kind == "ChannelDestroyed":
             return ChannelDestroyed(
                 channel, int(data.get("cause", 0) or 0), str(data.get("cause_txt", ""))

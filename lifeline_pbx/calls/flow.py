@@ -45,6 +45,10 @@ from lifeline_pbx.prompts import tones
 IVR_PHASES = (Phase.LANGUAGE, Phase.NOTICES, Phase.TRIAGE)
 LIMIT_TIMER = "limit-warning"
 RECORDING_GRACE = "recording-grace"
+# Q.850 41, temporary failure: what a call cut by Asterisk shutting down records as its
+# cause (the hang-up request then carries Asterisk's reason flag, 4, which read as Q.850
+# would claim a special information tone).
+PBX_SHUTDOWN_CAUSE = 41
 
 
 def _closing(state: State, prompt: str, disposition: str) -> Step:
@@ -216,6 +220,8 @@ def _failed(state: State, event: Failed) -> Step:
 
 
 def _hangup_requested(state: State, event: HangupRequested) -> Step:
+    if event.pbx_shutdown:
+        return _pbx_shutdown(state)
     state = replace(state, cause=state.cause or event.cause)
     if state.hangup_by is not None:
         return state, []
@@ -223,6 +229,20 @@ def _hangup_requested(state: State, event: HangupRequested) -> Step:
     keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL)
     disposition = state.disposition if keep else "abandoned"
     return replace(state, hangup_by="caller", disposition=disposition, playing=None), commands
+
+
+def _pbx_shutdown(state: State) -> Step:
+    """Asterisk is stopping and ends the call: the system, not the caller, hung up. The
+    outcome reached so far stands (answered, voicemail, ...); a call that had none yet (in
+    the IVR or waiting) failed. A waiting caller leaves the queue at once: the channel is
+    going, and an offer rung for it now would ring into a PBX that is stopping."""
+    state = replace(state, cause=state.cause or PBX_SHUTDOWN_CAUSE)
+    if state.hangup_by is not None:
+        return state, []
+    leave: list[Command] = [LeaveQueue()] if state.phase is Phase.QUEUED else []
+    state = replace(state, hangup_by="system", disposition=state.disposition or "failed",
+                    playing=None)
+    return state, [Note("pbx_shutdown"), *leave]
 
 
 def _left(state: State, event: Left) -> Step:

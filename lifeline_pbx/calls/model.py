@@ -116,9 +116,11 @@ class RecordingFinished:
 
 @dataclass(frozen=True)
 class HangupRequested:
-    """Someone asked for the channel to hang up: the caller, unless we already did."""
+    """Someone asked for the channel to hang up: the caller, unless we already did, or
+    Asterisk itself as it shuts down (pbx_shutdown: the cause is then not Q.850)."""
 
     cause: int
+    pbx_shutdown: bool = False
 
 
 @dataclass(frozen=True)

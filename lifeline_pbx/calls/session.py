@@ -120,7 +120,7 @@ class CallSession:
         if isinstance(event, ari.RecordingFinished):
             return model.RecordingFinished(event.duration)
         if isinstance(event, ari.HangupRequest):
-            return model.HangupRequested(event.cause)
+            return model.HangupRequested(event.cause, event.pbx_shutdown)
         if isinstance(event, ari.StasisEnd):
             return model.Left(0)
         if isinstance(event, ari.ChannelDestroyed):

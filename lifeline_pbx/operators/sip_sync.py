@@ -7,6 +7,12 @@ user `<username>`, realm `lifeline`. `sync` makes Asterisk match the table: it c
 updates the objects of enabled operators (only when a field differs: a sync with nothing
 to do writes nothing), and deletes those of disabled or removed operators.
 
+An operator whose objects Asterisk keeps in astdb but does not list as an endpoint is
+written again: after an Asterisk restart the stored objects answer a REGISTER, but until
+they are written Asterisk neither tracks the endpoint's state (no EndpointStateChange,
+absent from `GET /endpoints`: the queues would never see the phone online) nor qualifies
+its stored contact.
+
 Which objects are ours: operator endpoints, and nothing else, have `context=operators`.
 ARI cannot list dynamic objects but lists endpoints (`GET /endpoints/PJSIP`): one there
 with that context that is not an enabled operator is deleted, auth and aor first, so a
@@ -65,12 +71,13 @@ class SyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # stored, but not loaded (restarted)
     deleted: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.deleted)
+        return bool(self.created or self.updated or self.restored or self.deleted)
 
 
 def _raise_if_unreachable(exc: AriError) -> None:
@@ -90,7 +97,8 @@ async def _get(ari: AriClient, object_type: str, object_id: str) -> dict[str, st
     return {str(f["attribute"]): str(f["value"]) for f in fields}
 
 
-async def _push(ari: AriClient, op: store.Operator, report: SyncReport) -> None:
+async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: bool) -> None:
+    """listed: Asterisk lists the endpoint (it has it loaded, not only stored)."""
     user = op.sip_username
     try:
         endpoint = await _get(ari, "endpoint", user)
@@ -101,23 +109,31 @@ async def _push(ari: AriClient, op: store.Operator, report: SyncReport) -> None:
         for object_type, object_id, fields in pjsip_objects(op):
             current = endpoint if object_type == "endpoint" else await _get(
                 ari, object_type, object_id)
-            if current is None or not same_fields(fields, current):
+            if current is None or not same_fields(fields, current) or not listed:
                 await ari.set_dynamic_object(CONFIG_CLASS, object_type, object_id, fields)
                 written = True
     except AriError as exc:
         _raise_if_unreachable(exc)
         report.failed[user] = str(exc)
         return
-    target = report.created if endpoint is None else (
-        report.updated if written else report.unchanged)
+    if endpoint is None:
+        target = report.created
+    elif not written:
+        target = report.unchanged
+    else:
+        target = report.updated if listed else report.restored
     target.append(user)
 
 
-async def _stale(ari: AriClient, wanted: set[str]) -> list[str]:
+async def _listed(ari: AriClient) -> set[str]:
+    endpoints: list[dict[str, Any]] = await ari.request("GET", "/endpoints/PJSIP")
+    return {str(e["resource"]) for e in endpoints}
+
+
+async def _stale(ari: AriClient, listed: set[str], wanted: set[str]) -> list[str]:
     """Endpoints Asterisk has with context=operators that are not enabled operators."""
-    listed: list[dict[str, Any]] = await ari.request("GET", "/endpoints/PJSIP")
     stale = []
-    for resource in sorted(str(e["resource"]) for e in listed):
+    for resource in sorted(listed):
         if resource in wanted:
             continue
         endpoint = await _get(ari, "endpoint", resource)
@@ -154,9 +170,10 @@ async def sync(pool: Pool, ari: AriClient) -> SyncReport:
     async with pool.acquire() as con:
         operators = await store.list_enabled(con)
     report = SyncReport()
+    listed = await _listed(ari)
     for op in operators:
-        await _push(ari, op, report)
-    for user in await _stale(ari, {op.sip_username for op in operators}):
+        await _push(ari, op, report, op.sip_username in listed)
+    for user in await _stale(ari, listed, {op.sip_username for op in operators}):
         await _remove(ari, user, report)
     return report
 
@@ -215,8 +232,8 @@ class OperatorSync:
         self.last_report = report
         if report.changed or report.failed:
             log.info(
-                "operator sync created=%s updated=%s deleted=%s failed=%s",
-                report.created, report.updated, report.deleted, report.failed,
+                "operator sync created=%s updated=%s restored=%s deleted=%s failed=%s",
+                report.created, report.updated, report.restored, report.deleted, report.failed,
             )
         self.syncs += 1
         if self._after_sync is not None:

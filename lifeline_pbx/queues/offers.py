@@ -160,6 +160,10 @@ class OfferDesk:
                 await self._ask_to_accept(offer)
             else:
                 await self._accept(offer)
+        elif isinstance(event, ari.HangupRequest) and event.pbx_shutdown:
+            # Asterisk is stopping: the ringing leg then ends like a ring-out, but the
+            # operator missed nothing.
+            offer.cancelled = not offer.accepted
         elif isinstance(event, ari.DtmfReceived):
             if offer.answered and not offer.accepted and event.digit == ACCEPT_DIGIT:
                 await self._accept(offer)
