@@ -16,7 +16,7 @@ import pytest
 
 from devstack import asterisk
 from devstack.stack import DEMO_CALLER_PASSWORD
-from lifeline_pbx import asterisk_config, demo
+from lifeline_pbx import asterisk_config
 from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
@@ -117,16 +117,6 @@ def carrier_instance(
 async def carrier(carrier_instance: asterisk.Instance, sip_net: SipNet) -> AsyncIterator[Carrier]:
     async with Carrier(carrier_instance, f"127.0.0.1:{sip_net.pbx_port}") as c:
         yield c
-
-
-@pytest.fixture
-async def app_dsn(empty_dsn: str) -> str:
-    """A migrated database holding the demo facilities, lines and operator, as the app's
-    role sees it (empty_dsn is the admin's login to the same database)."""
-    from tests.pg_fixtures import as_app_role  # a plugin: imported here, after pytest loads it
-
-    await demo.install(empty_dsn)
-    return await as_app_role(empty_dsn)
 
 
 # Keys for one test run: real keys, made fresh, so nothing sealed outlives the run.
