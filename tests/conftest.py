@@ -165,7 +165,7 @@ PHONES_CONF = Path(__file__).resolve().parent / "asterisk" / "phones"
 def phones_instance(
     asterisk_runtime: asterisk.Runtime, sip_net: SipNet
 ) -> Iterator[asterisk.Instance]:
-    """Phones op-a, op-b, op-c at 127.0.0.3, each forever trying to register to the PBX."""
+    """Phones op-a, op-b, op-c at 127.0.0.3, registering to the PBX (tests/phones.py)."""
     instance = asterisk.make_instance(
         asterisk_runtime,
         "phones",
@@ -180,8 +180,10 @@ def phones_instance(
 
 
 @pytest.fixture
-async def phones(phones_instance: asterisk.Instance) -> AsyncIterator[Phones]:
-    async with Phones(phones_instance) as p:
+async def phones(
+    phones_instance: asterisk.Instance, pbx: asterisk.Instance
+) -> AsyncIterator[Phones]:
+    async with Phones(phones_instance, pbx) as p:
         yield p
 
 

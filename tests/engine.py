@@ -154,8 +154,6 @@ async def hotline_factory(
         apps.append(app)
         await app.start(web_enabled=web_port is not None)
         await wait_for(app.connected.is_set, what="ARI connected")
-        for operator in OPERATORS:
-            phones.register_now(operator)
         await wait_for(lambda: set(OPERATORS) <= app.acd.picture.online, timeout=20,
                        what="operators' phones registered")
         await wait_for(lambda: set(OPERATORS) <= set(app.acd.picture.operators),
