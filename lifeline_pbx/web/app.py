@@ -18,6 +18,7 @@ from lifeline_pbx.supervision import call_pages
 from lifeline_pbx.supervision import views as supervision_views
 from lifeline_pbx.voicemail import views as voicemail_views
 from lifeline_pbx.web import auth, bodies, errors, headers, login
+from lifeline_pbx.web.compiled_templates import COMPILED
 from lifeline_pbx.web.health import health
 from lifeline_pbx.web.keys import KEYS, LIFELINE, TEMPLATES
 
@@ -41,6 +42,7 @@ def create_app(lifeline: Lifeline) -> web.Application:
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=COMPILED,
     )
     app.router.add_get("/healthz", health, name="health")
     app.router.add_static("/static", WEB_DIR / "static", name="static")
