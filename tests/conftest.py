@@ -36,8 +36,18 @@ CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
 @dataclass(frozen=True)
 class SipNet:
-    pbx_port: int
-    carrier_port: int
+    """Where the test Asterisks listen: each on a loopback address of this run's own, SIP on
+    the usual port and ARI's HTTP on 8088 (devstack/asterisk.py own_loopback)."""
+
+    pbx_host: str = asterisk.own_loopback(1)
+    carrier_host: str = asterisk.own_loopback(2)
+    phones_host: str = asterisk.own_loopback(3)
+    pbx_port: int = asterisk.SIP_PORT
+    carrier_port: int = asterisk.SIP_PORT
+
+    @property
+    def pbx(self) -> str:
+        return f"{self.pbx_host}:{self.pbx_port}"
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +63,7 @@ def prompts_dir(asterisk_runtime: asterisk.Runtime) -> str:
 
 @pytest.fixture(scope="session")
 def sip_net() -> SipNet:
-    return SipNet(
-        pbx_port=asterisk.free_port("127.0.0.1", kind=2),
-        carrier_port=asterisk.free_port("127.0.0.2", kind=2),
-    )
+    return SipNet()
 
 
 def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
@@ -82,13 +89,14 @@ def pbx(
         asterisk_runtime,
         "pbx",
         [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
-        sip_bind="127.0.0.1",
+        sip_bind=sip_net.pbx_host,
         sip_port=sip_net.pbx_port,
-        http_port=asterisk.free_port(),
+        http_bind=sip_net.pbx_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE,
         extra={
-            "carrier_host": f"127.0.0.2:{sip_net.carrier_port}",
-            "carrier_match": "127.0.0.2",
+            "carrier_host": f"{sip_net.carrier_host}:{sip_net.carrier_port}",
+            "carrier_match": sip_net.carrier_host,
             "prompts_dir": prompts_dir,
             "demo_caller_password": DEMO_CALLER_PASSWORD,
         },
@@ -104,18 +112,19 @@ def carrier_instance(
         asterisk_runtime,
         "carrier",
         [HOME / "asterisk-conf", CARRIER_CONF],
-        sip_bind="127.0.0.2",
+        sip_bind=sip_net.carrier_host,
         sip_port=sip_net.carrier_port,
-        http_port=asterisk.free_port(),
+        http_bind=sip_net.carrier_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE + 1000,
-        extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", "pbx_match": "127.0.0.1"},
+        extra={"pbx_host": sip_net.pbx, "pbx_match": sip_net.pbx_host},
     )
     yield from _run(instance)
 
 
 @pytest.fixture
 async def carrier(carrier_instance: asterisk.Instance, sip_net: SipNet) -> AsyncIterator[Carrier]:
-    async with Carrier(carrier_instance, f"127.0.0.1:{sip_net.pbx_port}") as c:
+    async with Carrier(carrier_instance, sip_net.pbx) as c:
         yield c
 
 
@@ -165,16 +174,17 @@ PHONES_CONF = Path(__file__).resolve().parent / "asterisk" / "phones"
 def phones_instance(
     asterisk_runtime: asterisk.Runtime, sip_net: SipNet
 ) -> Iterator[asterisk.Instance]:
-    """Phones op-a, op-b, op-c at 127.0.0.3, registering to the PBX (tests/phones.py)."""
+    """Phones op-a, op-b, op-c at sip_net.phones_host, registering to the PBX (tests/phones.py)."""
     instance = asterisk.make_instance(
         asterisk_runtime,
         "phones",
         [HOME / "asterisk-conf", PHONES_CONF],
-        sip_bind="127.0.0.3",
-        sip_port=asterisk.free_port("127.0.0.3", kind=2),
-        http_port=asterisk.free_port(),
+        sip_bind=sip_net.phones_host,
+        sip_port=asterisk.SIP_PORT,
+        http_bind=sip_net.phones_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE + 2000,
-        extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", **config_values()},
+        extra={"pbx_host": sip_net.pbx, **config_values()},
     )
     yield from _run(instance)
 
@@ -193,8 +203,7 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softpho
     started: list[Softphone] = []
 
     def start(username: str, password: str, *commands: str) -> Softphone:
-        phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password,
-                          f"127.0.0.1:{sip_net.pbx_port}",
+        phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password, sip_net.pbx,
                           rtp_start=RTP_BASE + 3000 + 100 * len(started), commands=commands)
         started.append(phone)
         phone.start()

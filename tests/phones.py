@@ -1,4 +1,4 @@
-"""Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c) at 127.0.0.3.
+"""Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c), one address.
 
 Each phone REGISTERs to the PBX as its operator (tests/asterisk/phones/), and the
 registration lives as long as the account on the PBX: the app's operator sync leaves an
