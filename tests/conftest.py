@@ -31,6 +31,8 @@ pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "te
 # on one machine (a developer's and a helper's) do not send media into each other's calls.
 RTP_BASE = 20000 + (os.getpid() % 10) * 4000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Each pytest-xdist worker runs its own Asterisks: their logs are kept apart.
+WORKER = f"-{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
 CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
 
@@ -48,6 +50,13 @@ class SipNet:
     @property
     def pbx(self) -> str:
         return f"{self.pbx_host}:{self.pbx_port}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker per core, at most four (each runs a PostgreSQL and three Asterisks;
+    `-n 0` runs the tests in this process)."""
+    return min(4, len(os.sched_getaffinity(0)))
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +81,12 @@ def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
         yield instance
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / f"asterisk-{instance.name}-channels-at-end.txt").write_text(
+        (ARTIFACTS / f"asterisk-{instance.name}{WORKER}-channels-at-end.txt").write_text(
             instance.cli("core show channels"))
         instance.stop()
         ARTIFACTS.mkdir(exist_ok=True)
         if instance.log_path.exists():
-            shutil.copy(instance.log_path, ARTIFACTS / f"asterisk-{instance.name}.log")
+            shutil.copy(instance.log_path, ARTIFACTS / f"asterisk-{instance.name}{WORKER}.log")
         shutil.rmtree(instance.host_base, ignore_errors=True)
 
 
@@ -216,4 +225,4 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softpho
             phone.stop()
             ARTIFACTS.mkdir(exist_ok=True)
             if phone.log_path.exists():
-                shutil.copy(phone.log_path, ARTIFACTS / f"baresip-{phone.username}.log")
+                shutil.copy(phone.log_path, ARTIFACTS / f"baresip-{phone.username}{WORKER}.log")

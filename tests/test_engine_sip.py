@@ -339,6 +339,11 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     finally:
         await con.close()
     await wait_for(lambda: "op-d" in hotline.app.acd.picture.operators, what="op-d loaded")
+
+    async def pushed() -> bool:  # the queues may read the table before the sync has run
+        return any(e["resource"] == "op-d" for e in await hotline.app.ari.endpoints("PJSIP"))
+
+    await wait_for(pushed, what="op-d's account on the PBX")
     phone = softphone("op-d", password)
     await wait_for(lambda: "op-d" in hotline.app.acd.picture.online, timeout=20,
                    what="baresip registered")
