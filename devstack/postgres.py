@@ -228,7 +228,8 @@ class Cluster:
         login = f"{SUPERUSER}:{quote(self.password, safe='')}" if with_password else SUPERUSER
         if self.durable:
             return f"postgresql://{login}@/{dbname}?host={quote(self.host)}&port={self.port}"
-        return f"postgresql://{login}@127.0.0.1:{self.port}/{dbname}"
+        # No TLS on the tests' loopback: without it asyncpg tries TLS first at every connect.
+        return f"postgresql://{login}@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
         """Run SQL (outside any transaction) through psql and return its unaligned output."""

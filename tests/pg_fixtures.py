@@ -40,12 +40,6 @@ async def as_app_role(admin_dsn: str) -> str:
     return await db_roles.set_app_password(admin_dsn, TEST_APP_PASSWORD)
 
 
-def app_login(admin_dsn: str) -> str:
-    """The application role's DSN for admin_dsn's database, once as_app_role has given the
-    role its password on this server (a role is one per server, its password too)."""
-    return db_roles.with_login(admin_dsn, db_roles.APP_ROLE, TEST_APP_PASSWORD)
-
-
 @contextlib.asynccontextmanager
 async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
     """One connection for a test's own statements, closed after."""
@@ -152,11 +146,7 @@ def demo_template(pg_cluster: PgServer) -> Iterator[str]:
     name = f"lifeline_template_{uuid.uuid4().hex[:12]}"
     pg_cluster.create_database(name)
 
-    async def install() -> None:
-        await demo.install(pg_cluster.dsn(name))
-        await as_app_role(pg_cluster.dsn(name))
-
-    asyncio.run(install())
+    asyncio.run(demo.install(pg_cluster.dsn(name)))
     try:
         yield name
     finally:
@@ -171,7 +161,8 @@ async def admin_dsn(pg_cluster: PgServer, demo_template: str) -> AsyncIterator[s
 
 
 @pytest.fixture
-def app_dsn(admin_dsn: str) -> str:
+async def app_dsn(admin_dsn: str) -> str:
     """A migrated database holding the demo facilities, lines and operator, as the app's
-    role sees it (admin_dsn is the admin's login to the same database)."""
-    return app_login(admin_dsn)
+    role sees it (admin_dsn is the admin's login to the same database). The role's password
+    is set again: a test of `lifeline migrate` gives it one of its own, for the whole server."""
+    return await as_app_role(admin_dsn)
