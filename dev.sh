@@ -20,7 +20,8 @@ install_system_packages() {
     command -v espeak-ng >/dev/null || missing+=(espeak-ng)
     command -v sox >/dev/null || missing+=(sox)
     command -v baresip >/dev/null || missing+=(baresip-core)  # the test softphone
-    command -v chromium >/dev/null || missing+=(chromium)  # browser tests (Playwright)
+    # browser tests (Playwright): the headless shell, a third of the full browser's CPU
+    command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell)
     command -v runuser >/dev/null || missing+=(util-linux)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing Debian packages: ${missing[*]}"

@@ -131,8 +131,22 @@ def ensure_root(root: Path) -> None:
         (root / _READY_MARK).write_text("built by devstack.asterisk\n")
 
 
+SIP_PORT = 5060
+HTTP_PORT = 8088
+
+
+def own_loopback(role: int, pid: int | None = None) -> str:
+    """A loopback address that is this process's alone (one per role, 1 to 255), where the
+    tests' Asterisks listen on the usual ports: no other process can hold them there, as it
+    can hold a port picked free and released before Asterisk binds it. 127.0.0.0/8 is all
+    loopback on Linux; the pid (at most 2^15 by default) is spelled in the middle bytes."""
+    pid = os.getpid() if pid is None else pid
+    return f"127.{100 + (pid >> 8) % 150}.{pid & 255}.{role}"
+
+
 def free_port(host: str = "127.0.0.1", kind: int = 1) -> int:
-    """A port nobody listens on now (kind 1 = TCP, 2 = UDP)."""
+    """A port nobody listens on now (kind 1 = TCP, 2 = UDP). Another process may take it
+    before it is bound again: the tests' Asterisks use own_loopback instead."""
     import socket
 
     with socket.socket(socket.AF_INET, kind) as sock:
@@ -247,6 +261,7 @@ def make_instance(
     rtp_start: int,
     extra: Mapping[str, str] | None = None,
     base: str | None = None,
+    http_bind: str = "127.0.0.1",
 ) -> Instance:
     """An Instance whose files live in a fresh private directory (inside the root if chrooted)."""
     base = base or f"/srv/lifeline-asterisk/{name}-{uuid.uuid4().hex[:8]}"
@@ -257,7 +272,7 @@ def make_instance(
         "astdatadir": "/usr/share/asterisk",
         "sip_bind": sip_bind,
         "sip_port": str(sip_port),
-        "http_bind": "127.0.0.1",
+        "http_bind": http_bind,
         "http_port": str(http_port),
         "ari_user": ari_user,
         "ari_password": ari_password,
@@ -280,7 +295,7 @@ def make_instance(
         name=name,
         sources=sources,
         values=values,
-        ari_url=f"http://127.0.0.1:{http_port}",
+        ari_url=f"http://{http_bind}:{http_port}",
         ari_user=ari_user,
         ari_password=ari_password,
         base=base,

@@ -1,7 +1,9 @@
 """A real browser for the web tests: Playwright driving Debian's Chromium, headless.
 
-Playwright's own browser download cannot work here, so the fixture launches the chromium
-package's binary. Each page records script errors, Content-Security-Policy refusals and
+Playwright's own browser download cannot work here, so the fixture launches Debian's
+chromium-headless-shell: the same engine as the chromium package, without the desktop
+browser around it (it is what Playwright itself runs headless), at a third of the CPU.
+Each page records script errors, Content-Security-Policy refusals and
 failed requests; `Browsing.check_clean()` fails a test whose pages had any.
 """
 
@@ -22,7 +24,7 @@ from playwright.async_api import (
     expect,
 )
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = "/usr/bin/chromium-headless-shell"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from devstack import asterisk
 from devstack.stack import DEMO_CALLER_PASSWORD
-from lifeline_pbx import asterisk_config, demo
+from lifeline_pbx import asterisk_config
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
@@ -33,13 +33,33 @@ pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "te
 # on one machine (a developer's and a helper's) do not send media into each other's calls.
 RTP_BASE = 20000 + (os.getpid() % 10) * 4000
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Each pytest-xdist worker runs its own Asterisks: their logs are kept apart.
+WORKER = f"-{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
 CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
 
 @dataclass(frozen=True)
 class SipNet:
-    pbx_port: int
-    carrier_port: int
+    """Where the test Asterisks listen: each on a loopback address of this run's own, SIP on
+    the usual port and ARI's HTTP on 8088 (devstack/asterisk.py own_loopback)."""
+
+    pbx_host: str = asterisk.own_loopback(1)
+    carrier_host: str = asterisk.own_loopback(2)
+    phones_host: str = asterisk.own_loopback(3)
+    pbx_port: int = asterisk.SIP_PORT
+    carrier_port: int = asterisk.SIP_PORT
+
+    @property
+    def pbx(self) -> str:
+        return f"{self.pbx_host}:{self.pbx_port}"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker per core and one more, at most four (each runs a PostgreSQL and
+    three Asterisks; `-n 0` runs the tests in this process). Half a test's time is waiting
+    (calls, timers, pages): with one worker per core the cores stood idle half the time."""
+    return min(4, len(os.sched_getaffinity(0)) + 1)
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +75,7 @@ def prompts_dir(asterisk_runtime: asterisk.Runtime) -> str:
 
 @pytest.fixture(scope="session")
 def sip_net() -> SipNet:
-    return SipNet(
-        pbx_port=asterisk.free_port("127.0.0.1", kind=2),
-        carrier_port=asterisk.free_port("127.0.0.2", kind=2),
-    )
+    return SipNet()
 
 
 def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
@@ -67,12 +84,12 @@ def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
         yield instance
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / f"asterisk-{instance.name}-channels-at-end.txt").write_text(
+        (ARTIFACTS / f"asterisk-{instance.name}{WORKER}-channels-at-end.txt").write_text(
             instance.cli("core show channels"))
         instance.stop()
         ARTIFACTS.mkdir(exist_ok=True)
         if instance.log_path.exists():
-            shutil.copy(instance.log_path, ARTIFACTS / f"asterisk-{instance.name}.log")
+            shutil.copy(instance.log_path, ARTIFACTS / f"asterisk-{instance.name}{WORKER}.log")
         shutil.rmtree(instance.host_base, ignore_errors=True)
 
 
@@ -84,13 +101,14 @@ def pbx(
         asterisk_runtime,
         "pbx",
         [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
-        sip_bind="127.0.0.1",
+        sip_bind=sip_net.pbx_host,
         sip_port=sip_net.pbx_port,
-        http_port=asterisk.free_port(),
+        http_bind=sip_net.pbx_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE,
         extra={
-            "carrier_host": f"127.0.0.2:{sip_net.carrier_port}",
-            "carrier_match": "127.0.0.2",
+            "carrier_host": f"{sip_net.carrier_host}:{sip_net.carrier_port}",
+            "carrier_match": sip_net.carrier_host,
             "prompts_dir": prompts_dir,
             "demo_caller_password": DEMO_CALLER_PASSWORD,
         },
@@ -106,29 +124,20 @@ def carrier_instance(
         asterisk_runtime,
         "carrier",
         [HOME / "asterisk-conf", CARRIER_CONF],
-        sip_bind="127.0.0.2",
+        sip_bind=sip_net.carrier_host,
         sip_port=sip_net.carrier_port,
-        http_port=asterisk.free_port(),
+        http_bind=sip_net.carrier_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE + 1000,
-        extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", "pbx_match": "127.0.0.1"},
+        extra={"pbx_host": sip_net.pbx, "pbx_match": sip_net.pbx_host},
     )
     yield from _run(instance)
 
 
 @pytest.fixture
 async def carrier(carrier_instance: asterisk.Instance, sip_net: SipNet) -> AsyncIterator[Carrier]:
-    async with Carrier(carrier_instance, f"127.0.0.1:{sip_net.pbx_port}") as c:
+    async with Carrier(carrier_instance, sip_net.pbx) as c:
         yield c
-
-
-@pytest.fixture
-async def app_dsn(empty_dsn: str) -> str:
-    """A migrated database holding the demo facilities, lines and operator, as the app's
-    role sees it (empty_dsn is the admin's login to the same database)."""
-    from tests.pg_fixtures import as_app_role  # a plugin: imported here, after pytest loads it
-
-    await demo.install(empty_dsn)
-    return await as_app_role(empty_dsn)
 
 
 # Keys for one test run: real keys, made fresh, so nothing sealed outlives the run.
@@ -177,23 +186,26 @@ PHONES_CONF = Path(__file__).resolve().parent / "asterisk" / "phones"
 def phones_instance(
     asterisk_runtime: asterisk.Runtime, sip_net: SipNet
 ) -> Iterator[asterisk.Instance]:
-    """Phones op-a, op-b, op-c at 127.0.0.3, each forever trying to register to the PBX."""
+    """Phones op-a, op-b, op-c at sip_net.phones_host, registering to the PBX (tests/phones.py)."""
     instance = asterisk.make_instance(
         asterisk_runtime,
         "phones",
         [HOME / "asterisk-conf", PHONES_CONF],
-        sip_bind="127.0.0.3",
-        sip_port=asterisk.free_port("127.0.0.3", kind=2),
-        http_port=asterisk.free_port(),
+        sip_bind=sip_net.phones_host,
+        sip_port=asterisk.SIP_PORT,
+        http_bind=sip_net.phones_host,
+        http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE + 2000,
-        extra={"pbx_host": f"127.0.0.1:{sip_net.pbx_port}", **config_values()},
+        extra={"pbx_host": sip_net.pbx, **config_values()},
     )
     yield from _run(instance)
 
 
 @pytest.fixture
-async def phones(phones_instance: asterisk.Instance) -> AsyncIterator[Phones]:
-    async with Phones(phones_instance) as p:
+async def phones(
+    phones_instance: asterisk.Instance, pbx: asterisk.Instance
+) -> AsyncIterator[Phones]:
+    async with Phones(phones_instance, pbx) as p:
         yield p
 
 
@@ -203,8 +215,7 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softpho
     started: list[Softphone] = []
 
     def start(username: str, password: str, *commands: str) -> Softphone:
-        phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password,
-                          f"127.0.0.1:{sip_net.pbx_port}",
+        phone = Softphone(tmp_path / f"baresip-{len(started)}", username, password, sip_net.pbx,
                           rtp_start=RTP_BASE + 3000 + 100 * len(started), commands=commands)
         started.append(phone)
         phone.start()
@@ -217,4 +228,4 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softpho
             phone.stop()
             ARTIFACTS.mkdir(exist_ok=True)
             if phone.log_path.exists():
-                shutil.copy(phone.log_path, ARTIFACTS / f"baresip-{phone.username}.log")
+                shutil.copy(phone.log_path, ARTIFACTS / f"baresip-{phone.username}{WORKER}.log")

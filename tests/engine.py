@@ -7,6 +7,7 @@ IVR runs in seconds; the prompt tests and the walking-skeleton tests use the rea
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -40,12 +41,14 @@ def short_prompts_dir(asterisk_runtime: asterisk.Runtime, prompts_dir: str) -> s
     target = asterisk_runtime.host_path(short)
     for wav in source.glob("*/*.wav"):
         out = target / wav.parent.name / wav.name
-        if not out.exists():
+        if not out.exists():  # written aside, then renamed: another run may read it now
+            partial = out.with_name(f".{out.name}.{os.getpid()}")
             if wav.parent.name in ("moh", tones.LANGUAGE):
                 out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(wav.read_bytes())
+                partial.write_bytes(wav.read_bytes())
             else:
-                tones.write_wav(out, SHORT)
+                tones.write_wav(partial, SHORT)
+            partial.replace(out)
     return short
 
 
@@ -157,8 +160,6 @@ async def hotline_factory(
         await started.start("127.0.0.1" if web else None)
         app = started.app
         await wait_for(app[CONNECTED].is_set, what="ARI connected")
-        for operator in OPERATORS:
-            phones.register_now(operator)
         await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                        what="operators' phones registered")
         await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),

@@ -1,6 +1,13 @@
-"""Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c) at 127.0.0.3.
+"""Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c), one address.
 
-Each phone keeps trying to REGISTER to the PBX as its operator (tests/asterisk/phones/).
+Each phone REGISTERs to the PBX as its operator (tests/asterisk/phones/), and the
+registration lives as long as the account on the PBX: the app's operator sync leaves an
+unchanged account alone, so the next test finds the phone online at once. Where another
+test's app removed the account (its database lacks it), the phone still believes itself
+registered until its refresh, a minute later: `connect` re-registers it then, before this
+test's app puts the account back, so the REGISTER is refused and retried every second and
+the phone is online within a second of the account's return. (Asked to re-register while
+its account exists, Asterisk waits a random 1-10 s first, its own spreading of load.)
 Calls the PBX places to a phone reach this instance's ARI app "phones", where the test
 decides: answer, reject, let it ring, send DTMF, hang up. Answered calls are recorded, so
 a test can check what the operator heard.
@@ -15,6 +22,7 @@ from dataclasses import dataclass, field
 
 from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
 from tests.ari_peer import AriPeer
 from tests.waiting import wait_for
@@ -68,16 +76,24 @@ class PhoneCall:
 class Phones(AriPeer):
     app = "phones"
 
-    def __init__(self, instance: Instance) -> None:
+    def __init__(self, instance: Instance, pbx: Instance) -> None:
         super().__init__(instance)
+        self.pbx = pbx
         self.calls: dict[str, PhoneCall] = {}
 
     async def connect(self) -> None:
         await super().connect()
-        # A phone whose account was removed on the PBX still believes it is registered
-        # until its next refresh (a minute): start every test from a fresh REGISTER.
+        online = await self.online_on_pbx()
         for operator in PHONE_PASSWORDS:
-            self.register_now(operator)
+            if operator not in online:
+                self.register_now(operator)
+
+    async def online_on_pbx(self) -> set[str]:
+        """The operators whose phone the PBX has a contact for."""
+        pbx = AriClient(self.pbx.ari_url, self.pbx.ari_user, self.pbx.ari_password,
+                        self.app, self.http)
+        return {str(e["resource"]) for e in await pbx.endpoints("PJSIP")
+                if e["state"] == "online"}
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

@@ -21,6 +21,7 @@ import pytest
 from lifeline_pbx.logs import JsonFormatter
 
 _SENSITIVE: set[str] = set()
+_FROM_WORKERS: list[str] = []  # leaks found by pytest-xdist workers, for the controller
 ARTIFACT = Path(__file__).resolve().parent.parent / "test-artifacts" / "suite.log"
 
 
@@ -74,6 +75,20 @@ def _holds(text: str) -> bool:
     return any(value in text for value in _SENSITIVE)
 
 
+def _write(path: Path) -> None:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(_KEEPER.lines) + "\n")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """A pytest-xdist worker finished: keep what its log search found."""
+    output: dict[str, object] = getattr(node, "workeroutput", {})
+    found = output.get("privacy_leaks", [])
+    assert isinstance(found, list)
+    _FROM_WORKERS.extend(str(line) for line in found)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     root = logging.getLogger()
     root.addHandler(_KEEPER)
@@ -82,9 +97,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    ARTIFACT.parent.mkdir(exist_ok=True)
-    ARTIFACT.write_text("\n".join(_KEEPER.lines) + "\n")
     found = leaks()
+    output: dict[str, object] | None = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: its controller reports for all of them
+        worker = session.config.workerinput["workerid"]  # type: ignore[attr-defined]
+        _write(ARTIFACT.with_name(f"suite-{worker}.log"))
+        output["privacy_leaks"] = found
+        return
+    _write(ARTIFACT)
+    found += _FROM_WORKERS
     if found:
         print(f"\nPRIVACY: {len(found)} log line(s) hold a test person's identifiers:")
         for line in found[:20]:

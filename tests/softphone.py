@@ -10,34 +10,20 @@ from __future__ import annotations
 
 import math
 import shutil
-import socket
 import struct
 import subprocess
+import time
 import wave
 from pathlib import Path
 
 from devstack.asterisk import die_with_parent
 
 SIP_HOST = "127.0.0.1"
+READY = "baresip is ready."  # what baresip 1.0.0 prints once it has started
 
 
 class SoftphoneError(RuntimeError):
     pass
-
-
-def free_udp_and_tcp_port(host: str = SIP_HOST) -> int:
-    """baresip listens on both UDP and TCP at sip_listen: find a port free for both."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
-    raise SoftphoneError("no free port for baresip")
 
 
 def write_tone(path: Path, seconds: int = 600) -> None:
@@ -54,10 +40,10 @@ def write_tone(path: Path, seconds: int = 600) -> None:
         out.writeframes(period * (400 * seconds))
 
 
-def config_text(directory: Path, sip_port: int, rtp_start: int) -> str:
+def config_text(directory: Path, rtp_start: int) -> str:
     settings = [
         ("poll_method", "epoll"),
-        ("sip_listen", f"{SIP_HOST}:{sip_port}"),
+        ("sip_listen", f"{SIP_HOST}:0"),  # a port of the system's choosing: none to race for
         ("call_local_timeout", "120"),
         ("call_max_calls", "4"),
         ("audio_source", f"aufile,{directory / 'microphone.wav'}"),
@@ -95,7 +81,6 @@ class Softphone:
         self.password = password
         self.pbx_sip = pbx_sip
         self.rtp_start = rtp_start
-        self.sip_port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,9 +93,7 @@ class Softphone:
             raise SoftphoneError("baresip is not installed: apt-get install baresip (dev.sh does)")
         (self.directory / "heard").mkdir(parents=True, exist_ok=True)
         write_tone(self.directory / "microphone.wav")
-        self.sip_port = free_udp_and_tcp_port()
-        (self.directory / "config").write_text(
-            config_text(self.directory, self.sip_port, self.rtp_start))
+        (self.directory / "config").write_text(config_text(self.directory, self.rtp_start))
         (self.directory / "accounts").write_text(
             account_line(self.username, self.password, self.pbx_sip))
         with open(self.log_path, "wb") as log:
@@ -119,6 +102,19 @@ class Softphone:
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=die_with_parent,
             )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 10) -> None:
+        """Until baresip says it is ready (its accounts loaded, its SIP socket bound); its
+        commands (`-e`) run from then on. A baresip that exits first fails here, with its log."""
+        deadline = time.monotonic() + timeout
+        while READY not in self.log_text():
+            if not self.running():
+                raise SoftphoneError(f"baresip exited at start:\n{self.log_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SoftphoneError(f"baresip not ready in {timeout}s:\n{self.log_text()[-2000:]}")
+            time.sleep(0.02)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

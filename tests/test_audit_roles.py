@@ -1,6 +1,6 @@
 """The audit log against the application's own role, on a real PostgreSQL (migrations/0008).
 
-empty_dsn is the admin's (superuser's) login and app_dsn the application's (lifeline_app)
+admin_dsn is the admin's (superuser's) login and app_dsn the application's (lifeline_app)
 to the same database; the `lifeline` commands run as a separate process, as a user runs them.
 """
 
@@ -72,26 +72,26 @@ REFUSED = {
 
 @pytest.mark.parametrize("name", REFUSED)
 async def test_the_app_role_cannot_touch_the_written_log(
-    app_dsn: str, empty_dsn: str, name: str
+    app_dsn: str, admin_dsn: str, name: str
 ) -> None:
     await write_entries(app_dsn, 2)
-    before = await entries(empty_dsn)
+    before = await entries(admin_dsn)
 
     async with connect(app_dsn) as con:
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await con.execute(REFUSED[name])
 
-    assert await entries(empty_dsn) == before
+    assert await entries(admin_dsn) == before
     async with connect(app_dsn) as con:
         verdict = await chain.verify(con)
     assert (verdict.verified, verdict.broken) == (2, None)
 
 
-async def test_the_refused_statements_are_valid_sql(empty_dsn: str, app_dsn: str) -> None:
+async def test_the_refused_statements_are_valid_sql(admin_dsn: str, app_dsn: str) -> None:
     """The refusals above are about privilege, not a typo: the superuser may run each (the
     append-only triggers stop even it from rewriting entries)."""
     await write_entries(app_dsn, 1)
-    async with connect(empty_dsn) as con:
+    async with connect(admin_dsn) as con:
         for name, sql in REFUSED.items():
             transaction = con.transaction()
             await transaction.start()
@@ -126,14 +126,14 @@ TAMPERING = {
 
 @pytest.mark.parametrize("name", TAMPERING)
 async def test_verify_names_the_first_tampered_entry(
-    app_dsn: str, empty_dsn: str, name: str
+    app_dsn: str, admin_dsn: str, name: str
 ) -> None:
     await write_entries(app_dsn, 5)
     code, out = await lifeline(app_dsn, "audit", "verify")
     assert (code, out.split(";")[0]) == (0, "audit log: 5 entries verified"), out
 
     sql, entry, reason = TAMPERING[name]
-    async with connect(empty_dsn) as con, con.transaction():  # the superuser, as an attacker
+    async with connect(admin_dsn) as con, con.transaction():  # the superuser, as an attacker
         await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
         await con.execute(sql)
         await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
@@ -153,7 +153,7 @@ async def holders_of_chain_lock(dsn: str, granted: bool) -> int:
 
 
 async def test_concurrent_transactions_leave_one_unbroken_chain(
-    app_dsn: str, empty_dsn: str
+    app_dsn: str, admin_dsn: str
 ) -> None:
     """50 transactions at once, two entries each, every fourth rolled back, all queued at
     commit on the chain's lock: the entries of the committed ones are chained 1..N with no
@@ -173,10 +173,10 @@ async def test_concurrent_transactions_leave_one_unbroken_chain(
                         raise Rollback
 
     async def chain_lock(granted: bool) -> int:
-        return await holders_of_chain_lock(empty_dsn, granted)
+        return await holders_of_chain_lock(admin_dsn, granted)
 
     committed = sum(1 for i in range(50) if i % 4 != 3)
-    async with connect(empty_dsn) as holder:
+    async with connect(admin_dsn) as holder:
         await holder.execute("SELECT pg_advisory_lock($1)", chain.CHAIN_LOCK_KEY)
         try:
             tasks = [asyncio.create_task(transaction(i)) for i in range(50)]
@@ -240,7 +240,7 @@ async def test_a_repeatable_read_transaction_is_refused_not_forked(app_dsn: str)
 
 
 async def test_doctor_passes_as_the_app_and_fails_as_a_superuser(
-    app_dsn: str, empty_dsn: str
+    app_dsn: str, admin_dsn: str
 ) -> None:
     await write_entries(app_dsn, 3)
 
@@ -248,14 +248,14 @@ async def test_doctor_passes_as_the_app_and_fails_as_a_superuser(
     assert code == 0, out
     assert len(out.splitlines()) == 7 and all(line.startswith("ok ") for line in out.splitlines())
 
-    code, out = await lifeline(empty_dsn, "doctor", "--only", "database")
+    code, out = await lifeline(admin_dsn, "doctor", "--only", "database")
     assert code == 1, out
     assert "FAIL  the app role postgres is not a superuser: it is a superuser" in out
     assert "ok    the audit log's hash chain verifies" in out
 
 
-async def test_doctor_fails_when_a_trigger_is_disabled(app_dsn: str, empty_dsn: str) -> None:
-    async with connect(empty_dsn) as con:
+async def test_doctor_fails_when_a_trigger_is_disabled(app_dsn: str, admin_dsn: str) -> None:
+    async with connect(admin_dsn) as con:
         await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate")
 
     code, out = await lifeline(app_dsn, "doctor", "--only", "database")

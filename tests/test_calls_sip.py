@@ -191,7 +191,7 @@ async def test_odd_did_and_hostile_caller_id_are_stored_as_received(
     call = await carrier.call(
         odd_did,
         f'"{hostile}" <5551234>',
-        uri=f"sip:{odd_did}@127.0.0.1:{sip_net.pbx_port}",
+        uri=f"sip:{odd_did}@{sip_net.pbx}",
     )
     await carrier.ended(call)
     row = await ended_call(dsn, caller_number="5551234")

@@ -13,7 +13,7 @@ from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
-from lifeline_pbx.resources import ACD, CONNECTED, LINES
+from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES
 from tests.audio import tone_level
 from tests.conftest import app_config
 from tests.engine import Hotline
@@ -340,6 +340,11 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     finally:
         await con.close()
     await wait_for(lambda: "op-d" in hotline.app[ACD].picture.operators, what="op-d loaded")
+
+    async def pushed() -> bool:  # the queues may read the table before the sync has run
+        return any(e["resource"] == "op-d" for e in await hotline.app[ARI].endpoints("PJSIP"))
+
+    await wait_for(pushed, what="op-d's account on the PBX")
     phone = softphone("op-d", password)
     await wait_for(lambda: "op-d" in hotline.app[ACD].picture.online, timeout=20,
                    what="baresip registered")

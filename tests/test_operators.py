@@ -492,7 +492,7 @@ async def test_a_rotated_secret_ends_the_old_one_and_the_new_one_registers(
                    what="the old secret refused")
     phone = softphone("op-a", new)
 
-    def softphone_contact() -> bool:  # the desk phone is at 127.0.0.3, baresip at .1
+    def softphone_contact() -> bool:  # baresip is at 127.0.0.1, the desk phone elsewhere
         return any("op-a/sip:" in line and "@127.0.0.1:" in line
                    for line in pbx.cli("pjsip show contacts").splitlines())
 

@@ -21,11 +21,11 @@ from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.resources import ARI, CONNECTED, POOL, SIP_GUARD
 from lifeline_pbx.sipguard.acl import SLOTS
 from lifeline_pbx.sipguard.guard import SipGuard
-from tests.conftest import app_config
+from tests.conftest import SipNet, app_config
 from tests.phones import PHONE_PASSWORDS, Phones
 from tests.waiting import wait_for
 
-SCANNER = "127.0.0.9"  # not used by the PBX, the carrier (.2) or the phones (.3)
+SCANNER = "127.0.0.9"  # not the PBX, the carrier or the phones (tests/conftest.py SipNet)
 FAILURES = 10
 BAN_SECONDS = 6
 # sipvicious 0.3.8's svcrack parses -b/--bindingip but never hands it to its scanner, which
@@ -45,18 +45,18 @@ svcrack.main()
 
 @pytest.fixture
 async def guarded(
-    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str
+    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str, sip_net: SipNet
 ) -> AsyncIterator[web.Application]:
     """The app with its SIP guard on, a short ban; the shared PBX keeps no ban after."""
     started = Running(create_app(app_config(
         pbx, app_dsn, prompts_dir, ami_port=int(pbx.values["ami_port"]),
         ami_user=pbx.values["ami_user"], ami_secret=pbx.values["ami_secret"],
         sip_ban_failures=FAILURES, sip_ban_window_seconds=60, sip_ban_seconds=BAN_SECONDS,
-        # The test phones (127.0.0.3) share one address like an office behind NAT, and
+        # The test phones share one address like an office behind NAT, and
         # those whose accounts this test's database lacks keep failing to register, as a
         # misconfigured office phone would: exempt them, as docs/operations.md advises.
         sip_ban_exempt=(ipaddress.ip_network("127.0.0.1/32"),
-                        ipaddress.ip_network("127.0.0.3/32")))))
+                        ipaddress.ip_network(f"{sip_net.phones_host}/32")))))
     app = (await started.start()).app
     await wait_for(app[CONNECTED].is_set, what="ARI connected")
     assert SIP_GUARD in app
@@ -75,7 +75,7 @@ async def guarded(
         await started.stop()
 
 
-def register_status(source: str, pbx_port: int, user: str) -> int:
+def register_status(source: str, pbx: tuple[str, int], user: str) -> int:
     """Send one REGISTER without credentials from source; the PBX's answer: 401 (a
     challenge: go on) or 403 (refused)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -83,24 +83,24 @@ def register_status(source: str, pbx_port: int, user: str) -> int:
         sock.settimeout(3)
         port, tag = sock.getsockname()[1], uuid.uuid4().hex
         sock.sendto((
-            f"REGISTER sip:127.0.0.1:{pbx_port} SIP/2.0\r\n"
+            f"REGISTER sip:{pbx[0]}:{pbx[1]} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP {source}:{port};rport;branch=z9hG4bK{tag}\r\n"
-            f"Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag={tag}\r\n"
-            f"To: <sip:{user}@127.0.0.1>\r\nCall-ID: {tag}\r\nCSeq: 1 REGISTER\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:{user}@{pbx[0]}>;tag={tag}\r\n"
+            f"To: <sip:{user}@{pbx[0]}>\r\nCall-ID: {tag}\r\nCSeq: 1 REGISTER\r\n"
             f"Contact: <sip:{user}@{source}:{port}>\r\nExpires: 60\r\nContent-Length: 0\r\n\r\n"
-        ).encode(), ("127.0.0.1", pbx_port))
+        ).encode(), pbx)
         return int(sock.recv(4096).split()[1])
 
 
 async def status_is(source: str, pbx: asterisk.Instance, user: str, wanted: int) -> bool:
-    port = int(pbx.values["sip_port"])
-    return await asyncio.to_thread(register_status, source, port, user) == wanted
+    address = (pbx.values["sip_bind"], int(pbx.values["sip_port"]))
+    return await asyncio.to_thread(register_status, source, address, user) == wanted
 
 
 async def svcrack(pbx: asterisk.Instance, user: str, words: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-c", SVCRACK, SCANNER, "-u", user, "-d", str(words),
-        "-p", pbx.values["sip_port"], "127.0.0.1",
+        "-p", pbx.values["sip_port"], pbx.values["sip_bind"],
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
 
 
@@ -152,7 +152,7 @@ async def test_a_password_guesser_is_stopped_refused_and_let_back_after_the_ban(
     await add_operator(guarded, "op-a", PHONE_PASSWORDS["op-a"])
     phones.register_now("op-a")
     await wait_for(lambda: phones.registration_status("op-a") == "Registered",
-                   what="op-a registered from 127.0.0.3")
+                   what="op-a registered from the phones' address")
 
     # The ban ends by itself, and the address is heard again.
     await wait_for(lambda: status_is(SCANNER, pbx, "scan-target", 401),

@@ -10,6 +10,7 @@ from aiohttp.web_request import BaseRequest
 
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.web import auth, bodies, errors, headers
+from lifeline_pbx.web.compiled_templates import COMPILED
 
 WEB_DIR = HOME / "web"
 MAX_BODY = 256 * 1024  # forms and drafts; nothing larger is accepted
@@ -22,6 +23,7 @@ def templates() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=COMPILED,
     )
 
 
