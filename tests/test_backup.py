@@ -57,7 +57,7 @@ def other_server() -> Any:
 
 
 async def test_a_backup_restores_on_another_server_and_reads_back(
-    app_dsn: str, empty_dsn: str, other_server: Cluster, tmp_path: Path
+    app_dsn: str, admin_dsn: str, other_server: Cluster, tmp_path: Path
 ) -> None:
     async with connect(app_dsn) as con:
         expected = await seed(con, KEYS)
@@ -65,7 +65,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
     assert source_chain.verified >= 5 and source_chain.broken is None
 
     out = tmp_path / "backup"
-    code, said = await lifeline(empty_dsn, "backup", str(out))
+    code, said = await lifeline(admin_dsn, "backup", str(out))
     assert code == 0, said
     assert "need the data keys t1" in said
     assert {p.name for p in out.iterdir()} == {manifest.MANIFEST, manifest.DUMP}
@@ -130,11 +130,11 @@ DAMAGE = {
 
 
 async def test_a_damaged_backup_is_refused_and_nothing_is_written(
-    app_dsn: str, empty_dsn: str, other_server: Cluster, tmp_path: Path
+    app_dsn: str, admin_dsn: str, other_server: Cluster, tmp_path: Path
 ) -> None:
     async with connect(app_dsn) as con:
         await seed(con, KEYS)
-    code, said = await lifeline(empty_dsn, "backup", str(tmp_path / "good"))
+    code, said = await lifeline(admin_dsn, "backup", str(tmp_path / "good"))
     assert code == 0, said
     other_server.create_database("target")
     target = other_server.dsn("target")
@@ -149,9 +149,9 @@ async def test_a_damaged_backup_is_refused_and_nothing_is_written(
     assert code == 0, said
 
 
-async def test_a_backup_is_not_written_over_another(empty_dsn: str, tmp_path: Path) -> None:
+async def test_a_backup_is_not_written_over_another(admin_dsn: str, tmp_path: Path) -> None:
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "manifest.json").write_text("{}")
-    code, said = await lifeline(empty_dsn, "backup", str(tmp_path / "old"))
+    code, said = await lifeline(admin_dsn, "backup", str(tmp_path / "old"))
     assert code == 2 and "is not an empty directory" in said
     assert json.loads((tmp_path / "old" / "manifest.json").read_text()) == {}

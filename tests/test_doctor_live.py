@@ -43,7 +43,7 @@ def failed(out: str) -> list[str]:
 
 
 async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
-    pbx: asterisk.Instance, app_dsn: str, empty_dsn: str, prompts_dir: str, tmp_path: Path
+    pbx: asterisk.Instance, app_dsn: str, admin_dsn: str, prompts_dir: str, tmp_path: Path
 ) -> None:
     async with connect(app_dsn) as con:
         await seed(con, crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY))
@@ -91,7 +91,7 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
         assert check in fault and detail in fault and "fix: " in fault, (name, fault)
 
     settings_file(tmp_path / "settings.toml", **sound)
-    async with connect(empty_dsn) as con:  # an upgrade that skipped `lifeline migrate`
+    async with connect(admin_dsn) as con:  # an upgrade that skipped `lifeline migrate`
         last = await con.fetchval("DELETE FROM schema_migrations WHERE version = "
                                   "(SELECT max(version) FROM schema_migrations) RETURNING name")
     code, out = await doctor(path)

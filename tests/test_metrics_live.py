@@ -91,7 +91,7 @@ async def test_metrics_are_off_unless_a_port_is_set(app_dsn: str) -> None:
 
 
 async def test_the_gauges_move_with_a_call_and_labels_hold_no_personal_data(
-    app_dsn: str, empty_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str,
+    app_dsn: str, admin_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str,
     carrier: Carrier, phones: Phones,
 ) -> None:
     sensitive(PAUSE_NOTE)
@@ -155,7 +155,7 @@ async def test_the_gauges_move_with_a_call_and_labels_hold_no_personal_data(
         assert back.value("lifeline_calls", state="talking") == 1
 
         # PostgreSQL holds the queue log's table: call-record writes pile up, then drain.
-        admin = await asyncpg.connect(empty_dsn)
+        admin = await asyncpg.connect(admin_dsn)
         try:
             async with admin.transaction():
                 await admin.execute("LOCK TABLE queue_events IN EXCLUSIVE MODE")
