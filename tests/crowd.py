@@ -199,10 +199,16 @@ class Crowd:
 
     async def finish(self) -> None:
         """Everyone still on the line hangs up: operators end their calls, callers leave."""
-        for leg in self.legs.values():
+        released = []
+        for name, leg in self.legs.items():
             if not leg.ended and leg.answered:
                 with contextlib.suppress(Exception):
                     await self.phones.hang_up(leg)
+                released.append(self.calls[name])
+        # The engine releases a caller whose operator hung up; hanging the caller up before
+        # that arrives would make it the caller's hang-up (a race under load).
+        await wait_for(lambda: all(c.ended for c in released), timeout=30,
+                       what="the callers whose operator hung up released")
         for call in self.calls.values():
             if not call.ended:
                 with contextlib.suppress(Exception):
