@@ -197,7 +197,7 @@ async def test_max_wait_ends_in_voicemail(hotline: Hotline) -> None:
     call = await hotline.to_queue("Waited too long")
     await voicemail_left(hotline, "Waited too long", "max_wait")
     await hotline.carrier.hang_up(call)
-    timeouts = await hotline.queue_events("timeout")
+    timeouts = await wait_for(lambda: hotline.queue_events("timeout"), what="the timeout logged")
     assert timeouts[-1]["caller_name"] == "Waited too long"
 
 
