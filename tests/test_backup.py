@@ -46,14 +46,9 @@ async def read_as_app(admin_dsn: str, expected: dict[str, Any]) -> chain.Verdict
 
 
 @pytest.fixture
-def other_server() -> Any:
+def other_server(own_cluster: Cluster) -> Cluster:
     """Another PostgreSQL server, as on another machine: its own roles, none of ours."""
-    cluster = Cluster()
-    cluster.start()
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
+    return own_cluster
 
 
 async def test_a_backup_restores_on_another_server_and_reads_back(
