@@ -9,6 +9,7 @@ import pytest
 from lifeline_pbx.admin import forms
 from lifeline_pbx.app import create_app
 from lifeline_pbx.config import Config
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import CONFIG
 from tests.web_fixtures import Client, WebApp
 
@@ -37,15 +38,16 @@ async def _follow_session(client: Client, path: str = "/") -> tuple[int, str]:
 @pytest.mark.parametrize(
     "code", ["Bad", "a", "1abc", "with space", "x" * 41, "ok-code", "caf\u00e9", ""])
 def test_bad_category_codes_are_refused(code: str) -> None:
-    parsed = forms.parse_category({"code": code, "label": "Label"})
-    assert isinstance(parsed, dict) and "code" in parsed
+    with pytest.raises(Invalid) as refused:
+        forms.parse_category({"code": code, "label": "Label"})
+    assert "code" in refused.value.errors
 
 
 def test_new_user_form_names_each_problem() -> None:
-    parsed = forms.parse_new_user({"username": "x", "display_name": "a\nb", "role": "root",
-                                   "password": "short"})
-    assert isinstance(parsed, dict)
-    assert set(parsed) == {"username", "display_name", "role", "password"}
+    with pytest.raises(Invalid) as refused:
+        forms.parse_new_user({"username": "x", "display_name": "a\nb", "role": "root",
+                              "password": "short"})
+    assert set(refused.value.errors) == {"username", "display_name", "role", "password"}
     made = forms.parse_new_user({"username": "newop", "display_name": "New", "role": "operator",
                                  "generate": "on"})
     assert isinstance(made, forms.NewUser) and made.generated and len(made.password) >= 12

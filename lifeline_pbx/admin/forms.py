@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeline_pbx.accounts import passwords, users
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.operators.store import generate_password
 
 CATEGORY_CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
@@ -103,7 +104,7 @@ def parse_operator(form: Form) -> tuple[str | None, str | None]:
     return operator, None
 
 
-def parse_new_user(form: Form) -> NewUser | Errors:
+def parse_new_user(form: Form) -> NewUser:
     username, role = text(form, "username").lower(), text(form, "role")
     display_name = text(form, "display_name")
     password, generated, password_problem = password_choice(form, username)
@@ -117,11 +118,11 @@ def parse_new_user(form: Form) -> NewUser | Errors:
     }
     errors = {field: message for field, message in problems.items() if message}
     if errors:
-        return errors
+        raise Invalid(errors)
     return NewUser(username, display_name, role, password, generated, operator)
 
 
-def parse_category(form: Form) -> NewCategory | Errors:
+def parse_category(form: Form) -> NewCategory:
     code, label = text(form, "code"), text(form, "label")
     errors: Errors = {}
     if not CATEGORY_CODE.fullmatch(code):
@@ -129,14 +130,18 @@ def parse_category(form: Form) -> NewCategory | Errors:
                           "with a letter (for example 'water_access').")
     if problem := name_problem(label, "label"):
         errors["label"] = problem
-    return errors or NewCategory(code, label)
+    if errors:
+        raise Invalid(errors)
+    return NewCategory(code, label)
 
 
-def parse_partner(form: Form) -> NewPartner | Errors:
+def parse_partner(form: Form) -> NewPartner:
     name, kind = text(form, "name"), text(form, "kind")
     errors: Errors = {}
     if problem := name_problem(name, "name"):
         errors["name"] = problem
     if kind not in PARTNER_KINDS:
         errors["kind"] = f"Choose a kind: {', '.join(PARTNER_KINDS)}."
-    return errors or NewPartner(name, kind)
+    if errors:
+        raise Invalid(errors)
+    return NewPartner(name, kind)

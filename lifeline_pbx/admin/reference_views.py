@@ -66,8 +66,6 @@ async def category_add(request: web.Request) -> web.StreamResponse:
     values = {"code": forms.text(form, "code"), "label": forms.text(form, "label")}
     try:
         parsed = forms.parse_category(form)
-        if not isinstance(parsed, forms.NewCategory):
-            raise Invalid(parsed)
         await changes.add_category(request.app[POOL], current_user(request).id, parsed)
     except Invalid as e:
         return await _categories_page(request, error=e, values=values)
@@ -127,8 +125,6 @@ async def partner_add(request: web.Request) -> web.StreamResponse:
     values = {"name": forms.text(form, "name"), "kind": forms.text(form, "kind")}
     try:
         parsed = forms.parse_partner(form)
-        if not isinstance(parsed, forms.NewPartner):
-            raise Invalid(parsed)
         await changes.add_partner(request.app[POOL], current_user(request).id, parsed)
     except Invalid as e:
         return await _partners_page(request, error=e, values=values)

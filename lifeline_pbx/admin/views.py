@@ -98,8 +98,6 @@ async def user_create(request: web.Request) -> web.StreamResponse:
               for name in ("username", "display_name", "role", "operator")}
     try:
         parsed = forms.parse_new_user(form)
-        if not isinstance(parsed, forms.NewUser):
-            raise Invalid(parsed)
         await changes.create_user(request.app[POOL], current_user(request).id, parsed,
                                   await _hash(parsed.password))
     except Invalid as e:
