@@ -16,6 +16,21 @@ from lifeline_pbx.accounts import signin
 from tests.waiting import wait_for
 
 
+async def served_healthy(port: int, timeout: float) -> None:
+    """Wait until `lifeline serve` on this port says healthy: the database answers and ARI
+    is connected."""
+    async with aiohttp.ClientSession() as http:
+
+        async def healthy() -> bool:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    return response.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await wait_for(healthy, timeout=timeout, what="lifeline serve healthy")
+
+
 def lifeline_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "lifeline_pbx.cli", *args]
 
@@ -78,16 +93,7 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        async with aiohttp.ClientSession() as http:
-
-            async def healthy() -> bool:
-                try:
-                    async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientError:
-                    return False
-
-            await wait_for(healthy, timeout=20, what="lifeline serve healthy")
+        await served_healthy(port, timeout=20)
     finally:
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 15)

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import aiohttp
 import asyncpg
 from aiohttp import web
 
@@ -33,7 +32,7 @@ from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.crowd import IN_IVR, RINGING, TALKING, WAITING, Crowd, pbx_ari, prepare
 from tests.engine import DID, OPERATORS, staff
 from tests.phones import Phones
-from tests.test_cli import lifeline_cmd
+from tests.test_cli import lifeline_cmd, served_healthy
 from tests.waiting import wait_for
 
 
@@ -122,16 +121,7 @@ class Served:
             self.process = await asyncio.create_subprocess_exec(
                 *lifeline_cmd("--config", str(self.settings), "serve"), env=env,
                 stdout=log, stderr=asyncio.subprocess.STDOUT)
-        async with aiohttp.ClientSession() as http:
-
-            async def healthy() -> bool:  # the database answers and ARI is connected
-                try:
-                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientError:
-                    return False
-
-            await wait_for(healthy, timeout=30, what="lifeline serve healthy")
+        await served_healthy(self.port, timeout=30)
 
     async def kill(self) -> None:
         assert self.process is not None
