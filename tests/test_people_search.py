@@ -17,6 +17,7 @@ from lifeline_pbx import crypto, rotation
 from lifeline_pbx.cases import people, person_work, search, search_tokens
 from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.web.paging import Window
+from tests.pg_fixtures import connect
 from tests.privacy import sensitive
 
 KEYS = crypto.key_ring((("old", os.urandom(32)),), os.urandom(32))
@@ -34,11 +35,8 @@ PEOPLE = {
 
 @pytest.fixture
 async def con(app_dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(app_dsn)
-    try:
+    async with connect(app_dsn) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 async def _people(con: asyncpg.Connection) -> dict[str, uuid.UUID]:
