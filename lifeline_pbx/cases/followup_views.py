@@ -19,9 +19,10 @@ from lifeline_pbx.cases import (
     revision_work,
 )
 from lifeline_pbx.cases.fields import FormData
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool, query
+from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import FORM, Conflict, Invalid, RequestError
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
@@ -43,7 +44,7 @@ async def _list(request: web.Request, *, everyone: bool) -> web.StreamResponse:
     user = current_user(request)
     today = dt.date.today()
     shown = {name: query(request, name) for name in FILTERS}
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         users = await pick_lists.users(con, enabled_only=False)
         facilities = await pick_lists.facilities(con)
         context: dict[str, Any] = {
@@ -57,7 +58,7 @@ async def _list(request: web.Request, *, everyone: bool) -> web.StreamResponse:
             at = paging.window(request.query, default_per_page=PER_PAGE)
         except Invalid as e:
             return form_again(request, e, LIST, **context)
-        total, at, found = await followup_work.listing(con, keys(request), user.id, where,
+        total, at, found = await followup_work.listing(con, request.app[KEY_RING], user.id, where,
                                                        at, today)
         context["listing"] = paging.page(found, total, at, request)
     return render(request, LIST, errors={}, **context)
@@ -80,8 +81,8 @@ async def _page(request: web.Request, follow_up_id: uuid.UUID, *,
     concerns (`whole`: the form a problem of no one field belongs to) and what was typed."""
     user = current_user(request)
     supervisor = _supervisor(request)
-    async with pool(request).acquire() as con:
-        opened = await followup_work.open_follow_up(con, keys(request), follow_up_id,
+    async with request.app[POOL].acquire() as con:
+        opened = await followup_work.open_follow_up(con, request.app[KEY_RING], follow_up_id,
                                                     user.id, supervisor)
         assignees = await pick_lists.users(con) if supervisor else []
     today = dt.date.today()
@@ -110,7 +111,7 @@ async def _post(request: web.Request, work: Callable[[Conn, FormData], Awaitable
     follow_up_id = path_uuid(request)
     posted = await form_data(request)
     try:
-        async with pool(request).acquire() as con:
+        async with request.app[POOL].acquire() as con:
             await work(con, posted)
     except (Invalid, Conflict) as e:
         return await _page(request, follow_up_id, error=e, whole=whole, **typed(posted))
@@ -130,7 +131,7 @@ async def change(request: web.Request) -> web.StreamResponse:
 async def add_note(request: web.Request) -> web.StreamResponse:
     user, follow_up_id = current_user(request), path_uuid(request)
     return await _post(request, lambda con, posted: followup_work.note_form(
-        con, keys(request), follow_up_id, user.id, _supervisor(request), posted),
+        con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted),
         anchor="#follow-up-notes", whole="note",
         typed=lambda posted: {"typed": str(posted.get("note", ""))})
 
@@ -140,7 +141,7 @@ async def correct(request: web.Request) -> web.StreamResponse:
     """What is to be done, corrected: a new revision (revision_work.correct_follow_up)."""
     user, follow_up_id = current_user(request), path_uuid(request)
     return await _post(request, lambda con, posted: revision_work.correct_follow_up_form(
-        con, keys(request), follow_up_id, posted, revision_views.base_of(posted), user.id),
+        con, request.app[KEY_RING], follow_up_id, posted, revision_views.base_of(posted), user.id),
         anchor="#follow-up-history", whole="what",
         typed=lambda posted: {"typed_what": str(posted.get("what", ""))})
 
@@ -149,8 +150,8 @@ async def _contact_form(request: web.Request, *, error: Invalid | None = None,
                         values: dict[str, str] | None = None) -> web.Response:
     user = current_user(request)
     person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
-    async with pool(request).acquire() as con:
-        needs = await followup_work.family_of_intake(con, keys(request), person_id,
+    async with request.app[POOL].acquire() as con:
+        needs = await followup_work.family_of_intake(con, request.app[KEY_RING], person_id,
                                                      intake_id, user.id)
         assignees = await pick_lists.users(con)
     context: dict[str, Any] = dict(
@@ -171,10 +172,10 @@ async def contact_family(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
     posted = await form_data(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         try:
             follow_up_id = await followup_work.contact_family(
-                con, keys(request), person_id, intake_id, posted, user.id)
+                con, request.app[KEY_RING], person_id, intake_id, posted, user.id)
         except Invalid as e:
             values = {k: v for k, v in posted.items() if k != "csrf_token"}
             return await _contact_form(request, error=e, values=values)

@@ -13,9 +13,10 @@ from aiohttp import web
 
 from lifeline_pbx.cases import forms, intakes, pick_lists, revision_views, revision_work, revisions
 from lifeline_pbx.cases.fields import FormData
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool
+from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import RequestError
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.errors import form_again
 from lifeline_pbx.web.render import render
@@ -58,9 +59,9 @@ async def _form(request: web.Request, con: Conn, intake_id: uuid.UUID, *,
 @require("supervisor")
 async def correct_intake_page(request: web.Request) -> web.StreamResponse:
     intake_id = path_uuid(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         stored, found = await revision_work.intake_to_correct(
-            con, keys(request), intake_id, current_user(request).id)
+            con, request.app[KEY_RING], intake_id, current_user(request).id)
         return await _form(request, con, intake_id, values=values_of(stored),
                            base=found[-1].number if found else 0, found=found)
 
@@ -70,7 +71,7 @@ async def correct_intake(request: web.Request) -> web.StreamResponse:
     intake_id = path_uuid(request)
 
     async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_intake_form(con, keys(request), intake_id, data,
+        return await revision_work.correct_intake_form(con, request.app[KEY_RING], intake_id, data,
                                                        base, current_user(request).id)
 
     async def again(con: Conn, data: FormData, base: int, error: RequestError) -> web.Response:

@@ -15,8 +15,9 @@ from lifeline_pbx.cases import (
     report_work,
 )
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool, query
+from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.errors import Invalid, NotFound
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
@@ -45,8 +46,8 @@ def history_json(history: person_work.History | None, normal: str) -> dict[str, 
 async def person_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
     at = paging.requested(request, param="calls_page")
-    async with pool(request).acquire() as con:
-        found = await person_work.page(con, keys(request), person_id,
+    async with request.app[POOL].acquire() as con:
+        found = await person_work.page(con, request.app[KEY_RING], person_id,
                                        current_user(request).id, at)
     proposal = request.query.get("proposal", "")
     return render(request, "cases/person.html", history=found.history, today=dt.date.today(),
@@ -68,8 +69,8 @@ async def people_search(request: web.Request) -> web.StreamResponse:
         return render(request, "cases/people.html", typed="", error="", status=200)
     try:
         normal = anumber.normalise(typed)
-        async with pool(request).acquire() as con:
-            person = await person_work.find_person(con, keys(request), normal,
+        async with request.app[POOL].acquire() as con:
+            person = await person_work.find_person(con, request.app[KEY_RING], normal,
                                                    current_user(request).id)
         if person is None:
             raise NotFound(f"No person with A-number {anumber.display(normal)}.")
@@ -84,8 +85,8 @@ async def merge(request: web.Request) -> web.StreamResponse:
     keep_id = path_uuid(request)
     posted = await form_data(request)
     normal = anumber.normalise(posted.get("other_a_number", ""))
-    async with pool(request).acquire() as con:
-        await person_work.merge_a_number(con, keys(request), keep_id, normal,
+    async with request.app[POOL].acquire() as con:
+        await person_work.merge_a_number(con, request.app[KEY_RING], keep_id, normal,
                                          current_user(request).id)
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
 
@@ -94,7 +95,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
 async def reports_list(request: web.Request) -> web.StreamResponse:
     at = paging.requested(request)
     filters = report_query.parse(request.query)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         found = await report_work.listing(con, filters, at, current_user(request).id)
     return render(request, "cases/reports.html",
                   reports=paging.page(found.found, found.total, at, request),
@@ -106,8 +107,8 @@ async def reports_list(request: web.Request) -> web.StreamResponse:
 @require("supervisor")
 async def report_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
-    async with pool(request).acquire() as con:
-        report, revisions = await report_work.open_report(con, keys(request), report_id,
+    async with request.app[POOL].acquire() as con:
+        report, revisions = await report_work.open_report(con, request.app[KEY_RING], report_id,
                                                           current_user(request).id)
     return render(request, "cases/report.html", report=report, revisions=revisions,
                   corrected=request.query.get("corrected") == "1")
@@ -116,7 +117,7 @@ async def report_page(request: web.Request) -> web.StreamResponse:
 @require("supervisor")
 async def reports_csv(request: web.Request) -> web.StreamResponse:
     filters = report_query.parse(request.query)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         csv = await report_work.export_csv(con, filters, current_user(request).id)
     return web.Response(
         text=csv, content_type="text/csv", charset="utf-8",

@@ -10,9 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx.cases import anumber, forms, people, person_work, pick_lists
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool
+from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import form_again
@@ -45,8 +46,8 @@ def _values(person: people.Person) -> dict[str, Any]:
 @require("supervisor")
 async def edit_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
-    async with pool(request).acquire() as con:
-        person = await person_work.person_to_edit(con, keys(request), person_id,
+    async with request.app[POOL].acquire() as con:
+        person = await person_work.person_to_edit(con, request.app[KEY_RING], person_id,
                                                   current_user(request).id)
         context = await _context(con, person)
     return render(request, TEMPLATE, values=_values(person), errors={}, **context)
@@ -57,14 +58,14 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     person_id = path_uuid(request)
     data = await form_data(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         try:
-            changed = await person_work.save_person_form(con, keys(request), person_id, data,
-                                                         user.id)
+            changed = await person_work.save_person_form(con, request.app[KEY_RING], person_id,
+                                                         data, user.id)
         except Invalid as e:
             # The page again with what was typed; it shows the A-number, so that is a view.
-            person = await person_work.person_to_edit(con, keys(request), person_id, user.id,
-                                                  shown=("a_number",))
+            person = await person_work.person_to_edit(con, request.app[KEY_RING], person_id,
+                                                      user.id, shown=("a_number",))
             typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
             typed["person_languages"] = list(data.getall("person_languages", ()))
             return form_again(request, e, TEMPLATE, values=typed,

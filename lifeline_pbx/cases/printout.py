@@ -11,7 +11,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from lifeline_pbx.cases import anumber, report_work
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool
+from lifeline_pbx.cases.webutil import path_uuid
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.render import render
 
@@ -20,8 +21,8 @@ from lifeline_pbx.web.render import render
 async def print_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
     with_names = request.query.get("include_names") == "1"
-    async with pool(request).acquire() as con:
-        printout = await report_work.printout(con, keys(request), report_id,
+    async with request.app[POOL].acquire() as con:
+        printout = await report_work.printout(con, request.app[KEY_RING], report_id,
                                               current_user(request).id, with_names=with_names)
     person = printout.person
     return render(request, "cases/report_print.html", printout=printout,

@@ -8,7 +8,8 @@ import logging
 from aiohttp import web
 
 from lifeline_pbx.cases import proposal_work
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool
+from lifeline_pbx.cases.webutil import path_uuid
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.render import render
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 @require("supervisor")
 async def proposals_page(request: web.Request) -> web.StreamResponse:
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         found = await proposal_work.listing(con)
     return render(request, "cases/proposals.html", proposals=found,
                   most=proposal_work.MAX_LISTED)
@@ -29,8 +30,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     proposal_id = path_uuid(request)
     decision = (await form_data(request)).get("decision", "")
-    async with pool(request).acquire() as con:
-        person_id, changed = await proposal_work.decide(con, keys(request), proposal_id,
+    async with request.app[POOL].acquire() as con:
+        person_id, changed = await proposal_work.decide(con, request.app[KEY_RING], proposal_id,
                                                         decision, user.id)
     log.info("person correction %s proposal_id=%s user_id=%d fields=%s", decision,
              proposal_id, user.id, ",".join(changed) or "-")

@@ -16,9 +16,10 @@ from aiohttp import web
 from lifeline_pbx.cases import forms, reports, revision_content, revision_work
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.revisions import Entity
-from lifeline_pbx.cases.webutil import keys, path_uuid, pool
+from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, RequestError
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import form_again
@@ -62,7 +63,7 @@ async def save_correction(request: web.Request, entity: Entity, work: Work, agai
     entity_id, user = path_uuid(request), current_user(request)
     data = await form_data(request)
     base = base_of(data)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         try:
             changed = await work(con, data, base)
         except (Invalid, Conflict) as e:
@@ -75,7 +76,7 @@ async def save_correction(request: web.Request, entity: Entity, work: Work, agai
 @require("supervisor")
 async def history_page(request: web.Request) -> web.StreamResponse:
     entity, entity_id = _entity(request), path_uuid(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         found = await revision_work.history(con, entity, entity_id, current_user(request).id)
     return render(request, "cases/revisions.html", revisions=found, entity=entity,
                   entity_id=entity_id, base=f"{PATHS[entity]}/{entity_id}",
@@ -85,9 +86,9 @@ async def history_page(request: web.Request) -> web.StreamResponse:
 @require("supervisor")
 async def revision_page(request: web.Request) -> web.StreamResponse:
     entity, entity_id, number = _entity(request), path_uuid(request), _number(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         opened, names = await revision_work.open_revision_named(
-            con, keys(request), entity, entity_id, number, current_user(request).id)
+            con, request.app[KEY_RING], entity, entity_id, number, current_user(request).id)
     return render(request, "cases/revision.html", opened=opened,
                   shown=revision_content.shown(opened.content, names),
                   title=TITLES[entity], base=f"{PATHS[entity]}/{entity_id}",
@@ -109,9 +110,9 @@ async def _report_form(request: web.Request, con: Conn, report_id: uuid.UUID, *,
 @require("supervisor")
 async def correct_report_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         report, stored, base = await revision_work.report_to_correct(
-            con, keys(request), report_id, current_user(request).id)
+            con, request.app[KEY_RING], report_id, current_user(request).id)
         r = stored.form
         values = {"report_category": r.category, "report_severity": r.severity,
                   "report_from": r.occurred_from.isoformat() if r.occurred_from else "",
@@ -127,7 +128,7 @@ async def correct_report(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
 
     async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_report_form(con, keys(request), report_id, data,
+        return await revision_work.correct_report_form(con, request.app[KEY_RING], report_id, data,
                                                        base, current_user(request).id)
 
     async def again(con: Conn, data: FormData, base: int, error: RequestError) -> web.Response:

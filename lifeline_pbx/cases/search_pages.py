@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx.cases import anumber, person_work, pick_lists, search
-from lifeline_pbx.cases.webutil import keys, pool
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.errors import form_again
@@ -42,7 +42,7 @@ def parse(query: Mapping[str, str]) -> search.Criteria:
 @require("supervisor")
 async def search_page(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         context: dict[str, Any] = {"typed": dict(request.query), "found": None,
                                    "facilities": await pick_lists.facilities(con)}
         try:
@@ -50,7 +50,8 @@ async def search_page(request: web.Request) -> web.StreamResponse:
             if not criteria.fields():
                 return render(request, TEMPLATE, error="", **context)
             at = paging.requested(request, default_per_page=PER_PAGE)
-            total, found = await person_work.search(con, keys(request), criteria, at, user.id)
+            total, found = await person_work.search(con, request.app[KEY_RING], criteria, at,
+                                                    user.id)
         except Invalid as e:
             return form_again(request, e, TEMPLATE, error=e.message, **context)
     context["found"] = paging.page(found, total, at, request)

@@ -26,9 +26,10 @@ from lifeline_pbx.cases import (
     pick_lists,
     reports,
 )
-from lifeline_pbx.cases.webutil import keys, ok, pool, query
+from lifeline_pbx.cases.webutil import ok, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, json_object
 from lifeline_pbx.web.calls import bridged_operator
@@ -68,7 +69,7 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
     voicemail named in the address. Never bound to an earlier call."""
     user = current_user(request)
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
                                       voicemail_id)
         context = await intake_context(con)
@@ -107,11 +108,11 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     call_id = _uuid(query(request, "call_id"), "The call")
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         bound = await binding.resolve(
             con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
             bridged_here=bridged_here(request, user, call_id))
-        key, saved, fields = await binding.open_form(con, keys(request), user.id, bound)
+        key, saved, fields = await binding.open_form(con, request.app[KEY_RING], user.id, bound)
     return web.json_response({
         "intake_id": str(key), "kind": bound.kind, "saved": saved, "fields": fields,
         "call_id": str(bound.call_id or ""), "voicemail_id": str(bound.voicemail_id or ""),
@@ -137,12 +138,12 @@ async def _bound(request: web.Request, con: Conn, user: CurrentUser, call_id: uu
 async def save_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     data = await form_data(request)
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         try:
             form = forms.parse_intake(data, await pick_lists.choices(con))
             form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                       form.voicemail_id))
-            saved = await intake_save.save_intake(con, keys(request), user.id, form,
+            saved = await intake_save.save_intake(con, request.app[KEY_RING], user.id, form,
                                                   supervisor=user.at_least("supervisor"))
         except Invalid as e:
             context = await intake_context(con)
@@ -162,10 +163,10 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
 async def save_outcome(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     form = forms.parse_outcome(await form_data(request))
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         form = replace(form, call_id=await _bound(request, con, user, form.call_id,
                                                   form.voicemail_id))
-        changed = await intake_save.save_outcome(con, keys(request), user.id, form)
+        changed = await intake_save.save_outcome(con, request.app[KEY_RING], user.id, form)
     log.info("call outcome saved intake_id=%s outcome=%s user_id=%d changed=%s", form.key,
              form.outcome, user.id, changed)
     return ok(request, {"intake_id": str(form.key), "changed": changed}, "/console")
@@ -179,7 +180,7 @@ async def undo_outcome(request: web.Request) -> web.StreamResponse:
     intake_id = _uuid((await form_data(request)).get("intake_id"), "The outcome")
     if intake_id is None:
         raise Invalid("Which outcome?", "intake_id")
-    async with pool(request).acquire() as con:
+    async with request.app[POOL].acquire() as con:
         await intake_save.undo_outcome(con, user.id, intake_id)
     log.info("call outcome undone intake_id=%s user_id=%d", intake_id, user.id)
     return web.json_response({"ok": True, "intake_id": str(intake_id)})
@@ -221,8 +222,8 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
     call_id = _call_id(body.get("call_id"))
     fields = _draft_fields(body.get("fields"))
-    async with pool(request).acquire() as con:
-        await binding.save_draft(con, keys(request), user.id, user.at_least("supervisor"),
+    async with request.app[POOL].acquire() as con:
+        await binding.save_draft(con, request.app[KEY_RING], user.id, user.at_least("supervisor"),
                                  call_id, fields)
     return web.json_response({"ok": True})
 
@@ -233,8 +234,8 @@ async def get_draft(request: web.Request) -> web.StreamResponse:
     """The signed-in user's own draft for a call (none named: their standalone draft);
     never anyone else's, and never another call's."""
     user = current_user(request)
-    async with pool(request).acquire() as con:
-        draft = await drafts.get(con, keys(request), user.id,
+    async with request.app[POOL].acquire() as con:
+        draft = await drafts.get(con, request.app[KEY_RING], user.id,
                                  _call_id(query(request, "call_id")))
     if draft is None:
         return web.json_response({"draft": None})
@@ -251,14 +252,15 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     supervisor = user.at_least("supervisor")
     normal = anumber.normalise(query(request, "a_number"))
     call_id = _call_id(query(request, "call_id"))
-    async with pool(request).acquire() as con:
-        history = (await person_work.lookup(con, keys(request), normal, user.id) if supervisor
+    async with request.app[POOL].acquire() as con:
+        keys = request.app[KEY_RING]
+        history = (await person_work.lookup(con, keys, normal, user.id) if supervisor
                    else await call_lookup.lookup(
-                       con, keys(request), normal, user.id, call_id,
+                       con, keys, normal, user.id, call_id,
                        bridged_here=bridged_here(request, user, call_id)))
         needs = []
         if history is not None and not json_wanted(request):
-            needs = await followup_work.person_needs(con, keys(request), history.person.id,
+            needs = await followup_work.person_needs(con, request.app[KEY_RING], history.person.id,
                                                      user.id, supervisor)
     if json_wanted(request):
         return web.json_response(pages.history_json(history, normal))

@@ -1,4 +1,4 @@
-"""Small helpers the case views share: the pool and keys, ids from URLs, JSON or a redirect."""
+"""Small helpers the case views share: ids from URLs, query values, JSON or a redirect."""
 
 from __future__ import annotations
 
@@ -7,20 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.errors import NotFound
-from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.errors import json_wanted
 
 MAX_QUERY = 200  # characters in one query-string value
-
-
-def keys(request: web.Request) -> KeyRing:
-    return request.app[KEY_RING]
-
-
-def pool(request: web.Request) -> Any:
-    return request.app[POOL]
 
 
 def path_uuid(request: web.Request, name: str = "id") -> uuid.UUID:
