@@ -119,7 +119,7 @@ class RecordWriter:
                 pending.append(self._queue.get_nowait())
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    await self.write(con, pending)
+                    await write(con, pending, self._open)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                     asyncpg.CannotConnectNowError, TimeoutError) as exc:
                 failures += 1
@@ -135,49 +135,52 @@ class RecordWriter:
             pending = []
 
     async def _apply_singly(self, writes: list[Write]) -> None:
-        for write in writes:
+        for item in writes:
             try:
                 async with self._pool.acquire() as con, con.transaction():
-                    await self.write(con, [write])
+                    await write(con, [item], self._open)
             except asyncpg.PostgresError as exc:
                 log.error("call record write dropped kind=%s error=%s",
-                          type(write).__name__, exc.__class__.__name__)
+                          type(item).__name__, exc.__class__.__name__)
 
-    async def write(self, con: Conn, writes: list[Write]) -> None:
-        """A batch in order: each changed call row once, then the timelines, voicemails and
-        queue events (they refer to the rows)."""
-        facts: dict[uuid.UUID, list[CallFact]] = {}
-        for write in writes:
-            if isinstance(write, CallFact) and call_record.changes_row(write):
-                facts.setdefault(write.call_id, []).append(write)
-        await self._load(con, [call_id for call_id in facts if call_id not in self._open])
-        rows: list[CallRow] = []
-        for call_id, events in facts.items():
-            row = call_record.build(events, self._open.pop(call_id, None))
-            if row is None:
-                log.error("call events without an opened call; row not written call=%s", call_id)
-                continue
-            rows.append(row)
-            if row.ended_at is None:
-                self._open[call_id] = row
-        # The rows are kept before the transaction commits. If it does not, the retry (or
-        # the write-one-by-one) derives the same rows again, since the same events twice
-        # change nothing, and writes them again: every row a batch touches is written.
-        if rows:
-            await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in rows])
-        await _insert(con, _TIMELINE, [
-            (w.call_id, w.at, w.kind, json.dumps(w.detail))
-            for w in writes if isinstance(w, CallEvent)])
-        await _insert(con, _VOICEMAIL, [
-            dataclasses.astuple(w) for w in writes if isinstance(w, VoicemailSaved)])
-        await _insert(con, _QUEUE_EVENT, [
-            dataclasses.astuple(w) for w in writes if isinstance(w, QueueEvent)])
+async def write(con: Conn, writes: list[Write], open_rows: dict[uuid.UUID, CallRow]) -> None:
+    """A batch in order: each changed call row once, then the timelines, voicemails and
+    queue events (they refer to the rows). open_rows: the open calls' rows as last derived
+    (kept between batches by the writer); rows not there are read from the table."""
+    facts: dict[uuid.UUID, list[CallFact]] = {}
+    for item in writes:
+        if isinstance(item, CallFact) and call_record.changes_row(item):
+            facts.setdefault(item.call_id, []).append(item)
+    await _load(con, [call_id for call_id in facts if call_id not in open_rows], open_rows)
+    rows: list[CallRow] = []
+    for call_id, events in facts.items():
+        row = call_record.build(events, open_rows.pop(call_id, None))
+        if row is None:
+            log.error("call events without an opened call; row not written call=%s", call_id)
+            continue
+        rows.append(row)
+        if row.ended_at is None:
+            open_rows[call_id] = row
+    # The rows are kept before the transaction commits. If it does not, the retry (or
+    # the write-one-by-one) derives the same rows again, since the same events twice
+    # change nothing, and writes them again: every row a batch touches is written.
+    if rows:
+        await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in rows])
+    await _insert(con, _TIMELINE, [
+        (w.call_id, w.at, w.kind, json.dumps(w.detail))
+        for w in writes if isinstance(w, CallEvent)])
+    await _insert(con, _VOICEMAIL, [
+        dataclasses.astuple(w) for w in writes if isinstance(w, VoicemailSaved)])
+    await _insert(con, _QUEUE_EVENT, [
+        dataclasses.astuple(w) for w in writes if isinstance(w, QueueEvent)])
 
-    async def _load(self, con: Conn, call_ids: list[uuid.UUID]) -> None:
-        """Rows this writer has not derived (written before a restart, or closed)."""
-        if call_ids:
-            for record in await con.fetch(_ROWS, call_ids):
-                self._open[record["id"]] = CallRow(**dict(record))
+
+async def _load(con: Conn, call_ids: list[uuid.UUID],
+                open_rows: dict[uuid.UUID, CallRow]) -> None:
+    """Rows this writer has not derived (written before a restart, or closed)."""
+    if call_ids:
+        for record in await con.fetch(_ROWS, call_ids):
+            open_rows[record["id"]] = CallRow(**dict(record))
 
 
 async def _insert(con: Conn, sql: str, rows: list[tuple[object, ...]]) -> None:
