@@ -133,6 +133,7 @@ def ensure_root(root: Path) -> None:
 
 SIP_PORT = 5060
 HTTP_PORT = 8088
+AMI_PORT = 5038
 
 
 def own_loopback(role: int, pid: int | None = None) -> str:
@@ -285,7 +286,9 @@ def make_instance(
         "carrier_host": "127.0.0.2:5060",
         "carrier_match": "127.0.0.2",
         # AMI, for the SIP guard's security events (asterisk-conf/manager.conf)
-        "ami_port": str(free_port()),
+        # On the instance's own loopback address the usual port is free; on 127.0.0.1, any.
+        "ami_host": http_bind,
+        "ami_port": str(AMI_PORT if http_bind != "127.0.0.1" else free_port()),
         "ami_user": "lifeline-security",
         "ami_secret": uuid.uuid4().hex,
         **(extra or {}),

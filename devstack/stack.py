@@ -84,6 +84,7 @@ def app_config(database_url: str, instance: asterisk.Instance, web_bind: str, we
         ari_password=instance.ari_password,
         web_host=web_bind,
         web_port=web_port,
+        ami_host=instance.values["ami_host"],
         ami_port=int(instance.values["ami_port"]),
         ami_user=instance.values["ami_user"],
         ami_secret=instance.values["ami_secret"],

@@ -100,7 +100,7 @@ lifeline asterisk-config --out /etc/asterisk \
   --set rtp_start="$RTP_START" --set rtp_end="$RTP_END" \
   --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
   --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" \
-  --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
+  --set ami_host=127.0.0.1 --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
   --set ami_secret="$LIFELINE_AMI_SECRET" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
 

@@ -58,6 +58,7 @@ class Config:
     # marked Secure anyway).
     secure_cookies: bool = False
     # AMI (loopback only), read for SIP security events; no secret = the SIP guard is off.
+    ami_host: str = "127.0.0.1"
     ami_port: int = 5038
     ami_user: str = "lifeline-security"
     ami_secret: str = field(default="", repr=False)
@@ -229,6 +230,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "session_idle_minutes": _minutes,
     "session_max_hours": _minutes,
     "secure_cookies": _boolean,
+    "ami_host": _text,
     "ami_port": _port,
     "ami_user": _text,
     "ami_secret": _optional_text,

@@ -61,7 +61,8 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
         return None
     policy = bans.Policy(cfg.sip_ban_failures, cfg.sip_ban_window_seconds, cfg.sip_ban_seconds,
                          cfg.sip_ban_exempt)
-    return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy))
+    return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy,
+                                      ami_host=cfg.ami_host))
 
 
 async def ari_http(app: web.Application) -> AsyncIterator[None]:

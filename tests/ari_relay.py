@@ -121,6 +121,7 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
         async with running(create_app(config)) as started:
             app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")
+            await phones.until_online(OPERATORS)
             await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                            what="operators' phones registered")
             yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay

@@ -160,6 +160,7 @@ async def hotline_factory(
         await started.start("127.0.0.1" if web else None)
         app = started.app
         await wait_for(app[CONNECTED].is_set, what="ARI connected")
+        await phones.until_online(OPERATORS)
         await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                        what="operators' phones registered")
         await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),

@@ -2,12 +2,10 @@
 
 Each phone REGISTERs to the PBX as its operator (tests/asterisk/phones/), and the
 registration lives as long as the account on the PBX: the app's operator sync leaves an
-unchanged account alone, so the next test finds the phone online at once. Where another
-test's app removed the account (its database lacks it), the phone still believes itself
-registered until its refresh, a minute later: `connect` re-registers it then, before this
-test's app puts the account back, so the REGISTER is refused and retried every second and
-the phone is online within a second of the account's return. (Asked to re-register while
-its account exists, Asterisk waits a random 1-10 s first, its own spreading of load.)
+unchanged account alone, so the next test usually finds the phone online at once. Where
+another test's app removed the account (its database lacks it), the phone still believes
+itself registered until its refresh, a minute later: `until_online`, called once the
+test's app has put the accounts back, asks each phone the PBX lacks to register again.
 Calls the PBX places to a phone reach this instance's ARI app "phones", where the test
 decides: answer, reject, let it ring, send DTMF, hang up. Answered calls are recorded, so
 a test can check what the operator heard.
@@ -17,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from devstack.asterisk import Instance
@@ -33,6 +33,9 @@ PHONE_PASSWORDS = {
     "op-b": "phone-b-Secret-2024",
     "op-c": "phone-c-Secret-2024",
 }
+
+
+NUDGE_EVERY = 3.0  # seconds between two REGISTERs asked of one phone
 
 
 def config_values() -> dict[str, str]:
@@ -81,19 +84,36 @@ class Phones(AriPeer):
         self.pbx = pbx
         self.calls: dict[str, PhoneCall] = {}
 
-    async def connect(self) -> None:
-        await super().connect()
-        online = await self.online_on_pbx()
-        for operator in PHONE_PASSWORDS:
-            if operator not in online:
-                self.register_now(operator)
-
     async def online_on_pbx(self) -> set[str]:
         """The operators whose phone the PBX has a contact for."""
         pbx = AriClient(self.pbx.ari_url, self.pbx.ari_user, self.pbx.ari_password,
                         self.app, self.http)
         return {str(e["resource"]) for e in await pbx.endpoints("PJSIP")
                 if e["state"] == "online"}
+
+    async def until_online(self, operators: Iterable[str], timeout: float = 30) -> None:
+        """Wait until the PBX has a contact for each of these phones, asking a phone to
+        REGISTER again while it lacks one (every NUDGE_EVERY seconds, not faster: a fresh
+        REGISTER first unregisters). Called once the test's app has put the accounts back."""
+        wanted = set(operators)
+        nudged: dict[str, float] = {}
+
+        async def probe() -> bool:
+            missing = wanted - await self.online_on_pbx()
+            now = time.monotonic()
+            for operator in missing:
+                if now - nudged.get(operator, -NUDGE_EVERY) >= NUDGE_EVERY:
+                    nudged[operator] = now
+                    self.register_now(operator)
+            return not missing
+
+        try:
+            await wait_for(probe, timeout=timeout, interval=0.2,
+                           what=f"phones {sorted(wanted)} registered to the PBX")
+        except AssertionError:
+            print(self.instance.cli("pjsip show registrations"))
+            print(self.pbx.cli("pjsip show contacts"))
+            raise
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

@@ -22,7 +22,8 @@ def values() -> dict[str, str]:
         "rtp_start": "10000", "rtp_end": "20000", "prompts_dir": "/var/lib/lifeline-pbx/prompts",
         "moh_dir": "/var/lib/lifeline-pbx/prompts/moh", "default_language": "en",
         "carrier_host": "192.0.2.10", "carrier_match": "192.0.2.10",
-        "ami_port": "5038", "ami_user": "lifeline-security", "ami_secret": "s3cret",
+        "ami_host": "127.0.0.1", "ami_port": "5038", "ami_user": "lifeline-security",
+        "ami_secret": "s3cret",
     }
 
 

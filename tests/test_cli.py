@@ -13,17 +13,18 @@ import asyncpg
 from devstack import asterisk
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import signin
+from tests.own_addresses import APP_HOST, WEB_PORT
 from tests.waiting import wait_for
 
 
-async def served_healthy(port: int, timeout: float) -> None:
+async def served_healthy(port: int, timeout: float, host: str = "127.0.0.1") -> None:
     """Wait until `lifeline serve` on this port says healthy: the database answers and ARI
     is connected."""
     async with aiohttp.ClientSession() as http:
 
         async def healthy() -> bool:
             try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                async with http.get(f"http://{host}:{port}/healthz") as response:
                     return response.status == 200
             except aiohttp.ClientError:
                 return False
@@ -69,11 +70,11 @@ async def test_a_missing_setting_is_named() -> None:
 async def test_migrate_then_serve_then_stop_on_sigterm(
     empty_dsn: str, pbx: asterisk.Instance, prompts_dir: str
 ) -> None:
-    port = asterisk.free_port()
     env = {
         "LIFELINE_ADMIN_DATABASE_URL": empty_dsn, "LIFELINE_ARI_URL": pbx.ari_url,
         "LIFELINE_ARI_USER": pbx.ari_user, "LIFELINE_ARI_PASSWORD": pbx.ari_password,
-        "LIFELINE_WEB_PORT": str(port), "LIFELINE_PROMPTS_DIR": prompts_dir,
+        "LIFELINE_WEB_HOST": APP_HOST, "LIFELINE_WEB_PORT": str(WEB_PORT),
+        "LIFELINE_PROMPTS_DIR": prompts_dir,
         "LIFELINE_DATA_KEYS": f"k1:{crypto.new_key()}", "LIFELINE_LOOKUP_KEY": crypto.new_key(),
     }
     code, out = await run(env, "migrate")
@@ -93,7 +94,7 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        await served_healthy(port, timeout=20)
+        await served_healthy(WEB_PORT, timeout=20, host=APP_HOST)
     finally:
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 15)

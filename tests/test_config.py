@@ -30,6 +30,8 @@ def test_environment_with_defaults() -> None:
     assert cfg.ari_url == "http://127.0.0.1:8088"
     assert cfg.web_port == 8080 and cfg.ari_app == "lifeline"
     assert cfg.prompts_dir == "/var/lib/lifeline-pbx/prompts"
+    # Metrics off, and on this host alone once a port is set; AMI read on loopback.
+    assert (cfg.metrics_port, cfg.metrics_host, cfg.ami_host) == (0, "127.0.0.1", "127.0.0.1")
 
 
 def test_file_then_environment_wins(tmp_path: Path) -> None:

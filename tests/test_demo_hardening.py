@@ -158,7 +158,7 @@ def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str)
 
     assert (config.web_host, config.web_port) == (host, 8080)
     # the demo runs the SIP guard against its own Asterisk's AMI user
-    assert (config.ami_port, config.ami_user, config.ami_secret) == (
-        int(instance.values["ami_port"]), instance.values["ami_user"],
+    assert (config.ami_host, config.ami_port, config.ami_user, config.ami_secret) == (
+        instance.values["ami_host"], int(instance.values["ami_port"]), instance.values["ami_user"],
         instance.values["ami_secret"])
     assert config.ami_secret

@@ -14,6 +14,7 @@ from devstack import asterisk
 from lifeline_pbx import crypto
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.fixtures.seed import seed
+from tests.own_addresses import NOBODY_URL
 from tests.pg_fixtures import connect
 
 
@@ -73,7 +74,7 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
     faults = {
         "a wrong ARI password": ({"ari_password": "not-the-password"},
                                  "ARI answers at", "the login is refused (401)"),
-        "Asterisk not there": ({"ari_url": f"http://127.0.0.1:{asterisk.free_port()}"},
+        "Asterisk not there": ({"ari_url": NOBODY_URL},
                                "ARI answers at", "not reached"),
         "the sealing key missing": ({"data_keys": f"t2:{crypto.new_key()}"},
                                     "every data key the database uses is configured",

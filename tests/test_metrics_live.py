@@ -19,6 +19,7 @@ from lifeline_pbx.resources import ACD, METRICS, WRITER
 from tests.ari_relay import relayed_hotline
 from tests.carrier import Carrier
 from tests.engine import OPERATORS
+from tests.own_addresses import APP_HOST, METRICS_PORT
 from tests.phones import Phones
 from tests.privacy import sensitive
 from tests.waiting import wait_for
@@ -47,7 +48,7 @@ class Scrape:
 
 @contextlib.asynccontextmanager
 async def scraper(port: int) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+    async with aiohttp.ClientSession(f"http://{APP_HOST}:{port}") as http:
         yield http
 
 
@@ -59,7 +60,7 @@ async def scrape(http: aiohttp.ClientSession) -> Scrape:
 
 
 async def test_metrics_on_their_own_port_with_web_times_by_route(app_dsn: str) -> None:
-    async with running_web(app_dsn, metrics_port=asterisk.free_port()) as web:
+    async with running_web(app_dsn, metrics_host=APP_HOST, metrics_port=METRICS_PORT) as web:
         port = web.app[METRICS].port
         assert port and f":{port}" not in web.base_url
         client = await web.client()
@@ -79,9 +80,9 @@ async def test_metrics_on_their_own_port_with_web_times_by_route(app_dsn: str) -
                              method="GET", status="2xx") == 1
         assert metrics.has("process_cpu_seconds_total") and metrics.has("python_info")
         assert not metrics.has("lifeline_calls")  # the web UI alone has no call engine
-        # Loopback by default: bound to 127.0.0.1 itself, not to every address.
+        # Bound to the address it is given, not to every address.
         with pytest.raises(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.2", port)
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
 
 
@@ -96,7 +97,8 @@ async def test_the_gauges_move_with_a_call_and_labels_hold_no_personal_data(
 ) -> None:
     sensitive(PAUSE_NOTE)
     async with relayed_hotline(app_dsn, pbx, short_prompts_dir, carrier, phones,
-                               metrics_port=asterisk.free_port()) as (hotline, relay), \
+                               metrics_host=APP_HOST,
+                               metrics_port=METRICS_PORT) as (hotline, relay), \
             scraper(hotline.app[METRICS].port) as http:
         acd = hotline.app[ACD]
 

@@ -208,7 +208,7 @@ async def test_a_new_operator_registers_without_restarting_asterisk(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
-    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+    await phones.until_online(["op-a"])
     await wait_for(lambda: state_is(lifeline, "op-a", "online"), what="op-a online")
     await wait_for(lambda: phones.registration_status("op-a") == "Registered",
                    what="the phone sees its registration accepted")
@@ -218,7 +218,7 @@ async def test_a_disabled_operator_is_removed_and_cannot_register(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
-    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+    await phones.until_online(["op-a"])
 
     await set_enabled(lifeline, "op-a", False)
     await wait_for(lambda: state_is(lifeline, "op-a", None), what="op-a removed")
@@ -356,14 +356,14 @@ async def test_changes_still_arrive_after_the_database_connection_is_lost(
 
     await wait_for(reconnected, what="LISTEN connection back")
     await add_operator(lifeline, "op-b", PHONE_PASSWORDS["op-b"])
-    await wait_for(lambda: has_contact(pbx, "op-b"), what="op-b registered")
+    await phones.until_online(["op-b"])
 
 
 async def test_what_operators_dial_goes_to_the_app_and_nowhere_else(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
-    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered")
+    await phones.until_online(["op-a"])
     for dialled in ("*1", "15550100101"):
         call = await phones.dial("op-a", dialled)
         channel: dict[str, Any] = await wait_for(lambda: operator_channel(lifeline, "op-a"),

@@ -49,7 +49,8 @@ async def guarded(
 ) -> AsyncIterator[web.Application]:
     """The app with its SIP guard on, a short ban; the shared PBX keeps no ban after."""
     started = Running(create_app(app_config(
-        pbx, app_dsn, prompts_dir, ami_port=int(pbx.values["ami_port"]),
+        pbx, app_dsn, prompts_dir, ami_host=pbx.values["ami_host"],
+        ami_port=int(pbx.values["ami_port"]),
         ami_user=pbx.values["ami_user"], ami_secret=pbx.values["ami_secret"],
         sip_ban_failures=FAILURES, sip_ban_window_seconds=60, sip_ban_seconds=BAN_SECONDS,
         # The test phones share one address like an office behind NAT, and

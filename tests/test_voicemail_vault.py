@@ -15,7 +15,6 @@ import aiohttp
 import asyncpg
 import pytest
 
-from devstack import asterisk
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
@@ -25,6 +24,7 @@ from lifeline_pbx.voicemail.vault import Vault, audio_place
 from tests.carrier import CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import Hotline
+from tests.own_addresses import NOBODY_URL
 from tests.test_engine_sip import voicemail_left
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp
@@ -201,7 +201,7 @@ async def test_an_unreachable_asterisk_is_retried_not_raised(
                duration_seconds, created_at) VALUES ($1, $2, 'en', 'closed', 'r', 3, now())""",
         uuid.uuid4(), call_id)
     async with aiohttp.ClientSession() as http:
-        dead = AriClient(f"http://127.0.0.1:{asterisk.free_port()}", "u", "p", "x", http)
+        dead = AriClient(NOBODY_URL, "u", "p", "x", http)
         vault = Vault(web.app[POOL], dead, web.app[KEY_RING], every=0.01)
         task = asyncio.create_task(vault.run())
         try:
