@@ -4,8 +4,8 @@ Each phone REGISTERs to the PBX as its operator (tests/asterisk/phones/), and th
 registration lives as long as the account on the PBX: the app's operator sync leaves an
 unchanged account alone, so the next test usually finds the phone online at once. Where
 another test's app removed the account (its database lacks it), the phone still believes
-itself registered until its refresh, a minute later: `until_online`, called once the
-test's app has put the accounts back, asks each phone the PBX lacks to register again.
+itself registered until its refresh, a minute later: `connect` asks it to register again,
+and `until_online` waits until the PBX has every phone a test needs, asking again if not.
 Calls the PBX places to a phone reach this instance's ARI app "phones", where the test
 decides: answer, reject, let it ring, send DTMF, hang up. Answered calls are recorded, so
 a test can check what the operator heard.
@@ -35,7 +35,9 @@ PHONE_PASSWORDS = {
 }
 
 
-NUDGE_EVERY = 3.0  # seconds between two REGISTERs asked of one phone
+# `pjsip send register` unregisters, then registers after a random 1-10 s (Asterisk's own
+# spreading of load): asked again sooner, the phone starts that wait over.
+NUDGE_EVERY = 11.0
 
 
 def config_values() -> dict[str, str]:
@@ -83,6 +85,21 @@ class Phones(AriPeer):
         super().__init__(instance)
         self.pbx = pbx
         self.calls: dict[str, PhoneCall] = {}
+        self._nudged: dict[str, float] = {}  # operator -> when last asked to register
+
+    async def connect(self) -> None:
+        """Ask each phone the PBX lacks (another test's app removed its account) to register
+        again now: refused until this test's app puts the account back, it then retries
+        every second, and is online about a second after the account's return."""
+        await super().connect()
+        self._nudge(set(PHONE_PASSWORDS) - await self.online_on_pbx())
+
+    def _nudge(self, operators: Iterable[str]) -> None:
+        now = time.monotonic()
+        for operator in operators:
+            if now - self._nudged.get(operator, -NUDGE_EVERY) >= NUDGE_EVERY:
+                self._nudged[operator] = now
+                self.register_now(operator)
 
     async def online_on_pbx(self) -> set[str]:
         """The operators whose phone the PBX has a contact for."""
@@ -91,20 +108,15 @@ class Phones(AriPeer):
         return {str(e["resource"]) for e in await pbx.endpoints("PJSIP")
                 if e["state"] == "online"}
 
-    async def until_online(self, operators: Iterable[str], timeout: float = 30) -> None:
+    async def until_online(self, operators: Iterable[str], timeout: float = 40) -> None:
         """Wait until the PBX has a contact for each of these phones, asking a phone to
-        REGISTER again while it lacks one (every NUDGE_EVERY seconds, not faster: a fresh
-        REGISTER first unregisters). Called once the test's app has put the accounts back."""
+        REGISTER again while it lacks one (every NUDGE_EVERY seconds, not sooner). Called once
+        the test's app has put the accounts back."""
         wanted = set(operators)
-        nudged: dict[str, float] = {}
 
         async def probe() -> bool:
             missing = wanted - await self.online_on_pbx()
-            now = time.monotonic()
-            for operator in missing:
-                if now - nudged.get(operator, -NUDGE_EVERY) >= NUDGE_EVERY:
-                    nudged[operator] = now
-                    self.register_now(operator)
+            self._nudge(missing)
             return not missing
 
         try:
