@@ -6,7 +6,7 @@ saving the intake form again (intake_save.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -69,9 +69,9 @@ async def correct_intake_page(request: web.Request) -> web.StreamResponse:
 async def correct_intake(request: web.Request) -> web.StreamResponse:
     intake_id = path_uuid(request)
 
-    async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_intake_form(con, request.app[KEY_RING], intake_id, data,
-                                                       base, current_user(request).id)
+    def work(con: Conn, data: FormData, base: int) -> Awaitable[list[str]]:
+        return revision_work.correct_intake_form(con, request.app[KEY_RING], intake_id, data,
+                                                 base, current_user(request).id)
 
     def again(data: FormData, base: int, error: RequestError) -> web.Response:
         return _form(request, intake_id, page_of(error, revision_work.IntakeFormPage),

@@ -120,9 +120,9 @@ async def correct_report_page(request: web.Request) -> web.StreamResponse:
 async def correct_report(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
 
-    async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_report_form(con, request.app[KEY_RING], report_id, data,
-                                                       base, current_user(request).id)
+    def work(con: Conn, data: FormData, base: int) -> Awaitable[list[str]]:
+        return revision_work.correct_report_form(con, request.app[KEY_RING], report_id, data,
+                                                 base, current_user(request).id)
 
     def again(data: FormData, base: int, error: RequestError) -> web.Response:
         typed = {k: v for k, v in data.items() if k.startswith("report_")}

@@ -3,8 +3,9 @@
 Features raise the classes of lifeline_pbx/errors.py; views do not translate them. A view
 that shows its own form again with the problems beside the fields (an Invalid, or a
 Conflict over what was typed) catches the error and calls form_again, which takes the
-status from the same map, with the page the refusing service attached (page_of). Scripts and the pages' own JavaScript get JSON: a request that
-accepts it, or a route marked @answers_json.
+status from the same map, with the page the refusing service attached (page_of). Scripts
+and the pages' own JavaScript get JSON: a request that accepts it, or a route marked
+@answers_json.
 """
 
 from __future__ import annotations
