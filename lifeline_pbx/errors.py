@@ -15,11 +15,17 @@ class LifelineError(Exception):
 
 
 class RequestError(LifelineError):
-    """A request that cannot be done as asked; nothing was saved. `message` is for the user."""
+    """A request that cannot be done as asked; nothing was saved. `message` is for the user.
+
+    `page`: what the refused form's page needs to be shown again (its choices, the record
+    it is about), attached by the service that refused it, so that the view's one call
+    brings either the result or all it needs to show the form again (web/errors.page_of).
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.page: object = None
 
 
 class NotFound(RequestError):

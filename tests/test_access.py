@@ -226,6 +226,10 @@ async def test_replacing_a_second_factor_needs_the_current_one(web: WebApp) -> N
     status, page = await admin.post("/account/second-factor",
                                      {"sealed": sealed, "code": new_code, "current_code": ""})
     assert status == 422 and "authenticator you use now" in page
+    assert 'id="current-code"' in page  # the form again still asks for the current code
+    status, page = await admin.post("/account/second-factor",
+                                     {"sealed": sealed, "code": "wrong", "current_code": ""})
+    assert status == 422 and "That code is not right" in page and 'id="current-code"' in page
     status, _ = await admin.post("/account/second-factor", {
         "sealed": sealed, "code": new_code, "current_code": pyotp.TOTP(old).now()})
     assert status == 303

@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from multidict import MultiDict
 
 from lifeline_pbx.cases import correction_rules, identity_rules, lookup_rules, revision_content
 from lifeline_pbx.cases.correction_rules import NOT_YOURS, TOO_LATE, Written
@@ -14,6 +15,7 @@ from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.cases.identity_rules import Proposal
 from lifeline_pbx.cases.lookup_rules import ONE_PERSON, TOO_MANY
 from lifeline_pbx.cases.people import Person
+from lifeline_pbx.errors import Invalid
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 MIN = dt.timedelta(minutes=1)
@@ -32,6 +34,20 @@ def test_who_corrects_until_when(written: Written, user: int, supervisor: bool,
                                  now: dt.datetime, expected: str) -> None:
     assert correction_rules.refusal(written, user_id=user, supervisor=supervisor,
                                     now=now) == expected
+
+
+@pytest.mark.parametrize(("posted", "expected"), [
+    ({}, 0), ({"revision": "0"}, 0), ({"revision": "3"}, 3), ({"revision": "999999"}, 999999),
+    ({"revision": "1000000"}, None), ({"revision": "-1"}, None), ({"revision": "2a"}, None),
+    ({"revision": ""}, None),
+])
+def test_the_revision_a_correction_was_typed_over(posted: dict[str, str],
+                                                  expected: int | None) -> None:
+    if expected is None:
+        with pytest.raises(Invalid, match="reload it"):
+            correction_rules.base_of(MultiDict(posted))
+    else:
+        assert correction_rules.base_of(MultiDict(posted)) == expected
 
 
 def person(names: tuple[str, ...] = ("Ana Ruiz",), dob: dt.date | None = dt.date(1990, 1, 2),

@@ -1,4 +1,5 @@
-"""Signing in: password (throttled), then the second factor, then a fresh session.
+"""Signing in: password (throttled), then the second factor, then a fresh session (which
+ends the one the browser had); enrolling a second factor; signing out.
 
 Argon2 runs in a worker thread: a login must not stall the event loop that carries calls.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
@@ -25,6 +26,7 @@ class Outcome:
     error: str = ""
     retry_after: int = 0
     device: str = ""  # after a full sign-in: the known-device cookie's value
+    had_second_factor: bool = False  # an enrolment refused: the user has one it would replace
 
 
 LOCKED = ("This account is locked after too many failed attempts. Sign in from a browser "
@@ -45,8 +47,10 @@ def _held(verdict: throttle.Verdict, what: str, address: str) -> Outcome:
 
 
 async def with_password(
-    pool: asyncpg.Pool, username: str, password: str, address: str, device_token: str = ""
+    pool: asyncpg.Pool, username: str, password: str, address: str, device_token: str = "",
+    ending: bytes | None = None,
 ) -> Outcome:
+    """ending: the token hash of the session this browser had, ended by a sign-in."""
     username = username.strip().lower()[:64]
     async with pool.acquire() as con:
         user = await users.by_username(con, username)
@@ -70,6 +74,8 @@ async def with_password(
         )
         await attempts.settle(con, ticket, "succeeded" if stage == "full" else "passed")
         token = await sessions.create(con, user.id, stage)
+        if ending is not None:
+            await sessions.delete(con, ending)
         device_cookie = ""
         if stage == "full":
             device_cookie = await devices.remember(con, user.id, device_token)
@@ -111,24 +117,26 @@ async def enrol(
 ) -> Outcome:
     """Turn the second factor on with a secret the user has put in their app. Replacing one
     needs a code from the current app too, throttled like any code: a borrowed session
-    cannot swap it."""
+    cannot swap it. Refused, the outcome says whether the user has a second factor."""
     step = totp.matching_step(secret, code)
-    if step is None:
-        return Outcome(error="That code is not right: check the time on your phone and retry.")
     async with pool.acquire() as con:
         user = await users.by_id(con, session.user_id)
+        replacing = user is not None and user.totp_secret is not None
+        if step is None:
+            return Outcome(error="That code is not right: check the time on your phone and "
+                           "retry.", had_second_factor=replacing)
         ticket = None
         if user is not None and user.totp_secret is not None:
             device = await devices.recognise(con, device_token, user.id)
             ticket = await attempts.reserve(con, user.username, address, device, "code")
             if not ticket.verdict.allowed:
-                return _held(ticket.verdict, "codes", address)
+                return replace(_held(ticket.verdict, "codes", address), had_second_factor=True)
         async with con.transaction():
             if ticket is not None and user is not None:
                 if not await _current_code(con, keys, user, current_code):
                     await attempts.settle(con, ticket, "failed")
                     return Outcome(error="Enter a code from the authenticator you use now, "
-                                   "to replace it.")
+                                   "to replace it.", had_second_factor=True)
                 await attempts.settle(con, ticket, "passed")
             await users.set_totp(con, session.user_id,
                                  keys.seal(secret, totp_place(session.user_id)))
@@ -138,6 +146,17 @@ async def enrol(
             device_cookie = await devices.remember(con, session.user_id, device_token)
     log.info("second factor enrolled user_id=%d", session.user_id)
     return Outcome(token=token, stage="full", device=device_cookie)
+
+
+async def sign_out(pool: asyncpg.Pool, token_hash: bytes) -> None:
+    async with pool.acquire() as con:
+        await sessions.delete(con, token_hash)
+
+
+async def has_second_factor(pool: asyncpg.Pool, user_id: int) -> bool:
+    async with pool.acquire() as con:
+        user = await users.by_id(con, user_id)
+    return user is not None and user.totp_secret is not None
 
 
 async def _current_code(con: Conn, keys: crypto.KeyRing, user: users.User, code: str) -> bool:

@@ -10,14 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import (
-    followup_forms,
-    followup_rules,
-    followup_work,
-    pick_lists,
-    revision_views,
-    revision_work,
-)
+from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, revision_work
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.db import Conn
@@ -26,10 +19,9 @@ from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
-PER_PAGE = 25  # follow-ups on one page
 LIST, PAGE, CONTACT = ("cases/follow_ups.html", "cases/follow_up.html",
                        "cases/contact_family.html")
 
@@ -43,25 +35,21 @@ def _supervisor(request: web.Request) -> bool:
 async def _list(request: web.Request, *, everyone: bool) -> web.StreamResponse:
     user = current_user(request)
     today = dt.date.today()
-    shown = {name: query(request, name) for name in FILTERS}
-    async with request.app[POOL].acquire() as con:
-        users = await pick_lists.users(con, enabled_only=False)
-        facilities = await pick_lists.facilities(con)
-        context: dict[str, Any] = {
-            "everyone": everyone, "supervisor": _supervisor(request), "today": today,
-            "users": users, "facilities": facilities, "shown": shown, "listing": None,
-        }
-        try:
-            where = followup_forms.parse_filter(
-                request.query, users={i for i, _ in users}, facilities={i for i, _ in facilities},
-                supervisor=everyone, user_id=user.id)
-            at = paging.window(request.query, default_per_page=PER_PAGE)
-        except Invalid as e:
-            return form_again(request, e, LIST, **context)
-        total, at, found = await followup_work.listing(con, request.app[KEY_RING], user.id, where,
-                                                       at, today)
-        context["listing"] = paging.page(found, total, at, request)
-    return render(request, LIST, errors={}, **context)
+    context: dict[str, Any] = {
+        "everyone": everyone, "supervisor": _supervisor(request), "today": today,
+        "shown": {name: query(request, name) for name in FILTERS}, "listing": None,
+    }
+    try:
+        async with request.app[POOL].acquire() as con:
+            found = await followup_work.list_page(con, request.app[KEY_RING], user.id,
+                                                  request.query, everyone=everyone, today=today)
+    except Invalid as e:
+        choices = page_of(e, followup_work.ListChoices)
+        return form_again(request, e, LIST, users=choices.users, facilities=choices.facilities,
+                          **context)
+    context["listing"] = paging.page(found.found, found.total, found.at, request)
+    return render(request, LIST, errors={}, users=found.choices.users,
+                  facilities=found.choices.facilities, **context)
 
 
 @require("operator")
@@ -74,24 +62,18 @@ async def all_follow_ups(request: web.Request) -> web.StreamResponse:
     return await _list(request, everyone=True)
 
 
-async def _page(request: web.Request, follow_up_id: uuid.UUID, *,
-                error: RequestError | None = None, whole: str = FORM, typed: str = "",
-                typed_what: str | None = None) -> web.Response:
+def _page(request: web.Request, page: followup_work.FollowUpPage, *,
+          error: RequestError | None = None, whole: str = FORM, typed: str = "",
+          typed_what: str | None = None) -> web.Response:
     """The follow-up's page; with an error, again with the problem beside the form it
     concerns (`whole`: the form a problem of no one field belongs to) and what was typed."""
-    user = current_user(request)
-    supervisor = _supervisor(request)
-    async with request.app[POOL].acquire() as con:
-        opened = await followup_work.open_follow_up(con, request.app[KEY_RING], follow_up_id,
-                                                    user.id, supervisor)
-        assignees = await pick_lists.users(con) if supervisor else []
     today = dt.date.today()
-    f = opened.follow_up
+    f = page.opened.follow_up
     context: dict[str, Any] = dict(
-        opened=opened, f=f, today=today,
-        due=followup_rules.due_state(f.status, f.due_on, today), supervisor=supervisor,
-        assignees=assignees, typed_note=typed, statuses=followup_rules.STATUSES,
-        typed_what=f.what if typed_what is None else typed_what)
+        opened=page.opened, f=f, today=today,
+        due=followup_rules.due_state(f.status, f.due_on, today),
+        supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
+        statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
     if error is not None:
         return form_again(request, error, PAGE, whole=whole, **context)
     return render(request, PAGE, errors={}, **context)
@@ -99,38 +81,44 @@ async def _page(request: web.Request, follow_up_id: uuid.UUID, *,
 
 @require("operator")
 async def follow_up_page(request: web.Request) -> web.StreamResponse:
-    return await _page(request, path_uuid(request))
+    async with request.app[POOL].acquire() as con:
+        page = await followup_work.follow_up_page(con, request.app[KEY_RING], path_uuid(request),
+                                                  current_user(request).id, _supervisor(request))
+    return _page(request, page)
 
 
-async def _post(request: web.Request, work: Callable[[Conn, FormData], Awaitable[object]],
-                anchor: str = "", whole: str = FORM,
+Work = Callable[[Conn, uuid.UUID, FormData], Awaitable[object]]
+
+
+async def _post(request: web.Request, work: Work, anchor: str = "", whole: str = FORM,
                 typed: Callable[[FormData], dict[str, str]] = lambda _: {}
                 ) -> web.StreamResponse:
-    """One change to the follow-up in the path; refused, its page again with the problem
-    and what was typed."""
+    """One change to the follow-up in the path; refused, its page again (the error
+    carries it) with the problem and what was typed."""
     follow_up_id = path_uuid(request)
     posted = await form_data(request)
     try:
         async with request.app[POOL].acquire() as con:
-            await work(con, posted)
+            await work(con, follow_up_id, posted)
     except (Invalid, Conflict) as e:
-        return await _page(request, follow_up_id, error=e, whole=whole, **typed(posted))
+        return _page(request, page_of(e, followup_work.FollowUpPage), error=e, whole=whole,
+                     **typed(posted))
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}{anchor}")
 
 
 @require("operator")
 async def change(request: web.Request) -> web.StreamResponse:
     """Status, assignee or due date (followup_rules decides who may change what)."""
-    user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: followup_work.change_form(
-        con, follow_up_id, user.id, _supervisor(request), posted, dt.date.today()),
-        whole="change")
+    user = current_user(request)
+    return await _post(request, lambda con, follow_up_id, posted: followup_work.change_form(
+        con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted,
+        dt.date.today()), whole="change")
 
 
 @require("operator")
 async def add_note(request: web.Request) -> web.StreamResponse:
-    user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: followup_work.note_form(
+    user = current_user(request)
+    return await _post(request, lambda con, follow_up_id, posted: followup_work.note_form(
         con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted),
         anchor="#follow-up-notes", whole="note",
         typed=lambda posted: {"typed": str(posted.get("note", ""))})
@@ -139,23 +127,19 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 @require("supervisor")
 async def correct(request: web.Request) -> web.StreamResponse:
     """What is to be done, corrected: a new revision (revision_work.correct_follow_up)."""
-    user, follow_up_id = current_user(request), path_uuid(request)
-    return await _post(request, lambda con, posted: revision_work.correct_follow_up_form(
-        con, request.app[KEY_RING], follow_up_id, posted, revision_views.base_of(posted), user.id),
+    user = current_user(request)
+    return await _post(request, lambda con, follow_up_id, posted: (
+        revision_work.correct_follow_up_form(con, request.app[KEY_RING], follow_up_id, posted,
+                                             user.id, _supervisor(request))),
         anchor="#follow-up-history", whole="what",
         typed=lambda posted: {"typed_what": str(posted.get("what", ""))})
 
 
-async def _contact_form(request: web.Request, *, error: Invalid | None = None,
-                        values: dict[str, str] | None = None) -> web.Response:
-    user = current_user(request)
-    person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
-    async with request.app[POOL].acquire() as con:
-        needs = await followup_work.family_of_intake(con, request.app[KEY_RING], person_id,
-                                                     intake_id, user.id)
-        assignees = await pick_lists.users(con)
+def _contact_form(request: web.Request, page: followup_work.ContactPage, *,
+                  error: Invalid | None = None,
+                  values: dict[str, str] | None = None) -> web.Response:
     context: dict[str, Any] = dict(
-        needs=needs, person_id=person_id, assignees=assignees,
+        needs=page.needs, person_id=path_uuid(request), assignees=page.assignees,
         values=values or {"followup_what": followup_forms.CONTACT_FAMILY})
     if error is not None:
         return form_again(request, error, CONTACT, **context)
@@ -164,7 +148,11 @@ async def _contact_form(request: web.Request, *, error: Invalid | None = None,
 
 @require("supervisor")
 async def contact_family_page(request: web.Request) -> web.StreamResponse:
-    return await _contact_form(request)
+    person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
+    async with request.app[POOL].acquire() as con:
+        page = await followup_work.contact_page(con, request.app[KEY_RING], person_id,
+                                                intake_id, current_user(request).id)
+    return _contact_form(request, page)
 
 
 @require("supervisor")
@@ -172,13 +160,14 @@ async def contact_family(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     person_id, intake_id = path_uuid(request), path_uuid(request, "intake")
     posted = await form_data(request)
-    async with request.app[POOL].acquire() as con:
-        try:
+    try:
+        async with request.app[POOL].acquire() as con:
             follow_up_id = await followup_work.contact_family(
                 con, request.app[KEY_RING], person_id, intake_id, posted, user.id)
-        except Invalid as e:
-            values = {k: v for k, v in posted.items() if k != "csrf_token"}
-            return await _contact_form(request, error=e, values=values)
+    except Invalid as e:
+        values = {k: v for k, v in posted.items() if k != "csrf_token"}
+        return _contact_form(request, page_of(e, followup_work.ContactPage), error=e,
+                             values=values)
     raise web.HTTPSeeOther(f"/follow-ups/{follow_up_id}")
 
 

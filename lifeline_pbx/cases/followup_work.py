@@ -1,7 +1,8 @@
 """Units of work on follow-ups: list, open, add a note, change, and "contact family".
 
 Each one transaction with its audit entries (field names, never values). Who may do what
-is decided by followup_rules on the row as locked here, not as a page showed it.
+is decided by followup_rules on the row as locked here, not as a page showed it. A form
+refused carries the page it is shown again on (RequestError.page).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lifeline_pbx.cases.followup_rules import Change
 from lifeline_pbx.cases.forms import parse_follow_up
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Forbidden, Invalid, NotFound
+from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
 from lifeline_pbx.web import paging
 
 LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_number",
@@ -34,6 +35,7 @@ LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_n
 OPENED = (*LISTED, "notes", "history")
 PERSON_SHOWN = ("a_number", "names", "facility")
 CREATED = ("what", "due_on", "assignee_id", "person_id", "intake_id")
+PER_PAGE = 25  # follow-ups on one page of a list
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,36 @@ class Opened:
         return self.revisions[-1].number if self.revisions else 0
 
 
+@dataclass(frozen=True)
+class ListChoices:
+    """What a list of follow-ups is filtered by."""
+
+    users: pick_lists.Named  # disabled users too: their follow-ups are still listed
+    facilities: pick_lists.Named
+
+
+@dataclass(frozen=True)
+class ListPage:
+    choices: ListChoices
+    total: int
+    at: paging.Window  # the page shown (a page past the end is the last one)
+    found: list[followups.FollowUp]
+
+
+@dataclass(frozen=True)
+class FollowUpPage:
+    opened: Opened
+    assignees: pick_lists.Named  # whom a supervisor may assign it to (none for others)
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    """The "contact family" form's page: what the intake recorded, and the assignees."""
+
+    needs: family.IntakeNeeds
+    assignees: pick_lists.Named
+
+
 async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filter,
                   at: paging.Window, today: dt.date) -> tuple[int, paging.Window,
                                                               list[followups.FollowUp]]:
@@ -63,6 +95,30 @@ async def listing(con: Conn, keys: KeyRing, user_id: int, where: followups.Filte
         await audit.record_views(con, user_id,
                                  (("follow_up", f.id, LISTED) for f in found))
     return total, at, found
+
+
+async def list_page(con: Conn, keys: KeyRing, user_id: int, query: FormData, *,
+                    everyone: bool, today: dt.date) -> ListPage:
+    """A list's page as the address asks for it (followup_forms.parse_filter, and its page):
+    everyone's (a supervisor's) or the user's own. Invalid carries the ListChoices."""
+    found = ListChoices(await pick_lists.users(con, enabled_only=False),
+                        await pick_lists.facilities(con))
+    try:
+        where = followup_forms.parse_filter(
+            query, users={i for i, _ in found.users},
+            facilities={i for i, _ in found.facilities}, supervisor=everyone, user_id=user_id)
+        at = paging.window(query, default_per_page=PER_PAGE)
+    except Invalid as e:
+        e.page = found
+        raise
+    total, at, rows = await listing(con, keys, user_id, where, at, today)
+    return ListPage(found, total, at, rows)
+
+
+async def follow_up_page(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                         supervisor: bool) -> FollowUpPage:
+    opened = await open_follow_up(con, keys, follow_up_id, user_id, supervisor)
+    return FollowUpPage(opened, await pick_lists.users(con) if supervisor else [])
 
 
 async def open_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
@@ -134,19 +190,27 @@ async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: b
     return changed
 
 
-async def change_form(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: bool,
-                      posted: FormData, today: dt.date) -> list[str]:
+async def change_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
+                      supervisor: bool, posted: FormData, today: dt.date) -> list[str]:
     """The status/assignee/due form; a missing follow-up is NotFound before it is read."""
     await _exists(con, follow_up_id)
-    return await change(con, follow_up_id, user_id, supervisor,
-                        followup_forms.parse_change(posted), today)
+    try:
+        return await change(con, follow_up_id, user_id, supervisor,
+                            followup_forms.parse_change(posted), today)
+    except (Invalid, Conflict) as e:
+        e.page = await follow_up_page(con, keys, follow_up_id, user_id, supervisor)
+        raise
 
 
 async def note_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
                     supervisor: bool, posted: FormData) -> uuid.UUID:
     await _exists(con, follow_up_id)
-    return await add_note(con, keys, follow_up_id, user_id, supervisor,
-                          followup_forms.parse_note(posted))
+    try:
+        return await add_note(con, keys, follow_up_id, user_id, supervisor,
+                              followup_forms.parse_note(posted))
+    except (Invalid, Conflict) as e:
+        e.page = await follow_up_page(con, keys, follow_up_id, user_id, supervisor)
+        raise
 
 
 async def _exists(con: Conn, follow_up_id: uuid.UUID) -> None:
@@ -188,11 +252,26 @@ async def family_of_intake(con: Conn, keys: KeyRing, person_id: uuid.UUID,
     return needs
 
 
+async def contact_page(con: Conn, keys: KeyRing, person_id: uuid.UUID, intake_id: uuid.UUID,
+                       user_id: int) -> ContactPage:
+    needs = await family_of_intake(con, keys, person_id, intake_id, user_id)
+    return ContactPage(needs, await pick_lists.users(con))
+
+
 async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
                          intake_id: uuid.UUID, posted: FormData, user_id: int) -> uuid.UUID:
     """A follow-up about the person, carrying the intake whose family contact is to be
     contacted (its assignee sees that contact, consent permitting). Invalid names each
-    bad field of the form posted."""
+    bad field of the form posted, and carries the ContactPage."""
+    try:
+        return await _contact_family(con, keys, person_id, intake_id, posted, user_id)
+    except Invalid as e:
+        e.page = await contact_page(con, keys, person_id, intake_id, user_id)
+        raise
+
+
+async def _contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                          intake_id: uuid.UUID, posted: FormData, user_id: int) -> uuid.UUID:
     follow_up_id = uuid.uuid4()
     async with con.transaction():
         person = await _family_intake(con, keys, person_id, intake_id)

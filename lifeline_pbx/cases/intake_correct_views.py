@@ -6,19 +6,19 @@ saving the intake form again (intake_save.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import forms, intakes, pick_lists, revision_views, revision_work, revisions
+from lifeline_pbx.cases import forms, intakes, revision_views, revision_work
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
 TEMPLATE = "cases/intake_correct.html"
@@ -44,13 +44,11 @@ def typed_values(data: Mapping[str, object]) -> dict[str, str]:
     return {k: v for k in TYPED if isinstance(v := data.get(k, ""), str)}
 
 
-async def _form(request: web.Request, con: Conn, intake_id: uuid.UUID, *,
-                values: dict[str, str], base: int, found: list[revisions.Revision],
-                error: RequestError | None = None) -> web.Response:
+def _form(request: web.Request, intake_id: uuid.UUID, page: revision_work.IntakeFormPage, *,
+          values: dict[str, str], base: int, error: RequestError | None = None) -> web.Response:
     context: dict[str, Any] = dict(
-        intake_id=intake_id, values=values, base=base, revisions=found,
-        facilities=await pick_lists.facilities(con), caller_languages=forms.CALLER_LANGUAGES,
-        needs=forms.NEEDS)
+        intake_id=intake_id, values=values, base=base, revisions=page.revisions,
+        facilities=page.facilities, caller_languages=forms.CALLER_LANGUAGES, needs=forms.NEEDS)
     if error is not None:
         return form_again(request, error, TEMPLATE, **context)
     return render(request, TEMPLATE, errors={}, **context)
@@ -60,24 +58,24 @@ async def _form(request: web.Request, con: Conn, intake_id: uuid.UUID, *,
 async def correct_intake_page(request: web.Request) -> web.StreamResponse:
     intake_id = path_uuid(request)
     async with request.app[POOL].acquire() as con:
-        stored, found = await revision_work.intake_to_correct(
-            con, request.app[KEY_RING], intake_id, current_user(request).id)
-        return await _form(request, con, intake_id, values=values_of(stored),
-                           base=found[-1].number if found else 0, found=found)
+        found = await revision_work.intake_to_correct(con, request.app[KEY_RING], intake_id,
+                                                      current_user(request).id)
+    revisions = found.page.revisions
+    return _form(request, intake_id, found.page, values=values_of(found.stored),
+                 base=revisions[-1].number if revisions else 0)
 
 
 @require("supervisor")
 async def correct_intake(request: web.Request) -> web.StreamResponse:
     intake_id = path_uuid(request)
 
-    async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_intake_form(con, request.app[KEY_RING], intake_id, data,
-                                                       base, current_user(request).id)
+    def work(con: Conn, data: FormData, base: int) -> Awaitable[list[str]]:
+        return revision_work.correct_intake_form(con, request.app[KEY_RING], intake_id, data,
+                                                 base, current_user(request).id)
 
-    async def again(con: Conn, data: FormData, base: int, error: RequestError) -> web.Response:
-        return await _form(request, con, intake_id, values=typed_values(data), base=base,
-                           found=await revisions.listing(con, "intake", intake_id),
-                           error=error)
+    def again(data: FormData, base: int, error: RequestError) -> web.Response:
+        return _form(request, intake_id, page_of(error, revision_work.IntakeFormPage),
+                     values=typed_values(data), base=base, error=error)
 
     return await revision_views.save_correction(
         request, "intake", work, again, f"/intakes/{intake_id}/revisions?corrected=1")

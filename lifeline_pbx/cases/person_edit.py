@@ -9,24 +9,23 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, forms, people, person_work, pick_lists
+from lifeline_pbx.cases import anumber, forms, people, person_work
 from lifeline_pbx.cases.webutil import path_uuid
-from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 TEMPLATE = "cases/person_edit.html"
 
 
-async def _context(con: Conn, person: people.Person) -> dict[str, Any]:
+def _context(page: person_work.EditPage) -> dict[str, Any]:
     return {
-        "person_id": person.id, "a_number": anumber.display(person.a_number),
-        "facilities": await pick_lists.facilities(con),
+        "person_id": page.person.id, "a_number": anumber.display(page.person.a_number),
+        "facilities": page.facilities,
         "caller_languages": [(c, n) for c, n in forms.CALLER_LANGUAGES if c != "other"],
     }
 
@@ -47,10 +46,9 @@ def _values(person: people.Person) -> dict[str, Any]:
 async def edit_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
     async with request.app[POOL].acquire() as con:
-        person = await person_work.person_to_edit(con, request.app[KEY_RING], person_id,
-                                                  current_user(request).id)
-        context = await _context(con, person)
-    return render(request, TEMPLATE, values=_values(person), errors={}, **context)
+        page = await person_work.edit_page(con, request.app[KEY_RING], person_id,
+                                           current_user(request).id)
+    return render(request, TEMPLATE, values=_values(page.person), errors={}, **_context(page))
 
 
 @require("supervisor")
@@ -58,18 +56,15 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     person_id = path_uuid(request)
     data = await form_data(request)
-    async with request.app[POOL].acquire() as con:
-        try:
+    try:
+        async with request.app[POOL].acquire() as con:
             changed = await person_work.save_person_form(con, request.app[KEY_RING], person_id,
                                                          data, user.id)
-        except Invalid as e:
-            # The page again with what was typed; it shows the A-number, so that is a view.
-            person = await person_work.person_to_edit(con, request.app[KEY_RING], person_id,
-                                                      user.id, shown=("a_number",))
-            typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
-            typed["person_languages"] = list(data.getall("person_languages", ()))
-            return form_again(request, e, TEMPLATE, values=typed,
-                              **await _context(con, person))
+    except Invalid as e:
+        typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
+        typed["person_languages"] = list(data.getall("person_languages", ()))
+        return form_again(request, e, TEMPLATE, values=typed,
+                          **_context(page_of(e, person_work.EditPage)))
     log.info("person edited person_id=%s user_id=%d fields=%s", person_id, user.id,
              ",".join(changed) or "-")
     raise web.HTTPSeeOther(f"/people/{person_id}?edited={'1' if changed else '0'}")

@@ -28,7 +28,7 @@ from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.forms import PersonForm, parse_person
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Conflict, NotFound
+from lifeline_pbx.errors import Conflict, Invalid, NotFound
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 
@@ -62,6 +62,21 @@ class PersonPage:
     calls_total: int
     calls: list[call_history.CallRow]
     reports_total: int
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    facilities: pick_lists.Named  # to search by
+    total: int
+    found: list[people.Person]
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """What a person's edit form shows besides the fields."""
+
+    person: people.Person
+    facilities: pick_lists.Named
 
 
 async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int) -> History:
@@ -105,6 +120,18 @@ async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,
         await audit.record_views(con, user_id,
                                  (("person", person.id, SEARCH_SHOWN) for person in found))
     return total, found
+
+
+async def search_page(con: Conn, keys: KeyRing,
+                      asked: tuple[search_store.Criteria, paging.Window] | None,
+                      user_id: int) -> SearchPage:
+    """The search page: the facilities to search by and, when asked (criteria, page), one
+    page of the people found (audited as search does)."""
+    facilities = await pick_lists.facilities(con)
+    if asked is None:
+        return SearchPage(facilities, 0, [])
+    total, found = await search(con, keys, *asked, user_id)
+    return SearchPage(facilities, total, found)
 
 
 async def find_person(con: Conn, keys: KeyRing, normalised: str,
@@ -160,13 +187,26 @@ async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: Pers
     return changed
 
 
+async def edit_page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+                    shown: Sequence[str] = EDIT_FIELDS) -> EditPage:
+    """The edit form's page: the person (audited as a view of the fields shown) and the
+    facilities to choose from."""
+    person = await person_to_edit(con, keys, person_id, user_id, shown)
+    return EditPage(person, await pick_lists.facilities(con))
+
+
 async def save_person_form(con: Conn, keys: KeyRing, person_id: uuid.UUID, data: FormData,
                            user_id: int) -> list[str]:
     """The edit form, refused before it is read if the record cannot be edited; Invalid
-    names each bad field."""
-    person = await editable(con, keys, person_id)
-    form = parse_person(data, await pick_lists.choices(con), a_number=person.a_number)
-    return await edit_person(con, keys, person_id, form, user_id)
+    names each bad field and carries the EditPage to show the form again (it shows the
+    A-number, so that is audited as a view)."""
+    try:
+        person = await editable(con, keys, person_id)
+        form = parse_person(data, await pick_lists.choices(con), a_number=person.a_number)
+        return await edit_person(con, keys, person_id, form, user_id)
+    except Invalid as e:
+        e.page = await edit_page(con, keys, person_id, user_id, shown=("a_number",))
+        raise
 
 
 async def editable(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Person:

@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import forms, reports, revision_content, revision_work
+from lifeline_pbx.cases import forms, revision_content, revision_work
+from lifeline_pbx.cases.correction_rules import base_of
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.revisions import Entity
 from lifeline_pbx.cases.webutil import path_uuid
@@ -22,7 +23,7 @@ from lifeline_pbx.errors import Conflict, Invalid, NotFound, RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
@@ -44,30 +45,23 @@ def _number(request: web.Request) -> int:
     return int(number)
 
 
-def base_of(data: FormData) -> int:
-    """The revision a correction was typed over (the form's hidden field)."""
-    value = data.get("revision", "0")
-    if not isinstance(value, str) or not value.isdigit() or len(value) > 6:
-        raise Invalid("The form's revision is not valid: reload it.")
-    return int(value)
-
-
-Again = Callable[[Conn, FormData, int, RequestError], Awaitable[web.Response]]
+Again = Callable[[FormData, int, RequestError], web.Response]
 Work = Callable[[Conn, FormData, int], Awaitable[list[str]]]
 
 
 async def save_correction(request: web.Request, entity: Entity, work: Work, again: Again,
                           done: str) -> web.StreamResponse:
     """A supervisor's correction of the record in the path, typed over revision `base`:
-    saved, or its form again with the problem and what was typed (nothing saved)."""
+    saved, or its form again with the problem and what was typed (nothing saved; the
+    error carries the form's page)."""
     entity_id, user = path_uuid(request), current_user(request)
     data = await form_data(request)
     base = base_of(data)
-    async with request.app[POOL].acquire() as con:
-        try:
+    try:
+        async with request.app[POOL].acquire() as con:
             changed = await work(con, data, base)
-        except (Invalid, Conflict) as e:
-            return await again(con, data, base, e)
+    except (Invalid, Conflict) as e:
+        return again(data, base, e)
     log.info("%s corrected %s_id=%s user_id=%d fields=%s", entity, entity, entity_id, user.id,
              ",".join(changed))
     raise web.HTTPSeeOther(done)
@@ -95,13 +89,12 @@ async def revision_page(request: web.Request) -> web.StreamResponse:
                   link=entity != "intake")
 
 
-async def _report_form(request: web.Request, con: Conn, report_id: uuid.UUID, *,
-                       values: dict[str, Any], consents: list[str], base: int,
-                       error: RequestError | None = None) -> web.Response:
+def _report_form(request: web.Request, report_id: uuid.UUID, page: revision_work.ReportFormPage,
+                 *, values: dict[str, Any], consents: list[str], base: int,
+                 error: RequestError | None = None) -> web.Response:
     context: dict[str, Any] = dict(
         report_id=report_id, values=values, consents=consents, base=base,
-        categories=await reports.categories(con), partners=await reports.partners(con),
-        severities=forms.SEVERITIES)
+        categories=page.categories, partners=page.partners, severities=forms.SEVERITIES)
     if error is not None:
         return form_again(request, error, REPORT_FORM, **context)
     return render(request, REPORT_FORM, errors={}, **context)
@@ -111,31 +104,31 @@ async def _report_form(request: web.Request, con: Conn, report_id: uuid.UUID, *,
 async def correct_report_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
     async with request.app[POOL].acquire() as con:
-        report, stored, base = await revision_work.report_to_correct(
-            con, request.app[KEY_RING], report_id, current_user(request).id)
-        r = stored.form
-        values = {"report_category": r.category, "report_severity": r.severity,
-                  "report_from": r.occurred_from.isoformat() if r.occurred_from else "",
-                  "report_to": r.occurred_to.isoformat() if r.occurred_to else "",
-                  "report_affected": r.affected, "report_housing_unit": r.housing_unit,
-                  "report_narrative": report.narrative}
-        return await _report_form(request, con, report_id, values=values,
-                                  consents=[str(p) for p in r.partner_ids], base=base)
+        found = await revision_work.report_to_correct(con, request.app[KEY_RING], report_id,
+                                                      current_user(request).id)
+    r = found.stored.form
+    values = {"report_category": r.category, "report_severity": r.severity,
+              "report_from": r.occurred_from.isoformat() if r.occurred_from else "",
+              "report_to": r.occurred_to.isoformat() if r.occurred_to else "",
+              "report_affected": r.affected, "report_housing_unit": r.housing_unit,
+              "report_narrative": found.report.narrative}
+    return _report_form(request, report_id, found.page, values=values,
+                        consents=[str(p) for p in r.partner_ids], base=found.base)
 
 
 @require("supervisor")
 async def correct_report(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
 
-    async def work(con: Conn, data: FormData, base: int) -> list[str]:
-        return await revision_work.correct_report_form(con, request.app[KEY_RING], report_id, data,
-                                                       base, current_user(request).id)
+    def work(con: Conn, data: FormData, base: int) -> Awaitable[list[str]]:
+        return revision_work.correct_report_form(con, request.app[KEY_RING], report_id, data,
+                                                 base, current_user(request).id)
 
-    async def again(con: Conn, data: FormData, base: int, error: RequestError) -> web.Response:
+    def again(data: FormData, base: int, error: RequestError) -> web.Response:
         typed = {k: v for k, v in data.items() if k.startswith("report_")}
-        return await _report_form(request, con, report_id, values=typed, base=base,
-                                  consents=list(data.getall("report_consent", [])),
-                                  error=error)
+        return _report_form(request, report_id, page_of(error, revision_work.ReportFormPage),
+                            values=typed, base=base,
+                            consents=list(data.getall("report_consent", [])), error=error)
 
     return await save_correction(request, "report", work, again,
                                  f"/reports/{report_id}?corrected=1#report-history")

@@ -1,15 +1,18 @@
 """Units of work on corrections: a record's revisions (who, when, which fields), one old
 revision opened, and a supervisor's correction of an intake's own fields, a report or a
 follow-up's text. Each one transaction; every list, every old revision opened and every
-intake opened for correction is audited as a view."""
+intake opened for correction is audited as a view. A correction refused (Invalid, Conflict)
+carries the page its form is shown again on (RequestError.page)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
+    correction_rules,
+    followup_work,
     followups,
     intakes,
     person_work,
@@ -43,6 +46,36 @@ MISSING: dict[Entity, str] = {"intake": "No such intake.", "report": "No such re
                               "follow_up": "No such follow-up."}
 MEANWHILE = ("Someone corrected this record while you were typing: nothing was saved. Open "
              "it again to see their correction, then make yours.")
+
+
+@dataclass(frozen=True)
+class ReportFormPage:
+    """What the report correction form offers besides the fields."""
+
+    categories: list[tuple[str, str]]
+    partners: list[tuple[int, str, str]]
+
+
+@dataclass(frozen=True)
+class ReportToCorrect:
+    report: reports.Report  # audited as viewed
+    stored: reports.Stored
+    base: int  # its latest revision's number
+    page: ReportFormPage
+
+
+@dataclass(frozen=True)
+class IntakeFormPage:
+    """What the intake correction form shows besides the fields."""
+
+    revisions: list[revisions.Revision]
+    facilities: pick_lists.Named
+
+
+@dataclass(frozen=True)
+class IntakeToCorrect:
+    stored: intakes.Stored  # sealed fields opened, audited as viewed
+    page: IntakeFormPage
 
 
 async def exists(con: Conn, entity: Entity, entity_id: uuid.UUID) -> None:
@@ -80,33 +113,53 @@ async def open_revision_named(con: Conn, keys: KeyRing, entity: Entity, entity_i
     return opened, await pick_lists.names(con)
 
 
-async def report_to_correct(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id: int
-                            ) -> tuple[reports.Report, reports.Stored, int]:
-    """The report (audited as viewed), as stored, and its latest revision's number."""
+async def report_form_page(con: Conn) -> ReportFormPage:
+    return ReportFormPage(await reports.categories(con), await reports.partners(con))
+
+
+async def report_to_correct(con: Conn, keys: KeyRing, report_id: uuid.UUID,
+                            user_id: int) -> ReportToCorrect:
     report = await person_work.open_report(con, keys, report_id, user_id)
     stored = await reports.stored(con, keys, report_id)
     assert stored is not None
-    return report, stored, await revisions.latest(con, "report", report_id)
+    return ReportToCorrect(report, stored, await revisions.latest(con, "report", report_id),
+                           await report_form_page(con))
 
 
 async def correct_report_form(con: Conn, keys: KeyRing, report_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
     await exists(con, "report", report_id)
-    form = parse_report(data, await pick_lists.choices(con))
-    return await correct_report(con, keys, report_id, form, base, user_id)
+    try:
+        form = parse_report(data, await pick_lists.choices(con))
+        return await correct_report(con, keys, report_id, form, base, user_id)
+    except (Invalid, Conflict) as e:
+        e.page = await report_form_page(con)
+        raise
 
 
 async def correct_intake_form(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
     await exists(con, "intake", intake_id)
-    fields = parse_intake_fields(data, await pick_lists.choices(con))
-    return await correct_intake(con, keys, intake_id, fields, base, user_id)
+    try:
+        fields = parse_intake_fields(data, await pick_lists.choices(con))
+        return await correct_intake(con, keys, intake_id, fields, base, user_id)
+    except (Invalid, Conflict) as e:
+        e.page = IntakeFormPage(await revisions.listing(con, "intake", intake_id),
+                                await pick_lists.facilities(con))
+        raise
 
 
 async def correct_follow_up_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID,
-                                 data: FormData, base: int, user_id: int) -> None:
+                                 data: FormData, user_id: int, supervisor: bool) -> None:
+    """Refused, the error carries the follow-up's page (followup_work.FollowUpPage)."""
     await exists(con, "follow_up", follow_up_id)
-    await correct_follow_up(con, keys, follow_up_id, parse_what(data), base, user_id)
+    try:
+        base = correction_rules.base_of(data)
+        await correct_follow_up(con, keys, follow_up_id, parse_what(data), base, user_id)
+    except (Invalid, Conflict) as e:
+        e.page = await followup_work.follow_up_page(con, keys, follow_up_id, user_id,
+                                                    supervisor)
+        raise
 
 
 async def _base(con: Conn, entity: Entity, entity_id: uuid.UUID, base: int) -> None:
@@ -162,8 +215,8 @@ async def correct_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, w
 
 
 async def intake_to_correct(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
-                            user_id: int) -> tuple[intakes.Stored, list[revisions.Revision]]:
-    """The intake as it is now (sealed fields opened) and its revisions, audited as viewed."""
+                            user_id: int) -> IntakeToCorrect:
+    """The intake as it is now and its revisions, audited as viewed."""
     async with con.transaction():
         stored = await intakes.get(con, keys, intake_id)
         if stored is None:
@@ -173,7 +226,7 @@ async def intake_to_correct(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
         found = await revisions.listing(con, "intake", intake_id)
         await audit.record(con, user_id, "view", "intake", intake_id,
                            (*INTAKE_FIELDS, "history"))
-    return stored, found
+    return IntakeToCorrect(stored, IntakeFormPage(found, await pick_lists.facilities(con)))
 
 
 async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID, fields: IntakeFields,

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, person_work, pick_lists, search
+from lifeline_pbx.cases import anumber, person_work, search
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
@@ -39,22 +39,33 @@ def parse(query: Mapping[str, str]) -> search.Criteria:
     return criteria
 
 
+def _asked(request: web.Request) -> tuple[search.Criteria, paging.Window] | None:
+    """What to search by and the page asked for; None: nothing typed yet."""
+    criteria = parse(request.query)
+    if not criteria.fields():
+        return None
+    return criteria, paging.requested(request, default_per_page=PER_PAGE)
+
+
 @require("supervisor")
 async def search_page(request: web.Request) -> web.StreamResponse:
-    user = current_user(request)
+    """Refused criteria show the form again, with the facilities as ever (the page's one
+    call then searches nothing)."""
+    refused: Invalid | None = None
+    try:
+        asked = _asked(request)
+    except Invalid as e:
+        asked, refused = None, e
     async with request.app[POOL].acquire() as con:
-        context: dict[str, Any] = {"typed": dict(request.query), "found": None,
-                                   "facilities": await pick_lists.facilities(con)}
-        try:
-            criteria = parse(request.query)
-            if not criteria.fields():
-                return render(request, TEMPLATE, error="", **context)
-            at = paging.requested(request, default_per_page=PER_PAGE)
-            total, found = await person_work.search(con, request.app[KEY_RING], criteria, at,
-                                                    user.id)
-        except Invalid as e:
-            return form_again(request, e, TEMPLATE, error=e.message, **context)
-    context["found"] = paging.page(found, total, at, request)
+        found = await person_work.search_page(con, request.app[KEY_RING], asked,
+                                              current_user(request).id)
+    context: dict[str, Any] = {"typed": dict(request.query), "found": None,
+                               "facilities": found.facilities}
+    if refused is not None:
+        return form_again(request, refused, TEMPLATE, error=refused.message, **context)
+    if asked is None:
+        return render(request, TEMPLATE, error="", **context)
+    context["found"] = paging.page(found.found, found.total, asked[1], request)
     return render(request, TEMPLATE, error="", display=anumber.display, **context)
 
 

@@ -8,7 +8,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -16,24 +16,19 @@ from aiohttp import web
 from lifeline_pbx.cases import (
     anumber,
     binding,
-    call_lookup,
     drafts,
-    followup_work,
     forms,
     intake_save,
+    intake_work,
     pages,
-    person_work,
-    pick_lists,
-    reports,
 )
 from lifeline_pbx.cases.webutil import ok, query
-from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, json_object
 from lifeline_pbx.web.calls import bridged_operator
-from lifeline_pbx.web.errors import answers_json, form_again, json_wanted
+from lifeline_pbx.web.errors import answers_json, form_again, json_wanted, page_of
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -45,13 +40,13 @@ OUTCOME_LABELS = (("silent", "Silent"), ("hung_up", "Hung up"),
                   ("wrong_number", "Wrong number"), ("test_call", "Test call"))
 
 
-async def intake_context(con: Conn) -> dict[str, Any]:
+def intake_context(choices: intake_work.Choices) -> dict[str, Any]:
     """What web/templates/cases/intake_form.html needs (the console page includes it)."""
     return {
-        "categories": await reports.categories(con),
-        "partners": await reports.partners(con),
-        "facilities": await pick_lists.facilities(con),
-        "assignees": await pick_lists.users(con),
+        "categories": choices.categories,
+        "partners": choices.partners,
+        "facilities": choices.facilities,
+        "assignees": choices.assignees,
         "caller_languages": forms.CALLER_LANGUAGES,
         "severities": forms.SEVERITIES,
         "outcomes": OUTCOME_LABELS,
@@ -70,9 +65,8 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with request.app[POOL].acquire() as con:
-        bound = await binding.resolve(con, user.id, user.at_least("supervisor"), None,
-                                      voicemail_id)
-        context = await intake_context(con)
+        page = await intake_work.page(con, user.id, user.at_least("supervisor"), voicemail_id)
+    bound, context = page.bound, intake_context(page.choices)
     values = prefill(request.query, context)
     if bound.voicemail_id is not None:
         values.update(prefill({"facility_id": str(bound.facility_id or ""),
@@ -109,15 +103,15 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     call_id = _uuid(query(request, "call_id"), "The call")
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with request.app[POOL].acquire() as con:
-        bound = await binding.resolve(
-            con, user.id, user.at_least("supervisor"), call_id, voicemail_id,
-            bridged_here=bridged_here(request, user, call_id))
-        key, saved, fields = await binding.open_form(con, request.app[KEY_RING], user.id, bound)
+        opened = await intake_work.open_form(
+            con, request.app[KEY_RING], user.id, user.at_least("supervisor"), call_id,
+            voicemail_id, partial(bridged_here, request, user))
+    bound = opened.bound
     return web.json_response({
-        "intake_id": str(key), "kind": bound.kind, "saved": saved, "fields": fields,
-        "call_id": str(bound.call_id or ""), "voicemail_id": str(bound.voicemail_id or ""),
-        "facility_id": bound.facility_id, "language": bound.language,
-        "binding": binding_text(bound)})
+        "intake_id": str(opened.key), "kind": bound.kind, "saved": opened.saved,
+        "fields": opened.fields, "call_id": str(bound.call_id or ""),
+        "voicemail_id": str(bound.voicemail_id or ""), "facility_id": bound.facility_id,
+        "language": bound.language, "binding": binding_text(bound)})
 
 
 def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
@@ -127,30 +121,21 @@ def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | N
     return bridged_operator(request.app, call_id) == user.operator_username
 
 
-async def _bound(request: web.Request, con: Conn, user: CurrentUser, call_id: uuid.UUID | None,
-                 voicemail_id: uuid.UUID | None) -> uuid.UUID | None:
-    bound = await binding.resolve(con, user.id, user.at_least("supervisor"), call_id,
-                                  voicemail_id, bridged_here=bridged_here(request, user, call_id))
-    return bound.call_id
-
-
 @require("operator")
 async def save_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     data = await form_data(request)
-    async with request.app[POOL].acquire() as con:
-        try:
-            form = forms.parse_intake(data, await pick_lists.choices(con))
-            form = replace(form, call_id=await _bound(request, con, user, form.call_id,
-                                                      form.voicemail_id))
-            saved = await intake_save.save_intake(con, request.app[KEY_RING], user.id, form,
-                                                  supervisor=user.at_least("supervisor"))
-        except Invalid as e:
-            context = await intake_context(con)
-            consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
-            context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
-                           intake_consents=consents, intake_errors=e.errors)
-            return form_again(request, e, "cases/intake_page.html", **context)
+    try:
+        async with request.app[POOL].acquire() as con:
+            saved = await intake_work.save(con, request.app[KEY_RING], user.id,
+                                           user.at_least("supervisor"), data,
+                                           partial(bridged_here, request, user))
+    except Invalid as e:
+        context = intake_context(page_of(e, intake_work.Choices))
+        consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
+        context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
+                       intake_consents=consents, intake_errors=e.errors)
+        return form_again(request, e, "cases/intake_page.html", **context)
     log.info("intake saved intake_id=%s user_id=%d reports=%d follow_up=%s changed=%s",
              saved.intake_id, user.id, len(saved.report_ids), saved.follow_up_id is not None,
              saved.changed)
@@ -164,9 +149,9 @@ async def save_outcome(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     form = forms.parse_outcome(await form_data(request))
     async with request.app[POOL].acquire() as con:
-        form = replace(form, call_id=await _bound(request, con, user, form.call_id,
-                                                  form.voicemail_id))
-        changed = await intake_save.save_outcome(con, request.app[KEY_RING], user.id, form)
+        changed = await intake_work.save_outcome(con, request.app[KEY_RING], user.id,
+                                                 user.at_least("supervisor"), form,
+                                                 partial(bridged_here, request, user))
     log.info("call outcome saved intake_id=%s outcome=%s user_id=%d changed=%s", form.key,
              form.outcome, user.id, changed)
     return ok(request, {"intake_id": str(form.key), "changed": changed}, "/console")
@@ -252,21 +237,16 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     supervisor = user.at_least("supervisor")
     normal = anumber.normalise(query(request, "a_number"))
     call_id = _call_id(query(request, "call_id"))
+    as_json = json_wanted(request)
     async with request.app[POOL].acquire() as con:
-        keys = request.app[KEY_RING]
-        history = (await person_work.lookup(con, keys, normal, user.id) if supervisor
-                   else await call_lookup.lookup(
-                       con, keys, normal, user.id, call_id,
-                       bridged_here=bridged_here(request, user, call_id)))
-        needs = []
-        if history is not None and not json_wanted(request):
-            needs = await followup_work.person_needs(con, request.app[KEY_RING], history.person.id,
-                                                     user.id, supervisor)
-    if json_wanted(request):
-        return web.json_response(pages.history_json(history, normal))
-    return render(request, "cases/history_panel.html", history=history, family_needs=needs,
-                  supervisor=supervisor, a_number=anumber.display(normal),
-                  today=dt.date.today())
+        found = await intake_work.lookup(con, request.app[KEY_RING], normal, user.id, supervisor,
+                                         call_id, partial(bridged_here, request, user),
+                                         with_needs=not as_json)
+    if as_json:
+        return web.json_response(pages.history_json(found.history, normal))
+    return render(request, "cases/history_panel.html", history=found.history,
+                  family_needs=found.family_needs, supervisor=supervisor,
+                  a_number=anumber.display(normal), today=dt.date.today())
 
 
 def routes() -> list[web.AbstractRouteDef]:

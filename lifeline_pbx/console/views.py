@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 from aiohttp import WSCloseCode, web
 
 from lifeline_pbx.accounts import sessions
+from lifeline_pbx.cases import intake_work
 from lifeline_pbx.cases.views import intake_context
-from lifeline_pbx.console import messages
+from lifeline_pbx.console import actions, messages
 from lifeline_pbx.console.live import LiveHub, Subscription
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid
@@ -36,7 +37,6 @@ SESSION_CHECK_SECONDS = 30.0
 WS_SIGNED_OUT = 4401  # the console shows "signed out" and stops reconnecting
 UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot take calls "
             "here. Ask an admin to link one.")
-NO_PHONE = "Your phone account is disabled or not set up yet."
 ACTIONS = ("login", "pause", "resume", "logout")
 
 
@@ -68,7 +68,7 @@ async def console_page(request: web.Request) -> web.StreamResponse:
 
 async def _intake_context(request: web.Request) -> dict[str, Any]:
     async with request.app[POOL].acquire() as con:
-        return await intake_context(con)
+        return intake_context(await intake_work.choices(con))
 
 
 def _same_origin_strict(request: web.Request) -> bool:
@@ -150,17 +150,13 @@ async def console_state(request: web.Request) -> web.StreamResponse:
     reason = ""
     if action == "pause":
         reason = messages.pause_reason(form.get("reason", ""), form.get("note", ""))
-    distributor = acd(request)
-    if not await distributor.operator_action(username, action, reason):
-        raise Conflict(NO_PHONE)
+    state = await actions.act(acd(request), hub(request), username, action, reason)
     log.info("console action operator=%s action=%s", username, action)
-    return web.json_response(await hub(request).state(username))
+    return web.json_response(state)
 
 
 @require("operator")
 @answers_json
 async def console_ready(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
-    if not await acd(request).ready(username):
-        raise Conflict(NO_PHONE)
-    return web.json_response(await hub(request).state(username))
+    return web.json_response(await actions.ready(acd(request), hub(request), username))

@@ -1,5 +1,6 @@
 """The SQL for the call history: every call with its facility, line, language, triage, wait,
-outcome, operator and length, filtered and paged; and one person's calls.
+outcome, operator and length, filtered and paged, with what to filter by; and one person's
+calls.
 
 Nothing here is sealed or identifies a caller: the caller's number is not shown.
 """
@@ -129,13 +130,34 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
     return total, [_row(r) for r in rows]
 
 
-async def choices(con: Conn) -> dict[str, list[tuple[int, str]]]:
-    """Facilities, lines and operators to filter by."""
-    return {
-        "facilities": [(r["id"], r["name"]) for r in
-                       await con.fetch("SELECT id, name FROM facilities ORDER BY name")],
-        "lines": [(r["id"], r["name"]) for r in
-                  await con.fetch("SELECT id, name FROM lines ORDER BY name")],
-        "operators": [(r["id"], r["display_name"]) for r in await con.fetch(
-            "SELECT id, display_name FROM operators ORDER BY display_name")],
-    }
+@dataclass(frozen=True)
+class Choices:
+    """Facilities, lines and operators to filter by, as (id, name)."""
+
+    facilities: list[tuple[int, str]]
+    lines: list[tuple[int, str]]
+    operators: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class CallsPage:
+    total: int
+    rows: list[CallRow]
+    choices: Choices
+
+
+async def _named(con: Conn, sql: str) -> list[tuple[int, str]]:
+    return [(r["id"], r["name"]) for r in await con.fetch(sql)]
+
+
+async def choices(con: Conn) -> Choices:
+    return Choices(
+        await _named(con, "SELECT id, name FROM facilities ORDER BY name"),
+        await _named(con, "SELECT id, name FROM lines ORDER BY name"),
+        await _named(con, "SELECT id, display_name AS name FROM operators ORDER BY display_name"))
+
+
+async def calls_page(con: Conn, filters: CallFilter, at: Window) -> CallsPage:
+    """The call history's page: the calls asked for, and what to filter by."""
+    total, rows = await page(con, filters, at)
+    return CallsPage(total, rows, await choices(con))

@@ -34,13 +34,12 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     filters = parse(request.query)
     at = paging.requested(request)
     async with request.app[POOL].acquire() as con:
-        total, rows = await call_history.page(con, filters, at)
-        options = await call_history.choices(con)
+        found = await call_history.calls_page(con, filters, at)
     return render(request, "supervision/calls.html", filters=filters,
-                  calls=paging.page(rows, total, at, request), languages=CALLER_LANGUAGES,
-                  triages=call_history.TRIAGES, outcomes=call_history.OUTCOMES,
-                  facilities=options["facilities"], lines=options["lines"],
-                  operators=options["operators"])
+                  calls=paging.page(found.rows, found.total, at, request),
+                  languages=CALLER_LANGUAGES, triages=call_history.TRIAGES,
+                  outcomes=call_history.OUTCOMES, facilities=found.choices.facilities,
+                  lines=found.choices.lines, operators=found.choices.operators)
 
 
 def routes() -> list[web.AbstractRouteDef]:

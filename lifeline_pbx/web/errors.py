@@ -3,8 +3,9 @@
 Features raise the classes of lifeline_pbx/errors.py; views do not translate them. A view
 that shows its own form again with the problems beside the fields (an Invalid, or a
 Conflict over what was typed) catches the error and calls form_again, which takes the
-status from the same map. Scripts and the pages' own JavaScript get JSON: a request that
-accepts it, or a route marked @answers_json.
+status from the same map, with the page the refusing service attached (page_of). Scripts
+and the pages' own JavaScript get JSON: a request that accepts it, or a route marked
+@answers_json.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from aiohttp import web
@@ -30,6 +31,7 @@ from lifeline_pbx.web.auth import wants_json
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
+P = TypeVar("P")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -85,6 +87,15 @@ def form_again(request: web.Request, error: RequestError, template: str, /, *,
         return _json(error.message, problems(error), status_of(error))
     return render(request, template, status=status_of(error),
                   errors=problems(error, whole), **context)
+
+
+def page_of(error: RequestError, kind: type[P]) -> P:
+    """The page the service that refused attached to the error (RequestError.page). An
+    error that carries none was raised before that service could attach it: it goes on
+    to the error map as it is."""
+    if isinstance(error.page, kind):
+        return error.page
+    raise error
 
 
 @web.middleware

@@ -7,7 +7,7 @@ import secrets
 from aiohttp import web
 
 from lifeline_pbx import crypto
-from lifeline_pbx.accounts import devices, sessions, signin, totp, users
+from lifeline_pbx.accounts import devices, sessions, signin, totp
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import client_address
@@ -67,27 +67,21 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     next_path = local_target(str(form.get("next", "/")))
+    old_session = request.get(SESSION)
     outcome = await signin.with_password(request.app[POOL], username, password, _address(request),
-                                         _device(request))
+                                         _device(request),
+                                         old_session.token_hash if old_session else None)
     if outcome.token is None:
         status = 429 if outcome.retry_after else 401
         response = _login_form(request, outcome.error, status, next_path)
         if outcome.retry_after:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response
-    await _end_old_session(request)
     target = {"second_factor": "/login/code", "enrol": "/account/second-factor"}.get(
         outcome.stage or "", next_path)
     response = _signed_in(request, outcome, target)
     response.del_cookie(LOGIN_COOKIE, path="/")
     raise response
-
-
-async def _end_old_session(request: web.Request) -> None:
-    session = request.get(SESSION)
-    if session is not None:
-        async with request.app[POOL].acquire() as con:
-            await sessions.delete(con, session.token_hash)
 
 
 @public
@@ -130,20 +124,14 @@ def _enrol_form(request: web.Request, session: sessions.Session, secret: str,
                   replacing=session.stage == "full" and has_second_factor)
 
 
-async def _has_second_factor(request: web.Request, session: sessions.Session) -> bool:
-    async with request.app[POOL].acquire() as con:
-        user = await users.by_id(con, session.user_id)
-    return user is not None and user.totp_secret is not None
-
-
 @public
 async def enrol_page(request: web.Request) -> web.StreamResponse:
     """Admins must set up a second factor before anything else; others may choose to."""
     session = request.get(SESSION)
     if session is None or session.stage not in ("enrol", "full"):
         raise web.HTTPSeeOther("/login")
-    return _enrol_form(request, session, totp.new_secret(),
-                       has_second_factor=await _has_second_factor(request, session))
+    replacing = await signin.has_second_factor(request.app[POOL], session.user_id)
+    return _enrol_form(request, session, totp.new_secret(), has_second_factor=replacing)
 
 
 @public
@@ -163,8 +151,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
                                  _address(request))
     if outcome.token is None:
         response = _enrol_form(request, session, secret, outcome.error,
-                               429 if outcome.retry_after else 422,
-                               await _has_second_factor(request, session))
+                               429 if outcome.retry_after else 422, outcome.had_second_factor)
         if outcome.retry_after:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response
@@ -173,7 +160,9 @@ async def enrol(request: web.Request) -> web.StreamResponse:
 
 @public
 async def logout(request: web.Request) -> web.StreamResponse:
-    await _end_old_session(request)
+    session = request.get(SESSION)
+    if session is not None:
+        await signin.sign_out(request.app[POOL], session.token_hash)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response

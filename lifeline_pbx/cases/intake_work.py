@@ -1,0 +1,131 @@
+"""The intake form as the views ask for it, one call per user action: its page, opening it
+bound to a call or voicemail, saving it (or a one-click outcome), and the repeat-caller
+lookup. The units of work (transactions, audit entries) are those of binding, intake_save,
+person_work, call_lookup and followup_work; this module puts each action's steps on one
+connection.
+
+`bridged_here(call_id)`: whether the distributor has that call bridged to the user's phone
+right now (its live picture, which the call's row learns a moment later).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lifeline_pbx.cases import (
+    binding,
+    call_lookup,
+    family,
+    followup_work,
+    forms,
+    intake_save,
+    person_work,
+    pick_lists,
+    reports,
+)
+from lifeline_pbx.cases.fields import FormData
+from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Invalid
+
+BridgedHere = Callable[[uuid.UUID | None], bool]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the intake form offers to choose from (the console page includes the form)."""
+
+    categories: list[tuple[str, str]]
+    partners: list[tuple[int, str, str]]
+    facilities: pick_lists.Named
+    assignees: pick_lists.Named
+
+
+@dataclass(frozen=True)
+class Page:
+    bound: binding.Binding
+    choices: Choices
+
+
+@dataclass(frozen=True)
+class Opened:
+    bound: binding.Binding
+    key: uuid.UUID  # the form's key: the intake's id
+    saved: bool  # an intake is saved under it
+    fields: dict[str, Any]  # what to show in the form
+
+
+@dataclass(frozen=True)
+class Lookup:
+    history: person_work.History | None
+    family_needs: list[family.IntakeNeeds]
+
+
+async def choices(con: Conn) -> Choices:
+    return Choices(await reports.categories(con), await reports.partners(con),
+                   await pick_lists.facilities(con), await pick_lists.users(con))
+
+
+async def page(con: Conn, user_id: int, supervisor: bool,
+               voicemail_id: uuid.UUID | None) -> Page:
+    """The form on its own page: standalone, or for a voicemail; never an earlier call."""
+    bound = await binding.resolve(con, user_id, supervisor, None, voicemail_id)
+    return Page(bound, await choices(con))
+
+
+async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
+                    call_id: uuid.UUID | None, voicemail_id: uuid.UUID | None,
+                    bridged_here: BridgedHere) -> Opened:
+    bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id,
+                                  bridged_here=bridged_here(call_id))
+    key, saved, fields = await binding.open_form(con, keys, user_id, bound)
+    return Opened(bound, key, saved, fields)
+
+
+async def _bound_call(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID | None,
+                      voicemail_id: uuid.UUID | None,
+                      bridged_here: BridgedHere) -> uuid.UUID | None:
+    """The call a form posted is for, checked as when it was opened."""
+    bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id,
+                                  bridged_here=bridged_here(call_id))
+    return bound.call_id
+
+
+async def save(con: Conn, keys: KeyRing, user_id: int, supervisor: bool, data: FormData,
+               bridged_here: BridgedHere) -> intake_save.Saved:
+    """The intake form posted; Invalid names each bad field and carries the Choices."""
+    try:
+        form = forms.parse_intake(data, await pick_lists.choices(con))
+        form = replace(form, call_id=await _bound_call(con, user_id, supervisor, form.call_id,
+                                                       form.voicemail_id, bridged_here))
+        return await intake_save.save_intake(con, keys, user_id, form, supervisor=supervisor)
+    except Invalid as e:
+        e.page = await choices(con)
+        raise
+
+
+async def save_outcome(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
+                       form: forms.OutcomeForm, bridged_here: BridgedHere) -> bool:
+    """A one-click outcome; False if it was already saved (the same click again)."""
+    form = replace(form, call_id=await _bound_call(con, user_id, supervisor, form.call_id,
+                                                   form.voicemail_id, bridged_here))
+    return await intake_save.save_outcome(con, keys, user_id, form)
+
+
+async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int, supervisor: bool,
+                 call_id: uuid.UUID | None, bridged_here: BridgedHere, *,
+                 with_needs: bool) -> Lookup:
+    """The earlier record of an A-number: for a supervisor, anyone's; for an operator,
+    only as call_lookup allows for their call. with_needs: the person's needs and family
+    contacts too (each audited as viewed)."""
+    history = (await person_work.lookup(con, keys, normalised, user_id) if supervisor
+               else await call_lookup.lookup(con, keys, normalised, user_id, call_id,
+                                             bridged_here=bridged_here(call_id)))
+    needs = []
+    if history is not None and with_needs:
+        needs = await followup_work.person_needs(con, keys, history.person.id, user_id,
+                                                 supervisor)
+    return Lookup(history, needs)
