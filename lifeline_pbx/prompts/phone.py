@@ -23,7 +23,7 @@ from lifeline_pbx.errors import AriError, Invalid, RequestError
 from lifeline_pbx.prompts import convert, store, tones, work
 
 log = logging.getLogger(__name__)
-CODE = "*7"
+CODE = "*9"
 ARMED_MINUTES = 10
 PLAY_TIMEOUT = 60.0
 MediaUri = Callable[[str, str, str], str]  # (language, name, default language) -> media

@@ -22,8 +22,8 @@ from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import answers_json, form_again
 from lifeline_pbx.web.render import render
 
-CODE = r"{code:[a-z]{2,3}(?:-[a-z0-9]{2,8})?}"
-PROMPT = r"{language:[a-z]{2,3}(?:-[a-z0-9]{2,8})?}/{name:[a-z][a-z0-9-]{0,39}}"
+LANGUAGE = r"{language:[a-z]{2,3}(?:-[a-z0-9]{2,8})?}"
+PROMPT = LANGUAGE + r"/{name:[a-z][a-z0-9-]{0,39}}"
 NOTICES = {
     "added": "Language added.", "saved": "Language saved.", "unchanged": "Nothing changed.",
     "uploaded": "Recording saved: callers hear it from the next call on.",
@@ -37,7 +37,7 @@ def routes() -> list[web.AbstractRouteDef]:
     return [
         web.get("/admin/languages", languages_page, name="admin_languages"),
         web.post("/admin/languages", language_add, name="admin_language_add"),
-        web.post(f"/admin/languages/{CODE}", language_edit),
+        web.post(f"/admin/languages/{LANGUAGE}", language_edit),
         web.get("/admin/prompts", coverage_page, name="admin_prompts"),
         web.get(f"/admin/prompts/{PROMPT}", prompt_page),
         web.get(f"/admin/prompts/{PROMPT}/audio", prompt_audio),
@@ -92,7 +92,7 @@ async def language_add(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def language_edit(request: web.Request) -> web.StreamResponse:
-    code = request.match_info["code"]
+    code = request.match_info["language"]
     form = await form_data(request)
     try:
         changed = await work.edit_language(request.app[POOL], current_user(request).id, code,

@@ -36,8 +36,8 @@ async def _audit(con: Conn, actor: int | None, action: audit.Action, entity: str
 
 def folder_of(local_dir: str, asterisk_dir: str) -> Path | None:
     """The prompts folder as this process sees it, or None when it is not here."""
-    folder = Path(local_dir or asterisk_dir)
-    return folder if folder.is_dir() else None
+    given = local_dir or asterisk_dir
+    return Path(given) if given and Path(given).is_dir() else None
 
 
 def _folder(folder: Path | None) -> Path:
