@@ -88,7 +88,8 @@ async def _record(con: asyncpg.Connection, language: str, names: tuple[str, ...]
 async def test_a_language_without_prompts_cannot_go_on_a_menu(app_dsn: str) -> None:
     async with connect(app_dsn) as con:
         line = await con.fetchrow("SELECT id, triage_digit FROM lines ORDER BY id LIMIT 1")
-        add = "INSERT INTO line_languages (line_id, position, language, digit) VALUES ($1, 9, $2, '8')"
+        add = ("INSERT INTO line_languages (line_id, position, language, digit) "
+               "VALUES ($1, 9, $2, '8')")
         assert await store.missing_for(con, "quc", "8", line["triage_digit"]) == list(
             coverage.required("8", line["triage_digit"]))
         with pytest.raises(asyncpg.CheckViolationError) as refused:
