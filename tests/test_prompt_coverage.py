@@ -29,8 +29,9 @@ STATES = {
 
 
 @pytest.mark.parametrize("given,expected", STATES.values(), ids=STATES.keys())
-def test_state(given: dict[str, bool], expected: State) -> None:
-    assert coverage.state(**given) is expected  # type: ignore[arg-type]
+def test_state(given: dict[str, bool | None], expected: State) -> None:
+    assert coverage.state(recorded=bool(given["recorded"]), on_disk=given["on_disk"],
+                          synthesised=bool(given["synthesised"])) is expected
 
 
 ALL_BUT_GREETING = frozenset(coverage.required("2", "9")) - {"greeting"}
@@ -88,6 +89,7 @@ async def _record(con: asyncpg.Connection, language: str, names: tuple[str, ...]
 async def test_a_language_without_prompts_cannot_go_on_a_menu(app_dsn: str) -> None:
     async with connect(app_dsn) as con:
         line = await con.fetchrow("SELECT id, triage_digit FROM lines ORDER BY id LIMIT 1")
+        assert line is not None
         add = ("INSERT INTO line_languages (line_id, position, language, digit) "
                "VALUES ($1, 9, $2, '8')")
         assert await store.missing_for(con, "quc", "8", line["triage_digit"]) == list(
