@@ -13,7 +13,7 @@ FROM debian:sid-slim
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends asterisk asterisk-modules \
-      python3 python3-venv espeak-ng sox tini ca-certificates \
+      python3 python3-venv espeak-ng sox ffmpeg tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin lifeline
 

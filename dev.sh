@@ -19,6 +19,7 @@ install_system_packages() {
         || command -v debootstrap >/dev/null || missing+=(debootstrap)
     command -v espeak-ng >/dev/null || missing+=(espeak-ng)
     command -v sox >/dev/null || missing+=(sox)
+    command -v ffmpeg >/dev/null || missing+=(ffmpeg)  # uploaded prompts: MP3, OGG, M4A
     command -v baresip >/dev/null || missing+=(baresip-core)  # the test softphone
     # browser tests (Playwright): the headless shell, a third of the full browser's CPU
     command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell)

@@ -20,6 +20,7 @@ from lifeline_pbx.doctor import commands as doctor_commands
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
+from lifeline_pbx.prompts import commands as prompt_commands
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
@@ -137,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
         sub, lambda args: config_module.database_url(args.config),
         lambda args: config_module.admin_database_url(args.config, fallback=False))
     doctor_commands.add_subcommands(sub)
+    prompt_commands.add_subcommands(sub, _config)
     backup_commands.add_subcommands(
         sub, lambda args: config_module.admin_database_url(args.config, fallback=False))
     return top

@@ -26,7 +26,9 @@ from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
 from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.prompts import phone
 from lifeline_pbx.prompts.library import PromptLibrary
+from lifeline_pbx.prompts.watch import PromptWatch
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.resources import (
@@ -41,6 +43,7 @@ from lifeline_pbx.resources import (
     METRICS,
     OPERATOR_SYNC,
     POOL,
+    PROMPT_WATCH,
     SIP_GUARD,
     TASKS,
     VAULT,
@@ -94,6 +97,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     lines = app[LINES] = LineDirectory(pool)
     await lines.refresh()
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
+    watch = app[PROMPT_WATCH] = PromptWatch(pool, cfg.database_url, library)
     acd = app[ACD] = Acd(
         ari, Store(pool), writer,
         lambda language, name: library.uri(language, name, cfg.default_language), tasks,
@@ -103,6 +107,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
                       default_language=cfg.default_language, queues=acd)
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
+    dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
+                                                               library.uri)
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(pool, cfg.database_url,
                                                       after_sync=acd.reload)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
@@ -111,6 +117,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
+    tasks.spawn(watch.listener.run(), "prompt-listen")
+    tasks.spawn(watch.run(), "prompt-watch")
     guard = sip_guard(cfg, ari)
     if guard is not None:
         app[SIP_GUARD] = guard

@@ -22,6 +22,7 @@ from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.prompts.watch import PromptWatch
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.tasks import TaskRegistry
@@ -44,4 +45,5 @@ DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
 VAULT = web.AppKey("voicemail_vault", Vault)
 OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
+PROMPT_WATCH = web.AppKey("prompt_watch", PromptWatch)  # rescans prompts when one changes
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed

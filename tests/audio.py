@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
+import subprocess
 from pathlib import Path
 
 WAV_HEADER = 44  # what Asterisk writes before the samples
@@ -34,3 +35,39 @@ def tone_level(path: Path, hz: float, window: float = 0.05) -> float:
         power = s1 * s1 + s2 * s2 - coeff * s1 * s2
         best = max(best, power / (energy * size / 2))
     return best
+
+
+def tone_span(path: Path, hz: float, threshold: float = 0.5, window: float = 0.02) -> float:
+    """Seconds from the first to the last window where `hz` holds over `threshold` of the
+    energy (0 when it never does)."""
+    rate = 8000
+    data = path.read_bytes()[WAV_HEADER:]
+    samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
+    size = int(rate * window)
+    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    hits = []
+    for index, start in enumerate(range(0, len(samples) - size, size)):
+        chunk = samples[start : start + size]
+        energy = sum(x * x for x in chunk)
+        if energy < size * 100:
+            continue
+        s1 = s2 = 0.0
+        for x in chunk:
+            s1, s2 = x + coeff * s1 - s2, s1
+        if (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (energy * size / 2) > threshold:
+            hits.append(index)
+    return (hits[-1] - hits[0] + 1) * window if hits else 0.0
+
+
+def make_tone(path: Path, seconds: float, hz: float, volume: float = 0.2) -> bytes:
+    """A sine tone at 44.1 kHz stereo (not what Asterisk plays), encoded as the file's
+    suffix says: sox writes the WAV, ffmpeg encodes the other formats."""
+    wav = path.with_suffix(".src.wav")
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(wav), "synth", str(seconds),
+                    "sine", str(hz), "vol", str(volume)], check=True)
+    if path.suffix == ".wav":
+        return wav.read_bytes()
+    codec = ["-c:a", "aac"] if path.suffix == ".m4a" else []
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), *codec, str(path)],
+                   check=True)
+    return path.read_bytes()

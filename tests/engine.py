@@ -152,10 +152,11 @@ async def hotline_factory(
 ) -> AsyncIterator[Any]:
     apps: list[Running] = []
 
-    async def make(web: bool = False, **line: Any) -> Hotline:
-        """The staffed hotline; with web, its web UI too (on 127.0.0.1, a port of its own)."""
+    async def make(web: bool = False, prompts: str = "", **line: Any) -> Hotline:
+        """The staffed hotline; with web, its web UI too (on 127.0.0.1, a port of its own);
+        `prompts`: a prompts folder of its own (Asterisk's path) instead of the shared one."""
         await staff(app_dsn, **line)
-        started = Running(create_app(app_config(pbx, app_dsn, short_prompts_dir)))
+        started = Running(create_app(app_config(pbx, app_dsn, prompts or short_prompts_dir)))
         apps.append(started)
         await started.start("127.0.0.1" if web else None)
         app = started.app

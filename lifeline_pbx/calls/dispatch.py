@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -27,6 +28,9 @@ from lifeline_pbx.queues.operator_state import feature_action
 from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
+# A feature code that runs a conversation of its own (recording a prompt by phone): it gets
+# the channel and every later event of it.
+Conversation = Callable[[ari.Channel, "asyncio.Queue[ari.Event]"], Awaitable[None]]
 
 
 class CallDispatcher:
@@ -36,6 +40,8 @@ class CallDispatcher:
         self.tasks = tasks  # the app's: cancelled when it stops
         self.sessions: dict[str, CallSession] = {}
         self._confirmations: dict[str, asyncio.Event] = {}
+        self.conversations: dict[str, Conversation] = {}  # feature code -> who handles it
+        self._talking: dict[str, asyncio.Queue[ari.Event]] = {}
 
     def on_event(self, event: ari.Event) -> None:
         if isinstance(event, ari.EndpointState):
@@ -50,6 +56,8 @@ class CallDispatcher:
         session = self.sessions.get(channel_id)
         if session is not None:
             session.queue.put_nowait(event)
+        elif channel_id in self._talking:
+            self._talking[channel_id].put_nowait(event)
         elif channel_id in self._confirmations:
             if isinstance(event, ari.PlaybackFinished | ari.StasisEnd):
                 self._confirmations[channel_id].set()
@@ -60,6 +68,8 @@ class CallDispatcher:
         kind = event.args[0] if event.args else ""
         if kind == "inbound":
             self.start(event.channel.id).queue.put_nowait(event)
+        elif kind == "operator" and event.channel.exten in self.conversations:
+            self.tasks.spawn(self._conversation(event.channel), "feature-conversation")
         elif kind == "operator":
             self.tasks.spawn(self._feature_code(event.channel), "feature-code")
         elif kind == "offer":
@@ -78,6 +88,15 @@ class CallDispatcher:
     async def _hang_up(self, channel_id: str) -> None:
         with contextlib.suppress(AriError):
             await self.ctx.ari.hangup(channel_id)
+
+    async def _conversation(self, channel: ari.Channel) -> None:
+        events = self._talking[channel.id] = asyncio.Queue()
+        try:
+            await self.conversations[channel.exten](channel, events)
+        finally:
+            del self._talking[channel.id]
+            with contextlib.suppress(AriError):
+                await self.ctx.ari.hangup(channel.id)
 
     async def _feature_code(self, channel: ari.Channel) -> None:
         ari_client = self.ctx.ari

@@ -1,7 +1,9 @@
 """Which prompt file to play: the caller's language, else the line's, else English.
 
 The app looks at the prompts folder when it can see it (prompts_local_dir: the same disk
-as Asterisk, or a mount of it); when it cannot, it trusts that every prompt exists.
+as Asterisk, or a mount of it); when it cannot, it trusts that every prompt exists. The
+scan is taken again whenever a prompt changes (prompts/watch.py): a recording in a new
+language plays from the next call on, with nothing restarted.
 """
 
 from __future__ import annotations
@@ -23,9 +25,14 @@ def scan(local_dir: Path) -> frozenset[tuple[str, str]]:
 class PromptLibrary:
     def __init__(self, asterisk_dir: str, local_dir: Path | None) -> None:
         self.asterisk_dir = asterisk_dir
+        self.local_dir = local_dir if local_dir is not None and local_dir.is_dir() else None
         self.available: frozenset[tuple[str, str]] | None = None
-        if local_dir is not None and local_dir.is_dir():
-            self.available = scan(local_dir)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Look at the folder again (blocking: a glob of a few hundred files)."""
+        if self.local_dir is not None:
+            self.available = scan(self.local_dir)
             log.info("prompts found count=%d", len(self.available))
 
     def uri(self, language: str, name: str, default_language: str) -> str:

@@ -111,7 +111,7 @@ def generate(
     chosen = _select(catalogue, languages)
     todo = [*speech_jobs(chosen, only), Job(MOH_FILE)]
     out_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir):
+    with locked(out_dir):
         manifest = load_manifest(out_dir)
         planned = [(job, plan(job, out_dir, manifest, force=force)) for job in todo]
         kept = [job.path for job, action in planned if action is Action.ADMIN]
@@ -274,7 +274,7 @@ def _tool(command: list[str], stdin: str | None = None) -> None:
 
 
 @contextmanager
-def _locked(out_dir: Path) -> Iterator[None]:
+def locked(out_dir: Path) -> Iterator[None]:
     """One generator per directory at a time (two would fight over the manifest)."""
     with open(out_dir / ".prompt-gen.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
