@@ -22,9 +22,10 @@ from lifeline_pbx.ari.events import HANDLED_TYPES
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.dispatch import CallDispatcher
-from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.lines import LINE_TABLES, LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
+from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts.library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
@@ -33,6 +34,7 @@ from lifeline_pbx.resources import (
     ACD,
     ARI,
     CONFIG,
+    CONFIG_WATCH,
     CONNECTED,
     DISPATCHER,
     HTTP,
@@ -92,6 +94,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     writer = app[WRITER] = records.RecordWriter(pool)
     lines = app[LINES] = LineDirectory(pool)
     await lines.refresh()
+    watch = app[CONFIG_WATCH] = ConfigWatch(cfg.database_url)
+    watch.on("lines", LINE_TABLES, lines.refresh)
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
     acd = app[ACD] = Acd(
         ari, Store(pool), writer,
@@ -110,6 +114,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
+    tasks.spawn(watch.run(), "config-watch")
     guard = sip_guard(cfg, ari)
     if guard is not None:
         app[SIP_GUARD] = guard

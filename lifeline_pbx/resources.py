@@ -18,6 +18,7 @@ from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.records import RecordWriter
 from lifeline_pbx.config import Config
+from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.monitoring.instruments import Metrics
@@ -38,6 +39,7 @@ HTTP = web.AppKey("ari_http", aiohttp.ClientSession)  # the ARI client's HTTP se
 ARI = web.AppKey("ari", AriClient)
 CONNECTED = web.AppKey("ari_connected", asyncio.Event)  # set while ARI's events flow
 LINES = web.AppKey("lines", LineDirectory)
+CONFIG_WATCH = web.AppKey("config_watch", ConfigWatch)  # reloads on 'lifeline_config'
 WRITER = web.AppKey("record_writer", RecordWriter)
 ACD = web.AppKey("acd", Acd)
 DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
