@@ -182,7 +182,7 @@ async def closure_remove(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def line_preview(request: web.Request) -> web.StreamResponse:
     shown = await changes.preview(request.app[POOL], _line_id(request), _files(request))
-    return render(request, "admin/line_preview.html", preview=shown)
+    return render(request, "admin/line_preview.html", preview=shown, notice="")
 
 
 @require("admin")
