@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -323,3 +325,69 @@ async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> 
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await pool.close()
+
+
+# The same for scripts: the `lifeline` command
+
+
+async def lifeline(dsn: str, folder: Path, *args: str, stdin: str = "") -> tuple[int, str]:
+    env = {**os.environ, "LIFELINE_DATABASE_URL": dsn, "LIFELINE_PROMPTS_DIR": str(folder)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lifeline_pbx.cli", *args, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    out, _ = await process.communicate(stdin.encode())
+    return process.returncode or 0, out.decode()
+
+
+async def test_the_command_does_the_same(app_dsn: str, prompt_files: Path, tmp_path: Path
+                                         ) -> None:
+    async def sql(query: str) -> list[asyncpg.Record]:
+        con = await asyncpg.connect(app_dsn)
+        try:
+            return list(await con.fetch(query))
+        finally:
+            await con.close()
+
+    code, out = await lifeline(app_dsn, prompt_files, "facility", "import", "-",
+                               stdin="name,city,state,contractor\nOne,A,GA,C\nTwo,B,Texas,C\n")
+    assert code == 2 and "line 3: state" in out and "Nothing was imported" in out
+    assert not await sql("SELECT 1 FROM facilities WHERE name = 'One'")
+    csv = tmp_path / "facilities.csv"
+    csv.write_text("name,city,state,contractor\nOne,A,GA,C\nTwo,B,TX,C\n")
+    code, out = await lifeline(app_dsn, prompt_files, "facility", "import", str(csv))
+    assert code == 0 and "imported 2 facilities\n" in out
+
+    line = ("line", "add", "--did", "+1 555 010 0388", "--facility", "two", "--name", "Two",
+            "--queue", "Hotline", "--default-language", "es", "--menu", "es:1,en:2",
+            "--hours", "mon=09:00-17:00", "--hours", "sat=10:00-14:00")
+    code, out = await lifeline(app_dsn, prompt_files, *line[:-4], "--menu", "es:1,fr:2")
+    assert code == 2 and "menu_language_2: 'fr' has no prompts yet" in out
+    code, out = await lifeline(app_dsn, prompt_files, *line, "--call-limit", "30")
+    assert code == 2 and "call_limit:" in out
+    code, out = await lifeline(app_dsn, prompt_files, *line)
+    assert code == 0 and "added line" in out, out
+    rows = await sql("SELECT l.always_open, f.timezone, array_agg(h.weekday ORDER BY h.weekday)"
+                     " AS days FROM lines l JOIN facilities f ON f.id = l.facility_id JOIN "
+                     "line_hours h ON h.line_id = l.id WHERE l.did = '15550100388' "
+                     "GROUP BY 1, 2")
+    assert tuple(rows[0]) == (False, "America/Chicago", [0, 5])
+
+    code, out = await lifeline(app_dsn, prompt_files, "line", "close", "15550100388",
+                               "--first", "2030-07-03", "--last", "2030-07-05",
+                               "--reason", "Holiday")
+    assert code == 0 and "line +15550100388 closed on 3 day(s)\n" in out
+    code, out = await lifeline(app_dsn, prompt_files, "line", "list")
+    assert "+15550100388" in out and "es:1,en:2" in out
+    assert (await lifeline(app_dsn, prompt_files, "line", "delete", "+15550100388"))[0] == 0
+    await sql("""INSERT INTO calls (id, channel_id, channel_name, did, line_id, caller_number,
+                     caller_name, started_at, ended_at)
+                 SELECT gen_random_uuid(), 'c1', 'PJSIP/c1', did, id, '1', 'x', now(), now()
+                   FROM lines WHERE did = '15550100101'""")
+    code, out = await lifeline(app_dsn, prompt_files, "line", "delete", "15550100101")
+    assert code == 2 and "disable it instead" in out
+    assert (await lifeline(app_dsn, prompt_files, "facility", "disable", "One"))[0] == 0
+    audited = await sql("SELECT user_id, entity, action FROM audit_log ORDER BY id")
+    assert {(r["user_id"], r["entity"], r["action"]) for r in audited} == {
+        (None, "facility", "create"), (None, "line", "create"), (None, "line", "update"),
+        (None, "line", "delete"), (None, "facility", "update")}

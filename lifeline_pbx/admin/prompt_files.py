@@ -32,9 +32,12 @@ class PromptFiles:
 
     @classmethod
     def of(cls, cfg: Config) -> PromptFiles:
-        folder = Path(cfg.prompts_local_dir or cfg.prompts_dir) if (
-            cfg.prompts_local_dir or cfg.prompts_dir) else None
-        return cls(folder if folder is not None and folder.is_dir() else None)
+        return cls.at(cfg.prompts_local_dir or cfg.prompts_dir)
+
+    @classmethod
+    def at(cls, folder: str) -> PromptFiles:
+        """The folder when this process can see it (else: nothing seen, all trusted)."""
+        return cls(Path(folder) if folder and Path(folder).is_dir() else None)
 
     def found(self) -> Found | None:
         """(language, prompt name) of every recording; None when the folder is not seen."""
