@@ -14,6 +14,8 @@ import asyncpg
 from lifeline_pbx import config as config_module
 from lifeline_pbx import demo, logs
 from lifeline_pbx.accounts import commands as user_commands
+from lifeline_pbx.admin import config_commands
+from lifeline_pbx.admin.prompt_files import PromptFiles
 from lifeline_pbx.audit import commands as audit_commands
 from lifeline_pbx.backup import commands as backup_commands
 from lifeline_pbx.doctor import commands as doctor_commands
@@ -133,6 +135,9 @@ def parser() -> argparse.ArgumentParser:
         "rebuild the search tokens"
     ).set_defaults(func=cmd_keys_rotate)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+    config_commands.add_subcommands(sub, lambda args: config_commands.Target(
+        config_module.database_url(args.config),
+        PromptFiles.at(config_module.prompts_folder(args.config))))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     audit_commands.add_subcommands(
         sub, lambda args: config_module.database_url(args.config),

@@ -260,6 +260,13 @@ def database_url(path: Path | None = None, environ: Mapping[str, str] | None = N
     return str(_checked(_merged(path, environ), "database_url"))
 
 
+def prompts_folder(path: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """The prompts folder as this process sees it (prompts_local_dir, else prompts_dir), for
+    commands that check which prompts exist (`lifeline line add`)."""
+    raw = _merged(path, environ)
+    return str(_checked(raw, "prompts_local_dir") or _checked(raw, "prompts_dir"))
+
+
 def admin_database_url(
     path: Path | None = None, environ: Mapping[str, str] | None = None, *, fallback: bool = True
 ) -> str:

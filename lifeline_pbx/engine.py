@@ -22,19 +22,21 @@ from lifeline_pbx.ari.events import HANDLED_TYPES
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.dispatch import CallDispatcher
-from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.lines import LINE_TABLES, LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
+from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts import phone
+from lifeline_pbx.prompts import watch as prompt_watch
 from lifeline_pbx.prompts.library import PromptLibrary
-from lifeline_pbx.prompts.watch import PromptWatch
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.resources import (
     ACD,
     ARI,
     CONFIG,
+    CONFIG_WATCH,
     CONNECTED,
     DISPATCHER,
     HTTP,
@@ -43,7 +45,6 @@ from lifeline_pbx.resources import (
     METRICS,
     OPERATOR_SYNC,
     POOL,
-    PROMPT_WATCH,
     SIP_GUARD,
     TASKS,
     VAULT,
@@ -96,8 +97,10 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     writer = app[WRITER] = records.RecordWriter(pool)
     lines = app[LINES] = LineDirectory(pool)
     await lines.refresh()
+    watch = app[CONFIG_WATCH] = ConfigWatch(cfg.database_url)
+    watch.on("lines", LINE_TABLES, lines.refresh)
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
-    watch = app[PROMPT_WATCH] = PromptWatch(pool, cfg.database_url, library)
+    watch.on("prompts", prompt_watch.TABLES, prompt_watch.prompt_reload(pool, library))
     acd = app[ACD] = Acd(
         ari, Store(pool), writer,
         lambda language, name: library.uri(language, name, cfg.default_language), tasks,
@@ -117,8 +120,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
-    tasks.spawn(watch.listener.run(), "prompt-listen")
-    tasks.spawn(watch.run(), "prompt-watch")
+    tasks.spawn(watch.run(), "config-watch")
     guard = sip_guard(cfg, ari)
     if guard is not None:
         app[SIP_GUARD] = guard

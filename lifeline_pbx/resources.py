@@ -18,11 +18,11 @@ from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.records import RecordWriter
 from lifeline_pbx.config import Config
+from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
-from lifeline_pbx.prompts.watch import PromptWatch
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.tasks import TaskRegistry
@@ -39,11 +39,11 @@ HTTP = web.AppKey("ari_http", aiohttp.ClientSession)  # the ARI client's HTTP se
 ARI = web.AppKey("ari", AriClient)
 CONNECTED = web.AppKey("ari_connected", asyncio.Event)  # set while ARI's events flow
 LINES = web.AppKey("lines", LineDirectory)
+CONFIG_WATCH = web.AppKey("config_watch", ConfigWatch)  # reloads on 'lifeline_config'
 WRITER = web.AppKey("record_writer", RecordWriter)
 ACD = web.AppKey("acd", Acd)
 DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
 VAULT = web.AppKey("voicemail_vault", Vault)
 OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
-PROMPT_WATCH = web.AppKey("prompt_watch", PromptWatch)  # rescans prompts when one changes
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed

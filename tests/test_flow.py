@@ -158,6 +158,16 @@ def test_closed_line_goes_to_voicemail_after_the_ivr() -> None:
     assert state.voicemail_reason == "closed"
 
 
+def test_a_closure_day_speaks_its_own_reason() -> None:
+    state, _ = run([Started(LINE, "en", open=False, closed_prompt="technical-difficulty"),
+                    PromptFinished("p1", True), Digit("1"), PromptFinished("p3", True),
+                    PromptFinished("p4", True)])
+    state, commands = run([TimerFired("triage")], state)
+    assert played(commands) == ["Play:technical-difficulty/es+beep/tones"]
+    assert Note("voicemail", (("reason", "closed"), ("prompt", "technical-difficulty"))) \
+        in commands
+
+
 def test_line_without_queue_goes_to_voicemail() -> None:
     state, _ = run([Started(NO_QUEUE, "en"), PromptFinished("p1", True),
                     PromptFinished("p2", True), PromptFinished("p3", True)])

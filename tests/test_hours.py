@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lifeline_pbx.calls.hours import Hours, Span, is_open
+from lifeline_pbx.calls.hours import CLOSED_PROMPT, Hours, Span, closed_prompt, is_open
 
 NY = ZoneInfo("America/New_York")
 
@@ -103,7 +103,9 @@ IS_OPEN = {
     "fall: overnight open until first 01:30": (FALL_OVERNIGHT, utc("2024-11-03", "05:29"), True),
     "fall: closed at first 01:30": (FALL_OVERNIGHT, utc("2024-11-03", "05:30"), False),
     "fall: does not reopen in second 01:xx": (FALL_OVERNIGHT, utc("2024-11-03", "06:15"), False),
-    "always open, even on a holiday": (ALWAYS, ny("2024-06-03", "03:00"), True),
+    "always open, but not on a holiday": (ALWAYS, ny("2024-06-03", "03:00"), False),
+    "always open, the day after a holiday": (ALWAYS, ny("2024-06-04", "00:00"), True),
+    "always open, the holiday's last second": (ALWAYS, ny("2024-06-03", "23:59:59"), False),
     "no spans: never open": (NEVER, ny("2024-06-03", "12:00"), False),
 }
 
@@ -131,3 +133,23 @@ def test_naive_now_is_refused() -> None:
 def test_span_refuses_bad_values(weekday: int, start: time, end: time) -> None:
     with pytest.raises(ValueError):
         Span(weekday, start, end)
+
+
+CLOSURE = Hours("America/Los_Angeles", (), frozenset({date(2024, 12, 25)}), always_open=True,
+                reasons=((date(2024, 12, 25), "technical-difficulty"),))
+CLOSED_PROMPTS = {
+    "the holiday's own prompt, by the line's local date": (
+        CLOSURE, datetime(2024, 12, 25, 12, 0, tzinfo=ZoneInfo("America/Los_Angeles")),
+        "technical-difficulty"),
+    "already the 25th in New York, still the 24th in Los Angeles": (
+        CLOSURE, datetime(2024, 12, 25, 1, 0, tzinfo=NY), CLOSED_PROMPT),
+    "a day without a holiday": (CLOSURE, utc("2024-12-27", "20:00"), CLOSED_PROMPT),
+    "a holiday without a prompt of its own": (
+        hours(holidays=("2024-12-25",)), ny("2024-12-25", "10:00"), CLOSED_PROMPT),
+}
+
+
+@pytest.mark.parametrize(("line_hours", "now", "expected"), CLOSED_PROMPTS.values(),
+                         ids=CLOSED_PROMPTS.keys())
+def test_closed_prompt(line_hours: Hours, now: datetime, expected: str) -> None:
+    assert closed_prompt(line_hours, now) == expected

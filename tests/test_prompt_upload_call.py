@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import expect
 
 from devstack import asterisk
-from lifeline_pbx.resources import PROMPT_WATCH
+from lifeline_pbx.resources import CONFIG_WATCH
 from tests.audio import make_tone, tone_level, tone_span
 from tests.browser import Browsing
 from tests.engine import Hotline
@@ -55,7 +55,7 @@ async def test_an_uploaded_mp3_greeting_is_what_the_caller_hears(
     hotline: Hotline = await hotline_factory(web=True, prompts=own_prompts)
     mp3 = tmp_path / "greeting.mp3"
     make_tone(mp3, TONE_SECONDS, TONE_HZ)
-    scans = hotline.app[PROMPT_WATCH].refreshed
+    scans = hotline.app[CONFIG_WATCH].reloads("prompts")
 
     page = await _admin_in_browser(browsing, hotline.base_url)
     await page.goto(f"{hotline.base_url}/admin/prompts")
@@ -67,7 +67,7 @@ async def test_an_uploaded_mp3_greeting_is_what_the_caller_hears(
     await expect(page.locator("#state")).to_contain_text("recorded (upload, 2.")
     await expect(page.locator("#player")).to_be_visible()
     browsing.check_clean()
-    await wait_for(lambda: hotline.app[PROMPT_WATCH].refreshed > scans,
+    await wait_for(lambda: hotline.app[CONFIG_WATCH].reloads("prompts") > scans,
                    what="the engine looked at the prompts again")
 
     call = await hotline.call("Hears upload")

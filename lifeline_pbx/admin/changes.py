@@ -24,12 +24,19 @@ log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
 
 
+async def audit_change(con: Conn, actor: int | None, action: audit.Action, entity: str,
+                       entity_id: object, fields: Sequence[str]) -> None:
+    """The audit entry, and one log line for whoever runs the system (ids and names only).
+    No actor: the `lifeline` command, run by whoever holds the server."""
+    await audit.record(con, actor, action, entity, entity_id, fields)
+    log.info("admin %s by %s entity=%s id=%s fields=%s", action,
+             "command" if actor is None else f"user_id={actor}", entity, entity_id,
+             ",".join(sorted(fields)))
+
+
 async def _audit(con: Conn, actor: int, action: audit.Action, entity: str, entity_id: object,
                  fields: Sequence[str]) -> None:
-    """The audit entry, and one log line for whoever runs the system (ids and names only)."""
-    await audit.record(con, actor, action, entity, entity_id, fields)
-    log.info("admin %s by user_id=%d entity=%s id=%s fields=%s", action, actor, entity,
-             entity_id, ",".join(sorted(fields)))
+    await audit_change(con, actor, action, entity, entity_id, fields)
 
 
 # Users

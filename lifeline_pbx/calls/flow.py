@@ -114,7 +114,7 @@ def _started(state: State, event: Started) -> Step:
         return state, [Answer(), Note("unknown_did"), *commands]
     line = event.line
     state = replace(state, phase=Phase.GREETING, line=line, language=line.default_language,
-                    open=event.open)
+                    open=event.open, closed_prompt=event.closed_prompt)
     greeted: list[Command] = [Answer(), Note("answered"), Note("prompt", (("name", "greeting"),))]
     language = ivr.only_language(line)
     if language is not None:
@@ -187,10 +187,10 @@ def _connected(state: State, event: Connected) -> Step:
 
 
 def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
-    prompt = "voicemail-closed" if reason == "closed" else "voicemail-busy"
+    prompt = state.closed_prompt if reason == "closed" else "voicemail-busy"
     state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason=reason, disposition="voicemail")
     state, play = ivr.play(state, (state.language, prompt), (tones.LANGUAGE, "beep"))
-    return state, [*before, Note("voicemail", (("reason", reason),)), play]
+    return state, [*before, Note("voicemail", (("reason", reason), ("prompt", prompt))), play]
 
 
 def _recording_finished(state: State, event: RecordingFinished) -> Step:

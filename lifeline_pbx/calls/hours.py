@@ -12,9 +12,11 @@ end equal to the start means 24 hours. Each span is turned into one interval of 
   through both 01:xx hours, and a span ending in the repeated hour closes at its first
   occurrence and does not open again in the second.
 
-Holidays are local dates. A holiday closes the spans that START on that date, including
-their part after midnight; an overnight span that started the day before runs to its end.
-`always_open` means open at every moment, holidays included.
+Holidays (closure days) are local dates. A holiday closes the spans that START on that
+date, including their part after midnight; an overnight span that started the day before
+runs to its end. `always_open` means open at every moment except on holidays: an admin who
+closes a line for a day means it, whatever its usual hours (the whole local day is closed).
+Each holiday may name the prompt a caller hears instead of the usual closed message.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Hours:
     spans: tuple[Span, ...] = ()
     holidays: frozenset[date] = frozenset()
     always_open: bool = False
+    reasons: tuple[tuple[date, str], ...] = ()  # (holiday, prompt spoken that day)
 
     def __post_init__(self) -> None:
         _zone(self.timezone)
@@ -118,8 +121,18 @@ def is_open(hours: Hours, now: datetime) -> bool:
     See the module docstring for overnight spans, DST days and holidays.
     """
     now_utc = _require_aware(now)
-    if hours.always_open:
-        return True
     today = _wall(now_utc, _zone(hours.timezone)).date()
+    if hours.always_open:
+        return today not in hours.holidays
     # A span lasts at most until the next day: only spans from yesterday and today matter.
     return any(start <= now_utc < end for start, end in _intervals(hours, today - _DAY, today))
+
+
+CLOSED_PROMPT = "voicemail-closed"
+
+
+def closed_prompt(hours: Hours, now: datetime) -> str:
+    """What a caller hears when the line is closed at `now`: the prompt of today's holiday
+    (local date) when it names one, else the usual closed message."""
+    today = _wall(_require_aware(now), _zone(hours.timezone)).date()
+    return dict(hours.reasons).get(today, CLOSED_PROMPT)

@@ -1,12 +1,14 @@
 """Which facility and line a dialled number (DID) is, with its IVR, policy and opening hours.
 
-A copy of every line is kept so that calls are still routed while the database is away.
+A copy of every line is kept so that calls are still routed while the database is away;
+the engine refreshes it when the configuration changes (calls/line_watch.py). A line of a
+disabled facility is out of service like a disabled line.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import time
+from datetime import date, time
 
 import asyncpg
 
@@ -15,18 +17,20 @@ from lifeline_pbx.calls.model import Line
 from lifeline_pbx.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
+# The tables a line's settings come from: a change to any of them reloads the copy.
+LINE_TABLES = frozenset({"facilities", "lines", "line_languages", "line_hours", "line_holidays"})
 LineInfo = tuple[Line, Hours]
 
 _LINES_SQL = """
-    SELECT l.*, f.name AS facility_name,
+    SELECT l.*, f.name AS facility_name, f.timezone,
         coalesce((SELECT array_agg(ll.digit || ':' || ll.language ORDER BY ll.position)
                   FROM line_languages ll WHERE ll.line_id = l.id), '{}') AS menu,
         coalesce((SELECT array_agg(ARRAY[h.weekday::text, h.opens::text, h.closes::text])
                   FROM line_hours h WHERE h.line_id = l.id), '{}') AS spans,
-        coalesce((SELECT array_agg(d.day) FROM line_holidays d WHERE d.line_id = l.id),
-                 '{}') AS holidays
+        coalesce((SELECT array_agg(ARRAY[d.day::text, d.prompt]) FROM line_holidays d
+                  WHERE d.line_id = l.id), '{}') AS holidays
     FROM lines l JOIN facilities f ON f.id = l.facility_id
-    WHERE l.enabled
+    WHERE l.enabled AND f.enabled
 """
 
 
@@ -45,16 +49,19 @@ def line_info(row: asyncpg.Record) -> LineInfo:
         call_limit=row["call_limit_seconds"],
         limit_warning=row["limit_warning_seconds"],
         voicemail_max=row["voicemail_max_seconds"],
+        max_wait=row["max_wait_seconds"],
     )
     spans = tuple(
         Span(int(day), time.fromisoformat(opens), time.fromisoformat(closes))
         for day, opens, closes in row["spans"]
     )
+    reasons = tuple((date.fromisoformat(day), prompt) for day, prompt in row["holidays"])
     opening = Hours(
         timezone=row["timezone"],
         spans=spans,
-        holidays=frozenset(row["holidays"]),
+        holidays=frozenset(day for day, _ in reasons),
         always_open=row["always_open"],
+        reasons=reasons,
     )
     return line, opening
 
@@ -74,6 +81,11 @@ class LineDirectory:
             if (found := _checked(row)) is not None:
                 known[row["did"]] = found
         self._known = known
+
+    @property
+    def known(self) -> dict[str, LineInfo]:
+        """The copy calls are routed from while the database is away, by DID."""
+        return self._known
 
     async def find(self, did: str) -> LineInfo | None:
         try:

@@ -24,6 +24,7 @@ class Line:
     call_limit: int = 900
     limit_warning: int = 120
     voicemail_max: int = 180
+    max_wait: int | None = None  # seconds in the queue before voicemail (None: the queue's)
 
 
 class Phase(enum.Enum):
@@ -56,6 +57,7 @@ class State:
     disposition: str | None = None
     cause: int = 0
     left: bool = False  # the channel is gone but a recording is still being finished
+    closed_prompt: str = "voicemail-closed"  # what a closed line says (a holiday's own)
 
 
 # Events
@@ -64,6 +66,7 @@ class Started:
     line: Line | None
     default_language: str
     open: bool = True
+    closed_prompt: str = "voicemail-closed"
 
 
 @dataclass(frozen=True)

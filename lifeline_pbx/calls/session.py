@@ -159,12 +159,14 @@ class CallSession:
             )
         )
         await self._mark(marks.Mark(self.call_id))
-        is_open = hours.is_open(found[1], now()) if found else True
+        at = now()
+        is_open = hours.is_open(found[1], at) if found else True
+        closed = hours.closed_prompt(found[1], at) if found else hours.CLOSED_PROMPT
         log.info(
             "call started call=%s channel=%s line=%s open=%s",
             self.call_id, channel.id, line.id if line else "unknown", is_open,
         )
-        return model.Started(line, self.ctx.default_language, is_open)
+        return model.Started(line, self.ctx.default_language, is_open, closed)
 
     async def _decide(self, event: model.FlowEvent) -> None:
         self.state, commands = flow.step(self.state, event)

@@ -144,7 +144,8 @@ class Acd:
         callers = {c: replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
             held = pic.waiting[waiting_id]
-            policy = pic.policy(held.queue_id)
+            line = held.call.line
+            policy = routing.for_line(pic.policy(held.queue_id), line.max_wait if line else None)
             if routing.timed_out(caller, now, policy):
                 self._give_back(waiting_id, "max_wait")
             elif routing.announcement_due(held.last_announced, caller.entered_at, now, policy):

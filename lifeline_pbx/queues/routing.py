@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DEFAULT_HANDLE_SECONDS = 300.0
 MAX_ESTIMATE_MINUTES = 60
@@ -74,6 +74,13 @@ class Policy:
                 raise ValueError(f"queue policy: {name} must be > 0")
         if self.max_missed < 1:
             raise ValueError("queue policy: max_missed must be >= 1")
+
+
+def for_line(policy: Policy, line_max_wait: int | None) -> Policy:
+    """The queue's policy for a caller of a line that waits less than the queue would."""
+    if line_max_wait is None or line_max_wait >= policy.max_wait:
+        return policy
+    return replace(policy, max_wait=float(line_max_wait))
 
 
 def available(op: Operator, now: float) -> bool:

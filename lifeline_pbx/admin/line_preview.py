@@ -1,0 +1,125 @@
+"""What a caller of a line hears, in order, worked out by running the engine's own call flow
+(calls/flow.py) on made-up events: the greeting, the menu, and for each language the
+notices, triage and what follows when the line is open, busy or closed. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lifeline_pbx.admin.line_rules import LineSettings
+from lifeline_pbx.calls import flow, ivr, model
+from lifeline_pbx.calls.hours import CLOSED_PROMPT
+from lifeline_pbx.calls.model import Phase
+from lifeline_pbx.prompts import choose_prompt, tones
+
+Prompt = tuple[str, str]  # (language, name)
+MAX_STEPS = 40  # a path is a dozen steps; more means the flow changed under this module
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One prompt as configured, and the file the engine would play for it."""
+
+    language: str
+    name: str
+    played: Prompt | None  # after the fallbacks (line's language, English); None: missing
+    tone: bool = False  # a beep, not a spoken prompt
+
+
+@dataclass(frozen=True)
+class Stage:
+    title: str
+    heard: tuple[Heard, ...]
+
+
+def engine_line(line_id: int, facility_name: str, s: LineSettings) -> model.Line:
+    return model.Line(
+        id=line_id, did=s.did, facility_id=s.facility_id, facility_name=facility_name,
+        default_language=s.default_language,
+        languages=tuple((digit, language) for language, digit in s.menu),
+        triage_digit=s.triage_digit, menu_timeout=float(s.menu_timeout),
+        record_calls=s.record_calls, queue_id=s.queue_id, call_limit=s.call_limit,
+        limit_warning=s.limit_warning, voicemail_max=s.voicemail_max, max_wait=s.max_wait)
+
+
+def _walk(line: model.Line, digit: str | None, *, open_: bool, closed_prompt: str = CLOSED_PROMPT,
+          queue_gives_back: bool = False) -> list[tuple[Phase, tuple[Prompt, ...]]]:
+    """Drive the flow like a caller who presses `digit` at the menu, then nothing."""
+    state, commands = flow.step(model.State(), model.Started(line, line.default_language,
+                                                             open_, closed_prompt))
+    heard: list[tuple[Phase, tuple[Prompt, ...]]] = []
+    for _ in range(MAX_STEPS):
+        heard += [(state.phase, c.prompts) for c in commands if isinstance(c, model.Play)]
+        event: model.FlowEvent
+        if state.phase is Phase.QUEUED:
+            if not queue_gives_back:
+                break
+            event = model.QueueLeft("max_wait")
+        elif state.playing is not None and state.phase is not Phase.CLOSING:
+            event = model.PromptFinished(state.playing, True)
+        elif state.phase is Phase.LANGUAGE and digit is not None:
+            event = model.Digit(digit)
+        elif state.phase is Phase.TRIAGE:
+            event = model.TimerFired(ivr.TRIAGE_TIMER)
+        elif state.phase is Phase.RECORDING:
+            event = model.RecordingFinished(30)
+        else:
+            break
+        state, commands = flow.step(state, event)
+    return heard
+
+
+def _heard(prompts: tuple[Prompt, ...], default: str, found: frozenset[Prompt] | None
+           ) -> tuple[Heard, ...]:
+    def one(language: str, name: str) -> Heard:
+        if language == tones.LANGUAGE:
+            return Heard(language, name, (language, name), tone=True)
+        if found is None:
+            return Heard(language, name, (language, name))
+        return Heard(language, name, choose_prompt(name, language, default, found))
+
+    return tuple(one(language, name) for language, name in prompts)
+
+
+def _after(walk: list[tuple[Phase, tuple[Prompt, ...]]], phases: tuple[Phase, ...]
+           ) -> tuple[Prompt, ...]:
+    return tuple(p for phase, prompts in walk if phase in phases for p in prompts)
+
+
+def stages(line: model.Line, names: dict[str, str], found: frozenset[Prompt] | None,
+           queue_name: str | None) -> list[Stage]:
+    """The preview: one stage per moment of a call, each with what plays, in order."""
+    default = line.default_language
+    menu = ivr.only_language(line) is None
+    choices = line.languages if menu else ((None, ivr.only_language(line) or default),)
+    first = _walk(line, choices[0][0], open_=True)
+    result = [Stage("When the call is answered", _heard(_after(first, (Phase.GREETING,)),
+                                                         default, found))]
+    if menu:
+        result.append(Stage("The language menu (twice if nobody presses a key)",
+                            _heard(_after(first, (Phase.LANGUAGE,)), default, found)))
+    else:
+        result[0] = Stage(result[0].title, _heard(
+            _after(first, (Phase.GREETING, Phase.NOTICES, Phase.TRIAGE)), default, found))
+    for digit, language in choices:
+        title = names.get(language, language)
+        walk = _walk(line, digit, open_=True)
+        if menu:
+            result.append(Stage(f"Pressing {digit}: {title}", _heard(
+                _after(walk, (Phase.NOTICES, Phase.TRIAGE)), default, found)))
+        waiting = (f"Then waits in the queue '{queue_name}' with music, hearing their place "
+                   "and the expected wait from time to time" if line.queue_id is not None
+                   else "No queue: every caller is asked to leave a message")
+        result.append(Stage(f"{title}: open. {waiting}", _heard(
+            _after(walk, (Phase.VOICEMAIL, Phase.CLOSING)), default, found)))
+        if line.queue_id is not None:
+            busy = _walk(line, digit, open_=True, queue_gives_back=True)
+            result.append(Stage(f"{title}: nobody answers in time (or nobody is logged in)",
+                                _heard(_after(busy, (Phase.VOICEMAIL, Phase.CLOSING)),
+                                       default, found)))
+        closed = _walk(line, digit, open_=False)
+        result.append(Stage(f"{title}: closed (outside opening hours, or a closure day)",
+                            _heard(_after(closed, (Phase.VOICEMAIL, Phase.CLOSING)),
+                                   default, found)))
+    return result

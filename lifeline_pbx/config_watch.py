@@ -1,0 +1,92 @@
+"""The engine follows configuration changes without a restart.
+
+Triggers (migrations/0019) send NOTIFY 'lifeline_config' with the changed table's name as
+payload whenever a transaction that changed it commits, whoever made the change (the web
+pages, the `lifeline` command, psql). Each part of the engine registers a reload for the
+tables it reads (`on`); a notification for one of them asks for that reload, and requests
+that arrive while it runs are merged into one more run. After every (re)LISTEN every reload
+runs: notifications sent while nobody listened are lost. A failed reload is retried with a
+growing wait, or at once on the next notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+
+from lifeline_pbx import backoff
+from lifeline_pbx.db import DATABASE_ERRORS
+from lifeline_pbx.pg_listen import Listener
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "lifeline_config"
+LISTENER_NAME = "lifeline-config-watch"  # application_name of the LISTEN connection
+Reload = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class _Registered:
+    name: str
+    tables: frozenset[str]
+    reload: Reload
+    wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    done: int = 0  # reloads completed
+
+
+class ConfigWatch:
+    def __init__(self, dsn: str) -> None:
+        self._registered: list[_Registered] = []
+        self._listener = Listener(dsn, CHANNEL, self._notified, on_listen=self._all,
+                                  application_name=LISTENER_NAME)
+        self.listening = self._listener.listening  # set while the LISTEN connection is up
+
+    def on(self, name: str, tables: Iterable[str], reload: Reload) -> None:
+        """Run `reload` after every change to one of `tables` (call before `run`)."""
+        self._registered.append(_Registered(name, frozenset(tables), reload))
+
+    def reloads(self, name: str) -> int:
+        """How many times the reload registered under `name` has completed."""
+        return sum(r.done for r in self._registered if r.name == name)
+
+    async def run(self) -> None:
+        """Listen and reload until cancelled."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._listener.run(), name="config-listen")
+            for registered in self._registered:
+                group.create_task(self._apply(registered), name=f"reload-{registered.name}")
+
+    def _notified(self, table: str) -> None:
+        for registered in self._registered:
+            if table in registered.tables:
+                registered.wanted.set()
+
+    def _all(self) -> None:
+        for registered in self._registered:
+            registered.wanted.set()
+
+    async def _apply(self, registered: _Registered) -> None:
+        failures = 0
+        while True:
+            await registered.wanted.wait()
+            registered.wanted.clear()
+            try:
+                await registered.reload()
+            except DATABASE_ERRORS as exc:
+                failures += 1
+                log.warning("reload %s failed error=%s", registered.name, type(exc).__name__)
+            except Exception:  # the loop must outlive any one bad reload
+                failures += 1
+                log.exception("reload %s failed", registered.name)
+            else:
+                failures = 0
+                registered.done += 1
+                log.info("configuration reloaded part=%s", registered.name)
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(backoff.delay(failures)):
+                    await registered.wanted.wait()
+            registered.wanted.set()
