@@ -91,7 +91,11 @@ async def phones_online(crowd: Crowd) -> None:
                 crowd.phones.register_now(operator)
         return set(OPERATORS) <= online
 
-    await wait_for(probe, timeout=30, interval=0.2, what="operators' phones registered")
+    try:
+        await wait_for(probe, timeout=30, interval=0.2, what="operators' phones registered")
+    except AssertionError as exc:
+        states = {o: crowd.phones.registration_status(o) for o in OPERATORS}
+        raise AssertionError(f"{exc}; the phones' registrations: {states}") from None
 
 
 # --- the app as `lifeline serve`, a process of its own -----------------------------------
