@@ -14,6 +14,11 @@ Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyn
 # What a database that is down, restarting or refusing a statement raises: loops that run
 # in the background catch these, log them and try again later.
 DATABASE_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Of those, the ones that say the database is away (down, shutting down, starting, out of
+# reach) rather than that it refused a statement: a writer keeps what it holds and tries
+# again later. Refused statements are not retried as they are.
+DATABASE_AWAY = (OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.exceptions.OperatorInterventionError)
 
 
 class Conditions:

@@ -101,8 +101,9 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     watch.on("lines", LINE_TABLES, lines.refresh)
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
     watch.on("prompts", prompt_watch.TABLES, prompt_watch.prompt_reload(pool, library))
+    operator_states = Store(pool)
     acd = app[ACD] = Acd(
-        ari, Store(pool), writer,
+        ari, operator_states, writer,
         lambda language, name: library.uri(language, name, cfg.default_language), tasks,
     )
     acd.waited = app[METRICS].queue_waited
@@ -117,6 +118,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
     connected = app[CONNECTED] = asyncio.Event()
     tasks.spawn(writer.run(), "record-writer")
+    tasks.spawn(operator_states.run(), "operator-states")
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
@@ -128,8 +130,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(run_event_stream(ari, app[HTTP], dispatcher.on_event,
                                  lambda: on_connect(app), connected), "ari-events")
     yield
-    # The tasks stop after this (the registry is closed next); the call records queued
-    # so far reach the database first, if it is there.
+    # The tasks stop after this (the registry is closed next); the call records and
+    # operators' states held so far reach the database first, if it is there.
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(DRAIN_SECONDS):
-            await writer.drained()
+            await asyncio.gather(writer.drained(), operator_states.drained())

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,15 +155,28 @@ class Crowd:
 
     # --- what Asterisk holds -----------------------------------------------------------
     async def where(self) -> dict[str, str]:
-        """Each live caller's place on the PBX: the bridge it is in, or '' (the IVR)."""
+        """Each live caller's place on the PBX: the bridge it is in, or '' (the IVR). Read
+        from the PBX alone (it answers while the database is away)."""
         channels, bridges = await asyncio.gather(self.ari.channels(), self.ari.bridges())
         bridge_of = {c: b["id"] for b in bridges for c in b.get("channels", [])}
-        rows = await self.rows()
-        in_app = {c["id"] for c in channels
-                  if str((c.get("dialplan") or {}).get("app_data", "")).startswith(
-                      "lifeline,inbound")}
-        return {name: bridge_of.get(row["channel_id"], "") for name, row in rows.items()
-                if row["channel_id"] in in_app and row["ended_at"] is None}
+        return {name: bridge_of.get(channel_id, "")
+                for name, channel_id in self._in_app(channels).items()}
+
+    async def channels(self) -> dict[str, str]:
+        """Each live caller's channel on the PBX, in our app."""
+        return self._in_app(await self.ari.channels())
+
+    def _in_app(self, channels: list[dict[str, Any]]) -> dict[str, str]:
+        return {c["caller"]["name"]: c["id"] for c in channels
+                if c["caller"]["name"] in self.calls and str(
+                    (c.get("dialplan") or {}).get("app_data", "")).startswith("lifeline,inbound")}
+
+    async def talking(self) -> set[str]:
+        """The callers bridged with an operator now (a call bridge with both legs in)."""
+        channels, bridges = await asyncio.gather(self.channels(), self.ari.bridges())
+        bridged = {c for b in bridges if b["id"].startswith("call-")
+                   and len(b.get("channels", [])) == 2 for c in b["channels"]}
+        return {name for name, channel_id in channels.items() if channel_id in bridged}
 
     async def bridge_members(self, bridge_id: str) -> int:
         bridges = {b["id"]: b for b in await self.ari.bridges()}
@@ -182,19 +194,18 @@ class Crowd:
         return served
 
     async def _take_one(self) -> str:
-        since = time.time() - 0.5
         leg = await self.next_offer()
         await self.phones.answer(leg, record=False)
-        name: str = await wait_for(lambda: self._newly_connected(since), interval=0.1,
+        name: str = await wait_for(self._newly_connected, interval=0.1,
                                    what="the offer connected")
         self.legs[name] = leg
         await self.phones.hang_up(leg)
         await wait_for(lambda: self.calls[name].ended, what=f"{name} released")
         return name
 
-    async def _newly_connected(self, since: float) -> str | None:
-        """The one caller connected since then whom no operator's leg here took yet."""
-        names = await self.with_event("connected", self.calls, since) - set(self.legs)
+    async def _newly_connected(self) -> str | None:
+        """The one caller bridged with an operator whom no operator's leg here took yet."""
+        names = await self.talking() - set(self.legs)
         return next(iter(names)) if len(names) == 1 else None
 
     async def finish(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.waiting import wait_for
 from tests.web_fixtures import Client, WebApp
 
 OPERATOR = "operator1"  # demo web user linked to the demo SIP account operator1
@@ -32,6 +33,15 @@ async def status(web: WebApp, username: str) -> tuple[bool, bool, str]:
         """SELECT s.logged_in, s.paused, s.pause_reason FROM operator_status s
            JOIN operators o ON o.id = s.operator_id WHERE o.sip_username = $1""", username)
     return (rows[0]["logged_in"], rows[0]["paused"], rows[0]["pause_reason"])
+
+
+async def stored(web: WebApp, expected: tuple[bool, bool, str]) -> None:
+    """The operator's state is written behind the distributor: soon, not at once."""
+
+    async def probe() -> bool:
+        return await status(web, OPERATOR) == expected
+
+    await wait_for(probe, what=f"operator state {expected} stored")
 
 
 async def test_websocket_refuses_anonymous_and_foreign_origins(web_with_calls: WebApp) -> None:
@@ -63,7 +73,8 @@ async def test_buttons_drive_the_engine_and_every_console_hears(web_with_calls: 
         "/console/state", {"action": "pause", "reason": "meal", "note": "back at <b>3</b>"})
     assert (code, body["pause_reason"]) == (200, "meal: back at <b>3</b>")
     await next_state(socket, paused=True, pause_reason="meal: back at <b>3</b>")
-    assert await status(web, OPERATOR) == (True, True, "meal: back at <b>3</b>")
+
+    await stored(web, (True, True, "meal: back at <b>3</b>"))
     # A reload (a new connection) is told the same, including the reason.
     again = await ws(operator)
     assert (await next_state(again))["pause_reason"] == "meal: back at <b>3</b>"
@@ -81,7 +92,7 @@ async def test_buttons_drive_the_engine_and_every_console_hears(web_with_calls: 
     code, body = await operator.post_json("/console/state", {"action": "logout"})
     assert (code, body["logged_in"]) == (200, False)
     await next_state(socket, logged_in=False)
-    assert await status(web, OPERATOR) == (False, False, "")
+    await stored(web, (False, False, ""))
     await socket.close()
 
 
@@ -109,7 +120,6 @@ async def test_an_open_console_on_duty_keeps_the_session_but_not_off_duty(
 ) -> None:
     web = web_with_calls
     from lifeline_pbx.console import views
-    from tests.waiting import wait_for
 
     monkeypatch.setattr(views, "SESSION_CHECK_SECONDS", 0.2)
     operator = await web.signed_in(OPERATOR)

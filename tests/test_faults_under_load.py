@@ -15,22 +15,28 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import asyncpg
+import pytest
 from aiohttp import web
 
 from devstack import asterisk
+from devstack.postgres import Cluster
+from lifeline_pbx import demo
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.calls.flow import PBX_SHUTDOWN_CAUSE
-from lifeline_pbx.resources import ACD, CONNECTED
+from lifeline_pbx.calls.model import Phase
+from lifeline_pbx.db import DATABASE_ERRORS
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
 from tests.ari_relay import relay_to
 from tests.carrier import Carrier
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.crowd import IN_IVR, RINGING, TALKING, WAITING, Crowd, pbx_ari, prepare
 from tests.engine import DID, OPERATORS, staff
+from tests.pg_fixtures import as_app_role
 from tests.phones import Phones
 from tests.test_cli import lifeline_cmd, served_healthy
 from tests.waiting import wait_for
@@ -85,7 +91,11 @@ async def phones_online(crowd: Crowd) -> None:
                 crowd.phones.register_now(operator)
         return set(OPERATORS) <= online
 
-    await wait_for(probe, timeout=30, interval=0.2, what="operators' phones registered")
+    try:
+        await wait_for(probe, timeout=30, interval=0.2, what="operators' phones registered")
+    except AssertionError as exc:
+        states = {o: crowd.phones.registration_status(o) for o in OPERATORS}
+        raise AssertionError(f"{exc}; the phones' registrations: {states}") from None
 
 
 # --- the app as `lifeline serve`, a process of its own -----------------------------------
@@ -303,3 +313,110 @@ async def test_asterisk_restarted_ends_each_call_with_its_record_and_serves_afte
         await crowd.operators_idle()
         await crowd.pbx_empty()
         print(f"asterisk restarted: app back in {back:.1f}s, phones online in {online:.1f}s")
+
+
+PG_OUTAGE = 60.0  # seconds, as the issue asks
+NEW = ("N1", "N2", "N3", "N4")  # calls that come while the database is away
+
+
+@pytest.fixture
+async def outage_dsn(own_cluster: Cluster) -> str:
+    """The hotline's database on this test's own cluster, which the test stops."""
+    await demo.install(own_cluster.dsn())
+    return await as_app_role(own_cluster.dsn())
+
+
+async def through_ivr(app: web.Application, crowd: Crowd, names: Iterable[str]) -> None:
+    """One caller after the other (so their queue order is known) picks a language and
+    answers triage. The database is away: each step is paced by the app's own picture
+    of the call, not by the timeline it writes."""
+    sessions = app[DISPATCHER].sessions
+    channels = await crowd.channels()
+
+    def at(name: str, phase: Phase) -> Callable[[], bool]:
+        def probe() -> bool:
+            session = sessions.get(channels[name])
+            return session is not None and session.state.phase is phase
+        return probe
+
+    for name in names:
+        await wait_for(at(name, Phase.LANGUAGE), what=f"{name} in the menu")
+        await crowd.dtmf([name], "1")
+        await wait_for(at(name, Phase.TRIAGE), what=f"{name} asked triage")
+        await crowd.dtmf([name], "5")
+        await wait_for(at(name, Phase.QUEUED), what=f"{name} queued")
+
+
+async def stored_states(crowd: Crowd) -> dict[str, tuple[object, ...]]:
+    rows = await crowd.sql(
+        """SELECT o.sip_username, s.logged_in, s.paused, s.missed_in_row,
+               extract(epoch FROM s.idle_since)::float8, extract(epoch FROM s.wrapup_until)::float8
+           FROM operators o JOIN operator_status s ON s.operator_id = o.id
+           WHERE o.sip_username = ANY($1::text[])""", list(OPERATORS))
+    return {r[0]: (*tuple(r)[1:4], round(r[4], 3), round(r[5], 3)) for r in rows}
+
+
+def picture_states(app: web.Application) -> dict[str, tuple[object, ...]]:
+    ops = app[ACD].picture.operators
+    return {u: (o.logged_in, o.paused, o.missed_in_row, round(o.idle_since, 3),
+                round(o.wrapup_until, 3))
+            for u, o in ops.items() if u in OPERATORS}
+
+
+async def test_postgresql_stopped_for_60_s_drops_nobody_and_loses_no_record(
+    own_cluster: Cluster, outage_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str,
+    carrier: Carrier, phones: Phones,
+) -> None:
+    async with hotline_app(outage_dsn, pbx, short_prompts_dir) as app, \
+            crowd_on(outage_dsn, pbx, carrier, phones) as crowd:
+        await phones_online(crowd)
+        await crowd.fill()
+        rows = await crowd.rows()
+        order = await crowd.queue_order([RINGING, *WAITING])
+        await asyncio.to_thread(own_cluster.halt)
+        stopped = time.monotonic()
+        # While it is away: the ringing phone is answered, the callers in the menu and
+        # new callers go through the IVR into the queue, and one operator (T1's, who
+        # hangs up) takes every waiting caller, in their order.
+        await phones.answer(crowd.legs[RINGING], record=False)
+
+        async def ringing_answered() -> bool:
+            return RINGING in await crowd.talking()
+
+        await wait_for(ringing_answered, what="R1 connected")
+        await crowd.call(NEW)
+        await through_ivr(app, crowd, [*IN_IVR, *NEW])
+        queued = [*order[1:], *IN_IVR, *NEW]
+        assert await crowd.serve_in_order(crowd.legs[TALKING[0]], len(queued)) == queued
+        served = time.monotonic() - stopped
+        assert served < PG_OUTAGE, "the database came back before the callers were served"
+        # Nobody in silence: the two calls left talk on in their bridges.
+        places = await crowd.where()
+        assert places == {name: f"call-{rows[name]['id']}" for name in (TALKING[1], RINGING)}
+        assert await crowd.talking() == {TALKING[1], RINGING}
+        paused = [o.id for o in app[ACD].picture.operators.values() if o.paused]
+        assert paused == []
+        await asyncio.sleep(PG_OUTAGE - (time.monotonic() - stopped))  # the fault lasts
+        await asyncio.to_thread(own_cluster.resume)
+        resumed = time.monotonic()
+        # The operators' states held meanwhile reach the database as they are now.
+        async def states_written() -> bool:
+            with contextlib.suppress(*DATABASE_ERRORS):
+                return await stored_states(crowd) == picture_states(app)
+            return False
+
+        await wait_for(states_written, timeout=30, what="operators' states written")
+        written = time.monotonic() - resumed
+        assert await crowd.talking() == {TALKING[1], RINGING}
+        await crowd.finish()
+        records = await crowd.closed_rows()
+        for name, row in records.items():
+            assert (row["disposition"], row["hangup_by"]) == ("answered", "operator"), name
+            assert row["line_id"] is not None and row["connected_at"] is not None, name
+        assert await crowd.with_event("connected", records) == set(records)
+        await crowd.no_duplicates()
+        await crowd.operators_idle()
+        await crowd.pbx_empty()
+        operators_free(app)
+        print(f"postgresql stopped {PG_OUTAGE:.0f}s: {len(queued)} callers served in "
+              f"{served:.1f}s meanwhile; operators' states written {written:.1f}s after")

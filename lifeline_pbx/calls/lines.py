@@ -7,11 +7,15 @@ disabled facility is out of service like a disabled line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import date, time
+import time
+from datetime import date
+from datetime import time as clock
 
 import asyncpg
 
+from lifeline_pbx import backoff
 from lifeline_pbx.calls.hours import Hours, Span
 from lifeline_pbx.calls.model import Line
 from lifeline_pbx.db import DATABASE_ERRORS
@@ -19,6 +23,9 @@ from lifeline_pbx.db import DATABASE_ERRORS
 log = logging.getLogger(__name__)
 # The tables a line's settings come from: a change to any of them reloads the copy.
 LINE_TABLES = frozenset({"facilities", "lines", "line_languages", "line_hours", "line_holidays"})
+LOOKUP_SECONDS = 1.0
+AWAY_FIRST = 1.0  # seconds the copy answers alone after a failed lookup, doubling
+AWAY_CAP = 5.0  # a line changed by an admin is seen this soon after the database is back
 LineInfo = tuple[Line, Hours]
 
 _LINES_SQL = """
@@ -52,7 +59,7 @@ def line_info(row: asyncpg.Record) -> LineInfo:
         max_wait=row["max_wait_seconds"],
     )
     spans = tuple(
-        Span(int(day), time.fromisoformat(opens), time.fromisoformat(closes))
+        Span(int(day), clock.fromisoformat(opens), clock.fromisoformat(closes))
         for day, opens, closes in row["spans"]
     )
     reasons = tuple((date.fromisoformat(day), prompt) for day, prompt in row["holidays"])
@@ -67,11 +74,17 @@ def line_info(row: asyncpg.Record) -> LineInfo:
 
 
 class LineDirectory:
-    """Looks DIDs up in PostgreSQL; when it cannot, answers from the last good copy."""
+    """Looks DIDs up in PostgreSQL; when it cannot, answers from the last good copy.
+
+    A caller hears nothing until their line is known, so a lookup gets LOOKUP_SECONDS at
+    most; after a failure the copy answers alone for a while (growing with each failure in
+    a row), so calls do not each wait on a database that is away."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
         self._known: dict[str, LineInfo] = {}
+        self._failures = 0
+        self._away_until = 0.0  # monotonic time: the copy answers alone until then
 
     async def refresh(self) -> None:
         async with self._pool.acquire() as con:
@@ -88,12 +101,19 @@ class LineDirectory:
         return self._known
 
     async def find(self, did: str) -> LineInfo | None:
+        if time.monotonic() < self._away_until:
+            return self._known.get(did)
         try:
-            async with self._pool.acquire() as con:
+            async with asyncio.timeout(LOOKUP_SECONDS), self._pool.acquire() as con:
                 row = await con.fetchrow(_LINES_SQL + " AND l.did = $1", did)
         except DATABASE_ERRORS as exc:
-            log.warning("line lookup from copy: database error %s", exc.__class__.__name__)
+            self._failures += 1
+            wait = backoff.delay(self._failures, first=AWAY_FIRST, cap=AWAY_CAP)
+            self._away_until = time.monotonic() + wait
+            log.warning("line lookup from copy for %.1fs: database error %s", wait,
+                        exc.__class__.__name__)
             return self._known.get(did)
+        self._failures = 0
         if row is None:
             self._known.pop(did, None)
             return None

@@ -32,7 +32,7 @@ from lifeline_pbx.calls.call_record import CallFact, CallRow
 from lifeline_pbx.calls.call_record import CallOpened as CallOpened
 from lifeline_pbx.calls.call_record import CallQueued as CallQueued
 from lifeline_pbx.calls.call_record import CallRecorded as CallRecorded
-from lifeline_pbx.db import Conn
+from lifeline_pbx.db import DATABASE_AWAY, Conn
 
 log = logging.getLogger(__name__)
 RETRY_CAP = 10.0  # seconds: a call record should reach the database soon after it is back
@@ -118,30 +118,41 @@ class RecordWriter:
             while len(pending) < self._batch and not self._queue.empty():
                 pending.append(self._queue.get_nowait())
             try:
-                async with self._pool.acquire() as con, con.transaction():
-                    await write(con, pending, self._open)
-            except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                    asyncpg.CannotConnectNowError, TimeoutError) as exc:
+                await self._apply(pending)
+            except DATABASE_AWAY as exc:
                 failures += 1
                 wait = backoff.delay(failures, cap=RETRY_CAP)
                 log.warning("database unavailable (%s); %d writes held, retry in %.1fs",
                             exc.__class__.__name__, len(pending) + self._queue.qsize(), wait)
                 await asyncio.sleep(wait)
                 continue
-            except asyncpg.PostgresError:
-                log.exception("call record write refused; writing one by one")
-                await self._apply_singly(pending)
             failures = 0
             pending = []
 
-    async def _apply_singly(self, writes: list[Write]) -> None:
-        for item in writes:
-            try:
-                async with self._pool.acquire() as con, con.transaction():
-                    await write(con, [item], self._open)
-            except asyncpg.PostgresError as exc:
-                log.error("call record write dropped kind=%s error=%s",
-                          type(item).__name__, exc.__class__.__name__)
+    async def _apply(self, pending: list[Write]) -> None:
+        """The batch in one transaction; refused, one by one (each leaves `pending` once
+        written or dropped). The database going away in either raises: the rest is kept."""
+        try:
+            async with self._pool.acquire() as con, con.transaction():
+                await write(con, pending, self._open)
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, DATABASE_AWAY):
+                raise
+            log.exception("call record write refused; writing one by one")
+            while pending:
+                await self._apply_one(pending[0])
+                del pending[0]
+
+    async def _apply_one(self, item: Write) -> None:
+        try:
+            async with self._pool.acquire() as con, con.transaction():
+                await write(con, [item], self._open)
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, DATABASE_AWAY):
+                raise
+            log.error("call record write dropped kind=%s error=%s",
+                      type(item).__name__, exc.__class__.__name__)
+
 
 async def write(con: Conn, writes: list[Write], open_rows: dict[uuid.UUID, CallRow]) -> None:
     """A batch in order: each changed call row once, then the timelines, voicemails and

@@ -76,7 +76,6 @@ class _Ended:
 @dataclass(frozen=True)
 class _Changed:
     username: str
-    pause_reason: str | None
 
 
 _Hook = _Started | _Ended | _Changed
@@ -106,7 +105,11 @@ class LiveHub:
         self._hooks.put_nowait(_Ended(talk, wrapup))
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
-        self._hooks.put_nowait(_Changed(username, pause_reason))
+        # Known at once: the console's answer to its own button reads it next, and the
+        # stored reason is written behind the distributor (queues/operator_state.py).
+        if pause_reason is not None:
+            self._reasons[username] = pause_reason
+        self._hooks.put_nowait(_Changed(username))
 
     async def run(self) -> None:
         while True:
@@ -124,8 +127,6 @@ class LiveHub:
             self.publish(hook.talk.operator, messages.call_ended(
                 str(hook.talk.call.call_id), hook.wrapup, time.time()))
         else:
-            if hook.pause_reason is not None:
-                self._reasons[hook.username] = hook.pause_reason
             self.publish(hook.username, await self.state(hook.username))
 
     # --- consoles ------------------------------------------------------------------------

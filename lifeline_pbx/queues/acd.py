@@ -4,7 +4,7 @@ Decisions come from queues/routing.py (who is offered which caller) and queues/s
 (how an operator's state changes), both pure; this module keeps the live picture, turns
 decisions into ARI requests, and records queue events. Calls are seen only through their
 handles (queues/handle.py). Operators' state is saved in PostgreSQL
-(queues/operator_state.py) so a restart keeps it.
+(queues/operator_state.py, in the background) so a restart keeps it.
 """
 
 from __future__ import annotations
@@ -273,7 +273,7 @@ class Acd:
         self.queue_event("connected", waiter.queue_id, offer.call_id, operator=offer.operator,
                           wait=now - waiter.caller.entered_at)
         self.waited(waiter, "answered")
-        await self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
+        self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
         waiter.call.deliver(model.Connected(offer.operator))
         return True
 
@@ -281,7 +281,7 @@ class Acd:
         if outcome == offers.LEFT and self._operator_left(offer.channel_id):
             return
         if outcome in (offers.WITHDRAWN, offers.LEFT):
-            await self._apply(staff.OfferWithdrawn(offer.operator, offer.call_id))
+            self._apply(staff.OfferWithdrawn(offer.operator, offer.call_id))
             return
         waiter = self.picture.waiting.get(offer.call_id)
         queue_id = waiter.queue_id if waiter else None
@@ -291,10 +291,10 @@ class Acd:
         if outcome == offers.FAILED:
             self.queue_event("ring_no_answer", queue_id, offer.call_id, operator=offer.operator,
                              detail="unreachable")
-            await self._apply(staff.OfferFailed(offer.operator, offer.call_id, queue_id))
+            self._apply(staff.OfferFailed(offer.operator, offer.call_id, queue_id))
         else:
             self.queue_event(_MISSES[outcome], queue_id, offer.call_id, operator=offer.operator)
-            await self._apply(staff.OfferMissed(offer.operator, offer.call_id, queue_id))
+            self._apply(staff.OfferMissed(offer.operator, offer.call_id, queue_id))
 
     def _operator_left(self, channel_id: str) -> bool:
         for call_id, talk in list(self.picture.talking.items()):
@@ -312,21 +312,21 @@ class Acd:
                 await self.ari.hangup(talk.operator_channel)
         with contextlib.suppress(AriError):
             await self.ari.destroy_bridge(talk.bridge_id)
-        await self._apply(staff.CallEnded(talk.operator, talk.call.call_id, talk.queue_id))
+        self._apply(staff.CallEnded(talk.operator, talk.call.call_id, talk.queue_id))
 
     # --- operators and endpoints ------------------------------------------------------
     async def operator_action(self, username: str, action: str, reason: str = "") -> bool:
         """Log in, pause (with a reason), resume or log out; False for an unknown operator."""
         if username not in self.picture.operators:
             return False
-        await self._apply(staff.Action(username, action, reason))
+        self._apply(staff.Action(username, action, reason))
         return True
 
     async def ready(self, username: str) -> bool:
         """End wrap-up early (the operator saved the intake); False for an unknown operator."""
         if username not in self.picture.operators:
             return False
-        await self._apply(staff.WrapUpOver(username))
+        self._apply(staff.WrapUpOver(username))
         return True
 
     async def reload(self) -> None:
@@ -360,12 +360,14 @@ class Acd:
         self.kick()
         return saves
 
-    async def _apply(self, event: staff.Event) -> None:
+    def _apply(self, event: staff.Event) -> None:
+        """Step, and hand the states to save to the store: written in the background, so
+        no caller waits on the database for an operator's state."""
         for save in self._step(event):
             operator_id = self.picture.operator_ids.get(save.username)
             op = self.picture.operators.get(save.username)
             if operator_id is not None and op is not None:
-                await self.store.save(operator_id, op, save.pause_reason)
+                self.store.save(operator_id, op, save.pause_reason)
 
     def queue_event(self, kind: str, queue_id: int | None, call_id: uuid.UUID | None, *,
                      operator: str | None = None, wait: float | None = None,

@@ -1,20 +1,26 @@
 """Operators' queue state and the queues' policies, in PostgreSQL.
 
 What an operator is doing (logged in, paused and why, wrap-up, missed offers) is kept in
-the database rather than in one process, so a restart (or a second node) keeps it.
+the database rather than in one process, so a restart (or a second node) keeps it. It is
+written behind the distributor's back (state_saves.py decides what to write next).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
-from lifeline_pbx.db import DATABASE_ERRORS
-from lifeline_pbx.queues import routing
+from lifeline_pbx import backoff
+from lifeline_pbx.db import DATABASE_AWAY
+from lifeline_pbx.queues import routing, state_saves
 
 log = logging.getLogger(__name__)
+BATCH = 200  # operators' states written in one transaction
+RETRY_CAP = 10.0  # seconds: states should reach the database soon after it is back
 
 _OPERATORS_SQL = """
     SELECT o.id, o.sip_username, o.languages, o.accept_by_key,
@@ -83,30 +89,98 @@ def _policy(row: asyncpg.Record) -> routing.Policy:
 
 
 class Store:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """Reads the operators; writes their states in the background, so that the distributor
+    never waits for the database (a write can take seconds while it is away): `save` keeps
+    the state at once, `run` writes what is kept in batches and keeps it while it cannot."""
+
+    def __init__(self, pool: asyncpg.Pool, batch: int = BATCH) -> None:
         self.pool = pool
+        self._batch = batch
+        self._pending: dict[int, state_saves.Pending] = {}
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._writing = asyncio.Lock()  # a load never reads under a batch being committed
 
     async def load(self) -> Loaded:
-        async with self.pool.acquire() as con:
+        """As stored, with the states not written yet laid over: the distributor's picture
+        is ahead of the database until they are."""
+        async with self._writing, self.pool.acquire() as con:
             rows = await con.fetch(_OPERATORS_SQL)
             queues = await con.fetch("SELECT * FROM queues")
+        # Taken with no wait before the picture is rebuilt from it; nothing was committed
+        # since the read (the lock), so each state is the database's or a newer one.
+        pending = self._pending
         return Loaded(
-            operators=[_operator(r) for r in rows],
+            operators=[state_saves.with_pending(_operator(r), pending.get(r["id"]))
+                       for r in rows],
             ids={r["sip_username"]: r["id"] for r in rows},
             accept_by_key={r["sip_username"] for r in rows if r["accept_by_key"]},
             policies={q["id"]: _policy(q) for q in queues},
         )
 
-    async def save(
-        self, operator_id: int, op: routing.Operator, pause_reason: str | None = None
-    ) -> None:
-        """Best effort: while the database is away the queue runs on its own picture."""
+    def save(self, operator_id: int, op: routing.Operator,
+             pause_reason: str | None = None) -> None:
+        """Kept now, written by `run` soon; pause_reason None keeps the stored reason."""
+        self._pending = state_saves.added(
+            self._pending, state_saves.Pending(operator_id, op, pause_reason))
+        self._idle.clear()
+        self._wake.set()
+
+    @property
+    def unsaved(self) -> int:
+        """Operators whose latest state is not in the database yet."""
+        return len(self._pending)
+
+    async def drained(self) -> None:
+        """Wait until every state kept so far is written."""
+        await self._idle.wait()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            if not self._pending:
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = state_saves.next_batch(self._pending, self._batch)
+            try:
+                async with self._writing:
+                    await self._write(batch)
+            except DATABASE_AWAY as exc:
+                failures += 1
+                wait = backoff.delay(failures, cap=RETRY_CAP)
+                log.warning("operator states not saved error=%s held=%d retry in %.1fs",
+                            exc.__class__.__name__, len(self._pending), wait)
+                await asyncio.sleep(wait)
+                continue
+            failures = 0
+            self._pending = state_saves.written(self._pending, batch)
+
+    async def _write(self, batch: list[state_saves.Pending]) -> None:
+        rows = [(p.operator_id, p.state.logged_in, p.state.paused, p.pause_reason,
+                 p.state.wrapup_until, p.state.idle_since, p.state.missed_in_row)
+                for p in batch]
         try:
-            async with self.pool.acquire() as con:
-                await con.execute(
-                    _SAVE_SQL, operator_id, op.logged_in, op.paused, pause_reason,
-                    op.wrapup_until, op.idle_since, op.missed_in_row,
-                )
-        except DATABASE_ERRORS as exc:
-            log.warning("operator state not saved operator_id=%d error=%s",
-                        operator_id, exc.__class__.__name__)
+            async with self.pool.acquire() as con, con.transaction():
+                await con.executemany(_SAVE_SQL, rows)
+        except asyncpg.PostgresError as exc:
+            if isinstance(exc, DATABASE_AWAY):
+                raise
+            # Refused (the operator was deleted meanwhile...): the others are written one
+            # by one, the refused one is dropped.
+            log.warning("operator states refused as a batch error=%s; one by one",
+                        exc.__class__.__name__)
+            await self._write_singly(rows)
+
+    async def _write_singly(self, rows: Sequence[tuple[object, ...]]) -> None:
+        for row in rows:
+            try:
+                async with self.pool.acquire() as con:
+                    await con.execute(_SAVE_SQL, *row)
+            except asyncpg.PostgresError as exc:
+                if isinstance(exc, DATABASE_AWAY):
+                    raise
+                log.error("operator state dropped operator_id=%s error=%s", row[0],
+                          exc.__class__.__name__)
