@@ -116,6 +116,17 @@ def pbx(
     yield from _run(instance)
 
 
+@pytest.fixture(autouse=True)
+def _pbx_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that stops the shared PBX and fails before starting it again would fail every
+    test after it: start it again here."""
+    yield
+    if "pbx" in request.fixturenames:
+        instance: asterisk.Instance = request.getfixturevalue("pbx")
+        if instance.process is None or instance.process.poll() is not None:
+            instance.start()
+
+
 @pytest.fixture(scope="session")
 def carrier_instance(
     asterisk_runtime: asterisk.Runtime, sip_net: SipNet

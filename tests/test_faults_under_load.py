@@ -77,25 +77,9 @@ def operators_free(app: web.Application) -> None:
 
 
 async def phones_online(crowd: Crowd) -> None:
-    """Every operator's phone registered to the PBX (asked again while it is not: after
-    Asterisk restarts, a phone believes itself registered until its refresh)."""
-    asked = 0.0
-
-    async def probe() -> bool:
-        nonlocal asked
-        online = {e["resource"] for e in await crowd.ari.endpoints("PJSIP")
-                  if e.get("state") == "online"}
-        if time.monotonic() - asked > 2:
-            asked = time.monotonic()
-            for operator in set(OPERATORS) - online:
-                crowd.phones.register_now(operator)
-        return set(OPERATORS) <= online
-
-    try:
-        await wait_for(probe, timeout=30, interval=0.2, what="operators' phones registered")
-    except AssertionError as exc:
-        states = {o: crowd.phones.registration_status(o) for o in OPERATORS}
-        raise AssertionError(f"{exc}; the phones' registrations: {states}") from None
+    """Every operator's phone registered to the PBX (after Asterisk restarts, a phone
+    believes itself registered until its refresh: tests/phones.py asks it again)."""
+    await crowd.phones.until_online(OPERATORS)
 
 
 # --- the app as `lifeline serve`, a process of its own -----------------------------------
