@@ -28,7 +28,9 @@ from lifeline_pbx.config import Config
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts.library import PromptLibrary
 from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.config_follow import QueueConfigFollower
 from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.resources import (
     ACD,
     ARI,
@@ -41,6 +43,7 @@ from lifeline_pbx.resources import (
     METRICS,
     OPERATOR_SYNC,
     POOL,
+    QUEUE_CONFIG,
     SIP_GUARD,
     TASKS,
     VAULT,
@@ -62,6 +65,23 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
     policy = bans.Policy(cfg.sip_ban_failures, cfg.sip_ban_window_seconds, cfg.sip_ban_seconds,
                          cfg.sip_ban_exempt)
     return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy))
+
+
+class _SignOffAfterCall:
+    """A distributor watcher: an operator disabled during a call loses their SIP account
+    when the call ends, not before (operators/sip_sync.py)."""
+
+    def __init__(self, sync: OperatorSync) -> None:
+        self.sync = sync
+
+    def talk_started(self, talk: Talk) -> None:
+        pass
+
+    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        self.sync.call_ended(talk.operator)
+
+    def operator_changed(self, username: str, pause_reason: str | None) -> None:
+        pass
 
 
 async def ari_http(app: web.Application) -> AsyncIterator[None]:
@@ -102,14 +122,18 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
                       default_language=cfg.default_language, queues=acd)
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
-    operator_sync = app[OPERATOR_SYNC] = OperatorSync(pool, cfg.database_url,
-                                                      after_sync=acd.reload)
+    operator_sync = app[OPERATOR_SYNC] = OperatorSync(
+        pool, cfg.database_url, after_sync=acd.reload,
+        on_call=lambda: {talk.operator for talk in acd.picture.talking.values()})
+    acd.watch.add(_SignOffAfterCall(operator_sync))
+    queue_config = app[QUEUE_CONFIG] = QueueConfigFollower(cfg.database_url, acd.reload)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
     connected = app[CONNECTED] = asyncio.Event()
     tasks.spawn(writer.run(), "record-writer")
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
+    tasks.spawn(queue_config.run(), "queue-config")
     guard = sip_guard(cfg, ari)
     if guard is not None:
         app[SIP_GUARD] = guard

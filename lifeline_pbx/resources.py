@@ -23,6 +23,7 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.config_follow import QueueConfigFollower
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.voicemail.vault import Vault
@@ -43,5 +44,6 @@ ACD = web.AppKey("acd", Acd)
 DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
 VAULT = web.AppKey("voicemail_vault", Vault)
 OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
+QUEUE_CONFIG = web.AppKey("queue_config", QueueConfigFollower)  # queues follow admins' changes
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed

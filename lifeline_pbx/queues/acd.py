@@ -247,7 +247,11 @@ class Acd:
 
     # --- offers' outcomes (queues/offers.Outcomes) -------------------------------------
     def asks_to_accept(self, operator: str) -> bool:
-        return operator in self.picture.accept_by_key
+        """The operator's own setting, or that of the queue of the call ringing them."""
+        call_id = self.picture.staff.ringing.get(operator)
+        waiter = self.picture.waiting.get(call_id) if call_id else None
+        queue_asks = waiter is not None and self.picture.policy(waiter.queue_id).accept_by_key
+        return queue_asks or operator in self.picture.accept_by_key
 
     async def answered(self, offer: Offer) -> bool:
         """The operator took the call: bridge them with the caller, once."""
