@@ -20,6 +20,7 @@ from lifeline_pbx.doctor import commands as doctor_commands
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
+from lifeline_pbx.queues import commands as queue_commands
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
@@ -132,6 +133,7 @@ def parser() -> argparse.ArgumentParser:
         "rebuild the search tokens"
     ).set_defaults(func=cmd_keys_rotate)
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+    queue_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     audit_commands.add_subcommands(
         sub, lambda args: config_module.database_url(args.config),

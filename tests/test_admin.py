@@ -290,8 +290,7 @@ def _admin_paths(config: Config) -> list[tuple[str, str]]:
         path = route.resource.canonical if route.resource else ""
         if not path.startswith("/admin"):
             continue
-        path = (path.replace("{user_id}", "1").replace("{code}", "medical_neglect")
-                .replace("{partner_id}", "1"))
+        path = re.sub(r"\{\w+_id\}", "1", path.replace("{code}", "medical_neglect"))
         found.append((route.method, path))
     return [(m, p) for m, p in found if m in ("GET", "POST")]
 
