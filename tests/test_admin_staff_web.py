@@ -14,6 +14,7 @@ import pytest
 
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.queues import config_follow, queue_rules
+from lifeline_pbx.resources import CONFIG
 from tests.test_admin import _admin_paths
 from tests.web_fixtures import WebApp
 
@@ -57,8 +58,9 @@ async def test_an_admin_creates_and_changes_a_queue_and_the_engine_is_told(web: 
             "queues", "operator_queues"}
         row = (await web.sql("SELECT * FROM queues WHERE id = $1", queue_id))[0]
         assert (row["ring_timeout_seconds"], row["accept_by_key"]) == (15, False)
-        assert await web.sql("SELECT operator_id FROM operator_queues WHERE queue_id = $1",
-                             queue_id) == [(operator1,)]
+        assert [tuple(r) for r in await web.sql(
+            "SELECT operator_id FROM operator_queues WHERE queue_id = $1", queue_id)] == [
+            (operator1,)]
         status, page = await admin.get(f"/admin/queues/{queue_id}?done=created")
         assert status == 200 and "Queue created." in page and 'value="15"' in page
 
@@ -168,8 +170,8 @@ async def test_an_admin_adds_an_operator_and_sees_the_secret_once(web: WebApp) -
     row = (await web.sql("SELECT * FROM operators WHERE id = $1", ana))[0]
     assert row["sip_md5_cred"] == sip_md5_cred("ana", password)
     assert list(row["languages"]) == ["es", "en"] and row["enabled"]
-    assert await web.sql("SELECT queue_id FROM operator_queues WHERE operator_id = $1",
-                         ana) == [(hotline,)]
+    assert [tuple(r) for r in await web.sql(
+        "SELECT queue_id FROM operator_queues WHERE operator_id = $1", ana)] == [(hotline,)]
     assert (await web.sql("SELECT operator_id FROM users WHERE username = 'newvol'"))[0][0] \
         == ana
     assert await _audit(web, "operator") == [("create", str(ana), [
@@ -265,8 +267,6 @@ async def test_a_bad_operator_is_refused_with_its_field_named(
 
 
 def _staff_paths(web: WebApp) -> list[tuple[str, str]]:
-    from lifeline_pbx.resources import CONFIG
-
     return [(m, p) for m, p in _admin_paths(web.app[CONFIG])
             if p.startswith(("/admin/queues", "/admin/operators"))]
 
@@ -281,7 +281,7 @@ async def test_only_admins_reach_queues_and_operators(web: WebApp) -> None:
             if method == "GET":
                 status, _ = await client.get(path)
             else:
-                status, page = await client.post(path, {
+                status, _ = await client.post(path, {
                     **QUEUE, "sip_username": "sneaky", "display_name": "S",
                     "languages": "en", "user": username})
             assert status == 403, (username, method, path, status)
