@@ -159,3 +159,24 @@ async def test_an_operator_disabled_on_a_call_keeps_the_call_and_loses_the_accou
 
 async def _gone(hotline: Hotline, name: str) -> bool:
     return not await _endpoint(hotline, name)
+
+
+async def test_a_queue_that_asks_to_press_one_screens_every_offer(hotline: Hotline) -> None:
+    """Press-1-to-accept set on the queue (op-a's own setting is off), read by the running
+    distributor from the NOTIFY alone: a phone that answers without pressing 1 (a
+    voicemail box) does not take the caller."""
+    queue_id = await hotline.value("SELECT queue_id FROM lines WHERE did = '15550100101'")
+    await hotline.sql("UPDATE queues SET accept_by_key = true WHERE id = $1", queue_id)
+    await wait_for(lambda: hotline.app[ACD].picture.policy(queue_id).accept_by_key,
+                   what="the distributor read the queue's setting")
+    await hotline.login("op-a")
+    await hotline.to_queue("Screened by queue")
+    offer = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(offer, record=False)
+    desk = hotline.app[ACD].desk
+    # Answered and accepted are decided in one step: once answered, accepted tells.
+    await wait_for(lambda: any(o.answered for o in desk.offers.values()),
+                   what="op-a's leg answered")
+    assert not any(o.accepted for o in desk.offers.values())
+    await hotline.phones.send_dtmf(offer, "1")
+    await hotline.reached("Screened by queue", "connected", {"operator": "op-a"})
