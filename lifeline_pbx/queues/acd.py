@@ -55,6 +55,7 @@ class Acd:
         self._kick = asyncio.Event()
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
+        self._reloading = asyncio.Lock()
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -333,11 +334,16 @@ class Acd:
         return True
 
     async def reload(self) -> None:
-        """Operators, their queues and state, and queue policies, from PostgreSQL."""
-        loaded = await self.store.load()
-        self._step(staff.Loaded({o.id: o for o in loaded.operators}, loaded.policies))
-        self.picture.operator_ids = loaded.ids
-        self.picture.accept_by_key = loaded.accept_by_key
+        """Operators, their queues and state, and queue policies, from PostgreSQL.
+
+        One at a time (the SIP sync, the queue-settings follower and tests all ask): a
+        reload that read the tables before a change must not land after one that read them
+        after it."""
+        async with self._reloading:
+            loaded = await self.store.load()
+            self._step(staff.Loaded({o.id: o for o in loaded.operators}, loaded.policies))
+            self.picture.operator_ids = loaded.ids
+            self.picture.accept_by_key = loaded.accept_by_key
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
         if event.technology == "PJSIP":
