@@ -23,6 +23,7 @@ from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
 from lifeline_pbx.prompts import commands as prompt_commands
+from lifeline_pbx.queues import commands as queue_commands
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
@@ -138,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     config_commands.add_subcommands(sub, lambda args: config_commands.Target(
         config_module.database_url(args.config),
         PromptFiles.at(config_module.prompts_folder(args.config))))
+    queue_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     audit_commands.add_subcommands(
         sub, lambda args: config_module.database_url(args.config),

@@ -75,6 +75,9 @@ class Config:
     # An owner's or superuser's DSN for `lifeline migrate` and `lifeline db app-role` only;
     # "" = migrate with database_url. Never needed by `lifeline serve`.
     admin_database_url: str = field(default="", repr=False)
+    # Where operators' softphones reach Asterisk ("host" or "host:port"), shown with a new
+    # SIP secret; "" = the host the admin's browser used, port 5060 (operators/softphone.py).
+    sip_address: str = ""
 
     @property
     def session_idle(self) -> timedelta:
@@ -240,6 +243,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "sip_ban_exempt": _networks,
     "trusted_proxies": _networks,
     "admin_database_url": _optional_database_url,
+    "sip_address": _optional_text,
 }
 
 

@@ -1,6 +1,6 @@
 """The engine follows configuration changes without a restart.
 
-Triggers (migrations/0019) send NOTIFY 'lifeline_config' with the changed table's name as
+Triggers (migrations/0019 lines, 0020 queues; prompts/work.py for prompts) send NOTIFY 'lifeline_config' with the changed table's name as
 payload whenever a transaction that changed it commits, whoever made the change (the web
 pages, the `lifeline` command, psql). Each part of the engine registers a reload for the
 tables it reads (`on`); a notification for one of them asks for that reload, and requests

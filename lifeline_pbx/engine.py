@@ -30,8 +30,9 @@ from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts import phone
 from lifeline_pbx.prompts import watch as prompt_watch
 from lifeline_pbx.prompts.library import PromptLibrary
-from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.acd import QUEUE_TABLES, Acd
 from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.resources import (
     ACD,
     ARI,
@@ -67,6 +68,23 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
                          cfg.sip_ban_exempt)
     return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy,
                                       ami_host=cfg.ami_host))
+
+
+class _SignOffAfterCall:
+    """A distributor watcher: an operator disabled during a call loses their SIP account
+    when the call ends, not before (operators/sip_sync.py)."""
+
+    def __init__(self, sync: OperatorSync) -> None:
+        self.sync = sync
+
+    def talk_started(self, talk: Talk) -> None:
+        pass
+
+    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        self.sync.call_ended(talk.operator)
+
+    def operator_changed(self, username: str, pause_reason: str | None) -> None:
+        pass
 
 
 async def ari_http(app: web.Application) -> AsyncIterator[None]:
@@ -113,8 +131,11 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
-    operator_sync = app[OPERATOR_SYNC] = OperatorSync(pool, cfg.database_url,
-                                                      after_sync=acd.reload)
+    operator_sync = app[OPERATOR_SYNC] = OperatorSync(
+        pool, cfg.database_url, after_sync=acd.reload,
+        on_call=lambda: {talk.operator for talk in acd.picture.talking.values()})
+    acd.watch.add(_SignOffAfterCall(operator_sync))
+    watch.on("queues", QUEUE_TABLES, acd.reload)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
     connected = app[CONNECTED] = asyncio.Event()
     tasks.spawn(writer.run(), "record-writer")

@@ -290,10 +290,9 @@ def _admin_paths(config: Config) -> list[tuple[str, str]]:
         path = route.resource.canonical if route.resource else ""
         if not path.startswith("/admin"):
             continue
-        path = (path.replace("{user_id}", "1").replace("{code}", "medical_neglect")
-                .replace("{partner_id}", "1").replace("{facility_id}", "1")
-                .replace("{line_id}", "1").replace("{day}", "2030-01-01")
-                .replace("{language}", "es").replace("{name}", "greeting"))
+        path = re.sub(r"\{\w+_id\}", "1", path.replace("{code}", "medical_neglect")
+                      .replace("{day}", "2030-01-01").replace("{language}", "es")
+                      .replace("{name}", "greeting"))
         found.append((route.method, path))
     return [(m, p) for m, p in found if m in ("GET", "POST")]
 

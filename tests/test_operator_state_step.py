@@ -161,10 +161,29 @@ ROWS: list[tuple[str, Staff, Event, dict[str, Any], list[Decision]]] = [
      ana(unreachable=Unreachable(3, NOW + 10)), Registration("ana", True), NO_CHANGE, []),
     ("all registrations after a reconnect", ana(), Registrations(frozenset({"bob"})),
      {"online": False}, []),
-    ("reloaded from the database keeps the ringing",
+    ("reloaded from the database keeps the ringing, and the state the picture holds",
      ana(ringing=CALL), Loaded({"ana": replace(READY, paused=True)}, POLICIES),
-     {"paused": True, "ringing": CALL}, []),
+     NO_CHANGE, []),
+    ("a reload that read the table before a login does not undo the login",
+     ana(logged_in=True, idle_since=NOW),
+     Loaded({"ana": replace(READY, logged_in=False, idle_since=5.0)}, POLICIES),
+     NO_CHANGE, []),
 ]
+
+
+def test_a_reload_takes_languages_queues_and_new_operators_from_the_table() -> None:
+    stored_ana = replace(READY, languages=frozenset({"es"}), queues=frozenset({"3"}),
+                         logged_in=False)
+    carl = replace(READY, id="carl", paused=True)
+    after, _ = staff.step(ana(paused=True), Loaded({"ana": stored_ana, "carl": carl},
+                                                    {9: Policy(ring_timeout=7.0)}), NOW)
+    assert after.operators["ana"] == replace(READY, paused=True, languages=frozenset({"es"}),
+                                             queues=frozenset({"3"}))
+    assert after.operators["carl"] == carl
+    assert "bob" not in after.operators  # disabled: not loaded, so out of the picture
+    gone, _ = staff.step(ana(talking=CALL), Loaded({}, POLICIES), NOW)
+    assert gone.operators == {} and gone.talking == {"ana": CALL}  # the call goes on
+    assert after.policy(9).ring_timeout == 7.0 and after.policy(1) == Policy()
 
 
 @pytest.mark.parametrize(("before", "event", "changes", "decisions"),

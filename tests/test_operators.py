@@ -433,7 +433,8 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
     out = capsys.readouterr().out
     ana_first = secret_in(out)
     assert "added operator ana (Ana Pérez), languages es, en" in out
-    assert "user:     ana" in out and "shown only this once" in out
+    assert "user:      ana" in out and "shown only this once" in out
+    assert "transport: UDP" in out and "serving no queue yet" in out
     cli.main(["operator", "add", "--name", "Bo", "--username", "bob", "--languages", "en"])
     bob = secret_in(capsys.readouterr().out)
     cli.main(["operator", "rotate-secret", "ana"])
@@ -447,8 +448,8 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
     cli.main(["operator", "list"])
     out = capsys.readouterr().out
     assert "operator ana (Ana Pérez) disabled" in out
-    assert out.splitlines()[-2:] == ["ana       disabled  es,en      Ana Pérez",
-                                     "bob       enabled   en         Bo"]
+    assert out.splitlines()[-2:] == ["ana       disabled  es,en      -       -     Ana Pérez",
+                                     "bob       enabled   en         -       -     Bo"]
 
     async def stored() -> list[tuple[str, str]]:
         con = await asyncpg.connect(empty_dsn)
@@ -463,7 +464,7 @@ def test_the_cli_writes_the_table_only_and_makes_every_secret(
     with pytest.raises(SystemExit) as refused:
         cli.main(["operator", "add", "--name", "X", "--username", "Bad Name", "--languages", "en"])
     assert refused.value.code == 2
-    assert "username 'Bad Name'" in capsys.readouterr().err
+    assert "Username 'Bad Name'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as refused:
         cli.main(["operator", "rotate-secret", "nobody"])
     assert refused.value.code == 2

@@ -1,8 +1,11 @@
-"""`lifeline operator add|rotate-secret|disable|enable|list`: operators' SIP accounts.
+"""`lifeline operator add|set|link|rotate-secret|disable|enable|list`: operators, their SIP
+accounts, languages, queues and web user.
 
-The commands write PostgreSQL only; the running app is notified by the table's trigger
-and updates Asterisk within seconds (operators/sip_sync.py). SIP secrets are generated,
-shown once, and never chosen by a person (a chosen one falls to a dictionary attack).
+The commands are the admin pages' units of work (admin/staff_changes.py: validated,
+audited without a user); they write PostgreSQL only, and the running app is notified by
+the tables' triggers: it updates Asterisk and the queues within seconds. A new operator
+serves the queues named by --queues, none by default. SIP secrets are generated, shown
+once, and never chosen by a person (a chosen one falls to a dictionary attack).
 """
 
 from __future__ import annotations
@@ -10,16 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TextIO, TypeAlias
 
 import asyncpg
 
-from lifeline_pbx.operators import store
+from lifeline_pbx.admin import staff_changes
+from lifeline_pbx.errors import Invalid
+from lifeline_pbx.operators import operator_rules, softphone, store
 from lifeline_pbx.operators.sip_credentials import SIP_REALM
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
 DatabaseUrl = Callable[[argparse.Namespace], str]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 def with_connection(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> None:
@@ -38,73 +45,140 @@ def read_password(stdin: TextIO) -> str:
     return stdin.readline().rstrip("\r\n")
 
 
-def print_secret(username: str, password: str) -> None:
+def with_pool(dsn: str, work: Callable[[Pool], Awaitable[None]]) -> None:
+    """Run one unit of work of admin/staff_changes.py (they take a pool) on its own pool."""
+    async def main() -> None:
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
+        try:
+            await work(pool)
+        finally:
+            await pool.close()
+
+    asyncio.run(main())
+
+
+def print_secret(username: str, password: str, sip_address: str = "") -> None:
+    phone = softphone.settings(username, sip_address, "")
+    server = phone.server if sip_address else "this hotline's SIP address (setting sip_address)"
     print(f"""SIP account for the operator's softphone:
-  user:     {username}
-  password: {password}
-  realm:    {SIP_REALM} (most softphones find it by themselves)
-  server:   this hotline's SIP address, UDP port 5060 unless set otherwise
+  user:      {username}
+  password:  {password}
+  server:    {server}
+  port:      {phone.port}
+  transport: {phone.transport}
+  realm:     {SIP_REALM} (most softphones find it by themselves)
 The password is shown only this once: give it to the operator now.""")
 
 
+def _names(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+async def _queue_ids(pool: Pool, text: str | None) -> tuple[int, ...]:
+    names = _names(text)
+    return await staff_changes.queue_ids_by_name(pool, names) if names else ()
+
+
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    password = store.generate_password(args.username)
-    new = store.validate(args.name, args.username, password, store.parse_languages(args.languages))
+    shown: list[str] = []
 
-    async def work(con: Connection) -> None:
-        async with con.transaction():
-            op = await store.add(con, new)
-            # Until queues can be chosen in the web UI, a new operator serves every queue.
-            queues = await con.fetch(
-                "INSERT INTO operator_queues SELECT $1, id FROM queues RETURNING queue_id", op.id)
+    async def work(pool: Pool) -> None:
+        new = operator_rules.parse_new(args.username, args.name,
+                                       store.parse_languages(args.languages), [],
+                                       args.user or "")
+        queue_ids = await _queue_ids(pool, args.queues)
+        new = replace(new, profile=replace(new.profile, queue_ids=queue_ids))
+        profile, password = await staff_changes.create_operator(pool, None, new)
+        op = profile.operator
+        serving = (f"serving {len(queue_ids)} queue(s)" if queue_ids else
+                   "serving no queue yet: give them one with "
+                   f"`lifeline operator set {op.sip_username} --queues NAME`")
         print(f"added operator {op.sip_username} ({op.display_name}), "
-              f"languages {', '.join(op.languages)}, serving {len(queues)} queue(s)")
+              f"languages {', '.join(op.languages)}, {serving}")
+        shown.append(password)
 
-    with_connection(dsn, work)
-    print_secret(new.sip_username, password)
+    with_pool(dsn, work)
+    print_secret(args.username, shown[0], args.sip_address)
+
+
+def cmd_set(args: argparse.Namespace, dsn: str) -> None:
+    async def work(pool: Pool) -> None:
+        found = await staff_changes.operator_by_username(pool, args.username)
+        op = found.operator
+        languages = (store.parse_languages(args.languages) if args.languages is not None
+                     else op.languages)
+        profile = operator_rules.parse_profile(
+            op.display_name if args.name is None else args.name, languages, [])
+        queue_ids = (found.queue_ids if args.queues is None
+                     else await _queue_ids(pool, args.queues))
+        changed = await staff_changes.update_operator(
+            pool, None, op.id, replace(profile, queue_ids=queue_ids))
+        print(f"operator {op.sip_username}: " + (f"changed {', '.join(changed)}" if changed
+                                                 else "nothing changed"))
+
+    with_pool(dsn, work)
 
 
 def cmd_rotate_secret(args: argparse.Namespace, dsn: str) -> None:
-    password = store.generate_password(args.username)
+    shown: list[str] = []
 
-    async def work(con: Connection) -> None:
-        op = await store.set_secret(con, args.username, password)
-        print(f"new SIP secret for operator {op.sip_username} ({op.display_name}); "
-              "the old one stops working within seconds")
+    async def work(pool: Pool) -> None:
+        found = await staff_changes.operator_by_username(pool, args.username)
+        op, password = await staff_changes.reset_secret(pool, None, found.operator.id)
+        print(f"new SIP secret for operator {op.operator.sip_username} "
+              f"({op.operator.display_name}); the old one stops working within seconds")
+        shown.append(password)
 
-    with_connection(dsn, work)
-    print_secret(args.username, password)
+    with_pool(dsn, work)
+    print_secret(args.username, shown[0], args.sip_address)
 
 
 def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
-    async def work(con: Connection) -> None:
-        op = await store.set_enabled(con, args.username, enabled)
-        state = "enabled" if op.enabled else "disabled"
-        print(f"operator {op.sip_username} ({op.display_name}) {state}")
+    async def work(pool: Pool) -> None:
+        found = await staff_changes.operator_by_username(pool, args.username)
+        await staff_changes.set_operator_enabled(pool, None, found.operator.id, enabled)
+        state = "enabled" if enabled else "disabled (a call in progress goes on)"
+        print(f"operator {found.operator.sip_username} ({found.operator.display_name}) {state}")
 
-    with_connection(dsn, work)
+    with_pool(dsn, work)
 
 
-def format_table(operators: list[store.Operator]) -> str:
-    rows = [("USERNAME", "STATE", "LANGUAGES", "NAME")] + [
-        (op.sip_username, "enabled" if op.enabled else "disabled",
-         ",".join(op.languages), op.display_name)
-        for op in operators
+def cmd_link(args: argparse.Namespace, dsn: str) -> None:
+    async def work(pool: Pool) -> None:
+        found = await staff_changes.operator_by_username(pool, args.username)
+        user = operator_rules.user_problem(args.user or "")
+        if user:
+            raise Invalid(user, "user")
+        await staff_changes.link_user(pool, None, found.operator.id, args.user or None)
+        print(f"operator {args.username}: web user {args.user}" if args.user
+              else f"operator {args.username}: no web user")
+
+    with_pool(dsn, work)
+
+
+def format_table(operators: list[store.Profile], queue_names: dict[int, str]) -> str:
+    rows = [("USERNAME", "STATE", "LANGUAGES", "QUEUES", "USER", "NAME")] + [
+        (p.operator.sip_username, "enabled" if p.operator.enabled else "disabled",
+         ",".join(p.operator.languages),
+         ",".join(queue_names.get(q, str(q)) for q in p.queue_ids) or "-",
+         p.user or "-", p.operator.display_name)
+        for p in operators
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join(
         "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
-                   row[3]])
+                   row[5]])
         for row in rows
     )
 
 
 def cmd_list(args: argparse.Namespace, dsn: str) -> None:
-    async def work(con: Connection) -> None:
-        operators = await store.list_all(con)
-        print(format_table(operators) if operators else "no operators")
+    async def work(pool: Pool) -> None:
+        found = await staff_changes.operator_listing(pool)
+        print(format_table(found.operators, dict(found.queues)) if found.operators
+              else "no operators")
 
-    with_connection(dsn, work)
+    with_pool(dsn, work)
 
 
 def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
@@ -116,15 +190,36 @@ def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
     add.add_argument("--name", required=True, help="display name, e.g. 'Ana Pérez'")
     add.add_argument("--username", required=True, help="SIP user name, e.g. ana.perez")
     add.add_argument("--languages", required=True, help="languages spoken, e.g. es,en")
+    add.add_argument("--queues", default=None,
+                     help="queues served, by name, e.g. Hotline (or 'all'); default: none")
+    add.add_argument("--user", default=None, help="the web user who takes calls on it")
+    add.add_argument("--sip-address", default="",
+                     help="where softphones reach the PBX, to print with the secret")
     add.set_defaults(func=lambda args: cmd_add(args, database_url(args)))
+
+    change = ops.add_parser("set", help="change an operator's name, languages or queues")
+    change.add_argument("username")
+    change.add_argument("--name", default=None, help="display name")
+    change.add_argument("--languages", default=None, help="languages spoken, e.g. es,en")
+    change.add_argument("--queues", default=None,
+                        help="queues served, by name ('' for none, 'all' for every queue)")
+    change.set_defaults(func=lambda args: cmd_set(args, database_url(args)))
+
+    link = ops.add_parser("link", help="the web user who takes calls on this SIP account")
+    link.add_argument("username")
+    link.add_argument("user", nargs="?", default="", help="web username; none to unlink")
+    link.set_defaults(func=lambda args: cmd_link(args, database_url(args)))
 
     rotate = ops.add_parser(
         "rotate-secret", help="give an operator a new generated SIP secret (printed once)")
     rotate.add_argument("username")
+    rotate.add_argument("--sip-address", default="",
+                        help="where softphones reach the PBX, to print with the secret")
     rotate.set_defaults(func=lambda args: cmd_rotate_secret(args, database_url(args)))
 
     for name, enabled in (("disable", False), ("enable", True)):
-        cmd = ops.add_parser(name, help=f"{name} an operator's SIP account")
+        cmd = ops.add_parser(name, help=f"{name} an operator's SIP account (disabled: a call "
+                             "in progress goes on, the account goes when it ends)")
         cmd.add_argument("username")
         cmd.set_defaults(func=lambda args, on=enabled: cmd_set_enabled(
             args, database_url(args), on))

@@ -5,7 +5,9 @@ configuration (`PUT /asterisk/config/dynamic/res_pjsip/{auth,aor,endpoint}/<user
 kept by Asterisk in its astdb (asterisk-conf/sorcery.conf), so a softphone registers as
 user `<username>`, realm `lifeline`. `sync` makes Asterisk match the table: it creates or
 updates the objects of enabled operators (only when a field differs: a sync with nothing
-to do writes nothing), and deletes those of disabled or removed operators.
+to do writes nothing), and deletes those of disabled or removed operators, except that
+an operator disabled on a call keeps their account until that call ends (their phone's
+call goes on; `call_ended` asks for the sync that removes it).
 
 An operator whose objects Asterisk keeps in astdb but does not list as an endpoint is
 written again: after an Asterisk restart the stored objects answer a REGISTER, but until
@@ -19,7 +21,8 @@ with that context that is not an enabled operator is deleted, auth and aor first
 half-finished delete leaves the endpoint listed for the next sync to finish. No table of
 pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this cannot.
 
-Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, dsn, after_sync=acd.reload)`, a task
+Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, dsn, after_sync=acd.reload,
+on_call=<operators bridged now>)`, `call_ended` from the distributor's watchers, a task
 running `run(ari)`, and `request()` on every ARI (re)connection (returns at once, never
 raises).
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -73,6 +76,7 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)  # stored, but not loaded (restarted)
     deleted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # disabled, but on a call: removed after
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -161,9 +165,11 @@ async def _remove(ari: AriClient, user: str, report: SyncReport) -> None:
     report.deleted.append(user)
 
 
-async def sync(pool: Pool, ari: AriClient) -> SyncReport:
+async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = ()) -> SyncReport:
     """Make Asterisk's operator accounts match the enabled operators in PostgreSQL.
 
+    An account no longer wanted whose operator is on a call (`on_call`) is kept until a
+    sync after that call: Asterisk must not lose the endpoint of a live call.
     Per-operator refusals are collected in report.failed; AriError with status 0 (Asterisk
     unreachable) and database errors are raised.
     """
@@ -174,7 +180,10 @@ async def sync(pool: Pool, ari: AriClient) -> SyncReport:
     for op in operators:
         await _push(ari, op, report, op.sip_username in listed)
     for user in await _stale(ari, listed, {op.sip_username for op in operators}):
-        await _remove(ari, user, report)
+        if user in on_call:
+            report.kept.append(user)
+        else:
+            await _remove(ari, user, report)
     return report
 
 
@@ -182,10 +191,12 @@ class OperatorSync:
     """Keeps Asterisk's operator accounts in step with PostgreSQL for the app's lifetime."""
 
     def __init__(
-        self, pool: Pool, dsn: str, after_sync: Callable[[], Awaitable[None]] | None = None
+        self, pool: Pool, dsn: str, after_sync: Callable[[], Awaitable[None]] | None = None,
+        on_call: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self._pool = pool
         self._after_sync = after_sync  # e.g. the queues re-reading who the operators are
+        self._on_call = on_call  # the operators bridged with a caller now
         self._wanted = asyncio.Event()
         self._listener = Listener(dsn, CHANNEL, self._notified, on_listen=self.request,
                                   application_name=LISTENER_NAME)
@@ -196,6 +207,11 @@ class OperatorSync:
     def request(self) -> None:
         """Ask for a sync soon (merged with any already asked for). Never blocks."""
         self._wanted.set()
+
+    def call_ended(self, username: str) -> None:
+        """An operator's call ended: if their account was kept for it, remove it now."""
+        if self.last_report is not None and username in self.last_report.kept:
+            self.request()
 
     async def run(self, ari: AriClient) -> None:
         """Listen and sync until cancelled."""
@@ -224,16 +240,17 @@ class OperatorSync:
 
     async def _sync_once(self, ari: AriClient) -> bool:
         try:
-            report = await sync(self._pool, ari)
+            report = await sync(self._pool, ari, self._on_call())
         except (AriError, OSError, TimeoutError, asyncpg.PostgresError,
                 asyncpg.InterfaceError) as exc:
             log.warning("operator sync: %s", exc)
             return False
         self.last_report = report
-        if report.changed or report.failed:
+        if report.changed or report.failed or report.kept:
             log.info(
-                "operator sync created=%s updated=%s restored=%s deleted=%s failed=%s",
-                report.created, report.updated, report.restored, report.deleted, report.failed,
+                "operator sync created=%s updated=%s restored=%s deleted=%s kept=%s failed=%s",
+                report.created, report.updated, report.restored, report.deleted, report.kept,
+                report.failed,
             )
         self.syncs += 1
         if self._after_sync is not None:

@@ -202,3 +202,52 @@ async def list_enabled(con: Conn) -> list[Operator]:
 async def list_all(con: Conn) -> list[Operator]:
     rows = await con.fetch(f"SELECT {_COLUMNS} FROM operators ORDER BY sip_username")
     return [_operator(row) for row in rows]
+
+
+# --- What the admin pages show and change --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An operator as the admin pages list them: the account, queues and web user."""
+
+    operator: Operator
+    queue_ids: tuple[int, ...]
+    user: str | None  # the username of the web user linked to this SIP account
+
+
+_PROFILES = f"""
+    SELECT {", ".join(f"o.{c}" for c in _COLUMNS.split(", "))},
+        coalesce((SELECT array_agg(oq.queue_id ORDER BY oq.queue_id) FROM operator_queues oq
+                  WHERE oq.operator_id = o.id), '{{}}') AS queue_ids,
+        (SELECT u.username FROM users u WHERE u.operator_id = o.id) AS web_user
+    FROM operators o
+"""
+
+
+def _profile(row: asyncpg.Record) -> Profile:
+    return Profile(_operator(row), tuple(row["queue_ids"]), row["web_user"])
+
+
+async def profiles(con: Conn) -> list[Profile]:
+    return [_profile(r) for r in await con.fetch(_PROFILES + " ORDER BY o.sip_username")]
+
+
+async def profile(con: Conn, operator_id: int, *, lock: bool = False) -> Profile | None:
+    row = await con.fetchrow(
+        _PROFILES + " WHERE o.id = $1" + (" FOR UPDATE OF o" if lock else ""), operator_id)
+    return None if row is None else _profile(row)
+
+
+async def set_profile(con: Conn, operator_id: int, display_name: str,
+                      languages: Iterable[str]) -> None:
+    await con.execute(
+        "UPDATE operators SET display_name = $2, languages = $3 WHERE id = $1",
+        operator_id, display_name, list(languages))
+
+
+async def ids_by_username(con: Conn, usernames: Iterable[str]) -> dict[str, int]:
+    rows = await con.fetch(
+        "SELECT sip_username, id FROM operators WHERE sip_username = ANY($1::text[])",
+        list(usernames))
+    return {r["sip_username"]: r["id"] for r in rows}

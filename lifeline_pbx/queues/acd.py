@@ -32,6 +32,8 @@ from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 TICK = 1.0
+# The tables the distributor reads its queues and memberships from: a change reloads it.
+QUEUE_TABLES = frozenset({"queues", "operator_queues"})
 # How an offer's end reads in the queue log and what it means for the operator.
 _MISSES = {offers.RING_NO_ANSWER: "ring_no_answer", offers.DECLINED: "declined"}
 
@@ -55,6 +57,7 @@ class Acd:
         self._kick = asyncio.Event()
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
+        self._reloading = asyncio.Lock()
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -248,7 +251,11 @@ class Acd:
 
     # --- offers' outcomes (queues/offers.Outcomes) -------------------------------------
     def asks_to_accept(self, operator: str) -> bool:
-        return operator in self.picture.accept_by_key
+        """The operator's own setting, or that of the queue of the call ringing them."""
+        call_id = self.picture.staff.ringing.get(operator)
+        waiter = self.picture.waiting.get(call_id) if call_id else None
+        queue_asks = waiter is not None and self.picture.policy(waiter.queue_id).accept_by_key
+        return queue_asks or operator in self.picture.accept_by_key
 
     async def answered(self, offer: Offer) -> bool:
         """The operator took the call: bridge them with the caller, once."""
@@ -330,11 +337,16 @@ class Acd:
         return True
 
     async def reload(self) -> None:
-        """Operators, their queues and state, and queue policies, from PostgreSQL."""
-        loaded = await self.store.load()
-        self._step(staff.Loaded({o.id: o for o in loaded.operators}, loaded.policies))
-        self.picture.operator_ids = loaded.ids
-        self.picture.accept_by_key = loaded.accept_by_key
+        """Operators, their queues and state, and queue policies, from PostgreSQL.
+
+        One at a time (the SIP sync, the queue-settings follower and tests all ask): a
+        reload that read the tables before a change must not land after one that read them
+        after it."""
+        async with self._reloading:
+            loaded = await self.store.load()
+            self._step(staff.Loaded({o.id: o for o in loaded.operators}, loaded.policies))
+            self.picture.operator_ids = loaded.ids
+            self.picture.accept_by_key = loaded.accept_by_key
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
         if event.technology == "PJSIP":

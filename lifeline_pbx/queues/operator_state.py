@@ -85,6 +85,7 @@ def _policy(row: asyncpg.Record) -> routing.Policy:
         wrapup=float(row["wrapup_seconds"]),
         max_wait=float(row["max_wait_seconds"]),
         announce_every=float(row["announce_every_seconds"]),
+        accept_by_key=row["accept_by_key"],
     )
 
 

@@ -64,6 +64,7 @@ class Policy:
     wrapup: float = 30.0
     max_wait: float = 600.0  # then voicemail
     announce_every: float = 45.0
+    accept_by_key: bool = False  # offers ask the operator to press 1 to take the call
 
     def __post_init__(self) -> None:
         for name in ("language_wait", "wrapup"):

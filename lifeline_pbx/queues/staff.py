@@ -94,7 +94,13 @@ class Registrations:
 
 @dataclass(frozen=True)
 class Loaded:
-    """Operators and policies read again from PostgreSQL; calls in flight are kept."""
+    """Operators and policies read again from PostgreSQL; calls in flight are kept.
+
+    For an operator already in the picture only what admins set (languages, queues) is
+    taken: the picture is the truth about what they are doing (logged in, paused, wrap-up),
+    and a reload whose read raced a login must not undo it. Operators new to the picture
+    come with their stored state; those no longer loaded (disabled) leave it.
+    """
 
     operators: Mapping[str, Operator]
     policies: Mapping[int, Policy]
@@ -231,8 +237,7 @@ def step(staff: Staff, event: Event, now: float) -> Step:
     if isinstance(event, Registrations):
         return replace(staff, online=event.online), []
     if isinstance(event, Loaded):
-        return replace(staff, operators=dict(event.operators),
-                       policies=dict(event.policies)), []
+        return _loaded(staff, event), []
     if isinstance(event, OfferPlaced):
         return _placed(staff, event, now)
     if isinstance(event, OfferAnswered):
@@ -256,6 +261,15 @@ def step(staff: Staff, event: Event, now: float) -> Step:
 
 def _with(staff: Staff, op: Operator) -> Staff:
     return replace(staff, operators={**staff.operators, op.id: op})
+
+
+def _loaded(staff: Staff, event: Loaded) -> Staff:
+    operators = {}
+    for username, stored in event.operators.items():
+        known = staff.operators.get(username)
+        operators[username] = stored if known is None else replace(
+            known, languages=stored.languages, queues=stored.queues)
+    return replace(staff, operators=operators, policies=dict(event.policies))
 
 
 def _reachable(staff: Staff, username: str) -> Staff:

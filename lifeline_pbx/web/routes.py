@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from lifeline_pbx.admin import facility_views, line_views, reference_views
+from lifeline_pbx.admin import (
+    facility_views,
+    line_views,
+    operator_views,
+    queue_views,
+    reference_views,
+)
 from lifeline_pbx.admin import views as admin_views
 from lifeline_pbx.cases import (
     followup_views,
@@ -32,8 +38,8 @@ from lifeline_pbx.web.app import WEB_DIR
 from lifeline_pbx.web.health import health
 
 FEATURES = (
-    login, admin_views, reference_views, facility_views, line_views, prompt_views,
-    console_views,
+    login, admin_views, reference_views, facility_views, line_views, queue_views,
+    operator_views, prompt_views, console_views,
     cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
     revision_views, pages, followup_views,
     supervision_views, call_pages, voicemail_views,
