@@ -3,10 +3,11 @@
 Triggers (migrations/0019 for lines, 0020 for queues; prompts/work.py for prompts) send
 NOTIFY 'lifeline_config' with the changed table's name as payload whenever a transaction
 that changed it commits, whoever made the change (the web pages, the `lifeline` command,
-psql). Each part of the engine registers a reload for the tables it reads (`on`); a notification for one of them asks for that reload, and requests
-that arrive while it runs are merged into one more run. After every (re)LISTEN every reload
-runs: notifications sent while nobody listened are lost. A failed reload is retried with a
-growing wait, or at once on the next notification.
+psql). Each part of the engine registers a reload for the tables it reads (`on`); a
+notification for one of them asks for that reload, and requests that arrive while it runs
+are merged into one more run. After every (re)LISTEN every reload runs: notifications sent
+while nobody listened are lost. A failed reload is retried with a growing wait, or at once
+on the next notification.
 """
 
 from __future__ import annotations
