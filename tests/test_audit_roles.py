@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import sys
 import uuid
 from pathlib import Path
 
@@ -22,18 +20,13 @@ from lifeline_pbx import audit, db_roles
 from lifeline_pbx.audit import chain
 from lifeline_pbx.errors import MigrationError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from tests import cli_run
 from tests.pg_fixtures import PgServer, as_app_role, connect
 from tests.waiting import wait_for
 
 
 async def lifeline(dsn: str, *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lifeline_pbx.cli", *args,
-        env={**os.environ, "LIFELINE_DATABASE_URL": dsn},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline(*args, env={"LIFELINE_DATABASE_URL": dsn})
 
 
 async def write_entries(dsn: str, count: int) -> None:

@@ -5,12 +5,9 @@ app's own reading code with the same keys. Then: a damaged backup is refused who
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +17,7 @@ from devstack.postgres import Cluster
 from lifeline_pbx import crypto, migrate
 from lifeline_pbx.audit import chain
 from lifeline_pbx.backup import manifest
+from tests import cli_run
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.fixtures.read_back import read_back
 from tests.fixtures.seed import seed
@@ -31,13 +29,8 @@ RELATIONS = """SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.
 
 
 async def lifeline(admin_dsn: str, *args: str) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lifeline_pbx.cli", *args,
-        env={**env, "LIFELINE_ADMIN_DATABASE_URL": admin_dsn},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline(*args, env={"LIFELINE_ADMIN_DATABASE_URL": admin_dsn},
+                                  only_these=True)
 
 
 async def read_as_app(admin_dsn: str, expected: dict[str, Any]) -> chain.Verdict:

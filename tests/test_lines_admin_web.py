@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from lifeline_pbx import prompts
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.prompts import tones
+from tests import cli_run
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp, running_web
 
@@ -331,13 +330,8 @@ async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> 
 
 
 async def lifeline(dsn: str, folder: Path, *args: str, stdin: str = "") -> tuple[int, str]:
-    env = {**os.environ, "LIFELINE_DATABASE_URL": dsn, "LIFELINE_PROMPTS_DIR": str(folder)}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lifeline_pbx.cli", *args, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    out, _ = await process.communicate(stdin.encode())
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline(*args, stdin=stdin, env={
+        "LIFELINE_DATABASE_URL": dsn, "LIFELINE_PROMPTS_DIR": str(folder)})
 
 
 async def test_the_command_does_the_same(app_dsn: str, prompt_files: Path, tmp_path: Path
