@@ -34,11 +34,18 @@ def code_problem(code: str) -> str | None:
     return None
 
 
-def parse_code(form: Mapping[str, str]) -> str:
+def parse_new_language(form: Mapping[str, str]) -> tuple[str, LanguageForm]:
+    """The code, name and menu label of a language to add, or Invalid naming every bad
+    field."""
     code = _text(form, "code")
-    if problem := code_problem(code):
-        raise Invalid(problem, "code")
-    return code
+    errors = {"code": problem} if (problem := code_problem(code)) else {}
+    try:
+        fields = parse_language(form)
+    except Invalid as e:
+        raise Invalid({**errors, **e.errors}) from None
+    if errors:
+        raise Invalid(errors)
+    return code, fields
 
 
 def parse_language(form: Mapping[str, str]) -> LanguageForm:
