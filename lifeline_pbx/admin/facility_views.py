@@ -14,7 +14,7 @@ from aiohttp import web
 from lifeline_pbx.admin import facility_changes as changes
 from lifeline_pbx.admin.facilities_store import Facility
 from lifeline_pbx.admin.facility_rules import CSV_COLUMNS, FacilityFields, zones
-from lifeline_pbx.admin.forms import raw, text
+from lifeline_pbx.admin.forms import raw, typed
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
@@ -47,10 +47,6 @@ def _notice(request: web.Request) -> str:
     return f"{count} facilities imported." if notice and count.isdigit() else notice
 
 
-def _typed(form: Any) -> dict[str, str]:
-    return {name: text(form, name) for name in FIELDS}
-
-
 def _list_page(request: web.Request, facilities: list[Facility], *,
                error: Invalid | None = None, values: dict[str, str] | None = None,
                csv: str = "") -> web.Response:
@@ -74,7 +70,7 @@ async def facility_add(request: web.Request) -> web.StreamResponse:
         await changes.create(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
         return _list_page(request, page_of(e, changes.FacilitiesPage).facilities, error=e,
-                          values=_typed(form))
+                          values=typed(form, FIELDS))
     raise web.HTTPSeeOther("/admin/facilities?done=added")
 
 
@@ -116,7 +112,7 @@ async def facility_save(request: web.Request) -> web.StreamResponse:
     try:
         await changes.update(request.app[POOL], current_user(request).id, facility_id, form)
     except Invalid as e:
-        return _facility_page(request, page_of(e, Facility), error=e, values=_typed(form))
+        return _facility_page(request, page_of(e, Facility), error=e, values=typed(form, FIELDS))
     raise web.HTTPSeeOther(f"/admin/facilities/{facility_id}?done=saved")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx.admin import line_changes as changes
-from lifeline_pbx.admin.forms import text
+from lifeline_pbx.admin.forms import typed
 from lifeline_pbx.admin.line_rules import MENU_ROWS, NEW_LINE, WEEKDAYS, as_form
 from lifeline_pbx.errors import Invalid, NotFound
 from lifeline_pbx.prompts import work as prompt_work
@@ -64,10 +64,6 @@ def _line_id(request: web.Request) -> int:
     return int(request.match_info["line_id"])
 
 
-def _typed(form: Any) -> dict[str, str]:
-    return {name: text(form, name) for name in form}
-
-
 @require("admin")
 async def lines_page(request: web.Request) -> web.StreamResponse:
     return render(request, "admin/lines.html", lines=await changes.all_lines(request.app[POOL]),
@@ -101,7 +97,7 @@ async def line_add(request: web.Request) -> web.StreamResponse:
         line_id = await changes.create(request.app[POOL], current_user(request).id, form,
                                        _folder(request))
     except Invalid as e:
-        return _form_page(request, page_of(e, changes.LinePage), error=e, values=_typed(form))
+        return _form_page(request, page_of(e, changes.LinePage), error=e, values=typed(form))
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done=added")
 
 
@@ -118,7 +114,7 @@ async def line_save(request: web.Request) -> web.StreamResponse:
         changed = await changes.update(request.app[POOL], current_user(request).id, line_id,
                                        form, _folder(request))
     except Invalid as e:
-        return _form_page(request, page_of(e, changes.LinePage), error=e, values=_typed(form))
+        return _form_page(request, page_of(e, changes.LinePage), error=e, values=typed(form))
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done={'saved' if changed else 'unchanged'}")
 
 
@@ -153,7 +149,7 @@ async def closure_add(request: web.Request) -> web.StreamResponse:
     except Invalid as e:
         errors = {f"closure_{k}": v for k, v in e.errors.items()}
         return _form_page(request, page_of(e, changes.LinePage), error=Invalid(errors),
-                          closure=_typed(form) or {"first": ""})
+                          closure=typed(form) or {"first": ""})
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done=closed#closures")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lifeline_pbx.admin.forms import typed
 from lifeline_pbx.errors import Invalid, RequestError
 from lifeline_pbx.prompts import convert, coverage, phone, store, work
 from lifeline_pbx.resources import CONFIG, POOL
@@ -79,9 +80,8 @@ async def language_add(request: web.Request) -> web.StreamResponse:
     try:
         await work.add_language(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        values = {name: str(form.get(name, "")).strip() for name in ("code", "name", "menu_label")}
         return _languages_page(request, page_of(e, work.LanguagesPage).languages, error=e,
-                               values=values)
+                               values=typed(form, ("code", "name", "menu_label")))
     raise web.HTTPSeeOther("/admin/languages?done=added")
 
 
