@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import prompts
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES
 from lifeline_pbx.prompts import coverage, store
 from lifeline_pbx.prompts.coverage import Known, State
 from tests.pg_fixtures import connect
@@ -100,6 +101,13 @@ async def test_the_table_marks_the_catalogues_languages_synthesised(app_dsn: str
     async with connect(app_dsn) as con:
         marked = await con.fetch("SELECT code FROM languages WHERE synthesised")
     assert {r["code"] for r in marked} == set(prompts.LANGUAGES)
+
+
+async def test_every_language_an_intake_records_is_in_the_table(app_dsn: str) -> None:
+    """The intake's list stays in code (docs/decisions.md) but speaks the table's codes."""
+    async with connect(app_dsn) as con:
+        codes = {r["code"] for r in await con.fetch("SELECT code FROM languages")}
+    assert {code for code, _ in CALLER_LANGUAGES} - codes == {"other"}
 
 
 async def test_database_rule_matches_the_pure_one(app_dsn: str) -> None:
