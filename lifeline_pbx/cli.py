@@ -15,7 +15,6 @@ from lifeline_pbx import config as config_module
 from lifeline_pbx import demo, logs
 from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.admin import config_commands
-from lifeline_pbx.admin.prompt_files import PromptFiles
 from lifeline_pbx.audit import commands as audit_commands
 from lifeline_pbx.backup import commands as backup_commands
 from lifeline_pbx.doctor import commands as doctor_commands
@@ -23,6 +22,7 @@ from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import commands as operator_commands
 from lifeline_pbx.prompts import commands as prompt_commands
+from lifeline_pbx.prompts import work as prompt_work
 from lifeline_pbx.queues import commands as queue_commands
 
 
@@ -138,7 +138,7 @@ def parser() -> argparse.ArgumentParser:
     operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     config_commands.add_subcommands(sub, lambda args: config_commands.Target(
         config_module.database_url(args.config),
-        PromptFiles.at(config_module.prompts_folder(args.config))))
+        prompt_work.folder_at(config_module.prompts_folder(args.config))))
     queue_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     audit_commands.add_subcommands(

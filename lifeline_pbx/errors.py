@@ -7,7 +7,8 @@ back to them, never anyone else's data), and web/errors.py turns it into the ans
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 
 class LifelineError(Exception):
@@ -55,6 +56,17 @@ class Invalid(RequestError):
     def __init__(self, errors: str | Mapping[str, str], field: str = FORM) -> None:
         self.errors = {field: errors} if isinstance(errors, str) else dict(errors)
         super().__init__(" ".join(self.errors.values()))
+
+
+@contextlib.asynccontextmanager
+async def page_on_refusal(read: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
+    """An Invalid raised inside leaves carrying the page `read` returns (RequestError.page),
+    read once the block is left: after any transaction in it has rolled back."""
+    try:
+        yield
+    except Invalid as e:
+        e.page = await read()
+        raise
 
 
 class ConfigError(LifelineError):

@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
+from lifeline_pbx import prompts
 from lifeline_pbx.admin import facility_rules, line_rules
 from lifeline_pbx.admin.line_preview import engine_line, stages
 from lifeline_pbx.admin.line_rules import Choices, LineSettings
 from lifeline_pbx.calls.hours import Span
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.prompts import coverage
+from lifeline_pbx.prompts.coverage import Known
 from lifeline_pbx.queues.routing import Policy, for_line
 
 FACILITY = {"name": "Stewart Detention Center", "city": "Lumpkin", "state": "GA",
@@ -154,17 +157,32 @@ def test_bad_line_forms_name_each_field(changes: dict[str, str], fields: set[str
     assert set(refused.value.errors) == fields
 
 
-CHOICES = Choices(facilities=frozenset({3}), queues=frozenset({1}),
-                  languages=frozenset({"en", "es"}))
+ALL = frozenset(prompts.concrete_names())
+# Recorded for key 2 with triage key 9 only (a language with no synthesised voice).
+KEY_2 = frozenset(coverage.required("2", "9"))
+CHOICES = Choices(facilities=frozenset({3}), queues=frozenset({1}), languages={
+    "en": Known(True, frozenset(), ALL), "es": Known(True, frozenset(), ALL),
+    "fr": Known(True, frozenset(), frozenset({"greeting"})),  # its files deleted
+    "quc": Known(False, KEY_2, None), "mam": Known(False, frozenset(), None)})
 CHOICE_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
     "all exist": ({}, set()),
     "a facility disabled or gone": ({"facility_id": 4}, {"facility_id"}),
     "no such queue": ({"queue_id": 2}, {"queue_id"}),
     "no queue at all is fine": ({"queue_id": None}, set()),
+    "a language not in the table": ({"menu": (("es", "1"), ("xx", "2"))}, {"menu_language_2"}),
+    "a synthesised language whose files are gone": (
+        {"menu": (("es", "1"), ("fr", "2"))}, {"menu_language_2"}),
     "a menu language without its prompts": (
-        {"menu": (("es", "1"), ("kjb", "2"))}, {"menu_language_2"}),
+        {"menu": (("es", "1"), ("mam", "2"))}, {"menu_language_2"}),
+    "recorded for its key": ({"menu": (("es", "1"), ("quc", "2"))}, set()),
+    "recorded for another key": ({"menu": (("quc", "1"), ("es", "2")),
+                                  "default_language": "es"}, {"menu_language_1"}),
+    "recorded for another triage key": ({"menu": (("es", "1"), ("quc", "2")),
+                                         "triage_digit": "8"}, {"menu_language_2"}),
     "a default language without its prompts": ({"default_language": "mam"},
                                               {"default_language"}),
+    "the only language needs no menu entry": (
+        {"menu": (), "default_language": "quc"}, set()),
 }
 
 
@@ -172,6 +190,33 @@ CHOICE_CASES: dict[str, tuple[dict[str, Any], set[str]]] = {
 def test_what_a_line_names_must_exist(changes: dict[str, Any], fields: set[str]) -> None:
     settings = line_rules.parse_line(LINE)
     assert set(line_rules.choice_problems(_replace(settings, **changes), CHOICES)) == fields
+
+
+SAVED = {"facility_id": 4, "menu": (("es", "1"), ("fr", "2"), ("mam", "3"))}
+KEPT_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], set[str]]] = {
+    "what the saved line has may stay": (SAVED, {"name": "Renamed"}, set()),
+    "a kept language at a new key is checked": (
+        SAVED, {"menu": (("es", "1"), ("fr", "2"), ("mam", "4"))}, {"menu_language_3"}),
+    "a new triage key checks every language": (
+        SAVED, {"triage_digit": "8"}, {"menu_language_2", "menu_language_3"}),
+    "another disabled facility is refused": (SAVED, {"facility_id": 5}, {"facility_id"}),
+    "a kept lone default language": ({"menu": (), "default_language": "mam"}, {}, set()),
+}
+
+
+@pytest.mark.parametrize(("saved", "changes", "fields"), KEPT_CASES.values(),
+                         ids=KEPT_CASES.keys())
+def test_what_the_saved_line_has_may_stay(saved: dict[str, Any], changes: dict[str, Any],
+                                          fields: set[str]) -> None:
+    old = _replace(line_rules.parse_line(LINE), **saved)
+    new = _replace(old, **changes)
+    assert set(line_rules.choice_problems(new, CHOICES, old)) == fields
+
+
+def test_a_refused_language_names_what_it_lacks() -> None:
+    settings = _replace(line_rules.parse_line(LINE), menu=(("es", "1"), ("quc", "3")))
+    message = line_rules.choice_problems(settings, CHOICES)["menu_language_2"]
+    assert message.startswith("'quc' has no prompts yet") and "language-choice-3" in message
 
 
 def _replace(settings: LineSettings, **changes: Any) -> LineSettings:

@@ -97,7 +97,7 @@ async def test_an_admin_puts_a_new_number_live_and_closes_it_for_a_day(
                a.onloadedmetadata = () => done(a.duration); a.onerror = () => failed('error');
                a.load(); })""")
     assert 0.1 < duration < 1.0  # the test prompts are 0.2 s tones
-    await expect(admin.locator("#preview")).to_contain_text("Pressing 1: Español")
+    await expect(admin.locator("#preview")).to_contain_text("Pressing 1: Spanish")
     await browsing.screenshot(admin, "line-preview.png")
 
     # The engine heard of it (NOTIFY), with nothing restarted.

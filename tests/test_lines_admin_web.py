@@ -15,9 +15,10 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import prompts
+from lifeline_pbx.admin import line_changes
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.config_watch import ConfigWatch
-from lifeline_pbx.prompts import tones
+from lifeline_pbx.prompts import coverage, tones
 from tests import cli_run
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp, running_web
@@ -84,14 +85,13 @@ ROUTES = [
     ("POST", "/admin/lines/1"), ("POST", "/admin/lines/1/disable"),
     ("POST", "/admin/lines/1/enable"), ("POST", "/admin/lines/1/delete"),
     ("POST", "/admin/lines/1/closures"), ("POST", "/admin/lines/1/closures/2030-12-25/remove"),
-    ("GET", "/admin/lines/1/preview"), ("GET", "/admin/prompt-audio/es/greeting.wav"),
+    ("GET", "/admin/lines/1/preview"),
 ]
-ADDED = ("/admin/facilities", "/admin/lines", "/admin/prompt-audio")
+ADDED = ("/admin/facilities", "/admin/lines")
 
 
 def test_the_table_names_every_route_added(web: WebApp) -> None:
-    placeholders = {"facility_id": "1", "line_id": "1", "day": "2030-12-25",
-                    "language": "es", "name": "greeting"}
+    placeholders = {"facility_id": "1", "line_id": "1", "day": "2030-12-25"}
     routed = set()
     for route in web.app.router.routes():
         path = route.resource.canonical if route.resource else ""
@@ -188,14 +188,64 @@ async def test_a_line_is_added_edited_closed_and_previewed(web: WebApp) -> None:
 
     status, page = await admin.get(f"/admin/lines/{line_id}/preview")
     assert status == 200
-    assert 'src="/admin/prompt-audio/es/greeting.wav"' in page
+    # Each prompt plays through the prompts admin's audio route (what the folder holds).
+    assert 'src="/admin/prompts/es/greeting/audio"' in page
     assert 'data-prompt="en/triage-9"' in page and "2030-12-25 (Christmas)" in page
-    async with admin.http.get(admin.url("/admin/prompt-audio/es/greeting.wav")) as r:
+    assert "in Spanish" in page  # the languages table's names
+    async with admin.http.get(admin.url("/admin/prompts/es/greeting/audio")) as r:
         body = await r.read()
         assert r.status == 200 and r.headers["Content-Type"] == "audio/wav"
         assert body[:4] == b"RIFF"
-    assert (await admin.get("/admin/prompt-audio/fr/confidentiality.wav"))[0] == 404
-    assert (await admin.get("/admin/prompt-audio/es/..%2Fen%2Fgreeting.wav"))[0] in (400, 404)
+    assert (await admin.get("/admin/prompts/fr/confidentiality/audio"))[0] == 404
+
+
+# Languages come from the languages table, held to the prompts admin's coverage rule
+
+
+async def _record(web: WebApp, language: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        await web.sql("""INSERT INTO prompt_recordings (language, name, audio, original,
+                             original_format, duration_ms, source)
+                         VALUES ($1, $2, 'RIFF', 'RIFF', 'wav', 1000, 'upload')""",
+                      language, name)
+
+
+async def test_a_language_goes_on_a_menu_once_its_prompts_are_recorded(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    _, page = await admin.get("/admin/lines/new")
+    offered = set(re.findall(r'<option value="([a-z-]+)"[^>]*>[^<]*\(', page))
+    assert offered == {"es", "en"}  # fr lacks files; K'iche' has no recordings yet
+    queue, facility = await _ids(web)
+    quc_menu = {**LINE, "queue_id": str(queue), "facility_id": str(facility),
+                "menu_language_2": "quc", "menu_digit_2": "2"}
+    status, page = await admin.post("/admin/lines", quc_menu)
+    assert status == 422 and 'id="error-menu_language_2"' in page
+    assert "&#39;quc&#39; has no prompts yet" in page
+
+    await _record(web, "quc", coverage.required("2", "9"))
+    _, page = await admin.get("/admin/lines/new")
+    assert '<option value="quc">K&#39;iche&#39; (quc)</option>' in page
+    assert (await admin.post("/admin/lines", quc_menu))[0] == 303
+    # At another key its menu entry is missing: refused, naming it.
+    status, page = await admin.post("/admin/lines", {**quc_menu, "did": "15550100302",
+                                                     "menu_digit_2": "3"})
+    assert status == 422 and "language-choice-3" in page
+
+
+async def test_the_databases_refusal_of_a_menu_is_a_problem_on_the_menu(
+        web: WebApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check before the write passed, and a recording went meanwhile: the trigger
+    (migrations/0021) refuses the row, and the form comes back with it on the menu."""
+    monkeypatch.setattr(line_changes, "choice_problems", lambda *_args: {})
+    admin = await web.signed_in("admin1")
+    queue, facility = await _ids(web)
+    before = await _snapshot(web)
+    status, page = await admin.post("/admin/lines", {
+        **LINE, "queue_id": str(queue), "facility_id": str(facility),
+        "menu_language_2": "mam"})
+    assert status == 422 and 'id="error-menu"' in page and "lacks prompts" in page
+    assert 'id="line-form"' in page and 'value="Stewart line"' in page  # as typed
+    assert await _snapshot(web) == before
 
 
 async def test_a_line_with_calls_is_not_deleted(web: WebApp) -> None:

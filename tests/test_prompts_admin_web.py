@@ -98,8 +98,8 @@ async def test_languages_are_added_and_edited_with_checks(web_prompts: WebApp) -
     admin = await web.signed_in("admin1")
     await admin.get("/admin/languages")
     bad = {"code": "Q!", "name": "", "menu_label": "press"}
-    status, page = await admin.post("/admin/languages", bad)
-    assert status == 422 and 'id="error-code"' in page
+    status, page = await admin.post("/admin/languages", bad)  # every bad field named
+    assert status == 422 and all(f'id="error-{field}"' in page for field in bad)
     status, page = await admin.post("/admin/languages", {**bad, "code": "ixl"})
     assert status == 422 and 'id="error-name"' in page and 'id="error-menu_label"' in page
     status, page = await admin.post("/admin/languages", {

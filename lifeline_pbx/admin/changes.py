@@ -7,8 +7,6 @@ removed, or a new role (a new admin must then enrol a second factor).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -20,23 +18,7 @@ from lifeline_pbx.admin.forms import NewCategory, NewPartner, NewUser
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid, NotFound
 
-log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
-
-
-async def audit_change(con: Conn, actor: int | None, action: audit.Action, entity: str,
-                       entity_id: object, fields: Sequence[str]) -> None:
-    """The audit entry, and one log line for whoever runs the system (ids and names only).
-    No actor: the `lifeline` command, run by whoever holds the server."""
-    await audit.record(con, actor, action, entity, entity_id, fields)
-    log.info("admin %s by %s entity=%s id=%s fields=%s", action,
-             "command" if actor is None else f"user_id={actor}", entity, entity_id,
-             ",".join(sorted(fields)))
-
-
-async def _audit(con: Conn, actor: int, action: audit.Action, entity: str, entity_id: object,
-                 fields: Sequence[str]) -> None:
-    await audit_change(con, actor, action, entity, entity_id, fields)
 
 
 # Users
@@ -78,8 +60,8 @@ async def create_user(pool: Pool, actor: int, new: NewUser, password_hash: str) 
         except users.UserError as exc:  # a race with another admin: same checks, in SQL
             raise Invalid(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
         fields = ["username", "display_name", "role", "password"]
-        await _audit(con, actor, "create", "user", user_id,
-                           fields + (["operator"] if new.operator else []))
+        await audit.change(con, actor, "create", "user", user_id,
+                                fields + (["operator"] if new.operator else []))
     return user_id
 
 
@@ -97,7 +79,7 @@ async def set_enabled(pool: Pool, actor: int, user_id: int, enabled: bool) -> us
             raise Invalid("You cannot disable your own account. Ask another admin.")
         if user.enabled != enabled:
             await users.set_enabled(con, user.username, enabled)  # disabling ends sessions
-            await _audit(con, actor, "update", "user", user_id, ["enabled"])
+            await audit.change(con, actor, "update", "user", user_id, ["enabled"])
     return user
 
 
@@ -106,7 +88,7 @@ async def set_password(pool: Pool, actor: int, user_id: int, password_hash: str)
         await _target(con, user_id)
         await users.set_password(con, user_id, password_hash)
         await users.end_sessions(con, user_id)
-        await _audit(con, actor, "update", "user", user_id, ["password"])
+        await audit.change(con, actor, "update", "user", user_id, ["password"])
 
 
 async def remove_second_factor(pool: Pool, actor: int, user_id: int) -> users.User:
@@ -115,7 +97,7 @@ async def remove_second_factor(pool: Pool, actor: int, user_id: int) -> users.Us
         if user.totp_secret is not None:
             await users.set_totp(con, user_id, None)
             await users.end_sessions(con, user_id)
-            await _audit(con, actor, "update", "user", user_id, ["second_factor"])
+            await audit.change(con, actor, "update", "user", user_id, ["second_factor"])
     return user
 
 
@@ -128,7 +110,7 @@ async def set_role(pool: Pool, actor: int, user_id: int, role: str) -> users.Use
         if user.role != role:
             await users.set_role(con, user_id, role)
             await users.end_sessions(con, user_id)
-            await _audit(con, actor, "update", "user", user_id, ["role"])
+            await audit.change(con, actor, "update", "user", user_id, ["role"])
     return user
 
 
@@ -143,7 +125,7 @@ async def set_operator(pool: Pool, actor: int, user_id: int, operator: str | Non
             except users.UserError as exc:
                 raise Invalid(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "operator") from None
             await users.end_sessions(con, user_id)
-            await _audit(con, actor, "update", "user", user_id, ["operator"])
+            await audit.change(con, actor, "update", "user", user_id, ["operator"])
     return user
 
 
@@ -153,7 +135,7 @@ async def unlock_sign_in(pool: Pool, actor: int, user_id: int) -> users.User:
     async with pool.acquire() as con, con.transaction():
         user = await _target(con, user_id)
         if await attempts.unlock(con, user.username):
-            await _audit(con, actor, "update", "user", user_id, ["sign_in_lock"])
+            await audit.change(con, actor, "update", "user", user_id, ["sign_in_lock"])
     return user
 
 
@@ -165,8 +147,8 @@ async def add_category(pool: Pool, actor: int, new: NewCategory) -> None:
         if await categories.by_code(con, new.code) is not None or not await categories.add(
                 con, new.code, new.label):
             raise Invalid(f"A category with the code '{new.code}' exists.", "code")
-        await _audit(con, actor, "create", "report_category", new.code,
-                           ["code", "label", "position"])
+        await audit.change(con, actor, "create", "report_category", new.code,
+                                ["code", "label", "position"])
 
 
 async def all_categories(pool: Pool) -> list[categories.Category]:
@@ -183,7 +165,7 @@ async def rename_category(pool: Pool, actor: int, code: str, label: str) -> None
             raise Invalid(problem, label_field(code))
         if category.label != label:
             await categories.set_label(con, code, label)
-            await _audit(con, actor, "update", "report_category", code, ["label"])
+            await audit.change(con, actor, "update", "report_category", code, ["label"])
 
 
 async def set_category_enabled(pool: Pool, actor: int, code: str, enabled: bool) -> None:
@@ -193,7 +175,7 @@ async def set_category_enabled(pool: Pool, actor: int, code: str, enabled: bool)
             raise NotFound("There is no such category.")
         if category.enabled != enabled:
             await categories.set_enabled(con, code, enabled)
-            await _audit(con, actor, "update", "report_category", code, ["enabled"])
+            await audit.change(con, actor, "update", "report_category", code, ["enabled"])
 
 
 def label_field(code: str) -> str:
@@ -214,7 +196,7 @@ async def add_partner(pool: Pool, actor: int, new: NewPartner) -> int:
         partner_id = await partners.add(con, new.name, new.kind)
         if partner_id is None:
             raise Invalid("A partner of that name exists.", "name")
-        await _audit(con, actor, "create", "partner", partner_id, ["name", "kind"])
+        await audit.change(con, actor, "create", "partner", partner_id, ["name", "kind"])
     return partner_id
 
 
@@ -225,4 +207,4 @@ async def set_partner_enabled(pool: Pool, actor: int, partner_id: int, enabled: 
             raise NotFound("There is no such partner.")
         if partner.enabled != enabled:
             await partners.set_enabled(con, partner_id, enabled)
-            await _audit(con, actor, "update", "partner", partner_id, ["enabled"])
+            await audit.change(con, actor, "update", "partner", partner_id, ["enabled"])

@@ -17,9 +17,7 @@ import asyncpg
 
 from lifeline_pbx.admin import facility_changes, line_changes, line_rules
 from lifeline_pbx.admin.facilities_store import Facility
-from lifeline_pbx.admin.facility_rules import parse_facility
-from lifeline_pbx.admin.line_rules import WEEKDAYS, parse_closure, parse_line
-from lifeline_pbx.admin.prompt_files import PromptFiles
+from lifeline_pbx.admin.line_rules import WEEKDAYS
 from lifeline_pbx.errors import Invalid, LifelineError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -28,10 +26,11 @@ Settings = Callable[[argparse.Namespace], "Target"]
 
 @dataclass(frozen=True)
 class Target:
-    """What the commands need of the settings: the database, and the prompts folder."""
+    """What the commands need of the settings: the database, and the prompts folder as
+    this process sees it (None: not here, every prompt file trusted)."""
 
     database_url: str
-    prompts: PromptFiles
+    prompts: Path | None
 
 
 def _run(cfg: Target, work: Callable[[asyncpg.Pool], Awaitable[None]]) -> None:
@@ -61,13 +60,14 @@ def _facility_id(facilities: list[Facility], given: str) -> int:
 
 
 def cmd_facility_add(args: argparse.Namespace, cfg: Target) -> None:
-    fields = parse_facility({"name": args.name, "city": args.city, "state": args.state,
-                             "address": args.address, "contractor": args.contractor,
-                             "timezone": args.timezone, "notes": args.notes})
+    form = {"name": args.name, "city": args.city, "state": args.state,
+            "address": args.address, "contractor": args.contractor,
+            "timezone": args.timezone, "notes": args.notes}
 
     async def work(pool: asyncpg.Pool) -> None:
-        facility_id = await facility_changes.create(pool, None, fields)
-        print(f"added facility {facility_id}: {fields.name} ({fields.timezone})")
+        facility_id = await facility_changes.create(pool, None, form)
+        found = await facility_changes.facility(pool, facility_id)
+        print(f"added facility {facility_id}: {found.name} ({found.fields.timezone})")
 
     _run(cfg, work)
 
@@ -137,9 +137,10 @@ def cmd_line_add(args: argparse.Namespace, cfg: Target) -> None:
             queue_id = next((q for q, name in choices.queues if name == args.queue), None)
             if queue_id is None:
                 raise LifelineError(f"no queue named {args.queue!r}")
-        settings = parse_line(line_form(args, facility_id, queue_id))
-        line_id = await line_changes.create(pool, None, settings, cfg.prompts)
-        print(f"added line {line_id}: +{settings.did}, answering from the next call")
+        line_id = await line_changes.create(pool, None, line_form(args, facility_id, queue_id),
+                                            cfg.prompts)
+        print(f"added line {line_id}: +{line_rules.normalise_did(args.did)}, answering from "
+              "the next call")
 
     _run(cfg, work)
 
@@ -182,11 +183,10 @@ def cmd_line_delete(args: argparse.Namespace, cfg: Target) -> None:
 
 def cmd_line_close(args: argparse.Namespace, cfg: Target) -> None:
     async def work(pool: asyncpg.Pool) -> None:
-        prompts = (await line_changes.form_choices(pool, cfg.prompts)).closure_prompts
-        closure = parse_closure({"first": args.first, "last": args.last or "",
-                                 "name": args.reason, "prompt": args.prompt}, prompts)
+        form = {"first": args.first, "last": args.last or "", "name": args.reason,
+                "prompt": args.prompt}
         days = await line_changes.add_closure(pool, None, await _line_id(pool, args.did),
-                                              closure)
+                                              form, cfg.prompts)
         print(f"line +{line_rules.normalise_did(args.did)} closed on {days} day(s)")
 
     _run(cfg, work)

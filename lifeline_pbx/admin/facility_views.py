@@ -12,18 +12,14 @@ from typing import Any
 from aiohttp import web
 
 from lifeline_pbx.admin import facility_changes as changes
-from lifeline_pbx.admin.facility_rules import (
-    CSV_COLUMNS,
-    FacilityFields,
-    parse_facility,
-    zones,
-)
-from lifeline_pbx.admin.forms import raw, text
+from lifeline_pbx.admin.facilities_store import Facility
+from lifeline_pbx.admin.facility_rules import CSV_COLUMNS, FacilityFields, zones
+from lifeline_pbx.admin.forms import raw, typed
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
 FACILITY_ID = r"{facility_id:\d{1,18}}"
@@ -51,15 +47,12 @@ def _notice(request: web.Request) -> str:
     return f"{count} facilities imported." if notice and count.isdigit() else notice
 
 
-def _typed(form: Any) -> dict[str, str]:
-    return {name: text(form, name) for name in FIELDS}
-
-
-async def _list_page(request: web.Request, *, error: Invalid | None = None,
-                     values: dict[str, str] | None = None, csv: str = "") -> web.Response:
+def _list_page(request: web.Request, facilities: list[Facility], *,
+               error: Invalid | None = None, values: dict[str, str] | None = None,
+               csv: str = "") -> web.Response:
     context: dict[str, Any] = dict(
-        facilities=await changes.all_facilities(request.app[POOL]), zones=zones(),
-        values=values or {}, csv=csv, csv_columns=CSV_COLUMNS, notice=_notice(request))
+        facilities=facilities, zones=zones(), values=values or {}, csv=csv,
+        csv_columns=CSV_COLUMNS, notice=_notice(request))
     if error is not None:
         return form_again(request, error, "admin/facilities.html", **context)
     return render(request, "admin/facilities.html", errors={}, **context)
@@ -67,16 +60,17 @@ async def _list_page(request: web.Request, *, error: Invalid | None = None,
 
 @require("admin")
 async def facilities_page(request: web.Request) -> web.StreamResponse:
-    return await _list_page(request)
+    return _list_page(request, await changes.all_facilities(request.app[POOL]))
 
 
 @require("admin")
 async def facility_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     try:
-        await changes.create(request.app[POOL], current_user(request).id, parse_facility(form))
+        await changes.create(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        return await _list_page(request, error=e, values=_typed(form))
+        return _list_page(request, page_of(e, changes.FacilitiesPage).facilities, error=e,
+                          values=typed(form, FIELDS))
     raise web.HTTPSeeOther("/admin/facilities?done=added")
 
 
@@ -86,7 +80,8 @@ async def facility_import(request: web.Request) -> web.StreamResponse:
     try:
         count = await changes.import_csv(request.app[POOL], current_user(request).id, content)
     except Invalid as e:
-        return await _list_page(request, error=e, csv=content)
+        return _list_page(request, page_of(e, changes.FacilitiesPage).facilities, error=e,
+                          csv=content)
     raise web.HTTPSeeOther(f"/admin/facilities?done=imported&count={count}")
 
 
@@ -94,9 +89,8 @@ def _facility_id(request: web.Request) -> int:
     return int(request.match_info["facility_id"])
 
 
-async def _facility_page(request: web.Request, *, error: Invalid | None = None,
-                         values: dict[str, str] | None = None) -> web.Response:
-    found = await changes.facility(request.app[POOL], _facility_id(request))
+def _facility_page(request: web.Request, found: Facility, *, error: Invalid | None = None,
+                   values: dict[str, str] | None = None) -> web.Response:
     shown = values or {name: getattr(found.fields, name) for name in FIELDS}
     context: dict[str, Any] = dict(facility=found, values=shown, zones=zones(),
                                    notice=_notice(request))
@@ -107,7 +101,8 @@ async def _facility_page(request: web.Request, *, error: Invalid | None = None,
 
 @require("admin")
 async def facility_page(request: web.Request) -> web.StreamResponse:
-    return await _facility_page(request)
+    return _facility_page(request, await changes.facility(request.app[POOL],
+                                                          _facility_id(request)))
 
 
 @require("admin")
@@ -115,10 +110,9 @@ async def facility_save(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     facility_id = _facility_id(request)
     try:
-        await changes.update(request.app[POOL], current_user(request).id, facility_id,
-                             parse_facility(form))
+        await changes.update(request.app[POOL], current_user(request).id, facility_id, form)
     except Invalid as e:
-        return await _facility_page(request, error=e, values=_typed(form))
+        return _facility_page(request, page_of(e, Facility), error=e, values=typed(form, FIELDS))
     raise web.HTTPSeeOther(f"/admin/facilities/{facility_id}?done=saved")
 
 

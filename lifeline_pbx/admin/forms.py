@@ -7,7 +7,7 @@ name -> a message the admin can act on. Nothing here touches the database.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,11 +56,16 @@ def raw(form: Form, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def name_problem(value: str, what: str) -> str | None:
+def typed(form: Form, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The fields named (default: every field sent) as typed, to show a refused form again."""
+    return {name: text(form, name) for name in (form if names is None else names)}
+
+
+def name_problem(value: str, what: str, limit: int = MAX_NAME) -> str | None:
     if not value:
         return f"Give a {what}."
-    if len(value) > MAX_NAME:
-        return f"A {what} can have at most {MAX_NAME} characters."
+    if len(value) > limit:
+        return f"A {what} can have at most {limit} characters."
     if not value.isprintable():
         return f"A {what} cannot contain line breaks or control characters."
     return None

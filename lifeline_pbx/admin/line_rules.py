@@ -2,14 +2,15 @@
 
 `parse_line` checks the form's own shape (numbers in range, the menu, the hours);
 `choice_problems` checks what it names against what exists (facilities, queues, languages
-with their prompts), given as `Choices`. Both raise or return problems by field name, so
-the form comes back with each beside its field. Nothing here touches the database.
+with their prompts: the prompts admin's coverage rule), given as `Choices`. Both raise or
+return problems by field name, so the form comes back with each beside its field. Nothing
+here touches the database.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, time, timedelta
 from typing import Any
@@ -17,11 +18,12 @@ from typing import Any
 from lifeline_pbx.admin.forms import name_problem, text
 from lifeline_pbx.calls.hours import CLOSED_PROMPT, Span
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.prompts import coverage
+from lifeline_pbx.prompts.coverage import DIGITS
 
 Form = Mapping[str, Any]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MENU_ROWS = 9
-DIGITS = "123456789"  # the menu and triage prompts exist for these (prompts.VARIANTS)
 # A DID as the carrier sends it: the number in international form, digits only (an E.164
 # number has at most 15 and starts with its country code, never 0).
 DID = re.compile(r"[1-9][0-9]{6,14}")
@@ -80,11 +82,12 @@ class LineSettings:
 
 @dataclass(frozen=True)
 class Choices:
-    """What a line may name; `languages` are those whose prompts a menu needs exist."""
+    """What a line may name: enabled facilities, queues, and every language with what is
+    known of its prompts."""
 
     facilities: frozenset[int]
     queues: frozenset[int]
-    languages: frozenset[str]
+    languages: Mapping[str, coverage.Known]
 
 
 def normalise_did(typed: str) -> str:
@@ -152,7 +155,7 @@ def parse_menu(form: Form, errors: dict[str, str]) -> tuple[tuple[str, str], ...
         language, digit = text(form, f"menu_language_{row}"), text(form, f"menu_digit_{row}")
         if not language:
             continue
-        if digit not in tuple(DIGITS):
+        if digit not in DIGITS:
             errors[f"menu_digit_{row}"] = "Give the key to press, 1 to 9."
         elif digit in (d for _, d in menu):
             errors[f"menu_digit_{row}"] = f"Key {digit} already chooses another language."
@@ -193,7 +196,7 @@ def parse_line(form: Form) -> LineSettings:
         errors["default_language"] = "The default language must be on the menu."
     always_open, hours = parse_hours(form, errors)
     triage_digit = text(form, "triage_digit")
-    if triage_digit not in tuple(DIGITS):
+    if triage_digit not in DIGITS:
         errors["triage_digit"] = "Give the key an urgent caller presses, 1 to 9."
     numbers = {name: _int(form, name, errors) for name in
                ("menu_timeout", "call_limit", "limit_warning", "voicemail_max")}
@@ -216,20 +219,42 @@ def parse_line(form: Form) -> LineSettings:
         voicemail_max=numbers["voicemail_max"] or 0, max_wait=max_wait)
 
 
-def choice_problems(settings: LineSettings, choices: Choices) -> dict[str, str]:
-    """What the line names that does not exist (or has no prompts), by field."""
+def choice_problems(new: LineSettings, choices: Choices,
+                    saved: LineSettings | None = None) -> dict[str, str]:
+    """What the line names that does not exist, or a language lacking the prompts its place
+    needs, by field. What the saved line already has may stay (a facility disabled since, a
+    language whose files went missing) so that other fields can still change; a new triage
+    key has every language checked again."""
     errors: dict[str, str] = {}
-    if settings.facility_id not in choices.facilities:
+    if new.facility_id not in choices.facilities and not (
+            saved and saved.facility_id == new.facility_id):
         errors["facility_id"] = "Choose an enabled facility from the list."
-    if settings.queue_id is not None and settings.queue_id not in choices.queues:
+    if new.queue_id is not None and new.queue_id not in choices.queues:
         errors["queue_id"] = "Choose a queue from the list."
-    if settings.default_language not in choices.languages:
-        errors["default_language"] = "Choose a language whose prompts exist."
-    for row, (language, _) in enumerate(settings.menu, 1):
-        if language not in choices.languages:
-            errors[f"menu_language_{row}"] = (
-                f"'{language[:20]}' has no prompts yet: it cannot be offered.")
+    same_triage = saved is not None and saved.triage_digit == new.triage_digit
+    kept = set(saved.menu) if saved and same_triage else set()
+    for row, (language, digit) in enumerate(new.menu, 1):
+        if (language, digit) not in kept and (problem := _language_problem(
+                choices, language, coverage.required(digit, new.triage_digit))):
+            errors[f"menu_language_{row}"] = problem
+    # A default language on the menu was checked with its row; alone, it says no entry.
+    alone = new.default_language not in (language for language, _ in new.menu)
+    kept_alone = saved and same_triage and saved.default_language == new.default_language
+    if alone and not kept_alone and (problem := _language_problem(
+            choices, new.default_language, coverage.required(None, new.triage_digit))):
+        errors["default_language"] = problem
     return errors
+
+
+def _language_problem(choices: Choices, language: str, needed: Sequence[str]) -> str | None:
+    known = choices.languages.get(language)
+    if known is None:
+        return "Choose a language from the list."
+    if lacking := coverage.missing(known, needed):
+        more = f" and {len(lacking) - 3} more" if len(lacking) > 3 else ""
+        return (f"'{language}' has no prompts yet for this place: it lacks "
+                f"{', '.join(lacking[:3])}{more} (see Prompts).")
+    return None
 
 
 def changed_fields(old: LineSettings | None, new: LineSettings) -> list[str]:

@@ -1,6 +1,6 @@
 """Admin pages for lines: the list, one line's form (new or saved) with its closure days,
 enable, disable, delete, and the preview of what a caller hears with each prompt playable
-(the audio comes from the prompts folder through an admin-only route).
+(through the prompts admin's audio route).
 
 Every route needs the admin role. A refused change shows the form again with each
 problem beside its field, having saved nothing; a change that worked redirects (303).
@@ -9,26 +9,20 @@ problem beside its field, having saved nothing; a change that worked redirects (
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from lifeline_pbx.admin import line_changes as changes
-from lifeline_pbx.admin.forms import text
-from lifeline_pbx.admin.line_rules import (
-    MENU_ROWS,
-    NEW_LINE,
-    WEEKDAYS,
-    as_form,
-    parse_closure,
-    parse_line,
-)
-from lifeline_pbx.admin.prompt_files import PromptFiles
+from lifeline_pbx.admin.forms import typed
+from lifeline_pbx.admin.line_rules import MENU_ROWS, NEW_LINE, WEEKDAYS, as_form
 from lifeline_pbx.errors import Invalid, NotFound
+from lifeline_pbx.prompts import work as prompt_work
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, page_of
 from lifeline_pbx.web.render import render
 
 LINE_ID = r"{line_id:\d{1,18}}"
@@ -55,8 +49,6 @@ def routes() -> list[web.AbstractRouteDef]:
         web.post(f"/admin/lines/{LINE_ID}/closures", closure_add),
         web.post(f"/admin/lines/{LINE_ID}/closures/{DAY}/remove", closure_remove),
         web.get(f"/admin/lines/{LINE_ID}/preview", line_preview, name="admin_line_preview"),
-        web.get("/admin/prompt-audio/{language:[a-z0-9][a-z0-9-]{0,31}}/"
-                "{name:[a-z0-9][a-z0-9-]{0,63}}.wav", prompt_audio, name="admin_prompt_audio"),
     ]
 
 
@@ -64,16 +56,12 @@ def _notice(request: web.Request) -> str:
     return NOTICES.get(request.query.get("done", ""), "")
 
 
-def _files(request: web.Request) -> PromptFiles:
-    return PromptFiles.of(request.app[CONFIG])
+def _folder(request: web.Request) -> Path | None:
+    return prompt_work.folder_of(request.app[CONFIG])
 
 
 def _line_id(request: web.Request) -> int:
     return int(request.match_info["line_id"])
-
-
-def _typed(form: Any) -> dict[str, str]:
-    return {name: text(form, name) for name in form}
 
 
 @require("admin")
@@ -82,18 +70,15 @@ async def lines_page(request: web.Request) -> web.StreamResponse:
                   notice=_notice(request))
 
 
-async def _form_page(request: web.Request, line_id: int | None, *,
-                     error: Invalid | None = None, values: dict[str, str] | None = None,
-                     closure: dict[str, str] | None = None) -> web.Response:
+def _form_page(request: web.Request, page: changes.LinePage, *, error: Invalid | None = None,
+               values: dict[str, str] | None = None,
+               closure: dict[str, str] | None = None) -> web.Response:
     """The line's form; with an error, again with the problems (of the closure form when
     `closure` holds what was typed there)."""
-    pool = request.app[POOL]
-    found, holidays = await changes.line(pool, line_id) if line_id else (None, [])
-    shown = values or (as_form(found.settings) if found else NEW_LINE)
+    shown = values or (as_form(page.line.settings) if page.line else NEW_LINE)
     context: dict[str, Any] = dict(
-        line=found, holidays=holidays, values=shown,
-        choices=await changes.form_choices(pool, _files(request)), menu_rows=MENU_ROWS,
-        weekdays=WEEKDAYS, notice=_notice(request), closure=closure or {})
+        line=page.line, holidays=page.holidays, values=shown, choices=page.choices,
+        menu_rows=MENU_ROWS, weekdays=WEEKDAYS, notice=_notice(request), closure=closure or {})
     if error is not None:
         return form_again(request, error, TEMPLATE, **context)
     return render(request, TEMPLATE, errors={}, **context)
@@ -101,23 +86,25 @@ async def _form_page(request: web.Request, line_id: int | None, *,
 
 @require("admin")
 async def new_line_page(request: web.Request) -> web.StreamResponse:
-    return await _form_page(request, None)
+    return _form_page(request, await changes.line_page(request.app[POOL], None,
+                                                       _folder(request)))
 
 
 @require("admin")
 async def line_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     try:
-        line_id = await changes.create(request.app[POOL], current_user(request).id,
-                                       parse_line(form), _files(request))
+        line_id = await changes.create(request.app[POOL], current_user(request).id, form,
+                                       _folder(request))
     except Invalid as e:
-        return await _form_page(request, None, error=e, values=_typed(form))
+        return _form_page(request, page_of(e, changes.LinePage), error=e, values=typed(form))
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done=added")
 
 
 @require("admin")
 async def line_page(request: web.Request) -> web.StreamResponse:
-    return await _form_page(request, _line_id(request))
+    return _form_page(request, await changes.line_page(request.app[POOL], _line_id(request),
+                                                       _folder(request)))
 
 
 @require("admin")
@@ -125,9 +112,9 @@ async def line_save(request: web.Request) -> web.StreamResponse:
     form, line_id = await form_data(request), _line_id(request)
     try:
         changed = await changes.update(request.app[POOL], current_user(request).id, line_id,
-                                       parse_line(form), _files(request))
+                                       form, _folder(request))
     except Invalid as e:
-        return await _form_page(request, line_id, error=e, values=_typed(form))
+        return _form_page(request, page_of(e, changes.LinePage), error=e, values=typed(form))
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done={'saved' if changed else 'unchanged'}")
 
 
@@ -156,15 +143,13 @@ async def line_delete(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def closure_add(request: web.Request) -> web.StreamResponse:
     form, line_id = await form_data(request), _line_id(request)
-    pool = request.app[POOL]
     try:
-        prompts = (await changes.form_choices(pool, _files(request))).closure_prompts
-        await changes.add_closure(pool, current_user(request).id, line_id,
-                                  parse_closure(form, prompts))
+        await changes.add_closure(request.app[POOL], current_user(request).id, line_id, form,
+                                  _folder(request))
     except Invalid as e:
         errors = {f"closure_{k}": v for k, v in e.errors.items()}
-        return await _form_page(request, line_id, error=Invalid(errors),
-                                closure=_typed(form) or {"first": ""})
+        return _form_page(request, page_of(e, changes.LinePage), error=Invalid(errors),
+                          closure=typed(form) or {"first": ""})
     raise web.HTTPSeeOther(f"/admin/lines/{line_id}?done=closed#closures")
 
 
@@ -181,14 +166,5 @@ async def closure_remove(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def line_preview(request: web.Request) -> web.StreamResponse:
-    shown = await changes.preview(request.app[POOL], _line_id(request), _files(request))
+    shown = await changes.preview(request.app[POOL], _line_id(request), _folder(request))
     return render(request, "admin/line_preview.html", preview=shown, notice="")
-
-
-@require("admin")
-async def prompt_audio(request: web.Request) -> web.StreamResponse:
-    path = _files(request).path(request.match_info["language"], request.match_info["name"])
-    if path is None:
-        raise NotFound("There is no such prompt recording here.")
-    return web.FileResponse(path, headers={"Content-Type": "audio/wav",
-                                           "Cache-Control": "no-store"})

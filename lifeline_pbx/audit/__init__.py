@@ -8,11 +8,13 @@ Write the entry in the same transaction as the change it describes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from lifeline_pbx.db import Conn
 
+log = logging.getLogger(__name__)
 Action = Literal["view", "create", "update", "merge", "export", "delete"]
 
 
@@ -25,6 +27,17 @@ async def record(
     fields: Iterable[str] = (),
 ) -> None:
     await con.execute(_INSERT, user_id, action, entity, str(entity_id), sorted(set(fields)))
+
+
+async def change(con: Conn, actor: int | None, action: Action, entity: str, entity_id: object,
+                 fields: Sequence[str]) -> None:
+    """The entry of an admin's change (configuration, users, reference lists), and one log
+    line for whoever runs the system (ids and field names only). No actor: the `lifeline`
+    command, run by whoever holds the server."""
+    await record(con, actor, action, entity, entity_id, fields)
+    log.info("change %s by %s entity=%s id=%s fields=%s", action,
+             "command" if actor is None else f"user_id={actor}", entity, entity_id,
+             ",".join(sorted(fields)))
 
 
 async def record_views(

@@ -15,7 +15,7 @@ import asyncpg
 
 from lifeline_pbx.config import Config
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.prompts import coverage, forms, work
+from lifeline_pbx.prompts import coverage, work
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 LoadConfig = Callable[[argparse.Namespace], Config]
@@ -25,13 +25,9 @@ Work = Callable[[asyncpg.Pool, Path | None], Awaitable[None]]
 def _run(cfg: Config, job: Work) -> None:
     async def main() -> None:
         async with asyncpg.create_pool(cfg.database_url, min_size=1, max_size=2) as pool:
-            await job(pool, work.folder_of(cfg.prompts_local_dir, cfg.prompts_dir))
+            await job(pool, work.folder_of(cfg))
 
     asyncio.run(main())
-
-
-def _language_form(name: str, menu_label: str) -> forms.LanguageForm:
-    return forms.parse_language({"name": name, "menu_label": menu_label})
 
 
 def cmd_language_list(cfg: Config, _args: argparse.Namespace) -> None:
@@ -44,12 +40,10 @@ def cmd_language_list(cfg: Config, _args: argparse.Namespace) -> None:
 
 
 def cmd_language_add(cfg: Config, args: argparse.Namespace) -> None:
-    code = forms.parse_code({"code": args.code})
-    form = _language_form(args.name, args.menu_label)
+    form = {"code": args.code, "name": args.name, "menu_label": args.menu_label}
 
     async def job(pool: asyncpg.Pool, _folder: Path | None) -> None:
-        await work.add_language(pool, None, code, form)
-        print(f"added language {code}")
+        print(f"added language {await work.add_language(pool, None, form)}")
 
     _run(cfg, job)
 
@@ -57,8 +51,9 @@ def cmd_language_add(cfg: Config, args: argparse.Namespace) -> None:
 def cmd_language_edit(cfg: Config, args: argparse.Namespace) -> None:
     async def job(pool: asyncpg.Pool, _folder: Path | None) -> None:
         before = await work.language(pool, args.code)
-        form = _language_form(before.name if args.name is None else args.name,
-                              before.menu_label if args.menu_label is None else args.menu_label)
+        form = {"name": before.name if args.name is None else args.name,
+                "menu_label": before.menu_label if args.menu_label is None
+                else args.menu_label}
         changed = await work.edit_language(pool, None, args.code, form)
         print(f"changed {', '.join(changed)}" if changed else "nothing changed")
 

@@ -33,10 +33,15 @@ BY_DIGIT = ("language-choice", "triage")
 UNNUMBERED: tuple[str, ...] = tuple(n for n in prompts.PROMPT_NAMES if n not in prompts.VARIANTS)
 
 
-def required(digit: str, triage_digit: str) -> tuple[str, ...]:
+DIGITS = tuple(str(value) for value in prompts.VARIANTS["language-choice"].values)
+
+
+def required(digit: str | None, triage_digit: str) -> tuple[str, ...]:
     """The prompts a language needs to sit at `digit` of a menu whose triage key is
-    `triage_digit` (the same list as the database's prompts_required)."""
-    return (*UNNUMBERED, f"language-choice-{digit}", f"triage-{triage_digit}")
+    `triage_digit` (the same list as the database's prompts_required). `digit` None: the
+    line's only language, with no menu entry to say."""
+    entry = () if digit is None else (f"language-choice-{digit}",)
+    return (*UNNUMBERED, *entry, f"triage-{triage_digit}")
 
 
 def state(*, recorded: bool, on_disk: bool | None, synthesised: bool) -> State:
@@ -69,9 +74,22 @@ def missing(known: Known, names: Iterable[str]) -> tuple[str, ...]:
     return tuple(name for name in names if of(known, name) is State.MISSING)
 
 
-def missing_for(known: Known, digit: str = "1", triage_digit: str = "9") -> tuple[str, ...]:
+def missing_for(known: Known, digit: str | None = "1", triage_digit: str = "9"
+                ) -> tuple[str, ...]:
     """What keeps the language off a line's menu at `digit` (empty: it may go on)."""
     return missing(known, required(digit, triage_digit))
+
+
+def menu_ready(known: Known) -> bool:
+    """Whether the language could sit on some menu: every prompt without a number, and the
+    menu entry and the triage question for at least one key each (what a line's form
+    offers; the line's own keys are checked when it is saved)."""
+    def has(name: str) -> bool:
+        return of(known, name) is not State.MISSING
+
+    return (all(has(name) for name in UNNUMBERED)
+            and any(has(f"language-choice-{d}") for d in DIGITS)
+            and any(has(f"triage-{d}") for d in DIGITS))
 
 
 @dataclass(frozen=True)

@@ -66,11 +66,3 @@ def digest(target: Path) -> bytes | None:
         return hashlib.sha256(target.read_bytes()).digest()
     except FileNotFoundError:
         return None
-
-
-def on_disk(folder: Path) -> dict[str, frozenset[str]]:
-    """language -> the prompt names with a file."""
-    found: dict[str, set[str]] = {}
-    for wav in folder.glob("*/*.wav"):
-        found.setdefault(wav.parent.name, set()).add(wav.stem)
-    return {code: frozenset(names) for code, names in found.items()}

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lifeline_pbx import prompts
+from lifeline_pbx.admin.forms import name_problem, text
 from lifeline_pbx.errors import Invalid
 
 CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
@@ -22,11 +23,6 @@ class LanguageForm:
     menu_label: str
 
 
-def _text(form: Mapping[str, str], field: str) -> str:
-    value = form.get(field, "")
-    return value.strip() if isinstance(value, str) else ""
-
-
 def code_problem(code: str) -> str | None:
     if not CODE.fullmatch(code):
         return ("A language code is 2 or 3 lowercase letters (ISO 639: es, ht, quc), "
@@ -34,21 +30,26 @@ def code_problem(code: str) -> str | None:
     return None
 
 
-def parse_code(form: Mapping[str, str]) -> str:
-    code = _text(form, "code")
-    if problem := code_problem(code):
-        raise Invalid(problem, "code")
-    return code
+def parse_new_language(form: Mapping[str, str]) -> tuple[str, LanguageForm]:
+    """The code, name and menu label of a language to add, or Invalid naming every bad
+    field."""
+    code = text(form, "code")
+    errors = {"code": problem} if (problem := code_problem(code)) else {}
+    try:
+        fields = parse_language(form)
+    except Invalid as e:
+        raise Invalid({**errors, **e.errors}) from None
+    if errors:
+        raise Invalid(errors)
+    return code, fields
 
 
 def parse_language(form: Mapping[str, str]) -> LanguageForm:
     """The name and menu label, or Invalid naming every bad field."""
     errors: dict[str, str] = {}
-    name, label = _text(form, "name"), _text(form, "menu_label")
-    if not name:
-        errors["name"] = "Give the language's name."
-    elif len(name) > MAX_NAME or not name.isprintable():
-        errors["name"] = f"A name is at most {MAX_NAME} characters on one line."
+    name, label = text(form, "name"), text(form, "menu_label")
+    if problem := name_problem(name, "name", MAX_NAME):
+        errors["name"] = problem
     if not label:
         errors["menu_label"] = ("Write the menu entry in the language itself, with {digit} "
                                 "where the key is said: \"Para español, oprima {digit}.\"")

@@ -1,8 +1,9 @@
 """SQL for languages, recorded prompts and requests to record one by phone
 (migrations/0021). Functions take a connection; transactions belong to prompts/work.py.
 
-`missing_for` is the store query the lines admin calls before putting a language on a
-menu; the database's trigger on line_languages applies the same rule to every writer.
+The lines admin checks a menu with the pure rule (prompts/coverage.py); the database's
+trigger on line_languages holds every writer to the same rule, refusing with
+MENU_CONSTRAINT.
 """
 
 from __future__ import annotations
@@ -139,14 +140,6 @@ async def notify(con: Conn) -> None:
 
 
 # Lines' menus
-
-
-async def missing_for(con: Conn, language: str, digit: str, triage_digit: str) -> list[str]:
-    """The prompts `language` lacks to sit at `digit` of a menu with that triage digit
-    (empty: it may go on). An unknown language lacks everything."""
-    names: list[str] = await con.fetchval("SELECT prompts_missing($1, $2, $3)",
-                                          language, digit, triage_digit)
-    return names
 
 
 async def lines_using(con: Conn, language: str) -> list[str]:

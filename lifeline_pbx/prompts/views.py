@@ -3,8 +3,8 @@ every language), one prompt's page (play, upload, back to synthesised, record by
 its audio. Admin only, every route.
 
 An upload is the file's bytes as the request body (the page's script sends the chosen file
-with the CSRF header; `curl --data-binary @file` does the same), read here up to the size
-limit: the form reader of web/bodies.py keeps to small forms.
+with the CSRF header; `curl --data-binary @file` does the same), read up to the size limit
+by web/bodies.upload_body: the form reader there keeps to small forms.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from lifeline_pbx.admin.forms import typed
 from lifeline_pbx.errors import Invalid, RequestError
-from lifeline_pbx.prompts import convert, coverage, forms, phone, work
+from lifeline_pbx.prompts import convert, coverage, phone, store, work
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
-from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import answers_json, form_again
+from lifeline_pbx.web.bodies import form_data, upload_body
+from lifeline_pbx.web.errors import answers_json, form_again, page_of
 from lifeline_pbx.web.render import render
 
 LANGUAGE = r"{language:[a-z]{2,3}(?:-[a-z0-9]{2,8})?}"
@@ -52,17 +53,17 @@ def _notice(request: web.Request) -> str:
 
 
 def _folder(request: web.Request) -> Path | None:
-    cfg = request.app[CONFIG]
-    return work.folder_of(cfg.prompts_local_dir, cfg.prompts_dir)
+    return work.folder_of(request.app[CONFIG])
 
 
 # Languages
 
 
-async def _languages_page(request: web.Request, *, error: RequestError | None = None,
-                          values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(languages=await work.languages(request.app[POOL]),
-                                   values=values or {}, notice=_notice(request))
+def _languages_page(request: web.Request, languages: list[store.Language], *,
+                    error: RequestError | None = None,
+                    values: dict[str, str] | None = None) -> web.Response:
+    context: dict[str, Any] = dict(languages=languages, values=values or {},
+                                   notice=_notice(request))
     if error is not None:
         return form_again(request, error, "admin/languages.html", whole="form", **context)
     return render(request, "admin/languages.html", errors={}, **context)
@@ -70,23 +71,17 @@ async def _languages_page(request: web.Request, *, error: RequestError | None = 
 
 @require("admin")
 async def languages_page(request: web.Request) -> web.StreamResponse:
-    return await _languages_page(request)
-
-
-def _values(form: Any, *names: str) -> dict[str, str]:
-    return {name: str(form.get(name, "")).strip() for name in names}
+    return _languages_page(request, await work.languages(request.app[POOL]))
 
 
 @require("admin")
 async def language_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
-    values = _values(form, "code", "name", "menu_label")
     try:
-        code = forms.parse_code(form)
-        await work.add_language(request.app[POOL], current_user(request).id, code,
-                                forms.parse_language(form))
+        await work.add_language(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        return await _languages_page(request, error=e, values=values)
+        return _languages_page(request, page_of(e, work.LanguagesPage).languages, error=e,
+                               values=typed(form, ("code", "name", "menu_label")))
     raise web.HTTPSeeOther("/admin/languages?done=added")
 
 
@@ -96,10 +91,11 @@ async def language_edit(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
     try:
         changed = await work.edit_language(request.app[POOL], current_user(request).id, code,
-                                           forms.parse_language(form))
+                                           form)
     except Invalid as e:
         problems = {f"{field}:{code}": message for field, message in e.errors.items()}
-        return await _languages_page(request, error=Invalid(problems))
+        return _languages_page(request, page_of(e, work.LanguagesPage).languages,
+                               error=Invalid(problems))
     raise web.HTTPSeeOther(f"/admin/languages?done={'saved' if changed else 'unchanged'}")
 
 
@@ -132,24 +128,14 @@ async def prompt_audio(request: web.Request) -> web.StreamResponse:
     return web.Response(body=data, content_type="audio/wav")
 
 
-async def _body(request: web.Request) -> bytes:
-    """The request body, refused past the size limit without reading the rest."""
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > convert.MAX_BYTES:
-            raise Invalid(f"The file is larger than {convert.MAX_BYTES // (1024 * 1024)} MB.",
-                          convert.FIELD)
-    return bytes(body)
-
-
 @answers_json
 @require("admin")
 async def prompt_upload(request: web.Request) -> web.StreamResponse:
     """The file as the body; answers JSON (the page's script shows it)."""
     language, name = _prompt_key(request)
+    data = await upload_body(request, convert.MAX_BYTES, convert.FIELD)
     made = await work.upload(request.app[POOL], current_user(request).id, _folder(request),
-                             language, name, await _body(request))
+                             language, name, data)
     return web.json_response({"ok": True, "format": made.original_format,
                               "duration_ms": made.duration_ms,
                               "next": f"/admin/prompts/{language}/{name}?done=uploaded"})

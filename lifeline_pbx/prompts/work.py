@@ -10,33 +10,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
 from lifeline_pbx import audit
+from lifeline_pbx.config import Config
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Conflict, Invalid, NotFound, Unavailable
+from lifeline_pbx.errors import Conflict, Invalid, NotFound, Unavailable, page_on_refusal
 from lifeline_pbx.prompts import convert, coverage, files, forms, store
+from lifeline_pbx.prompts.library import scan
 
 log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
+Form = Mapping[str, str]
+RECORDING_FIELDS = ("audio", "original", "original_format", "duration_ms", "source")
 NO_FOLDER = ("This server cannot see the prompts folder Asterisk plays from: set "
              "prompts_local_dir (docs/operations.md). Nothing was saved.")
 
 
-async def _audit(con: Conn, actor: int | None, action: audit.Action, entity: str,
-                 entity_id: str, fields: Sequence[str]) -> None:
-    await audit.record(con, actor, action, entity, entity_id, fields)
-    log.info("prompts %s by user_id=%s entity=%s id=%s fields=%s", action, actor, entity,
-             entity_id, ",".join(sorted(fields)))
+def folder_of(cfg: Config) -> Path | None:
+    """The prompts folder as this process sees it (prompts_local_dir, else prompts_dir), or
+    None when it is not here (the app runs apart from Asterisk and nothing is mounted)."""
+    return folder_at(cfg.prompts_local_dir or cfg.prompts_dir)
 
 
-def folder_of(local_dir: str, asterisk_dir: str) -> Path | None:
-    """The prompts folder as this process sees it, or None when it is not here."""
-    given = local_dir or asterisk_dir
+def folder_at(given: str) -> Path | None:
+    """The folder named, if this process can see it (config.prompts_folder names it for the
+    commands that read no other setting)."""
     return Path(given) if given and Path(given).is_dir() else None
 
 
@@ -62,37 +65,92 @@ async def language(pool: Pool, code: str) -> store.Language:
     return found
 
 
-async def add_language(pool: Pool, actor: int | None, code: str,
-                       form: forms.LanguageForm) -> None:
-    async with pool.acquire() as con, con.transaction():
-        if await store.language(con, code) is not None:
-            raise Invalid(f"The code '{code}' is taken.", "code")
-        if await store.name_taken(con, form.name):
-            raise Invalid(f"A language named '{form.name}' exists.", "name")
-        if not await store.add_language(con, code, form.name, form.menu_label):
-            raise Invalid("That code or name was taken meanwhile.", "code")
-        await _audit(con, actor, "create", "language", code, ["code", "name", "menu_label"])
+@dataclass(frozen=True)
+class LanguagesPage:
+    """What the languages page lists (and shows again beside a refused form)."""
+
+    languages: list[store.Language]
 
 
-async def edit_language(pool: Pool, actor: int | None, code: str,
-                        form: forms.LanguageForm) -> list[str]:
-    """The fields that changed (none: nothing written)."""
-    async with pool.acquire() as con, con.transaction():
-        before = await store.language(con, code)
-        if before is None:
-            raise NotFound("There is no language with that code.")
-        if await store.name_taken(con, form.name, other_than=code):
-            raise Invalid(f"A language named '{form.name}' exists.", "name")
-        changed = [field for field, old, new in (("name", before.name, form.name),
-                                                 ("menu_label", before.menu_label,
-                                                  form.menu_label)) if old != new]
-        if changed:
-            await store.update_language(con, code, form.name, form.menu_label)
-            await _audit(con, actor, "update", "language", code, changed)
-        return changed
+async def add_language(pool: Pool, actor: int | None, form: Form) -> str:
+    """Add the language the form describes; its code. Invalid names the bad fields and
+    carries the page to show the form again."""
+    async with pool.acquire() as con, page_on_refusal(lambda: _languages_page(con)):
+        code, fields = forms.parse_new_language(form)
+        async with con.transaction():
+            await _add_language(con, actor, code, fields)
+    return code
+
+
+async def _languages_page(con: Conn) -> LanguagesPage:
+    return LanguagesPage(await store.languages(con))
+
+
+async def _add_language(con: Conn, actor: int | None, code: str,
+                        form: forms.LanguageForm) -> None:
+    if await store.language(con, code) is not None:
+        raise Invalid(f"The code '{code}' is taken.", "code")
+    if await store.name_taken(con, form.name):
+        raise Invalid(f"A language named '{form.name}' exists.", "name")
+    if not await store.add_language(con, code, form.name, form.menu_label):
+        raise Invalid("That code or name was taken meanwhile.", "code")
+    await audit.change(con, actor, "create", "language", code, ["code", "name", "menu_label"])
+
+
+async def edit_language(pool: Pool, actor: int | None, code: str, form: Form) -> list[str]:
+    """The fields that changed (none: nothing written). Invalid names the bad fields and
+    carries the page to show the form again."""
+    async with pool.acquire() as con, page_on_refusal(lambda: _languages_page(con)):
+        fields = forms.parse_language(form)
+        async with con.transaction():
+            return await _edit_language(con, actor, code, fields)
+
+
+async def _edit_language(con: Conn, actor: int | None, code: str,
+                         form: forms.LanguageForm) -> list[str]:
+    before = await store.language(con, code)
+    if before is None:
+        raise NotFound("There is no language with that code.")
+    if await store.name_taken(con, form.name, other_than=code):
+        raise Invalid(f"A language named '{form.name}' exists.", "name")
+    changed = [field for field, old, new in (("name", before.name, form.name),
+                                             ("menu_label", before.menu_label,
+                                              form.menu_label)) if old != new]
+    if changed:
+        await store.update_language(con, code, form.name, form.menu_label)
+        await audit.change(con, actor, "update", "language", code, changed)
+    return changed
 
 
 # Coverage
+
+
+@dataclass(frozen=True)
+class LanguagePrompts:
+    """Every language (the table's order) with what is known of its prompts, and the prompt
+    files found (None: the folder is not seen here, and every file is trusted)."""
+
+    languages: list[store.Language]
+    known: dict[str, coverage.Known]
+    files: frozenset[tuple[str, str]] | None
+
+    @property
+    def names(self) -> dict[str, str]:
+        return {lang.code: lang.name for lang in self.languages}
+
+
+async def language_prompts(con: Conn, folder: Path | None) -> LanguagePrompts:
+    """The languages and their prompts: the table, the recordings, the folder's files."""
+    langs = await store.languages(con)
+    recorded = await store.recorded(con)
+    found = None if folder is None else await asyncio.to_thread(scan, folder)
+    on_disk: dict[str, set[str]] = {}
+    for code, name in found or ():
+        on_disk.setdefault(code, set()).add(name)
+    return LanguagePrompts(langs, {lang.code: coverage.Known(
+        lang.synthesised, recorded.get(lang.code, frozenset()),
+        None if found is None else frozenset(on_disk.get(lang.code, ()))) for lang in langs},
+        found)
 
 
 @dataclass(frozen=True)
@@ -102,27 +160,17 @@ class Coverage:
     folder_seen: bool
 
 
-async def known(con: Conn, folder: Path | None) -> dict[str, coverage.Known]:
-    langs = await store.languages(con)
-    recorded = await store.recorded(con)
-    disk = await asyncio.to_thread(files.on_disk, folder) if folder is not None else None
-    return {lang.code: coverage.Known(
-        lang.synthesised, recorded.get(lang.code, frozenset()),
-        None if disk is None else disk.get(lang.code, frozenset())) for lang in langs}
-
-
 async def coverage_table(pool: Pool, folder: Path | None) -> Coverage:
     async with pool.acquire() as con:
-        langs = await store.languages(con)
-        found = await known(con, folder)
-    return Coverage(langs, coverage.table(found), folder is not None)
+        found = await language_prompts(con, folder)
+    return Coverage(found.languages, coverage.table(found.known), folder is not None)
 
 
 async def missing_for(pool: Pool, folder: Path | None, code: str, digit: str = "1",
                       triage_digit: str = "9") -> tuple[str, ...]:
     """What keeps a language off a line's menu (the pure rule, with the folder's files)."""
     async with pool.acquire() as con:
-        found = await known(con, folder)
+        found = (await language_prompts(con, folder)).known
     if code not in found:
         raise NotFound("There is no language with that code.")
     return coverage.missing_for(found[code], digit, triage_digit)
@@ -155,7 +203,7 @@ async def prompt(pool: Pool, folder: Path | None, code: str, name: str) -> Promp
             lang = await checked(con, code, name)
         except Invalid as exc:
             raise NotFound(exc.message) from None
-        found = await known(con, folder)
+        found = (await language_prompts(con, folder)).known
         return Prompt(lang, name, coverage.of(found[code], name),
                       await store.recording(con, code, name), await store.lines_using(con, code))
 
@@ -172,8 +220,8 @@ async def upload(pool: Pool, actor: int | None, folder: Path | None, code: str, 
         replaced = await store.save_recording(con, code, name, made.audio, data,
                                               made.original_format, made.duration_ms, source,
                                               actor)
-        await _audit(con, actor, "update" if replaced else "create", "prompt", f"{code}/{name}",
-                     ["audio", "original", "original_format", "duration_ms", "source"])
+        await audit.change(con, actor, "update" if replaced else "create", "prompt",
+                           f"{code}/{name}", RECORDING_FIELDS)
         await store.notify(con)
     await asyncio.to_thread(files.write, target, code, name, made.audio)
     return made
@@ -194,8 +242,7 @@ async def revert(pool: Pool, actor: int | None, folder: Path | None, code: str,
             raise Conflict(f"The menu of {lines} offers {lang.name} and needs this prompt: "
                            "take the language off the menu first, or upload another "
                            "recording.") from None
-        await _audit(con, actor, "delete", "prompt", f"{code}/{name}",
-                     ["audio", "original", "original_format", "duration_ms", "source"])
+        await audit.change(con, actor, "delete", "prompt", f"{code}/{name}", RECORDING_FIELDS)
         await store.notify(con)
     await asyncio.to_thread(files.remove, target, code, name)
     if lang.synthesised:

@@ -4,7 +4,9 @@ The `guard` middleware refuses a malformed address, and reads the body of every 
 (POST and the like) once: a form (url-encoded or multipart) or JSON. A body that cannot
 be read, is not UTF-8, holds a NUL, or nests too deeply is answered 400 with a message,
 before the CSRF check, the view or the database sees it. Views and the CSRF check take
-what was kept through `form_data` and `json_object`; none reads the request itself.
+what was kept through `form_data` and `json_object`; a file sent as the whole body (any
+other content type: the guard leaves it unread) is read by `upload_body`, up to a limit.
+None reads the request itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from multidict import MultiDict
 
+from lifeline_pbx.errors import Invalid
 from lifeline_pbx.web import inputs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -62,6 +65,17 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _refuse("Expected a JSON object.")
     return body
+
+
+async def upload_body(request: web.Request, max_bytes: int, field: str) -> bytes:
+    """A file sent as the request body, refused past `max_bytes` without reading the rest
+    (Invalid on `field`, the form's file input)."""
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            raise Invalid(f"The file is larger than {max_bytes // (1024 * 1024)} MB.", field)
+    return bytes(body)
 
 
 async def _load(request: web.Request) -> None:
