@@ -13,6 +13,7 @@ import asyncpg
 from devstack import asterisk
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import signin
+from tests import cli_run
 from tests.own_addresses import APP_HOST, WEB_PORT
 from tests.waiting import wait_for
 
@@ -37,12 +38,7 @@ def lifeline_cmd(*args: str) -> list[str]:
 
 
 async def run(env: dict[str, str], *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        *lifeline_cmd(*args), env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline(*args, env=env)
 
 
 async def test_a_bad_setting_stops_start_up_and_names_it() -> None:
@@ -102,12 +98,7 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
 
 
 async def _run_with_stdin(env: dict[str, str], stdin: str, *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        *lifeline_cmd(*args), env={**os.environ, **env}, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate(stdin.encode())
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline(*args, env=env, stdin=stdin)
 
 
 async def test_first_admin_is_made_from_the_shell(app_dsn: str) -> None:

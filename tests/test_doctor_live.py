@@ -4,14 +4,12 @@ a time, each named with its fix."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import os
-import sys
 from pathlib import Path
 
 from devstack import asterisk
 from lifeline_pbx import crypto
+from tests import cli_run
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.fixtures.seed import seed
 from tests.own_addresses import NOBODY_URL
@@ -29,12 +27,7 @@ def settings_file(path: Path, **values: str) -> Path:
 
 
 async def doctor(path: Path) -> tuple[int, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIFELINE_")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lifeline_pbx.cli", "--config", str(path), "doctor", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    return await cli_run.lifeline("--config", str(path), "doctor", env={}, only_these=True)
 
 
 def failed(out: str) -> list[str]:
