@@ -90,6 +90,7 @@ class RecordWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._open: dict[uuid.UUID, CallRow] = {}  # open calls' rows, as last derived
+        self._pending: list[Write] = []  # the batch being written
 
     def put(self, write: Write) -> None:
         try:
@@ -100,8 +101,8 @@ class RecordWriter:
 
     @property
     def queued(self) -> int:
-        """Writes waiting for the database (for the metrics; the batch being written aside)."""
-        return self._queue.qsize()
+        """Writes not yet in the database: queued, or in the batch being written."""
+        return self._queue.qsize() + len(self._pending)
 
     async def drained(self) -> None:
         """Wait until every queued write reached the database."""
@@ -109,7 +110,7 @@ class RecordWriter:
 
     async def run(self) -> None:
         failures = 0
-        pending: list[Write] = []
+        pending = self._pending
         while True:
             if not pending:
                 if self._queue.empty():
@@ -127,7 +128,7 @@ class RecordWriter:
                 await asyncio.sleep(wait)
                 continue
             failures = 0
-            pending = []
+            pending.clear()
 
     async def _apply(self, pending: list[Write]) -> None:
         """The batch in one transaction; refused, one by one (each leaves `pending` once

@@ -110,7 +110,7 @@ class _LiveFamilies(Collector):
                       "reason", live.paused)
         if live.writer_backlog is not None:
             yield _gauge("lifeline_record_writer_backlog",
-                         "Call-record writes queued for PostgreSQL (not counting the batch "
+                         "Call-record writes not yet in PostgreSQL (queued, or in the batch "
                          "being written).", live.writer_backlog)
         if live.ari_connected is not None:
             yield _gauge("lifeline_ari_connected", "1 while ARI events flow from Asterisk.",
