@@ -315,7 +315,13 @@ async def through_ivr(app: web.Application, crowd: Crowd, names: Iterable[str]) 
     answers triage. The database is away: each step is paced by the app's own picture
     of the call, not by the timeline it writes."""
     sessions = app[DISPATCHER].sessions
-    channels = await crowd.channels()
+    names = list(names)
+
+    async def all_in_app() -> dict[str, str] | None:  # a call just placed may not be yet
+        found = await crowd.channels()
+        return found if set(names) <= set(found) else None
+
+    channels = await wait_for(all_in_app, what=f"{names} in the app")
 
     def at(name: str, phase: Phase) -> Callable[[], bool]:
         def probe() -> bool:
