@@ -125,6 +125,8 @@ class Phones(AriPeer):
         except AssertionError:
             print(self.instance.cli("pjsip show registrations"))
             print(self.pbx.cli("pjsip show contacts"))
+            print(self.pbx.cli("pjsip show endpoints"))
+            print("asked to register (monotonic):", self._nudged, "now:", time.monotonic())
             raise
 
     def _on_event(self, event: ari.Event) -> None:
