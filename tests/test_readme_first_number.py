@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import cli
-from lifeline_pbx.calls.lines import LineDirectory
+from lifeline_pbx.calls.lines import LineDirectory, LineInfo
 from tests.audio import make_tone
 from tests.pg_fixtures import TEST_APP_PASSWORD
 
@@ -94,8 +94,8 @@ def test_the_readmes_commands_make_a_first_working_number(
         try:
             cli.main(args)
         except SystemExit as exc:
-            out = capsys.readouterr()
-            pytest.fail(f"`{shlex.join(argv)}` exited {exc.code}: {out.out}{out.err}")
+            refused = capsys.readouterr()
+            pytest.fail(f"`{shlex.join(argv)}` exited {exc.code}: {refused.out}{refused.err}")
         out = capsys.readouterr().out
         printed[" ".join(argv[1:3])] = out
         if args[:2] == ["db", "app-role"]:  # the README: "prints the app's DSN: set it"
@@ -110,14 +110,14 @@ def test_the_readmes_commands_make_a_first_working_number(
         ("coordinator", "admin")]
 
     # The line, as the engine reads it: its facility, queue and Spanish-first menu.
-    async def engine_view() -> object:
+    async def engine_view() -> LineInfo | None:
         async with asyncpg.create_pool(app_dsn, min_size=1, max_size=2) as pool:
             directory = LineDirectory(pool)
             return await directory.find(DID)
 
     found = asyncio.run(engine_view())
     assert found is not None, "the engine does not know the README's number"
-    line, hours = found  # type: ignore[misc]
+    line, hours = found
     spanish = _sql(app_dsn, "SELECT id FROM queues WHERE name = 'Spanish'")[0][0]
     assert (line.facility_name, line.queue_id, line.default_language, line.languages) == (
         "Stewart Detention Center", spanish, "es", (("1", "es"), ("2", "en")))
