@@ -40,6 +40,18 @@ def tone_level(path: Path, hz: float, window: float = 0.05) -> float:
 def tone_span(path: Path, hz: float, threshold: float = 0.5, window: float = 0.02) -> float:
     """Seconds from the first to the last window where `hz` holds over `threshold` of the
     energy (0 when it never does)."""
+    hits = _windows_holding(path, hz, threshold, window)
+    return (hits[-1] - hits[0] + 1) * window if hits else 0.0
+
+
+def tone_start(path: Path, hz: float, threshold: float = 0.5, window: float = 0.02) -> float:
+    """Seconds into the recording where `hz` first holds (inf when it never does): what
+    was heard in which order."""
+    hits = _windows_holding(path, hz, threshold, window)
+    return hits[0] * window if hits else math.inf
+
+
+def _windows_holding(path: Path, hz: float, threshold: float, window: float) -> list[int]:
     rate = 8000
     data = path.read_bytes()[WAV_HEADER:]
     samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
@@ -56,7 +68,7 @@ def tone_span(path: Path, hz: float, threshold: float = 0.5, window: float = 0.0
             s1, s2 = x + coeff * s1 - s2, s1
         if (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (energy * size / 2) > threshold:
             hits.append(index)
-    return (hits[-1] - hits[0] + 1) * window if hits else 0.0
+    return hits
 
 
 def make_tone(path: Path, seconds: float, hz: float, volume: float = 0.2) -> bytes:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,18 @@ def short_prompts_dir(asterisk_runtime: asterisk.Runtime, prompts_dir: str) -> s
                 tones.write_wav(partial, SHORT)
             partial.replace(out)
     return short
+
+
+@pytest.fixture
+def own_prompts(pbx: asterisk.Instance, short_prompts_dir: str) -> Iterator[str]:
+    """A copy of the short test prompts for one test alone (Asterisk's path), for a test that
+    records or replaces prompts: the shared folder stays as it is. hotline_factory(prompts=)."""
+    mine = f"{short_prompts_dir}-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(pbx.runtime.host_path(short_prompts_dir), pbx.runtime.host_path(mine))
+    try:
+        yield mine
+    finally:
+        shutil.rmtree(pbx.runtime.host_path(mine), ignore_errors=True)
 
 
 @dataclass

@@ -5,17 +5,12 @@ tone's pitch and how long it lasts), with nothing restarted."""
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from playwright.async_api import expect
 
-from devstack import asterisk
 from lifeline_pbx.resources import CONFIG_WATCH
 from tests.audio import make_tone, tone_level, tone_span
 from tests.browser import Browsing
@@ -25,17 +20,6 @@ from tests.web_fixtures import Client
 
 TONE_HZ = 1250  # not a frequency of the test prompts (660 Hz) nor of the beep (1000 Hz)
 TONE_SECONDS = 2.0
-
-
-@pytest.fixture
-def own_prompts(pbx: asterisk.Instance, short_prompts_dir: str) -> Iterator[str]:
-    """A copy of the short test prompts for this test alone (the shared one stays as is)."""
-    mine = f"{short_prompts_dir}-{uuid.uuid4().hex[:8]}"
-    shutil.copytree(pbx.runtime.host_path(short_prompts_dir), pbx.runtime.host_path(mine))
-    try:
-        yield mine
-    finally:
-        shutil.rmtree(pbx.runtime.host_path(mine), ignore_errors=True)
 
 
 async def _admin_in_browser(browsing: Browsing, base_url: str) -> Any:

@@ -38,7 +38,7 @@ def ari_http_session() -> aiohttp.ClientSession:
 
 
 def _clean(params: Params | list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Query parameters without the unset ones; a list keeps repeated keys (several media)."""
+    """Query parameters without the unset ones; a list keeps repeated keys."""
     items = params if isinstance(params, list) else list(params.items())
     out = []
     for key, value in items:
@@ -160,12 +160,14 @@ class AriClient:
         await self.request("DELETE", f"/channels/{channel_id}", {"reason": reason})
 
     async def play(self, channel_id: str, media: list[str], playback_id: str) -> Json:
-        """Play the media one after the other; one PlaybackFinished when all are done."""
+        """Play the media one after the other; one PlaybackFinished when all are done.
+
+        One `media` value, comma-separated as ARI documents: Asterisk keeps only the last of
+        repeated `media` parameters (a caller heard the beep without the closed message)."""
+        if any("," in m for m in media):
+            raise ValueError(f"a media URI with a comma cannot be played in a list: {media!r}")
         result: Json = await self.request(
-            "POST",
-            f"/channels/{channel_id}/play/{playback_id}",
-            [("media", m) for m in media],
-        )
+            "POST", f"/channels/{channel_id}/play/{playback_id}", {"media": ",".join(media)})
         return result
 
     async def bridge_moh(self, bridge_id: str, moh_class: str = "default") -> None:
