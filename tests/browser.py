@@ -85,3 +85,21 @@ async def browsing() -> AsyncIterator[Browsing]:
             yield Browsing(browser)
         finally:
             await browser.close()
+
+
+async def admin_enrolled(browsing: Browsing, base: str, next_path: str = "/admin") -> Page:
+    """admin1 signed in, setting up the second factor as every admin must the first time."""
+    import pyotp
+
+    from tests.web_fixtures import PASSWORDS
+
+    page = await browsing.page()
+    await page.goto(f"{base}/login?next={next_path}")
+    await page.fill("#username", "admin1")
+    await page.fill("#password", PASSWORDS["admin1"])
+    await page.click("#sign-in")
+    secret = await page.locator("#totp-secret").inner_text()
+    await page.fill("#code", pyotp.TOTP(secret).now())
+    await page.click("#enrol-submit")
+    await expect(page.locator("#sign-out")).to_be_visible()
+    return page

@@ -19,19 +19,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyotp
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, ARI, CONFIG_WATCH, LINES
 from tests.audio import tone_level, tone_start
-from tests.browser import Browsing
+from tests.browser import Browsing, admin_enrolled
 from tests.carrier import CarrierCall
 from tests.engine import Hotline
 from tests.softphone import Softphone
 from tests.waiting import wait_for
-from tests.web_fixtures import PASSWORDS
 
 NEW_DID = "15550100399"
 FACILITY = "Stewart Detention Center"
@@ -49,20 +47,6 @@ BEEP_HZ = tones.TONES["beep"][0][0]
 def _spanish_prompts_of_their_own(hotline_prompts: Path) -> None:
     for name, hz in (("greeting", SPANISH_GREETING_HZ), ("voicemail-closed", SPANISH_CLOSED_HZ)):
         tones.write_wav(hotline_prompts / "es" / f"{name}.wav", tones.samples(((hz, 0.6),)))
-
-
-async def _admin(browsing: Browsing, base: str) -> Page:
-    """admin1 signs in and, as every admin must the first time, sets up a second factor."""
-    page = await browsing.page()
-    await page.goto(f"{base}/login?next=/admin/facilities")
-    await page.fill("#username", "admin1")
-    await page.fill("#password", PASSWORDS["admin1"])
-    await page.click("#sign-in")
-    secret = await page.locator("#totp-secret").inner_text()
-    await page.fill("#code", pyotp.TOTP(secret).now())
-    await page.click("#enrol-submit")
-    await expect(page.locator("#sign-out")).to_be_visible()
-    return page
 
 
 async def _on_the_pbx(hotline: Hotline, endpoint: str) -> bool:
@@ -100,7 +84,7 @@ async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_close
     base, app = hotline.base_url, hotline.app
     watch = app[CONFIG_WATCH]
     reloads = {name: watch.reloads(name) for name in ("lines", "queues")}
-    admin = await _admin(browsing, base)
+    admin = await admin_enrolled(browsing, base, "/admin/facilities")
 
     # The facility.
     await admin.goto(f"{base}/admin/facilities")
