@@ -25,8 +25,10 @@ from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
+from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts.library import PromptLibrary
+from lifeline_pbx.queues import phones
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.resources import (
@@ -80,8 +82,9 @@ async def on_connect(app: web.Application) -> None:
         app[SIP_GUARD].resync()
     ari = app[ARI]
     await ari.allow_events(HANDLED_TYPES)
-    await ari.subscribe("endpoint:PJSIP")
-    await app[ACD].refresh_endpoints()
+    with contextlib.suppress(AriError):  # 4xx: not subscribed (the usual case)
+        await ari.unsubscribe([phones.EVERY_ENDPOINT])
+    await app[ACD].refresh_endpoints(reconnected=True)
     await app[DISPATCHER].adopt(app[POOL])
 
 
@@ -102,8 +105,13 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
                       default_language=cfg.default_language, queues=acd)
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
+    async def operators_synced() -> None:
+        await acd.reload()
+        with contextlib.suppress(AriError):  # a new operator's phone is followed at once
+            await acd.refresh_endpoints()  # (else at the next sync or connection)
+
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(pool, cfg.database_url,
-                                                      after_sync=acd.reload)
+                                                      after_sync=operators_synced)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
     connected = app[CONNECTED] = asyncio.Event()
     tasks.spawn(writer.run(), "record-writer")

@@ -23,7 +23,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues import offers, operator_state, routing, staff
+from lifeline_pbx.queues import offers, operator_state, phones, routing, staff
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
@@ -55,6 +55,7 @@ class Acd:
         self._kick = asyncio.Event()
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
+        self._followed: set[str] = set()  # operators' endpoints subscribed to
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -259,9 +260,9 @@ class Acd:
         # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so the
         # cut-off warning played to the operator's leg and the call recording always work.
         await self.ensure_bridge(bridge_id, "mixing,proxy_media")
-        # Asterisk moves the caller out of the holding bridge itself (no removeChannel).
-        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id)
-        await self.ari.add_to_bridge(bridge_id, offer.channel_id)
+        # Asterisk moves the caller out of the holding bridge itself (no removeChannel);
+        # both legs in one request.
+        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id, offer.channel_id)
         now = time.time()
         talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
                     waiter.queue_id, now, now - waiter.caller.entered_at)
@@ -339,9 +340,23 @@ class Acd:
         if event.technology == "PJSIP":
             self._step(staff.Registration(event.resource, event.online))
 
-    async def refresh_endpoints(self) -> None:
-        states = [ari.parse_endpoint(e) for e in await self.ari.endpoints("PJSIP")]
-        self._step(staff.Registrations(frozenset(s.resource for s in states if s.online)))
+    async def refresh_endpoints(self, *, reconnected: bool = False) -> None:
+        """Follow every operator's phone (queues/phones.py) and read which are online.
+
+        reconnected: Asterisk may have restarted and forgotten the app's subscriptions."""
+        if reconnected:
+            self._followed.clear()
+        listed = await self._endpoints()
+        self._followed = phones.still_there(listed, self._followed)
+        new = phones.to_follow(listed, self.picture.operators, self._followed)
+        if new:
+            await self.ari.subscribe([phones.source(name) for name in new])
+            self._followed.update(new)
+            listed = await self._endpoints()  # a phone may have registered meanwhile
+        self._step(staff.Registrations(phones.online(listed)))
+
+    async def _endpoints(self) -> list[ari.EndpointState]:
+        return [ari.parse_endpoint(e) for e in await self.ari.endpoints(phones.TECHNOLOGY)]
 
     def _step(self, event: staff.Event) -> list[staff.Save]:
         """Apply an operator event to the picture; what needs saving is returned."""

@@ -1,0 +1,95 @@
+"""`lifeline serve` with a probe, for bench/capacity.py: counts the app's ARI requests and
+the events it reads, by kind, and, when asked, profiles its CPU time (yappi, for measuring
+only).
+
+The bench sends SIGUSR1 when the measured run begins (counts and profile start from
+zero) and SIGUSR2 when it ends (both are written to LIFELINE_BENCH_PROBE, a folder).
+Counting costs a dictionary update per request; the profile slows the app severalfold,
+so a run with it says where the time goes, not how much there is.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from lifeline_pbx import cli
+from lifeline_pbx.ari import stream
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.events import Event
+
+COUNTS = "ari_requests.json"
+PROFILE = "app_cpu.pstats"
+# Path segments that name a resource or an action; any other segment is an object's id.
+_WORDS = frozenset({
+    "channels", "bridges", "playbacks", "recordings", "endpoints", "applications", "asterisk",
+    "variable", "answer", "play", "moh", "addChannel", "removeChannel", "record", "dtmf",
+    "snoop", "live", "stored", "stop", "file", "PJSIP", "subscription", "eventFilter",
+    "config", "dynamic", "info", "ring", "hold", "mute", "continue", "redirect", "dial",
+})
+
+
+def kind(method: str, path: str) -> str:
+    """'POST /channels/abc/play/p1' -> 'POST /channels/*/play/*'."""
+    parts = [p if p in _WORDS else "*" for p in path.strip("/").split("/")]
+    return f"{method} /{'/'.join(parts)}"
+
+
+class Probe:
+    def __init__(self, folder: Path, cpu: bool) -> None:
+        self.folder = folder
+        self.cpu = cpu
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def install(self) -> None:
+        counts = self.counts
+        original = AriClient.request
+
+        async def counted(client: AriClient, method: str, path: str, *args: Any,
+                          **kwargs: Any) -> Any:
+            counts[kind(method, path)] += 1
+            return await original(client, method, path, *args, **kwargs)
+
+        AriClient.request = counted  # type: ignore[method-assign]
+        parse = stream.parse_event
+
+        def parsed(data: dict[str, Any]) -> Event:
+            counts[f"event {data.get('type')}"] += 1
+            return parse(data)
+
+        stream.parse_event = parsed
+        signal.signal(signal.SIGUSR1, self._begin)
+        signal.signal(signal.SIGUSR2, self._end)
+
+    def _begin(self, signum: int, frame: FrameType | None) -> None:
+        self.counts.clear()
+        if self.cpu:
+            import yappi
+
+            yappi.stop()
+            yappi.clear_stats()
+            yappi.set_clock_type("cpu")
+            yappi.start()
+
+    def _end(self, signum: int, frame: FrameType | None) -> None:
+        (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
+        if self.cpu:
+            import yappi
+
+            yappi.stop()
+            yappi.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
+
+
+def main() -> None:
+    folder = Path(os.environ["LIFELINE_BENCH_PROBE"])
+    Probe(folder, os.environ.get("LIFELINE_BENCH_CPU_PROFILE") == "1").install()
+    cli.main(["serve"])
+
+
+if __name__ == "__main__":
+    main()
