@@ -1,6 +1,6 @@
 """`lifeline serve` with a probe, for bench/capacity.py: counts the app's ARI requests and
-the events it reads, by kind, and, when asked, profiles its CPU time (yappi, for measuring
-only).
+the events it reads, by kind, and the call-record writer's transactions, and, when asked,
+profiles its CPU time (yappi, for measuring only).
 
 The bench sends SIGUSR1 when the measured run begins (counts and profile start from
 zero) and SIGUSR2 when it ends (both are written to LIFELINE_BENCH_PROBE, a folder).
@@ -22,6 +22,7 @@ from lifeline_pbx import cli
 from lifeline_pbx.ari import stream
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.events import Event
+from lifeline_pbx.calls import records
 
 COUNTS = "ari_requests.json"
 PROFILE = "app_cpu.pstats"
@@ -63,6 +64,14 @@ class Probe:
             return parse(data)
 
         stream.parse_event = parsed
+        write = records.write
+
+        async def written(con: Any, writes: list[records.Write], *args: Any) -> None:
+            counts["writer batch"] += 1
+            counts["writer write"] += len(writes)
+            await write(con, writes, *args)
+
+        records.write = written
         signal.signal(signal.SIGUSR1, self._begin)
         signal.signal(signal.SIGUSR2, self._end)
 

@@ -373,12 +373,16 @@ def show(results: list[Figures], args: argparse.Namespace) -> None:
 
 def show_probe(probe: dict[str, int], calls: int) -> None:
     """The app's ARI requests and events per call answered, by kind."""
-    for what, prefix in (("ARI requests", ""), ("ARI events", "event ")):
-        kinds = {k: n for k, n in probe.items() if k.startswith("event ") == bool(prefix)}
-        total = sum(kinds.values())
+    for what, prefix in (("ARI requests", ""), ("ARI events", "event "),
+                         ("call-record writer", "writer ")):
+        kinds = {k: n for k, n in probe.items() if k.startswith(prefix)
+                 and not (prefix == "" and k.startswith(("event ", "writer ")))}
         by_kind = ", ".join(f"{k.removeprefix(prefix)} {n / calls:.2f}" for k, n in
                             sorted(kinds.items(), key=lambda item: -item[1]))
-        print(f"  {what} per call: {total / calls:.2f} ({by_kind})")
+        if prefix == "writer ":
+            print(f"  {what} per call: {by_kind} (transactions and writes)")
+        else:
+            print(f"  {what} per call: {sum(kinds.values()) / calls:.2f} ({by_kind})")
 
 
 def show_profile(path: Path, top: int = 25) -> None:

@@ -141,6 +141,8 @@ class Acd:
 
     def _round(self, now: float) -> None:
         pic = self.picture
+        if not pic.waiting:
+            return
         ringing = self.desk.ringing_calls()
         callers = {c: replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
@@ -337,7 +339,8 @@ class Acd:
         self.picture.accept_by_key = loaded.accept_by_key
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
-        if event.technology == "PJSIP":
+        # Sent too as a channel comes to or leaves the phone (twice a call): no new round.
+        if event.technology == "PJSIP" and event.online != (event.resource in self.picture.online):
             self._step(staff.Registration(event.resource, event.online))
 
     async def refresh_endpoints(self, *, reconnected: bool = False) -> None:
