@@ -1,6 +1,7 @@
 """`lifeline serve` with a probe, for bench/capacity.py: counts the app's ARI requests and
-the events it reads, by kind, and the call-record writer's transactions, and, when asked,
-profiles its CPU time (yappi, for measuring only).
+the events it reads, by kind, and the call-record writer's transactions; measures how late
+its event loop runs what is due (LAG_TICK); and, when asked, profiles its CPU time (yappi,
+for measuring only).
 
 The bench sends SIGUSR1 when the measured run begins (counts and profile start from
 zero) and SIGUSR2 when it ends (both are written to LIFELINE_BENCH_PROBE, a folder).
@@ -10,21 +11,26 @@ so a run with it says where the time goes, not how much there is.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import gc
 import json
 import os
 import signal
+import statistics
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from lifeline_pbx import cli
+from lifeline_pbx import app, cli
 from lifeline_pbx.ari import stream
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.ari.events import Event
 from lifeline_pbx.calls import records
 
 COUNTS = "ari_requests.json"
+LAG_TICK = 0.01  # seconds: the lag sampler sleeps this long, and notes how late it wakes
 PROFILE = "app_cpu.pstats"
 # Path segments that name a resource or an action; any other segment is an object's id.
 _WORDS = frozenset({
@@ -46,6 +52,9 @@ class Probe:
         self.folder = folder
         self.cpu = cpu
         self.counts: collections.Counter[str] = collections.Counter()
+        self.lags: list[float] = []  # seconds late, each LAG_TICK
+        self.collections: list[float] = []  # seconds, each full garbage collection
+        self._collecting = 0.0
 
     def install(self) -> None:
         counts = self.counts
@@ -72,11 +81,39 @@ class Probe:
             await write(con, writes, *args)
 
         records.write = written
+        serve = app.serve
+
+        async def lagged(config: Any) -> None:
+            sampler = asyncio.create_task(self._sample_lag())
+            try:
+                await serve(config)
+            finally:
+                sampler.cancel()
+
+        app.serve = lagged
+        gc.callbacks.append(self._gc)
         signal.signal(signal.SIGUSR1, self._begin)
         signal.signal(signal.SIGUSR2, self._end)
 
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._collecting = time.perf_counter()
+        else:
+            self.collections.append(time.perf_counter() - self._collecting)
+
+    async def _sample_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_TICK)
+            self.lags.append(loop.time() - before - LAG_TICK)
+
     def _begin(self, signum: int, frame: FrameType | None) -> None:
         self.counts.clear()
+        self.lags.clear()
+        self.collections.clear()
         if self.cpu:
             import yappi
 
@@ -86,6 +123,13 @@ class Probe:
             yappi.start()
 
     def _end(self, signum: int, frame: FrameType | None) -> None:
+        lags = sorted(self.lags) or [0.0]
+        cuts = statistics.quantiles(lags, n=100) if len(lags) > 1 else lags * 99
+        for name, value in (("p50", cuts[49]), ("p99", cuts[98]), ("max", lags[-1])):
+            self.counts[f"lag {name} ms"] = round(value * 1000)
+        self.counts["gc full"] = len(self.collections)
+        self.counts["gc full max ms"] = round(max(self.collections, default=0.0) * 1000)
+        self.counts["gc objects"] = len(gc.get_objects())
         (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
         if self.cpu:
             import yappi

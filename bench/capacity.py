@@ -372,11 +372,16 @@ def show(results: list[Figures], args: argparse.Namespace) -> None:
 
 
 def show_probe(probe: dict[str, int], calls: int) -> None:
-    """The app's ARI requests and events per call answered, by kind."""
+    """The app's ARI requests and events per call answered, by kind; its loop's lag."""
+    lag = ", ".join(f"{k.split()[1]} {probe[k]}" for k in ("lag p50 ms", "lag p99 ms",
+                                                           "lag max ms") if k in probe)
+    print(f"  event loop late (ms, sampled every {app_probe.LAG_TICK * 1000:g} ms): {lag}; "
+          f"full garbage collections {probe.get('gc full', 0)}, longest "
+          f"{probe.get('gc full max ms', 0)} ms, objects tracked {probe.get('gc objects', 0)}")
     for what, prefix in (("ARI requests", ""), ("ARI events", "event "),
                          ("call-record writer", "writer ")):
         kinds = {k: n for k, n in probe.items() if k.startswith(prefix)
-                 and not (prefix == "" and k.startswith(("event ", "writer ")))}
+                 and not (prefix == "" and k.startswith(("event ", "writer ", "lag ", "gc ")))}
         by_kind = ", ".join(f"{k.removeprefix(prefix)} {n / calls:.2f}" for k, n in
                             sorted(kinds.items(), key=lambda item: -item[1]))
         if prefix == "writer ":

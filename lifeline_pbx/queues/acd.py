@@ -353,10 +353,24 @@ class Acd:
         self._followed = phones.still_there(listed, self._followed)
         new = phones.to_follow(listed, self.picture.operators, self._followed)
         if new:
-            await self.ari.subscribe([phones.source(name) for name in new])
-            self._followed.update(new)
+            await self._follow(new)
             listed = await self._endpoints()  # a phone may have registered meanwhile
         self._step(staff.Registrations(phones.online(listed)))
+
+    async def _follow(self, names: list[str]) -> None:
+        try:
+            await self.ari.subscribe([phones.source(name) for name in names])
+        except AriError as exc:
+            if not 400 <= exc.status < 500:
+                raise
+            # One endpoint went away since the list was read (Asterisk then refuses all):
+            # the others one by one; the missing one at the next refresh, if it is back.
+            for name in names:
+                with contextlib.suppress(AriError):
+                    await self.ari.subscribe([phones.source(name)])
+                    self._followed.add(name)
+            return
+        self._followed.update(names)
 
     async def _endpoints(self) -> list[ari.EndpointState]:
         return [ari.parse_endpoint(e) for e in await self.ari.endpoints(phones.TECHNOLOGY)]
