@@ -248,7 +248,7 @@ def step(staff: Staff, event: Event, now: float) -> Step:
     if isinstance(event, Registration):
         return _registration(staff, event), []
     if isinstance(event, Registrations):
-        return replace(staff, online=event.online), []
+        return _registrations(staff, event), []
     if isinstance(event, Loaded):
         return replace(staff, operators=dict(event.operators),
                        policies=dict(event.policies)), []
@@ -282,6 +282,16 @@ def _reachable(staff: Staff, username: str) -> Staff:
         return staff
     return replace(staff, unreachable={
         u: f for u, f in staff.unreachable.items() if u != username})
+
+
+def _registrations(staff: Staff, event: Registrations) -> Staff:
+    """A phone found online that was not is registered again, however the app learnt it
+    (its endpoint is followed only once the operator sync has written it after an Asterisk
+    restart: the phone may register before the app hears events from it)."""
+    new = replace(staff, online=event.online)
+    for username in event.online - staff.online:
+        new = _reachable(new, username)
+    return new
 
 
 def _registration(staff: Staff, event: Registration) -> Staff:
