@@ -20,6 +20,8 @@ import base64
 import contextlib
 import json
 import os
+import pstats
+import shutil
 import signal
 import statistics
 import subprocess
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import capacity_stack
+from bench import app_probe, capacity_stack
 from bench.capacity_stack import DID, REFERENCE_DID, Stack, tree_cpu_ms, wait_until
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.errors import AriError
@@ -143,6 +145,7 @@ class Figures:
     seconds: float = 0.0
     load_before: str = ""
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
+    probe: dict[str, int] = field(default_factory=dict)  # the app's ARI requests and events
 
     def per_call(self, part: str) -> float:
         """Per call answered by the PBX (a call refused at once costs next to nothing)."""
@@ -173,6 +176,8 @@ async def drive(stack: Stack, did: str, args: argparse.Namespace,
     async with Callers(stack.carrier) as callers, \
             Operators(stack.phones, args.talk) as phones:
         meter = CpuMeter(roots)
+        if name == "lifeline":
+            probe_signal(stack, signal.SIGUSR1)  # counts (and profile) from here
         began = time.monotonic()
         placing = []
         for number in range(args.calls):
@@ -190,9 +195,31 @@ async def drive(stack: Stack, did: str, args: argparse.Namespace,
         if name == "lifeline":
             await records_written(stack.app_dsn, args.calls)
         figures.cpu_ms = meter.used()
+        if name == "lifeline":
+            figures.probe = await probe_read(stack)
         figures.placed = sum(1 for c in callers.calls.values() if c.answered)
         figures.answered_at_phones = sum(1 for r in phones.rings if r.answered)
         return figures, phones
+
+
+def probe_signal(stack: Stack, signum: int) -> None:
+    assert stack.app is not None
+    stack.app.send_signal(signum)
+
+
+async def probe_read(stack: Stack, timeout: float = 60) -> dict[str, int]:
+    """The app's counts since SIGUSR1 (bench/app_probe.py writes them on SIGUSR2)."""
+    counts = stack.scratch / app_probe.COUNTS
+    counts.unlink(missing_ok=True)
+    probe_signal(stack, signal.SIGUSR2)
+    deadline = time.monotonic() + timeout
+    while not counts.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app's probe wrote no counts")
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(0.2)  # written in one go, but let the write finish
+    found: dict[str, int] = json.loads(counts.read_text())
+    return found
 
 
 async def records_written(dsn: str, calls: int, timeout: float = 60) -> None:
@@ -275,7 +302,7 @@ async def run(args: argparse.Namespace) -> list[Figures]:
                                  args.ivr / 3 - args.menu_timeout / 3, args.keep)
     results = []
     try:
-        stack.start_app()
+        stack.start_app(cpu_profile=args.cpu_profile is not None)
         wait_until(lambda: app_ready(stack), 120, "the app connected to ARI")
         wait_until(lambda: operators_online(stack) >= args.operators, 300,
                    f"{args.operators} phones registered")
@@ -287,6 +314,8 @@ async def run(args: argparse.Namespace) -> list[Figures]:
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
             profiler.wait(60)
+        if args.cpu_profile is not None:
+            shutil.copy(stack.scratch / app_probe.PROFILE, args.cpu_profile)
         await lifeline_timings(stack.app_dsn, phones, ours)
         results.append(ours)
         stack.stop_app()
@@ -336,6 +365,36 @@ def show(results: list[Figures], args: argparse.Namespace) -> None:
                                                                         "postgresql"))
         print(f"  CPU ms per call: {parts}; whole {f.whole_per_call:.1f} "
               f"(x{f.whole_per_call / max(0.001, reference.whole_per_call):.2f} app_queue)")
+        if f.probe:
+            show_probe(f.probe, max(1, f.placed))
+    if args.cpu_profile is not None:
+        show_profile(args.cpu_profile)
+
+
+def show_probe(probe: dict[str, int], calls: int) -> None:
+    """The app's ARI requests and events per call answered, by kind; its loop's lag."""
+    lag = ", ".join(f"{k.split()[1]} {probe[k]}" for k in ("lag p50 ms", "lag p99 ms",
+                                                           "lag max ms") if k in probe)
+    print(f"  event loop late (ms, sampled every {app_probe.LAG_TICK * 1000:g} ms): {lag}; "
+          f"full garbage collections {probe.get('gc full', 0)}, longest "
+          f"{probe.get('gc full max ms', 0)} ms, objects tracked {probe.get('gc objects', 0)}")
+    for what, prefix in (("ARI requests", ""), ("ARI events", "event "),
+                         ("call-record writer", "writer ")):
+        kinds = {k: n for k, n in probe.items() if k.startswith(prefix)
+                 and not (prefix == "" and k.startswith(("event ", "writer ", "lag ", "gc ")))}
+        by_kind = ", ".join(f"{k.removeprefix(prefix)} {n / calls:.2f}" for k, n in
+                            sorted(kinds.items(), key=lambda item: -item[1]))
+        if prefix == "writer ":
+            print(f"  {what} per call: {by_kind} (transactions and writes)")
+        else:
+            print(f"  {what} per call: {sum(kinds.values()) / calls:.2f} ({by_kind})")
+
+
+def show_profile(path: Path, top: int = 25) -> None:
+    """Where the app's CPU went (yappi's CPU clock): functions by their own time."""
+    print(f"\n[app CPU profile: {path}, functions by own time]")
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -357,6 +416,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="20 operators, 5 calls/s, 40 calls (for development)")
     p.add_argument("--profile", type=Path,
                    help="sample the app with py-spy during our flow; collapsed stacks here")
+    p.add_argument("--cpu-profile", type=Path,
+                   help="profile the app's CPU time with yappi during our flow (slows it "
+                        "severalfold: for shares, not figures); pstats file here")
     p.add_argument("--keep", type=Path, help="keep logs and configuration in this folder")
     args = p.parse_args(argv)
     if args.quick:

@@ -233,8 +233,9 @@ class Stack:
         assert self.pbx.process is not None
         return self.pbx.process.pid
 
-    def start_app(self) -> subprocess.Popen[bytes]:
-        """`lifeline serve` in a process of its own, so its CPU is its own."""
+    def start_app(self, cpu_profile: bool = False) -> subprocess.Popen[bytes]:
+        """`lifeline serve` in a process of its own, so its CPU is its own, with the bench's
+        probe (bench/app_probe.py: ARI requests and events counted, CPU profile on demand)."""
         env = {
             **os.environ,
             "LIFELINE_DATABASE_URL": self.app_dsn,
@@ -246,10 +247,12 @@ class Stack:
             "LIFELINE_PROMPTS_DIR": self.prompts_dir,
             "LIFELINE_PROMPTS_LOCAL_DIR": str(self.pbx.runtime.host_path(self.prompts_dir)),
             "LIFELINE_WEB_PORT": str(asterisk.free_port()),
+            "LIFELINE_BENCH_PROBE": str(self.scratch),
+            "LIFELINE_BENCH_CPU_PROFILE": "1" if cpu_profile else "0",
         }
         log = open(self.scratch / "app.log", "ab")  # noqa: SIM115
         self.app = subprocess.Popen(
-            [sys.executable, "-m", "lifeline_pbx.cli", "serve"], env=env, stdout=log,
+            [sys.executable, "-m", "bench.app_probe"], env=env, stdout=log,
             stderr=subprocess.STDOUT, preexec_fn=asterisk.die_with_parent)
         log.close()
         return self.app

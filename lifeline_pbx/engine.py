@@ -26,10 +26,12 @@ from lifeline_pbx.calls.lines import LINE_TABLES, LineDirectory
 from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
 from lifeline_pbx.config_watch import ConfigWatch
+from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts import phone
 from lifeline_pbx.prompts import watch as prompt_watch
 from lifeline_pbx.prompts.library import PromptLibrary
+from lifeline_pbx.queues import phones
 from lifeline_pbx.queues.acd import QUEUE_TABLES, Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.queues.picture import Talk
@@ -103,8 +105,9 @@ async def on_connect(app: web.Application) -> None:
         app[SIP_GUARD].resync()
     ari = app[ARI]
     await ari.allow_events(HANDLED_TYPES)
-    await ari.subscribe("endpoint:PJSIP")
-    await app[ACD].refresh_endpoints()
+    with contextlib.suppress(AriError):  # 4xx: not subscribed (the usual case)
+        await ari.unsubscribe([phones.EVERY_ENDPOINT])
+    await app[ACD].refresh_endpoints(reconnected=True)
     await app[DISPATCHER].adopt(app[POOL])
 
 
@@ -131,8 +134,14 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
+
+    async def operators_synced() -> None:
+        await acd.reload()
+        with contextlib.suppress(AriError):  # a new operator's phone is followed at once
+            await acd.refresh_endpoints()  # (else at the next sync or connection)
+
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
-        pool, cfg.database_url, after_sync=acd.reload,
+        pool, cfg.database_url, after_sync=operators_synced,
         on_call=lambda: {talk.operator for talk in acd.picture.talking.values()})
     acd.watch.add(_SignOffAfterCall(operator_sync))
     watch.on("queues", QUEUE_TABLES, acd.reload)

@@ -56,6 +56,22 @@ async def test_invalid_digit_is_explained_and_asked_again(hotline: Hotline) -> N
     await hotline.reached("Odd keys", "language", {"language": "fr"})
 
 
+async def test_a_key_pressed_once_counts_once(hotline: Hotline) -> None:
+    """Asterisk sends the app each of a channel's events once per subscription that covers
+    it: a subscription to every phone's endpoint would bring the caller's key presses (and
+    prompts' ends, hang-ups) twice, and one wrong key would count as two."""
+    call = await hotline.call("One key")
+    await hotline.reached("One key", "prompt_finished")
+    await hotline.carrier.send_dtmf(call, "8")
+    await hotline.reached("One key", "invalid_choice", {"digit": "8"})
+    await hotline.carrier.send_dtmf(call, "4")
+    await hotline.reached("One key", "language", {"language": "fr"})
+    kinds = [r["kind"] for r in await hotline.sql(
+        """SELECT e.kind FROM call_events e JOIN calls c ON c.id = e.call_id
+           WHERE c.caller_name = 'One key' ORDER BY e.id""")]
+    assert kinds.count("invalid_choice") == 1
+
+
 async def test_emergency_overtakes_a_caller_who_waited_longer(hotline: Hotline) -> None:
     await hotline.login("op-a")
     await hotline.app[ACD].operator_action("op-a", "pause", "meeting")

@@ -23,7 +23,7 @@ from lifeline_pbx.operators import sip_sync, store
 from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.operators.sip_sync import OperatorSync
-from lifeline_pbx.resources import ARI, CONFIG, OPERATOR_SYNC, POOL
+from lifeline_pbx.resources import ACD, ARI, CONFIG, OPERATOR_SYNC, POOL
 from tests.pg_fixtures import as_app_role
 from tests.phones import PHONE_PASSWORDS, Phones
 from tests.softphone import Softphone
@@ -212,6 +212,18 @@ async def test_a_new_operator_registers_without_restarting_asterisk(
     await wait_for(lambda: state_is(lifeline, "op-a", "online"), what="op-a online")
     await wait_for(lambda: phones.registration_status("op-a") == "Registered",
                    what="the phone sees its registration accepted")
+    await queues_follow(lifeline, phones, "op-a")
+
+
+async def queues_follow(lifeline: web.Application, phones: Phones, name: str) -> None:
+    """The queues see the phone come and go as it happens (the app subscribes to each
+    operator's endpoint, a new one's as soon as its account is written)."""
+    picture = lifeline[ACD].picture
+    await wait_for(lambda: name in picture.online, what=f"{name} online for the queues")
+    phones.instance.cli(f"pjsip send unregister {name}")
+    await wait_for(lambda: name not in picture.online, what=f"{name} offline for the queues")
+    phones.register_now(name)
+    await wait_for(lambda: name in picture.online, what=f"{name} back for the queues")
 
 
 async def test_a_disabled_operator_is_removed_and_cannot_register(
@@ -230,6 +242,7 @@ async def test_a_disabled_operator_is_removed_and_cannot_register(
 
     await set_enabled(lifeline, "op-a", True)  # and back, still without a restart
     await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a registered again")
+    await queues_follow(lifeline, phones, "op-a")  # the endpoint written again
 
 
 async def test_a_wrong_password_never_registers(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -189,10 +189,16 @@ class AriClient:
         result: list[Json] = await self.request("GET", f"/endpoints/{technology}")
         return result
 
-    async def subscribe(self, event_source: str) -> None:
-        await self.request(
-            "POST", f"/applications/{self.app}/subscription", {"eventSource": event_source}
-        )
+    async def subscribe(self, event_sources: Sequence[str]) -> None:
+        """Subscribe the app to these sources (all or none: Asterisk refuses the lot, 422,
+        when one does not exist). In the body: hundreds would pass the request line's
+        length."""
+        await self.request("POST", f"/applications/{self.app}/subscription",
+                           body={"eventSource": list(event_sources)})
+
+    async def unsubscribe(self, event_sources: Sequence[str]) -> None:
+        await self.request("DELETE", f"/applications/{self.app}/subscription",
+                           body={"eventSource": list(event_sources)})
 
     async def allow_events(self, types: Iterable[str]) -> None:
         """Send this app only events of these types (Asterisk 16.3+ eventFilter)."""
@@ -290,8 +296,11 @@ class AriClient:
         result: list[Json] = await self.request("GET", "/bridges")
         return result
 
-    async def add_to_bridge(self, bridge_id: str, channel_id: str) -> None:
-        await self.request("POST", f"/bridges/{bridge_id}/addChannel", {"channel": channel_id})
+    async def add_to_bridge(self, bridge_id: str, *channel_ids: str) -> None:
+        """Several channels in one request: Asterisk adds them all, or none when one is
+        gone (404) or not in the app (422)."""
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel",
+                           {"channel": ",".join(channel_ids)})
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")

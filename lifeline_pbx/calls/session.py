@@ -200,11 +200,13 @@ class CallSession:
             if timer := self._timers.pop(command.name, None):
                 timer.cancel()
         elif isinstance(command, model.EnterQueue):
-            ctx.writer.put(records.CallQueued(self.call_id, now(), command.queue_id,
+            queued_at = now()
+            ctx.writer.put(records.CallQueued(self.call_id, queued_at, command.queue_id,
                                               command.language, command.priority))
-            await self._mark(marks.Mark(self.call_id, command.queue_id, command.language,
-                                        command.priority, now().timestamp()))
+            # Queued first: the offer's originate goes out beside the mark, not after it.
             ctx.queues.enter(self.handle(command.language, command.priority), command.queue_id)
+            await self._mark(marks.Mark(self.call_id, command.queue_id, command.language,
+                                        command.priority, queued_at.timestamp()))
         elif isinstance(command, model.LeaveQueue):
             ctx.queues.leave(self.call_id)
         elif isinstance(command, model.RecordBridge):

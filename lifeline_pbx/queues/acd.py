@@ -23,7 +23,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues import offers, operator_state, routing, staff
+from lifeline_pbx.queues import offers, operator_state, phones, routing, staff
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
@@ -58,6 +58,7 @@ class Acd:
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
+        self._followed: set[str] = set()  # operators' endpoints subscribed to
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -143,6 +144,8 @@ class Acd:
 
     def _round(self, now: float) -> None:
         pic = self.picture
+        if not pic.waiting:
+            return
         ringing = self.desk.ringing_calls()
         callers = {c: replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
@@ -267,9 +270,9 @@ class Acd:
         # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so the
         # cut-off warning played to the operator's leg and the call recording always work.
         await self.ensure_bridge(bridge_id, "mixing,proxy_media")
-        # Asterisk moves the caller out of the holding bridge itself (no removeChannel).
-        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id)
-        await self.ari.add_to_bridge(bridge_id, offer.channel_id)
+        # Asterisk moves the caller out of the holding bridge itself (no removeChannel);
+        # both legs in one request.
+        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id, offer.channel_id)
         now = time.time()
         talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
                     waiter.queue_id, now, now - waiter.caller.entered_at)
@@ -349,12 +352,41 @@ class Acd:
             self.picture.accept_by_key = loaded.accept_by_key
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
-        if event.technology == "PJSIP":
+        # Sent too as a channel comes to or leaves the phone (twice a call): no new round.
+        if event.technology == "PJSIP" and event.online != (event.resource in self.picture.online):
             self._step(staff.Registration(event.resource, event.online))
 
-    async def refresh_endpoints(self) -> None:
-        states = [ari.parse_endpoint(e) for e in await self.ari.endpoints("PJSIP")]
-        self._step(staff.Registrations(frozenset(s.resource for s in states if s.online)))
+    async def refresh_endpoints(self, *, reconnected: bool = False) -> None:
+        """Follow every operator's phone (queues/phones.py) and read which are online.
+
+        reconnected: Asterisk may have restarted and forgotten the app's subscriptions."""
+        if reconnected:
+            self._followed.clear()
+        listed = await self._endpoints()
+        self._followed = phones.still_there(listed, self._followed)
+        new = phones.to_follow(listed, self.picture.operators, self._followed)
+        if new:
+            await self._follow(new)
+            listed = await self._endpoints()  # a phone may have registered meanwhile
+        self._step(staff.Registrations(phones.online(listed)))
+
+    async def _follow(self, names: list[str]) -> None:
+        try:
+            await self.ari.subscribe([phones.source(name) for name in names])
+        except AriError as exc:
+            if not 400 <= exc.status < 500:
+                raise
+            # One endpoint went away since the list was read (Asterisk then refuses all):
+            # the others one by one; the missing one at the next refresh, if it is back.
+            for name in names:
+                with contextlib.suppress(AriError):
+                    await self.ari.subscribe([phones.source(name)])
+                    self._followed.add(name)
+            return
+        self._followed.update(names)
+
+    async def _endpoints(self) -> list[ari.EndpointState]:
+        return [ari.parse_endpoint(e) for e in await self.ari.endpoints(phones.TECHNOLOGY)]
 
     def _step(self, event: staff.Event) -> list[staff.Save]:
         """Apply an operator event to the picture; what needs saving is returned."""

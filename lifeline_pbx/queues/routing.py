@@ -106,38 +106,48 @@ def _any_language_allowed(caller: Caller, now: float, policy: Policy) -> bool:
     return caller.priority > 0 or now - caller.entered_at >= policy.language_wait
 
 
-def _pick(caller: Caller, free: Iterable[Operator], now: float, policy: Policy) -> str | None:
-    """The operator to offer `caller` to among the free ones, or None if none may take it."""
-    serving = [op for op in free if caller.queue in op.queues]
-    if not _any_language_allowed(caller, now, policy):
-        serving = [op for op in serving if caller.language in op.languages]
-    if not serving:
-        return None
-    best = min(
-        serving,
-        key=lambda op: (
-            op.id in caller.declined_by,
-            caller.language not in op.languages,
-            op.idle_since,
-            op.id,
-        ),
-    )
-    return best.id
+def _pick(caller: Caller, ready: Sequence[Operator], taken: set[str], now: float,
+          policy: Policy) -> str | None:
+    """The operator to offer `caller` to, or None if none may take it.
+
+    The best is the least (declined, without the language, idle since, id): `ready` is in
+    idle order already, so the first of the best kind is it, and the scan stops at the
+    first operator of the best kind possible (most often the first one looked at)."""
+    any_language = _any_language_allowed(caller, now, policy)
+    best, best_rank = None, (True, True, True)
+    for op in ready:
+        if op.id in taken or caller.queue not in op.queues:
+            continue
+        other_language = caller.language not in op.languages
+        if other_language and not any_language:
+            continue
+        rank = (False, op.id in caller.declined_by, other_language)
+        if rank < best_rank:
+            best, best_rank = op.id, rank
+            if rank == (False, False, False):
+                break
+    return best
 
 
 def assign(
     callers: Iterable[Caller], operators: Iterable[Operator], now: float, policy: Policy
 ) -> list[tuple[str, str]]:
-    """The offers to start now, as (call_id, operator_id) pairs, in queue order."""
-    free = {op.id: op for op in operators if available(op, now)}
+    """The offers to start now, as (call_id, operator_id) pairs, in queue order.
+
+    The free operators are put in idle order once; each caller then looks only as far as
+    its best operator (a round costs about callers x the operators each passes over, not
+    callers x every free operator)."""
+    ready = sorted((op for op in operators if available(op, now)),
+                   key=lambda op: (op.idle_since, op.id))
+    taken: set[str] = set()
     offers: list[tuple[str, str]] = []
     for caller in queue_order(callers):
-        if caller.ringing or not free:
+        if caller.ringing or len(taken) >= len(ready):
             continue
-        chosen = _pick(caller, free.values(), now, policy)
+        chosen = _pick(caller, ready, taken, now, policy)
         if chosen is not None:
             offers.append((caller.call_id, chosen))
-            del free[chosen]
+            taken.add(chosen)
     return offers
 
 

@@ -1,0 +1,148 @@
+"""`lifeline serve` with a probe, for bench/capacity.py: counts the app's ARI requests and
+the events it reads, by kind, and the call-record writer's transactions; measures how late
+its event loop runs what is due (LAG_TICK); and, when asked, profiles its CPU time (yappi,
+for measuring only).
+
+The bench sends SIGUSR1 when the measured run begins (counts and profile start from
+zero) and SIGUSR2 when it ends (both are written to LIFELINE_BENCH_PROBE, a folder).
+Counting costs a dictionary update per request; the profile slows the app severalfold,
+so a run with it says where the time goes, not how much there is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import gc
+import json
+import os
+import signal
+import statistics
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from lifeline_pbx import app, cli
+from lifeline_pbx.ari import stream
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.events import Event
+from lifeline_pbx.calls import records
+
+COUNTS = "ari_requests.json"
+LAG_TICK = 0.01  # seconds: the lag sampler sleeps this long, and notes how late it wakes
+PROFILE = "app_cpu.pstats"
+# Path segments that name a resource or an action; any other segment is an object's id.
+_WORDS = frozenset({
+    "channels", "bridges", "playbacks", "recordings", "endpoints", "applications", "asterisk",
+    "variable", "answer", "play", "moh", "addChannel", "removeChannel", "record", "dtmf",
+    "snoop", "live", "stored", "stop", "file", "PJSIP", "subscription", "eventFilter",
+    "config", "dynamic", "info", "ring", "hold", "mute", "continue", "redirect", "dial",
+})
+
+
+def kind(method: str, path: str) -> str:
+    """'POST /channels/abc/play/p1' -> 'POST /channels/*/play/*'."""
+    parts = [p if p in _WORDS else "*" for p in path.strip("/").split("/")]
+    return f"{method} /{'/'.join(parts)}"
+
+
+class Probe:
+    def __init__(self, folder: Path, cpu: bool) -> None:
+        self.folder = folder
+        self.cpu = cpu
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.lags: list[float] = []  # seconds late, each LAG_TICK
+        self.collections: list[float] = []  # seconds, each full garbage collection
+        self._collecting = 0.0
+
+    def install(self) -> None:
+        counts = self.counts
+        original = AriClient.request
+
+        async def counted(client: AriClient, method: str, path: str, *args: Any,
+                          **kwargs: Any) -> Any:
+            counts[kind(method, path)] += 1
+            return await original(client, method, path, *args, **kwargs)
+
+        AriClient.request = counted  # type: ignore[method-assign]
+        parse = stream.parse_event
+
+        def parsed(data: dict[str, Any]) -> Event:
+            counts[f"event {data.get('type')}"] += 1
+            return parse(data)
+
+        stream.parse_event = parsed
+        write = records.write
+
+        async def written(con: Any, writes: list[records.Write], *args: Any) -> None:
+            counts["writer batch"] += 1
+            counts["writer write"] += len(writes)
+            await write(con, writes, *args)
+
+        records.write = written
+        serve = app.serve
+
+        async def lagged(config: Any) -> None:
+            sampler = asyncio.create_task(self._sample_lag())
+            try:
+                await serve(config)
+            finally:
+                sampler.cancel()
+
+        app.serve = lagged
+        gc.callbacks.append(self._gc)
+        signal.signal(signal.SIGUSR1, self._begin)
+        signal.signal(signal.SIGUSR2, self._end)
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._collecting = time.perf_counter()
+        else:
+            self.collections.append(time.perf_counter() - self._collecting)
+
+    async def _sample_lag(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(LAG_TICK)
+            self.lags.append(loop.time() - before - LAG_TICK)
+
+    def _begin(self, signum: int, frame: FrameType | None) -> None:
+        self.counts.clear()
+        self.lags.clear()
+        self.collections.clear()
+        if self.cpu:
+            import yappi
+
+            yappi.stop()
+            yappi.clear_stats()
+            yappi.set_clock_type("cpu")
+            yappi.start()
+
+    def _end(self, signum: int, frame: FrameType | None) -> None:
+        lags = sorted(self.lags) or [0.0]
+        cuts = statistics.quantiles(lags, n=100) if len(lags) > 1 else lags * 99
+        for name, value in (("p50", cuts[49]), ("p99", cuts[98]), ("max", lags[-1])):
+            self.counts[f"lag {name} ms"] = round(value * 1000)
+        self.counts["gc full"] = len(self.collections)
+        self.counts["gc full max ms"] = round(max(self.collections, default=0.0) * 1000)
+        self.counts["gc objects"] = len(gc.get_objects())
+        (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
+        if self.cpu:
+            import yappi
+
+            yappi.stop()
+            yappi.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
+
+
+def main() -> None:
+    folder = Path(os.environ["LIFELINE_BENCH_PROBE"])
+    Probe(folder, os.environ.get("LIFELINE_BENCH_CPU_PROFILE") == "1").install()
+    cli.main(["serve"])
+
+
+if __name__ == "__main__":
+    main()
