@@ -112,7 +112,7 @@ async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_close
     line_id = int(admin.url.split("/admin/lines/")[1].split("?")[0])
     await admin.click("#preview-link")
     await expect(admin.locator('li.heard[data-prompt="es/greeting"] audio')).to_have_count(1)
-    await expect(admin.locator("#preview")).to_contain_text("Pressing 1: Español")
+    await expect(admin.locator("#preview")).to_contain_text("Pressing 1: Spanish")
 
     # The queue, with nobody serving it yet.
     await admin.goto(f"{base}/admin/queues")
