@@ -7,7 +7,6 @@ SIP sync when the transaction commits, so the next call sees the change.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,15 +22,7 @@ from lifeline_pbx.queues import queue_rules, queue_store
 from lifeline_pbx.queues.queue_rules import QueueSettings
 from lifeline_pbx.queues.queue_store import Queue
 
-log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
-
-
-async def _audit(con: Conn, actor: int | None, action: audit.Action, entity: str,
-                 entity_id: object, fields: Sequence[str]) -> None:
-    await audit.record(con, actor, action, entity, entity_id, fields)
-    log.info("admin %s by user_id=%s entity=%s id=%s fields=%s", action, actor, entity,
-             entity_id, ",".join(sorted(fields)))
 
 
 # Queues
@@ -78,7 +69,7 @@ async def create_queue(pool: Pool, actor: int | None, settings: QueueSettings,
                           "name") from None
         await queue_store.set_operators(con, queue_id, operator_ids)
         fields = list(queue_rules.FIELDS) + (["operators"] if operator_ids else [])
-        await _audit(con, actor, "create", "queue", queue_id, fields)
+        await audit.change(con, actor, "create", "queue", queue_id, fields)
     return queue_id
 
 
@@ -98,7 +89,7 @@ async def update_queue(pool: Pool, actor: int | None, queue_id: int, settings: Q
             await queue_store.set_operators(con, queue_id, operator_ids)
             fields.append("operators")
         if fields:
-            await _audit(con, actor, "update", "queue", queue_id, fields)
+            await audit.change(con, actor, "update", "queue", queue_id, fields)
     return fields
 
 
@@ -129,7 +120,7 @@ async def delete_queue(pool: Pool, actor: int | None, queue_id: int) -> str:
         except asyncpg.ForeignKeyViolationError:  # a line or a call took it meanwhile
             raise Conflict(f"The queue '{found.settings.name}' cannot be deleted: a line or "
                            "a call started using it just now.") from None
-        await _audit(con, actor, "delete", "queue", queue_id, ["name"])
+        await audit.change(con, actor, "delete", "queue", queue_id, ["name"])
     return found.settings.name
 
 
@@ -211,7 +202,7 @@ async def create_operator(pool: Pool, actor: int | None,
         await queue_store.set_queues(con, added.id, profile.queue_ids)
         fields = ["display_name", "sip_username", "sip_secret", "languages"]
         fields += ["queues"] if profile.queue_ids else []
-        await _audit(con, actor, "create", "operator", added.id, fields)
+        await audit.change(con, actor, "create", "operator", added.id, fields)
         if new.user is not None:
             await _link(con, actor, added.id, None, new.user)
         return await _operator(con, added.id), password
@@ -231,7 +222,7 @@ async def update_operator(pool: Pool, actor: int | None, operator_id: int, after
         if {"display_name", "languages"} & set(fields):
             await store.set_profile(con, operator_id, after.display_name, after.languages)
         if fields:
-            await _audit(con, actor, "update", "operator", operator_id, fields)
+            await audit.change(con, actor, "update", "operator", operator_id, fields)
     return fields
 
 
@@ -242,7 +233,7 @@ async def reset_secret(pool: Pool, actor: int | None,
         found = await _operator(con, operator_id, lock=True)
         password = store.generate_password(found.operator.sip_username)
         await store.set_secret(con, found.operator.sip_username, password)
-        await _audit(con, actor, "update", "operator", operator_id, ["sip_secret"])
+        await audit.change(con, actor, "update", "operator", operator_id, ["sip_secret"])
         return found, password
 
 
@@ -254,7 +245,7 @@ async def set_operator_enabled(pool: Pool, actor: int | None, operator_id: int,
         found = await _operator(con, operator_id, lock=True)
         if found.operator.enabled != enabled:
             await store.set_enabled(con, found.operator.sip_username, enabled)
-            await _audit(con, actor, "update", "operator", operator_id, ["enabled"])
+            await audit.change(con, actor, "update", "operator", operator_id, ["enabled"])
         return found
 
 
@@ -281,7 +272,7 @@ async def _link(con: Conn, actor: int | None, operator_id: int, before: str | No
     if old_user is not None:
         await users.set_operator(con, old_user.id, None)
         await users.end_sessions(con, old_user.id)
-        await _audit(con, actor, "update", "user", old_user.id, ["operator"])
+        await audit.change(con, actor, "update", "user", old_user.id, ["operator"])
     if new_user is not None:
         found = await _operator(con, operator_id)
         try:
@@ -289,4 +280,4 @@ async def _link(con: Conn, actor: int | None, operator_id: int, before: str | No
         except users.UserError as exc:
             raise Invalid(f"{str(exc)[:1].upper()}{str(exc)[1:]}.", "user") from None
         await users.end_sessions(con, new_user.id)
-        await _audit(con, actor, "update", "user", new_user.id, ["operator"])
+        await audit.change(con, actor, "update", "user", new_user.id, ["operator"])
