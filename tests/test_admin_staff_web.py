@@ -291,3 +291,33 @@ async def test_only_admins_reach_queues_and_operators(web: WebApp) -> None:
     for method, path in paths:
         if method == "GET":
             assert (await admin.get(path))[0] == 200, path
+
+
+async def test_an_operator_speaks_a_language_an_admin_added(web: WebApp) -> None:
+    """The languages table is what the form offers and accepts: K'iche' (never synthesised)
+    from the start, Akateko once added on the languages page."""
+    admin = await web.signed_in("admin1")
+    operator1 = await _operator_id(web, "operator1")
+    hotline = await _queue_id(web, "Hotline")
+    _, page = await admin.get("/admin/operators")
+    assert "K&#39;iche&#39; (quc)" in page and 'value="knj"' not in page
+    body = {"display_name": "Demo Operator", "languages": ["knj", "quc"],
+            "queues": str(hotline)}
+    status, page = await admin.post(f"/admin/operators/{operator1}", body)
+    assert status == 422 and "Unknown language &#39;knj&#39;" in page
+
+    status, _ = await admin.post("/admin/languages", {
+        "code": "knj", "name": "Akateko", "menu_label": "Akateko {digit}."})
+    assert status == 303
+    _, page = await admin.get(f"/admin/operators/{operator1}")
+    assert 'value="knj"' in page and "Akateko (knj)" in page
+    status, _ = await admin.post(f"/admin/operators/{operator1}", body)
+    assert status == 303 and admin.last["location"].endswith("?done=saved")
+    row = (await web.sql("SELECT languages FROM operators WHERE id = $1", operator1))[0]
+    assert list(row["languages"]) == ["knj", "quc"]
+    assert await _audit(web, "operator") == [("update", str(operator1), ["languages"])]
+    status, page = await admin.post("/admin/operators", {
+        "sip_username": "ana", "display_name": "Ana", "languages": ["knj"], "queues": []})
+    assert status == 200 and _SECRET.search(page)
+    assert (await web.sql("SELECT languages FROM operators WHERE sip_username = 'ana'"))[0][0] \
+        == ["knj"]

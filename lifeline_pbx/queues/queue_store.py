@@ -1,8 +1,8 @@
 """The SQL for queues' settings and who serves them (operator_queues).
 
-Functions take a connection; transactions and audit entries belong to the unit of work
-(admin/staff_changes.py). Every write wakes the call engine through the tables' triggers
-(migrations/0020_queue_admin.sql).
+Functions take a connection; transactions and audit entries belong to the units of work
+(admin/queue_changes.py, admin/operator_changes.py). Every write wakes the call engine
+through the tables' triggers (migrations/0020_queue_admin.sql).
 """
 
 from __future__ import annotations
