@@ -180,6 +180,13 @@ async def test_role_password_and_second_factor_changes(web: WebApp) -> None:
     assert status == 303
     assert (await _follow_session(supervisor))[0] == 303  # signed out
     assert await (await web.client()).sign_in("supervisor1", NEW_PASSWORD) == 303
+    # A generated one is shown once, on the users page, and works.
+    status, page = await admin.post(f"/admin/users/{sup_id}/password", {"generate": "on"})
+    found = _NEW_PASSWORD.search(page)
+    assert status == 200 and found and 'id="new-user"' in page
+    assert await (await web.client()).sign_in("supervisor1", found.group(1)) == 303
+    status, page = await admin.post("/admin/users/987654/password", {"generate": "on"})
+    assert status == 404 and not _NEW_PASSWORD.search(page)
 
     status, _ = await admin.post(f"/admin/users/{sup_id}/role", {"role": "operator"})
     assert status == 303
