@@ -8,31 +8,17 @@ import time
 from typing import Any
 
 import aiohttp
-import pyotp
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, OPERATOR_SYNC
 from tests.browser import Browsing
 from tests.engine import Hotline
+from tests.test_lines_admin_browser import admin_signed_in
 from tests.waiting import wait_for
-from tests.web_fixtures import PASSWORDS, Client
+from tests.web_fixtures import Client
 
 NEW_OPERATOR = "vol-d"
-
-
-async def _admin(browsing: Browsing, base: str) -> Page:
-    """admin1 signed in, enrolling the second factor as every admin does the first time."""
-    page = await browsing.page()
-    await page.goto(f"{base}/login?next=/admin")
-    await page.fill("#username", "admin1")
-    await page.fill("#password", PASSWORDS["admin1"])
-    await page.click("#sign-in")
-    secret = await page.locator("#totp-secret").inner_text()
-    await page.fill("#code", pyotp.TOTP(secret).now())
-    await page.click("#enrol-submit")
-    await expect(page.locator("#sign-out")).to_be_visible()
-    return page
 
 
 async def _endpoint(hotline: Hotline, name: str) -> bool:
@@ -54,7 +40,7 @@ async def test_an_admin_staffs_a_new_queue_in_the_browser_and_calls_reach_it(
 ) -> None:
     hotline: Hotline = await hotline_factory(web=True)
     base = hotline.base_url
-    page = await _admin(browsing, base)
+    page = await admin_signed_in(browsing, base)
 
     # A queue: 20 s ring time, no wrap-up; nobody serves it yet.
     await page.goto(f"{base}/admin/queues")

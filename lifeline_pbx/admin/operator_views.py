@@ -20,8 +20,7 @@ from lifeline_pbx.operators import softphone
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 OPERATOR_ID = r"{operator_id:\d{1,18}}"
 LIST_TEMPLATE = "admin/operators.html"
@@ -75,9 +74,7 @@ def _list_page(request: web.Request, page: changes.OperatorsPage, *,
     context = _context(request, page.choices, shown)
     context.update(operators=page.operators, queue_names=dict(page.choices.queues),
                    values=values or {"languages": [], "queues": []})
-    if error is not None:
-        return form_again(request, error, LIST_TEMPLATE, whole="form", **context)
-    return render(request, LIST_TEMPLATE, errors={}, **context)
+    return form_page(request, LIST_TEMPLATE, error, whole="form", **context)
 
 
 @require("admin")
@@ -107,9 +104,7 @@ def _edit_page(request: web.Request, page: changes.OperatorPage, *,
     context.update(profile=page.profile, values=values or {
         "display_name": op.display_name, "languages": list(op.languages),
         "queues": [str(q) for q in page.profile.queue_ids]})
-    if error is not None:
-        return form_again(request, error, EDIT_TEMPLATE, whole="problem", **context)
-    return render(request, EDIT_TEMPLATE, errors={}, **context)
+    return form_page(request, EDIT_TEMPLATE, error, whole="problem", **context)
 
 
 @require("admin")

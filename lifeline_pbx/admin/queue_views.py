@@ -18,8 +18,7 @@ from lifeline_pbx.queues import queue_rules
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 QUEUE_ID = r"{queue_id:\d{1,18}}"
 LIST_TEMPLATE = "admin/queues.html"
@@ -51,12 +50,10 @@ def _notice(request: web.Request) -> str:
 def _list_page(request: web.Request, page: changes.QueuesPage, *,
                error: RequestError | None = None,
                values: dict[str, Any] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(
-        queues=page.queues, operators=page.operators, bounds=queue_rules.BOUNDS,
-        values=values or {**queue_rules.DEFAULTS, "operators": []}, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, LIST_TEMPLATE, whole="form", **context)
-    return render(request, LIST_TEMPLATE, errors={}, **context)
+    return form_page(request, LIST_TEMPLATE, error, whole="form", queues=page.queues,
+                     operators=page.operators, bounds=queue_rules.BOUNDS,
+                     values=values or {**queue_rules.DEFAULTS, "operators": []},
+                     notice=_notice(request))
 
 
 @require("admin")
@@ -84,12 +81,9 @@ def _edit_page(request: web.Request, page: changes.QueuePage, *,
     found = page.queue
     shown = values or {**queue_rules.as_form(found.settings),
                        "operators": [str(i) for i in found.operator_ids]}
-    context: dict[str, Any] = dict(queue=found, operators=page.operators,
-                                   bounds=queue_rules.BOUNDS, values=shown,
-                                   notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, EDIT_TEMPLATE, whole="problem", **context)
-    return render(request, EDIT_TEMPLATE, errors={}, **context)
+    return form_page(request, EDIT_TEMPLATE, error, whole="problem", queue=found,
+                     operators=page.operators, bounds=queue_rules.BOUNDS, values=shown,
+                     notice=_notice(request))
 
 
 @require("admin")

@@ -6,8 +6,6 @@ takes them off the intake form. A refused change shows the page again with the p
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from lifeline_pbx.admin import reference_changes as changes
@@ -16,8 +14,7 @@ from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 CODE = r"{code:[a-z][a-z0-9_]{1,39}}"
 PARTNER_ID = r"{partner_id:\d{1,18}}"
@@ -49,11 +46,8 @@ def _notice(request: web.Request) -> str:
 def _categories_page(request: web.Request, page: changes.CategoriesPage, *,
                      error: Invalid | None = None,
                      values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(categories=page.categories, values=values or {},
-                                   notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/categories.html", whole="form", **context)
-    return render(request, "admin/categories.html", errors={}, **context)
+    return form_page(request, "admin/categories.html", error, whole="form",
+                     categories=page.categories, values=values or {}, notice=_notice(request))
 
 
 @require("admin")
@@ -106,11 +100,9 @@ async def category_enable(request: web.Request) -> web.StreamResponse:
 def _partners_page(request: web.Request, page: changes.PartnersPage, *,
                    error: Invalid | None = None,
                    values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(partners=page.partners, kinds=PARTNER_KINDS,
-                                   values=values or {}, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/partners.html", whole="form", **context)
-    return render(request, "admin/partners.html", errors={}, **context)
+    return form_page(request, "admin/partners.html", error, whole="form",
+                     partners=page.partners, kinds=PARTNER_KINDS, values=values or {},
+                     notice=_notice(request))
 
 
 @require("admin")

@@ -10,7 +10,6 @@ response and stored nowhere but as its hash.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
 
 from aiohttp import web
 
@@ -21,8 +20,7 @@ from lifeline_pbx.errors import Invalid, RequestError
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 USER_ID = r"{user_id:\d{1,18}}"
 TEMPLATE = "admin/users.html"
@@ -63,15 +61,12 @@ def _users_page(request: web.Request, page: changes.UsersPage, *,
                 shown: changes.NewPassword | None = None) -> web.Response:
     """The page; with an error, again with the problem beside its field (PROBLEM: above
     the table, for a refused change of one user) and what was typed."""
-    context: dict[str, Any] = dict(
-        users=page.listed, operators=page.operators, failures=page.failures,
-        lock_at=throttle.ACCOUNT.lock_at, roles=users.ROLES, values=values or {},
-        password_rule=passwords.RULE,
-        notice=NOTICES.get(request.query.get("done", ""), ""),
-        shown=shown and (shown.username, shown.password))
-    if error is not None:
-        return form_again(request, error, TEMPLATE, whole="form", **context)
-    return render(request, TEMPLATE, errors={}, **context)
+    return form_page(request, TEMPLATE, error, whole="form", users=page.listed,
+                     operators=page.operators, failures=page.failures,
+                     lock_at=throttle.ACCOUNT.lock_at, roles=users.ROLES, values=values or {},
+                     password_rule=passwords.RULE,
+                     notice=NOTICES.get(request.query.get("done", ""), ""),
+                     shown=shown and (shown.username, shown.password))
 
 
 @require("admin")

@@ -18,6 +18,7 @@ from typing import TextIO, TypeAlias
 import asyncpg
 
 from lifeline_pbx.admin import operator_changes, queue_changes
+from lifeline_pbx.db import run_on_pool
 from lifeline_pbx.operators import softphone, store
 from lifeline_pbx.operators.sip_credentials import SIP_REALM
 
@@ -41,18 +42,6 @@ def with_connection(dsn: str, work: Callable[[Connection], Awaitable[None]]) -> 
 def read_password(stdin: TextIO) -> str:
     """The first line of stdin, without its line ending (web accounts' chosen passwords)."""
     return stdin.readline().rstrip("\r\n")
-
-
-def with_pool(dsn: str, work: Callable[[Pool], Awaitable[None]]) -> None:
-    """Run units of work of the admin (they take a pool) on a pool of their own."""
-    async def main() -> None:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
-        try:
-            await work(pool)
-        finally:
-            await pool.close()
-
-    asyncio.run(main())
 
 
 def print_secret(username: str, password: str, sip_address: str = "") -> None:
@@ -79,9 +68,7 @@ async def _queues(pool: Pool, text: str | None) -> list[str]:
 
 
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    shown: list[str] = []
-
-    async def work(pool: Pool) -> None:
+    async def work(pool: Pool) -> str:
         made = await operator_changes.create(pool, None, {
             "sip_username": args.username, "display_name": args.name,
             "languages": _names(args.languages), "queues": await _queues(pool, args.queues),
@@ -92,10 +79,9 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
                    f"`lifeline operator set {op.sip_username} --queues NAME`")
         print(f"added operator {op.sip_username} ({op.display_name}), "
               f"languages {', '.join(op.languages)}, {serving}")
-        shown.append(made.password)
+        return made.password
 
-    with_pool(dsn, work)
-    print_secret(args.username, shown[0], args.sip_address)
+    print_secret(args.username, run_on_pool(dsn, work), args.sip_address)
 
 
 def cmd_set(args: argparse.Namespace, dsn: str) -> None:
@@ -110,21 +96,18 @@ def cmd_set(args: argparse.Namespace, dsn: str) -> None:
         print(f"operator {op.sip_username}: " + (f"changed {', '.join(changed)}" if changed
                                                  else "nothing changed"))
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_rotate_secret(args: argparse.Namespace, dsn: str) -> None:
-    shown: list[str] = []
-
-    async def work(pool: Pool) -> None:
+    async def work(pool: Pool) -> str:
         found = await operator_changes.by_username(pool, args.username)
         made = await operator_changes.reset_secret(pool, None, found.operator.id)
         print(f"new SIP secret for operator {found.operator.sip_username} "
               f"({found.operator.display_name}); the old one stops working within seconds")
-        shown.append(made.password)
+        return made.password
 
-    with_pool(dsn, work)
-    print_secret(args.username, shown[0], args.sip_address)
+    print_secret(args.username, run_on_pool(dsn, work), args.sip_address)
 
 
 def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
@@ -134,7 +117,7 @@ def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
         state = "enabled" if enabled else "disabled (a call in progress goes on)"
         print(f"operator {found.operator.sip_username} ({found.operator.display_name}) {state}")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_link(args: argparse.Namespace, dsn: str) -> None:
@@ -144,7 +127,7 @@ def cmd_link(args: argparse.Namespace, dsn: str) -> None:
         print(f"operator {args.username}: web user {args.user}" if args.user
               else f"operator {args.username}: no web user")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def format_table(operators: list[store.Profile], queue_names: dict[int, str]) -> str:
@@ -169,7 +152,7 @@ def cmd_list(args: argparse.Namespace, dsn: str) -> None:
         print(format_table(found.operators, dict(found.choices.queues)) if found.operators
               else "no operators")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:

@@ -11,7 +11,8 @@ import argparse
 from typing import Any
 
 from lifeline_pbx.admin import operator_changes, queue_changes
-from lifeline_pbx.operators.commands import DatabaseUrl, Pool, Subparsers, with_pool
+from lifeline_pbx.db import run_on_pool
+from lifeline_pbx.operators.commands import DatabaseUrl, Pool, Subparsers
 from lifeline_pbx.queues import queue_rules
 from lifeline_pbx.queues.queue_rules import BOUNDS
 
@@ -48,7 +49,7 @@ def cmd_add(args: argparse.Namespace, dsn: str) -> None:
         print(f"added queue {form['name'].strip()} (id {queue_id}), served by "
               f"{len(form['operators'])} operator(s)")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_set(args: argparse.Namespace, dsn: str) -> None:
@@ -64,7 +65,7 @@ def cmd_set(args: argparse.Namespace, dsn: str) -> None:
         print(f"queue {form['name'].strip()}: " + (f"changed {', '.join(changed)}" if changed
                                                    else "nothing changed"))
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_delete(args: argparse.Namespace, dsn: str) -> None:
@@ -72,7 +73,7 @@ def cmd_delete(args: argparse.Namespace, dsn: str) -> None:
         found = await queue_changes.by_name(pool, args.name)
         print(f"deleted queue {await queue_changes.delete(pool, None, found.id)}")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_list(args: argparse.Namespace, dsn: str) -> None:
@@ -90,7 +91,7 @@ def cmd_list(args: argparse.Namespace, dsn: str) -> None:
         if not found.queues:
             print("no queues")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:
