@@ -158,15 +158,15 @@ async def test_store_writes_the_table_and_notifies(app_dsn: str) -> None:
         assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
         with pytest.raises(store.OperatorError, match=r"'ana\.perez' already exists"):
             await store.add(con, store.validate(**GOOD))
-        assert not (await store.disable(con, "ana.perez")).enabled
+        assert not (await store.set_enabled(con, "ana.perez", False)).enabled
         assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
         assert [o.sip_username for o in await store.list_enabled(con)] == ["operator1"]
         await con.execute("UPDATE operators SET enabled = enabled")  # nothing Asterisk sees
-        assert (await store.enable(con, "ana.perez")).enabled
+        assert (await store.set_enabled(con, "ana.perez", True)).enabled
         assert await asyncio.wait_for(heard.get(), 5) == "ana.perez"
         assert heard.empty()
         with pytest.raises(store.OperatorError, match="no operator with username 'nobody'"):
-            await store.disable(con, "nobody")
+            await store.set_enabled(con, "nobody", False)
     finally:
         await con.close()
 
@@ -321,7 +321,7 @@ async def test_sync_is_idempotent_and_removes_what_the_table_no_longer_has(bare:
     assert await bare.state("carrier") is not None  # pjsip.conf is not touched
 
     async with bare.pool.acquire() as con:
-        await store.disable(con, "op-b")
+        await store.set_enabled(con, "op-b", False)
     assert (await sip_sync.sync(bare.pool, bare.ari)).deleted == ["op-b"]
 
 

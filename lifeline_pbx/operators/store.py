@@ -182,23 +182,10 @@ async def set_enabled(con: Conn, username: str, enabled: bool) -> Operator:
     return _operator(row)
 
 
-async def disable(con: Conn, username: str) -> Operator:
-    return await set_enabled(con, username, False)
-
-
-async def enable(con: Conn, username: str) -> Operator:
-    return await set_enabled(con, username, True)
-
-
 async def list_enabled(con: Conn) -> list[Operator]:
     rows = await con.fetch(
         f"SELECT {_COLUMNS} FROM operators WHERE enabled ORDER BY sip_username"
     )
-    return [_operator(row) for row in rows]
-
-
-async def list_all(con: Conn) -> list[Operator]:
-    rows = await con.fetch(f"SELECT {_COLUMNS} FROM operators ORDER BY sip_username")
     return [_operator(row) for row in rows]
 
 

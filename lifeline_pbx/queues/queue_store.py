@@ -133,13 +133,6 @@ async def set_queues(con: Conn, operator_id: int, queue_ids: Sequence[int]) -> N
         operator_id, list(queue_ids))
 
 
-async def queues_of(con: Conn, operator_id: int) -> tuple[int, ...]:
-    rows = await con.fetch(
-        "SELECT queue_id FROM operator_queues WHERE operator_id = $1 ORDER BY queue_id",
-        operator_id)
-    return tuple(r["queue_id"] for r in rows)
-
-
 async def names(con: Conn) -> list[tuple[int, str]]:
     """(id, name) of every queue, for the operators' forms."""
     rows = await con.fetch("SELECT id, name FROM queues ORDER BY lower(name), id")
