@@ -63,6 +63,7 @@ def _shown(request: web.Request, secret: changes.Secret[Any]) -> dict[str, Any]:
 
 def _context(request: web.Request, choices: changes.Choices,
              shown: dict[str, Any] | None) -> dict[str, Any]:
+    """What both operator pages show: the form's choices, a secret shown once, a notice."""
     return dict(queues=choices.queues, free_users=choices.free_users,
                 languages=choices.languages, shown=shown,
                 notice=NOTICES.get(request.query.get("done", ""), ""))
