@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+T = TypeVar("T")
 
 # SQL functions accept a plain connection or one borrowed from the pool.
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
@@ -40,6 +44,15 @@ class Conditions:
 async def create_pool(dsn: str) -> asyncpg.Pool[asyncpg.Record]:
     """Short timeouts: a call must not wait long on a database that is away."""
     return await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=10)
+
+
+def run_on_pool(dsn: str, work: Callable[[asyncpg.Pool[asyncpg.Record]], Awaitable[T]]) -> T:
+    """Run a command's work (units of work take a pool) on a small pool of its own."""
+    async def main() -> T:
+        async with asyncpg.create_pool(dsn, min_size=1, max_size=2) as pool:
+            return await work(pool)
+
+    return asyncio.run(main())
 
 
 async def reachable(pool: asyncpg.Pool[asyncpg.Record]) -> bool:

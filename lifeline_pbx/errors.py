@@ -60,11 +60,12 @@ class Invalid(RequestError):
 
 @contextlib.asynccontextmanager
 async def page_on_refusal(read: Callable[[], Awaitable[object]]) -> AsyncIterator[None]:
-    """An Invalid raised inside leaves carrying the page `read` returns (RequestError.page),
-    read once the block is left: after any transaction in it has rolled back."""
+    """An Invalid (or a Conflict: a save or delete the record's state refuses) raised
+    inside leaves carrying the page `read` returns (RequestError.page), read once the block
+    is left: after any transaction in it has rolled back."""
     try:
         yield
-    except Invalid as e:
+    except (Invalid, Conflict) as e:
         e.page = await read()
         raise
 

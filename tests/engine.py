@@ -21,7 +21,7 @@ from aiohttp import web
 from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.operators import store
-from lifeline_pbx.prompts import tones
+from lifeline_pbx.prompts import LANGUAGES, tones
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
@@ -152,7 +152,7 @@ async def staff(dsn: str, **line: Any) -> None:
                           *settings.values())
         for username, languages in OPERATORS.items():
             op = await store.add(con, store.validate(
-                f"Operator {username}", username, PHONE_PASSWORDS[username], languages))
+                f"Operator {username}", username, PHONE_PASSWORDS[username], languages, LANGUAGES))
             await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
     finally:
         await con.close()

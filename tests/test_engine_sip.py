@@ -13,6 +13,7 @@ from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
+from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES
 from tests.audio import tone_level
 from tests.conftest import app_config
@@ -351,7 +352,8 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     password = "softphone-Secret-2024"
     con = await asyncpg.connect(hotline.dsn)
     try:
-        op = await store.add(con, store.validate("Softphone operator", "op-d", password, ["en"]))
+        op = await store.add(con, store.validate("Softphone operator", "op-d", password, ["en"],
+                                                    LANGUAGES))
         await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
     finally:
         await con.close()

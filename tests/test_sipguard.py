@@ -18,6 +18,7 @@ from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import sip_sync, store
+from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.resources import ARI, CONNECTED, POOL, SIP_GUARD
 from lifeline_pbx.sipguard.acl import SLOTS
 from lifeline_pbx.sipguard.guard import SipGuard
@@ -116,7 +117,8 @@ def failed_auth_lines(pbx: asterisk.Instance, offset: int) -> int:
 
 async def add_operator(app: web.Application, username: str, password: str) -> None:
     async with app[POOL].acquire() as con:
-        await store.add(con, store.validate(f"Test {username}", username, password, ["en"]))
+        await store.add(con, store.validate(f"Test {username}", username, password, ["en"],
+                                                LANGUAGES))
 
     async def exists() -> bool:
         return any(e["resource"] == username for e in await app[ARI].endpoints())

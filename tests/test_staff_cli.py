@@ -87,3 +87,25 @@ def test_queues_and_operators_from_the_command_line(lifeline: Any, app_dsn: str)
     assert not _sql(app_dsn, "SELECT 1 FROM operators WHERE sip_username = 'bob'")
     assert lifeline("queue", "add", "Mistake")[0] == 0
     assert lifeline("queue", "delete", "Mistake") == (0, "deleted queue Mistake\n")
+
+
+def test_an_operator_speaks_any_language_of_the_table(lifeline: Any, app_dsn: str) -> None:
+    """K'iche' (in the table, never synthesised) from the start; Akateko once added (as
+    the languages admin adds it: a row of the table; the web test adds it in the page)."""
+    code, out = lifeline("operator", "add", "--name", "Ana", "--username", "ana",
+                         "--languages", "quc,es")
+    assert code == 0 and "languages quc, es" in out
+    code, out = lifeline("operator", "set", "ana", "--languages", "knj")
+    assert code == 2 and "Unknown language 'knj'" in out
+    code, out = lifeline("operator", "add", "--name", "Bob", "--username", "bob",
+                         "--languages", "knj")
+    assert code == 2 and "Unknown language 'knj'" in out
+    _sql(app_dsn, """INSERT INTO languages (code, name, menu_label, position)
+                     VALUES ('knj', 'Akateko', 'Akateko {digit}.', 15)""")
+    code, out = lifeline("operator", "set", "ana", "--languages", "KNJ,quc")
+    assert code == 0 and out.strip() == "operator ana: changed languages"
+    assert lifeline("operator", "add", "--name", "Bob", "--username", "bob",
+                    "--languages", "knj")[0] == 0
+    rows = _sql(app_dsn, "SELECT sip_username, languages FROM operators "
+                         "WHERE sip_username IN ('ana', 'bob') ORDER BY 1")
+    assert [(r[0], list(r[1])) for r in rows] == [("ana", ["knj", "quc"]), ("bob", ["knj"])]

@@ -58,6 +58,24 @@ def test_every_bad_queue_field_is_named_at_once() -> None:
     assert set(refused.value.errors) == {"name", *queue_rules.BOUNDS}
 
 
+@pytest.mark.parametrize(("operators", "parsed"), [
+    (None, None), ([], ()), (["4", "2", "4"], (4, 2)),
+])
+def test_a_queue_and_who_serves_it(operators: list[str] | None,
+                                   parsed: tuple[int, ...] | None) -> None:
+    form: dict[str, Any] = dict(GOOD_QUEUE)
+    if operators is not None:
+        form["operators"] = operators
+    assert queue_rules.parse_queue(form) == (queue_rules.parse_settings(GOOD_QUEUE), parsed)
+
+
+def test_a_queue_form_names_every_bad_field_with_its_operators() -> None:
+    with pytest.raises(Invalid) as refused:
+        queue_rules.parse_queue({**GOOD_QUEUE, "name": "", "operators": ["x"]})
+    assert refused.value.errors == {"name": "Give the queue a name.",
+                                    "operators": "Choose operators from the list."}
+
+
 def test_changed_queue_fields() -> None:
     before = queue_rules.parse_settings(GOOD_QUEUE)
     after = queue_rules.parse_settings({**GOOD_QUEUE, "ring_timeout_seconds": "9",
@@ -70,26 +88,29 @@ def test_changed_queue_fields() -> None:
     ([], ()), (["3", "1", "3"], (3, 1)), ([" 7 "], (7,)),
 ])
 def test_ticked_ids(values: list[str], parsed: tuple[int, ...]) -> None:
-    assert queue_rules.parse_ids(values, "operators", "operators") == parsed
+    assert queue_rules.parse_ids(values, "operators") == parsed
 
 
 @pytest.mark.parametrize("value", ["x", "-1", "1.0", "", "9" * 19, "\u0663"])
 def test_bad_ticked_ids_name_the_field(value: str) -> None:
     with pytest.raises(Invalid) as refused:
-        queue_rules.parse_ids(["1", value], "queues", "queues")
+        queue_rules.parse_ids(["1", value], "queues")
     assert refused.value.errors == {"queues": "Choose queues from the list."}
 
 
 GOOD_OPERATOR: dict[str, Any] = {"sip_username": "ana.perez", "display_name": "Ana Pérez",
                                  "languages": ["es", "EN", "es"], "queues": ["2"], "user": ""}
+KNOWN = ("es", "en", "quc")  # the languages table's codes
 
 
 def test_a_good_new_operator() -> None:
-    new = operator_rules.parse_new(**GOOD_OPERATOR)
+    new = operator_rules.parse_new(GOOD_OPERATOR, KNOWN)
     assert new == operator_rules.NewOperatorForm(
         "ana.perez", operator_rules.Profile("Ana Pérez", ("es", "en"), (2,)), None)
-    assert operator_rules.parse_new(**{**GOOD_OPERATOR, "user": " operator1 "}).user == \
+    assert operator_rules.parse_new({**GOOD_OPERATOR, "user": " operator1 "}, KNOWN).user == \
         "operator1"
+    assert operator_rules.parse_new({**GOOD_OPERATOR, "languages": ["quc"]},
+                                    KNOWN).profile.languages == ("quc",)
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
@@ -100,27 +121,33 @@ def test_a_good_new_operator() -> None:
     ({"display_name": 'Ana "x"'}, "display_name", "must not contain quotes"),
     ({"display_name": "x" * 201}, "display_name", "longer than 200"),
     ({"languages": []}, "languages", "Give at least one language"),
-    ({"languages": ["es", "xx"]}, "languages", "Unknown language 'xx'"),
+    ({"languages": ["es", "xx"]}, "languages", "Unknown language 'xx' (known: es, en, quc)."),
+    ({"languages": ["knj"]}, "languages", "Unknown language 'knj'"),  # not in the table
     ({"queues": ["two"]}, "queues", "Choose queues from the list."),
     ({"user": "Bad User!"}, "user", "Choose a web user from the list."),
 ])
 def test_bad_new_operators_name_their_field(change: dict[str, Any], field: str,
                                             message: str) -> None:
     with pytest.raises(Invalid) as refused:
-        operator_rules.parse_new(**{**GOOD_OPERATOR, **change})
+        operator_rules.parse_new({**GOOD_OPERATOR, **change}, KNOWN)
     assert list(refused.value.errors) == [field]
     assert message in refused.value.errors[field]
 
 
+def _profile(display_name: str, languages: list[str], queues: list[str]) -> Any:
+    return operator_rules.parse_profile(
+        {"display_name": display_name, "languages": languages, "queues": queues}, KNOWN)
+
+
 def test_an_operators_profile_and_what_changed() -> None:
-    before = operator_rules.parse_profile("Ana", ["es"], ["1", "2"])
-    same = operator_rules.parse_profile(" Ana ", ["es"], ["2", "1"])
+    before = _profile("Ana", ["es"], ["1", "2"])
+    same = _profile(" Ana ", ["es"], ["2", "1"])
     assert operator_rules.changed_fields(before, same) == []
-    after = operator_rules.parse_profile("Ana P", ["es", "en"], [])
+    after = _profile("Ana P", ["es", "en"], [])
     assert operator_rules.changed_fields(before, after) == ["display_name", "languages",
                                                             "queues"]
     with pytest.raises(Invalid) as refused:
-        operator_rules.parse_profile("", [], ["x"])
+        _profile("", [], ["x"])
     assert set(refused.value.errors) == {"display_name", "languages", "queues"}
 
 

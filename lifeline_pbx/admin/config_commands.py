@@ -6,7 +6,6 @@ command); the running engine is notified by the tables' triggers.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import asyncpg
 from lifeline_pbx.admin import facility_changes, line_changes, line_rules
 from lifeline_pbx.admin.facilities_store import Facility
 from lifeline_pbx.admin.line_rules import WEEKDAYS
+from lifeline_pbx.db import run_on_pool
 from lifeline_pbx.errors import Invalid, LifelineError
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -34,15 +34,8 @@ class Target:
 
 
 def _run(cfg: Target, work: Callable[[asyncpg.Pool], Awaitable[None]]) -> None:
-    async def main() -> None:
-        pool = await asyncpg.create_pool(cfg.database_url, min_size=1, max_size=2)
-        try:
-            await work(pool)
-        finally:
-            await pool.close()
-
     try:
-        asyncio.run(main())
+        run_on_pool(cfg.database_url, work)
     except Invalid as refused:
         raise LifelineError("refused, nothing saved:\n  " + "\n  ".join(
             f"{field.removeprefix('_form') or 'form'}: {problem}"

@@ -7,8 +7,6 @@ problem beside its field, having saved nothing; a change that worked redirects (
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from lifeline_pbx.admin import facility_changes as changes
@@ -19,8 +17,7 @@ from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 FACILITY_ID = r"{facility_id:\d{1,18}}"
 FIELDS = tuple(FacilityFields.__dataclass_fields__)
@@ -50,12 +47,9 @@ def _notice(request: web.Request) -> str:
 def _list_page(request: web.Request, facilities: list[Facility], *,
                error: Invalid | None = None, values: dict[str, str] | None = None,
                csv: str = "") -> web.Response:
-    context: dict[str, Any] = dict(
-        facilities=facilities, zones=zones(), values=values or {}, csv=csv,
-        csv_columns=CSV_COLUMNS, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/facilities.html", **context)
-    return render(request, "admin/facilities.html", errors={}, **context)
+    return form_page(request, "admin/facilities.html", error, facilities=facilities,
+                     zones=zones(), values=values or {}, csv=csv, csv_columns=CSV_COLUMNS,
+                     notice=_notice(request))
 
 
 @require("admin")
@@ -92,11 +86,8 @@ def _facility_id(request: web.Request) -> int:
 def _facility_page(request: web.Request, found: Facility, *, error: Invalid | None = None,
                    values: dict[str, str] | None = None) -> web.Response:
     shown = values or {name: getattr(found.fields, name) for name in FIELDS}
-    context: dict[str, Any] = dict(facility=found, values=shown, zones=zones(),
-                                   notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/facility.html", **context)
-    return render(request, "admin/facility.html", errors={}, **context)
+    return form_page(request, "admin/facility.html", error, facility=found, values=shown,
+                     zones=zones(), notice=_notice(request))
 
 
 @require("admin")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -22,7 +21,7 @@ from lifeline_pbx.prompts import work as prompt_work
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
+from lifeline_pbx.web.errors import form_page, page_of
 from lifeline_pbx.web.render import render
 
 LINE_ID = r"{line_id:\d{1,18}}"
@@ -76,12 +75,9 @@ def _form_page(request: web.Request, page: changes.LinePage, *, error: Invalid |
     """The line's form; with an error, again with the problems (of the closure form when
     `closure` holds what was typed there)."""
     shown = values or (as_form(page.line.settings) if page.line else NEW_LINE)
-    context: dict[str, Any] = dict(
-        line=page.line, holidays=page.holidays, values=shown, choices=page.choices,
-        menu_rows=MENU_ROWS, weekdays=WEEKDAYS, notice=_notice(request), closure=closure or {})
-    if error is not None:
-        return form_again(request, error, TEMPLATE, **context)
-    return render(request, TEMPLATE, errors={}, **context)
+    return form_page(request, TEMPLATE, error, line=page.line, holidays=page.holidays,
+                     values=shown, choices=page.choices, menu_rows=MENU_ROWS,
+                     weekdays=WEEKDAYS, notice=_notice(request), closure=closure or {})
 
 
 @require("admin")

@@ -3,6 +3,7 @@
 A new account's secret is generated, shown once in the response with the settings to
 type into the softphone, and stored only as its digest; so is a reset one. A refused
 change shows the page again with each problem beside its field, having saved nothing.
+The languages offered are the languages table's (Languages, in the admin).
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict
 
-from lifeline_pbx.admin import staff_changes
-from lifeline_pbx.cases.forms import CALLER_LANGUAGES
+from lifeline_pbx.admin import operator_changes as changes
+from lifeline_pbx.admin.forms import text
 from lifeline_pbx.errors import Invalid, RequestError
-from lifeline_pbx.operators import operator_rules, softphone
-from lifeline_pbx.prompts import LANGUAGES
+from lifeline_pbx.operators import softphone
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 OPERATOR_ID = r"{operator_id:\d{1,18}}"
 LIST_TEMPLATE = "admin/operators.html"
@@ -33,7 +32,6 @@ NOTICES = {
                 "phone is signed off when it ends.",
     "user": "Web user changed; whoever's link changed was signed out.",
 }
-_NAMES = dict(CALLER_LANGUAGES)
 
 
 def routes() -> list[web.AbstractRouteDef]:
@@ -49,113 +47,95 @@ def routes() -> list[web.AbstractRouteDef]:
     ]
 
 
-def _languages() -> list[tuple[str, str]]:
-    return [(code, _NAMES.get(code, code)) for code in LANGUAGES]
-
-
 def _values(form: MultiDict[str]) -> dict[str, Any]:
-    return {"sip_username": form.get("sip_username", "").strip(),
-            "display_name": form.get("display_name", "").strip(),
-            "user": form.get("user", "").strip(),
+    """The form as sent (operator_rules reads it)."""
+    return {"sip_username": text(form, "sip_username"),
+            "display_name": text(form, "display_name"), "user": text(form, "user"),
             "languages": form.getall("languages", []), "queues": form.getall("queues", [])}
 
 
-def _shown(request: web.Request, username: str, password: str) -> dict[str, Any]:
+def _shown(request: web.Request, secret: changes.Secret[Any]) -> dict[str, Any]:
     """The secret, once, with the softphone's settings."""
+    username = secret.profile.operator.sip_username
     found = softphone.settings(username, request.app[CONFIG].sip_address, request.host)
-    return {"settings": found, "password": password}
+    return {"settings": found, "password": secret.password}
 
 
-def _notice(request: web.Request) -> str:
-    return NOTICES.get(request.query.get("done", ""), "")
+def _context(request: web.Request, choices: changes.Choices,
+             shown: dict[str, Any] | None) -> dict[str, Any]:
+    """What both operator pages show: the form's choices, a secret shown once, a notice."""
+    return dict(queues=choices.queues, free_users=choices.free_users,
+                languages=choices.languages, shown=shown,
+                notice=NOTICES.get(request.query.get("done", ""), ""))
 
 
-async def _list_page(request: web.Request, *, error: RequestError | None = None,
-                     values: dict[str, Any] | None = None,
-                     shown: dict[str, Any] | None = None) -> web.Response:
-    found = await staff_changes.operator_listing(request.app[POOL])
-    context: dict[str, Any] = dict(
-        operators=found.operators, queues=found.queues, free_users=found.free_users,
-        languages=_languages(), queue_names=dict(found.queues),
-        values=values or {"languages": [], "queues": []}, shown=shown,
-        notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, LIST_TEMPLATE, whole="form", **context)
-    return render(request, LIST_TEMPLATE, errors={}, **context)
+def _list_page(request: web.Request, page: changes.OperatorsPage, *,
+               error: RequestError | None = None, values: dict[str, Any] | None = None,
+               shown: dict[str, Any] | None = None) -> web.Response:
+    context = _context(request, page.choices, shown)
+    context.update(operators=page.operators, queue_names=dict(page.choices.queues),
+                   values=values or {"languages": [], "queues": []})
+    return form_page(request, LIST_TEMPLATE, error, whole="form", **context)
 
 
 @require("admin")
 async def operators_page(request: web.Request) -> web.StreamResponse:
-    return await _list_page(request)
+    return _list_page(request, await changes.listing(request.app[POOL]))
 
 
 @require("admin")
 async def operator_create(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
-    values = _values(form)
+    values = _values(await form_data(request))
     try:
-        new = operator_rules.parse_new(values["sip_username"], values["display_name"],
-                                       values["languages"], values["queues"], values["user"])
-        _, password = await staff_changes.create_operator(
-            request.app[POOL], current_user(request).id, new)
+        secret = await changes.create(request.app[POOL], current_user(request).id, values)
     except Invalid as e:
-        return await _list_page(request, error=e, values=values)
-    return await _list_page(request, shown=_shown(request, new.sip_username, password))
+        return _list_page(request, page_of(e, changes.OperatorsPage), error=e, values=values)
+    return _list_page(request, secret.page, shown=_shown(request, secret))
 
 
 def _operator_id(request: web.Request) -> int:
     return int(request.match_info["operator_id"])
 
 
-async def _edit_page(request: web.Request, *, error: RequestError | None = None,
-                     values: dict[str, Any] | None = None,
-                     shown: dict[str, Any] | None = None) -> web.Response:
-    pool = request.app[POOL]
-    found = await staff_changes.operator(pool, _operator_id(request))
-    listing = await staff_changes.operator_listing(pool)
-    op = found.operator
-    context: dict[str, Any] = dict(
-        profile=found, queues=listing.queues, free_users=listing.free_users,
-        languages=_languages(), shown=shown, notice=_notice(request),
-        values=values or {"display_name": op.display_name, "languages": list(op.languages),
-                          "queues": [str(q) for q in found.queue_ids]})
-    if error is not None:
-        return form_again(request, error, EDIT_TEMPLATE, whole="problem", **context)
-    return render(request, EDIT_TEMPLATE, errors={}, **context)
+def _edit_page(request: web.Request, page: changes.OperatorPage, *,
+               error: RequestError | None = None, values: dict[str, Any] | None = None,
+               shown: dict[str, Any] | None = None) -> web.Response:
+    op = page.profile.operator
+    context = _context(request, page.choices, shown)
+    context.update(profile=page.profile, values=values or {
+        "display_name": op.display_name, "languages": list(op.languages),
+        "queues": [str(q) for q in page.profile.queue_ids]})
+    return form_page(request, EDIT_TEMPLATE, error, whole="problem", **context)
 
 
 @require("admin")
 async def operator_page(request: web.Request) -> web.StreamResponse:
-    return await _edit_page(request)
+    return _edit_page(request, await changes.page(request.app[POOL], _operator_id(request)))
 
 
 @require("admin")
 async def operator_save(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
-    values = _values(form)
-    operator_id = _operator_id(request)
+    values, operator_id = _values(await form_data(request)), _operator_id(request)
     try:
-        profile = operator_rules.parse_profile(values["display_name"], values["languages"],
-                                               values["queues"])
-        changed = await staff_changes.update_operator(
-            request.app[POOL], current_user(request).id, operator_id, profile)
+        changed = await changes.update(request.app[POOL], current_user(request).id,
+                                       operator_id, values)
     except Invalid as e:
-        return await _edit_page(request, error=e, values=values)
+        return _edit_page(request, page_of(e, changes.OperatorPage), error=e, values=values)
     done = "saved" if changed else "unchanged"
     raise web.HTTPSeeOther(f"/admin/operators/{operator_id}?done={done}")
 
 
 @require("admin")
 async def operator_secret(request: web.Request) -> web.StreamResponse:
-    found, password = await staff_changes.reset_secret(
-        request.app[POOL], current_user(request).id, _operator_id(request))
-    return await _edit_page(request, shown=_shown(request, found.operator.sip_username, password))
+    secret = await changes.reset_secret(request.app[POOL], current_user(request).id,
+                                        _operator_id(request))
+    return _edit_page(request, secret.page, shown=_shown(request, secret))
 
 
 async def _enabled(request: web.Request, enabled: bool) -> web.StreamResponse:
     operator_id = _operator_id(request)
-    await staff_changes.set_operator_enabled(request.app[POOL], current_user(request).id,
-                                             operator_id, enabled)
+    await changes.set_enabled(request.app[POOL], current_user(request).id, operator_id,
+                              enabled)
     done = "enabled" if enabled else "disabled"
     raise web.HTTPSeeOther(f"/admin/operators/{operator_id}?done={done}")
 
@@ -172,14 +152,10 @@ async def operator_enable(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def operator_user(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
-    username = form.get("user", "").strip()
-    operator_id = _operator_id(request)
+    username, operator_id = text(await form_data(request), "user"), _operator_id(request)
     try:
-        if problem := operator_rules.user_problem(username):
-            raise Invalid(problem, "user")
-        await staff_changes.link_user(request.app[POOL], current_user(request).id, operator_id,
-                                      username or None)
+        await changes.link_user(request.app[POOL], current_user(request).id, operator_id,
+                                username)
     except Invalid as e:
-        return await _edit_page(request, error=e)
+        return _edit_page(request, page_of(e, changes.OperatorPage), error=e)
     raise web.HTTPSeeOther(f"/admin/operators/{operator_id}?done=user")

@@ -12,15 +12,13 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDict
 
-from lifeline_pbx.admin import staff_changes
+from lifeline_pbx.admin import queue_changes as changes
 from lifeline_pbx.errors import Conflict, Invalid, RequestError
 from lifeline_pbx.queues import queue_rules
-from lifeline_pbx.queues.queue_rules import QueueSettings
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 QUEUE_ID = r"{queue_id:\d{1,18}}"
 LIST_TEMPLATE = "admin/queues.html"
@@ -39,59 +37,37 @@ def routes() -> list[web.AbstractRouteDef]:
     ]
 
 
-def _values(form: MultiDict[str]) -> dict[str, str]:
-    return {name: form.get(name, "").strip() for name in queue_rules.FIELDS}
-
-
-def _parse(form: MultiDict[str]) -> tuple[QueueSettings, tuple[int, ...]]:
-    """The settings and the operators ticked; Invalid naming every bad field at once."""
-    errors: dict[str, str] = {}
-    settings = operators = None
-    try:
-        settings = queue_rules.parse_settings(_values(form))
-    except Invalid as e:
-        errors.update(e.errors)
-    try:
-        operators = queue_rules.parse_ids(form.getall("operators", []), "operators",
-                                          "operators")
-    except Invalid as e:
-        errors.update(e.errors)
-    if errors or settings is None or operators is None:
-        raise Invalid(errors)
-    return settings, operators
+def _values(form: MultiDict[str]) -> dict[str, Any]:
+    """The form as sent: the settings' fields, and the operators ticked (none: nobody)."""
+    return {**{name: form.get(name, "").strip() for name in queue_rules.FIELDS},
+            "operators": form.getall("operators", [])}
 
 
 def _notice(request: web.Request) -> str:
     return NOTICES.get(request.query.get("done", ""), "")
 
 
-async def _list_page(request: web.Request, *, error: RequestError | None = None,
-                     values: dict[str, str] | None = None,
-                     ticked: list[str] | None = None) -> web.Response:
-    found = await staff_changes.queue_listing(request.app[POOL])
-    context: dict[str, Any] = dict(
-        queues=found.queues, operators=found.operators, bounds=queue_rules.BOUNDS,
-        values=values or queue_rules.DEFAULTS, ticked=ticked or [], notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, LIST_TEMPLATE, whole="form", **context)
-    return render(request, LIST_TEMPLATE, errors={}, **context)
+def _list_page(request: web.Request, page: changes.QueuesPage, *,
+               error: RequestError | None = None,
+               values: dict[str, Any] | None = None) -> web.Response:
+    return form_page(request, LIST_TEMPLATE, error, whole="form", queues=page.queues,
+                     operators=page.operators, bounds=queue_rules.BOUNDS,
+                     values=values or {**queue_rules.DEFAULTS, "operators": []},
+                     notice=_notice(request))
 
 
 @require("admin")
 async def queues_page(request: web.Request) -> web.StreamResponse:
-    return await _list_page(request)
+    return _list_page(request, await changes.listing(request.app[POOL]))
 
 
 @require("admin")
 async def queue_create(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
+    values = _values(await form_data(request))
     try:
-        settings, operators = _parse(form)
-        queue_id = await staff_changes.create_queue(
-            request.app[POOL], current_user(request).id, settings, operators)
+        queue_id = await changes.create(request.app[POOL], current_user(request).id, values)
     except Invalid as e:
-        return await _list_page(request, error=e, values=_values(form),
-                                ticked=form.getall("operators", []))
+        return _list_page(request, page_of(e, changes.QueuesPage), error=e, values=values)
     raise web.HTTPSeeOther(f"/admin/queues/{queue_id}?done=created")
 
 
@@ -99,44 +75,37 @@ def _queue_id(request: web.Request) -> int:
     return int(request.match_info["queue_id"])
 
 
-async def _edit_page(request: web.Request, *, error: RequestError | None = None,
-                     values: dict[str, str] | None = None,
-                     ticked: list[str] | None = None) -> web.Response:
-    found, operators = await staff_changes.queue(request.app[POOL], _queue_id(request))
-    context: dict[str, Any] = dict(
-        queue=found, operators=operators, bounds=queue_rules.BOUNDS,
-        values=values or queue_rules.as_form(found.settings),
-        ticked=ticked if ticked is not None else [str(i) for i in found.operator_ids],
-        notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, EDIT_TEMPLATE, whole="problem", **context)
-    return render(request, EDIT_TEMPLATE, errors={}, **context)
+def _edit_page(request: web.Request, page: changes.QueuePage, *,
+               error: RequestError | None = None,
+               values: dict[str, Any] | None = None) -> web.Response:
+    found = page.queue
+    shown = values or {**queue_rules.as_form(found.settings),
+                       "operators": [str(i) for i in found.operator_ids]}
+    return form_page(request, EDIT_TEMPLATE, error, whole="problem", queue=found,
+                     operators=page.operators, bounds=queue_rules.BOUNDS, values=shown,
+                     notice=_notice(request))
 
 
 @require("admin")
 async def queue_page(request: web.Request) -> web.StreamResponse:
-    return await _edit_page(request)
+    return _edit_page(request, await changes.page(request.app[POOL], _queue_id(request)))
 
 
 @require("admin")
 async def queue_save(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
-    queue_id = _queue_id(request)
+    values, queue_id = _values(await form_data(request)), _queue_id(request)
     try:
-        settings, operators = _parse(form)
-        changed = await staff_changes.update_queue(
-            request.app[POOL], current_user(request).id, queue_id, settings, operators)
+        changed = await changes.update(request.app[POOL], current_user(request).id, queue_id,
+                                       values)
     except Invalid as e:
-        return await _edit_page(request, error=e, values=_values(form),
-                                ticked=form.getall("operators", []))
+        return _edit_page(request, page_of(e, changes.QueuePage), error=e, values=values)
     raise web.HTTPSeeOther(f"/admin/queues/{queue_id}?done={'saved' if changed else 'unchanged'}")
 
 
 @require("admin")
 async def queue_delete(request: web.Request) -> web.StreamResponse:
     try:
-        await staff_changes.delete_queue(request.app[POOL], current_user(request).id,
-                                         _queue_id(request))
+        await changes.delete(request.app[POOL], current_user(request).id, _queue_id(request))
     except Conflict as e:
-        return await _edit_page(request, error=e)
+        return _edit_page(request, page_of(e, changes.QueuePage), error=e)
     raise web.HTTPSeeOther("/admin/queues?done=deleted")

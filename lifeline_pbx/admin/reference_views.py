@@ -6,17 +6,15 @@ takes them off the intake form. A refused change shows the page again with the p
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from lifeline_pbx.admin import changes, forms
+from lifeline_pbx.admin import reference_changes as changes
+from lifeline_pbx.admin.forms import PARTNER_KINDS, text, typed
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 CODE = r"{code:[a-z][a-z0-9_]{1,39}}"
 PARTNER_ID = r"{partner_id:\d{1,18}}"
@@ -45,42 +43,37 @@ def _notice(request: web.Request) -> str:
 # Report categories
 
 
-async def _categories_page(request: web.Request, *, error: Invalid | None = None,
-                           values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(
-        categories=await changes.all_categories(request.app[POOL]),
-        values=values or {}, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/categories.html", whole="form", **context)
-    return render(request, "admin/categories.html", errors={}, **context)
+def _categories_page(request: web.Request, page: changes.CategoriesPage, *,
+                     error: Invalid | None = None,
+                     values: dict[str, str] | None = None) -> web.Response:
+    return form_page(request, "admin/categories.html", error, whole="form",
+                     categories=page.categories, values=values or {}, notice=_notice(request))
 
 
 @require("admin")
 async def categories_page(request: web.Request) -> web.StreamResponse:
-    return await _categories_page(request)
+    return _categories_page(request, await changes.categories_page(request.app[POOL]))
 
 
 @require("admin")
 async def category_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
-    values = {"code": forms.text(form, "code"), "label": forms.text(form, "label")}
     try:
-        parsed = forms.parse_category(form)
-        await changes.add_category(request.app[POOL], current_user(request).id, parsed)
+        await changes.add_category(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        return await _categories_page(request, error=e, values=values)
+        return _categories_page(request, page_of(e, changes.CategoriesPage), error=e,
+                                values=typed(form, ("code", "label")))
     raise web.HTTPSeeOther("/admin/categories?done=added")
 
 
 @require("admin")
 async def category_label(request: web.Request) -> web.StreamResponse:
-    code = request.match_info["code"]
-    label = forms.text(await form_data(request), "label")
+    label = text(await form_data(request), "label")
     try:
         await changes.rename_category(request.app[POOL], current_user(request).id,
-                                      code, label)
+                                      request.match_info["code"], label)
     except Invalid as e:
-        return await _categories_page(request, error=e)
+        return _categories_page(request, page_of(e, changes.CategoriesPage), error=e)
     raise web.HTTPSeeOther("/admin/categories?done=renamed")
 
 
@@ -104,30 +97,27 @@ async def category_enable(request: web.Request) -> web.StreamResponse:
 # Partners
 
 
-async def _partners_page(request: web.Request, *, error: Invalid | None = None,
-                         values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(
-        partners=await changes.all_partners(request.app[POOL]),
-        kinds=forms.PARTNER_KINDS, values=values or {}, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/partners.html", whole="form", **context)
-    return render(request, "admin/partners.html", errors={}, **context)
+def _partners_page(request: web.Request, page: changes.PartnersPage, *,
+                   error: Invalid | None = None,
+                   values: dict[str, str] | None = None) -> web.Response:
+    return form_page(request, "admin/partners.html", error, whole="form",
+                     partners=page.partners, kinds=PARTNER_KINDS, values=values or {},
+                     notice=_notice(request))
 
 
 @require("admin")
 async def partners_page(request: web.Request) -> web.StreamResponse:
-    return await _partners_page(request)
+    return _partners_page(request, await changes.partners_page(request.app[POOL]))
 
 
 @require("admin")
 async def partner_add(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
-    values = {"name": forms.text(form, "name"), "kind": forms.text(form, "kind")}
     try:
-        parsed = forms.parse_partner(form)
-        await changes.add_partner(request.app[POOL], current_user(request).id, parsed)
+        await changes.add_partner(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        return await _partners_page(request, error=e, values=values)
+        return _partners_page(request, page_of(e, changes.PartnersPage), error=e,
+                              values=typed(form, ("name", "kind")))
     raise web.HTTPSeeOther("/admin/partners?done=added")
 
 

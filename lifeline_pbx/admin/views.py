@@ -9,20 +9,18 @@ response and stored nowhere but as its hash.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
-from typing import Any
 
 from aiohttp import web
 
 from lifeline_pbx.accounts import passwords, throttle, users
-from lifeline_pbx.admin import changes, forms
+from lifeline_pbx.admin import user_changes as changes
+from lifeline_pbx.admin.forms import text, typed
 from lifeline_pbx.errors import Invalid, RequestError
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 USER_ID = r"{user_id:\d{1,18}}"
 TEMPLATE = "admin/users.html"
@@ -58,25 +56,22 @@ async def admin_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/admin/users")
 
 
-async def _users_page(request: web.Request, *, error: RequestError | None = None,
-                      values: dict[str, str] | None = None,
-                      shown: tuple[str, str] | None = None) -> web.Response:
+def _users_page(request: web.Request, page: changes.UsersPage, *,
+                error: RequestError | None = None, values: dict[str, str] | None = None,
+                shown: changes.NewPassword | None = None) -> web.Response:
     """The page; with an error, again with the problem beside its field (PROBLEM: above
     the table, for a refused change of one user) and what was typed."""
-    found = await changes.listing(request.app[POOL])
-    context: dict[str, Any] = dict(
-        users=found.listed, operators=found.operators, failures=found.failures,
-        lock_at=throttle.ACCOUNT.lock_at, roles=users.ROLES, values=values or {},
-        password_rule=passwords.RULE,
-        notice=NOTICES.get(request.query.get("done", ""), ""), shown=shown)
-    if error is not None:
-        return form_again(request, error, TEMPLATE, whole="form", **context)
-    return render(request, TEMPLATE, errors={}, **context)
+    return form_page(request, TEMPLATE, error, whole="form", users=page.listed,
+                     operators=page.operators, failures=page.failures,
+                     lock_at=throttle.ACCOUNT.lock_at, roles=users.ROLES, values=values or {},
+                     password_rule=passwords.RULE,
+                     notice=NOTICES.get(request.query.get("done", ""), ""),
+                     shown=shown and (shown.username, shown.password))
 
 
 @require("admin")
 async def users_page(request: web.Request) -> web.StreamResponse:
-    return await _users_page(request)
+    return _users_page(request, await changes.listing(request.app[POOL]))
 
 
 def _done(key: str) -> web.HTTPSeeOther:
@@ -87,33 +82,34 @@ def _user_id(request: web.Request) -> int:
     return int(request.match_info["user_id"])
 
 
-async def _hash(password: str) -> str:
-    return await asyncio.to_thread(passwords.hash_password, password)
+def _shown(request: web.Request, made: changes.NewPassword | None,
+           done: str) -> web.StreamResponse:
+    """A generated password's page, shown once; a typed one: back to the list."""
+    if made is None:
+        raise _done(done)
+    return _users_page(request, made.page, shown=made)
 
 
 @require("admin")
 async def user_create(request: web.Request) -> web.StreamResponse:
     form = await form_data(request)
-    values = {name: forms.text(form, name)
-              for name in ("username", "display_name", "role", "operator")}
     try:
-        parsed = forms.parse_new_user(form)
-        await changes.create_user(request.app[POOL], current_user(request).id, parsed,
-                                  await _hash(parsed.password))
+        made = await changes.create_user(request.app[POOL], current_user(request).id, form)
     except Invalid as e:
-        return await _users_page(request, error=e, values=values)
-    if parsed.generated:
-        return await _users_page(request, shown=(parsed.username, parsed.password))
-    raise _done("created")
+        return _users_page(request, page_of(e, changes.UsersPage), error=e,
+                           values=typed(form, ("username", "display_name", "role", "operator")))
+    return _shown(request, made, "created")
 
 
-async def _act(request: web.Request, work: Awaitable[object], done: str) -> web.StreamResponse:
+async def _act(request: web.Request, work: Awaitable[changes.NewPassword | None],
+               done: str) -> web.StreamResponse:
     """Run one change on the user in the path; a refusal shows the page again with why."""
     try:
-        await work
+        made = await work
     except Invalid as e:
-        return await _users_page(request, error=Invalid(e.message, PROBLEM))
-    raise _done(done)
+        return _users_page(request, page_of(e, changes.UsersPage),
+                           error=Invalid(e.message, PROBLEM))
+    return _shown(request, made, done)
 
 
 @require("admin")
@@ -139,10 +135,7 @@ async def user_second_factor(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def user_role(request: web.Request) -> web.StreamResponse:
-    form = await form_data(request)
-    role = forms.text(form, "role")
-    if problem := forms.role_problem(role):
-        return await _users_page(request, error=Invalid(problem, PROBLEM))
+    role = text(await form_data(request), "role")
     pool, actor = request.app[POOL], current_user(request).id
     return await _act(request, changes.set_role(pool, actor, _user_id(request), role), "role")
 
@@ -150,11 +143,9 @@ async def user_role(request: web.Request) -> web.StreamResponse:
 @require("admin")
 async def user_operator(request: web.Request) -> web.StreamResponse:
     """Link the user to an operator SIP account (by its username), or unlink (empty)."""
-    operator, problem = forms.parse_operator(await form_data(request))
-    if problem:
-        return await _users_page(request, error=Invalid(problem, PROBLEM))
+    form = await form_data(request)
     pool, actor = request.app[POOL], current_user(request).id
-    return await _act(request, changes.set_operator(pool, actor, _user_id(request), operator),
+    return await _act(request, changes.set_operator(pool, actor, _user_id(request), form),
                       "operator")
 
 
@@ -167,12 +158,7 @@ async def user_unlock(request: web.Request) -> web.StreamResponse:
 
 @require("admin")
 async def user_password(request: web.Request) -> web.StreamResponse:
-    pool, user_id = request.app[POOL], _user_id(request)
-    user = await changes.user(pool, user_id)
-    password, generated, problem = forms.password_choice(await form_data(request), user.username)
-    if problem:
-        return await _users_page(request, error=Invalid(f"{user.username}: {problem}", PROBLEM))
-    await changes.set_password(pool, current_user(request).id, user_id, await _hash(password))
-    if generated:
-        return await _users_page(request, shown=(user.username, password))
-    raise _done("password")
+    form = await form_data(request)
+    pool, actor = request.app[POOL], current_user(request).id
+    return await _act(request, changes.set_password(pool, actor, _user_id(request), form),
+                      "password")

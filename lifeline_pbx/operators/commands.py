@@ -1,7 +1,7 @@
 """`lifeline operator add|set|link|rotate-secret|disable|enable|list`: operators, their SIP
 accounts, languages, queues and web user.
 
-The commands are the admin pages' units of work (admin/staff_changes.py: validated,
+The commands are the admin pages' units of work (admin/operator_changes.py: validated,
 audited without a user); they write PostgreSQL only, and the running app is notified by
 the tables' triggers: it updates Asterisk and the queues within seconds. A new operator
 serves the queues named by --queues, none by default. SIP secrets are generated, shown
@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import TextIO, TypeAlias
 
 import asyncpg
 
-from lifeline_pbx.admin import staff_changes
-from lifeline_pbx.errors import Invalid
-from lifeline_pbx.operators import operator_rules, softphone, store
+from lifeline_pbx.admin import operator_changes, queue_changes
+from lifeline_pbx.db import run_on_pool
+from lifeline_pbx.operators import softphone, store
 from lifeline_pbx.operators.sip_credentials import SIP_REALM
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
@@ -45,18 +44,6 @@ def read_password(stdin: TextIO) -> str:
     return stdin.readline().rstrip("\r\n")
 
 
-def with_pool(dsn: str, work: Callable[[Pool], Awaitable[None]]) -> None:
-    """Run one unit of work of admin/staff_changes.py (they take a pool) on its own pool."""
-    async def main() -> None:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=1)
-        try:
-            await work(pool)
-        finally:
-            await pool.close()
-
-    asyncio.run(main())
-
-
 def print_secret(username: str, password: str, sip_address: str = "") -> None:
     phone = softphone.settings(username, sip_address, "")
     server = phone.server if sip_address else "this hotline's SIP address (setting sip_address)"
@@ -74,86 +61,73 @@ def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-async def _queue_ids(pool: Pool, text: str | None) -> tuple[int, ...]:
+async def _queues(pool: Pool, text: str | None) -> list[str]:
+    """--queues NAME,... as the form's ticked queue ids."""
     names = _names(text)
-    return await staff_changes.queue_ids_by_name(pool, names) if names else ()
+    return [str(i) for i in await queue_changes.ids_by_name(pool, names)] if names else []
 
 
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
-    shown: list[str] = []
-
-    async def work(pool: Pool) -> None:
-        new = operator_rules.parse_new(args.username, args.name,
-                                       store.parse_languages(args.languages), [],
-                                       args.user or "")
-        queue_ids = await _queue_ids(pool, args.queues)
-        new = replace(new, profile=replace(new.profile, queue_ids=queue_ids))
-        profile, password = await staff_changes.create_operator(pool, None, new)
-        op = profile.operator
+    async def work(pool: Pool) -> str:
+        made = await operator_changes.create(pool, None, {
+            "sip_username": args.username, "display_name": args.name,
+            "languages": _names(args.languages), "queues": await _queues(pool, args.queues),
+            "user": args.user or ""})
+        op, queue_ids = made.profile.operator, made.profile.queue_ids
         serving = (f"serving {len(queue_ids)} queue(s)" if queue_ids else
                    "serving no queue yet: give them one with "
                    f"`lifeline operator set {op.sip_username} --queues NAME`")
         print(f"added operator {op.sip_username} ({op.display_name}), "
               f"languages {', '.join(op.languages)}, {serving}")
-        shown.append(password)
+        return made.password
 
-    with_pool(dsn, work)
-    print_secret(args.username, shown[0], args.sip_address)
+    print_secret(args.username, run_on_pool(dsn, work), args.sip_address)
 
 
 def cmd_set(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.operator_by_username(pool, args.username)
+        found = await operator_changes.by_username(pool, args.username)
         op = found.operator
-        languages = (store.parse_languages(args.languages) if args.languages is not None
-                     else op.languages)
-        profile = operator_rules.parse_profile(
-            op.display_name if args.name is None else args.name, languages, [])
-        queue_ids = (found.queue_ids if args.queues is None
-                     else await _queue_ids(pool, args.queues))
-        changed = await staff_changes.update_operator(
-            pool, None, op.id, replace(profile, queue_ids=queue_ids))
+        changed = await operator_changes.update(pool, None, op.id, {
+            "display_name": op.display_name if args.name is None else args.name,
+            "languages": op.languages if args.languages is None else _names(args.languages),
+            "queues": ([str(q) for q in found.queue_ids] if args.queues is None
+                       else await _queues(pool, args.queues))})
         print(f"operator {op.sip_username}: " + (f"changed {', '.join(changed)}" if changed
                                                  else "nothing changed"))
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_rotate_secret(args: argparse.Namespace, dsn: str) -> None:
-    shown: list[str] = []
+    async def work(pool: Pool) -> str:
+        found = await operator_changes.by_username(pool, args.username)
+        made = await operator_changes.reset_secret(pool, None, found.operator.id)
+        print(f"new SIP secret for operator {found.operator.sip_username} "
+              f"({found.operator.display_name}); the old one stops working within seconds")
+        return made.password
 
-    async def work(pool: Pool) -> None:
-        found = await staff_changes.operator_by_username(pool, args.username)
-        op, password = await staff_changes.reset_secret(pool, None, found.operator.id)
-        print(f"new SIP secret for operator {op.operator.sip_username} "
-              f"({op.operator.display_name}); the old one stops working within seconds")
-        shown.append(password)
-
-    with_pool(dsn, work)
-    print_secret(args.username, shown[0], args.sip_address)
+    print_secret(args.username, run_on_pool(dsn, work), args.sip_address)
 
 
 def cmd_set_enabled(args: argparse.Namespace, dsn: str, enabled: bool) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.operator_by_username(pool, args.username)
-        await staff_changes.set_operator_enabled(pool, None, found.operator.id, enabled)
+        found = await operator_changes.by_username(pool, args.username)
+        await operator_changes.set_enabled(pool, None, found.operator.id, enabled)
         state = "enabled" if enabled else "disabled (a call in progress goes on)"
         print(f"operator {found.operator.sip_username} ({found.operator.display_name}) {state}")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_link(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.operator_by_username(pool, args.username)
-        user = operator_rules.user_problem(args.user or "")
-        if user:
-            raise Invalid(user, "user")
-        await staff_changes.link_user(pool, None, found.operator.id, args.user or None)
+        found = await operator_changes.by_username(pool, args.username)
+        await operator_changes.link_user(pool, None, found.operator.id, args.user or "")
         print(f"operator {args.username}: web user {args.user}" if args.user
               else f"operator {args.username}: no web user")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def format_table(operators: list[store.Profile], queue_names: dict[int, str]) -> str:
@@ -174,11 +148,11 @@ def format_table(operators: list[store.Profile], queue_names: dict[int, str]) ->
 
 def cmd_list(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.operator_listing(pool)
-        print(format_table(found.operators, dict(found.queues)) if found.operators
+        found = await operator_changes.listing(pool)
+        print(format_table(found.operators, dict(found.choices.queues)) if found.operators
               else "no operators")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:

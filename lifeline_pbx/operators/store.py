@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import asyncpg
@@ -18,7 +18,6 @@ import asyncpg
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
-from lifeline_pbx.prompts import LANGUAGES
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,39}")  # the same rule as the table's CHECK
 # Names of objects in pjsip.conf, or that SIP scanners try first.
@@ -55,12 +54,6 @@ class NewOperator:
     languages: tuple[str, ...]
 
 
-def parse_languages(text: str) -> tuple[str, ...]:
-    """`"es, EN,es"` -> `("es", "en")`: trimmed, lower-cased, first occurrence kept."""
-    codes = (part.strip().lower() for part in text.split(","))
-    return tuple(dict.fromkeys(code for code in codes if code))
-
-
 def generate_password(username: str = "") -> str:
     """Six groups of four letters and digits (24 of them, about 119 bits), easy to type on
     a phone. SIP secrets are always made here, never chosen: a chosen one is guessable.
@@ -94,13 +87,16 @@ def display_name_problems(display_name: str) -> list[str]:
     return []
 
 
-def language_problems(languages: Iterable[str]) -> list[str]:
+def language_problems(languages: Iterable[str], known: Collection[str]) -> list[str]:
+    """The languages an operator speaks: at least one, each a code of `known` (the
+    languages table's: any language the hotline configures, not only those it synthesises)."""
     codes = list(languages)
+    listed = ", ".join(known)
     if not codes:
-        return [f"give at least one language the operator speaks ({', '.join(LANGUAGES)})"]
-    unknown = [code for code in codes if code not in LANGUAGES]
+        return [f"give at least one language the operator speaks ({listed})"]
+    unknown = [code for code in codes if code not in known]
     if unknown:
-        return [f"unknown language {', '.join(map(repr, unknown))} (known: {', '.join(LANGUAGES)})"]
+        return [f"unknown language {', '.join(map(repr, unknown))} (known: {listed})"]
     return []
 
 
@@ -119,15 +115,17 @@ def password_problems(password: str, username: str) -> list[str]:
 
 
 def validate(
-    display_name: str, username: str, password: str, languages: Iterable[str]
+    display_name: str, username: str, password: str, languages: Iterable[str],
+    known: Collection[str],
 ) -> NewOperator:
-    """The account to store, or OperatorError listing every problem found."""
+    """The account to store, or OperatorError listing every problem found. `known`: the
+    language codes an operator may speak (the languages table's)."""
     display_name = display_name.strip()
     codes = tuple(languages)
     problems = [
         *username_problems(username),
         *display_name_problems(display_name),
-        *language_problems(codes),
+        *language_problems(codes, known),
         *password_problems(password, username),
     ]
     if problems:
@@ -184,23 +182,10 @@ async def set_enabled(con: Conn, username: str, enabled: bool) -> Operator:
     return _operator(row)
 
 
-async def disable(con: Conn, username: str) -> Operator:
-    return await set_enabled(con, username, False)
-
-
-async def enable(con: Conn, username: str) -> Operator:
-    return await set_enabled(con, username, True)
-
-
 async def list_enabled(con: Conn) -> list[Operator]:
     rows = await con.fetch(
         f"SELECT {_COLUMNS} FROM operators WHERE enabled ORDER BY sip_username"
     )
-    return [_operator(row) for row in rows]
-
-
-async def list_all(con: Conn) -> list[Operator]:
-    rows = await con.fetch(f"SELECT {_COLUMNS} FROM operators ORDER BY sip_username")
     return [_operator(row) for row in rows]
 
 

@@ -10,7 +10,6 @@ by web/bodies.upload_body: the form reader there keeps to small forms.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
@@ -20,7 +19,7 @@ from lifeline_pbx.prompts import convert, coverage, phone, store, work
 from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, upload_body
-from lifeline_pbx.web.errors import answers_json, form_again, page_of
+from lifeline_pbx.web.errors import answers_json, form_page, page_of
 from lifeline_pbx.web.render import render
 
 LANGUAGE = r"{language:[a-z]{2,3}(?:-[a-z0-9]{2,8})?}"
@@ -62,11 +61,8 @@ def _folder(request: web.Request) -> Path | None:
 def _languages_page(request: web.Request, languages: list[store.Language], *,
                     error: RequestError | None = None,
                     values: dict[str, str] | None = None) -> web.Response:
-    context: dict[str, Any] = dict(languages=languages, values=values or {},
-                                   notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/languages.html", whole="form", **context)
-    return render(request, "admin/languages.html", errors={}, **context)
+    return form_page(request, "admin/languages.html", error, whole="form",
+                     languages=languages, values=values or {}, notice=_notice(request))
 
 
 @require("admin")

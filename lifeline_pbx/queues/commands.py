@@ -1,6 +1,6 @@
 """`lifeline queue add|set|list|delete`: queues' settings and who serves them, for scripts.
 
-The same units of work as the admin pages (admin/staff_changes.py: validated with the
+The same units of work as the admin pages (admin/queue_changes.py: validated with the
 field named, audited without a user); the running app reads the change within seconds
 (the tables' triggers, config_watch.py).
 """
@@ -8,10 +8,11 @@ field named, audited without a user); the running app reads the change within se
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
-from lifeline_pbx.admin import staff_changes
-from lifeline_pbx.errors import Invalid
-from lifeline_pbx.operators.commands import DatabaseUrl, Pool, Subparsers, with_pool
+from lifeline_pbx.admin import operator_changes, queue_changes
+from lifeline_pbx.db import run_on_pool
+from lifeline_pbx.operators.commands import DatabaseUrl, Pool, Subparsers
 from lifeline_pbx.queues import queue_rules
 from lifeline_pbx.queues.queue_rules import BOUNDS
 
@@ -34,56 +35,50 @@ def settings_form(args: argparse.Namespace, base: dict[str, str]) -> dict[str, s
     return form
 
 
-async def _operator_ids(pool: Pool, text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    wanted = [part.strip() for part in text.split(",") if part.strip()]
-    found = await staff_changes.operator_listing(pool)
-    ids = {p.operator.sip_username: p.operator.id for p in found.operators}
-    unknown = [name for name in wanted if name not in ids]
-    if unknown:
-        raise Invalid(f"no operator {', '.join(map(repr, unknown))}", "operators")
-    return tuple(ids[name] for name in wanted)
+async def _operators(pool: Pool, text: str) -> list[str]:
+    """--operators NAME,... as the form's ticked operator ids."""
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    return [str(i) for i in await operator_changes.ids_by_username(pool, names)]
 
 
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        settings = queue_rules.parse_settings(
-            settings_form(args, {**queue_rules.DEFAULTS, "name": args.name}))
-        operators = await _operator_ids(pool, args.operators) or ()
-        queue_id = await staff_changes.create_queue(pool, None, settings, operators)
-        print(f"added queue {settings.name} (id {queue_id}), served by "
-              f"{len(operators)} operator(s)")
+        form: dict[str, Any] = settings_form(args, {**queue_rules.DEFAULTS, "name": args.name})
+        form["operators"] = await _operators(pool, args.operators or "")
+        queue_id = await queue_changes.create(pool, None, form)
+        print(f"added queue {form['name'].strip()} (id {queue_id}), served by "
+              f"{len(form['operators'])} operator(s)")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_set(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.queue_by_name(pool, args.name)
+        found = await queue_changes.by_name(pool, args.name)
         base = queue_rules.as_form(found.settings)
         if args.rename is not None:
             base["name"] = args.rename
-        settings = queue_rules.parse_settings(settings_form(args, base))
-        changed = await staff_changes.update_queue(pool, None, found.id, settings,
-                                                   await _operator_ids(pool, args.operators))
-        print(f"queue {settings.name}: " + (f"changed {', '.join(changed)}" if changed
-                                            else "nothing changed"))
+        form: dict[str, Any] = settings_form(args, base)
+        if args.operators is not None:
+            form["operators"] = await _operators(pool, args.operators)
+        changed = await queue_changes.update(pool, None, found.id, form)
+        print(f"queue {form['name'].strip()}: " + (f"changed {', '.join(changed)}" if changed
+                                                   else "nothing changed"))
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_delete(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.queue_by_name(pool, args.name)
-        print(f"deleted queue {await staff_changes.delete_queue(pool, None, found.id)}")
+        found = await queue_changes.by_name(pool, args.name)
+        print(f"deleted queue {await queue_changes.delete(pool, None, found.id)}")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def cmd_list(args: argparse.Namespace, dsn: str) -> None:
     async def work(pool: Pool) -> None:
-        found = await staff_changes.queue_listing(pool)
+        found = await queue_changes.listing(pool)
         names = {p.operator.id: p.operator.sip_username for p in found.operators}
         for q in found.queues:
             s = q.settings
@@ -96,7 +91,7 @@ def cmd_list(args: argparse.Namespace, dsn: str) -> None:
         if not found.queues:
             print("no queues")
 
-    with_pool(dsn, work)
+    run_on_pool(dsn, work)
 
 
 def _settings_options(parser: argparse.ArgumentParser) -> None:

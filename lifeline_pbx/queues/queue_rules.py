@@ -2,13 +2,15 @@
 
 `parse_settings(fields)` takes the submitted text by field name and returns the settings
 to save, or raises Invalid with one message per field, named as the form and the table
-name them. The bounds are what a hotline can live with; the table's CHECKs are wider.
+name them; `parse_queue` adds who serves the queue. The bounds are what a hotline can live
+with; the table's CHECKs are wider.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from lifeline_pbx.errors import Invalid
 
@@ -111,12 +113,31 @@ def as_form(settings: QueueSettings) -> dict[str, str]:
     return values
 
 
-def parse_ids(values: list[str], field: str, what: str) -> tuple[int, ...]:
+def parse_ids(values: Iterable[str], field: str) -> tuple[int, ...]:
     """Ticked checkboxes of ids (a queue's operators, an operator's queues), each once."""
     found: list[int] = []
     for value in values:
         text = value.strip()
         if not text.isascii() or not text.isdigit() or len(text) > 18:
-            raise Invalid(f"Choose {what} from the list.", field)
+            raise Invalid(f"Choose {field} from the list.", field)
         found.append(int(text))
     return tuple(dict.fromkeys(found))
+
+
+def parse_queue(form: Mapping[str, Any]) -> tuple[QueueSettings, tuple[int, ...] | None]:
+    """The settings and the operators ticked (`operators`, a list; None when the form does
+    not have it: who serves the queue stays as it is); Invalid naming every bad field."""
+    errors: dict[str, str] = {}
+    settings = operators = None
+    try:
+        settings = parse_settings(form)
+    except Invalid as e:
+        errors.update(e.errors)
+    try:
+        if "operators" in form:
+            operators = parse_ids(form["operators"], "operators")
+    except Invalid as e:
+        errors.update(e.errors)
+    if errors or settings is None:
+        raise Invalid(errors)
+    return settings, operators

@@ -1,8 +1,8 @@
 """The SQL for queues' settings and who serves them (operator_queues).
 
-Functions take a connection; transactions and audit entries belong to the unit of work
-(admin/staff_changes.py). Every write wakes the call engine through the tables' triggers
-(migrations/0020_queue_admin.sql).
+Functions take a connection; transactions and audit entries belong to the units of work
+(admin/queue_changes.py, admin/operator_changes.py). Every write wakes the call engine
+through the tables' triggers (migrations/0020_queue_admin.sql).
 """
 
 from __future__ import annotations
@@ -131,13 +131,6 @@ async def set_queues(con: Conn, operator_id: int, queue_ids: Sequence[int]) -> N
         """INSERT INTO operator_queues (operator_id, queue_id)
            SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING""",
         operator_id, list(queue_ids))
-
-
-async def queues_of(con: Conn, operator_id: int) -> tuple[int, ...]:
-    rows = await con.fetch(
-        "SELECT queue_id FROM operator_queues WHERE operator_id = $1 ORDER BY queue_id",
-        operator_id)
-    return tuple(r["queue_id"] for r in rows)
 
 
 async def names(con: Conn) -> list[tuple[int, str]]:

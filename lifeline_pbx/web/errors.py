@@ -89,6 +89,14 @@ def form_again(request: web.Request, error: RequestError, template: str, /, *,
                   errors=problems(error, whole), **context)
 
 
+def form_page(request: web.Request, template: str, error: RequestError | None, /, *,
+              whole: str = FORM, **context: Any) -> web.Response:
+    """A form's page as it is, or (with an error) again with the problems (form_again)."""
+    if error is not None:
+        return form_again(request, error, template, whole=whole, **context)
+    return render(request, template, errors={}, **context)
+
+
 def page_of(error: RequestError, kind: type[P]) -> P:
     """The page the service that refused attached to the error (RequestError.page). An
     error that carries none was raised before that service could attach it: it goes on
