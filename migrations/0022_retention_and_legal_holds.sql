@@ -127,13 +127,13 @@ BEGIN
 END;
 $$;
 
--- Remove the oldest entries, written before `cutoff` (at least 365 days ago), stopping
+-- Remove the oldest entries, written before `older_than` (at least 365 days ago), stopping
 -- before entry `keep_from` (the first one tied to a person on legal hold; NULL: none).
 -- Only a prefix of the chain goes: from the first entry after the last checkpoint up to
--- the last entry before the first one to keep (an entry written at or after cutoff, or
+-- the last entry before the first one to keep (an entry written at or after older_than, or
 -- keep_from). That prefix is verified first: a broken chain is never removed (and so
 -- laundered), it raises instead. Returns how many entries were removed.
-CREATE FUNCTION audit_log_remove_before(cutoff timestamptz, keep_from bigint)
+CREATE FUNCTION audit_log_remove_before(older_than timestamptz, keep_from bigint)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -143,7 +143,7 @@ DECLARE
     entry record;
     removed bigint;
 BEGIN
-    IF cutoff > now() - interval '365 days' THEN
+    IF older_than > now() - interval '365 days' THEN
         RAISE EXCEPTION 'audit entries are kept at least 365 days';
     END IF;
     PERFORM pg_advisory_xact_lock(5497002083445195860);  -- "LIFEAUDT": the chain's lock
@@ -152,7 +152,7 @@ BEGIN
     start_seq := coalesce(start_seq, 0);
     prev := coalesce(prev, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea);
     SELECT coalesce(min(chain_seq) - 1, (SELECT max(chain_seq) FROM public.audit_log))
-      INTO through FROM public.audit_log WHERE chain_seq IS NOT NULL AND at >= cutoff;
+      INTO through FROM public.audit_log WHERE chain_seq IS NOT NULL AND at >= older_than;
     IF keep_from IS NOT NULL THEN
         through := least(through, keep_from - 1);
     END IF;
@@ -174,7 +174,7 @@ BEGIN
         RAISE EXCEPTION 'the audit chain does not verify at entry %: nothing removed', start_seq + 1;
     END IF;
     INSERT INTO public.audit_checkpoints (through_seq, through_hash, removed, cutoff)
-    SELECT through, prev, through - coalesce(max(through_seq), 0), cutoff
+    SELECT through, prev, through - coalesce(max(through_seq), 0), older_than
       FROM public.audit_checkpoints;
     DELETE FROM public.audit_log WHERE chain_seq <= through;
     GET DIAGNOSTICS removed = ROW_COUNT;

@@ -31,11 +31,12 @@ class _DryRun(Exception):
 
 async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
     """Everything due, in an order that lets each kind go: drafts and voicemails before the
-    calls they refer to; audit entries last (their chain's lock is then held only briefly)."""
+    calls they refer to, a voicemail before its recording (counted once, as a voicemail);
+    audit entries last (their chain's lock is then held only briefly)."""
     counts: dict[str, int] = {}
     held = 0
     steps = (("drafts", store.remove_drafts), ("narratives", store.remove_narratives),
-             ("recordings", store.remove_recordings), ("voicemails", store.remove_voicemails),
+             ("voicemails", store.remove_voicemails), ("recordings", store.remove_recordings),
              ("call_records", store.remove_calls))
     for name, remove in steps:
         cutoff = getattr(cut, name)
