@@ -19,7 +19,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     found = await viewer.page(request.app[POOL], filters, at, current_user(request).id)
     return render(request, "admin/audit.html", filters=filters, found=found,
                   entries=paging.page(found.rows, found.total, at, request),
-                  export_query=request.query_string)
+                  export_query=request.query_string, notice="")
 
 
 @require("admin")
@@ -35,7 +35,7 @@ async def audit_csv(request: web.Request) -> web.StreamResponse:
 async def chain_page(request: web.Request) -> web.StreamResponse:
     verdict = await viewer.chain_verdict(request.app[POOL])
     return render(request, "admin/audit_chain.html", verdict=verdict,
-                  summary=chain.describe(verdict))
+                  summary=chain.describe(verdict), notice="")
 
 
 def routes() -> list[web.AbstractRouteDef]:
