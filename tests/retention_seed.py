@@ -112,7 +112,7 @@ async def seed(admin_dsn: str) -> Seed:
         now: datetime = await con.fetchval("SELECT now()")
         s = Seed(now)
         users = {r["username"]: r["id"] for r in await con.fetch("SELECT id, username FROM users")}
-        op, sup, adm = users["operator1"], users["supervisor1"], users["admin1"]
+        op, sup = users["operator1"], users["supervisor1"]
         facility = await con.fetchval("SELECT min(id) FROM facilities")
         await con.execute(
             f"""UPDATE retention_settings SET {", ".join(f"{k}_days = {v}"

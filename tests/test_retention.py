@@ -4,15 +4,20 @@ oldest entries are removed (migrations/0022)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 import asyncpg
 import pytest
 
 from lifeline_pbx.audit import chain
-from lifeline_pbx.retention import work
+from lifeline_pbx.retention import job, work
 from lifeline_pbx.retention.rules import Removed
 from tests import cli_run
 from tests.pg_fixtures import connect
 from tests.retention_seed import Seed, remaining, seed
+from tests.waiting import wait_for
 
 BEFORE = {
     "calls": {"c_free_old", "c_new", "c_held_intake", "c_held_merged", "c_held_lookup",
@@ -74,6 +79,7 @@ async def test_retention_removes_exactly_what_is_due_and_nothing_on_hold(
         report = await con.fetchrow(
             "SELECT category, facility_id, created_at, narrative_removed_at FROM reports"
             " WHERE id = $1", seeded["r_old"])
+        assert report is not None
         assert report["category"] == "medical_neglect" and report["narrative_removed_at"]
         # A removed recording leaves the voicemail, marked as expired.
         assert await con.fetchval(
@@ -87,7 +93,7 @@ async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: st
         logged = await con.fetch("SELECT * FROM retention_runs")
         entry = await con.fetchrow(
             "SELECT * FROM audit_log WHERE entity = 'retention_run' ORDER BY chain_seq")
-    assert len(logged) == 1 and logged[0]["source"] == "schedule"
+    assert entry is not None and len(logged) == 1 and logged[0]["source"] == "schedule"
     assert {k: logged[0][k] for k in EXPECTED.as_dict()} == EXPECTED.as_dict()
     assert entry["action"] == "delete" and entry["entity_id"] == str(logged[0]["id"])
     assert entry["fields"] == sorted(EXPECTED.kinds())
@@ -222,3 +228,42 @@ async def test_the_dry_run_command_counts_and_removes_nothing(
         table: rows - GONE[table] for table, rows in BEFORE.items()}
     async with connect(app_dsn) as con:
         assert await con.fetchval("SELECT source FROM retention_runs") == "command"
+
+
+async def test_the_job_runs_once_a_day_and_retries_after_a_failure(
+    seeded: Seed, admin_dsn: str, app_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken chain makes the run fail (a real refusal from PostgreSQL); the job logs it,
+    tries again, and runs once the chain is repaired; then not again the same day."""
+    async with connect(admin_dsn) as con, con.transaction():
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        fields = await con.fetchval("SELECT fields FROM audit_log WHERE chain_seq = 2")
+        await con.execute("UPDATE audit_log SET fields = '{}' WHERE chain_seq = 2")
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+    caplog.set_level(logging.DEBUG, logger=job.__name__)
+    pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
+    task = asyncio.create_task(job.run(pool, check_every=0.05, first_after=0, retry_first=0.05))
+    try:
+        await wait_for(lambda: "retention run failed error=RaiseError" in caplog.text,
+                       what="the failure logged")
+        async with connect(admin_dsn) as con, con.transaction():
+            await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+            await con.execute("UPDATE audit_log SET fields = $1 WHERE chain_seq = 2", fields)
+            await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+
+        async def runs() -> int | None:
+            async with connect(app_dsn) as con:
+                return await con.fetchval("SELECT count(*) FROM retention_runs") or None
+
+        assert await wait_for(runs, what="the scheduled run") == 1
+        await wait_for(lambda: caplog.text.count("retention not due") >= 3,
+                       what="three more checks")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pool.close()
+    assert await remaining(admin_dsn, seeded) == {
+        table: rows - GONE[table] for table, rows in BEFORE.items()}
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM retention_runs") == 1

@@ -24,16 +24,17 @@ RETRY_FIRST = 30.0
 
 
 async def run(pool: asyncpg.Pool, *, check_every: float = CHECK_EVERY,
-              first_after: float = FIRST_AFTER) -> None:
+              first_after: float = FIRST_AFTER, retry_first: float = RETRY_FIRST) -> None:
     failures = 0
     await asyncio.sleep(first_after)
     while True:
         try:
-            await work.run_if_due(pool)
+            if await work.run_if_due(pool) is None:
+                log.debug("retention not due")
             failures = 0
         except DATABASE_ERRORS as exc:
             failures += 1
             log.warning("retention run failed error=%s", type(exc).__name__)
-        wait = (backoff.delay(failures, first=RETRY_FIRST, cap=check_every) if failures
+        wait = (backoff.delay(failures, first=retry_first, cap=check_every) if failures
                 else check_every)
         await asyncio.sleep(wait)
