@@ -14,8 +14,12 @@ from aiohttp.web import RouteDef
 
 from lifeline_pbx import audit
 from lifeline_pbx.audit import views as audit_views
+from lifeline_pbx.cases.reports import REMOVED_NARRATIVE
 from lifeline_pbx.retention import views as retention_views
+from lifeline_pbx.retention import work
+from lifeline_pbx.retention.rules import Removed
 from tests.pg_fixtures import connect
+from tests.test_cases_web import intake, save
 from tests.web_fixtures import WebApp
 
 PERSON = uuid.UUID("00000000-0000-4000-8000-00000000a001")
@@ -231,3 +235,33 @@ async def test_the_chain_page_says_whether_the_log_verifies(
         await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
     status, page = await admin.get("/admin/audit/chain")
     assert status == 200 and 'data-ok="no"' in page and "entry 2" in page
+
+
+async def test_a_held_narrative_stays_and_a_released_one_goes(web: WebApp) -> None:
+    """End to end: a real intake (sealed narrative), a hold placed on the person's page,
+    the narrative past its time kept; released, the next run removes it, and the report
+    page says so."""
+    operator = await web.signed_in("operator1")
+    status, body = await save(operator, await intake(web))
+    assert status == 200 and body["ok"], body
+    person_id, report_id = (await web.sql("SELECT person_id, id FROM reports"))[0]
+    await web.sql("UPDATE reports SET created_at = now() - interval '400 days'")
+    await web.sql("UPDATE retention_settings SET narratives_days = 365")
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{person_id}")
+    assert status == 200 and 'id="legal-hold-place"' in page
+    assert (await supervisor.post(f"/people/{person_id}/legal-hold"))[0] == 303
+    status, page = await supervisor.get(f"/people/{person_id}?hold=placed")
+    assert 'id="legal-hold-release"' in page and "Legal hold placed." in page
+
+    async with connect(web.dsn) as con:
+        assert (await work.run(con, "command")) == Removed(held=1)
+    status, page = await supervisor.get(f"/reports/{report_id}")
+    assert status == 200 and "Narrative Denied insulin" in page
+
+    assert (await supervisor.post(f"/people/{person_id}/legal-hold/release"))[0] == 303
+    async with connect(web.dsn) as con:
+        assert (await work.run(con, "command")) == Removed(narratives=1)
+    status, page = await supervisor.get(f"/reports/{report_id}")
+    assert status == 200 and "Narrative Denied insulin" not in page
+    assert REMOVED_NARRATIVE in page
