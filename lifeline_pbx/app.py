@@ -5,7 +5,7 @@ Each long-lived resource is opened and closed in the app's cleanup_ctx, under it
 background tasks stop before the connections they use close:
 
     database pool -> ARI's HTTP session -> task registry -> call engine -> console hub
-                     (these three only with calls=True)      housekeeping
+                     (these three only with calls=True)      housekeeping, retention
     -> metrics endpoint (its own port, when metrics_port is set: monitoring/endpoint.py)
 
 `calls=False` builds the web UI alone (no Asterisk): views that need the call engine
@@ -32,6 +32,7 @@ from lifeline_pbx.monitoring.endpoint import metrics_endpoint
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.monitoring.web_timing import timing
 from lifeline_pbx.resources import ACD, CONFIG, HUB, KEY_RING, METRICS, POOL, TASKS
+from lifeline_pbx.retention import job as retention_job
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.web import routes
 from lifeline_pbx.web.app import MAX_BODY, MIDDLEWARES, AccessLog, on_response_prepare, templates
@@ -52,6 +53,7 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
         app.cleanup_ctx.append(engine.ari_http)
     app.cleanup_ctx.append(background_tasks)
     app.cleanup_ctx.append(session_housekeeping)
+    app.cleanup_ctx.append(retention_schedule)
     if calls:
         app.cleanup_ctx.append(engine.call_engine)
         app.cleanup_ctx.append(console_hub)
@@ -78,6 +80,11 @@ async def session_housekeeping(app: web.Application) -> AsyncIterator[None]:
     cfg = app[CONFIG]
     app[TASKS].spawn(housekeeping.run(app[POOL], cfg.session_idle, cfg.session_lifetime),
                      "housekeeping")
+    yield
+
+
+async def retention_schedule(app: web.Application) -> AsyncIterator[None]:
+    app[TASKS].spawn(retention_job.run(app[POOL]), "retention")
     yield
 
 

@@ -24,6 +24,7 @@ from lifeline_pbx.operators import commands as operator_commands
 from lifeline_pbx.prompts import commands as prompt_commands
 from lifeline_pbx.prompts import work as prompt_work
 from lifeline_pbx.queues import commands as queue_commands
+from lifeline_pbx.retention import commands as retention_commands
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
@@ -144,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     audit_commands.add_subcommands(
         sub, lambda args: config_module.database_url(args.config),
         lambda args: config_module.admin_database_url(args.config, fallback=False))
+    retention_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
     doctor_commands.add_subcommands(sub)
     prompt_commands.add_subcommands(sub, _config)
     backup_commands.add_subcommands(

@@ -56,7 +56,8 @@ async def person_page(request: web.Request) -> web.StreamResponse:
                   proposal_done=proposal if proposal in ("accepted", "rejected") else "",
                   calls=paging.page(found.calls, found.calls_total, at, request,
                                     param="calls_page"),
-                  reports_total=found.reports_total,
+                  reports_total=found.reports_total, legal_hold=found.legal_hold,
+                  hold_done=request.query.get("hold", ""),
                   a_number=anumber.display(found.history.person.a_number),
                   merged=request.query.get("merged") == "1",
                   edited=request.query.get("edited", ""), error="")

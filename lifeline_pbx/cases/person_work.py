@@ -29,6 +29,7 @@ from lifeline_pbx.cases.forms import PersonForm, parse_person
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound
+from lifeline_pbx.retention import store as holds_store
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 
@@ -62,6 +63,7 @@ class PersonPage:
     calls_total: int
     calls: list[call_history.CallRow]
     reports_total: int
+    legal_hold: bool = False  # nothing tied to the person is removed (retention/)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     ids = await people.merged_ids(con, person.id)
     calls_total, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
-    return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total)
+    return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total,
+                      await holds_store.on_hold(con, person.id))
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,

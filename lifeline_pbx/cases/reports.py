@@ -131,10 +131,20 @@ _STORED = """SELECT r.*, coalesce(array_agg(rc.partner_id ORDER BY rc.partner_id
               FROM reports r LEFT JOIN report_consents rc ON rc.report_id = r.id"""
 
 
+REMOVED_NARRATIVE = "(The narrative was removed after the retention period.)"
+
+
+def _narrative(keys: KeyRing, sealed: bytes | None, report_id: uuid.UUID,
+               removed: str = "") -> str:
+    """The narrative in clear; `removed` once retention has cleared it (migrations/0022)."""
+    return removed if sealed is None else keys.open(sealed, place("reports", "narrative",
+                                                                  report_id))
+
+
 def _stored(r: asyncpg.Record, keys: KeyRing) -> Stored:
     return Stored(ReportForm(
         r["category"], r["severity"], r["occurred_from"], r["occurred_to"], r["affected"],
-        r["housing_unit"], keys.open(r["narrative"], place("reports", "narrative", r["id"])),
+        r["housing_unit"], _narrative(keys, r["narrative"], r["id"]),
         tuple(r["partners"]), r["id"]), r["facility_id"], r["person_id"])
 
 
@@ -198,7 +208,7 @@ async def get(con: Conn, keys: KeyRing, report_id: uuid.UUID) -> Report | None:
            WHERE rc.report_id = $1 ORDER BY p.name""",
         report_id,
     )
-    narrative = keys.open(row["narrative"], place("reports", "narrative", report_id))
+    narrative = _narrative(keys, row["narrative"], report_id, REMOVED_NARRATIVE)
     return Report(_summary(row), narrative, tuple(p["name"] for p in partners),
                   row["created_by"])
 

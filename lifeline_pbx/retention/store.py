@@ -1,0 +1,211 @@
+"""SQL for retention: the settings, what is due of each kind (and what a hold keeps), the
+removals, the runs' log and legal holds. Functions take a connection; work.py owns the
+transactions. Each removal is two steps, the due ids first, so that a run counts what it
+kept for a hold with the same conditions it removes by."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from lifeline_pbx.audit.ties import HELD
+from lifeline_pbx.db import Conn
+from lifeline_pbx.retention.rules import KINDS, Limits, Removed
+
+_HELD_CALL = "coalesce({} IN (SELECT call_id FROM tied_calls), false)"
+_HELD_PERSON = "coalesce({} IN (SELECT id FROM tied_persons), false)"
+
+
+async def limits(con: Conn) -> Limits:
+    row = await con.fetchrow("SELECT * FROM retention_settings")
+    assert row is not None, "migrations/0022 inserts the one row"
+    return Limits(**{k.name: row[f"{k.name}_days"] for k in KINDS})
+
+
+async def save_limits(con: Conn, new: Limits, user_id: int | None) -> None:
+    columns = ", ".join(f"{k.name}_days = ${n}" for n, k in enumerate(KINDS, start=1))
+    await con.execute(
+        f"UPDATE retention_settings SET {columns}, updated_by = ${len(KINDS) + 1},"
+        " updated_at = now()",
+        *(new.days(k.name) for k in KINDS), user_id)
+
+
+@dataclass(frozen=True)
+class Due:
+    ids: list[object]
+    held: int
+
+
+async def _due(con: Conn, select: str, cutoff: datetime) -> Due:
+    """select names `id` and `held_back` and takes the cutoff as $1."""
+    rows = await con.fetch(f"WITH {HELD} {select}", cutoff)
+    return Due([r["id"] for r in rows if not r["held_back"]],
+               sum(1 for r in rows if r["held_back"]))
+
+
+async def remove_drafts(con: Conn, cutoff: datetime) -> Due:
+    due = await _due(con, f"""SELECT id, {_HELD_CALL.format('call_id')} AS held_back
+                              FROM drafts WHERE updated_at < $1""", cutoff)
+    await con.execute("DELETE FROM drafts WHERE id = ANY($1::uuid[])", due.ids)
+    return due
+
+
+async def remove_narratives(con: Conn, cutoff: datetime) -> Due:
+    """The sealed narrative cleared, and the report's revisions (each holds it too)."""
+    due = await _due(con, f"""
+        SELECT r.id, {_HELD_PERSON.format('r.person_id')}
+                     OR {_HELD_PERSON.format('i.person_id')} AS held_back
+          FROM reports r LEFT JOIN intakes i ON i.id = r.intake_id
+         WHERE r.created_at < $1 AND r.narrative IS NOT NULL""", cutoff)
+    await con.execute("""UPDATE reports SET narrative = NULL, narrative_removed_at = now()
+                         WHERE id = ANY($1::uuid[])""", due.ids)
+    await con.execute("""DELETE FROM record_revisions
+                         WHERE entity = 'report' AND entity_id = ANY($1::uuid[])""", due.ids)
+    return due
+
+
+async def remove_recordings(con: Conn, cutoff: datetime) -> Due:
+    """Audio in the vault and no longer on the PBX (the vault deletes it there first)."""
+    due = await _due(con, f"""
+        SELECT a.voicemail_id AS id, {_HELD_CALL.format('v.call_id')} AS held_back
+          FROM voicemail_audio a JOIN voicemails v ON v.id = a.voicemail_id
+         WHERE v.created_at < $1 AND a.bytes > 0 AND a.removed_at IS NOT NULL""", cutoff)
+    await con.execute("""UPDATE voicemail_audio SET audio = '', bytes = 0, expired_at = now()
+                         WHERE voicemail_id = ANY($1::uuid[])""", due.ids)
+    return due
+
+
+async def remove_voicemails(con: Conn, cutoff: datetime) -> Due:
+    """Voicemails the vault is done with (no copy left on the PBX), with their audio."""
+    due = await _due(con, f"""
+        SELECT v.id, {_HELD_CALL.format('v.call_id')} AS held_back
+          FROM voicemails v JOIN voicemail_audio a ON a.voicemail_id = v.id
+         WHERE v.created_at < $1 AND a.removed_at IS NOT NULL""", cutoff)
+    await con.execute("DELETE FROM voicemail_audio WHERE voicemail_id = ANY($1::uuid[])", due.ids)
+    await con.execute("DELETE FROM voicemails WHERE id = ANY($1::uuid[])", due.ids)
+    return due
+
+
+async def remove_calls(con: Conn, cutoff: datetime) -> Due:
+    """Ended calls that no voicemail or draft refers to; their timeline and lookups go
+    with them (ON DELETE CASCADE), intakes and queue statistics stay without the link."""
+    due = await _due(con, f"""
+        SELECT c.id, {_HELD_CALL.format('c.id')} AS held_back FROM calls c
+         WHERE c.started_at < $1 AND c.ended_at IS NOT NULL
+           AND NOT EXISTS (SELECT FROM voicemails v WHERE v.call_id = c.id)
+           AND NOT EXISTS (SELECT FROM drafts d WHERE d.call_id = c.id)""", cutoff)
+    await con.execute("UPDATE intakes SET call_id = NULL WHERE call_id = ANY($1::uuid[])",
+                      due.ids)
+    await con.execute("UPDATE queue_events SET call_id = NULL WHERE call_id = ANY($1::uuid[])",
+                      due.ids)
+    await con.execute("DELETE FROM calls WHERE id = ANY($1::uuid[])", due.ids)
+    return due
+
+
+async def remove_audit_entries(con: Conn, cutoff: datetime) -> int:
+    """The oldest entries before cutoff, up to the first one tied to a person on hold
+    (migrations/0022 audit_log_remove_before verifies them and leaves a checkpoint)."""
+    keep_from = await con.fetchval(
+        f"""WITH {HELD} SELECT min(a.chain_seq) FROM audit_log a
+              JOIN tied_records t ON (t.entity, t.entity_id) = (a.entity, a.entity_id)""")
+    removed: int = await con.fetchval("SELECT audit_log_remove_before($1, $2)",
+                                      cutoff, keep_from)
+    return removed
+
+
+_RUN_LOCK = int.from_bytes(b"LIFERETN", "big") - (1 << 63)  # one run at a time
+
+
+async def try_run_lock(con: Conn) -> bool:
+    """Held to the end of the transaction; False while another run holds it."""
+    return bool(await con.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RUN_LOCK))
+
+
+async def last_run(con: Conn, source: str) -> datetime | None:
+    value: datetime | None = await con.fetchval(
+        "SELECT max(started_at) FROM retention_runs WHERE source = $1", source)
+    return value
+
+
+async def record_run(con: Conn, started_at: datetime, source: str, removed: Removed) -> int:
+    counts = removed.as_dict()
+    names = list(counts)
+    run_id: int = await con.fetchval(
+        f"""INSERT INTO retention_runs (started_at, source, {", ".join(names)})
+            VALUES ($1, $2, {", ".join(f"${n}" for n in range(3, len(names) + 3))})
+            RETURNING id""",
+        started_at, source, *counts.values())
+    return run_id
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    source: str
+    removed: Removed
+
+
+async def runs(con: Conn, limit: int = 30) -> list[Run]:
+    rows = await con.fetch("SELECT * FROM retention_runs ORDER BY id DESC LIMIT $1", limit)
+    return [_run(r) for r in rows]
+
+
+def _run(r: asyncpg.Record) -> Run:
+    return Run(r["id"], r["started_at"], r["finished_at"], r["source"],
+               Removed(**{name: r[name] for name in Removed().as_dict()}))
+
+
+# Legal holds
+
+
+@dataclass(frozen=True)
+class Hold:
+    person_id: uuid.UUID
+    placed_by: str
+    placed_at: datetime
+    released_by: str
+    released_at: datetime | None
+
+
+async def person_exists(con: Conn, person_id: uuid.UUID) -> bool:
+    return bool(await con.fetchval("SELECT 1 FROM persons WHERE id = $1", person_id))
+
+
+async def on_hold(con: Conn, person_id: uuid.UUID) -> bool:
+    return bool(await con.fetchval(
+        "SELECT 1 FROM legal_holds WHERE person_id = $1 AND released_at IS NULL", person_id))
+
+
+async def place_hold(con: Conn, person_id: uuid.UUID, user_id: int) -> bool:
+    """False when the person is on hold already."""
+    placed = await con.fetchval(
+        """INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2)
+           ON CONFLICT (person_id) WHERE released_at IS NULL DO NOTHING RETURNING id""",
+        person_id, user_id)
+    return placed is not None
+
+
+async def release_hold(con: Conn, person_id: uuid.UUID, user_id: int) -> bool:
+    """False when the person was not on hold."""
+    released = await con.fetchval(
+        """UPDATE legal_holds SET released_by = $2, released_at = now()
+           WHERE person_id = $1 AND released_at IS NULL RETURNING id""",
+        person_id, user_id)
+    return released is not None
+
+
+async def holds(con: Conn, limit: int = 200) -> list[Hold]:
+    """Holds in force first, then the released ones, newest first."""
+    rows = await con.fetch(
+        """SELECT h.person_id, p.display_name AS placed_by, h.placed_at,
+                  coalesce(r.display_name, '') AS released_by, h.released_at
+             FROM legal_holds h JOIN users p ON p.id = h.placed_by
+             LEFT JOIN users r ON r.id = h.released_by
+            ORDER BY h.released_at IS NOT NULL, coalesce(h.released_at, h.placed_at) DESC
+            LIMIT $1""", limit)
+    return [Hold(**dict(r)) for r in rows]

@@ -1,0 +1,269 @@
+"""Retention against a real PostgreSQL: exactly what is due goes, nothing tied to a person
+on hold does, the run is logged and audited, and the audit chain still verifies after its
+oldest entries are removed (migrations/0022)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+import pytest
+
+from lifeline_pbx.audit import chain
+from lifeline_pbx.retention import job, work
+from lifeline_pbx.retention.rules import Removed
+from tests import cli_run
+from tests.pg_fixtures import connect
+from tests.retention_seed import Seed, remaining, seed
+from tests.waiting import wait_for
+
+BEFORE = {
+    "calls": {"c_free_old", "c_new", "c_held_intake", "c_held_merged", "c_held_lookup",
+              "c_released", "c_vm_kept", "c_vm_gone", "c_vm_held", "c_draft", "c_rec",
+              "c_rec_held", "c_d_held", "c_open"},
+    "drafts": {"d_old", "d_new", "d_held"},
+    "narratives": {"r_old", "r_new", "r_held", "r_held_intake"},
+    "voicemails": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
+                   "v_vm_gone", "v_vm_held"},
+    "recordings": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
+                   "v_vm_gone", "v_vm_held"},
+    "revisions": {"r_old", "r_new", "r_held", "r_held_intake"},
+}
+GONE = {
+    "calls": {"c_free_old", "c_released", "c_vm_gone"},
+    "drafts": {"d_old"},
+    "narratives": {"r_old"},
+    "voicemails": {"v_vm_gone"},
+    "recordings": {"v_rec_old", "v_vm_kept", "v_vm_gone"},  # v_vm_gone with its voicemail
+    "revisions": {"r_old"},
+}
+EXPECTED = Removed(call_records=3, recordings=2, voicemails=1, drafts=1, narratives=1,
+                   audit_entries=3, held=9)
+
+
+async def run(dsn: str, **kw: object) -> Removed | None:
+    async with connect(dsn) as con:
+        return await work.run(con, "schedule", **kw)  # type: ignore[arg-type]
+
+
+async def verdict(dsn: str) -> chain.Verdict:
+    async with connect(dsn) as con:
+        return await chain.verify(con)
+
+
+@pytest.fixture
+async def seeded(admin_dsn: str) -> Seed:
+    async with connect(admin_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM audit_log") == 0
+    return await seed(admin_dsn)
+
+
+async def test_retention_removes_exactly_what_is_due_and_nothing_on_hold(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    assert await remaining(admin_dsn, seeded) == BEFORE
+
+    assert await run(app_dsn) == EXPECTED
+
+    assert await remaining(admin_dsn, seeded) == {
+        table: rows - GONE[table] for table, rows in BEFORE.items()}
+    async with connect(admin_dsn) as con:
+        # The intake and the queue's statistics stay, without the call.
+        assert await con.fetchval("SELECT call_id FROM intakes WHERE id = $1",
+                                  seeded["i_free"]) is None
+        assert await con.fetchval("SELECT count(*) FROM queue_events WHERE call_id IS NULL") == 1
+        assert await con.fetchval("SELECT count(*) FROM call_events") == 0
+        # A removed narrative keeps what the statistics count.
+        report = await con.fetchrow(
+            "SELECT category, facility_id, created_at, narrative_removed_at FROM reports"
+            " WHERE id = $1", seeded["r_old"])
+        assert report is not None
+        assert report["category"] == "medical_neglect" and report["narrative_removed_at"]
+        # A removed recording leaves the voicemail, marked as expired.
+        assert await con.fetchval(
+            "SELECT expired_at IS NOT NULL FROM voicemail_audio WHERE voicemail_id = $1",
+            seeded["v_rec_old"])
+
+
+async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: str) -> None:
+    assert await run(app_dsn) == EXPECTED
+    async with connect(app_dsn) as con:
+        logged = await con.fetch("SELECT * FROM retention_runs")
+        entry = await con.fetchrow(
+            "SELECT * FROM audit_log WHERE entity = 'retention_run' ORDER BY chain_seq")
+    assert entry is not None and len(logged) == 1 and logged[0]["source"] == "schedule"
+    assert {k: logged[0][k] for k in EXPECTED.as_dict()} == EXPECTED.as_dict()
+    assert entry["action"] == "delete" and entry["entity_id"] == str(logged[0]["id"])
+    assert entry["fields"] == sorted(EXPECTED.kinds())
+
+    # Nothing more is due: a second run removes nothing and is logged too.
+    assert await run(app_dsn) == Removed(held=9)
+    # The scheduled check runs once a day.
+    pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
+    try:
+        assert await work.run_if_due(pool) is None
+    finally:
+        await pool.close()
+
+
+async def test_the_audit_chain_verifies_after_removal(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    assert (await verdict(app_dsn)).verified == 6
+    await run(app_dsn)
+
+    after = await verdict(app_dsn)
+    assert after.broken is None and after.checkpoint is not None
+    assert after.checkpoint.seq == 3 and after.verified == 4  # 4-6, and the run's own entry
+    assert "entries 1-3 removed by retention" in chain.describe(after)
+    code, out = await cli_run.lifeline("audit", "verify", env={"LIFELINE_DATABASE_URL": app_dsn})
+    assert code == 0 and out.startswith("audit log: 4 entries verified"), out
+
+    # The hold released, the entries up to the newer ones go too, from the checkpoint on.
+    async with connect(admin_dsn) as con:
+        await con.execute("UPDATE legal_holds SET released_at = now(), released_by = placed_by")
+    assert (await run(app_dsn, dry_run=False) or Removed()).audit_entries == 2
+    again = await verdict(app_dsn)
+    assert again.broken is None and again.checkpoint and again.checkpoint.seq == 5
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM audit_checkpoints") == 2
+
+
+TAMPERING = {
+    "the first kept entry changed and rehashed": (
+        """UPDATE audit_log SET prev_hash = sha256('x'), entry_hash = audit_entry_hash(
+               sha256('x'), chain_seq, id, at, user_id, action, entity, entity_id, fields)
+           WHERE chain_seq = 4""",
+        "entry 4", "does not follow the retention checkpoint (entry 3)"),
+    "the first kept entry deleted": ("DELETE FROM audit_log WHERE chain_seq = 4",
+                                     "entry 5", "entry 4 before it is missing"),
+}
+
+
+@pytest.mark.parametrize("name", TAMPERING)
+async def test_tampering_after_a_removal_still_shows(
+    seeded: Seed, admin_dsn: str, app_dsn: str, name: str
+) -> None:
+    await run(app_dsn)
+    sql, entry, reason = TAMPERING[name]
+    async with connect(admin_dsn) as con, con.transaction():  # the superuser, as an attacker
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await con.execute(sql)
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+    code, out = await cli_run.lifeline("audit", "verify", env={"LIFELINE_DATABASE_URL": app_dsn})
+    assert code == 1 and f"audit log: {entry}" in out and reason in out, out
+
+
+async def test_a_broken_chain_is_never_removed(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    """Removing entries must not launder tampering: the run fails, and removes nothing."""
+    async with connect(admin_dsn) as con, con.transaction():
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await con.execute("UPDATE audit_log SET fields = '{}' WHERE chain_seq = 2")
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+    with pytest.raises(asyncpg.RaiseError, match="does not verify at entry 2"):
+        await run(app_dsn)
+    assert await remaining(admin_dsn, seeded) == BEFORE
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM audit_log") == 6
+        assert await con.fetchval("SELECT count(*) FROM retention_runs") == 0
+
+
+REFUSED = {
+    "removing recent entries": ("SELECT audit_log_remove_before(now() - interval '364 days',"
+                                " NULL)", asyncpg.RaiseError),
+    "deleting entries": ("DELETE FROM audit_log", asyncpg.InsufficientPrivilegeError),
+    "forging a checkpoint": ("INSERT INTO audit_checkpoints (through_seq, through_hash, removed,"
+                             " cutoff) VALUES (6, sha256(''), 6, now())",
+                             asyncpg.InsufficientPrivilegeError),
+    "deleting revisions of a report with its narrative": (
+        "DELETE FROM record_revisions", asyncpg.RaiseError),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+async def test_the_app_role_cannot_remove_otherwise(
+    seeded: Seed, app_dsn: str, name: str
+) -> None:
+    sql, error = REFUSED[name]
+    async with connect(app_dsn) as con:
+        with pytest.raises(error):
+            await con.execute(sql)
+    assert (await verdict(app_dsn)).verified == 6
+
+
+async def test_a_superuser_cannot_delete_covered_entries_outside_the_function(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    await run(app_dsn)
+    async with connect(admin_dsn) as con:
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await con.execute("DELETE FROM audit_log WHERE chain_seq = 4")
+        with pytest.raises(asyncpg.RaiseError, match="kept as written"):
+            await con.execute("DELETE FROM audit_checkpoints")
+
+
+async def test_the_dry_run_command_counts_and_removes_nothing(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    env = {"LIFELINE_DATABASE_URL": app_dsn}
+    code, out = await cli_run.lifeline("retention", "run", "--dry-run", env=env)
+    assert code == 0, out
+    assert "retention would remove:" in out and "call records" in out
+    counts = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
+              for line in out.splitlines()[1:]}
+    assert counts == {"call records": 3, "recordings": 2, "voicemails": 1, "drafts": 1,
+                      "narratives": 1, "audit entries": 3, "kept for legal holds": 9}
+    assert await remaining(admin_dsn, seeded) == BEFORE
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM retention_runs") == 0
+        assert await con.fetchval("SELECT count(*) FROM audit_log") == 6
+
+    code, out = await cli_run.lifeline("retention", "run", env=env)
+    assert code == 0 and out.startswith("retention removed:"), out
+    assert await remaining(admin_dsn, seeded) == {
+        table: rows - GONE[table] for table, rows in BEFORE.items()}
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT source FROM retention_runs") == "command"
+
+
+async def test_the_job_runs_once_a_day_and_retries_after_a_failure(
+    seeded: Seed, admin_dsn: str, app_dsn: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken chain makes the run fail (a real refusal from PostgreSQL); the job logs it,
+    tries again, and runs once the chain is repaired; then not again the same day."""
+    async with connect(admin_dsn) as con, con.transaction():
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        fields = await con.fetchval("SELECT fields FROM audit_log WHERE chain_seq = 2")
+        await con.execute("UPDATE audit_log SET fields = '{}' WHERE chain_seq = 2")
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+    caplog.set_level(logging.DEBUG, logger=job.__name__)
+    pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
+    task = asyncio.create_task(job.run(pool, check_every=0.05, first_after=0, retry_first=0.05))
+    try:
+        await wait_for(lambda: "retention run failed error=RaiseError" in caplog.text,
+                       what="the failure logged")
+        async with connect(admin_dsn) as con, con.transaction():
+            await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+            await con.execute("UPDATE audit_log SET fields = $1 WHERE chain_seq = 2", fields)
+            await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+
+        async def runs() -> int | None:
+            async with connect(app_dsn) as con:
+                return await con.fetchval("SELECT count(*) FROM retention_runs") or None
+
+        assert await wait_for(runs, what="the scheduled run") == 1
+        await wait_for(lambda: caplog.text.count("retention not due") >= 3,
+                       what="three more checks")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pool.close()
+    assert await remaining(admin_dsn, seeded) == {
+        table: rows - GONE[table] for table, rows in BEFORE.items()}
+    async with connect(app_dsn) as con:
+        assert await con.fetchval("SELECT count(*) FROM retention_runs") == 1

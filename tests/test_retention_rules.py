@@ -1,0 +1,106 @@
+"""Retention's decisions without a database: the settings form, what is due, when the
+scheduled run is due."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lifeline_pbx.errors import Invalid
+from lifeline_pbx.retention import rules
+from lifeline_pbx.retention.rules import Limits, Removed
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+GOOD_FORMS = {
+    "all blank: kept for ever": ({}, Limits()),
+    "every kind at its floor": (
+        {"call_records": "30", "recordings": "7", "voicemails": "30", "drafts": "1",
+         "narratives": "365", "audit_entries": "365"},
+        Limits(30, 7, 30, 1, 365, 365)),
+    "spaces around": ({"drafts": " 14 "}, Limits(drafts=14)),
+    "recordings as long as voicemails": ({"recordings": "90", "voicemails": "90"},
+                                         Limits(recordings=90, voicemails=90)),
+    "recordings blank go with voicemails": ({"voicemails": "90"}, Limits(voicemails=90)),
+    "the most days": ({"audit_entries": "36500"}, Limits(audit_entries=36500)),
+}
+
+
+@pytest.mark.parametrize("name", GOOD_FORMS)
+def test_a_good_form_gives_the_limits(name: str) -> None:
+    form, expected = GOOD_FORMS[name]
+    assert rules.parse_limits(form) == expected
+
+
+BAD_FORMS = {
+    "not a number": ({"drafts": "two"}, {"drafts": "whole number"}),
+    "negative": ({"drafts": "-1"}, {"drafts": "whole number"}),
+    "a fraction": ({"voicemails": "30.5"}, {"voicemails": "whole number"}),
+    "non-ASCII digits": ({"drafts": "١٢"}, {"drafts": "whole number"}),
+    "below the floor": ({"narratives": "364"}, {"narratives": "from 365"}),
+    "audit below the floor": ({"audit_entries": "30"}, {"audit_entries": "from 365"}),
+    "zero": ({"drafts": "0"}, {"drafts": "from 1"}),
+    "too many days": ({"call_records": "36501"}, {"call_records": "to 36500"}),
+    "too long": ({"call_records": "1234567"}, {"call_records": "whole number"}),
+    "recordings outlive voicemails": ({"recordings": "91", "voicemails": "90"},
+                                      {"recordings": "at most as long as voicemails"}),
+    "two at once": ({"drafts": "x", "narratives": "1"},
+                    {"drafts": "whole number", "narratives": "from 365"}),
+}
+
+
+@pytest.mark.parametrize("name", BAD_FORMS)
+def test_a_bad_form_names_each_field(name: str) -> None:
+    form, expected = BAD_FORMS[name]
+    with pytest.raises(Invalid) as refused:
+        rules.parse_limits(form)
+    assert set(refused.value.errors) == set(expected)
+    for field, words in expected.items():
+        assert words in refused.value.errors[field]
+
+
+def test_cutoffs_are_now_less_each_limit() -> None:
+    cut = rules.cutoffs(Limits(drafts=2, narratives=365), NOW)
+    assert cut.drafts == NOW - 2 * DAY and cut.narratives == NOW - 365 * DAY
+    assert cut.call_records is None and cut.audit_entries is None
+
+
+DUE = {
+    # written, days kept, held -> due?
+    "older than the limit": (NOW - 31 * DAY, 30, False, True),
+    "a microsecond past the limit": (NOW - 30 * DAY - timedelta(microseconds=1), 30, False,
+                                     True),
+    "exactly at the limit": (NOW - 30 * DAY, 30, False, False),
+    "younger": (NOW - 29 * DAY, 30, False, False),
+    "kept for ever": (NOW - 10_000 * DAY, None, False, False),
+    "older but on hold": (NOW - 31 * DAY, 30, True, False),
+}
+
+
+@pytest.mark.parametrize("name", DUE)
+def test_what_is_due(name: str) -> None:
+    written, days, held, expected = DUE[name]
+    cutoff = rules.cutoffs(Limits(drafts=days), NOW).drafts
+    assert rules.due(written, cutoff, held=held) is expected
+
+
+RUN_DUE = {
+    "never ran": (None, True),
+    "ran a day ago": (NOW - DAY, True),
+    "ran 23 hours ago": (NOW - 23 * timedelta(hours=1), False),
+    "ran just now": (NOW, False),
+}
+
+
+@pytest.mark.parametrize("name", RUN_DUE)
+def test_the_scheduled_run_is_due_once_a_day(name: str) -> None:
+    last, expected = RUN_DUE[name]
+    assert rules.run_is_due(last, NOW) is expected
+
+
+def test_changed_names_the_kinds_and_removed_its_kinds() -> None:
+    assert rules.changed(Limits(drafts=2), Limits(drafts=3, narratives=400)) == [
+        "drafts", "narratives"]
+    assert Removed(drafts=2, audit_entries=1, held=5).kinds() == ["drafts", "audit_entries"]

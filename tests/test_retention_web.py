@@ -1,0 +1,267 @@
+"""The audit viewer, the retention settings and legal holds over HTTP against the running
+app: who may use each route, what a refused form keeps, what each use audits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import uuid
+
+import pytest
+from aiohttp.web import RouteDef
+
+from lifeline_pbx import audit
+from lifeline_pbx.audit import views as audit_views
+from lifeline_pbx.cases.reports import REMOVED_NARRATIVE
+from lifeline_pbx.retention import views as retention_views
+from lifeline_pbx.retention import work
+from lifeline_pbx.retention.rules import Removed
+from tests.pg_fixtures import connect
+from tests.test_cases_web import intake, save
+from tests.web_fixtures import WebApp
+
+PERSON = uuid.UUID("00000000-0000-4000-8000-00000000a001")
+INTAKE = uuid.UUID("00000000-0000-4000-8000-00000000b001")
+# (method, path, status for operator, supervisor, admin), in this order for each role.
+ROUTES = [
+    ("GET", "/admin/audit", 403, 403, 200),
+    ("GET", "/admin/audit.csv", 403, 403, 200),
+    ("GET", "/admin/audit/chain", 403, 403, 200),
+    ("GET", "/admin/retention", 403, 403, 200),
+    ("POST", "/admin/retention", 403, 403, 303),
+    ("GET", "/legal-holds", 403, 200, 200),
+    ("POST", f"/people/{PERSON}/legal-hold", 403, 303, 303),
+    ("POST", f"/people/{PERSON}/legal-hold/release", 403, 303, 303),
+]
+ROLES = ("operator1", "supervisor1", "admin1")
+
+
+async def add_person(dsn: str, person_id: uuid.UUID = PERSON) -> None:
+    async with connect(dsn) as con:
+        await con.execute(
+            "INSERT INTO persons (id, a_number_key, a_number, names) VALUES ($1, $2, $3, $3)",
+            person_id, os.urandom(32), os.urandom(40))
+
+
+async def snapshot(web: WebApp) -> tuple[object, ...]:
+    settings = await web.sql("SELECT * FROM retention_settings")
+    holds = await web.sql("SELECT * FROM legal_holds")
+    changes = await web.sql("SELECT entity, action FROM audit_log WHERE action <> 'view'")
+    return (list(map(dict, settings)), list(map(dict, holds)), list(map(tuple, changes)))
+
+
+def test_the_table_names_every_route_added() -> None:
+    added = [(r.method, r.path) for r in (*audit_views.routes(), *retention_views.routes())
+             if isinstance(r, RouteDef)]
+    assert sorted(added) == sorted(
+        (method, re.sub(str(PERSON), "{id}", path)) for method, path, *_ in ROUTES)
+
+
+@pytest.mark.parametrize("role", range(3), ids=ROLES)
+async def test_who_may_use_each_route(web: WebApp, role: int) -> None:
+    await add_person(web.dsn)
+    client = await web.signed_in(ROLES[role])
+    before = await snapshot(web)
+    for method, path, *statuses in ROUTES:
+        if method == "GET":
+            status, _ = await client.get(path)
+        else:
+            status, _ = await client.post(path, {"drafts": "30"})
+        assert status == statuses[role], (ROLES[role], method, path, status)
+    if role == 0:  # refused everywhere: nothing changed
+        assert await snapshot(web) == before
+
+
+# Retention settings
+
+
+async def test_a_bad_settings_form_names_each_field_and_saves_nothing(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    before = await snapshot(web)
+    status, page = await admin.post("/admin/retention", {
+        "drafts": "soon", "narratives": "30", "recordings": "90", "voicemails": "60",
+        "call_records": "400"})
+    assert status == 422
+    assert 'id="error-drafts"' in page and "whole number" in page
+    assert 'id="error-narratives"' in page and "from 365" in page
+    assert 'id="error-recordings"' in page and "at most as long as voicemails" in page
+    assert 'id="error-call_records"' not in page
+    assert 'value="soon"' in page and 'value="400"' in page  # what was typed, shown again
+    assert await snapshot(web) == before
+
+
+async def test_saved_settings_are_audited_by_field(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    status, _ = await admin.post("/admin/retention", {"drafts": "14", "audit_entries": "730"})
+    assert status == 303 and admin.last["location"] == "/admin/retention?done=saved"
+    row = (await web.sql("SELECT drafts_days, audit_entries_days, narratives_days"
+                         " FROM retention_settings"))[0]
+    assert tuple(row) == (14, 730, None)
+    entries = await web.sql("SELECT action, entity, fields FROM audit_log"
+                            " WHERE entity = 'retention_settings'")
+    assert [tuple(e) for e in entries] == [
+        ("update", "retention_settings", ["audit_entries_days", "drafts_days"])]
+    status, page = await admin.get("/admin/retention")
+    assert status == 200 and 'name="drafts" value="14"' in page
+
+
+# Legal holds
+
+
+async def test_a_hold_is_placed_shown_and_released_by_a_supervisor(web: WebApp) -> None:
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    assert (await supervisor.post(f"/people/{PERSON}/legal-hold"))[0] == 303
+    assert (await supervisor.post(f"/people/{PERSON}/legal-hold"))[0] == 409
+    status, page = await supervisor.get("/legal-holds")
+    assert status == 200 and f'href="/people/{PERSON}"' in page and "in force" in page
+    assert (await supervisor.post(f"/people/{PERSON}/legal-hold/release"))[0] == 303
+    assert (await supervisor.post(f"/people/{PERSON}/legal-hold/release"))[0] == 409
+    status, _ = await supervisor.post(f"/people/{uuid.uuid4()}/legal-hold")
+    assert status == 404
+    entries = await web.sql("SELECT action, entity, entity_id, fields FROM audit_log"
+                            " WHERE fields = '{legal_hold}' ORDER BY chain_seq")
+    assert [tuple(e) for e in entries] == [("update", "person", str(PERSON), ["legal_hold"])] * 2
+    holds = await web.sql("SELECT released_at IS NOT NULL AS released FROM legal_holds")
+    assert [h["released"] for h in holds] == [True]
+
+
+# The audit viewer
+
+
+ENTRY_ID = re.compile(r"<td><code>([^<]*)</code></td>")
+
+
+def shown(page: str) -> list[str]:
+    table = page.split('id="audit-entries"', 1)[1].split("</table>", 1)[0]
+    return ENTRY_ID.findall(table)
+
+
+@pytest.fixture
+async def logged(web: WebApp) -> dict[str, int]:
+    """Entries by two users about one person (directly and through an intake), and others."""
+    await add_person(web.dsn)
+    users = {r["username"]: r["id"] for r in await web.sql("SELECT id, username FROM users")}
+    async with connect(web.dsn) as con:
+        await con.execute("INSERT INTO intakes (id, person_id, user_id, outcome)"
+                          " VALUES ($1, $2, $3, 'intake')", INTAKE, PERSON,
+                          users["operator1"])
+    async with connect(web.dsn) as con:
+        await audit.record(con, users["operator1"], "view", "person", PERSON, ["names"])
+        await audit.record(con, users["operator1"], "create", "intake", INTAKE, ["outcome"])
+        await audit.record(con, users["supervisor1"], "view", "report", "r-1", ["narrative"])
+        await audit.record(con, users["supervisor1"], "export", "reports", "csv", ["category"])
+        await audit.record(con, None, "update", "facility", 7, ["name"])
+    return users
+
+
+async def test_the_viewer_filters_pages_and_is_itself_audited(
+    web: WebApp, logged: dict[str, int]
+) -> None:
+    admin = await web.signed_in("admin1")
+    person, intake = str(PERSON), str(INTAKE)
+    cases = {  # newest first
+        "": ["7", "csv", "r-1", intake, person],
+        f"?user={logged['operator1']}": [intake, person],
+        f"?person={PERSON}": [intake, person],  # the person's intake too
+        "?action=export": ["csv"],
+        "?entity=facility": ["7"],
+        f"?user={logged['supervisor1']}&action=view": ["r-1"],
+        "?since=2000-01-01&until=2000-12-31": [],
+    }
+    for query, expected in cases.items():
+        status, page = await admin.get("/admin/audit" + query)
+        assert status == 200, (query, page)
+        found = [e for e in shown(page) if e != "list"]  # "list": the viewer's own entries
+        assert found == expected, (query, found)
+    status, page = await admin.get("/admin/audit?per_page=2&entity=person")
+    assert status == 200 and len(shown(page)) == 1
+    views = await web.sql("SELECT fields FROM audit_log WHERE entity = 'audit_log'"
+                          " ORDER BY chain_seq")
+    assert [v["fields"] for v in views][:3] == [[], ["user_id"], ["person_id"]]
+
+
+BAD_FILTERS = {
+    "?person=A012345678": "person",
+    "?action=destroy": "action",
+    "?entity=Robert'); DROP": "entity",
+    "?since=2025-02-30": "since",
+    "?since=2025-03-02&until=2025-03-01": "until",
+    "?user=me": "user",
+    "?page=0": "page",
+}
+
+
+@pytest.mark.parametrize("query", BAD_FILTERS)
+async def test_a_bad_filter_is_refused_by_name(web: WebApp, query: str) -> None:
+    admin = await web.signed_in("admin1")
+    paths = ("/admin/audit",) if "page" in query else ("/admin/audit", "/admin/audit.csv")
+    for path in paths:  # the export is not paged
+        status, page = await admin.get(path + query)
+        assert status == 422 and BAD_FILTERS[query] in page, (path, status)
+    assert await web.sql("SELECT 1 FROM audit_log WHERE entity = 'audit_log'") == []
+
+
+async def test_the_export_holds_the_filtered_entries_and_is_audited(
+    web: WebApp, logged: dict[str, int]
+) -> None:
+    admin = await web.signed_in("admin1")
+    async with admin.http.get(admin.url(f"/admin/audit.csv?person={PERSON}")) as r:
+        assert r.status == 200 and r.headers["Content-Type"].startswith("text/csv")
+        body = await r.text()
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["chain_seq", "at", "user_id", "user", "action", "entity", "entity_id",
+                       "fields"]
+    assert [(r[4], r[5], r[7]) for r in rows[1:]] == [
+        ("create", "intake", "outcome"), ("view", "person", "names")]
+    assert all(r[2] == str(logged["operator1"]) for r in rows[1:])
+    exports = await web.sql("SELECT user_id, fields FROM audit_log"
+                            " WHERE action = 'export' AND entity = 'audit_log'")
+    assert len(exports) == 1 and exports[0]["user_id"] == logged["admin1"]
+    assert "filter:person_id" in exports[0]["fields"] and "entity_id" in exports[0]["fields"]
+
+
+async def test_the_chain_page_says_whether_the_log_verifies(
+    web: WebApp, logged: dict[str, int], admin_dsn: str
+) -> None:
+    admin = await web.signed_in("admin1")
+    status, page = await admin.get("/admin/audit/chain")
+    assert status == 200 and 'data-ok="yes"' in page and "entries verified" in page
+    async with connect(admin_dsn) as con, con.transaction():
+        await con.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await con.execute("UPDATE audit_log SET fields = '{}' WHERE chain_seq = 2")
+        await con.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update")
+    status, page = await admin.get("/admin/audit/chain")
+    assert status == 200 and 'data-ok="no"' in page and "entry 2" in page
+
+
+async def test_a_held_narrative_stays_and_a_released_one_goes(web: WebApp) -> None:
+    """End to end: a real intake (sealed narrative), a hold placed on the person's page,
+    the narrative past its time kept; released, the next run removes it, and the report
+    page says so."""
+    operator = await web.signed_in("operator1")
+    status, body = await save(operator, await intake(web))
+    assert status == 200 and body["ok"], body
+    person_id, report_id = (await web.sql("SELECT person_id, id FROM reports"))[0]
+    await web.sql("UPDATE reports SET created_at = now() - interval '400 days'")
+    await web.sql("UPDATE retention_settings SET narratives_days = 365")
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{person_id}")
+    assert status == 200 and 'id="legal-hold-place"' in page
+    assert (await supervisor.post(f"/people/{person_id}/legal-hold"))[0] == 303
+    status, page = await supervisor.get(f"/people/{person_id}?hold=placed")
+    assert 'id="legal-hold-release"' in page and "Legal hold placed." in page
+
+    async with connect(web.dsn) as con:
+        assert (await work.run(con, "command")) == Removed(held=1)
+    status, page = await supervisor.get(f"/reports/{report_id}")
+    assert status == 200 and "Narrative Denied insulin" in page
+
+    assert (await supervisor.post(f"/people/{person_id}/legal-hold/release"))[0] == 303
+    async with connect(web.dsn) as con:
+        assert (await work.run(con, "command")) == Removed(narratives=1)
+    status, page = await supervisor.get(f"/reports/{report_id}")
+    assert status == 200 and "Narrative Denied insulin" not in page
+    assert REMOVED_NARRATIVE in page
