@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from devstack import asterisk
 from lifeline_pbx.app import create_app, running
-from lifeline_pbx.resources import ACD, CONNECTED
+from lifeline_pbx.resources import ACD, CONNECTED, OPERATOR_SYNC
 from tests.carrier import Carrier
 from tests.conftest import app_config
 from tests.engine import OPERATORS, Hotline, staff
@@ -121,7 +121,7 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
         async with running(create_app(config)) as started:
             app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")
-            await phones.until_online(OPERATORS)
+            await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
             await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                            what="operators' phones registered")
             yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay

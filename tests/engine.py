@@ -22,7 +22,7 @@ from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import LANGUAGES, tones
-from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.phones import PHONE_PASSWORDS, Phones
@@ -174,7 +174,7 @@ async def hotline_factory(
         await started.start("127.0.0.1" if web else None)
         app = started.app
         await wait_for(app[CONNECTED].is_set, what="ARI connected")
-        await phones.until_online(OPERATORS)
+        await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
         await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
                        what="operators' phones registered")
         await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),

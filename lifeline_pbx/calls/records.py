@@ -13,9 +13,12 @@ import asyncio
 import dataclasses
 import json
 import logging
+import operator
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -177,14 +180,27 @@ async def write(con: Conn, writes: list[Write], open_rows: dict[uuid.UUID, CallR
     # the write-one-by-one) derives the same rows again, since the same events twice
     # change nothing, and writes them again: every row a batch touches is written.
     if rows:
-        await con.executemany(_ROW_UPSERT, [dataclasses.astuple(row) for row in rows])
+        await con.executemany(_ROW_UPSERT, [_values(row) for row in rows])
     await _insert(con, _TIMELINE, [
         (w.call_id, w.at, w.kind, json.dumps(w.detail))
         for w in writes if isinstance(w, CallEvent)])
     await _insert(con, _VOICEMAIL, [
-        dataclasses.astuple(w) for w in writes if isinstance(w, VoicemailSaved)])
+        _values(w) for w in writes if isinstance(w, VoicemailSaved)])
     await _insert(con, _QUEUE_EVENT, [
-        dataclasses.astuple(w) for w in writes if isinstance(w, QueueEvent)])
+        _values(w) for w in writes if isinstance(w, QueueEvent)])
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
+
+
+def _values(item: Any) -> tuple[object, ...]:
+    """A dataclass's fields in order, as they are (dataclasses.astuple copies each value
+    deeply: about 1 ms of CPU per call under load)."""
+    kind = type(item)
+    getter = _GETTERS.get(kind)
+    if getter is None:
+        getter = _GETTERS[kind] = operator.attrgetter(*(f.name for f in dataclasses.fields(kind)))
+    return getter(item)
 
 
 async def _load(con: Conn, call_ids: list[uuid.UUID],
