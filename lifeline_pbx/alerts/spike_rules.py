@@ -53,7 +53,7 @@ class Fire:
 def _whole(values: Mapping[str, str], name: str, what: str) -> tuple[int | None, str | None]:
     low, high = BOUNDS[name]
     raw = values.get(name, "").strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4) or not low <= int(raw) <= high:
         return None, f"{what} must be a whole number from {low} to {high}."
     return int(raw), None
 
