@@ -207,8 +207,8 @@ def test_the_table_names_every_route_added(web: WebApp) -> None:
 
 @pytest.mark.parametrize("username", ["operator1", "supervisor1", "admin1"])
 async def test_who_may(web: WebApp, username: str) -> None:
-    await web.sql("INSERT INTO alert_rules (category, threshold, window_days) "
-                  "OVERRIDING SYSTEM VALUE VALUES ('use_of_force', 5, 30)")
+    await web.sql("INSERT INTO alert_rules (id, category, threshold, window_days) "
+                  "OVERRIDING SYSTEM VALUE VALUES (1, 'use_of_force', 5, 30)")
     before = await _rules_and_audit(web)
     client = await web.signed_in(username)
     for method, path in ROUTES:
