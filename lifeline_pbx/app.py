@@ -5,7 +5,7 @@ Each long-lived resource is opened and closed in the app's cleanup_ctx, under it
 background tasks stop before the connections they use close:
 
     database pool -> ARI's HTTP session -> task registry -> call engine -> console hub
-                     (these three only with calls=True)      housekeeping, retention
+                     (these three only with calls=True)      housekeeping, retention, alerts
     -> metrics endpoint (its own port, when metrics_port is set: monitoring/endpoint.py)
 
 `calls=False` builds the web UI alone (no Asterisk): views that need the call engine
@@ -26,12 +26,26 @@ from aiohttp import web
 from lifeline_pbx import config as config_module
 from lifeline_pbx import db, engine
 from lifeline_pbx.accounts import housekeeping
+from lifeline_pbx.alerts.feed import SupervisorFeed
+from lifeline_pbx.alerts.mail import MailSettings
+from lifeline_pbx.alerts.outbox import Outbox
+from lifeline_pbx.alerts.watch import AlertWatch
 from lifeline_pbx.config import Config
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.monitoring.endpoint import metrics_endpoint
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.monitoring.web_timing import timing
-from lifeline_pbx.resources import ACD, CONFIG, HUB, KEY_RING, METRICS, POOL, TASKS
+from lifeline_pbx.resources import (
+    ACD,
+    ALERTS,
+    CONFIG,
+    FEED,
+    HUB,
+    KEY_RING,
+    METRICS,
+    POOL,
+    TASKS,
+)
 from lifeline_pbx.retention import job as retention_job
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.web import routes
@@ -54,6 +68,8 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
     app.cleanup_ctx.append(background_tasks)
     app.cleanup_ctx.append(session_housekeeping)
     app.cleanup_ctx.append(retention_schedule)
+    app.cleanup_ctx.append(alerts)
+    app.on_shutdown.append(_close_supervisor_screens)
     if calls:
         app.cleanup_ctx.append(engine.call_engine)
         app.cleanup_ctx.append(console_hub)
@@ -86,6 +102,27 @@ async def session_housekeeping(app: web.Application) -> AsyncIterator[None]:
 async def retention_schedule(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].spawn(retention_job.run(app[POOL]), "retention")
     yield
+
+
+async def alerts(app: web.Application) -> AsyncIterator[None]:
+    """Spike rules evaluated, alerts and voicemails pushed to supervisors, emails sent."""
+    cfg, pool, tasks = app[CONFIG], app[POOL], app[TASKS]
+    feed = app[FEED] = SupervisorFeed()
+    settings = MailSettings.of(cfg)
+    outbox = None
+    if settings is None:
+        log.info("alert emails off: no smtp_host set")
+    else:
+        outbox = Outbox(pool, settings)
+        tasks.spawn(outbox.run(), "alert-emails")
+    watch = app[ALERTS] = AlertWatch(pool, cfg.database_url, feed, outbox)
+    tasks.spawn(watch.listener.run(), "alerts-listen")
+    tasks.spawn(watch.run(), "alerts")
+    yield
+
+
+async def _close_supervisor_screens(app: web.Application) -> None:
+    app[FEED].close_all()
 
 
 async def console_hub(app: web.Application) -> AsyncIterator[None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from lifeline_pbx.errors import ConfigError
 
 ENV_PREFIX = "LIFELINE_"
 LOG_FORMATS = ("text", "json")
+SMTP_TLS = ("starttls", "tls", "none")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -78,6 +80,20 @@ class Config:
     # Where operators' softphones reach Asterisk ("host" or "host:port"), shown with a new
     # SIP secret; "" = the host the admin's browser used, port 5060 (operators/softphone.py).
     sip_address: str = ""
+    # Alert emails to the coordinators (docs/operations.md, "Alerts"): off while smtp_host
+    # is "". smtp_tls: "starttls" (port 587), "tls" (implicit, port 465) or "none" (only
+    # without a login, or on loopback). The password from the environment
+    # (LIFELINE_SMTP_PASSWORD) or a file (smtp_password_file), never the config file's text.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_password_file: str = ""
+    smtp_from: str = ""
+    alert_recipients: tuple[str, ...] = ()
+    # The web UI's address as coordinators reach it, for the link in alert emails ("" = none).
+    public_url: str = ""
 
     @property
     def session_idle(self) -> timedelta:
@@ -213,6 +229,31 @@ def _optional_path(name: str, raw: str) -> str:
     return _absolute_path(name, raw) if raw else ""
 
 
+_ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def _address(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not _ADDRESS.fullmatch(value):
+        raise ConfigError(name, f"expected an email address, got {raw!r}")
+    return value
+
+
+def _addresses(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(_address(name, item) for item in raw.split(",") if item.strip())
+
+
+def _smtp_tls(name: str, raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in SMTP_TLS:
+        raise ConfigError(name, f"one of {', '.join(SMTP_TLS)}, got {raw!r}")
+    return value
+
+
+def _optional_url(name: str, raw: str) -> str:
+    return _url(("http", "https"))(name, raw) if raw.strip() else ""
+
+
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "database_url": _database_url,
     "ari_url": _url(("http", "https")),
@@ -244,6 +285,15 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "trusted_proxies": _networks,
     "admin_database_url": _optional_database_url,
     "sip_address": _optional_text,
+    "smtp_host": _optional_text,
+    "smtp_port": _port,
+    "smtp_tls": _smtp_tls,
+    "smtp_user": _optional_text,
+    "smtp_password": _optional_text,
+    "smtp_password_file": _optional_path,
+    "smtp_from": _address,
+    "alert_recipients": _addresses,
+    "public_url": _optional_url,
 }
 
 
@@ -252,7 +302,30 @@ def load(
 ) -> Config:
     """Merge the sources and validate every value; raise ConfigError on the first bad one."""
     raw = _merged(path, environ)
-    return Config(**{name: _checked(raw, name) for name in _CHECKS})
+    return _with_mail(Config(**{name: _checked(raw, name) for name in _CHECKS}))
+
+
+def _with_mail(cfg: Config) -> Config:
+    """The email settings checked together, and the SMTP password read from its file."""
+    if cfg.smtp_password_file:
+        if cfg.smtp_password:
+            raise ConfigError("smtp_password_file", "set either it or smtp_password, not both")
+        try:
+            password = Path(cfg.smtp_password_file).read_text().strip()
+        except OSError as exc:
+            raise ConfigError("smtp_password_file", f"cannot be read: {exc.strerror}") from None
+        cfg = dataclasses.replace(cfg, smtp_password=password)
+    if not cfg.smtp_host:
+        return cfg
+    if not cfg.smtp_from:
+        raise ConfigError("smtp_from", "missing: alert emails need a sender address")
+    if not cfg.alert_recipients:
+        raise ConfigError("alert_recipients", "missing: alert emails need someone to go to")
+    loopback = cfg.smtp_host in ("localhost", "::1") or cfg.smtp_host.startswith("127.")
+    if cfg.smtp_tls == "none" and cfg.smtp_user and not loopback:
+        raise ConfigError("smtp_tls", "'none' would send the SMTP password in clear; use "
+                          "starttls or tls")
+    return cfg
 
 
 def key_ring(cfg: Config) -> crypto.KeyRing:

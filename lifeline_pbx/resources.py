@@ -13,6 +13,8 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
+from lifeline_pbx.alerts.feed import SupervisorFeed
+from lifeline_pbx.alerts.watch import AlertWatch
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.dispatch import CallDispatcher
 from lifeline_pbx.calls.lines import LineDirectory
@@ -33,6 +35,9 @@ KEY_RING = web.AppKey("key_ring", KeyRing)
 TASKS = web.AppKey("tasks", TaskRegistry)
 POOL: web.AppKey[asyncpg.Pool[asyncpg.Record]] = web.AppKey("pool")
 METRICS = web.AppKey("metrics", Metrics)  # served by monitoring/endpoint.py
+# Spike alerts, voicemail alerts and their emails (lifeline_pbx/alerts/): with or without calls.
+FEED = web.AppKey("supervisor_feed", SupervisorFeed)  # the supervisors' screens' live feed
+ALERTS = web.AppKey("alert_watch", AlertWatch)
 
 # The call engine (lifeline_pbx/engine.py).
 HTTP = web.AppKey("ari_http", aiohttp.ClientSession)  # the ARI client's HTTP session

@@ -165,11 +165,14 @@ async def hotline_factory(
 ) -> AsyncIterator[Any]:
     apps: list[Running] = []
 
-    async def make(web: bool = False, prompts: str = "", **line: Any) -> Hotline:
+    async def make(web: bool = False, prompts: str = "", settings: dict[str, Any] | None = None,
+                   **line: Any) -> Hotline:
         """The staffed hotline; with web, its web UI too (on 127.0.0.1, a port of its own);
-        `prompts`: a prompts folder of its own (Asterisk's path) instead of the shared one."""
+        `prompts`: a prompts folder of its own (Asterisk's path) instead of the shared one;
+        `settings`: the app's own settings beyond the test defaults."""
         await staff(app_dsn, **line)
-        started = Running(create_app(app_config(pbx, app_dsn, prompts or short_prompts_dir)))
+        started = Running(create_app(app_config(pbx, app_dsn, prompts or short_prompts_dir,
+                                                **(settings or {}))))
         apps.append(started)
         await started.start("127.0.0.1" if web else None)
         app = started.app

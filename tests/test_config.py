@@ -117,3 +117,36 @@ def test_database_only_commands_need_only_the_database() -> None:
         "postgresql://h/db")
     with pytest.raises(ConfigError, match="database_url"):
         config.database_url(environ={})
+
+
+MAIL = {"LIFELINE_SMTP_HOST": "smtp.example.org", "LIFELINE_SMTP_FROM": "hotline@example.org",
+        "LIFELINE_ALERT_RECIPIENTS": "a@example.org, b@example.org"}
+
+
+def test_alert_email_settings(tmp_path: Path) -> None:
+    cfg = config.load(environ=GOOD)
+    assert (cfg.smtp_host, cfg.smtp_port, cfg.smtp_tls, cfg.alert_recipients) == (
+        "", 587, "starttls", ())  # email off by default
+    secret = tmp_path / "smtp-password"
+    secret.write_text("from-a-file\n")
+    cfg = config.load(environ={**GOOD, **MAIL, "LIFELINE_SMTP_USER": "hotline",
+                               "LIFELINE_SMTP_PASSWORD_FILE": str(secret)})
+    assert cfg.alert_recipients == ("a@example.org", "b@example.org")
+    assert cfg.smtp_password == "from-a-file" and "from-a-file" not in repr(cfg)
+
+
+@pytest.mark.parametrize("extra, setting", [
+    ({"LIFELINE_ALERT_RECIPIENTS": ""}, "alert_recipients"),
+    ({"LIFELINE_SMTP_FROM": ""}, "smtp_from"),
+    ({"LIFELINE_ALERT_RECIPIENTS": "a@example.org, not an address"}, "alert_recipients"),
+    ({"LIFELINE_SMTP_TLS": "ssl"}, "smtp_tls"),
+    ({"LIFELINE_SMTP_TLS": "none", "LIFELINE_SMTP_USER": "hotline"}, "smtp_tls"),
+    ({"LIFELINE_SMTP_PASSWORD": "x", "LIFELINE_SMTP_PASSWORD_FILE": "/run/secrets/x"},
+     "smtp_password_file"),
+    ({"LIFELINE_SMTP_PASSWORD_FILE": "/nonexistent/smtp-password"}, "smtp_password_file"),
+    ({"LIFELINE_PUBLIC_URL": "hotline.example.org"}, "public_url"),
+])
+def test_bad_alert_email_settings_name_the_setting(extra: dict[str, str], setting: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.load(environ={**GOOD, **MAIL, **extra})
+    assert refused.value.setting == setting

@@ -8,24 +8,18 @@ closes when the session ends.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
-from lifeline_pbx.accounts import sessions
 from lifeline_pbx.cases import intake_work
 from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import actions, messages
-from lifeline_pbx.console.live import LiveHub, Subscription
-from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid
-from lifeline_pbx.resources import CONFIG, POOL, TASKS
-from lifeline_pbx.web.auth import COOKIE, current_user, require
+from lifeline_pbx.resources import POOL
+from lifeline_pbx.web import live_session
+from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.calls import acd, hub
 from lifeline_pbx.web.errors import answers_json
@@ -34,7 +28,7 @@ from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
 SESSION_CHECK_SECONDS = 30.0
-WS_SIGNED_OUT = 4401  # the console shows "signed out" and stops reconnecting
+WS_SIGNED_OUT = live_session.WS_SIGNED_OUT
 UNLINKED = ("Your account is not linked to a phone (SIP) account, so you cannot take calls "
             "here. Ask an admin to link one.")
 ACTIONS = ("login", "pause", "resume", "logout")
@@ -71,72 +65,25 @@ async def _intake_context(request: web.Request) -> dict[str, Any]:
         return intake_context(await intake_work.choices(con))
 
 
-def _same_origin_strict(request: web.Request) -> bool:
-    """A WebSocket must carry an Origin naming this host (browsers always send one)."""
-    origin = request.headers.get("Origin", "")
-    return bool(origin) and urlsplit(origin).netloc == request.host
-
-
 @require("operator")
 async def console_ws(request: web.Request) -> web.StreamResponse:
-    if not _same_origin_strict(request):
+    if not live_session.same_origin_strict(request):
         log.warning("console websocket refused: foreign origin user_id=%d",
                     current_user(request).id)
         raise Forbidden("Refused: the request came from another site.")
     username = _operator(current_user(request))
-    live = hub(request)
-    ws = web.WebSocketResponse(heartbeat=25.0, max_msg_size=4096)
-    await ws.prepare(request)
+    live, distributor = hub(request), acd(request)
+
+    def on_duty() -> bool:
+        # Logged in to the queues, waiting for calls: an open console is activity.
+        # Logged out of the queues, idle time counts.
+        operator = distributor.picture.operators.get(username)
+        return operator is not None and operator.logged_in
+
     with live.subscribe(username) as sub:
-        sender = request.app[TASKS].spawn(_send(ws, sub, live, request),
-                                          f"console-ws-{username}")
-        try:
-            async for _ in ws:  # the console sends nothing we act on; this notices a close
-                pass
-        finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-    return ws
-
-
-async def _send(ws: web.WebSocketResponse, sub: Subscription, hub: LiveHub,
-                request: web.Request) -> None:
-    for message in await hub.snapshot(sub.username):
-        await ws.send_json(message)
-    checker = request.app[TASKS].spawn(_watch_session(sub, request), "console-session")
-    try:
-        async for message in sub.messages():
-            await ws.send_json(message)
-    finally:
-        checker.cancel()
-    code = WS_SIGNED_OUT if sub.signed_out else WSCloseCode.GOING_AWAY
-    await ws.close(code=code, message=b"signed out" if sub.signed_out else b"going away")
-
-
-async def _watch_session(sub: Subscription, request: web.Request) -> None:
-    """Close the console when its session is signed out or has expired."""
-    cfg, pool, distributor = request.app[CONFIG], request.app[POOL], acd(request)
-    token = request.cookies.get(COOKIE, "")
-    while True:
-        await asyncio.sleep(SESSION_CHECK_SECONDS)
-        try:
-            async with pool.acquire() as con:
-                session = await sessions.find(con, token)
-        except DATABASE_ERRORS:
-            continue  # the database is away: keep the console, check again later
-        if session is None or not sessions.alive(
-                session, datetime.now(UTC), cfg.session_idle, cfg.session_lifetime):
-            sub.signed_out = True
-            sub.close()
-            return
-        operator = distributor.picture.operators.get(sub.username)
-        if operator is not None and operator.logged_in:
-            # On duty, waiting for calls: an open console is activity (the absolute
-            # lifetime still ends the session). Logged out of the queues, idle time counts.
-            with contextlib.suppress(*DATABASE_ERRORS):
-                async with pool.acquire() as con:
-                    await sessions.touch(con, session)
+        return await live_session.serve(
+            request, sub, lambda: live.snapshot(username), name=f"console-ws-{username}",
+            check_every=SESSION_CHECK_SECONDS, on_duty=on_duty)
 
 
 @require("operator")

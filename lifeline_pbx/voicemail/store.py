@@ -135,21 +135,36 @@ async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
     return found is not None
 
 
+_VOICEMAILS = """
+    SELECT v.id, v.facility_id, coalesce(f.name, '') AS facility,
+           coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
+           v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
+    FROM voicemails v
+    LEFT JOIN facilities f ON f.id = v.facility_id
+    LEFT JOIN lines l ON l.id = v.line_id
+    LEFT JOIN voicemail_audio a ON a.voicemail_id = v.id
+"""
+
+
 async def listing(con: Conn, show: Show = "all", limit: int = LIST_LIMIT) -> list[Voicemail]:
     """Unreviewed first, emergencies first within each, then the newest."""
     where = {"unreviewed": "v.reviewed_at IS NULL", "reviewed": "v.reviewed_at IS NOT NULL",
              "all": "true"}[show]
     rows = await con.fetch(
-        f"""SELECT v.id, v.facility_id, coalesce(f.name, '') AS facility,
-                   coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
-                   v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
-            FROM voicemails v
-            LEFT JOIN facilities f ON f.id = v.facility_id
-            LEFT JOIN lines l ON l.id = v.line_id
-            LEFT JOIN voicemail_audio a ON a.voicemail_id = v.id
-            WHERE {where}
+        f"""{_VOICEMAILS} WHERE {where}
             ORDER BY v.reviewed_at IS NOT NULL, v.priority DESC, v.created_at DESC
             LIMIT $1""",
         limit,
     )
+    return [Voicemail(**dict(r)) for r in rows]
+
+
+async def one(con: Conn, voicemail_id: uuid.UUID) -> Voicemail | None:
+    row = await con.fetchrow(f"{_VOICEMAILS} WHERE v.id = $1", voicemail_id)
+    return None if row is None else Voicemail(**dict(row))
+
+
+async def newest_unreviewed(con: Conn, limit: int) -> list[Voicemail]:
+    rows = await con.fetch(
+        f"{_VOICEMAILS} WHERE v.reviewed_at IS NULL ORDER BY v.created_at DESC LIMIT $1", limit)
     return [Voicemail(**dict(r)) for r in rows]

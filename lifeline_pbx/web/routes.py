@@ -17,6 +17,7 @@ from lifeline_pbx.admin import (
     reference_views,
 )
 from lifeline_pbx.admin import views as admin_views
+from lifeline_pbx.alerts import feed_views, rule_views
 from lifeline_pbx.audit import views as audit_views
 from lifeline_pbx.cases import (
     followup_views,
@@ -45,6 +46,7 @@ FEATURES = (
     cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
     revision_views, pages, followup_views,
     supervision_views, call_pages, voicemail_views, audit_views, retention_views,
+    rule_views, feed_views,
 )
 
 

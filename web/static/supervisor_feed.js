@@ -1,0 +1,117 @@
+// The supervisors' live feed (/supervisor/alerts/ws): spike alerts and voicemail waiting
+// for review. A "snapshot" message replaces both lists (on every (re)connection); "alert"
+// and "voicemail" messages add one item at the top. Built with textContent only.
+"use strict";
+(function () {
+  const root = document.getElementById("supervisor-feed");
+  if (!root) { return; }
+  const $ = (id) => document.getElementById(id);
+  const SIGNED_OUT = 4401;
+  const MAX_ITEMS = 50;
+  let retry = 0;
+
+  const when = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 16)
+    .replace("T", " ") + " UTC";
+  const day = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 10);
+  const languageName = (code) => {
+    try {
+      return new Intl.DisplayNames(["en"], { type: "language" }).of(code) || code;
+    } catch (e) {
+      return code;
+    }
+  };
+
+  function item(parts, href, linkText) {
+    const li = document.createElement("li");
+    for (const [text, cls] of parts) {
+      const span = document.createElement("span");
+      span.textContent = text;
+      if (cls) { span.className = cls; }
+      li.appendChild(span);
+      li.appendChild(document.createTextNode(" "));
+    }
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = linkText;
+    li.appendChild(a);
+    return li;
+  }
+
+  function alertItem(a) {
+    const li = item([
+      [a.reports + " reports of " + a.category_label, "what"],
+      ["at " + a.facility, "facility"],
+      ["within " + a.window_days + " days (first " + day(a.window_start) + ")", "window"],
+    ], "/reports?facility=" + encodeURIComponent(a.facility_id) + "&category=" +
+       encodeURIComponent(a.category), "Reports");
+    li.classList.add("spike");
+    li.dataset.alertId = String(a.id);
+    return li;
+  }
+
+  function voicemailItem(v) {
+    const li = item([
+      [v.emergency ? "Emergency" : "Voicemail", "triage"],
+      [v.facility || "Unknown facility", "facility"],
+      [v.line || "", "line"],
+      [languageName(v.language), "language"],
+      [when(v.created_at), "time"],
+    ], "/voicemail?show=unreviewed", "Listen");
+    if (v.emergency) { li.classList.add("emergency"); }
+    li.dataset.voicemailId = v.id;
+    return li;
+  }
+
+  function fill(list, items, emptyText) {
+    if (items.length === 0) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = emptyText;
+      items = [li];
+    }
+    list.replaceChildren(...items);
+  }
+
+  function add(list, li, key) {
+    if (list.querySelector("[" + key + '="' + CSS.escape(li.getAttribute(key)) + '"]')) {
+      return;  // already shown (a snapshot raced the push)
+    }
+    const empty = list.querySelector("li.empty");
+    if (empty) { empty.remove(); }
+    li.classList.add("fresh");
+    list.prepend(li);
+    while (list.children.length > MAX_ITEMS) { list.lastElementChild.remove(); }
+  }
+
+  function onMessage(event) {
+    let message;
+    try { message = JSON.parse(event.data); } catch (e) { return; }
+    if (message.type === "snapshot") {
+      fill($("feed-alerts"), message.alerts.map(alertItem), "No spike alert.");
+      fill($("feed-voicemails"), message.voicemails.map(voicemailItem), "No voicemail waiting.");
+    } else if (message.type === "alert") {
+      add($("feed-alerts"), alertItem(message), "data-alert-id");
+    } else if (message.type === "voicemail") {
+      add($("feed-voicemails"), voicemailItem(message), "data-voicemail-id");
+    }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(scheme + "//" + location.host + root.dataset.ws);
+    socket.addEventListener("open", () => { retry = 0; $("feed-connection").textContent = ""; });
+    socket.addEventListener("message", onMessage);
+    socket.addEventListener("close", (event) => {
+      if (event.code === SIGNED_OUT) {
+        $("feed-connection").textContent = "Signed out: sign in again.";
+        return;
+      }
+      const wait = Math.min(30, 2 ** retry) * 1000;
+      retry += 1;
+      $("feed-connection").textContent = "Reconnecting…";
+      setTimeout(connect, wait);
+    });
+  }
+
+  connect();
+})();
