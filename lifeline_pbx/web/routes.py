@@ -30,6 +30,7 @@ from lifeline_pbx.cases import (
 from lifeline_pbx.cases import views as cases_views
 from lifeline_pbx.console import views as console_views
 from lifeline_pbx.prompts import views as prompt_views
+from lifeline_pbx.statistics import views as statistics_views
 from lifeline_pbx.supervision import call_pages
 from lifeline_pbx.supervision import views as supervision_views
 from lifeline_pbx.voicemail import views as voicemail_views
@@ -42,7 +43,7 @@ FEATURES = (
     operator_views, prompt_views, console_views,
     cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
     revision_views, pages, followup_views,
-    supervision_views, call_pages, voicemail_views,
+    supervision_views, call_pages, voicemail_views, statistics_views,
 )
 
 
