@@ -68,7 +68,9 @@ class Loaded:
 
 # (call, line, language, queued, connected, ended, disposition, voicemail reason,
 #  queue-log kind with its wait, operator)
-CALLS = (
+Spec = tuple[int, str | None, str | None, str | None, str | None, str, str, str | None,
+             tuple[str, int] | None, int | None]
+CALLS: tuple[Spec, ...] = (
     (1, "A", "en", "09:00:00", "09:00:10", "09:05:10", "answered", None, ("connected", 10), 1),
     (2, "A", "es", "09:20:00", "09:20:40", "09:22:40", "answered", None, ("connected", 40), 1),
     (3, "A", "en", "10:05:00", None, "10:05:25", "abandoned", None, ("abandoned", 25), None),
@@ -106,7 +108,7 @@ EXPECTED_LANGUAGES = {
     "": Figures(received=4, closed=1, abandoned_ivr=2, other=1),
 }
 # Seconds, per operator: (answered, logged in, talking, wrap-up, {pause reason: paused})
-EXPECTED_OPERATORS = {
+EXPECTED_OPERATORS: dict[str, tuple[int, float, float, float, dict[str, float]]] = {
     "op1": (2, 9 * 3600, 420, 20 + 30 + 10, {"lunch": 2700, "training": 3600}),
     "op2": (2, 54645 + 30600, 660, 30 + 15, {"break": 1800}),
 }
@@ -131,7 +133,7 @@ async def load(con: asyncpg.Connection) -> Loaded:
     return loaded
 
 
-async def _call(con: asyncpg.Connection, loaded: Loaded, call: tuple[object, ...],
+async def _call(con: asyncpg.Connection, loaded: Loaded, call: Spec,
                 start: str, day: dt.date) -> None:
     _, line, language, queued, connected, ended, disposition, reason, logged, operator = call
     call_id = uuid.uuid4()
@@ -140,7 +142,7 @@ async def _call(con: asyncpg.Connection, loaded: Loaded, call: tuple[object, ...
         str(line), (None, None))
     when = {name: at(str(value), day) if value else None for name, value in
             (("queued", queued), ("connected", connected), ("ended", ended))}
-    operator_id = {1: loaded.op1, 2: loaded.op2}.get(operator)  # type: ignore[call-overload]
+    operator_id = {1: loaded.op1, 2: loaded.op2}.get(operator or 0)
     await con.execute(
         """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
                caller_number, caller_name, started_at, answered_at, queued_at, queue_id,
@@ -155,7 +157,7 @@ async def _call(con: asyncpg.Connection, loaded: Loaded, call: tuple[object, ...
             "INSERT INTO call_events (call_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
             call_id, when["ended"], "voicemail", json.dumps({"reason": reason, "prompt": "x"}))
     if logged:
-        kind, wait = logged  # type: ignore[misc]
+        kind, wait = logged
         await con.execute(
             """INSERT INTO queue_events (at, kind, queue_id, call_id, operator_id, wait_seconds)
                VALUES ($1, 'entered', $2, $3, NULL, NULL),

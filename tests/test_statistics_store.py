@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import asyncpg
 
@@ -18,9 +19,9 @@ DAY_QUERY = Query(period_of("day", fx.DAY, fx.ZONE))
 
 
 def rounded(found: Figures) -> Figures:
-    return dataclasses.replace(found, **{
-        f.name: round(v, 6) for f in dataclasses.fields(found)
-        if isinstance(v := getattr(found, f.name), float)})
+    changes: dict[str, Any] = {f.name: round(v, 6) for f in dataclasses.fields(found)
+                               if isinstance(v := getattr(found, f.name), float)}
+    return dataclasses.replace(found, **changes)
 
 
 async def grouped(con: asyncpg.Connection, query: Query) -> dict[tuple[str, str], Figures]:
@@ -129,6 +130,7 @@ async def test_the_call_row_takes_its_voicemail_reason_and_first_wait(app_dsn: s
                VALUES ($1, now(), 'voicemail', '{"reason": "error"}')""", call_id)
         row = await con.fetchrow(
             "SELECT wait_seconds, voicemail_reason FROM calls WHERE id = $1", call_id)
+    assert row is not None
     assert (row["wait_seconds"], row["voicemail_reason"]) == (600.0, "max_wait")
 
 
