@@ -19,6 +19,8 @@ from lifeline_pbx.statistics.operator_time import PRESENCE, Mark, Work
 from lifeline_pbx.statistics.periods import Query
 
 DIMENSIONS = ("line", "facility", "queue", "language")
+_COLUMN = {"line": "line_id", "facility": "facility_id", "queue": "queue_id",
+           "language": "language"}
 
 _OUTCOME = """CASE WHEN c.connected_at IS NOT NULL THEN 'answered'
                    WHEN c.voicemail_reason = 'closed' THEN 'closed'
@@ -53,15 +55,8 @@ _WAITS = """percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_seconds) AS wait_me
     max(wait_seconds) AS wait_max,
     coalesce(sum(talk), 0)::float8 AS talk_seconds, count(talk) AS talked"""
 
-_GROUPED = """SELECT CASE WHEN GROUPING(line_id) = 0 THEN 'line'
-                   WHEN GROUPING(facility_id) = 0 THEN 'facility'
-                   WHEN GROUPING(queue_id) = 0 THEN 'queue'
-                   WHEN GROUPING(language) = 0 THEN 'language' ELSE 'total' END AS dimension,
-              CASE WHEN GROUPING(line_id) = 0 THEN line_id::text
-                   WHEN GROUPING(facility_id) = 0 THEN facility_id::text
-                   WHEN GROUPING(queue_id) = 0 THEN queue_id::text
-                   WHEN GROUPING(language) = 0 THEN language ELSE '' END AS key,
-              {counts}, {waits}
+_GROUPED = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
+              CASE {key} ELSE '' END AS key, {counts}, {waits}
          FROM ({calls}) c
         GROUP BY GROUPING SETS ({sets}())"""
 
@@ -171,7 +166,10 @@ async def groups(con: Conn, query: Query,
     sql = _GROUPED.format(
         counts=_COUNTS.format(threshold=f"${len(args) + 1}"), waits=_WAITS,
         calls=_CALLS.format(where=where),
-        sets="".join(f"({d if d == 'language' else d + '_id'}), " for d in dimensions))
+        dimension=" ".join(f"WHEN GROUPING({_COLUMN[d]}) = 0 THEN '{d}'" for d in dimensions),
+        key=" ".join(f"WHEN GROUPING({_COLUMN[d]}) = 0 THEN {_COLUMN[d]}::text"
+                     for d in dimensions),
+        sets="".join(f"({_COLUMN[d]}), " for d in dimensions))
     rows = await con.fetch(sql, *args, float(query.threshold))
     return [Group(r["dimension"], r["key"] or "", _figures(dict(r))) for r in rows]
 
