@@ -24,6 +24,9 @@ from lifeline_pbx.statistics.figures import clipped
 
 PRESENCE = ("login", "logout", "pause", "unpause")
 STOPS = ("ready", "logout")  # what ends a wrap-up early (besides the next call)
+# Lines of one moment, in the order they apply: a logout and a login at once leave the
+# operator logged in.
+_AT_ONCE = {"logout": 0, "login": 1, "unpause": 2, "pause": 3}
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def presence(marks: Iterable[Mark], start: datetime, end: datetime) -> dict[int,
         since: datetime | None = None
         total = 0.0
         pauses: dict[str, float] = {}
-        for mark in sorted(set(own), key=lambda m: (m.at, PRESENCE.index(m.kind))):
+        for mark in sorted(set(own), key=lambda m: (m.at, _AT_ONCE[m.kind])):
             if since is not None and logged_in:
                 total += clipped(since, mark.at, start, end)
                 if paused:
