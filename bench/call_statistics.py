@@ -70,7 +70,7 @@ SELECT md5('call' || n)::uuid, 'bench-' || n, 'PJSIP/carrier', '9', l.id, l.faci
             THEN (60 + (n * 7919) % 1200) * interval '1 s' ELSE interval '30 s' END,
        o.disposition, 'caller', o.reason,
        CASE WHEN o.queued THEN extract(epoch FROM w.wait) END
-  FROM generate_series(1, {calls}) n
+  FROM generate_series(1::bigint, {calls}) n
   CROSS JOIN LATERAL (SELECT timestamptz '{end}' - ({years} * 365.25 * 86400 / {calls}
                        * ({calls} - n)) * interval '1 s' AS started) t
   CROSS JOIN LATERAL (SELECT ((n * 2654435761) % 100) AS r) roll
