@@ -147,7 +147,8 @@ ROWS: list[tuple[str, Staff, Event, dict[str, Any], list[Decision]]] = [
      CallEnded("zed", CALL, 1), NO_CHANGE, []),
     ("talk adopted after a restart", ana(), TalkAdopted("ana", CALL), {"talking": CALL}, []),
     ("wrap-up over early", ana(wrapup_until=NOW + 20), WrapUpOver("ana"),
-     {"wrapup_until": NOW}, [Save("ana", None), Changed("ana", None)]),
+     {"wrapup_until": NOW},
+     [Save("ana", None), Changed("ana", None), Logged("ready", "ana", (1, 2))]),
     ("wrap-up already over: nothing to save", ana(wrapup_until=NOW - 1), WrapUpOver("ana"),
      {"wrapup_until": NOW - 1}, [Changed("ana", None)]),
     # --- phones and reloads --------------------------------------------------------------

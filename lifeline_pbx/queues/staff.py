@@ -397,4 +397,7 @@ def _wrap_up_over(staff: Staff, event: WrapUpOver, now: float) -> Step:
     op = staff.operators[event.username]
     if op.wrapup_until <= now:
         return staff, [Changed(op.id, None)]
-    return _with(staff, replace(op, wrapup_until=now)), [Save(op.id, None), Changed(op.id, None)]
+    # Logged, so that the statistics count the wrap-up as it was, not the queue's setting.
+    queues = tuple(sorted(int(q) for q in op.queues if q.isdigit()))
+    return _with(staff, replace(op, wrapup_until=now)), [
+        Save(op.id, None), Changed(op.id, None), Logged("ready", op.id, queues)]

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
 from lifeline_pbx.db import DATABASE_ERRORS
-from lifeline_pbx.queues.snapshot import QueueSnapshot, snapshot
+from lifeline_pbx.queues.snapshot import snapshot
 from lifeline_pbx.resources import ACD, POOL
-from lifeline_pbx.supervision import store
+from lifeline_pbx.supervision import queue_figures, store
 from lifeline_pbx.web.auth import require
 from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
@@ -39,17 +41,23 @@ async def queues_page(request: web.Request) -> web.StreamResponse:
 
 @require("supervisor")
 async def queues_json(request: web.Request) -> web.StreamResponse:
-    return web.json_response(asdict(await current(request.app)))
+    return web.json_response(await current(request.app))
 
 
-async def current(app: web.Application) -> QueueSnapshot:
+async def current(app: web.Application) -> dict[str, Any]:
+    """The snapshot, each queue with its figures so far today (none while the database
+    is away: the calls still show)."""
     if ACD not in app:
         raise web.HTTPServiceUnavailable(text=NO_ENGINE)
     try:
         async with app[POOL].acquire() as con:
-            labels = await store.labels(con)
+            labels, today = await queue_figures.read(con, datetime.now(UTC))
     except DATABASE_ERRORS as exc:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
-        labels = store.Labels({}, {})
-    return snapshot(app[ACD].picture, time.time(), queue_names=labels.queue_names,
-                    pause_reasons=labels.pause_reasons)
+        labels, today = store.Labels({}, {}), {}
+    snap = asdict(snapshot(app[ACD].picture, time.time(), queue_names=labels.queue_names,
+                           pause_reasons=labels.pause_reasons))
+    for queue in snap["queues"]:
+        figures = today.get(queue["queue_id"])
+        queue["today"] = asdict(figures) if figures else None
+    return snap

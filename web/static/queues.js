@@ -89,6 +89,14 @@
     return parts.join(" · ");
   }
 
+  function today(t) {
+    if (!t) { return "Today: no figures (the database is away)."; }
+    const level = t.service_level === null ? "–" : Math.round(t.service_level * 100) + "%";
+    return "Today: " + t.answered + " answered · " + t.abandoned + " abandoned while waiting · " +
+      t.voicemail + " to voicemail · service level " + level + " (answered within " +
+      t.threshold + " s)";
+  }
+
   function section(queue) {
     const id = "queue-" + queue.queue_id;
     let el = document.getElementById(id);
@@ -104,6 +112,7 @@
       const el = section(queue);
       el.querySelector(".queue-name").textContent = queue.name;
       el.querySelector(".queue-counts").textContent = counts(queue.counts);
+      el.querySelector(".queue-today").textContent = today(queue.today);
       fill(el.querySelector(".queue-waiting tbody"), queue.waiting, waitingRow, 6,
         "Nobody is waiting.");
       fill(el.querySelector(".queue-talking tbody"), queue.in_progress, talkingRow, 5,

@@ -1,0 +1,1 @@
+"""Charts drawn on the server (SVG), for pages that show figures."""

@@ -1,0 +1,70 @@
+"""What the statistics views call: one function per view, reading in one snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.errors import Invalid, NotFound
+from lifeline_pbx.statistics import operator_time, store, tables
+from lifeline_pbx.statistics.figured import Figured
+from lifeline_pbx.statistics.figures import Figures
+from lifeline_pbx.statistics.periods import Query, period_of, today
+
+CALL_TABLES = store.DIMENSIONS
+OPERATOR_TABLES = ("operators", "pauses")
+TABLES = (*CALL_TABLES, "trend", *OPERATOR_TABLES)
+
+
+async def page(con: Conn, query: Query, now: datetime) -> Figured:
+    """Everything the statistics page shows."""
+    return await _read(con, query, now, set(TABLES))
+
+
+async def csv_table(con: Conn, query: Query, table: str, now: datetime) -> str:
+    """One of the page's tables as CSV."""
+    if table not in TABLES:
+        raise NotFound("There is no such statistics table.")
+    return tables.to_csv(tables.table(await _read(con, query, now, {table}), table))
+
+
+async def today_by_queue(con: Conn, zone: str, threshold: int, now: datetime) -> dict[int, Figures]:
+    """Today's figures per queue (the live queue view's line of totals)."""
+    day = today(zone, now)
+    query = Query(period_of("day", day, zone), threshold)
+    return {int(g.key): g.figures for g in await store.groups(con, query, ("queue",))
+            if g.dimension == "queue" and g.key}
+
+
+async def _read(con: Conn, query: Query, now: datetime, parts: set[str]) -> Figured:
+    async with con.transaction(isolation="repeatable_read", readonly=True):
+        names = await store.names(con)
+        _known(query, names)
+        period = query.period
+        cut = max(period.start, min(period.end, now))
+        found = Figured(query, names, cut)
+        if parts & {*CALL_TABLES}:
+            found = _with(found, groups=await store.groups(con, query))
+        if "trend" in parts:
+            found = _with(found, trend=await store.trend(con, query))
+        if parts & {*OPERATOR_TABLES} and cut > period.start:
+            marks = await store.marks(con, period.start, cut)
+            found = _with(found, work=await store.work(con, period.start, cut),
+                          presence=operator_time.presence(marks, period.start, cut))
+        return found
+
+
+def _with(found: Figured, **changes: object) -> Figured:
+    return Figured(**{**found.__dict__, **changes})
+
+
+def _known(query: Query, names: store.Names) -> None:
+    errors = {}
+    for name, value, known in (("facility", query.facility_id, names.facilities),
+                               ("line", query.line_id, names.lines),
+                               ("queue", query.queue_id, names.queues)):
+        if value is not None and value not in known:
+            errors[name] = f"{name}: there is no such {name}; choose one from the list."
+    if errors:
+        raise Invalid(errors)
+
