@@ -137,8 +137,10 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
 
     async def operators_synced() -> None:
         await acd.reload()
+        report = operator_sync.last_report
+        rewritten = [*report.created, *report.updated, *report.restored] if report else []
         with contextlib.suppress(AriError):  # a new operator's phone is followed at once
-            await acd.refresh_endpoints()  # (else at the next sync or connection)
+            await acd.refresh_endpoints(rewritten=rewritten)  # (else at the next sync)
 
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
         pool, cfg.database_url, after_sync=operators_synced,

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -356,12 +356,16 @@ class Acd:
         if event.technology == "PJSIP" and event.online != (event.resource in self.picture.online):
             self._step(staff.Registration(event.resource, event.online))
 
-    async def refresh_endpoints(self, *, reconnected: bool = False) -> None:
+    async def refresh_endpoints(self, *, reconnected: bool = False,
+                                rewritten: Collection[str] = ()) -> None:
         """Follow every operator's phone (queues/phones.py) and read which are online.
 
-        reconnected: Asterisk may have restarted and forgotten the app's subscriptions."""
+        reconnected: Asterisk may have restarted and forgotten the app's subscriptions.
+        rewritten: endpoints the SIP sync just wrote; one deleted and written again since
+        the last refresh is a new endpoint in Asterisk, without the old subscription."""
         if reconnected:
             self._followed.clear()
+        self._followed.difference_update(rewritten)
         listed = await self._endpoints()
         self._followed = phones.still_there(listed, self._followed)
         new = phones.to_follow(listed, self.picture.operators, self._followed)
