@@ -154,6 +154,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(vault.run(), "voicemail-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
+    tasks.spawn(acd.keep_following(), "phones-check")
     tasks.spawn(watch.run(), "config-watch")
     guard = sip_guard(cfg, ari)
     if guard is not None:

@@ -24,6 +24,7 @@ from lifeline_pbx.operators.pjsip import pjsip_objects, same_fields
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.prompts import LANGUAGES
+from lifeline_pbx.queues import phones as queue_phones
 from lifeline_pbx.resources import ACD, ARI, CONFIG, OPERATOR_SYNC, POOL
 from tests.pg_fixtures import as_app_role
 from tests.phones import PHONE_PASSWORDS, Phones
@@ -240,6 +241,28 @@ async def queues_follow(lifeline: web.Application, phones: Phones, name: str) ->
     await wait_for(lambda: name not in picture.online, what=f"{name} offline for the queues")
     phones.register_now(name)
     await wait_for(lambda: name in picture.online, what=f"{name} back for the queues")
+
+
+async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones
+) -> None:
+    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await phones.until_online(["op-a"])
+    acd, ari = lifeline[ACD], lifeline[ARI]
+    await wait_for(lambda: "op-a" in acd.picture.online, what="op-a online for the queues")
+    await ari.unsubscribe([queue_phones.source("op-a")])  # as if Asterisk had dropped it
+    phones.instance.cli("pjsip send unregister op-a")
+
+    async def offline() -> bool:
+        return "op-a" not in await phones.online_on_pbx()
+
+    await wait_for(offline, what="op-a offline on the PBX")
+    assert "op-a" in acd.picture.online  # no event came: the queues still count on op-a
+    await acd.check_following()
+    assert "PJSIP/op-a" in await ari.subscribed_endpoints()
+    assert "op-a" not in acd.picture.online
+    await phones.until_online(["op-a"])  # and its events come again
+    await queues_follow(lifeline, phones, "op-a")
 
 
 async def test_a_disabled_operator_is_removed_and_cannot_register(

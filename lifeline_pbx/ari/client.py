@@ -196,6 +196,11 @@ class AriClient:
         await self.request("POST", f"/applications/{self.app}/subscription",
                            body={"eventSource": list(event_sources)})
 
+    async def subscribed_endpoints(self) -> list[str]:
+        """The endpoints the app is subscribed to, as `PJSIP/<name>`."""
+        app: Json = await self.request("GET", f"/applications/{self.app}")
+        return [str(e) for e in app.get("endpoint_ids", [])]
+
     async def unsubscribe(self, event_sources: Sequence[str]) -> None:
         await self.request("DELETE", f"/applications/{self.app}/subscription",
                            body={"eventSource": list(event_sources)})

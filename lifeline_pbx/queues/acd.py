@@ -32,6 +32,7 @@ from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
 TICK = 1.0
+FOLLOW_CHECK = 30.0  # seconds between two checks of the phones' subscriptions and states
 # The tables the distributor reads its queues and memberships from: a change reloads it.
 QUEUE_TABLES = frozenset({"queues", "operator_queues"})
 # How an offer's end reads in the queue log and what it means for the operator.
@@ -373,6 +374,23 @@ class Acd:
             await self._follow(new)
             listed = await self._endpoints()  # a phone may have registered meanwhile
         self._step(staff.Registrations(phones.online(listed)))
+
+    async def keep_following(self) -> None:
+        """Check the phones' subscriptions and states every FOLLOW_CHECK seconds, until
+        cancelled: a state event lost would leave an operator offline to the queues."""
+        while True:
+            await asyncio.sleep(FOLLOW_CHECK)
+            try:
+                await self.check_following()
+            except AriError as exc:
+                log.warning("phones' states not checked status=%s", exc.status)
+
+    async def check_following(self) -> None:
+        """Subscribe again where Asterisk no longer has the app subscribed (an endpoint
+        written again is a new one, without the old subscription), then read the states."""
+        subscribed = await self.ari.subscribed_endpoints()
+        self._followed &= phones.names(subscribed)
+        await self.refresh_endpoints()
 
     async def _follow(self, names: list[str]) -> None:
         try:

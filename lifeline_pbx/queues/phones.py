@@ -41,5 +41,11 @@ def still_there(listed: Iterable[EndpointState], followed: Collection[str]) -> s
     return {name for name in followed if name in names}
 
 
+def names(endpoint_ids: Iterable[str]) -> set[str]:
+    """The operators' names in an app's subscribed `endpoint_ids` (`PJSIP/<name>`)."""
+    return {name for technology, _, name in (e.partition("/") for e in endpoint_ids)
+            if technology == TECHNOLOGY and name}
+
+
 def online(listed: Iterable[EndpointState]) -> frozenset[str]:
     return frozenset(e.resource for e in listed if e.online)
