@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 from devstack import asterisk
 from lifeline_pbx.app import create_app, running
-from lifeline_pbx.resources import ACD, CONNECTED, OPERATOR_SYNC
+from lifeline_pbx.resources import CONNECTED
 from tests.carrier import Carrier
 from tests.conftest import app_config
-from tests.engine import OPERATORS, Hotline, staff
+from tests.engine import Hotline, queues_see_the_phones, staff
 from tests.phones import Phones
 from tests.waiting import wait_for
 
@@ -121,7 +121,5 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
         async with running(create_app(config)) as started:
             app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")
-            await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
-            await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
-                           what="operators' phones registered")
+            await queues_see_the_phones(app, phones)
             yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay

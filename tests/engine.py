@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -158,6 +159,29 @@ async def staff(dsn: str, **line: Any) -> None:
         await con.close()
 
 
+async def queues_see_the_phones(app: web.Application, phones: Phones) -> None:
+    """The operators' phones registered to the PBX, and the app's queues counting on them.
+    A test that finds them offline to the queues after the PBX lists them online asks the
+    app's own periodic check (queues/acd.check_following) at once, rather than in 30 s:
+    in full runs it was needed now and then (cause not found; docs/decisions.md)."""
+    await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
+    acd = app[ACD]
+    checked = time.monotonic()
+
+    async def seen() -> bool:
+        nonlocal checked
+        if set(OPERATORS) <= acd.picture.online:
+            return True
+        if time.monotonic() - checked > 5:
+            print("the queues do not see", sorted(set(OPERATORS) - acd.picture.online),
+                  "online: checking the phones they follow")
+            checked = time.monotonic()
+            await acd.check_following()
+        return False
+
+    await wait_for(seen, timeout=30, what="operators' phones registered")
+
+
 @pytest.fixture
 async def hotline_factory(
     pbx: asterisk.Instance, app_dsn: str, short_prompts_dir: str, carrier: Carrier,
@@ -177,9 +201,7 @@ async def hotline_factory(
         await started.start("127.0.0.1" if web else None)
         app = started.app
         await wait_for(app[CONNECTED].is_set, what="ARI connected")
-        await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
-        await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.online, timeout=20,
-                       what="operators' phones registered")
+        await queues_see_the_phones(app, phones)
         await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),
                        what="operators loaded")
         base_url = f"http://127.0.0.1:{started.port}" if web else ""
