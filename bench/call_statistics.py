@@ -2,7 +2,7 @@
 (the issue's figure is 1,000,000: BENCH_CALLS=1000000) over five years, 120 facilities,
 measured over HTTP against the real app.
 
-Run: .venv/bin/python bench/call_statistics.py   (a private PostgreSQL and the app)
+Run: .venv/bin/python -m bench.call_statistics   (a private PostgreSQL and the app)
 
 (Not bench/statistics.py: run as a script, that name would stand in for Python's own
 statistics module, which the benchmarks import.)
@@ -18,7 +18,6 @@ BENCH_SAMPLES change the sizes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import re
 import statistics
@@ -30,7 +29,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from devstack.asterisk import free_port
+from bench.web_served import web_served
 from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 
@@ -196,38 +195,14 @@ async def main() -> None:
           f"{facilities} facilities, {years} years, {operators} operators")
     cluster = Cluster()
     cluster.start()
-    app = None
     try:
         cluster.create_database("bench")
         dsn = cluster.dsn("bench")
         await demo.install(dsn)
         print(f"  made in SQL in {await load(dsn, calls, facilities, years, operators):.1f} s")
-        port = free_port()
-        env = {**os.environ, "LIFELINE_DATABASE_URL": dsn, "LIFELINE_WEB_PORT": str(port),
-               "LIFELINE_ARI_URL": f"http://127.0.0.1:{free_port()}/ari",  # nothing listens
-               "LIFELINE_ARI_USER": "bench", "LIFELINE_ARI_PASSWORD": "bench",
-               "LIFELINE_DATA_KEYS": ",".join(f"{k}:{base64.b64encode(v).decode()}"
-                                              for k, v in KEYS.keys.items()),
-               "LIFELINE_LOOKUP_KEY": base64.b64encode(KEYS.lookup_key).decode(),
-               "LIFELINE_LOG_LEVEL": "WARNING"}
-        app = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "lifeline_pbx.cli", "serve", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(base + "/healthz"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)  # polling the app's start-up, with a deadline
-            else:
-                raise RuntimeError("the app did not start")
-        await measure(base, app.pid, samples, years)
+        async with web_served(dsn, KEYS) as (base, pid):
+            await measure(base, pid, samples, years)
     finally:
-        if app is not None:
-            app.terminate()
-            await asyncio.wait_for(app.wait(), 10)
         cluster.stop()
 
 

@@ -1,7 +1,7 @@
 """What finding things costs at the size of a busy hotline's record: 100,000 people,
 300,000 reports, 1,000,000 calls, measured over HTTP against the real app.
 
-Run: .venv/bin/python bench/search.py   (starts a private PostgreSQL and the app, prints figures)
+Run: .venv/bin/python -m bench.search   (starts a private PostgreSQL and the app, prints figures)
 
 The data is made in bulk (COPY for the sealed people and their tokens, generate_series for
 the rest); names follow a skewed distribution, so that a common first name matches about
@@ -13,7 +13,6 @@ BENCH_SAMPLES change the sizes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import os
 import random
@@ -28,7 +27,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
-from devstack.asterisk import free_port
+from bench.web_served import web_served
 from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.cases import anumber, search_tokens
@@ -315,39 +314,15 @@ async def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     cluster = Cluster()
     cluster.start()
-    app = None
     try:
         cluster.create_database("bench")
         dsn = cluster.dsn("bench")
         await demo.install(dsn)
         for what, seconds in (await load(dsn, n_people, n_reports, n_calls)).items():
             print(f"  {what}: {seconds:.1f} s")
-        port = free_port()
-        env = {**os.environ, "LIFELINE_DATABASE_URL": dsn, "LIFELINE_WEB_PORT": str(port),
-               "LIFELINE_ARI_URL": f"http://127.0.0.1:{free_port()}/ari",  # nothing listens
-               "LIFELINE_ARI_USER": "bench", "LIFELINE_ARI_PASSWORD": "bench",
-               "LIFELINE_DATA_KEYS": ",".join(f"{k}:{base64.b64encode(v).decode()}"
-                                              for k, v in KEYS.keys.items()),
-               "LIFELINE_LOOKUP_KEY": base64.b64encode(KEYS.lookup_key).decode(),
-               "LIFELINE_LOG_LEVEL": "WARNING"}
-        app = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "lifeline_pbx.cli", "serve", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(base + "/healthz"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)  # polling the app's start-up, with a deadline
-            else:
-                raise RuntimeError("the app did not start")
-        await measure(base, dsn, app.pid, n_people, samples)
+        async with web_served(dsn, KEYS) as (base, pid):
+            await measure(base, dsn, pid, n_people, samples)
     finally:
-        if app is not None:
-            app.terminate()
-            await asyncio.wait_for(app.wait(), 10)
         cluster.stop()
 
 

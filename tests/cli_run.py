@@ -28,6 +28,11 @@ async def lifeline(*args: str, env: Mapping[str, str], stdin: str = "",
     return await asyncio.to_thread(_run, args, env, stdin, only_these)
 
 
+def lifeline_here(*args: str, env: Mapping[str, str]) -> tuple[int, str]:
+    """The same, in this thread: for a test that is not a coroutine."""
+    return _run(args, env, "", False)
+
+
 def _run(args: tuple[str, ...], env: Mapping[str, str], stdin: str,
          only_these: bool) -> tuple[int, str]:
     out = io.StringIO()

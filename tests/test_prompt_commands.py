@@ -14,8 +14,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from lifeline_pbx import cli, prompts
+from lifeline_pbx import prompts
 from lifeline_pbx.prompts import tones
+from tests import cli_run
 from tests.audio import make_tone
 
 Run = Callable[..., tuple[int, str]]
@@ -33,27 +34,15 @@ def folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def lifeline(app_dsn: str, folder: Path, monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> Run:
+def lifeline(app_dsn: str, folder: Path) -> Run:
     """`lifeline ...` with the settings a real install has (these commands read them all)."""
-    for name, value in {
+    env = {f"LIFELINE_{name}": value for name, value in {
         "DATABASE_URL": app_dsn, "PROMPTS_DIR": str(folder), "ARI_URL": "http://127.0.0.1:9",
         "ARI_USER": "unused", "ARI_PASSWORD": "unused",
         "DATA_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
         "LOOKUP_KEY": base64.b64encode(os.urandom(32)).decode(),
-    }.items():
-        monkeypatch.setenv(f"LIFELINE_{name}", value)
-
-    def run(*argv: str) -> tuple[int, str]:
-        try:
-            cli.main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
+    }.items()}
+    return lambda *argv, **more: cli_run.lifeline_here(*argv, env={**env, **more})
 
 
 def _sql(dsn: str, query: str) -> list[asyncpg.Record]:
@@ -159,8 +148,7 @@ def test_prompts_covered_uploaded_and_reverted(
 
 
 def test_bad_uploads_and_reverts_are_refused_and_nothing_saved(
-        lifeline: Run, app_dsn: str, folder: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        lifeline: Run, app_dsn: str, folder: Path, tmp_path: Path) -> None:
     text = tmp_path / "notes.mp3"
     text.write_text("not a sound at all")
     tone = tmp_path / "tone.ogg"
@@ -176,8 +164,8 @@ def test_bad_uploads_and_reverts_are_refused_and_nothing_saved(
         code, out = lifeline(*argv)
         assert code == 2 and out.startswith("lifeline: ") and said in out, (argv, out)
         assert "Traceback" not in out
-    monkeypatch.setenv("LIFELINE_PROMPTS_DIR", str(tmp_path / "elsewhere"))
-    code, out = lifeline("prompt", "upload", "es", "greeting", str(tone))
+    code, out = lifeline("prompt", "upload", "es", "greeting", str(tone),
+                         LIFELINE_PROMPTS_DIR=str(tmp_path / "elsewhere"))
     assert code == 2 and "prompts" in out, out
     assert not _sql(app_dsn, "SELECT 1 FROM prompt_recordings")
     assert _audited(app_dsn) == []

@@ -10,24 +10,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from lifeline_pbx import cli
+from tests import cli_run
 
 
 @pytest.fixture
-def lifeline(app_dsn: str, monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> Any:
-    monkeypatch.setenv("LIFELINE_DATABASE_URL", app_dsn)
-
-    def run(*argv: str) -> tuple[int, str]:
-        try:
-            cli.main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out + out.err
-
-    return run
+def lifeline(app_dsn: str) -> Any:
+    return lambda *argv: cli_run.lifeline_here(*argv, env={"LIFELINE_DATABASE_URL": app_dsn})
 
 
 def _sql(dsn: str, query: str) -> list[asyncpg.Record]:
