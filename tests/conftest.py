@@ -54,12 +54,6 @@ class SipNet:
         return f"{self.pbx_host}:{self.pbx_port}"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests first (a stable sort keeps the rest in order): started last, one of
-    them would leave the other workers idle at the end of the run."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: a worker per core, at most four (each runs a PostgreSQL and three

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
@@ -77,7 +76,6 @@ async def _heard(hotline: Hotline, call: CarrierCall) -> Path:
     return Path(hotline.carrier.recording_path(call))
 
 
-@pytest.mark.long
 async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_closes_it(
     hotline_factory: Any, own_prompts: str, browsing: Browsing, softphone: Any
 ) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 
 from devstack.stack import DEMO_CALLER_PASSWORD
 from lifeline_pbx import demo
@@ -378,7 +377,6 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     assert phone.running()
 
 
-@pytest.mark.long
 async def test_the_readme_demo_softphone_to_softphone(
     pbx: Any, app_dsn: str, short_prompts_dir: str, softphone: Any
 ) -> None:

@@ -41,8 +41,6 @@ from tests.phones import Phones
 from tests.test_cli import lifeline_cmd, served_healthy
 from tests.waiting import wait_for
 
-pytestmark = pytest.mark.long  # each holds tens of calls through a fault
-
 
 @contextlib.asynccontextmanager
 async def crowd_on(dsn: str, pbx: asterisk.Instance, carrier: Carrier,

@@ -242,7 +242,6 @@ def _routes(web: WebApp) -> list[tuple[str, str]]:
     return sorted(set(found))
 
 
-@pytest.mark.long
 async def test_fuzz_every_route(web_with_calls: WebApp) -> None:
     web = web_with_calls  # every route, those of the call engine too
     routes = _routes(web)

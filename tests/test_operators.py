@@ -243,7 +243,6 @@ async def queues_follow(lifeline: web.Application, phones: Phones, name: str) ->
     await wait_for(lambda: name in picture.online, what=f"{name} back for the queues")
 
 
-@pytest.mark.long
 async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones
 ) -> None:

@@ -51,7 +51,6 @@ def _being_recorded(hotline: Hotline) -> list[Path]:
     return list((hotline.pbx.host_base / "spool" / "recording").glob("prompt-*.wav"))
 
 
-@pytest.mark.long
 async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     hotline_factory: Any, own_prompts: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
