@@ -19,8 +19,7 @@ from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 RULE_ID = r"{rule_id:\d{1,18}}"
 FORM_FIELDS = (*spike_rules.FIELDS, "enabled")
@@ -52,9 +51,7 @@ def _list(request: web.Request, page: RulesPage, *, error: Invalid | None = None
     context: dict[str, Any] = dict(
         page=page, values=values or spike_rules.DEFAULTS, bounds=spike_rules.BOUNDS,
         notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/alerts.html", **context)
-    return render(request, "admin/alerts.html", errors={}, **context)
+    return form_page(request, "admin/alerts.html", error, **context)
 
 
 def _edit(request: web.Request, page: RulePage, *, error: Invalid | None = None,
@@ -62,9 +59,7 @@ def _edit(request: web.Request, page: RulePage, *, error: Invalid | None = None,
     context: dict[str, Any] = dict(
         page=page, values=values or spike_rules.as_form(page.rule.settings),
         bounds=spike_rules.BOUNDS, notice=_notice(request))
-    if error is not None:
-        return form_again(request, error, "admin/alert_rule.html", **context)
-    return render(request, "admin/alert_rule.html", errors={}, **context)
+    return form_page(request, "admin/alert_rule.html", error, **context)
 
 
 @require("admin")

@@ -19,7 +19,7 @@ from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
+from lifeline_pbx.web.errors import form_again, form_page, page_of
 from lifeline_pbx.web.render import render
 
 LIST, PAGE, CONTACT = ("cases/follow_ups.html", "cases/follow_up.html",
@@ -74,9 +74,7 @@ def _page(request: web.Request, page: followup_work.FollowUpPage, *,
         due=followup_rules.due_state(f.status, f.due_on, today),
         supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
         statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
-    if error is not None:
-        return form_again(request, error, PAGE, whole=whole, **context)
-    return render(request, PAGE, errors={}, **context)
+    return form_page(request, PAGE, error, whole=whole, **context)
 
 
 @require("operator")
@@ -141,9 +139,7 @@ def _contact_form(request: web.Request, page: followup_work.ContactPage, *,
     context: dict[str, Any] = dict(
         needs=page.needs, person_id=path_uuid(request), assignees=page.assignees,
         values=values or {"followup_what": followup_forms.CONTACT_FAMILY})
-    if error is not None:
-        return form_again(request, error, CONTACT, **context)
-    return render(request, CONTACT, errors={}, **context)
+    return form_page(request, CONTACT, error, **context)
 
 
 @require("supervisor")

@@ -18,8 +18,7 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
-from lifeline_pbx.web.errors import form_again, page_of
-from lifeline_pbx.web.render import render
+from lifeline_pbx.web.errors import form_page, page_of
 
 TEMPLATE = "cases/intake_correct.html"
 TYPED = ("facility_id", "language", "triage", "needs_note", "family_name", "family_phone",
@@ -49,9 +48,7 @@ def _form(request: web.Request, intake_id: uuid.UUID, page: revision_work.Intake
     context: dict[str, Any] = dict(
         intake_id=intake_id, values=values, base=base, revisions=page.revisions,
         facilities=page.facilities, caller_languages=forms.CALLER_LANGUAGES, needs=forms.NEEDS)
-    if error is not None:
-        return form_again(request, error, TEMPLATE, **context)
-    return render(request, TEMPLATE, errors={}, **context)
+    return form_page(request, TEMPLATE, error, **context)
 
 
 @require("supervisor")

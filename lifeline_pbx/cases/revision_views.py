@@ -23,7 +23,7 @@ from lifeline_pbx.errors import Conflict, Invalid, NotFound, RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
+from lifeline_pbx.web.errors import form_page, page_of
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
@@ -95,9 +95,7 @@ def _report_form(request: web.Request, report_id: uuid.UUID, page: revision_work
     context: dict[str, Any] = dict(
         report_id=report_id, values=values, consents=consents, base=base,
         categories=page.categories, partners=page.partners, severities=forms.SEVERITIES)
-    if error is not None:
-        return form_again(request, error, REPORT_FORM, **context)
-    return render(request, REPORT_FORM, errors={}, **context)
+    return form_page(request, REPORT_FORM, error, **context)
 
 
 @require("supervisor")

@@ -16,7 +16,7 @@ from lifeline_pbx.retention import work
 from lifeline_pbx.retention.rules import KINDS, MAX_DAYS
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again, page_of
+from lifeline_pbx.web.errors import form_page, page_of
 from lifeline_pbx.web.render import render
 
 FIELDS = tuple(k.name for k in KINDS)
@@ -30,9 +30,7 @@ def _settings(request: web.Request, found: work.SettingsPage, *, error: Invalid 
     context: dict[str, Any] = dict(kinds=KINDS, max_days=MAX_DAYS, values=shown,
                                    runs=found.runs,
                                    notice="Saved." if request.query.get("done") else "")
-    if error is not None:
-        return form_again(request, error, "admin/retention.html", **context)
-    return render(request, "admin/retention.html", errors={}, **context)
+    return form_page(request, "admin/retention.html", error, **context)
 
 
 @require("admin")
