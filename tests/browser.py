@@ -103,3 +103,32 @@ async def admin_enrolled(browsing: Browsing, base: str, next_path: str = "/admin
     await page.click("#enrol-submit")
     await expect(page.locator("#sign-out")).to_be_visible()
     return page
+
+
+async def queue_created(page: Page, base: str, name: str) -> int:
+    """A queue made on the admin's queues page (language wait 3 s, ring 20 s, no wrap-up);
+    its id, read from the page it lands on."""
+    await page.goto(f"{base}/admin/queues")
+    await page.fill("#queue-name", name)
+    await page.fill("#queue-language_wait_seconds", "3")
+    await page.fill("#queue-ring_timeout_seconds", "20")
+    await page.fill("#queue-wrapup_seconds", "0")
+    await page.click("#create-queue")
+    await expect(page.locator("#notice")).to_have_text("Queue created.")
+    return int(page.url.split("/admin/queues/")[1].split("?")[0])
+
+
+async def operator_created(page: Page, base: str, username: str, name: str, language: str,
+                           queue_id: int, queue_name: str) -> str:
+    """An operator made on the admin's operators page, serving that queue; the SIP secret
+    the page shows this once."""
+    await page.goto(f"{base}/admin/operators")
+    await page.fill("#operator-sip_username", username)
+    await page.fill("#operator-display_name", name)
+    await page.check(f"#operator-languages input[value={language}]")
+    await page.check(f"#operator-queues input[value='{queue_id}']")
+    await page.click("#create-operator")
+    secret = await page.locator("#sip-secret").inner_text()
+    await expect(page.locator("#sip-username")).to_have_text(username)
+    await expect(page.locator(f"#operator-{username}")).to_contain_text(queue_name)
+    return secret

@@ -25,7 +25,7 @@ from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, ARI, CONFIG_WATCH, LINES
 from tests.audio import tone_level, tone_start
-from tests.browser import Browsing, admin_enrolled
+from tests.browser import Browsing, admin_enrolled, operator_created, queue_created
 from tests.carrier import CarrierCall
 from tests.engine import Hotline
 from tests.softphone import Softphone
@@ -115,25 +115,11 @@ async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_close
     await expect(admin.locator("#preview")).to_contain_text("Pressing 1: Spanish")
 
     # The queue, with nobody serving it yet.
-    await admin.goto(f"{base}/admin/queues")
-    await admin.fill("#queue-name", QUEUE)
-    await admin.fill("#queue-language_wait_seconds", "3")
-    await admin.fill("#queue-ring_timeout_seconds", "20")
-    await admin.fill("#queue-wrapup_seconds", "0")
-    await admin.click("#create-queue")
-    await expect(admin.locator("#notice")).to_have_text("Queue created.")
-    queue_id = int(admin.url.split("/admin/queues/")[1].split("?")[0])
+    queue_id = await queue_created(admin, base, QUEUE)
 
     # The operator: speaks Spanish, serves that queue; the secret is shown this once.
-    await admin.goto(f"{base}/admin/operators")
-    await admin.fill("#operator-sip_username", OPERATOR)
-    await admin.fill("#operator-display_name", "Volunteer (Spanish)")
-    await admin.check("#operator-languages input[value=es]")
-    await admin.check(f"#operator-queues input[value='{queue_id}']")
-    await admin.click("#create-operator")
-    secret = await admin.locator("#sip-secret").inner_text()
-    await expect(admin.locator("#sip-username")).to_have_text(OPERATOR)
-    await expect(admin.locator(f"#operator-{OPERATOR}")).to_contain_text(QUEUE)
+    secret = await operator_created(admin, base, OPERATOR, "Volunteer (Spanish)", "es",
+                                    queue_id, QUEUE)
 
     # The line goes on the queue.
     await admin.goto(f"{base}/admin/lines/{line_id}")

@@ -12,7 +12,7 @@ from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, OPERATOR_SYNC
-from tests.browser import Browsing, admin_enrolled
+from tests.browser import Browsing, admin_enrolled, operator_created, queue_created
 from tests.engine import Hotline
 from tests.waiting import wait_for
 from tests.web_fixtures import Client
@@ -42,26 +42,12 @@ async def test_an_admin_staffs_a_new_queue_in_the_browser_and_calls_reach_it(
     page = await admin_enrolled(browsing, base, "/admin")
 
     # A queue: 20 s ring time, no wrap-up; nobody serves it yet.
-    await page.goto(f"{base}/admin/queues")
-    await page.fill("#queue-name", "Browser queue")
-    await page.fill("#queue-language_wait_seconds", "3")
-    await page.fill("#queue-ring_timeout_seconds", "20")
-    await page.fill("#queue-wrapup_seconds", "0")
-    await page.click("#create-queue")
-    await expect(page.locator("#notice")).to_have_text("Queue created.")
-    queue_id = int(page.url.split("/admin/queues/")[1].split("?")[0])
+    queue_id = await queue_created(page, base, "Browser queue")
 
     # An operator serving it; the secret and the settings are on the page, once.
-    await page.goto(f"{base}/admin/operators")
-    await page.fill("#operator-sip_username", NEW_OPERATOR)
-    await page.fill("#operator-display_name", "Volunteer D")
-    await page.check("#operator-languages input[value=en]")
-    await page.check(f"#operator-queues input[value='{queue_id}']")
-    await page.click("#create-operator")
-    secret = await page.locator("#sip-secret").inner_text()
-    await expect(page.locator("#sip-username")).to_have_text(NEW_OPERATOR)
+    secret = await operator_created(page, base, NEW_OPERATOR, "Volunteer D", "en", queue_id,
+                                    "Browser queue")
     await expect(page.locator("#sip-transport")).to_have_text("UDP")
-    await expect(page.locator(f"#operator-{NEW_OPERATOR}")).to_contain_text("Browser queue")
 
     # The line's queue (the lines page is another part of the admin): the next call on it
     # goes to the new queue.
