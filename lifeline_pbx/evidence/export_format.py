@@ -1,0 +1,141 @@
+"""The anonymised export written out, CSV or JSON, as text chunks a response can send as
+they come: the cells (facility x category x month, with severity) or the reports one by one.
+Cells held back are written as such, without their count; no total over cells is written.
+Every CSV cell is made inert for spreadsheets (cases/export.inert)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from lifeline_pbx.cases.export import inert
+from lifeline_pbx.cases.forms import SEVERITIES
+from lifeline_pbx.evidence.export_query import ExportQuery
+from lifeline_pbx.evidence.export_rules import Cell, month_of
+from lifeline_pbx.evidence.export_store import CellCount
+
+CELL_COLUMNS = ("facility", "category", "category_label", "month", "suppressed", "reports",
+                *SEVERITIES)
+REPORT_COLUMNS = ("facility", "category", "category_label", "month", "severity", "affected",
+                  "language", "excerpt")
+CHUNK = 64 * 1024  # characters gathered before a chunk is handed on
+
+
+@dataclass(frozen=True)
+class OutRow:
+    """A report as it leaves: a month, no date; the excerpt only where it may go out."""
+
+    facility: str
+    category: str
+    category_label: str
+    month: str
+    severity: str
+    affected: str
+    language: str
+    excerpt: str | None
+
+    def cells(self) -> list[str]:
+        return [self.facility, self.category, self.category_label, self.month, self.severity,
+                self.affected, self.language, self.excerpt or ""]
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(zip(REPORT_COLUMNS, [*self.cells()[:-1], self.excerpt], strict=True))
+
+
+def _csv_line(cells: Iterable[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([inert(c) for c in cells])
+    return out.getvalue()
+
+
+def cell_cells(cell: CellCount, hidden: bool) -> list[str]:
+    counts = ["", *("" for _ in SEVERITIES)] if hidden else [
+        str(cell.reports), *map(str, cell.by_severity)]
+    return [cell.facility, cell.category, cell.category_label, str(month_of(cell.month)),
+            "yes" if hidden else "no", *counts]
+
+
+def cell_json(cell: CellCount, hidden: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"facility": cell.facility, "category": cell.category,
+                           "category_label": cell.category_label,
+                           "month": str(month_of(cell.month)), "suppressed": hidden}
+    if not hidden:
+        out["reports"] = cell.reports
+        out["severity"] = dict(zip(SEVERITIES, cell.by_severity, strict=True))
+    return out
+
+
+def about(q: ExportQuery, shape: str) -> dict[str, Any]:
+    """The JSON export's header: what it holds and how it was cut, no counts over cells."""
+    return {"export": f"anonymised {shape}", "threshold": q.threshold,
+            "since": str(q.since) if q.since else None,
+            "until": str(q.until) if q.until else None,
+            "note": (f"Cells of facility x category x month with fewer than {q.threshold} "
+                     "reports are suppressed" + (" (their reports are left out)."
+                                                 if shape == "reports" else "."))}
+
+
+def cells_csv(cells: list[CellCount], hidden: frozenset[Cell]) -> Iterator[str]:
+    yield _csv_line(CELL_COLUMNS)
+    yield from _gathered(_csv_line(cell_cells(c, c.key in hidden)) for c in cells)
+
+
+def cells_json(q: ExportQuery, cells: list[CellCount], hidden: frozenset[Cell]) -> Iterator[str]:
+    head = json.dumps(about(q, "cells"), ensure_ascii=False)
+    yield head[:-1] + ', "cells": ['
+    yield from _gathered(("" if n == 0 else ",") + json.dumps(cell_json(c, c.key in hidden),
+                                                              ensure_ascii=False)
+                         for n, c in enumerate(cells))
+    yield "]}\n"
+
+
+async def reports_csv(rows: AsyncIterable[OutRow]) -> AsyncIterator[str]:
+    yield _csv_line(REPORT_COLUMNS)
+    async for chunk in _gathered_async(_csv_line(r.cells()) async for r in rows):
+        yield chunk
+
+
+async def reports_json(q: ExportQuery, rows: AsyncIterable[OutRow]) -> AsyncIterator[str]:
+    head = json.dumps(about(q, "reports"), ensure_ascii=False)
+    yield head[:-1] + ', "reports": ['
+    first = True
+
+    async def items() -> AsyncIterator[str]:
+        nonlocal first
+        async for r in rows:
+            yield ("" if first else ",") + json.dumps(r.as_json(), ensure_ascii=False)
+            first = False
+
+    async for chunk in _gathered_async(items()):
+        yield chunk
+    yield "]}\n"
+
+
+def _gathered(parts: Iterable[str]) -> Iterator[str]:
+    buffer: list[str] = []
+    size = 0
+    for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= CHUNK:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+async def _gathered_async(parts: AsyncIterable[str]) -> AsyncIterator[str]:
+    buffer: list[str] = []
+    size = 0
+    async for part in parts:
+        buffer.append(part)
+        size += len(part)
+        if size >= CHUNK:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)

@@ -1,0 +1,114 @@
+"""The SQL of the anonymised export: reports counted by facility x category x month (with
+severity), the reports themselves one by one through a cursor, and what the form offers.
+
+A report's month is the month it happened in when the operator wrote a date
+(occurred_from), otherwise the month it was recorded in (UTC). Only months leave this
+module: no date, id, person, housing unit or narrative is selected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.cases.forms import SEVERITIES
+from lifeline_pbx.db import Conditions, Conn
+from lifeline_pbx.evidence.export_query import ExportQuery
+from lifeline_pbx.evidence.export_rules import Cell, month_of
+
+_MONTH = ("date_trunc('month', coalesce(r.occurred_from, (r.created_at AT TIME ZONE 'UTC')::date))"
+          "::date")
+_FROM = """reports r JOIN facilities f ON f.id = r.facility_id
+           JOIN report_categories c ON c.code = r.category"""
+_ORDER = "f.name, f.id, c.position, c.label, month"
+# An excerpt counts as consented to when the report has any partner consent (report_consents).
+_CONSENTED = "EXISTS (SELECT 1 FROM report_consents rc WHERE rc.report_id = r.id)"
+CURSOR_PREFETCH = 2000
+
+
+@dataclass(frozen=True)
+class CellCount:
+    facility_id: int
+    facility: str
+    category: str
+    category_label: str
+    month: dt.date  # its first day
+    reports: int
+    by_severity: tuple[int, ...]  # in the order of forms.SEVERITIES
+    excerpts: int  # released for reports whose person consented
+
+    @property
+    def key(self) -> Cell:
+        return (self.facility_id, self.category, month_of(self.month))
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    id: object  # the report's id: for opening its excerpt, never written out
+    facility_id: int
+    facility: str
+    category: str
+    category_label: str
+    month: dt.date
+    severity: str
+    affected: str
+    language: str
+    consented: bool
+    excerpt: bytes | None  # sealed, as released
+
+    @property
+    def key(self) -> Cell:
+        return (self.facility_id, self.category, month_of(self.month))
+
+
+def where(q: ExportQuery) -> tuple[str, list[object]]:
+    found = Conditions()
+    if q.since is not None:
+        found.add(f"{_MONTH} >= $?", q.since.first_day)
+    if q.until is not None:
+        found.add(f"{_MONTH} <= $?", q.until.first_day)
+    if q.facility_ids:
+        found.add("r.facility_id = ANY($?::bigint[])", list(q.facility_ids))
+    if q.categories:
+        found.add("r.category = ANY($?::text[])", list(q.categories))
+    return found.where()
+
+
+async def cells(con: Conn, q: ExportQuery) -> list[CellCount]:
+    clause, args = where(q)
+    severities = ", ".join(f"count(*) FILTER (WHERE r.severity = '{s}')" for s in SEVERITIES)
+    rows = await con.fetch(
+        f"""SELECT r.facility_id, f.name AS facility, r.category, c.label AS category_label,
+                   {_MONTH} AS month, count(*) AS reports, ARRAY[{severities}] AS by_severity,
+                   count(*) FILTER (WHERE e.report_id IS NOT NULL AND {_CONSENTED}) AS excerpts
+              FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
+             WHERE {clause}
+             GROUP BY r.facility_id, f.name, f.id, r.category, c.label, c.position, month
+             ORDER BY {_ORDER}""", *args)
+    return [CellCount(r["facility_id"], r["facility"], r["category"], r["category_label"],
+                      r["month"], r["reports"], tuple(r["by_severity"]), r["excerpts"])
+            for r in rows]
+
+
+def _row(r: asyncpg.Record) -> ReportRow:
+    return ReportRow(r["id"], r["facility_id"], r["facility"], r["category"],
+                     r["category_label"], r["month"], r["severity"], r["affected"],
+                     r["language"] or "", r["consented"], r["excerpt"])
+
+
+async def report_rows(con: Conn, q: ExportQuery) -> AsyncIterator[ReportRow]:
+    """The reports in the cells' order, read through a cursor (a few thousand at a time):
+    the caller holds the transaction whose snapshot the cells were counted in."""
+    clause, args = where(q)
+    query = f"""SELECT r.id, r.facility_id, f.name AS facility, r.category,
+                       c.label AS category_label, {_MONTH} AS month, r.severity, r.affected,
+                       r.language, {_CONSENTED} AS consented, e.excerpt
+                  FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
+                 WHERE {clause}
+                 ORDER BY {_ORDER}, array_position(ARRAY{list(SEVERITIES)}::text[], r.severity),
+                          r.affected, r.language NULLS FIRST"""
+    async for r in con.cursor(query, *args, prefetch=CURSOR_PREFETCH):
+        yield _row(r)
