@@ -9,8 +9,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lifeline_pbx.cases.export import inert
 from lifeline_pbx.cases.forms import SEVERITIES
@@ -22,11 +21,11 @@ CELL_COLUMNS = ("facility", "category", "category_label", "month", "suppressed",
                 *SEVERITIES)
 REPORT_COLUMNS = ("facility", "category", "category_label", "month", "severity", "affected",
                   "language", "excerpt")
-CHUNK = 64 * 1024  # characters gathered before a chunk is handed on
+CHUNK = 64 * 1024  # characters of cells gathered before a chunk is handed on
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class OutRow:
+class OutRow(NamedTuple):
     """A report as it leaves: a month, no date; the excerpt only where it may go out."""
 
     facility: str
@@ -38,12 +37,8 @@ class OutRow:
     language: str
     excerpt: str | None
 
-    def cells(self) -> list[str]:
-        return [self.facility, self.category, self.category_label, self.month, self.severity,
-                self.affected, self.language, self.excerpt or ""]
-
     def as_json(self) -> dict[str, Any]:
-        return dict(zip(REPORT_COLUMNS, [*self.cells()[:-1], self.excerpt], strict=True))
+        return dict(zip(REPORT_COLUMNS, self, strict=True))
 
 
 def _csv_line(cells: Iterable[str]) -> str:
@@ -93,25 +88,27 @@ def cells_json(q: ExportQuery, cells: list[CellCount], hidden: frozenset[Cell]) 
     yield "]}\n"
 
 
-async def reports_csv(rows: AsyncIterable[OutRow]) -> AsyncIterator[str]:
+async def reports_csv(batches: AsyncIterable[list[OutRow]]) -> AsyncIterator[str]:
+    """A chunk per batch of reports."""
     yield _csv_line(REPORT_COLUMNS)
-    async for chunk in _gathered_async(_csv_line(r.cells()) async for r in rows):
-        yield chunk
+    async for batch in batches:
+        out = io.StringIO()
+        # Only the free text is made inert: codes, months and severities are known values.
+        csv.writer(out, lineterminator="\r\n").writerows(
+            (inert(r.facility), r.category, inert(r.category_label), r.month, r.severity,
+             r.affected, inert(r.language), inert(r.excerpt or "")) for r in batch)
+        yield out.getvalue()
 
 
-async def reports_json(q: ExportQuery, rows: AsyncIterable[OutRow]) -> AsyncIterator[str]:
+async def reports_json(q: ExportQuery, batches: AsyncIterable[list[OutRow]],
+                       ) -> AsyncIterator[str]:
     head = json.dumps(about(q, "reports"), ensure_ascii=False)
     yield head[:-1] + ', "reports": ['
-    first = True
-
-    async def items() -> AsyncIterator[str]:
-        nonlocal first
-        async for r in rows:
-            yield ("" if first else ",") + json.dumps(r.as_json(), ensure_ascii=False)
-            first = False
-
-    async for chunk in _gathered_async(items()):
-        yield chunk
+    comma = ""
+    async for batch in batches:
+        if batch:
+            yield comma + ",".join(_JSON.encode(r.as_json()) for r in batch)
+            comma = ","
     yield "]}\n"
 
 
@@ -119,19 +116,6 @@ def _gathered(parts: Iterable[str]) -> Iterator[str]:
     buffer: list[str] = []
     size = 0
     for part in parts:
-        buffer.append(part)
-        size += len(part)
-        if size >= CHUNK:
-            yield "".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "".join(buffer)
-
-
-async def _gathered_async(parts: AsyncIterable[str]) -> AsyncIterator[str]:
-    buffer: list[str] = []
-    size = 0
-    async for part in parts:
         buffer.append(part)
         size += len(part)
         if size >= CHUNK:

@@ -5,6 +5,7 @@ cell is held back, and whether a report's excerpt may go out. No I/O."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class Month:
         return dt.date(self.year, self.month, 1)
 
 
+@functools.lru_cache(maxsize=4096)  # an export asks for few months, once per report
 def month_of(day: dt.date) -> Month:
     """The month a date falls in: every date that leaves in an export is cut to this."""
     return Month(day.year, day.month)

@@ -9,10 +9,10 @@ module: no date, id, person, housing unit or narrative is selected.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-import asyncpg
+from typing import NamedTuple
 
 from lifeline_pbx.cases.forms import SEVERITIES
 from lifeline_pbx.db import Conditions, Conn
@@ -26,7 +26,7 @@ _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
 _ORDER = "f.name, f.id, c.position, c.label, month"
 # An excerpt counts as consented to when the report has any partner consent (report_consents).
 _CONSENTED = "EXISTS (SELECT 1 FROM report_consents rc WHERE rc.report_id = r.id)"
-CURSOR_PREFETCH = 2000
+BATCH = 1000  # reports read (and written out) at a time
 
 
 @dataclass(frozen=True)
@@ -45,9 +45,10 @@ class CellCount:
         return (self.facility_id, self.category, month_of(self.month))
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    id: object  # the report's id: for opening its excerpt, never written out
+class ReportRow(NamedTuple):
+    """A report as read for the export (a tuple: 100,000 of them are built per export)."""
+
+    id: uuid.UUID  # for opening its excerpt, never written out
     facility_id: int
     facility: str
     category: str
@@ -55,13 +56,9 @@ class ReportRow:
     month: dt.date
     severity: str
     affected: str
-    language: str
+    language: str | None
     consented: bool
     excerpt: bytes | None  # sealed, as released
-
-    @property
-    def key(self) -> Cell:
-        return (self.facility_id, self.category, month_of(self.month))
 
 
 def where(q: ExportQuery) -> tuple[str, list[object]]:
@@ -93,15 +90,10 @@ async def cells(con: Conn, q: ExportQuery) -> list[CellCount]:
             for r in rows]
 
 
-def _row(r: asyncpg.Record) -> ReportRow:
-    return ReportRow(r["id"], r["facility_id"], r["facility"], r["category"],
-                     r["category_label"], r["month"], r["severity"], r["affected"],
-                     r["language"] or "", r["consented"], r["excerpt"])
-
-
-async def report_rows(con: Conn, q: ExportQuery) -> AsyncIterator[ReportRow]:
-    """The reports in the cells' order, read through a cursor (a few thousand at a time):
-    the caller holds the transaction whose snapshot the cells were counted in."""
+async def report_batches(con: Conn, q: ExportQuery,
+                         size: int = BATCH) -> AsyncIterator[list[ReportRow]]:
+    """The reports in the cells' order, a batch at a time through a cursor: the caller
+    holds the transaction whose snapshot the cells were counted in."""
     clause, args = where(q)
     query = f"""SELECT r.id, r.facility_id, f.name AS facility, r.category,
                        c.label AS category_label, {_MONTH} AS month, r.severity, r.affected,
@@ -110,5 +102,6 @@ async def report_rows(con: Conn, q: ExportQuery) -> AsyncIterator[ReportRow]:
                  WHERE {clause}
                  ORDER BY {_ORDER}, array_position(ARRAY{list(SEVERITIES)}::text[], r.severity),
                           r.affected, r.language NULLS FIRST"""
-    async for r in con.cursor(query, *args, prefetch=CURSOR_PREFETCH):
-        yield _row(r)
+    cursor = await con.cursor(query, *args)
+    while batch := await cursor.fetch(size):
+        yield [ReportRow._make(r.values()) for r in batch]

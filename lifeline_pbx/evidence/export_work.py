@@ -55,19 +55,28 @@ def filename(q: ExportQuery, shape: str, fmt: str) -> str:
     return f"anonymised-{shape}-{period}.{fmt}"
 
 
-async def _published(keys: KeyRing, rows: AsyncIterator[export_store.ReportRow],
-                     hidden: frozenset[Cell]) -> AsyncIterator[export_format.OutRow]:
-    async for r in rows:
-        cell_hidden = r.key in hidden
+def published(keys: KeyRing, batch: list[export_store.ReportRow],
+              hidden: frozenset[Cell]) -> list[export_format.OutRow]:
+    """The batch's reports that may go out (none of a held-back cell), as they go out."""
+    out = []
+    for r in batch:
+        month = month_of(r.month)
+        cell_hidden = (r.facility_id, r.category, month) in hidden
         if cell_hidden:
             continue
         excerpt = None
         if export_rules.excerpt_goes_out(consented=r.consented, released=r.excerpt is not None,
                                          cell_suppressed=cell_hidden) and r.excerpt is not None:
             excerpt = keys.open(r.excerpt, place("report_excerpts", "excerpt", r.id))
-        yield export_format.OutRow(r.facility, r.category, r.category_label,
-                                   str(month_of(r.month)), r.severity, r.affected, r.language,
-                                   excerpt)
+        out.append(export_format.OutRow(r.facility, r.category, r.category_label, str(month),
+                                        r.severity, r.affected, r.language or "", excerpt))
+    return out
+
+
+async def _published(keys: KeyRing, batches: AsyncIterator[list[export_store.ReportRow]],
+                     hidden: frozenset[Cell]) -> AsyncIterator[list[export_format.OutRow]]:
+    async for batch in batches:
+        yield published(keys, batch, hidden)
 
 
 async def _encoded(chunks: AsyncIterator[str] | Iterable[str]) -> AsyncIterator[bytes]:
@@ -110,7 +119,7 @@ async def opened(pool: Pool, keys: KeyRing, q: ExportQuery, shape: str, fmt: str
             text = (export_format.cells_csv(cells, hidden) if fmt == "csv"
                     else export_format.cells_json(q, cells, hidden))
         else:
-            out = _published(keys, export_store.report_rows(con, q), hidden)
+            out = _published(keys, export_store.report_batches(con, q), hidden)
             text = (export_format.reports_csv(out) if fmt == "csv"
                     else export_format.reports_json(q, out))
         yield Download(filename(q, shape, fmt), CONTENT_TYPES[fmt], _encoded(text))
