@@ -3,7 +3,11 @@ cells are held back, which excerpts may go out, and what the form accepts."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
+from collections.abc import AsyncIterator
 
 import pytest
 from multidict import MultiDict
@@ -127,3 +131,48 @@ def test_a_held_back_cell_is_written_without_its_counts() -> None:
         "facility": "North", "category": "use_of_force", "category_label": "Use of force",
         "month": "2026-01", "suppressed": True}
     assert export_format.cell_cells(cell, False)[4:] == ["no", "3", "1", "0", "2", "0"]
+
+
+async def _text(chunks: AsyncIterator[str]) -> str:
+    return "".join([chunk async for chunk in chunks])
+
+
+async def _batches(*batches: list[export_format.OutRow],
+                   ) -> AsyncIterator[list[export_format.OutRow]]:
+    for batch in batches:
+        yield batch
+
+
+ROW = export_format.OutRow("=North", "use_of_force", "Use of force", "2026-01", "high",
+                           "group", "es", "-Excerpt, with a comma\nand a line")
+
+
+@pytest.mark.parametrize("batches", [(), ([],), ([ROW],), ([ROW, ROW], [], [ROW])])
+async def test_the_reports_written_out(batches: tuple[list[export_format.OutRow], ...]) -> None:
+    rows = [r for batch in batches for r in batch]
+    as_json = json.loads(await _text(export_format.reports_json(
+        export_query.ExportQuery(since=JAN), _batches(*batches))))
+    assert as_json["since"] == "2026-01" and as_json["until"] is None
+    assert as_json["reports"] == [r.as_json() for r in rows]
+    text = await _text(export_format.reports_csv(_batches(*batches)))
+    written = list(csv.reader(io.StringIO(text)))
+    assert written[0] == list(export_format.REPORT_COLUMNS)
+    # Free text that a spreadsheet would run as a formula is made inert; codes are known.
+    assert written[1:] == [["'=North", "use_of_force", "Use of force", "2026-01", "high",
+                            "group", "es", "'-Excerpt, with a comma\nand a line"]] * len(rows)
+
+
+def test_the_cells_written_out() -> None:
+    shown = CellCount(1, "North", "use_of_force", "Use of force", dt.date(2026, 1, 1), 6,
+                      (1, 2, 3, 0), 0)
+    held = CellCount(1, "North", "use_of_force", "Use of force", dt.date(2026, 2, 1), 2,
+                     (0, 0, 2, 0), 1)
+    hidden = frozenset({held.key})
+    found = json.loads("".join(export_format.cells_json(export_query.ExportQuery(),
+                                                        [shown, held], hidden)))
+    assert [c["suppressed"] for c in found["cells"]] == [False, True]
+    assert found["cells"][0]["reports"] == 6 and "reports" not in found["cells"][1]
+    assert not {"total", "totals", "reports"} & set(found)
+    lines = list(csv.reader(io.StringIO("".join(export_format.cells_csv([shown, held],
+                                                                        hidden)))))
+    assert [line[4:6] for line in lines[1:]] == [["no", "6"], ["yes", ""]]
