@@ -13,6 +13,7 @@ import os
 import re
 import tracemalloc
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from lifeline_pbx.evidence import export_views
 from lifeline_pbx.resources import KEY_RING
 from tests.pg_fixtures import connect
 from tests.privacy import sensitive
+from tests.waiting import wait_for
 from tests.web_fixtures import Client, WebApp
 
 UTC = dt.UTC
@@ -366,3 +368,24 @@ async def test_the_reports_are_streamed_not_gathered(web: WebApp) -> None:
     # or the file first would hold three times as much).
     assert peak < 1.5 * small_peak, (small_peak, peak)
     assert peak < size, (peak, size)
+
+
+async def test_a_download_dropped_half_way_stays_audited(web: WebApp) -> None:
+    await _add_reports(web.dsn, 10_000)
+    supervisor = await web.signed_in("supervisor1")
+    async with supervisor.http.get(supervisor.url("/evidence/export/reports.json")) as r:
+        assert r.status == 200
+        assert (await r.content.readany()).startswith(b'{"export": "anonymised reports"')
+        r.close()  # the browser goes away with most of the file unsent
+    entries = await wait_for(_exports_if_idle(web), what="the export's transaction ended")
+    assert [e["entity_id"] for e in entries] == ["reports.json"]
+    assert "rows=10000" in entries[0]["fields"]
+
+
+def _exports_if_idle(web: WebApp) -> Callable[[], Awaitable[list[dict[str, Any]] | None]]:
+    """The audit entries once no transaction of the export is left open."""
+    async def probe() -> list[dict[str, Any]] | None:
+        open_ = await web.sql("""SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+                                  AND state LIKE 'idle in transaction%'""")
+        return None if open_ else await _exports(web)
+    return probe
