@@ -23,10 +23,10 @@ _MONTH = ("date_trunc('month', coalesce(r.occurred_from, (r.created_at AT TIME Z
           "::date")
 _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
            JOIN report_categories c ON c.code = r.category"""
-_ORDER = "f.name, f.id, c.position, c.label, month"
 # An excerpt counts as consented to when the report has any partner consent (report_consents).
 _CONSENTED = "EXISTS (SELECT 1 FROM report_consents rc WHERE rc.report_id = r.id)"
 BATCH = 1000  # reports read (and written out) at a time
+SORT_MEMORY = "48MB"
 
 
 @dataclass(frozen=True)
@@ -74,17 +74,46 @@ def where(q: ExportQuery) -> tuple[str, list[object]]:
     return found.where()
 
 
+_SEVERITY_COUNTS = ", ".join(f"count(*) FILTER (WHERE r.severity = '{s}')" for s in SEVERITIES)
+
+
+def cells_sql(clause: str) -> str:
+    """Counted by ids first (a hash over a few thousand cells), named after."""
+    return f"""WITH counted AS (
+                   SELECT r.facility_id, r.category, {_MONTH} AS month, count(*) AS reports,
+                          ARRAY[{_SEVERITY_COUNTS}] AS by_severity,
+                          count(*) FILTER (WHERE e.report_id IS NOT NULL AND {_CONSENTED})
+                              AS excerpts
+                     FROM reports r LEFT JOIN report_excerpts e ON e.report_id = r.id
+                    WHERE {clause}
+                    GROUP BY r.facility_id, r.category, month)
+               SELECT k.*, f.name AS facility, c.label AS category_label
+                 FROM counted k JOIN facilities f ON f.id = k.facility_id
+                 JOIN report_categories c ON c.code = k.category
+                ORDER BY f.name, f.id, c.position, c.label, k.month"""
+
+
+def rows_sql(clause: str) -> str:
+    """In the order of the cells' ids and the rows' codes, so that no row's place says
+    when it was written (byte order: no collation to look up for 100,000 rows)."""
+    return f"""SELECT r.id, r.facility_id, f.name AS facility, r.category,
+                      c.label AS category_label, {_MONTH} AS month, r.severity, r.affected,
+                      r.language, {_CONSENTED} AS consented, e.excerpt
+                 FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
+                WHERE {clause}
+                ORDER BY r.facility_id, r.category COLLATE "C", month, r.severity COLLATE "C",
+                         r.affected COLLATE "C", r.language COLLATE "C" NULLS FIRST"""
+
+
+async def roomy(con: Conn) -> None:
+    """For the export's transaction: room to sort 100,000 reports in memory, and no JIT
+    compiling (a fifth of a second per query, for queries that read every report once)."""
+    await con.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'; SET LOCAL jit = off")
+
+
 async def cells(con: Conn, q: ExportQuery) -> list[CellCount]:
     clause, args = where(q)
-    severities = ", ".join(f"count(*) FILTER (WHERE r.severity = '{s}')" for s in SEVERITIES)
-    rows = await con.fetch(
-        f"""SELECT r.facility_id, f.name AS facility, r.category, c.label AS category_label,
-                   {_MONTH} AS month, count(*) AS reports, ARRAY[{severities}] AS by_severity,
-                   count(*) FILTER (WHERE e.report_id IS NOT NULL AND {_CONSENTED}) AS excerpts
-              FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
-             WHERE {clause}
-             GROUP BY r.facility_id, f.name, f.id, r.category, c.label, c.position, month
-             ORDER BY {_ORDER}""", *args)
+    rows = await con.fetch(cells_sql(clause), *args)
     return [CellCount(r["facility_id"], r["facility"], r["category"], r["category_label"],
                       r["month"], r["reports"], tuple(r["by_severity"]), r["excerpts"])
             for r in rows]
@@ -95,13 +124,6 @@ async def report_batches(con: Conn, q: ExportQuery,
     """The reports in the cells' order, a batch at a time through a cursor: the caller
     holds the transaction whose snapshot the cells were counted in."""
     clause, args = where(q)
-    query = f"""SELECT r.id, r.facility_id, f.name AS facility, r.category,
-                       c.label AS category_label, {_MONTH} AS month, r.severity, r.affected,
-                       r.language, {_CONSENTED} AS consented, e.excerpt
-                  FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
-                 WHERE {clause}
-                 ORDER BY {_ORDER}, array_position(ARRAY{list(SEVERITIES)}::text[], r.severity),
-                          r.affected, r.language NULLS FIRST"""
-    cursor = await con.cursor(query, *args)
+    cursor = await con.cursor(rows_sql(clause), *args)
     while batch := await cursor.fetch(size):
         yield [ReportRow._make(r.values()) for r in batch]

@@ -105,6 +105,7 @@ async def opened(pool: Pool, keys: KeyRing, q: ExportQuery, shape: str, fmt: str
     if shape not in SHAPES or fmt not in FORMATS:
         raise NotFound("No such export.")
     async with pool.acquire() as con, con.transaction(isolation="repeatable_read"):
+        await export_store.roomy(con)
         cells = await export_store.cells(con, q)
         hidden = export_rules.suppressed({c.key: c.reports for c in cells}, q.threshold)
         shown = [c for c in cells if c.key not in hidden]
