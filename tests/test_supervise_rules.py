@@ -38,20 +38,24 @@ def test_who_may_supervise_which_call(who: Supervisor, mode: str, operator: str 
     assert listen_rules.refusal(who, mode, operator, phone, supervising) == expected
 
 
-@pytest.mark.parametrize(("mode", "snoop"), [
+CALLER, OPERATOR = listen_rules.CALLER, listen_rules.OPERATOR
+
+
+@pytest.mark.parametrize(("mode", "snoops"), [
     # Both voices: the operator's leg receives the caller and sends the operator.
-    ("listen", Snoop(spy="both", whisper="none")),
+    ("listen", (Snoop(OPERATOR, "both", "none"),)),
     # The supervisor's voice goes out to the operator's phone only, never to the caller.
-    ("whisper", Snoop(spy="both", whisper="out")),
-    ("join", None),  # the supervisor's own leg joins the call's bridge
+    ("whisper", (Snoop(OPERATOR, "both", "out"),)),
+    ("join", ()),  # the supervisor's own leg joins the call's bridge
 ])
-def test_each_mode_taps_the_operators_leg_so(mode: str, snoop: Snoop | None) -> None:
-    assert listen_rules.snoop_for(mode) == snoop
+def test_each_mode_taps_the_calls_legs_so(mode: str, snoops: tuple[Snoop, ...]) -> None:
+    assert listen_rules.snoops_for(mode) == snoops
 
 
-def test_every_mode_has_a_tap_rule() -> None:
+def test_every_mode_has_a_tap_rule_and_nothing_whispers_to_the_caller() -> None:
     for mode in listen_rules.MODES:
-        listen_rules.snoop_for(mode)
+        assert all(s.whisper == "none" for s in listen_rules.snoops_for(mode)
+                   if s.leg == listen_rules.CALLER)
 
 
 N, D, J, L = (listen_rules.NEW_SNOOP, listen_rules.DROP_SNOOP, listen_rules.JOIN_CALL,

@@ -1,11 +1,11 @@
 """Supervisors on live calls: listen, whisper or join, from their own phone.
 
 A session is the supervisor's leg (an originate to their SIP account) and, to listen or
-whisper, a snoop on the operator's leg; both meet in a small mixing bridge of the session's
-own. To join, the supervisor's leg goes into the call's bridge instead. The decisions are
+whisper, a snoop on each of the call's legs; they meet in a small mixing bridge of the
+session's own. To join, the supervisor's leg goes into the call's bridge instead. The decisions are
 in listen_rules.py; this module turns them into ARI requests and follows the legs' events.
 
-The call itself is never touched: the snoop only taps the operator's leg, and any failure
+The call itself is never touched: the snoops only tap its legs, and any failure
 ends the supervisor's side alone (their leg, the snoop, the session's bridge). When the
 call ends, the supervisor's leg is hung up. Each session writes its start, end or failure
 on the call's timeline (call_events) and in the audit log.
@@ -52,7 +52,7 @@ class Session:
     phone: str
     call_id: uuid.UUID
     mode: str
-    snoop_id: str | None
+    snoops: list[str] = field(default_factory=list)  # the current mode's snoop channels
     answered: bool = False
     ended: bool = False
     old_snoops: set[str] = field(default_factory=set)  # dropped by a change of mode
@@ -137,19 +137,20 @@ class ListenIn:
             raise Conflict(reason)
         talk = self.acd.picture.talking[call_id]
         assert who.phone is not None  # refusal() said so
-        session = Session(uuid.uuid4().hex[:16], who.user_id, who.phone, call_id, mode, None)
+        session = Session(uuid.uuid4().hex[:16], who.user_id, who.phone, call_id, mode)
         self.sessions[session.id] = session
         self._channels[session.channel_id] = session
         self.tasks.spawn(self._run(session), f"supervise-{session.id}")
         step = "bridge"
         try:
-            await self.ari.create_bridge(session.bridge_id, "mixing", session.bridge_id)
-            step = "snoop"
-            await self._snoop(session, talk, mode)
-            step = "ring"
-            await self.ari.originate(f"PJSIP/{who.phone}", channel_id=session.channel_id,
-                                     caller_id=f'"Supervise: {mode}" <{mode}>',
-                                     app_args=APP_ARG, timeout=RING_SECONDS)
+            async with session.lock:  # the legs' events wait until all is asked
+                await self.ari.create_bridge(session.bridge_id, "mixing", session.bridge_id)
+                step = "snoop"
+                await self._snoops(session, talk, mode)
+                step = "ring"
+                await self.ari.originate(f"PJSIP/{who.phone}", channel_id=session.channel_id,
+                                         caller_id=f'"Supervise: {mode}" <{mode}>',
+                                         app_args=APP_ARG, timeout=RING_SECONDS)
         except AriError as exc:
             self._event(session, "supervision_failed", step=step, status=str(exc.status))
             log.warning("supervision not started call=%s mode=%s step=%s status=%s",
@@ -203,30 +204,37 @@ class ListenIn:
         op = pic.operators.get(phone)
         return listen_rules.PhoneState(busy, op is not None and op.logged_in and not op.paused)
 
-    async def _snoop(self, session: Session, talk: Talk, mode: str) -> None:
-        tap = listen_rules.snoop_for(mode)
-        if tap is None:
-            return
-        snoop_id = f"{SNOOP_PREFIX}{uuid.uuid4().hex[:16]}"
-        self._channels[snoop_id] = session  # its StasisStart may come before the answer
+    async def _snoops(self, session: Session, talk: Talk, mode: str) -> None:
+        """The mode's snoops, in place of the current ones (which the caller then drops).
+        On a refusal, those made are hung up and the current ones stay."""
+        legs = {listen_rules.CALLER: talk.call.channel_id,
+                listen_rules.OPERATOR: talk.operator_channel}
+        previous, made = session.snoops, list[str]()
+        session.snoops = made
         try:
-            await self.ari.snoop(talk.operator_channel, snoop_id, tap.spy, tap.whisper,
-                                 app_args=APP_ARG)
+            for tap in listen_rules.snoops_for(mode):
+                snoop_id = f"{SNOOP_PREFIX}{uuid.uuid4().hex[:16]}"
+                # Known before it exists: its first event may come before the request returns.
+                self._channels[snoop_id] = session
+                made.append(snoop_id)
+                await self.ari.snoop(legs[tap.leg], snoop_id, tap.spy, tap.whisper,
+                                     app_args=APP_ARG)
         except AriError:
-            del self._channels[snoop_id]
+            session.snoops = previous
+            for snoop_id in made:
+                self._channels.pop(snoop_id, None)
+                await self._hang_up(snoop_id)
             raise
-        if session.snoop_id is not None:
-            session.old_snoops.add(session.snoop_id)
-        session.snoop_id = snoop_id
+        session.old_snoops.update(previous)
 
     async def _carry_out(self, step: str, session: Session, talk: Talk, mode: str) -> None:
         if step == listen_rules.NEW_SNOOP:
-            await self._snoop(session, talk, mode)
+            await self._snoops(session, talk, mode)
         elif step == listen_rules.DROP_SNOOP:
-            dropped = session.snoop_id
-            session.snoop_id = None
-            if dropped is not None:
-                session.old_snoops.add(dropped)
+            if mode == "join":  # nothing new replaced them
+                session.old_snoops.update(session.snoops)
+                session.snoops = []
+            for dropped in list(session.old_snoops):
                 await self._hang_up(dropped)
         elif step == listen_rules.JOIN_CALL:
             await self.ari.add_to_bridge(talk.bridge_id, session.channel_id)
@@ -256,12 +264,12 @@ class ListenIn:
             if ended:
                 session.old_snoops.discard(channel_id)
                 self._channels.pop(channel_id, None)
-        elif channel_id is not None and channel_id == session.snoop_id:
+        elif channel_id is not None and channel_id in session.snoops:
             if isinstance(event, ari.StasisStart):
                 await self.ari.add_to_bridge(session.bridge_id, channel_id)
-            elif ended:  # the operator's leg is gone: nothing left to hear
+            elif ended:  # a leg of the call is gone: the call is ending
                 self._channels.pop(channel_id, None)
-                session.snoop_id = None
+                session.snoops.remove(channel_id)
                 await self._hang_up(session.channel_id)
 
     async def _answered(self, session: Session) -> None:

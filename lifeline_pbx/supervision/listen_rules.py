@@ -4,8 +4,10 @@ which call, how each mode taps the operator's leg, and what a change of mode doe
 The supervisor hears the call through an ARI snoop channel on the operator's leg: that
 leg receives the caller and sends the operator, so `spy=both` carries both voices. A
 whisper goes out on the same leg only (`whisper=out`): the operator hears the supervisor,
-the caller does not. To join, the supervisor's own leg enters the call's mixing bridge,
-and everyone hears everyone.
+the caller does not. (It is mixed into the audio the call sends the operator: a caller's
+line that sent nothing while silent would carry no whisper; carriers send audio all
+along.) To join, the supervisor's own leg enters the call's mixing bridge, and everyone
+hears everyone. The snoops are a tuple per mode so a mode may tap both legs one day.
 """
 
 from __future__ import annotations
@@ -32,23 +34,27 @@ ELSEWHERE = "You are already on another call. Hang up that one first."
 UNKNOWN_MODE = "Choose listen, whisper or join."
 
 
+CALLER, OPERATOR = "caller", "operator"  # the call's legs
+
+
 @dataclass(frozen=True)
 class Snoop:
-    """An ARI snoop on the operator's leg: what the supervisor hears (`spy`) and where
-    their voice goes (`whisper`)."""
+    """An ARI snoop on one of the call's legs: what the supervisor hears of it (`spy`) and
+    where their voice goes on it (`whisper`)."""
 
+    leg: str  # CALLER or OPERATOR
     spy: str
     whisper: str
 
 
-_SNOOPS: dict[str, Snoop | None] = {
-    "listen": Snoop(spy="both", whisper="none"),
-    "whisper": Snoop(spy="both", whisper="out"),
-    "join": None,  # no snoop: the supervisor's leg joins the call's bridge
+_SNOOPS: dict[str, tuple[Snoop, ...]] = {
+    "listen": (Snoop(OPERATOR, "both", "none"),),
+    "whisper": (Snoop(OPERATOR, "both", "out"),),
+    "join": (),  # no snoop: the supervisor's leg joins the call's bridge
 }
 
 
-def snoop_for(mode: str) -> Snoop | None:
+def snoops_for(mode: str) -> tuple[Snoop, ...]:
     return _SNOOPS[mode]
 
 
@@ -95,8 +101,8 @@ def refusal(who: Supervisor, mode: str, call_operator: str | None, phone: PhoneS
 # The steps of a change of mode on an answered supervisor's leg, in order. The new tap is
 # made before the old one goes, so the supervisor hears no gap; leaving the call's bridge
 # comes first, so the caller never hears a supervisor who went back to listening.
-NEW_SNOOP = "new_snoop"  # snoop with the new mode's directions, into the supervisor's bridge
-DROP_SNOOP = "drop_snoop"  # hang up the previous snoop
+NEW_SNOOP = "new_snoop"  # the new mode's snoops, into the supervisor's bridge
+DROP_SNOOP = "drop_snoop"  # hang up the previous mode's snoops
 JOIN_CALL = "join_call"  # the supervisor's leg into the call's bridge
 LEAVE_CALL = "leave_call"  # the supervisor's leg back into their own bridge
 
