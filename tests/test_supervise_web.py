@@ -5,15 +5,18 @@ operator's open console, audit)."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 from lifeline_pbx.resources import ACD
+from tests.browser import Browsing
 from tests.test_console_web import next_state, ws
 from tests.waiting import wait_for
-from tests.web_fixtures import Client, WebApp
+from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 JSON = {"Accept": "application/json"}
 OPERATOR = "operator1"  # demo web user linked to the demo SIP account operator1
@@ -138,3 +141,31 @@ async def test_a_supervisor_pauses_then_logs_out_an_operator_who_sees_it_live(
     assert [list(r["fields"]) for r in logged] == [["pause_reason", "paused"],
                                                    ["logged_in", "paused"]]
     await socket.close()
+
+
+async def test_the_queue_view_pauses_an_operator_with_a_reason(
+    web_with_calls: WebApp, browsing: Browsing
+) -> None:
+    web = web_with_calls
+    page = await browsing.signed_in(web.base_url, "supervisor1", PASSWORDS["supervisor1"],
+                                    "/supervisor/queues")
+    await page.goto(f"{web.base_url}/supervisor/queues")
+    await expect(page.locator("#supervise-status")).to_have_text(
+        re.compile(r"no phone\s+\(SIP\) account linked"))
+    row = page.locator(f'.queue-operators tr[data-operator="{OPERATOR}"]').first
+    await row.locator('button[data-force="pause"]').click()
+    await page.select_option("#force-reason", "training")
+    await page.fill("#force-note", "new script")
+    await page.locator('#force-pause button[type="submit"]').click()
+    await expect(page.locator("#supervise-status")).to_have_text(f"{OPERATOR} is paused.")
+    await expect(row.locator("td").nth(1)).to_have_text(
+        "paused (training: new script (by a supervisor))")
+    await expect(row.locator('button[data-force="pause"]')).to_have_count(0)
+    # Logged out: no more buttons for them but the status says so.
+    await row.locator('button[data-force="logout"]').click()
+    await expect(page.locator("#supervise-status")).to_have_text(
+        f"{OPERATOR} is logged out of the queues.")
+    talking = page.locator(".queue-talking button[data-supervise]")
+    await expect(talking).to_have_count(0)  # no call in progress: nothing to listen to
+    await expect(row.locator("button")).to_have_count(0)
+    browsing.check_clean()
