@@ -224,9 +224,20 @@ async def test_a_snoop_the_pbx_refuses_is_reported_and_the_call_goes_on(
         await quiet(hotline, "carrier", caller)
         written = await wait_for(lambda: events(hotline, call_id), what="the failure written")
         assert [(k, d["step"]) for k, d in written] == [("supervision_failed", "snoop")]
-        # The next try works.
+        # The next try works; the mode changes only once the phone is answered; the
+        # supervisor hangs up from the page, and the call goes on without them.
         status, body = await supervise(supervisor, call_id, "listen")
         assert status == 200, body
-        await hotline.phones.answer(await hotline.phones.offer(SUPERVISOR_PHONE), record=False)
-        await hotline.carrier.hang_up(call)
+        phone = await hotline.phones.offer(SUPERVISOR_PHONE)
+        status, body = await supervise(supervisor, call_id, "join")
+        assert status == 409 and "Answer your phone first" in body["error"]
+        await hotline.phones.answer(phone, record=False)
+        await wait_for(lambda: all(s.answered for s in hotline.app[LISTEN_IN].sessions.values()),
+                       what="answered")
+        status, body = await supervisor.post_json("/supervisor/supervise/stop", {})
+        assert (status, body) == (200, {"supervising": None})
+        await hotline.phones.ended(phone)
         await wait_for(lambda: not hotline.app[LISTEN_IN].sessions, what="session closed")
+        assert call_id in hotline.app[ACD].picture.talking and not call.ended
+        await hotline.carrier.hang_up(call)
+        await hotline.closed("Still talking")

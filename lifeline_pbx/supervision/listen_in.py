@@ -202,7 +202,8 @@ class ListenIn:
                 or any(o.operator == phone for o in self.acd.desk.offers.values())
                 or any(s.phone == phone for s in self.sessions.values()))
         op = pic.operators.get(phone)
-        return listen_rules.PhoneState(busy, op is not None and op.logged_in and not op.paused)
+        return listen_rules.PhoneState(
+            busy, op is not None and op.logged_in and not op.paused and bool(op.queues))
 
     async def _snoops(self, session: Session, talk: Talk, mode: str) -> None:
         """The mode's snoops, in place of the current ones (which the caller then drops).
