@@ -45,6 +45,7 @@ from lifeline_pbx.resources import (
     HTTP,
     KEY_RING,
     LINES,
+    LISTEN_IN,
     METRICS,
     OPERATOR_SYNC,
     POOL,
@@ -56,6 +57,7 @@ from lifeline_pbx.resources import (
 from lifeline_pbx.sipguard import bans
 from lifeline_pbx.sipguard.guard import Settings as GuardSettings
 from lifeline_pbx.sipguard.guard import SipGuard
+from lifeline_pbx.supervision.listen_in import ListenIn
 from lifeline_pbx.voicemail.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
                       default_language=cfg.default_language, queues=acd)
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
+    listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
+    dispatcher.owners.append(listen_in)
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
 

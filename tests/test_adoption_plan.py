@@ -132,3 +132,29 @@ def test_an_unreadable_mark_is_no_mark(text: str) -> None:
 
 def test_operator_from_channel_name() -> None:
     assert adoption.endpoint_of("PJSIP/op-a-0000001f") == "op-a"
+
+
+SUPERVISING = [
+    channel("supervise-1", "PJSIP/op-c-0010", "lifeline,supervise"),
+    channel("svsnoop-1", "Snoop/offer-1-0011", "lifeline,supervise"),
+    channel("supervise-ringing", "PJSIP/op-b-0012", "(Outgoing Line)", app_name="AppDial2"),
+]
+
+
+def test_a_supervisor_in_the_call_bridge_is_not_taken_for_the_operator() -> None:
+    """After a restart the supervisors' sessions are gone: their legs and snoops are hung
+    up; a supervisor who had joined the call (listed first in its bridge) is not its
+    operator."""
+    bridges = [{"id": f"call-{TALK}", "channels": ["c-talk", "supervise-1", "offer-1"]}]
+    survey = Survey(CHANNELS + SUPERVISING, bridges, MARKS)
+    found = {getattr(s, "channel_id", None) or s.channel.id: s  # type: ignore[union-attr]
+             for s in plan(survey, APP, ())}
+    talk = found["c-talk"]
+    assert isinstance(talk, Talking) and (talk.operator, talk.operator_channel) == (
+        "op-a", "offer-1")
+    for leg in ("supervise-1", "svsnoop-1", "supervise-ringing"):
+        assert found[leg] == HangUp(leg)
+    # After a blip, the sessions the app still holds are left alone.
+    held = ("c-talk", "offer-1", "c-wait", "c-ivr", "offer-stray", "offer-ringing",
+            "supervise-1", "svsnoop-1", "supervise-ringing")
+    assert plan(survey, APP, held) == []

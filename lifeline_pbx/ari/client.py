@@ -269,10 +269,14 @@ class AriClient:
         )
         return result
 
-    async def snoop(self, channel_id: str, snoop_id: str, spy: str = "in") -> Json:
-        """A channel that hears what channel_id hears (spy=in), without blocking it."""
+    async def snoop(self, channel_id: str, snoop_id: str, spy: str = "in",
+                    whisper: str = "none", app_args: str | None = None) -> Json:
+        """A channel that hears what channel_id hears (spy=in), without blocking it; with
+        `whisper`, what it is given is mixed into channel_id's audio that way (out: to
+        channel_id's own phone only)."""
         result: Json = await self.request(
-            "POST", f"/channels/{channel_id}/snoop/{snoop_id}", {"spy": spy, "app": self.app}
+            "POST", f"/channels/{channel_id}/snoop/{snoop_id}",
+            {"spy": spy, "whisper": whisper, "app": self.app, "appArgs": app_args},
         )
         return result
 

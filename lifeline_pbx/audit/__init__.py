@@ -15,7 +15,7 @@ from typing import Literal
 from lifeline_pbx.db import Conn
 
 log = logging.getLogger(__name__)
-Action = Literal["view", "create", "update", "merge", "export", "delete"]
+Action = Literal["view", "create", "update", "merge", "export", "delete", "supervise"]
 
 
 _INSERT = """INSERT INTO audit_log (user_id, action, entity, entity_id, fields)

@@ -27,6 +27,9 @@ from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
+from lifeline_pbx.supervision.listen_rules import CHANNEL_PREFIX, SNOOP_PREFIX
+
+SUPERVISOR_PREFIXES = (CHANNEL_PREFIX, SNOOP_PREFIX)
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -101,7 +104,10 @@ def _role(data: Json, app: str) -> str:
     dialplan = data.get("dialplan") or {}
     if dialplan.get("app_name") != "Stasis":
         # Ringing: the originate has not reached Stasis yet; only its id says it is ours.
-        return "offer" if str(data.get("id", "")).startswith(OFFER_PREFIX) else ""
+        channel_id = str(data.get("id", ""))
+        if channel_id.startswith(OFFER_PREFIX):
+            return "offer"
+        return "supervise" if channel_id.startswith(SUPERVISOR_PREFIXES) else ""
     args = str(dialplan.get("app_data", "")).split(",")
     return args[1] if len(args) > 1 and args[0] == app else ""
 
@@ -141,21 +147,26 @@ def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = (
         bridge_id, members = bridge_of.get(channel_id, ("", []))
         others = [m for m in members if m != channel_id]
         bridged_legs.update(others)
-        steps.append(_caller_step(channel, mark, bridge_id, others, by_id))
+        steps.append(_caller_step(channel, mark, bridge_id, others, by_id, app))
     for channel_id, data in by_id.items():
-        if (_role(data, app) == "offer" and channel_id not in taken
-                and channel_id not in bridged_legs):
+        role = _role(data, app)
+        if channel_id in taken:
+            continue
+        if (role == "offer" and channel_id not in bridged_legs) or role == "supervise":
+            # A supervisor's leg or snoop from before: its session is gone with the app.
             steps.append(HangUp(channel_id))
     return steps
 
 
 def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str, others: list[str],
-                 by_id: Mapping[str, Json]) -> Step:
+                 by_id: Mapping[str, Json], app: str) -> Step:
     if bridge_id.startswith("queue-") and bridge_id[6:].isdigit() and mark is not None:
         return Waiting(channel, mark, int(bridge_id[6:]))
     call_bridge = _call_id_of_bridge(bridge_id)
     if call_bridge is not None and (mark is None or mark.call_id == call_bridge):
-        operator_channel = others[0] if others else ""
+        # A supervisor who joined the call is in its bridge too: the operator is the offer.
+        operators = [o for o in others if _role(by_id.get(o, {}), app) != "supervise"]
+        operator_channel = operators[0] if operators else ""
         name = str(by_id.get(operator_channel, {}).get("name", ""))
         return Talking(channel, mark or Mark(call_bridge), bridge_id,
                        endpoint_of(name) if name else "", operator_channel)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 import asyncpg
 
@@ -33,6 +34,16 @@ log = logging.getLogger(__name__)
 Conversation = Callable[[ari.Channel, "asyncio.Queue[ari.Event]"], Awaitable[None]]
 
 
+class ChannelOwner(Protocol):
+    """Another holder of channels in the app (supervisors' legs): gets their events."""
+
+    def owns(self, channel_id: str) -> bool: ...
+
+    def channels(self) -> list[str]: ...
+
+    def on_event(self, event: ari.Event) -> None: ...
+
+
 class CallDispatcher:
     def __init__(self, ctx: CallContext, acd: Acd, tasks: TaskRegistry) -> None:
         self.ctx = ctx
@@ -42,6 +53,7 @@ class CallDispatcher:
         self._confirmations: dict[str, asyncio.Event] = {}
         self.conversations: dict[str, Conversation] = {}  # feature code -> who handles it
         self._talking: dict[str, asyncio.Queue[ari.Event]] = {}
+        self.owners: list[ChannelOwner] = []
 
     def on_event(self, event: ari.Event) -> None:
         if isinstance(event, ari.EndpointState):
@@ -53,6 +65,10 @@ class CallDispatcher:
         if self.acd.owns_channel(channel_id):
             self.acd.on_channel_event(event)
             return
+        for owner in self.owners:
+            if owner.owns(channel_id):
+                owner.on_event(event)
+                return
         session = self.sessions.get(channel_id)
         if session is not None:
             session.queue.put_nowait(event)
@@ -72,6 +88,9 @@ class CallDispatcher:
             self.tasks.spawn(self._conversation(event.channel), "feature-conversation")
         elif kind == "operator":
             self.tasks.spawn(self._feature_code(event.channel), "feature-code")
+        elif kind == "supervise":
+            log.info("stray supervisor's leg channel=%s; hanging up", event.channel.id)
+            self.tasks.spawn(self._hang_up(event.channel.id), "stray-supervise")
         elif kind == "offer":
             # Answered, but no offer here rings it (placed before a restart, hung up by the
             # adoption as it was answered): the operator must not sit in silence.
@@ -131,9 +150,9 @@ class CallDispatcher:
         its rounds meanwhile, and must never see a waiting caller before the operators who
         are talking (it would ring them), nor ring a phone still ringing for the dead app.
         """
-        held = [*self.sessions, *self.acd.legs()]
+        held = self._held()
         survey = await adoption.survey(self.ctx.ari, held, pool)
-        newer = [*self.sessions, *self.acd.legs()]
+        newer = self._held()
         steps = adoption.plan(survey, self.ctx.ari.app, held, newer)
         self._resync(survey, held)
         for step in steps:
@@ -154,6 +173,10 @@ class CallDispatcher:
         if adopted:
             log.info("adopted calls after reconnect count=%d", adopted)
         return adopted
+
+    def _held(self) -> list[str]:
+        return [*self.sessions, *self.acd.legs(),
+                *(c for owner in self.owners for c in owner.channels())]
 
     def _resync(self, survey: adoption.Survey, held: list[str]) -> None:
         """Calls we held that are still there: tell each that events were lost. (An

@@ -15,11 +15,12 @@ from typing import Any
 
 from aiohttp import web
 
+from lifeline_pbx.console.messages import NOTE_MAX, PAUSE_REASONS
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import snapshot
-from lifeline_pbx.resources import ACD, POOL
+from lifeline_pbx.resources import ACD, LISTEN_IN, POOL
 from lifeline_pbx.supervision import queue_figures, store
-from lifeline_pbx.web.auth import require
+from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
 
@@ -36,12 +37,17 @@ def routes() -> list[web.AbstractRouteDef]:
 
 @require("supervisor")
 async def queues_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "supervision/queues.html", refresh_seconds=REFRESH_SECONDS)
+    return render(request, "supervision/queues.html", refresh_seconds=REFRESH_SECONDS,
+                  phone=current_user(request).operator_username,
+                  pause_reasons=PAUSE_REASONS, note_max=NOTE_MAX)
 
 
 @require("supervisor")
 async def queues_json(request: web.Request) -> web.StreamResponse:
-    return web.json_response(await current(request.app))
+    snap = await current(request.app)
+    session = request.app[LISTEN_IN].of_user(current_user(request).id)
+    snap["supervising"] = session.view() if session else None  # this supervisor's line
+    return web.json_response(snap)
 
 
 async def current(app: web.Application) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from lifeline_pbx.evidence import export_views
 from lifeline_pbx.prompts import views as prompt_views
 from lifeline_pbx.retention import views as retention_views
 from lifeline_pbx.statistics import views as statistics_views
-from lifeline_pbx.supervision import call_pages
+from lifeline_pbx.supervision import call_pages, supervise_views
 from lifeline_pbx.supervision import views as supervision_views
 from lifeline_pbx.voicemail import views as voicemail_views
 from lifeline_pbx.web import login
@@ -47,7 +47,7 @@ FEATURES = (
     operator_views, prompt_views, console_views,
     cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
     revision_views, pages, followup_views,
-    supervision_views, call_pages, voicemail_views, audit_views, retention_views,
+    supervision_views, call_pages, supervise_views, voicemail_views, audit_views, retention_views,
     rule_views, feed_views, statistics_views, export_views,
 )
 

@@ -58,6 +58,20 @@
     return tr;
   }
 
+  // Buttons for supervise.js, which handles their clicks (data-* say what they ask).
+  function buttons(tr, items) {
+    const td = document.createElement("td");
+    td.className = "actions";
+    for (const [label, data] of items) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      Object.assign(button.dataset, data);
+      td.appendChild(button);
+    }
+    tr.appendChild(td);
+  }
+
   function talkingRow(c) {
     const tr = row([
       [c.operator, "operator"], [triage(c.emergency), "triage"],
@@ -65,6 +79,8 @@
       [clock(c.talking), "talking"],
     ], c.emergency ? ["emergency"] : []);
     tr.dataset.callId = c.call_id;
+    buttons(tr, ["listen", "whisper", "join"].map((mode) => [
+      mode.charAt(0).toUpperCase() + mode.slice(1), { supervise: mode, callId: c.call_id }]));
     return tr;
   }
 
@@ -77,6 +93,10 @@
       [o.registered ? "registered" : "offline", o.registered ? "phone" : "phone-offline"],
     ]);
     tr.dataset.operator = o.username;
+    const actions = [];
+    if (o.logged_in && !o.paused) { actions.push(["Pause", { force: "pause", operator: o.username }]); }
+    if (o.logged_in) { actions.push(["Log out", { force: "logout", operator: o.username }]); }
+    buttons(tr, actions);
     return tr;
   }
 
@@ -115,9 +135,9 @@
       el.querySelector(".queue-today").textContent = today(queue.today);
       fill(el.querySelector(".queue-waiting tbody"), queue.waiting, waitingRow, 6,
         "Nobody is waiting.");
-      fill(el.querySelector(".queue-talking tbody"), queue.in_progress, talkingRow, 5,
+      fill(el.querySelector(".queue-talking tbody"), queue.in_progress, talkingRow, 6,
         "No calls in progress.");
-      fill(el.querySelector(".queue-operators tbody"), queue.operators, operatorRow, 3,
+      fill(el.querySelector(".queue-operators tbody"), queue.operators, operatorRow, 4,
         "No operators serve this queue.");
       return el;
     });
@@ -127,6 +147,7 @@
       sections.push(p);
     }
     root.replaceChildren(...sections);
+    root.dispatchEvent(new CustomEvent("queues:snapshot", { detail: snapshot }));
   }
 
   function showStatus(text, lost) {

@@ -1,0 +1,46 @@
+"""The SQL for one call's page: the call as in the history, and its timeline (call_events)
+with the staff a line names (a supervisor who listened in) by their display name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.supervision.call_history import _CALL_COLUMNS, CallRow, _row
+
+
+@dataclass(frozen=True)
+class Line:
+    at: dt.datetime
+    kind: str
+    detail: dict[str, str]
+    user: str  # the display name of detail["user_id"], if any
+
+
+@dataclass(frozen=True)
+class Timeline:
+    call: CallRow
+    lines: list[Line]
+
+
+async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
+    row = await con.fetchrow(
+        f"""SELECT {_CALL_COLUMNS}, NULL AS intake_outcome
+            FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
+                 LEFT JOIN lines l ON l.id = c.line_id
+                 LEFT JOIN operators o ON o.id = c.operator_id
+            WHERE c.id = $1""", call_id)
+    if row is None:
+        return None
+    events = await con.fetch(
+        """SELECT e.at, e.kind, e.detail::text AS detail, coalesce(u.display_name, '') AS user
+           FROM call_events e
+           LEFT JOIN users u ON e.detail ? 'user_id' AND e.detail->>'user_id' ~ '^[0-9]+$'
+                AND u.id = (e.detail->>'user_id')::bigint
+           WHERE e.call_id = $1 ORDER BY e.at, e.id""", call_id)
+    return Timeline(_row(row), [
+        Line(e["at"], e["kind"], {k: str(v) for k, v in json.loads(e["detail"]).items()},
+             e["user"]) for e in events])
