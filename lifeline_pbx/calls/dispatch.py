@@ -22,6 +22,7 @@ from lifeline_pbx.calls import adoption, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
 from lifeline_pbx.calls.session import CallContext, CallSession, Resync
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.outbound.legs import APP_ARG, OutboundLegs
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
@@ -34,9 +35,11 @@ Conversation = Callable[[ari.Channel, "asyncio.Queue[ari.Event]"], Awaitable[Non
 
 
 class CallDispatcher:
-    def __init__(self, ctx: CallContext, acd: Acd, tasks: TaskRegistry) -> None:
+    def __init__(self, ctx: CallContext, acd: Acd, tasks: TaskRegistry,
+                 legs: OutboundLegs | None = None) -> None:
         self.ctx = ctx
         self.acd = acd
+        self.legs = legs  # the outbound legs' owner (on-call, later transfers)
         self.tasks = tasks  # the app's: cancelled when it stops
         self.sessions: dict[str, CallSession] = {}
         self._confirmations: dict[str, asyncio.Event] = {}
@@ -52,6 +55,9 @@ class CallDispatcher:
             return
         if self.acd.owns_channel(channel_id):
             self.acd.on_channel_event(event)
+            return
+        if self.legs is not None and self.legs.owns(channel_id):
+            self.legs.on_event(event)
             return
         session = self.sessions.get(channel_id)
         if session is not None:
@@ -72,7 +78,7 @@ class CallDispatcher:
             self.tasks.spawn(self._conversation(event.channel), "feature-conversation")
         elif kind == "operator":
             self.tasks.spawn(self._feature_code(event.channel), "feature-code")
-        elif kind == "offer":
+        elif kind in ("offer", APP_ARG):
             # Answered, but no offer here rings it (placed before a restart, hung up by the
             # adoption as it was answered): the operator must not sit in silence.
             log.info("stray offer answered channel=%s; hanging up", event.channel.id)
