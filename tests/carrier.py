@@ -29,7 +29,9 @@ class CarrierCall:
 
     @property
     def ended(self) -> bool:
-        return any(isinstance(e, ari.ChannelDestroyed) for e in self.events)
+        # A leg from the PBX came in through the dialplan: followed only until StasisEnd.
+        gone = ari.ChannelDestroyed | ari.StasisEnd if self.number else ari.ChannelDestroyed
+        return any(isinstance(e, gone) for e in self.events)
 
     def recording(self) -> ari.RecordingFinished | None:
         return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
