@@ -29,7 +29,7 @@ from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.escalation.runner import Escalations
 from lifeline_pbx.operators.sip_sync import OperatorSync
-from lifeline_pbx.outbound.guard import Policy
+from lifeline_pbx.outbound.guard import policy_of
 from lifeline_pbx.outbound.legs import OutboundLegs
 from lifeline_pbx.prompts import phone
 from lifeline_pbx.prompts import watch as prompt_watch
@@ -75,11 +75,6 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
                          cfg.sip_ban_exempt)
     return SipGuard(ari, GuardSettings(cfg.ami_port, cfg.ami_user, cfg.ami_secret, policy,
                                       ami_host=cfg.ami_host))
-
-
-def outbound_policy(cfg: Config) -> Policy:
-    return Policy(cfg.outbound_trunk, cfg.outbound_allow, cfg.outbound_deny,
-                  cfg.outbound_per_operator_hour, cfg.outbound_per_hour)
 
 
 class _SignOffAfterCall:
@@ -139,7 +134,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     )
     acd.waited = app[METRICS].queue_waited
     await acd.reload()
-    legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], outbound_policy(cfg))
+    legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], policy_of(cfg))
     escalations = app[ESCALATIONS] = Escalations(ari, pool, legs, writer, library.uri,
                                                  cfg.default_language, tasks)
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lifeline_pbx.outbound import numbers
+
+if TYPE_CHECKING:
+    from lifeline_pbx.config import Config
 
 
 class Refusal(enum.Enum):
@@ -42,6 +46,11 @@ class Policy:
     deny: tuple[str, ...] = numbers.DEFAULT_DENY
     per_operator_hour: int = 10
     per_hour: int = 30
+
+
+def policy_of(cfg: Config) -> Policy:
+    return Policy(cfg.outbound_trunk, cfg.outbound_allow, cfg.outbound_deny,
+                  cfg.outbound_per_operator_hour, cfg.outbound_per_hour)
 
 
 @dataclass(frozen=True)
