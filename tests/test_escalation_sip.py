@@ -9,14 +9,18 @@ refused and the carrier receives no INVITE; a caller's keys never dial out."""
 from __future__ import annotations
 
 import json
+import struct
 import uuid
+from pathlib import Path
 from typing import Any
 
 from lifeline_pbx import crypto
 from lifeline_pbx.resources import ARI
-from tests.carrier import CarrierCall
+from tests.audio import WAV_HEADER
+from tests.carrier import TRUNK_PASSWORD, CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import DID, Hotline
+from tests.privacy import leaks, sensitive
 from tests.smtp_server import smtp_server
 from tests.test_engine_sip import voicemail_left
 from tests.waiting import wait_for
@@ -66,6 +70,7 @@ def opened(leg: dict[str, Any]) -> str:
 async def test_emergency_rings_the_on_call_phone_then_the_carrier_who_accepts(
     hotline_factory: Any,
 ) -> None:
+    sensitive(OUTSIDE, OUTSIDE[2:], TRUNK_PASSWORD)  # no log line may hold them
     hotline: Hotline = await hotline_factory(settings=TRUNK)
     await on_call(hotline, ("op-a", 5), (OUTSIDE, 20))
     caller = "Emergency accepted"
@@ -97,6 +102,8 @@ async def test_emergency_rings_the_on_call_phone_then_the_carrier_who_accepts(
         "SELECT count(*) FROM audit_log WHERE entity = 'outbound_leg' AND entity_id = $1",
         str(found[1]["id"]))
     assert audit == 1
+    assert not leaks()
+    assert TRUNK_PASSWORD not in hotline.pbx.log_path.read_text()
 
 
 async def _all_ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
@@ -195,3 +202,49 @@ async def test_a_callers_keys_never_dial_out(hotline_factory: Any) -> None:
     assert hotline.carrier.incoming() == []
     trunk_legs = await hotline.value("SELECT count(*) FROM outbound_legs WHERE through_trunk")
     assert trunk_legs == 0
+
+
+def longest_quiet(path: Path, start: float, end: float, window: float = 0.1) -> float:
+    """The longest run of windows without sound between start and end (seconds into the
+    recording): what a caller would hear as silence."""
+    data = path.read_bytes()[WAV_HEADER:]
+    samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
+    size = int(8000 * window)
+    longest = run = 0.0
+    for first in range(int(start * 8000), min(int(end * 8000), len(samples)) - size, size):
+        chunk = samples[first:first + size]
+        quiet = sum(x * x for x in chunk) < size * 100
+        run = run + window if quiet else 0.0
+        longest = max(longest, run)
+    return longest
+
+
+async def test_caller_hears_something_throughout_and_hanging_up_lets_the_leg_go(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(settings=TRUNK)
+    await on_call(hotline, ("op-a", 6), (OUTSIDE, 30))
+    caller = "Emergency hangs up"
+    call = await emergency(hotline, caller)
+    await hotline.phones.offer("op-a")
+    outside = await hotline.carrier.offered(OUTSIDE, timeout=30)
+    await hotline.carrier.hang_up(call)  # while the outside number rings
+    await hotline.carrier.ended(outside)
+    row = await hotline.closed(caller)
+    assert row["disposition"] == "abandoned"
+    found = await wait_for(lambda: _all_ended(hotline, caller), what="legs ended")
+    assert [leg["outcome"] for leg in found] == ["no_answer", "cancelled"]
+    await hotline.reached(caller, "oncall_stopped")
+
+    await wait_for(call.recording, what="the caller's recording closed")
+    times = await hotline.sql(
+        """SELECT e.kind, extract(epoch FROM e.at - c.answered_at)::float AS at
+           FROM call_events e JOIN calls c ON c.id = e.call_id
+           WHERE c.caller_name = $1 AND e.kind IN ('escalation_started', 'caller_hangup')""",
+        caller)
+    at = {r["kind"]: r["at"] for r in times}
+    waited = at["caller_hangup"] - at["escalation_started"]
+    assert waited > 6  # the operator's phone rang out, then the outside number rang
+    quiet = longest_quiet(Path(hotline.carrier.recording_path(call)),
+                          at["escalation_started"] + 0.5, at["caller_hangup"] - 0.3)
+    assert quiet < 1.0, f"the caller heard {quiet:.1f} s of silence while the list rang"
