@@ -248,3 +248,33 @@ async def test_caller_hears_something_throughout_and_hanging_up_lets_the_leg_go(
     quiet = longest_quiet(Path(hotline.carrier.recording_path(call)),
                           at["escalation_started"] + 0.5, at["caller_hangup"] - 0.3)
     assert quiet < 1.0, f"the caller heard {quiet:.1f} s of silence while the list rang"
+
+
+async def test_nobody_free_within_the_emergency_wait_rings_the_list(
+    hotline_factory: Any,
+) -> None:
+    """An operator is logged in but does not answer: after the line's emergency wait the
+    caller leaves the queue and the on-call operator, who presses 1, takes the call."""
+    hotline: Hotline = await hotline_factory(settings=TRUNK, emergency_wait_seconds=5)
+    await on_call(hotline, ("op-a", 15))
+    await hotline.login("op-c")
+    caller = "Emergency waited"
+    call = await hotline.call(caller)
+    await hotline.reached(caller, "prompt_finished")
+    await hotline.carrier.send_dtmf(call, "1")
+    await hotline.reached(caller, "triage_asked")
+    await hotline.carrier.send_dtmf(call, "9")
+    await hotline.reached(caller, "queued")
+    await hotline.phones.offer("op-c")  # rings, nobody answers
+    await hotline.reached(caller, "escalation_started", {"reason": "max_wait"})
+    rung = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(rung, record=False)
+    await hotline.reached(caller, "oncall_answered", {"position": "1", "kind": "operator"})
+    await hotline.phones.send_dtmf(rung, "1")
+    await hotline.reached(caller, "oncall_connected", {"position": "1"})
+    await hotline.phones.hang_up(rung)  # the on-call operator ends the call
+    row = await hotline.closed(caller)
+    assert (row["disposition"], row["hangup_by"]) == ("answered", "operator")
+    await hotline.carrier.ended(call)
+    found = await wait_for(lambda: _all_ended(hotline, caller), what="legs ended")
+    assert [(leg["through_trunk"], leg["outcome"]) for leg in found] == [(False, "accepted")]
