@@ -46,6 +46,7 @@ class EscalatedCall:
 class _Leg:
     leg_id: uuid.UUID
     channel_id: str
+    finished: bool = False
 
 
 class Escalations:
@@ -109,8 +110,10 @@ class OnCallRun:
         except Exception:  # the caller must not wait in silence for a run that died
             log.exception("on-call run failed call=%s", self.call.call_id)
             for leg in self.legs.values():
-                with contextlib.suppress(AriError):
-                    await self.owner.legs.hang_up(leg.channel_id)
+                if not leg.finished:
+                    with contextlib.suppress(AriError, *DATABASE_ERRORS):
+                        await self.owner.legs.hang_up(leg.channel_id)
+                        await self.owner.legs.finish(leg.leg_id, "failed")
             if state.stage is not oncall.Stage.BRIDGED:
                 self.call.deliver(model.OnCallUnanswered(len(state.entries)))
         finally:
@@ -119,6 +122,8 @@ class OnCallRun:
             if self._bridged:
                 with contextlib.suppress(AriError):
                     await self.owner.ari.destroy_bridge(self.bridge_id)
+            else:  # stopped (the call failed, or its caller hung up): no music left on
+                await self._caller_music_off()
 
     async def _do(self, command: oncall.Command) -> None:
         if isinstance(command, oncall.Note):
@@ -136,7 +141,7 @@ class OnCallRun:
             await self._caller_music_off()
             self.call.deliver(model.OnCallUnanswered(command.tried))
         else:  # TalkEnded
-            await self.owner.legs.finish(self.legs[command.leg].leg_id, "accepted")
+            await self._finish(self.legs[command.leg], "accepted")
             self.call.deliver(model.OnCallEnded())
 
     async def _ring(self, command: oncall.Ring) -> None:
@@ -187,7 +192,11 @@ class OnCallRun:
         if found is None:
             return
         await self.owner.legs.hang_up(found.channel_id)
-        await self.owner.legs.finish(found.leg_id, command.outcome)
+        await self._finish(found, command.outcome)
+
+    async def _finish(self, leg: _Leg, outcome: str) -> None:
+        leg.finished = True
+        await self.owner.legs.finish(leg.leg_id, outcome)
 
     async def _bridge(self, command: oncall.Bridge) -> None:
         if self._timer is not None:
