@@ -13,6 +13,7 @@ import pytest
 
 from lifeline_pbx import asterisk_config
 from lifeline_pbx.errors import ConfigError
+from lifeline_pbx.operators.store import username_problems
 from lifeline_pbx.paths import HOME
 from tests.test_asterisk_config import values
 
@@ -70,3 +71,14 @@ def test_the_dialplan_dials_nothing() -> None:
         for app in ("Dial(", "Originate(", "Page(", "Queue(", "ChanSpy(", "System(",
                     "Goto(carrier-out", "PJSIP/"):
             assert app.lower() not in text.lower(), (path.name, app)
+
+
+def test_no_operator_account_may_take_the_trunks_names(tmp_path: Path) -> None:
+    asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path,
+                                {**values(), "trunk_user": "acct", "trunk_password": SECRET})
+    names = set()
+    for path in (tmp_path / "pjsip.conf", tmp_path / asterisk_config.TRUNK_FILE):
+        names |= {m.group(1) for m in re.finditer(r"^\[([^\]]+)\]", path.read_text(), re.M)}
+    assert {"carrier-out", "carrier-out-contact", "carrier-out-auth"} <= names
+    for name in names - {"global", "transport-udp"}:
+        assert username_problems(name), name
