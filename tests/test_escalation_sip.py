@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lifeline_pbx import crypto
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ARI
-from tests.audio import WAV_HEADER
+from tests.audio import WAV_HEADER, tone_level
 from tests.carrier import TRUNK_PASSWORD, CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import DID, Hotline
@@ -31,6 +32,7 @@ MAIL = {"smtp_host": "127.0.0.1", "smtp_tls": "none", "smtp_from": "lifeline@exa
         "alert_recipients": ("coordinators@example.org",),
         "public_url": "https://hotline.example.org"}
 TRUNK = {"outbound_trunk": "carrier-out"}
+ACCEPTED_HZ = 1400
 
 
 async def on_call(hotline: Hotline, *entries: tuple[str, int]) -> None:
@@ -88,6 +90,15 @@ async def test_emergency_rings_the_on_call_phone_then_the_carrier_who_accepts(
     placed = (await legs(hotline, caller))[1]
     both = {(await hotline.call_row(caller))["channel_id"], f"out-{placed['id'].hex}"}
     assert any(both <= set(b["channels"]) for b in await hotline.app[ARI].bridges())
+    # The caller hears the person who accepted (a tone no prompt or music holds).
+    heard = Path(hotline.carrier.recording_path(call))
+    assert tone_level(heard, ACCEPTED_HZ) < 0.3
+    carrier = hotline.carrier.instance
+    tones.write_wav(carrier.host_base / "accepted.wav", tones.samples(((ACCEPTED_HZ, 4.0),)))
+    await hotline.carrier.ari.play(outside.channel_id, [f"sound:{carrier.base}/accepted"],
+                                   "talk")
+    await wait_for(lambda: tone_level(heard, ACCEPTED_HZ) > 0.6,
+                   what="the caller hears the on-call person")
     await hotline.carrier.hang_up(call)
     row = await hotline.closed(caller)
     assert row["disposition"] == "answered"

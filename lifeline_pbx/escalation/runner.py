@@ -206,7 +206,9 @@ class OnCallRun:
         with contextlib.suppress(AriError):
             await ari_client.stop_playback(f"ask-{found.channel_id}")
         await self._caller_music_off()
-        await ari_client.create_bridge(self.bridge_id, "mixing", self.bridge_id)
+        # Media through the PBX, as the queues' talk bridges: with two legs to the carrier,
+        # a native RTP bridge carried nothing to the caller (test_escalation_sip.py).
+        await ari_client.create_bridge(self.bridge_id, "mixing,proxy_media", self.bridge_id)
         self._bridged = True
         await ari_client.add_to_bridge(self.bridge_id, self.call.channel_id, found.channel_id)
         self.call.deliver(model.OnCallAccepted(command.position))
