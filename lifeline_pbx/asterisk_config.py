@@ -56,7 +56,40 @@ def render_tree(
         target = out_dir / name
         target.write_text(render_text(path.read_text(), values, str(path)))
         written.append(target)
+    if TRUNK_VALUES[0] in values:
+        written.append(write_trunk(out_dir, values))
     return written
+
+
+# The outbound trunk's account (asterisk-conf/pjsip.conf, [carrier-out]): kept out of the
+# shipped files and out of every other rendered file, in one only its owner reads.
+TRUNK_FILE = "pjsip_trunk.conf"
+TRUNK_VALUES = ("trunk_user", "trunk_password")
+_TRUNK = """; Written by `lifeline asterisk-config`: the outbound trunk's account. Keep it private.
+[carrier-out](+)
+from_user = @trunk_user@
+outbound_auth = carrier-out-auth
+
+[carrier-out-auth]
+type = auth
+auth_type = userpass
+username = @trunk_user@
+password = @trunk_password@
+"""
+
+
+def write_trunk(out_dir: Path, values: Mapping[str, str]) -> Path:
+    """pjsip_trunk.conf, readable by its owner alone (Asterisk's user in the image)."""
+    text = render_text(_TRUNK, {name: values.get(name, "") for name in TRUNK_VALUES},
+                       TRUNK_FILE)
+    for name in TRUNK_VALUES:
+        if not values.get(name, "").strip():
+            raise ConfigError(name, "the outbound trunk needs both trunk_user and trunk_password")
+    target = out_dir / TRUNK_FILE
+    target.touch(mode=0o600)
+    target.chmod(0o600)
+    target.write_text(text)
+    return target
 
 
 def directories(base: str) -> dict[str, str]:

@@ -66,6 +66,9 @@ def cmd_asterisk_config(args: argparse.Namespace) -> None:
     from lifeline_pbx.asterisk_config import SHIPPED_SOURCES, render_tree
 
     values = dict(item.split("=", 1) for item in args.set)
+    for item in args.set_file:  # a secret from a file: never on the command line (ps)
+        name, _, path = item.partition("=")
+        values[name] = Path(path).read_text().strip()
     for path in render_tree(SHIPPED_SOURCES, Path(args.out), values):
         print(path)
 
@@ -124,6 +127,8 @@ def parser() -> argparse.ArgumentParser:
     conf = sub.add_parser("asterisk-config", help="render asterisk-conf/ and dialplan/")
     conf.add_argument("--out", required=True)
     conf.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    conf.add_argument("--set-file", action="append", default=[], metavar="NAME=FILE",
+                      help="a value read from a file (trunk_password: a secret)")
     conf.set_defaults(func=cmd_asterisk_config)
     prompts = sub.add_parser("prompts", help="generate the voice prompts")
     prompts.add_argument("--out", default="/var/lib/lifeline-pbx/prompts")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
+from lifeline_pbx.outbound import numbers
 
 ENV_PREFIX = "LIFELINE_"
 LOG_FORMATS = ("text", "json")
@@ -94,6 +95,15 @@ class Config:
     alert_recipients: tuple[str, ...] = ()
     # The web UI's address as coordinators reach it, for the link in alert emails ("" = none).
     public_url: str = ""
+    # Outbound legs (docs/operations.md, "Outbound trunk and on-call lists"): the PJSIP
+    # endpoint of the carrier trunk ("" = no outside calls; the shipped one is carrier-out),
+    # the numbers it may call (E.164 patterns, N=2-9 X=0-9 Z=1-9; outbound/numbers.py), the
+    # numbers it never calls, and how many legs per hour per operator and in all.
+    outbound_trunk: str = ""
+    outbound_allow: tuple[str, ...] = numbers.DEFAULT_ALLOW
+    outbound_deny: tuple[str, ...] = numbers.DEFAULT_DENY
+    outbound_per_operator_hour: int = 10
+    outbound_per_hour: int = 30
 
     @property
     def session_idle(self) -> timedelta:
@@ -254,6 +264,18 @@ def _optional_url(name: str, raw: str) -> str:
     return _url(("http", "https"))(name, raw) if raw.strip() else ""
 
 
+def _number_patterns(name: str, raw: str) -> tuple[str, ...]:
+    patterns = tuple(p.strip() for p in raw.split(",") if p.strip())
+    bad = [p for p in patterns if not numbers.valid_pattern(p)]
+    if bad:
+        raise ConfigError(name, f"{bad[0]!r} is not an E.164 pattern (+ then digits, N, X, Z)")
+    return patterns
+
+
+def _optional_endpoint(name: str, raw: str) -> str:
+    return _app_name(name, raw.strip()) if raw.strip() else ""
+
+
 _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "database_url": _database_url,
     "ari_url": _url(("http", "https")),
@@ -294,6 +316,11 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "smtp_from": _address,
     "alert_recipients": _addresses,
     "public_url": _optional_url,
+    "outbound_trunk": _optional_endpoint,
+    "outbound_allow": _number_patterns,
+    "outbound_deny": _number_patterns,
+    "outbound_per_operator_hour": _whole(0, 1000),
+    "outbound_per_hour": _whole(0, 10000),
 }
 
 

@@ -27,7 +27,10 @@ from lifeline_pbx.calls.session import CallContext
 from lifeline_pbx.config import Config
 from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.escalation.runner import Escalations
 from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.outbound.guard import policy_of
+from lifeline_pbx.outbound.legs import OutboundLegs
 from lifeline_pbx.prompts import phone
 from lifeline_pbx.prompts import watch as prompt_watch
 from lifeline_pbx.prompts.library import PromptLibrary
@@ -42,12 +45,14 @@ from lifeline_pbx.resources import (
     CONFIG_WATCH,
     CONNECTED,
     DISPATCHER,
+    ESCALATIONS,
     HTTP,
     KEY_RING,
     LINES,
     LISTEN_IN,
     METRICS,
     OPERATOR_SYNC,
+    OUTBOUND,
     POOL,
     SIP_GUARD,
     TASKS,
@@ -131,11 +136,15 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     )
     acd.waited = app[METRICS].queue_waited
     await acd.reload()
+    legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], policy_of(cfg))
+    escalations = app[ESCALATIONS] = Escalations(ari, pool, legs, writer, library.uri,
+                                                 cfg.default_language, tasks)
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
-                      default_language=cfg.default_language, queues=acd)
+                      default_language=cfg.default_language, queues=acd,
+                      escalations=escalations)
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
-    dispatcher.owners.append(listen_in)
+    dispatcher.owners += [listen_in, legs]
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
 

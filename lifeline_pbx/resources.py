@@ -23,8 +23,10 @@ from lifeline_pbx.config import Config
 from lifeline_pbx.config_watch import ConfigWatch
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.crypto import KeyRing
+from lifeline_pbx.escalation.runner import Escalations
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
+from lifeline_pbx.outbound.legs import OutboundLegs
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
@@ -49,6 +51,8 @@ CONFIG_WATCH = web.AppKey("config_watch", ConfigWatch)  # reloads on 'lifeline_c
 WRITER = web.AppKey("record_writer", RecordWriter)
 ACD = web.AppKey("acd", Acd)
 DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
+OUTBOUND = web.AppKey("outbound_legs", OutboundLegs)  # every leg the PBX places (guarded)
+ESCALATIONS = web.AppKey("escalations", Escalations)  # emergency on-call runs
 VAULT = web.AppKey("voicemail_vault", Vault)
 OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set

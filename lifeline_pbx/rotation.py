@@ -32,6 +32,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "drafts": ("body",),
     "record_revisions": ("content",),
     "person_proposals": ("content",),
+    "outbound_legs": ("number",),
 }
 
 

@@ -12,11 +12,16 @@ from lifeline_pbx.errors import AriError
 from tests.ari_peer import AriPeer
 from tests.waiting import wait_for
 
+# The PBX's outbound trunk account on the carrier (tests/asterisk/carrier/pjsip.conf).
+TRUNK_USER = "lifeline-trunk"
+TRUNK_PASSWORD = "trunk-Secret-2024-x7"
+
 
 @dataclass
 class CarrierCall:
     channel_id: str
     events: list[ari.Event] = field(default_factory=list)
+    number: str = ""  # an outbound leg from the PBX: the number it dialled
 
     @property
     def answered(self) -> bool:
@@ -24,7 +29,9 @@ class CarrierCall:
 
     @property
     def ended(self) -> bool:
-        return any(isinstance(e, ari.ChannelDestroyed) for e in self.events)
+        # A leg from the PBX came in through the dialplan: followed only until StasisEnd.
+        gone = ari.ChannelDestroyed | ari.StasisEnd if self.number else ari.ChannelDestroyed
+        return any(isinstance(e, gone) for e in self.events)
 
     def recording(self) -> ari.RecordingFinished | None:
         return next((e for e in self.events if isinstance(e, ari.RecordingFinished)), None)
@@ -45,6 +52,9 @@ class Carrier(AriPeer):
         channel_id = ari.channel_id_of(event)
         if isinstance(event, ari.RecordingFinished):
             channel_id = self._recordings.get(event.name)
+        if (isinstance(event, ari.StasisStart) and event.args[:1] == ("outbound",)
+                and channel_id not in self.calls):
+            self.calls[event.channel.id] = CarrierCall(event.channel.id, number=event.channel.exten)
         if channel_id in self.calls:
             self.calls[channel_id].events.append(event)
 
@@ -83,3 +93,18 @@ class Carrier(AriPeer):
     async def ended(self, call: CarrierCall, timeout: float = 30) -> CarrierCall:
         await wait_for(lambda: call.ended, timeout=timeout, what="carrier call ended")
         return call
+
+    # Calls the PBX places out through its trunk (they reach us authenticated)
+    def incoming(self) -> list[CarrierCall]:
+        return [c for c in self.calls.values() if c.number]
+
+    async def offered(self, number: str, timeout: float = 20) -> CarrierCall:
+        def probe() -> CarrierCall | None:
+            return next((c for c in self.incoming() if c.number == number), None)
+
+        found: CarrierCall = await wait_for(probe, timeout=timeout,
+                                            what=f"the PBX calling {number} out")
+        return found
+
+    async def answer(self, call: CarrierCall) -> None:
+        await self.ari.answer(call.channel_id)

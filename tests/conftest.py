@@ -23,7 +23,7 @@ from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
 from lifeline_pbx.resources import CONNECTED
-from tests.carrier import Carrier
+from tests.carrier import TRUNK_PASSWORD, TRUNK_USER, Carrier
 from tests.waiting import wait_for
 
 pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "tests.browser",
@@ -111,6 +111,8 @@ def pbx(
             "carrier_match": sip_net.carrier_host,
             "prompts_dir": prompts_dir,
             "demo_caller_password": DEMO_CALLER_PASSWORD,
+            "trunk_user": TRUNK_USER,
+            "trunk_password": TRUNK_PASSWORD,
         },
     )
     yield from _run(instance)
@@ -140,7 +142,8 @@ def carrier_instance(
         http_bind=sip_net.carrier_host,
         http_port=asterisk.HTTP_PORT,
         rtp_start=RTP_BASE + 1000,
-        extra={"pbx_host": sip_net.pbx, "pbx_match": sip_net.pbx_host},
+        extra={"pbx_host": sip_net.pbx, "pbx_match": sip_net.pbx_host,
+               "trunk_password": TRUNK_PASSWORD},
     )
     yield from _run(instance)
 

@@ -88,9 +88,9 @@ def test_every_endpoint_names_a_transport_that_exists(tmp_path: Path) -> None:
     pjsip += sections((tmp_path / "pjsip_local.conf").read_text())
     transports = {name for name, fields in pjsip if fields.get("type") == "transport"}
     endpoints = {name: fields for name, fields in pjsip if fields.get("type") == "endpoint"}
-    assert set(endpoints) == {"carrier", "caller"}
+    assert set(endpoints) == {"carrier", "carrier-out", "caller"}
     assert {name: fields.get("transport") for name, fields in endpoints.items()} == {
-        "carrier": "transport-udp", "caller": "transport-udp"}
+        "carrier": "transport-udp", "carrier-out": "transport-udp", "caller": "transport-udp"}
     assert transports == {"transport-udp"}
     operator_endpoint = pjsip_objects(store.Operator(1, "A", "op-a", "0" * 32, ("en",), True))[2]
     assert operator_endpoint[2]["transport"] == TRANSPORT

@@ -86,6 +86,7 @@ ROUTES = [
     ("POST", "/admin/lines/1/enable"), ("POST", "/admin/lines/1/delete"),
     ("POST", "/admin/lines/1/closures"), ("POST", "/admin/lines/1/closures/2030-12-25/remove"),
     ("GET", "/admin/lines/1/preview"),
+    ("GET", "/admin/lines/1/oncall"), ("POST", "/admin/lines/1/oncall"),
 ]
 ADDED = ("/admin/facilities", "/admin/lines")
 

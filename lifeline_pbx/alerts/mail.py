@@ -23,7 +23,8 @@ from lifeline_pbx.voicemail.store import Voicemail
 TIMEOUT = 20.0  # seconds for each SMTP exchange
 REASONS = {"closed": "the line was closed", "no_operators": "no operator was logged in",
            "max_wait": "the caller waited too long in the queue",
-           "error": "the call could not be routed"}
+           "error": "the call could not be routed",
+           "oncall_unanswered": "nobody on the line's on-call list accepted the call"}
 # What send() may raise when the server or the network fails; logged and retried.
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 

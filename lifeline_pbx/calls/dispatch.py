@@ -23,6 +23,7 @@ from lifeline_pbx.calls import adoption, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
 from lifeline_pbx.calls.session import CallContext, CallSession, Resync
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.outbound.legs import APP_ARG
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
@@ -35,7 +36,8 @@ Conversation = Callable[[ari.Channel, "asyncio.Queue[ari.Event]"], Awaitable[Non
 
 
 class ChannelOwner(Protocol):
-    """Another holder of channels in the app (supervisors' legs): gets their events."""
+    """Another holder of channels in the app (supervisors' legs, outbound legs): gets their
+    events."""
 
     def owns(self, channel_id: str) -> bool: ...
 
@@ -91,7 +93,7 @@ class CallDispatcher:
         elif kind == "supervise":
             log.info("stray supervisor's leg channel=%s; hanging up", event.channel.id)
             self.tasks.spawn(self._hang_up(event.channel.id), "stray-supervise")
-        elif kind == "offer":
+        elif kind in ("offer", APP_ARG):
             # Answered, but no offer here rings it (placed before a restart, hung up by the
             # adoption as it was answered): the operator must not sit in silence.
             log.info("stray offer answered channel=%s; hanging up", event.channel.id)

@@ -17,6 +17,7 @@ from lifeline_pbx.calls.model import (
     Connected,
     Digit,
     EnterQueue,
+    Escalate,
     Failed,
     FlowEvent,
     Hangup,
@@ -24,6 +25,9 @@ from lifeline_pbx.calls.model import (
     LeaveQueue,
     Left,
     Note,
+    OnCallAccepted,
+    OnCallEnded,
+    OnCallUnanswered,
     OperatorLeft,
     Phase,
     PromptFinished,
@@ -33,10 +37,13 @@ from lifeline_pbx.calls.model import (
     Resumed,
     SaveVoicemail,
     Started,
+    StartMusic,
     StartTimer,
     StartVoicemail,
     State,
     Step,
+    StopEscalation,
+    StopPlayback,
     TimerFired,
     WarnOperator,
 )
@@ -45,6 +52,8 @@ from lifeline_pbx.prompts import tones
 IVR_PHASES = (Phase.LANGUAGE, Phase.NOTICES, Phase.TRIAGE)
 LIMIT_TIMER = "limit-warning"
 RECORDING_GRACE = "recording-grace"
+EMERGENCY_TIMER = "emergency-wait"
+ESCALATION_PHASES = (Phase.ESCALATING, Phase.ONCALL)
 # Q.850 41, temporary failure: what a call cut by Asterisk shutting down records as its
 # cause (the hang-up request then carries Asterisk's reason flag, 4, which read as Q.850
 # would claim a special information tone).
@@ -98,7 +107,12 @@ def _in_call(state: State, event: FlowEvent) -> Step:
     if isinstance(event, Connected) and state.phase is Phase.QUEUED:
         return _connected(state, event)
     if isinstance(event, QueueLeft) and state.phase is Phase.QUEUED:
-        return _voicemail(state, event.reason, [Note("queue_left", (("reason", event.reason),))])
+        left: list[Command] = [Note("queue_left", (("reason", event.reason),))]
+        if state.priority > 0:
+            return _escalate(state, event.reason, left)
+        return _voicemail(state, event.reason, left)
+    if state.phase in ESCALATION_PHASES:
+        return _escalation(state, event)
     if isinstance(event, OperatorLeft) and state.phase is Phase.CONNECTED:
         state = replace(state, hangup_by="operator", disposition="answered")
         return _hang_up(state, [Note("operator_hangup")])
@@ -133,6 +147,8 @@ def _resumed(state: State, event: Resumed) -> Step:
 def _prompt_finished(state: State, event: PromptFinished) -> Step:
     if event.playback_id != state.playing:
         return state, []
+    if state.phase is Phase.ESCALATING:  # played or not, music until someone accepts
+        return replace(state, playing=None), [StartMusic()]
     if not event.ok and state.phase is not Phase.CLOSING:
         return _failed(state, Failed("prompt did not play"))
     finished = Note("prompt_finished", (("ok", "yes" if event.ok else "no"),))
@@ -157,6 +173,8 @@ def _timer(state: State, event: TimerFired) -> Step:
         return _route(new, commands) if done else (new, commands)
     if state.phase is Phase.CONNECTED and event.name == LIMIT_TIMER:
         return state, [Note("limit_warning"), WarnOperator()]
+    if state.phase is Phase.QUEUED and event.name == EMERGENCY_TIMER:
+        return _escalate(state, "max_wait", [Note("emergency_wait_over"), LeaveQueue()])
     return state, []
 
 
@@ -164,13 +182,43 @@ def _route(state: State, before: list[Command]) -> Step:
     """The IVR is over: the queue when open and staffed, otherwise voicemail."""
     line = state.line
     assert line is not None
-    if not state.open:
-        return _voicemail(state, "closed", before)
-    if line.queue_id is None:
-        return _voicemail(state, "no_operators", before)
+    if not state.open or line.queue_id is None:
+        reason = "closed" if not state.open else "no_operators"
+        if state.priority > 0:  # an emergency: the on-call list first
+            return _escalate(state, reason, before)
+        return _voicemail(state, reason, before)
     state = replace(state, phase=Phase.QUEUED, playing=None)
     queued = Note("queued", (("priority", str(state.priority)),))
-    return state, [*before, queued, EnterQueue(line.queue_id, state.language, state.priority)]
+    commands = [*before, queued, EnterQueue(line.queue_id, state.language, state.priority)]
+    if state.priority > 0 and line.emergency_wait is not None:
+        commands.append(StartTimer(EMERGENCY_TIMER, line.emergency_wait))
+    return state, commands
+
+
+def _escalate(state: State, reason: str, before: list[Command]) -> Step:
+    """An emergency and nobody ready: ring the on-call list. The caller hears "please
+    hold", then music, until someone accepts or the list is done. The reason is kept for
+    the voicemail should the line have no on-call list."""
+    state = replace(state, phase=Phase.ESCALATING, voicemail_reason=reason)
+    state, play = ivr.play(state, (state.language, "please-hold"))
+    return state, [*before, Note("escalation_started", (("reason", reason),)), Escalate(reason),
+                   play]
+
+
+def _escalation(state: State, event: FlowEvent) -> Step:
+    """The caller's part while the on-call list is rung, and once bridged."""
+    stop: list[Command] = [StopPlayback(state.playing)] if state.playing else []
+    if state.phase is Phase.ESCALATING:
+        if isinstance(event, OnCallAccepted):
+            state = replace(state, phase=Phase.ONCALL, disposition="answered", playing=None)
+            return state, [*stop, Note("oncall_connected", (("position", str(event.position)),))]
+        if isinstance(event, OnCallUnanswered):
+            reason = "oncall_unanswered" if event.tried else state.voicemail_reason
+            return _voicemail(replace(state, playing=None), reason, stop)
+    if isinstance(event, OnCallEnded) and state.phase is Phase.ONCALL:
+        state = replace(state, hangup_by="operator", disposition="answered")
+        return _hang_up(state, [Note("oncall_hangup")])
+    return state, []
 
 
 def _connected(state: State, event: Connected) -> Step:
@@ -209,8 +257,10 @@ def _failed(state: State, event: Failed) -> Step:
     note = Note("error", (("reason", event.reason[:200]),))
     if state.phase in (Phase.CLOSING, Phase.RECORDING, Phase.HANGING_UP):
         return _hang_up(replace(state, disposition=state.disposition or "failed"), [note])
-    if state.phase is Phase.CONNECTED:
+    if state.phase in (Phase.CONNECTED, Phase.ONCALL):
         return state, [note]  # they are talking: leave them be
+    if state.phase is Phase.ESCALATING:
+        return _voicemail(state, "error", [StopEscalation(), note])
     if state.line is not None and state.phase in (Phase.GREETING, *IVR_PHASES):
         return _route(state, [Answer(), note])
     if state.line is not None and state.phase is Phase.QUEUED:
@@ -226,7 +276,8 @@ def _hangup_requested(state: State, event: HangupRequested) -> Step:
     if state.hangup_by is not None:
         return state, []
     commands: list[Command] = [Note("caller_hangup", (("cause", str(event.cause)),))]
-    keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL)
+    keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL,
+                           Phase.ONCALL)
     disposition = state.disposition if keep else "abandoned"
     return replace(state, hangup_by="caller", disposition=disposition, playing=None), commands
 
@@ -257,6 +308,8 @@ def _left(state: State, event: Left) -> Step:
 def _close(state: State, cause: int, before: list[Command]) -> Step:
     if state.phase in (Phase.QUEUED, Phase.CONNECTED):
         before = [*before, LeaveQueue()]  # releases the queue place or the operator's leg
+    if state.phase in ESCALATION_PHASES:
+        before = [*before, StopEscalation()]  # hangs up the on-call leg
     hangup_by = state.hangup_by or "caller"
     disposition = state.disposition or ("abandoned" if hangup_by == "caller" else "completed")
     state = replace(state, phase=Phase.ENDED, hangup_by=hangup_by, disposition=disposition)

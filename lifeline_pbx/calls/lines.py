@@ -57,6 +57,7 @@ def line_info(row: asyncpg.Record) -> LineInfo:
         limit_warning=row["limit_warning_seconds"],
         voicemail_max=row["voicemail_max_seconds"],
         max_wait=row["max_wait_seconds"],
+        emergency_wait=row["emergency_wait_seconds"],
     )
     spans = tuple(
         Span(int(day), clock.fromisoformat(opens), clock.fromisoformat(closes))

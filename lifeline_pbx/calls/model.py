@@ -25,6 +25,7 @@ class Line:
     limit_warning: int = 120
     voicemail_max: int = 180
     max_wait: int | None = None  # seconds in the queue before voicemail (None: the queue's)
+    emergency_wait: int | None = None  # an emergency waits this long, then the on-call list
 
 
 class Phase(enum.Enum):
@@ -37,6 +38,8 @@ class Phase(enum.Enum):
     CONNECTED = "connected"
     VOICEMAIL = "voicemail"  # the invitation to leave a message
     RECORDING = "recording"
+    ESCALATING = "escalating"  # an emergency: the on-call list is being rung
+    ONCALL = "oncall"  # bridged with someone on the on-call list
     CLOSING = "closing"  # the last prompt before we hang up
     HANGING_UP = "hanging_up"
     ENDED = "ended"
@@ -140,9 +143,29 @@ class Failed:
     reason: str
 
 
+@dataclass(frozen=True)
+class OnCallAccepted:
+    """Someone on the on-call list pressed 1 and is bridged with the caller."""
+
+    position: int
+
+
+@dataclass(frozen=True)
+class OnCallUnanswered:
+    """The on-call list is done and nobody accepted; tried: how many were rung."""
+
+    tried: int
+
+
+@dataclass(frozen=True)
+class OnCallEnded:
+    """The on-call person bridged with the caller hung up."""
+
+
 FlowEvent = (
     Started | Resumed | PromptFinished | Digit | TimerFired | Connected | QueueLeft
     | OperatorLeft | RecordingFinished | HangupRequested | Left | Failed
+    | OnCallAccepted | OnCallUnanswered | OnCallEnded
 )
 
 
@@ -213,6 +236,23 @@ class Hangup:
 
 
 @dataclass(frozen=True)
+class Escalate:
+    """Ring the line's on-call list (escalation/runner.py); reason: why nobody was ready."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class StopEscalation:
+    """The caller is gone or the call failed: stop ringing, hang up the on-call leg."""
+
+
+@dataclass(frozen=True)
+class StartMusic:
+    pass
+
+
+@dataclass(frozen=True)
 class Note:
     """A line in the call's timeline."""
 
@@ -230,5 +270,6 @@ class Close:
 Command = (
     Answer | Play | StopPlayback | StartTimer | CancelTimer | EnterQueue | LeaveQueue
     | RecordBridge | WarnOperator | StartVoicemail | SaveVoicemail | Hangup | Note | Close
+    | Escalate | StopEscalation | StartMusic
 )
 Step = tuple[State, list[Command]]

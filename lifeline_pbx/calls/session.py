@@ -20,6 +20,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import flow, hours, marks, model, records
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.escalation.runner import EscalatedCall
 from lifeline_pbx.queues.handle import CallHandle
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,14 @@ class QueuePort(Protocol):
     async def warn_operator(self, call_id: uuid.UUID) -> None: ...
 
 
+class EscalationPort(Protocol):
+    """Ringing the on-call list for an emergency (escalation/runner.py)."""
+
+    def start(self, call: EscalatedCall) -> None: ...
+    def stop(self, call_id: uuid.UUID) -> None: ...
+    async def music(self, channel_id: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class CallContext:
     """What every call's shell needs; built once when the app starts."""
@@ -53,6 +62,7 @@ class CallContext:
     media_uri: Callable[[str, str, str], str]  # (language, prompt, default language) -> URI
     default_language: str
     queues: QueuePort
+    escalations: EscalationPort | None = None  # None: an emergency goes to voicemail
 
 
 def now() -> datetime:
@@ -221,12 +231,30 @@ class CallSession:
             self._save_voicemail(command)
         elif isinstance(command, model.Hangup):
             await ctx.ari.hangup(self.channel_id)
+        elif isinstance(command, model.Escalate | model.StopEscalation | model.StartMusic):
+            await self._escalation(command)
         elif isinstance(command, model.Note):
             ctx.writer.put(
                 records.CallEvent(self.call_id, now(), command.kind, dict(command.detail))
             )
         else:
             self._close(command)
+
+    async def _escalation(
+        self, command: model.Escalate | model.StopEscalation | model.StartMusic
+    ) -> None:
+        escalations, line = self.ctx.escalations, self.state.line
+        if isinstance(command, model.StartMusic):
+            if escalations is not None:
+                await escalations.music(self.channel_id)
+        elif isinstance(command, model.StopEscalation):
+            if escalations is not None:
+                escalations.stop(self.call_id)
+        elif escalations is None or line is None:
+            self.queue.put_nowait(model.OnCallUnanswered(0))
+        else:
+            escalations.start(EscalatedCall(self.call_id, self.channel_id, line,
+                                            self.queue.put_nowait))
 
     async def _mark(self, mark: marks.Mark) -> None:
         """Written on the channel so a reconnect can take the call back without the database."""

@@ -21,7 +21,10 @@ from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{2,39}")  # the same rule as the table's CHECK
 # Names of objects in pjsip.conf, or that SIP scanners try first.
-RESERVED_USERNAMES = frozenset({"carrier", "anonymous", "asterisk", "default", "admin", "root"})
+# The static PJSIP objects' names (asterisk-conf/pjsip.conf): an operator's account of the
+# same name would take the trunk's place.
+RESERVED_USERNAMES = frozenset({"carrier", "anonymous", "asterisk", "default", "admin", "root",
+                                "carrier-out", "carrier-out-contact", "carrier-out-auth"})
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
 MAX_DISPLAY_NAME = 200

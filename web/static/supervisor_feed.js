@@ -50,13 +50,17 @@
   }
 
   function voicemailItem(v) {
-    const li = item([
+    const parts = [
       [v.emergency ? "Emergency" : "Voicemail", "triage"],
       [v.facility || "Unknown facility", "facility"],
       [v.line || "", "line"],
       [languageName(v.language), "language"],
       [when(v.created_at), "time"],
-    ], "/voicemail?show=unreviewed", "Listen");
+    ];
+    if (v.reason === "oncall_unanswered") {
+      parts.splice(1, 0, ["nobody on the on-call list accepted", "reason"]);
+    }
+    const li = item(parts, "/voicemail?show=unreviewed", "Listen");
     if (v.emergency) { li.classList.add("emergency"); }
     li.dataset.voicemailId = v.id;
     return li;

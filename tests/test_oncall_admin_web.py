@@ -1,0 +1,129 @@
+"""The line's emergency on-call list through the running web server and PostgreSQL: only
+admins may see or change it; a good list is saved and audited (never the numbers), a bad
+one refused with nothing saved; the parsing rules as a table."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from lifeline_pbx.escalation import oncall_rules
+from lifeline_pbx.escalation.oncall import Entry
+from lifeline_pbx.outbound.guard import Policy
+from tests.web_fixtures import WebApp, running_web
+
+TRUNK = Policy(trunk="carrier-out")
+OPERATORS = {"operator1": 4, "op-a": 7}
+
+
+@pytest.fixture
+async def web(app_dsn: str) -> AsyncIterator[WebApp]:
+    async with running_web(app_dsn, outbound_trunk="carrier-out") as web_app:
+        yield web_app
+
+
+async def _line_id(web: WebApp) -> int:
+    return int((await web.sql("SELECT id FROM lines ORDER BY id LIMIT 1"))[0][0])
+
+
+async def _state(web: WebApp) -> list[tuple[object, ...]]:
+    rows = await web.sql("SELECT * FROM line_oncall ORDER BY line_id, position")
+    waits = await web.sql("SELECT id, emergency_wait_seconds FROM lines ORDER BY id")
+    audit = await web.sql("SELECT count(*) FROM audit_log")
+    return [tuple(r) for r in [*rows, *waits, *audit]]
+
+
+@pytest.mark.parametrize("username", ["operator1", "supervisor1"])
+async def test_only_admins_may(web: WebApp, username: str) -> None:
+    line_id = await _line_id(web)
+    before = await _state(web)
+    client = await web.signed_in(username)
+    assert (await client.get(f"/admin/lines/{line_id}/oncall"))[0] == 403
+    status, _ = await client.post(f"/admin/lines/{line_id}/oncall",
+                                  {"entries": "+12025550143 20", "emergency_wait": "30"})
+    assert status == 403
+    assert await _state(web) == before
+
+
+async def test_signed_out_is_sent_to_sign_in(web: WebApp) -> None:
+    client = await web.client()
+    status, _ = await client.get(f"/admin/lines/{await _line_id(web)}/oncall")
+    assert status == 303 and client.last["location"].startswith("/login")
+
+
+async def test_admin_saves_the_list_audited_without_numbers(web: WebApp) -> None:
+    line_id = await _line_id(web)
+    admin = await web.signed_in("admin1")
+    status, page = await admin.get(f"/admin/lines/{line_id}")
+    assert status == 200 and f"/admin/lines/{line_id}/oncall" in page
+    status, page = await admin.get(f"/admin/lines/{line_id}/oncall")
+    assert status == 200 and "on, through the outbound trunk" in page
+    status, _ = await admin.post(f"/admin/lines/{line_id}/oncall", {
+        "entries": "operator1 15\n\n(202) 555-0143 30\n", "emergency_wait": "45"})
+    assert status == 303, _
+    assert admin.last["location"] == f"/admin/lines/{line_id}/oncall?done=saved"
+    rows = await web.sql("SELECT position, operator_id IS NOT NULL, number, ring_seconds "
+                         "FROM line_oncall WHERE line_id = $1 ORDER BY position", line_id)
+    assert [tuple(r) for r in rows] == [(1, True, None, 15), (2, False, "+12025550143", 30)]
+    wait = await web.sql("SELECT emergency_wait_seconds FROM lines WHERE id = $1", line_id)
+    assert wait[0][0] == 45
+    audit = await web.sql("SELECT action, entity, entity_id, fields FROM audit_log "
+                          "WHERE entity = 'line' ORDER BY id DESC LIMIT 1")
+    assert tuple(audit[0]) == ("update", "line", str(line_id),
+                               ["emergency_wait_seconds", "oncall"])
+    status, page = await admin.get(f"/admin/lines/{line_id}/oncall?done=saved")
+    assert "operator1 15\n+12025550143 30" in page and "Saved" in page
+    status, _ = await admin.post(f"/admin/lines/{line_id}/oncall", {
+        "entries": "operator1 15\n+12025550143 30", "emergency_wait": "45"})
+    assert admin.last["location"].endswith("done=unchanged")
+
+
+@pytest.mark.parametrize(("form", "field"), [
+    ({"entries": "+18765550143 20"}, "entries"),  # outside the allow-list
+    ({"entries": "nobody-here 20"}, "entries"),
+    ({"entries": "operator1 500"}, "entries"),
+    ({"entries": "operator1", "emergency_wait": "2"}, "emergency_wait"),
+    ({"entries": "operator1", "emergency_wait": "soon"}, "emergency_wait"),
+])
+async def test_a_bad_list_is_refused_with_nothing_saved(web: WebApp, form: dict[str, str],
+                                                       field: str) -> None:
+    line_id = await _line_id(web)
+    admin = await web.signed_in("admin1")
+    await admin.get(f"/admin/lines/{line_id}/oncall")
+    before = await _state(web)
+    status, page = await admin.post(f"/admin/lines/{line_id}/oncall", form)
+    assert status == 422 and f'id="error-{field}"' in page and "Traceback" not in page
+    assert form["entries"] in page  # what was typed is kept
+    assert await _state(web) == before
+
+
+async def test_an_unknown_line_is_not_found(web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    assert (await admin.get("/admin/lines/999999/oncall"))[0] == 404
+
+
+RULES: list[tuple[str, str, Policy, object]] = [
+    ("operator and number", "op-a 10\n+1 202 555 0143", TRUNK, (
+        Entry(1, 10, operator="op-a", operator_id=7),
+        Entry(2, oncall_rules.DEFAULT_RING, number="+12025550143"))),
+    ("empty is no list", "  \n", TRUNK, ()),
+    ("a number with the trunk off", "+12025550143 20", Policy(trunk=""), "outbound trunk"),
+    ("premium rate", "1-900-555-0143", TRUNK, "outside the numbers"),
+    ("a caller's star code", "*72 2025550143", TRUNK, "neither"),
+    ("ring too short", "op-a 4", TRUNK, "5-120"),
+]
+
+
+@pytest.mark.parametrize(("why", "text", "policy", "expected"), RULES, ids=[r[0] for r in RULES])
+def test_parse(why: str, text: str, policy: Policy, expected: object) -> None:
+    parsed = oncall_rules.parse({"entries": text}, OPERATORS, policy)
+    if isinstance(expected, str):
+        assert isinstance(parsed, dict) and expected in parsed["entries"]
+    else:
+        assert isinstance(parsed, oncall_rules.OnCallSettings) and parsed.entries == expected
+
+
+def test_at_most_twenty() -> None:
+    parsed = oncall_rules.parse({"entries": "op-a 10\n" * 21}, OPERATORS, TRUNK)
+    assert isinstance(parsed, dict) and "at most 20" in parsed["entries"]
