@@ -122,7 +122,7 @@ def test_texts_are_filled_in_and_not_empty(rendered: dict[tuple[str, str], str])
     [
         (
             ("en", "triage-3"),
-            "If a life is in danger now, press 3.",
+            "If someone is in danger now, press 3.",
         ),
         (("en", "next-open-time-930"), "at 9:30."),
         (("en", "next-open-time-0"), "at 0:00."),
