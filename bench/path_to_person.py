@@ -241,6 +241,24 @@ async def drive(stack: Stack, kind: str, calls: int, parallel: int) -> dict[str,
         return await timings(stack.app_dsn, names, phones)
 
 
+async def slowest_timeline(dsn: str, found: dict[str, Timing]) -> str:
+    """The timeline of the call slowest to the queue: seconds after answer, kind, detail."""
+    timed = [(t.queued, name) for name, t in found.items() if t.queued is not None]
+    if not timed:
+        return ""
+    _, name = max(timed)
+    con = await asyncpg.connect(dsn)
+    try:
+        rows = await con.fetch(
+            """SELECT extract(epoch FROM e.at - c.answered_at) AS after, e.kind, e.detail::text
+               FROM call_events e JOIN calls c ON c.id = e.call_id
+               WHERE c.caller_name = $1 ORDER BY e.id""", name)
+    finally:
+        await con.close()
+    return "  ".join(f"{float(r['after']):.2f} {r['kind']}"
+                     + ("" if r["detail"] == "{}" else r["detail"]) for r in rows)
+
+
 def summary(values: list[float | None], calls: int) -> str:
     got = sorted(v for v in values if v is not None)
     if not got:
@@ -266,6 +284,8 @@ async def run(args: argparse.Namespace) -> None:
                   f"{summary([t.ring for t in found.values()], args.calls)}; goal "
                   f"{GOALS[kind]:.0f} s {'met' if worst <= GOALS[kind] else 'MISSED'}",
                   flush=True)
+            if args.explain:
+                print("  slowest:", await slowest_timeline(stack.app_dsn, found), flush=True)
     finally:
         stack.close()
 
@@ -275,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=20, help="calls of each kind")
     parser.add_argument("--parallel", type=int, default=4,
                         help="calls at a time (as many operators' phones)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print the timeline of each kind's slowest call")
     asyncio.run(run(parser.parse_args(argv)))
 
 

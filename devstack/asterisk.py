@@ -35,9 +35,10 @@ PROMPTS_DIR = "/var/lib/lifeline-pbx/prompts"
 
 def catalogue_prompts_dir() -> str:
     """Where the tests and benchmarks generate this source tree's prompts in the shared
-    Asterisk root: a folder per catalogue (prompts/*.toml). Worktrees whose texts differ
-    would otherwise remake each other's files while the other's calls play them."""
-    digest = hashlib.sha256()
+    Asterisk root: a folder per catalogue (prompts/*.toml and how they are synthesised).
+    Worktrees whose texts differ would otherwise remake each other's files while the
+    other's calls play them."""
+    digest = hashlib.sha256(repr((synthesis.SPEED_WPM, synthesis.SPEECH_EFFECTS)).encode())
     for path in sorted((HOME / "prompts").glob("*.toml")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return f"{PROMPTS_DIR}-{digest.hexdigest()[:12]}"
