@@ -215,6 +215,11 @@ KEY_CASES: dict[str, tuple[list[FlowEvent], Phase, int, list[str]]] = {
         ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
          "Note:language", "Note:key_kept", "Note:key_kept", "Note:prompt_finished",
          "Note:key_applied", "Note:queued", "EnterQueue"]),
+    "a kept key, then the triage digit: the emergency is not lost behind it": (
+        [Started(LINE, "en"), Digit("1"), Digit("5"), Digit("9")], Phase.QUEUED, 1,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "Note:key_kept", "StopPlayback", "Note:interrupted", "Note:triage",
+         "Note:queued", "EnterQueue"]),
     "a wrong key during the greeting: ignored, no menu try spent": (
         [Started(LINE, "en"), Digit("7")], Phase.GREETING, 0,
         ["Answer", "Note:answered", "Note:prompt", "Note:key_ignored"]),

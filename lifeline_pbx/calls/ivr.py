@@ -12,8 +12,9 @@ step it reaches.
   key is ignored and the greeting plays on (a stray key costs no menu try).
 - Menu: a menu digit chooses; any other key is one invalid choice.
 - Notices (short by default): MORE_KEY stops them and plays their full text; the triage
-  digit stops them and the call is urgent at once; any other key is kept and answers the
-  triage question as soon as the notices end (the notices themselves are not skipped).
+  digit stops them and the call is urgent at once (even after kept keys: an emergency is
+  never lost behind a key pressed before it); any other key is kept and the first kept
+  answers the triage question as soon as the notices end (the notices are not skipped).
 - Triage: any key answers it (the triage digit: urgent; another: not urgent).
 """
 
