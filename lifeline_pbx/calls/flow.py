@@ -202,8 +202,11 @@ def _connected(state: State, event: Connected) -> Step:
     return state, commands
 
 
+BUSY_PROMPT = "voicemail-busy"  # nobody free or logged in; a closed line: _closed_first
+
+
 def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
-    prompt = "voicemail-busy"
+    prompt = BUSY_PROMPT
     state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason=reason, disposition="voicemail")
     state, play = ivr.play(state, (state.language, prompt), (tones.LANGUAGE, "beep"))
     return state, [*before, Note("voicemail", (("reason", reason), ("prompt", prompt))), play]
