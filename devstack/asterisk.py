@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import ctypes
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -24,10 +25,41 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lifeline_pbx import asterisk_config
+from lifeline_pbx.paths import HOME
+from lifeline_pbx.prompts import synthesis
 
 CACHE_DIR = Path(os.environ.get("LIFELINE_CACHE", "/var/cache/lifeline-pbx"))
 DEBIAN_MIRROR = os.environ.get("LIFELINE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PROMPTS_DIR = "/var/lib/lifeline-pbx/prompts"
+
+
+def catalogue_prompts_dir() -> str:
+    """Where the tests and benchmarks generate this source tree's prompts in the shared
+    Asterisk root: a folder per catalogue (prompts/*.toml and how they are synthesised).
+    Worktrees whose texts differ would otherwise remake each other's files while the
+    other's calls play them."""
+    digest = hashlib.sha256(repr((synthesis.SPEED_WPM, synthesis.SPEECH_EFFECTS)).encode())
+    for path in sorted((HOME / "prompts").glob("*.toml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{PROMPTS_DIR}-{digest.hexdigest()[:12]}"
+
+
+def shipped_prompts(rt: Runtime) -> str:
+    """This tree's prompts, made in catalogue_prompts_dir (Asterisk's path). A new folder
+    starts as a copy of the shared one (PROMPTS_DIR, copied under its generator's lock), so
+    only the prompts whose text differs are synthesised: minutes saved on a loaded box."""
+    folder = catalogue_prompts_dir()
+    target, base = rt.host_path(folder), rt.host_path(PROMPTS_DIR)
+    if not target.exists() and base.is_dir():
+        scratch = target.with_name(f".{target.name}.{os.getpid()}")
+        with synthesis.locked(base):
+            shutil.copytree(base, scratch, ignore=shutil.ignore_patterns(".prompt-gen.lock"))
+        try:
+            scratch.rename(target)
+        except OSError:  # another process seeded it first
+            shutil.rmtree(scratch, ignore_errors=True)
+    synthesis.generate(target)
+    return folder
 _READY_MARK = ".lifeline-ready"
 
 

@@ -21,7 +21,6 @@ from lifeline_pbx import asterisk_config
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
-from lifeline_pbx.prompts import synthesis
 from lifeline_pbx.resources import CONNECTED
 from tests.carrier import TRUNK_PASSWORD, TRUNK_USER, Carrier
 from tests.waiting import wait_for
@@ -69,8 +68,7 @@ def asterisk_runtime() -> asterisk.Runtime:
 
 @pytest.fixture(scope="session")
 def prompts_dir(asterisk_runtime: asterisk.Runtime) -> str:
-    synthesis.generate(asterisk_runtime.host_path(asterisk.PROMPTS_DIR))
-    return asterisk.PROMPTS_DIR
+    return asterisk.shipped_prompts(asterisk_runtime)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +108,7 @@ def pbx(
             "carrier_host": f"{sip_net.carrier_host}:{sip_net.carrier_port}",
             "carrier_match": sip_net.carrier_host,
             "prompts_dir": prompts_dir,
+            "moh_dir": f"{prompts_dir}/moh",
             "demo_caller_password": DEMO_CALLER_PASSWORD,
             "trunk_user": TRUNK_USER,
             "trunk_password": TRUNK_PASSWORD,

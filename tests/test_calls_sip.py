@@ -83,7 +83,7 @@ async def heard(carrier: Carrier, call: CarrierCall) -> float:
 
 
 def prompt_seconds(rt: asterisk.Runtime, language: str, name: str) -> float:
-    return seconds(rt.host_path(f"{asterisk.PROMPTS_DIR}/{language}/{name}.wav"))
+    return seconds(rt.host_path(f"{asterisk.catalogue_prompts_dir()}/{language}/{name}.wav"))
 
 
 async def test_greeting_plays_to_the_end_and_the_call_is_recorded(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lifeline_pbx.calls import flow
@@ -83,12 +85,11 @@ IVR_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
     ),
     "a digit picks the language; notices and triage follow in it": (
         [*GREETED, Digit("2"), PromptFinished("p3", True)],
-        ["Play:greeting/es", MENU, "Play:confidentiality/en", "Play:triage-9/en"],
+        ["Play:greeting/es", MENU, "Play:confidentiality-short/en", "Play:triage-9/en"],
     ),
-    "no input: the menu twice, then the line's default language": (
-        [*GREETED, PromptFinished("p2", True), TimerFired("menu"), PromptFinished("p3", True),
-         TimerFired("menu")],
-        ["Play:greeting/es", MENU, MENU, "Play:confidentiality/es"],
+    "no input: the menu once, then the line's default language": (
+        [*GREETED, PromptFinished("p2", True), TimerFired("menu")],
+        ["Play:greeting/es", MENU, "Play:confidentiality-short/es"],
     ),
     "invalid digit is explained and the menu asked again": (
         [*GREETED, Digit("7")],
@@ -100,19 +101,37 @@ IVR_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
         ["Play:greeting/es", MENU,
          "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en",
          "Play:invalid-choice/es+language-choice-1/es+language-choice-2/en",
-         "Play:confidentiality/es"],
+         "Play:confidentiality-short/es"],
     ),
     "one language: no menu, the greeting and the notices in one playback": (
         [Started(ONE_LANGUAGE, "en")],
-        ["Play:greeting/fr+confidentiality/fr"],
+        ["Play:greeting/fr+confidentiality-short/fr"],
     ),
-    "one language: keys during the greeting and notices are ignored, then triage": (
+    "one language: a key pressed ahead answers the triage when the notices end": (
         [Started(ONE_LANGUAGE, "en"), Digit("1"), PromptFinished("p1", True)],
-        ["Play:greeting/fr+confidentiality/fr", "Play:triage-9/fr"],
+        ["Play:greeting/fr+confidentiality-short/fr"],
     ),
-    "recording line announces it": (
+    "recording line announces it, short": (
         [Started(RECORDED, "en"), PromptFinished("p1", True), Digit("1")],
         ["Play:greeting/en", "Play:language-choice-1/en+language-choice-2/es",
+         "Play:confidentiality-short/en+recording-short/en"],
+    ),
+    "a menu digit during the greeting stops it and picks the language": (
+        [Started(LINE, "en"), Digit("2")],
+        ["Play:greeting/es", "Play:confidentiality-short/en"],
+    ),
+    "another key during the greeting is ignored: the greeting plays on, then the menu": (
+        [Started(LINE, "en"), Digit("7"), PromptFinished("p1", True)],
+        ["Play:greeting/es", MENU],
+    ),
+    "star during the notices: their full text, then the triage question": (
+        [*GREETED, Digit("1"), Digit("*"), PromptFinished("p3", True), PromptFinished("p4", True)],
+        ["Play:greeting/es", MENU, "Play:confidentiality-short/es", "Play:confidentiality/es",
+         "Play:triage-9/es"],
+    ),
+    "star on a recording line: both notices in full": (
+        [Started(RECORDED, "en"), Digit("1"), Digit("*")],
+        ["Play:greeting/en", "Play:confidentiality-short/en+recording-short/en",
          "Play:confidentiality/en+recording-notice/en"],
     ),
     "a failed greeting does not leave silence: straight to the queue": (
@@ -150,22 +169,113 @@ def test_triage_routes_to_the_queue(events: list[FlowEvent], command: str, prior
     assert state.phase is Phase.QUEUED and state.priority == priority
 
 
-def test_closed_line_goes_to_voicemail_after_the_ivr() -> None:
-    state, _ = run([Started(LINE, "en", open=False), PromptFinished("p1", True), Digit("1"),
-                    PromptFinished("p3", True), PromptFinished("p4", True)])
-    state, commands = run([TimerFired("triage")], state)
-    assert played(commands) == ["Play:voicemail-closed/es+beep/tones"]
-    assert state.voicemail_reason == "closed"
+CLOSED_OFFER = "triage-9/es+voicemail-offer/es+beep/tones"
+CLOSED_CASES: dict[str, tuple[Started, str]] = {
+    "closed hours: the closure, when it opens, then the offer": (
+        Started(LINE, "en", open=False, opening=(8, 930)),
+        f"Play:voicemail-closed/es+next-open-day-8/es+next-open-time-930/es+{CLOSED_OFFER}"),
+    "a closure day speaks its own reason first": (
+        Started(LINE, "en", open=False, closed_prompt="technical-difficulty", opening=(2, 900)),
+        f"Play:technical-difficulty/es+next-open-day-2/es+next-open-time-900/es+{CLOSED_OFFER}"),
+    "no opening within a week: the closure, then the offer": (
+        Started(LINE, "en", open=False), f"Play:voicemail-closed/es+{CLOSED_OFFER}"),
+}
 
 
-def test_a_closure_day_speaks_its_own_reason() -> None:
-    state, _ = run([Started(LINE, "en", open=False, closed_prompt="technical-difficulty"),
-                    PromptFinished("p1", True), Digit("1"), PromptFinished("p3", True),
-                    PromptFinished("p4", True)])
-    state, commands = run([TimerFired("triage")], state)
-    assert played(commands) == ["Play:technical-difficulty/es+beep/tones"]
-    assert Note("voicemail", (("reason", "closed"), ("prompt", "technical-difficulty"))) \
+@pytest.mark.parametrize("started,heard", CLOSED_CASES.values(), ids=CLOSED_CASES.keys())
+def test_a_closed_line_says_so_first_then_offers_voicemail(started: Started, heard: str) -> None:
+    """No greeting, menu or notices before: the closure is the first thing heard, in the
+    line's default language; keys other than the triage key change nothing."""
+    state, commands = run([started, Digit("1"), Digit("5")])
+    assert words(commands) == ["Answer", "Note:answered", "Note:voicemail", heard]
+    assert Note("voicemail", (("reason", "closed"), ("prompt", started.closed_prompt))) \
         in commands
+    assert (state.phase, state.voicemail_reason, state.language) == (
+        Phase.VOICEMAIL, "closed", "es")
+    _, commands = run([PromptFinished("p1", True)], state)
+    assert StartVoicemail(180) in commands
+
+
+CLOSED_KEY_CASES: dict[str, tuple[list[FlowEvent], Phase, int, list[str]]] = {
+    # after Started(closed): events -> phase, priority, commands (as words) besides plays
+    "the triage key before the beep: the on-call list, as an emergency": (
+        [Digit("9")], Phase.ESCALATING, 1,
+        ["StopPlayback", "Note:triage", "Note:escalation_started", "Escalate"]),
+    "another key before the beep: nothing": ([Digit("4")], Phase.VOICEMAIL, 0, []),
+    "the triage key after the beep: part of the message": (
+        [PromptFinished("p1", True), Digit("9")], Phase.RECORDING, 0,
+        ["Note:prompt_finished", "StartVoicemail"]),
+}
+
+
+@pytest.mark.parametrize("events,phase,priority,expected", CLOSED_KEY_CASES.values(),
+                         ids=CLOSED_KEY_CASES.keys())
+def test_a_closed_line_still_hears_an_emergency(events: list[FlowEvent], phase: Phase,
+                                                priority: int, expected: list[str]) -> None:
+    closed, _ = run([Started(LINE, "en", open=False)])
+    state, commands = run(events, closed)
+    assert [w for w in words(commands) if not w.startswith("Play:")] == expected
+    assert (state.phase, state.priority) == (phase, priority)
+
+
+KEY_CASES: dict[str, tuple[list[FlowEvent], Phase, int, list[str]]] = {
+    # events from a fresh call -> phase, priority, and the commands (as words) besides plays
+    "language during the greeting, the triage answer typed ahead: queued after the notices": (
+        [Started(LINE, "en"), Digit("2"), Digit("5"), PromptFinished("p2", True)],
+        Phase.QUEUED, 0,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "Note:key_kept", "Note:prompt_finished", "Note:key_applied",
+         "Note:queued", "EnterQueue"]),
+    "the triage digit during the notices: urgent at once, the notices stopped": (
+        [Started(LINE, "en"), Digit("2"), Digit("9")], Phase.QUEUED, 1,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "StopPlayback", "Note:interrupted", "Note:triage", "Note:queued",
+         "EnterQueue"]),
+    "keys kept in order: the first answers the triage": (
+        [Started(LINE, "en"), Digit("1"), Digit("5"), Digit("6"), PromptFinished("p2", True)],
+        Phase.QUEUED, 0,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "Note:key_kept", "Note:key_kept", "Note:prompt_finished",
+         "Note:key_applied", "Note:queued", "EnterQueue"]),
+    "a kept key, then the triage digit: the emergency is not lost behind it": (
+        [Started(LINE, "en"), Digit("1"), Digit("5"), Digit("9")], Phase.QUEUED, 1,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "Note:key_kept", "StopPlayback", "Note:interrupted", "Note:triage",
+         "Note:queued", "EnterQueue"]),
+    "a wrong key during the greeting: ignored, no menu try spent": (
+        [Started(LINE, "en"), Digit("7")], Phase.GREETING, 0,
+        ["Answer", "Note:answered", "Note:prompt", "Note:key_ignored"]),
+    "star twice: the full text once": (
+        [Started(LINE, "en"), Digit("1"), Digit("*"), Digit("*")], Phase.NOTICES, 0,
+        ["Answer", "Note:answered", "Note:prompt", "StopPlayback", "Note:interrupted",
+         "Note:language", "StopPlayback", "Note:notices_full", "Note:key_ignored"]),
+}
+
+
+@pytest.mark.parametrize("events,phase,priority,expected", KEY_CASES.values(),
+                         ids=KEY_CASES.keys())
+def test_keys_interrupt_and_are_kept_in_order(events: list[FlowEvent], phase: Phase,
+                                              priority: int, expected: list[str]) -> None:
+    state, commands = run(events)
+    assert [w for w in words(commands) if not w.startswith("Play:")] == expected
+    assert (state.phase, state.priority, state.menu_tries) == (phase, priority, 0)
+
+
+def test_one_wrong_key_in_the_menu_is_one_invalid_choice() -> None:
+    state, commands = run([*GREETED, Digit("7")])
+    assert state.menu_tries == 1
+    assert [c for c in commands if isinstance(c, Note) and c.kind == "invalid_choice"] == [
+        Note("invalid_choice", (("digit", "7"),))]
+
+
+def test_after_the_triage_question_a_silent_caller_waits_briefly() -> None:
+    """At most TRIAGE_WAIT (3 s): the triage digit was heard from the notices on."""
+    state = run([Started(LINE, "en"), Digit("1"), PromptFinished("p2", True)])[0]
+    _, commands = run([PromptFinished("p3", True)], state)
+    assert StartTimer("triage", 3.0) in commands
+    short = replace(LINE, menu_timeout=2.0)
+    state = run([Started(short, "en"), Digit("1"), PromptFinished("p2", True)])[0]
+    assert StartTimer("triage", 2.0) in run([PromptFinished("p3", True)], state)[1]
 
 
 def test_line_without_queue_goes_to_voicemail() -> None:

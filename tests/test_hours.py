@@ -11,7 +11,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lifeline_pbx.calls.hours import CLOSED_PROMPT, Hours, Span, closed_prompt, is_open
+from lifeline_pbx.calls.hours import (
+    CLOSED_PROMPT,
+    TODAY,
+    TOMORROW,
+    Hours,
+    Span,
+    closed_prompt,
+    is_open,
+    next_opening,
+    spoken_opening,
+)
 
 NY = ZoneInfo("America/New_York")
 
@@ -153,3 +163,41 @@ CLOSED_PROMPTS = {
                          ids=CLOSED_PROMPTS.keys())
 def test_closed_prompt(line_hours: Hours, now: datetime, expected: str) -> None:
     assert closed_prompt(line_hours, now) == expected
+
+
+LONG_CLOSURE = hours("mon 09:00-17:00", holidays=("2024-06-03", "2024-06-10", "2024-06-17"))
+NEXT_OPENING = {
+    # (hours, now) -> the next opening (UTC), and what the caller is told (day, hhmm)
+    "open now: nothing to tell": (WEEK, ny("2024-06-03", "10:00"), None, None),
+    "before opening: today": (
+        WEEK, ny("2024-06-03", "07:10"), ny("2024-06-03", "09:00"), (TODAY, 900)),
+    "after closing: tomorrow": (
+        WEEK, ny("2024-06-03", "18:00"), ny("2024-06-04", "09:00"), (TOMORROW, 900)),
+    "friday evening gap: the overnight span tonight": (
+        WEEK, ny("2024-06-07", "18:00"), ny("2024-06-07", "20:00"), (TODAY, 2000)),
+    "after the overnight span: monday, by its weekday": (
+        WEEK, ny("2024-06-08", "03:00"), ny("2024-06-10", "09:00"), (0, 900)),
+    "a holiday friday: the next is a week ahead, not said": (
+        FRI_HOLIDAY, ny("2024-06-07", "10:00"), ny("2024-06-14", "09:00"), None),
+    "always open, on the holiday: midnight after it": (
+        ALWAYS, ny("2024-06-03", "15:00"), ny("2024-06-04", "00:00"), (TOMORROW, 0)),
+    "no spans: never": (NEVER, ny("2024-06-03", "12:00"), None, None),
+    "closed every monday for weeks: said only within a week": (
+        LONG_CLOSURE, ny("2024-06-03", "10:00"), ny("2024-06-24", "09:00"), None),
+    "an odd minute is said as the next quarter hour": (
+        hours("mon 09:05-17:00"), ny("2024-06-03", "08:00"), ny("2024-06-03", "09:05"),
+        (TODAY, 915)),
+    "a quarter to midnight rounds into tomorrow": (
+        hours("mon 23:50-23:55"), ny("2024-06-03", "08:00"), ny("2024-06-03", "23:50"),
+        (TOMORROW, 0)),
+    "spring forward: a start in the missing hour opens when the clocks jump": (
+        SPRING_GAP, ny("2024-03-10", "01:00"), utc("2024-03-10", "07:00"), (TODAY, 300)),
+}
+
+
+@pytest.mark.parametrize(("line_hours", "now", "opening", "spoken"), NEXT_OPENING.values(),
+                         ids=NEXT_OPENING.keys())
+def test_next_opening(line_hours: Hours, now: datetime, opening: datetime | None,
+                      spoken: tuple[int, int] | None) -> None:
+    assert next_opening(line_hours, now) == opening
+    assert spoken_opening(line_hours, now) == spoken

@@ -275,15 +275,16 @@ def test_the_preview_follows_the_call_flow() -> None:
     shown = _titles_and_prompts(line_rules.parse_line(LINE), None)
     titles = [title for title, _ in shown]
     assert titles[:3] == ["When the call is answered",
-                          "The language menu (twice if nobody presses a key)",
+                          "The language menu (once if nobody presses a key)",
                           "Pressing 1: Español"]
     assert dict(shown)["When the call is answered"] == ["greeting/es"]
-    assert dict(shown)["The language menu (twice if nobody presses a key)"] == [
+    assert dict(shown)["The language menu (once if nobody presses a key)"] == [
         "language-choice-1/es", "language-choice-2/en"]
     assert dict(shown)["Pressing 2: English"] == [
-        "confidentiality/en", "recording-notice/en", "triage-9/en"]
-    closed = [p for t, p in shown if t.startswith("Español: closed")]
-    assert closed == [["voicemail-closed/es", "beep/tones", "voicemail-thanks/es"]]
+        "confidentiality-short/en", "recording-short/en", "triage-9/en"]
+    closed = [p for t, p in shown if t.startswith("Closed")]
+    assert closed == [["voicemail-closed/es", "next-open-day-8/es", "next-open-time-900/es",
+                       "voicemail-offer/es", "beep/tones", "voicemail-thanks/es"]]
     busy = [p for t, p in shown if t.startswith("English: nobody answers")]
     assert busy == [["voicemail-busy/en", "beep/tones", "voicemail-thanks/en"]]
 
@@ -291,8 +292,8 @@ def test_the_preview_follows_the_call_flow() -> None:
 def test_the_preview_of_a_one_language_line_without_a_queue() -> None:
     settings = line_rules.parse_line({**LINE, "menu_language_2": "", "queue_id": ""})
     shown = dict(_titles_and_prompts(settings, None))
-    assert shown["When the call is answered"] == ["greeting/es", "confidentiality/es",
-                                                  "recording-notice/es", "triage-9/es"]
+    assert shown["When the call is answered"] == ["greeting/es", "confidentiality-short/es",
+                                                  "recording-short/es", "triage-9/es"]
     assert not any(t.startswith("Español: nobody answers") for t in shown)
     assert shown["Español: open. No queue: every caller is asked to leave a message"] == [
         "voicemail-busy/es", "beep/tones", "voicemail-thanks/es"]
@@ -302,7 +303,7 @@ def test_the_preview_shows_the_fallback_of_a_missing_recording() -> None:
     found = frozenset({("es", "greeting"), ("en", "language-choice-2")})
     shown = dict(_titles_and_prompts(line_rules.parse_line(LINE), found))
     assert shown["When the call is answered"] == ["greeting/es"]
-    assert shown["The language menu (twice if nobody presses a key)"] == [
+    assert shown["The language menu (once if nobody presses a key)"] == [
         "language-choice-1/es->None", "language-choice-2/en"]
 
 

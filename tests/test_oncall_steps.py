@@ -148,10 +148,12 @@ NO_QUEUE = Line(id=4, did="4", facility_id=7, facility_name="Demo", default_lang
 
 
 def caller(line: Line, *, open_: bool = True) -> State:
-    """A caller on a one-language line who has heard the greeting, notices and triage."""
+    """A caller on a one-language line who has heard the greeting, notices and triage; on
+    a closed line, one who is hearing the closure (which ends with the triage question)."""
     state = State()
-    heard: list[FlowEvent] = [Started(line, "en", open_), PromptFinished("p1", True),
-                              PromptFinished("p2", True)]
+    heard: list[FlowEvent] = [Started(line, "en", open_)]
+    if open_:
+        heard += [PromptFinished("p1", True), PromptFinished("p2", True)]
     for event in heard:
         state, _ = flow.step(state, event)
     return state
@@ -186,17 +188,15 @@ def flow_words(commands: list[Command]) -> list[str]:
 URGENT = Digit("9")
 FLOW_CASES: dict[str, tuple[Line, bool, list[FlowEvent], list[str], Phase]] = {
     "closed line, emergency: on-call list, please hold, music": (
-        LINE, False, [URGENT, PromptFinished("p3", True)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        LINE, False, [URGENT, PromptFinished("p2", True)],
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "StartMusic"], Phase.ESCALATING),
     "no queue, emergency": (
         NO_QUEUE, True, [URGENT],
         ["CancelTimer", "Note:triage", "Note:escalation_started",
          "Escalate:no_operators", "Play:please-hold"], Phase.ESCALATING),
-    "closed line, not urgent: voicemail as before": (
-        LINE, False, [Digit("5")],
-        ["CancelTimer", "Note:voicemail", "Play:voicemail-closed+beep"],
-        Phase.VOICEMAIL),
+    "closed line, another key: the closure plays on": (
+        LINE, False, [Digit("5")], [], Phase.VOICEMAIL),
     "nobody logged in: the queue gives the emergency back": (
         LINE, True, [URGENT, QueueLeft("no_operators")],
         ["CancelTimer", "Note:triage", "Note:queued", "EnterQueue",
@@ -214,31 +214,31 @@ FLOW_CASES: dict[str, tuple[Line, bool, list[FlowEvent], list[str], Phase]] = {
          "Timer:emergency-wait", "Note:connected", "Timer:limit-warning"], Phase.CONNECTED),
     "someone accepts: talking": (
         LINE, False, [URGENT, OnCallAccepted(2)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "StopPlayback", "Note:oncall_connected"],
         Phase.ONCALL),
     "nobody accepts: emergency voicemail": (
-        LINE, False, [URGENT, PromptFinished("p3", True), OnCallUnanswered(3)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        LINE, False, [URGENT, PromptFinished("p2", True), OnCallUnanswered(3)],
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "StartMusic", "Note:voicemail",
          "Play:voicemail-busy+beep"], Phase.VOICEMAIL),
     "no list at all: the voicemail keeps the first reason": (
         LINE, False, [URGENT, OnCallUnanswered(0)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "StopPlayback", "Note:voicemail",
-         "Play:voicemail-closed+beep"], Phase.VOICEMAIL),
+         "Play:voicemail-busy+beep"], Phase.VOICEMAIL),
     "caller's keys while waiting are ignored": (
         LINE, False, [URGENT, Digit("1"), Digit("2"), Digit("0"), Digit("2"), Digit("#")],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold"], Phase.ESCALATING),
     "caller hangs up while the list rings": (
         LINE, False, [URGENT, HangupRequested(16), Left(16)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "Note:caller_hangup", "StopEscalation",
          "Note:ended", "Close"], Phase.ENDED),
     "the on-call person hangs up: the call ends": (
         LINE, False, [URGENT, OnCallAccepted(1), OnCallEnded(), Left(16)],
-        ["CancelTimer", "Note:triage", "Note:escalation_started",
+        ["StopPlayback", "Note:triage", "Note:escalation_started",
          "Escalate:closed", "Play:please-hold", "StopPlayback", "Note:oncall_connected",
          "Note:oncall_hangup", "Hangup", "Note:ended", "Close"],
         Phase.ENDED),

@@ -95,6 +95,8 @@ def test_every_language_has_every_prompt(catalogue: prompts.Catalogue, code: str
         ("queue-position", 20),
         ("queue-wait", 60),
         ("goodbye", 1),
+        ("next-open-day", 9),
+        ("next-open-time", 96),
     ],
 )
 def test_variants_expand(rendered: dict[tuple[str, str], str], name: str, count: int) -> None:
@@ -120,9 +122,12 @@ def test_texts_are_filled_in_and_not_empty(rendered: dict[tuple[str, str], str])
     [
         (
             ("en", "triage-3"),
-            "If someone's life or health is in danger right now, press 3. "
-            "Otherwise, stay on the line.",
+            "If someone is in danger now, press 3.",
         ),
+        (("en", "next-open-time-930"), "at 9:30."),
+        (("en", "next-open-time-0"), "at 0:00."),
+        (("en", "next-open-day-0"), "We open again on Monday,"),
+        (("en", "next-open-day-8"), "We open again tomorrow,"),
         (("en", "language-choice-2"), "For English, press 2."),
         (("en", "queue-position-7"), "You are number 7 in line."),
         (("en", "queue-wait-12"), "The expected wait is about 12 minutes."),
@@ -141,6 +146,17 @@ def test_variant_values_are_spoken(rendered: dict[tuple[str, str], str], code: s
     for digit in range(1, 10):
         assert str(digit) in rendered[(code, f"language-choice-{digit}")]
         assert str(digit) in rendered[(code, f"triage-{digit}")]
+
+
+@pytest.mark.parametrize("code", prompts.LANGUAGES)
+def test_every_day_of_the_next_opening_is_named(catalogue: prompts.Catalogue,
+                                                rendered: dict[tuple[str, str], str],
+                                                code: str) -> None:
+    """A day's name is not its number: each language writes all nine (weekdays, today,
+    tomorrow) in [overrides], each a different text."""
+    days = prompts.variant_names("next-open-day")
+    assert set(days) <= set(catalogue[code].overrides)
+    assert len({rendered[(code, day)] for day in days}) == len(days)
 
 
 def _write(directory: Path, body: str) -> Path:

@@ -1,6 +1,7 @@
 """What a caller of a line hears, in order, worked out by running the engine's own call flow
 (calls/flow.py) on made-up events: the greeting, the menu, and for each language the
-notices, triage and what follows when the line is open, busy or closed. Pure.
+notices, triage and what follows when the line is open or busy; and what a caller hears
+when it is closed (the same whatever the language: it comes first). Pure.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from dataclasses import dataclass
 
 from lifeline_pbx.admin.line_rules import LineSettings
 from lifeline_pbx.calls import flow, ivr, model
-from lifeline_pbx.calls.hours import CLOSED_PROMPT
+from lifeline_pbx.calls.hours import CLOSED_PROMPT, TOMORROW
 from lifeline_pbx.calls.model import Phase
 from lifeline_pbx.prompts import choose_prompt, tones
 
 Prompt = tuple[str, str]  # (language, name)
 MAX_STEPS = 40  # a path is a dozen steps; more means the flow changed under this module
+SAMPLE_OPENING = (TOMORROW, 900)  # what the closed stage shows for "when it opens again"
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,9 @@ def engine_line(line_id: int, facility_name: str, s: LineSettings) -> model.Line
 def _walk(line: model.Line, digit: str | None, *, open_: bool, closed_prompt: str = CLOSED_PROMPT,
           queue_gives_back: bool = False) -> list[tuple[Phase, tuple[Prompt, ...]]]:
     """Drive the flow like a caller who presses `digit` at the menu, then nothing."""
-    state, commands = flow.step(model.State(), model.Started(line, line.default_language,
-                                                             open_, closed_prompt))
+    started = model.Started(line, line.default_language, open_, closed_prompt,
+                            None if open_ else SAMPLE_OPENING)
+    state, commands = flow.step(model.State(), started)
     heard: list[tuple[Phase, tuple[Prompt, ...]]] = []
     for _ in range(MAX_STEPS):
         heard += [(state.phase, c.prompts) for c in commands if isinstance(c, model.Play)]
@@ -97,7 +100,7 @@ def stages(line: model.Line, names: dict[str, str], found: frozenset[Prompt] | N
     result = [Stage("When the call is answered", _heard(_after(first, (Phase.GREETING,)),
                                                          default, found))]
     if menu:
-        result.append(Stage("The language menu (twice if nobody presses a key)",
+        result.append(Stage("The language menu (once if nobody presses a key)",
                             _heard(_after(first, (Phase.LANGUAGE,)), default, found)))
     else:
         result[0] = Stage(result[0].title, _heard(
@@ -118,8 +121,8 @@ def stages(line: model.Line, names: dict[str, str], found: frozenset[Prompt] | N
             result.append(Stage(f"{title}: nobody answers in time (or nobody is logged in)",
                                 _heard(_after(busy, (Phase.VOICEMAIL, Phase.CLOSING)),
                                        default, found)))
-        closed = _walk(line, digit, open_=False)
-        result.append(Stage(f"{title}: closed (outside opening hours, or a closure day)",
-                            _heard(_after(closed, (Phase.VOICEMAIL, Phase.CLOSING)),
-                                   default, found)))
+    closed = _walk(line, None, open_=False)
+    result.append(Stage("Closed (outside opening hours, or a closure day): heard first, "
+                        "in the line's language",
+                        _heard(_after(closed, (Phase.VOICEMAIL, Phase.CLOSING)), default, found)))
     return result

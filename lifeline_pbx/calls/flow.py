@@ -1,8 +1,9 @@
 """What happens in a call, decided without I/O: step(state, event) -> (state, commands).
 
-greeting -> IVR (calls/ivr.py) -> queue -> operator; or voicemail when the line is closed,
-nobody is logged in, or the wait is too long. Every failure ends in a queue, a voicemail
-or a spoken apology: nobody is left in silence.
+greeting -> IVR (calls/ivr.py) -> queue -> operator; or voicemail when nobody is logged in
+or the wait is too long. A closed line says so first (then when it opens, then the
+voicemail offer), with no greeting, menu or notices before. Every failure ends in a queue,
+a voicemail or a spoken apology: nobody is left in silence.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from lifeline_pbx.calls.model import (
 from lifeline_pbx.prompts import tones
 
 IVR_PHASES = (Phase.LANGUAGE, Phase.NOTICES, Phase.TRIAGE)
+KEY_PHASES = (Phase.GREETING, *IVR_PHASES)  # where a key pressed means something
 LIMIT_TIMER = "limit-warning"
 RECORDING_GRACE = "recording-grace"
 EMERGENCY_TIMER = "emergency-wait"
@@ -99,9 +101,11 @@ def step(state: State, event: FlowEvent) -> Step:
 def _in_call(state: State, event: FlowEvent) -> Step:
     if isinstance(event, PromptFinished):
         return _prompt_finished(state, event)
-    if isinstance(event, Digit) and state.phase in IVR_PHASES:
+    if isinstance(event, Digit) and state.phase in KEY_PHASES:
         new, commands, done = ivr.on_digit(state, event)
         return _route(new, commands) if done else (new, commands)
+    if isinstance(event, Digit) and state.phase is Phase.VOICEMAIL:
+        return _closed_digit(state, event)
     if isinstance(event, TimerFired):
         return _timer(state, event)
     if isinstance(event, Connected) and state.phase is Phase.QUEUED:
@@ -127,8 +131,10 @@ def _started(state: State, event: Started) -> Step:
         state, commands = _closing(state, "not-in-service", "not_in_service")
         return state, [Answer(), Note("unknown_did"), *commands]
     line = event.line
-    state = replace(state, phase=Phase.GREETING, line=line, language=line.default_language,
-                    open=event.open, closed_prompt=event.closed_prompt)
+    state = replace(state, phase=Phase.GREETING, line=line, language=line.default_language)
+    if not event.open:
+        state, commands = _closed_first(state, event)
+        return state, [Answer(), Note("answered"), *commands]
     greeted: list[Command] = [Answer(), Note("answered"), Note("prompt", (("name", "greeting"),))]
     language = ivr.only_language(line)
     if language is not None:
@@ -136,6 +142,34 @@ def _started(state: State, event: Started) -> Step:
         return state, [*greeted, *commands]
     state, play = ivr.play(state, (state.language, "greeting"))
     return state, [*greeted, play]
+
+
+def _closed_first(state: State, event: Started) -> Step:
+    """The closure (a closure day's own prompt, else the usual one), when the line opens
+    again, then the invitation to leave a message: in the line's default language."""
+    language, closure = state.language, event.closed_prompt
+    prompts = [(language, closure)]
+    if event.opening is not None:
+        day, hhmm = event.opening
+        prompts += [(language, f"next-open-day-{day}"), (language, f"next-open-time-{hhmm}")]
+    assert state.line is not None
+    prompts.append((language, f"triage-{state.line.triage_digit}"))  # see _closed_digit
+    state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason="closed",
+                    disposition="voicemail")
+    state, play = ivr.play(state, *prompts, (language, "voicemail-offer"), (tones.LANGUAGE, "beep"))
+    return state, [Note("voicemail", (("reason", "closed"), ("prompt", closure))), play]
+
+
+def _closed_digit(state: State, event: Digit) -> Step:
+    """A closed line still hears an emergency: the triage key, pressed before the beep,
+    rings the on-call list (a line without one takes the message as an emergency)."""
+    line = state.line
+    if (line is None or state.voicemail_reason != "closed" or state.playing is None
+            or event.digit != line.triage_digit):
+        return state, []
+    stop = StopPlayback(state.playing)
+    urgent = Note("triage", (("urgent", "yes"),))
+    return _escalate(replace(state, priority=1, playing=None), "closed", [stop, urgent])
 
 
 def _resumed(state: State, event: Resumed) -> Step:
@@ -179,14 +213,13 @@ def _timer(state: State, event: TimerFired) -> Step:
 
 
 def _route(state: State, before: list[Command]) -> Step:
-    """The IVR is over: the queue when open and staffed, otherwise voicemail."""
+    """The IVR is over: the queue when staffed, otherwise voicemail."""
     line = state.line
     assert line is not None
-    if not state.open or line.queue_id is None:
-        reason = "closed" if not state.open else "no_operators"
+    if line.queue_id is None:
         if state.priority > 0:  # an emergency: the on-call list first
-            return _escalate(state, reason, before)
-        return _voicemail(state, reason, before)
+            return _escalate(state, "no_operators", before)
+        return _voicemail(state, "no_operators", before)
     state = replace(state, phase=Phase.QUEUED, playing=None)
     queued = Note("queued", (("priority", str(state.priority)),))
     commands = [*before, queued, EnterQueue(line.queue_id, state.language, state.priority)]
@@ -234,8 +267,11 @@ def _connected(state: State, event: Connected) -> Step:
     return state, commands
 
 
+BUSY_PROMPT = "voicemail-busy"  # nobody free or logged in; a closed line: _closed_first
+
+
 def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
-    prompt = state.closed_prompt if reason == "closed" else "voicemail-busy"
+    prompt = BUSY_PROMPT  # also after an emergency on a closed line: the closure was heard
     state = replace(state, phase=Phase.VOICEMAIL, voicemail_reason=reason, disposition="voicemail")
     state, play = ivr.play(state, (state.language, prompt), (tones.LANGUAGE, "beep"))
     return state, [*before, Note("voicemail", (("reason", reason), ("prompt", prompt))), play]

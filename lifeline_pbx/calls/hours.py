@@ -136,3 +136,54 @@ def closed_prompt(hours: Hours, now: datetime) -> str:
     (local date) when it names one, else the usual closed message."""
     today = _wall(_require_aware(now), _zone(hours.timezone)).date()
     return dict(hours.reasons).get(today, CLOSED_PROMPT)
+
+
+# How far ahead to look for the next opening: a closure may last a year (admin/line_rules).
+_LOOKAHEAD_DAYS = 400
+
+
+def next_opening(hours: Hours, now: datetime) -> datetime | None:
+    """The first moment after `now` (UTC) at which the line opens; None when it is open now
+    or never opens within a year (no spans, or closed every day ahead)."""
+    now_utc = _require_aware(now)
+    if is_open(hours, now_utc):
+        return None
+    zone = _zone(hours.timezone)
+    today = _wall(now_utc, zone).date()
+    for offset in range(_LOOKAHEAD_DAYS):
+        day = today + offset * _DAY
+        if hours.always_open:
+            if day not in hours.holidays:
+                return max(now_utc, _first_instant(datetime.combine(day, time()), zone))
+            continue
+        starts = [start for start, _ in _intervals(hours, day, day) if start > now_utc]
+        if starts:
+            return min(starts)
+    return None
+
+
+TODAY, TOMORROW = 7, 8  # the day words beside the weekdays 0 (Monday) to 6
+QUARTER = 15
+
+
+def spoken_opening(hours: Hours, now: datetime) -> tuple[int, int] | None:
+    """What a caller is told of the next opening: (day, time) as the prompts name them.
+
+    day: TODAY, TOMORROW, or the weekday (0=Monday); time: local hhmm (930 for 09:30),
+    rounded up to the quarter hour so that the line is open at the time said. None when
+    the line is open, never opens, or opens a week or more ahead (a weekday would mislead).
+    """
+    opening = next_opening(hours, now)
+    if opening is None:
+        return None
+    zone = _zone(hours.timezone)
+    local = _wall(opening, zone)
+    late = (local.minute % QUARTER, local.second, local.microsecond) != (0, 0, 0)
+    if late:
+        local = local.replace(second=0, microsecond=0) + timedelta(
+            minutes=QUARTER - local.minute % QUARTER)
+    days = (local.date() - _wall(_require_aware(now), zone).date()).days
+    if days >= 7:
+        return None
+    day = TODAY if days == 0 else TOMORROW if days == 1 else local.weekday()
+    return day, local.hour * 100 + local.minute

@@ -50,17 +50,17 @@ class State:
     phase: Phase = Phase.NEW
     line: Line | None = None
     language: str = "en"
-    open: bool = True
     priority: int = 0
     playing: str | None = None  # the playback we wait for
     plays: int = 0
     menu_tries: int = 0
+    kept: tuple[str, ...] = ()  # keys pressed ahead during the notices, for the triage
+    notices_full: bool = False  # the caller asked for the notices' full text
     voicemail_reason: str = ""
     hangup_by: str | None = None
     disposition: str | None = None
     cause: int = 0
     left: bool = False  # the channel is gone but a recording is still being finished
-    closed_prompt: str = "voicemail-closed"  # what a closed line says (a holiday's own)
 
 
 # Events
@@ -69,7 +69,8 @@ class Started:
     line: Line | None
     default_language: str
     open: bool = True
-    closed_prompt: str = "voicemail-closed"
+    closed_prompt: str = "voicemail-closed"  # what a closed line says (a holiday's own)
+    opening: tuple[int, int] | None = None  # when closed: (day, hhmm), calls/hours.py
 
 
 @dataclass(frozen=True)

@@ -172,11 +172,12 @@ class CallSession:
         at = now()
         is_open = hours.is_open(found[1], at) if found else True
         closed = hours.closed_prompt(found[1], at) if found else hours.CLOSED_PROMPT
+        opening = hours.spoken_opening(found[1], at) if found and not is_open else None
         log.info(
             "call started call=%s channel=%s line=%s open=%s",
             self.call_id, channel.id, line.id if line else "unknown", is_open,
         )
-        return model.Started(line, self.ctx.default_language, is_open, closed)
+        return model.Started(line, self.ctx.default_language, is_open, closed, opening)
 
     async def _decide(self, event: model.FlowEvent) -> None:
         self.state, commands = flow.step(self.state, event)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,7 +50,17 @@ PROMPT_NAMES: tuple[str, ...] = (
     "voicemail-busy",
     "voicemail-thanks",
     "accept-call",
+    "confidentiality-short",
+    "recording-short",
+    "next-open-day",
+    "next-open-time",
+    "voicemail-offer",
 )
+
+
+def clock(hhmm: int) -> str:
+    """930 -> "9:30": how a time is written for the synthesiser to read it."""
+    return f"{hhmm // 100}:{hhmm % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,12 @@ class Variant:
     """A prompt rendered once per value of its placeholder."""
 
     placeholder: str
-    values: range
+    values: Sequence[int]
+    spoken: Callable[[int], str] = str  # the value as written into the text
+
+
+# The next opening's time, to the quarter hour (calls/hours.spoken_opening): 0 to 2345.
+QUARTER_HOURS = tuple(hour * 100 + minute for hour in range(24) for minute in (0, 15, 30, 45))
 
 
 VARIANTS: Mapping[str, Variant] = {
@@ -66,6 +81,10 @@ VARIANTS: Mapping[str, Variant] = {
     "triage": Variant("digit", range(1, 10)),
     "queue-position": Variant("position", range(1, 21)),
     "queue-wait": Variant("minutes", range(1, 61)),
+    # 0-6 the weekdays, 7 today, 8 tomorrow: every language gives each one's text in
+    # [overrides] (a day's name is not the number).
+    "next-open-day": Variant("day", range(9)),
+    "next-open-time": Variant("time", QUARTER_HOURS, clock),
 }
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -205,7 +224,7 @@ def _render(name: str, text: str, overrides: Mapping[str, str]) -> dict[str, str
         return {name: overrides.get(name, text)}
     token = "{" + variant.placeholder + "}"
     return {
-        concrete: overrides.get(concrete, text.replace(token, str(value)))
+        concrete: overrides.get(concrete, text.replace(token, variant.spoken(value)))
         for concrete, value in zip(variant_names(name), variant.values, strict=True)
     }
 

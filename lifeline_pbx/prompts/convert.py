@@ -4,7 +4,8 @@ What the file *is* is found by decoding it, never from its name: ffprobe, allowe
 four demuxers and the local file protocol (so a crafted file cannot make ffmpeg open
 playlists, other files or the network), must find an audio stream that ffmpeg then
 decodes, to 8 kHz mono. sox then normalises it the way the synthesised prompts are
-(synthesis.SAMPLE_FORMAT, peak at -3 dBFS), so a recording is as loud as its neighbours.
+(synthesis.SAMPLE_FORMAT, peak at -3 dBFS), so a recording is as loud as its neighbours;
+its silences are the recording's own (the synthesiser's are trimmed, not a person's).
 
 Blocking (subprocesses): call from a thread.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lifeline_pbx.errors import Invalid, Unavailable
-from lifeline_pbx.prompts.synthesis import SAMPLE_FORMAT, SPEECH_EFFECTS
+from lifeline_pbx.prompts.synthesis import NORMALISE, SAMPLE_FORMAT
 
 MAX_BYTES = 10 * 1024 * 1024
 MIN_SECONDS = 0.3
@@ -58,7 +59,7 @@ def convert(data: bytes) -> Converted:
               "-f", "wav", str(decoded)], "could not be decoded")
         check_sound(decoded)
         out = Path(scratch) / "out.wav"
-        _run(["sox", str(decoded), *SAMPLE_FORMAT, str(out), *SPEECH_EFFECTS],
+        _run(["sox", str(decoded), *SAMPLE_FORMAT, str(out), *NORMALISE],
              "could not be converted")
         return Converted(out.read_bytes(), kind, round(seconds(out) * 1000))
 

@@ -26,8 +26,9 @@ class State(Enum):
 
 
 # Prompts a caller never hears in a chosen language but through a number (the numbered
-# queue announcements): they fall back to the line's default language when missing.
-NUMBERED = frozenset({"queue-position", "queue-wait"})
+# queue announcements, the next opening a closed line tells in its default language): they
+# fall back to the line's default language when missing.
+NUMBERED = frozenset({"queue-position", "queue-wait", "next-open-day", "next-open-time"})
 # Prompts with one variant per digit: only the variant of the line's digit is required.
 BY_DIGIT = ("language-choice", "triage")
 UNNUMBERED: tuple[str, ...] = tuple(n for n in prompts.PROMPT_NAMES if n not in prompts.VARIANTS)

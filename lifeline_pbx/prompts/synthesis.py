@@ -53,7 +53,11 @@ MOH_FILE = "moh/calm.wav"
 JOBS = 2
 SPEED_WPM = 150
 SAMPLE_FORMAT = ("-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer")
-SPEECH_EFFECTS = ("norm", "-3")
+NORMALISE = ("norm", "-3")  # every prompt's peak, synthesised or recorded (convert.py)
+# The synthesiser's own silence cut from both ends (about 0.4 s each), then a short pause
+# put back: a caller waits through every prompt's ends, in a menu four times over.
+_TRIM = ("silence", "1", "0.02", "1%")
+SPEECH_EFFECTS = (*_TRIM, "reverse", *_TRIM, "reverse", "pad", "0", "0.15", *NORMALISE)
 TOOLS = ("espeak-ng", "sox")
 # Music on hold: A minor pentatonic in the telephone band, one soft 3 s tone each (30 s).
 MOH_NOTES_HZ = (440.0, 523.25, 659.26, 587.33, 523.25, 659.26, 783.99, 659.26, 587.33, 523.25)
