@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from lifeline_pbx.evidence.months import Months
 
 MAX_EXCERPT = 4000
-_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTHS = (r"(?:january|february|march|april|may|june|july|august|september|october|"
+           r"november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?:\.|(?!\w))")
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an A-number", re.compile(r"\bA[\s-]?\d{2,3}[\s-]?\d{3}[\s-]?\d{3}\b|\b\d{8,9}\b",
                                re.IGNORECASE)),
@@ -30,7 +31,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a full date (give the month only)", re.compile(
         r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{4}-\d{1,2}-\d{1,2}\b"
         rf"|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
-        rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}(?!\w)", re.IGNORECASE)),
+        rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}", re.IGNORECASE)),
 )
 NO_CONSENT = ("No consent to share this report was recorded: an excerpt can be released "
               "only for a report whose person consented to share it with a partner.")
