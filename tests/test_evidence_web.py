@@ -12,14 +12,16 @@ from html.parser import HTMLParser
 
 import pytest
 from aiohttp.web import RouteDef
+from playwright.async_api import expect
 
 from lifeline_pbx.crypto import place
 from lifeline_pbx.evidence import excerpt_views
 from lifeline_pbx.evidence import views as evidence_views
 from lifeline_pbx.resources import KEY_RING
 from tests import evidence_fixture as fx
+from tests.browser import Browsing
 from tests.pg_fixtures import connect
-from tests.web_fixtures import WebApp
+from tests.web_fixtures import PASSWORDS, WebApp
 
 JSON = {"Accept": "application/json"}
 REPORT = uuid.UUID("00000000-0000-4000-8000-00000000e001")
@@ -333,3 +335,42 @@ def assert_no_identifiers(page: str) -> None:
         assert identifier not in text, identifier
     assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b", text)
     assert not re.search(r"\b\d{1,2}:\d{2}\b", text)  # no times either
+
+
+async def test_a_coordinator_releases_an_excerpt_picks_it_and_prints_the_report(
+    web: WebApp, browsing: Browsing
+) -> None:
+    fixture = await loaded(web)
+    a1 = fixture.reports["a1"]
+    page = await browsing.signed_in(web.base_url, "supervisor1", PASSWORDS["supervisor1"],
+                                    f"/reports/{a1}")
+    await page.click("#report-excerpt-link")
+    await expect(page.locator("#excerpt-narrative")).to_contain_text("asked for insulin")
+    await page.fill("#excerpt-text", fx.EXCERPT)
+    await page.click("#excerpt-release")
+    await expect(page.locator("#excerpt-notice")).to_contain_text("The excerpt is released")
+
+    await page.click("nav >> text=Evidence")
+    await page.fill("#ev-from", "2024-01")
+    await page.fill("#ev-to", "2024-03")
+    await page.click("#evidence-form button[type=submit]")
+    await expect(page.locator("#heat-total")).to_have_text("9")
+    await expect(page.locator("#chart-trend")).to_be_visible()
+    await page.click(f"#heat-table >> text={fx.FACILITY_A}")
+    await expect(page.locator("#follow-ups-open")).to_have_text("2")
+    await expect(page.locator("#facility-excerpts")).to_contain_text(fx.EXCERPT)
+    await page.click("#facility-report-link")
+    await page.check(f"#pick-{a1}")
+    await page.click("#pick-print")
+
+    await expect(page.locator("#print-period")).to_contain_text(
+        "Reports recorded Jan 2024 to Mar 2024")
+    await expect(page.locator("#print-excerpt-1")).to_contain_text(fx.EXCERPT)
+    await expect(page.locator("#print-excerpt-1 h3")).to_have_text(
+        "Medical neglect or denial of care, January 2024")
+    await expect(page.locator("#heat-table tfoot td").last).to_have_text("5")
+    assert_no_identifiers(await page.content())
+    await page.emulate_media(media="print")
+    await expect(page.locator(".screen-only")).to_be_hidden()
+    await expect(page.locator("#chart-print-trend")).to_be_visible()
+    browsing.check_clean()
