@@ -70,9 +70,12 @@ class Names:
 async def names(con: Conn) -> Names:
     facilities = {r["id"]: r["name"] for r in await con.fetch(
         "SELECT id, name FROM facilities ORDER BY name")}
-    categories = {r["code"]: r["label"] for r in await con.fetch(
+    return Names(facilities, await categories(con))
+
+
+async def categories(con: Conn) -> dict[str, str]:
+    return {r["code"]: r["label"] for r in await con.fetch(
         "SELECT code, label FROM report_categories ORDER BY position, label")}
-    return Names(facilities, categories)
 
 
 @dataclass(frozen=True)

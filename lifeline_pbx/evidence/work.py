@@ -72,7 +72,7 @@ async def _facility(con: Conn, facility_id: int) -> tuple[store.Facility, dict[s
     found = await store.facility(con, facility_id)
     if found is None:
         raise NotFound("There is no such facility.")
-    return found, (await store.names(con)).categories
+    return found, await store.categories(con)
 
 
 def _open(keys: KeyRing, sealed: store.SealedExcerpt, facility_id: int,
