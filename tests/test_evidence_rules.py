@@ -199,6 +199,14 @@ def test_release_problems(text: str, consented: bool, problem: str | None) -> No
     assert printing.release_problem(text, consented, "B-12", ["Maria Example"]) == problem
 
 
+@pytest.mark.parametrize(("consented", "problem"), [
+    (True, printing.NARRATIVE_REMOVED), (False, printing.NARRATIVE_REMOVED)])
+def test_no_excerpt_once_retention_cleared_the_narrative(consented: bool,
+                                                         problem: str) -> None:
+    assert printing.release_problem("Refused insulin for days.", consented,
+                                    narrative_kept=False) == problem
+
+
 def released(**changes: object) -> printing.Released:
     base: dict[str, object] = dict(report_id=uuid.uuid4(), facility_id=1,
                                    category_label="Food and water", month=FEB,

@@ -18,6 +18,7 @@ from lifeline_pbx.crypto import place
 from lifeline_pbx.evidence import excerpt_views
 from lifeline_pbx.evidence import views as evidence_views
 from lifeline_pbx.resources import KEY_RING
+from lifeline_pbx.retention import work as retention_work
 from tests import evidence_fixture as fx
 from tests.browser import Browsing
 from tests.pg_fixtures import connect
@@ -374,3 +375,22 @@ async def test_a_coordinator_releases_an_excerpt_picks_it_and_prints_the_report(
     await expect(page.locator(".screen-only")).to_be_hidden()
     await expect(page.locator("#chart-print-trend")).to_be_visible()
     browsing.check_clean()
+
+
+async def test_retention_deletes_the_excerpt_and_none_is_released_after(web: WebApp) -> None:
+    fixture = await loaded(web)
+    a1 = fixture.reports["a1"]
+    supervisor = await web.signed_in("supervisor1")
+    assert (await supervisor.post(f"/reports/{a1}/excerpt", {"excerpt": fx.EXCERPT}))[0] == 303
+    await web.sql("UPDATE retention_settings SET narratives_days = 365")
+    async with connect(web.dsn) as con:
+        removed = await retention_work.run(con, "command")
+    assert removed is not None and removed.excerpts == 1 and removed.narratives == 10
+    assert await web.sql("SELECT 1 FROM report_excerpts") == []
+    assert [r["excerpts"] for r in await web.sql("SELECT excerpts FROM retention_runs")] == [1]
+    status, page = await supervisor.get(f"/reports/{a1}/excerpt")
+    assert status == 200 and 'id="excerpt-refused"' in page
+    assert 'id="excerpt-release" disabled' in page
+    status, page = await supervisor.post(f"/reports/{a1}/excerpt", {"excerpt": fx.EXCERPT})
+    assert status == 422 and "The narrative was removed after the retention period" in page
+    assert await web.sql("SELECT 1 FROM report_excerpts") == []

@@ -37,6 +37,13 @@ class ExcerptPage:
     def consented(self) -> bool:
         return bool(self.subject.partners)
 
+    @property
+    def refused(self) -> str | None:
+        """Why no excerpt of this report can be released, whatever it says."""
+        if self.subject.narrative is None:
+            return printing.NARRATIVE_REMOVED
+        return None if self.consented else printing.NO_CONSENT
+
 
 async def _subject(con: Conn, report_id: uuid.UUID, *, lock: bool = False) -> Subject:
     found = await excerpt_store.subject(con, report_id, lock=lock)
@@ -59,16 +66,19 @@ async def page(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id: int) -> 
 async def release(con: Conn, keys: KeyRing, report_id: uuid.UUID, text: str,
                   user_id: int) -> None:
     """Release the excerpt (or change the one released). Refused (Invalid, carrying the
-    form's page) without the person's consent, or while it holds an identifier."""
+    form's page) without the person's consent, once retention cleared the narrative, or
+    while it holds an identifier."""
     text = text.replace("\r\n", "\n").strip()
     async with page_on_refusal(lambda: page(con, keys, report_id, user_id)), con.transaction():
         s = await _subject(con, report_id, lock=True)
         names: list[str] = []
         if s.names is not None and s.person_id is not None:
             names = list(keys.open_json(s.names, place("persons", "names", s.person_id)))
-        problem = printing.release_problem(text, bool(s.partners), s.housing_unit, names)
+        problem = printing.release_problem(text, bool(s.partners), s.housing_unit, names,
+                                           narrative_kept=s.narrative is not None)
         if problem is not None:
-            raise Invalid(problem, FORM if problem == printing.NO_CONSENT else "excerpt")
+            whole = problem in (printing.NO_CONSENT, printing.NARRATIVE_REMOVED)
+            raise Invalid(problem, FORM if whole else "excerpt")
         await excerpt_store.save(con, report_id, keys.seal(text, excerpt_place(report_id)),
                                  user_id)
         await audit.record(con, user_id, "update" if s.excerpt is not None else "create",

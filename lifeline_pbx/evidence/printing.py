@@ -35,6 +35,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 NO_CONSENT = ("No consent to share this report was recorded: an excerpt can be released "
               "only for a report whose person consented to share it with a partner.")
+NARRATIVE_REMOVED = ("The narrative was removed after the retention period: no excerpt can be "
+                     "released from it.")
 
 
 def _mentions(text: str, word: str) -> bool:
@@ -57,8 +59,11 @@ def identifiers(text: str, housing_unit: str = "", names: Iterable[str] = ()) ->
 
 
 def release_problem(text: str, consented: bool, housing_unit: str = "",
-                    names: Iterable[str] = ()) -> str | None:
-    """Why this excerpt may not be released as written, or None."""
+                    names: Iterable[str] = (), *, narrative_kept: bool = True) -> str | None:
+    """Why this excerpt may not be released as written, or None. Once retention has
+    cleared the narrative, an excerpt of it would outlive it: none is taken."""
+    if not narrative_kept:
+        return NARRATIVE_REMOVED
     if not consented:
         return NO_CONSENT
     if not text.strip():
