@@ -104,6 +104,29 @@ def test_bad_heat_map_filters_are_refused_naming_the_field(query: dict[str, str]
     assert set(refused.value.errors) == fields
 
 
+YEAR = Months(D(2023, 4, 1), D(2024, 3, 1))
+LONGER = Months(D(2023, 3, 1), D(2024, 3, 1))
+
+
+@pytest.mark.parametrize(("query", "period", "allowed"), [
+    ({"rows": "facility_category"}, YEAR, True),
+    ({"rows": "facility_category"}, LONGER, False),
+    ({"rows": "facility_category", "facility": "3"}, LONGER, True),
+    ({"rows": "facility_category", "category": "food_water"}, LONGER, True),
+    ({"rows": "facility"}, LONGER, True),
+    ({"rows": "category"}, LONGER, True),
+])
+def test_every_facility_by_every_category_is_shown_for_a_year_at_most(
+    query: dict[str, str], period: Months, allowed: bool
+) -> None:
+    if allowed:
+        assert heatmap.parse(query, period).rows == query["rows"]
+    else:
+        with pytest.raises(Invalid) as refused:
+            heatmap.parse(query, period)
+        assert set(refused.value.errors) == {"rows"}
+
+
 JAN, FEB, MAR = D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1)
 
 

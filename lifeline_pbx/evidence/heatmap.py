@@ -23,6 +23,9 @@ ROWS = {"facility": "Facility", "category": "Category", "facility_category":
         "Facility and category"}
 LEVELS = 5
 TREND_LINES = 6  # the palette's colours: the busiest rows get a line each
+# Every facility by every category is thousands of rows: a year of them at most (a table
+# of 120 facilities x 19 categories x 12 months is 27,000 cells already).
+WIDE_MONTHS = 12
 
 
 def rank(severity: str | None) -> int:
@@ -82,6 +85,10 @@ def parse(query: Mapping[str, str], months: Months) -> Filters:
     rows = query.get("rows", "").strip() or ("category" if facility_id else "facility")
     if rows not in ROWS:
         errors["rows"] = "rows: choose facility, category, or facility and category."
+    elif (rows == "facility_category" and facility_id is None and not category
+          and len(months.all) > WIDE_MONTHS):
+        errors["rows"] = (f"rows: facility and category rows over more than {WIDE_MONTHS} "
+                          "months need one facility or one category chosen.")
     if errors:
         raise Invalid(errors)
     return Filters(months, facility_id, category, severity, rows)

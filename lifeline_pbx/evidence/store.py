@@ -3,10 +3,10 @@ database groups; 100,000 reports fold into a few thousand rows), a facility's pr
 open follow-ups and its released excerpts. Functions take a connection; work.py owns the
 transactions.
 
-Months are the facility's: `created_at AT TIME ZONE facilities.timezone`. A period over
-many facilities is first narrowed on created_at alone, a day wider on each side than any
-time zone reaches, so that the (category|facility, created_at) indexes serve it; the exact
-month test then runs on the rows found.
+Months are the facility's, in its time zone. The heat map turns each facility's months into
+instants first and finds reports by those ranges (counts); a facility's own pages take
+exact instants in its zone; the excerpts narrow on created_at two days wider than the
+period, then test `created_at AT TIME ZONE facilities.timezone` on the few rows found.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.evidence.heatmap import Count, Filters, at_least
 from lifeline_pbx.evidence.months import Months
 
-_KEYS = {"facility": ("r.facility_id", "NULL::text"),
+# rows -> (the facility column of the result, the category column grouped by per range)
+_KEYS = {"facility": ("b.id", "NULL::text"),
          "category": ("NULL::bigint", "r.category"),
-         "facility_category": ("r.facility_id", "r.category")}
+         "facility_category": ("b.id", "r.category")}
 _WORST = """max(CASE r.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
                                 WHEN 'critical' THEN 4 END)"""
 _MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"
@@ -41,22 +42,44 @@ def _in_months(found: Conditions, months: Months) -> None:
 
 
 async def counts(con: Conn, f: Filters) -> list[Count]:
-    """Reports per row key and month, with the highest severity of each."""
+    """Reports per row key and month, with the highest severity of each.
+
+    Each facility's months are first turned into instants in its time zone (`bounds`: a
+    row per facility and month); then, per range, one scan of the (facility_id,
+    created_at) index counts its reports (a LATERAL subquery that groups, so the planner
+    cannot turn it into one join over every report), and no report's time is converted.
+    Run in a transaction: JIT compilation is turned off for it. Over years of months the
+    plan's cost estimate passes jit_above_cost, and compiling took seconds where the query
+    takes a small fraction of one (measured over 100,000 reports)."""
     facility, category = _KEYS[f.rows]
-    found = Conditions()
-    _in_months(found, f.months)
-    if f.facility_id is not None:
-        found.add("r.facility_id = $?", f.facility_id)
+    args: list[object] = [f.months.all]
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    places = "true" if f.facility_id is None else f"fa.id = {arg(f.facility_id)}"
+    which = ["true"]
     if f.category:
-        found.add("r.category = $?", f.category)
+        which.append(f"r.category = {arg(f.category)}")
     if f.min_severity:
-        found.add("r.severity = ANY($?::text[])", list(at_least(f.min_severity)))
-    clause, args = found.where()
+        which.append(f"r.severity = ANY({arg(list(at_least(f.min_severity)))}::text[])")
+    await con.execute("SET LOCAL jit = off")
     rows = await con.fetch(
-        f"""SELECT {facility} AS facility_id, {category} AS category, {_MONTH} AS month,
-                   count(*) AS reports, {_WORST} AS worst
-              FROM reports r JOIN facilities f ON f.id = r.facility_id
-             WHERE {clause} GROUP BY 1, 2, 3""", *args)
+        f"""WITH bounds AS (
+                SELECT fa.id, m.month, m.month::timestamp AT TIME ZONE fa.timezone AS lo,
+                       (m.month + interval '1 month') AT TIME ZONE fa.timezone AS hi
+                  FROM facilities fa, unnest($1::date[]) AS m (month)
+                 WHERE {places})
+            SELECT {facility} AS facility_id, c.category, b.month,
+                   sum(c.n)::bigint AS reports, max(c.worst) AS worst
+              FROM bounds b CROSS JOIN LATERAL (
+                   SELECT {category} AS category, count(*) AS n, {_WORST} AS worst
+                     FROM reports r
+                    WHERE r.facility_id = b.id AND r.created_at >= b.lo
+                      AND r.created_at < b.hi AND {" AND ".join(which)}
+                    GROUP BY 1) c
+             GROUP BY 1, 2, 3""", *args)
     return [Count(r["facility_id"], r["category"], r["month"], r["reports"], r["worst"])
             for r in rows]
 
