@@ -21,19 +21,27 @@ from lifeline_pbx.db import Conn
 log = logging.getLogger(__name__)
 BATCH = 500
 
-# table -> sealed columns. Row ids are the `id` column; places are crypto.place(table, col, id).
+# table -> sealed columns. Row ids are the `id` column (or the one ROW_IDS names); places
+# are crypto.place(table, col, row id).
 SEALED: dict[str, tuple[str, ...]] = {
     "users": ("totp_secret",),
     "persons": ("a_number", "names", "date_of_birth"),
     "intakes": ("needs_note", "family_contact"),
     "follow_up_notes": ("body",),
     "reports": ("narrative",),
+    "report_excerpts": ("excerpt",),
     "follow_ups": ("what",),
     "drafts": ("body",),
     "record_revisions": ("content",),
     "person_proposals": ("content",),
     "outbound_legs": ("number",),
 }
+ROW_IDS = {"report_excerpts": "report_id"}
+
+
+def row_id(table: str) -> str:
+    """The column that identifies a row of a sealed table (its places name it)."""
+    return ROW_IDS.get(table, "id")
 
 
 @dataclass
@@ -117,9 +125,10 @@ async def _table(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str
     last: object = uuid.UUID(int=0) if table != "users" else 0
     while True:
         async with con.transaction():
+            key = row_id(table)
             rows = await con.fetch(
-                f"""SELECT id, {", ".join(columns)} FROM {table} WHERE id > $1
-                    ORDER BY id LIMIT {BATCH} FOR UPDATE""",
+                f"""SELECT {key} AS id, {", ".join(columns)} FROM {table} WHERE {key} > $1
+                    ORDER BY {key} LIMIT {BATCH} FOR UPDATE""",
                 last,
             )
             for row in rows:
@@ -149,5 +158,6 @@ async def _row(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str, 
             counts.rehashed += 1
     if changes:
         sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(changes, 2))
-        await con.execute(f"UPDATE {table} SET {sets} WHERE id = $1", rid, *changes.values())
+        await con.execute(f"UPDATE {table} SET {sets} WHERE {row_id(table)} = $1", rid,
+                          *changes.values())
         counts.resealed += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx.crypto import place
 from lifeline_pbx.db import Conn
-from lifeline_pbx.rotation import SEALED
+from lifeline_pbx.rotation import SEALED, row_id
 
 # Every sealed column, voicemail audio included (empty audio: Asterisk had none).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -53,7 +53,8 @@ async def samples(con: Conn) -> list[Sample]:
         rows = await con.fetch(
             f"""SELECT DISTINCT ON (key_id) key_id, id::text AS row_id, value FROM (
                     SELECT convert_from(substring({column} FROM 3 FOR get_byte({column}, 1)),
-                                        'UTF8') AS key_id, id, {column} AS value
+                                        'UTF8') AS key_id, {row_id(table)} AS id,
+                           {column} AS value
                       FROM {table} WHERE octet_length({column}) > 2) sealed
                 ORDER BY key_id""")
         found += [Sample(r["key_id"], place(table, column, r["row_id"]), bytes(r["value"]))

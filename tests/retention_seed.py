@@ -74,6 +74,9 @@ async def _report(con: asyncpg.Connection, seed: Seed, name: str, days: float, u
     await con.execute(
         """INSERT INTO record_revisions (id, entity, entity_id, number, content)
            VALUES ($1, 'report', $2, 1, $3)""", uuid.uuid4(), rid, os.urandom(48))
+    await con.execute(  # an excerpt released for advocacy: it goes with the narrative
+        "INSERT INTO report_excerpts (report_id, excerpt, released_by) VALUES ($1, $2, $3)",
+        rid, os.urandom(48), user)
 
 
 async def _voicemail(con: asyncpg.Connection, seed: Seed, name: str, call: str, days: float,
@@ -188,6 +191,7 @@ async def remaining(dsn: str, seed: Seed) -> dict[str, set[str]]:
         "voicemails": "SELECT id FROM voicemails",
         "recordings": "SELECT voicemail_id AS id FROM voicemail_audio WHERE bytes > 0",
         "revisions": "SELECT entity_id AS id FROM record_revisions",
+        "excerpts": "SELECT report_id AS id FROM report_excerpts",
     }
     async with connect(dsn) as con:
         return {table: seed.named([r["id"] for r in await con.fetch(sql)

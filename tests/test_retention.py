@@ -30,6 +30,7 @@ BEFORE = {
     "recordings": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
                    "v_vm_gone", "v_vm_held"},
     "revisions": {"r_old", "r_new", "r_held", "r_held_intake"},
+    "excerpts": {"r_old", "r_new", "r_held", "r_held_intake"},
 }
 GONE = {
     "calls": {"c_free_old", "c_released", "c_vm_gone"},
@@ -38,9 +39,10 @@ GONE = {
     "voicemails": {"v_vm_gone"},
     "recordings": {"v_rec_old", "v_vm_kept", "v_vm_gone"},  # v_vm_gone with its voicemail
     "revisions": {"r_old"},
+    "excerpts": {"r_old"},
 }
 EXPECTED = Removed(call_records=3, recordings=2, voicemails=1, drafts=1, narratives=1,
-                   audit_entries=3, held=9)
+                   audit_entries=3, held=9, excerpts=1)
 
 
 async def run(dsn: str, **kw: object) -> Removed | None:
@@ -216,7 +218,8 @@ async def test_the_dry_run_command_counts_and_removes_nothing(
     counts = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
               for line in out.splitlines()[1:]}
     assert counts == {"call records": 3, "recordings": 2, "voicemails": 1, "drafts": 1,
-                      "narratives": 1, "audit entries": 3, "kept for legal holds": 9}
+                      "narratives": 1, "audit entries": 3, "excerpts": 1,
+                      "kept for legal holds": 9}
     assert await remaining(admin_dsn, seeded) == BEFORE
     async with connect(app_dsn) as con:
         assert await con.fetchval("SELECT count(*) FROM retention_runs") == 0

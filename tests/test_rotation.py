@@ -52,6 +52,12 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
                           OLD.seal("JBSWY3DPEHPK3PXP", crypto.place("users", "totp_secret",
                                                                      user_id)))
 
+        await con.execute(
+            """INSERT INTO report_excerpts (report_id, excerpt, released_by)
+               VALUES ($1, $2, $3)""", report, OLD.seal(
+                "an excerpt for rotation", crypto.place("report_excerpts", "excerpt", report)),
+            user_id)
+
         revision, proposal = uuid.uuid4(), uuid.uuid4()
         await con.execute(
             """INSERT INTO record_revisions (id, entity, entity_id, number, author_id, content)
@@ -77,6 +83,10 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
         assert NEW_ONLY.open_json(bytes(content), crypto.place(
             "person_proposals", "content", proposal)) == {"names": ["Rotation Other"]}
         assert counts["reports"].resealed == 1 and counts["users"].resealed == 1
+        assert counts["report_excerpts"].resealed == 1
+        excerpt = await con.fetchval("SELECT excerpt FROM report_excerpts")
+        assert NEW_ONLY.open(bytes(excerpt), crypto.place(
+            "report_excerpts", "excerpt", report)) == "an excerpt for rotation"
         assert counts["follow_ups"].resealed == 1 and counts["follow_up_notes"].resealed == 1
         body = await con.fetchval("SELECT body FROM follow_up_notes WHERE id = $1", note)
         assert NEW_ONLY.open(bytes(body), crypto.place("follow_up_notes", "body",

@@ -21,6 +21,7 @@ def summary(removed: Removed, dry_run: bool) -> str:
     verb = "would remove" if dry_run else "removed"
     lines = [f"retention {verb}:"]
     lines += [f"  {k.label.lower():14} {getattr(removed, k.name):8d}" for k in KINDS]
+    lines.append(f"  {'excerpts':14} {removed.excerpts:8d}")
     lines.append(f"  kept for legal holds {removed.held:d}")
     return "\n".join(lines)
 

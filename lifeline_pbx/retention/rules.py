@@ -80,10 +80,12 @@ class Removed:
     narratives: int = 0
     audit_entries: int = 0
     held: int = 0
+    excerpts: int = 0  # released excerpts, deleted with their report's narrative
 
     def kinds(self) -> list[str]:
-        """The kinds of which something was removed."""
-        return [k.name for k in KINDS if getattr(self, k.name)]
+        """The kinds of which something was removed (and excerpts, with the narratives)."""
+        return [k.name for k in KINDS if getattr(self, k.name)] + (
+            ["excerpts"] if self.excerpts else [])
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -37,6 +37,7 @@ async def save_limits(con: Conn, new: Limits, user_id: int | None) -> None:
 class Due:
     ids: list[object]
     held: int
+    excerpts: int = 0  # released excerpts deleted with the narratives (report_excerpts)
 
 
 async def _due(con: Conn, select: str, cutoff: datetime) -> Due:
@@ -54,7 +55,8 @@ async def remove_drafts(con: Conn, cutoff: datetime) -> Due:
 
 
 async def remove_narratives(con: Conn, cutoff: datetime) -> Due:
-    """The sealed narrative cleared, and the report's revisions (each holds it too)."""
+    """The sealed narrative cleared, with the report's revisions (each holds it too) and
+    its released excerpt (written from it)."""
     due = await _due(con, f"""
         SELECT r.id, {_HELD_PERSON.format('r.person_id')}
                      OR {_HELD_PERSON.format('i.person_id')} AS held_back
@@ -64,7 +66,10 @@ async def remove_narratives(con: Conn, cutoff: datetime) -> Due:
                          WHERE id = ANY($1::uuid[])""", due.ids)
     await con.execute("""DELETE FROM record_revisions
                          WHERE entity = 'report' AND entity_id = ANY($1::uuid[])""", due.ids)
-    return due
+    excerpts = await con.fetch("""DELETE FROM report_excerpts
+                                  WHERE report_id = ANY($1::uuid[]) RETURNING report_id""",
+                               due.ids)
+    return Due(due.ids, due.held, len(excerpts))
 
 
 async def remove_recordings(con: Conn, cutoff: datetime) -> Due:

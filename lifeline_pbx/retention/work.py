@@ -43,6 +43,8 @@ async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
         if cutoff is not None:
             due = await remove(con, cutoff)
             counts[name], held = len(due.ids), held + due.held
+            if name == "narratives":
+                counts["excerpts"] = due.excerpts
     if cut.audit_entries is not None:
         counts["audit_entries"] = await store.remove_audit_entries(con, cut.audit_entries)
     return Removed(**counts, held=held)

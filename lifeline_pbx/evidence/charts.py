@@ -1,0 +1,44 @@
+"""The evidence pages' charts, drawn on the server (charts/svg.py): trend lines of the
+busiest heat-map rows, a facility's calls and reports by month, its reports by category.
+The tables beside them give every figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from markupsafe import Markup
+
+from lifeline_pbx.charts import svg
+from lifeline_pbx.evidence import heatmap
+from lifeline_pbx.evidence.heatmap import HeatMap
+
+
+def trend(chart_id: str, heat: HeatMap, what: str) -> Markup | None:
+    """Lines for the busiest rows of the heat map (`what` names the rows, for the text)."""
+    series = heatmap.trend(heat)
+    if not series:
+        return None
+    some = (f"the {len(series)} {what} with most reports, of {len(heat.rows)}"
+            if len(heat.rows) > len(series) else f"each {what.rstrip('s')}")
+    return svg.lines(chart_id, "Reports by month",
+                     f"Reports recorded each month, a line for {some}; the table gives "
+                     "each figure.", heat.labels, series)
+
+
+def calls_and_reports(heat: HeatMap, calls: Mapping[dt.date, int]) -> Markup:
+    return svg.lines("chart-facility-months", "Calls and reports by month",
+                     "Calls received from the facility and reports recorded about it, each "
+                     "month of the period; the table gives each figure.", heat.labels,
+                     [("Calls", [float(calls.get(m, 0)) for m in heat.months]),
+                      ("Reports", [float(t.reports) for t in heat.totals])])
+
+
+def by_category(heat: HeatMap) -> Markup | None:
+    if not heat.rows:
+        return None
+    rows = sorted(heat.rows, key=lambda r: (-r.total.reports, r.label))
+    return svg.bars("chart-categories", "Reports by category",
+                    "Reports recorded in the period, per category; the table gives each "
+                    "figure.", [r.label for r in rows],
+                    [("Reports", [float(r.total.reports) for r in rows])])

@@ -1,0 +1,89 @@
+"""The evidence pages: the heat map with its trend lines, a facility's profile, the pick
+form of a printable facility report and the report itself.
+
+Coordinators (the supervisor role) and admins only. The filters are read from the address:
+a bad month, an unknown facility or category answers 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+
+from aiohttp import web
+
+from lifeline_pbx.evidence import charts, heatmap, months, work
+from lifeline_pbx.resources import KEY_RING, POOL
+from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
+from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.filters import checked
+from lifeline_pbx.web.render import render
+
+FACILITY = r"{facility_id:\d{1,18}}"
+
+
+def _today() -> date:
+    return today(DEFAULT_ZONE, datetime.now(UTC))
+
+
+def _months(query: Mapping[str, str]) -> months.Months:
+    return months.parse(checked(query), _today())
+
+
+def _facility_id(request: web.Request) -> int:
+    return int(request.match_info["facility_id"])
+
+
+@require("supervisor")
+async def heat_map_page(request: web.Request) -> web.StreamResponse:
+    filters = heatmap.parse(request.query, _months(request.query))
+    async with request.app[POOL].acquire() as con:
+        found = await work.heat_map(con, filters)
+    what = {"facility": "facilities", "category": "categories"}.get(
+        filters.rows, "facility and category pairs")
+    return render(request, "evidence/heat_map.html", page=found, filters=filters,
+                  heat=found.heat, chart=charts.trend("chart-trend", found.heat, what),
+                  severities=heatmap.SEVERITIES, row_choices=heatmap.ROWS)
+
+
+@require("supervisor")
+async def facility_page(request: web.Request) -> web.StreamResponse:
+    period = _months(request.query)
+    user = current_user(request)
+    async with request.app[POOL].acquire() as con:
+        found = await work.facility_page(con, request.app[KEY_RING], _facility_id(request),
+                                         period, user.id, user.at_least("supervisor"))
+    return render(request, "evidence/facility.html", page=found, heat=found.heat,
+                  months_chart=charts.calls_and_reports(found.heat, found.calls),
+                  categories_chart=charts.by_category(found.heat))
+
+
+@require("supervisor")
+async def pick_page(request: web.Request) -> web.StreamResponse:
+    period = _months(request.query)
+    async with request.app[POOL].acquire() as con:
+        found = await work.pick_page(con, request.app[KEY_RING], _facility_id(request),
+                                     period, current_user(request).id)
+    return render(request, "evidence/pick.html", page=found)
+
+
+@require("supervisor")
+async def print_page(request: web.Request) -> web.StreamResponse:
+    period = _months(request.query)
+    chosen = work.chosen_ids(request.query.getall("excerpt", []))
+    async with request.app[POOL].acquire() as con:
+        found = await work.printable(con, request.app[KEY_RING], _facility_id(request),
+                                     period, chosen, current_user(request).id)
+    return render(request, "evidence/print.html", page=found, heat=found.heat,
+                  chart=charts.trend("chart-print-trend", found.heat, "categories"))
+
+
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.get("/evidence", heat_map_page, name="evidence"),
+        web.get(f"/evidence/facilities/{FACILITY}", facility_page, name="evidence-facility"),
+        web.get(f"/evidence/facilities/{FACILITY}/report", pick_page,
+                name="evidence-facility-report"),
+        web.get(f"/evidence/facilities/{FACILITY}/report/print", print_page,
+                name="evidence-facility-print"),
+    ]
