@@ -289,3 +289,29 @@ async def test_nobody_free_within_the_emergency_wait_rings_the_list(
     await hotline.carrier.ended(call)
     found = await wait_for(lambda: _all_ended(hotline, caller), what="legs ended")
     assert [(leg["through_trunk"], leg["outcome"]) for leg in found] == [(False, "accepted")]
+
+
+async def test_a_closed_line_rings_the_list_when_the_caller_presses_the_emergency_key(
+    hotline_factory: Any,
+) -> None:
+    """A closed line skips the menu and says so first; its last words before the beep are
+    the emergency question, and the key rings the on-call list (not the voicemail)."""
+    hotline: Hotline = await hotline_factory(settings=TRUNK, always_open=False)
+    await hotline.sql("DELETE FROM line_hours WHERE line_id = (SELECT id FROM lines "
+                      "WHERE did = $1)", DID)
+    await on_call(hotline, ("op-a", 15))
+    caller = "Emergency after hours"
+    call = await hotline.call(caller)
+    await hotline.reached(caller, "voicemail", {"reason": "closed"})
+    await hotline.carrier.send_dtmf(call, "9")
+    await hotline.reached(caller, "escalation_started", {"reason": "closed"})
+    rung = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(rung, record=False)
+    await hotline.phones.send_dtmf(rung, "1")
+    await hotline.reached(caller, "oncall_connected", {"position": "1"})
+    await hotline.phones.hang_up(rung)
+    row = await hotline.closed(caller)
+    assert (row["disposition"], row["hangup_by"]) == ("answered", "operator")
+    assert await hotline.value("SELECT count(*) FROM voicemails WHERE call_id = $1",
+                               row["id"]) == 0
+    await hotline.carrier.ended(call)

@@ -80,7 +80,8 @@ FIXTURE = [
     # Facility 1, medical neglect, April 2026 as recorded (no date given): five, published.
     *[R(1, "medical_neglect", s, None, dt.datetime(2026, 4, 20, 15, tzinfo=UTC), "ht",
         unit=UNITS[0]) for s in ("low", "low", "high", "high", "high")],
-    # Facility 1, use of force, February 2026 (recorded in May): four, published at 4 only.
+    # Facility 1, use of force, happened in February 2026 but recorded in May: counted in
+    # May (the month recorded, as on the evidence pages); four, published at 4 only.
     *[R(1, "use_of_force", "medium", dt.date(2026, 2, 28),
         dt.datetime(2026, 5, 1, 9, tzinfo=UTC), "", consent=True) for _ in range(4)],
 ]
@@ -176,7 +177,7 @@ EXPECTED_CELLS = [  # facility index, category, month, suppressed, reports, by s
     (0, "medical_neglect", "2026-03", "no", "6", "1", "2", "2", "1"),
     (0, "use_of_force", "2026-03", "yes", "", "", "", "", ""),
     (1, "medical_neglect", "2026-04", "no", "5", "2", "0", "3", "0"),
-    (1, "use_of_force", "2026-02", "yes", "", "", "", "", ""),
+    (1, "use_of_force", "2026-05", "yes", "", "", "", "", ""),
 ]
 
 
@@ -201,7 +202,7 @@ async def test_an_export_holds_no_identifier_and_no_small_cell(web: WebApp) -> N
     assert as_json["threshold"] == 5 and "total" not in bodies["cells", "json"].decode()
     assert [(c["month"], c["suppressed"], c.get("reports")) for c in as_json["cells"]] == [
         ("2026-03", False, 6), ("2026-03", True, None), ("2026-04", False, 5),
-        ("2026-02", True, None)]
+        ("2026-05", True, None)]
     assert as_json["cells"][0]["severity"] == {"low": 1, "medium": 2, "high": 2, "critical": 1}
 
     rows = table(bodies["reports", "csv"])
@@ -233,7 +234,7 @@ async def test_the_threshold_and_the_filters(web: WebApp) -> None:
     seeded = await seed(web)
     (f0, _), (f1, name1) = seeded.facilities
     supervisor = await web.signed_in("supervisor1")
-    # Lowered to 4: February's four reports go out; the cell of two stays back, excerpt too.
+    # Lowered to 4: May's four reports go out; the cell of two stays back, excerpt too.
     status, _, body = await download(supervisor, "/evidence/export/reports.csv?threshold=4")
     rows = table(body)[1:]
     assert status == 200 and len(rows) == 6 + 5 + 4 and leaked(body, seeded) == []
@@ -241,7 +242,7 @@ async def test_the_threshold_and_the_filters(web: WebApp) -> None:
     # Raised to 6: April's five are held back.
     status, _, body = await download(supervisor, "/evidence/export/cells.csv?threshold=6")
     assert [(c[3], c[4]) for c in table(body)[1:]] == [
-        ("2026-03", "no"), ("2026-03", "yes"), ("2026-04", "yes"), ("2026-02", "yes")]
+        ("2026-03", "no"), ("2026-03", "yes"), ("2026-04", "yes"), ("2026-05", "yes")]
     # A facility and a category chosen; a period of whole months.
     status, _, body = await download(
         supervisor, f"/evidence/export/cells.csv?facility={f1}&category=medical_neglect")

@@ -24,7 +24,7 @@ from tests.waiting import wait_for
 
 SHORT_HZ = 660  # every other prompt of the short test prompts (tests/engine.py)
 BEEP_HZ = tones.TONES["beep"][0][0]
-CLOSURE_HZ, DAY_HZ, TIME_HZ, OFFER_HZ = 1750, 1250, 1500, 2250
+CLOSURE_HZ, DAY_HZ, TIME_HZ, TRIAGE_HZ, OFFER_HZ = 1750, 1250, 1500, 1000, 2250
 
 
 async def timeline(hotline: Hotline, caller: str) -> list[tuple[str, dict[str, str]]]:
@@ -98,7 +98,8 @@ async def test_keys_pressed_ahead_are_applied_in_order(
 
 
 def _tones_of_their_own(folder: Path) -> None:
-    """The closure, the next opening (every day and time) and the offer, each its tone."""
+    """The closure, the next opening (every day and time), the emergency key and the offer,
+    each its tone."""
     def write(name: str, hz: float) -> None:
         tones.write_wav(folder / "en" / f"{name}.wav", tones.samples(((hz, 0.6),)))
 
@@ -108,14 +109,15 @@ def _tones_of_their_own(folder: Path) -> None:
         write(name, DAY_HZ)
     for name in prompts.variant_names("next-open-time"):
         write(name, TIME_HZ)
+    write("triage-9", TRIAGE_HZ)
     write("voicemail-offer", OFFER_HZ)
 
 
 async def _closed_call(hotline: Hotline, caller: str) -> tuple[CarrierCall, Path]:
-    """Call the closed line, press keys meanwhile (they change nothing), and wait until it
-    records a message; what the carrier heard."""
+    """Call the closed line, press keys meanwhile (any but the emergency key changes
+    nothing), and wait until it records a message; what the carrier heard."""
     call = await hotline.call(caller)
-    await hotline.carrier.send_dtmf(call, "19")
+    await hotline.carrier.send_dtmf(call, "15")
     await hotline.reached(caller, "voicemail", {"reason": "closed"})
     call_id = (await hotline.call_row(caller))["id"]
     await wait_for(lambda: hotline.session_of(call_id).state.phase.value == "recording",
@@ -127,7 +129,8 @@ async def _closed_call(hotline: Hotline, caller: str) -> tuple[CarrierCall, Path
 
 
 def _closure_first(heard: Path) -> None:
-    order = [tone_start(heard, hz) for hz in (CLOSURE_HZ, DAY_HZ, TIME_HZ, OFFER_HZ, BEEP_HZ)]
+    order = [tone_start(heard, hz)
+             for hz in (CLOSURE_HZ, DAY_HZ, TIME_HZ, TRIAGE_HZ, OFFER_HZ, BEEP_HZ)]
     assert order == sorted(order) and order[-1] < math.inf, order
     assert order[0] < 1.0  # the first thing heard on answer
     assert tone_level(heard, SHORT_HZ) < 0.2  # no greeting, menu or notices

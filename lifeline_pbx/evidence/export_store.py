@@ -1,8 +1,9 @@
 """The SQL of the anonymised export: reports counted by facility x category x month (with
 severity), the reports themselves one by one through a cursor, and what the form offers.
 
-A report's month is the month it happened in when the operator wrote a date
-(occurred_from), otherwise the month it was recorded in (UTC). Only months leave this
+A report's month is the month it was recorded in, in its facility's time zone: the same
+month as on the evidence pages (evidence/store.py), so an exported cell and its heat-map
+cell agree. (When it happened is often unknown or a span.) Only months leave this
 module: no date, id, person, housing unit or narrative is selected.
 """
 
@@ -19,8 +20,7 @@ from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.evidence.export_query import ExportQuery
 from lifeline_pbx.evidence.export_rules import Cell, month_of
 
-_MONTH = ("date_trunc('month', coalesce(r.occurred_from, (r.created_at AT TIME ZONE 'UTC')::date))"
-          "::date")
+_MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"
 _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
            JOIN report_categories c ON c.code = r.category"""
 # An excerpt counts as consented to when the report has any partner consent (report_consents).
@@ -84,13 +84,14 @@ def cells_sql(clause: str) -> str:
                           ARRAY[{_SEVERITY_COUNTS}] AS by_severity,
                           count(*) FILTER (WHERE e.report_id IS NOT NULL AND {_CONSENTED})
                               AS excerpts
-                     FROM reports r LEFT JOIN report_excerpts e ON e.report_id = r.id
+                     FROM reports r JOIN facilities f ON f.id = r.facility_id
+                     LEFT JOIN report_excerpts e ON e.report_id = r.id
                     WHERE {clause}
                     GROUP BY r.facility_id, r.category, month)
-               SELECT k.*, f.name AS facility, c.label AS category_label
-                 FROM counted k JOIN facilities f ON f.id = k.facility_id
+               SELECT k.*, fk.name AS facility, c.label AS category_label
+                 FROM counted k JOIN facilities fk ON fk.id = k.facility_id
                  JOIN report_categories c ON c.code = k.category
-                ORDER BY f.name, f.id, c.position, c.label, k.month"""
+                ORDER BY fk.name, fk.id, c.position, c.label, k.month"""
 
 
 def rows_sql(clause: str) -> str:
