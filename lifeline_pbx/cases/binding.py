@@ -61,10 +61,11 @@ async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID 
 
 
 async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
-                     call_id: uuid.UUID | None, fields: dict[str, Any]) -> None:
+                     call_id: uuid.UUID | None, fields: dict[str, Any], *,
+                     bridged_here: bool = False) -> None:
     """The user's draft for a call of theirs (a supervisor's for any call), or standalone."""
     if call_id is not None and not supervisor:
-        await resolve(con, user_id, False, call_id, None)
+        await resolve(con, user_id, False, call_id, None, bridged_here=bridged_here)
     try:
         await drafts.save(con, keys, user_id, call_id, fields)
     except asyncpg.ForeignKeyViolationError:
