@@ -284,11 +284,12 @@ class Acd:
         except AriError as exc:
             log.warning("call not bridged call=%s operator=%s status=%d", offer.call_id,
                         offer.operator, exc.status)
-            self.tasks.spawn(self._drop_bridge(bridge_id))
+            # Before the caller can be offered again (their next bridge has the same id).
+            await self._back_on_hold(bridge_id, waiter)
             self._not_bridged(offer.call_id)
             return False
         if pic.bridging.pop(offer.call_id, None) is None:  # the caller left meanwhile
-            self.tasks.spawn(self._drop_bridge(bridge_id))
+            await self._drop_bridge(bridge_id)
             return False
         now = time.time()
         talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
@@ -317,6 +318,19 @@ class Acd:
             self._give_back(call_id, "error")
         else:
             self.kick()
+
+    async def _back_on_hold(self, bridge_id: str, waiter: Waiter) -> None:
+        """Undo a bridge that failed: an error may come after Asterisk did add the legs
+        (a request that timed out), and the caller then leaves it with no music; so the
+        bridge goes and the caller is put back in the holding bridge unless still there."""
+        await self._drop_bridge(bridge_id)
+        holding = holding_bridge(waiter.queue_id)
+        try:
+            if waiter.call.channel_id not in (await self.ari.bridge(holding))["channels"]:
+                await self.ari.add_to_bridge(holding, waiter.call.channel_id)
+        except AriError as exc:  # the caller gone: their session closes the call
+            log.warning("caller not put back on hold call=%s status=%d", waiter.call.call_id,
+                        exc.status)
 
     async def _drop_bridge(self, bridge_id: str) -> None:
         with contextlib.suppress(AriError):
