@@ -3,7 +3,6 @@ one-click outcome), drafts as the operator types, and the repeat-caller lookup."
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -103,7 +102,6 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     call_id = _uuid(query(request, "call_id"), "The call")
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
-    await row_written(request, user, call_id)
     async with request.app[POOL].acquire() as con:
         opened = await intake_work.open_form(
             con, request.app[KEY_RING], user.id, user.at_least("supervisor"), call_id,
@@ -116,28 +114,25 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         "language": bound.language, "binding": binding_text(bound)})
 
 
-def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
-    """The call is bridged to this user's phone now, by the distributor's live picture."""
-    if call_id is None or user.operator_username is None:
+async def bridged_here(request: web.Request, user: CurrentUser,
+                       call_id: uuid.UUID | None) -> bool:
+    """The call is bridged to this user's phone now, by the distributor's live picture.
+    If not, the caller is about to read the call's row: it returns once the row holds what
+    the engine knows (its operator, say, when the intake is saved just after the caller
+    hung up), not before the record writer committed it (calls/records.py written)."""
+    if call_id is None:
         return False
-    return bridged_operator(request.app, call_id) == user.operator_username
-
-
-async def row_written(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> None:
-    """Before a call's row is read to tell whether it was the user's call: unless it is
-    bridged to them now, the row must hold what the engine knows (its operator, say, when
-    the intake is saved just after the caller hung up), not what the writer has yet to
-    commit. Asked before a connection is taken: the writer needs one from the same pool."""
-    if call_id is not None and not bridged_here(request, user, call_id):
-        await call_written(request.app, call_id)
+    if (user.operator_username is not None
+            and bridged_operator(request.app, call_id) == user.operator_username):
+        return True
+    await call_written(request.app, call_id)
+    return False
 
 
 @require("operator")
 async def save_intake(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     data = await form_data(request)
-    with contextlib.suppress(Invalid):  # a bad call id is the form's to refuse, below
-        await row_written(request, user, _call_id(data.get("call_id")))
     try:
         async with request.app[POOL].acquire() as con:
             saved = await intake_work.save(con, request.app[KEY_RING], user.id,
@@ -161,7 +156,6 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
 async def save_outcome(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     form = forms.parse_outcome(await form_data(request))
-    await row_written(request, user, form.call_id)
     async with request.app[POOL].acquire() as con:
         changed = await intake_work.save_outcome(con, request.app[KEY_RING], user.id,
                                                  user.at_least("supervisor"), form,
@@ -221,10 +215,9 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
     call_id = _call_id(body.get("call_id"))
     fields = _draft_fields(body.get("fields"))
-    await row_written(request, user, call_id)
     async with request.app[POOL].acquire() as con:
         await binding.save_draft(con, request.app[KEY_RING], user.id, user.at_least("supervisor"),
-                                 call_id, fields, bridged_here=bridged_here(request, user, call_id))
+                                 call_id, fields, partial(bridged_here, request, user))
     return web.json_response({"ok": True})
 
 
@@ -253,8 +246,6 @@ async def lookup(request: web.Request) -> web.StreamResponse:
     normal = anumber.normalise(query(request, "a_number"))
     call_id = _call_id(query(request, "call_id"))
     as_json = json_wanted(request)
-    if not supervisor:
-        await row_written(request, user, call_id)
     async with request.app[POOL].acquire() as con:
         found = await intake_work.lookup(con, request.app[KEY_RING], normal, user.id, supervisor,
                                          call_id, partial(bridged_here, request, user),
