@@ -130,12 +130,12 @@ class Probe:
         self.counts["gc full"] = len(self.collections)
         self.counts["gc full max ms"] = round(max(self.collections, default=0.0) * 1000)
         self.counts["gc objects"] = len(gc.get_objects())
-        (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
-        if self.cpu:
+        if self.cpu:  # before the counts: the bench takes their file as the end of both
             import yappi
 
             yappi.stop()
             yappi.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
+        (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
 
 
 def main() -> None:

@@ -2,9 +2,9 @@
 
 The day is Tuesday 2024-03-12 in America/New_York (UTC-4 that day: midnight is 04:00 UTC).
 Ten calls fall in it, one falls the evening before (23:59 local, 03:59 UTC on the 12th) and
-must not count. Rows are written as the record writer writes them, and the call's timeline
-and the queue log as the engine writes them, so migration 0024's triggers fill in each
-call's voicemail reason and wait.
+must not count. Rows are written as the record writer writes them (with the voicemail
+reason and the wait that calls/call_record.py derives from the call's timeline and the
+queue log), and the timeline and the queue log as the engine writes them.
 
     call  line  language queue    what happened                      wait  talk  operator
     1     A     en       Hotline  answered 09:00                       10   300  op1
@@ -146,12 +146,14 @@ async def _call(con: asyncpg.Connection, loaded: Loaded, call: Spec,
     await con.execute(
         """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
                caller_number, caller_name, started_at, answered_at, queued_at, queue_id,
-               language, connected_at, operator_id, ended_at, disposition, hangup_by)
+               language, connected_at, operator_id, ended_at, disposition, hangup_by,
+               voicemail_reason, wait_seconds)
            VALUES ($1, $2, 'PJSIP/carrier-1', '15550100999', $3, $4, 'anonymous', '', $5,
-                   $5, $6, $7, $8, $9, $10, $11, $12, 'caller')""",
+                   $5, $6, $7, $8, $9, $10, $11, $12, 'caller', $13, $14)""",
         call_id, f"chan-{call_id.hex[:8]}", line_id, facility_id, at(start, day),
         when["queued"], loaded.hotline if queued else None, language, when["connected"],
-        operator_id, when["ended"], disposition)
+        operator_id, when["ended"], disposition, reason,
+        float(logged[1]) if logged else None)
     if reason:
         await con.execute(
             "INSERT INTO call_events (call_id, at, kind, detail) VALUES ($1, $2, $3, $4)",

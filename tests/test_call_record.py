@@ -8,6 +8,7 @@ An event table has one event a line: seconds since the call began, the event, it
    21.0  recorded   name=call-1
    95.0  closed     disposition=answered by=caller cause=16
     5.0  note       prompt name=greeting      (a timeline line: kind, then its details)
+   21.0  queue      connected wait=12          (a queue log line: kind, then its wait if any)
 The expected row lists the columns that are set, times again in seconds since the call
 began; every other column is empty (priority 0).
 """
@@ -26,11 +27,12 @@ from lifeline_pbx.calls.call_record import (
     CallClosed,
     CallConnected,
     CallEvent,
-    CallFact,
     CallOpened,
     CallQueued,
     CallRecorded,
     CallRow,
+    QueueEvent,
+    RowEvent,
 )
 
 T0 = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
@@ -48,12 +50,16 @@ def number(value: str) -> int | None:
     return None if value == "-" else int(value)
 
 
-def parse_event(line: str) -> CallFact:
+def parse_event(line: str) -> RowEvent:
     offset, kind, *rest = line.split()
     when = at(offset)
     if kind == "note":
         note, *pairs = rest
         return CallEvent(CALL, when, note, dict(pair.split("=", 1) for pair in pairs))
+    if kind == "queue":
+        logged, *pairs = rest
+        wait = dict(pair.split("=", 1) for pair in pairs).get("wait")
+        return QueueEvent(when, logged, 3, CALL, None, None if wait is None else float(wait))
     d = dict(pair.split("=", 1) for pair in rest)
     if kind == "opened":
         return CallOpened(CALL, d.get("channel", "1700000000.1"), "PJSIP/carrier-00000001",
@@ -72,7 +78,7 @@ def parse_event(line: str) -> CallFact:
     raise ValueError(f"unknown event {kind!r} in {line!r}")
 
 
-def parse_events(table: str) -> list[CallFact]:
+def parse_events(table: str) -> list[RowEvent]:
     return [parse_event(line) for line in table.strip().splitlines()]
 
 
@@ -137,12 +143,15 @@ CASES = {
         0.0  opened
         0.1  answered
         9.0  queued     queue=3 language=es priority=0
+       9.0  queue      entered
+      309.0  queue      timeout wait=300
       309.0  note       queue_left reason=max_wait
-      309.0  note       voicemail reason=max_wait
+      309.0  note       voicemail reason=max_wait prompt=voicemail-busy
       340.0  closed     disposition=voicemail by=system cause=16
     """, """
         started_at=0 answered_at=0.1 queued_at=9 queue_id=3 language=es ended_at=340
-        disposition=voicemail hangup_by=system hangup_cause=16
+        disposition=voicemail hangup_by=system hangup_cause=16 voicemail_reason=max_wait
+        wait_seconds=300.0
     """),
     "a closed line: straight to voicemail, no queue and so no language on the row": ("""
         0.0  opened
@@ -151,7 +160,7 @@ CASES = {
        70.0  closed     disposition=voicemail by=caller cause=16
     """, """
         started_at=0 answered_at=0.1 ended_at=70 disposition=voicemail hangup_by=caller
-        hangup_cause=16
+        hangup_cause=16 voicemail_reason=closed
     """),
     "an unknown number: not in service, no line or facility": ("""
         0.0  opened     line=- facility=-
@@ -173,6 +182,53 @@ CASES = {
     """, """
         started_at=0 answered_at=0.1 queued_at=9 queue_id=3 language=en connected_at=64
         operator_id=14 ended_at=200 disposition=answered hangup_by=operator hangup_cause=16
+    """),
+    "the queue log's wait: the time it left the queue; other lines change nothing": ("""
+        0.0  opened
+        9.0  queued     queue=3 language=en priority=0
+        9.0  queue      entered
+       30.0  queue      ring_no_answer
+       31.0  queue      declined
+       64.0  queue      connected wait=55
+       64.0  connected  operator=14
+      200.0  closed     disposition=answered by=operator cause=16
+    """, """
+        started_at=0 queued_at=9 queue_id=3 language=en connected_at=64 operator_id=14
+        ended_at=200 disposition=answered hangup_by=operator hangup_cause=16
+        wait_seconds=55.0
+    """),
+    "the first wait stands: a call taken back after a restart leaves the queue again": ("""
+        0.0  opened
+        9.0  queued     queue=3 language=es priority=0
+       20.0  queue      abandoned wait=11
+       30.0  opened
+       31.0  queued     queue=3 language=es priority=0
+       40.0  queue      connected wait=9
+       40.0  connected  operator=12
+       90.0  closed     disposition=answered by=caller cause=16
+    """, """
+        started_at=0 queued_at=9 queue_id=3 language=es connected_at=40 operator_id=12
+        ended_at=90 disposition=answered hangup_by=caller hangup_cause=16 wait_seconds=11.0
+    """),
+    "the first voicemail reason stands; other notes never change the row": ("""
+        0.0  opened
+        9.0  queued     queue=3 language=es priority=0
+       20.0  note       error reason=KeyError
+       20.0  note       voicemail reason=error prompt=voicemail-busy
+       25.0  note       voicemail reason=max_wait prompt=voicemail-busy
+       70.0  closed     disposition=voicemail by=caller cause=16
+    """, """
+        started_at=0 queued_at=9 queue_id=3 language=es ended_at=70 disposition=voicemail
+        hangup_by=caller hangup_cause=16 voicemail_reason=error
+    """),
+    "a line of the queue log after the close changes nothing, like any event": ("""
+        0.0  opened
+        9.0  queued     queue=3 language=es priority=0
+       20.0  closed     disposition=abandoned by=caller cause=16
+       20.0  queue      abandoned wait=11
+    """, """
+        started_at=0 queued_at=9 queue_id=3 language=es ended_at=20 disposition=abandoned
+        hangup_by=caller hangup_cause=16
     """),
     "the first answer wins: a call taken back in the IVR after an ARI reconnect": ("""
         0.0  opened
@@ -313,6 +369,11 @@ def test_an_event_of_another_call_is_refused() -> None:
     row = call_record.build(parse_events("0.0 opened"))
     with pytest.raises(ValueError, match="given to call"):
         call_record.step(row, CallAnswered(uuid.uuid4(), T0))
+
+
+def test_an_operators_line_of_the_queue_log_changes_no_row() -> None:
+    logged_in = QueueEvent(T0, "login", 3, None, 12)
+    assert call_record.row_of(logged_in) is None
 
 
 def test_a_table_with_an_unknown_event_is_refused() -> None:

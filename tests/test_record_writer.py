@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -128,6 +129,82 @@ async def test_a_restarted_writer_continues_the_stored_row(
     assert kinds == ["prompt", "queued", "caller_hangup"]
 
 
+async def test_the_row_takes_the_first_voicemail_reason_and_the_first_wait(
+    app_dsn: str, pool: asyncpg.Pool
+) -> None:
+    """What migration 0024's triggers copied into the row, the writer writes with it."""
+    ids = await demo_ids(app_dsn)
+    call, events = a_call(ids)
+    queue = ids[2]
+    waits = [records.QueueEvent(T0, "entered", queue, call),
+             records.QueueEvent(T0, "abandoned", queue, call, None, 11.5),
+             records.QueueEvent(T0, "connected", queue, call, ids[3], 20.0)]
+    notes = [records.CallEvent(call, T0, "voicemail", {"reason": "max_wait"}),
+             records.CallEvent(call, T0, "voicemail", {"reason": "error"})]
+    await written(records.RecordWriter(pool), [*events[:4], *waits, *notes, *events[4:]])
+    async with connect(app_dsn) as con:
+        row = await con.fetchrow(
+            "SELECT voicemail_reason, wait_seconds FROM calls WHERE id = $1", call)
+        logged = await con.fetchval(
+            "SELECT count(*) FROM queue_events WHERE call_id = $1", call)
+    assert row is not None and (row["voicemail_reason"], row["wait_seconds"]) == (
+        "max_wait", 11.5)
+    assert logged == 3
+
+
+async def test_a_burst_of_writes_is_one_transaction(
+    app_dsn: str, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes put over many turns of the loop, while the writer lingers, go in one batch."""
+    batches: list[int] = []
+    real_write = records.write
+
+    async def counted(con: db.Conn, writes: list[records.Write], *rest: Any) -> None:
+        batches.append(len(writes))
+        await real_write(con, writes, *rest)
+
+    monkeypatch.setattr(records, "write", counted)
+    call, events = a_call(await demo_ids(app_dsn))
+    writer = records.RecordWriter(pool, linger=30)
+    task = asyncio.create_task(writer.run())
+    try:
+        for event in events:
+            writer.put(event)
+            await asyncio.sleep(0)  # one turn of the loop: the writer sees each alone
+        async with asyncio.timeout(10):  # far less than the linger: drained hurries it
+            await writer.drained()
+    finally:
+        task.cancel()
+    assert batches == [len(events)]
+    assert (await stored(app_dsn, call))[0] == call_record.build(events)
+
+
+async def test_a_reader_of_the_call_does_not_wait_out_the_linger(
+    app_dsn: str, pool: asyncpg.Pool
+) -> None:
+    """The intake's "was this your call" reads the row just after the hang-up: asking the
+    writer for the call's writes commits them now, not after the linger."""
+    call, events = a_call(await demo_ids(app_dsn))
+    other, later = a_call(await demo_ids(app_dsn))
+    writer = records.RecordWriter(pool, linger=30)
+    task = asyncio.create_task(writer.run())
+    try:
+        for event in events:
+            writer.put(event)
+        assert await writer.written(call, timeout=10)
+        row, _ = await stored(app_dsn, call)
+        assert row is not None and row.operator_id is not None and row.ended_at is not None
+        assert await writer.written(call, timeout=0)  # nothing left to wait for
+        assert writer.queued == 0
+        for event in later:
+            writer.put(event)
+        await asyncio.sleep(0)
+        assert writer.queued == len(later)  # gathered, not yet committed: lingering
+        assert await writer.written(other, timeout=10)
+    finally:
+        task.cancel()
+
+
 async def test_writes_held_through_an_outage_arrive_in_order(
     own_cluster: Cluster, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -143,6 +220,8 @@ async def test_writes_held_through_an_outage_arrive_in_order(
             writer.put(event)
         await wait_for(lambda: "database unavailable" in caplog.text, timeout=30,
                        what="the writer finding the database away")
+        # A reader waiting on the call gives up at its deadline and reads what is there.
+        assert not await writer.written(call, timeout=0.2)
         own_cluster.resume()
         async with asyncio.timeout(60):
             await writer.drained()

@@ -117,22 +117,5 @@ async def test_operators_time_is_the_one_counted_by_hand(app_dsn: str) -> None:
     assert operator_time.work(talks, every_mark, period.start, period.end) == work
 
 
-async def test_the_call_row_takes_its_voicemail_reason_and_first_wait(app_dsn: str) -> None:
-    async with connect(app_dsn) as con:
-        ids = await fx.load(con)
-        call_id = await con.fetchval(
-            "SELECT id FROM calls WHERE voicemail_reason = 'max_wait'")
-        await con.execute(
-            """INSERT INTO queue_events (at, kind, queue_id, call_id, wait_seconds)
-               VALUES (now(), 'abandoned', $1, $2, 9)""", ids.hotline, call_id)
-        await con.execute(
-            """INSERT INTO call_events (call_id, at, kind, detail)
-               VALUES ($1, now(), 'voicemail', '{"reason": "error"}')""", call_id)
-        row = await con.fetchrow(
-            "SELECT wait_seconds, voicemail_reason FROM calls WHERE id = $1", call_id)
-    assert row is not None
-    assert (row["wait_seconds"], row["voicemail_reason"]) == (600.0, "max_wait")
-
-
 def test_the_fixture_day_starts_at_four_utc() -> None:
     assert DAY_QUERY.period.start == dt.datetime(2024, 3, 12, 4, tzinfo=dt.UTC)

@@ -159,11 +159,11 @@ async def test_the_queue_view_shows_todays_answered_abandoned_and_service_level(
             await con.execute(
                 """INSERT INTO calls (id, channel_id, channel_name, did, caller_number,
                        caller_name, started_at, queued_at, queue_id, connected_at, ended_at,
-                       disposition)
+                       disposition, wait_seconds)
                    VALUES ($1, 'c', 'c', '1', '', '', now(), now(), $2,
                            CASE WHEN $3 THEN now() END, now(),
-                           CASE WHEN $3 THEN 'answered' ELSE 'abandoned' END)""",
-                call_id, queue_id, connected)
+                           CASE WHEN $3 THEN 'answered' ELSE 'abandoned' END, $4)""",
+                call_id, queue_id, connected, wait)
             await con.execute(
                 """INSERT INTO queue_events (at, kind, queue_id, call_id, wait_seconds)
                    VALUES (now(), $1, $2, $3, $4)""", kind, queue_id, call_id, wait)

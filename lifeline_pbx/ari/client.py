@@ -301,6 +301,10 @@ class AriClient:
         )
         return result
 
+    async def bridge(self, bridge_id: str) -> Json:
+        result: Json = await self.request("GET", f"/bridges/{bridge_id}")
+        return result
+
     async def bridges(self) -> list[Json]:
         result: list[Json] = await self.request("GET", "/bridges")
         return result

@@ -10,7 +10,11 @@ are here and nowhere else:
 - the recording is the last one started;
 - the first CallClosed ends the row: the outcome, who hung up and the cause are what
   calls/flow.py decided; anything after it is ignored;
-- notes (CallEvent) are the call's timeline (call_events); they never change the row;
+- notes (CallEvent) are the call's timeline (call_events); only the first voicemail note
+  changes the row: its reason is why the call went to voicemail;
+- the queue log (QueueEvent) is its own table; only the first time the call left the
+  queue with a wait (answered, abandoned, timed out, given to voicemail) changes the row:
+  that wait is the call's (a call taken back after a restart leaves the queue once more);
 - events count in the order they arrived; their times are copied, never compared.
 
 Every rule is "first wins", "last wins" or "nothing after the close", so the row is the
@@ -77,6 +81,24 @@ class CallClosed:
 
 
 @dataclass(frozen=True)
+class QueueEvent:
+    """A line of the queue log (queue_events): a caller's or an operator's."""
+
+    at: datetime
+    kind: str
+    queue_id: int | None
+    call_id: uuid.UUID | None = None
+    operator_id: int | None = None
+    wait_seconds: float | None = None
+    detail: str = ""
+
+
+# The queue log's kinds that say the caller left the queue (their wait_seconds is the wait).
+LEFT_QUEUE = frozenset({"connected", "abandoned", "timeout", "voicemail"})
+VOICEMAIL_NOTE = "voicemail"
+
+
+@dataclass(frozen=True)
 class CallEvent:
     """A line in the call's timeline (prompt played, digit chosen, ...)."""
 
@@ -116,13 +138,24 @@ class CallRow:
     disposition: str | None = None
     hangup_by: str | None = None
     hangup_cause: int | None = None
+    voicemail_reason: str | None = None
+    wait_seconds: float | None = None
 
 
-def changes_row(event: CallFact) -> bool:
-    return not isinstance(event, CallEvent)
+RowEvent = CallFact | QueueEvent
 
 
-def step(row: CallRow | None, event: CallFact) -> CallRow | None:
+def row_of(event: RowEvent) -> uuid.UUID | None:
+    """The call whose row this event may change; None if it changes none."""
+    if isinstance(event, QueueEvent):
+        waited = event.kind in LEFT_QUEUE and event.wait_seconds is not None
+        return event.call_id if waited else None
+    if isinstance(event, CallEvent) and event.kind != VOICEMAIL_NOTE:
+        return None
+    return event.call_id
+
+
+def step(row: CallRow | None, event: RowEvent) -> CallRow | None:
     if row is None:
         return _opened(event) if isinstance(event, CallOpened) else None
     if event.call_id != row.id:
@@ -143,10 +176,18 @@ def step(row: CallRow | None, event: CallFact) -> CallRow | None:
     if isinstance(event, CallClosed):
         return replace(row, ended_at=event.at, disposition=event.disposition,
                        hangup_by=event.hangup_by, hangup_cause=event.cause)
+    if row_of(event) is None:
+        return row
+    if isinstance(event, CallEvent):
+        return row if row.voicemail_reason is not None else replace(
+            row, voicemail_reason=event.detail.get("reason"))
+    if isinstance(event, QueueEvent):
+        return row if row.wait_seconds is not None else replace(
+            row, wait_seconds=event.wait_seconds)
     return row
 
 
-def build(events: Iterable[CallFact], row: CallRow | None = None) -> CallRow | None:
+def build(events: Iterable[RowEvent], row: CallRow | None = None) -> CallRow | None:
     """The row after these events, from nothing or from a row already stored."""
     for event in events:
         row = step(row, event)

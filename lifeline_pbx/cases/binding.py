@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,6 +36,10 @@ class Binding:
 
 
 STANDALONE = Binding("standalone")
+# Whether the distributor has the call bridged to the user's phone right now; when not,
+# it returns once the call's row holds what the engine knows of it (its record writer
+# gathers writes for a moment before it commits them).
+BridgedHere = Callable[[uuid.UUID | None], Awaitable[bool]]
 
 
 async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID | None,
@@ -61,10 +66,12 @@ async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID 
 
 
 async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
-                     call_id: uuid.UUID | None, fields: dict[str, Any]) -> None:
+                     call_id: uuid.UUID | None, fields: dict[str, Any],
+                     bridged_here: BridgedHere) -> None:
     """The user's draft for a call of theirs (a supervisor's for any call), or standalone."""
     if call_id is not None and not supervisor:
-        await resolve(con, user_id, False, call_id, None)
+        await resolve(con, user_id, False, call_id, None,
+                      bridged_here=await bridged_here(call_id))
     try:
         await drafts.save(con, keys, user_id, call_id, fields)
     except asyncpg.ForeignKeyViolationError:

@@ -5,13 +5,13 @@ person_work, call_lookup and followup_work; this module puts each action's steps
 connection.
 
 `bridged_here(call_id)`: whether the distributor has that call bridged to the user's phone
-right now (its live picture, which the call's row learns a moment later).
+right now (its live picture, which the call's row learns a moment later); awaited before the
+row is read, since when it says no it first lets the row catch up (binding.BridgedHere).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,7 +31,7 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid
 
-BridgedHere = Callable[[uuid.UUID | None], bool]
+BridgedHere = binding.BridgedHere
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
                     call_id: uuid.UUID | None, voicemail_id: uuid.UUID | None,
                     bridged_here: BridgedHere) -> Opened:
     bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id,
-                                  bridged_here=bridged_here(call_id))
+                                  bridged_here=await bridged_here(call_id))
     key, saved, fields = await binding.open_form(con, keys, user_id, bound)
     return Opened(bound, key, saved, fields)
 
@@ -90,7 +90,7 @@ async def _bound_call(con: Conn, user_id: int, supervisor: bool, call_id: uuid.U
                       bridged_here: BridgedHere) -> uuid.UUID | None:
     """The call a form posted is for, checked as when it was opened."""
     bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id,
-                                  bridged_here=bridged_here(call_id))
+                                  bridged_here=await bridged_here(call_id))
     return bound.call_id
 
 
@@ -123,7 +123,7 @@ async def lookup(con: Conn, keys: KeyRing, normalised: str, user_id: int, superv
     contacts too (each audited as viewed)."""
     history = (await person_work.lookup(con, keys, normalised, user_id) if supervisor
                else await call_lookup.lookup(con, keys, normalised, user_id, call_id,
-                                             bridged_here=bridged_here(call_id)))
+                                             bridged_here=await bridged_here(call_id)))
     needs = []
     if history is not None and with_needs:
         needs = await followup_work.person_needs(con, keys, history.person.id, user_id,

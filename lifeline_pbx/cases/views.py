@@ -27,7 +27,7 @@ from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, json_object
-from lifeline_pbx.web.calls import bridged_operator
+from lifeline_pbx.web.calls import bridged_operator, call_written
 from lifeline_pbx.web.errors import answers_json, form_again, json_wanted, page_of
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
@@ -114,11 +114,19 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         "language": bound.language, "binding": binding_text(bound)})
 
 
-def bridged_here(request: web.Request, user: CurrentUser, call_id: uuid.UUID | None) -> bool:
-    """The call is bridged to this user's phone now, by the distributor's live picture."""
-    if call_id is None or user.operator_username is None:
+async def bridged_here(request: web.Request, user: CurrentUser,
+                       call_id: uuid.UUID | None) -> bool:
+    """The call is bridged to this user's phone now, by the distributor's live picture.
+    If not, the caller is about to read the call's row: it returns once the row holds what
+    the engine knows (its operator, say, when the intake is saved just after the caller
+    hung up), not before the record writer committed it (calls/records.py written)."""
+    if call_id is None:
         return False
-    return bridged_operator(request.app, call_id) == user.operator_username
+    if (user.operator_username is not None
+            and bridged_operator(request.app, call_id) == user.operator_username):
+        return True
+    await call_written(request.app, call_id)
+    return False
 
 
 @require("operator")
@@ -209,7 +217,7 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
     fields = _draft_fields(body.get("fields"))
     async with request.app[POOL].acquire() as con:
         await binding.save_draft(con, request.app[KEY_RING], user.id, user.at_least("supervisor"),
-                                 call_id, fields)
+                                 call_id, fields, partial(bridged_here, request, user))
     return web.json_response({"ok": True})
 
 

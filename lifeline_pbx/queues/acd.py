@@ -37,6 +37,9 @@ FOLLOW_CHECK = 30.0  # seconds between two checks of the phones' subscriptions a
 QUEUE_TABLES = frozenset({"queues", "operator_queues"})
 # How an offer's end reads in the queue log and what it means for the operator.
 _MISSES = {offers.RING_NO_ANSWER: "ring_no_answer", offers.DECLINED: "declined"}
+# A caller whose answered call could not be bridged this many times is given voicemail
+# (with the apology of the busy prompt) rather than ringing more operators in vain.
+BRIDGE_TRIES = 2
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -70,7 +73,8 @@ class Acd:
         self.kick()
 
     def leave(self, call_id: uuid.UUID) -> None:
-        waiter = self.picture.waiting.pop(call_id, None)
+        bridging = self.picture.bridging.pop(call_id, None)
+        waiter = self.picture.waiting.pop(call_id, None) or bridging
         if waiter is not None:
             self.queue_event("abandoned", waiter.queue_id, call_id,
                               wait=time.time() - waiter.caller.entered_at)
@@ -267,13 +271,26 @@ class Acd:
         waiter = pic.waiting.pop(offer.call_id, None)
         if waiter is None:
             return False
+        pic.bridging[offer.call_id] = waiter
         bridge_id = f"call-{offer.call_id}"
-        # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so the
-        # cut-off warning played to the operator's leg and the call recording always work.
-        await self.ensure_bridge(bridge_id, "mixing,proxy_media")
-        # Asterisk moves the caller out of the holding bridge itself (no removeChannel);
-        # both legs in one request.
-        await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id, offer.channel_id)
+        try:
+            # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so
+            # the cut-off warning played to the operator's leg and the call recording
+            # always work.
+            await self.ensure_bridge(bridge_id, "mixing,proxy_media")
+            # Asterisk moves the caller out of the holding bridge itself (no
+            # removeChannel); both legs in one request, added both or neither.
+            await self.ari.add_to_bridge(bridge_id, waiter.call.channel_id, offer.channel_id)
+        except AriError as exc:
+            log.warning("call not bridged call=%s operator=%s status=%d", offer.call_id,
+                        offer.operator, exc.status)
+            # Before the caller can be offered again (their next bridge has the same id).
+            await self._back_on_hold(bridge_id, waiter)
+            self._not_bridged(offer.call_id)
+            return False
+        if pic.bridging.pop(offer.call_id, None) is None:  # the caller left meanwhile
+            await self._drop_bridge(bridge_id)
+            return False
         now = time.time()
         talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
                     waiter.queue_id, now, now - waiter.caller.entered_at)
@@ -287,6 +304,37 @@ class Acd:
         self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
         waiter.call.deliver(model.Connected(offer.operator))
         return True
+
+    def _not_bridged(self, call_id: uuid.UUID) -> None:
+        """The caller is still in the holding bridge (Asterisk adds both legs or neither):
+        back to their place in the queue (the same entry time), or after BRIDGE_TRIES to
+        voicemail. The operator's leg is hung up as a withdrawn offer: not their miss."""
+        waiter = self.picture.bridging.pop(call_id, None)
+        if waiter is None:
+            return  # the caller left meanwhile (leave() logged it)
+        waiter.not_bridged += 1
+        self.picture.waiting[call_id] = waiter
+        if waiter.not_bridged >= BRIDGE_TRIES:
+            self._give_back(call_id, "error")
+        else:
+            self.kick()
+
+    async def _back_on_hold(self, bridge_id: str, waiter: Waiter) -> None:
+        """Undo a bridge that failed: an error may come after Asterisk did add the legs
+        (a request that timed out), and the caller then leaves it with no music; so the
+        bridge goes and the caller is put back in the holding bridge unless still there."""
+        await self._drop_bridge(bridge_id)
+        holding = holding_bridge(waiter.queue_id)
+        try:
+            if waiter.call.channel_id not in (await self.ari.bridge(holding))["channels"]:
+                await self.ari.add_to_bridge(holding, waiter.call.channel_id)
+        except AriError as exc:  # the caller gone: their session closes the call
+            log.warning("caller not put back on hold call=%s status=%d", waiter.call.call_id,
+                        exc.status)
+
+    async def _drop_bridge(self, bridge_id: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(bridge_id)
 
     async def ended(self, offer: Offer, outcome: str) -> None:
         if outcome == offers.LEFT and self._operator_left(offer.channel_id):

@@ -62,7 +62,8 @@ class Outcomes(Protocol):
         """Whether the operator presses 1 to take a call (a voicemail box cannot)."""
 
     async def answered(self, offer: Offer) -> bool:
-        """The operator took the call: bridge it; False when the caller is gone."""
+        """The operator took the call: bridge it; False when it was not (the caller gone,
+        or the bridge failed and the caller is back in the queue)."""
 
     async def ended(self, offer: Offer, outcome: str) -> None:
         """The operator's leg is over (one of the outcomes above)."""
@@ -196,6 +197,7 @@ class OfferDesk:
     async def _accept(self, offer: Offer) -> None:
         offer.accepted = True
         if not await self.outcomes.answered(offer):
-            # The caller left (or someone else took the call) while this phone rang.
+            # The caller left (or someone else took the call) while this phone rang, or
+            # the bridge failed: not the operator's miss.
             offer.cancelled = True
             await self._hang_up(offer)

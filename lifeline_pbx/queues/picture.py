@@ -22,6 +22,7 @@ class Waiter:
     caller: routing.Caller
     queue_id: int
     last_announced: float | None = None
+    not_bridged: int = 0  # answers whose bridge failed (queues/acd.py BRIDGE_TRIES)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Talk:
 class Picture:
     waiting: dict[uuid.UUID, Waiter] = field(default_factory=dict)
     talking: dict[uuid.UUID, Talk] = field(default_factory=dict)
+    bridging: dict[uuid.UUID, Waiter] = field(default_factory=dict)  # answered, being bridged
     staff: Staff = field(default_factory=Staff)
     operator_ids: dict[str, int] = field(default_factory=dict)
     accept_by_key: set[str] = field(default_factory=set)

@@ -10,7 +10,7 @@ from aiohttp import web
 from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.errors import Unavailable
 from lifeline_pbx.queues.acd import Acd
-from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, HUB
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, HUB, WRITER
 
 NO_ENGINE = "The telephone system is not running here."
 
@@ -39,3 +39,10 @@ def bridged_operator(app: web.Application, call_id: uuid.UUID) -> str | None:
     """The operator whose phone the call is bridged to now; None without the engine."""
     talk = app[ACD].picture.talking.get(call_id) if ACD in app else None
     return talk.operator if talk is not None else None
+
+
+async def call_written(app: web.Application, call_id: uuid.UUID) -> None:
+    """Wait until what the engine knows of the call is in its row (the writer gathers
+    writes for a moment before it commits): a view about to read the row asks this."""
+    if WRITER in app:
+        await app[WRITER].written(call_id)
