@@ -24,7 +24,7 @@ from tests.waiting import wait_for
 
 SHORT_HZ = 660  # every other prompt of the short test prompts (tests/engine.py)
 BEEP_HZ = tones.TONES["beep"][0][0]
-CLOSURE_HZ, DAY_HZ, TIME_HZ, TRIAGE_HZ, OFFER_HZ = 1750, 1250, 1500, 1000, 2250
+CLOSURE_HZ, DAY_HZ, TIME_HZ, TRIAGE_HZ, OFFER_HZ = 1750, 1250, 1500, 2000, 2250
 
 
 async def timeline(hotline: Hotline, caller: str) -> list[tuple[str, dict[str, str]]]:
