@@ -1,0 +1,197 @@
+"""The roll-up's SQL (migrations/0029): making a unit's rows from the calls, and reading
+a period's groups and trend from the units that cover it plus the calls after them.
+
+The calls are read through store.CALLS, so an outcome is decided in one place; a unit's
+row holds what figures.Figures adds up (rollup_rules says how the waits are binned).
+tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.statistics import rollup_rules as rules
+from lifeline_pbx.statistics import store
+from lifeline_pbx.statistics.figures import Figures
+from lifeline_pbx.statistics.periods import midnight, today
+from lifeline_pbx.statistics.rollup_rules import Read
+
+_ADDED = ("received", "answered", "closed", "voicemail", "abandoned_ivr", "abandoned_queue",
+          "other", "left_queue")
+ROLL_TIMEOUT = 600.0  # seconds: a year's calls, on a busy machine
+_KEYS = "line_id, facility_id, queue_id, language"
+
+# The calls of [start, end) (store.CALLS's {where}), each with its wait's bin.
+_BINNED = """SELECT f.*, width_bucket(ceil(f.wait_seconds)::integer - 1, {edges}::integer[])
+                 AS bin
+               FROM ({calls}) f"""
+
+_AGGREGATES = """count(*)::integer AS received,
+    count(*) FILTER (WHERE outcome = 'answered')::integer AS answered,
+    count(*) FILTER (WHERE outcome = 'closed')::integer AS closed,
+    count(*) FILTER (WHERE outcome = 'voicemail')::integer AS voicemail,
+    count(*) FILTER (WHERE outcome = 'abandoned_ivr')::integer AS abandoned_ivr,
+    count(*) FILTER (WHERE outcome = 'abandoned_queue')::integer AS abandoned_queue,
+    count(*) FILTER (WHERE outcome = 'other')::integer AS other,
+    count(*) FILTER (WHERE left_queue)::integer AS left_queue,
+    coalesce(sum(talk), 0)::float8 AS talk_seconds, count(talk)::integer AS talked,
+    max(wait_seconds) AS wait_max,
+    call_stats_bins(array_agg(bin) FILTER (WHERE wait_seconds IS NOT NULL), {bins})
+        AS waits,
+    call_stats_bins(array_agg(bin) FILTER (WHERE left_queue AND outcome = 'answered'
+                                           AND wait_seconds IS NOT NULL), {bins})
+        AS answered_waits"""
+
+_COLUMNS = (*_ADDED, "talk_seconds", "talked", "wait_max", "waits", "answered_waits")
+
+_ROLL = """INSERT INTO call_stats (grain, starts_on, {keys}, {columns})
+SELECT $1, $2, line_id, facility_id, queue_id, language, {aggregates}
+  FROM ({binned}) c GROUP BY line_id, facility_id, queue_id, language"""
+
+_ROLL_TOTALS = """INSERT INTO call_stats_totals (grain, starts_on, {columns})
+SELECT $1, $2, {aggregates} FROM ({binned}) c"""
+
+
+def _binned(where: str, edges: str) -> str:
+    return _BINNED.format(edges=edges, calls=store.CALLS.format(where=where))
+
+
+async def roll(con: Conn, grain: str, first: dt.date, zone: str) -> None:
+    """The unit's rows (those there already replaced), from its calls."""
+    start = midnight(first, zone)
+    end = midnight(rules.unit_after(grain, first), zone)
+    for table in ("call_stats", "call_stats_totals"):
+        await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = $2",
+                          grain, first)
+    binned = _binned("c.started_at >= $3 AND c.started_at < $4", "$5")
+    aggregates = _AGGREGATES.format(bins=rules.BINS)
+    for sql in (_ROLL, _ROLL_TOTALS):
+        await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
+                                     aggregates=aggregates, binned=binned),
+                          grain, first, start, end, list(rules.WAIT_EDGES),
+                          timeout=ROLL_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class State:
+    zone: str
+    wait_edges: tuple[int, ...]
+    rolled_until: dt.date  # the first day not rolled up
+
+
+async def state(con: Conn) -> State | None:
+    row = await con.fetchrow("SELECT zone, wait_edges, rolled_until FROM call_stats_state")
+    return None if row is None else State(row["zone"], tuple(row["wait_edges"]),
+                                          row["rolled_until"])
+
+
+async def set_state(con: Conn, found: State) -> None:
+    await con.execute(
+        """INSERT INTO call_stats_state (zone, wait_edges, rolled_until) VALUES ($1, $2, $3)
+           ON CONFLICT (only_one) DO UPDATE SET zone = $1, wait_edges = $2, rolled_until = $3""",
+        found.zone, list(found.wait_edges), found.rolled_until)
+
+
+async def clear(con: Conn) -> None:
+    for table in ("call_stats", "call_stats_totals", "call_stats_state"):
+        await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
+
+
+async def first_call_day(con: Conn, zone: str) -> dt.date | None:
+    first = await con.fetchval("SELECT min(started_at) FROM calls")
+    return None if first is None else today(zone, first)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+_PART = """SELECT {lead}, {added}, talk_seconds, talked, wait_max, waits,
+       (SELECT coalesce(sum(x), 0) FROM unnest(answered_waits[1:{within_bins}]) x) AS within
+  FROM ({source}) p"""
+
+_STORED = """SELECT s.*{at} FROM {table} s
+  JOIN unnest($1::text[], $2::date[], $3::date[]) AS r(grain, lo, hi)
+    ON s.grain = r.grain AND s.starts_on >= r.lo AND s.starts_on < r.hi
+ WHERE {where}"""
+
+_TAIL = """SELECT {lead}, {aggregates} FROM ({binned}) c GROUP BY {lead}"""
+
+_GROUPS = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
+       CASE {key} ELSE '' END AS key, {sums}, ARRAY[{bins}]::bigint[] AS waits
+  FROM ({stored} UNION ALL {tail}) c
+ GROUP BY GROUPING SETS ({sets}())"""
+
+_TREND = """SELECT at AS bucket, {sums} FROM ({stored} UNION ALL {tail}) c
+ GROUP BY 1 ORDER BY 1"""
+
+_SUMS = ", ".join([*(f"coalesce(sum({c}), 0)::integer AS {c}"
+                     for c in (*_ADDED, "within", "talked")),
+                   "coalesce(sum(talk_seconds), 0)::float8 AS talk_seconds",
+                   "max(wait_max) AS wait_max"])
+_FIGURES = (*_ADDED, "within", "talked", "talk_seconds", "wait_max")
+
+
+def _args(read: Read) -> tuple[list[object], str, str]:
+    """The arguments ($1-$6: the units, the tail's ends, the edges; then the filters) and
+    the filters' conditions on a unit's rows and on the calls."""
+    args: list[object] = [[u[0] for u in read.units], [u[1] for u in read.units],
+                          [u[2] for u in read.units], read.tail_start, read.tail_end,
+                          list(rules.WAIT_EDGES)]
+    stored, calls = [], []
+    q = read.query
+    for column, value in (("facility_id", q.facility_id), ("line_id", q.line_id),
+                          ("queue_id", q.queue_id)):
+        if value is not None:
+            args.append(value)
+            stored.append(f"s.{column} = ${len(args)}")
+            calls.append(f"c.{column} = ${len(args)}")
+    return (args, " AND ".join(stored) or "true",
+            " AND ".join(["c.started_at >= $4", "c.started_at < $5", *calls]))
+
+
+def _figures(row: asyncpg.Record, waits: list[int] | None = None) -> Figures:
+    """A group's figures, with its waits; a step's counts only (as store.trend's)."""
+    found = {c: row[c] for c in (_FIGURES if waits is not None else (*_ADDED, "within"))}
+    if waits is not None:
+        found["wait_median"] = rules.percentile(waits, 0.5, row["wait_max"])
+        found["wait_p90"] = rules.percentile(waits, 0.9, row["wait_max"])
+    return Figures(**found)
+
+
+async def groups(con: Conn, read: Read,
+                 dimensions: Sequence[str] = store.DIMENSIONS) -> list[store.Group]:
+    """The period's figures per line, facility, queue and language and in total."""
+    args, stored_where, calls_where = _args(read)
+    part = {"lead": _KEYS, "added": ", ".join(_ADDED), "within_bins": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at="", table="call_stats", where=stored_where))
+    tail = _PART.format(**part, source=_TAIL.format(
+        lead=_KEYS, aggregates=_AGGREGATES.format(bins=rules.BINS),
+        binned=_binned(calls_where, "$6")))
+    bins = ", ".join(f"coalesce(sum(waits[{i}]), 0)" for i in range(1, rules.BINS + 1))
+    sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, bins=bins,
+                         **store.grouping(dimensions))
+    return [store.Group(r["dimension"], r["key"] or "", _figures(r, list(r["waits"])))
+            for r in await con.fetch(sql, *args)]
+
+
+async def trend(con: Conn, read: Read) -> list[store.Step]:
+    """The period's counts per step (Period.bucket); each unit lies inside one step."""
+    args, stored_where, calls_where = _args(read)
+    step, zone = f"${len(args) + 1}", f"${len(args) + 2}"
+    filtered = stored_where != "true"
+    part = {"lead": "at", "added": ", ".join(_ADDED), "within_bins": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at=f", date_trunc({step}, s.starts_on::timestamp) AS at",
+        table="call_stats" if filtered else "call_stats_totals", where=stored_where))
+    tail = _PART.format(**part, source=_TAIL.format(
+        lead="at", aggregates=_AGGREGATES.format(bins=rules.BINS),
+        binned=f"SELECT *, date_trunc({step}, started_at AT TIME ZONE {zone}) AS at "
+               f"FROM ({_binned(calls_where, '$6')}) b"))
+    rows = await con.fetch(_TREND.format(stored=stored, tail=tail, sums=_SUMS), *args,
+                           read.query.period.bucket, read.query.period.zone)
+    return [store.Step(r["bucket"], _figures(r)) for r in rows]
