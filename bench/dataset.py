@@ -139,6 +139,21 @@ SELECT d + s.offset_, s.kind, q.id, o.id, s.detail
        AS s(offset_, kind, detail)
   JOIN bench_q q ON q.k < 2;
 DROP TABLE bench_draw;
+
+-- Today so far: the last day's calls again, moved to today (what the live queue view and
+-- the roll-up's days not yet rolled up read).
+INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id, caller_number,
+                   caller_name, started_at, answered_at, queued_at, queue_id, language,
+                   connected_at, operator_id, ended_at, disposition, hangup_by,
+                   voicemail_reason, wait_seconds)
+SELECT md5('today' || c.id)::uuid, c.channel_id || '-today', c.channel_name, c.did,
+       c.line_id, c.facility_id, '', '', c.started_at + s.shift, c.answered_at + s.shift,
+       c.queued_at + s.shift, c.queue_id, c.language, c.connected_at + s.shift,
+       c.operator_id, c.ended_at + s.shift, c.disposition, c.hangup_by, c.voicemail_reason,
+       c.wait_seconds
+  FROM calls c CROSS JOIN (SELECT (current_date - date '{end}') * interval '1 day' AS shift) s
+ WHERE c.started_at >= timestamptz '{end}' AND c.started_at < timestamptz '{end}' + interval '1 day'
+   AND c.ended_at + s.shift < now();
 """
 
 SEVERITIES = (("low", 30), ("medium", 40), ("high", 22), ("critical", 8))

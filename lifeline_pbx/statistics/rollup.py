@@ -21,7 +21,7 @@ from lifeline_pbx.statistics import rollup_rules as rules
 log = logging.getLogger(__name__)
 ZONE = periods.DEFAULT_ZONE  # the form's default: whose days are rolled up
 CHECK_EVERY = 3600.0
-FIRST_AFTER = 30.0
+FIRST_AFTER = 60.0  # let the hotline start first
 RETRY_FIRST = 30.0
 _LOCK = 0x57A75  # pg_advisory_xact_lock key: one roll-up at a time
 
