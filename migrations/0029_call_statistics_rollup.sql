@@ -35,6 +35,20 @@ ALTER TABLE call_stats_totals DROP COLUMN line_id, DROP COLUMN facility_id,
     DROP COLUMN queue_id, DROP COLUMN language;
 CREATE INDEX call_stats_totals_unit ON call_stats_totals (grain, starts_on);
 
+-- Each operator's time in a unit, as statistics/operator_time.py counts it over the unit
+-- (those counts add up over units: each is cut at the unit's ends).
+CREATE TABLE operator_stats (
+    grain        text NOT NULL CHECK (grain IN ('day', 'week', 'month', 'year')),
+    starts_on    date NOT NULL,
+    operator_id  bigint NOT NULL,
+    answered     integer NOT NULL,
+    talking      double precision NOT NULL,
+    wrap_up      double precision NOT NULL,
+    logged_in    double precision NOT NULL,
+    paused       jsonb NOT NULL            -- seconds by reason
+);
+CREATE INDEX operator_stats_unit ON operator_stats (grain, starts_on);
+
 -- Bins (0-based, as rollup_rules.wait_bin numbers them) to counts per bin.
 CREATE FUNCTION call_stats_bins(bins integer[], size integer) RETURNS integer[]
     LANGUAGE sql IMMUTABLE AS $$

@@ -8,8 +8,9 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from asyncpg import Connection
 
-from lifeline_pbx.statistics import figures, rollup, rollup_store, store, work
+from lifeline_pbx.statistics import figures, operator_time, rollup, rollup_store, store, work
 from lifeline_pbx.statistics import rollup_rules as rules
 from lifeline_pbx.statistics.periods import Period, Query, period_of
 from tests import statistics_fixture as fx
@@ -158,6 +159,8 @@ async def test_the_roll_up_gives_the_figures_of_the_calls(
                 assert [(s.bucket, rounded(s.figures)) for s in
                         await rollup_store.trend(con, trend_read)] == [
                     (s.bucket, rounded(s.figures)) for s in await store.trend(con, query)]
+            if query.facility_id is None and query.line_id is None and query.queue_id is None:
+                await _same_operators_time(con, read, query)
         # Run again the next day: only what closed since.
         assert await rollup.catch_up(con, now + dt.timedelta(days=1), fx.ZONE) >= 1
         assert await rollup.catch_up(con, now + dt.timedelta(days=1), fx.ZONE) == 0
@@ -177,3 +180,36 @@ async def test_the_page_reads_the_roll_up_once_it_is_there(app_dsn: str) -> None
         await con.execute("DELETE FROM calls")
         page = await work.page(con, query, now)
     assert rounded(page.total) == fx.EXPECTED_TOTAL
+
+
+async def _same_operators_time(con: Connection, read: rules.Read, query: Query) -> None:
+    """Each operator's time from the units and the queue log after them, and from the
+    queue log alone (as the page asks: to the end of the period)."""
+    period = query.period
+    parts = [await rollup_store.operators(con, read.units)]
+    if period.end > read.tail_start:
+        parts.append(await rollup_store.operators_between(con, read.tail_start, period.end))
+    works, presence = operator_time.added(parts)
+    raw_works, raw_presence = await rollup_store.operators_between(con, period.start,
+                                                                   period.end)
+    assert {k: _round(v) for k, v in works.items()} == {
+        k: _round(v) for k, v in raw_works.items()}, query
+    assert {k: _round(v) for k, v in presence.items()} == {
+        k: _round(v) for k, v in raw_presence.items()}, query
+    assert works and presence  # the fixture's operators worked that day
+
+
+def _round(found: operator_time.Work | operator_time.Presence) -> object:
+    if isinstance(found, operator_time.Work):
+        return (found.answered, round(found.talking, 6), round(found.wrap_up, 6))
+    return (round(found.logged_in, 6), {r: round(v, 6) for r, v in found.paused.items()})
+
+
+def test_operators_time_adds_up_over_spans() -> None:
+    work, here = operator_time.Work, operator_time.Presence
+    assert operator_time.added([
+        ({1: work(1, 10.0, 5.0)}, {1: here(100.0, {"lunch": 30.0})}),
+        ({1: work(2, 20.0, 0.0), 2: work(0, 0.0, 0.0)}, {1: here(50.0, {"lunch": 5.0,
+                                                                      "break": 1.0})}),
+    ]) == ({1: work(3, 30.0, 5.0), 2: work(0, 0.0, 0.0)},
+           {1: here(150.0, {"lunch": 35.0, "break": 1.0})})

@@ -9,15 +9,17 @@ tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 
 from lifeline_pbx.db import Conn
+from lifeline_pbx.statistics import operator_time, store
 from lifeline_pbx.statistics import rollup_rules as rules
-from lifeline_pbx.statistics import store
 from lifeline_pbx.statistics.figures import Figures
+from lifeline_pbx.statistics.operator_time import Presence, Work
 from lifeline_pbx.statistics.periods import midnight, today
 from lifeline_pbx.statistics.rollup_rules import Read
 
@@ -75,6 +77,60 @@ async def roll(con: Conn, grain: str, first: dt.date, zone: str) -> None:
                                      aggregates=aggregates, binned=binned),
                           grain, first, start, end, list(rules.WAIT_EDGES),
                           timeout=ROLL_TIMEOUT)
+    await _roll_operators(con, grain, first, start, end)
+
+
+async def _roll_operators(con: Conn, grain: str, first: dt.date, start: dt.datetime,
+                          end: dt.datetime) -> None:
+    await con.execute("DELETE FROM operator_stats WHERE grain = $1 AND starts_on = $2",
+                      grain, first)
+    works, presences = await operators_between(con, start, end)
+    await con.executemany(
+        """INSERT INTO operator_stats (grain, starts_on, operator_id, answered, talking,
+                                       wrap_up, logged_in, paused)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)""",
+        [(grain, first, operator_id, w.answered, w.talking, w.wrap_up,
+          presences.get(operator_id, Presence()).logged_in,
+          json.dumps(presences.get(operator_id, Presence()).paused))
+         for operator_id, w in _every(works, presences).items()])
+
+
+def _every(works: dict[int, Work], presences: dict[int, Presence]) -> dict[int, Work]:
+    return {operator_id: works.get(operator_id, Work())
+            for operator_id in works.keys() | presences.keys()}
+
+
+async def operators_between(con: Conn, start: dt.datetime, end: dt.datetime
+                            ) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time in [start, end), from the calls and the queue log."""
+    marks = await store.marks(con, start, end)
+    return (await store.work(con, start, end),
+            operator_time.presence(marks, start, end))
+
+
+async def operators(con: Conn, units: Sequence[tuple[str, dt.date, dt.date]]
+                    ) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time in the rolled-up units."""
+    rows = await con.fetch(
+        """SELECT s.operator_id, sum(s.answered)::integer AS answered,
+                  sum(s.talking)::float8 AS talking, sum(s.wrap_up)::float8 AS wrap_up,
+                  sum(s.logged_in)::float8 AS logged_in,
+                  coalesce((SELECT jsonb_object_agg(reason, seconds) FROM (
+                      SELECT p.key AS reason, sum(p.value::float8) AS seconds
+                        FROM operator_stats o, jsonb_each_text(o.paused) p
+                        JOIN unnest($1::text[], $2::date[], $3::date[]) AS r(grain, lo, hi)
+                          ON true
+                       WHERE o.operator_id = s.operator_id AND o.grain = r.grain
+                         AND o.starts_on >= r.lo AND o.starts_on < r.hi
+                       GROUP BY p.key) x), '{}')::text AS paused
+             FROM operator_stats s
+             JOIN unnest($1::text[], $2::date[], $3::date[]) AS r(grain, lo, hi)
+               ON s.grain = r.grain AND s.starts_on >= r.lo AND s.starts_on < r.hi
+            GROUP BY s.operator_id""",
+        [u[0] for u in units], [u[1] for u in units], [u[2] for u in units])
+    return ({r["operator_id"]: Work(r["answered"], r["talking"], r["wrap_up"]) for r in rows},
+            {r["operator_id"]: Presence(r["logged_in"], json.loads(r["paused"]))
+             for r in rows if r["logged_in"] or r["paused"] != "{}"})
 
 
 @dataclass(frozen=True)
@@ -98,7 +154,7 @@ async def set_state(con: Conn, found: State) -> None:
 
 
 async def clear(con: Conn) -> None:
-    for table in ("call_stats", "call_stats_totals", "call_stats_state"):
+    for table in ("call_stats", "call_stats_totals", "operator_stats", "call_stats_state"):
         await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
 
 
