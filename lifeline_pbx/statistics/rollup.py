@@ -40,14 +40,14 @@ async def catch_up(con: Conn, now: dt.datetime, zone: str = ZONE) -> int:
         state = await rollup_store.state(con)
         if state is None or state.zone != zone or state.wait_edges != rules.WAIT_EDGES:
             await rollup_store.clear(con)
-            since = await rollup_store.first_call_day(con, zone) or until
+            since = await rollup_store.first_day(con, zone) or until
         else:
             since = state.rolled_until
         rolled = 0
-        for grain in rules.GRAINS:
-            for first in rules.units_ending(grain, since, until) if since < until else []:
-                await rollup_store.roll(con, grain, first, zone)
-                rolled += 1
+        for grain in rules.GRAINS:  # days first: the longer units add up the operators' days
+            firsts = rules.units_ending(grain, since, until) if since < until else []
+            await rollup_store.roll(con, grain, firsts, zone)
+            rolled += len(firsts)
         await rollup_store.set_state(con, rollup_store.State(
             zone, rules.WAIT_EDGES, max(since, until)))
         return rolled

@@ -51,45 +51,69 @@ _AGGREGATES = """count(*)::integer AS received,
 
 _COLUMNS = (*_ADDED, "talk_seconds", "talked", "wait_max", "waits", "answered_waits")
 
+# A grain's units of [$2, $3) in the zone $5, each from its calls.
 _ROLL = """INSERT INTO call_stats (grain, starts_on, {keys}, {columns})
-SELECT $1, $2, line_id, facility_id, queue_id, language, {aggregates}
-  FROM ({binned}) c GROUP BY line_id, facility_id, queue_id, language"""
+SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {keys}, {aggregates}
+  FROM ({binned}) c GROUP BY unit, {keys}"""
 
 _ROLL_TOTALS = """INSERT INTO call_stats_totals (grain, starts_on, {columns})
-SELECT $1, $2, {aggregates} FROM ({binned}) c"""
+SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {aggregates}
+  FROM ({binned}) c GROUP BY unit"""
+
+# Operators' time in a grain's units [$2, $3), added up from their days'.
+_ROLL_OPERATORS = """INSERT INTO operator_stats (grain, starts_on, operator_id, answered,
+                                                 talking, wrap_up, logged_in, paused)
+SELECT $1, d.unit, d.operator_id, sum(d.answered), sum(d.talking), sum(d.wrap_up),
+       sum(d.logged_in),
+       coalesce((SELECT jsonb_object_agg(x.reason, x.seconds) FROM (
+           SELECT p.key AS reason, sum(p.value::float8) AS seconds
+             FROM operator_stats o, jsonb_each_text(o.paused) p
+            WHERE o.grain = 'day' AND o.operator_id = d.operator_id
+              AND o.starts_on >= d.unit
+              AND o.starts_on < (d.unit + ('1 ' || $1)::interval)::date
+            GROUP BY p.key) x), '{}'::jsonb)
+  FROM (SELECT *, date_trunc($1, starts_on)::date AS unit FROM operator_stats
+         WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3) d
+ GROUP BY d.unit, d.operator_id"""
 
 
 def _binned(where: str, edges: str) -> str:
     return _BINNED.format(edges=edges, calls=store.CALLS.format(where=where))
 
 
-async def roll(con: Conn, grain: str, first: dt.date, zone: str) -> None:
-    """The unit's rows (those there already replaced), from its calls."""
-    start = midnight(first, zone)
-    end = midnight(rules.unit_after(grain, first), zone)
-    for table in ("call_stats", "call_stats_totals"):
-        await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = $2",
-                          grain, first)
-    binned = _binned("c.started_at >= $3 AND c.started_at < $4", "$5")
+async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> None:
+    """The units that start on `firsts` (one after another; rows there already are
+    replaced): from their calls, and the operators' time from the queue log for days,
+    from the days' for longer units."""
+    if not firsts:
+        return
+    after = rules.unit_after(grain, firsts[-1])
+    for table in ("call_stats", "call_stats_totals", "operator_stats"):
+        await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = ANY($2)",
+                          grain, list(firsts))
+    binned = _binned("c.started_at >= $2 AND c.started_at < $3", "$4")
     aggregates = _AGGREGATES.format(bins=rules.BINS)
     for sql in (_ROLL, _ROLL_TOTALS):
         await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
                                      aggregates=aggregates, binned=binned),
-                          grain, first, start, end, list(rules.WAIT_EDGES),
-                          timeout=ROLL_TIMEOUT)
-    await _roll_operators(con, grain, first, start, end)
+                          grain, midnight(firsts[0], zone), midnight(after, zone),
+                          list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
+    if grain != "day":
+        await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
+        return
+    for day in firsts:
+        await _roll_operators(con, day, midnight(day, zone),
+                              midnight(rules.unit_after("day", day), zone))
 
 
-async def _roll_operators(con: Conn, grain: str, first: dt.date, start: dt.datetime,
+async def _roll_operators(con: Conn, day: dt.date, start: dt.datetime,
                           end: dt.datetime) -> None:
-    await con.execute("DELETE FROM operator_stats WHERE grain = $1 AND starts_on = $2",
-                      grain, first)
     works, presences = await operators_between(con, start, end)
     await con.executemany(
         """INSERT INTO operator_stats (grain, starts_on, operator_id, answered, talking,
                                        wrap_up, logged_in, paused)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)""",
-        [(grain, first, operator_id, w.answered, w.talking, w.wrap_up,
+        [("day", day, operator_id, w.answered, w.talking, w.wrap_up,
           presences.get(operator_id, Presence()).logged_in,
           json.dumps(presences.get(operator_id, Presence()).paused))
          for operator_id, w in _every(works, presences).items()])
@@ -158,8 +182,10 @@ async def clear(con: Conn) -> None:
         await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
 
 
-async def first_call_day(con: Conn, zone: str) -> dt.date | None:
-    first = await con.fetchval("SELECT min(started_at) FROM calls")
+async def first_day(con: Conn, zone: str) -> dt.date | None:
+    """The day of the first call or line of the queue log."""
+    first = await con.fetchval(
+        "SELECT least((SELECT min(started_at) FROM calls), (SELECT min(at) FROM queue_events))")
     return None if first is None else today(zone, first)
 
 
