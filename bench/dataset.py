@@ -140,6 +140,9 @@ SELECT d + s.offset_, s.kind, q.id, o.id, s.detail
   JOIN bench_q q ON q.k < 2;
 DROP TABLE bench_draw;
 
+"""
+
+_TODAY_SQL = """
 -- Today so far: the last day's calls again, moved to today (what the live queue view and
 -- the roll-up's days not yet rolled up read).
 INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id, caller_number,
@@ -186,6 +189,7 @@ async def make(dsn: str, sizes: Sizes, keys: KeyRing) -> dict[str, object]:
             days=(END - sizes.first).days + 1, first=sizes.first.isoformat(),
             end=END.isoformat(), languages=languages, language_uppers=language_uppers,
             hour_uppers=hour_uppers))
+        await con.execute(_TODAY_SQL.format(end=END.isoformat()))
         calls_seconds = time.perf_counter() - start
         await _reports(con, sizes, keys)
         await con.execute("VACUUM ANALYZE")  # what autovacuum does soon after a bulk load

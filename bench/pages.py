@@ -13,9 +13,9 @@ another (five-year pages a tenth as often, at least 5); the table gives the medi
 (VmHWM) after the page with how much that page raised it.
 
 BENCH_CALLS, BENCH_REPORTS, BENCH_FACILITIES, BENCH_YEARS, BENCH_OPERATORS, BENCH_SAMPLES,
-BENCH_BROWSERS (50), BENCH_POLL_SECONDS (30): the sizes. BENCH_ROLLUP=0 measures the pages
-without the statistics roll-up (the calls read for every request). BENCH_USER and
-BENCH_PASSWORD: whom to sign in as (the demo supervisor).
+BENCH_BROWSERS (50), BENCH_POLL_SECONDS (30): the sizes. BENCH_USER and
+BENCH_PASSWORD: whom to sign in as (the demo supervisor). BENCH_DSN: measure that database
+(made by an earlier run, or a copy of a real one) instead of making one.
 """
 
 from __future__ import annotations
@@ -201,32 +201,41 @@ async def main() -> None:
     password = os.environ.get("BENCH_PASSWORD", "lifeline-demo-supervisor")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}; {sizes}")
-    cluster = Cluster()
-    cluster.start()
+    given = os.environ.get("BENCH_DSN")
+    cluster = None if given else Cluster()
     try:
-        cluster.create_database("bench")
-        dsn = cluster.dsn("bench")
-        await demo.install(dsn)
-        print("  " + ", ".join(f"{k} {v}" for k, v in (
-            await dataset.make(dsn, sizes, KEYS)).items()))
-        if os.environ.get("BENCH_ROLLUP", "1") != "0":
-            await roll_up(dsn)
-        values = await addresses(dsn, sizes)
-        async with web_served(dsn, KEYS) as (base, pid):
-            http = await signed_in(base, user, password)
-            try:
-                print("\n" + HEADER)
-                for name, path in PAGES:
-                    n = max(5, samples // 10) if "five years" in name else samples
-                    print((await measure_page(http, base, pid, name,
-                                              path.format(**values), n)).row(), flush=True)
-            finally:
-                await http.close()
-            await queue_view(base, pid, user, password,
-                             int(os.environ.get("BENCH_BROWSERS", "50")),
-                             float(os.environ.get("BENCH_POLL_SECONDS", "30")))
+        if cluster is None:
+            dsn = str(given)
+        else:
+            cluster.start()
+            cluster.create_database("bench")
+            dsn = cluster.dsn("bench")
+            await demo.install(dsn)
+            print("  " + ", ".join(f"{k} {v}" for k, v in (
+                await dataset.make(dsn, sizes, KEYS)).items()))
+        await roll_up(dsn)  # what the app's task does a minute after it starts
+        await measure(dsn, sizes, samples, user, password)
     finally:
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
+
+
+async def measure(dsn: str, sizes: dataset.Sizes, samples: int, user: str,
+                  password: str) -> None:
+    values = await addresses(dsn, sizes)
+    async with web_served(dsn, KEYS) as (base, pid):
+        http = await signed_in(base, user, password)
+        try:
+            print("\n" + HEADER)
+            for name, path in PAGES:
+                n = max(5, samples // 10) if "five years" in name else samples
+                print((await measure_page(http, base, pid, name, path.format(**values),
+                                          n)).row(), flush=True)
+        finally:
+            await http.close()
+        await queue_view(base, pid, user, password,
+                         int(os.environ.get("BENCH_BROWSERS", "50")),
+                         float(os.environ.get("BENCH_POLL_SECONDS", "30")))
 
 
 if __name__ == "__main__":
