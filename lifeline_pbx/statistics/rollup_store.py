@@ -26,6 +26,9 @@ from lifeline_pbx.statistics.rollup_rules import Read
 _ADDED = ("received", "answered", "closed", "voicemail", "abandoned_ivr", "abandoned_queue",
           "other", "left_queue")
 ROLL_TIMEOUT = 600.0  # seconds: a year's calls, on a busy machine
+# Units grouped in one statement: about a month of calls (grouping years of calls at once
+# by day spills out of memory and took minutes where a month a time takes seconds).
+_UNITS_AT_ONCE = {"day": 31, "week": 5, "month": 1, "year": 1}
 _KEYS = "line_id, facility_id, queue_id, language"
 
 # The calls of [start, end) (store.CALLS's {where}), each with its wait's bin.
@@ -93,11 +96,15 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
                           grain, list(firsts))
     binned = _binned("c.started_at >= $2 AND c.started_at < $3", "$4")
     aggregates = _AGGREGATES.format(bins=rules.BINS)
-    for sql in (_ROLL, _ROLL_TOTALS):
-        await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
-                                     aggregates=aggregates, binned=binned),
-                          grain, midnight(firsts[0], zone), midnight(after, zone),
-                          list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
+    size = _UNITS_AT_ONCE[grain]
+    for at in range(0, len(firsts), size):
+        chunk = firsts[at:at + size]
+        for sql in (_ROLL, _ROLL_TOTALS):
+            await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
+                                         aggregates=aggregates, binned=binned),
+                              grain, midnight(chunk[0], zone),
+                              midnight(rules.unit_after(grain, chunk[-1]), zone),
+                              list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
     if grain != "day":
         await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         return
