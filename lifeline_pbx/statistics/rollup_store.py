@@ -271,9 +271,11 @@ async def groups(con: Conn, read: Read,
 
 async def _no_jit(con: Conn) -> None:
     """For the rest of the transaction: compiling the query (its cost is the summing of
-    every bin) took longer than running it."""
+    every bin) took longer than running it, and a year's rows (1 KB each: the bins) were
+    sorted on disk in the default 4 MB."""
     if con.is_in_transaction():
         await con.execute("SET LOCAL jit = off")
+        await con.execute("SET LOCAL work_mem = '64MB'")
 
 
 async def trend(con: Conn, read: Read) -> list[store.Step]:
