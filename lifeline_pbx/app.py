@@ -44,9 +44,13 @@ from lifeline_pbx.resources import (
     KEY_RING,
     METRICS,
     POOL,
+    QUEUE_FIGURES,
     TASKS,
 )
 from lifeline_pbx.retention import job as retention_job
+from lifeline_pbx.statistics import rollup
+from lifeline_pbx.supervision import views as queue_view
+from lifeline_pbx.supervision.shared_read import SharedRead
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.web import routes
 from lifeline_pbx.web.app import MAX_BODY, MIDDLEWARES, AccessLog, on_response_prepare, templates
@@ -60,6 +64,7 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
     app.on_response_prepare.append(on_response_prepare)
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    app[QUEUE_FIGURES] = SharedRead(queue_view.REFRESH_SECONDS)
     app[KEY_RING] = config_module.key_ring(config)
     app[TEMPLATES] = templates()
     app.cleanup_ctx.append(database)
@@ -68,6 +73,7 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
     app.cleanup_ctx.append(background_tasks)
     app.cleanup_ctx.append(session_housekeeping)
     app.cleanup_ctx.append(retention_schedule)
+    app.cleanup_ctx.append(statistics_rollup)
     app.cleanup_ctx.append(alerts)
     app.on_shutdown.append(_close_supervisor_screens)
     if calls:
@@ -101,6 +107,11 @@ async def session_housekeeping(app: web.Application) -> AsyncIterator[None]:
 
 async def retention_schedule(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].spawn(retention_job.run(app[POOL]), "retention")
+    yield
+
+
+async def statistics_rollup(app: web.Application) -> AsyncIterator[None]:
+    app[TASKS].spawn(rollup.run(app[POOL]), "statistics-rollup")
     yield
 
 

@@ -30,6 +30,9 @@ from lifeline_pbx.outbound.legs import OutboundLegs
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
+from lifeline_pbx.supervision.queue_figures import Today
+from lifeline_pbx.supervision.shared_read import SharedRead
+from lifeline_pbx.supervision.store import Labels
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.voicemail.vault import Vault
 
@@ -58,3 +61,6 @@ OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed
 LISTEN_IN = web.AppKey("listen_in", ListenIn)  # supervisors on live calls
+# The live queue view's labels and today's figures, read once for every browser polling
+# within the refresh (supervision/views.py).
+QUEUE_FIGURES = web.AppKey("queue_figures", SharedRead[tuple[Labels, dict[int, Today]]])

@@ -129,3 +129,23 @@ def work(talks: Iterable[Talk], marks: Iterable[Mark], start: datetime,
         if answered or talking or wrap:
             found[operator_id] = Work(answered, talking, wrap)
     return found
+
+
+def added(parts: Iterable[tuple[dict[int, Work], dict[int, Presence]]]
+          ) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time over consecutive spans, from each span's (each is cut at its
+    ends, so the spans' times add up to the whole's)."""
+    work_sum: dict[int, Work] = {}
+    presence_sum: dict[int, Presence] = {}
+    for works, presences in parts:
+        for operator_id, w in works.items():
+            was = work_sum.get(operator_id, Work())
+            work_sum[operator_id] = Work(was.answered + w.answered, was.talking + w.talking,
+                                         was.wrap_up + w.wrap_up)
+        for operator_id, p in presences.items():
+            had = presence_sum.get(operator_id, Presence())
+            paused = dict(had.paused)
+            for reason, seconds in p.paused.items():
+                paused[reason] = paused.get(reason, 0.0) + seconds
+            presence_sum[operator_id] = Presence(had.logged_in + p.logged_in, paused)
+    return work_sum, presence_sum

@@ -19,10 +19,10 @@ from lifeline_pbx.statistics.operator_time import Mark, Work
 from lifeline_pbx.statistics.periods import Query
 
 DIMENSIONS = ("line", "facility", "queue", "language")
-_COLUMN = {"line": "line_id", "facility": "facility_id", "queue": "queue_id",
+COLUMN = {"line": "line_id", "facility": "facility_id", "queue": "queue_id",
            "language": "language"}
 
-_OUTCOME = """CASE WHEN c.connected_at IS NOT NULL THEN 'answered'
+OUTCOME = """CASE WHEN c.connected_at IS NOT NULL THEN 'answered'
                    WHEN c.voicemail_reason = 'closed' THEN 'closed'
                    WHEN c.disposition = 'voicemail' THEN 'voicemail'
                    WHEN c.disposition = 'abandoned' AND c.queued_at IS NOT NULL
@@ -30,8 +30,8 @@ _OUTCOME = """CASE WHEN c.connected_at IS NOT NULL THEN 'answered'
                    WHEN c.disposition = 'abandoned' THEN 'abandoned_ivr'
                    ELSE 'other' END"""
 
-_CALLS = f"""SELECT c.line_id, c.facility_id, c.queue_id,
-                    coalesce(c.language, '') AS language, {_OUTCOME} AS outcome,
+CALLS = f"""SELECT c.line_id, c.facility_id, c.queue_id,
+                    coalesce(c.language, '') AS language, {OUTCOME} AS outcome,
                     c.queued_at IS NOT NULL
                         AND (c.connected_at IS NOT NULL OR c.ended_at IS NOT NULL) AS left_queue,
                     c.wait_seconds,
@@ -167,13 +167,20 @@ async def groups(con: Conn, query: Query,
     where, args = _calls_where(query)
     sql = _GROUPED.format(
         counts=_COUNTS.format(threshold=f"${len(args) + 1}"), waits=_WAITS,
-        calls=_CALLS.format(where=where),
-        dimension=" ".join(f"WHEN GROUPING({_COLUMN[d]}) = 0 THEN '{d}'" for d in dimensions),
-        key=" ".join(f"WHEN GROUPING({_COLUMN[d]}) = 0 THEN {_COLUMN[d]}::text"
-                     for d in dimensions),
-        sets="".join(f"({_COLUMN[d]}), " for d in dimensions))
+        calls=CALLS.format(where=where), **grouping(dimensions))
     rows = await con.fetch(sql, *args, float(query.threshold))
     return [Group(r["dimension"], r["key"] or "", _figures(dict(r))) for r in rows]
+
+
+def grouping(dimensions: Sequence[str]) -> dict[str, str]:
+    """The parts of a GROUPING SETS query over rows with the dimensions' columns: which
+    dimension and key a result row is of, and the sets (each dimension, and the total)."""
+    return {
+        "dimension": " ".join(f"WHEN GROUPING({COLUMN[d]}) = 0 THEN '{d}'" for d in dimensions),
+        "key": " ".join(f"WHEN GROUPING({COLUMN[d]}) = 0 THEN {COLUMN[d]}::text"
+                        for d in dimensions),
+        "sets": "".join(f"({COLUMN[d]}), " for d in dimensions),
+    }
 
 
 async def trend(con: Conn, query: Query) -> list[Step]:
@@ -182,7 +189,7 @@ async def trend(con: Conn, query: Query) -> list[Step]:
     n = len(args)
     sql = _TREND.format(step=f"${n + 1}", zone=f"${n + 2}",
                         counts=_COUNTS.format(threshold=f"${n + 3}"),
-                        calls=_CALLS.format(where=where))
+                        calls=CALLS.format(where=where))
     rows = await con.fetch(sql, *args, query.period.bucket, query.period.zone,
                            float(query.threshold))
     return [Step(r["bucket"], _figures(dict(r))) for r in rows]

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Invalid, NotFound
-from lifeline_pbx.statistics import operator_time, store, tables
+from lifeline_pbx.statistics import operator_time, rollup_rules, rollup_store, store, tables
 from lifeline_pbx.statistics.figured import Figured
 from lifeline_pbx.statistics.figures import Figures
+from lifeline_pbx.statistics.operator_time import Presence, Work
 from lifeline_pbx.statistics.periods import Query, period_of, today
 
 CALL_TABLES = store.DIMENSIONS
@@ -43,15 +44,37 @@ async def _read(con: Conn, query: Query, now: datetime, parts: set[str]) -> Figu
         period = query.period
         cut = max(period.start, min(period.end, now))
         found = Figured(query, names, cut)
+        rolled = await rollup_store.state(con)
         if parts & {*CALL_TABLES}:
-            found = _with(found, groups=await store.groups(con, query))
+            read = _plan(query, rolled)
+            found = _with(found, groups=await (
+                rollup_store.groups(con, read) if read else store.groups(con, query)))
         if "trend" in parts:
-            found = _with(found, trend=await store.trend(con, query))
+            read = _plan(query, rolled, trend=True)
+            found = _with(found, trend=await (
+                rollup_store.trend(con, read) if read else store.trend(con, query)))
         if parts & {*OPERATOR_TABLES} and cut > period.start:
-            marks = await store.marks(con, period.start, cut)
-            found = _with(found, work=await store.work(con, period.start, cut),
-                          presence=operator_time.presence(marks, period.start, cut))
+            works, presence = await _operators(con, _plan(query, rolled), period.start, cut)
+            found = _with(found, work=works, presence=presence)
         return found
+
+
+async def _operators(con: Conn, read: rollup_rules.Read | None, start: datetime,
+                     cut: datetime) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time: from the rolled-up units and the queue log after them."""
+    if read is None:
+        return await rollup_store.operators_between(con, start, cut)
+    parts = [await rollup_store.operators(con, read.units)]
+    if cut > read.tail_start:
+        parts.append(await rollup_store.operators_between(con, read.tail_start, cut))
+    return operator_time.added(parts)
+
+
+def _plan(query: Query, rolled: rollup_store.State | None,
+          trend: bool = False) -> rollup_rules.Read | None:
+    if rolled is None:
+        return None
+    return rollup_rules.plan(query, rolled.zone, rolled.wait_edges, rolled.rolled_until, trend)
 
 
 def _with(found: Figured, **changes: object) -> Figured:

@@ -18,14 +18,14 @@ from aiohttp import web
 from lifeline_pbx.console.messages import NOTE_MAX, PAUSE_REASONS
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import snapshot
-from lifeline_pbx.resources import ACD, LISTEN_IN, POOL
+from lifeline_pbx.resources import ACD, LISTEN_IN, POOL, QUEUE_FIGURES
 from lifeline_pbx.supervision import queue_figures, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
 
 log = logging.getLogger(__name__)
-REFRESH_SECONDS = 2
+REFRESH_SECONDS = 2  # the page's; the figures from the database are shared as long
 
 
 def routes() -> list[web.AbstractRouteDef]:
@@ -55,9 +55,12 @@ async def current(app: web.Application) -> dict[str, Any]:
     is away: the calls still show)."""
     if ACD not in app:
         raise web.HTTPServiceUnavailable(text=NO_ENGINE)
-    try:
+    async def read() -> tuple[store.Labels, dict[int, queue_figures.Today]]:
         async with app[POOL].acquire() as con:
-            labels, today = await queue_figures.read(con, datetime.now(UTC))
+            return await queue_figures.read(con, datetime.now(UTC))
+
+    try:
+        labels, today = await app[QUEUE_FIGURES].get(read)
     except DATABASE_ERRORS as exc:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
         labels, today = store.Labels({}, {}), {}

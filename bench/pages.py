@@ -1,0 +1,242 @@
+"""What the reporting pages cost at the size of a busy hotline (issue 13's benchmark):
+1,000,000 calls and 100,000 reports over five years and 120 facilities (bench/dataset.py),
+each page and export in PAGES timed over HTTP against the app as it runs (`lifeline serve`
+on a private PostgreSQL, signed in), then the live queue view with 50 browsers polling.
+
+Run: .venv/bin/python -m bench.pages            (BENCH_CALLS=100000 for a quick run)
+
+Adding a page is one line in PAGES: a name and its address, where {first} and {last}
+stand for the data's first and last day and {facility} for its largest facility. Each
+page is asked once unmeasured (statements prepared), then BENCH_SAMPLES times one after
+another (five-year pages a tenth as often, at least 5); the table gives the median and
+95th percentile of the wall time, the app's CPU per request, and its peak resident memory
+(VmHWM) after the page with how much that page raised it.
+
+BENCH_CALLS, BENCH_REPORTS, BENCH_FACILITIES, BENCH_YEARS, BENCH_OPERATORS, BENCH_SAMPLES,
+BENCH_BROWSERS (50), BENCH_POLL_SECONDS (30): the sizes. BENCH_USER and
+BENCH_PASSWORD: whom to sign in as (the demo supervisor). BENCH_DSN: measure that database
+(made by an earlier run, or a copy of a real one) instead of making one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+from bench import dataset
+from bench.web_served import web_served
+from devstack.postgres import Cluster
+from lifeline_pbx import crypto, demo
+from lifeline_pbx.statistics import rollup
+from lifeline_pbx.supervision.views import REFRESH_SECONDS
+
+KEYS = crypto.key_ring((("b1", os.urandom(32)),), os.urandom(32))
+
+# (name, address). The statistics pages: each period kind, with and without filters, and
+# the CSVs. Other pages (evidence, exports) are added here, one line each.
+PAGES: list[tuple[str, str]] = [
+    ("statistics: a day", "/statistics?period=day&date={last}"),
+    ("statistics: a week", "/statistics?period=week&date={last}"),
+    ("statistics: a month", "/statistics?period=month&date={last}"),
+    ("statistics: a month, one facility",
+     "/statistics?period=month&date={last}&facility={facility}"),
+    ("statistics: a month, one queue", "/statistics?period=month&date={last}&queue={queue}"),
+    ("statistics: a year", "/statistics?period=range&since={year_ago}&until={last}"),
+    ("statistics: a year, one facility",
+     "/statistics?period=range&since={year_ago}&until={last}&facility={facility}"),
+    ("statistics: five years", "/statistics?period=range&since={first}&until={last}"),
+    ("statistics: five years, one queue",
+     "/statistics?period=range&since={first}&until={last}&queue={queue}"),
+    ("CSV by facility: a month", "/statistics/facility.csv?period=month&date={last}"),
+    ("CSV trend: a year", "/statistics/trend.csv?period=range&since={year_ago}&until={last}"),
+    ("CSV operators: a month", "/statistics/operators.csv?period=month&date={last}"),
+    ("CSV by facility: five years",
+     "/statistics/facility.csv?period=range&since={first}&until={last}"),
+]
+
+
+@dataclass(frozen=True)
+class Measured:
+    name: str
+    samples: list[float]
+    cpu_per_request: float  # seconds of the app's CPU
+    peak_kib: int
+    peak_raised_kib: int
+
+    def row(self) -> str:
+        cuts = statistics.quantiles(self.samples, n=100) if len(self.samples) > 1 else \
+            self.samples * 99
+        return (f"| {self.name} | {len(self.samples)} | "
+                f"{statistics.median(self.samples) * 1e3:,.0f} ms | {cuts[94] * 1e3:,.0f} ms | "
+                f"{self.cpu_per_request * 1e3:,.0f} ms | {self.peak_kib / 1024:,.0f} MB "
+                f"(+{self.peak_raised_kib / 1024:,.1f}) |")
+
+
+HEADER = ("| request | n | median | p95 | app CPU / request | app peak memory (raised by) |\n"
+          "|---|---|---|---|---|---|")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status,
+                                                         re.MULTILINE)}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def signed_in(base: str, user: str, password: str) -> aiohttp.ClientSession:
+    http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    page = await (await http.get(base + "/login")).text()
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page)
+    assert token, "no sign-in form"
+    async with http.post(base + "/login", allow_redirects=False, data={
+            "csrf_token": token.group(1), "username": user, "password": password,
+            "next": "/"}) as r:
+        assert r.status == 303, f"sign-in refused: {r.status}"
+    return http
+
+
+async def measure_page(http: aiohttp.ClientSession, base: str, pid: int, name: str,
+                       path: str, samples: int) -> Measured:
+    async def get() -> None:
+        async with http.get(base + path, allow_redirects=False) as r:
+            await r.read()
+            assert r.status == 200, (path, r.status)
+
+    await get()
+    before_peak, before_cpu = memory_kib(pid)["VmHWM"], cpu_seconds(pid)
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        await get()
+        times.append(time.perf_counter() - start)
+    after = memory_kib(pid)["VmHWM"]
+    return Measured(name, times, (cpu_seconds(pid) - before_cpu) / samples, after,
+                    after - before_peak)
+
+
+async def queue_view(base: str, pid: int, user: str, password: str, browsers: int,
+                     seconds: float) -> None:
+    """`browsers` signed-in browsers each polling the queue view's snapshot every refresh
+    (as web/static/queues.js does), for `seconds`."""
+    sessions = [await signed_in(base, user, password) for _ in range(browsers)]
+    times: list[float] = []
+    ends = time.monotonic() + seconds
+
+    async def browser(http: aiohttp.ClientSession) -> None:
+        await asyncio.sleep(random.uniform(0, REFRESH_SECONDS))  # noqa: S311 - spread, no secret
+        while time.monotonic() < ends:
+            start = time.perf_counter()
+            async with http.get(base + "/supervisor/queues.json") as r:
+                await r.read()
+                assert r.status == 200, r.status
+            times.append(time.perf_counter() - start)
+            await asyncio.sleep(REFRESH_SECONDS)
+
+    try:
+        cpu, wall = cpu_seconds(pid), time.monotonic()
+        await asyncio.gather(*(browser(s) for s in sessions))
+        busy = (cpu_seconds(pid) - cpu) / (time.monotonic() - wall)
+    finally:
+        for s in sessions:
+            await s.close()
+    cuts = statistics.quantiles(times, n=100)
+    print(f"\nqueue view, {browsers} browsers polling every {REFRESH_SECONDS} s for "
+          f"{seconds:.0f} s: {len(times)} polls, median {statistics.median(times) * 1e3:.1f} ms, "
+          f"p95 {cuts[94] * 1e3:.1f} ms, max {max(times) * 1e3:.1f} ms; app CPU {busy:.1%} "
+          f"of a core; app memory {memory_kib(pid)}")
+
+
+async def addresses(dsn: str, sizes: dataset.Sizes) -> dict[str, object]:
+    con = await asyncpg.connect(dsn)
+    try:
+        facility = await con.fetchval(
+            "SELECT facility_id FROM calls GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+        queue = await con.fetchval(
+            "SELECT queue_id FROM calls WHERE queue_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+    finally:
+        await con.close()
+    last = dataset.END
+    return {"first": sizes.first, "last": last, "facility": facility, "queue": queue,
+            "year_ago": last.replace(year=last.year - 1) + timedelta(days=1)}
+
+
+async def roll_up(dsn: str) -> float:
+    con = await asyncpg.connect(dsn)
+    try:
+        start = time.perf_counter()
+        units = await rollup.catch_up(con, datetime.now(UTC))
+        took = time.perf_counter() - start
+        print(f"  rolled up {units} units in {took:.0f} s")
+        return took
+    finally:
+        await con.close()
+
+
+async def main() -> None:
+    sizes = dataset.Sizes(
+        calls=int(os.environ.get("BENCH_CALLS", "1000000")),
+        reports=int(os.environ.get("BENCH_REPORTS", "0") or 0) or
+        int(os.environ.get("BENCH_CALLS", "1000000")) // 10,
+        facilities=int(os.environ.get("BENCH_FACILITIES", "120")),
+        years=int(os.environ.get("BENCH_YEARS", "5")),
+        operators=int(os.environ.get("BENCH_OPERATORS", "60")))
+    samples = int(os.environ.get("BENCH_SAMPLES", "40"))
+    user = os.environ.get("BENCH_USER", "supervisor1")
+    password = os.environ.get("BENCH_PASSWORD", "lifeline-demo-supervisor")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}; {sizes}")
+    given = os.environ.get("BENCH_DSN")
+    cluster = None if given else Cluster()
+    try:
+        if cluster is None:
+            dsn = str(given)
+        else:
+            cluster.start()
+            cluster.create_database("bench")
+            dsn = cluster.dsn("bench")
+            await demo.install(dsn)
+            print("  " + ", ".join(f"{k} {v}" for k, v in (
+                await dataset.make(dsn, sizes, KEYS)).items()))
+        await roll_up(dsn)  # what the app's task does a minute after it starts
+        await measure(dsn, sizes, samples, user, password)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+async def measure(dsn: str, sizes: dataset.Sizes, samples: int, user: str,
+                  password: str) -> None:
+    values = await addresses(dsn, sizes)
+    async with web_served(dsn, KEYS) as (base, pid):
+        http = await signed_in(base, user, password)
+        try:
+            print("\n" + HEADER)
+            for name, path in PAGES:
+                n = max(5, samples // 10) if "five years" in name else samples
+                print((await measure_page(http, base, pid, name, path.format(**values),
+                                          n)).row(), flush=True)
+        finally:
+            await http.close()
+        await queue_view(base, pid, user, password,
+                         int(os.environ.get("BENCH_BROWSERS", "50")),
+                         float(os.environ.get("BENCH_POLL_SECONDS", "30")))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

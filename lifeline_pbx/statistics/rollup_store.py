@@ -1,0 +1,297 @@
+"""The roll-up's SQL (migrations/0029): making a unit's rows from the calls, and reading
+a period's groups and trend from the units that cover it plus the calls after them.
+
+The calls are read through store.CALLS, so an outcome is decided in one place; a unit's
+row holds what figures.Figures adds up (rollup_rules says how the waits are binned).
+tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from lifeline_pbx.db import Conn
+from lifeline_pbx.statistics import operator_time, store
+from lifeline_pbx.statistics import rollup_rules as rules
+from lifeline_pbx.statistics.figures import Figures
+from lifeline_pbx.statistics.operator_time import Presence, Work
+from lifeline_pbx.statistics.periods import midnight, today
+from lifeline_pbx.statistics.rollup_rules import Read
+
+_ADDED = ("received", "answered", "closed", "voicemail", "abandoned_ivr", "abandoned_queue",
+          "other", "left_queue")
+ROLL_TIMEOUT = 600.0  # seconds: a year's calls, on a busy machine
+# Units grouped in one statement: about a month of calls (grouping years of calls at once
+# by day spills out of memory and took minutes where a month a time takes seconds).
+_UNITS_AT_ONCE = {"day": 31, "week": 5, "month": 1, "year": 1}
+_KEYS = "line_id, facility_id, queue_id, language"
+
+# The calls of [start, end) (store.CALLS's {where}), each with its wait's bin.
+_BINNED = """SELECT f.*, width_bucket(ceil(f.wait_seconds)::integer - 1, {edges}::integer[])
+                 AS bin
+               FROM ({calls}) f"""
+
+_AGGREGATES = """count(*)::integer AS received,
+    count(*) FILTER (WHERE outcome = 'answered')::integer AS answered,
+    count(*) FILTER (WHERE outcome = 'closed')::integer AS closed,
+    count(*) FILTER (WHERE outcome = 'voicemail')::integer AS voicemail,
+    count(*) FILTER (WHERE outcome = 'abandoned_ivr')::integer AS abandoned_ivr,
+    count(*) FILTER (WHERE outcome = 'abandoned_queue')::integer AS abandoned_queue,
+    count(*) FILTER (WHERE outcome = 'other')::integer AS other,
+    count(*) FILTER (WHERE left_queue)::integer AS left_queue,
+    coalesce(sum(talk), 0)::float8 AS talk_seconds, count(talk)::integer AS talked,
+    max(wait_seconds) AS wait_max,
+    call_stats_bins(array_agg(bin) FILTER (WHERE wait_seconds IS NOT NULL), {bins})
+        AS waits,
+    call_stats_bins(array_agg(bin) FILTER (WHERE left_queue AND outcome = 'answered'
+                                           AND wait_seconds IS NOT NULL), {bins})
+        AS answered_waits"""
+
+_COLUMNS = (*_ADDED, "talk_seconds", "talked", "wait_max", "waits", "answered_waits")
+
+# A grain's units of [$2, $3) in the zone $5, each from its calls.
+_ROLL = """INSERT INTO call_stats (grain, starts_on, {keys}, {columns})
+SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {keys}, {aggregates}
+  FROM ({binned}) c GROUP BY unit, {keys}"""
+
+_ROLL_TOTALS = """INSERT INTO call_stats_totals (grain, starts_on, {columns})
+SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {aggregates}
+  FROM ({binned}) c GROUP BY unit"""
+
+# Operators' time in a grain's units [$2, $3), added up from their days'.
+_ROLL_OPERATORS = """INSERT INTO operator_stats (grain, starts_on, operator_id, answered,
+                                                 talking, wrap_up, logged_in, paused)
+SELECT $1, d.unit, d.operator_id, sum(d.answered), sum(d.talking), sum(d.wrap_up),
+       sum(d.logged_in),
+       coalesce((SELECT jsonb_object_agg(x.reason, x.seconds) FROM (
+           SELECT p.key AS reason, sum(p.value::float8) AS seconds
+             FROM operator_stats o, jsonb_each_text(o.paused) p
+            WHERE o.grain = 'day' AND o.operator_id = d.operator_id
+              AND o.starts_on >= d.unit
+              AND o.starts_on < (d.unit + ('1 ' || $1)::interval)::date
+            GROUP BY p.key) x), '{}'::jsonb)
+  FROM (SELECT *, date_trunc($1, starts_on)::date AS unit FROM operator_stats
+         WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3) d
+ GROUP BY d.unit, d.operator_id"""
+
+
+def _binned(where: str, edges: str) -> str:
+    return _BINNED.format(edges=edges, calls=store.CALLS.format(where=where))
+
+
+async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> None:
+    """The units that start on `firsts` (one after another; rows there already are
+    replaced): from their calls, and the operators' time from the queue log for days,
+    from the days' for longer units."""
+    if not firsts:
+        return
+    after = rules.unit_after(grain, firsts[-1])
+    for table in ("call_stats", "call_stats_totals", "operator_stats"):
+        await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = ANY($2)",
+                          grain, list(firsts))
+    binned = _binned("c.started_at >= $2 AND c.started_at < $3", "$4")
+    aggregates = _AGGREGATES.format(bins=rules.BINS)
+    size = _UNITS_AT_ONCE[grain]
+    for at in range(0, len(firsts), size):
+        chunk = firsts[at:at + size]
+        for sql in (_ROLL, _ROLL_TOTALS):
+            await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
+                                         aggregates=aggregates, binned=binned),
+                              grain, midnight(chunk[0], zone),
+                              midnight(rules.unit_after(grain, chunk[-1]), zone),
+                              list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
+    if grain != "day":
+        await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
+        return
+    for day in firsts:
+        await _roll_operators(con, day, midnight(day, zone),
+                              midnight(rules.unit_after("day", day), zone))
+
+
+async def _roll_operators(con: Conn, day: dt.date, start: dt.datetime,
+                          end: dt.datetime) -> None:
+    works, presences = await operators_between(con, start, end)
+    await con.executemany(
+        """INSERT INTO operator_stats (grain, starts_on, operator_id, answered, talking,
+                                       wrap_up, logged_in, paused)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)""",
+        [("day", day, operator_id, w.answered, w.talking, w.wrap_up,
+          presences.get(operator_id, Presence()).logged_in,
+          json.dumps(presences.get(operator_id, Presence()).paused))
+         for operator_id, w in _every(works, presences).items()])
+
+
+def _every(works: dict[int, Work], presences: dict[int, Presence]) -> dict[int, Work]:
+    return {operator_id: works.get(operator_id, Work())
+            for operator_id in works.keys() | presences.keys()}
+
+
+async def operators_between(con: Conn, start: dt.datetime, end: dt.datetime
+                            ) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time in [start, end), from the calls and the queue log."""
+    marks = await store.marks(con, start, end)
+    return (await store.work(con, start, end),
+            operator_time.presence(marks, start, end))
+
+
+async def operators(con: Conn, units: Sequence[tuple[str, dt.date, dt.date]]
+                    ) -> tuple[dict[int, Work], dict[int, Presence]]:
+    """Each operator's time in the rolled-up units."""
+    rows = await con.fetch(
+        f"""WITH picked AS MATERIALIZED ({_STORED.format(
+                at="", table="operator_stats", where="true")}),
+           paused AS (
+               SELECT operator_id, jsonb_object_agg(reason, seconds)::text AS paused
+                 FROM (SELECT p.operator_id, k.key AS reason, sum(k.value::float8) AS seconds
+                         FROM picked p, jsonb_each_text(p.paused) k GROUP BY 1, 2) x
+                GROUP BY operator_id)
+           SELECT p.operator_id, sum(p.answered)::integer AS answered,
+                  sum(p.talking)::float8 AS talking, sum(p.wrap_up)::float8 AS wrap_up,
+                  sum(p.logged_in)::float8 AS logged_in,
+                  coalesce(max(z.paused), '{{}}') AS paused
+             FROM picked p LEFT JOIN paused z USING (operator_id)
+            GROUP BY p.operator_id""",
+        [u[0] for u in units], [u[1] for u in units], [u[2] for u in units])
+    return ({r["operator_id"]: Work(r["answered"], r["talking"], r["wrap_up"]) for r in rows},
+            {r["operator_id"]: Presence(r["logged_in"], json.loads(r["paused"]))
+             for r in rows if r["logged_in"] or r["paused"] != "{}"})
+
+
+@dataclass(frozen=True)
+class State:
+    zone: str
+    wait_edges: tuple[int, ...]
+    rolled_until: dt.date  # the first day not rolled up
+
+
+async def state(con: Conn) -> State | None:
+    row = await con.fetchrow("SELECT zone, wait_edges, rolled_until FROM call_stats_state")
+    return None if row is None else State(row["zone"], tuple(row["wait_edges"]),
+                                          row["rolled_until"])
+
+
+async def set_state(con: Conn, found: State) -> None:
+    await con.execute(
+        """INSERT INTO call_stats_state (zone, wait_edges, rolled_until) VALUES ($1, $2, $3)
+           ON CONFLICT (only_one) DO UPDATE SET zone = $1, wait_edges = $2, rolled_until = $3""",
+        found.zone, list(found.wait_edges), found.rolled_until)
+
+
+async def clear(con: Conn) -> None:
+    for table in ("call_stats", "call_stats_totals", "operator_stats", "call_stats_state"):
+        await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
+
+
+async def first_day(con: Conn, zone: str) -> dt.date | None:
+    """The day of the first call or line of the queue log."""
+    first = await con.fetchval(
+        "SELECT least((SELECT min(started_at) FROM calls), (SELECT min(at) FROM queue_events))")
+    return None if first is None else today(zone, first)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+_PART = """SELECT {lead}, {added}, talk_seconds, talked, wait_max, waits,
+       (SELECT coalesce(sum(x), 0) FROM unnest(answered_waits[1:{within_bins}]) x) AS within
+  FROM ({source}) p"""
+
+# Each run of units read by its index: joined plainly (or without OFFSET 0, which keeps
+# the planner from flattening the subquery), the whole table was scanned, 700 ms a read.
+_STORED = """SELECT s.*{at} FROM unnest($1::text[], $2::date[], $3::date[]) AS r(grain, lo, hi)
+  CROSS JOIN LATERAL (SELECT * FROM {table} u WHERE u.grain = r.grain
+                         AND u.starts_on >= r.lo AND u.starts_on < r.hi OFFSET 0) s
+ WHERE {where}"""
+
+_TAIL = """SELECT {lead}, {aggregates} FROM ({binned}) c GROUP BY {lead}"""
+
+_GROUPS = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
+       CASE {key} ELSE '' END AS key, {sums}, ARRAY[{bins}]::bigint[] AS waits
+  FROM ({stored} UNION ALL {tail}) c
+ GROUP BY GROUPING SETS ({sets}())"""
+
+_TREND = """SELECT at AS bucket, {sums} FROM ({stored} UNION ALL {tail}) c
+ GROUP BY 1 ORDER BY 1"""
+
+_SUMS = ", ".join([*(f"coalesce(sum({c}), 0)::integer AS {c}"
+                     for c in (*_ADDED, "within", "talked")),
+                   "coalesce(sum(talk_seconds), 0)::float8 AS talk_seconds",
+                   "max(wait_max) AS wait_max"])
+_FIGURES = (*_ADDED, "within", "talked", "talk_seconds", "wait_max")
+
+
+def _args(read: Read) -> tuple[list[object], str, str]:
+    """The arguments ($1-$6: the units, the tail's ends, the edges; then the filters) and
+    the filters' conditions on a unit's rows and on the calls."""
+    args: list[object] = [[u[0] for u in read.units], [u[1] for u in read.units],
+                          [u[2] for u in read.units], read.tail_start, read.tail_end,
+                          list(rules.WAIT_EDGES)]
+    stored, calls = [], []
+    q = read.query
+    for column, value in (("facility_id", q.facility_id), ("line_id", q.line_id),
+                          ("queue_id", q.queue_id)):
+        if value is not None:
+            args.append(value)
+            stored.append(f"s.{column} = ${len(args)}")
+            calls.append(f"c.{column} = ${len(args)}")
+    return (args, " AND ".join(stored) or "true",
+            " AND ".join(["c.started_at >= $4", "c.started_at < $5", *calls]))
+
+
+def _figures(row: asyncpg.Record, waits: list[int] | None = None) -> Figures:
+    """A group's figures, with its waits; a step's counts only (as store.trend's)."""
+    found = {c: row[c] for c in (_FIGURES if waits is not None else (*_ADDED, "within"))}
+    if waits is not None:
+        found["wait_median"] = rules.percentile(waits, 0.5, row["wait_max"])
+        found["wait_p90"] = rules.percentile(waits, 0.9, row["wait_max"])
+    return Figures(**found)
+
+
+async def groups(con: Conn, read: Read,
+                 dimensions: Sequence[str] = store.DIMENSIONS) -> list[store.Group]:
+    """The period's figures per line, facility, queue and language and in total."""
+    args, stored_where, calls_where = _args(read)
+    part = {"lead": _KEYS, "added": ", ".join(_ADDED), "within_bins": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at="", table="call_stats", where=stored_where))
+    tail = _PART.format(**part, source=_TAIL.format(
+        lead=_KEYS, aggregates=_AGGREGATES.format(bins=rules.BINS),
+        binned=_binned(calls_where, "$6")))
+    bins = ", ".join(f"coalesce(sum(waits[{i}]), 0)" for i in range(1, rules.BINS + 1))
+    sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, bins=bins,
+                         **store.grouping(dimensions))
+    await _no_jit(con)
+    return [store.Group(r["dimension"], r["key"] or "", _figures(r, list(r["waits"])))
+            for r in await con.fetch(sql, *args)]
+
+
+async def _no_jit(con: Conn) -> None:
+    """For the rest of the transaction: compiling the query (its cost is the summing of
+    every bin) took longer than running it, and a year's rows (1 KB each: the bins) were
+    sorted on disk in the default 4 MB."""
+    if con.is_in_transaction():
+        await con.execute("SET LOCAL jit = off")
+        await con.execute("SET LOCAL work_mem = '64MB'")
+
+
+async def trend(con: Conn, read: Read) -> list[store.Step]:
+    """The period's counts per step (Period.bucket); each unit lies inside one step."""
+    args, stored_where, calls_where = _args(read)
+    step, zone = f"${len(args) + 1}", f"${len(args) + 2}"
+    filtered = stored_where != "true"
+    part = {"lead": "at", "added": ", ".join(_ADDED), "within_bins": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at=f", date_trunc({step}, s.starts_on::timestamp) AS at",
+        table="call_stats" if filtered else "call_stats_totals", where=stored_where))
+    tail = _PART.format(**part, source=_TAIL.format(
+        lead="at", aggregates=_AGGREGATES.format(bins=rules.BINS),
+        binned=f"SELECT *, date_trunc({step}, started_at AT TIME ZONE {zone}) AS at "
+               f"FROM ({_binned(calls_where, '$6')}) b"))
+    await _no_jit(con)
+    rows = await con.fetch(_TREND.format(stored=stored, tail=tail, sums=_SUMS), *args,
+                           read.query.period.bucket, read.query.period.zone)
+    return [store.Step(r["bucket"], _figures(r)) for r in rows]

@@ -1,0 +1,222 @@
+"""The statistics' roll-up (statistics/rollup*.py, migrations/0029): its rules, and the
+figures it gives against those read from the calls (store.py) on the day counted by hand
+(tests/statistics_fixture.py), with and without filters, over units and the calls after."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+from asyncpg import Connection
+
+from lifeline_pbx.statistics import figures, operator_time, rollup, rollup_store, store, work
+from lifeline_pbx.statistics import rollup_rules as rules
+from lifeline_pbx.statistics.periods import Period, Query, period_of
+from tests import statistics_fixture as fx
+from tests.pg_fixtures import connect
+from tests.test_statistics_store import rounded
+
+D = dt.date
+
+
+@pytest.mark.parametrize(("first", "after", "grains", "expected"), [
+    (D(2024, 3, 12), D(2024, 3, 13), rules.GROUP_GRAINS, [("day", D(2024, 3, 12), D(2024, 3, 13))]),
+    (D(2024, 3, 1), D(2024, 4, 1), rules.GROUP_GRAINS, [("month", D(2024, 3, 1), D(2024, 4, 1))]),
+    (D(2024, 2, 28), D(2024, 4, 3), rules.GROUP_GRAINS, [
+        ("day", D(2024, 2, 28), D(2024, 3, 1)), ("month", D(2024, 3, 1), D(2024, 4, 1)),
+        ("day", D(2024, 4, 1), D(2024, 4, 3))]),
+    (D(2020, 7, 1), D(2025, 7, 1), rules.GROUP_GRAINS, [
+        ("month", D(2020, 7, 1), D(2021, 1, 1)), ("year", D(2021, 1, 1), D(2025, 1, 1)),
+        ("month", D(2025, 1, 1), D(2025, 7, 1))]),
+    # Weeks (Monday to Sunday) for a weekly trend: days up to the first Monday.
+    (D(2024, 3, 7), D(2024, 3, 27), ("day", "week"), [
+        ("day", D(2024, 3, 7), D(2024, 3, 11)), ("week", D(2024, 3, 11), D(2024, 3, 25)),
+        ("day", D(2024, 3, 25), D(2024, 3, 27))]),
+    (D(2024, 3, 12), D(2024, 3, 12), rules.GROUP_GRAINS, []),
+])
+def test_a_period_is_covered_by_the_largest_whole_units(
+        first: dt.date, after: dt.date, grains: tuple[str, ...],
+        expected: list[tuple[str, dt.date, dt.date]]) -> None:
+    assert rules.cover(first, after, grains) == expected
+
+
+@pytest.mark.parametrize(("grain", "since", "until", "expected"), [
+    ("day", D(2024, 3, 11), D(2024, 3, 13), [D(2024, 3, 11), D(2024, 3, 12)]),
+    ("week", D(2024, 3, 11), D(2024, 3, 18), [D(2024, 3, 11)]),
+    ("week", D(2024, 3, 12), D(2024, 3, 18), [D(2024, 3, 11)]),  # completed by the 17th
+    ("week", D(2024, 3, 12), D(2024, 3, 17), []),
+    ("month", D(2024, 2, 20), D(2024, 4, 1), [D(2024, 2, 1), D(2024, 3, 1)]),
+    ("year", D(2024, 3, 1), D(2024, 12, 31), []),
+])
+def test_a_roll_up_completes_the_units_that_end_in_its_days(
+        grain: str, since: dt.date, until: dt.date, expected: list[dt.date]) -> None:
+    assert rules.units_ending(grain, since, until) == expected
+
+
+@pytest.mark.parametrize(("wait", "bin_", "edge"), [
+    (0.0, 0, 1), (1.0, 0, 1), (1.001, 1, 2), (60.0, 59, 60), (60.5, 60, 70), (300.0, 83, 300),
+    (600.0, 88, 600), (3600.0, 98, 3600), (3600.5, 99, None),
+])
+def test_a_wait_falls_in_the_bin_of_the_first_edge_it_does_not_pass(
+        wait: float, bin_: int, edge: int | None) -> None:
+    assert rules.wait_bin(wait) == bin_
+    assert (rules.WAIT_EDGES[bin_] if bin_ < len(rules.WAIT_EDGES) else None) == edge
+
+
+@pytest.mark.parametrize(("threshold", "bins"), [(1, 1), (30, 30), (60, 60), (70, 61), (75, None)])
+def test_a_threshold_on_an_edge_counts_whole_bins(threshold: int, bins: int | None) -> None:
+    assert rules.edge_index(threshold) == bins
+
+
+@pytest.mark.parametrize("waits", [
+    [10.0, 40.0, 25.0, 600.0, 5.0, 30.0], [7.0], [1.0, 1.0, 2.0, 59.0, 60.0], [3.0, 900.0, 4000.0],
+])
+def test_binned_percentiles_are_exact_for_waits_on_the_edges(waits: list[float]) -> None:
+    bins = [0] * rules.BINS
+    for wait in waits:
+        bins[rules.wait_bin(wait)] += 1
+    for fraction in (0.5, 0.9):
+        assert rules.percentile(bins, fraction, max(waits)) == pytest.approx(
+            figures.percentile(waits, fraction))
+
+
+def test_binned_percentiles_are_high_by_less_than_a_bin() -> None:
+    waits = [12.3, 45.6, 61.0, 250.2]
+    bins = [0] * rules.BINS
+    for wait in waits:
+        bins[rules.wait_bin(wait)] += 1
+    exact = figures.percentile(waits, 0.5)
+    assert exact is not None
+    assert exact <= (rules.percentile(bins, 0.5, max(waits)) or 0) <= exact + 10
+    assert rules.percentile([0] * rules.BINS, 0.5, None) is None
+
+
+MONTH = period_of("month", fx.DAY, fx.ZONE)
+
+
+@pytest.mark.parametrize(("query", "until", "expected"), [
+    (Query(MONTH), D(2024, 4, 1), [("month", D(2024, 3, 1), D(2024, 4, 1))]),
+    (Query(MONTH), D(2024, 3, 12), [("day", D(2024, 3, 1), D(2024, 3, 12))]),
+    (Query(MONTH), D(2024, 3, 1), None),  # nothing rolled up in it yet: the calls
+    (Query(MONTH, threshold=75), D(2024, 4, 1), None),  # not an edge
+    (Query(period_of("month", fx.DAY, "UTC")), D(2024, 4, 1), None),  # another zone
+])
+def test_a_period_is_read_from_the_roll_up_where_it_can_be(
+        query: Query, until: dt.date, expected: list[tuple[str, dt.date, dt.date]] | None
+) -> None:
+    read = rules.plan(query, fx.ZONE, rules.WAIT_EDGES, until)
+    assert (read and read.units) == expected
+    if read:
+        assert read.tail_end == query.period.end
+    assert rules.plan(query, fx.ZONE, rules.WAIT_EDGES[1:], until) is None  # other bins
+
+
+def test_an_hourly_trend_reads_the_calls() -> None:
+    day = Query(period_of("day", fx.DAY, fx.ZONE))
+    assert rules.plan(day, fx.ZONE, rules.WAIT_EDGES, D(2024, 4, 1), trend=True) is None
+    assert rules.plan(day, fx.ZONE, rules.WAIT_EDGES, D(2024, 4, 1)) is not None
+
+
+def _queries(ids: fx.Loaded) -> list[Query]:
+    week = period_of("week", fx.DAY, fx.ZONE)
+    both = Period("range", fx.BEFORE, fx.DAY, fx.ZONE)
+    found = []
+    for period in (period_of("day", fx.DAY, fx.ZONE), week, MONTH, both):
+        base = Query(period)
+        found += [base, dataclasses.replace(base, facility_id=ids.facility_b),
+                  dataclasses.replace(base, line_id=ids.line_a, queue_id=ids.hotline),
+                  dataclasses.replace(base, queue_id=ids.spanish),
+                  dataclasses.replace(base, threshold=29)]
+    return found
+
+
+@pytest.mark.parametrize("rolled_days_after", [2, 1])  # the day rolled up; still read live
+async def test_the_roll_up_gives_the_figures_of_the_calls(
+        app_dsn: str, rolled_days_after: int) -> None:
+    # Asked the day after the fixture's day, that day is not rolled up yet (only the day
+    # before it): the period is read from units and calls.
+    now = fx.at("12:00", fx.DAY + dt.timedelta(days=rolled_days_after))
+    async with connect(app_dsn) as con:
+        ids = await fx.load(con)
+        assert await rollup.catch_up(con, now, fx.ZONE) > 0
+        state = await rollup_store.state(con)
+        assert state is not None
+        assert state.rolled_until == fx.DAY + dt.timedelta(days=rolled_days_after - 1)
+        for query in _queries(ids):
+            read = rules.plan(query, state.zone, state.wait_edges, state.rolled_until)
+            if read is None:  # nothing of it rolled up: the calls, as before
+                assert query.period.first >= state.rolled_until, query
+                continue
+            rolled = {(g.dimension, g.key): rounded(g.figures)
+                      for g in await rollup_store.groups(con, read)}
+            raw = {(g.dimension, g.key): rounded(g.figures)
+                   for g in await store.groups(con, query)}
+            assert rolled == raw, query
+            trend_read = rules.plan(query, state.zone, state.wait_edges, state.rolled_until,
+                                    trend=True)
+            if trend_read is not None:
+                assert [(s.bucket, rounded(s.figures)) for s in
+                        await rollup_store.trend(con, trend_read)] == [
+                    (s.bucket, rounded(s.figures)) for s in await store.trend(con, query)]
+            if query.facility_id is None and query.line_id is None and query.queue_id is None:
+                await _same_operators_time(con, read, query)
+        # Run again the next day: only what closed since.
+        assert await rollup.catch_up(con, now + dt.timedelta(days=1), fx.ZONE) >= 1
+        assert await rollup.catch_up(con, now + dt.timedelta(days=1), fx.ZONE) == 0
+
+
+async def test_the_page_reads_the_roll_up_once_it_is_there(app_dsn: str) -> None:
+    now = fx.at("12:00", fx.DAY + dt.timedelta(days=40))
+    query = Query(period_of("day", fx.DAY, fx.ZONE))
+    async with connect(app_dsn) as con:
+        await fx.load(con)
+        await rollup.catch_up(con, now, fx.ZONE)
+        state = await rollup_store.state(con)
+        assert state is not None
+        for month in (Query(MONTH), Query(Period("range", D(2024, 2, 28), D(2024, 4, 2), fx.ZONE))):
+            read = rules.plan(month, state.zone, state.wait_edges, state.rolled_until)
+            assert read is not None and "month" in [u[0] for u in read.units]
+            assert {(g.dimension, g.key): rounded(g.figures)
+                    for g in await rollup_store.groups(con, read)} == {
+                (g.dimension, g.key): rounded(g.figures) for g in await store.groups(con, month)}
+            await _same_operators_time(con, read, month)
+        # The calls go (as retention removes them): the roll-up still counts them.
+        await con.execute("DELETE FROM call_events")
+        await con.execute("UPDATE queue_events SET call_id = NULL")
+        await con.execute("DELETE FROM calls")
+        page = await work.page(con, query, now)
+    assert rounded(page.total) == fx.EXPECTED_TOTAL
+
+
+async def _same_operators_time(con: Connection, read: rules.Read, query: Query) -> None:
+    """Each operator's time from the units and the queue log after them, and from the
+    queue log alone (as the page asks: to the end of the period)."""
+    period = query.period
+    parts = [await rollup_store.operators(con, read.units)]
+    if period.end > read.tail_start:
+        parts.append(await rollup_store.operators_between(con, read.tail_start, period.end))
+    works, presence = operator_time.added(parts)
+    raw_works, raw_presence = await rollup_store.operators_between(con, period.start,
+                                                                   period.end)
+    assert {k: _round(v) for k, v in works.items()} == {
+        k: _round(v) for k, v in raw_works.items()}, query
+    assert {k: _round(v) for k, v in presence.items()} == {
+        k: _round(v) for k, v in raw_presence.items()}, query
+    assert works and presence  # the fixture's operators worked that day
+
+
+def _round(found: operator_time.Work | operator_time.Presence) -> object:
+    if isinstance(found, operator_time.Work):
+        return (found.answered, round(found.talking, 6), round(found.wrap_up, 6))
+    return (round(found.logged_in, 6), {r: round(v, 6) for r, v in found.paused.items()})
+
+
+def test_operators_time_adds_up_over_spans() -> None:
+    work, here = operator_time.Work, operator_time.Presence
+    assert operator_time.added([
+        ({1: work(1, 10.0, 5.0)}, {1: here(100.0, {"lunch": 30.0})}),
+        ({1: work(2, 20.0, 0.0), 2: work(0, 0.0, 0.0)}, {1: here(50.0, {"lunch": 5.0,
+                                                                      "break": 1.0})}),
+    ]) == ({1: work(3, 30.0, 5.0), 2: work(0, 0.0, 0.0)},
+           {1: here(150.0, {"lunch": 35.0, "break": 1.0})})
