@@ -44,7 +44,7 @@ from lifeline_pbx.supervision.views import REFRESH_SECONDS
 KEYS = crypto.key_ring((("b1", os.urandom(32)),), os.urandom(32))
 
 # (name, address). The statistics pages: each period kind, with and without filters, and
-# the CSVs. Other pages (evidence, exports) are added here, one line each.
+# the CSVs; the evidence pages and the anonymised exports. ({last:%Y-%m}: a month.)
 PAGES: list[tuple[str, str]] = [
     ("statistics: a day", "/statistics?period=day&date={last}"),
     ("statistics: a week", "/statistics?period=week&date={last}"),
@@ -63,6 +63,24 @@ PAGES: list[tuple[str, str]] = [
     ("CSV operators: a month", "/statistics/operators.csv?period=month&date={last}"),
     ("CSV by facility: five years",
      "/statistics/facility.csv?period=range&since={first}&until={last}"),
+    ("evidence: a year by facility", "/evidence?from={year_ago:%Y-%m}&to={last:%Y-%m}"),
+    ("evidence: a year by category",
+     "/evidence?from={year_ago:%Y-%m}&to={last:%Y-%m}&rows=category"),
+    ("evidence: a year, facility x category",
+     "/evidence?from={year_ago:%Y-%m}&to={last:%Y-%m}&rows=facility_category"),
+    ("evidence: five years by facility", "/evidence?from={first:%Y-%m}&to={last:%Y-%m}"),
+    ("evidence: a facility's profile, a year",
+     "/evidence/facilities/{facility}?from={year_ago:%Y-%m}&to={last:%Y-%m}"),
+    ("evidence: a facility's printable report, a year",
+     "/evidence/facilities/{facility}/report/print?from={year_ago:%Y-%m}&to={last:%Y-%m}"),
+    ("export: cells CSV, five years",
+     "/evidence/export/cells.csv?since={first:%Y-%m}&until={last:%Y-%m}"),
+    ("export: cells JSON, a year",
+     "/evidence/export/cells.json?since={year_ago:%Y-%m}&until={last:%Y-%m}"),
+    ("export rows: reports CSV, five years",
+     "/evidence/export/reports.csv?since={first:%Y-%m}&until={last:%Y-%m}"),
+    ("export rows: reports JSON, a year",
+     "/evidence/export/reports.json?since={year_ago:%Y-%m}&until={last:%Y-%m}"),
 ]
 
 
@@ -228,7 +246,8 @@ async def measure(dsn: str, sizes: dataset.Sizes, samples: int, user: str,
         try:
             print("\n" + HEADER)
             for name, path in PAGES:
-                n = max(5, samples // 10) if "five years" in name else samples
+                long = "five years" in name or name.startswith("export rows")
+                n = max(5, samples // 10) if long else samples
                 print((await measure_page(http, base, pid, name, path.format(**values),
                                           n)).row(), flush=True)
         finally:
