@@ -27,6 +27,7 @@ from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.db import Conn
+from lifeline_pbx.demo import DEMO_OPERATOR
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import LANGUAGES
@@ -59,11 +60,12 @@ async def enlist(con: Conn) -> None:
 
 
 async def put_back(con: Conn) -> None:
-    """After a test that added or changed operators: the phones' accounts as enlisted, every
-    other operator disabled. The app's next sync leaves the PBX as the next test's app wants
-    it: no account of this test's left over, the phones' untouched or written back."""
-    await con.execute("UPDATE operators SET enabled = false WHERE sip_username <> ALL($1)",
-                      list(OPERATORS))
+    """After a test that added or changed operators: the phones' accounts as enlisted, the
+    demo operator enabled, every other operator disabled. The app's next sync leaves the
+    PBX as the next test's app wants it: no account of this test's left over, the phones'
+    untouched or written back."""
+    await con.execute("UPDATE operators SET enabled = (sip_username = ANY($1))",
+                      [*OPERATORS, DEMO_OPERATOR[1]])
     await enlist(con)
 
 

@@ -219,11 +219,11 @@ async def operator_sync(lifeline: web.Application) -> AsyncIterator[OperatorSync
     try:
         yield lifeline[OPERATOR_SYNC]
     finally:
-        before = lifeline[OPERATOR_SYNC].syncs
         async with lifeline[POOL].acquire() as con:
             await put_back(con)
-        # Let the app finish its own sync of this change before the app is stopped.
-        await wait_for(lambda: lifeline[OPERATOR_SYNC].syncs > before, what="the app's sync")
+        # Let the app finish its own sync of this (maybe empty) change before it stops.
+        lifeline[OPERATOR_SYNC].request()
+        await wait_for(lifeline[OPERATOR_SYNC].settled, what="the app's sync")
         await sip_sync.sync(lifeline[POOL], lifeline[ARI])
 
 

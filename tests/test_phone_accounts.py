@@ -19,6 +19,7 @@ async def test_an_app_on_a_fresh_database_leaves_the_phones_registered(
     prompts_dir: str,
 ) -> None:
     assert hotline.running is not None
+    await wait_for(hotline.app[OPERATOR_SYNC].settled, what="the first app's operator sync")
     await hotline.running.stop()  # the phones registered, as the last test leaves them
     async with database_copy(pg_cluster, test_template) as admin:
         config = app_config(pbx, await as_app_role(admin), prompts_dir)
