@@ -55,10 +55,12 @@ class SipNet:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: a worker per core, at most four (each runs a PostgreSQL and three
-    Asterisks; `-n 0` runs the tests in this process). One more than the cores finished
-    sooner, but two engine tests failed under that load in two runs."""
-    return min(4, len(os.sched_getaffinity(0)))
+    """`-n auto`: two workers per core, at most four (each runs a PostgreSQL and three
+    Asterisks; `-n 0` runs the tests in this process). The suite mostly waits (on calls
+    through Asterisk, SIP timers, the database), so a worker per core left the CPU half
+    idle: on 2 cores, 4 workers took 285 s where 2 took 380 s, and 6 took longer again
+    (docs/decisions.md)."""
+    return min(4, 2 * len(os.sched_getaffinity(0)))
 
 
 @pytest.fixture(scope="session")

@@ -21,16 +21,14 @@ from aiohttp import web
 
 from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
-from lifeline_pbx.operators import store
-from lifeline_pbx.prompts import LANGUAGES, tones
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
-from tests.phones import PHONE_PASSWORDS, Phones
+from tests.phones import OPERATORS, Phones, enlist
 from tests.waiting import wait_for
 
 DID = "15550100101"  # menu: 1 English, 2 Spanish, 3 Haitian Creole, 4 French
-OPERATORS = {"op-a": ("en",), "op-b": ("es",), "op-c": ("en", "es")}
 
 
 SHORT = tones.samples(((660, 0.2),))
@@ -151,10 +149,10 @@ async def staff(dsn: str, **line: Any) -> None:
         assignments = ", ".join(f"{k} = ${i}" for i, k in enumerate(settings, 2))
         await con.execute(f"UPDATE lines SET {assignments} WHERE did = $1", DID,
                           *settings.values())
-        for username, languages in OPERATORS.items():
-            op = await store.add(con, store.validate(
-                f"Operator {username}", username, PHONE_PASSWORDS[username], languages, LANGUAGES))
-            await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
+        await enlist(con)  # the template has them already, unless the test made its own
+        await con.execute(
+            """INSERT INTO operator_queues SELECT o.id, q.id FROM operators o, queues q
+               WHERE o.sip_username = ANY($1) ON CONFLICT DO NOTHING""", list(OPERATORS))
     finally:
         await con.close()
 

@@ -30,6 +30,7 @@ import pytest
 
 from devstack.postgres import Cluster, quote_ident
 from lifeline_pbx import db_roles, demo
+from tests import phones
 
 # lifeline_app's password for this run (the role is one per server, shared by its databases).
 TEST_APP_PASSWORD = secrets.token_urlsafe(24)
@@ -153,10 +154,39 @@ def demo_template(pg_cluster: PgServer) -> Iterator[str]:
         pg_cluster.drop_database(name)
 
 
+@pytest.fixture(scope="session")
+def phones_template(pg_cluster: PgServer, demo_template: str) -> Iterator[str]:
+    """The demo template plus the test phones' operators (tests/phones.py enlist)."""
+    name = f"lifeline_template_{uuid.uuid4().hex[:12]}"
+    pg_cluster.create_database(name, template=demo_template)
+
+    async def enlist_phones() -> None:
+        async with connect(pg_cluster.dsn(name)) as con:
+            await phones.enlist(con)
+
+    asyncio.run(enlist_phones())
+    try:
+        yield name
+    finally:
+        pg_cluster.drop_database(name)
+
+
 @pytest.fixture
-async def admin_dsn(pg_cluster: PgServer, demo_template: str) -> AsyncIterator[str]:
-    """The admin's (a superuser's) login to a fresh copy of the demo template."""
-    async with database_copy(pg_cluster, demo_template) as dsn:
+def test_template(request: pytest.FixtureRequest, demo_template: str) -> str:
+    """The template this test's databases are copied from: the demo template; for a test
+    on the shared PBX, phones_template. The operator sync of every app on the PBX then
+    finds the phones' accounts as the last test left them and rewrites nothing, so the
+    phones stay registered from test to test (a database without them had its app delete
+    them, and the next test waited seconds for the phones to register again)."""
+    if "pbx" in request.fixturenames:
+        return str(request.getfixturevalue("phones_template"))
+    return demo_template
+
+
+@pytest.fixture
+async def admin_dsn(pg_cluster: PgServer, test_template: str) -> AsyncIterator[str]:
+    """The admin's (a superuser's) login to a fresh copy of test_template."""
+    async with database_copy(pg_cluster, test_template) as dsn:
         yield dsn
 
 

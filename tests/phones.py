@@ -1,11 +1,14 @@
 """Drive the "phones" Asterisk: three operators' desk phones (op-a, op-b, op-c), one address.
 
 Each phone REGISTERs to the PBX as its operator (tests/asterisk/phones/), and the
-registration lives as long as the account on the PBX: the app's operator sync leaves an
-unchanged account alone, so the next test usually finds the phone online at once. Where
-another test's app removed the account (its database lacks it), the phone still believes
-itself registered until its refresh, a minute later: `connect` asks it to register again,
-and `until_online` waits until the PBX has every phone a test needs, asking again if not.
+registration lives as long as the account on the PBX. Every test database an app on the
+PBX runs on holds these operators as `enlist` writes them (tests/pg_fixtures.py
+phones_template), and the app's operator sync leaves an unchanged account alone: the
+phones register once per run and the next test finds them online. Only a test that
+changes or removes an account makes its phone register again; `put_back` ends such a
+test. A phone whose account went away still believes itself registered until its
+refresh, a minute later: `connect` asks it to register again, and `until_online` waits
+until the PBX has every phone a test needs, asking again if not.
 Calls the PBX places to a phone reach this instance's ARI app "phones", where the test
 decides: answer, reject, let it ring, send DTMF, hang up. Answered calls are recorded, so
 a test can check what the operator heard.
@@ -23,7 +26,11 @@ from dataclasses import dataclass, field
 from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.db import Conn
+from lifeline_pbx.demo import DEMO_OPERATOR
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.operators import store
+from lifeline_pbx.prompts import LANGUAGES
 from tests.ari_peer import AriPeer
 from tests.waiting import wait_for
 
@@ -33,6 +40,33 @@ PHONE_PASSWORDS = {
     "op-b": "phone-b-Secret-2024",
     "op-c": "phone-c-Secret-2024",
 }
+# Their operators' languages (the first is the endpoint's language).
+OPERATORS = {"op-a": ("en",), "op-b": ("es",), "op-c": ("en", "es")}
+
+
+async def enlist(con: Conn) -> None:
+    """The phones' operators, enabled, with the phones' passwords: added, or put back as
+    they were. In no queue (tests/engine.py staff adds them to the queues)."""
+    for name, languages in OPERATORS.items():
+        new = store.validate(f"Operator {name}", name, PHONE_PASSWORDS[name], languages,
+                             LANGUAGES)
+        await con.execute(
+            """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (sip_username) DO UPDATE SET display_name = excluded.display_name,
+                   sip_md5_cred = excluded.sip_md5_cred, languages = excluded.languages,
+                   enabled = true""",
+            new.display_name, new.sip_username, new.sip_md5_cred, list(new.languages))
+
+
+async def put_back(con: Conn) -> None:
+    """After a test that added or changed operators: the phones' accounts as enlisted, the
+    demo operator enabled, every other operator disabled. The app's next sync leaves the
+    PBX as the next test's app wants it: no account of this test's left over, the phones'
+    untouched or written back."""
+    await con.execute("UPDATE operators SET enabled = (sip_username = ANY($1))",
+                      [*OPERATORS, DEMO_OPERATOR[1]])
+    await enlist(con)
 
 
 # `pjsip send register` unregisters, then registers after a random 1-10 s (Asterisk's own

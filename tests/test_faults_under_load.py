@@ -35,9 +35,9 @@ from tests.ari_relay import relay_to
 from tests.carrier import Carrier
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.crowd import IN_IVR, RINGING, TALKING, WAITING, Crowd, pbx_ari, prepare
-from tests.engine import DID, OPERATORS, staff
+from tests.engine import DID, staff
 from tests.pg_fixtures import as_app_role
-from tests.phones import Phones
+from tests.phones import OPERATORS, Phones
 from tests.test_cli import lifeline_cmd, served_healthy
 from tests.waiting import wait_for
 

@@ -18,9 +18,8 @@ from devstack import asterisk
 from lifeline_pbx.resources import ACD, METRICS, WRITER
 from tests.ari_relay import relayed_hotline
 from tests.carrier import Carrier
-from tests.engine import OPERATORS
 from tests.own_addresses import APP_HOST, METRICS_PORT
-from tests.phones import Phones
+from tests.phones import OPERATORS, Phones
 from tests.privacy import sensitive
 from tests.waiting import wait_for
 from tests.web_fixtures import running_web

@@ -27,7 +27,7 @@ from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.queues import phones as queue_phones
 from lifeline_pbx.resources import ACD, ARI, CONFIG, OPERATOR_SYNC, POOL
 from tests.pg_fixtures import as_app_role
-from tests.phones import PHONE_PASSWORDS, Phones
+from tests.phones import PHONE_PASSWORDS, Phones, put_back
 from tests.softphone import Softphone
 from tests.waiting import wait_for
 
@@ -202,18 +202,28 @@ async def set_enabled(lifeline: web.Application, username: str, enabled: bool) -
         await store.set_enabled(con, username, enabled)
 
 
+async def remove_operator(lifeline: web.Application, username: str) -> None:
+    """One of the phones' operators (in every database on the PBX) deleted, its account gone."""
+    async with lifeline[POOL].acquire() as con:
+        await con.execute("DELETE FROM operators WHERE sip_username = $1", username)
+    await wait_for(lambda: state_is(lifeline, username, None), what=f"{username} removed")
+
+
 @pytest.fixture
 async def operator_sync(lifeline: web.Application) -> AsyncIterator[OperatorSync]:
-    """The app's own operator sync, listening; the PBX is left with no operators after."""
+    """The app's own operator sync, listening; the PBX is left with the phones' accounts
+    alone after (tests/phones.py put_back). The syncs of the app's start are over: a test
+    changing things behind the app's back is not undone by one of them."""
     await wait_for(lifeline[OPERATOR_SYNC].listening.is_set, what="LISTEN on operator changes")
+    await wait_for(lifeline[OPERATOR_SYNC].settled, what="the app's first operator syncs")
     try:
         yield lifeline[OPERATOR_SYNC]
     finally:
-        before = lifeline[OPERATOR_SYNC].syncs
         async with lifeline[POOL].acquire() as con:
-            await con.execute("UPDATE operators SET enabled = false")
-        # Let the app finish its own sync of this change before the app is stopped.
-        await wait_for(lambda: lifeline[OPERATOR_SYNC].syncs > before, what="the app's sync")
+            await put_back(con)
+        # Let the app finish its own sync of this (maybe empty) change before it stops.
+        lifeline[OPERATOR_SYNC].request()
+        await wait_for(lifeline[OPERATOR_SYNC].settled, what="the app's sync")
         await sip_sync.sync(lifeline[POOL], lifeline[ARI])
 
 
@@ -224,6 +234,7 @@ async def state_is(lifeline: web.Application, name: str, wanted: str | None) -> 
 async def test_a_new_operator_registers_without_restarting_asterisk(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
+    await remove_operator(lifeline, "op-a")
     await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await phones.until_online(["op-a"])
     await wait_for(lambda: state_is(lifeline, "op-a", "online"), what="op-a online")
@@ -246,11 +257,13 @@ async def queues_follow(lifeline: web.Application, phones: Phones, name: str) ->
 async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones
 ) -> None:
-    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await phones.until_online(["op-a"])
     acd, ari = lifeline[ACD], lifeline[ARI]
     await wait_for(lambda: "op-a" in acd.picture.online, what="op-a online for the queues")
-    await ari.unsubscribe([queue_phones.source("op-a")])  # as if Asterisk had dropped it
+    # As if Asterisk had dropped it. The app may have subscribed twice (its start-up
+    # refresh and its first sync's, both finding op-a), and Asterisk counts them.
+    while "PJSIP/op-a" in await ari.subscribed_endpoints():
+        await ari.unsubscribe([queue_phones.source("op-a")])
     phones.instance.cli("pjsip send unregister op-a")
 
     async def offline() -> bool:
@@ -268,7 +281,6 @@ async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
 async def test_a_disabled_operator_is_removed_and_cannot_register(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
-    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await phones.until_online(["op-a"])
 
     await set_enabled(lifeline, "op-a", False)
@@ -287,6 +299,7 @@ async def test_a_disabled_operator_is_removed_and_cannot_register(
 async def test_a_wrong_password_never_registers(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
+    await remove_operator(lifeline, "op-c")
     await add_operator(lifeline, "op-c", "not-what-the-phone-has-1")
     await wait_for(lambda: state_is(lifeline, "op-c", "offline"), what="op-c endpoint exists")
     for _ in range(2):  # two fresh attempts, both after the account exists
@@ -327,7 +340,7 @@ async def bare(pbx: asterisk.Instance, app_dsn: str) -> AsyncIterator[Bare]:
             yield it
         finally:
             async with pool.acquire() as con:
-                await con.execute("UPDATE operators SET enabled = false")
+                await put_back(con)
             await sip_sync.sync(pool, it.ari)
             await pool.close()
 
@@ -337,22 +350,20 @@ async def bare_state_is(bare: Bare, name: str, wanted: str | None) -> bool:
 
 
 async def test_sync_is_idempotent_and_removes_what_the_table_no_longer_has(bare: Bare) -> None:
-    async with bare.pool.acquire() as con:
-        await store.add(con, store.validate("Test op-b", "op-b", PHONE_PASSWORDS["op-b"], ["en"],
-                                              LANGUAGES))
+    everyone = ["op-a", "op-b", "op-c", "operator1"]  # the phones' operators and the demo's
     first = await sip_sync.sync(bare.pool, bare.ari)
-    assert sorted(first.created + first.unchanged) == ["op-b", "operator1"]
+    assert sorted(first.created + first.unchanged) == everyone
     assert first.failed == {}
     second = await sip_sync.sync(bare.pool, bare.ari)
     assert (second.created, second.updated, second.deleted, second.failed) == ([], [], [], {})
-    assert second.unchanged == ["op-b", "operator1"]
+    assert second.unchanged == everyone
 
     async with bare.pool.acquire() as con:  # a change, and a row deleted outright
-        await con.execute("UPDATE operators SET languages = '{es}' WHERE sip_username = 'op-b'")
+        await con.execute("UPDATE operators SET languages = '{en}' WHERE sip_username = 'op-b'")
         await con.execute("DELETE FROM operators WHERE sip_username = 'operator1'")
     third = await sip_sync.sync(bare.pool, bare.ari)
     assert (third.updated, third.deleted) == (["op-b"], ["operator1"])
-    assert (await bare.fields("endpoint", "op-b"))["language"] == "es"
+    assert (await bare.fields("endpoint", "op-b"))["language"] == "en"
     # ARI lists endpoints from a cache that follows the deleted objects a moment later.
     await wait_for(lambda: bare_state_is(bare, "operator1", None),
                    what="operator1's endpoint no longer listed")
@@ -414,14 +425,23 @@ async def test_changes_still_arrive_after_the_database_connection_is_lost(
         return bool(pids) and old not in pids and operator_sync.listening.is_set()
 
     await wait_for(reconnected, what="LISTEN connection back")
-    await add_operator(lifeline, "op-b", PHONE_PASSWORDS["op-b"])
     await phones.until_online(["op-b"])
+    async with lifeline[POOL].acquire() as con:
+        await con.execute(
+            "UPDATE operators SET display_name = 'Renamed op-b' WHERE sip_username = 'op-b'")
+
+    async def renamed() -> bool:
+        endpoint = await lifeline[ARI].request(
+            "GET", "/asterisk/config/dynamic/res_pjsip/endpoint/op-b")
+        return {"attribute": "callerid", "value": "Renamed op-b"} in endpoint
+
+    await wait_for(renamed, what="op-b's new name in Asterisk")
+    assert "op-b" in await phones.online_on_pbx()  # the account rewritten, the phone still on
 
 
 async def test_what_operators_dial_goes_to_the_app_and_nowhere_else(
     lifeline: web.Application, operator_sync: OperatorSync, phones: Phones, pbx: asterisk.Instance
 ) -> None:
-    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
     await phones.until_online(["op-a"])
     for dialled in ("*1", "15550100101"):
         call = await phones.dial("op-a", dialled)
@@ -535,7 +555,7 @@ async def test_a_rotated_secret_ends_the_old_one_and_the_new_one_registers(
     softphone: Callable[[str, str], Softphone], monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    await add_operator(lifeline, "op-a", PHONE_PASSWORDS["op-a"])
+    await phones.until_online(["op-a"])
     await wait_for(lambda: phones.registration_status("op-a") == "Registered",
                    what="op-a registered with its first secret")
     monkeypatch.setenv("LIFELINE_DATABASE_URL", lifeline[CONFIG].database_url)

@@ -11,7 +11,8 @@ from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import CONFIG, CONNECTED, DISPATCHER
 from tests.carrier import Carrier
 from tests.conftest import app_config
-from tests.pg_fixtures import as_app_role
+from tests.pg_fixtures import as_app_role, connect
+from tests.phones import enlist
 from tests.test_calls_sip import DEMO_DID, ended_call, heard, prompt_seconds, reached
 from tests.waiting import wait_for
 
@@ -21,6 +22,8 @@ async def test_a_call_during_a_database_outage_is_answered_and_recorded_later(
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
     await demo.install(own_cluster.dsn())
+    async with connect(own_cluster.dsn()) as con:
+        await enlist(con)  # as every database on the PBX has them (tests/phones.py)
     dsn = await as_app_role(own_cluster.dsn())
     async with running(create_app(app_config(pbx, dsn, prompts_dir))) as started:
         app = started.app

@@ -203,10 +203,16 @@ class OperatorSync:
         self.listening = self._listener.listening  # set while the LISTEN connection is up
         self.last_report: SyncReport | None = None
         self.syncs = 0  # syncs completed without an error
+        self._syncing = False
 
     def request(self) -> None:
         """Ask for a sync soon (merged with any already asked for). Never blocks."""
         self._wanted.set()
+
+    def settled(self) -> bool:
+        """No sync running (with its after_sync) nor asked for: what Asterisk and the
+        queues hold follows the table as last read."""
+        return not self._syncing and not self._wanted.is_set()
 
     def call_ended(self, username: str) -> None:
         """An operator's call ended: if their account was kept for it, remove it now."""
@@ -224,11 +230,14 @@ class OperatorSync:
         while True:
             await self._wanted.wait()
             self._wanted.clear()
+            self._syncing = True
             try:
                 ok = await self._sync_once(ari)
             except Exception:  # the loop must outlive any one bad sync
                 log.exception("operator sync failed")
                 ok = False
+            finally:
+                self._syncing = False
             if ok:
                 failures = 0
                 continue
