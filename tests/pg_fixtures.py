@@ -172,7 +172,7 @@ def phones_template(pg_cluster: PgServer, demo_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def test_template(request: pytest.FixtureRequest, demo_template: str) -> str:
+def database_template(request: pytest.FixtureRequest, demo_template: str) -> str:
     """The template this test's databases are copied from: the demo template; for a test
     on the shared PBX, phones_template. The operator sync of every app on the PBX then
     finds the phones' accounts as the last test left them and rewrites nothing, so the
@@ -184,9 +184,9 @@ def test_template(request: pytest.FixtureRequest, demo_template: str) -> str:
 
 
 @pytest.fixture
-async def admin_dsn(pg_cluster: PgServer, test_template: str) -> AsyncIterator[str]:
-    """The admin's (a superuser's) login to a fresh copy of test_template."""
-    async with database_copy(pg_cluster, test_template) as dsn:
+async def admin_dsn(pg_cluster: PgServer, database_template: str) -> AsyncIterator[str]:
+    """The admin's (a superuser's) login to a fresh copy of database_template."""
+    async with database_copy(pg_cluster, database_template) as dsn:
         yield dsn
 
 

@@ -180,12 +180,12 @@ async def test_a_hung_database_costs_a_call_one_short_line_lookup_and_operators_
             store.save(operator["id"], PAUSED, "break")  # returns at once, always
             looked_up = await lines.find(line["did"])
             first = time.monotonic() - started
-            again = time.monotonic()
+            tried = lines.failures
             later = [await lines.find(line["did"]) for _ in range(20)]
-            rest = time.monotonic() - again
             assert store.unsaved == 1
         assert looked_up == known and later == [known] * 20
-        assert first < LOOKUP_SECONDS + 0.5, first  # the pool's own timeout is 5 s
-        assert rest < 0.1, rest  # the copy answers alone while the database is away
+        # The lookup gave up at its own timeout, not the pool's 5 s (a bound, not a speed).
+        assert first < LOOKUP_SECONDS + 3, first
+        assert (tried, lines.failures) == (1, 1)  # the copy answered: no database tried
         await asyncio.wait_for(store.drained(), 30)
         assert (await stored(app_dsn))[operator["id"]][:3] == (True, True, "break")

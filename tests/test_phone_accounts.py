@@ -1,5 +1,5 @@
 """The test phones register once per run: every database an app on the PBX runs on holds
-their operators (tests/pg_fixtures.py test_template), so each app's operator sync finds
+their operators (tests/pg_fixtures.py database_template), so each app's operator sync finds
 their accounts as it wants them, rewrites nothing, and the phones stay registered."""
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from tests.waiting import wait_for
 
 
 async def test_an_app_on_a_fresh_database_leaves_the_phones_registered(
-    hotline: Hotline, pbx: asterisk.Instance, pg_cluster: PgServer, test_template: str,
+    hotline: Hotline, pbx: asterisk.Instance, pg_cluster: PgServer, database_template: str,
     prompts_dir: str,
 ) -> None:
     assert hotline.running is not None
     await wait_for(hotline.app[OPERATOR_SYNC].settled, what="the first app's operator sync")
     await hotline.running.stop()  # the phones registered, as the last test leaves them
-    async with database_copy(pg_cluster, test_template) as admin:
+    async with database_copy(pg_cluster, database_template) as admin:
         config = app_config(pbx, await as_app_role(admin), prompts_dir)
         async with running(create_app(config)) as started:
             sync = started.app[OPERATOR_SYNC]

@@ -101,6 +101,11 @@ class LineDirectory:
         """The copy calls are routed from while the database is away, by DID."""
         return self._known
 
+    @property
+    def failures(self) -> int:
+        """Database errors in a row (the copy answers alone for a while after each)."""
+        return self._failures
+
     async def find(self, did: str) -> LineInfo | None:
         if time.monotonic() < self._away_until:
             return self._known.get(did)
