@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -138,13 +139,29 @@ async def saving(dsn: str) -> AsyncIterator[tuple[Store, LineDirectory, asyncio.
 
 @contextlib.contextmanager
 def hung(cluster: Cluster) -> Iterator[None]:
-    """Every process of the server stopped (SIGSTOP), and continued after."""
+    """Every process of the server stopped (SIGSTOP), and continued after. Each backend
+    is a process group of its own (PostgreSQL's children call setsid), so the postmaster's
+    group alone would leave open connections answering: its children are stopped too."""
     assert cluster.process is not None
-    os.killpg(cluster.process.pid, signal.SIGSTOP)
+    pids = [cluster.process.pid, *children(cluster.process.pid)]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.killpg(cluster.process.pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+def children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid ...: comm may hold spaces, so split after its ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
 
 
 async def test_states_kept_while_the_database_is_stopped_are_written_once_it_is_back(

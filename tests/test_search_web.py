@@ -94,8 +94,8 @@ async def _reports(web: WebApp, person: uuid.UUID) -> None:
            INSERT INTO intakes (id, user_id, facility_id, language, outcome, created_at)
            SELECT ('00000000-0000-0000-0000-' || lpad(n::text, 12, '0'))::uuid, u.id, f.id,
                   CASE WHEN n % 3 = 0 THEN 'es' ELSE 'en' END, 'intake',
-                  now() - n * interval '1 minute'
-           FROM generate_series(1, 65) n, u, f""")
+                  date_trunc('day', now()) + interval '12 hours' - n * interval '1 minute'
+           FROM generate_series(1, 65) n, u, f""")  # today's noon: not across midnight
     await web.sql(
         """INSERT INTO reports (id, intake_id, person_id, facility_id, category, severity,
                                 affected, housing_unit, narrative, created_by, created_at)
@@ -125,11 +125,12 @@ async def test_reports_are_filtered_and_paged_with_their_total(web: WebApp) -> N
     assert status == 200 and total(page) == 32 and rows(page, "reports-table") == 2
     assert "category=medical_neglect" in page.split('class="pager-previous"')[0].rsplit("<a", 1)[1]
     partner = (await web.sql("SELECT min(id) AS id FROM partners"))[0]["id"]
-    last_year = (dt.date.today() - dt.timedelta(days=365)).isoformat()
+    today = (await web.sql("SELECT current_date AS d"))[0]["d"]  # the database's day
+    last_year = (today - dt.timedelta(days=365)).isoformat()
     for query, expected in (
             ("severity=critical", 13), ("language=es", 21), ("housing_unit=b-2", 13),
             (f"partner={partner}", 13), (f"person={person}", 7),
-            (f"until={last_year}", 1), (f"since={dt.date.today().isoformat()}", 64),
+            (f"until={last_year}", 1), (f"since={today.isoformat()}", 64),
             ("severity=critical&language=es&category=use_of_force", 2),
             ("category=no_such_category", 0)):
         status, page = await supervisor.get(f"/reports?{query}")

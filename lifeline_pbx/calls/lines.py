@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from datetime import time as clock
 
@@ -86,6 +87,7 @@ class LineDirectory:
         self._known: dict[str, LineInfo] = {}
         self._failures = 0
         self._away_until = 0.0  # monotonic time: the copy answers alone until then
+        self._pending: set[asyncio.Future[asyncpg.Record | None]] = set()  # lookups given up on
 
     async def refresh(self) -> None:
         async with self._pool.acquire() as con:
@@ -101,6 +103,11 @@ class LineDirectory:
         """The copy calls are routed from while the database is away, by DID."""
         return self._known
 
+    async def _fetch(self, did: str) -> asyncpg.Record | None:
+        async with self._pool.acquire() as con:
+            row: asyncpg.Record | None = await con.fetchrow(_LINES_SQL + " AND l.did = $1", did)
+            return row
+
     @property
     def failures(self) -> int:
         """Database errors in a row (the copy answers alone for a while after each)."""
@@ -109,9 +116,15 @@ class LineDirectory:
     async def find(self, did: str) -> LineInfo | None:
         if time.monotonic() < self._away_until:
             return self._known.get(did)
+        # The caller waits LOOKUP_SECONDS at most, the lookup itself may take longer: on a
+        # hung server, cancelling a query and giving its connection back both wait for the
+        # server (11 s measured), so the lookup is shielded and left to end on its own.
+        lookup = asyncio.ensure_future(self._fetch(did))
+        self._pending.add(lookup)
+        lookup.add_done_callback(_settled(self._pending))
         try:
-            async with asyncio.timeout(LOOKUP_SECONDS), self._pool.acquire() as con:
-                row = await con.fetchrow(_LINES_SQL + " AND l.did = $1", did)
+            async with asyncio.timeout(LOOKUP_SECONDS):
+                row = await asyncio.shield(lookup)
         except DATABASE_ERRORS as exc:
             self._failures += 1
             wait = backoff.delay(self._failures, first=AWAY_FIRST, cap=AWAY_CAP)
@@ -127,6 +140,15 @@ class LineDirectory:
         if found is not None:
             self._known[did] = found
         return found
+
+
+def _settled(pending: set[asyncio.Future[asyncpg.Record | None]]) -> Callable[
+        [asyncio.Future[asyncpg.Record | None]], None]:
+    def done(lookup: asyncio.Future[asyncpg.Record | None]) -> None:
+        pending.discard(lookup)
+        if not lookup.cancelled():
+            lookup.exception()  # seen: a late failure was already answered from the copy
+    return done
 
 
 def _checked(row: asyncpg.Record) -> LineInfo | None:
