@@ -90,7 +90,7 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        await served_healthy(WEB_PORT, timeout=20, host=APP_HOST)
+        await served_healthy(WEB_PORT, timeout=60, host=APP_HOST)
     finally:
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 15)

@@ -284,7 +284,7 @@ def test_the_preview_follows_the_call_flow() -> None:
         "confidentiality-short/en", "recording-short/en", "triage-9/en"]
     closed = [p for t, p in shown if t.startswith("Closed")]
     assert closed == [["voicemail-closed/es", "next-open-day-8/es", "next-open-time-900/es",
-                       "voicemail-offer/es", "beep/tones", "voicemail-thanks/es"]]
+                       "triage-9/es", "voicemail-offer/es", "beep/tones", "voicemail-thanks/es"]]
     busy = [p for t, p in shown if t.startswith("English: nobody answers")]
     assert busy == [["voicemail-busy/en", "beep/tones", "voicemail-thanks/en"]]
 

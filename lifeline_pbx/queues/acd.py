@@ -58,6 +58,9 @@ class Acd:
         self.picture = Picture()
         self.desk = OfferDesk(ari_client, lambda: media_uri("en", "accept-call"), self, tasks)
         self.watch = Watchers()  # the operator console and other live views
+        # Pause reasons given since start, by SIP username: ahead of what the database holds
+        # (the store writes in the background; the live views must not show an older one).
+        self.pause_reasons: dict[str, str] = {}
         self._kick = asyncio.Event()
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
@@ -464,6 +467,8 @@ class Acd:
         saves = []
         for decision in decisions:
             if isinstance(decision, staff.Changed):
+                if decision.pause_reason is not None:
+                    self.pause_reasons[decision.username] = decision.pause_reason
                 self.watch.operator_changed(decision.username, decision.pause_reason)
             elif isinstance(decision, staff.Logged):
                 for queue_id in decision.queue_ids:

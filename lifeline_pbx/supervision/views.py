@@ -64,8 +64,9 @@ async def current(app: web.Application) -> dict[str, Any]:
     except DATABASE_ERRORS as exc:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
         labels, today = store.Labels({}, {}), {}
-    snap = asdict(snapshot(app[ACD].picture, time.time(), queue_names=labels.queue_names,
-                           pause_reasons=labels.pause_reasons))
+    acd = app[ACD]
+    snap = asdict(snapshot(acd.picture, time.time(), queue_names=labels.queue_names,
+                           pause_reasons={**labels.pause_reasons, **acd.pause_reasons}))
     for queue in snap["queues"]:
         figures = today.get(queue["queue_id"])
         queue["today"] = asdict(figures) if figures else None
