@@ -63,6 +63,17 @@ if [ -n "${LIFELINE_AMI_SECRET:-}" ]; then
     "letters, digits and ._~+=/- only (it is written into manager.conf)"
 fi
 
+# The outbound trunk (on-call escalation, later transfers): off unless both are given. Its
+# password goes to Asterisk as a file (--set-file), never on a command line.
+trunk=()
+if [ -n "${LIFELINE_TRUNK_USER:-}" ] || [ -n "${LIFELINE_TRUNK_PASSWORD_FILE:-}" ]; then
+  need LIFELINE_TRUNK_USER "the outbound trunk's account at the carrier (with LIFELINE_TRUNK_PASSWORD_FILE)"
+  plain LIFELINE_TRUNK_USER '^[A-Za-z0-9._~+=/-]+$' "" "letters, digits and ._~+=/- only"
+  [ -r "${LIFELINE_TRUNK_PASSWORD_FILE:-}" ] ||
+    fail "set LIFELINE_TRUNK_PASSWORD_FILE: a readable file holding the outbound trunk's password"
+  trunk=(--set trunk_user="$LIFELINE_TRUNK_USER" --set-file trunk_password="$LIFELINE_TRUNK_PASSWORD_FILE")
+fi
+
 # ARI and AMI are on loopback and only this container's app uses them: unless given, their
 # passwords are made at each start.
 token() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -101,7 +112,7 @@ lifeline asterisk-config --out /etc/asterisk \
   --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
   --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" \
   --set ami_host=127.0.0.1 --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
-  --set ami_secret="$LIFELINE_AMI_SECRET" >/dev/null
+  --set ami_secret="$LIFELINE_AMI_SECRET" "${trunk[@]}" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
 
 # A URL without a password takes it from *_DATABASE_PASSWORD, handed to each command alone as

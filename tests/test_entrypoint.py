@@ -140,6 +140,10 @@ STARTS = {"lifeline asterisk-config", "lifeline prompts", "lifeline migrate", "a
     ({"LIFELINE_LOOKUP_KEY": None, "LIFELINE_LOOKUP_KEY_FILE": "EMPTY"}, "/empty is empty"),
     ({"STUB_CONFIG_BAD": "1"}, "lifeline: setting 'data_keys': expected id:base64 entries"),
     ({"ASTERISK_MODDIR": None}, "no chan_pjsip.so under /usr/lib: is asterisk-modules installed?"),
+    ({"LIFELINE_TRUNK_USER": "lifeline"}, "set LIFELINE_TRUNK_PASSWORD_FILE: a readable file"),
+    ({"LIFELINE_TRUNK_PASSWORD_FILE": "FILE"}, "set LIFELINE_TRUNK_USER (or LIFELINE_TRUNK_USER"),
+    ({"LIFELINE_TRUNK_USER": "a;b", "LIFELINE_TRUNK_PASSWORD_FILE": "FILE"},
+     "LIFELINE_TRUNK_USER=a;b: letters, digits"),
 ])
 def test_a_missing_or_bad_setting_stops_before_anything_starts(
     stubs: Path, tmp_path: Path, change: dict[str, str | None], message: str
@@ -220,6 +224,20 @@ def test_rendered_asterisk_settings(stubs: Path, tmp_path: Path) -> None:
     asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path / "etc", values)
     http = (tmp_path / "etc" / "http.conf").read_text()
     assert "bindaddr = 127.0.0.1" in http
+
+
+def test_the_trunk_password_reaches_asterisk_config_as_a_file_only(
+    stubs: Path, tmp_path: Path
+) -> None:
+    password = secret(tmp_path, "trunk", "trunk-pw-1")
+    env = {**base_env(stubs), "LIFELINE_TRUNK_USER": "lifeline-ngo",
+           "LIFELINE_TRUNK_PASSWORD_FILE": password}
+    result = run(stubs, env)
+    argv = result.call("lifeline asterisk-config")["argv"]
+    assert result.rendered()["trunk_user"] == "lifeline-ngo"
+    assert argv[argv.index("--set-file") + 1] == f"trunk_password={password}"
+    assert "trunk-pw-1" not in json.dumps(result.calls) + result.stderr
+    assert "trunk_user" not in run(stubs, base_env(stubs)).rendered()  # no trunk: none set
 
 
 def test_ari_password_is_made_at_each_start_when_not_given(stubs: Path) -> None:
