@@ -31,6 +31,7 @@ from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
 from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.transfers.service import Transfers
 from lifeline_pbx.voicemail.vault import Vault
 
 CONFIG = web.AppKey("config", Config)
@@ -58,3 +59,4 @@ OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed
 LISTEN_IN = web.AppKey("listen_in", ListenIn)  # supervisors on live calls
+TRANSFERS = web.AppKey("transfers", Transfers)  # operators' conference and relay legs

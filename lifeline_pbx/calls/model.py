@@ -26,6 +26,8 @@ class Line:
     voicemail_max: int = 180
     max_wait: int | None = None  # seconds in the queue before voicemail (None: the queue's)
     emergency_wait: int | None = None  # an emergency waits this long, then the on-call list
+    transfer_allowed: bool = False  # the caller may be handed to an outside number
+    three_way_allowed: bool = False  # a third party may join the caller's call
 
 
 class Phase(enum.Enum):

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -60,6 +61,9 @@ class Acd:
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
         self._followed: set[str] = set()  # operators' endpoints subscribed to
+        # Operators on a leg the distributor did not place (a transfer, a conference, a
+        # relay call, an on-call bridge): busy for routing, however many such legs.
+        self._engaged: Counter[str] = Counter()
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -127,6 +131,22 @@ class Acd:
                                 entered_at, False, frozenset())
         self.picture.waiting[call.call_id] = Waiter(call, caller, queue_id)
 
+    # --- legs placed by others (transfers, on-call runs) -------------------------------
+    def engage(self, username: str) -> None:
+        self._engaged[username] += 1
+
+    def release(self, username: str) -> None:
+        self._engaged[username] -= 1
+        if self._engaged[username] <= 0:
+            del self._engaged[username]
+            self.kick()
+
+    def engaged(self, username: str) -> bool:
+        return username in self._engaged
+
+    def free(self, now: float) -> list[routing.Operator]:
+        return [op for op in self.picture.staff.free(now) if op.id not in self._engaged]
+
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:
         self._kick.set()
@@ -164,7 +184,7 @@ class Acd:
             if all(c.ringing for c in in_queue):
                 continue  # every caller's phone offer is ringing: nobody to assign
             policy = pic.policy(queue_id)
-            free = pic.staff.free(now)  # again for each queue: the last one's offers ring
+            free = self.free(now)  # again for each queue: the last one's offers ring
             for call_id, username in routing.assign(in_queue, free, now, policy):
                 waiter = pic.waiting.get(uuid.UUID(call_id))
                 if waiter is not None:
@@ -242,7 +262,7 @@ class Acd:
         pic = self.picture
         callers = [w.caller for w in pic.waiting.values() if w.queue_id == waiter.queue_id]
         position = routing.position(waiter.caller.call_id, callers)
-        ready = len(pic.staff.free(now))
+        ready = len(self.free(now))
         minutes = routing.estimated_wait_minutes(position, ready, ())
         lang = waiter.caller.language
         media = [self.media_uri(lang, f"queue-position-{min(position, 20)}"),

@@ -1,0 +1,230 @@
+"""The shell around transfers/rules.py: an operator's conference and relay legs.
+
+A conference leg is an outbound leg through the trunk (outbound/legs.py: guarded,
+recorded, audited) that joins the call's own talk bridge when answered, so the caller,
+the operator and the third party hear each other; it is hung up when the call ends or the
+operator drops it. A relay call rings the operator's phone first, then, once they answer,
+the number through the trunk, in a bridge of their own: the caller is never on it.
+
+Each operator has at most one such side at a time; its legs' events are handled in order
+by a task of its own. Log lines carry ids, never a number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.calls import records
+from lifeline_pbx.errors import AriError, Conflict
+from lifeline_pbx.outbound import guard
+from lifeline_pbx.outbound.guard import Recent, Refusal
+from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.transfers import rules
+from lifeline_pbx.transfers.rules import Ask, Facts
+
+log = logging.getLogger(__name__)
+RING_SECONDS = 45
+NOT_PLACED = "The telephone system could not place the call; try again."
+NOTHING_OPEN = "You have no transfer, conference or relay call open."
+
+
+@dataclass(frozen=True)
+class Asker:
+    username: str  # the operator's SIP account
+    user_id: int
+
+
+@dataclass
+class _Leg:
+    leg_id: uuid.UUID
+    channel_id: str
+    answered: bool = False
+    ended: bool = False
+
+
+@dataclass
+class Side:
+    """An operator's conference or relay call."""
+
+    ask: Ask
+    operator: str
+    operator_id: int | None
+    user_id: int
+    call_id: uuid.UUID | None
+    number: str = ""
+    legs: list[_Leg] = field(default_factory=list)
+    events: asyncio.Queue[tuple[int, ari.Event]] = field(default_factory=asyncio.Queue)
+    done: bool = False
+
+    @property
+    def bridge_id(self) -> str:  # a relay call's own bridge
+        return f"relay-{self.legs[0].leg_id.hex}"
+
+    def view(self) -> dict[str, object]:
+        return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs)}
+
+
+class Transfers:
+    def __init__(self, ari_client: AriClient, acd: Acd, legs: OutboundLegs,
+                 writer: records.RecordWriter, tasks: TaskRegistry) -> None:
+        self.ari = ari_client
+        self.acd = acd
+        self.legs = legs
+        self.writer = writer
+        self.tasks = tasks
+        self.sides: dict[str, Side] = {}  # by operator
+        acd.watch.add(self)
+
+    # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
+    def talk_started(self, talk: Talk) -> None:
+        pass
+
+    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        for side in list(self.sides.values()):
+            if side.ask is Ask.CONFERENCE and side.call_id == talk.call.call_id:
+                self.tasks.spawn(self._hang_up_all(side), "conference-call-ended")
+
+    def operator_changed(self, username: str, pause_reason: str | None) -> None:
+        pass
+
+    # --- what operators ask -------------------------------------------------------------
+    def of(self, username: str) -> Side | None:
+        return self.sides.get(username)
+
+    def _facts(self, who: Asker, call_id: uuid.UUID | None, number: str) -> Facts:
+        talk = self.acd.picture.talking.get(call_id) if call_id else None
+        line = talk.call.line if talk else None
+        return Facts(mine=talk is not None and talk.operator == who.username,
+                     three_way_allowed=line is not None and line.three_way_allowed,
+                     side_open=who.username in self.sides, number=number)
+
+    async def conference(self, who: Asker, call_id: uuid.UUID, number: str) -> Side:
+        """Bring the number into the operator's call. Refused (policy, not their call, a
+        number the guard refuses): Conflict with the reason, and nothing placed."""
+        reason = rules.refusal(Ask.CONFERENCE, self._facts(who, call_id, number))
+        if reason is not None:
+            log.info("conference refused call=%s", call_id)
+            raise Conflict(reason)
+        talk = self.acd.picture.talking[call_id]
+        line = talk.call.line
+        side = self._side(Ask.CONFERENCE, who, call_id, number)
+        caller_id = f'"{line.facility_name[:40]}" <{line.did}>' if line else ""
+        await self._place(side, "conference", Target(number=number), caller_id)
+        self._note(side, "conference_ringing")
+        return side
+
+    async def relay(self, who: Asker, number: str) -> Side:
+        """Ring the operator's phone, then the number, together on a call of their own."""
+        reason = rules.refusal(Ask.RELAY, self._facts(who, None, number))
+        if reason is not None:
+            raise Conflict(reason)
+        side = self._side(Ask.RELAY, who, None, number)
+        # The number is judged now, so the operator hears of a refusal before their phone
+        # rings; the limits are counted again when it is placed.
+        early = guard.decide(self.legs.policy, number, side.operator_id, Recent(0))
+        if isinstance(early, Refusal):
+            await self._place(side, "callback", Target(number=number), "")
+        await self._place(side, "callback", Target(who.username, side.operator_id),
+                          '"Relay call" <relay>')
+        return side
+
+    async def hang_up(self, username: str) -> None:
+        side = self.sides.get(username)
+        if side is None:
+            raise Conflict(NOTHING_OPEN)
+        await self._hang_up_all(side)
+
+    # --- the side's legs ----------------------------------------------------------------
+    def _side(self, ask: Ask, who: Asker, call_id: uuid.UUID | None, number: str) -> Side:
+        side = Side(ask, who.username, self.acd.picture.operator_ids.get(who.username),
+                    who.user_id, call_id, number)
+        self.sides[who.username] = side
+        self.tasks.spawn(self._run(side), f"{ask.value}-{who.username}")
+        return side
+
+    async def _place(self, side: Side, purpose: str, target: Target, caller_id: str) -> None:
+        index = len(side.legs)
+        request = Request(purpose, side.call_id, target, RING_SECONDS, caller_id,
+                          requested_by=side.operator_id, actor=side.user_id)
+        result = await self.legs.place(
+            request, lambda event: side.events.put_nowait((index, event)))
+        if isinstance(result, Placed):
+            side.legs.append(_Leg(result.leg_id, result.channel_id))
+            return
+        if not side.legs:  # nothing else of this side lives
+            self._close(side)
+        raise Conflict(result.message if isinstance(result, Refusal) else NOT_PLACED)
+
+    async def _run(self, side: Side) -> None:
+        while not side.done:
+            index, event = await side.events.get()
+            if index < 0:  # closed
+                return
+            try:
+                await self._handle(side, side.legs[index], index, event)
+            except Exception:
+                log.exception("%s failed operator_leg=%d", side.ask.value, index)
+                await self._hang_up_all(side)
+
+    async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
+        if isinstance(event, ari.StasisStart) and not leg.answered:
+            leg.answered = True
+            await self.legs.answered(leg.leg_id)
+            if side.ask is Ask.CONFERENCE:
+                await self._join_call(side, leg)
+            elif index == 0:  # the operator answered: now the number
+                await self.ari.create_bridge(side.bridge_id, "mixing,proxy_media",
+                                             side.bridge_id)
+                await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
+                try:
+                    await self._place(side, "callback", Target(number=side.number), "")
+                except Conflict:
+                    await self._hang_up_all(side)
+            else:
+                await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
+        elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
+            leg.ended = True
+            await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
+            if side.ask is Ask.CONFERENCE:
+                self._note(side, "conference_left")
+            await self._hang_up_all(side)
+
+    async def _join_call(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is None:  # the call ended while it rang
+            await self.legs.hang_up(leg.channel_id)
+            return
+        await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
+        self._note(side, "conference_joined")
+
+    async def _hang_up_all(self, side: Side) -> None:
+        for leg in side.legs:
+            if not leg.ended:
+                await self.legs.hang_up(leg.channel_id)
+        if all(leg.ended for leg in side.legs):
+            if side.ask is Ask.RELAY and side.legs:
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.bridge_id)
+            self._close(side)
+
+    def _close(self, side: Side) -> None:
+        side.done = True
+        if self.sides.get(side.operator) is side:
+            del self.sides[side.operator]
+        side.events.put_nowait((-1, ari.StasisEnd(ari.Channel("", "", "", "", "", "", ""))))
+
+    def _note(self, side: Side, kind: str) -> None:
+        if side.call_id is not None:
+            self.writer.put(records.CallEvent(side.call_id, datetime.fromtimestamp(
+                time.time(), UTC), kind, {"user_id": str(side.user_id)}))

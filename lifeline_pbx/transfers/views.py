@@ -1,0 +1,69 @@
+"""The console's conference and relay routes. Every route needs a signed-in operator (or
+higher role) with a linked SIP account, and acts only for that account: a conference only
+on the call bridged with their own phone, a relay call only from their own phone. The
+engine answers 503 when the app runs without calls."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from lifeline_pbx.cases.webutil import path_uuid
+from lifeline_pbx.errors import Conflict, Unavailable
+from lifeline_pbx.resources import TRANSFERS
+from lifeline_pbx.transfers.service import Asker, Transfers
+from lifeline_pbx.web.auth import current_user, require
+from lifeline_pbx.web.bodies import form_data
+from lifeline_pbx.web.calls import NO_ENGINE
+from lifeline_pbx.web.errors import answers_json
+
+log = logging.getLogger(__name__)
+UNLINKED = "Your account is not linked to a phone (SIP) account."
+
+
+def routes() -> list[web.AbstractRouteDef]:
+    return [
+        web.post("/console/calls/{id}/conference", conference, name="console_conference"),
+        web.post("/console/relay", relay, name="console_relay"),
+        web.post("/console/side/hangup", side_hangup, name="console_side_hangup"),
+    ]
+
+
+def _transfers(request: web.Request) -> Transfers:
+    if TRANSFERS not in request.app:
+        raise Unavailable(NO_ENGINE)
+    return request.app[TRANSFERS]
+
+
+def _asker(request: web.Request) -> Asker:
+    user = current_user(request)
+    if user.operator_username is None:
+        raise Conflict(UNLINKED)
+    return Asker(user.operator_username, user.id)
+
+
+@require("operator")
+@answers_json
+async def conference(request: web.Request) -> web.StreamResponse:
+    call_id = path_uuid(request)
+    number = (await form_data(request)).get("number", "")
+    side = await _transfers(request).conference(_asker(request), call_id, number)
+    log.info("conference asked call=%s user_id=%d", call_id, side.user_id)
+    return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def relay(request: web.Request) -> web.StreamResponse:
+    number = (await form_data(request)).get("number", "")
+    side = await _transfers(request).relay(_asker(request), number)
+    log.info("relay call asked user_id=%d", side.user_id)
+    return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def side_hangup(request: web.Request) -> web.StreamResponse:
+    await _transfers(request).hang_up(_asker(request).username)
+    return web.json_response({"side": None})

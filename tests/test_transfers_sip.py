@@ -1,0 +1,115 @@
+"""Conference and relay calls from the console over real SIP: the third party is an outside
+number rung through the outbound trunk (the carrier Asterisk receives the INVITE). Each
+party "speaks" a tone of its own and records what it hears (tests/audio.py), so who hears
+whom is measured. With the line's three-way policy off, or a number outside the
+allow-list, the console is refused and the carrier receives no INVITE."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import aiohttp
+
+from lifeline_pbx.resources import TRANSFERS
+from lifeline_pbx.transfers import rules
+from tests.engine import Hotline
+from tests.test_escalation_sip import OUTSIDE, TRUNK, legs, opened
+from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, heard, live_call, speak
+from tests.waiting import wait_for
+from tests.web_fixtures import Client
+
+THIRD_HZ = 1320
+OPERATOR_USER = "operator1"
+
+
+async def operator_on_op_a(hotline: Hotline, http: aiohttp.ClientSession) -> Client:
+    """operator1, linked to op-a's SIP account, signed in to the web UI."""
+    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
+                                                        WHERE sip_username = 'op-a')
+                         WHERE username = $1""", OPERATOR_USER)
+    client = Client(hotline.base_url, http)
+    assert await client.sign_in(OPERATOR_USER) == 303
+    return client
+
+
+async def conference(client: Client, call_id: Any, number: str) -> tuple[int, Any]:
+    return await client.post_json(f"/console/calls/{call_id}/conference", {"number": number})
+
+
+async def test_a_conference_with_an_outside_number_all_three_hear_each_other(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True, settings=TRUNK, three_way_allowed=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "Conference"
+        call, operator, call_id = await live_call(hotline, caller)
+        status, body = await conference(client, call_id, OUTSIDE)
+        assert status == 200, body
+        third = await hotline.carrier.offered(OUTSIDE)
+        await hotline.carrier.answer(third)
+        await hotline.reached(caller, "conference_joined")
+        await hotline.carrier.record(third)
+        third_heard = hotline.carrier.recording_path(third)
+        caller_heard = hotline.carrier.recording_path(call)
+        operator_heard = hotline.phones.recording_path(operator)
+
+        spoken = await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await wait_for(heard(third_heard, CALLER_HZ), what="the third party hears the caller")
+        await wait_for(heard(operator_heard, CALLER_HZ), what="the operator hears the caller")
+        await hotline.carrier.ari.stop_playback(spoken)
+        spoken = await speak(hotline, "carrier", third.channel_id, THIRD_HZ)
+        await wait_for(heard(caller_heard, THIRD_HZ), what="the caller hears the third party")
+        await wait_for(heard(operator_heard, THIRD_HZ), what="the operator hears the third party")
+        await hotline.carrier.ari.stop_playback(spoken)
+        await speak(hotline, "phones", operator.channel_id, OPERATOR_HZ)
+        await wait_for(heard(third_heard, OPERATOR_HZ), what="the third party hears the operator")
+
+        # The caller hangs up: the conference leg ends with the call, recorded.
+        await hotline.carrier.hang_up(call)
+        await hotline.closed(caller)
+        await hotline.carrier.ended(third)
+        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
+            ("conference", True, "ended")]
+        assert opened(found[0]) == OUTSIDE and found[0]["answered_at"] is not None
+        assert found[0]["requested_by"] == await hotline.value(
+            "SELECT id FROM operators WHERE sip_username = 'op-a'")
+        await wait_for(lambda: not hotline.app[TRANSFERS].sides, what="the side closed")
+
+
+async def _ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
+    found = await legs(hotline, caller)
+    return found if found and all(leg["ended_at"] for leg in found) else None
+
+
+async def test_policy_off_or_a_number_outside_the_allow_list_no_invite(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True, settings=TRUNK)  # three-way: default
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "No three-way"
+        call, _, call_id = await live_call(hotline, caller)
+        status, body = await conference(client, call_id, OUTSIDE)
+        assert status == 409 and body["error"] == rules.THREE_WAY_OFF, body
+        assert await legs(hotline, caller) == []  # refused before the guard: no leg at all
+
+        # Allowed on the line now (the call reads its line's policy when it starts: the
+        # next call has it), but a Jamaican number is +1 and outside the allow-list.
+        await hotline.sql("UPDATE lines SET three_way_allowed = true")
+        await hotline.carrier.hang_up(call)
+        await hotline.closed(caller)
+        caller = "Jamaica"
+        _, _, call_id = await live_call(hotline, caller)
+        status, body = await conference(client, call_id, "+18765550143")
+        assert status == 409 and "outside the numbers" in body["error"], body
+        found = await legs(hotline, caller)
+        assert [(leg["purpose"], leg["refusal"]) for leg in found] == [
+            ("conference", "not_allowed")]
+        # Someone else's call: refused, nothing placed.
+        status, body = await client.post_json(
+            f"/console/calls/{uuid.uuid4()}/conference", {"number": OUTSIDE})
+        assert status == 409 and body["error"] == rules.NOT_YOURS
+        assert hotline.carrier.incoming() == []
