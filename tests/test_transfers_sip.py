@@ -7,15 +7,18 @@ allow-list, the console is refused and the carrier receives no INVITE."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from lifeline_pbx.resources import TRANSFERS
+from lifeline_pbx.resources import ACD, TRANSFERS
 from lifeline_pbx.transfers import rules
+from lifeline_pbx.transfers.service import NOTHING_OPEN
+from tests.audio import tone_level
 from tests.engine import Hotline
 from tests.test_escalation_sip import OUTSIDE, TRUNK, legs, opened
-from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, heard, live_call, speak
+from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
 from tests.waiting import wait_for
 from tests.web_fixtures import Client
 
@@ -113,3 +116,50 @@ async def test_policy_off_or_a_number_outside_the_allow_list_no_invite(
             f"/console/calls/{uuid.uuid4()}/conference", {"number": OUTSIDE})
         assert status == 409 and body["error"] == rules.NOT_YOURS
         assert hotline.carrier.incoming() == []
+
+
+async def test_warm_transfer_a_to_b_then_b_hears_the_caller(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "Warm transfer"
+        call, operator, call_id = await live_call(hotline, caller)
+        status, body = await client.post_json(f"/console/calls/{call_id}/transfer",
+                                              {"to": "op-a"})
+        assert status == 409 and body["error"] == rules.NOT_AN_OPERATOR  # not to oneself
+        status, body = await client.post_json("/console/side/complete", {})
+        assert status == 409 and body["error"] == NOTHING_OPEN
+
+        status, body = await client.post_json(f"/console/calls/{call_id}/transfer",
+                                              {"to": "op-b"})
+        assert status == 200, body
+        other = await hotline.phones.offer("op-b")
+        assert "Transfer" in other.caller_name
+        await hotline.phones.answer(other, record=True)
+        await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+        # Operator and op-b talk; the caller, on hold, hears neither.
+        caller_heard = hotline.carrier.recording_path(call)
+        other_heard = hotline.phones.recording_path(other)
+        operator_heard = hotline.phones.recording_path(operator)
+        spoken = await speak(hotline, "phones", other.channel_id, THIRD_HZ)
+        await wait_for(heard(operator_heard, THIRD_HZ), what="the operator hears op-b")
+        await grown(caller_heard, 1.0)
+        assert tone_level(Path(caller_heard), THIRD_HZ) < 0.1
+        await hotline.phones.ari.stop_playback(spoken)
+
+        status, body = await client.post_json("/console/side/complete", {})
+        assert status == 200, body
+        await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
+        await hotline.phones.ended(operator)  # op-a is out of the call, in wrap-up
+        assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+        await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await wait_for(heard(other_heard, CALLER_HZ), what="op-b hears the caller")
+        assert not hotline.app[TRANSFERS].sides  # op-a may transfer their next call
+
+        await hotline.phones.hang_up(other)  # op-b ends the call
+        row = await hotline.closed(caller)
+        assert row["disposition"] == "answered"
+        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
+            ("transfer", False, "ended")]
+        await wait_for(lambda: not hotline.app[ACD].engaged("op-b"), what="op-b released")

@@ -141,6 +141,25 @@ class Acd:
             del self._engaged[username]
             self.kick()
 
+    def hand_over(self, call_id: uuid.UUID, operator: str, channel_id: str) -> bool:
+        """A warm transfer completed: the call's operator side is now this phone's leg (its
+        owner reports its end through operator_gone); the operator who handed it over goes
+        to wrap-up. False: the call is no longer talking."""
+        old = self.picture.talking.get(call_id)
+        if old is None:
+            return False
+        new = replace(old, operator=operator, operator_channel=channel_id)
+        self.picture.talking[call_id] = new
+        self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup)
+        self._apply(staff.CallEnded(old.operator, call_id, old.queue_id))
+        self._apply(staff.TalkAdopted(operator, call_id))
+        self.watch.talk_started(new)
+        return True
+
+    def operator_gone(self, channel_id: str) -> None:
+        """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
+        self._operator_left(channel_id)
+
     def engaged(self, username: str) -> bool:
         return username in self._engaged
 

@@ -1,4 +1,12 @@
-"""The shell around transfers/rules.py: an operator's conference and relay legs.
+"""The shell around transfers/rules.py: an operator's warm transfer, conference and relay
+legs.
+
+A warm transfer puts the caller in a holding bridge of their own (music), rings the other
+operator's phone (an outbound leg to their SIP account), and brings them into the call's
+talk bridge, where the operator talks to them alone. Complete: the caller joins them, the
+distributor hands the call to the other phone (queues/acd.hand_over) and the operator's leg
+is hung up (they go to wrap-up). Return, or the other party hangs up: the caller comes back
+to the talk bridge and the music stops.
 
 A conference leg is an outbound leg through the trunk (outbound/legs.py: guarded,
 recorded, audited) that joins the call's own talk bridge when answered, so the caller,
@@ -17,7 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from lifeline_pbx.ari import events as ari
@@ -37,6 +45,7 @@ log = logging.getLogger(__name__)
 RING_SECONDS = 45
 NOT_PLACED = "The telephone system could not place the call; try again."
 NOTHING_OPEN = "You have no transfer, conference or relay call open."
+NOT_NOW = "Wait until they answer; then you can complete the transfer."
 
 
 @dataclass(frozen=True)
@@ -65,14 +74,23 @@ class Side:
     number: str = ""
     legs: list[_Leg] = field(default_factory=list)
     events: asyncio.Queue[tuple[int, ari.Event]] = field(default_factory=asyncio.Queue)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # events and operator's asks
     done: bool = False
+    target: str = ""  # warm transfer: the other operator's SIP account
+    stage: rules.Stage = rules.Stage.RINGING
+    handed: bool = False  # warm transfer completed: the leg is the call's operator side
+
+    @property
+    def hold_bridge(self) -> str:  # warm transfer: where the caller waits
+        return f"hold-{self.call_id.hex if self.call_id else ''}"
 
     @property
     def bridge_id(self) -> str:  # a relay call's own bridge
         return f"relay-{self.legs[0].leg_id.hex}"
 
     def view(self) -> dict[str, object]:
-        return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs)}
+        return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs),
+                "to": self.target or None}
 
 
 class Transfers:
@@ -92,8 +110,8 @@ class Transfers:
 
     def talk_ended(self, talk: Talk, wrapup: float) -> None:
         for side in list(self.sides.values()):
-            if side.ask is Ask.CONFERENCE and side.call_id == talk.call.call_id:
-                self.tasks.spawn(self._hang_up_all(side), "conference-call-ended")
+            if side.call_id == talk.call.call_id and not side.handed:
+                self.tasks.spawn(self._call_gone(side), "side-call-ended")
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         pass
@@ -124,6 +142,117 @@ class Transfers:
         self._note(side, "conference_ringing")
         return side
 
+    def _free(self, asker: str, target: str) -> bool:
+        """May the call be handed to this operator or supervisor's phone now?"""
+        pic = self.acd.picture
+        staff = pic.staff
+        return (target != asker and target in pic.operators and target in staff.online
+                and target not in staff.talking and target not in staff.ringing
+                and not self.acd.engaged(target) and target not in self.sides)
+
+    async def warm(self, who: Asker, call_id: uuid.UUID, target: str) -> Side:
+        """Hold the caller and ring the other phone. Refused (not their call, the other
+        one busy): Conflict, nothing changed."""
+        facts = replace(self._facts(who, call_id, ""), target_free=self._free(who.username,
+                                                                            target))
+        reason = rules.refusal(Ask.WARM, facts)
+        if reason is not None:
+            raise Conflict(reason)
+        talk = self.acd.picture.talking[call_id]
+        side = self._side(Ask.WARM, who, call_id, "")
+        side.target = target
+        line = talk.call.line
+        async with side.lock:
+            await self.ari.create_bridge(side.hold_bridge, "holding", side.hold_bridge)
+            await self.ari.bridge_moh(side.hold_bridge)
+            await self.ari.add_to_bridge(side.hold_bridge, talk.call.channel_id)
+            name = line.facility_name[:30] if line else ""
+            try:
+                await self._place(side, "transfer",
+                                  Target(target, self.acd.picture.operator_ids.get(target)),
+                                  f'"Transfer: {name}" <transfer>')
+            except Conflict:
+                await self._resume(side)
+                raise
+        self._note(side, "transfer_ringing", to=target)
+        return side
+
+    async def complete(self, username: str) -> None:
+        await self._warm_event(username, rules.Event.COMPLETE)
+
+    async def back(self, username: str) -> None:
+        await self._warm_event(username, rules.Event.RETURN)
+
+    async def _warm_event(self, username: str, event: rules.Event) -> None:
+        side = self.sides.get(username)
+        if side is None or side.ask is not Ask.WARM:
+            raise Conflict(NOTHING_OPEN)
+        async with side.lock:
+            if not await self._warm(side, event):
+                raise Conflict(NOT_NOW)
+
+    async def _warm(self, side: Side, event: rules.Event) -> bool:
+        """The warm transfer's next step; False when refused in its stage."""
+        side.stage, steps = rules.warm_step(side.stage, event)
+        leg = side.legs[0] if side.legs else None
+        for step in steps:
+            if step is rules.Step.REFUSE:
+                return False
+            if step is rules.Step.CONSULT and leg is not None:
+                await self._consult(side, leg)
+            elif step is rules.Step.HANG_UP_OTHER and leg is not None and not leg.ended:
+                await self.legs.hang_up(leg.channel_id)
+            elif step is rules.Step.RESUME:
+                await self._resume(side)
+            elif step is rules.Step.HAND_OVER and leg is not None:
+                await self._hand_over(side, leg)
+        return True
+
+    async def _consult(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is not None:
+            await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
+            self._note(side, "transfer_consulting", to=side.target)
+
+    async def _resume(self, side: Side) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is not None:
+            with contextlib.suppress(AriError):
+                await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+            self._note(side, "transfer_returned", to=side.target)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(side.hold_bridge)
+        if not side.legs or all(leg.ended for leg in side.legs):
+            self._close(side)
+
+    async def _hand_over(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is None:
+            return
+        await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(side.hold_bridge)
+        side.handed = True  # before: the hand-over ends the operator's talk (talk_ended)
+        if not self.acd.hand_over(talk.call.call_id, side.target, leg.channel_id):
+            side.handed = False
+            return
+        if self.sides.get(side.operator) is side:  # free for their next call
+            del self.sides[side.operator]
+        self._note(side, "transfer_completed", to=side.target)
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(talk.operator_channel)
+
+    async def _call_gone(self, side: Side) -> None:
+        async with side.lock:
+            if side.handed or side.done:
+                return
+            if side.ask is Ask.WARM:
+                await self._warm(side, rules.Event.CALLER_GONE)
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.hold_bridge)
+            else:
+                await self._hang_up_all(side)
+
     async def relay(self, who: Asker, number: str) -> Side:
         """Ring the operator's phone, then the number, together on a call of their own."""
         reason = rules.refusal(Ask.RELAY, self._facts(who, None, number))
@@ -143,6 +272,9 @@ class Transfers:
         side = self.sides.get(username)
         if side is None:
             raise Conflict(NOTHING_OPEN)
+        if side.ask is Ask.WARM:
+            await self.back(username)
+            return
         await self._hang_up_all(side)
 
     # --- the side's legs ----------------------------------------------------------------
@@ -172,12 +304,16 @@ class Transfers:
             if index < 0:  # closed
                 return
             try:
-                await self._handle(side, side.legs[index], index, event)
+                async with side.lock:
+                    await self._handle(side, side.legs[index], index, event)
             except Exception:
                 log.exception("%s failed operator_leg=%d", side.ask.value, index)
                 await self._hang_up_all(side)
 
     async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
+        if side.ask is Ask.WARM:
+            await self._warm_leg(side, leg, event)
+            return
         if isinstance(event, ari.StasisStart) and not leg.answered:
             leg.answered = True
             await self.legs.answered(leg.leg_id)
@@ -199,6 +335,22 @@ class Transfers:
             if side.ask is Ask.CONFERENCE:
                 self._note(side, "conference_left")
             await self._hang_up_all(side)
+
+    async def _warm_leg(self, side: Side, leg: _Leg, event: ari.Event) -> None:
+        if isinstance(event, ari.StasisStart) and not leg.answered:
+            leg.answered = True
+            await self.legs.answered(leg.leg_id)
+            await self._warm(side, rules.Event.ANSWERED)
+        elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
+            leg.ended = True
+            await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
+            if side.handed:  # the call's operator side hung up
+                self.acd.operator_gone(leg.channel_id)
+                self._close(side)
+            else:
+                await self._warm(side, rules.Event.GONE)
+                if side.stage is rules.Stage.DONE:
+                    self._close(side)
 
     async def _join_call(self, side: Side, leg: _Leg) -> None:
         talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
@@ -224,7 +376,7 @@ class Transfers:
             del self.sides[side.operator]
         side.events.put_nowait((-1, ari.StasisEnd(ari.Channel("", "", "", "", "", "", ""))))
 
-    def _note(self, side: Side, kind: str) -> None:
+    def _note(self, side: Side, kind: str, **detail: str) -> None:
         if side.call_id is not None:
             self.writer.put(records.CallEvent(side.call_id, datetime.fromtimestamp(
-                time.time(), UTC), kind, {"user_id": str(side.user_id)}))
+                time.time(), UTC), kind, {"user_id": str(side.user_id), **detail}))

@@ -1,7 +1,7 @@
-"""The console's conference and relay routes. Every route needs a signed-in operator (or
-higher role) with a linked SIP account, and acts only for that account: a conference only
-on the call bridged with their own phone, a relay call only from their own phone. The
-engine answers 503 when the app runs without calls."""
+"""The console's warm transfer, conference and relay routes. Every route needs a
+signed-in operator (or higher role) with a linked SIP account, and acts only for that
+account: a transfer or conference only on the call bridged with their own phone, a relay
+call only from their own phone. The engine answers 503 when the app runs without calls."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ UNLINKED = "Your account is not linked to a phone (SIP) account."
 def routes() -> list[web.AbstractRouteDef]:
     return [
         web.post("/console/calls/{id}/conference", conference, name="console_conference"),
+        web.post("/console/calls/{id}/transfer", transfer, name="console_transfer"),
+        web.post("/console/side/complete", side_complete, name="console_side_complete"),
+        web.post("/console/side/return", side_return, name="console_side_return"),
         web.post("/console/relay", relay, name="console_relay"),
         web.post("/console/side/hangup", side_hangup, name="console_side_hangup"),
     ]
@@ -51,6 +54,30 @@ async def conference(request: web.Request) -> web.StreamResponse:
     side = await _transfers(request).conference(_asker(request), call_id, number)
     log.info("conference asked call=%s user_id=%d", call_id, side.user_id)
     return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def transfer(request: web.Request) -> web.StreamResponse:
+    call_id = path_uuid(request)
+    target = (await form_data(request)).get("to", "").strip()
+    side = await _transfers(request).warm(_asker(request), call_id, target)
+    log.info("warm transfer asked call=%s user_id=%d", call_id, side.user_id)
+    return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def side_complete(request: web.Request) -> web.StreamResponse:
+    await _transfers(request).complete(_asker(request).username)
+    return web.json_response({"side": None})
+
+
+@require("operator")
+@answers_json
+async def side_return(request: web.Request) -> web.StreamResponse:
+    await _transfers(request).back(_asker(request).username)
+    return web.json_response({"side": None})
 
 
 @require("operator")
