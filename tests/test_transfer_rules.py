@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from lifeline_pbx.calls import flow
+from lifeline_pbx.calls.model import Connected, Digit, EnterQueue, Phase, Requeued
 from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.rules import Ask, Event, Facts, Stage, Step
+from tests.test_flow import run, to_triage
 
 NUMBER = "+12025550143"
 
@@ -61,3 +64,30 @@ def test_every_pair_has_an_answer() -> None:
         for event in Event:
             after, steps = rules.warm_step(stage, event)
             assert steps and (steps != (Step.REFUSE,) or after is stage)
+
+
+QUEUE_REFUSALS = [
+    (Facts(True, False, False, queue_known=True), None),  # no line policy: stays inside
+    (Facts(True, False, False, queue_known=False), rules.NO_QUEUE),
+    (Facts(False, True, False, queue_known=True), rules.NOT_YOURS),
+    (Facts(True, True, True, queue_known=True), rules.BUSY),
+]
+
+
+@pytest.mark.parametrize(("facts", "expected"), QUEUE_REFUSALS)
+def test_queue_refusal(facts: Facts, expected: str | None) -> None:
+    assert rules.refusal(Ask.QUEUE, facts) == expected
+
+
+@pytest.mark.parametrize("triage", ["9", "5"])
+def test_sent_to_another_queue_keeps_the_priority(triage: str) -> None:
+    """calls/flow.py: a connected call sent to another queue queues again with the
+    priority it had (an emergency stays one), in the language chosen."""
+    state, _ = run([Digit(triage), Connected("op-a")], to_triage())
+    priority = state.priority
+    assert priority == (1 if triage == "9" else 0)
+    state, commands = flow.step(state, Requeued(8, "en"))
+    assert state.phase is Phase.QUEUED and state.language == "en"
+    assert commands[-1] == EnterQueue(8, "en", priority)
+    # Only from a connected call: a waiting caller is the queue's, not the operator's.
+    assert flow.step(state, Requeued(9, "es")) == (state, [])

@@ -163,3 +163,48 @@ async def test_warm_transfer_a_to_b_then_b_hears_the_caller(hotline_factory: Any
         assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
             ("transfer", False, "ended")]
         await wait_for(lambda: not hotline.app[ACD].engaged("op-b"), what="op-b released")
+
+
+async def test_sent_to_another_queue_the_caller_keeps_their_priority(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    spanish = await hotline.value(
+        "INSERT INTO queues (name) VALUES ('Spanish desk') RETURNING id")
+    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
+                         WHERE sip_username = 'op-b'""", spanish)
+    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "To Spanish"
+        await hotline.login("op-a")
+        call = await hotline.to_queue(caller, triage="9")  # an emergency: priority 1
+        operator = await hotline.phones.offer("op-a")
+        await hotline.login("op-b")  # after op-a's phone rings: not offered this call
+        await hotline.phones.answer(operator, record=True)
+        await hotline.reached(caller, "connected")
+        call_id = (await hotline.call_row(caller))["id"]
+
+        async def send(queue_id: object, language: str) -> tuple[int, Any]:
+            return await client.post_json(f"/console/calls/{call_id}/queue",
+                                          {"queue_id": str(queue_id), "language": language})
+
+        for queue_id, language in ((spanish, "xx"), (999999, "es"), ("²", "es")):
+            status, body = await send(queue_id, language)
+            assert status == 409 and body["error"] == rules.NO_QUEUE, (queue_id, body)
+        status, body = await send(spanish, "es")
+        assert status == 200, body
+        await hotline.phones.ended(operator)  # op-a's leg is hung up: wrap-up
+        await hotline.reached(caller, "requeued", {"queue_id": str(spanish), "language": "es"})
+        other = await hotline.phones.offer("op-b")
+        waiting = hotline.app[ACD].picture.waiting[call_id]  # until op-b answers
+        assert (waiting.queue_id, waiting.caller.priority) == (spanish, 1)
+        assert waiting.call.language == "es"
+        await hotline.phones.answer(other, record=True)
+        await wait_for(lambda: call_id in hotline.app[ACD].picture.talking, what="bridged")
+        assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+        row = await hotline.call_row(caller)
+        assert (row["queue_id"], row["priority"]) == (spanish, 1)
+        await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
+                       what="op-b hears the caller")

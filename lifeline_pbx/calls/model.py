@@ -161,6 +161,14 @@ class OnCallUnanswered:
 
 
 @dataclass(frozen=True)
+class Requeued:
+    """The operator sent the caller to another queue (in this language); their talk is over."""
+
+    queue_id: int
+    language: str
+
+
+@dataclass(frozen=True)
 class OnCallEnded:
     """The on-call person bridged with the caller hung up."""
 
@@ -168,7 +176,7 @@ class OnCallEnded:
 FlowEvent = (
     Started | Resumed | PromptFinished | Digit | TimerFired | Connected | QueueLeft
     | OperatorLeft | RecordingFinished | HangupRequested | Left | Failed
-    | OnCallAccepted | OnCallUnanswered | OnCallEnded
+    | OnCallAccepted | OnCallUnanswered | OnCallEnded | Requeued
 )
 
 

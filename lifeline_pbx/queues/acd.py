@@ -156,6 +156,16 @@ class Acd:
         self.watch.talk_started(new)
         return True
 
+    def requeue(self, call_id: uuid.UUID, queue_id: int, language: str) -> bool:
+        """The operator sends the caller to another queue: their talk ends (their leg hung
+        up, wrap-up) and the call queues again (calls/flow.py keeps its priority)."""
+        talk = self.picture.talking.pop(call_id, None)
+        if talk is None:
+            return False
+        self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
+        talk.call.deliver(model.Requeued(queue_id, language))
+        return True
+
     def operator_gone(self, channel_id: str) -> None:
         """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
         self._operator_left(channel_id)

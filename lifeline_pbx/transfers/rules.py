@@ -19,6 +19,7 @@ class Ask(enum.Enum):
     CONFERENCE = "conference"  # a number through the trunk, into the caller's call
     WARM = "warm"  # another operator or a supervisor, talked to first
     RELAY = "relay"  # a number through the trunk, from the operator's phone alone
+    QUEUE = "queue"  # back to waiting, in another queue (another language)
 
 
 NOT_YOURS = "You can do this only on a call you are talking on now."
@@ -27,6 +28,7 @@ THREE_WAY_OFF = ("Three-way calls are not allowed on this line (the facility may
 BUSY = "Finish the transfer or the call you have open first."
 NO_NUMBER = "Give the number to call."
 NOT_AN_OPERATOR = "Choose another operator or supervisor who is logged in and free."
+NO_QUEUE = "Choose a queue and a language."
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Facts:
     side_open: bool  # the operator already has a transfer, conference or relay leg
     number: str = ""  # as typed, for a conference or relay
     target_free: bool = False  # warm transfer: the chosen operator may take it now
+    queue_known: bool = False  # queue transfer: that queue and language exist
 
 
 def refusal(ask: Ask, facts: Facts) -> str | None:
@@ -52,6 +55,8 @@ def refusal(ask: Ask, facts: Facts) -> str | None:
         if not facts.three_way_allowed:
             return THREE_WAY_OFF
         return None if facts.number.strip() else NO_NUMBER
+    if ask is Ask.QUEUE:
+        return None if facts.queue_known else NO_QUEUE
     return None if facts.target_free else NOT_AN_OPERATOR
 
 

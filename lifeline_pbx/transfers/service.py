@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import records
+from lifeline_pbx.calls.model import Line
 from lifeline_pbx.errors import AriError, Conflict
 from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
@@ -252,6 +253,29 @@ class Transfers:
                     await self.ari.destroy_bridge(side.hold_bridge)
             else:
                 await self._hang_up_all(side)
+
+    def to_queue(self, who: Asker, call_id: uuid.UUID, queue_id: int | None,
+                 language: str) -> None:
+        """Send the caller to another queue, in `language` (empty: theirs), keeping their
+        priority; the operator's leg is hung up. Refused: Conflict, nothing changed."""
+        talk = self.acd.picture.talking.get(call_id)
+        language = language or (talk.call.language if talk else "")
+        known = (queue_id is not None and queue_id in self.acd.picture.policies
+                 and language in self.languages(talk.call.line if talk else None))
+        reason = rules.refusal(Ask.QUEUE, replace(self._facts(who, call_id, ""),
+                                                  queue_known=known))
+        if reason is not None:
+            raise Conflict(reason)
+        assert queue_id is not None and talk is not None
+        self.writer.put(records.CallEvent(call_id, datetime.fromtimestamp(time.time(), UTC),
+                                          "transfer_queue", {"user_id": str(who.user_id),
+                                                             "queue_id": str(queue_id)}))
+        self.acd.requeue(call_id, queue_id, language)
+
+    def languages(self, line: Line | None) -> set[str]:
+        """What a caller may be queued in: the line's menu, and what operators speak."""
+        spoken = {lang for op in self.acd.picture.operators.values() for lang in op.languages}
+        return spoken | {lang for _, lang in line.languages} if line else spoken
 
     async def relay(self, who: Asker, number: str) -> Side:
         """Ring the operator's phone, then the number, together on a call of their own."""

@@ -28,6 +28,7 @@ def routes() -> list[web.AbstractRouteDef]:
         web.post("/console/calls/{id}/transfer", transfer, name="console_transfer"),
         web.post("/console/side/complete", side_complete, name="console_side_complete"),
         web.post("/console/side/return", side_return, name="console_side_return"),
+        web.post("/console/calls/{id}/queue", to_queue, name="console_to_queue"),
         web.post("/console/relay", relay, name="console_relay"),
         web.post("/console/side/hangup", side_hangup, name="console_side_hangup"),
     ]
@@ -64,6 +65,19 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     side = await _transfers(request).warm(_asker(request), call_id, target)
     log.info("warm transfer asked call=%s user_id=%d", call_id, side.user_id)
     return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def to_queue(request: web.Request) -> web.StreamResponse:
+    call_id = path_uuid(request)
+    form = await form_data(request)
+    queue = form.get("queue_id", "").strip()
+    _transfers(request).to_queue(_asker(request), call_id,
+                                 int(queue) if queue.isascii() and queue.isdigit() else None,
+                                 form.get("language", "").strip())
+    log.info("queue transfer call=%s", call_id)
+    return web.json_response({"queued": True})
 
 
 @require("operator")
