@@ -6,18 +6,20 @@ allow-list, the console is refused and the carrier receives no INVITE."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from lifeline_pbx import crypto
 from lifeline_pbx.resources import ACD, TRANSFERS
 from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.service import NOTHING_OPEN
 from tests.audio import tone_level
 from tests.engine import Hotline
-from tests.test_escalation_sip import OUTSIDE, TRUNK, legs, opened
+from tests.test_escalation_sip import KEYS, OUTSIDE, TRUNK, legs, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
 from tests.waiting import wait_for
 from tests.web_fixtures import Client
@@ -208,3 +210,77 @@ async def test_sent_to_another_queue_the_caller_keeps_their_priority(
         await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
         await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
                        what="op-b hears the caller")
+
+
+async def follow_up_for(hotline: Hotline, username: str) -> uuid.UUID:
+    """An open follow-up ("call the sister") assigned to this user."""
+    user_id = await hotline.value("SELECT id FROM users WHERE username = $1", username)
+    follow_up_id = uuid.uuid4()
+    what = KEYS.seal("Call the sister", crypto.place("follow_ups", "what", follow_up_id))
+    await hotline.sql("""INSERT INTO follow_ups (id, what, assignee_id, created_by)
+                         VALUES ($1, $2, $3, $3)""", follow_up_id, what, user_id)
+    return follow_up_id
+
+
+def free(hotline: Hotline) -> set[str]:
+    return {op.id for op in hotline.app[ACD].free(time.time())}
+
+
+async def test_a_relay_call_from_the_operators_phone_noted_on_the_follow_up(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True, settings=TRUNK)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        mine = await follow_up_for(hotline, OPERATOR_USER)
+        theirs = await follow_up_for(hotline, "supervisor1")
+        await hotline.login("op-a")
+        await wait_for(lambda: "op-a" in free(hotline), what="op-a free")
+
+        status, body = await client.post_json("/console/relay", {
+            "number": OUTSIDE, "follow_up_id": str(theirs)})
+        assert status == 403, body
+        status, body = await client.post_json("/console/relay", {"number": "+18765550143"})
+        assert status == 409 and "outside the numbers" in body["error"], body
+        status, body = await client.post_json("/console/relay", {
+            "number": OUTSIDE, "follow_up_id": "not-a-uuid"})
+        assert status == 422, body
+
+        status, body = await client.post_json("/console/relay", {
+            "number": OUTSIDE, "follow_up_id": str(mine)})
+        assert status == 200, body
+        phone = await hotline.phones.offer("op-a")
+        assert "op-a" not in free(hotline)  # the queues see op-a busy while it rings
+        await hotline.phones.answer(phone, record=True)
+        outside = await hotline.carrier.offered(OUTSIDE)
+        await hotline.carrier.answer(outside)
+        await hotline.carrier.record(outside)
+        spoken = await speak(hotline, "phones", phone.channel_id, OPERATOR_HZ)
+        await wait_for(heard(hotline.carrier.recording_path(outside), OPERATOR_HZ),
+                       what="the relative hears the operator")
+        await hotline.phones.ari.stop_playback(spoken)
+        await speak(hotline, "carrier", outside.channel_id, THIRD_HZ)
+        await wait_for(heard(hotline.phones.recording_path(phone), THIRD_HZ),
+                       what="the operator hears the relative")
+        assert "op-a" not in free(hotline)
+
+        await hotline.carrier.hang_up(outside)  # the relative hangs up: so does op-a's leg
+        await hotline.phones.ended(phone)
+        await wait_for(lambda: "op-a" in free(hotline), what="op-a free again")
+        rows = await wait_for(lambda: _relay_legs(hotline), what="relay legs ended")
+        assert [(r["through_trunk"], r["refusal"], r["outcome"], r["follow_up_id"])
+                for r in rows] == [(True, "not_allowed", "refused", None),
+                                   (False, None, "ended", None), (True, None, "ended", mine)]
+        notes = await hotline.sql("SELECT id, body FROM follow_up_notes WHERE follow_up_id = $1",
+                                  mine)
+        assert len(notes) == 1
+        text = KEYS.open(notes[0]["body"], crypto.place("follow_up_notes", "body", notes[0]["id"]))
+        assert text.startswith("Relay call answered") and "delivered" in text
+        assert hotline.carrier.incoming() == [outside]  # the refused number: no INVITE
+
+
+async def _relay_legs(hotline: Hotline) -> list[Any] | None:
+    rows = await hotline.sql("SELECT * FROM outbound_legs WHERE purpose = 'callback' "
+                             "ORDER BY created_at")
+    placed = [r for r in rows if r["refusal"] is None]
+    return rows if len(rows) == 3 and all(r["ended_at"] for r in placed) else None

@@ -52,6 +52,7 @@ class Request:
     caller_id: str
     requested_by: int | None = None  # the operator asking; None: the engine
     actor: int | None = None  # the user behind it, for the audit log
+    follow_up_id: uuid.UUID | None = None  # a relay call placed for this follow-up
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ class OutboundLegs:
             refusal = decision.value if isinstance(decision, Refusal) else None
             await store.add(con, store.NewLeg(
                 leg_id, request.call_id, request.purpose, request.requested_by,
-                target.operator_id, sealed, target.number is not None, refusal))
+                target.operator_id, sealed, target.number is not None, refusal,
+                request.follow_up_id))
             fields = ["number"] if target.number is not None else ["target_operator"]
             await audit.record(con, request.actor, "create", ENTITY, leg_id,
                                [*fields, "refusal"] if refusal else fields)

@@ -39,7 +39,7 @@ from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.tasks import TaskRegistry
-from lifeline_pbx.transfers import rules
+from lifeline_pbx.transfers import relay_notes, rules
 from lifeline_pbx.transfers.rules import Ask, Facts
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ NOT_NOW = "Wait until they answer; then you can complete the transfer."
 class Asker:
     username: str  # the operator's SIP account
     user_id: int
+    supervisor: bool = False
 
 
 @dataclass
@@ -61,6 +62,7 @@ class _Leg:
     channel_id: str
     answered: bool = False
     ended: bool = False
+    answered_at: float = 0.0  # monotonic
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Side:
     user_id: int
     call_id: uuid.UUID | None
     number: str = ""
+    supervisor: bool = False
+    follow_up_id: uuid.UUID | None = None  # a relay call placed for this follow-up
     legs: list[_Leg] = field(default_factory=list)
     events: asyncio.Queue[tuple[int, ari.Event]] = field(default_factory=asyncio.Queue)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # events and operator's asks
@@ -277,12 +281,17 @@ class Transfers:
         spoken = {lang for op in self.acd.picture.operators.values() for lang in op.languages}
         return spoken | {lang for _, lang in line.languages} if line else spoken
 
-    async def relay(self, who: Asker, number: str) -> Side:
-        """Ring the operator's phone, then the number, together on a call of their own."""
+    async def relay(self, who: Asker, number: str,
+                    follow_up_id: uuid.UUID | None = None) -> Side:
+        """Ring the operator's phone, then the number, together on a call of their own;
+        for a follow-up (theirs, or any for a supervisor), its end is noted there."""
         reason = rules.refusal(Ask.RELAY, self._facts(who, None, number))
         if reason is not None:
             raise Conflict(reason)
+        if follow_up_id is not None:
+            await relay_notes.check(self.legs.pool, follow_up_id, who.user_id, who.supervisor)
         side = self._side(Ask.RELAY, who, None, number)
+        side.follow_up_id, side.supervisor = follow_up_id, who.supervisor
         # The number is judged now, so the operator hears of a refusal before their phone
         # rings; the limits are counted again when it is placed.
         early = guard.decide(self.legs.policy, number, side.operator_id, Recent(0))
@@ -312,7 +321,8 @@ class Transfers:
     async def _place(self, side: Side, purpose: str, target: Target, caller_id: str) -> None:
         index = len(side.legs)
         request = Request(purpose, side.call_id, target, RING_SECONDS, caller_id,
-                          requested_by=side.operator_id, actor=side.user_id)
+                          requested_by=side.operator_id, actor=side.user_id,
+                          follow_up_id=side.follow_up_id if target.number else None)
         result = await self.legs.place(
             request, lambda event: side.events.put_nowait((index, event)))
         if isinstance(result, Placed):
@@ -339,7 +349,7 @@ class Transfers:
             await self._warm_leg(side, leg, event)
             return
         if isinstance(event, ari.StasisStart) and not leg.answered:
-            leg.answered = True
+            leg.answered, leg.answered_at = True, time.monotonic()
             await self.legs.answered(leg.leg_id)
             if side.ask is Ask.CONFERENCE:
                 await self._join_call(side, leg)
@@ -358,6 +368,10 @@ class Transfers:
             await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
             if side.ask is Ask.CONFERENCE:
                 self._note(side, "conference_left")
+            elif index == 1 and side.follow_up_id is not None:  # the number's leg
+                seconds = round(time.monotonic() - leg.answered_at) if leg.answered else 0
+                await relay_notes.write(self.legs.pool, self.legs.keys, side.follow_up_id,
+                                        side.user_id, side.supervisor, leg.answered, seconds)
             await self._hang_up_all(side)
 
     async def _warm_leg(self, side: Side, leg: _Leg, event: ari.Event) -> None:

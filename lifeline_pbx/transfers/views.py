@@ -6,11 +6,12 @@ call only from their own phone. The engine answers 503 when the app runs without
 from __future__ import annotations
 
 import logging
+import uuid
 
 from aiohttp import web
 
 from lifeline_pbx.cases.webutil import path_uuid
-from lifeline_pbx.errors import Conflict, Unavailable
+from lifeline_pbx.errors import Conflict, Invalid, Unavailable
 from lifeline_pbx.resources import TRANSFERS
 from lifeline_pbx.transfers.service import Asker, Transfers
 from lifeline_pbx.web.auth import current_user, require
@@ -34,6 +35,15 @@ def routes() -> list[web.AbstractRouteDef]:
     ]
 
 
+def _follow_up(value: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Invalid("No such follow-up.", "follow_up_id") from None
+
+
 def _transfers(request: web.Request) -> Transfers:
     if TRANSFERS not in request.app:
         raise Unavailable(NO_ENGINE)
@@ -44,7 +54,7 @@ def _asker(request: web.Request) -> Asker:
     user = current_user(request)
     if user.operator_username is None:
         raise Conflict(UNLINKED)
-    return Asker(user.operator_username, user.id)
+    return Asker(user.operator_username, user.id, user.at_least("supervisor"))
 
 
 @require("operator")
@@ -97,8 +107,10 @@ async def side_return(request: web.Request) -> web.StreamResponse:
 @require("operator")
 @answers_json
 async def relay(request: web.Request) -> web.StreamResponse:
-    number = (await form_data(request)).get("number", "")
-    side = await _transfers(request).relay(_asker(request), number)
+    form = await form_data(request)
+    follow_up = form.get("follow_up_id", "").strip()
+    side = await _transfers(request).relay(_asker(request), form.get("number", ""),
+                                           _follow_up(follow_up))
     log.info("relay call asked user_id=%d", side.user_id)
     return web.json_response({"side": side.view()})
 
