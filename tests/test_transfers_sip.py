@@ -19,7 +19,7 @@ from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.service import NOTHING_OPEN
 from tests.audio import tone_level
 from tests.engine import Hotline
-from tests.test_escalation_sip import KEYS, OUTSIDE, TRUNK, legs, opened
+from tests.test_escalation_sip import KEYS, OUTSIDE, TRUNK, emergency, legs, on_call, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
 from tests.waiting import wait_for
 from tests.web_fixtures import Client
@@ -284,3 +284,23 @@ async def _relay_legs(hotline: Hotline) -> list[Any] | None:
                              "ORDER BY created_at")
     placed = [r for r in rows if r["refusal"] is None]
     return rows if len(rows) == 3 and all(r["ended_at"] for r in placed) else None
+
+
+async def test_an_on_call_operator_bridged_by_an_emergency_is_busy_for_the_queues(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory()
+    await on_call(hotline, ("op-b", 20))
+    caller = "On-call busy"
+    call = await emergency(hotline, caller)  # nobody logged in: the on-call list rings
+    phone = await hotline.phones.offer("op-b")
+    await hotline.phones.answer(phone)
+    await hotline.reached(caller, "oncall_answered", {"position": "1"})
+    await hotline.phones.send_dtmf(phone, "1")
+    await hotline.reached(caller, "oncall_connected", {"position": "1"})
+    await hotline.login("op-b")  # logs in to the queues while still on the emergency
+    assert hotline.app[ACD].picture.operators["op-b"].logged_in
+    assert "op-b" not in free(hotline)
+    await hotline.carrier.hang_up(call)
+    await hotline.phones.ended(phone)
+    await wait_for(lambda: "op-b" in free(hotline), what="op-b free after the emergency")
