@@ -36,6 +36,7 @@ from lifeline_pbx.errors import AriError, Conflict
 from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
 from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
+from lifeline_pbx.queues import queue_store
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.tasks import TaskRegistry
@@ -280,6 +281,26 @@ class Transfers:
         """What a caller may be queued in: the line's menu, and what operators speak."""
         spoken = {lang for op in self.acd.picture.operators.values() for lang in op.languages}
         return spoken | {lang for _, lang in line.languages} if line else spoken
+
+    async def choices(self, who: Asker, call_id: uuid.UUID) -> dict[str, object]:
+        """What the console offers on the operator's call: whom to transfer to, which
+        queues and languages, and whether the line allows a third party."""
+        facts = self._facts(who, call_id, "")
+        if not facts.mine:
+            raise Conflict(rules.NOT_YOURS)
+        talk = self.acd.picture.talking[call_id]
+        async with self.legs.pool.acquire() as con:
+            queues = await queue_store.names(con)
+        return {
+            "operators": sorted(u for u in self.acd.picture.operators
+                                if self._free(who.username, u)),
+            "queues": [{"id": q, "name": name} for q, name in queues],
+            "languages": sorted(self.languages(talk.call.line)),
+            "language": talk.call.language,
+            "three_way": facts.three_way_allowed,
+            "three_way_off": rules.THREE_WAY_OFF,
+            "side": self.sides[who.username].view() if who.username in self.sides else None,
+        }
 
     async def relay(self, who: Asker, number: str,
                     follow_up_id: uuid.UUID | None = None) -> Side:

@@ -26,6 +26,8 @@ UNLINKED = "Your account is not linked to a phone (SIP) account."
 def routes() -> list[web.AbstractRouteDef]:
     return [
         web.post("/console/calls/{id}/conference", conference, name="console_conference"),
+        web.get("/console/calls/{id}/transfer-choices", choices,
+                name="console_transfer_choices"),
         web.post("/console/calls/{id}/transfer", transfer, name="console_transfer"),
         web.post("/console/side/complete", side_complete, name="console_side_complete"),
         web.post("/console/side/return", side_return, name="console_side_return"),
@@ -65,6 +67,13 @@ async def conference(request: web.Request) -> web.StreamResponse:
     side = await _transfers(request).conference(_asker(request), call_id, number)
     log.info("conference asked call=%s user_id=%d", call_id, side.user_id)
     return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def choices(request: web.Request) -> web.StreamResponse:
+    call_id = path_uuid(request)
+    return web.json_response(await _transfers(request).choices(_asker(request), call_id))
 
 
 @require("operator")
