@@ -19,6 +19,7 @@ from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.service import NOTHING_OPEN
 from tests.audio import tone_level
 from tests.engine import Hotline
+from tests.privacy import leaks, sensitive
 from tests.test_escalation_sip import KEYS, OUTSIDE, TRUNK, emergency, legs, on_call, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
 from tests.waiting import wait_for
@@ -45,6 +46,7 @@ async def conference(client: Client, call_id: Any, number: str) -> tuple[int, An
 async def test_a_conference_with_an_outside_number_all_three_hear_each_other(
     hotline_factory: Any,
 ) -> None:
+    sensitive(OUTSIDE, OUTSIDE[2:])  # no log line may hold the number
     hotline: Hotline = await hotline_factory(web=True, settings=TRUNK, three_way_allowed=True)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)
@@ -82,6 +84,7 @@ async def test_a_conference_with_an_outside_number_all_three_hear_each_other(
         assert found[0]["requested_by"] == await hotline.value(
             "SELECT id FROM operators WHERE sip_username = 'op-a'")
         await wait_for(lambda: not hotline.app[TRANSFERS].sides, what="the side closed")
+    assert not leaks()
 
 
 async def _ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
@@ -229,6 +232,7 @@ def free(hotline: Hotline) -> set[str]:
 async def test_a_relay_call_from_the_operators_phone_noted_on_the_follow_up(
     hotline_factory: Any,
 ) -> None:
+    sensitive(OUTSIDE, OUTSIDE[2:], "Call the sister")
     hotline: Hotline = await hotline_factory(web=True, settings=TRUNK)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)
@@ -277,6 +281,7 @@ async def test_a_relay_call_from_the_operators_phone_noted_on_the_follow_up(
         text = KEYS.open(notes[0]["body"], crypto.place("follow_up_notes", "body", notes[0]["id"]))
         assert text.startswith("Relay call answered") and "delivered" in text
         assert hotline.carrier.incoming() == [outside]  # the refused number: no INVITE
+    assert not leaks()
 
 
 async def _relay_legs(hotline: Hotline) -> list[Any] | None:
