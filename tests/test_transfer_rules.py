@@ -47,6 +47,8 @@ WARM = [
     (Stage.CONSULTING, Event.GONE, Stage.DONE, (Step.RESUME,)),
     (Stage.CONSULTING, Event.CALLER_GONE, Stage.DONE, (Step.HANG_UP_OTHER,)),
     (Stage.CONSULTING, Event.ANSWERED, Stage.CONSULTING, (Step.REFUSE,)),
+    (Stage.CONSULTING, Event.OPERATOR_GONE, Stage.DONE, (Step.HAND_OVER,)),
+    (Stage.RINGING, Event.OPERATOR_GONE, Stage.RINGING, (Step.REFUSE,)),  # call ends
     (Stage.DONE, Event.GONE, Stage.DONE, (Step.REFUSE,)),
     (Stage.DONE, Event.COMPLETE, Stage.DONE, (Step.REFUSE,)),
     (Stage.DONE, Event.RETURN, Stage.DONE, (Step.REFUSE,)),

@@ -309,3 +309,26 @@ async def test_an_on_call_operator_bridged_by_an_emergency_is_busy_for_the_queue
     await hotline.carrier.hang_up(call)
     await hotline.phones.ended(phone)
     await wait_for(lambda: "op-b" in free(hotline), what="op-b free after the emergency")
+
+
+async def test_the_operator_hanging_up_after_talking_to_b_hands_the_caller_over(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "Hang up to transfer"
+        call, operator, call_id = await live_call(hotline, caller)
+        status, body = await client.post_json(f"/console/calls/{call_id}/transfer",
+                                              {"to": "op-b"})
+        assert status == 200, body
+        other = await hotline.phones.offer("op-b")
+        await hotline.phones.answer(other, record=True)
+        await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+        await hotline.phones.hang_up(operator)
+        await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
+        await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
+                       what="op-b hears the caller")
+        assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+        assert (await hotline.call_row(caller))["ended_at"] is None

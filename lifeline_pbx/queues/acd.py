@@ -64,6 +64,9 @@ class Acd:
         # Operators on a leg the distributor did not place (a transfer, a conference, a
         # relay call, an on-call bridge): busy for routing, however many such legs.
         self._engaged: Counter[str] = Counter()
+        # Asked when an operator's leg of a talking call hangs up: True, someone else (a
+        # warm transfer) carries the call on; False, the call ends as usual.
+        self.carried_on: Callable[[Talk], bool] = lambda talk: False
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -359,6 +362,8 @@ class Acd:
     def _operator_left(self, channel_id: str) -> bool:
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
+                if self.carried_on(talk):
+                    return True
                 del self.picture.talking[call_id]
                 talk.call.deliver(model.OperatorLeft())
                 self.tasks.spawn(self._finish_talk(talk, hang_up_operator=False))

@@ -72,6 +72,7 @@ class Event(enum.Enum):
     COMPLETE = "complete"  # the operator hands the caller over
     RETURN = "return"  # the operator goes back to the caller alone
     CALLER_GONE = "caller_gone"
+    OPERATOR_GONE = "operator_gone"  # the operator hung up their own phone
 
 
 class Step(enum.Enum):
@@ -92,6 +93,9 @@ _WARM: dict[tuple[Stage, Event], tuple[Stage, tuple[Step, ...]]] = {
     (Stage.CONSULTING, Event.RETURN): (Stage.DONE, (Step.HANG_UP_OTHER, Step.RESUME)),
     (Stage.CONSULTING, Event.GONE): (Stage.DONE, (Step.RESUME,)),
     (Stage.CONSULTING, Event.CALLER_GONE): (Stage.DONE, (Step.HANG_UP_OTHER,)),
+    # Hanging up after talking to them hands the caller over (as on most phones); while
+    # it still rings, the call ends as when an operator hangs up (refused here).
+    (Stage.CONSULTING, Event.OPERATOR_GONE): (Stage.DONE, (Step.HAND_OVER,)),
 }
 
 

@@ -109,6 +109,7 @@ class Transfers:
         self.tasks = tasks
         self.sides: dict[str, Side] = {}  # by operator
         acd.watch.add(self)
+        acd.carried_on = self._carried_on
 
     # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
     def talk_started(self, talk: Talk) -> None:
@@ -121,6 +122,22 @@ class Transfers:
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         pass
+
+    def _carried_on(self, talk: Talk) -> bool:
+        """The operator hung up during their warm transfer: hand the caller over if they
+        have talked to the other party; else the call ends as usual."""
+        side = self.sides.get(talk.operator)
+        if (side is None or side.ask is not Ask.WARM or side.call_id != talk.call.call_id
+                or rules.warm_step(side.stage, rules.Event.OPERATOR_GONE)[1] == (
+                    rules.Step.REFUSE,)):
+            return False
+        self.tasks.spawn(self._operator_gone(side), "transfer-operator-gone")
+        return True
+
+    async def _operator_gone(self, side: Side) -> None:
+        async with side.lock:
+            if not side.done and not side.handed:
+                await self._warm(side, rules.Event.OPERATOR_GONE)
 
     # --- what operators ask -------------------------------------------------------------
     def of(self, username: str) -> Side | None:
@@ -233,7 +250,8 @@ class Transfers:
 
     async def _hand_over(self, side: Side, leg: _Leg) -> None:
         talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
-        if talk is None:
+        if talk is None:  # the caller hung up meanwhile
+            await self.legs.hang_up(leg.channel_id)
             return
         await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
         with contextlib.suppress(AriError):
