@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 
 from lifeline_pbx import crypto
-from lifeline_pbx.resources import ACD, TRANSFERS
+from lifeline_pbx.resources import ACD, ARI, TRANSFERS
 from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.service import NOTHING_OPEN
 from tests.audio import tone_level
@@ -332,3 +332,42 @@ async def test_the_operator_hanging_up_after_talking_to_b_hands_the_caller_over(
                        what="op-b hears the caller")
         assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
         assert (await hotline.call_row(caller))["ended_at"] is None
+
+
+async def test_feature_codes_on_the_phone_return_then_complete(hotline_factory: Any) -> None:
+    """During a warm transfer the operator's phone keys: * back to the caller, # complete."""
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        client = await operator_on_op_a(hotline, http)
+        caller = "Keys transfer"
+        call, operator, call_id = await live_call(hotline, caller)
+        path = f"/console/calls/{call_id}/transfer"
+        assert (await client.post_json(path, {"to": "op-b"}))[0] == 200
+        other = await hotline.phones.offer("op-b")
+        await hotline.phones.answer(other)
+        await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+        await hotline.phones.send_dtmf(operator, "*")
+        await hotline.reached(caller, "transfer_returned", {"to": "op-b"})
+        await hotline.phones.ended(other)
+        # Back with the caller: op-a hears them again.
+        await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await wait_for(heard(hotline.phones.recording_path(operator), CALLER_HZ),
+                       what="op-a hears the caller again")
+        await wait_for(lambda: not hotline.app[TRANSFERS].sides, what="the side closed")
+        assert await hold_bridges(hotline) == []
+
+        assert (await client.post_json(path, {"to": "op-b"}))[0] == 200
+        other = await hotline.phones.offer("op-b")
+        await hotline.phones.answer(other, record=True)
+        await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+        await hotline.phones.send_dtmf(operator, "#")
+        await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
+        await hotline.phones.ended(operator)
+        await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
+                       what="op-b hears the caller")
+        assert await hold_bridges(hotline) == []
+
+
+async def hold_bridges(hotline: Hotline) -> list[str]:
+    """The warm transfers' holding bridges Asterisk still has (none once each is over)."""
+    return [b["id"] for b in await hotline.app[ARI].bridges() if b["id"].startswith("hold-")]

@@ -67,6 +67,8 @@ class Acd:
         # Asked when an operator's leg of a talking call hangs up: True, someone else (a
         # warm transfer) carries the call on; False, the call ends as usual.
         self.carried_on: Callable[[Talk], bool] = lambda talk: False
+        # Keys an operator presses on a call they took: (operator, digit).
+        self.operator_keys: Callable[[str, str], None] = lambda operator, digit: None
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -358,6 +360,9 @@ class Acd:
         else:
             self.queue_event(_MISSES[outcome], queue_id, offer.call_id, operator=offer.operator)
             self._apply(staff.OfferMissed(offer.operator, offer.call_id, queue_id))
+
+    def keyed(self, offer: Offer, digit: str) -> None:
+        self.operator_keys(offer.operator, digit)
 
     def _operator_left(self, channel_id: str) -> bool:
         for call_id, talk in list(self.picture.talking.items()):

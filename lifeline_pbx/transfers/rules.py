@@ -75,6 +75,10 @@ class Event(enum.Enum):
     OPERATOR_GONE = "operator_gone"  # the operator hung up their own phone
 
 
+# Keys on the operator's phone while they talk to the other party of a warm transfer.
+PHONE_KEYS = {"#": Event.COMPLETE, "*": Event.RETURN}
+
+
 class Step(enum.Enum):
     CONSULT = "consult"  # the other party into the operator's consultation bridge
     HAND_OVER = "hand_over"  # caller and other party together; the operator leaves

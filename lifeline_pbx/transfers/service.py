@@ -32,7 +32,7 @@ from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.model import Line
-from lifeline_pbx.errors import AriError, Conflict
+from lifeline_pbx.errors import AriError, Conflict, Unavailable
 from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
 from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
@@ -85,10 +85,11 @@ class Side:
     target: str = ""  # warm transfer: the other operator's SIP account
     stage: rules.Stage = rules.Stage.RINGING
     handed: bool = False  # warm transfer completed: the leg is the call's operator side
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     @property
     def hold_bridge(self) -> str:  # warm transfer: where the caller waits
-        return f"hold-{self.call_id.hex if self.call_id else ''}"
+        return f"hold-{self.id}"
 
     @property
     def bridge_id(self) -> str:  # a relay call's own bridge
@@ -110,6 +111,7 @@ class Transfers:
         self.sides: dict[str, Side] = {}  # by operator
         acd.watch.add(self)
         acd.carried_on = self._carried_on
+        acd.operator_keys = self._keyed
 
     # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
     def talk_started(self, talk: Talk) -> None:
@@ -133,6 +135,18 @@ class Transfers:
             return False
         self.tasks.spawn(self._operator_gone(side), "transfer-operator-gone")
         return True
+
+    def _keyed(self, operator: str, digit: str) -> None:
+        """The phone's feature codes during a warm transfer: # completes, * returns."""
+        side = self.sides.get(operator)
+        event = rules.PHONE_KEYS.get(digit)
+        if side is not None and side.ask is Ask.WARM and event is not None:
+            self.tasks.spawn(self._pressed(side, event), "transfer-key")
+
+    async def _pressed(self, side: Side, event: rules.Event) -> None:
+        async with side.lock:
+            if not side.done and not side.handed:
+                await self._warm(side, event)  # refused in its stage: nothing happens
 
     async def _operator_gone(self, side: Side) -> None:
         async with side.lock:
@@ -186,9 +200,14 @@ class Transfers:
         side.target = target
         line = talk.call.line
         async with side.lock:
-            await self.ari.create_bridge(side.hold_bridge, "holding", side.hold_bridge)
-            await self.ari.bridge_moh(side.hold_bridge)
-            await self.ari.add_to_bridge(side.hold_bridge, talk.call.channel_id)
+            try:
+                await self.ari.create_bridge(side.hold_bridge, "holding", side.hold_bridge)
+                await self.ari.bridge_moh(side.hold_bridge)
+                await self.ari.add_to_bridge(side.hold_bridge, talk.call.channel_id)
+            except AriError as exc:
+                log.warning("transfer not started call=%s status=%d", call_id, exc.status)
+                await self._resume(side)
+                raise Unavailable(NOT_PLACED) from exc
             name = line.facility_name[:30] if line else ""
             try:
                 await self._place(side, "transfer",
