@@ -154,9 +154,6 @@ class Transfers:
                 await self._warm(side, rules.Event.OPERATOR_GONE)
 
     # --- what operators ask -------------------------------------------------------------
-    def of(self, username: str) -> Side | None:
-        return self.sides.get(username)
-
     def _facts(self, who: Asker, call_id: uuid.UUID | None, number: str) -> Facts:
         talk = self.acd.picture.talking.get(call_id) if call_id else None
         line = talk.call.line if talk else None
@@ -213,7 +210,7 @@ class Transfers:
                 await self._place(side, "transfer",
                                   Target(target, self.acd.picture.operator_ids.get(target)),
                                   f'"Transfer: {name}" <transfer>')
-            except Conflict:
+            except (Conflict, Unavailable):
                 await self._resume(side)
                 raise
         self._note(side, "transfer_ringing", to=target)
@@ -388,7 +385,9 @@ class Transfers:
             return
         if not side.legs:  # nothing else of this side lives
             self._close(side)
-        raise Conflict(result.message if isinstance(result, Refusal) else NOT_PLACED)
+        if isinstance(result, Refusal):
+            raise Conflict(result.message)
+        raise Unavailable(NOT_PLACED)
 
     async def _run(self, side: Side) -> None:
         while not side.done:
@@ -417,7 +416,7 @@ class Transfers:
                 await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
                 try:
                     await self._place(side, "callback", Target(number=side.number), "")
-                except Conflict:
+                except (Conflict, Unavailable):  # refused meanwhile (a limit): end it
                     await self._hang_up_all(side)
             else:
                 await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
