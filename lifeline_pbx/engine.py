@@ -56,6 +56,7 @@ from lifeline_pbx.resources import (
     POOL,
     SIP_GUARD,
     TASKS,
+    TRANSFERS,
     VAULT,
     WRITER,
 )
@@ -63,6 +64,7 @@ from lifeline_pbx.sipguard import bans
 from lifeline_pbx.sipguard.guard import Settings as GuardSettings
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
+from lifeline_pbx.transfers.service import Transfers
 from lifeline_pbx.voicemail.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -136,7 +138,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     )
     acd.waited = app[METRICS].queue_waited
     await acd.reload()
-    legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], policy_of(cfg))
+    legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], policy_of(cfg), acd)
     escalations = app[ESCALATIONS] = Escalations(ari, pool, legs, writer, library.uri,
                                                  cfg.default_language, tasks)
     ctx = CallContext(ari=ari, lines=lines, writer=writer, media_uri=library.uri,
@@ -145,6 +147,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
     dispatcher.owners += [listen_in, legs]
+    app[TRANSFERS] = Transfers(ari, acd, legs, writer, tasks)
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
 

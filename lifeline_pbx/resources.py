@@ -34,6 +34,7 @@ from lifeline_pbx.supervision.queue_figures import Today
 from lifeline_pbx.supervision.shared_read import SharedRead
 from lifeline_pbx.supervision.store import Labels
 from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.transfers.service import Transfers
 from lifeline_pbx.voicemail.vault import Vault
 
 CONFIG = web.AppKey("config", Config)
@@ -64,3 +65,5 @@ LISTEN_IN = web.AppKey("listen_in", ListenIn)  # supervisors on live calls
 # The live queue view's labels and today's figures, read once for every browser polling
 # within the refresh (supervision/views.py).
 QUEUE_FIGURES = web.AppKey("queue_figures", SharedRead[tuple[Labels, dict[int, Today]]])
+
+TRANSFERS = web.AppKey("transfers", Transfers)  # operators' conference and relay legs

@@ -78,6 +78,11 @@ class Carrier(AriPeer):
                     self._recordings.pop(channel_id)
         return call
 
+    async def record(self, call: CarrierCall) -> None:
+        """Record what this call hears from now on (recording_path), as `call` does."""
+        self._recordings[call.channel_id] = call.channel_id
+        await self.record_snoop(call.channel_id, call.channel_id)
+
     def recording_path(self, call: CarrierCall) -> str:
         return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
 

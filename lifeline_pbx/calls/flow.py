@@ -35,6 +35,7 @@ from lifeline_pbx.calls.model import (
     QueueLeft,
     RecordBridge,
     RecordingFinished,
+    Requeued,
     Resumed,
     SaveVoicemail,
     Started,
@@ -117,6 +118,8 @@ def _in_call(state: State, event: FlowEvent) -> Step:
         return _voicemail(state, event.reason, left)
     if state.phase in ESCALATION_PHASES:
         return _escalation(state, event)
+    if isinstance(event, Requeued) and state.phase is Phase.CONNECTED:
+        return _requeued(state, event)
     if isinstance(event, OperatorLeft) and state.phase is Phase.CONNECTED:
         state = replace(state, hangup_by="operator", disposition="answered")
         return _hang_up(state, [Note("operator_hangup")])
@@ -252,6 +255,14 @@ def _escalation(state: State, event: FlowEvent) -> Step:
         state = replace(state, hangup_by="operator", disposition="answered")
         return _hang_up(state, [Note("oncall_hangup")])
     return state, []
+
+
+def _requeued(state: State, event: Requeued) -> Step:
+    """Sent to another queue by the operator: queued again with the same priority (an
+    emergency stays an emergency), in the language chosen."""
+    state = replace(state, phase=Phase.QUEUED, language=event.language)
+    note = Note("requeued", (("queue_id", str(event.queue_id)), ("language", event.language)))
+    return state, [note, EnterQueue(event.queue_id, event.language, state.priority)]
 
 
 def _connected(state: State, event: Connected) -> Step:

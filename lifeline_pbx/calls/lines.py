@@ -59,6 +59,8 @@ def line_info(row: asyncpg.Record) -> LineInfo:
         voicemail_max=row["voicemail_max_seconds"],
         max_wait=row["max_wait_seconds"],
         emergency_wait=row["emergency_wait_seconds"],
+        transfer_allowed=row["transfer_allowed"],
+        three_way_allowed=row["three_way_allowed"],
     )
     spans = tuple(
         Span(int(day), clock.fromisoformat(opens), clock.fromisoformat(closes))

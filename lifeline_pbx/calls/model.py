@@ -26,6 +26,8 @@ class Line:
     voicemail_max: int = 180
     max_wait: int | None = None  # seconds in the queue before voicemail (None: the queue's)
     emergency_wait: int | None = None  # an emergency waits this long, then the on-call list
+    transfer_allowed: bool = False  # the caller may be handed to an outside number
+    three_way_allowed: bool = False  # a third party may join the caller's call
 
 
 class Phase(enum.Enum):
@@ -159,6 +161,14 @@ class OnCallUnanswered:
 
 
 @dataclass(frozen=True)
+class Requeued:
+    """The operator sent the caller to another queue (in this language); their talk is over."""
+
+    queue_id: int
+    language: str
+
+
+@dataclass(frozen=True)
 class OnCallEnded:
     """The on-call person bridged with the caller hung up."""
 
@@ -166,7 +176,7 @@ class OnCallEnded:
 FlowEvent = (
     Started | Resumed | PromptFinished | Digit | TimerFired | Connected | QueueLeft
     | OperatorLeft | RecordingFinished | HangupRequested | Left | Failed
-    | OnCallAccepted | OnCallUnanswered | OnCallEnded
+    | OnCallAccepted | OnCallUnanswered | OnCallEnded | Requeued
 )
 
 

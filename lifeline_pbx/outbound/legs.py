@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 
@@ -51,6 +52,7 @@ class Request:
     caller_id: str
     requested_by: int | None = None  # the operator asking; None: the engine
     actor: int | None = None  # the user behind it, for the audit log
+    follow_up_id: uuid.UUID | None = None  # a relay call placed for this follow-up
 
 
 @dataclass(frozen=True)
@@ -66,14 +68,24 @@ class NotPlaced:
     leg_id: uuid.UUID
 
 
+class Phones(Protocol):
+    """The distributor: an operator whose phone a leg rings is busy until it ends."""
+
+    def engage(self, username: str) -> None: ...
+
+    def release(self, username: str) -> None: ...
+
+
 class OutboundLegs:
     def __init__(self, ari_client: AriClient, pool: asyncpg.Pool, keys: KeyRing,
-                 policy: Policy) -> None:
+                 policy: Policy, phones: Phones | None = None) -> None:
         self.ari = ari_client
         self.pool = pool
         self.keys = keys
         self.policy = policy
+        self.phones = phones
         self._owners: dict[str, Handler] = {}
+        self._engaged: dict[str, str] = {}  # channel -> the operator whose phone it is
 
     def owns(self, channel_id: str) -> bool:
         return channel_id in self._owners
@@ -88,6 +100,7 @@ class OutboundLegs:
         handler = self._owners.get(channel_id)
         if isinstance(event, ari.ChannelDestroyed):
             self._owners.pop(channel_id, None)
+            self._free(channel_id)
         if handler is not None:
             handler(event)
 
@@ -102,12 +115,16 @@ class OutboundLegs:
                     else f"PJSIP/{request.target.operator}")
         channel_id = f"out-{leg_id.hex}"
         self._owners[channel_id] = on_event
+        if decision is None and request.target.operator and self.phones is not None:
+            self._engaged[channel_id] = request.target.operator
+            self.phones.engage(request.target.operator)
         try:
             await self.ari.originate(endpoint, channel_id=channel_id, caller_id=request.caller_id,
                                      app_args=f"{APP_ARG},{leg_id}",
                                      timeout=request.ring_seconds)
         except AriError as exc:
             self._owners.pop(channel_id, None)
+            self._free(channel_id)
             log.warning("outbound leg not placed leg=%s call=%s status=%d", leg_id,
                         request.call_id, exc.status)
             await self.finish(leg_id, "failed")
@@ -115,6 +132,11 @@ class OutboundLegs:
         log.info("outbound leg placed leg=%s call=%s purpose=%s trunk=%s", leg_id,
                  request.call_id, request.purpose, decision is not None)
         return Placed(leg_id, channel_id)
+
+    def _free(self, channel_id: str) -> None:
+        operator = self._engaged.pop(channel_id, None)
+        if operator is not None and self.phones is not None:
+            self.phones.release(operator)
 
     async def _record(self, leg_id: uuid.UUID, request: Request) -> Allowed | Refusal | None:
         """The guard's decision (None: a leg to an operator's phone, no trunk), written
@@ -133,7 +155,8 @@ class OutboundLegs:
             refusal = decision.value if isinstance(decision, Refusal) else None
             await store.add(con, store.NewLeg(
                 leg_id, request.call_id, request.purpose, request.requested_by,
-                target.operator_id, sealed, target.number is not None, refusal))
+                target.operator_id, sealed, target.number is not None, refusal,
+                request.follow_up_id))
             fields = ["number"] if target.number is not None else ["target_operator"]
             await audit.record(con, request.actor, "create", ENTITY, leg_id,
                                [*fields, "refusal"] if refusal else fields)

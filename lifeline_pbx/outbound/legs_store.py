@@ -24,6 +24,7 @@ class NewLeg:
     number: bytes | None
     through_trunk: bool
     refusal: str | None
+    follow_up_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,11 @@ async def recent(con: Conn, operator_id: int | None) -> tuple[int, int]:
 async def add(con: Conn, leg: NewLeg) -> None:
     await con.execute(
         """INSERT INTO outbound_legs (id, call_id, purpose, requested_by, target_operator,
-               number, through_trunk, refusal, outcome)
+               number, through_trunk, refusal, outcome, follow_up_id)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $8::text IS NULL THEN NULL
-                   ELSE 'refused' END)""",
+                   ELSE 'refused' END, $9)""",
         leg.id, leg.call_id, leg.purpose, leg.requested_by, leg.target_operator, leg.number,
-        leg.through_trunk, leg.refusal)
+        leg.through_trunk, leg.refusal, leg.follow_up_id)
 
 
 async def answered(con: Conn, leg_id: uuid.UUID) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -66,6 +67,14 @@ class Acd:
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
         self._followed: set[str] = set()  # operators' endpoints subscribed to
+        # Operators on a leg the distributor did not place (a transfer, a conference, a
+        # relay call, an on-call bridge): busy for routing, however many such legs.
+        self._engaged: Counter[str] = Counter()
+        # Asked when an operator's leg of a talking call hangs up: True, someone else (a
+        # warm transfer) carries the call on; False, the call ends as usual.
+        self.carried_on: Callable[[Talk], bool] = lambda talk: False
+        # Keys an operator presses on a call they took: (operator, digit).
+        self.operator_keys: Callable[[str, str], None] = lambda operator, digit: None
 
     # --- what calls ask (calls/session.QueuePort) -------------------------------------
     def enter(self, call: CallHandle, queue_id: int) -> None:
@@ -134,6 +143,51 @@ class Acd:
                                 entered_at, False, frozenset())
         self.picture.waiting[call.call_id] = Waiter(call, caller, queue_id)
 
+    # --- legs placed by others (transfers, on-call runs) -------------------------------
+    def engage(self, username: str) -> None:
+        self._engaged[username] += 1
+
+    def release(self, username: str) -> None:
+        self._engaged[username] -= 1
+        if self._engaged[username] <= 0:
+            del self._engaged[username]
+            self.kick()
+
+    def hand_over(self, call_id: uuid.UUID, operator: str, channel_id: str) -> bool:
+        """A warm transfer completed: the call's operator side is now this phone's leg (its
+        owner reports its end through operator_gone); the operator who handed it over goes
+        to wrap-up. False: the call is no longer talking."""
+        old = self.picture.talking.get(call_id)
+        if old is None:
+            return False
+        new = replace(old, operator=operator, operator_channel=channel_id)
+        self.picture.talking[call_id] = new
+        self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup)
+        self._apply(staff.CallEnded(old.operator, call_id, old.queue_id))
+        self._apply(staff.TalkAdopted(operator, call_id))
+        self.watch.talk_started(new)
+        return True
+
+    def requeue(self, call_id: uuid.UUID, queue_id: int, language: str) -> bool:
+        """The operator sends the caller to another queue: their talk ends (their leg hung
+        up, wrap-up) and the call queues again (calls/flow.py keeps its priority)."""
+        talk = self.picture.talking.pop(call_id, None)
+        if talk is None:
+            return False
+        self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
+        talk.call.deliver(model.Requeued(queue_id, language))
+        return True
+
+    def operator_gone(self, channel_id: str) -> None:
+        """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
+        self._operator_left(channel_id)
+
+    def engaged(self, username: str) -> bool:
+        return username in self._engaged
+
+    def free(self, now: float) -> list[routing.Operator]:
+        return [op for op in self.picture.staff.free(now) if op.id not in self._engaged]
+
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:
         self._kick.set()
@@ -171,7 +225,7 @@ class Acd:
             if all(c.ringing for c in in_queue):
                 continue  # every caller's phone offer is ringing: nobody to assign
             policy = pic.policy(queue_id)
-            free = pic.staff.free(now)  # again for each queue: the last one's offers ring
+            free = self.free(now)  # again for each queue: the last one's offers ring
             for call_id, username in routing.assign(in_queue, free, now, policy):
                 waiter = pic.waiting.get(uuid.UUID(call_id))
                 if waiter is not None:
@@ -249,7 +303,7 @@ class Acd:
         pic = self.picture
         callers = [w.caller for w in pic.waiting.values() if w.queue_id == waiter.queue_id]
         position = routing.position(waiter.caller.call_id, callers)
-        ready = len(pic.staff.free(now))
+        ready = len(self.free(now))
         minutes = routing.estimated_wait_minutes(position, ready, ())
         lang = waiter.caller.language
         media = [self.media_uri(lang, f"queue-position-{min(position, 20)}"),
@@ -358,9 +412,14 @@ class Acd:
             self.queue_event(_MISSES[outcome], queue_id, offer.call_id, operator=offer.operator)
             self._apply(staff.OfferMissed(offer.operator, offer.call_id, queue_id))
 
+    def keyed(self, offer: Offer, digit: str) -> None:
+        self.operator_keys(offer.operator, digit)
+
     def _operator_left(self, channel_id: str) -> bool:
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
+                if self.carried_on(talk):
+                    return True
                 del self.picture.talking[call_id]
                 talk.call.deliver(model.OperatorLeft())
                 self.tasks.spawn(self._finish_talk(talk, hang_up_operator=False))

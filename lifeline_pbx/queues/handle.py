@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from lifeline_pbx.calls import model
 
-QueueOutcome = model.Connected | model.QueueLeft | model.OperatorLeft
+QueueOutcome = model.Connected | model.QueueLeft | model.OperatorLeft | model.Requeued
 
 
 @dataclass(frozen=True)

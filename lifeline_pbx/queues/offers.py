@@ -68,6 +68,9 @@ class Outcomes(Protocol):
     async def ended(self, offer: Offer, outcome: str) -> None:
         """The operator's leg is over (one of the outcomes above)."""
 
+    def keyed(self, offer: Offer, digit: str) -> None:
+        """A key the operator pressed on a call they took (a feature code)."""
+
 
 def caller_id(facility: str, language: str, did: str) -> str:
     """What the operator's phone shows: facility and language, never the caller."""
@@ -168,6 +171,8 @@ class OfferDesk:
         elif isinstance(event, ari.DtmfReceived):
             if offer.answered and not offer.accepted and event.digit == ACCEPT_DIGIT:
                 await self._accept(offer)
+            elif offer.accepted:
+                self.outcomes.keyed(offer, event.digit)
         elif isinstance(event, ari.StasisEnd | ari.ChannelDestroyed):
             del self.offers[offer.channel_id]
             if offer.cancelled:

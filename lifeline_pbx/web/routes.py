@@ -39,6 +39,7 @@ from lifeline_pbx.retention import views as retention_views
 from lifeline_pbx.statistics import views as statistics_views
 from lifeline_pbx.supervision import call_pages, supervise_views
 from lifeline_pbx.supervision import views as supervision_views
+from lifeline_pbx.transfers import views as transfer_views
 from lifeline_pbx.voicemail import views as voicemail_views
 from lifeline_pbx.web import login
 from lifeline_pbx.web.app import WEB_DIR
@@ -51,7 +52,7 @@ FEATURES = (
     revision_views, pages, followup_views,
     supervision_views, call_pages, supervise_views, voicemail_views, audit_views, retention_views,
     rule_views, feed_views, statistics_views, export_views, oncall_views, evidence_views,
-    excerpt_views,
+    excerpt_views, transfer_views,
 )
 
 

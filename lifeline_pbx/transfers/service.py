@@ -1,0 +1,477 @@
+"""The shell around transfers/rules.py: an operator's warm transfer, conference and relay
+legs.
+
+A warm transfer puts the caller in a holding bridge of their own (music), rings the other
+operator's phone (an outbound leg to their SIP account), and brings them into the call's
+talk bridge, where the operator talks to them alone. Complete: the caller joins them, the
+distributor hands the call to the other phone (queues/acd.hand_over) and the operator's leg
+is hung up (they go to wrap-up). Return, or the other party hangs up: the caller comes back
+to the talk bridge and the music stops.
+
+A conference leg is an outbound leg through the trunk (outbound/legs.py: guarded,
+recorded, audited) that joins the call's own talk bridge when answered, so the caller,
+the operator and the third party hear each other; it is hung up when the call ends or the
+operator drops it. A relay call rings the operator's phone first, then, once they answer,
+the number through the trunk, in a bridge of their own: the caller is never on it.
+
+Each operator has at most one such side at a time; its legs' events are handled in order
+by a task of its own. Log lines carry ids, never a number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from lifeline_pbx.ari import events as ari
+from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.calls import records
+from lifeline_pbx.calls.model import Line
+from lifeline_pbx.errors import AriError, Conflict, Unavailable
+from lifeline_pbx.outbound import guard
+from lifeline_pbx.outbound.guard import Recent, Refusal
+from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
+from lifeline_pbx.queues import queue_store
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.tasks import TaskRegistry
+from lifeline_pbx.transfers import relay_notes, rules
+from lifeline_pbx.transfers.rules import Ask, Facts
+
+log = logging.getLogger(__name__)
+RING_SECONDS = 45
+NOT_PLACED = "The telephone system could not place the call; try again."
+NOTHING_OPEN = "You have no transfer, conference or relay call open."
+NOT_NOW = "Wait until they answer; then you can complete the transfer."
+
+
+@dataclass(frozen=True)
+class Asker:
+    username: str  # the operator's SIP account
+    user_id: int
+    supervisor: bool = False
+
+
+@dataclass
+class _Leg:
+    leg_id: uuid.UUID
+    channel_id: str
+    answered: bool = False
+    ended: bool = False
+    answered_at: float = 0.0  # monotonic
+
+
+@dataclass
+class Side:
+    """An operator's conference or relay call."""
+
+    ask: Ask
+    operator: str
+    operator_id: int | None
+    user_id: int
+    call_id: uuid.UUID | None
+    number: str = ""
+    supervisor: bool = False
+    follow_up_id: uuid.UUID | None = None  # a relay call placed for this follow-up
+    legs: list[_Leg] = field(default_factory=list)
+    events: asyncio.Queue[tuple[int, ari.Event]] = field(default_factory=asyncio.Queue)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # events and operator's asks
+    done: bool = False
+    target: str = ""  # warm transfer: the other operator's SIP account
+    stage: rules.Stage = rules.Stage.RINGING
+    handed: bool = False  # warm transfer completed: the leg is the call's operator side
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+    @property
+    def hold_bridge(self) -> str:  # warm transfer: where the caller waits
+        return f"hold-{self.id}"
+
+    @property
+    def bridge_id(self) -> str:  # a relay call's own bridge
+        return f"relay-{self.legs[0].leg_id.hex}"
+
+    def view(self) -> dict[str, object]:
+        return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs),
+                "to": self.target or None}
+
+
+class Transfers:
+    def __init__(self, ari_client: AriClient, acd: Acd, legs: OutboundLegs,
+                 writer: records.RecordWriter, tasks: TaskRegistry) -> None:
+        self.ari = ari_client
+        self.acd = acd
+        self.legs = legs
+        self.writer = writer
+        self.tasks = tasks
+        self.sides: dict[str, Side] = {}  # by operator
+        acd.watch.add(self)
+        acd.carried_on = self._carried_on
+        acd.operator_keys = self._keyed
+
+    # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
+    def talk_started(self, talk: Talk) -> None:
+        pass
+
+    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        for side in list(self.sides.values()):
+            if side.call_id == talk.call.call_id and not side.handed:
+                self.tasks.spawn(self._call_gone(side), "side-call-ended")
+
+    def operator_changed(self, username: str, pause_reason: str | None) -> None:
+        pass
+
+    def _carried_on(self, talk: Talk) -> bool:
+        """The operator hung up during their warm transfer: hand the caller over if they
+        have talked to the other party; else the call ends as usual."""
+        side = self.sides.get(talk.operator)
+        if (side is None or side.ask is not Ask.WARM or side.call_id != talk.call.call_id
+                or rules.warm_step(side.stage, rules.Event.OPERATOR_GONE)[1] == (
+                    rules.Step.REFUSE,)):
+            return False
+        self.tasks.spawn(self._operator_gone(side), "transfer-operator-gone")
+        return True
+
+    def _keyed(self, operator: str, digit: str) -> None:
+        """The phone's feature codes during a warm transfer: # completes, * returns."""
+        side = self.sides.get(operator)
+        event = rules.PHONE_KEYS.get(digit)
+        if side is not None and side.ask is Ask.WARM and event is not None:
+            self.tasks.spawn(self._pressed(side, event), "transfer-key")
+
+    async def _pressed(self, side: Side, event: rules.Event) -> None:
+        async with side.lock:
+            if not side.done and not side.handed:
+                await self._warm(side, event)  # refused in its stage: nothing happens
+
+    async def _operator_gone(self, side: Side) -> None:
+        async with side.lock:
+            if not side.done and not side.handed:
+                await self._warm(side, rules.Event.OPERATOR_GONE)
+
+    # --- what operators ask -------------------------------------------------------------
+    def _facts(self, who: Asker, call_id: uuid.UUID | None, number: str) -> Facts:
+        talk = self.acd.picture.talking.get(call_id) if call_id else None
+        line = talk.call.line if talk else None
+        return Facts(mine=talk is not None and talk.operator == who.username,
+                     three_way_allowed=line is not None and line.three_way_allowed,
+                     side_open=who.username in self.sides, number=number)
+
+    async def conference(self, who: Asker, call_id: uuid.UUID, number: str) -> Side:
+        """Bring the number into the operator's call. Refused (policy, not their call, a
+        number the guard refuses): Conflict with the reason, and nothing placed."""
+        reason = rules.refusal(Ask.CONFERENCE, self._facts(who, call_id, number))
+        if reason is not None:
+            log.info("conference refused call=%s", call_id)
+            raise Conflict(reason)
+        talk = self.acd.picture.talking[call_id]
+        line = talk.call.line
+        side = self._side(Ask.CONFERENCE, who, call_id, number)
+        caller_id = f'"{line.facility_name[:40]}" <{line.did}>' if line else ""
+        await self._place(side, "conference", Target(number=number), caller_id)
+        self._note(side, "conference_ringing")
+        return side
+
+    def _free(self, asker: str, target: str) -> bool:
+        """May the call be handed to this operator or supervisor's phone now?"""
+        pic = self.acd.picture
+        staff = pic.staff
+        return (target != asker and target in pic.operators and target in staff.online
+                and target not in staff.talking and target not in staff.ringing
+                and not self.acd.engaged(target) and target not in self.sides)
+
+    async def warm(self, who: Asker, call_id: uuid.UUID, target: str) -> Side:
+        """Hold the caller and ring the other phone. Refused (not their call, the other
+        one busy): Conflict, nothing changed."""
+        facts = replace(self._facts(who, call_id, ""), target_free=self._free(who.username,
+                                                                            target))
+        reason = rules.refusal(Ask.WARM, facts)
+        if reason is not None:
+            raise Conflict(reason)
+        talk = self.acd.picture.talking[call_id]
+        side = self._side(Ask.WARM, who, call_id, "")
+        side.target = target
+        line = talk.call.line
+        async with side.lock:
+            try:
+                await self.ari.create_bridge(side.hold_bridge, "holding", side.hold_bridge)
+                await self.ari.bridge_moh(side.hold_bridge)
+                await self.ari.add_to_bridge(side.hold_bridge, talk.call.channel_id)
+            except AriError as exc:
+                log.warning("transfer not started call=%s status=%d", call_id, exc.status)
+                await self._resume(side)
+                raise Unavailable(NOT_PLACED) from exc
+            name = line.facility_name[:30] if line else ""
+            try:
+                await self._place(side, "transfer",
+                                  Target(target, self.acd.picture.operator_ids.get(target)),
+                                  f'"Transfer: {name}" <transfer>')
+            except (Conflict, Unavailable):
+                await self._resume(side)
+                raise
+        self._note(side, "transfer_ringing", to=target)
+        return side
+
+    async def complete(self, username: str) -> None:
+        await self._warm_event(username, rules.Event.COMPLETE)
+
+    async def back(self, username: str) -> None:
+        await self._warm_event(username, rules.Event.RETURN)
+
+    async def _warm_event(self, username: str, event: rules.Event) -> None:
+        side = self.sides.get(username)
+        if side is None or side.ask is not Ask.WARM:
+            raise Conflict(NOTHING_OPEN)
+        async with side.lock:
+            if not await self._warm(side, event):
+                raise Conflict(NOT_NOW)
+
+    async def _warm(self, side: Side, event: rules.Event) -> bool:
+        """The warm transfer's next step; False when refused in its stage."""
+        side.stage, steps = rules.warm_step(side.stage, event)
+        leg = side.legs[0] if side.legs else None
+        for step in steps:
+            if step is rules.Step.REFUSE:
+                return False
+            if step is rules.Step.CONSULT and leg is not None:
+                await self._consult(side, leg)
+            elif step is rules.Step.HANG_UP_OTHER and leg is not None and not leg.ended:
+                await self.legs.hang_up(leg.channel_id)
+            elif step is rules.Step.RESUME:
+                await self._resume(side)
+            elif step is rules.Step.HAND_OVER and leg is not None:
+                await self._hand_over(side, leg)
+        return True
+
+    async def _consult(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is not None:
+            await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
+            self._note(side, "transfer_consulting", to=side.target)
+
+    async def _resume(self, side: Side) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is not None:
+            with contextlib.suppress(AriError):
+                await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+            self._note(side, "transfer_returned", to=side.target)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(side.hold_bridge)
+        if not side.legs or all(leg.ended for leg in side.legs):
+            self._close(side)
+
+    async def _hand_over(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is None:  # the caller hung up meanwhile
+            await self.legs.hang_up(leg.channel_id)
+            return
+        await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(side.hold_bridge)
+        side.handed = True  # before: the hand-over ends the operator's talk (talk_ended)
+        if not self.acd.hand_over(talk.call.call_id, side.target, leg.channel_id):
+            side.handed = False
+            return
+        if self.sides.get(side.operator) is side:  # free for their next call
+            del self.sides[side.operator]
+        self._note(side, "transfer_completed", to=side.target)
+        with contextlib.suppress(AriError):
+            await self.ari.hangup(talk.operator_channel)
+
+    async def _call_gone(self, side: Side) -> None:
+        async with side.lock:
+            if side.handed or side.done:
+                return
+            if side.ask is Ask.WARM:
+                await self._warm(side, rules.Event.CALLER_GONE)
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.hold_bridge)
+            else:
+                await self._hang_up_all(side)
+
+    def to_queue(self, who: Asker, call_id: uuid.UUID, queue_id: int | None,
+                 language: str) -> None:
+        """Send the caller to another queue, in `language` (empty: theirs), keeping their
+        priority; the operator's leg is hung up. Refused: Conflict, nothing changed."""
+        talk = self.acd.picture.talking.get(call_id)
+        language = language or (talk.call.language if talk else "")
+        known = (queue_id is not None and queue_id in self.acd.picture.policies
+                 and language in self.languages(talk.call.line if talk else None))
+        reason = rules.refusal(Ask.QUEUE, replace(self._facts(who, call_id, ""),
+                                                  queue_known=known))
+        if reason is not None:
+            raise Conflict(reason)
+        assert queue_id is not None and talk is not None
+        self.writer.put(records.CallEvent(call_id, datetime.fromtimestamp(time.time(), UTC),
+                                          "transfer_queue", {"user_id": str(who.user_id),
+                                                             "queue_id": str(queue_id)}))
+        self.acd.requeue(call_id, queue_id, language)
+
+    def languages(self, line: Line | None) -> set[str]:
+        """What a caller may be queued in: the line's menu, and what operators speak."""
+        spoken = {lang for op in self.acd.picture.operators.values() for lang in op.languages}
+        return spoken | {lang for _, lang in line.languages} if line else spoken
+
+    async def choices(self, who: Asker, call_id: uuid.UUID) -> dict[str, object]:
+        """What the console offers on the operator's call: whom to transfer to, which
+        queues and languages, and whether the line allows a third party."""
+        facts = self._facts(who, call_id, "")
+        if not facts.mine:
+            raise Conflict(rules.NOT_YOURS)
+        talk = self.acd.picture.talking[call_id]
+        async with self.legs.pool.acquire() as con:
+            queues = await queue_store.names(con)
+        return {
+            "operators": sorted(u for u in self.acd.picture.operators
+                                if self._free(who.username, u)),
+            "queues": [{"id": q, "name": name} for q, name in queues],
+            "languages": sorted(self.languages(talk.call.line)),
+            "language": talk.call.language,
+            "three_way": facts.three_way_allowed,
+            "three_way_off": rules.THREE_WAY_OFF,
+            "side": self.sides[who.username].view() if who.username in self.sides else None,
+        }
+
+    async def relay(self, who: Asker, number: str,
+                    follow_up_id: uuid.UUID | None = None) -> Side:
+        """Ring the operator's phone, then the number, together on a call of their own;
+        for a follow-up (theirs, or any for a supervisor), its end is noted there."""
+        reason = rules.refusal(Ask.RELAY, self._facts(who, None, number))
+        if reason is not None:
+            raise Conflict(reason)
+        if follow_up_id is not None:
+            await relay_notes.check(self.legs.pool, follow_up_id, who.user_id, who.supervisor)
+        side = self._side(Ask.RELAY, who, None, number)
+        side.follow_up_id, side.supervisor = follow_up_id, who.supervisor
+        # The number is judged now, so the operator hears of a refusal before their phone
+        # rings; the limits are counted again when it is placed.
+        early = guard.decide(self.legs.policy, number, side.operator_id, Recent(0))
+        if isinstance(early, Refusal):
+            await self._place(side, "callback", Target(number=number), "")
+        await self._place(side, "callback", Target(who.username, side.operator_id),
+                          '"Relay call" <relay>')
+        return side
+
+    async def hang_up(self, username: str) -> None:
+        side = self.sides.get(username)
+        if side is None:
+            raise Conflict(NOTHING_OPEN)
+        if side.ask is Ask.WARM:
+            await self.back(username)
+            return
+        await self._hang_up_all(side)
+
+    # --- the side's legs ----------------------------------------------------------------
+    def _side(self, ask: Ask, who: Asker, call_id: uuid.UUID | None, number: str) -> Side:
+        side = Side(ask, who.username, self.acd.picture.operator_ids.get(who.username),
+                    who.user_id, call_id, number)
+        self.sides[who.username] = side
+        self.tasks.spawn(self._run(side), f"{ask.value}-{who.username}")
+        return side
+
+    async def _place(self, side: Side, purpose: str, target: Target, caller_id: str) -> None:
+        index = len(side.legs)
+        request = Request(purpose, side.call_id, target, RING_SECONDS, caller_id,
+                          requested_by=side.operator_id, actor=side.user_id,
+                          follow_up_id=side.follow_up_id if target.number else None)
+        result = await self.legs.place(
+            request, lambda event: side.events.put_nowait((index, event)))
+        if isinstance(result, Placed):
+            side.legs.append(_Leg(result.leg_id, result.channel_id))
+            return
+        if not side.legs:  # nothing else of this side lives
+            self._close(side)
+        if isinstance(result, Refusal):
+            raise Conflict(result.message)
+        raise Unavailable(NOT_PLACED)
+
+    async def _run(self, side: Side) -> None:
+        while not side.done:
+            index, event = await side.events.get()
+            if index < 0:  # closed
+                return
+            try:
+                async with side.lock:
+                    await self._handle(side, side.legs[index], index, event)
+            except Exception:
+                log.exception("%s failed operator_leg=%d", side.ask.value, index)
+                await self._hang_up_all(side)
+
+    async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
+        if side.ask is Ask.WARM:
+            await self._warm_leg(side, leg, event)
+            return
+        if isinstance(event, ari.StasisStart) and not leg.answered:
+            leg.answered, leg.answered_at = True, time.monotonic()
+            await self.legs.answered(leg.leg_id)
+            if side.ask is Ask.CONFERENCE:
+                await self._join_call(side, leg)
+            elif index == 0:  # the operator answered: now the number
+                await self.ari.create_bridge(side.bridge_id, "mixing,proxy_media",
+                                             side.bridge_id)
+                await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
+                try:
+                    await self._place(side, "callback", Target(number=side.number), "")
+                except (Conflict, Unavailable):  # refused meanwhile (a limit): end it
+                    await self._hang_up_all(side)
+            else:
+                await self.ari.add_to_bridge(side.bridge_id, leg.channel_id)
+        elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
+            leg.ended = True
+            await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
+            if side.ask is Ask.CONFERENCE:
+                self._note(side, "conference_left")
+            elif index == 1 and side.follow_up_id is not None:  # the number's leg
+                seconds = round(time.monotonic() - leg.answered_at) if leg.answered else 0
+                await relay_notes.write(self.legs.pool, self.legs.keys, side.follow_up_id,
+                                        side.user_id, side.supervisor, leg.answered, seconds)
+            await self._hang_up_all(side)
+
+    async def _warm_leg(self, side: Side, leg: _Leg, event: ari.Event) -> None:
+        if isinstance(event, ari.StasisStart) and not leg.answered:
+            leg.answered = True
+            await self.legs.answered(leg.leg_id)
+            await self._warm(side, rules.Event.ANSWERED)
+        elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
+            leg.ended = True
+            await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
+            if side.handed:  # the call's operator side hung up
+                self.acd.operator_gone(leg.channel_id)
+                self._close(side)
+            else:
+                await self._warm(side, rules.Event.GONE)
+                if side.stage is rules.Stage.DONE:
+                    self._close(side)
+
+    async def _join_call(self, side: Side, leg: _Leg) -> None:
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is None:  # the call ended while it rang
+            await self.legs.hang_up(leg.channel_id)
+            return
+        await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
+        self._note(side, "conference_joined")
+
+    async def _hang_up_all(self, side: Side) -> None:
+        for leg in side.legs:
+            if not leg.ended:
+                await self.legs.hang_up(leg.channel_id)
+        if all(leg.ended for leg in side.legs):
+            if side.ask is Ask.RELAY and side.legs:
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.bridge_id)
+            self._close(side)
+
+    def _close(self, side: Side) -> None:
+        side.done = True
+        if self.sides.get(side.operator) is side:
+            del self.sides[side.operator]
+        side.events.put_nowait((-1, ari.StasisEnd(ari.Channel("", "", "", "", "", "", ""))))
+
+    def _note(self, side: Side, kind: str, **detail: str) -> None:
+        if side.call_id is not None:
+            self.writer.put(records.CallEvent(side.call_id, datetime.fromtimestamp(
+                time.time(), UTC), kind, {"user_id": str(side.user_id), **detail}))

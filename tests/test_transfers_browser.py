@@ -1,0 +1,58 @@
+"""The console's transfer tools in a real browser, on a real SIP call: the line's policy
+shows the conference as off (and why), and a warm transfer to op-b is started and
+completed with the buttons; op-b's phone then carries the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import expect
+
+from lifeline_pbx.resources import ACD
+from lifeline_pbx.transfers import rules
+from tests.browser import Browsing
+from tests.engine import Hotline
+from tests.test_transfers_sip import OPERATOR_USER
+from tests.waiting import wait_for
+from tests.web_fixtures import PASSWORDS
+
+
+async def test_warm_transfer_from_the_console_and_the_conference_off(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
+                                                        WHERE sip_username = 'op-a')
+                         WHERE username = $1""", OPERATOR_USER)
+    page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
+                                    path="/console")
+    tools = page.locator("#call-tools")
+    await expect(tools).to_be_hidden()
+    await page.click("#state-login")
+    await wait_for(lambda: hotline.app[ACD].picture.operators["op-a"].logged_in,
+                   what="op-a logged in")
+    caller = "Browser transfer"
+    await hotline.to_queue(caller)
+    operator = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(operator)
+    await hotline.reached(caller, "connected")
+
+    await expect(tools).to_be_visible()
+    await expect(page.locator("#conference-off")).to_have_text(rules.THREE_WAY_OFF)
+    await expect(page.locator("#conference-add")).to_be_hidden()
+    await expect(page.locator("#transfer-to option[value='op-b']")).to_have_count(1)
+    await expect(page.locator("#transfer-to option[value='op-a']")).to_have_count(0)
+    await page.select_option("#transfer-to", "op-b")
+    await page.click("#transfer-start")
+    other = await hotline.phones.offer("op-b")
+    await expect(page.locator("#transfer-complete")).to_be_visible()
+    await hotline.phones.answer(other)
+    await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+    await browsing.screenshot(page, "console_transfer.png")
+    await page.click("#transfer-complete")
+    await expect(page.locator("#tools-status")).to_have_text("Transferred.")
+    await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
+    await hotline.phones.ended(operator)
+    call_id = (await hotline.call_row(caller))["id"]
+    assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+    browsing.check_clean()

@@ -1,0 +1,134 @@
+// The console's transfer, conference and relay tools. The call on screen comes from
+// console.js's events (lifeline:call, lifeline:call-ended); what the line allows and whom
+// the call may go to are asked of the server for that call. The server decides; its
+// refusals are shown as they come.
+"use strict";
+(function () {
+  const tools = document.getElementById("call-tools");
+  const relay = document.getElementById("relay");
+  if (!tools || !relay) { return; }
+  const $ = (id) => document.getElementById(id);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  let callId = null;
+
+  async function send(method, url, body) {
+    const response = await fetch(url, {
+      method: method, credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "X-CSRF-Token": csrf },
+      body: method === "GET" ? undefined : JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      throw new Error(data.error || ("Refused (HTTP " + response.status + ")."));
+    }
+    return data;
+  }
+
+  const url = (name) => tools.dataset[name].replace("{call}", encodeURIComponent(callId));
+
+  function say(el, text, failed) {
+    el.textContent = text;
+    el.classList.toggle("error", Boolean(failed));
+  }
+
+  function options(select, items, chosen) {
+    select.replaceChildren(...items.map(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      option.selected = value === chosen;
+      return option;
+    }));
+  }
+
+  function transferring(on) {
+    $("transfer-start").hidden = on;
+    $("transfer-complete").hidden = !on;
+    $("transfer-return").hidden = !on;
+  }
+
+  async function load() {
+    try {
+      const c = await send("GET", url("choices"));
+      options($("transfer-to"), c.operators.map((u) => [u, u]));
+      options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
+      options($("queue-language"), c.languages.map((l) => [l, l]), c.language);
+      // Off on this line: no button to press, and the reason in its place.
+      $("conference-add").hidden = !c.three_way;
+      $("conference-number").closest("label").hidden = !c.three_way;
+      $("conference-off").hidden = c.three_way;
+      $("conference-off").textContent = c.three_way ? "" : c.three_way_off;
+      transferring(Boolean(c.side && c.side.kind === "warm"));
+      tools.hidden = false;
+    } catch (e) {
+      tools.hidden = true;
+    }
+  }
+
+  async function act(button, work, done) {
+    button.disabled = true;
+    try {
+      await work();
+      say($("tools-status"), done, false);
+    } catch (e) {
+      say($("tools-status"), e.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  document.addEventListener("lifeline:call", (event) => {
+    callId = event.detail.call_id;
+    say($("tools-status"), "", false);
+    load();
+  });
+  document.addEventListener("lifeline:call-ended", () => {
+    callId = null;
+    tools.hidden = true;
+  });
+
+  $("transfer-start").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", url("transfer"), { to: $("transfer-to").value });
+    transferring(true);
+  }, "Ringing them; the caller hears music. Complete, or go back to the caller."));
+  $("transfer-complete").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", "/console/side/complete");
+    transferring(false);
+    tools.hidden = true;
+  }, "Transferred."));
+  $("transfer-return").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", "/console/side/return");
+    transferring(false);
+  }, "Back with the caller."));
+  $("queue-send").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", url("queue"), { queue_id: $("queue-to").value,
+                                       language: $("queue-language").value });
+    tools.hidden = true;
+  }, "Sent to the queue."));
+  $("conference-add").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", url("conference"), { number: $("conference-number").value });
+  }, "Calling; they join the call when they answer."));
+
+  $("relay-call").addEventListener("click", async (event) => {
+    event.target.disabled = true;
+    try {
+      await send("POST", "/console/relay", { number: $("relay-number").value,
+                                            follow_up_id: $("relay-follow-up").value });
+      say($("relay-status"), "Your phone rings; answer it, then the number is called.", false);
+    } catch (e) {
+      say($("relay-status"), e.message, true);
+    } finally {
+      event.target.disabled = false;
+    }
+  });
+  $("side-hangup").addEventListener("click", async () => {
+    try {
+      await send("POST", "/console/side/hangup");
+      say($("relay-status"), "Hung up.", false);
+    } catch (e) {
+      say($("relay-status"), e.message, true);
+    }
+  });
+})();
