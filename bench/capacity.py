@@ -423,6 +423,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.operators, args.rate, args.calls, args.talk = 20, 5.0, 40, 2.0
+    if args.cpu_profile is not None:
+        app_probe.yappi()  # if missing, say so now rather than after minutes of set-up
     return args
 
 
