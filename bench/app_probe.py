@@ -14,20 +14,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
+import importlib
 import json
 import os
 import signal
 import statistics
 import time
+import uuid
 from pathlib import Path
-from types import FrameType
-from typing import Any
+from types import FrameType, ModuleType
+from typing import Any, Protocol, TypeVar, cast
 
-from lifeline_pbx import app, cli
-from lifeline_pbx.ari import stream
-from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx import app, cli, engine
+from lifeline_pbx.ari import events, stream
+from lifeline_pbx.ari.client import AriClient, Json, Params
 from lifeline_pbx.ari.events import Event
 from lifeline_pbx.calls import records
+from lifeline_pbx.calls.call_record import CallRow
+from lifeline_pbx.config import Config
+from lifeline_pbx.db import Conn
 
 COUNTS = "ari_requests.json"
 LAG_TICK = 0.01  # seconds: the lag sampler sleeps this long, and notes how late it wakes
@@ -41,6 +46,41 @@ _WORDS = frozenset({
 })
 
 
+T = TypeVar("T")
+
+
+class _FuncStats(Protocol):
+    def save(self, path: str, type: str = ...) -> None: ...
+
+
+class _Yappi(Protocol):
+    """The part of yappi the probe uses."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def clear_stats(self) -> None: ...
+    def set_clock_type(self, type: str) -> None: ...
+    def get_func_stats(self) -> _FuncStats: ...
+
+
+def yappi() -> _Yappi:
+    """The CPU profiler, installed only by whoever measures with it (docs/capacity.md)."""
+    try:
+        module = importlib.import_module("yappi")
+    except ModuleNotFoundError:
+        raise SystemExit("--cpu-profile needs yappi, which is not a dependency: "
+                         ".venv/bin/pip install yappi") from None
+    return cast(_Yappi, module)
+
+
+def _rebind(module: ModuleType, name: str, old: T, new: T) -> None:
+    """Replace what a module imported from another (so the module's own code uses `new`);
+    refuses if the module no longer holds `old` under that name."""
+    if vars(module).get(name) is not old:
+        raise RuntimeError(f"{module.__name__}.{name} is not {old!r}: the probe needs updating")
+    setattr(module, name, new)
+
+
 def kind(method: str, path: str) -> str:
     """'POST /channels/abc/play/p1' -> 'POST /channels/*/play/*'."""
     parts = [p if p in _WORDS else "*" for p in path.strip("/").split("/")]
@@ -50,40 +90,42 @@ def kind(method: str, path: str) -> str:
 class Probe:
     def __init__(self, folder: Path, cpu: bool) -> None:
         self.folder = folder
-        self.cpu = cpu
         self.counts: collections.Counter[str] = collections.Counter()
         self.lags: list[float] = []  # seconds late, each LAG_TICK
         self.collections: list[float] = []  # seconds, each full garbage collection
         self._collecting = 0.0
+        self.profiler = yappi() if cpu else None
 
     def install(self) -> None:
         counts = self.counts
-        original = AriClient.request
 
-        async def counted(client: AriClient, method: str, path: str, *args: Any,
-                          **kwargs: Any) -> Any:
-            counts[kind(method, path)] += 1
-            return await original(client, method, path, *args, **kwargs)
+        class CountedClient(AriClient):
+            async def request(self, method: str, path: str,
+                              params: Params | list[tuple[str, str]] | None = None,
+                              body: Json | None = None) -> Any:
+                counts[kind(method, path)] += 1
+                return await super().request(method, path, params, body)
 
-        AriClient.request = counted  # type: ignore[method-assign]
-        parse = stream.parse_event
+        _rebind(engine, "AriClient", AriClient, CountedClient)
+        parse = events.parse_event
 
         def parsed(data: dict[str, Any]) -> Event:
             counts[f"event {data.get('type')}"] += 1
             return parse(data)
 
-        stream.parse_event = parsed
+        _rebind(stream, "parse_event", parse, parsed)
         write = records.write
 
-        async def written(con: Any, writes: list[records.Write], *args: Any) -> None:
+        async def written(con: Conn, writes: list[records.Write],
+                          open_rows: dict[uuid.UUID, CallRow]) -> None:
             counts["writer batch"] += 1
             counts["writer write"] += len(writes)
-            await write(con, writes, *args)
+            await write(con, writes, open_rows)
 
         records.write = written
         serve = app.serve
 
-        async def lagged(config: Any) -> None:
+        async def lagged(config: Config) -> None:
             sampler = asyncio.create_task(self._sample_lag())
             try:
                 await serve(config)
@@ -114,13 +156,11 @@ class Probe:
         self.counts.clear()
         self.lags.clear()
         self.collections.clear()
-        if self.cpu:
-            import yappi
-
-            yappi.stop()
-            yappi.clear_stats()
-            yappi.set_clock_type("cpu")
-            yappi.start()
+        if self.profiler is not None:
+            self.profiler.stop()
+            self.profiler.clear_stats()
+            self.profiler.set_clock_type("cpu")
+            self.profiler.start()
 
     def _end(self, signum: int, frame: FrameType | None) -> None:
         lags = sorted(self.lags) or [0.0]
@@ -130,11 +170,9 @@ class Probe:
         self.counts["gc full"] = len(self.collections)
         self.counts["gc full max ms"] = round(max(self.collections, default=0.0) * 1000)
         self.counts["gc objects"] = len(gc.get_objects())
-        if self.cpu:  # before the counts: the bench takes their file as the end of both
-            import yappi
-
-            yappi.stop()
-            yappi.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
+        if self.profiler is not None:  # before the counts: their file marks the end of both
+            self.profiler.stop()
+            self.profiler.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
         (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
 
 

@@ -28,7 +28,6 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,8 @@ import asyncpg
 
 from bench import app_probe, capacity_stack
 from bench.capacity_stack import DID, REFERENCE_DID, Stack, tree_cpu_ms, wait_until
+from bench.carrier import Carrier
+from devstack import asterisk
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.errors import AriError
 from tests.ari_peer import AriPeer
@@ -43,50 +44,7 @@ from tests.ari_peer import AriPeer
 QUEUED_HEADER = "PJSIP_HEADER(read,X-Bench-Queued)"
 
 
-# --- the load: carrier calls in, phones answer ---------------------------------------------
-@dataclass
-class Placed:
-    channel_id: str
-    placed_at: float
-    answered: bool = False
-    ended: bool = False
-
-
-class Callers(AriPeer):
-    app = "carrier"
-
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.calls: dict[str, Placed] = {}
-
-    def _on_event(self, event: ari.Event) -> None:
-        call = self.calls.get(ari.channel_id_of(event) or "")
-        if call is None:
-            return
-        if isinstance(event, ari.StasisStart):
-            call.answered = True
-        elif isinstance(event, ari.ChannelDestroyed):
-            call.ended = True
-
-    async def place(self, did: str, number: int) -> None:
-        channel_id = f"bench-{uuid.uuid4().hex[:12]}"
-        self.calls[channel_id] = Placed(channel_id, time.time())
-        try:
-            await self.ari.originate(f"PJSIP/{did}@pbx", channel_id=channel_id,
-                                     caller_id=f'"Bench" <{5550000 + number}>',
-                                     app_args="bench", timeout=30)
-        except AriError:
-            self.calls[channel_id].ended = True
-
-    async def hang_up_all(self) -> None:
-        for channel_id, call in self.calls.items():
-            if not call.ended:
-                try:
-                    await self.ari.hangup(channel_id)
-                except AriError:
-                    call.ended = True
-
-
+# --- the load: the carrier calls in (bench/carrier.py), phones answer ---------------------
 @dataclass
 class Ring:
     channel_id: str
@@ -100,8 +58,8 @@ class Ring:
 class Operators(AriPeer):
     app = "phones"
 
-    def __init__(self, instance: object, talk_seconds: float) -> None:
-        super().__init__(instance)  # type: ignore[arg-type]
+    def __init__(self, instance: asterisk.Instance, talk_seconds: float) -> None:
+        super().__init__(instance)
         self.talk_seconds = talk_seconds
         self.rings: list[Ring] = []
         self.calls: dict[str, Ring] = {}
@@ -173,7 +131,7 @@ class CpuMeter:
 async def drive(stack: Stack, did: str, args: argparse.Namespace,
                 roots: dict[str, int], name: str) -> tuple[Figures, Operators]:
     figures = Figures(name, load_before=load_average())
-    async with Callers(stack.carrier) as callers, \
+    async with Carrier(stack.carrier) as callers, \
             Operators(stack.phones, args.talk) as phones:
         meter = CpuMeter(roots)
         if name == "lifeline":
@@ -423,6 +381,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.operators, args.rate, args.calls, args.talk = 20, 5.0, 40, 2.0
+    if args.cpu_profile is not None:
+        app_probe.yappi()  # if missing, say so now rather than after minutes of set-up
     return args
 
 

@@ -1,9 +1,11 @@
-"""The parts bench/capacity.py drives: PostgreSQL, three Asterisk instances, the app process.
+"""The parts bench/capacity.py and bench/path_to_person.py drive: PostgreSQL, three
+Asterisk instances, the app process.
 
 PBX: the repo's asterisk-conf/ and dialplan/ as the tests run them, plus, for the reference
 flow only, app_queue with a queue of the same operators (a DID of its own in the carrier's
 context, so the repo's dialplan is otherwise unchanged). Carrier and phones: the suite's
-test configuration (tests/asterisk/), the phones' pjsip.conf made for N operators.
+test configuration (tests/asterisk/, with the suite's trunk account), the phones' pjsip.conf
+made for N operators.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from lifeline_pbx import asterisk_config, crypto, db_roles, demo
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis, tones
+from tests.carrier import TRUNK_PASSWORD, TRUNK_USER
 
 DID = "15550100101"  # the demo line, made single-language (no menu) for the bench
 REFERENCE_DID = "15559990001"  # the same IVR and queue in dialplan + app_queue
@@ -176,6 +180,21 @@ endpoint = {name}
 
 
 # --- the database ------------------------------------------------------------------------
+async def add_operators(con: asyncpg.Connection, names: list[str], queue_id: int,
+                        languages: list[str]) -> None:
+    """An operator per name, in the queue, logged in and ready; their phones' passwords."""
+    ids = await con.fetch(
+        """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
+           SELECT 'Bench ' || u, u, c, $3 FROM unnest($1::text[], $2::text[]) AS t(u, c)
+           RETURNING id""",
+        names, [sip_md5_cred(n, phone_password(n)) for n in names], languages)
+    await con.executemany("INSERT INTO operator_queues VALUES ($1, $2)",
+                          [(r["id"], queue_id) for r in ids])
+    await con.executemany(
+        """INSERT INTO operator_status (operator_id, logged_in, paused, idle_since)
+           VALUES ($1, true, false, now())""", [(r["id"],) for r in ids])
+
+
 async def staff_database(admin_dsn: str, names: list[str], menu_timeout: int,
                          ring_timeout: int) -> str:
     """Demo data, the bench line and queue, N operators logged in; the app role's DSN."""
@@ -192,16 +211,7 @@ async def staff_database(admin_dsn: str, names: list[str], menu_timeout: int,
             """UPDATE queues SET language_wait_seconds = 0, ring_timeout_seconds = $2,
                    wrapup_seconds = 0, max_wait_seconds = 600, announce_every_seconds = 600
                WHERE id = $1""", line["queue_id"], ring_timeout)
-        ids = await con.fetch(
-            """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
-               SELECT 'Bench ' || u, u, c, '{en}' FROM unnest($1::text[], $2::text[]) AS t(u, c)
-               RETURNING id""",
-            names, [sip_md5_cred(n, phone_password(n)) for n in names])
-        await con.executemany("INSERT INTO operator_queues VALUES ($1, $2)",
-                              [(r["id"], line["queue_id"]) for r in ids])
-        await con.executemany(
-            """INSERT INTO operator_status (operator_id, logged_in, paused, idle_since)
-               VALUES ($1, true, false, now())""", [(r["id"],) for r in ids])
+        await add_operators(con, names, line["queue_id"], ["en"])
     finally:
         await con.close()
     return await db_roles.set_app_password(admin_dsn, "bench-app-Secret-2024")
@@ -271,41 +281,70 @@ class Stack:
         self.cluster.stop()
 
 
+def scratch_folder(keep: Path | None, prefix: str) -> Path:
+    """`keep` (made if missing), else a new temporary folder."""
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    keep.mkdir(parents=True, exist_ok=True)
+    return keep
+
+
 async def build(operators: int, menu_timeout: int, ring_timeout: int, prompt_seconds: float,
-          keep: Path | None) -> Stack:
-    scratch = keep or Path(tempfile.mkdtemp(prefix="lifeline-capacity-"))
-    scratch.mkdir(parents=True, exist_ok=True)
+                keep: Path | None) -> Stack:
+    """bench/capacity.py's stack: the line and queue made for it, tones for prompts, and
+    app_queue's reference flow in the PBX."""
+    scratch = scratch_folder(keep, "lifeline-capacity-")
     names = operator_names(operators)
+    return await start_stack(
+        "bench", scratch, names,
+        staff=lambda dsn: staff_database(dsn, names, menu_timeout, ring_timeout),
+        prompts=lambda rt: bench_prompts(rt, prompt_seconds),
+        pbx_overlays=[pbx_overlay(scratch / "pbx-conf", names, menu_timeout, ring_timeout)])
+
+
+async def start_stack(name: str, scratch: Path, names: list[str], *,
+                      staff: Callable[[str], Awaitable[str]],
+                      prompts: Callable[[asterisk.Runtime], str],
+                      pbx_overlays: Sequence[Path] = ()) -> Stack:
+    """In `scratch` (a folder that exists): PostgreSQL staffed by `staff` (admin DSN -> the
+    app's DSN), and the three Asterisk instances started: the PBX (the shipped configuration
+    and the demo's, then `pbx_overlays`), the carrier, and a phone per name; with the
+    prompts `prompts` makes."""
     cluster = Cluster()
     cluster.start()
-    admin_dsn = cluster.dsn()
-    app_dsn = await staff_database(admin_dsn, names, menu_timeout, ring_timeout)
-    rt = asterisk.runtime()
-    prompts = bench_prompts(rt, prompt_seconds)
+    try:
+        admin_dsn = cluster.dsn()
+        app_dsn = await staff(admin_dsn)
+        rt = asterisk.runtime()
+        prompts_dir = prompts(rt)
+    except BaseException:
+        cluster.stop()
+        raise
     pbx_port = asterisk.free_port("127.0.0.1", kind=2)
     carrier_port = asterisk.free_port("127.0.0.2", kind=2)
     pbx = asterisk.make_instance(
-        rt, "bench-pbx",
-        [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo",
-         pbx_overlay(scratch / "pbx-conf", names, menu_timeout, ring_timeout)],
+        rt, f"{name}-pbx",
+        [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo", *pbx_overlays],
         sip_bind="127.0.0.1", sip_port=pbx_port, http_port=asterisk.free_port(),
         rtp_start=PBX_RTP[0],
         extra={"rtp_end": str(PBX_RTP[1]), "carrier_host": f"127.0.0.2:{carrier_port}",
-               "carrier_match": "127.0.0.2", "prompts_dir": prompts,
-               "demo_caller_password": "bench-demo-caller"})
+               "carrier_match": "127.0.0.2", "prompts_dir": prompts_dir,
+               "moh_dir": f"{prompts_dir}/moh", "demo_caller_password": "bench-demo-caller",
+               "trunk_user": TRUNK_USER, "trunk_password": TRUNK_PASSWORD})
     carrier = asterisk.make_instance(
-        rt, "bench-carrier", [HOME / "asterisk-conf", TESTS_ASTERISK / "carrier"],
+        rt, f"{name}-carrier", [HOME / "asterisk-conf", TESTS_ASTERISK / "carrier"],
         sip_bind="127.0.0.2", sip_port=carrier_port, http_port=asterisk.free_port(),
         rtp_start=CARRIER_RTP[0],
         extra={"rtp_end": str(CARRIER_RTP[1]), "pbx_host": f"127.0.0.1:{pbx_port}",
-               "pbx_match": "127.0.0.1"})
+               "pbx_match": "127.0.0.1", "trunk_password": TRUNK_PASSWORD})
     phones = asterisk.make_instance(
-        rt, "bench-phones",
+        rt, f"{name}-phones",
         [HOME / "asterisk-conf", phones_overlay(scratch / "phones-conf", names)],
         sip_bind="127.0.0.3", sip_port=asterisk.free_port("127.0.0.3", kind=2),
         http_port=asterisk.free_port(), rtp_start=PHONES_RTP[0],
         extra={"rtp_end": str(PHONES_RTP[1]), "pbx_host": f"127.0.0.1:{pbx_port}"})
-    stack = Stack(scratch, cluster, admin_dsn, app_dsn, pbx, carrier, phones, prompts, names)
+    stack = Stack(scratch, cluster, admin_dsn, app_dsn, pbx, carrier, phones, prompts_dir,
+                  names)
     try:
         for instance in stack.instances:
             instance.start()
@@ -315,9 +354,8 @@ async def build(operators: int, menu_timeout: int, ring_timeout: int, prompt_sec
     return stack
 
 
-def wait_until(probe: object, timeout: float, what: str) -> None:
-    """Poll a condition (a callable) until it holds; raise after timeout seconds."""
-    assert callable(probe)
+def wait_until(probe: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll a condition until it holds; raise after timeout seconds."""
     deadline = time.monotonic() + timeout
     while not probe():
         if time.monotonic() > deadline:

@@ -1,6 +1,7 @@
 """What protecting the case record costs: password hashing, sealing, saving and finding.
 
-Run: .venv/bin/python bench/case_record.py   (starts a private PostgreSQL, prints figures)
+Run: .venv/bin/python -m bench.case_record   (starts a private PostgreSQL, prints figures;
+BENCH_SAVES=100 for a quick run)
 
 Figures are per operation on this machine; the database runs on the same box.
 """
@@ -21,7 +22,7 @@ from multidict import MultiDict
 from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.accounts import passwords
-from lifeline_pbx.cases import anumber, forms, person_work
+from lifeline_pbx.cases import anumber, forms, intake_save, person_work, pick_lists
 
 KEYS = crypto.key_ring((("b1", os.urandom(32)),), os.urandom(32))
 NARRATIVE = "The caller reports being denied insulin for several days. " * 30  # ~1.8 KB
@@ -52,7 +53,8 @@ def show(what: str, samples: list[float], unit: str = "ms") -> None:
           f"  p99 {cuts[98] * scale:8.2f} {unit}")
 
 
-def intake_form(i: int, call_id: uuid.UUID, choices: forms.Choices, facility: int) -> object:
+def intake_form(i: int, call_id: uuid.UUID, choices: forms.Choices,
+                facility: int) -> forms.IntakeForm:
     data = MultiDict({
         "call_id": str(call_id), "facility_id": str(facility), "language": "es",
         "a_number": f"A{100_000_000 + i:09d}", "person_names": f"Bench Person {i}",
@@ -69,7 +71,7 @@ async def database_figures(dsn: str, saves: int) -> None:
     try:
         user_id = await con.fetchval("SELECT id FROM users WHERE username = 'operator1'")
         facility = await con.fetchval("SELECT min(id) FROM facilities")
-        choices = await person_work.choices(con)
+        choices = await pick_lists.choices(con)
         calls = [uuid.uuid4() for _ in range(saves)]
         await con.executemany(
             """INSERT INTO calls (id, channel_id, channel_name, did, facility_id, caller_number,
@@ -79,7 +81,7 @@ async def database_figures(dsn: str, saves: int) -> None:
 
         async def save(i: int) -> None:
             form = intake_form(i, calls[i], choices, facility)
-            await person_work.save_intake(con, KEYS, user_id, form)  # type: ignore[arg-type]
+            await intake_save.save_intake(con, KEYS, user_id, form)
 
         show(f"save intake: person+report+follow-up+audit ({saves})", await atimed(saves, save))
 

@@ -22,35 +22,27 @@ import argparse
 import asyncio
 import contextlib
 import statistics
-import tempfile
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import asyncpg
 
 from bench.capacity import app_ready, load_average, operators_online
 from bench.capacity_stack import (
-    CARRIER_RTP,
     DID,
-    PBX_RTP,
-    PHONES_RTP,
-    TESTS_ASTERISK,
     Stack,
+    add_operators,
     operator_names,
-    phone_password,
-    phones_overlay,
+    scratch_folder,
+    start_stack,
     wait_until,
 )
+from bench.carrier import Carrier
 from devstack import asterisk
-from devstack.postgres import Cluster
-from lifeline_pbx import asterisk_config, db_roles, demo
+from lifeline_pbx import db_roles, demo
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.operators.sip_credentials import sip_md5_cred
-from lifeline_pbx.paths import HOME
 from tests.ari_peer import AriPeer
 
 KINDS = {"at-once": "2", "nothing": ""}  # kind -> the keys pressed on answer
@@ -58,46 +50,17 @@ GOALS = {"at-once": 12.0, "nothing": 30.0}  # answer -> queued, issue 14
 CALL_LIMIT = 180.0  # seconds: a call still up then is hung up and counted as lost
 
 
-@dataclass
-class Placed:
-    name: str
-    channel_id: str
-    answered: asyncio.Event = field(default_factory=asyncio.Event)
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class Callers(AriPeer):
-    app = "carrier"
-
-    def __init__(self, instance: asterisk.Instance) -> None:
-        super().__init__(instance)
-        self.calls: dict[str, Placed] = {}
-
-    def _on_event(self, event: ari.Event) -> None:
-        call = self.calls.get(ari.channel_id_of(event) or "")
-        if call is None:
-            return
-        if isinstance(event, ari.StasisStart):
-            call.answered.set()
-        elif isinstance(event, ari.ChannelDestroyed):
-            call.answered.set()
-            call.ended.set()
-
-    async def call(self, name: str, number: int, keys: str) -> None:
-        channel_id = f"bench-{uuid.uuid4().hex[:12]}"
-        placed = self.calls[channel_id] = Placed(name, channel_id)
-        try:
-            await self.ari.originate(f"PJSIP/{DID}@pbx", channel_id=channel_id,
-                                     caller_id=f'"{name}" <{5550000 + number}>',
-                                     app_args="bench", timeout=30)
-            async with asyncio.timeout(CALL_LIMIT):
-                await placed.answered.wait()
-                if keys and not placed.ended.is_set():
-                    await self.ari.send_dtmf(channel_id, keys)
-                await placed.ended.wait()
-        except (AriError, TimeoutError):
-            with contextlib.suppress(AriError):
-                await self.ari.hangup(channel_id)
+async def call(carrier: Carrier, name: str, number: int, keys: str) -> None:
+    """One call: `keys` pressed once the PBX answers, then held until the PBX ends it."""
+    placed = await carrier.place(DID, number, name)
+    try:
+        async with asyncio.timeout(CALL_LIMIT):
+            await placed.until(lambda: placed.answered or placed.ended)
+            if keys and not placed.ended:
+                await carrier.ari.send_dtmf(placed.channel_id, keys)
+            await placed.until(lambda: placed.ended)
+    except (AriError, TimeoutError):
+        await carrier.hang_up(placed)
 
 
 class Phones(AriPeer):
@@ -133,60 +96,18 @@ async def staff(admin_dsn: str, names: list[str]) -> str:
         queue_id = await con.fetchval("SELECT queue_id FROM lines WHERE did = $1", DID)
         assert queue_id is not None, "the demo line has no queue"
         await con.execute("UPDATE queues SET wrapup_seconds = 0 WHERE id = $1", queue_id)
-        ids = await con.fetch(
-            """INSERT INTO operators (display_name, sip_username, sip_md5_cred, languages)
-               SELECT 'Bench ' || u, u, c, '{en,es}'
-               FROM unnest($1::text[], $2::text[]) AS t(u, c) RETURNING id""",
-            names, [sip_md5_cred(n, phone_password(n)) for n in names])
-        await con.executemany("INSERT INTO operator_queues VALUES ($1, $2)",
-                              [(r["id"], queue_id) for r in ids])
-        await con.executemany(
-            """INSERT INTO operator_status (operator_id, logged_in, paused, idle_since)
-               VALUES ($1, true, false, now())""", [(r["id"],) for r in ids])
+        await add_operators(con, names, queue_id, ["en", "es"])
     finally:
         await con.close()
     return await db_roles.set_app_password(admin_dsn, "bench-app-Secret-2024")
 
 
 async def build(operators: int) -> Stack:
-    scratch = Path(tempfile.mkdtemp(prefix="lifeline-path-"))
     names = operator_names(operators)
-    cluster = Cluster()
-    cluster.start()
-    admin_dsn = cluster.dsn()
-    app_dsn = await staff(admin_dsn, names)
-    rt = asterisk.runtime()
-    prompts = asterisk.shipped_prompts(rt)  # as the tests make them
-    pbx_port = asterisk.free_port("127.0.0.1", kind=2)
-    carrier_port = asterisk.free_port("127.0.0.2", kind=2)
-    pbx = asterisk.make_instance(
-        rt, "path-pbx", [*asterisk_config.SHIPPED_SOURCES, HOME / "asterisk-conf" / "demo"],
-        sip_bind="127.0.0.1", sip_port=pbx_port, http_port=asterisk.free_port(),
-        rtp_start=PBX_RTP[0],
-        extra={"rtp_end": str(PBX_RTP[1]), "carrier_host": f"127.0.0.2:{carrier_port}",
-               "carrier_match": "127.0.0.2", "prompts_dir": prompts,
-               "moh_dir": f"{prompts}/moh",
-               "demo_caller_password": "bench-demo-caller"})
-    carrier = asterisk.make_instance(
-        rt, "path-carrier", [HOME / "asterisk-conf", TESTS_ASTERISK / "carrier"],
-        sip_bind="127.0.0.2", sip_port=carrier_port, http_port=asterisk.free_port(),
-        rtp_start=CARRIER_RTP[0],
-        extra={"rtp_end": str(CARRIER_RTP[1]), "pbx_host": f"127.0.0.1:{pbx_port}",
-               "pbx_match": "127.0.0.1"})
-    phones = asterisk.make_instance(
-        rt, "path-phones", [HOME / "asterisk-conf", phones_overlay(scratch / "phones", names)],
-        sip_bind="127.0.0.3", sip_port=asterisk.free_port("127.0.0.3", kind=2),
-        http_port=asterisk.free_port(), rtp_start=PHONES_RTP[0],
-        extra={"rtp_end": str(PHONES_RTP[1]), "pbx_host": f"127.0.0.1:{pbx_port}"})
-    stack = Stack(scratch, cluster, admin_dsn, app_dsn, pbx, carrier, phones,
-                  prompts, names)
-    try:
-        for instance in stack.instances:
-            instance.start()
-    except BaseException:
-        stack.close()
-        raise
-    return stack
+    return await start_stack(
+        "path", scratch_folder(None, "lifeline-path-"), names,
+        staff=lambda dsn: staff(dsn, names),
+        prompts=asterisk.shipped_prompts)  # as the tests make them
 
 
 @dataclass
@@ -232,10 +153,10 @@ async def timings(dsn: str, names: list[str], phones: Phones) -> dict[str, Timin
 async def drive(stack: Stack, kind: str, calls: int, parallel: int) -> dict[str, Timing]:
     names = [f"Bench {kind} {n}" for n in range(calls)]
     gate = asyncio.Semaphore(parallel)
-    async with Callers(stack.carrier) as callers, Phones(stack.phones) as phones:
+    async with Carrier(stack.carrier) as carrier, Phones(stack.phones) as phones:
         async def one(number: int) -> None:
             async with gate:
-                await callers.call(names[number], number, KINDS[kind])
+                await call(carrier, names[number], number, KINDS[kind])
 
         await asyncio.gather(*(one(n) for n in range(calls)))
         return await timings(stack.app_dsn, names, phones)

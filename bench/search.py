@@ -64,7 +64,8 @@ def a_name(rng: random.Random) -> str:
 
 def person_rows(n: int, facilities: list[int], rng: random.Random
                 ) -> tuple[list[tuple[object, ...]], list[tuple[bytes, uuid.UUID]]]:
-    people, tokens = [], []
+    people: list[tuple[object, ...]] = []
+    tokens: list[tuple[bytes, uuid.UUID]] = []
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for i in range(1, n + 1):
         pid = uuid.UUID(int=i)
@@ -182,6 +183,7 @@ async def load(dsn: str, n_people: int, n_reports: int, n_calls: int) -> dict[st
                       (SELECT count(*) FROM calls) AS calls,
                       (SELECT count(*) FROM follow_ups) AS follow_ups,
                       pg_size_pretty(pg_total_relation_size('person_search_tokens')) AS size""")
+        assert counts is not None  # a SELECT without FROM has its one row
         print("loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     finally:
         await con.close()
