@@ -193,7 +193,7 @@ async def make(dsn: str, sizes: Sizes, keys: KeyRing) -> dict[str, object]:
         calls_seconds = time.perf_counter() - start
         await _reports(con, sizes, keys)
         await con.execute("VACUUM ANALYZE")  # what autovacuum does soon after a bulk load
-        found = dict(await con.fetchrow(
+        counted = await con.fetchrow(
             """SELECT (SELECT count(*) FROM calls) AS calls,
                       (SELECT count(*) FROM reports) AS reports,
                       (SELECT count(*) FROM report_consents) AS consents,
@@ -201,7 +201,9 @@ async def make(dsn: str, sizes: Sizes, keys: KeyRing) -> dict[str, object]:
                       (SELECT count(*) FROM facilities) AS facilities,
                       (SELECT count(*) FROM queue_events) AS queue_log,
                       (SELECT min(started_at)::date FROM calls) AS first,
-                      (SELECT max(started_at)::date FROM calls) AS last"""))
+                      (SELECT max(started_at)::date FROM calls) AS last""")
+        assert counted is not None  # one row, always
+        found = dict(counted)
         found["calls made in"] = f"{calls_seconds:.0f} s"
         found["all made in"] = f"{time.perf_counter() - start:.0f} s"
         return found
