@@ -10,8 +10,15 @@ import datetime as dt
 import pytest
 from asyncpg import Connection
 
-from lifeline_pbx.statistics import (figures, operator_time, periods, rollup, rollup_store,
-                                      store, work)
+from lifeline_pbx.statistics import (
+    figures,
+    operator_time,
+    periods,
+    rollup,
+    rollup_store,
+    store,
+    work,
+)
 from lifeline_pbx.statistics import rollup_rules as rules
 from lifeline_pbx.statistics.periods import Period, Query, period_of
 from tests import statistics_fixture as fx
