@@ -15,3 +15,8 @@ $$;
 
 UPDATE call_stats SET answered_within = call_stats_running(answered_within);
 UPDATE call_stats_totals SET answered_within = call_stats_running(answered_within);
+
+-- A period of one facility, line or queue reads its own rows of each unit, not all.
+CREATE INDEX call_stats_facility ON call_stats (facility_id, grain, starts_on);
+CREATE INDEX call_stats_line ON call_stats (line_id, grain, starts_on);
+CREATE INDEX call_stats_queue ON call_stats (queue_id, grain, starts_on);

@@ -268,8 +268,8 @@ _PART = """SELECT {lead}, {added}, talk_seconds, talked, wait_max, waits,
 # the planner from flattening the subquery), the whole table was scanned, 700 ms a read.
 _STORED = """SELECT s.*{at} FROM unnest($1::text[], $2::date[], $3::date[]) AS r(grain, lo, hi)
   CROSS JOIN LATERAL (SELECT * FROM {table} u WHERE u.grain = r.grain
-                         AND u.starts_on >= r.lo AND u.starts_on < r.hi OFFSET 0) s
- WHERE {where}"""
+                         AND u.starts_on >= r.lo AND u.starts_on < r.hi AND {where}
+                        OFFSET 0) s"""
 
 _TAIL = """SELECT {lead}, {aggregates} FROM ({binned}) c GROUP BY {lead}"""
 
@@ -303,7 +303,7 @@ def _args(read: Read) -> tuple[list[object], str, str]:
                           ("queue_id", q.queue_id)):
         if value is not None:
             args.append(value)
-            stored.append(f"s.{column} = ${len(args)}")
+            stored.append(f"u.{column} = ${len(args)}")
             calls.append(f"c.{column} = ${len(args)}")
     return (args, " AND ".join(stored) or "true",
             " AND ".join(["c.started_at >= $4", "c.started_at < $5", *calls]))
