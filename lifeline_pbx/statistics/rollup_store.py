@@ -64,19 +64,20 @@ SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {aggregates
   FROM ({binned}) c GROUP BY unit"""
 
 # Operators' time in a grain's units [$2, $3), added up from their days'.
-_ROLL_OPERATORS = """INSERT INTO operator_stats (grain, starts_on, operator_id, answered,
-                                                 talking, wrap_up, logged_in, paused)
+_ROLL_OPERATORS = """WITH days AS MATERIALIZED (
+    SELECT *, date_trunc($1, starts_on)::date AS unit FROM operator_stats
+     WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3
+), paused AS (
+    SELECT unit, operator_id, jsonb_object_agg(reason, seconds) AS paused
+      FROM (SELECT d.unit, d.operator_id, p.key AS reason, sum(p.value::float8) AS seconds
+              FROM days d, jsonb_each_text(d.paused) p GROUP BY 1, 2, 3) x
+     GROUP BY unit, operator_id
+)
+INSERT INTO operator_stats (grain, starts_on, operator_id, answered, talking, wrap_up,
+                            logged_in, paused)
 SELECT $1, d.unit, d.operator_id, sum(d.answered), sum(d.talking), sum(d.wrap_up),
-       sum(d.logged_in),
-       coalesce((SELECT jsonb_object_agg(x.reason, x.seconds) FROM (
-           SELECT p.key AS reason, sum(p.value::float8) AS seconds
-             FROM operator_stats o, jsonb_each_text(o.paused) p
-            WHERE o.grain = 'day' AND o.operator_id = d.operator_id
-              AND o.starts_on >= d.unit
-              AND o.starts_on < (d.unit + ('1 ' || $1)::interval)::date
-            GROUP BY p.key) x), '{}'::jsonb)
-  FROM (SELECT *, date_trunc($1, starts_on)::date AS unit FROM operator_stats
-         WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3) d
+       sum(d.logged_in), coalesce(max(z.paused::text), '{}')::jsonb
+  FROM days d LEFT JOIN paused z USING (unit, operator_id)
  GROUP BY d.unit, d.operator_id"""
 
 
