@@ -15,6 +15,9 @@ $$;
 
 UPDATE call_stats SET answered_within = call_stats_running(answered_within);
 UPDATE call_stats_totals SET answered_within = call_stats_running(answered_within);
+DROP FUNCTION call_stats_running(integer[]);
+-- The roll-up counts the bins with an aggregate per bin (rollup_store._BIN_COUNTS).
+DROP FUNCTION call_stats_bins(integer[], integer);
 
 -- A period of one facility, line or queue reads its own rows of each unit, not all.
 CREATE INDEX call_stats_facility ON call_stats (facility_id, grain, starts_on);
