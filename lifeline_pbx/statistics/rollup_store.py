@@ -68,26 +68,24 @@ _ROLL = """INSERT INTO call_stats (grain, starts_on, {keys}, {columns})
 SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {keys}, {aggregates}
   FROM ({binned}) c GROUP BY unit, {keys}"""
 
-_ROLL_TOTALS = """INSERT INTO call_stats_totals (grain, starts_on, {columns})
-SELECT $1, date_trunc($1, started_at AT TIME ZONE $5)::date AS unit, {aggregates}
-  FROM ({binned}) c GROUP BY unit"""
-
-# A longer unit's rows of [$2, $3), added up from its days' (running totals add up too).
+# A grain's units of [$2, $3) added up from the days' rows of `source` (running totals add
+# up too): a longer unit from its days, a day's totals from its lines' and facilities'.
 _ROLL_DAYS = """INSERT INTO {table} (grain, starts_on, {keys}{columns})
 SELECT $1, date_trunc($1, starts_on::timestamp)::date AS unit, {keys}{sums}
-  FROM {table} WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3
+  FROM {source} WHERE grain = 'day' AND starts_on >= $2 AND starts_on < $3
  GROUP BY unit{grouped}"""
 
 
-def _roll_days(table: str, keys: str) -> str:
+def _roll_days(table: str, keys: str, source: str = "") -> str:
     bins = (", ".join(f"sum({column}[{i}])" for i in range(1, rules.BINS + 1))
             for column in ("waits", "answered_within"))
     sums = [*(f"sum({c})::integer" for c in (*_ADDED, "talked")), "sum(talk_seconds)",
             "max(wait_max)", *(f"ARRAY[{b}]::integer[]" for b in bins)]
     columns = (*_ADDED, "talked", "talk_seconds", "wait_max", "waits", "answered_within")
     lead = f"{keys}, " if keys else ""
-    return _ROLL_DAYS.format(table=table, keys=lead, columns=", ".join(columns),
-                             sums=", ".join(sums), grouped=f", {keys}" if keys else "")
+    return _ROLL_DAYS.format(table=table, source=source or table, keys=lead,
+                             columns=", ".join(columns), sums=", ".join(sums),
+                             grouped=f", {keys}" if keys else "")
 
 
 # Operators' time in a grain's units [$2, $3), added up from their days'.
@@ -131,19 +129,20 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
     aggregates = _aggregates()
     for at in range(0, len(firsts), _DAYS_AT_ONCE):
         chunk = firsts[at:at + _DAYS_AT_ONCE]
-        for sql in (_ROLL, _ROLL_TOTALS):
-            await con.execute(sql.format(keys=_KEYS, columns=", ".join(_COLUMNS),
-                                         aggregates=aggregates, binned=binned),
-                              grain, midnight(chunk[0], zone),
-                              midnight(rules.unit_after(grain, chunk[-1]), zone),
-                              list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
+        after_chunk = rules.unit_after(grain, chunk[-1])
+        await con.execute(_ROLL.format(keys=_KEYS, columns=", ".join(_COLUMNS),
+                                       aggregates=aggregates, binned=binned),
+                          grain, midnight(chunk[0], zone), midnight(after_chunk, zone),
+                          list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
+        await con.execute(_roll_days("call_stats_totals", "", "call_stats"), grain, chunk[0],
+                          after_chunk, timeout=ROLL_TIMEOUT)
     await _roll_operators(con, firsts, zone)
 
 
 # Each operator's time per day of [$1, $2) (midnights in the zone $3), in one pass: what
 # store._WORK gives for each day on its own. A day reads the calls taken from a day
 # before it (store._WORK), so a call counts on the days from its own to the day of a day
-# after it was taken, and nothing of it is counted after the end of that one (`cutoff`).
+# after it was taken (`last_day`), and nothing of it after that day.
 _WORK_BY_DAY = """
 WITH talks AS (
     SELECT c.operator_id, c.connected_at, c.ended_at,
