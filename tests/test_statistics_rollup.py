@@ -10,7 +10,15 @@ import datetime as dt
 import pytest
 from asyncpg import Connection
 
-from lifeline_pbx.statistics import figures, operator_time, rollup, rollup_store, store, work
+from lifeline_pbx.statistics import (
+    figures,
+    operator_time,
+    periods,
+    rollup,
+    rollup_store,
+    store,
+    work,
+)
 from lifeline_pbx.statistics import rollup_rules as rules
 from lifeline_pbx.statistics.periods import Period, Query, period_of
 from tests import statistics_fixture as fx
@@ -220,3 +228,25 @@ def test_operators_time_adds_up_over_spans() -> None:
                                                                       "break": 1.0})}),
     ]) == ({1: work(3, 30.0, 5.0), 2: work(0, 0.0, 0.0)},
            {1: here(150.0, {"lunch": 35.0, "break": 1.0})})
+
+
+async def test_operators_days_are_rolled_up_in_one_pass_as_each_day_alone(app_dsn: str) -> None:
+    # The fixture's day, the day before (op2's shift and op1's call cross its midnight)
+    # and the day after (op2 stays logged in).
+    days = [fx.BEFORE - dt.timedelta(days=1) + dt.timedelta(days=n) for n in range(4)]
+    async with connect(app_dsn) as con:
+        await fx.load(con)
+        async with con.transaction():
+            await rollup_store.roll(con, "day", days, fx.ZONE)
+            for day in days:
+                stored = await rollup_store.operators(con, [("day", day, day + dt.timedelta(1))])
+                works, presence = await rollup_store.operators_between(
+                    con, periods.midnight(day, fx.ZONE),
+                    periods.midnight(day + dt.timedelta(days=1), fx.ZONE))
+                # A day's row is kept for each operator with work or presence that day.
+                alone = ({k: works.get(k, operator_time.Work()) for k in works | presence},
+                         presence)
+                assert [{k: _round(v) for k, v in part.items()} for part in stored] == [
+                    {k: _round(v) for k, v in part.items()} for part in alone], day
+            assert await con.fetchval(
+                "SELECT count(DISTINCT starts_on) FROM operator_stats WHERE grain = 'day'") == 3

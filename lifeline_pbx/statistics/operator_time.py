@@ -16,7 +16,8 @@ Time after `now` is not counted: the period is cut at the moment it is asked abo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -86,6 +87,50 @@ def presence(marks: Iterable[Mark], start: datetime, end: datetime) -> dict[int,
         pauses = {r: s for r, s in pauses.items() if s > 0}
         if total > 0 or pauses:
             found[operator_id] = Presence(total, pauses)
+    return found
+
+
+def presence_by_day(marks: Iterable[Mark], midnights: Sequence[datetime]
+                    ) -> list[dict[int, Presence]]:
+    """`presence` of each day [midnights[i], midnights[i + 1]) in one pass over the marks
+    (each operator's since their last login or logout before the first day)."""
+    days = len(midnights) - 1
+    logged: list[dict[int, float]] = [{} for _ in range(days)]
+    paused: list[dict[int, dict[str, float]]] = [{} for _ in range(days)]
+
+    def add(operator_id: int, lo: datetime, hi: datetime, reason: str | None) -> None:
+        day = max(0, bisect_right(midnights, lo) - 1)
+        while day < days and midnights[day] < hi:
+            seconds = clipped(lo, hi, midnights[day], midnights[day + 1])
+            logged[day][operator_id] = logged[day].get(operator_id, 0.0) + seconds
+            if reason is not None:
+                own = paused[day].setdefault(operator_id, {})
+                own[reason] = own.get(reason, 0.0) + seconds
+            day += 1
+
+    by_operator: dict[int, list[Mark]] = {}
+    for mark in marks:
+        if mark.kind in PRESENCE:
+            by_operator.setdefault(mark.operator_id, []).append(mark)
+    for operator_id, own in by_operator.items():
+        logged_in, is_paused, reason = False, False, ""
+        since: datetime | None = None
+        for mark in sorted(set(own), key=lambda m: (m.at, _AT_ONCE[m.kind])):
+            if since is not None and logged_in:
+                add(operator_id, since, mark.at, reason if is_paused else None)
+            logged_in, is_paused, reason = _after(mark, logged_in, is_paused, reason)
+            since = mark.at
+        if since is not None and logged_in:
+            add(operator_id, since, midnights[-1], reason if is_paused else None)
+    found = []
+    for day in range(days):
+        today: dict[int, Presence] = {}
+        for operator_id in logged[day].keys() | paused[day].keys():
+            pauses = {r: s for r, s in paused[day].get(operator_id, {}).items() if s > 0}
+            total = logged[day].get(operator_id, 0.0)
+            if total > 0 or pauses:
+                today[operator_id] = Presence(total, pauses)
+        found.append(today)
     return found
 
 

@@ -44,7 +44,7 @@ async def catch_up(con: Conn, now: dt.datetime, zone: str = ZONE) -> int:
         else:
             since = state.rolled_until
         rolled = 0
-        for grain in rules.GRAINS:  # days first: the longer units add up the operators' days
+        for grain in rules.GRAINS:  # days first: the longer units add up the days'
             firsts = rules.units_ending(grain, since, until) if since < until else []
             await rollup_store.roll(con, grain, firsts, zone)
             rolled += len(firsts)
