@@ -6,6 +6,8 @@ IVR runs in seconds; the prompt tests and the walking-skeleton tests use the rea
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -22,12 +24,13 @@ from aiohttp import web
 from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC, WRITER
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.phones import OPERATORS, Phones, enlist
 from tests.waiting import wait_for
 
+WRITER_WAIT = 5.0  # seconds a read waits for the record writer
 DID = "15550100101"  # menu: 1 English, 2 Spanish, 3 Haitian Creole, 4 French
 
 
@@ -75,6 +78,11 @@ class Hotline:
     running: Running | None = None  # to stop the app before the test ends
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """After the app's call-record writer has written what it holds (it gathers writes
+        for a moment): a test reads what happened before it asked, not a batch behind."""
+        with contextlib.suppress(TimeoutError):  # the database away: read what is there
+            async with asyncio.timeout(WRITER_WAIT):
+                await self.app[WRITER].drained()
         con = await asyncpg.connect(self.dsn)
         try:
             return list(await con.fetch(query, *args))

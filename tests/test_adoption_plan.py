@@ -118,6 +118,9 @@ def test_a_mark_of_another_call_in_a_call_bridge_restarts_the_ivr() -> None:
 
 @pytest.mark.parametrize("mark", [
     Mark(TALK), Mark(WAIT, 7, "ht", 1, 1712345678.125), Mark(IVR, 0, "", 0, 0.0),
+    # to the microsecond, as calls.queued_at: two callers queued within one millisecond
+    # keep their order through a restart
+    Mark(WAIT, 7, "es", 0, 1712345678.123456),
 ])
 def test_a_mark_reads_back_as_written(mark: Mark) -> None:
     assert read_mark(mark_text(mark)) == mark

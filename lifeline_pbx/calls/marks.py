@@ -27,7 +27,7 @@ def mark_text(mark: Mark) -> str:
     parts = [f"call={mark.call_id}"]
     if mark.queue_id is not None:
         parts += [f"queue={mark.queue_id}", f"language={mark.language}",
-                  f"priority={mark.priority}", f"queued_at={mark.queued_at:.3f}"]
+                  f"priority={mark.priority}", f"queued_at={mark.queued_at:.6f}"]
     return ";".join(parts)
 
 
