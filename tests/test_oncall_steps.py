@@ -42,6 +42,7 @@ from lifeline_pbx.escalation.oncall import (
     Run,
     Stage,
 )
+from tests.test_flow import run
 
 A = Entry(1, 20, operator="op-a", operator_id=1)
 OUT = Entry(2, 30, number="+12025550143")
@@ -159,14 +160,6 @@ def caller(line: Line, *, open_: bool = True) -> State:
     return state
 
 
-def run_flow(state: State, events: list[FlowEvent]) -> tuple[State, list[Command]]:
-    out: list[Command] = []
-    for event in events:
-        state, commands = flow.step(state, event)
-        out += commands
-    return state, out
-
-
 def flow_words(commands: list[Command]) -> list[str]:
     out = []
     for c in commands:
@@ -248,17 +241,17 @@ FLOW_CASES: dict[str, tuple[Line, bool, list[FlowEvent], list[str], Phase]] = {
 @pytest.mark.parametrize("name", FLOW_CASES)
 def test_caller_side(name: str) -> None:
     line, open_, events, expected, phase = FLOW_CASES[name]
-    state, out = run_flow(caller(line, open_=open_), events)
+    state, out = run(events, caller(line, open_=open_))
     assert flow_words(out) == expected
     assert state.phase is phase
 
 
 def test_voicemail_after_the_list_is_an_emergency_one() -> None:
-    state, _ = run_flow(caller(LINE, open_=False), [URGENT, OnCallUnanswered(2)])
+    state, _ = run([URGENT, OnCallUnanswered(2)], caller(LINE, open_=False))
     assert (state.priority, state.voicemail_reason) == (1, "oncall_unanswered")
 
 
 def test_talking_with_the_on_call_person_is_answered() -> None:
-    _, out = run_flow(caller(LINE, open_=False),
-                      [URGENT, OnCallAccepted(1), HangupRequested(16), Left(16)])
+    _, out = run([URGENT, OnCallAccepted(1), HangupRequested(16), Left(16)],
+                 caller(LINE, open_=False))
     assert out[-1] == Close("answered", "caller", 16)

@@ -70,7 +70,7 @@ def where(filters: CallFilter) -> tuple[str, list[object]]:
     return found.where()
 
 
-_CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS facility,
+CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS facility,
     coalesce(l.name, '') AS line, coalesce(c.language, '') AS language,
     c.priority > 0 AS urgent,
     extract(epoch FROM coalesce(c.connected_at, c.ended_at) - c.queued_at)::int AS wait_seconds,
@@ -80,7 +80,7 @@ _CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS 
     extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds"""
 
 
-def _row(r: asyncpg.Record) -> CallRow:
+def call_row(r: asyncpg.Record) -> CallRow:
     return CallRow(r["call_id"], r["at"], r["facility"], r["line"], r["language"], r["urgent"],
                    r["wait_seconds"], r["outcome"], r["intake_outcome"] or "", r["operator"],
                    r["duration_seconds"])
@@ -92,7 +92,7 @@ async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[Ca
     total = await con.fetchval(capped_count(f"SELECT 1 FROM calls c WHERE {clause}"), *args)
     n = len(args)
     rows = await con.fetch(
-        f"""SELECT {_CALL_COLUMNS},
+        f"""SELECT {CALL_COLUMNS},
                    (SELECT i.outcome FROM intakes i WHERE i.call_id = c.id
                     ORDER BY i.created_at LIMIT 1) AS intake_outcome
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
@@ -101,7 +101,7 @@ async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[Ca
             WHERE {clause}
             ORDER BY c.started_at DESC, c.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, at.per_page, at.offset)
-    return total, [_row(r) for r in rows]
+    return total, [call_row(r) for r in rows]
 
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID],
@@ -127,7 +127,7 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
            WHERE i.person_id = ANY($1::uuid[])
            ORDER BY i.created_at DESC, i.id LIMIT $2 OFFSET $3""",
         person_ids, at.per_page, at.offset)
-    return total, [_row(r) for r in rows]
+    return total, [call_row(r) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx.db import Conn
-from lifeline_pbx.supervision.call_history import _CALL_COLUMNS, CallRow, _row
+from lifeline_pbx.supervision.call_history import CALL_COLUMNS, CallRow, call_row
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Timeline:
 
 async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
     row = await con.fetchrow(
-        f"""SELECT {_CALL_COLUMNS}, NULL AS intake_outcome
+        f"""SELECT {CALL_COLUMNS}, NULL AS intake_outcome
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
                  LEFT JOIN lines l ON l.id = c.line_id
                  LEFT JOIN operators o ON o.id = c.operator_id
@@ -41,6 +41,6 @@ async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
            LEFT JOIN users u ON e.detail ? 'user_id' AND e.detail->>'user_id' ~ '^[0-9]+$'
                 AND u.id = (e.detail->>'user_id')::bigint
            WHERE e.call_id = $1 ORDER BY e.at, e.id""", call_id)
-    return Timeline(_row(row), [
+    return Timeline(call_row(row), [
         Line(e["at"], e["kind"], {k: str(v) for k, v in json.loads(e["detail"]).items()},
              e["user"]) for e in events])
