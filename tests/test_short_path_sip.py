@@ -135,14 +135,21 @@ def _closure_first(heard: Path) -> None:
     assert tone_level(heard, SHORT_HZ) < 0.2  # no greeting, menu or notices
 
 
-async def test_a_closed_line_says_so_and_when_it_opens_then_offers_voicemail(
-    hotline_factory: Any, own_prompts: str,
-) -> None:
-    hotline: Hotline = await hotline_factory(prompts=own_prompts, always_open=False)
+async def _with_tones(hotline_factory: Any, own_prompts: str,
+                      always_open: bool) -> tuple[Hotline, datetime]:
+    """The hotline with each closed-path prompt a tone of its own; now, in the line's zone."""
+    hotline: Hotline = await hotline_factory(prompts=own_prompts, always_open=always_open)
     _tones_of_their_own(hotline.pbx.runtime.host_path(own_prompts))
     zone = await hotline.value("SELECT f.timezone FROM lines l JOIN facilities f "
                                "ON f.id = l.facility_id WHERE l.did = $1", DID)
-    opens = datetime.now(UTC).astimezone(ZoneInfo(zone)) + timedelta(days=2)
+    return hotline, datetime.now(UTC).astimezone(ZoneInfo(zone))
+
+
+async def test_a_closed_line_says_so_and_when_it_opens_then_offers_voicemail(
+    hotline_factory: Any, own_prompts: str,
+) -> None:
+    hotline, now = await _with_tones(hotline_factory, own_prompts, always_open=False)
+    opens = now + timedelta(days=2)
     await hotline.sql("DELETE FROM line_hours WHERE line_id = (SELECT id FROM lines "
                       "WHERE did = $1)", DID)
     await hotline.sql("INSERT INTO line_hours SELECT id, $2, '09:30', '17:00' FROM lines "
@@ -162,11 +169,8 @@ async def test_a_closed_line_says_so_and_when_it_opens_then_offers_voicemail(
 async def test_a_closure_day_says_its_reason_first_then_offers_voicemail(
     hotline_factory: Any, own_prompts: str,
 ) -> None:
-    hotline: Hotline = await hotline_factory(prompts=own_prompts, always_open=True)
-    _tones_of_their_own(hotline.pbx.runtime.host_path(own_prompts))
-    zone = await hotline.value("SELECT f.timezone FROM lines l JOIN facilities f "
-                               "ON f.id = l.facility_id WHERE l.did = $1", DID)
-    today = datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
+    hotline, now = await _with_tones(hotline_factory, own_prompts, always_open=True)
+    today = now.date()
     await hotline.sql("INSERT INTO line_holidays (line_id, day, name, prompt) SELECT id, $2, "
                       "'Closure', 'technical-difficulty' FROM lines WHERE did = $1", DID, today)
     await hotline.login("op-a")
