@@ -19,8 +19,8 @@ from lifeline_pbx.cases.forms import SEVERITIES
 from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.evidence.export_query import ExportQuery
 from lifeline_pbx.evidence.export_rules import Cell, month_of
+from lifeline_pbx.evidence.store import RECORDED_MONTH
 
-_MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"
 _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
            JOIN report_categories c ON c.code = r.category"""
 # An excerpt counts as consented to when the report has any partner consent (report_consents).
@@ -64,9 +64,9 @@ class ReportRow(NamedTuple):
 def where(q: ExportQuery) -> tuple[str, list[object]]:
     found = Conditions()
     if q.since is not None:
-        found.add(f"{_MONTH} >= $?", q.since.first_day)
+        found.add(f"{RECORDED_MONTH} >= $?", q.since.first_day)
     if q.until is not None:
-        found.add(f"{_MONTH} <= $?", q.until.first_day)
+        found.add(f"{RECORDED_MONTH} <= $?", q.until.first_day)
     if q.facility_ids:
         found.add("r.facility_id = ANY($?::bigint[])", list(q.facility_ids))
     if q.categories:
@@ -80,7 +80,7 @@ _SEVERITY_COUNTS = ", ".join(f"count(*) FILTER (WHERE r.severity = '{s}')" for s
 def cells_sql(clause: str) -> str:
     """Counted by ids first (a hash over a few thousand cells), named after."""
     return f"""WITH counted AS (
-                   SELECT r.facility_id, r.category, {_MONTH} AS month, count(*) AS reports,
+                   SELECT r.facility_id, r.category, {RECORDED_MONTH} AS month, count(*) AS reports,
                           ARRAY[{_SEVERITY_COUNTS}] AS by_severity,
                           count(*) FILTER (WHERE e.report_id IS NOT NULL AND {_CONSENTED})
                               AS excerpts
@@ -98,7 +98,7 @@ def rows_sql(clause: str) -> str:
     """In the order of the cells' ids and the rows' codes, so that no row's place says
     when it was written (byte order: no collation to look up for 100,000 rows)."""
     return f"""SELECT r.id, r.facility_id, f.name AS facility, r.category,
-                      c.label AS category_label, {_MONTH} AS month, r.severity, r.affected,
+                      c.label AS category_label, {RECORDED_MONTH} AS month, r.severity, r.affected,
                       r.language, {_CONSENTED} AS consented, e.excerpt
                  FROM {_FROM} LEFT JOIN report_excerpts e ON e.report_id = r.id
                 WHERE {clause}

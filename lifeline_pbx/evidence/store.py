@@ -27,7 +27,9 @@ _KEYS = {"facility": ("b.id", "NULL::text"),
          "facility_category": ("b.id", "r.category")}
 _WORST = """max(CASE r.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
                                 WHEN 'critical' THEN 4 END)"""
-_MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"
+# A report's month: recorded, in its facility's zone (r: reports, f: facilities). The
+# anonymised export counts by it too, so an exported cell and its heat-map cell agree.
+RECORDED_MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"
 _SLACK = dt.timedelta(days=2)  # wider than any two time zones are apart
 
 
@@ -189,7 +191,7 @@ class SealedExcerpt:
 
 
 _EXCERPTS = f"""
-    SELECT e.report_id, r.facility_id, c.label AS category_label, {_MONTH} AS month,
+    SELECT e.report_id, r.facility_id, c.label AS category_label, {RECORDED_MONTH} AS month,
            e.excerpt, r.housing_unit, e.released_at,
            EXISTS (SELECT FROM report_consents rc WHERE rc.report_id = r.id) AS consented
       FROM report_excerpts e JOIN reports r ON r.id = e.report_id
