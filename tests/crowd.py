@@ -100,11 +100,20 @@ class Crowd:
         return {r["caller_name"]: r for r in rows}
 
     async def queue_order(self, names: Iterable[str]) -> list[str]:
-        """The callers by the time they entered the queue (as the database has it)."""
-        rows = await self.sql(
-            """SELECT caller_name FROM calls WHERE caller_name = ANY($1::text[])
-               ORDER BY queued_at, caller_name""", list(names))
-        return [r["caller_name"] for r in rows]
+        """The callers by the time they entered the queue (as the database has it, once it
+        has each one's time: the timeline's `queued` can be written a batch before it)."""
+        wanted = list(names)
+
+        async def rows() -> list[asyncpg.Record] | None:
+            found = await self.sql(
+                """SELECT caller_name, queued_at FROM calls
+                   WHERE caller_name = ANY($1::text[]) ORDER BY queued_at, caller_name""", wanted)
+            complete = len(found) == len(wanted) and all(r["queued_at"] for r in found)
+            return found if complete else None
+
+        found = await wait_for(rows, what=f"queued_at of {wanted}")
+        print("queue order:", [(r["caller_name"], r["queued_at"].isoformat()) for r in found])
+        return [r["caller_name"] for r in found]
 
     # --- calls -------------------------------------------------------------------------
     async def call(self, names: Iterable[str]) -> None:
