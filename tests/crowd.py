@@ -6,7 +6,7 @@ the app runs in the test's process or as a `lifeline serve` that the test kills.
 
 The mix at the time of a fault: 2 callers talking with an operator, 1 whose offer rings
 an operator's phone, 13 waiting in the queue (queued one after the other, so their order
-is known), 4 in the IVR's language menu.
+is known, and checked), 4 in the IVR's language menu.
 """
 
 from __future__ import annotations
@@ -150,17 +150,21 @@ class Crowd:
         """The crowd of the module's docstring, live."""
         await self.call(EVERYONE)
         await self.reached(EVERYONE, "prompt_finished")  # the greeting; the menu plays
-        queued = (*TALKING, RINGING, *WAITING)
-        await self.dtmf(queued, "1")
-        await self.reached(queued, "triage_asked")
+        # A caller who does not answer the triage question is queued after 3 s: the ones
+        # to be served first answer now, the waiting ones only when their turn comes (the
+        # language, then the triage answer, typed ahead), each queued before the next.
+        served = (*TALKING, RINGING)
+        await self.dtmf(served, "1")
+        await self.reached(served, "triage_asked")
         for name in TALKING:
             await self.dtmf([name], "5")
             await self.connect(name)
         await self.dtmf([RINGING], "5")
         self.legs[RINGING] = await self.next_offer()
         for name in WAITING:
-            await self.dtmf([name], "5")
+            await self.dtmf([name], "15")
             await self.reached([name], "queued")
+        assert await self.queue_order([RINGING, *WAITING]) == [RINGING, *WAITING]
 
     # --- what Asterisk holds -----------------------------------------------------------
     async def where(self) -> dict[str, str]:
