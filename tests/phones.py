@@ -72,9 +72,6 @@ async def put_back(con: Conn) -> None:
 # `pjsip send register` unregisters, then registers after a random 1-10 s (Asterisk's own
 # spreading of load): asked again sooner, the phone starts that wait over.
 NUDGE_EVERY = 11.0
-# A phone registered with a reachable contact whose endpoint is still not online after this
-# long is qualified again (Phones._stuck).
-STUCK_AFTER = 5.0
 
 
 def config_values() -> dict[str, str]:
@@ -153,30 +150,15 @@ class Phones(AriPeer):
         """Wait until the PBX has a contact for each of these phones, asking a phone to
         REGISTER again while it lacks one (every NUDGE_EVERY seconds, not sooner). Called once
         the test's app has put the accounts back; `resync` asks that app to write them
-        again should the PBX not list them (seen once in a full run, cause not found).
-        A phone registered, with a reachable contact, whose endpoint stays offline is
-        qualified again, then, still stuck, has its account deleted for `resync` to write
-        anew (CI once failed three tests in a row on such a stuck op-a)."""
+        again should the PBX not list them (seen once in a full run, cause not found)."""
         wanted = set(operators)
         resynced = time.monotonic()
-        qualified = {name: time.monotonic() - NUDGE_EVERY + STUCK_AFTER for name in wanted}
-        requalified: set[str] = set()
 
         async def probe() -> bool:
             nonlocal resynced
             endpoints = await self._pbx_endpoints()
             missing = {name for name in wanted if endpoints.get(name) != "online"}
             self._nudge(missing)
-            for name in self._stuck(missing, qualified):
-                if name in requalified and resync is not None:
-                    print(f"{name}: still stuck after a qualify: its account is written anew")
-                    await self._drop_account(name)
-                    resync()
-                    continue
-                print(f"{name}: registered, its contact reachable, its endpoint"
-                      f" {endpoints.get(name)}: the PBX qualifies it again")
-                requalified.add(name)
-                self.pbx.cli(f"pjsip qualify {name}")
             unlisted = missing - set(endpoints)
             if unlisted and resync is not None and time.monotonic() - resynced > NUDGE_EVERY:
                 print(f"the PBX does not list {sorted(unlisted)}: the app syncs again")
@@ -193,37 +175,6 @@ class Phones(AriPeer):
             print("endpoint states (ARI):", await self._pbx_endpoints())
             print("asked to register (monotonic):", self._nudged, "now:", time.monotonic())
             raise
-
-    async def _drop_account(self, name: str) -> None:
-        """The operator's auth, aor and endpoint deleted from the PBX (the app's sync writes
-        them again, as new)."""
-        pbx = AriClient(self.pbx.ari_url, self.pbx.ari_user, self.pbx.ari_password,
-                        self.app, self.http)
-        for kind in ("auth", "aor", "endpoint"):
-            with contextlib.suppress(AriError):
-                await pbx.delete_dynamic_object("res_pjsip", kind, name)
-
-    def _stuck(self, missing: set[str], qualified: dict[str, float]) -> list[str]:
-        """Phones the PBX should list online and does not: the phone is registered, the
-        PBX's contact for it answered its last OPTIONS, yet the endpoint's state stayed
-        offline (seen in loaded full runs; a known Asterisk state-keeping fault that a
-        fresh qualify puts right, docs/decisions.md). At most once per NUDGE_EVERY each;
-        `qualified` holds when each was last qualified (or when it may be first)."""
-        now = time.monotonic()
-        due = {name for name in missing if now - qualified[name] >= NUDGE_EVERY}
-        if not due:
-            return []
-        contacts = self.pbx.cli("pjsip show contacts").splitlines()
-        stuck = []
-        for name in sorted(due):
-            reachable = any(line.split()[1:2] and line.split()[1].startswith(f"{name}/")
-                            and " Avail " in line for line in contacts)
-            if reachable and self.registration_status(name) == "Registered":
-                qualified[name] = now
-                stuck.append(name)
-            else:  # looked at again in 2 s
-                qualified[name] = now - NUDGE_EVERY + 2.0
-        return stuck
 
     def _on_event(self, event: ari.Event) -> None:
         channel_id = ari.channel_id_of(event)

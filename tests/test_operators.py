@@ -378,6 +378,33 @@ async def test_sync_is_idempotent_and_removes_what_the_table_no_longer_has(bare:
     assert (await sip_sync.sync(bare.pool, bare.ari)).deleted == ["op-b"]
 
 
+async def test_after_an_asterisk_restart_every_account_is_written_again(
+    bare: Bare, pbx: asterisk.Instance, phones: Phones
+) -> None:
+    """The phones register again before the app's first sync after the restart: Asterisk
+    then lists their endpoints (read from astdb), offline, and would keep them offline
+    although registered, until the objects are written again."""
+    await sip_sync.sync(bare.pool, bare.ari)
+    await phones.until_online(["op-a"])
+    pbx.stop()
+    pbx.start()
+
+    async def listed_offline() -> bool:
+        phones.register_now("op-a")  # a phone retries every second anyway; sooner here
+        return await bare.state("op-a") == "offline"
+
+    await wait_for(listed_offline, timeout=20, what="op-a listed by the restarted PBX")
+    await wait_for(lambda: has_contact(pbx, "op-a"), what="op-a's REGISTER accepted")
+    assert await bare.state("op-a") == "offline"  # registered, yet offline: not tracked
+
+    report = await sip_sync.sync(bare.pool, bare.ari)
+    assert "op-a" in report.restored
+    await phones.until_online(["op-a"])
+    assert await bare.state("op-a") == "online"
+    again = await sip_sync.sync(bare.pool, bare.ari)  # once written, left alone
+    assert (again.restored, again.updated, again.created) == ([], [], [])
+
+
 async def test_a_name_taken_in_pjsip_conf_is_refused(bare: Bare) -> None:
     async with bare.pool.acquire() as con:  # the store refuses it; a raw INSERT does not
         await con.execute(

@@ -9,11 +9,14 @@ to do writes nothing), and deletes those of disabled or removed operators, excep
 an operator disabled on a call keeps their account until that call ends (their phone's
 call goes on; `call_ended` asks for the sync that removes it).
 
-An operator whose objects Asterisk keeps in astdb but does not list as an endpoint is
-written again: after an Asterisk restart the stored objects answer a REGISTER, but until
-they are written Asterisk neither tracks the endpoint's state (no EndpointStateChange,
-absent from `GET /endpoints`: the queues would never see the phone online) nor qualifies
-its stored contact.
+After an Asterisk restart every operator's objects are written again, changed or not.
+The stored objects answer a REGISTER, but until they are written Asterisk neither tracks
+the endpoint's state (no EndpointStateChange, the state stays `offline`: the queues would
+never see the phone online) nor qualifies its stored contact. A restart is told by a
+global variable (LOADED_MARK) the sync sets once it has written everything: Asterisk
+forgets it when it stops. Whether `GET /endpoints` lists the operator does not tell: a
+phone that registers before the app's sync makes Asterisk list the endpoint, offline and
+untracked for good (a CI run lost three tests to it).
 
 Which objects are ours: operator endpoints, and nothing else, have `context=operators`.
 ARI cannot list dynamic objects but lists endpoints (`GET /endpoints/PJSIP`): one there
@@ -54,6 +57,8 @@ from lifeline_pbx.pg_listen import Listener
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_operators"
+# Set in Asterisk (in memory only) once every operator's objects are written since it started.
+LOADED_MARK = "LIFELINE_OPERATORS_LOADED"
 CONFIG_CLASS = "res_pjsip"
 LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
 
@@ -102,7 +107,7 @@ async def _get(ari: AriClient, object_type: str, object_id: str) -> dict[str, st
 
 
 async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: bool) -> None:
-    """listed: Asterisk lists the endpoint (it has it loaded, not only stored)."""
+    """listed: Asterisk has the endpoint loaded since it started, not only stored."""
     user = op.sip_username
     try:
         endpoint = await _get(ari, "endpoint", user)
@@ -177,14 +182,29 @@ async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = ()) -> Syn
         operators = await store.list_enabled(con)
     report = SyncReport()
     listed = await _listed(ari)
+    loaded = await _loaded_since_start(ari)
     for op in operators:
-        await _push(ari, op, report, op.sip_username in listed)
+        await _push(ari, op, report, loaded and op.sip_username in listed)
     for user in await _stale(ari, listed, {op.sip_username for op in operators}):
         if user in on_call:
             report.kept.append(user)
         else:
             await _remove(ari, user, report)
+    if not loaded:
+        await ari.request("POST", "/asterisk/variable", {"variable": LOADED_MARK, "value": "1"})
     return report
+
+
+async def _loaded_since_start(ari: AriClient) -> bool:
+    """Whether a sync wrote every operator since Asterisk last started (LOADED_MARK)."""
+    try:
+        found: dict[str, Any] = await ari.request(
+            "GET", "/asterisk/variable", {"variable": LOADED_MARK})
+    except AriError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return bool(found.get("value"))
 
 
 class OperatorSync:
