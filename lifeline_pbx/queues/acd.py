@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -67,9 +66,6 @@ class Acd:
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
         self._followed: set[str] = set()  # operators' endpoints subscribed to
-        # Operators on a leg the distributor did not place (a transfer, a conference, a
-        # relay call, an on-call bridge): busy for routing, however many such legs.
-        self._engaged: Counter[str] = Counter()
         # Asked when an operator's leg of a talking call hangs up: True, someone else (a
         # warm transfer) carries the call on; False, the call ends as usual.
         self.carried_on: Callable[[Talk], bool] = lambda talk: False
@@ -144,14 +140,21 @@ class Acd:
         self.picture.waiting[call.call_id] = Waiter(call, caller, queue_id)
 
     # --- legs placed by others (transfers, on-call runs) -------------------------------
-    def engage(self, username: str) -> None:
-        self._engaged[username] += 1
+    def engage(self, username: str, purpose: str) -> None:
+        """A leg for `purpose` (outbound/legs.Request) rings or holds this operator's phone:
+        busy for routing, and the live views say on what."""
+        self.picture.engaged.setdefault(username, []).append(purpose)
+        self.watch.operator_changed(username, None)
 
-    def release(self, username: str) -> None:
-        self._engaged[username] -= 1
-        if self._engaged[username] <= 0:
-            del self._engaged[username]
+    def release(self, username: str, purpose: str) -> None:
+        """That leg ended: back to what they were (ready, paused, or wrap-up still due)."""
+        purposes = self.picture.engaged.get(username, [])
+        if purpose in purposes:
+            purposes.remove(purpose)
+        if not purposes:
+            self.picture.engaged.pop(username, None)
             self.kick()
+        self.watch.operator_changed(username, None)
 
     def hand_over(self, call_id: uuid.UUID, operator: str, channel_id: str) -> bool:
         """A warm transfer completed: the call's operator side is now this phone's leg (its
@@ -183,10 +186,11 @@ class Acd:
         self._operator_left(channel_id)
 
     def engaged(self, username: str) -> bool:
-        return username in self._engaged
+        return username in self.picture.engaged
 
     def free(self, now: float) -> list[routing.Operator]:
-        return [op for op in self.picture.staff.free(now) if op.id not in self._engaged]
+        engaged = self.picture.engaged
+        return [op for op in self.picture.staff.free(now) if op.id not in engaged]
 
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:
