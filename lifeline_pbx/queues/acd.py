@@ -40,6 +40,9 @@ _MISSES = {offers.RING_NO_ANSWER: "ring_no_answer", offers.DECLINED: "declined"}
 # A caller whose answered call could not be bridged this many times is given voicemail
 # (with the apology of the busy prompt) rather than ringing more operators in vain.
 BRIDGE_TRIES = 2
+# The talk's operator once a transfer handed the caller to an outside number: no SIP
+# username can look like it (operators/store.USERNAME).
+OUTSIDE = "(outside)"
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -167,9 +170,15 @@ class Acd:
         self.picture.talking[call_id] = new
         self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup)
         self._apply(staff.CallEnded(old.operator, call_id, old.queue_id))
-        self._apply(staff.TalkAdopted(operator, call_id))
+        if operator != OUTSIDE:
+            self._apply(staff.TalkAdopted(operator, call_id))
         self.watch.talk_started(new)
         return True
+
+    def hand_out(self, call_id: uuid.UUID, channel_id: str) -> bool:
+        """As hand_over, to a leg through the trunk (a transfer to an outside number): the
+        caller's call stays the hotline's, with no operator on it."""
+        return self.hand_over(call_id, OUTSIDE, channel_id)
 
     def requeue(self, call_id: uuid.UUID, queue_id: int, language: str) -> bool:
         """The operator sends the caller to another queue: their talk ends (their leg hung
