@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -118,6 +119,8 @@ class Transfers:
         acd.watch.add(self)
         acd.carried_on = self._carried_on
         acd.operator_keys = self._keyed
+        # Keys an operator presses on their call with no transfer open.
+        self.other_keys: Callable[[str, str], None] = lambda operator, digit: None
 
     # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
     def talk_started(self, talk: Talk) -> None:
@@ -146,10 +149,13 @@ class Transfers:
         return True
 
     def _keyed(self, operator: str, digit: str) -> None:
-        """The phone's feature codes during a warm transfer: # completes, * returns."""
+        """The phone's keys during a warm transfer: # completes, * returns; with nothing
+        open, the feature codes that start one (transfers/phone_keys.py)."""
         side = self.sides.get(operator)
         event = rules.PHONE_KEYS.get(digit)
-        if side is not None and side.ask in rules.HANDING and event is not None:
+        if side is None:
+            self.other_keys(operator, digit)
+        elif side.ask in rules.HANDING and event is not None:
             self.tasks.spawn(self._pressed(side, event), "transfer-key")
 
     async def _pressed(self, side: Side, event: rules.Event) -> None:
