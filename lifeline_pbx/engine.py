@@ -64,6 +64,7 @@ from lifeline_pbx.sipguard import bans
 from lifeline_pbx.sipguard.guard import Settings as GuardSettings
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
+from lifeline_pbx.transfers.phone_keys import PhoneKeys
 from lifeline_pbx.transfers.service import Transfers
 from lifeline_pbx.voicemail.vault import Vault
 
@@ -148,6 +149,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
     dispatcher.owners += [listen_in, legs]
     app[TRANSFERS] = Transfers(ari, acd, legs, writer, tasks)
+    PhoneKeys(app[TRANSFERS], acd, pool, tasks)  # it hooks itself to both
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
                                                                library.uri)
 

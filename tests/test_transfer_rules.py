@@ -27,6 +27,12 @@ REFUSALS = [
     (Ask.RELAY, Facts(False, False, False, NUMBER), None),  # no call, no line policy
     (Ask.RELAY, Facts(False, False, False, ""), rules.NO_NUMBER),
     (Ask.RELAY, Facts(True, False, True, NUMBER), rules.BUSY),
+    # Out: the line's transfer policy, not its three-way one.
+    (Ask.OUT, Facts(True, False, False, NUMBER, transfer_allowed=True), None),
+    (Ask.OUT, Facts(True, True, False, NUMBER), rules.TRANSFER_OFF),
+    (Ask.OUT, Facts(False, False, False, NUMBER, transfer_allowed=True), rules.NOT_YOURS),
+    (Ask.OUT, Facts(True, False, True, NUMBER, transfer_allowed=True), rules.BUSY),
+    (Ask.OUT, Facts(True, False, False, " ", transfer_allowed=True), rules.NO_NUMBER),
 ]
 
 
@@ -60,11 +66,31 @@ def test_warm_step(stage: Stage, event: Event, after: Stage, steps: tuple[Step, 
     assert rules.warm_step(stage, event) == (after, steps)
 
 
-def test_every_pair_has_an_answer() -> None:
+OUT = [
+    # To an outside number: as WARM, except an operator hanging up while it rings.
+    (Stage.RINGING, Event.GONE, Stage.DONE, (Step.RESUME,)),  # busy, no answer: back
+    (Stage.CONSULTING, Event.COMPLETE, Stage.DONE, (Step.HAND_OVER,)),
+    (Stage.CONSULTING, Event.OPERATOR_GONE, Stage.DONE, (Step.HAND_OVER,)),
+    (Stage.RINGING, Event.OPERATOR_GONE, Stage.UNATTENDED, (Step.UNATTEND,)),
+    (Stage.UNATTENDED, Event.ANSWERED, Stage.DONE, (Step.HAND_OVER,)),
+    (Stage.UNATTENDED, Event.GONE, Stage.DONE, (Step.REQUEUE,)),  # nobody to go back to
+    (Stage.UNATTENDED, Event.CALLER_GONE, Stage.DONE, (Step.HANG_UP_OTHER,)),
+    (Stage.UNATTENDED, Event.RETURN, Stage.UNATTENDED, (Step.REFUSE,)),
+    (Stage.UNATTENDED, Event.COMPLETE, Stage.UNATTENDED, (Step.REFUSE,)),
+]
+
+
+@pytest.mark.parametrize(("stage", "event", "after", "steps"), OUT)
+def test_out_step(stage: Stage, event: Event, after: Stage, steps: tuple[Step, ...]) -> None:
+    assert rules.warm_step(stage, event, Ask.OUT) == (after, steps)
+
+
+@pytest.mark.parametrize("ask", [Ask.WARM, Ask.OUT])
+def test_every_pair_has_an_answer(ask: Ask) -> None:
     """No (stage, event) raises: an unexpected event is refused, never a crash."""
     for stage in Stage:
         for event in Event:
-            after, steps = rules.warm_step(stage, event)
+            after, steps = rules.warm_step(stage, event, ask)
             assert steps and (steps != (Step.REFUSE,) or after is stage)
 
 

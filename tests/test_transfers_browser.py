@@ -40,6 +40,8 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     await expect(tools).to_be_visible()
     await expect(page.locator("#conference-off")).to_have_text(rules.THREE_WAY_OFF)
     await expect(page.locator("#conference-add")).to_be_hidden()
+    await expect(page.locator("#out-off")).to_have_text(rules.TRANSFER_OFF)
+    await expect(page.locator("#out-start")).to_be_hidden()
     await expect(page.locator("#transfer-to option[value='op-b']")).to_have_count(1)
     await expect(page.locator("#transfer-to option[value='op-a']")).to_have_count(0)
     await page.select_option("#transfer-to", "op-b")

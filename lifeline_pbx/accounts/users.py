@@ -72,6 +72,13 @@ async def by_id(con: Conn, user_id: int) -> User | None:
     return _user(await con.fetchrow(f"{_SELECT} WHERE u.id = $1", user_id))
 
 
+async def by_operator(con: Conn, sip_username: str) -> User | None:
+    """The enabled web user linked to this SIP account (the phone's feature codes act as
+    them)."""
+    return _user(await con.fetchrow(f"{_SELECT} WHERE o.sip_username = $1 AND u.enabled",
+                                    sip_username))
+
+
 async def all_users(con: Conn) -> list[User]:
     return [User(**dict(r)) for r in await con.fetch(f"{_SELECT} ORDER BY u.username")]
 

@@ -32,6 +32,9 @@ class StasisEnd:
 class DtmfReceived:
     channel: Channel
     digit: str
+    # When Asterisk published it: the same key comes twice on a channel of an endpoint
+    # the app follows (once for the Stasis channel, once for the endpoint subscription).
+    at: str = ""
 
 
 # A soft hang-up's "cause" is Asterisk's reason flag, not a Q.850 cause: this one is
@@ -158,7 +161,8 @@ def parse_event(data: dict[str, Any]) -> Event:
         if kind == "StasisEnd":
             return StasisEnd(channel)
         if kind == "ChannelDtmfReceived":
-            return DtmfReceived(channel, str(data.get("digit", "")))
+            return DtmfReceived(channel, str(data.get("digit", "")),
+                                str(data.get("timestamp", "")))
         if kind == "ChannelHangupRequest":
             return HangupRequest(channel, int(data.get("cause", 0) or 0),
                                  bool(data.get("soft", False)))

@@ -169,7 +169,8 @@ class LiveHub:
         reason = ""
         if op is not None and op.paused:
             reason = self._reasons.get(username) or await self._stored_reason(username)
-        return messages.state(op, reason, on_call, time.time())
+        return messages.state(op, reason, on_call, time.time(),
+                              self.acd.picture.side_call(username))
 
     # --- reading what the picture lacks --------------------------------------------------
     async def _pop(self, talk: Talk) -> PopInfo:

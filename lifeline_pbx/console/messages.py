@@ -50,18 +50,33 @@ def call_ended(call_id: str, wrapup: float, now: float) -> Message:
             "server_time": now}
 
 
-def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: float) -> Message:
-    """The operator's availability; `known` is false for a disabled or unknown SIP account."""
+# What an operator's phone may be on besides a queue call (outbound/legs.Request purposes
+# of legs to their phone), as their console says it.
+SIDE_CALLS = {
+    "callback": "On a relay call",
+    "transfer": "On a transfer from another operator",
+    "oncall": "On an emergency call (on-call list)",
+}
+SIDE_CALL = "On another call"
+
+
+def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: float,
+          side_call: str | None = None) -> Message:
+    """The operator's availability; `known` is false for a disabled or unknown SIP account.
+    side_call: the purpose of a leg the distributor did not place that their phone is on
+    (a relay call...): busy on it, and no wrap-up shown until it ends."""
+    side = None if side_call is None else SIDE_CALLS.get(side_call, SIDE_CALL)
     if op is None:
         return {"type": "state", "known": False, "logged_in": False, "paused": False,
-                "pause_reason": "", "wrapup_until": None, "on_call": False, "server_time": now}
-    wrapping = op.logged_in and not on_call and op.wrapup_until > now
+                "pause_reason": "", "wrapup_until": None, "on_call": False, "side_call": side,
+                "server_time": now}
+    wrapping = op.logged_in and not on_call and side is None and op.wrapup_until > now
     return {
         "type": "state", "known": True, "logged_in": op.logged_in,
         "paused": op.logged_in and op.paused,
         "pause_reason": pause_reason if op.logged_in and op.paused else "",
         "wrapup_until": op.wrapup_until if wrapping else None,
-        "on_call": on_call, "server_time": now,
+        "on_call": on_call, "side_call": side, "server_time": now,
     }
 
 

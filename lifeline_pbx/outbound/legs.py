@@ -71,9 +71,9 @@ class NotPlaced:
 class Phones(Protocol):
     """The distributor: an operator whose phone a leg rings is busy until it ends."""
 
-    def engage(self, username: str) -> None: ...
+    def engage(self, username: str, purpose: str) -> None: ...
 
-    def release(self, username: str) -> None: ...
+    def release(self, username: str, purpose: str) -> None: ...
 
 
 class OutboundLegs:
@@ -85,7 +85,8 @@ class OutboundLegs:
         self.policy = policy
         self.phones = phones
         self._owners: dict[str, Handler] = {}
-        self._engaged: dict[str, str] = {}  # channel -> the operator whose phone it is
+        # channel -> the operator whose phone it is, and the leg's purpose
+        self._engaged: dict[str, tuple[str, str]] = {}
 
     def owns(self, channel_id: str) -> bool:
         return channel_id in self._owners
@@ -116,8 +117,8 @@ class OutboundLegs:
         channel_id = f"out-{leg_id.hex}"
         self._owners[channel_id] = on_event
         if decision is None and request.target.operator and self.phones is not None:
-            self._engaged[channel_id] = request.target.operator
-            self.phones.engage(request.target.operator)
+            self._engaged[channel_id] = (request.target.operator, request.purpose)
+            self.phones.engage(request.target.operator, request.purpose)
         try:
             await self.ari.originate(endpoint, channel_id=channel_id, caller_id=request.caller_id,
                                      app_args=f"{APP_ARG},{leg_id}",
@@ -134,9 +135,9 @@ class OutboundLegs:
         return Placed(leg_id, channel_id)
 
     def _free(self, channel_id: str) -> None:
-        operator = self._engaged.pop(channel_id, None)
-        if operator is not None and self.phones is not None:
-            self.phones.release(operator)
+        engaged = self._engaged.pop(channel_id, None)
+        if engaged is not None and self.phones is not None:
+            self.phones.release(*engaged)
 
     async def _record(self, leg_id: uuid.UUID, request: Request) -> Allowed | Refusal | None:
         """The guard's decision (None: a leg to an operator's phone, no trunk), written

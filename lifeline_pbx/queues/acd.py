@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -41,6 +40,9 @@ _MISSES = {offers.RING_NO_ANSWER: "ring_no_answer", offers.DECLINED: "declined"}
 # A caller whose answered call could not be bridged this many times is given voicemail
 # (with the apology of the busy prompt) rather than ringing more operators in vain.
 BRIDGE_TRIES = 2
+# The talk's operator once a transfer handed the caller to an outside number: no SIP
+# username can look like it (operators/store.USERNAME).
+OUTSIDE = "(outside)"
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -67,9 +69,6 @@ class Acd:
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
         self._followed: set[str] = set()  # operators' endpoints subscribed to
-        # Operators on a leg the distributor did not place (a transfer, a conference, a
-        # relay call, an on-call bridge): busy for routing, however many such legs.
-        self._engaged: Counter[str] = Counter()
         # Asked when an operator's leg of a talking call hangs up: True, someone else (a
         # warm transfer) carries the call on; False, the call ends as usual.
         self.carried_on: Callable[[Talk], bool] = lambda talk: False
@@ -144,14 +143,21 @@ class Acd:
         self.picture.waiting[call.call_id] = Waiter(call, caller, queue_id)
 
     # --- legs placed by others (transfers, on-call runs) -------------------------------
-    def engage(self, username: str) -> None:
-        self._engaged[username] += 1
+    def engage(self, username: str, purpose: str) -> None:
+        """A leg for `purpose` (outbound/legs.Request) rings or holds this operator's phone:
+        busy for routing, and the live views say on what."""
+        self.picture.engaged.setdefault(username, []).append(purpose)
+        self.watch.operator_changed(username, None)
 
-    def release(self, username: str) -> None:
-        self._engaged[username] -= 1
-        if self._engaged[username] <= 0:
-            del self._engaged[username]
+    def release(self, username: str, purpose: str) -> None:
+        """That leg ended: back to what they were (ready, paused, or wrap-up still due)."""
+        purposes = self.picture.engaged.get(username, [])
+        if purpose in purposes:
+            purposes.remove(purpose)
+        if not purposes:
+            self.picture.engaged.pop(username, None)
             self.kick()
+        self.watch.operator_changed(username, None)
 
     def hand_over(self, call_id: uuid.UUID, operator: str, channel_id: str) -> bool:
         """A warm transfer completed: the call's operator side is now this phone's leg (its
@@ -164,9 +170,15 @@ class Acd:
         self.picture.talking[call_id] = new
         self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup)
         self._apply(staff.CallEnded(old.operator, call_id, old.queue_id))
-        self._apply(staff.TalkAdopted(operator, call_id))
+        if operator != OUTSIDE:
+            self._apply(staff.TalkAdopted(operator, call_id))
         self.watch.talk_started(new)
         return True
+
+    def hand_out(self, call_id: uuid.UUID, channel_id: str) -> bool:
+        """As hand_over, to a leg through the trunk (a transfer to an outside number): the
+        caller's call stays the hotline's, with no operator on it."""
+        return self.hand_over(call_id, OUTSIDE, channel_id)
 
     def requeue(self, call_id: uuid.UUID, queue_id: int, language: str) -> bool:
         """The operator sends the caller to another queue: their talk ends (their leg hung
@@ -183,10 +195,11 @@ class Acd:
         self._operator_left(channel_id)
 
     def engaged(self, username: str) -> bool:
-        return username in self._engaged
+        return username in self.picture.engaged
 
     def free(self, now: float) -> list[routing.Operator]:
-        return [op for op in self.picture.staff.free(now) if op.id not in self._engaged]
+        engaged = self.picture.engaged
+        return [op for op in self.picture.staff.free(now) if op.id not in engaged]
 
     # --- the loop --------------------------------------------------------------------
     def kick(self) -> None:

@@ -46,6 +46,7 @@ class Offer:
     answered: bool = False
     accepted: bool = False
     cancelled: bool = False  # the caller left: not the operator's miss
+    last_key: str = ""  # the last key's DtmfReceived.at (each comes twice: see there)
     events: asyncio.Queue[ari.Event] = field(default_factory=asyncio.Queue)
 
 
@@ -169,6 +170,9 @@ class OfferDesk:
             # operator missed nothing.
             offer.cancelled = not offer.accepted
         elif isinstance(event, ari.DtmfReceived):
+            if event.at and event.at == offer.last_key:
+                return
+            offer.last_key = event.at
             if offer.answered and not offer.accepted and event.digit == ACCEPT_DIGIT:
                 await self._accept(offer)
             elif offer.accepted:

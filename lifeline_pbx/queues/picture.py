@@ -44,6 +44,15 @@ class Picture:
     staff: Staff = field(default_factory=Staff)
     operator_ids: dict[str, int] = field(default_factory=dict)
     accept_by_key: set[str] = field(default_factory=set)
+    # Operators whose phone is on a leg the distributor did not place (a relay call, a
+    # transfer to them, an on-call bridge): the legs' purposes, oldest first. Busy for
+    # routing and for the live views, however many such legs.
+    engaged: dict[str, list[str]] = field(default_factory=dict)
+
+    def side_call(self, username: str) -> str | None:
+        """The purpose of the latest such leg on this operator's phone, if any."""
+        purposes = self.engaged.get(username)
+        return purposes[-1] if purposes else None
 
     @property
     def operators(self) -> Mapping[str, routing.Operator]:

@@ -20,6 +20,11 @@ from lifeline_pbx.queues import routing
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 
 EMERGENCY = 1  # routing.Caller.priority of an emergency (triage: life or health in danger)
+# An operator's phone on a leg the distributor did not place (queues/picture.side_call),
+# by the leg's purpose: busy, not ready.
+SIDE_STATUSES = {"callback": "on a relay call", "transfer": "taking a transfer",
+                 "oncall": "on-call emergency"}
+SIDE_STATUS = "on another call"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class OperatorStatus:
     wrapup_left: int  # seconds of wrap-up left; 0 when none
     on_call: bool
     registered: bool  # the SIP phone is online
+    side_call: str = ""  # the status word of a side call (SIDE_STATUSES), "" when none
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def snapshot(
     busy = {talk.operator for talk in picture.talking.values()}
     operators = {
         username: _operator(op, now, username in busy, username in picture.online,
-                            reasons.get(username, ""))
+                            reasons.get(username, ""), picture.side_call(username))
         for username, op in picture.operators.items()
     }
     views = []
@@ -177,18 +183,21 @@ def _in_progress(talk: Talk, now: float) -> CallInProgress:
 
 
 def _operator(op: routing.Operator, now: float, on_call: bool, registered: bool,
-              reason: str) -> OperatorStatus:
+              reason: str, side_call: str | None) -> OperatorStatus:
     paused = op.logged_in and op.paused
     wrapup_left = max(0, math.ceil(op.wrapup_until - now)) if op.logged_in else 0
+    side = "" if side_call is None else SIDE_STATUSES.get(side_call, SIDE_STATUS)
     return OperatorStatus(
         username=op.id,
-        status=_status(op.logged_in, paused, wrapup_left, on_call, registered),
+        status=side if side and not on_call else _status(
+            op.logged_in, paused, wrapup_left, on_call, registered),
         logged_in=op.logged_in,
         paused=paused,
         pause_reason=reason if paused else "",
         wrapup_left=wrapup_left,
         on_call=on_call,
         registered=registered,
+        side_call=side,
     )
 
 

@@ -20,11 +20,18 @@ class Ask(enum.Enum):
     WARM = "warm"  # another operator or a supervisor, talked to first
     RELAY = "relay"  # a number through the trunk, from the operator's phone alone
     QUEUE = "queue"  # back to waiting, in another queue (another language)
+    OUT = "out"  # the caller to a number through the trunk, talked to first (warm)
+
+
+# Both hold the caller while the operator talks to the other party first.
+HANDING = frozenset({Ask.WARM, Ask.OUT})
 
 
 NOT_YOURS = "You can do this only on a call you are talking on now."
 THREE_WAY_OFF = ("Three-way calls are not allowed on this line (the facility may cut or "
                  "punish them). Call the person separately instead (relay call).")
+TRANSFER_OFF = ("Transfers to outside numbers are not allowed on this line (the facility may "
+                "cut or punish them). Call the person separately instead (relay call).")
 BUSY = "Finish the transfer or the call you have open first."
 NO_NUMBER = "Give the number to call."
 NOT_AN_OPERATOR = "Choose another operator or supervisor who is logged in and free."
@@ -41,6 +48,7 @@ class Facts:
     number: str = ""  # as typed, for a conference or relay
     target_free: bool = False  # warm transfer: the chosen operator may take it now
     queue_known: bool = False  # queue transfer: that queue and language exist
+    transfer_allowed: bool = False  # the call's line allows handing the caller outside
 
 
 def refusal(ask: Ask, facts: Facts) -> str | None:
@@ -55,6 +63,10 @@ def refusal(ask: Ask, facts: Facts) -> str | None:
         if not facts.three_way_allowed:
             return THREE_WAY_OFF
         return None if facts.number.strip() else NO_NUMBER
+    if ask is Ask.OUT:
+        if not facts.transfer_allowed:
+            return TRANSFER_OFF
+        return None if facts.number.strip() else NO_NUMBER
     if ask is Ask.QUEUE:
         return None if facts.queue_known else NO_QUEUE
     return None if facts.target_free else NOT_AN_OPERATOR
@@ -63,6 +75,7 @@ def refusal(ask: Ask, facts: Facts) -> str | None:
 class Stage(enum.Enum):
     RINGING = "ringing"  # the caller hears music; the other party's phone rings
     CONSULTING = "consulting"  # the operator talks with them; the caller still on hold
+    UNATTENDED = "unattended"  # out: the operator hung up while it rang; the caller holds
     DONE = "done"
 
 
@@ -85,6 +98,8 @@ class Step(enum.Enum):
     RESUME = "resume"  # the caller back with the operator, music off
     HANG_UP_OTHER = "hang_up_other"
     REFUSE = "refuse"  # nothing to do in this stage: say so, change nothing
+    UNATTEND = "unattend"  # the operator is gone: the other party's leg stands for them
+    REQUEUE = "requeue"  # the caller back to their queue (nobody left to return to)
 
 
 # (stage, event) -> (next stage, steps). A pair not here: refused, nothing changes.
@@ -103,7 +118,21 @@ _WARM: dict[tuple[Stage, Event], tuple[Stage, tuple[Step, ...]]] = {
 }
 
 
-def warm_step(stage: Stage, event: Event) -> tuple[Stage, tuple[Step, ...]]:
+# To an outside number the same, except that an operator who hangs up while it rings does
+# not end the call: the caller holds on; handed over if they answer, else queued again
+# (never left alone with music, never cut: the number may be their one chance today).
+_OUT = {
+    **_WARM,
+    (Stage.RINGING, Event.OPERATOR_GONE): (Stage.UNATTENDED, (Step.UNATTEND,)),
+    (Stage.UNATTENDED, Event.ANSWERED): (Stage.DONE, (Step.HAND_OVER,)),
+    (Stage.UNATTENDED, Event.GONE): (Stage.DONE, (Step.REQUEUE,)),
+    (Stage.UNATTENDED, Event.CALLER_GONE): (Stage.DONE, (Step.HANG_UP_OTHER,)),
+}
+
+
+def warm_step(stage: Stage, event: Event, ask: Ask = Ask.WARM
+              ) -> tuple[Stage, tuple[Step, ...]]:
     """The warm transfer's next stage and what to do; complete before the other party
     answered, or anything once done, is refused and changes nothing."""
-    return _WARM.get((stage, event), (stage, (Step.REFUSE,)))
+    table = _OUT if ask is Ask.OUT else _WARM
+    return table.get((stage, event), (stage, (Step.REFUSE,)))

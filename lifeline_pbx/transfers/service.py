@@ -25,6 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -37,7 +38,7 @@ from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
 from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
 from lifeline_pbx.queues import queue_store
-from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.acd import OUTSIDE, Acd
 from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers import relay_notes, rules
@@ -92,12 +93,18 @@ class Side:
         return f"hold-{self.id}"
 
     @property
+    def shown(self) -> str:
+        """Whom a transfer goes to, as the timeline says it: an operator, or "outside"
+        (never the number)."""
+        return "outside" if self.ask is Ask.OUT else self.target
+
+    @property
     def bridge_id(self) -> str:  # a relay call's own bridge
         return f"relay-{self.legs[0].leg_id.hex}"
 
     def view(self) -> dict[str, object]:
         return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs),
-                "to": self.target or None}
+                "to": self.shown or None}
 
 
 class Transfers:
@@ -112,6 +119,8 @@ class Transfers:
         acd.watch.add(self)
         acd.carried_on = self._carried_on
         acd.operator_keys = self._keyed
+        # Keys an operator presses on their call with no transfer open.
+        self.other_keys: Callable[[str, str], None] = lambda operator, digit: None
 
     # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
     def talk_started(self, talk: Talk) -> None:
@@ -119,7 +128,10 @@ class Transfers:
 
     def talk_ended(self, talk: Talk, wrapup: float) -> None:
         for side in list(self.sides.values()):
-            if side.call_id == talk.call.call_id and not side.handed:
+            # Unattended: the operator's talk ended, not the call (the caller hanging up
+            # hangs up the ringing leg, which stands for the operator's side now).
+            if (side.call_id == talk.call.call_id and not side.handed
+                    and side.stage is not rules.Stage.UNATTENDED):
                 self.tasks.spawn(self._call_gone(side), "side-call-ended")
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
@@ -129,18 +141,21 @@ class Transfers:
         """The operator hung up during their warm transfer: hand the caller over if they
         have talked to the other party; else the call ends as usual."""
         side = self.sides.get(talk.operator)
-        if (side is None or side.ask is not Ask.WARM or side.call_id != talk.call.call_id
-                or rules.warm_step(side.stage, rules.Event.OPERATOR_GONE)[1] == (
+        if (side is None or side.ask not in rules.HANDING or side.call_id != talk.call.call_id
+                or rules.warm_step(side.stage, rules.Event.OPERATOR_GONE, side.ask)[1] == (
                     rules.Step.REFUSE,)):
             return False
         self.tasks.spawn(self._operator_gone(side), "transfer-operator-gone")
         return True
 
     def _keyed(self, operator: str, digit: str) -> None:
-        """The phone's feature codes during a warm transfer: # completes, * returns."""
+        """The phone's keys during a warm transfer: # completes, * returns; with nothing
+        open, the feature codes that start one (transfers/phone_keys.py)."""
         side = self.sides.get(operator)
         event = rules.PHONE_KEYS.get(digit)
-        if side is not None and side.ask is Ask.WARM and event is not None:
+        if side is None:
+            self.other_keys(operator, digit)
+        elif side.ask in rules.HANDING and event is not None:
             self.tasks.spawn(self._pressed(side, event), "transfer-key")
 
     async def _pressed(self, side: Side, event: rules.Event) -> None:
@@ -159,6 +174,7 @@ class Transfers:
         line = talk.call.line if talk else None
         return Facts(mine=talk is not None and talk.operator == who.username,
                      three_way_allowed=line is not None and line.three_way_allowed,
+                     transfer_allowed=line is not None and line.transfer_allowed,
                      side_open=who.username in self.sides, number=number)
 
     async def conference(self, who: Asker, call_id: uuid.UUID, number: str) -> Side:
@@ -192,29 +208,55 @@ class Transfers:
         reason = rules.refusal(Ask.WARM, facts)
         if reason is not None:
             raise Conflict(reason)
-        talk = self.acd.picture.talking[call_id]
         side = self._side(Ask.WARM, who, call_id, "")
         side.target = target
-        line = talk.call.line
+        line = self.acd.picture.talking[call_id].call.line
+        name = line.facility_name[:30] if line else ""
+        await self._hold_and_ring(side, Target(target, self.acd.picture.operator_ids.get(target)),
+                                  f'"Transfer: {name}" <transfer>')
+        return side
+
+    async def transfer_out(self, who: Asker, call_id: uuid.UUID, number: str) -> Side:
+        """Hold the caller and ring the number through the trunk; the operator talks to
+        them first, then completes or returns. Refused (the line's policy, not their call,
+        a number the guard refuses): Conflict, the caller back with them, no INVITE."""
+        reason = rules.refusal(Ask.OUT, self._facts(who, call_id, number))
+        if reason is not None:
+            log.info("transfer out refused call=%s", call_id)
+            raise Conflict(reason)
+        # The number is judged before the caller is put on hold; its limits again when
+        # it is placed.
+        early = guard.decide(self.legs.policy, number, self.acd.picture.operator_ids.get(
+            who.username), Recent(0))
+        side = self._side(Ask.OUT, who, call_id, number)
+        if isinstance(early, Refusal):
+            await self._place(side, "transfer", Target(number=number), "")
+        line = self.acd.picture.talking[call_id].call.line
+        await self._hold_and_ring(side, Target(number=number),
+                                  f'"{line.facility_name[:40]}" <{line.did}>' if line else "")
+        return side
+
+    async def _hold_and_ring(self, side: Side, target: Target, caller_id: str) -> None:
+        """The caller to a holding bridge of their own (music), then the other party rung;
+        any failure puts the caller back with the operator."""
+        talk = self.acd.picture.talking[side.call_id] if side.call_id else None
+        assert talk is not None
         async with side.lock:
             try:
                 await self.ari.create_bridge(side.hold_bridge, "holding", side.hold_bridge)
                 await self.ari.bridge_moh(side.hold_bridge)
                 await self.ari.add_to_bridge(side.hold_bridge, talk.call.channel_id)
             except AriError as exc:
-                log.warning("transfer not started call=%s status=%d", call_id, exc.status)
+                log.warning("transfer not started call=%s status=%d", side.call_id,
+                            exc.status)
                 await self._resume(side)
                 raise Unavailable(NOT_PLACED) from exc
-            name = line.facility_name[:30] if line else ""
             try:
-                await self._place(side, "transfer",
-                                  Target(target, self.acd.picture.operator_ids.get(target)),
-                                  f'"Transfer: {name}" <transfer>')
+                await self._place(side, "transfer", target, caller_id)
             except (Conflict, Unavailable):
                 await self._resume(side)
                 raise
-        self._note(side, "transfer_ringing", to=target)
-        return side
+        self._note(side, "transfer_ringing", to=side.shown)
 
     async def complete(self, username: str) -> None:
         await self._warm_event(username, rules.Event.COMPLETE)
@@ -224,7 +266,7 @@ class Transfers:
 
     async def _warm_event(self, username: str, event: rules.Event) -> None:
         side = self.sides.get(username)
-        if side is None or side.ask is not Ask.WARM:
+        if side is None or side.ask not in rules.HANDING:
             raise Conflict(NOTHING_OPEN)
         async with side.lock:
             if not await self._warm(side, event):
@@ -232,7 +274,8 @@ class Transfers:
 
     async def _warm(self, side: Side, event: rules.Event) -> bool:
         """The warm transfer's next step; False when refused in its stage."""
-        side.stage, steps = rules.warm_step(side.stage, event)
+        before = side.stage
+        side.stage, steps = rules.warm_step(side.stage, event, side.ask)
         leg = side.legs[0] if side.legs else None
         for step in steps:
             if step is rules.Step.REFUSE:
@@ -244,49 +287,80 @@ class Transfers:
             elif step is rules.Step.RESUME:
                 await self._resume(side)
             elif step is rules.Step.HAND_OVER and leg is not None:
-                await self._hand_over(side, leg)
+                await self._hand_over(side, leg, joined=before is not rules.Stage.UNATTENDED)
+            elif step is rules.Step.UNATTEND and leg is not None:
+                self._unattend(side, leg)
+            elif step is rules.Step.REQUEUE:
+                self._requeue(side)
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.hold_bridge)
         return True
 
     async def _consult(self, side: Side, leg: _Leg) -> None:
         talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
         if talk is not None:
             await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
-            self._note(side, "transfer_consulting", to=side.target)
+            self._note(side, "transfer_consulting", to=side.shown)
 
     async def _resume(self, side: Side) -> None:
         talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
         if talk is not None:
             with contextlib.suppress(AriError):
                 await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
-            self._note(side, "transfer_returned", to=side.target)
+            self._note(side, "transfer_returned", to=side.shown)
         with contextlib.suppress(AriError):
             await self.ari.destroy_bridge(side.hold_bridge)
         if not side.legs or all(leg.ended for leg in side.legs):
             self._close(side)
 
-    async def _hand_over(self, side: Side, leg: _Leg) -> None:
+    async def _hand_over(self, side: Side, leg: _Leg, *, joined: bool) -> None:
+        """The caller joins the other party (in the talk bridge already unless the
+        operator left before they answered); the operator's leg is hung up."""
         talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
         if talk is None:  # the caller hung up meanwhile
             await self.legs.hang_up(leg.channel_id)
             return
-        await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+        if joined:
+            await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
+        else:
+            await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id, leg.channel_id)
         with contextlib.suppress(AriError):
             await self.ari.destroy_bridge(side.hold_bridge)
         side.handed = True  # before: the hand-over ends the operator's talk (talk_ended)
-        if not self.acd.hand_over(talk.call.call_id, side.target, leg.channel_id):
+        if side.ask is Ask.WARM:
+            handed = self.acd.hand_over(talk.call.call_id, side.target, leg.channel_id)
+        else:  # out: handed already when the operator left while it rang
+            handed = talk.operator == OUTSIDE or self.acd.hand_out(talk.call.call_id,
+                                                                  leg.channel_id)
+        if not handed:
             side.handed = False
             return
         if self.sides.get(side.operator) is side:  # free for their next call
             del self.sides[side.operator]
-        self._note(side, "transfer_completed", to=side.target)
-        with contextlib.suppress(AriError):
-            await self.ari.hangup(talk.operator_channel)
+        self._note(side, "transfer_completed", to=side.shown)
+        if talk.operator != OUTSIDE:
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(talk.operator_channel)
+
+    def _unattend(self, side: Side, leg: _Leg) -> None:
+        """Out: the operator hung up while the number rang; the ringing leg stands for the
+        call's operator side (the caller hanging up hangs it up) and they go to wrap-up."""
+        if side.call_id is not None and self.acd.hand_out(side.call_id, leg.channel_id):
+            self._note(side, "transfer_unattended", to=side.shown)
+
+    def _requeue(self, side: Side) -> None:
+        """Out, with the operator gone: the number did not answer, so the caller queues
+        again (their queue, language and priority), never left with the music alone."""
+        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        if talk is not None:
+            self._note(side, "transfer_failed", to=side.shown)
+            self.acd.requeue(talk.call.call_id, talk.queue_id, talk.call.language)
 
     async def _call_gone(self, side: Side) -> None:
         async with side.lock:
             if side.handed or side.done:
                 return
-            if side.ask is Ask.WARM:
+            if side.ask in rules.HANDING:
                 await self._warm(side, rules.Event.CALLER_GONE)
                 with contextlib.suppress(AriError):
                     await self.ari.destroy_bridge(side.hold_bridge)
@@ -333,6 +407,8 @@ class Transfers:
             "language": talk.call.language,
             "three_way": facts.three_way_allowed,
             "three_way_off": rules.THREE_WAY_OFF,
+            "transfer_out": facts.transfer_allowed,
+            "transfer_off": rules.TRANSFER_OFF,
             "side": self.sides[who.username].view() if who.username in self.sides else None,
         }
 
@@ -360,7 +436,7 @@ class Transfers:
         side = self.sides.get(username)
         if side is None:
             raise Conflict(NOTHING_OPEN)
-        if side.ask is Ask.WARM:
+        if side.ask in rules.HANDING:
             await self.back(username)
             return
         await self._hang_up_all(side)
@@ -402,7 +478,7 @@ class Transfers:
                 await self._hang_up_all(side)
 
     async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
-        if side.ask is Ask.WARM:
+        if side.ask in rules.HANDING:
             await self._warm_leg(side, leg, event)
             return
         if isinstance(event, ari.StasisStart) and not leg.answered:

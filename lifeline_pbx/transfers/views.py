@@ -29,6 +29,8 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/console/calls/{id}/transfer-choices", choices,
                 name="console_transfer_choices"),
         web.post("/console/calls/{id}/transfer", transfer, name="console_transfer"),
+        web.post("/console/calls/{id}/transfer-out", transfer_out,
+                 name="console_transfer_out"),
         web.post("/console/side/complete", side_complete, name="console_side_complete"),
         web.post("/console/side/return", side_return, name="console_side_return"),
         web.post("/console/calls/{id}/queue", to_queue, name="console_to_queue"),
@@ -83,6 +85,16 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     target = (await form_data(request)).get("to", "").strip()
     side = await _transfers(request).warm(_asker(request), call_id, target)
     log.info("warm transfer asked call=%s user_id=%d", call_id, side.user_id)
+    return web.json_response({"side": side.view()})
+
+
+@require("operator")
+@answers_json
+async def transfer_out(request: web.Request) -> web.StreamResponse:
+    call_id = path_uuid(request)
+    number = (await form_data(request)).get("number", "")
+    side = await _transfers(request).transfer_out(_asker(request), call_id, number)
+    log.info("transfer out asked call=%s user_id=%d", call_id, side.user_id)
     return web.json_response({"side": side.view()})
 
 

@@ -49,10 +49,12 @@
       wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
       if (!state.known) {
         text = "Your phone account is disabled or not set up yet.";
+      } else if (state.logged_in && state.on_call) {
+        text = "On a call";
+      } else if (state.side_call) {  // a relay call, even logged out of the queues
+        text = state.side_call;
       } else if (!state.logged_in) {
         text = "Logged out of the queues";
-      } else if (state.on_call) {
-        text = "On a call";
       } else if (state.paused) {
         text = "Paused" + (state.pause_reason ? " (" + state.pause_reason + ")" : "");
       } else if (wrapping) {

@@ -47,6 +47,7 @@
     $("transfer-start").hidden = on;
     $("transfer-complete").hidden = !on;
     $("transfer-return").hidden = !on;
+    $("out-start").disabled = on;
   }
 
   async function load() {
@@ -60,7 +61,11 @@
       $("conference-number").closest("label").hidden = !c.three_way;
       $("conference-off").hidden = c.three_way;
       $("conference-off").textContent = c.three_way ? "" : c.three_way_off;
-      transferring(Boolean(c.side && c.side.kind === "warm"));
+      $("out-start").hidden = !c.transfer_out;
+      $("out-number").closest("label").hidden = !c.transfer_out;
+      $("out-off").hidden = c.transfer_out;
+      $("out-off").textContent = c.transfer_out ? "" : c.transfer_off;
+      transferring(Boolean(c.side && (c.side.kind === "warm" || c.side.kind === "out")));
       tools.hidden = false;
     } catch (e) {
       tools.hidden = true;
@@ -93,6 +98,10 @@
     await send("POST", url("transfer"), { to: $("transfer-to").value });
     transferring(true);
   }, "Ringing them; the caller hears music. Complete, or go back to the caller."));
+  $("out-start").addEventListener("click", (e) => act(e.target, async () => {
+    await send("POST", url("transferOut"), { number: $("out-number").value });
+    transferring(true);
+  }, "Calling them; the caller hears music. Complete, or go back to the caller."));
   $("transfer-complete").addEventListener("click", (e) => act(e.target, async () => {
     await send("POST", "/console/side/complete");
     transferring(false);

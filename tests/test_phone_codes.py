@@ -1,0 +1,109 @@
+"""The operator's phone feature codes: the pure key parser as a table, then over real SIP:
+*2 <operator number> # starts a warm transfer from the phone (# completes it), *3 <queue
+number> # sends the caller to that queue, a refused code plays the refusal tone and changes
+nothing, and the caller's keys (the same codes) do nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import pytest
+
+from lifeline_pbx.resources import ACD, TRANSFERS
+from lifeline_pbx.transfers import phone_codes
+from lifeline_pbx.transfers.phone_codes import Keyed
+from lifeline_pbx.transfers.rules import Ask
+from tests.engine import Hotline
+from tests.test_supervise_sip import CALLER_HZ, heard, live_call, speak
+from tests.test_transfers_sip import operator_on_op_a
+from tests.waiting import wait_for
+
+
+def keyed(keys: str) -> list[Keyed]:
+    held, found = "", []
+    for digit in keys:
+        held, code = phone_codes.press(held, digit)
+        if code is not None:
+            found.append(code)
+    return found
+
+
+@pytest.mark.parametrize(("keys", "codes"), [
+    ("*212#", [Keyed(Ask.WARM, 12)]),
+    ("*37#", [Keyed(Ask.QUEUE, 7)]),
+    ("5*212#", [Keyed(Ask.WARM, 12)]),  # a key before the code: not ours
+    ("*21*37#", [Keyed(Ask.QUEUE, 7)]),  # * starts again
+    ("*2#", []),  # no number
+    ("*9123#", []),  # no such code
+    ("*2" + "1" * 10 + "#", []),  # too long: dropped
+    ("#*", []),
+    ("*212#*37#", [Keyed(Ask.WARM, 12), Keyed(Ask.QUEUE, 7)]),
+    ("212#", []),
+])
+def test_keys_make_codes(keys: str, codes: list[Keyed]) -> None:
+    assert keyed(keys) == codes
+
+
+async def test_a_warm_transfer_keyed_on_the_phone_and_the_callers_keys_ignored(
+    hotline_factory: Any,
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await operator_on_op_a(hotline, http)  # op-a's phone acts as operator1
+    op_b = await hotline.value("SELECT id FROM operators WHERE sip_username = 'op-b'")
+    queue = await hotline.value("SELECT id FROM queues ORDER BY id LIMIT 1")
+    caller = "Keys on the phone"
+    call, operator, call_id = await live_call(hotline, caller)
+    # The caller keys the codes: they pass to op-a's phone as tones, and do nothing.
+    caller_keys = f"*3{queue}#*2{op_b}#"
+    await hotline.carrier.send_dtmf(call, caller_keys)
+    await wait_for(lambda: operator.digits.endswith(caller_keys),
+                   what="the caller's keys reached op-a's phone")
+    # A code the server refuses (op-a themselves): the refusal tone, nothing else.
+    op_a = hotline.app[ACD].picture.operator_ids["op-a"]
+    await hotline.phones.send_dtmf(operator, f"*2{op_a}#")
+    await wait_for(heard(hotline.phones.recording_path(operator), 480),
+                   what="op-a hears the refusal tone")
+
+    await hotline.phones.send_dtmf(operator, f"*2{op_b}#")
+    other = await hotline.phones.offer("op-b")
+    await hotline.reached(caller, "transfer_ringing", {"to": "op-b"})
+    await hotline.phones.answer(other, record=True)
+    await hotline.reached(caller, "transfer_consulting", {"to": "op-b"})
+    await hotline.phones.send_dtmf(operator, "#")
+    await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
+    await hotline.phones.ended(operator)
+    await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+    await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
+                   what="op-b hears the caller")
+    assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+    kinds = [r["kind"] for r in await hotline.sql(
+        "SELECT kind FROM call_events WHERE call_id = $1 ORDER BY at", call_id)]
+    assert "transfer_queue" not in kinds and "requeued" not in kinds
+    assert kinds.count("transfer_ringing") == 1
+    assert not hotline.app[TRANSFERS].sides
+
+
+async def test_the_caller_sent_to_another_queue_from_the_phone(hotline_factory: Any) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await operator_on_op_a(hotline, http)
+    spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
+                                  "RETURNING id")
+    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
+                         WHERE sip_username = 'op-c'""", spanish)
+    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    caller = "Queue by keys"
+    call, operator, call_id = await live_call(hotline, caller)
+    await hotline.login("op-c")  # speaks English, the caller's language, kept
+    await hotline.phones.send_dtmf(operator, f"*3{spanish}#")
+    await hotline.reached(caller, "requeued", {"queue_id": str(spanish)})
+    await hotline.phones.ended(operator)
+    other = await hotline.phones.offer("op-c")
+    await hotline.phones.answer(other, record=True)
+    await wait_for(lambda: call_id in hotline.app[ACD].picture.talking, what="bridged")
+    assert hotline.app[ACD].picture.talking[call_id].operator == "op-c"
+    await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+    await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
+                   what="op-c hears the caller")
