@@ -25,13 +25,14 @@ PERIODS = (Months(dt.date(2023, 12, 1), dt.date(2024, 4, 1)),
            Months(dt.date(2024, 2, 1), dt.date(2024, 2, 1)))
 
 # The plain count: every report of the period, by the month recorded in its facility's zone.
+_MONTH = store.RECORDED_MONTH
 _DIRECT = f"""
 SELECT CASE WHEN $3 THEN r.facility_id END AS facility_id,
-       CASE WHEN $4 THEN r.category END AS category, {store.RECORDED_MONTH} AS month, count(*) AS reports,
+       CASE WHEN $4 THEN r.category END AS category, {_MONTH} AS month, count(*) AS reports,
        max(CASE r.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
                            WHEN 'critical' THEN 4 END) AS worst
   FROM reports r JOIN facilities f ON f.id = r.facility_id
- WHERE {store.RECORDED_MONTH} >= $1 AND {store.RECORDED_MONTH} < $2 AND r.severity = ANY($5::text[])
+ WHERE {_MONTH} >= $1 AND {_MONTH} < $2 AND r.severity = ANY($5::text[])
    AND ($6::bigint IS NULL OR r.facility_id = $6) AND ($7::text IS NULL OR r.category = $7)
  GROUP BY 1, 2, 3"""
 
