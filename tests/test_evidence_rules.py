@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.evidence import heatmap, months, printing
+from lifeline_pbx.evidence import heat_html, heatmap, months, printing
 from lifeline_pbx.evidence.heatmap import Cell, Count
 from lifeline_pbx.evidence.months import Months
 
@@ -252,3 +252,21 @@ def released(**changes: object) -> printing.Released:
 ])
 def test_what_may_be_printed(excerpt: printing.Released, problem: str | None) -> None:
     assert printing.print_problem(excerpt, 1, PERIOD) == problem
+
+
+@pytest.mark.parametrize(("cell", "html"), [
+    (Cell(), '<td class="heat-0" title="no reports"></td>'),
+    (Cell(1, "low", 3), '<td class="heat-3" title="1 report, highest low">1 <abbr '
+     'class="sev sev-low" title="highest severity: low">L</abbr></td>'),
+    (Cell(12, "critical", 5), '<td class="heat-5" title="12 reports, highest critical">12 '
+     '<abbr class="sev sev-critical" title="highest severity: critical">C</abbr></td>'),
+])
+def test_a_heat_map_cell_as_html(cell: Cell, html: str) -> None:
+    assert heat_html.cell(cell) == html
+
+
+def test_a_rows_cells_are_its_months_in_order() -> None:
+    cells = (Cell(2, "high", 5), Cell(), Cell(1, "medium", 3))
+    row = heatmap.Row(1, None, "Facility", cells, Cell(3, "high"))
+    assert str(heat_html.cells(row)) == "".join(heat_html.cell(c) for c in cells)
+    assert str(heat_html.cells(row)).count("<td") == 3

@@ -77,6 +77,48 @@ def test_a_threshold_on_an_edge_counts_whole_bins(threshold: int, bins: int | No
     assert rules.edge_index(threshold) == bins
 
 
+def _bins(**counts: int) -> list[int]:
+    """BINS counts, zero but for those named b<index>."""
+    found = [0] * rules.BINS
+    for name, count in counts.items():
+        found[int(name[1:])] = count
+    return found
+
+
+# The packed number: bin i in the i-th group of PACK_DIGITS (10) digits from the right.
+@pytest.mark.parametrize(("bins", "number"), [
+    (_bins(), "0"),
+    (_bins(b0=3), "3"),
+    (_bins(b0=3, b1=12), "120000000003"),
+    (_bins(b1=1), "10000000000"),
+    (_bins(b0=9_999_999_999), "9999999999"),
+    (_bins(b99=7), "7" + "0" * 990),
+    (_bins(b0=1, b50=2, b99=3), "3" + "0" * 489 + "2" + "0" * 499 + "1"),
+])
+def test_the_waits_bins_pack_into_one_number(bins: list[int], number: str) -> None:
+    assert str(rules.packed(bins)) == number
+    assert rules.unpacked(number) == bins
+    assert rules.unpacked(int(number)) == bins
+
+
+def test_packed_numbers_add_up_bin_by_bin() -> None:
+    days = [_bins(b0=4, b7=1), _bins(b7=2, b99=5), _bins(b0=9_000_000_000)]
+    assert rules.unpacked(sum(rules.packed(d) for d in days)) == [
+        sum(column) for column in zip(*days, strict=True)]
+
+
+@pytest.mark.parametrize("bad", ["", "-1", "1.5", "12e3", "1" + "0" * rules.BINS * 10])
+def test_a_number_that_is_no_packed_count_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a packed count"):
+        rules.unpacked(bad)
+
+
+@pytest.mark.parametrize("bins", [_bins(b3=-1), _bins(b0=10_000_000_000)])
+def test_a_count_that_would_spill_into_the_next_bin_is_refused(bins: list[int]) -> None:
+    with pytest.raises(ValueError, match="a bin's count"):
+        rules.packed(bins)
+
+
 @pytest.mark.parametrize("waits", [
     [10.0, 40.0, 25.0, 600.0, 5.0, 30.0], [7.0], [1.0, 1.0, 2.0, 59.0, 60.0], [3.0, 900.0, 4000.0],
 ])

@@ -10,6 +10,7 @@ cell as well as coloured, for print and for colour-blind readers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -139,6 +140,7 @@ class HeatMap:
         return [month_label(m) for m in self.months]
 
 
+@functools.lru_cache(maxsize=8192)  # a wide table repeats a few hundred distinct cells
 def _cell(reports: int, worst: int, top: int) -> Cell:
     return Cell(reports, severity_of(worst), shade(reports, top))
 
@@ -171,9 +173,10 @@ def build(counts: Iterable[Count], months: Months, facilities: Mapping[int, str]
         rows.append(Row(key[0], key[1], " · ".join(p for p in label(key) if p),
                         tuple(_cell(n, w, top) for n, w in cells), Cell(total,
                                                                         severity_of(worst))))
-    totals = tuple(Cell(sum(r.cells[i].reports for r in rows),
-                        severity_of(max((rank(r.cells[i].worst) for r in rows), default=0)))
-                   for i in range(len(shown)))
+    by_month = list(zip(*grid.values(), strict=True)) or [() for _ in shown]
+    totals = tuple(Cell(sum(n for n, _ in month), severity_of(max((w for _, w in month),
+                                                                  default=0)))
+                   for month in by_month)
     return HeatMap(tuple(shown), tuple(rows), totals,
                    Cell(sum(t.reports for t in totals),
                         severity_of(max((rank(t.worst) for t in totals), default=0))))

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from aiohttp import web
 
-from lifeline_pbx.evidence import charts, heatmap, months, work
+from lifeline_pbx.evidence import charts, heat_html, heatmap, months, work
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
 from lifeline_pbx.web.auth import current_user, require
@@ -43,7 +43,8 @@ async def heat_map_page(request: web.Request) -> web.StreamResponse:
         filters.rows, "facility and category pairs")
     return render(request, "evidence/heat_map.html", page=found, filters=filters,
                   heat=found.heat, chart=charts.trend("chart-trend", found.heat, what),
-                  severities=heatmap.SEVERITIES, row_choices=heatmap.ROWS)
+                  severities=heatmap.SEVERITIES, row_choices=heatmap.ROWS,
+                  heat_cells=heat_html.cells)
 
 
 @require("supervisor")
@@ -55,7 +56,8 @@ async def facility_page(request: web.Request) -> web.StreamResponse:
                                          period, user.id, user.at_least("supervisor"))
     return render(request, "evidence/facility.html", page=found, heat=found.heat,
                   months_chart=charts.calls_and_reports(found.heat, found.calls),
-                  categories_chart=charts.by_category(found.heat))
+                  categories_chart=charts.by_category(found.heat),
+                  heat_cells=heat_html.cells)
 
 
 @require("supervisor")
@@ -75,7 +77,8 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         found = await work.printable(con, request.app[KEY_RING], _facility_id(request),
                                      period, chosen, current_user(request).id)
     return render(request, "evidence/print.html", page=found, heat=found.heat,
-                  chart=charts.trend("chart-print-trend", found.heat, "categories"))
+                  chart=charts.trend("chart-print-trend", found.heat, "categories"),
+                  heat_cells=heat_html.cells)
 
 
 def routes() -> list[web.AbstractRouteDef]:

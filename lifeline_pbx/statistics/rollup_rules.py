@@ -86,6 +86,30 @@ def units_ending(grain: str, since: dt.date, until: dt.date) -> list[dt.date]:
     return found
 
 
+# The waits' bins are kept packed in one number (migration 0036): bin i is the i-th group
+# of PACK_DIGITS decimal digits from the right, so adding rows adds every bin at once.
+PACK_DIGITS = 10
+_PACK_BASE = 10**PACK_DIGITS
+
+
+def packed(bins: Sequence[int]) -> int:
+    """Counts per bin as one number (what the roll-up's SQL adds up)."""
+    if any(not 0 <= n < _PACK_BASE for n in bins):
+        raise ValueError(f"a bin's count must be from 0 to {_PACK_BASE - 1}")
+    return sum(n * _PACK_BASE**i for i, n in enumerate(bins))
+
+
+def unpacked(number: str | int) -> list[int]:
+    """The BINS counts of a packed number (as the database gives it, in decimal)."""
+    width = BINS * PACK_DIGITS
+    digits = str(number)
+    if not digits.isdigit() or len(digits) > width:
+        raise ValueError("not a packed count of the waits")
+    digits = digits.zfill(width)
+    return [int(digits[width - (i + 1) * PACK_DIGITS:width - i * PACK_DIGITS])
+            for i in range(BINS)]
+
+
 def wait_bin(wait: float) -> int:
     """The bin (0-based) of a wait: the first edge it does not exceed."""
     for index, edge in enumerate(WAIT_EDGES):
