@@ -405,6 +405,23 @@ async def test_after_an_asterisk_restart_every_account_is_written_again(
     assert (again.restored, again.updated, again.created) == ([], [], [])
 
 
+async def test_a_half_finished_removal_is_written_back_whole(
+    bare: Bare, phones: Phones, pbx: asterisk.Instance
+) -> None:
+    """An app stopped in the middle of removing an account (auth and aor gone, endpoint
+    left): the next sync writes the account back, and the phone is online again, not
+    registered to an endpoint whose state no longer follows its contact."""
+    await sip_sync.sync(bare.pool, bare.ari)
+    await phones.until_online(["op-c"])
+    for kind in ("auth", "aor"):
+        await bare.ari.delete_dynamic_object("res_pjsip", kind, "op-c")
+    await wait_for(lambda: not has_contact(pbx, "op-c"), what="op-c's contact gone with its aor")
+
+    report = await sip_sync.sync(bare.pool, bare.ari)
+    assert report.created == ["op-c"]
+    await phones.until_online(["op-c"])
+
+
 async def test_a_name_taken_in_pjsip_conf_is_refused(bare: Bare) -> None:
     async with bare.pool.acquire() as con:  # the store refuses it; a raw INSERT does not
         await con.execute(

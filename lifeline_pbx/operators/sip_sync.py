@@ -18,6 +18,11 @@ forgets it when it stops. Whether `GET /endpoints` lists the operator does not t
 phone that registers before the app's sync makes Asterisk list the endpoint, offline and
 untracked for good (a CI run lost three tests to it).
 
+An endpoint found without its aor (a removal cut short: auth and aor go first) is deleted
+and the account created anew: an aor written again under a live endpoint is not followed
+by the endpoint's state (offline for good, although the phone registers), even when the
+endpoint is written again too; a new endpoint is.
+
 Which objects are ours: operator endpoints, and nothing else, have `context=operators`.
 ARI cannot list dynamic objects but lists endpoints (`GET /endpoints/PJSIP`): one there
 with that context that is not an enabled operator is deleted, auth and aor first, so a
@@ -114,6 +119,9 @@ async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: 
         if endpoint is not None and endpoint.get("context") != OPERATOR_CONTEXT:
             report.failed[user] = "an endpoint of that name exists outside Lifeline (pjsip.conf)"
             return
+        if endpoint is not None and await _get(ari, "aor", user) is None:
+            await _delete(ari, "endpoint", user)  # written anew below: see the docstring
+            endpoint = None
         written = False
         for object_type, object_id, fields in pjsip_objects(op):
             current = endpoint if object_type == "endpoint" else await _get(
