@@ -148,6 +148,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
     dispatcher.owners += [listen_in, legs]
+    dispatcher.outbound = legs
     app[TRANSFERS] = Transfers(ari, acd, legs, writer, tasks)
     PhoneKeys(app[TRANSFERS], acd, pool, tasks)  # it hooks itself to both
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
