@@ -37,7 +37,7 @@ from lifeline_pbx.prompts.library import PromptLibrary
 from lifeline_pbx.queues import phones
 from lifeline_pbx.queues.acd import QUEUE_TABLES, Acd
 from lifeline_pbx.queues.operator_state import Store
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.picture import Picture, Talk
 from lifeline_pbx.resources import (
     ACD,
     ARI,
@@ -82,12 +82,20 @@ def sip_guard(cfg: Config, ari: AriClient) -> SipGuard | None:
                                       ami_host=cfg.ami_host))
 
 
+def on_a_call(picture: Picture) -> set[str]:
+    """Operators whose phone is on a call now: a queue call, or a leg the distributor did
+    not place (a relay call, a transfer to them, an on-call emergency). A disabled
+    operator's SIP account is kept until it ends (operators/sip_sync.py)."""
+    return {talk.operator for talk in picture.talking.values()} | set(picture.engaged)
+
+
 class _SignOffAfterCall:
     """A distributor watcher: an operator disabled during a call loses their SIP account
     when the call ends, not before (operators/sip_sync.py)."""
 
-    def __init__(self, sync: OperatorSync) -> None:
+    def __init__(self, sync: OperatorSync, picture: Picture) -> None:
         self.sync = sync
+        self.picture = picture
 
     def talk_started(self, talk: Talk) -> None:
         pass
@@ -96,7 +104,8 @@ class _SignOffAfterCall:
         self.sync.call_ended(talk.operator)
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
-        pass
+        if username not in on_a_call(self.picture):  # a side call may have ended
+            self.sync.call_ended(username)
 
 
 async def ari_http(app: web.Application) -> AsyncIterator[None]:
@@ -148,6 +157,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     dispatcher = app[DISPATCHER] = CallDispatcher(ctx, acd, tasks)
     listen_in = app[LISTEN_IN] = ListenIn(ari, acd, writer, pool, tasks)
     dispatcher.owners += [listen_in, legs]
+    dispatcher.outbound = legs
     app[TRANSFERS] = Transfers(ari, acd, legs, writer, tasks)
     PhoneKeys(app[TRANSFERS], acd, pool, tasks)  # it hooks itself to both
     dispatcher.conversations[phone.CODE] = phone.PhoneRecorder(ari, pool, library.local_dir,
@@ -162,8 +172,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
 
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
         pool, cfg.database_url, after_sync=operators_synced,
-        on_call=lambda: {talk.operator for talk in acd.picture.talking.values()})
-    acd.watch.add(_SignOffAfterCall(operator_sync))
+        on_call=lambda: on_a_call(acd.picture))
+    acd.watch.add(_SignOffAfterCall(operator_sync, acd.picture))
     watch.on("queues", QUEUE_TABLES, acd.reload)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
     connected = app[CONNECTED] = asyncio.Event()

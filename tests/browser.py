@@ -50,9 +50,12 @@ class Browsing:
 
     def _response(self, response: Response) -> None:
         """A refused or failed request is a problem; a 404 only for the page's own files
-        (an A-number lookup that finds nobody answers 404, and that is fine)."""
+        (an A-number lookup that finds nobody answers 404, and that is fine); a 409 for the
+        transfer choices of a call that ended as the console asked is right too."""
         path = urlsplit(response.url).path
-        if response.status >= 400 and (response.status != 404 or path.startswith("/static/")):
+        over = response.status == 409 and path.endswith("/transfer-choices")
+        if response.status >= 400 and not over and (
+                response.status != 404 or path.startswith("/static/")):
             self.problems.append(f"HTTP {response.status} {path}")
 
     async def signed_in(self, base_url: str, username: str, password: str,

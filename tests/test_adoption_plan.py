@@ -8,7 +8,18 @@ from typing import Any
 import pytest
 
 from lifeline_pbx.calls import adoption
-from lifeline_pbx.calls.adoption import Gone, HangUp, Restart, Survey, Talking, Waiting, plan
+from lifeline_pbx.calls.adoption import (
+    EndLeg,
+    Escalating,
+    Gone,
+    HangUp,
+    OnCall,
+    Restart,
+    Survey,
+    Talking,
+    Waiting,
+    plan,
+)
 from lifeline_pbx.calls.marks import Mark, mark_text, read_mark
 
 APP = "lifeline"
@@ -55,7 +66,7 @@ def steps(held: tuple[str, ...] = (), marks: dict[str, Mark] | None = None,
     found = plan(survey, APP, held, newer)
     by_channel = {}
     for step in found:
-        key = step.channel_id if isinstance(step, Gone | HangUp) else step.channel.id
+        key = step.channel_id if isinstance(step, Gone | HangUp | EndLeg) else step.channel.id
         by_channel[key] = step
     assert len(by_channel) == len(found)
     return by_channel
@@ -121,6 +132,7 @@ def test_a_mark_of_another_call_in_a_call_bridge_restarts_the_ivr() -> None:
     # to the microsecond, as calls.queued_at: two callers queued within one millisecond
     # keep their order through a restart
     Mark(WAIT, 7, "es", 0, 1712345678.123456),
+    Mark(IVR, None, "es", 1, 0.0, "no_operators"),  # an emergency's on-call list rung
 ])
 def test_a_mark_reads_back_as_written(mark: Mark) -> None:
     assert read_mark(mark_text(mark)) == mark
@@ -161,3 +173,93 @@ def test_a_supervisor_in_the_call_bridge_is_not_taken_for_the_operator() -> None
     held = ("c-talk", "offer-1", "c-wait", "c-ivr", "offer-stray", "offer-ringing",
             "supervise-1", "svsnoop-1", "supervise-ringing")
     assert plan(survey, APP, held) == []
+
+
+# Outbound legs (outbound/legs.py): out-<leg id>, in Stasis once answered.
+LEG = uuid.uuid5(uuid.NAMESPACE_URL, "leg")
+LEG2 = uuid.uuid5(uuid.NAMESPACE_URL, "leg2")
+EMERGENCY = Mark(IVR, None, "es", 1, 0.0, "no_operators")
+
+
+def leg(leg_id: uuid.UUID, name: str, answered: bool = True) -> dict[str, Any]:
+    if answered:
+        return channel(f"out-{leg_id.hex}", name, f"lifeline,outbound,{leg_id}")
+    return channel(f"out-{leg_id.hex}", name, "(Outgoing Line)", app_name="AppDial2")
+
+
+def side_steps(legs: list[dict[str, Any]], bridges: list[dict[str, Any]],
+               marks: dict[str, Mark]) -> dict[str, adoption.Step]:
+    survey = Survey([*CHANNELS, *legs], bridges, marks)
+    found = {}
+    for step in plan(survey, APP, ()):
+        key = step.channel_id if isinstance(step, Gone | HangUp | EndLeg) else step.channel.id
+        found[key] = step
+    return found
+
+
+OUT = f"out-{LEG.hex}"
+OUT2 = f"out-{LEG2.hex}"
+
+
+@pytest.mark.parametrize(("case", "legs", "bridges", "marks", "expected"), [
+    # A conference: the caller keeps talking with their operator; the third party is let go.
+    ("conference", [leg(LEG, "PJSIP/carrier-out-1")],
+     [{"id": f"call-{TALK}", "channels": ["c-talk", "offer-1", OUT]}], MARKS,
+     {"c-talk": Talking, OUT: EndLeg}),
+    # A warm transfer's consultation: the caller back from hold, the other party let go.
+    ("consulting", [leg(LEG, "PJSIP/op-b-1")],
+     [{"id": f"call-{TALK}", "channels": ["offer-1", OUT]},
+      {"id": "hold-abc", "channels": ["c-talk"]}], MARKS,
+     {"c-talk": Talking, OUT: EndLeg}),
+    # A transfer completed: the other operator's leg is the call's operator side now.
+    ("handed over", [leg(LEG, "PJSIP/op-b-1")],
+     [{"id": f"call-{TALK}", "channels": ["c-talk", OUT]}], MARKS, {"c-talk": Talking}),
+    # A relay call (no caller on it): both legs let go.
+    ("relay", [leg(LEG, "PJSIP/op-b-1"), leg(LEG2, "PJSIP/carrier-out-2")],
+     [{"id": f"relay-{LEG.hex}", "channels": [OUT, OUT2]}], MARKS,
+     {OUT: EndLeg, OUT2: EndLeg}),
+    # An emergency whose on-call phone rings: rung again from the top; the ringing let go.
+    ("escalating", [leg(LEG, "PJSIP/op-b-1", answered=False)], BRIDGES,
+     {**MARKS, "c-ivr": EMERGENCY}, {"c-ivr": Escalating, OUT: EndLeg}),
+    # Asked to press 1: the same.
+    ("asking", [leg(LEG, "PJSIP/carrier-out-1")], BRIDGES,
+     {**MARKS, "c-ivr": EMERGENCY}, {"c-ivr": Escalating, OUT: EndLeg}),
+    # Accepted: the caller and the on-call person keep talking.
+    ("on call", [leg(LEG, "PJSIP/carrier-out-1")],
+     [*BRIDGES, {"id": f"oncall-{IVR.hex}", "name": f"oncall-{IVR.hex}:2",
+                 "channels": ["c-ivr", OUT]}],
+     {**MARKS, "c-ivr": EMERGENCY}, {"c-ivr": OnCall}),
+])
+def test_side_legs_after_a_restart(case: str, legs: list[dict[str, Any]],
+                                   bridges: list[dict[str, Any]], marks: dict[str, Mark],
+                                   expected: dict[str, type]) -> None:
+    found = side_steps(legs, bridges, marks)
+    assert {c: type(found[c]) for c in expected} == expected, case
+    for step in found.values():
+        if isinstance(step, EndLeg):
+            assert step.leg_id in (LEG, LEG2)
+
+
+def test_the_operator_of_a_conference_is_their_offer_and_a_hold_is_left() -> None:
+    found = side_steps([leg(LEG, "PJSIP/carrier-out-1")],
+                       [{"id": f"call-{TALK}", "channels": [OUT, "offer-1"]},
+                        {"id": "hold-abc", "channels": ["c-talk"]}], MARKS)
+    talk = found["c-talk"]
+    assert isinstance(talk, Talking)
+    assert (talk.bridge_id, talk.operator, talk.operator_channel, talk.back_from) == (
+        f"call-{TALK}", "op-a", "offer-1", "hold-abc")
+    assert found[OUT] == EndLeg(OUT, LEG, "ended")
+    ringing = side_steps([leg(LEG, "PJSIP/op-b-1", answered=False)], BRIDGES, MARKS)
+    assert ringing[OUT] == EndLeg(OUT, LEG, "cancelled")
+
+
+def test_on_call_keeps_the_position_and_the_leg_or_ends_without_it() -> None:
+    bridge = {"id": f"oncall-{IVR.hex}", "name": f"oncall-{IVR.hex}:2", "channels": ["c-ivr", OUT]}
+    found = side_steps([leg(LEG, "PJSIP/carrier-out-1")], [bridge], {"c-ivr": EMERGENCY})
+    assert found["c-ivr"] == OnCall(found["c-ivr"].channel, EMERGENCY,  # type: ignore[union-attr]
+                                    f"oncall-{IVR.hex}", 2, OUT, LEG, "PJSIP/carrier-out-1")
+    alone = side_steps([], [{**bridge, "channels": ["c-ivr"]}], {"c-ivr": EMERGENCY})
+    step = alone["c-ivr"]
+    assert isinstance(step, OnCall) and (step.leg_channel, step.leg_id) == ("", None)
+    # An emergency in the IVR or voicemail with no on-call list rung: the IVR again.
+    assert isinstance(side_steps([], [], {"c-ivr": Mark(IVR)})["c-ivr"], Restart)

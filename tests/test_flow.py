@@ -373,6 +373,22 @@ def test_resumed_after_restart_keeps_the_place() -> None:
     assert "Note:connected" in words(commands)
 
 
+@pytest.mark.parametrize(("phase", "escalated", "expected"), [
+    # The on-call list was being rung when the app died: rung again from the top, the
+    # caller told to hold; its first reason kept for a voicemail.
+    (Phase.ESCALATING, "max_wait", ["Note:resumed", "Note:escalation_started", "Escalate",
+                                    "Play:please-hold/es"]),
+    # Bridged with the person who accepted: they keep talking.
+    (Phase.ONCALL, "no_operators", ["Note:resumed"]),
+])
+def test_resumed_in_an_emergency(phase: Phase, escalated: str, expected: list[str]) -> None:
+    state, commands = run([Resumed(LINE, phase, "es", 1, escalated)])
+    assert [w.split("(")[0] for w in words(commands)] == expected
+    assert state.phase is phase
+    if phase is Phase.ESCALATING:
+        assert state.voicemail_reason == escalated
+
+
 def test_nothing_happens_after_the_end() -> None:
     state, _ = run([Started(LINE, "en"), Left(16)])
     assert state.phase is Phase.ENDED

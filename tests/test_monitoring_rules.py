@@ -43,6 +43,19 @@ def test_operator_state(changes: dict[str, object], state: str) -> None:
     assert states.operator_state(replace(READY, **changes), NOW) == state  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("changes", "state"), [
+    ({}, "talking"),  # ready for the queues, but on a relay, transfer or on-call leg
+    ({"paused": True}, "talking"),
+    ({"logged_in": False}, "talking"),
+    ({"wrapup_until": NOW + 5}, "talking"),
+])
+def test_an_operator_on_a_side_call_is_busy(changes: dict[str, object], state: str) -> None:
+    op = replace(READY, **changes)  # type: ignore[arg-type]
+    assert states.operator_state(op, NOW, {"op-a"}) == state
+    assert states.operator_state(op, NOW, {"op-b"}) != "talking"  # someone else's side call
+    assert states.paused_by_reason([op], {"op-a": "break"}, NOW, {"op-a"})["break"] == 0
+
+
 def test_operator_states_name_every_state() -> None:
     ops = [READY, replace(READY, id="op-b", paused=True), replace(READY, id="op-c")]
     assert states.operator_states(ops, NOW) == {

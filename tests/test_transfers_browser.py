@@ -4,9 +4,10 @@ completed with the buttons; op-b's phone then carries the call."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from playwright.async_api import expect
+from playwright.async_api import Route, expect
 
 from lifeline_pbx.resources import ACD
 from lifeline_pbx.transfers import rules
@@ -57,4 +58,47 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     await hotline.phones.ended(operator)
     call_id = (await hotline.call_row(caller))["id"]
     assert hotline.app[ACD].picture.talking[call_id].operator == "op-b"
+    browsing.check_clean()
+
+
+async def test_a_call_over_before_its_transfer_choices_arrive_shows_nothing(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """The console asks for a call's transfer choices as it begins; a short call can end
+    before that answer arrives. Held here (a route) until the call is over: a 409 (the
+    call is not theirs any more) is silent, and a 200 that comes late shows no tools for a
+    call that ended."""
+    hotline: Hotline = await hotline_factory(web=True)
+    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
+                                                        WHERE sip_username = 'op-a')
+                         WHERE username = $1""", OPERATOR_USER)
+    page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
+                                    path="/console")
+    held: asyncio.Queue[Route] = asyncio.Queue()
+    await page.route("**/transfer-choices", held.put_nowait)
+    await page.click("#state-login")
+    await wait_for(lambda: hotline.app[ACD].picture.operators["op-a"].logged_in,
+                   what="op-a logged in")
+    tools = page.locator("#call-tools")
+    for caller, late in (("Short call", False), ("Short call late answer", True)):
+        call = await hotline.to_queue(caller)
+        operator = await hotline.phones.offer("op-a")
+        await hotline.phones.answer(operator, record=False)
+        await hotline.reached(caller, "connected")
+        route = await asyncio.wait_for(held.get(), 15)
+        answer = await route.fetch() if late else None  # asked while the call is live
+        await hotline.carrier.hang_up(call)
+        await hotline.closed(caller)
+        await expect(page.locator("#call-ended")).to_be_visible()
+        if answer is None:
+            answer = await route.fetch()
+            assert answer.status == 409
+        else:
+            assert answer.status == 200
+        await route.fulfill(response=answer)
+        call_id = (await hotline.call_row(caller))["id"]
+        await expect(tools).to_have_attribute("data-answered", str(call_id))
+        await expect(tools).to_be_hidden()
+        await hotline.phones.ended(operator)
+        await wait_for(lambda: not hotline.app[ACD].picture.talking, what="the call over")
     browsing.check_clean()

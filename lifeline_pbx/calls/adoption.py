@@ -1,8 +1,14 @@
 """Taking calls back after a (re)connection to Asterisk, from what Asterisk holds.
 
 Asterisk is the truth about where a channel is: a caller in a queue's holding bridge waits
-on in their place, a caller in a call bridge keeps talking, a caller anywhere else in our
-app (the IVR, a voicemail) starts the IVR again under the same call id. What a call needs
+on in their place, a caller in a call bridge keeps talking (one on hold for a warm
+transfer comes back to their operator), a caller bridged with someone on the on-call list
+keeps talking, an emergency caller whose on-call list was being rung has it rung again
+from the top, a caller anywhere else in our app (the IVR, a voicemail) starts the IVR
+again under the same call id. An outbound leg (outbound/legs.py) the new process does not
+carry on (a conference's third party, a relay call, a warm transfer's other party, an
+on-call phone still ringing) is hung up and its record closed: whoever it left is with
+the caller or their operator still, or rung again. What a call needs
 for that the app wrote on the caller's channel (calls/marks.py), so no database is needed:
 PostgreSQL only enriches a channel that carries no mark, and only when it answers.
 
@@ -26,10 +32,13 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.outbound.legs import CHANNEL_PREFIX as LEG_PREFIX
 from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
 from lifeline_pbx.supervision.listen_rules import CHANNEL_PREFIX, SNOOP_PREFIX
 
 SUPERVISOR_PREFIXES = (CHANNEL_PREFIX, SNOOP_PREFIX)
+HOLD_PREFIX = "hold-"  # a warm transfer's holding bridge (transfers/service.py)
+ONCALL_PREFIX = "oncall-"  # a caller bridged with the on-call list (escalation/runner.py)
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -54,6 +63,37 @@ class Talking:
     bridge_id: str
     operator: str
     operator_channel: str
+    back_from: str = ""  # on hold for a warm transfer: the holding bridge they leave
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """A caller bridged with someone on the on-call list (leg "" when that leg is gone)."""
+
+    channel: ari.Channel
+    mark: Mark
+    bridge_id: str
+    position: int
+    leg_channel: str
+    leg_id: uuid.UUID | None
+    leg_name: str = ""  # its channel's name: which phone or trunk it rings
+
+
+@dataclass(frozen=True)
+class Escalating:
+    """An emergency caller whose on-call list was being rung: rung again from the top."""
+
+    channel: ari.Channel
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class EndLeg:
+    """An outbound leg nobody carries on: hung up, its record closed with this outcome."""
+
+    channel_id: str
+    leg_id: uuid.UUID | None
+    outcome: str  # ended (answered) or cancelled (still ringing)
 
 
 @dataclass(frozen=True)
@@ -82,7 +122,8 @@ class HangUp:
     channel_id: str
 
 
-Step = Waiting | Talking | Restart | Gone | HangUp
+Step = Waiting | Talking | OnCall | Escalating | Restart | Gone | HangUp | EndLeg
+Taken = Waiting | Talking | OnCall | Escalating | Restart
 
 
 @dataclass(frozen=True)
@@ -133,21 +174,26 @@ def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = (
     """
     taken = set(held)
     by_id = {str(c.get("id", "")): c for c in survey.channels}
-    bridge_of: dict[str, tuple[str, list[str]]] = {}
-    for bridge in survey.bridges:
-        members = [str(c) for c in bridge.get("channels", [])]
-        for member in members:
-            bridge_of[member] = (str(bridge.get("id", "")), members)
+    bridges = {str(b.get("id", "")): b for b in survey.bridges}
+    bridge_of: dict[str, str] = {}
+    for bridge_id, bridge in bridges.items():
+        for member in bridge.get("channels", []):
+            bridge_of[str(member)] = bridge_id
     steps: list[Step] = [Gone(c) for c in sorted(taken - set(by_id))]
     taken.update(newer)
-    bridged_legs: set[str] = set()
+    bridged_legs: set[str] = set()  # operators' offers with a caller
+    kept_legs: set[str] = set()  # outbound legs carried on (a handed-over call, an on-call)
     for channel_id in callers(survey.channels, app, taken):
         channel = ari.parse_channel(by_id[channel_id])
-        mark = survey.marks.get(channel_id)
-        bridge_id, members = bridge_of.get(channel_id, ("", []))
-        others = [m for m in members if m != channel_id]
-        bridged_legs.update(others)
-        steps.append(_caller_step(channel, mark, bridge_id, others, by_id, app))
+        step = _caller_step(channel, survey.marks.get(channel_id),
+                            bridge_of.get(channel_id, ""), bridges, by_id, app)
+        if isinstance(step, Talking):
+            members = _members(bridges.get(step.bridge_id, {}))
+            bridged_legs.update(m for m in members if not m.startswith(LEG_PREFIX))
+            kept_legs.add(step.operator_channel)
+        elif isinstance(step, OnCall):
+            kept_legs.add(step.leg_channel)
+        steps.append(step)
     for channel_id, data in by_id.items():
         role = _role(data, app)
         if channel_id in taken:
@@ -155,22 +201,68 @@ def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = (
         if (role == "offer" and channel_id not in bridged_legs) or role == "supervise":
             # A supervisor's leg or snoop from before: its session is gone with the app.
             steps.append(HangUp(channel_id))
+        elif channel_id.startswith(LEG_PREFIX) and channel_id not in kept_legs:
+            answered = role == "outbound"
+            steps.append(EndLeg(channel_id, _leg_id(channel_id),
+                                "ended" if answered else "cancelled"))
     return steps
 
 
-def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str, others: list[str],
-                 by_id: Mapping[str, Json], app: str) -> Step:
+def _members(bridge: Json) -> list[str]:
+    return [str(c) for c in bridge.get("channels", [])]
+
+
+def _leg_id(channel_id: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(channel_id[len(LEG_PREFIX):])
+    except ValueError:
+        return None
+
+
+def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
+                 bridges: Mapping[str, Json], by_id: Mapping[str, Json], app: str) -> Taken:
     if bridge_id.startswith("queue-") and bridge_id[6:].isdigit() and mark is not None:
         return Waiting(channel, mark, int(bridge_id[6:]))
     call_bridge = _call_id_of_bridge(bridge_id)
     if call_bridge is not None and (mark is None or mark.call_id == call_bridge):
-        # A supervisor who joined the call is in its bridge too: the operator is the offer.
-        operators = [o for o in others if _role(by_id.get(o, {}), app) != "supervise"]
-        operator_channel = operators[0] if operators else ""
-        name = str(by_id.get(operator_channel, {}).get("name", ""))
-        return Talking(channel, mark or Mark(call_bridge), bridge_id,
-                       endpoint_of(name) if name else "", operator_channel)
-    return Restart(channel, mark.call_id if mark else None)
+        return _talking(channel, mark or Mark(call_bridge), bridge_id, bridges, by_id, app)
+    if mark is None:
+        return Restart(channel, None)
+    if bridge_id.startswith(HOLD_PREFIX) and f"call-{mark.call_id}" in bridges:
+        # On hold for a warm transfer: back with their operator (the other party's leg,
+        # in the call bridge with the operator, is let go).
+        return _talking(channel, mark, f"call-{mark.call_id}", bridges, by_id, app,
+                        back_from=bridge_id)
+    if bridge_id == f"{ONCALL_PREFIX}{mark.call_id.hex}":
+        legs = [m for m in _members(bridges[bridge_id]) if m.startswith(LEG_PREFIX)]
+        leg = legs[0] if legs else ""
+        return OnCall(channel, mark, bridge_id, _position(bridges[bridge_id]), leg,
+                      _leg_id(leg) if leg else None, str(by_id.get(leg, {}).get("name", "")))
+    if not bridge_id and mark.escalated:
+        return Escalating(channel, mark)
+    return Restart(channel, mark.call_id)
+
+
+def _talking(channel: ari.Channel, mark: Mark, bridge_id: str, bridges: Mapping[str, Json],
+             by_id: Mapping[str, Json], app: str, back_from: str = "") -> Talking:
+    """The operator is their offer's leg; a call handed over by a warm transfer has an
+    outbound leg instead. A supervisor who joined is in the bridge too, never the operator;
+    a conference's third party neither."""
+    others = [m for m in _members(bridges.get(bridge_id, {})) if m != channel.id
+              and _role(by_id.get(m, {}), app) != "supervise" and m in by_id]
+    offers = [m for m in others if not m.startswith(LEG_PREFIX)]
+    operator_channel = (offers or others or [""])[0]
+    if not offers and back_from:
+        operator_channel = ""  # the operator left during the consultation
+    name = str(by_id.get(operator_channel, {}).get("name", ""))
+    return Talking(channel, mark, bridge_id, endpoint_of(name) if name else "",
+                   operator_channel, back_from)
+
+
+def _position(bridge: Json) -> int:
+    """The on-call list position, kept in the bridge's name (escalation/runner.py)."""
+    tail = str(bridge.get("name", "")).rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _call_id_of_bridge(bridge_id: str) -> uuid.UUID | None:

@@ -22,8 +22,10 @@ from lifeline_pbx.ari import events as ari
 from lifeline_pbx.calls import adoption, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
 from lifeline_pbx.calls.session import CallContext, CallSession, Resync
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.outbound.legs import APP_ARG
+from lifeline_pbx.escalation.runner import EscalatedCall
+from lifeline_pbx.outbound.legs import APP_ARG, OutboundLegs
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
@@ -56,6 +58,7 @@ class CallDispatcher:
         self.conversations: dict[str, Conversation] = {}  # feature code -> who handles it
         self._talking: dict[str, asyncio.Queue[ari.Event]] = {}
         self.owners: list[ChannelOwner] = []
+        self.outbound: OutboundLegs | None = None  # closes the records of legs let go
 
     def on_event(self, event: ari.Event) -> None:
         if isinstance(event, ari.EndpointState):
@@ -158,23 +161,43 @@ class CallDispatcher:
         steps = adoption.plan(survey, self.ctx.ari.app, held, newer)
         self._resync(survey, held)
         for step in steps:
-            if isinstance(step, adoption.HangUp):
+            if isinstance(step, adoption.HangUp | adoption.EndLeg):
                 with contextlib.suppress(AriError):
                     await self.ctx.ari.hangup(step.channel_id)
+            elif isinstance(step, adoption.Talking) and step.back_from:
+                await self._back_from_hold(step)
         lines = {did: await self.ctx.lines.find(did) for did in {
-            s.channel.exten for s in steps if isinstance(s, adoption.Waiting | adoption.Talking)}}
+            s.channel.exten for s in steps if isinstance(s, adoption.Taken)
+            and not isinstance(s, adoption.Restart)}}
         adopted = 0
         for step in steps:
             if isinstance(step, adoption.Gone):
                 self._gone(step.channel_id)
-            elif not isinstance(step, adoption.HangUp):
+            elif isinstance(step, adoption.Taken):
                 found = lines.get(step.channel.exten) if not isinstance(
                     step, adoption.Restart) else None
                 self._take(step, found[0] if found else None)
                 adopted += 1
+        ended = [s for s in steps if isinstance(s, adoption.EndLeg)]
+        if ended:
+            self.tasks.spawn(self._close_legs(ended), "legs-let-go")
         if adopted:
             log.info("adopted calls after reconnect count=%d", adopted)
         return adopted
+
+    async def _back_from_hold(self, step: adoption.Talking) -> None:
+        with contextlib.suppress(AriError):
+            await self.ctx.ari.add_to_bridge(step.bridge_id, step.channel.id)
+        with contextlib.suppress(AriError):
+            await self.ctx.ari.destroy_bridge(step.back_from)
+
+    async def _close_legs(self, ended: list[adoption.EndLeg]) -> None:
+        if self.outbound is None:
+            return
+        for step in ended:
+            if step.leg_id is not None:
+                with contextlib.suppress(*DATABASE_ERRORS):
+                    await self.outbound.finish(step.leg_id, step.outcome)
 
     def _held(self) -> list[str]:
         return [*self.sessions, *self.acd.legs(),
@@ -199,18 +222,34 @@ class CallDispatcher:
                                                   "ended_unseen", {}))
             session.queue.put_nowait(model.Left(0))
 
-    def _take(self, step: adoption.Waiting | adoption.Talking | adoption.Restart,
-              line: model.Line | None) -> None:
-        if isinstance(step, adoption.Restart):
-            session = self.start(step.channel.id, step.call_id)
+    def _take(self, step: adoption.Taken, line: model.Line | None) -> None:
+        if isinstance(step, adoption.Restart) or (
+                isinstance(step, adoption.Escalating | adoption.OnCall) and line is None):
+            call_id = step.call_id if isinstance(step, adoption.Restart) else step.mark.call_id
+            session = self.start(step.channel.id, call_id)
             session.queue.put_nowait(ari.StasisStart(step.channel, ("inbound", step.channel.exten)))
             return
         mark = step.mark
         language = mark.language or (line.default_language if line else self.ctx.default_language)
         queue_id = mark.queue_id or (line.queue_id if line else None) or 0
-        phase = model.Phase.QUEUED if isinstance(step, adoption.Waiting) else model.Phase.CONNECTED
+        phase = (model.Phase.QUEUED if isinstance(step, adoption.Waiting)
+                 else model.Phase.ESCALATING if isinstance(step, adoption.Escalating)
+                 else model.Phase.ONCALL if isinstance(step, adoption.OnCall)
+                 else model.Phase.CONNECTED)
         session = self.start(step.channel.id, mark.call_id)
-        session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority))
+        session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority,
+                                               mark.escalated))
+        if isinstance(step, adoption.Escalating):
+            return
+        if isinstance(step, adoption.OnCall):
+            escalations = self.ctx.escalations
+            if step.leg_id is None or escalations is None or line is None:
+                session.queue.put_nowait(model.OnCallEnded())  # they hung up while we were away
+            else:
+                escalations.adopt(EscalatedCall(mark.call_id, step.channel.id, line,
+                                                session.queue.put_nowait), step.position,
+                                  step.leg_id, step.leg_channel, step.leg_name)
+            return
         # The session learns its line from Resumed, later: the handle needs it now (the
         # operator's phone shows the facility).
         call = dataclasses.replace(session.handle(language, mark.priority), line=line)

@@ -178,7 +178,10 @@ def _closed_digit(state: State, event: Digit) -> Step:
 def _resumed(state: State, event: Resumed) -> Step:
     state = replace(state, phase=event.phase, line=event.line, language=event.language,
                     priority=event.priority)
-    return state, [Note("resumed", (("phase", event.phase.value),))]
+    note = Note("resumed", (("phase", event.phase.value),))
+    if event.phase is Phase.ESCALATING:  # its run died with the app: the list from the top
+        return _escalate(state, event.escalated or "error", [note])
+    return state, [note]
 
 
 def _prompt_finished(state: State, event: PromptFinished) -> Step:

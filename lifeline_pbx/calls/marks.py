@@ -1,6 +1,7 @@
 """What the app writes on a caller's channel, so that Asterisk itself carries what taking
 the call back after a reconnect needs (calls/adoption.py): the call id from the start, the
-queue, language, triage and queue entry time once the caller is queued.
+queue, language, triage and queue entry time once the caller is queued, and why an
+emergency's on-call list is being rung (the new process rings it again).
 
 One channel variable, `LIFELINE_CALL`, as `key=value` pairs joined by `;`. It holds no
 caller identifier (no number, no name).
@@ -21,13 +22,17 @@ class Mark:
     language: str = ""
     priority: int = 0
     queued_at: float = 0.0  # epoch seconds; 0 until queued
+    escalated: str = ""  # the on-call list is rung, for this reason (flow._escalate)
 
 
 def mark_text(mark: Mark) -> str:
     parts = [f"call={mark.call_id}"]
     if mark.queue_id is not None:
-        parts += [f"queue={mark.queue_id}", f"language={mark.language}",
-                  f"priority={mark.priority}", f"queued_at={mark.queued_at:.6f}"]
+        parts += [f"queue={mark.queue_id}", f"queued_at={mark.queued_at:.6f}"]
+    if mark.queue_id is not None or mark.escalated:
+        parts += [f"language={mark.language}", f"priority={mark.priority}"]
+    if mark.escalated:
+        parts.append(f"escalated={mark.escalated}")
     return ";".join(parts)
 
 
@@ -43,6 +48,7 @@ def read_mark(text: str) -> Mark | None:
             language=fields.get("language", ""),
             priority=int(fields.get("priority") or 0),
             queued_at=float(fields.get("queued_at") or 0.0),
+            escalated=fields.get("escalated", ""),
         )
     except (KeyError, ValueError):
         return None

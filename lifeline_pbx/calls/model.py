@@ -77,12 +77,14 @@ class Started:
 
 @dataclass(frozen=True)
 class Resumed:
-    """The app restarted: the call was waiting or talking, and Asterisk kept it there."""
+    """The app restarted: the call was waiting, talking or escalating, and Asterisk kept it
+    there."""
 
     line: Line | None
     phase: Phase
     language: str
     priority: int
+    escalated: str = ""  # escalating: why (the on-call list is rung again)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ class EscalationPort(Protocol):
 
     def start(self, call: EscalatedCall) -> None: ...
     def stop(self, call_id: uuid.UUID) -> None: ...
+
+    def adopt(self, call: EscalatedCall, position: int, leg_id: uuid.UUID, channel_id: str,
+              channel_name: str) -> None: ...
     async def music(self, channel_id: str) -> None: ...
 
 
@@ -256,6 +259,9 @@ class CallSession:
         else:
             escalations.start(EscalatedCall(self.call_id, self.channel_id, line,
                                             self.queue.put_nowait))
+            await self._mark(marks.Mark(self.call_id, language=self.state.language,
+                                        priority=self.state.priority,
+                                        escalated=command.reason))
 
     async def _mark(self, mark: marks.Mark) -> None:
         """Written on the channel so a reconnect can take the call back without the database."""

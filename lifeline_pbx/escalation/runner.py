@@ -69,6 +69,18 @@ class Escalations:
         task = self.tasks.spawn(run.run(), f"oncall-{call.call_id}")
         task.add_done_callback(lambda _: self.runs.pop(call.call_id, None))
 
+    def adopt(self, call: EscalatedCall, position: int, leg_id: uuid.UUID, channel_id: str,
+              channel_name: str) -> None:
+        """After a restart: the caller and the person who accepted are still bridged; this
+        process lets the leg go when the caller hangs up, and the caller when it ends."""
+        run = self.runs[call.call_id] = OnCallRun(self, call)
+        run.legs[0] = _Leg(leg_id, channel_id)
+        run._bridged = True
+        self.legs.adopt(channel_id, channel_name, "oncall", run._leg_events(0))
+        state = oncall.Run((oncall.Entry(position, 0),), index=0, stage=oncall.Stage.BRIDGED)
+        task = self.tasks.spawn(run.run(state), f"oncall-{call.call_id}")
+        task.add_done_callback(lambda _: self.runs.pop(call.call_id, None))
+
     def stop(self, call_id: uuid.UUID) -> None:
         run = self.runs.get(call_id)
         if run is not None:
@@ -96,9 +108,10 @@ class OnCallRun:
         self._bridged = False
         self._timer: asyncio.TimerHandle | None = None
 
-    async def run(self) -> None:
-        state = oncall.Run(tuple(await self.owner.entries(self.call.line.id)))
-        event: oncall.Event = oncall.Begin()
+    async def run(self, adopted: oncall.Run | None = None) -> None:
+        state = adopted or oncall.Run(tuple(await self.owner.entries(self.call.line.id)))
+        event: oncall.Event = oncall.Begin()  # an adopted run, bridged already, ignores it
+        cancelled = False
         try:
             while True:
                 state, commands = oncall.step(state, event)
@@ -107,6 +120,11 @@ class OnCallRun:
                 if state.stage is oncall.Stage.DONE:
                     return
                 event = await self.events.get()
+        except asyncio.CancelledError:
+            # The app is stopping: Asterisk keeps the call as it is, for the next process to
+            # take back (calls/adoption.py); nothing is torn down.
+            cancelled = True
+            raise
         except Exception:  # the caller must not wait in silence for a run that died
             log.exception("on-call run failed call=%s", self.call.call_id)
             for leg in self.legs.values():
@@ -119,11 +137,15 @@ class OnCallRun:
         finally:
             if self._timer is not None:
                 self._timer.cancel()
-            if self._bridged:
-                with contextlib.suppress(AriError):
-                    await self.owner.ari.destroy_bridge(self.bridge_id)
-            else:  # stopped (the call failed, or its caller hung up): no music left on
-                await self._caller_music_off()
+            if not cancelled:
+                await self._clean_up()
+
+    async def _clean_up(self) -> None:
+        if self._bridged:
+            with contextlib.suppress(AriError):
+                await self.owner.ari.destroy_bridge(self.bridge_id)
+        else:  # stopped (the call failed, or its caller hung up): no music left on
+            await self._caller_music_off()
 
     async def _do(self, command: oncall.Command) -> None:
         if isinstance(command, oncall.Note):
@@ -208,7 +230,9 @@ class OnCallRun:
         await self._caller_music_off()
         # Media through the PBX, as the queues' talk bridges: with two legs to the carrier,
         # a native RTP bridge carried nothing to the caller (test_escalation_sip.py).
-        await ari_client.create_bridge(self.bridge_id, "mixing,proxy_media", self.bridge_id)
+        # The name keeps the position for a process taking the call back after a restart.
+        await ari_client.create_bridge(self.bridge_id, "mixing,proxy_media",
+                                       f"{self.bridge_id}:{command.position}")
         self._bridged = True
         await ari_client.add_to_bridge(self.bridge_id, self.call.channel_id, found.channel_id)
         self.call.deliver(model.OnCallAccepted(command.position))

@@ -37,13 +37,14 @@ async def read(app: web.Application) -> Live:
     calls = states.call_states(phases, [c in ringing for c in picture.waiting],
                                len(picture.talking))
     operators = [picture.staff.view(u) for u in picture.staff.operators]
-    paused = any(states.operator_state(op, now) == "paused" for op in operators)
+    sides = picture.engaged.keys()  # the console's side calls (picture.side_call)
+    paused = any(states.operator_state(op, now, sides) == "paused" for op in operators)
     reasons = await _pause_reasons(app[POOL]) if paused else {}
     return Live(
         background_tasks=tasks,
         calls=calls,
-        operators=states.operator_states(operators, now),
-        paused=states.paused_by_reason(operators, reasons, now),
+        operators=states.operator_states(operators, now, sides),
+        paused=states.paused_by_reason(operators, reasons, now, sides),
         writer_backlog=app[WRITER].queued,
         ari_connected=app[CONNECTED].is_set(),
     )

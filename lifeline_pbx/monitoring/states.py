@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from lifeline_pbx.calls.model import Phase
 from lifeline_pbx.console.messages import PAUSE_REASONS
@@ -48,9 +48,12 @@ def call_states(phases: Iterable[Phase], queued_ringing: Iterable[bool],
     return {state: counts[state] for state in CALL_STATES}
 
 
-def operator_state(op: routing.Operator, now: float) -> str:
-    """One state per operator; op as routing sees them (Staff.view: phone, ringing, call)."""
-    if op.on_call:
+def operator_state(op: routing.Operator, now: float, side_calls: Collection[str] = ()) -> str:
+    """One state per operator; op as routing sees them (Staff.view: phone, ringing, call).
+    side_calls: operators whose phone is on a leg the distributor did not place (a relay
+    call, a transfer to them, an on-call emergency: queues/picture.engaged): talking, as
+    the console shows them busy on it."""
+    if op.on_call or op.id in side_calls:
         return "talking"
     if op.ringing:
         return "ringing"
@@ -65,8 +68,9 @@ def operator_state(op: routing.Operator, now: float) -> str:
     return "ready"
 
 
-def operator_states(operators: Iterable[routing.Operator], now: float) -> dict[str, int]:
-    counts = Counter(operator_state(op, now) for op in operators)
+def operator_states(operators: Iterable[routing.Operator], now: float,
+                    side_calls: Collection[str] = ()) -> dict[str, int]:
+    counts = Counter(operator_state(op, now, side_calls) for op in operators)
     return {state: counts[state] for state in OPERATOR_STATES}
 
 
@@ -79,10 +83,10 @@ def pause_label(stored: str | None) -> str:
 
 
 def paused_by_reason(operators: Iterable[routing.Operator], reasons: Mapping[str, str],
-                     now: float) -> dict[str, int]:
+                     now: float, side_calls: Collection[str] = ()) -> dict[str, int]:
     """Paused operators by reason; reasons: the stored reason by username (PostgreSQL)."""
     counts = Counter(pause_label(reasons.get(op.id)) for op in operators
-                     if operator_state(op, now) == "paused")
+                     if operator_state(op, now, side_calls) == "paused")
     return {label: counts[label] for label in PAUSE_LABELS}
 
 

@@ -31,6 +31,7 @@ from lifeline_pbx.outbound.guard import Allowed, Policy, Recent, Refusal
 log = logging.getLogger(__name__)
 ENTITY = "outbound_leg"
 APP_ARG = "outbound"  # the first Stasis argument of every leg we place
+CHANNEL_PREFIX = "out-"  # and its channel's id: out-<leg id in hex>
 Handler = Callable[[ari.Event], None]
 
 
@@ -114,7 +115,7 @@ class OutboundLegs:
             return decision
         endpoint = (decision.endpoint(self.policy.trunk) if decision is not None
                     else f"PJSIP/{request.target.operator}")
-        channel_id = f"out-{leg_id.hex}"
+        channel_id = f"{CHANNEL_PREFIX}{leg_id.hex}"
         self._owners[channel_id] = on_event
         if decision is None and request.target.operator and self.phones is not None:
             self._engaged[channel_id] = (request.target.operator, request.purpose)
@@ -133,6 +134,16 @@ class OutboundLegs:
         log.info("outbound leg placed leg=%s call=%s purpose=%s trunk=%s", leg_id,
                  request.call_id, request.purpose, decision is not None)
         return Placed(leg_id, channel_id)
+
+    def adopt(self, channel_id: str, channel_name: str, purpose: str,
+              on_event: Handler) -> None:
+        """A leg placed before a restart that this process carries on; an operator's phone
+        it rings is busy again (a leg through the trunk rings nobody's)."""
+        self._owners[channel_id] = on_event
+        endpoint = channel_name.split("/", 1)[-1].rsplit("-", 1)[0]
+        if endpoint and endpoint != self.policy.trunk and self.phones is not None:
+            self._engaged[channel_id] = (endpoint, purpose)
+            self.phones.engage(endpoint, purpose)
 
     def _free(self, channel_id: str) -> None:
         engaged = self._engaged.pop(channel_id, None)
