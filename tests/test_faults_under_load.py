@@ -262,10 +262,10 @@ async def test_asterisk_restarted_ends_each_call_with_its_record_and_serves_afte
         pbx.start()
         await wait_for(app[CONNECTED].is_set, timeout=40, what="the app reconnected")
         back = time.monotonic() - stopped
-        # Asterisk kept the operators' accounts (astdb) but not as endpoints it watches:
-        # the app writes them again (operators/sip_sync.py). Then the stored contacts are
-        # qualified (within qualify_frequency, 30 s: 24 s measured with no REGISTER at all);
-        # here the phones refresh their registration at once to keep the test short.
+        # Asterisk kept the operators' accounts (astdb) and follows them again once
+        # started. The stored contacts are qualified within qualify_frequency (30 s: 24 s
+        # measured with no REGISTER at all); here the phones refresh their registration at
+        # once to keep the test short.
         async def listed() -> bool:
             return set(OPERATORS) <= {e["resource"] for e in await crowd.ari.endpoints("PJSIP")}
 

@@ -9,19 +9,11 @@ to do writes nothing), and deletes those of disabled or removed operators, excep
 an operator disabled on a call keeps their account until that call ends (their phone's
 call goes on; `call_ended` asks for the sync that removes it).
 
-After an Asterisk restart every operator's objects are written again, changed or not.
-The stored objects answer a REGISTER, but until they are written Asterisk neither tracks
-the endpoint's state (no EndpointStateChange, the state stays `offline`: the queues would
-never see the phone online) nor qualifies its stored contact. A restart is told by a
-global variable (LOADED_MARK) the sync sets once it has written everything: Asterisk
-forgets it when it stops. Whether `GET /endpoints` lists the operator does not tell: a
-phone that registers before the app's sync makes Asterisk list the endpoint, offline and
-untracked for good (a CI run lost three tests to it).
-
-An endpoint found without its aor (a removal cut short: auth and aor go first) is deleted
-and the account created anew: an aor written again under a live endpoint is not followed
-by the endpoint's state (offline for good, although the phone registers), even when the
-endpoint is written again too; a new endpoint is.
+An operator whose objects Asterisk keeps in astdb but does not list as an endpoint is
+written again: stored but not loaded, an endpoint's state is not followed (no
+EndpointStateChange: the queues would never see the phone online). Asterisk loads every
+stored endpoint when it starts (asterisk-conf/sorcery.conf says why the order there
+matters); this covers what it did not.
 
 Which objects are ours: operator endpoints, and nothing else, have `context=operators`.
 ARI cannot list dynamic objects but lists endpoints (`GET /endpoints/PJSIP`): one there
@@ -62,8 +54,6 @@ from lifeline_pbx.pg_listen import Listener
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_operators"
-# Set in Asterisk (in memory only) once every operator's objects are written since it started.
-LOADED_MARK = "LIFELINE_OPERATORS_LOADED"
 CONFIG_CLASS = "res_pjsip"
 LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
 
@@ -112,16 +102,13 @@ async def _get(ari: AriClient, object_type: str, object_id: str) -> dict[str, st
 
 
 async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: bool) -> None:
-    """listed: Asterisk has the endpoint loaded since it started, not only stored."""
+    """listed: Asterisk lists the endpoint (it has it loaded, not only stored)."""
     user = op.sip_username
     try:
         endpoint = await _get(ari, "endpoint", user)
         if endpoint is not None and endpoint.get("context") != OPERATOR_CONTEXT:
             report.failed[user] = "an endpoint of that name exists outside Lifeline (pjsip.conf)"
             return
-        if endpoint is not None and await _get(ari, "aor", user) is None:
-            await _delete(ari, "endpoint", user)  # written anew below: see the docstring
-            endpoint = None
         written = False
         for object_type, object_id, fields in pjsip_objects(op):
             current = endpoint if object_type == "endpoint" else await _get(
@@ -190,29 +177,14 @@ async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = ()) -> Syn
         operators = await store.list_enabled(con)
     report = SyncReport()
     listed = await _listed(ari)
-    loaded = await _loaded_since_start(ari)
     for op in operators:
-        await _push(ari, op, report, loaded and op.sip_username in listed)
+        await _push(ari, op, report, op.sip_username in listed)
     for user in await _stale(ari, listed, {op.sip_username for op in operators}):
         if user in on_call:
             report.kept.append(user)
         else:
             await _remove(ari, user, report)
-    if not loaded:
-        await ari.request("POST", "/asterisk/variable", {"variable": LOADED_MARK, "value": "1"})
     return report
-
-
-async def _loaded_since_start(ari: AriClient) -> bool:
-    """Whether a sync wrote every operator since Asterisk last started (LOADED_MARK)."""
-    try:
-        found: dict[str, Any] = await ari.request(
-            "GET", "/asterisk/variable", {"variable": LOADED_MARK})
-    except AriError as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return bool(found.get("value"))
 
 
 class OperatorSync:
