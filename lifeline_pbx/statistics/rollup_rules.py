@@ -16,7 +16,9 @@ another threshold reads the calls.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -106,8 +108,7 @@ def unpacked(number: str | int) -> list[int]:
     if not digits.isdigit() or len(digits) > width:
         raise ValueError("not a packed count of the waits")
     digits = digits.zfill(width)
-    return [int(digits[width - (i + 1) * PACK_DIGITS:width - i * PACK_DIGITS])
-            for i in range(BINS)]
+    return [int(digits[end - PACK_DIGITS:end]) for end in range(width, 0, -PACK_DIGITS)]
 
 
 def wait_bin(wait: float) -> int:
@@ -126,24 +127,24 @@ def edge_index(threshold: int) -> int | None:
 def percentile(bins: Sequence[int], fraction: float, longest: float | None) -> float | None:
     """percentile_cont over the binned waits, each at its bin's upper edge or `longest`
     (the longest wait) if less."""
-    total = sum(bins)
+    cumulative = list(itertools.accumulate(bins))
+    total = cumulative[-1] if cumulative else 0
     if not total:
         return None
     position = fraction * (total - 1)
     low = int(position)
-    return _ranked(bins, low, longest) + (
-        _ranked(bins, min(low + 1, total - 1), longest) - _ranked(bins, low, longest)
-    ) * (position - low)
+    below = _ranked(cumulative, low, longest)
+    return below + (_ranked(cumulative, min(low + 1, total - 1), longest) - below) * (
+        position - low)
 
 
-def _ranked(bins: Sequence[int], rank: int, longest: float | None) -> float:
-    seen = 0
-    for index, count in enumerate(bins):
-        seen += count
-        if rank < seen:
-            top = float(longest or 0)
-            return min(float(WAIT_EDGES[index]), top) if index < len(WAIT_EDGES) else top
-    raise ValueError("rank past the waits")
+def _ranked(cumulative: list[int], rank: int, longest: float | None) -> float:
+    """The wait of the rank-th (0-based) call, given the bins' running totals."""
+    index = bisect.bisect_right(cumulative, rank)
+    if index == len(cumulative):
+        raise ValueError("rank past the waits")
+    top = float(longest or 0)
+    return min(float(WAIT_EDGES[index]), top) if index < len(WAIT_EDGES) else top
 
 
 # The units a step of the trend may be read from: each lies inside one step.
