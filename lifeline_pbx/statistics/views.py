@@ -26,7 +26,8 @@ async def statistics_page(request: web.Request) -> web.StreamResponse:
     shown = [tables.table(found, name) for name in work.TABLES]
     return render(request, "statistics/statistics.html", found=found, query=query,
                   tables=[(t, tables.chart(t)) for t in shown], kinds=periods.KINDS,
-                  zones=periods.COMMON_ZONES, search=request.query_string)
+                  zones=periods.COMMON_ZONES, search=request.query_string,
+                  operator_tables=work.OPERATOR_TABLES)
 
 
 @require("supervisor")
