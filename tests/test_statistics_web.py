@@ -123,14 +123,12 @@ async def test_the_day_counted_by_hand_on_the_page_and_in_each_csv(web: WebApp) 
 async def test_a_filtered_page_says_operators_time_is_the_whole_hotlines(web: WebApp) -> None:
     async with connect(web.dsn) as con:
         await fx.load(con)
-        facility = await con.fetchval("SELECT min(id) FROM facilities")
+        first = {name: await con.fetchval(f"SELECT min(id) FROM {name}s")
+                 for name in ("facility", "line", "queue")}
     supervisor = await web.signed_in("supervisor1")
     _, whole = await supervisor.get(f"/statistics?{DAY}")
     assert 'id="note-operators"' not in whole
-    for name, value in (("facility", facility), ("line", None), ("queue", None)):
-        if value is None:
-            async with connect(web.dsn) as con:
-                value = await con.fetchval(f"SELECT min(id) FROM {name}s")
+    for name, value in first.items():
         status, page = await supervisor.get(f"/statistics?{DAY}&{name}={value}")
         assert status == 200, name
         assert 'id="note-operators"' in page and 'id="note-pauses"' in page, name
