@@ -123,8 +123,9 @@ async def test_the_day_counted_by_hand_on_the_page_and_in_each_csv(web: WebApp) 
 async def test_a_filtered_page_says_operators_time_is_the_whole_hotlines(web: WebApp) -> None:
     async with connect(web.dsn) as con:
         await fx.load(con)
-        first = {name: await con.fetchval(f"SELECT min(id) FROM {name}s")
-                 for name in ("facility", "line", "queue")}
+        first = {name: await con.fetchval(f"SELECT min(id) FROM {table}")
+                 for name, table in (("facility", "facilities"), ("line", "lines"),
+                                     ("queue", "queues"))}
     supervisor = await web.signed_in("supervisor1")
     _, whole = await supervisor.get(f"/statistics?{DAY}")
     assert 'id="note-operators"' not in whole
