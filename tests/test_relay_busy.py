@@ -26,7 +26,7 @@ from lifeline_pbx.resources import ACD, TRANSFERS
 from tests.browser import Browsing
 from tests.engine import Hotline
 from tests.test_escalation_sip import OUTSIDE, TRUNK
-from tests.test_transfers_sip import OPERATOR_USER, free
+from tests.test_transfers_sip import OPERATOR_USER, free, link_op_a
 from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, Client
 
@@ -100,9 +100,7 @@ async def test_on_a_relay_call_the_operator_shows_busy_and_is_offered_no_caller(
     hotline_factory: Any, browsing: Browsing,
 ) -> None:
     hotline: Hotline = await hotline_factory(web=True, settings=TRUNK)
-    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
-                                                        WHERE sip_username = 'op-a')
-                         WHERE username = $1""", OPERATOR_USER)
+    await link_op_a(hotline)
     page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
                                     path="/console")
     state = page.locator("#operator-state")
@@ -148,9 +146,7 @@ async def test_after_a_relay_call_in_wrap_up_the_wrap_up_still_due_shows(
     hotline: Hotline = await hotline_factory(web=True, settings=TRUNK)
     await hotline.sql("UPDATE queues SET wrapup_seconds = 300")
     await hotline.app[ACD].reload()
-    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
-                                                        WHERE sip_username = 'op-a')
-                         WHERE username = $1""", OPERATOR_USER)
+    await link_op_a(hotline)
     page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
                                     path="/console")
     state = page.locator("#operator-state")

@@ -20,7 +20,7 @@ from tests.engine import Hotline
 from tests.privacy import leaks, sensitive
 from tests.test_escalation_sip import OUTSIDE, TRUNK, legs, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
-from tests.test_transfers_sip import THIRD_HZ, hold_bridges, operator_on_op_a
+from tests.test_transfers_sip import THIRD_HZ, all_ended, hold_bridges, operator_on_op_a
 from tests.waiting import wait_for
 from tests.web_fixtures import Client
 
@@ -110,16 +110,11 @@ async def test_warm_transfer_out_the_operator_talks_first_then_hands_the_caller_
         row = await hotline.closed(caller)
         assert row["disposition"] == "answered"
         await hotline.carrier.ended(call)
-        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        found = await wait_for(lambda: all_ended(hotline, caller), what="the leg ended")
         assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
             ("transfer", True, "ended")]
         assert opened(found[0]) == OUTSIDE and found[0]["duration_seconds"] >= 1
     assert not leaks()
-
-
-async def _ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
-    found = await legs(hotline, caller)
-    return found if found and all(leg["ended_at"] for leg in found) else None
 
 
 async def test_the_outside_number_busy_the_caller_is_back_with_the_operator(
@@ -140,7 +135,7 @@ async def test_the_outside_number_busy_the_caller_is_back_with_the_operator(
         await wait_for(lambda: not hotline.app[TRANSFERS].sides, what="the side closed")
         assert await hold_bridges(hotline) == []
         assert hotline.app[ACD].picture.talking[call_id].operator == "op-a"
-        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        found = await wait_for(lambda: all_ended(hotline, caller), what="the leg ended")
         assert [(leg["outcome"], leg["duration_seconds"]) for leg in found] == [
             ("no_answer", 0)]
 

@@ -13,7 +13,7 @@ from lifeline_pbx.resources import ACD
 from lifeline_pbx.transfers import rules
 from tests.browser import Browsing
 from tests.engine import Hotline
-from tests.test_transfers_sip import OPERATOR_USER
+from tests.test_transfers_sip import OPERATOR_USER, link_op_a
 from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS
 
@@ -22,9 +22,7 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
     hotline: Hotline = await hotline_factory(web=True)
-    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
-                                                        WHERE sip_username = 'op-a')
-                         WHERE username = $1""", OPERATOR_USER)
+    await link_op_a(hotline)
     page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
                                     path="/console")
     tools = page.locator("#call-tools")
@@ -69,9 +67,7 @@ async def test_a_call_over_before_its_transfer_choices_arrive_shows_nothing(
     call is not theirs any more) is silent, and a 200 that comes late shows no tools for a
     call that ended."""
     hotline: Hotline = await hotline_factory(web=True)
-    await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
-                                                        WHERE sip_username = 'op-a')
-                         WHERE username = $1""", OPERATOR_USER)
+    await link_op_a(hotline)
     page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
                                     path="/console")
     held: asyncio.Queue[Route] = asyncio.Queue()

@@ -29,11 +29,16 @@ THIRD_HZ = 1320
 OPERATOR_USER = "operator1"
 
 
-async def operator_on_op_a(hotline: Hotline, http: aiohttp.ClientSession) -> Client:
-    """operator1, linked to op-a's SIP account, signed in to the web UI."""
+async def link_op_a(hotline: Hotline) -> None:
+    """operator1's web account linked to op-a's SIP account (its phone)."""
     await hotline.sql("""UPDATE users SET operator_id = (SELECT id FROM operators
                                                         WHERE sip_username = 'op-a')
                          WHERE username = $1""", OPERATOR_USER)
+
+
+async def operator_on_op_a(hotline: Hotline, http: aiohttp.ClientSession) -> Client:
+    """operator1, linked to op-a's SIP account, signed in to the web UI."""
+    await link_op_a(hotline)
     client = Client(hotline.base_url, http)
     assert await client.sign_in(OPERATOR_USER) == 303
     return client
@@ -77,7 +82,7 @@ async def test_a_conference_with_an_outside_number_all_three_hear_each_other(
         await hotline.carrier.hang_up(call)
         await hotline.closed(caller)
         await hotline.carrier.ended(third)
-        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        found = await wait_for(lambda: all_ended(hotline, caller), what="the leg ended")
         assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
             ("conference", True, "ended")]
         assert opened(found[0]) == OUTSIDE and found[0]["answered_at"] is not None
@@ -87,7 +92,7 @@ async def test_a_conference_with_an_outside_number_all_three_hear_each_other(
     assert not leaks()
 
 
-async def _ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
+async def all_ended(hotline: Hotline, caller: str) -> list[dict[str, Any]] | None:
     found = await legs(hotline, caller)
     return found if found and all(leg["ended_at"] for leg in found) else None
 
@@ -164,7 +169,7 @@ async def test_warm_transfer_a_to_b_then_b_hears_the_caller(hotline_factory: Any
         await hotline.phones.hang_up(other)  # op-b ends the call
         row = await hotline.closed(caller)
         assert row["disposition"] == "answered"
-        found = await wait_for(lambda: _ended(hotline, caller), what="the leg ended")
+        found = await wait_for(lambda: all_ended(hotline, caller), what="the leg ended")
         assert [(leg["purpose"], leg["through_trunk"], leg["outcome"]) for leg in found] == [
             ("transfer", False, "ended")]
         await wait_for(lambda: not hotline.app[ACD].engaged("op-b"), what="op-b released")

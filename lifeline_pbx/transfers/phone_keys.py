@@ -57,7 +57,7 @@ class PhoneKeys:
                 user = await users.by_operator(con, operator)
             if user is None:
                 raise LifelineError("no web user linked")
-            who = Asker(operator, user.id, user.role in ("supervisor", "admin"))
+            who = Asker(operator, user.id, users.rank(user.role) >= users.rank("supervisor"))
             if code.ask is Ask.WARM:
                 target = next((u for u, i in self.acd.picture.operator_ids.items()
                                if i == code.number), "")

@@ -169,6 +169,10 @@ class Transfers:
                 await self._warm(side, rules.Event.OPERATOR_GONE)
 
     # --- what operators ask -------------------------------------------------------------
+    def _talk(self, side: Side) -> Talk | None:
+        """The call the side is about, while it is talking with someone."""
+        return self.acd.picture.talking.get(side.call_id) if side.call_id else None
+
     def _facts(self, who: Asker, call_id: uuid.UUID | None, number: str) -> Facts:
         talk = self.acd.picture.talking.get(call_id) if call_id else None
         line = talk.call.line if talk else None
@@ -184,13 +188,15 @@ class Transfers:
         if reason is not None:
             log.info("conference refused call=%s", call_id)
             raise Conflict(reason)
-        talk = self.acd.picture.talking[call_id]
-        line = talk.call.line
         side = self._side(Ask.CONFERENCE, who, call_id, number)
-        caller_id = f'"{line.facility_name[:40]}" <{line.did}>' if line else ""
-        await self._place(side, "conference", Target(number=number), caller_id)
+        await self._place(side, "conference", Target(number=number), self._line_id(call_id))
         self._note(side, "conference_ringing")
         return side
+
+    def _line_id(self, call_id: uuid.UUID) -> str:
+        """The caller id an outside party sees: the facility's line the call came in on."""
+        line = self.acd.picture.talking[call_id].call.line
+        return f'"{line.facility_name[:40]}" <{line.did}>' if line else ""
 
     def _free(self, asker: str, target: str) -> bool:
         """May the call be handed to this operator or supervisor's phone now?"""
@@ -231,9 +237,7 @@ class Transfers:
         side = self._side(Ask.OUT, who, call_id, number)
         if isinstance(early, Refusal):
             await self._place(side, "transfer", Target(number=number), "")
-        line = self.acd.picture.talking[call_id].call.line
-        await self._hold_and_ring(side, Target(number=number),
-                                  f'"{line.facility_name[:40]}" <{line.did}>' if line else "")
+        await self._hold_and_ring(side, Target(number=number), self._line_id(call_id))
         return side
 
     async def _hold_and_ring(self, side: Side, target: Target, caller_id: str) -> None:
@@ -297,13 +301,13 @@ class Transfers:
         return True
 
     async def _consult(self, side: Side, leg: _Leg) -> None:
-        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        talk = self._talk(side)
         if talk is not None:
             await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
             self._note(side, "transfer_consulting", to=side.shown)
 
     async def _resume(self, side: Side) -> None:
-        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        talk = self._talk(side)
         if talk is not None:
             with contextlib.suppress(AriError):
                 await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
@@ -316,7 +320,7 @@ class Transfers:
     async def _hand_over(self, side: Side, leg: _Leg, *, joined: bool) -> None:
         """The caller joins the other party (in the talk bridge already unless the
         operator left before they answered); the operator's leg is hung up."""
-        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        talk = self._talk(side)
         if talk is None:  # the caller hung up meanwhile
             await self.legs.hang_up(leg.channel_id)
             return
@@ -351,7 +355,7 @@ class Transfers:
     def _requeue(self, side: Side) -> None:
         """Out, with the operator gone: the number did not answer, so the caller queues
         again (their queue, language and priority), never left with the music alone."""
-        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        talk = self._talk(side)
         if talk is not None:
             self._note(side, "transfer_failed", to=side.shown)
             self.acd.requeue(talk.call.call_id, talk.queue_id, talk.call.language)
@@ -380,9 +384,8 @@ class Transfers:
         if reason is not None:
             raise Conflict(reason)
         assert queue_id is not None and talk is not None
-        self.writer.put(records.CallEvent(call_id, datetime.fromtimestamp(time.time(), UTC),
-                                          "transfer_queue", {"user_id": str(who.user_id),
-                                                             "queue_id": str(queue_id)}))
+        self._event(call_id, "transfer_queue", {"user_id": str(who.user_id),
+                                                "queue_id": str(queue_id)})
         self.acd.requeue(call_id, queue_id, language)
 
     def languages(self, line: Line | None) -> set[str]:
@@ -524,7 +527,7 @@ class Transfers:
                     self._close(side)
 
     async def _join_call(self, side: Side, leg: _Leg) -> None:
-        talk = self.acd.picture.talking.get(side.call_id) if side.call_id else None
+        talk = self._talk(side)
         if talk is None:  # the call ended while it rang
             await self.legs.hang_up(leg.channel_id)
             return
@@ -549,5 +552,7 @@ class Transfers:
 
     def _note(self, side: Side, kind: str, **detail: str) -> None:
         if side.call_id is not None:
-            self.writer.put(records.CallEvent(side.call_id, datetime.fromtimestamp(
-                time.time(), UTC), kind, {"user_id": str(side.user_id), **detail}))
+            self._event(side.call_id, kind, {"user_id": str(side.user_id), **detail})
+
+    def _event(self, call_id: uuid.UUID, kind: str, detail: dict[str, str]) -> None:
+        self.writer.put(records.CallEvent(call_id, datetime.now(UTC), kind, detail))

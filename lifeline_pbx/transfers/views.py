@@ -13,7 +13,7 @@ from aiohttp import web
 from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.errors import Conflict, Invalid, Unavailable
 from lifeline_pbx.resources import TRANSFERS
-from lifeline_pbx.transfers.service import Asker, Transfers
+from lifeline_pbx.transfers.service import Asker, Side, Transfers
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.calls import NO_ENGINE
@@ -61,14 +61,18 @@ def _asker(request: web.Request) -> Asker:
     return Asker(user.operator_username, user.id, user.at_least("supervisor"))
 
 
+def _asked(what: str, call_id: uuid.UUID, side: Side) -> web.Response:
+    log.info("%s asked call=%s user_id=%d", what, call_id, side.user_id)
+    return web.json_response({"side": side.view()})
+
+
 @require("operator")
 @answers_json
 async def conference(request: web.Request) -> web.StreamResponse:
     call_id = path_uuid(request)
     number = (await form_data(request)).get("number", "")
     side = await _transfers(request).conference(_asker(request), call_id, number)
-    log.info("conference asked call=%s user_id=%d", call_id, side.user_id)
-    return web.json_response({"side": side.view()})
+    return _asked("conference", call_id, side)
 
 
 @require("operator")
@@ -84,8 +88,7 @@ async def transfer(request: web.Request) -> web.StreamResponse:
     call_id = path_uuid(request)
     target = (await form_data(request)).get("to", "").strip()
     side = await _transfers(request).warm(_asker(request), call_id, target)
-    log.info("warm transfer asked call=%s user_id=%d", call_id, side.user_id)
-    return web.json_response({"side": side.view()})
+    return _asked("warm transfer", call_id, side)
 
 
 @require("operator")
@@ -94,8 +97,7 @@ async def transfer_out(request: web.Request) -> web.StreamResponse:
     call_id = path_uuid(request)
     number = (await form_data(request)).get("number", "")
     side = await _transfers(request).transfer_out(_asker(request), call_id, number)
-    log.info("transfer out asked call=%s user_id=%d", call_id, side.user_id)
-    return web.json_response({"side": side.view()})
+    return _asked("transfer out", call_id, side)
 
 
 @require("operator")
