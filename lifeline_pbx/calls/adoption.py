@@ -32,13 +32,13 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.escalation import oncall
 from lifeline_pbx.outbound.legs import CHANNEL_PREFIX as LEG_PREFIX
 from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
 from lifeline_pbx.supervision.listen_rules import CHANNEL_PREFIX, SNOOP_PREFIX
 
 SUPERVISOR_PREFIXES = (CHANNEL_PREFIX, SNOOP_PREFIX)
 HOLD_PREFIX = "hold-"  # a warm transfer's holding bridge (transfers/service.py)
-ONCALL_PREFIX = "oncall-"  # a caller bridged with the on-call list (escalation/runner.py)
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -233,7 +233,7 @@ def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
         # in the call bridge with the operator, is let go).
         return _talking(channel, mark, f"call-{mark.call_id}", bridges, by_id, app,
                         back_from=bridge_id)
-    if bridge_id == f"{ONCALL_PREFIX}{mark.call_id.hex}":
+    if bridge_id == oncall.bridge_id(mark.call_id):
         legs = [m for m in _members(bridges[bridge_id]) if m.startswith(LEG_PREFIX)]
         leg = legs[0] if legs else ""
         return OnCall(channel, mark, bridge_id, _position(bridges[bridge_id]), leg,

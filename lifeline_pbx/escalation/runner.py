@@ -104,7 +104,7 @@ class OnCallRun:
         self.call = call
         self.events: asyncio.Queue[oncall.Event] = asyncio.Queue()
         self.legs: dict[int, _Leg] = {}
-        self.bridge_id = f"oncall-{call.call_id.hex}"
+        self.bridge_id = oncall.bridge_id(call.call_id)
         self._bridged = False
         self._timer: asyncio.TimerHandle | None = None
 
