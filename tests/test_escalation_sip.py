@@ -48,12 +48,9 @@ async def on_call(hotline: Hotline, *entries: tuple[str, int]) -> None:
 
 
 async def emergency(hotline: Hotline, caller: str) -> CarrierCall:
-    """Call in, choose English, press 9 at the triage question."""
-    call = await hotline.call(caller)
-    await hotline.reached(caller, "prompt_finished")
-    await hotline.carrier.send_dtmf(call, "1")
-    await hotline.reached(caller, "triage_asked")
-    await hotline.carrier.send_dtmf(call, "9")
+    """Call in, choose English, press 9 at the triage question (nobody logged in: the
+    queue gives the caller straight back)."""
+    call = await hotline.to_queue(caller, triage="9")
     await hotline.reached(caller, "escalation_started")
     return call
 
@@ -270,12 +267,7 @@ async def test_nobody_free_within_the_emergency_wait_rings_the_list(
     await on_call(hotline, ("op-a", 15))
     await hotline.login("op-c")
     caller = "Emergency waited"
-    call = await hotline.call(caller)
-    await hotline.reached(caller, "prompt_finished")
-    await hotline.carrier.send_dtmf(call, "1")
-    await hotline.reached(caller, "triage_asked")
-    await hotline.carrier.send_dtmf(call, "9")
-    await hotline.reached(caller, "queued")
+    call = await hotline.to_queue(caller, triage="9")
     await hotline.phones.offer("op-c")  # rings, nobody answers
     await hotline.reached(caller, "escalation_started", {"reason": "max_wait"})
     rung = await hotline.phones.offer("op-a")

@@ -119,23 +119,24 @@ CASES: dict[str, tuple[tuple[Entry, ...], list[oncall.Event], list[str], Stage]]
 }
 
 
+def ring(entries: tuple[Entry, ...], events: list[oncall.Event]) -> oncall.Step:
+    state, out = Run(entries), []
+    for event in events:
+        state, commands = oncall.step(state, event)
+        out += commands
+    return state, out
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_oncall_steps(name: str) -> None:
     entries, events, expected, stage = CASES[name]
-    run, out = Run(entries), []
-    for event in events:
-        run, commands = oncall.step(run, event)
-        out += commands
+    state, out = ring(entries, events)
     assert words(out) == expected
-    assert run.stage is stage
+    assert state.stage is stage
 
 
 def test_notes_never_carry_the_number() -> None:
-    run, out = Run(LIST), []
-    events: list[oncall.Event] = [Begin(), LegGone(0), Refused(1, "hourly_limit"), LegGone(2)]
-    for event in events:
-        run, commands = oncall.step(run, event)
-        out += commands
+    _, out = ring(LIST, [Begin(), LegGone(0), Refused(1, "hourly_limit"), LegGone(2)])
     notes = [c for c in out if isinstance(c, oncall.Note)]
     assert notes and not any("555" in value for n in notes for _, value in n.detail)
 
@@ -151,13 +152,10 @@ NO_QUEUE = Line(id=4, did="4", facility_id=7, facility_name="Demo", default_lang
 def caller(line: Line, *, open_: bool = True) -> State:
     """A caller on a one-language line who has heard the greeting, notices and triage; on
     a closed line, one who is hearing the closure (which ends with the triage question)."""
-    state = State()
     heard: list[FlowEvent] = [Started(line, "en", open_)]
     if open_:
         heard += [PromptFinished("p1", True), PromptFinished("p2", True)]
-    for event in heard:
-        state, _ = flow.step(state, event)
-    return state
+    return run(heard)[0]
 
 
 def flow_words(commands: list[Command]) -> list[str]:

@@ -32,13 +32,15 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.marks import VARIABLE, Mark, read_mark
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.escalation import oncall
+from lifeline_pbx.outbound.legs import APP_ARG as LEG_ROLE
 from lifeline_pbx.outbound.legs import CHANNEL_PREFIX as LEG_PREFIX
 from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
+from lifeline_pbx.supervision.listen_rules import APP_ARG as SUPERVISOR_ROLE
 from lifeline_pbx.supervision.listen_rules import CHANNEL_PREFIX, SNOOP_PREFIX
 
 SUPERVISOR_PREFIXES = (CHANNEL_PREFIX, SNOOP_PREFIX)
 HOLD_PREFIX = "hold-"  # a warm transfer's holding bridge (transfers/service.py)
-ONCALL_PREFIX = "oncall-"  # a caller bridged with the on-call list (escalation/runner.py)
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
@@ -140,15 +142,16 @@ def endpoint_of(channel_name: str) -> str:
 
 
 def _role(data: Json, app: str) -> str:
-    """'inbound' for a caller's leg in our app, 'offer' for an operator's leg (answered or
-    still ringing), else ''."""
+    """A channel's part in our app, its Stasis argument: 'inbound' (a caller), 'offer' (an
+    operator's leg), LEG_ROLE (an outbound leg), SUPERVISOR_ROLE; a ringing offer or
+    supervisor's leg by its id alone; else ''."""
     dialplan = data.get("dialplan") or {}
     if dialplan.get("app_name") != "Stasis":
         # Ringing: the originate has not reached Stasis yet; only its id says it is ours.
         channel_id = str(data.get("id", ""))
         if channel_id.startswith(OFFER_PREFIX):
             return "offer"
-        return "supervise" if channel_id.startswith(SUPERVISOR_PREFIXES) else ""
+        return SUPERVISOR_ROLE if channel_id.startswith(SUPERVISOR_PREFIXES) else ""
     args = str(dialplan.get("app_data", "")).split(",")
     return args[1] if len(args) > 1 and args[0] == app else ""
 
@@ -198,11 +201,11 @@ def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = (
         role = _role(data, app)
         if channel_id in taken:
             continue
-        if (role == "offer" and channel_id not in bridged_legs) or role == "supervise":
+        if (role == "offer" and channel_id not in bridged_legs) or role == SUPERVISOR_ROLE:
             # A supervisor's leg or snoop from before: its session is gone with the app.
             steps.append(HangUp(channel_id))
         elif channel_id.startswith(LEG_PREFIX) and channel_id not in kept_legs:
-            answered = role == "outbound"
+            answered = role == LEG_ROLE
             steps.append(EndLeg(channel_id, _leg_id(channel_id),
                                 "ended" if answered else "cancelled"))
     return steps
@@ -233,7 +236,7 @@ def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
         # in the call bridge with the operator, is let go).
         return _talking(channel, mark, f"call-{mark.call_id}", bridges, by_id, app,
                         back_from=bridge_id)
-    if bridge_id == f"{ONCALL_PREFIX}{mark.call_id.hex}":
+    if bridge_id == oncall.bridge_id(mark.call_id):
         legs = [m for m in _members(bridges[bridge_id]) if m.startswith(LEG_PREFIX)]
         leg = legs[0] if legs else ""
         return OnCall(channel, mark, bridge_id, _position(bridges[bridge_id]), leg,
@@ -249,7 +252,7 @@ def _talking(channel: ari.Channel, mark: Mark, bridge_id: str, bridges: Mapping[
     outbound leg instead. A supervisor who joined is in the bridge too, never the operator;
     a conference's third party neither."""
     others = [m for m in _members(bridges.get(bridge_id, {})) if m != channel.id
-              and _role(by_id.get(m, {}), app) != "supervise" and m in by_id]
+              and _role(by_id.get(m, {}), app) != SUPERVISOR_ROLE and m in by_id]
     offers = [m for m in others if not m.startswith(LEG_PREFIX)]
     operator_channel = (offers or others or [""])[0]
     if not offers and back_from:

@@ -29,6 +29,7 @@ from lifeline_pbx.outbound.legs import APP_ARG, OutboundLegs
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd, holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
+from lifeline_pbx.supervision import listen_rules
 from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class CallDispatcher:
             self.tasks.spawn(self._conversation(event.channel), "feature-conversation")
         elif kind == "operator":
             self.tasks.spawn(self._feature_code(event.channel), "feature-code")
-        elif kind == "supervise":
+        elif kind == listen_rules.APP_ARG:
             log.info("stray supervisor's leg channel=%s; hanging up", event.channel.id)
             self.tasks.spawn(self._hang_up(event.channel.id), "stray-supervise")
         elif kind in ("offer", APP_ARG):

@@ -11,10 +11,16 @@ timeline; no note holds a number (the position on the list says who).
 from __future__ import annotations
 
 import enum
+import uuid
 from dataclasses import dataclass, replace
 
 ACCEPT_KEY = "1"
 ACCEPT_SECONDS = 15.0
+
+
+def bridge_id(call_id: uuid.UUID) -> str:
+    """The bridge of a caller and whoever accepted (calls/adoption.py finds it by this)."""
+    return f"oncall-{call_id.hex}"
 
 
 @dataclass(frozen=True)

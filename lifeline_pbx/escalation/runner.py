@@ -65,21 +65,24 @@ class Escalations:
         self.runs: dict[uuid.UUID, OnCallRun] = {}
 
     def start(self, call: EscalatedCall) -> None:
-        run = self.runs[call.call_id] = OnCallRun(self, call)
-        task = self.tasks.spawn(run.run(), f"oncall-{call.call_id}")
-        task.add_done_callback(lambda _: self.runs.pop(call.call_id, None))
+        self._spawn(OnCallRun(self, call))
+
+    def _spawn(self, run: OnCallRun, adopted: oncall.Run | None = None) -> None:
+        call_id = run.call.call_id
+        self.runs[call_id] = run
+        task = self.tasks.spawn(run.run(adopted), f"oncall-{call_id}")
+        task.add_done_callback(lambda _: self.runs.pop(call_id, None))
 
     def adopt(self, call: EscalatedCall, position: int, leg_id: uuid.UUID, channel_id: str,
               channel_name: str) -> None:
         """After a restart: the caller and the person who accepted are still bridged; this
         process lets the leg go when the caller hangs up, and the caller when it ends."""
-        run = self.runs[call.call_id] = OnCallRun(self, call)
+        run = OnCallRun(self, call)
         run.legs[0] = _Leg(leg_id, channel_id)
         run._bridged = True
         self.legs.adopt(channel_id, channel_name, "oncall", run._leg_events(0))
         state = oncall.Run((oncall.Entry(position, 0),), index=0, stage=oncall.Stage.BRIDGED)
-        task = self.tasks.spawn(run.run(state), f"oncall-{call.call_id}")
-        task.add_done_callback(lambda _: self.runs.pop(call.call_id, None))
+        self._spawn(run, state)
 
     def stop(self, call_id: uuid.UUID) -> None:
         run = self.runs.get(call_id)
@@ -104,7 +107,7 @@ class OnCallRun:
         self.call = call
         self.events: asyncio.Queue[oncall.Event] = asyncio.Queue()
         self.legs: dict[int, _Leg] = {}
-        self.bridge_id = f"oncall-{call.call_id.hex}"
+        self.bridge_id = oncall.bridge_id(call.call_id)
         self._bridged = False
         self._timer: asyncio.TimerHandle | None = None
 

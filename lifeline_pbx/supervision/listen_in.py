@@ -38,7 +38,7 @@ from lifeline_pbx.tasks import TaskRegistry
 log = logging.getLogger(__name__)
 CHANNEL_PREFIX = listen_rules.CHANNEL_PREFIX
 SNOOP_PREFIX = listen_rules.SNOOP_PREFIX
-APP_ARG = "supervise"
+APP_ARG = listen_rules.APP_ARG
 RING_SECONDS = 30
 STILL_RINGING = "Answer your phone first; then you can change the mode."
 FAILED = ("The telephone system refused ({step}). The call goes on as it was; "

@@ -21,6 +21,7 @@ MODES = ("listen", "whisper", "join")
 # (calls/adoption.py hangs up those left over from before a restart).
 CHANNEL_PREFIX = "supervise-"
 SNOOP_PREFIX = "svsnoop-"
+APP_ARG = "supervise"  # the Stasis argument of both, once answered
 
 NOT_SUPERVISOR = "Listening in is for supervisors."
 NO_PHONE = ("Your account is not linked to a phone (SIP) account, so the system cannot ring "
