@@ -24,7 +24,6 @@ import asyncio
 import hashlib
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ import aiohttp
 import asyncpg
 
 from bench import dataset
-from bench.web_served import web_served
+from bench.web_served import memory_kib, sign_in, web_served
 from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.statistics import rollup
@@ -108,12 +107,6 @@ HEADER = ("| request | n | median | p95 | app CPU / request | app peak memory (r
           "|---|---|---|---|---|---|")
 
 
-def memory_kib(pid: int) -> dict[str, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status,
-                                                         re.MULTILINE)}
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -121,13 +114,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def signed_in(base: str, user: str, password: str) -> aiohttp.ClientSession:
     http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-    page = await (await http.get(base + "/login")).text()
-    token = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    assert token, "no sign-in form"
-    async with http.post(base + "/login", allow_redirects=False, data={
-            "csrf_token": token.group(1), "username": user, "password": password,
-            "next": "/"}) as r:
-        assert r.status == 303, f"sign-in refused: {r.status}"
+    await sign_in(http, base, user, password)
     return http
 
 

@@ -16,18 +16,16 @@ import asyncio
 import datetime as dt
 import os
 import random
-import re
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 
-from bench.web_served import web_served
+from bench.web_served import memory_kib, sign_in, web_served
 from devstack.postgres import Cluster
 from lifeline_pbx import crypto, demo
 from lifeline_pbx.cases import anumber, search_tokens
@@ -216,20 +214,6 @@ class Browser:
             assert r.status == expect, (path, r.status, text[:300])
             return text
 
-    async def sign_in(self, username: str, password: str) -> None:
-        page = await self.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]*)"', page)
-        assert token
-        async with self.http.post(self.base + "/login", allow_redirects=False, data={
-                "csrf_token": token.group(1), "username": username, "password": password,
-                "next": "/"}) as r:
-            assert r.status == 303, r.status
-
-
-def rss_kib(pid: int) -> dict[str, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status,
-                                                         re.MULTILINE)}
 
 
 async def measure(base: str, dsn: str, pid: int, n_people: int, samples: int) -> None:
@@ -247,8 +231,8 @@ async def measure(base: str, dsn: str, pid: int, n_people: int, samples: int) ->
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         browser = Browser(base, http)
         password = next(u[3] for u in demo.DEMO_USERS if u[0] == "supervisor1")
-        await browser.sign_in("supervisor1", password)
-        print(f"app memory after start and sign-in: {rss_kib(pid)}")
+        await sign_in(http, base, "supervisor1", password)
+        print(f"app memory after start and sign-in: {memory_kib(pid)}")
 
         async def name_search(_: int) -> None:
             query = f"{first_name(rng)} {surname(rng)}"
@@ -304,7 +288,7 @@ async def measure(base: str, dsn: str, pid: int, n_people: int, samples: int) ->
                 ("call history: no filter, random page of 1M", all_calls),
                 ("follow-up list (/follow-ups, supervisor)", follow_ups)):
             show(what, await timed(samples, work))
-        print(f"app memory after the runs: {rss_kib(pid)}")
+        print(f"app memory after the runs: {memory_kib(pid)}")
 
 
 async def main() -> None:

@@ -1,6 +1,6 @@
 """`lifeline serve` on a benchmark's database, its web UI alone (ARI points where nothing
 listens), for the benchmarks that time pages: the app as it runs for real, a process of
-its own, its CPU and memory readable by pid."""
+its own, its CPU and memory readable by pid; signing in to it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 
@@ -46,3 +48,21 @@ async def web_served(dsn: str, keys: KeyRing) -> AsyncIterator[tuple[str, int]]:
     finally:
         app.terminate()
         await asyncio.wait_for(app.wait(), 10)
+
+
+async def sign_in(http: aiohttp.ClientSession, base: str, user: str, password: str) -> None:
+    """Signs `http` in through the login form (its session cookie kept in its jar)."""
+    page = await (await http.get(base + "/login")).text()
+    token = re.search(r'name="csrf_token" value="([^"]*)"', page)
+    assert token, "no sign-in form"
+    async with http.post(base + "/login", allow_redirects=False, data={
+            "csrf_token": token.group(1), "username": user, "password": password,
+            "next": "/"}) as r:
+        assert r.status == 303, f"sign-in refused: {r.status}"
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """The process's resident memory now (VmRSS) and at its peak (VmHWM), in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.+)$", status,
+                                                         re.MULTILINE)}

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.statistics.periods import midnight
 
 DEFAULT_MONTHS = 12  # the period shown when none is asked for: the last twelve months
 MAX_MONTHS = 120
@@ -47,11 +47,11 @@ class Months:
 
     def start(self, zone: str) -> dt.datetime:
         """The period's first instant in the zone."""
-        return _midnight(self.first, zone)
+        return midnight(self.first, zone)
 
     def end(self, zone: str) -> dt.datetime:
         """The instant after the period in the zone."""
-        return _midnight(self.after, zone)
+        return midnight(self.after, zone)
 
 
 def next_month(month: dt.date) -> dt.date:
@@ -68,10 +68,6 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def month_label(month: dt.date) -> str:
     return f"{month:%b %Y}"
-
-
-def _midnight(day: dt.date, zone: str) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
 
 
 def _month(value: str, name: str) -> dt.date | None:

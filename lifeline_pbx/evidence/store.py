@@ -22,12 +22,12 @@ from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.evidence.heatmap import SEVERITIES, Count, Filters, at_least, rank
 from lifeline_pbx.evidence.months import Months
 
-# rows -> (the facility column of the result, the category column grouped by per range)
+# rows -> (the facility column of the result, the category column)
 _KEYS = {"facility": ("k.facility_id", "NULL::text"),
          "category": ("NULL::bigint", "k.category"),
          "facility_category": ("k.facility_id", "k.category")}
-_WORST = """max(CASE r.severity WHEN 'low' THEN 1 WHEN 'medium' THEN 2 WHEN 'high' THEN 3
-                                WHEN 'critical' THEN 4 END)"""
+_WORST = "max(CASE r.severity {} END)".format(
+    " ".join(f"WHEN '{s}' THEN {rank(s)}" for s in SEVERITIES))  # heatmap.rank, in SQL
 # A report's month: recorded, in its facility's zone (r: reports, f: facilities). The
 # anonymised export counts by it too, so an exported cell and its heat-map cell agree.
 RECORDED_MONTH = "date_trunc('month', r.created_at AT TIME ZONE f.timezone)::date"

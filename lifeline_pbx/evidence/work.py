@@ -19,6 +19,7 @@ from lifeline_pbx.evidence import heatmap, printing, store
 from lifeline_pbx.evidence.excerpts import excerpt_place
 from lifeline_pbx.evidence.heatmap import Filters, HeatMap
 from lifeline_pbx.evidence.months import Months
+from lifeline_pbx.web.filters import known
 
 LATEST_EXCERPTS = 5  # on a facility's profile
 MAX_CHOSEN = 100  # excerpts on one printable report
@@ -34,13 +35,8 @@ class HeatMapPage:
 async def heat_map(con: Conn, filters: Filters) -> HeatMapPage:
     async with con.transaction(isolation="repeatable_read", readonly=True):
         names = await store.names(con)
-        errors = {}
-        if filters.facility_id is not None and filters.facility_id not in names.facilities:
-            errors["facility"] = "facility: there is no such facility; choose one from the list."
-        if filters.category and filters.category not in names.categories:
-            errors["category"] = "category: there is no such category; choose one from the list."
-        if errors:
-            raise Invalid(errors)
+        known((("facility", filters.facility_id, names.facilities),
+               ("category", filters.category, names.categories)))
         counts = await store.counts(con, filters)
     return HeatMapPage(filters, heatmap.build(counts, filters.months, names.facilities,
                                               names.categories), names)

@@ -34,7 +34,7 @@ async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
     calls they refer to, a voicemail before its recording (counted once, as a voicemail);
     audit entries last (their chain's lock is then held only briefly)."""
     counts: dict[str, int] = {}
-    held = 0
+    held = excerpts = 0
     steps = (("drafts", store.remove_drafts), ("narratives", store.remove_narratives),
              ("voicemails", store.remove_voicemails), ("recordings", store.remove_recordings),
              ("call_records", store.remove_calls))
@@ -43,11 +43,10 @@ async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
         if cutoff is not None:
             due = await remove(con, cutoff)
             counts[name], held = len(due.ids), held + due.held
-            if name == "narratives":
-                counts["excerpts"] = due.excerpts
+            excerpts += due.excerpts
     if cut.audit_entries is not None:
         counts["audit_entries"] = await store.remove_audit_entries(con, cut.audit_entries)
-    return Removed(**counts, held=held)
+    return Removed(**counts, held=held, excerpts=excerpts)
 
 
 async def run(con: Conn, source: Source, *, dry_run: bool = False,

@@ -63,31 +63,7 @@ class Work:
 
 def presence(marks: Iterable[Mark], start: datetime, end: datetime) -> dict[int, Presence]:
     """Per operator, seconds logged in and paused (by reason) within [start, end)."""
-    by_operator: dict[int, list[Mark]] = {}
-    for mark in marks:
-        if mark.kind in PRESENCE:
-            by_operator.setdefault(mark.operator_id, []).append(mark)
-    found = {}
-    for operator_id, own in by_operator.items():
-        logged_in, paused, reason = False, False, ""
-        since: datetime | None = None
-        total = 0.0
-        pauses: dict[str, float] = {}
-        for mark in sorted(set(own), key=lambda m: (m.at, _AT_ONCE[m.kind])):
-            if since is not None and logged_in:
-                total += clipped(since, mark.at, start, end)
-                if paused:
-                    pauses[reason] = pauses.get(reason, 0.0) + clipped(since, mark.at, start, end)
-            logged_in, paused, reason = _after(mark, logged_in, paused, reason)
-            since = mark.at
-        if since is not None and logged_in:
-            total += clipped(since, end, start, end)
-            if paused:
-                pauses[reason] = pauses.get(reason, 0.0) + clipped(since, end, start, end)
-        pauses = {r: s for r, s in pauses.items() if s > 0}
-        if total > 0 or pauses:
-            found[operator_id] = Presence(total, pauses)
-    return found
+    return presence_by_day(marks, (start, end))[0]
 
 
 def presence_by_day(marks: Iterable[Mark], midnights: Sequence[datetime]

@@ -1,4 +1,4 @@
-"""The daily roll-up's rules (rollup.py keeps it, store_rolled.py reads it). No I/O.
+"""The daily roll-up's rules (rollup.py keeps it, rollup_store.py reads it). No I/O.
 
 The roll-up holds, per calendar unit of the roll-up's time zone (a day, a Monday-to-Sunday
 week, a month, a year) and per line, facility, queue and language, what the statistics add

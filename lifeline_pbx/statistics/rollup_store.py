@@ -57,10 +57,7 @@ _BIN_COUNTS = (f"coalesce(sum(trunc(10::numeric ^ ({rules.PACK_DIGITS} * bin))) 
                "FILTER (WHERE bin IS NOT NULL), 0)")
 _RUNNING_COUNTS = "ARRAY[{}]::integer[]".format(", ".join(
     f"count(*) FILTER (WHERE answered_bin <= {i})" for i in range(rules.BINS)))
-
-
-def _aggregates() -> str:
-    return _AGGREGATES.format(waits=_BIN_COUNTS, answered_within=_RUNNING_COUNTS)
+_CALL_AGGREGATES = _AGGREGATES.format(waits=_BIN_COUNTS, answered_within=_RUNNING_COUNTS)
 
 _COLUMNS = (*_ADDED, "talk_seconds", "talked", "wait_max", "waits", "answered_within")
 
@@ -125,14 +122,12 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
             await con.execute(sql, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         return
-    binned = _binned("c.started_at >= $2 AND c.started_at < $3", "$4")
-    aggregates = _aggregates()
+    sql = _ROLL.format(keys=_KEYS, columns=", ".join(_COLUMNS), aggregates=_CALL_AGGREGATES,
+                       binned=_binned("c.started_at >= $2 AND c.started_at < $3", "$4"))
     for at in range(0, len(firsts), _DAYS_AT_ONCE):
         chunk = firsts[at:at + _DAYS_AT_ONCE]
         after_chunk = rules.unit_after(grain, chunk[-1])
-        await con.execute(_ROLL.format(keys=_KEYS, columns=", ".join(_COLUMNS),
-                                       aggregates=aggregates, binned=binned),
-                          grain, midnight(chunk[0], zone), midnight(after_chunk, zone),
+        await con.execute(sql, grain, midnight(chunk[0], zone), midnight(after_chunk, zone),
                           list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
         await con.execute(_roll_days("call_stats_totals", "", "call_stats"), grain, chunk[0],
                           after_chunk, timeout=ROLL_TIMEOUT)
@@ -354,7 +349,7 @@ async def groups(con: Conn, read: Read,
     stored = _PART.format(**part, source=_STORED.format(
         at="", table="call_stats", where=stored_where))
     tail = _PART.format(**part, source=_TAIL.format(
-        lead=_KEYS, aggregates=_aggregates(),
+        lead=_KEYS, aggregates=_CALL_AGGREGATES,
         binned=_binned(calls_where, "$6")))
     sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, keys=_KEYS,
                          **store.grouping(dimensions))
@@ -383,7 +378,7 @@ async def trend(con: Conn, read: Read) -> list[store.Step]:
         at=f", date_trunc({step}, s.starts_on::timestamp) AS at",
         table="call_stats" if filtered else "call_stats_totals", where=stored_where))
     tail = _PART.format(**part, source=_TAIL.format(
-        lead="at", aggregates=_aggregates(),
+        lead="at", aggregates=_CALL_AGGREGATES,
         binned=f"SELECT *, date_trunc({step}, started_at AT TIME ZONE {zone}) AS at "
                f"FROM ({_binned(calls_where, '$6')}) b"))
     await _no_jit(con)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Invalid, NotFound
+from lifeline_pbx.errors import NotFound
 from lifeline_pbx.statistics import operator_time, rollup_rules, rollup_store, store, tables
 from lifeline_pbx.statistics.figured import Figured
 from lifeline_pbx.statistics.figures import Figures
 from lifeline_pbx.statistics.operator_time import Presence, Work
 from lifeline_pbx.statistics.periods import Query, period_of, today
+from lifeline_pbx.web.filters import known
 
 CALL_TABLES = store.DIMENSIONS
 OPERATOR_TABLES = ("operators", "pauses")
@@ -40,7 +41,8 @@ async def today_by_queue(con: Conn, zone: str, threshold: int, now: datetime) ->
 async def _read(con: Conn, query: Query, now: datetime, parts: set[str]) -> Figured:
     async with con.transaction(isolation="repeatable_read", readonly=True):
         names = await store.names(con)
-        _known(query, names)
+        known((("facility", query.facility_id, names.facilities),
+               ("line", query.line_id, names.lines), ("queue", query.queue_id, names.queues)))
         period = query.period
         cut = max(period.start, min(period.end, now))
         found = Figured(query, names, cut)
@@ -79,15 +81,3 @@ def _plan(query: Query, rolled: rollup_store.State | None,
 
 def _with(found: Figured, **changes: object) -> Figured:
     return Figured(**{**found.__dict__, **changes})
-
-
-def _known(query: Query, names: store.Names) -> None:
-    errors = {}
-    for name, value, known in (("facility", query.facility_id, names.facilities),
-                               ("line", query.line_id, names.lines),
-                               ("queue", query.queue_id, names.queues)):
-        if value is not None and value not in known:
-            errors[name] = f"{name}: there is no such {name}; choose one from the list."
-    if errors:
-        raise Invalid(errors)
-

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from lifeline_pbx.errors import Invalid
 
@@ -55,3 +55,12 @@ def choice(query: Mapping[str, str], name: str, allowed: Collection[str]) -> str
     if value is not None and value not in allowed:
         raise FilterInvalid(f"Choose a {name} from the list.")
     return value
+
+
+def known(chosen: Iterable[tuple[str, object, Collection[object]]]) -> None:
+    """Refuses the values chosen (name, value or None, the values there are) that are not
+    there (any more), each beside its field."""
+    errors = {name: f"{name}: there is no such {name}; choose one from the list."
+              for name, value, there in chosen if value is not None and value not in there}
+    if errors:
+        raise Invalid(errors)
