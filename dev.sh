@@ -59,6 +59,10 @@ case "${1:-}" in
         ;;
     test)
         shift
+        # Compiled modules kept between processes: with PYTHONDONTWRITEBYTECODE set (some
+        # images set it), every worker and every `lifeline` the tests start compiled the
+        # whole package again, a third of the suite's CPU (docs/decisions.md).
+        unset PYTHONDONTWRITEBYTECODE
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     check)
