@@ -35,6 +35,7 @@ from lifeline_pbx.console.live import LiveHub
 from lifeline_pbx.monitoring.endpoint import metrics_endpoint
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.monitoring.web_timing import timing
+from lifeline_pbx.pg_listen import Listener
 from lifeline_pbx.resources import (
     ACD,
     ALERTS,
@@ -42,6 +43,7 @@ from lifeline_pbx.resources import (
     FEED,
     HUB,
     KEY_RING,
+    LISTENER,
     METRICS,
     POOL,
     QUEUE_FIGURES,
@@ -71,6 +73,7 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
     if calls:
         app.cleanup_ctx.append(engine.ari_http)
     app.cleanup_ctx.append(background_tasks)
+    app.cleanup_ctx.append(notifications)
     app.cleanup_ctx.append(session_housekeeping)
     app.cleanup_ctx.append(retention_schedule)
     app.cleanup_ctx.append(statistics_rollup)
@@ -96,6 +99,13 @@ async def background_tasks(app: web.Application) -> AsyncIterator[None]:
     tasks = app[TASKS] = TaskRegistry()
     yield
     await tasks.close()
+
+
+async def notifications(app: web.Application) -> AsyncIterator[None]:
+    """One LISTEN connection for every feature that follows a table (pg_listen.py)."""
+    listener = app[LISTENER] = Listener(app[CONFIG].database_url)
+    app[TASKS].spawn(listener.run(), "listen")
+    yield
 
 
 async def session_housekeeping(app: web.Application) -> AsyncIterator[None]:
@@ -126,8 +136,7 @@ async def alerts(app: web.Application) -> AsyncIterator[None]:
     else:
         outbox = Outbox(pool, settings)
         tasks.spawn(outbox.run(), "alert-emails")
-    watch = app[ALERTS] = AlertWatch(pool, cfg.database_url, feed, outbox)
-    tasks.spawn(watch.listener.run(), "alerts-listen")
+    watch = app[ALERTS] = AlertWatch(pool, app[LISTENER], feed, outbox)
     tasks.spawn(watch.run(), "alerts")
     yield
 

@@ -25,7 +25,6 @@ from lifeline_pbx.pg_listen import Listener
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_config"
-LISTENER_NAME = "lifeline-config-watch"  # application_name of the LISTEN connection
 Reload = Callable[[], Awaitable[None]]
 
 
@@ -39,11 +38,10 @@ class _Registered:
 
 
 class ConfigWatch:
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, listener: Listener) -> None:
         self._registered: list[_Registered] = []
-        self._listener = Listener(dsn, CHANNEL, self._notified, on_listen=self._all,
-                                  application_name=LISTENER_NAME)
-        self.listening = self._listener.listening  # set while the LISTEN connection is up
+        listener.on(CHANNEL, self._notified, on_listen=self._all)
+        self.listening = listener.listening  # set while the LISTEN connection is up
 
     def on(self, name: str, tables: Iterable[str], reload: Reload) -> None:
         """Run `reload` after every change to one of `tables` (call before `run`)."""
@@ -54,9 +52,8 @@ class ConfigWatch:
         return sum(r.done for r in self._registered if r.name == name)
 
     async def run(self) -> None:
-        """Listen and reload until cancelled."""
+        """Reload when asked, until cancelled."""
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._listener.run(), name="config-listen")
             for registered in self._registered:
                 group.create_task(self._apply(registered), name=f"reload-{registered.name}")
 

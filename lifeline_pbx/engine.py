@@ -50,6 +50,7 @@ from lifeline_pbx.resources import (
     KEY_RING,
     LINES,
     LISTEN_IN,
+    LISTENER,
     METRICS,
     OPERATOR_SYNC,
     OUTBOUND,
@@ -137,7 +138,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     writer = app[WRITER] = records.RecordWriter(pool)
     lines = app[LINES] = LineDirectory(pool)
     await lines.refresh()
-    watch = app[CONFIG_WATCH] = ConfigWatch(cfg.database_url)
+    watch = app[CONFIG_WATCH] = ConfigWatch(app[LISTENER])
     watch.on("lines", LINE_TABLES, lines.refresh)
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
     watch.on("prompts", prompt_watch.TABLES, prompt_watch.prompt_reload(pool, library))
@@ -171,7 +172,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
             await acd.refresh_endpoints(rewritten=rewritten)  # (else at the next sync)
 
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
-        pool, cfg.database_url, after_sync=operators_synced,
+        pool, app[LISTENER], after_sync=operators_synced,
         on_call=lambda: on_a_call(acd.picture))
     acd.watch.add(_SignOffAfterCall(operator_sync, acd.picture))
     watch.on("queues", QUEUE_TABLES, acd.reload)

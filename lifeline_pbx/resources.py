@@ -27,6 +27,7 @@ from lifeline_pbx.escalation.runner import Escalations
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.outbound.legs import OutboundLegs
+from lifeline_pbx.pg_listen import Listener
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
@@ -40,6 +41,7 @@ from lifeline_pbx.voicemail.vault import Vault
 CONFIG = web.AppKey("config", Config)
 KEY_RING = web.AppKey("key_ring", KeyRing)
 TASKS = web.AppKey("tasks", TaskRegistry)
+LISTENER = web.AppKey("listener", Listener)  # the one LISTEN connection (pg_listen.py)
 POOL: web.AppKey[asyncpg.Pool[asyncpg.Record]] = web.AppKey("pool")
 METRICS = web.AppKey("metrics", Metrics)  # served by monitoring/endpoint.py
 # Spike alerts, voicemail alerts and their emails (lifeline_pbx/alerts/): with or without calls.

@@ -18,6 +18,7 @@ from lifeline_pbx import prompts
 from lifeline_pbx.admin import line_changes
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.config_watch import ConfigWatch
+from lifeline_pbx.pg_listen import Listener
 from lifeline_pbx.prompts import coverage, tones
 from tests import cli_run
 from tests.waiting import wait_for
@@ -349,8 +350,10 @@ async def test_a_csv_with_a_bad_row_imports_nothing(web: WebApp) -> None:
 async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> None:
     pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
     directory = LineDirectory(pool)
-    watch = ConfigWatch(app_dsn)
+    listener = Listener(app_dsn)
+    watch = ConfigWatch(listener)
     watch.on("lines", ("lines", "line_holidays", "facilities"), directory.refresh)
+    listening = asyncio.create_task(listener.run())
     task = asyncio.create_task(watch.run())
     try:
         await wait_for(lambda: watch.reloads("lines") >= 1, what="the first load on LISTEN")
@@ -371,9 +374,10 @@ async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> 
         finally:
             await con.close()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for running in (task, listening):
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
         await pool.close()
 
 

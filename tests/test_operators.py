@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from devstack import asterisk
-from lifeline_pbx import cli, db, demo
+from lifeline_pbx import cli, db, demo, pg_listen
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
@@ -448,7 +448,7 @@ async def listener_pids(lifeline: web.Application) -> list[int]:
     async with lifeline[POOL].acquire() as con:
         rows = await con.fetch(
             "SELECT pid FROM pg_stat_activity WHERE application_name = $1",
-            sip_sync.LISTENER_NAME)
+            pg_listen.APPLICATION_NAME)
     return [row["pid"] for row in rows]
 
 

@@ -69,15 +69,14 @@ def plan(notes: list[Note]) -> Work:
 
 
 class AlertWatch:
-    def __init__(self, pool: asyncpg.Pool, dsn: str, live: SupervisorFeed,
+    def __init__(self, pool: asyncpg.Pool, listener: Listener, live: SupervisorFeed,
                  outbox: Outbox | None, *, every: float = EVALUATE_EVERY) -> None:
         self.pool = pool
         self.feed = live
         self.outbox = outbox
         self.every = every
         self._notes: asyncio.Queue[Note] = asyncio.Queue()
-        self.listener = Listener(dsn, CHANNEL, self._notified, on_listen=self._listening,
-                                 application_name="lifeline-alerts")
+        listener.on(CHANNEL, self._notified, on_listen=self._listening)
 
     def _notified(self, payload: str) -> None:
         note = parse(payload)

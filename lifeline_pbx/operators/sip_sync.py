@@ -21,15 +21,16 @@ with that context that is not an enabled operator is deleted, auth and aor first
 half-finished delete leaves the endpoint listed for the next sync to finish. No table of
 pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this cannot.
 
-Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, dsn, after_sync=acd.reload,
+Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, listener, after_sync=acd.reload,
 on_call=<operators bridged now>)`, `call_ended` from the distributor's watchers, a task
 running `run(ari)`, and `request()` on every ARI (re)connection (returns at once, never
 raises).
 
-`run` LISTENs on 'lifeline_operators' (pg_listen.Listener: reconnecting with a growing
-wait, and syncing after each reconnection: notifications may have been missed) and syncs
-after each notification; requests made during a sync are merged into one more. A failed
-sync is retried with a growing wait, or at once on the next request. Cancel the task to stop.
+It follows 'lifeline_operators' on the app's listener (pg_listen.Listener: reconnecting
+with a growing wait, and syncing after each reconnection: notifications may have been
+missed); `run` syncs after each notification; requests made during a sync are merged into
+one more. A failed sync is retried with a growing wait, or at once on the next request.
+Cancel the task to stop.
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "lifeline_operators"
 CONFIG_CLASS = "res_pjsip"
-LISTENER_NAME = "lifeline-operator-sync"  # application_name of the LISTEN connection
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
@@ -191,16 +191,16 @@ class OperatorSync:
     """Keeps Asterisk's operator accounts in step with PostgreSQL for the app's lifetime."""
 
     def __init__(
-        self, pool: Pool, dsn: str, after_sync: Callable[[], Awaitable[None]] | None = None,
+        self, pool: Pool, listener: Listener,
+        after_sync: Callable[[], Awaitable[None]] | None = None,
         on_call: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self._pool = pool
         self._after_sync = after_sync  # e.g. the queues re-reading who the operators are
         self._on_call = on_call  # the operators bridged with a caller now
         self._wanted = asyncio.Event()
-        self._listener = Listener(dsn, CHANNEL, self._notified, on_listen=self.request,
-                                  application_name=LISTENER_NAME)
-        self.listening = self._listener.listening  # set while the LISTEN connection is up
+        listener.on(CHANNEL, self._notified, on_listen=self.request)
+        self.listening = listener.listening  # set while the LISTEN connection is up
         self.last_report: SyncReport | None = None
         self.syncs = 0  # syncs completed without an error
         self._syncing = False
@@ -220,12 +220,7 @@ class OperatorSync:
             self.request()
 
     async def run(self, ari: AriClient) -> None:
-        """Listen and sync until cancelled."""
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._listener.run(), name="operator-sync-listen")
-            group.create_task(self._apply(ari), name="operator-sync-apply")
-
-    async def _apply(self, ari: AriClient) -> None:
+        """Sync when asked, until cancelled."""
         failures = 0
         while True:
             await self._wanted.wait()
