@@ -85,6 +85,8 @@ PERIOD = Months(D(2024, 1, 1), D(2024, 3, 1))
      heatmap.Filters(PERIOD, facility_id=7, rows="facility_category")),
     ({"category": "use_of_force", "severity": "high"},
      heatmap.Filters(PERIOD, category="use_of_force", min_severity="high")),
+    ({"rows": "facility_category", "page": "3"},
+     heatmap.Filters(PERIOD, rows="facility_category", page=3)),
 ])
 def test_heat_map_filters(query: dict[str, str], expected: heatmap.Filters) -> None:
     assert heatmap.parse(query, PERIOD) == expected
@@ -95,6 +97,8 @@ def test_heat_map_filters(query: dict[str, str], expected: heatmap.Filters) -> N
     ({"facility": "-1"}, {"facility"}),
     ({"severity": "urgent"}, {"severity"}),
     ({"rows": "person"}, {"rows"}),
+    ({"page": "first"}, {"page"}),
+    ({"page": "-2"}, {"page"}),
     ({"facility": "x", "severity": "x", "rows": "x"}, {"facility", "severity", "rows"}),
 ])
 def test_bad_heat_map_filters_are_refused_naming_the_field(query: dict[str, str],
@@ -162,6 +166,40 @@ def test_an_empty_period_has_empty_rows_and_totals() -> None:
     heat = heatmap.build([], PERIOD, {}, {})
     assert heat.rows == () and heat.totals == (Cell(), Cell(), Cell())
     assert heatmap.trend(heat) == []
+
+
+# Pairs with 5, 4, 4, 4, 2 and 1 reports; ties by label.
+PAIRS = [Count(1, "food", JAN, 2, 1), Count(1, "food", MAR, 2, 4), Count(1, "force", FEB, 1, 1),
+         Count(2, "food", JAN, 4, 2), Count(2, "force", FEB, 4, 3), Count(1, "mail", JAN, 5, 1),
+         Count(2, "mail", MAR, 2, 1)]
+PAIR_NAMES = ({1: "Alpha", 2: "Beta"}, {"food": "Food", "force": "Force", "mail": "Mail"})
+
+
+@pytest.mark.parametrize(("page", "rows", "shown_page", "first_row"), [
+    (1, ["Alpha · Mail", "Alpha · Food"], 1, 1),
+    (2, ["Beta · Food", "Beta · Force"], 2, 3),
+    (3, ["Beta · Mail", "Alpha · Force"], 3, 5),
+    (4, ["Beta · Mail", "Alpha · Force"], 3, 5),  # past the last: the last
+    (0, ["Alpha · Mail", "Alpha · Food"], 1, 1),
+])
+def test_paged_rows_come_by_their_reports_and_the_totals_are_of_every_row(
+        page: int, rows: list[str], shown_page: int, first_row: int) -> None:
+    heat = heatmap.build(PAIRS, PERIOD, *PAIR_NAMES, page_rows=2, page=page)
+    assert [r.label for r in heat.rows] == rows
+    assert (heat.page, heat.pages, heat.row_count, heat.first_row) == (shown_page, 3, 6,
+                                                                        first_row)
+    assert heat.totals == (Cell(11, "medium"), Cell(5, "high"), Cell(4, "critical"))
+    assert heat.total == Cell(20, "critical")
+    assert [r.label for r in heat.busiest][:3] == ["Alpha · Mail", "Alpha · Food",
+                                                   "Beta · Food"]
+    assert heat.rows[0].cells[0].level == heatmap.shade(heat.rows[0].cells[0].reports, 5)
+
+
+def test_unpaged_rows_come_by_label_all_of_them() -> None:
+    heat = heatmap.build(PAIRS, PERIOD, *PAIR_NAMES)
+    assert [r.label for r in heat.rows] == ["Alpha · Food", "Alpha · Force", "Alpha · Mail",
+                                            "Beta · Food", "Beta · Force", "Beta · Mail"]
+    assert (heat.page, heat.pages, heat.row_count, heat.page_rows) == (1, 1, 6, 0)
 
 
 def test_trend_lines_are_the_busiest_rows() -> None:

@@ -15,7 +15,7 @@ from aiohttp.web import RouteDef
 from playwright.async_api import expect
 
 from lifeline_pbx.crypto import place
-from lifeline_pbx.evidence import excerpt_views
+from lifeline_pbx.evidence import excerpt_views, heatmap
 from lifeline_pbx.evidence import views as evidence_views
 from lifeline_pbx.resources import KEY_RING
 from lifeline_pbx.retention import work as retention_work
@@ -178,6 +178,30 @@ async def test_the_heat_map_counts_by_hand(web: WebApp) -> None:
     assert heat_rows(page) == {fx.FACILITY_A: ([(1, "medium")], 1)}
 
 
+async def test_facility_and_category_pairs_come_a_page_at_a_time_most_reports_first(
+        web: WebApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    await loaded(web)
+    monkeypatch.setattr(heatmap, "PAGE_ROWS", 3)
+    supervisor = await web.signed_in("supervisor1")
+    pairs = f"/evidence?{fx.PERIOD}&rows=facility_category"
+    status, first = await supervisor.get(pairs)
+    assert status == 200
+    assert list(heat_rows(first)) == [f"{fx.FACILITY_A} · {fx.MEDICAL}",  # 3 reports
+                                      f"{fx.FACILITY_A} · {fx.FORCE}",  # then 2 each, by name
+                                      f"{fx.FACILITY_B} · {fx.MEDICAL}"]
+    assert "Pairs 1 to 3 of 4, most reports first" in first
+    assert f'href="/evidence?{fx.PERIOD.replace("&", "&amp;")}&amp;rows=facility_category' \
+        '&amp;page=2" rel="next"' in first and 'rel="prev"' not in first
+    for number in (2, 9):  # a page past the last is the last
+        status, second = await supervisor.get(f"{pairs}&page={number}")
+        assert heat_rows(second) == {
+            f"{fx.FACILITY_B} · {fx.FORCE}": ([(0, None), (0, None), (2, "critical")], 2)}
+        assert "Pairs 4 to 4 of 4" in second and 'rel="next"' not in second
+        assert 'rel="prev"' in second
+    for shown in (first, second):  # the totals are of every pair, on every page
+        assert '<td id="heat-total">9</td>' in shown
+
+
 BAD = [
     ("from=2024-13", {"from"}),
     ("from=2024-04&to=2024-03", {"to"}),
@@ -186,6 +210,7 @@ BAD = [
     ("category=weather", {"category"}),
     ("severity=urgent", {"severity"}),
     ("rows=people", {"rows"}),
+    ("rows=facility_category&page=two", {"page"}),
 ]
 
 

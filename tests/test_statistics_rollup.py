@@ -129,6 +129,8 @@ def test_binned_percentiles_are_exact_for_waits_on_the_edges(waits: list[float])
     for fraction in (0.5, 0.9):
         assert rules.percentile(bins, fraction, max(waits)) == pytest.approx(
             figures.percentile(waits, fraction))
+    assert rules.percentiles(bins, (0.5, 0.9), max(waits)) == pytest.approx(
+        [figures.percentile(waits, 0.5), figures.percentile(waits, 0.9)])
 
 
 def test_binned_percentiles_are_high_by_less_than_a_bin() -> None:
@@ -140,6 +142,7 @@ def test_binned_percentiles_are_high_by_less_than_a_bin() -> None:
     assert exact is not None
     assert exact <= (rules.percentile(bins, 0.5, max(waits)) or 0) <= exact + 10
     assert rules.percentile([0] * rules.BINS, 0.5, None) is None
+    assert rules.percentiles([0] * rules.BINS, (0.5, 0.9), None) == [None, None]
 
 
 MONTH = period_of("month", fx.DAY, fx.ZONE)

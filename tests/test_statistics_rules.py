@@ -9,7 +9,7 @@ import pytest
 
 from lifeline_pbx.charts import svg
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.statistics import figures, operator_time, periods, tables
+from lifeline_pbx.statistics import figures, operator_time, periods, table_html, tables
 from lifeline_pbx.statistics.figures import Call, Figures
 from lifeline_pbx.statistics.operator_time import Mark, Presence, Talk, Work
 
@@ -219,3 +219,26 @@ def test_charts_are_accessible_svg_with_their_text_escaped() -> None:
 ])
 def test_the_axis_ends_on_a_round_number(value: float, top: float) -> None:
     assert svg.nice_top(value) == top
+
+
+@pytest.mark.parametrize(("cells", "kinds", "html"), [
+    (("Line <1> & co", 12, 27.5, 0.5), ("text", "count", "seconds", "share"),
+     '<tr><th scope="row">Line &lt;1&gt; &amp; co</th><td>12</td><td>0:28</td>'
+     "<td>50.0%</td></tr>"),
+    (("Total", None, 3725.0), ("text", "seconds", "seconds"),
+     '<tr><th scope="row">Total</th><td>\u2013</td><td>1:02:05</td></tr>'),
+    (("Ana", "<b>", 60.0), ("text", "text", "seconds"),
+     '<tr><th scope="row">Ana</th><td>&lt;b&gt;</td><td>1:00</td></tr>'),
+])
+def test_a_table_row_is_written_as_the_page_shows_it_with_its_text_escaped(
+        cells: tuple[tables.Cell, ...], kinds: tuple[str, ...], html: str) -> None:
+    assert table_html.row(cells, kinds) == html
+
+
+def test_a_tables_body_and_total_are_its_rows() -> None:
+    table = tables.Table("x", "X", ("Name", "Calls"), ("text", "count"),
+                         [("a", 1), ("b", 2)], ("Total", 3))
+    assert str(table_html.body(table)).split("\n") == [
+        '<tr><th scope="row">a</th><td>1</td></tr>', '<tr><th scope="row">b</th><td>2</td></tr>']
+    assert str(table_html.total(table)) == '<tr><th scope="row">Total</th><td>3</td></tr>'
+    assert str(table_html.total(tables.Table("y", "Y", ("N",), ("text",), []))) == ""

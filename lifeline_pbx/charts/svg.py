@@ -2,9 +2,11 @@
 
 Each chart is an <svg role="img"> whose <title> and <desc> (referred to by aria-labelledby)
 say what it shows, for screen readers; the numbers themselves are in the table beside it.
-Every text is escaped: the markup is built from literal templates whose
-values markupsafe escapes (Markup.format). Colours come from one palette chosen to stay
-apart for the common forms of colour blindness, and every series is named in a legend.
+Every text is escaped: each name, label and title passes through markupsafe's escape
+as it is put into the markup (numbers are formatted, never text); f-strings, not
+Markup.format, which cost a chart of fifteen rows several milliseconds. Colours come from
+one palette chosen to stay apart for the common forms of colour blindness, and every
+series is named in a legend.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 WIDTH = 720
@@ -34,22 +36,21 @@ def _number(value: float) -> str:
     return f"{value:g}" if value < 1e6 else f"{value:.3g}"
 
 
-def _frame(chart_id: str, title: str, desc: str, height: int, body: list[Markup]) -> Markup:
-    head = Markup(
-        '<svg xmlns="http://www.w3.org/2000/svg" id="{0}" class="chart" role="img" '
-        'viewBox="0 0 {1} {2}" width="100%" aria-labelledby="{0}-title {0}-desc">'
-        '<title id="{0}-title">{3}</title><desc id="{0}-desc">{4}</desc>'
-    ).format(chart_id, WIDTH, height, title, desc)
-    return head + Markup("").join(body) + Markup("</svg>")
+def _frame(chart_id: str, title: str, desc: str, height: int, body: list[str]) -> Markup:
+    i = escape(chart_id)
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" id="{i}" class="chart" role="img" '
+            f'viewBox="0 0 {WIDTH} {height}" width="100%" aria-labelledby="{i}-title {i}-desc">'
+            f'<title id="{i}-title">{escape(title)}</title><desc id="{i}-desc">{escape(desc)}'
+            '</desc>')
+    return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text escaped
 
 
-def _legend(series: Sequence[Series], y: int) -> list[Markup]:
+def _legend(series: Sequence[Series], y: int) -> list[str]:
     parts, x = [], 8
     for n, (name, _) in enumerate(series):
-        parts.append(Markup(
-            '<rect x="{0}" y="{1}" width="10" height="10" fill="{2}"/>'
-            '<text x="{3}" y="{4}" font-size="11">{5}</text>'
-        ).format(x, y - 9, PALETTE[n % len(PALETTE)], x + 14, y, name))
+        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" '
+                     f'fill="{PALETTE[n % len(PALETTE)]}"/>'
+                     f'<text x="{x + 14}" y="{y}" font-size="11">{escape(name)}</text>')
         x += 24 + 7 * len(name)
     return parts
 
@@ -64,25 +65,24 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
     height = top + row * max(1, len(labels)) + 24
     scale_top = nice_top(max((v for _, values in series for v in values), default=0))
     span = WIDTH - left - right
-    body: list[Markup] = _legend(series, 14)
+    body = _legend(series, 14)
+    names = [escape(name) for name, _ in series]
     for i, label in enumerate(labels):
         y = top + i * row
-        body.append(Markup('<text x="{0}" y="{1:.1f}" font-size="11" text-anchor="end">'
-                           '{2}</text>').format(left - 6, y + bar * len(series) / 2 + 4,
-                                                label[:32]))
-        for n, (name, values) in enumerate(series):
+        text = escape(label)
+        body.append(f'<text x="{left - 6}" y="{y + bar * len(series) / 2 + 4:.1f}" '
+                    f'font-size="11" text-anchor="end">{escape(label[:32])}</text>')
+        for n, (_, values) in enumerate(series):
             value = values[i]
             width = span * value / scale_top
-            colour = PALETTE[n % len(PALETTE)]
-            body.append(Markup(
-                '<rect x="{0}" y="{1}" width="{2:.1f}" height="{3}" fill="{4}">'
-                '<title>{5}, {6}: {7}</title></rect>'
-                '<text x="{8:.1f}" y="{9}" font-size="10">{7}</text>'
-            ).format(left, y + n * bar, width, bar - 2, colour, label, name, _number(value),
-                     left + width + 4, y + n * bar + bar - 3))
+            shown = _number(value)
+            body.append(f'<rect x="{left}" y="{y + n * bar}" width="{width:.1f}" '
+                        f'height="{bar - 2}" fill="{PALETTE[n % len(PALETTE)]}">'
+                        f'<title>{text}, {names[n]}: {shown}</title></rect>'
+                        f'<text x="{left + width + 4:.1f}" y="{y + n * bar + bar - 3}" '
+                        f'font-size="10">{shown}</text>')
     axis_y = top + row * max(1, len(labels))
-    body.append(Markup('<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#555"/>').format(
-        left, top - 4, axis_y))
+    body.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{axis_y}" stroke="#555"/>')
     return _frame(chart_id, title, desc, height, body)
 
 
@@ -101,26 +101,24 @@ def lines(chart_id: str, title: str, desc: str, labels: Sequence[str],
     def y(value: float) -> float:
         return top + span_y * (1 - value / scale_top)
 
-    body: list[Markup] = _legend(series, 14)
+    body = _legend(series, 14)
     for tick in range(5):
         value = scale_top * tick / 4
-        body.append(Markup(
-            '<line x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#ddd"/>'
-            '<text x="{3}" y="{4:.1f}" font-size="10" text-anchor="end">{5}</text>'
-        ).format(left, y(value), WIDTH - right, left - 4, y(value) + 4, _number(value)))
+        body.append(f'<line x1="{left}" y1="{y(value):.1f}" x2="{WIDTH - right}" '
+                    f'y2="{y(value):.1f}" stroke="#ddd"/>'
+                    f'<text x="{left - 4}" y="{y(value) + 4:.1f}" font-size="10" '
+                    f'text-anchor="end">{_number(value)}</text>')
     every = max(1, math.ceil(len(labels) / 12))
     for i, label in enumerate(labels):
         if i % every == 0:
-            body.append(Markup('<text x="{0:.1f}" y="{1}" font-size="10" '
-                               'text-anchor="middle">{2}</text>').format(
-                x(i), height - bottom + 16, label))
+            body.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" font-size="10" '
+                        f'text-anchor="middle">{escape(label)}</text>')
     for n, (name, values) in enumerate(series):
         colour = PALETTE[n % len(PALETTE)]
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        body.append(Markup('<polyline fill="none" stroke="{0}" stroke-width="2" '
-                           'points="{1}"><title>{2}</title></polyline>').format(
-            colour, points, name))
+        body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                    f'points="{points}"><title>{escape(name)}</title></polyline>')
         if len(values) == 1:
-            body.append(Markup('<circle cx="{0:.1f}" cy="{1:.1f}" r="3" fill="{2}"/>').format(
-                x(0), y(values[0]), colour))
+            body.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="3" '
+                        f'fill="{colour}"/>')
     return _frame(chart_id, title, desc, height, body)

@@ -14,6 +14,7 @@ import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.evidence.months import Months, month_label
@@ -25,8 +26,10 @@ ROWS = {"facility": "Facility", "category": "Category", "facility_category":
 LEVELS = 5
 TREND_LINES = 6  # the palette's colours: the busiest rows get a line each
 # Every facility by every category is thousands of rows: a year of them at most (a table
-# of 120 facilities x 19 categories x 12 months is 27,000 cells already).
+# of 120 facilities x 19 categories x 12 months is 27,000 cells already), shown a page of
+# PAGE_ROWS pairs at a time, those with most reports first (docs/decisions.md).
 WIDE_MONTHS = 12
+PAGE_ROWS = 50
 
 
 def rank(severity: str | None) -> int:
@@ -56,10 +59,18 @@ class Filters:
     category: str | None = None
     min_severity: str | None = None
     rows: str = "facility"
+    page: int = 1  # of the facility and category pairs (PAGE_ROWS a page)
+
+    @property
+    def paged(self) -> bool:
+        """Whether the rows are shown a page at a time, those with most reports first:
+        facility and category pairs (facilities and categories are a list to read by name)."""
+        return self.rows == "facility_category"
 
     @property
     def query(self) -> str:
-        """The filters as the address gives them (for links that keep them)."""
+        """The filters as the address gives them (for links that keep them; the page
+        not included)."""
         parts = [self.months.query, f"rows={self.rows}"]
         if self.facility_id is not None:
             parts.append(f"facility={self.facility_id}")
@@ -83,6 +94,11 @@ def parse(query: Mapping[str, str], months: Months) -> Filters:
     severity = query.get("severity", "").strip() or None
     if severity is not None and severity not in SEVERITIES:
         errors["severity"] = "severity: choose low, medium, high or critical."
+    page = 1
+    try:
+        page = number(query, "page") or 1
+    except Invalid:
+        errors["page"] = "page: give a page number from 1."
     rows = query.get("rows", "").strip() or ("category" if facility_id else "facility")
     if rows not in ROWS:
         errors["rows"] = "rows: choose facility, category, or facility and category."
@@ -92,12 +108,12 @@ def parse(query: Mapping[str, str], months: Months) -> Filters:
                           "months need one facility or one category chosen.")
     if errors:
         raise Invalid(errors)
-    return Filters(months, facility_id, category, severity, rows)
+    return Filters(months, facility_id, category, severity, rows, page)
 
 
-@dataclass(frozen=True)
-class Count:
-    """Reports of one row key in one month, as the database grouped them."""
+class Count(NamedTuple):
+    """Reports of one row key in one month, as the database grouped them (a tuple: a year
+    of facility and category pairs is 20,000 of them)."""
 
     facility_id: int | None  # None when the rows are categories only
     category: str | None  # None when the rows are facilities only
@@ -131,9 +147,19 @@ class Row:
 @dataclass(frozen=True)
 class HeatMap:
     months: tuple[dt.date, ...]
-    rows: tuple[Row, ...]
+    rows: tuple[Row, ...]  # those shown: every row, or a page of them
     totals: tuple[Cell, ...]  # each month's, over every row
     total: Cell
+    busiest: tuple[Row, ...] = ()  # up to TREND_LINES rows with most reports, of every row
+    row_count: int = 0  # every row's, shown or not
+    page: int = 1
+    pages: int = 1
+    page_rows: int = 0  # rows a page (0: not paged)
+
+    @property
+    def first_row(self) -> int:
+        """The number (from 1) of the first row shown, among every row."""
+        return (self.page - 1) * self.page_rows + 1
 
     @property
     def labels(self) -> list[str]:
@@ -146,44 +172,64 @@ def _cell(reports: int, worst: int, top: int) -> Cell:
 
 
 def build(counts: Iterable[Count], months: Months, facilities: Mapping[int, str],
-          categories: Mapping[str, str]) -> HeatMap:
-    """Rows sorted by facility name then category label; a month without reports is an
-    empty cell; counts outside the period are left out."""
+          categories: Mapping[str, str], page_rows: int | None = None,
+          page: int = 1) -> HeatMap:
+    """Rows sorted by facility name then category label, or with `page_rows`, by their
+    reports (most first, then by label) and only the page's rows made (a page past the
+    last is the last); a month without reports is an empty cell; counts outside the period
+    are left out. Shades, totals and the busiest rows are of every row."""
     shown = months.all
     column = {m: n for n, m in enumerate(shown)}
-    grid: dict[tuple[int | None, str | None], list[tuple[int, int]]] = {}
-    for c in counts:
-        if c.month not in column:
+    width = len(shown)
+    reports: dict[tuple[int | None, str | None], list[int]] = {}
+    worst: dict[tuple[int | None, str | None], list[int]] = {}
+    for facility_id, category, month, n, w in counts:
+        at = column.get(month)
+        if at is None:
             continue
-        cells = grid.setdefault((c.facility_id, c.category), [(0, 0)] * len(shown))
-        old = cells[column[c.month]]
-        cells[column[c.month]] = (old[0] + c.reports, max(old[1], c.worst))
-    top = max((n for cells in grid.values() for n, _ in cells), default=0)
+        key = (facility_id, category)
+        own = reports.get(key)
+        if own is None:
+            own = reports[key] = [0] * width
+            worst[key] = [0] * width
+        own[at] += n
+        if w > worst[key][at]:
+            worst[key][at] = w
+    top = max((max(cells) for cells in reports.values()), default=0)
+    sums = {key: sum(cells) for key, cells in reports.items()}
 
+    @functools.cache
     def label(key: tuple[int | None, str | None]) -> tuple[str, str]:
         facility = facilities.get(key[0], f"Facility {key[0]}") if key[0] is not None else ""
         category = categories.get(key[1], key[1]) if key[1] is not None else ""
         return facility, category
 
-    rows = []
-    for key in sorted(grid, key=label):
-        cells = grid[key]
-        total = sum(n for n, _ in cells)
-        worst = max(w for _, w in cells)
-        rows.append(Row(key[0], key[1], " · ".join(p for p in label(key) if p),
-                        tuple(_cell(n, w, top) for n, w in cells), Cell(total,
-                                                                        severity_of(worst))))
-    by_month = list(zip(*grid.values(), strict=True)) or [() for _ in shown]
-    totals = tuple(Cell(sum(n for n, _ in month), severity_of(max((w for _, w in month),
-                                                                  default=0)))
-                   for month in by_month)
-    return HeatMap(tuple(shown), tuple(rows), totals,
-                   Cell(sum(t.reports for t in totals),
-                        severity_of(max((rank(t.worst) for t in totals), default=0))))
+    def row(key: tuple[int | None, str | None]) -> Row:
+        cells, marks = reports[key], worst[key]
+        return Row(key[0], key[1], " · ".join(p for p in label(key) if p),
+                   tuple(_cell(n, w, top) for n, w in zip(cells, marks, strict=True)),
+                   Cell(sums[key], severity_of(max(marks))))
+
+    by_reports = sorted(reports, key=lambda k: (-sums[k], label(k)))
+    pages = 1
+    if page_rows is None:
+        keys = sorted(reports, key=label)
+    else:
+        pages = max(1, math.ceil(len(reports) / page_rows))
+        page = min(max(1, page), pages)
+        keys = by_reports[(page - 1) * page_rows:page * page_rows]
+    month_reports = [sum(column_) for column_ in zip(*reports.values(), strict=True)] or \
+        [0] * width
+    month_worst = [max(column_) for column_ in zip(*worst.values(), strict=True)] or [0] * width
+    totals = tuple(Cell(n, severity_of(w)) for n, w in zip(month_reports, month_worst,
+                                                           strict=True))
+    return HeatMap(tuple(shown), tuple(row(k) for k in keys), totals,
+                   Cell(sum(month_reports), severity_of(max(month_worst, default=0))),
+                   tuple(row(k) for k in by_reports[:TREND_LINES]), len(reports),
+                   page if page_rows is not None else 1, pages, page_rows or 0)
 
 
 def trend(heat: HeatMap, lines: int = TREND_LINES) -> list[tuple[str, list[float]]]:
     """A line per row for the busiest rows (most reports in the period; ties by label),
     one value per month."""
-    busiest = sorted(heat.rows, key=lambda r: (-r.total.reports, r.label))[:lines]
-    return [(r.label, [float(c.reports) for c in r.cells]) for r in busiest]
+    return [(r.label, [float(c.reports) for c in r.cells]) for r in heat.busiest[:lines]]

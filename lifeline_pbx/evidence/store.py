@@ -68,8 +68,7 @@ async def counts(con: Conn, f: Filters) -> list[Count]:
               FROM report_counts k
              WHERE {" AND ".join(which)} AND {counted} > 0
              GROUP BY 1, 2, 3""", *args)
-    return [Count(r["facility_id"], r["category"], r["month"], r["reports"], r["worst"])
-            for r in rows]
+    return list(map(Count._make, rows))  # the columns in Count's order
 
 
 @dataclass(frozen=True)

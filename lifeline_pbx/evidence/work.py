@@ -38,8 +38,9 @@ async def heat_map(con: Conn, filters: Filters) -> HeatMapPage:
         known((("facility", filters.facility_id, names.facilities),
                ("category", filters.category, names.categories)))
         counts = await store.counts(con, filters)
-    return HeatMapPage(filters, heatmap.build(counts, filters.months, names.facilities,
-                                              names.categories), names)
+    return HeatMapPage(filters, heatmap.build(
+        counts, filters.months, names.facilities, names.categories,
+        heatmap.PAGE_ROWS if filters.paged else None, filters.page), names)
 
 
 @dataclass(frozen=True)

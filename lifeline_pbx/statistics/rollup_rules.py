@@ -101,14 +101,17 @@ def packed(bins: Sequence[int]) -> int:
     return sum(n * _PACK_BASE**i for i, n in enumerate(bins))
 
 
+_WIDTH = BINS * PACK_DIGITS
+_BIN_DIGITS = tuple(slice(end - PACK_DIGITS, end) for end in range(_WIDTH, 0, -PACK_DIGITS))
+
+
 def unpacked(number: str | int) -> list[int]:
     """The BINS counts of a packed number (as the database gives it, in decimal)."""
-    width = BINS * PACK_DIGITS
     digits = str(number)
-    if not digits.isdigit() or len(digits) > width:
+    if not digits.isdigit() or len(digits) > _WIDTH:
         raise ValueError("not a packed count of the waits")
-    digits = digits.zfill(width)
-    return [int(digits[end - PACK_DIGITS:end]) for end in range(width, 0, -PACK_DIGITS)]
+    digits = digits.zfill(_WIDTH)
+    return [int(digits[at]) for at in _BIN_DIGITS]
 
 
 def wait_bin(wait: float) -> int:
@@ -127,15 +130,24 @@ def edge_index(threshold: int) -> int | None:
 def percentile(bins: Sequence[int], fraction: float, longest: float | None) -> float | None:
     """percentile_cont over the binned waits, each at its bin's upper edge or `longest`
     (the longest wait) if less."""
+    return percentiles(bins, (fraction,), longest)[0]
+
+
+def percentiles(bins: Sequence[int], fractions: Sequence[float], longest: float | None
+                ) -> list[float | None]:
+    """`percentile` of each fraction, adding up the bins once."""
     cumulative = list(itertools.accumulate(bins))
     total = cumulative[-1] if cumulative else 0
     if not total:
-        return None
-    position = fraction * (total - 1)
-    low = int(position)
-    below = _ranked(cumulative, low, longest)
-    return below + (_ranked(cumulative, min(low + 1, total - 1), longest) - below) * (
-        position - low)
+        return [None for _ in fractions]
+    found: list[float | None] = []
+    for fraction in fractions:
+        position = fraction * (total - 1)
+        low = int(position)
+        below = _ranked(cumulative, low, longest)
+        found.append(below + (_ranked(cumulative, min(low + 1, total - 1), longest) - below)
+                     * (position - low))
+    return found
 
 
 def _ranked(cumulative: list[int], rank: int, longest: float | None) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -52,9 +52,6 @@ class Table:
     kinds: tuple[str, ...]  # per column: text, count, seconds, share
     rows: list[tuple[Cell, ...]]
     total: tuple[Cell, ...] | None = None
-
-    def shown(self, row: Sequence[Cell]) -> list[str]:
-        return [shown(value, kind) for value, kind in zip(row, self.kinds, strict=True)]
 
 
 def shown(value: Cell, kind: str) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from lifeline_pbx.resources import POOL
-from lifeline_pbx.statistics import periods, tables, work
+from lifeline_pbx.statistics import periods, table_html, tables, work
 from lifeline_pbx.web.auth import require
 from lifeline_pbx.web.filters import checked
 from lifeline_pbx.web.render import render
@@ -27,7 +27,8 @@ async def statistics_page(request: web.Request) -> web.StreamResponse:
     return render(request, "statistics/statistics.html", found=found, query=query,
                   tables=[(t, tables.chart(t)) for t in shown], kinds=periods.KINDS,
                   zones=periods.COMMON_ZONES, search=request.query_string,
-                  operator_tables=work.OPERATOR_TABLES)
+                  operator_tables=work.OPERATOR_TABLES, table_body=table_html.body,
+                  table_total=table_html.total)
 
 
 @require("supervisor")
