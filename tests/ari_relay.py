@@ -122,4 +122,8 @@ async def relayed_hotline(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ca
             app = started.app
             await wait_for(app[CONNECTED].is_set, what="ARI connected")
             await queues_see_the_phones(app, phones)
-            yield Hotline(app, dsn, carrier, phones, pbx, running=started), relay
+            hotline = Hotline(app, dsn, carrier, phones, pbx, running=started)
+            try:
+                yield hotline, relay
+            finally:
+                await hotline.close()

@@ -27,6 +27,7 @@ from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC, WRITER
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
+from tests.db_reads import Statements
 from tests.phones import OPERATORS, Phones, enlist
 from tests.waiting import wait_for
 
@@ -76,6 +77,7 @@ class Hotline:
     pbx: asterisk.Instance
     base_url: str = ""  # the web UI, when made with web=True
     running: Running | None = None  # to stop the app before the test ends
+    statements: Statements | None = None
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """After the app's call-record writer has written what it holds (it gathers writes
@@ -83,11 +85,13 @@ class Hotline:
         with contextlib.suppress(TimeoutError):  # the database away: read what is there
             async with asyncio.timeout(WRITER_WAIT):
                 await self.app[WRITER].drained()
-        con = await asyncpg.connect(self.dsn)
-        try:
-            return list(await con.fetch(query, *args))
-        finally:
-            await con.close()
+        if self.statements is None:
+            self.statements = Statements(self.dsn)
+        return await self.statements.fetch(query, *args)
+
+    async def close(self) -> None:
+        if self.statements is not None:
+            await self.statements.close()
 
     async def value(self, query: str, *args: Any) -> Any:
         rows = await self.sql(query, *args)
@@ -194,6 +198,7 @@ async def hotline_factory(
     phones: Phones,
 ) -> AsyncIterator[Any]:
     apps: list[Running] = []
+    made: list[Hotline] = []
 
     async def make(web: bool = False, prompts: str = "", settings: dict[str, Any] | None = None,
                    **line: Any) -> Hotline:
@@ -211,13 +216,16 @@ async def hotline_factory(
         await wait_for(lambda: set(OPERATORS) <= set(app[ACD].picture.operators),
                        what="operators loaded")
         base_url = f"http://127.0.0.1:{started.port}" if web else ""
-        return Hotline(app, app_dsn, carrier, phones, pbx, base_url, started)
+        made.append(Hotline(app, app_dsn, carrier, phones, pbx, base_url, started))
+        return made[-1]
 
     try:
         yield make
     finally:
         for app in apps:
             await app.stop()
+        for hotline in made:
+            await hotline.close()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import CONFIG, CONNECTED
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
+from tests.db_reads import Statements
 from tests.waiting import wait_for
 
 DEMO_DID = "15550100101"
@@ -25,17 +26,16 @@ async def ended_call(dsn: str, **where: str) -> dict[str, Any]:
     """Wait until exactly one call matching `where` has been closed; return it."""
     clause = " AND ".join(f"{k} = ${i}" for i, k in enumerate(where, 1))
 
-    async def probe() -> dict[str, Any] | None:
-        con = await asyncpg.connect(dsn)
-        try:
-            rows = await con.fetch(f"SELECT * FROM calls WHERE {clause}", *where.values())
-        finally:
-            await con.close()
-        if len(rows) == 1 and rows[0]["ended_at"] is not None:
-            return dict(rows[0])
-        return None
+    async with Statements(dsn).opened() as statements:
+        async def probe() -> dict[str, Any] | None:
+            rows = await statements.fetch(f"SELECT * FROM calls WHERE {clause}",
+                                          *where.values())
+            if len(rows) == 1 and rows[0]["ended_at"] is not None:
+                return dict(rows[0])
+            return None
 
-    return await wait_for(probe, timeout=30, what=f"closed call {where}")
+        found: dict[str, Any] = await wait_for(probe, timeout=30, what=f"closed call {where}")
+        return found
 
 
 async def timeline(dsn: str, call_id: object) -> list[tuple[str, dict[str, str]]]:
@@ -54,19 +54,14 @@ async def reached(dsn: str, kind: str, caller_name: str, detail: dict[str, str] 
                   ) -> None:
     """Wait until the call from caller_name has a timeline entry of this kind."""
 
-    async def probe() -> bool:
-        con = await asyncpg.connect(dsn)
-        try:
-            found = await con.fetchval(
-                """SELECT count(*) FROM call_events e JOIN calls c ON c.id = e.call_id
+    async with Statements(dsn).opened() as statements:
+        async def probe() -> bool:
+            return bool(await statements.fetch(
+                """SELECT 1 FROM call_events e JOIN calls c ON c.id = e.call_id
                    WHERE c.caller_name = $1 AND e.kind = $2 AND e.detail @> $3::jsonb""",
-                caller_name, kind, json.dumps(detail or {}),
-            )
-        finally:
-            await con.close()
-        return bool(found)
+                caller_name, kind, json.dumps(detail or {})))
 
-    await wait_for(probe, timeout=30, what=f"{kind} {detail or ''} for {caller_name}")
+        await wait_for(probe, timeout=30, what=f"{kind} {detail or ''} for {caller_name}")
 
 
 def seconds(path: Path) -> float:

@@ -17,6 +17,7 @@ from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES
 from tests.audio import tone_level
 from tests.conftest import app_config
+from tests.db_reads import Statements
 from tests.engine import Hotline
 from tests.waiting import wait_for
 
@@ -390,15 +391,12 @@ async def test_the_readme_demo_softphone_to_softphone(
                        what="the operator softphone registered")
         softphone("caller", DEMO_CALLER_PASSWORD, "/dial 15550100101")
 
-        async def connected() -> bool:
-            con = await asyncpg.connect(app_dsn)
-            try:
-                return bool(await con.fetchval(
-                    "SELECT count(*) FROM calls WHERE connected_at IS NOT NULL"))
-            finally:
-                await con.close()
+        async with Statements(app_dsn).opened() as statements:
+            async def connected() -> bool:
+                return bool(await statements.fetch(
+                    "SELECT 1 FROM calls WHERE connected_at IS NOT NULL"))
 
-        await wait_for(connected, timeout=60, what="the caller reached the demo operator")
+            await wait_for(connected, timeout=60, what="the caller reached the demo operator")
     finally:
         await started.stop()
 

@@ -27,6 +27,7 @@ from lifeline_pbx.accounts import passwords
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import CONNECTED
 from tests.conftest import app_config
+from tests.db_reads import Statements
 from tests.waiting import wait_for
 
 PASSWORDS = {username: password for username, _, _, password, _ in demo.DEMO_USERS}
@@ -106,6 +107,7 @@ class WebApp:
     dsn: str
     base_url: str
     _clients: list[aiohttp.ClientSession] = field(default_factory=list)
+    _statements: Statements | None = None
 
     async def client(self, source: str | None = None) -> Client:
         """A browser; `source` binds its connections to that loopback address."""
@@ -121,15 +123,15 @@ class WebApp:
         return client
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        con = await asyncpg.connect(self.dsn)
-        try:
-            return await con.fetch(query, *args)
-        finally:
-            await con.close()
+        if self._statements is None:
+            self._statements = Statements(self.dsn)
+        return await self._statements.fetch(query, *args)
 
     async def close(self) -> None:
         for http in self._clients:
             await http.close()
+        if self._statements is not None:
+            await self._statements.close()
 
 
 async def add_user(dsn: str, username: str, role: str, password: str,
