@@ -79,15 +79,29 @@ class Browsing:
         return path
 
 
-@pytest.fixture
-async def browsing() -> AsyncIterator[Browsing]:
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One browser per worker: starting Playwright's driver and Chromium cost about a
+    second of CPU each time, for each of some fifty tests (the tests share one event loop
+    per worker for this, pyproject.toml)."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
+        launched = await playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield Browsing(browser)
+            yield launched
         finally:
-            await browser.close()
+            await launched.close()
+
+
+@pytest.fixture
+async def browsing(browser: Browser) -> AsyncIterator[Browsing]:
+    """The test's own browser contexts (cookies, storage), closed after it."""
+    browsing = Browsing(browser)
+    try:
+        yield browsing
+    finally:
+        for context in browsing.contexts:
+            await context.close()
 
 
 async def admin_enrolled(browsing: Browsing, base: str, next_path: str = "/admin") -> Page:
