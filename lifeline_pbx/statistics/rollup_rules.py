@@ -164,6 +164,13 @@ _TREND_GRAINS = {"day": ("day",), "week": ("day", "week"), "month": ("day", "mon
 GROUP_GRAINS = ("day", "month", "year")
 
 
+def by_dimension(query: Query) -> bool:
+    """Whether a period's groups are read from each dimension's own rows (call_stats_by):
+    without a filter, a line's or a language's figures are those of all its calls, which
+    the roll-up adds up per dimension; a filter needs the rows of every key together."""
+    return query.facility_id is None and query.line_id is None and query.queue_id is None
+
+
 @dataclass(frozen=True)
 class Read:
     """What to read for a period: the rolled-up units covering its first days (`cover`),

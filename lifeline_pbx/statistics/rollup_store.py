@@ -74,15 +74,32 @@ SELECT $1, date_trunc($1, starts_on::timestamp)::date AS unit, {keys}{sums}
  GROUP BY unit{grouped}"""
 
 
+# What adding up rolled rows gives for each of their columns (running totals add up too).
+_SUMMED_COLUMNS = ", ".join((*_ADDED, "talked", "talk_seconds", "wait_max", "waits",
+                             "answered_within"))
+_SUMS_OF_ROWS = ", ".join([
+    *(f"sum({c})::integer" for c in (*_ADDED, "talked")), "sum(talk_seconds)",
+    "max(wait_max)", "sum(waits)", "ARRAY[{}]::integer[]".format(", ".join(
+        f"sum(answered_within[{i}])" for i in range(1, rules.BINS + 1)))])
+
+
 def _roll_days(table: str, keys: str, source: str = "") -> str:
-    within = ", ".join(f"sum(answered_within[{i}])" for i in range(1, rules.BINS + 1))
-    sums = [*(f"sum({c})::integer" for c in (*_ADDED, "talked")), "sum(talk_seconds)",
-            "max(wait_max)", "sum(waits)", f"ARRAY[{within}]::integer[]"]
-    columns = (*_ADDED, "talked", "talk_seconds", "wait_max", "waits", "answered_within")
     lead = f"{keys}, " if keys else ""
     return _ROLL_DAYS.format(table=table, source=source or table, keys=lead,
-                             columns=", ".join(columns), sums=", ".join(sums),
+                             columns=_SUMMED_COLUMNS, sums=_SUMS_OF_ROWS,
                              grouped=f", {keys}" if keys else "")
+
+
+# A grain's units of [$2, $3) per line, facility, queue and language on their own
+# (migrations/0037), each from its own rows in call_stats.
+_BY_DIMENSION = """INSERT INTO call_stats_by (grain, starts_on, dimension, key, {columns})
+SELECT grain, starts_on, CASE {dimension} END, coalesce(CASE {key} END, ''), {sums}
+  FROM call_stats WHERE grain = $1 AND starts_on >= $2 AND starts_on < $3
+ GROUP BY grain, starts_on, GROUPING SETS ({sets})""".format(
+    columns=_SUMMED_COLUMNS, sums=_SUMS_OF_ROWS,
+    dimension=store.grouping(store.DIMENSIONS)["dimension"],
+    key=store.grouping(store.DIMENSIONS)["key"],
+    sets=", ".join(f"({store.COLUMN[d]})" for d in store.DIMENSIONS))
 
 
 # Operators' time in a grain's units [$2, $3), added up from their days'.
@@ -103,6 +120,9 @@ SELECT $1, d.unit, d.operator_id, sum(d.answered), sum(d.talking), sum(d.wrap_up
  GROUP BY d.unit, d.operator_id"""
 
 
+_ROLLED_TABLES = ("call_stats", "call_stats_totals", "call_stats_by", "operator_stats")
+
+
 def _binned(where: str, edges: str) -> str:
     return _BINNED.format(edges=edges, calls=store.CALLS.format(where=where))
 
@@ -114,11 +134,12 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
     if not firsts:
         return
     after = rules.unit_after(grain, firsts[-1])
-    for table in ("call_stats", "call_stats_totals", "operator_stats"):
+    for table in _ROLLED_TABLES:
         await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = ANY($2)",
                           grain, list(firsts))
     if grain != "day":
-        for sql in (_roll_days("call_stats", _KEYS), _roll_days("call_stats_totals", "")):
+        for sql in (_roll_days("call_stats", _KEYS), _roll_days("call_stats_totals", ""),
+                    _BY_DIMENSION):
             await con.execute(sql, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         return
@@ -129,8 +150,8 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
         after_chunk = rules.unit_after(grain, chunk[-1])
         await con.execute(sql, grain, midnight(chunk[0], zone), midnight(after_chunk, zone),
                           list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
-        await con.execute(_roll_days("call_stats_totals", "", "call_stats"), grain, chunk[0],
-                          after_chunk, timeout=ROLL_TIMEOUT)
+        for sums in (_roll_days("call_stats_totals", "", "call_stats"), _BY_DIMENSION):
+            await con.execute(sums, grain, chunk[0], after_chunk, timeout=ROLL_TIMEOUT)
     await _roll_operators(con, firsts, zone)
 
 
@@ -270,7 +291,7 @@ async def set_state(con: Conn, found: State) -> None:
 
 
 async def clear(con: Conn) -> None:
-    for table in ("call_stats", "call_stats_totals", "operator_stats", "call_stats_state"):
+    for table in (*_ROLLED_TABLES, "call_stats_state"):
         await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
 
 
@@ -313,6 +334,17 @@ _GROUPS = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
           FROM ({stored} UNION ALL {tail}) c GROUP BY {keys}) c
  GROUP BY GROUPING SETS ({sets}())"""
 
+# Without a filter: each dimension's keys (and the total) are rows of their own in every
+# unit (call_stats_by, call_stats_totals), a fifth of call_stats's; the tail's calls
+# grouped each way.
+_GROUPS_BY = """SELECT dimension, key, {sums}, coalesce(sum(waits), 0)::text AS waits
+  FROM ({stored} UNION ALL {totals} UNION ALL {tail}) c
+ GROUP BY dimension, key"""
+
+_TAIL_BY = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
+       coalesce(CASE {key} ELSE '' END, '') AS key, {aggregates}
+  FROM ({binned}) c GROUP BY GROUPING SETS ({sets}())"""
+
 _TREND = """SELECT at AS bucket, {sums} FROM ({stored} UNION ALL {tail}) c
  GROUP BY 1 ORDER BY 1"""
 
@@ -350,9 +382,11 @@ def _figures(row: asyncpg.Record, waits: list[int] | None = None) -> Figures:
     return Figures(**found)
 
 
-async def groups(con: Conn, read: Read,
-                 dimensions: Sequence[str] = store.DIMENSIONS) -> list[store.Group]:
+async def groups(con: Conn, read: Read, dimensions: Sequence[str] = store.DIMENSIONS,
+                 by_dimension: bool | None = None) -> list[store.Group]:
     """The period's figures per line, facility, queue and language and in total."""
+    if rules.by_dimension(read.query) if by_dimension is None else by_dimension:
+        return await _groups_by_dimension(con, read, dimensions)
     args, stored_where, calls_where = _args(read)
     part = {"lead": _KEYS, "added": ", ".join(_ADDED)}
     stored = _PART.format(**part, within=read.within_bins, source=_STORED.format(
@@ -362,6 +396,27 @@ async def groups(con: Conn, read: Read,
         binned=_binned(calls_where, "$6")))
     sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, keys=_KEYS,
                          **store.grouping(dimensions))
+    await _no_jit(con)
+    return [store.Group(r["dimension"], r["key"] or "",
+                        _figures(r, rules.unpacked(r["waits"])))
+            for r in await con.fetch(sql, *args)]
+
+
+async def _groups_by_dimension(con: Conn, read: Read,
+                               dimensions: Sequence[str]) -> list[store.Group]:
+    """`groups` of a period without filters, from each dimension's own rows."""
+    args, _, calls_where = _args(read)
+    args.append(list(dimensions))
+    part = {"lead": "dimension, key", "added": ", ".join(_ADDED), "within": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at="", table="call_stats_by", where=f"u.dimension = ANY(${len(args)}::text[])"))
+    totals = _PART.format(**part, source=_STORED.format(
+        at=", 'total'::text AS dimension, ''::text AS key", table="call_stats_totals",
+        where="true"))
+    tail = _PART.format(**{**part, "within": 1}, source=_TAIL_BY.format(
+        aggregates=_tail_aggregates(read.within_bins), binned=_binned(calls_where, "$6"),
+        **store.grouping(dimensions)))
+    sql = _GROUPS_BY.format(stored=stored, totals=totals, tail=tail, sums=_SUMS)
     await _no_jit(con)
     return [store.Group(r["dimension"], r["key"] or "",
                         _figures(r, rules.unpacked(r["waits"])))
