@@ -19,7 +19,15 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx.db import Conditions, Conn
-from lifeline_pbx.evidence.heatmap import SEVERITIES, Count, Filters, at_least, rank
+from lifeline_pbx.evidence.heatmap import (
+    SEVERITIES,
+    TREND_LINES,
+    Count,
+    Filters,
+    Ranked,
+    at_least,
+    rank,
+)
 from lifeline_pbx.evidence.months import Months
 
 # rows -> (the facility column of the result, the category column)
@@ -44,10 +52,9 @@ def _in_months(found: Conditions, months: Months) -> None:
     found.add("(r.created_at AT TIME ZONE f.timezone) < $?", hi)
 
 
-async def counts(con: Conn, f: Filters) -> list[Count]:
-    """Reports per row key and month, with the highest severity of each: added up from
-    report_counts (migration 0036), which triggers keep equal to the reports' counts by
-    facility, category, recorded month and severity (a few thousand rows a year)."""
+def _grouped(f: Filters) -> tuple[str, list[object]]:
+    """The reports per row key and month with the highest severity of each (Count's
+    columns), added up from report_counts, and its arguments."""
     facility, category = _KEYS[f.rows]
     args: list[object] = [f.months.first, f.months.after]
 
@@ -62,13 +69,59 @@ async def counts(con: Conn, f: Filters) -> list[Count]:
         which.append(f"k.category = {arg(f.category)}")
     counted = " + ".join(f"k.{s}" for s in at_least(f.min_severity))  # known column names
     worst = " ".join(f"WHEN k.{s} > 0 THEN {rank(s)}" for s in reversed(SEVERITIES))
-    rows = await con.fetch(
-        f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
-                   sum({counted})::bigint AS reports, max(CASE {worst} END) AS worst
-              FROM report_counts k
-             WHERE {" AND ".join(which)} AND {counted} > 0
-             GROUP BY 1, 2, 3""", *args)
-    return list(map(Count._make, rows))  # the columns in Count's order
+    return (f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
+                       sum({counted})::bigint AS reports, max(CASE {worst} END) AS worst
+                  FROM report_counts k
+                 WHERE {" AND ".join(which)} AND {counted} > 0
+                 GROUP BY 1, 2, 3""", args)
+
+
+async def counts(con: Conn, f: Filters) -> list[Count]:
+    """Reports per row key and month, with the highest severity of each: added up from
+    report_counts (migration 0036), which triggers keep equal to the reports' counts by
+    facility, category, recorded month and severity (a few thousand rows a year)."""
+    sql, args = _grouped(f)
+    return list(map(Count._make, await con.fetch(sql, *args)))  # the columns in Count's order
+
+
+# Rows ranked as heatmap.build ranks a page's: most reports first, then by label (the
+# facility's name, the category's label: compared as Python compares strings, by code
+# point, which is "C"'s byte order in UTF-8), and a row's place among every row.
+_RANKED = """WITH cells AS MATERIALIZED ({grouped}),
+rows_ AS MATERIALIZED (
+    SELECT p.facility_id, p.category, count(*) OVER () AS rows_,
+           row_number() OVER (ORDER BY p.reports DESC,
+               coalesce(f.name, 'Facility ' || p.facility_id) COLLATE "C",
+               coalesce(c.label, p.category) COLLATE "C", p.facility_id, p.category) AS place
+      FROM (SELECT facility_id, category, sum(reports) AS reports FROM cells GROUP BY 1, 2) p
+      LEFT JOIN facilities f ON f.id = p.facility_id
+      LEFT JOIN report_categories c ON c.code = p.category
+), shown AS (
+    SELECT least(greatest({page}, 1), ceil(max(rows_) / {page_rows}::numeric))::integer
+           AS page FROM rows_
+)
+SELECT r.place, c.*, r.rows_, s.page
+  FROM cells c JOIN rows_ r USING (facility_id, category) CROSS JOIN shown s
+ WHERE r.place <= {busiest}
+    OR (r.place > (s.page - 1) * {page_rows} AND r.place <= s.page * {page_rows})"""
+
+_MONTHS = """SELECT NULL::bigint AS facility_id, NULL::text AS category, month,
+       sum(reports)::bigint AS reports, max(worst) AS worst, max(reports) AS busiest
+  FROM ({grouped}) c GROUP BY month"""
+
+
+async def ranked(con: Conn, f: Filters, page_rows: int) -> Ranked:
+    """The rows of the filters' page (page_rows a page, most reports first) and of the
+    busiest, with each month's totals over every row (heatmap.paged lays them out)."""
+    grouped, args = _grouped(f)
+    n = len(args)
+    rows = await con.fetch(_RANKED.format(
+        grouped=grouped, page=f"${n + 1}", page_rows=f"${n + 2}",
+        busiest=TREND_LINES), *args, f.page, page_rows)
+    months = await con.fetch(_MONTHS.format(grouped=grouped), *args)
+    return Ranked([(r["place"], Count(*r[1:6])) for r in rows],
+                  [(Count(*r[:5]), r["busiest"]) for r in months],
+                  rows[0]["rows_"] if rows else 0, rows[0]["page"] if rows else 1)
 
 
 @dataclass(frozen=True)
