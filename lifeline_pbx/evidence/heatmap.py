@@ -171,6 +171,13 @@ def _cell(reports: int, worst: int, top: int) -> Cell:
     return Cell(reports, severity_of(worst), shade(reports, top))
 
 
+def page_of(rows: int, page_rows: int, page: int) -> tuple[int, int]:
+    """The page shown of those asked for (from 1; past the last, the last) and how many
+    pages `rows` rows make, `page_rows` a page."""
+    pages = max(1, math.ceil(rows / page_rows))
+    return min(max(1, page), pages), pages
+
+
 Key = tuple[int | None, str | None]  # a row's facility and category
 
 
@@ -243,8 +250,7 @@ def build(counts: Iterable[Count], months: Months, facilities: Mapping[int, str]
     if page_rows is None:
         keys = sorted(reports, key=label)
     else:
-        pages = max(1, math.ceil(len(reports) / page_rows))
-        page = min(max(1, page), pages)
+        page, pages = page_of(len(reports), page_rows, page)
         keys = by_reports[(page - 1) * page_rows:page * page_rows]
     month_reports = [sum(column_) for column_ in zip(*reports.values(), strict=True)] or \
         [0] * width
@@ -292,7 +298,7 @@ def paged(found: Ranked, months: Months, facilities: Mapping[int, str],
         Cell(sum(month_reports), severity_of(max(month_worst, default=0))),
         tuple(grid.row(k, _joined(label(k)), top) for k in ranked
               if places[k] <= TREND_LINES),
-        found.rows, found.page, max(1, math.ceil(found.rows / page_rows)), page_rows)
+        found.rows, found.page, page_of(found.rows, page_rows, found.page)[1], page_rows)
 
 
 def trend(heat: HeatMap, lines: int = TREND_LINES) -> list[tuple[str, list[float]]]:

@@ -26,6 +26,7 @@ from lifeline_pbx.evidence.heatmap import (
     Filters,
     Ranked,
     at_least,
+    page_of,
     rank,
 )
 from lifeline_pbx.evidence.months import Months
@@ -69,11 +70,15 @@ def _grouped(f: Filters) -> tuple[str, list[object]]:
         which.append(f"k.category = {arg(f.category)}")
     counted = " + ".join(f"k.{s}" for s in at_least(f.min_severity))  # known column names
     worst = " ".join(f"WHEN k.{s} > 0 THEN {rank(s)}" for s in reversed(SEVERITIES))
+    if f.rows == "facility_category":  # report_counts's own rows (its key)
+        reports, highest, grouped = f"({counted})::bigint", f"CASE {worst} END", ""
+    else:
+        reports, highest = f"sum({counted})::bigint", f"max(CASE {worst} END)"
+        grouped = "GROUP BY 1, 2, 3"
     return (f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
-                       sum({counted})::bigint AS reports, max(CASE {worst} END) AS worst
+                       {reports} AS reports, {highest} AS worst
                   FROM report_counts k
-                 WHERE {" AND ".join(which)} AND {counted} > 0
-                 GROUP BY 1, 2, 3""", args)
+                 WHERE {" AND ".join(which)} AND {counted} > 0 {grouped}""", args)
 
 
 async def counts(con: Conn, f: Filters) -> list[Count]:
@@ -84,44 +89,47 @@ async def counts(con: Conn, f: Filters) -> list[Count]:
     return list(map(Count._make, await con.fetch(sql, *args)))  # the columns in Count's order
 
 
-# Rows ranked as heatmap.build ranks a page's: most reports first, then by label (the
-# facility's name, the category's label: compared as Python compares strings, by code
-# point, which is "C"'s byte order in UTF-8), and a row's place among every row.
-_RANKED = """WITH cells AS MATERIALIZED ({grouped}),
-rows_ AS MATERIALIZED (
-    SELECT p.facility_id, p.category, count(*) OVER () AS rows_,
-           row_number() OVER (ORDER BY p.reports DESC,
+# The rows of places [$n+1, $n+2] and up to $n+3, ranked as heatmap.build ranks a page's:
+# most reports first, then by label (the facility's name, the category's label, compared
+# as Python compares strings: by code point, which is "C"'s byte order in UTF-8). Each
+# row's months come along in arrays: joined back to the cells, a generic plan looped over
+# them (3 s).
+_RANKED = """WITH rows_ AS (
+    SELECT facility_id, category, sum(reports) AS reports, array_agg(month) AS months,
+           array_agg(reports) AS counts, array_agg(worst) AS worsts
+      FROM ({grouped}) c GROUP BY 1, 2
+), ranked AS (
+    SELECT p.*, row_number() OVER (ORDER BY p.reports DESC,
                coalesce(f.name, 'Facility ' || p.facility_id) COLLATE "C",
                coalesce(c.label, p.category) COLLATE "C", p.facility_id, p.category) AS place
-      FROM (SELECT facility_id, category, sum(reports) AS reports FROM cells GROUP BY 1, 2) p
-      LEFT JOIN facilities f ON f.id = p.facility_id
+      FROM rows_ p LEFT JOIN facilities f ON f.id = p.facility_id
       LEFT JOIN report_categories c ON c.code = p.category
-), shown AS (
-    SELECT least(greatest({page}, 1), ceil(max(rows_) / {page_rows}::numeric))::integer
-           AS page FROM rows_
 )
-SELECT r.place, c.*, r.rows_, s.page
-  FROM cells c JOIN rows_ r USING (facility_id, category) CROSS JOIN shown s
- WHERE r.place <= {busiest}
-    OR (r.place > (s.page - 1) * {page_rows} AND r.place <= s.page * {page_rows})"""
+SELECT r.place, r.facility_id, r.category, m.month, m.reports, m.worst
+  FROM ranked r, unnest(r.months, r.counts, r.worsts) AS m(month, reports, worst)
+ WHERE r.place BETWEEN {first} AND {last} OR r.place <= {busiest}"""
 
-_MONTHS = """SELECT NULL::bigint AS facility_id, NULL::text AS category, month,
-       sum(reports)::bigint AS reports, max(worst) AS worst, max(reports) AS busiest
-  FROM ({grouped}) c GROUP BY month"""
+# Each month's reports over every row, its highest severity and busiest cell; the rows.
+_MONTHS = """WITH cells AS MATERIALIZED ({grouped})
+SELECT NULL::bigint AS facility_id, NULL::text AS category, month,
+       sum(reports)::bigint AS reports, max(worst) AS worst, max(reports) AS busiest,
+       (SELECT count(*) FROM (SELECT DISTINCT facility_id, category FROM cells) p) AS rows_
+  FROM cells GROUP BY month"""
 
 
 async def ranked(con: Conn, f: Filters, page_rows: int) -> Ranked:
     """The rows of the filters' page (page_rows a page, most reports first) and of the
     busiest, with each month's totals over every row (heatmap.paged lays them out)."""
     grouped, args = _grouped(f)
-    n = len(args)
-    rows = await con.fetch(_RANKED.format(
-        grouped=grouped, page=f"${n + 1}", page_rows=f"${n + 2}",
-        busiest=TREND_LINES), *args, f.page, page_rows)
     months = await con.fetch(_MONTHS.format(grouped=grouped), *args)
-    return Ranked([(r["place"], Count(*r[1:6])) for r in rows],
-                  [(Count(*r[:5]), r["busiest"]) for r in months],
-                  rows[0]["rows_"] if rows else 0, rows[0]["page"] if rows else 1)
+    rows = months[0]["rows_"] if months else 0
+    page, _ = page_of(rows, page_rows, f.page)
+    n = len(args)
+    cells = await con.fetch(_RANKED.format(
+        grouped=grouped, first=f"${n + 1}", last=f"${n + 2}", busiest=f"${n + 3}"),
+        *args, (page - 1) * page_rows + 1, page * page_rows, TREND_LINES)
+    return Ranked([(r["place"], Count(*r[1:])) for r in cells],
+                  [(Count(*r[:5]), r["busiest"]) for r in months], rows, page)
 
 
 @dataclass(frozen=True)
