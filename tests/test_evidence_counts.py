@@ -1,9 +1,9 @@
-"""The heat map's counts (evidence/store.counts, read from report_counts, which triggers keep:
-migration 0036) equal the reports counted directly, on tests/evidence_fixture.py's reports
-and after every kind of change a report or a facility goes through: reports added in one
-statement, a report's category, severity, facility or recorded time changed, a report
-removed, a facility's time zone changed, a facility's reports removed at once, the table
-truncated."""
+"""The heat map's counts (evidence/store.counts, read from report_counts and by facility
+from report_facility_counts, which triggers keep: migrations 0036 and 0037) equal the
+reports counted directly, on tests/evidence_fixture.py's reports and after every kind of
+change a report or a facility goes through: reports added in one statement, a report's
+category, severity, facility or recorded time changed, a report removed, a facility's time
+zone changed, a facility's reports removed at once, the table truncated."""
 
 from __future__ import annotations
 
@@ -123,4 +123,5 @@ async def test_the_counts_table_follows_every_change_to_the_reports(app_dsn: str
         await con.execute("TRUNCATE reports CASCADE")
         await assert_same(con, both, some=False)
         assert await con.fetchval("SELECT count(*) FROM report_counts") == 0
+        assert await con.fetchval("SELECT count(*) FROM report_facility_counts") == 0
 

@@ -388,8 +388,8 @@ async def test_per_dimension_rows_give_the_figures_of_every_key_together(
 
 
 _MIGRATION_FILL = (Path(__file__).parent.parent / "migrations" /
-                   "0037_call_stats_per_dimension.sql").read_text().partition(
-    "\nDO $$")[2].join(("DO $$", ""))
+                   "0037_statistics_and_facility_counts.sql").read_text().partition(
+    "\nDO $$")[2].partition("\nEND $$;")[0].join(("DO $$", "\nEND $$;"))
 
 
 async def _by_dimension_rows(con: Connection) -> list[tuple[object, ...]]:

@@ -5,7 +5,8 @@ transactions.
 
 Months are the facility's, in its time zone. The heat map adds up report_counts (the
 reports counted by facility, category, recorded month and severity, which triggers keep in
-step with the reports: migration 0036); a facility's own pages take
+step with the reports: migration 0036), or by facility and month only, report_facility_counts
+(kept by the same triggers: migration 0037); a facility's own pages take
 exact instants in its zone; the excerpts narrow on created_at two days wider than the
 period, then test `created_at AT TIME ZONE facilities.timezone` on the few rows found.
 """
@@ -70,14 +71,18 @@ def _grouped(f: Filters) -> tuple[str, list[object]]:
         which.append(f"k.category = {arg(f.category)}")
     counted = " + ".join(f"k.{s}" for s in at_least(f.min_severity))  # known column names
     worst = " ".join(f"WHEN k.{s} > 0 THEN {rank(s)}" for s in reversed(SEVERITIES))
-    if f.rows == "facility_category":  # report_counts's own rows (its key)
+    if f.rows == "facility" and not f.category:  # a row per facility and month (0037)
+        table, own_rows = "report_facility_counts", True
+    else:
+        table, own_rows = "report_counts", f.rows == "facility_category"
+    if own_rows:  # one row per key and month already: nothing to add up
         reports, highest, grouped = f"({counted})::bigint", f"CASE {worst} END", ""
     else:
         reports, highest = f"sum({counted})::bigint", f"max(CASE {worst} END)"
         grouped = "GROUP BY 1, 2, 3"
     return (f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
                        {reports} AS reports, {highest} AS worst
-                  FROM report_counts k
+                  FROM {table} k
                  WHERE {" AND ".join(which)} AND {counted} > 0 {grouped}""", args)
 
 
