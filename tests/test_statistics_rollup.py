@@ -50,6 +50,25 @@ def test_a_period_is_covered_by_the_largest_whole_units(
     assert rules.cover(first, after, grains) == expected
 
 
+@pytest.mark.parametrize(("units", "expected"), [
+    # 2024-03-04 and 2024-04-01 are Mondays.
+    ([("day", D(2024, 2, 28), D(2024, 3, 1)), ("month", D(2024, 3, 1), D(2024, 4, 1)),
+      ("day", D(2024, 4, 1), D(2024, 4, 10))],
+     [("day", D(2024, 2, 28), D(2024, 3, 1)), ("month", D(2024, 3, 1), D(2024, 4, 1)),
+      ("week", D(2024, 4, 1), D(2024, 4, 8)), ("day", D(2024, 4, 8), D(2024, 4, 10))]),
+    ([("day", D(2024, 3, 1), D(2024, 3, 20))],
+     [("day", D(2024, 3, 1), D(2024, 3, 4)), ("week", D(2024, 3, 4), D(2024, 3, 18)),
+      ("day", D(2024, 3, 18), D(2024, 3, 20))]),
+    ([("day", D(2024, 3, 5), D(2024, 3, 11))], [("day", D(2024, 3, 5), D(2024, 3, 11))]),
+    ([("year", D(2021, 1, 1), D(2023, 1, 1))], [("year", D(2021, 1, 1), D(2023, 1, 1))]),
+    ([], []),
+])
+def test_the_days_at_a_periods_ends_are_read_as_the_whole_weeks_they_hold(
+        units: list[tuple[str, dt.date, dt.date]],
+        expected: list[tuple[str, dt.date, dt.date]]) -> None:
+    assert rules.with_weeks(units) == expected
+
+
 @pytest.mark.parametrize(("grain", "since", "until", "expected"), [
     ("day", D(2024, 3, 11), D(2024, 3, 13), [D(2024, 3, 11), D(2024, 3, 12)]),
     ("week", D(2024, 3, 11), D(2024, 3, 18), [D(2024, 3, 11)]),
@@ -312,11 +331,12 @@ def test_only_a_period_without_filters_is_read_per_dimension(
 
 
 # Calls on days around the fixture's month: a range's first and last days are read from
-# day units, the whole months between from month units, and the days not rolled up from
-# the calls.
-_MORE_DAYS = (D(2024, 2, 27), D(2024, 2, 29), D(2024, 3, 20), D(2024, 4, 2), D(2024, 4, 9),
-              D(2024, 4, 10))
+# week and day units, the whole months between from month units, and the days not rolled
+# up from the calls.
+_MORE_DAYS = (D(2024, 2, 14), D(2024, 2, 27), D(2024, 2, 29), D(2024, 3, 20), D(2024, 4, 2),
+              D(2024, 4, 9), D(2024, 4, 10))
 _RAGGED = (Period("range", D(2024, 2, 28), D(2024, 4, 3), fx.ZONE),
+           Period("range", D(2024, 2, 6), D(2024, 3, 31), fx.ZONE),  # weeks in February
            Period("range", D(2024, 2, 1), D(2024, 4, 12), fx.ZONE),  # past the roll-up
            MONTH)
 
@@ -361,14 +381,14 @@ async def test_per_dimension_rows_give_the_figures_of_every_key_together(
         assert await con.fetchval(
             "SELECT count(DISTINCT (grain, starts_on)) FROM call_stats_by") == await con.fetchval(
             "SELECT count(DISTINCT (grain, starts_on)) FROM call_stats")
-        assert await _per_dimension_agrees(con) == 6
+        assert await _per_dimension_agrees(con) == 8
         rolled = await _tables(con, now)
         # A call arrives late on a day already rolled up: its day and month rolled again.
         await fx.calls_on(con, ids, D(2024, 3, 5))
         for grain, firsts in (("day", [D(2024, 3, 5)]), ("week", [D(2024, 3, 4)]),
                               ("month", [D(2024, 3, 1)])):
             await rollup_store.roll(con, grain, firsts, fx.ZONE)
-        assert await _per_dimension_agrees(con) == 6
+        assert await _per_dimension_agrees(con) == 8
         late = await _tables(con, now)
         assert late != rolled
         # Without the roll-up the page reads the calls: the same tables.
@@ -377,7 +397,7 @@ async def test_per_dimension_rows_give_the_figures_of_every_key_together(
         assert await _tables(con, now) == late
         # Rolled up again from the start (as after a change of zone): the same again.
         await rollup.catch_up(con, now, fx.ZONE)
-        assert await _per_dimension_agrees(con) == 6
+        assert await _per_dimension_agrees(con) == 8
         assert await _tables(con, now) == late
         # Migration 0037 fills the table from the units rolled up before it as the roll-up
         # does.

@@ -75,6 +75,16 @@ def cover(first: dt.date, after: dt.date, grains: Sequence[str] = ("day", "month
     return found
 
 
+def with_weeks(units: Sequence[tuple[str, dt.date, dt.date]]
+               ) -> list[tuple[str, dt.date, dt.date]]:
+    """`cover`'s runs of days split into the whole weeks they hold and the days around
+    them: what a period's groups may read (they add up every unit, whatever its calendar;
+    a trend's steps may not, as a week crosses a month's end)."""
+    return [run for grain, first, after in units
+            for run in (cover(first, after, ("day", "week")) if grain == "day"
+                        else [(grain, first, after)])]
+
+
 def units_ending(grain: str, since: dt.date, until: dt.date) -> list[dt.date]:
     """The starts of the grain's units that end in (since, until] (days, exclusive ends):
     those a roll-up from `since` to `until` completes."""

@@ -8,6 +8,7 @@ tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -404,8 +405,9 @@ async def groups(con: Conn, read: Read, dimensions: Sequence[str] = store.DIMENS
 
 async def _groups_by_dimension(con: Conn, read: Read,
                                dimensions: Sequence[str]) -> list[store.Group]:
-    """`groups` of a period without filters, from each dimension's own rows."""
-    args, _, calls_where = _args(read)
+    """`groups` of a period without filters, from each dimension's own rows; the days
+    at its ends from whole weeks where they hold one (a week's rows are a day's)."""
+    args, _, calls_where = _args(dataclasses.replace(read, units=rules.with_weeks(read.units)))
     args.append(list(dimensions))
     part = {"lead": "dimension, key", "added": ", ".join(_ADDED), "within": read.within_bins}
     stored = _PART.format(**part, source=_STORED.format(
