@@ -25,6 +25,8 @@ CREATE TABLE call_stats_by (
     answered_within  integer[] NOT NULL
 );
 CREATE INDEX call_stats_by_unit ON call_stats_by (grain, starts_on);
+-- A period's trend for one facility, line or queue: its own row of each unit.
+CREATE INDEX call_stats_by_key ON call_stats_by (dimension, key, grain, starts_on);
 
 -- Filled from the units rolled up so far, as rollup_store._BY_DIMENSION fills each unit it
 -- rolls (the running counts added up element by element: 100 of them, one per wait bin).

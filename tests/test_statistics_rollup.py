@@ -330,6 +330,18 @@ def test_only_a_period_without_filters_is_read_per_dimension(
     assert rules.by_dimension(Query(MONTH, **filters)) is expected
 
 
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({}, None),
+    ({"facility_id": 4}, ("facility", 4)),
+    ({"line_id": 5}, ("line", 5)),
+    ({"queue_id": 6, "threshold": 60}, ("queue", 6)),
+    ({"line_id": 5, "queue_id": 6}, None),
+])
+def test_a_trend_with_one_filter_reads_that_keys_own_rows(
+        filters: dict[str, int], expected: tuple[str, int] | None) -> None:
+    assert rules.one_filter(Query(MONTH, **filters)) == expected
+
+
 # Calls on days around the fixture's month: a range's first and last days are read from
 # week and day units, the whole months between from month units, and the days not rolled
 # up from the calls.

@@ -181,6 +181,14 @@ def by_dimension(query: Query) -> bool:
     return query.facility_id is None and query.line_id is None and query.queue_id is None
 
 
+def one_filter(query: Query) -> tuple[str, int] | None:
+    """The dimension and id of the query's only filter, if it has exactly one: its
+    trend is that key's own rows (call_stats_by), one a unit."""
+    set_ = [(d, v) for d, v in (("facility", query.facility_id), ("line", query.line_id),
+                                ("queue", query.queue_id)) if v is not None]
+    return set_[0] if len(set_) == 1 else None
+
+
 @dataclass(frozen=True)
 class Read:
     """What to read for a period: the rolled-up units covering its first days (`cover`),

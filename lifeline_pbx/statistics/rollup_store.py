@@ -437,12 +437,17 @@ async def _no_jit(con: Conn) -> None:
 async def trend(con: Conn, read: Read) -> list[store.Step]:
     """The period's counts per step (Period.bucket); each unit lies inside one step."""
     args, stored_where, calls_where = _args(read)
+    table = "call_stats" if stored_where != "true" else "call_stats_totals"
+    one = rules.one_filter(read.query)
+    if one is not None:  # that facility's, line's or queue's own rows (call_stats_by)
+        args.append(str(one[1]))
+        table, stored_where = "call_stats_by", \
+            f"u.dimension = '{one[0]}' AND u.key = ${len(args)}"
     step, zone = f"${len(args) + 1}", f"${len(args) + 2}"
-    filtered = stored_where != "true"
     part = {"lead": "at", "added": ", ".join(_ADDED)}
     stored = _PART.format(**part, within=read.within_bins, source=_STORED.format(
         at=f", date_trunc({step}, s.starts_on::timestamp) AS at",
-        table="call_stats" if filtered else "call_stats_totals", where=stored_where))
+        table=table, where=stored_where))
     tail = _PART.format(**part, within=1, source=_TAIL.format(
         lead="at", aggregates=_tail_aggregates(read.within_bins),
         binned=f"SELECT *, date_trunc({step}, started_at AT TIME ZONE {zone}) AS at "
