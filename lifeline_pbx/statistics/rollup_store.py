@@ -3,6 +3,9 @@ a period's groups and trend from the units that cover it plus the calls after th
 
 The calls are read through store.CALLS, so an outcome is decided in one place; a unit's
 row holds what figures.Figures adds up (rollup_rules says how the waits are binned).
+Each unit is kept three ways: per line, facility, queue and language together
+(call_stats), per each of them on its own (call_stats_by, migrations/0037: what a period
+without filters shows, and a trend with one filter) and in total (call_stats_totals).
 tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
 """
 
