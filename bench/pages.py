@@ -15,7 +15,9 @@ another (five-year pages a tenth as often, at least 5); the table gives the medi
 BENCH_CALLS, BENCH_REPORTS, BENCH_FACILITIES, BENCH_YEARS, BENCH_OPERATORS, BENCH_SAMPLES,
 BENCH_BROWSERS (50), BENCH_POLL_SECONDS (30): the sizes. BENCH_USER and
 BENCH_PASSWORD: whom to sign in as (the demo supervisor). BENCH_DSN: measure that database
-(made by an earlier run, or a copy of a real one) instead of making one.
+(made by an earlier run, or a copy of a real one) instead of making one. BENCH_PAGES: only
+the pages whose name holds one of these comma-separated words ("a year,evidence"), and no
+queue view.
 """
 
 from __future__ import annotations
@@ -228,6 +230,12 @@ async def main() -> None:
             cluster.stop()
 
 
+def chosen(pages: list[tuple[str, str]], words: str) -> list[tuple[str, str]]:
+    """The pages whose name holds one of the comma-separated words (all without any)."""
+    wanted = [w.strip() for w in words.split(",") if w.strip()]
+    return [p for p in pages if not wanted or any(w in p[0] for w in wanted)]
+
+
 async def measure(dsn: str, sizes: dataset.Sizes, samples: int, user: str,
                   password: str) -> None:
     values = await addresses(dsn, sizes)
@@ -235,13 +243,15 @@ async def measure(dsn: str, sizes: dataset.Sizes, samples: int, user: str,
         http = await signed_in(base, user, password)
         try:
             print("\n" + HEADER)
-            for name, path in PAGES:
+            for name, path in chosen(PAGES, os.environ.get("BENCH_PAGES", "")):
                 long = "five years" in name or name.startswith("export rows")
                 n = max(5, samples // 10) if long else samples
                 print((await measure_page(http, base, pid, name, path.format(**values),
                                           n)).row(), flush=True)
         finally:
             await http.close()
+        if os.environ.get("BENCH_PAGES"):
+            return
         await queue_view(base, pid, user, password,
                          int(os.environ.get("BENCH_BROWSERS", "50")),
                          float(os.environ.get("BENCH_POLL_SECONDS", "30")))

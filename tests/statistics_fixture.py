@@ -133,6 +133,12 @@ async def load(con: asyncpg.Connection) -> Loaded:
     return loaded
 
 
+async def calls_on(con: asyncpg.Connection, loaded: Loaded, day: dt.date) -> None:
+    """The day's ten calls again on another day (the queue log of operators left out)."""
+    for call in CALLS:
+        await _call(con, loaded, call, STARTS[call[0]], day)
+
+
 async def _call(con: asyncpg.Connection, loaded: Loaded, call: Spec,
                 start: str, day: dt.date) -> None:
     _, line, language, queued, connected, ended, disposition, reason, logged, operator = call

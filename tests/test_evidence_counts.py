@@ -1,19 +1,20 @@
-"""The heat map's counts (evidence/store.counts, read from report_counts, which triggers keep:
-migration 0036) equal the reports counted directly, on tests/evidence_fixture.py's reports
-and after every kind of change a report or a facility goes through: reports added in one
-statement, a report's category, severity, facility or recorded time changed, a report
-removed, a facility's time zone changed, a facility's reports removed at once, the table
-truncated."""
+"""The heat map's counts (evidence/store.counts, read from report_counts and by facility
+from report_facility_counts, which triggers keep: migrations 0036 and 0037) equal the
+reports counted directly, on tests/evidence_fixture.py's reports and after every kind of
+change a report or a facility goes through: reports added in one statement, a report's
+category, severity, facility or recorded time changed, a report removed, a facility's time
+zone changed, a facility's reports removed at once, the table truncated."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 
 import asyncpg
 
 from lifeline_pbx import crypto
-from lifeline_pbx.evidence import store
+from lifeline_pbx.evidence import heatmap, store
 from lifeline_pbx.evidence.heatmap import Count, Filters, at_least
 from lifeline_pbx.evidence.months import Months
 from tests import evidence_fixture as fx
@@ -57,11 +58,30 @@ async def assert_same(con: asyncpg.Connection, facilities: tuple[int, ...],
                         expected = await direct(con, f)
                         assert set(await store.counts(con, f)) == expected, f
                         checked += len(expected)
+                        if rows == "facility_category":
+                            await assert_same_page(con, f)
     assert bool(checked) == some
+
+
+async def assert_same_page(con: asyncpg.Connection, f: Filters) -> None:
+    """Facility and category pairs ranked and cut to a page in the database: the page
+    heatmap.build makes of every pair's counts (its rows, shades, totals, trend lines)."""
+    names = await store.names(con)
+    every = await store.counts(con, f)
+    for page_rows in (1, 2, 50):
+        for page in (0, 1, 2, 3, 9):
+            at = dataclasses.replace(f, page=page)
+            assert heatmap.paged(await store.ranked(con, at, page_rows), f.months,
+                                 names.facilities, names.categories, page_rows) == \
+                heatmap.build(every, f.months, names.facilities, names.categories,
+                              page_rows, page), (at, page_rows)
 
 
 async def test_the_counts_table_follows_every_change_to_the_reports(app_dsn: str,
                                                                    admin_dsn: str) -> None:
+    async with connect(admin_dsn) as con:  # names sorted as a server in a locale sorts them
+        await con.execute('ALTER TABLE facilities ALTER COLUMN name TYPE text '
+                          'COLLATE "en-US-x-icu"')
     async with connect(app_dsn) as con:
         loaded = await fx.load(con, KEYS)
         a, b = loaded.facility_a, loaded.facility_b
@@ -80,6 +100,8 @@ async def test_the_counts_table_follows_every_change_to_the_reports(app_dsn: str
 
         r = loaded.reports
         for change, args in (
+                # Ranked by name as Python compares names (by code point: "a" after "D").
+                ("UPDATE facilities SET name = 'aardvark Center' WHERE id = $1", (b,)),
                 ("UPDATE reports SET severity = 'critical' WHERE id = $1", (r["a3"],)),
                 ("UPDATE reports SET category = 'use_of_force' WHERE id = $1", (r["a1"],)),
                 ("UPDATE reports SET facility_id = $2 WHERE id = $1", (r["b2"], a)),
@@ -101,4 +123,5 @@ async def test_the_counts_table_follows_every_change_to_the_reports(app_dsn: str
         await con.execute("TRUNCATE reports CASCADE")
         await assert_same(con, both, some=False)
         assert await con.fetchval("SELECT count(*) FROM report_counts") == 0
+        assert await con.fetchval("SELECT count(*) FROM report_facility_counts") == 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from asyncpg import Connection
@@ -47,6 +48,25 @@ def test_a_period_is_covered_by_the_largest_whole_units(
         first: dt.date, after: dt.date, grains: tuple[str, ...],
         expected: list[tuple[str, dt.date, dt.date]]) -> None:
     assert rules.cover(first, after, grains) == expected
+
+
+@pytest.mark.parametrize(("units", "expected"), [
+    # 2024-03-04 and 2024-04-01 are Mondays.
+    ([("day", D(2024, 2, 28), D(2024, 3, 1)), ("month", D(2024, 3, 1), D(2024, 4, 1)),
+      ("day", D(2024, 4, 1), D(2024, 4, 10))],
+     [("day", D(2024, 2, 28), D(2024, 3, 1)), ("month", D(2024, 3, 1), D(2024, 4, 1)),
+      ("week", D(2024, 4, 1), D(2024, 4, 8)), ("day", D(2024, 4, 8), D(2024, 4, 10))]),
+    ([("day", D(2024, 3, 1), D(2024, 3, 20))],
+     [("day", D(2024, 3, 1), D(2024, 3, 4)), ("week", D(2024, 3, 4), D(2024, 3, 18)),
+      ("day", D(2024, 3, 18), D(2024, 3, 20))]),
+    ([("day", D(2024, 3, 5), D(2024, 3, 11))], [("day", D(2024, 3, 5), D(2024, 3, 11))]),
+    ([("year", D(2021, 1, 1), D(2023, 1, 1))], [("year", D(2021, 1, 1), D(2023, 1, 1))]),
+    ([], []),
+])
+def test_the_days_at_a_periods_ends_are_read_as_the_whole_weeks_they_hold(
+        units: list[tuple[str, dt.date, dt.date]],
+        expected: list[tuple[str, dt.date, dt.date]]) -> None:
+    assert rules.with_weeks(units) == expected
 
 
 @pytest.mark.parametrize(("grain", "since", "until", "expected"), [
@@ -295,3 +315,115 @@ async def test_operators_days_are_rolled_up_in_one_pass_as_each_day_alone(app_ds
                     {k: _round(v) for k, v in part.items()} for part in alone], day
             assert await con.fetchval(
                 "SELECT count(DISTINCT starts_on) FROM operator_stats WHERE grain = 'day'") == 3
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({}, True),
+    ({"threshold": 60}, True),
+    ({"facility_id": 1}, False),
+    ({"line_id": 1}, False),
+    ({"queue_id": 1}, False),
+    ({"line_id": 1, "queue_id": 2}, False),
+])
+def test_only_a_period_without_filters_is_read_per_dimension(
+        filters: dict[str, int], expected: bool) -> None:
+    assert rules.by_dimension(Query(MONTH, **filters)) is expected
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({}, None),
+    ({"facility_id": 4}, ("facility", 4)),
+    ({"line_id": 5}, ("line", 5)),
+    ({"queue_id": 6, "threshold": 60}, ("queue", 6)),
+    ({"line_id": 5, "queue_id": 6}, None),
+])
+def test_a_trend_with_one_filter_reads_that_keys_own_rows(
+        filters: dict[str, int], expected: tuple[str, int] | None) -> None:
+    assert rules.one_filter(Query(MONTH, **filters)) == expected
+
+
+# Calls on days around the fixture's month: a range's first and last days are read from
+# week and day units, the whole months between from month units, and the days not rolled
+# up from the calls.
+_MORE_DAYS = (D(2024, 2, 14), D(2024, 2, 27), D(2024, 2, 29), D(2024, 3, 20), D(2024, 4, 2),
+              D(2024, 4, 9), D(2024, 4, 10))
+_RAGGED = (Period("range", D(2024, 2, 28), D(2024, 4, 3), fx.ZONE),
+           Period("range", D(2024, 2, 6), D(2024, 3, 31), fx.ZONE),  # weeks in February
+           Period("range", D(2024, 2, 1), D(2024, 4, 12), fx.ZONE),  # past the roll-up
+           MONTH)
+
+
+async def _per_dimension_agrees(con: Connection) -> int:
+    """Each ragged period's groups per dimension, as from every key's rows together and
+    from the calls; the page's tables (CSV) as they are without the roll-up. How many
+    periods were read from the roll-up."""
+    state = await rollup_store.state(con)
+    assert state is not None
+    read_from_units = 0
+    for period in _RAGGED:
+        for threshold in (30, 60):
+            query = Query(period, threshold)
+            read = rules.plan(query, state.zone, state.wait_edges, state.rolled_until)
+            assert read is not None
+            read_from_units += bool(read.units)
+            by_dimension = {(g.dimension, g.key): rounded(g.figures) for g in
+                            await rollup_store.groups(con, read, by_dimension=True)}
+            assert by_dimension == {
+                (g.dimension, g.key): rounded(g.figures)
+                for g in await rollup_store.groups(con, read, by_dimension=False)}, query
+            assert by_dimension == {(g.dimension, g.key): rounded(g.figures)
+                                    for g in await store.groups(con, query)}, query
+            assert {d for d, _ in by_dimension} == {*store.DIMENSIONS, "total"}
+    return read_from_units
+
+
+async def _tables(con: Connection, now: dt.datetime) -> list[str]:
+    return [await work.csv_table(con, Query(period, threshold), table, now)
+            for period in _RAGGED for threshold in (30, 60) for table in work.CALL_TABLES]
+
+
+async def test_per_dimension_rows_give_the_figures_of_every_key_together(
+        app_dsn: str) -> None:
+    now = fx.at("12:00", D(2024, 4, 11))  # rolled up to the 9th: the 10th on is read live
+    async with connect(app_dsn) as con:
+        ids = await fx.load(con)
+        for day in _MORE_DAYS:
+            await fx.calls_on(con, ids, day)
+        await rollup.catch_up(con, now, fx.ZONE)
+        assert await con.fetchval(
+            "SELECT count(DISTINCT (grain, starts_on)) FROM call_stats_by") == await con.fetchval(
+            "SELECT count(DISTINCT (grain, starts_on)) FROM call_stats")
+        assert await _per_dimension_agrees(con) == 8
+        rolled = await _tables(con, now)
+        # A call arrives late on a day already rolled up: its day and month rolled again.
+        await fx.calls_on(con, ids, D(2024, 3, 5))
+        for grain, firsts in (("day", [D(2024, 3, 5)]), ("week", [D(2024, 3, 4)]),
+                              ("month", [D(2024, 3, 1)])):
+            await rollup_store.roll(con, grain, firsts, fx.ZONE)
+        assert await _per_dimension_agrees(con) == 8
+        late = await _tables(con, now)
+        assert late != rolled
+        # Without the roll-up the page reads the calls: the same tables.
+        await rollup_store.clear(con)
+        assert await con.fetchval("SELECT count(*) FROM call_stats_by") == 0
+        assert await _tables(con, now) == late
+        # Rolled up again from the start (as after a change of zone): the same again.
+        await rollup.catch_up(con, now, fx.ZONE)
+        assert await _per_dimension_agrees(con) == 8
+        assert await _tables(con, now) == late
+        # Migration 0037 fills the table from the units rolled up before it as the roll-up
+        # does.
+        rows = await _by_dimension_rows(con)
+        await con.execute("DELETE FROM call_stats_by")
+        await con.execute(_MIGRATION_FILL)
+        assert await _by_dimension_rows(con) == rows
+
+
+_MIGRATION_FILL = (Path(__file__).parent.parent / "migrations" /
+                   "0037_statistics_and_facility_counts.sql").read_text().partition(
+    "\nDO $$")[2].partition("\nEND $$;")[0].join(("DO $$", "\nEND $$;"))
+
+
+async def _by_dimension_rows(con: Connection) -> list[tuple[object, ...]]:
+    return sorted(tuple(round(v, 6) if isinstance(v, float) else v for v in r)
+                  for r in await con.fetch("SELECT * FROM call_stats_by"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -171,6 +171,62 @@ def _cell(reports: int, worst: int, top: int) -> Cell:
     return Cell(reports, severity_of(worst), shade(reports, top))
 
 
+def page_of(rows: int, page_rows: int, page: int) -> tuple[int, int]:
+    """The page shown of those asked for (from 1; past the last, the last) and how many
+    pages `rows` rows make, `page_rows` a page."""
+    pages = max(1, math.ceil(rows / page_rows))
+    return min(max(1, page), pages), pages
+
+
+Key = tuple[int | None, str | None]  # a row's facility and category
+
+
+class _Grid:
+    """Counts laid out by row key and month of the period (counts outside it left out)."""
+
+    def __init__(self, months: Months) -> None:
+        self.months = months.all
+        self.column = {m: n for n, m in enumerate(self.months)}
+        self.reports: dict[Key, list[int]] = {}
+        self.worst: dict[Key, list[int]] = {}
+
+    def add(self, counts: Iterable[Count]) -> None:
+        width = len(self.months)
+        for facility_id, category, month, n, w in counts:
+            at = self.column.get(month)
+            if at is None:
+                continue
+            key = (facility_id, category)
+            own = self.reports.get(key)
+            if own is None:
+                own = self.reports[key] = [0] * width
+                self.worst[key] = [0] * width
+            own[at] += n
+            if w > self.worst[key][at]:
+                self.worst[key][at] = w
+
+    def row(self, key: Key, label: str, top: int) -> Row:
+        cells, marks = self.reports[key], self.worst[key]
+        return Row(key[0], key[1], label,
+                   tuple(_cell(n, w, top) for n, w in zip(cells, marks, strict=True)),
+                   Cell(sum(cells), severity_of(max(marks))))
+
+
+def _labels(facilities: Mapping[int, str], categories: Mapping[str, str]
+            ) -> Callable[[Key], tuple[str, str]]:
+    @functools.cache
+    def label(key: Key) -> tuple[str, str]:
+        facility = facilities.get(key[0], f"Facility {key[0]}") if key[0] is not None else ""
+        category = categories.get(key[1], key[1]) if key[1] is not None else ""
+        return facility, category
+
+    return label
+
+
+def _joined(parts: tuple[str, str]) -> str:
+    return " · ".join(p for p in parts if p)
+
+
 def build(counts: Iterable[Count], months: Months, facilities: Mapping[int, str],
           categories: Mapping[str, str], page_rows: int | None = None,
           page: int = 1) -> HeatMap:
@@ -178,55 +234,71 @@ def build(counts: Iterable[Count], months: Months, facilities: Mapping[int, str]
     reports (most first, then by label) and only the page's rows made (a page past the
     last is the last); a month without reports is an empty cell; counts outside the period
     are left out. Shades, totals and the busiest rows are of every row."""
-    shown = months.all
-    column = {m: n for n, m in enumerate(shown)}
-    width = len(shown)
-    reports: dict[tuple[int | None, str | None], list[int]] = {}
-    worst: dict[tuple[int | None, str | None], list[int]] = {}
-    for facility_id, category, month, n, w in counts:
-        at = column.get(month)
-        if at is None:
-            continue
-        key = (facility_id, category)
-        own = reports.get(key)
-        if own is None:
-            own = reports[key] = [0] * width
-            worst[key] = [0] * width
-        own[at] += n
-        if w > worst[key][at]:
-            worst[key][at] = w
+    grid = _Grid(months)
+    grid.add(counts)
+    reports, worst = grid.reports, grid.worst
+    width = len(grid.months)
     top = max((max(cells) for cells in reports.values()), default=0)
     sums = {key: sum(cells) for key, cells in reports.items()}
+    label = _labels(facilities, categories)
 
-    @functools.cache
-    def label(key: tuple[int | None, str | None]) -> tuple[str, str]:
-        facility = facilities.get(key[0], f"Facility {key[0]}") if key[0] is not None else ""
-        category = categories.get(key[1], key[1]) if key[1] is not None else ""
-        return facility, category
-
-    def row(key: tuple[int | None, str | None]) -> Row:
-        cells, marks = reports[key], worst[key]
-        return Row(key[0], key[1], " · ".join(p for p in label(key) if p),
-                   tuple(_cell(n, w, top) for n, w in zip(cells, marks, strict=True)),
-                   Cell(sums[key], severity_of(max(marks))))
+    def row(key: Key) -> Row:
+        return grid.row(key, _joined(label(key)), top)
 
     by_reports = sorted(reports, key=lambda k: (-sums[k], label(k)))
     pages = 1
     if page_rows is None:
         keys = sorted(reports, key=label)
     else:
-        pages = max(1, math.ceil(len(reports) / page_rows))
-        page = min(max(1, page), pages)
+        page, pages = page_of(len(reports), page_rows, page)
         keys = by_reports[(page - 1) * page_rows:page * page_rows]
     month_reports = [sum(column_) for column_ in zip(*reports.values(), strict=True)] or \
         [0] * width
     month_worst = [max(column_) for column_ in zip(*worst.values(), strict=True)] or [0] * width
     totals = tuple(Cell(n, severity_of(w)) for n, w in zip(month_reports, month_worst,
                                                            strict=True))
-    return HeatMap(tuple(shown), tuple(row(k) for k in keys), totals,
+    return HeatMap(tuple(grid.months), tuple(row(k) for k in keys), totals,
                    Cell(sum(month_reports), severity_of(max(month_worst, default=0))),
                    tuple(row(k) for k in by_reports[:TREND_LINES]), len(reports),
                    page if page_rows is not None else 1, pages, page_rows or 0)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Rows ranked by the database as `build` ranks them for a page (most reports first,
+    then by label), and only what a page shows read: the cells of its rows and of the
+    busiest (TREND_LINES) rows, each with its row's place (from 1) among every row; each
+    month's reports over every row (facility and category None) with its busiest cell."""
+
+    cells: list[tuple[int, Count]]
+    months: list[tuple[Count, int]]
+    rows: int  # every row's number
+    page: int  # the page shown: the one asked, or the last
+
+
+def paged(found: Ranked, months: Months, facilities: Mapping[int, str],
+          categories: Mapping[str, str], page_rows: int) -> HeatMap:
+    """What `build` makes of every row's counts with `page_rows`, from the rows ranked."""
+    grid = _Grid(months)
+    grid.add(c for _, c in found.cells)
+    places = {(c.facility_id, c.category): place for place, c in found.cells}
+    label = _labels(facilities, categories)
+    totals = _Grid(months)
+    totals.add(c for c, _ in found.months)
+    month_reports = totals.reports.get((None, None), [0] * len(grid.months))
+    month_worst = totals.worst.get((None, None), [0] * len(grid.months))
+    top = max((busiest for c, busiest in found.months if c.month in grid.column), default=0)
+    ranked = sorted(places, key=places.__getitem__)
+    first = (found.page - 1) * page_rows
+    return HeatMap(
+        tuple(grid.months),
+        tuple(grid.row(k, _joined(label(k)), top) for k in ranked
+              if first < places[k] <= first + page_rows),
+        tuple(Cell(n, severity_of(w)) for n, w in zip(month_reports, month_worst, strict=True)),
+        Cell(sum(month_reports), severity_of(max(month_worst, default=0))),
+        tuple(grid.row(k, _joined(label(k)), top) for k in ranked
+              if places[k] <= TREND_LINES),
+        found.rows, found.page, page_of(found.rows, page_rows, found.page)[1], page_rows)
 
 
 def trend(heat: HeatMap, lines: int = TREND_LINES) -> list[tuple[str, list[float]]]:

@@ -5,7 +5,8 @@ transactions.
 
 Months are the facility's, in its time zone. The heat map adds up report_counts (the
 reports counted by facility, category, recorded month and severity, which triggers keep in
-step with the reports: migration 0036); a facility's own pages take
+step with the reports: migration 0036), or by facility and month only, report_facility_counts
+(kept by the same triggers: migration 0037); a facility's own pages take
 exact instants in its zone; the excerpts narrow on created_at two days wider than the
 period, then test `created_at AT TIME ZONE facilities.timezone` on the few rows found.
 """
@@ -19,7 +20,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from lifeline_pbx.db import Conditions, Conn
-from lifeline_pbx.evidence.heatmap import SEVERITIES, Count, Filters, at_least, rank
+from lifeline_pbx.evidence.heatmap import (
+    SEVERITIES,
+    TREND_LINES,
+    Count,
+    Filters,
+    Ranked,
+    at_least,
+    page_of,
+    rank,
+)
 from lifeline_pbx.evidence.months import Months
 
 # rows -> (the facility column of the result, the category column)
@@ -44,10 +54,9 @@ def _in_months(found: Conditions, months: Months) -> None:
     found.add("(r.created_at AT TIME ZONE f.timezone) < $?", hi)
 
 
-async def counts(con: Conn, f: Filters) -> list[Count]:
-    """Reports per row key and month, with the highest severity of each: added up from
-    report_counts (migration 0036), which triggers keep equal to the reports' counts by
-    facility, category, recorded month and severity (a few thousand rows a year)."""
+def _grouped(f: Filters) -> tuple[str, list[object]]:
+    """The reports per row key and month with the highest severity of each (Count's
+    columns), added up from report_counts, and its arguments."""
     facility, category = _KEYS[f.rows]
     args: list[object] = [f.months.first, f.months.after]
 
@@ -62,13 +71,70 @@ async def counts(con: Conn, f: Filters) -> list[Count]:
         which.append(f"k.category = {arg(f.category)}")
     counted = " + ".join(f"k.{s}" for s in at_least(f.min_severity))  # known column names
     worst = " ".join(f"WHEN k.{s} > 0 THEN {rank(s)}" for s in reversed(SEVERITIES))
-    rows = await con.fetch(
-        f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
-                   sum({counted})::bigint AS reports, max(CASE {worst} END) AS worst
-              FROM report_counts k
-             WHERE {" AND ".join(which)} AND {counted} > 0
-             GROUP BY 1, 2, 3""", *args)
-    return list(map(Count._make, rows))  # the columns in Count's order
+    if f.rows == "facility" and not f.category:  # a row per facility and month (0037)
+        table, own_rows = "report_facility_counts", True
+    else:
+        table, own_rows = "report_counts", f.rows == "facility_category"
+    if own_rows:  # one row per key and month already: nothing to add up
+        reports, highest, grouped = f"({counted})::bigint", f"CASE {worst} END", ""
+    else:
+        reports, highest = f"sum({counted})::bigint", f"max(CASE {worst} END)"
+        grouped = "GROUP BY 1, 2, 3"
+    return (f"""SELECT {facility} AS facility_id, {category} AS category, k.month,
+                       {reports} AS reports, {highest} AS worst
+                  FROM {table} k
+                 WHERE {" AND ".join(which)} AND {counted} > 0 {grouped}""", args)
+
+
+async def counts(con: Conn, f: Filters) -> list[Count]:
+    """Reports per row key and month, with the highest severity of each: added up from
+    report_counts (migration 0036), which triggers keep equal to the reports' counts by
+    facility, category, recorded month and severity (a few thousand rows a year)."""
+    sql, args = _grouped(f)
+    return list(map(Count._make, await con.fetch(sql, *args)))  # the columns in Count's order
+
+
+# The rows of places [$n+1, $n+2] and up to $n+3, ranked as heatmap.build ranks a page's:
+# most reports first, then by label (the facility's name, the category's label, compared
+# as Python compares strings: by code point, which is "C"'s byte order in UTF-8). Each
+# row's months come along in arrays: joined back to the cells, a generic plan looped over
+# them (3 s).
+_RANKED = """WITH rows_ AS (
+    SELECT facility_id, category, sum(reports) AS reports, array_agg(month) AS months,
+           array_agg(reports) AS counts, array_agg(worst) AS worsts
+      FROM ({grouped}) c GROUP BY 1, 2
+), ranked AS (
+    SELECT p.*, row_number() OVER (ORDER BY p.reports DESC,
+               coalesce(f.name, 'Facility ' || p.facility_id) COLLATE "C",
+               coalesce(c.label, p.category) COLLATE "C", p.facility_id, p.category) AS place
+      FROM rows_ p LEFT JOIN facilities f ON f.id = p.facility_id
+      LEFT JOIN report_categories c ON c.code = p.category
+)
+SELECT r.place, r.facility_id, r.category, m.month, m.reports, m.worst
+  FROM ranked r, unnest(r.months, r.counts, r.worsts) AS m(month, reports, worst)
+ WHERE r.place BETWEEN {first} AND {last} OR r.place <= {busiest}"""
+
+# Each month's reports over every row, its highest severity and busiest cell; the rows.
+_MONTHS = """WITH cells AS MATERIALIZED ({grouped})
+SELECT NULL::bigint AS facility_id, NULL::text AS category, month,
+       sum(reports)::bigint AS reports, max(worst) AS worst, max(reports) AS busiest,
+       (SELECT count(*) FROM (SELECT DISTINCT facility_id, category FROM cells) p) AS rows_
+  FROM cells GROUP BY month"""
+
+
+async def ranked(con: Conn, f: Filters, page_rows: int) -> Ranked:
+    """The rows of the filters' page (page_rows a page, most reports first) and of the
+    busiest, with each month's totals over every row (heatmap.paged lays them out)."""
+    grouped, args = _grouped(f)
+    months = await con.fetch(_MONTHS.format(grouped=grouped), *args)
+    rows = months[0]["rows_"] if months else 0
+    page, _ = page_of(rows, page_rows, f.page)
+    n = len(args)
+    cells = await con.fetch(_RANKED.format(
+        grouped=grouped, first=f"${n + 1}", last=f"${n + 2}", busiest=f"${n + 3}"),
+        *args, (page - 1) * page_rows + 1, page * page_rows, TREND_LINES)
+    return Ranked([(r["place"], Count(*r[1:])) for r in cells],
+                  [(Count(*r[:5]), r["busiest"]) for r in months], rows, page)
 
 
 @dataclass(frozen=True)

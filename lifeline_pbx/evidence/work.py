@@ -37,10 +37,14 @@ async def heat_map(con: Conn, filters: Filters) -> HeatMapPage:
         names = await store.names(con)
         known((("facility", filters.facility_id, names.facilities),
                ("category", filters.category, names.categories)))
-        counts = await store.counts(con, filters)
-    return HeatMapPage(filters, heatmap.build(
-        counts, filters.months, names.facilities, names.categories,
-        heatmap.PAGE_ROWS if filters.paged else None, filters.page), names)
+        if filters.paged:
+            heat = heatmap.paged(await store.ranked(con, filters, heatmap.PAGE_ROWS),
+                                 filters.months, names.facilities, names.categories,
+                                 heatmap.PAGE_ROWS)
+        else:
+            heat = heatmap.build(await store.counts(con, filters), filters.months,
+                                 names.facilities, names.categories)
+    return HeatMapPage(filters, heat, names)
 
 
 @dataclass(frozen=True)

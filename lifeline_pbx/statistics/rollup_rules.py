@@ -75,6 +75,16 @@ def cover(first: dt.date, after: dt.date, grains: Sequence[str] = ("day", "month
     return found
 
 
+def with_weeks(units: Sequence[tuple[str, dt.date, dt.date]]
+               ) -> list[tuple[str, dt.date, dt.date]]:
+    """`cover`'s runs of days split into the whole weeks they hold and the days around
+    them: what a period's groups may read (they add up every unit, whatever its calendar;
+    a trend's steps may not, as a week crosses a month's end)."""
+    return [run for grain, first, after in units
+            for run in (cover(first, after, ("day", "week")) if grain == "day"
+                        else [(grain, first, after)])]
+
+
 def units_ending(grain: str, since: dt.date, until: dt.date) -> list[dt.date]:
     """The starts of the grain's units that end in (since, until] (days, exclusive ends):
     those a roll-up from `since` to `until` completes."""
@@ -162,6 +172,21 @@ def _ranked(cumulative: list[int], rank: int, longest: float | None) -> float:
 # The units a step of the trend may be read from: each lies inside one step.
 _TREND_GRAINS = {"day": ("day",), "week": ("day", "week"), "month": ("day", "month")}
 GROUP_GRAINS = ("day", "month", "year")
+
+
+def by_dimension(query: Query) -> bool:
+    """Whether a period's groups are read from each dimension's own rows (call_stats_by):
+    without a filter, a line's or a language's figures are those of all its calls, which
+    the roll-up adds up per dimension; a filter needs the rows of every key together."""
+    return query.facility_id is None and query.line_id is None and query.queue_id is None
+
+
+def one_filter(query: Query) -> tuple[str, int] | None:
+    """The dimension and id of the query's only filter, if it has exactly one: its
+    trend is that key's own rows (call_stats_by), one a unit."""
+    set_ = [(d, v) for d, v in (("facility", query.facility_id), ("line", query.line_id),
+                                ("queue", query.queue_id)) if v is not None]
+    return set_[0] if len(set_) == 1 else None
 
 
 @dataclass(frozen=True)

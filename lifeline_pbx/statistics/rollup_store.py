@@ -3,11 +3,15 @@ a period's groups and trend from the units that cover it plus the calls after th
 
 The calls are read through store.CALLS, so an outcome is decided in one place; a unit's
 row holds what figures.Figures adds up (rollup_rules says how the waits are binned).
+Each unit is kept three ways: per line, facility, queue and language together
+(call_stats), per each of them on its own (call_stats_by, migrations/0037: what a period
+without filters shows, and a trend with one filter) and in total (call_stats_totals).
 tests/test_statistics_rollup.py holds this path to store.py's on the same calls.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -74,15 +78,32 @@ SELECT $1, date_trunc($1, starts_on::timestamp)::date AS unit, {keys}{sums}
  GROUP BY unit{grouped}"""
 
 
+# What adding up rolled rows gives for each of their columns (running totals add up too).
+_SUMMED_COLUMNS = ", ".join((*_ADDED, "talked", "talk_seconds", "wait_max", "waits",
+                             "answered_within"))
+_SUMS_OF_ROWS = ", ".join([
+    *(f"sum({c})::integer" for c in (*_ADDED, "talked")), "sum(talk_seconds)",
+    "max(wait_max)", "sum(waits)", "ARRAY[{}]::integer[]".format(", ".join(
+        f"sum(answered_within[{i}])" for i in range(1, rules.BINS + 1)))])
+
+
 def _roll_days(table: str, keys: str, source: str = "") -> str:
-    within = ", ".join(f"sum(answered_within[{i}])" for i in range(1, rules.BINS + 1))
-    sums = [*(f"sum({c})::integer" for c in (*_ADDED, "talked")), "sum(talk_seconds)",
-            "max(wait_max)", "sum(waits)", f"ARRAY[{within}]::integer[]"]
-    columns = (*_ADDED, "talked", "talk_seconds", "wait_max", "waits", "answered_within")
     lead = f"{keys}, " if keys else ""
     return _ROLL_DAYS.format(table=table, source=source or table, keys=lead,
-                             columns=", ".join(columns), sums=", ".join(sums),
+                             columns=_SUMMED_COLUMNS, sums=_SUMS_OF_ROWS,
                              grouped=f", {keys}" if keys else "")
+
+
+# A grain's units of [$2, $3) per line, facility, queue and language on their own
+# (migrations/0037), each from its own rows in call_stats.
+_BY_DIMENSION = """INSERT INTO call_stats_by (grain, starts_on, dimension, key, {columns})
+SELECT grain, starts_on, CASE {dimension} END, coalesce(CASE {key} END, ''), {sums}
+  FROM call_stats WHERE grain = $1 AND starts_on >= $2 AND starts_on < $3
+ GROUP BY grain, starts_on, GROUPING SETS ({sets})""".format(
+    columns=_SUMMED_COLUMNS, sums=_SUMS_OF_ROWS,
+    dimension=store.grouping(store.DIMENSIONS)["dimension"],
+    key=store.grouping(store.DIMENSIONS)["key"],
+    sets=", ".join(f"({store.COLUMN[d]})" for d in store.DIMENSIONS))
 
 
 # Operators' time in a grain's units [$2, $3), added up from their days'.
@@ -103,6 +124,9 @@ SELECT $1, d.unit, d.operator_id, sum(d.answered), sum(d.talking), sum(d.wrap_up
  GROUP BY d.unit, d.operator_id"""
 
 
+_ROLLED_TABLES = ("call_stats", "call_stats_totals", "call_stats_by", "operator_stats")
+
+
 def _binned(where: str, edges: str) -> str:
     return _BINNED.format(edges=edges, calls=store.CALLS.format(where=where))
 
@@ -114,11 +138,12 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
     if not firsts:
         return
     after = rules.unit_after(grain, firsts[-1])
-    for table in ("call_stats", "call_stats_totals", "operator_stats"):
+    for table in _ROLLED_TABLES:
         await con.execute(f"DELETE FROM {table} WHERE grain = $1 AND starts_on = ANY($2)",
                           grain, list(firsts))
     if grain != "day":
-        for sql in (_roll_days("call_stats", _KEYS), _roll_days("call_stats_totals", "")):
+        for sql in (_roll_days("call_stats", _KEYS), _roll_days("call_stats_totals", ""),
+                    _BY_DIMENSION):
             await con.execute(sql, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         await con.execute(_ROLL_OPERATORS, grain, firsts[0], after, timeout=ROLL_TIMEOUT)
         return
@@ -129,8 +154,8 @@ async def roll(con: Conn, grain: str, firsts: Sequence[dt.date], zone: str) -> N
         after_chunk = rules.unit_after(grain, chunk[-1])
         await con.execute(sql, grain, midnight(chunk[0], zone), midnight(after_chunk, zone),
                           list(rules.WAIT_EDGES), zone, timeout=ROLL_TIMEOUT)
-        await con.execute(_roll_days("call_stats_totals", "", "call_stats"), grain, chunk[0],
-                          after_chunk, timeout=ROLL_TIMEOUT)
+        for sums in (_roll_days("call_stats_totals", "", "call_stats"), _BY_DIMENSION):
+            await con.execute(sums, grain, chunk[0], after_chunk, timeout=ROLL_TIMEOUT)
     await _roll_operators(con, firsts, zone)
 
 
@@ -270,7 +295,7 @@ async def set_state(con: Conn, found: State) -> None:
 
 
 async def clear(con: Conn) -> None:
-    for table in ("call_stats", "call_stats_totals", "operator_stats", "call_stats_state"):
+    for table in (*_ROLLED_TABLES, "call_stats_state"):
         await con.execute(f"DELETE FROM {table}")  # the app may not TRUNCATE
 
 
@@ -313,6 +338,17 @@ _GROUPS = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
           FROM ({stored} UNION ALL {tail}) c GROUP BY {keys}) c
  GROUP BY GROUPING SETS ({sets}())"""
 
+# Without a filter: each dimension's keys (and the total) are rows of their own in every
+# unit (call_stats_by, call_stats_totals), a fifth of call_stats's; the tail's calls
+# grouped each way.
+_GROUPS_BY = """SELECT dimension, key, {sums}, coalesce(sum(waits), 0)::text AS waits
+  FROM ({stored} UNION ALL {totals} UNION ALL {tail}) c
+ GROUP BY dimension, key"""
+
+_TAIL_BY = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
+       coalesce(CASE {key} ELSE '' END, '') AS key, {aggregates}
+  FROM ({binned}) c GROUP BY GROUPING SETS ({sets}())"""
+
 _TREND = """SELECT at AS bucket, {sums} FROM ({stored} UNION ALL {tail}) c
  GROUP BY 1 ORDER BY 1"""
 
@@ -350,9 +386,11 @@ def _figures(row: asyncpg.Record, waits: list[int] | None = None) -> Figures:
     return Figures(**found)
 
 
-async def groups(con: Conn, read: Read,
-                 dimensions: Sequence[str] = store.DIMENSIONS) -> list[store.Group]:
+async def groups(con: Conn, read: Read, dimensions: Sequence[str] = store.DIMENSIONS,
+                 by_dimension: bool | None = None) -> list[store.Group]:
     """The period's figures per line, facility, queue and language and in total."""
+    if rules.by_dimension(read.query) if by_dimension is None else by_dimension:
+        return await _groups_by_dimension(con, read, dimensions)
     args, stored_where, calls_where = _args(read)
     part = {"lead": _KEYS, "added": ", ".join(_ADDED)}
     stored = _PART.format(**part, within=read.within_bins, source=_STORED.format(
@@ -362,6 +400,28 @@ async def groups(con: Conn, read: Read,
         binned=_binned(calls_where, "$6")))
     sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, keys=_KEYS,
                          **store.grouping(dimensions))
+    await _no_jit(con)
+    return [store.Group(r["dimension"], r["key"] or "",
+                        _figures(r, rules.unpacked(r["waits"])))
+            for r in await con.fetch(sql, *args)]
+
+
+async def _groups_by_dimension(con: Conn, read: Read,
+                               dimensions: Sequence[str]) -> list[store.Group]:
+    """`groups` of a period without filters, from each dimension's own rows; the days
+    at its ends from whole weeks where they hold one (a week's rows are a day's)."""
+    args, _, calls_where = _args(dataclasses.replace(read, units=rules.with_weeks(read.units)))
+    args.append(list(dimensions))
+    part = {"lead": "dimension, key", "added": ", ".join(_ADDED), "within": read.within_bins}
+    stored = _PART.format(**part, source=_STORED.format(
+        at="", table="call_stats_by", where=f"u.dimension = ANY(${len(args)}::text[])"))
+    totals = _PART.format(**part, source=_STORED.format(
+        at=", 'total'::text AS dimension, ''::text AS key", table="call_stats_totals",
+        where="true"))
+    tail = _PART.format(**{**part, "within": 1}, source=_TAIL_BY.format(
+        aggregates=_tail_aggregates(read.within_bins), binned=_binned(calls_where, "$6"),
+        **store.grouping(dimensions)))
+    sql = _GROUPS_BY.format(stored=stored, totals=totals, tail=tail, sums=_SUMS)
     await _no_jit(con)
     return [store.Group(r["dimension"], r["key"] or "",
                         _figures(r, rules.unpacked(r["waits"])))
@@ -380,12 +440,17 @@ async def _no_jit(con: Conn) -> None:
 async def trend(con: Conn, read: Read) -> list[store.Step]:
     """The period's counts per step (Period.bucket); each unit lies inside one step."""
     args, stored_where, calls_where = _args(read)
+    table = "call_stats" if stored_where != "true" else "call_stats_totals"
+    one = rules.one_filter(read.query)
+    if one is not None:  # that facility's, line's or queue's own rows (call_stats_by)
+        args.append(str(one[1]))
+        table, stored_where = "call_stats_by", \
+            f"u.dimension = '{one[0]}' AND u.key = ${len(args)}"
     step, zone = f"${len(args) + 1}", f"${len(args) + 2}"
-    filtered = stored_where != "true"
     part = {"lead": "at", "added": ", ".join(_ADDED)}
     stored = _PART.format(**part, within=read.within_bins, source=_STORED.format(
         at=f", date_trunc({step}, s.starts_on::timestamp) AS at",
-        table="call_stats" if filtered else "call_stats_totals", where=stored_where))
+        table=table, where=stored_where))
     tail = _PART.format(**part, within=1, source=_TAIL.format(
         lead="at", aggregates=_tail_aggregates(read.within_bins),
         binned=f"SELECT *, date_trunc({step}, started_at AT TIME ZONE {zone}) AS at "
