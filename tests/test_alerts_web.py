@@ -99,6 +99,8 @@ async def test_a_rule_fires_exactly_once_and_the_email_arrives(web: WebApp,
     assert await evaluate(web.app[POOL]) == []
     alerts = await web.sql("SELECT reports FROM spike_alerts")
     assert [r["reports"] for r in alerts] == [3]
+    await wait_for(lambda: web.sql("SELECT 1 FROM alert_emails WHERE sent_at IS NOT NULL"),
+                   what="the email marked sent")  # written after the server took it
     emails = await web.sql("SELECT attempts, sent_at FROM alert_emails")
     assert [(r["attempts"], r["sent_at"] is not None) for r in emails] == [(1, True)]
     assert len(inbox.received) == 1
@@ -129,8 +131,10 @@ async def test_a_refused_email_is_retried_and_the_save_never_waits(
         assert outbox is not None
         outbox.wake()
         await wait_for(lambda: inbox.received, what="the email, second time")
-        row = (await web.sql("SELECT * FROM alert_emails"))[0]
-        assert row["attempts"] == 2 and row["sent_at"] is not None
+        # The server took it before the outbox writes so: wait for the row, not the inbox.
+        row = (await wait_for(lambda: web.sql(
+            "SELECT * FROM alert_emails WHERE sent_at IS NOT NULL"), what="marked sent"))[0]
+        assert row["attempts"] == 2
     failed = [r.getMessage() for r in caplog.records if "alert email not sent" in r.getMessage()]
     assert len(failed) == 1 and "code=451" in failed[0]
     logged = "\n".join(r.getMessage() for r in caplog.records)
