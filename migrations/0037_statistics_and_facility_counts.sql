@@ -1,3 +1,8 @@
+-- A roll-up or a report written by the running app while this fills the new tables would
+-- reach call_stats or report_counts but not them (the app's code and the trigger function
+-- it runs are the old ones until this commits): such writes wait for the commit instead.
+LOCK TABLE call_stats, reports IN SHARE MODE;
+
 -- 1. The roll-up's units (migration 0029) added up per line, per facility, per queue and per
 -- language on their own: what a statistics page without a filter shows. A month is about
 -- 250 such rows where its call_stats rows (one per line, facility, queue and language
