@@ -33,10 +33,16 @@ class Scrape:
             s for family in text_string_to_metric_families(text) for s in family.samples]
 
     def value(self, name: str, **labels: str) -> float:
+        found = self.sample(name, **labels)
+        assert found is not None, f"no sample {name} {labels}"
+        return found
+
+    def sample(self, name: str, **labels: str) -> float | None:
+        """The samples' sum, or None when there is none (a labelled series appears with
+        its first observation)."""
         found = [s.value for s in self.samples
                  if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
-        assert found, f"no sample {name} {labels}"
-        return sum(found)
+        return sum(found) if found else None
 
     def has(self, name: str) -> bool:
         return any(s.name == name for s in self.samples)
@@ -104,7 +110,7 @@ async def test_the_gauges_move_with_a_call_and_labels_hold_no_personal_data(
         async def shows(name: str, value: float, **labels: str) -> Scrape:
             async def probe() -> Scrape | None:
                 metrics = await scrape(http)
-                return metrics if metrics.value(name, **labels) == value else None
+                return metrics if metrics.sample(name, **labels) == value else None
 
             found: Scrape = await wait_for(probe, timeout=30, what=f"{name}{labels} = {value}")
             return found
