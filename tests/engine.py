@@ -14,7 +14,7 @@ import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -77,7 +77,10 @@ class Hotline:
     pbx: asterisk.Instance
     base_url: str = ""  # the web UI, when made with web=True
     running: Running | None = None  # to stop the app before the test ends
-    statements: Statements | None = None
+    statements: Statements = field(init=False)  # opens its connections when first used
+
+    def __post_init__(self) -> None:
+        self.statements = Statements(self.dsn)
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
         """After the app's call-record writer has written what it holds (it gathers writes
@@ -85,13 +88,10 @@ class Hotline:
         with contextlib.suppress(TimeoutError):  # the database away: read what is there
             async with asyncio.timeout(WRITER_WAIT):
                 await self.app[WRITER].drained()
-        if self.statements is None:
-            self.statements = Statements(self.dsn)
         return await self.statements.fetch(query, *args)
 
     async def close(self) -> None:
-        if self.statements is not None:
-            await self.statements.close()
+        await self.statements.close()
 
     async def value(self, query: str, *args: Any) -> Any:
         rows = await self.sql(query, *args)

@@ -107,7 +107,10 @@ class WebApp:
     dsn: str
     base_url: str
     _clients: list[aiohttp.ClientSession] = field(default_factory=list)
-    _statements: Statements | None = None
+    _statements: Statements = field(init=False)  # opens its connections when first used
+
+    def __post_init__(self) -> None:
+        self._statements = Statements(self.dsn)
 
     async def client(self, source: str | None = None) -> Client:
         """A browser; `source` binds its connections to that loopback address."""
@@ -123,15 +126,12 @@ class WebApp:
         return client
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        if self._statements is None:
-            self._statements = Statements(self.dsn)
         return await self._statements.fetch(query, *args)
 
     async def close(self) -> None:
         for http in self._clients:
             await http.close()
-        if self._statements is not None:
-            await self._statements.close()
+        await self._statements.close()
 
 
 async def add_user(dsn: str, username: str, role: str, password: str,
