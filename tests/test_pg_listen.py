@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 
 import asyncpg
+import pytest
 
 from lifeline_pbx import pg_listen
 from lifeline_pbx.pg_listen import Listener
@@ -59,9 +60,5 @@ async def test_channels_share_one_connection_and_come_back_after_it_is_lost(
 def test_a_channel_is_followed_once() -> None:
     listener = Listener("postgresql://unused")
     listener.on("one", print)
-    try:
+    with pytest.raises(ValueError, match="channel one is listened already"):
         listener.on("one", print)
-    except ValueError as exc:
-        assert "one" in str(exc)
-    else:
-        raise AssertionError("a second on() of the same channel was taken")
