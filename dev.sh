@@ -60,8 +60,8 @@ case "${1:-}" in
     test)
         shift
         # Compiled modules kept between processes: with PYTHONDONTWRITEBYTECODE set (some
-        # images set it), every worker and every `lifeline` the tests start compiled the
-        # whole package again, a third of the suite's CPU (docs/decisions.md).
+        # images set it), a clean clone would compile the package again in every worker
+        # (about a second of CPU each).
         unset PYTHONDONTWRITEBYTECODE
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
