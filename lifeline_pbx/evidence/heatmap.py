@@ -274,6 +274,7 @@ class Ranked:
     months: list[tuple[Count, int]]
     rows: int  # every row's number
     page: int  # the page shown: the one asked, or the last
+    pages: int
 
 
 def paged(found: Ranked, months: Months, facilities: Mapping[int, str],
@@ -298,7 +299,7 @@ def paged(found: Ranked, months: Months, facilities: Mapping[int, str],
         Cell(sum(month_reports), severity_of(max(month_worst, default=0))),
         tuple(grid.row(k, _joined(label(k)), top) for k in ranked
               if places[k] <= TREND_LINES),
-        found.rows, found.page, page_of(found.rows, page_rows, found.page)[1], page_rows)
+        found.rows, found.page, found.pages, page_rows)
 
 
 def trend(heat: HeatMap, lines: int = TREND_LINES) -> list[tuple[str, list[float]]]:

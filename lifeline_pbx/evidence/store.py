@@ -128,13 +128,13 @@ async def ranked(con: Conn, f: Filters, page_rows: int) -> Ranked:
     grouped, args = _grouped(f)
     months = await con.fetch(_MONTHS.format(grouped=grouped), *args)
     rows = months[0]["rows_"] if months else 0
-    page, _ = page_of(rows, page_rows, f.page)
+    page, pages = page_of(rows, page_rows, f.page)
     n = len(args)
     cells = await con.fetch(_RANKED.format(
         grouped=grouped, first=f"${n + 1}", last=f"${n + 2}", busiest=f"${n + 3}"),
         *args, (page - 1) * page_rows + 1, page * page_rows, TREND_LINES)
     return Ranked([(r["place"], Count(*r[1:])) for r in cells],
-                  [(Count(*r[:5]), r["busiest"]) for r in months], rows, page)
+                  [(Count(*r[:5]), r["busiest"]) for r in months], rows, page, pages)
 
 
 @dataclass(frozen=True)

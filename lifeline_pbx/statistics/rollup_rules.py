@@ -137,15 +137,10 @@ def edge_index(threshold: int) -> int | None:
     return WAIT_EDGES.index(threshold) + 1 if threshold in WAIT_EDGES else None
 
 
-def percentile(bins: Sequence[int], fraction: float, longest: float | None) -> float | None:
-    """percentile_cont over the binned waits, each at its bin's upper edge or `longest`
-    (the longest wait) if less."""
-    return percentiles(bins, (fraction,), longest)[0]
-
-
 def percentiles(bins: Sequence[int], fractions: Sequence[float], longest: float | None
                 ) -> list[float | None]:
-    """`percentile` of each fraction, adding up the bins once."""
+    """percentile_cont of each fraction over the binned waits, each at its bin's upper
+    edge or `longest` (the longest wait) if less; the bins added up once."""
     cumulative = list(itertools.accumulate(bins))
     total = cumulative[-1] if cumulative else 0
     if not total:
