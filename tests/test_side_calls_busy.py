@@ -16,7 +16,7 @@ from lifeline_pbx.queues.picture import Picture, Talk
 from lifeline_pbx.resources import ACD, OPERATOR_SYNC
 from tests.engine import Hotline
 from tests.test_admin_staff_live import _endpoint, _gone
-from tests.test_escalation_sip import emergency, on_call
+from tests.test_transfers_sip import on_call_connected
 from tests.waiting import wait_for
 
 
@@ -40,15 +40,7 @@ async def test_on_call_operator_busy_in_metrics_and_keeps_the_account_until_it_e
     hotline_factory: Any,
 ) -> None:
     hotline: Hotline = await hotline_factory()
-    await on_call(hotline, ("op-b", 20))
-    caller = "Side call busy"
-    call = await emergency(hotline, caller)  # nobody logged in: the on-call list rings
-    phone = await hotline.phones.offer("op-b")
-    await hotline.phones.answer(phone, record=False)
-    await hotline.reached(caller, "oncall_answered", {"position": "1"})
-    await hotline.phones.send_dtmf(phone, "1")
-    await hotline.reached(caller, "oncall_connected", {"position": "1"})
-    await hotline.login("op-b")  # logged in for the queues while still on the emergency
+    call, phone = await on_call_connected(hotline, "Side call busy")
     await wait_for(lambda: hotline.app[ACD].picture.staff.view("op-b").registered,
                    what="op-b's phone registered")
     metrics = await live.read(hotline.app)

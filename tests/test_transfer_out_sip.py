@@ -8,6 +8,7 @@ the operator has hung up meanwhile, back to the queue."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from lifeline_pbx.resources import ACD, TRANSFERS
 from lifeline_pbx.transfers import rules
 from tests.audio import tone_level
 from tests.engine import Hotline
+from tests.phones import PhoneCall
 from tests.privacy import leaks, sensitive
 from tests.test_escalation_sip import OUTSIDE, TRUNK, legs, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
@@ -29,6 +31,15 @@ OUT_POLICY = {"settings": TRUNK, "transfer_allowed": True}
 
 async def transfer_out(client: Client, call_id: Any, number: str) -> tuple[int, Any]:
     return await client.post_json(f"/console/calls/{call_id}/transfer-out", {"number": number})
+
+
+async def ringing_out(
+    hotline: Hotline, client: Client, caller: str,
+) -> tuple[Any, PhoneCall, uuid.UUID, Any]:
+    """A caller talking with op-a, who transfers them out: the outside number rings."""
+    call, operator, call_id = await live_call(hotline, caller)
+    assert (await transfer_out(client, call_id, OUTSIDE))[0] == 200
+    return call, operator, call_id, await hotline.carrier.offered(OUTSIDE)
 
 
 async def test_policy_off_or_a_number_outside_the_allow_list_no_invite(
@@ -124,9 +135,7 @@ async def test_the_outside_number_busy_the_caller_is_back_with_the_operator(
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)
         caller = "Out but busy"
-        call, operator, call_id = await live_call(hotline, caller)
-        assert (await transfer_out(client, call_id, OUTSIDE))[0] == 200
-        outside = await hotline.carrier.offered(OUTSIDE)
+        call, operator, call_id, outside = await ringing_out(hotline, client, caller)
         await hotline.carrier.ari.hangup(outside.channel_id, "busy")
         await hotline.reached(caller, "transfer_returned", {"to": "outside"})
         await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
@@ -147,9 +156,7 @@ async def test_the_operator_gone_and_the_number_busy_the_caller_queues_again(
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)
         caller = "Out, operator gone"
-        call, operator, call_id = await live_call(hotline, caller)
-        assert (await transfer_out(client, call_id, OUTSIDE))[0] == 200
-        outside = await hotline.carrier.offered(OUTSIDE)
+        call, operator, call_id, outside = await ringing_out(hotline, client, caller)
         await hotline.phones.hang_up(operator)  # op-a leaves while it rings
         await hotline.reached(caller, "transfer_unattended", {"to": "outside"})
         assert (await hotline.call_row(caller))["ended_at"] is None  # the caller holds on
@@ -175,9 +182,7 @@ async def test_the_operator_gone_and_the_number_answers_the_caller_is_handed_ove
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)
         caller = "Out, answered alone"
-        call, operator, call_id = await live_call(hotline, caller)
-        assert (await transfer_out(client, call_id, OUTSIDE))[0] == 200
-        outside = await hotline.carrier.offered(OUTSIDE)
+        call, operator, _, outside = await ringing_out(hotline, client, caller)
         await hotline.phones.hang_up(operator)
         await hotline.reached(caller, "transfer_unattended", {"to": "outside"})
         await hotline.carrier.answer(outside)

@@ -18,7 +18,9 @@ from lifeline_pbx.resources import ACD, ARI, TRANSFERS
 from lifeline_pbx.transfers import rules
 from lifeline_pbx.transfers.service import NOTHING_OPEN
 from tests.audio import tone_level
+from tests.carrier import CarrierCall
 from tests.engine import Hotline
+from tests.phones import PhoneCall
 from tests.privacy import leaks, sensitive
 from tests.test_escalation_sip import KEYS, OUTSIDE, TRUNK, emergency, legs, on_call, opened
 from tests.test_supervise_sip import CALLER_HZ, OPERATOR_HZ, grown, heard, live_call, speak
@@ -296,19 +298,25 @@ async def _relay_legs(hotline: Hotline) -> list[Any] | None:
     return rows if len(rows) == 3 and all(r["ended_at"] for r in placed) else None
 
 
+async def on_call_connected(hotline: Hotline, caller: str) -> tuple[CarrierCall, PhoneCall]:
+    """op-b, alone on the on-call list, accepts an emergency with 1 (nobody is logged in, so
+    the list rings), then logs in to the queues while still on that call."""
+    await on_call(hotline, ("op-b", 20))
+    call = await emergency(hotline, caller)
+    phone = await hotline.phones.offer("op-b")
+    await hotline.phones.answer(phone, record=False)
+    await hotline.reached(caller, "oncall_answered", {"position": "1"})
+    await hotline.phones.send_dtmf(phone, "1")
+    await hotline.reached(caller, "oncall_connected", {"position": "1"})
+    await hotline.login("op-b")
+    return call, phone
+
+
 async def test_an_on_call_operator_bridged_by_an_emergency_is_busy_for_the_queues(
     hotline_factory: Any,
 ) -> None:
     hotline: Hotline = await hotline_factory()
-    await on_call(hotline, ("op-b", 20))
-    caller = "On-call busy"
-    call = await emergency(hotline, caller)  # nobody logged in: the on-call list rings
-    phone = await hotline.phones.offer("op-b")
-    await hotline.phones.answer(phone)
-    await hotline.reached(caller, "oncall_answered", {"position": "1"})
-    await hotline.phones.send_dtmf(phone, "1")
-    await hotline.reached(caller, "oncall_connected", {"position": "1"})
-    await hotline.login("op-b")  # logs in to the queues while still on the emergency
+    call, phone = await on_call_connected(hotline, "On-call busy")
     assert hotline.app[ACD].picture.operators["op-b"].logged_in
     assert "op-b" not in free(hotline)
     await hotline.carrier.hang_up(call)
