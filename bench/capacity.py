@@ -25,6 +25,7 @@ import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -298,7 +299,8 @@ async def run(args: argparse.Namespace) -> list[Figures]:
 def profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy (pip install py-spy, for measuring only) sampling the app: collapsed stacks."""
     return subprocess.Popen(
-        ["py-spy", "record", "--nonblocking", "--rate", "50", "--format", "raw",
+        [shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record",
+         "--nonblocking", "--rate", "50", "--format", "raw",
          "--output", str(out), "--pid", str(pid)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

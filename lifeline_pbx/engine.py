@@ -110,10 +110,12 @@ class _SignOffAfterCall:
 
 
 async def ari_http(app: web.Application) -> AsyncIterator[None]:
-    """The HTTP session the ARI client's requests and its event WebSocket go through."""
+    """The HTTP session the ARI client's sockets and its event WebSocket go through."""
     async with ari_http_session() as http:
         app[HTTP] = http
         yield
+        if ARI in app:  # closed here, after the tasks that make requests have stopped
+            await app[ARI].close()
 
 
 async def on_connect(app: web.Application) -> None:

@@ -59,6 +59,7 @@ class AriPeer:
                     await self.ari.hangup(call.channel_id)
         self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+        await self.ari.close()
         await self.http.close()
 
     async def _nothing(self) -> None:

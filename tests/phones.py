@@ -126,7 +126,13 @@ class Phones(AriPeer):
         again now: refused until this test's app puts the account back, it then retries
         every second, and is online about a second after the account's return."""
         await super().connect()
+        self._pbx_ari = AriClient(self.pbx.ari_url, self.pbx.ari_user, self.pbx.ari_password,
+                                  self.app, self.http)
         self._nudge(set(PHONE_PASSWORDS) - await self.online_on_pbx())
+
+    async def close(self) -> None:
+        await self._pbx_ari.close()
+        await super().close()
 
     def _nudge(self, operators: Iterable[str]) -> None:
         now = time.monotonic()
@@ -141,9 +147,8 @@ class Phones(AriPeer):
                 if state == "online"}
 
     async def _pbx_endpoints(self) -> dict[str, str]:
-        pbx = AriClient(self.pbx.ari_url, self.pbx.ari_user, self.pbx.ari_password,
-                        self.app, self.http)
-        return {str(e["resource"]): str(e["state"]) for e in await pbx.endpoints("PJSIP")}
+        return {str(e["resource"]): str(e["state"])
+                for e in await self._pbx_ari.endpoints("PJSIP")}
 
     async def until_online(self, operators: Iterable[str], timeout: float = 40,
                            resync: Callable[[], None] | None = None) -> None:

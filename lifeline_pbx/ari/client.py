@@ -1,4 +1,5 @@
-"""A small typed asyncio client for Asterisk's REST Interface (ARI), on aiohttp.
+"""A small typed asyncio client for Asterisk's REST Interface (ARI), on aiohttp: requests
+go over WebSockets (rest_sockets.py), recordings' audio over HTTP.
 
 Only the calls the app uses are here. Every failure raises AriError carrying the HTTP
 status and Asterisk's message; 404 means the object is gone (often a hang-up racing us).
@@ -14,20 +15,23 @@ from urllib.parse import quote
 
 import aiohttp
 
+from lifeline_pbx.ari.rest_sockets import RestSockets, SocketGone
 from lifeline_pbx.errors import AriError
 
 Json = dict[str, Any]
 Params = Mapping[str, str | int | bool | None]
 
 # Asterisk's HTTP server takes at most `sessionlimit` connections (asterisk-conf/http.conf:
-# 100) from everyone: this pool (REST calls and the event WebSocket, which holds one of its
-# connections), a second WebSocket while one reconnects, and tools such as curl or a
-# monitoring probe. The pool keeps ASTERISK_HTTP_SESSIONS_LEFT of them free; past its limit
-# a request waits for a connection instead of being refused by Asterisk.
+# 100) from everyone, WebSockets included. The app's HTTP session holds at most
+# ARI_POOL_LIMIT: its request sockets (rest_sockets.py, at most ARI_SOCKETS_LIMIT), the event
+# WebSocket and recordings' downloads. The ASTERISK_HTTP_SESSIONS_LEFT serve a second event
+# WebSocket while one reconnects, and tools such as curl or a monitoring probe. Past its
+# limits a request waits instead of being refused by Asterisk.
 ARI_POOL_LIMIT = 64
+ARI_SOCKETS_LIMIT = 48
 ASTERISK_HTTP_SESSIONS_LEFT = 32
-# Idle connections are given up before Asterisk closes them (session_keep_alive, 15 s), so
-# no request goes down a connection Asterisk is closing (ServerDisconnectedError).
+# Idle HTTP connections are given up before Asterisk closes them (session_keep_alive, 15 s),
+# so no request goes down a connection Asterisk is closing (ServerDisconnectedError).
 ARI_KEEPALIVE_SECONDS = 10.0
 
 
@@ -64,6 +68,13 @@ class AriClient:
         self._headers = {"Authorization": f"Basic {token}"}
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._timeout_seconds = timeout
+        self._sockets = RestSockets(session, self.events_url, self._headers, app,
+                                    ARI_SOCKETS_LIMIT)
+
+    async def close(self) -> None:
+        """Close the request sockets (the HTTP session is its owner's to close)."""
+        await self._sockets.close()
 
     @property
     def events_url(self) -> str:
@@ -81,25 +92,19 @@ class AriClient:
         params: Params | list[tuple[str, str]] | None = None,
         body: Json | None = None,
     ) -> Any:
-        url = f"{self.base_url}/ari{path}"
+        """One REST request, over a request socket (rest_sockets.py)."""
         try:
-            async with self._session.request(
-                method,
-                url,
-                params=_clean(params or {}),
-                json=body,
-                headers=self._headers,
-                timeout=self._timeout,
-            ) as response:
-                text = await response.text()
-                if response.status >= 400:
-                    raise AriError(response.status, _message(text), method, path)
-                return json.loads(text) if text else None
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            answer = await self._sockets.send(method, path.lstrip("/"), _clean(params or {}),
+                                              body, self._timeout_seconds)
+        except (SocketGone, TimeoutError) as exc:
             raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+        if answer.status >= 400:
+            raise AriError(answer.status, _message(answer.body), method, path)
+        return json.loads(answer.body) if answer.body else None
 
     async def request_bytes(self, method: str, path: str) -> bytes:
-        """Like request, for an answer that is a file (a recording), not JSON."""
+        """Like request, for an answer that is a file (a recording), not JSON: over HTTP,
+        as a socket's answers are text."""
         url = f"{self.base_url}/ari{path}"
         try:
             async with self._session.request(

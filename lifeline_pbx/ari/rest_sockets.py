@@ -1,0 +1,157 @@
+"""ARI requests over WebSockets (Asterisk's "REST over WebSocket", 20.14 / 21.9 / 22.4 on).
+
+An HTTP request through aiohttp costs the app about twice the CPU of the same request as a
+message on an open WebSocket (URL and header building, a request and a response object,
+a timer each), and a call makes about eleven of them. See docs/decisions.md.
+
+Asterisk answers one socket's requests one after the other: a request waiting for a
+busy channel (an answer behind a long DTMF) holds every later request on its socket. So,
+like a keep-alive HTTP pool, each socket carries one request at a time, and a burst opens
+more sockets, up to a limit, past which requests wait for a free one.
+
+Each socket is its own Stasis application to Asterisk (`<app>-rest-<random>`): a second
+socket on one application name takes the name over, and the first one's answers are lost.
+These applications are subscribed to nothing and so receive no events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+# A socket idle this long is closed rather than reused: a burst's sockets do not stay open
+# (each is a thread in Asterisk) once calls are back to their usual rate.
+IDLE_SECONDS = 10.0
+CLOSE_SECONDS = 1.0  # Asterisk answers a close at once; a dead one is not waited on longer
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: str  # JSON text, or "" when Asterisk sent none (204)
+
+
+class SocketGone(Exception):
+    """The socket closed, or could not be opened, before its answer came."""
+
+
+class _Socket:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.waiting: tuple[str, asyncio.Future[Answer]] | None = None
+        self.idle_since = time.monotonic()
+        self.reader = asyncio.create_task(self._read())
+
+    @property
+    def open(self) -> bool:
+        return not self.ws.closed and not self.reader.done()
+
+    async def exchange(self, request_id: str, message: str, timeout: float) -> Answer:
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self.waiting = (request_id, future)
+        try:
+            await self.ws.send_str(message)
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            self.waiting = None
+            self.idle_since = time.monotonic()
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                data = json.loads(message.data)
+                if not isinstance(data, dict) or data.get("type") != "RESTResponse":
+                    continue
+                if self.waiting and data.get("request_id") == self.waiting[0]:
+                    future = self.waiting[1]
+                    if not future.done():
+                        future.set_result(Answer(int(data.get("status_code", 0)),
+                                                 str(data.get("message_body") or "")))
+        except (aiohttp.ClientError, ValueError, OSError):
+            pass
+        finally:
+            if self.waiting and not self.waiting[1].done():
+                self.waiting[1].set_exception(SocketGone("closed"))
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.reader
+
+
+class RestSockets:
+    def __init__(self, session: aiohttp.ClientSession, events_url: str,
+                 headers: Mapping[str, str], app: str, limit: int) -> None:
+        self._session = session
+        self._url = events_url
+        self._headers = dict(headers)
+        self._app = app
+        self._slots = asyncio.Semaphore(limit)
+        self._idle: list[_Socket] = []
+        self._ids = itertools.count(1)
+        self.opened = 0  # sockets opened so far
+        self.busy = 0  # requests sent and not yet answered
+
+    async def send(self, method: str, uri: str, query: list[tuple[str, str]],
+                   body: object | None, timeout: float) -> Answer:
+        """One request; SocketGone or TimeoutError when no answer came."""
+        request_id = str(next(self._ids))
+        message: dict[str, object] = {"type": "RESTRequest", "request_id": request_id,
+                                      "method": method, "uri": uri}
+        if query:
+            message["query_strings"] = [{"name": k, "value": v} for k, v in query]
+        if body is not None:
+            message["content_type"] = "application/json"
+            message["message_body"] = json.dumps(body)
+        text = json.dumps(message)
+        async with self._slots:
+            sock = await self._take(timeout)
+            self.busy += 1
+            try:
+                answer = await sock.exchange(request_id, text, timeout)
+            except BaseException:
+                # Its answer may still come: the socket is not reused.
+                await sock.close()
+                raise
+            finally:
+                self.busy -= 1
+            self._idle.append(sock)
+            return answer
+
+    async def _take(self, timeout: float) -> _Socket:
+        """An open socket, the most recently used; those idle too long are closed first."""
+        now = time.monotonic()
+        while self._idle and now - self._idle[0].idle_since >= IDLE_SECONDS:
+            await self._idle.pop(0).close()
+        while self._idle:
+            sock = self._idle.pop()
+            if sock.open:
+                return sock
+            await sock.close()
+        name = f"{self._app}-rest-{secrets.token_hex(4)}"
+        try:
+            async with asyncio.timeout(timeout):
+                ws = await self._session.ws_connect(
+                    self._url, params={"app": name, "subscribeAll": "false"},
+                    headers=self._headers, timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_SECONDS))
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise SocketGone(exc.__class__.__name__) from exc
+        self.opened += 1
+        return _Socket(ws)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for sock in idle:
+            await sock.close()
