@@ -43,7 +43,16 @@ class Conditions:
 
 async def create_pool(dsn: str) -> asyncpg.Pool[asyncpg.Record]:
     """Short timeouts: a call must not wait long on a database that is away."""
-    return await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=10)
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=10, timeout=5, command_timeout=10,
+                                     reset=_session_kept)
+
+
+async def _session_kept(con: asyncpg.Connection[asyncpg.Record]) -> None:
+    """A connection back in the pool is not sent asyncpg's reset query (advisory unlock,
+    CLOSE ALL, UNLISTEN, RESET ALL): a round trip on every release, five a call. The pool
+    still rolls back a transaction left open. Nothing else outlives a transaction here:
+    the app's advisory locks and settings are the transaction's own (`_xact_lock`, `SET
+    LOCAL`), its cursors live in transactions, and LISTEN has a connection of its own."""
 
 
 def run_on_pool(dsn: str, work: Callable[[asyncpg.Pool[asyncpg.Record]], Awaitable[T]]) -> T:
