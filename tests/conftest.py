@@ -244,5 +244,3 @@ def softphone(tmp_path: Path, sip_net: SipNet) -> Iterator[Callable[..., Softpho
             ARTIFACTS.mkdir(exist_ok=True)
             if phone.log_path.exists():
                 shutil.copy(phone.log_path, ARTIFACTS / f"baresip-{phone.username}{WORKER}.log")
-
-
