@@ -23,6 +23,7 @@ from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.resources import CONNECTED
 from tests.carrier import TRUNK_PASSWORD, TRUNK_USER, Carrier
+from tests.hashing import use_light_hashing
 from tests.waiting import wait_for
 
 pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "tests.browser",
@@ -51,6 +52,10 @@ class SipNet:
     @property
     def pbx(self) -> str:
         return f"{self.pbx_host}:{self.pbx_port}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    use_light_hashing()  # before any hash is made: tests/hashing.py
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
 
 import pyotp
 import pytest
+from argon2 import Type
 
 from lifeline_pbx.accounts import passwords, sessions, throttle, totp
+from tests.hashing import LIGHT
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
@@ -155,3 +159,27 @@ def test_password_hash_is_argon2id_and_verifies() -> None:
     assert not passwords.verify(stored, "Correct horse battery")
     assert not passwords.verify(None, "anything")
     assert not passwords.verify("not a hash", "anything")
+
+
+def _as_production_loads_it() -> ModuleType:
+    """A fresh copy of accounts/passwords.py, as a server imports it: the tests use a light
+    Argon2 (tests/hashing.py) in the copy they share."""
+    spec = importlib.util.spec_from_file_location("production_passwords", passwords.__file__)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_production_hashes_with_owasps_argon2id_and_the_tests_light_one_verifies_it() -> None:
+    production = _as_production_loads_it()
+    hasher = production._HASHER
+    assert (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
+        Type.ID, 2, 19 * 1024, 1)
+    stored = production.hash_password("correct horse battery")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert passwords._HASHER is LIGHT
+    assert passwords.verify(stored, "correct horse battery")
+    assert not passwords.verify(stored, "Correct horse battery")
+    # A light hash reaching a server is made strong at its next sign-in (accounts/signin.py).
+    assert production.needs_rehash(LIGHT.hash("correct horse battery"))

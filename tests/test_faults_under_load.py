@@ -262,14 +262,23 @@ async def test_asterisk_restarted_ends_each_call_with_its_record_and_serves_afte
         pbx.start()
         await wait_for(app[CONNECTED].is_set, timeout=40, what="the app reconnected")
         back = time.monotonic() - stopped
-        # Asterisk kept the operators' accounts (astdb) and follows them again once
-        # started. The stored contacts are qualified within qualify_frequency (30 s: 24 s
-        # measured with no REGISTER at all); here the phones refresh their registration at
-        # once to keep the test short.
+        # Asterisk kept the operators' accounts and contacts (astdb) and follows them
+        # again once started. The stored contacts are qualified within qualify_frequency
+        # (30 s: 24 s measured with no REGISTER at all); here the PBX is asked to qualify
+        # them at once, to keep the test short (a phone asked to register again waits a
+        # random 1-10 s first: tests/phones.py). A phone still offline then registers again.
         async def listed() -> bool:
             return set(OPERATORS) <= {e["resource"] for e in await crowd.ari.endpoints("PJSIP")}
 
         await wait_for(listed, what="operators' endpoints watched by Asterisk again")
+        for name in OPERATORS:
+            pbx.cli(f"pjsip qualify {name}")
+
+        async def qualified() -> bool:
+            return set(OPERATORS) <= await crowd.phones.online_on_pbx()
+
+        with contextlib.suppress(AssertionError):
+            await wait_for(qualified, timeout=5, what="the stored contacts qualified")
         await phones_online(crowd)
         await wait_for(lambda: set(OPERATORS) <= app[ACD].picture.staff.online,
                        what="the queues see the phones online")
