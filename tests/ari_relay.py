@@ -3,7 +3,9 @@
 Asterisk cannot be told to drop one client's WebSocket (restarting its HTTP server keeps
 established connections), nor to answer one request slowly: the relay can. cut() closes
 every open connection (new ones still pass); hold(marker) keeps any request whose bytes
-contain marker from reaching Asterisk until release().
+contain marker from reaching Asterisk until release(). The app's requests travel in its
+request WebSockets (lifeline_pbx/ari/rest_sockets.py): the relay reads their frames, which
+a client masks, to find a marker in a request.
 """
 
 from __future__ import annotations
@@ -63,21 +65,38 @@ class Relay:
         self._open.clear()
 
     async def _upstream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        frames = b""  # a WebSocket's bytes not yet relayed: a frame comes whole or not at all
+        websocket = False
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
-                if data.startswith(b"GET /ari/events"):
-                    if self.refusing:
-                        break
-                    self.websockets += 1
-                    self._events.add(writer)
-                if any(m in data for m in self._markers):
-                    self.held += 1
-                    await self._released.wait()
-                    self.held -= 1
-                writer.write(data)
+                if not websocket and data.startswith(b"GET /ari/events"):
+                    websocket = True
+                    if b"-rest-" not in data.partition(b"\r\n")[0]:  # the event WebSocket
+                        if self.refusing:
+                            break
+                        self.websockets += 1
+                        self._events.add(writer)
+                    writer.write(data)
+                elif websocket:
+                    frames += data
+                    while (frame := _frame(frames)) is not None:
+                        size, payload = frame
+                        await self._pass(payload)
+                        writer.write(frames[:size])
+                        frames = frames[size:]
+                else:
+                    await self._pass(data)
+                    writer.write(data)
                 await writer.drain()
         self._events.discard(writer)
         writer.close()
+
+    async def _pass(self, request: bytes) -> None:
+        """Return once `request` may go on: at once, or at release() if it holds a marker."""
+        if any(m in request for m in self._markers):
+            self.held += 1
+            await self._released.wait()
+            self.held -= 1
 
     async def _downstream(self, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
@@ -93,6 +112,30 @@ class Relay:
         await asyncio.gather(self._upstream(reader, up_writer),
                              self._downstream(up_reader, writer))
         self._open -= {writer, up_writer}
+
+
+def _frame(data: bytes) -> tuple[int, bytes] | None:
+    """The first WebSocket frame in data as (its size, its payload unmasked); None while
+    it is not all there (RFC 6455, section 5.2)."""
+    if len(data) < 2:
+        return None
+    length, at = data[1] & 0x7F, 2
+    if length >= 126:
+        width = 2 if length == 126 else 8
+        if len(data) < at + width:
+            return None
+        length, at = int.from_bytes(data[at:at + width], "big"), at + width
+    mask = b""
+    if data[1] & 0x80:
+        if len(data) < at + 4:
+            return None
+        mask, at = data[at:at + 4], at + 4
+    if len(data) < at + length:
+        return None
+    payload = data[at:at + length]
+    if mask:
+        payload = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    return at + length, payload
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,7 @@ async def test_a_slow_originate_does_not_hold_the_next_offer(
             hotline, relay):
         await hotline.login("op-a", "op-b")
         # op-a's phone is rung by a request that does not reach Asterisk for now.
-        relay.hold(b"endpoint=PJSIP%2Fop-a&", b"endpoint=PJSIP/op-a&")
+        relay.hold(b'"value": "PJSIP/op-a"')
         slow = await hotline.to_queue("English caller", language_digit="1")
         await wait_for(lambda: relay.held == 1, what="op-a's originate on its way")
         fast = await hotline.to_queue("Spanish caller", language_digit="2")

@@ -96,7 +96,11 @@ class AriClient:
         try:
             answer = await self._sockets.send(method, path.lstrip("/"), _clean(params or {}),
                                               body, self._timeout_seconds)
-        except (SocketGone, TimeoutError) as exc:
+        except SocketGone as exc:
+            if exc.status:
+                raise AriError(exc.status, str(exc), method, path) from exc
+            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+        except TimeoutError as exc:
             raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
         if answer.status >= 400:
             raise AriError(answer.status, _message(answer.body), method, path)

@@ -39,8 +39,19 @@ class Answer:
     body: str  # JSON text, or "" when Asterisk sent none (204)
 
 
+# As HTTP clients do, a request whose reused socket turns out closed (Asterisk restarted
+# while the socket was idle: the close is read only once the request is sent) is sent once
+# more, on a new socket, when sending it twice would do no harm.
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+
+
 class SocketGone(Exception):
-    """The socket closed, or could not be opened, before its answer came."""
+    """The socket closed, or could not be opened, before its answer came; status: what
+    Asterisk answered the WebSocket handshake (401: the login refused), 0 if nothing."""
+
+    def __init__(self, reason: str, status: int = 0) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class _Socket:
@@ -117,28 +128,39 @@ class RestSockets:
             message["message_body"] = json.dumps(body)
         text = json.dumps(message)
         async with self._slots:
-            sock = await self._take(timeout)
-            self.busy += 1
+            sock, reused = await self._take(timeout)
             try:
-                answer = await sock.exchange(request_id, text, timeout)
-            except BaseException:
-                # Its answer may still come: the socket is not reused.
-                await sock.close()
-                raise
-            finally:
-                self.busy -= 1
+                answer = await self._exchange(sock, request_id, text, timeout)
+            except SocketGone:
+                if not reused or method not in IDEMPOTENT:
+                    raise
+                sock, _ = await self._take(timeout, fresh=True)
+                answer = await self._exchange(sock, request_id, text, timeout)
             self._idle.append(sock)
             return answer
 
-    async def _take(self, timeout: float) -> _Socket:
-        """An open socket, the most recently used; those idle too long are closed first."""
+    async def _exchange(self, sock: _Socket, request_id: str, text: str,
+                        timeout: float) -> Answer:
+        self.busy += 1
+        try:
+            return await sock.exchange(request_id, text, timeout)
+        except BaseException:
+            # Its answer may still come: the socket is not reused.
+            await sock.close()
+            raise
+        finally:
+            self.busy -= 1
+
+    async def _take(self, timeout: float, fresh: bool = False) -> tuple[_Socket, bool]:
+        """An open socket, the most recently used, and whether it was used before; those
+        idle too long are closed first. fresh: a new one."""
         now = time.monotonic()
         while self._idle and now - self._idle[0].idle_since >= IDLE_SECONDS:
             await self._idle.pop(0).close()
-        while self._idle:
+        while self._idle and not fresh:
             sock = self._idle.pop()
             if sock.open:
-                return sock
+                return sock, True
             await sock.close()
         name = f"{self._app}-rest-{secrets.token_hex(4)}"
         try:
@@ -146,10 +168,12 @@ class RestSockets:
                 ws = await self._session.ws_connect(
                     self._url, params={"app": name, "subscribeAll": "false"},
                     headers=self._headers, timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_SECONDS))
+        except aiohttp.WSServerHandshakeError as exc:
+            raise SocketGone(exc.message, exc.status) from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise SocketGone(exc.__class__.__name__) from exc
         self.opened += 1
-        return _Socket(ws)
+        return _Socket(ws), False
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []

@@ -63,5 +63,7 @@ async def gather(cfg: Config) -> Facts:
             modules = await ari.request("GET", "/asterisk/modules")
         except AriError as exc:
             return Facts(cfg.ari_url, exc.status, exc.message)
+        finally:
+            await ari.close()
     return Facts(cfg.ari_url, 200, running=frozenset(
         m["name"] for m in modules if m.get("status") == "Running"))
