@@ -204,7 +204,7 @@ async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
         # the last waiting caller gives up, the ringing phone is answered (Asterisk hangs
         # it up: our app is away), a new call comes (it hears the dialplan's apology).
         ringing_operator = crowd.legs[RINGING].operator
-        gave_up = WAITING[-1]
+        gave_up = order[-1]
         assert await app[ACD].operator_action(ringing_operator, "pause")  # one server below
         await phones.hang_up(crowd.legs[TALKING[0]])
         await carrier.hang_up(crowd.calls[gave_up])
