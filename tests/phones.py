@@ -135,10 +135,14 @@ class Phones(AriPeer):
         await super().close()
 
     def _nudge(self, operators: Iterable[str]) -> None:
+        """Ask the PBX to check the phone's contact it kept (after a restart it has it from
+        its database and waits up to qualify_frequency to check it), and the phone to
+        register again (which Asterisk sends 1 to 10 s later, at random)."""
         now = time.monotonic()
         for operator in operators:
             if now - self._nudged.get(operator, -NUDGE_EVERY) >= NUDGE_EVERY:
                 self._nudged[operator] = now
+                self.pbx.cli(f"pjsip qualify {operator}")
                 self.register_now(operator)
 
     async def online_on_pbx(self) -> set[str]:
