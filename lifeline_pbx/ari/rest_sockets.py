@@ -69,7 +69,10 @@ class _Socket:
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self.waiting = (request_id, future)
         try:
-            await self.ws.send_str(message)
+            try:
+                await self.ws.send_str(message)
+            except (aiohttp.ClientError, OSError) as exc:  # closing under us
+                raise SocketGone(exc.__class__.__name__) from exc
             async with asyncio.timeout(timeout):
                 return await future
         finally:
