@@ -109,3 +109,41 @@ async def test_sockets_idle_too_long_are_closed(
             return not await rest_apps(peer.ari, "sockets-idle")
 
         await wait_for(none_left, timeout=10, what="no socket left once closed")
+
+
+@pytest.mark.parametrize(("version", "sockets"), [
+    ("22.10.1+dfsg+~cs6.17.60671434-1", True),  # the root the tests run
+    ("22.4.0", True),
+    ("22.3.1", False),
+    ("21.9.0", True),
+    ("21.8.2", False),
+    ("20.14.0", True),
+    ("20.13.5", False),
+    ("23.0.0-rc1", True),
+    ("18.26.0", False),
+    ("certified-20.7-cert5", False),
+    ("GIT-master-0a1b2c3", False),
+    ("", False),
+])
+def test_which_asterisk_takes_requests_on_its_websocket(version: str, sockets: bool) -> None:
+    assert rest_sockets.sockets_supported(version) is sockets
+
+
+async def test_the_client_asks_asterisk_first_and_talks_http_when_told(
+    pbx: asterisk.Instance, peer: Peer
+) -> None:
+    async with ari_http_session() as http:
+        auto = AriClient(pbx.ari_url, pbx.ari_user, pbx.ari_password, "sockets-auto", http)
+        plain = AriClient(pbx.ari_url, pbx.ari_user, pbx.ari_password, "sockets-http", http,
+                          sockets=False)
+        for client in (auto, plain):
+            await client.create_bridge(f"{client.app}-bridge", "mixing")
+            assert (await client.bridge(f"{client.app}-bridge"))["bridge_type"] == "mixing"
+            await client.destroy_bridge(f"{client.app}-bridge")
+            with pytest.raises(AriError) as gone:
+                await client.bridge(f"{client.app}-bridge")
+            assert (gone.value.status, gone.value.message) == (404, "Bridge not found")
+        assert (auto.sockets, plain.sockets) == (True, False)
+        assert await rest_apps(peer.ari, "sockets-auto")
+        assert not await rest_apps(peer.ari, "sockets-http")
+        await auto.close()

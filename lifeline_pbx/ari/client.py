@@ -1,5 +1,6 @@
 """A small typed asyncio client for Asterisk's REST Interface (ARI), on aiohttp: requests
-go over WebSockets (rest_sockets.py), recordings' audio over HTTP.
+go over WebSockets (rest_sockets.py) where Asterisk takes them, else HTTP; recordings'
+audio over HTTP.
 
 Only the calls the app uses are here. Every failure raises AriError carrying the HTTP
 status and Asterisk's message; 404 means the object is gone (often a hang-up racing us).
@@ -7,6 +8,7 @@ status and Asterisk's message; 404 means the object is gone (often a hang-up rac
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from lifeline_pbx.ari.rest_sockets import RestSockets, SocketGone
+from lifeline_pbx.ari.rest_sockets import RestSockets, SocketGone, sockets_supported
 from lifeline_pbx.errors import AriError
 
 Json = dict[str, Any]
@@ -61,7 +63,10 @@ class AriClient:
         app: str,
         session: aiohttp.ClientSession,
         timeout: float = 10.0,
+        sockets: bool | None = None,
     ) -> None:
+        """sockets: requests over WebSockets (True) or HTTP (False); None: as the Asterisk
+        answering takes them (rest_sockets.sockets_supported), asked at the first request."""
         self.base_url = base_url.rstrip("/")
         self.app = app
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -71,6 +76,8 @@ class AriClient:
         self._timeout_seconds = timeout
         self._sockets = RestSockets(session, self.events_url, self._headers, app,
                                     ARI_SOCKETS_LIMIT)
+        self.sockets = sockets
+        self._asking = asyncio.Lock()
 
     async def close(self) -> None:
         """Close the request sockets (the HTTP session is its owner's to close)."""
@@ -92,7 +99,14 @@ class AriClient:
         params: Params | list[tuple[str, str]] | None = None,
         body: Json | None = None,
     ) -> Any:
-        """One REST request, over a request socket (rest_sockets.py)."""
+        """One REST request, over a request socket (rest_sockets.py) or HTTP."""
+        if self.sockets is None:
+            async with self._asking:
+                if self.sockets is None:
+                    info = await self._over_http("GET", "/asterisk/info")
+                    self.sockets = sockets_supported(str(info["system"]["version"]))
+        if not self.sockets:
+            return await self._over_http(method, path, params, body)
         try:
             answer = await self._sockets.send(method, path.lstrip("/"), _clean(params or {}),
                                               body, self._timeout_seconds)
@@ -105,6 +119,26 @@ class AriClient:
         if answer.status >= 400:
             raise AriError(answer.status, _message(answer.body), method, path)
         return json.loads(answer.body) if answer.body else None
+
+    async def _over_http(
+        self,
+        method: str,
+        path: str,
+        params: Params | list[tuple[str, str]] | None = None,
+        body: Json | None = None,
+    ) -> Any:
+        url = f"{self.base_url}/ari{path}"
+        try:
+            async with self._session.request(
+                method, url, params=_clean(params or {}), json=body, headers=self._headers,
+                timeout=self._timeout,
+            ) as response:
+                text = await response.text()
+                if response.status >= 400:
+                    raise AriError(response.status, _message(text), method, path)
+                return json.loads(text) if text else None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
 
     async def request_bytes(self, method: str, path: str) -> bytes:
         """Like request, for an answer that is a file (a recording), not JSON: over HTTP,

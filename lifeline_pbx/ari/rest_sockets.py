@@ -12,6 +12,9 @@ more sockets, up to a limit, past which requests wait for a free one.
 Each socket is its own Stasis application to Asterisk (`<app>-rest-<random>`): a second
 socket on one application name takes the name over, and the first one's answers are lost.
 These applications are subscribed to nothing and so receive no events.
+
+An Asterisk without REST over WebSocket would leave every request unanswered: the client
+asks /asterisk/info first, and talks HTTP to one older than `sockets_supported` accepts.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -31,6 +35,22 @@ import aiohttp
 # (each is a thread in Asterisk) once calls are back to their usual rate.
 IDLE_SECONDS = 10.0
 CLOSE_SECONDS = 1.0  # Asterisk answers a close at once; a dead one is not waited on longer
+
+
+# The first release of each major version that takes REST requests on its WebSocket.
+FIRST_WITH_SOCKETS = {20: 14, 21: 9, 22: 4}
+
+
+def sockets_supported(version: str) -> bool:
+    """Whether this Asterisk (its version as /asterisk/info gives it: "22.10.1+dfsg...")
+    takes REST requests on its WebSocket. A version not read as major.minor (a git build,
+    a certified release) is talked to over HTTP, which every version takes."""
+    numbers = re.match(r"(\d+)\.(\d+)\b", version)
+    if numbers is None:
+        return False
+    major, minor = int(numbers[1]), int(numbers[2])
+    first = FIRST_WITH_SOCKETS.get(major)
+    return major > max(FIRST_WITH_SOCKETS) or (first is not None and minor >= first)
 
 
 @dataclass(frozen=True)
