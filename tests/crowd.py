@@ -37,18 +37,19 @@ EVERYONE = (*TALKING, RINGING, *WAITING, *IN_IVR)
 # timeout (callers in the IVR are still there after the fault).
 QUEUE_POLICY = """UPDATE queues SET language_wait_seconds = 0, ring_timeout_seconds = 60,
                       wrapup_seconds = 0, max_wait_seconds = 600, announce_every_seconds = 600"""
-LINE_POLICY = "UPDATE lines SET menu_timeout_seconds = 30 WHERE did = $1"
+LINE_POLICY = "UPDATE lines SET menu_timeout_seconds = $2 WHERE did = $1"
+MENU_TIMEOUT = 30
 LOGGED_IN = """INSERT INTO operator_status (operator_id, logged_in, paused, idle_since)
                SELECT id, true, false, now() FROM operators
                ON CONFLICT (operator_id) DO UPDATE SET logged_in = true, paused = false"""
 
 
-async def prepare(dsn: str) -> None:
+async def prepare(dsn: str, menu_timeout: int = MENU_TIMEOUT) -> None:
     """After tests.engine.staff: the crowd's timings, every operator logged in."""
     con = await asyncpg.connect(dsn)
     try:
         await con.execute(QUEUE_POLICY)
-        await con.execute(LINE_POLICY, DID)
+        await con.execute(LINE_POLICY, DID, menu_timeout)
         await con.execute(LOGGED_IN)
     finally:
         await con.close()

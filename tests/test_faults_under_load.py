@@ -34,7 +34,16 @@ from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
 from tests.ari_relay import relay_to
 from tests.carrier import Carrier
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
-from tests.crowd import IN_IVR, RINGING, TALKING, WAITING, Crowd, pbx_ari, prepare
+from tests.crowd import (
+    IN_IVR,
+    MENU_TIMEOUT,
+    RINGING,
+    TALKING,
+    WAITING,
+    Crowd,
+    pbx_ari,
+    prepare,
+)
 from tests.engine import DID, staff
 from tests.pg_fixtures import as_app_role
 from tests.phones import OPERATORS, Phones
@@ -59,11 +68,11 @@ async def crowd_on(dsn: str, pbx: asterisk.Instance, carrier: Carrier,
 
 
 @contextlib.asynccontextmanager
-async def hotline_app(dsn: str, pbx: asterisk.Instance, prompts_dir: str,
-                      ari_url: str = "") -> AsyncIterator[web.Application]:
+async def hotline_app(dsn: str, pbx: asterisk.Instance, prompts_dir: str, ari_url: str = "",
+                      menu_timeout: int = MENU_TIMEOUT) -> AsyncIterator[web.Application]:
     """The staffed hotline in this process (for the faults of its surroundings)."""
     await staff(dsn)
-    await prepare(dsn)
+    await prepare(dsn, menu_timeout)
     settings = app_config(pbx, dsn, prompts_dir)
     async with running(create_app(replace(settings, ari_url=ari_url or settings.ari_url))) as up:
         await wait_for(up.app[CONNECTED].is_set, what="ARI connected")
@@ -184,6 +193,9 @@ async def test_the_app_killed_and_restarted_drops_nobody(
 
 
 WS_OUTAGE = 10.0  # seconds, as the issue asks
+# The IVR callers' language menus time out inside the cut (it starts a few seconds after
+# their menus do), so the prompt that follows plays and ends while the app hears nothing.
+CUT_MENU_TIMEOUT = 7
 
 
 async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
@@ -191,14 +203,14 @@ async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
     phones: Phones,
 ) -> None:
     async with relay_to(pbx.ari_url) as relay, \
-            hotline_app(app_dsn, pbx, short_prompts_dir, relay.url) as app, \
+            hotline_app(app_dsn, pbx, short_prompts_dir, relay.url, CUT_MENU_TIMEOUT) as app, \
             crowd_on(app_dsn, pbx, carrier, phones) as crowd:
         await phones_online(crowd)
         await crowd.fill()
         rows = await crowd.rows()
         order = await crowd.queue_order([RINGING, *WAITING])
         relay.cut_events()
-        cut_at = time.monotonic()
+        cut_at, cut_wall = time.monotonic(), time.time()
         await wait_for(lambda: not app[CONNECTED].is_set(), what="the app lost its events")
         # What happens while the app hears nothing: the operator talking with T1 hangs up,
         # the last waiting caller gives up, the ringing phone is answered (Asterisk hangs
@@ -218,10 +230,13 @@ async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
         restored_at = time.time()
         await wait_for(app[CONNECTED].is_set, timeout=30, what="events again")
         back = time.monotonic() - cut_at - WS_OUTAGE
-        # Each missed event is made good: T1 is released, the menus that ended meanwhile
-        # go on, T2 talks on.
+        # Each missed event is made good: T1 is released, the IVR callers go on past the
+        # prompt that followed their menu's time-out and ended unheard, T2 talks on.
         await carrier.ended(crowd.calls[TALKING[0]])
         await crowd.reached(IN_IVR, "prompt_finished", since=restored_at)
+        timed_out_in_the_cut = await crowd.with_event("language_default", IN_IVR, cut_wall)
+        assert timed_out_in_the_cut - await crowd.with_event(
+            "language_default", IN_IVR, restored_at) == set(IN_IVR)
         places = await crowd.where()
         assert places[TALKING[1]] == f"call-{rows[TALKING[1]]['id']}"
         assert await crowd.bridge_members(places[TALKING[1]]) == 2
