@@ -163,8 +163,11 @@ async def test_second_factor_code_is_checked_and_not_reusable(web: WebApp) -> No
     await second.get("/login/code")
     wrong = "000000" if totp.now() != "000000" else "111111"
     assert (await second.post("/login/code", {"code": wrong}))[0] == 401
-    # The code used at enrolment (same 30 s step) is spent: a replay fails.
-    assert (await second.post("/login/code", {"code": totp.now()}))[0] == 401
+    # The code used at enrolment is spent: a replay fails (that code, not the current
+    # one: a 30 s step may have ended since).
+    rows = await web.sql("SELECT totp_last_step FROM users WHERE username = 'admin1'")
+    spent = totp.at(rows[0]["totp_last_step"] * totp.interval)
+    assert (await second.post("/login/code", {"code": spent}))[0] == 401
     await web.sql("UPDATE users SET totp_last_step = totp_last_step - 3")
     assert (await second.post("/login/code", {"code": totp.now()}))[0] == 303
     assert second.session_cookie() != before  # a new session id after the second factor
