@@ -31,7 +31,19 @@ from tests.db_reads import Statements
 from tests.phones import OPERATORS, Phones, enlist
 from tests.waiting import wait_for
 
-WRITER_WAIT = 5.0  # seconds a read waits for the record writer
+WRITER_WAIT = 5.0  # seconds a read waits for the app's writers
+
+
+async def written(app: web.Application) -> None:
+    """Once the call engine's background writers (call records, operators' states: each
+    gathers writes for a moment) have written what they hold; at once without an engine.
+    The database away: after WRITER_WAIT, whatever is there."""
+    if WRITER not in app:
+        return
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(WRITER_WAIT):
+            await app[WRITER].drained()
+            await app[ACD].store.drained()
 DID = "15550100101"  # menu: 1 English, 2 Spanish, 3 Haitian Creole, 4 French
 
 
@@ -83,11 +95,9 @@ class Hotline:
         self.statements = Statements(self.dsn)
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        """After the app's call-record writer has written what it holds (it gathers writes
-        for a moment): a test reads what happened before it asked, not a batch behind."""
-        with contextlib.suppress(TimeoutError):  # the database away: read what is there
-            async with asyncio.timeout(WRITER_WAIT):
-                await self.app[WRITER].drained()
+        """After the app's writers have written what they hold: a test reads what happened
+        before it asked, not a batch behind."""
+        await written(self.app)
         return await self.statements.fetch(query, *args)
 
     async def close(self) -> None:

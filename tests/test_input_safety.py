@@ -17,9 +17,10 @@ from yarl import URL
 
 import lifeline_pbx
 from lifeline_pbx.app import create_app
-from lifeline_pbx.resources import ACD, CONFIG, POOL, WRITER
+from lifeline_pbx.resources import CONFIG, POOL
 from lifeline_pbx.web import inputs
 from lifeline_pbx.web.auth import public
+from tests.engine import written
 from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 # Tables a malformed request must leave as they were (web_sessions is touched by any
@@ -99,9 +100,7 @@ QUERY_PAYLOADS = [p for p in PAYLOADS if p.content_type is None]
 
 
 async def _snapshot(web: WebApp) -> dict[str, list[Any]]:
-    if WRITER in web.app:  # the call engine's writes so far (an operator's login) written
-        await web.app[WRITER].drained()
-        await web.app[ACD].store.drained()
+    await written(web.app)  # the call engine's writes so far (an operator's login)
     return {t: [dict(r) for r in await web.sql(f"SELECT * FROM {t} ORDER BY 1")]
             for t in TABLES}
 
