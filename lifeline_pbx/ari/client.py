@@ -72,8 +72,7 @@ class AriClient:
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}"}
         self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._timeout_seconds = timeout
+        self._timeout = timeout
         self._sockets = RestSockets(session, self.events_url, self._headers, app,
                                     ARI_SOCKETS_LIMIT)
         self.sockets = sockets
@@ -103,54 +102,47 @@ class AriClient:
         if self.sockets is None:
             async with self._asking:
                 if self.sockets is None:
-                    info = await self._over_http("GET", "/asterisk/info")
+                    info = json.loads(await self._http("GET", "/asterisk/info"))
                     self.sockets = sockets_supported(str(info["system"]["version"]))
         if not self.sockets:
-            return await self._over_http(method, path, params, body)
+            text = await self._http(method, path, params, body)
+            return json.loads(text) if text else None
         try:
             answer = await self._sockets.send(method, path.lstrip("/"), _clean(params or {}),
-                                              body, self._timeout_seconds)
+                                              body, self._timeout)
         except SocketGone as exc:
-            if exc.status:
+            if exc.status:  # the handshake refused (401: the login)
                 raise AriError(exc.status, str(exc), method, path) from exc
-            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+            raise AriError(0, "unreachable: SocketGone", method, path) from exc
         except TimeoutError as exc:
-            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
+            raise AriError(0, "unreachable: TimeoutError", method, path) from exc
         if answer.status >= 400:
             raise AriError(answer.status, _message(answer.body), method, path)
         return json.loads(answer.body) if answer.body else None
 
-    async def _over_http(
+    async def request_bytes(self, method: str, path: str) -> bytes:
+        """Like request, for an answer that is a file (a recording), not JSON: over HTTP,
+        as a socket's answers are text."""
+        return await self._http(method, path)
+
+    async def _http(
         self,
         method: str,
         path: str,
         params: Params | list[tuple[str, str]] | None = None,
         body: Json | None = None,
-    ) -> Any:
+    ) -> bytes:
         url = f"{self.base_url}/ari{path}"
         try:
             async with self._session.request(
                 method, url, params=_clean(params or {}), json=body, headers=self._headers,
-                timeout=self._timeout,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
             ) as response:
-                text = await response.text()
+                answer = await response.read()
                 if response.status >= 400:
-                    raise AriError(response.status, _message(text), method, path)
-                return json.loads(text) if text else None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
-
-    async def request_bytes(self, method: str, path: str) -> bytes:
-        """Like request, for an answer that is a file (a recording), not JSON: over HTTP,
-        as a socket's answers are text."""
-        url = f"{self.base_url}/ari{path}"
-        try:
-            async with self._session.request(
-                method, url, headers=self._headers, timeout=self._timeout
-            ) as response:
-                if response.status >= 400:
-                    raise AriError(response.status, _message(await response.text()), method, path)
-                return await response.read()
+                    raise AriError(response.status, _message(answer.decode(errors="replace")),
+                                   method, path)
+                return answer
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise AriError(0, f"unreachable: {exc.__class__.__name__}", method, path) from exc
 
