@@ -224,6 +224,13 @@ class Crowd:
         names = await self.talking() - set(self.legs)
         return next(iter(names)) if len(names) == 1 else None
 
+    async def caller_leaves(self, name: str) -> None:
+        """The caller hangs up; once the engine has released their operator's leg, a later
+        hang-up from the phone (`finish`) cannot overtake the caller's in the record."""
+        await self.carrier.hang_up(self.calls[name])
+        if name in self.legs:
+            await self.phones.ended(self.legs[name])
+
     async def finish(self) -> None:
         """Everyone still on the line hangs up: operators end their calls, callers leave."""
         released = []

@@ -315,7 +315,7 @@ async def test_asterisk_restarted_ends_each_call_with_its_record_and_serves_afte
         await crowd.reached(["N1"], "triage_asked", since)
         await crowd.dtmf(["N1"], "5")
         await crowd.connect("N1", since)
-        await carrier.hang_up(crowd.calls["N1"])
+        await crowd.caller_leaves("N1")
         await crowd.finish()
         after = await crowd.closed_rows()
         assert (after["N1"]["disposition"], after["N1"]["hangup_by"]) == ("answered", "caller")
