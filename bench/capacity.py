@@ -7,9 +7,14 @@ prompts and wait in both flows) into a queue; each phone answers at once and han
 seconds later. The same load runs twice: through our engine, then through a dialplan
 Queue() (strategy leastrecent, the same members, media kept in the PBX as ours is).
 
+This VM's speed drifts by 10-30% within minutes, as much as the gap being measured.
+`--rounds N` runs the pair N times on the same stack, in the order ours, app_queue, then
+app_queue, ours, and so on (a drift that is steady over the run weighs on both flows
+alike), and prints each round and the median of the rounds' ratios.
+
 Run:  .venv/bin/python -m bench.capacity --quick
-      .venv/bin/python -m bench.capacity --rate 20 --operators 220 --calls 400
-      .venv/bin/python -m bench.capacity --rate 40 --operators 500 --calls 800
+      .venv/bin/python -m bench.capacity --rate 20 --operators 220 --calls 400 --rounds 4
+      .venv/bin/python -m bench.capacity --rate 40 --operators 500 --calls 800 --rounds 2
 """
 
 from __future__ import annotations
@@ -103,6 +108,7 @@ class Figures:
     cpu_ms: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     load_before: str = ""
+    since: float = 0.0  # epoch seconds: this flow's first call (rounds share the stack)
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
     probe: dict[str, int] = field(default_factory=dict)  # the app's ARI requests and events
 
@@ -131,7 +137,7 @@ class CpuMeter:
 
 async def drive(stack: Stack, did: str, args: argparse.Namespace,
                 roots: dict[str, int], name: str) -> tuple[Figures, Operators]:
-    figures = Figures(name, load_before=load_average())
+    figures = Figures(name, load_before=load_average(), since=time.time())
     async with Carrier(stack.carrier) as callers, \
             Operators(stack.phones, args.talk) as phones:
         meter = CpuMeter(roots)
@@ -152,7 +158,7 @@ async def drive(stack: Stack, did: str, args: argparse.Namespace,
             await asyncio.sleep(0.5)
         figures.seconds = time.monotonic() - began
         if name == "lifeline":
-            await records_written(stack.app_dsn, args.calls)
+            await records_written(stack.app_dsn, args.calls, figures.since)
         figures.cpu_ms = meter.used()
         if name == "lifeline":
             figures.probe = await probe_read(stack)
@@ -181,13 +187,15 @@ async def probe_read(stack: Stack, timeout: float = 60) -> dict[str, int]:
     return found
 
 
-async def records_written(dsn: str, calls: int, timeout: float = 60) -> None:
+async def records_written(dsn: str, calls: int, since: float, timeout: float = 60) -> None:
     """The call records reach PostgreSQL after the calls end; their cost is the call's."""
     con = await asyncpg.connect(dsn)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            closed = await con.fetchval("SELECT count(*) FROM calls WHERE ended_at IS NOT NULL")
+            closed = await con.fetchval(
+                "SELECT count(*) FROM calls WHERE ended_at IS NOT NULL"
+                " AND started_at >= to_timestamp($1)", since)
             if closed >= calls:
                 return
             await asyncio.sleep(0.5)
@@ -204,9 +212,10 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> Non
                       extract(epoch FROM c.at)::float8 AS connected, o.sip_username
                FROM queue_events c JOIN operators o ON o.id = c.operator_id
                JOIN queue_events e ON e.call_id = c.call_id AND e.kind = 'entered'
-               WHERE c.kind = 'connected'""")
+               WHERE c.kind = 'connected' AND e.at >= to_timestamp($1)""", figures.since)
         kinds = await con.fetch(
-            "SELECT kind, count(*) AS n FROM call_events GROUP BY kind ORDER BY kind")
+            "SELECT kind, count(*) AS n FROM call_events WHERE at >= to_timestamp($1)"
+            " GROUP BY kind ORDER BY kind", figures.since)
         figures.notes = ", ".join(f"{k['kind']} {k['n']}" for k in kinds)
     finally:
         await con.close()
@@ -224,7 +233,8 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> Non
 def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
     queue_log = stack.pbx.host_base / "log" / "queue_log"
     lines = queue_log.read_text().splitlines() if queue_log.exists() else []
-    figures.bridged = sum(1 for line in lines if line.split("|")[4:5] == ["CONNECT"])
+    figures.bridged = sum(1 for line in lines if line.split("|")[4:5] == ["CONNECT"]
+                          and float(line.split("|")[0]) >= figures.since)
     figures.queue_to_ring = [r.at - r.queued_at for r in phones.rings
                              if r.answered and r.queued_at is not None]
 
@@ -251,40 +261,36 @@ def operators_online(stack: Stack) -> int:
 
 
 def app_ready(stack: Stack) -> bool:
-    """The app is connected and subscribed to the phones' states (its on_connect ran)."""
+    """The app is up, connected to ARI (its /healthz; until then it may not even have its
+    probe's signal handlers), and subscribed to the phones' states (Asterisk keeps an
+    app's subscriptions over its restarts: this alone would not tell the second round's)."""
+    try:
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{stack.app_port}/healthz", timeout=5) as response:
+            healthy = response.status == 200
+    except OSError:  # refused while starting, 503 until connected (HTTPError is an OSError)
+        return False
     app = ari_get(stack, "/applications/lifeline")
-    return isinstance(app, dict) and bool(app.get("endpoint_ids"))
+    return healthy and isinstance(app, dict) and bool(app.get("endpoint_ids"))
 
 
-async def run(args: argparse.Namespace) -> list[Figures]:
+async def run(args: argparse.Namespace) -> list[tuple[Figures, Figures]]:
+    """(ours, app_queue) for each round."""
     stack = await capacity_stack.build(args.operators, args.menu_timeout, args.ring_timeout,
                                  args.ivr / 3 - args.menu_timeout / 3, args.keep)
-    results = []
+    rounds = []
     try:
-        stack.start_app(cpu_profile=args.cpu_profile is not None)
-        wait_until(lambda: app_ready(stack), 120, "the app connected to ARI")
-        wait_until(lambda: operators_online(stack) >= args.operators, 300,
-                   f"{args.operators} phones registered")
-        assert stack.app is not None
-        roots = {"asterisk": stack.asterisk_pid(), "app": stack.app.pid,
-                 "postgresql": stack.postgres_pid()}
-        profiler = profile(stack.app.pid, args.profile) if args.profile else None
-        ours, phones = await drive(stack, DID, args, roots, "lifeline")
-        if profiler is not None:
-            profiler.send_signal(signal.SIGINT)
-            profiler.wait(60)
-        if args.cpu_profile is not None:
-            shutil.copy(stack.scratch / app_probe.PROFILE, args.cpu_profile)
-        await lifeline_timings(stack.app_dsn, phones, ours)
-        results.append(ours)
-        stack.stop_app()
         if args.reference_media == "core":
-            # Our bridges keep media in Asterisk's core (proxy_media); so does the reference.
+            # app_queue's bridges keep media in Asterisk's core, as ours do (our call
+            # bridges are proxy_media: this module is never theirs to use).
             stack.pbx.cli("module unload bridge_native_rtp.so")
-        del roots["app"]
-        reference, phones = await drive(stack, REFERENCE_DID, args, roots, "app_queue")
-        reference_timings(stack, phones, reference)
-        results.append(reference)
+        for number in range(args.rounds):
+            first_ours = number % 2 == 0
+            ours = await ours_flow(stack, args, first=number == 0) if first_ours else None
+            reference = await reference_flow(stack, args)
+            if ours is None:
+                ours = await ours_flow(stack, args, first=False)
+            rounds.append((ours, reference))
     finally:
         if args.keep is None:
             stack.close()
@@ -293,42 +299,101 @@ async def run(args: argparse.Namespace) -> list[Figures]:
             for instance in stack.instances:
                 instance.stop()
             stack.cluster.stop()
-    return results
+    return rounds
+
+
+async def ours_flow(stack: Stack, args: argparse.Namespace, *, first: bool) -> Figures:
+    """The load through `lifeline serve`, started for this flow and stopped after it (the
+    profilers, when asked, watch the first round only)."""
+    cpu_profile = args.cpu_profile is not None and first
+    stack.start_app(cpu_profile=cpu_profile)
+    wait_until(lambda: app_ready(stack), 120, "the app connected to ARI")
+    wait_until(lambda: operators_online(stack) >= args.operators, 300,
+               f"{args.operators} phones registered")
+    assert stack.app is not None
+    roots = {"asterisk": stack.asterisk_pid(), "app": stack.app.pid,
+             "postgresql": stack.postgres_pid()}
+    profiler = profile(stack.app.pid, args.profile) if args.profile and first else None
+    ours, phones = await drive(stack, DID, args, roots, "lifeline")
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(60)
+    if cpu_profile:
+        shutil.copy(stack.scratch / app_probe.PROFILE, args.cpu_profile)
+    await lifeline_timings(stack.app_dsn, phones, ours)
+    stack.stop_app()
+    return ours
+
+
+async def reference_flow(stack: Stack, args: argparse.Namespace) -> Figures:
+    roots = {"asterisk": stack.asterisk_pid(), "postgresql": stack.postgres_pid()}
+    reference, phones = await drive(stack, REFERENCE_DID, args, roots, "app_queue")
+    reference_timings(stack, phones, reference)
+    return reference
 
 
 def profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy (pip install py-spy, for measuring only) sampling the app: collapsed stacks."""
     return subprocess.Popen(
         [shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")), "record",
-         "--nonblocking", "--rate", "50", "--format", "raw",
+         "--nonblocking", "--rate", "250", "--format", "raw",
          "--output", str(out), "--pid", str(pid)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def show(results: list[Figures], args: argparse.Namespace) -> None:
+def show(rounds: list[tuple[Figures, Figures]], args: argparse.Namespace) -> None:
     print(f"\n{args.calls} calls at {args.rate}/s, {args.operators} operators, "
           f"IVR {args.ivr:g} s, talk {args.talk:g} s, reference media: {args.reference_media}; "
           f"{os.cpu_count()} cores")
-    reference = results[-1]
-    for f in results:
-        waits = f.queue_to_ring or [0.0, 0.0]
-        cuts, median = statistics.quantiles(waits, n=100), statistics.median(waits)
-        print(f"\n[{f.name}]  load average before: {f.load_before}")
-        print(f"  calls placed {args.calls}, answered by the PBX {f.placed}, bridged "
-              f"{f.bridged} ({100 * f.bridged / args.calls:.1f}%), answered at phones "
-              f"{f.answered_at_phones}, run {f.seconds:.0f} s")
-        print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms "
-              f"(n={len(f.queue_to_ring)})")
-        if f.notes and f.bridged < f.placed:
-            print(f"  timeline events: {f.notes}")
-        parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",
-                                                                        "postgresql"))
-        print(f"  CPU ms per call: {parts}; whole {f.whole_per_call:.1f} "
-              f"(x{f.whole_per_call / max(0.001, reference.whole_per_call):.2f} app_queue)")
-        if f.probe:
-            show_probe(f.probe, max(1, f.placed))
+    for number, (ours, reference) in enumerate(rounds, 1):
+        if len(rounds) > 1:
+            order = "ours first" if number % 2 == 1 else "app_queue first"
+            print(f"\n=== round {number} of {len(rounds)} ({order})")
+        for f in (ours, reference):
+            show_flow(f, reference, args)
+    if len(rounds) > 1:
+        show_summary(rounds)
     if args.cpu_profile is not None:
         show_profile(args.cpu_profile)
+
+
+def p99(f: Figures) -> float:
+    return statistics.quantiles(f.queue_to_ring or [0.0, 0.0], n=100)[98]
+
+
+def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
+    waits = f.queue_to_ring or [0.0, 0.0]
+    median = statistics.median(waits)
+    print(f"\n[{f.name}]  load average before: {f.load_before}")
+    print(f"  calls placed {args.calls}, answered by the PBX {f.placed}, bridged "
+          f"{f.bridged} ({100 * f.bridged / args.calls:.1f}%), answered at phones "
+          f"{f.answered_at_phones}, run {f.seconds:.0f} s")
+    print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {p99(f) * 1000:.0f} ms "
+          f"(n={len(f.queue_to_ring)})")
+    if f.notes and f.bridged < f.placed:
+        print(f"  timeline events: {f.notes}")
+    parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",
+                                                                    "postgresql"))
+    print(f"  CPU ms per call: {parts}; whole {f.whole_per_call:.1f} "
+          f"(x{f.whole_per_call / max(0.001, reference.whole_per_call):.2f} app_queue)")
+    if f.probe:
+        show_probe(f.probe, max(1, f.placed))
+
+
+def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
+    ratios = [o.whole_per_call / max(0.001, r.whole_per_call) for o, r in rounds]
+    ours = [o.whole_per_call for o, _ in rounds]
+    reference = [r.whole_per_call for _, r in rounds]
+    print(f"\n=== {len(rounds)} rounds")
+    print("  whole CPU ms per call, ours: " + ", ".join(f"{v:.1f}" for v in ours))
+    print("  whole CPU ms per call, app_queue: " + ", ".join(f"{v:.1f}" for v in reference))
+    print("  ratio by round: " + ", ".join(f"{v:.2f}" for v in ratios)
+          + f"; median {statistics.median(ratios):.2f}; all rounds together "
+          f"{sum(ours) / sum(reference):.2f}")
+    print("  queue to ring p99, ours / app_queue (ms): " + ", ".join(
+        f"{p99(o) * 1000:.0f}/{p99(r) * 1000:.0f}" for o, r in rounds))
+    print("  bridged, ours / app_queue: " + ", ".join(
+        f"{o.bridged}/{r.bridged}" for o, r in rounds))
 
 
 def show_probe(probe: dict[str, int], calls: int) -> None:
@@ -379,6 +444,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--cpu-profile", type=Path,
                    help="profile the app's CPU time with yappi during our flow (slows it "
                         "severalfold: for shares, not figures); pstats file here")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run the pair this many times, the order alternating each round")
     p.add_argument("--keep", type=Path, help="keep logs and configuration in this folder")
     args = p.parse_args(argv)
     if args.quick:

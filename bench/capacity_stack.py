@@ -230,6 +230,7 @@ class Stack:
     prompts_dir: str
     names: list[str]
     app: subprocess.Popen[bytes] | None = None
+    app_port: int = 0  # the app's web port (its /healthz says when it is up)
 
     @property
     def instances(self) -> list[asterisk.Instance]:
@@ -246,6 +247,7 @@ class Stack:
     def start_app(self, cpu_profile: bool = False) -> subprocess.Popen[bytes]:
         """`lifeline serve` in a process of its own, so its CPU is its own, with the bench's
         probe (bench/app_probe.py: ARI requests and events counted, CPU profile on demand)."""
+        self.app_port = asterisk.free_port()
         env = {
             **os.environ,
             "LIFELINE_DATABASE_URL": self.app_dsn,
@@ -256,7 +258,7 @@ class Stack:
             "LIFELINE_LOOKUP_KEY": crypto.new_key(),
             "LIFELINE_PROMPTS_DIR": self.prompts_dir,
             "LIFELINE_PROMPTS_LOCAL_DIR": str(self.pbx.runtime.host_path(self.prompts_dir)),
-            "LIFELINE_WEB_PORT": str(asterisk.free_port()),
+            "LIFELINE_WEB_PORT": str(self.app_port),
             "LIFELINE_BENCH_PROBE": str(self.scratch),
             "LIFELINE_BENCH_CPU_PROFILE": "1" if cpu_profile else "0",
         }

@@ -98,18 +98,23 @@ class LiveHub:
         acd.watch.add(self)
 
     # --- the distributor's hooks (queues/watch.Watcher) --------------------------------
+    # An operator with no console open is passed over: a console that opens later starts
+    # from a snapshot of the picture as it is then (`snapshot`).
     def talk_started(self, talk: Talk) -> None:
-        self._hooks.put_nowait(_Started(talk))
+        if talk.operator in self._subs:
+            self._hooks.put_nowait(_Started(talk))
 
     def talk_ended(self, talk: Talk, wrapup: float) -> None:
-        self._hooks.put_nowait(_Ended(talk, wrapup))
+        if talk.operator in self._subs:
+            self._hooks.put_nowait(_Ended(talk, wrapup))
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         # Known at once: the console's answer to its own button reads it next, and the
         # stored reason is written behind the distributor (queues/operator_state.py).
         if pause_reason is not None:
             self._reasons[username] = pause_reason
-        self._hooks.put_nowait(_Changed(username))
+        if username in self._subs:
+            self._hooks.put_nowait(_Changed(username))
 
     async def run(self) -> None:
         while True:
