@@ -173,7 +173,10 @@ class Probe:
         if self.profiler is not None:  # before the counts: their file marks the end of both
             self.profiler.stop()
             self.profiler.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
-        (self.folder / COUNTS).write_text(json.dumps(dict(self.counts)))
+        # Written aside, then renamed: the bench reads the file as soon as it appears.
+        aside = self.folder / f"{COUNTS}.part"
+        aside.write_text(json.dumps(dict(self.counts)))
+        aside.replace(self.folder / COUNTS)
 
 
 def main() -> None:

@@ -182,7 +182,6 @@ async def probe_read(stack: Stack, timeout: float = 60) -> dict[str, int]:
         if time.monotonic() > deadline:
             raise TimeoutError("the app's probe wrote no counts")
         await asyncio.sleep(0.2)
-    await asyncio.sleep(0.2)  # written in one go, but let the write finish
     found: dict[str, int] = json.loads(counts.read_text())
     return found
 
