@@ -134,6 +134,7 @@ class RestSockets:
         self._app = app
         self._slots = asyncio.Semaphore(limit)
         self._idle: list[_Socket] = []
+        self._closing: set[asyncio.Task[None]] = set()  # idle sockets being closed
         self._ids = itertools.count(1)
         self.opened = 0  # sockets opened so far
         self.busy = 0  # requests sent and not yet answered
@@ -178,8 +179,13 @@ class RestSockets:
         """An open socket, the most recently used, and whether it was used before; those
         idle too long are closed first. fresh: a new one."""
         now = time.monotonic()
+        expired = []
         while self._idle and now - self._idle[0].idle_since >= IDLE_SECONDS:
-            await self._idle.pop(0).close()
+            expired.append(self._idle.pop(0))
+        if expired:  # each close waits for Asterisk's answer: not on this request's time
+            closing = asyncio.create_task(_close_all(expired))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         while self._idle and not fresh:
             sock = self._idle.pop()
             if sock.open:
@@ -200,5 +206,10 @@ class RestSockets:
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for sock in idle:
-            await sock.close()
+        await _close_all(idle)
+        await asyncio.gather(*self._closing)
+
+
+async def _close_all(sockets: list[_Socket]) -> None:
+    for sock in sockets:
+        await sock.close()
