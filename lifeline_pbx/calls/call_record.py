@@ -41,6 +41,9 @@ class CallOpened:
     caller_number: str
     caller_name: str
     at: datetime
+    # The call id was made just now: no row can be stored yet. False for a call taken back
+    # after a restart, whose row the writer reads and continues.
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

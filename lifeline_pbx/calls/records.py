@@ -229,7 +229,8 @@ async def write(con: Conn, writes: list[Write], open_rows: dict[uuid.UUID, CallR
     for item in writes:
         if not isinstance(item, VoicemailSaved) and (call_id := call_record.row_of(item)):
             facts.setdefault(call_id, []).append(item)
-    await _load(con, [call_id for call_id in facts if call_id not in open_rows], open_rows)
+    await _load(con, [call_id for call_id, events in facts.items()
+                      if call_id not in open_rows and not _fresh(events[0])], open_rows)
     rows: list[CallRow] = []
     for call_id, events in facts.items():
         row = call_record.build(events, open_rows.pop(call_id, None))
@@ -264,6 +265,11 @@ def _values(item: Any) -> tuple[object, ...]:
     if getter is None:
         getter = _GETTERS[kind] = operator.attrgetter(*(f.name for f in dataclasses.fields(kind)))
     return getter(item)
+
+
+def _fresh(first: RowEvent) -> bool:
+    """A new call opened in this batch: its row is built from nothing, not read first."""
+    return isinstance(first, CallOpened) and first.fresh
 
 
 async def _load(con: Conn, call_ids: list[uuid.UUID],

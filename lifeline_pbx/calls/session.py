@@ -77,6 +77,7 @@ class CallSession:
         self.ctx = ctx
         self.channel_id = channel_id
         self.call_id = call_id or uuid.uuid4()
+        self._fresh = call_id is None  # not a call taken back after a restart
         self.state = model.State()
         self.queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._prefix = f"{self.call_id.hex}."
@@ -169,6 +170,7 @@ class CallSession:
                 caller_number=channel.caller_number,
                 caller_name=channel.caller_name,
                 at=now(),
+                fresh=self._fresh,
             )
         )
         await self._mark(marks.Mark(self.call_id))
