@@ -8,6 +8,10 @@ notification for one of them asks for that reload, and requests that arrive whil
 are merged into one more run. After every (re)LISTEN every reload runs: notifications sent
 while nobody listened are lost. A failed reload is retried with a growing wait, or at once
 on the next notification.
+
+A part is `current` while its last reload succeeded, no change is waiting to be loaded,
+and the LISTEN connection is up: what it holds is then what the tables hold (up to the
+moment a notification takes to arrive), and the engine may route from it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class _Registered:
     reload: Reload
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
     done: int = 0  # reloads completed
+    loaded: bool = False  # the last reload succeeded and nothing changed since it began
 
 
 class ConfigWatch:
@@ -46,6 +51,11 @@ class ConfigWatch:
     def on(self, name: str, tables: Iterable[str], reload: Reload) -> None:
         """Run `reload` after every change to one of `tables` (call before `run`)."""
         self._registered.append(_Registered(name, frozenset(tables), reload))
+
+    def current(self, name: str) -> bool:
+        """Whether the part registered under `name` holds what its tables hold now."""
+        parts = [r for r in self._registered if r.name == name]
+        return self.listening.is_set() and bool(parts) and all(r.loaded for r in parts)
 
     def reloads(self, name: str) -> int:
         """How many times the reload registered under `name` has completed."""
@@ -60,11 +70,11 @@ class ConfigWatch:
     def _notified(self, table: str) -> None:
         for registered in self._registered:
             if table in registered.tables:
-                registered.wanted.set()
+                _want(registered)
 
     def _all(self) -> None:
         for registered in self._registered:
-            registered.wanted.set()
+            _want(registered)
 
     async def _apply(self, registered: _Registered) -> None:
         failures = 0
@@ -82,9 +92,15 @@ class ConfigWatch:
             else:
                 failures = 0
                 registered.done += 1
+                registered.loaded = not registered.wanted.is_set()
                 log.info("configuration reloaded part=%s", registered.name)
                 continue
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(backoff.delay(failures)):
                     await registered.wanted.wait()
             registered.wanted.set()
+
+
+def _want(registered: _Registered) -> None:
+    registered.loaded = False
+    registered.wanted.set()

@@ -138,9 +138,9 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     ari = app[ARI] = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password, cfg.ari_app,
                                app[HTTP])
     writer = app[WRITER] = records.RecordWriter(pool)
-    lines = app[LINES] = LineDirectory(pool)
-    await lines.refresh()
     watch = app[CONFIG_WATCH] = ConfigWatch(app[LISTENER])
+    lines = app[LINES] = LineDirectory(pool, lambda: watch.current("lines"))
+    await lines.refresh()
     watch.on("lines", LINE_TABLES, lines.refresh)
     library = PromptLibrary(cfg.prompts_dir, Path(cfg.prompts_local_dir or cfg.prompts_dir))
     watch.on("prompts", prompt_watch.TABLES, prompt_watch.prompt_reload(pool, library))

@@ -347,21 +347,37 @@ async def test_a_csv_with_a_bad_row_imports_nothing(web: WebApp) -> None:
 # The engine's copy of the lines follows NOTIFY
 
 
-async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> None:
+async def test_the_line_copy_follows_changes_without_a_restart(
+    app_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Calls are routed from the copy while it is current (no query a call), and from the
+    database once the LISTEN connection is gone (the copy may then miss a change)."""
     pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
-    directory = LineDirectory(pool)
     listener = Listener(app_dsn)
     watch = ConfigWatch(listener)
+    directory = LineDirectory(pool, lambda: watch.current("lines"))
     watch.on("lines", ("lines", "line_holidays", "facilities"), directory.refresh)
+    asked: list[str] = []
+    real_fetch = directory._fetch
+
+    async def fetch(did: str) -> asyncpg.Record | None:
+        asked.append(did)
+        return await real_fetch(did)
+
+    monkeypatch.setattr(directory, "_fetch", fetch)
     listening = asyncio.create_task(listener.run())
     task = asyncio.create_task(watch.run())
     try:
+        assert not watch.current("lines")
         await wait_for(lambda: watch.reloads("lines") >= 1, what="the first load on LISTEN")
-        assert "15550100101" in directory.known
+        assert "15550100101" in directory.known and watch.current("lines")
+        assert await directory.find("15550100101") is not None and asked == []
         con = await asyncpg.connect(app_dsn)
         try:
             await con.execute("UPDATE lines SET enabled = false WHERE did = '15550100101'")
             await wait_for(lambda: "15550100101" not in directory.known, what="line dropped")
+            await wait_for(lambda: watch.current("lines"), what="the copy current again")
+            assert await directory.find("15550100101") is None and asked == []
             await con.execute("UPDATE lines SET enabled = true WHERE did = '15550100101'")
             await wait_for(lambda: "15550100101" in directory.known, what="line back")
             await con.execute(
@@ -371,8 +387,15 @@ async def test_the_line_copy_follows_changes_without_a_restart(app_dsn: str) -> 
                            what="closure loaded")
             await con.execute("UPDATE facilities SET enabled = false")
             await wait_for(lambda: not directory.known, what="every facility's lines dropped")
+            await con.execute("UPDATE facilities SET enabled = true")
+            await wait_for(lambda: "15550100101" in directory.known, what="lines back")
         finally:
             await con.close()
+        listening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listening
+        assert not watch.current("lines")
+        assert await directory.find("15550100101") is not None and asked == ["15550100101"]
     finally:
         for running in (task, listening):
             running.cancel()

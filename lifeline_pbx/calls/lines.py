@@ -1,8 +1,9 @@
 """Which facility and line a dialled number (DID) is, with its IVR, policy and opening hours.
 
-A copy of every line is kept so that calls are still routed while the database is away;
-the engine refreshes it when the configuration changes (calls/line_watch.py). A line of a
-disabled facility is out of service like a disabled line.
+A copy of every line is kept, refreshed when the configuration changes (config_watch.py).
+While that copy is current, calls are routed from it; otherwise each call reads its line
+from PostgreSQL, and the copy answers when the database does not. A line of a disabled
+facility is out of service like a disabled line.
 """
 
 from __future__ import annotations
@@ -78,14 +79,16 @@ def line_info(row: asyncpg.Record) -> LineInfo:
 
 
 class LineDirectory:
-    """Looks DIDs up in PostgreSQL; when it cannot, answers from the last good copy.
+    """Answers from the copy while `current` says it holds what the tables hold; else
+    looks DIDs up in PostgreSQL, and when it cannot, answers from the last good copy.
 
     A caller hears nothing until their line is known, so a lookup gets LOOKUP_SECONDS at
     most; after a failure the copy answers alone for a while (growing with each failure in
     a row), so calls do not each wait on a database that is away."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, current: Callable[[], bool] = lambda: False) -> None:
         self._pool = pool
+        self._current = current
         self._known: dict[str, LineInfo] = {}
         self._failures = 0
         self._away_until = 0.0  # monotonic time: the copy answers alone until then
@@ -116,7 +119,7 @@ class LineDirectory:
         return self._failures
 
     async def find(self, did: str) -> LineInfo | None:
-        if time.monotonic() < self._away_until:
+        if self._current() or time.monotonic() < self._away_until:
             return self._known.get(did)
         # The caller waits LOOKUP_SECONDS at most, the lookup itself may take longer: on a
         # hung server, cancelling a query and giving its connection back both wait for the
