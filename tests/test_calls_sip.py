@@ -155,11 +155,13 @@ async def test_unknown_did_hears_not_in_service(
 
 
 async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
-    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str, carrier: Carrier,
+    pbx: asterisk.Instance, app_dsn: str, short_prompts_dir: str, carrier: Carrier,
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
+    """The apology is the dialplan's own (the real prompt); the app plays the short test
+    prompts, so the call after the restart is answered and greeted in a moment."""
     dsn = app_dsn
-    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as first:
+    async with running(create_app(app_config(pbx, dsn, short_prompts_dir))) as first:
         await wait_for(first.app[CONNECTED].is_set, what="ARI connected")
 
     # While the app is away, the dialplan apologises: nobody is left in silence.
@@ -168,7 +170,7 @@ async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
     apology = prompt_seconds(asterisk_runtime, "en", "technical-difficulty")
     assert await heard(carrier, during) >= apology - 0.5
 
-    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as restarted:
+    async with running(create_app(app_config(pbx, dsn, short_prompts_dir))) as restarted:
         await wait_for(restarted.app[CONNECTED].is_set, what="ARI reconnected")
         call = await carrier.call(DEMO_DID, '"After restart" <222>')
         await reached(dsn, "prompt_finished", "After restart")
