@@ -250,7 +250,7 @@ class Phones(AriPeer):
         return call
 
     def recording_path(self, call: PhoneCall) -> str:
-        return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
+        return str(self.recording_file(call.channel_id))
 
     # Calls from the phones
     async def dial(self, operator: str, exten: str, timeout: int = 15) -> PhoneCall:

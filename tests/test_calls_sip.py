@@ -13,6 +13,7 @@ from aiohttp import web
 from devstack import asterisk
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import CONFIG, CONNECTED
+from tests import audio
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.db_reads import Statements
@@ -74,7 +75,7 @@ def seconds(path: Path) -> float:
 async def heard(carrier: Carrier, call: CarrierCall) -> float:
     """Seconds of audio the carrier recorded from the PBX on this call."""
     await wait_for(call.recording, what="carrier recording finished")
-    return seconds(Path(carrier.recording_path(call)))
+    return audio.seconds(Path(carrier.recording_path(call)))
 
 
 def prompt_seconds(rt: asterisk.Runtime, language: str, name: str) -> float:
