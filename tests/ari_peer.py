@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any, Protocol, Self
 
 from devstack.asterisk import Instance
@@ -12,6 +13,12 @@ from lifeline_pbx.ari.client import AriClient, ari_http_session
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.errors import AriError
 from tests.waiting import wait_for
+
+# What a peer records a call in: 16 kHz raw samples, not 8 kHz WAV. Asterisk writes a
+# recording to disk in 32 KiB blocks: 2 s of 8 kHz audio, 1 s of this, so a test waiting
+# to hear something hears it a second sooner (tests/audio.py reads both). Not higher: at
+# 24 and 48 kHz a phone's recording after a transfer was silent at times.
+RECORD_FORMAT = "sln16"
 
 
 class PeerCall(Protocol):
@@ -65,6 +72,10 @@ class AriPeer:
     async def _nothing(self) -> None:
         return None
 
+    def recording_file(self, name: str) -> Path:
+        """Where this peer's recording `name` is (being) written."""
+        return self.instance.host_base / "spool" / "recording" / f"{name}.{RECORD_FORMAT}"
+
     async def record_snoop(self, channel_id: str, name: str) -> None:
         """Record what channel_id hears, through a snoop channel (the channel itself stays
         free for DTMF: ARI runs one operation at a time per channel). The snoop joins the
@@ -74,7 +85,7 @@ class AriPeer:
 
         async def started() -> bool:
             try:
-                await self.ari.record(snoop_id, name, max_seconds=300)
+                await self.ari.record(snoop_id, name, max_seconds=300, fmt=RECORD_FORMAT)
             except AriError as exc:
                 if exc.status != 409 or "Stasis" not in exc.message:
                     raise

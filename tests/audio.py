@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 import math
-import struct
 import subprocess
+import sys
+from array import array
 from pathlib import Path
 
 WAV_HEADER = 44  # what Asterisk writes before the samples
+RATE = 8000  # what recordings are measured at (a call's audio is 8 kHz)
+RAW_RATES = {".sln16": 16000}  # Asterisk's raw formats the peers record in
+
+
+def pcm(path: Path) -> array[int]:
+    """A recording's 16-bit samples at RATE, as far as they are on disk (a recording still
+    being written can be watched: a WAV header gives the length only once it is closed).
+    A WAV file of Asterisk's is 8 kHz after its header; a raw one is taken every n-th
+    sample down to 8 kHz (it was resampled up from a call's 8 kHz audio: nothing above
+    4 kHz in it to fold back)."""
+    data = path.read_bytes()
+    step = RAW_RATES[path.suffix] // RATE if path.suffix in RAW_RATES else 1
+    if step == 1:
+        data = data[WAV_HEADER:]
+    values = array("h", data[: len(data) // 2 * 2])
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values[::step]
+
+
+def seconds(path: Path) -> float:
+    """How much audio a recording holds so far."""
+    return len(pcm(path)) / RATE
 
 
 def tone_level(path: Path, hz: float, window: float = 0.05) -> float:
-    """The largest share (0..1) of a window's energy at `hz`, over the whole recording.
-
-    Reads the samples as they are on disk, so a recording still being written can be
-    watched (its header gives the length only once it is closed).
-    """
+    """The largest share (0..1) of a window's energy at `hz`, over the whole recording
+    (as far as it is on disk)."""
     if not path.exists():
         return 0.0
-    rate = 8000
-    data = path.read_bytes()[WAV_HEADER:]
-    samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
+    rate = RATE
+    samples = pcm(path)
     size = int(rate * window)
     coeff = 2 * math.cos(2 * math.pi * hz / rate)
     best = 0.0
@@ -52,9 +72,8 @@ def tone_start(path: Path, hz: float, threshold: float = 0.5, window: float = 0.
 
 
 def _windows_holding(path: Path, hz: float, threshold: float, window: float) -> list[int]:
-    rate = 8000
-    data = path.read_bytes()[WAV_HEADER:]
-    samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
+    rate = RATE
+    samples = pcm(path)
     size = int(rate * window)
     coeff = 2 * math.cos(2 * math.pi * hz / rate)
     hits = []

@@ -84,7 +84,7 @@ class Carrier(AriPeer):
         await self.record_snoop(call.channel_id, call.channel_id)
 
     def recording_path(self, call: CarrierCall) -> str:
-        return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
+        return str(self.recording_file(call.channel_id))
 
     async def send_dtmf(self, call: CarrierCall, digits: str) -> None:
         await self.ari.send_dtmf(call.channel_id, digits)

@@ -69,9 +69,10 @@ async def put_back(con: Conn) -> None:
     await enlist(con)
 
 
-# `pjsip send register` unregisters, then registers after a random 1-10 s (Asterisk's own
-# spreading of load): asked again sooner, the phone starts that wait over.
-NUDGE_EVERY = 11.0
+# `pjsip send register` unregisters, then registers a second later (max_random_initial_delay
+# in tests/asterisk/phones/pjsip.conf): asked again sooner, the phone starts that wait over.
+NUDGE_EVERY = 3.0
+RESYNC_EVERY = 11.0  # how often `until_online` asks the app to write unlisted accounts again
 
 
 def config_values() -> dict[str, str]:
@@ -137,7 +138,7 @@ class Phones(AriPeer):
     def _nudge(self, operators: Iterable[str]) -> None:
         """Ask the PBX to check the phone's contact it kept (after a restart it has it from
         its database and waits up to qualify_frequency to check it), and the phone to
-        register again (which Asterisk sends 1 to 10 s later, at random)."""
+        register again (which Asterisk sends a second later)."""
         now = time.monotonic()
         for operator in operators:
             if now - self._nudged.get(operator, -NUDGE_EVERY) >= NUDGE_EVERY:
@@ -167,9 +168,11 @@ class Phones(AriPeer):
             nonlocal resynced
             endpoints = await self._pbx_endpoints()
             missing = {name for name in wanted if endpoints.get(name) != "online"}
+            for name in wanted - missing:  # registered: the next loss is asked about at once
+                self._nudged.pop(name, None)
             self._nudge(missing)
             unlisted = missing - set(endpoints)
-            if unlisted and resync is not None and time.monotonic() - resynced > NUDGE_EVERY:
+            if unlisted and resync is not None and time.monotonic() - resynced > RESYNC_EVERY:
                 print(f"the PBX does not list {sorted(unlisted)}: the app syncs again")
                 resynced = time.monotonic()
                 resync()
@@ -247,7 +250,7 @@ class Phones(AriPeer):
         return call
 
     def recording_path(self, call: PhoneCall) -> str:
-        return str(self.instance.host_base / "spool" / "recording" / f"{call.channel_id}.wav")
+        return str(self.recording_file(call.channel_id))
 
     # Calls from the phones
     async def dial(self, operator: str, exten: str, timeout: int = 15) -> PhoneCall:

@@ -13,6 +13,7 @@ from aiohttp import web
 from devstack import asterisk
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.resources import CONFIG, CONNECTED
+from tests import audio
 from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.db_reads import Statements
@@ -74,7 +75,7 @@ def seconds(path: Path) -> float:
 async def heard(carrier: Carrier, call: CarrierCall) -> float:
     """Seconds of audio the carrier recorded from the PBX on this call."""
     await wait_for(call.recording, what="carrier recording finished")
-    return seconds(Path(carrier.recording_path(call)))
+    return audio.seconds(Path(carrier.recording_path(call)))
 
 
 def prompt_seconds(rt: asterisk.Runtime, language: str, name: str) -> float:
@@ -155,11 +156,13 @@ async def test_unknown_did_hears_not_in_service(
 
 
 async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
-    pbx: asterisk.Instance, app_dsn: str, prompts_dir: str, carrier: Carrier,
+    pbx: asterisk.Instance, app_dsn: str, short_prompts_dir: str, carrier: Carrier,
     asterisk_runtime: asterisk.Runtime,
 ) -> None:
+    """The apology is the dialplan's own (the real prompt); the app plays the short test
+    prompts, so the call after the restart is answered and greeted in a moment."""
     dsn = app_dsn
-    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as first:
+    async with running(create_app(app_config(pbx, dsn, short_prompts_dir))) as first:
         await wait_for(first.app[CONNECTED].is_set, what="ARI connected")
 
     # While the app is away, the dialplan apologises: nobody is left in silence.
@@ -168,7 +171,7 @@ async def test_app_restart_keeps_asterisk_and_takes_the_next_call(
     apology = prompt_seconds(asterisk_runtime, "en", "technical-difficulty")
     assert await heard(carrier, during) >= apology - 0.5
 
-    async with running(create_app(app_config(pbx, dsn, prompts_dir))) as restarted:
+    async with running(create_app(app_config(pbx, dsn, short_prompts_dir))) as restarted:
         await wait_for(restarted.app[CONNECTED].is_set, what="ARI reconnected")
         call = await carrier.call(DEMO_DID, '"After restart" <222>')
         await reached(dsn, "prompt_finished", "After restart")

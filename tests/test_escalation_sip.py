@@ -9,7 +9,6 @@ refused and the carrier receives no INVITE; a caller's keys never dial out."""
 from __future__ import annotations
 
 import json
-import struct
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from lifeline_pbx import crypto
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ARI
-from tests.audio import WAV_HEADER, tone_level
+from tests.audio import RATE, pcm, tone_level
 from tests.carrier import TRUNK_PASSWORD, CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import DID, Hotline
@@ -215,11 +214,10 @@ async def test_a_callers_keys_never_dial_out(hotline_factory: Any) -> None:
 def longest_quiet(path: Path, start: float, end: float, window: float = 0.1) -> float:
     """The longest run of windows without sound between start and end (seconds into the
     recording): what a caller would hear as silence."""
-    data = path.read_bytes()[WAV_HEADER:]
-    samples = struct.unpack(f"<{len(data) // 2}h", data[: len(data) // 2 * 2])
-    size = int(8000 * window)
+    samples = pcm(path)
+    size = int(RATE * window)
     longest = run = 0.0
-    for first in range(int(start * 8000), min(int(end * 8000), len(samples)) - size, size):
+    for first in range(int(start * RATE), min(int(end * RATE), len(samples)) - size, size):
         chunk = samples[first:first + size]
         quiet = sum(x * x for x in chunk) < size * 100
         run = run + window if quiet else 0.0

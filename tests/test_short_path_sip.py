@@ -1,7 +1,8 @@
 """The shorter path to a person (issue 14), over real SIP: a key stops the prompt it is
 valid for, keys pressed ahead are applied in order, and a closed line says so first.
 
-The first two tests run the real prompts (the greeting must be long enough to interrupt);
+The first two tests run the short test prompts with a long greeting (long enough to
+interrupt) and, for keys pressed ahead, long notices (long enough to press keys in);
 the closed-line tests give each prompt that matters a tone of its own, to hear the order.
 """
 
@@ -25,6 +26,8 @@ from tests.waiting import wait_for
 SHORT_HZ = 660  # every other prompt of the short test prompts (tests/engine.py)
 BEEP_HZ = tones.TONES["beep"][0][0]
 CLOSURE_HZ, DAY_HZ, TIME_HZ, TRIAGE_HZ, OFFER_HZ = 1750, 1250, 1500, 2000, 2250
+# Long enough that the keys (sent 0.2 s apart) arrive while they play, even on a busy host.
+GREETING_SECONDS, NOTICES_SECONDS = 8.0, 3.0
 
 
 async def timeline(hotline: Hotline, caller: str) -> list[tuple[str, dict[str, str]]]:
@@ -44,10 +47,19 @@ async def answered_to_queued(hotline: Hotline, caller: str) -> float:
     return float((row["queued_at"] - row["answered_at"]).total_seconds())
 
 
+def _lasting(folder: Path, seconds: float, *names: str) -> None:
+    """These prompts, in every language, a tone this long (the others stay 0.2 s)."""
+    data = tones.samples(((SHORT_HZ, seconds),))
+    for language in prompts.LANGUAGES:
+        for name in names:
+            tones.write_wav(folder / language / f"{name}.wav", data)
+
+
 async def test_a_language_digit_during_the_greeting_queues_by_the_short_path(
-    hotline_factory: Any, prompts_dir: str, asterisk_runtime: asterisk.Runtime,
+    hotline_factory: Any, own_prompts: str, asterisk_runtime: asterisk.Runtime,
 ) -> None:
-    hotline: Hotline = await hotline_factory(prompts=prompts_dir)
+    _lasting(asterisk_runtime.host_path(own_prompts), GREETING_SECONDS, "greeting")
+    hotline: Hotline = await hotline_factory(prompts=own_prompts)
     await hotline.login("op-b")
     call = await hotline.call("At once")  # returns once the PBX has answered
     await hotline.carrier.send_dtmf(call, "2")
@@ -60,8 +72,8 @@ async def test_a_language_digit_during_the_greeting_queues_by_the_short_path(
     # The greeting never finished: the first prompt to end is the (short) notices.
     assert names.index("interrupted") < names.index("prompt_finished")
     assert "invalid_choice" not in names and "language_default" not in names
-    greeting = seconds(asterisk_runtime, prompts_dir, "en", "greeting")
-    menu = sum(seconds(asterisk_runtime, prompts_dir, language, f"language-choice-{digit}")
+    greeting = seconds(asterisk_runtime, own_prompts, "en", "greeting")
+    menu = sum(seconds(asterisk_runtime, own_prompts, language, f"language-choice-{digit}")
                for digit, language in (("1", "en"), ("2", "es"), ("3", "ht"), ("4", "fr")))
     waited = await answered_to_queued(hotline, "At once")
     assert waited < greeting + menu  # faster than hearing the greeting and menu out
@@ -70,11 +82,14 @@ async def test_a_language_digit_during_the_greeting_queues_by_the_short_path(
 
 
 async def test_keys_pressed_ahead_are_applied_in_order(
-    hotline_factory: Any, prompts_dir: str,
+    hotline_factory: Any, own_prompts: str, asterisk_runtime: asterisk.Runtime,
 ) -> None:
     """'2' chooses Spanish during the greeting, '*' asks for the notices in full, '5'
     waits for them to end and answers the triage question, which is then never asked."""
-    hotline: Hotline = await hotline_factory(prompts=prompts_dir)
+    folder = asterisk_runtime.host_path(own_prompts)
+    _lasting(folder, GREETING_SECONDS, "greeting")
+    _lasting(folder, NOTICES_SECONDS, "confidentiality-short", "confidentiality")
+    hotline: Hotline = await hotline_factory(prompts=own_prompts)
     await hotline.login("op-b")
     call = await hotline.call("Ahead")
     await hotline.carrier.send_dtmf(call, "2*5")

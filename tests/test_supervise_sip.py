@@ -17,7 +17,7 @@ import aiohttp
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, LISTEN_IN
-from tests.audio import tone_level
+from tests.audio import seconds, tone_level
 from tests.engine import Hotline
 from tests.phones import PhoneCall
 from tests.waiting import wait_for
@@ -57,15 +57,10 @@ def heard(path: str | Path, hz: float, level: float = 0.5) -> Any:
     return lambda: tone_level(Path(path), hz) > level
 
 
-def size(path: str | Path) -> int:
-    return Path(path).stat().st_size
-
-
-async def grown(path: str | Path, seconds: float) -> None:
-    """Wait until the recording holds `seconds` more audio than now (8 kHz, 16 bit)."""
-    start = size(path)
-    await wait_for(lambda: size(path) >= start + seconds * 16000,
-                   what=f"{seconds} s more of {path}")
+async def grown(path: str | Path, more: float) -> None:
+    """Wait until the recording holds `more` seconds of audio than now."""
+    start = seconds(Path(path))
+    await wait_for(lambda: seconds(Path(path)) >= start + more, what=f"{more} s more of {path}")
 
 
 async def speak(hotline: Hotline, who: str, channel_id: str, hz: int) -> str:
