@@ -281,7 +281,7 @@ async def test_asterisk_restarted_ends_each_call_with_its_record_and_serves_afte
         # again once started. The stored contacts are qualified within qualify_frequency
         # (30 s: 24 s measured with no REGISTER at all); here the PBX is asked to qualify
         # them at once, to keep the test short (a phone asked to register again waits a
-        # random 1-10 s first: tests/phones.py). A phone still offline then registers again.
+        # second first: tests/phones.py). A phone still offline then registers again.
         async def listed() -> bool:
             return set(OPERATORS) <= {e["resource"] for e in await crowd.ari.endpoints("PJSIP")}
 
