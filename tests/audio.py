@@ -39,10 +39,9 @@ def tone_level(path: Path, hz: float, window: float = 0.05) -> float:
     (as far as it is on disk)."""
     if not path.exists():
         return 0.0
-    rate = RATE
     samples = pcm(path)
-    size = int(rate * window)
-    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    size = int(RATE * window)
+    coeff = 2 * math.cos(2 * math.pi * hz / RATE)
     best = 0.0
     for start in range(0, len(samples) - size, size):
         chunk = samples[start : start + size]
@@ -72,10 +71,9 @@ def tone_start(path: Path, hz: float, threshold: float = 0.5, window: float = 0.
 
 
 def _windows_holding(path: Path, hz: float, threshold: float, window: float) -> list[int]:
-    rate = RATE
     samples = pcm(path)
-    size = int(rate * window)
-    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    size = int(RATE * window)
+    coeff = 2 * math.cos(2 * math.pi * hz / RATE)
     hits = []
     for index, start in enumerate(range(0, len(samples) - size, size)):
         chunk = samples[start : start + size]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,6 @@ async def reached(dsn: str, kind: str, caller_name: str, detail: dict[str, str] 
         await wait_for(probe, timeout=30, what=f"{kind} {detail or ''} for {caller_name}")
 
 
-def seconds(path: Path) -> float:
-    with wave.open(str(path)) as w:
-        frames: int = w.getnframes()
-        rate: int = w.getframerate()
-        return frames / rate
-
-
 async def heard(carrier: Carrier, call: CarrierCall) -> float:
     """Seconds of audio the carrier recorded from the PBX on this call."""
     await wait_for(call.recording, what="carrier recording finished")
@@ -79,7 +71,8 @@ async def heard(carrier: Carrier, call: CarrierCall) -> float:
 
 
 def prompt_seconds(rt: asterisk.Runtime, language: str, name: str) -> float:
-    return seconds(rt.host_path(f"{asterisk.catalogue_prompts_dir()}/{language}/{name}.wav"))
+    return audio.seconds(
+        rt.host_path(f"{asterisk.catalogue_prompts_dir()}/{language}/{name}.wav"))
 
 
 async def test_greeting_plays_to_the_end_and_the_call_is_recorded(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from devstack import asterisk
 from lifeline_pbx import prompts
 from lifeline_pbx.prompts import tones
+from tests import audio
 from tests.audio import tone_level, tone_start
 from tests.carrier import CarrierCall
 from tests.engine import DID, Hotline
@@ -38,8 +39,7 @@ async def timeline(hotline: Hotline, caller: str) -> list[tuple[str, dict[str, s
 
 
 def seconds(rt: asterisk.Runtime, folder: str, language: str, name: str) -> float:
-    path = rt.host_path(f"{folder}/{language}/{name}.wav")
-    return (path.stat().st_size - 44) / 16000  # 8 kHz, 16-bit mono
+    return audio.seconds(rt.host_path(f"{folder}/{language}/{name}.wav"))
 
 
 async def answered_to_queued(hotline: Hotline, caller: str) -> float:
