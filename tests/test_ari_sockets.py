@@ -85,7 +85,7 @@ async def test_a_request_timed_out_closes_its_socket_and_the_next_is_answered(
 async def rest_apps(client: AriClient, owner: str) -> list[str]:
     """The request sockets `owner` has open, as Asterisk lists them."""
     apps = await client.request("GET", "/applications")
-    return [a["name"] for a in apps if a["name"].startswith(f"{owner}-rest-")]
+    return [a["name"] for a in apps if a["name"].startswith(rest_sockets.socket_app(owner))]
 
 
 async def test_sockets_idle_too_long_are_closed(

@@ -65,6 +65,11 @@ class Answer:
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 
 
+def socket_app(app: str) -> str:
+    """What the names of `app`'s request sockets start with, as Asterisk lists them."""
+    return f"{app}-rest-"
+
+
 class SocketGone(Exception):
     """The socket closed, or could not be opened, before its answer came; status: what
     Asterisk answered the WebSocket handshake (401: the login refused), 0 if nothing."""
@@ -191,7 +196,7 @@ class RestSockets:
             if sock.open:
                 return sock, True
             await sock.close()
-        name = f"{self._app}-rest-{secrets.token_hex(4)}"
+        name = socket_app(self._app) + secrets.token_hex(4)
         try:
             async with asyncio.timeout(timeout):
                 ws = await self._session.ws_connect(
