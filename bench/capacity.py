@@ -232,8 +232,9 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> Non
 def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
     queue_log = stack.pbx.host_base / "log" / "queue_log"
     lines = queue_log.read_text().splitlines() if queue_log.exists() else []
-    figures.bridged = sum(1 for line in lines if line.split("|")[4:5] == ["CONNECT"]
-                          and float(line.split("|")[0]) >= figures.since)
+    fields = (line.split("|") for line in lines)  # time|call|queue|member|event|...
+    figures.bridged = sum(1 for f in fields if f[4:5] == ["CONNECT"]
+                          and float(f[0]) >= figures.since)
     figures.queue_to_ring = [r.at - r.queued_at for r in phones.rings
                              if r.answered and r.queued_at is not None]
 
@@ -284,10 +285,11 @@ async def run(args: argparse.Namespace) -> list[tuple[Figures, Figures]]:
             # bridges are proxy_media: this module is never theirs to use).
             stack.pbx.cli("module unload bridge_native_rtp.so")
         for number in range(args.rounds):
-            first_ours = number % 2 == 0
-            ours = await ours_flow(stack, args, first=number == 0) if first_ours else None
-            reference = await reference_flow(stack, args)
-            if ours is None:
+            if number % 2 == 0:
+                ours = await ours_flow(stack, args, first=number == 0)
+                reference = await reference_flow(stack, args)
+            else:
+                reference = await reference_flow(stack, args)
                 ours = await ours_flow(stack, args, first=False)
             rounds.append((ours, reference))
     finally:
