@@ -51,6 +51,25 @@ CASES: dict[str, tuple[dict[str, Any], object]] = {
          "recording": {"name": "r1", "target_uri": "channel:1700.1", "duration": 4}},
         ari.RecordingFinished("r1", "1700.1", 4),
     ),
+    "a phone registered": (
+        {"type": "PeerStatusChange", "peer": {"peer_status": "Reachable"},
+         "endpoint": {"technology": "PJSIP", "resource": "op-a", "state": "online",
+                      "channel_ids": []}},
+        ari.EndpointState("PJSIP", "op-a", online=True),
+    ),
+    "a phone gone": (
+        {"type": "PeerStatusChange", "peer": {"peer_status": "Unreachable"},
+         "endpoint": {"technology": "PJSIP", "resource": "op-a", "state": "offline",
+                      "channel_ids": []}},
+        ari.EndpointState("PJSIP", "op-a", online=False),
+    ),
+    # Sent for every channel on the endpoint too (two a call): not how registrations are read.
+    "an endpoint's channels changed": (
+        {"type": "EndpointStateChange",
+         "endpoint": {"technology": "PJSIP", "resource": "op-a", "state": "online",
+                      "channel_ids": ["1700.2"]}},
+        ari.OtherEvent("EndpointStateChange", None),
+    ),
     "unknown type keeps its channel": (
         {"type": "ChannelVarset", "channel": CHANNEL},
         ari.OtherEvent("ChannelVarset", "1700.1"),

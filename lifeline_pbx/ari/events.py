@@ -144,10 +144,13 @@ def _target_channel(target_uri: str) -> str | None:
 # The event types the app acts on; it asks Asterisk for these alone (eventFilter). The
 # rest (variables set, bridges entered, dials, state changes, ...) would cost Asterisk a
 # WebSocket write and the app a parse each, for nothing.
+# A phone's registration comes as PeerStatusChange, sent only when its endpoint goes online
+# or offline. EndpointStateChange also comes whenever a channel on the endpoint starts or
+# ends: two per call for every operator's leg.
 HANDLED_TYPES = (
     "StasisStart", "StasisEnd", "ChannelDtmfReceived", "ChannelHangupRequest",
     "ChannelDestroyed", "PlaybackFinished", "RecordingFinished", "RecordingFailed",
-    "EndpointStateChange",
+    "PeerStatusChange",
 )
 
 
@@ -185,7 +188,7 @@ def parse_event(data: dict[str, Any]) -> Event:
             _target_channel(str(recording.get("target_uri", ""))),
             int(recording.get("duration", 0) or 0),
         )
-    if kind == "EndpointStateChange":
+    if kind == "PeerStatusChange":  # its endpoint is as the change left it
         return parse_endpoint(data.get("endpoint") or {})
     return OtherEvent(kind, channel.id if channel else None)
 

@@ -11,7 +11,7 @@ call goes on; `call_ended` asks for the sync that removes it).
 
 An operator whose objects Asterisk keeps in astdb but does not list as an endpoint is
 written again: stored but not loaded, an endpoint's state is not followed (no
-EndpointStateChange: the queues would never see the phone online). Asterisk loads every
+PeerStatusChange: the queues would never see the phone online). Asterisk loads every
 stored endpoint when it starts (asterisk-conf/sorcery.conf says why the order there
 matters); this covers what it did not.
 

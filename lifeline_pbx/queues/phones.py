@@ -1,6 +1,6 @@
 """Which operators' phones the app follows in Asterisk. Pure.
 
-The queues learn that a phone registered or went away from EndpointStateChange events,
+The queues learn that a phone registered or went away from PeerStatusChange events,
 sent for the endpoints the app subscribes to. The app subscribes to each operator's
 endpoint by name, never to every PJSIP endpoint (`endpoint:PJSIP`): Asterisk forwards a
 channel's events to its endpoint too, so that subscription brought every caller's key
