@@ -3,6 +3,10 @@ the events it reads, by kind, and the call-record writer's transactions; measure
 its event loop runs what is due (LAG_TICK); and, when asked, profiles its CPU time (yappi,
 for measuring only).
 
+It writes SETTLED once the app's first sync of the operators' SIP accounts is done and no
+other is due: a restarted app reads every operator's account back from Asterisk (three
+requests each), which is start-up work, not the calls', and the bench waits for it.
+
 The bench sends SIGUSR1 when the measured run begins (counts and profile start from
 zero) and SIGUSR2 when it ends (both are written to LIFELINE_BENCH_PROBE, a folder).
 Counting costs a dictionary update per request; the profile slows the app severalfold,
@@ -33,8 +37,10 @@ from lifeline_pbx.calls import records
 from lifeline_pbx.calls.call_record import CallRow
 from lifeline_pbx.config import Config
 from lifeline_pbx.db import Conn
+from lifeline_pbx.operators.sip_sync import OperatorSync
 
 COUNTS = "ari_requests.json"
+SETTLED = "operators_synced"
 # seconds: the lag sampler sleeps this long, and notes how late it wakes. Not shorter: each
 # wake-up is a turn of the app's event loop that the bench would count as the app's CPU
 # (at 10 ms, about 29 ms of CPU a second: 1.5 ms per call at 20 calls/s).
@@ -98,11 +104,19 @@ class Probe:
         self.collections: list[float] = []  # seconds, each full garbage collection
         self._collecting = 0.0
         self.profiler = yappi() if cpu else None
+        self.clients: list[AriClient] = []
+        self._opened = 0  # request sockets opened before the measured run
 
     def install(self) -> None:
         counts = self.counts
 
+        clients = self.clients
+
         class CountedClient(AriClient):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                clients.append(self)
+
             async def request(self, method: str, path: str,
                               params: Params | list[tuple[str, str]] | None = None,
                               body: Json | None = None) -> Any:
@@ -110,6 +124,20 @@ class Probe:
                 return await super().request(method, path, params, body)
 
         _rebind(engine, "AriClient", AriClient, CountedClient)
+        settled = self.folder / SETTLED
+
+        class WatchedSync(OperatorSync):
+            async def _sync_once(self, ari: AriClient) -> bool:
+                ok = await super()._sync_once(ari)
+                # Once the sync loop has moved on: to wait, or to the next sync asked for.
+                asyncio.get_running_loop().call_soon(self._note_settled)
+                return ok
+
+            def _note_settled(self) -> None:
+                if self.syncs and self.settled():
+                    settled.touch()
+
+        _rebind(engine, "OperatorSync", OperatorSync, WatchedSync)
         parse = events.parse_event
 
         def parsed(data: dict[str, Any]) -> Event:
@@ -155,10 +183,16 @@ class Probe:
             await asyncio.sleep(LAG_TICK)
             self.lags.append(loop.time() - before - LAG_TICK)
 
+    def _sockets_opened(self) -> int:
+        """Request sockets the app has opened (each a WebSocket handshake, and a Stasis
+        application made and dropped in Asterisk)."""
+        return sum(client._sockets.opened for client in self.clients)
+
     def _begin(self, signum: int, frame: FrameType | None) -> None:
         self.counts.clear()
         self.lags.clear()
         self.collections.clear()
+        self._opened = self._sockets_opened()
         if self.profiler is not None:
             self.profiler.stop()
             self.profiler.clear_stats()
@@ -173,6 +207,7 @@ class Probe:
         self.counts["gc full"] = len(self.collections)
         self.counts["gc full max ms"] = round(max(self.collections, default=0.0) * 1000)
         self.counts["gc objects"] = len(gc.get_objects())
+        self.counts["sockets opened"] = self._sockets_opened() - self._opened
         if self.profiler is not None:  # before the counts: their file marks the end of both
             self.profiler.stop()
             self.profiler.get_func_stats().save(str(self.folder / PROFILE), type="pstat")

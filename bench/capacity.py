@@ -307,10 +307,13 @@ async def ours_flow(stack: Stack, args: argparse.Namespace, *, first: bool) -> F
     """The load through `lifeline serve`, started for this flow and stopped after it (the
     profilers, when asked, watch the first round only)."""
     cpu_profile = args.cpu_profile is not None and first
+    settled = stack.scratch / app_probe.SETTLED
+    settled.unlink(missing_ok=True)
     stack.start_app(cpu_profile=cpu_profile)
     wait_until(lambda: app_ready(stack), 120, "the app connected to ARI")
     wait_until(lambda: operators_online(stack) >= args.operators, 300,
                f"{args.operators} phones registered")
+    wait_until(settled.exists, 120, "the app's start-up sync of the operators' accounts")
     assert stack.app is not None
     roots = {"asterisk": stack.asterisk_pid(), "app": stack.app.pid,
              "postgresql": stack.postgres_pid()}
@@ -404,10 +407,11 @@ def show_probe(probe: dict[str, int], calls: int) -> None:
     print(f"  event loop late (ms, sampled every {app_probe.LAG_TICK * 1000:g} ms): {lag}; "
           f"full garbage collections {probe.get('gc full', 0)}, longest "
           f"{probe.get('gc full max ms', 0)} ms, objects tracked {probe.get('gc objects', 0)}")
+    print(f"  ARI request sockets opened: {probe.get('sockets opened', 0)}")
     for what, prefix in (("ARI requests", ""), ("ARI events", "event "),
                          ("call-record writer", "writer ")):
-        kinds = {k: n for k, n in probe.items() if k.startswith(prefix)
-                 and not (prefix == "" and k.startswith(("event ", "writer ", "lag ", "gc ")))}
+        kinds = {k: n for k, n in probe.items() if k.startswith(prefix) and not (
+            prefix == "" and k.startswith(("event ", "writer ", "lag ", "gc ", "sockets ")))}
         by_kind = ", ".join(f"{k.removeprefix(prefix)} {n / calls:.2f}" for k, n in
                             sorted(kinds.items(), key=lambda item: -item[1]))
         if prefix == "writer ":

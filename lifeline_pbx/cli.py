@@ -49,12 +49,15 @@ def cmd_demo_data(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    import uvloop
+
     from lifeline_pbx.app import serve
 
     cfg = _config(args)
     logs.use(cfg.log_format, cfg.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(cfg))
+        # The engine's work is mostly the event loop's own (docs/decisions.md).
+        uvloop.run(serve(cfg))
 
 
 def cmd_config_check(args: argparse.Namespace) -> None:
