@@ -35,6 +35,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -59,6 +60,16 @@ class Ring:
     queued_at: float | None  # from the reference flow's SIP header
     answered: bool = False
     ended: bool = False
+
+
+def created_at(channel: object, otherwise: float) -> float:
+    """When the phones' Asterisk made the channel (its `creationtime`, to the millisecond):
+    the ring as the phone saw it, without the time this process took to read the event."""
+    stamp = channel.get("creationtime") if isinstance(channel, dict) else None
+    try:
+        return datetime.strptime(str(stamp), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return otherwise
 
 
 class Operators(AriPeer):
@@ -91,6 +102,8 @@ class Operators(AriPeer):
         try:
             await self.ari.answer(channel_id)
             ring.answered = True
+            channel = await self.ari.request("GET", f"/channels/{channel_id}")
+            ring.at = created_at(channel, ring.at)
             await asyncio.sleep(self.talk_seconds)  # the conversation itself
             await self.ari.hangup(channel_id)
         except AriError:
