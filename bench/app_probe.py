@@ -40,6 +40,7 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.operators.sip_sync import OperatorSync
 
 COUNTS = "ari_requests.json"
+ORIGINATES = "originates.json"
 SETTLED = "operators_synced"
 # seconds: the lag sampler sleeps this long, and notes how late it wakes. Not shorter: each
 # wake-up is a turn of the app's event loop that the bench would count as the app's CPU
@@ -105,12 +106,14 @@ class Probe:
         self._collecting = 0.0
         self.profiler = yappi() if cpu else None
         self.clients: list[AriClient] = []
+        self.originates: list[tuple[float, str]] = []  # when each originate was sent, where
         self._opened = 0  # request sockets opened before the measured run
 
     def install(self) -> None:
         counts = self.counts
 
         clients = self.clients
+        originates = self.originates
 
         class CountedClient(AriClient):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -121,6 +124,8 @@ class Probe:
                               params: Params | list[tuple[str, str]] | None = None,
                               body: Json | None = None) -> Any:
                 counts[kind(method, path)] += 1
+                if method == "POST" and path == "/channels" and isinstance(params, dict):
+                    originates.append((time.time(), str(params.get("endpoint", ""))))
                 return await super().request(method, path, params, body)
 
         _rebind(engine, "AriClient", AriClient, CountedClient)
@@ -192,6 +197,7 @@ class Probe:
         self.counts.clear()
         self.lags.clear()
         self.collections.clear()
+        self.originates.clear()
         self._opened = self._sockets_opened()
         if self.profiler is not None:
             self.profiler.stop()
@@ -211,6 +217,7 @@ class Probe:
         if self.profiler is not None:  # before the counts: their file marks the end of both
             self.profiler.stop()
             self.profiler.get_func_stats().save(str(self.folder / PROFILE), type="pstat")
+        (self.folder / ORIGINATES).write_text(json.dumps(self.originates))
         # Written aside, then renamed: the bench reads the file as soon as it appears.
         aside = self.folder / f"{COUNTS}.part"
         aside.write_text(json.dumps(dict(self.counts)))

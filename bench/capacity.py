@@ -124,6 +124,10 @@ class Figures:
     since: float = 0.0  # epoch seconds: this flow's first call (rounds share the stack)
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
     probe: dict[str, int] = field(default_factory=dict)  # the app's ARI requests and events
+    # Ours: queue to ring in two parts, the app's (entry to its originate sent) and
+    # Asterisk's (the originate to the phone's channel), seconds.
+    to_originate: list[float] = field(default_factory=list)
+    originate_to_ring: list[float] = field(default_factory=list)
 
     def per_call(self, part: str) -> float:
         """Per call answered by the PBX (a call refused at once costs next to nothing)."""
@@ -215,8 +219,10 @@ async def records_written(dsn: str, calls: int, since: float, timeout: float = 6
         await con.close()
 
 
-async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> None:
-    """Bridged calls and queue-to-ring from the app's queue log and the phones' rings."""
+async def lifeline_timings(dsn: str, phones: Operators, figures: Figures,
+                           originates: list[tuple[float, str]]) -> None:
+    """Bridged calls and queue-to-ring from the app's queue log and the phones' rings;
+    originates: when the app sent each (epoch seconds) and to which endpoint."""
     con = await asyncpg.connect(dsn)
     try:
         rows = await con.fetch(
@@ -238,8 +244,15 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures) -> Non
     for row in rows:
         # The ring that led to this connection: the operator's last before it.
         before = [t for t in rings.get(row["sip_username"], []) if t <= row["connected"]]
-        if before:
-            figures.queue_to_ring.append(max(before) - row["entered"])
+        if not before:
+            continue
+        rang = max(before)
+        figures.queue_to_ring.append(rang - row["entered"])
+        sent = [at for at, endpoint in originates if endpoint == f"PJSIP/{row['sip_username']}"
+                and row["entered"] <= at <= rang]
+        if sent:
+            figures.to_originate.append(max(sent) - row["entered"])
+            figures.originate_to_ring.append(rang - max(sent))
 
 
 def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
@@ -337,7 +350,8 @@ async def ours_flow(stack: Stack, args: argparse.Namespace, *, first: bool) -> F
         profiler.wait(60)
     if cpu_profile:
         shutil.copy(stack.scratch / app_probe.PROFILE, args.cpu_profile)
-    await lifeline_timings(stack.app_dsn, phones, ours)
+    originates = json.loads((stack.scratch / app_probe.ORIGINATES).read_text())
+    await lifeline_timings(stack.app_dsn, phones, ours, originates)
     stack.stop_app()
     return ours
 
@@ -374,6 +388,11 @@ def show(rounds: list[tuple[Figures, Figures]], args: argparse.Namespace) -> Non
         show_profile(args.cpu_profile)
 
 
+def spread(seconds: list[float]) -> str:
+    cuts = statistics.quantiles(seconds, n=100) if len(seconds) > 1 else seconds * 99
+    return f"median {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms (n={len(seconds)})"
+
+
 def p99(f: Figures) -> float:
     return statistics.quantiles(f.queue_to_ring or [0.0, 0.0], n=100)[98]
 
@@ -387,6 +406,10 @@ def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
           f"{f.answered_at_phones}, run {f.seconds:.0f} s")
     print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {p99(f) * 1000:.0f} ms "
           f"(n={len(f.queue_to_ring)})")
+    if f.to_originate:
+        print("  queue to ring, in the app (entry to originate sent): "
+              f"{spread(f.to_originate)}; in Asterisk (originate to ring): "
+              f"{spread(f.originate_to_ring)}")
     if f.notes and f.bridged < f.placed:
         print(f"  timeline events: {f.notes}")
     parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",
