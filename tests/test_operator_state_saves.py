@@ -25,7 +25,7 @@ from lifeline_pbx import demo
 from lifeline_pbx.calls.lines import LOOKUP_SECONDS, LineDirectory
 from lifeline_pbx.db import create_pool
 from lifeline_pbx.queues import state_saves
-from lifeline_pbx.queues.operator_state import Store
+from lifeline_pbx.queues.operator_state import LINGER, Store
 from lifeline_pbx.queues.routing import Operator
 from lifeline_pbx.queues.state_saves import Pending
 from tests.engine import staff
@@ -123,10 +123,11 @@ async def stored(dsn: str) -> dict[int, tuple[object, ...]]:
 
 
 @contextlib.asynccontextmanager
-async def saving(dsn: str) -> AsyncIterator[tuple[Store, LineDirectory, asyncio.Task[None]]]:
+async def saving(dsn: str, linger: float = LINGER,
+                 ) -> AsyncIterator[tuple[Store, LineDirectory, asyncio.Task[None]]]:
     """The app's pool, its operators' store writing in the background, its line directory."""
     pool = await create_pool(dsn)
-    store = Store(pool)
+    store = Store(pool, linger=linger)
     writer = asyncio.create_task(store.run())
     try:
         yield store, LineDirectory(pool), writer
@@ -181,6 +182,21 @@ async def test_states_kept_while_the_database_is_stopped_are_written_once_it_is_
         rows = await stored(app_dsn)
         assert rows[first] == (True, False, "missed calls", 1, 100.0)
         assert rows[second] == (True, False, "", 0, 100.0)
+
+
+async def test_whoever_waits_for_the_states_does_not_wait_out_the_linger(
+    own_cluster: Cluster, app_dsn: str,
+) -> None:
+    """A burst's states wait a moment for the rest of the burst; a reader that needs them
+    written (a test's snapshot, the app stopping) ends that moment."""
+    (operator,) = await fetch(app_dsn, "SELECT id FROM operators ORDER BY id LIMIT 1")
+    async with saving(app_dsn, linger=30) as (store, _, _):
+        store.save(operator["id"], PAUSED, "break")
+        await asyncio.wait_for(store.drained(), 10)  # far less than the linger
+        assert (await stored(app_dsn))[operator["id"]][:3] == (True, True, "break")
+        store.save(operator["id"], READY, "")  # the next burst lingers again
+        with pytest.raises(AssertionError, match="timed out"):
+            await wait_for(lambda: store.unsaved == 0, timeout=0.5, what="written")
 
 
 async def test_a_hung_database_costs_a_call_one_short_line_lookup_and_operators_nothing(

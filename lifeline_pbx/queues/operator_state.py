@@ -8,6 +8,7 @@ written behind the distributor's back (state_saves.py decides what to write next
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from lifeline_pbx.queues import routing, state_saves
 log = logging.getLogger(__name__)
 BATCH = 200  # operators' states written in one statement
 # States come two or three a call (ringing, talking, wrap-up): waiting this long after the
-# first lets a burst's go in one write rather than one each (issue 11).
+# first lets a burst's go in one write rather than one each (issue 11). Someone waiting for
+# the states to be written (`drained`) ends the wait.
 LINGER = 0.1
 RETRY_CAP = 10.0  # seconds: states should reach the database soon after it is back
 
@@ -97,13 +99,16 @@ class Store:
     never waits for the database (a write can take seconds while it is away): `save` keeps
     the state at once, `run` writes what is kept in batches and keeps it while it cannot."""
 
-    def __init__(self, pool: asyncpg.Pool, batch: int = BATCH) -> None:
+    def __init__(self, pool: asyncpg.Pool, batch: int = BATCH, linger: float = LINGER) -> None:
         self.pool = pool
         self._batch = batch
+        self._linger = linger
         self._pending: dict[int, state_saves.Pending] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._hurry = asyncio.Event()  # someone waits in drained(): stop lingering
+        self._hurried = 0  # how many wait in drained()
         self._writing = asyncio.Lock()  # a load never reads under a batch being committed
 
     async def load(self) -> Loaded:
@@ -137,8 +142,13 @@ class Store:
         return len(self._pending)
 
     async def drained(self) -> None:
-        """Wait until every state kept so far is written."""
-        await self._idle.wait()
+        """Wait until every state kept so far is written (without lingering)."""
+        self._hurried += 1
+        self._hurry.set()
+        try:
+            await self._idle.wait()
+        finally:
+            self._hurried -= 1
 
     async def run(self) -> None:
         failures = 0
@@ -147,7 +157,11 @@ class Store:
                 self._idle.set()
                 self._wake.clear()
                 await self._wake.wait()
-                await asyncio.sleep(LINGER)
+                self._hurry.clear()
+                if not self._hurried:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._linger):
+                            await self._hurry.wait()
                 continue
             batch = state_saves.next_batch(self._pending, self._batch)
             try:
