@@ -15,7 +15,6 @@ so far are committed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import logging
@@ -43,6 +42,7 @@ from lifeline_pbx.calls.call_record import CallQueued as CallQueued
 from lifeline_pbx.calls.call_record import CallRecorded as CallRecorded
 from lifeline_pbx.calls.call_record import QueueEvent as QueueEvent
 from lifeline_pbx.db import DATABASE_AWAY, Conn
+from lifeline_pbx.linger import Linger
 
 log = logging.getLogger(__name__)
 RETRY_CAP = 10.0  # seconds: a call record should reach the database soon after it is back
@@ -138,7 +138,7 @@ class RecordWriter:
         self._pool = pool
         self._queue: asyncio.Queue[Write] = asyncio.Queue(max_queued)
         self._batch = batch
-        self._linger = linger
+        self._linger = Linger(linger)
         self._idle = asyncio.Event()
         self._idle.set()
         self._open: dict[uuid.UUID, CallRow] = {}  # open calls' rows, as last derived
@@ -149,8 +149,6 @@ class RecordWriter:
         self._done = 0
         self._last: dict[uuid.UUID, int] = {}  # call -> number of its last write not done
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._hurry = asyncio.Event()  # someone waits: stop lingering
-        self._hurried = 0  # how many wait for everything (drained)
 
     def put(self, write: Write) -> None:
         try:
@@ -170,12 +168,7 @@ class RecordWriter:
 
     async def drained(self) -> None:
         """Wait until every queued write reached the database (without lingering)."""
-        self._hurried += 1
-        self._hurry.set()
-        try:
-            await self._idle.wait()
-        finally:
-            self._hurried -= 1
+        await self._linger.until(self._idle)
 
     async def written(self, call_id: uuid.UUID, timeout: float = WRITTEN_WAIT) -> bool:
         """Wait until this call's writes queued so far are committed; False if that took
@@ -186,7 +179,7 @@ class RecordWriter:
         waiter = asyncio.get_running_loop().create_future()
         entry = (number, waiter)
         self._waiters.append(entry)
-        self._hurry.set()
+        self._linger.hurry()
         try:
             async with asyncio.timeout(timeout):
                 await waiter
@@ -222,12 +215,8 @@ class RecordWriter:
     async def _gather(self) -> None:
         """Let the rest of a burst join the batch: at most `linger`, and not at all when
         someone waits for a write or the batch is full already."""
-        self._hurry.clear()
-        if self._waiters or self._hurried or self._queue.qsize() >= self._batch - 1:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._linger):
-                await self._hurry.wait()
+        await self._linger.wait(skip=bool(self._waiters)
+                                or self._queue.qsize() >= self._batch - 1)
 
     def _finished(self, pending: list[Write], count: int) -> None:
         """The first `count` writes of the batch are committed (or dropped as refused): they

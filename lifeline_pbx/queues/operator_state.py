@@ -8,7 +8,6 @@ written behind the distributor's back (state_saves.py decides what to write next
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import asyncpg
 
 from lifeline_pbx import backoff
 from lifeline_pbx.db import DATABASE_AWAY
+from lifeline_pbx.linger import Linger
 from lifeline_pbx.queues import routing, state_saves
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,11 @@ class Store:
     def __init__(self, pool: asyncpg.Pool, batch: int = BATCH, linger: float = LINGER) -> None:
         self.pool = pool
         self._batch = batch
-        self._linger = linger
+        self._linger = Linger(linger)
         self._pending: dict[int, state_saves.Pending] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._hurry = asyncio.Event()  # someone waits in drained(): stop lingering
-        self._hurried = 0  # how many wait in drained()
         self._writing = asyncio.Lock()  # a load never reads under a batch being committed
 
     async def load(self) -> Loaded:
@@ -143,12 +141,7 @@ class Store:
 
     async def drained(self) -> None:
         """Wait until every state kept so far is written (without lingering)."""
-        self._hurried += 1
-        self._hurry.set()
-        try:
-            await self._idle.wait()
-        finally:
-            self._hurried -= 1
+        await self._linger.until(self._idle)
 
     async def run(self) -> None:
         failures = 0
@@ -157,11 +150,7 @@ class Store:
                 self._idle.set()
                 self._wake.clear()
                 await self._wake.wait()
-                self._hurry.clear()
-                if not self._hurried:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self._linger):
-                            await self._hurry.wait()
+                await self._linger.wait()
                 continue
             batch = state_saves.next_batch(self._pending, self._batch)
             try:
