@@ -222,7 +222,11 @@ class Acd:
         if not pic.waiting:
             return
         ringing = self.desk.ringing_calls()
-        callers = {c: replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
+        # A copy only for a caller whose offer is ringing: rounds run at every change in
+        # the queues, and a copy of every waiting caller each round (dataclasses.replace,
+        # some 10 us each) grew with the backlog.
+        callers = {c: w.caller if w.caller.ringing == (c in ringing)
+                   else replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
         for waiting_id, caller in callers.items():
             held = pic.waiting[waiting_id]
             line = held.call.line
