@@ -32,8 +32,11 @@ from devstack.postgres import Cluster, quote_ident
 from lifeline_pbx import db_roles, demo
 from tests import phones
 
-# lifeline_app's password for this run (the role is one per server, shared by its databases).
+# lifeline_app's password for this run (the role is one per server, shared by its databases),
+# and what the server stores for it, derived once (PBKDF2: a few milliseconds each time).
 TEST_APP_PASSWORD = secrets.token_urlsafe(24)
+_APP_PASSWORD_SET = (f"ALTER ROLE {db_roles.APP_ROLE} "
+                     f"PASSWORD '{db_roles.scram_verifier(TEST_APP_PASSWORD)}'")
 
 
 async def as_app_role(admin_dsn: str) -> str:
@@ -53,8 +56,10 @@ async def connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 @contextlib.asynccontextmanager
 async def database_copy(server: PgServer, template: str) -> AsyncIterator[str]:
-    """A new database copied from template (which nobody may be connected to): the admin's
-    DSN to it, dropped after."""
+    """A new database copied from template (which nobody may be connected to, and which is
+    migrated: lifeline_app exists): the admin's DSN to it, dropped after. lifeline_app's
+    password is set again to this run's (as_app_role): a test of `lifeline migrate` gives
+    it one of its own, for the whole server."""
     name = f"lifeline_test_{uuid.uuid4().hex[:12]}"
     # One connection for both statements, kept meanwhile: a connection costs the server a
     # backend's start, ~10 ms of CPU, and the suite copies a database per test.
@@ -65,6 +70,8 @@ async def database_copy(server: PgServer, template: str) -> AsyncIterator[str]:
         await con.execute(
             f"CREATE DATABASE {quote_ident(name)} TEMPLATE {quote_ident(template)}{strategy}")
         try:
+            # On this connection: a role is the server's, not the database's.
+            await con.execute(_APP_PASSWORD_SET)
             yield server.dsn(name)
         finally:
             await con.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")
@@ -192,8 +199,8 @@ async def admin_dsn(pg_cluster: PgServer, database_template: str) -> AsyncIterat
 
 
 @pytest.fixture
-async def app_dsn(admin_dsn: str) -> str:
+def app_dsn(admin_dsn: str) -> str:
     """A migrated database holding the demo facilities, lines and operator, as the app's
-    role sees it (admin_dsn is the admin's login to the same database). The role's password
-    is set again: a test of `lifeline migrate` gives it one of its own, for the whole server."""
-    return await as_app_role(admin_dsn)
+    role sees it (admin_dsn is the admin's login to the same database; database_copy set
+    the role's password already, without a connection of its own)."""
+    return db_roles.with_login(admin_dsn, db_roles.APP_ROLE, TEST_APP_PASSWORD)
