@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from lifeline_pbx.tasks import TaskRegistry
+
 # A socket idle this long is closed rather than reused: a burst's sockets do not stay open
 # (each is a thread in Asterisk) once calls are back to their usual rate.
 IDLE_SECONDS = 10.0
@@ -139,7 +141,7 @@ class RestSockets:
         self._app = app
         self._slots = asyncio.Semaphore(limit)
         self._idle: list[_Socket] = []
-        self._closing: set[asyncio.Task[None]] = set()  # idle sockets being closed
+        self._closing = TaskRegistry()  # idle sockets being closed
         self._ids = itertools.count(1)
         self.opened = 0  # sockets opened so far
         self.busy = 0  # requests sent and not yet answered
@@ -188,9 +190,7 @@ class RestSockets:
         while self._idle and now - self._idle[0].idle_since >= IDLE_SECONDS:
             expired.append(self._idle.pop(0))
         if expired:  # each close waits for Asterisk's answer: not on this request's time
-            closing = asyncio.create_task(_close_all(expired))
-            self._closing.add(closing)
-            closing.add_done_callback(self._closing.discard)
+            self._closing.spawn(_close_all(expired), name="ari-sockets-idle-close")
         while self._idle and not fresh:
             sock = self._idle.pop()
             if sock.open:
@@ -212,7 +212,7 @@ class RestSockets:
     async def close(self) -> None:
         idle, self._idle = self._idle, []
         await _close_all(idle)
-        await asyncio.gather(*self._closing)
+        await self._closing.close()
 
 
 async def _close_all(sockets: list[_Socket]) -> None:
