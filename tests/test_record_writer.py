@@ -94,7 +94,7 @@ async def test_a_new_call_is_written_without_reading_its_row(
     app_dsn: str, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A call opened in the batch has no stored row: none is asked for (a round trip a
-    batch under load). One taken back after a restart is read: the next test."""
+    batch under load). One taken back after a restart (not fresh) is read."""
     asked: list[uuid.UUID] = []
     real_load = records._load
 

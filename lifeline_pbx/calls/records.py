@@ -128,8 +128,6 @@ def _statement() -> str:
 
 
 _BATCH = _statement()
-_VOICEMAIL_FIELDS = len(dataclasses.fields(VoicemailSaved))
-_QUEUE_FIELDS = len(dataclasses.fields(QueueEvent))
 
 
 class RecordWriter:
@@ -283,13 +281,16 @@ async def write(con: Conn, writes: list[Write], open_rows: dict[uuid.UUID, CallR
                 for w in writes if isinstance(w, CallEvent)]
     voicemails = [_values(w) for w in writes if isinstance(w, VoicemailSaved)]
     queue = [_values(w) for w in writes if isinstance(w, QueueEvent)]
-    await con.execute(_BATCH, *_columns([_values(row) for row in rows], len(_COLUMNS)),
-                      *_columns(timeline, 4), *_columns(voicemails, _VOICEMAIL_FIELDS),
-                      *_columns(queue, _QUEUE_FIELDS))
+    await con.execute(_BATCH, *_columns([_values(row) for row in rows], CallRow),
+                      *_columns(timeline, CallEvent), *_columns(voicemails, VoicemailSaved),
+                      *_columns(queue, QueueEvent))
 
 
-def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+def _columns(rows: Sequence[tuple[object, ...]], kind: type) -> list[list[object]]:
+    """The rows of `kind` as one list a field (an empty one each when there are none)."""
+    if not rows:
+        return [[] for _ in dataclasses.fields(kind)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 _GETTERS: dict[type, Callable[[Any], tuple[object, ...]]] = {}
