@@ -110,10 +110,7 @@ class Probe:
         self._opened = 0  # request sockets opened before the measured run
 
     def install(self) -> None:
-        counts = self.counts
-
-        clients = self.clients
-        originates = self.originates
+        counts, clients, originates = self.counts, self.clients, self.originates
 
         class CountedClient(AriClient):
             def __init__(self, *args: Any, **kwargs: Any) -> None:

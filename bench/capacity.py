@@ -240,6 +240,9 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures,
     rings: dict[str, list[float]] = {}
     for ring in phones.rings:
         rings.setdefault(ring.operator, []).append(ring.at)
+    sent_to: dict[str, list[float]] = {}
+    for at, endpoint in originates:
+        sent_to.setdefault(endpoint.removeprefix("PJSIP/"), []).append(at)
     figures.bridged = len(rows)
     for row in rows:
         # The ring that led to this connection: the operator's last before it.
@@ -248,8 +251,8 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures,
             continue
         rang = max(before)
         figures.queue_to_ring.append(rang - row["entered"])
-        sent = [at for at, endpoint in originates if endpoint == f"PJSIP/{row['sip_username']}"
-                and row["entered"] <= at <= rang]
+        sent = [at for at in sent_to.get(row["sip_username"], [])
+                if row["entered"] <= at <= rang]
         if sent:
             figures.to_originate.append(max(sent) - row["entered"])
             figures.originate_to_ring.append(rang - max(sent))
@@ -389,23 +392,24 @@ def show(rounds: list[tuple[Figures, Figures]], args: argparse.Namespace) -> Non
 
 
 def spread(seconds: list[float]) -> str:
-    cuts = statistics.quantiles(seconds, n=100) if len(seconds) > 1 else seconds * 99
-    return f"median {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms (n={len(seconds)})"
+    return (f"median {statistics.median(seconds or [0.0]) * 1000:.0f} ms, "
+            f"p99 {percentile_99(seconds) * 1000:.0f} ms (n={len(seconds)})")
+
+
+def percentile_99(seconds: list[float]) -> float:
+    return statistics.quantiles(seconds or [0.0, 0.0], n=100)[98]
 
 
 def p99(f: Figures) -> float:
-    return statistics.quantiles(f.queue_to_ring or [0.0, 0.0], n=100)[98]
+    return percentile_99(f.queue_to_ring)
 
 
 def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
-    waits = f.queue_to_ring or [0.0, 0.0]
-    median = statistics.median(waits)
     print(f"\n[{f.name}]  load average before: {f.load_before}")
     print(f"  calls placed {args.calls}, answered by the PBX {f.placed}, bridged "
           f"{f.bridged} ({100 * f.bridged / args.calls:.1f}%), answered at phones "
           f"{f.answered_at_phones}, run {f.seconds:.0f} s")
-    print(f"  queue to ring: median {median * 1000:.0f} ms, p99 {p99(f) * 1000:.0f} ms "
-          f"(n={len(f.queue_to_ring)})")
+    print(f"  queue to ring: {spread(f.queue_to_ring)}")
     if f.to_originate:
         print("  queue to ring, in the app (entry to originate sent): "
               f"{spread(f.to_originate)}; in Asterisk (originate to ring): "
