@@ -110,6 +110,8 @@ class Operators(AriPeer):
             return
 
 
+SLOWEST = 6  # calls listed per flow (the p99 of 400 calls is about the 4th slowest)
+
 # --- one flow ------------------------------------------------------------------------------
 @dataclass
 class Figures:
@@ -128,6 +130,9 @@ class Figures:
     # Asterisk's (the originate to the phone's channel), seconds.
     to_originate: list[float] = field(default_factory=list)
     originate_to_ring: list[float] = field(default_factory=list)
+    # Each call's queue entry (epoch seconds), queue to ring, and the app's part of it (ours)
+    # : when the slowest calls entered tells a stall of one moment from a spread-out tail.
+    waits: list[tuple[float, float, float | None]] = field(default_factory=list)
 
     def per_call(self, part: str) -> float:
         """Per call answered by the PBX (a call refused at once costs next to nothing)."""
@@ -256,6 +261,8 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures,
         if sent:
             figures.to_originate.append(max(sent) - row["entered"])
             figures.originate_to_ring.append(rang - max(sent))
+        figures.waits.append((row["entered"], rang - row["entered"],
+                              max(sent) - row["entered"] if sent else None))
 
 
 def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
@@ -264,8 +271,9 @@ def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None
     fields = (line.split("|") for line in lines)  # time|call|queue|member|event|...
     figures.bridged = sum(1 for f in fields if f[4:5] == ["CONNECT"]
                           and float(f[0]) >= figures.since)
-    figures.queue_to_ring = [r.at - r.queued_at for r in phones.rings
-                             if r.answered and r.queued_at is not None]
+    figures.waits = [(r.queued_at, r.at - r.queued_at, None) for r in phones.rings
+                     if r.answered and r.queued_at is not None]
+    figures.queue_to_ring = [wait for _, wait, _ in figures.waits]
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -396,6 +404,12 @@ def spread(seconds: list[float]) -> str:
             f"p99 {percentile_99(seconds) * 1000:.0f} ms (n={len(seconds)})")
 
 
+def slow_call(f: Figures, wait: tuple[float, float, float | None]) -> str:
+    entered, to_ring, in_app = wait
+    app = f" (app {in_app * 1000:.0f})" if in_app is not None else ""
+    return f"{to_ring * 1000:.0f} ms at {entered - f.since:.1f} s{app}"
+
+
 def percentile_99(seconds: list[float]) -> float:
     return statistics.quantiles(seconds or [0.0, 0.0], n=100)[98]
 
@@ -414,6 +428,8 @@ def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
         print("  queue to ring, in the app (entry to originate sent): "
               f"{spread(f.to_originate)}; in Asterisk (originate to ring): "
               f"{spread(f.originate_to_ring)}")
+    print("  slowest, queue to ring (entered, seconds into the run): " + ", ".join(
+        slow_call(f, wait) for wait in sorted(f.waits, key=lambda w: -w[1])[:SLOWEST]))
     if f.notes and f.bridged < f.placed:
         print(f"  timeline events: {f.notes}")
     parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",

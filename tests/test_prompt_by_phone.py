@@ -19,7 +19,7 @@ import pytest
 from lifeline_pbx import cli
 from lifeline_pbx.prompts import phone, tones
 from lifeline_pbx.resources import CONFIG_WATCH
-from tests.audio import tone_level, tone_span, tone_start
+from tests.audio import HEARD, tone_level, tone_span, tone_start
 from tests.engine import Hotline
 from tests.phones import PhoneCall
 from tests.waiting import wait_for
@@ -63,7 +63,7 @@ async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     # Nothing asked yet: the phone hears the refusal.
     call, heard = await _dial_code(hotline)
     heard = await _phone_heard(hotline, call, heard)
-    assert tone_level(heard, REFUSE_HZ) > 0.8 and tone_level(heard, BEEP_HZ) < 0.2
+    assert tone_level(heard, REFUSE_HZ) > HEARD and tone_level(heard, BEEP_HZ) < 0.2
 
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         admin = Client(hotline.base_url, http)
@@ -115,7 +115,7 @@ async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     await hotline.carrier.ended(caller)
     await wait_for(lambda: caller.recording() is not None, what="carrier recording closed")
     greeting = Path(hotline.carrier.recording_path(caller))
-    assert tone_level(greeting, SPOKEN_HZ) > 0.8
+    assert tone_level(greeting, SPOKEN_HZ) > HEARD
     span = tone_span(greeting, SPOKEN_HZ)
     assert SPOKEN_SECONDS - 0.2 < span < SPOKEN_SECONDS + 1.0, span
     print(f"spoken {SPOKEN_HZ} Hz heard by the next caller for {span:.2f} s")
@@ -123,4 +123,4 @@ async def test_a_prompt_recorded_by_phone_is_what_the_next_caller_hears(
     # The request was used: dialling again is refused.
     call, heard = await _dial_code(hotline)
     heard = await _phone_heard(hotline, call, heard)
-    assert tone_level(heard, REFUSE_HZ) > 0.8
+    assert tone_level(heard, REFUSE_HZ) > HEARD
