@@ -22,6 +22,7 @@ from lifeline_pbx.app import create_app, running
 from lifeline_pbx.config import Config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.resources import CONNECTED
+from tests import scheduling
 from tests.carrier import TRUNK_PASSWORD, TRUNK_USER, Carrier
 from tests.hashing import use_light_hashing
 from tests.waiting import wait_for
@@ -56,6 +57,14 @@ class SipNet:
 
 def pytest_configure(config: pytest.Config) -> None:
     use_light_hashing()  # before any hash is made: tests/hashing.py
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first in each xdist worker's share (tests/scheduling.py)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        items[:] = scheduling.dealt(
+            items, workers, lambda item: scheduling.weight(getattr(item, "fixturenames", ())))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pyotp
 import pytest
 from aiohttp import web as aioweb
@@ -11,6 +13,7 @@ from yarl import URL
 from lifeline_pbx.accounts import sessions
 from lifeline_pbx.app import create_app
 from lifeline_pbx.resources import CONFIG, POOL
+from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, SEALED_FIELD, SECRET_SHOWN, Client, WebApp
 
 
@@ -260,3 +263,23 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts(web: WebApp)
     assert swept == (1, 1, 1)  # sessions, attempts, known devices
     assert (await live.get("/"))[0] == 200
     assert (await stale.get("/"))[0] == 303
+
+
+
+async def test_the_apps_sweeping_loop_sweeps_after_its_first_wait(web: WebApp) -> None:
+    from datetime import timedelta
+
+    from lifeline_pbx.accounts import housekeeping
+
+    await web.signed_in("supervisor1")
+    await web.sql("UPDATE web_sessions SET last_seen_at = now() - interval '2 hours'")
+
+    async def swept() -> bool:
+        return not await web.sql("SELECT 1 FROM web_sessions")
+
+    loop = asyncio.create_task(housekeeping.run(
+        web.app[POOL], timedelta(minutes=30), timedelta(hours=12), first_after=0.1))
+    try:
+        await wait_for(swept, what="the expired session swept")
+    finally:
+        loop.cancel()

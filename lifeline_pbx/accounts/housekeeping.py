@@ -15,6 +15,10 @@ from lifeline_pbx.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 EVERY = 300.0
+# The first sweep waits too: at start the hotline's own reads come first, and a sweep then
+# would open one more database connection for what can wait (sessions.alive is checked at
+# each request, so an expired session is refused whether or not it has been swept).
+FIRST_AFTER = 60.0
 
 
 async def sweep(
@@ -25,7 +29,9 @@ async def sweep(
                 await attempts.delete_old(con), await devices.delete_old(con))
 
 
-async def run(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta) -> None:
+async def run(pool: asyncpg.Pool, idle: timedelta, lifetime: timedelta, *,
+              first_after: float = FIRST_AFTER) -> None:
+    await asyncio.sleep(first_after)
     while True:
         try:
             expired, old_attempts, old_devices = await sweep(pool, idle, lifetime)

@@ -1,0 +1,32 @@
+"""tests/scheduling.py: the order the workers are handed the tests in."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import scheduling
+
+
+@pytest.mark.parametrize(("items", "workers", "expected"), [
+    # one worker: heaviest first, collected order kept within a weight
+    ("a1 b0 c2 d0 e2", 1, "c2 e2 a1 b0 d0"),
+    # two workers: each run gets half of each weight, in contiguous runs
+    ("a2 b2 c2 d2 e0 f0 g0 h0", 2, "a2 b2 e0 f0 c2 d2 g0 h0"),
+    # a weight with fewer tests than workers: some runs get none of it
+    ("a0 b0 c0 d0 e3", 2, "a0 b0 e3 c0 d0"),
+    # nothing to deal
+    ("", 4, ""),
+])
+def test_dealt(items: str, workers: int, expected: str) -> None:
+    dealt = scheduling.dealt(items.split(), workers, lambda item: int(item[1]))
+    assert dealt == expected.split()
+
+
+@pytest.mark.parametrize(("fixtures", "expected"), [
+    ({"asterisk_runtime", "admin_dsn", "browser"}, 3),  # the first kind that matches
+    ({"browser", "admin_dsn"}, 2),
+    ({"empty_dsn"}, 1),
+    ({"tmp_path"}, 0),
+])
+def test_weight(fixtures: set[str], expected: int) -> None:
+    assert scheduling.weight(fixtures) == expected
