@@ -8,11 +8,14 @@ from tests import scheduling
 
 
 @pytest.mark.parametrize(("items", "workers", "expected"), [
-    # one worker: heaviest first, collected order kept within a weight
-    ("a1 b0 c2 d0 e2", 1, "c2 e2 a1 b0 d0"),
+    # quick tests only: collected order, heavier first
+    ("a1 b0 c1 d0", 1, "a1 c1 b0 d0"),
+    # slow ones (weight 2 and up, slowest first) spread among the quick, a quarter of the
+    # quick ones at the end
+    ("q0 r0 s0 t0 u0 v0 w0 x0 A2 B3", 1, "B3 q0 r0 s0 A2 t0 u0 v0 w0 x0"),
     # two workers: each run gets half of each weight, in contiguous runs
-    ("a2 b2 c2 d2 e0 f0 g0 h0", 2, "a2 b2 e0 f0 c2 d2 g0 h0"),
-    # a weight with fewer tests than workers: some runs get none of it
+    ("a2 b2 c2 d2 e0 f0 g0 h0", 2, "a2 e0 b2 f0 c2 g0 d2 h0"),
+    # a slow kind with fewer tests than workers: some runs get none of it
     ("a0 b0 c0 d0 e3", 2, "a0 b0 e3 c0 d0"),
     # nothing to deal
     ("", 4, ""),
