@@ -30,9 +30,21 @@ from tests.waiting import wait_for
 pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "tests.browser",
                   "tests.privacy"]
 
-# RTP port ranges: 1000 ports per instance, from a base chosen per run so that two test runs
-# on one machine (a developer's and a helper's) do not send media into each other's calls.
-RTP_BASE = 20000 + (os.getpid() % 10) * 4000
+# RTP port ranges: 1000 ports per Asterisk and 100 per softphone, from a base of each
+# worker's own within its run's own (the run's process id) so that neither two workers nor
+# two runs on one machine (a developer's and a helper's) send media into each other's calls.
+# The base was once a worker's process id modulo 10: two of four workers shared their
+# ranges in half the runs.
+RTP_BLOCK = 3500  # a worker's: three Asterisks and up to five softphones
+
+
+def _rtp_base() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    run = os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()
+    return 20000 + ((run % 3) * 4 + int(worker) % 4) * RTP_BLOCK
+
+
+RTP_BASE = _rtp_base()
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # Each pytest-xdist worker runs its own Asterisks: their logs are kept apart.
 WORKER = f"-{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
@@ -60,11 +72,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first in each xdist worker's share (tests/scheduling.py)."""
+    """The order xdist's workers are handed the tests in (tests/scheduling.py)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
-        items[:] = scheduling.dealt(
-            items, workers, lambda item: scheduling.weight(getattr(item, "fixturenames", ())))
+        items[:] = scheduling.dealt(items, workers, lambda item: scheduling.weight(
+            {*getattr(item, "fixturenames", ()), *(mark.name for mark in item.iter_markers())}))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -21,8 +21,11 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# What a test's fixtures say of how long it takes, slowest first; the first match counts.
+# What a test's fixtures and marks say of how long it takes, slowest first; the first match
+# counts. A few tests take fifteen seconds to over a minute (`long`): those start their
+# worker's run, one on each worker as far as they go, or the last of them would run alone.
 KINDS = (
+    ("long", 4),
     ("asterisk_runtime", 3),  # calls through a real Asterisk
     ("own_cluster", 3),  # a PostgreSQL of its own, stopped and started
     ("browser", 2),  # a real browser
@@ -32,8 +35,9 @@ KINDS = (
 SLOW = 2  # this weight and up: a test that mostly waits
 
 
-def weight(fixtures: Collection[str]) -> int:
-    return next((w for name, w in KINDS if name in fixtures), 0)
+def weight(names: Collection[str]) -> int:
+    """A test's weight from the names of its fixtures and marks."""
+    return next((w for name, w in KINDS if name in names), 0)
 
 
 def dealt(items: Sequence[T], workers: int, weigh: Callable[[T], int]) -> list[T]:

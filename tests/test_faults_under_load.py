@@ -198,6 +198,7 @@ WS_OUTAGE = 10.0  # seconds, as the issue asks
 CUT_MENU_TIMEOUT = 7
 
 
+@pytest.mark.long
 async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
     app_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str, carrier: Carrier,
     phones: Phones,
@@ -379,6 +380,7 @@ def picture_states(app: web.Application) -> dict[str, tuple[object, ...]]:
             for u, o in ops.items() if u in OPERATORS}
 
 
+@pytest.mark.long
 async def test_postgresql_stopped_for_60_s_drops_nobody_and_loses_no_record(
     own_cluster: Cluster, outage_dsn: str, pbx: asterisk.Instance, short_prompts_dir: str,
     carrier: Carrier, phones: Phones,

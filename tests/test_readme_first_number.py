@@ -67,6 +67,7 @@ def _sql(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
     return asyncio.run(fetch())
 
 
+@pytest.mark.long
 def test_the_readmes_commands_make_a_first_working_number(
         empty_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,8 @@ from tests import scheduling
     ("q0 r0 s0 t0 u0 v0 w0 x0 A2 B3", 1, "B3 q0 r0 s0 A2 t0 u0 v0 w0 x0"),
     # two workers: each run gets half of each weight, in contiguous runs
     ("a2 b2 c2 d2 e0 f0 g0 h0", 2, "a2 e0 b2 f0 c2 g0 d2 h0"),
+    # long ones first, one per worker as far as they go
+    ("a0 b0 c3 d3 e4 f4", 2, "e4 c3 a0 f4 d3 b0"),
     # a slow kind with fewer tests than workers: some runs get none of it
     ("a0 b0 c0 d0 e3", 2, "a0 b0 e3 c0 d0"),
     # nothing to deal
@@ -26,6 +28,7 @@ def test_dealt(items: str, workers: int, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("fixtures", "expected"), [
+    ({"long", "asterisk_runtime"}, 4),  # a mark
     ({"asterisk_runtime", "admin_dsn", "browser"}, 3),  # the first kind that matches
     ({"browser", "admin_dsn"}, 2),
     ({"empty_dsn"}, 1),
