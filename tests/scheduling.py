@@ -41,26 +41,51 @@ def weight(names: Collection[str]) -> int:
 
 
 def dealt(items: Sequence[T], workers: int, weigh: Callable[[T], int]) -> list[T]:
-    """items in `workers` runs of about equal length, one after the other (module doc)."""
+    """items in `workers` runs, one after the other, of the lengths xdist cuts (module doc)."""
     weighed = [(weigh(item), item) for item in items]
     shares: list[list[tuple[int, T]]] = [[] for _ in range(max(1, workers))]
     for w in sorted({w for w, _ in weighed}, reverse=True):
         kind = [pair for pair in weighed if pair[0] == w]
         for n, share in enumerate(shares):
             share.extend(_part(kind, n, len(shares)))
-    out: list[T] = []
-    for share in shares:
-        slow = [item for w, item in share if w >= SLOW]
-        quick = [item for w, item in share if w < SLOW]
-        if not slow:
-            out.extend(quick)
-            continue
-        mixed, tail = quick[:len(quick) - len(quick) // 4], quick[len(quick) - len(quick) // 4:]
-        for n, item in enumerate(slow):
-            out.append(item)
-            out.extend(_part(mixed, n, len(slow)))
-        out.extend(tail)
-    return out
+    runs = [_mixed(share) for share in shares]
+    # A run one test longer than xdist's cut would hand the next run's first test (a long
+    # one) to this run's worker, last: runs are trimmed or filled at their quick ends.
+    spare = [item for run, length in zip(runs, _lengths(len(items), len(runs)), strict=True)
+             for item in _trimmed(run, length)]
+    for run, length in zip(runs, _lengths(len(items), len(runs)), strict=True):
+        while len(run) < length:
+            run.append(spare.pop())
+    return [item for run in runs for item in run]
+
+
+def _mixed(share: list[tuple[int, T]]) -> list[T]:
+    """The slow tests spread among the quick ones, a quarter of the quick ones after."""
+    slow = [item for w, item in share if w >= SLOW]
+    quick = [item for w, item in share if w < SLOW]
+    if not slow:
+        return quick
+    cut = len(quick) - len(quick) // 4
+    run: list[T] = []
+    for n, item in enumerate(slow):
+        run.append(item)
+        run.extend(_part(quick[:cut], n, len(slow)))
+    return run + quick[cut:]
+
+
+def _lengths(total: int, runs: int) -> list[int]:
+    """How xdist's worksteal cuts `total` tests for `runs` workers at the start."""
+    lengths: list[int] = []
+    for n in range(runs):
+        lengths.append((total - sum(lengths)) // (runs - n))
+    return lengths
+
+
+def _trimmed(run: list[T], length: int) -> list[T]:
+    """What run holds past length, taken off its end."""
+    extra = run[length:]
+    del run[length:]
+    return extra
 
 
 def _part(items: list[T], n: int, parts: int) -> list[T]:

@@ -19,6 +19,8 @@ from tests import scheduling
     ("a0 b0 c3 d3 e4 f4", 2, "e4 c3 a0 f4 d3 b0"),
     # a slow kind with fewer tests than workers: some runs get none of it
     ("a0 b0 c0 d0 e3", 2, "a0 b0 e3 c0 d0"),
+    # runs cut as xdist cuts (1, 1, 2 of 4): the second run's quick test fills the first
+    ("a3 b3 c0 d0", 3, "c0 a3 b3 d0"),
     # nothing to deal
     ("", 4, ""),
 ])
