@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lifeline_pbx.ari import events as ari
 from lifeline_pbx.calls import adoption
 from lifeline_pbx.calls.adoption import (
     EndLeg,
@@ -20,7 +21,7 @@ from lifeline_pbx.calls.adoption import (
     Waiting,
     plan,
 )
-from lifeline_pbx.calls.marks import Mark, mark_text, read_mark
+from lifeline_pbx.calls.marks import Mark, call_id_of, mark_text, read_mark
 
 APP = "lifeline"
 TALK = uuid.uuid5(uuid.NAMESPACE_URL, "talk")
@@ -263,3 +264,22 @@ def test_on_call_keeps_the_position_and_the_leg_or_ends_without_it() -> None:
     assert isinstance(step, OnCall) and (step.leg_channel, step.leg_id) == ("", None)
     # An emergency in the IVR or voicemail with no on-call list rung: the IVR again.
     assert isinstance(side_steps([], [], {"c-ivr": Mark(IVR)})["c-ivr"], Restart)
+
+
+def _channel(channel_id: str, created: str) -> ari.Channel:
+    return ari.Channel(channel_id, "PJSIP/carrier-1", "Up", "", "", "15550100101", "c", created)
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    # the same channel, as StasisStart gave it and as GET /channels gives it after a restart
+    (("1733071234.5", "2026-12-01T16:25:39.123+0000"),
+     ("1733071234.5", "2026-12-01T16:25:39.123+0000"), True),
+    # Asterisk restarted in the same second: the id again, not the creation time
+    (("1733071234.5", "2026-12-01T16:25:39.123+0000"),
+     ("1733071234.5", "2026-12-01T16:25:39.871+0000"), False),
+    (("1733071234.5", "2026-12-01T16:25:39.123+0000"),
+     ("1733071234.6", "2026-12-01T16:25:39.123+0000"), False),
+])
+def test_a_calls_id_is_its_callers_channels(a: tuple[str, str], b: tuple[str, str],
+                                           same: bool) -> None:
+    assert (call_id_of(_channel(*a)) == call_id_of(_channel(*b))) is same

@@ -99,3 +99,10 @@ def test_only_a_soft_hang_up_for_shutdown_is_the_pbx_stopping() -> None:
     assert ari.HangupRequest(channel, 4, soft=True).pbx_shutdown
     assert not ari.HangupRequest(channel, 4).pbx_shutdown  # Q.850 4 from the far end
     assert not ari.HangupRequest(channel, 32, soft=True).pbx_shutdown  # an explicit hang-up
+
+
+def test_a_channels_creation_time_is_kept_as_asterisk_gives_it() -> None:
+    """calls/marks.call_id_of derives a call's id from it."""
+    created = "2026-12-01T16:25:39.123+0000"
+    assert ari.parse_channel({**CHANNEL, "creationtime": created}).created == created
+    assert ari.parse_channel(CHANNEL).created == ""

@@ -15,6 +15,7 @@ class Channel:
     caller_name: str
     exten: str
     context: str
+    created: str = ""  # Asterisk's creationtime, as it gives it
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def parse_channel(data: dict[str, Any]) -> Channel:
         caller_name=str(caller.get("name", "")),
         exten=str(dialplan.get("exten", "")),
         context=str(dialplan.get("context", "")),
+        created=str(data.get("creationtime", "")),
     )
 
 

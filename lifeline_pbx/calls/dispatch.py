@@ -19,7 +19,7 @@ from typing import Protocol
 import asyncpg
 
 from lifeline_pbx.ari import events as ari
-from lifeline_pbx.calls import adoption, model, records
+from lifeline_pbx.calls import adoption, marks, model, records
 from lifeline_pbx.calls.adoption import endpoint_of
 from lifeline_pbx.calls.session import CallContext, CallSession, Resync
 from lifeline_pbx.db import DATABASE_ERRORS
@@ -89,7 +89,8 @@ class CallDispatcher:
     def _stasis_start(self, event: ari.StasisStart) -> None:
         kind = event.args[0] if event.args else ""
         if kind == "inbound":
-            self.start(event.channel.id).queue.put_nowait(event)
+            self.start(event.channel.id, marks.call_id_of(event.channel),
+                       fresh=True).queue.put_nowait(event)
         elif kind == "operator" and event.channel.exten in self.conversations:
             self.tasks.spawn(self._conversation(event.channel), "feature-conversation")
         elif kind == "operator":
@@ -103,8 +104,8 @@ class CallDispatcher:
             log.info("stray offer answered channel=%s; hanging up", event.channel.id)
             self.tasks.spawn(self._hang_up(event.channel.id), "stray-offer")
 
-    def start(self, channel_id: str, call_id: uuid.UUID | None = None) -> CallSession:
-        session = CallSession(self.ctx, channel_id, call_id)
+    def start(self, channel_id: str, call_id: uuid.UUID, *, fresh: bool = False) -> CallSession:
+        session = CallSession(self.ctx, channel_id, call_id, fresh=fresh)
         self.sessions[channel_id] = session
         task = self.tasks.spawn(session.run(), f"call-{channel_id}")
         task.add_done_callback(lambda _: self.sessions.pop(channel_id, None))
@@ -227,7 +228,7 @@ class CallDispatcher:
         if isinstance(step, adoption.Restart) or (
                 isinstance(step, adoption.Escalating | adoption.OnCall) and line is None):
             call_id = step.call_id if isinstance(step, adoption.Restart) else step.mark.call_id
-            session = self.start(step.channel.id, call_id)
+            session = self.start(step.channel.id, call_id or marks.call_id_of(step.channel))
             session.queue.put_nowait(ari.StasisStart(step.channel, ("inbound", step.channel.exten)))
             return
         mark = step.mark

@@ -1,7 +1,12 @@
 """What the app writes on a caller's channel, so that Asterisk itself carries what taking
-the call back after a reconnect needs (calls/adoption.py): the call id from the start, the
-queue, language, triage and queue entry time once the caller is queued, and why an
-emergency's on-call list is being rung (the new process rings it again).
+the call back after a reconnect needs (calls/adoption.py): the queue, language, triage and
+queue entry time once the caller is queued, and why an emergency's on-call list is being
+rung (the new process rings it again).
+
+A call's id needs no mark: it is derived from the caller's channel (`call_id_of`: its id
+and creation time, which Asterisk gives again after a restart of the app). It was once a
+random id, written on the channel as the call started: a request more per call, and a
+call taken back before that write landed got a new id, and a second record.
 
 One channel variable, `LIFELINE_CALL`, as `key=value` pairs joined by `;`. It holds no
 caller identifier (no number, no name).
@@ -12,7 +17,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from lifeline_pbx.ari import events as ari
+
 VARIABLE = "LIFELINE_CALL"
+_CALLS = uuid.UUID("5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31")  # call_id_of's namespace
+
+
+def call_id_of(channel: ari.Channel) -> uuid.UUID:
+    """The call's id from its caller's channel. Asterisk reuses a channel id only after a
+    restart in the same second, and then not with the same creation time."""
+    return uuid.uuid5(_CALLS, f"{channel.id} {channel.created}")
 
 
 @dataclass(frozen=True)

@@ -73,11 +73,13 @@ def now() -> datetime:
 
 
 class CallSession:
-    def __init__(self, ctx: CallContext, channel_id: str, call_id: uuid.UUID | None = None) -> None:
+    def __init__(self, ctx: CallContext, channel_id: str, call_id: uuid.UUID, *,
+                 fresh: bool) -> None:
+        """fresh: a new call, not one taken back after a restart (calls/marks.call_id_of)."""
         self.ctx = ctx
         self.channel_id = channel_id
-        self.call_id = call_id or uuid.uuid4()
-        self._fresh = call_id is None  # not a call taken back after a restart
+        self.call_id = call_id
+        self._fresh = fresh
         self.state = model.State()
         self.queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._prefix = f"{self.call_id.hex}."
@@ -173,7 +175,6 @@ class CallSession:
                 fresh=self._fresh,
             )
         )
-        await self._mark(marks.Mark(self.call_id))
         at = now()
         is_open = hours.is_open(found[1], at) if found else True
         closed = hours.closed_prompt(found[1], at) if found else hours.CLOSED_PROMPT
