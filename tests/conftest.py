@@ -30,11 +30,11 @@ from tests.waiting import wait_for
 pytest_plugins = ["tests.pg_fixtures", "tests.engine", "tests.web_fixtures", "tests.browser",
                   "tests.privacy"]
 
-# RTP port ranges: 1000 ports per Asterisk and 100 per softphone, from a base of each
-# worker's own within its run's own (the run's process id) so that neither two workers nor
-# two runs on one machine (a developer's and a helper's) send media into each other's calls.
-# The base was once a worker's process id modulo 10: two of four workers shared their
-# ranges in half the runs.
+# RTP port ranges: each xdist worker has a block of its own (1000 ports per Asterisk, 100
+# per softphone), so that no two workers send media into each other's calls, and a run's
+# blocks are one of three sets by its process id, so that two runs at once on one machine
+# (a developer's and a helper's) mostly do not either. The base was once each worker's
+# process id modulo 10: two of four workers shared their ranges in half the runs.
 RTP_BLOCK = 3500  # a worker's: three Asterisks and up to five softphones
 
 

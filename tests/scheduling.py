@@ -51,9 +51,12 @@ def dealt(items: Sequence[T], workers: int, weigh: Callable[[T], int]) -> list[T
     runs = [_mixed(share) for share in shares]
     # A run one test longer than xdist's cut would hand the next run's first test (a long
     # one) to this run's worker, last: runs are trimmed or filled at their quick ends.
-    spare = [item for run, length in zip(runs, _lengths(len(items), len(runs)), strict=True)
-             for item in _trimmed(run, length)]
-    for run, length in zip(runs, _lengths(len(items), len(runs)), strict=True):
+    lengths = _lengths(len(items), len(runs))
+    spare: list[T] = []
+    for run, length in zip(runs, lengths, strict=True):
+        spare += run[length:]
+        del run[length:]
+    for run, length in zip(runs, lengths, strict=True):
         while len(run) < length:
             run.append(spare.pop())
     return [item for run in runs for item in run]
@@ -79,13 +82,6 @@ def _lengths(total: int, runs: int) -> list[int]:
     for n in range(runs):
         lengths.append((total - sum(lengths)) // (runs - n))
     return lengths
-
-
-def _trimmed(run: list[T], length: int) -> list[T]:
-    """What run holds past length, taken off its end."""
-    extra = run[length:]
-    del run[length:]
-    return extra
 
 
 def _part(items: list[T], n: int, parts: int) -> list[T]:
