@@ -37,6 +37,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncpg
 
@@ -112,27 +113,45 @@ class Operators(AriPeer):
 
 SLOWEST = 6  # calls listed per flow (the p99 of 400 calls is about the 4th slowest)
 
+
 # --- one flow ------------------------------------------------------------------------------
+class Wait(NamedTuple):
+    """One bridged call's wait, epoch seconds: when the caller entered the queue, how long
+    until the phone rang, and (ours) until the app sent its originate. When the slowest
+    calls entered tells a stall of one moment from a tail spread over the run."""
+
+    entered: float
+    to_ring: float
+    to_originate: float | None = None
+
+
 @dataclass
 class Figures:
     name: str
     placed: int = 0
     bridged: int = 0
     answered_at_phones: int = 0
-    queue_to_ring: list[float] = field(default_factory=list)
+    waits: list[Wait] = field(default_factory=list)
     cpu_ms: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     load_before: str = ""
     since: float = 0.0  # epoch seconds: this flow's first call (rounds share the stack)
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
     probe: dict[str, int] = field(default_factory=dict)  # the app's ARI requests and events
+
+    @property
+    def queue_to_ring(self) -> list[float]:
+        return [w.to_ring for w in self.waits]
+
     # Ours: queue to ring in two parts, the app's (entry to its originate sent) and
     # Asterisk's (the originate to the phone's channel), seconds.
-    to_originate: list[float] = field(default_factory=list)
-    originate_to_ring: list[float] = field(default_factory=list)
-    # Each call's queue entry (epoch seconds), queue to ring, and the app's part of it (ours)
-    # : when the slowest calls entered tells a stall of one moment from a spread-out tail.
-    waits: list[tuple[float, float, float | None]] = field(default_factory=list)
+    @property
+    def to_originate(self) -> list[float]:
+        return [w.to_originate for w in self.waits if w.to_originate is not None]
+
+    @property
+    def originate_to_ring(self) -> list[float]:
+        return [w.to_ring - w.to_originate for w in self.waits if w.to_originate is not None]
 
     def per_call(self, part: str) -> float:
         """Per call answered by the PBX (a call refused at once costs next to nothing)."""
@@ -255,14 +274,10 @@ async def lifeline_timings(dsn: str, phones: Operators, figures: Figures,
         if not before:
             continue
         rang = max(before)
-        figures.queue_to_ring.append(rang - row["entered"])
         sent = [at for at in sent_to.get(row["sip_username"], [])
                 if row["entered"] <= at <= rang]
-        if sent:
-            figures.to_originate.append(max(sent) - row["entered"])
-            figures.originate_to_ring.append(rang - max(sent))
-        figures.waits.append((row["entered"], rang - row["entered"],
-                              max(sent) - row["entered"] if sent else None))
+        figures.waits.append(Wait(row["entered"], rang - row["entered"],
+                                  max(sent) - row["entered"] if sent else None))
 
 
 def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None:
@@ -271,9 +286,8 @@ def reference_timings(stack: Stack, phones: Operators, figures: Figures) -> None
     fields = (line.split("|") for line in lines)  # time|call|queue|member|event|...
     figures.bridged = sum(1 for f in fields if f[4:5] == ["CONNECT"]
                           and float(f[0]) >= figures.since)
-    figures.waits = [(r.queued_at, r.at - r.queued_at, None) for r in phones.rings
+    figures.waits = [Wait(r.queued_at, r.at - r.queued_at) for r in phones.rings
                      if r.answered and r.queued_at is not None]
-    figures.queue_to_ring = [wait for _, wait, _ in figures.waits]
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -404,10 +418,9 @@ def spread(seconds: list[float]) -> str:
             f"p99 {percentile_99(seconds) * 1000:.0f} ms (n={len(seconds)})")
 
 
-def slow_call(f: Figures, wait: tuple[float, float, float | None]) -> str:
-    entered, to_ring, in_app = wait
-    app = f" (app {in_app * 1000:.0f})" if in_app is not None else ""
-    return f"{to_ring * 1000:.0f} ms at {entered - f.since:.1f} s{app}"
+def slow_call(f: Figures, wait: Wait) -> str:
+    app = f" (app {wait.to_originate * 1000:.0f})" if wait.to_originate is not None else ""
+    return f"{wait.to_ring * 1000:.0f} ms at {wait.entered - f.since:.1f} s{app}"
 
 
 def percentile_99(seconds: list[float]) -> float:
@@ -429,7 +442,7 @@ def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
               f"{spread(f.to_originate)}; in Asterisk (originate to ring): "
               f"{spread(f.originate_to_ring)}")
     print("  slowest, queue to ring (entered, seconds into the run): " + ", ".join(
-        slow_call(f, wait) for wait in sorted(f.waits, key=lambda w: -w[1])[:SLOWEST]))
+        slow_call(f, wait) for wait in sorted(f.waits, key=lambda w: -w.to_ring)[:SLOWEST]))
     if f.notes and f.bridged < f.placed:
         print(f"  timeline events: {f.notes}")
     parts = ", ".join(f"{part} {f.per_call(part):.1f}" for part in ("asterisk", "app",
