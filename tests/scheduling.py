@@ -69,11 +69,12 @@ def _mixed(share: list[tuple[int, T]]) -> list[T]:
     if not slow:
         return quick
     cut = len(quick) - len(quick) // 4
+    mixed, tail = quick[:cut], quick[cut:]
     run: list[T] = []
     for n, item in enumerate(slow):
         run.append(item)
-        run.extend(_part(quick[:cut], n, len(slow)))
-    return run + quick[cut:]
+        run.extend(_part(mixed, n, len(slow)))
+    return run + tail
 
 
 def _lengths(total: int, runs: int) -> list[int]:

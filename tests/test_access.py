@@ -265,7 +265,6 @@ async def test_housekeeping_drops_expired_sessions_and_old_attempts(web: WebApp)
     assert (await stale.get("/"))[0] == 303
 
 
-
 async def test_the_apps_sweeping_loop_sweeps_after_its_first_wait(web: WebApp) -> None:
     from datetime import timedelta
 

@@ -104,7 +104,7 @@ class CallDispatcher:
             log.info("stray offer answered channel=%s; hanging up", event.channel.id)
             self.tasks.spawn(self._hang_up(event.channel.id), "stray-offer")
 
-    def start(self, channel_id: str, call_id: uuid.UUID, *, fresh: bool = False) -> CallSession:
+    def start(self, channel_id: str, call_id: uuid.UUID, *, fresh: bool) -> CallSession:
         session = CallSession(self.ctx, channel_id, call_id, fresh=fresh)
         self.sessions[channel_id] = session
         task = self.tasks.spawn(session.run(), f"call-{channel_id}")
@@ -228,7 +228,8 @@ class CallDispatcher:
         if isinstance(step, adoption.Restart) or (
                 isinstance(step, adoption.Escalating | adoption.OnCall) and line is None):
             call_id = step.call_id if isinstance(step, adoption.Restart) else step.mark.call_id
-            session = self.start(step.channel.id, call_id or marks.call_id_of(step.channel))
+            session = self.start(step.channel.id, call_id or marks.call_id_of(step.channel),
+                                 fresh=False)
             session.queue.put_nowait(ari.StasisStart(step.channel, ("inbound", step.channel.exten)))
             return
         mark = step.mark
@@ -238,7 +239,7 @@ class CallDispatcher:
                  else model.Phase.ESCALATING if isinstance(step, adoption.Escalating)
                  else model.Phase.ONCALL if isinstance(step, adoption.OnCall)
                  else model.Phase.CONNECTED)
-        session = self.start(step.channel.id, mark.call_id)
+        session = self.start(step.channel.id, mark.call_id, fresh=False)
         session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority,
                                                mark.escalated))
         if isinstance(step, adoption.Escalating):
