@@ -5,11 +5,13 @@ nothing, and the caller's keys (the same codes) do nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
 import pytest
 
+from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.resources import ACD, TRANSFERS
 from lifeline_pbx.transfers import phone_codes
 from lifeline_pbx.transfers.phone_codes import Keyed
@@ -85,8 +87,39 @@ async def test_a_warm_transfer_keyed_on_the_phone_and_the_callers_keys_ignored(
     assert not hotline.app[TRANSFERS].sides
 
 
-async def test_the_caller_sent_to_another_queue_from_the_phone(hotline_factory: Any) -> None:
+def slow_call_bridge_teardown(acd: Acd, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Asterisk answers the destroy of a call's bridge late, as under load: the request
+    leaves the app TEARDOWN seconds after it was made (a fault the real PBX gives only in
+    races, hence simulated). The list fills with the bridges destroyed so."""
+    real = acd.ari.destroy_bridge
+    destroyed: list[str] = []
+
+    async def destroy_bridge(bridge_id: str) -> None:
+        if not bridge_id.startswith("call-"):
+            return await real(bridge_id)
+        await asyncio.sleep(TEARDOWN)
+        try:
+            await real(bridge_id)
+        finally:
+            destroyed.append(bridge_id)
+
+    monkeypatch.setattr(acd.ari, "destroy_bridge", destroy_bridge)
+    return destroyed
+
+
+TEARDOWN = 2.0  # longer than the next operator takes to be offered the caller and answer
+
+
+@pytest.mark.parametrize("slow_teardown", [False, True], ids=["plain", "slow_teardown"])
+async def test_the_caller_sent_to_another_queue_from_the_phone(
+    hotline_factory: Any, monkeypatch: pytest.MonkeyPatch, slow_teardown: bool,
+) -> None:
+    """With the old bridge's destroy slow, the caller still reaches op-c: they queue again
+    only once it is gone (their next bridge has its id; emptied late, both legs would sit
+    in silence)."""
     hotline: Hotline = await hotline_factory(web=True)
+    acd = hotline.app[ACD]
+    destroyed = slow_call_bridge_teardown(acd, monkeypatch) if slow_teardown else ["none"]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         await operator_on_op_a(hotline, http)
     spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
@@ -102,8 +135,12 @@ async def test_the_caller_sent_to_another_queue_from_the_phone(hotline_factory: 
     await hotline.phones.ended(operator)
     other = await hotline.phones.offer("op-c")
     await hotline.phones.answer(other, record=True)
-    await wait_for(lambda: call_id in hotline.app[ACD].picture.talking, what="bridged")
-    assert hotline.app[ACD].picture.talking[call_id].operator == "op-c"
+    await wait_for(lambda: call_id in acd.picture.talking, what="bridged")
+    talk = acd.picture.talking[call_id]
+    assert talk.operator == "op-c"
+    await wait_for(lambda: destroyed, what="op-a's bridge destroyed")
+    bridge = await acd.ari.bridge(talk.bridge_id)
+    assert set(bridge["channels"]) == {talk.call.channel_id, talk.operator_channel}
     await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
     await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
                    what="op-c hears the caller")

@@ -186,9 +186,17 @@ class Acd:
         talk = self.picture.talking.pop(call_id, None)
         if talk is None:
             return False
-        self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
-        talk.call.deliver(model.Requeued(queue_id, language))
+        self.tasks.spawn(self._requeue(talk, model.Requeued(queue_id, language)))
         return True
+
+    async def _requeue(self, talk: Talk, requeued: model.Requeued) -> None:
+        """The caller queues again only once their bridge is gone: their next one has the
+        same id, and a destroy still on its way would empty it after the next operator
+        answered (both legs out of it, in silence)."""
+        try:
+            await self._finish_talk(talk, hang_up_operator=True)
+        finally:
+            talk.call.deliver(requeued)
 
     def operator_gone(self, channel_id: str) -> None:
         """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
