@@ -18,8 +18,8 @@ from lifeline_pbx.ari.client import (
     ASTERISK_HTTP_SESSIONS_LEFT,
     ari_http_session,
 )
-from lifeline_pbx.ari.rest_sockets import socket_app
 from lifeline_pbx.resources import ARI
+from tests.test_ari_sockets import rest_apps
 from tests.test_asterisk_config import sections, values
 
 
@@ -57,8 +57,7 @@ async def test_a_burst_of_requests_waits_for_a_connection_instead_of_failing(
     answers = await asyncio.gather(*(ari.request("GET", "/asterisk/info")
                                      for _ in range(3 * ARI_SOCKETS_LIMIT)))
     assert all("system" in answer for answer in answers)
-    apps = await ari.request("GET", "/applications")
-    sockets = [a["name"] for a in apps if a["name"].startswith(socket_app(ari.app))]
+    sockets = await rest_apps(ari, ari.app)
     assert 1 < len(sockets) <= ARI_SOCKETS_LIMIT
     with pbx.log_path.open(errors="replace") as log:
         log.seek(log_start)
