@@ -25,6 +25,7 @@ from lifeline_pbx.calls.marks import Mark, call_id_of, mark_text, read_mark
 
 APP = "lifeline"
 TALK = uuid.uuid5(uuid.NAMESPACE_URL, "talk")
+TALK_BRIDGE = f"call-{TALK}-5e1f0c2a"  # as queues/bridges.call_bridge names it
 WAIT = uuid.uuid5(uuid.NAMESPACE_URL, "wait")
 IVR = uuid.uuid5(uuid.NAMESPACE_URL, "ivr")
 
@@ -49,7 +50,7 @@ CHANNELS = [
     channel("offer-ringing", "PJSIP/op-b-0009", "(Outgoing Line)", app_name="AppDial2"),
 ]
 BRIDGES = [
-    {"id": f"call-{TALK}", "channels": ["c-talk", "offer-1"]},
+    {"id": TALK_BRIDGE, "channels": ["c-talk", "offer-1"]},
     {"id": "queue-3", "channels": ["c-wait"]},
 ]
 MARKS = {
@@ -79,7 +80,7 @@ def test_after_a_restart_every_caller_is_taken_back_where_asterisk_holds_them() 
     talk = found["c-talk"]
     assert isinstance(talk, Talking)
     assert (talk.mark.call_id, talk.bridge_id, talk.operator, talk.operator_channel) == (
-        TALK, f"call-{TALK}", "op-a", "offer-1")
+        TALK, TALK_BRIDGE, "op-a", "offer-1")
     wait = found["c-wait"]
     assert isinstance(wait, Waiting) and (wait.queue_id, wait.mark) == (3, MARKS["c-wait"])
     assert found["c-ivr"] == Restart(found["c-ivr"].channel, IVR)  # type: ignore[union-attr]
@@ -117,7 +118,7 @@ def test_unmarked_channels(marks: dict[str, Mark], expected: dict[str, type]) ->
 
 
 def test_a_caller_whose_operator_left_is_talking_to_nobody() -> None:
-    found = steps(bridges=[{"id": f"call-{TALK}", "channels": ["c-talk"]}])
+    found = steps(bridges=[{"id": TALK_BRIDGE, "channels": ["c-talk"]}])
     talk = found["c-talk"]
     assert isinstance(talk, Talking) and (talk.operator, talk.operator_channel) == ("", "")
     assert found["offer-1"] == HangUp("offer-1")  # no longer in the call's bridge
@@ -161,7 +162,7 @@ def test_a_supervisor_in_the_call_bridge_is_not_taken_for_the_operator() -> None
     """After a restart the supervisors' sessions are gone: their legs and snoops are hung
     up; a supervisor who had joined the call (listed first in its bridge) is not its
     operator."""
-    bridges = [{"id": f"call-{TALK}", "channels": ["c-talk", "supervise-1", "offer-1"]}]
+    bridges = [{"id": TALK_BRIDGE, "channels": ["c-talk", "supervise-1", "offer-1"]}]
     survey = Survey(CHANNELS + SUPERVISING, bridges, MARKS)
     found = {getattr(s, "channel_id", None) or s.channel.id: s  # type: ignore[union-attr]
              for s in plan(survey, APP, ())}
@@ -205,16 +206,16 @@ OUT2 = f"out-{LEG2.hex}"
 @pytest.mark.parametrize(("case", "legs", "bridges", "marks", "expected"), [
     # A conference: the caller keeps talking with their operator; the third party is let go.
     ("conference", [leg(LEG, "PJSIP/carrier-out-1")],
-     [{"id": f"call-{TALK}", "channels": ["c-talk", "offer-1", OUT]}], MARKS,
+     [{"id": TALK_BRIDGE, "channels": ["c-talk", "offer-1", OUT]}], MARKS,
      {"c-talk": Talking, OUT: EndLeg}),
     # A warm transfer's consultation: the caller back from hold, the other party let go.
     ("consulting", [leg(LEG, "PJSIP/op-b-1")],
-     [{"id": f"call-{TALK}", "channels": ["offer-1", OUT]},
+     [{"id": TALK_BRIDGE, "channels": ["offer-1", OUT]},
       {"id": "hold-abc", "channels": ["c-talk"]}], MARKS,
      {"c-talk": Talking, OUT: EndLeg}),
     # A transfer completed: the other operator's leg is the call's operator side now.
     ("handed over", [leg(LEG, "PJSIP/op-b-1")],
-     [{"id": f"call-{TALK}", "channels": ["c-talk", OUT]}], MARKS, {"c-talk": Talking}),
+     [{"id": TALK_BRIDGE, "channels": ["c-talk", OUT]}], MARKS, {"c-talk": Talking}),
     # A relay call (no caller on it): both legs let go.
     ("relay", [leg(LEG, "PJSIP/op-b-1"), leg(LEG2, "PJSIP/carrier-out-2")],
      [{"id": f"relay-{LEG.hex}", "channels": [OUT, OUT2]}], MARKS,
@@ -243,12 +244,12 @@ def test_side_legs_after_a_restart(case: str, legs: list[dict[str, Any]],
 
 def test_the_operator_of_a_conference_is_their_offer_and_a_hold_is_left() -> None:
     found = side_steps([leg(LEG, "PJSIP/carrier-out-1")],
-                       [{"id": f"call-{TALK}", "channels": [OUT, "offer-1"]},
+                       [{"id": TALK_BRIDGE, "channels": [OUT, "offer-1"]},
                         {"id": "hold-abc", "channels": ["c-talk"]}], MARKS)
     talk = found["c-talk"]
     assert isinstance(talk, Talking)
     assert (talk.bridge_id, talk.operator, talk.operator_channel, talk.back_from) == (
-        f"call-{TALK}", "op-a", "offer-1", "hold-abc")
+        TALK_BRIDGE, "op-a", "offer-1", "hold-abc")
     assert found[OUT] == EndLeg(OUT, LEG, "ended")
     ringing = side_steps([leg(LEG, "PJSIP/op-b-1", answered=False)], BRIDGES, MARKS)
     assert ringing[OUT] == EndLeg(OUT, LEG, "cancelled")

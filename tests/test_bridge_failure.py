@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.queues.acd import BRIDGE_TRIES, Acd, holding_bridge
+from lifeline_pbx.queues.acd import BRIDGE_TRIES, Acd
+from lifeline_pbx.queues.bridges import holding_bridge
 from lifeline_pbx.resources import ACD, ARI
 from tests.engine import Hotline
 from tests.waiting import wait_for

@@ -30,6 +30,7 @@ from lifeline_pbx.app import create_app, running
 from lifeline_pbx.calls.flow import PBX_SHUTDOWN_CAUSE
 from lifeline_pbx.calls.model import Phase
 from lifeline_pbx.db import DATABASE_ERRORS
+from lifeline_pbx.queues.bridges import call_of_bridge, holding_bridge
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER
 from tests.ari_relay import relay_to
 from tests.carrier import Carrier
@@ -164,10 +165,10 @@ async def test_the_app_killed_and_restarted_drops_nobody(
             places = await crowd.where()
             assert set(places) == set(crowd.calls), "a caller left our app"
             for name in TALKING:
-                assert places[name] == f"call-{rows[name]['id']}"
+                assert call_of_bridge(places[name]) == rows[name]["id"]
                 assert await crowd.bridge_members(places[name]) == 2
             for name in WAITING:
-                assert places[name] == f"queue-{rows[name]['queue_id']}"
+                assert places[name] == holding_bridge(rows[name]["queue_id"])
             assert all(places[name] == "" for name in IN_IVR)
             # The callers in the IVR hear it again from the greeting, and go through it.
             await crowd.reached(IN_IVR, "prompt_finished", since=restarted_at)
@@ -239,7 +240,7 @@ async def test_the_ari_websocket_cut_for_10_s_drops_nobody(
         assert timed_out_in_the_cut - await crowd.with_event(
             "language_default", IN_IVR, restored_at) == set(IN_IVR)
         places = await crowd.where()
-        assert places[TALKING[1]] == f"call-{rows[TALKING[1]]['id']}"
+        assert call_of_bridge(places[TALKING[1]]) == rows[TALKING[1]]["id"]
         assert await crowd.bridge_members(places[TALKING[1]]) == 2
         # T1's operator is free again: they take the waiting callers in their order, R1
         # (whose answer was lost) first.
@@ -410,7 +411,8 @@ async def test_postgresql_stopped_for_60_s_drops_nobody_and_loses_no_record(
         assert served < PG_OUTAGE, "the database came back before the callers were served"
         # Nobody in silence: the two calls left talk on in their bridges.
         places = await crowd.where()
-        assert places == {name: f"call-{rows[name]['id']}" for name in (TALKING[1], RINGING)}
+        assert {name: call_of_bridge(place) for name, place in places.items()} == {
+            name: rows[name]["id"] for name in (TALKING[1], RINGING)}
         assert await crowd.talking() == {TALKING[1], RINGING}
         paused = [o.id for o in app[ACD].picture.operators.values() if o.paused]
         assert paused == []

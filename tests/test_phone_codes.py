@@ -114,9 +114,9 @@ TEARDOWN = 2.0  # longer than the next operator takes to be offered the caller a
 async def test_the_caller_sent_to_another_queue_from_the_phone(
     hotline_factory: Any, monkeypatch: pytest.MonkeyPatch, slow_teardown: bool,
 ) -> None:
-    """With the old bridge's destroy slow, the caller still reaches op-c: they queue again
-    only once it is gone (their next bridge has its id; emptied late, both legs would sit
-    in silence)."""
+    """With the old bridge's destroy slow, the caller still reaches op-c and stays with
+    them: each bridging has a bridge of its own (queues/bridges.py), so the late destroy
+    cannot empty the new one (under the same name, both legs sat in silence)."""
     hotline: Hotline = await hotline_factory(web=True)
     acd = hotline.app[ACD]
     destroyed = slow_call_bridge_teardown(acd, monkeypatch) if slow_teardown else ["none"]

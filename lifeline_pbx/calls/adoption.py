@@ -35,6 +35,7 @@ from lifeline_pbx.errors import AriError
 from lifeline_pbx.escalation import oncall
 from lifeline_pbx.outbound.legs import APP_ARG as LEG_ROLE
 from lifeline_pbx.outbound.legs import CHANNEL_PREFIX as LEG_PREFIX
+from lifeline_pbx.queues.bridges import call_of_bridge, queue_of_bridge
 from lifeline_pbx.queues.offers import CHANNEL_PREFIX as OFFER_PREFIX
 from lifeline_pbx.supervision.listen_rules import APP_ARG as SUPERVISOR_ROLE
 from lifeline_pbx.supervision.listen_rules import CHANNEL_PREFIX, SNOOP_PREFIX
@@ -224,17 +225,19 @@ def _leg_id(channel_id: str) -> uuid.UUID | None:
 
 def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
                  bridges: Mapping[str, Json], by_id: Mapping[str, Json], app: str) -> Taken:
-    if bridge_id.startswith("queue-") and bridge_id[6:].isdigit() and mark is not None:
-        return Waiting(channel, mark, int(bridge_id[6:]))
-    call_bridge = _call_id_of_bridge(bridge_id)
-    if call_bridge is not None and (mark is None or mark.call_id == call_bridge):
-        return _talking(channel, mark or Mark(call_bridge), bridge_id, bridges, by_id, app)
+    queue_id = queue_of_bridge(bridge_id)
+    if queue_id is not None and mark is not None:
+        return Waiting(channel, mark, queue_id)
+    call_id = call_of_bridge(bridge_id)
+    if call_id is not None and (mark is None or mark.call_id == call_id):
+        return _talking(channel, mark or Mark(call_id), bridge_id, bridges, by_id, app)
     if mark is None:
         return Restart(channel, None)
-    if bridge_id.startswith(HOLD_PREFIX) and f"call-{mark.call_id}" in bridges:
+    with_operator = [b for b in bridges if call_of_bridge(b) == mark.call_id]
+    if bridge_id.startswith(HOLD_PREFIX) and with_operator:
         # On hold for a warm transfer: back with their operator (the other party's leg,
         # in the call bridge with the operator, is let go).
-        return _talking(channel, mark, f"call-{mark.call_id}", bridges, by_id, app,
+        return _talking(channel, mark, with_operator[0], bridges, by_id, app,
                         back_from=bridge_id)
     if bridge_id == oncall.bridge_id(mark.call_id):
         legs = [m for m in _members(bridges[bridge_id]) if m.startswith(LEG_PREFIX)]
@@ -266,15 +269,6 @@ def _position(bridge: Json) -> int:
     """The on-call list position, kept in the bridge's name (escalation/runner.py)."""
     tail = str(bridge.get("name", "")).rpartition(":")[2]
     return int(tail) if tail.isdigit() else 0
-
-
-def _call_id_of_bridge(bridge_id: str) -> uuid.UUID | None:
-    if not bridge_id.startswith("call-"):
-        return None
-    try:
-        return uuid.UUID(bridge_id[5:])
-    except ValueError:
-        return None
 
 
 async def survey(client: AriClient, held: Iterable[str],

@@ -27,7 +27,8 @@ from lifeline_pbx.errors import AriError
 from lifeline_pbx.escalation.runner import EscalatedCall
 from lifeline_pbx.outbound.legs import APP_ARG, OutboundLegs
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues.acd import Acd, holding_bridge
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.bridges import holding_bridge
 from lifeline_pbx.queues.operator_state import feature_action
 from lifeline_pbx.supervision import listen_rules
 from lifeline_pbx.tasks import TaskRegistry

@@ -24,6 +24,7 @@ from lifeline_pbx.calls import model, records
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues import offers, operator_state, phones, routing, staff
+from lifeline_pbx.queues.bridges import call_bridge, holding_bridge
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
@@ -43,10 +44,6 @@ BRIDGE_TRIES = 2
 # The talk's operator once a transfer handed the caller to an outside number: no SIP
 # username can look like it (operators/store.USERNAME).
 OUTSIDE = "(outside)"
-
-
-def holding_bridge(queue_id: int) -> str:
-    return f"queue-{queue_id}"
 
 
 class Acd:
@@ -189,17 +186,9 @@ class Acd:
         talk = self.picture.talking.pop(call_id, None)
         if talk is None:
             return False
-        self.tasks.spawn(self._requeue(talk, model.Requeued(queue_id, language)))
+        self.tasks.spawn(self._finish_talk(talk, hang_up_operator=True))
+        talk.call.deliver(model.Requeued(queue_id, language))
         return True
-
-    async def _requeue(self, talk: Talk, requeued: model.Requeued) -> None:
-        """The caller queues again only once their bridge is gone: their next one has the
-        same id, and a destroy still on its way would empty it after the next operator
-        answered (both legs out of it, in silence)."""
-        try:
-            await self._finish_talk(talk, hang_up_operator=True)
-        finally:
-            talk.call.deliver(requeued)
 
     def operator_gone(self, channel_id: str) -> None:
         """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
@@ -360,7 +349,7 @@ class Acd:
         if waiter is None:
             return False
         pic.bridging[offer.call_id] = waiter
-        bridge_id = f"call-{offer.call_id}"
+        bridge_id = call_bridge(offer.call_id)
         try:
             # proxy_media keeps the audio in Asterisk's core (no native RTP relaying), so
             # the cut-off warning played to the operator's leg and the call recording

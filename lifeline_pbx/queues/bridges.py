@@ -1,0 +1,42 @@
+"""The names of the distributor's bridges in Asterisk, which a restarted app reads back
+(calls/adoption.py): each queue's holding bridge, made once and kept across restarts, and
+the bridge of each time a caller is put through to an operator.
+
+A call's bridge has a name of its own each time (a caller sent to another queue is put
+through again): under the same name as the bridge just destroyed, the next one was
+sometimes gone from Asterisk when the next operator answered (`addChannel` 404), as
+Asterisk let the old one go after its destroy was answered."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+_QUEUE = "queue-"
+_CALL = "call-"
+_UUID_CHARS = 36
+
+
+def holding_bridge(queue_id: int) -> str:
+    return f"{_QUEUE}{queue_id}"
+
+
+def queue_of_bridge(bridge_id: str) -> int | None:
+    """The queue whose holding bridge this is; None for any other bridge."""
+    number = bridge_id.removeprefix(_QUEUE)
+    return int(number) if bridge_id.startswith(_QUEUE) and number.isdigit() else None
+
+
+def call_bridge(call_id: uuid.UUID) -> str:
+    """A new name for the caller's bridge with an operator."""
+    return f"{_CALL}{call_id}-{secrets.token_hex(4)}"
+
+
+def call_of_bridge(bridge_id: str) -> uuid.UUID | None:
+    """The call a call bridge was made for; None for any other bridge."""
+    if not bridge_id.startswith(_CALL):
+        return None
+    try:
+        return uuid.UUID(bridge_id[len(_CALL):len(_CALL) + _UUID_CHARS])
+    except ValueError:
+        return None
