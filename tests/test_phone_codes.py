@@ -6,12 +6,14 @@ nothing, and the caller's keys (the same codes) do nothing."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
 import pytest
 
 from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.offers import same_press
 from lifeline_pbx.resources import ACD, TRANSFERS
 from lifeline_pbx.transfers import phone_codes
 from lifeline_pbx.transfers.phone_codes import Keyed
@@ -45,6 +47,24 @@ def keyed(keys: str) -> list[Keyed]:
 ])
 def test_keys_make_codes(keys: str, codes: list[Keyed]) -> None:
     assert keyed(keys) == codes
+
+
+T0 = "2026-12-01T21:08:27.004+0000"
+
+
+@pytest.mark.parametrize(("last", "digit", "at", "same"), [
+    (("3", T0), "3", T0, True),  # the twin for the endpoint subscription
+    (("3", T0), "3", "2026-12-01T21:08:27.007+0000", True),  # told twice, 3 ms apart
+    (("3", T0), "3", "2026-12-01T21:08:27.054+0000", False),  # pressed again
+    (("3", T0), "2", "2026-12-01T21:08:27.007+0000", False),  # another key
+    (("", ""), "3", T0, False),  # the first key
+    (("3", T0), "3", "", False),  # no time: taken
+    (("3", "garbled"), "3", "garbled", True),  # unreadable times: only the same one
+    (("3", "garbled"), "3", T0, False),
+])
+def test_a_key_told_twice_is_one_press(last: tuple[str, str], digit: str, at: str,
+                                       same: bool) -> None:
+    assert same_press(last, digit, at) is same
 
 
 async def test_a_warm_transfer_keyed_on_the_phone_and_the_callers_keys_ignored(
@@ -144,3 +164,47 @@ async def test_the_caller_sent_to_another_queue_from_the_phone(
     await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
     await wait_for(heard(hotline.phones.recording_path(other), CALLER_HZ),
                    what="op-c hears the caller")
+
+
+async def test_a_caller_sent_to_another_queue_keeps_the_recording_of_the_first_part(
+    hotline_factory: Any,
+) -> None:
+    """A recorded line: each operator's part of the call is its own recording, both named
+    on the call's timeline, both files on the PBX (under one name, the second part was
+    recorded over the first)."""
+    hotline: Hotline = await hotline_factory(web=True, record_calls=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await operator_on_op_a(hotline, http)
+    spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
+                                  "RETURNING id")
+    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
+                         WHERE sip_username = 'op-c'""", spanish)
+    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    caller = "Recorded twice"
+    call, operator, call_id = await live_call(hotline, caller)
+
+    async def recordings() -> list[str]:
+        rows = await hotline.sql("SELECT detail->>'name' AS name FROM call_events "
+                                 "WHERE call_id = $1 AND kind = 'recorded' ORDER BY at",
+                                 call_id)
+        return [r["name"] for r in rows]
+
+    await wait_for(recordings, what="op-a's part recorded")
+    await hotline.login("op-c")
+    await hotline.phones.send_dtmf(operator, f"*3{spanish}#")
+    await hotline.reached(caller, "requeued", {"queue_id": str(spanish)})
+    await hotline.phones.ended(operator)
+    await hotline.phones.answer(await hotline.phones.offer("op-c"), record=False)
+    names = await wait_for(lambda: _two(recordings()), what="op-c's part recorded")
+    assert len(set(names)) == 2
+    await hotline.carrier.hang_up(call)
+    row = await hotline.closed(caller)
+    assert row["recording"] == names[-1]
+    for name in names:
+        path = hotline.pbx.host_base / "spool" / "recording" / f"{name}.wav"
+        await wait_for(path.exists, what=f"recording {name} on the PBX")
+
+
+async def _two(names: Awaitable[list[str]]) -> list[str] | None:
+    found = await names
+    return found if len(found) == 2 else None

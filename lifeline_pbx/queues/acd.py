@@ -98,9 +98,14 @@ class Acd:
     async def record(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)
         if talk is not None:
-            name = f"call-{call_id}"
+            # Named for this bridging: a caller put through again (sent to another queue) is
+            # recorded anew, not over the first part (recordings overwrite their namesake).
+            # The row keeps the last name, the call's timeline every one.
+            name = talk.bridge_id
             await self.ari.record_bridge(talk.bridge_id, name)
             self.writer.put(records.CallRecorded(call_id, name))
+            self.writer.put(records.CallEvent(call_id, _at(time.time()), "recorded",
+                                              {"name": name}))
 
     async def warn_operator(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)

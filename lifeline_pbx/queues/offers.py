@@ -15,6 +15,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from lifeline_pbx.ari import events as ari
@@ -46,8 +47,30 @@ class Offer:
     answered: bool = False
     accepted: bool = False
     cancelled: bool = False  # the caller left: not the operator's miss
-    last_key: str = ""  # the last key's DtmfReceived.at (each comes twice: see there)
+    last_key: tuple[str, str] = ("", "")  # the last key and its DtmfReceived.at
     events: asyncio.Queue[ari.Event] = field(default_factory=asyncio.Queue)
+
+
+def same_press(last: tuple[str, str], digit: str, at: str) -> bool:
+    """Whether a key is the last one again, not a new press. Each key comes twice with the
+    same time (DtmfReceived.at); on a bridge being recorded, Asterisk also tells one press
+    twice a few milliseconds apart ("*32#" read as "*322#"). Nobody presses one key twice
+    within SAME_PRESS_SECONDS."""
+    last_digit, last_at = last
+    if not at or digit != last_digit:
+        return False
+    try:
+        apart = abs((_when(at) - _when(last_at)).total_seconds())
+    except ValueError:
+        return at == last_at
+    return apart < SAME_PRESS_SECONDS
+
+
+SAME_PRESS_SECONDS = 0.05
+
+
+def _when(at: str) -> datetime:
+    return datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%f%z")
 
 
 @dataclass(frozen=True)
@@ -170,9 +193,9 @@ class OfferDesk:
             # operator missed nothing.
             offer.cancelled = not offer.accepted
         elif isinstance(event, ari.DtmfReceived):
-            if event.at and event.at == offer.last_key:
+            if same_press(offer.last_key, event.digit, event.at):
                 return
-            offer.last_key = event.at
+            offer.last_key = (event.digit, event.at)
             if offer.answered and not offer.accepted and event.digit == ACCEPT_DIGIT:
                 await self._accept(offer)
             elif offer.accepted:
