@@ -130,6 +130,18 @@ def slow_call_bridge_teardown(acd: Acd, monkeypatch: pytest.MonkeyPatch) -> list
 TEARDOWN = 2.0  # longer than the next operator takes to be offered the caller and answer
 
 
+async def spanish_desk_for_op_c(hotline: Hotline) -> int:
+    """op-a's phone linked to the console's user; a second queue that only op-c serves."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await operator_on_op_a(hotline, http)
+    spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
+                                  "RETURNING id")
+    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
+                         WHERE sip_username = 'op-c'""", spanish)
+    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    return int(spanish)
+
+
 @pytest.mark.parametrize("slow_teardown", [False, True], ids=["plain", "slow_teardown"])
 async def test_the_caller_sent_to_another_queue_from_the_phone(
     hotline_factory: Any, monkeypatch: pytest.MonkeyPatch, slow_teardown: bool,
@@ -140,13 +152,7 @@ async def test_the_caller_sent_to_another_queue_from_the_phone(
     hotline: Hotline = await hotline_factory(web=True)
     acd = hotline.app[ACD]
     destroyed = slow_call_bridge_teardown(acd, monkeypatch) if slow_teardown else ["none"]
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        await operator_on_op_a(hotline, http)
-    spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
-                                  "RETURNING id")
-    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
-                         WHERE sip_username = 'op-c'""", spanish)
-    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    spanish = await spanish_desk_for_op_c(hotline)
     caller = "Queue by keys"
     call, operator, call_id = await live_call(hotline, caller)
     await hotline.login("op-c")  # speaks English, the caller's language, kept
@@ -173,13 +179,7 @@ async def test_a_caller_sent_to_another_queue_keeps_the_recording_of_the_first_p
     on the call's timeline, both files on the PBX (under one name, the second part was
     recorded over the first)."""
     hotline: Hotline = await hotline_factory(web=True, record_calls=True)
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        await operator_on_op_a(hotline, http)
-    spanish = await hotline.value("INSERT INTO queues (name) VALUES ('Spanish desk') "
-                                  "RETURNING id")
-    await hotline.sql("""INSERT INTO operator_queues SELECT id, $1 FROM operators
-                         WHERE sip_username = 'op-c'""", spanish)
-    await wait_for(lambda: spanish in hotline.app[ACD].picture.policies, what="queue loaded")
+    spanish = await spanish_desk_for_op_c(hotline)
     caller = "Recorded twice"
     call, operator, call_id = await live_call(hotline, caller)
 
