@@ -233,12 +233,13 @@ def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
         return _talking(channel, mark or Mark(call_id), bridge_id, bridges, by_id, app)
     if mark is None:
         return Restart(channel, None)
-    with_operator = [b for b in bridges if call_of_bridge(b) == mark.call_id]
-    if bridge_id.startswith(HOLD_PREFIX) and with_operator:
-        # On hold for a warm transfer: back with their operator (the other party's leg,
-        # in the call bridge with the operator, is let go).
-        return _talking(channel, mark, with_operator[0], bridges, by_id, app,
-                        back_from=bridge_id)
+    if bridge_id.startswith(HOLD_PREFIX):
+        with_operator = next((b for b in bridges if call_of_bridge(b) == mark.call_id), None)
+        if with_operator is not None:
+            # On hold for a warm transfer: back with their operator (the other party's leg,
+            # in the call bridge with the operator, is let go).
+            return _talking(channel, mark, with_operator, bridges, by_id, app,
+                            back_from=bridge_id)
     if bridge_id == oncall.bridge_id(mark.call_id):
         legs = [m for m in _members(bridges[bridge_id]) if m.startswith(LEG_PREFIX)]
         leg = legs[0] if legs else ""

@@ -3,9 +3,9 @@
 the bridge of each time a caller is put through to an operator.
 
 A call's bridge has a name of its own each time (a caller sent to another queue is put
-through again): under the same name as the bridge just destroyed, the next one was
-sometimes gone from Asterisk when the next operator answered (`addChannel` 404), as
-Asterisk let the old one go after its destroy was answered."""
+through again): under the name of the bridge just destroyed, the next one was sometimes
+gone from Asterisk when the next operator answered (`addChannel` 404), even when the
+app had waited for the old one's destroy to be answered."""
 
 from __future__ import annotations
 
