@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 from devstack.asterisk import Instance
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient, ari_http_session
+from lifeline_pbx.ari.rest_sockets import socket_app
 from lifeline_pbx.ari.stream import run_event_stream
 from lifeline_pbx.errors import AriError
 from tests.waiting import wait_for
@@ -93,3 +94,22 @@ class AriPeer:
             return True
 
         await wait_for(started, timeout=5, what=f"recording of {channel_id} started")
+
+
+async def rest_apps(client: AriClient, owner: str) -> list[str]:
+    """The request sockets `owner` has open, as Asterisk lists them.
+
+    Asterisk answers the listing 500 ("Allocation failed") when an application it named at
+    the start is gone by the time it is read: a request socket closing meanwhile, as the
+    socket tests make happen. The next listing no longer names it."""
+    for attempt in range(LISTING_TRIES):
+        try:
+            apps = await client.request("GET", "/applications")
+            break
+        except AriError as exc:
+            if exc.status != 500 or attempt == LISTING_TRIES - 1:
+                raise
+    return [a["name"] for a in apps if a["name"].startswith(socket_app(owner))]
+
+
+LISTING_TRIES = 5

@@ -19,7 +19,7 @@ from lifeline_pbx.ari.client import (
     ari_http_session,
 )
 from lifeline_pbx.resources import ARI
-from tests.test_ari_sockets import rest_apps
+from tests.ari_peer import rest_apps
 from tests.test_asterisk_config import sections, values
 
 

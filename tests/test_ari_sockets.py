@@ -16,7 +16,7 @@ from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari import rest_sockets
 from lifeline_pbx.ari.client import AriClient, ari_http_session
 from lifeline_pbx.errors import AriError
-from tests.ari_peer import AriPeer
+from tests.ari_peer import AriPeer, rest_apps
 from tests.waiting import wait_for
 
 
@@ -80,25 +80,6 @@ async def test_a_request_timed_out_closes_its_socket_and_the_next_is_answered(
         assert "system" in info
         assert client._sockets.opened == opened + 1
         await client.close()
-
-
-async def rest_apps(client: AriClient, owner: str) -> list[str]:
-    """The request sockets `owner` has open, as Asterisk lists them.
-
-    Asterisk answers the listing 500 ("Allocation failed") when an application it named at
-    the start is gone by the time it is read: a socket closing meanwhile, which is what
-    these tests make happen. The next listing no longer names it."""
-    for attempt in range(LISTING_TRIES):
-        try:
-            apps = await client.request("GET", "/applications")
-            break
-        except AriError as exc:
-            if exc.status != 500 or attempt == LISTING_TRIES - 1:
-                raise
-    return [a["name"] for a in apps if a["name"].startswith(rest_sockets.socket_app(owner))]
-
-
-LISTING_TRIES = 5
 
 
 async def test_sockets_idle_too_long_are_closed(

@@ -51,6 +51,9 @@ class Offer:
     events: asyncio.Queue[ari.Event] = field(default_factory=asyncio.Queue)
 
 
+SAME_PRESS_SECONDS = 0.05
+
+
 def same_press(last: tuple[str, str], digit: str, at: str) -> bool:
     """Whether a key is the last one again, not a new press. Each key comes twice with the
     same time (DtmfReceived.at); on a bridge being recorded, Asterisk also tells one press
@@ -64,9 +67,6 @@ def same_press(last: tuple[str, str], digit: str, at: str) -> bool:
     except ValueError:
         return at == last_at
     return apart < SAME_PRESS_SECONDS
-
-
-SAME_PRESS_SECONDS = 0.05
 
 
 def _when(at: str) -> datetime:
