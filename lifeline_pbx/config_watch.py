@@ -49,8 +49,13 @@ class ConfigWatch:
         self.listening = listener.listening  # set while the LISTEN connection is up
 
     def on(self, name: str, tables: Iterable[str], reload: Reload) -> None:
-        """Run `reload` after every change to one of `tables` (call before `run`)."""
-        self._registered.append(_Registered(name, frozenset(tables), reload))
+        """Run `reload` now and after every change to one of `tables` (call before `run`).
+
+        The first reload is asked for here: the LISTEN may have happened already (the
+        engine registers its parts between awaits), and then nothing else would ask."""
+        registered = _Registered(name, frozenset(tables), reload)
+        self._registered.append(registered)
+        _want(registered)
 
     def current(self, name: str) -> bool:
         """Whether the part registered under `name` holds what its tables hold now."""
