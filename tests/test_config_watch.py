@@ -47,5 +47,6 @@ async def test_every_part_of_a_started_engine_is_current(lifeline: web.Applicati
     """Calls are routed from the lines' copy only while it is current: otherwise each call
     reads its line from PostgreSQL."""
     watch = lifeline[CONFIG_WATCH]
-    for part in ("lines", "prompts", "queues"):
-        await wait_for(lambda part=part: watch.current(part), what=f"{part} current")
+    parts = ("lines", "prompts", "queues")
+    await wait_for(lambda: all(watch.current(part) for part in parts), what="every part current")
+    assert all(watch.reloads(part) >= 1 for part in parts)
