@@ -35,6 +35,7 @@ from lifeline_pbx.ari.client import AriClient, Json, Params
 from lifeline_pbx.ari.events import Event
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.call_record import CallRow
+from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.config import Config
 from lifeline_pbx.db import Conn
 from lifeline_pbx.operators.sip_sync import OperatorSync
@@ -140,6 +141,15 @@ class Probe:
                     settled.touch()
 
         _rebind(engine, "OperatorSync", OperatorSync, WatchedSync)
+
+        class CountedLines(LineDirectory):
+            """A call reads its line from PostgreSQL only while the copy is not current."""
+
+            async def _fetch(self, did: str) -> Any:
+                counts["lines read"] += 1
+                return await super()._fetch(did)
+
+        _rebind(engine, "LineDirectory", LineDirectory, CountedLines)
         parse = events.parse_event
 
         def parsed(data: dict[str, Any]) -> Event:

@@ -474,6 +474,9 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
         f"{o.bridged}/{r.bridged}" for o, r in rounds))
 
 
+_NOT_REQUESTS = ("event ", "writer ", "lag ", "gc ", "sockets ", "lines ")
+
+
 def show_probe(probe: dict[str, int], calls: int) -> None:
     """The app's ARI requests and events per call answered, by kind; its loop's lag."""
     lag = ", ".join(f"{k.split()[1]} {probe[k]}" for k in ("lag p50 ms", "lag p99 ms",
@@ -481,11 +484,12 @@ def show_probe(probe: dict[str, int], calls: int) -> None:
     print(f"  event loop late (ms, sampled every {app_probe.LAG_TICK * 1000:g} ms): {lag}; "
           f"full garbage collections {probe.get('gc full', 0)}, longest "
           f"{probe.get('gc full max ms', 0)} ms, objects tracked {probe.get('gc objects', 0)}")
-    print(f"  ARI request sockets opened: {probe.get('sockets opened', 0)}")
+    print(f"  ARI request sockets opened: {probe.get('sockets opened', 0)}; lines read from "
+          f"PostgreSQL per call: {probe.get('lines read', 0) / calls:.2f}")
     for what, prefix in (("ARI requests", ""), ("ARI events", "event "),
                          ("call-record writer", "writer ")):
         kinds = {k: n for k, n in probe.items() if k.startswith(prefix) and not (
-            prefix == "" and k.startswith(("event ", "writer ", "lag ", "gc ", "sockets ")))}
+            prefix == "" and k.startswith(_NOT_REQUESTS))}
         by_kind = ", ".join(f"{k.removeprefix(prefix)} {n / calls:.2f}" for k, n in
                             sorted(kinds.items(), key=lambda item: -item[1]))
         if prefix == "writer ":
