@@ -15,7 +15,7 @@ from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES
-from tests.audio import tone_level
+from tests.audio import HEARD, tone_level
 from tests.conftest import app_config
 from tests.db_reads import Statements
 from tests.engine import Hotline
@@ -255,14 +255,14 @@ async def test_cut_off_warning_reaches_the_operator_only(hotline_factory: Any) -
     await hotline.reached("Long call", "connected")
     await hotline.reached("Long call", "limit_warning", timeout=10)
     heard_by_operator = Path(hotline.phones.recording_path(offer))
-    await wait_for(lambda: tone_level(heard_by_operator, 1400) > 0.5,
+    await wait_for(lambda: tone_level(heard_by_operator, 1400) > HEARD,
                    what="the operator hears the warning tone")
     await hotline.carrier.hang_up(call)
     await hotline.phones.ended(offer)
     await wait_for(call.recording, what="caller's recording")
     operator_heard = tone_level(heard_by_operator, 1400)
     caller_heard = tone_level(Path(hotline.carrier.recording_path(call)), 1400)
-    assert operator_heard > 0.5, operator_heard
+    assert operator_heard > HEARD, operator_heard
     assert caller_heard < 0.1, caller_heard
 
 
@@ -368,7 +368,7 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
     call = await hotline.to_queue("Softphone caller")
     await hotline.reached("Softphone caller", "connected", {"operator": "op-d"})
     heard = Path(hotline.carrier.recording_path(call))
-    await wait_for(lambda: tone_level(heard, 400) > 0.5, what="the caller hears the operator")
+    await wait_for(lambda: tone_level(heard, 400) > HEARD, what="the caller hears the operator")
     await hotline.carrier.hang_up(call)
     row = await hotline.closed("Softphone caller")
     assert (row["disposition"], row["hangup_by"]) == ("answered", "caller")

@@ -16,7 +16,7 @@ from typing import Any
 from lifeline_pbx import crypto
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ARI
-from tests.audio import RATE, pcm, tone_level
+from tests.audio import HEARD, RATE, pcm, tone_level
 from tests.carrier import TRUNK_PASSWORD, CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import DID, Hotline
@@ -93,7 +93,7 @@ async def test_emergency_rings_the_on_call_phone_then_the_carrier_who_accepts(
     tones.write_wav(carrier.host_base / "accepted.wav", tones.samples(((ACCEPTED_HZ, 4.0),)))
     await hotline.carrier.ari.play(outside.channel_id, [f"sound:{carrier.base}/accepted"],
                                    "talk")
-    await wait_for(lambda: tone_level(heard, ACCEPTED_HZ) > 0.6,
+    await wait_for(lambda: tone_level(heard, ACCEPTED_HZ) > HEARD,
                    what="the caller hears the on-call person")
     await hotline.carrier.hang_up(call)
     row = await hotline.closed(caller)

@@ -17,7 +17,7 @@ import aiohttp
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, LISTEN_IN
-from tests.audio import seconds, tone_level
+from tests.audio import HEARD, seconds, tone_level
 from tests.engine import Hotline
 from tests.phones import PhoneCall
 from tests.waiting import wait_for
@@ -53,7 +53,7 @@ async def supervise(client: Client, call_id: uuid.UUID, mode: str) -> tuple[int,
     return await client.post_json(f"/supervisor/calls/{call_id}/supervise", {"mode": mode})
 
 
-def heard(path: str | Path, hz: float, level: float = 0.5) -> Any:
+def heard(path: str | Path, hz: float, level: float = HEARD) -> Any:
     return lambda: tone_level(Path(path), hz) > level
 
 
