@@ -474,6 +474,7 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
         f"{o.bridged}/{r.bridged}" for o, r in rounds))
 
 
+# The probe's counts that are not ARI requests (those are named by method and path).
 _NOT_REQUESTS = ("event ", "writer ", "lag ", "gc ", "sockets ", "lines ")
 
 

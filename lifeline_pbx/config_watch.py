@@ -6,8 +6,9 @@ that changed it commits, whoever made the change (the web pages, the `lifeline` 
 psql). Each part of the engine registers a reload for the tables it reads (`on`); a
 notification for one of them asks for that reload, and requests that arrive while it runs
 are merged into one more run. After every (re)LISTEN every reload runs: notifications sent
-while nobody listened are lost. A failed reload is retried with a growing wait, or at once
-on the next notification.
+while nobody listened are lost; and each runs once registered, whether or not the LISTEN
+came first. A failed reload is retried with a growing wait, or at once on the next
+notification.
 
 A part is `current` while its last reload succeeded, no change is waiting to be loaded,
 and the LISTEN connection is up: what it holds is then what the tables hold (up to the
@@ -49,7 +50,8 @@ class ConfigWatch:
         self.listening = listener.listening  # set while the LISTEN connection is up
 
     def on(self, name: str, tables: Iterable[str], reload: Reload) -> None:
-        """Run `reload` now and after every change to one of `tables` (call before `run`).
+        """Run `reload` once `run` starts, and after every change to one of `tables` (call
+        before `run`).
 
         The first reload is asked for here: the LISTEN may have happened already (the
         engine registers its parts between awaits), and then nothing else would ask."""
