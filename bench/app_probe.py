@@ -29,6 +29,8 @@ from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any, Protocol, TypeVar, cast
 
+import asyncpg
+
 from lifeline_pbx import app, cli, engine
 from lifeline_pbx.ari import events, stream
 from lifeline_pbx.ari.client import AriClient, Json, Params
@@ -145,7 +147,7 @@ class Probe:
         class CountedLines(LineDirectory):
             """A call reads its line from PostgreSQL only while the copy is not current."""
 
-            async def _fetch(self, did: str) -> Any:
+            async def _fetch(self, did: str) -> asyncpg.Record | None:
                 counts["lines read"] += 1
                 return await super()._fetch(did)
 

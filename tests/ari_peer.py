@@ -96,6 +96,9 @@ class AriPeer:
         await wait_for(started, timeout=5, what=f"recording of {channel_id} started")
 
 
+LISTING_TRIES = 5
+
+
 async def rest_apps(client: AriClient, owner: str) -> list[str]:
     """The request sockets `owner` has open, as Asterisk lists them.
 
@@ -110,6 +113,3 @@ async def rest_apps(client: AriClient, owner: str) -> list[str]:
             if exc.status != 500 or attempt == LISTING_TRIES - 1:
                 raise
     return [a["name"] for a in apps if a["name"].startswith(socket_app(owner))]
-
-
-LISTING_TRIES = 5

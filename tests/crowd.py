@@ -21,6 +21,7 @@ import asyncpg
 
 from devstack import asterisk
 from lifeline_pbx.ari.client import AriClient, ari_http_session
+from lifeline_pbx.queues.bridges import call_of_bridge
 from tests.carrier import Carrier, CarrierCall
 from tests.engine import DID
 from tests.phones import PhoneCall, Phones
@@ -190,7 +191,7 @@ class Crowd:
     async def talking(self) -> set[str]:
         """The callers bridged with an operator now (a call bridge with both legs in)."""
         channels, bridges = await asyncio.gather(self.channels(), self.ari.bridges())
-        bridged = {c for b in bridges if b["id"].startswith("call-")
+        bridged = {c for b in bridges if call_of_bridge(b["id"]) is not None
                    and len(b.get("channels", [])) == 2 for c in b["channels"]}
         return {name for name, channel_id in channels.items() if channel_id in bridged}
 

@@ -14,7 +14,7 @@ import pytest
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.queues.acd import BRIDGE_TRIES, Acd
-from lifeline_pbx.queues.bridges import holding_bridge
+from lifeline_pbx.queues.bridges import call_of_bridge, holding_bridge
 from lifeline_pbx.resources import ACD, ARI
 from tests.engine import Hotline
 from tests.waiting import wait_for
@@ -29,7 +29,7 @@ def refuse_call_bridges(acd: Acd, monkeypatch: pytest.MonkeyPatch, times: int,
     real = acd.ari.add_to_bridge
 
     async def add_to_bridge(bridge_id: str, *channel_ids: str) -> None:
-        if bridge_id.startswith("call-") and len(refused) < times:
+        if call_of_bridge(bridge_id) is not None and len(refused) < times:
             refused.append(bridge_id)
             path = f"/bridges/{bridge_id}/addChannel"
             if made:
