@@ -138,6 +138,7 @@ class Figures:
     since: float = 0.0  # epoch seconds: this flow's first call (rounds share the stack)
     notes: str = ""  # what the calls' timelines hold, to explain a shortfall
     probe: dict[str, int] = field(default_factory=dict)  # the app's ARI requests and events
+    idle_ms_per_s: dict[str, float] = field(default_factory=dict)  # CPU with no call live
 
     @property
     def queue_to_ring(self) -> list[float]:
@@ -181,6 +182,10 @@ async def drive(stack: Stack, did: str, args: argparse.Namespace,
     figures = Figures(name, load_before=load_average(), since=time.time())
     async with Carrier(stack.carrier) as callers, \
             Operators(stack.phones, args.talk) as phones:
+        if args.idle > 0:
+            idle = CpuMeter(roots)
+            await asyncio.sleep(args.idle)  # measuring a span with nothing to do
+            figures.idle_ms_per_s = {part: ms / args.idle for part, ms in idle.used().items()}
         meter = CpuMeter(roots)
         if name == "lifeline":
             probe_signal(stack, signal.SIGUSR1)  # counts (and profile) from here
@@ -449,6 +454,11 @@ def show_flow(f: Figures, reference: Figures, args: argparse.Namespace) -> None:
                                                                     "postgresql"))
     print(f"  CPU ms per call: {parts}; whole {f.whole_per_call:.1f} "
           f"(x{f.whole_per_call / max(0.001, reference.whole_per_call):.2f} app_queue)")
+    if f.idle_ms_per_s:
+        idle = ", ".join(f"{part} {ms:.1f}" for part, ms in f.idle_ms_per_s.items())
+        share = sum(f.idle_ms_per_s.values()) * f.seconds / max(1, f.placed)
+        print(f"  CPU ms a second with no call, before the calls: {idle} (over this run: "
+              f"{share:.1f} ms per call)")
     if f.probe:
         show_probe(f.probe, max(1, f.placed))
 
@@ -516,6 +526,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds of IVR: three prompts, then the triage wait (menu timeout)")
     p.add_argument("--menu-timeout", type=int, default=1)
     p.add_argument("--ring-timeout", type=int, default=20)
+    p.add_argument("--idle", type=float, default=5.0,
+                   help="seconds of CPU measured before the calls, with nothing to do")
     p.add_argument("--max-wait", type=float, default=120.0,
                    help="after the last call is placed, give up on calls not over by then")
     p.add_argument("--reference-media", choices=("core", "native"), default="core",
