@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import pstats
+import random
 import shutil
 import signal
 import statistics
@@ -34,10 +35,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 
@@ -50,6 +52,7 @@ from lifeline_pbx.errors import AriError
 from tests.ari_peer import AriPeer
 
 QUEUED_HEADER = "PJSIP_HEADER(read,X-Bench-Queued)"
+T = TypeVar("T")
 
 
 # --- the load: the carrier calls in (bench/carrier.py), phones answer ---------------------
@@ -482,6 +485,38 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
               f"{spread([s for f in flows for s in f.queue_to_ring])}")
     print("  bridged, ours / app_queue: " + ", ".join(
         f"{o.bridged}/{r.bridged}" for o, r in rounds))
+    low, high = interval(lambda pick: pick(rounds), whole_ratio)
+    print(f"  whole CPU ratio, all rounds together, 90% interval over the rounds: "
+          f"{low:.2f} to {high:.2f}")
+    ours_waits = [s for o, _ in rounds for s in o.queue_to_ring]
+    their_waits = [s for _, r in rounds for s in r.queue_to_ring]
+    low, high = interval(lambda pick: (pick(ours_waits), pick(their_waits)), p99_gap)
+    print(f"  queue to ring p99, ours minus app_queue, all rounds together: "
+          f"{p99_gap((ours_waits, their_waits)) * 1000:+.1f} ms, 90% interval over the calls "
+          f"{low * 1000:+.1f} to {high * 1000:+.1f} ms")
+
+
+def whole_ratio(rounds: list[tuple[Figures, Figures]]) -> float:
+    return (sum(o.whole_per_call for o, _ in rounds)
+            / max(0.001, sum(r.whole_per_call for _, r in rounds)))
+
+
+def p99_gap(waits: tuple[list[float], list[float]]) -> float:
+    return percentile_99(waits[0]) - percentile_99(waits[1])
+
+
+def interval(resample: Callable[[Callable[[list[Any]], list[Any]]], T],
+                figure: Callable[[T], float], times: int = 1000) -> tuple[float, float]:
+    """A percentile bootstrap: `figure` over `times` resamplings (each list drawn again,
+    with replacement, as long as it was), its 5th and 95th percentiles. How far the
+    figure could move by chance alone: rounds on this VM differ by a fifth."""
+    draw = random.Random(11)  # noqa: S311 (resampling figures, not a secret)
+
+    def pick(items: list[Any]) -> list[Any]:
+        return draw.choices(items, k=len(items))
+
+    figures = sorted(figure(resample(pick)) for _ in range(times))
+    return figures[times // 20], figures[times - 1 - times // 20]
 
 
 # The probe's counts that are not ARI requests (those are named by method and path).
