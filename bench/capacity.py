@@ -10,7 +10,8 @@ Queue() (strategy leastrecent, the same members, media kept in the PBX as ours i
 This VM's speed drifts by 10-30% within minutes, as much as the gap being measured.
 `--rounds N` runs the pair N times on the same stack, in the order ours, app_queue, then
 app_queue, ours, and so on (a drift that is steady over the run weighs on both flows
-alike), and prints each round and the median of the rounds' ratios.
+alike), and prints each round, the median of the rounds' ratios, and over all rounds the
+CPU ratio and the p99 gap with 90% bootstrap intervals (how far each could move by chance).
 
 Run:  .venv/bin/python -m bench.capacity --quick
       .venv/bin/python -m bench.capacity --rate 20 --operators 220 --calls 400 --rounds 4
@@ -506,7 +507,7 @@ def p99_gap(waits: tuple[list[float], list[float]]) -> float:
 
 
 def interval(resample: Callable[[Callable[[list[Any]], list[Any]]], T],
-                figure: Callable[[T], float], times: int = 1000) -> tuple[float, float]:
+             figure: Callable[[T], float], times: int = 1000) -> tuple[float, float]:
     """A percentile bootstrap: `figure` over `times` resamplings (each list drawn again,
     with replacement, as long as it was), its 5th and 95th percentiles. How far the
     figure could move by chance alone: rounds on this VM differ by a fifth."""
