@@ -476,7 +476,7 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
     print("  whole CPU ms per call, app_queue: " + ", ".join(f"{v:.1f}" for v in reference))
     print("  ratio by round: " + ", ".join(f"{v:.2f}" for v in ratios)
           + f"; median {statistics.median(ratios):.2f}; all rounds together "
-          f"{sum(ours) / sum(reference):.2f}")
+          f"{whole_ratio(rounds):.2f}")
     print("  queue to ring p99, ours / app_queue (ms): " + ", ".join(
         f"{p99(o) * 1000:.0f}/{p99(r) * 1000:.0f}" for o, r in rounds))
     # One round's p99 is about its 4th slowest call: a few ms of noise either way. Every
@@ -486,14 +486,14 @@ def show_summary(rounds: list[tuple[Figures, Figures]]) -> None:
               f"{spread([s for f in flows for s in f.queue_to_ring])}")
     print("  bridged, ours / app_queue: " + ", ".join(
         f"{o.bridged}/{r.bridged}" for o, r in rounds))
-    low, high = interval(lambda pick: pick(rounds), whole_ratio)
+    low, high = interval(lambda pick: whole_ratio(pick(rounds)))
     print(f"  whole CPU ratio, all rounds together, 90% interval over the rounds: "
           f"{low:.2f} to {high:.2f}")
     ours_waits = [s for o, _ in rounds for s in o.queue_to_ring]
     their_waits = [s for _, r in rounds for s in r.queue_to_ring]
-    low, high = interval(lambda pick: (pick(ours_waits), pick(their_waits)), p99_gap)
+    low, high = interval(lambda pick: p99_gap(pick(ours_waits), pick(their_waits)))
     print(f"  queue to ring p99, ours minus app_queue, all rounds together: "
-          f"{p99_gap((ours_waits, their_waits)) * 1000:+.1f} ms, 90% interval over the calls "
+          f"{p99_gap(ours_waits, their_waits) * 1000:+.1f} ms, 90% interval over the calls "
           f"{low * 1000:+.1f} to {high * 1000:+.1f} ms")
 
 
@@ -502,21 +502,23 @@ def whole_ratio(rounds: list[tuple[Figures, Figures]]) -> float:
             / max(0.001, sum(r.whole_per_call for _, r in rounds)))
 
 
-def p99_gap(waits: tuple[list[float], list[float]]) -> float:
-    return percentile_99(waits[0]) - percentile_99(waits[1])
+def p99_gap(ours: list[float], theirs: list[float]) -> float:
+    return percentile_99(ours) - percentile_99(theirs)
 
 
-def interval(resample: Callable[[Callable[[list[Any]], list[Any]]], T],
-             figure: Callable[[T], float], times: int = 1000) -> tuple[float, float]:
-    """A percentile bootstrap: `figure` over `times` resamplings (each list drawn again,
-    with replacement, as long as it was), its 5th and 95th percentiles. How far the
-    figure could move by chance alone: rounds on this VM differ by a fifth."""
+Pick = Callable[[list[T]], list[T]]
+
+
+def interval(figure: Callable[[Pick[Any]], float], times: int = 1000) -> tuple[float, float]:
+    """A percentile bootstrap: `figure` computed `times` over, each time from its lists
+    drawn again (`pick`: as many items, with replacement); the 5th and 95th percentiles.
+    How far the figure could move by chance alone: rounds on this VM differ by a fifth."""
     draw = random.Random(11)  # noqa: S311 (resampling figures, not a secret)
 
-    def pick(items: list[Any]) -> list[Any]:
+    def pick(items: list[T]) -> list[T]:
         return draw.choices(items, k=len(items))
 
-    figures = sorted(figure(resample(pick)) for _ in range(times))
+    figures = sorted(figure(pick) for _ in range(times))
     return figures[times // 20], figures[times - 1 - times // 20]
 
 
