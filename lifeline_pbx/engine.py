@@ -38,6 +38,8 @@ from lifeline_pbx.queues import phones
 from lifeline_pbx.queues.acd import QUEUE_TABLES, Acd
 from lifeline_pbx.queues.operator_state import Store
 from lifeline_pbx.queues.picture import Picture, Talk
+from lifeline_pbx.recordings.shelf import CallRecordingShelf
+from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.resources import (
     ACD,
     ARI,
@@ -67,7 +69,7 @@ from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
 from lifeline_pbx.transfers.phone_keys import PhoneKeys
 from lifeline_pbx.transfers.service import Transfers
-from lifeline_pbx.voicemail.vault import Vault
+from lifeline_pbx.voicemail.shelf import VoicemailShelf
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 5.0  # at stop, how long queued call records may take to reach the database
@@ -178,11 +180,12 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
         on_call=lambda: on_a_call(acd.picture))
     acd.watch.add(_SignOffAfterCall(operator_sync, acd.picture))
     watch.on("queues", QUEUE_TABLES, acd.reload)
-    vault = app[VAULT] = Vault(pool, ari, app[KEY_RING])
+    vault = app[VAULT] = Vault(pool, ari, app[KEY_RING],
+                               [VoicemailShelf(), CallRecordingShelf()])
     connected = app[CONNECTED] = asyncio.Event()
     tasks.spawn(writer.run(), "record-writer")
     tasks.spawn(operator_states.run(), "operator-states")
-    tasks.spawn(vault.run(), "voicemail-vault")
+    tasks.spawn(vault.run(), "recording-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
     tasks.spawn(acd.run(), "queues")
     tasks.spawn(acd.keep_following(), "phones-check")

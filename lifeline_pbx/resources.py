@@ -29,6 +29,7 @@ from lifeline_pbx.operators.sip_sync import OperatorSync
 from lifeline_pbx.outbound.legs import OutboundLegs
 from lifeline_pbx.pg_listen import Listener
 from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
 from lifeline_pbx.supervision.queue_figures import Today
@@ -36,7 +37,6 @@ from lifeline_pbx.supervision.shared_read import SharedRead
 from lifeline_pbx.supervision.store import Labels
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers.service import Transfers
-from lifeline_pbx.voicemail.vault import Vault
 
 CONFIG = web.AppKey("config", Config)
 KEY_RING = web.AppKey("key_ring", KeyRing)
@@ -59,7 +59,7 @@ ACD = web.AppKey("acd", Acd)
 DISPATCHER = web.AppKey("dispatcher", CallDispatcher)
 OUTBOUND = web.AppKey("outbound_legs", OutboundLegs)  # every leg the PBX places (guarded)
 ESCALATIONS = web.AppKey("escalations", Escalations)  # emergency on-call runs
-VAULT = web.AppKey("voicemail_vault", Vault)
+VAULT = web.AppKey("recording_vault", Vault)
 OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed

@@ -51,12 +51,12 @@ class Counts:
     rehashed: int = 0
 
 
-AUDIO_BATCH = 10  # voicemail audio is megabytes a row
+AUDIO_BATCH = 10  # recorded audio is megabytes a row
 
 
 async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
     counts = {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
-    counts["voicemail_audio"] = await _voicemail_audio(con, keys)
+    counts.update({table: await _audio(con, keys, table) for table in AUDIO})
     counts["person_search_tokens"] = await _search_tokens(con, keys)
     return counts
 
@@ -94,29 +94,34 @@ async def _search_tokens(con: Conn, keys: crypto.KeyRing) -> Counts:
         counts.rows += len(rows)
 
 
-async def _voicemail_audio(con: Conn, keys: crypto.KeyRing) -> Counts:
-    """Sealed bytes, keyed by voicemail_id; rows with bytes = 0 hold no audio."""
+# The sealed audio tables, with the column their places name (crypto.place(table, 'audio',
+# that column)); a row without sound (missing, expired) holds none to reseal.
+AUDIO = {"voicemail_audio": "voicemail_id", "call_recordings": "id"}
+
+
+async def _audio(con: Conn, keys: crypto.KeyRing, table: str) -> Counts:
     counts = Counts()
+    key = AUDIO[table]
     last = uuid.UUID(int=0)
     while True:
         async with con.transaction():
             rows = await con.fetch(
-                f"""SELECT voicemail_id, audio FROM voicemail_audio
-                    WHERE voicemail_id > $1 AND bytes > 0
-                    ORDER BY voicemail_id LIMIT {AUDIO_BATCH} FOR UPDATE""",
+                f"""SELECT {key} AS id, audio FROM {table}
+                    WHERE {key} > $1 AND bytes > 0 AND audio IS NOT NULL
+                    ORDER BY {key} LIMIT {AUDIO_BATCH} FOR UPDATE""",
                 last,
             )
             for row in rows:
-                sealed, vid = bytes(row["audio"]), row["voicemail_id"]
+                sealed, row_id = bytes(row["audio"]), row["id"]
                 if keys.key_id(sealed) == keys.primary:
                     continue
-                where = crypto.place("voicemail_audio", "audio", vid)
-                await con.execute("UPDATE voicemail_audio SET audio = $2 WHERE voicemail_id = $1",
-                                  vid, keys.seal_bytes(keys.open_bytes(sealed, where), where))
+                where = crypto.place(table, "audio", row_id)
+                await con.execute(f"UPDATE {table} SET audio = $2 WHERE {key} = $1",
+                                  row_id, keys.seal_bytes(keys.open_bytes(sealed, where), where))
                 counts.resealed += 1
         if not rows:
             return counts
-        last = rows[-1]["voicemail_id"]
+        last = rows[-1]["id"]
         counts.rows += len(rows)
 
 

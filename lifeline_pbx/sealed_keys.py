@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from lifeline_pbx.crypto import place
 from lifeline_pbx.db import Conn
-from lifeline_pbx.rotation import SEALED, row_id
+from lifeline_pbx.rotation import AUDIO, SEALED, row_id
 
-# Every sealed column, voicemail audio included (empty audio: Asterisk had none).
+# Every sealed column, recorded audio included (none: missing on the PBX, or expired).
 COLUMNS: tuple[tuple[str, str], ...] = (
     *((table, column) for table, columns in SEALED.items() for column in columns),
-    ("voicemail_audio", "audio"),
+    *((table, "audio") for table in AUDIO),
 )
 
 
@@ -48,7 +48,7 @@ async def samples(con: Conn) -> list[Sample]:
     """A sealed value for each key id in each sealed column (not the audio: megabytes)."""
     found = []
     for table, column in COLUMNS:
-        if table == "voicemail_audio":
+        if table in AUDIO:
             continue
         rows = await con.fetch(
             f"""SELECT DISTINCT ON (key_id) key_id, id::text AS row_id, value FROM (

@@ -93,6 +93,18 @@ async def _voicemail(con: asyncpg.Connection, seed: Seed, name: str, call: str, 
         vid, os.urandom(64), at, None if on_pbx else at + timedelta(minutes=1))
 
 
+async def _call_recording(con: asyncpg.Connection, seed: Seed, name: str, call: str,
+                          days: float, *, on_pbx: bool = False) -> None:
+    rid = seed.ids[name] = uuid.uuid4()
+    at = seed.now - days * DAY
+    await con.execute(
+        """INSERT INTO call_recordings (id, name, call_id, started_at, audio, bytes, seconds,
+                                        stored_at, removed_at)
+           VALUES ($1, $2, $3, $4, $5, 64, 2, $4, $6)""",
+        rid, f"call-{name}", seed[call], at, os.urandom(64),
+        None if on_pbx else at + timedelta(minutes=1))
+
+
 async def _draft(con: asyncpg.Connection, seed: Seed, name: str, user: int,
                  call: str | None, days: float) -> None:
     did = seed.ids[name] = uuid.uuid4()
@@ -134,7 +146,7 @@ async def seed(admin_dsn: str) -> Seed:
                            ("c_held_merged", 91), ("c_held_lookup", 91), ("c_released", 91),
                            ("c_vm_kept", 91), ("c_vm_gone", 91), ("c_vm_held", 91),
                            ("c_draft", 91), ("c_rec", 11), ("c_rec_held", 11),
-                           ("c_d_held", 3)):
+                           ("c_d_held", 3), ("c_cr_on_pbx", 91)):
             await _call(con, s, name, days)
         await _call(con, s, "c_open", 91, ended=False)
         await _intake(con, s, "i_free", op, call="c_free_old", person="p_free")
@@ -172,6 +184,13 @@ async def seed(admin_dsn: str) -> Seed:
         await _voicemail(con, s, "v_vm_kept", "c_vm_kept", 50)
         await _voicemail(con, s, "v_vm_gone", "c_vm_gone", 61)
         await _voicemail(con, s, "v_vm_held", "c_vm_held", 61)
+        # Recorded calls' audio (10 days, as the voicemails'). A call whose recording is
+        # still on the PBX is not removed, however old: the vault would lose the file.
+        await _call_recording(con, s, "cr_old", "c_rec", 11)
+        await _call_recording(con, s, "cr_new", "c_rec", 9)
+        await _call_recording(con, s, "cr_on_pbx", "c_rec", 11, on_pbx=True)
+        await _call_recording(con, s, "cr_held", "c_rec_held", 11)
+        await _call_recording(con, s, "cr_old_call", "c_cr_on_pbx", 91, on_pbx=True)
 
         # Audit entries (365 days): three due, then one about a person on hold.
         for days in (400, 400, 399):
@@ -183,13 +202,15 @@ async def seed(admin_dsn: str) -> Seed:
 
 
 async def remaining(dsn: str, seed: Seed) -> dict[str, set[str]]:
-    """The seed's rows still there, by table (recordings: voicemails still with audio)."""
+    """The seed's rows still there, by table (recordings: voicemails and recorded calls still
+    with audio)."""
     queries = {
         "calls": "SELECT id FROM calls",
         "drafts": "SELECT id FROM drafts",
         "narratives": "SELECT id FROM reports WHERE narrative IS NOT NULL",
         "voicemails": "SELECT id FROM voicemails",
-        "recordings": "SELECT voicemail_id AS id FROM voicemail_audio WHERE bytes > 0",
+        "recordings": """SELECT voicemail_id AS id FROM voicemail_audio WHERE bytes > 0
+                         UNION ALL SELECT id FROM call_recordings WHERE audio IS NOT NULL""",
         "revisions": "SELECT entity_id AS id FROM record_revisions",
         "excerpts": "SELECT report_id AS id FROM report_excerpts",
     }

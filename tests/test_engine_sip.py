@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from devstack.stack import DEMO_CALLER_PASSWORD
-from lifeline_pbx import demo
+from lifeline_pbx import crypto, demo
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.calls.model import EnterQueue
 from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import LANGUAGES
-from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES
+from lifeline_pbx.recordings.shelf import audio_place
+from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES, VAULT
 from tests.audio import HEARD, tone_level
-from tests.conftest import app_config
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.db_reads import Statements
 from tests.engine import Hotline
 from tests.waiting import wait_for
+
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 
 
 async def test_language_by_digit_then_queue_then_operator(hotline: Hotline) -> None:
@@ -231,10 +235,23 @@ async def test_recording_only_where_the_line_records(hotline_factory: Any) -> No
     await wait_for(lambda: hotline.value(
         "SELECT recording FROM calls WHERE caller_name = 'Recorded'"), what="recording named")
     name = (await hotline.call_row("Recorded"))["recording"]
-    await hotline.carrier.hang_up(call)
-    await hotline.closed("Recorded")
     path = hotline.pbx.host_base / "spool" / "recording" / f"{name}.wav"
-    await wait_for(path.exists, what="call recording file")
+    await hotline.carrier.ari.play(call.channel_id, ["tone:440"], "speak-recorded")
+    await wait_for(lambda: path.exists() and path.stat().st_size >= 16000,
+                   what="a second of the call recorded")
+    seen: dict[uuid.UUID, bytes] = {}
+    hotline.app[VAULT].fetched = lambda rid, audio: seen.__setitem__(rid, audio)
+    await hotline.carrier.hang_up(call)
+    closed = await hotline.closed("Recorded")
+    # The vault takes the file off the PBX, sealed (tests/test_call_recordings.py).
+    hotline.app[VAULT].wake()
+    stored = (await wait_for(lambda: hotline.sql(
+        "SELECT * FROM call_recordings WHERE name = $1 AND removed_at IS NOT NULL", name),
+        what="the call recording in the vault"))[0]
+    assert stored["call_id"] == closed["id"] and stored["bytes"] == len(seen[stored["id"]])
+    assert seen[stored["id"]].startswith(b"RIFF") and stored["seconds"] >= 1
+    assert b"RIFF" not in bytes(stored["audio"]) and not path.exists()
+    assert KEYS.open_bytes(bytes(stored["audio"]), audio_place(stored["id"])) == seen[stored["id"]]
 
     await hotline.sql("UPDATE lines SET record_calls = false")
     await hotline.app[LINES].refresh()

@@ -119,6 +119,8 @@ async def test_the_gauges_move_with_a_call_and_labels_hold_no_personal_data(
         assert first.value("lifeline_ari_connected") == 1
         assert first.value("lifeline_ari_reconnects_total") == 0
         assert first.value("lifeline_calls") == 0
+        assert first.value("lifeline_recordings_on_pbx", kind="call recording") == 0
+        assert first.value("lifeline_recordings_on_pbx", kind="voicemail") == 0
 
         await hotline.login("op-b")
         await acd.operator_action("op-b", "pause", f"meal: {PAUSE_NOTE}")

@@ -22,13 +22,14 @@ from tests.waiting import wait_for
 BEFORE = {
     "calls": {"c_free_old", "c_new", "c_held_intake", "c_held_merged", "c_held_lookup",
               "c_released", "c_vm_kept", "c_vm_gone", "c_vm_held", "c_draft", "c_rec",
-              "c_rec_held", "c_d_held", "c_open"},
+              "c_rec_held", "c_d_held", "c_open", "c_cr_on_pbx"},
     "drafts": {"d_old", "d_new", "d_held"},
     "narratives": {"r_old", "r_new", "r_held", "r_held_intake"},
     "voicemails": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
                    "v_vm_gone", "v_vm_held"},
     "recordings": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
-                   "v_vm_gone", "v_vm_held"},
+                   "v_vm_gone", "v_vm_held", "cr_old", "cr_new", "cr_on_pbx", "cr_held",
+                   "cr_old_call"},
     "revisions": {"r_old", "r_new", "r_held", "r_held_intake"},
     "excerpts": {"r_old", "r_new", "r_held", "r_held_intake"},
 }
@@ -37,12 +38,13 @@ GONE = {
     "drafts": {"d_old"},
     "narratives": {"r_old"},
     "voicemails": {"v_vm_gone"},
-    "recordings": {"v_rec_old", "v_vm_kept", "v_vm_gone"},  # v_vm_gone with its voicemail
+    # v_vm_gone with its voicemail
+    "recordings": {"v_rec_old", "v_vm_kept", "v_vm_gone", "cr_old"},
     "revisions": {"r_old"},
     "excerpts": {"r_old"},
 }
-EXPECTED = Removed(call_records=3, recordings=2, voicemails=1, drafts=1, narratives=1,
-                   audit_entries=3, held=9, excerpts=1)
+EXPECTED = Removed(call_records=3, recordings=3, voicemails=1, drafts=1, narratives=1,
+                   audit_entries=3, held=10, excerpts=1)
 
 
 async def run(dsn: str, **kw: object) -> Removed | None:
@@ -83,10 +85,13 @@ async def test_retention_removes_exactly_what_is_due_and_nothing_on_hold(
             " WHERE id = $1", seeded["r_old"])
         assert report is not None
         assert report["category"] == "medical_neglect" and report["narrative_removed_at"]
-        # A removed recording leaves the voicemail, marked as expired.
+        # A removed recording leaves the voicemail, marked as expired; a recorded call's too.
         assert await con.fetchval(
             "SELECT expired_at IS NOT NULL FROM voicemail_audio WHERE voicemail_id = $1",
             seeded["v_rec_old"])
+        assert await con.fetchval(
+            "SELECT expired_at IS NOT NULL AND bytes = 64 FROM call_recordings WHERE id = $1",
+            seeded["cr_old"])
 
 
 async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: str) -> None:
@@ -101,7 +106,7 @@ async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: st
     assert entry["fields"] == sorted(EXPECTED.kinds())
 
     # Nothing more is due: a second run removes nothing and is logged too.
-    assert await run(app_dsn) == Removed(held=9)
+    assert await run(app_dsn) == Removed(held=10)
     # The scheduled check runs once a day.
     pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
     try:
@@ -217,9 +222,9 @@ async def test_the_dry_run_command_counts_and_removes_nothing(
     assert "retention would remove:" in out and "call records" in out
     counts = {line.rsplit(None, 1)[0].strip(): int(line.rsplit(None, 1)[1])
               for line in out.splitlines()[1:]}
-    assert counts == {"call records": 3, "recordings": 2, "voicemails": 1, "drafts": 1,
+    assert counts == {"call records": 3, "recordings": 3, "voicemails": 1, "drafts": 1,
                       "narratives": 1, "audit entries": 3, "excerpts": 1,
-                      "kept for legal holds": 9}
+                      "kept for legal holds": 10}
     assert await remaining(admin_dsn, seeded) == BEFORE
     async with connect(app_dsn) as con:
         assert await con.fetchval("SELECT count(*) FROM retention_runs") == 0

@@ -18,9 +18,11 @@ import pytest
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
+from lifeline_pbx.recordings import vault
+from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.resources import ARI, KEY_RING, POOL, VAULT
-from lifeline_pbx.voicemail import store, vault
-from lifeline_pbx.voicemail.vault import Vault, audio_place
+from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail.shelf import VoicemailShelf, audio_place
 from tests.carrier import CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.engine import Hotline
@@ -202,10 +204,10 @@ async def test_an_unreachable_asterisk_is_retried_not_raised(
         uuid.uuid4(), call_id)
     async with aiohttp.ClientSession() as http:
         dead = AriClient(NOBODY_URL, "u", "p", "x", http)
-        vault = Vault(web.app[POOL], dead, web.app[KEY_RING], every=0.01)
+        vault = Vault(web.app[POOL], dead, web.app[KEY_RING], [VoicemailShelf()], every=0.01)
         task = asyncio.create_task(vault.run())
         try:
-            await wait_for(lambda: caplog.text.count("voicemail vault pass failed") >= 3,
+            await wait_for(lambda: caplog.text.count("recording vault pass failed") >= 3,
                            what="retries")
             assert not task.done()
         finally:

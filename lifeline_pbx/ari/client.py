@@ -322,6 +322,11 @@ class AriClient:
         """The audio of a finished recording (Asterisk 14+); AriError 404 when it has none."""
         return await self.request_bytes("GET", f"/recordings/stored/{quote(name, safe='')}/file")
 
+    async def stored_recordings(self) -> list[str]:
+        """The names of the recordings Asterisk has on its disk."""
+        found: list[Json] = await self.request("GET", "/recordings/stored")
+        return [str(item.get("name", "")) for item in found]
+
     async def live_recording(self, name: str) -> Json:
         result: Json = await self.request("GET", f"/recordings/live/{quote(name, safe='')}")
         return result

@@ -2,8 +2,9 @@
 
 One snapshot: a repeatable-read transaction exports it, reads the manifest's facts (schema
 version, data key ids, row counts, the app roles' objects) and holds it while pg_dump dumps
-the same snapshot, so the manifest describes exactly the dump. Voicemail audio lives in the
-database (voicemail_audio, sealed by the vault), so the dump holds it.
+the same snapshot, so the manifest describes exactly the dump. Recorded voice lives in the
+database (voicemail_audio and call_recordings, sealed by the vault), so the dump holds it;
+a recording the vault has not fetched yet is still only on the PBX.
 """
 
 from __future__ import annotations

@@ -94,8 +94,9 @@ def _array_params(kind: type, first: int, json_fields: frozenset[str] = frozense
 
 
 def _statement() -> str:
-    """A whole batch as one statement: the changed calls rows, then the timelines,
-    voicemails and queue events, each table's rows as arrays. One statement is one round
+    """A whole batch as one statement: the changed calls rows, then the timelines (and
+    from them the recordings the vault is to fetch, recordings/vault.py), voicemails and
+    queue events, each table's rows as arrays. One statement is one round
     trip and its own transaction (a transaction of one statement per table was five round
     trips, and a statement a row cost PostgreSQL more than the rows); the foreign keys to
     calls are checked at its end, after the rows are in. Rows go in in list order
@@ -114,6 +115,11 @@ def _statement() -> str:
             SELECT call_id, at, kind, detail
               FROM {_unnest(timeline)} WITH ORDINALITY AS t(call_id, at, kind, detail, n)
              ORDER BY n
+        ), recordings AS (
+            INSERT INTO call_recordings (name, call_id, started_at)
+            SELECT detail->>'name', call_id, at
+              FROM {_unnest(timeline)} AS r(call_id, at, kind, detail)
+             WHERE kind = 'recorded' ON CONFLICT (name) DO NOTHING
         ), voicemail AS (
             INSERT INTO voicemails (id, call_id, created_at, line_id, facility_id, language,
                                     priority, reason, recording, duration_seconds)

@@ -42,6 +42,7 @@ class Live:
     paused: dict[str, int] | None = None
     writer_backlog: int | None = None
     ari_connected: bool | None = None
+    recordings_on_pbx: dict[str, int] | None = None
 
 
 class Metrics:
@@ -112,6 +113,12 @@ class _LiveFamilies(Collector):
             yield _gauge("lifeline_record_writer_backlog",
                          "Call-record writes not yet in PostgreSQL (queued, or in the batch "
                          "being written).", live.writer_backlog)
+        if live.recordings_on_pbx is not None:
+            yield _by("lifeline_recordings_on_pbx",
+                      "Recordings (voicemail, call recording) the vault's last pass found on "
+                      "the PBX's disk still to seal or delete; read up to 20 of each list. "
+                      "Above 0 for minutes: the vault is stuck and plain audio stays there.",
+                      "kind", live.recordings_on_pbx)
         if live.ari_connected is not None:
             yield _gauge("lifeline_ari_connected", "1 while ARI events flow from Asterisk.",
                          int(live.ari_connected))

@@ -18,7 +18,7 @@ from aiohttp import web
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.monitoring import states
 from lifeline_pbx.monitoring.instruments import Live
-from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, POOL, TASKS, WRITER
+from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, POOL, TASKS, VAULT, WRITER
 from lifeline_pbx.supervision import store as supervision_store
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ async def read(app: web.Application) -> Live:
         paused=states.paused_by_reason(operators, reasons, now, sides),
         writer_backlog=app[WRITER].queued,
         ari_connected=app[CONNECTED].is_set(),
+        recordings_on_pbx=dict(app[VAULT].on_pbx),
     )
 
 

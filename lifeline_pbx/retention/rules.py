@@ -27,10 +27,11 @@ class Kind:
 
 KINDS = (
     Kind("call_records", "Call records", 30,
-         "calls with their timeline and lookups, once no voicemail or draft refers to them; "
-         "intakes stay, without the link to the call"),
+         "calls with their timeline, lookups and recordings, once no voicemail or draft "
+         "refers to them; intakes stay, without the link to the call"),
     Kind("recordings", "Recordings", 7,
-         "voicemail audio; the voicemail stays (facility, time, language) without sound"),
+         "voicemail audio and recorded calls' audio; the voicemail and the call stay "
+         "(facility, time, language) without sound"),
     Kind("voicemails", "Voicemails", 30, "the voicemail with its audio"),
     Kind("drafts", "Drafts", 1, "intake forms saved while typing and never finished"),
     Kind("narratives", "Narratives", 365,

@@ -73,14 +73,21 @@ async def remove_narratives(con: Conn, cutoff: datetime) -> Due:
 
 
 async def remove_recordings(con: Conn, cutoff: datetime) -> Due:
-    """Audio in the vault and no longer on the PBX (the vault deletes it there first)."""
-    due = await _due(con, f"""
+    """Audio in the vault and no longer on the PBX (the vault deletes it there first):
+    voicemail messages' and recorded calls'. The rows stay, without sound."""
+    voicemail = await _due(con, f"""
         SELECT a.voicemail_id AS id, {_HELD_CALL.format('v.call_id')} AS held_back
           FROM voicemail_audio a JOIN voicemails v ON v.id = a.voicemail_id
          WHERE v.created_at < $1 AND a.bytes > 0 AND a.removed_at IS NOT NULL""", cutoff)
     await con.execute("""UPDATE voicemail_audio SET audio = '', bytes = 0, expired_at = now()
-                         WHERE voicemail_id = ANY($1::uuid[])""", due.ids)
-    return due
+                         WHERE voicemail_id = ANY($1::uuid[])""", voicemail.ids)
+    calls = await _due(con, f"""
+        SELECT r.id, {_HELD_CALL.format('r.call_id')} AS held_back FROM call_recordings r
+         WHERE r.started_at < $1 AND r.audio IS NOT NULL AND r.removed_at IS NOT NULL""",
+                       cutoff)
+    await con.execute("""UPDATE call_recordings SET audio = NULL, expired_at = now()
+                         WHERE id = ANY($1::uuid[])""", calls.ids)
+    return Due(voicemail.ids + calls.ids, voicemail.held + calls.held)
 
 
 async def remove_voicemails(con: Conn, cutoff: datetime) -> Due:
@@ -95,13 +102,17 @@ async def remove_voicemails(con: Conn, cutoff: datetime) -> Due:
 
 
 async def remove_calls(con: Conn, cutoff: datetime) -> Due:
-    """Ended calls that no voicemail or draft refers to; their timeline and lookups go
-    with them (ON DELETE CASCADE), intakes and queue statistics stay without the link."""
+    """Ended calls that no voicemail or draft refers to, and none of whose recordings is
+    still on the PBX (the vault would lose track of the file); their timeline, lookups and
+    recordings go with them (ON DELETE CASCADE), intakes and queue statistics stay without
+    the link."""
     due = await _due(con, f"""
         SELECT c.id, {_HELD_CALL.format('c.id')} AS held_back FROM calls c
          WHERE c.started_at < $1 AND c.ended_at IS NOT NULL
            AND NOT EXISTS (SELECT FROM voicemails v WHERE v.call_id = c.id)
-           AND NOT EXISTS (SELECT FROM drafts d WHERE d.call_id = c.id)""", cutoff)
+           AND NOT EXISTS (SELECT FROM drafts d WHERE d.call_id = c.id)
+           AND NOT EXISTS (SELECT FROM call_recordings r
+                            WHERE r.call_id = c.id AND r.removed_at IS NULL)""", cutoff)
     await con.execute("UPDATE intakes SET call_id = NULL WHERE call_id = ANY($1::uuid[])",
                       due.ids)
     await con.execute("UPDATE queue_events SET call_id = NULL WHERE call_id = ANY($1::uuid[])",

@@ -1,5 +1,6 @@
-"""The SQL for one call's page: the call as in the history, and its timeline (call_events)
-with the staff a line names (a supervisor who listened in) by their display name."""
+"""The SQL for one call's page: the call as in the history, its timeline (call_events)
+with the staff a line names (a supervisor who listened in) by their display name, and its
+recordings (no audio: that is opened only to be heard)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx.db import Conn
+from lifeline_pbx.recordings import shelf
 from lifeline_pbx.supervision.call_history import CALL_COLUMNS, CallRow, call_row
 
 
@@ -24,6 +26,7 @@ class Line:
 class Timeline:
     call: CallRow
     lines: list[Line]
+    recordings: list[shelf.Recording]
 
 
 async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
@@ -43,4 +46,4 @@ async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
            WHERE e.call_id = $1 ORDER BY e.at, e.id""", call_id)
     return Timeline(call_row(row), [
         Line(e["at"], e["kind"], {k: str(v) for k, v in json.loads(e["detail"]).items()},
-             e["user"]) for e in events])
+             e["user"]) for e in events], await shelf.of_call(con, call_id))

@@ -11,7 +11,7 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import NotFound
 from lifeline_pbx.voicemail import store
-from lifeline_pbx.voicemail.vault import open_audio
+from lifeline_pbx.voicemail.shelf import open_audio
 
 
 async def listen(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int) -> bytes:

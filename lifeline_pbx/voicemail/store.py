@@ -12,18 +12,10 @@ from datetime import datetime
 from typing import Literal
 
 from lifeline_pbx.db import Conn
+from lifeline_pbx.recordings.vault import Pending
 
 Show = Literal["unreviewed", "reviewed", "all"]
 LIST_LIMIT = 300
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A voicemail whose recording is (or was) on the PBX, not yet in the vault."""
-
-    id: uuid.UUID
-    recording: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from lifeline_pbx.escalation import oncall_views
 from lifeline_pbx.evidence import excerpt_views, export_views
 from lifeline_pbx.evidence import views as evidence_views
 from lifeline_pbx.prompts import views as prompt_views
+from lifeline_pbx.recordings import views as recording_views
 from lifeline_pbx.retention import views as retention_views
 from lifeline_pbx.statistics import views as statistics_views
 from lifeline_pbx.supervision import call_pages, supervise_views
@@ -50,9 +51,9 @@ FEATURES = (
     operator_views, prompt_views, console_views,
     cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
     revision_views, pages, followup_views,
-    supervision_views, call_pages, supervise_views, voicemail_views, audit_views, retention_views,
-    rule_views, feed_views, statistics_views, export_views, oncall_views, evidence_views,
-    excerpt_views, transfer_views,
+    supervision_views, call_pages, supervise_views, recording_views, voicemail_views, audit_views,
+    retention_views, rule_views, feed_views, statistics_views, export_views, oncall_views,
+    evidence_views, excerpt_views, transfer_views,
 )
 
 
