@@ -83,6 +83,25 @@ async def test_the_writer_makes_one_row_per_recording_named(app_dsn: str) -> Non
     assert others == 0  # other timeline events make none
 
 
+async def test_ended_calls_recordings_come_before_those_still_being_made(
+    app_dsn: str,
+) -> None:
+    """A full batch of calls still talking (still recorded) holds no finished one back."""
+    async with connect(app_dsn) as con:
+        for _ in range(shelf.BATCH + 1):
+            live = await _call(con, "Still talking")
+            await con.execute("UPDATE calls SET ended_at = NULL WHERE id = $1", live)
+            await con.execute(
+                """INSERT INTO call_recordings (name, call_id, started_at)
+                   VALUES ($1, $2, now() - interval '1 hour')""", f"call-{live}-1", live)
+        ended = await _call(con, "Ended")
+        await con.execute(
+            """INSERT INTO call_recordings (name, call_id, started_at)
+               VALUES ($1, $2, now())""", f"call-{ended}-1", ended)
+        pending = await CallRecordingShelf().pending(con)
+    assert len(pending) == shelf.BATCH and pending[0].recording == f"call-{ended}-1"
+
+
 async def test_supervisors_hear_a_recorded_call_each_listen_audited(web: WebApp) -> None:
     async with connect(web.dsn) as con:
         call_id = await _call(con)

@@ -68,9 +68,13 @@ class CallRecordingShelf:
 
 
 async def _pending(con: Conn, which: str) -> list[Pending]:
+    """Ended calls' recordings first: a call still talking is still being recorded (the
+    vault skips it), and a batch of those must not hold finished ones back."""
     rows = await con.fetch(
-        f"""SELECT id, name, started_at FROM call_recordings
-            WHERE removed_at IS NULL AND {which} ORDER BY started_at LIMIT {BATCH}""")
+        f"""SELECT r.id, r.name, r.started_at FROM call_recordings r
+              JOIN calls c ON c.id = r.call_id
+            WHERE r.removed_at IS NULL AND r.{which}
+            ORDER BY c.ended_at IS NULL, r.started_at LIMIT {BATCH}""")
     return [Pending(r["id"], r["name"], r["started_at"]) for r in rows]
 
 
