@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import itertools
 import logging
 import uuid
 import wave
@@ -112,13 +113,12 @@ class Vault:
         self._wake.set()
 
     async def run(self) -> None:
-        failures = passes = 0
-        while True:
+        failures = 0
+        for passes in itertools.count():  # a look for orphans that fails costs one sweep
             try:
                 if passes % ORPHANS_EVERY == 0:
                     await self.adopt_orphans()
                 await self.sweep()
-                passes += 1
                 failures = 0
             except RETRYABLE as exc:
                 failures += 1
