@@ -174,7 +174,8 @@ async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_close
     await wait_for(lambda: hotline.session_of(call_id).state.phase.value == "recording",
                    what="the voicemail recording")
     await hotline.carrier.ari.play(call.channel_id, ["tone:440"], f"message-{call_id}")
-    message = hotline.pbx.host_base / "spool" / "recording" / f"voicemail-{call_id}.wav"
+    message = (hotline.pbx.host_base / "spool" / "recording"
+               / f"{hotline.session_of(call_id).voicemail_name}.wav")
     await wait_for(lambda: message.exists() and message.stat().st_size >= 16000 * 2,
                    what="2 s of the caller's message recorded")
     await hotline.carrier.hang_up(call)

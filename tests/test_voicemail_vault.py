@@ -15,13 +15,14 @@ import aiohttp
 import asyncpg
 import pytest
 
+from devstack import asterisk
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.recordings import vault
 from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.resources import ARI, KEY_RING, POOL, VAULT
-from lifeline_pbx.voicemail import store
+from lifeline_pbx.voicemail import shelf, store
 from lifeline_pbx.voicemail.shelf import VoicemailShelf, audio_place
 from tests.carrier import CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
@@ -94,7 +95,8 @@ async def spoken_for(hotline: Hotline, call: CarrierCall, call_id: uuid.UUID,
     """The caller speaks (a tone from the carrier's side) until Asterisk has recorded at
     least this long: the file it writes is 8 kHz, 16-bit WAV."""
     await hotline.carrier.ari.play(call.channel_id, ["tone:440"], f"speak-{call_id}")
-    path = hotline.pbx.host_base / "spool" / "recording" / f"voicemail-{call_id}.wav"
+    name = hotline.session_of(call_id).voicemail_name
+    path = hotline.pbx.host_base / "spool" / "recording" / f"{name}.wav"
     await wait_for(lambda: path.exists() and path.stat().st_size >= 16000 * seconds,
                    what=f"{seconds} s of voicemail")
 
@@ -230,3 +232,67 @@ def _wav(frames: int, rate: int = 8000) -> bytes:
 ])
 def test_wav_seconds(audio: bytes, seconds: int) -> None:
     assert vault.wav_seconds(audio) == seconds
+
+
+async def test_a_message_left_when_the_app_went_away_becomes_a_voicemail(
+    web_with_calls: WebApp, pbx: asterisk.Instance,
+) -> None:
+    """Its row is written as the message ends: with the app gone then, the file stays on
+    the PBX with no row. Once the call has ended, the vault makes the voicemail from the
+    call's record and moves the audio; a message of a call still going is left alone."""
+    web = web_with_calls
+    ended, going = uuid.uuid4(), uuid.uuid4()
+    for call_id, end in ((ended, "now()"), (going, "NULL")):
+        await web.sql(
+            f"""INSERT INTO calls (id, channel_id, channel_name, did, caller_number,
+                   caller_name, started_at, ended_at, language, priority, voicemail_reason)
+               VALUES ($1, 'x', 'x', '1', '1', 'Cut off', now(), {end}, 'es', 1, 'closed')""",
+            call_id)
+    spool = pbx.host_base / "spool" / "recording"
+    names = [shelf.recording_name(ended), shelf.recording_name(going)]
+    audio = _wav(8000 * 3)
+    for name in names:
+        (spool / f"{name}.wav").write_bytes(audio)
+    vault = web.app[VAULT]
+    try:
+        assert await vault.adopt_orphans() == 1
+        assert await vault.adopt_orphans() == 0  # once
+        vm = (await web.sql("SELECT * FROM voicemails WHERE recording = $1", names[0]))[0]
+        assert (vm["call_id"], vm["language"], vm["priority"], vm["reason"]) == (
+            ended, "es", 1, "closed")
+
+        async def moved() -> list[asyncpg.Record]:
+            await vault.sweep()  # or the vault's own pass, which runs beside this test
+            return await web.sql("SELECT * FROM voicemail_audio WHERE voicemail_id = $1 "
+                                 "AND removed_at IS NOT NULL", vm["id"])
+
+        stored = (await wait_for(moved, what="the message moved"))[0]
+        assert KEYS.open_bytes(bytes(stored["audio"]), audio_place(vm["id"])) == audio
+        lengths = await web.sql("SELECT duration_seconds FROM voicemails WHERE id = $1",
+                                vm["id"])
+        assert lengths[0]["duration_seconds"] == 3  # from the WAV, as for any message
+        assert not (spool / f"{names[0]}.wav").exists() and (spool / f"{names[1]}.wav").exists()
+        assert not await web.sql("SELECT 1 FROM voicemails WHERE call_id = $1", going)
+    finally:
+        for name in names:
+            (spool / f"{name}.wav").unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(("name", "call"), [
+    ("voicemail-5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31-0a1b2c3d",
+     uuid.UUID("5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31")),
+    ("voicemail-5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31",  # named before 0039
+     uuid.UUID("5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31")),
+    ("voicemail-not-a-call", None),
+    ("call-5d1c1e2a-8f0b-4c8e-9a57-6c2f1b0e7d31-0a1b2c3d", None),
+    ("prompt-en-greeting", None),
+])
+def test_the_call_a_message_file_belongs_to(name: str, call: uuid.UUID | None) -> None:
+    assert shelf.call_of_recording(name) == call
+
+
+def test_each_message_has_a_name_of_its_own() -> None:
+    call_id = uuid.uuid4()
+    first, second = shelf.recording_name(call_id), shelf.recording_name(call_id)
+    assert first != second
+    assert shelf.call_of_recording(first) == shelf.call_of_recording(second) == call_id

@@ -22,6 +22,7 @@ from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.escalation.runner import EscalatedCall
 from lifeline_pbx.queues.handle import CallHandle
+from lifeline_pbx.voicemail import shelf as voicemail_shelf
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ class CallSession:
         self.queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._prefix = f"{self.call_id.hex}."
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        # A name of its own for each session's message: a caller taken back after a restart
+        # and asked again records anew, not over what they had said (Asterisk overwrites a
+        # namesake), and the vault can still find the first part (recordings/vault.py).
+        self.voicemail_name = voicemail_shelf.recording_name(call_id)
 
     @property
     def ended(self) -> bool:
@@ -272,10 +277,6 @@ class CallSession:
             await self.ctx.ari.set_variable(self.channel_id, marks.VARIABLE, marks.mark_text(mark))
         except AriError as exc:
             log.warning("call mark not set call=%s status=%d", self.call_id, exc.status)
-
-    @property
-    def voicemail_name(self) -> str:
-        return f"voicemail-{self.call_id}"
 
     def _start_timer(self, name: str, seconds: float) -> None:
         if old := self._timers.pop(name, None):

@@ -1,8 +1,11 @@
 """Voicemail's shelf in the vault (recordings/vault.py): the audio goes into
-voicemail_audio, keyed by the voicemail's id (migrations/0005)."""
+voicemail_audio, keyed by the voicemail's id (migrations/0005). A message is recorded as
+`voicemail-<call id>-<random>`, a name of its own each time, which says whose call a file
+left on the PBX with no voicemail row belongs to."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Sequence
 
@@ -11,9 +14,27 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings.vault import Pending
 from lifeline_pbx.voicemail import store
 
+_PREFIX = "voicemail-"
+_UUID_CHARS = 36
+
 
 def audio_place(voicemail_id: uuid.UUID) -> str:
     return place("voicemail_audio", "audio", voicemail_id)
+
+
+def recording_name(call_id: uuid.UUID) -> str:
+    """A new name for a message of this call (one of its own each time it is recorded)."""
+    return f"{_PREFIX}{call_id}-{secrets.token_hex(4)}"
+
+
+def call_of_recording(name: str) -> uuid.UUID | None:
+    """The call a message was recorded on; None for any other recording."""
+    if not name.startswith(_PREFIX):
+        return None
+    try:
+        return uuid.UUID(name[len(_PREFIX):len(_PREFIX) + _UUID_CHARS])
+    except ValueError:
+        return None
 
 
 class VoicemailShelf:
@@ -39,9 +60,26 @@ class VoicemailShelf:
         await store.mark_removed(con, row_id)
 
     async def adopt(self, con: Conn, names: Sequence[str]) -> int:
-        """None: a message's row (its line, language, triage, length) is written when it
-        ends, and a file with none may be a message still being left."""
-        return 0
+        """A message of an ended call with no voicemail naming it: the caller's message was
+        being left when the app went away, and the row that is written as it ends never
+        was. It becomes a voicemail with what the call's record says (line, facility,
+        language, triage, why it went to voicemail), to be reviewed like any other."""
+        calls = {name: call_id for name in names if (call_id := call_of_recording(name))}
+        if not calls:
+            return 0
+        made = await con.fetch(
+            """INSERT INTO voicemails (id, call_id, line_id, facility_id, language, priority,
+                                       reason, recording, duration_seconds, created_at)
+               SELECT gen_random_uuid(), c.id, c.line_id, c.facility_id,
+                      coalesce(c.language, ''), c.priority,
+                      coalesce(c.voicemail_reason, 'error'), f.name, 0, c.ended_at
+                 FROM unnest($1::text[], $2::uuid[]) AS f(name, call_id)
+                 JOIN calls c ON c.id = f.call_id
+                WHERE c.ended_at IS NOT NULL
+                  AND NOT EXISTS (SELECT FROM voicemails v WHERE v.recording = f.name)
+               RETURNING id""",
+            list(calls), list(calls.values()))
+        return len(made)
 
 
 async def open_audio(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID) -> bytes | None:
