@@ -261,6 +261,7 @@ async def test_recording_only_where_the_line_records(hotline_factory: Any) -> No
     await hotline.carrier.hang_up(other)
     row = await hotline.closed("Not recorded")
     assert row["recording"] is None
+    assert not await hotline.sql("SELECT 1 FROM call_recordings WHERE call_id = $1", row["id"])
 
 
 async def test_cut_off_warning_reaches_the_operator_only(hotline_factory: Any) -> None:
