@@ -44,9 +44,11 @@ async def _call(con: asyncpg.Connection, name: str = "Recorded call") -> uuid.UU
 async def _sealed(con: asyncpg.Connection, call_id: uuid.UUID, keys: crypto.KeyRing = KEYS,
                   audio: bytes = WAV) -> uuid.UUID:
     """A recording the vault has sealed and taken off the PBX."""
+    name = f"call-{uuid.uuid4()}"
+    await con.execute("UPDATE calls SET recording = $2 WHERE id = $1", call_id, name)
     rid: uuid.UUID = await con.fetchval(
         """INSERT INTO call_recordings (name, call_id, started_at) VALUES ($1, $2, now())
-           RETURNING id""", f"call-{uuid.uuid4()}", call_id)
+           RETURNING id""", name, call_id)
     await CallRecordingShelf().store(con, rid, keys.seal_bytes(audio, audio_place(rid)),
                                      len(audio), 3)
     await CallRecordingShelf().removed(con, rid)
@@ -108,6 +110,8 @@ async def test_supervisors_hear_a_recorded_call_each_listen_audited(web: WebApp)
         rid = await _sealed(con, call_id)
         other_call = await _call(con, "Another call")
     supervisor = await web.signed_in("supervisor1")
+    _, history = await supervisor.get("/calls")
+    assert history.count("· recorded") == 1  # the recorded call, not the other
     status, page = await supervisor.get(f"/calls/{call_id}")
     assert status == 200 and f'src="/calls/{call_id}/recordings/{rid}/audio"' in page
     assert "0 min 3 s" in page

@@ -33,6 +33,7 @@ class CallRow:
     intake_outcome: str
     operator: str
     duration_seconds: int | None
+    recorded: bool  # the line recorded the conversation (heard from the call's page)
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,14 @@ CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS f
     coalesce(c.disposition, CASE WHEN c.ended_at IS NULL THEN 'in progress' ELSE '' END)
         AS outcome,
     coalesce(o.display_name, '') AS operator,
-    extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds"""
+    extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds,
+    c.recording IS NOT NULL AS recorded"""
 
 
 def call_row(r: asyncpg.Record) -> CallRow:
     return CallRow(r["call_id"], r["at"], r["facility"], r["line"], r["language"], r["urgent"],
                    r["wait_seconds"], r["outcome"], r["intake_outcome"] or "", r["operator"],
-                   r["duration_seconds"])
+                   r["duration_seconds"], bool(r["recorded"]))
 
 
 async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[CallRow]]:
@@ -118,7 +120,8 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
                       AS wait_seconds,
                   coalesce(c.disposition, '') AS outcome, i.outcome AS intake_outcome,
                   coalesce(o.display_name, u.display_name) AS operator,
-                  extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds
+                  extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds,
+                  c.recording IS NOT NULL AS recorded
            FROM intakes i LEFT JOIN calls c ON c.id = i.call_id
                 LEFT JOIN facilities f ON f.id = coalesce(c.facility_id, i.facility_id)
                 LEFT JOIN lines l ON l.id = c.line_id
