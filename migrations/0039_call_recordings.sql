@@ -44,3 +44,7 @@ SELECT c.recording, c.id, coalesce(c.connected_at, c.started_at)
   FROM calls c
  WHERE coalesce(c.recording, '') <> ''
     ON CONFLICT (name) DO NOTHING;
+
+-- A message is saved once per recording: the call-record writer and the vault's adoption
+-- of a message with no row look a recording's name up before they save it.
+CREATE INDEX voicemails_recording ON voicemails (recording);

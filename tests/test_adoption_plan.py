@@ -124,6 +124,24 @@ def test_a_caller_whose_operator_left_is_talking_to_nobody() -> None:
     assert found["offer-1"] == HangUp("offer-1")  # no longer in the call's bridge
 
 
+@pytest.mark.parametrize(("live", "bridges", "expected"), [
+    (True, BRIDGES, adoption.Recording),  # goes on: they finish it, it is saved
+    (False, BRIDGES, adoption.Recording),  # ended unseen: saved at once
+    # Where Asterisk holds them says more than a mark: in a queue's bridge, they wait on.
+    (True, [*BRIDGES[:1], {"id": "queue-3", "channels": ["c-wait", "c-ivr"]}], Waiting),
+])
+def test_a_caller_leaving_a_message(live: bool, bridges: list[dict[str, Any]],
+                                    expected: type) -> None:
+    name = f"voicemail-{IVR}-0a1b2c3d"
+    marks = {**MARKS, "c-ivr": Mark(IVR, None, "fr", 1, 0.0, "", name, "closed")}
+    survey = Survey(CHANNELS, bridges, marks, frozenset({name} if live else ()))
+    step = next(s for s in plan(survey, APP, ()) if getattr(s, "channel", None)
+                and s.channel.id == "c-ivr")  # type: ignore[union-attr]
+    assert type(step) is expected
+    if isinstance(step, adoption.Recording):
+        assert step.live is live and step.mark.voicemail == name
+
+
 def test_a_mark_of_another_call_in_a_call_bridge_restarts_the_ivr() -> None:
     found = steps(marks={**MARKS, "c-talk": Mark(IVR)})
     assert isinstance(found["c-talk"], Restart)
@@ -135,6 +153,7 @@ def test_a_mark_of_another_call_in_a_call_bridge_restarts_the_ivr() -> None:
     # keep their order through a restart
     Mark(WAIT, 7, "es", 0, 1712345678.123456),
     Mark(IVR, None, "es", 1, 0.0, "no_operators"),  # an emergency's on-call list rung
+    Mark(IVR, None, "fr", 1, 0.0, "", f"voicemail-{IVR}-0a1b2c3d", "closed"),  # a message
 ])
 def test_a_mark_reads_back_as_written(mark: Mark) -> None:
     assert read_mark(mark_text(mark)) == mark

@@ -389,6 +389,22 @@ def test_resumed_in_an_emergency(phase: Phase, escalated: str, expected: list[st
         assert state.voicemail_reason == escalated
 
 
+@pytest.mark.parametrize(("events", "expected"), [
+    # The caller finishes the message the new process did not start: saved, then thanks.
+    ([RecordingFinished(12)], ["SaveVoicemail", "Note:prompt", "Play:voicemail-thanks/fr"]),
+    # They hang up instead: saved once Asterisk has finished writing it.
+    ([Left(16), RecordingFinished(4)], ["Timer:recording-grace", "SaveVoicemail",
+                                         "Note:ended", "Close:voicemail/caller/16"]),
+])
+def test_resumed_leaving_a_message(events: list[FlowEvent], expected: list[str]) -> None:
+    state, _ = run([Resumed(LINE, Phase.RECORDING, "fr", 1, "", "max_wait")])
+    assert (state.phase, state.voicemail_reason) == (Phase.RECORDING, "max_wait")
+    state, commands = run(events, state)
+    assert [w.split("(")[0] for w in words(commands)] == expected
+    saves = [c for c in commands if isinstance(c, SaveVoicemail)]
+    assert [s.reason for s in saves] == ["max_wait"]
+
+
 def test_nothing_happens_after_the_end() -> None:
     state, _ = run([Started(LINE, "en"), Left(16)])
     assert state.phase is Phase.ENDED

@@ -4,8 +4,9 @@ Asterisk is the truth about where a channel is: a caller in a queue's holding br
 on in their place, a caller in a call bridge keeps talking (one on hold for a warm
 transfer comes back to their operator), a caller bridged with someone on the on-call list
 keeps talking, an emergency caller whose on-call list was being rung has it rung again
-from the top, a caller anywhere else in our app (the IVR, a voicemail) starts the IVR
-again under the same call id. An outbound leg (outbound/legs.py) the new process does not
+from the top, a caller leaving a message finishes it (and it is saved), a caller anywhere
+else in our app (the IVR, the voicemail prompt) starts the IVR again under the same call
+id. An outbound leg (outbound/legs.py) the new process does not
 carry on (a conference's third party, a relay call, a warm transfer's other party, an
 on-call phone still ringing) is hung up and its record closed: whoever it left is with
 the caller or their operator still, or rung again. What a call needs
@@ -21,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,16 @@ class Escalating:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A caller leaving a message (the mark names it): they finish it, and it is saved; if
+    it ended while nobody heard (live False), at once."""
+
+    channel: ari.Channel
+    mark: Mark
+    live: bool
+
+
+@dataclass(frozen=True)
 class EndLeg:
     """An outbound leg nobody carries on: hung up, its record closed with this outcome."""
 
@@ -125,8 +136,8 @@ class HangUp:
     channel_id: str
 
 
-Step = Waiting | Talking | OnCall | Escalating | Restart | Gone | HangUp | EndLeg
-Taken = Waiting | Talking | OnCall | Escalating | Restart
+Step = Waiting | Talking | OnCall | Escalating | Recording | Restart | Gone | HangUp | EndLeg
+Taken = Waiting | Talking | OnCall | Escalating | Recording | Restart
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class Survey:
     channels: list[Json]
     bridges: list[Json]
     marks: Mapping[str, Mark]  # caller channel id -> its mark (read or from the database)
+    recording: frozenset[str] = frozenset()  # the marks' messages still being recorded
 
 
 def endpoint_of(channel_name: str) -> str:
@@ -190,7 +202,8 @@ def plan(survey: Survey, app: str, held: Iterable[str], newer: Iterable[str] = (
     for channel_id in callers(survey.channels, app, taken):
         channel = ari.parse_channel(by_id[channel_id])
         step = _caller_step(channel, survey.marks.get(channel_id),
-                            bridge_of.get(channel_id, ""), bridges, by_id, app)
+                            bridge_of.get(channel_id, ""), bridges, by_id, app,
+                            survey.recording)
         if isinstance(step, Talking):
             members = _members(bridges.get(step.bridge_id, {}))
             bridged_legs.update(m for m in members if not m.startswith(LEG_PREFIX))
@@ -224,7 +237,8 @@ def _leg_id(channel_id: str) -> uuid.UUID | None:
 
 
 def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
-                 bridges: Mapping[str, Json], by_id: Mapping[str, Json], app: str) -> Taken:
+                 bridges: Mapping[str, Json], by_id: Mapping[str, Json], app: str,
+                 recording: Collection[str] = ()) -> Taken:
     queue_id = queue_of_bridge(bridge_id)
     if queue_id is not None and mark is not None:
         return Waiting(channel, mark, queue_id)
@@ -247,6 +261,8 @@ def _caller_step(channel: ari.Channel, mark: Mark | None, bridge_id: str,
                       _leg_id(leg) if leg else None, str(by_id.get(leg, {}).get("name", "")))
     if not bridge_id and mark.escalated:
         return Escalating(channel, mark)
+    if not bridge_id and mark.voicemail:
+        return Recording(channel, mark, mark.voicemail in recording)
     return Restart(channel, mark.call_id)
 
 
@@ -282,7 +298,20 @@ async def survey(client: AriClient, held: Iterable[str],
     unmarked = [c for c in ids if c not in marks]
     if unmarked and pool is not None:
         marks.update(await _from_database(pool, unmarked))
-    return Survey(channels, bridges, marks)
+    names = [m.voicemail for m in marks.values() if m.voicemail]
+    live = await asyncio.gather(*(_recording(client, name) for name in names))
+    return Survey(channels, bridges, marks,
+                  frozenset(n for n, on in zip(names, live, strict=True) if on))
+
+
+async def _recording(client: AriClient, name: str) -> bool:
+    """Whether Asterisk is still recording it; a failed ask counts as yes (the message is
+    then saved when its end is heard)."""
+    try:
+        await client.live_recording(name)
+    except AriError as exc:
+        return exc.status != 404
+    return True
 
 
 async def _mark_of(client: AriClient, channel_id: str) -> Mark | None:

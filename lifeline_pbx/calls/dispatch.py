@@ -239,11 +239,17 @@ class CallDispatcher:
         phase = (model.Phase.QUEUED if isinstance(step, adoption.Waiting)
                  else model.Phase.ESCALATING if isinstance(step, adoption.Escalating)
                  else model.Phase.ONCALL if isinstance(step, adoption.OnCall)
+                 else model.Phase.RECORDING if isinstance(step, adoption.Recording)
                  else model.Phase.CONNECTED)
         session = self.start(step.channel.id, mark.call_id, fresh=False)
         session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority,
-                                               mark.escalated))
+                                               mark.escalated, mark.reason))
         if isinstance(step, adoption.Escalating):
+            return
+        if isinstance(step, adoption.Recording):
+            session.voicemail_name = mark.voicemail  # saved under its own name
+            if not step.live:  # it ended while nobody heard: saved now
+                session.queue.put_nowait(model.RecordingFinished(0))
             return
         if isinstance(step, adoption.OnCall):
             escalations = self.ctx.escalations

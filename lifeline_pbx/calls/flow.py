@@ -177,8 +177,10 @@ def _closed_digit(state: State, event: Digit) -> Step:
 
 def _resumed(state: State, event: Resumed) -> Step:
     state = replace(state, phase=event.phase, line=event.line, language=event.language,
-                    priority=event.priority)
+                    priority=event.priority, voicemail_reason=event.voicemail_reason)
     note = Note("resumed", (("phase", event.phase.value),))
+    if event.phase is Phase.RECORDING:  # leaving a message: the call's outcome, whatever comes
+        return replace(state, disposition="voicemail"), [note]
     if event.phase is Phase.ESCALATING:  # its run died with the app: the list from the top
         return _escalate(state, event.escalated or "error", [note])
     return state, [note]

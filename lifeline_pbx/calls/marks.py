@@ -1,7 +1,8 @@
 """What the app writes on a caller's channel, so that Asterisk itself carries what taking
 the call back after a reconnect needs (calls/adoption.py): the queue, language, triage and
-queue entry time once the caller is queued, and why an emergency's on-call list is being
-rung (the new process rings it again).
+queue entry time once the caller is queued, why an emergency's on-call list is being
+rung (the new process rings it again), and the name and reason of the message a caller
+is leaving (the new process lets them finish it, and saves it).
 
 A call's id needs no mark: it is derived from the caller's channel (`call_id_of`: its id
 and creation time, which Asterisk gives again after a restart of the app). It was once a
@@ -37,16 +38,20 @@ class Mark:
     priority: int = 0
     queued_at: float = 0.0  # epoch seconds; 0 until queued
     escalated: str = ""  # the on-call list is rung, for this reason (flow._escalate)
+    voicemail: str = ""  # a message is being recorded under this name, and why (its reason)
+    reason: str = ""
 
 
 def mark_text(mark: Mark) -> str:
     parts = [f"call={mark.call_id}"]
     if mark.queue_id is not None:
         parts += [f"queue={mark.queue_id}", f"queued_at={mark.queued_at:.6f}"]
-    if mark.queue_id is not None or mark.escalated:
+    if mark.queue_id is not None or mark.escalated or mark.voicemail:
         parts += [f"language={mark.language}", f"priority={mark.priority}"]
     if mark.escalated:
         parts.append(f"escalated={mark.escalated}")
+    if mark.voicemail:
+        parts += [f"voicemail={mark.voicemail}", f"reason={mark.reason}"]
     return ";".join(parts)
 
 
@@ -63,6 +68,8 @@ def read_mark(text: str) -> Mark | None:
             priority=int(fields.get("priority") or 0),
             queued_at=float(fields.get("queued_at") or 0.0),
             escalated=fields.get("escalated", ""),
+            voicemail=fields.get("voicemail", ""),
+            reason=fields.get("reason", ""),
         )
     except (KeyError, ValueError):
         return None

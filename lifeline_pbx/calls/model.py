@@ -77,14 +77,15 @@ class Started:
 
 @dataclass(frozen=True)
 class Resumed:
-    """The app restarted: the call was waiting, talking or escalating, and Asterisk kept it
-    there."""
+    """The app restarted: the call was waiting, talking, escalating or leaving a message,
+    and Asterisk kept it there."""
 
     line: Line | None
     phase: Phase
     language: str
     priority: int
     escalated: str = ""  # escalating: why (the on-call list is rung again)
+    voicemail_reason: str = ""  # recording: why the caller was sent to voicemail
 
 
 @dataclass(frozen=True)

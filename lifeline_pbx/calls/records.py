@@ -99,7 +99,9 @@ def _statement() -> str:
     queue events, each table's rows as arrays. One statement is one round
     trip and its own transaction (a transaction of one statement per table was five round
     trips, and a statement a row cost PostgreSQL more than the rows); the foreign keys to
-    calls are checked at its end, after the rows are in. Rows go in in list order
+    calls are checked at its end, after the rows are in. A message already saved under its
+    recording's name is not saved again (a caller taken back after a restart, between the
+    save and the hang-up, is saved anew by the new process). Rows go in in list order
     (`ORDINALITY`): a call's timeline is read in the order of its ids."""
     calls = _array_params(CallRow, 1)
     timeline = _array_params(CallEvent, len(calls) + 1, frozenset({"detail"}))
@@ -123,7 +125,11 @@ def _statement() -> str:
         ), voicemail AS (
             INSERT INTO voicemails (id, call_id, created_at, line_id, facility_id, language,
                                     priority, reason, recording, duration_seconds)
-            SELECT * FROM {_unnest(voicemail)} ON CONFLICT (id) DO NOTHING
+            SELECT * FROM {_unnest(voicemail)}
+                       AS v(id, call_id, created_at, line_id, facility_id, language,
+                            priority, reason, recording, duration_seconds)
+             WHERE NOT EXISTS (SELECT FROM voicemails o WHERE o.recording = v.recording)
+                ON CONFLICT (id) DO NOTHING
         )
         INSERT INTO queue_events (at, kind, queue_id, call_id, operator_id, wait_seconds,
                                   detail)

@@ -149,8 +149,11 @@ class CallSession:
         return None
 
     async def _resynced(self) -> model.FlowEvent | None:
-        """A prompt that ended while we heard nothing: the IVR goes on as if we had heard
-        (without this the caller would wait in silence for an event that never comes)."""
+        """A prompt or a message that ended while we heard nothing: the call goes on as if
+        we had heard (without this the caller would wait in silence for an event that never
+        comes)."""
+        if self.state.phase is model.Phase.RECORDING:
+            return await self._recording_ended_unseen()
         playing = self.state.playing
         if playing is None:
             return None
@@ -160,6 +163,16 @@ class CallSession:
             if exc.status == 404:
                 log.info("prompt ended unseen call=%s", self.call_id)
                 return model.PromptFinished(playing, True)
+            raise
+        return None
+
+    async def _recording_ended_unseen(self) -> model.FlowEvent | None:
+        try:
+            await self.ctx.ari.live_recording(self.voicemail_name)
+        except AriError as exc:
+            if exc.status == 404:
+                log.info("message ended unseen call=%s", self.call_id)
+                return model.RecordingFinished(0)  # its length is read from the file
             raise
         return None
 
@@ -236,6 +249,11 @@ class CallSession:
         elif isinstance(command, model.WarnOperator):
             await ctx.queues.warn_operator(self.call_id)
         elif isinstance(command, model.StartVoicemail):
+            # Marked first: Asterisk runs a channel's requests one at a time, and a variable
+            # set while the message is recorded would wait for its end.
+            await self._mark(marks.Mark(self.call_id, language=state.language,
+                                        priority=state.priority, voicemail=self.voicemail_name,
+                                        reason=state.voicemail_reason))
             await ctx.ari.record(self.channel_id, self.voicemail_name, beep=False,
                                  max_seconds=command.max_seconds, max_silence_seconds=20,
                                  terminate_on="#")
