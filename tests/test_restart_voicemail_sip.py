@@ -15,7 +15,7 @@ from lifeline_pbx.calls.marks import VARIABLE
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ARI, CONNECTED
 from tests.ari_relay import relayed_hotline
-from tests.carrier import Carrier
+from tests.carrier import Carrier, CarrierCall
 from tests.conftest import app_config
 from tests.crowd import pbx_ari
 from tests.engine import Hotline
@@ -26,12 +26,11 @@ from tests.waiting import wait_for
 SPEAKING = "caller-speaking"
 
 
-async def leaving_a_message(hotline: Hotline, caller: str) -> tuple[Any, str]:
+async def leaving_a_message(hotline: Hotline, caller: str) -> tuple[CarrierCall, str]:
     """The caller, in the voicemail and speaking; the name their message is recorded as."""
     call = await hotline.to_queue(caller)
     found = await voicemail_left(hotline, caller, "no_operators")
     session = hotline.session_of(found["call_id"])
-
 
     async def named() -> bool:
         mark = await hotline.app[ARI].variable(session.channel_id, VARIABLE)
@@ -45,7 +44,7 @@ async def leaving_a_message(hotline: Hotline, caller: str) -> tuple[Any, str]:
     return call, str(session.voicemail_name)
 
 
-async def ends_the_message(hotline: Hotline, call: Any) -> None:
+async def ends_the_message(hotline: Hotline, call: CarrierCall) -> None:
     """The caller stops speaking and presses # (the carrier's channel runs one request
     at a time: the key would wait for the endless tone)."""
     await hotline.carrier.ari.stop_playback(SPEAKING)
