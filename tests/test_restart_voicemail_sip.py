@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.ari.client import AriClient
@@ -74,40 +76,29 @@ async def saved_once(hotline: Hotline, caller: str, name: str) -> None:
     assert [(v["recording"], v["reason"]) for v in saved] == [(name, "no_operators")]
 
 
+@pytest.mark.parametrize("ended_unseen", [False, True])
 async def test_a_message_goes_on_through_a_restart_and_is_saved_once(
-    hotline_factory: Any, pbx: asterisk.Instance, short_prompts_dir: str,
+    hotline_factory: Any, pbx: asterisk.Instance, short_prompts_dir: str, ended_unseen: bool,
 ) -> None:
+    """The caller finishes it under the new process; or it ended while none ran, and is
+    saved as one starts."""
     hotline: Hotline = await hotline_factory()
-    call, name = await leaving_a_message(hotline, "Message restart")
+    caller = "Message unheard" if ended_unseen else "Message restart"
+    call, name = await leaving_a_message(hotline, caller)
     assert hotline.running is not None
     await hotline.running.stop()
-    again = await started(pbx, hotline.dsn, short_prompts_dir)
-    try:
-        await hotline.reached("Message restart", "resumed", {"phase": "recording"})
+    if ended_unseen:
         await ends_the_message(hotline, call)
-        await saved_once(hotline, "Message restart", name)
-    finally:
-        await again.stop()
-
-
-async def test_a_message_ended_while_no_app_was_there_is_saved_as_one_starts(
-    hotline_factory: Any, pbx: asterisk.Instance, short_prompts_dir: str,
-) -> None:
-    hotline: Hotline = await hotline_factory()
-    call, name = await leaving_a_message(hotline, "Message unheard")
-    assert hotline.running is not None
-    await hotline.running.stop()
-    await ends_the_message(hotline, call)
-    async with pbx_ari(pbx) as ari:
-
-        await wait_for(lambda: recording_over(ari, name), what="the message finished")
+        async with pbx_ari(pbx) as ari:
+            await wait_for(lambda: recording_over(ari, name), what="the message finished")
     again = await started(pbx, hotline.dsn, short_prompts_dir)
     try:
-        await hotline.reached("Message unheard", "resumed", {"phase": "recording"})
-        await saved_once(hotline, "Message unheard", name)
+        await hotline.reached(caller, "resumed", {"phase": "recording"})
+        if not ended_unseen:
+            await ends_the_message(hotline, call)
+        await saved_once(hotline, caller, name)
     finally:
         await again.stop()
-
 
 
 async def test_a_message_ended_while_the_events_were_cut_is_saved_when_they_are_back(
