@@ -14,7 +14,6 @@ from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls.marks import VARIABLE
-from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ARI, CONNECTED
 from tests.ari_relay import relayed_hotline
 from tests.carrier import Carrier, CarrierCall
@@ -54,11 +53,7 @@ async def ends_the_message(hotline: Hotline, call: CarrierCall) -> None:
 
 
 async def recording_over(ari: AriClient, name: str) -> bool:
-    try:
-        await ari.live_recording(name)
-    except AriError as exc:
-        return exc.status == 404
-    return False
+    return not await ari.recording_live(name)
 
 
 async def started(pbx: asterisk.Instance, dsn: str, prompts: str) -> Running:

@@ -327,9 +327,16 @@ class AriClient:
         found: list[Json] = await self.request("GET", "/recordings/stored")
         return [str(item.get("name", "")) for item in found]
 
-    async def live_recording(self, name: str) -> Json:
-        result: Json = await self.request("GET", f"/recordings/live/{quote(name, safe='')}")
-        return result
+    async def recording_live(self, name: str) -> bool:
+        """Whether Asterisk is still recording it (404: finished, or never started); other
+        errors are raised."""
+        try:
+            await self.request("GET", f"/recordings/live/{quote(name, safe='')}")
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     async def delete_stored_recording(self, name: str) -> None:
         await self.request("DELETE", f"/recordings/stored/{quote(name, safe='')}")

@@ -308,10 +308,9 @@ async def _recording(client: AriClient, name: str) -> bool:
     """Whether Asterisk is still recording it; a failed ask counts as yes (the message is
     then saved when its end is heard)."""
     try:
-        await client.live_recording(name)
-    except AriError as exc:
-        return exc.status != 404
-    return True
+        return await client.recording_live(name)
+    except AriError:
+        return True
 
 
 async def _mark_of(client: AriClient, channel_id: str) -> Mark | None:

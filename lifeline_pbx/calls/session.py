@@ -167,14 +167,10 @@ class CallSession:
         return None
 
     async def _recording_ended_unseen(self) -> model.FlowEvent | None:
-        try:
-            await self.ctx.ari.live_recording(self.voicemail_name)
-        except AriError as exc:
-            if exc.status == 404:
-                log.info("message ended unseen call=%s", self.call_id)
-                return model.RecordingFinished(0)  # its length is read from the file
-            raise
-        return None
+        if await self.ctx.ari.recording_live(self.voicemail_name):
+            return None
+        log.info("message ended unseen call=%s", self.call_id)
+        return model.RecordingFinished(0)  # its length is read from the file
 
     async def _started(self, channel: ari.Channel) -> model.Started:
         found = await self.ctx.lines.find(channel.exten)

@@ -179,7 +179,7 @@ class Vault:
 
     async def _fetch(self, shelf: Shelf, item: Pending) -> bytes | None:
         """The audio; None when it is not (yet, or ever) there."""
-        if await self._still_recording(item.recording):
+        if await self.ari.recording_live(item.recording):
             return None
         try:
             audio = await self.ari.stored_recording_file(item.recording)
@@ -196,15 +196,6 @@ class Vault:
             with contextlib.suppress(AriError):  # an empty file, if that is what it was
                 await self.ari.delete_stored_recording(item.recording)
         return None
-
-    async def _still_recording(self, name: str) -> bool:
-        try:
-            await self.ari.live_recording(name)
-        except AriError as exc:
-            if exc.status == 404:
-                return False
-            raise
-        return True
 
     async def _remove(self, shelf: Shelf, item: Pending) -> None:
         try:
