@@ -9,12 +9,12 @@ app had waited for the old one's destroy to be answered."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
+
+from lifeline_pbx import call_names
 
 _QUEUE = "queue-"
 _CALL = "call-"
-_UUID_CHARS = 36
 
 
 def holding_bridge(queue_id: int) -> str:
@@ -29,14 +29,9 @@ def queue_of_bridge(bridge_id: str) -> int | None:
 
 def call_bridge(call_id: uuid.UUID) -> str:
     """A new name for the caller's bridge with an operator."""
-    return f"{_CALL}{call_id}-{secrets.token_hex(4)}"
+    return call_names.new_name(_CALL, call_id)
 
 
 def call_of_bridge(bridge_id: str) -> uuid.UUID | None:
     """The call a call bridge was made for; None for any other bridge."""
-    if not bridge_id.startswith(_CALL):
-        return None
-    try:
-        return uuid.UUID(bridge_id[len(_CALL):len(_CALL) + _UUID_CHARS])
-    except ValueError:
-        return None
+    return call_names.call_in(_CALL, bridge_id)

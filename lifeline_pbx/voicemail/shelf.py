@@ -5,17 +5,16 @@ left on the PBX with no voicemail row belongs to."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Sequence
 
+from lifeline_pbx import call_names
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings.vault import Pending
 from lifeline_pbx.voicemail import store
 
 _PREFIX = "voicemail-"
-_UUID_CHARS = 36
 
 
 def audio_place(voicemail_id: uuid.UUID) -> str:
@@ -24,17 +23,12 @@ def audio_place(voicemail_id: uuid.UUID) -> str:
 
 def recording_name(call_id: uuid.UUID) -> str:
     """A new name for a message of this call (one of its own each time it is recorded)."""
-    return f"{_PREFIX}{call_id}-{secrets.token_hex(4)}"
+    return call_names.new_name(_PREFIX, call_id)
 
 
 def call_of_recording(name: str) -> uuid.UUID | None:
     """The call a message was recorded on; None for any other recording."""
-    if not name.startswith(_PREFIX):
-        return None
-    try:
-        return uuid.UUID(name[len(_PREFIX):len(_PREFIX) + _UUID_CHARS])
-    except ValueError:
-        return None
+    return call_names.call_in(_PREFIX, name)
 
 
 class VoicemailShelf:
