@@ -85,10 +85,7 @@ class CallSession:
         self.queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._prefix = f"{self.call_id.hex}."
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        # A name of its own for each session's message: a caller taken back after a restart
-        # and asked again records anew, not over what they had said (Asterisk overwrites a
-        # namesake), and the vault can still find the first part (recordings/vault.py).
-        self.voicemail_name = voicemail_shelf.recording_name(call_id)
+        self.voicemail_name = ""  # the message's, once it is recorded (or taken back)
 
     @property
     def ended(self) -> bool:
@@ -245,6 +242,11 @@ class CallSession:
         elif isinstance(command, model.WarnOperator):
             await ctx.queues.warn_operator(self.call_id)
         elif isinstance(command, model.StartVoicemail):
+            # A name of its own for each session's message: a caller taken back after a
+            # restart and asked again records anew, not over what they had said (Asterisk
+            # overwrites a namesake), and the vault still finds the first part.
+            self.voicemail_name = self.voicemail_name or voicemail_shelf.recording_name(
+                self.call_id)
             # Marked first: Asterisk runs a channel's requests one at a time, and a variable
             # set while the message is recorded would wait for its end.
             await self._mark(marks.Mark(self.call_id, language=state.language,
