@@ -52,6 +52,9 @@ class Counts:
 
 
 AUDIO_BATCH = 10  # recorded audio is megabytes a row
+# The sealed audio tables, with the column their places name (crypto.place(table, 'audio',
+# that column)); a row without sound (missing, expired) holds none to reseal.
+AUDIO = {"voicemail_audio": "voicemail_id", "call_recordings": "id"}
 
 
 async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
@@ -92,11 +95,6 @@ async def _search_tokens(con: Conn, keys: crypto.KeyRing) -> Counts:
             return counts
         last = rows[-1]["id"]
         counts.rows += len(rows)
-
-
-# The sealed audio tables, with the column their places name (crypto.place(table, 'audio',
-# that column)); a row without sound (missing, expired) holds none to reseal.
-AUDIO = {"voicemail_audio": "voicemail_id", "call_recordings": "id"}
 
 
 async def _audio(con: Conn, keys: crypto.KeyRing, table: str) -> Counts:
