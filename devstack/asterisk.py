@@ -170,11 +170,31 @@ AMI_PORT = 5038
 
 def own_loopback(role: int, pid: int | None = None) -> str:
     """A loopback address that is this process's alone (one per role, 1 to 255), where the
-    tests' Asterisks listen on the usual ports: no other process can hold them there, as it
-    can hold a port picked free and released before Asterisk binds it. 127.0.0.0/8 is all
+    tests' Asterisks listen on the usual ports: no other process can hold them there (but
+    one bound to every address: usual_port), as it can hold a port picked free and released
+    before Asterisk binds it. 127.0.0.0/8 is all
     loopback on Linux; the pid (at most 2^15 by default) is spelled in the middle bytes."""
     pid = os.getpid() if pid is None else pid
     return f"127.{100 + (pid >> 8) % 150}.{pid & 255}.{role}"
+
+
+def usual_port(host: str, port: int, kind: int = 1) -> int:
+    """`port` if it can be bound on `host` now, else the next one that can (kind 1 = TCP,
+    2 = UDP). On an own_loopback address only a process bound to every address can hold a
+    port: a PBX running on this machine on 0.0.0.0:5060 (`./dev.sh up` among them) would
+    leave the tests' Asterisks unable to listen, and every call test waiting in vain."""
+    import socket
+
+    for candidate in range(port, port + 100):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            if kind == socket.SOCK_STREAM:  # as Asterisk's own listeners, past TIME_WAIT
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    raise OSError(f"no port free on {host} from {port} to {port + 99}")
 
 
 def free_port(host: str = "127.0.0.1", kind: int = 1) -> int:
@@ -318,9 +338,11 @@ def make_instance(
         "carrier_host": "127.0.0.2:5060",
         "carrier_match": "127.0.0.2",
         # AMI, for the SIP guard's security events (asterisk-conf/manager.conf)
-        # On the instance's own loopback address the usual port is free; on 127.0.0.1, any.
+        # On the instance's own loopback address the usual port (unless a process bound to
+        # every address holds it); on 127.0.0.1, any.
         "ami_host": http_bind,
-        "ami_port": str(AMI_PORT if http_bind != "127.0.0.1" else free_port()),
+        "ami_port": str(usual_port(http_bind, AMI_PORT) if http_bind != "127.0.0.1"
+                        else free_port()),
         "ami_user": "lifeline-security",
         "ami_secret": uuid.uuid4().hex,
         **(extra or {}),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,27 @@ CARRIER_CONF = Path(__file__).resolve().parent / "asterisk" / "carrier"
 
 @dataclass(frozen=True)
 class SipNet:
-    """Where the test Asterisks listen: each on a loopback address of this run's own, SIP on
-    the usual port and ARI's HTTP on 8088 (devstack/asterisk.py own_loopback)."""
+    """Where the test Asterisks listen: each on a loopback address of this run's own
+    (devstack/asterisk.py own_loopback), SIP on the usual port and ARI's HTTP on 8088, or the
+    next free ones when a PBX on this machine holds those on every address (usual_port)."""
 
     pbx_host: str = asterisk.own_loopback(1)
     carrier_host: str = asterisk.own_loopback(2)
     phones_host: str = asterisk.own_loopback(3)
     pbx_port: int = asterisk.SIP_PORT
     carrier_port: int = asterisk.SIP_PORT
+    phones_port: int = asterisk.SIP_PORT
+    http_port: int = asterisk.HTTP_PORT
+
+    @classmethod
+    def here(cls) -> SipNet:
+        net = cls()
+        hosts = (net.pbx_host, net.carrier_host, net.phones_host)
+        pbx, carrier, phones = (asterisk.usual_port(host, asterisk.SIP_PORT, socket.SOCK_DGRAM)
+                                for host in hosts)
+        return replace(net, pbx_port=pbx, carrier_port=carrier, phones_port=phones,
+                       http_port=max(asterisk.usual_port(host, asterisk.HTTP_PORT)
+                                     for host in hosts))
 
     @property
     def pbx(self) -> str:
@@ -101,7 +115,7 @@ def prompts_dir(asterisk_runtime: asterisk.Runtime) -> str:
 
 @pytest.fixture(scope="session")
 def sip_net() -> SipNet:
-    return SipNet()
+    return SipNet.here()
 
 
 def _run(instance: asterisk.Instance) -> Iterator[asterisk.Instance]:
@@ -130,7 +144,7 @@ def pbx(
         sip_bind=sip_net.pbx_host,
         sip_port=sip_net.pbx_port,
         http_bind=sip_net.pbx_host,
-        http_port=asterisk.HTTP_PORT,
+        http_port=sip_net.http_port,
         rtp_start=RTP_BASE,
         extra={
             "carrier_host": f"{sip_net.carrier_host}:{sip_net.carrier_port}",
@@ -167,7 +181,7 @@ def carrier_instance(
         sip_bind=sip_net.carrier_host,
         sip_port=sip_net.carrier_port,
         http_bind=sip_net.carrier_host,
-        http_port=asterisk.HTTP_PORT,
+        http_port=sip_net.http_port,
         rtp_start=RTP_BASE + 1000,
         extra={"pbx_host": sip_net.pbx, "pbx_match": sip_net.pbx_host,
                "trunk_password": TRUNK_PASSWORD},
@@ -233,9 +247,9 @@ def phones_instance(
         "phones",
         [HOME / "asterisk-conf", PHONES_CONF],
         sip_bind=sip_net.phones_host,
-        sip_port=asterisk.SIP_PORT,
+        sip_port=sip_net.phones_port,
         http_bind=sip_net.phones_host,
-        http_port=asterisk.HTTP_PORT,
+        http_port=sip_net.http_port,
         rtp_start=RTP_BASE + 2000,
         extra={"pbx_host": sip_net.pbx, **config_values()},
     )
