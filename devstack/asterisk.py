@@ -178,21 +178,27 @@ def own_loopback(role: int, pid: int | None = None) -> str:
     return f"127.{100 + (pid >> 8) % 150}.{pid & 255}.{role}"
 
 
-def usual_port(host: str, port: int, kind: int = 1) -> int:
-    """`port` if it can be bound on `host` now, else the next one that can (kind 1 = TCP,
-    2 = UDP). On an own_loopback address only a process bound to every address can hold a
-    port: a PBX running on this machine on 0.0.0.0:5060 (`./dev.sh up` among them) would
-    leave the tests' Asterisks unable to listen, and every call test waiting in vain."""
+def can_bind(host: str, port: int, kind: int = 1) -> bool:
+    """Whether `port` can be bound on `host` now (kind 1 = TCP, 2 = UDP)."""
     import socket
 
+    with socket.socket(socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:  # as Asterisk's own listeners: past TIME_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def usual_port(host: str, port: int, kind: int = 1) -> int:
+    """`port` if it can be bound on `host` now, else the next one that can. On an
+    own_loopback address only a process bound to every address can hold a port: a PBX
+    running on this machine on 0.0.0.0:5060 (`./dev.sh up` among them) would leave the
+    tests' Asterisks unable to listen, and every call test waiting in vain."""
     for candidate in range(port, port + 100):
-        with socket.socket(socket.AF_INET, kind) as sock:
-            if kind == socket.SOCK_STREAM:  # as Asterisk's own listeners, past TIME_WAIT
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, candidate))
-            except OSError:
-                continue
+        if can_bind(host, candidate, kind):
             return candidate
     raise OSError(f"no port free on {host} from {port} to {port + 99}")
 

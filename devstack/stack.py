@@ -104,7 +104,22 @@ async def _database(admin_dsn: str, app_dsn: str | None) -> str:
     return app_dsn or await db_roles.set_app_password(admin_dsn)
 
 
+def ports_taken(sip_bind: str, sip_port: int, web_bind: str, web_port: int) -> list[str]:
+    """What holds the ports the demo needs, said before anything starts: Asterisk would
+    otherwise start with no SIP (softphones unanswered, a line in its log) and the web UI
+    fail after the database and the PBX were up."""
+    wanted = ((sip_bind, sip_port, socket.SOCK_DGRAM, "SIP (UDP)", "--sip-port"),
+              (web_bind, web_port, socket.SOCK_STREAM, "the web UI", "--web-port"))
+    return [f"{what}: {host}:{port} is in use (another PBX, a demo or a test run on this "
+            f"machine); stop it, or choose another port with {option}"
+            for host, port, kind, what, option in wanted
+            if not asterisk.can_bind(host, port, kind)]
+
+
 def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.0.0.1") -> None:
+    taken = ports_taken(sip_bind, sip_port, web_bind, web_port)
+    if taken:
+        raise SystemExit("\n".join(taken))
     cluster = None
     given_admin = os.environ.get("LIFELINE_ADMIN_DATABASE_URL")
     dsn = os.environ.get("LIFELINE_DATABASE_URL")

@@ -6,9 +6,11 @@ refusal for some other reason (a wrong path, a server that is down) cannot pass 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -162,3 +164,34 @@ def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str)
         instance.values["ami_host"], int(instance.values["ami_port"]), instance.values["ami_user"],
         instance.values["ami_secret"])
     assert config.ami_secret
+
+
+@pytest.mark.parametrize(("held", "said"), [
+    ((), []),
+    (("sip",), ["SIP (UDP)"]),
+    (("web",), ["the web UI"]),
+    (("sip", "web"), ["SIP (UDP)", "the web UI"]),
+])
+def test_the_demo_names_a_port_already_in_use_before_it_starts(
+    held: tuple[str, ...], said: list[str],
+) -> None:
+    """Another PBX (or a demo, or a test run) holding a port: `./dev.sh up` stops at once
+    and says which, rather than start Asterisk without SIP or the web UI last of all."""
+    with contextlib.ExitStack() as sockets:
+        ports = {}
+        for name, kind in (("sip", socket.SOCK_DGRAM), ("web", socket.SOCK_STREAM)):
+            sock = sockets.enter_context(socket.socket(socket.AF_INET, kind))
+            sock.bind(("127.0.0.1", 0))
+            if kind == socket.SOCK_STREAM:
+                sock.listen()
+            ports[name] = sock.getsockname()[1]
+            if name not in held:  # free again (a port just released is not handed out at once)
+                sock.close()
+        taken = stack.ports_taken("127.0.0.1", ports["sip"], "127.0.0.1", ports["web"])
+        assert [line.split(":")[0] for line in taken] == said
+        for line, name in zip(taken, held, strict=True):
+            assert f"127.0.0.1:{ports[name]} is in use" in line
+            assert f"--{name}-port" in line
+        if taken:
+            with pytest.raises(SystemExit, match="is in use"):
+                stack.run_stack("127.0.0.1", ports["sip"], ports["web"])
