@@ -41,6 +41,16 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     await expect(page.locator("#conference-add")).to_be_hidden()
     await expect(page.locator("#out-off")).to_have_text(rules.TRANSFER_OFF)
     await expect(page.locator("#out-start")).to_be_hidden()
+    # No field to type a number into where nothing can be done with it (a label's own
+    # display once outweighed its `hidden`).
+    await expect(page.locator("#conference-number")).to_be_hidden()
+    await expect(page.locator("#out-number")).to_be_hidden()
+    await expect(page.locator("#queue-language option[value='en']")).to_have_text("English")
+    # The call and its tools beside the intake, not above it.
+    side = await page.locator(".console-side").bounding_box()
+    intake = await page.locator("#intake").bounding_box()
+    assert side is not None and intake is not None
+    assert intake["y"] < side["y"] + side["height"] and intake["x"] > side["x"] + side["width"]
     await expect(page.locator("#transfer-to option[value='op-b']")).to_have_count(1)
     await expect(page.locator("#transfer-to option[value='op-a']")).to_have_count(0)
     await page.select_option("#transfer-to", "op-b")

@@ -34,6 +34,7 @@
       return code;
     }
   };
+  window.lifelineLanguageName = languageName;  // transfers.js names its languages alike
 
   function showError(text) {
     const el = $("console-error");

@@ -59,7 +59,8 @@
       if (callId !== asked) { return; }  // that call ended (or another began) meanwhile
       options($("transfer-to"), c.operators.map((u) => [u, u]));
       options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
-      options($("queue-language"), c.languages.map((l) => [l, l]), c.language);
+      const named = window.lifelineLanguageName || ((code) => code);
+      options($("queue-language"), c.languages.map((l) => [l, named(l)]), c.language);
       // Off on this line: no button to press, and the reason in its place.
       $("conference-add").hidden = !c.three_way;
       $("conference-number").closest("label").hidden = !c.three_way;
