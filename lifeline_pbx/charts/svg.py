@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 WIDTH = 720
+LABEL_CHAR = 6  # px: about the widest a character of a 10 px axis label is drawn
 Series = tuple[str, Sequence[float]]  # a name, one value per label
 
 
@@ -89,7 +90,9 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
 def lines(chart_id: str, title: str, desc: str, labels: Sequence[str],
           series: Sequence[Series]) -> Markup:
     """A line per series over the labels (in order, evenly spaced)."""
-    left, right, top, bottom = 48, 16, 24, 40
+    # The first and last labels are centred on the plot's edges: room for half of each.
+    half = LABEL_CHAR * max((len(label) for label in labels), default=0) // 2 + 2
+    left, right, top, bottom = max(48, half), max(16, half), 24, 40
     height = 260
     scale_top = nice_top(max((v for _, values in series for v in values), default=0))
     span_x, span_y = WIDTH - left - right, height - top - bottom
