@@ -64,8 +64,11 @@ async def test_an_intake_is_saved_and_a_supervisor_finds_it(web: WebApp) -> None
     report_id = (await web.sql("SELECT id FROM reports"))[0]["id"]
     status, page = await supervisor.get("/reports")
     assert status == 200 and f"/reports/{report_id}" in page and "Narrative" not in page
+    assert "<th>Recorded</th>" in page and "<td>Critical</td><td>A group (Denied insulin)" in page
     status, page = await supervisor.get(f"/reports/{report_id}")
     assert status == 200 and "Narrative Denied insulin" in page
+    assert "· Critical</h1>" in page and '<dd id="report-when">not given</dd>' in page
+    assert '<dd id="report-affected">A group · housing unit Denied insulin</dd>' in page
     status, csv = await supervisor.get("/reports.csv")
     assert status == 200 and "medical_neglect,critical" in csv
     assert "Name Denied" not in csv and "208555019" not in csv
