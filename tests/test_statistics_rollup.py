@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asyncpg import Connection
@@ -258,7 +259,7 @@ async def test_the_page_reads_the_roll_up_once_it_is_there(app_dsn: str) -> None
         await con.execute("DELETE FROM call_events")
         await con.execute("UPDATE queue_events SET call_id = NULL")
         await con.execute("DELETE FROM calls")
-        page = await work.page(con, query, now)
+        page = await work.figured(con, query, now)
     assert rounded(page.total) == fx.EXPECTED_TOTAL
 
 
@@ -326,7 +327,7 @@ async def test_operators_days_are_rolled_up_in_one_pass_as_each_day_alone(app_ds
     ({"line_id": 1, "queue_id": 2}, False),
 ])
 def test_only_a_period_without_filters_is_read_per_dimension(
-        filters: dict[str, int], expected: bool) -> None:
+        filters: dict[str, Any], expected: bool) -> None:
     assert rules.by_dimension(Query(MONTH, **filters)) is expected
 
 
@@ -338,7 +339,7 @@ def test_only_a_period_without_filters_is_read_per_dimension(
     ({"line_id": 5, "queue_id": 6}, None),
 ])
 def test_a_trend_with_one_filter_reads_that_keys_own_rows(
-        filters: dict[str, int], expected: tuple[str, int] | None) -> None:
+        filters: dict[str, Any], expected: tuple[str, int] | None) -> None:
     assert rules.one_filter(Query(MONTH, **filters)) == expected
 
 

@@ -81,28 +81,78 @@ def test_service_level_and_mean_talk_have_no_value_without_a_base() -> None:
 NOW = dt.datetime(2024, 3, 12, 16, 0, tzinfo=dt.UTC)  # noon in New York
 
 
-@pytest.mark.parametrize(("query", "kind", "first", "last"), [
-    ({}, "month", "2024-03-01", "2024-03-31"),
-    ({"period": "day"}, "day", "2024-03-12", "2024-03-12"),
-    ({"period": "week", "date": "2024-03-17"}, "week", "2024-03-11", "2024-03-17"),
-    ({"period": "month", "date": "2024-02-10"}, "month", "2024-02-01", "2024-02-29"),
-    ({"period": "month", "date": "2023-12-31"}, "month", "2023-12-01", "2023-12-31"),
+FORMS = [  # what the address gives, the period read, the Period choice the range replaced
+    ({}, "month", "2024-03-01", "2024-03-31", None),
+    ({"period": "day"}, "day", "2024-03-12", "2024-03-12", None),
+    ({"period": "week", "date": "2024-03-17"}, "week", "2024-03-11", "2024-03-17", None),
+    ({"period": "month", "date": "2024-02-10"}, "month", "2024-02-01", "2024-02-29", None),
+    ({"period": "month", "date": "2023-12-31"}, "month", "2023-12-01", "2023-12-31", None),
     ({"period": "range", "since": "2020-01-01", "until": "2024-12-31"}, "range", "2020-01-01",
-     "2024-12-31"),
-    ({"period": "day", "tz": "Asia/Tokyo"}, "day", "2024-03-13", "2024-03-13"),
-])
-def test_the_form_gives_a_period(query: dict[str, str], kind: str, first: str,
-                                 last: str) -> None:
-    period = periods.parse(query, NOW).period
+     "2024-12-31", None),
+    ({"period": "day", "tz": "Asia/Tokyo"}, "day", "2024-03-13", "2024-03-13", None),
+    # Dates in Range from/to mean that range, whatever the Period select says.
+    ({"period": "month", "date": "2026-12-01", "since": "2026-11-01", "until": "2026-11-15"},
+     "range", "2026-11-01", "2026-11-15", "month"),
+    ({"since": "2026-11-01", "until": "2026-11-15"}, "range", "2026-11-01", "2026-11-15", None),
+    ({"period": "week", "since": "2024-03-12", "until": "2024-03-12"}, "range", "2024-03-12",
+     "2024-03-12", "week"),
+    ({"period": "day", "since": " ", "until": ""}, "day", "2024-03-12", "2024-03-12", None),
+    ({"period": "range", "date": "2026-02-30", "since": "2024-03-01", "until": "2024-03-02"},
+     "range", "2024-03-01", "2024-03-02", None),  # the day in it is not used
+]
+
+
+@pytest.mark.parametrize(("query", "kind", "first", "last", "replaced"), FORMS)
+def test_the_form_gives_a_period(query: dict[str, str], kind: str, first: str, last: str,
+                                 replaced: str | None) -> None:
+    read = periods.parse(query, NOW)
+    period = read.period
     assert (period.kind, period.first.isoformat(), period.last.isoformat()) == (
         kind, first, last)
+    assert read.replaced == replaced
+
+
+@pytest.mark.parametrize("query", [row[0] for row in FORMS])
+def test_the_form_shown_again_gives_the_same_period(query: dict[str, str]) -> None:
+    read = periods.parse(query, NOW)
+    again = periods.parse(periods.shown(read), NOW)
+    assert (again.period, again.threshold, again.replaced) == (read.period, read.threshold, None)
+
+
+def test_a_refused_form_shows_what_was_typed() -> None:
+    typed = periods.typed({"date": " 2026-02-30 ", "since": "2026-12-01", "other": "x"})
+    assert typed == {"period": "month", "date": "2026-02-30", "since": "2026-12-01",
+                     "until": "", "tz": "", "threshold": "", "facility": "", "line": "",
+                     "queue": ""}
+
+
+@pytest.mark.parametrize(("kind", "first", "last", "title"), [
+    ("day", "2024-03-12", "2024-03-12", "Day 2024-03-12"),
+    ("week", "2024-03-11", "2024-03-17", "Week 2024-03-11 to 2024-03-17"),
+    ("month", "2024-02-01", "2024-02-29", "Month 2024-02-01 to 2024-02-29"),
+    ("range", "2026-11-01", "2026-11-15", "Dates between 2026-11-01 and 2026-11-15"),
+    ("range", "2026-11-01", "2026-11-01", "Dates between 2026-11-01"),
+])
+def test_a_period_is_named_in_words(kind: str, first: str, last: str, title: str) -> None:
+    period = periods.Period(kind, dt.date.fromisoformat(first), dt.date.fromisoformat(last),
+                            "UTC")
+    assert period.title == title
 
 
 @pytest.mark.parametrize(("query", "fields"), [
     ({"period": "fortnight"}, {"period"}),
     ({"period": "range", "since": "2024-03-01"}, {"until"}),
+    ({"period": "range"}, {"since", "until"}),
+    ({"period": "month", "since": "2026-11-01"}, {"until"}),  # one end only
+    ({"until": "2026-11-15"}, {"since"}),
+    ({"since": "2026-12-01", "until": "2025-01-01"}, {"until"}),  # reversed
+    ({"period": "month", "date": "2026-12-01", "since": "2026-12-01", "until": "2025-01-01"},
+     {"until"}),
     ({"period": "range", "since": "1900-01-01", "until": "2024-01-01"}, {"since"}),
+    ({"since": "2000-01-01", "until": "2024-03-01"}, {"until"}),  # too long
     ({"date": "12/03/2024"}, {"date"}),
+    ({"date": "2026-02-30"}, {"date"}),  # no such day
+    ({"since": "2026-02-30", "until": "2026-03-31"}, {"since"}),
     ({"tz": "../../etc/passwd"}, {"tz"}),
     ({"threshold": "3601"}, {"threshold"}),
     ({"facility": "1.5", "queue": "-1"}, {"facility", "queue"}),

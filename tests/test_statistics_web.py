@@ -1,6 +1,7 @@
 """The statistics pages over HTTP and in a browser: who may see them, the figures of a day
-counted by hand (tests/statistics_fixture.py) on the page and in each CSV, refusals that
-name the field, and today's figures on the live queue view."""
+counted by hand (tests/statistics_fixture.py) on the page and in each CSV, the dates of a
+range used whatever the Period select says, refusals that name the field (on the page, in
+its form, with what was typed), and today's figures on the live queue view."""
 
 from __future__ import annotations
 
@@ -65,9 +66,79 @@ async def test_bad_input_is_refused_naming_the_field(
         status, text = await supervisor.get(f"{path}?{query}", headers=JSON)
         assert status == 422, (path, query, text)
         assert set(json.loads(text)["errors"]) == fields, (path, query)
-        status, page = await supervisor.get(f"{path}?{query}")
-        assert status == 422 and 'id="error-message"' in page
-        assert all(f"{field}:" in page for field in fields), (path, query)
+    status, page = await supervisor.get(f"/statistics/facility.csv?{query}")
+    assert status == 422 and 'id="error-message"' in page  # a download: the error page
+    assert all(f"{field}:" in page for field in fields), query
+    status, page = await supervisor.get(f"/statistics?{query}")
+    assert status == 422 and 'id="statistics-form"' in page and 'id="error-form"' in page
+    assert set(re.findall(r'<span class="error" id="error-(\w+)">', page)) == fields
+    assert 'id="statistics-period"' not in page and 'id="table-' not in page, query
+
+
+def field(page: str, name: str) -> str:
+    """The form's input, or its select's chosen option, with the error beside it if any."""
+    found = re.search(rf'<input id="st-{name}"[^>]*>(<span class="error"[^<]*</span>)?', page)
+    if found is None:
+        found = re.search(rf'<select id="st-{name}".*?</select>(<span class="error"[^<]*'
+                          r'</span>)?', page, re.S)
+        assert found is not None, name
+        chosen = re.findall(r"<option [^>]*selected>[^<]*</option>", found.group(0))
+        return "".join(chosen) + (found.group(1) or "")
+    return found.group(0)
+
+
+async def test_the_dates_of_a_range_are_used_whatever_the_period_says(web: WebApp) -> None:
+    async with connect(web.dsn) as con:
+        await fx.load(con)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(
+        "/statistics?period=month&date=2024-05-01&since=2024-03-12&until=2024-03-12"
+        "&tz=America/New_York")
+    assert status == 200
+    assert "Dates between 2024-03-12, days as in America/New_York" in page
+    assert re.search(r'id="statistics-range-used">The dates in Range from and to were used, '
+                     r"not the month chosen in Period", page)
+    assert field(page, "period") == '<option value="range" selected>Dates between</option>'
+    assert 'value="2024-03-12"' in field(page, "since")
+    assert 'value="2024-03-12"' in field(page, "until") and 'value=""' in field(page, "date")
+    footer = re.search(r'id="table-line".*?<tfoot>(.*?)</tfoot>', page, re.S)
+    assert footer is not None and re.findall(r"<td>([^<]*)</td>", footer.group(1))[0] == "10"
+    status, plain = await supervisor.get("/statistics?period=range&since=2024-03-12"
+                                         "&until=2024-03-12")
+    assert status == 200 and 'id="statistics-range-used"' not in plain
+
+
+async def test_a_reversed_range_is_refused_in_the_form_with_what_was_typed(web: WebApp) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(
+        "/statistics?period=month&date=2026-12-01&since=2026-12-01&until=2025-01-01&line=")
+    assert status == 422
+    assert "<nav>" in page and 'id="statistics-form"' in page
+    assert 'value="2026-12-01"' in field(page, "since") and 'class="error"' not in field(
+        page, "since")
+    assert re.search(r'value="2025-01-01"><span class="error" id="error-until">until: The '
+                     r"last day comes before the first.</span>", field(page, "until"))
+    assert 'value="2026-12-01"' in field(page, "date")
+    assert field(page, "period") == '<option value="month" selected>Month</option>'
+    assert "No figures shown: check the fields marked above." in page
+    assert 'id="table-' not in page and 'id="statistics-period"' not in page
+
+
+async def test_an_impossible_day_is_refused_on_the_page(web: WebApp) -> None:
+    async with connect(web.dsn) as con:
+        await fx.load(con)
+        facility = await con.fetchval("SELECT min(id) FROM facilities")
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(
+        f"/statistics?date=2026-02-30&threshold=45&facility={facility}&tz=UTC")
+    assert status == 422 and "<nav>" in page
+    assert re.search(r'value="2026-02-30"><span class="error" id="error-date">date: Give a '
+                     r"date as YYYY-MM-DD.</span>", field(page, "date"))
+    assert 'value="45"' in field(page, "threshold")
+    assert field(page, "tz") == '<option value="UTC" selected>UTC</option>'
+    assert field(page, "facility").startswith(f'<option value="{facility}" selected>')
+    assert field(page, "period") == '<option value="month" selected>Month</option>'
+    assert 'id="table-' not in page
 
 
 async def test_an_unknown_table_is_not_found(web: WebApp) -> None:
@@ -143,12 +214,13 @@ async def test_a_supervisor_opens_the_statistics_and_downloads_a_csv(
         await fx.load(con)
     page = await browsing.signed_in(web.base_url, "supervisor1", PASSWORDS["supervisor1"])
     await page.click("nav >> text=Statistics")
-    await page.select_option("#st-period", "range")
-    await page.fill("#st-since", "2024-03-11")
+    await expect(page.locator("#st-period")).to_have_value("month")
+    await page.fill("#st-since", "2024-03-11")  # the Period select left on Month
     await page.fill("#st-until", "2024-03-12")
     await page.click("#statistics-form button[type=submit]")
     await expect(page.locator("#statistics-period")).to_contain_text(
-        "Range 2024-03-11 to 2024-03-12")
+        "Dates between 2024-03-11 and 2024-03-12")
+    await expect(page.locator("#st-period option:checked")).to_have_text("Dates between")
     await expect(page.locator("#table-line tfoot th")).to_have_text("Total")
     await expect(page.locator("#table-line tfoot td").first).to_have_text("11")
     await expect(page.locator("#chart-facility")).to_be_visible()

@@ -1,5 +1,10 @@
 """The statistics form: a period (day, week, month or range) in a time zone, a service-level
-threshold and optional filters, read from the address or refused naming the field. No I/O.
+threshold and optional filters, read from the address or refused naming the field, and the
+values the form shows again. No I/O.
+
+Dates typed in Range from/to mean that range whatever the Period select says (the query
+says which day, week or month it replaced, for the page to tell): the user who typed them
+is never shown another period without a sign.
 
 Days are the time zone's calendar days: a day is midnight to midnight there (23 or 25 hours
 when the clocks change), a week starts on Monday, a month on the 1st. Times are compared
@@ -17,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from lifeline_pbx.errors import Invalid
 
 KINDS = ("day", "week", "month", "range")
+KIND_WORDS = {"day": "Day", "week": "Week", "month": "Month", "range": "Dates between"}
 DEFAULT_ZONE = "America/New_York"
 DEFAULT_THRESHOLD = 30  # seconds: the service level counts calls answered within it
 MAX_THRESHOLD = 3600
@@ -25,6 +31,7 @@ MAX_RANGE_DAYS = 3700  # ten years and a little
 COMMON_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
                 "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "UTC")
 FILTERS = ("facility", "line", "queue")
+FIELDS = ("period", "date", "since", "until", "tz", "threshold", *FILTERS)
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,12 @@ class Period:
         return "week" if self.days <= 550 else "month"
 
     @property
-    def label(self) -> str:
+    def title(self) -> str:
+        """How the page names it: "Day 2024-03-12", "Dates between 2024-01-01 and ..."."""
+        word, first, last = KIND_WORDS[self.kind], self.first.isoformat(), self.last.isoformat()
         if self.first == self.last:
-            return self.first.isoformat()
-        return f"{self.first.isoformat()} to {self.last.isoformat()}"
+            return f"{word} {first}"
+        return f"{word} {first} {'and' if self.kind == 'range' else 'to'} {last}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,7 @@ class Query:
     facility_id: int | None = None
     line_id: int | None = None
     queue_id: int | None = None
+    replaced: str | None = None  # the day, week or month asked for instead of the range
 
 
 def midnight(day: dt.date, zone: str) -> dt.datetime:
@@ -105,39 +115,60 @@ def parse(query: Mapping[str, str], now: dt.datetime) -> Query:
     if not known_zone(zone):
         errors["tz"] = "Choose a time zone from the list (an IANA name such as America/Chicago)."
         zone = DEFAULT_ZONE
-    kind = query.get("period", "").strip() or "month"
-    if kind not in KINDS:
-        errors["period"] = "Choose day, week, month or range."
-    period = _period(query, kind, zone, now, errors)
+    asked = query.get("period", "").strip()
+    if asked and asked not in KINDS:
+        errors["period"] = "Choose a period from the list."
+    ranged = asked == "range" or any(query.get(end, "").strip() for end in ("since", "until"))
+    if ranged:
+        period = _range(query, zone, errors)
+    else:
+        day = _date(query, "date", errors) or today(zone, now)
+        period = period_of(asked or "month", day, zone) if asked in ("", *KINDS) else None
     threshold = _whole(query, "threshold", errors, DEFAULT_THRESHOLD)
     if threshold is not None and not 1 <= threshold <= MAX_THRESHOLD:
         errors["threshold"] = f"Give a number of seconds from 1 to {MAX_THRESHOLD}."
     ids = {name: _whole(query, name, errors, None) for name in FILTERS}
     if errors or period is None or threshold is None:
         raise Invalid({name: f"{name}: {problem}" for name, problem in errors.items()})
-    return Query(period, threshold, ids["facility"], ids["line"], ids["queue"])
+    replaced = asked if ranged and asked in ("day", "week", "month") else None
+    return Query(period, threshold, ids["facility"], ids["line"], ids["queue"], replaced)
 
 
-def _period(query: Mapping[str, str], kind: str, zone: str, now: dt.datetime,
-            errors: dict[str, str]) -> Period | None:
-    if kind == "range":
-        first = _date(query, "since", errors)
-        last = _date(query, "until", errors)
-        if "since" not in errors and first is None:
-            errors["since"] = "Give the first day of the range."
-        if "until" not in errors and last is None:
-            errors["until"] = "Give the last day of the range."
-        if first is None or last is None:
-            return None
-        if last < first:
-            errors["until"] = "The last day comes before the first."
-            return None
-        if (last - first).days >= MAX_RANGE_DAYS:
-            errors["until"] = f"A range covers at most {MAX_RANGE_DAYS} days."
-            return None
-        return Period(kind, first, last, zone)
-    day = _date(query, "date", errors) or today(zone, now)
-    return period_of(kind, day, zone) if kind in KINDS else None
+def _range(query: Mapping[str, str], zone: str, errors: dict[str, str]) -> Period | None:
+    first = _date(query, "since", errors)
+    last = _date(query, "until", errors)
+    if "since" not in errors and first is None:
+        errors["since"] = "Give the first day of the range."
+    if "until" not in errors and last is None:
+        errors["until"] = "Give the last day of the range."
+    if first is None or last is None:
+        return None
+    if last < first:
+        errors["until"] = "The last day comes before the first."
+        return None
+    if (last - first).days >= MAX_RANGE_DAYS:
+        errors["until"] = f"A range covers at most {MAX_RANGE_DAYS} days."
+        return None
+    return Period("range", first, last, zone)
+
+
+def shown(query: Query) -> dict[str, str]:
+    """The form's values for a query read: the period it gave, in the fields it uses."""
+    period, ranged = query.period, query.period.kind == "range"
+    ids = (query.facility_id, query.line_id, query.queue_id)
+    return {"period": period.kind, "date": "" if ranged else period.first.isoformat(),
+            "since": period.first.isoformat() if ranged else "",
+            "until": period.last.isoformat() if ranged else "",
+            "tz": period.zone, "threshold": str(query.threshold),
+            **{name: "" if id_ is None else str(id_) for name, id_ in zip(FILTERS, ids,
+                                                                          strict=True)}}
+
+
+def typed(query: Mapping[str, str]) -> dict[str, str]:
+    """The form's values as typed (a refused form shows them again), the period's default
+    chosen if none was."""
+    values = {name: query.get(name, "").strip() for name in FIELDS}
+    return {**values, "period": values["period"] or "month"}
 
 
 def _date(query: Mapping[str, str], name: str, errors: dict[str, str]) -> dt.date | None:

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import NotFound
-from lifeline_pbx.statistics import operator_time, rollup_rules, rollup_store, store, tables
+from lifeline_pbx.errors import NotFound, page_on_refusal
+from lifeline_pbx.statistics import (
+    operator_time,
+    periods,
+    rollup_rules,
+    rollup_store,
+    store,
+    tables,
+)
 from lifeline_pbx.statistics.figured import Figured
 from lifeline_pbx.statistics.figures import Figures
 from lifeline_pbx.statistics.operator_time import Presence, Work
 from lifeline_pbx.statistics.periods import Query, period_of, today
-from lifeline_pbx.web.filters import known
+from lifeline_pbx.web.filters import checked, known
 
 CALL_TABLES = store.DIMENSIONS
 OPERATOR_TABLES = ("operators", "pauses")
 TABLES = (*CALL_TABLES, "trend", *OPERATOR_TABLES)
 
 
-async def page(con: Conn, query: Query, now: datetime) -> Figured:
-    """Everything the statistics page shows."""
+async def page(con: Conn, typed: Mapping[str, str], now: datetime) -> Figured:
+    """Everything the statistics page shows, for the form as typed. A form refused (a bad
+    value, an unknown id) carries the names the form offers (store.Names) for the page."""
+    async with page_on_refusal(lambda: store.names(con)):
+        return await figured(con, periods.parse(checked(typed), now), now)
+
+
+async def figured(con: Conn, query: Query, now: datetime) -> Figured:
+    """Every table of the page for a query read."""
     return await _read(con, query, now, set(TABLES))
 
 
