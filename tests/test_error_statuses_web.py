@@ -138,3 +138,25 @@ async def _person_on_record(web: WebApp) -> dict[str, Any]:
     """An intake about A_NUMBER, so that a merge into a missing record finds the other."""
     from tests.test_cases_web import intake
     return await intake(web, intake_id=str(uuid.uuid4()))
+
+
+# A page's filters refused (hand-typed or edited addresses): which value and why, and a
+# way on: the page without them. (/statistics shows its own form again: tests/test_statistics_web.)
+REFUSED_FILTERS = [
+    ("/calls?page=-1", "/calls"),
+    ("/reports?since=abc", "/reports"),
+    ("/evidence/export?threshold=0", "/evidence/export"),
+    ("/evidence?from=2026-13", "/evidence"),
+]
+
+
+async def test_refused_filters_say_which_and_offer_the_page_without_them(web: WebApp) -> None:
+    supervisor = await web.signed_in("supervisor1")
+    for address, page_alone in REFUSED_FILTERS:
+        status, page = await supervisor.get(address)
+        assert status == 422, (address, status)
+        field = address.split("?")[1].split("=")[0]
+        assert f'<p id="error-message">{field}: ' in page, address
+        assert f'<a href="{page_alone}" id="error-clear">' in page, address
+    status, page = await supervisor.get("/reports/not-a-uuid")  # no filters: no such link
+    assert status == 404 and 'id="error-clear"' not in page

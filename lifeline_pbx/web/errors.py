@@ -143,8 +143,12 @@ def _answer(request: web.Request, status: int, message: str,
             errors: dict[str, str] | None = None) -> web.StreamResponse:
     if json_wanted(request):
         return _json(message, errors or {FORM: message}, status)
+    # A refused address (a page's filters, each problem named in the message): a way on to
+    # the page without them; the browser's Back button brings them back to correct.
+    refused_query = status in (400, 422) and request.method == "GET" and request.query_string
     return render(request, "error.html", status=status,
-                  title=TITLES.get(status, "Error"), message=message)
+                  title=TITLES.get(status, "Error"), message=message,
+                  clear=request.path if refused_query else None)
 
 
 def _json(message: str, errors: dict[str, str], status: int) -> web.Response:
