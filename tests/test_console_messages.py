@@ -58,8 +58,9 @@ def test_call_pop_names_no_caller() -> None:
     message = messages.call(pop, NOW + 5)
     assert message == {
         "type": "call", "call_id": "c1", "facility_id": 3, "facility": "Demo County",
-        "line": "General", "did": "15550100101", "language": "es", "triage": 1, "waited": 12,
-        "connected_at": NOW, "call_limit": 900, "limit_warning": 120, "server_time": NOW + 5}
+        "line": "General", "did": "15550100101", "language": "es", "triage": 1,
+        "triage_word": "Emergency", "waited": 12, "connected_at": NOW, "call_limit": 900,
+        "limit_warning": 120, "server_time": NOW + 5}
 
 
 async def test_hub_delivers_to_each_console_of_the_operator_only() -> None:

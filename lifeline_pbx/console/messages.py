@@ -36,11 +36,17 @@ class PopInfo:
     limit_warning: int  # warn this many seconds before the cut
 
 
+def triage_word(triage: int) -> str:
+    """The triage as the console says it (and the supervisors' call pages after it)."""
+    return "Emergency" if triage > 0 else "Not urgent"
+
+
 def call(pop: PopInfo, now: float) -> Message:
     return {
         "type": "call", "call_id": pop.call_id, "facility_id": pop.facility_id,
         "facility": pop.facility, "line": pop.line, "did": pop.did, "language": pop.language,
-        "triage": pop.triage, "waited": round(pop.waited), "connected_at": pop.connected_at,
+        "triage": pop.triage, "triage_word": triage_word(pop.triage),
+        "waited": round(pop.waited), "connected_at": pop.connected_at,
         "call_limit": pop.call_limit, "limit_warning": pop.limit_warning, "server_time": now,
     }
 

@@ -2,7 +2,8 @@
 outcome, operator and length, filtered and paged, with what to filter by; and one person's
 calls.
 
-Nothing here is sealed or identifies a caller: the caller's number is not shown.
+Nothing here is sealed or identifies a caller: the caller's number is not shown. Language
+and triage are worded as the operator console words them.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES
+from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.web.paging import Window, capped_count
 
-TRIAGES = ("normal", "urgent")
+TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
+LANGUAGE_NAMES = dict(CALLER_LANGUAGES)  # as the console's intake form names them
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
 
 
@@ -34,6 +38,15 @@ class CallRow:
     operator: str
     duration_seconds: int | None
     recorded: bool  # the line recorded the conversation (heard from the call's page)
+
+    @property
+    def language_name(self) -> str:
+        """A code the console does not name is shown as it is."""
+        return LANGUAGE_NAMES.get(self.language, self.language)
+
+    @property
+    def triage_word(self) -> str:
+        return triage_word(1 if self.urgent else 0)
 
 
 @dataclass(frozen=True)

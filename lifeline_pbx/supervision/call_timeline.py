@@ -1,6 +1,7 @@
 """The SQL for one call's page: the call as in the history, its timeline (call_events)
-with the staff a line names (a supervisor who listened in) by their display name, and its
-recordings (no audio: that is opened only to be heard)."""
+with the staff a line names (a supervisor who listened in) by their display name, its
+recordings (no audio: that is opened only to be heard) and what it produced (intakes,
+reports, follow-ups: call_produced.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings import shelf
+from lifeline_pbx.supervision import call_produced
 from lifeline_pbx.supervision.call_history import CALL_COLUMNS, CallRow, call_row
 
 
@@ -27,6 +29,7 @@ class Timeline:
     call: CallRow
     lines: list[Line]
     recordings: list[shelf.Recording]
+    produced: list[call_produced.Intake]
 
 
 async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
@@ -46,4 +49,5 @@ async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
            WHERE e.call_id = $1 ORDER BY e.at, e.id""", call_id)
     return Timeline(call_row(row), [
         Line(e["at"], e["kind"], {k: str(v) for k, v in json.loads(e["detail"]).items()},
-             e["user"]) for e in events], await shelf.of_call(con, call_id))
+             e["user"]) for e in events], await shelf.of_call(con, call_id),
+        await call_produced.of_call(con, call_id))

@@ -1,7 +1,7 @@
 """Supervisors acting on the live queues: listen to, whisper to or join a call from their
 own phone, hang that up, and pause or log out an operator; and one call's page with its
-timeline. Every route needs the supervisor role (admins too), checked on the server; the
-engine's parts answer 503 when the app runs without calls.
+timeline and links to what came of it. Every route needs the supervisor role (admins too),
+checked on the server; the engine's parts answer 503 when the app runs without calls.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from lifeline_pbx.console import messages
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, Unavailable
 from lifeline_pbx.resources import LISTEN_IN, POOL
 from lifeline_pbx.supervision import call_timeline, force_rules, listen_rules, operator_control
+from lifeline_pbx.supervision.call_links import call_links
 from lifeline_pbx.supervision.listen_in import ListenIn
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
@@ -89,4 +90,6 @@ async def call_page(request: web.Request) -> web.StreamResponse:
         found = await call_timeline.timeline(con, call_id)
     if found is None:
         raise NotFound("No such call.")
-    return render(request, "supervision/call.html", timeline=found)
+    user = current_user(request)
+    return render(request, "supervision/call.html", timeline=found,
+                  produced=call_links(found.produced, user.id, user.role))

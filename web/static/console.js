@@ -80,7 +80,7 @@
     $("call-facility").textContent = call.facility || "Unknown facility";
     $("call-line").textContent = (call.line || "") + (call.did ? " (" + call.did + ")" : "");
     $("call-language").textContent = languageName(call.language);
-    $("call-triage").textContent = call.triage > 0 ? "Emergency" : "Not urgent";
+    $("call-triage").textContent = call.triage_word;
     $("call-waited").textContent = short(call.waited) + " in the queue";
     $("call-ended").hidden = !ended;
     tick();
