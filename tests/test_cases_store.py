@@ -21,6 +21,7 @@ from lifeline_pbx.cases import (
     followups,
     intake_save,
     people,
+    person_merge,
     person_work,
     pick_lists,
     proposal_work,
@@ -200,7 +201,14 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
     dup = await save(world, call_id=str(call2), a_number="A098765433",
                      person_names="Z. Quompton")
     assert kept.person_id and dup.person_id and kept.person_id != dup.person_id
-    await person_work.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+    preview = await person_merge.preview(world.con, KEYS, kept.person_id, "098765433",
+                                         world.supervisor)
+    assert preview.other.id == dup.person_id
+    assert preview.moves == people.Moves(intakes=1, calls=1, reports=1, follow_ups=1,
+                                         transfers=1, records=0)
+    assert not await world.con.fetch("SELECT 1 FROM audit_log WHERE action = 'merge'")
+    await person_merge.confirm(world.con, KEYS, kept.person_id, dup.person_id, preview.mark,
+                               world.supervisor)
     found = await people.find_by_a_number(world.con, KEYS, "098765433")
     assert found is not None and found.id == kept.person_id
     assert found.names == (NAME, "Z. Quompton")
@@ -211,8 +219,9 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
         "SELECT entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
     assert [r["entity_id"] for r in merges] == [str(kept.person_id), str(dup.person_id)]
     assert "intakes" in merges[0]["fields"]
-    with pytest.raises(Conflict):
-        await person_work.merge(world.con, KEYS, kept.person_id, dup.person_id, world.supervisor)
+    with pytest.raises(Conflict, match="already one person"):
+        await person_merge.confirm(world.con, KEYS, kept.person_id, dup.person_id,
+                                   preview.mark, world.supervisor)
 
 
 async def test_audit_names_fields_never_values(world: World) -> None:

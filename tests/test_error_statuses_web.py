@@ -20,6 +20,8 @@ BY_ID: list[tuple[str, str, str, dict[str, str]]] = [
     ("supervisor1", "GET", "/people/{id}/edit", {}),
     ("supervisor1", "POST", "/people/{id}/edit", {"person_names": "Someone"}),
     ("supervisor1", "POST", "/people/{id}/merge", {"other_a_number": A_NUMBER}),
+    ("supervisor1", "POST", "/people/{id}/merge/confirm",
+     {"other": MISSING, "mark": "x", "other_a_number": A_NUMBER}),
     ("supervisor1", "GET", "/people/{id}/contact-family/{id}", {}),
     ("supervisor1", "POST", "/people/{id}/contact-family/{id}", {"followup_what": "Call"}),
     ("supervisor1", "GET", "/reports/{id}", {}),

@@ -300,3 +300,57 @@ async def test_supervisors_filter_and_page_all_follow_ups(web: WebApp) -> None:
     shown = {uuid.UUID(i) for i in re.findall(r'data-id="([0-9a-f-]+)"', page)}
     assert status == 200 and 'pager-total">14<' in page
     assert shown <= expected(lambda a, s, f, late: a == op1) and len(shown) == 14
+
+
+def _chosen(page: str, select_id: str) -> str | None:
+    """The value of the option selected in that select of the page."""
+    select = re.search(rf'<select id="{select_id}".*?</select>', page, re.S)
+    assert select, select_id
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
+    return chosen.group(1) if chosen else None
+
+
+async def test_the_work_form_comes_back_with_what_was_typed_on_each_error(
+        web: WebApp) -> None:
+    """A supervisor's "Work on it" form refused: the error beside it, and the status,
+    assignee and due date as typed, not as saved; nothing stored."""
+    op1 = await user_id(web, "operator1")
+    await add_user(web.dsn, "operator3", "operator", "another-long-passw0rd")
+    op3 = await user_id(web, "operator3")
+    await web.sql("UPDATE users SET enabled = false WHERE id = $1", op3)
+    boss = await user_id(web, "supervisor1")
+    follow_up = await add_follow_up(web, "Call the consulate", boss, assignee=op1,
+                                    due=TOMORROW)
+    supervisor = await web.signed_in("supervisor1")
+    saved = {"status": "open", "assignee": str(op1), "due_on": TOMORROW.isoformat()}
+    before = await state(web, follow_up)
+    for typed, message in [
+        ({"status": "cancelled", "assignee": str(boss), "due_on": "1999-01-01"},
+         "The new due date is in the past."),
+        ({"status": "done", "assignee": "", "due_on": "2099-13-40"},
+         "Due date: give a date as YYYY-MM-DD."),
+        ({"status": "finished", "assignee": str(boss), "due_on": "2099-02-03"},
+         "Choose status."),
+        ({"status": "done", "assignee": "someone", "due_on": "2099-02-03"},
+         "Choose the assignee from the list."),
+        ({"status": "cancelled", "assignee": str(op3), "due_on": ""},
+         "Choose the assignee from the list (an enabled user)."),
+        (saved, "Nothing to change"),
+    ]:
+        status, page = await supervisor.post(f"/follow-ups/{follow_up}", typed)
+        assert status == 422 and message in page, typed
+        work = page[page.index('<section id="follow-up-work">'):]
+        assert message in work[:work.index("</section>")], typed  # beside the form
+        status_shown = typed["status"] if typed["status"] != "finished" else None
+        assert _chosen(page, "change-status") == status_shown, typed
+        listed = typed["assignee"] if typed["assignee"] not in ("someone", str(op3)) else None
+        assert _chosen(page, "change-assignee") == listed, typed
+        assert f'id="change-due" name="due_on" value="{typed["due_on"]}"' in page, typed
+    after = await state(web, follow_up)
+    assert {k: v for k, v in after.items() if k != "audit"} == \
+        {k: v for k, v in before.items() if k != "audit"}
+    # Opened again afterwards, the form shows the saved values.
+    status, page = await supervisor.get(f"/follow-ups/{follow_up}")
+    assert status == 200 and _chosen(page, "change-status") == "open"
+    assert _chosen(page, "change-assignee") == str(op1)
+    assert f'value="{TOMORROW.isoformat()}"' in page

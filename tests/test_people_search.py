@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from lifeline_pbx import crypto, rotation
-from lifeline_pbx.cases import people, person_work, search, search_tokens
+from lifeline_pbx.cases import people, person_merge, person_work, search, search_tokens
 from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.web.paging import Window
 from tests.pg_fixtures import connect
@@ -112,7 +112,9 @@ async def test_edits_and_merges_keep_the_tokens_in_step(con: asyncpg.Connection)
     assert await _found(con, name="walsh") == {"208000002"}
     assert await _found(con, name="o'brien") == set()  # the old spelling is gone
     assert await _found(con, date_of_birth=dt.date(1970, 1, 1)) == {"208000002"}
-    await person_work.merge(con, KEYS, ids["208000004"], ids["208000001"], user)
+    preview = await person_merge.preview(con, KEYS, ids["208000004"], "208000001", user)
+    await person_merge.confirm(con, KEYS, ids["208000004"], ids["208000001"], preview.mark,
+                               user)
     # the kept record is found by the names it took over; the merged one is not listed
     assert await _found(con, name="lopez") == {"208000004"}
     assert await _found(con, name="maria") == {"208000004"}

@@ -11,6 +11,7 @@ from multidict import MultiDict
 
 from lifeline_pbx.cases import forms
 from lifeline_pbx.errors import Invalid
+from tests import test_person_merge_web
 from tests.test_cases_web import XSS, intake, save
 from tests.web_fixtures import Client, WebApp
 
@@ -144,9 +145,7 @@ async def test_a_merged_record_cannot_be_edited(web: WebApp) -> None:
     kept = await _person(web, "A-208-555-019")
     merged = await _person(web, "A-301-222-333")
     supervisor = await web.signed_in("supervisor1")
-    status, _ = await supervisor.post(f"/people/{kept}/merge",
-                                      {"other_a_number": "A301222333"})
-    assert status == 303
+    assert await test_person_merge_web.merged(supervisor, kept, "A301222333") == 303
     before = await web.sql("SELECT names, country FROM persons WHERE id = $1", merged)
     status, page = await supervisor.get(f"/people/{merged}/edit")
     assert status == 409 and "merged into another person" in page

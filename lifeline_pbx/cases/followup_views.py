@@ -62,17 +62,23 @@ async def all_follow_ups(request: web.Request) -> web.StreamResponse:
     return await _list(request, everyone=True)
 
 
+CHANGED = ("status", "assignee", "due_on")  # the fields of the "Work on it" form
+
+
 def _page(request: web.Request, page: followup_work.FollowUpPage, *,
           error: RequestError | None = None, whole: str = FORM, typed: str = "",
-          typed_what: str | None = None) -> web.Response:
+          typed_what: str | None = None,
+          typed_change: dict[str, str] | None = None) -> web.Response:
     """The follow-up's page; with an error, again with the problem beside the form it
-    concerns (`whole`: the form a problem of no one field belongs to) and what was typed."""
+    concerns (`whole`: the form a problem of no one field belongs to) and what was typed
+    (`typed_change`: the fields of the "Work on it" form that were sent)."""
     today = dt.date.today()
     f = page.opened.follow_up
     context: dict[str, Any] = dict(
         opened=page.opened, f=f, today=today,
         due=followup_rules.due_state(f.status, f.due_on, today),
         supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
+        typed_change=typed_change or {},
         statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
     return form_page(request, PAGE, error, whole=whole, **context)
 
@@ -89,7 +95,7 @@ Work = Callable[[Conn, uuid.UUID, FormData], Awaitable[object]]
 
 
 async def _post(request: web.Request, work: Work, anchor: str = "", whole: str = FORM,
-                typed: Callable[[FormData], dict[str, str]] = lambda _: {}
+                typed: Callable[[FormData], dict[str, Any]] = lambda _: {}
                 ) -> web.StreamResponse:
     """One change to the follow-up in the path; refused, its page again (the error
     carries it) with the problem and what was typed."""
@@ -110,7 +116,9 @@ async def change(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     return await _post(request, lambda con, follow_up_id, posted: followup_work.change_form(
         con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted,
-        dt.date.today()), whole="change")
+        dt.date.today()), whole="change",
+        typed=lambda posted: {"typed_change": {name: str(posted[name]) for name in CHANGED
+                                               if name in posted}})
 
 
 @require("operator")

@@ -10,18 +10,19 @@ from aiohttp import web
 
 from lifeline_pbx.cases import (
     anumber,
+    person_merge,
     person_work,
     report_query,
     report_work,
 )
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES, SEVERITIES
 from lifeline_pbx.cases.webutil import path_uuid, query
-from lifeline_pbx.errors import Invalid, NotFound
+from lifeline_pbx.errors import Conflict, Invalid, NotFound, RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
-from lifeline_pbx.web.errors import form_again
+from lifeline_pbx.web.errors import form_again, form_page, page_of
 from lifeline_pbx.web.render import render
 
 
@@ -42,6 +43,25 @@ def history_json(history: person_work.History | None, normal: str) -> dict[str, 
     }
 
 
+def _person(request: web.Request, found: person_work.PersonPage, at: paging.Window, *,
+            error: RequestError | None = None, merge_typed: str = "") -> web.Response:
+    """The person's page; with an error of the merge form, again with the error beside it
+    and the A-number typed."""
+    proposal = request.query.get("proposal", "")
+    return form_page(
+        request, "cases/person.html", error, whole=person_merge.FIELD,
+        history=found.history, today=dt.date.today(),
+        family_needs=found.family_needs, proposals=found.proposals,
+        facility_names=found.facility_names,
+        proposal_done=proposal if proposal in ("accepted", "rejected") else "",
+        calls=paging.page(found.calls, found.calls_total, at, request, param="calls_page"),
+        reports_total=found.reports_total, legal_hold=found.legal_hold,
+        hold_done=request.query.get("hold", ""),
+        a_number=anumber.display(found.history.person.a_number),
+        merged=request.query.get("merged") == "1",
+        edited=request.query.get("edited", ""), merge_typed=merge_typed)
+
+
 @require("supervisor")
 async def person_page(request: web.Request) -> web.StreamResponse:
     person_id = path_uuid(request)
@@ -49,18 +69,7 @@ async def person_page(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as con:
         found = await person_work.page(con, request.app[KEY_RING], person_id,
                                        current_user(request).id, at)
-    proposal = request.query.get("proposal", "")
-    return render(request, "cases/person.html", history=found.history, today=dt.date.today(),
-                  family_needs=found.family_needs, proposals=found.proposals,
-                  facility_names=found.facility_names,
-                  proposal_done=proposal if proposal in ("accepted", "rejected") else "",
-                  calls=paging.page(found.calls, found.calls_total, at, request,
-                                    param="calls_page"),
-                  reports_total=found.reports_total, legal_hold=found.legal_hold,
-                  hold_done=request.query.get("hold", ""),
-                  a_number=anumber.display(found.history.person.a_number),
-                  merged=request.query.get("merged") == "1",
-                  edited=request.query.get("edited", ""), error="")
+    return _person(request, found, at)
 
 
 @require("supervisor")
@@ -82,13 +91,37 @@ async def people_search(request: web.Request) -> web.StreamResponse:
 
 @require("supervisor")
 async def merge(request: web.Request) -> web.StreamResponse:
-    """Merge the record with the A-number typed into this person's record."""
+    """What merging the record of the A-number typed into this person's would do, with
+    "Merge these records" and "Cancel"; nothing is merged yet."""
     keep_id = path_uuid(request)
+    at = paging.requested(request, param="calls_page")
     posted = await form_data(request)
-    normal = anumber.normalise(posted.get("other_a_number", ""))
-    async with request.app[POOL].acquire() as con:
-        await person_work.merge_a_number(con, request.app[KEY_RING], keep_id, normal,
-                                         current_user(request).id)
+    typed = str(posted.get(person_merge.FIELD, ""))
+    try:
+        async with request.app[POOL].acquire() as con:
+            preview = await person_merge.preview_form(con, request.app[KEY_RING], keep_id,
+                                                      posted, current_user(request).id, at)
+    except (Invalid, Conflict) as e:
+        return _person(request, page_of(e, person_work.PersonPage), at, error=e,
+                       merge_typed=typed)
+    return render(request, "cases/person_merge.html", preview=preview, typed=typed,
+                  keep_a_number=anumber.display(preview.keep.a_number),
+                  other_a_number=anumber.display(preview.other.a_number))
+
+
+@require("supervisor")
+async def merge_confirm(request: web.Request) -> web.StreamResponse:
+    """The preview confirmed: merge, unless either record changed since."""
+    keep_id = path_uuid(request)
+    at = paging.requested(request, param="calls_page")
+    posted = await form_data(request)
+    try:
+        async with request.app[POOL].acquire() as con:
+            await person_merge.confirm_form(con, request.app[KEY_RING], keep_id, posted,
+                                            current_user(request).id, at)
+    except (Invalid, Conflict) as e:
+        return _person(request, page_of(e, person_work.PersonPage), at, error=e,
+                       merge_typed=str(posted.get(person_merge.FIELD, "")))
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
 
 
@@ -130,6 +163,7 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/people", people_search, name="people"),
         web.get("/people/{id}", person_page, name="person"),
         web.post("/people/{id}/merge", merge, name="person-merge"),
+        web.post("/people/{id}/merge/confirm", merge_confirm, name="person-merge-confirm"),
         web.get("/reports", reports_list, name="reports"),
         web.get("/reports.csv", reports_csv, name="reports-csv"),
         web.get("/reports/{id}", report_page, name="report"),

@@ -40,6 +40,19 @@ class Person:
 
 
 @dataclass(frozen=True)
+class Moves:
+    """What a merge moves onto the kept record: counts over the merged record and the
+    records merged into it earlier."""
+
+    intakes: int
+    calls: int  # the calls of those intakes
+    reports: int
+    follow_ups: int
+    transfers: int  # facilities noted
+    records: int  # earlier duplicates merged into it
+
+
+@dataclass(frozen=True)
 class Transfer:
     facility_id: int
     facility: str
@@ -194,6 +207,32 @@ async def merged_ids(con: Conn, person_id: uuid.UUID) -> list[uuid.UUID]:
         person_id,
     )
     return [r["id"] for r in rows]
+
+
+async def moves(con: Conn, person_ids: list[uuid.UUID]) -> Moves:
+    """What merging these records (one and those merged into it) moves."""
+    row = await con.fetchrow(
+        """SELECT (SELECT count(*) FROM intakes WHERE person_id = ANY($1::uuid[])) AS intakes,
+                  (SELECT count(DISTINCT call_id) FROM intakes
+                   WHERE person_id = ANY($1::uuid[])) AS calls,
+                  (SELECT count(*) FROM reports WHERE person_id = ANY($1::uuid[])) AS reports,
+                  (SELECT count(*) FROM follow_ups
+                   WHERE person_id = ANY($1::uuid[])) AS follow_ups,
+                  (SELECT count(*) FROM person_facilities
+                   WHERE person_id = ANY($1::uuid[])) AS transfers""",
+        person_ids)
+    assert row is not None  # an aggregate returns one row
+    return Moves(row["intakes"], row["calls"], row["reports"], row["follow_ups"],
+                 row["transfers"], len(person_ids) - 1)
+
+
+async def changed_at(con: Conn, person_ids: list[uuid.UUID], *,
+                     lock: bool = False) -> dict[uuid.UUID, dt.datetime]:
+    """When each record last changed; with lock, held until the transaction ends."""
+    rows = await con.fetch(
+        "SELECT id, updated_at FROM persons WHERE id = ANY($1::uuid[]) ORDER BY id"
+        + (" FOR UPDATE" if lock else ""), person_ids)
+    return {r["id"]: r["updated_at"] for r in rows}
 
 
 async def merge(con: Conn, keys: KeyRing, keep: Person, other: Person) -> list[str]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
-    anumber,
     family,
     followup_work,
     followups,
@@ -221,25 +220,3 @@ async def editable(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Per
                        "edited: edit the record it was merged into.")
     return person
 
-
-async def merge_a_number(con: Conn, keys: KeyRing, keep_id: uuid.UUID, normalised: str,
-                         user_id: int) -> None:
-    """Merge the record of the A-number typed (the search audited) into keep_id's."""
-    other = await find_person(con, keys, normalised, user_id)
-    if other is None:
-        raise NotFound(f"No person with A-number {anumber.display(normalised)}.")
-    await merge(con, keys, keep_id, other.id, user_id)
-
-
-async def merge(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.UUID,
-                user_id: int) -> None:
-    async with con.transaction():
-        keep = await people.get(con, keys, keep_id)
-        other = await people.get(con, keys, other_id, follow=False)
-        if keep is None or other is None:
-            raise NotFound("No such person.")
-        if keep.id == other.id or other.merged_into is not None:
-            raise Conflict("These records are already one person.")
-        moved = await people.merge(con, keys, keep, other)
-        await audit.record(con, user_id, "merge", "person", keep.id, moved)
-        await audit.record(con, user_id, "merge", "person", other.id, ["merged_into"])

@@ -1,0 +1,183 @@
+"""Merging a duplicate person record over HTTP against the running app: a refusal is shown
+on the person's page with the A-number typed, a preview merges nothing, only its
+confirmation merges, a record changed since the preview is not merged, and only
+supervisors merge."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+
+from tests.test_cases_web import intake, save
+from tests.web_fixtures import Client, WebApp
+
+KEPT, DUPLICATE = "A-208-555-019", "A-301-222-333"
+_HIDDEN = re.compile(r'<input type="hidden" name="(other|mark)" value="([^"]*)">')
+
+
+async def on_record(web: WebApp, a_number: str, text: str) -> str:
+    """A person of that A-number with one intake (a call, a report, a follow-up)."""
+    status, body = await save(await web.signed_in("operator1"),
+                              await intake(web, text, a_number=a_number))
+    assert status == 200, body
+    rows = await web.sql("SELECT id FROM persons ORDER BY created_at DESC LIMIT 1")
+    return str(rows[0]["id"])
+
+
+async def preview(client: Client, keep: str, typed: str) -> tuple[int, str, dict[str, str]]:
+    """The preview's page and what its "Merge these records" posts."""
+    status, page = await client.post(f"/people/{keep}/merge", {"other_a_number": typed})
+    confirm = {name: html.unescape(value) for name, value in _HIDDEN.findall(page)}
+    return status, page, {**confirm, "other_a_number": typed}
+
+
+async def merged(client: Client, keep: str, typed: str) -> int:
+    """Preview, then confirm: the status of the confirmation."""
+    status, _, confirm = await preview(client, keep, typed)
+    assert status == 200
+    status, _ = await client.post(f"/people/{keep}/merge/confirm", confirm)
+    return status
+
+
+async def merge_state(web: WebApp) -> list[tuple[object, ...]]:
+    """What a merge changes: who each record was merged into, whose each intake, report
+    and follow-up is, and the merge audit entries."""
+    return [tuple(r) for r in await web.sql(
+        """SELECT 'person', id::text, merged_into::text FROM persons
+           UNION ALL SELECT 'intake', id::text, person_id::text FROM intakes
+           UNION ALL SELECT 'report', id::text, person_id::text FROM reports
+           UNION ALL SELECT 'follow_up', id::text, person_id::text FROM follow_ups
+           UNION ALL SELECT 'audit', entity_id, array_to_string(fields, ',') FROM audit_log
+                     WHERE action = 'merge'
+           ORDER BY 1, 2""")]
+
+
+def merge_form_error(page: str) -> str:
+    found = re.search(r'<p class="field-error" role="alert" id="merge-error">([^<]*)</p>', page)
+    return html.unescape(found.group(1)) if found else ""
+
+
+async def test_each_merge_refusal_is_shown_on_the_person_page_with_what_was_typed(
+        web: WebApp) -> None:
+    keep = await on_record(web, KEPT, "Kept")
+    earlier = await on_record(web, "A-401-222-333", "Earlier")
+    supervisor = await web.signed_in("supervisor1")
+    assert await merged(supervisor, keep, "A401222333") == 303
+    before = await merge_state(web)
+    for typed, message in [
+        (KEPT, "That is this record's own A-number."),
+        ("208555019", "That is this record's own A-number."),
+        ("garbage", "An A-number has only digits after the letter A"),
+        ("A-123", "An A-number has 8 or 9 digits; this one has 3."),
+        ("   ", "Enter the A-number"),
+        ("A-999-888-777", "No record has the A-number A999-888-777."),
+        ("A-401-222-333", "The record of A401-222-333 is already merged into this one."),
+    ]:
+        status, page = await supervisor.post(f"/people/{keep}/merge", {"other_a_number": typed})
+        assert status == 422, typed
+        assert message in merge_form_error(page), (typed, merge_form_error(page))
+        assert f'name="other_a_number" maxlength="30" required value="{typed}"' in page, typed
+        # the person's page, with its navigation, not a bare error page
+        assert "<h1>Person A208-555-019</h1>" in page and 'href="/people"' in page, typed
+        assert "Back to the start" not in page, typed
+    assert await merge_state(web) == before
+    assert earlier != keep
+
+
+async def test_a_preview_merges_nothing_and_its_confirmation_merges(web: WebApp) -> None:
+    keep = await on_record(web, KEPT, "Kept")
+    other = await on_record(web, DUPLICATE, "Duplicate")
+    supervisor = await web.signed_in("supervisor1")
+    before = await merge_state(web)
+    searches = await web.sql("SELECT id FROM audit_log WHERE entity = 'person_search'")
+
+    status, page, confirm = await preview(supervisor, keep, DUPLICATE)
+    assert status == 200 and "<h1>Merge A301-222-333 into A208-555-019?</h1>" in page
+    assert 'id="merge-other-names">Name Duplicate<' in page
+    for counted, n in (("intakes", 1), ("calls", 1), ("reports", 1), ("follow-ups", 1),
+                       ("records", 0)):
+        assert f'id="moves-{counted}">{n}<' in page, counted
+    assert 'id="merge-confirm">Merge these records<' in page
+    assert f'<a href="/people/{keep}" id="merge-cancel">Cancel</a>' in page
+    assert confirm["other"] == other and confirm["mark"]
+    assert await merge_state(web) == before  # nothing merged
+    # The search audited as every search is, and the other record as viewed.
+    assert len(await web.sql("SELECT id FROM audit_log WHERE entity = 'person_search'")) \
+        == len(searches) + 1
+    viewed = await web.sql("SELECT fields FROM audit_log WHERE action = 'view' "
+                           "AND entity = 'person' AND entity_id = $1", other)
+    assert ["a_number", "calls", "country", "date_of_birth", "facility", "follow_ups",
+            "intakes", "languages", "names", "reports", "transfers"] in [
+        r["fields"] for r in viewed]
+
+    status, _ = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
+    assert status == 303 and supervisor.last["location"] == f"/people/{keep}?merged=1"
+    rows = await web.sql("SELECT merged_into::text AS m FROM persons WHERE id = $1", other)
+    assert rows[0]["m"] == keep
+    for table in ("intakes", "reports", "follow_ups"):
+        owners = await web.sql(f"SELECT DISTINCT person_id::text AS p FROM {table}")
+        assert [r["p"] for r in owners] == [keep], table
+    entries = await web.sql("SELECT entity_id, fields FROM audit_log WHERE action = 'merge' "
+                            "ORDER BY id")
+    assert [r["entity_id"] for r in entries] == [keep, other]
+    assert entries[1]["fields"] == ["merged_into"]
+    status, page = await supervisor.get(f"/people/{keep}?merged=1")
+    assert status == 200 and "The records were merged." in page and "Name Duplicate" in page
+
+    # Sent again (a second click): refused on the page, nothing more happens.
+    after = await merge_state(web)
+    status, page = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
+    assert status == 409 and "already one person" in merge_form_error(page)
+    assert f'required value="{DUPLICATE}"' in page
+    assert await merge_state(web) == after
+
+
+async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> None:
+    keep = await on_record(web, KEPT, "Kept")
+    other = await on_record(web, DUPLICATE, "Duplicate")
+    supervisor = await web.signed_in("supervisor1")
+    operator = await web.signed_in("operator1")
+
+    async def change(what: str) -> None:
+        if what == "new follow-up":  # the person's row itself is not written
+            intake_id = (await web.sql("SELECT id FROM intakes WHERE person_id = $1",
+                                       uuid.UUID(other)))[0]["id"]
+            status, _ = await supervisor.post(f"/people/{other}/contact-family/{intake_id}",
+                                              {"followup_what": "Call the sister"})
+            assert status == 303
+            return
+        if what == "new intake":
+            status, body = await save(operator, await intake(web, "Again", a_number=DUPLICATE))
+            assert status == 200, body
+            return
+        person = keep if what == "kept edited" else other
+        status, _ = await supervisor.post(f"/people/{person}/edit",
+                                          {"person_names": "Another Spelling"})
+        assert status == 303
+
+    for what in ("kept edited", "duplicate edited", "new intake", "new follow-up"):
+        status, _, confirm = await preview(supervisor, keep, DUPLICATE)
+        assert status == 200
+        await change(what)
+        before = await merge_state(web)
+        status, page = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
+        assert status == 409, what
+        assert "changed after the preview, so nothing was merged" in merge_form_error(page)
+        assert f'required value="{DUPLICATE}"' in page, what
+        assert await merge_state(web) == before, what
+    # Looked at again, it merges.
+    assert await merged(supervisor, keep, DUPLICATE) == 303
+
+
+async def test_only_a_supervisor_merges(web: WebApp) -> None:
+    keep = await on_record(web, KEPT, "Kept")
+    await on_record(web, DUPLICATE, "Duplicate")
+    _, _, confirm = await preview(await web.signed_in("supervisor1"), keep, DUPLICATE)
+    before = await merge_state(web)
+    operator = await web.signed_in("operator1")
+    for path, form in ((f"/people/{keep}/merge", {"other_a_number": DUPLICATE}),
+                       (f"/people/{keep}/merge/confirm", confirm)):
+        status, page = await operator.post(path, form)
+        assert status == 403 and "Name Duplicate" not in page, path
+    assert await merge_state(web) == before
