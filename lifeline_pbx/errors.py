@@ -21,12 +21,15 @@ class RequestError(LifelineError):
     `page`: what the refused form's page needs to be shown again (its choices, the record
     it is about), attached by the service that refused it, so that the view's one call
     brings either the result or all it needs to show the form again (web/errors.page_of).
+    `link`: where the record that stands in the way opens, if there is one (the page shows
+    it beside the message; JSON answers carry it as `link`).
     """
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, link: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.page: object = None
+        self.link = link
 
 
 class NotFound(RequestError):

@@ -4,8 +4,10 @@ The form's key (given when it was opened) is the intake's id. The first save cre
 intake; a later save of the same form (during the call, then after it) updates it and
 audits only what changed; the same submission repeated (double click, retry, a second
 tab) changes nothing and answers as the first did. A different form for a call that
-already has this user's intake is refused. A saved report, follow-up or A-number is never
-emptied by a later save: that is refused with the field named.
+already has this user's intake is refused, and so is a second intake from a voicemail,
+whoever saved the first (voicemail_intake.py); the first is the voicemail's review. A
+saved report, follow-up or A-number is never emptied by a later save: that is refused with
+the field named.
 
 A later save that changes something is a correction: allowed to the author during the call
 and its wrap-up (correction_rules.py), kept as a new revision of each record it changes
@@ -33,6 +35,7 @@ from lifeline_pbx.cases import (
     reports,
     revision_content,
     revisions,
+    voicemail_intake,
 )
 from lifeline_pbx.cases.forms import IntakeForm, OutcomeForm, PersonForm
 from lifeline_pbx.cases.identity_rules import NOTHING, Proposal
@@ -40,6 +43,7 @@ from lifeline_pbx.cases.person_work import REPORT_FIELDS
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
+from lifeline_pbx.voicemail import review
 
 UNDO_WINDOW = dt.timedelta(minutes=30)  # a one-click outcome can be undone this long
 SECOND_FORM = ("This call already has an intake, saved from another form (another tab or "
@@ -162,6 +166,8 @@ def _intake_fields(form: IntakeForm) -> list[str]:
 
 async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
                   supervisor: bool) -> Saved:
+    if form.voicemail_id is not None:
+        await voicemail_intake.claim(con, form.voicemail_id)
     if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
         raise Conflict(SECOND_FORM)
     person_id, proposal, _ = await _save_person(con, keys, form, user_id, supervisor)
@@ -183,6 +189,8 @@ async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
                                intake_id=form.key, user_id=user_id)
         await audit.record(con, user_id, "create", "follow_up", follow_up_id,
                            ("what", "due_on", "assignee_id"))
+    if form.voicemail_id is not None:
+        await review.reviewed_by_intake(con, form.voicemail_id, user_id)
     await drafts.delete(con, user_id, form.call_id)
     return Saved(form.key, person_id, report_ids, follow_up_id, True)
 
@@ -280,11 +288,15 @@ async def save_outcome(con: Conn, keys: KeyRing, user_id: int, form: OutcomeForm
                     return False
                 raise Conflict("This form is already saved (as an intake, or as another "
                                "outcome): undo that outcome first to change it.")
+            if form.voicemail_id is not None:
+                await voicemail_intake.claim(con, form.voicemail_id)
             if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
                 raise Conflict(SECOND_FORM)
             await intakes.insert_outcome(con, form.key, form.call_id, form.outcome, user_id)
             await audit.record(con, user_id, "create", "intake", form.key,
                                ("call_id", "outcome"))
+            if form.voicemail_id is not None:
+                await review.reviewed_by_intake(con, form.voicemail_id, user_id)
             await drafts.delete(con, user_id, form.call_id)
     except asyncpg.UniqueViolationError as e:
         raise _conflict(e) from None

@@ -25,11 +25,13 @@ from lifeline_pbx.cases import (
     person_work,
     pick_lists,
     reports,
+    voicemail_intake,
 )
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Invalid
+from lifeline_pbx.errors import page_on_refusal
+from lifeline_pbx.voicemail import store as voicemails
 
 BridgedHere = binding.BridgedHere
 
@@ -48,6 +50,7 @@ class Choices:
 class Page:
     bound: binding.Binding
     choices: Choices
+    elsewhere: str | None = None  # the voicemail's intake, opened instead of the form
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,11 @@ async def choices(con: Conn) -> Choices:
 
 async def page(con: Conn, user_id: int, supervisor: bool,
                voicemail_id: uuid.UUID | None) -> Page:
-    """The form on its own page: standalone, or for a voicemail; never an earlier call."""
+    """The form on its own page: standalone, or for a voicemail; never an earlier call. A
+    voicemail that has an intake (someone else's) opens that instead."""
     bound = await binding.resolve(con, user_id, supervisor, None, voicemail_id)
-    return Page(bound, await choices(con))
+    found = await voicemails.first_intake(con, voicemail_id) if voicemail_id else None
+    return Page(bound, await choices(con), voicemail_intake.elsewhere(found, user_id))
 
 
 async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
@@ -96,15 +101,13 @@ async def _bound_call(con: Conn, user_id: int, supervisor: bool, call_id: uuid.U
 
 async def save(con: Conn, keys: KeyRing, user_id: int, supervisor: bool, data: FormData,
                bridged_here: BridgedHere) -> intake_save.Saved:
-    """The intake form posted; Invalid names each bad field and carries the Choices."""
-    try:
+    """The intake form posted; a refusal (Invalid naming each bad field, or Conflict)
+    carries the Choices to show the form again with."""
+    async with page_on_refusal(lambda: choices(con)):
         form = forms.parse_intake(data, await pick_lists.choices(con))
         form = replace(form, call_id=await _bound_call(con, user_id, supervisor, form.call_id,
                                                        form.voicemail_id, bridged_here))
         return await intake_save.save_intake(con, keys, user_id, form, supervisor=supervisor)
-    except Invalid as e:
-        e.page = await choices(con)
-        raise
 
 
 async def save_outcome(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,

@@ -23,12 +23,12 @@ from lifeline_pbx.cases import (
     pages,
 )
 from lifeline_pbx.cases.webutil import ok, query
-from lifeline_pbx.errors import Invalid
+from lifeline_pbx.errors import Conflict, Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data, json_object
 from lifeline_pbx.web.calls import bridged_operator, call_written
-from lifeline_pbx.web.errors import answers_json, form_again, json_wanted, page_of
+from lifeline_pbx.web.errors import answers_json, form_again, json_wanted, page_of, problems
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
 
@@ -53,6 +53,7 @@ def intake_context(choices: intake_work.Choices) -> dict[str, Any]:
         "intake_values": {},
         "intake_consents": {},
         "intake_errors": {},
+        "intake_link": "",
         "intake_binding": binding_text(binding.STANDALONE),
         "max_reports": forms.MAX_REPORTS,
     }
@@ -61,11 +62,14 @@ def intake_context(choices: intake_work.Choices) -> dict[str, Any]:
 @require("operator")
 async def intake_page(request: web.Request) -> web.StreamResponse:
     """The intake form on its own page (without the console): standalone, or for the
-    voicemail named in the address. Never bound to an earlier call."""
+    voicemail named in the address, or that voicemail's intake if it has one (someone
+    else's: the author's form reopens theirs). Never bound to an earlier call."""
     user = current_user(request)
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
     async with request.app[POOL].acquire() as con:
         page = await intake_work.page(con, user.id, user.at_least("supervisor"), voicemail_id)
+    if page.elsewhere is not None:
+        raise web.HTTPSeeOther(page.elsewhere)
     bound, context = page.bound, intake_context(page.choices)
     values = prefill(request.query, context)
     if bound.voicemail_id is not None:
@@ -138,11 +142,12 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
             saved = await intake_work.save(con, request.app[KEY_RING], user.id,
                                            user.at_least("supervisor"), data,
                                            partial(bridged_here, request, user))
-    except Invalid as e:
+    except (Invalid, Conflict) as e:
         context = intake_context(page_of(e, intake_work.Choices))
         consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
         context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
-                       intake_consents=consents, intake_errors=e.errors)
+                       intake_consents=consents, intake_errors=problems(e),
+                       intake_link=e.link)
         return form_again(request, e, "cases/intake_page.html", **context)
     log.info("intake saved intake_id=%s user_id=%d reports=%d follow_up=%s changed=%s",
              saved.intake_id, user.id, len(saved.report_ids), saved.follow_up_id is not None,

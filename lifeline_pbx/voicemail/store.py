@@ -1,4 +1,5 @@
-"""SQL for voicemails after the call: the sealed audio (voicemail_audio) and the review list.
+"""SQL for voicemails after the call: the sealed audio (voicemail_audio), the review list and
+the intake written from each message.
 
 Functions take a connection and return dataclasses; the vault and review.py own the
 transactions.
@@ -11,11 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import asyncpg
+
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings.vault import Pending
 
 Show = Literal["unreviewed", "reviewed", "all"]
 LIST_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class VoicemailIntake:
+    """The intake of a voicemail: the earliest saved for its call. `count` above 1 is a
+    duplicate saved before a voicemail could have only one; nothing removes it."""
+
+    id: uuid.UUID
+    user_id: int
+    outcome: str
+    saved_by: str
+    saved_at: datetime
+    count: int
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,7 @@ class Voicemail:
     created_at: datetime
     reviewed_at: datetime | None
     audio_bytes: int | None  # None: not in the vault yet; 0: Asterisk did not have it
+    intake: VoicemailIntake | None = None  # read by the review list only
 
     @property
     def emergency(self) -> bool:
@@ -117,6 +134,22 @@ async def exists(con: Conn, voicemail_id: uuid.UUID) -> bool:
     return bool(await con.fetchval("SELECT 1 FROM voicemails WHERE id = $1", voicemail_id))
 
 
+async def lock(con: Conn, voicemail_id: uuid.UUID) -> bool:
+    """Lock the voicemail's row until the transaction ends, so that intakes from it are
+    saved one at a time; whether it exists."""
+    return bool(await con.fetchval(
+        "SELECT 1 FROM voicemails WHERE id = $1 FOR UPDATE", voicemail_id))
+
+
+async def first_review(con: Conn, voicemail_id: uuid.UUID) -> bool:
+    """Mark it reviewed now unless it already is; whether it was changed."""
+    changed = await con.fetchval(
+        "UPDATE voicemails SET reviewed_at = now() WHERE id = $1 AND reviewed_at IS NULL "
+        "RETURNING id",
+        voicemail_id)
+    return changed is not None
+
+
 async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
     """Whether the voicemail exists; reviewed_at is set once and then kept."""
     found = await con.fetchval(
@@ -127,28 +160,57 @@ async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
     return found is not None
 
 
-_VOICEMAILS = """
-    SELECT v.id, v.facility_id, coalesce(f.name, '') AS facility,
-           coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
-           v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
+_COLUMNS = """
+    v.id, v.facility_id, coalesce(f.name, '') AS facility,
+    coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
+    v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
+"""
+_FROM = """
     FROM voicemails v
     LEFT JOIN facilities f ON f.id = v.facility_id
     LEFT JOIN lines l ON l.id = v.line_id
     LEFT JOIN voicemail_audio a ON a.voicemail_id = v.id
 """
+_VOICEMAILS = f"SELECT {_COLUMNS} {_FROM}"
+
+# A voicemail's intake is one saved for its call; the earliest, when there are several.
+_FIRST_INTAKE = """
+    LEFT JOIN LATERAL (
+        SELECT i.id, i.user_id, i.outcome, u.display_name AS saved_by,
+               i.created_at AS saved_at, count(*) OVER () AS count
+        FROM intakes i JOIN users u ON u.id = i.user_id
+        WHERE i.call_id = v.call_id
+        ORDER BY i.created_at, i.id LIMIT 1) fi ON true
+"""
+_INTAKE_COLUMNS = ("id", "user_id", "outcome", "saved_by", "saved_at", "count")
+
+
+async def first_intake(con: Conn, voicemail_id: uuid.UUID) -> VoicemailIntake | None:
+    row = await con.fetchrow(
+        f"SELECT fi.* FROM voicemails v {_FIRST_INTAKE} WHERE v.id = $1 AND fi.id IS NOT NULL",
+        voicemail_id)
+    return None if row is None else VoicemailIntake(**dict(row))
 
 
 async def listing(con: Conn, show: Show = "all", limit: int = LIST_LIMIT) -> list[Voicemail]:
-    """Unreviewed first, emergencies first within each, then the newest."""
+    """Unreviewed first, emergencies first within each, then the newest; each with its
+    intake."""
     where = {"unreviewed": "v.reviewed_at IS NULL", "reviewed": "v.reviewed_at IS NOT NULL",
              "all": "true"}[show]
+    intake = ", ".join(f"fi.{c} AS intake_{c}" for c in _INTAKE_COLUMNS)
     rows = await con.fetch(
-        f"""{_VOICEMAILS} WHERE {where}
+        f"""SELECT {_COLUMNS}, {intake} {_FROM} {_FIRST_INTAKE} WHERE {where}
             ORDER BY v.reviewed_at IS NOT NULL, v.priority DESC, v.created_at DESC
             LIMIT $1""",
         limit,
     )
-    return [Voicemail(**dict(r)) for r in rows]
+    return [_with_intake(r) for r in rows]
+
+
+def _with_intake(record: asyncpg.Record) -> Voicemail:
+    row = dict(record)
+    intake = {c: row.pop(f"intake_{c}") for c in _INTAKE_COLUMNS}
+    return Voicemail(**row, intake=VoicemailIntake(**intake) if intake["id"] else None)
 
 
 async def one(con: Conn, voicemail_id: uuid.UUID) -> Voicemail | None:

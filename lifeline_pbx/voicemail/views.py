@@ -1,4 +1,5 @@
-"""Supervisors review voicemail: the list, each message's audio, and marking it reviewed.
+"""Supervisors review voicemail: the list (with each message's intake), each message's
+audio, and marking it reviewed (saving an intake from it does too: cases/voicemail_intake.py).
 
 Every route needs the supervisor role (admins too). Listening and marking reviewed are
 audited (review.py). The audio is opened from the vault only for the response, never
@@ -38,7 +39,8 @@ def _id(request: web.Request) -> uuid.UUID:
 
 
 def intake_link(vm: store.Voicemail) -> str:
-    """The intake page, with hints it may use (facility, language); it may ignore them."""
+    """The intake page, with hints it may use (facility, language); it may ignore them. It
+    opens the voicemail's intake once there is one."""
     hints = {"language": vm.language, "voicemail": str(vm.id)}
     if vm.facility_id is not None:
         hints["facility_id"] = str(vm.facility_id)

@@ -84,7 +84,7 @@ def form_again(request: web.Request, error: RequestError, template: str, /, *,
     """The form's page again with each problem beside its field (the context carries what
     was typed), with the error's status; JSON for scripts."""
     if json_wanted(request):
-        return _json(error.message, problems(error), status_of(error))
+        return _json(error.message, problems(error), status_of(error), error.link)
     return render(request, template, status=status_of(error),
                   errors=problems(error, whole), **context)
 
@@ -111,7 +111,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except RequestError as error:
-        return _answer(request, status_of(error), error.message, problems(error))
+        return _answer(request, status_of(error), error.message, problems(error), error.link)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -140,17 +140,21 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def _answer(request: web.Request, status: int, message: str,
-            errors: dict[str, str] | None = None) -> web.StreamResponse:
+            errors: dict[str, str] | None = None, link: str = "") -> web.StreamResponse:
     if json_wanted(request):
-        return _json(message, errors or {FORM: message}, status)
+        return _json(message, errors or {FORM: message}, status, link)
     # A refused address (a page's filters, each problem named in the message): a way on to
     # the page without them; the browser's Back button brings them back to correct.
     refused_query = status in (400, 422) and request.method == "GET" and request.query_string
     return render(request, "error.html", status=status,
-                  title=TITLES.get(status, "Error"), message=message,
+                  title=TITLES.get(status, "Error"), message=message, link=link,
                   clear=request.path if refused_query else None)
 
 
-def _json(message: str, errors: dict[str, str], status: int) -> web.Response:
-    """One shape for every refusal: `error` for a line of text, `errors` by field."""
-    return web.json_response({"ok": False, "error": message, "errors": errors}, status=status)
+def _json(message: str, errors: dict[str, str], status: int, link: str = "") -> web.Response:
+    """One shape for every refusal: `error` for a line of text, `errors` by field, and
+    `link` where the refusal names a record to open instead."""
+    body: dict[str, Any] = {"ok": False, "error": message, "errors": errors}
+    if link:
+        body["link"] = link
+    return web.json_response(body, status=status)

@@ -122,6 +122,21 @@
     for (const p of form.querySelectorAll(".field-error")) p.remove();
   }
 
+  // The record a refusal points to (the voicemail's intake), as a link below the status.
+  function showLink(link) {
+    const old = $("intake-elsewhere");
+    if (old) old.remove();
+    if (!link) return;
+    const p = document.createElement("p");
+    p.className = "field-error";
+    p.id = "intake-elsewhere";
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = "Open the intake";
+    p.append(a);
+    statusEl.after(p);
+  }
+
   function showErrors(errors) {
     clearErrors();
     const names = Object.keys(errors);
@@ -294,7 +309,7 @@
         saved(data, null);
         return;
       }
-      if (data.errors) { showErrors(data.errors); return; }
+      if (data.errors) { showErrors(data.errors); showLink(data.link); return; }
       setStatus("Not saved: " + (data.error || response.statusText), "error");
     } finally {
       saving = false;
@@ -326,6 +341,7 @@
       const data = await response.json().catch(() => ({}));
       if (!(response.ok && data.ok)) {
         setStatus("Not saved: " + (data.error || Object.values(data.errors || {}).join(" ") || response.statusText), "error");
+        showLink(data.link);
         return;
       }
       clearErrors();
