@@ -98,7 +98,7 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     row = supervisor.locator("#reports-table tbody tr", has_text="Medical neglect")
     await expect(row).to_have_count(1)
     await expect(row).to_contain_text("Demo County")
-    await expect(row).to_contain_text("high")
+    await expect(row).to_contain_text("High")
     await row.get_by_role("link", name="Open").click()
     await expect(supervisor.locator("#report-narrative-shown")).to_have_text(NARRATIVE)
     await supervisor.goto(f"{base}/people?a_number={A_NUMBER}")

@@ -35,7 +35,7 @@ async def test_the_printout_has_no_name_unless_asked(web: WebApp) -> None:
     status, page = await supervisor.get(f"/reports/{report_id}/print")
     assert status == 200
     for shown in ("Demo County Processing Center", "Medical neglect or denial of care",
-                  "critical", "a group, housing unit Denied insulin",
+                  "Critical", "a group, housing unit Denied insulin",
                   "Narrative Denied insulin", "Demo Legal Aid", 'href="/static/print.css"'):
         assert shown in page, shown
     for hidden in IDENTIFIERS:
