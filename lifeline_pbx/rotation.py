@@ -35,8 +35,10 @@ SEALED: dict[str, tuple[str, ...]] = {
     "record_revisions": ("content",),
     "person_proposals": ("content",),
     "outbound_legs": ("number",),
+    "legal_holds": ("reason", "release_reason"),
 }
 ROW_IDS = {"report_excerpts": "report_id"}
+INTEGER_IDS = {"users", "legal_holds"}  # the others' row ids are uuids
 
 
 def row_id(table: str) -> str:
@@ -125,7 +127,7 @@ async def _audio(con: Conn, keys: crypto.KeyRing, table: str) -> Counts:
 
 async def _table(con: Conn, keys: crypto.KeyRing, table: str, columns: tuple[str, ...]) -> Counts:
     counts = Counts()
-    last: object = uuid.UUID(int=0) if table != "users" else 0
+    last: object = 0 if table in INTEGER_IDS else uuid.UUID(int=0)
     while True:
         async with con.transaction():
             key = row_id(table)

@@ -24,6 +24,11 @@ BY_ID: list[tuple[str, str, str, dict[str, str]]] = [
      {"other": MISSING, "mark": "x", "other_a_number": A_NUMBER}),
     ("supervisor1", "GET", "/people/{id}/contact-family/{id}", {}),
     ("supervisor1", "POST", "/people/{id}/contact-family/{id}", {"followup_what": "Call"}),
+    ("supervisor1", "GET", "/people/{id}/legal-hold", {}),
+    ("supervisor1", "POST", "/people/{id}/legal-hold", {"reason": "Subpoena"}),
+    ("supervisor1", "POST", "/people/{id}/legal-hold", {"reason": ""}),  # missing beats blank
+    ("supervisor1", "GET", "/people/{id}/legal-hold/release", {}),
+    ("supervisor1", "POST", "/people/{id}/legal-hold/release", {"reason": "Settled"}),
     ("supervisor1", "GET", "/reports/{id}", {}),
     ("supervisor1", "GET", "/reports/{id}/print", {}),
     ("supervisor1", "GET", "/reports/{id}/correct", {}),

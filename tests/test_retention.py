@@ -7,12 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from lifeline_pbx import crypto
 from lifeline_pbx.audit import chain
-from lifeline_pbx.retention import job, work
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
+from lifeline_pbx.retention import job, store, work
 from lifeline_pbx.retention.rules import Removed
 from tests import cli_run
 from tests.pg_fixtures import connect
@@ -275,3 +281,43 @@ async def test_the_job_runs_once_a_day_and_retries_after_a_failure(
         table: rows - GONE[table] for table, rows in BEFORE.items()}
     async with connect(app_dsn) as con:
         assert await con.fetchval("SELECT count(*) FROM retention_runs") == 1
+
+
+async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    """Holds from before reasons were asked stay as they were (the list says "not
+    recorded"); one still in force can be released with a reason, sealed."""
+    before = tmp_path / "m"
+    before.mkdir()
+    for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if sql.name < "0040":
+            shutil.copy(sql, before)
+    await migrate(empty_dsn, before)
+    held, released = uuid.uuid4(), uuid.uuid4()
+    async with connect(empty_dsn) as con:
+        user = await con.fetchval(
+            """INSERT INTO users (username, display_name, role, password_hash)
+               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        for person in (held, released):
+            await con.execute("INSERT INTO persons (id, a_number_key, a_number, names)"
+                              " VALUES ($1, $2, $3, $3)", person, os.urandom(32), b"sealed")
+        await con.execute("INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2)",
+                          held, user)
+        await con.execute("""INSERT INTO legal_holds (person_id, placed_by, released_by,
+                                                      released_at)
+                             VALUES ($1, $2, $2, now())""", released, user)
+    shutil.copy(MIGRATIONS_DIR / "0040_legal_hold_reasons.sql", before)
+    assert await migrate(empty_dsn, before) == ["0040_legal_hold_reasons.sql"]
+
+    keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
+    async with connect(empty_dsn) as con:
+        found = {h.person_id: h for h in await store.holds(con, keys)}
+        assert [(h.reason, h.release_reason) for h in found.values()] == [(None, None)] * 2
+        assert found[held].released_at is None and found[released].released_at is not None
+        with pytest.raises(asyncpg.CheckViolationError):  # no release reason while in force
+            await con.execute("UPDATE legal_holds SET release_reason = '\\x01'"
+                              " WHERE person_id = $1", held)
+        assert await store.release_hold(con, keys, held, user, "The matter was closed")
+        found = {h.person_id: h for h in await store.holds(con, keys)}
+    assert (found[held].reason, found[held].release_reason) == (None, "The matter was closed")

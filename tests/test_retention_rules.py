@@ -104,3 +104,51 @@ def test_changed_names_the_kinds_and_removed_its_kinds() -> None:
     assert rules.changed(Limits(drafts=2), Limits(drafts=3, narratives=400)) == [
         "drafts", "narratives"]
     assert Removed(drafts=2, audit_entries=1, held=5).kinds() == ["drafts", "audit_entries"]
+
+
+# Legal holds: the reason asked when a hold is placed or released
+
+TOO_LONG = f"At most {rules.REASON_MAX} characters (this one has {rules.REASON_MAX + 1})"
+REASONS = {  # typed -> (the reason kept, or None; the error beside the field, or "")
+    "empty": ("", None, "Give the reason."),
+    "only spaces": ("  \n\t ", None, "Give the reason."),
+    "one over the limit": ("x" * (rules.REASON_MAX + 1), None, TOO_LONG),
+    "at the limit": ("x" * rules.REASON_MAX, "x" * rules.REASON_MAX, ""),
+    "fine, trimmed": ("  Subpoena 24-CV-118, asked by Legal Aid  ",
+                      "Subpoena 24-CV-118, asked by Legal Aid", ""),
+    "fine, several lines": ("Complaint to OIG\nasked by the partner",
+                            "Complaint to OIG\nasked by the partner", ""),
+}
+
+
+@pytest.mark.parametrize("name", REASONS)
+def test_a_reason_is_required_and_limited(name: str) -> None:
+    typed, kept, error = REASONS[name]
+    if kept is not None:
+        assert rules.parse_reason({"reason": typed}, "reason", "Give the reason.") == kept
+        return
+    with pytest.raises(Invalid) as refused:
+        rules.parse_reason({"reason": typed}, "reason", "Give the reason.")
+    assert list(refused.value.errors) == ["reason"]
+    assert refused.value.errors["reason"].startswith(error)
+
+
+def test_a_missing_field_is_an_empty_reason() -> None:
+    with pytest.raises(Invalid, match="Give the reason"):
+        rules.parse_reason({}, "reason", "Give the reason.")
+
+
+AFTER_RELEASE = {
+    "no limit set: nothing said to go": (Limits(), []),
+    "each kind with a limit, in the settings' order": (
+        Limits(narratives=365, call_records=30),
+        ["Call records older than 30 days", "Narratives older than 365 days"]),
+}
+
+
+@pytest.mark.parametrize("name", AFTER_RELEASE)
+def test_what_a_release_lets_retention_remove(name: str) -> None:
+    limits, starts = AFTER_RELEASE[name]
+    lines = rules.after_release(limits)
+    assert [line.split(" (")[0] for line in lines] == starts
+    assert all(line.endswith(")") for line in lines)  # each says what goes with it

@@ -12,13 +12,15 @@ import uuid
 import pytest
 from aiohttp.web import RouteDef
 
-from lifeline_pbx import audit
+from lifeline_pbx import audit, crypto
 from lifeline_pbx.audit import views as audit_views
 from lifeline_pbx.cases.reports import REMOVED_NARRATIVE
 from lifeline_pbx.retention import views as retention_views
 from lifeline_pbx.retention import work
 from lifeline_pbx.retention.rules import Removed
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.pg_fixtures import connect
+from tests.privacy import sensitive
 from tests.test_cases_web import intake, save
 from tests.web_fixtures import WebApp
 
@@ -32,17 +34,29 @@ ROUTES = [
     ("GET", "/admin/retention", 403, 403, 200),
     ("POST", "/admin/retention", 403, 403, 303),
     ("GET", "/legal-holds", 403, 200, 200),
+    ("GET", f"/people/{PERSON}/legal-hold", 403, 200, 200),
     ("POST", f"/people/{PERSON}/legal-hold", 403, 303, 303),
+    ("GET", f"/people/{PERSON}/legal-hold/release", 403, 200, 200),
     ("POST", f"/people/{PERSON}/legal-hold/release", 403, 303, 303),
 ]
 ROLES = ("operator1", "supervisor1", "admin1")
 
 
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
+A_NUMBER, A_NUMBER_SHOWN = "208555777", "A208-555-777"
+REASON = "Subpoena in Doe v. Northfield, asked by Legal Aid"
+RELEASE_REASON = "Case Doe v. Northfield settled"
+sensitive(A_NUMBER, A_NUMBER_SHOWN, REASON, RELEASE_REASON)
+
+
 async def add_person(dsn: str, person_id: uuid.UUID = PERSON) -> None:
+    """A person sealed with the test run's keys, as the app seals them."""
     async with connect(dsn) as con:
         await con.execute(
-            "INSERT INTO persons (id, a_number_key, a_number, names) VALUES ($1, $2, $3, $3)",
-            person_id, os.urandom(32), os.urandom(40))
+            "INSERT INTO persons (id, a_number_key, a_number, names) VALUES ($1, $2, $3, $4)",
+            person_id, os.urandom(32),
+            KEYS.seal(A_NUMBER, crypto.place("persons", "a_number", person_id)),
+            KEYS.seal_json(["Held Person"], crypto.place("persons", "names", person_id)))
 
 
 async def snapshot(web: WebApp) -> tuple[object, ...]:
@@ -68,7 +82,7 @@ async def test_who_may_use_each_route(web: WebApp, role: int) -> None:
         if method == "GET":
             status, _ = await client.get(path)
         else:
-            status, _ = await client.post(path, {"drafts": "30"})
+            status, _ = await client.post(path, {"drafts": "30", "reason": REASON})
         assert status == statuses[role], (ROLES[role], method, path, status)
     if role == 0:  # refused everywhere: nothing changed
         assert await snapshot(web) == before
@@ -113,19 +127,142 @@ async def test_saved_settings_are_audited_by_field(web: WebApp) -> None:
 async def test_a_hold_is_placed_shown_and_released_by_a_supervisor(web: WebApp) -> None:
     await add_person(web.dsn)
     supervisor = await web.signed_in("supervisor1")
-    assert (await supervisor.post(f"/people/{PERSON}/legal-hold"))[0] == 303
-    assert (await supervisor.post(f"/people/{PERSON}/legal-hold"))[0] == 409
+    status, page = await supervisor.get(f"/people/{PERSON}")
+    assert status == 200 and f'href="/people/{PERSON}/legal-hold"' in page
+    status, page = await supervisor.get(f"/people/{PERSON}/legal-hold")
+    assert status == 200 and A_NUMBER_SHOWN in page and 'name="reason"' in page
+    place = f"/people/{PERSON}/legal-hold"
+    assert (await supervisor.post(place, {"reason": REASON}))[0] == 303
+    assert supervisor.last["location"] == f"/people/{PERSON}?hold=placed"
+    assert (await supervisor.post(place, {"reason": REASON}))[0] == 409
+    assert (await supervisor.get(place))[0] == 409
+    status, page = await supervisor.get(f"/people/{PERSON}")
+    assert f'href="/people/{PERSON}/legal-hold/release"' in page
     status, page = await supervisor.get("/legal-holds")
     assert status == 200 and f'href="/people/{PERSON}"' in page and "in force" in page
-    assert (await supervisor.post(f"/people/{PERSON}/legal-hold/release"))[0] == 303
-    assert (await supervisor.post(f"/people/{PERSON}/legal-hold/release"))[0] == 409
-    status, _ = await supervisor.post(f"/people/{uuid.uuid4()}/legal-hold")
+    release = f"/people/{PERSON}/legal-hold/release"
+    assert (await supervisor.post(release, {"reason": RELEASE_REASON}))[0] == 303
+    assert (await supervisor.post(release, {"reason": RELEASE_REASON}))[0] == 409
+    assert (await supervisor.get(release))[0] == 409
+    status, _ = await supervisor.post(f"/people/{uuid.uuid4()}/legal-hold", {"reason": REASON})
     assert status == 404
     entries = await web.sql("SELECT action, entity, entity_id, fields FROM audit_log"
-                            " WHERE fields = '{legal_hold}' ORDER BY chain_seq")
-    assert [tuple(e) for e in entries] == [("update", "person", str(PERSON), ["legal_hold"])] * 2
+                            " WHERE 'legal_hold' = ANY(fields) ORDER BY chain_seq")
+    assert [tuple(e) for e in entries] == [  # field names, never the reasons
+        ("update", "person", str(PERSON), ["legal_hold", "legal_hold_reason"]),
+        ("update", "person", str(PERSON), ["legal_hold", "legal_hold_release_reason"])]
     holds = await web.sql("SELECT released_at IS NOT NULL AS released FROM legal_holds")
     assert [h["released"] for h in holds] == [True]
+
+
+async def test_the_reasons_are_sealed_at_rest(web: WebApp) -> None:
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
+    await supervisor.post(f"/people/{PERSON}/legal-hold/release", {"reason": RELEASE_REASON})
+    row = (await web.sql("SELECT id, reason, release_reason FROM legal_holds"))[0]
+    for column, plain in (("reason", REASON), ("release_reason", RELEASE_REASON)):
+        sealed = bytes(row[column])
+        assert plain.encode() not in sealed and b"Northfield" not in sealed
+        assert KEYS.open(sealed, crypto.place("legal_holds", column, row["id"])) == plain
+        with pytest.raises(crypto.SealError):  # bound to its row
+            KEYS.open(sealed, crypto.place("legal_holds", column, row["id"] + 1))
+
+
+PLACED_REASONS = {  # typed -> status, and what the page shows beside the field
+    "empty": ("", 422, "Give the reason for the hold"),
+    "only spaces": ("   ", 422, "Give the reason for the hold"),
+    "too long": ("Subpoena " + "x" * 500, 422, "At most 500 characters (this one has 509)"),
+    "fine": (REASON, 303, ""),
+}
+
+
+@pytest.mark.parametrize("name", PLACED_REASONS)
+async def test_placing_a_hold_needs_a_reason(web: WebApp, name: str) -> None:
+    typed, expected, error = PLACED_REASONS[name]
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": typed})
+    assert status == expected
+    placed = await web.sql("SELECT 1 FROM legal_holds")
+    if expected == 303:
+        assert len(placed) == 1
+        return
+    assert placed == []
+    assert 'id="error-reason"' in page and error in page and "Not placed" in page
+    assert f">{typed}</textarea>" in page  # what was typed, shown again
+    assert 'id="legal-hold-place"' in page and 'href="/people"' in page  # page, nav
+
+
+async def test_a_release_is_confirmed_with_a_reason_on_a_page_that_says_what_it_means(
+    web: WebApp
+) -> None:
+    await add_person(web.dsn)
+    await web.sql("UPDATE retention_settings SET narratives_days = 365, call_records_days = 90")
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
+    release = f"/people/{PERSON}/legal-hold/release"
+    status, page = await supervisor.get(release)
+    assert status == 200 and A_NUMBER_SHOWN in page and REASON in page
+    means = page.split('id="legal-hold-release-means"', 1)[1].split("</section>", 1)[0]
+    assert "may delete what is tied to this person at\n    its next run" in means
+    assert "Call records older than 90 days" in means
+    assert "Narratives older than 365 days" in means and "Drafts" not in means
+    viewed = await web.sql("SELECT fields FROM audit_log WHERE action = 'view'"
+                           " AND entity = 'person' ORDER BY chain_seq")
+    assert [v["fields"] for v in viewed] == [["a_number", "legal_hold_reason"]]
+
+    for typed, error in (("", "what ended the matter"), ("y" * 501, "At most 500")):
+        status, page = await supervisor.post(release, {"reason": typed})
+        assert status == 422 and error in page and f">{typed}</textarea>" in page
+        assert "Not released" in page and "Narratives older than 365 days" in page
+    assert (await web.sql("SELECT released_at FROM legal_holds"))[0]["released_at"] is None
+
+    assert (await supervisor.post(release, {"reason": RELEASE_REASON}))[0] == 303
+    assert (await web.sql("SELECT released_at FROM legal_holds"))[0]["released_at"] is not None
+
+
+async def test_no_limit_set_the_release_page_says_nothing_would_go(web: WebApp) -> None:
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
+    status, page = await supervisor.get(f"/people/{PERSON}/legal-hold/release")
+    assert status == 200 and "No retention limit is set just now" in page
+
+
+async def test_the_list_shows_the_reasons_to_a_supervisor_audited(web: WebApp) -> None:
+    """A hold released with its reason, one in force, and one from before reasons were
+    asked (migrations/0040): "not recorded"; each reason shown is a view of the person."""
+    other, older = uuid.uuid4(), uuid.uuid4()
+    for person in (PERSON, other, older):
+        await add_person(web.dsn, person)
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
+    await supervisor.post(f"/people/{PERSON}/legal-hold/release", {"reason": RELEASE_REASON})
+    await supervisor.post(f"/people/{other}/legal-hold", {"reason": "Complaint to OIG"})
+    await web.sql("INSERT INTO legal_holds (person_id, placed_by) SELECT $1, id FROM users"
+                  " WHERE username = 'supervisor1'", older)
+    before = await web.sql("SELECT count(*) AS n FROM audit_log")
+
+    operator = await web.signed_in("operator1")
+    status, page = await operator.get("/legal-holds")
+    assert status == 403 and REASON not in page and "Complaint" not in page
+    assert await web.sql("SELECT count(*) AS n FROM audit_log") == before
+
+    status, page = await supervisor.get("/legal-holds")
+    assert status == 200
+    rows = {person: page.split(f'<a href="/people/{person}">', 1)[1].split("</tr>", 1)[0]
+            for person in (PERSON, other, older)}
+    assert REASON in rows[PERSON] and RELEASE_REASON in rows[PERSON]
+    assert "Complaint to OIG" in rows[other] and "in force" in rows[other]
+    assert rows[older].count("not recorded") == 1 and "in force" in rows[older]
+    viewed = await web.sql(
+        "SELECT entity_id, fields FROM audit_log WHERE action = 'view' AND entity = 'person'"
+        " AND 'legal_hold_reason' = ANY(fields) AND user_id = (SELECT id FROM users"
+        " WHERE username = 'supervisor1') AND chain_seq > $1", before[0]["n"])
+    assert sorted((v["entity_id"], v["fields"]) for v in viewed) == sorted([
+        (str(PERSON), ["legal_hold_reason", "legal_hold_release_reason"]),
+        (str(other), ["legal_hold_reason"])])
 
 
 # The audit viewer
@@ -249,17 +386,19 @@ async def test_a_held_narrative_stays_and_a_released_one_goes(web: WebApp) -> No
     await web.sql("UPDATE retention_settings SET narratives_days = 365")
     supervisor = await web.signed_in("supervisor1")
     status, page = await supervisor.get(f"/people/{person_id}")
-    assert status == 200 and 'id="legal-hold-place"' in page
-    assert (await supervisor.post(f"/people/{person_id}/legal-hold"))[0] == 303
+    assert status == 200 and 'id="legal-hold-place-link"' in page
+    assert (await supervisor.post(f"/people/{person_id}/legal-hold", {"reason": REASON}))[0] == 303
     status, page = await supervisor.get(f"/people/{person_id}?hold=placed")
-    assert 'id="legal-hold-release"' in page and "Legal hold placed." in page
+    assert 'id="legal-hold-release-link"' in page and "Legal hold placed." in page
 
     async with connect(web.dsn) as con:
         assert (await work.run(con, "command")) == Removed(held=1)
     status, page = await supervisor.get(f"/reports/{report_id}")
     assert status == 200 and "Narrative Denied insulin" in page
 
-    assert (await supervisor.post(f"/people/{person_id}/legal-hold/release"))[0] == 303
+    status, _ = await supervisor.post(f"/people/{person_id}/legal-hold/release",
+                                      {"reason": RELEASE_REASON})
+    assert status == 303
     async with connect(web.dsn) as con:
         assert (await work.run(con, "command")) == Removed(narratives=1)
     status, page = await supervisor.get(f"/reports/{report_id}")

@@ -9,7 +9,7 @@ import uuid
 import asyncpg
 import pytest
 
-from lifeline_pbx import crypto, rotation
+from lifeline_pbx import crypto, rotation, sealed_keys
 from tests.privacy import sensitive
 
 OLD = crypto.key_ring((("old", os.urandom(32)),), os.urandom(32))
@@ -19,7 +19,8 @@ NEW_ONLY = crypto.key_ring((("new", NEW_DATA),), NEW.lookup_key)
 
 
 async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) -> None:
-    sensitive("A099887766", "Rotation Testperson", "narrative for rotation")
+    sensitive("A099887766", "Rotation Testperson", "narrative for rotation",
+              "subpoena for rotation")
     con = await asyncpg.connect(app_dsn)
     try:
         person, report = uuid.uuid4(), uuid.uuid4()
@@ -70,7 +71,23 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
             OLD.seal_json({"names": ["Rotation Other"]},
                           crypto.place("person_proposals", "content", proposal)))
 
+        hold = await con.fetchval(
+            """INSERT INTO legal_holds (person_id, placed_by, released_by, released_at)
+               VALUES ($1, $2, $2, now()) RETURNING id""", person, user_id)
+        await con.execute(
+            "UPDATE legal_holds SET reason = $2, release_reason = $3 WHERE id = $1", hold,
+            OLD.seal("subpoena for rotation", crypto.place("legal_holds", "reason", hold)),
+            OLD.seal("settled", crypto.place("legal_holds", "release_reason", hold)))
+
         counts = await rotation.rotate(con, NEW)
+        assert counts["legal_holds"].resealed == 1
+        row = await con.fetchrow("SELECT reason, release_reason FROM legal_holds"
+                                 " WHERE id = $1", hold)
+        assert row is not None
+        assert NEW_ONLY.open(bytes(row["reason"]), crypto.place(
+            "legal_holds", "reason", hold)) == "subpoena for rotation"
+        assert NEW_ONLY.open(bytes(row["release_reason"]), crypto.place(
+            "legal_holds", "release_reason", hold)) == "settled"
         assert counts["persons"].resealed == 1 and counts["persons"].rehashed == 1
         assert counts["record_revisions"].resealed == 1
         assert counts["person_proposals"].resealed == 1
@@ -106,6 +123,34 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
         assert sum(c.resealed for c in again.values()) == 0
     finally:
         await con.close()
+
+
+# bytea columns that hold no sealed value: keyed hashes, blind-index tokens, the audit
+# chain's hashes, prompts' audio (not personal data).
+NOT_SEALED = {
+    ("web_sessions", "token_hash"), ("known_devices", "token_hash"),
+    ("persons", "a_number_key"), ("call_lookups", "a_number_key"),
+    ("person_search_tokens", "token"), ("audit_log", "prev_hash"), ("audit_log", "entry_hash"),
+    ("audit_checkpoints", "through_hash"), ("prompt_recordings", "audio"),
+    ("prompt_recordings", "original"),
+}
+
+
+async def test_every_sealed_column_is_rotated_and_counted(app_dsn: str) -> None:
+    """Each bytea column of the schema is one that rotation reseals and the backup manifest
+    and doctor count (sealed_keys.COLUMNS), or one known to hold no sealed value."""
+    con = await asyncpg.connect(app_dsn)
+    try:
+        rows = await con.fetch(
+            """SELECT c.table_name, c.column_name FROM information_schema.columns c
+                 JOIN information_schema.tables t USING (table_schema, table_name)
+                WHERE c.table_schema = 'public' AND c.data_type = 'bytea'
+                  AND t.table_type = 'BASE TABLE'""")
+    finally:
+        await con.close()
+    found = {(r["table_name"], r["column_name"]) for r in rows}
+    assert found - NOT_SEALED == set(sealed_keys.COLUMNS) and found >= NOT_SEALED
+    assert ("legal_holds", "reason") in found and ("legal_holds", "release_reason") in found
 
 
 @pytest.mark.parametrize("tamper", ["other row", "other column", "flipped byte", "unknown key"])

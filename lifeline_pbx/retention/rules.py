@@ -139,3 +139,26 @@ def due(written: datetime, cutoff: datetime | None, *, held: bool = False) -> bo
 def run_is_due(last_run: datetime | None, now: datetime, every: timedelta = RUN_EVERY) -> bool:
     """The scheduled run: once every `every`, the first at once."""
     return last_run is None or now - last_run >= every
+
+
+# Legal holds
+
+REASON_MAX = 500  # characters in a hold's reason, and in its release's
+
+
+def parse_reason(form: Mapping[str, str], field: str, missing: str) -> str:
+    """A hold's reason (or its release's) as typed, trimmed; `missing` says what to give."""
+    reason = form.get(field, "").strip()
+    if not reason:
+        raise Invalid(missing, field)
+    if len(reason) > REASON_MAX:
+        raise Invalid(f"At most {REASON_MAX} characters (this one has {len(reason)}): "
+                      "shorten it.", field)
+    return reason
+
+
+def after_release(limits: Limits) -> list[str]:
+    """What a run may remove of a person's records once their hold is released: each kind
+    with a limit, as "<Kind> older than N days (<what goes>)". None: nothing is removed."""
+    return [f"{k.label} older than {limits.days(k.name)} days ({k.means})"
+            for k in KINDS if limits.days(k.name) is not None]

@@ -12,6 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from lifeline_pbx.audit.ties import HELD
+from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
 from lifeline_pbx.retention.rules import KINDS, Limits, Removed
 
@@ -176,16 +177,36 @@ def _run(r: asyncpg.Record) -> Run:
                Removed(**{name: r[name] for name in Removed().as_dict()}))
 
 
-# Legal holds
+# Legal holds: the reasons sealed at place("legal_holds", column, the hold's id)
 
 
 @dataclass(frozen=True)
 class Hold:
+    id: int
     person_id: uuid.UUID
     placed_by: str
     placed_at: datetime
+    reason: str | None  # None: placed before reasons were asked (migrations/0040)
     released_by: str
     released_at: datetime | None
+    release_reason: str | None
+
+
+def _opened(keys: KeyRing, row: asyncpg.Record, column: str) -> str | None:
+    sealed = row[column]
+    return None if sealed is None else keys.open(sealed, place("legal_holds", column, row["id"]))
+
+
+def _hold(keys: KeyRing, row: asyncpg.Record) -> Hold:
+    return Hold(row["id"], row["person_id"], row["placed_by"], row["placed_at"],
+                _opened(keys, row, "reason"), row["released_by"], row["released_at"],
+                _opened(keys, row, "release_reason"))
+
+
+_HOLDS = """SELECT h.id, h.person_id, p.display_name AS placed_by, h.placed_at, h.reason,
+                   coalesce(r.display_name, '') AS released_by, h.released_at, h.release_reason
+              FROM legal_holds h JOIN users p ON p.id = h.placed_by
+              LEFT JOIN users r ON r.id = h.released_by"""
 
 
 async def person_exists(con: Conn, person_id: uuid.UUID) -> bool:
@@ -197,31 +218,45 @@ async def on_hold(con: Conn, person_id: uuid.UUID) -> bool:
         "SELECT 1 FROM legal_holds WHERE person_id = $1 AND released_at IS NULL", person_id))
 
 
-async def place_hold(con: Conn, person_id: uuid.UUID, user_id: int) -> bool:
-    """False when the person is on hold already."""
-    placed = await con.fetchval(
+async def hold_in_force(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> Hold | None:
+    row = await con.fetchrow(f"{_HOLDS} WHERE h.person_id = $1 AND h.released_at IS NULL",
+                             person_id)
+    return None if row is None else _hold(keys, row)
+
+
+async def place_hold(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+                     reason: str) -> bool:
+    """False when the person is on hold already. The reason is sealed once the row has its
+    id (its place names it)."""
+    hold_id = await con.fetchval(
         """INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2)
            ON CONFLICT (person_id) WHERE released_at IS NULL DO NOTHING RETURNING id""",
         person_id, user_id)
-    return placed is not None
+    if hold_id is None:
+        return False
+    await con.execute("UPDATE legal_holds SET reason = $2 WHERE id = $1", hold_id,
+                      keys.seal(reason, place("legal_holds", "reason", hold_id)))
+    return True
 
 
-async def release_hold(con: Conn, person_id: uuid.UUID, user_id: int) -> bool:
+async def release_hold(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+                       reason: str) -> bool:
     """False when the person was not on hold."""
-    released = await con.fetchval(
-        """UPDATE legal_holds SET released_by = $2, released_at = now()
-           WHERE person_id = $1 AND released_at IS NULL RETURNING id""",
-        person_id, user_id)
-    return released is not None
+    hold_id = await con.fetchval(
+        """SELECT id FROM legal_holds WHERE person_id = $1 AND released_at IS NULL
+           FOR UPDATE""", person_id)
+    if hold_id is None:
+        return False
+    await con.execute(
+        """UPDATE legal_holds SET released_by = $2, released_at = now(), release_reason = $3
+           WHERE id = $1""",
+        hold_id, user_id, keys.seal(reason, place("legal_holds", "release_reason", hold_id)))
+    return True
 
 
-async def holds(con: Conn, limit: int = 200) -> list[Hold]:
-    """Holds in force first, then the released ones, newest first."""
+async def holds(con: Conn, keys: KeyRing, limit: int = 200) -> list[Hold]:
+    """Holds in force first, then the released ones, newest first; reasons opened."""
     rows = await con.fetch(
-        """SELECT h.person_id, p.display_name AS placed_by, h.placed_at,
-                  coalesce(r.display_name, '') AS released_by, h.released_at
-             FROM legal_holds h JOIN users p ON p.id = h.placed_by
-             LEFT JOIN users r ON r.id = h.released_by
-            ORDER BY h.released_at IS NOT NULL, coalesce(h.released_at, h.placed_at) DESC
+        f"""{_HOLDS} ORDER BY h.released_at IS NOT NULL, coalesce(h.released_at, h.placed_at) DESC
             LIMIT $1""", limit)
-    return [Hold(**dict(r)) for r in rows]
+    return [_hold(keys, r) for r in rows]

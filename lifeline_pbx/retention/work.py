@@ -15,8 +15,10 @@ from typing import Literal
 import asyncpg
 
 from lifeline_pbx import audit
+from lifeline_pbx.cases import people
+from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Conflict, NotFound, page_on_refusal
+from lifeline_pbx.errors import Conflict, Invalid, NotFound, page_on_refusal
 from lifeline_pbx.retention import rules, store
 from lifeline_pbx.retention.rules import Limits, Removed
 
@@ -109,22 +111,82 @@ async def save_settings(pool: Pool, actor: int, form: Mapping[str, str]) -> None
                                    [f"{name}_days" for name in changed])
 
 
-# Legal holds (supervisors and admins)
+# Legal holds (supervisors and admins). The reasons can name people and cases: reading
+# them is audited as a view of the person's record, placing and releasing as a change of
+# it, by field names only.
+
+REASON = "legal_hold_reason"
+RELEASE_REASON = "legal_hold_release_reason"
+PLACE_MISSING = ("Give the reason for the hold: the matter (litigation, a subpoena, a "
+                 "complaint, a partner's request...) and who asked.")
+RELEASE_MISSING = "Give the reason for the release: what ended the matter."
 
 
-async def holds(pool: Pool) -> list[store.Hold]:
-    async with pool.acquire() as con:
-        return await store.holds(con)
-
-
-async def set_hold(pool: Pool, actor: int, person_id: uuid.UUID, on: bool) -> None:
-    """Place or release a hold on a person; audited as a change of the person's
-    legal_hold. Placing one twice, or releasing none, is a Conflict."""
+async def holds(pool: Pool, keys: KeyRing, actor: int) -> list[store.Hold]:
+    """The list, each reason shown audited: one view entry per person whose hold has one."""
     async with pool.acquire() as con, con.transaction():
-        if not await store.person_exists(con, person_id):
-            raise NotFound("There is no such person.")
-        if on and not await store.place_hold(con, person_id, actor):
-            raise Conflict("This person is on legal hold already.")
-        if not on and not await store.release_hold(con, person_id, actor):
+        found = await store.holds(con, keys)
+        await audit.record_views(con, actor, (
+            ("person", h.person_id, _reasons(h)) for h in found if _reasons(h)))
+    return found
+
+
+def _reasons(hold: store.Hold) -> list[str]:
+    return ([REASON] if hold.reason is not None else []) + (
+        [RELEASE_REASON] if hold.release_reason is not None else [])
+
+
+@dataclass(frozen=True)
+class HoldPage:
+    """The form that places a hold, or the one that confirms its release."""
+
+    person_id: uuid.UUID
+    a_number: str  # normalised
+    hold: store.Hold | None  # the hold in force (releasing)
+    after_release: list[str]  # what retention may then remove (rules.after_release)
+
+
+async def _hold_page(con: Conn, keys: KeyRing, actor: int, person_id: uuid.UUID,
+                     release: bool) -> HoldPage:
+    async with con.transaction():
+        person = await people.get(con, keys, person_id, follow=False)
+        if person is None:
+            raise NotFound("No such person.")
+        hold = await store.hold_in_force(con, keys, person_id)
+        if release and hold is None:
             raise Conflict("This person is not on legal hold.")
-        await audit.change(con, actor, "update", "person", person_id, ["legal_hold"])
+        if not release and hold is not None:
+            raise Conflict("This person is on legal hold already.")
+        shown = ["a_number"] + (_reasons(hold) if hold else [])
+        await audit.record(con, actor, "view", "person", person_id, shown)
+        after = rules.after_release(await store.limits(con)) if release else []
+    return HoldPage(person_id, person.a_number, hold, after)
+
+
+async def hold_page(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
+                    release: bool) -> HoldPage:
+    """The person's A-number (and, releasing, the hold with its reason), audited as read."""
+    async with pool.acquire() as con:
+        return await _hold_page(con, keys, actor, person_id, release)
+
+
+async def set_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID, on: bool,
+                   form: Mapping[str, str]) -> None:
+    """Place or release a hold on a person, with its reason; audited as a change of the
+    person's legal_hold and the reason's field. Invalid (no reason, or too long) carries the
+    HoldPage to show the form again; placing one twice, or releasing none, is a Conflict."""
+    async with pool.acquire() as con:
+        try:
+            reason = rules.parse_reason(form, "reason", PLACE_MISSING if on else RELEASE_MISSING)
+        except Invalid as e:
+            e.page = await _hold_page(con, keys, actor, person_id, not on)
+            raise
+        async with con.transaction():
+            if not await store.person_exists(con, person_id):
+                raise NotFound("No such person.")
+            if on and not await store.place_hold(con, keys, person_id, actor, reason):
+                raise Conflict("This person is on legal hold already.")
+            if not on and not await store.release_hold(con, keys, person_id, actor, reason):
+                raise Conflict("This person is not on legal hold.")
+            await audit.change(con, actor, "update", "person", person_id,
+                               ["legal_hold", REASON if on else RELEASE_REASON])
