@@ -61,6 +61,7 @@ async def test_an_intake_is_saved_and_a_supervisor_finds_it(web: WebApp) -> None
         person_url = r.headers["Location"]
     status, page = await supervisor.get(person_url)
     assert status == 200 and "Name Denied insulin" in page
+    assert "<dt>Languages</dt><dd>Spanish</dd>" in page
     report_id = (await web.sql("SELECT id FROM reports"))[0]["id"]
     status, page = await supervisor.get("/reports")
     assert status == 200 and f"/reports/{report_id}" in page and "Narrative" not in page

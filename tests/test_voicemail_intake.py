@@ -205,6 +205,7 @@ async def test_the_list_shows_each_voicemails_intake(web: WebApp) -> None:
     assert status == 200
     cells = {vid: row_of(page, vid) for vid in (none, one, twice)}
     assert "Write an intake" in cells[none] and "Intake saved" not in cells[none]
+    assert "<td>Spanish</td>" in cells[none]  # a language named, not its code
     assert "Intake saved by Demo Supervisor" in cells[one] and "Open the intake" in cells[one]
     assert "Write an intake" not in cells[one] and "intakes</strong>" not in cells[one]
     assert "Intake saved by Demo Admin" in cells[twice]  # the earliest

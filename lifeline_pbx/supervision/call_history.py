@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from lifeline_pbx.cases.forms import CALLER_LANGUAGES
+from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.web.paging import Window, capped_count
 
 TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
-LANGUAGE_NAMES = dict(CALLER_LANGUAGES)  # as the console's intake form names them
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
 
 
@@ -41,8 +40,7 @@ class CallRow:
 
     @property
     def language_name(self) -> str:
-        """A code the console does not name is shown as it is."""
-        return LANGUAGE_NAMES.get(self.language, self.language)
+        return language_name(self.language)
 
     @property
     def triage_word(self) -> str:

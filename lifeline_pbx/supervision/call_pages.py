@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from lifeline_pbx.cases.forms import CALLER_LANGUAGES
 from lifeline_pbx.resources import POOL
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
@@ -21,7 +22,7 @@ def parse(query: Mapping[str, str]) -> call_history.CallFilter:
     return call_history.CallFilter(
         since=since, until=until, facility_id=number(query, "facility"),
         line_id=number(query, "line"),
-        language=choice(query, "language", call_history.LANGUAGE_NAMES),
+        language=choice(query, "language", dict(CALLER_LANGUAGES)),
         triage=choice(query, "triage", call_history.TRIAGES),
         outcome=choice(query, "outcome", call_history.OUTCOMES),
         operator_id=number(query, "operator"),
@@ -36,7 +37,7 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
         found = await call_history.calls_page(con, filters, at)
     return render(request, "supervision/calls.html", filters=filters,
                   calls=paging.page(found.rows, found.total, at, request),
-                  languages=call_history.LANGUAGE_NAMES, triages=call_history.TRIAGES,
+                  languages=CALLER_LANGUAGES, triages=call_history.TRIAGES,
                   outcomes=call_history.OUTCOMES, facilities=found.choices.facilities,
                   lines=found.choices.lines, operators=found.choices.operators)
 

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
+from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.web import auth, bodies, errors, headers
 from lifeline_pbx.web.compiled_templates import COMPILED
@@ -19,12 +20,14 @@ on_response_prepare = headers.on_prepare
 
 
 def templates() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         bytecode_cache=COMPILED,
     )
+    env.filters["language"] = language_name
+    return env
 
 
 class AccessLog(AbstractAccessLogger):
