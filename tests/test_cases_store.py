@@ -205,7 +205,7 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
                                          world.supervisor)
     assert preview.other.id == dup.person_id
     assert preview.moves == people.Moves(intakes=1, calls=1, reports=1, follow_ups=1,
-                                         transfers=1, records=0)
+                                         transfers=1, holds=0, records=0)
     assert not await world.con.fetch("SELECT 1 FROM audit_log WHERE action = 'merge'")
     await person_merge.confirm(world.con, KEYS, kept.person_id, dup.person_id, preview.mark,
                                world.supervisor)

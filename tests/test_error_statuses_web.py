@@ -27,8 +27,8 @@ BY_ID: list[tuple[str, str, str, dict[str, str]]] = [
     ("supervisor1", "GET", "/people/{id}/legal-hold", {}),
     ("supervisor1", "POST", "/people/{id}/legal-hold", {"reason": "Subpoena"}),
     ("supervisor1", "POST", "/people/{id}/legal-hold", {"reason": ""}),  # missing beats blank
-    ("supervisor1", "GET", "/people/{id}/legal-hold/release", {}),
-    ("supervisor1", "POST", "/people/{id}/legal-hold/release", {"reason": "Settled"}),
+    ("supervisor1", "GET", "/people/{id}/legal-holds/1/release", {}),
+    ("supervisor1", "POST", "/people/{id}/legal-holds/1/release", {"reason": "Settled"}),
     ("supervisor1", "GET", "/reports/{id}", {}),
     ("supervisor1", "GET", "/reports/{id}/print", {}),
     ("supervisor1", "GET", "/reports/{id}/correct", {}),

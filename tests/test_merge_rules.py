@@ -15,7 +15,7 @@ from lifeline_pbx.cases.people import Moves, Person
 T0 = dt.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
 KEEP = Person(uuid.uuid4(), "208555019", ("Ana Ruiz",), None, "", (), None, "", None, T0)
 OTHER = replace(KEEP, id=uuid.uuid4(), a_number="301222333")
-MOVES = Moves(intakes=2, calls=1, reports=1, follow_ups=1, transfers=1, records=0)
+MOVES = Moves(intakes=2, calls=1, reports=1, follow_ups=1, transfers=1, holds=1, records=0)
 
 
 @pytest.mark.parametrize(("typed", "found", "refused"), [
@@ -32,14 +32,17 @@ def test_what_an_a_number_typed_may_merge(typed: str, found: Person | None,
     assert merge_rules.refusal(KEEP, typed, found) == refused
 
 
-@pytest.mark.parametrize(("keep", "other", "moves"), [
-    (T0 + dt.timedelta(microseconds=1), T0, MOVES),  # this record edited
-    (T0, T0 + dt.timedelta(seconds=1), MOVES),  # the other edited or merged
-    (T0, T0, replace(MOVES, intakes=3)),  # a new intake about the other
-    (T0, T0, replace(MOVES, follow_ups=2)),
-    (T0, T0, replace(MOVES, records=1)),  # another record merged into the other
+@pytest.mark.parametrize(("keep", "other", "moves", "placed"), [
+    (T0 + dt.timedelta(microseconds=1), T0, MOVES, 1),  # this record edited
+    (T0, T0 + dt.timedelta(seconds=1), MOVES, 1),  # the other edited or merged
+    (T0, T0, replace(MOVES, intakes=3), 1),  # a new intake about the other
+    (T0, T0, replace(MOVES, follow_ups=2), 1),
+    (T0, T0, replace(MOVES, records=1), 1),  # another record merged into the other
+    (T0, T0, replace(MOVES, holds=0), 1),  # the other's hold released
+    (T0, T0, MOVES, 2),  # a hold placed on either record
+    (T0, T0, replace(MOVES, holds=2), 2),  # ... on the other
 ])
 def test_any_change_since_the_preview_changes_the_mark(
-        keep: dt.datetime, other: dt.datetime, moves: Moves) -> None:
-    assert merge_rules.mark(T0, T0, MOVES) == merge_rules.mark(T0, T0, MOVES)
-    assert merge_rules.mark(keep, other, moves) != merge_rules.mark(T0, T0, MOVES)
+        keep: dt.datetime, other: dt.datetime, moves: Moves, placed: int) -> None:
+    assert merge_rules.mark(T0, T0, MOVES, 1) == merge_rules.mark(T0, T0, MOVES, 1)
+    assert merge_rules.mark(keep, other, moves, placed) != merge_rules.mark(T0, T0, MOVES, 1)

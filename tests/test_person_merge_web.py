@@ -1,7 +1,7 @@
 """Merging a duplicate person record over HTTP against the running app: a refusal is shown
 on the person's page with the A-number typed, a preview merges nothing, only its
-confirmation merges, a record changed since the preview is not merged, and only
-supervisors merge."""
+confirmation merges (legal holds included), a record changed since the preview is not
+merged, and only supervisors merge."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ import html
 import re
 import uuid
 
+from lifeline_pbx import crypto
+from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.privacy import sensitive
 from tests.test_cases_web import intake, save
+from tests.test_retention_web import holds_listed
 from tests.web_fixtures import Client, WebApp
 
 KEPT, DUPLICATE = "A-208-555-019", "A-301-222-333"
+KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
+SUBPOENA, LAWSUIT = "Subpoena in Roe v. Eastgate", "Lawsuit Roe v. County, asked by ACLU"
+SETTLED = "Roe v. County settled"
+sensitive(SUBPOENA, LAWSUIT, SETTLED)
 _HIDDEN = re.compile(r'<input type="hidden" name="(other|mark)" value="([^"]*)">')
 
 
@@ -41,13 +49,16 @@ async def merged(client: Client, keep: str, typed: str) -> int:
 
 
 async def merge_state(web: WebApp) -> list[tuple[object, ...]]:
-    """What a merge changes: who each record was merged into, whose each intake, report
-    and follow-up is, and the merge audit entries."""
+    """What a merge changes: who each record was merged into, whose each intake, report,
+    follow-up and legal hold is (and whether the hold was released), and the merge audit
+    entries."""
     return [tuple(r) for r in await web.sql(
         """SELECT 'person', id::text, merged_into::text FROM persons
            UNION ALL SELECT 'intake', id::text, person_id::text FROM intakes
            UNION ALL SELECT 'report', id::text, person_id::text FROM reports
            UNION ALL SELECT 'follow_up', id::text, person_id::text FROM follow_ups
+           UNION ALL SELECT 'legal_hold', id::text,
+                            person_id::text || coalesce(released_at::text, '') FROM legal_holds
            UNION ALL SELECT 'audit', entity_id, array_to_string(fields, ',') FROM audit_log
                      WHERE action = 'merge'
            ORDER BY 1, 2""")]
@@ -96,7 +107,7 @@ async def test_a_preview_merges_nothing_and_its_confirmation_merges(web: WebApp)
     assert status == 200 and "<h1>Merge A301-222-333 into A208-555-019?</h1>" in page
     assert 'id="merge-other-names">Name Duplicate<' in page
     for counted, n in (("intakes", 1), ("calls", 1), ("reports", 1), ("follow-ups", 1),
-                       ("records", 0)):
+                       ("holds", 0), ("records", 0)):
         assert f'id="moves-{counted}">{n}<' in page, counted
     assert 'id="merge-confirm">Merge these records<' in page
     assert f'<a href="/people/{keep}" id="merge-cancel">Cancel</a>' in page
@@ -108,7 +119,7 @@ async def test_a_preview_merges_nothing_and_its_confirmation_merges(web: WebApp)
     viewed = await web.sql("SELECT fields FROM audit_log WHERE action = 'view' "
                            "AND entity = 'person' AND entity_id = $1", other)
     assert ["a_number", "calls", "country", "date_of_birth", "facility", "follow_ups",
-            "intakes", "languages", "names", "reports", "transfers"] in [
+            "intakes", "languages", "legal_holds", "names", "reports", "transfers"] in [
         r["fields"] for r in viewed]
 
     status, _ = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
@@ -140,6 +151,19 @@ async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> 
     operator = await web.signed_in("operator1")
 
     async def change(what: str) -> None:
+        if what.startswith("hold placed"):  # on neither person's row
+            person = keep if what == "hold placed on the kept" else other
+            status, _ = await supervisor.post(f"/people/{person}/legal-hold",
+                                              {"reason": SUBPOENA})
+            assert status == 303
+            return
+        if what == "the duplicate's hold released":
+            hold = (await web.sql("SELECT id FROM legal_holds WHERE person_id = $1"
+                                  " AND released_at IS NULL", uuid.UUID(other)))[0]["id"]
+            status, _ = await supervisor.post(
+                f"/people/{other}/legal-holds/{hold}/release", {"reason": SETTLED})
+            assert status == 303
+            return
         if what == "new follow-up":  # the person's row itself is not written
             intake_id = (await web.sql("SELECT id FROM intakes WHERE person_id = $1",
                                        uuid.UUID(other)))[0]["id"]
@@ -156,7 +180,9 @@ async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> 
                                           {"person_names": "Another Spelling"})
         assert status == 303
 
-    for what in ("kept edited", "duplicate edited", "new intake", "new follow-up"):
+    for what in ("kept edited", "duplicate edited", "new intake", "new follow-up",
+                 "hold placed on the kept", "hold placed on the duplicate",
+                 "the duplicate's hold released"):
         status, _, confirm = await preview(supervisor, keep, DUPLICATE)
         assert status == 200
         await change(what)
@@ -168,6 +194,64 @@ async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> 
         assert await merge_state(web) == before, what
     # Looked at again, it merges.
     assert await merged(supervisor, keep, DUPLICATE) == 303
+
+
+async def place(web: WebApp, client: Client, person: str, reason: str) -> int:
+    """A hold placed on the person's page: its id."""
+    status, _ = await client.post(f"/people/{person}/legal-hold", {"reason": reason})
+    assert status == 303
+    rows = await web.sql("SELECT max(id) AS id FROM legal_holds")
+    return int(rows[0]["id"])
+
+
+async def test_a_merge_moves_the_duplicates_legal_holds_with_their_reasons(
+        web: WebApp) -> None:
+    keep = await on_record(web, KEPT, "Kept")
+    other = await on_record(web, DUPLICATE, "Duplicate")
+    supervisor = await web.signed_in("supervisor1")
+    kept_hold = await place(web, supervisor, keep, SUBPOENA)
+    released = await place(web, supervisor, other, "Complaint, withdrawn")
+    status, _ = await supervisor.post(f"/people/{other}/legal-holds/{released}/release",
+                                      {"reason": SETTLED})
+    assert status == 303
+    moved = await place(web, supervisor, other, LAWSUIT)
+
+    status, page, confirm = await preview(supervisor, keep, DUPLICATE)
+    assert status == 200 and 'id="moves-holds">1<' in page  # in force
+    status, _ = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
+    assert status == 303
+    owners = await web.sql("SELECT id, person_id::text AS p, released_at IS NULL AS in_force"
+                           " FROM legal_holds ORDER BY id")
+    assert [tuple(r) for r in owners] == [(kept_hold, keep, True), (released, keep, False),
+                                          (moved, keep, True)]
+    entry = (await web.sql("SELECT fields FROM audit_log WHERE action = 'merge'"
+                           " AND entity_id = $1", keep))[0]
+    assert "legal_holds" in entry["fields"]
+
+    status, page = await supervisor.get(f"/people/{keep}")
+    assert status == 200 and holds_listed(page, keep) == [kept_hold, moved]
+    # The moved hold's reason opens (sealed at the hold's id, not the person's).
+    status, page = await supervisor.get(f"/people/{keep}/legal-holds/{moved}/release")
+    assert status == 200 and LAWSUIT in page and "1 other legal" in page
+    row = (await web.sql("SELECT reason FROM legal_holds WHERE id = $1", moved))[0]
+    assert KEYS.open(bytes(row["reason"]), crypto.place("legal_holds", "reason", moved)) \
+        == LAWSUIT
+    status, page = await supervisor.get("/legal-holds")
+    assert status == 200 and SETTLED in page and LAWSUIT in page
+    # The merged-away record has none left, and takes none: its page leads to the kept one.
+    for method in ("GET", "POST"):
+        status, page = await (supervisor.get(f"/people/{other}/legal-hold") if method == "GET"
+                              else supervisor.post(f"/people/{other}/legal-hold",
+                                                   {"reason": SUBPOENA}))
+        assert status == 409 and "merged into another" in page, method
+    status, _ = await supervisor.post(f"/people/{other}/legal-holds/{moved}/release",
+                                      {"reason": SETTLED})
+    assert status == 409
+    status, _ = await supervisor.post(f"/people/{keep}/legal-holds/{moved}/release",
+                                      {"reason": SETTLED})
+    assert status == 303
+    status, page = await supervisor.get(f"/people/{keep}")
+    assert holds_listed(page, keep) == [kept_hold]
 
 
 async def test_only_a_supervisor_merges(web: WebApp) -> None:

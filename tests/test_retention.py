@@ -121,6 +121,42 @@ async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: st
         await pool.close()
 
 
+SEVERAL_HOLDS = {  # on the held person besides the seed's hold: placed, then released
+    # (the seed's first) -> whether their records are still kept
+    "a second hold in force": (1, 0, True),
+    "a second one in force, the first released": (1, 1, True),
+    "two more in force, the first released": (2, 1, True),
+    "a second one placed, both released": (1, 2, False),
+}
+
+
+@pytest.mark.parametrize("name", SEVERAL_HOLDS)
+async def test_several_holds_on_a_person_keep_their_records_until_the_last_is_released(
+    seeded: Seed, admin_dsn: str, app_dsn: str, name: str
+) -> None:
+    placed, released, kept = SEVERAL_HOLDS[name]
+    keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
+    person = seeded["p_held"]
+    async with connect(app_dsn) as con:
+        user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
+        for n in range(placed):
+            await store.place_hold(con, keys, person, user, f"Lawsuit {n}")
+        holds = [h.id for h in await store.in_force(con, person)]
+        assert len(holds) == placed + 1
+        for hold in holds[:released]:
+            assert await store.release_hold(con, keys, hold, user, "Settled")
+            assert not await store.release_hold(con, keys, hold, user, "Settled")  # once
+        assert len(await store.in_force(con, person)) == placed + 1 - released
+    removed = await run(app_dsn)
+    if kept:  # counted once, however many holds
+        assert removed == EXPECTED
+        assert await remaining(admin_dsn, seeded) == {
+            table: rows - GONE[table] for table, rows in BEFORE.items()}
+    else:
+        assert removed is not None and removed.held == 0
+        assert "r_held" not in (await remaining(admin_dsn, seeded))["narratives"]
+
+
 async def test_the_audit_chain_verifies_after_removal(
     seeded: Seed, admin_dsn: str, app_dsn: str
 ) -> None:
@@ -318,6 +354,58 @@ async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
         with pytest.raises(asyncpg.CheckViolationError):  # no release reason while in force
             await con.execute("UPDATE legal_holds SET release_reason = '\\x01'"
                               " WHERE person_id = $1", held)
-        assert await store.release_hold(con, keys, held, user, "The matter was closed")
+        hold = await con.fetchval("SELECT id FROM legal_holds WHERE person_id = $1", held)
+        assert await store.release_hold(con, keys, hold, user, "The matter was closed")
         found = {h.person_id: h for h in await store.holds(con, keys)}
     assert (found[held].reason, found[held].release_reason) == (None, "The matter was closed")
+
+
+async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    """At 0040 a person has one hold in force at most, and a record merged into another
+    keeps its holds; 0041 lets a second be placed and moves those holds (in force and
+    released) onto the record kept, their reasons still readable."""
+    before = tmp_path / "m"
+    before.mkdir()
+    for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if sql.name < "0041":
+            shutil.copy(sql, before)
+    await migrate(empty_dsn, before)
+    keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
+    kept, merged, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with connect(empty_dsn) as con:
+        user = await con.fetchval(
+            """INSERT INTO users (username, display_name, role, password_hash)
+               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        for person, into in ((kept, None), (merged, kept), (other, None)):
+            await con.execute("INSERT INTO persons (id, a_number_key, a_number, names,"
+                              " merged_into) VALUES ($1, $2, $3, $3, $4)",
+                              person, os.urandom(32), b"sealed", into)
+        ids = {}
+        for name, person in (("kept", kept), ("merged released", merged), ("merged", merged),
+                             ("other", other)):
+            ids[name] = await store.place_hold(con, keys, person, user, f"Matter of {name}")
+            if name == "merged released":
+                assert await store.release_hold(con, keys, ids[name], user, "Ended")
+        with pytest.raises(asyncpg.UniqueViolationError):  # one in force per person
+            await store.place_hold(con, keys, kept, user, "A second matter")
+    shutil.copy(MIGRATIONS_DIR / "0041_several_legal_holds.sql", before)
+    assert await migrate(empty_dsn, before) == ["0041_several_legal_holds.sql"]
+
+    async with connect(empty_dsn) as con:
+        found = {h.id: h for h in await store.holds(con, keys)}
+        assert {name: found[i].person_id for name, i in ids.items()} == {
+            "kept": kept, "merged": kept, "merged released": kept, "other": other}
+        assert {name: (found[i].reason, found[i].release_reason)
+                for name, i in ids.items()} == {
+            "kept": ("Matter of kept", None), "merged": ("Matter of merged", None),
+            "merged released": ("Matter of merged released", "Ended"),
+            "other": ("Matter of other", None)}
+        second = await store.place_hold(con, keys, kept, user, "A second matter")
+        assert [h.id for h in await store.in_force(con, kept)] == [
+            ids["kept"], ids["merged"], second]
+        index = await con.fetchval(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'legal_holds_active'")
+    assert index == ("CREATE INDEX legal_holds_active ON public.legal_holds USING btree"
+                     " (person_id) WHERE (released_at IS NULL)")

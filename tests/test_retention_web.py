@@ -36,8 +36,8 @@ ROUTES = [
     ("GET", "/legal-holds", 403, 200, 200),
     ("GET", f"/people/{PERSON}/legal-hold", 403, 200, 200),
     ("POST", f"/people/{PERSON}/legal-hold", 403, 303, 303),
-    ("GET", f"/people/{PERSON}/legal-hold/release", 403, 200, 200),
-    ("POST", f"/people/{PERSON}/legal-hold/release", 403, 303, 303),
+    ("GET", f"/people/{PERSON}/legal-holds/1/release", 403, 200, 200),
+    ("POST", f"/people/{PERSON}/legal-holds/1/release", 403, 303, 303),
 ]
 ROLES = ("operator1", "supervisor1", "admin1")
 
@@ -46,7 +46,8 @@ KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 A_NUMBER, A_NUMBER_SHOWN = "208555777", "A208-555-777"
 REASON = "Subpoena in Doe v. Northfield, asked by Legal Aid"
 RELEASE_REASON = "Case Doe v. Northfield settled"
-sensitive(A_NUMBER, A_NUMBER_SHOWN, REASON, RELEASE_REASON)
+SECOND_REASON = "Complaint to the OIG by Ms. Roe, asked by Freedom for Immigrants"
+sensitive(A_NUMBER, A_NUMBER_SHOWN, REASON, RELEASE_REASON, SECOND_REASON)
 
 
 async def add_person(dsn: str, person_id: uuid.UUID = PERSON) -> None:
@@ -70,7 +71,8 @@ def test_the_table_names_every_route_added() -> None:
     added = [(r.method, r.path) for r in (*audit_views.routes(), *retention_views.routes())
              if isinstance(r, RouteDef)]
     assert sorted(added) == sorted(
-        (method, re.sub(str(PERSON), "{id}", path)) for method, path, *_ in ROUTES)
+        (method, path.replace(str(PERSON), "{id}").replace("/1/", f"/{retention_views.HOLD}/"))
+        for method, path, *_ in ROUTES)
 
 
 @pytest.mark.parametrize("role", range(3), ids=ROLES)
@@ -124,42 +126,101 @@ async def test_saved_settings_are_audited_by_field(web: WebApp) -> None:
 # Legal holds
 
 
-async def test_a_hold_is_placed_shown_and_released_by_a_supervisor(web: WebApp) -> None:
+def release_path(hold: int, person: uuid.UUID | str = PERSON) -> str:
+    return f"/people/{person}/legal-holds/{hold}/release"
+
+
+def holds_listed(page: str, person: uuid.UUID | str = PERSON) -> list[int]:
+    """The holds in force the person's page lists, each with its release link."""
+    block = page.split('id="legal-hold"', 1)[1].split("</section>", 1)[0]
+    listed = [int(h) for h in re.findall(r'<li data-hold="(\d+)">', block)]
+    for hold in listed:
+        assert f'href="/people/{person}/legal-holds/{hold}/release"' in block
+    assert block.count("Release this hold") == len(listed)
+    return listed
+
+
+async def test_several_holds_are_placed_listed_and_released_each_on_its_own(
+    web: WebApp
+) -> None:
     await add_person(web.dsn)
     supervisor = await web.signed_in("supervisor1")
     status, page = await supervisor.get(f"/people/{PERSON}")
     assert status == 200 and f'href="/people/{PERSON}/legal-hold"' in page
+    assert "Not on legal hold." in page and holds_listed(page) == []
     status, page = await supervisor.get(f"/people/{PERSON}/legal-hold")
     assert status == 200 and A_NUMBER_SHOWN in page and 'name="reason"' in page
     place = f"/people/{PERSON}/legal-hold"
-    assert (await supervisor.post(place, {"reason": REASON}))[0] == 303
-    assert supervisor.last["location"] == f"/people/{PERSON}?hold=placed"
-    assert (await supervisor.post(place, {"reason": REASON}))[0] == 409
-    assert (await supervisor.get(place))[0] == 409
+    for reason in (REASON, SECOND_REASON):  # two matters, each with its hold
+        assert (await supervisor.post(place, {"reason": reason}))[0] == 303
+        assert supervisor.last["location"] == f"/people/{PERSON}?hold=placed"
+    first, second = [h["id"] for h in await web.sql("SELECT id FROM legal_holds ORDER BY id")]
     status, page = await supervisor.get(f"/people/{PERSON}")
-    assert f'href="/people/{PERSON}/legal-hold/release"' in page
+    assert holds_listed(page) == [first, second] and "On legal hold" in page
+    assert f'href="/people/{PERSON}/legal-hold"' in page  # a third may still be placed
+    assert REASON not in page and SECOND_REASON not in page  # on the hold's own pages
     status, page = await supervisor.get("/legal-holds")
-    assert status == 200 and f'href="/people/{PERSON}"' in page and "in force" in page
-    release = f"/people/{PERSON}/legal-hold/release"
-    assert (await supervisor.post(release, {"reason": RELEASE_REASON}))[0] == 303
-    assert (await supervisor.post(release, {"reason": RELEASE_REASON}))[0] == 409
-    assert (await supervisor.get(release))[0] == 409
+    assert status == 200 and page.count("in force: <a") == 2
+    assert f'href="{release_path(first)}"' in page and f'href="{release_path(second)}"' in page
+
+    assert (await supervisor.post(release_path(first), {"reason": RELEASE_REASON}))[0] == 303
+    assert supervisor.last["location"] == f"/people/{PERSON}?hold=released"
+    status, page = await supervisor.get(f"/people/{PERSON}")
+    assert holds_listed(page) == [second] and "On legal hold" in page
+    assert [tuple(h) for h in await web.sql(
+        "SELECT id, released_at IS NULL FROM legal_holds ORDER BY id")] == [
+        (first, False), (second, True)]
+
+    assert (await supervisor.post(release_path(second), {"reason": "Subpoena withdrawn"}))[0] \
+        == 303
+    status, page = await supervisor.get(f"/people/{PERSON}")
+    assert "Not on legal hold." in page and holds_listed(page) == []
     status, _ = await supervisor.post(f"/people/{uuid.uuid4()}/legal-hold", {"reason": REASON})
     assert status == 404
     entries = await web.sql("SELECT action, entity, entity_id, fields FROM audit_log"
                             " WHERE 'legal_hold' = ANY(fields) ORDER BY chain_seq")
-    assert [tuple(e) for e in entries] == [  # field names, never the reasons
-        ("update", "person", str(PERSON), ["legal_hold", "legal_hold_reason"]),
-        ("update", "person", str(PERSON), ["legal_hold", "legal_hold_release_reason"])]
-    holds = await web.sql("SELECT released_at IS NOT NULL AS released FROM legal_holds")
-    assert [h["released"] for h in holds] == [True]
+    placed = ("update", "person", str(PERSON), ["legal_hold", "legal_hold_reason"])
+    released = ("update", "person", str(PERSON), ["legal_hold", "legal_hold_release_reason"])
+    assert [tuple(e) for e in entries] == [placed, placed, released, released]  # names only
+
+
+OTHER_PERSON = uuid.UUID("00000000-0000-4000-8000-00000000a002")
+# Releasing a hold the path does not name right: (person in the path, which hold) ->
+# status, message. The holds: 1 the person's, released; 2 the other person's, in force.
+RELEASE_REFUSED = {
+    "a hold released already": (PERSON, 1, 409, "This legal hold was released already."),
+    "another person's hold": (PERSON, 2, 404, "No such legal hold on this person."),
+    "a hold that does not exist": (PERSON, 99, 404, "No such legal hold on this person."),
+    "a person who does not exist": (uuid.uuid4(), 2, 404, "No such person."),
+}
+
+
+@pytest.mark.parametrize("name", RELEASE_REFUSED)
+async def test_a_release_names_a_hold_of_that_person_still_in_force(
+    web: WebApp, name: str
+) -> None:
+    person, hold, expected, message = RELEASE_REFUSED[name]
+    await add_person(web.dsn)
+    await add_person(web.dsn, OTHER_PERSON)
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
+    await supervisor.post(release_path(1), {"reason": RELEASE_REASON})
+    await supervisor.post(f"/people/{OTHER_PERSON}/legal-hold", {"reason": SECOND_REASON})
+    before = await snapshot(web)
+    for form in ({"reason": "Settled"}, {"reason": ""}):  # the hold first, then the form
+        status, page = await supervisor.post(release_path(hold, person), form)
+        assert status == expected and message in page, (form, status)
+        assert SECOND_REASON not in page and 'href="/people"' in page
+    status, page = await supervisor.get(release_path(hold, person))
+    assert status == expected and message in page and SECOND_REASON not in page
+    assert await snapshot(web) == before
 
 
 async def test_the_reasons_are_sealed_at_rest(web: WebApp) -> None:
     await add_person(web.dsn)
     supervisor = await web.signed_in("supervisor1")
     await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
-    await supervisor.post(f"/people/{PERSON}/legal-hold/release", {"reason": RELEASE_REASON})
+    await supervisor.post(release_path(1), {"reason": RELEASE_REASON})
     row = (await web.sql("SELECT id, reason, release_reason FROM legal_holds"))[0]
     for column, plain in (("reason", REASON), ("release_reason", RELEASE_REASON)):
         sealed = bytes(row[column])
@@ -201,7 +262,7 @@ async def test_a_release_is_confirmed_with_a_reason_on_a_page_that_says_what_it_
     await web.sql("UPDATE retention_settings SET narratives_days = 365, call_records_days = 90")
     supervisor = await web.signed_in("supervisor1")
     await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
-    release = f"/people/{PERSON}/legal-hold/release"
+    release = release_path(1)
     status, page = await supervisor.get(release)
     assert status == 200 and A_NUMBER_SHOWN in page and REASON in page
     means = page.split('id="legal-hold-release-means"', 1)[1].split("</section>", 1)[0]
@@ -226,7 +287,7 @@ async def test_no_limit_set_the_release_page_says_nothing_would_go(web: WebApp) 
     await add_person(web.dsn)
     supervisor = await web.signed_in("supervisor1")
     await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
-    status, page = await supervisor.get(f"/people/{PERSON}/legal-hold/release")
+    status, page = await supervisor.get(release_path(1))
     assert status == 200 and "No retention limit is set just now" in page
 
 
@@ -238,7 +299,7 @@ async def test_the_list_shows_the_reasons_to_a_supervisor_audited(web: WebApp) -
         await add_person(web.dsn, person)
     supervisor = await web.signed_in("supervisor1")
     await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": REASON})
-    await supervisor.post(f"/people/{PERSON}/legal-hold/release", {"reason": RELEASE_REASON})
+    await supervisor.post(release_path(1), {"reason": RELEASE_REASON})
     await supervisor.post(f"/people/{other}/legal-hold", {"reason": "Complaint to OIG"})
     await web.sql("INSERT INTO legal_holds (person_id, placed_by) SELECT $1, id FROM users"
                   " WHERE username = 'supervisor1'", older)
@@ -374,10 +435,11 @@ async def test_the_chain_page_says_whether_the_log_verifies(
     assert status == 200 and 'data-ok="no"' in page and "entry 2" in page
 
 
-async def test_a_held_narrative_stays_and_a_released_one_goes(web: WebApp) -> None:
-    """End to end: a real intake (sealed narrative), a hold placed on the person's page,
-    the narrative past its time kept; released, the next run removes it, and the report
-    page says so."""
+async def test_a_held_narrative_stays_until_the_last_hold_is_released(web: WebApp) -> None:
+    """End to end: a real intake (sealed narrative), two holds placed on the person's page
+    (two matters), the narrative past its time kept; one released, it is still kept (and
+    the other's release page says so); the last released, the next run removes it, and
+    the report page says so."""
     operator = await web.signed_in("operator1")
     status, body = await save(operator, await intake(web))
     assert status == 200 and body["ok"], body
@@ -387,18 +449,29 @@ async def test_a_held_narrative_stays_and_a_released_one_goes(web: WebApp) -> No
     supervisor = await web.signed_in("supervisor1")
     status, page = await supervisor.get(f"/people/{person_id}")
     assert status == 200 and 'id="legal-hold-place-link"' in page
-    assert (await supervisor.post(f"/people/{person_id}/legal-hold", {"reason": REASON}))[0] == 303
+    for reason in (REASON, SECOND_REASON):
+        assert (await supervisor.post(f"/people/{person_id}/legal-hold",
+                                      {"reason": reason}))[0] == 303
     status, page = await supervisor.get(f"/people/{person_id}?hold=placed")
-    assert 'id="legal-hold-release-link"' in page and "Legal hold placed." in page
+    assert page.count('class="legal-hold-release-link"') == 2 and "Legal hold placed." in page
 
+    async with connect(web.dsn) as con:
+        assert (await work.run(con, "command")) == Removed(held=1)  # once, for two holds
+    first, second = (release_path(h["id"], person_id)
+                     for h in await web.sql("SELECT id FROM legal_holds ORDER BY id"))
+    status, page = await supervisor.get(first)
+    means = page.split('id="legal-hold-release-means"', 1)[1].split("</section>", 1)[0]
+    assert "1 other legal\n    hold in force: while one lasts" in means
+    assert "may delete" not in means and "Narratives older" not in means
+    assert (await supervisor.post(first, {"reason": RELEASE_REASON}))[0] == 303
     async with connect(web.dsn) as con:
         assert (await work.run(con, "command")) == Removed(held=1)
     status, page = await supervisor.get(f"/reports/{report_id}")
     assert status == 200 and "Narrative Denied insulin" in page
 
-    status, _ = await supervisor.post(f"/people/{person_id}/legal-hold/release",
-                                      {"reason": RELEASE_REASON})
-    assert status == 303
+    status, page = await supervisor.get(second)
+    assert "may delete what is tied to this person" in page and "Narratives older" in page
+    assert (await supervisor.post(second, {"reason": RELEASE_REASON}))[0] == 303
     async with connect(web.dsn) as con:
         assert (await work.run(con, "command")) == Removed(narratives=1)
     status, page = await supervisor.get(f"/reports/{report_id}")

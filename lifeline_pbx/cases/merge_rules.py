@@ -3,8 +3,8 @@ merge, and the mark of both records as a preview showed them. Pure, no I/O.
 
 A merge is previewed before it is made. The confirmation carries the mark of what the
 preview showed (both records' last change and what would move) and merges only if the
-records still give the same mark: a record edited, merged or given a new intake meanwhile
-is looked at again first.
+records still give the same mark: a record edited, merged, given a new intake or a legal
+hold (on either record) meanwhile is looked at again first.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ def refusal(keep: Person, typed: str, found: Person | None) -> str:
     return ""
 
 
-def mark(keep_changed: dt.datetime, other_changed: dt.datetime, moves: Moves) -> str:
-    """What a preview showed, as the confirmation posts it back."""
+def mark(keep_changed: dt.datetime, other_changed: dt.datetime, moves: Moves,
+         holds_placed: int) -> str:
+    """What a preview showed, as the confirmation posts it back. holds_placed counts the
+    legal holds ever placed on either record (placing one writes no person's row)."""
     counts = (moves.intakes, moves.calls, moves.reports, moves.follow_ups, moves.transfers,
-              moves.records)
+              moves.holds, moves.records, holds_placed)
     return "/".join((keep_changed.isoformat(), other_changed.isoformat(),
                      *(str(n) for n in counts)))

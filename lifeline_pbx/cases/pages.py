@@ -55,7 +55,7 @@ def _person(request: web.Request, found: person_work.PersonPage, at: paging.Wind
         facility_names=found.facility_names,
         proposal_done=proposal if proposal in ("accepted", "rejected") else "",
         calls=paging.page(found.calls, found.calls_total, at, request, param="calls_page"),
-        reports_total=found.reports_total, legal_hold=found.legal_hold,
+        reports_total=found.reports_total, legal_holds=found.legal_holds,
         hold_done=request.query.get("hold", ""),
         a_number=anumber.display(found.history.person.a_number),
         merged=request.query.get("merged") == "1",

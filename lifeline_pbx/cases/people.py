@@ -49,6 +49,7 @@ class Moves:
     reports: int
     follow_ups: int
     transfers: int  # facilities noted
+    holds: int  # legal holds in force (released ones move too, as their history)
     records: int  # earlier duplicates merged into it
 
 
@@ -219,11 +220,20 @@ async def moves(con: Conn, person_ids: list[uuid.UUID]) -> Moves:
                   (SELECT count(*) FROM follow_ups
                    WHERE person_id = ANY($1::uuid[])) AS follow_ups,
                   (SELECT count(*) FROM person_facilities
-                   WHERE person_id = ANY($1::uuid[])) AS transfers""",
+                   WHERE person_id = ANY($1::uuid[])) AS transfers,
+                  (SELECT count(*) FROM legal_holds WHERE person_id = ANY($1::uuid[])
+                   AND released_at IS NULL) AS holds""",
         person_ids)
     assert row is not None  # an aggregate returns one row
     return Moves(row["intakes"], row["calls"], row["reports"], row["follow_ups"],
-                 row["transfers"], len(person_ids) - 1)
+                 row["transfers"], row["holds"], len(person_ids) - 1)
+
+
+async def holds_placed(con: Conn, person_ids: list[uuid.UUID]) -> int:
+    """How many legal holds were ever placed on these records: placing one changes it."""
+    placed: int = await con.fetchval(
+        "SELECT count(*) FROM legal_holds WHERE person_id = ANY($1::uuid[])", person_ids)
+    return placed
 
 
 async def changed_at(con: Conn, person_ids: list[uuid.UUID], *,
@@ -236,12 +246,14 @@ async def changed_at(con: Conn, person_ids: list[uuid.UUID], *,
 
 
 async def merge(con: Conn, keys: KeyRing, keep: Person, other: Person) -> list[str]:
-    """Move other's intakes, reports, follow-ups and history onto keep; mark other merged.
+    """Move other's intakes, reports, follow-ups, history and legal holds (in force and
+    released) onto keep; mark other merged. A hold's reasons are sealed at the hold's id,
+    not the person's: they stay readable where they move.
 
     Returns the names of what was moved (for the audit entry). Run in a transaction.
     """
     moved: list[str] = []
-    for table in ("intakes", "reports", "follow_ups", "person_facilities"):
+    for table in ("intakes", "reports", "follow_ups", "person_facilities", "legal_holds"):
         status = await con.execute(
             f"UPDATE {table} SET person_id = $1 WHERE person_id = $2", keep.id, other.id)
         if not status.endswith(" 0"):

@@ -21,7 +21,7 @@ from lifeline_pbx.web import paging
 FIELD = "other_a_number"  # the A-number typed on the person's page
 KEEP_SHOWN = ("a_number", "names")
 OTHER_SHOWN = ("a_number", "names", "date_of_birth", "country", "languages", "facility",
-               "intakes", "calls", "reports", "follow_ups", "transfers")
+               "intakes", "calls", "reports", "follow_ups", "transfers", "legal_holds")
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ async def _preview(con: Conn, keep: people.Person, other: people.Person, *,
                    lock: bool = False) -> Preview:
     changed = await people.changed_at(con, [keep.id, other.id], lock=lock)
     moves = await people.moves(con, await people.merged_ids(con, other.id))
+    placed = await people.holds_placed(con, [keep.id, other.id])
     return Preview(keep, other, moves, merge_rules.mark(changed[keep.id], changed[other.id],
-                                                        moves))
+                                                        moves, placed))
 
 
 async def _keep(con: Conn, keys: KeyRing, keep_id: uuid.UUID) -> people.Person:

@@ -62,7 +62,7 @@ class PersonPage:
     calls_total: int
     calls: list[call_history.CallRow]
     reports_total: int
-    legal_hold: bool = False  # nothing tied to the person is removed (retention/)
+    legal_holds: list[holds_store.Placed]  # in force: nothing tied to them is removed
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     calls_total, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total,
-                      await holds_store.on_hold(con, person.id))
+                      await holds_store.in_force(con, person.id))
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,

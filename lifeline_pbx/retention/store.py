@@ -209,49 +209,51 @@ _HOLDS = """SELECT h.id, h.person_id, p.display_name AS placed_by, h.placed_at, 
               LEFT JOIN users r ON r.id = h.released_by"""
 
 
-async def person_exists(con: Conn, person_id: uuid.UUID) -> bool:
-    return bool(await con.fetchval("SELECT 1 FROM persons WHERE id = $1", person_id))
+@dataclass(frozen=True)
+class Placed:
+    """A hold in force as the person's page lists it (its reason stays on its own page)."""
+
+    id: int
+    placed_by: str
+    placed_at: datetime
 
 
-async def on_hold(con: Conn, person_id: uuid.UUID) -> bool:
-    return bool(await con.fetchval(
-        "SELECT 1 FROM legal_holds WHERE person_id = $1 AND released_at IS NULL", person_id))
+async def in_force(con: Conn, person_id: uuid.UUID) -> list[Placed]:
+    """The person's holds in force, oldest first."""
+    rows = await con.fetch(
+        """SELECT h.id, u.display_name, h.placed_at FROM legal_holds h
+             JOIN users u ON u.id = h.placed_by
+            WHERE h.person_id = $1 AND h.released_at IS NULL ORDER BY h.placed_at, h.id""",
+        person_id)
+    return [Placed(*r) for r in rows]
 
 
-async def hold_in_force(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> Hold | None:
-    row = await con.fetchrow(f"{_HOLDS} WHERE h.person_id = $1 AND h.released_at IS NULL",
-                             person_id)
+async def hold(con: Conn, keys: KeyRing, hold_id: int) -> Hold | None:
+    """One hold, its reasons opened."""
+    row = await con.fetchrow(f"{_HOLDS} WHERE h.id = $1", hold_id)
     return None if row is None else _hold(keys, row)
 
 
 async def place_hold(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
-                     reason: str) -> bool:
-    """False when the person is on hold already. The reason is sealed once the row has its
+                     reason: str) -> int:
+    """A new hold, beside any in force; its id. The reason is sealed once the row has its
     id (its place names it)."""
-    hold_id = await con.fetchval(
-        """INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2)
-           ON CONFLICT (person_id) WHERE released_at IS NULL DO NOTHING RETURNING id""",
+    hold_id: int = await con.fetchval(
+        "INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2) RETURNING id",
         person_id, user_id)
-    if hold_id is None:
-        return False
     await con.execute("UPDATE legal_holds SET reason = $2 WHERE id = $1", hold_id,
                       keys.seal(reason, place("legal_holds", "reason", hold_id)))
-    return True
+    return hold_id
 
 
-async def release_hold(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
+async def release_hold(con: Conn, keys: KeyRing, hold_id: int, user_id: int,
                        reason: str) -> bool:
-    """False when the person was not on hold."""
-    hold_id = await con.fetchval(
-        """SELECT id FROM legal_holds WHERE person_id = $1 AND released_at IS NULL
-           FOR UPDATE""", person_id)
-    if hold_id is None:
-        return False
-    await con.execute(
+    """False when the hold was released already (or is no more)."""
+    released = await con.fetchval(
         """UPDATE legal_holds SET released_by = $2, released_at = now(), release_reason = $3
-           WHERE id = $1""",
+           WHERE id = $1 AND released_at IS NULL RETURNING id""",
         hold_id, user_id, keys.seal(reason, place("legal_holds", "release_reason", hold_id)))
-    return True
+    return released is not None
 
 
 async def holds(con: Conn, keys: KeyRing, limit: int = 200) -> list[Hold]:

@@ -1,7 +1,8 @@
 """Retention pages: the admins' settings with the log of recent runs, and legal holds,
 which supervisors (coordinators) and admins place and release from a person's page, each
 with its reason (a release on a page that says what it lets retention remove), and see
-listed at /legal-holds."""
+listed at /legal-holds. A person may have several holds in force (one per matter), each
+released on its own: its release page names it by id."""
 
 from __future__ import annotations
 
@@ -57,62 +58,54 @@ async def holds_page(request: web.Request) -> web.StreamResponse:
         request.app[POOL], request.app[KEY_RING], current_user(request).id))
 
 
-TEMPLATES = {True: "supervision/legal_hold_place.html",
-             False: "supervision/legal_hold_release.html"}
+HOLD = r"{hold:\d{1,18}}"  # a hold's id in the path
 
 
-def _form(request: web.Request, on: bool, page: work.HoldPage, *, error: Invalid | None = None,
+def _hold_id(request: web.Request) -> int | None:
+    """The hold released (None: placing one)."""
+    held = request.match_info.get("hold")
+    return None if held is None else int(held)
+
+
+def _form(request: web.Request, page: work.HoldPage, *, error: Invalid | None = None,
           reason: str = "") -> web.Response:
-    return form_page(request, TEMPLATES[on], error, page=page, reason=reason,
+    template = ("supervision/legal_hold_place.html" if page.hold is None
+                else "supervision/legal_hold_release.html")
+    return form_page(request, template, error, page=page, reason=reason,
                      a_number=anumber.display(page.a_number), reason_max=REASON_MAX)
 
 
-async def _hold_form(request: web.Request, on: bool) -> web.StreamResponse:
+@require("supervisor")
+async def hold_form(request: web.Request) -> web.StreamResponse:
+    """The form placing a hold, or the page confirming the release of one."""
     page = await work.hold_page(request.app[POOL], request.app[KEY_RING],
-                                current_user(request).id, path_uuid(request), release=not on)
-    return _form(request, on, page)
+                                current_user(request).id, path_uuid(request),
+                                _hold_id(request))
+    return _form(request, page)
 
 
-async def _hold(request: web.Request, on: bool) -> web.StreamResponse:
-    person_id = path_uuid(request)
+@require("supervisor")
+async def hold_save(request: web.Request) -> web.StreamResponse:
+    """Place a hold, or release one."""
+    person_id, hold_id = path_uuid(request), _hold_id(request)
     form = await form_data(request)
     try:
-        await work.set_hold(request.app[POOL], request.app[KEY_RING], current_user(request).id,
-                            person_id, on, form)
+        await work.save_hold(request.app[POOL], request.app[KEY_RING],
+                             current_user(request).id, person_id, hold_id, form)
     except Invalid as e:
-        return _form(request, on, page_of(e, work.HoldPage), error=e,
-                     reason=raw(form, "reason"))
-    raise web.HTTPSeeOther(f"/people/{person_id}?hold={'placed' if on else 'released'}")
-
-
-@require("supervisor")
-async def hold_place_form(request: web.Request) -> web.StreamResponse:
-    return await _hold_form(request, True)
-
-
-@require("supervisor")
-async def hold_place(request: web.Request) -> web.StreamResponse:
-    return await _hold(request, True)
-
-
-@require("supervisor")
-async def hold_release_form(request: web.Request) -> web.StreamResponse:
-    return await _hold_form(request, False)
-
-
-@require("supervisor")
-async def hold_release(request: web.Request) -> web.StreamResponse:
-    return await _hold(request, False)
+        return _form(request, page_of(e, work.HoldPage), error=e, reason=raw(form, "reason"))
+    done = "placed" if hold_id is None else "released"
+    raise web.HTTPSeeOther(f"/people/{person_id}?hold={done}")
 
 
 def routes() -> list[web.AbstractRouteDef]:
+    release = f"/people/{{id}}/legal-holds/{HOLD}/release"
     return [
         web.get("/admin/retention", settings_page, name="admin_retention"),
         web.post("/admin/retention", settings_save, name="admin_retention_save"),
         web.get("/legal-holds", holds_page, name="legal_holds"),
-        web.get("/people/{id}/legal-hold", hold_place_form, name="legal_hold_place_form"),
-        web.post("/people/{id}/legal-hold", hold_place, name="legal_hold_place"),
-        web.get("/people/{id}/legal-hold/release", hold_release_form,
-                name="legal_hold_release_form"),
-        web.post("/people/{id}/legal-hold/release", hold_release, name="legal_hold_release"),
+        web.get("/people/{id}/legal-hold", hold_form, name="legal_hold_place_form"),
+        web.post("/people/{id}/legal-hold", hold_save, name="legal_hold_place"),
+        web.get(release, hold_form, name="legal_hold_release_form"),
+        web.post(release, hold_save, name="legal_hold_release"),
     ]

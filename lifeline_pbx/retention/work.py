@@ -136,57 +136,87 @@ def _reasons(hold: store.Hold) -> list[str]:
         [RELEASE_REASON] if hold.release_reason is not None else [])
 
 
+NO_SUCH_HOLD = "No such legal hold on this person."
+RELEASED = "This legal hold was released already."
+MERGED = ("This record was merged into another: its legal holds are on that person's page.")
+
+
 @dataclass(frozen=True)
 class HoldPage:
-    """The form that places a hold, or the one that confirms its release."""
+    """The form that places a hold, or the one that confirms the release of one."""
 
     person_id: uuid.UUID
     a_number: str  # normalised
-    hold: store.Hold | None  # the hold in force (releasing)
+    hold: store.Hold | None  # the hold to release (None: placing one)
     after_release: list[str]  # what retention may then remove (rules.after_release)
+    others_in_force: int = 0  # the person's other holds in force (releasing)
+
+
+async def _unmerged(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Person:
+    """The person, not one merged into another (their holds moved with the merge)."""
+    person = await people.get(con, keys, person_id, follow=False)
+    if person is None:
+        raise NotFound("No such person.")
+    if person.merged_into is not None:
+        raise Conflict(MERGED)
+    return person
+
+
+async def _in_force(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                    hold_id: int) -> store.Hold:
+    """The person's hold of that id, still in force."""
+    hold = await store.hold(con, keys, hold_id)
+    if hold is None or hold.person_id != person_id:
+        raise NotFound(NO_SUCH_HOLD)
+    if hold.released_at is not None:
+        raise Conflict(RELEASED)
+    return hold
 
 
 async def _hold_page(con: Conn, keys: KeyRing, actor: int, person_id: uuid.UUID,
-                     release: bool) -> HoldPage:
+                     hold_id: int | None) -> HoldPage:
     async with con.transaction():
-        person = await people.get(con, keys, person_id, follow=False)
-        if person is None:
-            raise NotFound("No such person.")
-        hold = await store.hold_in_force(con, keys, person_id)
-        if release and hold is None:
-            raise Conflict("This person is not on legal hold.")
-        if not release and hold is not None:
-            raise Conflict("This person is on legal hold already.")
+        person = await _unmerged(con, keys, person_id)
+        hold = None if hold_id is None else await _in_force(con, keys, person_id, hold_id)
         shown = ["a_number"] + (_reasons(hold) if hold else [])
         await audit.record(con, actor, "view", "person", person_id, shown)
-        after = rules.after_release(await store.limits(con)) if release else []
-    return HoldPage(person_id, person.a_number, hold, after)
+        if hold is None:
+            return HoldPage(person_id, person.a_number, None, [])
+        others = [h for h in await store.in_force(con, person_id) if h.id != hold.id]
+        after = rules.after_release(await store.limits(con))
+    return HoldPage(person_id, person.a_number, hold, after, len(others))
 
 
 async def hold_page(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
-                    release: bool) -> HoldPage:
-    """The person's A-number (and, releasing, the hold with its reason), audited as read."""
+                    hold_id: int | None) -> HoldPage:
+    """The form placing a hold on the person (hold_id None), or releasing that hold of
+    theirs (shown with its reason): the A-number and the reason audited as read."""
     async with pool.acquire() as con:
-        return await _hold_page(con, keys, actor, person_id, release)
+        return await _hold_page(con, keys, actor, person_id, hold_id)
 
 
-async def set_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID, on: bool,
-                   form: Mapping[str, str]) -> None:
-    """Place or release a hold on a person, with its reason; audited as a change of the
-    person's legal_hold and the reason's field. Invalid (no reason, or too long) carries the
-    HoldPage to show the form again; placing one twice, or releasing none, is a Conflict."""
+async def save_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
+                    hold_id: int | None, form: Mapping[str, str]) -> None:
+    """Place a new hold on the person (hold_id None), beside any in force, or release that
+    hold of theirs (the others stay in force), with its reason; audited as a change of the
+    person's legal_hold and the reason's field. Invalid (no reason, or too long) carries
+    the HoldPage to show the form again; a hold not theirs is NotFound, one released
+    already a Conflict."""
+    missing = PLACE_MISSING if hold_id is None else RELEASE_MISSING
     async with pool.acquire() as con:
         try:
-            reason = rules.parse_reason(form, "reason", PLACE_MISSING if on else RELEASE_MISSING)
+            reason = rules.parse_reason(form, "reason", missing)
         except Invalid as e:
-            e.page = await _hold_page(con, keys, actor, person_id, not on)
+            e.page = await _hold_page(con, keys, actor, person_id, hold_id)
             raise
         async with con.transaction():
-            if not await store.person_exists(con, person_id):
-                raise NotFound("No such person.")
-            if on and not await store.place_hold(con, keys, person_id, actor, reason):
-                raise Conflict("This person is on legal hold already.")
-            if not on and not await store.release_hold(con, keys, person_id, actor, reason):
-                raise Conflict("This person is not on legal hold.")
+            await people.lock(con, person_id)  # against a merge moving holds meanwhile
+            await _unmerged(con, keys, person_id)
+            if hold_id is None:
+                await store.place_hold(con, keys, person_id, actor, reason)
+            else:
+                await _in_force(con, keys, person_id, hold_id)
+                if not await store.release_hold(con, keys, hold_id, actor, reason):
+                    raise Conflict(RELEASED)  # released by someone else just now
             await audit.change(con, actor, "update", "person", person_id,
-                               ["legal_hold", REASON if on else RELEASE_REASON])
+                               ["legal_hold", REASON if hold_id is None else RELEASE_REASON])
