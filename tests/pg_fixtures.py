@@ -19,9 +19,11 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +32,7 @@ import pytest
 
 from devstack.postgres import Cluster, quote_ident
 from lifeline_pbx import db_roles, demo
+from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from tests import phones
 
 # lifeline_app's password for this run (the role is one per server, shared by its databases),
@@ -204,3 +207,26 @@ def app_dsn(admin_dsn: str) -> str:
     role sees it (admin_dsn is the admin's login to the same database; database_copy set
     the role's password already, without a connection of its own)."""
     return db_roles.with_login(admin_dsn, db_roles.APP_ROLE, TEST_APP_PASSWORD)
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A migration's test over data from before it: `before()` the schema without it (the
+    earlier migrations, copied to `folder`), then `apply()` it alone."""
+
+    dsn: str
+    version: str  # "0040"
+    folder: Path
+
+    async def before(self) -> None:
+        self.folder.mkdir()
+        for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            if sql.name < self.version:
+                shutil.copy(sql, self.folder)
+        await migrate(self.dsn, self.folder)
+
+    async def apply(self) -> list[str]:
+        """The names of the migrations applied: this one's alone."""
+        for sql in MIGRATIONS_DIR.glob(f"{self.version}_*.sql"):
+            shutil.copy(sql, self.folder)
+        return await migrate(self.dsn, self.folder)

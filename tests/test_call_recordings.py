@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import uuid
 import wave
 from datetime import UTC, datetime, timedelta
@@ -19,12 +18,11 @@ import pytest
 from devstack import asterisk
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.calls import records
-from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.recordings import shelf
 from lifeline_pbx.recordings.shelf import CallRecordingShelf, audio_place
 from lifeline_pbx.resources import VAULT
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
-from tests.pg_fixtures import connect
+from tests.pg_fixtures import Upgrade, connect
 from tests.waiting import wait_for
 from tests.web_fixtures import WebApp
 
@@ -244,12 +242,8 @@ async def test_key_rotation_reseals_call_recordings(app_dsn: str) -> None:
 
 async def test_0039_finds_the_recordings_made_before_it(empty_dsn: str, tmp_path: Path) -> None:
     """Named on the call's timeline (`recorded`), or only in calls.recording (older)."""
-    before = tmp_path / "m"
-    before.mkdir()
-    for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if sql.name < "0039":
-            shutil.copy(sql, before)
-    await migrate(empty_dsn, before)
+    upgrade = Upgrade(empty_dsn, "0039", tmp_path / "m")
+    await upgrade.before()
     async with connect(empty_dsn) as con:
         timeline_call, old_call, plain = (await _call(con), await _call(con), await _call(con))
         await con.execute(
@@ -259,8 +253,7 @@ async def test_0039_finds_the_recordings_made_before_it(empty_dsn: str, tmp_path
                  ($1, now(), 'connected', '{}')""", timeline_call)
         await con.execute("UPDATE calls SET recording = 'call-a-2' WHERE id = $1", timeline_call)
         await con.execute("UPDATE calls SET recording = 'call-old' WHERE id = $1", old_call)
-    shutil.copy(MIGRATIONS_DIR / "0039_call_recordings.sql", before)
-    assert await migrate(empty_dsn, before) == ["0039_call_recordings.sql"]
+    assert await upgrade.apply() == ["0039_call_recordings.sql"]
     async with connect(empty_dsn) as con:
         rows = await con.fetch("SELECT name, call_id, stored_at FROM call_recordings ORDER BY name")
     assert [(r["name"], r["call_id"]) for r in rows] == [

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -17,11 +16,10 @@ import pytest
 
 from lifeline_pbx import crypto
 from lifeline_pbx.audit import chain
-from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.retention import job, store, work
 from lifeline_pbx.retention.rules import Removed
 from tests import cli_run
-from tests.pg_fixtures import connect
+from tests.pg_fixtures import Upgrade, connect
 from tests.retention_seed import Seed, remaining, seed
 from tests.waiting import wait_for
 
@@ -324,12 +322,8 @@ async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
 ) -> None:
     """Holds from before reasons were asked stay as they were (the list says "not
     recorded"); one still in force can be released with a reason, sealed."""
-    before = tmp_path / "m"
-    before.mkdir()
-    for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if sql.name < "0040":
-            shutil.copy(sql, before)
-    await migrate(empty_dsn, before)
+    upgrade = Upgrade(empty_dsn, "0040", tmp_path / "m")
+    await upgrade.before()
     held, released = uuid.uuid4(), uuid.uuid4()
     async with connect(empty_dsn) as con:
         user = await con.fetchval(
@@ -343,8 +337,7 @@ async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
         await con.execute("""INSERT INTO legal_holds (person_id, placed_by, released_by,
                                                       released_at)
                              VALUES ($1, $2, $2, now())""", released, user)
-    shutil.copy(MIGRATIONS_DIR / "0040_legal_hold_reasons.sql", before)
-    assert await migrate(empty_dsn, before) == ["0040_legal_hold_reasons.sql"]
+    assert await upgrade.apply() == ["0040_legal_hold_reasons.sql"]
 
     keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
     async with connect(empty_dsn) as con:
@@ -366,12 +359,8 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
     """At 0040 a person has one hold in force at most, and a record merged into another
     keeps its holds; 0041 lets a second be placed and moves those holds (in force and
     released) onto the record kept, their reasons still readable."""
-    before = tmp_path / "m"
-    before.mkdir()
-    for sql in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        if sql.name < "0041":
-            shutil.copy(sql, before)
-    await migrate(empty_dsn, before)
+    upgrade = Upgrade(empty_dsn, "0041", tmp_path / "m")
+    await upgrade.before()
     keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
     kept, merged, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with connect(empty_dsn) as con:
@@ -390,8 +379,7 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
                 assert await store.release_hold(con, keys, ids[name], user, "Ended")
         with pytest.raises(asyncpg.UniqueViolationError):  # one in force per person
             await store.place_hold(con, keys, kept, user, "A second matter")
-    shutil.copy(MIGRATIONS_DIR / "0041_several_legal_holds.sql", before)
-    assert await migrate(empty_dsn, before) == ["0041_several_legal_holds.sql"]
+    assert await upgrade.apply() == ["0041_several_legal_holds.sql"]
 
     async with connect(empty_dsn) as con:
         found = {h.id: h for h in await store.holds(con, keys)}

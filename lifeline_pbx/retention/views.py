@@ -33,7 +33,7 @@ def _settings(request: web.Request, found: work.SettingsPage, *, error: Invalid 
     context: dict[str, Any] = dict(kinds=KINDS, max_days=MAX_DAYS, values=shown,
                                    runs=found.runs,
                                    notice="Saved." if request.query.get("done") else "")
-    return form_page(request, "admin/retention.html", error, **context)
+    return form_page(request, "admin/retention.html", error, whole="form", **context)
 
 
 @require("admin")
