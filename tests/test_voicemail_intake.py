@@ -293,3 +293,20 @@ async def test_a_refused_save_in_the_browser_keeps_the_form_and_links_the_intake
     await expect(row.locator("a", has_text="Open the intake")).to_be_visible()
     browsing.problems = [p for p in browsing.problems if "HTTP 409 /intakes" not in p]
     browsing.check_clean()
+
+
+async def test_the_message_is_heard_on_its_intake_form(web: WebApp) -> None:
+    """Whoever writes a voicemail's intake hears it on the same page (the audio route is
+    the list's: supervisors only, each listen audited); a message not yet secured says so."""
+    stored, waiting = (await voicemail(web))[0], (await voicemail(web))[0]
+    await web.sql("INSERT INTO voicemail_audio (voicemail_id, audio, bytes) VALUES ($1, $2, 3)",
+                  stored, b"abc")
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/intake?voicemail={stored}")
+    assert status == 200
+    assert f'<audio controls preload="none" src="/voicemail/{stored}/audio"></audio>' in page
+    assert 'id="intake-voicemail"' in page and "20 s, left" in page
+    status, page = await supervisor.get(f"/intake?voicemail={waiting}")
+    assert status == 200 and "Being secured" in page and "<audio" not in page
+    status, page = await supervisor.get("/intake")  # standalone: no message
+    assert status == 200 and 'id="intake-voicemail"' not in page

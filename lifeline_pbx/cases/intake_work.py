@@ -51,6 +51,7 @@ class Page:
     bound: binding.Binding
     choices: Choices
     elsewhere: str | None = None  # the voicemail's intake, opened instead of the form
+    voicemail: voicemails.Voicemail | None = None  # the message, to hear while writing
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ async def page(con: Conn, user_id: int, supervisor: bool,
     """The form on its own page: standalone, or for a voicemail; never an earlier call. A
     voicemail that has an intake (someone else's) opens that instead."""
     bound = await binding.resolve(con, user_id, supervisor, None, voicemail_id)
-    found = await voicemails.first_intake(con, voicemail_id) if voicemail_id else None
-    return Page(bound, await choices(con), voicemail_intake.elsewhere(found, user_id))
+    if bound.voicemail_id is None:
+        return Page(bound, await choices(con))
+    found = await voicemails.first_intake(con, bound.voicemail_id)
+    return Page(bound, await choices(con), voicemail_intake.elsewhere(found, user_id),
+                await voicemails.one(con, bound.voicemail_id))
 
 
 async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,

@@ -77,7 +77,7 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
                                "language": bound.language}, context),
                       voicemail_id=str(bound.voicemail_id), call_id=str(bound.call_id))
     context.update(intake_values={**values, "intake_id": str(uuid.uuid4())},
-                   intake_binding=binding_text(bound))
+                   intake_binding=binding_text(bound), voicemail=page.voicemail)
     return render(request, "cases/intake_page.html", **context)
 
 
