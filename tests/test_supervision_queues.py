@@ -106,6 +106,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
         await expect(long_wait.locator(".waited")).to_have_text(re.compile(r"^6:[45]\d$"))
         await expect(normal).not_to_have_class(re.compile("emergency|long-wait"))
         await expect(normal.locator(".facility")).to_have_text("Demo County Processing Center")
+        await expect(normal.locator(".triage")).to_have_text("Not urgent")  # as the console
         # The tables follow the picture: a caller who is served leaves them.
         del picture.waiting[waiters[2].call.call_id]
         await expect(rows).to_have_count(2)

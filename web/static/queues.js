@@ -24,7 +24,7 @@
       return code;
     }
   };
-  const triage = (emergency) => (emergency ? "Emergency" : "Normal");
+  const triage = (emergency) => (emergency ? "Emergency" : "Not urgent");  // as the console says it
 
   function row(cells, classes) {
     const tr = document.createElement("tr");
