@@ -4,6 +4,8 @@ draft back), the lookup panel appears, saving says so and tells the console."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import expect
 
 from tests.browser import Browsing
@@ -52,6 +54,8 @@ async def test_intake_form_drafts_lookup_and_save(web: WebApp, browsing: Browsin
     await page.fill("#report-narrative", "<b>Denied</b> insulin")
     await page.click("#intake-save")
     await expect(page.locator("#intake-status")).to_have_text("Saved")
+    await expect(page.locator("#intake-binding")).to_contain_text(
+        re.compile(r"Saved at \d\d:\d\d UTC: saving again updates it\."))  # as pages say times
     assert await page.evaluate("window.savedIntake")
     assert await web.sql("SELECT 1 FROM drafts WHERE call_id IS NOT NULL") == []
     await Browsing.screenshot(page, "cases-intake-saved.png")

@@ -303,7 +303,7 @@
         $("outcome-done").hidden = true;
         lastOutcome = null;
         setStatus("Saved", "saved");
-        const when = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+        const when = new Date().toISOString().slice(11, 16) + " UTC";  // as the pages' times
         bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
           " Saved at " + when + ": saving again updates it.";
         saved(data, null);

@@ -169,7 +169,7 @@
       }
       if (!response.ok) { throw new Error("HTTP " + response.status); }
       render(await response.json());
-      showStatus("Live · updated " + new Date().toLocaleTimeString(), false);
+      showStatus("Live · updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
     } catch (e) {
       showStatus(signedOut
         ? "Connection lost: your session has ended. Reload the page to sign in again."
