@@ -125,7 +125,7 @@ async def test_a_queue_in_use_is_not_deleted(web: WebApp) -> None:
     admin = await web.signed_in("admin1")
     hotline = await _queue_id(web, "Hotline")
     status, page = await admin.post(f"/admin/queues/{hotline}/delete")
-    assert status == 409 and "the line(s) 15550100101, 15550100201 send their callers" in page
+    assert status == 409 and "the lines 15550100101, 15550100201 send their callers" in page
     assert 'id="problem"' in page
 
     await admin.post("/admin/queues", {**QUEUE, "name": "Busy"})
@@ -135,7 +135,7 @@ async def test_a_queue_in_use_is_not_deleted(web: WebApp) -> None:
                      VALUES ($1, 'c1', 'PJSIP/carrier-1', '15550100101', '1', 'x', now(), $2,
                              now())""", uuid.uuid4(), busy)
     status, page = await admin.post(f"/admin/queues/{busy}/delete")
-    assert status == 409 and "1 call(s) are in it now" in page
+    assert status == 409 and "1 call is in it now" in page
     await web.sql("UPDATE calls SET ended_at = now() WHERE queue_id = $1", busy)
     status, page = await admin.post(f"/admin/queues/{busy}/delete")
     assert status == 409 and "its calls are on record" in page

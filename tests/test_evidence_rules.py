@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.evidence import heat_html, heatmap, months, printing
+from lifeline_pbx.evidence import charts, heat_html, heatmap, months, printing
 from lifeline_pbx.evidence.heatmap import Cell, Count
 from lifeline_pbx.evidence.months import Months
 
@@ -308,3 +308,19 @@ def test_a_rows_cells_are_its_months_in_order() -> None:
     row = heatmap.Row(1, None, "Facility", cells, Cell(3, "high"))
     assert str(heat_html.cells(row)) == "".join(heat_html.cell(c) for c in cells)
     assert str(heat_html.cells(row)).count("<td") == 3
+
+
+@pytest.mark.parametrize(("rows", "labels", "said"), [
+    ("facility", ["A", "B"], "a line for each facility;"),
+    ("category", ["A", "B"], "a line for each category;"),
+    ("facility_category", ["A", "B"], "a line for each facility and category pair;"),
+    ("facility", [f"F{n}" for n in range(8)], "the 6 facilities with most reports, of 8;"),
+    ("category", [f"C{n}" for n in range(7)], "the 6 categories with most reports, of 7;"),
+])
+def test_the_trend_chart_names_its_lines(rows: str, labels: list[str], said: str) -> None:
+    """Its description reads as English (it once said "each categorie")."""
+    one = Cell(1, "low", 1)
+    shown = tuple(heatmap.Row(None, None, label, (one,), one) for label in labels)
+    heat = heatmap.HeatMap((dt.date(2026, 1, 1),), shown, (one,), one, busiest=shown[:6])
+    chart = charts.trend("c", heat, rows)
+    assert chart is not None and said in str(chart)

@@ -41,7 +41,9 @@ def routes() -> list[web.AbstractRouteDef]:
 def _notice(request: web.Request) -> str:
     notice = NOTICES.get(request.query.get("done", ""), "")
     count = request.query.get("count", "")
-    return f"{count} facilities imported." if notice and count.isdigit() else notice
+    if not (notice and count.isdigit()):
+        return notice
+    return f"{count} {'facility' if count == '1' else 'facilities'} imported."
 
 
 def _list_page(request: web.Request, facilities: list[Facility], *,

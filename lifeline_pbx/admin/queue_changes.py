@@ -117,11 +117,14 @@ async def update(pool: Pool, actor: int | None, queue_id: int, form: Form) -> li
 def _refusal(name: str, usage: queue_store.Usage) -> str | None:
     """Why a queue cannot be deleted now, for the admin; None if it can."""
     if usage.lines:
-        return (f"The queue '{name}' cannot be deleted: the line(s) {', '.join(usage.lines)} "
-                "send their callers to it. Give those lines another queue first.")
+        lines = (f"the line {usage.lines[0]} sends its" if len(usage.lines) == 1
+                 else f"the lines {', '.join(usage.lines)} send their")
+        return (f"The queue '{name}' cannot be deleted: {lines} callers to it. Give "
+                f"{'that line' if len(usage.lines) == 1 else 'those lines'} another queue first.")
     if usage.open_calls:
-        return (f"The queue '{name}' cannot be deleted: {usage.open_calls} call(s) are in it "
-                "now. Try again when they have ended.")
+        calls = "1 call is" if usage.open_calls == 1 else f"{usage.open_calls} calls are"
+        return (f"The queue '{name}' cannot be deleted: {calls} in it now. Try again when "
+                f"{'it has' if usage.open_calls == 1 else 'they have'} ended.")
     if usage.history:
         return (f"The queue '{name}' cannot be deleted: its calls are on record and keep its "
                 "name. Take it off its lines and operators instead, or rename it.")

@@ -13,14 +13,21 @@ from lifeline_pbx.charts import svg
 from lifeline_pbx.evidence import heatmap
 from lifeline_pbx.evidence.heatmap import HeatMap
 
+# What the heat map's rows are, one and many, for the charts' descriptions.
+ROW_WORDS = {"facility": ("facility", "facilities"), "category": ("category", "categories"),
+             "facility_category": ("facility and category pair",
+                                   "facility and category pairs")}
 
-def trend(chart_id: str, heat: HeatMap, what: str) -> Markup | None:
-    """Lines for the busiest rows of the heat map (`what` names the rows, for the text)."""
+
+def trend(chart_id: str, heat: HeatMap, rows: str) -> Markup | None:
+    """Lines for the busiest rows of the heat map (`rows`: what they are, a key of
+    heatmap.ROWS, named in the text)."""
     series = heatmap.trend(heat)
     if not series:
         return None
-    some = (f"the {len(series)} {what} with most reports, of {len(heat.rows)}"
-            if len(heat.rows) > len(series) else f"each {what.rstrip('s')}")
+    one, many = ROW_WORDS[rows]
+    some = (f"the {len(series)} {many} with most reports, of {len(heat.rows)}"
+            if len(heat.rows) > len(series) else f"each {one}")
     return svg.lines(chart_id, "Reports by month",
                      f"Reports recorded each month, a line for {some}; the table gives "
                      "each figure.", heat.labels, series)

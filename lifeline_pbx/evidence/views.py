@@ -39,10 +39,8 @@ async def heat_map_page(request: web.Request) -> web.StreamResponse:
     filters = heatmap.parse(request.query, _months(request.query))
     async with request.app[POOL].acquire() as con:
         found = await work.heat_map(con, filters)
-    what = {"facility": "facilities", "category": "categories"}.get(
-        filters.rows, "facility and category pairs")
     return render(request, "evidence/heat_map.html", page=found, filters=filters,
-                  heat=found.heat, chart=charts.trend("chart-trend", found.heat, what),
+                  heat=found.heat, chart=charts.trend("chart-trend", found.heat, filters.rows),
                   severities=heatmap.SEVERITIES, row_choices=heatmap.ROWS,
                   heat_cells=heat_html.cells)
 
@@ -77,7 +75,7 @@ async def print_page(request: web.Request) -> web.StreamResponse:
         found = await work.printable(con, request.app[KEY_RING], _facility_id(request),
                                      period, chosen, current_user(request).id)
     return render(request, "evidence/print.html", page=found, heat=found.heat,
-                  chart=charts.trend("chart-print-trend", found.heat, "categories"),
+                  chart=charts.trend("chart-print-trend", found.heat, "category"),
                   heat_cells=heat_html.cells)
 
 

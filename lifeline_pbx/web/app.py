@@ -27,7 +27,13 @@ def templates() -> jinja2.Environment:
         bytecode_cache=COMPILED,
     )
     env.filters["language"] = language_name
+    env.filters["counted"] = counted
     return env
+
+
+def counted(n: int, one: str, many: str = "") -> str:
+    """"1 day", "3 days", "1 facility", "2 facilities" (the templates' `counted` filter)."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 class AccessLog(AbstractAccessLogger):
