@@ -66,6 +66,7 @@ async def test_an_intake_is_saved_and_a_supervisor_finds_it(web: WebApp) -> None
     status, page = await supervisor.get("/reports")
     assert status == 200 and f"/reports/{report_id}" in page and "Narrative" not in page
     assert "<th>Recorded</th>" in page and "<td>Critical</td><td>A group (Denied insulin)" in page
+    assert '<option value="critical">Critical</option>' in page  # the filter's words too
     status, page = await supervisor.get(f"/reports/{report_id}")
     assert status == 200 and "Narrative Denied insulin" in page
     assert "· Critical</h1>" in page and '<dd id="report-when">not given</dd>' in page
