@@ -181,6 +181,7 @@ async def test_an_admin_adds_an_operator_and_sees_the_secret_once(web: WebApp) -
     assert password not in audit and "Ana" not in audit
     _, page = await admin.get("/admin/operators")
     assert password not in page and 'id="operator-ana"' in page
+    assert "<td>Spanish, English</td>" in page  # her languages named, in her order
 
     # A new secret, shown once; the old one is gone.
     status, page = await admin.post(f"/admin/operators/{ana}/secret")

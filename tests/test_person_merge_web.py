@@ -106,6 +106,7 @@ async def test_a_preview_merges_nothing_and_its_confirmation_merges(web: WebApp)
     status, page, confirm = await preview(supervisor, keep, DUPLICATE)
     assert status == 200 and "<h1>Merge A301-222-333 into A208-555-019?</h1>" in page
     assert 'id="merge-other-names">Name Duplicate<' in page
+    assert "<dt>Languages</dt><dd>Spanish</dd>" in page  # named, not coded
     for counted, n in (("intakes", 1), ("calls", 1), ("reports", 1), ("follow-ups", 1),
                        ("holds", 0), ("records", 0)):
         assert f'id="moves-{counted}">{n}<' in page, counted
