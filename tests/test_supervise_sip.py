@@ -179,7 +179,7 @@ async def test_a_supervisor_listens_then_whispers_then_joins_from_their_phone(
             ("call", str(call_id), ["join", "mode"]),
             ("call", str(call_id), ["ended", "join"])]
         status, page = await supervisor.get(f"/calls/{call_id}")
-        assert status == 200 and "supervision started" in page and "Demo Supervisor" in page
+        assert status == 200 and "Supervisor: listening" in page and "Demo Supervisor" in page
 
 
 async def test_a_snoop_the_pbx_refuses_is_reported_and_the_call_goes_on(

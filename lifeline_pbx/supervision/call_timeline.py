@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings import shelf
-from lifeline_pbx.supervision import call_produced
+from lifeline_pbx.supervision import call_produced, timeline_words
 from lifeline_pbx.supervision.call_history import CALL_COLUMNS, CallRow, call_row
 
 
@@ -22,6 +22,14 @@ class Line:
     kind: str
     detail: dict[str, str]
     user: str  # the display name of detail["user_id"], if any
+
+    @property
+    def what(self) -> str:
+        return timeline_words.what(self.kind)
+
+    @property
+    def said(self) -> str:
+        return timeline_words.detail(self.detail)
 
 
 @dataclass(frozen=True)
