@@ -75,6 +75,9 @@ BAD_CSVS: dict[str, tuple[str, list[str]]] = {
     "a bad time zone column": (
         "name,city,state,contractor,timezone\nA,X,GA,C,Mars/Olympus\n", ["line 2: timezone:"]),
     "columns missing": ("name,city\nA,X\n", ["Line 1 must name the columns", "state"]),
+    "a column a facility does not have": (
+        "name,city,state,contractor,notes,colour\nA,X,GA,C,n,red\n",
+        ["columns a facility does not have: colour (it has name,"]),
     "empty": ("", ["The file is empty"]),
     "a header only": ("name,city,state,contractor\n", ["no facilities"]),
 }

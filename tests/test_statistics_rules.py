@@ -131,7 +131,7 @@ def test_a_refused_form_shows_what_was_typed() -> None:
     ("week", "2024-03-11", "2024-03-17", "Week 2024-03-11 to 2024-03-17"),
     ("month", "2024-02-01", "2024-02-29", "Month 2024-02-01 to 2024-02-29"),
     ("range", "2026-11-01", "2026-11-15", "Dates between 2026-11-01 and 2026-11-15"),
-    ("range", "2026-11-01", "2026-11-01", "Dates between 2026-11-01"),
+    ("range", "2026-11-01", "2026-11-01", "Day 2026-11-01"),  # a range of one day
 ])
 def test_a_period_is_named_in_words(kind: str, first: str, last: str, title: str) -> None:
     period = periods.Period(kind, dt.date.fromisoformat(first), dt.date.fromisoformat(last),

@@ -144,6 +144,11 @@ def parse_csv(content: str) -> list[ImportRow]:
     if missing:
         raise Invalid(f"Line 1 must name the columns {', '.join(CSV_COLUMNS)}; missing: "
                       f"{', '.join(missing)}.", CSV_FIELD)
+    known = FacilityFields.__dataclass_fields__
+    unknown = [column for column in header if column not in known]
+    if unknown:  # its values would be dropped without a word
+        raise Invalid(f"Line 1 names columns a facility does not have: {', '.join(unknown)} "
+                      f"(it has {', '.join(known)}). Remove or rename them.", CSV_FIELD)
     rows: list[ImportRow] = []
     problems: list[str] = []
     seen: dict[str, int] = {}

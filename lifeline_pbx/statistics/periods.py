@@ -68,8 +68,8 @@ class Period:
     def title(self) -> str:
         """How the page names it: "Day 2024-03-12", "Dates between 2024-01-01 and ..."."""
         word, first, last = KIND_WORDS[self.kind], self.first.isoformat(), self.last.isoformat()
-        if self.first == self.last:
-            return f"{word} {first}"
+        if self.first == self.last:  # a range of one day is that day
+            return f"{KIND_WORDS['day']} {first}"
         return f"{word} {first} {'and' if self.kind == 'range' else 'to'} {last}"
 
 
