@@ -190,6 +190,9 @@ async def test_no_operator_logged_in_ends_in_a_stored_voicemail(hotline: Hotline
         "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail row")
     vm = row[0]
     assert (vm["reason"], vm["language"]) == ("no_operators", "en")
+    closed = await hotline.closed("Nobody there")  # sent to voicemail at once: no wait
+    lasted = (closed["ended_at"] - closed["queued_at"]).total_seconds()
+    assert closed["wait_seconds"] < min(0.5, lasted)
     assert vm["facility_id"] is not None and vm["line_id"] is not None
     # The vault takes the file off Asterisk, sealed (tests/test_voicemail_vault.py).
     await wait_for(lambda: hotline.sql(
@@ -218,6 +221,10 @@ async def test_max_wait_ends_in_voicemail(hotline: Hotline) -> None:
     await hotline.carrier.hang_up(call)
     timeouts = await wait_for(lambda: hotline.queue_events("timeout"), what="the timeout logged")
     assert timeouts[-1]["caller_name"] == "Waited too long"
+    # The call's wait (what the statistics and the call history show) is the time in the
+    # queue, not the prompt and message after it.
+    row = await hotline.closed("Waited too long")
+    assert 3 <= row["wait_seconds"] < (row["ended_at"] - row["queued_at"]).total_seconds()
 
 
 

@@ -158,7 +158,7 @@ async def _calls(web: WebApp, person: uuid.UUID) -> None:
         """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
                               caller_number, caller_name, started_at, queued_at, connected_at,
                               answered_at, ended_at, disposition, language, priority,
-                              operator_id)
+                              operator_id, wait_seconds)
            SELECT ('00000000-0000-0000-0001-' || lpad(n::text, 12, '0'))::uuid, 'c' || n,
                   'PJSIP/c', l.did, l.id, l.facility_id, '', '', s, s + interval '5 s',
                   CASE WHEN n % 2 = 0 THEN s + interval '50 s' END, s,
@@ -166,7 +166,8 @@ async def _calls(web: WebApp, person: uuid.UUID) -> None:
                   CASE WHEN n % 2 = 0 THEN 'answered' ELSE 'abandoned' END,
                   CASE WHEN n % 2 = 0 THEN 'es' ELSE 'en' END, (n % 2 = 0)::int,
                   CASE WHEN n % 2 = 0 THEN (SELECT id FROM operators
-                                            WHERE sip_username = 'operator1') END
+                                            WHERE sip_username = 'operator1') END,
+                  CASE WHEN n % 2 = 0 THEN 45 ELSE 60 END
            FROM generate_series(1, 30) n,
                 LATERAL (SELECT now() - n * interval '1 hour' AS s) t,
                 LATERAL (SELECT * FROM lines ORDER BY (id = (SELECT min(id) FROM lines))

@@ -4,6 +4,11 @@ calls.
 
 Nothing here is sealed or identifies a caller: the caller's number is not shown. Language
 and triage are worded as the operator console words them.
+
+A call's wait is the one the statistics count (calls.wait_seconds, as the distributor
+measured it when the caller left the queue), not the time from the queue to the call's end,
+which for a voicemail holds the message. Its operator is who answered it (calls.operator_id),
+never who wrote an intake about it: the intakes table says that.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ class CallRow:
     line: str
     language: str
     urgent: bool
-    wait_seconds: int | None  # queue entry to operator (or to the end, if none answered)
+    wait_seconds: int | None  # in the queue, until answered, hung up or sent to voicemail
     outcome: str  # how the call ended (disposition), or the intake's outcome
     intake_outcome: str
     operator: str
@@ -85,7 +90,7 @@ def where(filters: CallFilter) -> tuple[str, list[object]]:
 CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS facility,
     coalesce(l.name, '') AS line, coalesce(c.language, '') AS language,
     c.priority > 0 AS urgent,
-    extract(epoch FROM coalesce(c.connected_at, c.ended_at) - c.queued_at)::int AS wait_seconds,
+    round(c.wait_seconds)::int AS wait_seconds,
     coalesce(c.disposition, CASE WHEN c.ended_at IS NULL THEN 'in progress' ELSE '' END)
         AS outcome,
     coalesce(o.display_name, '') AS operator,
@@ -127,17 +132,15 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
                   coalesce(f.name, '') AS facility, coalesce(l.name, '') AS line,
                   coalesce(nullif(i.language, ''), c.language, '') AS language,
                   coalesce(c.priority, 0) > 0 OR i.triage > 0 AS urgent,
-                  extract(epoch FROM coalesce(c.connected_at, c.ended_at) - c.queued_at)::int
-                      AS wait_seconds,
+                  round(c.wait_seconds)::int AS wait_seconds,
                   coalesce(c.disposition, '') AS outcome, i.outcome AS intake_outcome,
-                  coalesce(o.display_name, u.display_name) AS operator,
+                  coalesce(o.display_name, '') AS operator,
                   extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds,
                   c.recording IS NOT NULL AS recorded
            FROM intakes i LEFT JOIN calls c ON c.id = i.call_id
                 LEFT JOIN facilities f ON f.id = coalesce(c.facility_id, i.facility_id)
                 LEFT JOIN lines l ON l.id = c.line_id
                 LEFT JOIN operators o ON o.id = c.operator_id
-                JOIN users u ON u.id = i.user_id
            WHERE i.person_id = ANY($1::uuid[])
            ORDER BY i.created_at DESC, i.id LIMIT $2 OFFSET $3""",
         person_ids, at.per_page, at.offset)
