@@ -138,6 +138,7 @@ BAD_LINES: dict[str, tuple[dict[str, str], set[str]]] = {
     "no hours and not always open": ({"hours_mon": "", "hours_sat": ""}, {"hours"}),
     "triage key 0": ({"triage_digit": "0"}, {"triage_digit"}),
     "triage key #": ({"triage_digit": "#"}, {"triage_digit"}),
+    "the urgent key also chooses a language": ({"triage_digit": "2"}, {"triage_digit"}),
     "call limit under a minute": ({"call_limit": "30"}, {"call_limit"}),
     "call limit not a number": ({"call_limit": "15 min"}, {"call_limit"}),
     "warning after the cut": ({"call_limit": "600", "limit_warning": "600"}, {"limit_warning"}),
@@ -155,6 +156,28 @@ def test_bad_line_forms_name_each_field(changes: dict[str, str], fields: set[str
     with pytest.raises(Invalid) as refused:
         line_rules.parse_line({**LINE, **changes})
     assert set(refused.value.errors) == fields
+
+
+KEY_CLASHES: dict[str, tuple[tuple[tuple[str, str], ...], str, str | None]] = {
+    # menu, urgent key -> the menu entry it clashes with (None: none)
+    "a key of its own": ((("es", "1"), ("en", "2")), "9", None),
+    "the first language's key": ((("es", "1"), ("en", "2")), "1", "es"),
+    "the last language's key": ((("es", "1"), ("en", "2"), ("fr", "9")), "9", "fr"),
+    "one language plays no menu": ((("en", "1"),), "1", None),
+    "no menu at all": ((), "1", None),
+}
+
+
+@pytest.mark.parametrize(("menu", "urgent", "clash"), KEY_CLASHES.values(),
+                         ids=KEY_CLASHES.keys())
+def test_the_urgent_key_is_not_a_menu_key(menu: tuple[tuple[str, str], ...], urgent: str,
+                                           clash: str | None) -> None:
+    problem = line_rules.key_clash(menu, urgent)
+    if clash is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert f"Key {urgent} already chooses '{clash}'" in problem and "urgent key" in problem
 
 
 ALL = frozenset(prompts.concrete_names())
