@@ -286,6 +286,42 @@ def test_bad_closures_name_each_field(changes: dict[str, str], fields: set[str])
     assert set(refused.value.errors) == fields
 
 
+TODAY = date(2030, 12, 20)
+CLOSED = {date(2030, 12, 25): "Christmas", date(2030, 12, 31): "New Year's Eve"}
+CLOSURE_CONFLICTS: dict[str, tuple[str, str, str | None]] = {
+    # first, last -> what the problem on "first" says (None: none)
+    "days to come, none closed": ("2030-12-26", "2030-12-30", None),
+    "today counts as to come": ("2030-12-20", "", None),
+    "begun already, not over": ("2030-12-18", "2030-12-22", None),
+    "wholly passed": ("2030-12-10", "2030-12-19", "These days have passed (today is 2030-12-20"),
+    "one day passed": ("2030-12-19", "", "have passed"),
+    "over a closed day": ("2030-12-24", "2030-12-26", "Already closed: 2030-12-25 (Christmas)."),
+    "over two closed days": ("2030-12-25", "2031-01-01",
+                             "2030-12-25 (Christmas), 2030-12-31 (New Year's Eve)."),
+    "the very day": ("2030-12-31", "", "Already closed: 2030-12-31 (New Year's Eve)."),
+}
+
+
+@pytest.mark.parametrize(("first", "last", "said"), CLOSURE_CONFLICTS.values(),
+                         ids=CLOSURE_CONFLICTS.keys())
+def test_a_closure_is_for_days_to_come_not_already_closed(first: str, last: str,
+                                                          said: str | None) -> None:
+    closure = line_rules.parse_closure({**CLOSURE, "first": first, "last": last}, PROMPTS)
+    problems = line_rules.closure_problems(closure, CLOSED, TODAY)
+    if said is None:
+        assert problems == {}
+    else:
+        assert set(problems) == {"first"} and said in problems["first"], problems
+
+
+def test_many_closed_days_are_counted_past_five() -> None:
+    closed = {date(2030, 12, d): "Winter" for d in range(21, 31)}
+    closure = line_rules.parse_closure({**CLOSURE, "first": "2030-12-21", "last": "2030-12-30"},
+                                       PROMPTS)
+    said = line_rules.closure_problems(closure, closed, TODAY)["first"]
+    assert "2030-12-25 (Winter) and 5 more." in said and "2030-12-26" not in said
+
+
 def _titles_and_prompts(settings: LineSettings, found: frozenset[tuple[str, str]] | None
                         ) -> list[tuple[str, list[str]]]:
     line = engine_line(1, "Stewart", settings)

@@ -201,6 +201,25 @@ async def test_a_line_is_added_edited_closed_and_previewed(web: WebApp) -> None:
     assert (await admin.get("/admin/prompts/fr/confidentiality/audio"))[0] == 404
 
 
+async def test_a_closure_over_closed_or_passed_days_is_refused_with_what_was_typed(
+        web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    line_id = await _new_line(web, admin)
+    assert (await admin.post(f"/admin/lines/{line_id}/closures", CLOSURE))[0] == 303
+    before = await _snapshot(web)
+    overlapping = {**CLOSURE, "first": "2030-12-24", "last": "2030-12-26", "name": "Staff day",
+                   "prompt": "technical-difficulty"}
+    status, page = await admin.post(f"/admin/lines/{line_id}/closures", overlapping)
+    assert status == 422 and 'id="error-closure_first"' in page
+    assert "Already closed: 2030-12-25 (Christmas)." in page
+    assert 'value="2030-12-24"' in page and 'value="Staff day"' in page
+    status, page = await admin.post(f"/admin/lines/{line_id}/closures", {
+        **CLOSURE, "first": "2020-01-01", "last": "2020-01-02"})
+    assert status == 422 and "These days have passed" in page
+    assert 'value="2020-01-01"' in page
+    assert await _snapshot(web) == before  # Christmas keeps its reason and message
+
+
 # Languages come from the languages table, held to the prompts admin's coverage rule
 
 

@@ -328,6 +328,22 @@ def parse_closure(form: Form, prompts: tuple[str, ...]) -> Closure:
     return Closure(first, last, name, prompt)
 
 
+def closure_problems(closure: Closure, closed: Mapping[date, str], today: date
+                     ) -> dict[str, str]:
+    """A closure is for days to come (today, at the facility, counts), and for days not
+    already closed: adding one never changes another's reason or message. closed: the
+    line's closure days and their reasons."""
+    if closure.last < today:
+        return {"first": f"These days have passed (today is {today.isoformat()} at the "
+                         "facility)."}
+    taken = [f"{day.isoformat()} ({closed[day]})" for day in closure.days if day in closed]
+    if not taken:
+        return {}
+    more = f" and {len(taken) - 5} more" if len(taken) > 5 else ""
+    return {"first": f"Already closed: {', '.join(taken[:5])}{more}. Remove those days "
+                     "first, or choose others."}
+
+
 def as_form(s: LineSettings) -> dict[str, str]:
     """The form's fields showing a saved line (parse_line reads them back the same)."""
     values = {
