@@ -1,6 +1,7 @@
 """Demo data: two facilities with their lines and one operator. Loading it twice is harmless.
 
-The facility names are made up; the DIDs are in the 555 range reserved for fiction.
+The facility names are made up; the DIDs are in the 555 range reserved for fiction. Each
+facility keeps its state's time zone, as the facility form gives it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import functools
 import asyncpg
 
 from lifeline_pbx.accounts import passwords
+from lifeline_pbx.admin.facility_rules import STATE_ZONES
 from lifeline_pbx.operators.sip_credentials import sip_md5_cred
 
 DEMO_OPERATOR = ("Demo Operator", "operator1", "lifeline-demo-1", ["en", "es"])
@@ -52,9 +54,12 @@ async def load(con: asyncpg.Connection) -> None:
         )
         for name, city, state, contractor, lines in DEMO_FACILITIES:
             facility_id = await con.fetchval(
-                """INSERT INTO facilities (name, city, state, contractor) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (name) DO UPDATE SET city = excluded.city RETURNING id""",
-                name, city, state, contractor,
+                """INSERT INTO facilities (name, city, state, contractor, timezone)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (name) DO UPDATE SET city = excluded.city,
+                       timezone = excluded.timezone
+                   RETURNING id""",
+                name, city, state, contractor, STATE_ZONES[state],
             )
             for did, line_name, language, menu in lines:
                 line_id = await con.fetchval(

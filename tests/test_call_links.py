@@ -19,7 +19,7 @@ MINE = FollowUp(uuid.uuid4(), None, "done", VIEWER)
 INTAKE = Intake(uuid.uuid4(), AT, "intake", uuid.uuid4(), (REPORT,), (THEIRS, MINE))
 
 
-EVERYTHING = [f"/intakes/{INTAKE.id}/revisions", f"/people/{INTAKE.person_id}",
+EVERYTHING = [f"/intakes/{INTAKE.id}/correct", f"/people/{INTAKE.person_id}",
               f"/reports/{REPORT.id}", f"/follow-ups/{THEIRS.id}", f"/follow-ups/{MINE.id}"]
 
 
@@ -37,7 +37,7 @@ def test_each_link_only_for_a_role_its_page_lets_in(role: str, hrefs: list[str])
 def test_the_links_and_their_words() -> None:
     [group] = call_links([INTAKE], VIEWER, "supervisor")
     assert [(link.href, link.text) for link in group] == [
-        (f"/intakes/{INTAKE.id}/revisions", "Intake of 2025-03-04 14:32"),
+        (f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 14:32"),
         (f"/people/{INTAKE.person_id}", "Person record"),
         (f"/reports/{REPORT.id}", "Report Medical neglect or denial of care 2025-03-04"),
         (f"/follow-ups/{THEIRS.id}", "Follow-up due 2025-03-11"),
@@ -45,13 +45,17 @@ def test_the_links_and_their_words() -> None:
     ]
 
 
-@pytest.mark.parametrize(("intake", "texts"), [
-    # No person bound, nothing written from it: the intake alone, with how the call went.
-    (Intake(INTAKE.id, AT, "hung_up", None, (), ()), ["Intake of 2025-03-04 14:32 (hung up)"]),
-    (Intake(INTAKE.id, AT, "intake", None, (), ()), ["Intake of 2025-03-04 14:32"]),
+@pytest.mark.parametrize(("intake", "links"), [
+    # No person bound, nothing written from it: the intake alone, with how the call went;
+    # its fields to read and correct, or a one-click outcome's history (it has no fields).
+    (Intake(INTAKE.id, AT, "hung_up", None, (), ()),
+     [(f"/intakes/{INTAKE.id}/revisions", "Intake of 2025-03-04 14:32 (hung up)")]),
+    (Intake(INTAKE.id, AT, "intake", None, (), ()),
+     [(f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 14:32")]),
 ])
-def test_an_intake_with_nothing_more(intake: Intake, texts: list[str]) -> None:
-    assert [link.text for link in call_links([intake], VIEWER, "supervisor")[0]] == texts
+def test_an_intake_with_nothing_more(intake: Intake, links: list[tuple[str, str]]) -> None:
+    [group] = call_links([intake], VIEWER, "supervisor")
+    assert [(link.href, link.text) for link in group] == links
 
 
 def test_no_intake_no_links_and_an_operator_sees_no_empty_group() -> None:

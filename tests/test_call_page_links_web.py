@@ -67,7 +67,7 @@ async def call_with_everything(web: WebApp) -> tuple[uuid.UUID, dict[str, str]]:
     follow_up = await add_follow_up(web, "Call the clinic", operator,
                                     assignee=await user_id(web, "supervisor1"), person=person,
                                     intake=intake, due=DUE)
-    return call, {"intake": f"/intakes/{intake}/revisions", "person": f"/people/{person}",
+    return call, {"intake": f"/intakes/{intake}/correct", "person": f"/people/{person}",
                   "report": f"/reports/{report}", "follow-up": f"/follow-ups/{follow_up}"}
 
 
@@ -98,6 +98,18 @@ async def test_the_call_page_links_what_came_of_the_call(web: WebApp, username: 
     assert NAME not in page and A_NUMBER_SHOWN not in page
     for href in expected.values():  # each link opens for the viewer
         assert (await viewer.get(href))[0] == 200, href
+
+
+async def test_the_intake_link_opens_its_fields_or_a_one_click_outcomes_history(
+        web: WebApp) -> None:
+    call, expected = await call_with_everything(web)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(expected["intake"])
+    assert status == 200 and 'id="intake-correct"' in page  # the intake's fields
+    intake = expected["intake"].split("/")[2]
+    await web.sql("UPDATE intakes SET outcome = 'hung_up' WHERE id = $1", uuid.UUID(intake))
+    status, page = await supervisor.get(f"/calls/{call}")
+    assert produced(page)["intake"][0] == f"/intakes/{intake}/revisions"
 
 
 async def test_a_call_without_an_intake_links_nothing(web: WebApp) -> None:

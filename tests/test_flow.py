@@ -261,6 +261,32 @@ def test_keys_interrupt_and_are_kept_in_order(events: list[FlowEvent], phase: Ph
     assert (state.phase, state.priority, state.menu_tries) == (phase, priority, 0)
 
 
+# A line saved before the form refused it: key 2 both chooses English and is the urgent key.
+# The prompt playing decides: in the greeting and the menu it chooses the language (were it
+# urgent there, every caller choosing English would ring the on-call list); from the notices
+# on it is urgent, so a caller in danger who presses it again is urgent at once.
+CLASH = replace(LINE, triage_digit="2")
+CLASH_CASES: dict[str, tuple[list[FlowEvent], Phase, str, int]] = {
+    # events -> phase, language, priority
+    "in the greeting: the language": ([Started(CLASH, "en"), Digit("2")],
+                                      Phase.NOTICES, "en", 0),
+    "in the menu: the language": ([Started(CLASH, "en"), PromptFinished("p1", True),
+                                   Digit("2")], Phase.NOTICES, "en", 0),
+    "pressed twice: the language, then urgent": (
+        [Started(CLASH, "en"), Digit("2"), Digit("2")], Phase.QUEUED, "en", 1),
+    "after another language's key: urgent": (
+        [Started(CLASH, "en"), Digit("1"), Digit("2")], Phase.QUEUED, "es", 1),
+}
+
+
+@pytest.mark.parametrize("events,phase,language,priority", CLASH_CASES.values(),
+                         ids=CLASH_CASES.keys())
+def test_a_menu_key_that_is_also_the_urgent_key(events: list[FlowEvent], phase: Phase,
+                                                language: str, priority: int) -> None:
+    state, _ = run(events)
+    assert (state.phase, state.language, state.priority) == (phase, language, priority)
+
+
 def test_one_wrong_key_in_the_menu_is_one_invalid_choice() -> None:
     state, commands = run([*GREETED, Digit("7")])
     assert state.menu_tries == 1

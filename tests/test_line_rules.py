@@ -141,6 +141,7 @@ BAD_LINES: dict[str, tuple[dict[str, str], set[str]]] = {
     "no hours and not always open": ({"hours_mon": "", "hours_sat": ""}, {"hours"}),
     "triage key 0": ({"triage_digit": "0"}, {"triage_digit"}),
     "triage key #": ({"triage_digit": "#"}, {"triage_digit"}),
+    "the urgent key also chooses a language": ({"triage_digit": "2"}, {"triage_digit"}),
     "call limit under a minute": ({"call_limit": "30"}, {"call_limit"}),
     "call limit not a number": ({"call_limit": "15 min"}, {"call_limit"}),
     "warning after the cut": ({"call_limit": "600", "limit_warning": "600"}, {"limit_warning"}),
@@ -158,6 +159,28 @@ def test_bad_line_forms_name_each_field(changes: dict[str, str], fields: set[str
     with pytest.raises(Invalid) as refused:
         line_rules.parse_line({**LINE, **changes})
     assert set(refused.value.errors) == fields
+
+
+KEY_CLASHES: dict[str, tuple[tuple[tuple[str, str], ...], str, str | None]] = {
+    # menu, urgent key -> the menu entry it clashes with (None: none)
+    "a key of its own": ((("es", "1"), ("en", "2")), "9", None),
+    "the first language's key": ((("es", "1"), ("en", "2")), "1", "es"),
+    "the last language's key": ((("es", "1"), ("en", "2"), ("fr", "9")), "9", "fr"),
+    "one language plays no menu": ((("en", "1"),), "1", None),
+    "no menu at all": ((), "1", None),
+}
+
+
+@pytest.mark.parametrize(("menu", "urgent", "clash"), KEY_CLASHES.values(),
+                         ids=KEY_CLASHES.keys())
+def test_the_urgent_key_is_not_a_menu_key(menu: tuple[tuple[str, str], ...], urgent: str,
+                                           clash: str | None) -> None:
+    problem = line_rules.key_clash(menu, urgent)
+    if clash is None:
+        assert problem is None
+    else:
+        assert problem is not None
+        assert f"Key {urgent} already chooses '{clash}'" in problem and "urgent key" in problem
 
 
 ALL = frozenset(prompts.concrete_names())
@@ -264,6 +287,42 @@ def test_bad_closures_name_each_field(changes: dict[str, str], fields: set[str])
     with pytest.raises(Invalid) as refused:
         line_rules.parse_closure({**CLOSURE, **changes}, PROMPTS)
     assert set(refused.value.errors) == fields
+
+
+TODAY = date(2030, 12, 20)
+CLOSED = {date(2030, 12, 25): "Christmas", date(2030, 12, 31): "New Year's Eve"}
+CLOSURE_CONFLICTS: dict[str, tuple[str, str, str | None]] = {
+    # first, last -> what the problem on "first" says (None: none)
+    "days to come, none closed": ("2030-12-26", "2030-12-30", None),
+    "today counts as to come": ("2030-12-20", "", None),
+    "begun already, not over": ("2030-12-18", "2030-12-22", None),
+    "wholly passed": ("2030-12-10", "2030-12-19", "These days have passed (today is 2030-12-20"),
+    "one day passed": ("2030-12-19", "", "have passed"),
+    "over a closed day": ("2030-12-24", "2030-12-26", "Already closed: 2030-12-25 (Christmas)."),
+    "over two closed days": ("2030-12-25", "2031-01-01",
+                             "2030-12-25 (Christmas), 2030-12-31 (New Year's Eve)."),
+    "the very day": ("2030-12-31", "", "Already closed: 2030-12-31 (New Year's Eve)."),
+}
+
+
+@pytest.mark.parametrize(("first", "last", "said"), CLOSURE_CONFLICTS.values(),
+                         ids=CLOSURE_CONFLICTS.keys())
+def test_a_closure_is_for_days_to_come_not_already_closed(first: str, last: str,
+                                                          said: str | None) -> None:
+    closure = line_rules.parse_closure({**CLOSURE, "first": first, "last": last}, PROMPTS)
+    problems = line_rules.closure_problems(closure, CLOSED, TODAY)
+    if said is None:
+        assert problems == {}
+    else:
+        assert set(problems) == {"first"} and said in problems["first"], problems
+
+
+def test_many_closed_days_are_counted_past_five() -> None:
+    closed = {date(2030, 12, d): "Winter" for d in range(21, 31)}
+    closure = line_rules.parse_closure({**CLOSURE, "first": "2030-12-21", "last": "2030-12-30"},
+                                       PROMPTS)
+    said = line_rules.closure_problems(closure, closed, TODAY)["first"]
+    assert "2030-12-25 (Winter) and 5 more." in said and "2030-12-26" not in said
 
 
 def _titles_and_prompts(settings: LineSettings, found: frozenset[tuple[str, str]] | None

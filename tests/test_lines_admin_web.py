@@ -201,6 +201,25 @@ async def test_a_line_is_added_edited_closed_and_previewed(web: WebApp) -> None:
     assert (await admin.get("/admin/prompts/fr/confidentiality/audio"))[0] == 404
 
 
+async def test_a_closure_over_closed_or_passed_days_is_refused_with_what_was_typed(
+        web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    line_id = await _new_line(web, admin)
+    assert (await admin.post(f"/admin/lines/{line_id}/closures", CLOSURE))[0] == 303
+    before = await _snapshot(web)
+    overlapping = {**CLOSURE, "first": "2030-12-24", "last": "2030-12-26", "name": "Staff day",
+                   "prompt": "technical-difficulty"}
+    status, page = await admin.post(f"/admin/lines/{line_id}/closures", overlapping)
+    assert status == 422 and 'id="error-closure_first"' in page
+    assert "Already closed: 2030-12-25 (Christmas)." in page
+    assert 'value="2030-12-24"' in page and 'value="Staff day"' in page
+    status, page = await admin.post(f"/admin/lines/{line_id}/closures", {
+        **CLOSURE, "first": "2020-01-01", "last": "2020-01-02"})
+    assert status == 422 and "These days have passed" in page
+    assert 'value="2020-01-01"' in page
+    assert await _snapshot(web) == before  # Christmas keeps its reason and message
+
+
 # Languages come from the languages table, held to the prompts admin's coverage rule
 
 
@@ -287,6 +306,7 @@ BAD_LINE = [({"did": "555-CALL"}, "did"), ({"did": "15550100101"}, "did"),
             ({"always_open": "", "hours_mon": "9 to 5"}, "hours_mon"),
             ({"always_open": ""}, "hours"), ({"call_limit": "10"}, "call_limit"),
             ({"limit_warning": "900"}, "limit_warning"), ({"triage_digit": "0"}, "triage_digit"),
+            ({"triage_digit": "2"}, "triage_digit"),
             ({"max_wait": "1"}, "max_wait"), ({"voicemail_max": "x"}, "voicemail_max")]
 BAD_CLOSURE = [({"first": "tomorrow"}, "closure_first"), ({"last": "2030-12-01"}, "closure_last"),
                ({"name": ""}, "closure_name"), ({"prompt": "greeting"}, "closure_prompt")]
@@ -316,6 +336,22 @@ async def test_bad_input_names_the_field_and_saves_nothing(web: WebApp) -> None:
     status, page = await admin.post(f"/admin/lines/{line_id}", {**line_form,
                                                                "did": "15550100101"})
     assert status == 422 and "already a line" in page
+    assert await _snapshot(web) == before
+
+
+async def test_an_urgent_key_that_chooses_a_language_is_refused_with_what_was_typed(
+        web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    queue, facility = await _ids(web)
+    before = await _snapshot(web)
+    status, page = await admin.post("/admin/lines", {
+        **LINE, "queue_id": str(queue), "facility_id": str(facility), "name": "Typed line",
+        "triage_digit": "2"})
+    assert status == 422
+    assert 'id="error-triage_digit"' in page
+    assert "Key 2 already chooses &#39;en&#39; on the language menu" in page
+    assert 'value="Typed line"' in page and 'name="triage_digit"' in page
+    assert 'value="2"' in page
     assert await _snapshot(web) == before
 
 

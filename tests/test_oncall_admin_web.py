@@ -83,6 +83,7 @@ async def test_admin_saves_the_list_audited_without_numbers(web: WebApp) -> None
     ({"entries": "+18765550143 20"}, "entries"),  # outside the allow-list
     ({"entries": "nobody-here 20"}, "entries"),
     ({"entries": "operator1 500"}, "entries"),
+    ({"entries": "operator1 15\noperator1 20"}, "entries"),
     ({"entries": "operator1", "emergency_wait": "2"}, "emergency_wait"),
     ({"entries": "operator1", "emergency_wait": "soon"}, "emergency_wait"),
 ])
@@ -112,6 +113,10 @@ RULES: list[tuple[str, str, Policy, object]] = [
     ("premium rate", "1-900-555-0143", TRUNK, "outside the numbers"),
     ("a caller's star code", "*72 2025550143", TRUNK, "neither"),
     ("ring too short", "op-a 4", TRUNK, "5-120"),
+    ("an operator twice", "op-a 10\noperator1 20\nop-a 30", TRUNK,
+     "line 3: op-a is already on line 1"),
+    ("a number twice, written two ways", "+1 202 555 0143\n(202) 555-0143 30", TRUNK,
+     "line 2: +12025550143 is already on line 1"),
 ]
 
 

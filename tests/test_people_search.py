@@ -122,6 +122,23 @@ async def test_edits_and_merges_keep_the_tokens_in_step(con: asyncpg.Connection)
                               ids["208000001"]) == 0
 
 
+async def test_a_merged_away_a_number_finds_the_kept_record(con: asyncpg.Connection) -> None:
+    """As /people?a_number= and the console's lookup do (people.find_by_a_number)."""
+    ids = await _people(con)
+    user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
+    for merged, kept in (("208000001", "208000004"), ("208000004", "208000003")):
+        preview = await person_merge.preview(con, KEYS, ids[kept], merged, user)
+        await person_merge.confirm(con, KEYS, ids[kept], ids[merged], preview.mark, user)
+    # 208000001 went into 208000004, which went into 208000003
+    for a_number in ("208000001", "208000004", "208000003"):
+        assert await _found(con, a_number=a_number) == {"208000003"}
+        found = await people.find_by_a_number(con, KEYS, a_number)
+        assert found is not None and found.a_number == "208000003"
+    assert await _found(con, a_number="208000001", name="lopez") == {"208000003"}
+    assert await _found(con, a_number="208000001", name="obrien") == set()
+    assert await _found(con, a_number="208000002") == {"208000002"}
+
+
 async def test_rotation_rebuilds_the_tokens_and_old_ones_stop_matching(
         con: asyncpg.Connection) -> None:
     ids = await _people(con)

@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 
 from lifeline_pbx import crypto
-from lifeline_pbx.cases import people
+from lifeline_pbx.cases import people, person_merge
 from lifeline_pbx.cases.forms import PersonForm
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.privacy import sensitive
@@ -83,6 +83,26 @@ async def test_supervisors_find_people_by_any_part_of_a_name(web: WebApp) -> Non
     operator = await web.signed_in("operator1")
     status, _ = await operator.get("/people/search?name=garcia")
     assert status == 403
+
+
+async def test_a_merged_away_a_number_finds_the_kept_record(web: WebApp) -> None:
+    ids = await _people(web)
+    con = await asyncpg.connect(web.dsn)
+    try:
+        user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
+        preview = await person_merge.preview(con, KEYS, ids["208100003"], "208100001", user)
+        await person_merge.confirm(con, KEYS, ids["208100003"], ids["208100001"], preview.mark,
+                                   user)
+    finally:
+        await con.close()
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/people/search?a_number=A-208-100-001")
+    assert status == 200 and total(page) == 1 and "Nobody matches" not in page
+    assert f'href="/people/{ids["208100003"]}"' in page and "Núñez-García" in page
+    assert "María José" in page  # the kept record took over the merged one's names
+    status, _ = await supervisor.get("/people?a_number=A-208-100-001")
+    assert status == 303  # where the other lookup leads too
+    assert supervisor.last["location"] == f"/people/{ids['208100003']}"
 
 
 async def _reports(web: WebApp, person: uuid.UUID) -> None:

@@ -17,7 +17,8 @@ import asyncpg
 import pytest
 from playwright.async_api import expect
 
-from lifeline_pbx.cases.voicemail_intake import elsewhere, page_of
+from lifeline_pbx.cases.intake_page import page_of
+from lifeline_pbx.cases.voicemail_intake import elsewhere
 from lifeline_pbx.voicemail.store import VoicemailIntake
 from tests.browser import Browsing
 from tests.test_cases_web import JSON, intake

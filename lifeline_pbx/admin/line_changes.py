@@ -17,9 +17,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -32,6 +33,7 @@ from lifeline_pbx.admin.line_rules import (
     LineSettings,
     changed_fields,
     choice_problems,
+    closure_problems,
     closure_prompts,
     parse_closure,
     parse_line,
@@ -204,7 +206,11 @@ async def add_closure(pool: Pool, actor: int | None, line_id: int, form: Form,
     async with pool.acquire() as con, page_on_refusal(lambda: _page(con, line_id, folder)):
         closure = parse_closure(form, (await _form_choices(con, folder)).closure_prompts)
         async with con.transaction():
-            await _line(con, line_id, lock=True)
+            line = await _line(con, line_id, lock=True)
+            closed = {h.day: h.name for h in await store.holidays(con, line_id)}
+            today = datetime.now(ZoneInfo(line.timezone)).date()
+            if problems := closure_problems(closure, closed, today):
+                raise Invalid(problems)
             days = await store.add_closure(con, line_id, closure)
             await audit.change(con, actor, "update", ENTITY, line_id, ["holidays"])
     return days

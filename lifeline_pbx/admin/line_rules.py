@@ -165,6 +165,22 @@ def parse_menu(form: Form, errors: dict[str, str]) -> tuple[tuple[str, str], ...
     return tuple(menu)
 
 
+def key_clash(menu: tuple[tuple[str, str], ...], triage_digit: str) -> str | None:
+    """The urgent key must not also choose a language. A caller may press it at any time
+    from the greeting on; during the greeting and the menu a menu key chooses the language,
+    and from the notices on the urgent key makes the call urgent, so a key that is both
+    fails a caller in danger who presses it early, and makes urgent one who presses a menu
+    key twice. A line with one language plays no menu: its key means nothing."""
+    if len(menu) < 2:
+        return None
+    for language, digit in menu:
+        if digit == triage_digit:
+            return (f"Key {digit} already chooses '{language}' on the language menu: a caller "
+                    "in danger pressing it during the greeting would choose the language. "
+                    "Give the urgent key a key of its own.")
+    return None
+
+
 def parse_hours(form: Form, errors: dict[str, str]) -> tuple[bool, tuple[Span, ...]]:
     always_open = form.get("always_open") == "on"
     spans: list[Span] = []
@@ -198,6 +214,8 @@ def parse_line(form: Form) -> LineSettings:
     triage_digit = text(form, "triage_digit")
     if triage_digit not in DIGITS:
         errors["triage_digit"] = "Give the key an urgent caller presses, 1 to 9."
+    elif problem := key_clash(menu, triage_digit):
+        errors["triage_digit"] = problem
     numbers = {name: _int(form, name, errors) for name in
                ("menu_timeout", "call_limit", "limit_warning", "voicemail_max")}
     max_wait = _int(form, "max_wait", errors, optional=True)
@@ -308,6 +326,22 @@ def parse_closure(form: Form, prompts: tuple[str, ...]) -> Closure:
         raise Invalid(errors)
     assert first is not None and last is not None
     return Closure(first, last, name, prompt)
+
+
+def closure_problems(closure: Closure, closed: Mapping[date, str], today: date
+                     ) -> dict[str, str]:
+    """A closure is for days to come (today, at the facility, counts), and for days not
+    already closed: adding one never changes another's reason or message. closed: the
+    line's closure days and their reasons."""
+    if closure.last < today:
+        return {"first": f"These days have passed (today is {today.isoformat()} at the "
+                         "facility)."}
+    taken = [f"{day.isoformat()} ({closed[day]})" for day in closure.days if day in closed]
+    if not taken:
+        return {}
+    more = f" and {len(taken) - 5} more" if len(taken) > 5 else ""
+    return {"first": f"Already closed: {', '.join(taken[:5])}{more}. Remove those days "
+                     "first, or choose others."}
 
 
 def as_form(s: LineSettings) -> dict[str, str]:

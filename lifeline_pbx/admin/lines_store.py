@@ -163,12 +163,11 @@ async def holidays(con: Conn, line_id: int) -> list[Holiday]:
 
 
 async def add_closure(con: Conn, line_id: int, closure: Closure) -> int:
-    """Each day of the closure (a day already closed takes the new reason); how many."""
+    """Each day of the closure (none already closed: line_rules.closure_problems); how
+    many."""
     days: Sequence[date] = closure.days
     await con.executemany(
-        """INSERT INTO line_holidays (line_id, day, name, prompt) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (line_id, day) DO UPDATE SET name = excluded.name,
-               prompt = excluded.prompt""",
+        "INSERT INTO line_holidays (line_id, day, name, prompt) VALUES ($1, $2, $3, $4)",
         [(line_id, day, closure.name, closure.prompt) for day in days])
     return len(days)
 

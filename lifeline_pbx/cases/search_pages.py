@@ -1,4 +1,4 @@
-"""Supervisors find people by any part of a name, A-number, date of birth and facility.
+"""Supervisors find people by whole words of a name, A-number, date of birth and facility.
 
 Each search is audited by what it searched by (never the values typed), and each person it
 shows by the fields shown, in the same transaction as the search.

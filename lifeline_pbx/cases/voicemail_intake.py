@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 
+from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, NotFound
 from lifeline_pbx.voicemail import store as voicemails
@@ -21,14 +22,6 @@ from lifeline_pbx.voicemail.store import VoicemailIntake
 HAS_INTAKE = ("This voicemail already has an intake, saved by {by} at {at:%Y-%m-%d %H:%M} UTC. "
               "Nothing was saved from this form, and what you typed is still here: open that "
               "intake and add what is missing there.")
-
-
-def page_of(intake: VoicemailIntake) -> str:
-    """The intake's own page: its fields, to read and correct; a one-click outcome has
-    none, so its history."""
-    if intake.outcome == "intake":
-        return f"/intakes/{intake.id}/correct"
-    return f"/intakes/{intake.id}/revisions"
 
 
 def elsewhere(intake: VoicemailIntake | None, user_id: int) -> str | None:

@@ -1,5 +1,6 @@
 """The on-call list as an admin writes it: one entry a line, who then how many seconds to
-ring, e.g. `op-a 20` or `+1 202 555 0143 30`. Parsing and checking it is pure.
+ring, e.g. `op-a 20` or `+1 202 555 0143 30`. Parsing and checking it is pure. Each
+operator and number is on it once: ringing the same phone again only delays the next.
 
 An outside number must already be one the toll-fraud guard lets through (the allow-list
 of the installation's settings): refused here with its line, rather than found out during
@@ -64,9 +65,17 @@ def parse(form: Mapping[str, str], operators: Mapping[str, int], policy: Policy
     lines = [line.strip() for line in form.get("entries", "").splitlines() if line.strip()]
     entries: list[Entry] = []
     wrong: list[str] = []
+    first_at: dict[str, int] = {}  # each operator or number: the line it is first on
     for position, text in enumerate(lines, 1):
         found = _entry(position, text, operators, policy)
-        (entries.append(found) if isinstance(found, Entry) else wrong.append(found))
+        if isinstance(found, str):
+            wrong.append(found)
+            continue
+        who = found.operator or found.number or ""
+        if who in first_at:
+            wrong.append(f"line {position}: {who} is already on line {first_at[who]}")
+        first_at.setdefault(who, position)
+        entries.append(found)
     if len(lines) > MAX_ENTRIES:
         wrong.insert(0, f"at most {MAX_ENTRIES} entries")
     if wrong:

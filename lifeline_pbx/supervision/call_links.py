@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 from lifeline_pbx.accounts.users import rank
 from lifeline_pbx.cases.followup_rules import may_work
+from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.supervision.call_produced import FollowUp, Intake
 
-# The role each page linked to requires (its view's @require): /intakes/{id}/revisions,
-# /people/{id}, /reports/{id}, /follow-ups/{id} (which then applies may_work).
+# The role each page linked to requires (its view's @require): /intakes/{id}/correct or
+# /revisions (intake_page.page_of), /people/{id}, /reports/{id}, /follow-ups/{id} (which
+# then applies may_work).
 NEEDS = {"intake": "supervisor", "person": "supervisor", "report": "supervisor",
          "follow_up": "operator"}
 
@@ -36,7 +38,7 @@ def intake_links(intake: Intake, viewer_id: int, role: str) -> tuple[Link, ...]:
     found: list[Link] = []
     if may("intake"):
         outcome = "" if intake.outcome == "intake" else f" ({intake.outcome.replace('_', ' ')})"
-        found.append(Link("intake", f"/intakes/{intake.id}/revisions",
+        found.append(Link("intake", page_of(intake),
                           f"Intake of {intake.at:%Y-%m-%d %H:%M}{outcome}"))
     if may("person") and intake.person_id is not None:
         found.append(Link("person", f"/people/{intake.person_id}", "Person record"))
