@@ -284,3 +284,33 @@ def test_an_empty_block_is_no_report_but_its_key_is_noted() -> None:
 
 def test_a_form_without_a_key_gets_a_fresh_one() -> None:
     assert parse().key != parse().key
+
+
+KEY = "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a99"
+OTHER_KEY = "6f1c1f4e-8d3a-4c56-9b1e-0c2f5c0e1a98"
+UNKEYED = {**SECOND, "report_id_2": ""}
+
+
+@pytest.mark.parametrize(("first", "again", "same"), [
+    # Blocks without a key (the page without its script): the same form, the same reports.
+    ({"intake_id": KEY, **UNKEYED}, {"intake_id": KEY, **UNKEYED}, True),
+    # The script added block 2 (with its own key) to a form whose block 1 had none.
+    ({"intake_id": KEY}, {"intake_id": KEY, **SECOND}, True),
+    # Another form (another key), or no form key at all (a script): other reports.
+    ({"intake_id": KEY, **UNKEYED}, {"intake_id": OTHER_KEY, **UNKEYED}, False),
+    ({"intake_id": "<absent>"}, {"intake_id": "<absent>"}, False),
+])
+def test_a_block_without_a_key_gets_the_same_one_each_time_its_form_is_posted(
+    first: dict[str, str], again: dict[str, str], same: bool
+) -> None:
+    one, two = parse(**first).reports, parse(**again).reports
+    assert (one[0].id == two[0].id) is same
+    assert len({r.id for r in (*one, *two)}) == len(one) + len(two) - (len(one) if same else 0)
+
+
+def test_an_empty_block_without_a_key_is_noted_by_the_key_it_would_get() -> None:
+    typed = parse(intake_id=KEY, **UNKEYED)
+    emptied = parse(intake_id=KEY, **{**UNKEYED, "report_category_2": "",
+                                      "report_narrative_2": "", "report_housing_unit_2": ""})
+    assert [(key, name) for key, name in emptied.blank_reports] == [
+        (typed.reports[1].id, "report_narrative_2")]

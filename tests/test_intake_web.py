@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lifeline_pbx.cases.forms import report_key
 from tests.test_cases_web import JSON, intake, new_call, save
 from tests.web_fixtures import Client, WebApp
 
@@ -128,3 +129,59 @@ async def test_opening_after_a_call_starts_a_standalone_intake(web: WebApp, path
     call = json.loads(text)
     assert call["kind"] == "call" and call["fields"]["report_narrative"] == "x"
     assert call["intake_id"] != body["intake_id"]
+
+
+BLOCK_2 = {"report_id_2": "", "report_category_2": "use_of_force", "report_severity_2": "low",
+           "report_affected_2": "group", "report_narrative_2": "Pepper spray in unit C"}
+
+
+async def reports_of(web: WebApp) -> list[uuid.UUID]:
+    return [r["id"] for r in await web.sql("SELECT id FROM reports ORDER BY intake_position")]
+
+
+@pytest.mark.parametrize("rounds", [(1, 1), (1, 1, 1), (2,)],
+                         ids=["twice", "three times", "two at once"])
+async def test_a_form_posted_again_without_report_keys_makes_its_reports_once(
+        web: WebApp, rounds: tuple[int, ...]) -> None:
+    """The page as sent without its script: report blocks with no key (double click, back
+    and resubmit, a retry)."""
+    operator = await web.signed_in("operator1")
+    key = uuid.uuid4()
+    form = await intake(web, intake_id=str(key), report_id="", **BLOCK_2)
+    answers: list[tuple[int, str]] = []
+    for at_once in rounds:
+        answers += await asyncio.gather(*(operator.post("/intakes", form)
+                                          for _ in range(at_once)))
+    assert {status for status, _ in answers} == {303}
+    assert await reports_of(web) == [report_key(key, 1), report_key(key, 2)]
+    created = await web.sql("SELECT 1 FROM audit_log WHERE action = 'create' AND "
+                            "entity = 'report'")
+    assert len(created) == 2 and len(await web.sql("SELECT 1 FROM intakes")) == 1
+
+
+async def test_a_repeat_after_the_script_added_a_block_adds_only_that_block(
+        web: WebApp) -> None:
+    operator = await web.signed_in("operator1")
+    key = uuid.uuid4()
+    form = await intake(web, intake_id=str(key), report_id="")
+    assert (await operator.post("/intakes", form))[0] == 303
+    added = {**form, **BLOCK_2, "report_id_2": str(uuid.uuid4())}  # as intake.js adds it
+    for _ in range(2):
+        assert (await operator.post("/intakes", added))[0] == 303
+    assert await reports_of(web) == [report_key(key, 1), uuid.UUID(added["report_id_2"])]
+
+
+async def test_the_page_carries_its_keys_and_a_saved_block_without_one_is_not_emptied(
+        web: WebApp) -> None:
+    operator = await web.signed_in("operator1")
+    status, page = await operator.get("/intake")
+    keys = dict(re.findall(r'name="(intake_id|report_id)" id="[a-z-]+" value="([0-9a-f-]+)"',
+                           page))
+    assert status == 200 and keys["report_id"] == str(report_key(uuid.UUID(keys["intake_id"]),
+                                                                 1))
+    form = await intake(web, intake_id=keys["intake_id"], report_id="", **BLOCK_2)
+    assert (await operator.post("/intakes", form))[0] == 303
+    before = await rows(web)
+    emptied = {**form, "report_category_2": "", "report_narrative_2": ""}
+    status, page = await operator.post("/intakes", emptied)
+    assert status == 422 and "already saved" in page and await rows(web) == before

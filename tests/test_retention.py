@@ -138,7 +138,7 @@ async def test_several_holds_on_a_person_keep_their_records_until_the_last_is_re
     async with connect(app_dsn) as con:
         user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
         for n in range(placed):
-            await store.place_hold(con, keys, person, user, f"Lawsuit {n}")
+            await store.place_hold(con, keys, person, user, f"Lawsuit {n}", uuid.uuid4())
         holds = [h.id for h in await store.in_force(con, person)]
         assert len(holds) == placed + 1
         for hold in holds[:released]:
@@ -353,6 +353,17 @@ async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
     assert (found[held].reason, found[held].release_reason) == (None, "The matter was closed")
 
 
+async def hold_before_0042(con: asyncpg.Connection, keys: crypto.KeyRing,
+                           person: uuid.UUID, user: int, reason: str) -> int:
+    """A hold placed as the app placed it before its form key (migrations/0042)."""
+    hold_id: int = await con.fetchval(
+        "INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2) RETURNING id",
+        person, user)
+    await con.execute("UPDATE legal_holds SET reason = $2 WHERE id = $1", hold_id,
+                      keys.seal(reason, crypto.place("legal_holds", "reason", hold_id)))
+    return hold_id
+
+
 async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
     empty_dsn: str, tmp_path: Path
 ) -> None:
@@ -374,11 +385,11 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
         ids = {}
         for name, person in (("kept", kept), ("merged released", merged), ("merged", merged),
                              ("other", other)):
-            ids[name] = await store.place_hold(con, keys, person, user, f"Matter of {name}")
+            ids[name] = await hold_before_0042(con, keys, person, user, f"Matter of {name}")
             if name == "merged released":
                 assert await store.release_hold(con, keys, ids[name], user, "Ended")
         with pytest.raises(asyncpg.UniqueViolationError):  # one in force per person
-            await store.place_hold(con, keys, kept, user, "A second matter")
+            await hold_before_0042(con, keys, kept, user, "A second matter")
     assert await upgrade.apply() == ["0041_several_legal_holds.sql"]
 
     async with connect(empty_dsn) as con:
@@ -390,10 +401,37 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
             "kept": ("Matter of kept", None), "merged": ("Matter of merged", None),
             "merged released": ("Matter of merged released", "Ended"),
             "other": ("Matter of other", None)}
-        second = await store.place_hold(con, keys, kept, user, "A second matter")
+        second = await hold_before_0042(con, keys, kept, user, "A second matter")
         assert [h.id for h in await store.in_force(con, kept)] == [
             ids["kept"], ids["merged"], second]
         index = await con.fetchval(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'legal_holds_active'")
     assert index == ("CREATE INDEX legal_holds_active ON public.legal_holds USING btree"
                      " (person_id) WHERE (released_at IS NULL)")
+
+
+async def test_0042_keeps_the_holds_placed_before_it_without_a_form_key(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    upgrade = Upgrade(empty_dsn, "0042", tmp_path / "m")
+    await upgrade.before()
+    keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
+    person = uuid.uuid4()
+    async with connect(empty_dsn) as con:
+        user = await con.fetchval(
+            """INSERT INTO users (username, display_name, role, password_hash)
+               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        await con.execute("INSERT INTO persons (id, a_number_key, a_number, names)"
+                          " VALUES ($1, $2, $3, $3)", person, os.urandom(32), b"sealed")
+        old = [await hold_before_0042(con, keys, person, user, f"Matter {n}") for n in (1, 2)]
+    assert await upgrade.apply() == ["0042_legal_hold_form_keys.sql"]
+
+    async with connect(empty_dsn) as con:
+        key = uuid.uuid4()
+        placed = [await store.place_hold(con, keys, person, user, "Matter 3", k)
+                  for k in (key, key, uuid.uuid4())]
+        assert placed[0] is not None and placed[1] is None and placed[2] is not None
+        assert sorted((h.id, h.reason) for h in await store.holds(con, keys)) == [
+            (old[0], "Matter 1"), (old[1], "Matter 2"), (placed[0], "Matter 3"),
+            (placed[2], "Matter 3")]
+        assert await con.fetchval("SELECT count(*) FROM legal_holds WHERE form_key IS NULL") == 2

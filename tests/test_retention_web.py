@@ -3,6 +3,7 @@ app: who may use each route, what a refused form keeps, what each use audits."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -22,7 +23,7 @@ from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
 from tests.pg_fixtures import connect
 from tests.privacy import sensitive
 from tests.test_cases_web import intake, save
-from tests.web_fixtures import WebApp
+from tests.web_fixtures import Client, WebApp
 
 PERSON = uuid.UUID("00000000-0000-4000-8000-00000000a001")
 INTAKE = uuid.UUID("00000000-0000-4000-8000-00000000b001")
@@ -477,3 +478,62 @@ async def test_a_held_narrative_stays_until_the_last_hold_is_released(web: WebAp
     status, page = await supervisor.get(f"/reports/{report_id}")
     assert status == 200 and "Narrative Denied insulin" not in page
     assert REMOVED_NARRATIVE in page
+
+
+async def opened_key(client: Client, person: uuid.UUID = PERSON) -> str:
+    """The key of the place form, as the page gives it when opened."""
+    status, page = await client.get(f"/people/{person}/legal-hold")
+    found = re.search(r'name="form_key" id="legal-hold-form-key" value="([0-9a-f-]{36})"', page)
+    assert status == 200 and found, page
+    return found[1]
+
+
+async def hold_changes(web: WebApp) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in await web.sql(
+        "SELECT person_id, form_key FROM legal_holds ORDER BY id")] + [tuple(r) for r in
+        await web.sql("SELECT entity_id FROM audit_log WHERE 'legal_hold' = ANY(fields)")]
+
+
+@pytest.mark.parametrize("at_once", [False, True], ids=["one after the other", "at once"])
+async def test_a_place_form_posted_twice_places_one_hold(web: WebApp, at_once: bool) -> None:
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    form = {"reason": REASON, "form_key": await opened_key(supervisor)}
+    place = f"/people/{PERSON}/legal-hold"
+    if at_once:
+        answers = await asyncio.gather(*(supervisor.post(place, form) for _ in range(2)))
+    else:
+        answers = [await supervisor.post(place, form) for _ in range(2)]
+    assert [status for status, _ in answers] == [303, 303]
+    assert supervisor.last["location"] == f"/people/{PERSON}?hold=placed"  # as the first
+    assert await hold_changes(web) == [(PERSON, uuid.UUID(form["form_key"])), (str(PERSON),)]
+
+
+async def test_two_place_forms_place_two_holds_and_a_key_stays_with_its_person(
+        web: WebApp) -> None:
+    await add_person(web.dsn)
+    await add_person(web.dsn, OTHER_PERSON)
+    supervisor = await web.signed_in("supervisor1")
+    first, second = await opened_key(supervisor), await opened_key(supervisor)
+    assert first != second
+    place = f"/people/{PERSON}/legal-hold"
+    for key, reason in ((first, REASON), (second, SECOND_REASON), (first, REASON)):
+        assert (await supervisor.post(place, {"reason": reason, "form_key": key}))[0] == 303
+    before = await snapshot(web)
+    assert len(await web.sql("SELECT 1 FROM legal_holds")) == 2
+    status, page = await supervisor.post(f"/people/{OTHER_PERSON}/legal-hold",
+                                         {"reason": REASON, "form_key": first})
+    assert status == 409 and "another person" in page and await snapshot(web) == before
+
+
+async def test_a_refused_place_form_keeps_its_key(web: WebApp) -> None:
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    key = await opened_key(supervisor)
+    status, page = await supervisor.post(f"/people/{PERSON}/legal-hold",
+                                         {"reason": "", "form_key": key})
+    assert status == 422 and f'value="{key}"' in page
+    status, page = await supervisor.post(f"/people/{PERSON}/legal-hold",
+                                         {"reason": REASON, "form_key": "not-a-key"})
+    assert status == 422 and 'id="error-form-key"' in page and f">{REASON}</textarea>" in page
+    assert await web.sql("SELECT 1 FROM legal_holds") == []

@@ -7,7 +7,6 @@ Invalid carrying one message per bad field, keyed by the field's name.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import uuid
@@ -179,10 +178,20 @@ def _report_typed(reader: Reader, choices: Choices, suffix: str, label: str
     return reader.raw(f"report_category{suffix}").strip(), start, end, unit, narrative, partners
 
 
-def read_report(reader: Reader, choices: Choices, number: int = 1) -> ReportForm | None:
+def report_key(form_key: uuid.UUID, number: int) -> uuid.UUID:
+    """The key of report block n of a form posted without one (the page as the server sends
+    it, a script's, a failed opening): the same for the same form and block every time, so
+    a repeated submission maps to the reports the first one saved."""
+    return uuid.uuid5(form_key, f"report {number}")
+
+
+def read_report(reader: Reader, choices: Choices, number: int = 1, *,
+                form_key: uuid.UUID | None = None) -> ReportForm | None:
     """Report block n, or None when nothing was typed in it (severity and who is affected
     have defaults, so they alone do not make a report). A block with anything typed needs
-    a category and a narrative: it is refused rather than dropped or saved half-way."""
+    a category and a narrative: it is refused rather than dropped or saved half-way. A block
+    without its own key gets report_key's (a fresh one when there is no form_key: a
+    correction names its report in its address)."""
     suffix = report_suffix(number)
     label = "" if number == 1 else f"Report {number}: "
     category, start, end, unit, narrative, partners = _report_typed(reader, choices, suffix,
@@ -200,11 +209,25 @@ def read_report(reader: Reader, choices: Choices, number: int = 1) -> ReportForm
                              default="person")
     if not narrative:
         reader.fail(f"report_narrative{suffix}", f"{label}Enter what happened.")
-    key = reader.uuid(f"report_id{suffix}", f"{label}The report's key") or uuid.uuid4()
+    key = (reader.uuid(f"report_id{suffix}", f"{label}The report's key")
+           or (uuid.uuid4() if form_key is None else report_key(form_key, number)))
     return ReportForm(category, severity, start, end, affected, unit, narrative, partners, key)
 
 
-def read_reports(reader: Reader, choices: Choices
+def _blank_key(reader: Reader, form_key: uuid.UUID, number: int) -> uuid.UUID | None:
+    """The key of a block sent with nothing typed, if the block was on the page."""
+    suffix = report_suffix(number)
+    key = reader.raw(f"report_id{suffix}").strip()
+    if not key:
+        posted = f"report_narrative{suffix}" in reader.data
+        return report_key(form_key, number) if posted else None
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
+def read_reports(reader: Reader, choices: Choices, form_key: uuid.UUID
                  ) -> tuple[tuple[ReportForm, ...], tuple[tuple[uuid.UUID, str], ...]]:
     """Every report block; and the keys of blocks sent empty (a saved report emptied)."""
     numbers = {int(m[1]) for name in reader.data
@@ -214,13 +237,11 @@ def read_reports(reader: Reader, choices: Choices
     found: list[ReportForm] = []
     blank: list[tuple[uuid.UUID, str]] = []
     for number in range(1, MAX_REPORTS + 1):
-        report = read_report(reader, choices, number)
-        key = reader.raw(f"report_id{report_suffix(number)}").strip()
+        report = read_report(reader, choices, number, form_key=form_key)
         if report is not None:
             found.append(report)
-        elif key:
-            with contextlib.suppress(ValueError):
-                blank.append((uuid.UUID(key), f"report_narrative{report_suffix(number)}"))
+        elif key := _blank_key(reader, form_key, number):
+            blank.append((key, f"report_narrative{report_suffix(number)}"))
     if len({r.id for r in found}) < len(found):
         reader.fail("report_category", "Two report blocks have the same key: reload the page.")
     return tuple(found), tuple(blank)
@@ -252,11 +273,11 @@ def parse_intake(data: FormData, choices: Choices, today: dt.date | None = None)
     family = read_family(reader)
     if family and "family" not in needs:
         needs = (*needs, "family")
-    reports, blank = read_reports(reader, choices)
+    key = reader.uuid("intake_id", "The form's key") or uuid.uuid4()
+    reports, blank = read_reports(reader, choices, key)
     if reports and not (person and person.facility_id) and facility_id is None:
         reader.fail("person_facility", "Choose the facility the report is about.")
     follow_up = read_follow_up(reader, choices)
-    key = reader.uuid("intake_id", "The form's key") or uuid.uuid4()
     voicemail_id = reader.uuid("voicemail_id", "The voicemail")
     _finish(reader)
     return IntakeForm(call_id, facility_id, language, int(triage or 0), person, needs,

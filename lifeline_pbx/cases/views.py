@@ -76,7 +76,9 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
         values.update(prefill({"facility_id": str(bound.facility_id or ""),
                                "language": bound.language}, context),
                       voicemail_id=str(bound.voicemail_id), call_id=str(bound.call_id))
-    context.update(intake_values={**values, "intake_id": str(uuid.uuid4())},
+    key = uuid.uuid4()  # the form's key; its first report block's follows from it
+    context.update(intake_values={**values, "intake_id": str(key),
+                                  "report_id": str(forms.report_key(key, 1))},
                    intake_binding=binding_text(bound), voicemail=page.voicemail)
     return render(request, "cases/intake_page.html", **context)
 

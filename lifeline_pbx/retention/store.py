@@ -235,15 +235,24 @@ async def hold(con: Conn, keys: KeyRing, hold_id: int) -> Hold | None:
 
 
 async def place_hold(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
-                     reason: str) -> int:
-    """A new hold, beside any in force; its id. The reason is sealed once the row has its
-    id (its place names it)."""
-    hold_id: int = await con.fetchval(
-        "INSERT INTO legal_holds (person_id, placed_by) VALUES ($1, $2) RETURNING id",
-        person_id, user_id)
-    await con.execute("UPDATE legal_holds SET reason = $2 WHERE id = $1", hold_id,
-                      keys.seal(reason, place("legal_holds", "reason", hold_id)))
+                     reason: str, form_key: uuid.UUID) -> int | None:
+    """A new hold, beside any in force; its id, or None when that form placed one already.
+    The reason is sealed once the row has its id (its place names it)."""
+    hold_id: int | None = await con.fetchval(
+        """INSERT INTO legal_holds (person_id, placed_by, form_key) VALUES ($1, $2, $3)
+           ON CONFLICT (form_key) DO NOTHING RETURNING id""",
+        person_id, user_id, form_key)
+    if hold_id is not None:
+        await con.execute("UPDATE legal_holds SET reason = $2 WHERE id = $1", hold_id,
+                          keys.seal(reason, place("legal_holds", "reason", hold_id)))
     return hold_id
+
+
+async def person_of_form(con: Conn, form_key: uuid.UUID) -> uuid.UUID | None:
+    """The person on whom that form placed its hold."""
+    person_id: uuid.UUID | None = await con.fetchval(
+        "SELECT person_id FROM legal_holds WHERE form_key = $1", form_key)
+    return person_id
 
 
 async def release_hold(con: Conn, keys: KeyRing, hold_id: int, user_id: int,

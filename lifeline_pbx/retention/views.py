@@ -6,6 +6,7 @@ released on its own: its release page names it by id."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -68,10 +69,13 @@ def _hold_id(request: web.Request) -> int | None:
 
 
 def _form(request: web.Request, page: work.HoldPage, *, error: Invalid | None = None,
-          reason: str = "") -> web.Response:
+          reason: str = "", form_key: str = "") -> web.Response:
+    """The place form carries its key, made when it is opened (a repeat of it places
+    nothing more), and kept when it is shown again."""
     template = ("supervision/legal_hold_place.html" if page.hold is None
                 else "supervision/legal_hold_release.html")
     return form_page(request, template, error, page=page, reason=reason,
+                     form_key=form_key or str(uuid.uuid4()),
                      a_number=anumber.display(page.a_number), reason_max=REASON_MAX)
 
 
@@ -93,7 +97,8 @@ async def hold_save(request: web.Request) -> web.StreamResponse:
         await work.save_hold(request.app[POOL], request.app[KEY_RING],
                              current_user(request).id, person_id, hold_id, form)
     except Invalid as e:
-        return _form(request, page_of(e, work.HoldPage), error=e, reason=raw(form, "reason"))
+        return _form(request, page_of(e, work.HoldPage), error=e, reason=raw(form, "reason"),
+                     form_key=raw(form, "form_key"))
     done = "placed" if hold_id is None else "released"
     raise web.HTTPSeeOther(f"/people/{person_id}?hold={done}")
 

@@ -195,17 +195,32 @@ async def hold_page(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
         return await _hold_page(con, keys, actor, person_id, hold_id)
 
 
+OTHER_PERSON = "This form placed a hold on another person: go back to this person's page."
+
+
+async def _place(con: Conn, keys: KeyRing, actor: int, person_id: uuid.UUID, reason: str,
+                 form_key: uuid.UUID) -> bool:
+    """Place the hold; False when that form placed it already (posted again)."""
+    if await store.place_hold(con, keys, person_id, actor, reason, form_key) is not None:
+        return True
+    if await store.person_of_form(con, form_key) != person_id:
+        raise Conflict(OTHER_PERSON)
+    return False
+
+
 async def save_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
                     hold_id: int | None, form: Mapping[str, str]) -> None:
     """Place a new hold on the person (hold_id None), beside any in force, or release that
     hold of theirs (the others stay in force), with its reason; audited as a change of the
-    person's legal_hold and the reason's field. Invalid (no reason, or too long) carries
-    the HoldPage to show the form again; a hold not theirs is NotFound, one released
-    already a Conflict."""
+    person's legal_hold and the reason's field. The place form's key (made when it was
+    opened) makes a repeat of it place nothing more, and answer as the first did. Invalid
+    (no reason, or too long) carries the HoldPage to show the form again; a hold not theirs
+    is NotFound, one released already a Conflict."""
     missing = PLACE_MISSING if hold_id is None else RELEASE_MISSING
     async with pool.acquire() as con:
         try:
             reason = rules.parse_reason(form, "reason", missing)
+            key = rules.form_key(form)
         except Invalid as e:
             e.page = await _hold_page(con, keys, actor, person_id, hold_id)
             raise
@@ -213,7 +228,8 @@ async def save_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
             await people.lock(con, person_id)  # against a merge moving holds meanwhile
             await _unmerged(con, keys, person_id)
             if hold_id is None:
-                await store.place_hold(con, keys, person_id, actor, reason)
+                if not await _place(con, keys, actor, person_id, reason, key):
+                    return
             else:
                 await _in_force(con, keys, person_id, hold_id)
                 if not await store.release_hold(con, keys, hold_id, actor, reason):

@@ -254,6 +254,7 @@
     } catch (e) {
       if (mine !== opening) return;
       form.elements.intake_id.value = newKey();
+      form.elements.report_id.value = newKey();
       setStatus("Could not open the form (" + e.message + "). What you type is kept on this page; reload to try again.", "error");
       return;
     }
