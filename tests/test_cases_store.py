@@ -263,9 +263,11 @@ async def test_follow_ups_filtered_and_changed(world: World) -> None:
     assert await found(followups.Filter(overdue=True)) == [late]
     assert await found(followups.Filter(assignee_id=world.operator, overdue=True)) == []
     assert await found(followups.Filter(facility_id=world.facility)) == [saved.follow_up_id]
+    opened = (await followup_work.follow_up_page(world.con, KEYS, late, world.supervisor,
+                                                 True)).mark
     await followup_work.change(world.con, late, world.supervisor, True,
                                Change(status="done", set_assignee=True,
-                                      assignee_id=world.operator), today)
+                                      assignee_id=world.operator), opened, today)
     assert await found(followups.Filter(overdue=True)) == []
     assert await found(followups.Filter(status="done", assignee_id=world.operator)) == [late]
     changes = await followup_thread.history(world.con, late)
@@ -273,4 +275,4 @@ async def test_follow_ups_filtered_and_changed(world: World) -> None:
                                                           ("assignee", "op2", "op1")]
     with pytest.raises(NotFound):
         await followup_work.change(world.con, uuid.uuid4(), world.supervisor, True,
-                                   Change(status="done"), today)
+                                   Change(status="done"), "", today)

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from tests.edit_forms import post_opened
 from tests.web_fixtures import Client, WebApp, add_user
 
 XSS = "<script>alert(1)</script>"
@@ -161,11 +162,11 @@ async def test_one_click_outcome_and_follow_up_status(web: WebApp) -> None:
     follow_up = (await web.sql("SELECT id FROM follow_ups"))[0]["id"]
     status, page = await operator.get("/follow-ups")
     assert status == 200 and "Follow Denied insulin" in page
-    status, _ = await operator.post(f"/follow-ups/{follow_up}", {"status": "done"})
+    status, _ = await post_opened(operator, f"/follow-ups/{follow_up}", {"status": "done"})
     assert status == 303
     assert (await web.sql("SELECT status FROM follow_ups"))[0]["status"] == "done"
     boss = (await web.sql("SELECT id FROM users WHERE username = 'supervisor1'"))[0]["id"]
-    status, _ = await operator.post(f"/follow-ups/{follow_up}", {"assignee": str(boss)})
+    status, _ = await post_opened(operator, f"/follow-ups/{follow_up}", {"assignee": str(boss)})
     assert status == 403  # only supervisors reassign
 
 

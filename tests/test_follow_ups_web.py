@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from lifeline_pbx import crypto
+from tests.edit_forms import post_opened
 from tests.follow_up_seed import (
     A_NUMBER_SHOWN,
     FAMILY,
@@ -114,7 +115,7 @@ async def test_an_operator_works_only_their_own_follow_ups(web: WebApp) -> None:
         assert status == 422 and message in page
     status, page = await operator.post(f"/follow-ups/{mine}", {"status": "finished"})
     assert status == 422 and "Choose status" in page
-    status, page = await operator.post(f"/follow-ups/{mine}", {"status": "open"})
+    status, page = await post_opened(operator, f"/follow-ups/{mine}", {"status": "open"})
     assert status == 422 and "Nothing to change" in page
     after_refusals = await state(web, mine)
     assert {k: v for k, v in after_refusals.items() if k != "audit"} == \
@@ -125,7 +126,7 @@ async def test_an_operator_works_only_their_own_follow_ups(web: WebApp) -> None:
     # A note, then done.
     status, _ = await operator.post(f"/follow-ups/{mine}/notes", {"note": NOTE})
     assert status == 303
-    status, _ = await operator.post(f"/follow-ups/{mine}", {"status": "done"})
+    status, _ = await post_opened(operator, f"/follow-ups/{mine}", {"status": "done"})
     assert status == 303 and operator.last["location"] == f"/follow-ups/{mine}"
     row = (await web.sql("SELECT status, closed_at FROM follow_ups WHERE id = $1", mine))[0]
     assert row["status"] == "done" and row["closed_at"] is not None
@@ -151,7 +152,7 @@ async def test_an_operator_works_only_their_own_follow_ups(web: WebApp) -> None:
     assert status == 200 and NOTE in page and "Demo Operator" in page
     assert re.search(r"Demo Operator · status: open → done", page)
     # and may change what an operator may not.
-    status, _ = await supervisor.post(f"/follow-ups/{mine}", {
+    status, _ = await post_opened(supervisor, f"/follow-ups/{mine}", {
         "status": "open", "assignee": str(op2), "due_on": TOMORROW.isoformat()})
     assert status == 303
     fields = {r["field"] for r in await web.sql(
@@ -337,7 +338,7 @@ async def test_the_work_form_comes_back_with_what_was_typed_on_each_error(
          "Choose the assignee from the list (an enabled user)."),
         (saved, "Nothing to change"),
     ]:
-        status, page = await supervisor.post(f"/follow-ups/{follow_up}", typed)
+        status, page = await post_opened(supervisor, f"/follow-ups/{follow_up}", typed)
         assert status == 422 and message in page, typed
         work = page[page.index('<section id="follow-up-work">'):]
         assert message in work[:work.index("</section>")], typed  # beside the form

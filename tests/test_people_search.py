@@ -108,7 +108,8 @@ async def test_edits_and_merges_keep_the_tokens_in_step(con: asyncpg.Connection)
     ids = await _people(con)
     user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
     form = PersonForm("208000002", ("Sean Obrian Walsh",), dt.date(1970, 1, 1), "", None)
-    await person_work.edit_person(con, KEYS, ids["208000002"], form, user)
+    _, opened = await person_work.person_to_edit(con, KEYS, ids["208000002"], user)
+    await person_work.edit_person(con, KEYS, ids["208000002"], form, opened, user)
     assert await _found(con, name="walsh") == {"208000002"}
     assert await _found(con, name="o'brien") == set()  # the old spelling is gone
     assert await _found(con, date_of_birth=dt.date(1970, 1, 1)) == {"208000002"}

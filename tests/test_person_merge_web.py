@@ -11,6 +11,7 @@ import uuid
 
 from lifeline_pbx import crypto
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.edit_forms import post_opened
 from tests.privacy import sensitive
 from tests.test_cases_web import intake, save
 from tests.test_retention_web import holds_listed
@@ -177,8 +178,8 @@ async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> 
             assert status == 200, body
             return
         person = keep if what == "kept edited" else other
-        status, _ = await supervisor.post(f"/people/{person}/edit",
-                                          {"person_names": "Another Spelling"})
+        status, _ = await post_opened(supervisor, f"/people/{person}/edit",
+                                      {"person_names": "Another Spelling"})
         assert status == 303
 
     for what in ("kept edited", "duplicate edited", "new intake", "new follow-up",

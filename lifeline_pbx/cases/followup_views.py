@@ -10,7 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import followup_forms, followup_rules, followup_work, revision_work
+from lifeline_pbx.cases import (
+    edit_marks,
+    followup_forms,
+    followup_rules,
+    followup_work,
+    revision_work,
+)
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.db import Conn
@@ -71,14 +77,18 @@ def _page(request: web.Request, page: followup_work.FollowUpPage, *,
           typed_change: dict[str, str] | None = None) -> web.Response:
     """The follow-up's page; with an error, again with the problem beside the form it
     concerns (`whole`: the form a problem of no one field belongs to) and what was typed
-    (`typed_change`: the fields of the "Work on it" form that were sent)."""
+    (`typed_change`: the fields of the "Work on it" form that were sent: in the form, or,
+    when the follow-up changed after the form was opened, beside the form that shows it
+    as it is now)."""
     today = dt.date.today()
     f = page.opened.follow_up
+    meanwhile = isinstance(error, edit_marks.Changed)
     context: dict[str, Any] = dict(
-        opened=page.opened, f=f, today=today,
+        opened=page.opened, f=f, today=today, work_mark=page.mark,
         due=followup_rules.due_state(f.status, f.due_on, today),
         supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
-        typed_change=typed_change or {},
+        typed_change={} if meanwhile else (typed_change or {}),
+        chosen=(typed_change or {}) if meanwhile else {},
         statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
     return form_page(request, PAGE, error, whole=whole, **context)
 

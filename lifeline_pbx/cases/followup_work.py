@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
+    edit_marks,
     family,
     followup_forms,
     followup_rules,
@@ -72,6 +73,12 @@ class ListPage:
 class FollowUpPage:
     opened: Opened
     assignees: pick_lists.Named  # whom a supervisor may assign it to (none for others)
+
+    @property
+    def mark(self) -> str:
+        """What the "Work on it" form is opened over (edit_marks.follow_up)."""
+        f = self.opened.follow_up
+        return edit_marks.follow_up(followup_rules.Current(f.status, f.assignee_id, f.due_on))
 
 
 @dataclass(frozen=True)
@@ -169,17 +176,20 @@ async def add_note(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: i
 
 
 async def change(con: Conn, follow_up_id: uuid.UUID, user_id: int, supervisor: bool,
-                 asked: Change, today: dt.date) -> list[str]:
-    """Make the changes asked for, or none; returns the names of the fields changed."""
+                 asked: Change, opened: str, today: dt.date) -> list[str]:
+    """Make the changes asked for, or none, on a follow-up still as the form was opened
+    over (opened: its edit_marks.follow_up mark); returns the names of the fields
+    changed."""
     async with con.transaction():
         current = await _locked(con, follow_up_id, user_id, supervisor)
         assignable = await pick_lists.enabled_user_ids(con)
         decision = followup_rules.decide(current, asked, user_id=user_id,
                                          supervisor=supervisor, today=today,
                                          assignable=assignable)
+        if decision.forbidden:  # not theirs to do, however the form was opened
+            raise Forbidden(decision.refused)
+        edit_marks.check(opened, edit_marks.follow_up(current))
         if decision.refused:
-            if decision.forbidden:
-                raise Forbidden(decision.refused)
             raise Invalid(decision.refused, "change")
         await followups.save(con, follow_up_id, current,
                              followup_rules.after(current, decision))
@@ -196,7 +206,8 @@ async def change_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id
     await _exists(con, follow_up_id)
     try:
         return await change(con, follow_up_id, user_id, supervisor,
-                            followup_forms.parse_change(posted), today)
+                            followup_forms.parse_change(posted), edit_marks.posted(posted),
+                            today)
     except (Invalid, Conflict) as e:
         e.page = await follow_up_page(con, keys, follow_up_id, user_id, supervisor)
         raise

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, forms, people, person_work
+from lifeline_pbx.cases import anumber, edit_marks, forms, people, person_work
 from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
@@ -25,7 +25,7 @@ TEMPLATE = "cases/person_edit.html"
 def _context(page: person_work.EditPage) -> dict[str, Any]:
     return {
         "person_id": page.person.id, "a_number": anumber.display(page.person.a_number),
-        "facilities": page.facilities,
+        "opened": page.opened, "facilities": page.facilities,
         "caller_languages": [(c, n) for c, n in forms.CALLER_LANGUAGES if c != "other"],
     }
 
@@ -48,7 +48,8 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as con:
         page = await person_work.edit_page(con, request.app[KEY_RING], person_id,
                                            current_user(request).id)
-    return render(request, TEMPLATE, values=_values(page.person), errors={}, **_context(page))
+    return render(request, TEMPLATE, values=_values(page.person), errors={}, typed={},
+                  **_context(page))
 
 
 @require("supervisor")
@@ -60,11 +61,15 @@ async def edit_save(request: web.Request) -> web.StreamResponse:
         async with request.app[POOL].acquire() as con:
             changed = await person_work.save_person_form(con, request.app[KEY_RING], person_id,
                                                          data, user.id)
-    except Invalid as e:
+    except (Invalid, edit_marks.Changed) as e:
+        page = page_of(e, person_work.EditPage)
         typed: dict[str, Any] = {k: v for k, v in data.items() if k.startswith("person_")}
         typed["person_languages"] = list(data.getall("person_languages", ()))
-        return form_again(request, e, TEMPLATE, values=typed,
-                          **_context(page_of(e, person_work.EditPage)))
+        if isinstance(e, Invalid):  # the form again as typed, each problem beside its field
+            return form_again(request, e, TEMPLATE, values=typed, typed={}, **_context(page))
+        # Changed meanwhile: the form holds the record as it is now, what was typed below.
+        return form_again(request, e, TEMPLATE, values=_values(page.person), typed=typed,
+                          **_context(page))
     log.info("person edited person_id=%s user_id=%d fields=%s", person_id, user.id,
              ",".join(changed) or "-")
     raise web.HTTPSeeOther(f"/people/{person_id}?edited={'1' if changed else '0'}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
+    edit_marks,
     family,
     followup_work,
     followups,
@@ -77,6 +78,7 @@ class EditPage:
     """What a person's edit form shows besides the fields."""
 
     person: people.Person
+    opened: str  # the record's mark (edit_marks.person), posted back with the form
     facilities: pick_lists.Named
 
 
@@ -168,21 +170,24 @@ async def open_report(con: Conn, keys: KeyRing, report_id: uuid.UUID,
 
 
 async def person_to_edit(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
-                         shown: Sequence[str] = EDIT_FIELDS) -> people.Person:
-    """The person's own record (not the one it was merged into) for the edit form; audited
-    as a view of the fields shown."""
+                         shown: Sequence[str] = EDIT_FIELDS) -> tuple[people.Person, str]:
+    """The person's own record (not the one it was merged into) for the edit form, and its
+    mark; audited as a view of the fields shown."""
     async with con.transaction():
         person = await editable(con, keys, person_id)
+        changed = await people.changed_at(con, [person.id])
         await audit.record(con, user_id, "view", "person", person.id, shown)
-    return person
+    return person, edit_marks.person(changed[person.id])
 
 
 async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: PersonForm,
-                      user_id: int) -> list[str]:
-    """Replace the person's details with the form's; audit the names of what changed."""
+                      opened: str, user_id: int) -> list[str]:
+    """Replace the person's details with the form's, if the record is still as the form
+    was opened over (opened: its mark); audit the names of what changed."""
     async with con.transaction():
-        await people.lock(con, person_id)
+        changed_at = await people.changed_at(con, [person_id], lock=True)
         person = await editable(con, keys, person_id)
+        edit_marks.check(opened, edit_marks.person(changed_at[person_id]))
         changed = await people.save(con, keys, person, people.edited(person, form), user_id)
         if changed:
             await audit.record(con, user_id, "update", "person", person.id, changed)
@@ -191,23 +196,27 @@ async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: Pers
 
 async def edit_page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
                     shown: Sequence[str] = EDIT_FIELDS) -> EditPage:
-    """The edit form's page: the person (audited as a view of the fields shown) and the
-    facilities to choose from."""
-    person = await person_to_edit(con, keys, person_id, user_id, shown)
-    return EditPage(person, await pick_lists.facilities(con))
+    """The edit form's page: the person (audited as a view of the fields shown), its mark
+    and the facilities to choose from."""
+    person, opened = await person_to_edit(con, keys, person_id, user_id, shown)
+    return EditPage(person, opened, await pick_lists.facilities(con))
 
 
 async def save_person_form(con: Conn, keys: KeyRing, person_id: uuid.UUID, data: FormData,
                            user_id: int) -> list[str]:
-    """The edit form, refused before it is read if the record cannot be edited; Invalid
-    names each bad field and carries the EditPage to show the form again (it shows the
-    A-number, so that is audited as a view)."""
+    """The edit form, refused before it is read if the record cannot be edited. Refused,
+    the error carries the EditPage to show the form again: Invalid names each bad field
+    (the page shows the A-number, so that is audited as a view); edit_marks.Changed (the
+    record changed since the form was opened) shows the record as it is now."""
     try:
         person = await editable(con, keys, person_id)
         form = parse_person(data, await pick_lists.choices(con), a_number=person.a_number)
-        return await edit_person(con, keys, person_id, form, user_id)
+        return await edit_person(con, keys, person_id, form, edit_marks.posted(data), user_id)
     except Invalid as e:
         e.page = await edit_page(con, keys, person_id, user_id, shown=("a_number",))
+        raise
+    except edit_marks.Changed as e:
+        e.page = await edit_page(con, keys, person_id, user_id)
         raise
 
 
