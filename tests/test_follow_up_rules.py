@@ -198,4 +198,4 @@ def test_parse_note(note: str, error: str) -> None:
             followup_forms.parse_note(MultiDict({"note": note}))
         assert error in refused.value.errors["note"]
     else:
-        assert followup_forms.parse_note(MultiDict({"note": note})) == note
+        assert followup_forms.parse_note(MultiDict({"note": note}))[1] == note

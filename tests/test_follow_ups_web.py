@@ -355,3 +355,45 @@ async def test_the_work_form_comes_back_with_what_was_typed_on_each_error(
     assert status == 200 and _chosen(page, "change-status") == "open"
     assert _chosen(page, "change-assignee") == str(op1)
     assert f'value="{TOMORROW.isoformat()}"' in page
+
+
+def _form_key(page: str, form_id: str) -> str:
+    form = page[page.index(f'id="{form_id}"'):]
+    found = re.search(r'name="form_key" value="([0-9a-f-]{36})"', form)
+    assert found, form_id
+    return found[1]
+
+
+async def test_a_note_or_a_contact_form_posted_again_adds_nothing(web: WebApp) -> None:
+    """A double click, a back button and resubmit, a retry: the same form (its key, made
+    as it was shown) adds one note, one follow-up; a form shown anew adds another."""
+    op1 = await user_id(web, "operator1")
+    facility = (await facilities(web))[0]
+    person = await add_person(web, facility)
+    agreed = await add_intake(web, person, facility, op1, family=FAMILY, consent=True)
+    mine = await add_follow_up(web, "Call the lawyer", op1, assignee=op1, person=person)
+    operator = await web.signed_in("operator1")
+
+    _, page = await operator.get(f"/follow-ups/{mine}")
+    form = {"note": NOTE, "form_key": _form_key(page, "note-form")}
+    for _ in range(3):
+        assert (await operator.post(f"/follow-ups/{mine}/notes", form))[0] == 303
+    _, page = await operator.get(f"/follow-ups/{mine}")  # a new form: a new note
+    await operator.post(f"/follow-ups/{mine}/notes",
+                        {"note": "Second call", "form_key": _form_key(page, "note-form")})
+    notes = await web.sql("SELECT id FROM follow_up_notes WHERE follow_up_id = $1", mine)
+    assert len(notes) == 2
+    created = [r for r in await audit_rows(web, notes[0]["id"]) if r[0] == "create"]
+    assert len(created) == 1
+
+    supervisor = await web.signed_in("supervisor1")
+    path = f"/people/{person}/contact-family/{agreed}"
+    _, page = await supervisor.get(path)
+    form = {"followup_what": "Call the sister", "followup_assignee": str(op1),
+            "form_key": _form_key(page, "contact-family-form")}
+    before = len(await web.sql("SELECT 1 FROM follow_ups"))
+    made = set()
+    for _ in range(2):
+        assert (await supervisor.post(path, form))[0] == 303
+        made.add(supervisor.last["location"])
+    assert len(made) == 1 and len(await web.sql("SELECT 1 FROM follow_ups")) == before + 1

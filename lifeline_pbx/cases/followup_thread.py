@@ -33,13 +33,15 @@ class Change:
 
 
 async def add_note(con: Conn, keys: KeyRing, note_id: uuid.UUID, follow_up_id: uuid.UUID,
-                   author_id: int, body: str) -> None:
-    await con.execute(
+                   author_id: int, body: str) -> bool:
+    """False when a note has this id already (its form posted again): nothing added."""
+    added = await con.fetchval(
         """INSERT INTO follow_up_notes (id, follow_up_id, author_id, body)
-           VALUES ($1, $2, $3, $4)""",
+           VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING RETURNING id""",
         note_id, follow_up_id, author_id, keys.seal(body, place("follow_up_notes", "body",
                                                                  note_id)),
     )
+    return added is not None
 
 
 async def notes(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID) -> list[Note]:

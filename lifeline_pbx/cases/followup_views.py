@@ -73,7 +73,7 @@ CHANGED = ("status", "assignee", "due_on")  # the fields of the "Work on it" for
 
 def _page(request: web.Request, page: followup_work.FollowUpPage, *,
           error: RequestError | None = None, whole: str = FORM, typed: str = "",
-          typed_what: str | None = None,
+          note_key: str = "", typed_what: str | None = None,
           typed_change: dict[str, str] | None = None) -> web.Response:
     """The follow-up's page; with an error, again with the problem beside the form it
     concerns (`whole`: the form a problem of no one field belongs to) and what was typed
@@ -87,6 +87,7 @@ def _page(request: web.Request, page: followup_work.FollowUpPage, *,
         opened=page.opened, f=f, today=today, work_mark=page.mark,
         due=followup_rules.due_state(f.status, f.due_on, today),
         supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
+        note_key=note_key or str(uuid.uuid4()),  # the note form's (followup_forms.FORM_KEY)
         typed_change={} if meanwhile else (typed_change or {}),
         chosen=(typed_change or {}) if meanwhile else {},
         statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
@@ -137,7 +138,8 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     return await _post(request, lambda con, follow_up_id, posted: followup_work.note_form(
         con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted),
         anchor="#follow-up-notes", whole="note",
-        typed=lambda posted: {"typed": str(posted.get("note", ""))})
+        typed=lambda posted: {"typed": str(posted.get("note", "")),
+                              "note_key": str(posted.get(followup_forms.FORM_KEY, ""))})
 
 
 @require("supervisor")
@@ -156,7 +158,8 @@ def _contact_form(request: web.Request, page: followup_work.ContactPage, *,
                   values: dict[str, str] | None = None) -> web.Response:
     context: dict[str, Any] = dict(
         needs=page.needs, person_id=path_uuid(request), assignees=page.assignees,
-        values=values or {"followup_what": followup_forms.CONTACT_FAMILY})
+        values=values or {"followup_what": followup_forms.CONTACT_FAMILY,
+                          followup_forms.FORM_KEY: str(uuid.uuid4())})
     return form_page(request, CONTACT, error, **context)
 
 

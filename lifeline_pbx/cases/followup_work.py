@@ -165,13 +165,14 @@ async def _locked(con: Conn, follow_up_id: uuid.UUID, user_id: int,
 
 
 async def add_note(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: int,
-                   supervisor: bool, body: str) -> uuid.UUID:
-    note_id = uuid.uuid4()
+                   supervisor: bool, body: str, note_id: uuid.UUID | None = None) -> uuid.UUID:
+    """note_id: the note form's key; the same form posted again adds nothing."""
+    note_id = note_id or uuid.uuid4()
     async with con.transaction():
         await _locked(con, follow_up_id, user_id, supervisor)
-        await followup_thread.add_note(con, keys, note_id, follow_up_id, user_id, body)
-        await audit.record(con, user_id, "create", "follow_up_note", note_id,
-                           ("body", "follow_up_id"))
+        if await followup_thread.add_note(con, keys, note_id, follow_up_id, user_id, body):
+            await audit.record(con, user_id, "create", "follow_up_note", note_id,
+                               ("body", "follow_up_id"))
     return note_id
 
 
@@ -217,8 +218,8 @@ async def note_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, user_id: 
                     supervisor: bool, posted: FormData) -> uuid.UUID:
     await _exists(con, follow_up_id)
     try:
-        return await add_note(con, keys, follow_up_id, user_id, supervisor,
-                              followup_forms.parse_note(posted))
+        note_id, body = followup_forms.parse_note(posted)
+        return await add_note(con, keys, follow_up_id, user_id, supervisor, body, note_id)
     except (Invalid, Conflict) as e:
         e.page = await follow_up_page(con, keys, follow_up_id, user_id, supervisor)
         raise
@@ -283,11 +284,12 @@ async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
 
 async def _contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
                           intake_id: uuid.UUID, posted: FormData, user_id: int) -> uuid.UUID:
-    follow_up_id = uuid.uuid4()
+    """The follow-up's id is the form's key: the same form posted again makes none more."""
+    follow_up_id = followup_forms.form_key(posted)
     async with con.transaction():
         person = await _family_intake(con, keys, person_id, intake_id)
         form = parse_follow_up(posted, await pick_lists.choices(con))
-        await followups.create(con, keys, follow_up_id, form, person_id=person.id,
-                               report_id=None, intake_id=intake_id, user_id=user_id)
-        await audit.record(con, user_id, "create", "follow_up", follow_up_id, CREATED)
+        if await followups.create(con, keys, follow_up_id, form, person_id=person.id,
+                                  report_id=None, intake_id=intake_id, user_id=user_id):
+            await audit.record(con, user_id, "create", "follow_up", follow_up_id, CREATED)
     return follow_up_id

@@ -100,15 +100,17 @@ def _follow_up(r: asyncpg.Record, keys: KeyRing) -> FollowUp:
 
 async def create(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, form: FollowUpForm, *,
                  person_id: uuid.UUID | None, report_id: uuid.UUID | None,
-                 intake_id: uuid.UUID | None, user_id: int) -> None:
-    await con.execute(
+                 intake_id: uuid.UUID | None, user_id: int) -> bool:
+    """False when a follow-up has this id already (its form posted again): none made."""
+    made = await con.fetchval(
         """INSERT INTO follow_ups (id, person_id, report_id, intake_id, what, assignee_id,
                                    due_on, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id""",
         follow_up_id, person_id, report_id, intake_id,
         keys.seal(form.what, place("follow_ups", "what", follow_up_id)),
         form.assignee_id, form.due_on, user_id,
     )
+    return made is not None
 
 
 async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> FollowUp | None:
