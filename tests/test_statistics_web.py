@@ -95,7 +95,7 @@ async def test_the_dates_of_a_range_are_used_whatever_the_period_says(web: WebAp
         "/statistics?period=month&date=2024-05-01&since=2024-03-12&until=2024-03-12"
         "&tz=America/New_York")
     assert status == 200
-    assert "Dates between 2024-03-12, days as in America/New_York" in page
+    assert "Day 2024-03-12, days as in America/New_York" in page
     assert re.search(r'id="statistics-range-used">The dates in Range from and to were used, '
                      r"not the month chosen in Period", page)
     assert field(page, "period") == '<option value="range" selected>Dates between</option>'
