@@ -20,6 +20,7 @@ import pytest
 from lifeline_pbx.cases import edit_marks
 from tests.edit_forms import mark_in, opened
 from tests.follow_up_seed import add_follow_up, add_person, facilities, user_id
+from tests.test_cases_web import intake, save
 from tests.waiting import wait_for
 from tests.web_fixtures import Client, WebApp, add_user
 
@@ -201,3 +202,37 @@ async def test_two_saves_at_once_over_the_same_record_one_is_refused(
     finally:
         await holder.close()
     assert statuses == [303, 409]
+
+
+async def test_an_intake_saved_over_a_person_changed_meanwhile_keeps_that_change(
+        web: WebApp) -> None:
+    """An intake about a known person reads them, then locks their row to write what it
+    adds. A change saved in between (here, held at the row until the intake waits on it)
+    is kept: the intake adds to the record as it is under the lock, not as first read."""
+    operator = await web.signed_in("operator1")
+    status, _ = await save(operator, await intake(web, "First", person_country=""))
+    assert status == 200
+    person_id = (await web.sql("SELECT id FROM persons"))[0]["id"]
+    holder = await asyncpg.connect(web.dsn)
+    try:
+        held = holder.transaction()
+        await held.start()
+        await holder.execute("SELECT 1 FROM persons WHERE id = $1 FOR UPDATE", person_id)
+        # The second call's intake fills the country the first left empty.
+        second = asyncio.ensure_future(save(operator, await intake(web, "Second")))
+
+        async def waiting() -> bool:
+            rows = await web.sql("SELECT count(*) AS n FROM pg_stat_activity WHERE "
+                                 "wait_event_type = 'Lock' AND datname = current_database()")
+            return bool(rows[0]["n"] == 1)
+
+        await wait_for(waiting, what="the intake waiting on the person's row")
+        await holder.execute("UPDATE persons SET languages = '{es,fr}', updated_at = now() "
+                             "WHERE id = $1", person_id)
+        await held.commit()
+        status, body = await second
+    finally:
+        await holder.close()
+    assert status == 200, body
+    row = (await web.sql("SELECT languages, country FROM persons WHERE id = $1", person_id))[0]
+    assert (list(row["languages"]), row["country"]) == (["es", "fr"], "Second")

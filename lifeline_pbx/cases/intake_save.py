@@ -117,7 +117,7 @@ async def _save_person(con: Conn, keys: KeyRing, form: IntakeForm, user_id: int,
         pid = await people.create(con, keys, form.person, user_id)
         await audit.record(con, user_id, "create", "person", pid, _filled(form.person))
         return pid, NOTHING, True
-    await people.lock(con, person.id)
+    person = await people.locked(con, keys, person)
     if supervisor:
         new, proposal = people.updated(person, form.person), NOTHING
     else:

@@ -160,6 +160,13 @@ async def lock(con: Conn, person_id: uuid.UUID) -> None:
     await con.execute("SELECT 1 FROM persons WHERE id = $1 FOR UPDATE", person_id)
 
 
+async def locked(con: Conn, keys: KeyRing, person: Person) -> Person:
+    """The person's row held until the transaction ends, and read again under the lock:
+    a save on the copy read before it would undo whatever was saved in between."""
+    await lock(con, person.id)
+    return await get(con, keys, person.id, follow=False) or person
+
+
 async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
                user_id: int) -> list[str]:
     """Write new over person; a new facility is noted as a transfer. Returns what changed."""

@@ -50,7 +50,7 @@ async def decide(con: Conn, keys: KeyRing, proposal_id: uuid.UUID, decision: str
             raise NotFound("No such person.")
         changed: list[str] = []
         if decision == "accept":
-            await people.lock(con, person.id)
+            person = await people.locked(con, keys, person)
             changed = await people.save(con, keys, person,
                                         identity_rules.accepted(person, item.proposal),
                                         user_id)
