@@ -192,6 +192,11 @@ async def test_role_password_and_second_factor_changes(web: WebApp) -> None:
     assert status == 303
     rows = await web.sql("SELECT role FROM users WHERE id = $1", sup_id)
     assert rows[0]["role"] == "operator"
+    # The same role again (a form resubmitted): said so, nobody signed out, nothing audited.
+    audited = await web.sql("SELECT count(*) AS n FROM audit_log")
+    status, page = await admin.post(f"/admin/users/{sup_id}/role", {"role": "operator"})
+    assert status == 422 and "is an operator already: nothing changed." in page
+    assert await web.sql("SELECT count(*) AS n FROM audit_log") == audited
 
     # The admin's own second factor: removed, signed out, enrols again at next sign-in.
     me = await _user_id(web, "admin1")

@@ -150,10 +150,12 @@ async def set_role(pool: Pool, actor: int, user_id: int, role: str) -> None:
             if user_id == actor and role != "admin":
                 raise Invalid("You cannot remove your own admin role. Ask another admin.",
                               "role")
-            if user.role != role:
-                await users.set_role(con, user_id, role)
-                await users.end_sessions(con, user_id)
-                await audit.change(con, actor, "update", ENTITY, user_id, ["role"])
+            if user.role == role:  # said as a problem: "changed; signed out" would be false
+                raise Invalid(f"{user.username} is {_a(role)} already: nothing changed.",
+                              "role")
+            await users.set_role(con, user_id, role)
+            await users.end_sessions(con, user_id)
+            await audit.change(con, actor, "update", ENTITY, user_id, ["role"])
 
 
 async def set_operator(pool: Pool, actor: int, user_id: int, form: Form) -> None:
@@ -181,3 +183,7 @@ async def unlock_sign_in(pool: Pool, actor: int, user_id: int) -> None:
         user = await _target(con, user_id)
         if await attempts.unlock(con, user.username):
             await audit.change(con, actor, "update", ENTITY, user_id, ["sign_in_lock"])
+
+
+def _a(role: str) -> str:
+    return f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
