@@ -74,9 +74,13 @@ def demo_keys(path: Path = DEMO_KEYS) -> tuple[tuple[tuple[str, bytes], ...], by
 
 def app_config(database_url: str, instance: asterisk.Instance, web_bind: str, web_port: int,
                keys: tuple[tuple[tuple[str, bytes], ...], bytes]) -> Config:
-    """The demo app's settings: the app role's DSN, the demo's keys, the instance's ARI."""
+    """The demo app's settings: the app role's DSN, the demo's keys, the instance's ARI,
+    and the prompts folder as the app sees it (outside Asterisk's root: to list, hear and
+    upload prompts)."""
     return Config(
         database_url=database_url,
+        prompts_dir=asterisk.PROMPTS_DIR,
+        prompts_local_dir=str(instance.runtime.host_path(asterisk.PROMPTS_DIR)),
         data_keys=keys[0],
         lookup_key=keys[1],
         ari_url=instance.ari_url,

@@ -159,6 +159,9 @@ def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str)
                               args.web_bind, args.web_port, keys)
 
     assert (config.web_host, config.web_port) == (host, 8080)
+    # prompts heard and uploaded where the PBX reads them, seen from outside its root
+    assert (config.prompts_dir, config.prompts_local_dir) == (
+        asterisk.PROMPTS_DIR, str(instance.runtime.host_path(asterisk.PROMPTS_DIR)))
     # the demo runs the SIP guard against its own Asterisk's AMI user
     assert (config.ami_host, config.ami_port, config.ami_user, config.ami_secret) == (
         instance.values["ami_host"], int(instance.values["ami_port"]), instance.values["ami_user"],
