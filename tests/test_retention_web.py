@@ -212,6 +212,8 @@ async def test_a_release_names_a_hold_of_that_person_still_in_force(
         status, page = await supervisor.post(release_path(hold, person), form)
         assert status == expected and message in page, (form, status)
         assert SECOND_REASON not in page and 'href="/people"' in page
+        if expected == 409:  # not a dead end: the person's page, where their holds are
+            assert f'<a href="/people/{person}" id="error-link">' in page
     status, page = await supervisor.get(release_path(hold, person))
     assert status == expected and message in page and SECOND_REASON not in page
     assert await snapshot(web) == before

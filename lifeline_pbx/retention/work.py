@@ -158,7 +158,7 @@ async def _unmerged(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> people.Pe
     if person is None:
         raise NotFound("No such person.")
     if person.merged_into is not None:
-        raise Conflict(MERGED)
+        raise Conflict(MERGED, link=f"/people/{person.merged_into}")
     return person
 
 
@@ -169,7 +169,7 @@ async def _in_force(con: Conn, keys: KeyRing, person_id: uuid.UUID,
     if hold is None or hold.person_id != person_id:
         raise NotFound(NO_SUCH_HOLD)
     if hold.released_at is not None:
-        raise Conflict(RELEASED)
+        raise Conflict(RELEASED, link=f"/people/{person_id}")
     return hold
 
 
@@ -233,6 +233,7 @@ async def save_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
             else:
                 await _in_force(con, keys, person_id, hold_id)
                 if not await store.release_hold(con, keys, hold_id, actor, reason):
-                    raise Conflict(RELEASED)  # released by someone else just now
+                    # released by someone else just now
+                    raise Conflict(RELEASED, link=f"/people/{person_id}")
             await audit.change(con, actor, "update", "person", person_id,
                                ["legal_hold", REASON if hold_id is None else RELEASE_REASON])
