@@ -9,7 +9,7 @@ from datetime import date, time
 
 import asyncpg
 
-from lifeline_pbx.admin.line_rules import Closure, LineSettings
+from lifeline_pbx.admin.line_rules import Closure, LineSettings, key_clash
 from lifeline_pbx.calls.hours import Span
 from lifeline_pbx.db import Conn
 
@@ -22,6 +22,11 @@ class Line:
     facility_name: str
     timezone: str  # the facility's: where the hours are read
     queue_name: str | None
+
+    @property
+    def key_clash(self) -> str | None:
+        """A line saved before line_rules.key_clash was a rule may still break it."""
+        return key_clash(self.settings.menu, self.settings.triage_digit)
 
 
 @dataclass(frozen=True)
