@@ -9,6 +9,7 @@ from lifeline_pbx.cases.fields import NOTE, FormData, Reader
 from lifeline_pbx.cases.followup_rules import STATUSES, Change
 from lifeline_pbx.cases.followups import Filter
 from lifeline_pbx.errors import Invalid
+from lifeline_pbx.web import form_keys
 
 ANY = "any"
 NOBODY = "none"
@@ -59,24 +60,13 @@ def parse_change(data: FormData) -> Change:
     return Change(status, set_assignee, assignee, set_due, due)
 
 
-FORM_KEY = "form_key"  # a create form's key, made as it is shown: the new record's id
-
-
 def parse_note(data: FormData) -> tuple[uuid.UUID, str]:
     """The note's id (its form's key: the same form posted again adds nothing) and text."""
+    key = form_keys.posted(data)
     reader = Reader(data)
-    key = reader.uuid(FORM_KEY, "The form's key") or uuid.uuid4()
     body = reader.text("note", "The note", NOTE, required=True, multiline=True)
     _finish(reader)
     return key, body
-
-
-def form_key(data: FormData) -> uuid.UUID:
-    """A create form's key; a form without one (a script) gets a new one."""
-    reader = Reader(data)
-    key = reader.uuid(FORM_KEY, "The form's key") or uuid.uuid4()
-    _finish(reader)
-    return key
 
 
 def parse_what(data: FormData) -> str:

@@ -22,7 +22,7 @@ from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import FORM, Conflict, Invalid, RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
-from lifeline_pbx.web import paging
+from lifeline_pbx.web import form_keys, paging
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import form_again, form_page, page_of
@@ -87,7 +87,7 @@ def _page(request: web.Request, page: followup_work.FollowUpPage, *,
         opened=page.opened, f=f, today=today, work_mark=page.mark,
         due=followup_rules.due_state(f.status, f.due_on, today),
         supervisor=_supervisor(request), assignees=page.assignees, typed_note=typed,
-        note_key=note_key or str(uuid.uuid4()),  # the note form's (followup_forms.FORM_KEY)
+        note_key=note_key or form_keys.new(),  # the note form's
         typed_change={} if meanwhile else (typed_change or {}),
         chosen=(typed_change or {}) if meanwhile else {},
         statuses=followup_rules.STATUSES, typed_what=f.what if typed_what is None else typed_what)
@@ -139,7 +139,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
         con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted),
         anchor="#follow-up-notes", whole="note",
         typed=lambda posted: {"typed": str(posted.get("note", "")),
-                              "note_key": str(posted.get(followup_forms.FORM_KEY, ""))})
+                              "note_key": str(posted.get(form_keys.FIELD, ""))})
 
 
 @require("supervisor")
@@ -159,7 +159,7 @@ def _contact_form(request: web.Request, page: followup_work.ContactPage, *,
     context: dict[str, Any] = dict(
         needs=page.needs, person_id=path_uuid(request), assignees=page.assignees,
         values=values or {"followup_what": followup_forms.CONTACT_FAMILY,
-                          followup_forms.FORM_KEY: str(uuid.uuid4())})
+                          form_keys.FIELD: form_keys.new()})
     return form_page(request, CONTACT, error, **context)
 
 

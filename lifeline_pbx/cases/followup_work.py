@@ -29,7 +29,7 @@ from lifeline_pbx.cases.forms import parse_follow_up
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
-from lifeline_pbx.web import paging
+from lifeline_pbx.web import form_keys, paging
 
 LISTED = ("what", "due_on", "status", "assignee_id", "person_names", "person_a_number",
           "facility")
@@ -285,7 +285,7 @@ async def contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
 async def _contact_family(con: Conn, keys: KeyRing, person_id: uuid.UUID,
                           intake_id: uuid.UUID, posted: FormData, user_id: int) -> uuid.UUID:
     """The follow-up's id is the form's key: the same form posted again makes none more."""
-    follow_up_id = followup_forms.form_key(posted)
+    follow_up_id = form_keys.posted(posted)
     async with con.transaction():
         person = await _family_intake(con, keys, person_id, intake_id)
         form = parse_follow_up(posted, await pick_lists.choices(con))

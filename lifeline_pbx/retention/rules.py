@@ -7,7 +7,6 @@ older than its limit: written strictly before `now - days`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
@@ -145,7 +144,6 @@ def run_is_due(last_run: datetime | None, now: datetime, every: timedelta = RUN_
 # Legal holds
 
 REASON_MAX = 500  # characters in a hold's reason, and in its release's
-DAMAGED_FORM = "This form is damaged: go back to the person's page and place the hold from there."
 
 
 def parse_reason(form: Mapping[str, str], field: str, missing: str) -> str:
@@ -157,18 +155,6 @@ def parse_reason(form: Mapping[str, str], field: str, missing: str) -> str:
         raise Invalid(f"At most {REASON_MAX} characters (this one has {len(reason)}): "
                       "shorten it.", field)
     return reason
-
-
-def form_key(form: Mapping[str, str]) -> uuid.UUID:
-    """The key the place form was given when opened; a fresh one when posted without
-    (a script), so that it still places its hold."""
-    typed = form.get("form_key", "").strip()
-    if not typed:
-        return uuid.uuid4()
-    try:
-        return uuid.UUID(typed)
-    except ValueError:
-        raise Invalid(DAMAGED_FORM, "form_key") from None
 
 
 def after_release(limits: Limits) -> list[str]:

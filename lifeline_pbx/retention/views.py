@@ -6,7 +6,6 @@ released on its own: its release page names it by id."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.retention import work
 from lifeline_pbx.retention.rules import KINDS, MAX_DAYS, REASON_MAX
+from lifeline_pbx.web import form_keys
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import form_page, page_of
@@ -75,7 +75,7 @@ def _form(request: web.Request, page: work.HoldPage, *, error: Invalid | None = 
     template = ("supervision/legal_hold_place.html" if page.hold is None
                 else "supervision/legal_hold_release.html")
     return form_page(request, template, error, page=page, reason=reason,
-                     form_key=form_key or str(uuid.uuid4()),
+                     form_key=form_key or form_keys.new(),
                      a_number=anumber.display(page.a_number), reason_max=REASON_MAX)
 
 
@@ -98,7 +98,7 @@ async def hold_save(request: web.Request) -> web.StreamResponse:
                              current_user(request).id, person_id, hold_id, form)
     except Invalid as e:
         return _form(request, page_of(e, work.HoldPage), error=e, reason=raw(form, "reason"),
-                     form_key=raw(form, "form_key"))
+                     form_key=raw(form, form_keys.FIELD))
     done = "placed" if hold_id is None else "released"
     raise web.HTTPSeeOther(f"/people/{person_id}?hold={done}")
 

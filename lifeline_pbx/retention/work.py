@@ -21,6 +21,7 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, page_on_refusal
 from lifeline_pbx.retention import rules, store
 from lifeline_pbx.retention.rules import Limits, Removed
+from lifeline_pbx.web import form_keys
 
 log = logging.getLogger(__name__)
 Pool = asyncpg.Pool
@@ -220,7 +221,7 @@ async def save_hold(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
     async with pool.acquire() as con:
         try:
             reason = rules.parse_reason(form, "reason", missing)
-            key = rules.form_key(form)
+            key = form_keys.posted(form)
         except Invalid as e:
             e.page = await _hold_page(con, keys, actor, person_id, hold_id)
             raise
