@@ -18,13 +18,10 @@ from email.utils import format_datetime, make_msgid
 
 from lifeline_pbx.alerts.store import Alert
 from lifeline_pbx.config import Config
+from lifeline_pbx.voicemail import reasons
 from lifeline_pbx.voicemail.store import Voicemail
 
 TIMEOUT = 20.0  # seconds for each SMTP exchange
-REASONS = {"closed": "the line was closed", "no_operators": "no operator was logged in",
-           "max_wait": "the caller waited too long in the queue",
-           "error": "the call could not be routed",
-           "oncall_unanswered": "nobody on the line's on-call list accepted the call"}
 # What send() may raise when the server or the network fails; logged and retried.
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 
@@ -88,7 +85,7 @@ def voicemail_text(vm: Voicemail, public_url: str) -> Text:
         f"Facility: {facility}",
         f"Line: {vm.line or 'unknown'}",
         f"Language: {vm.language}",
-        f"Left: {_when(vm.created_at)}, because {REASONS.get(vm.reason, vm.reason)}",
+        f"Left: {_when(vm.created_at)}, because {reasons.said(vm.reason)}",
         *_link(public_url, "/voicemail?show=unreviewed"),
     ]
     return Text(subject, "\n".join(body) + "\n")

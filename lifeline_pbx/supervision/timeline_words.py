@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lifeline_pbx.alerts.mail import REASONS as VOICEMAIL_REASONS
+from lifeline_pbx.voicemail import reasons as voicemail_reasons
 
 WHAT: dict[str, str] = {
     "answered": "The PBX answered",
@@ -75,7 +75,7 @@ VALUES: dict[str, dict[str, str]] = {
     "priority": {"0": "not urgent", "1": "emergency"},
     # a language by default, and why a call went to voicemail (as its email says it)
     "reason": {"no_input": "no key pressed", "invalid": "a key not offered",
-               **VOICEMAIL_REASONS},
+               **voicemail_reasons.WORDS},
 }
 # Q.850 causes Asterisk gives most often (its `cause` of a hang-up).
 CAUSES = {"0": "unknown", "1": "unallocated number", "16": "normal clearing",
