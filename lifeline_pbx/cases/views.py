@@ -149,7 +149,7 @@ async def save_intake(request: web.Request) -> web.StreamResponse:
         consents = {k: data.getall(k, []) for k in data if k.startswith("report_consent")}
         context.update(intake_values={k: v for k, v in data.items() if k != "csrf_token"},
                        intake_consents=consents, intake_errors=problems(e),
-                       intake_link=e.link)
+                       intake_link=e.link, voicemail=None)
         return form_again(request, e, "cases/intake_page.html", **context)
     log.info("intake saved intake_id=%s user_id=%d reports=%d follow_up=%s changed=%s",
              saved.intake_id, user.id, len(saved.report_ids), saved.follow_up_id is not None,
