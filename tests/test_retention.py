@@ -139,12 +139,12 @@ async def test_several_holds_on_a_person_keep_their_records_until_the_last_is_re
         user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
         for n in range(placed):
             await store.place_hold(con, keys, person, user, f"Lawsuit {n}", uuid.uuid4())
-        holds = [h.id for h in await store.in_force(con, person)]
+        holds = [h.id for h in await store.in_force(con, keys, person)]
         assert len(holds) == placed + 1
         for hold in holds[:released]:
             assert await store.release_hold(con, keys, hold, user, "Settled")
             assert not await store.release_hold(con, keys, hold, user, "Settled")  # once
-        assert len(await store.in_force(con, person)) == placed + 1 - released
+        assert len(await store.in_force(con, keys, person)) == placed + 1 - released
     removed = await run(app_dsn)
     if kept:  # counted once, however many holds
         assert removed == EXPECTED
@@ -402,7 +402,7 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
             "merged released": ("Matter of merged released", "Ended"),
             "other": ("Matter of other", None)}
         second = await hold_before_0042(con, keys, kept, user, "A second matter")
-        assert [h.id for h in await store.in_force(con, kept)] == [
+        assert [h.id for h in await store.in_force(con, keys, kept)] == [
             ids["kept"], ids["merged"], second]
         index = await con.fetchval(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'legal_holds_active'")

@@ -141,6 +141,13 @@ def holds_listed(page: str, person: uuid.UUID | str = PERSON) -> list[int]:
     return listed
 
 
+def hold_reasons(page: str) -> dict[int, str]:
+    """Each hold in force on the person's page, and the reason it shows."""
+    block = page.split('id="legal-hold"', 1)[1].split("</section>", 1)[0]
+    return {int(h): reason for h, reason in re.findall(
+        r'<li data-hold="(\d+)">[^<]*<span class="hold-reason">([^<]*)</span>', block)}
+
+
 async def test_several_holds_are_placed_listed_and_released_each_on_its_own(
     web: WebApp
 ) -> None:
@@ -159,7 +166,7 @@ async def test_several_holds_are_placed_listed_and_released_each_on_its_own(
     status, page = await supervisor.get(f"/people/{PERSON}")
     assert holds_listed(page) == [first, second] and "On legal hold" in page
     assert f'href="/people/{PERSON}/legal-hold"' in page  # a third may still be placed
-    assert REASON not in page and SECOND_REASON not in page  # on the hold's own pages
+    assert hold_reasons(page) == {first: REASON, second: SECOND_REASON}
     status, page = await supervisor.get("/legal-holds")
     assert status == 200 and page.count("in force: <a") == 2
     assert f'href="{release_path(first)}"' in page and f'href="{release_path(second)}"' in page
@@ -183,6 +190,62 @@ async def test_several_holds_are_placed_listed_and_released_each_on_its_own(
     placed = ("update", "person", str(PERSON), ["legal_hold", "legal_hold_reason"])
     released = ("update", "person", str(PERSON), ["legal_hold", "legal_hold_release_reason"])
     assert [tuple(e) for e in entries] == [placed, placed, released, released]  # names only
+
+
+ENDED_REASON = "Request by the Florence Project, withdrawn"
+sensitive(ENDED_REASON)
+
+
+async def reason_views(web: WebApp, username: str, after: int) -> list[tuple[str, list[str]]]:
+    """The entries naming a hold's reason as read by that user, after that chain_seq."""
+    return [tuple(r) for r in await web.sql(
+        "SELECT entity_id, fields FROM audit_log WHERE action = 'view'"
+        " AND 'legal_hold_reason' = ANY(fields) AND chain_seq > $1 AND user_id ="
+        " (SELECT id FROM users WHERE username = $2) ORDER BY chain_seq", after, username)]
+
+
+async def test_the_person_page_shows_each_hold_s_reason_to_those_who_may_see_holds(
+    web: WebApp
+) -> None:
+    """Two holds in force, each with its reason, and one released: the person's page shows
+    the reasons of those in force to supervisors and admins (who may open the holds'
+    pages), audited as the list audits them; an operator is refused the page, reads
+    nothing and leaves no entry."""
+    await add_person(web.dsn)
+    supervisor = await web.signed_in("supervisor1")
+    for reason in (REASON, SECOND_REASON, ENDED_REASON):
+        assert (await supervisor.post(f"/people/{PERSON}/legal-hold", {"reason": reason}))[0] \
+            == 303
+    first, second, ended = [h["id"] for h in await web.sql("SELECT id FROM legal_holds"
+                                                            " ORDER BY id")]
+    assert (await supervisor.post(release_path(ended), {"reason": RELEASE_REASON}))[0] == 303
+    before = (await web.sql("SELECT max(chain_seq) AS n FROM audit_log"))[0]["n"]
+
+    operator = await web.signed_in("operator1")
+    status, page = await operator.get(f"/people/{PERSON}")
+    assert status == 403 and REASON not in page and SECOND_REASON not in page
+    assert (await web.sql("SELECT max(chain_seq) AS n FROM audit_log"))[0]["n"] == before
+
+    for username in ("supervisor1", "admin1"):
+        client = await web.signed_in(username)
+        status, page = await client.get(f"/people/{PERSON}")
+        assert status == 200
+        assert hold_reasons(page) == {first: REASON, second: SECOND_REASON}
+        assert ENDED_REASON not in page and RELEASE_REASON not in page  # on the list
+        assert await reason_views(web, username, before) == [
+            (str(PERSON), ["legal_hold_reason"])]
+
+
+async def test_a_hold_placed_before_reasons_were_asked_shows_none_and_audits_none(
+    web: WebApp
+) -> None:
+    await add_person(web.dsn)
+    await web.sql("INSERT INTO legal_holds (person_id, placed_by) SELECT $1, id FROM users"
+                  " WHERE username = 'supervisor1'", PERSON)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{PERSON}")
+    assert status == 200 and list(hold_reasons(page).values()) == ["not recorded"]
+    assert await reason_views(web, "supervisor1", 0) == []
 
 
 OTHER_PERSON = uuid.UUID("00000000-0000-4000-8000-00000000a002")

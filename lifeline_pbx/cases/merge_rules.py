@@ -1,18 +1,16 @@
 """Merging a duplicate person record into another: which record an A-number typed may
-merge, and the mark of both records as a preview showed them. Pure, no I/O.
+merge, and why a confirmation is refused. Pure, no I/O.
 
 A merge is previewed before it is made. The confirmation carries the mark of what the
-preview showed (both records' last change and what would move) and merges only if the
-records still give the same mark: a record edited, merged, given a new intake or a legal
-hold (on either record) meanwhile is looked at again first.
+preview showed (edit_marks.merge: both records' last change and what would move) and
+merges only if the records still give the same mark: a record edited, merged, given a new
+intake or a legal hold (on either record) meanwhile is looked at again first.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 from lifeline_pbx.cases import anumber
-from lifeline_pbx.cases.people import Moves, Person
+from lifeline_pbx.cases.people import Person
 
 CHANGED = ("One of the records changed after the preview, so nothing was merged: look at "
            "the preview again.")
@@ -30,12 +28,3 @@ def refusal(keep: Person, typed: str, found: Person | None) -> str:
         return f"The record of {anumber.display(typed)} is already merged into this one."
     return ""
 
-
-def mark(keep_changed: dt.datetime, other_changed: dt.datetime, moves: Moves,
-         holds_placed: int) -> str:
-    """What a preview showed, as the confirmation posts it back. holds_placed counts the
-    legal holds ever placed on either record (placing one writes no person's row)."""
-    counts = (moves.intakes, moves.calls, moves.reports, moves.follow_ups, moves.transfers,
-              moves.holds, moves.records, holds_placed)
-    return "/".join((keep_changed.isoformat(), other_changed.isoformat(),
-                     *(str(n) for n in counts)))

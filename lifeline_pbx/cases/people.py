@@ -109,10 +109,19 @@ async def get_many(con: Conn, keys: KeyRing, person_ids: list[uuid.UUID]) -> lis
     return [found[pid] for pid in person_ids if pid in found]
 
 
+def kept_for_a_number(arg: int) -> str:
+    """SQL: the id of the record holding the A-number's hash ${arg} or, merged, of the record
+    it was merged into (and on): the kept record, which a lookup and a search both find."""
+    return f"""WITH RECURSIVE chain (id, merged_into) AS (
+                   SELECT id, merged_into FROM persons WHERE a_number_key = ${arg}
+                   UNION SELECT q.id, q.merged_into FROM persons q JOIN chain c
+                         ON q.id = c.merged_into)
+               SELECT id FROM chain WHERE merged_into IS NULL"""
+
+
 async def find_by_a_number(con: Conn, keys: KeyRing, normalised: str) -> Person | None:
-    pid = await con.fetchval("SELECT id FROM persons WHERE a_number_key = $1",
-                             keys.lookup(normalised))
-    return None if pid is None else await get(con, keys, pid)
+    pid = await con.fetchval(kept_for_a_number(1), keys.lookup(normalised))
+    return None if pid is None else await get(con, keys, pid, follow=False)
 
 
 async def create(con: Conn, keys: KeyRing, form: PersonForm, user_id: int) -> uuid.UUID:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import anumber, merge_rules, people, person_work
+from lifeline_pbx.cases import anumber, edit_marks, merge_rules, people, person_work
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
@@ -29,7 +29,7 @@ class Preview:
     keep: people.Person
     other: people.Person
     moves: people.Moves  # what moves from other onto keep
-    mark: str  # of both records as shown (merge_rules.mark)
+    mark: str  # of both records as shown (edit_marks.merge)
 
 
 async def _preview(con: Conn, keep: people.Person, other: people.Person, *,
@@ -37,7 +37,7 @@ async def _preview(con: Conn, keep: people.Person, other: people.Person, *,
     changed = await people.changed_at(con, [keep.id, other.id], lock=lock)
     moves = await people.moves(con, await people.merged_ids(con, other.id))
     placed = await people.holds_placed(con, [keep.id, other.id])
-    return Preview(keep, other, moves, merge_rules.mark(changed[keep.id], changed[other.id],
+    return Preview(keep, other, moves, edit_marks.merge(changed[keep.id], changed[other.id],
                                                         moves, placed))
 
 

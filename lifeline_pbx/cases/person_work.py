@@ -30,6 +30,7 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound
 from lifeline_pbx.retention import store as holds_store
+from lifeline_pbx.retention import work as holds
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 
@@ -63,7 +64,7 @@ class PersonPage:
     calls_total: int
     calls: list[call_history.CallRow]
     reports_total: int
-    legal_holds: list[holds_store.Placed]  # in force: nothing tied to them is removed
+    legal_holds: list[holds_store.Hold]  # in force (reasons shown): nothing tied is removed
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     calls_total, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total,
-                      await holds_store.in_force(con, person.id))
+                      await holds.in_force(con, keys, user_id, person.id))
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,

@@ -46,16 +46,6 @@ def _matching(n_tokens: int) -> str:
     return f"SELECT t1.person_id FROM person_search_tokens t1{joins} WHERE t1.token = $1"
 
 
-def _kept_for_a_number(arg: int) -> str:
-    """The record holding the A-number's hash ${arg}, or the record it was merged into (and
-    on, as people.get follows merges): the kept record is the one found, as on /people."""
-    return f"""WITH RECURSIVE chain (id, merged_into) AS (
-                   SELECT id, merged_into FROM persons WHERE a_number_key = ${arg}
-                   UNION SELECT q.id, q.merged_into FROM persons q JOIN chain c
-                         ON q.id = c.merged_into)
-               SELECT id FROM chain WHERE merged_into IS NULL"""
-
-
 def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
     """The WHERE clause (over persons p) and its arguments for these criteria."""
     clauses = ["p.merged_into IS NULL"]
@@ -65,7 +55,7 @@ def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
         clauses.append(f"p.id IN ({_matching(len(tokens))})")
     if criteria.a_number is not None:
         args.append(keys.lookup(criteria.a_number))
-        clauses.append(f"p.id IN ({_kept_for_a_number(len(args))})")
+        clauses.append(f"p.id IN ({people.kept_for_a_number(len(args))})")
     if criteria.facility_id is not None:
         args.append(criteria.facility_id)
         clauses.append(f"p.facility_id = ${len(args)}")

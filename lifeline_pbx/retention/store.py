@@ -209,23 +209,20 @@ _HOLDS = """SELECT h.id, h.person_id, p.display_name AS placed_by, h.placed_at, 
               LEFT JOIN users r ON r.id = h.released_by"""
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A hold in force as the person's page lists it (its reason stays on its own page)."""
-
-    id: int
-    placed_by: str
-    placed_at: datetime
-
-
-async def in_force(con: Conn, person_id: uuid.UUID) -> list[Placed]:
-    """The person's holds in force, oldest first."""
+async def in_force(con: Conn, keys: KeyRing, person_id: uuid.UUID) -> list[Hold]:
+    """The person's holds in force, oldest first; reasons opened."""
     rows = await con.fetch(
-        """SELECT h.id, u.display_name, h.placed_at FROM legal_holds h
-             JOIN users u ON u.id = h.placed_by
-            WHERE h.person_id = $1 AND h.released_at IS NULL ORDER BY h.placed_at, h.id""",
-        person_id)
-    return [Placed(*r) for r in rows]
+        f"""{_HOLDS} WHERE h.person_id = $1 AND h.released_at IS NULL
+            ORDER BY h.placed_at, h.id""", person_id)
+    return [_hold(keys, r) for r in rows]
+
+
+async def others_in_force(con: Conn, person_id: uuid.UUID, hold_id: int) -> int:
+    """How many of the person's holds besides that one are in force."""
+    others: int = await con.fetchval(
+        """SELECT count(*) FROM legal_holds
+            WHERE person_id = $1 AND released_at IS NULL AND id <> $2""", person_id, hold_id)
+    return others
 
 
 async def hold(con: Conn, keys: KeyRing, hold_id: int) -> Hold | None:

@@ -132,6 +132,17 @@ async def holds(pool: Pool, keys: KeyRing, actor: int) -> list[store.Hold]:
     return found
 
 
+async def in_force(con: Conn, keys: KeyRing, actor: int,
+                   person_id: uuid.UUID) -> list[store.Hold]:
+    """The person's holds in force, as their page lists them with each reason: the reasons
+    shown audited as the list audits them (one view entry naming the field)."""
+    async with con.transaction():
+        found = await store.in_force(con, keys, person_id)
+        if any(h.reason is not None for h in found):
+            await audit.record(con, actor, "view", "person", person_id, [REASON])
+    return found
+
+
 def _reasons(hold: store.Hold) -> list[str]:
     return ([REASON] if hold.reason is not None else []) + (
         [RELEASE_REASON] if hold.release_reason is not None else [])
@@ -183,9 +194,9 @@ async def _hold_page(con: Conn, keys: KeyRing, actor: int, person_id: uuid.UUID,
         await audit.record(con, actor, "view", "person", person_id, shown)
         if hold is None:
             return HoldPage(person_id, person.a_number, None, [])
-        others = [h for h in await store.in_force(con, person_id) if h.id != hold.id]
+        others = await store.others_in_force(con, person_id, hold.id)
         after = rules.after_release(await store.limits(con))
-    return HoldPage(person_id, person.a_number, hold, after, len(others))
+    return HoldPage(person_id, person.a_number, hold, after, others)
 
 
 async def hold_page(pool: Pool, keys: KeyRing, actor: int, person_id: uuid.UUID,
