@@ -15,11 +15,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+from markupsafe import escape
 from playwright.async_api import expect
 
 from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.cases.voicemail_intake import elsewhere
 from lifeline_pbx.voicemail.store import VoicemailIntake
+from lifeline_pbx.web.app import templates
 from tests.browser import Browsing
 from tests.test_cases_web import JSON, intake
 from tests.test_intake_web import rows
@@ -49,7 +51,8 @@ def test_an_intakes_page() -> None:
     assert page_of(_intake(2)) == f"/intakes/{uuid.UUID(int=7)}/correct"
 
 
-async def voicemail(web: WebApp, *, reviewed: bool = False) -> tuple[uuid.UUID, uuid.UUID]:
+async def voicemail(web: WebApp, *, reviewed: bool = False,
+                    reason: str = "no_operators") -> tuple[uuid.UUID, uuid.UUID]:
     """A message left on a call nobody answered: (voicemail id, call id)."""
     facility = (await web.sql("SELECT id FROM facilities ORDER BY id LIMIT 1"))[0]["id"]
     call_id, vid = uuid.uuid4(), uuid.uuid4()
@@ -60,9 +63,9 @@ async def voicemail(web: WebApp, *, reviewed: bool = False) -> tuple[uuid.UUID, 
     await web.sql(
         """INSERT INTO voicemails (id, call_id, facility_id, language, reason, recording,
                                    duration_seconds, created_at, reviewed_at)
-           VALUES ($1, $2, $3, 'es', 'no_operators', 'r', 20, now(),
+           VALUES ($1, $2, $3, 'es', $5, 'r', 20, now(),
                    CASE WHEN $4 THEN now() - interval '1 hour' END)""",
-        vid, call_id, facility, reviewed)
+        vid, call_id, facility, reviewed, reason)
     return vid, call_id
 
 
@@ -217,6 +220,31 @@ async def test_the_list_shows_each_voicemails_intake(web: WebApp) -> None:
     assert (await admin.get(f"/intake?voicemail={twice}"))[0] == 200
     kept = await web.sql("SELECT 1 FROM intakes WHERE call_id = $1", twice_call)
     assert len(kept) == 2  # nothing merged or removed
+
+
+@pytest.mark.parametrize(("reason", "cell"), [
+    ("closed", "The line was closed"),
+    ("no_operators", "No operator was logged in"),
+    ("max_wait", "The caller waited too long in the queue"),
+    ("error", "The call could not be routed"),
+    ("oncall_unanswered", "Nobody on the line's on-call list accepted the call"),
+])
+async def test_the_list_says_why_the_call_went_to_voicemail(web: WebApp, reason: str,
+                                                           cell: str) -> None:
+    """In the words of the message's email and of the call's timeline (reasons.py)."""
+    vid, _ = await voicemail(web, reason=reason)
+    status, page = await (await web.signed_in("supervisor1")).get("/voicemail")
+    assert status == 200
+    assert f"<td>{escape(cell)}</td>" in row_of(page, vid)
+
+
+@pytest.mark.parametrize(("reason", "cell"), [
+    ("no_operators", "No operator was logged in"),
+    ("sip_trunk_down", "Sip trunk down"),  # not on the list (the table's check refuses it)
+])
+def test_a_reason_in_the_list_cell(reason: str, cell: str) -> None:
+    shown = templates().from_string("{{ reason|voicemail_reason|capitalize }}")
+    assert shown.render(reason=reason) == cell
 
 
 def row_of(page: str, vid: uuid.UUID) -> str:
