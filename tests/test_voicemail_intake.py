@@ -295,6 +295,25 @@ async def test_saving_an_intake_reviews_the_voicemail(web: WebApp) -> None:
     assert str(by_form) not in unreviewed and str(by_outcome) not in unreviewed
 
 
+async def test_the_button_reviews_once_and_audits_each_click(web: WebApp) -> None:
+    vid, _ = await voicemail(web)
+    supervisor, admin = await web.signed_in("supervisor1"), await web.signed_in("admin1")
+    assert (await supervisor.post(f"/voicemail/{vid}/reviewed"))[0] == 303
+    first = await reviewed_at(web, vid)
+    assert first is not None
+    assert (await admin.post(f"/voicemail/{vid}/reviewed"))[0] == 303  # a list shown earlier
+    assert await reviewed_at(web, vid) == first
+    assert await audits(web, "voicemail", vid) == [
+        ("supervisor1", "update", ["reviewed_at"]), ("admin1", "update", ["reviewed_at"])]
+    assert (await supervisor.post(f"/voicemail/{uuid.uuid4()}/reviewed"))[0] == 404
+
+
+async def reviewed_at(web: WebApp, vid: uuid.UUID) -> dt.datetime | None:
+    found: dt.datetime | None = (await web.sql(
+        "SELECT reviewed_at FROM voicemails WHERE id = $1", vid))[0][0]
+    return found
+
+
 async def test_a_refused_save_in_the_browser_keeps_the_form_and_links_the_intake(
     web: WebApp, browsing: Browsing
 ) -> None:
