@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
@@ -21,7 +22,6 @@ from playwright.async_api import expect
 from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.cases.voicemail_intake import elsewhere
 from lifeline_pbx.voicemail.store import VoicemailIntake
-from lifeline_pbx.web.app import templates
 from tests.browser import Browsing
 from tests.test_cases_web import JSON, intake
 from tests.test_intake_web import rows
@@ -238,15 +238,6 @@ async def test_the_list_says_why_the_call_went_to_voicemail(web: WebApp, reason:
     assert f"<td>{escape(cell)}</td>" in row_of(page, vid)
 
 
-@pytest.mark.parametrize(("reason", "cell"), [
-    ("no_operators", "No operator was logged in"),
-    ("sip_trunk_down", "Sip trunk down"),  # not on the list (the table's check refuses it)
-])
-def test_a_reason_in_the_list_cell(reason: str, cell: str) -> None:
-    shown = templates().from_string("{{ reason|voicemail_reason|capitalize }}")
-    assert shown.render(reason=reason) == cell
-
-
 def row_of(page: str, vid: uuid.UUID) -> str:
     start = page.index(f'data-voicemail-id="{vid}"')
     return page[start:page.index("</tr>", start)]
@@ -358,3 +349,19 @@ async def test_the_message_is_heard_on_its_intake_form(web: WebApp) -> None:
     assert status == 200 and "Being secured" in page and "<audio" not in page
     status, page = await supervisor.get("/intake")  # standalone: no message
     assert status == 200 and 'id="intake-voicemail"' not in page
+
+
+async def test_a_voicemails_intake_form_is_under_voicemail_in_the_top_bar(web: WebApp) -> None:
+    vid, _ = await voicemail(web)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/intake?voicemail={vid}&language=es")
+    assert status == 200
+    assert current_links(page) == ["/voicemail"]
+    _, page = await supervisor.get("/intake")  # the standalone form
+    assert current_links(page) == ["/intake"]
+
+
+def current_links(page: str) -> list[str]:
+    """The top bar's links marked as the page's own."""
+    bar = page[page.index("<nav>"):page.index("</nav>")]
+    return re.findall(r'<a href="([^"]+)"[^>]* aria-current="page">', bar)
