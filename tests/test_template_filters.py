@@ -1,4 +1,5 @@
-"""The pages' own template filters: a count with its noun, a language by its name."""
+"""The pages' own template filters: a count with its noun, a language by its name, why a call
+went to voicemail in words."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from lifeline_pbx.web.app import templates
     ('{{ "cmn"|language }}', "Mandarin"),
     ('{{ "xx"|language }}', "xx"),  # a code not on the list, as it is
     ('{{ ["en", "ht"]|map("language")|join(", ") }}', "English, Haitian Creole"),
+    ('{{ "no_operators"|voicemail_reason }}', "no operator was logged in"),
+    ('{{ "max_wait"|voicemail_reason|capitalize }}', "The caller waited too long in the queue"),
+    ('{{ "sip_down"|voicemail_reason }}', "sip down"),  # not on the list, as the email says it
 ])
 def test_the_filters(source: str, shown: str) -> None:
     assert templates().from_string(source).render() == shown

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
 import asyncpg
 import pytest
+from markupsafe import escape
 from playwright.async_api import expect
 
 from lifeline_pbx.cases.intake_page import page_of
@@ -49,7 +51,8 @@ def test_an_intakes_page() -> None:
     assert page_of(_intake(2)) == f"/intakes/{uuid.UUID(int=7)}/correct"
 
 
-async def voicemail(web: WebApp, *, reviewed: bool = False) -> tuple[uuid.UUID, uuid.UUID]:
+async def voicemail(web: WebApp, *, reviewed: bool = False,
+                    reason: str = "no_operators") -> tuple[uuid.UUID, uuid.UUID]:
     """A message left on a call nobody answered: (voicemail id, call id)."""
     facility = (await web.sql("SELECT id FROM facilities ORDER BY id LIMIT 1"))[0]["id"]
     call_id, vid = uuid.uuid4(), uuid.uuid4()
@@ -60,9 +63,9 @@ async def voicemail(web: WebApp, *, reviewed: bool = False) -> tuple[uuid.UUID, 
     await web.sql(
         """INSERT INTO voicemails (id, call_id, facility_id, language, reason, recording,
                                    duration_seconds, created_at, reviewed_at)
-           VALUES ($1, $2, $3, 'es', 'no_operators', 'r', 20, now(),
+           VALUES ($1, $2, $3, 'es', $5, 'r', 20, now(),
                    CASE WHEN $4 THEN now() - interval '1 hour' END)""",
-        vid, call_id, facility, reviewed)
+        vid, call_id, facility, reviewed, reason)
     return vid, call_id
 
 
@@ -219,6 +222,22 @@ async def test_the_list_shows_each_voicemails_intake(web: WebApp) -> None:
     assert len(kept) == 2  # nothing merged or removed
 
 
+@pytest.mark.parametrize(("reason", "cell"), [
+    ("closed", "The line was closed"),
+    ("no_operators", "No operator was logged in"),
+    ("max_wait", "The caller waited too long in the queue"),
+    ("error", "The call could not be routed"),
+    ("oncall_unanswered", "Nobody on the line's on-call list accepted the call"),
+])
+async def test_the_list_says_why_the_call_went_to_voicemail(web: WebApp, reason: str,
+                                                           cell: str) -> None:
+    """In the words of the message's email and of the call's timeline (reasons.py)."""
+    vid, _ = await voicemail(web, reason=reason)
+    status, page = await (await web.signed_in("supervisor1")).get("/voicemail")
+    assert status == 200
+    assert f"<td>{escape(cell)}</td>" in row_of(page, vid)
+
+
 def row_of(page: str, vid: uuid.UUID) -> str:
     start = page.index(f'data-voicemail-id="{vid}"')
     return page[start:page.index("</tr>", start)]
@@ -267,6 +286,25 @@ async def test_saving_an_intake_reviews_the_voicemail(web: WebApp) -> None:
     assert str(by_form) not in unreviewed and str(by_outcome) not in unreviewed
 
 
+async def test_the_button_reviews_once_and_audits_each_click(web: WebApp) -> None:
+    vid, _ = await voicemail(web)
+    supervisor, admin = await web.signed_in("supervisor1"), await web.signed_in("admin1")
+    assert (await supervisor.post(f"/voicemail/{vid}/reviewed"))[0] == 303
+    first = await reviewed_at(web, vid)
+    assert first is not None
+    assert (await admin.post(f"/voicemail/{vid}/reviewed"))[0] == 303  # a list shown earlier
+    assert await reviewed_at(web, vid) == first
+    assert await audits(web, "voicemail", vid) == [
+        ("supervisor1", "update", ["reviewed_at"]), ("admin1", "update", ["reviewed_at"])]
+    assert (await supervisor.post(f"/voicemail/{uuid.uuid4()}/reviewed"))[0] == 404
+
+
+async def reviewed_at(web: WebApp, vid: uuid.UUID) -> dt.datetime | None:
+    found: dt.datetime | None = (await web.sql(
+        "SELECT reviewed_at FROM voicemails WHERE id = $1", vid))[0][0]
+    return found
+
+
 async def test_a_refused_save_in_the_browser_keeps_the_form_and_links_the_intake(
     web: WebApp, browsing: Browsing
 ) -> None:
@@ -311,3 +349,19 @@ async def test_the_message_is_heard_on_its_intake_form(web: WebApp) -> None:
     assert status == 200 and "Being secured" in page and "<audio" not in page
     status, page = await supervisor.get("/intake")  # standalone: no message
     assert status == 200 and 'id="intake-voicemail"' not in page
+
+
+async def test_a_voicemails_intake_form_is_under_voicemail_in_the_top_bar(web: WebApp) -> None:
+    vid, _ = await voicemail(web)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/intake?voicemail={vid}&language=es")
+    assert status == 200
+    assert current_links(page) == ["/voicemail"]
+    _, page = await supervisor.get("/intake")  # the standalone form
+    assert current_links(page) == ["/intake"]
+
+
+def current_links(page: str) -> list[str]:
+    """The top bar's links marked as the page's own."""
+    bar = page[page.index("<nav>"):page.index("</nav>")]
+    return re.findall(r'<a href="([^"]+)"[^>]* aria-current="page">', bar)

@@ -1,7 +1,7 @@
 """Units of work behind the supervisors' voicemail review: listening (audited as a 'view' of
 the voicemail's 'audio') and marking reviewed (an 'update' of 'reviewed_at'), each one
-transaction with its audit entry; and the review that saving an intake from a voicemail
-makes, inside that save's transaction."""
+transaction with its audit entry. Saving an intake from a voicemail marks it reviewed too,
+inside that save's transaction."""
 
 from __future__ import annotations
 
@@ -26,16 +26,17 @@ async def listen(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int
     return audio
 
 
-async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID, user_id: int) -> None:
+async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID, user_id: int, *,
+                        audit_if_already: bool) -> None:
+    """Reviewed now, audited as an 'update' of 'reviewed_at' by whoever reviewed it: a
+    supervisor with the button, or whoever saved an intake from it (that save is its
+    review). One already reviewed keeps its time: the button's click on it is audited all
+    the same (audit_if_already), an intake saved from it writes nothing more. Its own
+    transaction, or a part of the intake save's."""
     async with con.transaction():
-        if not await store.mark_reviewed(con, voicemail_id):
+        first = await store.first_review(con, voicemail_id)
+        if not first and not await store.exists(con, voicemail_id):
             raise NotFound("No such voicemail.")
-        await audit.record(con, user_id, "update", "voicemail", voicemail_id, ["reviewed_at"])
-
-
-async def reviewed_by_intake(con: Conn, voicemail_id: uuid.UUID, user_id: int) -> None:
-    """An intake saved from the voicemail is its review, by whoever saved it: marked and
-    audited as the button does, in the caller's transaction. One already reviewed keeps
-    its time, and nothing is written."""
-    if await store.first_review(con, voicemail_id):
-        await audit.record(con, user_id, "update", "voicemail", voicemail_id, ["reviewed_at"])
+        if first or audit_if_already:
+            await audit.record(con, user_id, "update", "voicemail", voicemail_id,
+                               ["reviewed_at"])

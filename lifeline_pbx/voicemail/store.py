@@ -150,16 +150,6 @@ async def first_review(con: Conn, voicemail_id: uuid.UUID) -> bool:
     return changed is not None
 
 
-async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID) -> bool:
-    """Whether the voicemail exists; reviewed_at is set once and then kept."""
-    found = await con.fetchval(
-        """UPDATE voicemails SET reviewed_at = coalesce(reviewed_at, now())
-           WHERE id = $1 RETURNING id""",
-        voicemail_id,
-    )
-    return found is not None
-
-
 _COLUMNS = """
     v.id, v.facility_id, coalesce(f.name, '') AS facility,
     coalesce(l.name, '') AS line, v.language, v.priority, v.reason,

@@ -72,5 +72,5 @@ async def voicemail_reviewed(request: web.Request) -> web.StreamResponse:
     voicemail_id = _id(request)
     user = current_user(request)
     async with request.app[POOL].acquire() as con:
-        await review.mark_reviewed(con, voicemail_id, user.id)
+        await review.mark_reviewed(con, voicemail_id, user.id, audit_if_already=True)
     raise web.HTTPSeeOther("/voicemail")

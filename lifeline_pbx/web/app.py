@@ -10,6 +10,7 @@ from aiohttp.web_request import BaseRequest
 
 from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.paths import HOME
+from lifeline_pbx.voicemail import reasons as voicemail_reasons
 from lifeline_pbx.web import auth, bodies, errors, headers
 from lifeline_pbx.web.compiled_templates import COMPILED
 
@@ -28,6 +29,7 @@ def templates() -> jinja2.Environment:
     )
     env.filters["language"] = language_name
     env.filters["counted"] = counted
+    env.filters["voicemail_reason"] = voicemail_reasons.said
     return env
 
 

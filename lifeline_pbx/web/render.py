@@ -1,4 +1,5 @@
-"""Rendering a page: the template, the signed-in user and the CSRF token."""
+"""Rendering a page: the template, the signed-in user, the CSRF token and the top bar's
+current link."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lifeline_pbx.web import nav
 from lifeline_pbx.web.keys import SESSION, TEMPLATES, USER
 
 
@@ -17,6 +19,7 @@ def render(
         user=request.get(USER),
         csrf_token=session.csrf_token if session else "",
         path=request.path,
+        current=nav.current(request.path, request.query),
         **context,
     )
     return web.Response(text=html, content_type="text/html", status=status)
