@@ -41,6 +41,7 @@ from lifeline_pbx.admin.line_rules import (
 from lifeline_pbx.admin.lines_store import Holiday, Line
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, page_on_refusal
+from lifeline_pbx.escalation import oncall_rules, oncall_store
 from lifeline_pbx.prompts import coverage
 from lifeline_pbx.prompts import store as prompt_store
 from lifeline_pbx.prompts import work as prompt_work
@@ -82,6 +83,22 @@ class LinePage:
 async def all_lines(pool: Pool) -> list[Line]:
     async with pool.acquire() as con:
         return await store.all_lines(con)
+
+
+@dataclass(frozen=True)
+class LinesList:
+    lines: list[Line]
+    oncall_repeats: dict[int, str]  # line id -> the repeat its on-call list still holds
+
+
+async def lines_list(pool: Pool) -> LinesList:
+    """The lines page: every line, and the on-call lists saved before repeats were refused."""
+    async with pool.acquire() as con:
+        lines = await store.all_lines(con)
+        lists = await oncall_store.every_list(con)
+    repeats = {line_id: problem for line_id, entries in lists.items()
+               if (problem := oncall_rules.repeat_problem(entries)) is not None}
+    return LinesList(lines, repeats)
 
 
 async def _line(con: Conn, line_id: int, *, lock: bool = False) -> Line:
