@@ -14,6 +14,7 @@ change is in effect for the next call. A line with calls in progress is never de
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from lifeline_pbx import audit
+from lifeline_pbx import audit, prompts
 from lifeline_pbx.admin import facilities_store
 from lifeline_pbx.admin import lines_store as store
-from lifeline_pbx.admin.line_preview import Stage, engine_line, stages
+from lifeline_pbx.admin.line_preview import Stage, engine_line, stages, words_known
 from lifeline_pbx.admin.line_rules import (
     Choices,
     LineSettings,
@@ -253,6 +254,7 @@ async def preview(pool: Pool, line_id: int, folder: Path | None) -> Preview:
     async with pool.acquire() as con:
         found, holidays = await _line(con, line_id), await store.holidays(con, line_id)
         spoken = await prompt_work.language_prompts(con, folder)
+    words = words_known(await asyncio.to_thread(prompts.shipped_texts), spoken.known)
     engine = engine_line(found.id, found.facility_name, found.settings)
-    return Preview(found, stages(engine, spoken.names, spoken.files, found.queue_name),
+    return Preview(found, stages(engine, spoken.names, spoken.files, found.queue_name, words),
                    holidays, spoken.names)
