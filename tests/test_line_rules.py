@@ -11,7 +11,7 @@ import pytest
 
 from lifeline_pbx import prompts
 from lifeline_pbx.admin import facility_rules, line_rules
-from lifeline_pbx.admin.line_preview import engine_line, stages
+from lifeline_pbx.admin.line_preview import engine_line, stages, words_known
 from lifeline_pbx.admin.line_rules import Choices, LineSettings
 from lifeline_pbx.calls.hours import Span
 from lifeline_pbx.errors import Invalid
@@ -330,7 +330,7 @@ def _titles_and_prompts(settings: LineSettings, found: frozenset[tuple[str, str]
     line = engine_line(1, "Stewart", settings)
     return [(s.title, [f"{h.name}/{h.language}" + ("" if h.played == (h.language, h.name)
                                                    else f"->{h.played}") for h in s.heard])
-            for s in stages(line, {"es": "Español", "en": "English"}, found, "Hotline")]
+            for s in stages(line, {"es": "Español", "en": "English"}, found, "Hotline", {})]
 
 
 def test_the_preview_follows_the_call_flow() -> None:
@@ -367,6 +367,46 @@ def test_the_preview_shows_the_fallback_of_a_missing_recording() -> None:
     assert shown["When the call is answered"] == ["greeting/es"]
     assert shown["The language menu (once if nobody presses a key)"] == [
         "language-choice-1/es->None", "language-choice-2/en"]
+
+
+TEXTS = {("es", "greeting"): "Usted llamó a la línea Lifeline.",
+         ("en", "greeting"): "You have reached the Lifeline hotline.",
+         ("en", "triage-9"): "If someone is in danger now, press 9.",
+         ("es", "triage-9"): "Si alguien está en peligro, oprima 9."}
+# (what is known of the languages, the files found) -> the words of the greeting in Spanish
+# and of the triage question in English; None: shown by its name.
+WORDS: dict[str, tuple[dict[str, Known], frozenset[tuple[str, str]] | None,
+                       str | None, str | None]] = {
+    "synthesised, folder not seen": (
+        {"es": Known(True, frozenset(), None), "en": Known(True, frozenset(), None)}, None,
+        "Usted llamó a la línea Lifeline.", "If someone is in danger now, press 9."),
+    "a recording's words are not known": (
+        {"es": Known(True, frozenset({"greeting"}), None), "en": Known(True, frozenset(), None)},
+        None, None, "If someone is in danger now, press 9."),
+    "missing in Spanish: the English file's words": (
+        {"es": Known(True, frozenset(), frozenset()),
+         "en": Known(True, frozenset(), frozenset({"greeting", "triage-9"}))},
+        frozenset({("en", "greeting"), ("en", "triage-9")}),
+        "You have reached the Lifeline hotline.", "If someone is in danger now, press 9."),
+    "missing everywhere": (
+        {"es": Known(True, frozenset(), frozenset()), "en": Known(True, frozenset(), frozenset())},
+        frozenset(), None, None),
+    "a language the catalogue does not voice": (
+        {"es": Known(False, frozenset({"greeting"}), None)}, None, None, None),
+}
+
+
+@pytest.mark.parametrize(("known", "found", "greeting", "triage"), WORDS.values(),
+                         ids=WORDS.keys())
+def test_the_preview_shows_the_words_of_the_file_played(
+        known: dict[str, Known], found: frozenset[tuple[str, str]] | None,
+        greeting: str | None, triage: str | None) -> None:
+    line = engine_line(1, "Stewart", line_rules.parse_line(LINE))
+    shown = stages(line, {}, found, "Hotline", words_known(TEXTS, known))
+    heard = {(h.language, h.name): h.words for s in shown for h in s.heard}
+    assert heard[("es", "greeting")] == greeting
+    assert heard[("en", "triage-9")] == triage
+    assert heard[("tones", "beep")] is None
 
 
 @pytest.mark.parametrize(("line_wait", "expected"), [

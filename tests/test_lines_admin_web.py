@@ -201,6 +201,29 @@ async def test_a_line_is_added_edited_closed_and_previewed(web: WebApp) -> None:
     assert (await admin.get("/admin/prompts/fr/confidentiality/audio"))[0] == 404
 
 
+def _heard(page: str, prompt: str) -> list[str]:
+    return re.findall(rf'<li class="heard" data-prompt="{prompt}">(.*?)</li>', page, re.S)
+
+
+async def test_the_preview_says_the_words_a_caller_hears(web: WebApp) -> None:
+    """The words of the catalogue in the language played, digits filled in, the file's name
+    small beside them; a recording's words are not known: its name is shown."""
+    admin = await web.signed_in("admin1")
+    line_id = await _new_line(web, admin)
+    await _record(web, "es", ("greeting",))
+    status, page = await admin.get(f"/admin/lines/{line_id}/preview")
+    assert status == 200
+    triage = _heard(page, "en/triage-9")
+    assert len(triage) == 1
+    assert '<q class="words" lang="en">If someone is in danger now, press 9.</q>' in triage[0]
+    assert '<span class="small"><code>triage-9</code> in English</span>' in triage[0]
+    assert "Si alguien está en peligro, oprima 9." in _heard(page, "es/triage-9")[0]
+    assert "Abrimos de nuevo mañana," in _heard(page, "es/next-open-day-8")[0]
+    [greeting] = _heard(page, "es/greeting")
+    assert "<q" not in greeting and "<code>greeting</code> in Spanish" in greeting
+    assert 'src="/admin/prompts/es/greeting/audio"' in greeting
+
+
 async def test_a_closure_over_closed_or_passed_days_is_refused_with_what_was_typed(
         web: WebApp) -> None:
     admin = await web.signed_in("admin1")

@@ -4,6 +4,7 @@ one refused with nothing saved; the parsing rules as a table."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -117,6 +118,8 @@ RULES: list[tuple[str, str, Policy, object]] = [
      "line 3: op-a is already on line 1"),
     ("a number twice, written two ways", "+1 202 555 0143\n(202) 555-0143 30", TRUNK,
      "line 2: +12025550143 is already on line 1"),
+    ("problems in the list's order", "op-a 10\nop-a 20\nnobody 20", TRUNK,
+     "line 2: op-a is already on line 1; line 3: 'nobody 20' is neither"),
 ]
 
 
@@ -132,3 +135,66 @@ def test_parse(why: str, text: str, policy: Policy, expected: object) -> None:
 def test_at_most_twenty() -> None:
     parsed = oncall_rules.parse({"entries": "op-a 10\n" * 21}, OPERATORS, TRUNK)
     assert isinstance(parsed, dict) and "at most 20" in parsed["entries"]
+
+
+# A list saved before repeats were refused
+
+OP_A = Entry(1, 20, operator="op-a", operator_id=7)
+OUT = Entry(2, 30, number="+12025550143")
+OP_B = Entry(4, 20, operator="operator1", operator_id=4)  # 3: a disabled operator, left out
+REPEATS: list[tuple[str, tuple[Entry, ...], tuple[Entry, ...], str | None]] = [
+    ("none", (OP_A, OUT, OP_B), (OP_A, OUT, OP_B), None),
+    ("empty", (), (), None),
+    ("an operator again, another ring time", (OP_A, OUT, Entry(5, 60, "op-a", None, 7)),
+     (OP_A, OUT), "(position 5 is the same phone as position 1)"),
+    ("a number three times", (OUT, OP_A, Entry(3, 10, number="+12025550143"),
+                              Entry(6, 10, number="+12025550143")),
+     (OUT, OP_A), "(position 3 is the same phone as position 2; "
+                  "position 6 is the same phone as position 2)"),
+    ("two phones repeated", (OP_A, OUT, Entry(3, 20, "op-a", None, 7),
+                             Entry(4, 20, number="+12025550143")),
+     (OP_A, OUT), "(position 3 is the same phone as position 1; "
+                  "position 4 is the same phone as position 2)"),
+]
+
+
+@pytest.mark.parametrize(("why", "listed", "rung", "said"), REPEATS, ids=[r[0] for r in REPEATS])
+def test_each_phone_is_rung_once_and_a_repeat_is_named_by_position(
+        why: str, listed: tuple[Entry, ...], rung: tuple[Entry, ...], said: str | None) -> None:
+    assert oncall_rules.once_each(listed) == rung
+    problem = oncall_rules.repeat_problem(listed)
+    if said is None:
+        assert problem is None
+    else:
+        assert problem is not None and said in problem and "+1202" not in problem
+
+
+async def test_a_list_saved_with_a_repeat_before_the_rule_is_flagged(web: WebApp) -> None:
+    """Lists saved before the rule may hold a repeat: the lines list and the list's own page
+    say where, by position, until the list is saved without it."""
+    lines = await web.sql("SELECT id, did FROM lines ORDER BY id LIMIT 2")
+    (line_id, did), (sound_id, sound_did) = lines[0], lines[1]
+    operator = (await web.sql("SELECT id FROM operators WHERE sip_username = 'operator1'"))[0][0]
+    await web.sql("""INSERT INTO line_oncall (line_id, position, operator_id, number, ring_seconds)
+                     VALUES ($1, 1, NULL, '+12025550143', 20), ($1, 2, $2, NULL, 20),
+                            ($1, 3, NULL, '+12025550143', 30),
+                            ($3, 1, $2, NULL, 20), ($3, 2, NULL, '+12025550143', 20)""",
+                  line_id, operator, sound_id)
+    admin = await web.signed_in("admin1")
+    said = "position 3 is the same phone as position 1"
+    status, page = await admin.get("/admin/lines")
+    assert status == 200
+    flag = re.search(rf'<p class="error" id="oncall-repeat-{did}">(.*?)</p>', page, re.S)
+    assert flag is not None and said in flag[1] and "555" not in flag[1]
+    assert f"/admin/lines/{line_id}/oncall" in flag[1]
+    assert f'id="oncall-repeat-{sound_did}"' not in page and page.count("oncall-repeat-") == 1
+
+    status, page = await admin.get(f"/admin/lines/{line_id}/oncall")
+    assert status == 200 and 'id="oncall-repeat"' in page and said in page
+    assert (await admin.get(f"/admin/lines/{sound_id}/oncall"))[1].count("oncall-repeat") == 0
+
+    status, _ = await admin.post(f"/admin/lines/{line_id}/oncall", {
+        "entries": "+12025550143 20\noperator1 20", "emergency_wait": ""})
+    assert status == 303
+    assert "oncall-repeat" not in (await admin.get("/admin/lines"))[1]
+    assert "oncall-repeat" not in (await admin.get(f"/admin/lines/{line_id}/oncall"))[1]

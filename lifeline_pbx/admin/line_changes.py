@@ -14,6 +14,7 @@ change is in effect for the next call. A line with calls in progress is never de
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from lifeline_pbx import audit
+from lifeline_pbx import audit, prompts
 from lifeline_pbx.admin import facilities_store
 from lifeline_pbx.admin import lines_store as store
-from lifeline_pbx.admin.line_preview import Stage, engine_line, stages
+from lifeline_pbx.admin.line_preview import Stage, engine_line, stages, words_known
 from lifeline_pbx.admin.line_rules import (
     Choices,
     LineSettings,
@@ -41,6 +42,7 @@ from lifeline_pbx.admin.line_rules import (
 from lifeline_pbx.admin.lines_store import Holiday, Line
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, page_on_refusal
+from lifeline_pbx.escalation import oncall_rules, oncall_store
 from lifeline_pbx.prompts import coverage
 from lifeline_pbx.prompts import store as prompt_store
 from lifeline_pbx.prompts import work as prompt_work
@@ -82,6 +84,22 @@ class LinePage:
 async def all_lines(pool: Pool) -> list[Line]:
     async with pool.acquire() as con:
         return await store.all_lines(con)
+
+
+@dataclass(frozen=True)
+class LinesList:
+    lines: list[Line]
+    oncall_repeats: dict[int, str]  # line id -> the repeat its on-call list still holds
+
+
+async def lines_list(pool: Pool) -> LinesList:
+    """The lines page: every line, and the on-call lists saved before repeats were refused."""
+    async with pool.acquire() as con:
+        lines = await store.all_lines(con)
+        lists = await oncall_store.every_list(con)
+    repeats = {line_id: problem for line_id, entries in lists.items()
+               if (problem := oncall_rules.repeat_problem(entries)) is not None}
+    return LinesList(lines, repeats)
 
 
 async def _line(con: Conn, line_id: int, *, lock: bool = False) -> Line:
@@ -236,6 +254,7 @@ async def preview(pool: Pool, line_id: int, folder: Path | None) -> Preview:
     async with pool.acquire() as con:
         found, holidays = await _line(con, line_id), await store.holidays(con, line_id)
         spoken = await prompt_work.language_prompts(con, folder)
+    words = words_known(await asyncio.to_thread(prompts.shipped_texts), spoken.known)
     engine = engine_line(found.id, found.facility_name, found.settings)
-    return Preview(found, stages(engine, spoken.names, spoken.files, found.queue_name),
+    return Preview(found, stages(engine, spoken.names, spoken.files, found.queue_name, words),
                    holidays, spoken.names)

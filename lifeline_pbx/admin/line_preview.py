@@ -1,18 +1,21 @@
 """What a caller of a line hears, in order, worked out by running the engine's own call flow
 (calls/flow.py) on made-up events: the greeting, the menu, and for each language the
 notices, triage and what follows when the line is open or busy; and what a caller hears
-when it is closed (the same whatever the language: it comes first). Pure.
+when it is closed (the same whatever the language: it comes first). Each prompt is shown by
+its words where they are known: the catalogue's text (prompts/<language>.toml) of a file
+synthesised from it; a recording's words are not known, and it is shown by its name. Pure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lifeline_pbx.admin.line_rules import LineSettings
 from lifeline_pbx.calls import flow, ivr, model
 from lifeline_pbx.calls.hours import CLOSED_PROMPT, TOMORROW
 from lifeline_pbx.calls.model import Phase
-from lifeline_pbx.prompts import choose_prompt, tones
+from lifeline_pbx.prompts import choose_prompt, coverage, tones
 
 Prompt = tuple[str, str]  # (language, name)
 MAX_STEPS = 40  # a path is a dozen steps; more means the flow changed under this module
@@ -27,6 +30,7 @@ class Heard:
     name: str
     played: Prompt | None  # after the fallbacks (line's language, English); None: missing
     tone: bool = False  # a beep, not a spoken prompt
+    words: str | None = None  # what the caller hears, in the played file's language
 
 
 @dataclass(frozen=True)
@@ -73,16 +77,31 @@ def _walk(line: model.Line, digit: str | None, *, open_: bool, closed_prompt: st
     return heard
 
 
-def _heard(prompts: tuple[Prompt, ...], default: str, found: frozenset[Prompt] | None
-           ) -> tuple[Heard, ...]:
-    def one(language: str, name: str) -> Heard:
+def words_known(texts: Mapping[Prompt, str], known: Mapping[str, coverage.Known]
+                ) -> dict[Prompt, str]:
+    """The catalogue's texts (prompts.rendered_prompts) of the files made from them: not of
+    a recording, nor of a language the catalogue does not voice."""
+    return {(language, name): text for (language, name), text in texts.items()
+            if language in known
+            and coverage.of(known[language], name) is coverage.State.SYNTHESISED}
+
+
+@dataclass(frozen=True)
+class _Sources:
+    default: str  # the line's language
+    found: frozenset[Prompt] | None  # the files (None: not seen here, every one trusted)
+    words: Mapping[Prompt, str]
+
+    def heard(self, prompts: tuple[Prompt, ...]) -> tuple[Heard, ...]:
+        return tuple(self._one(language, name) for language, name in prompts)
+
+    def _one(self, language: str, name: str) -> Heard:
         if language == tones.LANGUAGE:
             return Heard(language, name, (language, name), tone=True)
-        if found is None:
-            return Heard(language, name, (language, name))
-        return Heard(language, name, choose_prompt(name, language, default, found))
-
-    return tuple(one(language, name) for language, name in prompts)
+        played = ((language, name) if self.found is None
+                  else choose_prompt(name, language, self.default, self.found))
+        return Heard(language, name, played,
+                     words=None if played is None else self.words.get(played))
 
 
 def _after(walk: list[tuple[Phase, tuple[Prompt, ...]]], phases: tuple[Phase, ...]
@@ -91,38 +110,37 @@ def _after(walk: list[tuple[Phase, tuple[Prompt, ...]]], phases: tuple[Phase, ..
 
 
 def stages(line: model.Line, names: dict[str, str], found: frozenset[Prompt] | None,
-           queue_name: str | None) -> list[Stage]:
+           queue_name: str | None, words: Mapping[Prompt, str]) -> list[Stage]:
     """The preview: one stage per moment of a call, each with what plays, in order."""
-    default = line.default_language
+    sources = _Sources(line.default_language, found, words)
     menu = ivr.only_language(line) is None
-    choices = line.languages if menu else ((None, ivr.only_language(line) or default),)
+    choices = line.languages if menu else ((None, ivr.only_language(line) or sources.default),)
     first = _walk(line, choices[0][0], open_=True)
-    result = [Stage("When the call is answered", _heard(_after(first, (Phase.GREETING,)),
-                                                         default, found))]
+    result = [Stage("When the call is answered",
+                    sources.heard(_after(first, (Phase.GREETING,))))]
     if menu:
         result.append(Stage("The language menu (once if nobody presses a key)",
-                            _heard(_after(first, (Phase.LANGUAGE,)), default, found)))
+                            sources.heard(_after(first, (Phase.LANGUAGE,)))))
     else:
-        result[0] = Stage(result[0].title, _heard(
-            _after(first, (Phase.GREETING, Phase.NOTICES, Phase.TRIAGE)), default, found))
+        result[0] = Stage(result[0].title, sources.heard(
+            _after(first, (Phase.GREETING, Phase.NOTICES, Phase.TRIAGE))))
     for digit, language in choices:
         title = names.get(language, language)
         walk = _walk(line, digit, open_=True)
         if menu:
-            result.append(Stage(f"Pressing {digit}: {title}", _heard(
-                _after(walk, (Phase.NOTICES, Phase.TRIAGE)), default, found)))
+            result.append(Stage(f"Pressing {digit}: {title}", sources.heard(
+                _after(walk, (Phase.NOTICES, Phase.TRIAGE)))))
         waiting = (f"Then waits in the queue '{queue_name}' with music, hearing their place "
                    "and the expected wait from time to time" if line.queue_id is not None
                    else "No queue: every caller is asked to leave a message")
-        result.append(Stage(f"{title}: open. {waiting}", _heard(
-            _after(walk, (Phase.VOICEMAIL, Phase.CLOSING)), default, found)))
+        result.append(Stage(f"{title}: open. {waiting}", sources.heard(
+            _after(walk, (Phase.VOICEMAIL, Phase.CLOSING)))))
         if line.queue_id is not None:
             busy = _walk(line, digit, open_=True, queue_gives_back=True)
             result.append(Stage(f"{title}: nobody answers in time (or nobody is logged in)",
-                                _heard(_after(busy, (Phase.VOICEMAIL, Phase.CLOSING)),
-                                       default, found)))
+                                sources.heard(_after(busy, (Phase.VOICEMAIL, Phase.CLOSING)))))
     closed = _walk(line, None, open_=False)
     result.append(Stage("Closed (outside opening hours, or a closure day): heard first, "
                         "in the line's language",
-                        _heard(_after(closed, (Phase.VOICEMAIL, Phase.CLOSING)), default, found)))
+                        sources.heard(_after(closed, (Phase.VOICEMAIL, Phase.CLOSING)))))
     return result

@@ -65,8 +65,9 @@ def _line_id(request: web.Request) -> int:
 
 @require("admin")
 async def lines_page(request: web.Request) -> web.StreamResponse:
-    return render(request, "admin/lines.html", lines=await changes.all_lines(request.app[POOL]),
-                  notice=_notice(request))
+    listed = await changes.lines_list(request.app[POOL])
+    return render(request, "admin/lines.html", lines=listed.lines,
+                  oncall_repeats=listed.oncall_repeats, notice=_notice(request))
 
 
 def _form_page(request: web.Request, page: changes.LinePage, *, error: Invalid | None = None,

@@ -26,6 +26,7 @@ class OnCallPage:
     emergency_wait: int | None
     operators: list[str]  # SIP accounts an entry may name
     trunk_on: bool
+    repeat: str | None  # what a list saved before repeats were refused still repeats
 
 
 async def page(pool: asyncpg.Pool, line_id: int, policy: Policy) -> OnCallPage:
@@ -37,7 +38,7 @@ async def page(pool: asyncpg.Pool, line_id: int, policy: Policy) -> OnCallPage:
         operators = sorted(await store.operator_ids(con))
         wait = await store.emergency_wait(con, line_id)
     return OnCallPage(line_id, line.settings.did, oncall_rules.as_text(entries), wait,
-                      operators, bool(policy.trunk))
+                      operators, bool(policy.trunk), oncall_rules.repeat_problem(entries))
 
 
 async def save(pool: asyncpg.Pool, actor: int, line_id: int, form: Mapping[str, str],

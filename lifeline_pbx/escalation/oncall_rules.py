@@ -1,6 +1,8 @@
 """The on-call list as an admin writes it: one entry a line, who then how many seconds to
 ring, e.g. `op-a 20` or `+1 202 555 0143 30`. Parsing and checking it is pure. Each
-operator and number is on it once: ringing the same phone again only delays the next.
+operator and number is on it once: ringing the same phone again only delays the next. A
+list saved before that rule may hold a repeat: its pages flag it (`repeat_problem`) and an
+emergency rings each phone once (`once_each`).
 
 An outside number must already be one the toll-fraud guard lets through (the allow-list
 of the installation's settings): refused here with its line, rather than found out during
@@ -9,7 +11,7 @@ an emergency.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lifeline_pbx.escalation.oncall import Entry
@@ -30,6 +32,40 @@ class OnCallSettings:
 
 def as_text(entries: list[Entry]) -> str:
     return "\n".join(f"{e.operator or e.number} {e.ring_seconds}" for e in entries)
+
+
+def phone(entry: Entry) -> str:
+    """What an entry rings: an operator's SIP account or an outside number."""
+    return entry.operator or entry.number or ""
+
+
+def repeats(entries: Sequence[Entry]) -> list[tuple[Entry, int]]:
+    """Each entry that rings a phone an earlier entry rings, with that one's position."""
+    first_at: dict[str, int] = {}
+    found: list[tuple[Entry, int]] = []
+    for entry in entries:
+        first = first_at.setdefault(phone(entry), entry.position)
+        if first != entry.position:
+            found.append((entry, first))
+    return found
+
+
+def once_each(entries: Sequence[Entry]) -> tuple[Entry, ...]:
+    """The list as rung: each phone once, at its first position."""
+    repeated = {entry.position for entry, _ in repeats(entries)}
+    return tuple(entry for entry in entries if entry.position not in repeated)
+
+
+def repeat_problem(entries: Sequence[Entry]) -> str | None:
+    """What the admin is told of a list saved before repeats were refused. Positions only:
+    the lists page shows no numbers."""
+    found = repeats(entries)
+    if not found:
+        return None
+    said = "; ".join(f"position {entry.position} is the same phone as position {first}"
+                     for entry, first in found)
+    return (f"The on-call list has a phone twice ({said}). Each phone is rung once, at its "
+            "first position: save the list without the repeat.")
 
 
 def _entry(position: int, text: str, operators: Mapping[str, int], policy: Policy
@@ -64,22 +100,19 @@ def parse(form: Mapping[str, str], operators: Mapping[str, int], policy: Policy
     problems: dict[str, str] = {}
     lines = [line.strip() for line in form.get("entries", "").splitlines() if line.strip()]
     entries: list[Entry] = []
-    wrong: list[str] = []
-    first_at: dict[str, int] = {}  # each operator or number: the line it is first on
+    wrong: list[tuple[int, str]] = []  # (line, problem): told in the list's order
     for position, text in enumerate(lines, 1):
         found = _entry(position, text, operators, policy)
         if isinstance(found, str):
-            wrong.append(found)
-            continue
-        who = found.operator or found.number or ""
-        if who in first_at:
-            wrong.append(f"line {position}: {who} is already on line {first_at[who]}")
-        first_at.setdefault(who, position)
-        entries.append(found)
+            wrong.append((position, found))
+        else:
+            entries.append(found)
+    wrong += [(entry.position, f"line {entry.position}: {phone(entry)} is already on line {first}")
+              for entry, first in repeats(entries)]
     if len(lines) > MAX_ENTRIES:
-        wrong.insert(0, f"at most {MAX_ENTRIES} entries")
+        wrong.append((0, f"at most {MAX_ENTRIES} entries"))
     if wrong:
-        problems["entries"] = "; ".join(wrong[:3])
+        problems["entries"] = "; ".join(problem for _, problem in sorted(wrong)[:3])
     wait_text = form.get("emergency_wait", "").strip()
     wait = int(wait_text) if wait_text.isdigit() else None
     if wait_text and (wait is None or not WAIT_SECONDS[0] <= wait <= WAIT_SECONDS[1]):

@@ -6,19 +6,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import asyncpg
+
 from lifeline_pbx.db import Conn
 from lifeline_pbx.escalation.oncall import Entry
+
+_SELECT = """SELECT c.line_id, c.position, c.ring_seconds, o.sip_username AS operator,
+                    c.number, c.operator_id
+             FROM line_oncall c LEFT JOIN operators o ON o.id = c.operator_id"""
+
+
+def _entry(row: asyncpg.Record) -> Entry:
+    return Entry(position=row["position"], ring_seconds=row["ring_seconds"],
+                 operator=row["operator"], number=row["number"], operator_id=row["operator_id"])
 
 
 async def entries(con: Conn, line_id: int, *, enabled_only: bool = True) -> list[Entry]:
     """The list in order; an operator disabled since is skipped when ringing."""
     rows = await con.fetch(
-        """SELECT c.position, c.ring_seconds, o.sip_username AS operator, c.number,
-                  c.operator_id
-           FROM line_oncall c LEFT JOIN operators o ON o.id = c.operator_id
-           WHERE c.line_id = $1 AND (c.operator_id IS NULL OR o.enabled OR NOT $2)
-           ORDER BY c.position""", line_id, enabled_only)
-    return [Entry(**dict(r)) for r in rows]
+        f"""{_SELECT} WHERE c.line_id = $1 AND (c.operator_id IS NULL OR o.enabled OR NOT $2)
+            ORDER BY c.position""", line_id, enabled_only)
+    return [_entry(r) for r in rows]
+
+
+async def every_list(con: Conn) -> dict[int, list[Entry]]:
+    """Every line's list, in order, by line id (lines without one left out)."""
+    lists: dict[int, list[Entry]] = {}
+    for row in await con.fetch(f"{_SELECT} ORDER BY c.line_id, c.position"):
+        lists.setdefault(row["line_id"], []).append(_entry(row))
+    return lists
 
 
 async def operator_ids(con: Conn) -> dict[str, int]:

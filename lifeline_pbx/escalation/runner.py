@@ -24,7 +24,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.escalation import oncall
+from lifeline_pbx.escalation import oncall, oncall_rules
 from lifeline_pbx.escalation import oncall_store as store
 from lifeline_pbx.outbound.guard import Refusal
 from lifeline_pbx.outbound.legs import NotPlaced, OutboundLegs, Placed, Request, Target
@@ -112,7 +112,8 @@ class OnCallRun:
         self._timer: asyncio.TimerHandle | None = None
 
     async def run(self, adopted: oncall.Run | None = None) -> None:
-        state = adopted or oncall.Run(tuple(await self.owner.entries(self.call.line.id)))
+        state = adopted or oncall.Run(  # a list saved before repeats were refused: once each
+            oncall_rules.once_each(await self.owner.entries(self.call.line.id)))
         event: oncall.Event = oncall.Begin()  # an adopted run, bridged already, ignores it
         cancelled = False
         try:

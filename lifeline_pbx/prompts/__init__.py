@@ -218,6 +218,11 @@ def rendered_prompts(catalogue: Catalogue) -> dict[tuple[str, str], str]:
     return rendered
 
 
+def shipped_texts() -> dict[tuple[str, str], str]:
+    """What every file synthesised from the shipped catalogue says (reads PROMPTS_DIR)."""
+    return rendered_prompts(load_catalogue())
+
+
 def _render(name: str, text: str, overrides: Mapping[str, str]) -> dict[str, str]:
     variant = VARIANTS.get(name)
     if variant is None:
