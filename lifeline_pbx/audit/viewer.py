@@ -27,6 +27,7 @@ COLUMNS = ("chain_seq", "at", "user_id", "user", "action", "entity", "entity_id"
 @dataclass(frozen=True)
 class AuditPage:
     total: int
+    at: Window  # the page shown (past the end: the last)
     rows: list[store.Row]
     users: list[tuple[int, str]]
     entities: list[str]
@@ -35,9 +36,9 @@ class AuditPage:
 
 async def page(pool: Pool, filters: AuditFilter, at: Window, user_id: int) -> AuditPage:
     async with pool.acquire() as con:
-        total, rows = await store.page(con, filters, at)
+        total, at, rows = await store.page(con, filters, at)
         await audit.record(con, user_id, "view", ENTITY, "list", filters.used())
-        return AuditPage(total, rows, await store.users(con), await store.entities(con))
+        return AuditPage(total, at, rows, await store.users(con), await store.entities(con))
 
 
 def to_csv(rows: Iterable[store.Row]) -> str:

@@ -18,7 +18,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     at = paging.requested(request)
     found = await viewer.page(request.app[POOL], filters, at, current_user(request).id)
     return render(request, "admin/audit.html", filters=filters, found=found,
-                  entries=paging.page(found.rows, found.total, at, request),
+                  entries=paging.page(found.rows, found.total, found.at, request),
                   export_query=request.query_string, notice="")
 
 
