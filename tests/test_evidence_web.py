@@ -5,6 +5,7 @@ it), what each read and write audits, and refusals that name the field."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import uuid
@@ -17,6 +18,7 @@ from playwright.async_api import expect
 from lifeline_pbx.crypto import place
 from lifeline_pbx.evidence import excerpt_views, heatmap
 from lifeline_pbx.evidence import views as evidence_views
+from lifeline_pbx.evidence.months import month_label
 from lifeline_pbx.resources import KEY_RING
 from lifeline_pbx.retention import work as retention_work
 from tests import evidence_fixture as fx
@@ -419,3 +421,24 @@ async def test_retention_deletes_the_excerpt_and_none_is_released_after(web: Web
     status, page = await supervisor.post(f"/reports/{a1}/excerpt", {"excerpt": fx.EXCERPT})
     assert status == 422 and "The narrative was removed after the retention period" in page
     assert await web.sql("SELECT 1 FROM report_excerpts") == []
+
+
+async def test_a_wide_heat_map_opens_on_its_latest_month(web: WebApp,
+                                                        browsing: Browsing) -> None:
+    await add_report(web)  # this month's
+    page = await browsing.signed_in(web.base_url, "supervisor1", PASSWORDS["supervisor1"],
+                                    "/evidence")
+    await page.set_viewport_size({"width": 900, "height": 800})  # a small laptop's window
+    await page.reload()
+    heads = page.locator("#heat-table thead th")
+    latest = heads.nth(await heads.count() - 2)  # the last month's, before "Total"
+    last_month = dt.date.fromisoformat(await page.input_value("#ev-to") + "-01")
+    await expect(latest).to_have_text(month_label(last_month))
+    box = page.locator("#evidence-heat .scroll")
+    assert await box.evaluate("b => b.scrollWidth > b.clientWidth")  # it does not fit
+    await page.locator("#evidence-heat").scroll_into_view_if_needed()  # down the page
+    # the month, its total, the rows' names, and the key under the table: all in view (the
+    # names' column sticks 1px past the box's edge, over the border of the months under it)
+    for shown in (latest, heads.last, heads.first, page.locator("#heat-key")):
+        await expect(shown).to_be_in_viewport(ratio=0.95)
+    browsing.check_clean()

@@ -62,10 +62,25 @@ def test_past_the_count_cap_the_page_says_more_and_still_goes_on() -> None:
         f"SELECT count(*) FROM (SELECT 1 FROM calls LIMIT {more}) AS counted")
 
 
-@pytest.mark.parametrize("number, total, shown", [
-    (1, 0, 1), (3, 25, 3), (9, 25, 3),  # past the end of an exact count: the last page
-    (9, 0, 1), (2, 11, 2),
-    (2000, paging.COUNT_CAP + 1, 2000),  # past the cap the end is not known: as asked
+@pytest.mark.parametrize("number, total, shown, note", [
+    (1, 0, Window(1, 10), ""),
+    (3, 25, Window(3, 10), ""),
+    (2, 11, Window(2, 10), ""),
+    (9999, 40, Window(4, 10, past_end=9999),
+     "There is no page 9999: there are only 4 pages, and this is the last."),
+    (9, 25, Window(3, 10, past_end=9),
+     "There is no page 9: there are only 3 pages, and this is the last."),
+    (2, 10, Window(1, 10, past_end=2),
+     "There is no page 2: there is only 1 page, and this is the last."),
+    (9, 0, Window(1, 10, past_end=9),
+     "There is no page 9: there is only 1 page, and this is the last."),
+    (1001, paging.COUNT_CAP, Window(1000, 10, past_end=1001),
+     "There is no page 1001: there are only 1000 pages, and this is the last."),
+    # past the cap the end is not known: as asked
+    (2000, paging.COUNT_CAP + 1, Window(2000, 10), ""),
 ])
-def test_a_page_past_the_end_is_the_last(number: int, total: int, shown: int) -> None:
-    assert paging.clamped(Window(number, 10), total) == Window(shown, 10)
+def test_a_page_past_the_end_is_the_last_and_says_so(number: int, total: int, shown: Window,
+                                                     note: str) -> None:
+    at = paging.clamped(Window(number, 10), total)
+    assert at == shown
+    assert Page([], total, at).past_end == note

@@ -53,8 +53,8 @@ async def _people(con: asyncpg.Connection) -> dict[str, uuid.UUID]:
 
 async def _found(con: asyncpg.Connection, keys: crypto.KeyRing = KEYS,
                  **criteria: object) -> set[str]:
-    total, found = await search.find(con, keys, search.Criteria(**criteria),  # type: ignore[arg-type]
-                                     ALL)
+    total, _, found = await search.find(con, keys, search.Criteria(**criteria),  # type: ignore[arg-type]
+                                        ALL)
     assert total == len(found)
     return {p.a_number for p in found}
 
@@ -95,12 +95,13 @@ async def test_a_number_date_of_birth_and_facility_narrow_the_search(
     assert await _found(con, name="garcia", a_number="208000004") == {"208000004"}
     assert await _found(con, name="garcia maria", date_of_birth=dt.date(1990, 2, 3),
                         facility_id=first) == {"208000001"}
-    total, page = await search.find(con, KEYS, search.Criteria(name="maria"), Window(2, 1))
+    total, _, page = await search.find(con, KEYS, search.Criteria(name="maria"), Window(2, 1))
     assert total == 2 and len(page) == 1 and page[0].id in ids.values()
     pages = [await search.find(con, KEYS, search.Criteria(name="maria garcia"), Window(n, 1))
              for n in (1, 2, 3)]
-    assert [(total, len(page)) for total, page in pages] == [(2, 1), (2, 1), (2, 0)]
-    assert sorted(page[0].id for _, page in pages[:2]) == sorted(
+    assert [(total, at, len(page)) for total, at, page in pages] == [
+        (2, Window(1, 1), 1), (2, Window(2, 1), 1), (2, Window(2, 1, past_end=3), 1)]
+    assert sorted(page[0].id for _, _, page in pages[:2]) == sorted(
         [ids["208000001"], ids["208000004"]])  # in a fixed order, the two pages differ
 
 

@@ -45,19 +45,24 @@ ROLES = ("operator1", "supervisor1", "admin1")
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 A_NUMBER, A_NUMBER_SHOWN = "208555777", "A208-555-777"
+MERGED_A_NUMBER, NOBODYS_A_NUMBER = "208555888", "A 999 888 777"
 REASON = "Subpoena in Doe v. Northfield, asked by Legal Aid"
 RELEASE_REASON = "Case Doe v. Northfield settled"
 SECOND_REASON = "Complaint to the OIG by Ms. Roe, asked by Freedom for Immigrants"
-sensitive(A_NUMBER, A_NUMBER_SHOWN, REASON, RELEASE_REASON, SECOND_REASON)
+sensitive(A_NUMBER, A_NUMBER_SHOWN, MERGED_A_NUMBER, NOBODYS_A_NUMBER, REASON,
+          RELEASE_REASON, SECOND_REASON)
 
 
-async def add_person(dsn: str, person_id: uuid.UUID = PERSON) -> None:
-    """A person sealed with the test run's keys, as the app seals them."""
+async def add_person(dsn: str, person_id: uuid.UUID = PERSON,
+                     a_number: str | None = None) -> None:
+    """A person sealed with the test run's keys, as the app seals them; found by the
+    A-number given (without one: sealed as A_NUMBER, but not found by it)."""
+    key = os.urandom(32) if a_number is None else KEYS.lookup(a_number)
     async with connect(dsn) as con:
         await con.execute(
             "INSERT INTO persons (id, a_number_key, a_number, names) VALUES ($1, $2, $3, $4)",
-            person_id, os.urandom(32),
-            KEYS.seal(A_NUMBER, crypto.place("persons", "a_number", person_id)),
+            person_id, key,
+            KEYS.seal(a_number or A_NUMBER, crypto.place("persons", "a_number", person_id)),
             KEYS.seal_json(["Held Person"], crypto.place("persons", "names", person_id)))
 
 
@@ -406,7 +411,7 @@ def shown(page: str) -> list[str]:
 @pytest.fixture
 async def logged(web: WebApp) -> dict[str, int]:
     """Entries by two users about one person (directly and through an intake), and others."""
-    await add_person(web.dsn)
+    await add_person(web.dsn, PERSON, A_NUMBER)
     users = {r["username"]: r["id"] for r in await web.sql("SELECT id, username FROM users")}
     async with connect(web.dsn) as con:
         await con.execute("INSERT INTO intakes (id, person_id, user_id, outcome)"
@@ -448,7 +453,8 @@ async def test_the_viewer_filters_pages_and_is_itself_audited(
 
 
 BAD_FILTERS = {
-    "?person=A012345678": "person",
+    "?person=A01234": "person",
+    "?person=someone": "person",
     "?action=destroy": "action",
     "?entity=Robert'); DROP": "entity",
     "?since=2025-02-30": "since",
@@ -466,6 +472,37 @@ async def test_a_bad_filter_is_refused_by_name(web: WebApp, query: str) -> None:
         status, page = await admin.get(path + query)
         assert status == 422 and BAD_FILTERS[query] in page, (path, status)
     assert await web.sql("SELECT 1 FROM audit_log WHERE entity = 'audit_log'") == []
+
+
+async def test_the_person_filter_takes_an_a_number_and_audits_the_lookup(
+    web: WebApp, logged: dict[str, int]
+) -> None:
+    merged = uuid.UUID("00000000-0000-4000-8000-00000000a002")
+    await add_person(web.dsn, merged, MERGED_A_NUMBER)
+    await web.sql("UPDATE persons SET merged_into = $1 WHERE id = $2", PERSON, merged)
+    admin = await web.signed_in("admin1")
+    for typed in (A_NUMBER_SHOWN, MERGED_A_NUMBER):  # one merged away finds the kept record
+        status, page = await admin.get("/admin/audit", params={"person": typed})
+        assert status == 200, page
+        assert [e for e in shown(page) if e != "list"] == [str(INTAKE), str(PERSON)]
+        assert f'value="{typed}"' in page  # what was typed, kept in the form
+        assert str(PERSON) in page.split('id="audit-person-found"', 1)[1].split("</p>")[0]
+    status, page = await admin.get("/admin/audit", params={"person": NOBODYS_A_NUMBER})
+    assert status == 422 and f'value="{NOBODYS_A_NUMBER}"' in page
+    assert 'id="error-person"' in page and "No person with A-number A999-888-777." in page
+    assert 'id="audit-filter"' in page and 'id="audit-entries"' not in page
+    lookups = await web.sql("SELECT user_id, entity_id, fields FROM audit_log"
+                            " WHERE entity = 'person_search' ORDER BY id")
+    assert [(r["user_id"], r["entity_id"], r["fields"]) for r in lookups] == [
+        (logged["admin1"], str(PERSON), ["a_number"]),
+        (logged["admin1"], str(PERSON), ["a_number"]),
+        (logged["admin1"], "not_found", ["a_number"])]
+    views = await web.sql("SELECT fields FROM audit_log WHERE entity = 'audit_log'")
+    assert [v["fields"] for v in views] == [["a_number", "person_id"]] * 2  # none refused
+    async with admin.http.get(admin.url(f"/admin/audit.csv?person={A_NUMBER}")) as r:
+        assert r.status == 200
+        assert [row[5] for row in csv.reader(io.StringIO(await r.text()))][1:] == [
+            "intake", "person"]
 
 
 async def test_the_export_holds_the_filtered_entries_and_is_audited(

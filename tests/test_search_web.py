@@ -19,6 +19,7 @@ from tests.web_fixtures import WebApp
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 TOTAL = re.compile(r'class="pager-total">(\d+)<')
+PAST_END = re.compile(r'class="pager-past-end">([^<]*)<')
 NAMES = {"208100001": "María José García López", "208100002": "Seán O'Brien",
          "208100003": "José Núñez-García"}
 
@@ -244,3 +245,35 @@ async def test_call_history_and_a_persons_calls(web: WebApp) -> None:
     assert status == 200 and rows(page, "person-calls") == 2 and "<td>French</td>" not in page
     status, _ = await supervisor.get(f"/people/{person}?calls_page=zero")
     assert status == 422
+
+
+def past_end(page: str) -> str:
+    found = PAST_END.search(page)
+    return found.group(1) if found else ""
+
+
+async def test_a_page_past_the_end_shows_the_last_and_says_so(web: WebApp) -> None:
+    ids = await _people(web)
+    person = ids["208100002"]
+    await _calls(web, person)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/calls?per_page=20&page=9999")
+    assert status == 200 and rows(page, "calls-table") == 10 and "21\u201330 of" in page
+    assert "page 2 of 2" in page and 'class="pager-next"' not in page
+    assert past_end(page) == ("There is no page 9999: there are only 2 pages, "
+                              "and this is the last.")
+    status, page = await supervisor.get("/calls?per_page=20&page=2")
+    assert status == 200 and rows(page, "calls-table") == 10 and past_end(page) == ""
+    status, page = await supervisor.get(f"/people/{person}?per_page=4&calls_page=7")
+    assert status == 200 and rows(page, "person-calls") == 2 and "page 2 of 2" in page
+    assert past_end(page).startswith("There is no page 7:")
+
+    before = (await web.sql("SELECT max(id) AS id FROM audit_log"))[0]["id"]
+    status, page = await supervisor.get("/people/search?name=jose&per_page=1&page=5")
+    assert status == 200 and rows(page, "people-found") == 1 and "page 2 of 2" in page
+    assert past_end(page).startswith("There is no page 5:")
+    last = max(ids["208100001"], ids["208100003"])  # the two Josés, in id order
+    assert f'href="/people/{last}"' in page
+    shown = await web.sql("SELECT entity_id FROM audit_log"
+                          " WHERE entity = 'person' AND action = 'view' AND id > $1", before)
+    assert [r["entity_id"] for r in shown] == [str(last)]  # the person shown, audited

@@ -11,7 +11,7 @@ import asyncpg
 from lifeline_pbx.audit.query import AuditFilter
 from lifeline_pbx.audit.ties import ctes
 from lifeline_pbx.db import Conditions, Conn
-from lifeline_pbx.web.paging import Window, capped_count
+from lifeline_pbx.web.paging import Window, capped_count, clamped
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,11 @@ async def entries(con: Conn, f: AuditFilter, limit: int, offset: int = 0) -> lis
     return [_row(r) for r in rows]
 
 
-async def page(con: Conn, f: AuditFilter, at: Window) -> tuple[int, list[Row]]:
-    return await count(con, f), await entries(con, f, at.per_page, at.offset)
+async def page(con: Conn, f: AuditFilter, at: Window) -> tuple[int, Window, list[Row]]:
+    """How many entries match, the page shown (past the end: the last) and its entries."""
+    total = await count(con, f)
+    at = clamped(at, total)
+    return total, at, await entries(con, f, at.per_page, at.offset)
 
 
 async def users(con: Conn) -> list[tuple[int, str]]:

@@ -43,7 +43,7 @@ def history_json(history: person_work.History | None, normal: str) -> dict[str, 
     }
 
 
-def _person(request: web.Request, found: person_work.PersonPage, at: paging.Window, *,
+def _person(request: web.Request, found: person_work.PersonPage, *,
             error: RequestError | None = None, merge_typed: str = "") -> web.Response:
     """The person's page; with an error of the merge form, again with the error beside it
     and the A-number typed."""
@@ -54,7 +54,8 @@ def _person(request: web.Request, found: person_work.PersonPage, at: paging.Wind
         family_needs=found.family_needs, proposals=found.proposals,
         facility_names=found.facility_names,
         proposal_done=proposal if proposal in ("accepted", "rejected") else "",
-        calls=paging.page(found.calls, found.calls_total, at, request, param="calls_page"),
+        calls=paging.page(found.calls, found.calls_total, found.calls_at, request,
+                          param="calls_page"),
         reports_total=found.reports_total, legal_holds=found.legal_holds,
         hold_done=request.query.get("hold", ""),
         a_number=anumber.display(found.history.person.a_number),
@@ -69,7 +70,7 @@ async def person_page(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as con:
         found = await person_work.page(con, request.app[KEY_RING], person_id,
                                        current_user(request).id, at)
-    return _person(request, found, at)
+    return _person(request, found)
 
 
 @require("supervisor")
@@ -102,7 +103,7 @@ async def merge(request: web.Request) -> web.StreamResponse:
             preview = await person_merge.preview_form(con, request.app[KEY_RING], keep_id,
                                                       posted, current_user(request).id, at)
     except (Invalid, Conflict) as e:
-        return _person(request, page_of(e, person_work.PersonPage), at, error=e,
+        return _person(request, page_of(e, person_work.PersonPage), error=e,
                        merge_typed=typed)
     return render(request, "cases/person_merge.html", preview=preview, typed=typed,
                   keep_a_number=anumber.display(preview.keep.a_number),
@@ -120,7 +121,7 @@ async def merge_confirm(request: web.Request) -> web.StreamResponse:
             await person_merge.confirm_form(con, request.app[KEY_RING], keep_id, posted,
                                             current_user(request).id, at)
     except (Invalid, Conflict) as e:
-        return _person(request, page_of(e, person_work.PersonPage), at, error=e,
+        return _person(request, page_of(e, person_work.PersonPage), error=e,
                        merge_typed=str(posted.get(person_merge.FIELD, "")))
     raise web.HTTPSeeOther(f"/people/{keep_id}?merged=1")
 
@@ -132,7 +133,7 @@ async def reports_list(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as con:
         found = await report_work.listing(con, filters, at, current_user(request).id)
     return render(request, "cases/reports.html",
-                  reports=paging.page(found.found, found.total, at, request),
+                  reports=paging.page(found.found, found.total, found.at, request),
                   filters=found.filters, facilities=found.facilities,
                   categories=found.categories, partners=found.partners, severities=SEVERITIES,
                   languages=CALLER_LANGUAGES, query_string=request.query_string)

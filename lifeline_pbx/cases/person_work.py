@@ -62,6 +62,7 @@ class PersonPage:
     proposals: list[proposals.Opened]
     facility_names: dict[int, str]
     calls_total: int
+    calls_at: paging.Window  # the page of calls shown (past the end: the last)
     calls: list[call_history.CallRow]
     reports_total: int
     legal_holds: list[holds_store.Hold]  # in force (reasons shown): nothing tied is removed
@@ -72,6 +73,7 @@ class SearchPage:
     facilities: pick_lists.Named  # to search by
     total: int
     found: list[people.Person]
+    at: paging.Window | None = None  # the page shown (None: nothing searched)
 
 
 @dataclass(frozen=True)
@@ -109,22 +111,23 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     proposed = await proposal_work.for_person(con, keys, person, user_id)
     facilities = dict(await pick_lists.facilities(con))
     ids = await people.merged_ids(con, person.id)
-    calls_total, calls = await call_history.for_persons(con, ids, calls_at)
+    calls_total, calls_at, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
-    return PersonPage(found, needs, proposed, facilities, calls_total, calls, reports_total,
-                      await holds.in_force(con, keys, user_id, person.id))
+    return PersonPage(found, needs, proposed, facilities, calls_total, calls_at, calls,
+                      reports_total, await holds.in_force(con, keys, user_id, person.id))
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,
-                 at: paging.Window, user_id: int) -> tuple[int, list[people.Person]]:
+                 at: paging.Window,
+                 user_id: int) -> tuple[int, paging.Window, list[people.Person]]:
     """People by name, A-number, date of birth and facility: the search audited by what it
     searched by (never the values typed), each person shown by the fields shown."""
     async with con.transaction():
-        total, found = await search_store.find(con, keys, criteria, at)
+        total, at, found = await search_store.find(con, keys, criteria, at)
         await audit.record(con, user_id, "view", "people", "search", criteria.fields())
         await audit.record_views(con, user_id,
                                  (("person", person.id, SEARCH_SHOWN) for person in found))
-    return total, found
+    return total, at, found
 
 
 async def search_page(con: Conn, keys: KeyRing,
@@ -135,8 +138,8 @@ async def search_page(con: Conn, keys: KeyRing,
     facilities = await pick_lists.facilities(con)
     if asked is None:
         return SearchPage(facilities, 0, [])
-    total, found = await search(con, keys, *asked, user_id)
-    return SearchPage(facilities, total, found)
+    total, at, found = await search(con, keys, *asked, user_id)
+    return SearchPage(facilities, total, found, at)
 
 
 async def find_person(con: Conn, keys: KeyRing, normalised: str,

@@ -26,6 +26,7 @@ NAME_FIELDS = ("a_number", "names")
 class Listing:
     filters: reports.ReportFilter  # a person filtered on stands for those merged in too
     total: int
+    at: paging.Window  # the page shown (past the end: the last)
     found: list[reports.ReportSummary]
     facilities: pick_lists.Named
     categories: list[tuple[str, str]]
@@ -59,9 +60,10 @@ async def listing(con: Conn, filters: reports.ReportFilter, at: paging.Window,
     filters = await _merged(con, filters)
     async with con.transaction():
         total = await reports.count(con, filters)
+        at = paging.clamped(at, total)
         found = await reports.search(con, filters, at.per_page, at.offset)
         await _audit_person_filter(con, user_id, filters)
-    return Listing(filters, total, found, await pick_lists.facilities(con),
+    return Listing(filters, total, at, found, await pick_lists.facilities(con),
                    await reports.categories(con, enabled_only=False),
                    await reports.partners(con))
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from lifeline_pbx.cases import people, search_tokens
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.web.paging import Window, capped_count
+from lifeline_pbx.web.paging import Window, capped_count, clamped
 
 
 @dataclass(frozen=True)
@@ -63,33 +63,35 @@ def where(keys: KeyRing, criteria: Criteria) -> tuple[str, list[object]]:
 
 
 async def _matching_ids(con: Conn, keys: KeyRing, criteria: Criteria,
-                        at: Window) -> tuple[int, list[uuid.UUID]]:
+                        at: Window) -> tuple[int, Window, list[uuid.UUID]]:
     if criteria.a_number is None and criteria.facility_id is None:
         # Tokens alone: merged records have none, so persons need not be read at all.
         tokens = _tokens(keys, criteria)
         if not tokens:
-            return 0, []
+            return 0, clamped(at, 0), []
         n = len(tokens)
         total = await con.fetchval(capped_count(_matching(n)), *tokens)
+        at = clamped(at, total)
         rows = await con.fetch(
             f"{_matching(n)} ORDER BY t1.person_id LIMIT ${n + 1} OFFSET ${n + 2}",
             *tokens, at.per_page, at.offset)
-        return total, [r["person_id"] for r in rows]
+        return total, at, [r["person_id"] for r in rows]
     clause, args = where(keys, criteria)
     total = await con.fetchval(capped_count(f"SELECT 1 FROM persons p WHERE {clause}"), *args)
+    at = clamped(at, total)
     n = len(args)
     rows = await con.fetch(
         f"""SELECT p.id FROM persons p WHERE {clause}
             ORDER BY p.id LIMIT ${n + 1} OFFSET ${n + 2}""", *args, at.per_page, at.offset)
-    return total, [r["id"] for r in rows]
+    return total, at, [r["id"] for r in rows]
 
 
 async def find(con: Conn, keys: KeyRing, criteria: Criteria,
-               at: Window) -> tuple[int, list[people.Person]]:
-    """How many people match, and those on the page asked for (in a fixed order: names
-    are sealed, so there is no alphabetical one)."""
-    total, ids = await _matching_ids(con, keys, criteria, at)
-    return total, await people.get_many(con, keys, ids)
+               at: Window) -> tuple[int, Window, list[people.Person]]:
+    """How many people match, the page shown (past the end: the last) and those on it (in
+    a fixed order: names are sealed, so there is no alphabetical one)."""
+    total, at, ids = await _matching_ids(con, keys, criteria, at)
+    return total, at, await people.get_many(con, keys, ids)
 
 
 def name_given(text: str) -> bool:

@@ -63,9 +63,9 @@ async def search_page(request: web.Request) -> web.StreamResponse:
                                "facilities": found.facilities}
     if refused is not None:
         return form_again(request, refused, TEMPLATE, error=refused.message, **context)
-    if asked is None:
+    if found.at is None:
         return render(request, TEMPLATE, error="", **context)
-    context["found"] = paging.page(found.found, found.total, asked[1], request)
+    context["found"] = paging.page(found.found, found.total, found.at, request)
     return render(request, TEMPLATE, error="", display=anumber.display, **context)
 
 

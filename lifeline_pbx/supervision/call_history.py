@@ -22,7 +22,7 @@ import asyncpg
 from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.db import Conditions, Conn
-from lifeline_pbx.web.paging import Window, capped_count
+from lifeline_pbx.web.paging import Window, capped_count, clamped
 
 TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
@@ -104,10 +104,13 @@ def call_row(r: asyncpg.Record) -> CallRow:
                    r["duration_seconds"], bool(r["recorded"]))
 
 
-async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[CallRow]]:
-    """How many calls match, and those on the page asked for (newest first)."""
+async def page(con: Conn, filters: CallFilter,
+               at: Window) -> tuple[int, Window, list[CallRow]]:
+    """How many calls match, the page shown (past the end: the last) and its calls (newest
+    first)."""
     clause, args = where(filters)
     total = await con.fetchval(capped_count(f"SELECT 1 FROM calls c WHERE {clause}"), *args)
+    at = clamped(at, total)
     n = len(args)
     rows = await con.fetch(
         f"""SELECT {CALL_COLUMNS},
@@ -119,14 +122,16 @@ async def page(con: Conn, filters: CallFilter, at: Window) -> tuple[int, list[Ca
             WHERE {clause}
             ORDER BY c.started_at DESC, c.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, at.per_page, at.offset)
-    return total, [call_row(r) for r in rows]
+    return total, at, [call_row(r) for r in rows]
 
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID],
-                      at: Window) -> tuple[int, list[CallRow]]:
-    """A person's calls (through their intakes, with or without a call record), newest first."""
+                      at: Window) -> tuple[int, Window, list[CallRow]]:
+    """A person's calls (through their intakes, with or without a call record), newest
+    first: how many, the page shown (past the end: the last) and its calls."""
     total = await con.fetchval(
         capped_count("SELECT 1 FROM intakes WHERE person_id = ANY($1::uuid[])"), person_ids)
+    at = clamped(at, total)
     rows = await con.fetch(
         """SELECT c.id AS call_id, coalesce(c.started_at, i.created_at) AS at,
                   coalesce(f.name, '') AS facility, coalesce(l.name, '') AS line,
@@ -144,7 +149,7 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID],
            WHERE i.person_id = ANY($1::uuid[])
            ORDER BY i.created_at DESC, i.id LIMIT $2 OFFSET $3""",
         person_ids, at.per_page, at.offset)
-    return total, [call_row(r) for r in rows]
+    return total, at, [call_row(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class Choices:
 @dataclass(frozen=True)
 class CallsPage:
     total: int
+    at: Window  # the page shown
     rows: list[CallRow]
     choices: Choices
 
@@ -176,5 +182,4 @@ async def choices(con: Conn) -> Choices:
 
 async def calls_page(con: Conn, filters: CallFilter, at: Window) -> CallsPage:
     """The call history's page: the calls asked for, and what to filter by."""
-    total, rows = await page(con, filters, at)
-    return CallsPage(total, rows, await choices(con))
+    return CallsPage(*await page(con, filters, at), await choices(con))

@@ -36,7 +36,7 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     async with request.app[POOL].acquire() as con:
         found = await call_history.calls_page(con, filters, at)
     return render(request, "supervision/calls.html", filters=filters,
-                  calls=paging.page(found.rows, found.total, at, request),
+                  calls=paging.page(found.rows, found.total, found.at, request),
                   languages=CALLER_LANGUAGES, triages=call_history.TRIAGES,
                   outcomes=call_history.OUTCOMES, facilities=found.choices.facilities,
                   lines=found.choices.lines, operators=found.choices.operators)

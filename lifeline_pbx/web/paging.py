@@ -3,7 +3,9 @@
 Every list page shows its total count, so nothing is ever cut off without saying so; past
 COUNT_CAP matches it says "more than 10,000" instead of counting a million rows on every
 page view (the pages still go on). A malformed page number is refused (an Invalid: 422);
-a page size above the maximum is brought down to it.
+a page size above the maximum is brought down to it. A page past the end of an exactly
+counted list shows the last page, saying so (`clamped`): each list's unit of work counts,
+then clamps, then reads the page.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class PageError(Invalid):
 class Window:
     number: int
     per_page: int
+    past_end: int | None = None  # the page asked for, when past the end (this is the last)
 
     @property
     def offset(self) -> int:
@@ -68,10 +71,12 @@ def requested(request: web.Request, *, param: str = "page",
 
 
 def clamped(at: Window, total: int) -> Window:
-    """A page past the end of an exactly counted list shows its last page instead."""
-    if total > COUNT_CAP:
+    """A page past the end of an exactly counted list shows its last page instead (and
+    remembers the page asked for, for the pager to say so)."""
+    last = max(1, math.ceil(total / at.per_page))
+    if total > COUNT_CAP or at.number <= last:
         return at
-    return Window(min(at.number, max(1, math.ceil(total / at.per_page))), at.per_page)
+    return Window(last, at.per_page, past_end=at.number)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,15 @@ class Page(Generic[T]):
         more = (self.number < self.pages if self.exact
                 else len(self.rows) == self.window.per_page)
         return self.number + 1 if more else None
+
+    @property
+    def past_end(self) -> str:
+        """What the pager says when the page asked for was past the end ("" otherwise)."""
+        asked = self.window.past_end
+        if asked is None:
+            return ""
+        pages = "is only 1 page" if self.pages == 1 else f"are only {self.pages} pages"
+        return f"There is no page {asked}: there {pages}, and this is the last."
 
     def href(self, number: int) -> str:
         kept = [(k, v) for k, v in self.query if k != self.param]
