@@ -19,7 +19,7 @@ from tests.pg_fixtures import connect
 from tests.test_cli import lifeline_cmd
 
 ACTIONS = {
-    # (exists, has_password, --new-password): action
+    # the role as the admin sees it (exists, has a password), --new-password: action
     "absent": (AppRole(False, False), False, "create"),
     "absent, a new one asked for": (AppRole(False, False), True, "create"),
     "made by migrate, no password yet": (AppRole(True, False), False, "set password"),
