@@ -12,10 +12,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import MigrationError
 
 APP_ROLE = "lifeline_app"
@@ -93,9 +96,79 @@ def with_login(dsn: str, user: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{login}@{where}"))
 
 
+@dataclass(frozen=True)
+class AppRole:
+    """lifeline_app as the admin sees it. It is one role for the whole PostgreSQL server:
+    every database on it, a practice restore's too, shares its password."""
+
+    exists: bool
+    has_password: bool | None  # None: the admin, not a superuser, may not read pg_authid
+
+
+Action = Literal["create", "set password", "keep"]
+
+
+def app_role_action(role: AppRole, *, new_password: bool) -> Action:
+    """What `lifeline db app-role` does. A password that may be in use is kept unless one
+    is asked for: changing it logs the running app out until its settings have the new one."""
+    if not role.exists:
+        return "create"
+    if new_password or role.has_password is False:  # none yet: nobody can be logged in
+        return "set password"
+    return "keep"
+
+
+async def app_role(con: Conn) -> AppRole:
+    if not await con.fetchval("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = $1)",
+                              APP_ROLE):
+        return AppRole(exists=False, has_password=False)
+    try:
+        has = await con.fetchval(
+            "SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = $1", APP_ROLE)
+    except asyncpg.InsufficientPrivilegeError:
+        return AppRole(exists=True, has_password=None)
+    return AppRole(exists=True, has_password=bool(has))
+
+
+@dataclass(frozen=True)
+class AppRoleDone:
+    before: AppRole
+    action: Action
+    dsn: str  # with the new password; "" when the password was kept
+
+
+async def ensure_app_role(admin_dsn: str, *, new_password: bool = False,
+                          password: str | None = None) -> AppRoleDone:
+    """lifeline_app made if missing, with its grants on admin_dsn's database; its password
+    set only where app_role_action says (a given password counts as asking for one)."""
+    con = await asyncpg.connect(admin_dsn)
+    try:
+        before = await app_role(con)
+        action = app_role_action(before, new_password=new_password or password is not None)
+        dsn = ""
+        if action != "keep":
+            password = password or secrets.token_urlsafe(24)
+            # CREATE and ALTER ROLE take no parameters; the verifier is base64, '$' and ':'.
+            verifier = scram_verifier(password)
+            if action == "create":
+                await con.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB "
+                                  f"NOCREATEROLE PASSWORD '{verifier}'")
+            else:
+                await con.execute(f"ALTER ROLE {APP_ROLE} PASSWORD '{verifier}'")
+            dsn = with_login(admin_dsn, APP_ROLE, password)
+        await con.execute(GRANTS)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise MigrationError(f"the admin login may not do this ({exc}): use the one that ran "
+                             "lifeline migrate (admin_database_url)") from None
+    finally:
+        await con.close()
+    return AppRoleDone(before, action, dsn)
+
+
 async def set_app_password(admin_dsn: str, password: str | None = None) -> str:
     """Give lifeline_app a password (generated unless given); return its DSN, which is
-    admin_dsn with lifeline_app's login in it."""
+    admin_dsn with lifeline_app's login in it. For the test and demo stacks; the command
+    is ensure_app_role."""
     password = password or secrets.token_urlsafe(24)
     verifier = scram_verifier(password)
     con = await asyncpg.connect(admin_dsn)

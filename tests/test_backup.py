@@ -55,7 +55,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
     out = tmp_path / "backup"
     code, said = await lifeline(admin_dsn, "backup", str(out))
     assert code == 0, said
-    assert "need the data keys t1" in said
+    assert "keys needed to read it: the data keys t1 and the lookup key" in said
     assert {p.name for p in out.iterdir()} == {manifest.MANIFEST, manifest.DUMP}
     assert out.stat().st_mode & 0o777 == 0o700
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in out.iterdir())
@@ -72,6 +72,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
     code, said = await lifeline(target, "restore", str(out))
     assert code == 0, said
     assert f"the row counts of {len(made.row_counts)} tables match" in said
+    assert "lifeline db app-role --new-password (lifeline_app is new on this server" in said
 
     restored_chain = await read_as_app(target, expected)
     assert restored_chain.broken is None
@@ -84,7 +85,7 @@ async def test_a_backup_restores_on_another_server_and_reads_back(
 
     code, said = await lifeline(target, "restore", str(out))
     assert code == 2 and "the target database is not empty" in said, said
-    code, said = await lifeline(target, "restore", "--clean", str(out))
+    code, said = await lifeline(target, "restore", "--clean", "--yes", str(out))
     assert code == 0, said
     assert (await read_as_app(target, expected)).broken is None
 
@@ -143,3 +144,62 @@ async def test_a_backup_is_not_written_over_another(admin_dsn: str, tmp_path: Pa
     code, said = await lifeline(admin_dsn, "backup", str(tmp_path / "old"))
     assert code == 2 and "is not an empty directory" in said
     assert json.loads((tmp_path / "old" / "manifest.json").read_text()) == {}
+
+
+async def test_a_backup_with_nothing_sealed_says_no_key_is_needed(
+    admin_dsn: str, tmp_path: Path
+) -> None:
+    code, said = await lifeline(admin_dsn, "backup", str(tmp_path / "b"))
+    assert code == 0, said
+    assert manifest.from_json((tmp_path / "b" / manifest.MANIFEST).read_text()).data_key_ids == ()
+    assert "keys needed to read it: none yet (nothing sealed)" in said
+
+
+async def test_a_restore_from_a_folder_that_is_not_there_says_so(
+    admin_dsn: str, tmp_path: Path
+) -> None:
+    code, said = await lifeline(admin_dsn, "restore", str(tmp_path / "nothing-here"))
+    assert code == 2 and f"{tmp_path / 'nothing-here'} does not exist" in said, said
+    (tmp_path / "a-file").write_text("")
+    code, said = await lifeline(admin_dsn, "restore", str(tmp_path / "a-file"))
+    assert code == 2 and "a-file is not a folder" in said, said
+
+
+async def calls_in(dsn: str) -> int:
+    async with connect(dsn) as con:
+        return int(await con.fetchval("SELECT count(*) FROM calls"))
+
+
+async def test_a_clean_restore_waits_for_the_app_to_stop_and_for_a_yes(
+    app_dsn: str, admin_dsn: str, tmp_path: Path
+) -> None:
+    async with connect(app_dsn) as con:
+        await seed(con, KEYS)
+    code, said = await lifeline(admin_dsn, "backup", str(tmp_path / "b"))
+    assert code == 0, said
+    async with connect(app_dsn) as con:  # a call taken after the backup
+        await con.execute(
+            "INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,"
+            " started_at) VALUES (gen_random_uuid(), 'c', 'PJSIP/x', '100', '', '', now())")
+    calls_now = await calls_in(admin_dsn)
+
+    async with connect(app_dsn), connect(app_dsn):
+        code, said = await lifeline(admin_dsn, "restore", "--clean", "--yes", str(tmp_path / "b"))
+    assert code == 2, said
+    assert "the app is connected to the database" in said
+    assert "(2 connections as lifeline_app): stop lifeline serve first" in said
+    assert await calls_in(admin_dsn) == calls_now
+
+    code, said = await lifeline(admin_dsn, "restore", "--clean", str(tmp_path / "b"))
+    assert code == 2 and "run it at a terminal to confirm, or add --yes" in said, said
+    table = {line.split()[0]: line.split()[1:] for line in said.splitlines()
+             if line.startswith("  ") and len(line.split()) == 3}
+    assert table["calls"] == [str(calls_now), str(calls_now - 1)], said
+    assert table["persons"] == ["2", "2"]
+    assert "calls made since the backup, lost by the restore: 1, the newest at" in said
+    assert await calls_in(admin_dsn) == calls_now
+
+    code, said = await lifeline(admin_dsn, "restore", "--clean", "--yes", str(tmp_path / "b"))
+    assert code == 0, said
+    assert "lifeline_app was here already: its password is unchanged" in said
+    assert await calls_in(admin_dsn) == calls_now - 1

@@ -75,7 +75,8 @@ async def test_migrate_then_serve_then_stop_on_sigterm(
     }
     code, out = await run(env, "migrate")
     assert code == 0 and "0001_calls" in out
-    code, out = await run(env, "db", "app-role")
+    # The test server's lifeline_app has this run's password already: a new one on purpose.
+    code, out = await run(env, "db", "app-role", "--new-password")
     assert code == 0, out
     app_dsn = out.splitlines()[-1]
     assert app_dsn.startswith("postgresql://lifeline_app:")

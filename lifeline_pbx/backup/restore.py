@@ -6,7 +6,8 @@ admin as owner (the source's admin role need not exist here), in one transaction
 gives the audit log and its functions back to lifeline_audit; the two app roles are made
 first where the cluster lacks them. The audit chain's hashes are restored as they were, so
 `lifeline audit verify` still passes. lifeline_app has no password on a new cluster:
-`lifeline db app-role` gives it one.
+`lifeline db app-role --new-password` gives it one; where it existed, its password (the
+server's, which a running app may be using) is left as it is.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from lifeline_pbx.backup.manifest import (
     schema_problem,
     target_problem,
 )
+from lifeline_pbx.db import Conn
 from lifeline_pbx.migrate import MIGRATIONS_DIR, load
 
 _RELATIONS = """
@@ -45,10 +47,14 @@ SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 class Restored:
     manifest: Manifest
     problems: list[str]  # tables whose row counts differ from the backup's
+    app_role: db_roles.AppRole  # as it was before the restore
 
 
 def checked(directory: Path) -> Manifest:
     """The backup's manifest, once every file it lists is there and whole."""
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "does not exist"
+        raise BackupError(f"{directory} {what}: name the folder `lifeline backup` wrote")
     if not (directory / MANIFEST).is_file():
         raise BackupError(f"{directory} has no {MANIFEST}: it is not a Lifeline backup, or "
                           "its making did not finish")
@@ -70,13 +76,21 @@ def checked(directory: Path) -> Manifest:
     return manifest
 
 
-async def restore(admin_dsn: str, directory: Path, *, clean: bool = False) -> Restored:
-    manifest = checked(directory)
+async def relations(con: Conn) -> int:
+    """Tables, views and sequences in the database: 0 when it is empty."""
+    return int(await con.fetchval(_RELATIONS))
+
+
+async def restore(admin_dsn: str, directory: Path, manifest: Manifest, *,
+                  clean: bool = False) -> Restored:
+    """The backup in directory, whose manifest checked() returned, into admin_dsn's
+    database."""
     con = await asyncpg.connect(admin_dsn)
     try:
-        problem = target_problem(await con.fetchval(_RELATIONS), clean=clean)
+        problem = target_problem(await relations(con), clean=clean)
         if problem:
             raise BackupError(problem + "; nothing was restored")
+        app_role = await db_roles.app_role(con)
         try:
             await con.execute(db_roles.ENSURE_ROLES)
         except asyncpg.InsufficientPrivilegeError as exc:
@@ -92,4 +106,4 @@ async def restore(admin_dsn: str, directory: Path, *, clean: bool = False) -> Re
         restored = await row_counts(con)
     finally:
         await con.close()
-    return Restored(manifest, count_problems(manifest.row_counts, restored))
+    return Restored(manifest, count_problems(manifest.row_counts, restored), app_role)
