@@ -8,6 +8,9 @@ set -euo pipefail
 fail() { echo "lifeline-entrypoint: $*" >&2; exit 2; }
 
 # VAR from VAR_FILE when that is set (a trailing newline is dropped), as the postgres image does.
+# `lifeline` reads LIFELINE_X_FILE itself too, but the files are read here, as root: the app
+# runs as its own user, who may not read them, and this script needs some values itself (the
+# ARI password for ari.conf, the database passwords, which are no setting of the app).
 from_file() {
   local var=$1 file_var="$1_FILE"
   local path=${!file_var:-}

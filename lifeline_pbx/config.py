@@ -22,6 +22,12 @@ from lifeline_pbx.errors import ConfigError
 from lifeline_pbx.outbound import numbers
 
 ENV_PREFIX = "LIFELINE_"
+FILE_SUFFIX = "_FILE"
+# Secrets that may come from a file instead, LIFELINE_<NAME>_FILE=/path (compose secrets,
+# systemd credentials). docker/entrypoint.sh reads the same ones itself, as root, before the
+# app drops to its own user. (The SMTP password has its own setting, smtp_password_file.)
+SECRET_SETTINGS = ("database_url", "admin_database_url", "data_keys", "lookup_key",
+                   "ari_password", "ami_secret")
 LOG_FORMATS = ("text", "json")
 SMTP_TLS = ("starttls", "tls", "none")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -407,12 +413,46 @@ def _merged(path: Path | None, environ: Mapping[str, str] | None) -> dict[str, s
         key = ENV_PREFIX + name.upper()
         if key in env:
             raw[name] = env[key]
+    for name, (variable, secret) in secret_files(env).items():
+        raw[name] = _read_secret(variable, secret)
     return raw
+
+
+def secret_files(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Setting -> (LIFELINE_<NAME>_FILE, the path it names), for the secrets given as files;
+    a secret given both ways is refused, naming both."""
+    found = {}
+    for name in SECRET_SETTINGS:
+        variable = ENV_PREFIX + name.upper()
+        path = env.get(variable + FILE_SUFFIX, "")
+        if not path:
+            continue
+        if env.get(variable):
+            raise ConfigError(variable + FILE_SUFFIX,
+                              f"{variable} is set too: give the secret one way, not both")
+        found[name] = (variable + FILE_SUFFIX, path)
+    return found
+
+
+def _read_secret(variable: str, path: str) -> str:
+    """The file's text without its trailing newline; errors name the path, never the text."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(variable, f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(variable, f"{path} is not text (UTF-8)") from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise ConfigError(variable, f"{path} is empty")
+    return value
 
 
 def _checked(raw: Mapping[str, str], name: str) -> Any:
     if name not in raw:
         env_name = ENV_PREFIX + name.upper()
+        if name in SECRET_SETTINGS:
+            env_name += f" (or {env_name}{FILE_SUFFIX})"
         raise ConfigError(name, f"missing: set {env_name} or '{name}' in the file")
     return _CHECKS[name](name, raw[name])
 

@@ -62,11 +62,16 @@ async def samples(con: Conn) -> list[Sample]:
     return found
 
 
-async def a_person(con: Conn) -> tuple[str, bytes, bytes] | None:
-    """A person's place, sealed A-number and lookup hash: does the lookup key find them?"""
+async def a_person(con: Conn, key_ids: list[str]) -> tuple[str, bytes, bytes] | None:
+    """A person's place, sealed A-number and lookup hash: does the lookup key find them?
+    One whose A-number is sealed under one of key_ids, if there is one."""
     row = await con.fetchrow(
-        "SELECT id::text AS id, a_number, a_number_key FROM persons "
-        "WHERE merged_into IS NULL LIMIT 1")
+        """SELECT id::text AS id, a_number, a_number_key FROM persons
+            WHERE merged_into IS NULL
+            ORDER BY CASE WHEN octet_length(a_number) > 2 THEN convert_from(substring(
+                     a_number FROM 3 FOR get_byte(a_number, 1)), 'UTF8') END = ANY($1)
+                     DESC NULLS LAST
+            LIMIT 1""", key_ids)
     if row is None:
         return None
     return (place("persons", "a_number", row["id"]), bytes(row["a_number"]),

@@ -110,7 +110,11 @@ HEALTHY = doctor.Facts(
 )
 DOCTOR_CASES = {
     "healthy": ({}, None),
-    "superuser": ({"superuser": True}, "is not a superuser: it is a superuser"),
+    "superuser": ({"superuser": True}, "is not a superuser: the app logs in as a superuser"),
+    "a superuser, with all a superuser has": (
+        {"superuser": True, "createrole": True, "owns_table_or_functions": True,
+         "member_of_owner": True, "forbidden_held": ("UPDATE", "DELETE", "TRUNCATE")},
+        "is not a superuser: the app logs in as a superuser"),
     "member of a superuser": ({"member_of_superuser": True}, "SET ROLE to a superuser"),
     "createrole": ({"createrole": True}, "cannot create roles: it has CREATEROLE"),
     "owner": ({"owns_table_or_functions": True}, "does not own the audit log"),

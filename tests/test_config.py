@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,68 @@ def test_bad_alert_email_settings_name_the_setting(extra: dict[str, str], settin
     with pytest.raises(ConfigError) as refused:
         config.load(environ={**GOOD, **MAIL, **extra})
     assert refused.value.setting == setting
+
+
+# A secret from a file, LIFELINE_<NAME>_FILE, read by every command (not the container's
+# entrypoint alone): which settings come from which file, and what is refused.
+SECRET_FILE_CASES: dict[str, tuple[dict[str, str], dict[str, tuple[str, str]] | str]] = {
+    "none": ({"LIFELINE_DATA_KEYS": "k1:x"}, {}),
+    "data keys": ({"LIFELINE_DATA_KEYS_FILE": "/run/secrets/keys"},
+                  {"data_keys": ("LIFELINE_DATA_KEYS_FILE", "/run/secrets/keys")}),
+    "every secret": ({f"LIFELINE_{name.upper()}_FILE": f"/s/{name}"
+                      for name in config.SECRET_SETTINGS},
+                     {name: (f"LIFELINE_{name.upper()}_FILE", f"/s/{name}")
+                      for name in config.SECRET_SETTINGS}),
+    "an empty variable beside the file": (
+        {"LIFELINE_LOOKUP_KEY": "", "LIFELINE_LOOKUP_KEY_FILE": "/s/l"},
+        {"lookup_key": ("LIFELINE_LOOKUP_KEY_FILE", "/s/l")}),
+    "not a secret": ({"LIFELINE_WEB_PORT_FILE": "/s/port"}, {}),
+    "both ways": ({"LIFELINE_ARI_PASSWORD": "pw", "LIFELINE_ARI_PASSWORD_FILE": "/s/ari"},
+                  "setting 'LIFELINE_ARI_PASSWORD_FILE': LIFELINE_ARI_PASSWORD is set too"),
+}
+
+
+@pytest.mark.parametrize("name", SECRET_FILE_CASES)
+def test_which_secrets_come_from_files(name: str) -> None:
+    env, expected = SECRET_FILE_CASES[name]
+    if isinstance(expected, str):
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            config.secret_files(env)
+    else:
+        assert config.secret_files(env) == expected
+
+
+LOOKUP_KEY = "C" * 43 + "="
+SECRET_FILE_READ_CASES: dict[str, tuple[str | None, str]] = {
+    "a trailing newline": (LOOKUP_KEY + "\n", ""),
+    "no newline": (LOOKUP_KEY, ""),
+    "missing": (None, "setting 'LIFELINE_LOOKUP_KEY_FILE': cannot read {path}: No such file"),
+    "empty": ("\n", "setting 'LIFELINE_LOOKUP_KEY_FILE': {path} is empty"),
+    "not text": ("\udcff", "setting 'LIFELINE_LOOKUP_KEY_FILE': {path} is not text"),
+}
+
+
+@pytest.mark.parametrize("name", SECRET_FILE_READ_CASES)
+def test_a_secret_is_read_from_its_file(name: str, tmp_path: Path) -> None:
+    text, refused = SECRET_FILE_READ_CASES[name]
+    path = tmp_path / "lookup_key"
+    if text is not None:
+        path.write_bytes(text.encode(errors="surrogateescape"))
+    env = {**GOOD, "LIFELINE_LOOKUP_KEY": "", "LIFELINE_LOOKUP_KEY_FILE": str(path)}
+    if not refused:
+        assert config.load(environ=env).lookup_key == config.load(
+            environ={**GOOD, "LIFELINE_LOOKUP_KEY": LOOKUP_KEY}).lookup_key
+        return
+    with pytest.raises(ConfigError) as error:
+        config.load(environ=env)
+    assert str(error.value).startswith(refused.format(path=path)), error.value
+    assert "CCCC" not in str(error.value)
+
+
+def test_a_secret_file_serves_the_commands_that_read_one_setting(tmp_path: Path) -> None:
+    secret = tmp_path / "database_url"
+    secret.write_text("postgresql://lifeline_app:pw@db/lifeline\n")
+    env = {"LIFELINE_DATABASE_URL_FILE": str(secret)}
+    assert config.database_url(environ=env) == "postgresql://lifeline_app:pw@db/lifeline"
+    with pytest.raises(ConfigError, match="set LIFELINE_DATA_KEYS \\(or LIFELINE_DATA_KEYS_FILE"):
+        config.load(environ={k: v for k, v in GOOD.items() if k != "LIFELINE_DATA_KEYS"})

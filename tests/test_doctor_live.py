@@ -54,7 +54,7 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
     assert all(line.startswith("ok    ") for line in out.splitlines()), out
     assert "ok    Asterisk runs the modules the app needs" in out
     assert "ok    the lookup key finds people by A-number" in out
-    assert len(out.splitlines()) == 18, out
+    assert len(out.splitlines()) == 19, out
 
     path.chmod(0o644)
     code, out = await doctor(path)
@@ -69,11 +69,6 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
                                  "ARI answers at", "the login is refused (401)"),
         "Asterisk not there": ({"ari_url": NOBODY_URL},
                                "ARI answers at", "not reached"),
-        "the sealing key missing": ({"data_keys": f"t2:{crypto.new_key()}"},
-                                    "every data key the database uses is configured",
-                                    "values sealed under t1 ("),
-        "another key under its id": ({"data_keys": f"t1:{crypto.new_key()}"},
-                                     "each configured data key opens", "under the id t1"),
         "another lookup key": ({"lookup_key": crypto.new_key()},
                                "the lookup key finds people", "repeat callers"),
     }
@@ -84,6 +79,21 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
         (fault,) = failed(out)
         assert check in fault and detail in fault and "fix: " in fault, (name, fault)
 
+    # The sealing key missing, or another key under its id, and another lookup key: the
+    # lookup key cannot be checked (no A-number opens), and is not said to be sound.
+    key_faults = {f"t2:{crypto.new_key()}": "every data key the database uses is configured: "
+                  "values sealed under t1 (",
+                  f"t1:{crypto.new_key()}": "each configured data key opens what was sealed "
+                  "under its id: under the id t1 is another key"}
+    for data_keys, detail in key_faults.items():
+        code, out = await doctor(settings_file(tmp_path / "settings.toml", **{
+            **sound, "data_keys": data_keys, "lookup_key": crypto.new_key()}))
+        assert code == 1
+        key, unchecked = failed(out)
+        assert detail in key, out
+        assert ("FAIL  the lookup key finds people by A-number: not checked: the A-numbers are "
+                "sealed under t1, which no configured data key opens") in unchecked, out
+
     settings_file(tmp_path / "settings.toml", **sound)
     async with connect(admin_dsn) as con:  # an upgrade that skipped `lifeline migrate`
         last = await con.fetchval("DELETE FROM schema_migrations WHERE version = "
@@ -93,3 +103,68 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
     (fault,) = failed(out)
     assert f"the database schema is up to date: 1 migration(s) not applied: {last}" in fault
     assert "lifeline migrate" in fault
+
+
+def the_settings(app_dsn: str, prompts: Path) -> dict[str, str]:
+    prompts.mkdir(mode=0o755)
+    return {"LIFELINE_DATABASE_URL": app_dsn, "LIFELINE_ARI_URL": NOBODY_URL,
+            "LIFELINE_ARI_USER": "lifeline", "LIFELINE_ARI_PASSWORD": "secret",
+            "LIFELINE_DATA_KEYS": f"t1:{b64(TEST_DATA_KEYS[0][1])}",
+            "LIFELINE_LOOKUP_KEY": b64(TEST_LOOKUP_KEY), "LIFELINE_PROMPTS_DIR": str(prompts)}
+
+
+async def test_a_missing_data_key_is_one_of_those_the_database_was_sealed_with(
+    app_dsn: str, tmp_path: Path
+) -> None:
+    env = the_settings(app_dsn, tmp_path / "prompts")
+    del env["LIFELINE_DATA_KEYS"]
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", env=env, only_these=True)
+    assert code == 1
+    (fault,) = failed(out)
+    assert "FAIL  the settings load: setting 'data_keys': missing" in fault
+    assert "fix: nothing in the database is sealed yet: `lifeline keys new` makes a key" in fault
+
+    async with connect(app_dsn) as con:  # as after a restore: values sealed under t1
+        await seed(con, crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY))
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", env=env, only_these=True)
+    assert code == 1
+    (fault,) = failed(out)
+    assert "fix: the database holds values sealed under t1: configure those keys" in fault
+    assert "data_key_ids" in fault and "keys new" not in fault
+
+    # --only keys: what did not load is said there, with no settings part above it
+    code, out = await cli_run.lifeline("doctor", "--only", "keys", env=env, only_these=True)
+    assert code == 1
+    assert out.splitlines() == ["FAIL  the data keys open the sealed values: not checked: the "
+                                "settings do not load: setting 'data_keys': missing: set "
+                                "LIFELINE_DATA_KEYS (or LIFELINE_DATA_KEYS_FILE) or "
+                                "'data_keys' in the file"]
+
+
+async def test_secrets_come_from_files_outside_the_container(
+    app_dsn: str, tmp_path: Path
+) -> None:
+    env = the_settings(app_dsn, tmp_path / "prompts")
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name in ("DATABASE_URL", "DATA_KEYS", "LOOKUP_KEY"):
+        (secrets / name).write_text(env.pop(f"LIFELINE_{name}") + "\n")
+        env[f"LIFELINE_{name}_FILE"] = str(secrets / name)
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", "--only", "keys",
+                                       env=env, only_these=True)
+    assert code == 0, out
+    assert "ok    the settings load" in out and "ok    each configured data key opens" in out
+
+    (secrets / "DATA_KEYS").unlink()
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", env=env, only_these=True)
+    assert code == 1
+    (fault,) = failed(out)
+    assert (f"FAIL  the settings load: setting 'LIFELINE_DATA_KEYS_FILE': cannot read "
+            f"{secrets / 'DATA_KEYS'}: No such file or directory") in fault
+
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", env={
+        **env, "LIFELINE_DATA_KEYS": f"t1:{b64(TEST_DATA_KEYS[0][1])}"}, only_these=True)
+    assert code == 1
+    assert ("setting 'LIFELINE_DATA_KEYS_FILE': LIFELINE_DATA_KEYS is set too: give the "
+            "secret one way, not both") in out
+    assert b64(TEST_DATA_KEYS[0][1]) not in out and b64(TEST_LOOKUP_KEY) not in out

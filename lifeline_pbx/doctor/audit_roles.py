@@ -31,13 +31,24 @@ class Facts:
 
 
 def checks(f: Facts) -> list[Check]:
-    disabled = [t for t in APPEND_ONLY_TRIGGERS if f.triggers.get(t) not in ("O", "A")]
+    """A superuser's login is the one fault of the role worth naming: it may do anything, and
+    hardening that role (the other role checks' fixes) would harden the wrong one."""
+    superuser = f.superuser or f.member_of_superuser
     return [
-        Check(f"the app role {f.role} is not a superuser",
-              not (f.superuser or f.member_of_superuser),
-              "it is a superuser" if f.superuser else "it can SET ROLE to a superuser",
-              "let the app log in as lifeline_app: `lifeline db app-role` prints the DSN "
-              "for database_url"),
+        Check(f"the app role {f.role} is not a superuser", not superuser,
+              "the app logs in as a superuser" if f.superuser else
+              "the app logs in as a role that can SET ROLE to a superuser",
+              "let the app log in as lifeline_app: `lifeline db app-role` (with "
+              "admin_database_url) gives it a new password and prints its DSN for "
+              "database_url; another app on this server logging in as lifeline_app needs "
+              "that password too (docs/operations.md, Database roles)"),
+        *([] if superuser else _role_checks(f)),
+        *_audit_log_checks(f),
+    ]
+
+
+def _role_checks(f: Facts) -> list[Check]:
+    return [
         Check(f"{f.role} cannot create roles", not f.createrole, "it has CREATEROLE",
               f"as the superuser: ALTER ROLE {f.role} NOCREATEROLE;"),
         Check(f"{f.role} does not own the audit log", not f.owns_table_or_functions,
@@ -50,6 +61,12 @@ def checks(f: Facts) -> list[Check]:
         Check(f"{f.role} has no UPDATE, DELETE or TRUNCATE on the audit log",
               not f.forbidden_held, "it has " + ", ".join(f.forbidden_held),
               f"as the admin: REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {f.role};"),
+    ]
+
+
+def _audit_log_checks(f: Facts) -> list[Check]:
+    disabled = [t for t in APPEND_ONLY_TRIGGERS if f.triggers.get(t) not in ("O", "A")]
+    return [
         Check("the audit log's append-only triggers are enabled", not disabled,
               "missing or disabled: " + ", ".join(disabled),
               "as the admin: ALTER TABLE audit_log ENABLE TRIGGER <name>; and find out who "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from pathlib import Path
 from typing import TypeAlias
 
 import asyncpg
 
-from lifeline_pbx import config
+from lifeline_pbx import config, sealed_keys
 from lifeline_pbx.doctor import asterisk, audit_roles, database, settings
 from lifeline_pbx.doctor.report import Check, report
 from lifeline_pbx.errors import ConfigError, LifelineError
@@ -18,22 +19,40 @@ from lifeline_pbx.migrate import MIGRATIONS_DIR, load
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 PARTS = ("settings", "database", "schema", "keys", "asterisk")
-UNCHECKED = "not checked: the settings do not load (see above)"
 
 
 async def run(path: Path | None, parts: frozenset[str]) -> list[Check]:
     facts, cfg = settings.gather(path)
+    if "settings" in parts and facts.problem_setting in settings.KEY_SETTINGS:
+        facts = dataclasses.replace(facts, sealed=await _sealed(path))
     results = settings.checks(facts) if "settings" in parts else []
+    unchecked = ("not checked: the settings do not load"
+                 + (" (see above)" if "settings" in parts else f": {facts.problem}"))
     if parts & {"database", "schema", "keys"}:
-        results += await _database(path, cfg, parts)
+        results += await _database(path, cfg, parts, unchecked)
     if "asterisk" in parts:
         results += (asterisk.checks(await asterisk.gather(cfg)) if cfg is not None else
-                    [Check("Asterisk's ARI answers", False, UNCHECKED)])
+                    [Check("Asterisk's ARI answers", False, unchecked)])
     return results
 
 
+async def _sealed(path: Path | None) -> dict[str, int] | None:
+    """Which key ids the database's sealed values name, when the keys do not load: the ones
+    to configure (None: the database cannot be asked)."""
+    try:
+        con = await asyncpg.connect(config.database_url(path), timeout=10)
+    except (ConfigError, OSError, TimeoutError, asyncpg.PostgresError):
+        return None
+    try:
+        return await sealed_keys.in_use(con)
+    except asyncpg.PostgresError:
+        return None
+    finally:
+        await con.close()
+
+
 async def _database(path: Path | None, cfg: config.Config | None,
-                    parts: frozenset[str]) -> list[Check]:
+                    parts: frozenset[str], unchecked: str) -> list[Check]:
     name = "the database answers the app's login (database_url)"
     try:
         dsn = cfg.database_url if cfg is not None else config.database_url(path)
@@ -57,7 +76,7 @@ async def _database(path: Path | None, cfg: config.Config | None,
         if "keys" in parts:
             results += (database.key_checks(
                 await database.gather_keys(con, config.key_ring(cfg))) if cfg is not None
-                else [Check("the data keys open the sealed values", False, UNCHECKED)])
+                else [Check("the data keys open the sealed values", False, unchecked)])
     finally:
         await con.close()
     return results

@@ -30,7 +30,8 @@ class KeyFacts:
     configured: tuple[str, ...]
     in_use: Mapping[str, int]  # key id -> sealed values under it
     opens: Mapping[str, bool]  # configured key id -> a value sealed under it opened
-    lookup_finds: bool | None  # a person's A-number hashes to their lookup key (None: nobody)
+    lookup_finds: bool | None  # a person's A-number hashes to their lookup key (None: untried)
+    person_key: str = ""  # the key id of the A-number tried ("" = nobody in the database)
 
 
 def schema_checks(f: SchemaFacts) -> list[Check]:
@@ -54,16 +55,26 @@ def key_checks(f: KeyFacts) -> list[Check]:
         Check("every data key the database uses is configured", not missing,
               "values sealed under " + ", ".join(f"{k} ({f.in_use[k]})" for k in missing)
               + " do not open: data_keys lacks them",
-              "add each as id:key to data_keys, from where the keys are kept (a lost key "
-              "cannot be made again)"),
+              "add each as id:key to data_keys, from where the keys are kept (after a "
+              "restore: the keys the backup was made with, whose ids its manifest.json lists "
+              "as data_key_ids); a lost key cannot be made again"),
         Check("each configured data key opens what was sealed under its id", not wrong,
               "under the id " + ", ".join(wrong) + " is another key than the one that sealed",
               "put the original key back under that id, from where the keys are kept"),
-        Check("the lookup key finds people by A-number", f.lookup_finds is not False,
-              "a person's A-number does not hash to their lookup hash: repeat callers are "
-              "not found", "configure the lookup_key the records were written with, or run "
-              "`lifeline keys rotate` if it was changed on purpose"),
+        _lookup(f),
     ]
+
+
+def _lookup(f: KeyFacts) -> Check:
+    name = "the lookup key finds people by A-number"
+    if f.lookup_finds is None and f.person_key:
+        return Check(name, False, f"not checked: the A-numbers are sealed under "
+                     f"{f.person_key}, which no configured data key opens",
+                     "put that data key right (above), then run doctor again")
+    return Check(name, f.lookup_finds is not False,
+                 "a person's A-number does not hash to their lookup hash: repeat callers are "
+                 "not found", "configure the lookup_key the records were written with, or run "
+                 "`lifeline keys rotate` if it was changed on purpose")
 
 
 async def gather_schema(con: Conn, migrations: list[Migration]) -> SchemaFacts:
@@ -81,12 +92,15 @@ async def gather_keys(con: Conn, keys: crypto.KeyRing) -> KeyFacts:
     for sample in await sealed_keys.samples(con):
         if sample.key_id in keys.keys and opens.get(sample.key_id, True):
             opens[sample.key_id] = _opens(keys, sample.value, sample.place)
-    person = await sealed_keys.a_person(con)
+    person = await sealed_keys.a_person(con, list(keys.keys))
+    if person is None:
+        return KeyFacts(tuple(keys.keys), await sealed_keys.in_use(con), opens, None)
+    place, a_number, lookup_hash = person
     finds = None
-    if person is not None and keys.key_id(person[1]) in keys.keys \
-            and _opens(keys, person[1], person[0]):
-        finds = keys.lookup(keys.open(person[1], person[0])) == person[2]
-    return KeyFacts(tuple(keys.keys), await sealed_keys.in_use(con), opens, finds)
+    if keys.key_id(a_number) in keys.keys and _opens(keys, a_number, place):
+        finds = keys.lookup(keys.open(a_number, place)) == lookup_hash
+    return KeyFacts(tuple(keys.keys), await sealed_keys.in_use(con), opens, finds,
+                    keys.key_id(a_number))
 
 
 def _opens(keys: crypto.KeyRing, sealed: bytes, place: str) -> bool:
