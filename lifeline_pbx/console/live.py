@@ -113,7 +113,7 @@ class LiveHub:
         # stored reason is written behind the distributor (queues/operator_state.py).
         if pause_reason is not None:
             self._reasons[username] = pause_reason
-        if username in self._subs:
+        if self._subs:  # theirs, and those of operators on a call who may hand it to them
             self._hooks.put_nowait(_Changed(username))
 
     async def run(self) -> None:
@@ -132,7 +132,17 @@ class LiveHub:
             self.publish(hook.talk.operator, messages.call_ended(
                 str(hook.talk.call.call_id), hook.wrapup, time.time()))
         else:
-            self.publish(hook.username, await self.state(hook.username))
+            if hook.username in self._subs:
+                self.publish(hook.username, await self.state(hook.username))
+            self._tell_talking(hook.username)
+
+    def _tell_talking(self, changed: str) -> None:
+        """The consoles of the other operators on a call: whom they may transfer it to may
+        have changed (who is free is the transfers' to say, asked again by the console)."""
+        message = messages.staff(time.time())
+        for talk in list(self.acd.picture.talking.values()):
+            if talk.operator != changed and talk.operator in self._subs:
+                self.publish(talk.operator, message)
 
     # --- consoles ------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -56,6 +56,12 @@ def call_ended(call_id: str, wrapup: float, now: float) -> Message:
             "server_time": now}
 
 
+def staff(now: float) -> Message:
+    """Another operator's state changed, so whom a call can be handed to may have: the
+    console of an operator on a call asks for its transfer choices again."""
+    return {"type": "staff", "server_time": now}
+
+
 # What an operator's phone may be on besides a queue call (outbound/legs.Request purposes
 # of legs to their phone), as their console says it.
 SIDE_CALLS = {

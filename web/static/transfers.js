@@ -1,7 +1,8 @@
 // The console's transfer, conference and relay tools. The call on screen comes from
 // console.js's events (lifeline:call, lifeline:call-ended); what the line allows and whom
-// the call may go to are asked of the server for that call. The server decides; its
-// refusals are shown as they come.
+// the call may go to are asked of the server for that call, and asked again when another
+// operator's state changes (lifeline:staff). The server decides; its refusals are shown as
+// they come.
 "use strict";
 (function () {
   const tools = document.getElementById("call-tools");
@@ -45,11 +46,26 @@
     }));
   }
 
+  // Whom the call may go to: with nobody free, the button off and the reason beside it.
+  function targets(operators) {
+    const select = $("transfer-to");
+    options(select, operators.map((u) => [u, u]), select.value);
+    select.disabled = operators.length === 0;
+    startable();
+  }
+
+  function startable() {
+    const none = $("transfer-to").options.length === 0;
+    $("transfer-start").disabled = none;
+    $("transfer-none").hidden = !none || $("transfer-start").hidden;  // not mid-transfer
+  }
+
   function transferring(on) {
     $("transfer-start").hidden = on;
     $("transfer-complete").hidden = !on;
     $("transfer-return").hidden = !on;
     $("out-start").disabled = on;
+    startable();
   }
 
   async function load() {
@@ -57,10 +73,10 @@
     try {
       const c = await send("GET", url("choices"));
       if (callId !== asked) { return; }  // that call ended (or another began) meanwhile
-      options($("transfer-to"), c.operators.map((u) => [u, u]));
+      targets(c.operators);
       options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
-      const named = window.lifelineLanguageName || ((code) => code);
-      options($("queue-language"), c.languages.map((l) => [l, named(l)]), c.language);
+      options($("queue-language"), c.languages.map((l) => [l, window.lifelineLanguageName(l)]),
+              c.language);
       // Off on this line: no button to press, and the reason in its place.
       $("conference-add").hidden = !c.three_way;
       $("conference-number").closest("label").hidden = !c.three_way;
@@ -83,6 +99,27 @@
     }
   }
 
+  // Asked again as others' states change; one answer awaited at a time, and one more ask
+  // after it if they changed meanwhile.
+  let asking = false;
+  let askAgain = false;
+  async function reload() {
+    if (asking) { askAgain = true; return; }
+    asking = true;
+    const asked = callId;
+    try {
+      const c = await send("GET", url("choices"));
+      if (callId === asked) { targets(c.operators); }
+    } catch (e) {
+      // The call ended meanwhile: console.js's call-ended follows.
+    } finally {
+      asking = false;
+      const again = askAgain;
+      askAgain = false;
+      if (again && callId) { reload(); }
+    }
+  }
+
   async function act(button, work, done) {
     button.disabled = true;
     try {
@@ -92,6 +129,7 @@
       say($("tools-status"), e.message, true);
     } finally {
       button.disabled = false;
+      startable();
     }
   }
 
@@ -100,6 +138,7 @@
     say($("tools-status"), "", false);
     load();
   });
+  document.addEventListener("lifeline:staff", () => { if (callId) { reload(); } });
   document.addEventListener("lifeline:call-ended", () => {
     callId = null;
     tools.hidden = true;
