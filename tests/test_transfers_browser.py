@@ -117,7 +117,7 @@ async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
 ) -> None:
     """op-b and op-c are on calls of their own when op-a's begins: nobody to hand it to, so
     no button to press and the reason why. op-b's caller hangs up: the console hears it
-    (its feed) and op-b is offered, the button back."""
+    (its feed carries the new list; no asking again) and op-b is offered, the button back."""
     hotline: Hotline = await hotline_factory(web=True)
     await link_op_a(hotline)
     page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
@@ -133,6 +133,9 @@ async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
     await page.click("#state-login")
     await wait_for(lambda: hotline.app[ACD].picture.operators["op-a"].logged_in,
                    what="op-a logged in")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url)
+            if request.url.endswith("/transfer-choices") else None)
     caller = "Nobody free"
     call = await hotline.to_queue(caller)
     operator = await hotline.phones.offer("op-a")
@@ -153,6 +156,7 @@ async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
     await expect(page.locator("#transfer-to option")).to_have_text(["op-b"])
     await expect(start).to_be_enabled()
     await expect(none).to_be_hidden()
+    assert len(asked) == 1, asked  # as the call began, not again
     browsing.check_clean()
 
     for other_call, leg in (busy["op-c"], (call, operator)):  # the phones free for others

@@ -8,6 +8,7 @@ own clock's offset, so the call timer does not depend on the volunteer's laptop 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +57,9 @@ def call_ended(call_id: str, wrapup: float, now: float) -> Message:
             "server_time": now}
 
 
-def staff(now: float) -> Message:
-    """Another operator's state changed, so whom a call can be handed to may have: the
-    console of an operator on a call asks for its transfer choices again."""
-    return {"type": "staff", "server_time": now}
+def staff(operators: Sequence[str], now: float) -> Message:
+    """Whom the operator's call may be transferred to now (it changed since last told)."""
+    return {"type": "staff", "operators": list(operators), "server_time": now}
 
 
 # What an operator's phone may be on besides a queue call (outbound/legs.Request purposes

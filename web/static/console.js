@@ -2,7 +2,7 @@
 // call timer against the line's cut-off, and the hand-off to the intake form by DOM events:
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
 //   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
-//   (another operator's state changed: whom the call may go to may have too);
+//   (detail: operators, whom the call may be transferred to now);
 //   listened for: lifeline:intake-saved (then the operator is made ready again).
 "use strict";
 (function () {
@@ -131,7 +131,8 @@
     else if (message.type === "call") { onCall(message); }
     else if (message.type === "call_ended") { onCallEnded(message); }
     else if (message.type === "staff") {
-      document.dispatchEvent(new CustomEvent("lifeline:staff"));
+      document.dispatchEvent(new CustomEvent("lifeline:staff",
+                                             { detail: { operators: message.operators } }));
     }
   }
 

@@ -1,8 +1,8 @@
 // The console's transfer, conference and relay tools. The call on screen comes from
 // console.js's events (lifeline:call, lifeline:call-ended); what the line allows and whom
-// the call may go to are asked of the server for that call, and asked again when another
-// operator's state changes (lifeline:staff). The server decides; its refusals are shown as
-// they come.
+// the call may go to are asked of the server for that call, and whom it may go to follows
+// the server's word as others' states change (lifeline:staff). The server decides; its
+// refusals are shown as they come.
 "use strict";
 (function () {
   const tools = document.getElementById("call-tools");
@@ -11,6 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   let callId = null;
+  let listed = false;  // the feed has said whom this call may go to: newer than the choices
 
   async function send(method, url, body) {
     const response = await fetch(url, {
@@ -73,7 +74,7 @@
     try {
       const c = await send("GET", url("choices"));
       if (callId !== asked) { return; }  // that call ended (or another began) meanwhile
-      targets(c.operators);
+      if (!listed) { targets(c.operators); }
       options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
       options($("queue-language"), c.languages.map((l) => [l, window.lifelineLanguageName(l)]),
               c.language);
@@ -99,27 +100,6 @@
     }
   }
 
-  // Asked again as others' states change; one answer awaited at a time, and one more ask
-  // after it if they changed meanwhile.
-  let asking = false;
-  let askAgain = false;
-  async function reload() {
-    if (asking) { askAgain = true; return; }
-    asking = true;
-    const asked = callId;
-    try {
-      const c = await send("GET", url("choices"));
-      if (callId === asked) { targets(c.operators); }
-    } catch (e) {
-      // The call ended meanwhile: console.js's call-ended follows.
-    } finally {
-      asking = false;
-      const again = askAgain;
-      askAgain = false;
-      if (again && callId) { reload(); }
-    }
-  }
-
   async function act(button, work, done) {
     button.disabled = true;
     try {
@@ -135,10 +115,15 @@
 
   document.addEventListener("lifeline:call", (event) => {
     callId = event.detail.call_id;
+    listed = false;
     say($("tools-status"), "", false);
     load();
   });
-  document.addEventListener("lifeline:staff", () => { if (callId) { reload(); } });
+  document.addEventListener("lifeline:staff", (event) => {
+    if (!callId) { return; }
+    listed = true;
+    targets(event.detail.operators);
+  });
   document.addEventListener("lifeline:call-ended", () => {
     callId = null;
     tools.hidden = true;
