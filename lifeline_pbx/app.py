@@ -49,6 +49,7 @@ from lifeline_pbx.resources import (
     POOL,
     QUEUE_FIGURES,
     TASKS,
+    TRANSFERS,
 )
 from lifeline_pbx.retention import job as retention_job
 from lifeline_pbx.statistics import rollup
@@ -148,7 +149,7 @@ async def _close_supervisor_screens(app: web.Application) -> None:
 
 async def console_hub(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB] = LiveHub()
-    hub.bind(app[ACD], app[POOL])
+    hub.bind(app[ACD], app[POOL], app[TRANSFERS].free)  # whom calls may be transferred to
     app[TASKS].spawn(hub.run(), "console-hub")
     yield
     app[ACD].watch.remove(hub)

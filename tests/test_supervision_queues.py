@@ -23,6 +23,7 @@ from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, Client, WebApp
 
 JSON = {"Accept": "application/json"}
+INTL_NAME = "(code) => new Intl.DisplayNames(['en'], { type: 'language' }).of(code)"
 ROUTES = ("/supervisor/queues", "/supervisor/queues.json")
 
 
@@ -88,7 +89,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
     queue_id = (await web.sql("SELECT id FROM queues ORDER BY id LIMIT 1"))[0]["id"]
     picture = web.app[ACD].picture
     waiters = [held(queue_id, "en", 0, 400), held(queue_id, "es", 1, 5),
-               held(queue_id, "ht", 0, 10)]
+               held(queue_id, "cmn", 0, 10)]
     try:
         for waiter in waiters:
             picture.waiting[waiter.call.call_id] = waiter
@@ -108,6 +109,9 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
         await expect(normal).not_to_have_class(re.compile("emergency|long-wait"))
         await expect(normal.locator(".facility")).to_have_text("Demo County Processing Center")
         await expect(normal.locator(".triage")).to_have_text("Not urgent")  # as the console
+        # Named as the server's pages name it, not as the browser would.
+        assert await page.evaluate(INTL_NAME, "cmn") != "Mandarin"  # "Chinese" here
+        await expect(normal.locator(".language")).to_have_text("Mandarin")
         # The tables follow the picture: a caller who is served leaves them.
         del picture.waiting[waiters[2].call.call_id]
         await expect(rows).to_have_count(2)

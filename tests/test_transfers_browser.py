@@ -12,7 +12,9 @@ from playwright.async_api import Route, expect
 from lifeline_pbx.resources import ACD
 from lifeline_pbx.transfers import rules
 from tests.browser import Browsing
+from tests.carrier import CarrierCall
 from tests.engine import Hotline
+from tests.phones import PhoneCall
 from tests.test_transfers_sip import OPERATOR_USER, link_op_a
 from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS
@@ -108,3 +110,55 @@ async def test_a_call_over_before_its_transfer_choices_arrive_shows_nothing(
         await hotline.phones.ended(operator)
         await wait_for(lambda: not hotline.app[ACD].picture.talking, what="the call over")
     browsing.check_clean()
+
+
+async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """op-b and op-c are on calls of their own when op-a's begins: nobody to hand it to, so
+    no button to press and the reason why. op-b's caller hangs up: the console hears it
+    (its feed carries the new list; no asking again) and op-b is offered, the button back."""
+    hotline: Hotline = await hotline_factory(web=True)
+    await link_op_a(hotline)
+    page = await browsing.signed_in(hotline.base_url, OPERATOR_USER, PASSWORDS[OPERATOR_USER],
+                                    path="/console")
+    busy: dict[str, tuple[CarrierCall, PhoneCall]] = {}
+    for other, language in (("op-b", "2"), ("op-c", "1")):  # one at a time: who takes which
+        await hotline.login(other)
+        call = await hotline.to_queue(f"Busy {other}", language_digit=language)
+        leg = await hotline.phones.offer(other)
+        await hotline.phones.answer(leg, record=False)
+        await hotline.reached(f"Busy {other}", "connected")
+        busy[other] = (call, leg)
+    await page.click("#state-login")
+    await wait_for(lambda: hotline.app[ACD].picture.operators["op-a"].logged_in,
+                   what="op-a logged in")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url)
+            if request.url.endswith("/transfer-choices") else None)
+    caller = "Nobody free"
+    call = await hotline.to_queue(caller)
+    operator = await hotline.phones.offer("op-a")
+    await hotline.phones.answer(operator, record=False)
+    await hotline.reached(caller, "connected")
+
+    start, none = page.locator("#transfer-start"), page.locator("#transfer-none")
+    await expect(page.locator("#call-tools")).to_be_visible()
+    await expect(page.locator("#transfer-to option")).to_have_count(0)
+    await expect(start).to_be_disabled()
+    await expect(none).to_have_text("Nobody is free to take it now.")
+    await expect(none).to_be_visible()
+    await browsing.screenshot(page, "console_transfer_nobody_free.png")
+
+    b_call, b_leg = busy["op-b"]
+    await hotline.carrier.hang_up(b_call)
+    await hotline.phones.ended(b_leg)
+    await expect(page.locator("#transfer-to option")).to_have_text(["op-b"])
+    await expect(start).to_be_enabled()
+    await expect(none).to_be_hidden()
+    assert len(asked) == 1, asked  # as the call began, not again
+    browsing.check_clean()
+
+    for other_call, leg in (busy["op-c"], (call, operator)):  # the phones free for others
+        await hotline.carrier.hang_up(other_call)
+        await hotline.phones.ended(leg)

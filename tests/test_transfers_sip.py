@@ -139,6 +139,9 @@ async def test_warm_transfer_a_to_b_then_b_hears_the_caller(hotline_factory: Any
         status, body = await client.post_json(f"/console/calls/{call_id}/transfer",
                                               {"to": "op-a"})
         assert status == 409 and body["error"] == rules.NOT_AN_OPERATOR  # not to oneself
+        for nobody in ({"to": ""}, {"to": " "}, {}, {"to": "no-such-operator"}):
+            status, body = await client.post_json(f"/console/calls/{call_id}/transfer", nobody)
+            assert status == 409 and body["error"] == rules.NOT_AN_OPERATOR, nobody
         status, body = await client.post_json("/console/side/complete", {})
         assert status == 409 and body["error"] == NOTHING_OPEN
 

@@ -23,13 +23,15 @@ CALLER_LANGUAGES: tuple[tuple[str, str], ...] = (
     ("ru", "Russian"), ("ar", "Arabic"), ("ro", "Romanian"), ("quc", "K'iche'"),
     ("mam", "Mam"), ("kjb", "Q'anjob'al"), ("other", "Other"),
 )
-_LANGUAGE_NAMES = dict(CALLER_LANGUAGES)
+# As every page names them: the templates' `language` filter, and the pages' scripts
+# (web/templates/language_names.html).
+LANGUAGE_NAMES = dict(CALLER_LANGUAGES)
 
 
 def language_name(code: str) -> str:
     """A language as every page names it (the templates' `language` filter); a code not
     on the list is shown as it is."""
-    return _LANGUAGE_NAMES.get(code, code)
+    return LANGUAGE_NAMES.get(code, code)
 NEEDS = ("legal", "medical", "family", "other")
 SEVERITIES = ("low", "medium", "high", "critical")
 AFFECTED = ("person", "group")

@@ -7,6 +7,11 @@ database is never overtaken by the call's end). Each open console is a Subscript
 a bounded queue: a console that cannot keep up is closed and reconnects to a fresh
 snapshot rather than holding memory.
 
+Each console on a call is also told whom the call may be transferred to. Others' changes
+only mark those lists stale; at most once a LIST_EVERY the hub counts who is free, once,
+and sends a console its list only if it differs from the last it sent that console
+(console/transfer_lists.py). Who is free is the transfers' to say, given at start-up.
+
 One process per Asterisk owns its operators' calls, so an in-process hub is enough; with
 several nodes each node's hub serves the consoles of the calls it bridges.
 """
@@ -18,12 +23,12 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
 
-from lifeline_pbx.console import messages, store
+from lifeline_pbx.console import messages, store, transfer_lists
 from lifeline_pbx.console.messages import Message, PopInfo
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.acd import Acd
@@ -31,6 +36,11 @@ from lifeline_pbx.queues.picture import Talk
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
+# At 20 calls/s some operator changes state every few milliseconds: the transfer lists are
+# counted at most once a second, which bounds the messages to one per console on a call per
+# second; a second is quicker than an operator chooses whom to transfer to, and the server
+# still refuses a target no longer free.
+LIST_EVERY = 1.0
 
 
 @dataclass(eq=False)
@@ -78,33 +88,45 @@ class _Changed:
     username: str
 
 
-_Hook = _Started | _Ended | _Changed
+@dataclass(frozen=True)
+class _Count:
+    """Time to count who is free and send the lists that changed."""
+
+
+_Hook = _Started | _Ended | _Changed | _Count
 
 
 class LiveHub:
     acd: Acd
     pool: asyncpg.Pool
+    _free: Callable[[], frozenset[str]]
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
         self._hooks: asyncio.Queue[_Hook] = asyncio.Queue()
         self._reasons: dict[str, str] = {}
         self._line_names: dict[int, str] = {}
+        self._stale = asyncio.Event()  # someone's state changed since the lists were counted
+        self._sent: dict[Subscription, transfer_lists.Targets] = {}  # last list, by console
 
-    def bind(self, acd: Acd, pool: asyncpg.Pool) -> None:
-        """Attach to the running distributor (at web app start-up)."""
+    def bind(self, acd: Acd, pool: asyncpg.Pool, free: Callable[[], frozenset[str]]) -> None:
+        """Attach to the running distributor (at web app start-up); `free`: whom a call may
+        be transferred to now (transfers/service.Transfers.free)."""
         self.acd = acd
         self.pool = pool
+        self._free = free
         acd.watch.add(self)
 
     # --- the distributor's hooks (queues/watch.Watcher) --------------------------------
     # An operator with no console open is passed over: a console that opens later starts
     # from a snapshot of the picture as it is then (`snapshot`).
     def talk_started(self, talk: Talk) -> None:
+        self._changed()
         if talk.operator in self._subs:
             self._hooks.put_nowait(_Started(talk))
 
     def talk_ended(self, talk: Talk, wrapup: float) -> None:
+        self._changed()
         if talk.operator in self._subs:
             self._hooks.put_nowait(_Ended(talk, wrapup))
 
@@ -113,10 +135,31 @@ class LiveHub:
         # stored reason is written behind the distributor (queues/operator_state.py).
         if pause_reason is not None:
             self._reasons[username] = pause_reason
+        self._changed()
         if username in self._subs:
             self._hooks.put_nowait(_Changed(username))
 
+    def _changed(self) -> None:
+        """Whom calls may be transferred to may have changed."""
+        if self._subs:
+            self._stale.set()
+
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._pace_counts())
+            await self._work()
+
+    async def _pace_counts(self) -> None:
+        """A count as soon as the lists are stale, then none for LIST_EVERY: the changes
+        meanwhile wait for the next. Counted by the worker, after the hooks before it (a
+        call's screen pop reaches its console before its first list)."""
+        while True:
+            await self._stale.wait()
+            self._stale.clear()
+            self._hooks.put_nowait(_Count())
+            await asyncio.sleep(LIST_EVERY)
+
+    async def _work(self) -> None:
         while True:
             hook = await self._hooks.get()
             try:
@@ -126,13 +169,30 @@ class LiveHub:
 
     async def _handle(self, hook: _Hook) -> None:
         if isinstance(hook, _Started):
+            self._forget(hook.talk.operator)  # a new call: its console asks its choices first
             pop = await self._pop(hook.talk)
             self.publish(hook.talk.operator, messages.call(pop, time.time()))
         elif isinstance(hook, _Ended):
+            self._forget(hook.talk.operator)
             self.publish(hook.talk.operator, messages.call_ended(
                 str(hook.talk.call.call_id), hook.wrapup, time.time()))
-        else:
+        elif isinstance(hook, _Changed):
             self.publish(hook.username, await self.state(hook.username))
+        else:
+            self._send_lists()
+
+    def _send_lists(self) -> None:
+        """Who is free, counted once; each console on a call sent its list if it changed."""
+        consoles = {sub: talk.operator for talk in list(self.acd.picture.talking.values())
+                    for sub in self._subs.get(talk.operator, ())}
+        send, self._sent = transfer_lists.due(consoles, self._free(), self._sent)
+        now = time.time()
+        for sub, targets in send.items():
+            self._put(sub, messages.staff(targets, now))
+
+    def _forget(self, username: str) -> None:
+        for sub in self._subs.get(username, ()):
+            self._sent.pop(sub, None)
 
     # --- consoles ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -146,13 +206,17 @@ class LiveHub:
             subs.discard(sub)
             if not subs:
                 self._subs.pop(username, None)
+            self._sent.pop(sub, None)
 
     def publish(self, username: str, message: Message) -> None:
         for sub in list(self._subs.get(username, ())):
-            if not sub.put(message):
-                log.warning("console too slow, closing it operator=%s", username)
-                self._subs[username].discard(sub)
-                sub.close()
+            self._put(sub, message)
+
+    def _put(self, sub: Subscription, message: Message) -> None:
+        if not sub.put(message):
+            log.warning("console too slow, closing it operator=%s", sub.username)
+            self._subs.get(sub.username, set()).discard(sub)
+            sub.close()
 
     def close_all(self) -> None:
         """The server is stopping: every console is told to go (and will reconnect)."""

@@ -8,6 +8,7 @@ own clock's offset, so the call timer does not depend on the volunteer's laptop 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,11 @@ def call(pop: PopInfo, now: float) -> Message:
 def call_ended(call_id: str, wrapup: float, now: float) -> Message:
     return {"type": "call_ended", "call_id": call_id, "wrapup": round(wrapup),
             "server_time": now}
+
+
+def staff(operators: Sequence[str], now: float) -> Message:
+    """Whom the operator's call may be transferred to now (it changed since last told)."""
+    return {"type": "staff", "operators": list(operators), "server_time": now}
 
 
 # What an operator's phone may be on besides a queue call (outbound/legs.Request purposes

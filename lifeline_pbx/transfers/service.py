@@ -198,19 +198,25 @@ class Transfers:
         line = self.acd.picture.talking[call_id].call.line
         return f'"{line.facility_name[:40]}" <{line.did}>' if line else ""
 
-    def _free(self, asker: str, target: str) -> bool:
-        """May the call be handed to this operator or supervisor's phone now?"""
+    def free(self) -> frozenset[str]:
+        """Whom a call may be handed to now: the operators and supervisors whose phone is
+        registered and on nothing (no call, no offer, no leg, no transfer of theirs)."""
         pic = self.acd.picture
         staff = pic.staff
-        return (target != asker and target in pic.operators and target in staff.online
-                and target not in staff.talking and target not in staff.ringing
-                and not self.acd.engaged(target) and target not in self.sides)
+        return frozenset(u for u in staff.online
+                         if u in pic.operators and u not in staff.talking
+                         and u not in staff.ringing and not self.acd.engaged(u)
+                         and u not in self.sides)
+
+    def free_for(self, asker: str) -> list[str]:
+        """Whom this operator's call may be handed to now, sorted (never themselves)."""
+        return sorted(self.free() - {asker})
 
     async def warm(self, who: Asker, call_id: uuid.UUID, target: str) -> Side:
         """Hold the caller and ring the other phone. Refused (not their call, the other
         one busy): Conflict, nothing changed."""
-        facts = replace(self._facts(who, call_id, ""), target_free=self._free(who.username,
-                                                                            target))
+        facts = replace(self._facts(who, call_id, ""),
+                        target_free=target in self.free_for(who.username))
         reason = rules.refusal(Ask.WARM, facts)
         if reason is not None:
             raise Conflict(reason)
@@ -403,8 +409,7 @@ class Transfers:
         async with self.legs.pool.acquire() as con:
             queues = await queue_store.names(con)
         return {
-            "operators": sorted(u for u in self.acd.picture.operators
-                                if self._free(who.username, u)),
+            "operators": self.free_for(who.username),
             "queues": [{"id": q, "name": name} for q, name in queues],
             "languages": sorted(self.languages(talk.call.line)),
             "language": talk.call.language,

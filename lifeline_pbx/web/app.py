@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
-from lifeline_pbx.cases.forms import language_name
+from lifeline_pbx.cases.forms import LANGUAGE_NAMES, language_name
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.voicemail import reasons as voicemail_reasons
 from lifeline_pbx.web import auth, bodies, errors, headers
@@ -30,6 +30,7 @@ def templates() -> jinja2.Environment:
     env.filters["language"] = language_name
     env.filters["counted"] = counted
     env.filters["voicemail_reason"] = voicemail_reasons.said
+    env.globals["language_names"] = LANGUAGE_NAMES  # the same names for the pages' scripts
     return env
 
 

@@ -1,7 +1,8 @@
 // The operator console: availability buttons, the live screen pop over a WebSocket, the
 // call timer against the line's cut-off, and the hand-off to the intake form by DOM events:
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
-//   language, triage, waited), lifeline:call-ended (detail: call_id);
+//   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
+//   (detail: operators, whom the call may be transferred to now);
 //   listened for: lifeline:intake-saved (then the operator is made ready again).
 "use strict";
 (function () {
@@ -27,14 +28,7 @@
     const s = Math.max(0, Math.ceil(seconds));
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   };
-  const languageName = (code) => {
-    try {
-      return new Intl.DisplayNames(["en"], { type: "language" }).of(code) || code;
-    } catch (e) {
-      return code;
-    }
-  };
-  window.lifelineLanguageName = languageName;  // transfers.js names its languages alike
+  const languageName = window.lifelineLanguageName;  // language_names.js
 
   function showError(text) {
     const el = $("console-error");
@@ -136,6 +130,10 @@
     if (message.type === "state") { state = message; renderState(); readyIfSavedDuringCall(); }
     else if (message.type === "call") { onCall(message); }
     else if (message.type === "call_ended") { onCallEnded(message); }
+    else if (message.type === "staff") {
+      document.dispatchEvent(new CustomEvent("lifeline:staff",
+                                             { detail: { operators: message.operators } }));
+    }
   }
 
   function connect() {

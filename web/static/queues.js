@@ -9,21 +9,13 @@
   const template = document.getElementById("queue-template");
   const source = root.dataset.source;
   const every = Number(root.dataset.refresh || "2") * 1000;
-  let names = null;
 
   const clock = (seconds) => {
     if (seconds === null || seconds === undefined) { return "–"; }
     const s = Math.max(0, Math.floor(seconds));
     return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
   };
-  const languageName = (code) => {
-    try {
-      names = names || new Intl.DisplayNames(["en"], { type: "language" });
-      return names.of(code) || code;
-    } catch (e) {
-      return code;
-    }
-  };
+  const languageName = window.lifelineLanguageName;  // language_names.js
   const triage = (emergency) => (emergency ? "Emergency" : "Not urgent");  // as the console says it
 
   function row(cells, classes) {

@@ -13,13 +13,7 @@
   const when = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 16)
     .replace("T", " ") + " UTC";
   const day = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 10);
-  const languageName = (code) => {
-    try {
-      return new Intl.DisplayNames(["en"], { type: "language" }).of(code) || code;
-    } catch (e) {
-      return code;
-    }
-  };
+  const languageName = window.lifelineLanguageName;  // language_names.js
 
   function item(parts, href, linkText) {
     const li = document.createElement("li");

@@ -1,6 +1,7 @@
 // The console's transfer, conference and relay tools. The call on screen comes from
 // console.js's events (lifeline:call, lifeline:call-ended); what the line allows and whom
-// the call may go to are asked of the server for that call. The server decides; its
+// the call may go to are asked of the server for that call, and whom it may go to follows
+// the server's word as others' states change (lifeline:staff). The server decides; its
 // refusals are shown as they come.
 "use strict";
 (function () {
@@ -10,6 +11,7 @@
   const $ = (id) => document.getElementById(id);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   let callId = null;
+  let listed = false;  // the feed has said whom this call may go to: newer than the choices
 
   async function send(method, url, body) {
     const response = await fetch(url, {
@@ -45,11 +47,26 @@
     }));
   }
 
+  // Whom the call may go to: with nobody free, the button off and the reason beside it.
+  function targets(operators) {
+    const select = $("transfer-to");
+    options(select, operators.map((u) => [u, u]), select.value);
+    select.disabled = operators.length === 0;
+    startable();
+  }
+
+  function startable() {
+    const none = $("transfer-to").options.length === 0;
+    $("transfer-start").disabled = none;
+    $("transfer-none").hidden = !none || $("transfer-start").hidden;  // not mid-transfer
+  }
+
   function transferring(on) {
     $("transfer-start").hidden = on;
     $("transfer-complete").hidden = !on;
     $("transfer-return").hidden = !on;
     $("out-start").disabled = on;
+    startable();
   }
 
   async function load() {
@@ -57,10 +74,10 @@
     try {
       const c = await send("GET", url("choices"));
       if (callId !== asked) { return; }  // that call ended (or another began) meanwhile
-      options($("transfer-to"), c.operators.map((u) => [u, u]));
+      if (!listed) { targets(c.operators); }
       options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
-      const named = window.lifelineLanguageName || ((code) => code);
-      options($("queue-language"), c.languages.map((l) => [l, named(l)]), c.language);
+      options($("queue-language"), c.languages.map((l) => [l, window.lifelineLanguageName(l)]),
+              c.language);
       // Off on this line: no button to press, and the reason in its place.
       $("conference-add").hidden = !c.three_way;
       $("conference-number").closest("label").hidden = !c.three_way;
@@ -92,13 +109,20 @@
       say($("tools-status"), e.message, true);
     } finally {
       button.disabled = false;
+      startable();
     }
   }
 
   document.addEventListener("lifeline:call", (event) => {
     callId = event.detail.call_id;
+    listed = false;
     say($("tools-status"), "", false);
     load();
+  });
+  document.addEventListener("lifeline:staff", (event) => {
+    if (!callId) { return; }
+    listed = true;
+    targets(event.detail.operators);
   });
   document.addEventListener("lifeline:call-ended", () => {
     callId = null;
