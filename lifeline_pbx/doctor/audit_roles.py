@@ -38,7 +38,7 @@ def checks(f: Facts) -> list[Check]:
         Check(f"the app role {f.role} is not a superuser", not superuser,
               "the app logs in as a superuser" if f.superuser else
               "the app logs in as a role that can SET ROLE to a superuser",
-              "let the app log in as lifeline_app: `lifeline db app-role` (with "
+              "let the app log in as lifeline_app: `lifeline db app-role --new-password` (with "
               "admin_database_url) gives it a new password and prints its DSN for "
               "database_url; another app on this server logging in as lifeline_app needs "
               "that password too (docs/operations.md, Database roles)"),

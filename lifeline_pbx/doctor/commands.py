@@ -61,7 +61,8 @@ async def _database(path: Path | None, cfg: config.Config | None,
         return [Check(name, False, str(exc))]
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         return [Check(name, False, f"{type(exc).__name__}: {exc}",
-                      "is PostgreSQL running? `lifeline db app-role` prints the DSN")]
+                      "is PostgreSQL running, with lifeline_app's password in database_url? "
+                      "`lifeline db app-role --new-password` sets a new one and prints the DSN")]
     results = []
     try:
         if "database" in parts:
