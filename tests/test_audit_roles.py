@@ -247,7 +247,7 @@ async def test_doctor_passes_as_the_app_and_fails_as_a_superuser(
     assert code == 1, out
     assert [line for line in out.splitlines() if line.startswith("FAIL")] == [
         "FAIL  the app role postgres is not a superuser: the app logs in as a superuser"]
-    assert "fix: let the app log in as lifeline_app: `lifeline db app-role`" in out
+    assert "fix: let the app log in as lifeline_app: `lifeline db app-role --new-password`" in out
     assert "ALTER ROLE" not in out and "REVOKE" not in out
     assert "ok    the audit log's hash chain verifies" in out
 
