@@ -3,6 +3,8 @@
 #   ./dev.sh up      the whole hotline with demo data (Ctrl-C stops all of it)
 #   ./dev.sh test    the whole test suite (extra arguments go to pytest)
 #   ./dev.sh check   lint and types (ruff, mypy --strict)
+#   ./dev.sh asterisk-root   only the Asterisk 22 root a server runs (README, "Installing on
+#                    one server"): built once, its path printed; nothing else installed
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${LIFELINE_VENV:-.venv}
@@ -49,6 +51,17 @@ install_python_packages() {
 }
 
 [ "$(id -u)" = 0 ] || { echo "dev.sh installs packages and starts Asterisk: run it as root" >&2; exit 1; }
+if [ "${1:-}" = asterisk-root ]; then
+    # Debian 12 has no asterisk package: Debian unstable's, in a root of its own (devstack).
+    if ! command -v debootstrap >/dev/null || ! command -v python3 >/dev/null; then
+        say "installing Debian packages: debootstrap python3"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            debootstrap python3 >/dev/null
+    fi
+    say "the Asterisk 22 root (built on first use: about a minute and 500 MB)"
+    exec python3 -m devstack asterisk-root
+fi
 install_system_packages
 install_python_packages
 
@@ -70,7 +83,7 @@ case "${1:-}" in
         "$VENV/bin/mypy"
         ;;
     *)
-        echo "usage: ./dev.sh up | test [pytest args] | check" >&2
+        echo "usage: ./dev.sh up | test [pytest args] | check | asterisk-root" >&2
         exit 2
         ;;
 esac

@@ -1,10 +1,14 @@
-"""`python -m devstack up`: the whole hotline on this machine with demo data (`./dev.sh up`)."""
+"""`python -m devstack up`: the whole hotline on this machine with demo data (`./dev.sh up`).
+`python -m devstack asterisk-root`: only the Asterisk 22 root, for a server
+(`./dev.sh asterisk-root`; deploy/systemd/lifeline-asterisk.service runs it)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
+import os
+
+from lifeline_pbx import logs
 
 
 def parser() -> argparse.ArgumentParser:
@@ -16,16 +20,20 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--web-port", type=int, default=8080)
     up.add_argument("--web-bind", default="127.0.0.1",
                     help="address the web UI listens on (plain HTTP: keep it on loopback)")
+    sub.add_parser("asterisk-root", help="build the Asterisk 22 root (once) and print its path")
     return top
 
 
 def main(argv: list[str] | None = None) -> None:
+    logs.install(os.environ.get("LIFELINE_LOG_FORMAT", "text").strip().lower())
+    args = parser().parse_args(argv)
+    if args.command == "asterisk-root":
+        from devstack.asterisk import built_root
+
+        print(built_root())
+        return
     from devstack.stack import run_stack
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    args = parser().parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         run_stack(sip_bind=args.sip_bind, sip_port=args.sip_port, web_port=args.web_port,
                   web_bind=args.web_bind)

@@ -28,7 +28,8 @@ from lifeline_pbx import asterisk_config
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
 
-CACHE_DIR = Path(os.environ.get("LIFELINE_CACHE", "/var/cache/lifeline-pbx"))
+DEFAULT_CACHE = "/var/cache/lifeline-pbx"
+CACHE_DIR = Path(os.environ.get("LIFELINE_CACHE", DEFAULT_CACHE))
 DEBIAN_MIRROR = os.environ.get("LIFELINE_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 PROMPTS_DIR = "/var/lib/lifeline-pbx/prompts"
 
@@ -77,6 +78,24 @@ def die_with_parent() -> None:
     _LIBC.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
+ASTERISK = "/usr/sbin/asterisk"  # inside the root
+FOREGROUND = ("-f", "-n")  # in the foreground (a service manager's child), no colours
+# The server's Asterisk (deploy/systemd/lifeline-asterisk.service): the cached root, its
+# configuration rendered into the root's /etc/asterisk.
+SERVICE_ROOT = Path(DEFAULT_CACHE) / "asterisk-root"
+SERVICE_CONF = "/etc/asterisk/asterisk.conf"
+
+
+def built_root() -> Path:
+    """The chroot root (LIFELINE_ASTERISK_ROOT, else the cached one), built once, with its
+    hosts file: what the tests, the demo and a server's service run Asterisk from."""
+    forced = os.environ.get("LIFELINE_ASTERISK_ROOT")
+    root = Path(forced) if forced else CACHE_DIR / "asterisk-root"
+    ensure_root(root)
+    give_hosts_file(root)
+    return root
+
+
 @dataclass(frozen=True)
 class Runtime:
     """Where an asterisk binary lives: root is "/" for a system install, else a chroot."""
@@ -90,7 +109,7 @@ class Runtime:
 
     def command(self, *args: str) -> list[str]:
         if self.chrooted:
-            return ["chroot", str(self.root), "/usr/sbin/asterisk", *args]
+            return ["chroot", str(self.root), ASTERISK, *args]
         return ["asterisk", *args]
 
     def host_path(self, inside: str) -> Path:
@@ -110,9 +129,7 @@ def runtime() -> Runtime:
     forced = os.environ.get("LIFELINE_ASTERISK_ROOT")
     if not forced and shutil.which("asterisk"):
         return Runtime(Path("/"), _moddir(Path("/")))
-    root = Path(forced) if forced else CACHE_DIR / "asterisk-root"
-    ensure_root(root)
-    give_hosts_file(root)
+    root = built_root()
     return Runtime(root, _moddir(root))
 
 
@@ -249,7 +266,7 @@ class Instance:
         asterisk_config.render_tree(self.sources, self.host_base / "etc", self.values)
         console = open(self.host_base / "log" / "console.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            self.runtime.command("-f", "-n", "-C", self.conf),
+            self.runtime.command(*FOREGROUND, "-C", self.conf),
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=subprocess.STDOUT,

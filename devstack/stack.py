@@ -11,21 +11,29 @@ app connects as the lifeline_app role either way. Asterisk: the system one or th
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import shutil
 import socket
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from devstack import asterisk
 from devstack.postgres import Cluster
-from lifeline_pbx import asterisk_config, crypto, db_roles, demo
+from lifeline_pbx import asterisk_config, crypto, db_roles, demo, logs
+from lifeline_pbx import config as config_module
 from lifeline_pbx.app import serve
-from lifeline_pbx.config import Config
+from lifeline_pbx.config import ENV_PREFIX, Config
 from lifeline_pbx.errors import LifelineError
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
 
 DEMO_KEYS = Path("/var/lib/lifeline-pbx/demo-keys")
+DEMO_SETTINGS = DEMO_KEYS.with_name("demo-settings.toml")
+# Settings the demo takes from the environment, to practise monitoring; the others are its own.
+FROM_ENVIRONMENT = ("metrics_host", "metrics_port", "log_format", "log_level")
 DEMO_CALLER_PASSWORD = "lifeline-demo-caller"  # noqa: S105 - the demo's, printed at start
 
 
@@ -95,6 +103,37 @@ def app_config(database_url: str, instance: asterisk.Instance, web_bind: str, we
     )
 
 
+# The settings app_config chooses, written for LIFELINE_CONFIG; the rest keep their defaults.
+_WRITTEN = ("database_url", "prompts_dir", "prompts_local_dir", "ari_url", "ari_user",
+            "ari_password", "web_host", "web_port", "ami_host", "ami_port", "ami_user",
+            "ami_secret")
+
+
+def settings_toml(config: Config) -> str:
+    """The demo app's settings as a TOML file `lifeline --config` (or LIFELINE_CONFIG)
+    reads: what doctor, backup and the other commands need to act on the running demo."""
+    def encoded(key: bytes) -> str:
+        return base64.b64encode(key).decode()
+
+    values: dict[str, object] = {name: getattr(config, name) for name in _WRITTEN}
+    values["data_keys"] = ",".join(f"{kid}:{encoded(key)}" for kid, key in config.data_keys)
+    values["lookup_key"] = encoded(config.lookup_key)
+    return "".join(f"{name} = {json.dumps(value)}\n" for name, value in values.items())
+
+
+def demo_settings(path: Path, text: str, environ: Mapping[str, str]) -> Config:
+    """Write the demo's settings file (0600, in a folder only we may write) and read it back
+    as the app runs with it, with FROM_ENVIRONMENT taken from `environ`."""
+    path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+    _check_private(path.parent)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    chosen = {ENV_PREFIX + name.upper() for name in FROM_ENVIRONMENT}
+    return config_module.load(path, {k: v for k, v in environ.items() if k in chosen})
+
+
 def _browser_address(web_bind: str, sip_bind: str) -> str:
     if web_bind in ("0.0.0.0", ""):  # noqa: S104
         return _address_for_phones(sip_bind)
@@ -149,7 +188,9 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.
     try:
         app_dsn = asyncio.run(_database(admin_dsn, dsn if given_admin else None))
         instance.start()
-        config = app_config(app_dsn, instance, web_bind, web_port, demo_keys())
+        config = demo_settings(DEMO_SETTINGS, settings_toml(
+            app_config(app_dsn, instance, web_bind, web_port, demo_keys())), os.environ)
+        logs.use(config.log_format, config.log_level)
         host = _address_for_phones(sip_bind)
         browser = _browser_address(web_bind, sip_bind)
         if web_bind not in ("127.0.0.1", "localhost", "::1"):
@@ -179,9 +220,29 @@ Lifeline PBX is running. Ctrl-C stops everything.
 """,
             flush=True,
         )
+        print(practice_lines(admin_dsn, app_dsn, DEMO_SETTINGS, DEMO_KEYS, config), flush=True)
         asyncio.run(serve(config))
     finally:
         instance.stop()
         shutil.rmtree(instance.host_base, ignore_errors=True)
+        DEMO_SETTINGS.unlink(missing_ok=True)
         if cluster is not None:
             cluster.stop()
+
+
+def practice_lines(admin_dsn: str, app_dsn: str, settings: Path, keys: Path,
+                   config: Config) -> str:
+    """What a sysadmin needs to practise operations on the running demo (after the lines a
+    user needs): its settings file, both database logins, the keys, the monitoring."""
+    lifeline = Path(sys.executable).with_name("lifeline")
+    metrics = (f"http://{config.metrics_host}:{config.metrics_port}/metrics"
+               if config.metrics_port else "off (LIFELINE_METRICS_PORT=9464 ./dev.sh up)")
+    return f"""To practise operations on this demo (docs/operations.md):
+  Settings:  LIFELINE_CONFIG={settings} (the app's; deleted at Ctrl-C), e.g.
+             LIFELINE_CONFIG={settings} {lifeline} doctor
+  Keys:      {keys} (data key, then lookup key; kept for the next run)
+  App login (database_url):  {app_dsn}
+  Admin login (LIFELINE_ADMIN_DATABASE_URL: migrate, backup, restore):
+             {admin_dsn}
+  Metrics:   {metrics}; logs: {config.log_format} (LIFELINE_LOG_FORMAT=json ./dev.sh up)
+"""

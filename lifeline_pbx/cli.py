@@ -90,24 +90,18 @@ def cmd_keys_new(args: argparse.Namespace) -> None:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> None:
-    from lifeline_pbx.rotation import rotate
+    from lifeline_pbx.rotation import Counts, rotate, summary
 
     dsn, keys = config_module.sealing(args.config)
 
-    async def run() -> None:
+    async def run() -> dict[str, Counts]:
         con = await asyncpg.connect(dsn)
         try:
-            for table, counts in (await rotate(con, keys)).items():
-                if table == "person_search_tokens":
-                    print(f"search tokens: {counts.rows} people, {counts.rehashed} rebuilt")
-                    continue
-                print(f"{table:12} {counts.rows:7d} rows, {counts.resealed:7d} resealed"
-                      + (f", {counts.rehashed} lookup hashes" if table == "persons" else ""))
+            return await rotate(con, keys)
         finally:
             await con.close()
 
-    asyncio.run(run())
-    print(f"every sealed field is now under key {keys.primary!r}; older keys can be removed")
+    print("\n".join(summary(asyncio.run(run()), keys.primary)))
 
 
 def parser() -> argparse.ArgumentParser:

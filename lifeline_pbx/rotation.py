@@ -59,6 +59,25 @@ AUDIO_BATCH = 10  # recorded audio is megabytes a row
 AUDIO = {"voicemail_audio": "voicemail_id", "call_recordings": "id"}
 
 
+def summary(counts: dict[str, Counts], primary: str) -> list[str]:
+    """What `lifeline keys rotate` prints: a table aligned on the longest table name, then
+    what to do with the old keys (backups made before the rotation still need them)."""
+    tables = {t: c for t, c in counts.items() if t != "person_search_tokens"}
+    width = max(len(t) for t in [*tables, "table"])
+    lines = [f"{'table':{width}}  {'rows':>7}  {'resealed':>8}"]
+    lines += [f"{table:{width}}  {c.rows:7d}  {c.resealed:8d}"
+              + (f"  ({c.rehashed} lookup hashes)" if table == "persons" else "")
+              for table, c in tables.items()]
+    tokens = counts.get("person_search_tokens")
+    if tokens is not None:
+        lines.append(f"search tokens: {tokens.rows} people, {tokens.rehashed} rebuilt")
+    lines.append(f"every sealed field is now under key {primary!r}: remove the older keys "
+                 "from data_keys and restart")
+    lines.append("keep the older keys offline for as long as you keep a backup made before "
+                 "this rotation (it needs them); take a new backup now (lifeline backup)")
+    return lines
+
+
 async def rotate(con: Conn, keys: crypto.KeyRing) -> dict[str, Counts]:
     counts = {table: await _table(con, keys, table, columns) for table, columns in SEALED.items()}
     counts.update({table: await _audio(con, keys, table) for table in AUDIO})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 
 import pyotp
 import pytest
@@ -10,9 +12,11 @@ from aiohttp import web as aioweb
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
+from lifeline_pbx import logs
 from lifeline_pbx.accounts import sessions
 from lifeline_pbx.app import create_app
 from lifeline_pbx.resources import CONFIG, POOL
+from lifeline_pbx.web.app import AccessLog
 from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, SEALED_FIELD, SECRET_SHOWN, Client, WebApp
 
@@ -194,6 +198,28 @@ async def test_a_route_without_an_access_rule_is_refused(web: WebApp) -> None:
         response = await client.get("/forgotten")
         assert response.status == 403
         assert "secret" not in await response.text()
+
+
+async def test_the_access_log_has_fields_and_no_query_string(
+        web: WebApp, caplog: pytest.LogCaptureFixture) -> None:
+    """As `lifeline serve` logs requests: method, path (still %-encoded, without the query
+    string, which may hold what was searched for), status, bytes and seconds, each a field
+    of the JSON line."""
+    server = TestServer(create_app(web.app[CONFIG], calls=False))
+    await server.start_server(access_log_class=AccessLog)
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        async with TestClient(server) as client:
+            await (await client.get("/login?next=/people/search%3Fq%3DA012345678")).read()
+            await (await client.get("/people/search?q=Ana+Perez", allow_redirects=False)).read()
+            await (await client.get("/no such page")).read()
+    lines = [json.loads(logs.JsonFormatter().format(r)) for r in caplog.records
+             if r.name == "aiohttp.access"]
+    assert [(line["method"], line["path"], line["status"]) for line in lines] == [
+        ("GET", "/login", "200"), ("GET", "/people/search", "303"),
+        ("GET", "/no%20such%20page", "404")]
+    assert all(int(line["bytes"]) > 0 and float(line["seconds"]) >= 0 for line in lines)
+    assert not any("A012345678" in r.getMessage() or "Ana" in r.getMessage()
+                   for r in caplog.records)
 
 
 async def test_open_redirects_are_refused(web: WebApp) -> None:

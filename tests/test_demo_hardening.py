@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from devstack import __main__ as devstack_main
 from devstack import asterisk, stack
 from devstack.postgres import Cluster
+from lifeline_pbx import config
 
 OTHER_USER = "nobody"
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="runs commands as another user")
@@ -167,6 +169,32 @@ def test_the_demo_web_ui_is_on_loopback_unless_asked(argv: list[str], host: str)
         instance.values["ami_host"], int(instance.values["ami_port"]), instance.values["ami_user"],
         instance.values["ami_secret"])
     assert config.ami_secret
+
+
+def test_the_demo_writes_its_settings_and_takes_monitoring_from_the_environment(
+        shared_dir: Path) -> None:
+    """`./dev.sh up` writes the settings it runs with into a file LIFELINE_CONFIG can name
+    (doctor, backup, keys on the demo), private; the metrics and log settings come from the
+    environment, the rest does not (the demo's own ports and logins win)."""
+    instance = asterisk.make_instance(
+        asterisk.Runtime(Path("/"), "/modules"), "pbx", [], sip_bind="127.0.0.1",
+        sip_port=5060, http_port=8088, rtp_start=10000)
+    keys = ((("demo1", bytes(range(32))), ("old", bytes(32))), bytes(range(1, 33)))
+    chosen = stack.app_config("postgresql://lifeline_app:pw@/lifeline?host=/tmp", instance,
+                              "127.0.0.1", 8080, keys)
+    path = shared_dir / "demo" / "demo-settings.toml"
+    environ = {"LIFELINE_METRICS_PORT": "9464", "LIFELINE_LOG_FORMAT": "json",
+               "LIFELINE_WEB_PORT": "9999", "LIFELINE_DATABASE_URL": "postgresql://x@/y"}
+
+    running = stack.demo_settings(path, stack.settings_toml(chosen), environ)
+
+    assert running == replace(chosen, metrics_port=9464, log_format="json")
+    assert config.load(path, {}) == chosen  # what the commands read from the file
+    assert path.stat().st_mode & 0o777 == 0o600
+    lines = stack.practice_lines("postgresql://postgres:s@/postgres", chosen.database_url,
+                                 path, stack.DEMO_KEYS, running)
+    assert f"LIFELINE_CONFIG={path}" in lines and "postgresql://postgres:s@/postgres" in lines
+    assert chosen.database_url in lines and "http://127.0.0.1:9464/metrics" in lines
 
 
 @pytest.mark.parametrize(("held", "said"), [

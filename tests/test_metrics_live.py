@@ -29,6 +29,7 @@ PAUSE_NOTE = "call back Rosa Quintero"  # free text typed with a pause: never a 
 
 class Scrape:
     def __init__(self, text: str) -> None:
+        self.text = text
         self.samples: list[Sample] = [
             s for family in text_string_to_metric_families(text) for s in family.samples]
 
@@ -85,6 +86,9 @@ async def test_metrics_on_their_own_port_with_web_times_by_route(app_dsn: str) -
                              method="GET", status="2xx") == 1
         assert metrics.has("process_cpu_seconds_total") and metrics.has("python_info")
         assert not metrics.has("lifeline_calls")  # the web UI alone has no call engine
+        # No `_created` series (nor their HELP lines) beside the counters and histograms.
+        assert not [s.name for s in metrics.samples if s.name.endswith("_created")]
+        assert "_created" not in metrics.text
         # Bound to the address it is given, not to every address.
         with pytest.raises(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)

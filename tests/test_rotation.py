@@ -4,12 +4,14 @@ lookups move to the new lookup key, and nothing is readable with the old keys al
 from __future__ import annotations
 
 import os
+import re
 import uuid
 
 import asyncpg
 import pytest
 
 from lifeline_pbx import crypto, rotation, sealed_keys
+from tests import cli_run
 from tests.privacy import sensitive
 
 OLD = crypto.key_ring((("old", os.urandom(32)),), os.urandom(32))
@@ -123,6 +125,25 @@ async def test_rotate_reseals_everything_and_rehashes_a_numbers(app_dsn: str) ->
         assert sum(c.resealed for c in again.values()) == 0
     finally:
         await con.close()
+
+
+async def test_keys_rotate_prints_aligned_counts_and_says_to_keep_the_old_key(
+        app_dsn: str) -> None:
+    env = {"LIFELINE_DATABASE_URL": app_dsn, "LIFELINE_LOOKUP_KEY": crypto.new_key(),
+           "LIFELINE_DATA_KEYS": f"k2:{crypto.new_key()},k1:{crypto.new_key()}"}
+    code, out = await cli_run.lifeline("keys", "rotate", env=env)
+    assert code == 0, out
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("table "))
+    table = lines[start:start + 1 + len(rotation.SEALED) + len(rotation.AUDIO)]
+    assert [line.split()[0] for line in table[1:]] == [*rotation.SEALED, *rotation.AUDIO]
+    # Each count ends where its heading ends, on every row.
+    column_ends = {tuple(m.end() for m in re.finditer(r"\S+", line))[1:3] for line in table}
+    assert len(column_ends) == 1, "\n".join(table)
+    assert "under key 'k2'" in lines[-2]
+    assert lines[-1] == ("keep the older keys offline for as long as you keep a backup made "
+                         "before this rotation (it needs them); take a new backup now "
+                         "(lifeline backup)")
 
 
 # bytea columns that hold no sealed value: keyed hashes, blind-index tokens, the audit

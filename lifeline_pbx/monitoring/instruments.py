@@ -19,6 +19,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -47,6 +48,9 @@ class Live:
 
 class Metrics:
     def __init__(self) -> None:
+        # No `*_created` series beside each counter and histogram: they double the output
+        # and say only when the process started (process_start_time_seconds does).
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry()
         for basics in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             self.registry.register(basics)

@@ -41,8 +41,15 @@ def counted(n: int, one: str, many: str = "") -> str:
 
 class AccessLog(AbstractAccessLogger):
     """One line per request: method, path without its query string (a search can hold an
-    A-number), status, size and time. No user agent, no referrer."""
+    A-number), status, size and time, as key=value pairs (JSON logs make them fields). The
+    path as sent, still %-encoded: one word, whatever was typed into it. No user agent, no
+    referrer."""
 
     def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info("%s %s %d %d %.3fs", request.method, request.path,
-                         response.status, response.body_length, time)
+        self.logger.info("%s", access_line(request.method, request.rel_url.raw_path,
+                                           response.status, response.body_length, time))
+
+
+def access_line(method: str, path: str, status: int, size: int, seconds: float) -> str:
+    return (f"request method={method} path={path} status={status} bytes={size} "
+            f"seconds={seconds:.3f}")
