@@ -3,11 +3,11 @@ against a fresh empty database: from `lifeline migrate` to a line the engine rou
 queue. A command the README gets wrong fails here.
 
 Two substitutions, both for the test's own environment: the prompts folder is the test's
-(not /var/lib), and `lifeline db app-role --new-password` is given `--password-file` with the password the
-other tests use (the lifeline_app role is one per server, shared with the tests running
-beside this one: a random one would lock them out). `lifeline serve` runs forever and is
-not in the command blocks; tests/test_admin_first_number_browser.py calls a number set up
-the same way (in the browser) with the app running.
+(not /var/lib), and `lifeline db app-role --new-password` is given `--password-file` with
+the password the other tests use (the lifeline_app role is one per server, shared with the
+tests running beside this one: a random one would lock them out). `lifeline serve` runs
+forever and is not in the command blocks; tests/test_admin_first_number_browser.py calls a
+number set up the same way (in the browser) with the app running.
 """
 
 from __future__ import annotations
