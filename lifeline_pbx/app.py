@@ -4,9 +4,13 @@ Each long-lived resource is opened and closed in the app's cleanup_ctx, under it
 (lifeline_pbx/resources.py), in this order; they close in the reverse order, so the
 background tasks stop before the connections they use close:
 
-    database pool -> ARI's HTTP session -> task registry -> call engine -> console hub
-                     (these three only with calls=True)      housekeeping, retention, alerts
+    database pool -> ARI's HTTP session* -> task registry -> start checks
+    -> housekeeping, retention, alerts -> call engine* -> console hub*
     -> metrics endpoint (its own port, when metrics_port is set: monitoring/endpoint.py)
+    (* only with calls=True)
+
+The start checks (start_checks.py) refuse a schema this version was not written for, and
+look for data keys missing in the background (PROBLEMS: /healthz and admins' pages say it).
 
 `calls=False` builds the web UI alone (no Asterisk): views that need the call engine
 answer 503 (lifeline_pbx/web/calls.py). `lifeline serve` always runs with calls.
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from lifeline_pbx import config as config_module
-from lifeline_pbx import db, engine
+from lifeline_pbx import db, engine, ports, start_checks
 from lifeline_pbx.accounts import housekeeping
 from lifeline_pbx.alerts.feed import SupervisorFeed
 from lifeline_pbx.alerts.mail import MailSettings
@@ -47,6 +51,7 @@ from lifeline_pbx.resources import (
     LISTENER,
     METRICS,
     POOL,
+    PROBLEMS,
     QUEUE_FIGURES,
     TASKS,
     TRANSFERS,
@@ -71,10 +76,12 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
     app[QUEUE_FIGURES] = SharedRead(queue_view.REFRESH_SECONDS)
     app[KEY_RING] = config_module.key_ring(config)
     app[TEMPLATES] = templates()
+    app[PROBLEMS] = []
     app.cleanup_ctx.append(database)
     if calls:
         app.cleanup_ctx.append(engine.ari_http)
     app.cleanup_ctx.append(background_tasks)
+    app.cleanup_ctx.append(checks)
     app.cleanup_ctx.append(notifications)
     app.cleanup_ctx.append(session_housekeeping)
     app.cleanup_ctx.append(retention_schedule)
@@ -101,6 +108,15 @@ async def background_tasks(app: web.Application) -> AsyncIterator[None]:
     tasks = app[TASKS] = TaskRegistry()
     yield
     await tasks.close()
+
+
+async def checks(app: web.Application) -> AsyncIterator[None]:
+    """Before anything reads a table: the schema (else no start), then the data keys."""
+    cfg = app[CONFIG]
+    await start_checks.check_schema(app[POOL])
+    app[TASKS].spawn(start_checks.check_keys(cfg.database_url, [k for k, _ in cfg.data_keys],
+                                             app[PROBLEMS]), "data-keys-check")
+    yield
 
 
 async def notifications(app: web.Application) -> AsyncIterator[None]:
@@ -172,7 +188,7 @@ class Running:
         try:
             await self._runner.setup()
             if host is not None:
-                await web.TCPSite(self._runner, host, port).start()
+                await ports.listen(web.TCPSite(self._runner, host, port), "web", host, port)
                 self.port = int(self._runner.addresses[0][1])
                 log.info("web listening host=%s port=%d", host, self.port)
         except BaseException:
@@ -198,6 +214,9 @@ async def running(app: web.Application, host: str | None = None,
 
 async def serve(config: Config) -> None:
     """Run until Ctrl-C or SIGTERM, then stop cleanly (pending call records are flushed)."""
+    await ports.ensure_free("web", config.web_host, config.web_port)
+    if config.metrics_port:
+        await ports.ensure_free("metrics", config.metrics_host, config.metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -84,6 +84,10 @@ class MigrationError(LifelineError):
     """The schema cannot be brought up to date safely."""
 
 
+class StartRefused(LifelineError):
+    """`lifeline serve` cannot start as things are (the schema, a port): one line says why."""
+
+
 class AriError(LifelineError):
     """Asterisk's REST interface answered with an error, or could not be reached."""
 

@@ -44,6 +44,8 @@ TASKS = web.AppKey("tasks", TaskRegistry)
 LISTENER = web.AppKey("listener", Listener)  # the one LISTEN connection (pg_listen.py)
 POOL: web.AppKey[asyncpg.Pool[asyncpg.Record]] = web.AppKey("pool")
 METRICS = web.AppKey("metrics", Metrics)  # served by monitoring/endpoint.py
+# What needs a person though calls are answered (start_checks.py): /healthz, admins' pages.
+PROBLEMS: web.AppKey[list[str]] = web.AppKey("problems")
 # Spike alerts, voicemail alerts and their emails (lifeline_pbx/alerts/): with or without calls.
 FEED = web.AppKey("supervisor_feed", SupervisorFeed)  # the supervisors' screens' live feed
 ALERTS = web.AppKey("alert_watch", AlertWatch)

@@ -21,9 +21,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def _query(columns: tuple[tuple[str, str], ...]) -> str:
+    # From each value's first bytes only (the id is at most 255): get_byte on the whole
+    # value reads all of it, megabytes of audio a row, where a slice reads one TOAST chunk.
     parts = [
-        f"""SELECT convert_from(substring({column} FROM 3 FOR get_byte({column}, 1)), 'UTF8')
-                   AS key_id FROM {table} WHERE octet_length({column}) > 2"""
+        f"""SELECT convert_from(substring(head FROM 3 FOR get_byte(head, 1)), 'UTF8') AS key_id
+              FROM (SELECT substring({column} FROM 1 FOR 257) AS head FROM {table}
+                     WHERE octet_length({column}) > 2) {table}_{column}"""
         for table, column in columns
     ]
     return ("SELECT key_id, count(*) AS values FROM (" + " UNION ALL ".join(parts)

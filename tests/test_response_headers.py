@@ -112,4 +112,5 @@ async def test_health_is_only_ok_or_not_for_the_public(web_with_calls: WebApp) -
     supervisor = await web.signed_in("supervisor1")
     status, text = await supervisor.get("/healthz")
     assert status == 200 and json.loads(text) == {
-        "status": "ok", "database": "ok", "asterisk": "connected", "calls": 0}
+        "status": "ok", "database": "ok", "asterisk": "connected", "calls": 0,
+        "problems": []}

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from lifeline_pbx import ports
 from lifeline_pbx.monitoring import live
 from lifeline_pbx.resources import CONFIG, METRICS
 
@@ -42,7 +43,8 @@ async def metrics_endpoint(app: web.Application) -> AsyncIterator[None]:
     runner = web.AppRunner(metrics_app(app), access_log=None)  # a scrape every few seconds
     await runner.setup()
     try:
-        await web.TCPSite(runner, cfg.metrics_host, cfg.metrics_port).start()
+        await ports.listen(web.TCPSite(runner, cfg.metrics_host, cfg.metrics_port), "metrics",
+                           cfg.metrics_host, cfg.metrics_port)
         app[METRICS].port = int(runner.addresses[0][1])
         log.info("metrics listening host=%s port=%d", cfg.metrics_host, app[METRICS].port)
         if not _loopback(cfg.metrics_host):

@@ -1,5 +1,5 @@
-"""Rendering a page: the template, the signed-in user, the CSRF token and the top bar's
-current link."""
+"""Rendering a page: the template, the signed-in user, the CSRF token, the top bar's
+current link, and for admins the problems found at start (start_checks.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lifeline_pbx.resources import PROBLEMS
 from lifeline_pbx.web import nav
 from lifeline_pbx.web.keys import SESSION, TEMPLATES, USER
 
@@ -15,11 +16,13 @@ def render(
     request: web.Request, template: str, *, status: int = 200, **context: Any
 ) -> web.Response:
     session = request.get(SESSION)
+    user = request.get(USER)
     html = request.app[TEMPLATES].get_template(template).render(
-        user=request.get(USER),
+        user=user,
         csrf_token=session.csrf_token if session else "",
         path=request.path,
         current=nav.current(request.path, request.query),
+        problems=request.app[PROBLEMS] if user is not None and user.role == "admin" else [],
         **context,
     )
     return web.Response(text=html, content_type="text/html", status=status)

@@ -1,0 +1,87 @@
+"""What `lifeline serve` checks as it starts (lifeline_pbx/app.py).
+
+The schema must be the one this version was written for, else the first query that meets
+a missing column fails deep in a call or a page: the app refuses to start and names the
+first migration missing (or says the database is newer than this version).
+
+Every data key the database's sealed values name must be configured. A missing one does
+not stop the start (a settings slip at a restart must not silence the hotline): calls are
+answered, and the app says so once in the log at ERROR, on /healthz ("degraded") and to
+admins on every page, until the key is added and the app restarted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+
+import asyncpg
+
+from lifeline_pbx import sealed_keys
+from lifeline_pbx.errors import StartRefused
+from lifeline_pbx.migrate import MIGRATIONS_DIR, load
+
+log = logging.getLogger(__name__)
+MIGRATE = "run `lifeline migrate` (as LIFELINE_ADMIN_DATABASE_URL) first"
+
+
+def schema_refusal(applied: Mapping[int, str] | None, known: Mapping[int, str]) -> str | None:
+    """Why this version cannot run on a database with `applied` (version -> file name;
+    None: the app's role may not read them) given the migrations it ships; None if it can."""
+    if applied is None:  # the grant came with 0018 (migrations/0018_app_reads_schema_version)
+        return ("the app's role may not read schema_migrations: the schema is older than "
+                f"migration 0018; {MIGRATE}")
+    unknown = sorted(set(applied) - set(known))
+    if unknown:
+        return (f"the database has migration {applied[unknown[0]]}, which this version of "
+                "lifeline does not have: a newer version migrated it; start that version "
+                "(or restore a backup made with this one)")
+    missing = sorted(set(known) - set(applied))
+    if missing:
+        more = f" (nor the {len(missing) - 1} after it)" if len(missing) > 1 else ""
+        return f"migration {known[missing[0]]} is not applied{more}: {MIGRATE}"
+    return None
+
+
+async def check_schema(pool: asyncpg.Pool[asyncpg.Record]) -> None:
+    """StartRefused if the schema is not the one this version's migrations make."""
+    known = {m.version: m.name for m in load(MIGRATIONS_DIR)}
+    applied: dict[int, str] | None
+    try:
+        rows = await pool.fetch("SELECT version, name FROM public.schema_migrations")
+        applied = {row["version"]: row["name"] for row in rows}
+    except asyncpg.UndefinedTableError:  # never migrated
+        applied = {}
+    except asyncpg.InsufficientPrivilegeError:
+        applied = None
+    refusal = schema_refusal(applied, known)
+    if refusal is not None:
+        raise StartRefused(refusal)
+
+
+def missing_keys(in_use: Mapping[str, int], configured: Collection[str]) -> list[str]:
+    """One problem per key id that sealed values name (key id -> how many) and data_keys
+    lacks."""
+    return [f"values sealed under key {key_id!r} ({count}) cannot be opened: data_keys lacks it"
+            for key_id, count in sorted(in_use.items()) if key_id not in configured]
+
+
+async def check_keys(dsn: str, configured: Collection[str], problems: list[str]) -> None:
+    """Add to problems each data key id in use and not configured (ids only: no key is
+    read). On a connection of its own: no command timeout, as the query reads every
+    sealed table."""
+    try:
+        con = await asyncpg.connect(dsn, timeout=10)
+        try:
+            in_use = await sealed_keys.in_use(con)
+        finally:
+            await con.close()
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        log.error("data keys not checked error=%s", type(exc).__name__)
+        return
+    found = missing_keys(in_use, configured)
+    log.info("data keys checked in_use=%s", ",".join(sorted(in_use)) or "none")
+    if found:
+        log.error("data keys: %s; calls are answered, pages that open those values fail "
+                  "(lifeline doctor)", "; ".join(found))
+    problems.extend(found)
