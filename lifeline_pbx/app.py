@@ -37,6 +37,7 @@ from lifeline_pbx.alerts.outbox import Outbox
 from lifeline_pbx.alerts.watch import AlertWatch
 from lifeline_pbx.config import Config
 from lifeline_pbx.console.live import LiveHub
+from lifeline_pbx.errors import StartRefused
 from lifeline_pbx.monitoring.endpoint import metrics_endpoint
 from lifeline_pbx.monitoring.instruments import Metrics
 from lifeline_pbx.monitoring.web_timing import timing
@@ -98,7 +99,10 @@ def create_app(config: Config, *, calls: bool = True) -> web.Application:
 
 
 async def database(app: web.Application) -> AsyncIterator[None]:
-    pool = app[POOL] = await db.create_pool(app[CONFIG].database_url)
+    try:
+        pool = app[POOL] = await db.create_pool(app[CONFIG].database_url)
+    except db.DATABASE_ERRORS as exc:
+        raise StartRefused(start_checks.database_refusal(exc)) from None
     yield
     with contextlib.suppress(Exception):
         await asyncio.wait_for(pool.close(), 5)

@@ -22,7 +22,22 @@ from lifeline_pbx.errors import StartRefused
 from lifeline_pbx.migrate import MIGRATIONS_DIR, load
 
 log = logging.getLogger(__name__)
+DOCTOR = "`lifeline doctor` checks the settings"
 MIGRATE = "run `lifeline migrate` (as LIFELINE_ADMIN_DATABASE_URL) first"
+
+
+def database_refusal(exc: BaseException) -> str:
+    """Why the app could not open its database at start, for whoever set database_url (the
+    error's own text names host, port, user or database, never the password)."""
+    said = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):  # password, no role
+        return (f"the database refused database_url's login ({said}): put lifeline_app's "
+                "password in database_url (`lifeline db app-role --new-password` sets a new "
+                f"one); {DOCTOR}")
+    if isinstance(exc, asyncpg.InvalidCatalogNameError):
+        return f"database_url names a database that does not exist ({said}); {DOCTOR}"
+    return (f"the database in database_url cannot be reached ({said}): is PostgreSQL "
+            f"running, at that address? {DOCTOR}")
 
 
 def schema_refusal(applied: Mapping[int, str] | None, known: Mapping[int, str]) -> str | None:

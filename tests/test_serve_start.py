@@ -9,6 +9,7 @@ import errno
 import os
 import socket
 
+import asyncpg
 import pytest
 
 from devstack import asterisk
@@ -16,7 +17,7 @@ from lifeline_pbx import crypto
 from lifeline_pbx.app import create_app, running
 from lifeline_pbx.errors import StartRefused
 from lifeline_pbx.ports import bind_problem
-from lifeline_pbx.start_checks import missing_keys, schema_refusal
+from lifeline_pbx.start_checks import database_refusal, missing_keys, schema_refusal
 from lifeline_pbx.web.health import status
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.own_addresses import APP_HOST, METRICS_PORT, NOBODY_URL, WEB_PORT
@@ -131,6 +132,39 @@ async def test_serve_refuses_a_schema_behind_or_ahead_of_it(app_dsn: str,
     said = await serve_refused(serve_env(app_dsn))
     assert said.startswith("lifeline: the database has migration 9999_later.sql, which this "
                            "version of lifeline does not have"), said
+
+
+DATABASE_FAULTS = {
+    "refused": (ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 1)"),
+                "the database in database_url cannot be reached (ConnectionRefusedError: "),
+    "timed out": (TimeoutError(), "cannot be reached (TimeoutError: ): is PostgreSQL running"),
+    "password": (asyncpg.InvalidPasswordError('password authentication failed for user "x"'),
+                 "the database refused database_url's login (InvalidPasswordError: password "
+                 "authentication failed for user \"x\"): put lifeline_app's password"),
+    "no such database": (asyncpg.InvalidCatalogNameError('database "y" does not exist'),
+                         "database_url names a database that does not exist"),
+}
+
+
+@pytest.mark.parametrize("name", DATABASE_FAULTS)
+def test_a_database_that_cannot_be_opened_is_named(name: str) -> None:
+    exc, said = DATABASE_FAULTS[name]
+    assert said in database_refusal(exc)
+    assert database_refusal(exc).endswith("`lifeline doctor` checks the settings")
+
+
+async def test_serve_names_a_database_it_cannot_open(app_dsn: str) -> None:
+    closed = socket.socket()  # a port nobody listens on
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    said = await serve_refused(serve_env(f"postgresql://lifeline_app:pw@127.0.0.1:{port}/x"))
+    assert said.startswith("lifeline: the database in database_url cannot be reached ("), said
+    assert "pw" not in said.replace("password", ""), said
+    wrong = app_dsn.replace("lifeline_app:", "lifeline_app:wrong", 1)
+    said = await serve_refused(serve_env(wrong))
+    assert said.startswith("lifeline: the database refused database_url's login ("), said
+    assert "wrong" not in said, said
 
 
 def held(port: int) -> socket.socket:
