@@ -38,6 +38,20 @@ class SealError(LifelineError):
     """A sealed value did not open: wrong place, unknown key, or tampered with."""
 
 
+class KeyMissing(SealError):
+    """A sealed value names a key id that data_keys lacks: a settings problem, not the
+    value's (start_checks.py finds them as the app starts). Key ids are not secrets."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"sealed with key {key_id!r}, which is not configured")
+        self.key_id = key_id
+
+    def told(self, what: str) -> str:
+        """For the person at the screen: `what` cannot be done, and why."""
+        return (f"{what}: the key it was sealed with ({self.key_id}) is not in this server's "
+                "settings. Your system administrator can run `lifeline doctor`.")
+
+
 @dataclass(frozen=True)
 class KeyRing:
     keys: Mapping[str, bytes]  # key id -> 32-byte key
@@ -63,7 +77,7 @@ class KeyRing:
         kid = sealed[2:end].decode(errors="replace")
         key = self.keys.get(kid)
         if key is None:
-            raise SealError(f"sealed with key {kid!r}, which is not configured")
+            raise KeyMissing(kid)
         nonce, body = sealed[end:end + NONCE_BYTES], sealed[end + NONCE_BYTES:]
         try:
             return AESGCM(key).decrypt(nonce, body, place.encode())

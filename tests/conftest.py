@@ -203,10 +203,10 @@ TEST_LOOKUP_KEY = os.urandom(32)
 def app_config(pbx: asterisk.Instance | None, dsn: str, prompts_dir: str = "",
                **extra: object) -> Config:
     """Settings for the app on this run's PBX; without one, for the web UI alone (calls=False:
-    the ARI settings are then never used)."""
+    the ARI settings are then never used). `extra` may give other data_keys."""
+    extra = {"data_keys": TEST_DATA_KEYS, **extra}
     return Config(
         database_url=dsn,
-        data_keys=TEST_DATA_KEYS,
         lookup_key=TEST_LOOKUP_KEY,
         ari_url=pbx.ari_url if pbx else "http://127.0.0.1:9",
         ari_user=pbx.ari_user if pbx else "none",

@@ -82,6 +82,9 @@ DEVICE: list[tuple[throttle.Kind, str]] = [("device", "7")]
     (DEVICE, "failed", [("device", "7", "keep")]),
     (DEVICE, "passed", [("device", "7", "undo")]),  # the code decides whether the lock lifts
     (DEVICE, "succeeded", [("device", "7", "reset"), ("account", "op", "reset")]),
+    # A code not checked (its data key missing) is not the user's failure.
+    (BOTH, "unchecked", [("account", "op", "undo"), ("address", "192.0.2.1", "undo")]),
+    (DEVICE, "unchecked", [("device", "7", "undo")]),
 ])
 def test_throttle_settling(counted: list[tuple[throttle.Kind, str]], result: throttle.Result,
                            expected: list[tuple[str, str, str]]) -> None:

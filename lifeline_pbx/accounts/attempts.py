@@ -82,8 +82,10 @@ _CHANGE_SQL = {
 
 
 async def settle(con: Conn, ticket: Ticket, result: throttle.Result) -> None:
+    # One not checked is recorded as held: refused before the code was checked, as the
+    # throttle's refusals are (login_attempts.outcome has no value of its own for it).
     await con.execute("UPDATE login_attempts SET outcome = $2 WHERE id = $1",
-                      ticket.attempt_id, result)
+                      ticket.attempt_id, "held" if result == "unchecked" else result)
     for kind, key, change in throttle.changes(ticket.counted, ticket.username, result):
         if change != "keep":
             await con.execute(_CHANGE_SQL[change], kind, key)

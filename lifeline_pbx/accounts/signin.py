@@ -27,6 +27,7 @@ class Outcome:
     retry_after: int = 0
     device: str = ""  # after a full sign-in: the known-device cookie's value
     had_second_factor: bool = False  # an enrolment refused: the user has one it would replace
+    unchecked: bool = False  # the code could not be checked: a data key is missing
 
 
 LOCKED = ("This account is locked after too many failed attempts. Sign in from a browser "
@@ -96,7 +97,11 @@ async def with_code(
         ticket = await attempts.reserve(con, user.username, address, device, "code")
         if not ticket.verdict.allowed:
             return _held(ticket.verdict, "codes", address)
-        secret = keys.open(user.totp_secret, totp_place(user.id))
+        try:
+            secret = keys.open(user.totp_secret, totp_place(user.id))
+        except crypto.KeyMissing as missing:
+            return await _unchecked(con, ticket, user.id, missing,
+                                    "Sign-in cannot check your code")
         step = totp.matching_step(secret, code)
         async with con.transaction():
             ok = step is not None and await users.use_totp_step(con, user.id, step)
@@ -125,15 +130,21 @@ async def enrol(
         if step is None:
             return Outcome(error="That code is not right: check the time on your phone and "
                            "retry.", had_second_factor=replacing)
-        ticket = None
+        ticket, current = None, ""
         if user is not None and user.totp_secret is not None:
             device = await devices.recognise(con, device_token, user.id)
             ticket = await attempts.reserve(con, user.username, address, device, "code")
             if not ticket.verdict.allowed:
                 return replace(_held(ticket.verdict, "codes", address), had_second_factor=True)
+            try:
+                current = keys.open(user.totp_secret, totp_place(user.id))
+            except crypto.KeyMissing as missing:
+                refused = await _unchecked(con, ticket, user.id, missing,
+                                           "Your current second factor cannot be checked")
+                return replace(refused, had_second_factor=True)
         async with con.transaction():
             if ticket is not None and user is not None:
-                if not await _current_code(con, keys, user, current_code):
+                if not await _current_code(con, user.id, current, current_code):
                     await attempts.settle(con, ticket, "failed")
                     return Outcome(error="Enter a code from the authenticator you use now, "
                                    "to replace it.", had_second_factor=True)
@@ -159,8 +170,18 @@ async def has_second_factor(pool: asyncpg.Pool, user_id: int) -> bool:
     return user is not None and user.totp_secret is not None
 
 
-async def _current_code(con: Conn, keys: crypto.KeyRing, user: users.User, code: str) -> bool:
-    assert user.totp_secret is not None
-    current = keys.open(user.totp_secret, totp_place(user.id))
-    old_step = totp.matching_step(current, code)
-    return old_step is not None and await users.use_totp_step(con, user.id, old_step)
+async def _current_code(con: Conn, user_id: int, secret: str, code: str) -> bool:
+    old_step = totp.matching_step(secret, code)
+    return old_step is not None and await users.use_totp_step(con, user_id, old_step)
+
+
+async def _unchecked(con: Conn, ticket: attempts.Ticket, user_id: int,
+                     missing: crypto.KeyMissing, what: str) -> Outcome:
+    """Refused: the user's second factor is sealed under a data key the settings lack, so
+    no code can be checked. Not counted against them: the settings are at fault, and the
+    count would lock them out after the key is back."""
+    async with con.transaction():
+        await attempts.settle(con, ticket, "unchecked")
+    log.warning("login code not checked user_id=%d key_id=%s: data_keys lacks it "
+                "(lifeline doctor)", user_id, missing.key_id)
+    return Outcome(error=missing.told(what), unchecked=True)

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 Kind = Literal["account", "address", "device"]
-Result = Literal["failed", "passed", "succeeded"]  # passed: right password, code to come
+# passed: right password, code to come; unchecked: the code could not be checked (its
+# secret is sealed under a data key the settings lack), which is not the user's failure.
+Result = Literal["failed", "passed", "succeeded", "unchecked"]
 Change = Literal["keep", "undo", "reset"]
 
 
@@ -98,10 +100,11 @@ def reserved(kind: Kind, counter: Counter, now: datetime) -> Counter:
 def changes(
     counted: Sequence[tuple[Kind, str]], username: str, result: Result
 ) -> list[tuple[Kind, str, Change]]:
-    """What a settled attempt does: a failure stays counted; a right answer takes its own
-    count back; a full sign-in clears the account (lifting its lock, even when the attempt
-    was counted on a known device) and the device, but an address only gets its one back:
-    an attacker's own good account must not wash the address clean."""
+    """What a settled attempt does: a failure stays counted; a right answer, or one that
+    could not be checked, takes its own count back; a full sign-in clears the account
+    (lifting its lock, even when the attempt was counted on a known device) and the device,
+    but an address only gets its one back: an attacker's own good account must not wash
+    the address clean."""
     if result == "failed":
         return [(kind, key, "keep") for kind, key in counted]
     found: list[tuple[Kind, str, Change]] = [

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import asyncpg
 from aiohttp import web
 
+from lifeline_pbx.crypto import KeyMissing
 from lifeline_pbx.errors import (
     FORM,
     Conflict,
@@ -130,6 +131,11 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         log.warning("database unavailable path=%s", request.path)
         away = Unavailable(DATABASE_AWAY_MESSAGE)
         return _answer(request, status_of(away), away.message)
+    except KeyMissing as missing:
+        # A settings problem (start_checks.py logged it at start): name the key id, not a 500.
+        log.warning("data key missing path=%s key_id=%s", request.path, missing.key_id)
+        return _answer(request, 503, missing.told("Lifeline cannot open a value this needs"),
+                       title="A data key is missing")
     except Exception as exc:
         # Frames only: an exception's message can quote what a user typed.
         frames = "".join(traceback.format_tb(exc.__traceback__))
@@ -140,14 +146,15 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def _answer(request: web.Request, status: int, message: str,
-            errors: dict[str, str] | None = None, link: str = "") -> web.StreamResponse:
+            errors: dict[str, str] | None = None, link: str = "", title: str = ""
+            ) -> web.StreamResponse:
     if json_wanted(request):
         return _json(message, errors or {FORM: message}, status, link)
     # A refused address (a page's filters, each problem named in the message): a way on to
     # the page without them; the browser's Back button brings them back to correct.
     refused_query = status in (400, 422) and request.method == "GET" and request.query_string
     return render(request, "error.html", status=status,
-                  title=TITLES.get(status, "Error"), message=message, link=link,
+                  title=title or TITLES.get(status, "Error"), message=message, link=link,
                   clear=request.path if refused_query else None)
 
 

@@ -34,6 +34,11 @@ def _device(request: web.Request) -> str:
     return request.cookies.get(devices.COOKIE, "")
 
 
+def _refused(outcome: signin.Outcome, status: int) -> int:
+    """A refused step's status: 503 if a data key is missing, 429 if held, else status."""
+    return 503 if outcome.unchecked else 429 if outcome.retry_after else status
+
+
 def _signed_in(request: web.Request, outcome: signin.Outcome, target: str) -> web.HTTPSeeOther:
     """The redirect that carries the new session's cookie, and after a full sign-in the
     known-device cookie (it outlives the session: it lets this browser past a lock)."""
@@ -102,8 +107,8 @@ async def code(request: web.Request) -> web.StreamResponse:
                                      str(form.get("code", ""))[:16], _address(request),
                                      _device(request))
     if outcome.token is None:
-        response = render(request, "login_code.html",
-                          status=429 if outcome.retry_after else 401, error=outcome.error)
+        response = render(request, "login_code.html", status=_refused(outcome, 401),
+                          error=outcome.error)
         if outcome.retry_after:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response
@@ -151,7 +156,7 @@ async def enrol(request: web.Request) -> web.StreamResponse:
                                  _address(request))
     if outcome.token is None:
         response = _enrol_form(request, session, secret, outcome.error,
-                               429 if outcome.retry_after else 422, outcome.had_second_factor)
+                               _refused(outcome, 422), outcome.had_second_factor)
         if outcome.retry_after:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response
