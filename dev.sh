@@ -3,8 +3,10 @@
 #   ./dev.sh up      the whole hotline with demo data (Ctrl-C stops all of it)
 #   ./dev.sh test    the whole test suite (extra arguments go to pytest)
 #   ./dev.sh check   lint and types (ruff, mypy --strict)
-#   ./dev.sh asterisk-root   only the Asterisk 22 root a server runs (README, "Installing on
-#                    one server"): built once, its path printed; nothing else installed
+#   ./dev.sh asterisk-root [DIR]   only the Asterisk 22 root a server runs (README,
+#                    "Installing on one server"), in DIR (default
+#                    /var/lib/lifeline-pbx/asterisk-root, not the cached root the demo and
+#                    the tests share): built once, its path printed; nothing else installed
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${LIFELINE_VENV:-.venv}
@@ -59,8 +61,9 @@ if [ "${1:-}" = asterisk-root ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             debootstrap python3 >/dev/null
     fi
+    shift
     say "the Asterisk 22 root (built on first use: about a minute and 500 MB)"
-    exec python3 -m devstack asterisk-root
+    exec python3 -m devstack asterisk-root "$@"
 fi
 install_system_packages
 install_python_packages
@@ -83,7 +86,7 @@ case "${1:-}" in
         "$VENV/bin/mypy"
         ;;
     *)
-        echo "usage: ./dev.sh up | test [pytest args] | check | asterisk-root" >&2
+        echo "usage: ./dev.sh up | test [pytest args] | check | asterisk-root [DIR]" >&2
         exit 2
         ;;
 esac

@@ -1,5 +1,5 @@
 """`python -m devstack up`: the whole hotline on this machine with demo data (`./dev.sh up`).
-`python -m devstack asterisk-root`: only the Asterisk 22 root, for a server
+`python -m devstack asterisk-root [DIR]`: only the Asterisk 22 root, for a server
 (`./dev.sh asterisk-root`; deploy/systemd/lifeline-asterisk.service runs it)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+from pathlib import Path
 
 from lifeline_pbx import logs
 
@@ -20,8 +21,18 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--web-port", type=int, default=8080)
     up.add_argument("--web-bind", default="127.0.0.1",
                     help="address the web UI listens on (plain HTTP: keep it on loopback)")
-    sub.add_parser("asterisk-root", help="build the Asterisk 22 root (once) and print its path")
+    root = sub.add_parser("asterisk-root",
+                          help="build an Asterisk 22 root (once) for a server and print its path")
+    root.add_argument("dir", nargs="?", default=None,
+                      help="where (default: the service's, /var/lib/lifeline-pbx/asterisk-root)")
     return top
+
+
+def root_dir(given: str | None) -> Path:
+    """Where `asterisk-root` builds: the directory given, else the service's root."""
+    from devstack.asterisk import SERVICE_ROOT
+
+    return Path(given).absolute() if given else SERVICE_ROOT
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "asterisk-root":
         from devstack.asterisk import built_root
 
-        print(built_root())
+        print(built_root(root_dir(args.dir)))
         return
     from devstack.stack import run_stack
 

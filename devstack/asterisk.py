@@ -80,17 +80,19 @@ def die_with_parent() -> None:
 
 ASTERISK = "/usr/sbin/asterisk"  # inside the root
 FOREGROUND = ("-f", "-n")  # in the foreground (a service manager's child), no colours
-# The server's Asterisk (deploy/systemd/lifeline-asterisk.service): the cached root, its
-# configuration rendered into the root's /etc/asterisk.
-SERVICE_ROOT = Path(DEFAULT_CACHE) / "asterisk-root"
+# The server's Asterisk (deploy/systemd/lifeline-asterisk.service): a root of its own, its
+# configuration rendered into the root's /etc/asterisk. Not the cached root the demo and
+# the tests share: that one is rebuilt at will, this one holds the production Asterisk's
+# configuration, database and spool, so it lives with the state (/var/lib), not the cache.
+SERVICE_ROOT = Path("/var/lib/lifeline-pbx/asterisk-root")
 SERVICE_CONF = "/etc/asterisk/asterisk.conf"
 
 
-def built_root() -> Path:
-    """The chroot root (LIFELINE_ASTERISK_ROOT, else the cached one), built once, with its
-    hosts file: what the tests, the demo and a server's service run Asterisk from."""
+def built_root(root: Path | None = None) -> Path:
+    """A chroot root, built once, with its hosts file: `root` (a server's: SERVICE_ROOT),
+    else LIFELINE_ASTERISK_ROOT, else the cached one the tests and the demo run."""
     forced = os.environ.get("LIFELINE_ASTERISK_ROOT")
-    root = Path(forced) if forced else CACHE_DIR / "asterisk-root"
+    root = root or (Path(forced) if forced else CACHE_DIR / "asterisk-root")
     ensure_root(root)
     give_hosts_file(root)
     return root

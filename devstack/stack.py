@@ -31,10 +31,16 @@ from lifeline_pbx.paths import HOME
 from lifeline_pbx.prompts import synthesis
 
 DEMO_KEYS = Path("/var/lib/lifeline-pbx/demo-keys")
-DEMO_SETTINGS = DEMO_KEYS.with_name("demo-settings.toml")
 # Settings the demo takes from the environment, to practise monitoring; the others are its own.
 FROM_ENVIRONMENT = ("metrics_host", "metrics_port", "log_format", "log_level")
 DEMO_CALLER_PASSWORD = "lifeline-demo-caller"  # noqa: S105 - the demo's, printed at start
+
+
+def demo_settings_path(web_bind: str, web_port: int) -> Path:
+    """Where a demo writes its settings: one file per demo (two demos on one machine listen
+    on different web addresses), beside the keys, deleted when that demo stops."""
+    where = str(web_port) if web_bind == "127.0.0.1" else f"{web_bind}-{web_port}"
+    return DEMO_KEYS.with_name(f"demo-settings-{where}.toml")
 
 
 def _address_for_phones(bind: str) -> str:
@@ -164,6 +170,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.
     if taken:
         raise SystemExit("\n".join(taken))
     cluster = None
+    settings_path = demo_settings_path(web_bind, web_port)
     given_admin = os.environ.get("LIFELINE_ADMIN_DATABASE_URL")
     dsn = os.environ.get("LIFELINE_DATABASE_URL")
     admin_dsn = given_admin or dsn
@@ -188,7 +195,7 @@ def run_stack(sip_bind: str, sip_port: int, web_port: int, web_bind: str = "127.
     try:
         app_dsn = asyncio.run(_database(admin_dsn, dsn if given_admin else None))
         instance.start()
-        config = demo_settings(DEMO_SETTINGS, settings_toml(
+        config = demo_settings(settings_path, settings_toml(
             app_config(app_dsn, instance, web_bind, web_port, demo_keys())), os.environ)
         logs.use(config.log_format, config.log_level)
         host = _address_for_phones(sip_bind)
@@ -220,12 +227,12 @@ Lifeline PBX is running. Ctrl-C stops everything.
 """,
             flush=True,
         )
-        print(practice_lines(admin_dsn, app_dsn, DEMO_SETTINGS, DEMO_KEYS, config), flush=True)
+        print(practice_lines(admin_dsn, app_dsn, settings_path, DEMO_KEYS, config), flush=True)
         asyncio.run(serve(config))
     finally:
         instance.stop()
         shutil.rmtree(instance.host_base, ignore_errors=True)
-        DEMO_SETTINGS.unlink(missing_ok=True)
+        settings_path.unlink(missing_ok=True)
         if cluster is not None:
             cluster.stop()
 

@@ -54,11 +54,39 @@ def render_tree(
     written = []
     for name, path in sorted(chosen.items()):
         target = out_dir / name
-        target.write_text(render_text(path.read_text(), values, str(path)))
+        text = render_text(path.read_text(), values, str(path))
+        target.write_text(text + nat_section(values) if name == NAT_FILE else text)
         written.append(target)
     if TRUNK_VALUES[0] in values:
         written.append(write_trunk(out_dir, values))
     return written
+
+
+# A server behind 1:1 NAT (a cloud VM with a private address, its public one mapped by the
+# provider): the public address Asterisk must write into SIP headers and SDP for the carrier
+# (else the carrier sends the audio to the private address: calls connect, nobody hears),
+# and the networks it reaches directly (local_net: comma-separated). Appended to the
+# transport of pjsip.conf only when set: unset, nothing is rendered.
+NAT_FILE = "pjsip.conf"
+NAT_ADDRESSES = ("external_signaling_address", "external_media_address")
+NAT_VALUES = (*NAT_ADDRESSES, "local_net")
+
+
+def nat_section(values: Mapping[str, str]) -> str:
+    given = {name: values.get(name, "").strip() for name in NAT_VALUES}
+    if not any(given.values()):
+        return ""
+    for name, other in (NAT_ADDRESSES, NAT_ADDRESSES[::-1]):
+        if given[name] and not given[other]:
+            raise ConfigError(other, f"behind NAT set both {name} and {other} "
+                              "(1:1 NAT: the same public address)")
+    nets = [net.strip() for net in given["local_net"].split(",") if net.strip()]
+    settings = [(name, given[name]) for name in NAT_ADDRESSES if given[name]]
+    settings += [("local_net", net) for net in nets]
+    lines = "".join(render_text(f"{name} = @{name}@\n", {name: value}, NAT_FILE)
+                    for name, value in settings)
+    return ("\n; Behind NAT (lifeline asterisk-config --set external_signaling_address=...)\n"
+            f"[transport-udp](+)\n{lines}")
 
 
 # The outbound trunk's account (asterisk-conf/pjsip.conf, [carrier-out]): kept out of the

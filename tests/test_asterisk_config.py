@@ -116,3 +116,29 @@ def test_the_shipped_rtp_range_outlasts_the_processor(tmp_path: Path) -> None:
                                 {**values(), "rtp_start": str(start), "rtp_end": str(end)})
     rtp = dict(sections((tmp_path / "rtp.conf").read_text()))["general"]
     assert (int(rtp["rtpstart"]), int(rtp["rtpend"])) == asterisk_config.RTP_RANGE
+
+
+NAT = {"external_signaling_address": "198.51.100.7", "external_media_address": "198.51.100.7",
+       "local_net": "10.0.0.0/8, 192.168.1.0/24"}
+
+
+def test_the_nat_settings_are_in_the_transport_only_when_set(tmp_path: Path) -> None:
+    plain = asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path / "a", values())
+    nat = asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path / "b",
+                                      {**values(), **NAT})
+    shipped = (tmp_path / "a" / "pjsip.conf").read_text()
+    assert shipped == asterisk_config.render_text(
+        (HOME / "asterisk-conf" / "pjsip.conf").read_text(), values())
+    assert "external" not in shipped and "local_net" not in shipped
+    assert [p.name for p in plain] == [p.name for p in nat]
+    added = (tmp_path / "b" / "pjsip.conf").read_text().removeprefix(shipped)
+    assert added.splitlines()[2:] == [
+        "[transport-udp](+)", "external_signaling_address = 198.51.100.7",
+        "external_media_address = 198.51.100.7", "local_net = 10.0.0.0/8",
+        "local_net = 192.168.1.0/24"]
+
+
+def test_one_public_address_without_the_other_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="setting 'external_media_address': behind NAT"):
+        asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path, {
+            **values(), "external_signaling_address": "198.51.100.7", "local_net": ""})

@@ -1,13 +1,16 @@
 """The chrooted Asterisk root answers localhost and its own host name from /etc/hosts, not
-from DNS (issue 11: without the file, a slow resolver stalled SIP for seconds)."""
+from DNS (issue 11: without the file, a slow resolver stalled SIP for seconds); a server's
+root is built where its service runs it, apart from the one the demo and the tests share."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from devstack import __main__ as devstack_main
 from devstack import asterisk
 
 
@@ -30,3 +33,17 @@ def test_the_root_resolves_its_names_from_its_hosts_file(
             ["chroot", str(asterisk_runtime.root), "getent", "ahostsv4", name],
             capture_output=True, text=True, timeout=10, check=True).stdout
         assert found.split()[0] == address, found
+
+
+@pytest.mark.parametrize(("argv", "root"), [
+    (["asterisk-root"], asterisk.SERVICE_ROOT),
+    (["asterisk-root", "/srv/pbx-root"], Path("/srv/pbx-root")),
+    (["asterisk-root", "pbx-root"], Path.cwd() / "pbx-root"),
+])
+def test_asterisk_root_builds_the_service_root_unless_told_where(
+        argv: list[str], root: Path) -> None:
+    """`./dev.sh asterisk-root [DIR]`: a server's root, never the cached one the demo and
+    the tests share and rebuild (deploy/systemd/lifeline-asterisk.service runs SERVICE_ROOT)."""
+    args = devstack_main.parser().parse_args(argv)
+    assert devstack_main.root_dir(args.dir) == root
+    assert not asterisk.SERVICE_ROOT.is_relative_to(asterisk.DEFAULT_CACHE)

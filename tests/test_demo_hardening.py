@@ -197,6 +197,18 @@ def test_the_demo_writes_its_settings_and_takes_monitoring_from_the_environment(
     assert chosen.database_url in lines and "http://127.0.0.1:9464/metrics" in lines
 
 
+@pytest.mark.parametrize(("web_bind", "web_port", "name"), [
+    ("127.0.0.1", 8080, "demo-settings-8080.toml"),
+    ("127.0.0.1", 8081, "demo-settings-8081.toml"),
+    ("192.0.2.10", 8080, "demo-settings-192.0.2.10-8080.toml"),
+])
+def test_each_demo_writes_its_settings_to_a_file_of_its_own(
+        web_bind: str, web_port: int, name: str) -> None:
+    """Two demos on one machine (on different web addresses) neither overwrite nor, when
+    one stops, delete each other's settings."""
+    assert stack.demo_settings_path(web_bind, web_port) == stack.DEMO_KEYS.with_name(name)
+
+
 @pytest.mark.parametrize(("held", "said"), [
     ((), []),
     (("sip",), ["SIP (UDP)"]),

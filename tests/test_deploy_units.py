@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,29 @@ def test_asterisk_starts_as_devstack_starts_it() -> None:
         asterisk.SERVICE_ROOT, "").command(*asterisk.FOREGROUND, "-C", asterisk.SERVICE_CONF)
     assert root == asterisk.SERVICE_ROOT
     assert (service["User"], service["Restart"]) == ("lifeline-asterisk", "always")
+
+
+def install_blocks() -> list[str]:
+    """The code blocks of README's "Installing on one server" steps."""
+    text = (HOME / "README.md").read_text()
+    section = text[text.index("## Installing on one server"):text.index("**With Docker**")]
+    return re.findall(r"```(?:sh|toml)\n(.*?)```", section, re.DOTALL)
+
+
+def test_the_readme_builds_the_root_the_unit_runs() -> None:
+    """The install's steps build, fill and name the root lifeline-asterisk.service runs
+    (not the one in /var/cache that the demo and the tests share); each block that uses
+    $ROOT sets it first (a step may be run in a new shell)."""
+    root = unit("lifeline-asterisk.service")["Service"]["RootDirectory"]
+    blocks = install_blocks()
+    assert any(f"./dev.sh asterisk-root {root}" in block for block in blocks)
+    using = [block for block in blocks if "$ROOT" in block]
+    assert len(using) >= 3  # the root's config, the prompts, its security updates
+    for block in using:
+        assert block.index(f"ROOT={root}\n") < block.index("$ROOT"), block
+    settings = tomllib.loads(next(b for b in blocks if "prompts_local_dir" in b))
+    assert settings["prompts_local_dir"] == root + settings["prompts_dir"]
+    assert not any("/var/cache" in block for block in blocks)
 
 
 def test_the_app_runs_as_its_own_user_with_the_settings_file() -> None:
