@@ -12,8 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
+from lifeline_pbx import cli_settings, demo, logs
 from lifeline_pbx import config as config_module
-from lifeline_pbx import demo, logs
 from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.admin import config_commands
 from lifeline_pbx.audit import commands as audit_commands
@@ -173,6 +173,7 @@ def parser() -> argparse.ArgumentParser:
     doctor_commands.add_subcommands(sub)
     prompt_commands.add_subcommands(sub, _app_config)
     backup_commands.add_subcommands(sub, _admin_url)
+    cli_settings.describe(top)
     return top
 
 
