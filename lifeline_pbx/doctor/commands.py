@@ -21,6 +21,9 @@ from lifeline_pbx.migrate import MIGRATIONS_DIR, load
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 PARTS = ("settings", "database", "schema", "keys", "asterisk")
+AUDIT = "the audit log is out of the app's reach"
+KEYS = "the data keys open the sealed values"
+BEHIND = "not checked: the schema is behind (run `lifeline migrate` first)"
 
 
 async def run(path: Path | None, parts: frozenset[str]) -> list[Check]:
@@ -84,11 +87,6 @@ async def _database(path: Path | None, cfg: config.Config | None,
     finally:
         await con.close()
     return results
-
-
-AUDIT = "the audit log is out of the app's reach"
-KEYS = "the data keys open the sealed values"
-BEHIND = "not checked: the schema is behind (run `lifeline migrate` first)"
 
 
 async def _part(name: str, behind: bool,
