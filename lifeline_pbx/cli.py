@@ -7,12 +7,13 @@ import asyncio
 import contextlib
 import os
 import sys
+import traceback
 from pathlib import Path
 
 import asyncpg
 
+from lifeline_pbx import cli_settings, demo, logs
 from lifeline_pbx import config as config_module
-from lifeline_pbx import demo, logs
 from lifeline_pbx.accounts import commands as user_commands
 from lifeline_pbx.admin import config_commands
 from lifeline_pbx.audit import commands as audit_commands
@@ -25,20 +26,43 @@ from lifeline_pbx.prompts import commands as prompt_commands
 from lifeline_pbx.prompts import work as prompt_work
 from lifeline_pbx.queues import commands as queue_commands
 from lifeline_pbx.retention import commands as retention_commands
+from lifeline_pbx.start_checks import database_refusal
 
 
 def _config(args: argparse.Namespace) -> config_module.Config:
     return config_module.load(args.config)
 
 
+# A command's database settings are read through these: each notes on args the setting it
+# gave, so that a database that cannot be opened is named by the setting to put right.
+def _app_config(args: argparse.Namespace) -> config_module.Config:
+    args.database_setting = "database_url"
+    return _config(args)
+
+
+def _app_url(args: argparse.Namespace) -> str:
+    args.database_setting = "database_url"
+    return config_module.database_url(args.config)
+
+
+def _admin_url(args: argparse.Namespace) -> str:
+    args.database_setting = "admin_database_url"
+    return config_module.admin_database_url(args.config, fallback=False)
+
+
+def _admin_or_app_url(args: argparse.Namespace) -> str:
+    args.database_setting = config_module.admin_database_setting(args.config)
+    return config_module.admin_database_url(args.config)
+
+
 def cmd_migrate(args: argparse.Namespace) -> None:
-    applied = asyncio.run(migrate(config_module.admin_database_url(args.config), MIGRATIONS_DIR))
+    applied = asyncio.run(migrate(_admin_or_app_url(args), MIGRATIONS_DIR))
     print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
 
 
 def cmd_demo_data(args: argparse.Namespace) -> None:
     async def run() -> None:
-        con = await asyncpg.connect(config_module.database_url(args.config))
+        con = await asyncpg.connect(_app_url(args))
         try:
             await demo.load(con)
         finally:
@@ -93,6 +117,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> None:
     from lifeline_pbx.rotation import Counts, rotate, summary
 
     dsn, keys = config_module.sealing(args.config)
+    args.database_setting = "database_url"
 
     async def run() -> dict[str, Counts]:
         con = await asyncpg.connect(dsn)
@@ -138,20 +163,17 @@ def parser() -> argparse.ArgumentParser:
         "rotate", help="reseal everything under the first data key, rehash A-numbers and "
         "rebuild the search tokens"
     ).set_defaults(func=cmd_keys_rotate)
-    operator_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+    operator_commands.add_subcommands(sub, _app_url)
     config_commands.add_subcommands(sub, lambda args: config_commands.Target(
-        config_module.database_url(args.config),
-        prompt_work.folder_at(config_module.prompts_folder(args.config))))
-    queue_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
-    user_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
-    audit_commands.add_subcommands(
-        sub, lambda args: config_module.database_url(args.config),
-        lambda args: config_module.admin_database_url(args.config, fallback=False))
-    retention_commands.add_subcommands(sub, lambda args: config_module.database_url(args.config))
+        _app_url(args), prompt_work.folder_at(config_module.prompts_folder(args.config))))
+    queue_commands.add_subcommands(sub, _app_url)
+    user_commands.add_subcommands(sub, _app_url)
+    audit_commands.add_subcommands(sub, _app_url, _admin_url)
+    retention_commands.add_subcommands(sub, _app_url)
     doctor_commands.add_subcommands(sub)
-    prompt_commands.add_subcommands(sub, _config)
-    backup_commands.add_subcommands(
-        sub, lambda args: config_module.admin_database_url(args.config, fallback=False))
+    prompt_commands.add_subcommands(sub, _app_config)
+    backup_commands.add_subcommands(sub, _admin_url)
+    cli_settings.describe(top)
     return top
 
 
@@ -165,6 +187,27 @@ def main(argv: list[str] | None = None) -> None:
     except LifelineError as exc:
         print(f"lifeline: {exc}", file=sys.stderr)
         sys.exit(2)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        setting = getattr(args, "database_setting", None)
+        if setting is None or not opening_failed(exc):
+            raise
+        print(f"lifeline: {database_refusal(exc, setting)}", file=sys.stderr)
+        sys.exit(2)
+
+
+_REFUSED = (asyncpg.InvalidAuthorizationSpecificationError, asyncpg.InvalidCatalogNameError,
+            asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+_ASYNCPG = Path(asyncpg.__file__).parent
+
+
+def opening_failed(exc: BaseException) -> bool:
+    """Did the database refuse the login, or not answer? An OSError is the database's only
+    when raised within asyncpg: a command's own files (a backup's folder) raise them too."""
+    if isinstance(exc, _REFUSED):
+        return True
+    return isinstance(exc, (OSError, TimeoutError)) and any(
+        Path(frame.filename).is_relative_to(_ASYNCPG)
+        for frame in traceback.extract_tb(exc.__traceback__))
 
 
 if __name__ == "__main__":

@@ -391,6 +391,14 @@ def admin_database_url(
     return str(_checked(raw, "database_url"))
 
 
+def admin_database_setting(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> str:
+    """Which setting admin_database_url() with its fallback reads (to name it in a message)."""
+    set_ = _checked(_merged(path, environ), "admin_database_url")
+    return "admin_database_url" if set_ else "database_url"
+
+
 def sealing(
     path: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> tuple[str, crypto.KeyRing]:

@@ -26,18 +26,22 @@ DOCTOR = "`lifeline doctor` checks the settings"
 MIGRATE = "run `lifeline migrate` (as LIFELINE_ADMIN_DATABASE_URL) first"
 
 
-def database_refusal(exc: BaseException) -> str:
-    """Why the app could not open its database at start, for whoever set database_url (the
-    error's own text names host, port, user or database, never the password)."""
+def database_refusal(exc: BaseException, setting: str = "database_url") -> str:
+    """Why a database could not be opened, for whoever set `setting` (database_url, the app's
+    login; admin_database_url, the admin's): the error's own text names host, port, user or
+    database, never the password."""
     said = f"{type(exc).__name__}: {exc}"
+    then = f"; {DOCTOR}" if setting == "database_url" else ""
     if isinstance(exc, asyncpg.InvalidAuthorizationSpecificationError):  # password, no role
-        return (f"the database refused database_url's login ({said}): put lifeline_app's "
-                "password in database_url (`lifeline db app-role --new-password` sets a new "
-                f"one); {DOCTOR}")
+        fix = ("put lifeline_app's password in database_url (`lifeline db app-role "
+               "--new-password` sets a new one)" if setting == "database_url" else
+               f"{setting} is a superuser's or the tables' owner's login: check its user and "
+               "password")
+        return f"the database refused {setting}'s login ({said}): {fix}{then}"
     if isinstance(exc, asyncpg.InvalidCatalogNameError):
-        return f"database_url names a database that does not exist ({said}); {DOCTOR}"
-    return (f"the database in database_url cannot be reached ({said}): is PostgreSQL "
-            f"running, at that address? {DOCTOR}")
+        return f"{setting} names a database that does not exist ({said}){then}"
+    return (f"the database in {setting} cannot be reached ({said}): is PostgreSQL running, at "
+            "that address?" + (f" {DOCTOR}" if then else ""))
 
 
 def schema_refusal(applied: Mapping[int, str] | None, known: Mapping[int, str]) -> str | None:

@@ -181,13 +181,17 @@ async def test_a_clean_restore_waits_for_the_app_to_stop_and_for_a_yes(
         await con.execute(
             "INSERT INTO calls (id, channel_id, channel_name, did, caller_number, caller_name,"
             " started_at) VALUES (gen_random_uuid(), 'c', 'PJSIP/x', '100', '', '', now())")
+    async with connect(admin_dsn) as con:  # and a facility added: configuration, lost too
+        facilities = int(await con.fetchval("SELECT count(*) FROM facilities"))
+        await con.execute("INSERT INTO facilities (name) VALUES ('Added Since Backup')")
     calls_now = await calls_in(admin_dsn)
 
     async with connect(app_dsn), connect(app_dsn):
         code, said = await lifeline(admin_dsn, "restore", "--clean", "--yes", str(tmp_path / "b"))
     assert code == 2, said
-    assert "the app is connected to the database" in said
-    assert "(2 connections as lifeline_app): stop lifeline serve first" in said
+    (refused,) = said.splitlines()  # at once: no table first
+    assert refused.startswith("lifeline: the app is connected to the database")
+    assert "(2 connections as lifeline_app): stop lifeline serve first" in refused
     assert await calls_in(admin_dsn) == calls_now
 
     code, said = await lifeline(admin_dsn, "restore", "--clean", str(tmp_path / "b"))
@@ -196,6 +200,8 @@ async def test_a_clean_restore_waits_for_the_app_to_stop_and_for_a_yes(
              if line.startswith("  ") and len(line.split()) == 3}
     assert table["calls"] == [str(calls_now), str(calls_now - 1)], said
     assert table["persons"] == ["2", "2"]
+    assert table["facilities"] == [str(facilities + 1), str(facilities)], said
+    assert "languages" not in table  # as many rows as in the backup
     assert "calls made since the backup, lost by the restore: 1, the newest at" in said
     assert await calls_in(admin_dsn) == calls_now
 

@@ -17,12 +17,15 @@ BACKUP = Manifest(
     created_at=datetime(2026, 3, 2, 14, 0, tzinfo=UTC), app_version="0.1.0",
     schema_version=17, schema_migration="0017_audit_chain_at_commit.sql",
     server_version="15.14", data_key_ids=("t1",), files=(FileEntry("database.dump", 1, "00"),),
-    row_counts={"calls": 1200, "persons": 40, "audit_log": 9000, "login_attempts": 3})
+    row_counts={"calls": 1200, "persons": 40, "audit_log": 9000, "login_attempts": 3,
+                "facilities": 4, "languages": 4, "retired_table": 2})
 
 
 def target(relations: int = 60, app_connections: int = 0) -> Target:
     return Target(database="lifeline", relations=relations, app_connections=app_connections,
-                  row_counts={"calls": 1234, "persons": 41, "audit_log": 9100},
+                  row_counts={"calls": 1234, "persons": 41, "audit_log": 9100,
+                              "login_attempts": 3, "facilities": 5, "languages": 4,
+                              "prompt_phone_requests": 2},
                   newer=(Newer("calls", 34, datetime(2026, 3, 3, 9, 12, tzinfo=UTC)),
                          Newer("intakes", 0, None)))
 
@@ -57,8 +60,10 @@ def test_the_summary_sets_what_is_there_against_the_backup() -> None:
     assert lines[0] == ("restore --clean replaces the data of the database lifeline with the "
                         "backup of 2026-03-02 14:00 UTC:")
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:] if len(line.split()) == 3}
-    assert rows == {"calls": ["1,234", "1,200"], "persons": ["41", "40"],
-                    "audit_log": ["9,100", "9,000"]}  # the main tables only
+    assert list(rows.items()) == [  # the main tables, then every other that differs
+        ("calls", ["1,234", "1,200"]), ("persons", ["41", "40"]),
+        ("audit_log", ["9,100", "9,000"]), ("facilities", ["5", "4"]),
+        ("prompt_phone_requests", ["2", "-"]), ("retired_table", ["-", "2"])]
     assert ("  calls made since the backup, lost by the restore: 34, the newest at "
             "2026-03-03 09:12 UTC") in lines
     assert "  intakes made since the backup, lost by the restore: 0" in lines

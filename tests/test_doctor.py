@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import grp
 import os
+import pwd
 import re
 from pathlib import Path
 
@@ -205,6 +207,66 @@ def test_prompts_owned_by_another_user_are_named(tmp_path: Path) -> None:
     assert prompts_report({**env, "LIFELINE_CONFIG": str(settings_file)}) == []
 
 
+ROOT, LIFELINE, STRANGER = prompts.Owner(0, 0), prompts.Owner(998, 997), prompts.Owner(1000, 50)
+USERS = (ROOT, LIFELINE, STRANGER, prompts.Owner(65534, 65534))
+# who doctor runs as, the settings file's owner -> the service's uids and whom a chown names
+SERVICE_CASES: dict[str, tuple[prompts.Owner, prompts.Owner | None, prompts.Owner,
+                               set[int], prompts.Owner]] = {
+    "the README's install: run as root, settings root:lifeline, folder lifeline's": (
+        ROOT, prompts.Owner(0, 997), LIFELINE, {0, 998}, prompts.Owner(998, 997)),
+    "the same, the folder root's: it goes to the group's user, whom the app runs as": (
+        ROOT, prompts.Owner(0, 997), ROOT, {0, 998}, prompts.Owner(998, 997)),
+    "the same, the folder a stranger's": (
+        ROOT, prompts.Owner(0, 997), STRANGER, {0, 998}, prompts.Owner(998, 997)),
+    "settings the service's own": (
+        ROOT, LIFELINE, STRANGER, {0, 998}, LIFELINE),
+    "run as the service, no settings file": (
+        LIFELINE, None, STRANGER, {0, 998}, LIFELINE),
+    "settings root:root: only root": (
+        ROOT, ROOT, STRANGER, {0}, ROOT),
+    "a group several users have first: no guess, root keeps it": (
+        ROOT, prompts.Owner(0, 65534), STRANGER, {0, 65534, 4}, prompts.Owner(0, 65534)),
+    "a group several users have first: the folder's owner among them keeps it": (
+        ROOT, prompts.Owner(0, 65534), prompts.Owner(4, 65534), {0, 65534, 4},
+        prompts.Owner(4, 65534)),
+}
+
+
+@pytest.mark.parametrize("name", SERVICE_CASES)
+def test_the_service_is_whoever_the_settings_file_is_for(name: str) -> None:
+    runs_as, settings_file, folder_owner, uids, chown = SERVICE_CASES[name]
+    found = prompts.service(runs_as, settings_file, (*USERS, prompts.Owner(4, 65534)),
+                            folder_owner)
+    assert found.uids == uids and found.owner == chown
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_the_readme_install_passes_and_its_fix_keeps_the_folder_the_apps(
+    tmp_path: Path
+) -> None:
+    # The README: settings root:lifeline 0640, prompts lifeline's, doctor run as root;
+    # nobody (primary group nogroup) is lifeline here.
+    nobody = pwd.getpwnam("nobody")
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text("")
+    settings_file.chmod(0o640)
+    os.chown(settings_file, 0, nobody.pw_gid)
+    root = tmp_path / "prompts"
+    (root / "en").mkdir(parents=True)
+    (root / "en" / "greeting.wav").write_bytes(b"RIFF")
+    for path in (root, root / "en", root / "en" / "greeting.wav"):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    env = {**ENV, "LIFELINE_PROMPTS_DIR": str(root), "LIFELINE_CONFIG": str(settings_file)}
+    assert prompts_report(env) == []
+
+    os.chown(root / "en" / "greeting.wav", 1000, 1000)  # another user's
+    facts = settings.gather(None, env)[0].prompts
+    assert facts is not None
+    (failed,) = failures(prompts.checks(facts))
+    assert "owned by another user than the service's: en/greeting.wav (uid 1000)" in failed.detail
+    assert failed.fix == f"chown -R nobody:{grp.getgrgid(nobody.pw_gid).gr_name} {root}"
+
+
 def migration(version: int) -> Migration:
     return Migration(version, f"{version:04d}_m.sql", "", f"sum{version}")
 
@@ -214,27 +276,33 @@ def applied(version: int) -> Applied:
 
 
 FILES = tuple(migration(v) for v in (1, 2, 18))
-SCHEMA_CASES = {
-    "up to date": (database.SchemaFacts(FILES, tuple(applied(v) for v in (1, 2, 18))), None),
+# facts -> what the check says when it fails (None: sound), and whether the schema is behind
+# (the other checks' tables may not be there: they are not run)
+SCHEMA_CASES: dict[str, tuple[database.SchemaFacts, str | None, bool]] = {
+    "up to date": (database.SchemaFacts(FILES, tuple(applied(v) for v in (1, 2, 18))), None,
+                   False),
     "an upgrade without migrate": (database.SchemaFacts(FILES, (applied(1), applied(2))),
-                                   "1 migration(s) not applied: 0018_m.sql"),
+                                   "1 migration(s) not applied: 0018_m.sql", True),
     "a changed migration": (database.SchemaFacts(FILES, (applied(1), Applied(2, "0002_m.sql",
                                                                              "other"))),
-                            "0002_m.sql was changed after it was applied"),
+                            "0002_m.sql was changed after it was applied", False),
     "a schema from a newer lifeline": (database.SchemaFacts(FILES[:2], tuple(
-        applied(v) for v in (1, 2, 18))), "0018_m.sql is recorded as applied but is missing"),
+        applied(v) for v in (1, 2, 18))), "0018_m.sql is recorded as applied but is missing",
+        False),
     "unreadable before 0018": (database.SchemaFacts(FILES, None, "InsufficientPrivilegeError"),
-                               "may not read schema_migrations (InsufficientPrivilegeError)"),
+                               "may not read schema_migrations (InsufficientPrivilegeError)",
+                               True),
 }
 
 
 @pytest.mark.parametrize("name", SCHEMA_CASES)
 def test_the_schema_is_up_to_date(name: str) -> None:
-    facts, failing = SCHEMA_CASES[name]
+    facts, failing, behind = SCHEMA_CASES[name]
     (check,) = database.schema_checks(facts)
     assert check.ok == (failing is None)
     if failing is not None:
         assert failing in check.detail and check.fix
+    assert database.behind(facts) == behind
 
 
 KEYS_OK = database.KeyFacts(configured=("2026a", "2025"), in_use={"2026a": 40, "2025": 3},

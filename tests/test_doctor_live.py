@@ -5,15 +5,17 @@ a time, each named with its fix."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 from devstack import asterisk
 from lifeline_pbx import crypto
 from tests import cli_run
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
+from tests.fixtures.release import FIXTURES, load_release
 from tests.fixtures.seed import seed
 from tests.own_addresses import NOBODY_URL
-from tests.pg_fixtures import connect
+from tests.pg_fixtures import as_app_role, connect
 
 
 def b64(key: bytes) -> str:
@@ -100,9 +102,11 @@ async def test_the_doctor_passes_a_sound_install_and_names_each_fault(
                                   "(SELECT max(version) FROM schema_migrations) RETURNING name")
     code, out = await doctor(path)
     assert code == 1
-    (fault,) = failed(out)
+    fault, *others = failed(out)
     assert f"the database schema is up to date: 1 migration(s) not applied: {last}" in fault
     assert "lifeline migrate" in fault
+    assert [line.split(": ", 1)[1].splitlines()[0] for line in others] == [
+        "not checked: the schema is behind (run `lifeline migrate` first)"] * 2
 
 
 def the_settings(app_dsn: str, prompts: Path) -> dict[str, str]:
@@ -168,3 +172,28 @@ async def test_secrets_come_from_files_outside_the_container(
     assert ("setting 'LIFELINE_DATA_KEYS_FILE': LIFELINE_DATA_KEYS is set too: give the "
             "secret one way, not both") in out
     assert b64(TEST_DATA_KEYS[0][1]) not in out and b64(TEST_LOOKUP_KEY) not in out
+
+
+async def test_a_database_not_yet_migrated_is_said_behind_and_the_rest_not_checked(
+    empty_dsn: str, tmp_path: Path
+) -> None:
+    await load_release(empty_dsn, FIXTURES / "v0.1.0" / "dump.sql")  # an upgrade, unmigrated
+    keys = json.loads((FIXTURES / "v0.1.0" / "keys.json").read_text())
+    env = {**the_settings(await as_app_role(empty_dsn), tmp_path / "prompts"),
+           "LIFELINE_DATA_KEYS": keys["data_keys"], "LIFELINE_LOOKUP_KEY": keys["lookup_key"]}
+    behind = "not checked: the schema is behind (run `lifeline migrate` first)"
+
+    code, out = await cli_run.lifeline("doctor", env=env, only_these=True)
+    assert code == 1, out
+    assert "Traceback" not in out
+    assert ("FAIL  the database schema is up to date: the app's role may not read "
+            "schema_migrations") in out
+    assert f"FAIL  the audit log is out of the app's reach: {behind}" in out.splitlines()
+    assert f"FAIL  the data keys open the sealed values: {behind}" in out.splitlines()
+
+    code, out = await cli_run.lifeline("doctor", "--only", "settings", "--only", "schema",
+                                       "--only", "keys", env=env, only_these=True)
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("FAIL")] == [
+        "FAIL  the database schema is up to date", "FAIL  the data keys open the sealed values"]
+    assert f"FAIL  the data keys open the sealed values: {behind}" in out.splitlines()

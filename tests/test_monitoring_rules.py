@@ -114,13 +114,42 @@ def test_language_label(language: str, label: str) -> None:
     ("queue round failed", {}),
     ("could not hold call=1b2c", {"call": "1b2c"}),
     ("operator state not saved operator_id=7 error=OSError",
-     {"operator_id": "7", "error": "OSError"}),
-    ("web listening host=127.0.0.1 port=8080", {"host": "127.0.0.1", "port": "8080"}),
-    ("a=1 a=2 level=x message=y", {"a": "1"}),  # first wins; the line's own keys stay
+     {"operator_id": 7, "error": "OSError"}),
+    ("web listening host=127.0.0.1 port=8080", {"host": "127.0.0.1", "port": 8080}),
+    ("a=1 a=2 level=x message=y", {"a": 1}),  # first wins; the line's own keys stay
     ("x==1 ab=", {}),
 ])
-def test_json_fields_from_the_message(message: str, fields: dict[str, str]) -> None:
+def test_json_fields_from_the_message(message: str, fields: dict[str, object]) -> None:
     assert logs.fields(message) == fields
+
+
+@pytest.mark.parametrize(("key", "value", "typed"), [
+    ("status", "200", 200),
+    ("bytes", "0", 0),
+    ("offset", "-3", -3),
+    ("seconds", "0.012", 0.012),
+    ("seconds", "-1.5", -1.5),
+    ("ratio", "2.5e-05", 2.5e-05),
+    ("code", "0042", "0042"),  # leading zeros: a code, not a number
+    ("took", "5s", "5s"),
+    ("version", "1.2.3", "1.2.3"),
+    ("host", "127.0.0.1", "127.0.0.1"),
+    ("value", "1e5", "1e5"),
+    ("value", "inf", "inf"),
+    ("value", "nan", "nan"),
+    ("value", "1_000", "1_000"),
+    ("value", "+7", "+7"),
+    ("value", ".5", ".5"),
+    ("value", "5.", "5."),
+    ("call", "1712345678.42", "1712345678.42"),  # Asterisk's channel id
+    ("channel", "1712345678.42", "1712345678.42"),
+    ("line", "5551234567", "5551234567"),
+    ("operator", "1001", "1001"),
+])
+def test_a_json_field_is_a_number_only_when_its_value_wholly_is_one(
+        key: str, value: str, typed: object) -> None:
+    assert logs.typed(key, value) == typed
+    assert type(logs.typed(key, value)) is type(typed)
 
 
 def _record(message: str, *args: object, exc: bool = False) -> logging.LogRecord:
@@ -141,7 +170,7 @@ def test_a_json_log_line_is_one_object() -> None:
     assert parsed["time"].endswith("Z") and "T" in parsed["time"]
     assert {k: parsed[k] for k in ("level", "logger", "message", "call", "tries")} == {
         "level": "WARNING", "logger": "lifeline_pbx.calls", "message": "hold failed call=c1 "
-        "tries=3", "call": "c1", "tries": "3"}
+        "tries=3", "call": "c1", "tries": 3}
 
 
 def test_a_traceback_stays_inside_the_json_line() -> None:
@@ -164,7 +193,7 @@ def test_the_console_handler_takes_the_configured_format(
     finally:
         root.removeHandler(handler)
     first, second = capsys.readouterr().err.splitlines()[-2:]
-    assert json.loads(first)["port"] == "9"
+    assert json.loads(first)["port"] == 9
     assert second.endswith("WARNING lifeline_pbx.test text again")
 
 

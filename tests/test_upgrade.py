@@ -9,36 +9,17 @@ through today's code as the app's role.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lifeline_pbx import crypto, db_roles
-from lifeline_pbx.backup import dump, pg_tools
+from lifeline_pbx import crypto
+from lifeline_pbx.backup import dump
 from lifeline_pbx.migrate import MIGRATIONS_DIR, load, migrate
 from tests.fixtures.read_back import read_back
+from tests.fixtures.release import FIXTURES, RELEASES, load_release
 from tests.pg_fixtures import as_app_role, connect
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-RELEASES = ["v0.1.0"]
-
-
-async def load_release(admin_dsn: str, sql: Path) -> None:
-    """The release's database as its installation holds it: roles, tables, owners, grants."""
-    async with connect(admin_dsn) as con:
-        await con.execute(db_roles.ENSURE_ROLES)
-    target, env = pg_tools.libpq_target(admin_dsn)
-    process = await asyncio.create_subprocess_exec(
-        pg_tools.program("psql"), "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=1",
-        "--single-transaction", f"--file={sql}", f"--dbname={target}",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **env})
-    _, errors = await process.communicate()
-    assert process.returncode == 0, errors.decode()
 
 
 @pytest.mark.parametrize("release", RELEASES)

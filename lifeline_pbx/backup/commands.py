@@ -48,6 +48,8 @@ def cmd_restore(admin_dsn: str, backup_dir: Path, *, clean: bool, yes: bool) -> 
 def _agree_to_replace(admin_dsn: str, manifest: Manifest, *, yes: bool) -> None:
     target = asyncio.run(replacing.target(admin_dsn, manifest.created_at))
     verdict, why = replacing.decide(target, yes=yes, interactive=sys.stdin.isatty())
+    if verdict == "refuse" and target.app_connections:  # nothing else matters until it stops
+        raise BackupError(why)
     if target.relations:
         print("\n".join(replacing.summary(target, manifest)))
     if verdict == "refuse":

@@ -93,9 +93,9 @@ def _prepare(out_dir: Path) -> None:
 
 
 async def backup(admin_dsn: str, out_dir: Path) -> Manifest:
-    _prepare(out_dir)
-    con = await asyncpg.connect(admin_dsn)
+    con = await asyncpg.connect(admin_dsn)  # first: a login refused leaves no folder behind
     try:
+        _prepare(out_dir)
         async with con.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await con.fetchval("SELECT pg_export_snapshot()")
             version, migration = await _schema(con)

@@ -3,7 +3,9 @@
 --clean drops the data of a database that is not empty. It is refused while the app is
 connected to that database (its calls and intakes would be lost as they are written), and
 it needs a confirmation: the database's name typed at a terminal, or --yes from a script.
-Before either, the sysadmin sees what is in the database now against what the backup holds.
+Before either, the sysadmin sees what is in the database now against what the backup holds:
+the main tables, and every other table whose rows differ (a facility added since the backup
+is lost by it too).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Literal
 import asyncpg
 
 from lifeline_pbx import db_roles
+from lifeline_pbx.backup.dump import row_counts
 from lifeline_pbx.backup.manifest import Manifest, quote_ident
 from lifeline_pbx.backup.restore import relations
 from lifeline_pbx.db import Conn
@@ -38,7 +41,7 @@ class Target:
     database: str
     relations: int  # tables, views and sequences: 0 when the database is empty
     app_connections: int  # lifeline_app's, to this database
-    row_counts: Mapping[str, int]  # of MAIN_TABLES that the database has
+    row_counts: Mapping[str, int]  # of every table the database has
     newer: tuple[Newer, ...]
 
 
@@ -67,14 +70,19 @@ def confirmed(typed: str, database: str) -> bool:
 
 
 def summary(t: Target, m: Manifest) -> list[str]:
-    """What --clean would replace: the database's main tables now against the backup."""
+    """What --clean would replace: the database's main tables now against the backup, then
+    every other table whose rows differ."""
+    others = sorted(table for table in {*t.row_counts, *m.row_counts} - set(MAIN_TABLES)
+                    if t.row_counts.get(table) != m.row_counts.get(table))
+    shown = [table for table in [*MAIN_TABLES, *others]
+             if table in t.row_counts or table in m.row_counts]
+    wide = max([16, *map(len, shown)])
     lines = [f"restore --clean replaces the data of the database {t.database} with the "
              f"backup of {m.created_at:%Y-%m-%d %H:%M %Z}:",
-             f"  {'':16} {'now':>10} {'in the backup':>14}"]
-    for table in MAIN_TABLES:
-        if table in t.row_counts or table in m.row_counts:
-            now, then = t.row_counts.get(table), m.row_counts.get(table)
-            lines.append(f"  {table:16} {_count(now):>10} {_count(then):>14}")
+             f"  {'':{wide}} {'now':>10} {'in the backup':>14}"]
+    for table in shown:
+        now, then = t.row_counts.get(table), m.row_counts.get(table)
+        lines.append(f"  {table:{wide}} {_count(now):>10} {_count(then):>14}")
     for n in t.newer:
         newest = f", the newest at {n.newest:%Y-%m-%d %H:%M %Z}" if n.rows and n.newest else ""
         lines.append(f"  {n.table} made since the backup, lost by the restore: "
@@ -97,14 +105,10 @@ async def target(admin_dsn: str, since: datetime) -> Target:
 
 
 async def _gather(con: Conn, since: datetime) -> Target:
-    present = {r["relname"] for r in await con.fetch(
-        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"
-        " AND relkind IN ('r', 'p') AND relname = ANY($1)", list(MAIN_TABLES))}
-    counts = {t: int(await con.fetchval(f"SELECT count(*) FROM public.{quote_ident(t)}"))
-              for t in MAIN_TABLES if t in present}
+    counts = await row_counts(con)
     newer = []
     for table, column in MADE_AT.items():
-        if table in present:
+        if table in counts:
             row = await con.fetchrow(
                 f"SELECT count(*) FILTER (WHERE {column} > $1) AS rows, max({column}) AS newest"
                 f" FROM public.{quote_ident(table)}", since)

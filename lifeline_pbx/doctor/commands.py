@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import dataclasses
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeAlias
 
 import asyncpg
 
 from lifeline_pbx import config, sealed_keys
+from lifeline_pbx.db import Conn
 from lifeline_pbx.doctor import asterisk, audit_roles, database, settings
 from lifeline_pbx.doctor.report import Check, report
 from lifeline_pbx.errors import ConfigError, LifelineError
@@ -19,6 +21,9 @@ from lifeline_pbx.migrate import MIGRATIONS_DIR, load
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 PARTS = ("settings", "database", "schema", "keys", "asterisk")
+AUDIT = "the audit log is out of the app's reach"
+KEYS = "the data keys open the sealed values"
+BEHIND = "not checked: the schema is behind (run `lifeline migrate` first)"
 
 
 async def run(path: Path | None, parts: frozenset[str]) -> list[Check]:
@@ -29,11 +34,16 @@ async def run(path: Path | None, parts: frozenset[str]) -> list[Check]:
     unchecked = ("not checked: the settings do not load"
                  + (" (see above)" if "settings" in parts else f": {facts.problem}"))
     if parts & {"database", "schema", "keys"}:
-        results += await _database(path, cfg, parts, unchecked)
+        results += await _part("the database answers the app's login (database_url)", False,
+                               lambda: _database(path, cfg, parts, unchecked))
     if "asterisk" in parts:
-        results += (asterisk.checks(await asterisk.gather(cfg)) if cfg is not None else
-                    [Check("Asterisk's ARI answers", False, unchecked)])
+        results += (await _part("Asterisk's ARI answers", False, lambda: _asterisk(cfg))
+                    if cfg is not None else [Check("Asterisk's ARI answers", False, unchecked)])
     return results
+
+
+async def _asterisk(cfg: config.Config) -> list[Check]:
+    return asterisk.checks(await asterisk.gather(cfg))
 
 
 async def _sealed(path: Path | None) -> dict[str, int] | None:
@@ -63,24 +73,41 @@ async def _database(path: Path | None, cfg: config.Config | None,
         return [Check(name, False, f"{type(exc).__name__}: {exc}",
                       "is PostgreSQL running, with lifeline_app's password in database_url? "
                       "`lifeline db app-role --new-password` sets a new one and prints the DSN")]
-    results = []
     try:
+        # The schema first: on a schema behind this version the other parts' tables (or
+        # their columns) are not there yet.
+        schema = await database.gather_schema(con, load(MIGRATIONS_DIR))
+        behind = database.behind(schema)
+        results = database.schema_checks(schema) if "schema" in parts else []
         if "database" in parts:
-            try:
-                results += audit_roles.checks(await audit_roles.gather(con))
-            except LifelineError as exc:
-                results.append(Check("the audit log is out of the app's reach", False,
-                                     str(exc)))
-        if "schema" in parts:
-            results += database.schema_checks(
-                await database.gather_schema(con, load(MIGRATIONS_DIR)))
+            results += await _part(AUDIT, behind, lambda: _audit(con))
         if "keys" in parts:
-            results += (database.key_checks(
-                await database.gather_keys(con, config.key_ring(cfg))) if cfg is not None
-                else [Check("the data keys open the sealed values", False, unchecked)])
+            results += (await _part(KEYS, behind, lambda: _keys(con, cfg)) if cfg is not None
+                        else [Check(KEYS, False, unchecked)])
     finally:
         await con.close()
     return results
+
+
+async def _part(name: str, behind: bool,
+                check: Callable[[], Awaitable[list[Check]]]) -> list[Check]:
+    if behind:
+        return [Check(name, False, BEHIND)]
+    try:
+        return await check()
+    except Exception as exc:  # unforeseen: said as this part's fault, and the others run
+        return [Check(name, False, f"not checked: {type(exc).__name__}: {exc}")]
+
+
+async def _audit(con: Conn) -> list[Check]:
+    try:
+        return audit_roles.checks(await audit_roles.gather(con))
+    except LifelineError as exc:
+        return [Check(AUDIT, False, str(exc))]
+
+
+async def _keys(con: Conn, cfg: config.Config) -> list[Check]:
+    return database.key_checks(await database.gather_keys(con, config.key_ring(cfg)))
 
 
 def cmd_doctor(args: argparse.Namespace) -> None:

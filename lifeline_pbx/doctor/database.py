@@ -48,6 +48,17 @@ def schema_checks(f: SchemaFacts) -> list[Check]:
                   + ", ".join(m.name for m in todo), UPGRADE)]
 
 
+def behind(f: SchemaFacts) -> bool:
+    """Is a migration this version ships not applied (the tables other checks read may
+    not be there yet)?"""
+    if f.applied is None:
+        return True
+    try:
+        return bool(pending(list(f.migrations), list(f.applied)))
+    except MigrationError:
+        return False  # not behind but astray: schema_checks says so
+
+
 def key_checks(f: KeyFacts) -> list[Check]:
     missing = sorted(set(f.in_use) - set(f.configured))
     wrong = sorted(kid for kid, opened in f.opens.items() if not opened)

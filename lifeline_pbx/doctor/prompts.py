@@ -3,7 +3,9 @@ does): is it here, and may only the service change it? Whoever may write into it
 language's subfolder or over a prompt's file decides what callers hear.
 
 The service is the user doctor runs as (its settings are private to the service's user),
-root, and the owner and group of the settings file when there is one (doctor run as root).
+root, and the owner and group of the settings file when there is one (doctor run as root),
+and every user whose primary group is that group: the README's install makes the settings
+file root:lifeline and the prompts folder user lifeline's (`useradd --system lifeline`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import grp
 import os
 import pwd
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +41,38 @@ class Facts:
     service_uids: frozenset[int] = frozenset({0})
     service_gids: frozenset[int] = frozenset({0})
     service: str = "root:root"  # user:group, for chown
+
+
+@dataclass(frozen=True)
+class Owner:
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Service:
+    uids: frozenset[int]
+    gids: frozenset[int]
+    owner: Owner  # whom a chown gives the folder to
+
+
+def service(runs_as: Owner, settings_file: Owner | None, users: Iterable[Owner],
+            folder: Owner) -> Service:
+    """Who the service is, given who doctor runs as, who owns the settings file, every user
+    (uid, primary group) and who owns the folder. A chown gives the folder to the app's user
+    (not root: the app writes uploads into it), keeping its owner when that is the service:
+    taking it from the app's user would break prompt uploads."""
+    owner = settings_file or runs_as
+    in_group = sorted(u.uid for u in users if u.gid == owner.gid and u.uid != 0)
+    uids = frozenset({0, runs_as.uid, owner.uid, *in_group})
+    gids = frozenset({0, runs_as.gid, owner.gid})
+    if folder.uid != 0 and folder.uid in uids:
+        uid = folder.uid
+    elif owner.uid == 0 and len(in_group) == 1:
+        uid = in_group[0]
+    else:
+        uid = owner.uid
+    return Service(uids, gids, Owner(uid, owner.gid))
 
 
 def checks(f: Facts) -> list[Check]:
@@ -76,20 +111,20 @@ def gather(folder: str, setting: str, settings_file: Path | None) -> Facts:
         st = root.stat()
     except FileNotFoundError:
         return Facts(folder, setting, False)
-    uid, gid = os.geteuid(), os.getegid()
-    uids, gids = {0, uid}, {0, gid}
+    owner = None
     if settings_file is not None:
         try:
-            owner = settings_file.stat()
+            file = settings_file.stat()
         except OSError:
             pass
         else:
-            uid, gid = owner.st_uid, owner.st_gid
-            uids.add(uid)
-            gids.add(gid)
+            owner = Owner(file.st_uid, file.st_gid)
+    users = (Owner(u.pw_uid, u.pw_gid) for u in pwd.getpwall())
+    found = service(Owner(os.geteuid(), os.getegid()), owner, users,
+                    Owner(st.st_uid, st.st_gid))
     return Facts(folder, setting, True, stat.S_ISDIR(st.st_mode),
                  _entries(root) if stat.S_ISDIR(st.st_mode) else (),
-                 frozenset(uids), frozenset(gids), f"{_user(uid)}:{_group(gid)}")
+                 found.uids, found.gids, f"{_user(found.owner.uid)}:{_group(found.owner.gid)}")
 
 
 def _entries(root: Path) -> tuple[Entry, ...]:
