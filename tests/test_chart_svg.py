@@ -24,3 +24,39 @@ def test_the_last_label_is_drawn_inside_the_chart(labels: list[str]) -> None:
     assert float(x) + svg.LABEL_CHAR * len(last) / 2 <= svg.WIDTH
     first_x, first = drawn[0]
     assert float(first_x) - svg.LABEL_CHAR * len(first) / 2 >= 0
+
+
+@pytest.mark.parametrize(("label", "width", "lines"), [
+    ("Retaliation", 26, ["Retaliation"]),
+    ("Medical neglect or denial of care", 26, ["Medical neglect or denial", "of care"]),
+    ("Access to counsel, interpretation and legal materials", 26,
+     ["Access to counsel,", "interpretation and legal", "materials"]),
+    ("Use of force / physical abuse", 29, ["Use of force / physical abuse"]),
+    ("ab  cd", 2, ["ab", "cd"]),
+    ("abcdefg hi", 3, ["abc", "def", "g", "hi"]),  # a word longer than a line is broken
+    ("", 26, [""]),
+])
+def test_a_label_is_wrapped_between_words(label: str, width: int, lines: list[str]) -> None:
+    assert svg.wrapped(label, width) == lines
+
+
+CATEGORIES = ("Medical neglect or denial of care", "Solitary confinement / segregation",
+              "Access to counsel, interpretation and legal materials",
+              "Temperature and overcrowding", "Example Valley ICE Processing Center")
+
+
+def test_every_row_label_of_the_bars_is_drawn_whole_inside_its_column() -> None:
+    chart = str(svg.bars("c", "T", "D", CATEGORIES, [("R", [1.0] * len(CATEGORIES)),
+                                                     ("S", [2.0] * len(CATEGORIES))]))
+    drawn = re.findall(r'<text x="(\d+)" y="([\d.]+)" font-size="11" text-anchor="end">'
+                       r"(.*?)</text>", chart)
+    labels = [re.findall(r"<tspan[^>]*>([^<]*)</tspan>", inner) or [inner]
+              for _, _, inner in drawn]
+    assert [" ".join(lines) for lines in labels] == list(CATEGORIES)
+    for (x, _, _), lines in zip(drawn, labels, strict=True):
+        assert all(svg.BAR_LABEL_CHAR * len(line) <= int(x) for line in lines), lines
+    # Each row's label starts below the one before it ends.
+    tops = [float(y) - 11 for _, y, _ in drawn]
+    bottoms = [float(y) + svg.LINE_HEIGHT * (len(lines) - 1) for (_, y, _), lines
+               in zip(drawn, labels, strict=True)]
+    assert all(top > bottom for top, bottom in zip(tops[1:], bottoms, strict=False))

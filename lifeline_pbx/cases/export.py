@@ -1,4 +1,7 @@
-"""Reports as CSV, without names or A-numbers; cells that a spreadsheet would run as a
+"""Reports as CSV for the NGO's own use (the list's "CSV for internal use"): without names,
+A-numbers or narratives, but with housing units, exact times and report ids, so it is not
+for partners (evidence/export is the anonymised one). Times are on the facility's clock,
+the one the list's Recorded from/to filter by. Cells that a spreadsheet would run as a
 formula are made inert."""
 
 from __future__ import annotations
@@ -7,10 +10,12 @@ import csv
 import io
 from collections.abc import Iterable
 
+from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.cases.reports import ReportSummary
 
-COLUMNS = ("report_id", "created_at", "facility", "category", "severity", "occurred_from",
-           "occurred_to", "affected", "housing_unit")
+COLUMNS = ("report_id", "created_at", "facility", "category", "category_label", "severity",
+           "language", "language_label", "occurred_from", "occurred_to", "affected",
+           "housing_unit")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -21,8 +26,9 @@ def inert(cell: str) -> str:
 
 def row(report: ReportSummary) -> list[str]:
     return [
-        str(report.id), report.created_at.isoformat(timespec="seconds"), report.facility,
-        report.category, report.severity,
+        str(report.id), report.recorded.isoformat(timespec="seconds"), report.facility,
+        report.category, report.category_label, report.severity, report.language or "",
+        language_name(report.language) if report.language else "",
         report.occurred_from.isoformat() if report.occurred_from else "",
         report.occurred_to.isoformat() if report.occurred_to else "",
         report.affected, report.housing_unit,

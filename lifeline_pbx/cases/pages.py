@@ -136,7 +136,8 @@ async def reports_list(request: web.Request) -> web.StreamResponse:
                   reports=paging.page(found.found, found.total, found.at, request),
                   filters=found.filters, facilities=found.facilities,
                   categories=found.categories, partners=found.partners, severities=SEVERITIES,
-                  languages=CALLER_LANGUAGES, query_string=request.query_string)
+                  languages=CALLER_LANGUAGES, query_string=request.query_string,
+                  without_incident=found.without_incident)
 
 
 @require("supervisor")

@@ -31,6 +31,7 @@ class Listing:
     facilities: pick_lists.Named
     categories: list[tuple[str, str]]
     partners: list[tuple[int, str, str]]
+    without_incident: int | None  # with an incident filter: those it cannot match
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,13 @@ async def listing(con: Conn, filters: reports.ReportFilter, at: paging.Window,
         total = await reports.count(con, filters)
         at = paging.clamped(at, total)
         found = await reports.search(con, filters, at.per_page, at.offset)
+        undated = None
+        if filters.incident_from is not None or filters.incident_to is not None:
+            undated = await reports.without_incident(con, filters)
         await _audit_person_filter(con, user_id, filters)
     return Listing(filters, total, at, found, await pick_lists.facilities(con),
                    await reports.categories(con, enabled_only=False),
-                   await reports.partners(con))
+                   await reports.partners(con), undated)
 
 
 async def export_csv(con: Conn, filters: reports.ReportFilter, user_id: int) -> str:

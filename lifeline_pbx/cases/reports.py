@@ -2,13 +2,17 @@
 
 Only the narrative is sealed: facility, category, severity, dates, who is affected and
 the housing unit stay plain so that reports can be counted and exported without names.
+
+A report's recorded day is the day in its facility's time zone, as on the evidence pages
+(evidence/months.py): the list's Recorded from/to filter by it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -19,9 +23,11 @@ from lifeline_pbx.web.paging import capped_count
 
 _COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
               c.label AS category_label, r.severity, r.occurred_from, r.occurred_to,
-              r.affected, r.housing_unit, r.person_id"""
+              r.affected, r.housing_unit, r.person_id, r.language,
+              f.timezone AS facility_zone"""
 _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
            JOIN report_categories c ON c.code = r.category"""
+_FROM_FACILITY = "reports r JOIN facilities f ON f.id = r.facility_id"
 MAX_LIST = 500
 
 
@@ -39,6 +45,13 @@ class ReportSummary:
     affected: str
     housing_unit: str
     person_id: uuid.UUID | None
+    language: str | None  # of the intake it came from
+    facility_zone: str
+
+    @property
+    def recorded(self) -> dt.datetime:
+        """When it was recorded, on its facility's clock."""
+        return self.created_at.astimezone(ZoneInfo(self.facility_zone))
 
 
 @dataclass(frozen=True)
@@ -53,18 +66,33 @@ class Report:
 class ReportFilter:
     facility_id: int | None = None
     category: str | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
-    severity: str | None = None
+    since: dt.date | None = None  # recorded on or after, in the facility's time zone
+    until: dt.date | None = None  # recorded on or before
+    incident_from: dt.date | None = None  # the incident's dates overlap these
+    incident_to: dt.date | None = None
+    severity: str | None = None  # exactly this one
     language: str | None = None  # of the intake the report came from (migration 0016)
     housing_unit: str | None = None  # compared without regard to case
     partner_id: int | None = None  # the caller consented to share with this partner
     person_ids: tuple[uuid.UUID, ...] = ()  # a person and the records merged into theirs
 
 
+# A day in any time zone lies within a day either side of the same day in UTC: the bound
+# on created_at lets the planner use its indexes, the local day decides.
+_LOCAL_DAY = "(r.created_at AT TIME ZONE f.timezone)::date"
+_SINCE = f"""r.created_at >= ($?::date - 1)::timestamp AT TIME ZONE 'UTC'
+             AND {_LOCAL_DAY} >= $?::date"""
+_UNTIL = f"""r.created_at < ($?::date + 2)::timestamp AT TIME ZONE 'UTC'
+             AND {_LOCAL_DAY} <= $?::date"""
+# A report's incident runs from occurred_from to occurred_to (either alone: that day).
+_INCIDENT_FROM = "coalesce(r.occurred_to, r.occurred_from) >= $?::date"
+_INCIDENT_TO = "coalesce(r.occurred_from, r.occurred_to) <= $?::date"
+
+
 def where(filters: ReportFilter) -> tuple[str, list[object]]:
-    """The WHERE clause (over reports r) and its arguments: only the filters given, so
-    that the planner sees plain conditions it can use an index for."""
+    """The WHERE clause (over reports r joined to their facilities f) and its arguments:
+    only the filters given, so that the planner sees plain conditions it can use an index
+    for."""
     found = Conditions()
     add = found.add
     if filters.facility_id is not None:
@@ -74,9 +102,13 @@ def where(filters: ReportFilter) -> tuple[str, list[object]]:
     if filters.severity:
         add("r.severity = $?", filters.severity)
     if filters.since is not None:
-        add("r.created_at >= $?::date", filters.since)
+        add(_SINCE, filters.since)
     if filters.until is not None:
-        add("r.created_at < $?::date + 1", filters.until)
+        add(_UNTIL, filters.until)
+    if filters.incident_from is not None:
+        add(_INCIDENT_FROM, filters.incident_from)
+    if filters.incident_to is not None:
+        add(_INCIDENT_TO, filters.incident_to)
     if filters.language:
         add("r.language = $?", filters.language)
     if filters.housing_unit:
@@ -93,7 +125,7 @@ def _summary(r: asyncpg.Record) -> ReportSummary:
     return ReportSummary(
         r["id"], r["created_at"], r["facility_id"], r["facility"], r["category"],
         r["category_label"], r["severity"], r["occurred_from"], r["occurred_to"],
-        r["affected"], r["housing_unit"], r["person_id"])
+        r["affected"], r["housing_unit"], r["person_id"], r["language"], r["facility_zone"])
 
 
 async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm, *,
@@ -228,10 +260,20 @@ async def search(con: Conn, filters: ReportFilter, limit: int, offset: int = 0,
 async def count(con: Conn, filters: ReportFilter, *, exact: bool = False) -> int:
     """How many reports match; past paging.COUNT_CAP only that there are more, unless exact."""
     clause, args = where(filters)
-    select = f"SELECT 1 FROM reports r WHERE {clause}"
+    select = f"SELECT 1 FROM {_FROM_FACILITY} WHERE {clause}"
     total: int = await con.fetchval(
         f"SELECT count(*) FROM ({select}) AS counted" if exact else capped_count(select), *args)
     return total
+
+
+async def without_incident(con: Conn, filters: ReportFilter) -> int:
+    """Of the reports the filters match but for their incident dates, how many have none
+    (an incident filter cannot match them)."""
+    clause, args = where(replace(filters, incident_from=None, incident_to=None))
+    found: int = await con.fetchval(
+        f"""SELECT count(*) FROM {_FROM_FACILITY} WHERE {clause}
+              AND r.occurred_from IS NULL AND r.occurred_to IS NULL""", *args)
+    return found
 
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID]) -> list[ReportSummary]:

@@ -11,6 +11,7 @@ series is named in a legend.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -19,6 +20,9 @@ from markupsafe import Markup, escape
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 WIDTH = 720
 LABEL_CHAR = 6  # px: about the widest a character of a 10 px axis label is drawn
+BAR_LABEL_CHAR = 7  # px: the same for an 11 px row label of the bars
+BAR_LABELS = 190  # px: the bars' column of row labels
+LINE_HEIGHT = 12  # px: between the lines of a row label
 Series = tuple[str, Sequence[float]]  # a name, one value per label
 
 
@@ -56,23 +60,55 @@ def _legend(series: Sequence[Series], y: int) -> list[str]:
     return parts
 
 
+def wrapped(label: str, width: int) -> list[str]:
+    """The label in lines of at most `width` characters, broken between words (a word
+    longer than a line is broken inside); every character kept but the breaking spaces."""
+    lines: list[str] = []
+    for word in label.split():
+        while len(word) > width:
+            lines.append(word[:width])
+            word = word[width:]
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        elif word:
+            lines.append(word)
+    return lines or [""]
+
+
+def _row_label(lines: list[str], x: int, middle: float) -> str:
+    """A bar row's label, right-aligned at x, its lines centred on `middle`."""
+    first = middle + 4 - LINE_HEIGHT * (len(lines) - 1) / 2
+    if len(lines) == 1:
+        return (f'<text x="{x}" y="{first:.1f}" font-size="11" text-anchor="end">'
+                f'{escape(lines[0])}</text>')
+    spans = "".join(f'<tspan x="{x}" dy="{0 if n == 0 else LINE_HEIGHT}">{escape(line)}'
+                    "</tspan>" for n, line in enumerate(lines))
+    return f'<text x="{x}" y="{first:.1f}" font-size="11" text-anchor="end">{spans}</text>'
+
+
 def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
          series: Sequence[Series]) -> Markup:
-    """Horizontal bars: a row per label, a bar per series in each row."""
-    left, right, row_gap = 190, 60, 6
+    """Horizontal bars: a row per label, a bar per series in each row; a label too long
+    for its column is wrapped onto more lines, and its row made as tall."""
+    left, right, row_gap = BAR_LABELS, 60, 6
     bar = 12
-    row = bar * max(1, len(series)) + row_gap
+    bars_height = bar * max(1, len(series))
+    label_lines = [wrapped(label, (left - 6) // BAR_LABEL_CHAR) for label in labels]
     top = 24
-    height = top + row * max(1, len(labels)) + 24
+    starts = list(itertools.accumulate(
+        (max(bars_height, LINE_HEIGHT * len(lines)) + row_gap for lines in label_lines),
+        initial=top))
+    axis_y = starts[-1] if labels else top + bars_height + row_gap
+    height = axis_y + 24
     scale_top = nice_top(max((v for _, values in series for v in values), default=0))
     span = WIDTH - left - right
     body = _legend(series, 14)
     names = [escape(name) for name, _ in series]
     for i, label in enumerate(labels):
-        y = top + i * row
+        y = starts[i]
         text = escape(label)
-        body.append(f'<text x="{left - 6}" y="{y + bar * len(series) / 2 + 4:.1f}" '
-                    f'font-size="11" text-anchor="end">{escape(label[:32])}</text>')
+        body.append(_row_label(label_lines[i], left - 6,
+                               y + (starts[i + 1] - y - row_gap) / 2))
         for n, (_, values) in enumerate(series):
             value = values[i]
             width = span * value / scale_top
@@ -82,7 +118,6 @@ def bars(chart_id: str, title: str, desc: str, labels: Sequence[str],
                         f'<title>{text}, {names[n]}: {shown}</title></rect>'
                         f'<text x="{left + width + 4:.1f}" y="{y + n * bar + bar - 3}" '
                         f'font-size="10">{shown}</text>')
-    axis_y = top + row * max(1, len(labels))
     body.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{axis_y}" stroke="#555"/>')
     return _frame(chart_id, title, desc, height, body)
 

@@ -349,7 +349,8 @@ _TAIL_BY = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
        coalesce(CASE {key} ELSE '' END, '') AS key, {aggregates}
   FROM ({binned}) c GROUP BY GROUPING SETS ({sets}())"""
 
-_TREND = """SELECT at AS bucket, {sums} FROM ({stored} UNION ALL {tail}) c
+_TREND = """SELECT at AS bucket, {sums}, coalesce(sum(waits), 0)::text AS waits
+  FROM ({stored} UNION ALL {tail}) c
  GROUP BY 1 ORDER BY 1"""
 
 _SUMS = ", ".join([*(f"coalesce(sum({c}), 0)::integer AS {c}"
@@ -377,12 +378,11 @@ def _args(read: Read) -> tuple[list[object], str, str]:
             " AND ".join(["c.started_at >= $4", "c.started_at < $5", *calls]))
 
 
-def _figures(row: asyncpg.Record, waits: list[int] | None = None) -> Figures:
-    """A group's figures, with its waits; a step's counts only (as store.trend's)."""
-    found = {c: row[c] for c in (_FIGURES if waits is not None else (*_ADDED, "within"))}
-    if waits is not None:
-        found["wait_median"], found["wait_p90"] = rules.percentiles(
-            waits, (0.5, 0.9), row["wait_max"])
+def _figures(row: asyncpg.Record) -> Figures:
+    """A group's or a step's figures, the waits' percentiles from its bins."""
+    found = {c: row[c] for c in _FIGURES}
+    found["wait_median"], found["wait_p90"] = rules.percentiles(
+        rules.unpacked(row["waits"]), (0.5, 0.9), row["wait_max"])
     return Figures(**found)
 
 
@@ -401,8 +401,7 @@ async def groups(con: Conn, read: Read, dimensions: Sequence[str] = store.DIMENS
     sql = _GROUPS.format(stored=stored, tail=tail, sums=_SUMS, keys=_KEYS,
                          **store.grouping(dimensions))
     await _no_jit(con)
-    return [store.Group(r["dimension"], r["key"] or "",
-                        _figures(r, rules.unpacked(r["waits"])))
+    return [store.Group(r["dimension"], r["key"] or "", _figures(r))
             for r in await con.fetch(sql, *args)]
 
 
@@ -423,8 +422,7 @@ async def _groups_by_dimension(con: Conn, read: Read,
         **store.grouping(dimensions)))
     sql = _GROUPS_BY.format(stored=stored, totals=totals, tail=tail, sums=_SUMS)
     await _no_jit(con)
-    return [store.Group(r["dimension"], r["key"] or "",
-                        _figures(r, rules.unpacked(r["waits"])))
+    return [store.Group(r["dimension"], r["key"] or "", _figures(r))
             for r in await con.fetch(sql, *args)]
 
 
@@ -438,7 +436,8 @@ async def _no_jit(con: Conn) -> None:
 
 
 async def trend(con: Conn, read: Read) -> list[store.Step]:
-    """The period's counts per step (Period.bucket); each unit lies inside one step."""
+    """The period's figures per step (Period.bucket), as its groups' are made; each unit
+    lies inside one step."""
     args, stored_where, calls_where = _args(read)
     table = "call_stats" if stored_where != "true" else "call_stats_totals"
     one = rules.one_filter(read.query)

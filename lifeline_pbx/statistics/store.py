@@ -60,7 +60,8 @@ _GROUPED = """SELECT CASE {dimension} ELSE 'total' END AS dimension,
          FROM ({calls}) c
         GROUP BY GROUPING SETS ({sets}())"""
 
-_TREND = """SELECT date_trunc({step}, started_at AT TIME ZONE {zone}) AS bucket, {counts}
+_TREND = """SELECT date_trunc({step}, started_at AT TIME ZONE {zone}) AS bucket, {counts},
+                   {waits}
               FROM ({calls}) c GROUP BY 1 ORDER BY 1"""
 
 # Each call's talk, and its wrap-up: from its end for the queue's wrap-up time, cut at the
@@ -184,11 +185,12 @@ def grouping(dimensions: Sequence[str]) -> dict[str, str]:
 
 
 async def trend(con: Conn, query: Query) -> list[Step]:
-    """The period's calls counted per hour, day, week or month (Period.bucket)."""
+    """The period's calls per hour, day, week or month (Period.bucket): every figure a
+    group has, so a step's row reads as the groups' of its calls."""
     where, args = _calls_where(query)
     n = len(args)
     sql = _TREND.format(step=f"${n + 1}", zone=f"${n + 2}",
-                        counts=_COUNTS.format(threshold=f"${n + 3}"),
+                        counts=_COUNTS.format(threshold=f"${n + 3}"), waits=_WAITS,
                         calls=CALLS.format(where=where))
     rows = await con.fetch(sql, *args, query.period.bucket, query.period.zone,
                            float(query.threshold))
