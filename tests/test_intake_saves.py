@@ -178,15 +178,16 @@ async def test_opening_a_form_gives_the_same_key_until_saved_and_then_the_saved_
     assert (bound.kind, bound.facility_id) == ("call", world.facility)
     with pytest.raises(Forbidden, match="not put through to your phone"):
         await binding.resolve(world.con, world.other, False, world.call, None)
-    first, saved, _ = await binding.open_form(world.con, KEYS, world.operator, bound)
-    second, _, _ = await binding.open_form(world.con, KEYS, world.operator, bound)
-    assert first == second and not saved
-    standalone, _, fields = await binding.open_form(world.con, KEYS, world.operator,
-                                                    binding.STANDALONE)
-    assert standalone != first and fields == {"intake_id": str(standalone)}
+    opened = await binding.open_form(world.con, KEYS, world.operator, bound)
+    first = opened.key
+    again = await binding.open_form(world.con, KEYS, world.operator, bound)
+    assert first == again.key and not opened.saved and opened.draft_at is None
+    standalone = await binding.open_form(world.con, KEYS, world.operator, binding.STANDALONE)
+    assert standalone.key != first and standalone.fields == {"intake_id": str(standalone.key)}
     await save(world, first, report_id=R1)
-    key, saved, fields = await binding.open_form(world.con, KEYS, world.operator, bound)
-    assert (key, saved) == (first, True)
+    reopened = await binding.open_form(world.con, KEYS, world.operator, bound)
+    assert (reopened.key, reopened.saved) == (first, True)
+    fields = reopened.fields
     assert fields["report_narrative"] == NARRATIVE and fields["a_number"] == "A098-765-432"
     views = {r["entity"] for r in await world.con.fetch(
         "SELECT entity FROM audit_log WHERE action = 'view'")}

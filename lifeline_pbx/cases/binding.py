@@ -78,12 +78,15 @@ async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
         raise NotFound("That call is not known.") from None
 
 
-def _typed(body: dict[str, Any]) -> bool:
-    return any(value for name, value in body.items() if name != "intake_id")
+@dataclass(frozen=True)
+class Opened:
+    key: uuid.UUID  # the form's key: the intake's id
+    saved: bool  # an intake is saved under it
+    fields: dict[str, Any]  # what to show in the form
+    draft_at: dt.datetime | None  # the fields are a draft, last saved then
 
 
-async def open_form(con: Conn, keys: KeyRing, user_id: int,
-                    bound: Binding) -> tuple[uuid.UUID, bool, dict[str, Any]]:
+async def open_form(con: Conn, keys: KeyRing, user_id: int, bound: Binding) -> Opened:
     """The form's key, whether an intake is saved under it, and the fields to show: the
     operator's draft if they typed since, else what was saved, else nothing. The key is
     kept in the draft so that a second tab on the same call gets the same one."""
@@ -94,13 +97,14 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int,
                                    {"intake_id": str(saved or uuid.uuid4())})
         key = saved or _key(draft.body) or uuid.uuid4()
         fields: dict[str, Any] = {}
-        if _typed(draft.body):
-            fields = draft.body
+        draft_at = None
+        if drafts.typed(draft.body):
+            fields, draft_at = draft.body, draft.updated_at
         elif saved is not None:
             fields, shown = await reopen.form_values(con, keys, saved)
             await audit.record_views(con, user_id, shown)
         is_saved = saved is not None or await intakes.get(con, keys, key) is not None
-    return key, is_saved, {**fields, "intake_id": str(key)}
+    return Opened(key, is_saved, {**fields, "intake_id": str(key)}, draft_at)
 
 
 def _key(body: dict[str, Any]) -> uuid.UUID | None:

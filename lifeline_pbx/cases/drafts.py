@@ -1,7 +1,9 @@
 """The SQL for drafts: an operator's unsaved form, one per (user, call), sealed.
 
-Every query filters by user_id: a user only ever reads, writes or deletes their own
-drafts, whatever id or call id a request names.
+Every query that opens or changes a draft filters by user_id: a user only ever reads,
+writes or deletes their own drafts, whatever id or call id a request names. The one
+exception, on_call, tells a call's page who has a draft on it and when they last saved
+it, never what it says.
 """
 
 from __future__ import annotations
@@ -23,6 +25,40 @@ class Draft:
     call_id: uuid.UUID | None
     body: dict[str, Any]
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """A draft on a call, as the lists name it: when the call came in, at which facility,
+    and the voicemail it left (its form is opened from the voicemail)."""
+
+    call_id: uuid.UUID
+    call_at: dt.datetime
+    facility: str
+    voicemail_id: uuid.UUID | None
+    updated_at: dt.datetime
+    a_number: str  # as typed
+    goes_on: dt.datetime | None  # when retention removes it, if not saved before
+
+
+@dataclass(frozen=True)
+class Sign:
+    """That someone has an unsaved draft on a call: who and when, not what."""
+
+    author: str
+    updated_at: dt.datetime
+    goes_on: dt.datetime | None
+
+
+def goes_on(updated_at: dt.datetime, keep_days: int | None) -> dt.datetime | None:
+    """When retention removes a draft last saved then (retention/store.py remove_drafts:
+    any draft not saved again for keep_days; a legal hold on its call keeps it longer)."""
+    return None if keep_days is None else updated_at + dt.timedelta(days=keep_days)
+
+
+def typed(body: dict[str, Any]) -> bool:
+    """Anything typed in it (a form's key alone is not typing)."""
+    return any(value for name, value in body.items() if name != "intake_id")
 
 
 def _draft(row: asyncpg.Record, keys: KeyRing) -> Draft:
@@ -70,8 +106,50 @@ async def claim(con: Conn, keys: KeyRing, user_id: int, call_id: uuid.UUID | Non
     return draft
 
 
-async def delete(con: Conn, user_id: int, call_id: uuid.UUID | None) -> None:
-    await con.execute(
-        "DELETE FROM drafts WHERE user_id = $1 AND call_id IS NOT DISTINCT FROM $2",
+async def delete(con: Conn, user_id: int, call_id: uuid.UUID | None) -> uuid.UUID | None:
+    """The draft's id, if there was one."""
+    found: uuid.UUID | None = await con.fetchval(
+        """DELETE FROM drafts WHERE user_id = $1 AND call_id IS NOT DISTINCT FROM $2
+           RETURNING id""",
         user_id, call_id,
     )
+    return found
+
+
+async def mine_on_calls(con: Conn, keys: KeyRing, user_id: int,
+                        keep_days: int | None) -> list[OnCall]:
+    """The user's drafts on calls with anything typed in them, the most recent first."""
+    rows = await con.fetch(
+        """SELECT d.id, d.call_id, d.body, d.updated_at, c.started_at,
+                  coalesce(f.name, '') AS facility,
+                  (SELECT v.id FROM voicemails v WHERE v.call_id = d.call_id
+                   ORDER BY v.created_at LIMIT 1) AS voicemail_id
+           FROM drafts d JOIN calls c ON c.id = d.call_id
+                LEFT JOIN facilities f ON f.id = c.facility_id
+           WHERE d.user_id = $1 ORDER BY d.updated_at DESC""",
+        user_id,
+    )
+    found = []
+    for row in rows:
+        body = _draft(row, keys).body
+        if typed(body):
+            found.append(OnCall(row["call_id"], row["started_at"], row["facility"],
+                                row["voicemail_id"], row["updated_at"],
+                                str(body.get("a_number", "")),
+                                goes_on(row["updated_at"], keep_days)))
+    return found
+
+
+async def on_call(con: Conn, keys: KeyRing, call_id: uuid.UUID,
+                  keep_days: int | None) -> list[Sign]:
+    """Who has a draft with anything typed in it on the call, and when they last saved it.
+    The bodies are opened only to tell a typed draft from an empty form's key."""
+    rows = await con.fetch(
+        """SELECT d.id, d.call_id, d.body, d.updated_at, u.display_name
+           FROM drafts d JOIN users u ON u.id = d.user_id
+           WHERE d.call_id = $1 ORDER BY d.updated_at DESC""",
+        call_id,
+    )
+    return [Sign(r["display_name"], r["updated_at"], goes_on(r["updated_at"], keep_days))
+            for r in rows
+            if typed(_draft(r, keys).body)]

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
 
+from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     binding,
     call_lookup,
+    drafts,
     family,
     followup_work,
     forms,
@@ -31,6 +32,7 @@ from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import page_on_refusal
+from lifeline_pbx.retention import store as retention
 from lifeline_pbx.voicemail import store as voicemails
 
 BridgedHere = binding.BridgedHere
@@ -52,14 +54,13 @@ class Page:
     choices: Choices
     elsewhere: str | None = None  # the voicemail's intake, opened instead of the form
     voicemail: voicemails.Voicemail | None = None  # the message, to hear while writing
+    unfinished: tuple[drafts.OnCall, ...] = ()  # the user's drafts on calls
 
 
 @dataclass(frozen=True)
 class Opened:
     bound: binding.Binding
-    key: uuid.UUID  # the form's key: the intake's id
-    saved: bool  # an intake is saved under it
-    fields: dict[str, Any]  # what to show in the form
+    form: binding.Opened
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,20 @@ async def choices(con: Conn) -> Choices:
                    await pick_lists.facilities(con), await pick_lists.users(con))
 
 
-async def page(con: Conn, user_id: int, supervisor: bool,
-               voicemail_id: uuid.UUID | None) -> Page:
-    """The form on its own page: standalone, or for a voicemail; never an earlier call. A
-    voicemail that has an intake (someone else's) opens that instead."""
-    bound = await binding.resolve(con, user_id, supervisor, None, voicemail_id)
+async def page(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
+               voicemail_id: uuid.UUID | None, call_id: uuid.UUID | None = None) -> Page:
+    """The form on its own page: standalone, for a voicemail, or for a call of the user's
+    named in the address (their unfinished intake on it); never an earlier call by
+    itself. A voicemail that has an intake (someone else's) opens that instead. With the
+    user's unfinished intakes on calls, to go back to."""
+    bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id)
+    unfinished = tuple(await drafts.mine_on_calls(
+        con, keys, user_id, (await retention.limits(con)).drafts))
     if bound.voicemail_id is None:
-        return Page(bound, await choices(con))
+        return Page(bound, await choices(con), unfinished=unfinished)
     found = await voicemails.first_intake(con, bound.voicemail_id)
     return Page(bound, await choices(con), voicemail_intake.elsewhere(found, user_id),
-                await voicemails.one(con, bound.voicemail_id))
+                await voicemails.one(con, bound.voicemail_id), unfinished)
 
 
 async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
@@ -90,8 +95,17 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
                     bridged_here: BridgedHere) -> Opened:
     bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id,
                                   bridged_here=await bridged_here(call_id))
-    key, saved, fields = await binding.open_form(con, keys, user_id, bound)
-    return Opened(bound, key, saved, fields)
+    return Opened(bound, await binding.open_form(con, keys, user_id, bound))
+
+
+async def discard_draft(con: Conn, user_id: int, call_id: uuid.UUID | None) -> bool:
+    """The user's own draft for that call (none: their draft not on any call) deleted, and
+    audited; False if there was none."""
+    async with con.transaction():
+        gone = await drafts.delete(con, user_id, call_id)
+        if gone is not None:
+            await audit.record(con, user_id, "delete", "draft", gone)
+    return gone is not None
 
 
 async def _bound_call(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID | None,

@@ -56,6 +56,7 @@ def intake_context(choices: intake_work.Choices) -> dict[str, Any]:
         "intake_link": "",
         "intake_binding": binding_text(binding.STANDALONE),
         "max_reports": forms.MAX_REPORTS,
+        "unfinished": (),
     }
 
 
@@ -63,11 +64,15 @@ def intake_context(choices: intake_work.Choices) -> dict[str, Any]:
 async def intake_page(request: web.Request) -> web.StreamResponse:
     """The intake form on its own page (without the console): standalone, or for the
     voicemail named in the address, or that voicemail's intake if it has one (someone
-    else's: the author's form reopens theirs). Never bound to an earlier call."""
+    else's: the author's form reopens theirs), or for a call of the user's named in the
+    address (from their list of unfinished intakes). Never bound to an earlier call by
+    itself."""
     user = current_user(request)
     voicemail_id = _uuid(query(request, "voicemail"), "The voicemail")
+    call_id = _call_id(query(request, "call_id"))
     async with request.app[POOL].acquire() as con:
-        page = await intake_work.page(con, user.id, user.at_least("supervisor"), voicemail_id)
+        page = await intake_work.page(con, request.app[KEY_RING], user.id,
+                                      user.at_least("supervisor"), voicemail_id, call_id)
     if page.elsewhere is not None:
         raise web.HTTPSeeOther(page.elsewhere)
     bound, context = page.bound, intake_context(page.choices)
@@ -76,10 +81,13 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
         values.update(prefill({"facility_id": str(bound.facility_id or ""),
                                "language": bound.language}, context),
                       voicemail_id=str(bound.voicemail_id), call_id=str(bound.call_id))
+    elif bound.call_id is not None:
+        values["call_id"] = str(bound.call_id)
     key = uuid.uuid4()  # the form's key; its first report block's follows from it
     context.update(intake_values={**values, "intake_id": str(key),
                                   "report_id": str(forms.report_key(key, 1))},
-                   intake_binding=binding_text(bound), voicemail=page.voicemail)
+                   intake_binding=binding_text(bound), voicemail=page.voicemail,
+                   unfinished=page.unfinished)
     return render(request, "cases/intake_page.html", **context)
 
 
@@ -112,10 +120,12 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         opened = await intake_work.open_form(
             con, request.app[KEY_RING], user.id, user.at_least("supervisor"), call_id,
             voicemail_id, partial(bridged_here, request, user))
-    bound = opened.bound
+    bound, form = opened.bound, opened.form
     return web.json_response({
-        "intake_id": str(opened.key), "kind": bound.kind, "saved": opened.saved,
-        "fields": opened.fields, "call_id": str(bound.call_id or ""),
+        "intake_id": str(form.key), "kind": bound.kind, "saved": form.saved,
+        "fields": form.fields,
+        "draft_at": f"{form.draft_at:%Y-%m-%d %H:%M} UTC" if form.draft_at else None,
+        "call_id": str(bound.call_id or ""),
         "voicemail_id": str(bound.voicemail_id or ""), "facility_id": bound.facility_id,
         "language": bound.language, "binding": binding_text(bound)})
 
@@ -230,6 +240,19 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
 
 @require("operator")
 @answers_json
+async def discard_draft(request: web.Request) -> web.StreamResponse:
+    """The signed-in user's own draft for a call (none named: their draft not on any call)
+    deleted, as they asked on the form."""
+    user = current_user(request)
+    call_id = _call_id((await json_object(request)).get("call_id"))
+    async with request.app[POOL].acquire() as con:
+        gone = await intake_work.discard_draft(con, user.id, call_id)
+    log.info("draft discarded user_id=%d call_id=%s found=%s", user.id, call_id, gone)
+    return web.json_response({"ok": True, "discarded": gone})
+
+
+@require("operator")
+@answers_json
 async def get_draft(request: web.Request) -> web.StreamResponse:
     """The signed-in user's own draft for a call (none named: their standalone draft);
     never anyone else's, and never another call's."""
@@ -273,5 +296,6 @@ def routes() -> list[web.AbstractRouteDef]:
         web.post("/intakes/undo", undo_outcome, name="intake-undo"),
         web.get("/drafts", get_draft, name="drafts"),
         web.post("/drafts", save_draft, name="draft-save"),
+        web.post("/drafts/discard", discard_draft, name="draft-discard"),
         web.get("/people/lookup", lookup, name="people-lookup"),
     ]

@@ -1,7 +1,8 @@
 """The SQL for one call's page: the call as in the history, its timeline (call_events)
 with the staff a line names (a supervisor who listened in) by their display name, its
-recordings (no audio: that is opened only to be heard) and what it produced (intakes,
-reports, follow-ups: call_produced.py)."""
+recordings (no audio: that is opened only to be heard), what it produced (intakes,
+reports, follow-ups: call_produced.py) and who has an unsaved draft on it (not what it
+says: cases/drafts.py on_call)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from lifeline_pbx.cases import drafts
+from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings import shelf
+from lifeline_pbx.retention import store as retention
 from lifeline_pbx.supervision import call_produced, timeline_words
 from lifeline_pbx.supervision.call_history import CALL_COLUMNS, CallRow, call_row
 
@@ -38,9 +42,10 @@ class Timeline:
     lines: list[Line]
     recordings: list[shelf.Recording]
     produced: list[call_produced.Intake]
+    drafts: list[drafts.Sign]
 
 
-async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
+async def timeline(con: Conn, keys: KeyRing, call_id: uuid.UUID) -> Timeline | None:
     row = await con.fetchrow(
         f"""SELECT {CALL_COLUMNS}, NULL AS intake_outcome
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
@@ -58,4 +63,5 @@ async def timeline(con: Conn, call_id: uuid.UUID) -> Timeline | None:
     return Timeline(call_row(row), [
         Line(e["at"], e["kind"], {k: str(v) for k, v in json.loads(e["detail"]).items()},
              e["user"]) for e in events], await shelf.of_call(con, call_id),
-        await call_produced.of_call(con, call_id))
+        await call_produced.of_call(con, call_id),
+        await drafts.on_call(con, keys, call_id, (await retention.limits(con)).drafts))

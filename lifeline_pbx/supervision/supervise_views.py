@@ -13,7 +13,7 @@ from aiohttp import web
 from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.console import messages
 from lifeline_pbx.errors import Conflict, Invalid, NotFound, Unavailable
-from lifeline_pbx.resources import LISTEN_IN, POOL
+from lifeline_pbx.resources import KEY_RING, LISTEN_IN, POOL
 from lifeline_pbx.supervision import call_timeline, force_rules, listen_rules, operator_control
 from lifeline_pbx.supervision.call_links import call_links
 from lifeline_pbx.supervision.listen_in import ListenIn
@@ -87,7 +87,7 @@ async def force_operator(request: web.Request) -> web.StreamResponse:
 async def call_page(request: web.Request) -> web.StreamResponse:
     call_id = path_uuid(request)
     async with request.app[POOL].acquire() as con:
-        found = await call_timeline.timeline(con, call_id)
+        found = await call_timeline.timeline(con, request.app[KEY_RING], call_id)
     if found is None:
         raise NotFound("No such call.")
     user = current_user(request)

@@ -17,6 +17,7 @@ from lifeline_pbx.web.auth import (
     cookie_options,
     public,
     require,
+    same_origin,
     set_session_cookie,
 )
 from lifeline_pbx.web.bodies import form_data
@@ -174,6 +175,19 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 @require("operator")
+async def session_token(request: web.Request) -> web.StreamResponse:
+    """This session's CSRF token, for a page opened under an earlier session (signed in
+    again in another tab): its script asks once for the token and sends what was typed
+    again. Only to this site's own pages; another site's script could not read the
+    answer anyway, but it is not given the chance."""
+    fetched_from = request.headers.get("Sec-Fetch-Site", "same-origin")
+    if fetched_from != "same-origin" or not same_origin(request):
+        raise web.HTTPForbidden(text="Refused: the request came from another site.")
+    session = request[SESSION]
+    return web.json_response({"csrf_token": session.csrf_token})
+
+
+@require("operator")
 async def home(request: web.Request) -> web.StreamResponse:
     return render(request, "index.html", asterisk_connected=asterisk_connected(request.app),
                   live_calls=live_calls(request.app))
@@ -189,4 +203,5 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/account/second-factor", enrol_page, name="enrol"),
         web.post("/account/second-factor", enrol),
         web.post("/logout", logout, name="logout"),
+        web.get("/session/csrf", session_token, name="session-csrf"),
     ]

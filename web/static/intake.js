@@ -3,7 +3,11 @@
 // server answers the form's key (the intake's id) and what to show (a draft, or the saved
 // intake). Drafts are kept as the operator types; saving keeps the form, so a later save
 // updates the same intake. Report blocks can be added. One-click outcomes ask before
-// setting typed work aside, and can be undone.
+// setting typed work aside, and can be undone. A standalone draft found on opening is not
+// put in the form until the operator chooses to continue it (or discards it). A refused
+// write (signed out, or signed in again in another tab) says so, fetches the session's
+// token once and sends again; what is typed stays in the form, never in the browser's
+// storage.
 // Listens on document for `lifeline:call` and `lifeline:call-ended` (console.js);
 // dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome). No inline
 // scripts (CSP).
@@ -32,6 +36,11 @@
   let saving = false;
   let pendingOutcome = null;
   let lastOutcome = null;   // {key, label, snapshot} until undone or the form is rebound
+  let signedOut = false;    // the last refused write found no session
+  let draftTrouble = false; // the status says a draft was not kept
+  let restore = null;       // {query, hints, fields}: a standalone draft awaiting a choice
+  const SIGNED_OUT = "you are signed out. Your text is still here, on this page only: " +
+    "sign in again in a new tab (do not reload or close this one), then press Save here.";
 
   function csrf() {
     const meta = document.querySelector('meta[name="csrf-token"]');
@@ -156,22 +165,63 @@
     setStatus("Not saved: " + names.map((n) => errors[n]).join(" "), "error");
   }
 
+  // The session's token, after a refusal: signed in again in another tab, this page still
+  // carries the old session's. False if signed out, or if the token was not the trouble.
+  async function freshToken() {
+    let response;
+    try {
+      response = await fetch("/session/csrf",
+        { headers: { "Accept": "application/json" }, credentials: "same-origin" });
+    } catch (e) {
+      return false;
+    }
+    signedOut = response.status === 401;
+    if (!response.ok) return false;
+    const token = (await response.json().catch(() => ({}))).csrf_token;
+    if (!token || token === csrf()) return false;
+    document.querySelector('meta[name="csrf-token"]').setAttribute("content", token);
+    form.elements.csrf_token.value = token;
+    return true;
+  }
+
+  // A write; refused (403), it is sent once more with the session's token if that changed.
   async function send(method, url, body, json) {
-    const headers = { "X-CSRF-Token": csrf(), "Accept": "application/json" };
-    const init = { method: method, headers: headers, credentials: "same-origin" };
-    if (json) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
-    else if (body) { init.body = body; }
-    return fetch(url, init);
+    const once = () => {
+      const headers = { "X-CSRF-Token": csrf(), "Accept": "application/json" };
+      const init = { method: method, headers: headers, credentials: "same-origin" };
+      if (json) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+      else if (body) { init.body = body; }
+      return fetch(url, init);
+    };
+    signedOut = false;
+    let response = await once();
+    if (response.status === 403 && await freshToken()) response = await once();
+    return response;
+  }
+
+  // Why a write was refused, as the status says it; the text typed is never lost by it.
+  function refusal(response, data) {
+    if (signedOut) return SIGNED_OUT;
+    const reason = data.error || response.statusText || "refused (" + response.status + ")";
+    return /[.!?]$/.test(reason) ? reason : reason + ".";
   }
 
   async function saveDraft() {
     draftTimer = null;
+    if (restore) return;  // the form is not the draft's until the operator chooses
     try {
       const response = await send("POST", "/drafts", { call_id: callId() || null, fields: fields() }, true);
-      if (response.ok && !statusEl.classList.contains("error")) setStatus("Draft kept", "");
+      if (response.ok) {
+        if (draftTrouble || !statusEl.classList.contains("error")) setStatus("Draft kept", "");
+        draftTrouble = false;
+        return;
+      }
+      const data = await response.json().catch(() => ({}));
+      setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
-      setStatus("Draft not kept: connection lost. Keep typing; it will retry.", "error");
+      setStatus("Draft not kept: connection lost. Your text is still here; keep typing, it will retry.", "error");
     }
+    draftTrouble = true;
   }
 
   function draftSoon() {
@@ -243,6 +293,7 @@
     const mine = ++opening;
     await settleDrafts();
     if (mine !== opening) return;
+    closeChoice();
     resetForm();
     setStatus("Opening…", "");
     let data;
@@ -269,11 +320,67 @@
     selectIfPresent(form.elements.language, data.language || (hints && hints.language));
     form.elements.report_id.value = newKey();
     baseline = fields();
-    fill(data.fields || {});
     bindingEl.textContent = data.binding + (data.saved ? " Saved: saving again updates it." : "");
+    if (data.kind === "standalone" && data.draft_at) {
+      offerChoice({ query: query, hints: hints, fields: data.fields, at: data.draft_at, saved: data.saved });
+      return;
+    }
+    fill(data.fields || {});
     const restored = Object.keys(data.fields || {}).length > 1;
     setStatus(restored ? (data.saved ? "Saved intake opened" : "Draft restored") : "", "");
     if (restored) lookupSoon();
+  }
+
+  // A standalone draft found on opening: say what it is (never its narrative or names)
+  // and keep the form shut until the operator continues or discards it.
+  function offerChoice(found) {
+    restore = found;
+    const f = found.fields;
+    const place = form.elements.person_facility;
+    const option = [...place.options].find((o) => o.value && o.value === f.person_facility);
+    let what = "You have an unfinished intake, not on any call, last saved " + found.at;
+    if (f.a_number) what += ", A-number " + f.a_number;
+    if (option) what += ", facility " + option.textContent.trim();
+    what += found.saved ? ": changes to an intake saved earlier (discarding them leaves that intake as it was)." : ".";
+    $("draft-choice-text").textContent = what;
+    $("draft-discard-confirm").hidden = true;
+    $("draft-choice").hidden = false;
+    form.inert = true;
+    setStatus("", "");
+  }
+
+  function closeChoice() {
+    restore = null;
+    $("draft-choice").hidden = true;
+    form.inert = false;
+  }
+
+  function continueDraft() {
+    const found = restore;
+    if (!found) return;
+    closeChoice();
+    fill(found.fields || {});
+    setStatus(found.saved ? "Saved intake opened" : "Draft restored", "");
+    lookupSoon();
+  }
+
+  async function discardDraft() {
+    const found = restore;
+    if (!found) return;
+    let response;
+    try {
+      response = await send("POST", "/drafts/discard", { call_id: null }, true);
+    } catch (e) {
+      setStatus("Not discarded: connection lost. Try again.", "error");
+      return;
+    }
+    const data = await response.json().catch(() => ({}));
+    if (!(response.ok && data.ok)) {
+      setStatus("Not discarded: " + refusal(response, data), "error");
+      return;
+    }
+    await bind(found.query, found.hints);
+    setStatus("Discarded: this is a new intake.", "");
   }
 
   function saved(data, outcome) {
@@ -295,7 +402,7 @@
       try {
         response = await send("POST", "/intakes", new FormData(form), false);
       } catch (e) {
-        setStatus("Not saved: connection lost. Your draft is kept; save again (it will not be saved twice).", "error");
+        setStatus("Not saved: connection lost. Your text is still here; save again (it will not be saved twice).", "error");
         return;
       }
       const data = await response.json().catch(() => ({}));
@@ -310,8 +417,11 @@
         saved(data, null);
         return;
       }
-      if (data.errors) { showErrors(data.errors); showLink(data.link); return; }
-      setStatus("Not saved: " + (data.error || response.statusText), "error");
+      if (data.errors && !signedOut) {
+        showErrors(data.errors); showLink(data.link); return;
+      }
+      setStatus("Not saved on the server: " + refusal(response, data), "error");
+      draftTrouble = true;
     } finally {
       saving = false;
       saveButton.disabled = false;
@@ -341,7 +451,7 @@
         voicemail_id: form.elements.voicemail_id.value, outcome: code }, true);
       const data = await response.json().catch(() => ({}));
       if (!(response.ok && data.ok)) {
-        setStatus("Not saved: " + (data.error || Object.values(data.errors || {}).join(" ") || response.statusText), "error");
+        setStatus("Not saved: " + (signedOut ? SIGNED_OUT : data.error || Object.values(data.errors || {}).join(" ") || response.statusText), "error");
         showLink(data.link);
         return;
       }
@@ -370,7 +480,7 @@
       const response = await send("POST", "/intakes/undo", { intake_id: undone.key }, true);
       const data = await response.json().catch(() => ({}));
       if (!(response.ok && data.ok)) {
-        setStatus("Not undone: " + (data.error || response.statusText), "error");
+        setStatus("Not undone: " + refusal(response, data), "error");
         return;
       }
     } catch (e) {
@@ -393,6 +503,7 @@
 
   function onCallEnded() {
     if (draftTimer) { clearTimeout(draftTimer); }
+    if (restore) return;  // no call's form is open
     draftInFlight = saveDraft();  // wrap-up: the form stays; what is typed is kept
   }
 
@@ -418,12 +529,21 @@
     setStatus("Nothing recorded; the form is kept.", "");
   });
   $("outcome-undo").addEventListener("click", undoOutcome);
+  $("draft-continue").addEventListener("click", continueDraft);
+  $("draft-discard").addEventListener("click", () => {
+    $("draft-discard-confirm").hidden = false;
+    $("draft-discard-no").focus();
+  });
+  $("draft-discard-no").addEventListener("click", () => { $("draft-discard-confirm").hidden = true; });
+  $("draft-discard-yes").addEventListener("click", discardDraft);
   document.addEventListener("lifeline:call", onCall);
   document.addEventListener("lifeline:call-ended", onCallEnded);
   if (statusEl.textContent.trim()) {
     baseline = {};  // the server sent the form back refused: keep it exactly as typed
   } else if (form.elements.voicemail_id.value) {
     bind("voicemail=" + encodeURIComponent(form.elements.voicemail_id.value), null);
+  } else if (form.elements.call_id.value) {  // from the list of unfinished intakes
+    bind("call_id=" + encodeURIComponent(form.elements.call_id.value), null);
   } else {  // standalone; the address may hint the facility and language
     bind("", { facility_id: form.elements.facility_id.value, language: form.elements.language.value });
   }

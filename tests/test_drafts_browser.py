@@ -1,0 +1,110 @@
+"""Unsaved intakes in a real browser (Playwright + Debian's Chromium) against the running
+app: signed out while typing, the form says nothing is kept on the server and, once
+signed in again in another tab, Save works from the same page with every word; a draft
+not on any call is offered to continue or discard, never poured into a new form; the list
+of unfinished intakes opens one on its call."""
+
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.browser import Browsing
+from tests.test_intake_browser import count, on_call
+from tests.web_fixtures import PASSWORDS, WebApp
+
+FIRST = "Asked for insulin three days running."
+LAST = " Then the clinic closed the wing."
+EXPECTED = ("HTTP 403 /drafts", "HTTP 403 /intakes", "HTTP 401 /session/csrf")
+
+
+async def test_signed_out_while_typing_says_so_and_saves_after_signing_in_elsewhere(
+    web: WebApp, browsing: Browsing
+) -> None:
+    page, _ = await on_call(web, browsing)
+    status = page.locator("#intake-status")
+    await page.fill("#a-number", "A 208-555-911")
+    await page.select_option("#report-category", "medical_neglect")
+    await page.fill("#report-narrative", FIRST)
+    await expect(status).to_have_text("Draft kept")
+    other = await page.context.new_page()  # another tab: sign out there
+    await other.goto(f"{web.base_url}/")
+    await other.click("#sign-out")
+    await expect(other.locator("#username")).to_be_visible()
+
+    await page.type("#report-narrative", LAST)
+    await expect(status).to_contain_text("Not kept on the server: you are signed out")
+    await expect(status).to_contain_text("sign in again in a new tab")
+    await page.click("#intake-save")
+    await expect(status).to_contain_text("Not saved on the server: you are signed out")
+    await expect(page.locator("#report-narrative")).to_have_value(FIRST + LAST)
+    assert await count(web, "intakes") == 0
+
+    await other.fill("#username", "operator1")
+    await other.fill("#password", PASSWORDS["operator1"])
+    await other.click("#sign-in")
+    await expect(other.locator("#sign-out")).to_be_visible()
+    await page.click("#intake-save")
+    await expect(status).to_have_text("Saved")
+    assert await count(web, "intakes") == 1 and await count(web, "reports") == 1
+    supervisor = await web.signed_in("supervisor1")
+    report = (await web.sql("SELECT id FROM reports"))[0]["id"]
+    _, shown = await supervisor.get(f"/reports/{report}")
+    assert FIRST + LAST in shown
+    browsing.problems = [p for p in browsing.problems if not p.startswith(EXPECTED)]
+    browsing.check_clean()
+
+
+async def test_new_intake_offers_the_unfinished_one_to_continue_or_discard(
+    web: WebApp, browsing: Browsing
+) -> None:
+    page = await browsing.signed_in(web.base_url, "operator1", PASSWORDS["operator1"],
+                                    "/intake")
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    facility = page.locator("#person-facility option").nth(1)
+    facility_name = (await facility.text_content() or "").strip()
+    await page.fill("#a-number", "A 208-555-912")
+    await page.select_option("#person-facility", await facility.get_attribute("value"))
+    await page.fill("#report-narrative", FIRST)
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+
+    await page.goto(f"{web.base_url}/intake")
+    choice = page.locator("#draft-choice")
+    await expect(choice).to_be_visible()
+    await expect(choice).to_contain_text("A-number A 208-555-912")
+    await expect(choice).to_contain_text(f"facility {facility_name}")
+    await expect(choice).not_to_contain_text(FIRST)
+    await expect(page.locator("#report-narrative")).to_have_value("")
+    await page.click("#draft-continue")
+    await expect(choice).to_be_hidden()
+    await expect(page.locator("#report-narrative")).to_have_value(FIRST)
+
+    await page.goto(f"{web.base_url}/intake")
+    await page.click("#draft-discard")
+    await page.click("#draft-discard-no")  # asks first; No keeps it
+    await expect(page.locator("#draft-discard-confirm")).to_be_hidden()
+    await page.click("#draft-discard")
+    await page.click("#draft-discard-yes")
+    await expect(page.locator("#intake-status")).to_have_text("Discarded: this is a new intake.")
+    await expect(choice).to_be_hidden()
+    await expect(page.locator("#a-number")).to_have_value("")
+    await page.fill("#needs-note", "Next caller")
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+    assert await count(web, "audit_log", "entity = 'draft' AND action = 'delete'") == 1
+    # an operator looks a number up only on a call of theirs (test_cases_web.py)
+    browsing.problems = [p for p in browsing.problems if p != "HTTP 403 /people/lookup"]
+    browsing.check_clean()
+
+
+async def test_the_list_of_unfinished_intakes_opens_one_on_its_call(
+    web: WebApp, browsing: Browsing
+) -> None:
+    page, call_id = await on_call(web, browsing)
+    await page.fill("#report-narrative", FIRST)
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+    await page.goto(f"{web.base_url}/intake")
+    await page.click(f'#unfinished-intakes a[href="/intake?call_id={call_id}"]')
+    await expect(page.locator("#intake-binding")).to_contain_text("your call")
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    await expect(page.locator("#report-narrative")).to_have_value(FIRST)
+    await expect(page.locator("#intake-status")).to_have_text("Draft restored")
+    browsing.check_clean()
