@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Literal
 
 from lifeline_pbx.errors import Invalid
 
@@ -82,6 +83,7 @@ class Removed:
     audit_entries: int = 0
     held: int = 0
     excerpts: int = 0  # released excerpts, deleted with their report's narrative
+    unreviewed: int = 0  # due but kept: voicemails (and their audio) nobody has reviewed
 
     def kinds(self) -> list[str]:
         """The kinds of which something was removed (and excerpts, with the narratives)."""
@@ -131,9 +133,30 @@ def cutoffs(limits: Limits, now: datetime) -> Cutoffs:
     return Cutoffs(**{k.name: before(limits.days(k.name)) for k in KINDS})
 
 
-def due(written: datetime, cutoff: datetime | None, *, held: bool = False) -> bool:
+Kept = Literal["hold", "unreviewed"]
+
+
+def kept_back(*, held: bool, unreviewed: bool) -> Kept | None:
+    """Why a record past its limit stays: tied to a person on legal hold, or a voicemail
+    (or its audio) that no person has reviewed yet: removing it would lose a message
+    nobody heard. None: it goes."""
+    if held:
+        return "hold"
+    return "unreviewed" if unreviewed else None
+
+
+def due(written: datetime, cutoff: datetime | None, *, held: bool = False,
+        unreviewed: bool = False) -> bool:
     """Whether a record written then is removed by a run with this cutoff."""
-    return cutoff is not None and written < cutoff and not held
+    return (cutoff is not None and written < cutoff
+            and kept_back(held=held, unreviewed=unreviewed) is None)
+
+
+def message_cutoff(cut: Cutoffs) -> datetime | None:
+    """Before when a voicemail loses something (its audio, or itself): the later of the
+    two cutoffs set (recordings are kept no longer than voicemails)."""
+    set_ = [c for c in (cut.recordings, cut.voicemails) if c is not None]
+    return max(set_) if set_ else None
 
 
 def run_is_due(last_run: datetime | None, now: datetime, every: timedelta = RUN_EVERY) -> bool:
