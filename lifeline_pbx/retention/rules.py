@@ -31,9 +31,10 @@ KINDS = (
          "calls with their timeline, lookups and recordings, once no voicemail or draft "
          "refers to them; intakes stay, without the link to the call"),
     Kind("recordings", "Recordings", 7,
-         "voicemail audio and recorded calls' audio; the voicemail and the call stay "
-         "(facility, time, language) without sound"),
-    Kind("voicemails", "Voicemails", 30, "the voicemail with its audio"),
+         "voicemail audio (once the message is reviewed) and recorded calls' audio; the "
+         "voicemail and the call stay (facility, time, language) without sound"),
+    Kind("voicemails", "Voicemails", 30,
+         "the voicemail with its audio, once a person has reviewed it"),
     Kind("drafts", "Drafts", 1, "intake forms saved while typing and never finished"),
     Kind("narratives", "Narratives", 365,
          "a report's narrative and its earlier versions; facility, category, severity and "
