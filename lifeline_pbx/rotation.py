@@ -36,6 +36,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "person_proposals": ("content",),
     "outbound_legs": ("number",),
     "legal_holds": ("reason", "release_reason"),
+    "voicemails": ("review_note",),
 }
 ROW_IDS = {"report_excerpts": "report_id"}
 INTEGER_IDS = {"users", "legal_holds"}  # the others' row ids are uuids

@@ -80,13 +80,15 @@ async def _report(con: asyncpg.Connection, seed: Seed, name: str, days: float, u
 
 
 async def _voicemail(con: asyncpg.Connection, seed: Seed, name: str, call: str, days: float,
-                     *, on_pbx: bool = False) -> None:
+                     *, on_pbx: bool = False, reviewed: bool = True) -> None:
+    """Reviewed an hour after it was left, unless not `reviewed` (retention keeps it)."""
     vid = seed.ids[name] = uuid.uuid4()
     at = seed.now - days * DAY
     await con.execute(
         """INSERT INTO voicemails (id, call_id, language, reason, recording, duration_seconds,
-                                   created_at)
-           VALUES ($1, $2, 'es', 'closed', $3, 12, $4)""", vid, seed[call], f"vm-{name}", at)
+                                   created_at, reviewed_at)
+           VALUES ($1, $2, 'es', 'closed', $3, 12, $4, $5)""",
+        vid, seed[call], f"vm-{name}", at, at + timedelta(hours=1) if reviewed else None)
     await con.execute(
         """INSERT INTO voicemail_audio (voicemail_id, audio, bytes, stored_at, removed_at)
            VALUES ($1, $2, 64, $3, $4)""",
@@ -145,6 +147,7 @@ async def seed(admin_dsn: str) -> Seed:
         for name, days in (("c_free_old", 91), ("c_new", 89), ("c_held_intake", 91),
                            ("c_held_merged", 91), ("c_held_lookup", 91), ("c_released", 91),
                            ("c_vm_kept", 91), ("c_vm_gone", 91), ("c_vm_held", 91),
+                           ("c_vm_unreviewed", 91),
                            ("c_draft", 91), ("c_rec", 11), ("c_rec_held", 11),
                            ("c_d_held", 3), ("c_cr_on_pbx", 91)):
             await _call(con, s, name, days)
@@ -184,6 +187,8 @@ async def seed(admin_dsn: str) -> Seed:
         await _voicemail(con, s, "v_vm_kept", "c_vm_kept", 50)
         await _voicemail(con, s, "v_vm_gone", "c_vm_gone", 61)
         await _voicemail(con, s, "v_vm_held", "c_vm_held", 61)
+        # Nobody has reviewed it: kept, past both limits, with its audio and its call.
+        await _voicemail(con, s, "v_unreviewed", "c_vm_unreviewed", 61, reviewed=False)
         # Recorded calls' audio (10 days, as the voicemails'). A call whose recording is
         # still on the PBX is not removed, however old: the vault would lose the file.
         await _call_recording(con, s, "cr_old", "c_rec", 11)

@@ -118,3 +118,80 @@ async def test_a_voicemail_with_a_supervisors_intake_names_no_operator(web: WebA
     assert [r[4] for r in _table(page, "person-intakes")] == [names["supervisor1"]] * 2
     status, page = await supervisor.get(f"/calls/{at_once}")
     assert status == 200 and "<dt>Operator</dt><dd>—</dd>" in page
+
+
+async def _call(web: WebApp, started: dt.datetime, *, answered: bool = True,
+                ended: bool = True) -> uuid.UUID:
+    """A call on the first line, answered by operator1 (or sent to voicemail), a minute long."""
+    call_id = uuid.uuid4()
+    await web.sql(
+        """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
+               caller_number, caller_name, started_at, queued_at, connected_at, operator_id,
+               ended_at, disposition)
+           SELECT $1, $2, 'PJSIP/carrier-1', l.did, l.id, l.facility_id, '', '', $3, $3,
+                  CASE WHEN $4 THEN $3::timestamptz + interval '5 s' END,
+                  CASE WHEN $4 THEN (SELECT id FROM operators
+                                      WHERE sip_username = 'operator1') END,
+                  CASE WHEN $5 THEN $3::timestamptz + interval '1 min' END,
+                  CASE WHEN NOT $5 THEN NULL WHEN $4 THEN 'answered' ELSE 'voicemail' END
+             FROM lines l ORDER BY l.id LIMIT 1""",
+        call_id, f"chan-{call_id.hex[:8]}", started, answered, ended)
+    return call_id
+
+
+async def test_a_day_on_the_call_history_is_the_statistics_day(web: WebApp) -> None:
+    """Both cut days at midnight in the statistics' zone (America/New_York): a call at
+    03:00 UTC on 1 December is on 30 November there, one at 04:30 UTC on 2 December is
+    still on 1 December; the history shows each time there, with its zone."""
+    utc = dt.UTC
+    for at in (dt.datetime(2026, 12, 1, 3, 0, tzinfo=utc),
+               dt.datetime(2026, 12, 1, 12, 0, tzinfo=utc),
+               dt.datetime(2026, 12, 2, 4, 30, tzinfo=utc)):
+        await _call(web, at)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get("/calls?since=2026-12-01&until=2026-12-01")
+    assert status == 200
+    assert [r[0].split(">")[1].split("<")[0] for r in _table(page, "calls-table")] == [
+        "2026-12-01 23:30 EST", "2026-12-01 07:00 EST"]
+    assert "Days and times are in America/New_York" in page
+    _, before = await supervisor.get("/calls?since=2026-11-30&until=2026-11-30")
+    assert [r[0].split(">")[1].split("<")[0] for r in _table(before, "calls-table")] == [
+        "2026-11-30 22:00 EST"]
+    status, text = await supervisor.get("/statistics/line.csv?period=day&date=2026-12-01")
+    assert status == 200
+    total = {row["Line"]: row for row in csv.DictReader(io.StringIO(text))}["Total"]
+    assert total["Received"] == "2"
+
+
+async def test_answered_calls_without_an_intake_are_listed_and_counted(web: WebApp) -> None:
+    """Answered, ended, no intake saved: on /calls?intake=missing (a draft kept is said),
+    and counted on the live queue view for the last 7 days, linking to that list. Not
+    counted: a call with an intake, a voicemail, a call still going on, one 8 days ago."""
+    now = dt.datetime.now(dt.UTC)
+    with_intake = await _call(web, now - dt.timedelta(hours=2))
+    await web.sql("""INSERT INTO intakes (id, call_id, user_id, outcome)
+                     SELECT $1, $2, id, 'silent' FROM users WHERE username = 'operator1'""",
+                  uuid.uuid4(), with_intake)
+    missing = await _call(web, now - dt.timedelta(hours=1))
+    drafted = await _call(web, now - dt.timedelta(days=3))
+    await web.sql("""INSERT INTO drafts (id, user_id, call_id, body)
+                     SELECT $1, id, $2, '\\x00' FROM users WHERE username = 'operator1'""",
+                  uuid.uuid4(), drafted)
+    await _call(web, now - dt.timedelta(minutes=30), answered=False)  # voicemail
+    await _call(web, now - dt.timedelta(minutes=1), ended=False)  # still talking
+    old = await _call(web, now - dt.timedelta(days=8))
+
+    supervisor = await web.signed_in("supervisor1")
+    status, queues = await supervisor.get("/supervisor/queues")
+    assert status == 200
+    link = re.search(r'id="missing-intakes"[^>]*><a href="([^"]+)">([^<]+)</a>', queues)
+    assert link is not None and link.group(2) == "2 answered calls"
+    status, page = await supervisor.get(link.group(1).replace("&amp;", "&"))
+    assert status == 200
+    listed = _table(page, "calls-table")
+    assert len(listed) == 2
+    assert f'href="/calls/{missing}"' in page and f'href="/calls/{drafted}"' in page
+    assert "draft kept, no intake saved" in listed[1][6] and "draft" not in listed[0][6]
+    assert f'href="/calls/{with_intake}"' not in page
+    _, everything = await supervisor.get("/calls?intake=missing")
+    assert f'href="/calls/{old}"' in everything and everything.count('href="/calls/') == 3

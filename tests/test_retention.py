@@ -26,14 +26,14 @@ from tests.waiting import wait_for
 BEFORE = {
     "calls": {"c_free_old", "c_new", "c_held_intake", "c_held_merged", "c_held_lookup",
               "c_released", "c_vm_kept", "c_vm_gone", "c_vm_held", "c_draft", "c_rec",
-              "c_rec_held", "c_d_held", "c_open", "c_cr_on_pbx"},
+              "c_rec_held", "c_d_held", "c_open", "c_cr_on_pbx", "c_vm_unreviewed"},
     "drafts": {"d_old", "d_new", "d_held"},
     "narratives": {"r_old", "r_new", "r_held", "r_held_intake"},
     "voicemails": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
-                   "v_vm_gone", "v_vm_held"},
+                   "v_vm_gone", "v_vm_held", "v_unreviewed"},
     "recordings": {"v_rec_old", "v_rec_new", "v_rec_on_pbx", "v_rec_held", "v_vm_kept",
-                   "v_vm_gone", "v_vm_held", "cr_old", "cr_new", "cr_on_pbx", "cr_held",
-                   "cr_old_call"},
+                   "v_vm_gone", "v_vm_held", "v_unreviewed", "cr_old", "cr_new", "cr_on_pbx",
+                   "cr_held", "cr_old_call"},
     "revisions": {"r_old", "r_new", "r_held", "r_held_intake"},
     "excerpts": {"r_old", "r_new", "r_held", "r_held_intake"},
 }
@@ -48,7 +48,7 @@ GONE = {
     "excerpts": {"r_old"},
 }
 EXPECTED = Removed(call_records=3, recordings=3, voicemails=1, drafts=1, narratives=1,
-                   audit_entries=3, held=10, excerpts=1)
+                   audit_entries=3, held=10, excerpts=1, unreviewed=1)
 
 
 async def run(dsn: str, **kw: object) -> Removed | None:
@@ -98,6 +98,24 @@ async def test_retention_removes_exactly_what_is_due_and_nothing_on_hold(
             seeded["cr_old"])
 
 
+async def test_an_unreviewed_message_past_its_limits_stays_until_reviewed(
+    seeded: Seed, admin_dsn: str, app_dsn: str
+) -> None:
+    """Past both its audio's limit and its own, a message nobody reviewed keeps its audio
+    and its row, is counted once by each run and on the settings page; reviewed, it goes."""
+    assert await run(app_dsn) == EXPECTED
+    left = await remaining(admin_dsn, seeded)
+    assert "v_unreviewed" in left["voicemails"] and "v_unreviewed" in left["recordings"]
+    async with connect(app_dsn) as con:
+        assert (await work.settings_page_of(con)).kept_unreviewed == 1
+        await con.execute("UPDATE voicemails SET reviewed_at = now() WHERE id = $1",
+                          seeded["v_unreviewed"])
+        assert (await work.settings_page_of(con)).kept_unreviewed == 0
+    again = await run(app_dsn)
+    assert again is not None and (again.voicemails, again.unreviewed) == (1, 0)
+    assert "v_unreviewed" not in (await remaining(admin_dsn, seeded))["voicemails"]
+
+
 async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: str) -> None:
     assert await run(app_dsn) == EXPECTED
     async with connect(app_dsn) as con:
@@ -110,7 +128,7 @@ async def test_the_run_is_logged_in_counts_and_audited(seeded: Seed, app_dsn: st
     assert entry["fields"] == sorted(EXPECTED.kinds())
 
     # Nothing more is due: a second run removes nothing and is logged too.
-    assert await run(app_dsn) == Removed(held=10)
+    assert await run(app_dsn) == Removed(held=10, unreviewed=1)
     # The scheduled check runs once a day.
     pool = await asyncpg.create_pool(app_dsn, min_size=1, max_size=2)
     try:
@@ -264,7 +282,8 @@ async def test_the_dry_run_command_counts_and_removes_nothing(
               for line in out.splitlines()[1:]}
     assert counts == {"call records": 3, "recordings": 3, "voicemails": 1, "drafts": 1,
                       "narratives": 1, "audit entries": 3, "excerpts": 1,
-                      "kept for legal holds": 10}
+                      "kept for legal holds": 10,
+                      "kept unreviewed (voicemails, their audio)": 1}
     assert await remaining(admin_dsn, seeded) == BEFORE
     async with connect(app_dsn) as con:
         assert await con.fetchval("SELECT count(*) FROM retention_runs") == 0

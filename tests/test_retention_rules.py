@@ -68,22 +68,54 @@ def test_cutoffs_are_now_less_each_limit() -> None:
 
 
 DUE = {
-    # written, days kept, held -> due?
-    "older than the limit": (NOW - 31 * DAY, 30, False, True),
+    # written, days kept, held, unreviewed -> due?
+    "older than the limit": (NOW - 31 * DAY, 30, False, False, True),
     "a microsecond past the limit": (NOW - 30 * DAY - timedelta(microseconds=1), 30, False,
-                                     True),
-    "exactly at the limit": (NOW - 30 * DAY, 30, False, False),
-    "younger": (NOW - 29 * DAY, 30, False, False),
-    "kept for ever": (NOW - 10_000 * DAY, None, False, False),
-    "older but on hold": (NOW - 31 * DAY, 30, True, False),
+                                     False, True),
+    "exactly at the limit": (NOW - 30 * DAY, 30, False, False, False),
+    "younger": (NOW - 29 * DAY, 30, False, False, False),
+    "kept for ever": (NOW - 10_000 * DAY, None, False, False, False),
+    "older but on hold": (NOW - 31 * DAY, 30, True, False, False),
+    "older but nobody reviewed it": (NOW - 31 * DAY, 30, False, True, False),
 }
 
 
 @pytest.mark.parametrize("name", DUE)
 def test_what_is_due(name: str) -> None:
-    written, days, held, expected = DUE[name]
+    written, days, held, unreviewed, expected = DUE[name]
     cutoff = rules.cutoffs(Limits(drafts=days), NOW).drafts
-    assert rules.due(written, cutoff, held=held) is expected
+    assert rules.due(written, cutoff, held=held, unreviewed=unreviewed) is expected
+
+
+KEPT = {
+    # held, unreviewed -> why it stays (None: it goes)
+    "neither": (False, False, None),
+    "on hold": (True, False, "hold"),
+    "not reviewed": (False, True, "unreviewed"),
+    "both: the hold is named": (True, True, "hold"),
+}
+
+
+@pytest.mark.parametrize("name", KEPT)
+def test_why_a_record_past_its_limit_stays(name: str) -> None:
+    held, unreviewed, expected = KEPT[name]
+    assert rules.kept_back(held=held, unreviewed=unreviewed) == expected
+
+
+MESSAGE_CUTOFF = {
+    # recordings days, voicemails days -> a message past its retention: written before
+    "no limits": (None, None, None),
+    "voicemails only": (None, 60, NOW - 60 * DAY),
+    "recordings only": (10, None, NOW - 10 * DAY),
+    "both: the audio goes first": (10, 60, NOW - 10 * DAY),
+}
+
+
+@pytest.mark.parametrize("name", MESSAGE_CUTOFF)
+def test_when_a_message_is_past_its_retention(name: str) -> None:
+    recordings, voicemails, expected = MESSAGE_CUTOFF[name]
+    cut = rules.cutoffs(Limits(recordings=recordings, voicemails=voicemails), NOW)
+    assert rules.message_cutoff(cut) == expected
 
 
 RUN_DUE = {

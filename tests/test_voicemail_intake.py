@@ -21,6 +21,7 @@ from playwright.async_api import expect
 
 from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.cases.voicemail_intake import elsewhere
+from lifeline_pbx.voicemail.review_rules import NO_NOTE, NO_REASON
 from lifeline_pbx.voicemail.store import VoicemailIntake
 from tests.browser import Browsing
 from tests.test_cases_web import JSON, intake
@@ -273,10 +274,13 @@ async def test_saving_an_intake_reviews_the_voicemail(web: WebApp) -> None:
     reviewed = {r["id"]: r["reviewed_at"] for r in await web.sql(
         "SELECT id, reviewed_at FROM voicemails")}
     assert reviewed[by_form] and reviewed[by_outcome] and reviewed[already] == was
-    # Audited as the "Mark reviewed" button does, by whoever saved the intake.
-    assert await audits(web, "voicemail", by_form) == [("admin1", "update", ["reviewed_at"])]
+    # Audited as the "Mark reviewed" button does, by whoever saved the intake: who reviewed
+    # it is kept, with no reason (the intake is the record).
+    assert await audits(web, "voicemail", by_form) == [
+        ("admin1", "update", ["reviewed_at", "reviewed_by"])]
     assert await audits(web, "voicemail", by_outcome) == [
-        ("supervisor1", "update", ["reviewed_at"])]
+        ("supervisor1", "update", ["reviewed_at", "reviewed_by"])]
+    assert await reviewers(web) >= {(by_form, "admin1", None), (by_outcome, "supervisor1", None)}
     assert await audits(web, "voicemail", already) == []  # already reviewed: left as it was
     intake_id = body["intake_id"]
     assert [a for _, a, _ in await audits(web, "intake", intake_id)] == ["create"]
@@ -286,17 +290,98 @@ async def test_saving_an_intake_reviews_the_voicemail(web: WebApp) -> None:
     assert str(by_form) not in unreviewed and str(by_outcome) not in unreviewed
 
 
-async def test_the_button_reviews_once_and_audits_each_click(web: WebApp) -> None:
+async def reviewers(web: WebApp) -> set[tuple[uuid.UUID, str, str | None]]:
+    return {(r["id"], r["username"], r["review_reason"]) for r in await web.sql(
+        """SELECT v.id, u.username, v.review_reason FROM voicemails v
+           JOIN users u ON u.id = v.reviewed_by""")}
+
+
+async def test_the_button_reviews_once_with_who_and_why_and_audits_each_click(
+    web: WebApp
+) -> None:
     vid, _ = await voicemail(web)
     supervisor, admin = await web.signed_in("supervisor1"), await web.signed_in("admin1")
-    assert (await supervisor.post(f"/voicemail/{vid}/reviewed"))[0] == 303
+    await supervisor.get("/voicemail")
+    assert (await supervisor.post(f"/voicemail/{vid}/reviewed",
+                                  {"reason": "other", "note": "Caller's lawyer phoned us"})
+            )[0] == 303
+    assert supervisor.last["location"] == "/voicemail?show=all"
     first = await reviewed_at(web, vid)
     assert first is not None
     assert (await admin.post(f"/voicemail/{vid}/reviewed"))[0] == 303  # a list shown earlier
     assert await reviewed_at(web, vid) == first
+    assert await reviewers(web) == {(vid, "supervisor1", "other")}  # the first review's
     assert await audits(web, "voicemail", vid) == [
-        ("supervisor1", "update", ["reviewed_at"]), ("admin1", "update", ["reviewed_at"])]
-    assert (await supervisor.post(f"/voicemail/{uuid.uuid4()}/reviewed"))[0] == 404
+        ("supervisor1", "update", ["review_note", "review_reason", "reviewed_at",
+                                   "reviewed_by"]),
+        ("admin1", "update", ["reviewed_at"])]
+    # The note is sealed at rest, and shown on the list (a view of it, audited).
+    sealed = (await web.sql("SELECT review_note FROM voicemails WHERE id = $1", vid))[0][0]
+    assert b"lawyer" not in bytes(sealed)
+    status, page = await admin.get("/voicemail?show=reviewed")
+    assert status == 200
+    said = escape("Other: Caller's lawyer phoned us")
+    assert f'by Demo Supervisor. No intake: <span class="review-reason">{said}</span>' in row_of(
+        page, vid)
+    assert (await audits(web, "voicemail", vid))[-1] == ("admin1", "view", ["review_note"])
+    assert (await supervisor.post(f"/voicemail/{uuid.uuid4()}/reviewed",
+                                  {"reason": "duplicate"}))[0] == 404
+
+
+@pytest.mark.parametrize(("form", "field", "message"), [
+    ({}, "reason", NO_REASON),
+    ({"reason": "mislaid"}, "reason", NO_REASON),
+    ({"reason": "other", "note": "  "}, "note", NO_NOTE),
+    ({"reason": "other", "note": "x" * 201}, "note", "At most 200 characters"),
+])
+async def test_a_message_without_an_intake_needs_a_reason(
+    web: WebApp, form: dict[str, str], field: str, message: str
+) -> None:
+    """Refused on the server: the list again, the problem beside the message's own form
+    with what was chosen, nothing saved or audited."""
+    vid, _ = await voicemail(web)
+    other, _ = await voicemail(web)
+    supervisor = await web.signed_in("supervisor1")
+    await supervisor.get("/voicemail")
+    status, page = await supervisor.post(f"/voicemail/{vid}/reviewed",
+                                         {**form, "show": "unreviewed"})
+    assert status == 422
+    row = row_of(page, vid)
+    assert f'id="error-{field}"' in row and str(escape(message)) in row
+    assert "error-" not in row_of(page, other)
+    if form.get("reason") == "other":
+        assert '<option value="other" selected>' in row
+    assert 'aria-current="page">Unreviewed' in page  # the list asked for
+    assert await reviewed_at(web, vid) is None
+    assert await audits(web, "voicemail", vid) == []
+
+
+async def test_a_message_with_an_intake_needs_no_reason(web: WebApp) -> None:
+    """An intake saved before writing it reviewed the message (older data): the button
+    asks for nothing more."""
+    vid, call_id = await voicemail(web)
+    await web.sql("""INSERT INTO intakes (id, call_id, user_id, outcome)
+                     SELECT $1, $2, id, 'intake' FROM users WHERE username = 'admin1'""",
+                  uuid.uuid4(), call_id)
+    supervisor = await web.signed_in("supervisor1")
+    _, page = await supervisor.get("/voicemail")
+    assert 'name="reason"' not in row_of(page, vid)
+    assert (await supervisor.post(f"/voicemail/{vid}/reviewed"))[0] == 303
+    assert await reviewers(web) == {(vid, "supervisor1", None)}
+
+
+@pytest.mark.parametrize(("priority", "word"), [(0, "Not urgent"), (1, "Emergency")])
+async def test_triage_is_worded_as_the_call_history_words_it(web: WebApp, priority: int,
+                                                             word: str) -> None:
+    vid, call_id = await voicemail(web)
+    await web.sql("UPDATE calls SET priority = $2 WHERE id = $1", call_id, priority)
+    await web.sql("UPDATE voicemails SET priority = $2 WHERE id = $1", vid, priority)
+    supervisor = await web.signed_in("supervisor1")
+    _, listed = await supervisor.get("/voicemail")
+    _, calls = await supervisor.get("/calls")
+    assert f">{word}<" in row_of(listed, vid)
+    start = calls.index(f'href="/calls/{call_id}"')
+    assert f"<td>{word}</td>" in calls[start:calls.index("</tr>", start)]
 
 
 async def reviewed_at(web: WebApp, vid: uuid.UUID) -> dt.datetime | None:

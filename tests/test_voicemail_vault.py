@@ -110,7 +110,7 @@ async def _review(web: WebApp, vid: uuid.UUID, original: bytes) -> None:
         assert r.status == 200 and r.headers["Cache-Control"] == "no-store"
         assert r.content_type == "audio/wav"
         assert await r.read() == original
-    status, _ = await supervisor.post(f"/voicemail/{vid}/reviewed")
+    status, _ = await supervisor.post(f"/voicemail/{vid}/reviewed", {"reason": "duplicate"})
     assert status == 303
     assert (await web.sql("SELECT reviewed_at FROM voicemails WHERE id = $1", vid))[0][0]
     audits = await web.sql(
@@ -118,7 +118,7 @@ async def _review(web: WebApp, vid: uuid.UUID, original: bytes) -> None:
            WHERE u.username = 'supervisor1' AND a.entity = 'voicemail' AND a.entity_id = $1
            ORDER BY a.id""", str(vid))
     assert [(r["action"], list(r["fields"])) for r in audits] == [
-        ("view", ["audio"]), ("update", ["reviewed_at"])]
+        ("view", ["audio"]), ("update", ["review_reason", "reviewed_at", "reviewed_by"])]
     _, unreviewed = await supervisor.get("/voicemail?show=unreviewed")
     assert str(vid) not in unreviewed
     _, reviewed = await supervisor.get("/voicemail?show=reviewed")

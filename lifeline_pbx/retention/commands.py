@@ -23,6 +23,7 @@ def summary(removed: Removed, dry_run: bool) -> str:
     lines += [f"  {k.label.lower():14} {getattr(removed, k.name):8d}" for k in KINDS]
     lines.append(f"  {'excerpts':14} {removed.excerpts:8d}")
     lines.append(f"  kept for legal holds {removed.held:d}")
+    lines.append(f"  kept unreviewed (voicemails, their audio) {removed.unreviewed:d}")
     return "\n".join(lines)
 
 

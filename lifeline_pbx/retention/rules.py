@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Literal
 
 from lifeline_pbx.errors import Invalid
 
@@ -30,9 +31,10 @@ KINDS = (
          "calls with their timeline, lookups and recordings, once no voicemail or draft "
          "refers to them; intakes stay, without the link to the call"),
     Kind("recordings", "Recordings", 7,
-         "voicemail audio and recorded calls' audio; the voicemail and the call stay "
-         "(facility, time, language) without sound"),
-    Kind("voicemails", "Voicemails", 30, "the voicemail with its audio"),
+         "voicemail audio (once the message is reviewed) and recorded calls' audio; the "
+         "voicemail and the call stay (facility, time, language) without sound"),
+    Kind("voicemails", "Voicemails", 30,
+         "the voicemail with its audio, once a person has reviewed it"),
     Kind("drafts", "Drafts", 1, "intake forms saved while typing and never finished"),
     Kind("narratives", "Narratives", 365,
          "a report's narrative and its earlier versions; facility, category, severity and "
@@ -82,6 +84,7 @@ class Removed:
     audit_entries: int = 0
     held: int = 0
     excerpts: int = 0  # released excerpts, deleted with their report's narrative
+    unreviewed: int = 0  # due but kept: voicemails (and their audio) nobody has reviewed
 
     def kinds(self) -> list[str]:
         """The kinds of which something was removed (and excerpts, with the narratives)."""
@@ -131,9 +134,30 @@ def cutoffs(limits: Limits, now: datetime) -> Cutoffs:
     return Cutoffs(**{k.name: before(limits.days(k.name)) for k in KINDS})
 
 
-def due(written: datetime, cutoff: datetime | None, *, held: bool = False) -> bool:
+Kept = Literal["hold", "unreviewed"]
+
+
+def kept_back(*, held: bool, unreviewed: bool) -> Kept | None:
+    """Why a record past its limit stays: tied to a person on legal hold, or a voicemail
+    (or its audio) that no person has reviewed yet: removing it would lose a message
+    nobody heard. None: it goes."""
+    if held:
+        return "hold"
+    return "unreviewed" if unreviewed else None
+
+
+def due(written: datetime, cutoff: datetime | None, *, held: bool = False,
+        unreviewed: bool = False) -> bool:
     """Whether a record written then is removed by a run with this cutoff."""
-    return cutoff is not None and written < cutoff and not held
+    return (cutoff is not None and written < cutoff
+            and kept_back(held=held, unreviewed=unreviewed) is None)
+
+
+def message_cutoff(cut: Cutoffs) -> datetime | None:
+    """Before when a voicemail loses something (its audio, or itself): the later of the
+    two cutoffs set (recordings are kept no longer than voicemails)."""
+    set_ = [c for c in (cut.recordings, cut.voicemails) if c is not None]
+    return max(set_) if set_ else None
 
 
 def run_is_due(last_run: datetime | None, now: datetime, every: timedelta = RUN_EVERY) -> bool:

@@ -14,7 +14,7 @@ import asyncpg
 from lifeline_pbx.audit.ties import HELD
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
-from lifeline_pbx.retention.rules import KINDS, Limits, Removed
+from lifeline_pbx.retention.rules import KINDS, Limits, Removed, kept_back
 
 _HELD_CALL = "coalesce({} IN (SELECT call_id FROM tied_calls), false)"
 _HELD_PERSON = "coalesce({} IN (SELECT id FROM tied_persons), false)"
@@ -39,13 +39,18 @@ class Due:
     ids: list[object]
     held: int
     excerpts: int = 0  # released excerpts deleted with the narratives (report_excerpts)
+    unreviewed: tuple[object, ...] = ()  # voicemails kept (or their audio): not reviewed
 
 
 async def _due(con: Conn, select: str, cutoff: datetime) -> Due:
-    """select names `id` and `held_back` and takes the cutoff as $1."""
+    """select names `id` and `held_back` (and `unreviewed`, for messages) and takes the
+    cutoff as $1; rules.kept_back says what stays."""
     rows = await con.fetch(f"WITH {HELD} {select}", cutoff)
-    return Due([r["id"] for r in rows if not r["held_back"]],
-               sum(1 for r in rows if r["held_back"]))
+    why = [kept_back(held=r["held_back"], unreviewed=r.get("unreviewed", False))
+           for r in rows]
+    kept = list(zip(rows, why, strict=True))
+    return Due([r["id"] for r, k in kept if k is None], why.count("hold"),
+               unreviewed=tuple(r["id"] for r, k in kept if k == "unreviewed"))
 
 
 async def remove_drafts(con: Conn, cutoff: datetime) -> Due:
@@ -77,7 +82,8 @@ async def remove_recordings(con: Conn, cutoff: datetime) -> Due:
     """Audio in the vault and no longer on the PBX (the vault deletes it there first):
     voicemail messages' and recorded calls'. The rows stay, without sound."""
     voicemail = await _due(con, f"""
-        SELECT a.voicemail_id AS id, {_HELD_CALL.format('v.call_id')} AS held_back
+        SELECT a.voicemail_id AS id, {_HELD_CALL.format('v.call_id')} AS held_back,
+               v.reviewed_at IS NULL AS unreviewed
           FROM voicemail_audio a JOIN voicemails v ON v.id = a.voicemail_id
          WHERE v.created_at < $1 AND a.bytes > 0 AND a.removed_at IS NOT NULL""", cutoff)
     await con.execute("""UPDATE voicemail_audio SET audio = '', bytes = 0, expired_at = now()
@@ -88,13 +94,16 @@ async def remove_recordings(con: Conn, cutoff: datetime) -> Due:
                        cutoff)
     await con.execute("""UPDATE call_recordings SET audio = NULL, expired_at = now()
                          WHERE id = ANY($1::uuid[])""", calls.ids)
-    return Due(voicemail.ids + calls.ids, voicemail.held + calls.held)
+    return Due(voicemail.ids + calls.ids, voicemail.held + calls.held,
+               unreviewed=voicemail.unreviewed)
 
 
 async def remove_voicemails(con: Conn, cutoff: datetime) -> Due:
-    """Voicemails the vault is done with (no copy left on the PBX), with their audio."""
+    """Voicemails the vault is done with (no copy left on the PBX), with their audio; once
+    reviewed."""
     due = await _due(con, f"""
-        SELECT v.id, {_HELD_CALL.format('v.call_id')} AS held_back
+        SELECT v.id, {_HELD_CALL.format('v.call_id')} AS held_back,
+               v.reviewed_at IS NULL AS unreviewed
           FROM voicemails v JOIN voicemail_audio a ON a.voicemail_id = v.id
          WHERE v.created_at < $1 AND a.removed_at IS NOT NULL""", cutoff)
     await con.execute("DELETE FROM voicemail_audio WHERE voicemail_id = ANY($1::uuid[])", due.ids)
@@ -120,6 +129,13 @@ async def remove_calls(con: Conn, cutoff: datetime) -> Due:
                       due.ids)
     await con.execute("DELETE FROM calls WHERE id = ANY($1::uuid[])", due.ids)
     return due
+
+
+async def unreviewed_past(con: Conn, cutoff: datetime) -> int:
+    """Voicemails written before the cutoff that nobody has reviewed: retention keeps them."""
+    found: int = await con.fetchval(
+        "SELECT count(*) FROM voicemails WHERE reviewed_at IS NULL AND created_at < $1", cutoff)
+    return found
 
 
 async def remove_audit_entries(con: Conn, cutoff: datetime) -> int:

@@ -32,7 +32,7 @@ def _settings(request: web.Request, found: work.SettingsPage, *, error: Invalid 
         k.name: "" if found.limits.days(k.name) is None else str(found.limits.days(k.name))
         for k in KINDS}
     context: dict[str, Any] = dict(kinds=KINDS, max_days=MAX_DAYS, values=shown,
-                                   runs=found.runs,
+                                   runs=found.runs, kept_unreviewed=found.kept_unreviewed,
                                    notice="Saved." if request.query.get("done") else "")
     return form_page(request, "admin/retention.html", error, whole="form", **context)
 

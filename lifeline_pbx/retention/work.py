@@ -38,6 +38,7 @@ async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
     audit entries last (their chain's lock is then held only briefly)."""
     counts: dict[str, int] = {}
     held = excerpts = 0
+    unreviewed: set[object] = set()  # a message kept, and its audio, count once
     steps = (("drafts", store.remove_drafts), ("narratives", store.remove_narratives),
              ("voicemails", store.remove_voicemails), ("recordings", store.remove_recordings),
              ("call_records", store.remove_calls))
@@ -47,9 +48,11 @@ async def _remove(con: Conn, cut: rules.Cutoffs) -> Removed:
             due = await remove(con, cutoff)
             counts[name], held = len(due.ids), held + due.held
             excerpts += due.excerpts
+            unreviewed.update(due.unreviewed)
     if cut.audit_entries is not None:
         counts["audit_entries"] = await store.remove_audit_entries(con, cut.audit_entries)
-    return Removed(**counts, held=held, excerpts=excerpts)
+    return Removed(**counts, held=held, excerpts=excerpts,
+                   unreviewed=len(unreviewed))
 
 
 async def run(con: Conn, source: Source, *, dry_run: bool = False,
@@ -89,20 +92,24 @@ async def run_if_due(pool: Pool, now: datetime | None = None) -> Removed | None:
 class SettingsPage:
     limits: Limits
     runs: list[store.Run]
+    kept_unreviewed: int = 0  # voicemails past their limit that nobody has reviewed
 
 
-async def _settings_page(con: Conn) -> SettingsPage:
-    return SettingsPage(await store.limits(con), await store.runs(con))
+async def settings_page_of(con: Conn, now: datetime | None = None) -> SettingsPage:
+    limits = await store.limits(con)
+    cutoff = rules.message_cutoff(rules.cutoffs(limits, now or datetime.now(UTC)))
+    kept = 0 if cutoff is None else await store.unreviewed_past(con, cutoff)
+    return SettingsPage(limits, await store.runs(con), kept)
 
 
 async def settings_page(pool: Pool) -> SettingsPage:
     async with pool.acquire() as con:
-        return await _settings_page(con)
+        return await settings_page_of(con)
 
 
 async def save_settings(pool: Pool, actor: int, form: Mapping[str, str]) -> None:
     """Invalid (each problem by field, nothing saved) carries the page to show again."""
-    async with pool.acquire() as con, page_on_refusal(lambda: _settings_page(con)):
+    async with pool.acquire() as con, page_on_refusal(lambda: settings_page_of(con)):
         new = rules.parse_limits(form)
         async with con.transaction():
             changed = rules.changed(await store.limits(con), new)

@@ -5,6 +5,14 @@ calls.
 Nothing here is sealed or identifies a caller: the caller's number is not shown. Language
 and triage are worded as the operator console words them.
 
+Days and times are the statistics' (statistics/periods.py DEFAULT_ZONE): a day filter is
+midnight to midnight there, so /calls?since=D&until=D counts the calls that
+/statistics?period=day&date=D receives, and each time is shown there, with its zone.
+
+"Answered, no intake" is the work nobody has done yet: an ended call an operator answered
+with no intake saved for it (a draft is not an intake: nothing counts it, and retention may
+remove it; the row says one is kept).
+
 A call's wait is the one the statistics count (calls.wait_seconds, as the distributor
 measured it when the caller left the queue), not the time from the queue to the call's end,
 which for a voicemail holds the message. Its operator is who answered it (calls.operator_id),
@@ -14,18 +22,26 @@ never who wrote an intake about it: the intakes table says that.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
-from lifeline_pbx.db import Conditions, Conn
+from lifeline_pbx.db import DATABASE_ERRORS, Conditions, Conn
+from lifeline_pbx.statistics.periods import DEFAULT_ZONE, midnight
 from lifeline_pbx.web.paging import Window, capped_count, clamped
 
+log = logging.getLogger(__name__)
 TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
+ZONE = DEFAULT_ZONE  # whose days and times
+INTAKES = {"missing": "Answered, no intake"}  # the filter's value: words
+MISSING_INTAKE = """c.connected_at IS NOT NULL AND c.operator_id IS NOT NULL
+    AND c.ended_at IS NOT NULL AND NOT EXISTS (SELECT FROM intakes i WHERE i.call_id = c.id)"""
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,12 @@ class CallRow:
     operator: str
     duration_seconds: int | None
     recorded: bool  # the line recorded the conversation (heard from the call's page)
+    draft: bool = False  # answered, no intake saved, a draft kept for it
+
+    @property
+    def local_at(self) -> dt.datetime:
+        """When, in ZONE (shown with the zone's abbreviation)."""
+        return self.at.astimezone(ZoneInfo(ZONE))
 
     @property
     def language_name(self) -> str:
@@ -62,6 +84,7 @@ class CallFilter:
     triage: str | None = None  # one of TRIAGES
     outcome: str | None = None  # one of OUTCOMES
     operator_id: int | None = None
+    intake: str | None = None  # one of INTAKES
 
 
 def where(filters: CallFilter) -> tuple[str, list[object]]:
@@ -69,9 +92,9 @@ def where(filters: CallFilter) -> tuple[str, list[object]]:
     found = Conditions()
     add = found.add
     if filters.since is not None:
-        add("c.started_at >= $?::date", filters.since)
+        add("c.started_at >= $?", midnight(filters.since, ZONE))
     if filters.until is not None:
-        add("c.started_at < $?::date + 1", filters.until)
+        add("c.started_at < $?", midnight(filters.until + dt.timedelta(days=1), ZONE))
     if filters.facility_id is not None:
         add("c.facility_id = $?", filters.facility_id)
     if filters.line_id is not None:
@@ -84,6 +107,8 @@ def where(filters: CallFilter) -> tuple[str, list[object]]:
         add("c.disposition = $?", filters.outcome)
     if filters.operator_id is not None:
         add("c.operator_id = $?", filters.operator_id)
+    if filters.intake == "missing":
+        add(f"({MISSING_INTAKE}) = $?", True)
     return found.where()
 
 
@@ -101,7 +126,7 @@ CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS f
 def call_row(r: asyncpg.Record) -> CallRow:
     return CallRow(r["call_id"], r["at"], r["facility"], r["line"], r["language"], r["urgent"],
                    r["wait_seconds"], r["outcome"], r["intake_outcome"] or "", r["operator"],
-                   r["duration_seconds"], bool(r["recorded"]))
+                   r["duration_seconds"], bool(r["recorded"]), bool(r.get("draft")))
 
 
 async def page(con: Conn, filters: CallFilter,
@@ -115,7 +140,9 @@ async def page(con: Conn, filters: CallFilter,
     rows = await con.fetch(
         f"""SELECT {CALL_COLUMNS},
                    (SELECT i.outcome FROM intakes i WHERE i.call_id = c.id
-                    ORDER BY i.created_at LIMIT 1) AS intake_outcome
+                    ORDER BY i.created_at LIMIT 1) AS intake_outcome,
+                   ({MISSING_INTAKE}
+                    AND EXISTS (SELECT FROM drafts d WHERE d.call_id = c.id)) AS draft
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
                  LEFT JOIN lines l ON l.id = c.line_id
                  LEFT JOIN operators o ON o.id = c.operator_id
@@ -183,3 +210,44 @@ async def choices(con: Conn) -> Choices:
 async def calls_page(con: Conn, filters: CallFilter, at: Window) -> CallsPage:
     """The call history's page: the calls asked for, and what to filter by."""
     return CallsPage(*await page(con, filters, at), await choices(con))
+
+
+@dataclass(frozen=True)
+class MissingIntakes:
+    """Answered calls with no intake in the last WEEK_DAYS days (today among them) in ZONE,
+    and the call history's address that lists them."""
+
+    count: int
+    since: dt.date
+    until: dt.date
+
+    @property
+    def link(self) -> str:
+        return f"/calls?intake=missing&since={self.since}&until={self.until}"
+
+
+WEEK_DAYS = 7
+
+
+def this_week(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The last WEEK_DAYS days in ZONE, today the last of them."""
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    return today - dt.timedelta(days=WEEK_DAYS - 1), today
+
+
+async def missing_intakes(con: Conn, now: dt.datetime) -> MissingIntakes:
+    since, until = this_week(now)
+    clause, args = where(CallFilter(since=since, until=until, intake="missing"))
+    count: int = await con.fetchval(f"SELECT count(*) FROM calls c WHERE {clause}", *args)
+    return MissingIntakes(count, since, until)
+
+
+async def missing_intakes_shown(pool: asyncpg.Pool[asyncpg.Record],
+                                now: dt.datetime) -> MissingIntakes | None:
+    """For the live queue view, which works while the database is away: None then."""
+    try:
+        async with pool.acquire() as con:
+            return await missing_intakes(con, now)
+    except DATABASE_ERRORS as exc:
+        log.warning("missing intakes unavailable error=%s", exc.__class__.__name__)
+        return None

@@ -1,5 +1,6 @@
-"""The call history for supervisors: every call, filtered by date, facility, line,
-language, triage, outcome and operator, a page at a time with the total count."""
+"""The call history for supervisors: every call, filtered by date (days in the statistics'
+zone), facility, line, language, triage, outcome, operator and answered calls with no
+intake, a page at a time with the total count."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def parse(query: Mapping[str, str]) -> call_history.CallFilter:
         triage=choice(query, "triage", call_history.TRIAGES),
         outcome=choice(query, "outcome", call_history.OUTCOMES),
         operator_id=number(query, "operator"),
+        intake=choice(query, "intake", call_history.INTAKES),
     )
 
 
@@ -38,7 +40,8 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     return render(request, "supervision/calls.html", filters=filters,
                   calls=paging.page(found.rows, found.total, found.at, request),
                   languages=CALLER_LANGUAGES, triages=call_history.TRIAGES,
-                  outcomes=call_history.OUTCOMES, facilities=found.choices.facilities,
+                  outcomes=call_history.OUTCOMES, intakes=call_history.INTAKES,
+                  zone=call_history.ZONE, facilities=found.choices.facilities,
                   lines=found.choices.lines, operators=found.choices.operators)
 
 

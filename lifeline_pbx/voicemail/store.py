@@ -14,6 +14,8 @@ from typing import Literal
 
 import asyncpg
 
+from lifeline_pbx.console.messages import triage_word
+from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
 from lifeline_pbx.recordings.vault import Pending
 
@@ -47,11 +49,19 @@ class Voicemail:
     created_at: datetime
     reviewed_at: datetime | None
     audio_bytes: int | None  # None: not in the vault yet; 0: Asterisk did not have it
+    reviewed_by: str = ""  # "" when not reviewed, or reviewed before it was recorded (0044)
+    review_reason: str | None = None  # review_rules.REASONS; None with an intake
     intake: VoicemailIntake | None = None  # read by the review list only
+    review_note: str | None = None  # opened, by the review list only (with "other")
 
     @property
     def emergency(self) -> bool:
         return self.priority > 0
+
+    @property
+    def triage_word(self) -> str:
+        """As the console and the call history say it."""
+        return triage_word(self.priority)
 
 
 @dataclass(frozen=True)
@@ -141,25 +151,39 @@ async def lock(con: Conn, voicemail_id: uuid.UUID) -> bool:
         "SELECT 1 FROM voicemails WHERE id = $1 FOR UPDATE", voicemail_id))
 
 
-async def first_review(con: Conn, voicemail_id: uuid.UUID) -> bool:
-    """Mark it reviewed now unless it already is; whether it was changed."""
+async def first_review(con: Conn, voicemail_id: uuid.UUID, user_id: int,
+                       reason: str | None = None, sealed_note: bytes | None = None) -> bool:
+    """Mark it reviewed now by that user (with why, when no intake was written) unless it
+    already is; whether it was changed."""
     changed = await con.fetchval(
-        "UPDATE voicemails SET reviewed_at = now() WHERE id = $1 AND reviewed_at IS NULL "
-        "RETURNING id",
-        voicemail_id)
+        """UPDATE voicemails SET reviewed_at = now(), reviewed_by = $2, review_reason = $3,
+                  review_note = $4
+            WHERE id = $1 AND reviewed_at IS NULL RETURNING id""",
+        voicemail_id, user_id, reason, sealed_note)
     return changed is not None
+
+
+async def review_state(con: Conn, voicemail_id: uuid.UUID) -> tuple[bool, bool] | None:
+    """(reviewed already, an intake was written from it); None: no such voicemail."""
+    row = await con.fetchrow(
+        """SELECT v.reviewed_at IS NOT NULL AS reviewed,
+                  EXISTS (SELECT FROM intakes i WHERE i.call_id = v.call_id) AS has_intake
+             FROM voicemails v WHERE v.id = $1""", voicemail_id)
+    return None if row is None else (row["reviewed"], row["has_intake"])
 
 
 _COLUMNS = """
     v.id, v.facility_id, coalesce(f.name, '') AS facility,
     coalesce(l.name, '') AS line, v.language, v.priority, v.reason,
-    v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes
+    v.duration_seconds, v.created_at, v.reviewed_at, a.bytes AS audio_bytes,
+    coalesce(ru.display_name, '') AS reviewed_by, v.review_reason
 """
 _FROM = """
     FROM voicemails v
     LEFT JOIN facilities f ON f.id = v.facility_id
     LEFT JOIN lines l ON l.id = v.line_id
     LEFT JOIN voicemail_audio a ON a.voicemail_id = v.id
+    LEFT JOIN users ru ON ru.id = v.reviewed_by
 """
 _VOICEMAILS = f"SELECT {_COLUMNS} {_FROM}"
 
@@ -182,25 +206,33 @@ async def first_intake(con: Conn, voicemail_id: uuid.UUID) -> VoicemailIntake | 
     return None if row is None else VoicemailIntake(**dict(row))
 
 
-async def listing(con: Conn, show: Show = "all", limit: int = LIST_LIMIT) -> list[Voicemail]:
+def note_place(voicemail_id: uuid.UUID) -> str:
+    return place("voicemails", "review_note", voicemail_id)
+
+
+async def listing(con: Conn, keys: KeyRing, show: Show = "all",
+                  limit: int = LIST_LIMIT) -> list[Voicemail]:
     """Unreviewed first, emergencies first within each, then the newest; each with its
-    intake."""
+    intake and its review's note opened."""
     where = {"unreviewed": "v.reviewed_at IS NULL", "reviewed": "v.reviewed_at IS NOT NULL",
              "all": "true"}[show]
     intake = ", ".join(f"fi.{c} AS intake_{c}" for c in _INTAKE_COLUMNS)
     rows = await con.fetch(
-        f"""SELECT {_COLUMNS}, {intake} {_FROM} {_FIRST_INTAKE} WHERE {where}
+        f"""SELECT {_COLUMNS}, v.review_note, {intake} {_FROM} {_FIRST_INTAKE} WHERE {where}
             ORDER BY v.reviewed_at IS NOT NULL, v.priority DESC, v.created_at DESC
             LIMIT $1""",
         limit,
     )
-    return [_with_intake(r) for r in rows]
+    return [_with_intake(keys, r) for r in rows]
 
 
-def _with_intake(record: asyncpg.Record) -> Voicemail:
+def _with_intake(keys: KeyRing, record: asyncpg.Record) -> Voicemail:
     row = dict(record)
     intake = {c: row.pop(f"intake_{c}") for c in _INTAKE_COLUMNS}
-    return Voicemail(**row, intake=VoicemailIntake(**intake) if intake["id"] else None)
+    sealed = row.pop("review_note")
+    note = None if sealed is None else keys.open(sealed, note_place(row["id"]))
+    return Voicemail(**row, intake=VoicemailIntake(**intake) if intake["id"] else None,
+                     review_note=note)
 
 
 async def one(con: Conn, voicemail_id: uuid.UUID) -> Voicemail | None:
