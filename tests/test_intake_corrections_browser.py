@@ -34,7 +34,7 @@ async def test_a_supervisor_corrects_an_intake_and_reads_its_history(
     history = page.locator("#record-revisions")
     await expect(history.locator(".revision")).to_have_count(2)
     await expect(history.locator('[data-revision="2"] .revision-fields')).to_have_text(
-        "family_contact, needs_note")
+        "Needs note, Family contact")
     await expect(history.locator('[data-revision="2"]')).to_contain_text("Supervisor")
     await history.locator('[data-revision="1"] .revision-open').click()
     await expect(page.locator("h1")).to_have_text("Intake: revision 1")

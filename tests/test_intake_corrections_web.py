@@ -73,7 +73,7 @@ async def test_a_supervisor_corrects_the_needs_note_and_family_contact(web: WebA
 
     status, page = await supervisor.get(f"/intakes/{iid}/revisions?corrected=1")
     assert status == 200 and 'id="record-corrected"' in page
-    assert 'revision-fields">family_contact, needs_note<' in page
+    assert 'revision-fields">Needs note, Family contact<' in page
     status, page = await supervisor.get(f"/intakes/{iid}/revisions/1")
     assert status == 200 and "Denied insulin" in page and NOTE not in page and FAMILY not in page
     status, page = await supervisor.get(f"/intakes/{iid}/revisions/2")

@@ -38,7 +38,7 @@ async def test_a_correction_during_wrap_up_and_a_supervisor_reading_its_history(
     history = supervisor.locator("#report-history")
     await expect(history.locator(".revision")).to_have_count(2)
     await expect(history.locator('[data-revision="2"] .revision-fields')).to_have_text(
-        "narrative")
+        "What happened")
     await history.locator('[data-revision="1"] .revision-open').click()
     await expect(supervisor.locator("h1")).to_have_text("Report: revision 1")
     await expect(supervisor.locator(".revision-narrative")).to_have_text(FIRST)

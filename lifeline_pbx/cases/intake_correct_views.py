@@ -21,8 +21,9 @@ from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.errors import form_page, page_of
 
 TEMPLATE = "cases/intake_correct.html"
-TYPED = ("facility_id", "language", "triage", "needs_note", "family_name", "family_phone",
-         "family_message", "family_consent", *(f"needs_{n}" for n in forms.NEEDS))
+TYPED = ("reason", "move_reports", "facility_id", "language", "triage", "needs_note",
+         "family_name", "family_phone", "family_message", "family_consent",
+         *(f"needs_{n}" for n in forms.NEEDS))
 
 
 def values_of(stored: intakes.Stored) -> dict[str, str]:
@@ -47,7 +48,8 @@ def _form(request: web.Request, intake_id: uuid.UUID, page: revision_work.Intake
           values: dict[str, str], base: int, error: RequestError | None = None) -> web.Response:
     context: dict[str, Any] = dict(
         intake_id=intake_id, values=values, base=base, revisions=page.revisions,
-        facilities=page.facilities, caller_languages=forms.CALLER_LANGUAGES, needs=forms.NEEDS)
+        facilities=page.facilities, reports=page.reports,
+        caller_languages=forms.CALLER_LANGUAGES, needs=forms.NEEDS)
     return form_page(request, TEMPLATE, error, **context)
 
 

@@ -59,7 +59,8 @@ def _person(request: web.Request, found: person_work.PersonPage, *,
         reports_total=found.reports_total, legal_holds=found.legal_holds,
         hold_done=request.query.get("hold", ""),
         a_number=anumber.display(found.history.person.a_number),
-        merged=request.query.get("merged") == "1",
+        merged=request.query.get("merged") == "1", moved=request.query.get("moved") == "1",
+        moves=found.moves, struck=found.struck,
         edited=request.query.get("edited", ""), merge_typed=merge_typed)
 
 

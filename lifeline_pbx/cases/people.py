@@ -177,8 +177,10 @@ async def locked(con: Conn, keys: KeyRing, person: Person) -> Person:
 
 
 async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
-               user_id: int) -> list[str]:
-    """Write new over person; a new facility is noted as a transfer. Returns what changed."""
+               user_id: int, *, transfer: bool = True) -> list[str]:
+    """Write new over person; a new facility is noted as a transfer unless `transfer` is
+    false (a mistake put right: the caller strikes the wrong entry instead). Returns what
+    changed."""
     changed = changed_fields(person, new)
     if not changed:
         return []
@@ -191,7 +193,7 @@ async def save(con: Conn, keys: KeyRing, person: Person, new: Person,
     )
     if {"names", "date_of_birth"} & set(changed):
         await token_store.set_tokens(con, keys, new.id, new.names, new.date_of_birth)
-    if "facility_id" in changed and new.facility_id is not None:
+    if transfer and "facility_id" in changed and new.facility_id is not None:
         await note_facility(con, new.id, new.facility_id, user_id)
     return changed
 
@@ -208,7 +210,8 @@ async def transfers(con: Conn, person_ids: list[uuid.UUID]) -> list[Transfer]:
     rows = await con.fetch(
         """SELECT pf.facility_id, f.name, pf.noted_at
            FROM person_facilities pf JOIN facilities f ON f.id = pf.facility_id
-           WHERE pf.person_id = ANY($1::uuid[]) ORDER BY pf.noted_at, pf.id""",
+           WHERE pf.person_id = ANY($1::uuid[]) AND pf.struck_at IS NULL
+           ORDER BY pf.noted_at, pf.id""",
         person_ids,
     )
     return [Transfer(r["facility_id"], r["name"], r["noted_at"]) for r in rows]

@@ -17,6 +17,7 @@ from lifeline_pbx.cases import (
     followup_work,
     followups,
     intakes,
+    misfile_store,
     people,
     pick_lists,
     proposal_work,
@@ -66,6 +67,8 @@ class PersonPage:
     calls: list[call_history.CallRow]
     reports_total: int
     legal_holds: list[holds_store.Hold]  # in force (reasons shown): nothing tied is removed
+    moves: list[misfile_store.Move]  # intakes moved onto or away from this record
+    struck: list[misfile_store.Struck]  # entries of where they were held, struck as mistakes
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     calls_total, calls_at, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return PersonPage(found, needs, proposed, facilities, calls_total, calls_at, calls,
-                      reports_total, await holds.in_force(con, keys, user_id, person.id))
+                      reports_total, await holds.in_force(con, keys, user_id, person.id),
+                      await misfile_store.moves(con, ids), await misfile_store.struck(con, ids))
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,

@@ -285,6 +285,14 @@ async def for_persons(con: Conn, person_ids: list[uuid.UUID]) -> list[ReportSumm
     return [_summary(r) for r in rows]
 
 
+async def summaries_of_intake(con: Conn, intake_id: uuid.UUID) -> list[ReportSummary]:
+    """The intake's reports in the order it saved them (nothing sealed)."""
+    rows = await con.fetch(
+        f"""SELECT {_COLUMNS} FROM {_FROM} WHERE r.intake_id = $1
+            ORDER BY r.intake_position, r.created_at""", intake_id)
+    return [_summary(r) for r in rows]
+
+
 async def categories(con: Conn, *, enabled_only: bool = True) -> list[tuple[str, str]]:
     rows = await con.fetch(
         """SELECT code, label FROM report_categories WHERE enabled OR NOT $1

@@ -7,19 +7,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from lifeline_pbx.cases import followups, intakes, reports
+from lifeline_pbx.cases import correction_words, followups, intakes, reports
 
-# Field names (as the audit entries and revisions name them) and their labels.
-LABELS = {
-    "person_id": "Person", "facility_id": "Facility", "facility": "Facility",
-    "language": "Language", "triage": "Triage", "outcome": "Outcome", "needs": "Needs",
-    "needs_note": "Needs note", "family_contact": "Family contact",
-    "family_consent": "Consent to share the family contact", "category": "Category",
-    "severity": "Severity", "occurred_from": "From", "occurred_to": "To",
-    "affected": "Who is affected", "housing_unit": "Housing unit", "narrative": "What happened",
-    "consents": "Consent to share with", "what": "What is to be done", "due_on": "Due",
-    "assignee_id": "Assignee", "report_id": "Report",
-}
+LABELS = correction_words.LABELS
 
 
 def _day(value: dt.date | None) -> str | None:

@@ -94,7 +94,8 @@ def _report_form(request: web.Request, report_id: uuid.UUID, page: revision_work
                  error: RequestError | None = None) -> web.Response:
     context: dict[str, Any] = dict(
         report_id=report_id, values=values, consents=consents, base=base,
-        categories=page.categories, partners=page.partners, severities=forms.SEVERITIES)
+        categories=page.categories, partners=page.partners, facilities=page.facilities,
+        severities=forms.SEVERITIES)
     return form_page(request, REPORT_FORM, error, **context)
 
 
@@ -105,7 +106,8 @@ async def correct_report_page(request: web.Request) -> web.StreamResponse:
         found = await revision_work.report_to_correct(con, request.app[KEY_RING], report_id,
                                                       current_user(request).id)
     r = found.stored.form
-    values = {"report_category": r.category, "report_severity": r.severity,
+    values = {"report_facility": str(found.stored.facility_id),
+              "report_category": r.category, "report_severity": r.severity,
               "report_from": r.occurred_from.isoformat() if r.occurred_from else "",
               "report_to": r.occurred_to.isoformat() if r.occurred_to else "",
               "report_affected": r.affected, "report_housing_unit": r.housing_unit,
@@ -123,7 +125,7 @@ async def correct_report(request: web.Request) -> web.StreamResponse:
                                                  base, current_user(request).id)
 
     def again(data: FormData, base: int, error: RequestError) -> web.Response:
-        typed = {k: v for k, v in data.items() if k.startswith("report_")}
+        typed = {k: v for k, v in data.items() if k.startswith("report_") or k == "reason"}
         return _report_form(request, report_id, page_of(error, revision_work.ReportFormPage),
                             values=typed, base=base,
                             consents=list(data.getall("report_consent", [])), error=error)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
+    correction_forms,
     correction_rules,
     followup_work,
     followups,
@@ -21,16 +22,10 @@ from lifeline_pbx.cases import (
     revision_content,
     revisions,
 )
+from lifeline_pbx.cases.correction_forms import IntakeCorrection, ReportCorrection
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.cases.followup_forms import parse_what
-from lifeline_pbx.cases.forms import (
-    FollowUpForm,
-    IntakeFields,
-    IntakeForm,
-    ReportForm,
-    parse_intake_fields,
-    parse_report,
-)
+from lifeline_pbx.cases.forms import FollowUpForm, IntakeForm
 from lifeline_pbx.cases.revisions import Entity
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
@@ -54,6 +49,7 @@ class ReportFormPage:
 
     categories: list[tuple[str, str]]
     partners: list[tuple[int, str, str]]
+    facilities: pick_lists.Named
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,7 @@ class IntakeFormPage:
 
     revisions: list[revisions.Revision]
     facilities: pick_lists.Named
+    reports: list[reports.ReportSummary]  # its reports, which may move with its facility
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,8 @@ async def open_revision_named(con: Conn, keys: KeyRing, entity: Entity, entity_i
 
 
 async def report_form_page(con: Conn) -> ReportFormPage:
-    return ReportFormPage(await reports.categories(con), await reports.partners(con))
+    return ReportFormPage(await reports.categories(con), await reports.partners(con),
+                          await pick_lists.facilities(con))
 
 
 async def report_to_correct(con: Conn, keys: KeyRing, report_id: uuid.UUID,
@@ -130,8 +128,8 @@ async def correct_report_form(con: Conn, keys: KeyRing, report_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
     await exists(con, "report", report_id)
     try:
-        form = parse_report(data, await pick_lists.choices(con))
-        return await correct_report(con, keys, report_id, form, base, user_id)
+        typed = correction_forms.parse_report_correction(data, await pick_lists.choices(con))
+        return await correct_report(con, keys, report_id, typed, base, user_id)
     except (Invalid, Conflict) as e:
         e.page = await report_form_page(con)
         raise
@@ -141,12 +139,17 @@ async def correct_intake_form(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
                               data: FormData, base: int, user_id: int) -> list[str]:
     await exists(con, "intake", intake_id)
     try:
-        fields = parse_intake_fields(data, await pick_lists.choices(con))
-        return await correct_intake(con, keys, intake_id, fields, base, user_id)
+        typed = correction_forms.parse_intake_correction(data, await pick_lists.choices(con))
+        return await correct_intake(con, keys, intake_id, typed, base, user_id)
     except (Invalid, Conflict) as e:
-        e.page = IntakeFormPage(await revisions.listing(con, "intake", intake_id),
-                                await pick_lists.facilities(con))
+        e.page = await intake_form_page(con, intake_id)
         raise
+
+
+async def intake_form_page(con: Conn, intake_id: uuid.UUID) -> IntakeFormPage:
+    return IntakeFormPage(await revisions.listing(con, "intake", intake_id),
+                          await pick_lists.facilities(con),
+                          await reports.summaries_of_intake(con, intake_id))
 
 
 async def correct_follow_up_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID,
@@ -162,33 +165,44 @@ async def correct_follow_up_form(con: Conn, keys: KeyRing, follow_up_id: uuid.UU
         raise
 
 
-async def _base(con: Conn, entity: Entity, entity_id: uuid.UUID, base: int) -> None:
+async def check_base(con: Conn, entity: Entity, entity_id: uuid.UUID, base: int) -> None:
     """The correction was typed over the latest revision (0 and 1 both: the original)."""
     if max(await revisions.latest(con, entity, entity_id), 1) != max(base, 1):
         raise Conflict(MEANWHILE)
 
 
-async def correct_report(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm,
-                         base: int, user_id: int) -> list[str]:
-    """The report as the form says (facility and person kept); returns what changed."""
+async def correct_report(con: Conn, keys: KeyRing, report_id: uuid.UUID,
+                         typed: ReportCorrection, base: int, user_id: int) -> list[str]:
+    """The report as the form says, its facility included (where what it documents
+    happened: a move to another facility needs a reason); the person it is about is moved
+    with its intake (misfile_work.py). Returns what changed."""
     async with con.transaction():
         await revisions.lock(con, "report", report_id)
         before = await reports.stored(con, keys, report_id)
         if before is None:
             raise NotFound("No such report.")
-        await _base(con, "report", report_id, base)
-        form = replace(form, id=report_id)
-        changed = reports.changes(before, form, before.facility_id, before.person_id)
+        await check_base(con, "report", report_id, base)
+        after = reports.Stored(replace(typed.form, id=report_id),
+                               typed.facility_id or before.facility_id, before.person_id)
+        changed = reports.changes(before, after.form, after.facility_id, after.person_id)
         if not changed:
             raise Invalid(NOTHING)
-        await reports.update(con, keys, form, facility_id=before.facility_id,
-                             person_id=before.person_id)
-        after = reports.Stored(form, before.facility_id, before.person_id)
-        await revisions.record(con, keys, "report", report_id, fields=changed, user_id=user_id,
-                               before=revision_content.report(before),
-                               after=revision_content.report(after))
-        await audit.record(con, user_id, "update", "report", report_id, changed)
+        correction_forms.refuse_reason(changed, typed.reason)
+        await rewrite_report(con, keys, before, after, changed, typed.reason, user_id)
     return changed
+
+
+async def rewrite_report(con: Conn, keys: KeyRing, before: reports.Stored,
+                         after: reports.Stored, changed: list[str], reason: str,
+                         user_id: int) -> None:
+    """Write the report as `after` says, as a new revision, audited. Call after
+    revisions.lock, in the transaction."""
+    await reports.update(con, keys, after.form, facility_id=after.facility_id,
+                         person_id=after.person_id)
+    await revisions.record(con, keys, "report", after.form.id, fields=changed,
+                           user_id=user_id, before=revision_content.report(before),
+                           after=revision_content.report(after), reason=reason)
+    await audit.record(con, user_id, "update", "report", after.form.id, changed)
 
 
 async def correct_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, what: str,
@@ -200,7 +214,7 @@ async def correct_follow_up(con: Conn, keys: KeyRing, follow_up_id: uuid.UUID, w
         before = await followups.get(con, keys, follow_up_id)
         if before is None:
             raise NotFound("No such follow-up.")
-        await _base(con, "follow_up", follow_up_id, base)
+        await check_base(con, "follow_up", follow_up_id, base)
         if what == before.what:
             raise Invalid(NOTHING)
         await followups.update(con, keys, follow_up_id,
@@ -226,13 +240,27 @@ async def intake_to_correct(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
         found = await revisions.listing(con, "intake", intake_id)
         await audit.record(con, user_id, "view", "intake", intake_id,
                            (*INTAKE_FIELDS, "history"))
-    return IntakeToCorrect(stored, IntakeFormPage(found, await pick_lists.facilities(con)))
+    return IntakeToCorrect(stored, IntakeFormPage(
+        found, await pick_lists.facilities(con),
+        await reports.summaries_of_intake(con, intake_id)))
 
 
-async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID, fields: IntakeFields,
-                         base: int, user_id: int) -> list[str]:
-    """The intake's own fields as the form says (its call and person kept); returns what
-    changed."""
+async def _report_to(con: Conn, keys: KeyRing, report_id: uuid.UUID, facility_id: int,
+                     reason: str, user_id: int) -> None:
+    """The report moved to the facility (its own correction, with the intake's reason)."""
+    await revisions.lock(con, "report", report_id)
+    before = await reports.stored(con, keys, report_id)
+    assert before is not None  # the intake's, read in this transaction
+    after = replace(before, facility_id=facility_id)
+    await rewrite_report(con, keys, before, after, ["facility"], reason, user_id)
+
+
+async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
+                         typed: IntakeCorrection, base: int, user_id: int) -> list[str]:
+    """The intake's own fields as the form says (its call and person kept) and, when the
+    supervisor ticked it, its reports moved to its facility, each a revision of its own.
+    Returns what changed."""
+    fields = typed.fields
     async with con.transaction():
         await revisions.lock(con, "intake", intake_id)
         before = await intakes.get(con, keys, intake_id)
@@ -240,18 +268,29 @@ async def correct_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID, fields:
             raise NotFound("No such intake.")
         if before.outcome != "intake":
             raise Invalid(ONE_CLICK)
-        await _base(con, "intake", intake_id, base)
+        await check_base(con, "intake", intake_id, base)
         form = IntakeForm(before.call_id, fields.facility_id, fields.language, fields.triage,
                           None, fields.needs, fields.needs_note, fields.family, (), None,
                           intake_id)
         changed = intakes.changes(before, form, before.person_id, fields.facility_id)
-        if not changed:
+        to = fields.facility_id if typed.move_reports else None
+        moving = [] if to is None else [
+            r.id for r in await reports.summaries_of_intake(con, intake_id)
+            if r.facility_id != to]
+        if not changed and not moving:
             raise Invalid(NOTHING)
-        await intakes.update(con, keys, intake_id, form, before.person_id, fields.facility_id)
-        after = await intakes.get(con, keys, intake_id)
-        assert after is not None
-        await revisions.record(con, keys, "intake", intake_id, fields=changed, user_id=user_id,
-                               before=revision_content.intake(before),
-                               after=revision_content.intake(after))
-        await audit.record(con, user_id, "update", "intake", intake_id, changed)
-    return changed
+        correction_forms.refuse_reason([*changed, *(["facility"] if moving else [])],
+                                       typed.reason)
+        if changed:
+            await intakes.update(con, keys, intake_id, form, before.person_id,
+                                 fields.facility_id)
+            after = await intakes.get(con, keys, intake_id)
+            assert after is not None
+            await revisions.record(con, keys, "intake", intake_id, fields=changed,
+                                   user_id=user_id, before=revision_content.intake(before),
+                                   after=revision_content.intake(after), reason=typed.reason)
+            await audit.record(con, user_id, "update", "intake", intake_id, changed)
+        for report_id in moving:
+            assert to is not None
+            await _report_to(con, keys, report_id, to, typed.reason, user_id)
+    return [*changed, *(["reports"] if moving else [])]

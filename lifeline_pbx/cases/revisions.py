@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lifeline_pbx.cases import correction_words
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
 
@@ -42,6 +43,13 @@ class Revision:
     author: str
     created_at: dt.datetime
     fields: tuple[str, ...]  # what it changed; () for the original
+    facility_from: str = ""  # the facility's names, when it changed the facility
+    facility_to: str = ""
+
+    @property
+    def said(self) -> str:
+        """What it changed, in words ("Facility: Example Valley → Demo County, Category")."""
+        return correction_words.changed(self.fields, self.facility_from, self.facility_to)
 
 
 @dataclass(frozen=True)
@@ -66,39 +74,46 @@ async def latest(con: Conn, entity: Entity, entity_id: uuid.UUID) -> int:
 
 async def _insert(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID,
                   number: int, author_id: int | None, at: dt.datetime | None,
-                  fields: Sequence[str], content: dict[str, Any]) -> None:
+                  fields: Sequence[str], content: dict[str, Any],
+                  moved: tuple[int | None, int | None] = (None, None)) -> None:
     rid = uuid.uuid4()
     await con.execute(
         """INSERT INTO record_revisions (id, entity, entity_id, number, author_id, created_at,
-                                         fields, content)
-           VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8)""",
+                                         fields, content, facility_from, facility_to)
+           VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10)""",
         rid, entity, entity_id, number, author_id, at, sorted(set(fields)),
-        keys.seal_json(content, place("record_revisions", "content", rid)))
+        keys.seal_json(content, place("record_revisions", "content", rid)), *moved)
 
 
 async def record(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID, *,
                  before: dict[str, Any], after: dict[str, Any], fields: Sequence[str],
-                 user_id: int) -> int:
-    """Keep a correction of the record (its content before and after); returns the new
-    revision's number. Call after `lock`, in the transaction that writes the record."""
+                 user_id: int, reason: str = "") -> int:
+    """Keep a correction of the record (its content before and after, and why, sealed with
+    it); returns the new revision's number. Call after `lock`, in the transaction that
+    writes the record."""
     number = await latest(con, entity, entity_id)
     if number == 0:
         origin = await con.fetchrow(_ORIGIN[entity], entity_id)
         author, at = (origin[0], origin[1]) if origin else (None, None)
         await _insert(con, keys, entity, entity_id, 1, author, at, (), before)
         number = 1
-    await _insert(con, keys, entity, entity_id, number + 1, user_id, None, fields, after)
+    content = {**after, correction_words.REASON: reason} if reason else after
+    await _insert(con, keys, entity, entity_id, number + 1, user_id, None, fields, content,
+                  correction_words.facility_moved(fields, before, after))
     return number + 1
 
 
 _SELECT = """SELECT r.id, r.number, coalesce(u.display_name, '') AS author, r.created_at,
-                    r.fields, r.content
-             FROM record_revisions r LEFT JOIN users u ON u.id = r.author_id"""
+                    r.fields, r.content, coalesce(ff.name, '') AS facility_from,
+                    coalesce(ft.name, '') AS facility_to
+             FROM record_revisions r LEFT JOIN users u ON u.id = r.author_id
+                  LEFT JOIN facilities ff ON ff.id = r.facility_from
+                  LEFT JOIN facilities ft ON ft.id = r.facility_to"""
 
 
 def _revision(row: Any) -> Revision:
     return Revision(row["id"], row["number"], row["author"], row["created_at"],
-                    tuple(row["fields"]))
+                    tuple(row["fields"]), row["facility_from"], row["facility_to"])
 
 
 async def listing(con: Conn, entity: Entity, entity_id: uuid.UUID) -> list[Revision]:

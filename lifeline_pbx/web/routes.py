@@ -22,6 +22,7 @@ from lifeline_pbx.audit import views as audit_views
 from lifeline_pbx.cases import (
     followup_views,
     intake_correct_views,
+    misfile_views,
     pages,
     person_edit,
     printout,
@@ -49,7 +50,8 @@ from lifeline_pbx.web.health import health
 FEATURES = (
     login, admin_views, reference_views, facility_views, line_views, queue_views,
     operator_views, prompt_views, console_views,
-    cases_views, search_pages, person_edit, intake_correct_views, printout, proposal_views,
+    cases_views, search_pages, person_edit, intake_correct_views, misfile_views, printout,
+    proposal_views,
     revision_views, pages, followup_views,
     supervision_views, call_pages, supervise_views, recording_views, voicemail_views, audit_views,
     retention_views, rule_views, feed_views, statistics_views, export_views, oncall_views,

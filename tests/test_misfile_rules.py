@@ -1,0 +1,109 @@
+"""What a correction says and when it needs a reason (correction_words), and what moving an
+intake off the wrong person takes off their record (misfile_rules): pure, table-driven."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from lifeline_pbx.cases import correction_words as words
+from lifeline_pbx.cases import misfile_rules as rules
+from lifeline_pbx.cases.misfile_rules import Entry, Removal
+from lifeline_pbx.cases.people import Person
+
+
+@pytest.mark.parametrize(("fields", "moved", "said"), [
+    (("facility",), ("Example Valley", "Demo County"), "Facility: Example Valley → Demo County"),
+    (("facility_id", "language"), ("", "Demo County"), "Facility: — → Demo County, Language"),
+    (("facility",), ("", ""), "Facility"),  # a revision from before migration 0043
+    (("narrative", "category", "severity"), ("", ""), "Category, Severity, What happened"),
+    (("family_contact", "needs_note"), ("", ""), "Needs note, Family contact"),
+    (("person_id",), ("", ""), "Person: moved to another person's record"),
+    (("something_new",), ("", ""), "Something new"),
+    ((), ("", ""), ""),
+])
+def test_a_revision_says_what_it_changed_in_words(fields: tuple[str, ...],
+                                                  moved: tuple[str, str], said: str) -> None:
+    assert words.changed(fields, *moved) == said
+
+
+@pytest.mark.parametrize(("fields", "reason", "refusal"), [
+    (["facility"], "", words.REASON_MISSING),
+    (["facility"], "  ", words.REASON_MISSING),
+    (["facility_id"], "", words.REASON_MISSING),
+    (["person_id"], "", words.REASON_MISSING),
+    (["facility"], "Typed under the call's facility; it happened at Demo County", ""),
+    (["narrative"], "", ""),  # an ordinary correction needs none
+    (["narrative"], "x" * 2001, words.REASON_TOO_LONG),
+])
+def test_moving_a_record_needs_a_reason(fields: list[str], reason: str, refusal: str) -> None:
+    assert words.reason_refusal(fields, reason) == refusal
+
+
+@pytest.mark.parametrize(("fields", "before", "after", "moved"), [
+    (["facility"], {"facility": 1}, {"facility": 2}, (1, 2)),
+    (["facility_id", "language"], {"facility_id": None}, {"facility_id": 2}, (None, 2)),
+    (["narrative"], {"facility": 1}, {"facility": 1}, (None, None)),
+])
+def test_the_facilities_a_correction_moved_a_record_between(
+        fields: list[str], before: dict[str, int | None], after: dict[str, int | None],
+        moved: tuple[int | None, int | None]) -> None:
+    assert words.facility_moved(fields, before, after) == moved
+
+
+def person(names: tuple[str, ...] = ("Ahmed Ali", "Maria Lopez"),
+           languages: tuple[str, ...] = ("ar", "es"), facility_id: int | None = 2) -> Person:
+    return Person(uuid.uuid4(), "111222333", names, None, "", languages, facility_id, "",
+                  None, dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+
+
+HELD = [Entry(10, 1), Entry(11, 2)]  # Example Valley, then Demo County (the intake's)
+
+
+@pytest.mark.parametrize(("removal", "entries", "names", "languages", "facility_id"), [
+    (Removal(("Maria Lopez",), ("es",), 11), HELD, ("Ahmed Ali",), ("ar",), 1),
+    (Removal(facility_entry=11), [Entry(11, 2)], ("Ahmed Ali", "Maria Lopez"), ("ar", "es"),
+     None),  # the only entry struck: held nowhere known
+    (Removal(facility_entry=10), HELD, ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), 2),
+    # an older entry struck: the current facility stays
+    (Removal(facility_entry=11), [Entry(9, 3, struck=True), *HELD], ("Ahmed Ali", "Maria Lopez"),
+     ("ar", "es"), 1),  # struck entries are not put back
+    (Removal(), HELD, ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), 2),
+])
+def test_what_a_move_leaves_of_the_wrong_persons_record(
+        removal: Removal, entries: list[Entry], names: tuple[str, ...],
+        languages: tuple[str, ...], facility_id: int | None) -> None:
+    assert rules.refusal(person(), removal, entries) == ""
+    after = rules.person_after(person(), removal, entries)
+    assert (after.names, after.languages, after.facility_id) == (names, languages, facility_id)
+
+
+def test_striking_the_latest_entry_keeps_a_facility_set_otherwise() -> None:
+    after = rules.person_after(person(facility_id=3), Removal(facility_entry=11), HELD)
+    assert after.facility_id == 3
+
+
+@pytest.mark.parametrize(("removal", "entries"), [
+    (Removal(names=("Someone Else",)), HELD),
+    (Removal(languages=("fr",)), HELD),
+    (Removal(facility_entry=12), HELD),
+    (Removal(facility_entry=11), [Entry(10, 1), Entry(11, 2, struck=True)]),
+])
+def test_taking_off_what_is_not_on_the_record_is_refused(removal: Removal,
+                                                          entries: list[Entry]) -> None:
+    assert rules.refusal(person(), removal, entries) == rules.NOT_ON_RECORD
+
+
+@pytest.mark.parametrize(("removal", "fields"), [
+    (Removal(("a",), ("es",), 3), ["names", "languages", "facility"]),
+    (Removal(languages=("es",)), ["languages"]),
+    (Removal(), []),
+])
+def test_a_removal_names_what_it_takes_off(removal: Removal, fields: list[str]) -> None:
+    assert removal.fields() == fields
+
+
+def test_the_fields_an_intake_changed_in_words() -> None:
+    assert rules.said(("facility_id", "names", "languages")) == "names, languages, facility"
