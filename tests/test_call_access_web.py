@@ -153,7 +153,9 @@ async def test_an_operators_intake_fills_empty_fields_and_proposes_the_rest(
     pid = person["id"]
     status, page = await supervisor.get(f"/people/{pid}")
     assert status == 200 and "Proposed corrections (2)" in page and "add Nombre Otro" in page
-    assert (await supervisor.get("/proposals"))[0] == 200
+    status, page = await supervisor.get("/proposals")  # its fields worded as corrections are
+    assert status == 200 and re.findall(r'<td class="proposal-fields">([^<]*)</td>', page) == [
+        "Names", "Names, Country"]
     status, _ = await supervisor.post(f"/proposals/{proposed[0]['id']}", {"decision": "accept"})
     assert status == 303 and supervisor.last["location"].startswith(f"/people/{pid}?proposal=")
     status, _ = await supervisor.post(f"/proposals/{proposed[1]['id']}", {"decision": "reject"})

@@ -10,7 +10,8 @@ import pytest
 
 from lifeline_pbx.cases import correction_words as words
 from lifeline_pbx.cases import misfile_rules as rules
-from lifeline_pbx.cases.misfile_rules import Entry, Removal
+from lifeline_pbx.cases.held_at import Entry
+from lifeline_pbx.cases.misfile_rules import Removal
 from lifeline_pbx.cases.people import Person
 
 

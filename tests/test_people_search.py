@@ -15,7 +15,7 @@ import pytest
 
 from lifeline_pbx import crypto, rotation
 from lifeline_pbx.cases import people, person_merge, person_work, search, search_tokens
-from lifeline_pbx.cases.forms import PersonForm
+from lifeline_pbx.cases.forms import PersonEdit, PersonForm
 from lifeline_pbx.web.paging import Window
 from tests.pg_fixtures import connect
 from tests.privacy import sensitive
@@ -110,7 +110,8 @@ async def test_edits_and_merges_keep_the_tokens_in_step(con: asyncpg.Connection)
     user = await con.fetchval("SELECT id FROM users WHERE username = 'supervisor1'")
     form = PersonForm("208000002", ("Sean Obrian Walsh",), dt.date(1970, 1, 1), "", None)
     _, opened = await person_work.person_to_edit(con, KEYS, ids["208000002"], user)
-    await person_work.edit_person(con, KEYS, ids["208000002"], form, opened, user)
+    await person_work.edit_person(con, KEYS, ids["208000002"], PersonEdit(form, ""), opened,
+                                  user)
     assert await _found(con, name="walsh") == {"208000002"}
     assert await _found(con, name="o'brien") == set()  # the old spelling is gone
     assert await _found(con, date_of_birth=dt.date(1970, 1, 1)) == {"208000002"}

@@ -1,10 +1,13 @@
 """A supervisor edits a person's record over HTTP against the running app: saved in one
-transaction with an audit entry naming only the changed fields, a transfer noted on a new
-facility, bad input refused whole, script inert, operators and merged records refused."""
+transaction with an audit entry naming only the changed fields, a new facility a transfer
+or a correction as the supervisor says, bad input refused whole, script inert, operators and
+merged records refused."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 from multidict import MultiDict
@@ -14,10 +17,11 @@ from lifeline_pbx.errors import Invalid
 from tests import test_person_merge_web
 from tests.edit_forms import post_opened
 from tests.test_cases_web import XSS, intake, save
+from tests.test_misfile_web import COUNTY, VALLEY, evidence_by_facility, facilities, saved_report
 from tests.web_fixtures import Client, WebApp
 
 EDIT = {"person_names": "Maria Lopez\nMaría López", "person_dob": "1990-02-03",
-        "person_country": "Guatemala"}
+        "person_country": "Guatemala", "person_facility_change": "transfer"}
 
 
 CHOICES = forms.Choices(frozenset(), frozenset(), frozenset({1, 2}), frozenset())
@@ -136,7 +140,8 @@ async def test_bad_input_is_refused_whole_and_script_comes_back_inert(web: WebAp
                          "FROM persons") == before
     assert not await web.sql("SELECT id FROM audit_log WHERE action = 'update'")
 
-    status, _ = await _edit(supervisor, person_id, person_names=XSS, person_country=XSS)
+    status, _ = await _edit(supervisor, person_id, person_names=XSS, person_country=XSS,
+                            person_facility_change="transfer")
     assert status == 303
     for path in (f"/people/{person_id}", f"/people/{person_id}/edit"):
         status, page = await supervisor.get(path)
@@ -158,3 +163,61 @@ async def test_a_merged_record_cannot_be_edited(web: WebApp) -> None:
     assert await web.sql("SELECT names, country FROM persons WHERE id = $1", merged) == before
     status, _ = await _edit(supervisor, kept, **EDIT)
     assert status == 303  # the kept record is edited instead
+
+
+def _held_at(page: str) -> list[str]:
+    found = re.search(r'<ul id="person-held-at">(.*?)</ul>', page, re.S)
+    assert found
+    return [html.unescape(li) for li in re.findall(r"<li>([^<(]*) \(noted", found.group(1))]
+
+
+def _struck(page: str) -> list[str]:
+    found = re.search(r'<ul id="person-held-struck">(.*?)</ul>', page, re.S)
+    return re.findall(r"<li>([^<(]*) \(noted", found.group(1)) if found else []
+
+
+async def test_a_facility_change_is_said_to_be_a_transfer_or_a_correction(web: WebApp) -> None:
+    """A change of facility needs a choice (the form again, as typed, without one); a
+    transfer adds to "Held at", a correction strikes the wrong entry with who and when. The
+    evidence counts (the report's own facility) are not moved by either."""
+    ids = await facilities(web)
+    form = await saved_report(web, ids[VALLEY])
+    person_id = str((await web.sql("SELECT id FROM persons"))[0]["id"])
+    counts = await evidence_by_facility(web)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{person_id}/edit")
+    assert status == 200 and "They were moved (a transfer)" in page
+    assert "The facility was wrong (a correction)" in page
+    same = {"person_names": "Name Denied insulin", "person_country": form["person_country"],
+            "person_languages": ["es"]}
+
+    status, page = await _edit(supervisor, person_id, **{**same, "person_names": "Typed Name"},
+                               person_facility=str(ids[COUNTY]))
+    assert status == 422 and 'data-error-for="person_facility_change"' in page
+    assert "say whether they were moved or the facility was wrong" in page
+    assert "Typed Name" in page and f'<option value="{ids[COUNTY]}" selected>' in page
+    assert 'href="/people"' in page  # the page's navigation, not a bare error
+    assert len(await web.sql("SELECT id FROM person_facilities")) == 1
+
+    async def edited(facility: int, kind: str) -> str:
+        status, _ = await _edit(supervisor, person_id, **same, person_facility=str(facility),
+                                person_facility_change=kind)
+        assert status == 303
+        status, page = await supervisor.get(f"/people/{person_id}")
+        assert status == 200
+        return page
+
+    page = await edited(ids[COUNTY], "transfer")
+    assert _held_at(page) == [VALLEY, COUNTY] and _struck(page) == []
+    page = await edited(ids[VALLEY], "correction")  # COUNTY was wrong: back, no move back
+    assert _held_at(page) == [VALLEY] and _struck(page) == [COUNTY]
+    by = (await web.sql("SELECT display_name FROM users WHERE username = 'supervisor1'")
+          )[0]["display_name"]
+    assert f"UTC by {by})" in page
+    page = await edited(ids[COUNTY], "correction")  # VALLEY wrong from the start
+    assert _held_at(page) == [COUNTY] and _struck(page) == [VALLEY, COUNTY]  # by when noted
+    assert f"<dt>Facility</dt><dd>{COUNTY}</dd>" in page
+    assert await evidence_by_facility(web) == counts
+    updates = await web.sql("SELECT fields FROM audit_log WHERE action = 'update' "
+                            "AND entity = 'person' ORDER BY id")
+    assert [r["fields"] for r in updates] == [["facility_id"]] * 3

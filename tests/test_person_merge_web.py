@@ -132,9 +132,13 @@ async def test_a_preview_merges_nothing_and_its_confirmation_merges(web: WebApp)
         owners = await web.sql(f"SELECT DISTINCT person_id::text AS p FROM {table}")
         assert [r["p"] for r in owners] == [keep], table
     entries = await web.sql("SELECT entity_id, fields FROM audit_log WHERE action = 'merge' "
-                            "ORDER BY id")
+                            "AND entity = 'person' ORDER BY id")
     assert [r["entity_id"] for r in entries] == [keep, other]
     assert entries[1]["fields"] == ["merged_into"]
+    moved = await web.sql("SELECT r.id::text AS id, a.fields FROM audit_log a JOIN reports r "
+                          "ON r.id::text = a.entity_id WHERE a.action = 'merge' "
+                          "AND a.entity = 'report'")
+    assert [r["fields"] for r in moved] == [["person_id"]]  # the duplicate's one report
     status, page = await supervisor.get(f"/people/{keep}?merged=1")
     assert status == 200 and "The records were merged." in page and "Name Duplicate" in page
 
@@ -179,7 +183,8 @@ async def test_a_record_changed_after_the_preview_is_not_merged(web: WebApp) -> 
             return
         person = keep if what == "kept edited" else other
         status, _ = await post_opened(supervisor, f"/people/{person}/edit",
-                                      {"person_names": "Another Spelling"})
+                                      {"person_names": "Another Spelling",
+                                       "person_facility_change": "transfer"})
         assert status == 303
 
     for what in ("kept edited", "duplicate edited", "new intake", "new follow-up",
@@ -267,3 +272,66 @@ async def test_only_a_supervisor_merges(web: WebApp) -> None:
         status, page = await operator.post(path, form)
         assert status == 403 and "Name Duplicate" not in page, path
     assert await merge_state(web) == before
+
+
+def _rows(page: str, table: str) -> int:
+    found = re.search(f'<table id="{table}">(.*?)</table>', page, re.S)
+    assert found, table
+    return found.group(1).count("<tr") - 1 - found.group(1).count('colspan="9"')
+
+
+def _held_at(page: str) -> list[str]:
+    found = re.search(r'<ul id="person-held-at">(.*?)</ul>', page, re.S)
+    assert found
+    return [html.unescape(li) for li in re.findall(r"<li>([^<(]*) \(noted", found.group(1))]
+
+
+async def test_after_a_merge_the_pages_say_what_was_merged_and_when(web: WebApp) -> None:
+    """Finding 17: the kept page lists the merge; the merged record's address says it was
+    merged; "Held at" lists both records' entry at one facility once; the preview counts
+    the calls the duplicate's page lists; the moved report's history says it moved."""
+    keep = await on_record(web, KEPT, "Kept")
+    other = await on_record(web, DUPLICATE, "Duplicate")
+    await web.sql(  # an intake typed outside a call: an intake, not a call
+        """INSERT INTO intakes (id, person_id, user_id, language, outcome)
+           SELECT gen_random_uuid(), $1, id, 'fr', 'intake' FROM users
+           WHERE username = 'supervisor1'""", other)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/people/{other}")
+    assert status == 200 and _rows(page, "person-calls") == 1
+    assert 'id="person-merged"' not in page and 'id="person-merged-asked"' not in page
+    report = (await web.sql("SELECT id::text FROM reports WHERE person_id = $1",
+                            other))[0]["id"]
+    status, page, confirm = await preview(supervisor, keep, DUPLICATE)
+    assert 'id="moves-calls">1<' in page and 'id="moves-intakes">2<' in page
+    status, _ = await supervisor.post(f"/people/{keep}/merge/confirm", confirm)
+    assert status == 303
+
+    status, page = await supervisor.get(f"/people/{keep}")
+    assert status == 200 and 'id="person-merged-asked"' not in page
+    by = (await web.sql("SELECT display_name FROM users WHERE username = 'supervisor1'")
+          )[0]["display_name"]
+    merged_line = re.search(r'<ul id="person-merged"><li>([^<]*)</li></ul>', page)
+    assert merged_line and re.fullmatch(
+        r"Merged into this record: the record of A301-222-333, on \d{4}-\d\d-\d\d "
+        r"\d\d:\d\d UTC by " + re.escape(by), html.unescape(merged_line.group(1))), page
+    facility = (await web.sql("SELECT name FROM facilities f JOIN persons p "
+                              "ON p.facility_id = f.id WHERE p.id = $1", keep))[0]["name"]
+    assert _held_at(page) == [facility]  # one entry from each record, listed once
+    assert _rows(page, "person-calls") == 2
+
+    status, page = await supervisor.get(f"/people/{other}")
+    assert status == 200 and "<h1>Person A208-555-019</h1>" in page
+    asked = re.search(r'<p class="notice" id="person-merged-asked">([^<]*)</p>', page)
+    assert asked and html.unescape(asked.group(1)).startswith(
+        "The record at this address (A301-222-333) was merged into this one on ")
+
+    status, page = await supervisor.get(f"/reports/{report}")
+    assert status == 200 and "Never corrected." in page
+    line = re.search(r'<ul id="report-merges"><li>([^<]*)</li></ul>', page)
+    assert line and html.unescape(line.group(1)).startswith(
+        "Moved with its person's record, when that record was merged into another, on ")
+    viewed = await web.sql("SELECT fields FROM audit_log WHERE action = 'view' "
+                           "AND entity = 'person' AND entity_id = $1 ORDER BY id DESC LIMIT 1",
+                           other)
+    assert viewed[0]["fields"] == ["a_number"]  # its A-number shown on the kept page

@@ -1,7 +1,8 @@
 """What a correction says, in words, and when it needs a reason: pure, no I/O.
 
-Revisions keep field names (as the audit log does); pages show them through LABELS, and a
-change of facility with the facilities' names, which the revision keeps plain.
+Revisions and proposed corrections keep field names (as the audit log does); pages show
+them through LABELS, and a change of facility with the facilities' names, which the
+revision keeps plain.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 # Field names (as the audit entries and revisions name them) and their labels.
 LABELS = {
-    "person_id": "Person", "facility_id": "Facility", "facility": "Facility",
+    "person_id": "Person", "names": "Names", "date_of_birth": "Date of birth",
+    "country": "Country", "languages": "Languages", "facility_id": "Facility",
+    "facility": "Facility",
     "language": "Language", "triage": "Triage", "outcome": "Outcome", "needs": "Needs",
     "needs_note": "Needs note", "family_contact": "Family contact",
     "family_consent": "Consent to share the family contact", "category": "Category",
@@ -33,6 +36,11 @@ ANOTHER_RECORD = "moved to another person's record"
 
 def label(name: str) -> str:
     return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def labels(fields: Iterable[str]) -> str:
+    """Field names in words, in the order given: "Names, Date of birth"."""
+    return ", ".join(label(name) for name in fields)
 
 
 def changed(fields: Iterable[str], facility_from: str = "", facility_to: str = "") -> str:

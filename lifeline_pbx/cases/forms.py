@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from lifeline_pbx.cases import anumber
+from lifeline_pbx.cases import anumber, held_at
 from lifeline_pbx.cases.fields import NARRATIVE, NOTE, PHONE, SHORT, FormData, Reader
 from lifeline_pbx.errors import Invalid
 
@@ -325,11 +325,36 @@ def parse_person(data: FormData, choices: Choices, today: dt.date | None = None,
     by merging. Languages are several ticked boxes (person_languages).
     """
     reader = Reader(data, today)
+    form = _read_edited_person(reader, choices, a_number)
+    _finish(reader)
+    return form
+
+
+def _read_edited_person(reader: Reader, choices: Choices, a_number: str) -> PersonForm:
     names, dob, country, facility_id = _person_details(reader, choices)
     spoken = [code for code, _ in CALLER_LANGUAGES if code != "other"]
     languages = reader.several("person_languages", "Languages", spoken)
-    _finish(reader)
     return PersonForm(a_number, names, dob, country, facility_id, languages)
+
+
+@dataclass(frozen=True)
+class PersonEdit:
+    form: PersonForm
+    facility_change: str  # held_at.TRANSFER or CORRECTION; "" when the facility is kept
+
+
+def parse_person_edit(data: FormData, choices: Choices, today: dt.date | None = None, *,
+                      a_number: str, facility_now: int | None) -> PersonEdit:
+    """The person's edit page as parse_person reads it, and whether a change of facility
+    is a transfer or a correction (required when the facility changes)."""
+    reader = Reader(data, today)
+    form = _read_edited_person(reader, choices, a_number)
+    kind = reader.raw(held_at.FIELD)
+    if "person_facility" not in reader.errors and (
+            refused := held_at.refusal(facility_now, form.facility_id, kind)):
+        reader.fail(held_at.FIELD, refused)
+    _finish(reader)
+    return PersonEdit(form, kind if form.facility_id != facility_now else "")
 
 
 def parse_report(data: FormData, choices: Choices, today: dt.date | None = None) -> ReportForm:

@@ -12,21 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from lifeline_pbx.cases.held_at import Entry
 from lifeline_pbx.cases.people import Person
 
 SAME_PERSON = "This intake is already filed under that person: type the right person's A-number."
 NO_PERSON = ("This intake is not about anyone on record: there is no person to move it from. "
              "Open its correction instead.")
 NOT_ON_RECORD = "Not on this person's record any more: open the page again."
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One line of where a person was held."""
-
-    id: int
-    facility_id: int
-    struck: bool = False
 
 
 PERSON_FIELDS = {"names": "names", "date_of_birth": "date of birth", "country": "country",

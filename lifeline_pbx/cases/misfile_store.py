@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lifeline_pbx.cases.misfile_rules import Entry
+from lifeline_pbx.cases.held_at import Entry
 from lifeline_pbx.db import Conn
 
 

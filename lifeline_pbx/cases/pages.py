@@ -60,7 +60,8 @@ def _person(request: web.Request, found: person_work.PersonPage, *,
         hold_done=request.query.get("hold", ""),
         a_number=anumber.display(found.history.person.a_number),
         merged=request.query.get("merged") == "1", moved=request.query.get("moved") == "1",
-        moves=found.moves, struck=found.struck,
+        moves=found.moves, struck=found.struck, merged_records=found.merged,
+        merged_asked=found.asked,
         edited=request.query.get("edited", ""), merge_typed=merge_typed)
 
 
@@ -145,9 +146,10 @@ async def reports_list(request: web.Request) -> web.StreamResponse:
 async def report_page(request: web.Request) -> web.StreamResponse:
     report_id = path_uuid(request)
     async with request.app[POOL].acquire() as con:
-        report, revisions = await report_work.open_report(con, request.app[KEY_RING], report_id,
-                                                          current_user(request).id)
+        report, revisions, merges = await report_work.open_report(
+            con, request.app[KEY_RING], report_id, current_user(request).id)
     return render(request, "cases/report.html", report=report, revisions=revisions,
+                  merges=merges,
                   corrected=request.query.get("corrected") == "1")
 
 

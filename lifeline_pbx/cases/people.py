@@ -48,7 +48,7 @@ class Moves:
     calls: int  # the calls of those intakes
     reports: int
     follow_ups: int
-    transfers: int  # facilities noted
+    transfers: int  # facilities noted (not struck as mistakes)
     holds: int  # legal holds in force (released ones move too, as their history)
     records: int  # earlier duplicates merged into it
 
@@ -239,7 +239,7 @@ async def moves(con: Conn, person_ids: list[uuid.UUID]) -> Moves:
                   (SELECT count(*) FROM follow_ups
                    WHERE person_id = ANY($1::uuid[])) AS follow_ups,
                   (SELECT count(*) FROM person_facilities
-                   WHERE person_id = ANY($1::uuid[])) AS transfers,
+                   WHERE person_id = ANY($1::uuid[]) AND struck_at IS NULL) AS transfers,
                   (SELECT count(*) FROM legal_holds WHERE person_id = ANY($1::uuid[])
                    AND released_at IS NULL) AS holds""",
         person_ids)

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lifeline_pbx.cases import anumber, edit_marks, forms, people, person_work
+from lifeline_pbx.cases import anumber, edit_marks, forms, held_at, people, person_work
 from lifeline_pbx.cases.webutil import path_uuid
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
@@ -27,6 +27,7 @@ def _context(page: person_work.EditPage) -> dict[str, Any]:
         "person_id": page.person.id, "a_number": anumber.display(page.person.a_number),
         "opened": page.opened, "facilities": page.facilities,
         "caller_languages": [(c, n) for c, n in forms.CALLER_LANGUAGES if c != "other"],
+        "facility_changes": held_at.KINDS,
     }
 
 

@@ -11,7 +11,14 @@ import uuid
 from dataclasses import dataclass
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import anumber, edit_marks, merge_rules, people, person_work
+from lifeline_pbx.cases import (
+    anumber,
+    edit_marks,
+    merge_history,
+    merge_rules,
+    people,
+    person_work,
+)
 from lifeline_pbx.cases.fields import FormData
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
@@ -78,9 +85,12 @@ async def confirm(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.U
         now = await _preview(con, keep, other, lock=True)
         if other.merged_into is not None or now.mark != mark:
             raise Conflict(merge_rules.CHANGED)
+        report_ids = await merge_history.report_ids(con, other.id)
         moved = await people.merge(con, keys, keep, other)
         await audit.record(con, user_id, "merge", "person", keep.id, moved)
         await audit.record(con, user_id, "merge", "person", other.id, ["merged_into"])
+        for report_id in report_ids:  # the report's history says it moved
+            await audit.record(con, user_id, "merge", "report", report_id, ["person_id"])
 
 
 async def preview_form(con: Conn, keys: KeyRing, keep_id: uuid.UUID, posted: FormData,

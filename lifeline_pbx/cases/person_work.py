@@ -16,7 +16,9 @@ from lifeline_pbx.cases import (
     family,
     followup_work,
     followups,
+    held_at,
     intakes,
+    merge_history,
     misfile_store,
     people,
     pick_lists,
@@ -26,7 +28,7 @@ from lifeline_pbx.cases import (
 )
 from lifeline_pbx.cases import search as search_store
 from lifeline_pbx.cases.fields import FormData
-from lifeline_pbx.cases.forms import PersonForm, parse_person
+from lifeline_pbx.cases.forms import PersonEdit, parse_person_edit
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Invalid, NotFound
@@ -69,6 +71,8 @@ class PersonPage:
     legal_holds: list[holds_store.Hold]  # in force (reasons shown): nothing tied is removed
     moves: list[misfile_store.Move]  # intakes moved onto or away from this record
     struck: list[misfile_store.Struck]  # entries of where they were held, struck as mistakes
+    merged: list[merge_history.Merged]  # the records merged into this one
+    asked: merge_history.Merged | None  # the record asked for, when merged into this one
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int)
         ids = await people.merged_ids(con, person.id)
         found = History(
             person,
-            await people.transfers(con, ids),
+            held_at.shown(await people.transfers(con, ids)),
             await intakes.for_persons(con, ids),
             await reports.for_persons(con, ids),
             await followups.open_for_persons(con, keys, ids),
@@ -105,10 +109,12 @@ async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int)
 
 async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
                calls_at: paging.Window) -> PersonPage:
-    """The person's page for a supervisor: each part audited as viewed, as it is read."""
+    """The person's page for a supervisor: each part audited as viewed, as it is read. A
+    record merged into another leads to the kept one's page, which says so."""
     person = await people.get(con, keys, person_id)
     if person is None:
         raise NotFound("No such person.")
+    merged = await merges(con, keys, person.id, user_id)
     found = await history(con, keys, person, user_id)
     needs = await followup_work.person_needs(con, keys, person.id, user_id, True)
     proposed = await proposal_work.for_person(con, keys, person, user_id)
@@ -118,7 +124,18 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return PersonPage(found, needs, proposed, facilities, calls_total, calls_at, calls,
                       reports_total, await holds.in_force(con, keys, user_id, person.id),
-                      await misfile_store.moves(con, ids), await misfile_store.struck(con, ids))
+                      await misfile_store.moves(con, ids), await misfile_store.struck(con, ids),
+                      merged, next((m for m in merged if m.person_id == person_id), None))
+
+
+async def merges(con: Conn, keys: KeyRing, person_id: uuid.UUID,
+                 user_id: int) -> list[merge_history.Merged]:
+    """The records merged into the person's, their A-numbers audited as viewed."""
+    async with con.transaction():
+        found = await merge_history.merged_into(con, keys, person_id)
+        await audit.record_views(con, user_id,
+                                 (("person", m.person_id, ("a_number",)) for m in found))
+    return found
 
 
 async def search(con: Conn, keys: KeyRing, criteria: search_store.Criteria,
@@ -188,15 +205,23 @@ async def person_to_edit(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id
     return person, edit_marks.person(changed[person.id])
 
 
-async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, form: PersonForm,
+async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, edit: PersonEdit,
                       opened: str, user_id: int) -> list[str]:
     """Replace the person's details with the form's, if the record is still as the form
-    was opened over (opened: its mark); audit the names of what changed."""
+    was opened over (opened: its mark); a new facility is a transfer or a correction as
+    the form says (held_at.change). Audit the names of what changed."""
     async with con.transaction():
         changed_at = await people.changed_at(con, [person_id], lock=True)
         person = await editable(con, keys, person_id)
         edit_marks.check(opened, edit_marks.person(changed_at[person_id]))
-        changed = await people.save(con, keys, person, people.edited(person, form), user_id)
+        held = held_at.change(await misfile_store.entries(con, person.id), person.facility_id,
+                              edit.form.facility_id, edit.facility_change)
+        changed = await people.save(con, keys, person, people.edited(person, edit.form),
+                                    user_id, transfer=False)
+        if held.strike is not None:
+            await misfile_store.strike(con, held.strike, user_id)
+        if held.note is not None:
+            await people.note_facility(con, person.id, held.note, user_id)
         if changed:
             await audit.record(con, user_id, "update", "person", person.id, changed)
     return changed
@@ -218,8 +243,9 @@ async def save_person_form(con: Conn, keys: KeyRing, person_id: uuid.UUID, data:
     record changed since the form was opened) shows the record as it is now."""
     try:
         person = await editable(con, keys, person_id)
-        form = parse_person(data, await pick_lists.choices(con), a_number=person.a_number)
-        return await edit_person(con, keys, person_id, form, edit_marks.posted(data), user_id)
+        edit = parse_person_edit(data, await pick_lists.choices(con), a_number=person.a_number,
+                                 facility_now=person.facility_id)
+        return await edit_person(con, keys, person_id, edit, edit_marks.posted(data), user_id)
     except Invalid as e:
         e.page = await edit_page(con, keys, person_id, user_id, shown=("a_number",))
         raise

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from lifeline_pbx.cases import correction_words
 from lifeline_pbx.cases.identity_rules import Proposal
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
@@ -23,6 +24,11 @@ class Proposed:
     proposed_at: dt.datetime
     fields: tuple[str, ...]
     status: str
+
+    @property
+    def said(self) -> str:
+        """Its fields in words, as corrections say them ("Names, Date of birth")."""
+        return correction_words.labels(self.fields)
 
 
 @dataclass(frozen=True)

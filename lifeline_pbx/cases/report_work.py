@@ -11,7 +11,15 @@ import uuid
 from dataclasses import dataclass, replace
 
 from lifeline_pbx import audit
-from lifeline_pbx.cases import export, people, person_work, pick_lists, reports, revision_work
+from lifeline_pbx.cases import (
+    export,
+    merge_history,
+    people,
+    person_work,
+    pick_lists,
+    reports,
+    revision_work,
+)
 from lifeline_pbx.cases.revisions import Revision
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
@@ -85,11 +93,13 @@ async def export_csv(con: Conn, filters: reports.ReportFilter, user_id: int) -> 
     return export.to_csv(found)
 
 
-async def open_report(con: Conn, keys: KeyRing, report_id: uuid.UUID,
-                      user_id: int) -> tuple[reports.Report, list[Revision]]:
-    """The report and its corrections, each audited as viewed."""
+async def open_report(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id: int
+                      ) -> tuple[reports.Report, list[Revision], list[merge_history.Moved]]:
+    """The report, its corrections (each audited as viewed) and the merges that moved it
+    with its person's record (no revision: the report itself did not change)."""
     report = await person_work.open_report(con, keys, report_id, user_id)
-    return report, await revision_work.history(con, "report", report_id, user_id)
+    return (report, await revision_work.history(con, "report", report_id, user_id),
+            await merge_history.report_moves(con, report_id))
 
 
 async def printout(con: Conn, keys: KeyRing, report_id: uuid.UUID, user_id: int, *,

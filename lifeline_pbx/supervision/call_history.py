@@ -46,7 +46,7 @@ MISSING_INTAKE = """c.connected_at IS NOT NULL AND c.operator_id IS NOT NULL
 
 @dataclass(frozen=True)
 class CallRow:
-    call_id: uuid.UUID | None  # None: an intake written without a call (e.g. from voicemail)
+    call_id: uuid.UUID
     at: dt.datetime
     facility: str
     line: str
@@ -154,27 +154,32 @@ async def page(con: Conn, filters: CallFilter,
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID],
                       at: Window) -> tuple[int, Window, list[CallRow]]:
-    """A person's calls (through their intakes, with or without a call record), newest
-    first: how many, the page shown (past the end: the last) and its calls."""
+    """A person's calls (those their intakes were written on; an intake typed outside a
+    call is not a call, and a call with two intakes is one), newest first: how many, the
+    page shown (past the end: the last) and its calls. A merge's preview counts the same
+    (people.moves)."""
     total = await con.fetchval(
-        capped_count("SELECT 1 FROM intakes WHERE person_id = ANY($1::uuid[])"), person_ids)
+        capped_count("""SELECT DISTINCT call_id FROM intakes
+                        WHERE person_id = ANY($1::uuid[]) AND call_id IS NOT NULL"""),
+        person_ids)
     at = clamped(at, total)
     rows = await con.fetch(
-        """SELECT c.id AS call_id, coalesce(c.started_at, i.created_at) AS at,
+        """SELECT DISTINCT ON (c.started_at, c.id)
+                  c.id AS call_id, c.started_at AS at,
                   coalesce(f.name, '') AS facility, coalesce(l.name, '') AS line,
                   coalesce(nullif(i.language, ''), c.language, '') AS language,
-                  coalesce(c.priority, 0) > 0 OR i.triage > 0 AS urgent,
+                  c.priority > 0 OR i.triage > 0 AS urgent,
                   round(c.wait_seconds)::int AS wait_seconds,
                   coalesce(c.disposition, '') AS outcome, i.outcome AS intake_outcome,
                   coalesce(o.display_name, '') AS operator,
                   extract(epoch FROM c.ended_at - c.started_at)::int AS duration_seconds,
                   c.recording IS NOT NULL AS recorded
-           FROM intakes i LEFT JOIN calls c ON c.id = i.call_id
+           FROM intakes i JOIN calls c ON c.id = i.call_id
                 LEFT JOIN facilities f ON f.id = coalesce(c.facility_id, i.facility_id)
                 LEFT JOIN lines l ON l.id = c.line_id
                 LEFT JOIN operators o ON o.id = c.operator_id
            WHERE i.person_id = ANY($1::uuid[])
-           ORDER BY i.created_at DESC, i.id LIMIT $2 OFFSET $3""",
+           ORDER BY c.started_at DESC, c.id, i.created_at, i.id LIMIT $2 OFFSET $3""",
         person_ids, at.per_page, at.offset)
     return total, at, [call_row(r) for r in rows]
 

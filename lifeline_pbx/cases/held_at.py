@@ -1,0 +1,77 @@
+"""Where a person was held ("Held at"): what a change of their facility does to it, and how
+the page shows it. Pure, no I/O.
+
+A supervisor changing a person's facility says which it is: they were moved (a transfer:
+a new entry) or the facility was wrong (a correction: the wrong entry is struck, with who
+and when, and no move is made up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+TRANSFER = "transfer"
+CORRECTION = "correction"
+KINDS = {TRANSFER: "They were moved (a transfer)",
+         CORRECTION: "The facility was wrong (a correction)"}
+FIELD = "person_facility_change"
+CHOOSE = "The facility changes: say whether they were moved or the facility was wrong."
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of where a person was held (person_facilities), struck ones too."""
+
+    id: int
+    facility_id: int
+    struck: bool = False
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a change of facility writes: the entry struck and the facility noted."""
+
+    strike: int | None = None
+    note: int | None = None
+
+
+def refusal(facility_now: int | None, facility_new: int | None, kind: str) -> str:
+    """Why the kind chosen will not do ("" when it will): a change needs one of KINDS; no
+    change needs none (whatever was chosen is not used)."""
+    if facility_new != facility_now and kind not in KINDS:
+        return CHOOSE
+    return ""
+
+
+def change(entries: Sequence[Entry], facility_now: int | None, facility_new: int | None,
+           kind: str) -> Change:
+    """What the history becomes when the facility changes from facility_now to
+    facility_new. A transfer notes the new facility (a release or "not known" notes
+    nothing). A correction strikes the entry that made facility_now (the newest one in
+    force, when it is of that facility), then notes the new facility unless the entry
+    left newest is already of it: "A -> B", B wrong, corrected to A, is just "A"."""
+    if facility_new == facility_now:
+        return Change()
+    if kind != CORRECTION:
+        return Change(note=facility_new)
+    live = [e for e in entries if not e.struck]
+    strike = live.pop().id if live and live[-1].facility_id == facility_now else None
+    if facility_new is None or (live and live[-1].facility_id == facility_new):
+        return Change(strike=strike)
+    return Change(strike=strike, note=facility_new)
+
+
+class _Noted(Protocol):
+    @property
+    def facility_id(self) -> int: ...
+
+
+N = TypeVar("N", bound=_Noted)
+
+
+def shown(held: Sequence[N]) -> list[N]:
+    """The entries as "Held at" lists them: one after another at the same facility (two
+    records merged, each with its entry) once, the first of them."""
+    return [e for i, e in enumerate(held) if i == 0 or held[i - 1].facility_id != e.facility_id]
