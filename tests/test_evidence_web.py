@@ -34,6 +34,8 @@ ROLES = ("operator1", "supervisor1", "admin1")
 # excerpt, so a withdrawal is a conflict (409): nothing changes for any role.
 ROUTES = [
     ("GET", "/evidence", 403, 200, 200),
+    ("GET", "/evidence/summary", 403, 200, 200),
+    ("GET", "/evidence/summary/print", 403, 200, 200),
     ("GET", "/evidence/facilities/1", 403, 200, 200),
     ("GET", "/evidence/facilities/1/report", 403, 200, 200),
     ("GET", "/evidence/facilities/1/report/print", 403, 200, 200),

@@ -95,7 +95,7 @@ def parse(query: Mapping[str, str], today: dt.date) -> Months:
     if errors:
         raise Invalid(errors)
     last = found["to"] or today.replace(day=1)
-    first = found["from"] or _back(last, DEFAULT_MONTHS - 1)
+    first = found["from"] or back(last, DEFAULT_MONTHS - 1)
     if last < first:
         raise Invalid("to: the last month comes before the first.", "to")
     if len(months_between(first, last)) > MAX_MONTHS:
@@ -103,6 +103,7 @@ def parse(query: Mapping[str, str], today: dt.date) -> Months:
     return Months(first, last)
 
 
-def _back(month: dt.date, count: int) -> dt.date:
+def back(month: dt.date, count: int) -> dt.date:
+    """The first day of the month `count` months before `month`'s."""
     index = month.year * 12 + month.month - 1 - count
     return dt.date(index // 12, index % 12 + 1, 1)

@@ -1,5 +1,6 @@
-"""The evidence pages: the heat map with its trend lines, a facility's profile, the pick
-form of a printable facility report and the report itself.
+"""The evidence pages: the heat map with its trend lines, the summary of every facility
+for oversight bodies (on screen and to print), a facility's profile, the pick form of a
+printable facility report and the report itself.
 
 Coordinators (the supervisor role) and admins only. The filters are read from the address:
 a bad month, an unknown facility or category answers 422 naming the field.
@@ -12,7 +13,15 @@ from datetime import UTC, date, datetime
 
 from aiohttp import web
 
-from lifeline_pbx.evidence import charts, heat_html, heatmap, months, work
+from lifeline_pbx.evidence import (
+    charts,
+    heat_html,
+    heatmap,
+    months,
+    summary,
+    summary_work,
+    work,
+)
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
 from lifeline_pbx.web.auth import current_user, require
@@ -79,9 +88,30 @@ async def print_page(request: web.Request) -> web.StreamResponse:
                   heat_cells=heat_html.cells)
 
 
+async def _summary(request: web.Request, printed: bool) -> summary_work.Summary:
+    period = summary.period(checked(request.query), _today())
+    async with request.app[POOL].acquire() as con:
+        return await summary_work.summary_page(con, period, _today(), current_user(request).id,
+                                               printed)
+
+
+@require("supervisor")
+async def summary_page(request: web.Request) -> web.StreamResponse:
+    return render(request, "evidence/summary.html", page=await _summary(request, False),
+                  definitions=summary.DEFINITIONS)
+
+
+@require("supervisor")
+async def summary_print(request: web.Request) -> web.StreamResponse:
+    return render(request, "evidence/summary_print.html", page=await _summary(request, True),
+                  definitions=summary.DEFINITIONS)
+
+
 def routes() -> list[web.AbstractRouteDef]:
     return [
         web.get("/evidence", heat_map_page, name="evidence"),
+        web.get("/evidence/summary", summary_page, name="evidence-summary"),
+        web.get("/evidence/summary/print", summary_print, name="evidence-summary-print"),
         web.get(f"/evidence/facilities/{FACILITY}", facility_page, name="evidence-facility"),
         web.get(f"/evidence/facilities/{FACILITY}/report", pick_page,
                 name="evidence-facility-report"),
