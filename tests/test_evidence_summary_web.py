@@ -209,7 +209,7 @@ async def test_the_printout_and_the_page_are_audited_and_name_no_one(web: WebApp
     assert rows(printout, "summary-figures") == EXPECTED_Q1
     assert "<nav" not in printout and 'id="print-now"' in printout
     assert "/evidence/facilities/" not in printout
-    assert ("Counts are exact, small ones included: this summary is for the\n  NGO and for "
+    assert ("Counts are exact, small ones included: this is for the\n  NGO and for "
             "oversight bodies under agreement, not for publication.") in printout
     for identifier in (*fx.NAMES, fx.A_NUMBER, fx.HOUSING_UNIT):
         assert identifier not in printout

@@ -395,6 +395,8 @@ async def test_a_coordinator_releases_an_excerpt_picks_it_and_prints_the_report(
 
     await expect(page.locator("#print-period")).to_contain_text(
         "Reports recorded Jan 2024 to Mar 2024")
+    await expect(page.locator("#print-exact")).to_contain_text(
+        "Counts are exact, small ones included")
     await expect(page.locator("#print-excerpt-1")).to_contain_text(fx.EXCERPT)
     await expect(page.locator("#print-excerpt-1 h3")).to_have_text(
         "Medical neglect or denial of care, January 2024")
