@@ -69,6 +69,8 @@
 
   function renderCall() {
     const panel = $("call-panel");
+    const unfinished = $("unfinished-intakes");  // listed while idle, not over a call
+    if (unfinished) { unfinished.hidden = Boolean(call); }
     if (!call) { panel.hidden = true; return; }
     panel.hidden = false;
     $("call-facility").textContent = call.facility || "Unknown facility";
