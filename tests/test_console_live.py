@@ -6,8 +6,10 @@ import re
 import time
 from typing import Any
 
+import pytest
 from playwright.async_api import Page, expect
 
+from lifeline_pbx.console import views as console_views
 from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.engine import Hotline
@@ -89,4 +91,34 @@ async def test_wrap_up_keeps_the_form_and_holds_calls_until_saved(
     connected = (await hotline.call_row("Second caller"))["connected_at"].timestamp()
     assert connected >= saved_at
     await expect(page.locator("#operator-state")).to_have_text("On a call")
+    browsing.check_clean()
+
+
+async def test_signed_in_again_elsewhere_the_buttons_and_feed_work_without_a_reload(
+    hotline_factory: Any, browsing: Browsing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed out in another tab, the feed says so; signed in again there, Pause works from
+    the same page (it fetches the new session's token) and the feed opens again."""
+    monkeypatch.setattr(console_views, "SESSION_CHECK_SECONDS", 0.2)  # the feed's check
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    other = await page.context.new_page()
+    await other.goto(f"{hotline.base_url}/")
+    await other.click("#sign-out")
+    await expect(page.locator("#connection")).to_have_text(
+        "Signed out: sign in again to take calls.")
+    await other.fill("#username", "web-op-b")
+    await other.fill("#password", PASSWORD)
+    await other.click("#sign-in")
+    await expect(other.locator("#sign-out")).to_be_visible()
+
+    await page.select_option("#pause-reason", index=0)
+    await page.click("#state-pause")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Paused"))
+    await expect(page.locator("#console-error")).to_be_hidden()
+    await expect(page.locator("#connection")).to_have_text("")  # the feed is open again
+    await page.click("#state-ready")  # and what it says shows: the state from the engine
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    browsing.problems = [p for p in browsing.problems
+                         if not p.startswith(("HTTP 403 /console/state", "HTTP 401 /session"))]
     browsing.check_clean()

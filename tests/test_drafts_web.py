@@ -1,7 +1,7 @@
 """Unsaved intakes (drafts) can be found again: the call's page says who has one on the call
-and when they last saved it (never what it says), the author's intake page lists theirs
-and opens each on its call, a draft not on any call can be discarded (audited), and a page
-opened under an earlier session can fetch this session's token. Over HTTP against the
+and when they last saved it (never what it says), the author's intake page and console list
+theirs and open each on its call, a draft not on any call can be discarded (audited), and a
+page opened under an earlier session can fetch this session's token. Over HTTP against the
 running app and a real PostgreSQL."""
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ async def test_a_draft_on_a_call_shows_on_its_page_and_in_its_authors_list(web: 
     assert status == 200 and "Your unfinished intakes on calls" in page
     assert f'href="/intake?call_id={typed_on}"' in page and A_NUMBER in page
     assert f"call_id={only_opened}" not in page and NARRATIVE not in page
+    status, page = await operator.get("/console")  # the same list, on the console
+    listed = page.split('id="unfinished-intakes"', 1)[1].split("</section>", 1)[0]
+    assert status == 200 and 'id="console"' in page
+    assert f'href="/intake?call_id={typed_on}"' in listed and A_NUMBER in listed
+    assert f"call_id={only_opened}" not in listed and NARRATIVE not in page
     status, page = await operator.get(f"/intake?call_id={typed_on}")
     assert status == 200 and f'id="intake-call-id" value="{typed_on}"' in page
     await add_user(web.dsn, "operator2", "operator", "another-long-passw0rd")
@@ -64,8 +69,9 @@ async def test_a_draft_on_a_call_shows_on_its_page_and_in_its_authors_list(web: 
     assert status == 200, body
     status, page = await supervisor.get(f"/calls/{typed_on}")
     assert "unsaved intake" not in page
-    status, page = await operator.get("/intake")
-    assert "Your unfinished intakes" not in page
+    for path in ("/intake", "/console"):
+        status, page = await operator.get(path)
+        assert status == 200 and "Your unfinished intakes" not in page, path
 
 
 async def test_the_draft_not_on_a_call_is_offered_and_discarded_only_by_its_author(

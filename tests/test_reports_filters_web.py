@@ -31,9 +31,10 @@ async def _report(web: WebApp, facility: int, category: str, recorded: str) -> u
     await web.sql(
         """INSERT INTO reports (id, facility_id, category, severity, affected, housing_unit,
                                 narrative, created_by, created_at)
-           VALUES ($1, $2, $3, 'low', 'group', '', '\\x00'::bytea,
+           VALUES ($1, $2, $3, 'low', 'group', '', $5,
                    (SELECT id FROM users WHERE username = 'operator1'), $4)""",
-        report_id, facility, category, fx.utc(recorded))
+        report_id, facility, category, fx.utc(recorded),
+        web.app[KEY_RING].seal("Seen at night.", place("reports", "narrative", report_id)))
     return report_id
 
 
@@ -62,6 +63,9 @@ async def test_a_reports_day_is_its_facilitys_on_the_list_and_the_evidence_pages
     status, page = await supervisor.get(f"/reports?{day}")
     assert total(page) == 1 and f'href="/reports/{late}"' in page
     assert "<td>2024-01-31</td>" in page  # the day it was recorded there
+    status, page = await supervisor.get(f"/reports/{late}")
+    assert status == 200
+    assert '<span id="report-recorded">2024-01-31 22:00 EST</span>' in page  # its own page too
     status, page = await supervisor.get(f"/reports?facility={fixture.facility_a}"
                                         "&since=2024-02-01&until=2024-02-01")
     assert total(page) == 1 and f'href="/reports/{late}"' not in page  # a4 (00:30 there)

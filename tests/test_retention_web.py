@@ -129,6 +129,52 @@ async def test_saved_settings_are_audited_by_field(web: WebApp) -> None:
     assert status == 200 and 'name="drafts" value="14"' in page
 
 
+async def old_message(web: WebApp, *, reviewed: bool) -> uuid.UUID:
+    """A voicemail left 100 days ago, its audio in the vault (none left on the PBX)."""
+    call_id, vid = uuid.uuid4(), uuid.uuid4()
+    await web.sql("""INSERT INTO calls (id, channel_id, channel_name, did, caller_number,
+                                        caller_name, started_at, ended_at)
+                     VALUES ($1, 'c', 'PJSIP/c', '100', '', '',
+                             now() - interval '100 days', now() - interval '100 days')""",
+                  call_id)
+    await web.sql("""INSERT INTO voicemails (id, call_id, language, reason, recording,
+                                             duration_seconds, created_at, reviewed_at)
+                     VALUES ($1, $2, 'es', 'no_operators', 'r', 20, now() - interval '100 days',
+                             CASE WHEN $3 THEN now() - interval '99 days' END)""",
+                  vid, call_id, reviewed)
+    await web.sql("""INSERT INTO voicemail_audio (voicemail_id, audio, bytes, stored_at, removed_at)
+                     VALUES ($1, $2, 64, now() - interval '100 days',
+                             now() - interval '100 days')""", vid, os.urandom(64))
+    return vid
+
+
+async def test_the_page_says_how_many_messages_are_kept_unreviewed(web: WebApp) -> None:
+    """Past their 30 days, the message reviewed goes and the one nobody reviewed stays: the
+    run counts it, and the page says so with a link to the list to review."""
+    admin = await web.signed_in("admin1")
+    status, page = await admin.get("/admin/retention")
+    assert status == 200 and 'id="retention-unreviewed"' not in page
+    assert (await admin.post("/admin/retention", {
+        "voicemails": "30", "recordings": "30"}))[0] == 303
+    await old_message(web, reviewed=True)
+    unreviewed = await old_message(web, reviewed=False)
+    async with connect(web.dsn) as con:
+        removed = await work.run(con, "schedule")
+    assert removed is not None and (removed.voicemails, removed.unreviewed) == (1, 1)
+    assert [r["id"] for r in await web.sql("SELECT id FROM voicemails")] == [unreviewed]
+
+    status, page = await admin.get("/admin/retention")
+    assert status == 200
+    line = page.split('id="retention-unreviewed"', 1)[1].split("</p>", 1)[0]
+    assert " ".join(line.split()) == (
+        'role="status">1 message past its retention is kept because nobody has reviewed it:'
+        ' <a href="/voicemail?show=unreviewed">review the messages</a>.')
+    runs = page.split('id="retention-runs"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r"<td>(\d+)</td></tr>", runs) == ["1"]  # Kept unreviewed
+    status, listed = await (await web.signed_in("supervisor1")).get("/voicemail?show=unreviewed")
+    assert status == 200 and f'data-voicemail-id="{unreviewed}"' in listed
+
+
 # Legal holds
 
 

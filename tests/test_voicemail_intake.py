@@ -450,3 +450,20 @@ def current_links(page: str) -> list[str]:
     """The top bar's links marked as the page's own."""
     bar = page[page.index("<nav>"):page.index("</nav>")]
     return re.findall(r'<a href="([^"]+)"[^>]* aria-current="page">', bar)
+
+
+async def test_the_list_gives_times_on_the_hotlines_clock(web: WebApp) -> None:
+    """As /calls does (the statistics' zone, named): 03:05 UTC is the evening before."""
+    vid, call_id = await voicemail(web, reviewed=True)
+    await web.sql("""UPDATE voicemails SET created_at = '2025-03-01 03:05+00',
+                                           reviewed_at = '2025-07-01 03:10+00' WHERE id = $1""",
+                  vid)
+    await web.sql("""INSERT INTO intakes (id, call_id, user_id, outcome, created_at)
+                     VALUES ($1, $2, (SELECT id FROM users WHERE username = 'admin1'),
+                             'intake', '2025-03-01 04:00+00')""", uuid.uuid4(), call_id)
+    status, page = await (await web.signed_in("supervisor1")).get("/voicemail")
+    assert status == 200
+    cell = " ".join(row_of(page, vid).split())
+    assert "<td>2025-02-28 22:05 EST</td>" in cell
+    assert "Intake saved by Demo Admin, 2025-02-28 23:00 EST." in cell
+    assert "Reviewed 2025-06-30 23:10 EDT" in cell and "UTC" not in cell

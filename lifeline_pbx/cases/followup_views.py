@@ -3,7 +3,6 @@ follow-up with its person, notes and history, and "contact family" from a person
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +21,7 @@ from lifeline_pbx.cases.webutil import path_uuid, query
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import FORM, Conflict, Invalid, RequestError
 from lifeline_pbx.resources import KEY_RING, POOL
-from lifeline_pbx.web import form_keys, paging
+from lifeline_pbx.web import form_keys, paging, times
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
 from lifeline_pbx.web.errors import form_again, form_page, page_of
@@ -40,7 +39,7 @@ def _supervisor(request: web.Request) -> bool:
 
 async def _list(request: web.Request, *, everyone: bool) -> web.StreamResponse:
     user = current_user(request)
-    today = dt.date.today()
+    today = times.hotline_today()
     context: dict[str, Any] = {
         "everyone": everyone, "supervisor": _supervisor(request), "today": today,
         "shown": {name: query(request, name) for name in FILTERS}, "listing": None,
@@ -80,7 +79,7 @@ def _page(request: web.Request, page: followup_work.FollowUpPage, *,
     (`typed_change`: the fields of the "Work on it" form that were sent: in the form, or,
     when the follow-up changed after the form was opened, beside the form that shows it
     as it is now)."""
-    today = dt.date.today()
+    today = times.hotline_today()
     f = page.opened.follow_up
     meanwhile = isinstance(error, edit_marks.Changed)
     context: dict[str, Any] = dict(
@@ -127,7 +126,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     return await _post(request, lambda con, follow_up_id, posted: followup_work.change_form(
         con, request.app[KEY_RING], follow_up_id, user.id, _supervisor(request), posted,
-        dt.date.today()), whole="change",
+        times.hotline_today()), whole="change",
         typed=lambda posted: {"typed_change": {name: str(posted[name]) for name in CHANGED
                                                if name in posted}})
 

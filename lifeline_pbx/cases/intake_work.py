@@ -74,6 +74,18 @@ async def choices(con: Conn) -> Choices:
                    await pick_lists.facilities(con), await pick_lists.users(con))
 
 
+async def unfinished(con: Conn, keys: KeyRing, user_id: int) -> tuple[drafts.OnCall, ...]:
+    """The user's unfinished intakes on calls (drafts with something typed), newest first."""
+    return tuple(await drafts.mine_on_calls(con, keys, user_id,
+                                            (await retention.limits(con)).drafts))
+
+
+async def console_form(con: Conn, keys: KeyRing,
+                       user_id: int) -> tuple[Choices, tuple[drafts.OnCall, ...]]:
+    """The console's form, and the user's unfinished intakes to go back to while idle."""
+    return await choices(con), await unfinished(con, keys, user_id)
+
+
 async def page(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
                voicemail_id: uuid.UUID | None, call_id: uuid.UUID | None = None) -> Page:
     """The form on its own page: standalone, for a voicemail, or for a call of the user's
@@ -81,13 +93,12 @@ async def page(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
     itself. A voicemail that has an intake (someone else's) opens that instead. With the
     user's unfinished intakes on calls, to go back to."""
     bound = await binding.resolve(con, user_id, supervisor, call_id, voicemail_id)
-    unfinished = tuple(await drafts.mine_on_calls(
-        con, keys, user_id, (await retention.limits(con)).drafts))
+    drafted = await unfinished(con, keys, user_id)
     if bound.voicemail_id is None:
-        return Page(bound, await choices(con), unfinished=unfinished)
+        return Page(bound, await choices(con), unfinished=drafted)
     found = await voicemails.first_intake(con, bound.voicemail_id)
     return Page(bound, await choices(con), voicemail_intake.elsewhere(found, user_id),
-                await voicemails.one(con, bound.voicemail_id), unfinished)
+                await voicemails.one(con, bound.voicemail_id), drafted)
 
 
 async def open_form(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,

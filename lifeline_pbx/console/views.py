@@ -17,7 +17,7 @@ from lifeline_pbx.cases import intake_work
 from lifeline_pbx.cases.views import intake_context
 from lifeline_pbx.console import actions, messages
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid
-from lifeline_pbx.resources import POOL
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import live_session
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.bodies import form_data
@@ -62,7 +62,9 @@ async def console_page(request: web.Request) -> web.StreamResponse:
 
 async def _intake_context(request: web.Request) -> dict[str, Any]:
     async with request.app[POOL].acquire() as con:
-        return intake_context(await intake_work.choices(con))
+        choices, unfinished = await intake_work.console_form(con, request.app[KEY_RING],
+                                                             current_user(request).id)
+    return {**intake_context(choices), "unfinished": unfinished}
 
 
 @require("operator")

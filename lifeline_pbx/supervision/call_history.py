@@ -61,11 +61,6 @@ class CallRow:
     draft: bool = False  # answered, no intake saved, a draft kept for it
 
     @property
-    def local_at(self) -> dt.datetime:
-        """When, in ZONE (shown with the zone's abbreviation)."""
-        return self.at.astimezone(ZoneInfo(ZONE))
-
-    @property
     def language_name(self) -> str:
         return language_name(self.language)
 

@@ -11,7 +11,7 @@ from aiohttp.web_request import BaseRequest
 from lifeline_pbx.cases.forms import LANGUAGE_NAMES, language_name
 from lifeline_pbx.paths import HOME
 from lifeline_pbx.voicemail import reasons as voicemail_reasons
-from lifeline_pbx.web import auth, bodies, errors, headers
+from lifeline_pbx.web import auth, bodies, errors, headers, times
 from lifeline_pbx.web.compiled_templates import COMPILED
 
 WEB_DIR = HOME / "web"
@@ -30,6 +30,8 @@ def templates() -> jinja2.Environment:
     env.filters["language"] = language_name
     env.filters["counted"] = counted
     env.filters["voicemail_reason"] = voicemail_reasons.said
+    env.filters["when"] = times.when
+    env.globals["hotline_zone"] = times.HOTLINE_ZONE
     env.globals["language_names"] = LANGUAGE_NAMES  # the same names for the pages' scripts
     return env
 

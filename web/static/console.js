@@ -9,7 +9,7 @@
   const root = document.getElementById("console");
   if (!root) { return; }
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const tokenMeta = document.querySelector('meta[name="csrf-token"]');
   const SIGNED_OUT = 4401;
   let offset = 0;          // server clock minus this browser's clock, in seconds
   let state = null;        // the last "state" message
@@ -18,6 +18,8 @@
   const popped = new Set();
   let retry = 0;
   let socket = null;
+  let signedOut = false;   // the feed was closed by the end of the session
+  const SIGN_IN_CHECK_MS = 15000;
 
   const serverNow = () => Date.now() / 1000 + offset;
   const clock = (seconds) => {
@@ -69,6 +71,8 @@
 
   function renderCall() {
     const panel = $("call-panel");
+    const unfinished = $("unfinished-intakes");  // listed while idle, not over a call
+    if (unfinished) { unfinished.hidden = Boolean(call); }
     if (!call) { panel.hidden = true; return; }
     panel.hidden = false;
     $("call-facility").textContent = call.facility || "Unknown facility";
@@ -143,7 +147,9 @@
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", (event) => {
       if (event.code === SIGNED_OUT) {
+        signedOut = true;
         $("connection").textContent = "Signed out: sign in again to take calls.";
+        checkSignedIn();
         return;
       }
       const wait = Math.min(30, 2 ** retry) * 1000;
@@ -153,14 +159,43 @@
     });
   }
 
+  // The session's token, after a refusal or a sign-out: signed in again in another tab, this
+  // page still carries the old session's. True if it changed; a feed closed by the sign-out
+  // is opened again under the new session.
+  async function freshToken() {
+    let response;
+    try {
+      response = await fetch("/session/csrf",
+        { headers: { "Accept": "application/json" }, credentials: "same-origin" });
+    } catch (e) {
+      return false;
+    }
+    if (!response.ok) { return false; }
+    const token = (await response.json().catch(() => ({}))).csrf_token;
+    if (!token || token === tokenMeta.content) { return false; }
+    tokenMeta.setAttribute("content", token);
+    if (signedOut) { signedOut = false; connect(); }
+    return true;
+  }
+
+  // Signed out: until a sign-in elsewhere, check now and then, and on coming back to the tab.
+  async function checkSignedIn() {
+    if (signedOut && !(await freshToken()) && signedOut) {
+      setTimeout(checkSignedIn, SIGN_IN_CHECK_MS);
+    }
+  }
+  window.addEventListener("focus", () => { if (signedOut) { freshToken(); } });
+
   async function post(url, body) {
     showError("");
     try {
-      const response = await fetch(url, {
+      const once = () => fetch(url, {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": tokenMeta.content },
         body: JSON.stringify(body || {}),
       });
+      let response = await once();
+      if (response.status === 403 && await freshToken()) { response = await once(); }
       if (!response.ok) {
         const refusal = await response.json().catch(() => ({}));
         showError(refusal.error || "The server refused (" + response.status + ").");

@@ -9,7 +9,7 @@
   const relay = document.getElementById("relay");
   if (!tools || !relay) { return; }
   const $ = (id) => document.getElementById(id);
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const tokenMeta = document.querySelector('meta[name="csrf-token"]');  // console.js renews it
   let callId = null;
   let listed = false;  // the feed has said whom this call may go to: newer than the choices
 
@@ -17,7 +17,7 @@
     const response = await fetch(url, {
       method: method, credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", Accept: "application/json",
-                 "X-CSRF-Token": csrf },
+                 "X-CSRF-Token": tokenMeta.content },
       body: method === "GET" ? undefined : JSON.stringify(body || {}),
     });
     let data = {};

@@ -1,0 +1,30 @@
+"""Times as the pages show them: always with their zone's abbreviation (EST, EDT, UTC), so
+nobody reads a UTC time as their own. The templates' `when` filter.
+
+Which zone is the page's choice (docs/decisions.md): the hotline's work (calls, messages,
+intakes) on the statistics' clock, HOTLINE_ZONE; a report on its facility's clock; the
+admins' records (audit log, runs, holds) in UTC, as the database holds them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from lifeline_pbx.statistics.periods import DEFAULT_ZONE
+
+HOTLINE_ZONE = DEFAULT_ZONE
+
+
+def when(moment: dt.datetime, zone: str | None = None) -> str:
+    """"2025-03-01 22:15 EST": the moment on that zone's clock, or on its own (a time read
+    from the database is in UTC)."""
+    if moment.tzinfo is None:
+        raise ValueError("a time without its zone")
+    shown = moment if zone is None else moment.astimezone(ZoneInfo(zone))
+    return shown.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def hotline_today(now: dt.datetime | None = None) -> dt.date:
+    """Today on the hotline's clock: what is due or overdue (not the server's date, often
+    UTC, which turns to tomorrow in the American evening)."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(HOTLINE_ZONE)).date()
