@@ -216,9 +216,11 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
     assert len(history.intakes) == 2 and len(history.reports) == 2
     assert len(history.follow_ups) == 2
     merges = await world.con.fetch(
-        "SELECT entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
-    assert [r["entity_id"] for r in merges] == [str(kept.person_id), str(dup.person_id)]
-    assert "intakes" in merges[0]["fields"]
+        "SELECT entity, entity_id, fields FROM audit_log WHERE action = 'merge' ORDER BY id")
+    people_merged = [r for r in merges if r["entity"] == "person"]
+    assert [r["entity_id"] for r in people_merged] == [str(kept.person_id), str(dup.person_id)]
+    assert [r["entity"] for r in merges].count("report") == 1  # the report it moved
+    assert "intakes" in people_merged[0]["fields"]
     with pytest.raises(Conflict, match="already one person"):
         await person_merge.confirm(world.con, KEYS, kept.person_id, dup.person_id,
                                    preview.mark, world.supervisor)
