@@ -152,6 +152,25 @@ async def test_the_call_pages_word_language_and_triage_as_the_console(web: WebAp
     assert status == 200 and '<option value="urgent" selected>Emergency</option>' in page
 
 
+async def test_the_call_page_gives_its_times_on_the_hotlines_clock_as_the_call_list(
+        web: WebApp) -> None:
+    """A call just after midnight UTC was the evening before in New York: the call's
+    heading, its timeline and the list of calls all say so, with the zone."""
+    call = await add_call(web)
+    await web.sql("UPDATE calls SET started_at = '2025-01-15 03:28:00+00' WHERE id = $1",
+                  call)
+    await web.sql("""INSERT INTO call_events (call_id, at, kind, detail)
+                     VALUES ($1, '2025-01-15 03:28:14+00', 'connected', '{}')""", call)
+    supervisor = await web.signed_in("supervisor1")
+    status, page = await supervisor.get(f"/calls/{call}")
+    assert status == 200 and "<h1>Call of 2025-01-14 22:28 EST</h1>" in page
+    timeline = page.split('id="call-timeline"', 1)[1]
+    assert re.findall(r'<tr class="kind-connected"><td>([^<]*)</td>', timeline) == [
+        "22:28:14 EST"]
+    status, page = await supervisor.get("/calls")
+    assert f'<a href="/calls/{call}">2025-01-14 22:28 EST</a>' in page
+
+
 NAV = re.compile(r"<nav>(.*?)</nav>", re.S)
 
 

@@ -60,3 +60,31 @@ def test_every_row_label_of_the_bars_is_drawn_whole_inside_its_column() -> None:
     bottoms = [float(y) + svg.LINE_HEIGHT * (len(lines) - 1) for (_, y, _), lines
                in zip(drawn, labels, strict=True)]
     assert all(top > bottom for top, bottom in zip(tops[1:], bottoms, strict=False))
+
+
+STROKE = re.compile(r'<(polyline|line) [^>]*?stroke="(#\w+)" stroke-width="(\d+)"'
+                    r'(?: stroke-dasharray="([\d ]+)")?')
+
+
+@pytest.mark.parametrize("count", [2, 3, 6])
+def test_lines_with_the_same_values_all_show_each_as_its_legend_draws_it(count: int) -> None:
+    """Calls hid under Reports when both were 2: each line is drawn thinner or dashed over
+    the ones before it, and the legend draws each line as it is."""
+    names = [f"S{n}" for n in range(count)]
+    chart = str(svg.lines("c", "T", "D", ["Nov 2026", "Dec 2026"],
+                          [(name, [2.0, 2.0]) for name in names]))
+    drawn = [(colour, int(width), dashes) for kind, colour, width, dashes
+             in STROKE.findall(chart) if kind == "polyline"]
+    legend = [(colour, int(width), dashes) for kind, colour, width, dashes
+              in STROKE.findall(chart) if kind == "line" and colour != "#ddd"]
+    assert legend == drawn and len(drawn) == count
+    assert len({(width, dashes) for _, width, dashes in drawn}) == count  # no two alike
+    for n in range(1, count):  # over a line before it, each is thinner or has gaps
+        assert all(drawn[n][1] < drawn[m][1] or drawn[n][2] for m in range(n))
+    assert re.findall(r"<title>(S\d)</title>", chart) == names
+
+
+def test_single_points_with_the_same_value_are_rings_one_inside_another() -> None:
+    chart = str(svg.lines("c", "T", "D", ["Dec 2026"], [("A", [2.0]), ("B", [2.0])]))
+    rings = re.findall(r'<circle cx="[\d.]+" cy="[\d.]+" r="(\d+)" fill="none"', chart)
+    assert [int(r) for r in rings] == [8, 6]

@@ -445,4 +445,14 @@ async def test_a_wide_heat_map_opens_on_its_latest_month(web: WebApp,
     # names' column sticks 1px past the box's edge, over the border of the months under it)
     for shown in (latest, heads.last, heads.first, page.locator("#heat-key")):
         await expect(shown).to_be_in_viewport(ratio=0.95)
+
+    # only a heat map opens on its end: the facility's month table reads left to right,
+    # "Month" first, in view
+    await page.goto(f"{web.base_url}/evidence/facilities/1")
+    months = page.locator("#facility-months table thead th")
+    first, last = await months.first.bounding_box(), await months.last.bounding_box()
+    assert first and last and first["x"] < last["x"]
+    await expect(months.first).to_have_text("Month")
+    await page.locator("#facility-months").scroll_into_view_if_needed()
+    await expect(months.first).to_be_in_viewport(ratio=0.95)
     browsing.check_clean()

@@ -41,14 +41,18 @@ SUMMER = dt.datetime(2025, 7, 1, 3, 5, tzinfo=dt.UTC)
     ('{{ at|when("UTC") }}', SUMMER, "2025-07-01 03:05 UTC"),
     ("{{ at|when }}", SUMMER.astimezone(dt.timezone(dt.timedelta(hours=-5))),
      "2025-06-30 22:05 UTC-05:00"),  # an offset without a name says the offset
+    ("{{ at|clock }}", WINTER.replace(second=7), "03:05:07 UTC"),
+    ("{{ at|clock(hotline_zone) }}", WINTER.replace(second=7), "22:05:07 EST"),
+    ("{{ at|clock(hotline_zone) }}", SUMMER, "23:05:00 EDT"),
 ])
 def test_a_time_says_its_zone(source: str, at: dt.datetime, shown: str) -> None:
     assert templates().from_string(source).render(at=at) == shown
 
 
-def test_a_time_without_its_zone_is_refused() -> None:
+@pytest.mark.parametrize("source", ["{{ at|when }}", "{{ at|clock(hotline_zone) }}"])
+def test_a_time_without_its_zone_is_refused(source: str) -> None:
     with pytest.raises(ValueError, match="without its zone"):
-        templates().from_string("{{ at|when }}").render(at=dt.datetime(2025, 3, 1))
+        templates().from_string(source).render(at=dt.datetime(2025, 3, 1))
 
 
 @pytest.mark.parametrize(("now", "today"), [

@@ -6,7 +6,9 @@ Every text is escaped: each name, label and title passes through markupsafe's es
 as it is put into the markup (numbers are formatted, never text); f-strings, not
 Markup.format, which cost a chart of fifteen rows several milliseconds. Colours come from
 one palette chosen to stay apart for the common forms of colour blindness, and every
-series is named in a legend.
+series is named in a legend. Lines differ in width and dashes too, so two series with the
+same values both show (the first widest and solid, the next over it, thinner and dashed)
+and a line can be told from another without its colour; the legend draws each the same.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
+# A line's stroke per series (width, dashes): each drawn over the ones before it.
+STROKES = ((5, ""), (3, "8 4"), (2, "3 3"), (2, "10 3 2 3"), (2, "1 3"), (2, "6 2"))
 WIDTH = 720
 LABEL_CHAR = 6  # px: about the widest a character of a 10 px axis label is drawn
 BAR_LABEL_CHAR = 7  # px: the same for an 11 px row label of the bars
@@ -50,13 +54,28 @@ def _frame(chart_id: str, title: str, desc: str, height: int, body: list[str]) -
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text escaped
 
 
-def _legend(series: Sequence[Series], y: int) -> list[str]:
+def _stroke(n: int) -> str:
+    """The n-th series' line: its colour, width and dashes."""
+    width, dashes = STROKES[n % len(STROKES)]
+    dashed = f' stroke-dasharray="{dashes}"' if dashes else ""
+    return f'stroke="{PALETTE[n % len(PALETTE)]}" stroke-width="{width}"{dashed}'
+
+
+def _legend(series: Sequence[Series], y: int, *, lined: bool = False) -> list[str]:
+    """Each series' name after its swatch: a square of its colour, or (`lined`) a piece
+    of its line."""
     parts, x = [], 8
     for n, (name, _) in enumerate(series):
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" '
-                     f'fill="{PALETTE[n % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="{y}" font-size="11">{escape(name)}</text>')
-        x += 24 + 7 * len(name)
+        if lined:
+            parts.append(f'<line x1="{x}" y1="{y - 4}" x2="{x + 24}" y2="{y - 4}" '
+                         f'{_stroke(n)}/>')
+            swatch = 28
+        else:
+            parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" '
+                         f'fill="{PALETTE[n % len(PALETTE)]}"/>')
+            swatch = 14
+        parts.append(f'<text x="{x + swatch}" y="{y}" font-size="11">{escape(name)}</text>')
+        x += swatch + 10 + 7 * len(name)
     return parts
 
 
@@ -139,7 +158,7 @@ def lines(chart_id: str, title: str, desc: str, labels: Sequence[str],
     def y(value: float) -> float:
         return top + span_y * (1 - value / scale_top)
 
-    body = _legend(series, 14)
+    body = _legend(series, 14, lined=True)
     for tick in range(5):
         value = scale_top * tick / 4
         body.append(f'<line x1="{left}" y1="{y(value):.1f}" x2="{WIDTH - right}" '
@@ -152,11 +171,11 @@ def lines(chart_id: str, title: str, desc: str, labels: Sequence[str],
             body.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" font-size="10" '
                         f'text-anchor="middle">{escape(label)}</text>')
     for n, (name, values) in enumerate(series):
-        colour = PALETTE[n % len(PALETTE)]
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+        body.append(f'<polyline fill="none" {_stroke(n)} '
                     f'points="{points}"><title>{escape(name)}</title></polyline>')
-        if len(values) == 1:
-            body.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="3" '
-                        f'fill="{colour}"/>')
+        if len(values) == 1:  # a point, not a line: a ring, inside the one before
+            body.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" '
+                        f'r="{max(2, 8 - 2 * n)}" fill="none" '
+                        f'stroke="{PALETTE[n % len(PALETTE)]}" stroke-width="2"/>')
     return _frame(chart_id, title, desc, height, body)

@@ -31,6 +31,7 @@ def templates() -> jinja2.Environment:
     env.filters["counted"] = counted
     env.filters["voicemail_reason"] = voicemail_reasons.said
     env.filters["when"] = times.when
+    env.filters["clock"] = times.clock
     env.globals["hotline_zone"] = times.HOTLINE_ZONE
     env.globals["language_names"] = LANGUAGE_NAMES  # the same names for the pages' scripts
     return env

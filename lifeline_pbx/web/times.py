@@ -1,5 +1,5 @@
 """Times as the pages show them: always with their zone's abbreviation (EST, EDT, UTC), so
-nobody reads a UTC time as their own. The templates' `when` filter.
+nobody reads a UTC time as their own. The templates' `when` and `clock` filters.
 
 Which zone is the page's choice (docs/decisions.md): the hotline's work (calls, messages,
 intakes) on the statistics' clock, HOTLINE_ZONE; a report on its facility's clock; the
@@ -18,10 +18,19 @@ HOTLINE_ZONE = DEFAULT_ZONE
 def when(moment: dt.datetime, zone: str | None = None) -> str:
     """"2025-03-01 22:15 EST": the moment on that zone's clock, or on its own (a time read
     from the database is in UTC)."""
+    return _on_clock(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def clock(moment: dt.datetime, zone: str | None = None) -> str:
+    """"22:15:07 EST": the time of day to the second, for a line under a heading that
+    gives the date (a call's timeline). The templates' `clock` filter."""
+    return _on_clock(moment, zone).strftime("%H:%M:%S %Z")
+
+
+def _on_clock(moment: dt.datetime, zone: str | None) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError("a time without its zone")
-    shown = moment if zone is None else moment.astimezone(ZoneInfo(zone))
-    return shown.strftime("%Y-%m-%d %H:%M %Z")
+    return moment if zone is None else moment.astimezone(ZoneInfo(zone))
 
 
 def hotline_today(now: dt.datetime | None = None) -> dt.date:
