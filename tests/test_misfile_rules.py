@@ -9,8 +9,10 @@ import uuid
 import pytest
 
 from lifeline_pbx.cases import correction_words as words
+from lifeline_pbx.cases import identity_rules
 from lifeline_pbx.cases import misfile_rules as rules
 from lifeline_pbx.cases.held_at import Entry
+from lifeline_pbx.cases.identity_rules import NOTHING, Proposal
 from lifeline_pbx.cases.misfile_rules import Removal
 from lifeline_pbx.cases.people import Person
 
@@ -108,3 +110,32 @@ def test_a_removal_names_what_it_takes_off(removal: Removal, fields: list[str]) 
 
 def test_the_fields_an_intake_changed_in_words() -> None:
     assert rules.said(("facility_id", "names", "languages")) == "names, languages, facility"
+
+
+@pytest.mark.parametrize(("removal", "said"), [
+    (Removal(("Maria Lopez",), ("es",), 11), "1 name, 1 language and a Held at entry"),
+    (Removal(("a", "b"), ("es", "fr")), "2 names and 2 languages"),
+    (Removal(facility_entry=11), "a Held at entry"),
+    (Removal(), ""),
+])
+def test_what_a_move_took_off_is_counted_never_named(removal: Removal, said: str) -> None:
+    assert rules.taken_said(tuple(removal.taken())) == said
+
+
+def test_a_move_recorded_before_counting_names_the_kinds() -> None:
+    assert rules.taken_said(("names", "facility")) == "names and a Held at entry"
+
+
+ON_RECORD = person(names=("Pedro Alvarez",), facility_id=2)
+
+
+@pytest.mark.parametrize(("proposal", "left"), [
+    (Proposal(("Pedro Alvarez",), facility_id=2), NOTHING),  # all of it already true
+    (Proposal(("Pedro Alvarez", "Pedro A."), facility_id=3),
+     Proposal(("Pedro A.",), facility_id=3)),
+    (Proposal(country="Peru", date_of_birth=dt.date(1990, 1, 2)),
+     Proposal(country="Peru", date_of_birth=dt.date(1990, 1, 2))),
+])
+def test_a_proposal_offers_only_what_the_record_does_not_say(proposal: Proposal,
+                                                             left: Proposal) -> None:
+    assert identity_rules.still_proposed(ON_RECORD, proposal) == left

@@ -180,7 +180,8 @@ async def test_an_intake_under_the_wrong_person_moves_with_what_it_added(web: We
     assert "Maria Lopez" not in page and "Ahmed Ali" in page
     assert COUNTY not in page.split('id="person-held-at"')[1].split("</ul>")[0]
     assert 'id="person-held-struck"' in page
-    assert f'moved from here to <a href="/people/{maria_id}">another record</a>' in page
+    assert (f'moved from here to <a href="/people/{maria_id}">another record</a>, taking off '
+            "this record 1 name, 1 language and a Held at entry") in page
     status, page = await supervisor.get(f"/people/{maria_id}")
     assert f'moved here from <a href="/people/{ahmed_id}">another record</a>' in page
     assert f'data-intake="{iid}"' in page

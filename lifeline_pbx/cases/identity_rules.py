@@ -85,3 +85,15 @@ def accepted(person: Person, proposal: Proposal) -> Person:
         facility_id=person.facility_id if proposal.facility_id is None
         else proposal.facility_id,
     )
+
+
+def still_proposed(person: Person, proposal: Proposal) -> Proposal:
+    """What of the proposal the record does not already say (NOTHING: all of it does). A
+    proposal moved with its intake to the right person, or one the record has since caught
+    up with, offers no change that is already made."""
+    return Proposal(
+        tuple(n for n in proposal.names if n not in person.names),
+        None if proposal.date_of_birth == person.date_of_birth else proposal.date_of_birth,
+        "" if proposal.country == person.country else proposal.country,
+        None if proposal.facility_id == person.facility_id else proposal.facility_id,
+    )

@@ -25,14 +25,17 @@ import asyncpg
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
+    anumber,
     correction_rules,
     drafts,
     followups,
     identity_rules,
     intakes,
+    misfile_store,
     people,
     proposals,
     reports,
+    resave_rules,
     revision_content,
     revisions,
     voicemail_intake,
@@ -51,12 +54,20 @@ SECOND_FORM = ("This call already has an intake, saved from another form (anothe
                "typed is still here: copy what is missing, reload the page (it opens the saved "
                "intake) and add it there.")
 OTHER_INTAKE = "This form belongs to another intake or call: reload the page to start again."
-KEEP_A_NUMBER = ("This intake was saved with an A-number: type it again (or the right one) "
-                 "rather than clearing it.")
 KEEP_REPORT = ("This report is already saved and is not removed by clearing it: type it "
                "again, or ask a supervisor to correct it.")
 KEEP_FOLLOW_UP = ("The follow-up is already saved: type it again, or mark it done or "
                   "cancelled on the Follow-ups page.")
+
+
+class FiledElsewhere(Invalid):
+    """A re-save naming another person (resave_rules.OTHER); `person_id`: the one it is
+    filed under, whose A-number the refusal shows."""
+
+    def __init__(self, message: str, person_id: uuid.UUID, link: str) -> None:
+        super().__init__(message, "a_number")
+        self.person_id = person_id
+        self.link = link
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,9 @@ async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm, 
             if saved.changed and (reason := await _too_late(con, old, user_id, supervisor)):
                 raise Forbidden(reason)  # and the transaction, with every write, rolls back
             return saved
+    except FiledElsewhere as e:  # its A-number shown: audited once the save rolled back
+        await audit.record(con, user_id, "view", "person", e.person_id, ("a_number",))
+        raise
     except asyncpg.UniqueViolationError as e:
         raise _conflict(e) from None
     except asyncpg.ForeignKeyViolationError:
@@ -200,8 +214,8 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
     saved_reports = await reports.of_intake(con, keys, old.id)
     follow_up = await followups.of_intake(con, keys, old.id)
     errors = {field: KEEP_REPORT for rid, field in form.blank_reports if rid in saved_reports}
-    if form.person is None and old.person_id is not None:
-        errors["a_number"] = KEEP_A_NUMBER
+    if await _person_change(con, keys, form, old, supervisor) == resave_rules.CLEARED:
+        errors["a_number"] = resave_rules.KEEP_A_NUMBER
     if form.follow_up is None and follow_up is not None:
         errors["followup_what"] = KEEP_FOLLOW_UP
     if errors:
@@ -246,6 +260,26 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
         await drafts.delete(con, user_id, form.call_id)
     return Saved(old.id, person_id, tuple(report_ids),
                  follow_up.id if follow_up else None, writes > 0)
+
+
+async def _person_change(con: Conn, keys: KeyRing, form: IntakeForm, old: intakes.Stored,
+                         supervisor: bool) -> str:
+    """What the save does to whom the intake is filed under; refused (before anything is
+    written) if it would file it under another person."""
+    found = None if form.person is None else await people.find_by_a_number(
+        con, keys, form.person.a_number)
+    change = resave_rules.person_change(old.person_id, form.person is not None,
+                                        found.id if found else None)
+    if change == resave_rules.OTHER:
+        assert old.person_id is not None  # person_change says SAME otherwise
+        filed = await people.get(con, keys, old.person_id, follow=False)
+        assert filed is not None  # intakes.person_id references persons
+        moved = await misfile_store.was_moved(con, old.id)
+        message = resave_rules.filed_elsewhere(anumber.display(filed.a_number), moved,
+                                               supervisor)
+        raise FiledElsewhere(message, filed.id,
+                             f"/intakes/{old.id}/move" if supervisor else "")
+    return change
 
 
 async def _save_follow_up(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,

@@ -43,6 +43,27 @@ class Removal:
         return [name for name, value in (("names", self.names), ("languages", self.languages),
                                          ("facility", self.facility_entry)) if value]
 
+    def taken(self) -> list[str]:
+        """One word per thing it takes off, for the move's record (intake_moves.removed):
+        counted on the people's pages, never the values."""
+        return [*(NAME for _ in self.names), *(LANGUAGE for _ in self.languages),
+                *([HELD_AT] if self.facility_entry is not None else [])]
+
+
+NAME, LANGUAGE, HELD_AT = "name", "language", "held_at"
+# Moves recorded before things were counted named each kind once.
+_UNCOUNTED = {"names": "names", "languages": "languages", "facility": "a Held at entry"}
+
+
+def taken_said(taken: tuple[str, ...]) -> str:
+    """What a move took off a record, counted: "1 name, 2 languages and a Held at entry"."""
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for word, kind in
+             (("name", NAME), ("language", LANGUAGE)) if (n := taken.count(kind))]
+    parts += ["a Held at entry"] if HELD_AT in taken else []
+    parts += [said for kind, said in _UNCOUNTED.items() if kind in taken]
+    return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else \
+        "".join(parts)
+
 
 def refusal(person: Person, removal: Removal, entries: list[Entry]) -> str:
     """Why this removal cannot be applied to the person as they are now; "" when it can."""

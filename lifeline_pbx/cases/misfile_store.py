@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lifeline_pbx.cases import misfile_rules
 from lifeline_pbx.cases.held_at import Entry
 from lifeline_pbx.db import Conn
 
@@ -22,7 +23,11 @@ class Move:
     moved_by: str
     here: bool  # moved onto this record (False: away from it)
     other_id: uuid.UUID  # the other record (linked, never named)
-    removed: tuple[str, ...]
+    removed: tuple[str, ...]  # misfile_rules.Removal.taken
+
+    @property
+    def removed_said(self) -> str:
+        return misfile_rules.taken_said(self.removed)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,12 @@ async def record_move(con: Conn, intake_id: uuid.UUID, from_person: uuid.UUID,
         """INSERT INTO intake_moves (intake_id, from_person, to_person, moved_by, removed)
            VALUES ($1, $2, $3, $4, $5)""",
         intake_id, from_person, to_person, user_id, list(removed))
+
+
+async def was_moved(con: Conn, intake_id: uuid.UUID) -> bool:
+    moved: bool = await con.fetchval(
+        "SELECT EXISTS (SELECT FROM intake_moves WHERE intake_id = $1)", intake_id)
+    return moved
 
 
 async def moves(con: Conn, person_ids: list[uuid.UUID]) -> list[Move]:

@@ -11,12 +11,14 @@ from dataclasses import dataclass, replace
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     correction_forms,
+    identity_rules,
     intakes,
     misfile_rules,
     misfile_store,
     people,
     person_work,
     pick_lists,
+    proposals,
     reports,
     revision_content,
     revision_work,
@@ -132,6 +134,27 @@ async def _take_off(con: Conn, keys: KeyRing, person: people.Person,
         await misfile_store.strike(con, removal.facility_entry, user_id)
 
 
+async def _narrow_proposals(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
+                            target: people.Person, user_id: int) -> None:
+    """The intake's open proposals, moved with it, offer only what the right person's
+    record does not already say; one with nothing left is closed as accepted (all it
+    proposes is on the record)."""
+    for proposal_id in await proposals.open_ids_of_intake(con, intake_id):
+        item = await proposals.lock(con, keys, proposal_id)
+        assert item is not None  # listed just now, in this transaction
+        left = identity_rules.still_proposed(target, item.proposal)
+        if left == item.proposal:
+            continue
+        if left.fields():
+            await proposals.rewrite(con, keys, proposal_id, left)
+            await audit.record(con, user_id, "update", "person_proposal", proposal_id,
+                               ("fields", "content"))
+        else:
+            await proposals.decide(con, proposal_id, "accepted", user_id)
+            await audit.record(con, user_id, "update", "person_proposal", proposal_id,
+                               ("status",))
+
+
 async def move(con: Conn, keys: KeyRing, intake_id: uuid.UUID, typed: MoveForm, base: int,
                user_id: int) -> uuid.UUID:
     """Move the intake, its reports and follow-ups to the right person; returns their id."""
@@ -154,6 +177,7 @@ async def move(con: Conn, keys: KeyRing, intake_id: uuid.UUID, typed: MoveForm, 
                                user_id=user_id, before=revision_content.intake(intake),
                                after=revision_content.intake(after), reason=typed.reason)
         follow_ups = await misfile_store.refile(con, intake_id, report_ids, target.id)
+        await _narrow_proposals(con, keys, intake_id, target, user_id)
         await audit.record(con, user_id, "update", "intake", intake_id, ("person_id",))
         for report_id in report_ids:
             await revisions.lock(con, "report", report_id)
@@ -165,7 +189,8 @@ async def move(con: Conn, keys: KeyRing, intake_id: uuid.UUID, typed: MoveForm, 
             await audit.record(con, user_id, "update", "follow_up", follow_up_id,
                                ("person_id",))
         removed = typed.removal.fields()
-        await misfile_store.record_move(con, intake_id, wrong.id, target.id, user_id, removed)
+        await misfile_store.record_move(con, intake_id, wrong.id, target.id, user_id,
+                                        typed.removal.taken())
         await audit.record(con, user_id, "update", "person", wrong.id, ("intakes", *removed))
         await audit.record(con, user_id, "update", "person", target.id, ("intakes",))
     return target.id

@@ -5,6 +5,7 @@ step) or reject. Each one transaction with its audit entries (field names only).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from lifeline_pbx import audit
 from lifeline_pbx.cases import identity_rules, people, proposals
@@ -24,13 +25,15 @@ async def listing(con: Conn) -> list[proposals.Proposed]:
 async def for_person(con: Conn, keys: KeyRing, person: people.Person,
                      user_id: int) -> list[proposals.Opened]:
     """The open proposals about the person (and records merged into theirs), audited as
-    viewed."""
+    viewed, each showing only what the record does not already say (none left: the page
+    says so, and accepting it changes nothing)."""
     async with con.transaction():
         ids = await people.merged_ids(con, person.id)
         found = await proposals.open_for_persons(con, keys, ids)
         await audit.record_views(con, user_id, (
             ("person_proposal", item.proposed.id, item.proposed.fields) for item in found))
-    return found
+    return [replace(item, proposal=identity_rules.still_proposed(person, item.proposal))
+            for item in found]
 
 
 async def decide(con: Conn, keys: KeyRing, proposal_id: uuid.UUID, decision: str,

@@ -70,6 +70,21 @@ async def open_of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> list
     return [_opened(r, keys).proposal for r in rows]
 
 
+async def open_ids_of_intake(con: Conn, intake_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await con.fetch("""SELECT id FROM person_proposals WHERE intake_id = $1
+                              AND status = 'open' ORDER BY id""", intake_id)
+    return [r["id"] for r in rows]
+
+
+async def rewrite(con: Conn, keys: KeyRing, proposal_id: uuid.UUID,
+                  proposal: Proposal) -> None:
+    """What an open proposal proposes, narrowed (its fields too)."""
+    await con.execute(
+        "UPDATE person_proposals SET fields = $2, content = $3 WHERE id = $1",
+        proposal_id, proposal.fields(),
+        keys.seal_json(proposal.to_json(), place("person_proposals", "content", proposal_id)))
+
+
 async def open_for_persons(con: Conn, keys: KeyRing,
                            person_ids: list[uuid.UUID]) -> list[Opened]:
     rows = await con.fetch(
