@@ -8,6 +8,9 @@
 #     -e LIFELINE_DATABASE_URL=postgresql://lifeline_app:...@127.0.0.1/lifeline \
 #     -e LIFELINE_DATA_KEYS=k1:... -e LIFELINE_LOOKUP_KEY=... \
 #     -v lifeline-prompts:/var/lib/lifeline-pbx lifeline-pbx
+# Behind 1:1 NAT (a cloud VM whose public address is not on the host), calls have no audio
+# unless given -e EXTERNAL_SIGNALING_ADDRESS=PUBLIC-IP -e EXTERNAL_MEDIA_ADDRESS=PUBLIC-IP
+# -e LOCAL_NET=10.0.0.0/8 (the private networks, comma-separated); unset, none is rendered.
 # The ARI password and the AMI secret are made at each start (only the app inside uses them).
 FROM debian:sid-slim
 

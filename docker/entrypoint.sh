@@ -66,6 +66,27 @@ if [ -n "${LIFELINE_AMI_SECRET:-}" ]; then
     "letters, digits and ._~+=/- only (it is written into manager.conf)"
 fi
 
+# Behind 1:1 NAT (a cloud VM whose public address the provider maps to its private one): the
+# public address Asterisk gives the carrier for SIP and audio (without it calls connect and
+# nobody hears), and the networks it reaches directly. Unset, pjsip.conf is the shipped one.
+nat=()
+if [ -n "${EXTERNAL_SIGNALING_ADDRESS:-}" ] || [ -n "${EXTERNAL_MEDIA_ADDRESS:-}" ]; then
+  need EXTERNAL_SIGNALING_ADDRESS \
+    "the server's public address, as EXTERNAL_MEDIA_ADDRESS (behind NAT both are set)"
+  need EXTERNAL_MEDIA_ADDRESS \
+    "the server's public address, as EXTERNAL_SIGNALING_ADDRESS (behind NAT both are set)"
+  plain EXTERNAL_SIGNALING_ADDRESS '^[A-Za-z0-9.:-]+$' "" "expected an IP address or host name"
+  plain EXTERNAL_MEDIA_ADDRESS '^[A-Za-z0-9.:-]+$' "" "expected an IP address or host name"
+  nat=(--set external_signaling_address="$EXTERNAL_SIGNALING_ADDRESS"
+       --set external_media_address="$EXTERNAL_MEDIA_ADDRESS")
+fi
+if [ -n "${LOCAL_NET:-}" ]; then
+  plain LOCAL_NET '^[0-9A-Fa-f.:/, ]+$' "" "expected networks, comma-separated (e.g. 10.0.0.0/8)"
+  [ ${#nat[@]} -gt 0 ] ||
+    fail "LOCAL_NET=$LOCAL_NET: set EXTERNAL_SIGNALING_ADDRESS and EXTERNAL_MEDIA_ADDRESS with it"
+  nat+=(--set local_net="$LOCAL_NET")
+fi
+
 # The outbound trunk (on-call escalation, later transfers): off unless both are given. Its
 # password goes to Asterisk as a file (--set-file), never on a command line.
 trunk=()
@@ -115,7 +136,7 @@ lifeline asterisk-config --out /etc/asterisk \
   --set prompts_dir=/var/lib/lifeline-pbx/prompts --set moh_dir=/var/lib/lifeline-pbx/prompts/moh \
   --set default_language=en --set carrier_host="$CARRIER_IP" --set carrier_match="$CARRIER_IP" \
   --set ami_host=127.0.0.1 --set ami_port="${LIFELINE_AMI_PORT:-5038}" --set ami_user="$LIFELINE_AMI_USER" \
-  --set ami_secret="$LIFELINE_AMI_SECRET" "${trunk[@]}" >/dev/null
+  --set ami_secret="$LIFELINE_AMI_SECRET" "${nat[@]}" "${trunk[@]}" >/dev/null
 lifeline prompts --out /var/lib/lifeline-pbx/prompts
 
 # A URL without a password takes it from *_DATABASE_PASSWORD, handed to each command alone as

@@ -119,6 +119,10 @@ STARTS = {"lifeline asterisk-config", "lifeline prompts", "lifeline migrate", "a
           "lifeline serve", "setpriv --reuid=lifeline"}
 
 
+NAT_ENV = {"EXTERNAL_SIGNALING_ADDRESS": "198.51.100.7", "EXTERNAL_MEDIA_ADDRESS": "198.51.100.7",
+           "LOCAL_NET": "10.0.0.0/8, 192.168.1.0/24"}
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"LIFELINE_DATABASE_URL": None}, "set LIFELINE_DATABASE_URL (or LIFELINE_DATABASE_URL_FILE)"),
     ({"LIFELINE_DATA_KEYS": None}, "set LIFELINE_DATA_KEYS (or LIFELINE_DATA_KEYS_FILE): id:key"),
@@ -144,6 +148,17 @@ STARTS = {"lifeline asterisk-config", "lifeline prompts", "lifeline migrate", "a
     ({"LIFELINE_TRUNK_PASSWORD_FILE": "FILE"}, "set LIFELINE_TRUNK_USER (or LIFELINE_TRUNK_USER"),
     ({"LIFELINE_TRUNK_USER": "a;b", "LIFELINE_TRUNK_PASSWORD_FILE": "FILE"},
      "LIFELINE_TRUNK_USER=a;b: letters, digits"),
+    ({"EXTERNAL_SIGNALING_ADDRESS": "198.51.100.7"},
+     "set EXTERNAL_MEDIA_ADDRESS: the server's public address, as EXTERNAL_SIGNALING_ADDRESS "
+     "(behind NAT both are set)"),
+    ({"EXTERNAL_MEDIA_ADDRESS": "198.51.100.7", "LOCAL_NET": "10.0.0.0/8"},
+     "set EXTERNAL_SIGNALING_ADDRESS: the server's public address, as EXTERNAL_MEDIA_ADDRESS"),
+    ({"EXTERNAL_SIGNALING_ADDRESS": "198.51.100.7", "EXTERNAL_MEDIA_ADDRESS": "198.51.100.7;x"},
+     "EXTERNAL_MEDIA_ADDRESS=198.51.100.7;x: expected an IP address or host name"),
+    ({"LOCAL_NET": "10.0.0.0/8"}, "LOCAL_NET=10.0.0.0/8: set EXTERNAL_SIGNALING_ADDRESS and "
+                                  "EXTERNAL_MEDIA_ADDRESS with it"),
+    ({**NAT_ENV, "LOCAL_NET": "10.0.0.0/8\n[evil]"},
+     "LOCAL_NET=10.0.0.0/8\n[evil]: expected networks, comma-separated"),
 ])
 def test_a_missing_or_bad_setting_stops_before_anything_starts(
     stubs: Path, tmp_path: Path, change: dict[str, str | None], message: str
@@ -224,6 +239,32 @@ def test_rendered_asterisk_settings(stubs: Path, tmp_path: Path) -> None:
     asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, tmp_path / "etc", values)
     http = (tmp_path / "etc" / "http.conf").read_text()
     assert "bindaddr = 127.0.0.1" in http
+
+
+def rendered_pjsip(values: dict[str, str], out: Path) -> str:
+    asterisk_config.render_tree(asterisk_config.SHIPPED_SOURCES, out, values)
+    return (out / "pjsip.conf").read_text()
+
+
+def test_behind_nat_the_transport_gets_the_public_address(stubs: Path, tmp_path: Path) -> None:
+    shipped = rendered_pjsip(run(stubs, base_env(stubs)).rendered(), tmp_path / "shipped")
+    result = run(stubs, {**base_env(stubs), **NAT_ENV})
+    assert result.returncode == 0, result.stderr
+    added = rendered_pjsip(result.rendered(), tmp_path / "nat").removeprefix(shipped)
+    assert added.splitlines()[2:] == [
+        "[transport-udp](+)", "external_signaling_address = 198.51.100.7",
+        "external_media_address = 198.51.100.7", "local_net = 10.0.0.0/8",
+        "local_net = 192.168.1.0/24"]
+
+
+@pytest.mark.parametrize("nat", [{}, dict.fromkeys(NAT_ENV, "")])  # unset, or empty (compose)
+def test_without_nat_settings_pjsip_conf_is_the_shipped_one(
+    stubs: Path, tmp_path: Path, nat: dict[str, str]
+) -> None:
+    values = run(stubs, {**base_env(stubs), **nat}).rendered()
+    assert not set(values) & set(asterisk_config.NAT_VALUES)
+    assert rendered_pjsip(values, tmp_path) == asterisk_config.render_text(
+        (HOME / "asterisk-conf" / "pjsip.conf").read_text(), values)
 
 
 def test_the_trunk_password_reaches_asterisk_config_as_a_file_only(
