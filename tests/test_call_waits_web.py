@@ -174,9 +174,10 @@ async def test_answered_calls_without_an_intake_are_listed_and_counted(web: WebA
                   uuid.uuid4(), with_intake)
     missing = await _call(web, now - dt.timedelta(hours=1))
     drafted = await _call(web, now - dt.timedelta(days=3))
-    await web.sql("""INSERT INTO drafts (id, user_id, call_id, body)
-                     SELECT $1, id, $2, '\\x00' FROM users WHERE username = 'operator1'""",
-                  uuid.uuid4(), drafted)
+    operator = await web.signed_in("operator1")
+    status, _ = await operator.post_json("/drafts", {"call_id": str(drafted), "fields": {
+        "needs_note": "Call back after lunch"}})
+    assert status == 200
     await _call(web, now - dt.timedelta(minutes=30), answered=False)  # voicemail
     await _call(web, now - dt.timedelta(minutes=1), ended=False)  # still talking
     old = await _call(web, now - dt.timedelta(days=8))

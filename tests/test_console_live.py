@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from playwright.async_api import Page, expect
 from lifeline_pbx.console import views as console_views
 from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
+from tests.carrier import CarrierCall
 from tests.engine import Hotline
 from tests.web_fixtures import add_user
 
@@ -121,4 +123,83 @@ async def test_signed_in_again_elsewhere_the_buttons_and_feed_work_without_a_rel
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
     browsing.problems = [p for p in browsing.problems
                          if not p.startswith(("HTTP 403 /console/state", "HTTP 401 /session"))]
+    browsing.check_clean()
+
+
+async def _talking(hotline: Hotline, page: Page, caller: str) -> tuple[CarrierCall, str]:
+    """A call answered by op-b, its form bound to it on the console."""
+    carried = await hotline.to_queue(caller, language_digit="2")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await expect(page.locator("#intake-binding")).to_contain_text("Intake for your call")
+    call_id = str((await hotline.call_row(caller))["id"])
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    return carried, call_id
+
+
+async def _drafts(hotline: Hotline, call_id: str) -> int:
+    return int(await hotline.value("SELECT count(*) FROM drafts WHERE call_id = $1",
+                                   uuid.UUID(call_id)))
+
+
+async def test_a_saved_intakes_form_closes_once_the_operator_is_ready(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """Saved while talking: the hang-up keeps no draft (nothing unsaved), the operator is
+    made ready and the form closes, empty, so the next caller is not typed over it."""
+    hotline: Hotline = await hotline_factory(web=True)
+    await hotline.sql("UPDATE queues SET wrapup_seconds = 300")
+    await hotline.app[ACD].reload()
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, call_id = await _talking(hotline, page, "Saved caller")
+    await page.fill("#a-number", "A 208-555-931")
+    await page.select_option("#report-category", "medical_neglect")
+    await page.fill("#report-narrative", "No water in the unit since Monday.")
+    await page.click("#intake-save")
+    await expect(page.locator("#intake-status")).to_have_text("Saved")
+    await hotline.carrier.hang_up(carried)
+
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    await expect(page.locator("#intake-status")).to_have_text(
+        re.compile(r"^The intake for your call at .* UTC is saved\.$"))
+    await expect(page.locator("#intake-call-id")).to_have_value("")
+    for field in ("#a-number", "#report-narrative", "#report-category"):
+        await expect(page.locator(field)).to_have_value("")
+    await expect(page.locator("#call-panel")).to_be_hidden()
+    assert await _drafts(hotline, call_id) == 0  # the hang-up kept no draft of the saved form
+    await expect(page.locator("#unfinished-intakes")).to_have_count(0)
+    browsing.check_clean()
+
+
+async def test_an_unsaved_intakes_form_is_set_aside_in_the_list_when_ready(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """Typed, not saved, the caller gone: the form stays through the wrap-up; Ready closes
+    it, its draft listed among the unfinished intakes, and the status says where it went."""
+    hotline: Hotline = await hotline_factory(web=True)
+    await hotline.sql("UPDATE queues SET wrapup_seconds = 300")
+    await hotline.app[ACD].reload()
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, call_id = await _talking(hotline, page, "Unsaved caller")
+    await page.fill("#a-number", "A 208-555-932")
+    await page.fill("#report-narrative", "Moved to solitary after asking for a lawyer.")
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+    await hotline.carrier.hang_up(carried)
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)  # kept in wrap-up
+
+    await page.click("#state-ready")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    await expect(page.locator("#intake-status")).to_contain_text(
+        "is not saved: it is kept in \u201cYour unfinished intakes on calls\u201d")
+    await expect(page.locator("#report-narrative")).to_have_value("")
+    await expect(page.locator("#a-number")).to_have_value("")
+    listed = page.locator(f'#unfinished-intakes a[href="/intake?call_id={call_id}"]')
+    await expect(listed).to_be_visible()
+    await expect(listed).to_contain_text("A-number A 208-555-932")
+    await listed.click()
+    await expect(page.locator("#report-narrative")).to_have_value(
+        "Moved to solitary after asking for a lawyer.")
+    await expect(page.locator("#intake-status")).to_have_text("Draft restored")
     browsing.check_clean()

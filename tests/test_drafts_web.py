@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 from tests.test_cases_web import JSON, intake, new_call, save
 from tests.web_fixtures import WebApp, add_user
@@ -122,3 +123,47 @@ async def test_the_sessions_token_is_given_to_this_sites_pages_only(web: WebApp)
     assert token != old
     status, _ = await again.post_json("/drafts", {"call_id": None, "fields": {}}, csrf=token)
     assert status == 200
+
+
+async def test_an_untouched_form_and_a_saved_intake_leave_no_draft_listed(web: WebApp) -> None:
+    """A form sent as it opened (its key, the call's facility and language, the defaults) is
+    not a draft: no "draft kept" on /calls, nothing on the call's page or in the author's
+    list. Saving an intake removes the call's draft, even when the save changes nothing."""
+    operator = await web.signed_in("operator1")
+    supervisor = await web.signed_in("supervisor1")
+    untouched, facility = await new_call(web)
+    await web.sql("UPDATE calls SET connected_at = now(), ended_at = now() WHERE id = $1",
+                  uuid.UUID(untouched))
+    status, text = await operator.get(f"/intakes/open?call_id={untouched}", headers=JSON)
+    key = json.loads(text)["intake_id"]
+    status, _ = await operator.post_json("/drafts", {"call_id": untouched, "fields": {
+        "call_id": untouched, "intake_id": key, "facility_id": str(facility), "triage": "0",
+        "language": "es", "person_facility": str(facility), "a_number": "",
+        "report_id": str(uuid.uuid4()), "report_category": "", "report_severity": "medium",
+        "report_affected": "person", "report_narrative": "", "report_consent": [],
+        "followup_assignee": "1", "followup_what": ""}})
+    assert status == 200
+    status, page = await supervisor.get("/calls?intake=missing")
+    assert status == 200 and f'href="/calls/{untouched}"' in page
+    assert "draft kept" not in page
+    status, page = await supervisor.get(f"/calls/{untouched}")
+    assert "No intake was written on this call." in page and "unsaved intake" not in page
+    status, page = await operator.get("/intake")
+    assert "Your unfinished intakes" not in page
+
+    form = await intake(web)
+    saved_on = form["call_id"]
+    status, body = await save(operator, form)
+    assert status == 200 and body["ok"], body
+    form["intake_id"] = body["intake_id"]
+    status, _ = await operator.post_json("/drafts", {"call_id": saved_on, "fields": {
+        **{k: v for k, v in form.items() if isinstance(v, str)}, "needs_note": "Later"}})
+    assert status == 200
+    status, page = await operator.get("/intake")
+    assert f"call_id={saved_on}" in page  # changes to the saved intake, not yet saved
+    status, body = await save(operator, form)  # the same form again: nothing changes...
+    assert status == 200 and body["ok"] and body["changed"] is False, body
+    status, page = await operator.get("/intake")
+    assert "Your unfinished intakes" not in page  # ...but the draft is gone
+    status, page = await supervisor.get(f"/calls/{saved_on}")
+    assert "unsaved intake" not in page

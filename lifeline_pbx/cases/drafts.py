@@ -9,6 +9,7 @@ it, never what it says.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -56,9 +57,20 @@ def goes_on(updated_at: dt.datetime, keep_days: int | None) -> dt.datetime | Non
     return None if keep_days is None else updated_at + dt.timedelta(days=keep_days)
 
 
+# What the form holds before anything is typed: what it is bound to, its keys, and the
+# choices it opens with (the call's language and facility, the operator as the follow-up's
+# assignee, a report's severity and who is affected). None of these alone is a draft.
+PRESET = frozenset({"intake_id", "call_id", "voicemail_id", "facility_id", "triage",
+                    "csrf_token", "report_id", "language", "person_facility",
+                    "followup_assignee", "report_severity", "report_affected"})
+_BLOCK = re.compile(r"_[0-9]+$")  # report block n's fields end in _n
+
+
 def typed(body: dict[str, Any]) -> bool:
-    """Anything typed in it (a form's key alone is not typing)."""
-    return any(value for name, value in body.items() if name != "intake_id")
+    """Anything typed or ticked in it: an empty form, or one with only what it opens with,
+    is not a draft."""
+    return any(value for name, value in body.items()
+               if _BLOCK.sub("", name) not in PRESET)
 
 
 def _draft(row: asyncpg.Record, keys: KeyRing) -> Draft:
@@ -138,6 +150,15 @@ async def mine_on_calls(con: Conn, keys: KeyRing, user_id: int,
                                 str(body.get("a_number", "")),
                                 goes_on(row["updated_at"], keep_days)))
     return found
+
+
+async def typed_on(con: Conn, keys: KeyRing, call_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the calls have a draft with anything typed in it, by anyone. The bodies are
+    opened only to tell a typed draft from an empty form's."""
+    rows = await con.fetch(
+        "SELECT id, call_id, body, updated_at FROM drafts WHERE call_id = ANY($1::uuid[])",
+        call_ids)
+    return {r["call_id"] for r in rows if typed(_draft(r, keys).body)}
 
 
 async def on_call(con: Conn, keys: KeyRing, call_id: uuid.UUID,

@@ -256,8 +256,7 @@ async def _update(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
     report_ids = (*saved_reports, *(r.id for r in form.reports if r.id not in saved_reports))
     writes += await _save_follow_up(con, keys, user_id, form, old.id, follow_up, person_id,
                                     report_ids[0] if report_ids else None)
-    if writes:
-        await drafts.delete(con, user_id, form.call_id)
+    await drafts.delete(con, user_id, form.call_id)  # the form is what is saved now
     return Saved(old.id, person_id, tuple(report_ids),
                  follow_up.id if follow_up else None, writes > 0)
 

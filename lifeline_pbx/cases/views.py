@@ -127,7 +127,8 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         "draft_at": f"{form.draft_at:%Y-%m-%d %H:%M} UTC" if form.draft_at else None,
         "call_id": str(bound.call_id or ""),
         "voicemail_id": str(bound.voicemail_id or ""), "facility_id": bound.facility_id,
-        "language": bound.language, "binding": binding_text(bound)})
+        "language": bound.language, "binding": binding_text(bound),
+        "at": f"{bound.at:%Y-%m-%d %H:%M} UTC" if bound.at else None})
 
 
 async def bridged_here(request: web.Request, user: CurrentUser,
@@ -287,11 +288,21 @@ async def lookup(request: web.Request) -> web.StreamResponse:
                   a_number=anumber.display(normal), today=dt.date.today())
 
 
+@require("operator")
+async def unfinished(request: web.Request) -> web.StreamResponse:
+    """The user's unfinished intakes on calls, as the console lists them while idle: it asks
+    again when it sets a call's unsaved form aside."""
+    async with request.app[POOL].acquire() as con:
+        found = await intake_work.unfinished(con, request.app[KEY_RING], current_user(request).id)
+    return render(request, "cases/_unfinished.html", unfinished=found)
+
+
 def routes() -> list[web.AbstractRouteDef]:
     return [
         web.get("/intake", intake_page, name="intake"),
         web.post("/intakes", save_intake, name="intake-save"),
         web.get("/intakes/open", open_intake, name="intake-open"),
+        web.get("/intakes/unfinished", unfinished, name="intakes-unfinished"),
         web.post("/intakes/outcome", save_outcome, name="intake-outcome"),
         web.post("/intakes/undo", undo_outcome, name="intake-undo"),
         web.get("/drafts", get_draft, name="drafts"),

@@ -11,7 +11,7 @@ midnight to midnight there, so /calls?since=D&until=D counts the calls that
 
 "Answered, no intake" is the work nobody has done yet: an ended call an operator answered
 with no intake saved for it (a draft is not an intake: nothing counts it, and retention may
-remove it; the row says one is kept).
+remove it; the row says one is kept, if anything was typed in it: cases/drafts.py typed).
 
 A call's wait is the one the statistics count (calls.wait_seconds, as the distributor
 measured it when the caller left the queue), not the time from the queue to the call's end,
@@ -24,13 +24,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from lifeline_pbx.cases import drafts
 from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
+from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import DATABASE_ERRORS, Conditions, Conn
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, midnight
 from lifeline_pbx.web.paging import Window, capped_count, clamped
@@ -121,10 +123,10 @@ CALL_COLUMNS = """c.id AS call_id, c.started_at AS at, coalesce(f.name, '') AS f
 def call_row(r: asyncpg.Record) -> CallRow:
     return CallRow(r["call_id"], r["at"], r["facility"], r["line"], r["language"], r["urgent"],
                    r["wait_seconds"], r["outcome"], r["intake_outcome"] or "", r["operator"],
-                   r["duration_seconds"], bool(r["recorded"]), bool(r.get("draft")))
+                   r["duration_seconds"], bool(r["recorded"]))
 
 
-async def page(con: Conn, filters: CallFilter,
+async def page(con: Conn, keys: KeyRing, filters: CallFilter,
                at: Window) -> tuple[int, Window, list[CallRow]]:
     """How many calls match, the page shown (past the end: the last) and its calls (newest
     first)."""
@@ -136,15 +138,15 @@ async def page(con: Conn, filters: CallFilter,
         f"""SELECT {CALL_COLUMNS},
                    (SELECT i.outcome FROM intakes i WHERE i.call_id = c.id
                     ORDER BY i.created_at LIMIT 1) AS intake_outcome,
-                   ({MISSING_INTAKE}
-                    AND EXISTS (SELECT FROM drafts d WHERE d.call_id = c.id)) AS draft
+                   ({MISSING_INTAKE}) AS missing
             FROM calls c LEFT JOIN facilities f ON f.id = c.facility_id
                  LEFT JOIN lines l ON l.id = c.line_id
                  LEFT JOIN operators o ON o.id = c.operator_id
             WHERE {clause}
             ORDER BY c.started_at DESC, c.id DESC LIMIT ${n + 1} OFFSET ${n + 2}""",
         *args, at.per_page, at.offset)
-    return total, at, [call_row(r) for r in rows]
+    drafted = await drafts.typed_on(con, keys, [r["call_id"] for r in rows if r["missing"]])
+    return total, at, [replace(call_row(r), draft=r["call_id"] in drafted) for r in rows]
 
 
 async def for_persons(con: Conn, person_ids: list[uuid.UUID],
@@ -207,9 +209,9 @@ async def choices(con: Conn) -> Choices:
         await _named(con, "SELECT id, display_name AS name FROM operators ORDER BY display_name"))
 
 
-async def calls_page(con: Conn, filters: CallFilter, at: Window) -> CallsPage:
+async def calls_page(con: Conn, keys: KeyRing, filters: CallFilter, at: Window) -> CallsPage:
     """The call history's page: the calls asked for, and what to filter by."""
-    return CallsPage(*await page(con, filters, at), await choices(con))
+    return CallsPage(*await page(con, keys, filters, at), await choices(con))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from lifeline_pbx.cases.forms import CALLER_LANGUAGES
-from lifeline_pbx.resources import POOL
+from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.supervision import call_history
 from lifeline_pbx.web import paging
 from lifeline_pbx.web.auth import require
@@ -36,7 +36,7 @@ async def calls_page(request: web.Request) -> web.StreamResponse:
     filters = parse(request.query)
     at = paging.requested(request)
     async with request.app[POOL].acquire() as con:
-        found = await call_history.calls_page(con, filters, at)
+        found = await call_history.calls_page(con, request.app[KEY_RING], filters, at)
     return render(request, "supervision/calls.html", filters=filters,
                   calls=paging.page(found.rows, found.total, found.at, request),
                   languages=CALLER_LANGUAGES, triages=call_history.TRIAGES,

@@ -2,8 +2,10 @@
 // call timer against the line's cut-off, and the hand-off to the intake form by DOM events:
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
 //   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
-//   (detail: operators, whom the call may be transferred to now);
-//   listened for: lifeline:intake-saved (then the operator is made ready again).
+//   (detail: operators, whom the call may be transferred to now), lifeline:ready (the
+//   operator became ready for calls again: a finished call's form closes);
+//   listened for: lifeline:intake-saved (then the operator is made ready again),
+//   lifeline:unfinished-changed (the list of unfinished intakes is fetched again).
 "use strict";
 (function () {
   const root = document.getElementById("console");
@@ -19,6 +21,7 @@
   let retry = 0;
   let socket = null;
   let signedOut = false;   // the feed was closed by the end of the session
+  let wasReady = null;     // whether the last state shown was ready for calls
   const SIGN_IN_CHECK_MS = 15000;
 
   const serverNow = () => Date.now() / 1000 + offset;
@@ -42,6 +45,7 @@
     const label = $("operator-state");
     let text = "Connecting…";
     let wrapping = false;
+    let ready = false;
     if (state) {
       wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
       if (!state.known) {
@@ -58,9 +62,11 @@
         text = "Wrap-up: " + short(state.wrapup_until - serverNow()) + " left";
       } else {
         text = "Ready: waiting for calls";
+        ready = true;
       }
     }
     label.textContent = text;
+    becameReady(ready);
     const known = state && state.known;
     const loggedIn = known && state.logged_in;
     $("state-login").disabled = !known || loggedIn;
@@ -68,6 +74,32 @@
     $("state-pause").disabled = !loggedIn || state.paused;
     $("state-logout").disabled = !loggedIn;
   }
+
+  // Ready again after a call (pressed, or the wrap-up ran out): the finished call leaves
+  // the screen and the form lets it go. Not on the first state after opening the page.
+  function becameReady(ready) {
+    if (!state) { return; }
+    const before = wasReady;
+    wasReady = ready;
+    if (!ready || before !== false) { return; }
+    if (call && ended) { call = null; renderCall(); }
+    document.dispatchEvent(new CustomEvent("lifeline:ready"));
+  }
+
+  // The list of unfinished intakes, fetched again (it is shown while no call is on screen).
+  async function refreshUnfinished() {
+    const slot = $("unfinished-slot");
+    if (!slot) { return; }
+    try {
+      const response = await fetch(slot.dataset.src, { credentials: "same-origin" });
+      if (!response.ok) { return; }
+      slot.innerHTML = await response.text();  // server-rendered, autoescaped fragment
+    } catch (e) {
+      return;  // the list is as it was; a reload shows it
+    }
+    renderCall();
+  }
+  document.addEventListener("lifeline:unfinished-changed", refreshUnfinished);
 
   function renderCall() {
     const panel = $("call-panel");

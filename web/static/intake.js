@@ -8,9 +8,14 @@
 // write (signed out, or signed in again in another tab) says so, fetches the session's
 // token once and sends again; what is typed stays in the form, never in the browser's
 // storage.
-// Listens on document for `lifeline:call` and `lifeline:call-ended` (console.js);
-// dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome). No inline
-// scripts (CSP).
+// A draft holds only unsaved work: not an empty form, nor one that is as it was saved.
+// When the operator is ready again (or the next call comes), a finished call's form closes:
+// saved, it is simply emptied; unsaved, its draft stays in the list of unfinished intakes,
+// and the status says so.
+// Listens on document for `lifeline:call`, `lifeline:call-ended` and `lifeline:ready`
+// (console.js); dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome)
+// and `lifeline:unfinished-changed` (a call's unsaved form set aside). No inline scripts
+// (CSP).
 (function () {
   "use strict";
   const form = document.getElementById("intake-form");
@@ -39,6 +44,14 @@
   let signedOut = false;    // the last refused write found no session
   let draftTrouble = false; // the status says a draft was not kept
   let restore = null;       // {query, hints, fields}: a standalone draft awaiting a choice
+  let lastSaved = null;     // the fields as last saved (or opened saved), as JSON
+  let draftHasWork = false; // the server holds a draft of this form with work in it
+  let boundAt = "";         // when the bound call came in, as the server words it
+  // Fields the form opens with filled in: alone they are not work a draft keeps
+  // (cases/drafts.py PRESET says the same).
+  const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
+    "report_id", "language", "person_facility", "followup_assignee", "report_severity",
+    "report_affected"]);
   const SIGNED_OUT = "you are signed out. Your text is still here, on this page only: " +
     "sign in again in a new tab (do not reload or close this one), then press Save here.";
 
@@ -109,6 +122,12 @@
     return Object.keys(now).filter((name) => !name.startsWith("report_id") &&
       JSON.stringify(now[name]) !== JSON.stringify(baseline[name] === undefined ? "" : baseline[name]) &&
       !(Array.isArray(now[name]) && now[name].length === 0 && baseline[name] === undefined));
+  }
+
+  // Work that only a draft holds: typed beyond what the form opens with, and not as saved.
+  function unsaved() {
+    const written = typed().some((name) => !PRESET.has(name.replace(/_[0-9]+$/, "")));
+    return written && JSON.stringify(fields()) !== lastSaved;
   }
 
   function blockCount() { return blocks.querySelectorAll(".report-block").length; }
@@ -209,11 +228,16 @@
   async function saveDraft() {
     draftTimer = null;
     if (restore) return;  // the form is not the draft's until the operator chooses
+    const work = unsaved();
+    if (!work && !draftHasWork) return;  // an empty form, or as saved: nothing to keep
+    // Back to nothing typed (or to what was saved): the draft keeps only the form's key.
+    const body = work ? fields() : { intake_id: form.elements.intake_id.value };
     try {
-      const response = await send("POST", "/drafts", { call_id: callId() || null, fields: fields() }, true);
+      const response = await send("POST", "/drafts", { call_id: callId() || null, fields: body }, true);
       if (response.ok) {
-        if (draftTrouble || !statusEl.classList.contains("error")) setStatus("Draft kept", "");
+        if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
+        draftHasWork = work;
         return;
       }
       const data = await response.json().catch(() => ({}));
@@ -287,10 +311,23 @@
     if ([...select.options].some((o) => o.value === v)) select.value = v;
   }
 
+  // What becomes of a call's form when it is closed, for the status to say (null: nothing
+  // to say: not a call's, or nothing typed).
+  function setAside() {
+    if (!callId() || form.elements.voicemail_id.value || restore) return null;
+    const call = "your call" + (boundAt ? " at " + boundAt : "");
+    if (unsaved()) {
+      return { kept: true, text: "The intake for " + call + " is not saved: it is kept in " +
+        "\u201cYour unfinished intakes on calls\u201d. Open it there to finish it." };
+    }
+    return lastSaved === null ? null : { kept: false, text: "The intake for " + call + " is saved." };
+  }
+
   // Bind the form: query is "call_id=…", "voicemail=…" or "" (standalone); hints are what
-  // the screen pop knows (triage).
+  // the screen pop knows (triage). A call's form bound before is set aside (setAside).
   async function bind(query, hints) {
     const mine = ++opening;
+    const aside = setAside();
     await settleDrafts();
     if (mine !== opening) return;
     closeChoice();
@@ -306,6 +343,7 @@
       if (mine !== opening) return;
       form.elements.intake_id.value = newKey();
       form.elements.report_id.value = newKey();
+      lastSaved = null; draftHasWork = false; boundAt = "";
       setStatus("Could not open the form (" + e.message + "). What you type is kept on this page; reload to try again.", "error");
       return;
     }
@@ -320,15 +358,23 @@
     selectIfPresent(form.elements.language, data.language || (hints && hints.language));
     form.elements.report_id.value = newKey();
     baseline = fields();
+    boundAt = data.at || "";
+    lastSaved = null;
+    draftHasWork = Boolean(data.draft_at);
     bindingEl.textContent = data.binding + (data.saved ? " Saved: saving again updates it." : "");
     if (data.kind === "standalone" && data.draft_at) {
       offerChoice({ query: query, hints: hints, fields: data.fields, at: data.draft_at, saved: data.saved });
-      return;
+    } else {
+      fill(data.fields || {});
+      if (data.saved && !data.draft_at) lastSaved = JSON.stringify(fields());
+      const restored = Object.keys(data.fields || {}).length > 1;
+      setStatus(restored ? (data.saved ? "Saved intake opened" : "Draft restored") : "", "");
+      if (restored) lookupSoon();
     }
-    fill(data.fields || {});
-    const restored = Object.keys(data.fields || {}).length > 1;
-    setStatus(restored ? (data.saved ? "Saved intake opened" : "Draft restored") : "", "");
-    if (restored) lookupSoon();
+    if (aside) {
+      setStatus(aside.text, "");
+      if (aside.kept) document.dispatchEvent(new CustomEvent("lifeline:unfinished-changed"));
+    }
   }
 
   // A standalone draft found on opening: say what it is (never its narrative or names)
@@ -399,6 +445,7 @@
     try {
       await settleDrafts();
       let response;
+      const sent = JSON.stringify(fields());
       try {
         response = await send("POST", "/intakes", new FormData(form), false);
       } catch (e) {
@@ -407,6 +454,8 @@
       }
       const data = await response.json().catch(() => ({}));
       if (response.ok && data.ok) {
+        lastSaved = sent;
+        draftHasWork = false;  // the server deletes the draft on saving
         clearErrors();
         $("outcome-done").hidden = true;
         lastOutcome = null;
@@ -456,6 +505,8 @@
         return;
       }
       clearErrors();
+      lastSaved = null;
+      draftHasWork = false;  // the server deletes the draft on saving
       fill(baseline);
       for (const block of blocks.querySelectorAll(".report-block")) {
         if (block.dataset.report !== "1") block.remove();
@@ -507,6 +558,22 @@
     draftInFlight = saveDraft();  // wrap-up: the form stays; what is typed is kept
   }
 
+  // Ready for the next call: a finished call's form closes, unless its draft could not be
+  // kept (the status says so; the form stays, with every word).
+  async function onReady() {
+    const call = callId();
+    const mine = opening;
+    if (!call || form.elements.voicemail_id.value || restore) return;
+    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
+    await draftInFlight;
+    if (unsaved()) {
+      draftInFlight = saveDraft();
+      await draftInFlight;
+      if (draftTrouble) return;
+    }
+    if (mine === opening && callId() === call) await bind("", null);  // not the next call's
+  }
+
   form.addEventListener("input", draftSoon);
   form.addEventListener("change", draftSoon);
   form.addEventListener("submit", submit);
@@ -538,6 +605,7 @@
   $("draft-discard-yes").addEventListener("click", discardDraft);
   document.addEventListener("lifeline:call", onCall);
   document.addEventListener("lifeline:call-ended", onCallEnded);
+  document.addEventListener("lifeline:ready", onReady);
   if (statusEl.textContent.trim()) {
     baseline = {};  // the server sent the form back refused: keep it exactly as typed
   } else if (form.elements.voicemail_id.value) {
