@@ -195,17 +195,8 @@
   // page still carries the old session's. True if it changed; a feed closed by the sign-out
   // is opened again under the new session.
   async function freshToken() {
-    let response;
-    try {
-      response = await fetch("/session/csrf",
-        { headers: { "Accept": "application/json" }, credentials: "same-origin" });
-    } catch (e) {
-      return false;
-    }
-    if (!response.ok) { return false; }
-    const token = (await response.json().catch(() => ({}))).csrf_token;
-    if (!token || token === tokenMeta.content) { return false; }
-    tokenMeta.setAttribute("content", token);
+    const fresh = await window.lifelineSessionToken();
+    if (!fresh.token) { return false; }
     if (signedOut) { signedOut = false; connect(); }
     return true;
   }

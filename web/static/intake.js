@@ -187,19 +187,10 @@
   // The session's token, after a refusal: signed in again in another tab, this page still
   // carries the old session's. False if signed out, or if the token was not the trouble.
   async function freshToken() {
-    let response;
-    try {
-      response = await fetch("/session/csrf",
-        { headers: { "Accept": "application/json" }, credentials: "same-origin" });
-    } catch (e) {
-      return false;
-    }
-    signedOut = response.status === 401;
-    if (!response.ok) return false;
-    const token = (await response.json().catch(() => ({}))).csrf_token;
-    if (!token || token === csrf()) return false;
-    document.querySelector('meta[name="csrf-token"]').setAttribute("content", token);
-    form.elements.csrf_token.value = token;
+    const fresh = await window.lifelineSessionToken();
+    if (fresh.signedOut !== null) signedOut = fresh.signedOut;
+    if (!fresh.token) return false;
+    form.elements.csrf_token.value = fresh.token;
     return true;
   }
 
