@@ -220,6 +220,7 @@ async def test_merge_moves_everything_to_the_kept_person(world: World) -> None:
     people_merged = [r for r in merges if r["entity"] == "person"]
     assert [r["entity_id"] for r in people_merged] == [str(kept.person_id), str(dup.person_id)]
     assert [r["entity"] for r in merges].count("report") == 1  # the report it moved
+    assert [r["entity"] for r in merges].count("person_facility") == 1  # its Held at entry
     assert "intakes" in people_merged[0]["fields"]
     with pytest.raises(Conflict, match="already one person"):
         await person_merge.confirm(world.con, KEYS, kept.person_id, dup.person_id,

@@ -17,9 +17,11 @@ A, B, C = 1, 2, 3
 T, W = held_at.TRANSFER, held_at.CORRECTION
 
 
-def entries(*facilities: int, struck: tuple[int, ...] = ()) -> list[Entry]:
+def entries(*facilities: int, struck: tuple[int, ...] = (),
+            merged: tuple[int, ...] = ()) -> list[Entry]:
     """Entries with ids 10, 11, ... at these facilities, oldest first."""
-    return [Entry(10 + i, f, 10 + i in struck) for i, f in enumerate(facilities)]
+    return [Entry(10 + i, f, 10 + i in struck, 10 + i in merged)
+            for i, f in enumerate(facilities)]
 
 
 @pytest.mark.parametrize("held, now, new, kind, expected", [
@@ -42,6 +44,10 @@ def entries(*facilities: int, struck: tuple[int, ...] = ()) -> list[Entry]:
     (entries(A), None, B, W, Change(note=B)),
     (entries(A), None, A, W, Change()),
     (entries(A, B, struck=(11,)), A, B, W, Change(strike=10, note=B)),
+    # a merged record's entries never made the facility on record
+    (entries(A, B, merged=(11,)), A, C, W, Change(strike=10, note=C)),
+    (entries(A, B, merged=(11,)), A, B, W, Change(strike=10, note=B)),
+    (entries(B, merged=(10,)), A, C, W, Change(note=C)),
 ])
 def test_what_a_change_of_facility_writes(held: list[Entry], now: int | None,
                                           new: int | None, kind: str,
@@ -58,20 +64,38 @@ def test_a_change_of_facility_needs_a_choice(now: int | None, new: int | None, k
     assert (held_at.refusal(now, new, kind) == held_at.CHOOSE) is refused
 
 
-def _t(facility: int, day: int) -> Transfer:
-    return Transfer(facility, f"F{facility}", dt.datetime(2026, 1, day, tzinfo=dt.UTC))
+def _t(facility: int, day: int, merged: bool = False) -> Transfer:
+    return Transfer(facility, f"F{facility}", dt.datetime(2026, 1, day, tzinfo=dt.UTC), merged)
 
 
-@pytest.mark.parametrize("held, shown", [
-    ([], []),
-    ([_t(A, 1)], [_t(A, 1)]),
-    ([_t(A, 1), _t(A, 2)], [_t(A, 1)]),  # two records merged, each with its entry
-    ([_t(A, 1), _t(B, 2), _t(B, 3), _t(A, 4)], [_t(A, 1), _t(B, 2), _t(A, 4)]),
-    ([_t(A, 1), _t(B, 2), _t(A, 3)], [_t(A, 1), _t(B, 2), _t(A, 3)]),  # a move back stays
+def _m(facility: int, day: int) -> Transfer:
+    """An entry a merge brought over from the record merged away."""
+    return _t(facility, day, merged=True)
+
+
+@pytest.mark.parametrize("held, own, merged", [
+    ([], [], []),
+    ([_t(A, 1)], [_t(A, 1)], []),
+    ([_t(A, 1), _t(A, 2)], [_t(A, 1)], []),
+    ([_t(A, 1), _t(B, 2), _t(B, 3), _t(A, 4)], [_t(A, 1), _t(B, 2), _t(A, 4)], []),
+    ([_t(A, 1), _t(B, 2), _t(A, 3)], [_t(A, 1), _t(B, 2), _t(A, 3)], []),  # a move back
+    # two records merged, both at A: the kept record's entry, once, whichever came first
+    ([_t(A, 1), _m(A, 2)], [_t(A, 1)], []),
+    ([_m(A, 1), _t(A, 2)], [_t(A, 2)], []),
+    # the merged record at B: apart, not a move (finding N6)
+    ([_t(A, 1), _m(B, 2)], [_t(A, 1)], [_m(B, 2)]),
+    ([_m(B, 1), _t(A, 2)], [_t(A, 2)], [_m(B, 1)]),
+    ([_t(A, 1), _m(B, 2), _t(A, 3)], [_t(A, 1)], [_m(B, 2)]),  # A noted again: no move
+    ([_t(A, 1), _m(B, 2), _m(B, 3)], [_t(A, 1)], [_m(B, 2)]),  # B one after another once
+    ([_t(A, 1), _m(B, 2), _t(C, 3)], [_t(A, 1), _t(C, 3)], [_m(B, 2)]),  # a real transfer
+    # the merged record agrees with where the kept one placed them then, and only then
+    ([_t(A, 1), _m(B, 2), _t(B, 3), _m(A, 4)], [_t(A, 1), _t(B, 3)], [_m(B, 2), _m(A, 4)]),
+    ([_m(A, 1), _m(B, 2)], [], [_m(A, 1), _m(B, 2)]),  # the kept record noted nowhere
 ])
-def test_held_at_lists_one_after_another_at_a_facility_once(held: list[Transfer],
-                                                            shown: list[Transfer]) -> None:
-    assert held_at.shown(held) == shown
+def test_held_at_lists_the_records_own_entries_and_a_merged_records_apart(
+        held: list[Transfer], own: list[Transfer], merged: list[Transfer]) -> None:
+    """One after another at a facility once; a merged record's entry never as a move."""
+    assert held_at.shown(held) == held_at.Shown(own, merged)
 
 
 CHOICES = forms.Choices(frozenset(), frozenset(), frozenset({A, B}), frozenset())

@@ -25,10 +25,10 @@ sensitive(SUBPOENA, LAWSUIT, SETTLED)
 _HIDDEN = re.compile(r'<input type="hidden" name="(other|mark)" value="([^"]*)">')
 
 
-async def on_record(web: WebApp, a_number: str, text: str) -> str:
+async def on_record(web: WebApp, a_number: str, text: str, **extra: str) -> str:
     """A person of that A-number with one intake (a call, a report, a follow-up)."""
     status, body = await save(await web.signed_in("operator1"),
-                              await intake(web, text, a_number=a_number))
+                              await intake(web, text, a_number=a_number, **extra))
     assert status == 200, body
     rows = await web.sql("SELECT id FROM persons ORDER BY created_at DESC LIMIT 1")
     return str(rows[0]["id"])
@@ -335,3 +335,35 @@ async def test_after_a_merge_the_pages_say_what_was_merged_and_when(web: WebApp)
                            "AND entity = 'person' AND entity_id = $1 ORDER BY id DESC LIMIT 1",
                            other)
     assert viewed[0]["fields"] == ["a_number"]  # its A-number shown on the kept page
+
+
+def _held_merged(page: str) -> list[str]:
+    found = re.search(r'<ul id="person-held-merged">(.*?)</ul>', page, re.S)
+    return [html.unescape(li) for li in re.findall(r"<li>([^<(]*) \(noted",
+                                                   found.group(1))] if found else []
+
+
+async def test_a_merged_records_facility_is_listed_apart_not_as_a_transfer(
+        web: WebApp) -> None:
+    """Finding N6: two records held at different facilities, merged: the kept record's
+    "Held at" is its own, the other's facility is listed as from the merged record, no
+    transfer is made up, and the kept Facility is unchanged."""
+    facilities = await web.sql("SELECT id, name FROM facilities ORDER BY id LIMIT 2")
+    (kept_at, kept_name), (other_at, other_name) = [(r["id"], r["name"]) for r in facilities]
+    keep = await on_record(web, KEPT, "Kept", person_facility=str(kept_at))
+    await on_record(web, DUPLICATE, "Duplicate", person_facility=str(other_at))
+    supervisor = await web.signed_in("supervisor1")
+    assert await merged(supervisor, keep, DUPLICATE) == 303
+
+    status, page = await supervisor.get(f"/people/{keep}")
+    assert status == 200
+    assert _held_at(page) == [kept_name]  # no move to the other's facility
+    assert _held_merged(page) == [other_name]
+    assert "From a record merged into this one (not transfers):" in page
+    facility = re.search(r"<dt>Facility</dt><dd>([^<]*)</dd>", page)
+    assert facility and html.unescape(facility.group(1)) == kept_name
+    entries = await web.sql(
+        """SELECT count(*) AS n FROM audit_log a JOIN person_facilities pf
+           ON a.entity_id = pf.id::text WHERE a.action = 'merge'
+           AND a.entity = 'person_facility' AND pf.facility_id = $1""", other_at)
+    assert entries[0]["n"] == 1  # the entry it brought over, and only that one

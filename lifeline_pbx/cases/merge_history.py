@@ -1,5 +1,6 @@
-"""The SQL of what a merge leaves to show: the records merged into a kept one, and the
-reports that moved with them, each with when and by whom.
+"""The SQL of what a merge leaves to show: the records merged into a kept one, the
+reports that moved with them, each with when and by whom, and which "Held at" entries came
+from a merged record.
 
 A merge has no table of its own: the merged record's row keeps `merged_into`, and the
 audit entries the merge wrote (action "merge", person_merge.confirm) say when and who.
@@ -15,6 +16,11 @@ from dataclasses import dataclass
 from lifeline_pbx.cases import anumber
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
+
+ENTRY = "person_facility"  # audit entity of a "Held at" entry a merge brought over
+# Whether the person_facilities row `pf` came from a record merged into its person's.
+ENTRY_MERGED = f"""EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'merge'
+                   AND a.entity = '{ENTRY}' AND a.entity_id = pf.id::text)"""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,14 @@ async def merged_into(con: Conn, keys: KeyRing, keep_id: uuid.UUID) -> list[Merg
 async def report_ids(con: Conn, person_id: uuid.UUID) -> list[uuid.UUID]:
     """The reports filed under the person (those a merge of their record moves)."""
     rows = await con.fetch("SELECT id FROM reports WHERE person_id = $1 ORDER BY id", person_id)
+    return [r["id"] for r in rows]
+
+
+async def entry_ids(con: Conn, person_id: uuid.UUID) -> list[int]:
+    """The person's "Held at" entries, struck ones too (those a merge of their record
+    brings over)."""
+    rows = await con.fetch(
+        "SELECT id FROM person_facilities WHERE person_id = $1 ORDER BY id", person_id)
     return [r["id"] for r in rows]
 
 

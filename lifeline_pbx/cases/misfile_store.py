@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lifeline_pbx.cases import misfile_rules
+from lifeline_pbx.cases import merge_history, misfile_rules
 from lifeline_pbx.cases.held_at import Entry
 from lifeline_pbx.db import Conn
 
@@ -41,9 +41,11 @@ class Struck:
 async def entries(con: Conn, person_id: uuid.UUID) -> list[Entry]:
     """Every entry of where the person was held, struck ones too, oldest first."""
     rows = await con.fetch(
-        """SELECT id, facility_id, struck_at IS NOT NULL AS struck FROM person_facilities
-           WHERE person_id = $1 ORDER BY noted_at, id""", person_id)
-    return [Entry(r["id"], r["facility_id"], r["struck"]) for r in rows]
+        f"""SELECT id, facility_id, struck_at IS NOT NULL AS struck,
+                   {merge_history.ENTRY_MERGED} AS merged
+            FROM person_facilities pf WHERE person_id = $1 ORDER BY noted_at, id""",
+        person_id)
+    return [Entry(r["id"], r["facility_id"], r["struck"], r["merged"]) for r in rows]
 
 
 async def entry_of_save(con: Conn, person_id: uuid.UUID, at: dt.datetime,

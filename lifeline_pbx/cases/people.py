@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 
 import asyncpg
 
-from lifeline_pbx.cases import token_store
+from lifeline_pbx.cases import merge_history, token_store
 from lifeline_pbx.cases.forms import PersonForm
 from lifeline_pbx.crypto import KeyRing, place
 from lifeline_pbx.db import Conn
@@ -58,6 +58,7 @@ class Transfer:
     facility_id: int
     facility: str
     noted_at: dt.datetime
+    merged: bool = False  # brought over from a record merged into this one
 
 
 def _seal_fields(keys: KeyRing, person_id: uuid.UUID, a_number: str, names: tuple[str, ...],
@@ -208,13 +209,14 @@ async def note_facility(con: Conn, person_id: uuid.UUID, facility_id: int,
 
 async def transfers(con: Conn, person_ids: list[uuid.UUID]) -> list[Transfer]:
     rows = await con.fetch(
-        """SELECT pf.facility_id, f.name, pf.noted_at
+        f"""SELECT pf.facility_id, f.name, pf.noted_at,
+                   {merge_history.ENTRY_MERGED} AS merged
            FROM person_facilities pf JOIN facilities f ON f.id = pf.facility_id
            WHERE pf.person_id = ANY($1::uuid[]) AND pf.struck_at IS NULL
            ORDER BY pf.noted_at, pf.id""",
         person_ids,
     )
-    return [Transfer(r["facility_id"], r["name"], r["noted_at"]) for r in rows]
+    return [Transfer(r["facility_id"], r["name"], r["noted_at"], r["merged"]) for r in rows]
 
 
 async def merged_ids(con: Conn, person_id: uuid.UUID) -> list[uuid.UUID]:

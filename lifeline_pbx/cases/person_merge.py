@@ -86,11 +86,15 @@ async def confirm(con: Conn, keys: KeyRing, keep_id: uuid.UUID, other_id: uuid.U
         if other.merged_into is not None or now.mark != mark:
             raise Conflict(merge_rules.CHANGED)
         report_ids = await merge_history.report_ids(con, other.id)
+        entry_ids = await merge_history.entry_ids(con, other.id)
         moved = await people.merge(con, keys, keep, other)
         await audit.record(con, user_id, "merge", "person", keep.id, moved)
         await audit.record(con, user_id, "merge", "person", other.id, ["merged_into"])
         for report_id in report_ids:  # the report's history says it moved
             await audit.record(con, user_id, "merge", "report", report_id, ["person_id"])
+        for entry_id in entry_ids:  # "Held at" lists it as the merged record's
+            await audit.record(con, user_id, "merge", merge_history.ENTRY, entry_id,
+                               ["person_id"])
 
 
 async def preview_form(con: Conn, keys: KeyRing, keep_id: uuid.UUID, posted: FormData,

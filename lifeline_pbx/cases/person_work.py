@@ -50,7 +50,8 @@ REPORT_FIELDS = ("facility", "category", "severity", "occurred_from", "occurred_
 @dataclass(frozen=True)
 class History:
     person: people.Person
-    transfers: list[people.Transfer]
+    transfers: list[people.Transfer]  # "Held at": where this record placed them
+    from_merged: list[people.Transfer]  # where only a record merged into it did
     intakes: list[intakes.IntakeSummary]
     reports: list[reports.ReportSummary]
     follow_ups: list[followups.FollowUp]
@@ -96,9 +97,11 @@ async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int)
     """Everything known about a person (and those merged into them); audited as a view."""
     async with con.transaction():
         ids = await people.merged_ids(con, person.id)
+        held = held_at.shown(await people.transfers(con, ids))
         found = History(
             person,
-            held_at.shown(await people.transfers(con, ids)),
+            held.own,
+            held.merged,
             await intakes.for_persons(con, ids),
             await reports.for_persons(con, ids),
             await followups.open_for_persons(con, keys, ids),
