@@ -65,7 +65,8 @@ EXPECTED_Q1 = {
     "Calls answered": ("2", "1", "+1 (+100%)"),
     "Intakes": ("3", "1", "+2 (+200%)"),  # the silent call's outcome is not one
     "Reports": ("9", "4", "+5 (+125%)"),
-    "People the reports are about": ("at least 2", "at least 2", "no change"),
+    # Q4: the second person (p2), p1's group (two at least), p4 names no one
+    "People the reports are about": ("at least 2", "at least 3", "-1 (-33%)"),
     "Follow-ups opened": ("2", "3", "-1 (-33%)"),
     "Follow-ups closed": ("3", "0", "new"),  # done in Jan (at A), in Mar; cancelled in Mar (LA)
     "Follow-ups overdue at the end": ("1", "1", "no change"),

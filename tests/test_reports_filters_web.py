@@ -141,12 +141,12 @@ async def test_the_internal_csv_says_what_it_holds_with_labels_and_the_language(
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["report_id", "created_at", "facility", "category", "category_label",
                        "severity", "language", "language_label", "occurred_from",
-                       "occurred_to", "affected", "housing_unit"]
+                       "occurred_to", "affected", "people", "housing_unit"]
     by_id = {row[0]: row for row in rows[1:]}
     assert by_id[str(fixture.reports["a1"])] == [
         str(fixture.reports["a1"]), "2024-01-10T10:00:00-05:00", fx.FACILITY_A,
         "medical_neglect", fx.MEDICAL, "high", "es", "Spanish", "2024-01-05", "2024-01-08",
-        "person", fx.HOUSING_UNIT]
+        "person", "", fx.HOUSING_UNIT]
     assert by_id[str(fixture.reports["b1"])][1:8] == [
         "2024-01-31T21:30:00-08:00", fx.FACILITY_B, "medical_neglect", fx.MEDICAL, "medium",
         "", ""]

@@ -19,12 +19,14 @@ LABELS = {
     "needs_note": "Needs note", "family_contact": "Family contact",
     "family_consent": "Consent to share the family contact", "category": "Category",
     "severity": "Severity", "occurred_from": "From", "occurred_to": "To",
-    "affected": "Who is affected", "housing_unit": "Housing unit", "narrative": "What happened",
+    "affected": "Who is affected", "people": "People concerned",
+    "housing_unit": "Housing unit", "narrative": "What happened",
     "consents": "Consent to share with", "what": "What is to be done", "due_on": "Due",
     "assignee_id": "Assignee", "report_id": "Report", "reason": "Why it was corrected",
 }
 REASON = "reason"  # the key of the reason in a revision's sealed content
 FACILITY = ("facility", "facility_id")  # a report's and an intake's name for it
+PEOPLE = "people"  # about how many a group report is about
 # A correction of these says why: it moves the record, and with it what is counted where.
 NEEDS_REASON = frozenset((*FACILITY, "person_id"))
 REASON_LIMIT = 2000
@@ -43,16 +45,21 @@ def labels(fields: Iterable[str]) -> str:
     return ", ".join(label(name) for name in fields)
 
 
-def changed(fields: Iterable[str], facility_from: str = "", facility_to: str = "") -> str:
+def changed(fields: Iterable[str], facility_from: str = "", facility_to: str = "",
+            people: tuple[int | None, int | None] | None = None) -> str:
     """A revision's fields in words, each once, in the order of LABELS: "Facility: Example
     Valley → Demo County, Category". A facility's names are said when known (revisions
-    from before migration 0043 have none); the other person is never named (whoever reads
-    the list may not be allowed to see them)."""
+    from before migration 0043 have none), and a group's number of people before and
+    after (`people`, from migration 0045; "—" for none); the other person is never named
+    (whoever reads the list may not be allowed to see them)."""
     order = {name: i for i, name in enumerate(LABELS)}
     words: list[str] = []
     for name in sorted(set(fields), key=lambda n: (order.get(n, len(order)), n)):
         if name in FACILITY and (facility_from or facility_to):
             words.append(f"Facility: {facility_from or '—'} → {facility_to or '—'}")
+        elif name == PEOPLE and people is not None:
+            was, now = (str(n) if n is not None else "—" for n in people)
+            words.append(f"{label(name)}: {was} → {now}")
         elif name == "person_id":
             words.append(f"Person: {ANOTHER_RECORD}")
         else:
@@ -67,6 +74,15 @@ def facility_moved(fields: Collection[str], before: Mapping[str, Any],
     for name in FACILITY:
         if name in fields:
             return before.get(name), after.get(name)
+    return None, None
+
+
+def people_changed(fields: Collection[str], before: Mapping[str, Any],
+                   after: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """A report's number of people before and after a correction that changed it; (None,
+    None) when it did not."""
+    if PEOPLE in fields:
+        return before.get(PEOPLE), after.get(PEOPLE)
     return None, None
 
 

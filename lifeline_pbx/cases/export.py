@@ -2,7 +2,8 @@
 A-numbers or narratives, but with housing units, exact times and report ids, so it is not
 for partners (evidence/export is the anonymised one). Times are on the facility's clock,
 the one the list's Recorded from/to filter by. Cells that a spreadsheet would run as a
-formula are made inert."""
+formula are made inert. `people` is about how many a group report is about, empty when
+not given (and always for a report about one person)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from lifeline_pbx.cases.reports import ReportSummary
 
 COLUMNS = ("report_id", "created_at", "facility", "category", "category_label", "severity",
            "language", "language_label", "occurred_from", "occurred_to", "affected",
-           "housing_unit")
+           "people", "housing_unit")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,7 +32,8 @@ def row(report: ReportSummary) -> list[str]:
         language_name(report.language) if report.language else "",
         report.occurred_from.isoformat() if report.occurred_from else "",
         report.occurred_to.isoformat() if report.occurred_to else "",
-        report.affected, report.housing_unit,
+        report.affected, "" if report.people is None else str(report.people),
+        report.housing_unit,
     ]
 
 

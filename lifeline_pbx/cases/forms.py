@@ -12,7 +12,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from lifeline_pbx.cases import anumber, held_at
+from lifeline_pbx.cases import anumber, group_size, held_at
 from lifeline_pbx.cases.fields import NARRATIVE, NOTE, PHONE, SHORT, FormData, Reader
 from lifeline_pbx.errors import Invalid
 
@@ -81,6 +81,7 @@ class ReportForm:
     partner_ids: tuple[int, ...] = ()
     # The report block's key: the report's id, so that saving the form again updates it.
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    people: int | None = None  # about how many, on a report about a group (group_size.py)
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,8 @@ def read_report(reader: Reader, choices: Choices, number: int = 1, *,
     label = "" if number == 1 else f"Report {number}: "
     category, start, end, unit, narrative, partners = _report_typed(reader, choices, suffix,
                                                                     label)
-    if not (category or start or end or unit or narrative or partners):
+    people_typed = reader.raw(f"report_people{suffix}")
+    if not (category or start or end or unit or narrative or partners or people_typed.strip()):
         return None
     if not category:
         reader.fail(f"report_category{suffix}", f"{label}Choose a category for this report: "
@@ -209,11 +211,21 @@ def read_report(reader: Reader, choices: Choices, number: int = 1, *,
     severity = reader.choice(f"report_severity{suffix}", f"{label}Severity", SEVERITIES)
     affected = reader.choice(f"report_affected{suffix}", f"{label}Who is affected", AFFECTED,
                              default="person")
+    people = _people(reader, people_typed, affected, suffix, label)
     if not narrative:
         reader.fail(f"report_narrative{suffix}", f"{label}Enter what happened.")
     key = (reader.uuid(f"report_id{suffix}", f"{label}The report's key")
            or (uuid.uuid4() if form_key is None else report_key(form_key, number)))
-    return ReportForm(category, severity, start, end, affected, unit, narrative, partners, key)
+    return ReportForm(category, severity, start, end, affected, unit, narrative, partners, key,
+                      people)
+
+
+def _people(reader: Reader, typed: str, affected: str, suffix: str, label: str) -> int | None:
+    try:
+        return group_size.parse(typed, affected)
+    except group_size.Refused as e:
+        reader.fail(f"report_people{suffix}", f"{label}{e}")
+        return None
 
 
 def _blank_key(reader: Reader, form_key: uuid.UUID, number: int) -> uuid.UUID | None:

@@ -44,7 +44,7 @@ SEARCH_SHOWN = ("a_number", "names", "date_of_birth", "facility")
 SEARCH_ENTITY = "person_search"  # audit entity of a search by A-number
 NOT_FOUND = "not_found"  # its entity_id when nobody has that A-number
 REPORT_FIELDS = ("facility", "category", "severity", "occurred_from", "occurred_to",
-                 "affected", "housing_unit", "narrative", "consents")
+                 "affected", "people", "housing_unit", "narrative", "consents")
 
 
 @dataclass(frozen=True)

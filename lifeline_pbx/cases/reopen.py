@@ -21,7 +21,9 @@ def _report_fields(number: int, stored: reports.Stored) -> dict[str, Any]:
             f"report_severity{sfx}": r.severity,
             f"report_from{sfx}": r.occurred_from.isoformat() if r.occurred_from else "",
             f"report_to{sfx}": r.occurred_to.isoformat() if r.occurred_to else "",
-            f"report_affected{sfx}": r.affected, f"report_housing_unit{sfx}": r.housing_unit,
+            f"report_affected{sfx}": r.affected,
+            f"report_people{sfx}": "" if r.people is None else str(r.people),
+            f"report_housing_unit{sfx}": r.housing_unit,
             f"report_narrative{sfx}": r.narrative,
             f"report_consent{sfx}": [str(p) for p in r.partner_ids]}
 

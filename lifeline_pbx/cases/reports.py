@@ -1,7 +1,8 @@
 """The SQL for reports of conditions and abuse, and the partners they may be shared with.
 
-Only the narrative is sealed: facility, category, severity, dates, who is affected and
-the housing unit stay plain so that reports can be counted and exported without names.
+Only the narrative is sealed: facility, category, severity, dates, who is affected (and
+about how many, for a group) and the housing unit stay plain so that reports can be
+counted and exported without names.
 
 A report's recorded day is the day in its facility's time zone, as on the evidence pages
 (evidence/months.py): the list's Recorded from/to filter by it.
@@ -24,7 +25,7 @@ from lifeline_pbx.web.paging import capped_count
 _COLUMNS = """r.id, r.created_at, r.facility_id, f.name AS facility, r.category,
               c.label AS category_label, r.severity, r.occurred_from, r.occurred_to,
               r.affected, r.housing_unit, r.person_id, r.language,
-              f.timezone AS facility_zone"""
+              f.timezone AS facility_zone, r.people"""
 _FROM = """reports r JOIN facilities f ON f.id = r.facility_id
            JOIN report_categories c ON c.code = r.category"""
 _FROM_FACILITY = "reports r JOIN facilities f ON f.id = r.facility_id"
@@ -47,6 +48,7 @@ class ReportSummary:
     person_id: uuid.UUID | None
     language: str | None  # of the intake it came from
     facility_zone: str
+    people: int | None = None  # about how many, on a report about a group (0045)
 
     @property
     def recorded(self) -> dt.datetime:
@@ -125,7 +127,8 @@ def _summary(r: asyncpg.Record) -> ReportSummary:
     return ReportSummary(
         r["id"], r["created_at"], r["facility_id"], r["facility"], r["category"],
         r["category_label"], r["severity"], r["occurred_from"], r["occurred_to"],
-        r["affected"], r["housing_unit"], r["person_id"], r["language"], r["facility_zone"])
+        r["affected"], r["housing_unit"], r["person_id"], r["language"], r["facility_zone"],
+        r["people"])
 
 
 async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportForm, *,
@@ -135,13 +138,14 @@ async def insert(con: Conn, keys: KeyRing, report_id: uuid.UUID, form: ReportFor
     await con.execute(
         """INSERT INTO reports (id, intake_id, person_id, facility_id, category, severity,
                                 occurred_from, occurred_to, affected, housing_unit, narrative,
-                                created_by, intake_position)
+                                created_by, intake_position, people)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                    CASE WHEN $2::uuid IS NOT NULL THEN 1 + (SELECT count(*) FROM reports
-                                                           WHERE intake_id = $2) END)""",
+                                                           WHERE intake_id = $2) END, $13)""",
         report_id, intake_id, person_id, facility_id, form.category, form.severity,
         form.occurred_from, form.occurred_to, form.affected, form.housing_unit,
         keys.seal(form.narrative, place("reports", "narrative", report_id)), user_id,
+        form.people,
     )
     await con.executemany(
         "INSERT INTO report_consents (report_id, partner_id) VALUES ($1, $2)",
@@ -177,7 +181,7 @@ def _stored(r: asyncpg.Record, keys: KeyRing) -> Stored:
     return Stored(ReportForm(
         r["category"], r["severity"], r["occurred_from"], r["occurred_to"], r["affected"],
         r["housing_unit"], _narrative(keys, r["narrative"], r["id"]),
-        tuple(r["partners"]), r["id"]), r["facility_id"], r["person_id"])
+        tuple(r["partners"]), r["id"], r["people"]), r["facility_id"], r["person_id"])
 
 
 async def of_intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> dict[uuid.UUID, Stored]:
@@ -202,7 +206,7 @@ def changes(old: Stored, new: ReportForm, facility_id: int,
              "category": (was.category, now.category), "severity": (was.severity, now.severity),
              "occurred_from": (was.occurred_from, now.occurred_from),
              "occurred_to": (was.occurred_to, now.occurred_to),
-             "affected": (was.affected, now.affected),
+             "affected": (was.affected, now.affected), "people": (was.people, now.people),
              "housing_unit": (was.housing_unit, now.housing_unit),
              "narrative": (was.narrative, now.narrative),
              "consents": (set(was.partner_ids), set(now.partner_ids))}
@@ -214,11 +218,11 @@ async def update(con: Conn, keys: KeyRing, form: ReportForm, *, facility_id: int
     await con.execute(
         """UPDATE reports SET person_id = $2, facility_id = $3, category = $4, severity = $5,
                   occurred_from = $6, occurred_to = $7, affected = $8, housing_unit = $9,
-                  narrative = $10
+                  narrative = $10, people = $11
            WHERE id = $1""",
         form.id, person_id, facility_id, form.category, form.severity, form.occurred_from,
         form.occurred_to, form.affected, form.housing_unit,
-        keys.seal(form.narrative, place("reports", "narrative", form.id)),
+        keys.seal(form.narrative, place("reports", "narrative", form.id)), form.people,
     )
     await con.execute("DELETE FROM report_consents WHERE report_id = $1", form.id)
     await con.executemany(

@@ -32,7 +32,8 @@ def report(stored: reports.Stored) -> dict[str, Any]:
     return {"facility": stored.facility_id, "person_id": _id(stored.person_id),
             "category": form.category, "severity": form.severity,
             "occurred_from": _day(form.occurred_from), "occurred_to": _day(form.occurred_to),
-            "affected": form.affected, "housing_unit": form.housing_unit,
+            "affected": form.affected, "people": form.people,
+            "housing_unit": form.housing_unit,
             "narrative": form.narrative, "consents": sorted(form.partner_ids)}
 
 

@@ -110,7 +110,9 @@ async def correct_report_page(request: web.Request) -> web.StreamResponse:
               "report_category": r.category, "report_severity": r.severity,
               "report_from": r.occurred_from.isoformat() if r.occurred_from else "",
               "report_to": r.occurred_to.isoformat() if r.occurred_to else "",
-              "report_affected": r.affected, "report_housing_unit": r.housing_unit,
+              "report_affected": r.affected,
+              "report_people": "" if r.people is None else str(r.people),
+              "report_housing_unit": r.housing_unit,
               "report_narrative": found.report.narrative}
     return _report_form(request, report_id, found.page, values=values,
                         consents=[str(p) for p in r.partner_ids], base=found.base)

@@ -45,11 +45,15 @@ class Revision:
     fields: tuple[str, ...]  # what it changed; () for the original
     facility_from: str = ""  # the facility's names, when it changed the facility
     facility_to: str = ""
+    people_from: int | None = None  # a group report's number of people, when it changed it
+    people_to: int | None = None
 
     @property
     def said(self) -> str:
-        """What it changed, in words ("Facility: Example Valley → Demo County, Category")."""
-        return correction_words.changed(self.fields, self.facility_from, self.facility_to)
+        """What it changed, in words ("Facility: Example Valley → Demo County, Category,
+        People concerned: 3 → 4")."""
+        return correction_words.changed(self.fields, self.facility_from, self.facility_to,
+                                        (self.people_from, self.people_to))
 
 
 @dataclass(frozen=True)
@@ -75,14 +79,16 @@ async def latest(con: Conn, entity: Entity, entity_id: uuid.UUID) -> int:
 async def _insert(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID,
                   number: int, author_id: int | None, at: dt.datetime | None,
                   fields: Sequence[str], content: dict[str, Any],
-                  moved: tuple[int | None, int | None] = (None, None)) -> None:
+                  moved: tuple[int | None, int | None] = (None, None),
+                  people: tuple[int | None, int | None] = (None, None)) -> None:
     rid = uuid.uuid4()
     await con.execute(
         """INSERT INTO record_revisions (id, entity, entity_id, number, author_id, created_at,
-                                         fields, content, facility_from, facility_to)
-           VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10)""",
+                                         fields, content, facility_from, facility_to,
+                                         people_from, people_to)
+           VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11, $12)""",
         rid, entity, entity_id, number, author_id, at, sorted(set(fields)),
-        keys.seal_json(content, place("record_revisions", "content", rid)), *moved)
+        keys.seal_json(content, place("record_revisions", "content", rid)), *moved, *people)
 
 
 async def record(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID, *,
@@ -99,13 +105,14 @@ async def record(con: Conn, keys: KeyRing, entity: Entity, entity_id: uuid.UUID,
         number = 1
     content = {**after, correction_words.REASON: reason} if reason else after
     await _insert(con, keys, entity, entity_id, number + 1, user_id, None, fields, content,
-                  correction_words.facility_moved(fields, before, after))
+                  correction_words.facility_moved(fields, before, after),
+                  correction_words.people_changed(fields, before, after))
     return number + 1
 
 
 _SELECT = """SELECT r.id, r.number, coalesce(u.display_name, '') AS author, r.created_at,
                     r.fields, r.content, coalesce(ff.name, '') AS facility_from,
-                    coalesce(ft.name, '') AS facility_to
+                    coalesce(ft.name, '') AS facility_to, r.people_from, r.people_to
              FROM record_revisions r LEFT JOIN users u ON u.id = r.author_id
                   LEFT JOIN facilities ff ON ff.id = r.facility_from
                   LEFT JOIN facilities ft ON ft.id = r.facility_to"""
@@ -113,7 +120,8 @@ _SELECT = """SELECT r.id, r.number, coalesce(u.display_name, '') AS author, r.cr
 
 def _revision(row: Any) -> Revision:
     return Revision(row["id"], row["number"], row["author"], row["created_at"],
-                    tuple(row["fields"]), row["facility_from"], row["facility_to"])
+                    tuple(row["fields"]), row["facility_from"], row["facility_to"],
+                    row["people_from"], row["people_to"])
 
 
 async def listing(con: Conn, entity: Entity, entity_id: uuid.UUID) -> list[Revision]:

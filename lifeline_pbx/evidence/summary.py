@@ -103,14 +103,15 @@ class People:
         return f"at least {self.count}" if self.at_least else str(self.count)
 
 
-def people(named: int, nameless: int, groups: int) -> People:
-    """`named` distinct people recorded on the reports; `nameless` reports that record no
-    one; `groups` reports about a group, which the intake does not say the size of. A
-    report is about someone, a group about two people at least: the count is the larger of
-    the people named and those floors, and a lower bound whenever a report records no one
-    or is about a group."""
-    floor = 2 if groups else 1 if nameless else 0
-    return People(max(named, floor), bool(nameless or groups))
+def people(named: int, nameless: int, grouped: int, unsized: int) -> People:
+    """`named`: distinct people recorded on reports about one person; `nameless`: reports
+    about one person that record no one; `grouped`: the people group reports say they are
+    about (migrations/0045), added up; `unsized`: group reports that do not say. A group
+    report counts its people, or two at least; a report that records no one is someone at
+    least. The count is a lower bound while a report records no one or a group report
+    gives no number."""
+    return People(max(named + grouped + 2 * unsized, 1 if nameless else 0),
+                  bool(nameless or unsized))
 
 
 def split(counts: Iterable[Count], period_: Months, previous: Months,
@@ -157,9 +158,10 @@ class Figures:
 
     calls: dict[int | None, tuple[int, int]]  # facility (None: none) -> (received, answered)
     intakes: int
-    named: int  # distinct people recorded on the reports
-    nameless: int  # reports that record no one
-    groups: int  # reports about a group
+    named: int  # distinct people recorded on reports about one person
+    nameless: int  # reports about one person that record no one
+    grouped: int  # the people group reports say they are about, added up
+    unsized: int  # group reports that do not say
     opened: int  # follow-ups
     closed: int
     overdue: int
@@ -174,7 +176,7 @@ class Figures:
 
     @property
     def people(self) -> People:
-        return people(self.named, self.nameless, self.groups)
+        return people(self.named, self.nameless, self.grouped, self.unsized)
 
 
 @dataclass(frozen=True)
@@ -206,10 +208,12 @@ DEFINITIONS = {
         "one report), in the month it was recorded in its facility's time zone, not the "
         "month it happened: the figures of the Evidence pages for the same months.")),
     "people": ("People the reports are about", (
-        "The people recorded on the reports, each once however many reports are about "
-        "them. The intake does not record how many people a group report is about, so "
-        "with group reports, or reports that record no one, the figure is a lower bound "
-        "(\"at least\": a report is about one person at least, a group about two).")),
+        "The people recorded on reports about one person, each once however many reports "
+        "are about them, and the people each group report says it is about (about, as "
+        "the caller said; a group reported twice is counted twice, as nobody can tell its "
+        "people apart). With group reports that do not say how many, or reports that "
+        "record no one, the figure is a lower bound (\"at least\": a report is about one "
+        "person at least, a group about two).")),
     "opened": ("Follow-ups opened", (
         "Follow-ups created in the period, about a report or intake at any facility or "
         "about a person only; in the facility's time zone (of the report, else the "

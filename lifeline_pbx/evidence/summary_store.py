@@ -31,9 +31,12 @@ _CALLS = f"""SELECT c.facility_id, count(*) AS received, count(c.connected_at) A
               WHERE {_within("c.started_at")} GROUP BY 1"""
 _INTAKES = f"""SELECT count(*) FROM intakes i LEFT JOIN facilities f ON f.id = i.facility_id
                 WHERE i.outcome = 'intake' AND {_within("i.created_at")}"""
-_PEOPLE = f"""SELECT count(DISTINCT r.person_id) AS named,
-                     count(*) FILTER (WHERE r.person_id IS NULL) AS nameless,
-                     count(*) FILTER (WHERE r.affected = 'group') AS groups
+_PEOPLE = f"""SELECT count(DISTINCT r.person_id) FILTER (WHERE r.affected = 'person') AS named,
+                     count(*) FILTER (WHERE r.affected = 'person' AND r.person_id IS NULL)
+                       AS nameless,
+                     coalesce(sum(r.people), 0) AS grouped,
+                     count(*) FILTER (WHERE r.affected = 'group' AND r.people IS NULL)
+                       AS unsized
                 FROM reports r JOIN facilities f ON f.id = r.facility_id
                WHERE {_within("r.created_at")}"""
 # $6: the day on whose first instant a follow-up still open is overdue if due before it
@@ -60,5 +63,6 @@ async def figures(con: Conn, months: Months, overdue_on: dt.date, zone: str) -> 
     people = await con.fetchrow(_PEOPLE, *bounds)
     follow_ups = await con.fetchrow(_FOLLOW_UPS, *bounds, overdue_on)
     assert people is not None and follow_ups is not None  # aggregates give a row
-    return Figures(calls, intakes, people["named"], people["nameless"], people["groups"],
+    return Figures(calls, intakes, people["named"], people["nameless"], people["grouped"],
+                   people["unsized"],
                    follow_ups["opened"], follow_ups["closed"], follow_ups["overdue"])
