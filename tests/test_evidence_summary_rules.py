@@ -43,26 +43,28 @@ def test_a_change_gives_its_sign_and_percentage_or_new(counts: tuple[int, int], 
 
 
 # (named, nameless, grouped, unsized) -> text
+# (named, nameless, largest, others, unsized) -> the figure
 PEOPLE = [
-    ((0, 0, 0, 0), "0"),
-    ((3, 0, 0, 0), "3"),  # every report names its person: exact
-    ((1, 2, 0, 0), "at least 1"),
-    ((0, 2, 0, 0), "at least 1"),  # reports name no one: someone at least
-    ((0, 0, 0, 1), "at least 2"),  # a group that does not say is two people at least
-    ((0, 0, 0, 2), "at least 4"),  # each group counts
-    ((1, 0, 0, 1), "at least 3"),
-    ((5, 0, 0, 1), "at least 7"),
-    ((0, 3, 0, 2), "at least 4"),
-    ((0, 0, 3, 0), "3"),  # a group of about 3, said: exact
-    ((2, 0, 7, 0), "9"),  # two people named, groups of 3 and 4
-    ((0, 1, 3, 0), "at least 3"),  # and a report that records no one
-    ((1, 0, 3, 1), "at least 6"),  # a group of 3 said, one not
+    ((0, 0, 0, 0, 0), "0"),
+    ((3, 0, 0, 0, 0), "3"),  # every report names its person: exact
+    ((1, 2, 0, 0, 0), "at least 1"),
+    ((0, 2, 0, 0, 0), "at least 1"),  # reports name no one: someone at least
+    ((0, 0, 2, 0, 1), "at least 2"),  # a group that does not say is two people at least
+    ((0, 0, 2, 1, 2), "at least 2"),  # two at one facility: maybe the same people
+    ((0, 0, 4, 0, 2), "at least 4"),  # one at each of two facilities
+    ((5, 0, 2, 0, 1), "at least 7"),
+    ((0, 3, 4, 0, 2), "at least 4"),
+    ((0, 0, 3, 0, 0), "3"),  # a group of about 3, said: exact
+    ((2, 0, 7, 0, 0), "9"),  # two people named, groups of 3 and 4 at two facilities
+    ((2, 0, 4, 1, 0), "at least 6"),  # ... at one facility: the larger, a lower bound
+    ((0, 1, 3, 0, 0), "at least 3"),  # and a report that records no one
+    ((1, 0, 3, 1, 1), "at least 4"),  # a group of 3 said, one not, at one facility
 ]
 
 
 @pytest.mark.parametrize(("counts", "text"), PEOPLE)
 def test_people_are_exact_only_when_every_report_names_its_person_or_group_size(
-        counts: tuple[int, int, int, int], text: str) -> None:
+        counts: tuple[int, int, int, int, int], text: str) -> None:
     assert summary.people(*counts).text == text
 
 

@@ -103,15 +103,16 @@ class People:
         return f"at least {self.count}" if self.at_least else str(self.count)
 
 
-def people(named: int, nameless: int, grouped: int, unsized: int) -> People:
+def people(named: int, nameless: int, largest: int, others: int, unsized: int) -> People:
     """`named`: distinct people recorded on reports about one person; `nameless`: reports
-    about one person that record no one; `grouped`: the people group reports say they are
-    about (migrations/0045), added up; `unsized`: group reports that do not say. A group
-    report counts its people, or two at least; a report that records no one is someone at
-    least. The count is a lower bound while a report records no one or a group report
-    gives no number."""
-    return People(max(named + grouped + 2 * unsized, 1 if nameless else 0),
-                  bool(nameless or unsized))
+    about one person that record no one; `largest`: each facility's largest group report
+    (the people it says it is about, migrations/0045, or two), added up; `others`: the
+    facilities' other group reports, not added, as they may be the same people reported
+    again; `unsized`: group reports that do not say how many. Never more than the reports
+    show: a lower bound ("at least") while a report records no one, a group does not say,
+    or another group report at the same facility is left out."""
+    return People(max(named + largest, 1 if nameless else 0),
+                  bool(nameless or others or unsized))
 
 
 def split(counts: Iterable[Count], period_: Months, previous: Months,
@@ -160,8 +161,9 @@ class Figures:
     intakes: int
     named: int  # distinct people recorded on reports about one person
     nameless: int  # reports about one person that record no one
-    grouped: int  # the people group reports say they are about, added up
-    unsized: int  # group reports that do not say
+    largest: int  # each facility's largest group report's people (or two), added up
+    others: int  # the facilities' other group reports
+    unsized: int  # group reports that do not say how many
     opened: int  # follow-ups
     closed: int
     overdue: int
@@ -176,7 +178,7 @@ class Figures:
 
     @property
     def people(self) -> People:
-        return people(self.named, self.nameless, self.grouped, self.unsized)
+        return people(self.named, self.nameless, self.largest, self.others, self.unsized)
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,11 @@ DEFINITIONS = {
         "month it happened: the figures of the Evidence pages for the same months.")),
     "people": ("People the reports are about", (
         "The people recorded on reports about one person, each once however many reports "
-        "are about them, and the people each group report says it is about (about, as "
-        "the caller said; a group reported twice is counted twice, as nobody can tell its "
-        "people apart). With group reports that do not say how many, or reports that "
-        "record no one, the figure is a lower bound (\"at least\": a report is about one "
-        "person at least, a group about two).")),
+        "are about them, and at each facility the largest group a group report says it is "
+        "about (about, as the caller said; two where it does not say). Other group reports "
+        "at the same facility are not added, as they may be the same people reported "
+        "again, so with them, or with a report that records no one or a group that does "
+        "not say, the figure is a lower bound (\"at least\").")),
     "opened": ("Follow-ups opened", (
         "Follow-ups created in the period, about a report or intake at any facility or "
         "about a person only; in the facility's time zone (of the report, else the "

@@ -31,14 +31,22 @@ _CALLS = f"""SELECT c.facility_id, count(*) AS received, count(c.connected_at) A
               WHERE {_within("c.started_at")} GROUP BY 1"""
 _INTAKES = f"""SELECT count(*) FROM intakes i LEFT JOIN facilities f ON f.id = i.facility_id
                 WHERE i.outcome = 'intake' AND {_within("i.created_at")}"""
-_PEOPLE = f"""SELECT count(DISTINCT r.person_id) FILTER (WHERE r.affected = 'person') AS named,
-                     count(*) FILTER (WHERE r.affected = 'person' AND r.person_id IS NULL)
+# A group report's people: the largest group each facility's reports say (two where none
+# says), as groups at one facility may be the same people reported again (summary.people).
+_PEOPLE = f"""WITH r AS (SELECT r.person_id, r.affected, r.people, r.facility_id
+                           FROM reports r JOIN facilities f ON f.id = r.facility_id
+                          WHERE {_within("r.created_at")})
+              SELECT (SELECT count(DISTINCT person_id) FROM r WHERE affected = 'person')
+                       AS named,
+                     (SELECT count(*) FROM r WHERE affected = 'person' AND person_id IS NULL)
                        AS nameless,
-                     coalesce(sum(r.people), 0) AS grouped,
-                     count(*) FILTER (WHERE r.affected = 'group' AND r.people IS NULL)
-                       AS unsized
-                FROM reports r JOIN facilities f ON f.id = r.facility_id
-               WHERE {_within("r.created_at")}"""
+                     (SELECT coalesce(sum(largest), 0) FROM (
+                        SELECT max(coalesce(people, 2)) AS largest FROM r
+                         WHERE affected = 'group' GROUP BY facility_id) g) AS largest,
+                     (SELECT count(*) - count(DISTINCT facility_id) FROM r
+                       WHERE affected = 'group') AS others,
+                     (SELECT count(*) FROM r WHERE affected = 'group' AND people IS NULL)
+                       AS unsized"""
 # $6: the day on whose first instant a follow-up still open is overdue if due before it
 _ENDED = f"($6::date::timestamp AT TIME ZONE {_ZONE})"
 _FOLLOW_UPS = f"""SELECT count(*) FILTER (WHERE {_within("fu.created_at")}) AS opened,
@@ -63,6 +71,6 @@ async def figures(con: Conn, months: Months, overdue_on: dt.date, zone: str) -> 
     people = await con.fetchrow(_PEOPLE, *bounds)
     follow_ups = await con.fetchrow(_FOLLOW_UPS, *bounds, overdue_on)
     assert people is not None and follow_ups is not None  # aggregates give a row
-    return Figures(calls, intakes, people["named"], people["nameless"], people["grouped"],
-                   people["unsized"],
+    return Figures(calls, intakes, people["named"], people["nameless"], people["largest"],
+                   people["others"], people["unsized"],
                    follow_ups["opened"], follow_ups["closed"], follow_ups["overdue"])
