@@ -66,12 +66,13 @@ async def _intake(con: Conn, keys: KeyRing, intake_id: uuid.UUID) -> intakes.Sto
     return found
 
 
-async def _added(con: Conn, intake: intakes.Stored, person: people.Person) -> Added:
+async def _added(con: Conn, intake: intakes.Stored, person: people.Person,
+                 facilities: pick_lists.Named) -> Added:
     entry = await misfile_store.entry_of_save(con, person.id, intake.created_at,
                                               intake.user_id)
     fields = await misfile_store.fields_changed_at(con, person.id, intake.created_at,
                                                    intake.user_id)
-    names = dict(await pick_lists.facilities(con))
+    names = dict(facilities)
     held = {e.id: e.facility_id for e in await misfile_store.entries(con, person.id)}
     return Added(fields, entry, "" if entry is None else names.get(held[entry], ""))
 
@@ -85,10 +86,10 @@ async def move_page(con: Conn, keys: KeyRing, intake_id: uuid.UUID,
         assert intake.person_id is not None
         person = await people.get(con, keys, intake.person_id, follow=False)
         assert person is not None  # intakes.person_id references persons
-        page = MovePage(intake, person, await _added(con, intake, person),
+        facilities = await pick_lists.facilities(con)
+        page = MovePage(intake, person, await _added(con, intake, person, facilities),
                         await reports.summaries_of_intake(con, intake_id),
-                        await revisions.latest(con, "intake", intake_id),
-                        await pick_lists.facilities(con))
+                        await revisions.latest(con, "intake", intake_id), facilities)
         await audit.record(con, user_id, "view", "person", person.id, SHOWN)
         await audit.record(con, user_id, "view", "intake", intake_id, ("person_id", "history"))
     return page
