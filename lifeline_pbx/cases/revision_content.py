@@ -9,8 +9,6 @@ from typing import Any
 
 from lifeline_pbx.cases import correction_words, followups, intakes, reports
 
-LABELS = correction_words.LABELS
-
 
 def _day(value: dt.date | None) -> str | None:
     return None if value is None else value.isoformat()
@@ -62,8 +60,9 @@ def _text(name: str, value: Any, names: Mapping[str, Mapping[int, str]]) -> str:
 
 def shown(content: Mapping[str, Any],
           names: Mapping[str, Mapping[int, str]]) -> list[tuple[str, str, str]]:
-    """(field, label, text) for each field of a revision's content, in the order of LABELS;
-    ids as names where `names` ("facilities", "partners", "users": id -> name) has them."""
-    order = {name: i for i, name in enumerate(LABELS)}
-    return [(name, LABELS.get(name, name), _text(name, content[name], names))
+    """(field, label, text) for each field of a revision's content, in the order of
+    correction_words.LABELS; ids as names where `names` ("facilities", "partners", "users":
+    id -> name) has them."""
+    order = {name: i for i, name in enumerate(correction_words.LABELS)}
+    return [(name, correction_words.LABELS.get(name, name), _text(name, content[name], names))
             for name in sorted(content, key=lambda n: (order.get(n, len(order)), n))]
