@@ -230,3 +230,12 @@ class Upgrade:
         for sql in MIGRATIONS_DIR.glob(f"{self.version}_*.sql"):
             shutil.copy(sql, self.folder)
         return await migrate(self.dsn, self.folder)
+
+
+async def staff(con: asyncpg.Connection, username: str, role: str) -> int:
+    """A staff row written straight into an older schema (no password), displayed as
+    the username capitalized; its id."""
+    user_id: int = await con.fetchval(
+        """INSERT INTO users (username, display_name, role, password_hash)
+           VALUES ($1, $2, $3, 'x') RETURNING id""", username, username.capitalize(), role)
+    return user_id

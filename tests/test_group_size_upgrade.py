@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from lifeline_pbx.db import Conn
-from tests.pg_fixtures import Upgrade, connect
+from tests.pg_fixtures import Upgrade, connect, staff
 
 
 async def report(con: Conn, facility: int, user: int, affected: str) -> uuid.UUID:
@@ -31,9 +31,7 @@ async def test_0045_leaves_old_reports_without_a_number_and_guards_new_ones(
     await upgrade.before()
     async with connect(empty_dsn) as con:
         facility = await con.fetchval("INSERT INTO facilities (name) VALUES ('F') RETURNING id")
-        user = await con.fetchval(
-            """INSERT INTO users (username, display_name, role, password_hash)
-               VALUES ('operator', 'Op', 'operator', 'x') RETURNING id""")
+        user = await staff(con, "operator", "operator")
         group = await report(con, facility, user, "group")
         person = await report(con, facility, user, "person")
     assert await upgrade.apply() == ["0045_group_report_size.sql"]

@@ -19,7 +19,7 @@ from lifeline_pbx.audit import chain
 from lifeline_pbx.retention import job, store, work
 from lifeline_pbx.retention.rules import Removed
 from tests import cli_run
-from tests.pg_fixtures import Upgrade, connect
+from tests.pg_fixtures import Upgrade, connect, staff
 from tests.retention_seed import Seed, remaining, seed
 from tests.waiting import wait_for
 
@@ -345,9 +345,7 @@ async def test_0040_keeps_the_holds_placed_before_it_without_a_reason(
     await upgrade.before()
     held, released = uuid.uuid4(), uuid.uuid4()
     async with connect(empty_dsn) as con:
-        user = await con.fetchval(
-            """INSERT INTO users (username, display_name, role, password_hash)
-               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        user = await staff(con, "coordinator", "supervisor")
         for person in (held, released):
             await con.execute("INSERT INTO persons (id, a_number_key, a_number, names)"
                               " VALUES ($1, $2, $3, $3)", person, os.urandom(32), b"sealed")
@@ -394,9 +392,7 @@ async def test_0041_allows_several_holds_and_moves_those_of_merged_records(
     keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
     kept, merged, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with connect(empty_dsn) as con:
-        user = await con.fetchval(
-            """INSERT INTO users (username, display_name, role, password_hash)
-               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        user = await staff(con, "coordinator", "supervisor")
         for person, into in ((kept, None), (merged, kept), (other, None)):
             await con.execute("INSERT INTO persons (id, a_number_key, a_number, names,"
                               " merged_into) VALUES ($1, $2, $3, $3, $4)",
@@ -437,9 +433,7 @@ async def test_0042_keeps_the_holds_placed_before_it_without_a_form_key(
     keys = crypto.key_ring((("k1", os.urandom(32)),), os.urandom(32))
     person = uuid.uuid4()
     async with connect(empty_dsn) as con:
-        user = await con.fetchval(
-            """INSERT INTO users (username, display_name, role, password_hash)
-               VALUES ('coordinator', 'Coordinator', 'supervisor', 'x') RETURNING id""")
+        user = await staff(con, "coordinator", "supervisor")
         await con.execute("INSERT INTO persons (id, a_number_key, a_number, names)"
                           " VALUES ($1, $2, $3, $3)", person, os.urandom(32), b"sealed")
         old = [await hold_before_0042(con, keys, person, user, f"Matter {n}") for n in (1, 2)]

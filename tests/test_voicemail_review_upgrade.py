@@ -12,7 +12,7 @@ from pathlib import Path
 from lifeline_pbx import audit, crypto
 from lifeline_pbx.db import Conn
 from lifeline_pbx.voicemail import store
-from tests.pg_fixtures import Upgrade, connect
+from tests.pg_fixtures import Upgrade, connect, staff
 
 
 async def message(con: Conn, *, reviewed: bool) -> uuid.UUID:
@@ -29,21 +29,14 @@ async def message(con: Conn, *, reviewed: bool) -> uuid.UUID:
     return vid
 
 
-async def user(con: Conn, username: str, role: str) -> int:
-    user_id: int = await con.fetchval(
-        """INSERT INTO users (username, display_name, role, password_hash)
-           VALUES ($1, $2, $3, 'x') RETURNING id""", username, username.capitalize(), role)
-    return user_id
-
-
 async def test_0044_takes_each_reviewer_from_the_audit_log(
     empty_dsn: str, tmp_path: Path
 ) -> None:
     upgrade = Upgrade(empty_dsn, "0044", tmp_path / "m")
     await upgrade.before()
     async with connect(empty_dsn) as con:
-        supervisor = await user(con, "supervisor", "supervisor")
-        operator = await user(con, "operator", "operator")
+        supervisor = await staff(con, "supervisor", "supervisor")
+        operator = await staff(con, "operator", "operator")
         by_button = await message(con, reviewed=True)
         by_intake = await message(con, reviewed=True)
         never = await message(con, reviewed=False)
