@@ -204,7 +204,7 @@ async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
         await audit.record(con, user_id, "create", "follow_up", follow_up_id,
                            ("what", "due_on", "assignee_id"))
     if form.voicemail_id is not None:
-        await review.mark_reviewed(con, form.voicemail_id, user_id, audit_if_already=False)
+        await review.mark_reviewed(con, form.voicemail_id, user_id)
     await drafts.delete(con, user_id, form.call_id)
     return Saved(form.key, person_id, report_ids, follow_up_id, True)
 
@@ -329,7 +329,7 @@ async def save_outcome(con: Conn, keys: KeyRing, user_id: int, form: OutcomeForm
             await audit.record(con, user_id, "create", "intake", form.key,
                                ("call_id", "outcome"))
             if form.voicemail_id is not None:
-                await review.mark_reviewed(con, form.voicemail_id, user_id, audit_if_already=False)
+                await review.mark_reviewed(con, form.voicemail_id, user_id)
             await drafts.delete(con, user_id, form.call_id)
     except asyncpg.UniqueViolationError as e:
         raise _conflict(e) from None

@@ -9,7 +9,6 @@ a bad month, an unknown facility or category answers 422 naming the field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
 
 from aiohttp import web
 
@@ -23,20 +22,16 @@ from lifeline_pbx.evidence import (
     work,
 )
 from lifeline_pbx.resources import KEY_RING, POOL
-from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.filters import checked
 from lifeline_pbx.web.render import render
+from lifeline_pbx.web.times import hotline_today
 
 FACILITY = r"{facility_id:\d{1,18}}"
 
 
-def _today() -> date:
-    return today(DEFAULT_ZONE, datetime.now(UTC))
-
-
 def _months(query: Mapping[str, str]) -> months.Months:
-    return months.parse(checked(query), _today())
+    return months.parse(checked(query), hotline_today())
 
 
 def _facility_id(request: web.Request) -> int:
@@ -89,9 +84,10 @@ async def print_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _summary(request: web.Request, printed: bool) -> summary_work.Summary:
-    period = summary.period(checked(request.query), _today())
+    today = hotline_today()
+    period = summary.period(checked(request.query), today)
     async with request.app[POOL].acquire() as con:
-        return await summary_work.summary_page(con, period, _today(), current_user(request).id,
+        return await summary_work.summary_page(con, period, today, current_user(request).id,
                                                printed)
 
 

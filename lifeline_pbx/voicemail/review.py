@@ -40,18 +40,16 @@ async def listen(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int
     return audio
 
 
-async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID, user_id: int, *,
-                        audit_if_already: bool) -> None:
+async def mark_reviewed(con: Conn, voicemail_id: uuid.UUID, user_id: int) -> None:
     """Reviewed now by whoever saved an intake from it (that save is its review), audited as
     an 'update' of 'reviewed_at' and 'reviewed_by'. One already reviewed keeps its time and
     reviewer, and gets no entry. A part of the intake save's transaction."""
     async with con.transaction():
-        first = await store.first_review(con, voicemail_id, user_id)
-        if not first and not await store.exists(con, voicemail_id):
-            raise NotFound(NO_SUCH)
-        if first or audit_if_already:
+        if await store.first_review(con, voicemail_id, user_id):
             await audit.record(con, user_id, "update", "voicemail", voicemail_id,
-                               ["reviewed_at"] + (["reviewed_by"] if first else []))
+                               ["reviewed_at", "reviewed_by"])
+        elif not await store.exists(con, voicemail_id):
+            raise NotFound(NO_SUCH)
 
 
 async def review_by_hand(con: Conn, keys: KeyRing, voicemail_id: uuid.UUID, user_id: int,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from lifeline_pbx.statistics.periods import DEFAULT_ZONE
+from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
 
 HOTLINE_ZONE = DEFAULT_ZONE
 
@@ -36,4 +36,4 @@ def _on_clock(moment: dt.datetime, zone: str | None) -> dt.datetime:
 def hotline_today(now: dt.datetime | None = None) -> dt.date:
     """Today on the hotline's clock: what is due or overdue (not the server's date, often
     UTC, which turns to tomorrow in the American evening)."""
-    return (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(HOTLINE_ZONE)).date()
+    return today(HOTLINE_ZONE, now or dt.datetime.now(dt.UTC))
