@@ -25,7 +25,6 @@ import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -35,6 +34,7 @@ from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import DATABASE_ERRORS, Conditions, Conn
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, midnight
+from lifeline_pbx.statistics.periods import today as periods_today
 from lifeline_pbx.web.paging import Window, capped_count, clamped
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ WEEK_DAYS = 7
 
 def this_week(now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The last WEEK_DAYS days in ZONE, today the last of them."""
-    today = now.astimezone(ZoneInfo(ZONE)).date()
+    today = periods_today(ZONE, now)
     return today - dt.timedelta(days=WEEK_DAYS - 1), today
 
 
