@@ -85,11 +85,17 @@ async def test_operator_takes_a_call_and_a_supervisor_finds_the_report(
     await console.click("#intake-save")
     await expect(console.locator("#intake-status")).to_have_text("Saved")
 
-    # The caller hangs up; the operator has saved, so they are ready for the next call.
+    # The caller hangs up; the operator has saved, so they are ready for the next call and
+    # the finished call leaves the screen. The hang-up notice may show only for a moment
+    # before that, so the console's own event is what proves the hang-up reached the page.
+    await console.evaluate("""() => { window.endedCalls = [];
+        document.addEventListener("lifeline:call-ended",
+                                  (e) => window.endedCalls.push(e.detail.call_id)); }""")
     await hotline.carrier.hang_up(call)
-    await expect(console.locator("#call-ended")).to_be_visible()
+    await console.wait_for_function("(id) => window.endedCalls.includes(id)", arg=call_id)
     await hotline.closed("Main path caller")
     await expect(console.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    await expect(panel).to_be_hidden()
 
     # A supervisor, in their own browser, finds the report and the person.
     supervisor = await browsing.signed_in(
