@@ -17,6 +17,7 @@ from aiohttp import web
 from devstack import asterisk
 from lifeline_pbx import cli, db, demo, pg_listen
 from lifeline_pbx.ari.client import AriClient
+from lifeline_pbx.ari.events import EndpointState
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, migrate
 from lifeline_pbx.operators import sip_sync, store
@@ -275,6 +276,38 @@ async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
     assert "PJSIP/op-a" in await ari.subscribed_endpoints()
     assert "op-a" not in acd.picture.online
     await phones.until_online(["op-a"])  # and its events come again
+    await queues_follow(lifeline, phones, "op-a")
+
+
+async def test_a_listing_answered_before_a_registration_does_not_undo_it(
+    lifeline: web.Application, operator_sync: OperatorSync, phones: Phones
+) -> None:
+    """The app reads every phone's state (after a sync, a reconnect, every FOLLOW_CHECK)
+    while events keep coming: a listing Asterisk answered before a phone registered may
+    reach the app after the registration's event. The phone stays online for the queues
+    (it was left offline until the next check, 30 s later)."""
+    await phones.until_online(["op-a"])
+    acd = lifeline[ACD]
+    await wait_for(lambda: "op-a" in acd.picture.online, what="op-a online for the queues")
+    phones.instance.cli("pjsip send unregister op-a")
+    await wait_for(lambda: "op-a" not in acd.picture.online, what="op-a offline for the queues")
+
+    listing = acd._endpoints
+
+    async def answered_before_the_registration() -> list[EndpointState]:
+        before = await listing()  # op-a offline in it
+        phones.register_now("op-a")
+        await wait_for(lambda: "op-a" in acd.picture.online, what="the registration's event")
+        return before
+
+    acd._endpoints = answered_before_the_registration  # type: ignore[method-assign]
+    try:
+        await acd.refresh_endpoints()
+    finally:
+        del acd._endpoints
+    assert "op-a" in acd.picture.online
+    await acd.refresh_endpoints()  # a listing asked after the event counts again
+    assert "op-a" in acd.picture.online
     await queues_follow(lifeline, phones, "op-a")
 
 

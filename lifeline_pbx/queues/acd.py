@@ -66,6 +66,10 @@ class Acd:
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
         self._followed: set[str] = set()  # operators' endpoints subscribed to
+        # Phones' state events heard so far, and for each endpoint the count at its last:
+        # a listing asked before an event must not undo what the event said.
+        self._heard = 0
+        self._heard_at: dict[str, int] = {}
         # Asked when an operator's leg of a talking call hangs up: True, someone else (a
         # warm transfer) carries the call on; False, the call ends as usual.
         self.carried_on: Callable[[Talk], bool] = lambda talk: False
@@ -488,8 +492,12 @@ class Acd:
             self.picture.accept_by_key = loaded.accept_by_key
 
     def endpoint_changed(self, event: ari.EndpointState) -> None:
+        if event.technology != phones.TECHNOLOGY:
+            return
+        self._heard += 1
+        self._heard_at[event.resource] = self._heard
         # Sent too as a channel comes to or leaves the phone (twice a call): no new round.
-        if event.technology == "PJSIP" and event.online != (event.resource in self.picture.online):
+        if event.online != (event.resource in self.picture.online):
             self._step(staff.Registration(event.resource, event.online))
 
     async def refresh_endpoints(self, *, reconnected: bool = False,
@@ -502,13 +510,16 @@ class Acd:
         if reconnected:
             self._followed.clear()
         self._followed.difference_update(rewritten)
+        asked = self._heard
         listed = await self._endpoints()
         self._followed = phones.still_there(listed, self._followed)
         new = phones.to_follow(listed, self.picture.operators, self._followed)
         if new:
             await self._follow(new)
+            asked = self._heard
             listed = await self._endpoints()  # a phone may have registered meanwhile
-        self._step(staff.Registrations(phones.online(listed)))
+        heard_since = frozenset(name for name, at in self._heard_at.items() if at > asked)
+        self._step(staff.Registrations(phones.online(listed), heard_since))
 
     async def keep_following(self) -> None:
         """Check the phones' subscriptions and states every FOLLOW_CHECK seconds, until

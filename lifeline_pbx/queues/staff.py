@@ -106,9 +106,14 @@ class Registration:
 
 @dataclass(frozen=True)
 class Registrations:
-    """Every endpoint online now (asked of Asterisk after a reconnect)."""
+    """Every endpoint online now, as a listing asked of Asterisk found them.
+
+    heard_since: endpoints whose state an event told after the listing was asked. The
+    event is the newer word (the listing's answer may arrive after it): they keep the
+    state the picture holds."""
 
     online: frozenset[str]
+    heard_since: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -302,8 +307,9 @@ def _registrations(staff: Staff, event: Registrations) -> Staff:
     """A phone found online that was not is registered again, however the app learnt it
     (its endpoint is followed only once the operator sync has written it after an Asterisk
     restart: the phone may register before the app hears events from it)."""
-    new = replace(staff, online=event.online)
-    for username in event.online - staff.online:
+    online = (event.online - event.heard_since) | (staff.online & event.heard_since)
+    new = replace(staff, online=online)
+    for username in online - staff.online:
         new = _reachable(new, username)
     return new
 
