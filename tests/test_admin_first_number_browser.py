@@ -144,7 +144,7 @@ async def test_an_admin_sets_up_a_first_number_that_answers_in_spanish_and_close
     call = await _through_the_ivr_in_spanish(hotline, "First caller")
     await hotline.reached("First caller", "connected", {"operator": OPERATOR})
     carrier_heard = Path(hotline.carrier.recording_path(call))
-    await wait_for(lambda: tone_level(carrier_heard, MICROPHONE_HZ) > 0.6,
+    await wait_for(lambda: tone_level(carrier_heard, MICROPHONE_HZ) > HEARD,
                    what="the caller hears the operator's softphone")
     await hotline.carrier.hang_up(call)
     row = await hotline.closed("First caller")
