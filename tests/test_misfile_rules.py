@@ -74,6 +74,13 @@ HELD = [Entry(10, 1), Entry(11, 2)]  # Example Valley, then Demo County (the int
     (Removal(facility_entry=11), [Entry(9, 3, struck=True), *HELD], ("Ahmed Ali", "Maria Lopez"),
      ("ar", "es"), 1),  # struck entries are not put back
     (Removal(), HELD, ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), 2),
+    # A merged record's entries never made the facility on record (cases/held_at.py):
+    (Removal(facility_entry=11), [Entry(10, 1), Entry(12, 3, merged=True), Entry(11, 2)],
+     ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), 1),  # not put back in its place
+    (Removal(facility_entry=11), [Entry(10, 1), Entry(11, 2), Entry(12, 3, merged=True)],
+     ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), 1),  # nor keeping the struck one's
+    (Removal(facility_entry=11), [Entry(12, 3, merged=True), Entry(11, 2)],
+     ("Ahmed Ali", "Maria Lopez"), ("ar", "es"), None),
 ])
 def test_what_a_move_leaves_of_the_wrong_persons_record(
         removal: Removal, entries: list[Entry], names: tuple[str, ...],

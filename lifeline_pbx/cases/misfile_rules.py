@@ -78,8 +78,9 @@ def refusal(person: Person, removal: Removal, entries: list[Entry]) -> str:
 
 
 def held_after(entries: list[Entry], struck: int | None) -> list[Entry]:
-    """Where the person was held, oldest first, without the struck entries."""
-    return [e for e in entries if not e.struck and e.id != struck]
+    """Where the record's own entries place the person, oldest first, without the struck
+    ones: a merged record's entries never made the facility on record (held_at)."""
+    return [e for e in entries if not e.struck and not e.merged and e.id != struck]
 
 
 def person_after(person: Person, removal: Removal, entries: list[Entry]) -> Person:
