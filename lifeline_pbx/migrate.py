@@ -76,33 +76,54 @@ def load(directory: Path) -> list[Migration]:
     return [found[version] for version in sorted(found)]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """How a database's applied migrations stand against the files this version ships:
+    the one decision behind `lifeline migrate`, `lifeline serve`'s start and doctor."""
+
+    todo: tuple[Migration, ...] = ()  # shipped, not applied: the schema is behind
+    newer: tuple[Applied, ...] = ()  # applied, not shipped: a newer version migrated it
+    astray: str = ""  # else why history and files disagree (a file changed, renamed...)
+
+    @property
+    def refused(self) -> str:
+        """Why `lifeline migrate` will not run on it; "" when it will."""
+        if self.newer:
+            return (f"{self.newer[0].name} is recorded as applied but is missing from the "
+                    "migrations directory")
+        return self.astray
+
+
+def standing(migrations: list[Migration], applied: list[Applied]) -> Standing:
+    by_version = {m.version: m for m in migrations}
+    newer = tuple(sorted((row for row in applied if row.version not in by_version),
+                         key=lambda row: row.version))
+    astray = next(filter(None, (_astray(row, by_version[row.version]) for row in applied
+                                if row.version in by_version)), "")
+    done = {row.version for row in applied}
+    todo = tuple(m for m in migrations if m.version not in done)
+    if not astray and todo and done and todo[0].version < max(done):
+        astray = (f"{todo[0].name} is numbered below migrations already applied "
+                  f"(up to {max(done):04d}); renumber it")
+    return Standing(todo, newer, astray)
+
+
+def _astray(row: Applied, current: Migration) -> str:
+    if current.name != row.name:
+        return (f"version {row.version:04d} was applied as {row.name} but the file is now "
+                f"{current.name}")
+    if current.checksum != row.checksum:
+        return (f"{row.name} was changed after it was applied (checksum differs); "
+                "restore it and put the change in a new migration")
+    return ""
+
+
 def pending(migrations: list[Migration], applied: list[Applied]) -> list[Migration]:
     """The migrations still to apply; MigrationError if history and files disagree."""
-    by_version = {m.version: m for m in migrations}
-    for row in applied:
-        current = by_version.get(row.version)
-        if current is None:
-            raise MigrationError(
-                f"{row.name} is recorded as applied but is missing from the migrations directory"
-            )
-        if current.name != row.name:
-            raise MigrationError(
-                f"version {row.version:04d} was applied as {row.name} but the file is now "
-                f"{current.name}"
-            )
-        if current.checksum != row.checksum:
-            raise MigrationError(
-                f"{row.name} was changed after it was applied (checksum differs); "
-                "restore it and put the change in a new migration"
-            )
-    done = {row.version for row in applied}
-    todo = [m for m in migrations if m.version not in done]
-    if todo and done and todo[0].version < max(done):
-        raise MigrationError(
-            f"{todo[0].name} is numbered below migrations already applied "
-            f"(up to {max(done):04d}); renumber it"
-        )
-    return todo
+    found = standing(migrations, applied)
+    if found.refused:
+        raise MigrationError(found.refused)
+    return list(found.todo)
 
 
 async def migrate(

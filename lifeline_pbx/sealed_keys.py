@@ -7,6 +7,7 @@ format byte, id length, id), so this reads no key and opens nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from lifeline_pbx.crypto import place
@@ -36,6 +37,12 @@ def _query(columns: tuple[tuple[str, str], ...]) -> str:
 async def in_use(con: Conn) -> dict[str, int]:
     """Key id -> how many sealed values name it."""
     return {row["key_id"]: row["values"] for row in await con.fetch(_query(COLUMNS))}
+
+
+def missing(in_use: Mapping[str, int], configured: Collection[str]) -> list[str]:
+    """The key ids sealed values name (key id -> how many) and data_keys lacks, in order:
+    what `lifeline serve`'s start and doctor both say cannot be opened."""
+    return sorted(set(in_use) - set(configured))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ import pytest
 from devstack import asterisk
 from lifeline_pbx import crypto
 from lifeline_pbx.app import create_app, running
+from lifeline_pbx.doctor import database
 from lifeline_pbx.errors import StartRefused
+from lifeline_pbx.migrate import Applied, Migration
 from lifeline_pbx.ports import bind_problem
 from lifeline_pbx.start_checks import database_refusal, missing_keys, schema_refusal
 from lifeline_pbx.web.health import status
@@ -26,17 +28,31 @@ from tests.test_cli import lifeline_cmd
 from tests.waiting import wait_for
 from tests.web_fixtures import Client, running_web
 
-KNOWN = {1: "0001_calls.sql", 2: "0002_people.sql", 3: "0003_notes.sql"}
-SCHEMAS = {
-    "up to date": ({1: "0001_calls.sql", 2: "0002_people.sql", 3: "0003_notes.sql"}, None),
-    "never migrated": ({}, "migration 0001_calls.sql is not applied (nor the 2 after it): "
+
+def shipped(version: int, name: str = "") -> Migration:
+    return Migration(version, name or f"{version:04d}_m.sql", "", f"sum{version}")
+
+
+def done(version: int, name: str = "", checksum: str = "") -> Applied:
+    return Applied(version, name or f"{version:04d}_m.sql", checksum or f"sum{version}")
+
+
+KNOWN = [shipped(1, "0001_calls.sql"), shipped(2, "0002_people.sql"), shipped(3, "0003_notes.sql")]
+UP_TO_DATE = [done(1, "0001_calls.sql"), done(2, "0002_people.sql"), done(3, "0003_notes.sql")]
+SCHEMAS: dict[str, tuple[list[Applied] | None, str | None]] = {
+    "up to date": (UP_TO_DATE, None),
+    "never migrated": ([], "migration 0001_calls.sql is not applied (nor the 2 after it): "
                            "run `lifeline migrate` (as LIFELINE_ADMIN_DATABASE_URL) first"),
-    "one behind": ({1: "0001_calls.sql", 2: "0002_people.sql"},
-                   "migration 0003_notes.sql is not applied: run `lifeline migrate`"),
-    "a newer version's": ({**KNOWN, 4: "0004_more.sql"},
+    "one behind": (UP_TO_DATE[:2], "migration 0003_notes.sql is not applied: run `lifeline "
+                                   "migrate`"),
+    "a newer version's": ([*UP_TO_DATE, done(4, "0004_more.sql")],
                           "the database has migration 0004_more.sql, which this version of "
                           "lifeline does not have: a newer version migrated it"),
-    "newer and behind": ({1: "0001_calls.sql", 5: "0005_x.sql"}, "has migration 0005_x.sql"),
+    "newer and behind": ([UP_TO_DATE[0], done(5, "0005_x.sql")], "has migration 0005_x.sql"),
+    "a changed migration": ([UP_TO_DATE[0], done(2, "0002_people.sql", "other"), UP_TO_DATE[2]],
+                            "0002_people.sql was changed after it was applied"),
+    "one skipped": ([UP_TO_DATE[0], UP_TO_DATE[2]], "0002_people.sql is numbered below "
+                                                    "migrations already applied"),
     "unreadable (before 0018)": (None, "the app's role may not read schema_migrations: the "
                                        "schema is older than migration 0018; run `lifeline "
                                        "migrate`"),
@@ -46,8 +62,21 @@ SCHEMAS = {
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_serve_runs_only_on_the_schema_it_was_written_for(name: str) -> None:
     applied, refusal = SCHEMAS[name]
-    said = schema_refusal(applied, KNOWN)
+    said = schema_refusal(KNOWN, applied)
     assert (said is None) if refusal is None else (said is not None and refusal in said), said
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_serve_and_doctor_judge_the_schema_alike(name: str) -> None:
+    """serve refuses the schemas doctor fails, and says to run `lifeline migrate` only
+    where doctor says the schema is behind (where `lifeline migrate` would run)."""
+    applied = SCHEMAS[name][0]
+    facts = database.SchemaFacts(tuple(KNOWN), None if applied is None else tuple(applied),
+                                 "InsufficientPrivilegeError")
+    said = schema_refusal(KNOWN, applied)
+    (check,) = database.schema_checks(facts)
+    assert (said is None) == check.ok, (said, check)
+    assert (said is not None and "run `lifeline migrate`" in said) == database.behind(facts)
 
 
 @pytest.mark.parametrize(("in_use", "configured", "problems"), [

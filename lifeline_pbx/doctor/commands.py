@@ -18,6 +18,7 @@ from lifeline_pbx.doctor import asterisk, audit_roles, database, settings
 from lifeline_pbx.doctor.report import Check, report
 from lifeline_pbx.errors import ConfigError, LifelineError
 from lifeline_pbx.migrate import MIGRATIONS_DIR, load
+from lifeline_pbx.start_checks import database_fault
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 PARTS = ("settings", "database", "schema", "keys", "asterisk")
@@ -70,9 +71,7 @@ async def _database(path: Path | None, cfg: config.Config | None,
     except ConfigError as exc:
         return [Check(name, False, str(exc))]
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        return [Check(name, False, f"{type(exc).__name__}: {exc}",
-                      "is PostgreSQL running, with lifeline_app's password in database_url? "
-                      "`lifeline db app-role --new-password` sets a new one and prints the DSN")]
+        return [Check(name, False, *database_fault(exc))]
     try:
         # The schema first: on a schema behind this version the other parts' tables (or
         # their columns) are not there yet.

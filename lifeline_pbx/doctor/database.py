@@ -11,8 +11,7 @@ import asyncpg
 from lifeline_pbx import crypto, sealed_keys
 from lifeline_pbx.db import Conn
 from lifeline_pbx.doctor.report import Check
-from lifeline_pbx.errors import MigrationError
-from lifeline_pbx.migrate import Applied, Migration, pending
+from lifeline_pbx.migrate import Applied, Migration, standing
 
 UPGRADE = ("stop lifeline serve, `lifeline backup`, then `lifeline migrate` with "
            "admin_database_url, and start it again (docs/operations.md, Upgrading)")
@@ -39,28 +38,25 @@ def schema_checks(f: SchemaFacts) -> list[Check]:
     if f.applied is None:
         return [Check(name, False, f"the app's role may not read schema_migrations "
                       f"({f.unreadable}): migration 0018 is not applied", UPGRADE)]
-    try:
-        todo = pending(list(f.migrations), list(f.applied))
-    except MigrationError as exc:
-        return [Check(name, False, str(exc), "run this lifeline's own migrations "
+    found = standing(list(f.migrations), list(f.applied))
+    if found.refused:
+        return [Check(name, False, found.refused, "run this lifeline's own migrations "
                       "directory, the one the database was migrated with")]
-    return [Check(name, not todo, f"{len(todo)} migration(s) not applied: "
-                  + ", ".join(m.name for m in todo), UPGRADE)]
+    return [Check(name, not found.todo, f"{len(found.todo)} migration(s) not applied: "
+                  + ", ".join(m.name for m in found.todo), UPGRADE)]
 
 
 def behind(f: SchemaFacts) -> bool:
     """Is a migration this version ships not applied (the tables other checks read may
-    not be there yet)?"""
+    not be there yet)? Not when history and files disagree: astray, schema_checks says so."""
     if f.applied is None:
         return True
-    try:
-        return bool(pending(list(f.migrations), list(f.applied)))
-    except MigrationError:
-        return False  # not behind but astray: schema_checks says so
+    found = standing(list(f.migrations), list(f.applied))
+    return bool(found.todo) and not found.refused
 
 
 def key_checks(f: KeyFacts) -> list[Check]:
-    missing = sorted(set(f.in_use) - set(f.configured))
+    missing = sealed_keys.missing(f.in_use, f.configured)
     wrong = sorted(kid for kid, opened in f.opens.items() if not opened)
     return [
         Check("every data key the database uses is configured", not missing,
