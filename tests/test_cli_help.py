@@ -4,12 +4,14 @@ backup's timer needs admin_database_url, not the data keys)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
 
-from lifeline_pbx import cli
-from lifeline_pbx.cli_settings import reads
+from lifeline_pbx import cli, config
+from lifeline_pbx.cli_settings import READS, reads
 from tests import cli_run
 
 HELP = {
@@ -55,3 +57,14 @@ def test_every_command_has_a_description_and_every_leaf_its_settings() -> None:
         if leaf:
             assert reads(command) is not None, f"{command}: which settings does it read?"
             assert "Settings read: " in sub.description, command
+
+
+def test_the_settings_table_names_real_commands_and_real_settings() -> None:
+    """Each READS entry starts a command, and each setting it names (a snake_case word) is
+    a setting of config.Config: a renamed command or setting is not left behind in it."""
+    commands = set(dict(subcommands(cli.parser())))
+    settings = {item.name for item in dataclasses.fields(config.Config)}
+    for command, said in READS.items():
+        assert command in commands, command
+        named = set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", said))
+        assert named <= settings, (command, named - settings)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from devstack import asterisk
+from lifeline_pbx import config
 from lifeline_pbx.paths import HOME
 
 UNITS = HOME / "deploy" / "systemd"
@@ -98,9 +99,13 @@ def test_the_readme_builds_the_root_the_unit_runs() -> None:
 
 
 def test_the_app_runs_as_its_own_user_with_the_settings_file() -> None:
+    """The settings file the unit names is the one the README's steps write and give
+    every command (as the app reads it: config.ENV_PREFIX + CONFIG)."""
     app = unit("lifeline.service")
     assert app["Service"]["User"] == "lifeline" and app["Service"]["Restart"] == "always"
-    assert app["Service"]["Environment"] == "LIFELINE_CONFIG=/etc/lifeline-pbx/lifeline.toml"
+    variable = f"{config.ENV_PREFIX}CONFIG"
+    exported = re.findall(rf"^ *export ({variable}=\S+)", "".join(install_blocks()), re.M)
+    assert exported == [app["Service"]["Environment"]]
     assert "postgresql.service" in app["Unit"]["After"].split()
     assert unit("lifeline-backup.timer")["Timer"]["Persistent"] == "true"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lifeline_pbx import asterisk_config
+from lifeline_pbx import asterisk_config, config
 from lifeline_pbx.paths import HOME
 
 ENTRYPOINT = HOME / "docker" / "entrypoint.sh"
@@ -314,3 +314,22 @@ def test_a_command_runs_alone_with_the_apps_login(stubs: Path, tmp_path: Path) -
 def test_entrypoint_scripts_are_executable() -> None:
     for script in ("entrypoint.sh", "healthcheck.sh", "make-secrets.sh"):
         assert os.access(HOME / "docker" / script, os.X_OK), script
+
+
+def test_every_secret_setting_of_the_app_is_read_from_its_file(
+    stubs: Path, tmp_path: Path
+) -> None:
+    """config.SECRET_SETTINGS, each given only as LIFELINE_X_FILE, reach the app as
+    LIFELINE_X: the entrypoint reads them, as root, for an app that may not read the files."""
+    env = {k: v for k, v in base_env(stubs).items()
+           if k.removeprefix(config.ENV_PREFIX).lower() not in config.SECRET_SETTINGS}
+    values = {name: {"data_keys": DATA_KEYS, "lookup_key": LOOKUP_KEY}.get(name, f"{name}-1")
+              for name in config.SECRET_SETTINGS}
+    for name, value in values.items():
+        env[f"{config.ENV_PREFIX}{name.upper()}{config.FILE_SUFFIX}"] = secret(tmp_path, name,
+                                                                              value)
+    result = run(stubs, env)
+    assert result.returncode == 0, result.stderr
+    check = result.call("lifeline config check")["env"]
+    assert {name: check.get(config.ENV_PREFIX + name.upper()) for name in values} == values
+    assert not [k for k in check if k.endswith(config.FILE_SUFFIX)]
