@@ -71,18 +71,22 @@ def facility_moved(fields: Collection[str], before: Mapping[str, Any],
                    after: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """The facility a correction took the record from and to; (None, None) when it kept
     its facility."""
-    for name in FACILITY:
-        if name in fields:
-            return before.get(name), after.get(name)
-    return None, None
+    return _before_after(FACILITY, fields, before, after)
 
 
 def people_changed(fields: Collection[str], before: Mapping[str, Any],
                    after: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """A report's number of people before and after a correction that changed it; (None,
     None) when it did not."""
-    if PEOPLE in fields:
-        return before.get(PEOPLE), after.get(PEOPLE)
+    return _before_after((PEOPLE,), fields, before, after)
+
+
+def _before_after(names: Iterable[str], fields: Collection[str], before: Mapping[str, Any],
+                  after: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The first of names the correction changed (in fields), before and after."""
+    for name in names:
+        if name in fields:
+            return before.get(name), after.get(name)
     return None, None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,15 +142,10 @@ async def mine_on_calls(con: Conn, keys: KeyRing, user_id: int,
            WHERE d.user_id = $1 ORDER BY d.updated_at DESC""",
         user_id,
     )
-    found = []
-    for row in rows:
-        body = _draft(row, keys).body
-        if typed(body):
-            found.append(OnCall(row["call_id"], row["started_at"], row["facility"],
-                                row["voicemail_id"], row["updated_at"],
-                                str(body.get("a_number", "")),
-                                goes_on(row["updated_at"], keep_days)))
-    return found
+    return [OnCall(row["call_id"], row["started_at"], row["facility"], row["voicemail_id"],
+                   row["updated_at"], str(body.get("a_number", "")),
+                   goes_on(row["updated_at"], keep_days))
+            for row, body in _typed(rows, keys)]
 
 
 async def typed_on(con: Conn, keys: KeyRing, call_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -158,7 +154,7 @@ async def typed_on(con: Conn, keys: KeyRing, call_ids: list[uuid.UUID]) -> set[u
     rows = await con.fetch(
         "SELECT id, call_id, body, updated_at FROM drafts WHERE call_id = ANY($1::uuid[])",
         call_ids)
-    return {r["call_id"] for r in rows if typed(_draft(r, keys).body)}
+    return {row["call_id"] for row, _ in _typed(rows, keys)}
 
 
 async def on_call(con: Conn, keys: KeyRing, call_id: uuid.UUID,
@@ -171,6 +167,14 @@ async def on_call(con: Conn, keys: KeyRing, call_id: uuid.UUID,
            WHERE d.call_id = $1 ORDER BY d.updated_at DESC""",
         call_id,
     )
-    return [Sign(r["display_name"], r["updated_at"], goes_on(r["updated_at"], keep_days))
-            for r in rows
-            if typed(_draft(r, keys).body)]
+    return [Sign(row["display_name"], row["updated_at"], goes_on(row["updated_at"], keep_days))
+            for row, _ in _typed(rows, keys)]
+
+
+def _typed(rows: list[asyncpg.Record], keys: KeyRing
+           ) -> Iterator[tuple[asyncpg.Record, dict[str, Any]]]:
+    """The rows whose draft has anything typed in it, each with its opened body."""
+    for row in rows:
+        body = _draft(row, keys).body
+        if typed(body):
+            yield row, body

@@ -234,8 +234,14 @@ async def person_needs(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: 
                        supervisor: bool) -> list[family.IntakeNeeds]:
     """The needs and family contacts recorded about a person (and those merged into
     them), each intake shown audited as viewed."""
+    return await needs_of(con, keys, await people.merged_ids(con, person_id), user_id,
+                          supervisor)
+
+
+async def needs_of(con: Conn, keys: KeyRing, ids: list[uuid.UUID], user_id: int,
+                   supervisor: bool) -> list[family.IntakeNeeds]:
+    """person_needs, given the person's merged_ids."""
     async with con.transaction():
-        ids = await people.merged_ids(con, person_id)
         found = await family.for_persons(con, keys, ids, supervisor=supervisor)
         await audit.record_views(con, user_id, (
             ("intake", needs.intake_id, needs.fields()) for needs in found))

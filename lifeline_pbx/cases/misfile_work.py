@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from lifeline_pbx import audit
 from lifeline_pbx.cases import (
     correction_forms,
+    held_at,
     identity_rules,
     intakes,
     misfile_rules,
@@ -130,9 +131,8 @@ async def _take_off(con: Conn, keys: KeyRing, person: people.Person,
     if refusal := misfile_rules.refusal(person, removal, entries):
         raise Conflict(refusal)
     after = misfile_rules.person_after(person, removal, entries)
-    await people.save(con, keys, person, after, user_id, transfer=False)
-    if removal.facility_entry is not None:
-        await misfile_store.strike(con, removal.facility_entry, user_id)
+    await person_work.save_held(con, keys, person, after,
+                                held_at.Change(strike=removal.facility_entry), user_id)
 
 
 async def _narrow_proposals(con: Conn, keys: KeyRing, intake_id: uuid.UUID,

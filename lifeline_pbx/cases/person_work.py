@@ -95,8 +95,14 @@ class EditPage:
 
 async def history(con: Conn, keys: KeyRing, person: people.Person, user_id: int) -> History:
     """Everything known about a person (and those merged into them); audited as a view."""
+    return await history_of(con, keys, person, await people.merged_ids(con, person.id),
+                            user_id)
+
+
+async def history_of(con: Conn, keys: KeyRing, person: people.Person, ids: list[uuid.UUID],
+                     user_id: int) -> History:
+    """history, given the person's merged_ids."""
     async with con.transaction():
-        ids = await people.merged_ids(con, person.id)
         held = held_at.shown(await people.transfers(con, ids))
         found = History(
             person,
@@ -118,11 +124,11 @@ async def page(con: Conn, keys: KeyRing, person_id: uuid.UUID, user_id: int,
     if person is None:
         raise NotFound("No such person.")
     merged = await merges(con, keys, person.id, user_id)
-    found = await history(con, keys, person, user_id)
-    needs = await followup_work.person_needs(con, keys, person.id, user_id, True)
-    proposed = await proposal_work.for_person(con, keys, person, user_id)
-    facilities = dict(await pick_lists.facilities(con))
     ids = await people.merged_ids(con, person.id)
+    found = await history_of(con, keys, person, ids, user_id)
+    needs = await followup_work.needs_of(con, keys, ids, user_id, True)
+    proposed = await proposal_work.for_person(con, keys, person, ids, user_id)
+    facilities = dict(await pick_lists.facilities(con))
     calls_total, calls_at, calls = await call_history.for_persons(con, ids, calls_at)
     reports_total = await reports.count(con, reports.ReportFilter(person_ids=tuple(ids)))
     return PersonPage(found, needs, proposed, facilities, calls_total, calls_at, calls,
@@ -219,14 +225,23 @@ async def edit_person(con: Conn, keys: KeyRing, person_id: uuid.UUID, edit: Pers
         edit_marks.check(opened, edit_marks.person(changed_at[person_id]))
         held = held_at.change(await misfile_store.entries(con, person.id), person.facility_id,
                               edit.form.facility_id, edit.facility_change)
-        changed = await people.save(con, keys, person, people.edited(person, edit.form),
-                                    user_id, transfer=False)
-        if held.strike is not None:
-            await misfile_store.strike(con, held.strike, user_id)
-        if held.note is not None:
-            await people.note_facility(con, person.id, held.note, user_id)
+        changed = await save_held(con, keys, person, people.edited(person, edit.form), held,
+                                  user_id)
         if changed:
             await audit.record(con, user_id, "update", "person", person.id, changed)
+    return changed
+
+
+async def save_held(con: Conn, keys: KeyRing, person: people.Person, new: people.Person,
+                    held: held_at.Change, user_id: int) -> list[str]:
+    """Write new over person, where they were held changing only as held says (the edit
+    form's transfer or correction, or an intake moved off the wrong person): no transfer
+    is made up from the new facility. Returns what changed."""
+    changed = await people.save(con, keys, person, new, user_id, transfer=False)
+    if held.strike is not None:
+        await misfile_store.strike(con, held.strike, user_id)
+    if held.note is not None:
+        await people.note_facility(con, person.id, held.note, user_id)
     return changed
 
 

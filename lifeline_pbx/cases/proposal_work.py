@@ -22,13 +22,12 @@ async def listing(con: Conn) -> list[proposals.Proposed]:
     return await proposals.open_listing(con, MAX_LISTED)
 
 
-async def for_person(con: Conn, keys: KeyRing, person: people.Person,
+async def for_person(con: Conn, keys: KeyRing, person: people.Person, ids: list[uuid.UUID],
                      user_id: int) -> list[proposals.Opened]:
-    """The open proposals about the person (and records merged into theirs), audited as
-    viewed, each showing only what the record does not already say (none left: the page
-    says so, and accepting it changes nothing)."""
+    """The open proposals about the person (and records merged into theirs: ids, their
+    merged_ids), audited as viewed, each showing only what the record does not already say
+    (none left: the page says so, and accepting it changes nothing)."""
     async with con.transaction():
-        ids = await people.merged_ids(con, person.id)
         found = await proposals.open_for_persons(con, keys, ids)
         await audit.record_views(con, user_id, (
             ("person_proposal", item.proposed.id, item.proposed.fields) for item in found))
