@@ -333,6 +333,28 @@ VOICEMAIL_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
          "StartVoicemail", "Note:caller_hangup", "Timer:recording-grace", "SaveVoicemail",
          "Note:ended", "Close:voicemail/caller/16"],
     ),
+    "message not recorded (the PBX could not write it): the apology, not the thanks": (
+        [QueueLeft("no_operators"), PromptFinished("p5", True), RecordingFinished(0, True),
+         PromptFinished("p6", True), Left(16)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished", "StartVoicemail", "Note:voicemail_failed", "Note:prompt",
+         "Play:technical-difficulty/es", "Note:prompt_finished", "Hangup", "Note:ended",
+         "Close:failed/system/16"],
+    ),
+    "message not recorded, the caller gone already: nothing saved": (
+        [QueueLeft("max_wait"), PromptFinished("p5", True), Left(16),
+         RecordingFinished(0, True)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished", "StartVoicemail", "Timer:recording-grace",
+         "Note:voicemail_failed", "Note:ended", "Close:failed/caller/16"],
+    ),
+    "a handler failing while the message is recorded leaves it be: saved, thanks": (
+        [QueueLeft("max_wait"), PromptFinished("p5", True), Failed("AriError"),
+         RecordingFinished(9)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:prompt_finished", "StartVoicemail", "Note:error", "SaveVoicemail",
+         "Note:prompt", "Play:voicemail-thanks/es"],
+    ),
     "recording never reported: saved when the grace time ends": (
         [QueueLeft("max_wait"), PromptFinished("p5", True), Left(16),
          TimerFired("recording-grace")],

@@ -338,6 +338,17 @@ class AriClient:
             raise
         return True
 
+    async def recording_stored(self, name: str) -> bool:
+        """Whether Asterisk holds a finished recording's file (404: it was never written);
+        other errors are raised."""
+        try:
+            await self.request("GET", f"/recordings/stored/{quote(name, safe='')}")
+        except AriError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
     async def delete_stored_recording(self, name: str) -> None:
         await self.request("DELETE", f"/recordings/stored/{quote(name, safe='')}")
 

@@ -85,6 +85,7 @@ class RecordingFinished:
     name: str
     channel_id: str | None
     duration: int
+    failed: bool = False  # RecordingFailed (a file Asterisk cannot open still ends "done")
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def parse_event(data: dict[str, Any]) -> Event:
             str(recording.get("name", "")),
             _target_channel(str(recording.get("target_uri", ""))),
             int(recording.get("duration", 0) or 0),
+            kind == "RecordingFailed",
         )
     if kind == "PeerStatusChange":  # its endpoint is as the change left it
         return parse_endpoint(data.get("endpoint") or {})

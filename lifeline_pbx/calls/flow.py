@@ -296,6 +296,8 @@ def _voicemail(state: State, reason: str, before: list[Command]) -> Step:
 def _recording_finished(state: State, event: RecordingFinished) -> Step:
     if state.phase is not Phase.RECORDING:
         return state, []
+    if event.failed:
+        return _message_lost(state)
     save = SaveVoicemail(state.voicemail_reason, event.seconds)
     if state.left:
         return _close(replace(state, phase=Phase.HANGING_UP), 0, [save])
@@ -305,12 +307,26 @@ def _recording_finished(state: State, event: RecordingFinished) -> Step:
     return state, [save, *commands]
 
 
+def _message_lost(state: State) -> Step:
+    """Nothing was recorded: nothing to save, and the caller hears the apology, never the
+    thanks for a message that is not there."""
+    lost = Note("voicemail_failed", (("reason", state.voicemail_reason),))
+    if state.left:
+        return _close(replace(state, phase=Phase.HANGING_UP, disposition="failed"), 0, [lost])
+    if state.hangup_by is not None:
+        return replace(state, phase=Phase.HANGING_UP, disposition="failed"), [lost]
+    state, commands = _closing(state, "technical-difficulty", "failed")
+    return state, [lost, *commands]
+
+
 def _failed(state: State, event: Failed) -> Step:
     note = Note("error", (("reason", event.reason[:200]),))
-    if state.phase in (Phase.CLOSING, Phase.RECORDING, Phase.HANGING_UP):
+    if state.phase in (Phase.CLOSING, Phase.HANGING_UP):
         return _hang_up(replace(state, disposition=state.disposition or "failed"), [note])
-    if state.phase in (Phase.CONNECTED, Phase.ONCALL):
-        return state, [note]  # they are talking: leave them be
+    if state.phase in (Phase.CONNECTED, Phase.ONCALL, Phase.RECORDING):
+        # They are talking, or leaving their message (it ends by itself, and is saved; a
+        # message Asterisk did not take comes back as a failed recording): leave them be.
+        return state, [note]
     if state.phase is Phase.ESCALATING:
         return _voicemail(state, "error", [StopEscalation(), note])
     if state.line is not None and state.phase in (Phase.GREETING, *IVR_PHASES):

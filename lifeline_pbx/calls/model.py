@@ -124,6 +124,7 @@ class OperatorLeft:
 @dataclass(frozen=True)
 class RecordingFinished:
     seconds: int
+    failed: bool = False  # nothing was recorded (Asterisk could not, or refused to)
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,7 @@ class CallSession:
         if isinstance(event, ari.DtmfReceived):
             return model.Digit(event.digit)
         if isinstance(event, ari.RecordingFinished):
-            return model.RecordingFinished(event.duration)
+            return await self._recorded(event)
         if isinstance(event, ari.HangupRequest):
             return model.HangupRequested(event.cause, event.pbx_shutdown)
         if isinstance(event, ari.StasisEnd):
@@ -162,6 +162,19 @@ class CallSession:
                 return model.PromptFinished(playing, True)
             raise
         return None
+
+    async def _recorded(self, event: ari.RecordingFinished) -> model.RecordingFinished:
+        """A message ended. Asterisk says "done" even when it could not write the file (a
+        folder it cannot write to): whether it is there decides the thanks or the apology."""
+        failed = event.failed
+        if not failed:
+            try:
+                failed = not await self.ctx.ari.recording_stored(event.name)
+            except AriError as exc:  # not known to be lost: saved as usual
+                log.warning("message not checked call=%s status=%d", self.call_id, exc.status)
+        if failed:
+            log.warning("message not recorded call=%s", self.call_id)
+        return model.RecordingFinished(event.duration, failed)
 
     async def _recording_ended_unseen(self) -> model.FlowEvent | None:
         if await self.ctx.ari.recording_live(self.voicemail_name):
@@ -252,9 +265,7 @@ class CallSession:
             await self._mark(marks.Mark(self.call_id, language=state.language,
                                         priority=state.priority, voicemail=self.voicemail_name,
                                         reason=state.voicemail_reason))
-            await ctx.ari.record(self.channel_id, self.voicemail_name, beep=False,
-                                 max_seconds=command.max_seconds, max_silence_seconds=20,
-                                 terminate_on="#")
+            await self._record(command.max_seconds)
         elif isinstance(command, model.SaveVoicemail):
             self._save_voicemail(command)
         elif isinstance(command, model.Hangup):
@@ -286,6 +297,21 @@ class CallSession:
             await self._mark(marks.Mark(self.call_id, language=self.state.language,
                                         priority=self.state.priority,
                                         escalated=command.reason))
+
+    async def _record(self, max_seconds: int) -> None:
+        try:
+            await self.ctx.ari.record(self.channel_id, self.voicemail_name, beep=False,
+                                      max_seconds=max_seconds, max_silence_seconds=20,
+                                      terminate_on="#")
+        except AriError as exc:
+            if exc.gone:  # the caller hung up: their end closes the call
+                raise
+            with contextlib.suppress(AriError):
+                if await self.ctx.ari.recording_live(self.voicemail_name):
+                    return  # it runs after all (the answer was lost on the way)
+            # As when Asterisk reports the recording failed: the caller hears the apology.
+            log.warning("message not recorded call=%s status=%d", self.call_id, exc.status)
+            self.queue.put_nowait(model.RecordingFinished(0, failed=True))
 
     async def _mark(self, mark: marks.Mark) -> None:
         """Written on the channel so a reconnect can take the call back without the database."""

@@ -33,6 +33,7 @@ WHAT: dict[str, str] = {
     "recorded": "Recording started",
     "limit_warning": "Warned the call is near its time limit",
     "voicemail": "Sent to voicemail",
+    "voicemail_failed": "The message could not be recorded",
     "escalation_started": "Emergency: the on-call list rung",
     "emergency_wait_over": "Emergency: waited too long for an operator",
     "oncall_ringing": "On-call: ringing",

@@ -1,0 +1,58 @@
+"""A message the PBX cannot record: the caller hears the apology, never the thanks, and
+is never left in silence (calls/flow.py). Over real SIP, with the PBX really unable to
+write the file."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lifeline_pbx import prompts
+from lifeline_pbx.prompts import tones
+from tests.audio import HEARD, tone_level
+from tests.engine import Hotline
+from tests.waiting import wait_for
+
+APOLOGY_HZ = 1000  # technical-difficulty
+THANKS_HZ = 1500  # voicemail-thanks
+
+
+def _told_apart(folder: Path) -> None:
+    """The apology and the thanks as tones of their own, in every language."""
+    for language in prompts.LANGUAGES:
+        for name, hz in (("technical-difficulty", APOLOGY_HZ), ("voicemail-thanks", THANKS_HZ)):
+            tones.write_wav(folder / language / f"{name}.wav", tones.samples(((hz, 0.8),)))
+
+
+@contextlib.contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """The PBX's recordings folder read-only (a file system mounted over it): Asterisk
+    cannot open a message's file and says RecordingFailed."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)],
+                   check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+async def test_a_message_the_pbx_cannot_record_ends_in_the_apology_not_the_thanks(
+    hotline_factory: Any, own_prompts: str,
+) -> None:
+    hotline: Hotline = await hotline_factory(prompts=own_prompts)
+    _told_apart(hotline.pbx.runtime.host_path(own_prompts))
+    caller = "Not recorded"
+    with unwritable(hotline.pbx.host_base / "spool" / "recording"):
+        call = await hotline.to_queue(caller)  # nobody logged in: voicemail
+        await hotline.reached(caller, "voicemail_failed", {"reason": "no_operators"})
+        await hotline.carrier.ended(call, timeout=30)  # we hang up after the apology
+    await wait_for(call.recording, what="the caller's recording closed")
+    heard = Path(hotline.carrier.recording_path(call))
+    assert tone_level(heard, APOLOGY_HZ) > HEARD
+    assert tone_level(heard, THANKS_HZ) < 0.2
+    row = await hotline.closed(caller)
+    assert (row["disposition"], row["hangup_by"]) == ("failed", "system")
+    assert await hotline.sql("SELECT 1 FROM voicemails WHERE call_id = $1", row["id"]) == []
