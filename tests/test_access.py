@@ -250,6 +250,10 @@ async def test_pages_forbid_framing_inline_script_and_caching(web: WebApp) -> No
 async def test_replacing_a_second_factor_needs_the_current_one(web: WebApp) -> None:
     admin = await web.signed_in("admin1")
     old = admin.totp_secret
+    elsewhere = await web.client()  # the same admin on another device, with the old app
+    elsewhere.totp_secret = old
+    await web.sql("UPDATE users SET totp_last_step = 0")
+    assert await elsewhere.sign_in("admin1") == 303
     status, page = await admin.get("/account/second-factor")
     assert status == 200 and 'id="current-code"' in page
     new_secret = SECRET_SHOWN.search(page).group(1)  # type: ignore[union-attr]
@@ -266,6 +270,9 @@ async def test_replacing_a_second_factor_needs_the_current_one(web: WebApp) -> N
     status, _ = await admin.post("/account/second-factor", {
         "sealed": sealed, "code": new_code, "current_code": pyotp.TOTP(old).now()})
     assert status == 303
+    # The session that replaced it goes on under a new id; the other one has ended.
+    assert (await admin.get("/admin/users"))[0] == 200
+    assert (await elsewhere.get("/admin/users"))[0] == 303
     # Now only the new app's codes work.
     again = await web.client()
     again.totp_secret = new_secret

@@ -16,6 +16,7 @@ from lifeline_pbx.accounts import signin
 from tests import cli_run
 from tests.own_addresses import APP_HOST, WEB_PORT
 from tests.waiting import wait_for
+from tests.web_fixtures import WebApp
 
 
 async def served_healthy(port: int, timeout: float, host: str = "127.0.0.1") -> None:
@@ -125,6 +126,17 @@ async def test_first_admin_is_made_from_the_shell(app_dsn: str) -> None:
         assert outcome.token is None
     finally:
         await pool.close()
+
+
+async def test_removing_a_second_factor_from_the_shell_ends_the_users_sessions(
+        web: WebApp) -> None:
+    admin = await web.signed_in("admin1")
+    code, out = await run({"LIFELINE_DATABASE_URL": web.dsn}, "user", "reset-second-factor",
+                          "admin1")
+    assert code == 0 and "sessions ended" in out, out
+    assert (await admin.get("/admin/users"))[0] == 303  # the lost phone is signed out
+    assert await web.sql("SELECT 1 FROM users WHERE username = 'admin1' "
+                         "AND totp_secret IS NOT NULL") == []
 
 
 async def test_keys_new_prints_a_usable_key() -> None:

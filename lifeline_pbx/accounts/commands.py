@@ -97,10 +97,13 @@ def cmd_reset_second_factor(args: argparse.Namespace, dsn: str) -> None:
         user = await users.by_username(con, args.username)
         if user is None:
             raise users.UserError(f"no user {args.username!r}")
-        await users.set_totp(con, user.id, None)
+        async with con.transaction():
+            await users.set_totp(con, user.id, None)
+            await users.end_sessions(con, user.id)
 
     with_connection(dsn, work)
-    print(f"second factor of {args.username} removed; they set a new one at next sign-in")
+    print(f"second factor of {args.username} removed, their sessions ended; they set a new "
+          "one at next sign-in")
 
 
 def cmd_unlock(args: argparse.Namespace, dsn: str) -> None:
@@ -143,7 +146,8 @@ def add_subcommands(sub: Subparsers, database_url: DatabaseUrl) -> None:
     reset.add_argument("username")
     reset.add_argument("--password-stdin", action="store_true")
     bind(reset, cmd_reset_password)
-    second = cmds.add_parser("reset-second-factor", help="remove a lost authenticator")
+    second = cmds.add_parser("reset-second-factor",
+                             help="remove a lost authenticator, end their sessions")
     second.add_argument("username")
     bind(second, cmd_reset_second_factor)
     unlock = cmds.add_parser("unlock", help="lift a sign-in lock after failed attempts")

@@ -152,8 +152,10 @@ async def enrol(
             await users.set_totp(con, session.user_id,
                                  keys.seal(secret, totp_place(session.user_id)))
             await users.use_totp_step(con, session.user_id, step)
+            # A new second factor ends the user's other sessions, as a new password does:
+            # one opened with the old authenticator does not outlive it.
+            await users.end_sessions(con, session.user_id)
             token = await sessions.create(con, session.user_id, "full")
-            await sessions.delete(con, session.token_hash)
             device_cookie = await devices.remember(con, session.user_id, device_token)
     log.info("second factor enrolled user_id=%d", session.user_id)
     return Outcome(token=token, stage="full", device=device_cookie)

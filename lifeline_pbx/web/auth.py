@@ -61,6 +61,11 @@ def public(view: Handler) -> Handler:
     return view
 
 
+def rule_of(view: object) -> str | None:
+    """The access rule a view carries: "public", the least role, or None (refused)."""
+    return getattr(view, _MARK, None)
+
+
 def current_user(request: web.Request) -> CurrentUser:
     if USER not in request:  # only reachable from a view that forgot @require
         raise web.HTTPUnauthorized(text="Sign in first.")
@@ -96,7 +101,7 @@ def _sign_in_first(request: web.Request) -> web.HTTPException:
 def _access_mark(request: web.Request) -> str | None:
     if request.match_info.http_exception is not None or request.path.startswith("/static/"):
         return "public"  # 404/405 pages, and the stylesheets and scripts
-    return getattr(request.match_info.handler, _MARK, None)
+    return rule_of(request.match_info.handler)
 
 
 @web.middleware
