@@ -139,6 +139,27 @@ async def test_removing_a_second_factor_from_the_shell_ends_the_users_sessions(
                          "AND totp_secret IS NOT NULL") == []
 
 
+async def test_every_change_to_an_account_from_the_shell_is_audited(web: WebApp) -> None:
+    """As the users page's changes are: by nobody (the shell), the account, the fields."""
+    env = {"LIFELINE_DATABASE_URL": web.dsn}
+    for args in (("add", "clerk", "--role", "supervisor"), ("disable", "clerk"),
+                 ("disable", "clerk"), ("enable", "clerk"), ("reset-password", "clerk"),
+                 ("reset-second-factor", "admin1")):
+        code, out = await run(env, "user", *args)
+        assert code == 0, out
+    entries = await web.sql(
+        """SELECT u.username, a.action, a.fields FROM audit_log a JOIN users u
+           ON u.id::text = a.entity_id WHERE a.entity = 'user' AND a.user_id IS NULL
+           ORDER BY a.id""")
+    assert [(e["username"], e["action"], e["fields"]) for e in entries] == [
+        ("clerk", "create", ["display_name", "password", "role", "username"]),
+        ("clerk", "update", ["enabled"]),  # once: the second disable changed nothing
+        ("clerk", "update", ["enabled"]),
+        ("clerk", "update", ["password"]),
+        ("admin1", "update", ["second_factor"]),
+    ]
+
+
 async def test_keys_new_prints_a_usable_key() -> None:
     code, out = await run({}, "keys", "new")
     assert code == 0

@@ -24,6 +24,7 @@ from lifeline_pbx.operators.commands import (
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record]"
 Command = Callable[[argparse.Namespace, str], None]
+ENTITY = users.AUDITED_AS
 
 
 def _new_password(args: argparse.Namespace) -> tuple[str, str]:
@@ -41,12 +42,22 @@ def _show_once(password: str) -> None:
         print(f"password: {password}  (shown once)")
 
 
+async def _user(con: Connection, username: str) -> users.User:
+    user = await users.by_username(con, username)
+    if user is None:
+        raise users.UserError(f"no user {username!r}")
+    return user
+
+
 def cmd_add(args: argparse.Namespace, dsn: str) -> None:
     hashed, shown = _new_password(args)
 
     async def work(con: Connection) -> None:
-        await users.create(con, args.username, args.name or args.username, args.role, hashed,
-                           args.operator)
+        async with con.transaction():
+            user_id = await users.create(con, args.username, args.name or args.username,
+                                         args.role, hashed, args.operator)
+            await audit.change(con, None, "create", ENTITY, user_id,
+                               [*users.CREATED_FIELDS, *(["operator"] if args.operator else [])])
 
     with_connection(dsn, work)
     print(f"user {args.username} ({args.role}) added")
@@ -67,8 +78,11 @@ def cmd_list(args: argparse.Namespace, dsn: str) -> None:
 def _set_enabled(enabled: bool) -> Command:
     def cmd(args: argparse.Namespace, dsn: str) -> None:
         async def work(con: Connection) -> None:
-            if not await users.set_enabled(con, args.username, enabled):
-                raise users.UserError(f"no user {args.username!r}")
+            async with con.transaction():
+                user = await _user(con, args.username)
+                if user.enabled != enabled:
+                    await users.set_enabled(con, user.username, enabled)
+                    await audit.change(con, None, "update", ENTITY, user.id, ["enabled"])
 
         with_connection(dsn, work)
         print(f"user {args.username} {'enabled' if enabled else 'disabled'}")
@@ -80,12 +94,11 @@ def cmd_reset_password(args: argparse.Namespace, dsn: str) -> None:
     hashed, shown = _new_password(args)
 
     async def work(con: Connection) -> None:
-        user = await users.by_username(con, args.username)
-        if user is None:
-            raise users.UserError(f"no user {args.username!r}")
         async with con.transaction():
+            user = await _user(con, args.username)
             await users.set_password(con, user.id, hashed)
-            await con.execute("DELETE FROM web_sessions WHERE user_id = $1", user.id)
+            await users.end_sessions(con, user.id)
+            await audit.change(con, None, "update", ENTITY, user.id, ["password"])
 
     with_connection(dsn, work)
     print(f"password of {args.username} changed; their sessions ended")
@@ -94,12 +107,11 @@ def cmd_reset_password(args: argparse.Namespace, dsn: str) -> None:
 
 def cmd_reset_second_factor(args: argparse.Namespace, dsn: str) -> None:
     async def work(con: Connection) -> None:
-        user = await users.by_username(con, args.username)
-        if user is None:
-            raise users.UserError(f"no user {args.username!r}")
         async with con.transaction():
+            user = await _user(con, args.username)
             await users.set_totp(con, user.id, None)
             await users.end_sessions(con, user.id)
+            await audit.change(con, None, "update", ENTITY, user.id, ["second_factor"])
 
     with_connection(dsn, work)
     print(f"second factor of {args.username} removed, their sessions ended; they set a new "
@@ -110,12 +122,10 @@ def cmd_unlock(args: argparse.Namespace, dsn: str) -> None:
     lifted: list[bool] = []
 
     async def work(con: Connection) -> None:
-        user = await users.by_username(con, args.username)
-        if user is None:
-            raise users.UserError(f"no user {args.username!r}")
         async with con.transaction():
+            user = await _user(con, args.username)
             if await attempts.unlock(con, user.username):
-                await audit.record(con, None, "update", "user", user.id, ["sign_in_lock"])
+                await audit.change(con, None, "update", ENTITY, user.id, ["sign_in_lock"])
                 lifted.append(True)
 
     with_connection(dsn, work)

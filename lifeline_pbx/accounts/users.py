@@ -13,6 +13,8 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import LifelineError
 
 Role = Literal["operator", "supervisor", "admin"]
+AUDITED_AS = "user"  # the audit log's entity for an account, from the web or the shell
+CREATED_FIELDS = ("username", "display_name", "role", "password")
 ROLES: tuple[Role, ...] = ("operator", "supervisor", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
 

@@ -24,7 +24,7 @@ from lifeline_pbx.errors import Invalid, NotFound, page_on_refusal
 
 Pool = asyncpg.Pool
 Form = Mapping[str, Any]
-ENTITY = "user"
+ENTITY = users.AUDITED_AS
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,8 @@ async def _create(con: Conn, actor: int, new: forms.NewUser, password_hash: str)
                                      password_hash, new.operator)
     except users.UserError as exc:  # a race with another admin: same checks, in SQL
         raise Invalid(_sentence(exc)) from None
-    fields = ["username", "display_name", "role", "password"]
     await audit.change(con, actor, "create", ENTITY, user_id,
-                       fields + (["operator"] if new.operator else []))
+                       [*users.CREATED_FIELDS, *(["operator"] if new.operator else [])])
 
 
 async def _target(con: Conn, user_id: int) -> users.User:
