@@ -181,13 +181,24 @@ class OutboundLegs:
                                [*fields, "refusal"] if refusal else fields)
         return decision
 
+    # A leg's answer and end are written when the database allows; a write that fails is
+    # logged and the call goes on (the person who answered is not dropped for a record).
     async def answered(self, leg_id: uuid.UUID) -> None:
-        async with self.pool.acquire() as con:
-            await store.answered(con, leg_id)
+        try:
+            async with self.pool.acquire() as con:
+                await store.answered(con, leg_id)
+        except DATABASE_ERRORS as exc:
+            log.error("outbound leg answer not written leg=%s error=%s", leg_id,
+                      type(exc).__name__)
 
     async def finish(self, leg_id: uuid.UUID, outcome: str) -> None:
-        async with self.pool.acquire() as con:
-            await store.ended(con, leg_id, outcome)
+        try:
+            async with self.pool.acquire() as con:
+                await store.ended(con, leg_id, outcome)
+        except DATABASE_ERRORS as exc:
+            log.error("outbound leg end not written leg=%s outcome=%s error=%s", leg_id,
+                      outcome, type(exc).__name__)
+            return
         log.info("outbound leg ended leg=%s outcome=%s", leg_id, outcome)
 
     async def hang_up(self, channel_id: str) -> None:
