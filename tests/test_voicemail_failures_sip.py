@@ -14,6 +14,8 @@ from lifeline_pbx import prompts
 from lifeline_pbx.prompts import tones
 from tests.audio import HEARD, tone_level
 from tests.engine import Hotline
+from tests.test_engine_sip import voicemail_left
+from tests.test_supervise_sip import CALLER_HZ, grown, speak
 from tests.waiting import wait_for
 
 APOLOGY_HZ = 1000  # technical-difficulty
@@ -47,6 +49,46 @@ async def test_a_message_the_pbx_cannot_record_ends_in_the_apology_not_the_thank
     caller = "Not recorded"
     with unwritable(hotline.pbx.host_base / "spool" / "recording"):
         call = await hotline.to_queue(caller)  # nobody logged in: voicemail
+        await hotline.reached(caller, "voicemail_failed", {"reason": "no_operators"})
+        await hotline.carrier.ended(call, timeout=30)  # we hang up after the apology
+    await wait_for(call.recording, what="the caller's recording closed")
+    heard = Path(hotline.carrier.recording_path(call))
+    assert tone_level(heard, APOLOGY_HZ) > HEARD
+    assert tone_level(heard, THANKS_HZ) < 0.2
+    row = await hotline.closed(caller)
+    assert (row["disposition"], row["hangup_by"]) == ("failed", "system")
+    assert await hotline.sql("SELECT 1 FROM voicemails WHERE call_id = $1", row["id"]) == []
+
+
+@contextlib.contextmanager
+def full(folder: Path) -> Iterator[None]:
+    """The PBX's recordings folder on a file system of its own, filled to the last block:
+    Asterisk opens a message's file and every write to it fails (ENOSPC), unreported."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                   check=True)
+    try:
+        with open(folder / "filler", "wb", buffering=0) as filler, \
+                contextlib.suppress(OSError):
+            while True:
+                filler.write(b"\0" * 4096)
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+async def test_a_message_on_a_full_disk_ends_in_the_apology_not_the_thanks(
+    hotline_factory: Any, own_prompts: str,
+) -> None:
+    hotline: Hotline = await hotline_factory(prompts=own_prompts)
+    _told_apart(hotline.pbx.runtime.host_path(own_prompts))
+    caller = "Disk full"
+    with full(hotline.pbx.host_base / "spool" / "recording"):
+        call = await hotline.to_queue(caller)  # nobody logged in: voicemail
+        await voicemail_left(hotline, caller, "no_operators")
+        spoken = await speak(hotline, "carrier", call.channel_id, CALLER_HZ)
+        await grown(hotline.carrier.recording_path(call), 2.0)  # a message of 2 s or more
+        await hotline.carrier.ari.stop_playback(spoken)
+        await hotline.carrier.send_dtmf(call, "#")  # the caller ends their message
         await hotline.reached(caller, "voicemail_failed", {"reason": "no_operators"})
         await hotline.carrier.ended(call, timeout=30)  # we hang up after the apology
     await wait_for(call.recording, what="the caller's recording closed")

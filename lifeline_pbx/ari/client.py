@@ -338,16 +338,15 @@ class AriClient:
             raise
         return True
 
-    async def recording_stored(self, name: str) -> bool:
-        """Whether Asterisk holds a finished recording's file (404: it was never written);
-        other errors are raised."""
+    async def stored_recording_size(self, name: str) -> int | None:
+        """The size in bytes of a finished recording's file; None when Asterisk holds no
+        such file (404: it was never written). Other errors are raised."""
         try:
-            await self.request("GET", f"/recordings/stored/{quote(name, safe='')}")
+            return len(await self.stored_recording_file(name))
         except AriError as exc:
             if exc.status == 404:
-                return False
+                return None
             raise
-        return True
 
     async def delete_stored_recording(self, name: str) -> None:
         await self.request("DELETE", f"/recordings/stored/{quote(name, safe='')}")

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
-from lifeline_pbx.calls import flow, hours, marks, model, records
+from lifeline_pbx.calls import flow, hours, marks, message_kept, model, records
 from lifeline_pbx.calls.lines import LineDirectory
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.escalation.runner import EscalatedCall
@@ -165,11 +165,13 @@ class CallSession:
 
     async def _recorded(self, event: ari.RecordingFinished) -> model.RecordingFinished:
         """A message ended. Asterisk says "done" even when it could not write the file (a
-        folder it cannot write to): whether it is there decides the thanks or the apology."""
+        folder it cannot write to, a full disk): what its file holds decides the thanks or
+        the apology (calls/message_kept.py)."""
         failed = event.failed
         if not failed:
             try:
-                failed = not await self.ctx.ari.recording_stored(event.name)
+                size = await self.ctx.ari.stored_recording_size(event.name)
+                failed = not message_kept.kept(event.duration, size)
             except AriError as exc:  # not known to be lost: saved as usual
                 log.warning("message not checked call=%s status=%d", self.call_id, exc.status)
         if failed:

@@ -23,6 +23,7 @@ from lifeline_pbx import audit
 from lifeline_pbx.ari import events as ari
 from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.crypto import KeyRing, place
+from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound import legs_store as store
@@ -64,7 +65,8 @@ class Placed:
 
 @dataclass(frozen=True)
 class NotPlaced:
-    """Asterisk refused the originate (the trunk or the phone is not there)."""
+    """Asterisk refused the originate (the trunk or the phone is not there), or the leg
+    could not be written first (no leg is placed that the guard has not counted)."""
 
     leg_id: uuid.UUID
 
@@ -108,7 +110,12 @@ class OutboundLegs:
 
     async def place(self, request: Request, on_event: Handler) -> Placed | NotPlaced | Refusal:
         leg_id = uuid.uuid4()
-        decision = await self._record(leg_id, request)
+        try:
+            decision = await self._record(leg_id, request)
+        except DATABASE_ERRORS as exc:
+            log.error("outbound leg not written leg=%s call=%s purpose=%s error=%s", leg_id,
+                      request.call_id, request.purpose, type(exc).__name__)
+            return NotPlaced(leg_id)
         if isinstance(decision, Refusal):
             log.info("outbound leg refused leg=%s call=%s purpose=%s reason=%s", leg_id,
                      request.call_id, request.purpose, decision.value)
@@ -174,13 +181,24 @@ class OutboundLegs:
                                [*fields, "refusal"] if refusal else fields)
         return decision
 
+    # A leg's answer and end are written when the database allows; a write that fails is
+    # logged and the call goes on (the person who answered is not dropped for a record).
     async def answered(self, leg_id: uuid.UUID) -> None:
-        async with self.pool.acquire() as con:
-            await store.answered(con, leg_id)
+        try:
+            async with self.pool.acquire() as con:
+                await store.answered(con, leg_id)
+        except DATABASE_ERRORS as exc:
+            log.error("outbound leg answer not written leg=%s error=%s", leg_id,
+                      type(exc).__name__)
 
     async def finish(self, leg_id: uuid.UUID, outcome: str) -> None:
-        async with self.pool.acquire() as con:
-            await store.ended(con, leg_id, outcome)
+        try:
+            async with self.pool.acquire() as con:
+                await store.ended(con, leg_id, outcome)
+        except DATABASE_ERRORS as exc:
+            log.error("outbound leg end not written leg=%s outcome=%s error=%s", leg_id,
+                      outcome, type(exc).__name__)
+            return
         log.info("outbound leg ended leg=%s outcome=%s", leg_id, outcome)
 
     async def hang_up(self, channel_id: str) -> None:

@@ -259,12 +259,12 @@ class Transfers:
             except AriError as exc:
                 log.warning("transfer not started call=%s status=%d", side.call_id,
                             exc.status)
-                await self._resume(side)
+                await self._resume(side, failed=True)
                 raise Unavailable(NOT_PLACED) from exc
             try:
                 await self._place(side, "transfer", target, caller_id)
             except (Conflict, Unavailable):
-                await self._resume(side)
+                await self._resume(side, failed=True)
                 raise
         self._note(side, "transfer_ringing", to=side.shown)
 
@@ -312,12 +312,13 @@ class Transfers:
             await self.ari.add_to_bridge(talk.bridge_id, leg.channel_id)
             self._note(side, "transfer_consulting", to=side.shown)
 
-    async def _resume(self, side: Side) -> None:
+    async def _resume(self, side: Side, *, failed: bool = False) -> None:
         talk = self._talk(side)
         if talk is not None:
             with contextlib.suppress(AriError):
                 await self.ari.add_to_bridge(talk.bridge_id, talk.call.channel_id)
-            self._note(side, "transfer_returned", to=side.shown)
+            self._note(side, "transfer_failed" if failed else "transfer_returned",
+                       to=side.shown)
         with contextlib.suppress(AriError):
             await self.ari.destroy_bridge(side.hold_bridge)
         if not side.legs or all(leg.ended for leg in side.legs):
@@ -483,7 +484,21 @@ class Transfers:
                     await self._handle(side, side.legs[index], index, event)
             except Exception:
                 log.exception("%s failed operator_leg=%d", side.ask.value, index)
-                await self._hang_up_all(side)
+                await self._failed(side)
+
+    async def _failed(self, side: Side) -> None:
+        """A side whose step failed ends; a caller still on hold for it comes back to their
+        operator (or, theirs gone, to their queue), never left with the music."""
+        if side.ask in rules.HANDING and not side.handed and side.stage is not rules.Stage.DONE:
+            unattended = side.stage is rules.Stage.UNATTENDED
+            side.stage = rules.Stage.DONE  # the legs' ends that follow change nothing
+            if unattended:
+                self._requeue(side)
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(side.hold_bridge)
+            else:
+                await self._resume(side, failed=True)
+        await self._hang_up_all(side)
 
     async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
         if side.ask in rules.HANDING:
