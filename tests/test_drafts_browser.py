@@ -29,6 +29,8 @@ async def test_signed_out_while_typing_says_so_and_saves_after_signing_in_elsewh
     other = await page.context.new_page()  # another tab: sign out there
     await other.goto(f"{web.base_url}/")
     await other.click("#sign-out")
+    await expect(other.locator("#unsaved-title")).to_have_text("You have 1 unsaved intake")
+    await other.click("#sign-out-anyway")
     await expect(other.locator("#username")).to_be_visible()
 
     await page.type("#report-narrative", LAST)

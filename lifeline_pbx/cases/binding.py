@@ -95,7 +95,7 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int, bound: Binding) -> O
                  if bound.call_id is not None else None)
         draft = await drafts.claim(con, keys, user_id, bound.call_id,
                                    {"intake_id": str(saved or uuid.uuid4())})
-        key = saved or _key(draft.body) or uuid.uuid4()
+        key = saved or form_key(draft.body) or uuid.uuid4()
         fields: dict[str, Any] = {}
         draft_at = None
         if drafts.typed(draft.body):
@@ -107,7 +107,8 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int, bound: Binding) -> O
     return Opened(key, is_saved, {**fields, "intake_id": str(key)}, draft_at)
 
 
-def _key(body: dict[str, Any]) -> uuid.UUID | None:
+def form_key(body: dict[str, Any]) -> uuid.UUID | None:
+    """The form key a draft keeps, if it is one."""
     try:
         return uuid.UUID(str(body.get("intake_id", "")))
     except ValueError:

@@ -1,9 +1,10 @@
 """The SQL for drafts: an operator's unsaved form, one per (user, call), sealed.
 
 Every query that opens or changes a draft filters by user_id: a user only ever reads,
-writes or deletes their own drafts, whatever id or call id a request names. The one
-exception, on_call, tells a call's page who has a draft on it and when they last saved
-it, never what it says.
+writes or deletes their own drafts, whatever id or call id a request names. The
+exceptions: on_call and stranded tell supervisors who has a draft on a call and when they
+last saved it, never what it says; a supervisor who opens one to finish it reads it with
+get, by its author's id (cases/draft_takeover.py, audited).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class OnCall:
 class Sign:
     """That someone has an unsaved draft on a call: who and when, not what."""
 
+    author_id: int
     author: str
     updated_at: dt.datetime
     goes_on: dt.datetime | None
@@ -67,11 +69,16 @@ PRESET = frozenset({"intake_id", "call_id", "voicemail_id", "facility_id", "tria
 _BLOCK = re.compile(r"_[0-9]+$")  # report block n's fields end in _n
 
 
+def typed_names(body: dict[str, Any]) -> list[str]:
+    """The fields with anything typed or ticked in them (what a view of the draft names)."""
+    return sorted(name for name, value in body.items()
+                  if value and _BLOCK.sub("", name) not in PRESET)
+
+
 def typed(body: dict[str, Any]) -> bool:
     """Anything typed or ticked in it: an empty form, or one with only what it opens with,
     is not a draft."""
-    return any(value for name, value in body.items()
-               if _BLOCK.sub("", name) not in PRESET)
+    return bool(typed_names(body))
 
 
 def _draft(row: asyncpg.Record, keys: KeyRing) -> Draft:
@@ -162,12 +169,37 @@ async def on_call(con: Conn, keys: KeyRing, call_id: uuid.UUID,
     """Who has a draft with anything typed in it on the call, and when they last saved it.
     The bodies are opened only to tell a typed draft from an empty form's key."""
     rows = await con.fetch(
-        """SELECT d.id, d.call_id, d.body, d.updated_at, u.display_name
+        """SELECT d.id, d.call_id, d.body, d.updated_at, d.user_id, u.display_name
            FROM drafts d JOIN users u ON u.id = d.user_id
            WHERE d.call_id = $1 ORDER BY d.updated_at DESC""",
         call_id,
     )
-    return [Sign(row["display_name"], row["updated_at"], goes_on(row["updated_at"], keep_days))
+    return [Sign(row["user_id"], row["display_name"], row["updated_at"],
+                 goes_on(row["updated_at"], keep_days))
+            for row, _ in _typed(rows, keys)]
+
+
+@dataclass(frozen=True)
+class Stranded:
+    """An unsaved intake on an answered call that has none saved: whose, and when."""
+
+    call_id: uuid.UUID
+    call_at: dt.datetime
+    sign: Sign
+
+
+async def stranded(con: Conn, keys: KeyRing, missing_intake: str,
+                   keep_days: int | None) -> list[Stranded]:
+    """The drafts with anything typed on the calls `missing_intake` (a condition on calls c)
+    selects, the soonest retention removes first."""
+    rows = await con.fetch(
+        f"""SELECT d.id, d.call_id, d.body, d.updated_at, d.user_id, u.display_name,
+                   c.started_at
+            FROM drafts d JOIN users u ON u.id = d.user_id JOIN calls c ON c.id = d.call_id
+            WHERE {missing_intake} ORDER BY d.updated_at, d.id""")
+    return [Stranded(row["call_id"], row["started_at"],
+                     Sign(row["user_id"], row["display_name"], row["updated_at"],
+                          goes_on(row["updated_at"], keep_days)))
             for row, _ in _typed(rows, keys)]
 
 

@@ -30,6 +30,7 @@ from lifeline_pbx.cases import (
     drafts,
     followups,
     identity_rules,
+    intake_page,
     intakes,
     misfile_store,
     people,
@@ -53,6 +54,9 @@ SECOND_FORM = ("This call already has an intake, saved from another form (anothe
                "window, or a one-click outcome). Nothing was saved from this form and what you "
                "typed is still here: copy what is missing, reload the page (it opens the saved "
                "intake) and add it there.")
+SAVED_BY = ("This call's intake was saved by {by} at {at:%Y-%m-%d %H:%M} UTC. Nothing was saved "
+            "from this form and what you typed is still here: copy what is missing and ask a "
+            "supervisor to add it to that intake.")
 OTHER_INTAKE = "This form belongs to another intake or call: reload the page to start again."
 KEEP_REPORT = ("This report is already saved and is not removed by clearing it: type it "
                "again, or ask a supervisor to correct it.")
@@ -88,6 +92,26 @@ def _conflict(error: asyncpg.UniqueViolationError) -> Conflict:
     if error.constraint_name == "intakes_one_per_call":
         return Conflict(SECOND_FORM)
     return Conflict(OTHER_INTAKE)
+
+
+async def take_turns(con: Conn, key: uuid.UUID, call_id: uuid.UUID) -> None:
+    """The locks a save of that form on that call takes, in the order it takes them."""
+    await _lock(con, key)
+    await _lock(con, call_id)
+
+
+async def one_per_call(con: Conn, call_id: uuid.UUID, user_id: int) -> None:
+    """Before a new intake on a call is written, in the same transaction: saves on one call
+    take turns, and a call that has an intake (this user's, or one a supervisor finished
+    from a draft) gets no second one."""
+    await _lock(con, call_id)
+    found = await intakes.first_on_call(con, call_id)
+    if found is None:
+        return
+    if found.user_id == user_id:
+        raise Conflict(SECOND_FORM)
+    raise Conflict(SAVED_BY.format(by=found.saved_by, at=found.saved_at),
+                   link=intake_page.page_of(found))
 
 
 async def save_intake(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm, *,
@@ -182,8 +206,8 @@ async def _create(con: Conn, keys: KeyRing, user_id: int, form: IntakeForm,
                   supervisor: bool) -> Saved:
     if form.voicemail_id is not None:
         await voicemail_intake.claim(con, form.voicemail_id)
-    if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
-        raise Conflict(SECOND_FORM)
+    elif form.call_id is not None:
+        await one_per_call(con, form.call_id, user_id)
     person_id, proposal, _ = await _save_person(con, keys, form, user_id, supervisor)
     facility_id, report_facility = _facilities(form)
     await intakes.insert(con, keys, form.key, form, person_id, facility_id, user_id)
@@ -323,8 +347,8 @@ async def save_outcome(con: Conn, keys: KeyRing, user_id: int, form: OutcomeForm
                                "outcome): undo that outcome first to change it.")
             if form.voicemail_id is not None:
                 await voicemail_intake.claim(con, form.voicemail_id)
-            if form.call_id is not None and await intakes.for_call(con, form.call_id, user_id):
-                raise Conflict(SECOND_FORM)
+            elif form.call_id is not None:
+                await one_per_call(con, form.call_id, user_id)
             await intakes.insert_outcome(con, form.key, form.call_id, form.outcome, user_id)
             await audit.record(con, user_id, "create", "intake", form.key,
                                ("call_id", "outcome"))

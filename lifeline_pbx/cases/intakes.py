@@ -86,6 +86,26 @@ async def for_call(con: Conn, call_id: uuid.UUID, user_id: int) -> uuid.UUID | N
     return found
 
 
+@dataclass(frozen=True)
+class OnCall:
+    """The intake a call has, by whoever saved it."""
+
+    id: uuid.UUID
+    user_id: int
+    saved_by: str
+    saved_at: dt.datetime
+    outcome: str
+
+
+async def first_on_call(con: Conn, call_id: uuid.UUID) -> OnCall | None:
+    row = await con.fetchrow(
+        """SELECT i.id, i.user_id, u.display_name AS saved_by, i.created_at AS saved_at,
+                  i.outcome
+           FROM intakes i JOIN users u ON u.id = i.user_id
+           WHERE i.call_id = $1 ORDER BY i.created_at, i.id LIMIT 1""", call_id)
+    return None if row is None else OnCall(**dict(row))
+
+
 def changes(old: Stored, form: IntakeForm, person_id: uuid.UUID | None,
             facility_id: int | None) -> list[str]:
     """The names of the intake's fields that the form changes."""

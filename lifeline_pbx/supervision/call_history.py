@@ -33,6 +33,7 @@ from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import DATABASE_ERRORS, Conditions, Conn
+from lifeline_pbx.retention import store as retention
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, midnight
 from lifeline_pbx.statistics.periods import today as periods_today
 from lifeline_pbx.web.paging import Window, capped_count, clamped
@@ -222,6 +223,9 @@ class MissingIntakes:
     count: int
     since: dt.date
     until: dt.date
+    # Unsaved intakes on answered calls with none saved, of any day, the soonest retention
+    # removes first (who and when, not what): a supervisor can finish them.
+    stranded: tuple[drafts.Stranded, ...] = ()
 
     @property
     def link(self) -> str:
@@ -237,19 +241,21 @@ def this_week(now: dt.datetime) -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=WEEK_DAYS - 1), today
 
 
-async def missing_intakes(con: Conn, now: dt.datetime) -> MissingIntakes:
+async def missing_intakes(con: Conn, keys: KeyRing, now: dt.datetime) -> MissingIntakes:
     since, until = this_week(now)
     clause, args = where(CallFilter(since=since, until=until, intake="missing"))
     count: int = await con.fetchval(f"SELECT count(*) FROM calls c WHERE {clause}", *args)
-    return MissingIntakes(count, since, until)
+    stranded = await drafts.stranded(con, keys, MISSING_INTAKE,
+                                     (await retention.limits(con)).drafts)
+    return MissingIntakes(count, since, until, tuple(stranded))
 
 
-async def missing_intakes_shown(pool: asyncpg.Pool[asyncpg.Record],
+async def missing_intakes_shown(pool: asyncpg.Pool[asyncpg.Record], keys: KeyRing,
                                 now: dt.datetime) -> MissingIntakes | None:
     """For the live queue view, which works while the database is away: None then."""
     try:
         async with pool.acquire() as con:
-            return await missing_intakes(con, now)
+            return await missing_intakes(con, keys, now)
     except DATABASE_ERRORS as exc:
         log.warning("missing intakes unavailable error=%s", exc.__class__.__name__)
         return None

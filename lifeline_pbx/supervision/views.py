@@ -18,7 +18,7 @@ from aiohttp import web
 from lifeline_pbx.console.messages import NOTE_MAX, PAUSE_REASONS
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import snapshot
-from lifeline_pbx.resources import ACD, LISTEN_IN, POOL, QUEUE_FIGURES
+from lifeline_pbx.resources import ACD, KEY_RING, LISTEN_IN, POOL, QUEUE_FIGURES
 from lifeline_pbx.supervision import call_history, queue_figures, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
@@ -37,7 +37,8 @@ def routes() -> list[web.AbstractRouteDef]:
 
 @require("supervisor")
 async def queues_page(request: web.Request) -> web.StreamResponse:
-    missing = await call_history.missing_intakes_shown(request.app[POOL], datetime.now(UTC))
+    missing = await call_history.missing_intakes_shown(request.app[POOL], request.app[KEY_RING],
+                                                       datetime.now(UTC))
     return render(request, "supervision/queues.html", refresh_seconds=REFRESH_SECONDS,
                   phone=current_user(request).operator_username,
                   pause_reasons=PAUSE_REASONS, note_max=NOTE_MAX, missing=missing)

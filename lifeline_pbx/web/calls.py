@@ -27,6 +27,12 @@ def hub(request: web.Request) -> LiveHub:
     return request.app[HUB]
 
 
+def logged_in_to_queues(app: web.Application, operator: str | None) -> bool:
+    """The operator takes queue calls now (the distributor's picture); False without it."""
+    found = app[ACD].picture.operators.get(operator) if ACD in app and operator else None
+    return found is not None and found.logged_in
+
+
 def asterisk_connected(app: web.Application) -> bool:
     return CONNECTED in app and app[CONNECTED].is_set()
 

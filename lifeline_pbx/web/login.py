@@ -8,6 +8,7 @@ from aiohttp import web
 
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import devices, sessions, signin, totp
+from lifeline_pbx.cases import unsaved
 from lifeline_pbx.errors import Invalid
 from lifeline_pbx.resources import KEY_RING, POOL
 from lifeline_pbx.web import client_address
@@ -166,9 +167,17 @@ async def enrol(request: web.Request) -> web.StreamResponse:
 
 @public
 async def logout(request: web.Request) -> web.StreamResponse:
+    """Signing out; with unsaved intakes of one's own, a page naming them comes first, with
+    "Sign out anyway"."""
     session = request.get(SESSION)
     if session is not None:
-        await signin.sign_out(request.app[POOL], session.token_hash)
+        user = request.get(USER)
+        anyway = (await form_data(request)).get("anyway") == "1"
+        held = await unsaved.sign_out(request.app[POOL], request.app[KEY_RING],
+                                      user.id if user else None, session.token_hash, anyway)
+        if held is not None:
+            return render(request, "cases/signout_unsaved.html", unsaved=held,
+                          unfinished=held.on_calls)
     response = web.HTTPSeeOther("/login")
     response.del_cookie(COOKIE, path="/")
     raise response

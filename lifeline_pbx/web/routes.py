@@ -29,6 +29,7 @@ from lifeline_pbx.cases import (
     proposal_views,
     revision_views,
     search_pages,
+    takeover_views,
 )
 from lifeline_pbx.cases import views as cases_views
 from lifeline_pbx.console import views as console_views
@@ -51,7 +52,7 @@ FEATURES = (
     login, admin_views, reference_views, facility_views, line_views, queue_views,
     operator_views, prompt_views, console_views,
     cases_views, search_pages, person_edit, intake_correct_views, misfile_views, printout,
-    proposal_views,
+    proposal_views, takeover_views,
     revision_views, pages, followup_views,
     supervision_views, call_pages, supervise_views, recording_views, voicemail_views, audit_views,
     retention_views, rule_views, feed_views, statistics_views, export_views, oncall_views,
