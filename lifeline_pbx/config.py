@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from lifeline_pbx import crypto
 from lifeline_pbx.errors import ConfigError
+from lifeline_pbx.operators.pjsip import RTP_TIMEOUT
 from lifeline_pbx.outbound import numbers
 
 ENV_PREFIX = "LIFELINE_"
@@ -110,6 +111,10 @@ class Config:
     outbound_deny: tuple[str, ...] = numbers.DEFAULT_DENY
     outbound_per_operator_hour: int = 10
     outbound_per_hour: int = 30
+    # An operator's phone that sends no audio for this many seconds is taken for dead (its
+    # leg hung up, the caller back in the queue); ten times as long while it holds the call.
+    # 0 = never (operators/pjsip.py says why 30).
+    operator_rtp_timeout_seconds: int = RTP_TIMEOUT
 
     @property
     def session_idle(self) -> timedelta:
@@ -327,6 +332,7 @@ _CHECKS: dict[str, Callable[[str, str], Any]] = {
     "outbound_deny": _number_patterns,
     "outbound_per_operator_hour": _whole(0, 1000),
     "outbound_per_hour": _whole(0, 10000),
+    "operator_rtp_timeout_seconds": _whole(0, 3600),
 }
 
 

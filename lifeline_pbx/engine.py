@@ -177,7 +177,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
 
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
         pool, app[LISTENER], after_sync=operators_synced,
-        on_call=lambda: on_a_call(acd.picture))
+        on_call=lambda: on_a_call(acd.picture), rtp_timeout=cfg.operator_rtp_timeout_seconds)
     acd.watch.add(_SignOffAfterCall(operator_sync, acd.picture))
     watch.on("queues", QUEUE_TABLES, acd.reload)
     vault = app[VAULT] = Vault(pool, ari, app[KEY_RING],

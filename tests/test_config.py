@@ -75,6 +75,8 @@ BAD = {
     "trusted proxy bad mask": ({**GOOD, "LIFELINE_TRUSTED_PROXIES": "10.0.0.0/33"},
                                "trusted_proxies"),
     "trusting everyone": ({**GOOD, "LIFELINE_TRUSTED_PROXIES": "0.0.0.0/0"}, "trusted_proxies"),
+    "RTP timeout negative": ({**GOOD, "LIFELINE_OPERATOR_RTP_TIMEOUT_SECONDS": "-1"},
+                             "operator_rtp_timeout_seconds"),
 }
 
 

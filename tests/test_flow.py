@@ -21,6 +21,7 @@ from lifeline_pbx.calls.model import (
     Line,
     Note,
     OperatorLeft,
+    OperatorLost,
     Phase,
     Play,
     PromptFinished,
@@ -376,6 +377,25 @@ VOICEMAIL_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
         [Connected("op-a"), HangupRequested(16), Left(0)],
         ["Note:connected", "Timer:limit-warning", "Note:caller_hangup", "LeaveQueue",
          "Note:ended", "Close:answered/caller/16"],
+    ),
+    "the operator's phone lost: the apology, back in the queue, the next one answers": (
+        [Connected("op-a"), OperatorLost("op-a", "no_audio"), PromptFinished("p5", True),
+         Connected("op-c"), HangupRequested(16), Left(0)],
+        ["Note:connected", "Timer:limit-warning", "Note:operator_lost", "Note:prompt",
+         "Play:operator-lost/es", "Note:prompt_finished", "Note:connected",
+         "Timer:limit-warning", "Note:caller_hangup", "LeaveQueue", "Note:ended",
+         "Close:answered/caller/16"],
+    ),
+    "the next operator answers during the apology: it stops": (
+        [Connected("op-a"), OperatorLost("op-a", "cause_44"), Connected("op-c")],
+        ["Note:connected", "Timer:limit-warning", "Note:operator_lost", "Note:prompt",
+         "Play:operator-lost/es", "StopPlayback", "Note:connected", "Timer:limit-warning"],
+    ),
+    "the caller hangs up after losing the operator: answered, not abandoned": (
+        [Connected("op-a"), OperatorLost("op-a", "no_audio"), HangupRequested(16), Left(0)],
+        ["Note:connected", "Timer:limit-warning", "Note:operator_lost", "Note:prompt",
+         "Play:operator-lost/es", "Note:caller_hangup", "LeaveQueue", "Note:ended",
+         "Close:answered/caller/16"],
     ),
     "an error while waiting: voicemail, not silence": (
         [Failed("KeyError")],

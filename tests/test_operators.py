@@ -51,8 +51,11 @@ def test_pjsip_objects_of_an_operator() -> None:
             "dtmf_mode": "rfc4733", "direct_media": "no", "rtp_symmetric": "yes",
             "force_rport": "yes", "rewrite_contact": "yes", "allow_transfer": "no",
             "callerid": '"Ana Pérez"', "language": "es",
+            "rtp_timeout": "30", "rtp_timeout_hold": "300",
         }),
     ]
+    endpoint = pjsip_objects(OP, 0)[2][2]  # the setting at 0: a phone is never cut
+    assert (endpoint["rtp_timeout"], endpoint["rtp_timeout_hold"]) == ("0", "0")
 
 
 def test_demo_operator_objects() -> None:

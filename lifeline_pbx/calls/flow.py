@@ -30,6 +30,7 @@ from lifeline_pbx.calls.model import (
     OnCallEnded,
     OnCallUnanswered,
     OperatorLeft,
+    OperatorLost,
     Phase,
     PromptFinished,
     QueueLeft,
@@ -61,6 +62,7 @@ ESCALATION_PHASES = (Phase.ESCALATING, Phase.ONCALL)
 # cause (the hang-up request then carries Asterisk's reason flag, 4, which read as Q.850
 # would claim a special information tone).
 PBX_SHUTDOWN_CAUSE = 41
+LOST_PROMPT = "operator-lost"  # the operator's phone died mid-call: "please hold"
 
 
 def _closing(state: State, prompt: str, disposition: str) -> Step:
@@ -123,6 +125,8 @@ def _in_call(state: State, event: FlowEvent) -> Step:
     if isinstance(event, OperatorLeft) and state.phase is Phase.CONNECTED:
         state = replace(state, hangup_by="operator", disposition="answered")
         return _hang_up(state, [Note("operator_hangup")])
+    if isinstance(event, OperatorLost) and state.phase is Phase.CONNECTED:
+        return _operator_lost(state, event)
     return state, []
 
 
@@ -206,6 +210,8 @@ def _prompt_finished(state: State, event: PromptFinished) -> Step:
         return state, [finished, StartVoicemail(max_seconds)]
     if state.phase is Phase.CLOSING:
         return _hang_up(state, [finished])
+    if state.phase is Phase.QUEUED:  # the apology of a lost operator: the music goes on
+        return replace(state, playing=None), [finished]
     return state, []
 
 
@@ -270,11 +276,22 @@ def _requeued(state: State, event: Requeued) -> Step:
     return state, [note, EnterQueue(event.queue_id, event.language, state.priority)]
 
 
+def _operator_lost(state: State, event: OperatorLost) -> Step:
+    """The operator's phone died mid-call: the queue has the caller back at its front; they
+    hear why, then the queue's music."""
+    state = replace(state, phase=Phase.QUEUED)
+    state, play = ivr.play(state, (state.language, LOST_PROMPT))
+    lost = Note("operator_lost", (("operator", event.operator), ("reason", event.reason)))
+    return state, [lost, Note("prompt", (("name", LOST_PROMPT),)), play]
+
+
 def _connected(state: State, event: Connected) -> Step:
     line = state.line
     assert line is not None
-    state = replace(state, phase=Phase.CONNECTED, disposition="answered")
-    commands: list[Command] = [Note("connected", (("operator", event.operator),))]
+    # The apology of a lost operator may still be playing as the next one answers.
+    stop: list[Command] = [StopPlayback(state.playing)] if state.playing else []
+    state = replace(state, phase=Phase.CONNECTED, disposition="answered", playing=None)
+    commands: list[Command] = [*stop, Note("connected", (("operator", event.operator),))]
     if line.record_calls:
         commands.append(RecordBridge())
     warn_at = line.call_limit - line.limit_warning
@@ -346,7 +363,10 @@ def _hangup_requested(state: State, event: HangupRequested) -> Step:
     commands: list[Command] = [Note("caller_hangup", (("cause", str(event.cause)),))]
     keep = state.phase in (Phase.CLOSING, Phase.CONNECTED, Phase.RECORDING, Phase.VOICEMAIL,
                            Phase.ONCALL)
-    disposition = state.disposition if keep else "abandoned"
+    # A caller put through once stays answered, though waiting again (sent to another
+    # queue, or their operator's phone lost) as they hang up.
+    answered = state.disposition == "answered"
+    disposition = state.disposition if keep or answered else "abandoned"
     return replace(state, hangup_by="caller", disposition=disposition, playing=None), commands
 
 

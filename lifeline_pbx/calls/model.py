@@ -122,6 +122,15 @@ class OperatorLeft:
 
 
 @dataclass(frozen=True)
+class OperatorLost:
+    """The operator's phone or network failed mid-call (queues/leg_end.py): the caller is
+    back at the front of the queue, their place kept."""
+
+    operator: str
+    reason: str  # queues/leg_end.reason: no_audio, cause_44, ...
+
+
+@dataclass(frozen=True)
 class RecordingFinished:
     seconds: int
     failed: bool = False  # nothing was recorded (Asterisk could not, or refused to)
@@ -179,7 +188,7 @@ class OnCallEnded:
 
 FlowEvent = (
     Started | Resumed | PromptFinished | Digit | TimerFired | Connected | QueueLeft
-    | OperatorLeft | RecordingFinished | HangupRequested | Left | Failed
+    | OperatorLeft | OperatorLost | RecordingFinished | HangupRequested | Left | Failed
     | OnCallAccepted | OnCallUnanswered | OnCallEnded | Requeued
 )
 

@@ -16,12 +16,23 @@ OPERATOR_CONTEXT = "operators"  # the dialplan context of operator phones, and o
 # from it instead of resolving its own host name for every call (docs/decisions.md).
 TRANSPORT = "transport-udp"
 PjsipObject: TypeAlias = tuple[str, str, dict[str, str]]
+RTP_TIMEOUT = 30  # seconds: the default of the setting operator_rtp_timeout_seconds
+# rtp_timeout_hold, as a multiple of rtp_timeout: a phone holding the call may send nothing.
+HOLD_FACTOR = 10
 _TRUE = {"yes", "true", "on", "1"}
 _FALSE = {"no", "false", "off", "0"}
 
 
-def pjsip_objects(op: Operator) -> list[PjsipObject]:
-    """(object type, id, fields) for one operator, in the order they must be created."""
+def pjsip_objects(op: Operator, rtp_timeout: int = RTP_TIMEOUT) -> list[PjsipObject]:
+    """(object type, id, fields) for one operator, in the order they must be created.
+
+    rtp_timeout: seconds without audio from the phone before Asterisk hangs its call up (a
+    phone gone mid-call sends no BYE: a laptop asleep, wifi lost); 0 = never. A phone counts
+    as sending while anything comes: speech, silence, comfort noise (RFC 3389). G.711, all
+    these endpoints allow, has no DTX; a phone set to suppress silence sends a comfort noise
+    packet now and then, and a muted one sends silence; one that sends nothing at all while
+    its user is quiet would be cut after rtp_timeout seconds of quiet: 30 s of it is rare in
+    a call, and the caller is then put back in front of the queue, not lost."""
     user = op.sip_username
     auth = {"auth_type": "digest", "username": user, "realm": SIP_REALM,
             "md5_cred": op.sip_md5_cred}
@@ -38,6 +49,8 @@ def pjsip_objects(op: Operator) -> list[PjsipObject]:
         # Name only: Asterisk would strip '-' and '.' from a number (op-b -> opb).
         "callerid": f'"{op.display_name}"',
         "language": op.languages[0] if op.languages else "en",
+        "rtp_timeout": str(rtp_timeout),
+        "rtp_timeout_hold": str(rtp_timeout * HOLD_FACTOR),
     }
     return [("auth", user, auth), ("aor", user, aor), ("endpoint", user, endpoint)]
 

@@ -22,9 +22,9 @@ half-finished delete leaves the endpoint listed for the next sync to finish. No 
 pushed ids is kept: it could drift from Asterisk's astdb (wiped, restored); this cannot.
 
 Wiring (lifeline_pbx/engine.py): `OperatorSync(pool, listener, after_sync=acd.reload,
-on_call=<operators bridged now>)`, `call_ended` from the distributor's watchers, a task
-running `run(ari)`, and `request()` on every ARI (re)connection (returns at once, never
-raises).
+on_call=<operators bridged now>, rtp_timeout=<the setting>)`, `call_ended` from the
+distributor's watchers, a task running `run(ari)`, and `request()` on every ARI
+(re)connection (returns at once, never raises).
 
 It follows 'lifeline_operators' on the app's listener (pg_listen.Listener: reconnecting
 with a growing wait, and syncing after each reconnection: notifications may have been
@@ -49,7 +49,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.operators import store
-from lifeline_pbx.operators.pjsip import OPERATOR_CONTEXT, pjsip_objects, same_fields
+from lifeline_pbx.operators.pjsip import OPERATOR_CONTEXT, RTP_TIMEOUT, pjsip_objects, same_fields
 from lifeline_pbx.pg_listen import Listener
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,8 @@ async def _get(ari: AriClient, object_type: str, object_id: str) -> dict[str, st
     return {str(f["attribute"]): str(f["value"]) for f in fields}
 
 
-async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: bool) -> None:
+async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: bool,
+                rtp_timeout: int) -> None:
     """listed: Asterisk lists the endpoint (it has it loaded, not only stored)."""
     user = op.sip_username
     try:
@@ -110,7 +111,7 @@ async def _push(ari: AriClient, op: store.Operator, report: SyncReport, listed: 
             report.failed[user] = "an endpoint of that name exists outside Lifeline (pjsip.conf)"
             return
         written = False
-        for object_type, object_id, fields in pjsip_objects(op):
+        for object_type, object_id, fields in pjsip_objects(op, rtp_timeout):
             current = endpoint if object_type == "endpoint" else await _get(
                 ari, object_type, object_id)
             if current is None or not same_fields(fields, current) or not listed:
@@ -165,11 +166,13 @@ async def _remove(ari: AriClient, user: str, report: SyncReport) -> None:
     report.deleted.append(user)
 
 
-async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = ()) -> SyncReport:
+async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = (),
+               rtp_timeout: int = RTP_TIMEOUT) -> SyncReport:
     """Make Asterisk's operator accounts match the enabled operators in PostgreSQL.
 
     An account no longer wanted whose operator is on a call (`on_call`) is kept until a
     sync after that call: Asterisk must not lose the endpoint of a live call.
+    rtp_timeout: operators/pjsip.pjsip_objects.
     Per-operator refusals are collected in report.failed; AriError with status 0 (Asterisk
     unreachable) and database errors are raised.
     """
@@ -178,7 +181,7 @@ async def sync(pool: Pool, ari: AriClient, on_call: Collection[str] = ()) -> Syn
     report = SyncReport()
     listed = await _listed(ari)
     for op in operators:
-        await _push(ari, op, report, op.sip_username in listed)
+        await _push(ari, op, report, op.sip_username in listed, rtp_timeout)
     for user in await _stale(ari, listed, {op.sip_username for op in operators}):
         if user in on_call:
             report.kept.append(user)
@@ -194,8 +197,10 @@ class OperatorSync:
         self, pool: Pool, listener: Listener,
         after_sync: Callable[[], Awaitable[None]] | None = None,
         on_call: Callable[[], Collection[str]] = frozenset,
+        rtp_timeout: int = RTP_TIMEOUT,
     ) -> None:
         self._pool = pool
+        self._rtp_timeout = rtp_timeout
         self._after_sync = after_sync  # e.g. the queues re-reading who the operators are
         self._on_call = on_call  # the operators bridged with a caller now
         self._wanted = asyncio.Event()
@@ -244,7 +249,7 @@ class OperatorSync:
 
     async def _sync_once(self, ari: AriClient) -> bool:
         try:
-            report = await sync(self._pool, ari, self._on_call())
+            report = await sync(self._pool, ari, self._on_call(), self._rtp_timeout)
         except (AriError, OSError, TimeoutError, asyncpg.PostgresError,
                 asyncpg.InterfaceError) as exc:
             log.warning("operator sync: %s", exc)

@@ -55,6 +55,7 @@ PROMPT_NAMES: tuple[str, ...] = (
     "next-open-day",
     "next-open-time",
     "voicemail-offer",
+    "operator-lost",
 )
 
 

@@ -31,7 +31,12 @@ class State(Enum):
 NUMBERED = frozenset({"queue-position", "queue-wait", "next-open-day", "next-open-time"})
 # Prompts with one variant per digit: only the variant of the line's digit is required.
 BY_DIGIT = ("language-choice", "triage")
-UNNUMBERED: tuple[str, ...] = tuple(n for n in prompts.PROMPT_NAMES if n not in prompts.VARIANTS)
+# Prompts added after admins could record languages of their own: a language without one
+# stays on its menus (the database's prompts_required does not list them), and its callers
+# hear it in the line's default language, or in English.
+LATER = frozenset({"operator-lost"})
+UNNUMBERED: tuple[str, ...] = tuple(n for n in prompts.PROMPT_NAMES
+                                    if n not in prompts.VARIANTS and n not in LATER)
 
 
 DIGITS = tuple(str(value) for value in prompts.VARIANTS["language-choice"].values)

@@ -23,7 +23,7 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues import offers, operator_state, phones, routing, staff
+from lifeline_pbx.queues import leg_end, offers, operator_state, phones, routing, staff
 from lifeline_pbx.queues.bridges import call_bridge, holding_bridge
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
@@ -423,7 +423,7 @@ class Acd:
             await self.ari.destroy_bridge(bridge_id)
 
     async def ended(self, offer: Offer, outcome: str) -> None:
-        if outcome == offers.LEFT and self._operator_left(offer.channel_id):
+        if outcome == offers.LEFT and self._operator_left(offer.channel_id, offer.hangup):
             return
         if outcome in (offers.WITHDRAWN, offers.LEFT):
             self._apply(staff.OfferWithdrawn(offer.operator, offer.call_id))
@@ -444,16 +444,52 @@ class Acd:
     def keyed(self, offer: Offer, digit: str) -> None:
         self.operator_keys(offer.operator, digit)
 
-    def _operator_left(self, channel_id: str) -> bool:
+    def _operator_left(self, channel_id: str, hangup: tuple[int, bool] | None = None) -> bool:
+        """hangup: (cause, soft) of the leg's hang-up request, when it was heard."""
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
                 if self.carried_on(talk):
                     return True
                 del self.picture.talking[call_id]
+                if leg_end.after_leg(hangup) == leg_end.LOST:
+                    self._operator_lost(talk, leg_end.reason(hangup))
+                    return True
                 talk.call.deliver(model.OperatorLeft())
                 self.tasks.spawn(self._finish_talk(talk, hang_up_operator=False))
                 return True
         return False
+
+    def _operator_lost(self, talk: Talk, reason: str) -> None:
+        """The operator's phone died mid-call: the caller goes back to their place in the
+        queue (their first entry time: the front, unless someone waited longer), told why;
+        the operator's talk ends (not their hang-up), and their phone counts as offline
+        until Asterisk says it is back (queues/leg_end.py)."""
+        call = talk.call
+        now = time.time()
+        entered_at = now - talk.waited if not talk.connected_at else (
+            talk.connected_at - talk.waited)
+        caller = routing.Caller(str(call.call_id), str(talk.queue_id), call.language,
+                                call.priority, entered_at, False, frozenset({talk.operator}))
+        # As a caller being bridged: leave() finds them there should they hang up meanwhile.
+        self.picture.bridging[call.call_id] = Waiter(call, caller, talk.queue_id,
+                                                     last_announced=now)
+        log.warning("operator's phone lost call=%s operator=%s reason=%s", call.call_id,
+                    talk.operator, reason)
+        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup)
+        self._apply(staff.CallEnded(talk.operator, call.call_id, talk.queue_id))
+        self._step(staff.Registration(talk.operator, False))
+        call.deliver(model.OperatorLost(talk.operator, reason))
+        self.tasks.spawn(self._back_in_queue(talk))
+
+    async def _back_in_queue(self, talk: Talk) -> None:
+        waiter = self.picture.bridging.get(talk.call.call_id)
+        if waiter is None:
+            return  # the caller hung up meanwhile (leave() logged it)
+        # Before the caller can be offered again (their next bridge has the same id).
+        await self._back_on_hold(talk.bridge_id, waiter)
+        if self.picture.bridging.pop(talk.call.call_id, None) is not None:
+            self.picture.waiting[talk.call.call_id] = waiter
+            self.kick()
 
     async def _finish_talk(self, talk: Talk, *, hang_up_operator: bool) -> None:
         self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup)

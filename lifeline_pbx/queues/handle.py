@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from lifeline_pbx.calls import model
 
-QueueOutcome = model.Connected | model.QueueLeft | model.OperatorLeft | model.Requeued
+QueueOutcome = (model.Connected | model.QueueLeft | model.OperatorLeft | model.OperatorLost
+                | model.Requeued)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Offer:
     accepted: bool = False
     cancelled: bool = False  # the caller left: not the operator's miss
     last_key: tuple[str, str] = ("", "")  # the last key and its DtmfReceived.at
+    hangup: tuple[int, bool] | None = None  # (cause, soft) of its first hang-up request
     events: asyncio.Queue[ari.Event] = field(default_factory=asyncio.Queue)
 
 
@@ -188,10 +189,12 @@ class OfferDesk:
                 await self._ask_to_accept(offer)
             else:
                 await self._accept(offer)
-        elif isinstance(event, ari.HangupRequest) and event.pbx_shutdown:
-            # Asterisk is stopping: the ringing leg then ends like a ring-out, but the
-            # operator missed nothing.
-            offer.cancelled = not offer.accepted
+        elif isinstance(event, ari.HangupRequest):
+            offer.hangup = offer.hangup or (event.cause, event.soft)
+            if event.pbx_shutdown:
+                # Asterisk is stopping: the ringing leg then ends like a ring-out, but the
+                # operator missed nothing.
+                offer.cancelled = not offer.accepted
         elif isinstance(event, ari.DtmfReceived):
             if same_press(offer.last_key, event.digit, event.at):
                 return
@@ -208,9 +211,11 @@ class OfferDesk:
                 outcome = LEFT
             else:
                 outcome = DECLINED if offer.answered else RING_NO_ANSWER
-            cause = event.cause if isinstance(event, ari.ChannelDestroyed) else 0
-            log.info("offer ended operator=%s outcome=%s cause=%d", offer.operator, outcome,
-                     cause)
+            cause, soft = offer.hangup or (0, False)
+            if isinstance(event, ari.ChannelDestroyed):
+                cause, soft = event.cause, False
+            log.info("offer ended operator=%s outcome=%s cause=%d soft=%s", offer.operator,
+                     outcome, cause, soft)
             await self.outcomes.ended(offer, outcome)
 
     async def _ask_to_accept(self, offer: Offer) -> None:

@@ -63,6 +63,7 @@ WHAT: dict[str, str] = {
     "resumed": "Taken back after an app restart",
     "caller_hangup": "The caller hung up",
     "operator_hangup": "The operator hung up",
+    "operator_lost": "The operator's phone was lost: back in the queue",
     "pbx_shutdown": "The PBX shut down",
     "ended_unseen": "Ended while the app was away",
     "ended": "Call over",
@@ -76,7 +77,7 @@ VALUES: dict[str, dict[str, str]] = {
     "priority": {"0": "not urgent", "1": "emergency"},
     # a language by default, and why a call went to voicemail (as its email says it)
     "reason": {"no_input": "no key pressed", "invalid": "a key not offered",
-               **voicemail_reasons.WORDS},
+               "no_audio": "no sound from the phone", **voicemail_reasons.WORDS},
 }
 # Q.850 causes Asterisk gives most often (its `cause` of a hang-up).
 CAUSES = {"0": "unknown", "1": "unallocated number", "16": "normal clearing",
