@@ -15,6 +15,7 @@ from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.carrier import CarrierCall
 from tests.engine import Hotline
+from tests.waiting import wait_for
 from tests.web_fixtures import add_user
 
 PASSWORD = "console-Test-password-1"
@@ -52,6 +53,39 @@ async def test_cut_off_warning_shows_before_the_line_is_cut(
     await hotline.carrier.hang_up(call)
     await expect(page.locator("#call-ended")).to_be_visible()
     await expect(warning).to_be_hidden()
+    browsing.check_clean()
+
+
+async def test_the_cut_off_counts_the_menu_and_the_wait(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """The facility's clock starts when the PBX answers: a caller who waited in the queue
+    has less time left when the operator answers, and is warned sooner."""
+    # The facility cuts after 60 s; warn 50 s before, i.e. 10 s after the PBX answered.
+    hotline: Hotline = await hotline_factory(
+        web=True, call_limit_seconds=60, limit_warning_seconds=50)
+    page = await operator_console(hotline, browsing, "op-b")
+    await page.click("#state-pause")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Paused"))
+    call = await hotline.to_queue("Waited", language_digit="2")
+    answered = (await hotline.call_row("Waited"))["answered_at"]
+    assert answered is not None
+
+    async def waited_past_the_warning() -> bool:
+        now = await hotline.value("SELECT now()")
+        return bool((now - answered).total_seconds() > 12)
+
+    await wait_for(waited_past_the_warning, timeout=30, what="12 s since the PBX answered")
+    await page.click("#state-ready")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await hotline.reached("Waited", "connected", {"operator": "op-b"})
+    warning = page.locator("#call-warning")
+    # At once, not 10 s into the talk; and the time left is the facility's, under 0:48.
+    await expect(warning).to_be_visible(timeout=5_000)
+    await expect(warning).to_have_text(re.compile(r"Line cuts off in 0:[0-4]\d"))
+    await expect(page.locator("#call-timer")).to_have_text(re.compile(r"00:0\d"))
+    await hotline.reached("Waited", "limit_warning")
+    await hotline.carrier.hang_up(call)
     browsing.check_clean()
 
 

@@ -54,12 +54,13 @@ def test_pause_reason_refused(reason: str, note: str) -> None:
 
 def test_call_pop_names_no_caller() -> None:
     pop = messages.PopInfo("c1", 3, "Demo County", "General", "15550100101", "es", 1, 12.4,
-                           NOW, 900, 120)
+                           NOW, NOW - 40, 900, 120)
     message = messages.call(pop, NOW + 5)
     assert message == {
         "type": "call", "call_id": "c1", "facility_id": 3, "facility": "Demo County",
         "line": "General", "did": "15550100101", "language": "es", "triage": 1,
-        "triage_word": "Emergency", "waited": 12, "connected_at": NOW, "call_limit": 900,
+        "triage_word": "Emergency", "waited": 12, "connected_at": NOW, "answered_at": NOW - 40,
+        "call_limit": 900,
         "limit_warning": 120, "server_time": NOW + 5}
 
 

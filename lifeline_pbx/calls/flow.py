@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lifeline_pbx.calls import ivr
+from lifeline_pbx.calls import call_limit, ivr
 from lifeline_pbx.calls.model import (
     Answer,
     Close,
@@ -294,9 +294,9 @@ def _connected(state: State, event: Connected) -> Step:
     commands: list[Command] = [*stop, Note("connected", (("operator", event.operator),))]
     if line.record_calls:
         commands.append(RecordBridge())
-    warn_at = line.call_limit - line.limit_warning
-    if line.limit_warning > 0 and warn_at > 0:
-        commands.append(StartTimer(LIMIT_TIMER, warn_at))
+    warn_in = call_limit.warn_in(line.call_limit, line.limit_warning, event.since_answer)
+    if warn_in is not None:
+        commands.append(StartTimer(LIMIT_TIMER, warn_in))
     return state, commands
 
 

@@ -107,6 +107,7 @@ class TimerFired:
 @dataclass(frozen=True)
 class Connected:
     operator: str
+    since_answer: float = 0.0  # seconds since the PBX answered the call (the facility's clock)
 
 
 @dataclass(frozen=True)

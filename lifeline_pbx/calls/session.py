@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class CallSession:
         self._prefix = f"{self.call_id.hex}."
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self.voicemail_name = ""  # the message's, once it is recorded (or taken back)
+        self.answered_at = 0.0  # epoch seconds; the facility's time limit counts from it
 
     @property
     def ended(self) -> bool:
@@ -94,7 +96,7 @@ class CallSession:
     def handle(self, language: str, priority: int) -> CallHandle:
         """What the queues see of this call; their outcomes come back as events."""
         return CallHandle(self.call_id, self.channel_id, self.state.line, language, priority,
-                          self.queue.put_nowait)
+                          self.queue.put_nowait, self.answered_at)
 
     async def run(self) -> None:
         try:
@@ -229,6 +231,7 @@ class CallSession:
         ctx, state = self.ctx, self.state
         if isinstance(command, model.Answer):
             await ctx.ari.answer(self.channel_id)
+            self.answered_at = time.time()
             ctx.writer.put(records.CallAnswered(self.call_id, now()))
         elif isinstance(command, model.Play):
             default = state.line.default_language if state.line else ctx.default_language

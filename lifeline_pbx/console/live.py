@@ -245,9 +245,11 @@ class LiveHub:
     async def _pop(self, talk: Talk) -> PopInfo:
         call = talk.call
         line = call.line
-        connected_at, waited = talk.connected_at, talk.waited
-        if not connected_at:  # adopted after a restart: the call record knows
-            connected_at, waited = await self._times(call.call_id)
+        connected_at, waited, answered_at = talk.connected_at, talk.waited, call.answered_at
+        if not connected_at or not answered_at:  # adopted after a restart: the record knows
+            stored = await self._times(call.call_id)
+            connected_at, waited = connected_at or stored[0], waited or stored[1]
+            answered_at = answered_at or stored[2]
         return PopInfo(
             call_id=str(call.call_id),
             facility_id=line.facility_id if line else None,
@@ -258,6 +260,7 @@ class LiveHub:
             triage=call.priority,
             waited=waited,
             connected_at=connected_at,
+            answered_at=answered_at or connected_at,
             call_limit=line.call_limit if line else 0,
             limit_warning=line.limit_warning if line else 0,
         )
@@ -272,13 +275,13 @@ class LiveHub:
             self._line_names[line_id] = name
         return self._line_names[line_id]
 
-    async def _times(self, call_id: uuid.UUID) -> tuple[float, float]:
+    async def _times(self, call_id: uuid.UUID) -> tuple[float, float, float]:
         try:
             async with self.pool.acquire() as con:
                 times = await store.call_times(con, call_id)
         except DATABASE_ERRORS:
             times = None
-        return times or (time.time(), 0.0)
+        return times or (time.time(), 0.0, 0.0)
 
     async def _stored_reason(self, username: str) -> str:
         try:

@@ -33,7 +33,8 @@ class PopInfo:
     triage: int  # 0 normal, 1 emergency (from the IVR)
     waited: float  # seconds in the queue
     connected_at: float
-    call_limit: int  # seconds until the facility cuts the line, from connected_at
+    answered_at: float  # when the PBX answered: the facility's cut counts from it
+    call_limit: int  # seconds until the facility cuts the line, from answered_at
     limit_warning: int  # warn this many seconds before the cut
 
 
@@ -48,6 +49,7 @@ def call(pop: PopInfo, now: float) -> Message:
         "facility": pop.facility, "line": pop.line, "did": pop.did, "language": pop.language,
         "triage": pop.triage, "triage_word": triage_word(pop.triage),
         "waited": round(pop.waited), "connected_at": pop.connected_at,
+        "answered_at": pop.answered_at,
         "call_limit": pop.call_limit, "limit_warning": pop.limit_warning, "server_time": now,
     }
 

@@ -12,15 +12,17 @@ async def line_name(con: Conn, line_id: int) -> str:
     return str(await con.fetchval("SELECT name FROM lines WHERE id = $1", line_id) or "")
 
 
-async def call_times(con: Conn, call_id: uuid.UUID) -> tuple[float, float] | None:
-    """When the call was connected (epoch seconds) and how long it waited; None if unknown."""
+async def call_times(con: Conn, call_id: uuid.UUID) -> tuple[float, float, float] | None:
+    """When the call was connected (epoch seconds), how long it waited and when the PBX
+    answered it (0 if not recorded); None if unknown."""
     row = await con.fetchrow(
         """SELECT extract(epoch FROM connected_at)::float8 AS connected,
-               extract(epoch FROM connected_at - queued_at)::float8 AS waited
+               extract(epoch FROM connected_at - queued_at)::float8 AS waited,
+               extract(epoch FROM answered_at)::float8 AS answered
            FROM calls WHERE id = $1""", call_id)
     if row is None or row["connected"] is None:
         return None
-    return row["connected"], row["waited"] or 0.0
+    return row["connected"], row["waited"] or 0.0, row["answered"] or 0.0
 
 
 async def pause_reason(con: Conn, username: str) -> str:

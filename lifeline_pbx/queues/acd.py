@@ -388,7 +388,7 @@ class Acd:
                           wait=now - waiter.caller.entered_at)
         self.waited(waiter, "answered")
         self._apply(staff.OfferAnswered(offer.operator, offer.call_id))
-        waiter.call.deliver(model.Connected(offer.operator))
+        waiter.call.deliver(model.Connected(offer.operator, waiter.call.since_answer(now)))
         return True
 
     def _not_bridged(self, call_id: uuid.UUID) -> None:

@@ -24,3 +24,7 @@ class CallHandle:
     language: str
     priority: int  # 0 normal, 1 emergency
     deliver: Callable[[QueueOutcome], None] = field(compare=False, repr=False)
+    answered_at: float = 0.0  # epoch seconds the PBX answered the call; 0 when not known
+
+    def since_answer(self, now: float) -> float:
+        return now - self.answered_at if self.answered_at else 0.0

@@ -118,9 +118,10 @@
 
   function tick() {
     if (call && !ended) {
-      const elapsed = serverNow() - call.connected_at;
-      $("call-timer").textContent = clock(elapsed);
-      const remaining = call.call_limit - elapsed;
+      const now = serverNow();
+      $("call-timer").textContent = clock(now - call.connected_at);
+      // The facility's clock started when the PBX answered: the menu and the wait count.
+      const remaining = call.call_limit - (now - call.answered_at);
       const warn = call.call_limit > 0 && call.limit_warning > 0 && remaining <= call.limit_warning;
       const warning = $("call-warning");
       warning.hidden = !warn;
