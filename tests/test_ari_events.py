@@ -106,3 +106,14 @@ def test_a_channels_creation_time_is_kept_as_asterisk_gives_it() -> None:
     created = "2026-12-01T16:25:39.123+0000"
     assert ari.parse_channel({**CHANNEL, "creationtime": created}).created == created
     assert ari.parse_channel(CHANNEL).created == ""
+
+
+@pytest.mark.parametrize(("created", "epoch"), [
+    ("2026-12-01T16:25:39.123+0000", 1796142339.123),
+    ("2026-12-01T11:25:39.500-0500", 1796142339.5),
+    ("", 0.0),
+    ("yesterday", 0.0),
+])
+def test_a_channels_creation_time_in_epoch_seconds(created: str, epoch: float) -> None:
+    channel = ari.parse_channel({**CHANNEL, "creationtime": created})
+    assert ari.created_epoch(channel) == pytest.approx(epoch)

@@ -16,7 +16,7 @@ from lifeline_pbx.calls.session import CallSession
 from lifeline_pbx.operators import store
 from lifeline_pbx.prompts import LANGUAGES
 from lifeline_pbx.recordings.shelf import audio_place
-from lifeline_pbx.resources import ACD, ARI, CONNECTED, LINES, VAULT
+from lifeline_pbx.resources import ACD, ARI, CONNECTED, DISPATCHER, LINES, VAULT
 from tests.audio import HEARD, tone_level
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.db_reads import Statements
@@ -332,6 +332,11 @@ async def test_app_restart_keeps_the_waiting_and_the_talking(
         await hotline.reached("Waiting", "resumed", {"phase": "queued"})
         await hotline.reached("Talking", "resumed", {"phase": "connected"})
         assert not talking.ended
+        # The facility's clock still runs from the answer (the channel's creation time).
+        waiting = await hotline.call_row("Waiting")
+        session = next(s for s in restarted.app[DISPATCHER].sessions.values()
+                       if s.call_id == waiting["id"])
+        assert abs(session.answered_at - waiting["answered_at"].timestamp()) < 2
         # The waiting caller kept the place and reaches the next operator.
         await wait_for(lambda: "op-c" in restarted.app[ACD].picture.online, what="op-c online")
         assert await restarted.app[ACD].operator_action("op-c", "login")

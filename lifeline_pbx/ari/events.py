@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -129,6 +130,15 @@ def parse_channel(data: dict[str, Any]) -> Channel:
         context=str(dialplan.get("context", "")),
         created=str(data.get("creationtime", "")),
     )
+
+
+def created_epoch(channel: Channel) -> float:
+    """When Asterisk made the channel, in epoch seconds (its creationtime,
+    "2026-12-02T07:40:12.345+0000"); 0 when it gave none we can read."""
+    try:
+        return datetime.strptime(channel.created, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return 0.0
 
 
 def parse_endpoint(data: dict[str, Any]) -> EndpointState:

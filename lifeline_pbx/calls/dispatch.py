@@ -242,6 +242,8 @@ class CallDispatcher:
                  else model.Phase.RECORDING if isinstance(step, adoption.Recording)
                  else model.Phase.CONNECTED)
         session = self.start(step.channel.id, mark.call_id, fresh=False)
+        # A caller's leg is answered as it arrives: the facility's clock runs from then.
+        session.answered_at = ari.created_epoch(step.channel)
         session.queue.put_nowait(model.Resumed(line, phase, language, mark.priority,
                                                mark.escalated, mark.reason))
         if isinstance(step, adoption.Escalating):
