@@ -3,7 +3,8 @@
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
 //   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
 //   (detail: operators, whom the call may be transferred to now), lifeline:ready (the
-//   operator became ready for calls again: a finished call's form closes);
+//   operator became ready for calls again: a finished call's form closes; detail.asked:
+//   they asked for it (Ready, Log in, a save), not the wrap-up running out);
 //   listened for: lifeline:intake-saved (then the operator is made ready again),
 //   lifeline:unfinished-changed (the list of unfinished intakes is fetched again).
 "use strict";
@@ -22,6 +23,7 @@
   let socket = null;
   let signedOut = false;   // the feed was closed by the end of the session
   let wasReady = null;     // whether the last state shown was ready for calls
+  let asking = false;      // a post that makes the operator ready is awaited
   const SIGN_IN_CHECK_MS = 15000;
 
   const serverNow = () => Date.now() / 1000 + offset;
@@ -83,7 +85,7 @@
     wasReady = ready;
     if (!ready || before !== false) { return; }
     if (call && ended) { call = null; renderCall(); }
-    document.dispatchEvent(new CustomEvent("lifeline:ready"));
+    document.dispatchEvent(new CustomEvent("lifeline:ready", { detail: { asked: asking } }));
   }
 
   // The list of unfinished intakes, fetched again (it is shown while no call is on screen).
@@ -209,8 +211,10 @@
   }
   window.addEventListener("focus", () => { if (signedOut) { freshToken(); } });
 
-  async function post(url, body) {
+  // asks: the post makes the operator ready (its answer, or the feed before it, says so).
+  async function post(url, body, asks) {
     showError("");
+    asking = Boolean(asks);
     try {
       const once = () => fetch(url, {
         method: "POST", credentials: "same-origin",
@@ -230,17 +234,20 @@
       renderState();
     } catch (e) {
       showError("Could not reach the server; try again.");
+    } finally {
+      asking = false;
     }
   }
 
-  $("state-login").addEventListener("click", () => post("/console/state", { action: "login" }));
+  $("state-login").addEventListener("click",
+    () => post("/console/state", { action: "login" }, true));
   $("state-logout").addEventListener("click", () => post("/console/state", { action: "logout" }));
   $("state-pause").addEventListener("click", () => post("/console/state", {
     action: "pause", reason: $("pause-reason").value, note: $("pause-note").value,
   }));
   $("state-ready").addEventListener("click", () => {
-    if (state && state.paused) { post("/console/state", { action: "resume" }); }
-    else { post("/console/ready"); }
+    if (state && state.paused) { post("/console/state", { action: "resume" }, true); }
+    else { post("/console/ready", {}, true); }
   });
   // Saved while still talking: when the caller hangs up there is nothing left to write,
   // so the wrap-up the engine starts then is ended at once (see onMessage).
@@ -251,13 +258,13 @@
     const saved = event.detail && event.detail.call_id;
     if (call && !ended && saved === call.call_id) { savedDuringCall = saved; return; }
     if (call && ended) { call = null; renderCall(); }
-    post("/console/ready");
+    post("/console/ready", {}, true);
   });
   function readyIfSavedDuringCall() {
     const wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
     if (wrapping && ended && call && call.call_id === savedDuringCall) {
       savedDuringCall = null;
-      post("/console/ready");
+      post("/console/ready", {}, true);
     }
   }
 

@@ -11,9 +11,12 @@
 // A draft holds only unsaved work: not an empty form, nor one that is as it was saved.
 // When the operator is ready again (or the next call comes), a finished call's form closes:
 // saved, it is simply emptied; unsaved, its draft stays in the list of unfinished intakes,
-// and the status says so.
+// and the status says so. Ready because the wrap-up ran out (not asked for) while the form
+// holds unsaved typing, the form stays on its call, saying so, until it is saved, set aside
+// or the next call comes. Nothing typed while the form changes records is taken (it is
+// inert): no word lands in a record other than the one on screen when it was typed.
 // Listens on document for `lifeline:call`, `lifeline:call-ended` and `lifeline:ready`
-// (console.js); dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome)
+// (console.js; detail.asked: Ready, a save or a resume asked for it); dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome)
 // and `lifeline:unfinished-changed` (a call's unsaved form set aside). No inline scripts
 // (CSP).
 (function () {
@@ -22,6 +25,7 @@
   if (!form) return;
   const $ = (id) => document.getElementById(id);
   const statusEl = $("intake-status");
+  const heldEl = $("intake-held");
   const bindingEl = $("intake-binding");
   const historyEl = $("person-history");
   const aNumber = $("a-number");
@@ -47,6 +51,7 @@
   let lastSaved = null;     // the fields as last saved (or opened saved), as JSON
   let draftHasWork = false; // the server holds a draft of this form with work in it
   let boundAt = "";         // when the bound call came in, as the server words it
+  let held = false;         // the wrap-up ran out over unsaved typing: the form stays
   // Fields the form opens with filled in: alone they are not work a draft keeps
   // (cases/drafts.py PRESET says the same).
   const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
@@ -217,7 +222,6 @@
   }
 
   async function saveDraft() {
-    draftTimer = null;
     if (restore) return;  // the form is not the draft's until the operator chooses
     const work = unsaved();
     if (!work && !draftHasWork) return;  // an empty form, or as saved: nothing to keep
@@ -241,13 +245,20 @@
 
   function draftSoon() {
     if (draftTimer) clearTimeout(draftTimer);
-    draftTimer = setTimeout(() => { draftInFlight = saveDraft(); }, DRAFT_DELAY_MS);
+    draftTimer = setTimeout(keepDraft, DRAFT_DELAY_MS);
+  }
+
+  // One draft save at a time, in order: an older one never lands after a newer one.
+  function keepDraft() {
+    draftTimer = null;
+    draftInFlight = draftInFlight.then(saveDraft);
+    return draftInFlight;
   }
 
   // Before saving or rebinding: no draft may land after it (it would outlive the intake,
   // or be filed under the next call).
   async function settleDrafts() {
-    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; draftInFlight = saveDraft(); }
+    if (draftTimer) { clearTimeout(draftTimer); keepDraft(); }
     await draftInFlight;
   }
 
@@ -318,10 +329,13 @@
   // the screen pop knows (triage). A call's form bound before is set aside (setAside).
   async function bind(query, hints) {
     const mine = ++opening;
+    form.inert = true;  // from here nothing typed would be this record's, nor the next's
+    hold(false);
     const aside = setAside();
     await settleDrafts();
     if (mine !== opening) return;
     closeChoice();
+    form.inert = true;
     resetForm();
     setStatus("Opening…", "");
     let data;
@@ -332,6 +346,7 @@
       if (!response.ok) throw new Error(data.error || response.statusText);
     } catch (e) {
       if (mine !== opening) return;
+      form.inert = false;
       form.elements.intake_id.value = newKey();
       form.elements.report_id.value = newKey();
       lastSaved = null; draftHasWork = false; boundAt = "";
@@ -353,6 +368,7 @@
     lastSaved = null;
     draftHasWork = Boolean(data.draft_at);
     bindingEl.textContent = data.binding + (data.saved ? " Saved: saving again updates it." : "");
+    form.inert = false;
     if (data.kind === "standalone" && data.draft_at) {
       offerChoice({ query: query, hints: hints, fields: data.fields, at: data.draft_at, saved: data.saved });
     } else {
@@ -455,6 +471,7 @@
         bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
           " Saved at " + when + ": saving again updates it.";
         saved(data, null);
+        if (held) closeCallForm();  // ready already: no lifeline:ready will close it
         return;
       }
       if (data.errors && !signedOut) {
@@ -546,21 +563,33 @@
   function onCallEnded() {
     if (draftTimer) { clearTimeout(draftTimer); }
     if (restore) return;  // no call's form is open
-    draftInFlight = saveDraft();  // wrap-up: the form stays; what is typed is kept
+    keepDraft();  // wrap-up: the form stays; what is typed is kept
   }
 
-  // Ready for the next call: a finished call's form closes, unless its draft could not be
-  // kept (the status says so; the form stays, with every word).
-  async function onReady() {
+  // Ready for the next call: a finished call's form closes. Not asked for (the wrap-up ran
+  // out) while it holds unsaved typing, it stays on its call (hold).
+  function onReady(event) {
+    if (!callId() || form.elements.voicemail_id.value || restore) return;
+    if (!(event.detail && event.detail.asked) && unsaved()) { hold(true); return; }
+    closeCallForm();
+  }
+
+  function hold(on) {
+    held = on;
+    heldEl.hidden = !on;
+  }
+
+  // A finished call's form closes, back to the standalone one, its draft kept first; if it
+  // could not be kept, the form stays with the error (the status says so), with every word.
+  async function closeCallForm() {
     const call = callId();
     const mine = opening;
-    if (!call || form.elements.voicemail_id.value || restore) return;
-    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
-    await draftInFlight;
+    if (draftTimer) clearTimeout(draftTimer);
     if (unsaved()) {
-      draftInFlight = saveDraft();
-      await draftInFlight;
+      await keepDraft();
       if (draftTrouble) return;
+    } else {
+      await draftInFlight;
     }
     if (mine === opening && callId() === call) await bind("", null);  // not the next call's
   }
@@ -587,6 +616,7 @@
     setStatus("Nothing recorded; the form is kept.", "");
   });
   $("outcome-undo").addEventListener("click", undoOutcome);
+  $("intake-set-aside").addEventListener("click", closeCallForm);
   $("draft-continue").addEventListener("click", continueDraft);
   $("draft-discard").addEventListener("click", () => {
     $("draft-discard-confirm").hidden = false;
