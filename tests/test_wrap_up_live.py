@@ -111,3 +111,32 @@ async def test_the_next_call_sets_a_held_form_aside_with_every_word(
     await _note_kept(page, call_id, SENTENCE)
     assert await _standalone_typed(page) == []
     browsing.check_clean()
+
+
+async def test_after_a_one_click_outcome_the_card_says_it_can_be_undone_and_offers_ready(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline = await _short_wrap_up(hotline_factory, 300)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, _ = await _talking(hotline, page, "Wrong number caller")
+    await hotline.carrier.hang_up(carried)
+    ended = page.locator("#call-ended")
+    await expect(ended).to_have_text(re.compile(r"^The caller hung up\. Finish the form"))
+    await expect(page.locator("#call-ready")).to_be_hidden()
+
+    await page.click("#outcome-wrong_number")  # nothing typed: recorded at once
+    await expect(ended).to_contain_text(
+        "Recorded: Wrong number. You can undo until you are ready.")
+    await expect(ended).not_to_contain_text("Finish the form")
+    await page.click("#outcome-undo")
+    await expect(ended).to_contain_text("The caller hung up. Finish the form, then save.")
+    await expect(page.locator("#call-ready")).to_be_hidden()
+
+    await page.click("#outcome-silent")
+    await expect(ended).to_contain_text("Recorded: Silent. You can undo until you are ready.")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
+    await page.click("#call-ready")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    await expect(page.locator("#call-panel")).to_be_hidden()
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    browsing.check_clean()

@@ -5,7 +5,8 @@
 //   (detail: operators, whom the call may be transferred to now), lifeline:ready (the
 //   operator became ready for calls again: a finished call's form closes; detail.asked:
 //   they asked for it (Ready, Log in, a save), not the wrap-up running out);
-//   listened for: lifeline:intake-saved (then the operator is made ready again),
+//   listened for: lifeline:intake-saved (then the operator is made ready again; a
+//   one-click outcome's, detail.label, leaves the wrap-up running), lifeline:outcome-undone,
 //   lifeline:unfinished-changed (the list of unfinished intakes is fetched again).
 "use strict";
 (function () {
@@ -18,6 +19,7 @@
   let state = null;        // the last "state" message
   let call = null;         // the call on screen (a "call" message), ended or not
   let ended = false;
+  let recorded = null;     // {call_id, label}: the one-click outcome recorded for a call
   const popped = new Set();
   let retry = 0;
   let socket = null;
@@ -115,6 +117,11 @@
     $("call-triage").textContent = call.triage_word;
     $("call-waited").textContent = short(call.waited) + " in the queue";
     $("call-ended").hidden = !ended;
+    const outcome = recorded && recorded.call_id === call.call_id ? recorded.label : null;
+    $("call-ended-text").textContent = outcome
+      ? "Recorded: " + outcome + ". You can undo until you are ready."
+      : "The caller hung up. Finish the form, then save.";
+    $("call-ready").hidden = !outcome;
     tick();
   }
 
@@ -254,12 +261,21 @@
   let savedDuringCall = null;
   // A one-click outcome leaves the wrap-up running: it can be undone until then.
   document.addEventListener("lifeline:intake-saved", (event) => {
-    if (event.detail && event.detail.outcome) { return; }
+    if (event.detail && event.detail.outcome) {
+      recorded = { call_id: event.detail.call_id, label: event.detail.label };
+      if (call) { renderCall(); }
+      return;
+    }
     const saved = event.detail && event.detail.call_id;
     if (call && !ended && saved === call.call_id) { savedDuringCall = saved; return; }
     if (call && ended) { call = null; renderCall(); }
     post("/console/ready", {}, true);
   });
+  document.addEventListener("lifeline:outcome-undone", () => {
+    recorded = null;
+    if (call) { renderCall(); }
+  });
+  $("call-ready").addEventListener("click", () => post("/console/ready", {}, true));
   function readyIfSavedDuringCall() {
     const wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
     if (wrapping && ended && call && call.call_id === savedDuringCall) {

@@ -16,9 +16,10 @@
 // or the next call comes. Nothing typed while the form changes records is taken (it is
 // inert): no word lands in a record other than the one on screen when it was typed.
 // Listens on document for `lifeline:call`, `lifeline:call-ended` and `lifeline:ready`
-// (console.js; detail.asked: Ready, a save or a resume asked for it); dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome)
-// and `lifeline:unfinished-changed` (a call's unsaved form set aside). No inline scripts
-// (CSP).
+// (console.js; detail.asked: Ready, a save or a resume asked for it); dispatches
+// `lifeline:intake-saved` (detail: intake_id, call_id, outcome, label),
+// `lifeline:outcome-undone` (detail: call_id) and `lifeline:unfinished-changed` (a call's
+// unsaved form set aside). No inline scripts (CSP).
 (function () {
   "use strict";
   const form = document.getElementById("intake-form");
@@ -436,11 +437,12 @@
     setStatus("Discarded: this is a new intake.", "");
   }
 
-  function saved(data, outcome) {
+  function saved(data, outcome, label) {
     if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
     const id = callId();
-    document.dispatchEvent(new CustomEvent("lifeline:intake-saved",
-      { detail: { intake_id: data.intake_id, call_id: id, outcome: outcome || null } }));
+    document.dispatchEvent(new CustomEvent("lifeline:intake-saved", { detail: {
+      intake_id: data.intake_id, call_id: id, outcome: outcome || null, label: label || null,
+    } }));
   }
 
   async function submit(event) {
@@ -526,7 +528,7 @@
       $("outcome-done-text").textContent = "Recorded: " + label + ".";
       $("outcome-done").hidden = false;
       setStatus("Saved", "saved");
-      saved(data, code);
+      saved(data, code, label);
     } catch (e) {
       setStatus("Not saved: connection lost. Try again.", "error");
     }
@@ -548,6 +550,8 @@
     }
     lastOutcome = null;
     $("outcome-done").hidden = true;
+    document.dispatchEvent(new CustomEvent("lifeline:outcome-undone",
+      { detail: { call_id: callId() } }));
     fill(undone.snapshot);
     setStatus("Undone: " + undone.label + " is not recorded; the form is back as you left it.", "");
     lookupSoon();
