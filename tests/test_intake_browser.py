@@ -160,3 +160,22 @@ async def test_test_call_after_typing_asks_first_and_undo_restores_the_form(
     await expect(page.locator("#intake-status")).to_have_text("Saved")
     assert await count(web, "intakes", "outcome = 'intake'") == 1
     browsing.check_clean()
+
+
+async def test_saving_an_unfinished_intake_drops_it_from_the_list(
+    web: WebApp, browsing: Browsing
+) -> None:
+    page, call_id = await on_call(web, browsing)
+    await page.fill("#needs-note", "Insulin")
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+    await page.goto(f"{web.base_url}/intake?call_id={call_id}")
+    listed = page.locator(f'#unfinished-intakes a[href="/intake?call_id={call_id}"]')
+    await expect(listed).to_be_visible()
+    await expect(page.locator("#needs-note")).to_have_value("Insulin")
+    await page.click("#intake-save")
+    await expect(page.locator("#intake-status")).to_have_text("Saved")
+    await expect(listed).to_have_count(0)
+    await expect(page.locator("#unfinished-intakes")).to_have_count(0)  # it was the only one
+    await page.reload()  # as the server says
+    await expect(page.locator("#unfinished-intakes")).to_have_count(0)
+    browsing.check_clean()

@@ -140,3 +140,30 @@ async def test_after_a_one_click_outcome_the_card_says_it_can_be_undone_and_offe
     await expect(page.locator("#call-panel")).to_be_hidden()
     await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
     browsing.check_clean()
+
+
+async def test_saving_a_held_form_closes_it_with_a_link_to_correct_the_intake(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline = await _short_wrap_up(hotline_factory, 2)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, call_id = await _talking(hotline, page, "Saving caller")
+    await hotline.carrier.hang_up(carried)
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
+    await page.click("#needs-note")
+    await page.keyboard.type(SENTENCE, delay=40)
+    await expect(page.locator("#intake-held")).to_be_visible()
+
+    await page.click("#intake-save")
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    await expect(page.locator("#intake-status")).to_have_text(
+        re.compile(r"^The intake for your call at .* UTC is saved\.$"))
+    link = page.locator("#intake-saved-link a")
+    await expect(link).to_have_attribute("href", f"/intake?call_id={call_id}")
+    assert await hotline.value("SELECT count(*) FROM intakes WHERE call_id = $1",
+                               uuid.UUID(call_id)) == 1
+    await link.click()
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    await expect(page.locator("#needs-note")).to_have_value(SENTENCE)
+    await expect(page.locator("#intake-binding")).to_contain_text("Saved: saving again updates it")
+    browsing.check_clean()

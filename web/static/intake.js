@@ -300,6 +300,7 @@
     addButton.disabled = false;
     for (const el of form.querySelectorAll('input[type="hidden"]:not([name="csrf_token"])')) el.value = "";
     clearErrors();
+    showSaved(null);
     historyEl.textContent = "";
     lastLookup = "";
     $("outcome-confirm").hidden = true;
@@ -323,7 +324,34 @@
       return { kept: true, text: "The intake for " + call + " is not saved: it is kept in " +
         "\u201cYour unfinished intakes on calls\u201d. Open it there to finish it." };
     }
-    return lastSaved === null ? null : { kept: false, text: "The intake for " + call + " is saved." };
+    return lastSaved === null ? null : { kept: false, text: "The intake for " + call + " is saved.",
+      link: "/intake?call_id=" + encodeURIComponent(callId()) };
+  }
+
+  // Below the status: where the intake just set aside, saved, can be opened to correct it.
+  function showSaved(link) {
+    const old = $("intake-saved-link");
+    if (old) old.remove();
+    if (!link) return;
+    const p = document.createElement("p");
+    p.id = "intake-saved-link";
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = "Open it to correct it";
+    p.append(a);
+    statusEl.after(p);
+  }
+
+  // Saved, the form's call (or voicemail) is no longer among the unfinished intakes listed.
+  function dropUnfinished() {
+    const vm = form.elements.voicemail_id.value;
+    const href = vm ? "/intake?voicemail=" + vm : "/intake?call_id=" + callId();
+    const list = $("unfinished-intakes");
+    if (!list || !callId()) return;
+    for (const a of list.querySelectorAll("a")) {
+      if (a.getAttribute("href") === href) a.closest("li").remove();
+    }
+    if (!list.querySelector("li")) list.remove();
   }
 
   // Bind the form: query is "call_id=…", "voicemail=…" or "" (standalone); hints are what
@@ -381,6 +409,7 @@
     }
     if (aside) {
       setStatus(aside.text, "");
+      showSaved(aside.link);
       if (aside.kept) document.dispatchEvent(new CustomEvent("lifeline:unfinished-changed"));
     }
   }
@@ -472,6 +501,7 @@
         const when = new Date().toISOString().slice(11, 16) + " UTC";  // as the pages' times
         bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
           " Saved at " + when + ": saving again updates it.";
+        dropUnfinished();
         saved(data, null);
         if (held) closeCallForm();  // ready already: no lifeline:ready will close it
         return;
@@ -528,6 +558,7 @@
       $("outcome-done-text").textContent = "Recorded: " + label + ".";
       $("outcome-done").hidden = false;
       setStatus("Saved", "saved");
+      dropUnfinished();
       saved(data, code, label);
     } catch (e) {
       setStatus("Not saved: connection lost. Try again.", "error");
