@@ -37,7 +37,11 @@
   const MAX_REPORTS = Number(addButton.dataset.max);
   const NUMBERED = /^report_[a-z_]+_([0-9]+)$/;
   const DRAFT_DELAY_MS = 1000;
+  const RETRY_CAP_MS = 30000;  // a draft not kept for a lost connection: tried again, waiting
+                               // 1 s, 2 s, 4 s... up to this, until it is kept
   let draftTimer = null;
+  let retryTimer = null;
+  let retries = 0;
   let lookupTimer = null;
   let lastLookup = "";
   let draftInFlight = Promise.resolve();
@@ -234,14 +238,23 @@
         if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
         draftHasWork = work;
+        retries = 0;
         return;
       }
       const data = await response.json().catch(() => ({}));
       setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
-      setStatus("Draft not kept: connection lost. Your text is still here; keep typing, it will retry.", "error");
+      setStatus("Draft not kept: connection lost. Your text is still here; it is sent again by itself.", "error");
+      retryLater();
     }
     draftTrouble = true;
+  }
+
+  function retryLater() {
+    if (retryTimer) clearTimeout(retryTimer);
+    const wait = Math.min(RETRY_CAP_MS, 1000 * 2 ** retries);
+    retries += 1;
+    retryTimer = setTimeout(() => { retryTimer = null; keepDraft(); }, wait);
   }
 
   function draftSoon() {
@@ -365,6 +378,8 @@
     if (mine !== opening) return;
     closeChoice();
     form.inert = true;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    retries = 0;
     resetForm();
     setStatus("Opening…", "");
     let data;
