@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.async_api import Page, expect
 
+from lifeline_pbx.queues import more_time
 from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.engine import Hotline
@@ -166,4 +167,34 @@ async def test_saving_a_held_form_closes_it_with_a_link_to_correct_the_intake(
     await expect(page.locator("#intake-call-id")).to_have_value(call_id)
     await expect(page.locator("#needs-note")).to_have_value(SENTENCE)
     await expect(page.locator("#intake-binding")).to_contain_text("Saved: saving again updates it")
+    browsing.check_clean()
+
+
+async def test_more_time_extends_the_wrap_up_a_minute_three_times(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline = await _short_wrap_up(hotline_factory, 30)
+    page = await operator_console(hotline, browsing, "op-b")
+    more = page.locator("#state-more")
+    await expect(more).to_be_hidden()  # ready: no wrap-up to extend
+    carried, _ = await _talking(hotline, page, "Long report caller")
+    await expect(more).to_be_hidden()
+    await hotline.carrier.hang_up(carried)
+    state = page.locator("#operator-state")
+    await expect(state).to_have_text(re.compile(r"Wrap-up: 0:[0-3]\d left"))
+    before = hotline.app[ACD].picture.operators["op-b"].wrapup_until
+    await more.click()
+    await expect(state).to_have_text(re.compile(r"Wrap-up: 1:[0-3]\d left"))
+    assert hotline.app[ACD].picture.operators["op-b"].wrapup_until == before + 60
+    await more.click()
+    await expect(state).to_have_text(re.compile(r"Wrap-up: 2:[0-3]\d left"))
+    await more.click()
+    await expect(state).to_have_text(re.compile(r"Wrap-up: 3:[0-3]\d left"))
+    await more.click()
+    await expect(page.locator("#console-error")).to_have_text(more_time.ENOUGH)
+    assert hotline.app[ACD].picture.operators["op-b"].wrapup_until == before + 180
+    await page.click("#state-ready")
+    await expect(state).to_have_text(re.compile("Ready"))
+    await expect(more).to_be_hidden()
+    browsing.problems = [p for p in browsing.problems if p != "HTTP 409 /console/more-time"]
     browsing.check_clean()

@@ -77,6 +77,7 @@
     $("state-ready").disabled = !loggedIn || !(state.paused || wrapping);
     $("state-pause").disabled = !loggedIn || state.paused;
     $("state-logout").disabled = !loggedIn;
+    $("state-more").hidden = !loggedIn || state.paused || !wrapping;
   }
 
   // Ready again after a call (pressed, or the wrap-up ran out): the finished call leaves
@@ -252,6 +253,7 @@
   $("state-pause").addEventListener("click", () => post("/console/state", {
     action: "pause", reason: $("pause-reason").value, note: $("pause-note").value,
   }));
+  $("state-more").addEventListener("click", () => post("/console/more-time"));
   $("state-ready").addEventListener("click", () => {
     if (state && state.paused) { post("/console/state", { action: "resume" }, true); }
     else { post("/console/ready", {}, true); }
