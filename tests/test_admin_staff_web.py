@@ -85,8 +85,13 @@ async def test_an_admin_creates_and_changes_a_queue_and_the_engine_is_told(web: 
             ("update", str(queue_id), ["accept_by_key", "ring_timeout_seconds"]),
             ("update", str(queue_id), ["operators"]),
         ]
+        await web.sql("UPDATE queues SET wrapup_seconds = 45 WHERE id = $1", queue_id)
         _, page = await admin.get("/admin/queues")
         assert f'href="/admin/queues/{queue_id}">Spanish<' in page
+        shown = re.search(f'<tr id="queue-{queue_id}">(.*?)</tr>', page, re.S)
+        assert shown is not None and "<th>Wrap-up</th>" in page
+        cells = [c.strip() for c in re.findall(r"<td>(.*?)</td>", shown.group(1), re.S)]
+        assert cells[1:5] == ["8 s", "30 s", "600 s", "45 s"]  # ring, language, wait, wrap-up
     finally:
         await con.close()
 

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from lifeline_pbx.queues import more_time
 from tests.waiting import wait_for
 from tests.web_fixtures import Client, WebApp
 
@@ -89,6 +90,8 @@ async def test_buttons_drive_the_engine_and_every_console_hears(web_with_calls: 
     assert (code, body["paused"]) == (200, False)
     code, body = await operator.post_json("/console/ready", {})
     assert (code, body["wrapup_until"]) == (200, None)
+    code, refused = await operator.post_json("/console/more-time", {})  # no call to finish
+    assert (code, refused["error"]) == (409, more_time.NOT_IN_WRAP_UP)
     code, body = await operator.post_json("/console/state", {"action": "logout"})
     assert (code, body["logged_in"]) == (200, False)
     await next_state(socket, logged_in=False)

@@ -4,7 +4,9 @@ dispatched as console.js does. Run these one at a time: they are the heaviest te
 
 from __future__ import annotations
 
-from playwright.async_api import Page, expect
+import time
+
+from playwright.async_api import Page, Route, expect
 
 from tests.browser import Browsing
 from tests.test_cases_web import new_call
@@ -159,4 +161,51 @@ async def test_test_call_after_typing_asks_first_and_undo_restores_the_form(
     await page.click("#intake-save")
     await expect(page.locator("#intake-status")).to_have_text("Saved")
     assert await count(web, "intakes", "outcome = 'intake'") == 1
+    browsing.check_clean()
+
+
+async def test_saving_an_unfinished_intake_drops_it_from_the_list(
+    web: WebApp, browsing: Browsing
+) -> None:
+    page, call_id = await on_call(web, browsing)
+    await page.fill("#needs-note", "Insulin")
+    await expect(page.locator("#intake-status")).to_have_text("Draft kept")
+    await page.goto(f"{web.base_url}/intake?call_id={call_id}")
+    listed = page.locator(f'#unfinished-intakes a[href="/intake?call_id={call_id}"]')
+    await expect(listed).to_be_visible()
+    await expect(page.locator("#needs-note")).to_have_value("Insulin")
+    await page.click("#intake-save")
+    await expect(page.locator("#intake-status")).to_have_text("Saved")
+    await expect(listed).to_have_count(0)
+    await expect(page.locator("#unfinished-intakes")).to_have_count(0)  # it was the only one
+    await page.reload()  # as the server says
+    await expect(page.locator("#unfinished-intakes")).to_have_count(0)
+    browsing.check_clean()
+
+
+async def test_a_draft_not_kept_for_a_lost_connection_is_sent_again_by_itself(
+    web: WebApp, browsing: Browsing
+) -> None:
+    """The draft's requests are cut (Playwright's route blocking): the form says so, tries
+    again by itself, waiting longer each time, and once they go through the status clears
+    without another keystroke."""
+    page, call_id = await on_call(web, browsing)
+    tries: list[float] = []
+
+    async def cut(route: Route) -> None:
+        tries.append(time.monotonic())
+        await route.abort("internetdisconnected")
+
+    await page.route("**/drafts", cut)
+    await page.fill("#needs-note", "Insulin, three days")
+    status = page.locator("#intake-status")
+    await expect(status).to_contain_text("Draft not kept: connection lost")
+    await wait_for(lambda: len(tries) >= 3, what="two tries again")
+    assert tries[2] - tries[1] > tries[1] - tries[0]  # the wait grows
+    await page.unroute("**/drafts")
+    await expect(status).to_have_text("Draft kept", timeout=20_000)
+    assert await page.evaluate("""async (callId) => {
+      const r = await fetch("/drafts?call_id=" + callId, {headers: {Accept: "application/json"}});
+      return (await r.json()).draft.fields.needs_note;
+    }""", call_id) == "Insulin, three days"
     browsing.check_clean()

@@ -1,4 +1,5 @@
-"""The operator console's routes: the page, its WebSocket, availability and ready-after-wrap-up.
+"""The operator console's routes: the page, its WebSocket, availability, ready after
+wrap-up and more wrap-up time.
 
 Every route needs a signed-in operator (or higher role) and acts only on the SIP account
 linked to that user: nobody can drive another operator's state. The WebSocket is refused
@@ -40,6 +41,7 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get("/console/ws", console_ws, name="console_ws"),
         web.post("/console/state", console_state, name="console_state"),
         web.post("/console/ready", console_ready, name="console_ready"),
+        web.post("/console/more-time", console_more_time, name="console_more_time"),
     ]
 
 
@@ -109,3 +111,12 @@ async def console_state(request: web.Request) -> web.StreamResponse:
 async def console_ready(request: web.Request) -> web.StreamResponse:
     username = _operator(current_user(request))
     return web.json_response(await actions.ready(acd(request), hub(request), username))
+
+
+@require("operator")
+@answers_json
+async def console_more_time(request: web.Request) -> web.StreamResponse:
+    username = _operator(current_user(request))
+    state = await actions.extend_wrap_up(acd(request), hub(request), username)
+    log.info("console action operator=%s action=more_time", username)
+    return web.json_response(state)

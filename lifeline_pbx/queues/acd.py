@@ -23,7 +23,15 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import model, records
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.queues import leg_end, offers, operator_state, phones, routing, staff
+from lifeline_pbx.queues import (
+    leg_end,
+    more_time,
+    offers,
+    operator_state,
+    phones,
+    routing,
+    staff,
+)
 from lifeline_pbx.queues.bridges import call_bridge, holding_bridge
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.offers import Offer, OfferDesk
@@ -514,6 +522,19 @@ class Acd:
             return False
         self._apply(staff.WrapUpOver(username))
         return True
+
+    async def extend_wrap_up(
+        self, username: str
+    ) -> more_time.Granted | more_time.Refused | None:
+        """The console's "More time": the wrap-up extended, or why not; None for an unknown
+        operator."""
+        if username not in self.picture.operators:
+            return None
+        verdict = more_time.ask(self.picture.staff.view(username),
+                                self.picture.staff.more_time.get(username, 0), time.time())
+        if isinstance(verdict, more_time.Granted):
+            self._apply(staff.MoreTime(username))
+        return verdict
 
     async def reload(self) -> None:
         """Operators, their queues and state, and queue policies, from PostgreSQL.

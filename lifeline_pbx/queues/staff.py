@@ -1,7 +1,8 @@
 """The operators' side of the distributor's picture, and how it changes: a pure step.
 
 `step(staff, event, now) -> (staff, decisions)`: an operator logs in, pauses, is offered a
-call, answers or misses it, finishes a call, ends wrap-up, or their phone comes and goes.
+call, answers or misses it, finishes a call, ends or extends wrap-up, or their phone comes
+and goes.
 No I/O: the shell (queues/acd.py) saves the state, tells the live views, writes the queue
 log and places the offers the decisions ask for.
 
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from lifeline_pbx import backoff
-from lifeline_pbx.queues import routing
+from lifeline_pbx.queues import more_time, routing
 from lifeline_pbx.queues.routing import Operator, Policy
 
 MISSED_CALLS = "missed calls"  # the pause reason after max_missed offers in a row
@@ -45,6 +46,7 @@ class Staff:
     talking: Mapping[str, uuid.UUID] = field(default_factory=dict)  # operator -> call bridged
     policies: Mapping[int, Policy] = field(default_factory=dict)
     unreachable: Mapping[str, Unreachable] = field(default_factory=dict)  # failed offers
+    more_time: Mapping[str, int] = field(default_factory=dict)  # presses in this wrap-up
 
     def view(self, username: str) -> Operator:
         """The operator as routing sees them: phone, ringing, call and back-off filled in."""
@@ -197,9 +199,16 @@ class WrapUpOver:
     username: str
 
 
+@dataclass(frozen=True)
+class MoreTime:
+    """The operator asks for more wrap-up time (queues/more_time.py decides)."""
+
+    username: str
+
+
 Event = (
     Action | Registration | Registrations | Loaded | OfferPlaced | OfferAnswered | OfferMissed
-    | OfferFailed | OfferWithdrawn | CallEnded | TalkAdopted | WrapUpOver
+    | OfferFailed | OfferWithdrawn | CallEnded | TalkAdopted | WrapUpOver | MoreTime
 )
 
 
@@ -280,6 +289,8 @@ def step(staff: Staff, event: Event, now: float) -> Step:
         return staff, []
     if isinstance(event, Action):
         return _action(staff, event, now)
+    if isinstance(event, MoreTime):
+        return _more_time(staff, event.username, now)
     return _wrap_up_over(staff, event, now)
 
 
@@ -396,6 +407,18 @@ def _call_ended(staff: Staff, event: CallEnded, now: float) -> Step:
         return staff, []
     wrapup = staff.policy(event.queue_id).wrapup
     staff = _with(staff, replace(op, wrapup_until=now + wrapup, idle_since=now))
+    staff = replace(staff, more_time={
+        u: n for u, n in staff.more_time.items() if u != event.username})
+    return staff, [Save(op.id, None), Changed(op.id, None)]
+
+
+def _more_time(staff: Staff, username: str, now: float) -> Step:
+    presses = staff.more_time.get(username, 0)
+    verdict = more_time.ask(staff.view(username), presses, now)
+    if isinstance(verdict, more_time.Refused):
+        return staff, []
+    op = replace(staff.operators[username], wrapup_until=verdict.until)
+    staff = replace(_with(staff, op), more_time={**staff.more_time, username: presses + 1})
     return staff, [Save(op.id, None), Changed(op.id, None)]
 
 

@@ -3,8 +3,10 @@
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
 //   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
 //   (detail: operators, whom the call may be transferred to now), lifeline:ready (the
-//   operator became ready for calls again: a finished call's form closes);
-//   listened for: lifeline:intake-saved (then the operator is made ready again),
+//   operator became ready for calls again: a finished call's form closes; detail.asked:
+//   they asked for it (Ready, Log in, a save), not the wrap-up running out);
+//   listened for: lifeline:intake-saved (then the operator is made ready again; a
+//   one-click outcome's, detail.label, leaves the wrap-up running), lifeline:outcome-undone,
 //   lifeline:unfinished-changed (the list of unfinished intakes is fetched again).
 "use strict";
 (function () {
@@ -17,11 +19,13 @@
   let state = null;        // the last "state" message
   let call = null;         // the call on screen (a "call" message), ended or not
   let ended = false;
+  let recorded = null;     // {call_id, label}: the one-click outcome recorded for a call
   const popped = new Set();
   let retry = 0;
   let socket = null;
   let signedOut = false;   // the feed was closed by the end of the session
   let wasReady = null;     // whether the last state shown was ready for calls
+  let asking = false;      // a post that makes the operator ready is awaited
   const SIGN_IN_CHECK_MS = 15000;
 
   const serverNow = () => Date.now() / 1000 + offset;
@@ -73,6 +77,7 @@
     $("state-ready").disabled = !loggedIn || !(state.paused || wrapping);
     $("state-pause").disabled = !loggedIn || state.paused;
     $("state-logout").disabled = !loggedIn;
+    $("state-more").hidden = !loggedIn || state.paused || !wrapping;
   }
 
   // Ready again after a call (pressed, or the wrap-up ran out): the finished call leaves
@@ -83,7 +88,7 @@
     wasReady = ready;
     if (!ready || before !== false) { return; }
     if (call && ended) { call = null; renderCall(); }
-    document.dispatchEvent(new CustomEvent("lifeline:ready"));
+    document.dispatchEvent(new CustomEvent("lifeline:ready", { detail: { asked: asking } }));
   }
 
   // The list of unfinished intakes, fetched again (it is shown while no call is on screen).
@@ -113,6 +118,11 @@
     $("call-triage").textContent = call.triage_word;
     $("call-waited").textContent = short(call.waited) + " in the queue";
     $("call-ended").hidden = !ended;
+    const outcome = recorded && recorded.call_id === call.call_id ? recorded.label : null;
+    $("call-ended-text").textContent = outcome
+      ? "Recorded: " + outcome + ". You can undo until you are ready."
+      : "The caller hung up. Finish the form, then save.";
+    $("call-ready").hidden = !outcome;
     tick();
   }
 
@@ -210,8 +220,10 @@
   }
   window.addEventListener("focus", () => { if (signedOut) { freshToken(); } });
 
-  async function post(url, body) {
+  // asks: the post makes the operator ready (its answer, or the feed before it, says so).
+  async function post(url, body, asks) {
     showError("");
+    asking = Boolean(asks);
     try {
       const once = () => fetch(url, {
         method: "POST", credentials: "same-origin",
@@ -231,34 +243,47 @@
       renderState();
     } catch (e) {
       showError("Could not reach the server; try again.");
+    } finally {
+      asking = false;
     }
   }
 
-  $("state-login").addEventListener("click", () => post("/console/state", { action: "login" }));
+  $("state-login").addEventListener("click",
+    () => post("/console/state", { action: "login" }, true));
   $("state-logout").addEventListener("click", () => post("/console/state", { action: "logout" }));
   $("state-pause").addEventListener("click", () => post("/console/state", {
     action: "pause", reason: $("pause-reason").value, note: $("pause-note").value,
   }));
+  $("state-more").addEventListener("click", () => post("/console/more-time"));
   $("state-ready").addEventListener("click", () => {
-    if (state && state.paused) { post("/console/state", { action: "resume" }); }
-    else { post("/console/ready"); }
+    if (state && state.paused) { post("/console/state", { action: "resume" }, true); }
+    else { post("/console/ready", {}, true); }
   });
   // Saved while still talking: when the caller hangs up there is nothing left to write,
   // so the wrap-up the engine starts then is ended at once (see onMessage).
   let savedDuringCall = null;
   // A one-click outcome leaves the wrap-up running: it can be undone until then.
   document.addEventListener("lifeline:intake-saved", (event) => {
-    if (event.detail && event.detail.outcome) { return; }
+    if (event.detail && event.detail.outcome) {
+      recorded = { call_id: event.detail.call_id, label: event.detail.label };
+      if (call) { renderCall(); }
+      return;
+    }
     const saved = event.detail && event.detail.call_id;
     if (call && !ended && saved === call.call_id) { savedDuringCall = saved; return; }
     if (call && ended) { call = null; renderCall(); }
-    post("/console/ready");
+    post("/console/ready", {}, true);
   });
+  document.addEventListener("lifeline:outcome-undone", () => {
+    recorded = null;
+    if (call) { renderCall(); }
+  });
+  $("call-ready").addEventListener("click", () => post("/console/ready", {}, true));
   function readyIfSavedDuringCall() {
     const wrapping = state.wrapup_until !== null && state.wrapup_until > serverNow();
     if (wrapping && ended && call && call.call_id === savedDuringCall) {
       savedDuringCall = null;
-      post("/console/ready");
+      post("/console/ready", {}, true);
     }
   }
 

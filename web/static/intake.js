@@ -11,17 +11,22 @@
 // A draft holds only unsaved work: not an empty form, nor one that is as it was saved.
 // When the operator is ready again (or the next call comes), a finished call's form closes:
 // saved, it is simply emptied; unsaved, its draft stays in the list of unfinished intakes,
-// and the status says so.
+// and the status says so. Ready because the wrap-up ran out (not asked for) while the form
+// holds unsaved typing, the form stays on its call, saying so, until it is saved, set aside
+// or the next call comes. Nothing typed while the form changes records is taken (it is
+// inert): no word lands in a record other than the one on screen when it was typed.
 // Listens on document for `lifeline:call`, `lifeline:call-ended` and `lifeline:ready`
-// (console.js); dispatches `lifeline:intake-saved` (detail: intake_id, call_id, outcome)
-// and `lifeline:unfinished-changed` (a call's unsaved form set aside). No inline scripts
-// (CSP).
+// (console.js; detail.asked: Ready, a save or a resume asked for it); dispatches
+// `lifeline:intake-saved` (detail: intake_id, call_id, outcome, label),
+// `lifeline:outcome-undone` (detail: call_id) and `lifeline:unfinished-changed` (a call's
+// unsaved form set aside). No inline scripts (CSP).
 (function () {
   "use strict";
   const form = document.getElementById("intake-form");
   if (!form) return;
   const $ = (id) => document.getElementById(id);
   const statusEl = $("intake-status");
+  const heldEl = $("intake-held");
   const bindingEl = $("intake-binding");
   const historyEl = $("person-history");
   const aNumber = $("a-number");
@@ -32,7 +37,11 @@
   const MAX_REPORTS = Number(addButton.dataset.max);
   const NUMBERED = /^report_[a-z_]+_([0-9]+)$/;
   const DRAFT_DELAY_MS = 1000;
+  const RETRY_CAP_MS = 30000;  // a draft not kept for a lost connection: tried again, waiting
+                               // 1 s, 2 s, 4 s... up to this, until it is kept
   let draftTimer = null;
+  let retryTimer = null;
+  let retries = 0;
   let lookupTimer = null;
   let lastLookup = "";
   let draftInFlight = Promise.resolve();
@@ -47,6 +56,7 @@
   let lastSaved = null;     // the fields as last saved (or opened saved), as JSON
   let draftHasWork = false; // the server holds a draft of this form with work in it
   let boundAt = "";         // when the bound call came in, as the server words it
+  let held = false;         // the wrap-up ran out over unsaved typing: the form stays
   // Fields the form opens with filled in: alone they are not work a draft keeps
   // (cases/drafts.py PRESET says the same).
   const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
@@ -217,7 +227,6 @@
   }
 
   async function saveDraft() {
-    draftTimer = null;
     if (restore) return;  // the form is not the draft's until the operator chooses
     const work = unsaved();
     if (!work && !draftHasWork) return;  // an empty form, or as saved: nothing to keep
@@ -229,25 +238,41 @@
         if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
         draftHasWork = work;
+        retries = 0;
         return;
       }
       const data = await response.json().catch(() => ({}));
       setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
-      setStatus("Draft not kept: connection lost. Your text is still here; keep typing, it will retry.", "error");
+      setStatus("Draft not kept: connection lost. Your text is still here; it is sent again by itself.", "error");
+      retryLater();
     }
     draftTrouble = true;
   }
 
+  function retryLater() {
+    if (retryTimer) clearTimeout(retryTimer);
+    const wait = Math.min(RETRY_CAP_MS, 1000 * 2 ** retries);
+    retries += 1;
+    retryTimer = setTimeout(() => { retryTimer = null; keepDraft(); }, wait);
+  }
+
   function draftSoon() {
     if (draftTimer) clearTimeout(draftTimer);
-    draftTimer = setTimeout(() => { draftInFlight = saveDraft(); }, DRAFT_DELAY_MS);
+    draftTimer = setTimeout(keepDraft, DRAFT_DELAY_MS);
+  }
+
+  // One draft save at a time, in order: an older one never lands after a newer one.
+  function keepDraft() {
+    draftTimer = null;
+    draftInFlight = draftInFlight.then(saveDraft);
+    return draftInFlight;
   }
 
   // Before saving or rebinding: no draft may land after it (it would outlive the intake,
   // or be filed under the next call).
   async function settleDrafts() {
-    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; draftInFlight = saveDraft(); }
+    if (draftTimer) { clearTimeout(draftTimer); keepDraft(); }
     await draftInFlight;
   }
 
@@ -288,6 +313,7 @@
     addButton.disabled = false;
     for (const el of form.querySelectorAll('input[type="hidden"]:not([name="csrf_token"])')) el.value = "";
     clearErrors();
+    showSaved(null);
     historyEl.textContent = "";
     lastLookup = "";
     $("outcome-confirm").hidden = true;
@@ -311,17 +337,49 @@
       return { kept: true, text: "The intake for " + call + " is not saved: it is kept in " +
         "\u201cYour unfinished intakes on calls\u201d. Open it there to finish it." };
     }
-    return lastSaved === null ? null : { kept: false, text: "The intake for " + call + " is saved." };
+    return lastSaved === null ? null : { kept: false, text: "The intake for " + call + " is saved.",
+      link: "/intake?call_id=" + encodeURIComponent(callId()) };
+  }
+
+  // Below the status: where the intake just set aside, saved, can be opened to correct it.
+  function showSaved(link) {
+    const old = $("intake-saved-link");
+    if (old) old.remove();
+    if (!link) return;
+    const p = document.createElement("p");
+    p.id = "intake-saved-link";
+    const a = document.createElement("a");
+    a.href = link;
+    a.textContent = "Open it to correct it";
+    p.append(a);
+    statusEl.after(p);
+  }
+
+  // Saved, the form's call (or voicemail) is no longer among the unfinished intakes listed.
+  function dropUnfinished() {
+    const vm = form.elements.voicemail_id.value;
+    const href = vm ? "/intake?voicemail=" + vm : "/intake?call_id=" + callId();
+    const list = $("unfinished-intakes");
+    if (!list || !callId()) return;
+    for (const a of list.querySelectorAll("a")) {
+      if (a.getAttribute("href") === href) a.closest("li").remove();
+    }
+    if (!list.querySelector("li")) list.remove();
   }
 
   // Bind the form: query is "call_id=…", "voicemail=…" or "" (standalone); hints are what
   // the screen pop knows (triage). A call's form bound before is set aside (setAside).
   async function bind(query, hints) {
     const mine = ++opening;
+    form.inert = true;  // from here nothing typed would be this record's, nor the next's
+    hold(false);
     const aside = setAside();
     await settleDrafts();
     if (mine !== opening) return;
     closeChoice();
+    form.inert = true;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    retries = 0;
     resetForm();
     setStatus("Opening…", "");
     let data;
@@ -332,6 +390,7 @@
       if (!response.ok) throw new Error(data.error || response.statusText);
     } catch (e) {
       if (mine !== opening) return;
+      form.inert = false;
       form.elements.intake_id.value = newKey();
       form.elements.report_id.value = newKey();
       lastSaved = null; draftHasWork = false; boundAt = "";
@@ -353,6 +412,7 @@
     lastSaved = null;
     draftHasWork = Boolean(data.draft_at);
     bindingEl.textContent = data.binding + (data.saved ? " Saved: saving again updates it." : "");
+    form.inert = false;
     if (data.kind === "standalone" && data.draft_at) {
       offerChoice({ query: query, hints: hints, fields: data.fields, at: data.draft_at, saved: data.saved });
     } else {
@@ -364,6 +424,7 @@
     }
     if (aside) {
       setStatus(aside.text, "");
+      showSaved(aside.link);
       if (aside.kept) document.dispatchEvent(new CustomEvent("lifeline:unfinished-changed"));
     }
   }
@@ -420,11 +481,12 @@
     setStatus("Discarded: this is a new intake.", "");
   }
 
-  function saved(data, outcome) {
+  function saved(data, outcome, label) {
     if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
     const id = callId();
-    document.dispatchEvent(new CustomEvent("lifeline:intake-saved",
-      { detail: { intake_id: data.intake_id, call_id: id, outcome: outcome || null } }));
+    document.dispatchEvent(new CustomEvent("lifeline:intake-saved", { detail: {
+      intake_id: data.intake_id, call_id: id, outcome: outcome || null, label: label || null,
+    } }));
   }
 
   async function submit(event) {
@@ -454,7 +516,9 @@
         const when = new Date().toISOString().slice(11, 16) + " UTC";  // as the pages' times
         bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
           " Saved at " + when + ": saving again updates it.";
+        dropUnfinished();
         saved(data, null);
+        if (held) closeCallForm();  // ready already: no lifeline:ready will close it
         return;
       }
       if (data.errors && !signedOut) {
@@ -509,7 +573,8 @@
       $("outcome-done-text").textContent = "Recorded: " + label + ".";
       $("outcome-done").hidden = false;
       setStatus("Saved", "saved");
-      saved(data, code);
+      dropUnfinished();
+      saved(data, code, label);
     } catch (e) {
       setStatus("Not saved: connection lost. Try again.", "error");
     }
@@ -531,6 +596,8 @@
     }
     lastOutcome = null;
     $("outcome-done").hidden = true;
+    document.dispatchEvent(new CustomEvent("lifeline:outcome-undone",
+      { detail: { call_id: callId() } }));
     fill(undone.snapshot);
     setStatus("Undone: " + undone.label + " is not recorded; the form is back as you left it.", "");
     lookupSoon();
@@ -546,21 +613,33 @@
   function onCallEnded() {
     if (draftTimer) { clearTimeout(draftTimer); }
     if (restore) return;  // no call's form is open
-    draftInFlight = saveDraft();  // wrap-up: the form stays; what is typed is kept
+    keepDraft();  // wrap-up: the form stays; what is typed is kept
   }
 
-  // Ready for the next call: a finished call's form closes, unless its draft could not be
-  // kept (the status says so; the form stays, with every word).
-  async function onReady() {
+  // Ready for the next call: a finished call's form closes. Not asked for (the wrap-up ran
+  // out) while it holds unsaved typing, it stays on its call (hold).
+  function onReady(event) {
+    if (!callId() || form.elements.voicemail_id.value || restore) return;
+    if (!(event.detail && event.detail.asked) && unsaved()) { hold(true); return; }
+    closeCallForm();
+  }
+
+  function hold(on) {
+    held = on;
+    heldEl.hidden = !on;
+  }
+
+  // A finished call's form closes, back to the standalone one, its draft kept first; if it
+  // could not be kept, the form stays with the error (the status says so), with every word.
+  async function closeCallForm() {
     const call = callId();
     const mine = opening;
-    if (!call || form.elements.voicemail_id.value || restore) return;
-    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
-    await draftInFlight;
+    if (draftTimer) clearTimeout(draftTimer);
     if (unsaved()) {
-      draftInFlight = saveDraft();
-      await draftInFlight;
+      await keepDraft();
       if (draftTrouble) return;
+    } else {
+      await draftInFlight;
     }
     if (mine === opening && callId() === call) await bind("", null);  // not the next call's
   }
@@ -587,6 +666,7 @@
     setStatus("Nothing recorded; the form is kept.", "");
   });
   $("outcome-undo").addEventListener("click", undoOutcome);
+  $("intake-set-aside").addEventListener("click", closeCallForm);
   $("draft-continue").addEventListener("click", continueDraft);
   $("draft-discard").addEventListener("click", () => {
     $("draft-discard-confirm").hidden = false;
