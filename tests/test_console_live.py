@@ -203,3 +203,58 @@ async def test_an_unsaved_intakes_form_is_set_aside_in_the_list_when_ready(
         "Moved to solitary after asking for a lawyer.")
     await expect(page.locator("#intake-status")).to_have_text("Draft restored")
     browsing.check_clean()
+
+
+PHONE_OFFLINE = ("Your phone is not connected: calls cannot reach you. "
+                 "Open your softphone app.")
+
+
+async def test_the_console_says_when_the_phone_is_not_connected(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """Ready in the queues, but the phone unregistered: the console does not say "Ready",
+    it says plainly that no call can reach the operator; paused, it still says so."""
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    state, warning = page.locator("#operator-state"), page.locator("#phone-offline")
+    await expect(state).to_have_text("Ready: waiting for calls")
+    await expect(warning).to_be_hidden()
+
+    hotline.phones.instance.cli("pjsip send unregister op-b")
+    await expect(warning).to_have_text(PHONE_OFFLINE)
+    await expect(state).to_have_text("Logged in to the queues")
+    await page.click("#state-pause")
+    await expect(state).to_have_text(re.compile("^Paused"))
+    await expect(warning).to_be_visible()
+
+    await page.reload()  # a console opened while the phone is offline says so at once
+    await expect(warning).to_have_text(PHONE_OFFLINE)
+    await page.click("#state-ready")
+    hotline.phones.register_now("op-b")
+    await expect(state).to_have_text("Ready: waiting for calls")
+    await expect(warning).to_be_hidden()
+    browsing.check_clean()
+
+
+async def test_paused_the_console_says_how_many_callers_wait_in_its_queues(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    waiting = page.locator("#queue-waiting")
+    await page.click("#state-pause")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("^Paused"))
+    await expect(waiting).to_be_hidden()
+
+    call = await hotline.to_queue("Waits for a break", language_digit="2")
+    await expect(waiting).to_have_text(re.compile(r"^1 caller waiting \(longest 0:0\d\)$"))
+    await expect(waiting).to_have_text(re.compile(r"\(longest 0:0[2-9]\)"))  # it counts on
+    assert "Waits for a break" not in await waiting.inner_text()  # counts, never a caller
+
+    await page.click("#state-ready")  # taking calls again: the caller is theirs to answer
+    await expect(waiting).to_be_hidden()
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await expect(page.locator("#operator-state")).to_have_text("On a call")
+    await hotline.carrier.hang_up(call)
+    browsing.check_clean()
+
