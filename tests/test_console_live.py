@@ -15,6 +15,7 @@ from lifeline_pbx.resources import ACD
 from tests.browser import Browsing
 from tests.carrier import CarrierCall
 from tests.engine import Hotline
+from tests.waiting import wait_for
 from tests.web_fixtures import add_user
 
 PASSWORD = "console-Test-password-1"
@@ -258,3 +259,43 @@ async def test_paused_the_console_says_how_many_callers_wait_in_its_queues(
     await hotline.carrier.hang_up(call)
     browsing.check_clean()
 
+
+async def test_on_a_call_the_relay_buttons_can_be_reached_and_times_are_the_hotlines(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """At 1280x1000 (tests/browser.py's viewport) the call, its tools and the relay call
+    stand beside the intake: the relay's buttons are reachable, not cut off. The form's
+    time of the call is on the hotline's clock, as /calls gives it."""
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, _ = await _talking(hotline, page, "Relay reach")
+    await expect(page.locator("#call-tools")).to_be_visible()
+    relay, hang_up = page.locator("#relay-call"), page.locator("#side-hangup")
+    await expect(relay).not_to_be_in_viewport()  # below the screen's edge at first
+    await page.locator("#call-panel").hover()
+
+    async def scrolled_to_the_buttons() -> bool:
+        """As an operator scrolls down with the pointer on the column, until they show."""
+        if await _in_view(page, "#relay-call") and await _in_view(page, "#side-hangup"):
+            return True
+        await page.mouse.wheel(0, 150)
+        return False
+
+    await wait_for(scrolled_to_the_buttons, what="the relay's buttons shown by scrolling")
+    await expect(relay).to_be_visible()
+    await expect(hang_up).to_be_visible()
+    await expect(page.locator("#call-timer")).to_be_in_viewport()  # the call card stays
+    await expect(page.locator("#intake-binding")).to_contain_text(
+        re.compile(r"Intake for your call at \d{4}-\d\d-\d\d \d\d:\d\d E[SD]T"))
+    await hotline.carrier.hang_up(carried)
+    browsing.check_clean()
+
+
+async def _in_view(page: Page, selector: str) -> bool:
+    """Wholly on the screen and not covered (by the call card kept in view)."""
+    return bool(await page.evaluate("""(selector) => {
+        const box = document.querySelector(selector).getBoundingClientRect();
+        if (box.top < 0 || box.bottom > window.innerHeight) { return false; }
+        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return hit !== null && hit.closest(selector) !== null;
+    }""", selector))
