@@ -23,6 +23,7 @@ from aiohttp import web
 
 from devstack import asterisk
 from lifeline_pbx.app import Running, create_app
+from lifeline_pbx.demo import DEMO_OPERATOR
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, CONNECTED, DISPATCHER, OPERATOR_SYNC, WRITER
 from tests.carrier import Carrier, CarrierCall
@@ -172,6 +173,11 @@ async def staff(dsn: str, **line: Any) -> None:
         await con.execute(f"UPDATE lines SET {assignments} WHERE did = $1", DID,
                           *settings.values())
         await enlist(con)  # the template has them already, unless the test made its own
+        # The demo's operator starts logged in, with no phone here: a caller would find
+        # an operator logged in with their phone offline. The tests' hotline is op-a/b/c's.
+        await con.execute(
+            """UPDATE operator_status SET logged_in = false WHERE operator_id =
+                   (SELECT id FROM operators WHERE sip_username = $1)""", DEMO_OPERATOR[1])
         await con.execute(
             """INSERT INTO operator_queues SELECT o.id, q.id FROM operators o, queues q
                WHERE o.sip_username = ANY($1) ON CONFLICT DO NOTHING""", list(OPERATORS))

@@ -55,7 +55,7 @@ async def test_intake_form_drafts_lookup_and_save(web: WebApp, browsing: Browsin
     await page.click("#intake-save")
     await expect(page.locator("#intake-status")).to_have_text("Saved")
     await expect(page.locator("#intake-binding")).to_contain_text(
-        re.compile(r"Saved at \d\d:\d\d UTC: saving again updates it\."))  # as pages say times
+        re.compile(r"Saved at \d\d:\d\d E[SD]T: saving again updates it\."))  # as /calls
     assert await page.evaluate("window.savedIntake")
     assert await web.sql("SELECT 1 FROM drafts WHERE call_id IS NOT NULL") == []
     await Browsing.screenshot(page, "cases-intake-saved.png")

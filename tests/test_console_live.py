@@ -195,7 +195,7 @@ async def test_a_saved_intakes_form_closes_once_the_operator_is_ready(
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
     await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
     await expect(page.locator("#intake-status")).to_have_text(
-        re.compile(r"^The intake for your call at .* UTC is saved\.$"))
+        re.compile(r"^The intake for your call at .* E[SD]T is saved\.$"))  # /calls' clock
     await expect(page.locator("#intake-call-id")).to_have_value("")
     for field in ("#a-number", "#report-narrative", "#report-category"):
         await expect(page.locator(field)).to_have_value("")
@@ -237,3 +237,98 @@ async def test_an_unsaved_intakes_form_is_set_aside_in_the_list_when_ready(
         "Moved to solitary after asking for a lawyer.")
     await expect(page.locator("#intake-status")).to_have_text("Draft restored")
     browsing.check_clean()
+
+
+PHONE_OFFLINE = ("Your phone is not connected: calls cannot reach you. "
+                 "Open your softphone app.")
+
+
+async def test_the_console_says_when_the_phone_is_not_connected(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """Ready in the queues, but the phone unregistered: the console does not say "Ready",
+    it says plainly that no call can reach the operator; paused, it still says so."""
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    state, warning = page.locator("#operator-state"), page.locator("#phone-offline")
+    await expect(state).to_have_text("Ready: waiting for calls")
+    await expect(warning).to_be_hidden()
+
+    hotline.phones.instance.cli("pjsip send unregister op-b")
+    await expect(warning).to_have_text(PHONE_OFFLINE)
+    await expect(state).to_have_text("Logged in to the queues")
+    await page.click("#state-pause")
+    await expect(state).to_have_text(re.compile("^Paused"))
+    await expect(warning).to_be_visible()
+
+    await page.reload()  # a console opened while the phone is offline says so at once
+    await expect(warning).to_have_text(PHONE_OFFLINE)
+    await page.click("#state-ready")
+    hotline.phones.register_now("op-b")
+    await expect(state).to_have_text("Ready: waiting for calls")
+    await expect(warning).to_be_hidden()
+    browsing.check_clean()
+
+
+async def test_paused_the_console_says_how_many_callers_wait_in_its_queues(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    waiting = page.locator("#queue-waiting")
+    await page.click("#state-pause")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("^Paused"))
+    await expect(waiting).to_be_hidden()
+
+    call = await hotline.to_queue("Waits for a break", language_digit="2")
+    await expect(waiting).to_have_text(re.compile(r"^1 caller waiting \(longest 0:0\d\)$"))
+    await expect(waiting).to_have_text(re.compile(r"\(longest 0:0[2-9]\)"))  # it counts on
+    assert "Waits for a break" not in await waiting.inner_text()  # counts, never a caller
+
+    await page.click("#state-ready")  # taking calls again: the caller is theirs to answer
+    await expect(waiting).to_be_hidden()
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    await expect(page.locator("#operator-state")).to_have_text("On a call")
+    await hotline.carrier.hang_up(call)
+    browsing.check_clean()
+
+
+async def test_on_a_call_the_relay_buttons_can_be_reached_and_times_are_the_hotlines(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """At 1280x1000 (tests/browser.py's viewport) the call, its tools and the relay call
+    stand beside the intake: the relay's buttons are reachable, not cut off. The form's
+    time of the call is on the hotline's clock, as /calls gives it."""
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, _ = await _talking(hotline, page, "Relay reach")
+    await expect(page.locator("#call-tools")).to_be_visible()
+    relay, hang_up = page.locator("#relay-call"), page.locator("#side-hangup")
+    await expect(relay).not_to_be_in_viewport()  # below the screen's edge at first
+    await page.locator("#call-panel").hover()
+
+    async def scrolled_to_the_buttons() -> bool:
+        """As an operator scrolls down with the pointer on the column, until they show."""
+        if await _in_view(page, "#relay-call") and await _in_view(page, "#side-hangup"):
+            return True
+        await page.mouse.wheel(0, 150)
+        return False
+
+    await wait_for(scrolled_to_the_buttons, what="the relay's buttons shown by scrolling")
+    await expect(relay).to_be_visible()
+    await expect(hang_up).to_be_visible()
+    await expect(page.locator("#call-timer")).to_be_in_viewport()  # the call card stays
+    await expect(page.locator("#intake-binding")).to_contain_text(
+        re.compile(r"Intake for your call at \d{4}-\d\d-\d\d \d\d:\d\d E[SD]T"))
+    await hotline.carrier.hang_up(carried)
+    browsing.check_clean()
+
+
+async def _in_view(page: Page, selector: str) -> bool:
+    """Wholly on the screen and not covered (by the call card kept in view)."""
+    return bool(await page.evaluate("""(selector) => {
+        const box = document.querySelector(selector).getBoundingClientRect();
+        if (box.top < 0 || box.bottom > window.innerHeight) { return false; }
+        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return hit !== null && hit.closest(selector) !== null;
+    }""", selector))

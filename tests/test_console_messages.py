@@ -34,6 +34,35 @@ def test_state(op: routing.Operator | None, on_call: bool, expected: dict[str, o
     assert {k: message[k] for k in expected} == expected
 
 
+def test_state_says_whether_the_phone_is_online() -> None:
+    assert messages.state(operator(), "", False, NOW, phone_online=True)["phone_online"]
+    assert not messages.state(operator(), "", False, NOW)["phone_online"]
+    assert not messages.state(None, "", False, NOW)["phone_online"]
+
+
+W = messages.Waiting
+
+
+@pytest.mark.parametrize(("waiters", "queues", "expected"), [
+    ([], {"1"}, W(0, None)),
+    ([(1, NOW - 51)], {"1"}, W(1, NOW - 51)),
+    ([(1, NOW - 5), (1, NOW - 51), (2, NOW - 90)], {"1"}, W(2, NOW - 51)),
+    ([(1, NOW - 5), (2, NOW - 90)], {"1", "2"}, W(2, NOW - 90)),
+    ([(2, NOW - 90)], {"1"}, W(0, None)),  # another queue's caller: not counted
+    ([(1, NOW - 5)], set(), W(0, None)),
+    ([(1, NOW - 5)], {"sales"}, W(0, None)),  # a queue name routing cannot hold as an id
+])
+def test_callers_waiting_in_the_operators_own_queues(
+    waiters: list[tuple[int, float]], queues: set[str], expected: messages.Waiting
+) -> None:
+    assert messages.waiting_in(queues, messages.queue_waits(waiters)) == expected
+
+
+def test_the_waiting_message_carries_counts_and_times_only() -> None:
+    assert messages.waiting(W(2, NOW - 51), NOW) == {
+        "type": "waiting", "count": 2, "since": NOW - 51, "server_time": NOW}
+
+
 @pytest.mark.parametrize(("reason", "note", "stored"), [
     ("break", "", "break"),
     ("other", "  doctor's\n appointment ", "other: doctor's appointment"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from tests.audio import HEARD, tone_level
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY, app_config
 from tests.db_reads import Statements
 from tests.engine import Hotline
+from tests.phones import OPERATORS
+from tests.softphone import Softphone
 from tests.waiting import wait_for
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
@@ -180,6 +184,30 @@ async def voicemail_left(hotline: Hotline, caller: str, reason: str) -> dict[str
 
     await wait_for(recording, what="voicemail recording")
     return {"call_id": call_id}
+
+
+async def test_operators_logged_in_with_their_phones_offline_give_voicemail_at_once(
+    hotline: Hotline
+) -> None:
+    """Logged in and ready, but no phone registered (the softphone not started, or gone):
+    nobody can be rung, so the caller leaves a message at once, and its reason says why."""
+    await hotline.login(*OPERATORS)
+    picture = hotline.app[ACD].picture
+    for operator in OPERATORS:
+        hotline.phones.instance.cli(f"pjsip send unregister {operator}")
+    await wait_for(lambda: not picture.online & set(OPERATORS), what="the phones offline")
+    call = await hotline.to_queue("Phones off")
+    found = await voicemail_left(hotline, "Phones off", "phones_offline")
+    await hotline.carrier.hang_up(call)
+    rows = await wait_for(lambda: hotline.sql(
+        "SELECT * FROM voicemails WHERE call_id = $1", found["call_id"]), what="voicemail row")
+    assert rows[0]["reason"] == "phones_offline"
+    closed = await hotline.closed("Phones off")
+    assert (closed["disposition"], closed["voicemail_reason"]) == ("voicemail", "phones_offline")
+    assert closed["wait_seconds"] < 0.5
+    assert not any(c.operator in OPERATORS for c in hotline.phones.calls.values())
+    for operator in OPERATORS:
+        hotline.phones.register_now(operator)
 
 
 async def test_no_operator_logged_in_ends_in_a_stored_voicemail(hotline: Hotline) -> None:
@@ -372,16 +400,15 @@ async def test_a_failing_handler_still_ends_in_voicemail(
     assert rows[0]["reason"] == "error"
 
 
-async def test_a_genuine_softphone_answers_a_hotline_call(
-    hotline: Hotline, softphone: Any
-) -> None:
-    """Debian's baresip registers as a new operator (added while everything runs) and
-    answers; the caller hears the softphone's microphone (a 400 Hz tone)."""
-    password = "softphone-Secret-2024"
+SOFTPHONE_PASSWORD = "softphone-Secret-2024"
+
+
+async def softphone_operator(hotline: Hotline, softphone: Any) -> Softphone:
+    """op-d, added while everything runs, in every queue, on Debian's baresip."""
     con = await asyncpg.connect(hotline.dsn)
     try:
-        op = await store.add(con, store.validate("Softphone operator", "op-d", password, ["en"],
-                                                    LANGUAGES))
+        op = await store.add(con, store.validate("Softphone operator", "op-d",
+                                                    SOFTPHONE_PASSWORD, ["en"], LANGUAGES))
         await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
     finally:
         await con.close()
@@ -391,9 +418,18 @@ async def test_a_genuine_softphone_answers_a_hotline_call(
         return any(e["resource"] == "op-d" for e in await hotline.app[ARI].endpoints("PJSIP"))
 
     await wait_for(pushed, what="op-d's account on the PBX")
-    phone = softphone("op-d", password)
+    phone: Softphone = softphone("op-d", SOFTPHONE_PASSWORD)
     await wait_for(lambda: "op-d" in hotline.app[ACD].picture.online, timeout=20,
                    what="baresip registered")
+    return phone
+
+
+async def test_a_genuine_softphone_answers_a_hotline_call(
+    hotline: Hotline, softphone: Any
+) -> None:
+    """Debian's baresip registers as a new operator (added while everything runs) and
+    answers; the caller hears the softphone's microphone (a 400 Hz tone)."""
+    phone = await softphone_operator(hotline, softphone)
     await hotline.login("op-d")
     call = await hotline.to_queue("Softphone caller")
     await hotline.reached("Softphone caller", "connected", {"operator": "op-d"})
@@ -440,3 +476,35 @@ async def test_waiting_callers_hear_their_place_and_the_expected_wait(hotline: H
     await hotline.to_queue("Second in line")
     await hotline.reached("Second in line", "announced", {"position": "2"}, timeout=20)
     await hotline.reached("First in line", "announced", {"position": "1"}, timeout=20)
+
+
+async def test_a_softphone_that_died_and_came_back_gets_the_waiting_caller_at_once(
+    hotline: Hotline, softphone: Any
+) -> None:
+    """The softphone dies without unregistering (a crash, lost wifi) while a caller waits:
+    Asterisk rings its last contact until qualify finds it gone. The offer ringing then is
+    withdrawn (it rang nowhere, and held the caller for the rest of its ring timeout, 30 s
+    on the walkthrough's demo), so the softphone started again gets the caller at once."""
+    await hotline.sql("UPDATE queues SET ring_timeout_seconds = 60")
+    acd = hotline.app[ACD]
+    await acd.reload()
+    phone = await softphone_operator(hotline, softphone)
+    await hotline.login("op-d")
+    assert phone.process is not None
+    phone.process.send_signal(signal.SIGKILL)
+    phone.process.wait()
+    call = await hotline.to_queue("Phone died")
+    await wait_for(lambda: "op-d" in acd.picture.staff.ringing, what="the dead phone offered")
+    hotline.pbx.cli("pjsip qualify op-d")  # as its next qualify would, in up to 30 s
+    await wait_for(lambda: "op-d" not in acd.picture.online, what="op-d offline")
+    await wait_for(lambda: "op-d" not in acd.picture.staff.ringing, timeout=5,
+                   what="the offer to the dead phone withdrawn")
+    came_back = time.monotonic()
+    softphone("op-d", SOFTPHONE_PASSWORD)
+    await hotline.reached("Phone died", "connected", {"operator": "op-d"})
+    assert time.monotonic() - came_back < 10  # not the rest of the 60 s ring
+    # The dead phone's offer was not the operator's miss.
+    missed = [e for e in await hotline.queue_events("ring_no_answer")
+              if e["caller_name"] == "Phone died"]
+    assert missed == []
+    await hotline.carrier.hang_up(call)

@@ -17,6 +17,7 @@ from lifeline_pbx.queues.routing import (
     assign,
     available,
     estimated_wait_minutes,
+    nobody_to_ring,
     position,
     queue_order,
     timed_out,
@@ -308,3 +309,22 @@ def test_assign_matches_the_rules_read_straight(seed: int) -> None:
                       declined=tuple(rng.sample(names, min(len(names), rng.randint(0, 2)))))
                for i in range(rng.randint(0, 12))]
     assert assign(callers, operators, NOW, POLICY) == plain_assign(callers, operators)
+
+
+@pytest.mark.parametrize(("operators", "online", "reason"), [
+    ([], set(), "no_operators"),
+    ([op("a", logged_in=False)], {"a"}, "no_operators"),
+    ([op("a", queues=frozenset({"other"}))], {"a"}, "no_operators"),
+    # Logged in, and no phone registered: not "nobody logged in", the phones were offline.
+    ([op("a")], set(), "phones_offline"),
+    ([op("a"), op("b", logged_in=False)], {"b"}, "phones_offline"),
+    ([op("a"), op("b", queues=frozenset({"other"}))], {"b"}, "phones_offline"),
+    # Someone can be rung once free: the caller waits (paused, busy or in wrap-up alike).
+    ([op("a"), op("b")], {"b"}, None),
+    ([op("a", paused=True)], {"a"}, None),
+    ([op("a", on_call=True, wrapup_until=NOW + 30)], {"a"}, None),
+])
+def test_a_caller_nobody_could_ring_goes_to_voicemail_with_the_reason(
+    operators: list[Operator], online: set[str], reason: str | None
+) -> None:
+    assert nobody_to_ring("q", operators, frozenset(online)) == reason

@@ -18,6 +18,8 @@ from lifeline_pbx.supervision import timeline_words
      "reason: no key pressed"),
     ("voicemail", {"reason": "max_wait"}, "Sent to voicemail",
      "reason: the caller waited too long in the queue"),
+    ("voicemail", {"reason": "phones_offline"}, "Sent to voicemail",
+     "reason: no operator's phone was connected"),
     ("triage", {"urgent": "yes"}, "Triage", "emergency"),
     ("supervision_started", {"user_id": "7", "mode": "listen"}, "Supervisor: listening",
      "mode: listen"),

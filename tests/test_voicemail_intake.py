@@ -226,6 +226,7 @@ async def test_the_list_shows_each_voicemails_intake(web: WebApp) -> None:
 @pytest.mark.parametrize(("reason", "cell"), [
     ("closed", "The line was closed"),
     ("no_operators", "No operator was logged in"),
+    ("phones_offline", "No operator's phone was connected"),  # logged in, phones offline
     ("max_wait", "The caller waited too long in the queue"),
     ("error", "The call could not be routed"),
     ("oncall_unanswered", "Nobody on the line's on-call list accepted the call"),

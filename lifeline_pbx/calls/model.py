@@ -112,7 +112,8 @@ class Connected:
 
 @dataclass(frozen=True)
 class QueueLeft:
-    """The queue gave the caller back: 'no_operators' or 'max_wait'."""
+    """The queue gave the caller back: 'no_operators', 'phones_offline', 'max_wait' or
+    'error'."""
 
     reason: str
 

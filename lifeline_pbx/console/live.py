@@ -41,6 +41,9 @@ QUEUE_SIZE = 64
 # second; a second is quicker than an operator chooses whom to transfer to, and the server
 # still refuses a target no longer free.
 LIST_EVERY = 1.0
+# How often the callers waiting in each console's queues are counted: a console is sent
+# its count only when it changed (callers come and go between two counts unnoticed).
+WAITING_EVERY = 1.0
 
 
 @dataclass(eq=False)
@@ -108,6 +111,7 @@ class LiveHub:
         self._line_names: dict[int, str] = {}
         self._stale = asyncio.Event()  # someone's state changed since the lists were counted
         self._sent: dict[Subscription, transfer_lists.Targets] = {}  # last list, by console
+        self._waiting_sent: dict[Subscription, messages.Waiting] = {}  # last count, by console
 
     def bind(self, acd: Acd, pool: asyncpg.Pool, free: Callable[[], frozenset[str]]) -> None:
         """Attach to the running distributor (at web app start-up); `free`: whom a call may
@@ -147,6 +151,7 @@ class LiveHub:
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._pace_counts())
+            group.create_task(self._count_waiting())
             await self._work()
 
     async def _pace_counts(self) -> None:
@@ -181,6 +186,37 @@ class LiveHub:
         else:
             self._send_lists()
 
+    async def _count_waiting(self) -> None:
+        while True:
+            await asyncio.sleep(WAITING_EVERY)
+            try:
+                self._send_waiting()
+            except Exception:
+                log.exception("console hub could not count the callers waiting")
+
+    def _send_waiting(self) -> None:
+        """Each console whose operator's queues have a different count of callers waiting
+        since it was last told, told the new one."""
+        if not self._subs:
+            return
+        waits = self._queue_waits()
+        now = time.time()
+        for username, subs in list(self._subs.items()):
+            found = self._waiting_for(username, waits)
+            for sub in list(subs):
+                if self._waiting_sent.get(sub) != found:
+                    self._waiting_sent[sub] = found
+                    self._put(sub, messages.waiting(found, now))
+
+    def _queue_waits(self) -> dict[int, messages.Waiting]:
+        return messages.queue_waits((w.queue_id, w.caller.entered_at)
+                                    for w in list(self.acd.picture.waiting.values()))
+
+    def _waiting_for(self, username: str,
+                     waits: dict[int, messages.Waiting]) -> messages.Waiting:
+        op = self.acd.picture.operators.get(username)
+        return messages.waiting_in(op.queues if op else (), waits)
+
     def _send_lists(self) -> None:
         """Who is free, counted once; each console on a call sent its list if it changed."""
         consoles = {sub: talk.operator for talk in list(self.acd.picture.talking.values())
@@ -207,6 +243,7 @@ class LiveHub:
             if not subs:
                 self._subs.pop(username, None)
             self._sent.pop(sub, None)
+            self._waiting_sent.pop(sub, None)
 
     def publish(self, username: str, message: Message) -> None:
         for sub in list(self._subs.get(username, ())):
@@ -225,8 +262,11 @@ class LiveHub:
                 sub.close()
 
     async def snapshot(self, username: str) -> list[Message]:
-        """What a console that just (re)connected needs: the state, and the call if talking."""
-        found: list[Message] = [await self.state(username)]
+        """What a console that just (re)connected needs: the state, the callers waiting in
+        its queues, and the call if talking."""
+        now = time.time()
+        found: list[Message] = [await self.state(username), messages.waiting(
+            self._waiting_for(username, self._queue_waits()), now)]
         for talk in list(self.acd.picture.talking.values()):
             if talk.operator == username:
                 found.append(messages.call(await self._pop(talk), time.time()))
@@ -239,7 +279,8 @@ class LiveHub:
         if op is not None and op.paused:
             reason = self._reasons.get(username) or await self._stored_reason(username)
         return messages.state(op, reason, on_call, time.time(),
-                              self.acd.picture.side_call(username))
+                              self.acd.picture.side_call(username),
+                              username in self.acd.picture.online)
 
     # --- reading what the picture lacks --------------------------------------------------
     async def _pop(self, talk: Talk) -> PopInfo:

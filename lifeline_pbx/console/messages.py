@@ -8,7 +8,7 @@ own clock's offset, so the call timer does not depend on the volunteer's laptop 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,23 +75,58 @@ SIDE_CALL = "On another call"
 
 
 def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: float,
-          side_call: str | None = None) -> Message:
+          side_call: str | None = None, phone_online: bool = False) -> Message:
     """The operator's availability; `known` is false for a disabled or unknown SIP account.
     side_call: the purpose of a leg the distributor did not place that their phone is on
-    (a relay call...): busy on it, and no wrap-up shown until it ends."""
+    (a relay call...): busy on it, and no wrap-up shown until it ends.
+    phone_online: their phone is registered, as the distributor knows it (offline, no call
+    can reach them however ready they are)."""
     side = None if side_call is None else SIDE_CALLS.get(side_call, SIDE_CALL)
     if op is None:
         return {"type": "state", "known": False, "logged_in": False, "paused": False,
                 "pause_reason": "", "wrapup_until": None, "on_call": False, "side_call": side,
-                "server_time": now}
+                "phone_online": phone_online, "server_time": now}
     wrapping = op.logged_in and not on_call and side is None and op.wrapup_until > now
     return {
         "type": "state", "known": True, "logged_in": op.logged_in,
         "paused": op.logged_in and op.paused,
         "pause_reason": pause_reason if op.logged_in and op.paused else "",
         "wrapup_until": op.wrapup_until if wrapping else None,
-        "on_call": on_call, "side_call": side, "server_time": now,
+        "on_call": on_call, "side_call": side, "phone_online": phone_online,
+        "server_time": now,
     }
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Callers waiting in some queues: how many, and since when the longest (epoch s)."""
+
+    count: int = 0
+    since: float | None = None
+
+
+def queue_waits(waiters: Iterable[tuple[int, float]]) -> dict[int, Waiting]:
+    """(queue id, entered at) of every waiting caller -> what waits in each queue."""
+    found: dict[int, Waiting] = {}
+    for queue_id, entered_at in waiters:
+        was = found.get(queue_id, Waiting())
+        since = entered_at if was.since is None else min(was.since, entered_at)
+        found[queue_id] = Waiting(was.count + 1, since)
+    return found
+
+
+def waiting_in(queues: Iterable[str], waits: Mapping[int, Waiting]) -> Waiting:
+    """What waits in these queues (an operator's, by id as routing holds them)."""
+    mine = [waits[int(q)] for q in queues if q.isdigit() and int(q) in waits]
+    starts = [w.since for w in mine if w.since is not None]
+    return Waiting(sum(w.count for w in mine), min(starts) if starts else None)
+
+
+def waiting(found: Waiting, now: float) -> Message:
+    """Callers waiting in the operator's own queues: a count and the longest wait's start,
+    nothing about who they are (the console says it while its operator takes no calls)."""
+    return {"type": "waiting", "count": found.count, "since": found.since,
+            "server_time": now}
 
 
 def pause_reason(reason: str, note: str) -> str:

@@ -296,9 +296,9 @@ class Acd:
     async def _hold(self, call: CallHandle, queue_id: int) -> None:
         # Nobody logged in with a phone that can ring: a message beats waiting for no one.
         pic = self.picture
-        if not any(o.logged_in and str(queue_id) in o.queues and o.id in pic.online
-                   for o in pic.operators.values()):
-            self._give_back(call.call_id, "no_operators")
+        nobody = routing.nobody_to_ring(str(queue_id), pic.operators.values(), pic.online)
+        if nobody is not None:
+            self._give_back(call.call_id, nobody)
             return
         bridge = holding_bridge(queue_id)
         try:
@@ -628,6 +628,8 @@ class Acd:
                                      detail=decision.detail)
             elif isinstance(decision, staff.Save):
                 saves.append(decision)
+            elif isinstance(decision, staff.Withdraw):
+                self.desk.withdraw(decision.username, decision.call_id)
         self.kick()
         return saves
 

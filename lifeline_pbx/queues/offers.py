@@ -145,6 +145,13 @@ class OfferDesk:
                 offer.cancelled = True
                 self.tasks.spawn(self._hang_up(offer))
 
+    def withdraw(self, operator: str, call_id: uuid.UUID) -> None:
+        """Hang up this call's offer to this operator while it rings (not once answered)."""
+        for offer in list(self.offers.values()):
+            if offer.operator == operator and offer.call_id == call_id and not offer.answered:
+                offer.cancelled = True
+                self.tasks.spawn(self._hang_up(offer))
+
     def gone(self, channel_id: str) -> None:
         """Asterisk no longer has this leg (its end was missed while disconnected).
 

@@ -97,6 +97,24 @@ def available(op: Operator, now: float) -> bool:
     )
 
 
+# Why a caller entering a queue is sent to voicemail at once (calls' voicemail reasons).
+NO_OPERATORS = "no_operators"  # nobody serving the queue is logged in
+PHONES_OFFLINE = "phones_offline"  # some are, but none of their phones is registered
+
+
+def nobody_to_ring(queue: str, operators: Iterable[Operator], online: frozenset[str]
+                   ) -> str | None:
+    """Why a caller entering `queue` has nobody who could ever be rung, or None when an
+    operator serving it is logged in with a phone that can ring (paused, busy or not: the
+    caller waits for them)."""
+    logged_in = [op.id for op in operators if op.logged_in and queue in op.queues]
+    if not logged_in:
+        return NO_OPERATORS
+    if not online.intersection(logged_in):
+        return PHONES_OFFLINE
+    return None
+
+
 def queue_order(callers: Iterable[Caller]) -> list[Caller]:
     """Emergencies first, then the longest waiting; ties by call id."""
     return sorted(callers, key=lambda c: (-c.priority, c.entered_at, c.call_id))

@@ -247,7 +247,18 @@ class Ring:
     call_id: uuid.UUID
 
 
-Decision = Save | Changed | Logged | Ring
+@dataclass(frozen=True)
+class Withdraw:
+    """Hang up the offer ringing this operator's phone: the phone went offline, so it rings
+    nowhere (a phone that died without unregistering is found out only by Asterisk's
+    qualify). Until its ring timeout it would hold the caller from a phone that comes back
+    at once; withdrawn, it is not the operator's miss and the caller is offered again."""
+
+    username: str
+    call_id: uuid.UUID
+
+
+Decision = Save | Changed | Logged | Ring | Withdraw
 Step = tuple[Staff, list[Decision]]
 
 
@@ -266,9 +277,9 @@ def apply_action(op: Operator, action: str, now: float) -> Operator:
 
 def step(staff: Staff, event: Event, now: float) -> Step:
     if isinstance(event, Registration):
-        return _registration(staff, event), []
+        return _phones_changed(staff, _registration(staff, event))
     if isinstance(event, Registrations):
-        return _registrations(staff, event), []
+        return _phones_changed(staff, _registrations(staff, event))
     if isinstance(event, Loaded):
         return _loaded(staff, event), []
     if isinstance(event, OfferPlaced):
@@ -323,6 +334,17 @@ def _registrations(staff: Staff, event: Registrations) -> Staff:
     for username in online - staff.online:
         new = _reachable(new, username)
     return new
+
+
+def _phones_changed(before: Staff, after: Staff) -> Step:
+    """The live views told of each operator whose phone came or went (their console says
+    whether calls can reach them); an offer ringing a phone gone offline withdrawn."""
+    changed = (before.online ^ after.online) & after.operators.keys()
+    decisions: list[Decision] = [Changed(username, None) for username in sorted(changed)]
+    decisions += [Withdraw(username, after.ringing[username])
+                  for username in sorted(before.online - after.online)
+                  if username in after.ringing]
+    return after, decisions
 
 
 def _registration(staff: Staff, event: Registration) -> Staff:

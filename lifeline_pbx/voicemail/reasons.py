@@ -4,6 +4,7 @@ timeline say it alike. Pure."""
 from __future__ import annotations
 
 WORDS = {"closed": "the line was closed", "no_operators": "no operator was logged in",
+         "phones_offline": "no operator's phone was connected",
          "max_wait": "the caller waited too long in the queue",
          "error": "the call could not be routed",
          "oncall_unanswered": "nobody on the line's on-call list accepted the call"}

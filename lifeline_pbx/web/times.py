@@ -21,6 +21,16 @@ def when(moment: dt.datetime, zone: str | None = None) -> str:
     return _on_clock(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def hotline_when(moment: dt.datetime) -> str:
+    """when() on the hotline's clock: the hotline's work as the call history shows it."""
+    return when(moment, HOTLINE_ZONE)
+
+
+def hotline_clock(moment: dt.datetime) -> str:
+    """"22:15 EST": the time of day on the hotline's clock (a form's "Saved at")."""
+    return _on_clock(moment, HOTLINE_ZONE).strftime("%H:%M %Z")
+
+
 def clock(moment: dt.datetime, zone: str | None = None) -> str:
     """"22:15:07 EST": the time of day to the second, for a line under a heading that
     gives the date (a call's timeline). The templates' `clock` filter."""

@@ -17,6 +17,7 @@
   const SIGNED_OUT = 4401;
   let offset = 0;          // server clock minus this browser's clock, in seconds
   let state = null;        // the last "state" message
+  let waiting = null;      // the last "waiting" message: callers in this operator's queues
   let call = null;         // the call on screen (a "call" message), ended or not
   let ended = false;
   let recorded = null;     // {call_id, label}: the one-click outcome recorded for a call
@@ -65,11 +66,14 @@
       } else if (wrapping) {
         text = "Wrap-up: " + short(state.wrapup_until - serverNow()) + " left";
       } else {
-        text = "Ready: waiting for calls";
+        // Ready for the distributor; with the phone offline, no call reaches them.
+        text = state.phone_online ? "Ready: waiting for calls" : "Logged in to the queues";
         ready = true;
       }
     }
     label.textContent = text;
+    renderPhone();
+    renderWaiting();
     becameReady(ready);
     const known = state && state.known;
     const loggedIn = known && state.logged_in;
@@ -78,6 +82,28 @@
     $("state-pause").disabled = !loggedIn || state.paused;
     $("state-logout").disabled = !loggedIn;
     $("state-more").hidden = !loggedIn || state.paused || !wrapping;
+  }
+
+  // No call can reach an operator whose phone is not registered, whatever their state.
+  function phoneOffline() {
+    return Boolean(state && state.known && !state.phone_online && !state.on_call
+                   && !state.side_call);
+  }
+
+  function renderPhone() {
+    $("phone-offline").hidden = !phoneOffline();
+  }
+
+  // Callers waiting in their queues, said while the operator takes no calls.
+  function renderWaiting() {
+    const el = $("queue-waiting");
+    const idle = state && state.known && !state.on_call && !state.side_call
+      && (!state.logged_in || state.paused || phoneOffline());
+    const count = waiting ? waiting.count : 0;
+    el.hidden = !idle || count === 0;
+    if (el.hidden) { return; }
+    el.textContent = count + (count === 1 ? " caller" : " callers") + " waiting"
+      + (waiting.since !== null ? " (longest " + short(serverNow() - waiting.since) + ")" : "");
   }
 
   // Ready again after a call (pressed, or the wrap-up ran out): the finished call leaves
@@ -143,6 +169,7 @@
       $("call-panel").classList.remove("urgent");
     }
     if (state && state.wrapup_until !== null) { renderState(); }
+    if (waiting && waiting.count > 0) { renderWaiting(); }
   }
 
   function onCall(message) {
@@ -177,6 +204,7 @@
     if (message.type === "state") { state = message; renderState(); readyIfSavedDuringCall(); }
     else if (message.type === "call") { onCall(message); }
     else if (message.type === "call_ended") { onCallEnded(message); }
+    else if (message.type === "waiting") { waiting = message; renderWaiting(); }
     else if (message.type === "staff") {
       document.dispatchEvent(new CustomEvent("lifeline:staff",
                                              { detail: { operators: message.operators } }));

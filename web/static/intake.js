@@ -513,7 +513,7 @@
         $("outcome-done").hidden = true;
         lastOutcome = null;
         setStatus("Saved", "saved");
-        const when = new Date().toISOString().slice(11, 16) + " UTC";  // as the pages' times
+        const when = data.saved_at;  // on the hotline's clock, as /calls gives times
         bindingEl.textContent = bindingEl.textContent.replace(/ Saved.*$/, "") +
           " Saved at " + when + ": saving again updates it.";
         dropUnfinished();
