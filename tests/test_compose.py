@@ -46,10 +46,10 @@ def compose_model() -> dict[str, Any]:
 
 
 def entrypoint_file_variables() -> set[str]:
-    """The settings the entrypoint reads from VAR_FILE (its `for var in ...; do` list)."""
-    block = re.search(r"^for var in (.*?); do$", ENTRYPOINT.read_text(), re.S | re.M)
+    """The settings the entrypoint reads from VAR_FILE (its `secrets=(...)` array)."""
+    block = re.search(r"^secrets=\((.*?)\)$", ENTRYPOINT.read_text(), re.S | re.M)
     assert block is not None
-    return set(block.group(1).replace("\\", " ").split())
+    return set(block.group(1).split())
 
 
 def test_compose_secrets_entrypoint_and_make_secrets_agree() -> None:

@@ -158,7 +158,7 @@ async def test_saving_a_held_form_closes_it_with_a_link_to_correct_the_intake(
     await page.click("#intake-save")
     await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
     await expect(page.locator("#intake-status")).to_have_text(
-        re.compile(r"^The intake for your call at .* UTC is saved\.$"))
+        re.compile(r"^The intake for your call at .* E[SD]T is saved\.$"))
     link = page.locator("#intake-saved-link a")
     await expect(link).to_have_attribute("href", f"/intake?call_id={call_id}")
     assert await hotline.value("SELECT count(*) FROM intakes WHERE call_id = $1",
