@@ -17,10 +17,12 @@ from lifeline_pbx.queues.routing import (
     assign,
     available,
     estimated_wait_minutes,
+    leaves,
     nobody_to_ring,
     position,
     queue_order,
     timed_out,
+    unstaffed,
 )
 
 NOW = 10_000.0
@@ -323,8 +325,61 @@ def test_assign_matches_the_rules_read_straight(seed: int) -> None:
     ([op("a"), op("b")], {"b"}, None),
     ([op("a", paused=True)], {"a"}, None),
     ([op("a", on_call=True, wrapup_until=NOW + 30)], {"a"}, None),
+    # Another language: the caller waits too (any operator once the language wait is over).
+    ([op("a", "fr")], {"a"}, None),
+    ([op("a", logged_in=False), op("b", queues=frozenset({"other"})), op("c")], {"a", "b", "c"},
+     None),
+    # A phone online that is no operator's (not loaded, or not an operator at all).
+    ([op("a")], {"stranger"}, "phones_offline"),
 ])
 def test_a_caller_nobody_could_ring_goes_to_voicemail_with_the_reason(
     operators: list[Operator], online: set[str], reason: str | None
 ) -> None:
-    assert nobody_to_ring("q", operators, frozenset(online)) == reason
+    assert nobody_to_ring("q", {o.id: o for o in operators}, frozenset(online)) == reason
+
+
+GRACE = 45.0
+# (nobody to ring now, unstaffed since, expected (since, reason to give callers back))
+UNSTAFFED = {
+    "staffed": (None, None, (None, None)),
+    "staffed again within the grace": (None, NOW - 10, (None, None)),
+    "staffed again after it": (None, NOW - 100, (None, None)),
+    "just found empty: the grace starts": ("no_operators", None, (NOW, None)),
+    "within the grace": ("no_operators", NOW - 44.9, (NOW - 44.9, None)),
+    "grace over: nobody logged in": ("no_operators", NOW - GRACE, (NOW - GRACE, "no_operators")),
+    "grace over: the phones offline": (
+        "phones_offline", NOW - 60, (NOW - 60, "phones_offline")),
+    # The phones went, then the operators logged out: the reason is the queue's now.
+    "the reason of the moment": ("no_operators", NOW - 60, (NOW - 60, "no_operators")),
+}
+
+
+@pytest.mark.parametrize(("nobody", "since", "expected"), UNSTAFFED.values(),
+                         ids=UNSTAFFED.keys())
+def test_a_queue_left_empty_gives_its_callers_back_after_the_grace(
+    nobody: str | None, since: float | None, expected: tuple[float | None, str | None]
+) -> None:
+    assert unstaffed(nobody, since, NOW, GRACE) == expected
+
+
+# (the caller, the queue's reason once its grace is over, why the caller leaves)
+LEAVES = {
+    "staffed, waiting": (caller("c1", 60), None, None),
+    "staffed, waited too long": (caller("c1", 600), None, "max_wait"),
+    "empty": (caller("c1", 5), "no_operators", "no_operators"),
+    "empty, the phones offline": (caller("c1", 5), "phones_offline", "phones_offline"),
+    "an emergency alike (the flow rings the on-call list)": (
+        caller("c1", 5, priority=1), "no_operators", "no_operators"),
+    "waited too long in an empty queue: the longest wait is the reason": (
+        caller("c1", 700), "phones_offline", "max_wait"),
+    # The operator who logged out may still answer the offer ringing.
+    "ringing in an empty queue": (caller("c1", 5, ringing=True), "no_operators", None),
+    "ringing past the longest wait": (caller("c1", 700, ringing=True), None, None),
+}
+
+
+@pytest.mark.parametrize(("who", "empty", "expected"), LEAVES.values(), ids=LEAVES.keys())
+def test_why_a_waiting_caller_leaves_the_queue(
+    who: Caller, empty: str | None, expected: str | None
+) -> None:
+    assert leaves(who, NOW, POLICY, empty) == expected

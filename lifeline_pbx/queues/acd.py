@@ -70,6 +70,7 @@ class Acd:
         # (the store writes in the background; the live views must not show an older one).
         self.pause_reasons: dict[str, str] = {}
         self._kick = asyncio.Event()
+        self.empty_grace = routing.EMPTY_GRACE
         self.waited: Callable[[Waiter, str], None] = lambda waiter, outcome: None  # metrics
         self._held: set[str] = set()  # holding bridges made, their music on
         self._reloading = asyncio.Lock()
@@ -240,6 +241,7 @@ class Acd:
     def _round(self, now: float) -> None:
         pic = self.picture
         if not pic.waiting:
+            pic.unstaffed.clear()
             return
         ringing = self.desk.ringing_calls()
         # A copy only for a caller whose offer is ringing: rounds run at every change in
@@ -247,16 +249,19 @@ class Acd:
         # some 10 us each) grew with the backlog.
         callers = {c: w.caller if w.caller.ringing == (c in ringing)
                    else replace(w.caller, ringing=c in ringing) for c, w in pic.waiting.items()}
+        queues = sorted({w.queue_id for w in pic.waiting.values()})
+        unstaffed = self._left_empty(queues, now)
         for waiting_id, caller in callers.items():
             held = pic.waiting[waiting_id]
             line = held.call.line
             policy = routing.for_line(pic.policy(held.queue_id), line.max_wait if line else None)
-            if routing.timed_out(caller, now, policy):
-                self._give_back(waiting_id, "max_wait")
+            reason = routing.leaves(caller, now, policy, unstaffed.get(held.queue_id))
+            if reason is not None:
+                self._give_back(waiting_id, reason)
             elif routing.announcement_due(held.last_announced, caller.entered_at, now, policy):
                 held.last_announced = now
                 self.tasks.spawn(self._announce(held, now))
-        for queue_id in sorted({w.queue_id for w in pic.waiting.values()}):
+        for queue_id in queues:
             in_queue = [c for c_id, c in callers.items()
                         if c_id in pic.waiting and pic.waiting[c_id].queue_id == queue_id]
             if all(c.ringing for c in in_queue):
@@ -267,6 +272,24 @@ class Acd:
                 waiter = pic.waiting.get(uuid.UUID(call_id))
                 if waiter is not None:
                     self._offer(waiter, username, policy, now)
+
+    def _left_empty(self, queues: list[int], now: float) -> dict[int, str]:
+        """The queues whose callers are given back now for want of anyone to ring, with
+        the reason: nobody to ring for empty_grace (a phone back or a login within it
+        keeps them waiting). Once per queue with callers, not per caller."""
+        pic = self.picture
+        since: dict[int, float] = {}
+        leaving: dict[int, str] = {}
+        for queue_id in queues:
+            nobody = routing.nobody_to_ring(str(queue_id), pic.operators, pic.online)
+            started, reason = routing.unstaffed(nobody, pic.unstaffed.get(queue_id),
+                                                now, self.empty_grace)
+            if started is not None:
+                since[queue_id] = started
+            if reason is not None:
+                leaving[queue_id] = reason
+        pic.unstaffed = since
+        return leaving
 
     def _offer(self, waiter: Waiter, username: str, policy: routing.Policy, now: float) -> None:
         """Each offer rings in its own task: the round never waits for an originate."""
@@ -296,7 +319,7 @@ class Acd:
     async def _hold(self, call: CallHandle, queue_id: int) -> None:
         # Nobody logged in with a phone that can ring: a message beats waiting for no one.
         pic = self.picture
-        nobody = routing.nobody_to_ring(str(queue_id), pic.operators.values(), pic.online)
+        nobody = routing.nobody_to_ring(str(queue_id), pic.operators, pic.online)
         if nobody is not None:
             self._give_back(call.call_id, nobody)
             return

@@ -48,6 +48,8 @@ class Picture:
     # transfer to them, an on-call bridge): the legs' purposes, oldest first. Busy for
     # routing and for the live views, however many such legs.
     engaged: dict[str, list[str]] = field(default_factory=dict)
+    # Queues with callers waiting and nobody to ring (routing.nobody_to_ring): since when.
+    unstaffed: dict[int, float] = field(default_factory=dict)
 
     def side_call(self, username: str) -> str | None:
         """The purpose of the latest such leg on this operator's phone, if any."""

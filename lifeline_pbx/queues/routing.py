@@ -20,7 +20,7 @@ in the queue picks first among the operators they can use now.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 DEFAULT_HANDLE_SECONDS = 300.0
@@ -97,22 +97,45 @@ def available(op: Operator, now: float) -> bool:
     )
 
 
-# Why a caller entering a queue is sent to voicemail at once (calls' voicemail reasons).
+# Why a caller is sent to voicemail for want of staff (calls' voicemail reasons).
 NO_OPERATORS = "no_operators"  # nobody serving the queue is logged in
 PHONES_OFFLINE = "phones_offline"  # some are, but none of their phones is registered
+# A queue left with nobody to ring while callers wait (the last operator logged out, the
+# last phone went offline) keeps them this long before they are given back: a softphone
+# restarted or back on the network registers again within seconds (one that died is seen
+# offline only by qualify, 30 s), and an operator who logged out by mistake logs back in.
+# About 5% of the 15 minutes a facility gives a call. Not a queue setting: that would take
+# a migration and a field on the queue's page for what no queue has asked to tune.
+EMPTY_GRACE = 45.0
 
 
-def nobody_to_ring(queue: str, operators: Iterable[Operator], online: frozenset[str]
+def nobody_to_ring(queue: str, operators: Mapping[str, Operator], online: frozenset[str]
                    ) -> str | None:
-    """Why a caller entering `queue` has nobody who could ever be rung, or None when an
-    operator serving it is logged in with a phone that can ring (paused, busy or not: the
-    caller waits for them)."""
-    logged_in = [op.id for op in operators if op.logged_in and queue in op.queues]
-    if not logged_in:
-        return NO_OPERATORS
-    if not online.intersection(logged_in):
+    """Why `queue` has nobody who could ever be rung, or None when an operator serving it
+    is logged in with a phone that can ring (paused, busy, in wrap-up or not: its callers
+    wait for them). Languages do not count: any operator of the queue may take a caller
+    once the language wait is over.
+
+    Asked every round for each queue with callers: the phones online are looked at first,
+    and under load the first of them serves the queue."""
+    for username in online:
+        op = operators.get(username)
+        if op is not None and op.logged_in and queue in op.queues:
+            return None
+    if any(op.logged_in and queue in op.queues for op in operators.values()):
         return PHONES_OFFLINE
-    return None
+    return NO_OPERATORS
+
+
+def unstaffed(nobody: str | None, since: float | None, now: float, grace: float
+              ) -> tuple[float | None, str | None]:
+    """A queue with callers waiting, `nobody` its nobody_to_ring now and `since` when it
+    was first found so (None: it was staffed): (since when it has had nobody, None if it
+    has someone; the reason to give its callers back now, None to keep them waiting)."""
+    if nobody is None:
+        return None, None
+    since = now if since is None else since
+    return since, nobody if now - since >= grace else None
 
 
 def queue_order(callers: Iterable[Caller]) -> list[Caller]:
@@ -184,6 +207,17 @@ def timed_out(caller: Caller, now: float, policy: Policy) -> bool:
     them away while an operator may be about to answer would lose the call.
     """
     return not caller.ringing and now - caller.entered_at >= policy.max_wait
+
+
+def leaves(caller: Caller, now: float, policy: Policy, unstaffed_for: str | None
+           ) -> str | None:
+    """Why the waiting caller leaves the queue now ("max_wait", or the queue's
+    `unstaffed_for` once its grace is over), or None. Never while an offer rings them."""
+    if caller.ringing:
+        return None
+    if timed_out(caller, now, policy):
+        return "max_wait"
+    return unstaffed_for
 
 
 def position(caller_id: str, callers: Iterable[Caller]) -> int:
