@@ -22,9 +22,8 @@ from tests.waiting import wait_for
 
 PASSWORD = "softphone-Secret-2024"
 APOLOGY_HZ = 700  # the test's own operator-lost prompt; the others are 660 Hz, baresip 400
-
-
 RTP_TIMEOUT = 8  # seconds without audio before Asterisk ends an operator's leg, here
+
 
 async def _softphone_operator(hotline: Hotline, softphone: Any) -> Softphone:
     """op-d, in every queue, on a baresip that has registered."""
