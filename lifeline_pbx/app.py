@@ -170,6 +170,7 @@ async def _close_supervisor_screens(app: web.Application) -> None:
 async def console_hub(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB] = LiveHub()
     hub.bind(app[ACD], app[POOL], app[TRANSFERS].free)  # whom calls may be transferred to
+    app[TRANSFERS].tell = hub.publish  # where an operator's transfer stands
     app[TASKS].spawn(hub.run(), "console-hub")
     yield
     app[ACD].watch.remove(hub)

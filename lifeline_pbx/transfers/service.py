@@ -41,8 +41,9 @@ from lifeline_pbx.queues import queue_store
 from lifeline_pbx.queues.acd import OUTSIDE, Acd
 from lifeline_pbx.queues.picture import Talk
 from lifeline_pbx.tasks import TaskRegistry
-from lifeline_pbx.transfers import relay_notes, rules
+from lifeline_pbx.transfers import relay_notes, rules, told
 from lifeline_pbx.transfers.rules import Ask, Facts
+from lifeline_pbx.transfers.told import Outcome
 
 log = logging.getLogger(__name__)
 RING_SECONDS = 45
@@ -86,6 +87,9 @@ class Side:
     target: str = ""  # warm transfer: the other operator's SIP account
     stage: rules.Stage = rules.Stage.RINGING
     handed: bool = False  # warm transfer completed: the leg is the call's operator side
+    outcome: Outcome = Outcome.RINGING  # warm transfer: as the operator's console was told
+    words: str = ""
+    told: int = 0  # how many times: a console shows no older word after a newer
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     @property
@@ -104,7 +108,9 @@ class Side:
 
     def view(self) -> dict[str, object]:
         return {"kind": self.ask.value, "answered": any(leg.answered for leg in self.legs),
-                "to": self.shown or None}
+                "to": self.shown or None, "id": self.id, "told": self.told,
+                "open": self.outcome in told.OPEN, "outcome": self.outcome.value,
+                "words": self.words, "unasked": self.outcome in told.UNASKED}
 
 
 class Transfers:
@@ -121,6 +127,8 @@ class Transfers:
         acd.operator_keys = self._keyed
         # Keys an operator presses on their call with no transfer open.
         self.other_keys: Callable[[str, str], None] = lambda operator, digit: None
+        # A message to an operator's consoles (console/live.LiveHub.publish).
+        self.tell: Callable[[str, dict[str, object]], None] = lambda operator, message: None
 
     # --- the distributor's hooks (queues/watch.Watcher) ---------------------------------
     def talk_started(self, talk: Talk) -> None:
@@ -260,30 +268,36 @@ class Transfers:
                 log.warning("transfer not started call=%s status=%d", side.call_id,
                             exc.status)
                 await self._resume(side, failed=True)
-                raise Unavailable(NOT_PLACED) from exc
+                raise Unavailable(self._tell(side, Outcome.NOT_PLACED)) from exc
             try:
                 await self._place(side, "transfer", target, caller_id)
-            except (Conflict, Unavailable):
+            except Conflict as exc:  # the guard's limits, counted again
                 await self._resume(side, failed=True)
-                raise
+                raise Conflict(self._tell(side, Outcome.NOT_PLACED, exc.message)) from exc
+            except Unavailable as exc:
+                await self._resume(side, failed=True)
+                raise Unavailable(self._tell(side, Outcome.NOT_PLACED)) from exc
         self._note(side, "transfer_ringing", to=side.shown)
+        self._tell(side, Outcome.RINGING)
 
-    async def complete(self, username: str) -> None:
-        await self._warm_event(username, rules.Event.COMPLETE)
+    async def complete(self, username: str) -> Side:
+        return await self._warm_event(username, rules.Event.COMPLETE)
 
-    async def back(self, username: str) -> None:
-        await self._warm_event(username, rules.Event.RETURN)
+    async def back(self, username: str) -> Side:
+        return await self._warm_event(username, rules.Event.RETURN)
 
-    async def _warm_event(self, username: str, event: rules.Event) -> None:
+    async def _warm_event(self, username: str, event: rules.Event) -> Side:
         side = self.sides.get(username)
         if side is None or side.ask not in rules.HANDING:
             raise Conflict(NOTHING_OPEN)
         async with side.lock:
             if not await self._warm(side, event):
                 raise Conflict(NOT_NOW)
+        return side
 
-    async def _warm(self, side: Side, event: rules.Event) -> bool:
-        """The warm transfer's next step; False when refused in its stage."""
+    async def _warm(self, side: Side, event: rules.Event, cause: int = 0) -> bool:
+        """The warm transfer's next step; False when refused in its stage. cause: why the
+        other party's leg ended (GONE)."""
         before = side.stage
         side.stage, steps = rules.warm_step(side.stage, event, side.ask)
         leg = side.legs[0] if side.legs else None
@@ -304,6 +318,10 @@ class Transfers:
                 self._requeue(side)
                 with contextlib.suppress(AriError):
                     await self.ari.destroy_bridge(side.hold_bridge)
+        outcome = told.outcome(before, side.stage, event, leg is not None and leg.answered,
+                               cause)
+        if outcome is not None:
+            self._tell(side, outcome)
         return True
 
     async def _consult(self, side: Side, leg: _Leg) -> None:
@@ -498,6 +516,7 @@ class Transfers:
                     await self.ari.destroy_bridge(side.hold_bridge)
             else:
                 await self._resume(side, failed=True)
+            self._tell(side, Outcome.FAILED)
         await self._hang_up_all(side)
 
     async def _handle(self, side: Side, leg: _Leg, index: int, event: ari.Event) -> None:
@@ -542,7 +561,7 @@ class Transfers:
                 self.acd.operator_gone(leg.channel_id)
                 self._close(side)
             else:
-                await self._warm(side, rules.Event.GONE)
+                await self._warm(side, rules.Event.GONE, event.cause)
                 if side.stage is rules.Stage.DONE:
                     self._close(side)
 
@@ -569,6 +588,16 @@ class Transfers:
         if self.sides.get(side.operator) is side:
             del self.sides[side.operator]
         side.events.put_nowait((-1, ari.StasisEnd(ari.Channel("", "", "", "", "", "", ""))))
+
+    def _tell(self, side: Side, outcome: Outcome, reason: str = "") -> str:
+        """The operator's consoles told where their transfer stands; the words, for an
+        answer that says the same."""
+        side.outcome, side.words = outcome, told.words(outcome, side.target, reason)
+        side.told += 1
+        self.tell(side.operator, {"type": "transfer",
+                                  "call_id": str(side.call_id) if side.call_id else None,
+                                  **side.view(), "server_time": time.time()})
+        return side.words
 
     def _note(self, side: Side, kind: str, **detail: str) -> None:
         if side.call_id is not None:

@@ -116,15 +116,15 @@ async def to_queue(request: web.Request) -> web.StreamResponse:
 @require("operator")
 @answers_json
 async def side_complete(request: web.Request) -> web.StreamResponse:
-    await _transfers(request).complete(_asker(request).username)
-    return web.json_response({"side": None})
+    side = await _transfers(request).complete(_asker(request).username)
+    return web.json_response({"side": side.view()})
 
 
 @require("operator")
 @answers_json
 async def side_return(request: web.Request) -> web.StreamResponse:
-    await _transfers(request).back(_asker(request).username)
-    return web.json_response({"side": None})
+    side = await _transfers(request).back(_asker(request).username)
+    return web.json_response({"side": side.view()})
 
 
 @require("operator")

@@ -2,7 +2,8 @@
 // call timer against the line's cut-off, and the hand-off to the intake form by DOM events:
 //   dispatched on document: lifeline:call (detail: call_id, facility_id, facility, line,
 //   language, triage, waited), lifeline:call-ended (detail: call_id), lifeline:staff
-//   (detail: operators, whom the call may be transferred to now), lifeline:ready (the
+//   (detail: operators, whom the call may be transferred to now), lifeline:transfer
+//   (detail: where the operator's transfer stands, transfers.js), lifeline:ready (the
 //   operator became ready for calls again: a finished call's form closes; detail.asked:
 //   they asked for it (Ready, Log in, a save), not the wrap-up running out);
 //   listened for: lifeline:intake-saved (then the operator is made ready again; a
@@ -208,6 +209,9 @@
     else if (message.type === "staff") {
       document.dispatchEvent(new CustomEvent("lifeline:staff",
                                              { detail: { operators: message.operators } }));
+    }
+    else if (message.type === "transfer") {
+      document.dispatchEvent(new CustomEvent("lifeline:transfer", { detail: message }));
     }
   }
 

@@ -1,8 +1,10 @@
 // The console's transfer, conference and relay tools. The call on screen comes from
 // console.js's events (lifeline:call, lifeline:call-ended); what the line allows and whom
 // the call may go to are asked of the server for that call, and whom it may go to follows
-// the server's word as others' states change (lifeline:staff). The server decides; its
-// refusals are shown as they come.
+// the server's word as others' states change (lifeline:staff). Where a transfer stands
+// comes with the answer to each button and, for what the operator did not do (the other
+// party hung up, the call failed), from the feed (lifeline:transfer). The server decides;
+// its refusals are shown as they come.
 "use strict";
 (function () {
   const tools = document.getElementById("call-tools");
@@ -12,6 +14,7 @@
   const tokenMeta = document.querySelector('meta[name="csrf-token"]');  // console.js renews it
   let callId = null;
   let listed = false;  // the feed has said whom this call may go to: newer than the choices
+  let seen = { id: null, told: 0 };  // the transfer's state shown last
 
   async function send(method, url, body) {
     const response = await fetch(url, {
@@ -69,6 +72,18 @@
     startable();
   }
 
+  // A transfer's state, from an answer or the feed, whichever is newer: its buttons, and
+  // what happened in words.
+  const handing = (side) => Boolean(side && (side.kind === "warm" || side.kind === "out"));
+
+  function shown(side) {
+    if (!handing(side) || (side.id === seen.id && side.told <= seen.told)) { return; }
+    seen = { id: side.id, told: side.told };
+    transferring(side.open);
+    say($("tools-status"), side.words, side.unasked);
+    if (side.outcome === "completed") { tools.hidden = true; }
+  }
+
   async function load() {
     const asked = callId;
     try {
@@ -87,7 +102,7 @@
       $("out-number").closest("label").hidden = !c.transfer_out;
       $("out-off").hidden = c.transfer_out;
       $("out-off").textContent = c.transfer_out ? "" : c.transfer_off;
-      transferring(Boolean(c.side && (c.side.kind === "warm" || c.side.kind === "out")));
+      if (handing(c.side)) { shown(c.side); } else { transferring(false); }
       tools.hidden = false;
     } catch (e) {
       if (callId !== asked) { return; }
@@ -100,11 +115,12 @@
     }
   }
 
+  // done: the words once it worked, or none where the answer's state says them.
   async function act(button, work, done) {
     button.disabled = true;
     try {
       await work();
-      say($("tools-status"), done, false);
+      if (done) { say($("tools-status"), done, false); }
     } catch (e) {
       say($("tools-status"), e.message, true);
     } finally {
@@ -124,28 +140,26 @@
     listed = true;
     targets(event.detail.operators);
   });
+  document.addEventListener("lifeline:transfer", (event) => {
+    if (callId && event.detail.call_id === callId) { shown(event.detail); }
+  });
   document.addEventListener("lifeline:call-ended", () => {
     callId = null;
     tools.hidden = true;
   });
 
   $("transfer-start").addEventListener("click", (e) => act(e.target, async () => {
-    await send("POST", url("transfer"), { to: $("transfer-to").value });
-    transferring(true);
-  }, "Ringing them; the caller hears music. Complete, or go back to the caller."));
+    shown((await send("POST", url("transfer"), { to: $("transfer-to").value })).side);
+  }));
   $("out-start").addEventListener("click", (e) => act(e.target, async () => {
-    await send("POST", url("transferOut"), { number: $("out-number").value });
-    transferring(true);
-  }, "Calling them; the caller hears music. Complete, or go back to the caller."));
+    shown((await send("POST", url("transferOut"), { number: $("out-number").value })).side);
+  }));
   $("transfer-complete").addEventListener("click", (e) => act(e.target, async () => {
-    await send("POST", "/console/side/complete");
-    transferring(false);
-    tools.hidden = true;
-  }, "Transferred."));
+    shown((await send("POST", "/console/side/complete")).side);
+  }));
   $("transfer-return").addEventListener("click", (e) => act(e.target, async () => {
-    await send("POST", "/console/side/return");
-    transferring(false);
-  }, "Back with the caller."));
+    shown((await send("POST", "/console/side/return")).side);
+  }));
   $("queue-send").addEventListener("click", (e) => act(e.target, async () => {
     await send("POST", url("queue"), { queue_id: $("queue-to").value,
                                        language: $("queue-language").value });
