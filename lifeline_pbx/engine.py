@@ -131,7 +131,7 @@ async def on_connect(app: web.Application) -> None:
     await ari.allow_events(HANDLED_TYPES)
     with contextlib.suppress(AriError):  # 4xx: not subscribed (the usual case)
         await ari.unsubscribe([phones.EVERY_ENDPOINT])
-    await app[ACD].refresh_endpoints(reconnected=True)
+    await app[ACD].following.refresh_endpoints(reconnected=True)
     await app[DISPATCHER].adopt(app[POOL])
 
 
@@ -151,7 +151,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
         ari, operator_states, writer,
         lambda language, name: library.uri(language, name, cfg.default_language), tasks,
     )
-    acd.waited = app[METRICS].queue_waited
+    acd.queue_log.waited = app[METRICS].queue_waited
     await acd.reload()
     legs = app[OUTBOUND] = OutboundLegs(ari, pool, app[KEY_RING], policy_of(cfg), acd)
     escalations = app[ESCALATIONS] = Escalations(ari, pool, legs, writer, library.uri,
@@ -173,7 +173,7 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
         report = operator_sync.last_report
         rewritten = [*report.created, *report.updated, *report.restored] if report else []
         with contextlib.suppress(AriError):  # a new operator's phone is followed at once
-            await acd.refresh_endpoints(rewritten=rewritten)  # (else at the next sync)
+            await acd.following.refresh_endpoints(rewritten=rewritten)  # (else at the next sync)
 
     operator_sync = app[OPERATOR_SYNC] = OperatorSync(
         pool, app[LISTENER], after_sync=operators_synced,
@@ -187,8 +187,8 @@ async def call_engine(app: web.Application) -> AsyncIterator[None]:
     tasks.spawn(operator_states.run(), "operator-states")
     tasks.spawn(vault.run(), "recording-vault")
     tasks.spawn(operator_sync.run(ari), "operator-sync")
-    tasks.spawn(acd.run(), "queues")
-    tasks.spawn(acd.keep_following(), "phones-check")
+    tasks.spawn(acd.rounds.run(), "queues")
+    tasks.spawn(acd.following.keep_following(), "phones-check")
     tasks.spawn(watch.run(), "config-watch")
     guard = sip_guard(cfg, ari)
     if guard is not None:

@@ -188,7 +188,7 @@ async def staff(dsn: str, **line: Any) -> None:
 async def queues_see_the_phones(app: web.Application, phones: Phones) -> None:
     """The operators' phones registered to the PBX, and the app's queues counting on them.
     A test that finds them offline to the queues after the PBX lists them online asks the
-    app's own periodic check (queues/acd.check_following) at once, rather than in 30 s:
+    app's own periodic check (queues/following.check_following) at once, rather than in 30 s:
     in full runs it was needed now and then (cause not found; docs/decisions.md)."""
     await phones.until_online(OPERATORS, resync=app[OPERATOR_SYNC].request)
     acd = app[ACD]
@@ -202,7 +202,7 @@ async def queues_see_the_phones(app: web.Application, phones: Phones) -> None:
             print("the queues do not see", sorted(set(OPERATORS) - acd.picture.online),
                   "online: checking the phones they follow")
             checked = time.monotonic()
-            await acd.check_following()
+            await acd.following.check_following()
         return False
 
     await wait_for(seen, timeout=30, what="operators' phones registered")

@@ -1,5 +1,5 @@
 """An operator answers but the caller's bridge cannot be made: the caller keeps their place
-in the queue and is offered again, or after queues/acd.py BRIDGE_TRIES is given voicemail;
+in the queue and is offered again, or after queues/talks.py BRIDGE_TRIES is given voicemail;
 never left on the queue's music with nobody to offer them to. The operator missed nothing.
 
 Asterisk refuses a bridge on its own only in races (a leg hung up as the bridge is made) or
@@ -13,8 +13,9 @@ from __future__ import annotations
 import pytest
 
 from lifeline_pbx.errors import AriError
-from lifeline_pbx.queues.acd import BRIDGE_TRIES, Acd
+from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.bridges import call_of_bridge, holding_bridge
+from lifeline_pbx.queues.talks import BRIDGE_TRIES
 from lifeline_pbx.resources import ACD, ARI
 from tests.engine import Hotline
 from tests.waiting import wait_for

@@ -61,7 +61,7 @@ async def test_a_dead_softphone_puts_its_caller_through_to_the_next_operator(
     # Long enough that a loaded machine's pause in baresip's audio is not taken for death.
     report = await sip_sync.sync(hotline.app[POOL], ari, (), RTP_TIMEOUT)
     assert "op-d" in report.updated
-    await hotline.app[ACD].refresh_endpoints(rewritten=report.updated)
+    await hotline.app[ACD].following.refresh_endpoints(rewritten=report.updated)
     endpoint = await ari.request("GET", "/asterisk/config/dynamic/res_pjsip/endpoint/op-d")
     assert {f["attribute"]: f["value"] for f in endpoint}["rtp_timeout"] == str(RTP_TIMEOUT)
     assert (await ari.request("GET", "/endpoints/PJSIP/op-d"))["state"] == "online"

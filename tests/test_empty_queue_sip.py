@@ -45,7 +45,7 @@ async def _given_back(hotline: Hotline, caller: str, reason: str, gone: datetime
 async def test_a_caller_waiting_when_the_last_operator_logs_out_leaves_a_message(
     hotline: Hotline
 ) -> None:
-    hotline.app[ACD].empty_grace = GRACE
+    hotline.app[ACD].rounds.empty_grace = GRACE
     call = await _waiting_for_a_paused_operator(hotline, "Shift over")
     gone = datetime.now(UTC)
     await hotline.app[ACD].operator_action("op-a", "logout")
@@ -57,7 +57,7 @@ async def test_a_caller_waiting_when_the_last_operator_logs_out_leaves_a_message
 async def test_a_caller_waiting_when_the_last_phone_goes_offline_leaves_a_message(
     hotline: Hotline
 ) -> None:
-    hotline.app[ACD].empty_grace = GRACE
+    hotline.app[ACD].rounds.empty_grace = GRACE
     call = await _waiting_for_a_paused_operator(hotline, "Phone gone")
     picture = hotline.app[ACD].picture
     try:
@@ -93,7 +93,7 @@ async def test_an_emergency_left_alone_rings_the_on_call_list_with_the_reason(
 ) -> None:
     """The flow's path for an emergency the queue gives back (docs/decisions.md, "Emergency
     escalation"): the on-call list; a line without one takes the message, its reason kept."""
-    hotline.app[ACD].empty_grace = GRACE
+    hotline.app[ACD].rounds.empty_grace = GRACE
     call = await _waiting_for_a_paused_operator(hotline, "Urgent alone", triage="9")
     await hotline.app[ACD].operator_action("op-a", "logout")
     await hotline.reached("Urgent alone", "escalation_started", {"reason": "no_operators"})

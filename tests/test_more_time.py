@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from lifeline_pbx.queues import more_time, staff
+from lifeline_pbx.queues import more_time, staff, staff_events
 from lifeline_pbx.queues.more_time import Granted, Refused
 from lifeline_pbx.queues.routing import Operator, Policy
 
@@ -41,18 +41,18 @@ def test_the_step_extends_counts_and_a_new_wrap_up_counts_afresh() -> None:
     picture = staff.Staff(operators={"op-a": IN_WRAP_UP}, online=frozenset({"op-a"}),
                           policies={1: Policy(wrapup=30.0)})
     for n in range(1, 4):
-        picture, decisions = staff.step(picture, staff.MoreTime("op-a"), NOW)
+        picture, decisions = staff.step(picture, staff_events.MoreTime("op-a"), NOW)
         assert picture.operators["op-a"].wrapup_until == NOW + 10 + 60 * n
         assert picture.more_time == {"op-a": n}
-        assert decisions == [staff.Save("op-a", None), staff.Changed("op-a", None)]
-    refused, decisions = staff.step(picture, staff.MoreTime("op-a"), NOW)
+        assert decisions == [staff_events.Save("op-a", None), staff_events.Changed("op-a", None)]
+    refused, decisions = staff.step(picture, staff_events.MoreTime("op-a"), NOW)
     assert (refused, decisions) == (picture, [])
     assert not picture.free(NOW + 10 + 179) and picture.free(NOW + 10 + 180)
 
     talking = replace(picture, talking={"op-a": call})
-    assert staff.step(talking, staff.MoreTime("op-a"), NOW) == (talking, [])
-    after, _ = staff.step(talking, staff.CallEnded("op-a", call, 1), NOW + 500)
+    assert staff.step(talking, staff_events.MoreTime("op-a"), NOW) == (talking, [])
+    after, _ = staff.step(talking, staff_events.CallEnded("op-a", call, 1), NOW + 500)
     assert after.more_time == {} and after.operators["op-a"].wrapup_until == NOW + 530
-    again, _ = staff.step(after, staff.MoreTime("op-a"), NOW + 501)
+    again, _ = staff.step(after, staff_events.MoreTime("op-a"), NOW + 501)
     assert again.operators["op-a"].wrapup_until == NOW + 590
-    assert staff.step(after, staff.MoreTime("nobody"), NOW) == (after, [])
+    assert staff.step(after, staff_events.MoreTime("nobody"), NOW) == (after, [])

@@ -14,7 +14,8 @@ import pytest
 
 from lifeline_pbx.queues import staff
 from lifeline_pbx.queues.routing import Operator, Policy, available
-from lifeline_pbx.queues.staff import (
+from lifeline_pbx.queues.staff import Staff, Unreachable
+from lifeline_pbx.queues.staff_events import (
     Action,
     CallEnded,
     Changed,
@@ -31,9 +32,7 @@ from lifeline_pbx.queues.staff import (
     Registrations,
     Ring,
     Save,
-    Staff,
     TalkAdopted,
-    Unreachable,
     Withdraw,
     WrapUpOver,
 )

@@ -275,7 +275,7 @@ async def test_a_subscription_asterisk_lost_is_made_again_and_the_state_read(
 
     await wait_for(offline, what="op-a offline on the PBX")
     assert "op-a" in acd.picture.online  # no event came: the queues still count on op-a
-    await acd.check_following()
+    await acd.following.check_following()
     assert "PJSIP/op-a" in await ari.subscribed_endpoints()
     assert "op-a" not in acd.picture.online
     await phones.until_online(["op-a"])  # and its events come again
@@ -295,7 +295,8 @@ async def test_a_listing_answered_before_a_registration_does_not_undo_it(
     phones.instance.cli("pjsip send unregister op-a")
     await wait_for(lambda: "op-a" not in acd.picture.online, what="op-a offline for the queues")
 
-    listing = acd._endpoints
+    following = acd.following
+    listing = following._endpoints
 
     async def answered_before_the_registration() -> list[EndpointState]:
         before = await listing()  # op-a offline in it
@@ -303,13 +304,13 @@ async def test_a_listing_answered_before_a_registration_does_not_undo_it(
         await wait_for(lambda: "op-a" in acd.picture.online, what="the registration's event")
         return before
 
-    acd._endpoints = answered_before_the_registration  # type: ignore[method-assign]
+    following._endpoints = answered_before_the_registration  # type: ignore[method-assign]
     try:
-        await acd.refresh_endpoints()
+        await following.refresh_endpoints()
     finally:
-        del acd._endpoints
+        del following._endpoints
     assert "op-a" in acd.picture.online
-    await acd.refresh_endpoints()  # a listing asked after the event counts again
+    await following.refresh_endpoints()  # a listing asked after the event counts again
     assert "op-a" in acd.picture.online
     await queues_follow(lifeline, phones, "op-a")
 

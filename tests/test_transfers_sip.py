@@ -236,7 +236,7 @@ async def follow_up_for(hotline: Hotline, username: str) -> uuid.UUID:
 
 
 def free(hotline: Hotline) -> set[str]:
-    return {op.id for op in hotline.app[ACD].free(time.time())}
+    return {op.id for op in hotline.app[ACD].picture.free(time.time())}
 
 
 async def test_a_relay_call_from_the_operators_phone_noted_on_the_follow_up(

@@ -64,7 +64,7 @@ class CallDispatcher:
 
     def on_event(self, event: ari.Event) -> None:
         if isinstance(event, ari.EndpointState):
-            self.acd.endpoint_changed(event)
+            self.acd.following.endpoint_changed(event)
             return
         channel_id = ari.channel_id_of(event)
         if channel_id is None:

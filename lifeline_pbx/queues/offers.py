@@ -3,8 +3,8 @@
 Each offer is the operator's leg and runs as its own task: it places the originate, then
 handles the leg's events in order. Offers to several operators ring at once, so one slow
 originate never holds the next. What an outcome means for the caller and the operator is
-the distributor's (queues/acd.py), told through the Outcomes port: this module does not
-know the distributor.
+the distributor's (queues/talks.py, through queues/acd.py), told through the Outcomes port:
+this module does not know the distributor.
 """
 
 from __future__ import annotations

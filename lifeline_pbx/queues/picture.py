@@ -1,8 +1,8 @@
 """The call distributor's live picture: who waits, who talks, which operators, which policies.
 
-Plain data, held by queues/acd.py and read by the live views (the operator console, the
-supervisors' tables). Calls appear through their handles (queues/handle.py); the operators'
-side is the frozen Staff that queues/staff.step changes.
+Plain data, held by queues/acd.py and the parts it wires, and read by the live views (the
+operator console, the supervisors' tables). Calls appear through their handles
+(queues/handle.py); the operators' side is the frozen Staff that queues/staff.step changes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Waiter:
     caller: routing.Caller
     queue_id: int
     last_announced: float | None = None
-    not_bridged: int = 0  # answers whose bridge failed (queues/acd.py BRIDGE_TRIES)
+    not_bridged: int = 0  # answers whose bridge failed (queues/talks.py BRIDGE_TRIES)
 
 
 @dataclass
@@ -50,6 +50,11 @@ class Picture:
     engaged: dict[str, list[str]] = field(default_factory=dict)
     # Queues with callers waiting and nobody to ring (routing.nobody_to_ring): since when.
     unstaffed: dict[int, float] = field(default_factory=dict)
+
+    def free(self, now: float) -> list[routing.Operator]:
+        """The operators a call may be offered to now: none with a leg placed by others."""
+        engaged = self.engaged
+        return [op for op in self.staff.free(now) if op.id not in engaged]
 
     def side_call(self, username: str) -> str | None:
         """The purpose of the latest such leg on this operator's phone, if any."""

@@ -68,7 +68,7 @@ async def current(app: web.Application) -> dict[str, Any]:
         labels, today = store.Labels({}, {}), {}
     acd = app[ACD]
     snap = asdict(snapshot(acd.picture, time.time(), queue_names=labels.queue_names,
-                           pause_reasons={**labels.pause_reasons, **acd.pause_reasons}))
+                           pause_reasons={**labels.pause_reasons, **acd.staff_shell.pause_reasons}))
     for queue in snap["queues"]:
         figures = today.get(queue["queue_id"])
         queue["today"] = asdict(figures) if figures else None

@@ -123,8 +123,8 @@ class Transfers:
         self.tasks = tasks
         self.sides: dict[str, Side] = {}  # by operator
         acd.watch.add(self)
-        acd.carried_on = self._carried_on
-        acd.operator_keys = self._keyed
+        acd.talks.carried_on = self._carried_on
+        acd.talks.operator_keys = self._keyed
         # Keys an operator presses on their call with no transfer open.
         self.other_keys: Callable[[str, str], None] = lambda operator, digit: None
         # A message to an operator's consoles (console/live.LiveHub.publish).
