@@ -64,6 +64,17 @@ async def delete(con: Conn, token_hash: bytes) -> None:
     await con.execute("DELETE FROM web_sessions WHERE token_hash = $1", token_hash)
 
 
+async def count_alive(con: Conn, user_id: int, idle: timedelta, lifetime: timedelta) -> int:
+    """The user's fully signed-in sessions that are still alive (`alive`'s rule, in SQL)."""
+    count = await con.fetchval(
+        """SELECT count(*) FROM web_sessions
+           WHERE user_id = $1 AND stage = 'full'
+             AND last_seen_at > now() - $2::interval AND created_at > now() - $3::interval""",
+        user_id, idle, lifetime,
+    )
+    return int(count)
+
+
 async def delete_expired(con: Conn, idle: timedelta, lifetime: timedelta) -> int:
     status = await con.execute(
         """DELETE FROM web_sessions

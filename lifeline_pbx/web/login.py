@@ -9,8 +9,9 @@ from aiohttp import web
 from lifeline_pbx import crypto
 from lifeline_pbx.accounts import devices, sessions, signin, totp
 from lifeline_pbx.cases import unsaved
+from lifeline_pbx.console import sign_out
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.resources import KEY_RING, POOL
+from lifeline_pbx.resources import ACD, CONFIG, KEY_RING, POOL
 from lifeline_pbx.web import client_address
 from lifeline_pbx.web.auth import (
     COOKIE,
@@ -26,6 +27,9 @@ from lifeline_pbx.web.calls import asterisk_connected, live_calls
 from lifeline_pbx.web.keys import SESSION, USER
 from lifeline_pbx.web.redirects import local_target
 from lifeline_pbx.web.render import render
+
+NOTICES = {"queues": "You are signed out. You are logged out of the queues too: "
+                     "no queue calls ring your phone now."}
 
 
 def _address(request: web.Request) -> str:
@@ -58,12 +62,14 @@ def _signed_in(request: web.Request, outcome: signin.Outcome, target: str) -> we
 async def login_page(request: web.Request) -> web.StreamResponse:
     if request.get(USER) is not None:
         raise web.HTTPSeeOther(local_target(request.query.get("next")))
-    return _login_form(request, "", 200, request.query.get("next", "/"))
+    return _login_form(request, "", 200, request.query.get("next", "/"),
+                       NOTICES.get(request.query.get("done", ""), ""))
 
 
-def _login_form(request: web.Request, error: str, status: int, next_path: str) -> web.Response:
+def _login_form(request: web.Request, error: str, status: int, next_path: str,
+                notice: str = "") -> web.Response:
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", status=status, error=error,
+    response = render(request, "login.html", status=status, error=error, notice=notice,
                       login_token=token, next_path=local_target(next_path))
     response.set_cookie(LOGIN_COOKIE, token, **cookie_options(request))
     return response
@@ -168,17 +174,24 @@ async def enrol(request: web.Request) -> web.StreamResponse:
 @public
 async def logout(request: web.Request) -> web.StreamResponse:
     """Signing out; with unsaved intakes of one's own, a page naming them comes first, with
-    "Sign out anyway"."""
+    "Sign out anyway". Signing out of one's last browser logs one out of the queues too."""
     session = request.get(SESSION)
+    target = "/login"
     if session is not None:
         user = request.get(USER)
         anyway = (await form_data(request)).get("anyway") == "1"
-        held = await unsaved.sign_out(request.app[POOL], request.app[KEY_RING],
-                                      user.id if user else None, session.token_hash, anyway)
-        if held is not None:
-            return render(request, "cases/signout_unsaved.html", unsaved=held,
-                          unfinished=held.on_calls)
-    response = web.HTTPSeeOther("/login")
+        cfg = request.app[CONFIG]
+        leaving = sign_out.Leaving(user.id if user else None,
+                                   user.operator_username if user else None, session.token_hash)
+        outcome = await sign_out.sign_out(request.app[POOL], request.app[KEY_RING],
+                                          request.app.get(ACD), leaving, anyway,
+                                          cfg.session_idle, cfg.session_lifetime)
+        if isinstance(outcome, unsaved.Unsaved):
+            return render(request, "cases/signout_unsaved.html", unsaved=outcome,
+                          unfinished=outcome.on_calls)
+        if outcome.left_queues:
+            target = "/login?done=queues"
+    response = web.HTTPSeeOther(target)
     response.del_cookie(COOKIE, path="/")
     raise response
 
