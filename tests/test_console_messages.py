@@ -45,22 +45,36 @@ W = messages.Waiting
 
 @pytest.mark.parametrize(("waiters", "queues", "expected"), [
     ([], {"1"}, W(0, None)),
-    ([(1, NOW - 51)], {"1"}, W(1, NOW - 51)),
-    ([(1, NOW - 5), (1, NOW - 51), (2, NOW - 90)], {"1"}, W(2, NOW - 51)),
-    ([(1, NOW - 5), (2, NOW - 90)], {"1", "2"}, W(2, NOW - 90)),
-    ([(2, NOW - 90)], {"1"}, W(0, None)),  # another queue's caller: not counted
-    ([(1, NOW - 5)], set(), W(0, None)),
-    ([(1, NOW - 5)], {"sales"}, W(0, None)),  # a queue name routing cannot hold as an id
+    ([(1, NOW - 51, False)], {"1"}, W(1, NOW - 51)),
+    ([(1, NOW - 5, False), (1, NOW - 51, True), (2, NOW - 90, True)], {"1"}, W(2, NOW - 51, 1)),
+    ([(1, NOW - 5, True), (2, NOW - 90, True)], {"1", "2"}, W(2, NOW - 90, 2)),
+    ([(2, NOW - 90, True)], {"1"}, W(0, None)),  # another queue's caller: not counted
+    ([(1, NOW - 5, False)], set(), W(0, None)),
+    ([(1, NOW - 5, False)], {"sales"}, W(0, None)),  # a queue name routing cannot hold as an id
 ])
 def test_callers_waiting_in_the_operators_own_queues(
-    waiters: list[tuple[int, float]], queues: set[str], expected: messages.Waiting
+    waiters: list[tuple[int, float, bool]], queues: set[str], expected: messages.Waiting
 ) -> None:
     assert messages.waiting_in(queues, messages.queue_waits(waiters)) == expected
 
 
+@pytest.mark.parametrize(("found", "said"), [
+    (W(1, NOW), "1 caller waiting"),
+    (W(3, NOW), "3 callers waiting"),
+    (W(1, NOW, 1), "1 emergency waiting"),
+    (W(2, NOW, 2), "2 emergencies waiting"),
+    (W(2, NOW, 1), "1 emergency and 1 other caller waiting"),
+    (W(5, NOW, 2), "2 emergencies and 3 other callers waiting"),
+])
+def test_the_waiting_words_say_an_emergency_first(found: messages.Waiting, said: str) -> None:
+    assert messages.waiting_words(found) == said
+
+
 def test_the_waiting_message_carries_counts_and_times_only() -> None:
-    assert messages.waiting(W(2, NOW - 51), NOW) == {
-        "type": "waiting", "count": 2, "since": NOW - 51, "server_time": NOW}
+    assert messages.waiting(W(2, NOW - 51, 1), NOW) == {
+        "type": "waiting", "count": 2, "emergencies": 1,
+        "said": "1 emergency and 1 other caller waiting", "since": NOW - 51,
+        "server_time": NOW}
 
 
 @pytest.mark.parametrize(("reason", "note", "stored"), [

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from lifeline_pbx import crypto
 from lifeline_pbx.prompts import tones
-from lifeline_pbx.resources import ARI
+from lifeline_pbx.resources import ARI, POOL
+from lifeline_pbx.statistics import work as statistics
 from tests.audio import HEARD, RATE, pcm, tone_level
 from tests.carrier import TRUNK_PASSWORD, CarrierCall
 from tests.conftest import TEST_DATA_KEYS, TEST_LOOKUP_KEY
@@ -24,6 +28,7 @@ from tests.privacy import leaks, sensitive
 from tests.smtp_server import smtp_server
 from tests.test_engine_sip import voicemail_left
 from tests.waiting import wait_for
+from tests.web_fixtures import Client
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 OUTSIDE = "+12025550143"  # Washington DC, 555-01xx: fictional
@@ -32,6 +37,7 @@ MAIL = {"smtp_host": "127.0.0.1", "smtp_tls": "none", "smtp_from": "lifeline@exa
         "public_url": "https://hotline.example.org"}
 TRUNK = {"outbound_trunk": "carrier-out"}
 ACCEPTED_HZ = 1400
+JSON = {"Accept": "application/json"}
 
 
 async def on_call(hotline: Hotline, *entries: tuple[str, int]) -> None:
@@ -305,3 +311,72 @@ async def test_a_closed_line_rings_the_list_when_the_caller_presses_the_emergenc
     assert await hotline.value("SELECT count(*) FROM voicemails WHERE call_id = $1",
                                row["id"]) == 0
     await hotline.carrier.ended(call)
+
+
+async def test_an_emergency_taken_on_call_stays_on_the_board_and_is_left_to_write_up(
+    hotline_factory: Any,
+) -> None:
+    """The board shows the emergency while the list rings and while it is taken, naming who
+    took it; afterwards the call is answered by them, counted as answered, listed as
+    "answered, no intake", and its page offers the intake to a supervisor; the person
+    who took it writes it too, their phone being linked to their web account."""
+    hotline: Hotline = await hotline_factory(settings=TRUNK, web=True)
+    await on_call(hotline, ("op-a", 15))
+    op_a = await hotline.value("SELECT id FROM operators WHERE sip_username = 'op-a'")
+    await hotline.sql("UPDATE users SET operator_id = $1 WHERE username = 'operator1'", op_a)
+    caller = "Emergency on the board"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        supervisor = Client(hotline.base_url, http)
+        assert await supervisor.sign_in("supervisor1") == 303
+        call = await emergency(hotline, caller)
+
+        async def shown(status: str) -> dict[str, Any] | None:
+            _, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
+            snap = json.loads(text)
+            found = [c for c in snap["on_call"] if c["status"] == status]
+            return snap if found else None
+
+        ringing = await wait_for(lambda: shown("on-call list ringing (position 1)"),
+                                 what="the emergency on the board while the list rings")
+        [row] = ringing["on_call"]
+        assert (row["facility"], row["language"]) == ("Demo County Processing Center", "en")
+        assert sum(q["counts"]["on_call"] for q in ringing["queues"]) == 1
+        assert caller not in json.dumps(ringing)
+
+        rung = await hotline.phones.offer("op-a")
+        await hotline.phones.answer(rung, record=False)
+        await hotline.phones.send_dtmf(rung, "1")
+        await hotline.reached(caller, "oncall_connected", {"position": "1", "operator": "op-a"})
+        await wait_for(lambda: shown("with op-a (on call)"), what="who took it, on the board")
+        await hotline.phones.hang_up(rung)
+        closed = await hotline.closed(caller)
+        await hotline.carrier.ended(call)
+        assert (closed["disposition"], closed["operator_id"]) == ("answered", op_a)
+        assert closed["connected_at"] is not None
+
+        _, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
+        assert json.loads(text)["on_call"] == []
+        call_id = str(closed["id"])
+        _, missing = await supervisor.get("/calls?intake=missing")
+        assert call_id in missing
+        _, board = await supervisor.get("/supervisor/queues")
+        assert "1 answered call</a>" in board
+        async with hotline.app[POOL].acquire() as con:
+            today = await statistics.today_by_queue(con, "America/New_York", 30,
+                                                    datetime.now(UTC))
+        figures = today[closed["queue_id"]]
+        assert (figures.answered, figures.other) == (1, 0)
+
+        _, page = await supervisor.get(f"/calls/{call_id}")
+        name = await hotline.value("SELECT display_name FROM operators WHERE id = $1", op_a)
+        assert f"<dt>Operator</dt><dd>{name}</dd>" in page
+        assert "operator: op-a" in page
+        assert f'<a href="/intake?call_id={call_id}">Write the intake</a>' in page
+        status, form = await supervisor.get(f"/intake?call_id={call_id}")
+        assert status == 200 and "taken from the on-call list" in form
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        answerer = Client(hotline.base_url, http)
+        assert await answerer.sign_in("operator1") == 303
+        status, form = await answerer.get(f"/intake?call_id={call_id}")
+        assert status == 200 and "Intake for your call" in form

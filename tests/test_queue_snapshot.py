@@ -10,10 +10,17 @@ from typing import Any
 import pytest
 
 from lifeline_pbx.calls import model
+from lifeline_pbx.escalation.oncall import Entry, Run, Stage
 from lifeline_pbx.queues import routing, staff
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
-from lifeline_pbx.queues.snapshot import QueueSnapshot, QueueView, snapshot
+from lifeline_pbx.queues.snapshot import (
+    Escalated,
+    QueueSnapshot,
+    QueueView,
+    on_call_status,
+    snapshot,
+)
 
 NOW = 50_000.0
 LINES = {
@@ -178,10 +185,10 @@ def test_operators_listed_under_each_queue_they_serve_with_counts() -> None:
     assert (one.name, two.name) == ("Demo queue", "Queue 2")
     assert asdict(one.counts) == {"waiting": 2, "emergencies_waiting": 1, "long_waits": 1,
                                   "in_progress": 0, "logged_in": 5, "ready": 1,
-                                  "longest_wait": 400}
+                                  "longest_wait": 400, "on_call": 0}
     assert asdict(two.counts) == {"waiting": 0, "emergencies_waiting": 0, "long_waits": 0,
                                   "in_progress": 1, "logged_in": 2, "ready": 1,
-                                  "longest_wait": 0}
+                                  "longest_wait": 0, "on_call": 0}
 
 
 def test_calls_in_progress_with_operator_and_talk_time() -> None:
@@ -249,3 +256,40 @@ def _keys(value: Any) -> set[str]:
     if isinstance(value, list | tuple):
         return {k for v in value for k in _keys(v)}
     return set()
+
+
+OP = Entry(1, 20, operator="sup1", operator_id=7)
+OUTSIDE = Entry(2, 30, number="+12025550143")
+TAKEN_BACK = Entry(2, 0)  # adopted after a restart: the position only
+
+
+@pytest.mark.parametrize(("run", "said"), [
+    (Run((OP, OUTSIDE)), "on-call list starting"),
+    (Run((OP, OUTSIDE), 0, Stage.RINGING), "on-call list ringing (position 1)"),
+    (Run((OP, OUTSIDE), 0, Stage.ASKING), "on-call list answered (position 1), not yet accepted"),
+    (Run((OP, OUTSIDE), 0, Stage.BRIDGED), "with sup1 (on call)"),
+    (Run((OP, OUTSIDE), 1, Stage.RINGING), "on-call list ringing (position 2)"),
+    (Run((OP, OUTSIDE), 1, Stage.BRIDGED), "with an outside number (position 2) (on call)"),
+    (Run((TAKEN_BACK,), 0, Stage.BRIDGED), "with the on-call list's position 2 (on call)"),
+    (Run((OP, OUTSIDE), 2, Stage.DONE), "on-call list over"),
+])
+def test_where_an_emergency_is_on_its_on_call_list(run: Run, said: str) -> None:
+    assert on_call_status(run) == said
+
+
+def test_emergencies_with_the_on_call_list_stay_on_the_board_oldest_first() -> None:
+    line = replace(LINES["stewart"], queue_id=1)
+    no_queue = LINES["otay"]
+    escalated = [
+        Escalated(call_id("later"), no_queue, "es", Run((OUTSIDE,), 0, Stage.BRIDGED), NOW - 5),
+        Escalated(call_id("first"), line, "en", Run((OP,), 0, Stage.RINGING), NOW - 42.7),
+    ]
+    snap = snapshot(picture(operators=OPERATORS), NOW, escalated=escalated)
+    assert [(c.call_id, c.queue_id, c.facility, c.language, c.status, c.seconds)
+            for c in snap.on_call] == [
+        (str(call_id("first")), 1, "Stewart Detention Center", "en",
+         "on-call list ringing (position 1)", 42),
+        (str(call_id("later")), None, "Otay Mesa Detention Center", "es",
+         "with an outside number (position 2) (on call)", 5)]
+    assert (queue(snap, 1).counts.on_call, queue(snap, 2).counts.on_call) == (1, 0)
+    assert "+1202" not in json.dumps(asdict(snap))  # never the number itself

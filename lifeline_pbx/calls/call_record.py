@@ -6,7 +6,8 @@ are here and nowhere else:
   and a CallOpened again (a call taken back after a reconnect) changes nothing;
 - the first answer wins (a call taken back in the IVR is answered again);
 - queued_at is the first time in a queue; queue, language and priority the last choice;
-- the first connection names the operator who took the call;
+- the first connection names the operator who took the call (from a queue, or from the
+  line's on-call list: none for an outside number);
 - the recording is the last one started;
 - the first CallClosed ends the row: the outcome, who hung up and the cause are what
   calls/flow.py decided; anything after it is ignored;

@@ -259,7 +259,8 @@ class CallDispatcher:
                 session.queue.put_nowait(model.OnCallEnded())  # they hung up while we were away
             else:
                 escalations.adopt(EscalatedCall(mark.call_id, step.channel.id, line,
-                                                session.queue.put_nowait), step.position,
+                                                session.queue.put_nowait, language),
+                                  step.position,
                                   step.leg_id, step.leg_channel, step.leg_name)
             return
         # The session learns its line from Resumed, later: the handle needs it now (the

@@ -258,7 +258,9 @@ def _escalation(state: State, event: FlowEvent) -> Step:
     if state.phase is Phase.ESCALATING:
         if isinstance(event, OnCallAccepted):
             state = replace(state, phase=Phase.ONCALL, disposition="answered", playing=None)
-            return state, [*stop, Note("oncall_connected", (("position", str(event.position)),))]
+            who = (("operator", event.operator),) if event.operator else ()
+            put_through = Note("oncall_connected", (("position", str(event.position)), *who))
+            return state, [*stop, put_through]
         if isinstance(event, OnCallUnanswered):
             reason = "oncall_unanswered" if event.tried else state.voicemail_reason
             return _voicemail(replace(state, playing=None), reason, stop)

@@ -166,6 +166,7 @@ class OnCallAccepted:
     """Someone on the on-call list pressed 1 and is bridged with the caller."""
 
     position: int
+    operator: str = ""  # their SIP account; "" for an outside number
 
 
 @dataclass(frozen=True)

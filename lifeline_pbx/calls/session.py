@@ -298,7 +298,7 @@ class CallSession:
             self.queue.put_nowait(model.OnCallUnanswered(0))
         else:
             escalations.start(EscalatedCall(self.call_id, self.channel_id, line,
-                                            self.queue.put_nowait))
+                                            self.queue.put_nowait, self.state.language))
             await self._mark(marks.Mark(self.call_id, language=self.state.language,
                                         priority=self.state.priority,
                                         escalated=command.reason))

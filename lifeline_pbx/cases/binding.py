@@ -1,6 +1,10 @@
 """What an intake form is bound to, decided when it is opened: the call put through to this
 operator's phone, a voicemail, or nothing (a standalone intake). Never whatever draft
 was open last. A save is checked against the same rules.
+
+An emergency taken from the line's on-call list has no console to write it from: its intake
+is written by whoever took it (if their phone is linked to their web account, it is their
+call) or by a supervisor, from the call's page.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Binding:
     facility_id: int | None = None
     language: str = ""
     at: dt.datetime | None = None  # when the call came in or the voicemail was left
+    on_call: bool = False  # an emergency someone else took from the on-call list
 
 
 STANDALONE = Binding("standalone")
@@ -60,9 +65,10 @@ async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID 
     if call_id is None:
         return STANDALONE
     call = await their_calls.get(con, call_id, user_id)
-    if call is None or not (call.theirs or bridged_here):
+    if call is None or not (call.theirs or bridged_here or (supervisor and call.on_call)):
         raise Forbidden(NOT_YOUR_CALL)
-    return Binding("call", call_id, None, call.facility_id, call.language, call.started_at)
+    return Binding("call", call_id, None, call.facility_id, call.language, call.started_at,
+                   on_call=call.on_call and not call.theirs)
 
 
 async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,

@@ -17,6 +17,7 @@ class Call:
     started_at: dt.datetime
     ended_at: dt.datetime | None
     theirs: bool  # the call's operator is the user's SIP account
+    on_call: bool  # an emergency someone on the line's on-call list took
 
 
 async def get(con: Conn, call_id: uuid.UUID, user_id: int) -> Call | None:
@@ -24,7 +25,9 @@ async def get(con: Conn, call_id: uuid.UUID, user_id: int) -> Call | None:
         """SELECT c.facility_id, coalesce(c.language, '') AS language, c.started_at,
                   c.ended_at,
                   EXISTS (SELECT 1 FROM users u
-                          WHERE u.id = $2 AND u.operator_id = c.operator_id) AS theirs
+                          WHERE u.id = $2 AND u.operator_id = c.operator_id) AS theirs,
+                  EXISTS (SELECT 1 FROM call_events e
+                          WHERE e.call_id = c.id AND e.kind = 'oncall_connected') AS on_call
            FROM calls c WHERE c.id = $1""",
         call_id, user_id)
     return None if row is None else Call(**dict(row))

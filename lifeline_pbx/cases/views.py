@@ -94,6 +94,8 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
 
 def binding_text(bound: binding.Binding) -> str:
     when = f" at {hotline_when(bound.at)}" if bound.at else ""
+    if bound.on_call:
+        return f"Intake for the emergency call{when}, taken from the on-call list."
     return {"call": f"Intake for your call{when}.",
             "voicemail": f"Intake for the voicemail left{when}.",
             "standalone": "Standalone intake: not linked to any call."}[bound.kind]

@@ -33,6 +33,7 @@ from lifeline_pbx.console.messages import Message, PopInfo
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.snapshot import EMERGENCY
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 64
@@ -209,7 +210,8 @@ class LiveHub:
                     self._put(sub, messages.waiting(found, now))
 
     def _queue_waits(self) -> dict[int, messages.Waiting]:
-        return messages.queue_waits((w.queue_id, w.caller.entered_at)
+        return messages.queue_waits((w.queue_id, w.caller.entered_at,
+                                     w.caller.priority >= EMERGENCY)
                                     for w in list(self.acd.picture.waiting.values()))
 
     def _waiting_for(self, username: str,

@@ -99,19 +99,22 @@ def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: fl
 
 @dataclass(frozen=True)
 class Waiting:
-    """Callers waiting in some queues: how many, and since when the longest (epoch s)."""
+    """Callers waiting in some queues: how many, since when the longest (epoch s), and how
+    many of them are emergencies."""
 
     count: int = 0
     since: float | None = None
+    emergencies: int = 0
 
 
-def queue_waits(waiters: Iterable[tuple[int, float]]) -> dict[int, Waiting]:
-    """(queue id, entered at) of every waiting caller -> what waits in each queue."""
+def queue_waits(waiters: Iterable[tuple[int, float, bool]]) -> dict[int, Waiting]:
+    """(queue id, entered at, an emergency) of every waiting caller -> what waits in each
+    queue."""
     found: dict[int, Waiting] = {}
-    for queue_id, entered_at in waiters:
+    for queue_id, entered_at, emergency in waiters:
         was = found.get(queue_id, Waiting())
         since = entered_at if was.since is None else min(was.since, entered_at)
-        found[queue_id] = Waiting(was.count + 1, since)
+        found[queue_id] = Waiting(was.count + 1, since, was.emergencies + emergency)
     return found
 
 
@@ -119,14 +122,32 @@ def waiting_in(queues: Iterable[str], waits: Mapping[int, Waiting]) -> Waiting:
     """What waits in these queues (an operator's, by id as routing holds them)."""
     mine = [waits[int(q)] for q in queues if q.isdigit() and int(q) in waits]
     starts = [w.since for w in mine if w.since is not None]
-    return Waiting(sum(w.count for w in mine), min(starts) if starts else None)
+    return Waiting(sum(w.count for w in mine), min(starts) if starts else None,
+                   sum(w.emergencies for w in mine))
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def waiting_words(found: Waiting) -> str:
+    """"2 callers waiting", "1 emergency waiting", "1 emergency and 2 other callers
+    waiting": an emergency is said first, so an operator on a break comes back for it."""
+    others = found.count - found.emergencies
+    if not found.emergencies:
+        return _counted(found.count, "caller", "callers") + " waiting"
+    said = _counted(found.emergencies, "emergency", "emergencies")
+    if others:
+        said += " and " + _counted(others, "other caller", "other callers")
+    return said + " waiting"
 
 
 def waiting(found: Waiting, now: float) -> Message:
-    """Callers waiting in the operator's own queues: a count and the longest wait's start,
-    nothing about who they are (the console says it while its operator takes no calls)."""
-    return {"type": "waiting", "count": found.count, "since": found.since,
-            "server_time": now}
+    """Callers waiting in the operator's own queues: a count, how many are emergencies, the
+    longest wait's start and the words for it; nothing about who they are (the console
+    says it while its operator takes no calls)."""
+    return {"type": "waiting", "count": found.count, "emergencies": found.emergencies,
+            "said": waiting_words(found), "since": found.since, "server_time": now}
 
 
 def pause_reason(reason: str, note: str) -> str:

@@ -5,7 +5,8 @@ unanswered leg then); once answered, the person hears "press 1 to accept" and ha
 ACCEPT_SECONDS to press it; 1 bridges them with the caller, anything else (hanging up, no
 key, the guard refusing the number) moves on to the next entry. After the last, the
 caller is handed back for an emergency voicemail. Every step is a note in the call's
-timeline; no note holds a number (the position on the list says who).
+timeline; no note holds a number (the position on the list says who; an operator's entry
+also names their SIP account, as the queues' "connected" note does).
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ class HangUpLeg:
 class Bridge:
     leg: int
     position: int
+    operator_id: int | None = None  # who took the call, if one of ours (the call's row)
+    operator: str | None = None  # their SIP account
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,9 @@ Step = tuple[Run, list[Command]]
 
 
 def _at(run: Run) -> tuple[tuple[str, str], ...]:
-    return (("position", str(run.current.position)), ("kind", run.current.kind))
+    entry = run.current
+    who = () if entry.operator is None else (("operator", entry.operator),)
+    return (("position", str(entry.position)), ("kind", entry.kind), *who)
 
 
 def _next(run: Run) -> Step:
@@ -177,7 +182,9 @@ def step(run: Run, event: Event) -> Step:
                                                    Ask(run.index)]
     if isinstance(event, Pressed) and run.stage is Stage.ASKING and event.digit == ACCEPT_KEY:
         return replace(run, stage=Stage.BRIDGED), [Note("oncall_accepted", _at(run)),
-                                                    Bridge(run.index, run.current.position)]
+                                                    Bridge(run.index, run.current.position,
+                                                           run.current.operator_id,
+                                                           run.current.operator)]
     if isinstance(event, NoKey) and run.stage is Stage.ASKING:
         note = Note("oncall_declined", (*_at(run), ("why", "no_key")))
         later, commands = _next(run)

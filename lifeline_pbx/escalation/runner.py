@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from lifeline_pbx.escalation import oncall, oncall_rules
 from lifeline_pbx.escalation import oncall_store as store
 from lifeline_pbx.outbound.guard import Refusal
 from lifeline_pbx.outbound.legs import NotPlaced, OutboundLegs, Placed, Request, Target
+from lifeline_pbx.queues.snapshot import Escalated
 from lifeline_pbx.tasks import TaskRegistry
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class EscalatedCall:
     channel_id: str  # the caller's leg
     line: model.Line
     deliver: Callable[[model.FlowEvent], None] = field(compare=False, repr=False)
+    language: str = ""  # the caller's, for the supervisors' board
 
 
 @dataclass
@@ -84,6 +87,11 @@ class Escalations:
         state = oncall.Run((oncall.Entry(position, 0),), index=0, stage=oncall.Stage.BRIDGED)
         self._spawn(run, state)
 
+    def board(self) -> list[Escalated]:
+        """Every run, for the supervisors' board (queues/snapshot.py)."""
+        return [Escalated(run.call.call_id, run.call.line, run.call.language, run.state,
+                          run.started) for run in list(self.runs.values())]
+
     def stop(self, call_id: uuid.UUID) -> None:
         run = self.runs.get(call_id)
         if run is not None:
@@ -110,6 +118,8 @@ class OnCallRun:
         self.bridge_id = oncall.bridge_id(call.call_id)
         self._bridged = False
         self._timer: asyncio.TimerHandle | None = None
+        self.state = oncall.Run(())  # the board's: where the run is now
+        self.started = time.time()
 
     async def run(self, adopted: oncall.Run | None = None) -> None:
         state = adopted or oncall.Run(  # a list saved before repeats were refused: once each
@@ -119,6 +129,7 @@ class OnCallRun:
         try:
             while True:
                 state, commands = oncall.step(state, event)
+                self.state = state
                 for command in commands:
                     await self._do(command)
                 if state.stage is oncall.Stage.DONE:
@@ -239,7 +250,10 @@ class OnCallRun:
                                        f"{self.bridge_id}:{command.position}")
         self._bridged = True
         await ari_client.add_to_bridge(self.bridge_id, self.call.channel_id, found.channel_id)
-        self.call.deliver(model.OnCallAccepted(command.position))
+        # The call's row: answered now, by this operator (none for an outside number).
+        self.owner.writer.put(records.CallConnected(self.call.call_id, datetime.now(UTC),
+                                                    command.operator_id))
+        self.call.deliver(model.OnCallAccepted(command.position, command.operator or ""))
 
     async def _caller_music_off(self) -> None:
         with contextlib.suppress(AriError):

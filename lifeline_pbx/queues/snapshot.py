@@ -2,7 +2,9 @@
 
 `snapshot(picture, now)` reads the call distributor's picture (queues/picture.py) and says,
 per queue, who waits (in the order routing will serve them: emergencies first), which calls
-are in progress, and what each operator serving the queue is doing. No I/O.
+are in progress, and what each operator serving the queue is doing; and the emergencies
+that left the queues for their line's on-call list (escalation/runner.py), until their
+call ends. No I/O.
 
 It carries no caller identifier: no caller number or name, only the call id, the facility,
 the line's DID, the language and the triage answer. What the picture lacks (queue names,
@@ -12,10 +14,12 @@ why an operator paused) comes in as plain mappings from whoever reads the databa
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lifeline_pbx.calls import model
+from lifeline_pbx.escalation import oncall
 from lifeline_pbx.queues import routing
 from lifeline_pbx.queues.picture import Picture, Talk, Waiter
 
@@ -75,6 +79,7 @@ class Counts:
     logged_in: int
     ready: int
     longest_wait: int  # seconds; 0 when nobody waits
+    on_call: int = 0  # emergencies of the queue's lines with the on-call list
 
 
 @dataclass(frozen=True)
@@ -89,9 +94,32 @@ class QueueView:
 
 
 @dataclass(frozen=True)
+class Escalated:
+    """An emergency call whose line's on-call list is being rung, or who took it."""
+
+    call_id: uuid.UUID
+    line: model.Line
+    language: str
+    run: oncall.Run
+    started: float  # epoch seconds the list began
+
+
+@dataclass(frozen=True)
+class OnCallCall:
+    call_id: str
+    queue_id: int | None  # the line's queue, if it has one
+    facility: str
+    did: str
+    language: str
+    status: str  # on_call_status
+    seconds: int  # since the on-call list began
+
+
+@dataclass(frozen=True)
 class QueueSnapshot:
     at: float  # epoch seconds the snapshot was taken
     queues: tuple[QueueView, ...]
+    on_call: tuple[OnCallCall, ...] = ()  # oldest first
 
 
 def snapshot(
@@ -100,9 +128,12 @@ def snapshot(
     *,
     queue_names: Mapping[int, str] | None = None,
     pause_reasons: Mapping[str, str] | None = None,
+    escalated: Sequence[Escalated] = (),
 ) -> QueueSnapshot:
-    """Every known queue (from policies, callers, calls and operators), by id."""
+    """Every known queue (from policies, callers, calls and operators), by id, and the
+    emergencies with an on-call list."""
     names = queue_names or {}
+    on_call = tuple(_on_call(e, now) for e in sorted(escalated, key=lambda e: e.started))
     reasons = pause_reasons or {}
     busy = {talk.operator for talk in picture.talking.values()}
     operators = {
@@ -127,9 +158,39 @@ def snapshot(
             waiting=waiting,
             in_progress=talking,
             operators=serving,
-            counts=_counts(waiting, talking, serving),
+            counts=_counts(waiting, talking, serving,
+                           sum(1 for c in on_call if c.queue_id == queue_id)),
         ))
-    return QueueSnapshot(at=now, queues=tuple(views))
+    return QueueSnapshot(at=now, queues=tuple(views), on_call=on_call)
+
+
+def on_call_status(run: oncall.Run) -> str:
+    """Where an emergency is on its on-call list, in the board's words. Never a number:
+    an outside number is said by its position on the list."""
+    if run.stage is oncall.Stage.IDLE:
+        return "on-call list starting"
+    if run.stage is oncall.Stage.DONE or not 0 <= run.index < len(run.entries):
+        return "on-call list over"
+    entry = run.current
+    where = f"position {entry.position}"
+    if run.stage is oncall.Stage.RINGING:
+        return f"on-call list ringing ({where})"
+    if run.stage is oncall.Stage.ASKING:
+        return f"on-call list answered ({where}), not yet accepted"
+    if run.stage is oncall.Stage.BRIDGED:
+        if entry.operator is not None:
+            return f"with {entry.operator} (on call)"
+        if entry.number is not None:
+            return f"with an outside number ({where}) (on call)"
+        return f"with the on-call list's {where} (on call)"  # taken back after a restart
+    raise AssertionError(run.stage)
+
+
+def _on_call(call: Escalated, now: float) -> OnCallCall:
+    facility, did = _where(call.line)
+    return OnCallCall(call_id=str(call.call_id), queue_id=call.line.queue_id,
+                      facility=facility, did=did, language=call.language,
+                      status=on_call_status(call.run), seconds=_seconds(now - call.started))
 
 
 def _queue_ids(picture: Picture) -> set[int]:
@@ -217,7 +278,7 @@ def _status(logged_in: bool, paused: bool, wrapup_left: int, on_call: bool,
 
 
 def _counts(waiting: tuple[WaitingCall, ...], talking: tuple[CallInProgress, ...],
-            serving: tuple[OperatorStatus, ...]) -> Counts:
+            serving: tuple[OperatorStatus, ...], on_call: int) -> Counts:
     return Counts(
         waiting=len(waiting),
         emergencies_waiting=sum(1 for w in waiting if w.emergency),
@@ -226,6 +287,7 @@ def _counts(waiting: tuple[WaitingCall, ...], talking: tuple[CallInProgress, ...
         logged_in=sum(1 for o in serving if o.logged_in),
         ready=sum(1 for o in serving if o.status == "ready"),
         longest_wait=max((w.waited for w in waiting), default=0),
+        on_call=on_call,
     )
 
 

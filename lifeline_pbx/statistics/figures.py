@@ -6,7 +6,7 @@ millions of rows far faster than Python): tests/test_statistics_store.py holds t
 each other on a fixture whose counts are worked out by hand.
 
 A call's outcome, first match wins:
-- answered: an operator took it (connected);
+- answered: an operator took it, or someone on the on-call list took the emergency (connected);
 - closed: it reached a line outside its opening hours (or on a closure day), message or not;
 - voicemail: sent to voicemail for any other reason (no operator, waited too long, a fault);
 - abandoned in the IVR: the caller hung up before reaching a queue;

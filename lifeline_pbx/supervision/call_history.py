@@ -9,8 +9,9 @@ Days and times are the statistics' (statistics/periods.py DEFAULT_ZONE): a day f
 midnight to midnight there, so /calls?since=D&until=D counts the calls that
 /statistics?period=day&date=D receives, and each time is shown there, with its zone.
 
-"Answered, no intake" is the work nobody has done yet: an ended call an operator answered
-with no intake saved for it (a draft is not an intake: nothing counts it, and retention may
+"Answered, no intake" is the work nobody has done yet: an ended call someone answered (an
+operator from the queue, or whoever took an emergency from the on-call list, even an outside
+number) with no intake saved for it (a draft is not an intake: nothing counts it, and retention may
 remove it; the row says one is kept, if anything was typed in it: cases/drafts.py typed).
 
 A call's wait is the one the statistics count (calls.wait_seconds, as the distributor
@@ -43,7 +44,7 @@ TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's v
 OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
 ZONE = DEFAULT_ZONE  # whose days and times
 INTAKES = {"missing": "Answered, no intake"}  # the filter's value: words
-MISSING_INTAKE = """c.connected_at IS NOT NULL AND c.operator_id IS NOT NULL
+MISSING_INTAKE = """c.connected_at IS NOT NULL
     AND c.ended_at IS NOT NULL AND NOT EXISTS (SELECT FROM intakes i WHERE i.call_id = c.id)"""
 
 

@@ -44,6 +44,13 @@ class Timeline:
     produced: list[call_produced.Intake]
     drafts: list[drafts.Sign]
 
+    @property
+    def intake_to_write(self) -> bool:
+        """An emergency taken from the on-call list, over, with no intake: nobody had a
+        console for it, so its page offers the form (cases/binding.py lets a supervisor)."""
+        taken = any(line.kind == "oncall_connected" for line in self.lines)
+        return taken and self.call.outcome == "answered" and not self.produced
+
 
 async def timeline(con: Conn, keys: KeyRing, call_id: uuid.UUID) -> Timeline | None:
     row = await con.fetchrow(

@@ -18,7 +18,7 @@ from aiohttp import web
 from lifeline_pbx.console.messages import NOTE_MAX, PAUSE_REASONS
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import snapshot
-from lifeline_pbx.resources import ACD, KEY_RING, LISTEN_IN, POOL, QUEUE_FIGURES
+from lifeline_pbx.resources import ACD, ESCALATIONS, KEY_RING, LISTEN_IN, POOL, QUEUE_FIGURES
 from lifeline_pbx.supervision import call_history, queue_figures, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
@@ -67,8 +67,10 @@ async def current(app: web.Application) -> dict[str, Any]:
         log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
         labels, today = store.Labels({}, {}), {}
     acd = app[ACD]
+    escalated = app[ESCALATIONS].board() if ESCALATIONS in app else []
     snap = asdict(snapshot(acd.picture, time.time(), queue_names=labels.queue_names,
-                           pause_reasons={**labels.pause_reasons, **acd.staff_shell.pause_reasons}))
+                           pause_reasons={**labels.pause_reasons, **acd.staff_shell.pause_reasons},
+                           escalated=escalated))
     for queue in snap["queues"]:
         figures = today.get(queue["queue_id"])
         queue["today"] = asdict(figures) if figures else None

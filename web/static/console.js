@@ -103,7 +103,8 @@
     const count = waiting ? waiting.count : 0;
     el.hidden = !idle || count === 0;
     if (el.hidden) { return; }
-    el.textContent = count + (count === 1 ? " caller" : " callers") + " waiting"
+    el.classList.toggle("emergency", waiting.emergencies > 0);
+    el.textContent = waiting.said  // "1 emergency waiting": the server's words
       + (waiting.since !== null ? " (longest " + short(serverNow() - waiting.since) + ")" : "");
   }
 

@@ -7,6 +7,7 @@
   if (!root) { return; }
   const status = document.getElementById("queues-status");
   const template = document.getElementById("queue-template");
+  const onCallTemplate = document.getElementById("on-call-template");
   const source = root.dataset.source;
   const every = Number(root.dataset.refresh || "2") * 1000;
 
@@ -97,6 +98,7 @@
     if (c.emergencies_waiting) { parts[0] += " (" + c.emergencies_waiting + " emergency)"; }
     if (c.waiting) { parts.push("longest wait " + clock(c.longest_wait)); }
     parts.push(c.in_progress + " in progress");
+    if (c.on_call) { parts.push(c.on_call + " emergency with the on-call list"); }
     parts.push(c.ready + " ready of " + c.logged_in + " logged in");
     return parts.join(" · ");
   }
@@ -119,6 +121,23 @@
     return el;
   }
 
+  // Emergencies that left the queues for their line's on-call list, until their call ends.
+  function onCallRow(c) {
+    const tr = row([
+      [triage(true), "triage"], [c.facility || "Unknown facility", "facility"],
+      [languageName(c.language), "language"], [c.status, "on-call-status"],
+      [clock(c.seconds), "since"],
+    ], ["emergency"]);
+    tr.dataset.callId = c.call_id;
+    return tr;
+  }
+
+  function onCallSection(calls) {
+    const el = onCallTemplate.content.firstElementChild.cloneNode(true);
+    fill(el.querySelector("tbody"), calls, onCallRow, 5, "");
+    return el;
+  }
+
   function render(snapshot) {
     const sections = snapshot.queues.map((queue) => {
       const el = section(queue);
@@ -138,6 +157,7 @@
       p.textContent = "No queues are set up yet.";
       sections.push(p);
     }
+    if (snapshot.on_call.length) { sections.unshift(onCallSection(snapshot.on_call)); }
     root.replaceChildren(...sections);
     root.dispatchEvent(new CustomEvent("queues:snapshot", { detail: snapshot }));
   }
