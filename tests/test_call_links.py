@@ -37,7 +37,7 @@ def test_each_link_only_for_a_role_its_page_lets_in(role: str, hrefs: list[str])
 def test_the_links_and_their_words() -> None:
     [group] = call_links([INTAKE], VIEWER, "supervisor")
     assert [(link.href, link.text) for link in group] == [
-        (f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 14:32"),
+        (f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 09:32 EST"),
         (f"/people/{INTAKE.person_id}", "Person record"),
         (f"/reports/{REPORT.id}", "Report Medical neglect or denial of care 2025-03-04"),
         (f"/follow-ups/{THEIRS.id}", "Follow-up due 2025-03-11"),
@@ -49,9 +49,9 @@ def test_the_links_and_their_words() -> None:
     # No person bound, nothing written from it: the intake alone, with how the call went;
     # its fields to read and correct, or a one-click outcome's history (it has no fields).
     (Intake(INTAKE.id, AT, "hung_up", None, (), ()),
-     [(f"/intakes/{INTAKE.id}/revisions", "Intake of 2025-03-04 14:32 (hung up)")]),
+     [(f"/intakes/{INTAKE.id}/revisions", "Intake of 2025-03-04 09:32 EST (hung up)")]),
     (Intake(INTAKE.id, AT, "intake", None, (), ()),
-     [(f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 14:32")]),
+     [(f"/intakes/{INTAKE.id}/correct", "Intake of 2025-03-04 09:32 EST")]),
 ])
 def test_an_intake_with_nothing_more(intake: Intake, links: list[tuple[str, str]]) -> None:
     [group] = call_links([intake], VIEWER, "supervisor")

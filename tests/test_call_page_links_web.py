@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from lifeline_pbx import crypto
+from lifeline_pbx.web.times import hotline_today
 from tests.follow_up_seed import (
     A_NUMBER_SHOWN,
     KEYS,
@@ -93,7 +94,7 @@ async def test_the_call_page_links_what_came_of_the_call(web: WebApp, username: 
     assert status == 200 and {kind: href for kind, (href, _) in found.items()} == expected
     texts = [text for _, text in found.values()]
     assert texts[0].startswith("Intake of ") and texts[1:] == [
-        "Person record", f"Report Medical neglect or denial of care {dt.date.today()}",
+        "Person record", f"Report Medical neglect or denial of care {hotline_today()}",
         f"Follow-up due {DUE}"]
     assert NAME not in page and A_NUMBER_SHOWN not in page
     for href in expected.values():  # each link opens for the viewer

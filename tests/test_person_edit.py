@@ -213,7 +213,7 @@ async def test_a_facility_change_is_said_to_be_a_transfer_or_a_correction(web: W
     assert _held_at(page) == [VALLEY] and _struck(page) == [COUNTY]
     by = (await web.sql("SELECT display_name FROM users WHERE username = 'supervisor1'")
           )[0]["display_name"]
-    assert f"UTC by {by})" in page
+    assert re.search(rf" E[SD]T by {re.escape(by)}\)", page)
     page = await edited(ids[COUNTY], "correction")  # VALLEY wrong from the start
     assert _held_at(page) == [COUNTY] and _struck(page) == [VALLEY, COUNTY]  # by when noted
     assert f"<dt>Facility</dt><dd>{COUNTY}</dd>" in page

@@ -314,7 +314,7 @@ async def test_after_a_merge_the_pages_say_what_was_merged_and_when(web: WebApp)
     merged_line = re.search(r'<ul id="person-merged"><li>([^<]*)</li></ul>', page)
     assert merged_line and re.fullmatch(
         r"Merged into this record: the record of A301-222-333, on \d{4}-\d\d-\d\d "
-        r"\d\d:\d\d UTC by " + re.escape(by), html.unescape(merged_line.group(1))), page
+        r"\d\d:\d\d E[SD]T by " + re.escape(by), html.unescape(merged_line.group(1))), page
     facility = (await web.sql("SELECT name FROM facilities f JOIN persons p "
                               "ON p.facility_id = f.id WHERE p.id = $1", keep))[0]["name"]
     assert _held_at(page) == [facility]  # one entry from each record, listed once

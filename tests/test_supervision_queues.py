@@ -99,7 +99,7 @@ async def test_the_page_highlights_emergencies_and_long_waits_and_says_when_cut_
         rows = page.locator(f"#queue-{queue_id} .queue-waiting tbody tr")
         await expect(rows).to_have_count(3)
         await expect(page.locator("#queues-status")).to_have_text(
-            re.compile(r"^Live · updated \d\d:\d\d:\d\d UTC$"))
+            re.compile(r"^Live · updated \d\d:\d\d:\d\d E[SD]T$"))
         emergency, long_wait, normal = rows.nth(0), rows.nth(1), rows.nth(2)
         await expect(emergency).to_have_class(re.compile(r"\bemergency\b"))
         await expect(emergency.locator(".triage")).to_have_text("Emergency")

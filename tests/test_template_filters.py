@@ -34,14 +34,18 @@ SUMMER = dt.datetime(2025, 7, 1, 3, 5, tzinfo=dt.UTC)
 
 
 @pytest.mark.parametrize(("source", "at", "shown"), [
-    ("{{ at|when }}", WINTER, "2025-03-01 03:05 UTC"),  # as the database gives it
+    ("{{ at|when }}", WINTER, "2025-02-28 22:05 EST"),  # the hotline's clock unless named
     ("{{ at|when(hotline_zone) }}", WINTER, "2025-02-28 22:05 EST"),
     ("{{ at|when(hotline_zone) }}", SUMMER, "2025-06-30 23:05 EDT"),
     ('{{ at|when("America/Los_Angeles") }}', SUMMER, "2025-06-30 20:05 PDT"),
     ('{{ at|when("UTC") }}', SUMMER, "2025-07-01 03:05 UTC"),
     ("{{ at|when }}", SUMMER.astimezone(dt.timezone(dt.timedelta(hours=-5))),
-     "2025-06-30 22:05 UTC-05:00"),  # an offset without a name says the offset
-    ("{{ at|clock }}", WINTER.replace(second=7), "03:05:07 UTC"),
+     "2025-06-30 23:05 EDT"),  # whatever zone it comes in
+    ("{{ at|clock }}", WINTER.replace(second=7), "22:05:07 EST"),
+    ('{{ at|clock("UTC") }}', WINTER.replace(second=7), "03:05:07 UTC"),
+    ("{{ at|day }}", WINTER, "2025-02-28"),  # the hotline's day, the evening before
+    ('{{ at|day("UTC") }}', WINTER, "2025-03-01"),
+    ("{{ at|month }}", WINTER, "February 2025"),
     ("{{ at|clock(hotline_zone) }}", WINTER.replace(second=7), "22:05:07 EST"),
     ("{{ at|clock(hotline_zone) }}", SUMMER, "23:05:00 EDT"),
 ])
@@ -49,7 +53,8 @@ def test_a_time_says_its_zone(source: str, at: dt.datetime, shown: str) -> None:
     assert templates().from_string(source).render(at=at) == shown
 
 
-@pytest.mark.parametrize("source", ["{{ at|when }}", "{{ at|clock(hotline_zone) }}"])
+@pytest.mark.parametrize("source", ["{{ at|when }}", "{{ at|clock(hotline_zone) }}",
+                                    "{{ at|day }}"])
 def test_a_time_without_its_zone_is_refused(source: str) -> None:
     with pytest.raises(ValueError, match="without its zone"):
         templates().from_string(source).render(at=dt.datetime(2025, 3, 1))

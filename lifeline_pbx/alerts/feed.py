@@ -23,6 +23,7 @@ from lifeline_pbx.console.live import Subscription
 from lifeline_pbx.console.messages import Message
 from lifeline_pbx.voicemail import store as voicemails
 from lifeline_pbx.voicemail.store import Voicemail
+from lifeline_pbx.web.times import day, when
 
 log = logging.getLogger(__name__)
 VOICEMAILS_SHOWN = 20
@@ -35,6 +36,7 @@ def alert_message(alert: Alert) -> Message:
         "category_label": alert.category_label, "reports": alert.reports,
         "window_days": alert.window_days, "window_start": alert.window_start.timestamp(),
         "window_end": alert.window_end.timestamp(), "fired_at": alert.fired_at.timestamp(),
+        "first_day": day(alert.window_start),  # shown as written: the hotline's clock
     }
 
 
@@ -43,7 +45,7 @@ def voicemail_message(vm: Voicemail) -> Message:
     return {
         "type": "voicemail", "id": str(vm.id), "facility": vm.facility, "line": vm.line,
         "language": vm.language, "emergency": vm.emergency, "reason": vm.reason,
-        "created_at": vm.created_at.timestamp(),
+        "created_at": vm.created_at.timestamp(), "left": when(vm.created_at),
     }
 
 

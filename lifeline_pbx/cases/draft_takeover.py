@@ -32,11 +32,12 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, NotFound, page_on_refusal
 from lifeline_pbx.retention import store as retention
+from lifeline_pbx.web.times import when
 
 GONE = ("There is no unsaved intake by that user on this call any more: its author saved "
         "or discarded it, or another supervisor finished it. Nothing was saved from this form "
         "and what you typed is still here.")
-HAS_INTAKE = ("This call already has an intake, saved by {by} at {at:%Y-%m-%d %H:%M} UTC: "
+HAS_INTAKE = ("This call already has an intake, saved by {by} at {at}: "
               "open it to add what is missing.")
 
 
@@ -67,7 +68,7 @@ async def _author(con: Conn, keys: KeyRing, call_id: uuid.UUID, author_id: int) 
 async def _no_intake(con: Conn, call_id: uuid.UUID) -> None:
     saved = await intakes.first_on_call(con, call_id)
     if saved is not None:
-        raise Conflict(HAS_INTAKE.format(by=saved.saved_by, at=saved.saved_at),
+        raise Conflict(HAS_INTAKE.format(by=saved.saved_by, at=when(saved.saved_at)),
                        link=intake_page.page_of(saved))
 
 

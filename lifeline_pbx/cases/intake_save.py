@@ -48,13 +48,14 @@ from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, Forbidden, Invalid, NotFound
 from lifeline_pbx.voicemail import review
+from lifeline_pbx.web.times import when
 
 UNDO_WINDOW = dt.timedelta(minutes=30)  # a one-click outcome can be undone this long
 SECOND_FORM = ("This call already has an intake, saved from another form (another tab or "
                "window, or a one-click outcome). Nothing was saved from this form and what you "
                "typed is still here: copy what is missing, reload the page (it opens the saved "
                "intake) and add it there.")
-SAVED_BY = ("This call's intake was saved by {by} at {at:%Y-%m-%d %H:%M} UTC. Nothing was saved "
+SAVED_BY = ("This call's intake was saved by {by} at {at}. Nothing was saved "
             "from this form and what you typed is still here: copy what is missing and ask a "
             "supervisor to add it to that intake.")
 OTHER_INTAKE = "This form belongs to another intake or call: reload the page to start again."
@@ -110,7 +111,7 @@ async def one_per_call(con: Conn, call_id: uuid.UUID, user_id: int) -> None:
         return
     if found.user_id == user_id:
         raise Conflict(SECOND_FORM)
-    raise Conflict(SAVED_BY.format(by=found.saved_by, at=found.saved_at),
+    raise Conflict(SAVED_BY.format(by=found.saved_by, at=when(found.saved_at)),
                    link=intake_page.page_of(found))
 
 

@@ -31,7 +31,7 @@ from lifeline_pbx.web.calls import bridged_operator, call_written
 from lifeline_pbx.web.errors import answers_json, form_again, json_wanted, page_of, problems
 from lifeline_pbx.web.keys import CurrentUser
 from lifeline_pbx.web.render import render
-from lifeline_pbx.web.times import hotline_clock, hotline_when
+from lifeline_pbx.web.times import hotline_clock, when
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,11 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
 
 
 def binding_text(bound: binding.Binding) -> str:
-    when = f" at {hotline_when(bound.at)}" if bound.at else ""
+    at = f" at {when(bound.at)}" if bound.at else ""
     if bound.on_call:
-        return f"Intake for the emergency call{when}, taken from the on-call list."
-    return {"call": f"Intake for your call{when}.",
-            "voicemail": f"Intake for the voicemail left{when}.",
+        return f"Intake for the emergency call{at}, taken from the on-call list."
+    return {"call": f"Intake for your call{at}.",
+            "voicemail": f"Intake for the voicemail left{at}.",
             "standalone": "Standalone intake: not linked to any call."}[bound.kind]
 
 
@@ -127,11 +127,11 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
     return web.json_response({
         "intake_id": str(form.key), "kind": bound.kind, "saved": form.saved,
         "fields": form.fields,
-        "draft_at": hotline_when(form.draft_at) if form.draft_at else None,
+        "draft_at": when(form.draft_at) if form.draft_at else None,
         "call_id": str(bound.call_id or ""),
         "voicemail_id": str(bound.voicemail_id or ""), "facility_id": bound.facility_id,
         "language": bound.language, "binding": binding_text(bound),
-        "at": hotline_when(bound.at) if bound.at else None})
+        "at": when(bound.at) if bound.at else None})
 
 
 async def bridged_here(request: web.Request, user: CurrentUser,

@@ -18,8 +18,9 @@ from lifeline_pbx.db import Conn
 from lifeline_pbx.errors import Conflict, NotFound
 from lifeline_pbx.voicemail import store as voicemails
 from lifeline_pbx.voicemail.store import VoicemailIntake
+from lifeline_pbx.web.times import when
 
-HAS_INTAKE = ("This voicemail already has an intake, saved by {by} at {at:%Y-%m-%d %H:%M} UTC. "
+HAS_INTAKE = ("This voicemail already has an intake, saved by {by} at {at}. "
               "Nothing was saved from this form, and what you typed is still here: open that "
               "intake and add what is missing there.")
 
@@ -39,5 +40,5 @@ async def claim(con: Conn, voicemail_id: uuid.UUID) -> None:
         raise NotFound("No such voicemail.")
     found = await voicemails.first_intake(con, voicemail_id)
     if found is not None:
-        raise Conflict(HAS_INTAKE.format(by=found.saved_by, at=found.saved_at),
+        raise Conflict(HAS_INTAKE.format(by=found.saved_by, at=when(found.saved_at)),
                        link=page_of(found))

@@ -10,6 +10,7 @@ from lifeline_pbx.accounts.users import rank
 from lifeline_pbx.cases.followup_rules import may_work
 from lifeline_pbx.cases.intake_page import page_of
 from lifeline_pbx.supervision.call_produced import FollowUp, Intake
+from lifeline_pbx.web.times import day, when
 
 # The role each page linked to requires (its view's @require): /intakes/{id}/correct or
 # /revisions (intake_page.page_of), /people/{id}, /reports/{id}, /follow-ups/{id} (which
@@ -39,11 +40,11 @@ def intake_links(intake: Intake, viewer_id: int, role: str) -> tuple[Link, ...]:
     if may("intake"):
         outcome = "" if intake.outcome == "intake" else f" ({intake.outcome.replace('_', ' ')})"
         found.append(Link("intake", page_of(intake),
-                          f"Intake of {intake.at:%Y-%m-%d %H:%M}{outcome}"))
+                          f"Intake of {when(intake.at)}{outcome}"))
     if may("person") and intake.person_id is not None:
         found.append(Link("person", f"/people/{intake.person_id}", "Person record"))
     if may("report"):
-        found += [Link("report", f"/reports/{r.id}", f"Report {r.category} {r.at:%Y-%m-%d}")
+        found += [Link("report", f"/reports/{r.id}", f"Report {r.category} {day(r.at)}")
                   for r in intake.reports]
     if may("follow_up"):
         supervisor = rank(role) >= rank("supervisor")

@@ -23,6 +23,7 @@ from lifeline_pbx.supervision import call_history, queue_figures, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
+from lifeline_pbx.web.times import clock
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 2  # the page's; the figures from the database are shared as long
@@ -49,6 +50,7 @@ async def queues_json(request: web.Request) -> web.StreamResponse:
     snap = await current(request.app)
     session = request.app[LISTEN_IN].of_user(current_user(request).id)
     snap["supervising"] = session.view() if session else None  # this supervisor's line
+    snap["updated"] = clock(datetime.now(UTC))
     return web.json_response(snap)
 
 

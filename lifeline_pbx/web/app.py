@@ -32,6 +32,8 @@ def templates() -> jinja2.Environment:
     env.filters["voicemail_reason"] = voicemail_reasons.said
     env.filters["when"] = times.when
     env.filters["clock"] = times.clock
+    env.filters["day"] = times.day
+    env.filters["month"] = times.month
     env.globals["hotline_zone"] = times.HOTLINE_ZONE
     env.globals["language_names"] = LANGUAGE_NAMES  # the same names for the pages' scripts
     return env

@@ -1,9 +1,11 @@
 """Times as the pages show them: always with their zone's abbreviation (EST, EDT, UTC), so
-nobody reads a UTC time as their own. The templates' `when` and `clock` filters.
+nobody reads a UTC time as their own. The templates' `when`, `day`, `month` and `clock`
+filters, the only way a page shows a time (tests/test_times_shown.py).
 
-Which zone is the page's choice (docs/decisions.md): the hotline's work (calls, messages,
-intakes) on the statistics' clock, HOTLINE_ZONE; a report on its facility's clock; the
-admins' records (audit log, runs, holds) in UTC, as the database holds them."""
+One clock (docs/decisions.md): the hotline's, HOTLINE_ZONE (the statistics' zone), unless
+the page names another: a report's Recorded on its facility's clock; the admins' records
+(audit log, retention runs, alerts) in UTC, as the database and the server's logs give
+them, said in their column heads."""
 
 from __future__ import annotations
 
@@ -15,15 +17,22 @@ from lifeline_pbx.statistics.periods import DEFAULT_ZONE, today
 HOTLINE_ZONE = DEFAULT_ZONE
 
 
-def when(moment: dt.datetime, zone: str | None = None) -> str:
-    """"2025-03-01 22:15 EST": the moment on that zone's clock, or on its own (a time read
-    from the database is in UTC)."""
+def when(moment: dt.datetime, zone: str = HOTLINE_ZONE) -> str:
+    """"2025-03-01 22:15 EST": the moment on that zone's clock, the hotline's unless
+    another is named."""
     return _on_clock(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def hotline_when(moment: dt.datetime) -> str:
-    """when() on the hotline's clock: the hotline's work as the call history shows it."""
-    return when(moment, HOTLINE_ZONE)
+def day(moment: dt.datetime, zone: str = HOTLINE_ZONE) -> str:
+    """"2025-03-01": the day of the moment on that zone's clock, the hotline's unless another
+    is named (a draft's last day before retention, a line "noted" on). The `day` filter."""
+    return _on_clock(moment, zone).strftime("%Y-%m-%d")
+
+
+def month(moment: dt.datetime, zone: str = HOTLINE_ZONE) -> str:
+    """"March 2025": the month of the moment on that zone's clock (a printout's date, given
+    no closer so that it does not point to a day). The `month` filter."""
+    return _on_clock(moment, zone).strftime("%B %Y")
 
 
 def hotline_clock(moment: dt.datetime) -> str:
@@ -31,16 +40,16 @@ def hotline_clock(moment: dt.datetime) -> str:
     return _on_clock(moment, HOTLINE_ZONE).strftime("%H:%M %Z")
 
 
-def clock(moment: dt.datetime, zone: str | None = None) -> str:
+def clock(moment: dt.datetime, zone: str = HOTLINE_ZONE) -> str:
     """"22:15:07 EST": the time of day to the second, for a line under a heading that
     gives the date (a call's timeline). The templates' `clock` filter."""
     return _on_clock(moment, zone).strftime("%H:%M:%S %Z")
 
 
-def _on_clock(moment: dt.datetime, zone: str | None) -> dt.datetime:
+def _on_clock(moment: dt.datetime, zone: str) -> dt.datetime:
     if moment.tzinfo is None:
         raise ValueError("a time without its zone")
-    return moment if zone is None else moment.astimezone(ZoneInfo(zone))
+    return moment.astimezone(ZoneInfo(zone))
 
 
 def hotline_today(now: dt.datetime | None = None) -> dt.date:

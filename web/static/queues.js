@@ -180,8 +180,9 @@
         throw new Error("signed out");
       }
       if (!response.ok) { throw new Error("HTTP " + response.status); }
-      render(await response.json());
-      showStatus("Live · updated " + new Date().toISOString().slice(11, 19) + " UTC", false);
+      const snapshot = await response.json();
+      render(snapshot);
+      showStatus("Live · updated " + snapshot.updated, false);  // the hotline's clock
     } catch (e) {
       showStatus(signedOut
         ? "Connection lost: your session has ended. Reload the page to sign in again."

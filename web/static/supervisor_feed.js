@@ -10,9 +10,6 @@
   const MAX_ITEMS = 50;
   let retry = 0;
 
-  const when = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 16)
-    .replace("T", " ") + " UTC";
-  const day = (seconds) => new Date(seconds * 1000).toISOString().slice(0, 10);
   const languageName = window.lifelineLanguageName;  // language_names.js
 
   function item(parts, href, linkText) {
@@ -35,7 +32,7 @@
     const li = item([
       [a.reports + " reports of " + a.category_label, "what"],
       ["at " + a.facility, "facility"],
-      ["within " + a.window_days + " days (first " + day(a.window_start) + ")", "window"],
+      ["within " + a.window_days + " days (first " + a.first_day + ")", "window"],
     ], "/reports?facility=" + encodeURIComponent(a.facility_id) + "&category=" +
        encodeURIComponent(a.category), "Reports");
     li.classList.add("spike");
@@ -49,7 +46,7 @@
       [v.facility || "Unknown facility", "facility"],
       [v.line || "", "line"],
       [languageName(v.language), "language"],
-      [when(v.created_at), "time"],
+      [v.left, "time"],  // on the hotline's clock, written by the server
     ];
     if (v.reason === "oncall_unanswered") {
       parts.splice(1, 0, ["nobody on the on-call list accepted", "reason"]);
