@@ -259,6 +259,6 @@ async def test_the_queue_view_shows_todays_answered_abandoned_and_service_level(
     status, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
     assert status == 200
     today = {q["queue_id"]: q["today"] for q in json.loads(text)["queues"]}[queue_id]
-    assert today == {"answered": 2, "abandoned": 1, "voicemail": 0,
+    assert today == {"received": 3, "answered": 2, "abandoned": 1, "voicemail": 0,
                      "service_level": pytest.approx(1 / 3), "threshold": 30,
                      "zone": "America/New_York"}
