@@ -74,8 +74,8 @@
       [clock(c.talking), "talking"],
     ], c.emergency ? ["emergency"] : []);
     tr.dataset.callId = c.call_id;
-    buttons(tr, ["listen", "whisper", "join"].map((mode) => [
-      mode.charAt(0).toUpperCase() + mode.slice(1), { supervise: mode, callId: c.call_id }]));
+    buttons(tr, [["Listen in", "listen"], ["Whisper", "whisper"], ["Join", "join"]].map(
+      ([label, mode]) => [label, { supervise: mode, callId: c.call_id }]));
     return tr;
   }
 
