@@ -19,8 +19,8 @@ from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, LISTEN_IN
-from tests.browser import Browsing
 from tests.audio import HEARD, seconds, tone_level
+from tests.browser import Browsing
 from tests.engine import Hotline
 from tests.phones import PhoneCall
 from tests.waiting import wait_for
