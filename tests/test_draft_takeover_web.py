@@ -61,6 +61,7 @@ async def test_a_supervisor_reads_and_finishes_an_operators_draft(web: WebApp) -
     assert (await operator.get(takeover))[0] == 403  # supervisors only
     status, page = await supervisor.get(takeover)
     assert status == 200 and NARRATIVE in page and f'action="{takeover}"' in page
+    assert "Intake for Demo Operator&#39;s call at " in page and "your call" not in page
     assert f'id="intake-key" value="{draft["intake_id"]}"' in page
     views = await web.sql("SELECT user_id, entity, fields FROM audit_log "
                           "WHERE action = 'view' AND entity = 'draft'")

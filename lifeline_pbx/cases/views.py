@@ -92,9 +92,10 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
     return render(request, "cases/intake_page.html", **context)
 
 
-def binding_text(bound: binding.Binding) -> str:
+def binding_text(bound: binding.Binding, whose: str = "your") -> str:
+    """`whose`: whose call it was ("Ana's", for a supervisor finishing Ana's draft)."""
     when = f" at {hotline_when(bound.at)}" if bound.at else ""
-    return {"call": f"Intake for your call{when}.",
+    return {"call": f"Intake for {whose} call{when}.",
             "voicemail": f"Intake for the voicemail left{when}.",
             "standalone": "Standalone intake: not linked to any call."}[bound.kind]
 
