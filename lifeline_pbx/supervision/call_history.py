@@ -38,7 +38,9 @@ from lifeline_pbx.statistics.periods import today as periods_today
 from lifeline_pbx.web.paging import Window, capped_count, clamped
 
 TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
-OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
+# The filter's values (calls.disposition): words. Another disposition is shown as it is.
+OUTCOMES = {"answered": "answered", "completed": "completed", "voicemail": "voicemail",
+            "no_message": "no message left", "abandoned": "abandoned", "failed": "failed"}
 ZONE = DEFAULT_ZONE  # whose days and times
 INTAKES = {"missing": "Answered, no intake"}  # the filter's value: words
 MISSING_INTAKE = """c.connected_at IS NOT NULL AND c.operator_id IS NOT NULL
@@ -68,6 +70,10 @@ class CallRow:
     @property
     def triage_word(self) -> str:
         return triage_word(1 if self.urgent else 0)
+
+    @property
+    def outcome_word(self) -> str:
+        return OUTCOMES.get(self.outcome, self.outcome.replace("_", " "))
 
 
 @dataclass(frozen=True)

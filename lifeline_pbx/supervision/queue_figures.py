@@ -24,6 +24,7 @@ class Today:
     answered: int
     abandoned: int  # hung up while waiting in the queue
     voicemail: int  # sent from the queue to voicemail (waited too long, nobody left)
+    no_message: int  # sent there, gone before the beep: no message left
     service_level: float | None  # answered within THRESHOLD of those that left the queue
     threshold: int = THRESHOLD
     zone: str = ZONE
@@ -31,7 +32,7 @@ class Today:
 
 def today(figures: Figures) -> Today:
     return Today(figures.received, figures.answered, figures.abandoned_queue,
-                 figures.voicemail, figures.service_level)
+                 figures.voicemail, figures.no_message, figures.service_level)
 
 
 NO_CALLS = today(Figures())

@@ -109,7 +109,8 @@
     if (t.received === 0) { return "No calls yet today."; }
     const level = t.service_level === null ? "–" : Math.round(t.service_level * 100) + "%";
     return "Today: " + t.answered + " answered · " + t.abandoned + " abandoned while waiting · " +
-      t.voicemail + " to voicemail · service level " + level + " (answered within " +
+      t.voicemail + " to voicemail · " + (t.no_message ? t.no_message + " left no message · " : "") +
+      "service level " + level + " (answered within " +
       t.threshold + " s)";
   }
 
