@@ -32,9 +32,8 @@ from lifeline_pbx.queues.acd import Acd
 from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.sipguard.guard import SipGuard
 from lifeline_pbx.supervision.listen_in import ListenIn
-from lifeline_pbx.supervision.queue_figures import Today
+from lifeline_pbx.supervision.queue_figures import Board
 from lifeline_pbx.supervision.shared_read import SharedRead
-from lifeline_pbx.supervision.store import Labels
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers.service import Transfers
 
@@ -66,8 +65,8 @@ OPERATOR_SYNC = web.AppKey("operator_sync", OperatorSync)
 SIP_GUARD = web.AppKey("sip_guard", SipGuard)  # absent when no AMI secret is set
 HUB = web.AppKey("console_hub", LiveHub)  # the operator consoles' live feed
 LISTEN_IN = web.AppKey("listen_in", ListenIn)  # supervisors on live calls
-# The live queue view's labels and today's figures, read once for every browser polling
-# within the refresh (supervision/views.py).
-QUEUE_FIGURES = web.AppKey("queue_figures", SharedRead[tuple[Labels, dict[int, Today]]])
+# The live queue view's labels, today's figures and the answered calls with no intake, read
+# once for every browser polling within the refresh (supervision/views.py).
+QUEUE_FIGURES = web.AppKey("queue_figures", SharedRead[Board])
 
 TRANSFERS = web.AppKey("transfers", Transfers)  # operators' conference and relay legs

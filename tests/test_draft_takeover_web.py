@@ -61,6 +61,7 @@ async def test_a_supervisor_reads_and_finishes_an_operators_draft(web: WebApp) -
     assert (await operator.get(takeover))[0] == 403  # supervisors only
     status, page = await supervisor.get(takeover)
     assert status == 200 and NARRATIVE in page and f'action="{takeover}"' in page
+    assert "Intake for Demo Operator&#39;s call at " in page and "your call" not in page
     assert f'id="intake-key" value="{draft["intake_id"]}"' in page
     views = await web.sql("SELECT user_id, entity, fields FROM audit_log "
                           "WHERE action = 'view' AND entity = 'draft'")
@@ -80,7 +81,7 @@ async def test_a_supervisor_reads_and_finishes_an_operators_draft(web: WebApp) -
     status, page = await supervisor.get(f"/calls/{call_id}")
     assert "unsaved intake" not in page and "No intake was written" not in page
     status, page = await supervisor.get("/supervisor/queues")
-    assert 'id="stranded-drafts"' not in page
+    assert 'id="stranded-drafts" class="card" hidden' in page and f"/calls/{call_id}" not in page
 
     # The author, from a form opened before or after: the call has its intake.
     status, body = await save(operator, {**draft, "intake_id": ""})

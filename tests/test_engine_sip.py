@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import signal
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiohttp
 import asyncpg
 
 from devstack.stack import DEMO_CALLER_PASSWORD
@@ -26,6 +30,7 @@ from tests.engine import Hotline
 from tests.phones import OPERATORS
 from tests.softphone import Softphone
 from tests.waiting import wait_for
+from tests.web_fixtures import Client
 
 KEYS = crypto.key_ring(TEST_DATA_KEYS, TEST_LOOKUP_KEY)
 
@@ -508,3 +513,32 @@ async def test_a_softphone_that_died_and_came_back_gets_the_waiting_caller_at_on
               if e["caller_name"] == "Phone died"]
     assert missed == []
     await hotline.carrier.hang_up(call)
+
+
+async def test_a_caller_gone_during_the_voicemail_invitation_left_no_message(
+    hotline_factory: Any
+) -> None:
+    """Sent to voicemail (nobody logged in), the caller hangs up while the invitation plays:
+    no message to review, so the call says "no message left", not "voicemail", on /calls
+    and in the statistics (their own column, the voicemails' stays at 0)."""
+    hotline: Hotline = await hotline_factory(web=True)
+    call = await hotline.to_queue("Gone early")
+    await hotline.reached("Gone early", "voicemail", {"reason": "no_operators"})
+    await hotline.carrier.hang_up(call)
+    closed = await hotline.closed("Gone early")
+    assert (closed["disposition"], closed["hangup_by"]) == ("no_message", "caller")
+    kinds = [r["kind"] for r in await hotline.sql(
+        "SELECT kind FROM call_events WHERE call_id = $1 ORDER BY id", closed["id"])]
+    assert "prompt_finished" not in kinds[kinds.index("voicemail"):]  # gone before the beep
+    assert await hotline.sql("SELECT 1 FROM voicemails WHERE call_id = $1", closed["id"]) == []
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        supervisor = Client(hotline.base_url, http)
+        assert await supervisor.sign_in("supervisor1") == 303
+        status, page = await supervisor.get("/calls?outcome=no_message")
+        assert status == 200 and f'href="/calls/{closed["id"]}"' in page
+        assert "<td>no message left" in page
+        day = closed["started_at"].astimezone(ZoneInfo("America/New_York")).date()
+        status, text = await supervisor.get(f"/statistics/line.csv?period=day&date={day}")
+        assert status == 200, text
+        total = {row["Line"]: row for row in csv.DictReader(io.StringIO(text))}["Total"]
+        assert (total["No message left"], total["Voicemail"]) == ("1", "0")

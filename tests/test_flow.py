@@ -364,6 +364,16 @@ VOICEMAIL_CASES: dict[str, tuple[list[FlowEvent], list[str]]] = {
          "StartVoicemail", "Timer:recording-grace", "SaveVoicemail", "Note:ended",
          "Close:voicemail/caller/16"],
     ),
+    "caller hangs up during the invitation: no message left, nothing saved": (
+        [QueueLeft("no_operators"), HangupRequested(16), Left(0)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:caller_hangup", "Note:ended", "Close:no_message/caller/16"],
+    ),
+    "gone during the invitation with no hang-up request: no message left": (
+        [QueueLeft("max_wait"), Left(16)],
+        ["Note:queue_left", "Note:voicemail", "Play:voicemail-busy/es+beep/tones",
+         "Note:ended", "Close:no_message/caller/16"],
+    ),
     "abandon while waiting leaves the queue": (
         [HangupRequested(16), Left(0)],
         ["Note:caller_hangup", "LeaveQueue", "Note:ended", "Close:abandoned/caller/16"],
@@ -507,10 +517,10 @@ PBX_SHUTDOWN_CASES: dict[str, tuple[list[FlowEvent], str]] = {
     "talking: answered": (
         [*GREETED, Digit("1"), PromptFinished("p3", True), Digit("5"), Connected("op-a")],
         "Close:answered/system/41"),
-    "invited to leave a message: voicemail": (
+    "invited to leave a message: no message left": (
         [*GREETED, Digit("1"), PromptFinished("p3", True), Digit("5"),
          QueueLeft("no_operators")],
-        "Close:voicemail/system/41"),
+        "Close:no_message/system/41"),
     "unknown number's apology: not in service": (
         [Started(None, "en")], "Close:not_in_service/system/41"),
     "we were hanging up already: ours, with the cause we gave": (

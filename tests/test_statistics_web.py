@@ -164,9 +164,9 @@ async def test_the_day_counted_by_hand_on_the_page_and_in_each_csv(web: WebApp) 
     footer = re.search(r'id="table-line".*?<tfoot>(.*?)</tfoot>', page, re.S)
     assert footer is not None
     cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", footer.group(1))
-    assert cells[:8] == ["Total", "10", "4", "1", "1", "2", "1", "1"]
-    assert cells[8:11] == ["0:28", "5:20", "10:00"]  # 27.5 s, 320 s, 600 s
-    assert cells[11] == "50.0%"
+    assert cells[:9] == ["Total", "10", "4", "1", "1", "0", "2", "1", "1"]  # 0: no message
+    assert cells[9:12] == ["0:28", "5:20", "10:00"]  # 27.5 s, 320 s, 600 s
+    assert cells[12] == "50.0%"
 
     by_facility = rows_of((await supervisor.get(f"/statistics/facility.csv?{DAY}"))[1])
     assert by_facility["Demo County Processing Center"]["Received"] == "6"
@@ -259,6 +259,6 @@ async def test_the_queue_view_shows_todays_answered_abandoned_and_service_level(
     status, text = await supervisor.get("/supervisor/queues.json", headers=JSON)
     assert status == 200
     today = {q["queue_id"]: q["today"] for q in json.loads(text)["queues"]}[queue_id]
-    assert today == {"answered": 2, "abandoned": 1, "voicemail": 0,
-                     "service_level": pytest.approx(1 / 3), "threshold": 30,
+    assert today == {"received": 3, "answered": 2, "abandoned": 1, "voicemail": 0,
+                     "no_message": 0, "service_level": pytest.approx(1 / 3), "threshold": 30,
                      "zone": "America/New_York"}

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+from playwright.async_api import expect
 
 from lifeline_pbx.errors import AriError
 from lifeline_pbx.resources import ACD, ARI, LISTEN_IN
 from tests.audio import HEARD, seconds, tone_level
+from tests.browser import Browsing
 from tests.engine import Hotline
 from tests.phones import PhoneCall
 from tests.waiting import wait_for
-from tests.web_fixtures import Client
+from tests.web_fixtures import PASSWORDS, Client
 
 CALLER_HZ, OPERATOR_HZ = 440, 620
 LISTEN_HZ, WHISPER_HZ, JOIN_HZ = 820, 1020, 1220  # the supervisor, in each mode
@@ -180,6 +183,35 @@ async def test_a_supervisor_listens_then_whispers_then_joins_from_their_phone(
             ("call", str(call_id), ["ended", "join"])]
         status, page = await supervisor.get(f"/calls/{call_id}")
         assert status == 200 and "Supervisor: listening" in page and "Demo Supervisor" in page
+
+
+async def test_the_board_says_listen_in_and_when_the_supervisor_is_off_the_call(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """On the queue view: "Listen in" rings the supervisor's phone; when the call ends,
+    "You are no longer on the call." (the supervisor's side), then the panel is as before."""
+    hotline: Hotline = await hotline_factory(web=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await supervisor_with_phone(hotline, http)
+        call, _, call_id = await live_call(hotline, "Listened")
+        page = await browsing.signed_in(hotline.base_url, "supervisor1",
+                                        PASSWORDS["supervisor1"], "/supervisor/queues")
+        status = page.locator("#supervise-status")
+        idle = "Listen in, whisper or join a call below: the system rings your phone (op-c)."
+        await expect(status).to_have_text(idle)
+        row = page.locator(f'.queue-talking tr[data-call-id="{call_id}"]')
+        await expect(row.locator("button")).to_have_text(["Listen in", "Whisper", "Join"])
+        await row.get_by_role("button", name="Listen in").click()
+        await expect(status).to_have_text(re.compile("^Ringing your phone: listen in"))
+        phone = await hotline.phones.offer(SUPERVISOR_PHONE)
+        await hotline.phones.answer(phone, record=False)
+        await expect(status).to_have_text(re.compile("^On the call: listen in"))
+
+        await hotline.carrier.hang_up(call)
+        await hotline.phones.ended(phone)
+        await expect(status).to_have_text("You are no longer on the call.")
+        await expect(status).to_have_text(idle, timeout=20_000)
+        browsing.check_clean()
 
 
 async def test_a_snoop_the_pbx_refuses_is_reported_and_the_call_goes_on(

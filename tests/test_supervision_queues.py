@@ -182,3 +182,67 @@ async def test_a_waiting_caller_shows_then_moves_to_in_progress_under_the_operat
         op_b = next(o for o in queue["operators"] if o["username"] == "op-b")
         assert (op_b["status"], op_b["on_call"]) == ("on a call", True)
         await hotline.carrier.hang_up(call)
+
+
+async def test_the_board_refreshes_calls_without_intake_and_names_lines_and_quiet_days(
+    web_with_calls: WebApp, browsing: Browsing
+) -> None:
+    """With the queues, without a reload: the answered calls with no intake and the unsaved
+    intakes on them; a queue with no calls yet today says so (not "the database is away");
+    a waiting caller's line by its name."""
+    web = web_with_calls
+    queue_id = (await web.sql("SELECT id FROM queues ORDER BY id LIMIT 1"))[0]["id"]
+    line_name = (await web.sql("SELECT name FROM lines WHERE did = $1", DID))[0]["name"]
+    page = await browsing.signed_in(web.base_url, "supervisor1", PASSWORDS["supervisor1"],
+                                    "/supervisor/queues")
+    section = page.locator(f"#queue-{queue_id}")
+    await expect(section.locator(".queue-today")).to_have_text("No calls yet today.")
+    missing = page.locator("#missing-intakes")
+    await expect(missing.locator("a")).to_have_text("0 answered calls")
+    await expect(page.locator("#stranded-drafts")).to_be_hidden()
+
+    call_id = await _answered_call(web, queue_id=None)
+    operator = await web.signed_in("operator1")
+    status, _ = await operator.post_json("/drafts", {"call_id": str(call_id), "fields": {
+        "needs_note": "Call back after lunch"}})
+    assert status == 200
+    await expect(missing.locator("a")).to_have_text("1 answered call")
+    await expect(missing).to_contain_text("has no intake.")
+    await expect(missing).to_have_class("warning")
+    stranded = page.locator("#stranded-drafts")
+    await expect(stranded.locator("h2")).to_have_text(
+        "1 unsaved intake on answered calls with no intake")
+    await expect(stranded.locator(f'li a[href="/calls/{call_id}"]')).to_have_count(1)
+    await expect(stranded.locator("li")).to_contain_text("by Demo Operator, last saved")
+    await expect(section.locator(".queue-today")).to_have_text("No calls yet today.")
+
+    await _answered_call(web, queue_id=queue_id)
+    await expect(section.locator(".queue-today")).to_have_text(
+        re.compile(r"^Today: 1 answered · 0 abandoned while waiting · "))
+    await expect(missing.locator("a")).to_have_text("2 answered calls")
+
+    picture = web.app[ACD].picture
+    waiter = held(queue_id, "en", 0, 5)
+    try:
+        picture.waiting[waiter.call.call_id] = waiter
+        await expect(section.locator(".queue-waiting tbody tr .line")).to_have_text(line_name)
+    finally:
+        picture.waiting.pop(waiter.call.call_id, None)
+    browsing.check_clean()
+
+
+async def _answered_call(web: WebApp, *, queue_id: int | None) -> uuid.UUID:
+    """A call on the test line a minute ago, answered by operator1 and ended, no intake."""
+    call_id = uuid.uuid4()
+    await web.sql(
+        """INSERT INTO calls (id, channel_id, channel_name, did, line_id, facility_id,
+               caller_number, caller_name, started_at, queued_at, queue_id, connected_at,
+               operator_id, ended_at, disposition, wait_seconds)
+           SELECT $1, $2, 'PJSIP/carrier-1', l.did, l.id, l.facility_id, '', '',
+                  now() - interval '1 min', now() - interval '1 min', $4,
+                  now() - interval '55 s',
+                  (SELECT id FROM operators WHERE sip_username = 'operator1'),
+                  now(), 'answered', 5
+             FROM lines l WHERE l.did = $3""",
+        call_id, f"chan-{call_id.hex[:8]}", DID, queue_id)
+    return call_id

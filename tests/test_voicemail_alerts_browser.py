@@ -47,6 +47,8 @@ async def test_a_voicemail_left_over_sip_appears_in_a_supervisors_console(
         shown = voicemails.locator(f'li[data-voicemail-id="{routine}"]')
         await expect(shown).to_contain_text("Demo County")
         await expect(shown).not_to_have_class("emergency")
+        # Named apart from the queue view's "Listen in" (a call in progress).
+        await expect(shown.locator("a")).to_have_text("Review messages")
 
         urgent = await _leave(hotline, "Urgent message", triage="9")
         shown = voicemails.locator(f'li[data-voicemail-id="{urgent}"]')

@@ -302,6 +302,7 @@ def _connected(state: State, event: Connected) -> Step:
     return state, commands
 
 
+NO_MESSAGE = "no_message"  # sent to voicemail, gone before the beep: no message left
 BUSY_PROMPT = "voicemail-busy"  # nobody free or logged in; a closed line: _closed_first
 
 
@@ -402,6 +403,8 @@ def _close(state: State, cause: int, before: list[Command]) -> Step:
         before = [*before, StopEscalation()]  # hangs up the on-call leg
     hangup_by = state.hangup_by or "caller"
     disposition = state.disposition or ("abandoned" if hangup_by == "caller" else "completed")
+    if state.phase is Phase.VOICEMAIL and disposition == "voicemail":
+        disposition = NO_MESSAGE  # gone during the invitation: there is nothing to review
     state = replace(state, phase=Phase.ENDED, hangup_by=hangup_by, disposition=disposition)
     return state, [
         *before,

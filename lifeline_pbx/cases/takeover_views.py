@@ -47,7 +47,7 @@ async def draft_page(request: web.Request) -> web.StreamResponse:
                                                  author_id)
     return render(request, TEMPLATE, sign=opened.author, **_context(
         opened.choices, opened.author.author, call_id, author_id, opened.fields,
-        binding_text(opened.bound)))
+        binding_text(opened.bound, f"{opened.author.author}'s")))
 
 
 @require("supervisor")

@@ -92,11 +92,12 @@ async def intake_page(request: web.Request) -> web.StreamResponse:
     return render(request, "cases/intake_page.html", **context)
 
 
-def binding_text(bound: binding.Binding) -> str:
+def binding_text(bound: binding.Binding, whose: str = "your") -> str:
+    """`whose`: whose call it was ("Ana's", for a supervisor finishing Ana's draft)."""
     at = f" at {when(bound.at)}" if bound.at else ""
     if bound.on_call:
         return f"Intake for the emergency call{at}, taken from the on-call list."
-    return {"call": f"Intake for your call{at}.",
+    return {"call": f"Intake for {whose} call{at}.",
             "voicemail": f"Intake for the voicemail left{at}.",
             "standalone": "Standalone intake: not linked to any call."}[bound.kind]
 

@@ -9,6 +9,8 @@ A call's outcome, first match wins:
 - answered: an operator took it, or someone on the on-call list took the emergency (connected);
 - closed: it reached a line outside its opening hours (or on a closure day), message or not;
 - voicemail: sent to voicemail for any other reason (no operator, waited too long, a fault);
+- no message: sent to voicemail, gone before the beep (since migration 0047; a voicemail
+  before);
 - abandoned in the IVR: the caller hung up before reaching a queue;
 - abandoned in the queue: the caller hung up while waiting;
 - other: still in progress, an unknown number, a failure before any of these.
@@ -26,7 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-OUTCOMES = ("answered", "closed", "voicemail", "abandoned_ivr", "abandoned_queue", "other")
+OUTCOMES = ("answered", "closed", "voicemail", "no_message", "abandoned_ivr", "abandoned_queue",
+            "other")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Figures:
     answered: int = 0
     closed: int = 0
     voicemail: int = 0
+    no_message: int = 0  # sent to voicemail, gone before the beep
     abandoned_ivr: int = 0
     abandoned_queue: int = 0
     other: int = 0
@@ -75,6 +79,8 @@ def outcome(call: Call) -> str:
         return "closed"
     if call.disposition == "voicemail":
         return "voicemail"
+    if call.disposition == "no_message":
+        return "no_message"
     if call.disposition == "abandoned":
         return "abandoned_queue" if call.queued else "abandoned_ivr"
     return "other"

@@ -27,8 +27,8 @@ from lifeline_pbx.statistics.operator_time import Presence, Work
 from lifeline_pbx.statistics.periods import midnight, today
 from lifeline_pbx.statistics.rollup_rules import Read
 
-_ADDED = ("received", "answered", "closed", "voicemail", "abandoned_ivr", "abandoned_queue",
-          "other", "left_queue")
+_ADDED = ("received", "answered", "closed", "voicemail", "no_message", "abandoned_ivr",
+          "abandoned_queue", "other", "left_queue")
 ROLL_TIMEOUT = 600.0  # seconds: a year's calls, on a busy machine
 # Days grouped in one statement: about a month of calls (grouping years of calls at once
 # by day spills out of memory and took minutes where a month a time takes seconds).
@@ -46,6 +46,7 @@ _AGGREGATES = """count(*)::integer AS received,
     count(*) FILTER (WHERE outcome = 'answered')::integer AS answered,
     count(*) FILTER (WHERE outcome = 'closed')::integer AS closed,
     count(*) FILTER (WHERE outcome = 'voicemail')::integer AS voicemail,
+    count(*) FILTER (WHERE outcome = 'no_message')::integer AS no_message,
     count(*) FILTER (WHERE outcome = 'abandoned_ivr')::integer AS abandoned_ivr,
     count(*) FILTER (WHERE outcome = 'abandoned_queue')::integer AS abandoned_queue,
     count(*) FILTER (WHERE outcome = 'other')::integer AS other,

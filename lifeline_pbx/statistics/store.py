@@ -25,6 +25,7 @@ COLUMN = {"line": "line_id", "facility": "facility_id", "queue": "queue_id",
 OUTCOME = """CASE WHEN c.connected_at IS NOT NULL THEN 'answered'
                    WHEN c.voicemail_reason = 'closed' THEN 'closed'
                    WHEN c.disposition = 'voicemail' THEN 'voicemail'
+                   WHEN c.disposition = 'no_message' THEN 'no_message'
                    WHEN c.disposition = 'abandoned' AND c.queued_at IS NOT NULL
                         THEN 'abandoned_queue'
                    WHEN c.disposition = 'abandoned' THEN 'abandoned_ivr'
@@ -43,6 +44,7 @@ _COUNTS = """count(*) AS received,
     count(*) FILTER (WHERE outcome = 'answered') AS answered,
     count(*) FILTER (WHERE outcome = 'closed') AS closed,
     count(*) FILTER (WHERE outcome = 'voicemail') AS voicemail,
+    count(*) FILTER (WHERE outcome = 'no_message') AS no_message,
     count(*) FILTER (WHERE outcome = 'abandoned_ivr') AS abandoned_ivr,
     count(*) FILTER (WHERE outcome = 'abandoned_queue') AS abandoned_queue,
     count(*) FILTER (WHERE outcome = 'other') AS other,

@@ -27,6 +27,7 @@ CALL_COLUMNS: tuple[tuple[str, str, Callable[[Figures], Cell]], ...] = (
     ("Answered", "count", lambda f: f.answered),
     ("Closed", "count", lambda f: f.closed),
     ("Voicemail", "count", lambda f: f.voicemail),
+    ("No message left", "count", lambda f: f.no_message),
     ("Abandoned in IVR", "count", lambda f: f.abandoned_ivr),
     ("Abandoned in queue", "count", lambda f: f.abandoned_queue),
     ("Other", "count", lambda f: f.other),

@@ -23,7 +23,6 @@ never who wrote an intake about it: the intakes table says that.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from dataclasses import dataclass, replace
 
@@ -33,15 +32,16 @@ from lifeline_pbx.cases import drafts
 from lifeline_pbx.cases.forms import language_name
 from lifeline_pbx.console.messages import triage_word
 from lifeline_pbx.crypto import KeyRing
-from lifeline_pbx.db import DATABASE_ERRORS, Conditions, Conn
+from lifeline_pbx.db import Conditions, Conn
 from lifeline_pbx.retention import store as retention
 from lifeline_pbx.statistics.periods import DEFAULT_ZONE, midnight
 from lifeline_pbx.statistics.periods import today as periods_today
 from lifeline_pbx.web.paging import Window, capped_count, clamped
 
-log = logging.getLogger(__name__)
 TRIAGES = {"normal": triage_word(0), "urgent": triage_word(1)}  # the filter's value: words
-OUTCOMES = ("answered", "completed", "voicemail", "abandoned", "failed")
+# The filter's values (calls.disposition): words. Another disposition is shown as it is.
+OUTCOMES = {"answered": "answered", "completed": "completed", "voicemail": "voicemail",
+            "no_message": "no message left", "abandoned": "abandoned", "failed": "failed"}
 ZONE = DEFAULT_ZONE  # whose days and times
 INTAKES = {"missing": "Answered, no intake"}  # the filter's value: words
 MISSING_INTAKE = """c.connected_at IS NOT NULL
@@ -71,6 +71,10 @@ class CallRow:
     @property
     def triage_word(self) -> str:
         return triage_word(1 if self.urgent else 0)
+
+    @property
+    def outcome_word(self) -> str:
+        return OUTCOMES.get(self.outcome, self.outcome.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -249,14 +253,3 @@ async def missing_intakes(con: Conn, keys: KeyRing, now: dt.datetime) -> Missing
     stranded = await drafts.stranded(con, keys, MISSING_INTAKE,
                                      (await retention.limits(con)).drafts)
     return MissingIntakes(count, since, until, tuple(stranded))
-
-
-async def missing_intakes_shown(pool: asyncpg.Pool[asyncpg.Record], keys: KeyRing,
-                                now: dt.datetime) -> MissingIntakes | None:
-    """For the live queue view, which works while the database is away: None then."""
-    try:
-        async with pool.acquire() as con:
-            return await missing_intakes(con, keys, now)
-    except DATABASE_ERRORS as exc:
-        log.warning("missing intakes unavailable error=%s", exc.__class__.__name__)
-        return None

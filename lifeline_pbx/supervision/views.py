@@ -19,7 +19,7 @@ from lifeline_pbx.console.messages import NOTE_MAX, PAUSE_REASONS
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.snapshot import snapshot
 from lifeline_pbx.resources import ACD, ESCALATIONS, KEY_RING, LISTEN_IN, POOL, QUEUE_FIGURES
-from lifeline_pbx.supervision import call_history, queue_figures, store
+from lifeline_pbx.supervision import missing_words, queue_figures, store
 from lifeline_pbx.web.auth import current_user, require
 from lifeline_pbx.web.calls import NO_ENGINE
 from lifeline_pbx.web.render import render
@@ -38,11 +38,12 @@ def routes() -> list[web.AbstractRouteDef]:
 
 @require("supervisor")
 async def queues_page(request: web.Request) -> web.StreamResponse:
-    missing = await call_history.missing_intakes_shown(request.app[POOL], request.app[KEY_RING],
-                                                       datetime.now(UTC))
+    board = await board_read(request.app, shared=False)
     return render(request, "supervision/queues.html", refresh_seconds=REFRESH_SECONDS,
                   phone=current_user(request).operator_username,
-                  pause_reasons=PAUSE_REASONS, note_max=NOTE_MAX, missing=missing)
+                  pause_reasons=PAUSE_REASONS, note_max=NOTE_MAX,
+                  stranded_shown=missing_words.STRANDED_SHOWN,
+                  missing=missing_words.lines(board.missing) if board else None)
 
 
 @require("supervisor")
@@ -54,26 +55,39 @@ async def queues_json(request: web.Request) -> web.StreamResponse:
     return web.json_response(snap)
 
 
-async def current(app: web.Application) -> dict[str, Any]:
-    """The snapshot, each queue with its figures so far today (none while the database
-    is away: the calls still show)."""
-    if ACD not in app:
-        raise web.HTTPServiceUnavailable(text=NO_ENGINE)
-    async def read() -> tuple[store.Labels, dict[int, queue_figures.Today]]:
+async def board_read(app: web.Application, *, shared: bool = True
+                     ) -> queue_figures.Board | None:
+    """What the view reads from the database: for the snapshot, read once for every browser
+    polling within the refresh; for the page as it loads, as it is now (just after saving
+    an intake, say). None while the database is away (the calls still show)."""
+    async def read() -> queue_figures.Board:
         async with app[POOL].acquire() as con:
-            return await queue_figures.read(con, datetime.now(UTC))
+            return await queue_figures.read(con, app[KEY_RING], datetime.now(UTC))
 
     try:
-        labels, today = await app[QUEUE_FIGURES].get(read)
+        return await (app[QUEUE_FIGURES].get(read) if shared else read())
     except DATABASE_ERRORS as exc:
-        log.warning("queue labels unavailable error=%s", exc.__class__.__name__)
-        labels, today = store.Labels({}, {}), {}
+        log.warning("queue figures unavailable error=%s", exc.__class__.__name__)
+        return None
+
+
+async def current(app: web.Application) -> dict[str, Any]:
+    """The snapshot: each queue with its figures so far today and its waiting callers'
+    lines by name, and the answered calls with no intake (no figures while the database
+    is away: the calls still show, each line by its number)."""
+    if ACD not in app:
+        raise web.HTTPServiceUnavailable(text=NO_ENGINE)
+    board = await board_read(app)
+    labels = board.labels if board else store.Labels({}, {})
     acd = app[ACD]
     escalated = app[ESCALATIONS].board() if ESCALATIONS in app else []
     snap = asdict(snapshot(acd.picture, time.time(), queue_names=labels.queue_names,
                            pause_reasons={**labels.pause_reasons, **acd.staff_shell.pause_reasons},
                            escalated=escalated))
     for queue in snap["queues"]:
-        figures = today.get(queue["queue_id"])
-        queue["today"] = asdict(figures) if figures else None
+        today = board.today.get(queue["queue_id"], queue_figures.NO_CALLS) if board else None
+        queue["today"] = asdict(today) if today else None
+        for waiting in queue["waiting"]:
+            waiting["line"] = labels.line_names.get(waiting["did"], waiting["did"])
+    snap["missing"] = asdict(missing_words.lines(board.missing)) if board else None
     return snap

@@ -1,11 +1,14 @@
 // The supervisors' live queue view: fetches the snapshot (/supervisor/queues.json) every
-// few seconds and rebuilds the tables with textContent only. A failed fetch keeps the last
+// few seconds and rebuilds the tables, and the lines about answered calls with no intake
+// above them (worded by the server), with textContent only. A failed fetch keeps the last
 // tables on screen, dimmed, under "Connection lost".
 "use strict";
 (function () {
   const root = document.getElementById("queues");
   if (!root) { return; }
   const status = document.getElementById("queues-status");
+  const missingLine = document.getElementById("missing-intakes");
+  const stranded = document.getElementById("stranded-drafts");
   const template = document.getElementById("queue-template");
   const onCallTemplate = document.getElementById("on-call-template");
   const source = root.dataset.source;
@@ -44,7 +47,7 @@
   function waitingRow(w) {
     const tr = row([
       [String(w.position), "position"], [triage(w.emergency), "triage"],
-      [w.facility || "Unknown facility", "facility"], [w.did, "did"],
+      [w.facility || "Unknown facility", "facility"], [w.line, "line"],
       [languageName(w.language), "language"], [clock(w.waited), "waited"],
     ], [w.emergency ? "emergency" : "", w.long_wait ? "long-wait" : ""].filter(Boolean));
     tr.dataset.callId = w.call_id;
@@ -72,8 +75,8 @@
       [clock(c.talking), "talking"],
     ], c.emergency ? ["emergency"] : []);
     tr.dataset.callId = c.call_id;
-    buttons(tr, ["listen", "whisper", "join"].map((mode) => [
-      mode.charAt(0).toUpperCase() + mode.slice(1), { supervise: mode, callId: c.call_id }]));
+    buttons(tr, [["Listen in", "listen"], ["Whisper", "whisper"], ["Join", "join"]].map(
+      ([label, mode]) => [label, { supervise: mode, callId: c.call_id }]));
     return tr;
   }
 
@@ -105,9 +108,11 @@
 
   function today(t) {
     if (!t) { return "Today: no figures (the database is away)."; }
+    if (t.received === 0) { return "No calls yet today."; }
     const level = t.service_level === null ? "–" : Math.round(t.service_level * 100) + "%";
     return "Today: " + t.answered + " answered · " + t.abandoned + " abandoned while waiting · " +
-      t.voicemail + " to voicemail · service level " + level + " (answered within " +
+      t.voicemail + " to voicemail · " + (t.no_message ? t.no_message + " left no message · " : "") +
+      "service level " + level + " (answered within " +
       t.threshold + " s)";
   }
 
@@ -138,7 +143,32 @@
     return el;
   }
 
+  // Left as last shown while the database is away (the snapshot's "missing" is null).
+  function showMissing(m) {
+    if (!m) { return; }
+    missingLine.hidden = false;
+    missingLine.className = m.count ? "warning" : "small";
+    const link = missingLine.querySelector("a");
+    link.href = m.link;
+    link.textContent = m.counted;
+    missingLine.querySelector(".missing-rest").textContent = m.rest;
+    stranded.hidden = m.stranded_lines.length === 0;
+    stranded.querySelector("h2").textContent = m.stranded;
+    stranded.querySelector("ul").replaceChildren(...m.stranded_lines.map((s) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = s.href;
+      a.textContent = s.call;
+      li.append(a, s.rest);
+      return li;
+    }));
+    const more = stranded.querySelector(".stranded-more");
+    more.hidden = !m.more_stranded;
+    more.querySelector("a").href = m.link;
+  }
+
   function render(snapshot) {
+    showMissing(snapshot.missing);
     const sections = snapshot.queues.map((queue) => {
       const el = section(queue);
       el.querySelector(".queue-name").textContent = queue.name;

@@ -34,10 +34,17 @@
     status.classList.toggle("error", Boolean(failed));
   }
 
+  const idle = status.textContent;  // what the panel says when nothing is going on
+  const SAID_FOR = 10000;  // ms: how long "You are no longer on the call." stays
+  const MODES = { listen: "listen in", whisper: "whisper", join: "join" };
+  let endedAt = null;
+
   function showSession(session) {
     stop.hidden = !session;
     if (session) {
-      say((session.answered ? "On the call: " : "Ringing your phone: ") + session.mode +
+      endedAt = null;
+      say((session.answered ? "On the call: " : "Ringing your phone: ") +
+        (MODES[session.mode] || session.mode) +
         ". Change the mode with the buttons, or hang up.", false);
     }
   }
@@ -47,7 +54,13 @@
     if (session !== undefined) {
       const was = !stop.hidden;
       showSession(session);
-      if (was && !session) { say("Your supervisor's line has ended.", false); }
+      if (was && !session) {
+        say("You are no longer on the call.", false);
+        endedAt = Date.now();
+      } else if (endedAt !== null && Date.now() - endedAt > SAID_FOR) {
+        endedAt = null;
+        say(idle, false);
+      }
     }
   });
 
@@ -97,6 +110,7 @@
       await post(panel.dataset.stop);
       showSession(null);
       say("Hung up.", false);
+      endedAt = Date.now();
     } catch (e) {
       say(e.message, true);
     }

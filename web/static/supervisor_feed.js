@@ -51,7 +51,7 @@
     if (v.reason === "oncall_unanswered") {
       parts.splice(1, 0, ["nobody on the on-call list accepted", "reason"]);
     }
-    const li = item(parts, "/voicemail?show=unreviewed", "Listen");
+    const li = item(parts, "/voicemail?show=unreviewed", "Review messages");
     if (v.emergency) { li.classList.add("emergency"); }
     li.dataset.voicemailId = v.id;
     return li;
