@@ -110,3 +110,22 @@ async def test_the_list_of_unfinished_intakes_opens_one_on_its_call(
     await expect(page.locator("#report-narrative")).to_have_value(FIRST)
     await expect(page.locator("#intake-status")).to_have_text("Draft restored")
     browsing.check_clean()
+
+
+async def test_typing_then_leaving_at_once_keeps_every_word(
+    web: WebApp, browsing: Browsing
+) -> None:
+    """A nav link clicked within the draft's delay of the last keystroke (opwalk2, finding
+    4): the page sends what was typed as it goes, and the call's form shows it on return."""
+    page, call_id = await on_call(web, browsing)
+    await page.fill("#a-number", "A 208-555-913")
+    await page.type("#needs-note", FIRST, delay=5)
+    await page.click('nav a[href="/follow-ups"]')  # at once: no draft was due yet
+    await expect(page).to_have_url(f"{web.base_url}/follow-ups")
+
+    await page.goto(f"{web.base_url}/intake?call_id={call_id}")
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    await expect(page.locator("#needs-note")).to_have_value(FIRST)
+    await expect(page.locator("#a-number")).to_have_value("A 208-555-913")
+    await expect(page.locator("#intake-status")).to_have_text("Draft restored")
+    browsing.check_clean()

@@ -57,6 +57,7 @@
   let draftHasWork = false; // the server holds a draft of this form with work in it
   let boundAt = "";         // when the bound call came in, as the server words it
   let held = false;         // the wrap-up ran out over unsaved typing: the form stays
+  let lastSent = "";        // the last draft sent (it may not have landed yet), as JSON
   // Fields the form opens with filled in: alone they are not work a draft keeps
   // (cases/drafts.py PRESET says the same).
   const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
@@ -205,10 +206,12 @@
   }
 
   // A write; refused (403), it is sent once more with the session's token if that changed.
-  async function send(method, url, body, json) {
+  // keepalive: the request outlives the page (sent as the page is left).
+  async function send(method, url, body, json, keepalive) {
     const once = () => {
       const headers = { "X-CSRF-Token": csrf(), "Accept": "application/json" };
-      const init = { method: method, headers: headers, credentials: "same-origin" };
+      const init = { method: method, headers: headers, credentials: "same-origin",
+                     keepalive: Boolean(keepalive) };
       if (json) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
       else if (body) { init.body = body; }
       return fetch(url, init);
@@ -226,14 +229,23 @@
     return /[.!?]$/.test(reason) ? reason : reason + ".";
   }
 
-  async function saveDraft() {
-    if (restore) return;  // the form is not the draft's until the operator chooses
+  // The draft to send now, or null: nothing to keep (an empty form, or as saved).
+  function draftBody() {
+    if (restore) return null;  // the form is not the draft's until the operator chooses
     const work = unsaved();
-    if (!work && !draftHasWork) return;  // an empty form, or as saved: nothing to keep
+    if (!work && !draftHasWork) return null;
     // Back to nothing typed (or to what was saved): the draft keeps only the form's key.
-    const body = work ? fields() : { intake_id: form.elements.intake_id.value };
+    return { call_id: callId() || null,
+      fields: work ? fields() : { intake_id: form.elements.intake_id.value } };
+  }
+
+  async function saveDraft(leaving) {
+    const body = draftBody();
+    if (body === null) return;
+    const work = unsaved();
+    lastSent = JSON.stringify(body);
     try {
-      const response = await send("POST", "/drafts", { call_id: callId() || null, fields: body }, true);
+      const response = await send("POST", "/drafts", body, true, leaving);
       if (response.ok) {
         if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
@@ -241,9 +253,11 @@
         retries = 0;
         return;
       }
+      lastSent = "";
       const data = await response.json().catch(() => ({}));
       setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
+      lastSent = "";
       setStatus("Draft not kept: connection lost. Your text is still here; it is sent again by itself.", "error");
       retryLater();
     }
@@ -257,6 +271,18 @@
     retryTimer = setTimeout(() => { retryTimer = null; keepDraft(); }, wait);
   }
 
+  // Leaving the page (a link, a reload, the tab closed or hidden) within the draft's delay
+  // of the last keystroke: what was typed since the last draft is sent at once, by a
+  // request that outlives the page (keepalive), with the session's token like any other.
+  // It is sent now, not after a save still on its way: the page may be gone by then.
+  function flushDraft() {
+    if (form.inert) return;  // between records: nothing typed now is either's
+    const body = draftBody();
+    if (body === null || JSON.stringify(body) === lastSent) return;
+    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
+    draftInFlight = Promise.all([draftInFlight, saveDraft(true)]);
+  }
+
   function draftSoon() {
     if (draftTimer) clearTimeout(draftTimer);
     draftTimer = setTimeout(keepDraft, DRAFT_DELAY_MS);
@@ -265,7 +291,7 @@
   // One draft save at a time, in order: an older one never lands after a newer one.
   function keepDraft() {
     draftTimer = null;
-    draftInFlight = draftInFlight.then(saveDraft);
+    draftInFlight = draftInFlight.then(() => saveDraft(false));
     return draftInFlight;
   }
 
@@ -644,6 +670,10 @@
     if (mine === opening && callId() === call) await bind("", null);  // not the next call's
   }
 
+  window.addEventListener("pagehide", flushDraft);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") flushDraft();
+  });
   form.addEventListener("input", draftSoon);
   form.addEventListener("change", draftSoon);
   form.addEventListener("submit", submit);
