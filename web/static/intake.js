@@ -58,6 +58,11 @@
   let boundAt = "";         // when the bound call came in, as the server words it
   let held = false;         // the wrap-up ran out over unsaved typing: the form stays
   let lastSent = "";        // the last draft sent (it may not have landed yet), as JSON
+  // The draft's revision on the server as this page last knew it; a save names it as its
+  // base and is refused if another tab's save replaced it since (cases/drafts.py save).
+  let revision = "";
+  let sending = null;       // {base, revision} of the draft save awaiting its answer
+  let unsure = null;        // one whose answer was lost: sent again under the same names
   // Fields the form opens with filled in: alone they are not work a draft keeps
   // (cases/drafts.py PRESET says the same).
   const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
@@ -239,14 +244,27 @@
       fields: work ? fields() : { intake_id: form.elements.intake_id.value } };
   }
 
+  // The revisions a draft save names: the one before it (the last kept, or the one a save
+  // still on its way makes) and its own.
+  function nextRevision() {
+    if (unsure) return unsure;
+    return { base: sending ? sending.revision : revision, revision: newKey() };
+  }
+
   async function saveDraft(leaving) {
     const body = draftBody();
     if (body === null) return;
     const work = unsaved();
+    const names = nextRevision();
+    const opened = opening;
     lastSent = JSON.stringify(body);
+    sending = names;
     try {
-      const response = await send("POST", "/drafts", body, true, leaving);
+      const response = await send("POST", "/drafts", { ...body, ...names }, true, leaving);
+      if (sending === names) sending = null;
+      unsure = null;
       if (response.ok) {
+        if (opened === opening) revision = names.revision;
         if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
         draftHasWork = work;
@@ -257,6 +275,8 @@
       const data = await response.json().catch(() => ({}));
       setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
+      if (sending === names) sending = null;
+      unsure = names;
       lastSent = "";
       setStatus("Draft not kept: connection lost. Your text is still here; it is sent again by itself.", "error");
       retryLater();
@@ -420,11 +440,13 @@
       form.elements.intake_id.value = newKey();
       form.elements.report_id.value = newKey();
       lastSaved = null; draftHasWork = false; boundAt = "";
+      revision = ""; sending = null; unsure = null;
       setStatus("Could not open the form (" + e.message + "). What you type is kept on this page; reload to try again.", "error");
       return;
     }
     if (mine !== opening) return;
     form.elements.intake_id.value = data.intake_id;
+    revision = data.revision; sending = null; unsure = null;
     form.elements.call_id.value = data.call_id;
     form.elements.voicemail_id.value = data.voicemail_id;
     const facility = data.facility_id || (hints && hints.facility_id) || "";
