@@ -113,3 +113,14 @@ async def test_a_console_that_falls_behind_is_closed_not_buffered() -> None:
         assert received == []  # closed: the console reconnects to a fresh snapshot
         hub.publish("op-b", {"type": "state"})  # no longer subscribed; nothing queued
         assert sub.queue.full()
+
+
+@pytest.mark.parametrize(("language", "theirs", "missing"), [
+    ("es", frozenset({"en"}), True),
+    ("es", frozenset({"en", "es"}), False),
+    ("es", frozenset(), True),
+    ("", frozenset({"en"}), False),  # no language chosen: nothing to say
+    ("es", None, False),  # the operator is not in the picture: not known
+])
+def test_language_missing(language: str, theirs: frozenset[str] | None, missing: bool) -> None:
+    assert messages.language_missing(language, theirs) is missing

@@ -304,7 +304,12 @@ class LiveHub:
             answered_at=answered_at or connected_at,
             call_limit=line.call_limit if line else 0,
             limit_warning=line.limit_warning if line else 0,
+            language_missing=messages.language_missing(call.language, self._languages(talk)),
         )
+
+    def _languages(self, talk: Talk) -> frozenset[str] | None:
+        op = self.acd.picture.operators.get(talk.operator)
+        return None if op is None else op.languages
 
     async def _line_name(self, line_id: int) -> str:
         if line_id not in self._line_names:

@@ -36,11 +36,19 @@ class PopInfo:
     answered_at: float  # when the PBX answered: the facility's cut counts from it
     call_limit: int  # seconds until the facility cuts the line, from answered_at
     limit_warning: int  # warn this many seconds before the cut
+    language_missing: bool = False  # the operator does not list the caller's language
 
 
 def triage_word(triage: int) -> str:
     """The triage as the console says it (and the supervisors' call pages after it)."""
     return "Emergency" if triage > 0 else "Not urgent"
+
+
+def language_missing(language: str, operator_languages: Iterable[str] | None) -> bool:
+    """The caller chose a language the operator does not list (put through to them once the
+    language wait was over: queues/routing.py). Unknown either way: nothing to say."""
+    return bool(language) and operator_languages is not None \
+        and language not in operator_languages
 
 
 def call(pop: PopInfo, now: float) -> Message:
@@ -50,7 +58,8 @@ def call(pop: PopInfo, now: float) -> Message:
         "triage": pop.triage, "triage_word": triage_word(pop.triage),
         "waited": round(pop.waited), "connected_at": pop.connected_at,
         "answered_at": pop.answered_at,
-        "call_limit": pop.call_limit, "limit_warning": pop.limit_warning, "server_time": now,
+        "call_limit": pop.call_limit, "limit_warning": pop.limit_warning,
+        "language_missing": pop.language_missing, "server_time": now,
     }
 
 

@@ -144,6 +144,10 @@
     $("call-language").textContent = languageName(call.language);
     $("call-triage").textContent = call.triage_word;
     $("call-waited").textContent = short(call.waited) + " in the queue";
+    const missing = $("call-language-missing");  // put through after the language wait
+    missing.hidden = !call.language_missing;
+    missing.textContent = call.language_missing ? "The caller chose " + languageName(call.language)
+      + "; you do not have it in your languages." : "";
     $("call-ended").hidden = !ended;
     const outcome = recorded && recorded.call_id === call.call_id ? recorded.label : null;
     $("call-ended-text").textContent = outcome
