@@ -280,7 +280,8 @@ class LiveHub:
             reason = self._reasons.get(username) or await self._stored_reason(username)
         return messages.state(op, reason, on_call, time.time(),
                               self.acd.picture.side_call(username),
-                              username in self.acd.picture.online)
+                              username in self.acd.picture.online,
+                              self.acd.picture.staff.more_time.get(username, 0))
 
     # --- reading what the picture lacks --------------------------------------------------
     async def _pop(self, talk: Talk) -> PopInfo:
