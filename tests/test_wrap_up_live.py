@@ -68,7 +68,8 @@ async def test_the_wrap_up_running_out_after_typing_keeps_every_word_with_the_ca
 ) -> None:
     """The wrap-up runs out after the operator stopped typing: the call's form stays, bound
     to the call, saying the operator is ready and the intake still open; the whole sentence
-    is in the call's draft and no standalone draft is made. "Set it aside" then lets it go to the list."""
+    is in the call's draft and no standalone draft is made. "Set it aside" then lets it go
+    to the list."""
     hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
     page = await operator_console(hotline, browsing, "op-b")
     carried, call_id = await _talking(hotline, page, "Typing caller")
