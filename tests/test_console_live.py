@@ -44,6 +44,7 @@ async def test_cut_off_warning_shows_before_the_line_is_cut(
     await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
     await expect(page.locator("#call-panel")).to_be_visible()
     await expect(page.locator("#call-language")).to_have_text("Spanish")
+    await expect(page.locator("#call-language-missing")).to_be_hidden()  # op-b has Spanish
     await expect(page.locator("#call-warning")).to_be_hidden()
     warning = page.locator("#call-warning")
     await expect(warning).to_be_visible(timeout=10_000)
@@ -53,6 +54,22 @@ async def test_cut_off_warning_shows_before_the_line_is_cut(
     await hotline.carrier.hang_up(call)
     await expect(page.locator("#call-ended")).to_be_visible()
     await expect(warning).to_be_hidden()
+    browsing.check_clean()
+
+
+async def test_the_card_says_when_the_callers_language_is_not_the_operators(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """A Spanish caller put through to an English-only operator once the language wait is
+    over (opwalk2, finding 8): the card says so."""
+    hotline: Hotline = await hotline_factory(web=True)
+    page = await operator_console(hotline, browsing, "op-a")  # English only
+    call = await hotline.to_queue("Spanish caller", language_digit="2")
+    await hotline.phones.answer(await hotline.phones.offer("op-a", timeout=20), record=False)
+    await expect(page.locator("#call-language")).to_have_text("Spanish")
+    await expect(page.locator("#call-language-missing")).to_have_text(
+        "The caller chose Spanish; you do not have it in your languages.")
+    await hotline.carrier.hang_up(call)
     browsing.check_clean()
 
 

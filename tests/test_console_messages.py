@@ -104,7 +104,7 @@ def test_call_pop_names_no_caller() -> None:
         "line": "General", "did": "15550100101", "language": "es", "triage": 1,
         "triage_word": "Emergency", "waited": 12, "connected_at": NOW, "answered_at": NOW - 40,
         "call_limit": 900,
-        "limit_warning": 120, "server_time": NOW + 5}
+        "limit_warning": 120, "language_missing": False, "server_time": NOW + 5}
 
 
 async def test_hub_delivers_to_each_console_of_the_operator_only() -> None:
@@ -127,3 +127,21 @@ async def test_a_console_that_falls_behind_is_closed_not_buffered() -> None:
         assert received == []  # closed: the console reconnects to a fresh snapshot
         hub.publish("op-b", {"type": "state"})  # no longer subscribed; nothing queued
         assert sub.queue.full()
+
+
+@pytest.mark.parametrize(("language", "theirs", "missing"), [
+    ("es", frozenset({"en"}), True),
+    ("es", frozenset({"en", "es"}), False),
+    ("es", frozenset(), True),
+    ("", frozenset({"en"}), False),  # no language chosen: nothing to say
+    ("es", None, False),  # the operator is not in the picture: not known
+])
+def test_language_missing(language: str, theirs: frozenset[str] | None, missing: bool) -> None:
+    assert messages.language_missing(language, theirs) is missing
+
+
+@pytest.mark.parametrize(("presses", "left"), [(0, 3), (1, 2), (3, 0), (4, 0)])
+def test_state_says_how_many_more_time_presses_are_left(presses: int, left: int) -> None:
+    op = operator(wrapup_until=NOW + 30)
+    assert messages.state(op, "", False, NOW, more_presses=presses)["more_left"] == left
+    assert messages.state(None, "", False, NOW)["more_left"] == 0

@@ -6,10 +6,11 @@ of unfinished intakes opens one on its call."""
 
 from __future__ import annotations
 
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.browser import Browsing
-from tests.test_intake_browser import count, on_call
+from tests.test_intake_browser import ANNOUNCE, count, on_call
+from tests.waiting import wait_for
 from tests.web_fixtures import PASSWORDS, WebApp
 
 FIRST = "Asked for insulin three days running."
@@ -110,3 +111,74 @@ async def test_the_list_of_unfinished_intakes_opens_one_on_its_call(
     await expect(page.locator("#report-narrative")).to_have_value(FIRST)
     await expect(page.locator("#intake-status")).to_have_text("Draft restored")
     browsing.check_clean()
+
+
+async def test_typing_then_leaving_at_once_keeps_every_word(
+    web: WebApp, browsing: Browsing
+) -> None:
+    """A nav link clicked within the draft's delay of the last keystroke (opwalk2, finding
+    4): the page sends what was typed as it goes, and the call's form shows it on return."""
+    page, call_id = await on_call(web, browsing)
+    await page.fill("#a-number", "A 208-555-913")
+    await page.type("#needs-note", FIRST, delay=5)
+    await page.click('nav a[href="/follow-ups"]')  # at once: no draft was due yet
+    await expect(page).to_have_url(f"{web.base_url}/follow-ups")
+
+    await page.goto(f"{web.base_url}/intake?call_id={call_id}")
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    await expect(page.locator("#needs-note")).to_have_value(FIRST)
+    await expect(page.locator("#a-number")).to_have_value("A 208-555-913")
+    await expect(page.locator("#intake-status")).to_have_text("Draft restored")
+    browsing.check_clean()
+
+
+TAB_ONE = "Tab one: bond hearing on Friday."
+TAB_TWO = "Tab two: asks for a Spanish interpreter."
+NOTE_KEPT = """async (callId) => {
+  const r = await fetch("/drafts?call_id=" + callId, {headers: {Accept: "application/json"}});
+  const d = (await r.json()).draft;
+  return d ? d.fields.needs_note || "" : "";
+}"""
+
+
+async def test_a_draft_from_a_tab_behind_another_is_refused_with_its_words_kept(
+    web: WebApp, browsing: Browsing
+) -> None:
+    """Two tabs on one call (opwalk2, finding 7): the later tab's draft no longer replaces
+    the other's words unseen; it says why and keeps its own on screen. Reloaded, it shows
+    what the other tab kept."""
+    first, call_id = await on_call(web, browsing)
+    second = await first.context.new_page()
+    await on_call_again(web, second, call_id)
+    await first.fill("#needs-note", TAB_ONE)
+    await expect(first.locator("#intake-status")).to_have_text("Draft kept")
+
+    await second.fill("#needs-note", TAB_TWO)
+    status = second.locator("#intake-status")
+    await expect(status).to_contain_text(
+        "This intake was changed in another tab: reload to see it.")
+    await expect(second.locator("#needs-note")).to_have_value(TAB_TWO)
+    assert await second.evaluate(NOTE_KEPT, call_id) == TAB_ONE
+
+    await first.type("#needs-note", " Lawyer called.")  # the tab that is current goes on
+    await wait_for(lambda: kept(first, call_id, TAB_ONE + " Lawyer called."),
+                   what="the first tab's draft kept")
+    await second.goto(f"{web.base_url}/intake?call_id={call_id}")
+    await expect(second.locator("#needs-note")).to_have_value(TAB_ONE + " Lawyer called.")
+    await second.fill("#needs-note", TAB_TWO)  # reloaded, it is current: kept
+    await wait_for(lambda: kept(second, call_id, TAB_TWO), what="the reloaded tab's draft kept")
+    await expect(second.locator("#intake-status")).to_have_text("Draft kept")
+    browsing.problems = [p for p in browsing.problems if p != "HTTP 409 /drafts"]
+    browsing.check_clean()
+
+
+async def kept(page: Page, call_id: str, note: str) -> bool:
+    return bool(await page.evaluate(NOTE_KEPT, call_id) == note)
+
+
+async def on_call_again(web: WebApp, page: Page, call_id: str) -> None:
+    """A second tab on the call on_call opened."""
+    await page.goto(f"{web.base_url}/intake")
+    await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
+    await page.evaluate(ANNOUNCE, [call_id, 1])
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)

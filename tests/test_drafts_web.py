@@ -168,3 +168,34 @@ async def test_an_untouched_form_and_a_saved_intake_leave_no_draft_listed(web: W
     assert "Your unfinished intakes" not in page  # ...but the draft is gone
     status, page = await supervisor.get(f"/calls/{saved_on}")
     assert "unsaved intake" not in page
+
+
+async def test_a_draft_save_names_its_revision_and_one_from_a_tab_behind_is_refused(
+    web: WebApp,
+) -> None:
+    """The draft's revision (opwalk2, finding 7): a save based on the revision the form
+    opened with is kept; the same save sent again (its answer lost) too; one based on a
+    revision another tab's save replaced is refused with the reason, and keeps nothing."""
+    operator = await web.signed_in("operator1")
+    call_id, _ = await new_call(web)
+    status, opened = await operator.get(f"/intakes/open?call_id={call_id}", headers=JSON)
+    assert status == 200
+    start = json.loads(opened)["revision"]
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def draft(note: str, base: str, revision: str) -> dict[str, object]:
+        return {"call_id": call_id, "fields": {"needs_note": note},
+                "base": base, "revision": revision}
+
+    assert (await operator.post_json("/drafts", draft("one", start, mine)))[0] == 200
+    assert (await operator.post_json("/drafts", draft("one more", start, mine)))[0] == 200
+    status, body = await operator.post_json("/drafts", draft("two", start, theirs))
+    assert status == 409, body
+    assert body["error"] == "This intake was changed in another tab: reload to see it."
+    status, found = await operator.get(f"/drafts?call_id={call_id}", headers=JSON)
+    assert json.loads(found)["draft"]["fields"] == {"needs_note": "one more"}
+    status, reopened = await operator.get(f"/intakes/open?call_id={call_id}", headers=JSON)
+    assert json.loads(reopened)["revision"] == mine
+    assert (await operator.post_json("/drafts", draft("two", mine, theirs)))[0] == 200
+    status, body = await operator.post_json("/drafts", draft("bad", "not-a-revision", mine))
+    assert status == 422 and body["error"] == "The draft's revision is not valid."

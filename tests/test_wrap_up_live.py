@@ -4,6 +4,7 @@ wrap-up running out while the operator types keeps the words with the call."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -42,6 +43,19 @@ async def _standalone_typed(page: Page) -> list[str]:
     }"""))
 
 
+# Typing stopped before the wrap-up's last 10 s: no more time is asked for (typing into
+# them is: test_typing_as_the_wrap_up_ends_asks_for_more_time_and_the_caller_waits).
+HELD_WRAP_UP = 18
+
+
+async def _typed_then_stopped(page: Page) -> None:
+    """The sentence typed at once, then the wrap-up left to run out: the form is held."""
+    await page.keyboard.type(SENTENCE, delay=5)
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"),
+                                                               timeout=HELD_WRAP_UP * 1000)
+    await expect(page.locator("#intake-held")).to_be_visible()
+
+
 async def _note_kept(page: Page, call_id: str, text: str) -> None:
     async def probe() -> bool:
         return bool(await page.evaluate(DRAFT_NOTE, call_id) == text)
@@ -49,20 +63,20 @@ async def _note_kept(page: Page, call_id: str, text: str) -> None:
     await wait_for(probe, what="the call's draft holding the whole note")
 
 
-async def test_typing_across_the_end_of_wrap_up_keeps_every_word_with_the_call(
+async def test_the_wrap_up_running_out_after_typing_keeps_every_word_with_the_call(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
-    """The wrap-up runs out mid-sentence: the call's form stays, bound to the call, saying
-    the operator is ready and the intake still open; the whole sentence is in the call's
-    draft and no standalone draft is made. "Set it aside" then lets it go to the list."""
-    hotline = await _short_wrap_up(hotline_factory, 2)
+    """The wrap-up runs out after the operator stopped typing: the call's form stays, bound
+    to the call, saying the operator is ready and the intake still open; the whole sentence
+    is in the call's draft and no standalone draft is made. "Set it aside" then lets it go
+    to the list."""
+    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
     page = await operator_console(hotline, browsing, "op-b")
     carried, call_id = await _talking(hotline, page, "Typing caller")
     await hotline.carrier.hang_up(carried)
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
     await page.click("#needs-note")
-    await page.keyboard.type(SENTENCE, delay=40)  # about 5 s: the 2 s wrap-up ends in it
-    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
+    await _typed_then_stopped(page)
 
     await expect(page.locator("#needs-note")).to_have_value(SENTENCE)
     await expect(page.locator("#intake-call-id")).to_have_value(call_id)
@@ -91,14 +105,13 @@ async def test_typing_across_the_end_of_wrap_up_keeps_every_word_with_the_call(
 async def test_the_next_call_sets_a_held_form_aside_with_every_word(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline = await _short_wrap_up(hotline_factory, 2)
+    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
     page = await operator_console(hotline, browsing, "op-b")
     carried, call_id = await _talking(hotline, page, "First caller")
     await hotline.carrier.hang_up(carried)
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
     await page.click("#needs-note")
-    await page.keyboard.type(SENTENCE, delay=40)
-    await expect(page.locator("#intake-held")).to_be_visible()
+    await _typed_then_stopped(page)
     await _note_kept(page, call_id, SENTENCE)
 
     await hotline.to_queue("Next caller", language_digit="2")
@@ -146,14 +159,13 @@ async def test_after_a_one_click_outcome_the_card_says_it_can_be_undone_and_offe
 async def test_saving_a_held_form_closes_it_with_a_link_to_correct_the_intake(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline = await _short_wrap_up(hotline_factory, 2)
+    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
     page = await operator_console(hotline, browsing, "op-b")
     carried, call_id = await _talking(hotline, page, "Saving caller")
     await hotline.carrier.hang_up(carried)
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
     await page.click("#needs-note")
-    await page.keyboard.type(SENTENCE, delay=40)
-    await expect(page.locator("#intake-held")).to_be_visible()
+    await _typed_then_stopped(page)
 
     await page.click("#intake-save")
     await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
@@ -197,4 +209,42 @@ async def test_more_time_extends_the_wrap_up_a_minute_three_times(
     await expect(state).to_have_text(re.compile("Ready"))
     await expect(more).to_be_hidden()
     browsing.problems = [p for p in browsing.problems if p != "HTTP 409 /console/more-time"]
+    browsing.check_clean()
+
+
+async def test_typing_as_the_wrap_up_ends_asks_for_more_time_and_the_caller_waits(
+    hotline_factory: Any, browsing: Browsing
+) -> None:
+    """A caller waits and the operator types across the wrap-up's end (opwalk2, finding 5):
+    the console asks for more time by itself, so the form stays on its call with every word
+    and the waiting caller is put through only once the operator saves."""
+    hotline = await _short_wrap_up(hotline_factory, 15)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, call_id = await _talking(hotline, page, "Long note caller")
+    await hotline.carrier.hang_up(carried)
+    state = page.locator("#operator-state")
+    await expect(state).to_have_text(re.compile("Wrap-up"))
+    ends = hotline.app[ACD].picture.operators["op-b"].wrapup_until
+    await hotline.to_queue("Waiting caller", language_digit="2")
+    await hotline.reached("Waiting caller", "queued")
+
+    await page.click("#needs-note")
+    await page.keyboard.type(SENTENCE, delay=140)  # about 18 s: past the 15 s wrap-up
+    assert time.time() > ends  # the wrap-up would have ended while typing
+    assert hotline.app[ACD].picture.operators["op-b"].wrapup_until == ends + more_time.EXTRA
+    await expect(state).to_have_text(re.compile(r"Wrap-up: [01]:\d\d left"))
+    assert not any(c.operator == "op-b" for c in hotline.phones.calls.values()
+                   if not c.taken)  # no offer: the caller still waits
+    assert (await hotline.call_row("Waiting caller"))["connected_at"] is None
+    await expect(page.locator("#intake-call-id")).to_have_value(call_id)
+    await expect(page.locator("#needs-note")).to_have_value(SENTENCE)
+
+    await page.click("#intake-save")
+    await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
+    next_id = str((await hotline.call_row("Waiting caller"))["id"])
+    await expect(page.locator("#intake-call-id")).to_have_value(next_id)
+    await expect(page.locator("#needs-note")).to_have_value("")
+    saved = await hotline.value("SELECT count(*) FROM intakes WHERE call_id = $1",
+                                uuid.UUID(call_id))
+    assert saved == 1
     browsing.check_clean()

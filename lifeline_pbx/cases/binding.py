@@ -21,10 +21,11 @@ from lifeline_pbx import audit
 from lifeline_pbx.cases import drafts, intakes, reopen, their_calls
 from lifeline_pbx.crypto import KeyRing
 from lifeline_pbx.db import Conn
-from lifeline_pbx.errors import Forbidden, NotFound
+from lifeline_pbx.errors import Conflict, Forbidden, NotFound
 from lifeline_pbx.voicemail import store as voicemails
 
 Kind = Literal["call", "voicemail", "standalone"]
+CHANGED_ELSEWHERE = "This intake was changed in another tab: reload to see it."
 NOT_YOUR_CALL = ("This call was not put through to your phone: an intake can be written "
                  "only for your own calls. Start a standalone intake instead.")
 
@@ -73,15 +74,20 @@ async def resolve(con: Conn, user_id: int, supervisor: bool, call_id: uuid.UUID 
 
 async def save_draft(con: Conn, keys: KeyRing, user_id: int, supervisor: bool,
                      call_id: uuid.UUID | None, fields: dict[str, Any],
-                     bridged_here: BridgedHere) -> None:
-    """The user's draft for a call of theirs (a supervisor's for any call), or standalone."""
+                     bridged_here: BridgedHere, base: uuid.UUID | None = None,
+                     revision: uuid.UUID | None = None) -> None:
+    """The user's draft for a call of theirs (a supervisor's for any call), or standalone.
+    base and revision: see drafts.save; a save from a page whose draft was replaced by
+    another tab's is refused (Conflict), not laid over the other tab's words."""
     if call_id is not None and not supervisor:
         await resolve(con, user_id, False, call_id, None,
                       bridged_here=await bridged_here(call_id))
     try:
-        await drafts.save(con, keys, user_id, call_id, fields)
+        kept = await drafts.save(con, keys, user_id, call_id, fields, base, revision)
     except asyncpg.ForeignKeyViolationError:
         raise NotFound("That call is not known.") from None
+    if not kept:
+        raise Conflict(CHANGED_ELSEWHERE)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Opened:
     saved: bool  # an intake is saved under it
     fields: dict[str, Any]  # what to show in the form
     draft_at: dt.datetime | None  # the fields are a draft, last saved then
+    revision: uuid.UUID  # the draft's, as this form starts from (drafts.save's base)
 
 
 async def open_form(con: Conn, keys: KeyRing, user_id: int, bound: Binding) -> Opened:
@@ -110,7 +117,7 @@ async def open_form(con: Conn, keys: KeyRing, user_id: int, bound: Binding) -> O
             fields, shown = await reopen.form_values(con, keys, saved)
             await audit.record_views(con, user_id, shown)
         is_saved = saved is not None or await intakes.get(con, keys, key) is not None
-    return Opened(key, is_saved, {**fields, "intake_id": str(key)}, draft_at)
+    return Opened(key, is_saved, {**fields, "intake_id": str(key)}, draft_at, draft.id)
 
 
 def form_key(body: dict[str, Any]) -> uuid.UUID | None:

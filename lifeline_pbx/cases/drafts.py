@@ -88,18 +88,29 @@ def _draft(row: asyncpg.Record, keys: KeyRing) -> Draft:
 
 
 async def save(con: Conn, keys: KeyRing, user_id: int, call_id: uuid.UUID | None,
-               body: dict[str, Any]) -> uuid.UUID:
+               body: dict[str, Any], base: uuid.UUID | None = None,
+               revision: uuid.UUID | None = None) -> bool:
     """Insert or replace the user's draft for that call. Each save gets a new row id
-    (the sealed body is bound to it), so an overwrite never opens under an old id."""
-    draft_id = uuid.uuid4()
+    (the sealed body is bound to it), so an overwrite never opens under an old id.
+
+    The row id is the draft's revision. With `base` (the revision the page last had), the
+    draft is replaced only if it is still that one, or already `revision` (the page's
+    own save sent again after an answer was lost): False if another tab's save came in
+    between. `revision` is the page's name for this save (a fresh one if none)."""
+    draft_id = revision or uuid.uuid4()
     sealed = keys.seal_json(body, place("drafts", "body", draft_id))
-    await con.execute(
-        """INSERT INTO drafts (id, user_id, call_id, body) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (user_id, call_id)
-           DO UPDATE SET id = EXCLUDED.id, body = EXCLUDED.body, updated_at = now()""",
-        draft_id, user_id, call_id, sealed,
-    )
-    return draft_id
+    try:
+        saved = await con.fetchval(
+            """INSERT INTO drafts (id, user_id, call_id, body) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (user_id, call_id)
+               DO UPDATE SET id = EXCLUDED.id, body = EXCLUDED.body, updated_at = now()
+               WHERE $5::uuid IS NULL OR drafts.id IN ($5, EXCLUDED.id)
+               RETURNING id""",
+            draft_id, user_id, call_id, sealed, base,
+        )
+    except asyncpg.UniqueViolationError:  # a revision that names another draft's row
+        return False
+    return saved is not None
 
 
 async def get(con: Conn, keys: KeyRing, user_id: int, call_id: uuid.UUID | None) -> Draft | None:

@@ -129,6 +129,7 @@ async def open_intake(request: web.Request) -> web.StreamResponse:
         "intake_id": str(form.key), "kind": bound.kind, "saved": form.saved,
         "fields": form.fields,
         "draft_at": when(form.draft_at) if form.draft_at else None,
+        "revision": str(form.revision),
         "call_id": str(bound.call_id or ""),
         "voicemail_id": str(bound.voicemail_id or ""), "facility_id": bound.facility_id,
         "language": bound.language, "binding": binding_text(bound),
@@ -237,9 +238,12 @@ async def save_draft(request: web.Request) -> web.StreamResponse:
     body = await json_object(request)
     call_id = _call_id(body.get("call_id"))
     fields = _draft_fields(body.get("fields"))
+    base = _uuid(body.get("base"), "The draft's revision")
+    revision = _uuid(body.get("revision"), "The draft's revision")
     async with request.app[POOL].acquire() as con:
         await binding.save_draft(con, request.app[KEY_RING], user.id, user.at_least("supervisor"),
-                                 call_id, fields, partial(bridged_here, request, user))
+                                 call_id, fields, partial(bridged_here, request, user),
+                                 base, revision)
     return web.json_response({"ok": True})
 
 

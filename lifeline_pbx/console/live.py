@@ -282,7 +282,8 @@ class LiveHub:
             reason = self._reasons.get(username) or await self._stored_reason(username)
         return messages.state(op, reason, on_call, time.time(),
                               self.acd.picture.side_call(username),
-                              username in self.acd.picture.online)
+                              username in self.acd.picture.online,
+                              self.acd.picture.staff.more_time.get(username, 0))
 
     # --- reading what the picture lacks --------------------------------------------------
     async def _pop(self, talk: Talk) -> PopInfo:
@@ -306,7 +307,12 @@ class LiveHub:
             answered_at=answered_at or connected_at,
             call_limit=line.call_limit if line else 0,
             limit_warning=line.limit_warning if line else 0,
+            language_missing=messages.language_missing(call.language, self._languages(talk)),
         )
+
+    def _languages(self, talk: Talk) -> frozenset[str] | None:
+        op = self.acd.picture.operators.get(talk.operator)
+        return None if op is None else op.languages
 
     async def _line_name(self, line_id: int) -> str:
         if line_id not in self._line_names:

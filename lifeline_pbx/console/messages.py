@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.queues import routing
+from lifeline_pbx.queues import more_time, routing
 
 Message = dict[str, Any]
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "technical problem", "other")
@@ -36,11 +36,19 @@ class PopInfo:
     answered_at: float  # when the PBX answered: the facility's cut counts from it
     call_limit: int  # seconds until the facility cuts the line, from answered_at
     limit_warning: int  # warn this many seconds before the cut
+    language_missing: bool = False  # the operator does not list the caller's language
 
 
 def triage_word(triage: int) -> str:
     """The triage as the console says it (and the supervisors' call pages after it)."""
     return "Emergency" if triage > 0 else "Not urgent"
+
+
+def language_missing(language: str, operator_languages: Iterable[str] | None) -> bool:
+    """The caller chose a language the operator does not list (put through to them once the
+    language wait was over: queues/routing.py). Unknown either way: nothing to say."""
+    return bool(language) and operator_languages is not None \
+        and language not in operator_languages
 
 
 def call(pop: PopInfo, now: float) -> Message:
@@ -50,7 +58,8 @@ def call(pop: PopInfo, now: float) -> Message:
         "triage": pop.triage, "triage_word": triage_word(pop.triage),
         "waited": round(pop.waited), "connected_at": pop.connected_at,
         "answered_at": pop.answered_at,
-        "call_limit": pop.call_limit, "limit_warning": pop.limit_warning, "server_time": now,
+        "call_limit": pop.call_limit, "limit_warning": pop.limit_warning,
+        "language_missing": pop.language_missing, "server_time": now,
     }
 
 
@@ -75,17 +84,20 @@ SIDE_CALL = "On another call"
 
 
 def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: float,
-          side_call: str | None = None, phone_online: bool = False) -> Message:
+          side_call: str | None = None, phone_online: bool = False,
+          more_presses: int = 0) -> Message:
     """The operator's availability; `known` is false for a disabled or unknown SIP account.
     side_call: the purpose of a leg the distributor did not place that their phone is on
     (a relay call...): busy on it, and no wrap-up shown until it ends.
     phone_online: their phone is registered, as the distributor knows it (offline, no call
-    can reach them however ready they are)."""
+    can reach them however ready they are).
+    more_presses: "More time" pressed so far in this wrap-up (the console asks by itself
+    while there are presses left, and warns once there are none)."""
     side = None if side_call is None else SIDE_CALLS.get(side_call, SIDE_CALL)
     if op is None:
         return {"type": "state", "known": False, "logged_in": False, "paused": False,
                 "pause_reason": "", "wrapup_until": None, "on_call": False, "side_call": side,
-                "phone_online": phone_online, "server_time": now}
+                "phone_online": phone_online, "more_left": 0, "server_time": now}
     wrapping = op.logged_in and not on_call and side is None and op.wrapup_until > now
     return {
         "type": "state", "known": True, "logged_in": op.logged_in,
@@ -93,7 +105,7 @@ def state(op: routing.Operator | None, pause_reason: str, on_call: bool, now: fl
         "pause_reason": pause_reason if op.logged_in and op.paused else "",
         "wrapup_until": op.wrapup_until if wrapping else None,
         "on_call": on_call, "side_call": side, "phone_online": phone_online,
-        "server_time": now,
+        "more_left": max(0, more_time.MOST - more_presses), "server_time": now,
     }
 
 

@@ -9,6 +9,8 @@
 //   listened for: lifeline:intake-saved (then the operator is made ready again; a
 //   one-click outcome's, detail.label, leaves the wrap-up running), lifeline:outcome-undone,
 //   lifeline:unfinished-changed (the list of unfinished intakes is fetched again).
+// Typing in the intake as the wrap-up is about to end asks for "More time" by itself
+// (wrapup_typing.js, loaded before this).
 "use strict";
 (function () {
   const root = document.getElementById("console");
@@ -28,6 +30,8 @@
   let signedOut = false;   // the feed was closed by the end of the session
   let wasReady = null;     // whether the last state shown was ready for calls
   let asking = false;      // a post that makes the operator ready is awaited
+  let typedAt = -Infinity; // when a key was last typed in the intake form (Date.now())
+  let extendedFrom = null; // the wrap-up end "More time" was last asked for by itself
   const SIGN_IN_CHECK_MS = 15000;
 
   const serverNow = () => Date.now() / 1000 + offset;
@@ -145,6 +149,10 @@
     $("call-language").textContent = languageName(call.language);
     $("call-triage").textContent = call.triage_word;
     $("call-waited").textContent = short(call.waited) + " in the queue";
+    const missing = $("call-language-missing");  // put through after the language wait
+    missing.hidden = !call.language_missing;
+    missing.textContent = call.language_missing ? "The caller chose " + languageName(call.language)
+      + "; you do not have it in your languages." : "";
     $("call-ended").hidden = !ended;
     const outcome = recorded && recorded.call_id === call.call_id ? recorded.label : null;
     $("call-ended-text").textContent = outcome
@@ -172,7 +180,29 @@
     }
     if (state && state.wrapup_until !== null) { renderState(); }
     if (waiting && waiting.count > 0) { renderWaiting(); }
+    typingAtTheEnd();
   }
+
+  // Typing as the wrap-up is about to end: more time is asked for by itself, once for each
+  // end (wrapup_typing.js decides); with none left, the console says when it ends.
+  function typingAtTheEnd() {
+    const wrapping = state && state.logged_in && !state.paused && !state.on_call
+      && state.wrapup_until !== null && state.wrapup_until > serverNow();
+    const left = wrapping ? state.wrapup_until - serverNow() : 0;
+    const next = window.lifelineWrapupTyping(left, (Date.now() - typedAt) / 1000,
+                                             wrapping ? state.more_left : 0);
+    if (next === "ask" && extendedFrom !== state.wrapup_until) {
+      extendedFrom = state.wrapup_until;
+      post("/console/more-time");
+    }
+    const warning = $("wrapup-warning");
+    warning.hidden = next !== "warn";
+    warning.textContent = next === "warn" ? "Wrap-up ends in " + short(left)
+      + " and no more time can be added: save, or press Pause to finish without a call coming."
+      : "";
+  }
+  const intake = document.getElementById("intake-form");
+  if (intake) { intake.addEventListener("input", () => { typedAt = Date.now(); }); }
 
   function onCall(message) {
     call = message;

@@ -57,6 +57,12 @@
   let draftHasWork = false; // the server holds a draft of this form with work in it
   let boundAt = "";         // when the bound call came in, as the server words it
   let held = false;         // the wrap-up ran out over unsaved typing: the form stays
+  let lastSent = "";        // the last draft sent (it may not have landed yet), as JSON
+  // The draft's revision on the server as this page last knew it; a save names it as its
+  // base and is refused if another tab's save replaced it since (cases/drafts.py save).
+  let revision = "";
+  let sending = null;       // {base, revision} of the draft save awaiting its answer
+  let unsure = null;        // one whose answer was lost: sent again under the same names
   // Fields the form opens with filled in: alone they are not work a draft keeps
   // (cases/drafts.py PRESET says the same).
   const PRESET = new Set(["intake_id", "call_id", "voicemail_id", "facility_id", "triage",
@@ -205,10 +211,12 @@
   }
 
   // A write; refused (403), it is sent once more with the session's token if that changed.
-  async function send(method, url, body, json) {
+  // keepalive: the request outlives the page (sent as the page is left).
+  async function send(method, url, body, json, keepalive) {
     const once = () => {
       const headers = { "X-CSRF-Token": csrf(), "Accept": "application/json" };
-      const init = { method: method, headers: headers, credentials: "same-origin" };
+      const init = { method: method, headers: headers, credentials: "same-origin",
+                     keepalive: Boolean(keepalive) };
       if (json) { headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
       else if (body) { init.body = body; }
       return fetch(url, init);
@@ -226,24 +234,50 @@
     return /[.!?]$/.test(reason) ? reason : reason + ".";
   }
 
-  async function saveDraft() {
-    if (restore) return;  // the form is not the draft's until the operator chooses
+  // The draft to send now, or null: nothing to keep (an empty form, or as saved).
+  function draftBody() {
+    if (restore) return null;  // the form is not the draft's until the operator chooses
     const work = unsaved();
-    if (!work && !draftHasWork) return;  // an empty form, or as saved: nothing to keep
+    if (!work && !draftHasWork) return null;
     // Back to nothing typed (or to what was saved): the draft keeps only the form's key.
-    const body = work ? fields() : { intake_id: form.elements.intake_id.value };
+    return { call_id: callId() || null,
+      fields: work ? fields() : { intake_id: form.elements.intake_id.value } };
+  }
+
+  // The revisions a draft save names: the one before it (the last kept, or the one a save
+  // still on its way makes) and its own.
+  function nextRevision() {
+    if (unsure) return unsure;
+    return { base: sending ? sending.revision : revision, revision: newKey() };
+  }
+
+  async function saveDraft(leaving) {
+    const body = draftBody();
+    if (body === null) return;
+    const work = unsaved();
+    const names = nextRevision();
+    const opened = opening;
+    lastSent = JSON.stringify(body);
+    sending = names;
     try {
-      const response = await send("POST", "/drafts", { call_id: callId() || null, fields: body }, true);
+      const response = await send("POST", "/drafts", { ...body, ...names }, true, leaving);
+      if (sending === names) sending = null;
+      unsure = null;
       if (response.ok) {
+        if (opened === opening) revision = names.revision;
         if (draftTrouble || !statusEl.classList.contains("error")) setStatus(work ? "Draft kept" : "", "");
         draftTrouble = false;
         draftHasWork = work;
         retries = 0;
         return;
       }
+      lastSent = "";
       const data = await response.json().catch(() => ({}));
       setStatus("Not kept on the server: " + refusal(response, data), "error");
     } catch (e) {
+      if (sending === names) sending = null;
+      unsure = names;
+      lastSent = "";
       setStatus("Draft not kept: connection lost. Your text is still here; it is sent again by itself.", "error");
       retryLater();
     }
@@ -257,6 +291,18 @@
     retryTimer = setTimeout(() => { retryTimer = null; keepDraft(); }, wait);
   }
 
+  // Leaving the page (a link, a reload, the tab closed or hidden) within the draft's delay
+  // of the last keystroke: what was typed since the last draft is sent at once, by a
+  // request that outlives the page (keepalive), with the session's token like any other.
+  // It is sent now, not after a save still on its way: the page may be gone by then.
+  function flushDraft() {
+    if (form.inert) return;  // between records: nothing typed now is either's
+    const body = draftBody();
+    if (body === null || JSON.stringify(body) === lastSent) return;
+    if (draftTimer) { clearTimeout(draftTimer); draftTimer = null; }
+    draftInFlight = Promise.all([draftInFlight, saveDraft(true)]);
+  }
+
   function draftSoon() {
     if (draftTimer) clearTimeout(draftTimer);
     draftTimer = setTimeout(keepDraft, DRAFT_DELAY_MS);
@@ -265,7 +311,7 @@
   // One draft save at a time, in order: an older one never lands after a newer one.
   function keepDraft() {
     draftTimer = null;
-    draftInFlight = draftInFlight.then(saveDraft);
+    draftInFlight = draftInFlight.then(() => saveDraft(false));
     return draftInFlight;
   }
 
@@ -394,11 +440,13 @@
       form.elements.intake_id.value = newKey();
       form.elements.report_id.value = newKey();
       lastSaved = null; draftHasWork = false; boundAt = "";
+      revision = ""; sending = null; unsure = null;
       setStatus("Could not open the form (" + e.message + "). What you type is kept on this page; reload to try again.", "error");
       return;
     }
     if (mine !== opening) return;
     form.elements.intake_id.value = data.intake_id;
+    revision = data.revision; sending = null; unsure = null;
     form.elements.call_id.value = data.call_id;
     form.elements.voicemail_id.value = data.voicemail_id;
     const facility = data.facility_id || (hints && hints.facility_id) || "";
@@ -644,6 +692,10 @@
     if (mine === opening && callId() === call) await bind("", null);  // not the next call's
   }
 
+  window.addEventListener("pagehide", flushDraft);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") flushDraft();
+  });
   form.addEventListener("input", draftSoon);
   form.addEventListener("change", draftSoon);
   form.addEventListener("submit", submit);
