@@ -94,9 +94,9 @@ async def test_a_bridge_that_keeps_failing_ends_in_voicemail(
         await hotline.phones.answer(await hotline.phones.offer("op-b"), record=False)
     await hotline.reached("Never bridged", "voicemail", {"reason": "error"})
     assert len(refused) == BRIDGE_TRIES
-    await hotline.carrier.hang_up(call)
+    await hotline.carrier.hang_up(call)  # during the invitation: no message was left
     row = await hotline.closed("Never bridged")
-    assert (row["disposition"], row["voicemail_reason"]) == ("voicemail", "error")
+    assert (row["disposition"], row["voicemail_reason"]) == ("no_message", "error")
     assert row["connected_at"] is None and row["wait_seconds"] is not None
     assert [r["detail"] for r in await hotline.queue_events("voicemail")] == ["error"]
     assert await hotline.queue_events("connected") == []

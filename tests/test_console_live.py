@@ -150,7 +150,8 @@ async def test_wrap_up_keeps_the_form_and_holds_calls_until_saved(
 async def test_signed_in_again_elsewhere_the_buttons_and_feed_work_without_a_reload(
     hotline_factory: Any, browsing: Browsing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Signed out in another tab, the feed says so; signed in again there, Pause works from
+    """Signed out in another tab, the feed says so (and the operator, signed out of their
+    last session, is logged out of the queues); signed in again there, the buttons work from
     the same page (it fetches the new session's token) and the feed opens again."""
     monkeypatch.setattr(console_views, "SESSION_CHECK_SECONDS", 0.2)  # the feed's check
     hotline: Hotline = await hotline_factory(web=True)
@@ -164,7 +165,10 @@ async def test_signed_in_again_elsewhere_the_buttons_and_feed_work_without_a_rel
     await other.fill("#password", PASSWORD)
     await other.click("#sign-in")
     await expect(other.locator("#sign-out")).to_be_visible()
+    assert not hotline.app[ACD].picture.operators["op-b"].logged_in
 
+    await page.click("#state-login")
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Ready"))
     await page.select_option("#pause-reason", index=0)
     await page.click("#state-pause")
     await expect(page.locator("#operator-state")).to_have_text(re.compile("Paused"))
