@@ -219,9 +219,11 @@ class Acd:
         talk.call.deliver(model.Requeued(queue_id, language))
         return True
 
-    def operator_gone(self, channel_id: str) -> None:
-        """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
-        self.talks.operator_left(channel_id)
+    def operator_gone(self, channel_id: str, hangup: tuple[int, bool] | None) -> None:
+        """A leg handed a call (hand_over) hung up: as when an operator's own leg does, judged
+        by its first hang-up request (queues/leg_end.py): a lost phone puts the caller back
+        in the queue. None: not an operator's phone (an outside number), the call ends."""
+        self.talks.operator_left(channel_id, hangup)
 
     def engaged(self, username: str) -> bool:
         return username in self.picture.engaged

@@ -137,8 +137,11 @@ class Talks:
     def keyed(self, offer: Offer, digit: str) -> None:
         self.operator_keys(offer.operator, digit)
 
-    def operator_left(self, channel_id: str, hangup: tuple[int, bool] | None = None) -> bool:
-        """hangup: (cause, soft) of the leg's hang-up request, when it was heard."""
+    def operator_left(self, channel_id: str, hangup: tuple[int, bool] | None) -> bool:
+        """The operator's side of a talk ended, however the caller came to them (an offer
+        answered, adopted after a restart, a warm transfer handed over): the one decision
+        of what that means for the caller. hangup: (cause, soft) of the leg's first hang-up
+        request, None when none was heard."""
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
                 if self.carried_on(talk):

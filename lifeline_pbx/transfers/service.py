@@ -66,6 +66,7 @@ class _Leg:
     answered: bool = False
     ended: bool = False
     answered_at: float = 0.0  # monotonic
+    hangup: tuple[int, bool] | None = None  # (cause, soft) of its first hang-up request
 
 
 @dataclass
@@ -554,11 +555,14 @@ class Transfers:
             leg.answered = True
             await self.legs.answered(leg.leg_id)
             await self._warm(side, rules.Event.ANSWERED)
+        elif isinstance(event, ari.HangupRequest):
+            leg.hangup = leg.hangup or (event.cause, event.soft)
         elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
             leg.ended = True
             await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
-            if side.handed:  # the call's operator side hung up
-                self.acd.operator_gone(leg.channel_id)
+            if side.handed:  # the call's operator side hung up, or their phone was lost
+                self.acd.operator_gone(leg.channel_id,
+                                       leg.hangup if side.ask is Ask.WARM else None)
                 self._close(side)
             else:
                 await self._warm(side, rules.Event.GONE, event.cause)
