@@ -49,7 +49,7 @@ async def _softphone_operator(hotline: Hotline, softphone: Any) -> Softphone:
     return phone
 
 
-async def _timed_out_softphone(hotline_factory: Any, pbx: Any, own_prompts: str,
+async def timed_out_softphone(hotline_factory: Any, pbx: Any, own_prompts: str,
                                softphone: Any, *, web: bool = False) -> tuple[Hotline, Softphone]:
     """A hotline whose operator-lost prompt is a tone of its own, and op-d on a baresip
     whose leg Asterisk ends after RTP_TIMEOUT seconds without its audio."""
@@ -75,7 +75,7 @@ async def _timed_out_softphone(hotline_factory: Any, pbx: Any, own_prompts: str,
 async def test_a_dead_softphone_puts_its_caller_through_to_the_next_operator(
     hotline_factory: Any, pbx: Any, own_prompts: str, softphone: Any
 ) -> None:
-    hotline, phone = await _timed_out_softphone(hotline_factory, pbx, own_prompts, softphone)
+    hotline, phone = await timed_out_softphone(hotline_factory, pbx, own_prompts, softphone)
     await hotline.login("op-d")
     call = await hotline.to_queue("Lost caller")
     await hotline.reached("Lost caller", "connected", {"operator": "op-d"})
@@ -121,7 +121,7 @@ async def test_a_caller_transferred_to_a_softphone_that_dies_is_put_back_in_the_
 ) -> None:
     """The second operator of a completed warm transfer is judged as any operator: their
     phone lost, the caller hears the apology and is put through again (not hung up)."""
-    hotline, phone = await _timed_out_softphone(hotline_factory, pbx, own_prompts, softphone,
+    hotline, phone = await timed_out_softphone(hotline_factory, pbx, own_prompts, softphone,
                                                 web=True)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         client = await operator_on_op_a(hotline, http)

@@ -64,6 +64,8 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     await browsing.screenshot(page, "console_transfer.png")
     await page.click("#transfer-complete")
     await expect(page.locator("#tools-status")).to_have_text("Transferred.")
+    await expect(page.locator("#call-ended-text")).to_have_text(
+        "You transferred the call to Operator op-b. Finish the form, then save.")
     await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
     await hotline.phones.ended(operator)
     call_id = (await hotline.call_row(caller))["id"]

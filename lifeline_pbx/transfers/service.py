@@ -38,8 +38,8 @@ from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
 from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
 from lifeline_pbx.queues import queue_store
-from lifeline_pbx.queues.acd import OUTSIDE, Acd
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.picture import OUTSIDE, Talk, TalkEnd
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers import relay_notes, rules, told
 from lifeline_pbx.transfers.rules import Ask, Facts
@@ -135,7 +135,7 @@ class Transfers:
     def talk_started(self, talk: Talk) -> None:
         pass
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         for side in list(self.sides.values()):
             # Unattended: the operator's talk ended, not the call (the caller hanging up
             # hangs up the ringing leg, which stands for the operator's side now).
