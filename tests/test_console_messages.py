@@ -158,3 +158,10 @@ async def test_a_console_that_falls_behind_is_closed_not_buffered() -> None:
         assert received == []  # closed: the console reconnects to a fresh snapshot
         hub.publish("op-b", {"type": "state"})  # no longer subscribed; nothing queued
         assert sub.queue.full()
+
+
+def test_the_transfer_list_names_each_operator_by_name() -> None:
+    message = messages.staff(["op-a", "op-b", "op-c"], NAMES, NOW)
+    assert message["operators"] == ["op-a", "op-b", "op-c"]  # what the server is asked for
+    assert message["names"] == {"op-a": "Ana (op-a)", "op-b": "Second Operator",
+                                "op-c": "Ana (op-c)"}

@@ -155,7 +155,7 @@ async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
     b_call, b_leg = busy["op-b"]
     await hotline.carrier.hang_up(b_call)
     await hotline.phones.ended(b_leg)
-    await expect(page.locator("#transfer-to option")).to_have_text(["op-b"])
+    await expect(page.locator("#transfer-to option")).to_have_text(["Operator op-b"])  # by name
     await expect(start).to_be_enabled()
     await expect(none).to_be_hidden()
     assert len(asked) == 1, asked  # as the call began, not again

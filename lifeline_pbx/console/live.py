@@ -226,7 +226,7 @@ class LiveHub:
         send, self._sent = transfer_lists.due(consoles, self._free(), self._sent)
         now = time.time()
         for sub, targets in send.items():
-            self._put(sub, messages.staff(targets, now))
+            self._put(sub, messages.staff(targets, self.acd.picture.names, now))
 
     def _forget(self, username: str) -> None:
         for sub in self._subs.get(username, ()):

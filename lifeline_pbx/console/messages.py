@@ -93,9 +93,11 @@ def cut_off_words(cut: CutOff | None, names: Mapping[str, str]) -> str:
             "they may need to start again.")
 
 
-def staff(operators: Sequence[str], now: float) -> Message:
-    """Whom the operator's call may be transferred to now (it changed since last told)."""
-    return {"type": "staff", "operators": list(operators), "server_time": now}
+def staff(operators: Sequence[str], names: Mapping[str, str], now: float) -> Message:
+    """Whom the operator's call may be transferred to now (it changed since last told), by
+    SIP username, and each as the list shows them (names: SIP username -> display name)."""
+    return {"type": "staff", "operators": list(operators),
+            "names": {u: operator_name(u, names) for u in operators}, "server_time": now}
 
 
 # What an operator's phone may be on besides a queue call (outbound/legs.Request purposes

@@ -212,7 +212,7 @@
     else if (message.type === "waiting") { waiting = message; renderWaiting(); }
     else if (message.type === "staff") {
       document.dispatchEvent(new CustomEvent("lifeline:staff",
-                                             { detail: { operators: message.operators } }));
+        { detail: { operators: message.operators, names: message.names || {} } }));
     }
     else if (message.type === "transfer") {
       document.dispatchEvent(new CustomEvent("lifeline:transfer", { detail: message }));
