@@ -37,7 +37,7 @@ from lifeline_pbx.prompts.library import PromptLibrary
 from lifeline_pbx.queues import phones
 from lifeline_pbx.queues.acd import QUEUE_TABLES, Acd
 from lifeline_pbx.queues.operator_state import Store
-from lifeline_pbx.queues.picture import Picture, Talk
+from lifeline_pbx.queues.picture import Picture, Talk, TalkEnd
 from lifeline_pbx.recordings.shelf import CallRecordingShelf
 from lifeline_pbx.recordings.vault import Vault
 from lifeline_pbx.resources import (
@@ -103,7 +103,7 @@ class _SignOffAfterCall:
     def talk_started(self, talk: Talk) -> None:
         pass
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         self.sync.call_ended(talk.operator)
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from lifeline_pbx.console import live, messages
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.queues import routing
+from lifeline_pbx.operators import display
+from lifeline_pbx.queues import picture, routing
+from lifeline_pbx.queues.picture import CutOff, TalkEnd
 
 NOW = 1_000_000.0
 
@@ -104,7 +108,49 @@ def test_call_pop_names_no_caller() -> None:
         "line": "General", "did": "15550100101", "language": "es", "triage": 1,
         "triage_word": "Emergency", "waited": 12, "connected_at": NOW, "answered_at": NOW - 40,
         "call_limit": 900,
-        "limit_warning": 120, "language_missing": False, "server_time": NOW + 5}
+        "limit_warning": 120, "language_missing": False, "cut_off": "",
+        "server_time": NOW + 5}
+
+
+NAMES = {"op-a": "Ana", "op-b": "Second Operator", "op-c": "Ana", "op-e": ""}
+
+
+@pytest.mark.parametrize(("username", "shown"), [
+    ("op-b", "Second Operator"),
+    ("op-a", "Ana (op-a)"),  # another operator has the same name
+    ("op-c", "Ana (op-c)"),
+    ("op-e", "op-e"),  # no name known
+    ("op-z", "op-z"),
+])
+def test_an_operator_is_shown_by_name_with_the_username_when_names_collide(
+    username: str, shown: str
+) -> None:
+    assert display.operator_name(username, NAMES) == shown
+
+
+@pytest.mark.parametrize(("end", "words"), [
+    (TalkEnd(picture.CALLER_LEFT), "The caller hung up."),
+    (TalkEnd(picture.OPERATOR_LEFT), "You hung up."),
+    (TalkEnd(picture.PHONE_LOST),
+     "Your phone stopped sending sound: the caller was put back in the queue."),
+    (TalkEnd(picture.TRANSFERRED, "op-b"), "You transferred the call to Second Operator."),
+    (TalkEnd(picture.TRANSFERRED, "op-a"), "You transferred the call to Ana (op-a)."),
+    (TalkEnd(picture.TRANSFERRED, picture.OUTSIDE),
+     "You transferred the call to an outside number."),
+    (TalkEnd(picture.REQUEUED), "You sent the caller to another queue."),
+    (TalkEnd("something new"), "The call ended."),
+])
+def test_how_a_call_ended_as_the_operator_is_told(end: TalkEnd, words: str) -> None:
+    assert messages.ended_words(end, NAMES) == words
+    assert messages.call_ended("c1", 30, words, NOW)["words"] == words
+
+
+def test_the_next_operator_is_told_the_caller_was_cut_off_on_the_hotlines_clock() -> None:
+    at = dt.datetime(2026, 12, 2, 7, 13, 40, tzinfo=dt.UTC).timestamp()  # 02:13 EST
+    assert messages.cut_off_words(CutOff("op-b", at), NAMES) == (
+        "Cut off from another volunteer (Second Operator) at 02:13 EST: they may need to "
+        "start again.")
+    assert messages.cut_off_words(None, NAMES) == ""
 
 
 async def test_hub_delivers_to_each_console_of_the_operator_only() -> None:
@@ -145,3 +191,10 @@ def test_state_says_how_many_more_time_presses_are_left(presses: int, left: int)
     op = operator(wrapup_until=NOW + 30)
     assert messages.state(op, "", False, NOW, more_presses=presses)["more_left"] == left
     assert messages.state(None, "", False, NOW)["more_left"] == 0
+
+
+def test_the_transfer_list_names_each_operator_by_name() -> None:
+    message = messages.staff(["op-a", "op-b", "op-c"], NAMES, NOW)
+    assert message["operators"] == ["op-a", "op-b", "op-c"]  # what the server is asked for
+    assert message["names"] == {"op-a": "Ana (op-a)", "op-b": "Second Operator",
+                                "op-c": "Ana (op-c)"}

@@ -43,7 +43,7 @@ async def test_a_transfer_whose_leg_cannot_be_written_brings_the_caller_back(
                                               {"to": "op-b"})
         # The console says so (its feed says the same: tests/test_transfer_endings_browser).
         assert status == 503, body
-        assert body["error"] == told.words(Outcome.NOT_PLACED, "op-b"), body
+        assert body["error"] == told.words(Outcome.NOT_PLACED, "Operator op-b"), body
         await hotline.reached(caller, "transfer_failed", {"to": "op-b"})
         await back_with_their_operator(hotline, call, operator)
         assert await hotline.sql("SELECT 1 FROM outbound_legs") == []

@@ -64,6 +64,8 @@ async def test_warm_transfer_from_the_console_and_the_conference_off(
     await browsing.screenshot(page, "console_transfer.png")
     await page.click("#transfer-complete")
     await expect(page.locator("#tools-status")).to_have_text("Transferred.")
+    await expect(page.locator("#call-ended-text")).to_have_text(
+        "You transferred the call to Operator op-b. Finish the form, then save.")
     await hotline.reached(caller, "transfer_completed", {"to": "op-b"})
     await hotline.phones.ended(operator)
     call_id = (await hotline.call_row(caller))["id"]
@@ -153,7 +155,7 @@ async def test_with_nobody_free_the_warm_transfer_waits_until_someone_is(
     b_call, b_leg = busy["op-b"]
     await hotline.carrier.hang_up(b_call)
     await hotline.phones.ended(b_leg)
-    await expect(page.locator("#transfer-to option")).to_have_text(["op-b"])
+    await expect(page.locator("#transfer-to option")).to_have_text(["Operator op-b"])  # by name
     await expect(start).to_be_enabled()
     await expect(none).to_be_hidden()
     assert len(asked) == 1, asked  # as the call began, not again

@@ -32,7 +32,7 @@ from lifeline_pbx.console import messages, store, transfer_lists
 from lifeline_pbx.console.messages import Message, PopInfo
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.queues.acd import Acd
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.picture import Talk, TalkEnd
 from lifeline_pbx.queues.snapshot import EMERGENCY
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class _Started:
 class _Ended:
     talk: Talk
     wrapup: float
+    end: TalkEnd
 
 
 @dataclass(frozen=True)
@@ -130,10 +131,10 @@ class LiveHub:
         if talk.operator in self._subs:
             self._hooks.put_nowait(_Started(talk))
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         self._changed()
         if talk.operator in self._subs:
-            self._hooks.put_nowait(_Ended(talk, wrapup))
+            self._hooks.put_nowait(_Ended(talk, wrapup, end))
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         # Known at once: the console's answer to its own button reads it next, and the
@@ -181,7 +182,8 @@ class LiveHub:
         elif isinstance(hook, _Ended):
             self._forget(hook.talk.operator)
             self.publish(hook.talk.operator, messages.call_ended(
-                str(hook.talk.call.call_id), hook.wrapup, time.time()))
+                str(hook.talk.call.call_id), hook.wrapup,
+                messages.ended_words(hook.end, self.acd.picture.names), time.time()))
         elif isinstance(hook, _Changed):
             self.publish(hook.username, await self.state(hook.username))
         else:
@@ -226,7 +228,7 @@ class LiveHub:
         send, self._sent = transfer_lists.due(consoles, self._free(), self._sent)
         now = time.time()
         for sub, targets in send.items():
-            self._put(sub, messages.staff(targets, now))
+            self._put(sub, messages.staff(targets, self.acd.picture.names, now))
 
     def _forget(self, username: str) -> None:
         for sub in self._subs.get(username, ()):
@@ -308,6 +310,7 @@ class LiveHub:
             call_limit=line.call_limit if line else 0,
             limit_warning=line.limit_warning if line else 0,
             language_missing=messages.language_missing(call.language, self._languages(talk)),
+            cut_off=messages.cut_off_words(talk.cut_off, self.acd.picture.names),
         )
 
     def _languages(self, talk: Talk) -> frozenset[str] | None:

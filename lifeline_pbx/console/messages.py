@@ -8,12 +8,16 @@ own clock's offset, so the call timer does not depend on the volunteer's laptop 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lifeline_pbx.errors import Invalid
-from lifeline_pbx.queues import more_time, routing
+from lifeline_pbx.operators.display import operator_name
+from lifeline_pbx.queues import more_time, picture, routing
+from lifeline_pbx.queues.picture import CutOff, TalkEnd
+from lifeline_pbx.web.times import hotline_clock
 
 Message = dict[str, Any]
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "technical problem", "other")
@@ -37,6 +41,7 @@ class PopInfo:
     call_limit: int  # seconds until the facility cuts the line, from answered_at
     limit_warning: int  # warn this many seconds before the cut
     language_missing: bool = False  # the operator does not list the caller's language
+    cut_off: str = ""  # the caller was cut off from another operator before: what to say
 
 
 def triage_word(triage: int) -> str:
@@ -59,18 +64,49 @@ def call(pop: PopInfo, now: float) -> Message:
         "waited": round(pop.waited), "connected_at": pop.connected_at,
         "answered_at": pop.answered_at,
         "call_limit": pop.call_limit, "limit_warning": pop.limit_warning,
-        "language_missing": pop.language_missing, "server_time": now,
+        "language_missing": pop.language_missing, "cut_off": pop.cut_off,
+        "server_time": now,
     }
 
 
-def call_ended(call_id: str, wrapup: float, now: float) -> Message:
+def call_ended(call_id: str, wrapup: float, words: str, now: float) -> Message:
+    """words: how the call ended, as the operator is told (ended_words)."""
     return {"type": "call_ended", "call_id": call_id, "wrapup": round(wrapup),
-            "server_time": now}
+            "words": words, "server_time": now}
 
 
-def staff(operators: Sequence[str], now: float) -> Message:
-    """Whom the operator's call may be transferred to now (it changed since last told)."""
-    return {"type": "staff", "operators": list(operators), "server_time": now}
+def ended_words(end: TalkEnd, names: Mapping[str, str]) -> str:
+    """How the operator's talk ended, as their console says it. A facility that cuts the
+    line looks to the PBX like the caller hanging up: both are "The caller hung up"."""
+    if end.how == picture.TRANSFERRED:
+        if end.to == picture.OUTSIDE:
+            return "You transferred the call to an outside number."
+        return f"You transferred the call to {operator_name(end.to, names)}."
+    return _ENDED.get(end.how, "The call ended.")
+
+
+_ENDED = {
+    picture.CALLER_LEFT: "The caller hung up.",
+    picture.OPERATOR_LEFT: "You hung up.",
+    picture.PHONE_LOST: "Your phone stopped sending sound: the caller was put back in the queue.",
+    picture.REQUEUED: "You sent the caller to another queue.",
+}
+
+
+def cut_off_words(cut: CutOff | None, names: Mapping[str, str]) -> str:
+    """What the next operator of a caller whose last operator's phone died is told."""
+    if cut is None:
+        return ""
+    at = hotline_clock(dt.datetime.fromtimestamp(cut.at, dt.UTC))
+    return (f"Cut off from another volunteer ({operator_name(cut.operator, names)}) at {at}: "
+            "they may need to start again.")
+
+
+def staff(operators: Sequence[str], names: Mapping[str, str], now: float) -> Message:
+    """Whom the operator's call may be transferred to now (it changed since last told), by
+    SIP username, and each as the list shows them (names: SIP username -> display name)."""
+    return {"type": "staff", "operators": list(operators),
+            "names": {u: operator_name(u, names) for u in operators}, "server_time": now}
 
 
 # What an operator's phone may be on besides a queue call (outbound/legs.Request purposes

@@ -30,7 +30,16 @@ from lifeline_pbx.queues.following import Following
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.holding import Holding
 from lifeline_pbx.queues.offers import Offer, OfferDesk
-from lifeline_pbx.queues.picture import Picture, Talk, Waiter
+from lifeline_pbx.queues.picture import (
+    CALLER_LEFT,
+    OUTSIDE,
+    REQUEUED,
+    TRANSFERRED,
+    Picture,
+    Talk,
+    TalkEnd,
+    Waiter,
+)
 from lifeline_pbx.queues.queue_log import QueueLog, at
 from lifeline_pbx.queues.rounds import Rounds
 from lifeline_pbx.queues.staff_shell import StaffShell
@@ -41,9 +50,6 @@ from lifeline_pbx.tasks import TaskRegistry
 log = logging.getLogger(__name__)
 # The tables the distributor reads its queues and memberships from: a change reloads it.
 QUEUE_TABLES = frozenset({"queues", "operator_queues"})
-# The talk's operator once a transfer handed the caller to an outside number: no SIP
-# username can look like it (operators/store.USERNAME).
-OUTSIDE = "(outside)"
 
 
 class Acd:
@@ -90,7 +96,8 @@ class Acd:
             self.desk.cancel_for(call_id)
         talk = self.picture.talking.pop(call_id, None)
         if talk is not None:
-            self.tasks.spawn(self.talks.finish_talk(talk, hang_up_operator=True))
+            self.tasks.spawn(self.talks.finish_talk(talk, TalkEnd(CALLER_LEFT),
+                                                    hang_up_operator=True))
 
     async def record(self, call_id: uuid.UUID) -> None:
         talk = self.picture.talking.get(call_id)
@@ -197,7 +204,8 @@ class Acd:
             return False
         new = replace(old, operator=operator, operator_channel=channel_id)
         self.picture.talking[call_id] = new
-        self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup)
+        self.watch.talk_ended(old, self.picture.policy(old.queue_id).wrapup,
+                              TalkEnd(TRANSFERRED, operator))
         self.staff_shell.apply(staff_events.CallEnded(old.operator, call_id, old.queue_id))
         if operator != OUTSIDE:
             self.staff_shell.apply(staff_events.TalkAdopted(operator, call_id))
@@ -215,13 +223,15 @@ class Acd:
         talk = self.picture.talking.pop(call_id, None)
         if talk is None:
             return False
-        self.tasks.spawn(self.talks.finish_talk(talk, hang_up_operator=True))
+        self.tasks.spawn(self.talks.finish_talk(talk, TalkEnd(REQUEUED), hang_up_operator=True))
         talk.call.deliver(model.Requeued(queue_id, language))
         return True
 
-    def operator_gone(self, channel_id: str) -> None:
-        """A leg handed a call (hand_over) hung up: as when an operator's own leg does."""
-        self.talks.operator_left(channel_id)
+    def operator_gone(self, channel_id: str, hangup: tuple[int, bool] | None) -> None:
+        """A leg handed a call (hand_over) hung up: as when an operator's own leg does, judged
+        by its first hang-up request (queues/leg_end.py): a lost phone puts the caller back
+        in the queue. None: not an operator's phone (an outside number), the call ends."""
+        self.talks.operator_left(channel_id, hangup)
 
     def engaged(self, username: str) -> bool:
         return username in self.picture.engaged
@@ -265,5 +275,6 @@ class Acd:
             operators = {o.id: o for o in loaded.operators}
             self.staff_shell.step(staff_events.Loaded(operators, loaded.policies))
             self.picture.operator_ids = loaded.ids
+            self.picture.names = loaded.names
             self.picture.accept_by_key = loaded.accept_by_key
 

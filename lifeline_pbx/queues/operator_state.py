@@ -28,7 +28,7 @@ LINGER = 0.1
 RETRY_CAP = 10.0  # seconds: states should reach the database soon after it is back
 
 _OPERATORS_SQL = """
-    SELECT o.id, o.sip_username, o.languages, o.accept_by_key,
+    SELECT o.id, o.sip_username, o.display_name, o.languages, o.accept_by_key,
         coalesce(array_agg(oq.queue_id) FILTER (WHERE oq.queue_id IS NOT NULL), '{}') AS queues,
         coalesce(s.logged_in, false) AS logged_in, coalesce(s.paused, false) AS paused,
         coalesce(extract(epoch FROM s.wrapup_until), 0)::float8 AS wrapup_until,
@@ -57,6 +57,7 @@ _SAVE_SQL = """
 class Loaded:
     operators: list[routing.Operator]
     ids: dict[str, int]
+    names: dict[str, str]  # SIP username -> display name
     accept_by_key: set[str]
     policies: dict[int, routing.Policy]
 
@@ -122,6 +123,7 @@ class Store:
             operators=[state_saves.with_pending(_operator(r), pending.get(r["id"]))
                        for r in rows],
             ids={r["sip_username"]: r["id"] for r in rows},
+            names={r["sip_username"]: r["display_name"] for r in rows},
             accept_by_key={r["sip_username"] for r in rows if r["accept_by_key"]},
             policies={q["id"]: _policy(q) for q in queues},
         )

@@ -15,6 +15,30 @@ from lifeline_pbx.queues import routing
 from lifeline_pbx.queues.handle import CallHandle
 from lifeline_pbx.queues.staff import Staff
 
+# The talk's operator once a transfer handed the caller to an outside number: no SIP
+# username can look like it (operators/store.USERNAME).
+OUTSIDE = "(outside)"
+# How an operator's talk ended (TalkEnd.how), as their console says it.
+CALLER_LEFT = "caller"  # the caller hung up (or the facility cut the line: the same to us)
+OPERATOR_LEFT = "operator"  # the operator hung up
+PHONE_LOST = "lost"  # the operator's phone was lost: the caller back in the queue
+TRANSFERRED = "transferred"  # handed over (a warm transfer completed)
+REQUEUED = "requeued"  # the operator sent the caller to another queue
+
+
+@dataclass(frozen=True)
+class TalkEnd:
+    how: str
+    to: str = ""  # transferred: the SIP username now on the call (or the outside number's)
+
+
+@dataclass(frozen=True)
+class CutOff:
+    """The caller's talk with an operator before was lost with that operator's phone."""
+
+    operator: str  # SIP username
+    at: float  # epoch seconds
+
 
 @dataclass
 class Waiter:
@@ -23,6 +47,7 @@ class Waiter:
     queue_id: int
     last_announced: float | None = None
     not_bridged: int = 0  # answers whose bridge failed (queues/talks.py BRIDGE_TRIES)
+    cut_off: CutOff | None = None
 
 
 @dataclass
@@ -34,6 +59,7 @@ class Talk:
     queue_id: int
     connected_at: float = 0.0  # epoch seconds; 0 when adopted after a restart
     waited: float = 0.0  # seconds the caller waited in the queue
+    cut_off: CutOff | None = None  # put back in the queue when the last operator's phone died
 
 
 @dataclass
@@ -43,6 +69,7 @@ class Picture:
     bridging: dict[uuid.UUID, Waiter] = field(default_factory=dict)  # answered, being bridged
     staff: Staff = field(default_factory=Staff)
     operator_ids: dict[str, int] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # SIP username -> display name
     accept_by_key: set[str] = field(default_factory=set)
     # Operators whose phone is on a leg the distributor did not place (a relay call, a
     # transfer to them, an on-call bridge): the legs' purposes, oldest first. Busy for

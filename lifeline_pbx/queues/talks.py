@@ -19,7 +19,15 @@ from lifeline_pbx.queues import leg_end, offers, routing, staff_events
 from lifeline_pbx.queues.bridges import call_bridge
 from lifeline_pbx.queues.holding import Holding
 from lifeline_pbx.queues.offers import Offer
-from lifeline_pbx.queues.picture import Picture, Talk, Waiter
+from lifeline_pbx.queues.picture import (
+    OPERATOR_LEFT,
+    PHONE_LOST,
+    CutOff,
+    Picture,
+    Talk,
+    TalkEnd,
+    Waiter,
+)
 from lifeline_pbx.queues.queue_log import QueueLog, at
 from lifeline_pbx.queues.rounds import Rounds
 from lifeline_pbx.queues.staff_shell import StaffShell
@@ -88,7 +96,7 @@ class Talks:
             return False
         now = time.time()
         talk = Talk(waiter.call, offer.operator, bridge_id, offer.channel_id,
-                    waiter.queue_id, now, now - waiter.caller.entered_at)
+                    waiter.queue_id, now, now - waiter.caller.entered_at, waiter.cut_off)
         pic.talking[offer.call_id] = talk
         self.watch.talk_started(talk)
         operator_id = pic.operator_ids.get(offer.operator)
@@ -137,8 +145,11 @@ class Talks:
     def keyed(self, offer: Offer, digit: str) -> None:
         self.operator_keys(offer.operator, digit)
 
-    def operator_left(self, channel_id: str, hangup: tuple[int, bool] | None = None) -> bool:
-        """hangup: (cause, soft) of the leg's hang-up request, when it was heard."""
+    def operator_left(self, channel_id: str, hangup: tuple[int, bool] | None) -> bool:
+        """The operator's side of a talk ended, however the caller came to them (an offer
+        answered, adopted after a restart, a warm transfer handed over): the one decision
+        of what that means for the caller. hangup: (cause, soft) of the leg's first hang-up
+        request, None when none was heard."""
         for call_id, talk in list(self.picture.talking.items()):
             if talk.operator_channel == channel_id:
                 if self.carried_on(talk):
@@ -148,7 +159,8 @@ class Talks:
                     self._operator_lost(talk, leg_end.reason(hangup))
                     return True
                 talk.call.deliver(model.OperatorLeft())
-                self.tasks.spawn(self.finish_talk(talk, hang_up_operator=False))
+                self.tasks.spawn(self.finish_talk(talk, TalkEnd(OPERATOR_LEFT),
+                                                  hang_up_operator=False))
                 return True
         return False
 
@@ -165,10 +177,12 @@ class Talks:
                                 call.priority, entered_at, False, frozenset({talk.operator}))
         # As a caller being bridged: leave() finds them there should they hang up meanwhile.
         self.picture.bridging[call.call_id] = Waiter(call, caller, talk.queue_id,
-                                                     last_announced=now)
+                                                     last_announced=now,
+                                                     cut_off=CutOff(talk.operator, now))
         log.warning("operator's phone lost call=%s operator=%s reason=%s", call.call_id,
                     talk.operator, reason)
-        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup)
+        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup,
+                              TalkEnd(PHONE_LOST))
         self.shell.apply(staff_events.CallEnded(talk.operator, call.call_id, talk.queue_id))
         self.shell.step(staff_events.Registration(talk.operator, False))
         call.deliver(model.OperatorLost(talk.operator, reason))
@@ -184,8 +198,8 @@ class Talks:
             self.picture.waiting[talk.call.call_id] = waiter
             self.rounds.kick()
 
-    async def finish_talk(self, talk: Talk, *, hang_up_operator: bool) -> None:
-        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup)
+    async def finish_talk(self, talk: Talk, end: TalkEnd, *, hang_up_operator: bool) -> None:
+        self.watch.talk_ended(talk, self.picture.policy(talk.queue_id).wrapup, end)
         if hang_up_operator:
             with contextlib.suppress(AriError):
                 await self.ari.hangup(talk.operator_channel)

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from lifeline_pbx.queues.picture import Talk
+    from lifeline_pbx.queues.picture import Talk, TalkEnd
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +19,9 @@ class Watcher(Protocol):
     def talk_started(self, talk: Talk) -> None:
         """The caller was bridged with the operator."""
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
-        """The call ended; the operator has `wrapup` seconds before the next offer."""
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
+        """The operator's talk ended (`end`: how); they have `wrapup` seconds before the
+        next offer."""
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:
         """Logged in/out, paused (with the reason; None: unchanged), resumed, wrap-up."""
@@ -46,10 +47,10 @@ class Watchers:
             except Exception:
                 log.exception("watcher failed hook=talk_started call=%s", talk.call.call_id)
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         for watcher in list(self._watchers):
             try:
-                watcher.talk_ended(talk, wrapup)
+                watcher.talk_ended(talk, wrapup, end)
             except Exception:
                 log.exception("watcher failed hook=talk_ended call=%s", talk.call.call_id)
 

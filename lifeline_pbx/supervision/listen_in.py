@@ -30,7 +30,7 @@ from lifeline_pbx.calls import records
 from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError, Conflict, NotFound, Unavailable
 from lifeline_pbx.queues.acd import Acd
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.picture import Talk, TalkEnd
 from lifeline_pbx.supervision import listen_rules
 from lifeline_pbx.supervision.listen_rules import Supervisor
 from lifeline_pbx.tasks import TaskRegistry
@@ -104,7 +104,7 @@ class ListenIn:
     def talk_started(self, talk: Talk) -> None:
         pass
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         for session in list(self.sessions.values()):
             if session.call_id == talk.call.call_id:
                 self.tasks.spawn(self._hang_up(session.channel_id), "supervise-call-ended")

@@ -17,7 +17,7 @@ from lifeline_pbx.db import DATABASE_ERRORS
 from lifeline_pbx.errors import AriError, LifelineError
 from lifeline_pbx.prompts import tones
 from lifeline_pbx.queues.acd import Acd
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.picture import Talk, TalkEnd
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers import phone_codes
 from lifeline_pbx.transfers.phone_codes import Keyed
@@ -80,7 +80,7 @@ class PhoneKeys:
     def talk_started(self, talk: Talk) -> None:
         pass
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         self.held.pop(talk.operator, None)
 
     def operator_changed(self, username: str, pause_reason: str | None) -> None:

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -34,19 +34,20 @@ from lifeline_pbx.ari.client import AriClient
 from lifeline_pbx.calls import records
 from lifeline_pbx.calls.model import Line
 from lifeline_pbx.errors import AriError, Conflict, Unavailable
+from lifeline_pbx.operators.display import operator_name
 from lifeline_pbx.outbound import guard
 from lifeline_pbx.outbound.guard import Recent, Refusal
 from lifeline_pbx.outbound.legs import OutboundLegs, Placed, Request, Target
 from lifeline_pbx.queues import queue_store
-from lifeline_pbx.queues.acd import OUTSIDE, Acd
-from lifeline_pbx.queues.picture import Talk
+from lifeline_pbx.queues.acd import Acd
+from lifeline_pbx.queues.picture import OUTSIDE, Talk, TalkEnd
 from lifeline_pbx.tasks import TaskRegistry
 from lifeline_pbx.transfers import relay_notes, rules, told
 from lifeline_pbx.transfers.rules import Ask, Facts
 from lifeline_pbx.transfers.told import Outcome
 
 log = logging.getLogger(__name__)
-RING_SECONDS = 45
+RING_SECONDS = 45  # an outside number (a conference, a relay call, a transfer out)
 NOT_PLACED = "The telephone system could not place the call; try again."
 NOTHING_OPEN = "You have no transfer, conference or relay call open."
 NOT_NOW = "Wait until they answer; then you can complete the transfer."
@@ -66,6 +67,7 @@ class _Leg:
     answered: bool = False
     ended: bool = False
     answered_at: float = 0.0  # monotonic
+    hangup: tuple[int, bool] | None = None  # (cause, soft) of its first hang-up request
 
 
 @dataclass
@@ -134,7 +136,7 @@ class Transfers:
     def talk_started(self, talk: Talk) -> None:
         pass
 
-    def talk_ended(self, talk: Talk, wrapup: float) -> None:
+    def talk_ended(self, talk: Talk, wrapup: float, end: TalkEnd) -> None:
         for side in list(self.sides.values()):
             # Unattended: the operator's talk ended, not the call (the caller hanging up
             # hangs up the ringing leg, which stands for the operator's side now).
@@ -220,6 +222,10 @@ class Transfers:
         """Whom this operator's call may be handed to now, sorted (never themselves)."""
         return sorted(self.free() - {asker})
 
+    def names(self, usernames: Iterable[str]) -> dict[str, str]:
+        """How these operators are named to others (operators/display.py)."""
+        return {u: operator_name(u, self.acd.picture.names) for u in usernames}
+
     async def warm(self, who: Asker, call_id: uuid.UUID, target: str) -> Side:
         """Hold the caller and ring the other phone. Refused (not their call, the other
         one busy): Conflict, nothing changed."""
@@ -230,10 +236,12 @@ class Transfers:
             raise Conflict(reason)
         side = self._side(Ask.WARM, who, call_id, "")
         side.target = target
-        line = self.acd.picture.talking[call_id].call.line
-        name = line.facility_name[:30] if line else ""
+        talk = self.acd.picture.talking[call_id]
+        name = talk.call.line.facility_name[:30] if talk.call.line else ""
+        # Rung as long as the call's queue rings an operator: the caller hears music meanwhile.
+        ring = round(self.acd.picture.policy(talk.queue_id).ring_timeout)
         await self._hold_and_ring(side, Target(target, self.acd.picture.operator_ids.get(target)),
-                                  f'"Transfer: {name}" <transfer>')
+                                  f'"Transfer: {name}" <transfer>', ring)
         return side
 
     async def transfer_out(self, who: Asker, call_id: uuid.UUID, number: str) -> Side:
@@ -254,7 +262,8 @@ class Transfers:
         await self._hold_and_ring(side, Target(number=number), self._line_id(call_id))
         return side
 
-    async def _hold_and_ring(self, side: Side, target: Target, caller_id: str) -> None:
+    async def _hold_and_ring(self, side: Side, target: Target, caller_id: str,
+                             ring_seconds: int = RING_SECONDS) -> None:
         """The caller to a holding bridge of their own (music), then the other party rung;
         any failure puts the caller back with the operator."""
         talk = self.acd.picture.talking[side.call_id] if side.call_id else None
@@ -270,7 +279,7 @@ class Transfers:
                 await self._resume(side, failed=True)
                 raise Unavailable(self._tell(side, Outcome.NOT_PLACED)) from exc
             try:
-                await self._place(side, "transfer", target, caller_id)
+                await self._place(side, "transfer", target, caller_id, ring_seconds)
             except Conflict as exc:  # the guard's limits, counted again
                 await self._resume(side, failed=True)
                 raise Conflict(self._tell(side, Outcome.NOT_PLACED, exc.message)) from exc
@@ -427,8 +436,10 @@ class Transfers:
         talk = self.acd.picture.talking[call_id]
         async with self.legs.pool.acquire() as con:
             queues = await queue_store.names(con)
+        operators = self.free_for(who.username)
         return {
-            "operators": self.free_for(who.username),
+            "operators": operators,
+            "names": self.names(operators),
             "queues": [{"id": q, "name": name} for q, name in queues],
             "languages": sorted(self.languages(talk.call.line)),
             "language": talk.call.language,
@@ -476,9 +487,10 @@ class Transfers:
         self.tasks.spawn(self._run(side), f"{ask.value}-{who.username}")
         return side
 
-    async def _place(self, side: Side, purpose: str, target: Target, caller_id: str) -> None:
+    async def _place(self, side: Side, purpose: str, target: Target, caller_id: str,
+                     ring_seconds: int = RING_SECONDS) -> None:
         index = len(side.legs)
-        request = Request(purpose, side.call_id, target, RING_SECONDS, caller_id,
+        request = Request(purpose, side.call_id, target, ring_seconds, caller_id,
                           requested_by=side.operator_id, actor=side.user_id,
                           follow_up_id=side.follow_up_id if target.number else None)
         result = await self.legs.place(
@@ -554,11 +566,14 @@ class Transfers:
             leg.answered = True
             await self.legs.answered(leg.leg_id)
             await self._warm(side, rules.Event.ANSWERED)
+        elif isinstance(event, ari.HangupRequest):
+            leg.hangup = leg.hangup or (event.cause, event.soft)
         elif isinstance(event, ari.ChannelDestroyed) and not leg.ended:
             leg.ended = True
             await self.legs.finish(leg.leg_id, "ended" if leg.answered else "no_answer")
-            if side.handed:  # the call's operator side hung up
-                self.acd.operator_gone(leg.channel_id)
+            if side.handed:  # the call's operator side hung up, or their phone was lost
+                self.acd.operator_gone(leg.channel_id,
+                                       leg.hangup if side.ask is Ask.WARM else None)
                 self._close(side)
             else:
                 await self._warm(side, rules.Event.GONE, event.cause)
@@ -592,7 +607,8 @@ class Transfers:
     def _tell(self, side: Side, outcome: Outcome, reason: str = "") -> str:
         """The operator's consoles told where their transfer stands; the words, for an
         answer that says the same."""
-        side.outcome, side.words = outcome, told.words(outcome, side.target, reason)
+        to = operator_name(side.target, self.acd.picture.names) if side.target else ""
+        side.outcome, side.words = outcome, told.words(outcome, to, reason)
         side.told += 1
         self.tell(side.operator, {"type": "transfer",
                                   "call_id": str(side.call_id) if side.call_id else None,

@@ -23,6 +23,7 @@
   let waiting = null;      // the last "waiting" message: callers in this operator's queues
   let call = null;         // the call on screen (a "call" message), ended or not
   let ended = false;
+  let endedWords = "";     // how the call ended, as the server says it (call_ended.words)
   let recorded = null;     // {call_id, label}: the one-click outcome recorded for a call
   const popped = new Set();
   let retry = 0;
@@ -157,7 +158,9 @@
     const outcome = recorded && recorded.call_id === call.call_id ? recorded.label : null;
     $("call-ended-text").textContent = outcome
       ? "Recorded: " + outcome + ". You can undo until you are ready."
-      : "The caller hung up. Finish the form, then save.";
+      : (endedWords || "The call ended.") + " Finish the form, then save.";
+    $("call-cut-off").hidden = !call.cut_off;
+    $("call-cut-off").textContent = call.cut_off || "";
     $("call-ready").hidden = !outcome;
     tick();
   }
@@ -221,6 +224,7 @@
   function onCallEnded(message) {
     if (!call || call.call_id !== message.call_id || ended) { return; }
     ended = true;
+    endedWords = message.words || "";
     $("call-timer").textContent = clock(serverNow() - call.connected_at);
     renderCall();
     document.dispatchEvent(new CustomEvent("lifeline:call-ended",
@@ -239,7 +243,7 @@
     else if (message.type === "waiting") { waiting = message; renderWaiting(); }
     else if (message.type === "staff") {
       document.dispatchEvent(new CustomEvent("lifeline:staff",
-                                             { detail: { operators: message.operators } }));
+        { detail: { operators: message.operators, names: message.names || {} } }));
     }
     else if (message.type === "transfer") {
       document.dispatchEvent(new CustomEvent("lifeline:transfer", { detail: message }));

@@ -51,9 +51,10 @@
   }
 
   // Whom the call may go to: with nobody free, the button off and the reason beside it.
-  function targets(operators) {
+  // operators: SIP usernames; names: how each is shown (their name, or name and username).
+  function targets(operators, names) {
     const select = $("transfer-to");
-    options(select, operators.map((u) => [u, u]), select.value);
+    options(select, operators.map((u) => [u, names[u] || u]), select.value);
     select.disabled = operators.length === 0;
     startable();
   }
@@ -89,7 +90,7 @@
     try {
       const c = await send("GET", url("choices"));
       if (callId !== asked) { return; }  // that call ended (or another began) meanwhile
-      if (!listed) { targets(c.operators); }
+      if (!listed) { targets(c.operators, c.names); }
       options($("queue-to"), c.queues.map((q) => [String(q.id), q.name]));
       options($("queue-language"), c.languages.map((l) => [l, window.lifelineLanguageName(l)]),
               c.language);
@@ -138,7 +139,7 @@
   document.addEventListener("lifeline:staff", (event) => {
     if (!callId) { return; }
     listed = true;
-    targets(event.detail.operators);
+    targets(event.detail.operators, event.detail.names);
   });
   document.addEventListener("lifeline:transfer", (event) => {
     if (callId && event.detail.call_id === callId) { shown(event.detail); }
