@@ -185,15 +185,19 @@ class Talks:
                               TalkEnd(PHONE_LOST))
         self.shell.apply(staff_events.CallEnded(talk.operator, call.call_id, talk.queue_id))
         self.shell.step(staff_events.Registration(talk.operator, False))
-        call.deliver(model.OperatorLost(talk.operator, reason))
-        self.tasks.spawn(self._back_in_queue(talk))
+        self.tasks.spawn(self._back_in_queue(talk, reason))
 
-    async def _back_in_queue(self, talk: Talk) -> None:
+    async def _back_in_queue(self, talk: Talk, reason: str) -> None:
         waiter = self.picture.bridging.get(talk.call.call_id)
-        if waiter is None:
-            return  # the caller hung up meanwhile (leave() logged it)
-        # Before the caller can be offered again (their next bridge has the same id).
-        await self.holding.back_on_hold(talk.bridge_id, waiter)
+        try:
+            if waiter is None:
+                return  # the caller hung up meanwhile (leave() logged it)
+            # Before the caller can be offered again (their next bridge has the same id).
+            await self.holding.back_on_hold(talk.bridge_id, waiter)
+        finally:
+            # Told once on hold: the apology started on the caller's channel while it was
+            # still in the call's bridge was cut off by the move.
+            talk.call.deliver(model.OperatorLost(talk.operator, reason))
         if self.picture.bridging.pop(talk.call.call_id, None) is not None:
             self.picture.waiting[talk.call.call_id] = waiter
             self.rounds.kick()
