@@ -11,42 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 
-from lifeline_pbx.operators import sip_sync, store
-from lifeline_pbx.prompts import LANGUAGES, tones
+from lifeline_pbx.operators import sip_sync
+from lifeline_pbx.prompts import tones
 from lifeline_pbx.resources import ACD, ARI, POOL
 from tests.audio import HEARD, tone_level
 from tests.engine import Hotline
 from tests.softphone import Softphone
+from tests.test_engine_sip import softphone_operator
 from tests.test_supervise_sip import live_call
 from tests.test_transfers_sip import operator_on_op_a
 from tests.waiting import wait_for
 
-PASSWORD = "softphone-Secret-2024"
 APOLOGY_HZ = 700  # the test's own operator-lost prompt; the others are 660 Hz, baresip 400
 RTP_TIMEOUT = 8  # seconds without audio before Asterisk ends an operator's leg, here
-
-
-async def _softphone_operator(hotline: Hotline, softphone: Any) -> Softphone:
-    """op-d, in every queue, on a baresip that has registered."""
-    con = await asyncpg.connect(hotline.dsn)
-    try:
-        op = await store.add(con, store.validate("Softphone operator", "op-d", PASSWORD, ["en"],
-                                                    LANGUAGES))
-        await con.execute("INSERT INTO operator_queues SELECT $1, id FROM queues", op.id)
-    finally:
-        await con.close()
-    await wait_for(lambda: "op-d" in hotline.app[ACD].picture.operators, what="op-d loaded")
-
-    async def pushed() -> bool:
-        return any(e["resource"] == "op-d" for e in await hotline.app[ARI].endpoints("PJSIP"))
-
-    await wait_for(pushed, what="op-d's account on the PBX")
-    phone: Softphone = softphone("op-d", PASSWORD)
-    await wait_for(lambda: "op-d" in hotline.app[ACD].picture.online, timeout=20,
-                   what="baresip registered")
-    return phone
 
 
 async def timed_out_softphone(hotline_factory: Any, pbx: Any, own_prompts: str,
@@ -57,7 +35,7 @@ async def timed_out_softphone(hotline_factory: Any, pbx: Any, own_prompts: str,
                     tones.samples(((APOLOGY_HZ, 1.0),)))
     hotline: Hotline = await hotline_factory(web=web, prompts=own_prompts,
                                              settings={"operator_rtp_timeout_seconds": 2})
-    phone = await _softphone_operator(hotline, softphone)
+    phone = await softphone_operator(hotline, softphone)
 
     # A new timeout rewrites every operator's endpoint: a registered phone keeps its
     # contact (the aor is not rewritten), so it is still rung without registering again.

@@ -30,15 +30,22 @@ def _told_apart(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def unwritable(folder: Path) -> Iterator[None]:
-    """The PBX's recordings folder read-only (a file system mounted over it): Asterisk
-    cannot open a message's file and says RecordingFailed."""
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)],
+def small_file_system(folder: Path, options: str = "") -> Iterator[None]:
+    """A 64 kB tmpfs mounted over the PBX's folder (mount's `options` added), unmounted after."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size=64k{options}", "tmpfs", str(folder)],
                    check=True)
     try:
         yield
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+@contextlib.contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """The PBX's recordings folder read-only (a file system mounted over it): Asterisk
+    cannot open a message's file and says RecordingFailed."""
+    with small_file_system(folder, ",ro"):
+        yield
 
 
 async def test_a_message_the_pbx_cannot_record_ends_in_the_apology_not_the_thanks(
@@ -64,16 +71,12 @@ async def test_a_message_the_pbx_cannot_record_ends_in_the_apology_not_the_thank
 def full(folder: Path) -> Iterator[None]:
     """The PBX's recordings folder on a file system of its own, filled to the last block:
     Asterisk opens a message's file and every write to it fails (ENOSPC), unreported."""
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                   check=True)
-    try:
+    with small_file_system(folder):
         with open(folder / "filler", "wb", buffering=0) as filler, \
                 contextlib.suppress(OSError):
             while True:
                 filler.write(b"\0" * 4096)
         yield
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 async def test_a_message_on_a_full_disk_ends_in_the_apology_not_the_thanks(
