@@ -56,6 +56,20 @@ async def _typed_then_stopped(page: Page) -> None:
     await expect(page.locator("#intake-held")).to_be_visible()
 
 
+async def _held(hotline_factory: Any, browsing: Browsing,
+                caller: str) -> tuple[Hotline, Page, str]:
+    """op-b's call from `caller` ended, its note typed and the wrap-up run out: the form
+    held on the call. The hotline, the console and the call's id."""
+    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
+    page = await operator_console(hotline, browsing, "op-b")
+    carried, call_id = await _talking(hotline, page, caller)
+    await hotline.carrier.hang_up(carried)
+    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
+    await page.click("#needs-note")
+    await _typed_then_stopped(page)
+    return hotline, page, call_id
+
+
 async def _note_kept(page: Page, call_id: str, text: str) -> None:
     async def probe() -> bool:
         return bool(await page.evaluate(DRAFT_NOTE, call_id) == text)
@@ -70,13 +84,7 @@ async def test_the_wrap_up_running_out_after_typing_keeps_every_word_with_the_ca
     to the call, saying the operator is ready and the intake still open; the whole sentence
     is in the call's draft and no standalone draft is made. "Set it aside" then lets it go
     to the list."""
-    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
-    page = await operator_console(hotline, browsing, "op-b")
-    carried, call_id = await _talking(hotline, page, "Typing caller")
-    await hotline.carrier.hang_up(carried)
-    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
-    await page.click("#needs-note")
-    await _typed_then_stopped(page)
+    hotline, page, call_id = await _held(hotline_factory, browsing, "Typing caller")
 
     await expect(page.locator("#needs-note")).to_have_value(SENTENCE)
     await expect(page.locator("#intake-call-id")).to_have_value(call_id)
@@ -105,13 +113,7 @@ async def test_the_wrap_up_running_out_after_typing_keeps_every_word_with_the_ca
 async def test_the_next_call_sets_a_held_form_aside_with_every_word(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
-    page = await operator_console(hotline, browsing, "op-b")
-    carried, call_id = await _talking(hotline, page, "First caller")
-    await hotline.carrier.hang_up(carried)
-    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
-    await page.click("#needs-note")
-    await _typed_then_stopped(page)
+    hotline, page, call_id = await _held(hotline_factory, browsing, "First caller")
     await _note_kept(page, call_id, SENTENCE)
 
     await hotline.to_queue("Next caller", language_digit="2")
@@ -159,13 +161,7 @@ async def test_after_a_one_click_outcome_the_card_says_it_can_be_undone_and_offe
 async def test_saving_a_held_form_closes_it_with_a_link_to_correct_the_intake(
     hotline_factory: Any, browsing: Browsing
 ) -> None:
-    hotline = await _short_wrap_up(hotline_factory, HELD_WRAP_UP)
-    page = await operator_console(hotline, browsing, "op-b")
-    carried, call_id = await _talking(hotline, page, "Saving caller")
-    await hotline.carrier.hang_up(carried)
-    await expect(page.locator("#operator-state")).to_have_text(re.compile("Wrap-up"))
-    await page.click("#needs-note")
-    await _typed_then_stopped(page)
+    hotline, page, call_id = await _held(hotline_factory, browsing, "Saving caller")
 
     await page.click("#intake-save")
     await expect(page.locator("#intake-binding")).to_contain_text("Standalone")
