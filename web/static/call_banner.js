@@ -3,12 +3,10 @@
 // the console's own live feed (#call-banner's data-ws) and nothing else.
 (function () {
   "use strict";
-  const SIGNED_OUT = 4401;  // the feed closed because the session ended (console.js)
   const banner = document.getElementById("call-banner");
   if (!banner || !("WebSocket" in window)) { return; }
   const text = document.getElementById("call-banner-text");
   let callId = null;
-  let retry = 0;
 
   function onMessage(event) {
     let message;
@@ -24,17 +22,5 @@
     }
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(scheme + "//" + location.host + banner.dataset.ws);
-    socket.addEventListener("open", () => { retry = 0; });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", (event) => {
-      if (event.code === SIGNED_OUT) { return; }
-      const wait = Math.min(30, 2 ** retry) * 1000;
-      retry += 1;
-      setTimeout(connect, wait);
-    });
-  }
-  connect();
+  window.lifelineLiveSocket(banner.dataset.ws, { message: onMessage });
 })();

@@ -17,7 +17,6 @@
   if (!root) { return; }
   const $ = (id) => document.getElementById(id);
   const tokenMeta = document.querySelector('meta[name="csrf-token"]');
-  const SIGNED_OUT = 4401;
   let offset = 0;          // server clock minus this browser's clock, in seconds
   let state = null;        // the last "state" message
   let waiting = null;      // the last "waiting" message: callers in this operator's queues
@@ -26,8 +25,7 @@
   let endedWords = "";     // how the call ended, as the server says it (call_ended.words)
   let recorded = null;     // {call_id, label}: the one-click outcome recorded for a call
   const popped = new Set();
-  let retry = 0;
-  let socket = null;
+  let reconnect = null;     // opens the feed again (live_socket.js)
   let signedOut = false;   // the feed was closed by the end of the session
   let wasReady = null;     // whether the last state shown was ready for calls
   let asking = false;      // a post that makes the operator ready is awaited
@@ -251,21 +249,15 @@
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(scheme + "//" + location.host + root.dataset.ws);
-    socket.addEventListener("open", () => { retry = 0; $("connection").textContent = ""; });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", (event) => {
-      if (event.code === SIGNED_OUT) {
+    reconnect = window.lifelineLiveSocket(root.dataset.ws, {
+      message: onMessage,
+      open: () => { $("connection").textContent = ""; },
+      dropped: () => { $("connection").textContent = "Reconnecting…"; },
+      signedOut: () => {
         signedOut = true;
         $("connection").textContent = "Signed out: sign in again to take calls.";
         checkSignedIn();
-        return;
-      }
-      const wait = Math.min(30, 2 ** retry) * 1000;
-      retry += 1;
-      $("connection").textContent = "Reconnecting…";
-      setTimeout(connect, wait);
+      },
     });
   }
 
@@ -275,7 +267,7 @@
   async function freshToken() {
     const fresh = await window.lifelineSessionToken();
     if (!fresh.token) { return false; }
-    if (signedOut) { signedOut = false; connect(); }
+    if (signedOut) { signedOut = false; reconnect(); }
     return true;
   }
 

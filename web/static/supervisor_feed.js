@@ -6,9 +6,7 @@
   const root = document.getElementById("supervisor-feed");
   if (!root) { return; }
   const $ = (id) => document.getElementById(id);
-  const SIGNED_OUT = 4401;
   const MAX_ITEMS = 50;
-  let retry = 0;
 
   const languageName = window.lifelineLanguageName;  // language_names.js
 
@@ -91,22 +89,10 @@
     }
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(scheme + "//" + location.host + root.dataset.ws);
-    socket.addEventListener("open", () => { retry = 0; $("feed-connection").textContent = ""; });
-    socket.addEventListener("message", onMessage);
-    socket.addEventListener("close", (event) => {
-      if (event.code === SIGNED_OUT) {
-        $("feed-connection").textContent = "Signed out: sign in again.";
-        return;
-      }
-      const wait = Math.min(30, 2 ** retry) * 1000;
-      retry += 1;
-      $("feed-connection").textContent = "Reconnecting…";
-      setTimeout(connect, wait);
-    });
-  }
-
-  connect();
+  window.lifelineLiveSocket(root.dataset.ws, {
+    message: onMessage,
+    open: () => { $("feed-connection").textContent = ""; },
+    dropped: () => { $("feed-connection").textContent = "Reconnecting…"; },
+    signedOut: () => { $("feed-connection").textContent = "Signed out: sign in again."; },
+  });
 })();
